@@ -1,0 +1,21 @@
+import { METHOD_NAMES, type CvmApi, type EventName, type Events } from './contract';
+import type { Result } from './result';
+
+/** What a preload provides: one request/response call and one event subscription. */
+export interface Transport {
+  invoke(method: string, request: unknown): Promise<unknown>;
+  subscribe(handler: (name: string, payload: unknown) => void): () => void;
+}
+
+/** Builds the task-shaped API object from the contract table; the renderer never sees channels. */
+export function createApiClient(transport: Transport): CvmApi {
+  const api: Record<string, unknown> = {};
+  for (const name of METHOD_NAMES) {
+    api[name] = (request: unknown) => transport.invoke(name, request) as Promise<Result<unknown>>;
+  }
+  api.onEvent = <E extends EventName>(name: E, handler: (payload: Events[E]) => void) =>
+    transport.subscribe((eventName, payload) => {
+      if (eventName === name) handler(payload as Events[E]);
+    });
+  return api as CvmApi;
+}

@@ -1,0 +1,5 @@
+export * from './contract';
+export * from './client';
+export * from './result';
+export * from './schema';
+export * from './image';

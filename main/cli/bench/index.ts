@@ -1,0 +1,9 @@
+import type { BenchFigure } from '../command';
+
+/** One area of `cvm bench`; each lives in ./<area>.ts and is listed in BENCH_AREAS. */
+export interface BenchArea {
+  readonly area: string;
+  run(options: { quick: boolean }): Promise<BenchFigure[]>;
+}
+
+export const BENCH_AREAS: readonly BenchArea[] = [];

@@ -1,0 +1,31 @@
+/** A `cvm` sub-command. `run` returns the process exit code; it prints its own output. */
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  run(argv: string[]): Promise<number>;
+}
+
+/** Thrown for a wrong command line: printed with the command's usage, exit code 2. */
+export class UsageError extends Error {}
+
+/** One figure of `cvm bench`: a median over repeated runs. */
+export interface BenchFigure {
+  readonly area: string;
+  readonly name: string;
+  readonly medianMs: number;
+  readonly runs: number;
+  readonly note?: string;
+}
+
+export async function medianMs(runs: number, fn: () => unknown | Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await fn();
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  const mid = Math.floor(times.length / 2);
+  return times.length % 2 === 1 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
+}

@@ -1,0 +1,6 @@
+import type { Command } from './command';
+import { infoCommand } from './commands/info';
+import { benchCommand } from './commands/bench';
+
+/** Every `cvm` sub-command; each lives in ./commands/<name>.ts. */
+export const COMMANDS: readonly Command[] = [infoCommand, benchCommand];

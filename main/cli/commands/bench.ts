@@ -1,0 +1,32 @@
+import { parseArgs } from 'node:util';
+import { BENCH_AREAS } from '../bench/index';
+import { type Command, type BenchFigure, UsageError } from '../command';
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'medians over repeated runs of decode, inference, staging and storage',
+  usage: 'cvm bench [--json] [--only <area>[,<area>]] [--quick]',
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: { json: { type: 'boolean' }, only: { type: 'string' }, quick: { type: 'boolean' } },
+    });
+    const only = values.only?.split(',').map((a) => a.trim());
+    const areas = only ? BENCH_AREAS.filter((a) => only.includes(a.area)) : BENCH_AREAS;
+    if (only && areas.length !== only.length) {
+      throw new UsageError(`unknown area in "${values.only}"; areas: ${BENCH_AREAS.map((a) => a.area).join(', ')}`);
+    }
+    const figures: BenchFigure[] = [];
+    for (const area of areas) {
+      const rows = await area.run({ quick: values.quick ?? false });
+      figures.push(...rows);
+      if (!values.json) {
+        for (const f of rows) {
+          console.log(`${f.area.padEnd(10)} ${f.name.padEnd(44)} ${f.medianMs.toFixed(3).padStart(10)} ms  (median of ${f.runs}${f.note ? `; ${f.note}` : ''})`);
+        }
+      }
+    }
+    if (values.json) console.log(JSON.stringify({ figures }, null, 2));
+    return 0;
+  },
+};

@@ -1,0 +1,280 @@
+"""Train the two stages of the cvm13 landmark model.
+
+  python3 train.py --stage locate --fold 0 --out runs/cv        # stage 1 of CV fold 0 (of 5)
+  python3 train.py --stage refine --fold 0 --out runs/cv        # stage 2 of CV fold 0
+  python3 train.py --stage both --fold all --out runs/final     # both stages on all 54 images
+
+Stage 1 'locate': the whole image letterbox-area resized to --locate-size, 13 vertebral heatmaps plus
+19 auxiliary ISBI face-landmark heatmaps (multi-task, all 376 ISBI images minus the fold's validation
+images); only the 13 vertebral channels are exported.
+Stage 2 'refine': a crop of --refine-w x --refine-h input pixels at --mm-per-px around the mean of the 13
+landmarks, jittered (+-6 mm), rotated (+-15 deg), scaled (+-10%), with intensity augmentation.
+"""
+import argparse
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from dataset import Data, LANDMARKS, SPACING_MM, image_to_letterbox
+from model import UNet, n_params
+from pipeline import zscore
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def pick_device():
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def folds_of(n, k, seed):
+    perm = np.random.RandomState(seed).permutation(n)
+    return [sorted(perm[i::k].tolist()) for i in range(k)]
+
+
+def split(n, fold, k, seed):
+    """-> (train indices, val indices) into the cvm13 image list; fold 'all' -> all for training."""
+    if fold == "all":
+        return list(range(n)), []
+    val = folds_of(n, k, seed)[int(fold)]
+    return [i for i in range(n) if i not in val], val
+
+
+def gaussian_targets(uv, valid, H, W, sigma):
+    """uv [B,K,2] (input px), valid [B,K] -> [B,K,H,W] Gaussian heatmaps (peak 1), zero where invalid."""
+    dev = uv.device
+    ys = torch.arange(H, device=dev, dtype=torch.float32).view(1, 1, H, 1)
+    xs = torch.arange(W, device=dev, dtype=torch.float32).view(1, 1, 1, W)
+    dx = xs - uv[..., 0].view(*uv.shape[:2], 1, 1)
+    dy = ys - uv[..., 1].view(*uv.shape[:2], 1, 1)
+    t = torch.exp(-(dx * dx + dy * dy) / (2 * sigma * sigma))
+    return t * valid.view(*valid.shape, 1, 1).float()
+
+
+def blur(x, sigma):
+    r = max(1, int(math.ceil(2.5 * sigma)))
+    k = torch.exp(-torch.arange(-r, r + 1, dtype=torch.float32, device=x.device) ** 2 / (2 * sigma * sigma))
+    k = k / k.sum()
+    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="replicate"), k.view(1, 1, 1, -1))
+    return F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), k.view(1, 1, -1, 1))
+
+
+def intensity_aug(x, mask, rng):
+    """x, mask: [B,1,H,W]; x in [0,1] inside the image, 0 outside. Returns z-scored tensor."""
+    out = []
+    for i in range(x.shape[0]):
+        xi, mi = x[i:i + 1].clamp(0, 1), mask[i:i + 1]
+        xi = xi ** float(math.exp(rng.uniform(-0.4, 0.4)))
+        xi = (xi - 0.5) * rng.uniform(0.7, 1.3) + 0.5 + rng.uniform(-0.12, 0.12)
+        if rng.rand() < 0.3:
+            xi = blur(xi, rng.uniform(0.4, 1.3))
+        if rng.rand() < 0.5:
+            xi = xi + torch.randn_like(xi) * rng.uniform(0.0, 0.04)
+        xi = xi.clamp(0, 1)
+        if rng.rand() < 0.2:  # MONOCHROME1-like inversion (outside the image stays 0)
+            xi = 1 - xi
+        out.append(xi * mi)
+    return zscore(torch.cat(out, 0))
+
+
+def weighted_mse(pred, target, chan_valid, fg_weight=10.0):
+    w = (1 + fg_weight * target) * chan_valid.view(*chan_valid.shape, 1, 1).float()
+    return ((pred - target) ** 2 * w).sum() / (chan_valid.float().sum() * pred.shape[-1] * pred.shape[-2] + 1e-6)
+
+
+def cosine_lr(opt, step, total, base, warm=30):
+    lr = base * min(1.0, (step + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
+    for g in opt.param_groups:
+        g["lr"] = lr
+    return lr
+
+
+# ---------------------------------------------------------------------------------------- stage 1
+
+def train_locate(data, tr, val, args, dev, log):
+    S = args.locate_size
+    val_ids = {data.cvm_ids[i] for i in val}
+    cvm_train_ids = [data.cvm_ids[i] for i in tr]
+    isbi_rows = [j for j, iid in enumerate(data.isbi_ids) if iid not in val_ids]
+    cvm_rows = [data.isbi_ids.index(iid) for iid in cvm_train_ids]
+    n_isbi = len(data.isbi_ids)
+    # 32 target channels in letterbox coordinates: 13 vertebral (only cvm13 training images) + 19 face
+    uv = np.zeros((n_isbi, 32, 2), np.float32)
+    ok = np.zeros((n_isbi, 32), bool)
+    w, h = data.sizes[0]
+    for j in range(n_isbi):
+        uv[j, 13:] = image_to_letterbox(data.isbi_pts[j], *data.sizes[j], S, S)
+        ok[j, 13:] = True
+    for iid in cvm_train_ids:
+        j = data.isbi_ids.index(iid)
+        uv[j, :13] = image_to_letterbox(data.cvm_pts[data.cvm_ids.index(iid)], *data.sizes[j], S, S)
+        ok[j, :13] = True
+    imgs = torch.from_numpy(data.lb).to(dev)[:, None]
+    masks = torch.zeros_like(imgs)
+    for j in range(n_isbi):
+        rw, rh = data.sizes[j]
+        from dataset import letterbox_params
+        rw, rh, ox, oy = letterbox_params(rw, rh, S, S)
+        masks[j, :, oy:oy + rh, ox:ox + rw] = 1
+    uv_t, ok_t = torch.from_numpy(uv).to(dev), torch.from_numpy(ok).to(dev)
+
+    torch.manual_seed(args.seed * 1000 + 1)
+    rng = np.random.RandomState(args.seed * 1000 + 1)
+    model = UNet(32, args.locate_base).to(dev)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=1e-5)
+    log("locate: %d params, %d images (%d with vertebrae), %d steps x batch %d" % (
+        n_params(model), len(isbi_rows), len(cvm_rows), args.locate_steps, args.batch_locate))
+    B = args.batch_locate
+    c = (S - 1) / 2
+    t0 = time.time()
+    for step in range(args.locate_steps):
+        nb = B // 2
+        rows = list(rng.choice(cvm_rows, nb)) + list(rng.choice(isbi_rows, B - nb))
+        rows = torch.tensor(rows, device=dev)
+        # random affine in letterbox pixel space: input point p_in = A (p_out - c) + c + t
+        ang = torch.from_numpy(rng.uniform(-10, 10, B) * math.pi / 180).float().to(dev)
+        sc = torch.from_numpy(np.exp(rng.uniform(-0.12, 0.12, B))).float().to(dev)
+        tr_ = torch.from_numpy(rng.uniform(-8, 8, (B, 2))).float().to(dev)
+        A = torch.stack([torch.stack([torch.cos(ang), -torch.sin(ang)], -1),
+                         torch.stack([torch.sin(ang), torch.cos(ang)], -1)], -2) * sc.view(B, 1, 1)
+        theta = torch.cat([A, (tr_ * 2 / (S - 1)).view(B, 2, 1)], -1)  # normalised coords (align_corners)
+        grid = F.affine_grid(theta, (B, 1, S, S), align_corners=True)
+        x = F.grid_sample(imgs[rows], grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+        m = F.grid_sample(masks[rows], grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+        p = uv_t[rows] - c - tr_.view(B, 1, 2)
+        p = torch.linalg.solve(A, p.transpose(1, 2)).transpose(1, 2) + c
+        tgt = gaussian_targets(p, ok_t[rows], S, S, args.locate_sigma)
+        x = intensity_aug(x, m, rng)
+        lr = cosine_lr(opt, step, args.locate_steps, args.lr)
+        pred = model(x)
+        cw = ok_t[rows].float()
+        cw[:, :13] *= 2.0  # the vertebral channels matter most
+        loss = weighted_mse(pred, tgt, cw)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % 50 == 0 or step == args.locate_steps - 1:
+            log("locate step %d/%d loss %.5f lr %.2e %.2f s/step" % (step, args.locate_steps, loss.item(), lr,
+                                                                      (time.time() - t0) / (step + 1)))
+    return model, time.time() - t0
+
+
+# ---------------------------------------------------------------------------------------- stage 2
+
+def train_refine(data, tr, val, args, dev, log):
+    W, H = args.refine_w, args.refine_h
+    s0 = args.mm_per_px / SPACING_MM
+    full = torch.from_numpy(data.full[tr]).to(dev)  # uint8 [n,h,w]
+    pts = torch.from_numpy(data.cvm_pts[tr]).float().to(dev)
+    n, ih, iw = full.shape
+    imgs = [full[i].float().div(255)[None, None] for i in range(n)]
+    torch.manual_seed(args.seed * 1000 + 2)
+    rng = np.random.RandomState(args.seed * 1000 + 2)
+    model = UNet(13, args.refine_base).to(dev)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=1e-5)
+    log("refine: %d params, %d images, %d steps x batch %d, input %dx%d at %.3f mm/px" % (
+        n_params(model), n, args.refine_steps, args.batch_refine, W, H, args.mm_per_px))
+    B = args.batch_refine
+    jit = args.jitter_mm / SPACING_MM
+    ones = torch.ones(1, 1, ih, iw, device=dev)
+    uu = torch.arange(W, dtype=torch.float32, device=dev) - (W - 1) / 2
+    vv = torch.arange(H, dtype=torch.float32, device=dev) - (H - 1) / 2
+    gv, gu = torch.meshgrid(vv, uu, indexing="ij")
+    t0 = time.time()
+    for step in range(args.refine_steps):
+        xs, ms, tg = [], [], []
+        for b in range(B):
+            i = int(rng.randint(n))
+            p = pts[i]
+            c = p.mean(0) + torch.from_numpy(np.clip(rng.normal(0, jit / 2, 2), -jit, jit)).float().to(dev)
+            ang = rng.uniform(-15, 15) * math.pi / 180
+            s = s0 * math.exp(rng.uniform(-0.1, 0.1))
+            ca, sa = math.cos(ang), math.sin(ang)
+            x = c[0] + (ca * gu - sa * gv) * s
+            y = c[1] + (sa * gu + ca * gv) * s
+            g = torch.stack([2 * x / (iw - 1) - 1, 2 * y / (ih - 1) - 1], -1)[None]
+            xs.append(F.grid_sample(imgs[i], g, mode="bilinear", padding_mode="zeros", align_corners=True))
+            ms.append(F.grid_sample(ones, g, mode="bilinear", padding_mode="zeros", align_corners=True))
+            d = p - c
+            u = (ca * d[:, 0] + sa * d[:, 1]) / s + (W - 1) / 2
+            v = (-sa * d[:, 0] + ca * d[:, 1]) / s + (H - 1) / 2
+            tg.append(torch.stack([u, v], -1))
+        x = intensity_aug(torch.cat(xs), torch.cat(ms), rng)
+        uv = torch.stack(tg)
+        okk = torch.ones(B, 13, dtype=torch.bool, device=dev)
+        tgt = gaussian_targets(uv, okk, H, W, args.refine_sigma)
+        lr = cosine_lr(opt, step, args.refine_steps, args.lr)
+        pred = model(x)
+        loss = weighted_mse(pred, tgt, okk.float())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % 50 == 0 or step == args.refine_steps - 1:
+            log("refine step %d/%d loss %.5f lr %.2e %.2f s/step" % (step, args.refine_steps, loss.item(), lr,
+                                                                      (time.time() - t0) / (step + 1)))
+    return model, time.time() - t0
+
+
+def add_args(ap):
+    ap.add_argument("--data", default=None, help="shared data folder (default ../shared/data of the repo)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--locate-size", type=int, default=128)
+    ap.add_argument("--locate-base", type=int, default=16)
+    ap.add_argument("--locate-steps", type=int, default=600)
+    ap.add_argument("--locate-sigma", type=float, default=1.5)
+    ap.add_argument("--batch-locate", type=int, default=16)
+    ap.add_argument("--refine-w", type=int, default=160)
+    ap.add_argument("--refine-h", type=int, default=192)
+    ap.add_argument("--mm-per-px", type=float, default=0.3)
+    ap.add_argument("--refine-base", type=int, default=16)
+    ap.add_argument("--refine-steps", type=int, default=600)
+    ap.add_argument("--refine-sigma", type=float, default=2.0)
+    ap.add_argument("--batch-refine", type=int, default=8)
+    ap.add_argument("--jitter-mm", type=float, default=6.0)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--threads", type=int, default=2)
+    return ap
+
+
+def main():
+    ap = add_args(argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
+    ap.add_argument("--stage", choices=["locate", "refine", "both"], default="both")
+    ap.add_argument("--fold", default="all", help="0..folds-1, or 'all' (final model on all 54 images)")
+    ap.add_argument("--out", default=os.path.join(HERE, "runs", "cv"))
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    dev = pick_device()
+    data = Data(args.data, args.locate_size)
+    tr, val = split(len(data.cvm_ids), args.fold, args.folds, args.seed)
+    out = os.path.join(args.out, "fold%s" % args.fold)
+    os.makedirs(out, exist_ok=True)
+    logf = open(os.path.join(out, "train.log"), "a")
+
+    def log(msg):
+        line = "[%s fold %s] %s" % (time.strftime("%H:%M:%S"), args.fold, msg)
+        print(line, flush=True)
+        logf.write(line + "\n")
+        logf.flush()
+
+    log("device %s, torch %s, train %d, val %d (%s)" % (dev, torch.__version__, len(tr), len(val),
+                                                       ",".join(data.cvm_ids[i] for i in val)))
+    cfg = {k: v for k, v in vars(args).items() if k not in ("data", "out")}
+    cfg["train_ids"] = [data.cvm_ids[i] for i in tr]
+    cfg["val_ids"] = [data.cvm_ids[i] for i in val]
+    for stage in (["locate", "refine"] if args.stage == "both" else [args.stage]):
+        fn = train_locate if stage == "locate" else train_refine
+        model, secs = fn(data, tr, val, args, dev, log)
+        log("%s trained in %.1f s" % (stage, secs))
+        torch.save({"state": model.state_dict(), "cfg": cfg, "seconds": secs, "stage": stage,
+                    "out_ch": 32 if stage == "locate" else 13,
+                    "base": args.locate_base if stage == "locate" else args.refine_base},
+                   os.path.join(out, stage + ".pt"))
+
+
+if __name__ == "__main__":
+    main()
