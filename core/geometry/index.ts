@@ -42,3 +42,34 @@ export function mmToImage(p: MmPoint, spacing: PixelSpacingMm): ImagePoint {
 export function isFinitePoint(p: { x: number; y: number } | undefined): boolean {
   return p !== undefined && Number.isFinite(p.x) && Number.isFinite(p.y);
 }
+
+/** Rotates p by `angle` radians about `centre` (positive turns x towards y; in image coordinates, clockwise on screen). */
+export function rotate<P extends Point>(p: P, angle: number, centre: P): P {
+  const c = Math.cos(angle);
+  const s = Math.sin(angle);
+  const dx = p.x - centre.x;
+  const dy = p.y - centre.y;
+  return { x: centre.x + c * dx - s * dy, y: centre.y + s * dx + c * dy } as P;
+}
+
+/**
+ * Where p projects onto the line through a and b, as a fraction of a->b: 0 at a, 1 at b.
+ * NaN when a and b coincide.
+ */
+export function projectOntoLine<P extends Point>(p: P, a: P, b: P): number {
+  const dx = b.x - a.x;
+  const dy = b.y - a.y;
+  const lengthSquared = dx * dx + dy * dy;
+  return lengthSquared === 0 ? Number.NaN : ((p.x - a.x) * dx + (p.y - a.y) * dy) / lengthSquared;
+}
+
+/**
+ * Distance of p from the line through a and b, positive when p lies to the left of a->b in a
+ * y-up frame (equivalently, to the right on screen with y down). NaN when a and b coincide.
+ */
+export function signedDistanceToLine<P extends Point>(p: P, a: P, b: P): number {
+  const dx = b.x - a.x;
+  const dy = b.y - a.y;
+  const length = Math.hypot(dx, dy);
+  return length === 0 ? Number.NaN : (dx * (p.y - a.y) - dy * (p.x - a.x)) / length;
+}

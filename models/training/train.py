@@ -64,21 +64,26 @@ def blur(x, sigma):
 
 
 def intensity_aug(x, mask, rng):
-    """x, mask: [B,1,H,W]; x in [0,1] inside the image, 0 outside. Returns z-scored tensor."""
-    out = []
-    for i in range(x.shape[0]):
-        xi, mi = x[i:i + 1].clamp(0, 1), mask[i:i + 1]
-        xi = xi ** float(math.exp(rng.uniform(-0.4, 0.4)))
-        xi = (xi - 0.5) * rng.uniform(0.7, 1.3) + 0.5 + rng.uniform(-0.12, 0.12)
-        if rng.rand() < 0.3:
-            xi = blur(xi, rng.uniform(0.4, 1.3))
-        if rng.rand() < 0.5:
-            xi = xi + torch.randn_like(xi) * rng.uniform(0.0, 0.04)
-        xi = xi.clamp(0, 1)
-        if rng.rand() < 0.2:  # MONOCHROME1-like inversion (outside the image stays 0)
-            xi = 1 - xi
-        out.append(xi * mi)
-    return zscore(torch.cat(out, 0))
+    """x, mask: [B,1,H,W]; x in [0,1] inside the image, 0 outside. Returns the z-scored tensor.
+    Gamma, contrast, brightness, blur, Gaussian noise and MONOCHROME1-like inversion, per sample."""
+    B = x.shape[0]
+    dev = x.device
+
+    def col(a):
+        return torch.as_tensor(a, dtype=torch.float32, device=dev).view(B, 1, 1, 1)
+
+    x = x.clamp(1e-6, 1) ** col(np.exp(rng.uniform(-0.4, 0.4, B)))
+    x = (x - 0.5) * col(rng.uniform(0.7, 1.3, B)) + 0.5 + col(rng.uniform(-0.12, 0.12, B))
+    sel = np.nonzero(rng.rand(B) < 0.3)[0]
+    if len(sel):
+        xb = x[sel].clone()
+        x = x.clone()
+        x[sel] = blur(xb, rng.uniform(0.4, 1.3))
+    x = x + torch.randn_like(x) * col(rng.uniform(0.0, 0.04, B) * (rng.rand(B) < 0.5))
+    x = x.clamp(0, 1)
+    inv = col(rng.rand(B) < 0.2)  # outside the image stays 0
+    x = (x * (1 - inv) + (1 - x) * inv) * mask
+    return zscore(x)
 
 
 def weighted_mse(pred, target, chan_valid, fg_weight=10.0):
@@ -149,6 +154,8 @@ def train_locate(data, tr, val, args, dev, log):
         p = torch.linalg.solve(A, p.transpose(1, 2)).transpose(1, 2) + c
         tgt = gaussian_targets(p, ok_t[rows], S, S, args.locate_sigma)
         x = intensity_aug(x, m, rng)
+        if step == 0 and args.debug_png:
+            debug_png(x, tgt, os.path.join(args.out, "debug_locate.png"))
         lr = cosine_lr(opt, step, args.locate_steps, args.lr)
         pred = model(x)
         cw = ok_t[rows].float()
@@ -207,6 +214,8 @@ def train_refine(data, tr, val, args, dev, log):
         uv = torch.stack(tg)
         okk = torch.ones(B, 13, dtype=torch.bool, device=dev)
         tgt = gaussian_targets(uv, okk, H, W, args.refine_sigma)
+        if step == 0 and args.debug_png:
+            debug_png(x, tgt, os.path.join(args.out, "debug_refine.png"))
         lr = cosine_lr(opt, step, args.refine_steps, args.lr)
         pred = model(x)
         loss = weighted_mse(pred, tgt, okk.float())
@@ -217,6 +226,21 @@ def train_refine(data, tr, val, args, dev, log):
             log("refine step %d/%d loss %.5f lr %.2e %.2f s/step" % (step, args.refine_steps, loss.item(), lr,
                                                                       (time.time() - t0) / (step + 1)))
     return model, time.time() - t0
+
+
+def debug_png(x, tgt, path):
+    """Save the first 4 augmented inputs with the target heatmaps overlaid in red (sanity check)."""
+    from PIL import Image
+    rows = []
+    for i in range(min(4, x.shape[0])):
+        g = x[i, 0].detach().cpu()
+        g = ((g - g.min()) / (g.max() - g.min() + 1e-6)).numpy()
+        t = tgt[i].max(0)[0].detach().cpu().numpy()
+        rgb = np.stack([np.maximum(g, t), g * (1 - t), g * (1 - t)], -1)
+        rows.append((rgb * 255).astype(np.uint8))
+    im = Image.fromarray(np.concatenate(rows, 1))
+    im = im.resize((im.width * 2, im.height * 2), Image.NEAREST)
+    im.save(path)
 
 
 def add_args(ap):
@@ -238,6 +262,7 @@ def add_args(ap):
     ap.add_argument("--jitter-mm", type=float, default=6.0)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--debug-png", action="store_true", help="save augmented inputs + targets at step 0")
     return ap
 
 

@@ -1,0 +1,66 @@
+/**
+ * Layer rules from docs/design.md §2, checked on every `npm test`. Paths are matched with a leading
+ * (^|/) so the same rules also apply to the deliberately wrong fixtures in test/layers/fixtures.
+ */
+const NODE_BUILTINS = { dependencyTypes: ['core'] };
+module.exports = {
+  forbidden: [
+    {
+      name: 'core-is-pure',
+      comment: 'core/ runs everywhere (renderer, main, CLI): no Node built-ins, no npm packages, nothing outside core/.',
+      severity: 'error',
+      from: { path: '(^|/)core/' },
+      to: { pathNot: '(^|/)core/' },
+    },
+    {
+      name: 'core-no-node-builtins',
+      severity: 'error',
+      from: { path: '(^|/)core/' },
+      to: NODE_BUILTINS,
+    },
+    {
+      name: 'renderer-not-main',
+      comment: 'The renderer reaches main only through the preload API.',
+      severity: 'error',
+      from: { path: '(^|/)renderer/' },
+      to: { path: '(^|/)(main|preload)/' },
+    },
+    {
+      name: 'renderer-no-node-or-electron',
+      severity: 'error',
+      from: { path: '(^|/)renderer/' },
+      to: { path: '^electron$|node_modules/electron/', dependencyTypes: ['npm', 'npm-dev', 'npm-no-pkg', 'npm-unknown', 'core', 'unknown', 'undetermined'] },
+    },
+    {
+      name: 'renderer-no-node-builtins',
+      severity: 'error',
+      from: { path: '(^|/)renderer/' },
+      to: NODE_BUILTINS,
+    },
+    {
+      name: 'main-not-renderer',
+      severity: 'error',
+      from: { path: '(^|/)main/' },
+      to: { path: '(^|/)renderer/' },
+    },
+    {
+      name: 'electron-only-in-shell',
+      comment: 'Only main/app, main/ipc and preload/electron.ts may import electron: everything else runs under plain Node.',
+      severity: 'error',
+      from: { pathNot: '(^|/)(main/app/|main/ipc/|preload/electron\\.ts$)' },
+      to: { path: '^electron$|node_modules/electron/' },
+    },
+    {
+      name: 'no-unresolvable',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.base.json' },
+    exclude: { path: '(^|/)dist/' },
+  },
+};

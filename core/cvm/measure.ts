@@ -1,0 +1,225 @@
+/**
+ * Landmarks + pixel spacing -> measurements of C2-C4, in mm (or px when the spacing is unknown).
+ * Every measurement is a distance or a distance along a vertebra's own axes (its lower-border chord and the
+ * normal towards its body), so head tilt, translation and image resolution do not change it.
+ */
+import type { PixelSpacingMm } from '../geometry/index';
+import { LANDMARK_NAMES, type LandmarkName, type LandmarkSet } from '../landmarks/index';
+import { DEFAULT_THRESHOLDS } from './thresholds';
+import type {
+  BodyMeasurements, BorderConcavity, MeasureResult, ShapeClass, StagingError, StagingErrorCode, Thresholds,
+} from './types';
+
+/** A point in physical units (mm, or px when the spacing is unknown). */
+interface Vec { x: number; y: number }
+
+const failure = (code: StagingErrorCode, message: string, landmarks: readonly LandmarkName[]): MeasureResult => ({
+  ok: false,
+  error: { code, message, landmarks } satisfies StagingError,
+});
+
+/** Border corner pairs and border ends that must not coincide. */
+const DISTINCT_PAIRS: readonly (readonly [LandmarkName, LandmarkName])[] = [
+  ['C2p', 'C2a'], ['C2p', 'C2m'], ['C2m', 'C2a'],
+  ['C3up', 'C3ua'], ['C3lp', 'C3la'], ['C3up', 'C3lp'], ['C3ua', 'C3la'], ['C3lp', 'C3m'], ['C3m', 'C3la'],
+  ['C4up', 'C4ua'], ['C4lp', 'C4la'], ['C4up', 'C4lp'], ['C4ua', 'C4la'], ['C4lp', 'C4m'], ['C4m', 'C4la'],
+];
+
+/** Posterior and anterior corner of each border, for the facing and inside-out checks. */
+const BORDERS: readonly { name: string; posterior: LandmarkName; anterior: LandmarkName }[] = [
+  { name: 'C2 lower border', posterior: 'C2p', anterior: 'C2a' },
+  { name: 'C3 upper border', posterior: 'C3up', anterior: 'C3ua' },
+  { name: 'C3 lower border', posterior: 'C3lp', anterior: 'C3la' },
+  { name: 'C4 upper border', posterior: 'C4up', anterior: 'C4ua' },
+  { name: 'C4 lower border', posterior: 'C4lp', anterior: 'C4la' },
+];
+
+/** Relative size below which two points count as coincident (of the extent of all landmarks). */
+const COINCIDENT_FRACTION = 1e-6;
+
+function spacingProblem(spacing: PixelSpacingMm | null): string | null {
+  if (spacing === null) return null;
+  const valid = (v: number) => Number.isFinite(v) && v > 0;
+  return valid(spacing.rowMm) && valid(spacing.colMm)
+    ? null
+    : `pixel spacing must be two positive numbers of mm, got row ${spacing.rowMm} and column ${spacing.colMm}`;
+}
+
+/**
+ * Measures C2-C4 from 13 landmarks. `spacing` null: lengths in px (square pixels assumed).
+ * The shape class uses `thresholds` (stage() re-classifies with its own).
+ */
+export function measure(
+  landmarks: LandmarkSet,
+  spacing: PixelSpacingMm | null,
+  thresholds: Thresholds = DEFAULT_THRESHOLDS,
+): MeasureResult {
+  const missing = LANDMARK_NAMES.filter((n) => landmarks[n] === undefined || landmarks[n] === null);
+  if (missing.length > 0) {
+    return failure('missing-landmark', `landmark${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing: all 13 are needed to stage`, missing);
+  }
+  const notFinite = LANDMARK_NAMES.filter((n) => {
+    const p = landmarks[n];
+    return !(p !== undefined && Number.isFinite(p.x) && Number.isFinite(p.y));
+  });
+  if (notFinite.length > 0) {
+    return failure('not-finite', `landmark${notFinite.length > 1 ? 's' : ''} ${notFinite.join(', ')} not a finite position (NaN or infinite coordinates)`, notFinite);
+  }
+  const badSpacing = spacingProblem(spacing);
+  if (badSpacing !== null) return failure('invalid-spacing', badSpacing, []);
+
+  const sx = spacing?.colMm ?? 1;
+  const sy = spacing?.rowMm ?? 1;
+  const p = {} as Record<LandmarkName, Vec>;
+  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+  for (const n of LANDMARK_NAMES) {
+    const q = landmarks[n]!;
+    const v = { x: q.x * sx, y: q.y * sy };
+    p[n] = v;
+    if (v.x < minX) minX = v.x;
+    if (v.x > maxX) maxX = v.x;
+    if (v.y < minY) minY = v.y;
+    if (v.y > maxY) maxY = v.y;
+  }
+
+  const extent = Math.hypot(maxX - minX, maxY - minY);
+  const epsilon = extent * COINCIDENT_FRACTION;
+  for (const [a, b] of DISTINCT_PAIRS) {
+    if (dist(p[a], p[b]) <= epsilon) {
+      return failure('coincident-points', `landmarks ${a} and ${b} coincide: a border needs two distinct ends`, [a, b]);
+    }
+  }
+
+  // The column's superior direction: from the middle of C4's lower border to the middle of C2's.
+  const ux = (p.C2p.x + p.C2a.x - p.C4lp.x - p.C4la.x) / 2;
+  const uy = (p.C2p.y + p.C2a.y - p.C4lp.y - p.C4la.y) / 2;
+  // For each border, whether its posterior->anterior direction turns towards the head like a patient facing
+  // right (image y down). All five must agree; the majority tells the facing.
+  let rightVotes = 0;
+  const turns: number[] = [];
+  for (const b of BORDERS) {
+    const dx = p[b.anterior].x - p[b.posterior].x;
+    const dy = p[b.anterior].y - p[b.posterior].y;
+    const turn = dy * ux - dx * uy;
+    turns.push(turn);
+    if (turn > 0) rightVotes++;
+  }
+  const facingRight = rightVotes >= 3;
+  const wrong = BORDERS.filter((_, i) => (facingRight ? !(turns[i]! > 0) : !(turns[i]! < 0)));
+  if (wrong.length > 0) {
+    const names = wrong.flatMap((b) => [b.posterior, b.anterior]);
+    return failure(
+      'inside-out',
+      `${wrong.map((b) => b.name).join(', ')} drawn inside out: ${names.join(', ')} point the other way from the rest (anterior and posterior corners swapped?)`,
+      names,
+    );
+  }
+  const side = facingRight ? 1 : -1;
+
+  const c2 = concavity(p.C2p, p.C2m, p.C2a, side);
+  const c3 = concavity(p.C3lp, p.C3m, p.C3la, side);
+  const c4 = concavity(p.C4lp, p.C4m, p.C4la, side);
+  for (const [v, c] of [['C2', c2], ['C3', c3], ['C4', c4]] as const) {
+    if (c.along <= 0 || c.along >= 1) {
+      const names: LandmarkName[] = v === 'C2' ? ['C2p', 'C2m', 'C2a'] : [`${v}lp`, `${v}m`, `${v}la`];
+      return failure(
+        'deepest-point-outside-border',
+        `${names[1]} lies beyond the corners of the ${v} lower border (${names[0]}, ${names[2]}): the deepest point must lie between them`,
+        names,
+      );
+    }
+  }
+
+  for (const v of ['C3', 'C4'] as const) {
+    const up = p[`${v}up`], ua = p[`${v}ua`], lp = p[`${v}lp`], la = p[`${v}la`];
+    if (heightAboveChord((up.x + ua.x) / 2, (up.y + ua.y) / 2, lp, la, side) <= 0) {
+      return failure('inside-out', `${v} drawn inside out: its upper border (${v}up, ${v}ua) lies below its lower border (${v}lp, ${v}la)`, [`${v}up`, `${v}ua`, `${v}lp`, `${v}la`]);
+    }
+  }
+  // C3 must lie between C2 and C4 along the column.
+  const c3mx = (p.C3up.x + p.C3ua.x + p.C3lp.x + p.C3la.x) / 4;
+  const c3my = (p.C3up.y + p.C3ua.y + p.C3lp.y + p.C3la.y) / 4;
+  const aboveC4 = (c3mx - (p.C4lp.x + p.C4la.x) / 2) * ux + (c3my - (p.C4lp.y + p.C4la.y) / 2) * uy;
+  const belowC2 = ((p.C2p.x + p.C2a.x) / 2 - c3mx) * ux + ((p.C2p.y + p.C2a.y) / 2 - c3my) * uy;
+  if (!(aboveC4 > 0 && belowC2 > 0)) {
+    return failure('inside-out', 'C3 does not lie between C2 and C4 along the spine: the vertebrae are out of order', ['C3up', 'C3ua', 'C3lp', 'C3la']);
+  }
+
+  const b3 = body(p.C3up, p.C3ua, p.C3lp, p.C3la, c3.concavity.chord, thresholds);
+  const b4 = body(p.C4up, p.C4ua, p.C4lp, p.C4la, c4.concavity.chord, thresholds);
+  return {
+    ok: true,
+    value: {
+      unit: spacing === null ? 'px' : 'mm',
+      spacing,
+      facing: facingRight ? 'right' : 'left',
+      C2: { concavity: c2.concavity },
+      C3: { concavity: c3.concavity, body: b3 },
+      C4: { concavity: c4.concavity, body: b4 },
+    },
+  };
+}
+
+function dist(a: Vec, b: Vec): number {
+  return Math.hypot(a.x - b.x, a.y - b.y);
+}
+
+/**
+ * Signed distance of (x, y) from the chord posterior->anterior, positive towards the head. `side` is +1 for a
+ * patient facing right, -1 facing left (image y down).
+ */
+function heightAboveChord(x: number, y: number, posterior: Vec, anterior: Vec, side: number): number {
+  const dx = anterior.x - posterior.x;
+  const dy = anterior.y - posterior.y;
+  return (side * (dx * (y - posterior.y) - dy * (x - posterior.x))) / -Math.hypot(dx, dy);
+}
+
+function concavity(posterior: Vec, deepest: Vec, anterior: Vec, side: number): { concavity: BorderConcavity; along: number } {
+  const dx = anterior.x - posterior.x;
+  const dy = anterior.y - posterior.y;
+  const chord = Math.hypot(dx, dy);
+  const depth = heightAboveChord(deepest.x, deepest.y, posterior, anterior, side);
+  const along = ((deepest.x - posterior.x) * dx + (deepest.y - posterior.y) * dy) / (chord * chord);
+  return { concavity: { depth, chord, share: depth / chord }, along };
+}
+
+function body(up: Vec, ua: Vec, lp: Vec, la: Vec, chord: number, thresholds: Thresholds): BodyMeasurements {
+  const anteriorHeight = dist(ua, la);
+  const posteriorHeight = dist(up, lp);
+  const superiorWidth = dist(up, ua);
+  const width = Math.hypot((ua.x + la.x - up.x - lp.x) / 2, (ua.y + la.y - up.y - lp.y) / 2);
+  const height = Math.hypot((up.x + ua.x - lp.x - la.x) / 2, (up.y + ua.y - lp.y - la.y) / 2);
+  const lengths = {
+    anteriorHeight,
+    posteriorHeight,
+    superiorWidth,
+    inferiorWidth: chord,
+    width,
+    height,
+    ratio: width / height,
+    heightRatio: anteriorHeight / posteriorHeight,
+    widthRatio: superiorWidth / chord,
+    superiorWidthToPosteriorHeight: superiorWidth / posteriorHeight,
+  };
+  return { ...lengths, shape: classifyShape(lengths, thresholds) };
+}
+
+type ShapeInputs = Pick<BodyMeasurements, 'ratio' | 'heightRatio' | 'widthRatio' | 'superiorWidthToPosteriorHeight'>;
+
+/** The width/height ratio the thresholds classify by. */
+export function shapeRatio(b: ShapeInputs, thresholds: Thresholds): number {
+  return thresholds.shape.ratio === 'midline' ? b.ratio : b.superiorWidthToPosteriorHeight;
+}
+
+export function isTrapezoid(b: ShapeInputs, thresholds: Thresholds): boolean {
+  const { trapezoidMaxHeightRatio, trapezoidMaxWidthRatio } = thresholds.shape;
+  return b.heightRatio < trapezoidMaxHeightRatio || (trapezoidMaxWidthRatio !== null && b.widthRatio < trapezoidMaxWidthRatio);
+}
+
+/** The shape class of a body by the thresholds: trapezoid first, else by the width/height ratio. */
+export function classifyShape(b: ShapeInputs, thresholds: Thresholds): ShapeClass {
+  if (isTrapezoid(b, thresholds)) return 'trapezoid';
+  const r = shapeRatio(b, thresholds);
+  if (r < thresholds.shape.squareMin) return 'rectangular-vertical';
+  return r > thresholds.shape.squareMax ? 'rectangular-horizontal' : 'square';
+}

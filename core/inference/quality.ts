@@ -1,0 +1,104 @@
+/**
+ * Quality gate: says plainly when the landmarks cannot be trusted (C2-C4 not visible, cut off, low
+ * confidence), so a stage is never presented as certain when it is not.
+ */
+import type { LandmarkName } from '../landmarks/index';
+
+export interface QualityThresholds {
+  /** A landmark whose heatmap peak is lower than this is unreliable. */
+  readonly minConfidence: number;
+  /** A landmark that moved more than this between stage 1 and stage 2 is unreliable. */
+  readonly maxStageShiftMm: number;
+  /** Landmarks closer than this to the image border are treated as cut off. */
+  readonly edgeMarginPx: number;
+  /** With this many unreliable landmarks or more, no stage is given at all. */
+  readonly maxUnreliable: number;
+}
+
+export const DEFAULT_QUALITY_THRESHOLDS: QualityThresholds = {
+  minConfidence: 0.3,
+  maxStageShiftMm: 5,
+  edgeMarginPx: 2,
+  maxUnreliable: 4,
+};
+
+export type LandmarkIssue = 'low-confidence' | 'outside-image' | 'stages-disagree' | 'at-region-edge';
+
+export interface LandmarkQualityInput {
+  readonly name: LandmarkName;
+  readonly x: number;
+  readonly y: number;
+  readonly confidence: number;
+  /** Distance between the stage-1 and stage-2 positions, in mm (estimated mm when uncalibrated). */
+  readonly stageShiftMm: number;
+  /** True when the stage-2 peak lies on the border of its heatmap (the true point may be outside). */
+  readonly atRegionEdge: boolean;
+}
+
+export type QualityVerdict = 'ok' | 'uncertain' | 'failed';
+
+export interface QualityReport {
+  readonly verdict: QualityVerdict;
+  /** Plain sentences for the user, most serious first; empty when ok. */
+  readonly problems: readonly string[];
+  readonly landmarkIssues: Readonly<Partial<Record<LandmarkName, readonly LandmarkIssue[]>>>;
+}
+
+/** Mean y of groups that must run from top to bottom: C2 lower border, C3 upper, C3 lower, C4 upper, C4 lower. */
+const VERTICAL_ORDER: readonly (readonly LandmarkName[])[] = [
+  ['C2p', 'C2m', 'C2a'],
+  ['C3up', 'C3ua'],
+  ['C3lp', 'C3m', 'C3la'],
+  ['C4up', 'C4ua'],
+  ['C4lp', 'C4m', 'C4la'],
+];
+
+export function landmarkIssues(p: LandmarkQualityInput, width: number, height: number, t: QualityThresholds): LandmarkIssue[] {
+  const issues: LandmarkIssue[] = [];
+  const m = t.edgeMarginPx;
+  if (!(p.x >= m && p.y >= m && p.x <= width - 1 - m && p.y <= height - 1 - m)) issues.push('outside-image');
+  if (!(p.confidence >= t.minConfidence)) issues.push('low-confidence');
+  if (!(p.stageShiftMm <= t.maxStageShiftMm)) issues.push('stages-disagree');
+  if (p.atRegionEdge) issues.push('at-region-edge');
+  return issues;
+}
+
+function inVerticalOrder(points: readonly LandmarkQualityInput[]): boolean {
+  const meanY = VERTICAL_ORDER.map((group) => {
+    const ys = points.filter((p) => group.includes(p.name)).map((p) => p.y);
+    return ys.length > 0 ? ys.reduce((a, b) => a + b, 0) / ys.length : Number.NaN;
+  });
+  return meanY.every((y, i) => Number.isFinite(y) && (i === 0 || y > meanY[i - 1]!));
+}
+
+export function assessQuality(
+  points: readonly LandmarkQualityInput[],
+  width: number,
+  height: number,
+  t: QualityThresholds = DEFAULT_QUALITY_THRESHOLDS,
+): QualityReport {
+  const issues: Partial<Record<LandmarkName, LandmarkIssue[]>> = {};
+  for (const p of points) {
+    const found = landmarkIssues(p, width, height, t);
+    if (found.length > 0) issues[p.name] = found;
+  }
+  const namesWith = (issue: LandmarkIssue): LandmarkName[] =>
+    points.filter((p) => issues[p.name]?.includes(issue)).map((p) => p.name);
+  const problems: string[] = [];
+  const ordered = inVerticalOrder(points);
+  if (!ordered) {
+    problems.push('C2, C3 and C4 were not found in their anatomical order: the vertebrae may not be in the image.');
+  }
+  const outside = namesWith('outside-image');
+  if (outside.length > 0) problems.push(`C2-C4 look cut off by the image border (${outside.join(', ')}).`);
+  const low = namesWith('low-confidence');
+  if (low.length > 0) problems.push(`Low confidence for ${low.join(', ')}.`);
+  const shifted = namesWith('stages-disagree');
+  if (shifted.length > 0) problems.push(`The two model stages disagree by more than ${t.maxStageShiftMm} mm for ${shifted.join(', ')}.`);
+  const edge = namesWith('at-region-edge');
+  if (edge.length > 0) problems.push(`${edge.join(', ')} lie at the edge of the refined region and may be outside it.`);
+  const unreliable = Object.keys(issues).length;
+  const verdict: QualityVerdict =
+    !ordered || unreliable >= t.maxUnreliable ? 'failed' : problems.length > 0 ? 'uncertain' : 'ok';
+  return { verdict, problems, landmarkIssues: issues };
+}

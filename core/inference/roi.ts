@@ -1,0 +1,65 @@
+/**
+ * Stage-2 input: a region of interest sampled at a fixed physical scale around a centre (models/README.md).
+ * Input pixel (u, v) samples the image at x = cx + (u - (W - 1) / 2) * sx, y = cy + (v - (H - 1) / 2) * sy,
+ * bilinearly, with samples outside the image counting as 0 (torch grid_sample, align_corners, zeros).
+ */
+
+export interface RoiGrid {
+  readonly cx: number;
+  readonly cy: number;
+  /** Input size. */
+  readonly W: number;
+  readonly H: number;
+  /** Image pixels per input pixel along x and y (mmPerPixel / spacing; equal for square pixels). */
+  readonly sx: number;
+  readonly sy: number;
+}
+
+export function roiToImage(g: RoiGrid, u: number, v: number): { x: number; y: number } {
+  return { x: g.cx + (u - (g.W - 1) / 2) * g.sx, y: g.cy + (v - (g.H - 1) / 2) * g.sy };
+}
+
+export function imageToRoi(g: RoiGrid, x: number, y: number): { u: number; v: number } {
+  return { u: (x - g.cx) / g.sx + (g.W - 1) / 2, v: (y - g.cy) / g.sy + (g.H - 1) / 2 };
+}
+
+/** Bilinear sample at (x, y) in pixel-centre coordinates; each corner outside the image contributes 0. */
+export function sampleBilinear(image: Float32Array, w: number, h: number, x: number, y: number): number {
+  const x0 = Math.floor(x);
+  const y0 = Math.floor(y);
+  const fx = x - x0;
+  const fy = y - y0;
+  let value = 0;
+  if (y0 >= 0 && y0 < h) {
+    const row = y0 * w;
+    if (x0 >= 0 && x0 < w) value += (1 - fx) * (1 - fy) * image[row + x0]!;
+    if (x0 + 1 >= 0 && x0 + 1 < w) value += fx * (1 - fy) * image[row + x0 + 1]!;
+  }
+  if (y0 + 1 >= 0 && y0 + 1 < h) {
+    const row = (y0 + 1) * w;
+    if (x0 >= 0 && x0 < w) value += (1 - fx) * fy * image[row + x0]!;
+    if (x0 + 1 >= 0 && x0 + 1 < w) value += fx * fy * image[row + x0 + 1]!;
+  }
+  return value;
+}
+
+export function sampleRoi(image: Float32Array, w: number, h: number, g: RoiGrid): Float32Array {
+  const out = new Float32Array(g.W * g.H);
+  for (let v = 0; v < g.H; v++) {
+    const y = g.cy + (v - (g.H - 1) / 2) * g.sy;
+    for (let u = 0; u < g.W; u++) {
+      out[v * g.W + u] = sampleBilinear(image, w, h, g.cx + (u - (g.W - 1) / 2) * g.sx, y);
+    }
+  }
+  return out;
+}
+
+/** Share of the region's samples that fall inside the image: below 1 when the region is cut off. */
+export function roiInsideFraction(g: RoiGrid, w: number, h: number): number {
+  const a = roiToImage(g, 0, 0);
+  const b = roiToImage(g, g.W - 1, g.H - 1);
+  const overlapX = Math.max(0, Math.min(b.x, w - 1) - Math.max(a.x, 0));
+  const overlapY = Math.max(0, Math.min(b.y, h - 1) - Math.max(a.y, 0));
+  const area = (b.x - a.x) * (b.y - a.y);
+  return area > 0 ? (overlapX * overlapY) / area : 0;
+}

@@ -1,0 +1,52 @@
+/**
+ * Scale for stage 2 when an image has no pixel spacing. Stage 2 looks at a fixed physical size, so it needs
+ * mm per pixel; without calibration it is estimated, reported as estimated, and measurements stay in px.
+ */
+import { distance, type ImagePoint } from '../geometry/index';
+import type { LandmarkName } from '../landmarks/index';
+
+/**
+ * Assumed antero-posterior depth of the C3 and C4 bodies at their lower border (adolescents: about
+ * 13-17 mm in radiographic growth studies); the estimate is only as good as this assumption (±15%).
+ */
+export const TYPICAL_BODY_DEPTH_MM = 15;
+/** Height of a typical lateral cephalogram field when nothing better is known. */
+export const TYPICAL_FIELD_HEIGHT_MM = 240;
+/** Spacings outside this range are not believable for a cephalogram; the estimate falls back to the field. */
+export const PLAUSIBLE_SPACING_MM: readonly [number, number] = [0.04, 0.5];
+
+export interface SpacingEstimate {
+  readonly mmPerPixel: number;
+  readonly method: 'vertebral-body-depth' | 'field-height';
+  /** One line for the user. */
+  readonly detail: string;
+}
+
+export function estimateSpacing(
+  landmarks: Partial<Record<LandmarkName, ImagePoint>>,
+  imageHeight: number,
+): SpacingEstimate {
+  const depths: number[] = [];
+  for (const [p, a] of [['C3lp', 'C3la'], ['C4lp', 'C4la']] as const) {
+    const pp = landmarks[p];
+    const pa = landmarks[a];
+    if (pp && pa) depths.push(distance(pp, pa));
+  }
+  const fieldEstimate = TYPICAL_FIELD_HEIGHT_MM / imageHeight;
+  const fallback = (why: string): SpacingEstimate => ({
+    mmPerPixel: fieldEstimate,
+    method: 'field-height',
+    detail: `estimated ${fieldEstimate.toFixed(3)} mm/px assuming a ${TYPICAL_FIELD_HEIGHT_MM} mm tall field (${why})`,
+  });
+  if (depths.length === 0) return fallback('no C3/C4 lower borders found');
+  const meanDepthPx = depths.reduce((a, b) => a + b, 0) / depths.length;
+  const mmPerPixel = TYPICAL_BODY_DEPTH_MM / meanDepthPx;
+  if (!(mmPerPixel >= PLAUSIBLE_SPACING_MM[0] && mmPerPixel <= PLAUSIBLE_SPACING_MM[1])) {
+    return fallback(`the vertebral estimate ${mmPerPixel.toFixed(3)} mm/px is implausible`);
+  }
+  return {
+    mmPerPixel,
+    method: 'vertebral-body-depth',
+    detail: `estimated ${mmPerPixel.toFixed(3)} mm/px assuming C3/C4 bodies ${TYPICAL_BODY_DEPTH_MM} mm deep`,
+  };
+}

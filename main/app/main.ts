@@ -1,0 +1,82 @@
+/**
+ * Electron entry: one window, locked down (context isolation, sandbox, no Node in the renderer, strict
+ * CSP, no navigation, no new windows, no remote content). Everything else lives in services.
+ */
+import { app, BrowserWindow, session } from 'electron';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createHandlers } from '../services/handlers';
+import { ensureDataDir } from '../services/data-dir';
+import { registerIpc, sendEvent } from '../ipc/electron';
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const rendererIndex = path.join(__dirname, '..', 'renderer', 'index.html');
+const appUrlPrefix = pathToFileURL(path.dirname(rendererIndex)).href;
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1440,
+    height: 900,
+    minWidth: 1024,
+    minHeight: 700,
+    backgroundColor: '#111418',
+    title: 'CVM Workstation',
+    webPreferences: {
+      preload: path.join(__dirname, 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      spellcheck: false,
+    },
+  });
+  win.webContents.on('will-navigate', (event) => event.preventDefault());
+  win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  void win.loadFile(rendererIndex);
+  return win;
+}
+
+app.enableSandbox();
+app.on('web-contents-created', (_event, contents) => {
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+});
+
+void app.whenReady().then(() => {
+  // Block every request that is not one of our own files: no remote content, ever.
+  session.defaultSession.webRequest.onBeforeRequest((details, callback) => {
+    callback({ cancel: !(details.url.startsWith(appUrlPrefix) || details.url.startsWith('devtools://')) });
+  });
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+
+  const dataDir = ensureDataDir(app.getPath('userData'));
+  let win: BrowserWindow | null = createWindow();
+  registerIpc(
+    createHandlers({
+      mode: 'electron',
+      dataDir,
+      appVersion: app.getVersion(),
+      emit: (name, payload) => { if (win) sendEvent(win.webContents, name, payload); },
+    }),
+    appUrlPrefix,
+    (m) => console.error(`[ipc] ${m}`),
+  );
+  win.on('closed', () => { win = null; });
+});
+
+app.on('window-all-closed', () => app.quit());

@@ -1,0 +1,163 @@
+/**
+ * Thin binding to the WebAssembly codecs shipped in the npm package dcmjs-imaging
+ * (build/dcmjs-native-codecs.wasm: IJG libjpeg 8/12/16-bit incl. lossless, CharLS, OpenJPEG, RLE).
+ * The module is a WASI reactor with a small C API (CreateCodecsContext, Set*, Decode*, Get*), so we load
+ * the .wasm ourselves and call it directly; nothing is downloaded, and the .wasm is read with fs,
+ * which also works from inside an Electron asar archive.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+
+/** Order of the photometric enum in the C API. */
+const PHOTOMETRIC_CODES = [
+  'MONOCHROME1', 'MONOCHROME2', 'PALETTE COLOR', 'RGB', 'YBR_FULL', 'YBR_FULL_422', 'YBR_PARTIAL_422',
+  'YBR_PARTIAL_420', 'YBR_ICT', 'YBR_RCT',
+] as const;
+
+export type NativeCodec = 'DecodeRle' | 'DecodeJpeg' | 'DecodeJpegLs' | 'DecodeJpeg2000' | 'DecodeHtJpeg2000';
+
+export interface NativeFrame {
+  readonly width: number;
+  readonly height: number;
+  readonly bitsAllocated: number;
+  readonly bitsStored: number;
+  readonly samplesPerPixel: number;
+  readonly pixelRepresentation: number;
+  readonly planarConfiguration: number;
+  readonly photometric: string;
+}
+
+export interface NativeDecoded {
+  /** Decoded samples, little-endian, bitsAllocated per sample (8 or 16), interleaved unless planar. */
+  readonly bytes: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+  readonly bitsAllocated: number;
+  readonly samplesPerPixel: number;
+  readonly planarConfiguration: number;
+  readonly photometric: string;
+}
+
+type Fn = (...args: number[]) => number;
+interface WasmApi { readonly memory: WebAssembly.Memory; readonly fn: Record<string, Fn> }
+
+/** Where the codec module lives: resolvable from node_modules in development, tests and the packaged app. */
+export function nativeCodecsWasmPath(): string {
+  const base = typeof __filename === 'string' ? __filename : import.meta.url;
+  return createRequire(base).resolve('dcmjs-imaging/build/dcmjs-native-codecs.wasm');
+}
+
+let loading: Promise<WasmApi> | undefined;
+
+function loadWasm(): Promise<WasmApi> {
+  loading ??= instantiate().catch((error: unknown) => {
+    loading = undefined;
+    throw error;
+  });
+  return loading;
+}
+
+async function instantiate(): Promise<WasmApi> {
+  const bytes = await readFile(nativeCodecsWasmPath());
+  let memory: WebAssembly.Memory | undefined;
+  const text = (ptr: number, len: number): string =>
+    memory ? Buffer.from(memory.buffer, ptr, len).toString('latin1') : '';
+  const imports = {
+    env: {
+      onCodecsException: (ptr: number, len: number) => { throw new CodecError(text(ptr, len)); },
+      onCodecsInfo: () => undefined,
+      onCodecsTrace: () => undefined,
+      emscripten_notify_memory_growth: () => undefined,
+    },
+    wasi_snapshot_preview1: {
+      proc_exit: (code: number) => { throw new CodecError(`codec module exited with code ${code}`); },
+      clock_time_get: () => 0,
+      fd_write: (_fd: number, _iovs: number, _count: number, written: number) => {
+        if (memory) new DataView(memory.buffer).setUint32(written, 0, true);
+        return 0;
+      },
+      fd_close: () => 0,
+      fd_seek: () => 0,
+      environ_sizes_get: (count: number, size: number) => {
+        if (memory) {
+          const view = new DataView(memory.buffer);
+          view.setUint32(count, 0, true);
+          view.setUint32(size, 0, true);
+        }
+        return 0;
+      },
+      environ_get: () => 0,
+    },
+  };
+  const { instance } = await WebAssembly.instantiate(bytes, imports);
+  const exports = instance.exports as Record<string, unknown>;
+  memory = exports.memory as WebAssembly.Memory;
+  const fn: Record<string, Fn> = {};
+  for (const [name, value] of Object.entries(exports)) if (typeof value === 'function') fn[name] = value as Fn;
+  fn._initialize?.();
+  return { memory, fn };
+}
+
+/** A failure reported by the codec itself (bad bitstream, unsupported coding). */
+export class CodecError extends Error {}
+
+function call(api: WasmApi, name: string, ...args: number[]): number {
+  const f = api.fn[name];
+  if (!f) throw new CodecError(`codec module lacks ${name}`);
+  return f(...args);
+}
+
+/** Loads the codec module now (it is loaded on first use otherwise). */
+export async function initNativeCodecs(): Promise<void> {
+  await loadWasm();
+}
+
+/**
+ * Decodes one encapsulated frame. `convertToRgb` asks the codec to convert YBR colour to RGB
+ * (JPEG baseline colour); the returned photometric says what the samples are.
+ */
+export async function nativeDecode(
+  codec: NativeCodec,
+  encoded: Uint8Array,
+  frame: NativeFrame,
+  convertToRgb: boolean,
+): Promise<NativeDecoded> {
+  const api = await loadWasm();
+  const photometricCode = PHOTOMETRIC_CODES.indexOf(frame.photometric as (typeof PHOTOMETRIC_CODES)[number]);
+  const ctx = call(api, 'CreateCodecsContext');
+  const params = call(api, 'CreateDecoderParameters');
+  try {
+    call(api, 'SetColumns', ctx, frame.width);
+    call(api, 'SetRows', ctx, frame.height);
+    call(api, 'SetBitsAllocated', ctx, frame.bitsAllocated);
+    call(api, 'SetBitsStored', ctx, frame.bitsStored);
+    call(api, 'SetSamplesPerPixel', ctx, frame.samplesPerPixel);
+    call(api, 'SetPixelRepresentation', ctx, frame.pixelRepresentation);
+    call(api, 'SetPlanarConfiguration', ctx, frame.planarConfiguration);
+    call(api, 'SetPhotometricInterpretation', ctx, photometricCode < 0 ? 1 : photometricCode);
+    call(api, 'SetConvertColorspaceToRgb', params, convertToRgb ? 1 : 0);
+    call(api, 'SetEncodedBufferSize', ctx, encoded.length);
+    const inPtr = call(api, 'GetEncodedBuffer', ctx);
+    new Uint8Array(api.memory.buffer, inPtr, encoded.length).set(encoded);
+    call(api, codec, ctx, params);
+    const outPtr = call(api, 'GetDecodedBuffer', ctx);
+    const outSize = call(api, 'GetDecodedBufferSize', ctx);
+    const code = call(api, 'GetPhotometricInterpretation', ctx);
+    return {
+      bytes: new Uint8Array(api.memory.buffer, outPtr, outSize).slice(),
+      width: call(api, 'GetColumns', ctx),
+      height: call(api, 'GetRows', ctx),
+      bitsAllocated: call(api, 'GetBitsAllocated', ctx),
+      samplesPerPixel: call(api, 'GetSamplesPerPixel', ctx),
+      planarConfiguration: call(api, 'GetPlanarConfiguration', ctx),
+      photometric: PHOTOMETRIC_CODES[code] ?? frame.photometric,
+    };
+  } catch (error) {
+    if (error instanceof CodecError) throw error;
+    // A trap inside the module (e.g. out of bounds on a corrupt stream) is a bad bitstream too.
+    throw new CodecError(error instanceof Error ? error.message : String(error));
+  } finally {
+    call(api, 'ReleaseDecoderParameters', params);
+    call(api, 'ReleaseCodecsContext', ctx);
+  }
+}

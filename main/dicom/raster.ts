@@ -1,0 +1,149 @@
+/** PNG and JPEG images (no DICOM header): grey values for display, always uncalibrated. */
+import { decode as decodePng, hasPngSignature } from 'fast-png';
+import type { OpenedImage, PatientStudyMeta } from '../../core/api/image';
+import { ImageDecodeError } from './errors';
+import { nativeDecode, CodecError } from './native-codecs';
+import { automaticWindow, FULL_RANGE_WINDOW } from './windows';
+
+export const EMPTY_META: PatientStudyMeta = {
+  patientName: null, patientId: null, sex: null, birthDate: null, studyDate: null, studyDescription: null,
+  studyInstanceUid: null, modality: null, manufacturer: null, manufacturerModel: null, institution: null,
+  ageYears: null,
+};
+
+export function isJpeg(bytes: Uint8Array): boolean {
+  return bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+}
+
+export function isPng(bytes: Uint8Array): boolean {
+  return bytes.length > 8 && hasPngSignature(bytes);
+}
+
+/** Rec. 601 luma, the weights JPEG's YCbCr uses: a grey stored as RGB comes back unchanged. */
+function luma(r: number, g: number, b: number): number {
+  return 0.299 * r + 0.587 * g + 0.114 * b;
+}
+
+interface JpegFrameHeader {
+  readonly precision: number;
+  readonly width: number;
+  readonly height: number;
+  readonly components: number;
+  /** The first component is luma (YCbCr), not red. */
+  readonly firstComponentIsLuma: boolean;
+  readonly lossless: boolean;
+}
+
+/** Reads the SOF marker (and the Adobe APP14 colour transform) from a JPEG stream. */
+export function readJpegFrameHeader(bytes: Uint8Array): JpegFrameHeader | null {
+  let adobeTransform: number | null = null;
+  let jfif = false;
+  let pos = 2;
+  while (pos + 4 <= bytes.length) {
+    if (bytes[pos] !== 0xff) return null;
+    const marker = bytes[pos + 1]!;
+    if (marker === 0xff) { pos++; continue; }
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { pos += 2; continue; }
+    const length = (bytes[pos + 2]! << 8) | bytes[pos + 3]!;
+    const body = pos + 4;
+    if (marker === 0xe0 && bytes[body] === 0x4a && bytes[body + 1] === 0x46) jfif = true;
+    if (marker === 0xee && length >= 12 && bytes[body] === 0x41 && bytes[body + 1] === 0x64) adobeTransform = bytes[body + 11]!;
+    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isSof) {
+      if (body + 6 > bytes.length) return null;
+      const components = bytes[body + 5]!;
+      const ids = [bytes[body + 6], bytes[body + 9], bytes[body + 12]];
+      const namedRgb = ids[0] === 0x52 && ids[1] === 0x47 && ids[2] === 0x42; // 'R','G','B'
+      const firstComponentIsLuma = components === 3 && !namedRgb && (jfif || adobeTransform !== 0);
+      return {
+        precision: bytes[body]!,
+        height: (bytes[body + 1]! << 8) | bytes[body + 2]!,
+        width: (bytes[body + 3]! << 8) | bytes[body + 4]!,
+        components,
+        firstComponentIsLuma,
+        lossless: marker === 0xc3 || marker === 0xc7 || marker === 0xcb || marker === 0xcf,
+      };
+    }
+    pos = body + length - 2;
+  }
+  return null;
+}
+
+/** Grey values 0..maxValue mapped onto 0..65535, shown as-is by the default (full-range) window. */
+function rasterImage(fileName: string, format: 'png' | 'jpeg', width: number, height: number, data: Uint16Array, bitsStored: number, photometric: string): OpenedImage {
+  const maxValue = 2 ** bitsStored - 1;
+  return {
+    info: {
+      fileName, format, width, height, frames: 1, spacing: null, bitsStored, photometric,
+      invertedFromMonochrome1: false, transferSyntax: null, meta: EMPTY_META,
+    },
+    pixels: {
+      width, height, data, modalitySlope: maxValue / 65535, modalityIntercept: 0,
+      windows: [{ ...FULL_RANGE_WINDOW, name: 'As stored' }, automaticWindow(data)],
+    },
+  };
+}
+
+export async function decodeJpegFile(fileName: string, bytes: Uint8Array): Promise<OpenedImage> {
+  const header = readJpegFrameHeader(bytes);
+  if (!header) throw new ImageDecodeError('corrupt-file', fileName, 'the JPEG has no readable frame header (truncated or not a JPEG)');
+  const { width, height, components, precision } = header;
+  if (width === 0 || height === 0) throw new ImageDecodeError('corrupt-file', fileName, `the JPEG declares an empty image (${width}x${height})`);
+  if (components !== 1 && components !== 3) throw new ImageDecodeError('unsupported', fileName, `JPEG with ${components} colour components is not supported (grey or RGB only)`);
+  const bitsAllocated = precision > 8 ? 16 : 8;
+  let decoded;
+  try {
+    decoded = await nativeDecode('DecodeJpeg', bytes, {
+      width, height, bitsAllocated, bitsStored: precision, samplesPerPixel: components, pixelRepresentation: 0,
+      planarConfiguration: 0, photometric: components === 1 ? 'MONOCHROME2' : header.firstComponentIsLuma ? 'YBR_FULL' : 'RGB',
+    }, false);
+  } catch (error) {
+    if (error instanceof CodecError) throw new ImageDecodeError('corrupt-file', fileName, `the JPEG data cannot be decoded (${error.message.trim()})`);
+    throw error;
+  }
+  const pixelCount = width * height;
+  const samples = bitsAllocated === 16
+    ? new Uint16Array(decoded.bytes.buffer, decoded.bytes.byteOffset, decoded.bytes.byteLength >> 1)
+    : decoded.bytes;
+  if (samples.length < pixelCount * components) throw new ImageDecodeError('corrupt-file', fileName, 'the JPEG data is truncated');
+  const scale = 65535 / (2 ** precision - 1);
+  const data = new Uint16Array(pixelCount);
+  if (components === 1 || header.firstComponentIsLuma) {
+    // YCbCr: the Y component already is the luminance.
+    for (let i = 0, s = 0; i < pixelCount; i++, s += components) data[i] = Math.round(samples[s]! * scale);
+  } else {
+    for (let i = 0, s = 0; i < pixelCount; i++, s += 3) data[i] = Math.round(luma(samples[s]!, samples[s + 1]!, samples[s + 2]!) * scale);
+  }
+  return rasterImage(fileName, 'jpeg', width, height, data, precision, components === 1 ? 'MONOCHROME2' : 'RGB');
+}
+
+export function decodePngFile(fileName: string, bytes: Uint8Array): OpenedImage {
+  let png;
+  try {
+    png = decodePng(bytes);
+  } catch (error) {
+    throw new ImageDecodeError('corrupt-file', fileName, `the PNG cannot be decoded (${error instanceof Error ? error.message : String(error)})`);
+  }
+  const { width, height, channels, depth } = png;
+  if (width === 0 || height === 0) throw new ImageDecodeError('corrupt-file', fileName, `the PNG declares an empty image (${width}x${height})`);
+  const pixelCount = width * height;
+  const data = new Uint16Array(pixelCount);
+  if (png.palette) {
+    const palette = png.palette;
+    for (let i = 0; i < pixelCount; i++) {
+      const entry = palette[png.data[i]!] ?? [0, 0, 0];
+      data[i] = Math.round(luma(entry[0]!, entry[1]!, entry[2]!) * 257);
+    }
+    return rasterImage(fileName, 'png', width, height, data, 8, 'PALETTE COLOR');
+  }
+  const maxValue = 2 ** depth - 1;
+  const scale = 65535 / maxValue;
+  const colour = channels >= 3;
+  if (png.data.length < pixelCount * channels) throw new ImageDecodeError('corrupt-file', fileName, 'the PNG data is truncated');
+  // Alpha (channel 2 of grey+alpha, 4 of RGBA) is ignored: radiographs are opaque.
+  for (let i = 0, s = 0; i < pixelCount; i++, s += channels) {
+    const v = colour ? luma(png.data[s]!, png.data[s + 1]!, png.data[s + 2]!) : png.data[s]!;
+    data[i] = Math.round(v * scale);
+  }
+  return rasterImage(fileName, 'png', width, height, data, depth, colour ? 'RGB' : 'MONOCHROME2');
+}

@@ -1,0 +1,133 @@
+/**
+ * Model registry: finds models in the app's models/ folder and the user's <dataDir>/models, checks each
+ * manifest against its files (presence, sha256; the graphs are checked when sessions are created), and
+ * picks the default. A bad model is listed with the reason it was refused, never used.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ManifestError, parseManifest, type ModelManifest } from '../../core/inference/index';
+import { ModelError } from './errors';
+
+/** The id preferred as default when several valid models are found. */
+export const DEFAULT_MODEL_ID = 'cvm13-unet';
+
+export interface VerifiedModel {
+  readonly dir: string;
+  readonly manifest: ModelManifest;
+  /** sha256 of manifest.json: identifies weights, shapes and processing together. */
+  readonly manifestSha256: string;
+  readonly files: { readonly locate: string; readonly refine: string };
+  readonly source: 'app' | 'user';
+}
+
+export interface RefusedModel {
+  readonly dir: string;
+  readonly source: 'app' | 'user';
+  readonly reason: string;
+}
+
+export interface ModelDir {
+  readonly dir: string;
+  readonly source: 'app' | 'user';
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * The folder of models shipped with the app: models/ at the repository root when running from source
+ * (main/inference -> ../../models) and beside the bundle when packaged (dist/app -> ../../models);
+ * CVM_MODELS_DIR overrides both.
+ */
+export function appModelsDir(): string {
+  if (process.env.CVM_MODELS_DIR) return path.resolve(process.env.CVM_MODELS_DIR);
+  const here = typeof __dirname === 'string' ? __dirname : path.dirname(fileURLToPath(import.meta.url));
+  return path.resolve(here, '..', '..', 'models');
+}
+
+export function modelDirs(dataDir: string | null): ModelDir[] {
+  const dirs: ModelDir[] = [{ dir: appModelsDir(), source: 'app' }];
+  if (dataDir) dirs.push({ dir: path.join(dataDir, 'models'), source: 'user' });
+  return dirs;
+}
+
+/** Reads and checks one model folder; throws ModelError naming the file and the problem. */
+export function verifyModel(dir: string, source: 'app' | 'user' = 'app'): VerifiedModel {
+  const manifestPath = path.join(dir, 'manifest.json');
+  if (!existsSync(manifestPath)) throw new ModelError(`${manifestPath} does not exist`);
+  const manifestBytes = readFileSync(manifestPath);
+  let manifest: ModelManifest;
+  try {
+    manifest = parseManifest(JSON.parse(manifestBytes.toString('utf8')));
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new ModelError(`${manifestPath} is not valid JSON: ${error.message}`);
+    if (error instanceof ManifestError) throw new ModelError(`${manifestPath}: ${error.message}`);
+    throw error;
+  }
+  const files = { locate: '', refine: '' };
+  for (const key of ['locate', 'refine'] as const) {
+    const spec = manifest.stages[key];
+    const file = path.resolve(dir, spec.file);
+    if (path.dirname(file) !== path.resolve(dir)) throw new ModelError(`${manifestPath}: stages.${key}.file "${spec.file}" must be a file in the model folder`);
+    if (!existsSync(file)) throw new ModelError(`${file} (stage ${key} of model "${manifest.id}") is missing`);
+    const actual = sha256(readFileSync(file));
+    if (actual !== spec.sha256) {
+      throw new ModelError(`${file} does not match its manifest: sha256 is ${actual}, manifest.json says ${spec.sha256}`);
+    }
+    files[key] = file;
+  }
+  return { dir, manifest, manifestSha256: sha256(manifestBytes), files, source };
+}
+
+export interface ModelListing {
+  readonly models: readonly VerifiedModel[];
+  readonly refused: readonly RefusedModel[];
+}
+
+/** Every model folder (a folder holding manifest.json) under the given folders, checked. */
+export function findModels(dirs: readonly ModelDir[]): ModelListing {
+  const byId = new Map<string, VerifiedModel>();
+  const refused: RefusedModel[] = [];
+  for (const { dir, source } of dirs) {
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir).sort()) {
+      const folder = path.join(dir, name);
+      if (!statSync(folder).isDirectory() || !existsSync(path.join(folder, 'manifest.json'))) continue;
+      try {
+        const model = verifyModel(folder, source);
+        // A user's model with the same id as a shipped one replaces it (folders are scanned app first).
+        byId.set(model.manifest.id, model);
+      } catch (error) {
+        if (!(error instanceof ModelError)) throw error;
+        refused.push({ dir: folder, source, reason: error.message });
+      }
+    }
+  }
+  return { models: [...byId.values()].sort((a, b) => a.manifest.id.localeCompare(b.manifest.id)), refused };
+}
+
+/** The model with the given id, or the default; a clear error listing what was found otherwise. */
+export function pickModel(listing: ModelListing, id?: string): VerifiedModel {
+  const wanted = id ?? DEFAULT_MODEL_ID;
+  const found = listing.models.find((m) => m.manifest.id === wanted) ?? (id === undefined ? listing.models[0] : undefined);
+  if (found) return found;
+  const refusedHere = listing.refused.filter((r) => path.basename(r.dir) === wanted);
+  const known = listing.models.map((m) => m.manifest.id).join(', ') || 'none';
+  const why = refusedHere.length > 0 ? ` It was refused: ${refusedHere.map((r) => r.reason).join('; ')}` : '';
+  const refusedNote = refusedHere.length === 0 && listing.refused.length > 0
+    ? ` Refused: ${listing.refused.map((r) => r.reason).join('; ')}` : '';
+  throw new ModelError(id === undefined
+    ? `No usable model found (valid models: ${known}).${refusedNote}`
+    : `Model "${id}" is not available (valid models: ${known}).${why}${refusedNote}`);
+}
+
+/** Resolves a --model argument: a model id, or a path to a model folder. */
+export function resolveModel(dirs: readonly ModelDir[], idOrPath?: string): VerifiedModel {
+  if (idOrPath && (idOrPath.includes('/') || idOrPath.includes(path.sep)) && existsSync(idOrPath)) {
+    return verifyModel(path.resolve(idOrPath), 'user');
+  }
+  return pickModel(findModels(dirs), idOrPath);
+}

@@ -1,0 +1,134 @@
+/**
+ * ONNX Runtime sessions for one model stage: CUDA first when asked for and available, CPU otherwise,
+ * with the provider that actually ran found from ORT's profile of a warm-up run, and the graph's
+ * input/output names and shapes checked against the manifest.
+ */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+import type { StageSpec } from '../../core/inference/index';
+import { ModelError } from './errors';
+
+export type ProviderName = 'cuda' | 'cpu';
+
+export interface ProviderReport {
+  /** What was asked for, in order of preference. */
+  readonly requested: readonly ProviderName[];
+  /** The provider the session was created with. */
+  readonly used: ProviderName;
+  /** ORT's execution providers that ran the warm-up nodes, from its profile (e.g. CPUExecutionProvider). */
+  readonly placement: readonly string[];
+  /** Why a faster provider was not used; null when the first choice ran. */
+  readonly fallbackReason: string | null;
+}
+
+export interface StageSession {
+  readonly session: ort.InferenceSession;
+  readonly provider: ProviderReport;
+  readonly createMs: number;
+}
+
+export const INTRA_OP_THREADS = 2;
+
+/** Providers to try by default: CUDA on Linux and Windows x64 (where onnxruntime-node ships it), then CPU. */
+export function defaultProviders(): ProviderName[] {
+  const cudaPlatform = (process.platform === 'linux' || process.platform === 'win32') && process.arch === 'x64';
+  return cudaPlatform && process.env.CVM_DISABLE_CUDA !== '1' ? ['cuda', 'cpu'] : ['cpu'];
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]!.trim();
+}
+
+/** Runs the declared input shape once (zeros) and returns the providers in ORT's profile of that run. */
+async function warmUpAndProfile(session: ort.InferenceSession, spec: StageSpec, profilePrefix: string): Promise<string[]> {
+  const [n, c, h, w] = spec.input.shape;
+  const input = new ort.Tensor('float32', new Float32Array(n * c * h * w), [...spec.input.shape]);
+  const outputs = await session.run({ [spec.input.name]: input });
+  const out = outputs[spec.output.name];
+  session.endProfiling();
+  const dims = out?.dims ?? [];
+  if (dims.length !== 4 || dims.some((d, i) => d !== spec.output.shape[i])) {
+    throw new ModelError(`${spec.file} returns ${spec.output.name} of shape [${dims.join(', ')}], the manifest declares [${spec.output.shape.join(', ')}]`);
+  }
+  const dir = path.dirname(profilePrefix);
+  const base = path.basename(profilePrefix);
+  const providers = new Set<string>();
+  for (const file of readdirSync(dir).filter((f) => f.startsWith(base))) {
+    const full = path.join(dir, file);
+    try {
+      const events = JSON.parse(readFileSync(full, 'utf8')) as { args?: { provider?: string } }[];
+      for (const e of events) if (e.args?.provider) providers.add(e.args.provider);
+    } finally {
+      rmSync(full, { force: true });
+    }
+  }
+  return [...providers].sort();
+}
+
+function checkGraph(session: ort.InferenceSession, spec: StageSpec): void {
+  const problems: string[] = [];
+  if (!session.inputNames.includes(spec.input.name)) problems.push(`has no input "${spec.input.name}" (inputs: ${session.inputNames.join(', ')})`);
+  if (!session.outputNames.includes(spec.output.name)) problems.push(`has no output "${spec.output.name}" (outputs: ${session.outputNames.join(', ')})`);
+  const declared = (meta: readonly ort.InferenceSession.ValueMetadata[], name: string, shape: readonly number[], what: string): void => {
+    const m = meta.find((x) => x.name === name);
+    if (!m || !m.isTensor) return;
+    // Dynamic dimensions come back as names (strings); only fixed ones can be compared.
+    const mismatch = m.shape.length !== shape.length || m.shape.some((d, i) => typeof d === 'number' && d !== shape[i]);
+    if (mismatch) problems.push(`declares ${what} "${name}" as [${m.shape.join(', ')}], the manifest says [${shape.join(', ')}]`);
+  };
+  declared(session.inputMetadata, spec.input.name, spec.input.shape, 'input');
+  declared(session.outputMetadata, spec.output.name, spec.output.shape, 'output');
+  if (problems.length > 0) throw new ModelError(`${spec.file} ${problems.join('; ')}`);
+}
+
+let sessionCounter = 0;
+
+/**
+ * Creates the session with the first provider that works, checks it against the manifest, warms it up.
+ * A provider that fails to load (no GPU, no CUDA libraries) falls back to the next, with the reason kept.
+ */
+export async function createStageSession(
+  modelBytes: Uint8Array,
+  spec: StageSpec,
+  requested: readonly ProviderName[] = defaultProviders(),
+): Promise<StageSession> {
+  const order = requested.includes('cpu') ? requested : [...requested, 'cpu' as const];
+  const reasons: string[] = [];
+  for (const provider of order) {
+    const profilePrefix = path.join(os.tmpdir(), `cvm-ort-${process.pid}-${++sessionCounter}-`);
+    const start = performance.now();
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(modelBytes, {
+        executionProviders: provider === 'cpu' ? ['cpu'] : [provider, 'cpu'],
+        intraOpNumThreads: INTRA_OP_THREADS,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+        enableProfiling: true,
+        profileFilePrefix: profilePrefix,
+        logSeverityLevel: provider === 'cpu' ? 2 : 4,
+      });
+    } catch (error) {
+      if (provider === 'cpu') throw new ModelError(`${spec.file} could not be loaded by ONNX Runtime: ${firstLine(error)}`);
+      reasons.push(`${provider}: ${firstLine(error)}`);
+      continue;
+    }
+    try {
+      checkGraph(session, spec);
+      const placement = await warmUpAndProfile(session, spec, profilePrefix);
+      const createMs = performance.now() - start;
+      const ranOnGpu = provider === 'cuda' && placement.includes('CUDAExecutionProvider');
+      if (provider === 'cuda' && !ranOnGpu) reasons.push('cuda: the session loaded but ORT placed no node on CUDAExecutionProvider');
+      const used: ProviderName = ranOnGpu ? 'cuda' : 'cpu';
+      const fallbackReason = used === order[0] ? null : reasons.join('; ') || null;
+      return { session, provider: { requested: order, used, placement, fallbackReason }, createMs };
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
+  }
+  throw new ModelError(`${spec.file}: no execution provider could load it (${reasons.join('; ')})`);
+}

@@ -1,0 +1,141 @@
+/**
+ * Numbered, append-only schema migrations. Never edit or reorder a released entry: add a new one.
+ * The database records the applied version in `PRAGMA user_version` and one row per migration in
+ * `schema_migrations`.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'patients, studies, images, model runs, landmark set versions, stage results, audit log, settings',
+    sql: `
+      CREATE TABLE patients (
+        id INTEGER PRIMARY KEY,
+        dicom_patient_id TEXT NOT NULL UNIQUE,
+        name TEXT,
+        sex TEXT,
+        birth_date TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE studies (
+        id INTEGER PRIMARY KEY,
+        patient_ref INTEGER REFERENCES patients(id),
+        study_instance_uid TEXT UNIQUE,
+        study_date TEXT,
+        description TEXT,
+        age_years REAL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX studies_by_patient ON studies(patient_ref);
+      CREATE TABLE images (
+        id INTEGER PRIMARY KEY,
+        study_ref INTEGER NOT NULL REFERENCES studies(id),
+        sha256 TEXT NOT NULL UNIQUE,
+        stored_path TEXT NOT NULL,
+        original_name TEXT NOT NULL,
+        byte_size INTEGER NOT NULL,
+        format TEXT NOT NULL CHECK (format IN ('dicom', 'png', 'jpeg')),
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        frames INTEGER NOT NULL,
+        info_json TEXT NOT NULL,
+        file_spacing_row_mm REAL,
+        file_spacing_col_mm REAL,
+        file_spacing_source TEXT,
+        file_spacing_detail TEXT,
+        cal_row_mm REAL,
+        cal_col_mm REAL,
+        cal_method TEXT CHECK (cal_method IN ('entered', 'two-points')),
+        cal_detail TEXT,
+        cal_by TEXT,
+        cal_at TEXT,
+        review_status TEXT NOT NULL DEFAULT 'unreviewed'
+          CHECK (review_status IN ('unreviewed', 'in-progress', 'approved')),
+        reviewed_by TEXT,
+        reviewed_at TEXT,
+        latest_set_ref INTEGER REFERENCES landmark_sets(id),
+        ai_set_ref INTEGER REFERENCES landmark_sets(id),
+        min_confidence REAL,
+        imported_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX images_by_study ON images(study_ref);
+      CREATE TABLE model_runs (
+        id INTEGER PRIMARY KEY,
+        image_ref INTEGER NOT NULL REFERENCES images(id),
+        model_id TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        model_sha256 TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        timings_json TEXT NOT NULL,
+        landmarks_json TEXT NOT NULL,
+        confidences_json TEXT NOT NULL,
+        quality_json TEXT,
+        min_confidence REAL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX model_runs_by_image ON model_runs(image_ref);
+      CREATE TABLE landmark_sets (
+        id INTEGER PRIMARY KEY,
+        image_ref INTEGER NOT NULL REFERENCES images(id),
+        version INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('ai', 'edit', 'revert', 'manual', 'import')),
+        base_ref INTEGER REFERENCES landmark_sets(id),
+        reverted_from_ref INTEGER REFERENCES landmark_sets(id),
+        model_run_ref INTEGER REFERENCES model_runs(id),
+        author TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        points_json TEXT NOT NULL,
+        moved_json TEXT,
+        note TEXT,
+        UNIQUE (image_ref, version)
+      );
+      CREATE TRIGGER landmark_sets_are_never_updated BEFORE UPDATE ON landmark_sets
+        BEGIN SELECT RAISE(ABORT, 'landmark set versions are never changed; save a new version'); END;
+      CREATE TRIGGER landmark_sets_are_never_deleted BEFORE DELETE ON landmark_sets
+        BEGIN SELECT RAISE(ABORT, 'landmark set versions are never deleted'); END;
+      CREATE TABLE stage_results (
+        set_ref INTEGER PRIMARY KEY REFERENCES landmark_sets(id),
+        kind TEXT NOT NULL CHECK (kind IN ('stage', 'no-fit', 'error')),
+        stage TEXT,
+        label TEXT NOT NULL,
+        borderline INTEGER NOT NULL,
+        spacing_row_mm REAL,
+        spacing_col_mm REAL,
+        assessment_json TEXT NOT NULL,
+        computed_at TEXT NOT NULL
+      );
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        author TEXT NOT NULL,
+        action TEXT NOT NULL,
+        image_ref INTEGER REFERENCES images(id),
+        summary TEXT NOT NULL,
+        before_json TEXT,
+        after_json TEXT
+      );
+      CREATE INDEX audit_by_image ON audit_log(image_ref, id);
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'worklist indexes (default order, review status and study date filters)',
+    sql: `
+      CREATE INDEX images_by_updated ON images(updated_at, id);
+      CREATE INDEX images_by_review ON images(review_status, updated_at);
+      CREATE INDEX studies_by_date ON studies(study_date);
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

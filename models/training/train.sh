@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The reproducible recipe of models/cvm13-unet: 5-fold cross-validation of the whole two-stage pipeline,
+# the final model on all 54 cvm13 images, ONNX export and manifest (with sha256 and the CV figures).
+# Runs on CPU (2 lanes of 1 thread each: ~1 h on a 2-core machine) or on a CUDA GPU, unchanged.
+#   bash models/training/train.sh                  # data from ../shared/data next to the repo
+#   CVM_DATA=/path/to/shared/data bash models/training/train.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-/usr/bin/python3}
+OUT=${OUT:-runs}
+STEPS=${STEPS:-"--locate-steps 400 --refine-steps 1000"}
+COMMON="--seed 0 --folds 5 --locate-size 128 --locate-base 8 --refine-base 8 --refine-w 160 --refine-h 192 --mm-per-px 0.3 --threads 1 $STEPS"
+mkdir -p "$OUT/cv"
+start=$(date +%s)
+$PY -c "from dataset import Data; Data()"          # build the image caches once
+lane() { for f in "$@"; do $PY train.py --stage both --fold "$f" --out "$OUT/cv" $COMMON > "$OUT/cv/log_fold$f.txt" 2>&1; done; }
+# two lanes in parallel: the final model (fold 'all') first so that it is available early
+lane all 1 3 &
+lane 0 2 4 &
+wait
+train_end=$(date +%s)
+echo "training wall time: $((train_end - start)) s"
+$PY evaluate.py --run "$OUT/cv" --threads 2 --png "$OUT/cv_examples.png"
+$PY export.py --ckpt "$OUT/cv/foldall" --cv "$OUT/cv/cv_metrics.json" --out ../cvm13-unet \
+  --train-wall-s $((train_end - start))
+echo "total wall time: $(( $(date +%s) - start )) s"
