@@ -5,7 +5,19 @@
  */
 import type { Result } from './result';
 import { s, type Schema } from './schema';
-import { openImageRequest, type OpenImageRequest, type OpenedImage } from './image';
+import type { OpenedImage } from './image';
+import {
+  imageRequest, importFilesRequest, listStudiesRequest, revertLandmarksRequest, saveLandmarksRequest, setCalibrationRequest,
+  setReviewStatusRequest, setSettingsRequest,
+  type CalibrationResponse, type ImageRequest, type ImportFilesRequest, type ImportFilesResponse, type ListStudiesRequest,
+  type ListStudiesResponse, type ReviewState, type RevertLandmarksRequest, type SaveLandmarksRequest, type SavedVersion,
+  type SetCalibrationRequest, type SetReviewStatusRequest, type SetSettingsRequest, type Settings, type StudyDetail,
+} from './studies';
+import {
+  analyzeBatchRequest, analyzeImageRequest, cancelBatchRequest,
+  type AnalysisResult, type AnalyzeBatchRequest, type AnalyzeImageRequest, type BatchFinished, type BatchProgress,
+  type BatchStarted, type CancelBatchRequest, type ModelsInfo,
+} from './analysis';
 
 export interface MethodSpec<Req, Res> {
   readonly request: Schema<Req>;
@@ -22,7 +34,22 @@ export interface AppInfo {
 
 export const methods = {
   appInfo: method<Record<string, never>, AppInfo>(s.object({})),
-  openImage: method<OpenImageRequest, OpenedImage>(openImageRequest),
+  // stored studies (main/services/studies.ts)
+  importFiles: method<ImportFilesRequest, ImportFilesResponse>(importFilesRequest),
+  listStudies: method<ListStudiesRequest, ListStudiesResponse>(listStudiesRequest),
+  loadStudy: method<ImageRequest, StudyDetail>(imageRequest),
+  loadImagePixels: method<ImageRequest, OpenedImage>(imageRequest),
+  saveLandmarks: method<SaveLandmarksRequest, SavedVersion>(saveLandmarksRequest),
+  revertLandmarks: method<RevertLandmarksRequest, SavedVersion>(revertLandmarksRequest),
+  setReviewStatus: method<SetReviewStatusRequest, ReviewState>(setReviewStatusRequest),
+  setCalibration: method<SetCalibrationRequest, CalibrationResponse>(setCalibrationRequest),
+  getSettings: method<Record<string, never>, Settings>(s.object({})),
+  setSettings: method<SetSettingsRequest, Settings>(setSettingsRequest),
+  // automatic analysis (main/services/analysis.ts)
+  analyzeImage: method<AnalyzeImageRequest, AnalysisResult>(analyzeImageRequest),
+  analyzeBatch: method<AnalyzeBatchRequest, BatchStarted>(analyzeBatchRequest),
+  cancelBatch: method<CancelBatchRequest, { cancelled: boolean }>(cancelBatchRequest),
+  listModels: method<Record<string, never>, ModelsInfo>(s.object({})),
 };
 
 export type Methods = typeof methods;
@@ -34,6 +61,12 @@ export type ResponseOf<K extends MethodName> = Methods[K] extends MethodSpec<unk
 export interface Events {
   /** A message main wants the user to see (e.g. the inference worker restarted). */
   log: { level: 'info' | 'warn' | 'error'; message: string };
+  /** After each file of an importFiles call. */
+  importProgress: { done: number; total: number; fileName: string };
+  /** Before each image of an analyzeBatch and once at the end (current null). */
+  analysisBatchProgress: BatchProgress;
+  /** When an analyzeBatch has finished or was cancelled. */
+  analysisBatchDone: BatchFinished;
 }
 export type EventName = keyof Events;
 

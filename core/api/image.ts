@@ -22,7 +22,7 @@ export interface Spacing {
 
 export interface WindowPreset {
   readonly name: string;
-  /** Centre and width in the units of ImagePixels.data. */
+  /** Centre and width in the units of ImagePixels.data: center - width/2 shows black, center + width/2 white. */
   readonly center: number;
   readonly width: number;
 }
@@ -39,6 +39,12 @@ export interface ImagePixels {
   readonly modalityIntercept: number;
   /** The file's VOI presets, then an automatic one; the first is the default. */
   readonly windows: readonly WindowPreset[];
+  /**
+   * True when the file's only display transform was a (non-linear) VOI LUT: it has been applied, so data
+   * are the VOI LUT output mapped onto 0..65535 (modalitySlope/Intercept then give VOI LUT output units,
+   * not modality values) and the default window shows them as-is.
+   */
+  readonly voiLutApplied?: boolean;
 }
 
 export interface PatientStudyMeta {
@@ -71,6 +77,10 @@ export interface ImageInfo {
   readonly invertedFromMonochrome1: boolean;
   readonly transferSyntax: { readonly uid: string; readonly name: string } | null;
   readonly meta: PatientStudyMeta;
+  /** How the file was read, one line each (layout, character set, modality transform, VOI LUT). */
+  readonly notes?: readonly string[];
+  /** Problems the user should see, one sentence each naming the attribute (e.g. a zero PixelSpacing). */
+  readonly warnings?: readonly string[];
 }
 
 export interface OpenedImage {
@@ -86,6 +96,3 @@ export const fileUpload = s.object({
   bytes: s.bytes(MAX_FILE_BYTES),
 });
 export type FileUpload = Infer<typeof fileUpload>;
-
-export const openImageRequest = s.object({ file: fileUpload });
-export type OpenImageRequest = Infer<typeof openImageRequest>;

@@ -3,3 +3,5 @@ export * from './client';
 export * from './result';
 export * from './schema';
 export * from './image';
+export * from './studies';
+export * from './analysis';

@@ -4,6 +4,7 @@
  */
 import { LANDMARK_NAMES, isLandmarkName, type LandmarkName, type LandmarkSet } from '../landmarks/index';
 import { imagePoint } from '../geometry/index';
+import { CVM_STAGES, type CvmStage } from '../cvm/index';
 import type { ApiError } from './result';
 import { s, type Infer, type Schema } from './schema';
 import { fileUpload, type ImageInfo, type Spacing } from './image';
@@ -15,8 +16,8 @@ export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
  *  manual: placed by hand with no earlier version; import: from a cvm13 file. */
 export type LandmarkSetKind = 'ai' | 'edit' | 'revert' | 'manual' | 'import';
 
-export const STAGE_CODES = ['CS1', 'CS2', 'CS3', 'CS4', 'CS5', 'CS6'] as const;
-export type StageCode = (typeof STAGE_CODES)[number];
+export const STAGE_CODES = CVM_STAGES;
+export type StageCode = CvmStage;
 
 export type PointTuple = readonly [number, number];
 export type LandmarkPoints = Partial<Record<LandmarkName, PointTuple>>;

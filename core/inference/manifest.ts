@@ -55,6 +55,8 @@ export interface ModelManifest {
     readonly images?: readonly string[];
   } | null;
   readonly accuracy: ModelAccuracy | null;
+  /** Optional `quality.minConfidence`: heatmap peak below which a landmark is unreliable. */
+  readonly minConfidence: number | null;
   readonly stages: { readonly locate: LocateStageSpec; readonly refine: RefineStageSpec };
 }
 
@@ -152,6 +154,7 @@ export function parseManifest(json: unknown): ModelManifest {
     landmarks: names,
     training,
     accuracy: accuracy(json.accuracy),
+    minConfidence: isObject(json.quality) && isPositive(json.quality.minConfidence) ? json.quality.minConfidence : null,
     stages: {
       locate: { ...locate, resize: 'letterbox-area' },
       refine: { ...refine, mmPerPixel, roiMm },

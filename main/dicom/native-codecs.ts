@@ -39,7 +39,13 @@ export interface NativeDecoded {
 }
 
 type Fn = (...args: number[]) => number;
-interface WasmApi { readonly memory: WebAssembly.Memory; readonly fn: Record<string, Fn> }
+// main/ compiles without the DOM lib, which is where TypeScript declares WebAssembly.
+interface WasmMemory { readonly buffer: ArrayBuffer }
+interface WasmGlobal {
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>;
+}
+const wasmGlobal = (globalThis as unknown as { WebAssembly: WasmGlobal }).WebAssembly;
+interface WasmApi { readonly memory: WasmMemory; readonly fn: Record<string, Fn> }
 
 /** Where the codec module lives: resolvable from node_modules in development, tests and the packaged app. */
 export function nativeCodecsWasmPath(): string {
@@ -59,7 +65,7 @@ function loadWasm(): Promise<WasmApi> {
 
 async function instantiate(): Promise<WasmApi> {
   const bytes = await readFile(nativeCodecsWasmPath());
-  let memory: WebAssembly.Memory | undefined;
+  let memory: WasmMemory | undefined;
   const text = (ptr: number, len: number): string =>
     memory ? Buffer.from(memory.buffer, ptr, len).toString('latin1') : '';
   const imports = {
@@ -89,9 +95,9 @@ async function instantiate(): Promise<WasmApi> {
       environ_get: () => 0,
     },
   };
-  const { instance } = await WebAssembly.instantiate(bytes, imports);
-  const exports = instance.exports as Record<string, unknown>;
-  memory = exports.memory as WebAssembly.Memory;
+  const { instance } = await wasmGlobal.instantiate(bytes, imports);
+  const exports = instance.exports;
+  memory = exports.memory as WasmMemory;
   const fn: Record<string, Fn> = {};
   for (const [name, value] of Object.entries(exports)) if (typeof value === 'function') fn[name] = value as Fn;
   fn._initialize?.();

@@ -31,6 +31,10 @@ export interface StageSession {
 
 export const INTRA_OP_THREADS = 2;
 
+// A CUDA provider that fails to load logs an error line on stderr before the exception we handle: keep
+// ORT's own log to fatal errors; every failure reaches us as an exception with its message.
+ort.env.logLevel = 'fatal';
+
 /** Providers to try by default: CUDA on Linux and Windows x64 (where onnxruntime-node ships it), then CPU. */
 export function defaultProviders(): ProviderName[] {
   const cudaPlatform = (process.platform === 'linux' || process.platform === 'win32') && process.arch === 'x64';
@@ -109,7 +113,6 @@ export async function createStageSession(
         graphOptimizationLevel: 'all',
         enableProfiling: true,
         profileFilePrefix: profilePrefix,
-        logSeverityLevel: provider === 'cpu' ? 2 : 4,
       });
     } catch (error) {
       if (provider === 'cpu') throw new ModelError(`${spec.file} could not be loaded by ONNX Runtime: ${firstLine(error)}`);

@@ -26,7 +26,7 @@ export const stageRecordOf: StageFn = (points, spacing) => {
   const result = assessment.result;
   const label = stageLabel(result);
   if (result.kind === 'stage') {
-    return { summary: { kind: 'stage', stage: result.stage, label, borderline: result.borderline }, assessmentJson };
+    return { summary: { kind: 'stage', stage: result.stage, label, borderline: result.borderline !== null }, assessmentJson };
   }
   return { summary: { kind: 'no-fit', stage: null, label, borderline: false }, assessmentJson };
 };

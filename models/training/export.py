@@ -125,6 +125,7 @@ def main():
             "train_seconds": {"locate": round(ckl["seconds"], 1), "refine": round(ckr["seconds"], 1)},
             "recipe_wall_seconds": args.train_wall_s,
             "params": {"locate": n_params(loc), "refine": n_params(ref)},
+            "export": {"opset": OPSET, "locate": info_l, "refine": info_r},
         },
         "accuracy": acc,
         "stages": {
@@ -146,7 +147,6 @@ def main():
                 "roiMm": [round(W * mmpp, 4), round(H * mmpp, 4)],
             },
         },
-        "export": {"opset": OPSET, "locate": info_l, "refine": info_r},
     }
     json.dump(manifest, open(os.path.join(args.out, "manifest.json"), "w"), indent=2)
     print("wrote", os.path.join(args.out, "manifest.json"))

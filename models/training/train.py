@@ -49,10 +49,9 @@ def gaussian_targets(uv, valid, H, W, sigma):
     dev = uv.device
     ys = torch.arange(H, device=dev, dtype=torch.float32).view(1, 1, H, 1)
     xs = torch.arange(W, device=dev, dtype=torch.float32).view(1, 1, 1, W)
-    dx = xs - uv[..., 0].view(*uv.shape[:2], 1, 1)
-    dy = ys - uv[..., 1].view(*uv.shape[:2], 1, 1)
-    t = torch.exp(-(dx * dx + dy * dy) / (2 * sigma * sigma))
-    return t * valid.view(*valid.shape, 1, 1).float()
+    gx = torch.exp(-(xs - uv[..., 0].view(*uv.shape[:2], 1, 1)) ** 2 / (2 * sigma * sigma))
+    gy = torch.exp(-(ys - uv[..., 1].view(*uv.shape[:2], 1, 1)) ** 2 / (2 * sigma * sigma))
+    return (gy * valid.view(*valid.shape, 1, 1).float()) * gx
 
 
 def blur(x, sigma):
@@ -87,8 +86,10 @@ def intensity_aug(x, mask, rng):
 
 
 def weighted_mse(pred, target, chan_valid, fg_weight=10.0):
-    w = (1 + fg_weight * target) * chan_valid.view(*chan_valid.shape, 1, 1).float()
-    return ((pred - target) ** 2 * w).sum() / (chan_valid.float().sum() * pred.shape[-1] * pred.shape[-2] + 1e-6)
+    """mean over valid channels of (pred - target)^2 * (1 + fg_weight * target)."""
+    d = pred - target
+    w = chan_valid.view(*chan_valid.shape, 1, 1).float()
+    return ((d * d * (1 + fg_weight * target)) * w).sum() / (chan_valid.float().sum() * pred.shape[-1] * pred.shape[-2] + 1e-6)
 
 
 def cosine_lr(opt, step, total, base, warm=30):

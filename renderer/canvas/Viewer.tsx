@@ -5,15 +5,13 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import Konva from 'konva';
 import { Image as KonvaImage, Layer, Stage } from 'react-konva';
-import type { ImagePixels } from '../../core/api/index';
 import { screenPoint } from '../../core/geometry/index';
 import { panBy, wheelZoomFactor, zoomAt, type Size, type ViewTransform } from './view-transform';
-import { useWindowedCanvas } from './useWindowedCanvas';
-import type { DisplayWindow } from './window-level';
+import type { WindowedCanvas } from './useWindowedCanvas';
 
 export interface ViewerProps {
-  readonly pixels: ImagePixels;
-  readonly displayWindow: DisplayWindow;
+  /** The windowed image (see useWindowedCanvas), drawn at image-pixel scale. */
+  readonly image: WindowedCanvas;
   readonly view: ViewTransform | null;
   readonly onViewChange: (view: ViewTransform) => void;
   readonly onViewportSize: (size: Size) => void;
@@ -28,11 +26,10 @@ export interface ViewerProps {
 type Gesture = { kind: 'pan' | 'window'; lastX: number; lastY: number } | null;
 
 export function Viewer(props: ViewerProps): ReactNode {
-  const { pixels, displayWindow, view, onViewChange, onViewportSize } = props;
+  const { image, view, onViewChange, onViewportSize } = props;
   const containerRef = useRef<HTMLDivElement>(null);
   const [size, setSize] = useState<Size | null>(null);
   const gesture = useRef<Gesture>(null);
-  const { canvas, version } = useWindowedCanvas(pixels, displayWindow);
   const imageRef = useRef<Konva.Image>(null);
 
   useEffect(() => {
@@ -47,7 +44,7 @@ export function Viewer(props: ViewerProps): ReactNode {
     return () => observer.disconnect();
   }, [onViewportSize]);
 
-  useEffect(() => { imageRef.current?.getLayer()?.batchDraw(); }, [version]);
+  useEffect(() => { imageRef.current?.getLayer()?.batchDraw(); }, [image.version]);
 
   const onWheel = (e: Konva.KonvaEventObject<WheelEvent>): void => {
     e.evt.preventDefault();
@@ -104,7 +101,7 @@ export function Viewer(props: ViewerProps): ReactNode {
         <Stage width={size.width} height={size.height} scaleX={view.scale} scaleY={view.scale} x={view.x} y={view.y}
           onWheel={onWheel} onMouseDown={onMouseDown}>
           <Layer listening={false} imageSmoothingEnabled={view.scale < 2}>
-            <KonvaImage ref={imageRef} image={canvas} width={pixels.width} height={pixels.height} />
+            <KonvaImage ref={imageRef} image={image.canvas} width={image.canvas.width} height={image.canvas.height} />
           </Layer>
           {props.children}
         </Stage>

@@ -6,7 +6,13 @@ import { applyWindow, windowLut, type DisplayWindow } from './window-level';
  * An offscreen canvas holding the windowed image. The canvas and its ImageData are created once per image
  * and refilled on every window change, so dragging the window/level does not allocate 20 MB per frame.
  */
-export function useWindowedCanvas(pixels: ImagePixels, displayWindow: DisplayWindow): { canvas: HTMLCanvasElement; version: number } {
+export interface WindowedCanvas {
+  readonly canvas: HTMLCanvasElement;
+  /** Increases on every refill, so layers know when to redraw. */
+  readonly version: number;
+}
+
+export function useWindowedCanvas(pixels: ImagePixels, displayWindow: DisplayWindow): WindowedCanvas {
   const surface = useMemo(() => {
     const canvas = document.createElement('canvas');
     canvas.width = pixels.width;

@@ -1,77 +1,60 @@
-import { useCallback, useState, type ReactNode } from 'react';
-import type { OpenedImage } from '../../core/api/index';
+/** The workstation shell: the worklist, or one open study; the user's name for every saved edit. */
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { api } from '../api';
-import { Viewer } from '../canvas/Viewer';
-import { fitTransform, type Size, type ViewTransform } from '../canvas/view-transform';
-import type { DisplayWindow } from '../canvas/window-level';
-import { formatSpacing } from './format';
+import { StudyView } from './study/StudyView';
+import { Worklist } from './worklist/Worklist';
 
-function defaultWindow(image: OpenedImage): DisplayWindow {
-  const preset = image.pixels.windows[0];
-  return preset ? { center: preset.center, width: preset.width, invert: false } : { center: 32768, width: 65536, invert: false };
+type Route = { readonly view: 'worklist' } | { readonly view: 'study'; readonly imageId: number };
+
+function routeFromHash(): Route {
+  const m = /^#\/study\/(\d+)$/.exec(location.hash);
+  return m ? { view: 'study', imageId: Number(m[1]) } : { view: 'worklist' };
 }
 
 export function App(): ReactNode {
-  const [image, setImage] = useState<OpenedImage | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [view, setView] = useState<ViewTransform | null>(null);
-  const [viewport, setViewport] = useState<Size | null>(null);
-  const [displayWindow, setDisplayWindow] = useState<DisplayWindow | null>(null);
+  const [route, setRoute] = useState<Route>(routeFromHash);
+  const [userName, setUserName] = useState<string>('');
+  const [editingName, setEditingName] = useState(false);
 
-  const open = useCallback(async (file: File) => {
-    setBusy(true);
-    setError(null);
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    const result = await api.openImage({ file: { name: file.name, bytes } });
-    setBusy(false);
-    if (!result.ok) {
-      setError(result.error.message);
-      return;
-    }
-    setImage(result.value);
-    setDisplayWindow(defaultWindow(result.value));
-    setView(viewport ? fitTransform(result.value.pixels, viewport) : null);
-  }, [viewport]);
+  useEffect(() => {
+    void api.getSettings({}).then((r) => { if (r.ok) setUserName(r.value.userName); });
+    const onHash = (): void => setRoute(routeFromHash());
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
 
-  const onViewportSize = useCallback((size: Size) => {
-    setViewport(size);
-    setView((v) => v ?? (image ? fitTransform(image.pixels, size) : null));
-  }, [image]);
+  // The route lives in the URL hash, so a reload reopens the same study.
+  const open = useCallback((imageId: number) => { location.hash = `#/study/${imageId}`; }, []);
+  const back = useCallback(() => { location.hash = '#/'; }, []);
+
+  const saveName = async (name: string): Promise<void> => {
+    const trimmed = name.trim();
+    if (!trimmed) return;
+    const r = await api.setSettings({ userName: trimmed });
+    if (r.ok) setUserName(r.value.userName);
+    setEditingName(false);
+  };
 
   return (
-    <div className="app" onDragOver={(e) => e.preventDefault()} onDrop={(e) => {
-      e.preventDefault();
-      const file = e.dataTransfer.files[0];
-      if (file) void open(file);
-    }}>
-      <header className="toolbar">
+    <div className="app">
+      <header className="topbar">
         <span className="brand">CVM Workstation</span>
-        <label className="button">
-          Open image…
-          <input type="file" data-testid="open-file" accept=".dcm,.dicom,.png,.jpg,.jpeg,application/dicom,image/png,image/jpeg"
-            onChange={(e) => { const f = e.target.files?.[0]; if (f) void open(f); e.target.value = ''; }} hidden />
-        </label>
-        {image && viewport && (
-          <button type="button" onClick={() => setView(fitTransform(image.pixels, viewport))}>Fit</button>
-        )}
-        {busy && <span className="status" role="status">Opening…</span>}
-      </header>
-      {error && <div className="error" role="alert" data-testid="error">{error}</div>}
-      <main className="workspace">
-        {image && displayWindow ? (
-          <Viewer pixels={image.pixels} displayWindow={displayWindow} view={view} onViewChange={setView} onViewportSize={onViewportSize} />
+        <nav aria-label="Main">
+          <button type="button" className={route.view === 'worklist' ? 'active' : ''} onClick={back}>Worklist</button>
+        </nav>
+        <span className="spacer" />
+        {editingName ? (
+          <input autoFocus defaultValue={userName} aria-label="Your name, recorded with every edit" data-testid="user-name-input"
+            onBlur={(e) => void saveName(e.target.value)} onKeyDown={(e) => { if (e.key === 'Enter') void saveName(e.currentTarget.value); if (e.key === 'Escape') setEditingName(false); e.stopPropagation(); }} />
         ) : (
-          <div className="empty">Open a cephalogram (DICOM, PNG or JPEG) or drop it here.</div>
+          <button type="button" className="link" onClick={() => setEditingName(true)} data-testid="user-name" title="Your name, recorded with every edit">
+            {userName || 'set your name'}
+          </button>
         )}
+      </header>
+      <main className="content">
+        {route.view === 'worklist' ? <Worklist onOpen={open} /> : <StudyView imageId={route.imageId} userName={userName} onBack={back} />}
       </main>
-      {image && (
-        <footer className="infobar" data-testid="image-info">
-          <span>{image.info.fileName}</span>
-          <span data-testid="image-size">{image.info.width} x {image.info.height} px</span>
-          <span data-testid="image-spacing" className={image.info.spacing ? '' : 'uncalibrated'}>{formatSpacing(image.info.spacing)}</span>
-        </footer>
-      )}
     </div>
   );
 }

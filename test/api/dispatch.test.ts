@@ -4,7 +4,7 @@ import { createDispatcher, type Handlers } from '../../main/ipc/dispatch';
 
 const handlers = {
   appInfo: async () => ok({ version: '1', mode: 'web' as const, dataDir: '/tmp' }),
-  openImage: async () => { throw new Error('disk on fire'); },
+  loadStudy: async () => { throw new Error('disk on fire'); },
 } as unknown as Handlers;
 
 describe('the validating dispatcher', () => {
@@ -16,9 +16,9 @@ describe('the validating dispatcher', () => {
   });
 
   it('refuses a payload that does not match the method schema, naming the field', async () => {
-    const r = await dispatch('openImage', { file: { name: 'a.dcm', bytes: 'not bytes' } });
+    const r = await dispatch('importFiles', { files: [{ name: 'a.dcm', bytes: 'not bytes' }] });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error.message).toContain('openImage.file.bytes must be binary data');
+    if (!r.ok) expect(r.error.message).toContain('importFiles.files[0].bytes must be binary data');
   });
 
   it('refuses unexpected extra fields', async () => {
@@ -27,7 +27,7 @@ describe('the validating dispatcher', () => {
   });
 
   it('turns an exception in a service into an error value', async () => {
-    const r = await dispatch('openImage', { file: { name: 'a.dcm', bytes: new Uint8Array(2) } });
+    const r = await dispatch('loadStudy', { imageId: 3 });
     expect(r).toMatchObject({ ok: false, error: { code: 'internal' } });
     if (!r.ok) expect(r.error.message).toContain('disk on fire');
   });

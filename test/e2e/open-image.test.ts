@@ -35,11 +35,11 @@ describe.skipIf(!canRun)('opening a cephalogram in browser mode', () => {
   beforeAll(async () => { session = await startSession(); });
   afterAll(async () => { await session?.close(); });
 
-  it('draws the JPEG, fitted to the window, with its size and "uncalibrated"', async () => {
+  it('draws the imported JPEG, fitted to the window, and says it is uncalibrated', async () => {
     const { page } = session;
-    await page.getByTestId('open-file').setInputFiles(sharedPath('isbi2015', 'images', '001.jpg'));
-    await expect.poll(() => page.getByTestId('image-size').textContent(), { timeout: 30_000 }).toBe('1935 x 2400 px');
-    await expect(page.getByTestId('image-spacing').textContent()).resolves.toBe('uncalibrated');
+    await page.getByTestId('import-files').setInputFiles(sharedPath('isbi2015', 'images', '001.jpg'));
+    await expect.poll(() => page.getByTestId('spacing').textContent(), { timeout: 60_000 }).toBe('uncalibrated');
+    await expect.poll(() => page.getByTestId('viewer').getAttribute('data-scale')).not.toBe('');
     const box = (await page.getByTestId('viewer').boundingBox())!;
     const view = await viewState(session);
     // Fitted: the whole 2400 px height fits the viewer, and the image is centred.
@@ -63,8 +63,9 @@ describe.skipIf(!canRun)('opening a cephalogram in browser mode', () => {
     await expect.poll(async () => (await viewState(session)).scale).toBeGreaterThan(before.scale * 1.5);
     const after = await viewState(session);
     const imageAfter = { x: (cursor.x - after.x) / after.scale, y: (cursor.y - after.y) / after.scale };
-    expect(imageAfter.x).toBeCloseTo(imageBefore.x, 0);
-    expect(imageAfter.y).toBeCloseTo(imageBefore.y, 0);
+    // Within 2 image pixels: the mouse position is rounded to whole screen pixels.
+    expect(Math.abs(imageAfter.x - imageBefore.x)).toBeLessThan(2);
+    expect(Math.abs(imageAfter.y - imageBefore.y)).toBeLessThan(2);
     await page.screenshot({ path: screenshotPath('foundation-02-zoomed') });
   });
 

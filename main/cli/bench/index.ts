@@ -1,4 +1,5 @@
 import type { BenchFigure } from '../command';
+import { stagingBench } from './staging';
 
 /** One area of `cvm bench`; each lives in ./<area>.ts and is listed in BENCH_AREAS. */
 export interface BenchArea {
@@ -6,4 +7,4 @@ export interface BenchArea {
   run(options: { quick: boolean }): Promise<BenchFigure[]>;
 }
 
-export const BENCH_AREAS: readonly BenchArea[] = [];
+export const BENCH_AREAS: readonly BenchArea[] = [stagingBench];

@@ -1,0 +1,81 @@
+/**
+ * `cvm bench --only staging`: time of measure + stage per call, as the renderer calls it on every mouse move.
+ * Single calls are below the timer's resolution, so batches of calls are timed and divided.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { imagePoint } from '../../../core/geometry/index';
+import type { LandmarkSet } from '../../../core/landmarks/index';
+import { assess, measure, stage, syntheticLandmarks, CVMT_THRESHOLDS, DEFAULT_THRESHOLDS, type Measurements } from '../../../core/cvm/index';
+import type { BenchFigure } from '../command';
+import { readAnnotationFile } from '../commands/stage';
+import type { BenchArea } from './index';
+
+const BATCH = 1000;
+const ANNOTATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/data/cvm13/annotations.json');
+
+/** A drag: the C3 lower anterior corner moved a little on each call, so no two calls see the same input. */
+function dragSequence(start: LandmarkSet, calls: number): LandmarkSet[] {
+  const corner = start.C3la!;
+  return Array.from({ length: calls }, (_, i) => ({
+    ...start,
+    C3la: imagePoint(corner.x + 5 * Math.sin(i / 50), corner.y + 5 * Math.cos(i / 70)),
+  }));
+}
+
+function inputs(): { sets: LandmarkSet[]; source: string } {
+  if (existsSync(ANNOTATIONS)) {
+    const file = readAnnotationFile(ANNOTATIONS);
+    const sets = file.images.flatMap((img) => dragSequence(img.landmarks, Math.ceil(BATCH / file.images.length)));
+    return { sets: sets.slice(0, BATCH), source: `drags on the ${file.images.length} cvm13 annotations` };
+  }
+  const start = syntheticLandmarks({
+    concavity: [0.12, 0.1, 0.05],
+    C3: { ratio: 1.2, heightRatio: 0.9, height: 11 },
+    C4: { ratio: 1.25, heightRatio: 0.88, height: 11 },
+    rotationDeg: 12,
+  });
+  return { sets: dragSequence(start, BATCH), source: 'a drag on a synthetic landmark set (shared data absent)' };
+}
+
+/** Median over batches of the time per call, in ms. */
+function perCallMedianMs(batches: number, call: (i: number) => unknown): number {
+  const times: number[] = [];
+  let sink = 0;
+  for (let b = 0; b < batches; b++) {
+    const start = performance.now();
+    for (let i = 0; i < BATCH; i++) if (call(i) !== undefined) sink++;
+    times.push((performance.now() - start) / BATCH);
+  }
+  if (sink === 0) throw new Error('benchmark calls returned nothing');
+  times.sort((a, b) => a - b);
+  const mid = Math.floor(times.length / 2);
+  return times.length % 2 === 1 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
+}
+
+export const stagingBench: BenchArea = {
+  area: 'staging',
+  async run({ quick }) {
+    const batches = quick ? 20 : 200;
+    const { sets, source } = inputs();
+    const spacing = { rowMm: 0.1, colMm: 0.1 };
+    const measured: Measurements[] = sets.flatMap((s) => {
+      const m = measure(s, spacing);
+      return m.ok ? [m.value] : [];
+    });
+    const at = <T>(list: readonly T[], i: number): T => list[i % list.length]!;
+    perCallMedianMs(5, (i) => assess(at(sets, i), spacing)); // warm up the JIT
+    const note = `ms per call, each run a batch of ${BATCH} calls; ${source}`;
+    const figure = (name: string, call: (i: number) => unknown): BenchFigure => ({
+      area: 'staging', name, medianMs: perCallMedianMs(batches, call), runs: batches, note,
+    });
+    return [
+      figure('assess (measure + stage), default preset', (i) => assess(at(sets, i), spacing)),
+      figure('assess (measure + stage), cvmt preset', (i) => assess(at(sets, i), spacing, CVMT_THRESHOLDS)),
+      figure('assess, spacing unknown (px)', (i) => assess(at(sets, i), null)),
+      figure('measure only', (i) => measure(at(sets, i), spacing)),
+      figure('stage only', (i) => stage(at(measured, i), DEFAULT_THRESHOLDS)),
+    ];
+  },
+};

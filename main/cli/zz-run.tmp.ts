@@ -1,0 +1,2 @@
+import { analyzeCommand } from './commands/analyze';
+process.exitCode = await analyzeCommand.run(process.argv.slice(2));

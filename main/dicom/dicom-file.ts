@@ -1,0 +1,51 @@
+/** A DICOM file -> OpenedImage. */
+import type { OpenedImage } from '../../core/api/image';
+import { ImageDecodeError } from './errors';
+import { readMeta } from './meta';
+import { parseDicomBytes } from './parse';
+import { buildPixels } from './pipeline';
+import { decodeStoredFrame, readPixelModule } from './pixels';
+import { readSpacing } from './spacing';
+import { textReader } from './text';
+import { describeUnsupportedSyntax, findTransferSyntax } from './transfer-syntax';
+
+export async function decodeDicomFile(fileName: string, bytes: Uint8Array, frame: number): Promise<OpenedImage> {
+  const parsed = parseDicomBytes(fileName, bytes);
+  const { dataSet } = parsed;
+  const syntax = findTransferSyntax(parsed.transferSyntaxUid);
+  if (!dataSet.elements.x7fe00010) throw new ImageDecodeError('corrupt-file', fileName, 'the file has no Pixel Data (7FE0,0010): it is not an image');
+  if (!syntax) {
+    throw new ImageDecodeError('unsupported', fileName, `the transfer syntax ${describeUnsupportedSyntax(parsed.transferSyntaxUid)} is not supported`);
+  }
+  const module = readPixelModule(fileName, dataSet);
+  const stored = await decodeStoredFrame(fileName, dataSet, module, syntax, frame);
+  const monochrome1 = module.photometric === 'MONOCHROME1';
+  const result = buildPixels(fileName, dataSet, stored, module.columns, module.rows, module.signed, monochrome1);
+  const text = textReader(dataSet);
+  const spacing = readSpacing(dataSet);
+  const notes = [
+    ...(parsed.layoutNote ? [`layout: ${parsed.layoutNote}`] : []),
+    `character set: ${text.charsetNote}`,
+    `modality transform: ${result.modalityTransform}`,
+    ...(result.voiLutApplied ? ['VOI LUT applied to the pixel values (the file gives no window centre/width)'] : []),
+    ...(module.samplesPerPixel === 3 ? [`colour (${module.photometric}) converted to grey (luma)`] : []),
+  ];
+  return {
+    info: {
+      fileName,
+      format: 'dicom',
+      width: module.columns,
+      height: module.rows,
+      frames: module.frames,
+      spacing: spacing.spacing,
+      bitsStored: module.bitsStored,
+      photometric: module.photometric,
+      invertedFromMonochrome1: monochrome1,
+      transferSyntax: { uid: syntax.uid, name: syntax.name },
+      meta: readMeta(text),
+      notes,
+      warnings: [...spacing.warnings, ...result.warnings].map((w) => `${fileName}: ${w}`),
+    },
+    pixels: result.pixels,
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * Opens DICOM, PNG and JPEG files as display-ready grey pixels with their spacing and metadata.
+ * See docs/dicom.md.
+ */
+import type { OpenedImage } from '../../core/api/image';
+import { decodeDicomFile } from './dicom-file';
+import { ImageDecodeError } from './errors';
+import { decodeJpegFile, decodePngFile, isJpeg, isPng } from './raster';
+
+export { ImageDecodeError } from './errors';
+export { initNativeCodecs } from './native-codecs';
+export { SUPPORTED_TRANSFER_SYNTAXES } from './transfer-syntax';
+
+export interface DecodeOptions {
+  /** 0-based frame of a multi-frame file; the first frame by default. */
+  readonly frame?: number;
+}
+
+/** Decodes by content (the extension is not trusted); every failure is an ImageDecodeError naming the file. */
+export async function decodeImageFile(fileName: string, bytes: Uint8Array, options: DecodeOptions = {}): Promise<OpenedImage> {
+  if (bytes.length === 0) throw new ImageDecodeError('corrupt-file', fileName, 'the file is empty');
+  try {
+    if (isPng(bytes)) return decodePngFile(fileName, bytes);
+    if (isJpeg(bytes)) return await decodeJpegFile(fileName, bytes);
+    return await decodeDicomFile(fileName, bytes, options.frame ?? 0);
+  } catch (error) {
+    if (error instanceof ImageDecodeError) throw error;
+    // Anything else escaping the parsers is still a problem with this file, reported as such.
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new ImageDecodeError('corrupt-file', fileName, `the file cannot be read (${detail})`);
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * Stored values -> ImagePixels: modality LUT or rescale, MONOCHROME1 inversion, mapping onto 0..65535,
+ * and the file's VOI presets converted into data units.
+ */
+import type { DataSet } from 'dicom-parser';
+import type { ImagePixels, WindowPreset } from '../../core/api/image';
+import { ImageDecodeError } from './errors';
+import type { StoredFrame } from './pixels';
+import { automaticWindow } from './windows';
+
+interface Lut {
+  readonly firstMapped: number;
+  readonly data: Uint16Array;
+  readonly bits: number;
+  readonly explanation: string | null;
+}
+
+/** Reads the first item of a LUT sequence (Modality LUT 0028,3000 or VOI LUT 0028,3010). */
+function readLut(fileName: string, dataSet: DataSet, sequenceTag: string, signedInput: boolean, which: string): Lut | null {
+  const item = dataSet.elements[sequenceTag]?.items?.[0]?.dataSet;
+  if (!item) return null;
+  const descriptor = item.elements.x00283002;
+  const lutData = item.elements.x00283006;
+  if (!descriptor || !lutData) throw new ImageDecodeError('corrupt-file', fileName, `the ${which} has no LUT Descriptor or LUT Data`);
+  const entriesRaw = item.uint16('x00283002', 0) ?? 0;
+  const entries = entriesRaw === 0 ? 65536 : entriesRaw;
+  const firstRaw = item.uint16('x00283002', 1) ?? 0;
+  const firstMapped = signedInput && firstRaw >= 0x8000 ? firstRaw - 0x10000 : firstRaw;
+  const bits = item.uint16('x00283002', 2) ?? 16;
+  const data = new Uint16Array(entries);
+  if (bits <= 8 && lutData.length === entries) {
+    for (let i = 0; i < entries; i++) data[i] = item.byteArray[lutData.dataOffset + i]!;
+  } else {
+    if (lutData.length < entries * 2) throw new ImageDecodeError('corrupt-file', fileName, `the ${which} declares ${entries} entries but its data holds ${lutData.length} bytes`);
+    for (let i = 0; i < entries; i++) data[i] = item.uint16('x00283006', i) ?? 0;
+  }
+  return { firstMapped, data, bits, explanation: item.string('x00283003')?.trim() || null };
+}
+
+function lookup(lut: Lut, v: number): number {
+  const index = v - lut.firstMapped;
+  const last = lut.data.length - 1;
+  return lut.data[index < 0 ? 0 : index > last ? last : index]!;
+}
+
+function numbers(dataSet: DataSet, tag: string): number[] {
+  const raw = dataSet.string(tag);
+  if (!raw) return [];
+  return raw.split('\\').map((v) => Number(v.trim()));
+}
+
+export interface PipelineResult {
+  readonly pixels: ImagePixels;
+  readonly modalityTransform: string;
+  readonly voiLutApplied: boolean;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * modality -> data: data = (m - mMin) * 65535 / (mMax - mMin), inverted for MONOCHROME1, where
+ * mMin..mMax is the frame's actual range (the most grey levels for display).
+ */
+export function buildPixels(fileName: string, dataSet: DataSet, frame: StoredFrame, width: number, height: number, signed: boolean, monochrome1: boolean): PipelineResult {
+  const warnings: string[] = [];
+  const count = width * height;
+  const modalityLut = readLut(fileName, dataSet, 'x00283000', signed, 'Modality LUT Sequence');
+  let modality: Int32Array | null = null;
+  let slope = 1;
+  let intercept = 0;
+  let modalityTransform = 'none';
+  if (modalityLut) {
+    modality = new Int32Array(count);
+    for (let i = 0; i < count; i++) modality[i] = lookup(modalityLut, frame.values[i]!);
+    modalityTransform = `Modality LUT (${modalityLut.data.length} entries${modalityLut.explanation ? `, ${modalityLut.explanation}` : ''})`;
+  } else {
+    const [s] = numbers(dataSet, 'x00281053');
+    const [b] = numbers(dataSet, 'x00281052');
+    if (s !== undefined && (!Number.isFinite(s) || s === 0)) warnings.push(`Rescale Slope "${dataSet.string('x00281053')}" is unusable; 1 was used`);
+    else if (s !== undefined) slope = s;
+    if (b !== undefined && !Number.isFinite(b)) warnings.push(`Rescale Intercept "${dataSet.string('x00281052')}" is unusable; 0 was used`);
+    else if (b !== undefined) intercept = b;
+    if (slope !== 1 || intercept !== 0) modalityTransform = `Rescale slope ${slope}, intercept ${intercept}`;
+  }
+
+  let mMin: number;
+  let mMax: number;
+  if (modality) {
+    mMin = Infinity; mMax = -Infinity;
+    for (let i = 0; i < count; i++) { const v = modality[i]!; if (v < mMin) mMin = v; if (v > mMax) mMax = v; }
+  } else {
+    const a = frame.min * slope + intercept;
+    const b = frame.max * slope + intercept;
+    mMin = Math.min(a, b); mMax = Math.max(a, b);
+  }
+
+  const centres = numbers(dataSet, 'x00281050');
+  const widths = numbers(dataSet, 'x00281051');
+  const voiLut = centres.length === 0 ? readLut(fileName, dataSet, 'x00283010', signed && !modalityLut && slope === 1 && intercept === 0, 'VOI LUT Sequence') : null;
+
+  const data = new Uint16Array(count);
+  if (voiLut) {
+    // A VOI LUT is not linear, so it is applied here and the default window shows its output as-is.
+    const outMax = 2 ** voiLut.bits - 1;
+    const k = 65535 / outMax;
+    for (let i = 0; i < count; i++) {
+      const m = modality ? modality[i]! : Math.round(frame.values[i]! * slope + intercept);
+      const out = Math.min(lookup(voiLut, m), outMax) * k;
+      data[i] = Math.round(monochrome1 ? 65535 - out : out);
+    }
+    return {
+      pixels: {
+        width, height, data,
+        modalitySlope: monochrome1 ? -outMax / 65535 : outMax / 65535,
+        modalityIntercept: monochrome1 ? outMax : 0,
+        windows: [{ name: voiLut.explanation ? `VOI LUT: ${voiLut.explanation}` : 'VOI LUT', center: 32767.5, width: 65536 }, automaticWindow(data)],
+        voiLutApplied: true,
+      },
+      modalityTransform, voiLutApplied: true, warnings,
+    };
+  }
+
+  const range = mMax > mMin ? mMax - mMin : 1;
+  const k = 65535 / range;
+  const toData = (m: number) => (monochrome1 ? 65535 - (m - mMin) * k : (m - mMin) * k);
+  if (modality) {
+    for (let i = 0; i < count; i++) data[i] = Math.round(toData(modality[i]!));
+  } else {
+    // Linear in the stored value: data = a * v + c.
+    const a = (monochrome1 ? -k : k) * slope;
+    const c = monochrome1 ? 65535 - (intercept - mMin) * k : (intercept - mMin) * k;
+    const values = frame.values;
+    // a * v + c lies in 0..65535 here, so adding 0.5 and truncating rounds.
+    for (let i = 0; i < count; i++) data[i] = a * values[i]! + c + 0.5;
+  }
+
+  const windows: WindowPreset[] = [];
+  const explanations = (dataSet.string('x00281055') ?? '').split('\\').map((e) => e.trim());
+  for (let i = 0; i < centres.length; i++) {
+    const c = centres[i]!;
+    const w = widths[i] ?? widths[0];
+    if (w === undefined || !Number.isFinite(c) || !Number.isFinite(w) || w <= 0) {
+      warnings.push(`window preset ${i + 1} (centre "${centres[i]}", width "${widths[i] ?? ''}") is unusable and was left out`);
+      continue;
+    }
+    const lo = toData(c - w / 2);
+    const hi = toData(c + w / 2);
+    windows.push({
+      name: explanations[i] || `File preset ${i + 1} (C ${c} / W ${w})`,
+      center: (lo + hi) / 2,
+      width: Math.abs(hi - lo),
+    });
+  }
+  windows.push(automaticWindow(data));
+
+  return {
+    pixels: {
+      width, height, data,
+      modalitySlope: (monochrome1 ? -range : range) / 65535,
+      modalityIntercept: monochrome1 ? mMin + range : mMin,
+      windows,
+    },
+    modalityTransform, voiLutApplied: false, warnings,
+  };
+}

@@ -1,0 +1,244 @@
+/** Pixel Data -> one frame of stored values (grey; colour converted to luma). */
+import dicomParser from 'dicom-parser';
+import type { DataSet, Element } from 'dicom-parser';
+import { ImageDecodeError } from './errors';
+import { CodecError, nativeDecode } from './native-codecs';
+import type { TransferSyntax } from './transfer-syntax';
+
+export interface PixelModule {
+  readonly rows: number;
+  readonly columns: number;
+  readonly samplesPerPixel: number;
+  readonly bitsAllocated: number;
+  readonly bitsStored: number;
+  readonly highBit: number;
+  readonly signed: boolean;
+  readonly planarConfiguration: number;
+  readonly photometric: string;
+  readonly frames: number;
+}
+
+const GREY = new Set(['MONOCHROME1', 'MONOCHROME2']);
+const COLOUR = new Set(['RGB', 'YBR_FULL', 'YBR_FULL_422', 'YBR_PARTIAL_422', 'YBR_PARTIAL_420', 'YBR_ICT', 'YBR_RCT']);
+
+export function readPixelModule(fileName: string, dataSet: DataSet): PixelModule {
+  const us = (tag: string) => dataSet.elements[tag] ? dataSet.uint16(tag) : undefined;
+  const rows = us('x00280010');
+  const columns = us('x00280011');
+  if (!rows || !columns) {
+    throw new ImageDecodeError('corrupt-file', fileName, `the image size is missing or zero (Rows ${rows ?? 'absent'}, Columns ${columns ?? 'absent'})`);
+  }
+  const bitsAllocated = us('x00280100');
+  if (bitsAllocated === undefined) throw new ImageDecodeError('corrupt-file', fileName, 'Bits Allocated (0028,0100) is missing');
+  if (bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32) {
+    throw new ImageDecodeError('unsupported', fileName, `Bits Allocated ${bitsAllocated} is not supported (8, 16 or 32)`);
+  }
+  const bitsStored = us('x00280101') ?? bitsAllocated;
+  const highBit = us('x00280102') ?? bitsStored - 1;
+  if (bitsStored < 1 || bitsStored > bitsAllocated || highBit >= bitsAllocated || highBit + 1 < bitsStored) {
+    throw new ImageDecodeError('corrupt-file', fileName, `inconsistent bit depths: Bits Allocated ${bitsAllocated}, Bits Stored ${bitsStored}, High Bit ${highBit}`);
+  }
+  const samplesPerPixel = us('x00280002') ?? 1;
+  const photometric = (dataSet.string('x00280004') ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')).trim().toUpperCase();
+  if (photometric === 'PALETTE COLOR') throw new ImageDecodeError('unsupported', fileName, 'PALETTE COLOR images are not supported (radiographs are grey)');
+  if (!GREY.has(photometric) && !COLOUR.has(photometric)) {
+    throw new ImageDecodeError('unsupported', fileName, `photometric interpretation "${photometric}" is not supported`);
+  }
+  const expectedSamples = GREY.has(photometric) ? 1 : 3;
+  if (samplesPerPixel !== expectedSamples) {
+    throw new ImageDecodeError('corrupt-file', fileName, `Samples per Pixel ${samplesPerPixel} does not match photometric interpretation ${photometric}`);
+  }
+  const framesText = dataSet.string('x00280008');
+  const frames = framesText === undefined || framesText.trim() === '' ? 1 : Number(framesText.trim());
+  if (!Number.isInteger(frames) || frames < 1) throw new ImageDecodeError('corrupt-file', fileName, `Number of Frames "${framesText}" is not a positive whole number`);
+  return {
+    rows, columns, samplesPerPixel, bitsAllocated, bitsStored, highBit,
+    signed: us('x00280103') === 1,
+    planarConfiguration: us('x00280006') ?? 0,
+    photometric, frames,
+  };
+}
+
+/** One frame's stored values: grey, sign applied, colour reduced to luma. */
+export interface StoredFrame {
+  /** Float64Array only for unsigned 32-bit stored values, which do not fit an Int32Array. */
+  readonly values: Int32Array | Float64Array;
+  readonly min: number;
+  readonly max: number;
+}
+
+function pixelDataElement(fileName: string, dataSet: DataSet): Element {
+  const element = dataSet.elements.x7fe00010;
+  if (!element) throw new ImageDecodeError('corrupt-file', fileName, 'the file has no Pixel Data (7FE0,0010): it is not an image');
+  if (element.dataOffset + (element.encapsulatedPixelData ? 0 : element.length) > dataSet.byteArray.length) {
+    throw new ImageDecodeError('corrupt-file', fileName, 'the file is truncated inside Pixel Data');
+  }
+  return element;
+}
+
+/** Native (uncompressed) frame bytes, little-endian. */
+function nativeFrameBytes(fileName: string, dataSet: DataSet, element: Element, m: PixelModule, frame: number, bigEndian: boolean): Uint8Array {
+  const frameBytes = (m.rows * m.columns * m.samplesPerPixel * m.bitsAllocated) / 8;
+  const available = element.length;
+  const needed = frameBytes * m.frames;
+  if (available < needed) {
+    const fileEnd = dataSet.byteArray.length - element.dataOffset;
+    const problem = fileEnd < needed
+      ? 'the file is truncated inside Pixel Data'
+      : 'inconsistent dimensions';
+    throw new ImageDecodeError('corrupt-file', fileName, `${problem}: Pixel Data holds ${available} bytes but ${m.columns}x${m.rows} pixels x ${m.samplesPerPixel} samples x ${m.bitsAllocated} bits x ${m.frames} frame(s) need ${needed}`);
+  }
+  const start = element.dataOffset + frameBytes * frame;
+  const bytes = dataSet.byteArray.subarray(start, start + frameBytes);
+  const swapUnit = m.bitsAllocated / 8 > 1 ? m.bitsAllocated / 8 : element.vr === 'OW' ? 2 : 1;
+  if (!bigEndian || swapUnit === 1) return bytes;
+  const swapped = new Uint8Array(bytes.length);
+  for (let i = 0; i < bytes.length; i += swapUnit) {
+    for (let k = 0; k < swapUnit; k++) swapped[i + k] = bytes[i + swapUnit - 1 - k]!;
+  }
+  return swapped;
+}
+
+function encapsulatedFrame(fileName: string, dataSet: DataSet, element: Element, m: PixelModule, frame: number): Uint8Array {
+  try {
+    const fragments = element.fragments ?? [];
+    if (fragments.length === 0) throw new ImageDecodeError('corrupt-file', fileName, 'the compressed Pixel Data has no fragments');
+    if (m.frames === 1) return dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, 0, fragments.length);
+    const offsets = element.basicOffsetTable ?? [];
+    if (offsets.length > 0) return dicomParser.readEncapsulatedImageFrame(dataSet, element, frame, offsets);
+    if (fragments.length === m.frames) return dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, frame, 1);
+    const table = dicomParser.createJPEGBasicOffsetTable(dataSet, element);
+    return dicomParser.readEncapsulatedImageFrame(dataSet, element, frame, table);
+  } catch (error) {
+    if (error instanceof ImageDecodeError) throw error;
+    throw new ImageDecodeError('corrupt-file', fileName, `frame ${frame + 1} of the compressed Pixel Data cannot be located (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+interface RawFrame {
+  readonly bytes: Uint8Array;
+  readonly bitsAllocated: number;
+  readonly photometric: string;
+  readonly planar: boolean;
+  /** Native data keeps its bits under High Bit; codecs return them from bit 0. */
+  readonly shift: number;
+}
+
+async function decodeCompressed(fileName: string, encoded: Uint8Array, m: PixelModule, syntax: TransferSyntax): Promise<RawFrame> {
+  try {
+    const decoded = await nativeDecode(syntax.codec!, encoded, {
+      width: m.columns, height: m.rows, bitsAllocated: m.bitsAllocated, bitsStored: m.bitsStored,
+      samplesPerPixel: m.samplesPerPixel, pixelRepresentation: m.signed ? 1 : 0,
+      planarConfiguration: m.planarConfiguration, photometric: m.photometric,
+    }, m.samplesPerPixel === 3);
+    if (decoded.width !== m.columns || decoded.height !== m.rows) {
+      throw new ImageDecodeError('corrupt-file', fileName, `inconsistent dimensions: the header says ${m.columns}x${m.rows} but the compressed frame is ${decoded.width}x${decoded.height}`);
+    }
+    return {
+      bytes: decoded.bytes, bitsAllocated: decoded.bitsAllocated, photometric: decoded.photometric,
+      planar: decoded.samplesPerPixel === 3 && decoded.planarConfiguration === 1, shift: 0,
+    };
+  } catch (error) {
+    if (error instanceof CodecError) {
+      throw new ImageDecodeError('corrupt-file', fileName, `the ${syntax.name} pixel data cannot be decoded (${error.message.trim() || 'codec error'})`);
+    }
+    throw error;
+  }
+}
+
+function sampleView(bytes: Uint8Array, bitsAllocated: number): Uint8Array | Uint16Array | Uint32Array {
+  const aligned = bytes.byteOffset % (bitsAllocated / 8) === 0 ? bytes : bytes.slice();
+  if (bitsAllocated === 8) return aligned;
+  if (bitsAllocated === 16) return new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 1);
+  return new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 2);
+}
+
+/** Extracts Bits Stored under High Bit, sign-extends, and reduces colour to luma. */
+function toStored(raw: RawFrame, m: PixelModule, fileName: string): StoredFrame {
+  const count = m.rows * m.columns;
+  const samples = sampleView(raw.bytes, raw.bitsAllocated);
+  const channels = GREY.has(raw.photometric) ? 1 : 3;
+  if (samples.length < count * channels) {
+    throw new ImageDecodeError('corrupt-file', fileName, `inconsistent dimensions: the decoded frame holds ${samples.length} samples, ${m.columns}x${m.rows}x${channels} expected`);
+  }
+  const unsigned32 = m.bitsStored === 32 && !m.signed;
+  const values = unsigned32 ? new Float64Array(count) : new Int32Array(count);
+  if (channels === 1) {
+    const range = greyValues(samples, values, count, raw.shift, m.bitsStored, m.signed);
+    return { values, min: range[0], max: range[1] };
+  }
+  lumaInto(values, samples, raw, count);
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < count; i++) {
+    const v = values[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { values, min, max };
+}
+
+/** Bits Stored under High Bit, sign-extended; returns [min, max]. */
+function greyValues(samples: Uint8Array | Uint16Array | Uint32Array, values: Int32Array | Float64Array, count: number, shift: number, bits: number, signed: boolean): [number, number] {
+  let min = Infinity;
+  let max = -Infinity;
+  if (shift === 0 && bits === samples.BYTES_PER_ELEMENT * 8 && !signed) {
+    for (let i = 0; i < count; i++) {
+      const v = samples[i]!;
+      values[i] = v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    return [min, max];
+  }
+  const mask = bits >= 32 ? -1 : 2 ** bits - 1;
+  const signBit = 2 ** (bits - 1);
+  const full = 2 ** bits;
+  for (let i = 0; i < count; i++) {
+    let v = (samples[i]! >>> shift) & mask;
+    if (bits === 32 && !signed) v >>>= 0;
+    else if (signed && v >= signBit) v -= full;
+    values[i] = v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return [min, max];
+}
+
+/** Colour -> luma. YBR_FULL's Y already is luma; YBR_FULL_422 native data is Y0 Y1 Cb Cr per pixel pair. */
+function lumaInto(out: Int32Array | Float64Array, s: ArrayLike<number>, raw: RawFrame, count: number): void {
+  const p = raw.photometric;
+  if (p === 'YBR_FULL_422' && !raw.planar) {
+    for (let pair = 0, i = 0; i < count; pair += 4, i += 2) {
+      out[i] = s[pair]!;
+      if (i + 1 < count) out[i + 1] = s[pair + 1]!;
+    }
+    return;
+  }
+  const at = raw.planar ? (i: number, c: number) => s[c * count + i]! : (i: number, c: number) => s[i * 3 + c]!;
+  if (p === 'YBR_FULL' || p === 'YBR_ICT' || p === 'YBR_RCT') {
+    for (let i = 0; i < count; i++) out[i] = at(i, 0);
+    return;
+  }
+  if (p === 'YBR_PARTIAL_422' || p === 'YBR_PARTIAL_420') {
+    for (let i = 0; i < count; i++) out[i] = Math.round(((at(i, 0) - 16) * 255) / 219);
+    return;
+  }
+  for (let i = 0; i < count; i++) out[i] = Math.round(0.299 * at(i, 0) + 0.587 * at(i, 1) + 0.114 * at(i, 2));
+}
+
+export async function decodeStoredFrame(fileName: string, dataSet: DataSet, m: PixelModule, syntax: TransferSyntax, frame: number): Promise<StoredFrame> {
+  const element = pixelDataElement(fileName, dataSet);
+  if (frame < 0 || frame >= m.frames || !Number.isInteger(frame)) {
+    throw new ImageDecodeError('invalid-request', fileName, `frame ${frame + 1} was asked for but the file has ${m.frames} frame(s)`);
+  }
+  if (syntax.codec === null) {
+    if (element.encapsulatedPixelData) throw new ImageDecodeError('corrupt-file', fileName, `Pixel Data is compressed but the transfer syntax ${syntax.name} says uncompressed`);
+    const bytes = nativeFrameBytes(fileName, dataSet, element, m, frame, syntax.bigEndian);
+    return toStored({ bytes, bitsAllocated: m.bitsAllocated, photometric: m.photometric, planar: m.planarConfiguration === 1, shift: m.highBit + 1 - m.bitsStored }, m, fileName);
+  }
+  if (!element.encapsulatedPixelData) throw new ImageDecodeError('corrupt-file', fileName, `the transfer syntax ${syntax.name} says compressed but Pixel Data is not encapsulated`);
+  const encoded = encapsulatedFrame(fileName, dataSet, element, m, frame);
+  const raw = await decodeCompressed(fileName, encoded, m, syntax);
+  return toStored(raw, m, fileName);
+}

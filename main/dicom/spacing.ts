@@ -1,0 +1,90 @@
+/**
+ * The physical pixel size a file declares, and which attribute it came from. Order (issue 4):
+ * PixelSpacing; ImagerPixelSpacing divided by EstimatedRadiographicMagnificationFactor when present;
+ * NominalScannedPixelSpacing; otherwise uncalibrated. A present but unusable value is never skipped
+ * silently: the image opens uncalibrated and a warning names the attribute and its value.
+ */
+import type { DataSet } from 'dicom-parser';
+import type { Spacing } from '../../core/api/image';
+
+export interface SpacingResult {
+  readonly spacing: Spacing | null;
+  readonly warnings: readonly string[];
+}
+
+const PIXEL_SPACING = 'x00280030';
+const IMAGER_PIXEL_SPACING = 'x00181164';
+const MAGNIFICATION = 'x00181114';
+const NOMINAL_SCANNED = 'x00182010';
+
+const fmt = (v: number) => String(Number(v.toPrecision(6)));
+
+type Pair = { row: number; col: number } | { problem: string };
+
+/** A DICOM "row\col" pair; the problem says why it is unusable. */
+function readPair(dataSet: DataSet, tag: string, name: string): Pair | null {
+  const raw = dataSet.string(tag);
+  if (raw === undefined || raw.trim() === '') return null;
+  const parts = raw.split('\\').map((p) => p.trim());
+  const numbers = parts.map(Number);
+  if (parts.length !== 2 || numbers.some((n, i) => parts[i] === '' || !Number.isFinite(n))) {
+    return { problem: `${name} "${raw}" is not two numbers (row\\column spacing in mm)` };
+  }
+  const [row, col] = numbers as [number, number];
+  if (row <= 0 || col <= 0) return { problem: `${name} "${raw}" is zero or negative; a pixel spacing must be positive` };
+  return { row, col };
+}
+
+export function readSpacing(dataSet: DataSet): SpacingResult {
+  const pixel = readPair(dataSet, PIXEL_SPACING, 'PixelSpacing (0028,0030)');
+  if (pixel) {
+    if ('problem' in pixel) return { spacing: null, warnings: [`${pixel.problem}: the image is uncalibrated`] };
+    return {
+      spacing: { rowMm: pixel.row, colMm: pixel.col, source: 'PixelSpacing', detail: `PixelSpacing ${fmt(pixel.row)} x ${fmt(pixel.col)} mm` },
+      warnings: [],
+    };
+  }
+  const imager = readPair(dataSet, IMAGER_PIXEL_SPACING, 'ImagerPixelSpacing (0018,1164)');
+  if (imager) {
+    if ('problem' in imager) return { spacing: null, warnings: [`${imager.problem}: the image is uncalibrated`] };
+    const rawMagnification = dataSet.string(MAGNIFICATION);
+    if (rawMagnification !== undefined && rawMagnification.trim() !== '') {
+      const magnification = Number(rawMagnification.trim());
+      if (!Number.isFinite(magnification) || magnification <= 0) {
+        return {
+          spacing: null,
+          warnings: [`EstimatedRadiographicMagnificationFactor (0018,1114) "${rawMagnification.trim()}" is not a positive number, so ImagerPixelSpacing cannot be corrected: the image is uncalibrated`],
+        };
+      }
+      const row = imager.row / magnification;
+      const col = imager.col / magnification;
+      return {
+        spacing: {
+          rowMm: row, colMm: col,
+          source: 'ImagerPixelSpacing corrected by EstimatedRadiographicMagnificationFactor',
+          detail: `ImagerPixelSpacing ${fmt(imager.row)} x ${fmt(imager.col)} mm / magnification ${fmt(magnification)} = ${fmt(row)} x ${fmt(col)} mm`,
+        },
+        warnings: [],
+      };
+    }
+    return {
+      spacing: {
+        rowMm: imager.row, colMm: imager.col, source: 'ImagerPixelSpacing',
+        detail: `ImagerPixelSpacing ${fmt(imager.row)} x ${fmt(imager.col)} mm at the detector, not corrected for magnification (no EstimatedRadiographicMagnificationFactor)`,
+      },
+      warnings: [],
+    };
+  }
+  const scanned = readPair(dataSet, NOMINAL_SCANNED, 'NominalScannedPixelSpacing (0018,2010)');
+  if (scanned) {
+    if ('problem' in scanned) return { spacing: null, warnings: [`${scanned.problem}: the image is uncalibrated`] };
+    return {
+      spacing: {
+        rowMm: scanned.row, colMm: scanned.col, source: 'NominalScannedPixelSpacing',
+        detail: `NominalScannedPixelSpacing ${fmt(scanned.row)} x ${fmt(scanned.col)} mm (scanned film)`,
+      },
+      warnings: [],
+    };
+  }
+  return { spacing: null, warnings: [] };
+}

@@ -1,0 +1,71 @@
+/**
+ * One image from pixels to stage: the engine's prediction, then core/cvm on the predicted landmarks, with
+ * the quality gate deciding whether the stage may be presented as certain. Shared by the app's analysis
+ * service, `cvm analyze`, `cvm eval` and the benchmark.
+ */
+import type { AnalysisResult, Prediction } from '../../core/api/analysis';
+import type { OpenedImage, Spacing } from '../../core/api/image';
+import { assess, stageLabel } from '../../core/cvm/index';
+import type { Assessment } from '../../core/cvm/index';
+import { imagePoint } from '../../core/geometry/index';
+import type { LandmarkSet } from '../../core/landmarks/index';
+import type { InferenceEngine } from './engine';
+import type { PipelineImage } from './pipeline';
+
+/** The model input of an opened image: its pixels under the default (first) window. */
+export function pipelineImageOf(opened: OpenedImage): PipelineImage {
+  const { width, height, data, windows } = opened.pixels;
+  const window = windows[0];
+  if (!window) throw new Error(`${opened.info.fileName} has no display window`);
+  return { width, height, data, window: { center: window.center, width: window.width } };
+}
+
+export function landmarkSetOf(prediction: Prediction): LandmarkSet {
+  const set: LandmarkSet = {};
+  for (const l of prediction.landmarks) set[l.name] = imagePoint(l.x, l.y);
+  return set;
+}
+
+/** One line: the stage and whether it can be trusted. */
+export function summarize(prediction: Prediction, assessment: Assessment): { stageCertain: boolean; summary: string } {
+  const { verdict, problems } = prediction.quality;
+  if (!assessment.ok) {
+    return { stageCertain: false, summary: [`No stage: ${assessment.error.message.replace(/\.?$/, '.')}`, ...problems].join(' ') };
+  }
+  const label = stageLabel(assessment.result);
+  if (verdict === 'failed') return { stageCertain: false, summary: `No reliable stage (the landmarks would give ${label}): ${problems.join(' ')}` };
+  if (verdict === 'uncertain') return { stageCertain: false, summary: `${label}, uncertain: ${problems.join(' ')} Check the landmarks.` };
+  if (assessment.result.kind !== 'stage') return { stageCertain: false, summary: label };
+  return { stageCertain: true, summary: label };
+}
+
+export interface AnalyzeOptions {
+  readonly imageId?: number | null;
+  readonly decodeMs?: number | null;
+  /** Overrides the image's own spacing (e.g. `--spacing 0.1`). */
+  readonly spacing?: Spacing | null;
+}
+
+export async function analyzeOpened(engine: InferenceEngine, opened: OpenedImage, options: AnalyzeOptions = {}): Promise<AnalysisResult> {
+  const start = performance.now();
+  const spacing = options.spacing !== undefined && options.spacing !== null ? options.spacing : opened.info.spacing;
+  const prediction = await engine.analyze(pipelineImageOf(opened), spacing, opened.info.fileName);
+  const t1 = performance.now();
+  const assessment = assess(landmarkSetOf(prediction), spacing);
+  const t2 = performance.now();
+  const decodeMs = options.decodeMs ?? null;
+  return {
+    imageId: options.imageId ?? null,
+    fileName: opened.info.fileName,
+    spacing,
+    prediction,
+    assessment,
+    ...summarize(prediction, assessment),
+    timings: { decodeMs, inferenceMs: t1 - start, stagingMs: t2 - t1, totalMs: t2 - start + (decodeMs ?? 0) },
+    recorded: null,
+  };
+}
+
+export function enteredSpacing(mm: number, detail: string): Spacing {
+  return { rowMm: mm, colMm: mm, source: 'entered', detail };
+}

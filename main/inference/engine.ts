@@ -1,0 +1,224 @@
+/**
+ * The inference engine on the main thread: one worker holding warm sessions, a queue of requests sent
+ * one at a time, and recovery when the worker dies (the request in flight fails with a clear error, the
+ * worker is restarted, the queue goes on).
+ */
+import { Worker } from 'node:worker_threads';
+import type { ModelRef, Prediction, ProviderInfo } from '../../core/api/analysis';
+import type { PixelSpacingMm } from '../../core/geometry/index';
+import { InferenceError, ModelError } from './errors';
+import type { PipelineImage } from './pipeline';
+import type { FromWorker, ToWorker } from './protocol';
+import type { VerifiedModel } from './registry';
+import { defaultProviders, type ProviderName, type ProviderReport } from './sessions';
+import { workerEntry } from './worker-entry';
+
+export type EngineEvent =
+  | { readonly kind: 'worker-crashed'; readonly message: string }
+  | { readonly kind: 'worker-restarted'; readonly createMs: number };
+
+export interface EngineOptions {
+  readonly model: VerifiedModel;
+  readonly providers?: readonly ProviderName[];
+  readonly onEvent?: (event: EngineEvent) => void;
+}
+
+interface Job {
+  readonly id: number;
+  readonly label: string;
+  readonly image: PipelineImage;
+  readonly spacing: PixelSpacingMm | null;
+  readonly resolve: (p: Prediction) => void;
+  readonly reject: (e: Error) => void;
+  readonly startedAt: number;
+}
+
+interface Ready {
+  readonly provider: ProviderReport;
+  readonly createMs: number;
+}
+
+export function modelRef(model: VerifiedModel): ModelRef {
+  return {
+    id: model.manifest.id,
+    version: model.manifest.version,
+    manifestSha256: model.manifestSha256,
+    locateSha256: model.manifest.stages.locate.sha256,
+    refineSha256: model.manifest.stages.refine.sha256,
+  };
+}
+
+export class InferenceEngine {
+  readonly model: VerifiedModel;
+  readonly modelRef: ModelRef;
+  private readonly providers: readonly ProviderName[];
+  private readonly onEvent: (event: EngineEvent) => void;
+  private worker: Worker | null = null;
+  private starting: Promise<Ready> | null = null;
+  private ready: Ready | null = null;
+  private readonly queue: Job[] = [];
+  private inFlight: Job | null = null;
+  private nextId = 1;
+  private closed = false;
+  /** Worker restarts after a crash, for reports and tests. */
+  restarts = 0;
+
+  private constructor(options: EngineOptions) {
+    this.model = options.model;
+    this.modelRef = modelRef(options.model);
+    this.providers = options.providers ?? defaultProviders();
+    this.onEvent = options.onEvent ?? (() => {});
+  }
+
+  /** Starts the worker and creates both sessions; throws ModelError when the model is refused. */
+  static async start(options: EngineOptions): Promise<InferenceEngine> {
+    const engine = new InferenceEngine(options);
+    try {
+      await engine.ensureWorker();
+    } catch (error) {
+      await engine.close();
+      throw error;
+    }
+    return engine;
+  }
+
+  /** Session creation time of the current worker, both stages, in ms. */
+  get sessionCreateMs(): number {
+    return this.ready?.createMs ?? Number.NaN;
+  }
+
+  get provider(): ProviderInfo {
+    if (!this.ready) throw new Error('the inference engine is not ready');
+    const p = this.ready.provider;
+    return { used: p.used, requested: p.requested, placement: p.placement, fallbackReason: p.fallbackReason };
+  }
+
+  /** Queues one image; resolves with the landmarks in image pixels. */
+  analyze(image: PipelineImage, spacing: PixelSpacingMm | null, label = 'image'): Promise<Prediction> {
+    if (this.closed) return Promise.reject(new InferenceError('the inference engine is closed'));
+    return new Promise<Prediction>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, label, image, spacing, resolve, reject, startedAt: 0 });
+      this.pump();
+    });
+  }
+
+  /** Test hook: makes the worker die with an uncaught exception. */
+  crashWorker(): void {
+    this.worker?.postMessage({ type: 'crash' } satisfies ToWorker);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const error = new InferenceError('the inference engine was closed');
+    for (const job of this.queue.splice(0)) job.reject(error);
+    this.inFlight?.reject(error);
+    this.inFlight = null;
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) await worker.terminate();
+  }
+
+  private ensureWorker(): Promise<Ready> {
+    if (this.ready && this.worker) return Promise.resolve(this.ready);
+    this.starting ??= this.spawn().finally(() => {
+      this.starting = null;
+    });
+    return this.starting;
+  }
+
+  private spawn(): Promise<Ready> {
+    const entry = workerEntry();
+    const worker = new Worker(entry.file, { eval: entry.eval });
+    this.worker = worker;
+    return new Promise<Ready>((resolve, reject) => {
+      let settled = false;
+      const fail = (error: Error): void => {
+        if (settled) return;
+        settled = true;
+        if (this.worker === worker) this.worker = null;
+        void worker.terminate();
+        reject(error);
+      };
+      worker.on('message', (msg: FromWorker) => {
+        if (msg.type === 'ready') {
+          settled = true;
+          this.ready = { provider: msg.provider, createMs: msg.createMs.locate + msg.createMs.refine };
+          resolve(this.ready);
+        } else if (msg.type === 'init-failed') {
+          fail(msg.modelInvalid ? new ModelError(msg.message) : new InferenceError(`the inference worker could not start: ${msg.message}`));
+        } else {
+          this.settle(msg);
+        }
+      });
+      worker.on('error', (error) => {
+        if (!settled) fail(new InferenceError(`the inference worker failed to start: ${error.message}`));
+        else this.crashed(worker, error.message);
+      });
+      worker.on('exit', (code) => {
+        if (!settled) fail(new InferenceError(`the inference worker exited with code ${code} while starting`));
+        else this.crashed(worker, `exited with code ${code}`);
+      });
+      worker.postMessage({
+        type: 'init', manifest: this.model.manifest, files: this.model.files, providers: this.providers,
+      } satisfies ToWorker);
+    });
+  }
+
+  private crashed(worker: Worker, message: string): void {
+    if (this.worker !== worker) return; // an old worker, already replaced or terminated on purpose
+    this.worker = null;
+    this.ready = null;
+    this.onEvent({ kind: 'worker-crashed', message });
+    const job = this.inFlight;
+    this.inFlight = null;
+    job?.reject(new InferenceError(`The inference worker crashed while analysing ${job.label} (${message}); it is being restarted.`));
+    if (this.closed) return;
+    this.restarts++;
+    this.ensureWorker().then(
+      (ready) => {
+        this.onEvent({ kind: 'worker-restarted', createMs: ready.createMs });
+        this.pump();
+      },
+      (error: Error) => {
+        for (const j of this.queue.splice(0)) j.reject(error);
+      },
+    );
+  }
+
+  private settle(msg: Extract<FromWorker, { type: 'result' | 'failed' }>): void {
+    const job = this.inFlight;
+    if (!job || job.id !== msg.id) return;
+    this.inFlight = null;
+    if (msg.type === 'failed') {
+      job.reject(new InferenceError(`Analysis of ${job.label} failed: ${msg.message}`));
+    } else {
+      const o = msg.output;
+      job.resolve({
+        model: this.modelRef,
+        provider: this.provider,
+        imageWidth: job.image.width,
+        imageHeight: job.image.height,
+        landmarks: o.landmarks,
+        roiScale: o.roiScale,
+        quality: { verdict: o.quality.verdict, problems: o.quality.problems },
+        timings: o.timings,
+      });
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.inFlight || this.queue.length === 0 || this.closed) return;
+    if (!this.worker || !this.ready) {
+      if (!this.starting) {
+        this.ensureWorker().then(() => this.pump(), (error: Error) => {
+          for (const j of this.queue.splice(0)) j.reject(error);
+        });
+      }
+      return;
+    }
+    const job = this.queue.shift()!;
+    this.inFlight = { ...job, startedAt: performance.now() };
+    this.worker.postMessage({ type: 'analyze', id: job.id, image: job.image, spacing: job.spacing } satisfies ToWorker);
+  }
+}

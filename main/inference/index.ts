@@ -1,0 +1,8 @@
+/** The inference engine: model registry, warm ONNX sessions in a worker, the two-stage pipeline. */
+export * from './analyze';
+export * from './batch';
+export * from './engine';
+export * from './errors';
+export * from './registry';
+export type { ProviderName, ProviderReport } from './sessions';
+export type { PipelineImage } from './pipeline';

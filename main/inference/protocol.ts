@@ -1,0 +1,26 @@
+/** Messages between the inference engine (main thread) and its worker. */
+import type { PixelSpacingMm } from '../../core/geometry/index';
+import type { ModelManifest } from '../../core/inference/index';
+import type { PipelineImage, PipelineOutput } from './pipeline';
+import type { ProviderName, ProviderReport } from './sessions';
+
+export type ToWorker =
+  | {
+      readonly type: 'init';
+      readonly manifest: ModelManifest;
+      readonly files: { readonly locate: string; readonly refine: string };
+      readonly providers: readonly ProviderName[];
+    }
+  | { readonly type: 'analyze'; readonly id: number; readonly image: PipelineImage; readonly spacing: PixelSpacingMm | null }
+  /** Makes the worker throw an uncaught exception: how tests check that a crash is survived. */
+  | { readonly type: 'crash' };
+
+export type FromWorker =
+  | {
+      readonly type: 'ready';
+      readonly provider: ProviderReport;
+      readonly createMs: { readonly locate: number; readonly refine: number };
+    }
+  | { readonly type: 'init-failed'; readonly message: string; readonly modelInvalid: boolean }
+  | { readonly type: 'result'; readonly id: number; readonly output: PipelineOutput }
+  | { readonly type: 'failed'; readonly id: number; readonly message: string };

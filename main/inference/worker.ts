@@ -1,0 +1,82 @@
+/**
+ * The inference worker: holds the two ONNX sessions (created once, kept warm) and runs the pipeline for
+ * each request, so session.run() never blocks the main thread. Entry file of a worker thread; packaged
+ * as its own bundle (see docs/inference.md).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import ort from 'onnxruntime-node';
+import type { StageSpec } from '../../core/inference/index';
+import { ModelError } from './errors';
+import { runPipeline, type StageRunner } from './pipeline';
+import type { FromWorker, ToWorker } from './protocol';
+import { createStageSession, type ProviderName, type StageSession } from './sessions';
+
+if (!parentPort) throw new Error('main/inference/worker.ts must run as a worker thread');
+const port = parentPort;
+
+interface Loaded {
+  readonly manifest: Extract<ToWorker, { type: 'init' }>['manifest'];
+  readonly locate: StageRunner;
+  readonly refine: StageRunner;
+}
+
+let loaded: Loaded | null = null;
+
+function readChecked(file: string, spec: StageSpec): Uint8Array {
+  const bytes = readFileSync(file);
+  const actual = createHash('sha256').update(bytes).digest('hex');
+  if (actual !== spec.sha256) throw new ModelError(`${file} changed since it was checked: sha256 is ${actual}, manifest says ${spec.sha256}`);
+  return bytes;
+}
+
+function runner(stage: StageSession, spec: StageSpec): StageRunner {
+  return async (input) => {
+    const tensor = new ort.Tensor('float32', input, [...spec.input.shape]);
+    const outputs = await stage.session.run({ [spec.input.name]: tensor });
+    const out = outputs[spec.output.name];
+    if (!out || !(out.data instanceof Float32Array)) throw new Error(`${spec.file} returned no float32 "${spec.output.name}"`);
+    return out.data;
+  };
+}
+
+async function init(msg: Extract<ToWorker, { type: 'init' }>): Promise<FromWorker> {
+  try {
+    const { locate: locateSpec, refine: refineSpec } = msg.manifest.stages;
+    const providers = msg.providers as ProviderName[];
+    const locate = await createStageSession(readChecked(msg.files.locate, locateSpec), locateSpec, providers);
+    // The second stage uses what the first one could: no second round of failing CUDA loads.
+    const refine = await createStageSession(readChecked(msg.files.refine, refineSpec), refineSpec, [locate.provider.used]);
+    loaded = { manifest: msg.manifest, locate: runner(locate, locateSpec), refine: runner(refine, refineSpec) };
+    return { type: 'ready', provider: locate.provider, createMs: { locate: locate.createMs, refine: refine.createMs } };
+  } catch (error) {
+    return { type: 'init-failed', message: error instanceof Error ? error.message : String(error), modelInvalid: error instanceof ModelError };
+  }
+}
+
+async function analyze(msg: Extract<ToWorker, { type: 'analyze' }>): Promise<FromWorker> {
+  if (!loaded) return { type: 'failed', id: msg.id, message: 'the model is not loaded' };
+  try {
+    const output = await runPipeline(loaded.manifest, loaded.locate, loaded.refine, msg.image, msg.spacing, {
+      minConfidence: loaded.manifest.minConfidence ?? undefined,
+    });
+    return { type: 'result', id: msg.id, output };
+  } catch (error) {
+    return { type: 'failed', id: msg.id, message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+// Requests are handled one at a time, in order.
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'crash') {
+    setImmediate(() => {
+      throw new Error('inference worker crash requested');
+    });
+    return;
+  }
+  queue = queue.then(async () => {
+    port.postMessage(msg.type === 'init' ? await init(msg) : await analyze(msg));
+  });
+});

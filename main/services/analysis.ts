@@ -1,0 +1,179 @@
+/**
+ * Automatic analysis as use cases for the app: analyse a stored image (load pixels and effective spacing,
+ * run the pipeline, record the model run and its AI landmark version), analyse many with progress events
+ * and cancel, list the models. One warm engine per model, shared by every window of the process.
+ */
+import { randomUUID } from 'node:crypto';
+import type {
+  AnalysisResult, AnalyzeBatchRequest, AnalyzeImageRequest, BatchItemOutcome, BatchStarted, CancelBatchRequest, ModelsInfo,
+} from '../../core/api/analysis';
+import type { BatchFinished, BatchProgress } from '../../core/api/analysis';
+import { fail, ok, type ErrorCode, type Result } from '../../core/api/result';
+import { fromLandmarkSet } from '../../core/api/studies';
+import {
+  analyzeOpened, DEFAULT_MODEL_ID, findModels, InferenceEngine, landmarkSetOf, modelDirs, pickModel, runBatch,
+} from '../inference/index';
+import type { ServiceContext } from './context';
+import { loadImagePixels, recordModelRun, storeFor } from './studies';
+
+// ---- warm engines --------------------------------------------------------------------------------------------
+
+const engines = new Map<string, Promise<InferenceEngine>>();
+
+/** The warm engine for a model (default: the registry's default), started on first use. */
+export function engineFor(ctx: Pick<ServiceContext, 'dataDir' | 'emit'>, modelId?: string): Promise<InferenceEngine> {
+  const model = pickModel(findModels(modelDirs(ctx.dataDir)), modelId);
+  const key = `${model.dir}#${model.manifestSha256}`;
+  let engine = engines.get(key);
+  if (!engine) {
+    engine = InferenceEngine.start({
+      model,
+      onEvent: (event) => {
+        if (event.kind === 'worker-crashed') {
+          ctx.emit('log', { level: 'error', message: `The inference worker crashed (${event.message}); restarting it.` });
+        } else {
+          ctx.emit('log', { level: 'info', message: `The inference worker was restarted (${event.createMs.toFixed(0)} ms).` });
+        }
+      },
+    });
+    engines.set(key, engine);
+    engine.catch(() => engines.delete(key));
+  }
+  return engine;
+}
+
+/** Stops every engine's worker (on quit). */
+export async function closeInferenceEngines(): Promise<void> {
+  const all = [...engines.values()];
+  engines.clear();
+  await Promise.all(all.map((e) => e.then((engine) => engine.close(), () => undefined)));
+}
+
+// ---- errors as values ----------------------------------------------------------------------------------------
+
+function asFailure(error: unknown): { code: ErrorCode; message: string } {
+  if (error instanceof Error && 'code' in error && typeof error.code === 'string' && !error.code.startsWith('ERR_')) {
+    return { code: error.code as ErrorCode, message: error.message };
+  }
+  throw error;
+}
+
+// ---- one image -----------------------------------------------------------------------------------------------
+
+async function analyzeStored(ctx: ServiceContext, imageId: number, modelId?: string): Promise<AnalysisResult> {
+  const store = storeFor(ctx);
+  const decodeStart = performance.now();
+  const opened = await loadImagePixels(store, imageId);
+  const decodeMs = performance.now() - decodeStart;
+  const engine = await engineFor(ctx, modelId);
+  const result = await analyzeOpened(engine, opened, { imageId, decodeMs });
+  const { prediction } = result;
+  const confidences = Object.fromEntries(prediction.landmarks.map((l) => [l.name, l.confidence]));
+  const recorded = await recordModelRun(ctx, imageId, {
+    modelId: prediction.model.id,
+    modelVersion: prediction.model.version,
+    modelSha256: prediction.model.manifestSha256,
+    provider: prediction.provider.used,
+    timingsMs: { ...prediction.timings, decodeMs, stagingMs: result.timings.stagingMs },
+    landmarks: fromLandmarkSet(landmarkSetOf(prediction)),
+    confidences,
+    quality: {
+      verdict: prediction.quality.verdict,
+      problems: prediction.quality.problems,
+      stageCertain: result.stageCertain,
+      summary: result.summary,
+      issues: Object.fromEntries(prediction.landmarks.filter((l) => l.issues.length > 0).map((l) => [l.name, l.issues])),
+      roiScale: prediction.roiScale,
+      providerFallback: prediction.provider.fallbackReason,
+      model: prediction.model,
+    },
+  });
+  if (!recorded.ok) throw Object.assign(new Error(recorded.error.message), { code: recorded.error.code });
+  const { runId, versionId, version } = recorded.value;
+  return { ...result, recorded: { runId, versionId, version } };
+}
+
+// ---- batches -------------------------------------------------------------------------------------------------
+
+const batches = new Map<string, AbortController>();
+
+function startBatch(ctx: ServiceContext, request: AnalyzeBatchRequest): BatchStarted {
+  const batchId = randomUUID();
+  const controller = new AbortController();
+  batches.set(batchId, controller);
+  const total = request.imageIds.length;
+  const nameOf = (imageId: number): string => {
+    try {
+      return storeFor(ctx).imageRow(imageId).original_name;
+    } catch {
+      return `image #${imageId}`;
+    }
+  };
+  const items: BatchItemOutcome[] = [];
+  void runBatch(request.imageIds, (id) => `${id}`, (id) => analyzeStored(ctx, id, request.modelId), {
+    signal: controller.signal,
+    onProgress: (p) => {
+      const payload: BatchProgress = {
+        batchId, done: p.done, total, failed: p.failed,
+        current: p.current === null ? null : nameOf(Number(p.current)), etaMs: p.etaMs,
+      };
+      ctx.emit('analysisBatchProgress', payload);
+    },
+    onItem: (r) => {
+      const imageId = Number(r.label);
+      items.push(r.ok
+        ? { imageId, fileName: r.value.fileName, ok: true, summary: r.value.summary }
+        : { imageId, fileName: nameOf(imageId), ok: false, summary: r.error.message });
+    },
+  }).then((outcome) => {
+    batches.delete(batchId);
+    const done: BatchFinished = { batchId, cancelled: outcome.cancelled, done: outcome.items.length, total, items, elapsedMs: outcome.elapsedMs };
+    ctx.emit('analysisBatchDone', done);
+  });
+  return { batchId, total };
+}
+
+// ---- renderer-facing handlers --------------------------------------------------------------------------------
+
+export interface AnalysisHandlers {
+  analyzeImage(request: AnalyzeImageRequest): Promise<Result<AnalysisResult>>;
+  analyzeBatch(request: AnalyzeBatchRequest): Promise<Result<BatchStarted>>;
+  cancelBatch(request: CancelBatchRequest): Promise<Result<{ cancelled: boolean }>>;
+  listModels(request: Record<string, never>): Promise<Result<ModelsInfo>>;
+}
+
+export function analysisHandlers(ctx: ServiceContext): AnalysisHandlers {
+  return {
+    analyzeImage: async (request) => {
+      try {
+        return ok(await analyzeStored(ctx, request.imageId, request.modelId));
+      } catch (error) {
+        const f = asFailure(error);
+        return fail(f.code, f.message);
+      }
+    },
+    analyzeBatch: async (request) => {
+      try {
+        pickModel(findModels(modelDirs(ctx.dataDir)), request.modelId);
+      } catch (error) {
+        const f = asFailure(error);
+        return fail(f.code, f.message);
+      }
+      return ok(startBatch(ctx, request));
+    },
+    cancelBatch: async (request) => {
+      const controller = batches.get(request.batchId);
+      if (!controller) return fail('not-found', `No running batch ${request.batchId} (it may have finished).`);
+      controller.abort();
+      return ok({ cancelled: true });
+    },
+    listModels: async () => {
+      const listing = findModels(modelDirs(ctx.dataDir));
+      const defaultId = listing.models.find((m) => m.manifest.id === DEFAULT_MODEL_ID)?.manifest.id ?? listing.models[0]?.manifest.id;
+      return ok({
+        models: listing.models.map((m) => ({ id: m.manifest.id, version: m.manifest.version, source: m.source, isDefault: m.manifest.id === defaultId })),
+        refused: listing.refused.map((r) => ({ dir: r.dir, reason: r.reason })),
+      });
+    },
+  };
+}

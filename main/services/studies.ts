@@ -1,0 +1,280 @@
+/**
+ * Stored studies as use cases: import (single and batch, idempotent by content hash), worklist, load,
+ * save an edit (one transaction per gesture), revert, review, calibration, settings, and the record of a
+ * model run. `studyHandlers` gives the renderer-facing methods; the rest is for the CLI and inference.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import type { OpenedImage } from '../../core/api/image';
+import { fail, ok, type ErrorCode, type Result } from '../../core/api/result';
+import type {
+  CalibrationResponse, ImageRequest, ImportFileResult, ImportFilesRequest, ImportFilesResponse, LandmarkPoints,
+  ListStudiesRequest, ListStudiesResponse, ReviewState, RevertLandmarksRequest, SaveLandmarksRequest, SavedVersion,
+  SetCalibrationRequest, SetReviewStatusRequest, SetSettingsRequest, Settings, StageSummary, StudyDetail,
+} from '../../core/api/studies';
+import type { LandmarkName } from '../../core/landmarks/index';
+import { decodeImageFile, ImageDecodeError } from '../dicom/index';
+import { StoreError, guardStorage } from '../store/errors';
+import { effectiveSpacingOf } from '../store/rows';
+import { IMAGES_DIR_NAME, Store, type ModelRunInput } from '../store/store';
+import type { ServiceContext } from './context';
+
+// ---- one store per data folder in this process ------------------------------------------------------------
+
+const stores = new Map<string, Store>();
+
+/** The process's store for the context's data folder, opened (and locked) on first use. */
+export function storeFor(ctx: Pick<ServiceContext, 'dataDir' | 'mode'>): Store {
+  const key = path.resolve(ctx.dataDir);
+  let store = stores.get(key);
+  if (!store) {
+    store = Store.open(key, { purpose: ctx.mode === 'cli' ? 'cvm command' : `app (${ctx.mode})` });
+    stores.set(key, store);
+  }
+  return store;
+}
+
+/** Closes every store this process opened (on quit), releasing the data-folder locks. */
+export function closeStudyStores(): void {
+  for (const store of stores.values()) store.close();
+  stores.clear();
+  pixelCache.clear();
+}
+
+// ---- errors as values ----------------------------------------------------------------------------------------
+
+function failure(error: unknown): { code: ErrorCode; message: string } | null {
+  if (error instanceof StoreError) return { code: error.code, message: error.message };
+  if (error instanceof ImageDecodeError) return { code: error.code, message: error.message };
+  return null;
+}
+
+async function guarded<T>(fn: () => T | Promise<T>): Promise<Result<T>> {
+  try {
+    return ok(await fn());
+  } catch (error) {
+    const known = failure(error);
+    if (known) return fail(known.code, known.message);
+    throw error;
+  }
+}
+
+// ---- import --------------------------------------------------------------------------------------------------
+
+const EXTENSION = { dicom: 'dcm', png: 'png', jpeg: 'jpg' } as const;
+
+export function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Writes `bytes` to `file` via a temporary file, fsync and rename, so the copy is either whole or absent. */
+function writeFileAtomic(file: string, bytes: Uint8Array): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  guardStorage('copy the image into the data folder', file, () => {
+    try {
+      const fd = openSync(temp, 'w');
+      try {
+        let written = 0;
+        while (written < bytes.byteLength) written += writeSync(fd, bytes, written);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temp, file);
+    } catch (error) {
+      rmSync(temp, { force: true });
+      throw error;
+    }
+  });
+}
+
+export interface ImportOptions {
+  readonly spacingMm?: number;
+  readonly author: string;
+}
+
+/**
+ * Imports one file: the same bytes give the same image (nothing decoded, copied or added again); a file
+ * that does not decode leaves nothing behind; the copy is on disk before the database row is committed.
+ */
+export async function importFile(store: Store, fileName: string, bytes: Uint8Array, options: ImportOptions): Promise<ImportFileResult> {
+  const name = path.basename(fileName);
+  try {
+    const sha256 = sha256Of(bytes);
+    const existing = store.findImageBySha(sha256);
+    if (existing) return { fileName: name, ok: true, ...existing, duplicate: true };
+    const opened = await decodeImageFile(name, bytes);
+    const storedPath = path.posix.join(IMAGES_DIR_NAME, `${sha256}.${EXTENSION[opened.info.format]}`);
+    const absolute = store.absolutePath(storedPath);
+    const copiedNow = !existsSync(absolute);
+    if (copiedNow) writeFileAtomic(absolute, bytes);
+    try {
+      const saved = store.insertImage({
+        sha256, storedPath, originalName: name, byteSize: bytes.byteLength, info: opened.info,
+        enteredSpacingMm: options.spacingMm ?? null, author: options.author,
+      });
+      if (!saved.duplicate) rememberPixels(store, saved.imageId, opened);
+      return { fileName: name, ok: true, ...saved };
+    } catch (error) {
+      if (copiedNow) rmSync(absolute, { force: true });
+      throw error;
+    }
+  } catch (error) {
+    const known = failure(error);
+    if (known) return { fileName: name, ok: false, error: known };
+    throw error;
+  }
+}
+
+export interface ImportProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly fileName: string;
+}
+
+/** Imports files one after another; one bad file does not stop the others. */
+export async function importFiles(
+  store: Store,
+  files: ReadonlyArray<{ name: string; bytes: Uint8Array } | { name: string; path: string }>,
+  options: ImportOptions,
+  onProgress: (p: ImportProgress) => void = () => {},
+): Promise<ImportFileResult[]> {
+  const results: ImportFileResult[] = [];
+  for (const [i, file] of files.entries()) {
+    let bytes: Uint8Array;
+    if ('bytes' in file) bytes = file.bytes;
+    else {
+      try {
+        bytes = readFileSync(file.path);
+      } catch (error) {
+        results.push({ fileName: file.name, ok: false, error: { code: 'not-found', message: `${file.path}: ${(error as Error).message}` } });
+        continue;
+      }
+    }
+    results.push(await importFile(store, file.name, bytes, options));
+    onProgress({ done: i + 1, total: files.length, fileName: file.name });
+  }
+  return results;
+}
+
+// ---- pixels: the last few decoded images stay in memory so re-opening is instant ---------------------------------
+
+const PIXEL_CACHE_SIZE = 3;
+const pixelCache = new Map<string, OpenedImage>();
+
+function rememberPixels(store: Store, imageId: number, opened: OpenedImage): void {
+  const key = `${store.file}#${imageId}`;
+  pixelCache.delete(key);
+  pixelCache.set(key, opened);
+  while (pixelCache.size > PIXEL_CACHE_SIZE) pixelCache.delete(pixelCache.keys().next().value!);
+}
+
+/** Decodes the stored copy of an image (or returns it from the cache); `info.spacing` is the effective spacing. */
+export async function loadImagePixels(store: Store, imageId: number): Promise<OpenedImage> {
+  const row = store.imageRow(imageId);
+  const key = `${store.file}#${imageId}`;
+  let opened = pixelCache.get(key);
+  if (!opened) {
+    const file = store.absolutePath(row.stored_path);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(file);
+    } catch (error) {
+      throw new StoreError('storage', 'missing',
+        `The stored copy of ${row.original_name} (${file}) cannot be read: ${(error as Error).message}. Restore the images folder from a backup.`);
+    }
+    if (sha256Of(bytes) !== row.sha256) {
+      throw new StoreError('storage', 'corrupt', `The stored copy of ${row.original_name} (${file}) has changed since import (content hash differs).`);
+    }
+    opened = await decodeImageFile(row.original_name, bytes);
+  }
+  rememberPixels(store, imageId, opened);
+  return { ...opened, info: { ...opened.info, spacing: effectiveSpacingOf(row) } };
+}
+
+// ---- model runs ----------------------------------------------------------------------------------------------
+
+export interface ModelRunRecord extends Omit<ModelRunInput, 'landmarks' | 'quality'> {
+  /** Predicted positions, image pixels. */
+  readonly landmarks: LandmarkPoints;
+  readonly quality?: unknown;
+}
+
+/**
+ * Records a model's prediction for an image and creates its 'ai' landmark version (current unless a human
+ * already saved a version). For the inference engine.
+ */
+export async function recordModelRun(
+  ctx: Pick<ServiceContext, 'dataDir' | 'mode'>,
+  imageId: number,
+  run: ModelRunRecord,
+): Promise<Result<{ runId: number; versionId: number; version: number; stage: StageSummary }>> {
+  return guarded(() => {
+    const store = storeFor(ctx);
+    return store.recordModelRun(imageId, run, store.userName());
+  });
+}
+
+// ---- renderer-facing handlers --------------------------------------------------------------------------------
+
+export interface StudyHandlers {
+  importFiles(request: ImportFilesRequest): Promise<Result<ImportFilesResponse>>;
+  listStudies(request: ListStudiesRequest): Promise<Result<ListStudiesResponse>>;
+  loadStudy(request: ImageRequest): Promise<Result<StudyDetail>>;
+  loadImagePixels(request: ImageRequest): Promise<Result<OpenedImage>>;
+  saveLandmarks(request: SaveLandmarksRequest): Promise<Result<SavedVersion>>;
+  revertLandmarks(request: RevertLandmarksRequest): Promise<Result<SavedVersion>>;
+  setReviewStatus(request: SetReviewStatusRequest): Promise<Result<ReviewState>>;
+  setCalibration(request: SetCalibrationRequest): Promise<Result<CalibrationResponse>>;
+  getSettings(request: Record<string, never>): Promise<Result<Settings>>;
+  setSettings(request: SetSettingsRequest): Promise<Result<Settings>>;
+}
+
+export function studyHandlers(ctx: ServiceContext): StudyHandlers {
+  const store = (): Store => storeFor(ctx);
+  return {
+    importFiles: (request) => guarded(async () => {
+      const s = store();
+      const results = await importFiles(s, request.files, { spacingMm: request.spacingMm, author: s.userName() },
+        (progress) => ctx.emit('importProgress', progress));
+      return { results };
+    }),
+    listStudies: (request) => guarded(() => store().listStudies(request)),
+    loadStudy: (request) => guarded(() => store().loadStudy(request.imageId)),
+    loadImagePixels: (request) => guarded(() => loadImagePixels(store(), request.imageId)),
+    saveLandmarks: (request) => guarded(() => {
+      const s = store();
+      const hasPrevious = request.baseVersionId !== null;
+      return s.addVersion(request.imageId, {
+        kind: hasPrevious ? 'edit' : 'manual',
+        points: request.landmarks,
+        author: s.userName(),
+        baseVersionId: request.baseVersionId,
+        moved: request.moved as LandmarkName[] | undefined,
+        note: request.note,
+      });
+    }),
+    revertLandmarks: (request) => guarded(() => {
+      const s = store();
+      return s.revert(request.imageId, request.toVersionId, s.userName(), request.baseVersionId);
+    }),
+    setReviewStatus: (request) => guarded(() => {
+      const s = store();
+      return s.setReviewStatus(request.imageId, request.status, s.userName());
+    }),
+    setCalibration: (request) => guarded(() => {
+      const s = store();
+      const input = request.spacingMm === null ? null : { spacingMm: request.spacingMm, method: request.method, detail: request.detail };
+      return s.setCalibration(request.imageId, input, s.userName());
+    }),
+    getSettings: () => guarded(() => ({ userName: store().userName() })),
+    setSettings: (request) => guarded(() => {
+      const s = store();
+      const userName = request.userName.trim();
+      if (!userName) throw new StoreError('invalid-request', 'invalid', 'The user name must not be blank.');
+      s.setSetting('userName', userName, s.userName());
+      return { userName };
+    }),
+  };
+}

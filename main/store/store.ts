@@ -1,0 +1,536 @@
+/**
+ * The workstation's database: one SQLite file per data folder, written by one process (the lock file) and
+ * readable by any number of others (WAL). Every write is one short IMMEDIATE transaction, audit-logged.
+ */
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ImageInfo } from '../../core/api/image';
+import type {
+  CalibrationResponse, LandmarkPoints, LandmarkSetKind, ListStudiesRequest, ListStudiesResponse, ReviewState,
+  ReviewStatus, SavedVersion, StageSummary, StudyDetail, StudyRow,
+} from '../../core/api/studies';
+import { LANDMARK_NAMES, type LandmarkName } from '../../core/landmarks/index';
+import type BetterSqlite3 from 'better-sqlite3';
+import { openDatabase, type Db, type OpenOptions } from './database';
+
+type Statement = BetterSqlite3.Statement<unknown[]>;
+import { StoreError, guardStorage } from './errors';
+import { acquireDataDirLock, lockOwner, describeOwner, type DataDirLock } from './lock';
+import {
+  calibrationOf, effectiveSpacingOf, fileSpacingOf, modelRunOf, pointsFromJson, pointsToJson, versionOf,
+  type ImageRow, type LandmarkSetRow, type ModelRunRow,
+} from './rows';
+import { stageRecordOf, type StageFn, type StageRecord } from './stage';
+import { listStudiesQuery } from './worklist';
+
+export const DATABASE_FILE_NAME = 'cvm.sqlite';
+export const IMAGES_DIR_NAME = 'images';
+
+export interface StoreOpenOptions extends Pick<OpenOptions, 'migrateTo' | 'migrations'> {
+  /** Read-only: no lock, no migrations; for export and backup while the app runs. */
+  readonly readonly?: boolean;
+  /** Shown to a second process that finds the folder locked, e.g. "app" or "cvm import". */
+  readonly purpose?: string;
+  readonly stageOf?: StageFn;
+}
+
+export interface NewImage {
+  readonly sha256: string;
+  /** Relative to the data folder. */
+  readonly storedPath: string;
+  readonly originalName: string;
+  readonly byteSize: number;
+  readonly info: ImageInfo;
+  /** Spacing the user gave for a file without one (PNG/JPEG), stored as an 'entered' calibration. */
+  readonly enteredSpacingMm?: number | null;
+  readonly author: string;
+}
+
+export interface ModelRunInput {
+  readonly modelId: string;
+  readonly modelVersion: string;
+  readonly modelSha256: string;
+  readonly provider: string;
+  readonly timingsMs: Readonly<Record<string, number>>;
+  readonly landmarks: LandmarkPoints;
+  readonly confidences: Partial<Record<LandmarkName, number>>;
+  /** Flags and quality measures of the run, stored as JSON. */
+  readonly quality?: unknown;
+}
+
+export interface NewVersion {
+  readonly kind: Exclude<LandmarkSetKind, 'ai'>;
+  readonly points: LandmarkPoints;
+  readonly author: string;
+  /** The version the edit started from; undefined skips the staleness check (imports). */
+  readonly baseVersionId?: number | null;
+  readonly moved?: readonly LandmarkName[];
+  readonly note?: string;
+  readonly revertedFrom?: number;
+}
+
+export interface CalibrationInput {
+  readonly spacingMm: number;
+  readonly method: 'entered' | 'two-points';
+  readonly detail: string;
+}
+
+export interface ExportRecord {
+  readonly imageId: number;
+  readonly studyId: number;
+  readonly sha256: string;
+  readonly storedPath: string;
+  readonly originalName: string;
+  readonly width: number;
+  readonly height: number;
+  readonly spacing: { rowMm: number; colMm: number; source: string } | null;
+  readonly patientId: string | null;
+  readonly patientName: string | null;
+  readonly sex: string | null;
+  readonly studyDate: string | null;
+  readonly ageYears: number | null;
+  readonly reviewStatus: ReviewStatus;
+  readonly reviewedBy: string | null;
+  readonly version: number;
+  readonly versionKind: LandmarkSetKind;
+  readonly author: string;
+  readonly points: LandmarkPoints;
+  readonly aiPoints: LandmarkPoints | null;
+  readonly stage: StageSummary | null;
+  readonly assessmentJson: string | null;
+}
+
+const SET_COLUMNS = `ls.*, sr.kind AS stage_kind, sr.stage AS stage, sr.label AS stage_label, sr.borderline AS borderline`;
+const SET_FROM = `landmark_sets ls LEFT JOIN stage_results sr ON sr.set_ref = ls.id`;
+
+const now = (): string => new Date().toISOString();
+
+export class Store {
+  private readonly statements = new Map<string, Statement>();
+
+  private constructor(
+    readonly dataDir: string,
+    readonly file: string,
+    readonly db: Db,
+    private readonly lock: DataDirLock | null,
+    private readonly stageOf: StageFn,
+  ) {}
+
+  /** Opens `<dataDir>/cvm.sqlite`, creating the folder and the database when absent (unless read-only). */
+  static open(dataDir: string, options: StoreOpenOptions = {}): Store {
+    const dir = path.resolve(dataDir);
+    const file = path.join(dir, DATABASE_FILE_NAME);
+    const readonly = options.readonly ?? false;
+    let lock: DataDirLock | null = null;
+    if (!readonly) {
+      guardStorage('create the data folder', dir, () => mkdirSync(path.join(dir, IMAGES_DIR_NAME), { recursive: true }));
+      lock = acquireDataDirLock(dir, options.purpose ?? 'process');
+    }
+    try {
+      const db = openDatabase(file, { readonly, migrateTo: options.migrateTo, migrations: options.migrations });
+      return new Store(dir, file, db, lock, options.stageOf ?? stageRecordOf);
+    } catch (error) {
+      lock?.release();
+      throw error;
+    }
+  }
+
+  /** Throws the "in use" error when another live process holds the folder (for commands that must not run then). */
+  static assertNotInUse(dataDir: string): void {
+    const owner = lockOwner(path.resolve(dataDir));
+    if (owner) throw new StoreError('storage', 'in-use', describeOwner(path.resolve(dataDir), owner));
+  }
+
+  get readonly(): boolean {
+    return this.db.readonly;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+    this.lock?.release();
+  }
+
+  absolutePath(storedPath: string): string {
+    return path.join(this.dataDir, storedPath);
+  }
+
+  private stmt(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = guardStorage('prepare a query', this.file, () => this.db.prepare<unknown[]>(sql));
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private get<T>(sql: string, ...params: unknown[]): T | undefined {
+    return this.stmt(sql).get(...params) as T | undefined;
+  }
+
+  private all<T>(sql: string, ...params: unknown[]): T[] {
+    return this.stmt(sql).all(...params) as T[];
+  }
+
+  private run(sql: string, ...params: unknown[]): { lastInsertRowid: number | bigint; changes: number } {
+    return this.stmt(sql).run(...params);
+  }
+
+  /** One IMMEDIATE transaction: all of `fn` is committed, or (on any error) none of it. */
+  private write<T>(action: string, fn: () => T): T {
+    if (this.db.readonly) throw new StoreError('storage', 'read-only', `Could not ${action}: the database ${this.file} is open read-only.`);
+    return guardStorage(action, this.file, () => this.db.transaction(fn).immediate());
+  }
+
+  /** Reads in one transaction, so every statement of `fn` sees the same snapshot while others write. */
+  private read<T>(action: string, fn: () => T): T {
+    return guardStorage(action, this.file, () => (this.db.inTransaction ? fn() : this.db.transaction(fn).deferred()));
+  }
+
+  private audit(author: string, action: string, imageId: number | null, summary: string, before?: unknown, after?: unknown): void {
+    this.run(
+      'INSERT INTO audit_log (at, author, action, image_ref, summary, before_json, after_json) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      now(), author, action, imageId, summary,
+      before === undefined ? null : JSON.stringify(before), after === undefined ? null : JSON.stringify(after),
+    );
+  }
+
+  // ---- settings -------------------------------------------------------------------------------------------
+
+  getSetting(key: string): string | null {
+    return this.read('read a setting', () => this.get<{ value: string }>('SELECT value FROM settings WHERE key = ?', key)?.value ?? null);
+  }
+
+  /** The name recorded with every change: the setting, else the operating-system user. */
+  userName(): string {
+    return this.getSetting('userName') ?? defaultUserName();
+  }
+
+  setSetting(key: string, value: string, author: string): void {
+    this.write('save a setting', () => {
+      const before = this.getSetting(key);
+      this.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', key, value);
+      this.audit(author, 'setting', null, `${key} set to "${value}"`, { [key]: before }, { [key]: value });
+    });
+  }
+
+  // ---- images ----------------------------------------------------------------------------------------------
+
+  findImageBySha(sha256: string): { imageId: number; studyId: number } | null {
+    const row = this.read('look up an image', () =>
+      this.get<{ id: number; study_ref: number }>('SELECT id, study_ref FROM images WHERE sha256 = ?', sha256));
+    return row ? { imageId: row.id, studyId: row.study_ref } : null;
+  }
+
+  imageRow(imageId: number): ImageRow {
+    const row = this.read('read an image', () => this.get<ImageRow>('SELECT * FROM images WHERE id = ?', imageId));
+    if (!row) throw new StoreError('not-found', 'not-found', `There is no image ${imageId} in ${this.file}.`);
+    return row;
+  }
+
+  /** Inserts an image whose file is already in place; an image with the same content hash is returned as is. */
+  insertImage(input: NewImage): { imageId: number; studyId: number; duplicate: boolean } {
+    return this.write(`record the imported file ${input.originalName}`, () => {
+      const existing = this.findImageBySha(input.sha256);
+      if (existing) return { ...existing, duplicate: true };
+      const t = now();
+      const meta = input.info.meta;
+      let patientRef: number | null = null;
+      if (meta.patientId) {
+        this.run(
+          `INSERT INTO patients (dicom_patient_id, name, sex, birth_date, created_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(dicom_patient_id) DO UPDATE SET name = COALESCE(patients.name, excluded.name),
+             sex = COALESCE(patients.sex, excluded.sex), birth_date = COALESCE(patients.birth_date, excluded.birth_date)`,
+          meta.patientId, meta.patientName, meta.sex, meta.birthDate, t,
+        );
+        patientRef = this.get<{ id: number }>('SELECT id FROM patients WHERE dicom_patient_id = ?', meta.patientId)!.id;
+      }
+      let studyRef = meta.studyInstanceUid
+        ? this.get<{ id: number }>('SELECT id FROM studies WHERE study_instance_uid = ?', meta.studyInstanceUid)?.id
+        : undefined;
+      if (studyRef === undefined) {
+        studyRef = Number(this.run(
+          'INSERT INTO studies (patient_ref, study_instance_uid, study_date, description, age_years, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+          patientRef, meta.studyInstanceUid, meta.studyDate, meta.studyDescription, meta.ageYears, t,
+        ).lastInsertRowid);
+      }
+      const spacing = input.info.spacing;
+      const imageId = Number(this.run(
+        `INSERT INTO images (study_ref, sha256, stored_path, original_name, byte_size, format, width, height, frames, info_json,
+           file_spacing_row_mm, file_spacing_col_mm, file_spacing_source, file_spacing_detail, imported_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        studyRef, input.sha256, input.storedPath, input.originalName, input.byteSize, input.info.format,
+        input.info.width, input.info.height, input.info.frames, JSON.stringify(input.info),
+        spacing?.rowMm ?? null, spacing?.colMm ?? null, spacing?.source ?? null, spacing?.detail ?? null, t, t,
+      ).lastInsertRowid);
+      this.audit(input.author, 'import', imageId, `imported ${input.originalName} (${input.info.format}, ${input.info.width}x${input.info.height})`,
+        undefined, { sha256: input.sha256, storedPath: input.storedPath, spacing });
+      if (input.enteredSpacingMm && !spacing) {
+        this.applyCalibration(imageId, { spacingMm: input.enteredSpacingMm, method: 'entered', detail: 'entered at import' }, input.author);
+      }
+      return { imageId, studyId: studyRef, duplicate: false };
+    });
+  }
+
+  // ---- landmark versions -------------------------------------------------------------------------------------
+
+  private setRow(setId: number): LandmarkSetRow | undefined {
+    return this.get<LandmarkSetRow>(`SELECT ${SET_COLUMNS} FROM ${SET_FROM} WHERE ls.id = ?`, setId);
+  }
+
+  private insertSet(image: ImageRow, fields: {
+    kind: LandmarkSetKind; points: LandmarkPoints; author: string; baseRef: number | null; revertedFrom?: number;
+    modelRunRef?: number; moved?: readonly LandmarkName[]; note?: string;
+  }): { setId: number; version: number; stage: StageRecord } {
+    const version = (this.get<{ v: number | null }>('SELECT MAX(version) AS v FROM landmark_sets WHERE image_ref = ?', image.id)?.v ?? 0) + 1;
+    const t = now();
+    const setId = Number(this.run(
+      `INSERT INTO landmark_sets (image_ref, version, kind, base_ref, reverted_from_ref, model_run_ref, author, created_at, points_json, moved_json, note)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      image.id, version, fields.kind, fields.baseRef, fields.revertedFrom ?? null, fields.modelRunRef ?? null, fields.author, t,
+      pointsToJson(fields.points), fields.moved ? JSON.stringify(fields.moved) : null, fields.note ?? null,
+    ).lastInsertRowid);
+    const stage = this.writeStage(setId, fields.points, image);
+    return { setId, version, stage };
+  }
+
+  private writeStage(setId: number, points: LandmarkPoints, image: ImageRow): StageRecord {
+    const spacing = effectiveSpacingOf(image);
+    const stage = this.stageOf(points, spacing);
+    this.run(
+      `INSERT INTO stage_results (set_ref, kind, stage, label, borderline, spacing_row_mm, spacing_col_mm, assessment_json, computed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(set_ref) DO UPDATE SET kind = excluded.kind, stage = excluded.stage, label = excluded.label,
+         borderline = excluded.borderline, spacing_row_mm = excluded.spacing_row_mm, spacing_col_mm = excluded.spacing_col_mm,
+         assessment_json = excluded.assessment_json, computed_at = excluded.computed_at`,
+      setId, stage.summary.kind, stage.summary.stage, stage.summary.label, stage.summary.borderline ? 1 : 0,
+      spacing?.rowMm ?? null, spacing?.colMm ?? null, stage.assessmentJson, now(),
+    );
+    return stage;
+  }
+
+  /**
+   * Records a model's prediction and its 'ai' landmark version. The new prediction becomes the current
+   * landmarks only while no human has saved a version; otherwise it is kept beside them for comparison.
+   */
+  recordModelRun(imageId: number, run: ModelRunInput, author = 'model'): { runId: number; versionId: number; version: number; stage: StageSummary } {
+    return this.write('record the model run', () => {
+      const image = this.imageRow(imageId);
+      const confidences = Object.values(run.confidences).filter((c): c is number => typeof c === 'number');
+      const minConfidence = confidences.length > 0 ? Math.min(...confidences) : null;
+      const t = now();
+      const runId = Number(this.run(
+        `INSERT INTO model_runs (image_ref, model_id, model_version, model_sha256, provider, timings_json, landmarks_json,
+           confidences_json, quality_json, min_confidence, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        imageId, run.modelId, run.modelVersion, run.modelSha256, run.provider, JSON.stringify(run.timingsMs),
+        pointsToJson(run.landmarks), JSON.stringify(run.confidences),
+        run.quality === undefined ? null : JSON.stringify(run.quality), minConfidence, t,
+      ).lastInsertRowid);
+      const latest = image.latest_set_ref === null ? undefined : this.setRow(image.latest_set_ref);
+      const humanHasEdited = latest !== undefined && latest.kind !== 'ai';
+      const { setId, version, stage } = this.insertSet(image, {
+        kind: 'ai', points: run.landmarks, author: `${run.modelId} ${run.modelVersion}`, baseRef: image.latest_set_ref, modelRunRef: runId,
+      });
+      this.run(
+        'UPDATE images SET ai_set_ref = ?, latest_set_ref = ?, min_confidence = ?, updated_at = ? WHERE id = ?',
+        setId, humanHasEdited ? image.latest_set_ref : setId, minConfidence, t, imageId,
+      );
+      this.audit(author, 'model-run', imageId,
+        `${run.modelId} ${run.modelVersion} (${run.provider}) predicted version ${version}: ${stage.summary.label}` +
+          (humanHasEdited ? '; the human-edited version stays current' : ''),
+        undefined, { runId, versionId: setId, stage: stage.summary });
+      return { runId, versionId: setId, version, stage: stage.summary };
+    });
+  }
+
+  /** Saves a human version (edit, revert, manual placement, import) as one transaction. */
+  addVersion(imageId: number, input: NewVersion): SavedVersion {
+    return this.write('save the landmarks', () => {
+      const image = this.imageRow(imageId);
+      if (input.baseVersionId !== undefined && input.baseVersionId !== image.latest_set_ref) {
+        const current = image.latest_set_ref === null ? undefined : this.setRow(image.latest_set_ref);
+        throw new StoreError('conflict', 'conflict',
+          `The landmarks of image ${imageId} were changed elsewhere` +
+            (current ? ` (version ${current.version} by ${current.author} at ${current.created_at})` : '') +
+            ' after you loaded them; reload the study and apply your change again.');
+      }
+      const previous = image.latest_set_ref === null ? undefined : this.setRow(image.latest_set_ref);
+      const { setId, version, stage } = this.insertSet(image, {
+        kind: input.kind, points: input.points, author: input.author, baseRef: image.latest_set_ref,
+        revertedFrom: input.revertedFrom, moved: input.moved, note: input.note,
+      });
+      const t = now();
+      // A human change starts (or, after approval, re-opens) the review.
+      const status: ReviewStatus = 'in-progress';
+      const review: ReviewState = { status, by: null, at: null };
+      this.run('UPDATE images SET latest_set_ref = ?, review_status = ?, reviewed_by = NULL, reviewed_at = NULL, updated_at = ? WHERE id = ?',
+        setId, status, t, imageId);
+      const stageBefore = previous?.stage_label ?? null;
+      this.audit(input.author, input.kind, imageId,
+        `${input.kind} version ${version}${input.moved?.length ? ` (moved ${input.moved.join(', ')})` : ''}` +
+          `${input.revertedFrom ? ` from version ${this.setRow(input.revertedFrom)?.version ?? '?'}` : ''}: ` +
+          `${stageBefore ?? 'no stage'} -> ${stage.summary.label}` +
+          (image.review_status === 'approved' ? '; approval withdrawn' : ''),
+        { versionId: previous?.id ?? null, stage: stageBefore, review: image.review_status },
+        { versionId: setId, stage: stage.summary.label, review: status, moved: input.moved ?? null });
+      return { versionId: setId, version, stage: stage.summary, review };
+    });
+  }
+
+  /** A new version equal to `toVersionId` (an earlier edit or the AI prediction) of the same image. */
+  revert(imageId: number, toVersionId: number, author: string, baseVersionId?: number | null): SavedVersion {
+    const target = this.read('read a landmark version', () => this.setRow(toVersionId));
+    if (!target || target.image_ref !== imageId) {
+      throw new StoreError('not-found', 'not-found', `Image ${imageId} has no landmark version ${toVersionId}.`);
+    }
+    return this.addVersion(imageId, {
+      kind: 'revert', points: pointsFromJson(target.points_json), author, baseVersionId, revertedFrom: toVersionId,
+      note: `reverted to version ${target.version} (${target.kind} by ${target.author})`,
+    });
+  }
+
+  setReviewStatus(imageId: number, status: ReviewStatus, author: string): ReviewState {
+    return this.write('change the review status', () => {
+      const image = this.imageRow(imageId);
+      if (status === 'approved' && image.latest_set_ref === null) {
+        throw new StoreError('invalid-request', 'invalid', `Image ${imageId} has no landmarks to approve.`);
+      }
+      const t = now();
+      const review: ReviewState = status === 'approved' ? { status, by: author, at: t } : { status, by: null, at: null };
+      this.run('UPDATE images SET review_status = ?, reviewed_by = ?, reviewed_at = ?, updated_at = ? WHERE id = ?',
+        review.status, review.by, review.at, t, imageId);
+      this.audit(author, 'review', imageId, `review status ${image.review_status} -> ${status}`,
+        { status: image.review_status, by: image.reviewed_by }, review);
+      return review;
+    });
+  }
+
+  private applyCalibration(imageId: number, input: CalibrationInput | null, author: string): CalibrationResponse {
+    const before = this.imageRow(imageId);
+    const t = now();
+    this.run('UPDATE images SET cal_row_mm = ?, cal_col_mm = ?, cal_method = ?, cal_detail = ?, cal_by = ?, cal_at = ?, updated_at = ? WHERE id = ?',
+      input?.spacingMm ?? null, input?.spacingMm ?? null, input?.method ?? null, input?.detail ?? null,
+      input ? author : null, input ? t : null, t, imageId);
+    const image = this.imageRow(imageId);
+    // The stage depends on the spacing (thresholds in mm): recompute it for every version of this image.
+    let stage: StageSummary | null = null;
+    for (const set of this.all<{ id: number; points_json: string }>('SELECT id, points_json FROM landmark_sets WHERE image_ref = ?', imageId)) {
+      const record = this.writeStage(set.id, pointsFromJson(set.points_json), image);
+      if (set.id === image.latest_set_ref) stage = record.summary;
+    }
+    const spacing = effectiveSpacingOf(image);
+    this.audit(author, 'calibration', imageId,
+      input ? `calibration ${input.spacingMm} mm/pixel (${input.method}${input.detail ? `: ${input.detail}` : ''})` : 'calibration cleared',
+      calibrationOf(before), calibrationOf(image));
+    return { spacing, calibration: calibrationOf(image), stage };
+  }
+
+  setCalibration(imageId: number, input: CalibrationInput | null, author: string): CalibrationResponse {
+    return this.write('save the calibration', () => this.applyCalibration(imageId, input, author));
+  }
+
+  // ---- reading -------------------------------------------------------------------------------------------------
+
+  listStudies(request: ListStudiesRequest): ListStudiesResponse {
+    const query = listStudiesQuery(request);
+    return this.read('list the studies', () => {
+      const total = (this.stmt(query.countSql).get(...query.params) as { n: number }).n;
+      const rows = this.stmt(query.pageSql).all(...query.params, request.limit, request.offset) as Array<Omit<StudyRow, 'borderline'> & { borderline: number | null }>;
+      return { total, rows: rows.map((r) => ({ ...r, borderline: r.borderline === 1 })) };
+    });
+  }
+
+  loadStudy(imageId: number): StudyDetail {
+    return this.read('load the study', () => {
+      const image = this.imageRow(imageId);
+      const history = this.all<LandmarkSetRow>(`SELECT ${SET_COLUMNS} FROM ${SET_FROM} WHERE ls.image_ref = ? ORDER BY ls.version DESC`, imageId).map(versionOf);
+      const latest = history.find((v) => v.versionId === image.latest_set_ref) ?? null;
+      const aiVersion = history.find((v) => v.versionId === image.ai_set_ref) ?? null;
+      const runRow = aiVersion?.modelRunId ? this.get<ModelRunRow>('SELECT * FROM model_runs WHERE id = ?', aiVersion.modelRunId) : undefined;
+      const info = { ...(JSON.parse(image.info_json) as ImageInfo), spacing: effectiveSpacingOf(image) };
+      return {
+        imageId: image.id,
+        studyId: image.study_ref,
+        sha256: image.sha256,
+        importedAt: image.imported_at,
+        info,
+        fileSpacing: fileSpacingOf(image),
+        calibration: calibrationOf(image),
+        latest,
+        ai: aiVersion ? { ...aiVersion, modelRun: runRow ? modelRunOf(runRow) : null } : null,
+        history,
+        review: { status: image.review_status, by: image.reviewed_by, at: image.reviewed_at },
+      };
+    });
+  }
+
+  auditLog(imageId: number | null, limit = 1000): Array<{ id: number; at: string; author: string; action: string; summary: string; before_json: string | null; after_json: string | null }> {
+    return this.read('read the audit log', () => imageId === null
+      ? this.all('SELECT id, at, author, action, summary, before_json, after_json FROM audit_log ORDER BY id DESC LIMIT ?', limit)
+      : this.all('SELECT id, at, author, action, summary, before_json, after_json FROM audit_log WHERE image_ref = ? ORDER BY id DESC LIMIT ?', imageId, limit));
+  }
+
+  /** The current landmarks of every image that has some (optionally only approved ones), for export. */
+  *exportRecords(options: { approvedOnly: boolean }): Generator<ExportRecord> {
+    const sql = `
+      SELECT i.*, st.id AS s_id, st.study_date, st.age_years, p.dicom_patient_id, p.name AS patient_name, p.sex,
+             ls.version AS l_version, ls.kind AS l_kind, ls.author AS l_author, ls.points_json AS l_points,
+             ai.points_json AS ai_points, sr.kind AS sr_kind, sr.stage AS sr_stage, sr.label AS sr_label,
+             sr.borderline AS sr_borderline, sr.assessment_json AS sr_assessment
+      FROM images i
+      JOIN studies st ON st.id = i.study_ref
+      LEFT JOIN patients p ON p.id = st.patient_ref
+      JOIN landmark_sets ls ON ls.id = i.latest_set_ref
+      LEFT JOIN landmark_sets ai ON ai.id = i.ai_set_ref
+      LEFT JOIN stage_results sr ON sr.set_ref = i.latest_set_ref
+      ${options.approvedOnly ? "WHERE i.review_status = 'approved'" : ''}
+      ORDER BY i.id`;
+    type Row = ImageRow & {
+      s_id: number; study_date: string | null; age_years: number | null; dicom_patient_id: string | null; patient_name: string | null;
+      sex: string | null; l_version: number; l_kind: LandmarkSetKind; l_author: string; l_points: string; ai_points: string | null;
+      sr_kind: StageSummary['kind'] | null; sr_stage: StageSummary['stage']; sr_label: string | null; sr_borderline: number | null; sr_assessment: string | null;
+    };
+    const rows = this.read('read the studies for export', () => this.all<Row>(sql));
+    for (const r of rows) {
+      const spacing = effectiveSpacingOf(r);
+      yield {
+        imageId: r.id, studyId: r.s_id, sha256: r.sha256, storedPath: r.stored_path, originalName: r.original_name,
+        width: r.width, height: r.height,
+        spacing: spacing ? { rowMm: spacing.rowMm, colMm: spacing.colMm, source: spacing.source } : null,
+        patientId: r.dicom_patient_id, patientName: r.patient_name, sex: r.sex, studyDate: r.study_date, ageYears: r.age_years,
+        reviewStatus: r.review_status, reviewedBy: r.reviewed_by,
+        version: r.l_version, versionKind: r.l_kind, author: r.l_author,
+        points: pointsFromJson(r.l_points), aiPoints: r.ai_points ? pointsFromJson(r.ai_points) : null,
+        stage: r.sr_kind && r.sr_label ? { kind: r.sr_kind, stage: r.sr_stage, label: r.sr_label, borderline: r.sr_borderline === 1 } : null,
+        assessmentJson: r.sr_assessment,
+      };
+    }
+  }
+
+  /** Copies the live database to `destination` (SQLite's online backup: consistent while others write). */
+  async backupTo(destination: string): Promise<{ pages: number }> {
+    try {
+      const meta = await this.db.backup(destination);
+      return { pages: meta.totalPages };
+    } catch (error) {
+      throw guardStorage('write the backup', destination, () => { throw error; });
+    }
+  }
+}
+
+export function defaultUserName(): string {
+  try {
+    return os.userInfo().username || 'unknown user';
+  } catch {
+    return 'unknown user';
+  }
+}
+
+/** True when two point sets hold the same names at the same coordinates. */
+export function samePoints(a: LandmarkPoints, b: LandmarkPoints): boolean {
+  return LANDMARK_NAMES.every((n) => {
+    const p = a[n];
+    const q = b[n];
+    return p === undefined ? q === undefined : q !== undefined && p[0] === q[0] && p[1] === q[1];
+  });
+}

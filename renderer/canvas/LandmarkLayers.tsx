@@ -1,0 +1,113 @@
+/**
+ * Outlines and ghosts on one non-listening layer, the 13 draggable handles on a small interactive layer.
+ * Sizes are divided by the view scale so handles keep their screen size at any zoom.
+ */
+import { memo, type ReactNode } from 'react';
+import type Konva from 'konva';
+import { Circle, Group, Label, Layer, Line, Tag, Text } from 'react-konva';
+import { LANDMARK_NAMES, landmarkInfo, type LandmarkName, type LandmarkSet } from '../../core/landmarks/index';
+import { confidenceLevel, LEVEL_COLOR } from './confidence';
+import { OUTLINES, outlinePoints } from './outlines';
+
+export interface LandmarkLayersProps {
+  readonly landmarks: LandmarkSet;
+  readonly ai: LandmarkSet | null;
+  readonly confidences: Partial<Record<LandmarkName, number>>;
+  readonly scale: number;
+  readonly selected: LandmarkName | null;
+  readonly hover: LandmarkName | null;
+  readonly showGhosts: boolean;
+  readonly draggable: boolean;
+  readonly onDragStart: (name: LandmarkName) => void;
+  readonly onDragMove: (name: LandmarkName, x: number, y: number) => void;
+  readonly onDragEnd: (name: LandmarkName) => void;
+  readonly onHover: (name: LandmarkName | null) => void;
+  readonly onSelect: (name: LandmarkName) => void;
+}
+
+const HANDLE_RADIUS = 6;
+const HIT_RADIUS = 11;
+
+function isEdited(name: LandmarkName, landmarks: LandmarkSet, ai: LandmarkSet | null): boolean {
+  const p = landmarks[name];
+  const a = ai?.[name];
+  return !a || !p || Math.abs(p.x - a.x) > 1e-6 || Math.abs(p.y - a.y) > 1e-6;
+}
+
+function OutlineLayer({ landmarks, ai, scale, showGhosts }: Pick<LandmarkLayersProps, 'landmarks' | 'ai' | 'scale' | 'showGhosts'>): ReactNode {
+  const px = 1 / scale;
+  return (
+    <Layer listening={false}>
+      {showGhosts && ai && OUTLINES.map((o) => {
+        const pts = outlinePoints(o, ai);
+        return pts && <Line key={`ghost-${o.id}`} points={pts} closed={o.closed} stroke="#ffffff" opacity={0.25} strokeWidth={1.5 * px} dash={[6 * px, 4 * px]} />;
+      })}
+      {showGhosts && ai && LANDMARK_NAMES.map((name) => {
+        const a = ai[name];
+        const p = landmarks[name];
+        if (!a || !isEdited(name, landmarks, ai)) return null;
+        return (
+          <Group key={`ghost-${name}`}>
+            <Circle x={a.x} y={a.y} radius={4 * px} stroke="#ffffff" opacity={0.45} strokeWidth={1.5 * px} />
+            {p && <Line points={[a.x, a.y, p.x, p.y]} stroke="#ffffff" opacity={0.35} strokeWidth={px} />}
+          </Group>
+        );
+      })}
+      {OUTLINES.map((o) => {
+        const pts = outlinePoints(o, landmarks);
+        return pts && <Line key={o.id} points={pts} closed={o.closed} stroke="#7fd4ff" strokeWidth={1.6 * px} opacity={0.9} lineJoin="round" />;
+      })}
+    </Layer>
+  );
+}
+
+function HandleLayer(props: LandmarkLayersProps): ReactNode {
+  const { landmarks, ai, confidences, scale, selected, hover } = props;
+  const px = 1 / scale;
+  const hovered = hover ? landmarks[hover] : undefined;
+  return (
+    <Layer>
+      {LANDMARK_NAMES.map((name) => {
+        const p = landmarks[name];
+        if (!p) return null;
+        const color = LEVEL_COLOR[confidenceLevel(confidences[name], isEdited(name, landmarks, ai))];
+        const isSelected = selected === name;
+        return (
+          <Circle
+            key={name}
+            name={`handle-${name}`}
+            x={p.x}
+            y={p.y}
+            radius={HANDLE_RADIUS * px}
+            hitFunc={(ctx, shape) => { ctx.beginPath(); ctx.arc(0, 0, HIT_RADIUS * px, 0, Math.PI * 2); ctx.closePath(); ctx.fillStrokeShape(shape); }}
+            fill={isSelected ? color : 'rgba(0,0,0,0.35)'}
+            stroke={color}
+            strokeWidth={(isSelected ? 3 : 2) * px}
+            draggable={props.draggable}
+            onMouseEnter={() => props.onHover(name)}
+            onMouseLeave={() => props.onHover(null)}
+            onMouseDown={(e: Konva.KonvaEventObject<MouseEvent>) => { if (e.evt.button === 0) props.onSelect(name); }}
+            onDragStart={() => props.onDragStart(name)}
+            onDragMove={(e: Konva.KonvaEventObject<DragEvent>) => props.onDragMove(name, e.target.x(), e.target.y())}
+            onDragEnd={() => props.onDragEnd(name)}
+          />
+        );
+      })}
+      {hover && hovered && (
+        <Label x={hovered.x + 10 * px} y={hovered.y - 10 * px} listening={false}>
+          <Tag fill="rgba(10,14,20,0.85)" cornerRadius={3 * px} />
+          <Text text={`${hover} · ${landmarkInfo(hover).label}`} fontSize={12 * px} padding={4 * px} fill="#e6e9ee" />
+        </Label>
+      )}
+    </Layer>
+  );
+}
+
+export const LandmarkLayers = memo(function LandmarkLayers(props: LandmarkLayersProps): ReactNode {
+  return (
+    <>
+      <OutlineLayer landmarks={props.landmarks} ai={props.ai} scale={props.scale} showGhosts={props.showGhosts} />
+      <HandleLayer {...props} />
+    </>
+  );
+});
