@@ -155,6 +155,8 @@ export interface LandmarkVersion {
   readonly note: string | null;
   /** The names the user moved in this gesture, when the client said. */
   readonly moved: readonly LandmarkName[] | null;
+  /** Names whose position is a model's prediction nobody moved (null: not recorded, versions before schema 3). */
+  readonly fromPrediction: readonly LandmarkName[] | null;
   readonly points: LandmarkPoints;
   readonly stage: StageSummary | null;
 }

@@ -3,15 +3,17 @@
  * Every measurement is a distance or a distance along a vertebra's own axes (its lower-border chord and the
  * normal towards its body), so head tilt, translation and image resolution do not change it.
  */
-import type { PixelSpacingMm } from '../geometry/index';
+import {
+  distance, imageToMm, projectOntoLine, signedDistanceToLine, type ImagePoint, type MmPoint, type PixelSpacingMm,
+} from '../geometry/index';
 import { LANDMARK_NAMES, type LandmarkName, type LandmarkSet } from '../landmarks/index';
 import { DEFAULT_THRESHOLDS } from './thresholds';
 import type {
   BodyMeasurements, BorderConcavity, MeasureResult, ShapeClass, StagingError, StagingErrorCode, Thresholds,
 } from './types';
 
-/** A point in physical units (mm, or px when the spacing is unknown). */
-interface Vec { x: number; y: number }
+/** A landmark in physical units: mm when the spacing is known, else image px. */
+type Vec = MmPoint | ImagePoint;
 
 const failure = (code: StagingErrorCode, message: string, landmarks: readonly LandmarkName[]): MeasureResult => ({
   ok: false,
@@ -68,13 +70,10 @@ export function measure(
   const badSpacing = spacingProblem(spacing);
   if (badSpacing !== null) return failure('invalid-spacing', badSpacing, []);
 
-  const sx = spacing?.colMm ?? 1;
-  const sy = spacing?.rowMm ?? 1;
   const p = {} as Record<LandmarkName, Vec>;
   let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
   for (const n of LANDMARK_NAMES) {
-    const q = landmarks[n]!;
-    const v = { x: q.x * sx, y: q.y * sy };
+    const v: Vec = spacing === null ? landmarks[n]! : imageToMm(landmarks[n]!, spacing);
     p[n] = v;
     if (v.x < minX) minX = v.x;
     if (v.x > maxX) maxX = v.x;
@@ -85,7 +84,7 @@ export function measure(
   const extent = Math.hypot(maxX - minX, maxY - minY);
   const epsilon = extent * COINCIDENT_FRACTION;
   for (const [a, b] of DISTINCT_PAIRS) {
-    if (dist(p[a], p[b]) <= epsilon) {
+    if (distance(p[a], p[b]) <= epsilon) {
       return failure('coincident-points', `landmarks ${a} and ${b} coincide: a border needs two distinct ends`, [a, b]);
     }
   }
@@ -132,7 +131,8 @@ export function measure(
 
   for (const v of ['C3', 'C4'] as const) {
     const up = p[`${v}up`], ua = p[`${v}ua`], lp = p[`${v}lp`], la = p[`${v}la`];
-    if (heightAboveChord((up.x + ua.x) / 2, (up.y + ua.y) / 2, lp, la, side) <= 0) {
+    const upperMiddle = { x: (up.x + ua.x) / 2, y: (up.y + ua.y) / 2 } as Vec;
+    if (heightAboveChord(upperMiddle, lp, la, side) <= 0) {
       return failure('inside-out', `${v} drawn inside out: its upper border (${v}up, ${v}ua) lies below its lower border (${v}lp, ${v}la)`, [`${v}up`, `${v}ua`, `${v}lp`, `${v}la`]);
     }
   }
@@ -160,33 +160,24 @@ export function measure(
   };
 }
 
-function dist(a: Vec, b: Vec): number {
-  return Math.hypot(a.x - b.x, a.y - b.y);
-}
-
 /**
- * Signed distance of (x, y) from the chord posterior->anterior, positive towards the head. `side` is +1 for a
- * patient facing right, -1 facing left (image y down).
+ * Signed distance of p from the chord posterior->anterior, positive towards the head. `side` is +1 for a patient
+ * facing right, -1 facing left (image y down: the head lies to the left of posterior->anterior when facing right).
  */
-function heightAboveChord(x: number, y: number, posterior: Vec, anterior: Vec, side: number): number {
-  const dx = anterior.x - posterior.x;
-  const dy = anterior.y - posterior.y;
-  return (side * (dx * (y - posterior.y) - dy * (x - posterior.x))) / -Math.hypot(dx, dy);
+function heightAboveChord(p: Vec, posterior: Vec, anterior: Vec, side: number): number {
+  return -side * signedDistanceToLine(p, posterior, anterior);
 }
 
 function concavity(posterior: Vec, deepest: Vec, anterior: Vec, side: number): { concavity: BorderConcavity; along: number } {
-  const dx = anterior.x - posterior.x;
-  const dy = anterior.y - posterior.y;
-  const chord = Math.hypot(dx, dy);
-  const depth = heightAboveChord(deepest.x, deepest.y, posterior, anterior, side);
-  const along = ((deepest.x - posterior.x) * dx + (deepest.y - posterior.y) * dy) / (chord * chord);
-  return { concavity: { depth, chord, share: depth / chord }, along };
+  const chord = distance(posterior, anterior);
+  const depth = heightAboveChord(deepest, posterior, anterior, side);
+  return { concavity: { depth, chord, share: depth / chord }, along: projectOntoLine(deepest, posterior, anterior) };
 }
 
 function body(up: Vec, ua: Vec, lp: Vec, la: Vec, chord: number, thresholds: Thresholds): BodyMeasurements {
-  const anteriorHeight = dist(ua, la);
-  const posteriorHeight = dist(up, lp);
-  const superiorWidth = dist(up, ua);
+  const anteriorHeight = distance(ua, la);
+  const posteriorHeight = distance(up, lp);
+  const superiorWidth = distance(up, ua);
   const width = Math.hypot((ua.x + la.x - up.x - lp.x) / 2, (ua.y + la.y - up.y - lp.y) / 2);
   const height = Math.hypot((up.x + ua.x - lp.x - la.x) / 2, (up.y + ua.y - lp.y - la.y) / 2);
   const lengths = {

@@ -47,7 +47,8 @@ export function syntheticLandmarks(spec: SyntheticSpec): LandmarkSet {
   for (const [v, body, share] of [['C4', spec.C4, spec.concavity[2]], ['C3', spec.C3, spec.concavity[1]]] as const) {
     const posteriorHeight = (2 * body.height) / (1 + body.heightRatio);
     const anteriorHeight = body.heightRatio * posteriorHeight;
-    const width = body.ratio * body.height;
+    // The midline width joins the middles of the anterior and posterior borders, which sit at different heights.
+    const width = Math.sqrt((body.ratio * body.height) ** 2 - ((posteriorHeight - anteriorHeight) / 2) ** 2);
     frame[`${v}lp`] = { x: 0, y: base };
     frame[`${v}la`] = { x: width, y: base };
     frame[`${v}m`] = { x: at * width, y: base + share * width };

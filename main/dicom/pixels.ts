@@ -122,6 +122,8 @@ interface RawFrame {
   readonly planar: boolean;
   /** Native data keeps its bits under High Bit; codecs return them from bit 0. */
   readonly shift: number;
+  /** Codec output: lossy codecs can overshoot Bits Stored, so values are clamped rather than masked. */
+  readonly fromCodec: boolean;
 }
 
 async function decodeCompressed(fileName: string, encoded: Uint8Array, m: PixelModule, syntax: TransferSyntax): Promise<RawFrame> {
@@ -136,7 +138,7 @@ async function decodeCompressed(fileName: string, encoded: Uint8Array, m: PixelM
     }
     return {
       bytes: decoded.bytes, bitsAllocated: decoded.bitsAllocated, photometric: decoded.photometric,
-      planar: decoded.samplesPerPixel === 3 && decoded.planarConfiguration === 1, shift: 0,
+      planar: decoded.samplesPerPixel === 3 && decoded.planarConfiguration === 1, shift: 0, fromCodec: true,
     };
   } catch (error) {
     if (error instanceof CodecError) {
@@ -164,7 +166,9 @@ function toStored(raw: RawFrame, m: PixelModule, fileName: string): StoredFrame 
   const unsigned32 = m.bitsStored === 32 && !m.signed;
   const values = unsigned32 ? new Float64Array(count) : new Int32Array(count);
   if (channels === 1) {
-    const range = greyValues(samples, values, count, raw.shift, m.bitsStored, m.signed);
+    const range = raw.fromCodec
+      ? clampedCodecValues(samples, values, count, m.bitsStored, m.signed)
+      : greyValues(samples, values, count, raw.shift, m.bitsStored, m.signed);
     return { values, min: range[0], max: range[1] };
   }
   lumaInto(values, samples, raw, count);
@@ -205,6 +209,28 @@ function greyValues(samples: Uint8Array | Uint16Array | Uint32Array, values: Int
   return [min, max];
 }
 
+/** Codec output: sign taken from the container or from Bits Stored, then clamped to the Bits Stored range. */
+function clampedCodecValues(samples: Uint8Array | Uint16Array | Uint32Array, values: Int32Array | Float64Array, count: number, bits: number, signed: boolean): [number, number] {
+  const containerBits = samples.BYTES_PER_ELEMENT * 8;
+  const low = signed ? -(2 ** (bits - 1)) : 0;
+  const high = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < count; i++) {
+    let v = samples[i]!;
+    if (signed) {
+      if (v >= 2 ** (containerBits - 1)) v -= 2 ** containerBits;
+      else if (v > high) v -= 2 ** bits;
+    }
+    if (v < low) v = low;
+    else if (v > high) v = high;
+    values[i] = v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return [min, max];
+}
+
 /** Colour -> luma. YBR_FULL's Y already is luma; YBR_FULL_422 native data is Y0 Y1 Cb Cr per pixel pair. */
 function lumaInto(out: Int32Array | Float64Array, s: ArrayLike<number>, raw: RawFrame, count: number): void {
   const p = raw.photometric;
@@ -235,7 +261,7 @@ export async function decodeStoredFrame(fileName: string, dataSet: DataSet, m: P
   if (syntax.codec === null) {
     if (element.encapsulatedPixelData) throw new ImageDecodeError('corrupt-file', fileName, `Pixel Data is compressed but the transfer syntax ${syntax.name} says uncompressed`);
     const bytes = nativeFrameBytes(fileName, dataSet, element, m, frame, syntax.bigEndian);
-    return toStored({ bytes, bitsAllocated: m.bitsAllocated, photometric: m.photometric, planar: m.planarConfiguration === 1, shift: m.highBit + 1 - m.bitsStored }, m, fileName);
+    return toStored({ bytes, bitsAllocated: m.bitsAllocated, photometric: m.photometric, planar: m.planarConfiguration === 1, shift: m.highBit + 1 - m.bitsStored, fromCodec: false }, m, fileName);
   }
   if (!element.encapsulatedPixelData) throw new ImageDecodeError('corrupt-file', fileName, `the transfer syntax ${syntax.name} says compressed but Pixel Data is not encapsulated`);
   const encoded = encapsulatedFrame(fileName, dataSet, element, m, frame);

@@ -38,6 +38,14 @@ function migrate(db: Db, file: string, migrations: readonly Migration[], target:
   if (schemaVersion(db) < target) throw new StoreError('internal', 'invalid', `migrations did not reach version ${target} in ${file}`);
 }
 
+/**
+ * SQLite silently opens a file it cannot write (e.g. immutable) read-only; a one-page write now turns that
+ * into a clear error at start instead of a failed save later.
+ */
+function probeWritable(db: Db): void {
+  db.transaction(() => db.pragma(`user_version = ${schemaVersion(db)}`)).immediate();
+}
+
 function refuseNewer(version: number, known: number, file: string): never {
   throw new StoreError(
     'storage',
@@ -76,6 +84,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
       }
     } else {
       migrate(db, file, migrations, target);
+      probeWritable(db);
     }
     return db;
   } catch (error) {

@@ -136,6 +136,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX studies_by_date ON studies(study_date);
     `,
   },
+  {
+    version: 3,
+    name: 'landmark_sets.from_prediction_json: the names whose position was taken from a model prediction',
+    sql: `
+      ALTER TABLE landmark_sets ADD COLUMN from_prediction_json TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

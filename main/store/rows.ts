@@ -50,6 +50,7 @@ export interface LandmarkSetRow {
   points_json: string;
   moved_json: string | null;
   note: string | null;
+  from_prediction_json: string | null;
   // joined from stage_results
   stage_kind: StageSummary['kind'] | null;
   stage: StageCode | null;
@@ -133,6 +134,7 @@ export function versionOf(row: LandmarkSetRow): LandmarkVersion {
     modelRunId: row.model_run_ref,
     note: row.note,
     moved,
+    fromPrediction: row.from_prediction_json === null ? null : (JSON.parse(row.from_prediction_json) as string[]).filter(isLandmarkName),
     points: pointsFromJson(row.points_json),
     stage: stageOfRow(row),
   };

@@ -68,6 +68,8 @@ export interface NewVersion {
   readonly moved?: readonly LandmarkName[];
   readonly note?: string;
   readonly revertedFrom?: number;
+  /** Names taken from a prediction; by default those the previous version had from one and this one did not move. */
+  readonly fromPrediction?: readonly LandmarkName[];
 }
 
 export interface CalibrationInput {
@@ -280,15 +282,17 @@ export class Store {
 
   private insertSet(image: ImageRow, fields: {
     kind: LandmarkSetKind; points: LandmarkPoints; author: string; baseRef: number | null; revertedFrom?: number;
-    modelRunRef?: number; moved?: readonly LandmarkName[]; note?: string;
+    modelRunRef?: number; moved?: readonly LandmarkName[]; note?: string; fromPrediction: readonly LandmarkName[];
   }): { setId: number; version: number; stage: StageRecord } {
     const version = (this.get<{ v: number | null }>('SELECT MAX(version) AS v FROM landmark_sets WHERE image_ref = ?', image.id)?.v ?? 0) + 1;
     const t = now();
     const setId = Number(this.run(
-      `INSERT INTO landmark_sets (image_ref, version, kind, base_ref, reverted_from_ref, model_run_ref, author, created_at, points_json, moved_json, note)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO landmark_sets (image_ref, version, kind, base_ref, reverted_from_ref, model_run_ref, author, created_at, points_json,
+         moved_json, note, from_prediction_json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       image.id, version, fields.kind, fields.baseRef, fields.revertedFrom ?? null, fields.modelRunRef ?? null, fields.author, t,
       pointsToJson(fields.points), fields.moved ? JSON.stringify(fields.moved) : null, fields.note ?? null,
+      JSON.stringify(LANDMARK_NAMES.filter((n) => fields.fromPrediction.includes(n))),
     ).lastInsertRowid);
     const stage = this.writeStage(setId, fields.points, image);
     return { setId, version, stage };
@@ -330,6 +334,7 @@ export class Store {
       const humanHasEdited = latest !== undefined && latest.kind !== 'ai';
       const { setId, version, stage } = this.insertSet(image, {
         kind: 'ai', points: run.landmarks, author: `${run.modelId} ${run.modelVersion}`, baseRef: image.latest_set_ref, modelRunRef: runId,
+        fromPrediction: LANDMARK_NAMES.filter((n) => run.landmarks[n] !== undefined),
       });
       this.run(
         'UPDATE images SET ai_set_ref = ?, latest_set_ref = ?, min_confidence = ?, updated_at = ? WHERE id = ?',
@@ -358,6 +363,7 @@ export class Store {
       const { setId, version, stage } = this.insertSet(image, {
         kind: input.kind, points: input.points, author: input.author, baseRef: image.latest_set_ref,
         revertedFrom: input.revertedFrom, moved: input.moved, note: input.note,
+        fromPrediction: input.fromPrediction ?? (previous ? unmovedPredictions(previous, input.points) : []),
       });
       const t = now();
       // A human change starts (or, after approval, re-opens) the review.
@@ -385,6 +391,7 @@ export class Store {
     }
     return this.addVersion(imageId, {
       kind: 'revert', points: pointsFromJson(target.points_json), author, baseVersionId, revertedFrom: toVersionId,
+      fromPrediction: predictionNamesOf(target),
       note: `reverted to version ${target.version} (${target.kind} by ${target.author})`,
     });
   }
@@ -516,6 +523,21 @@ export class Store {
       throw guardStorage('write the backup', destination, () => { throw error; });
     }
   }
+}
+
+/** The names of a stored version taken from a prediction (for versions before schema 3: all of an 'ai' one). */
+function predictionNamesOf(row: LandmarkSetRow): LandmarkName[] {
+  if (row.from_prediction_json !== null) return JSON.parse(row.from_prediction_json) as LandmarkName[];
+  return row.kind === 'ai' ? LANDMARK_NAMES.filter((n) => pointsFromJson(row.points_json)[n] !== undefined) : [];
+}
+
+function unmovedPredictions(previous: LandmarkSetRow, points: LandmarkPoints): LandmarkName[] {
+  const before = pointsFromJson(previous.points_json);
+  return predictionNamesOf(previous).filter((n) => {
+    const p = points[n];
+    const q = before[n];
+    return p !== undefined && q !== undefined && p[0] === q[0] && p[1] === q[1];
+  });
 }
 
 export function defaultUserName(): string {

@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-/usr/bin/python3}
 OUT=${OUT:-runs}
-STEPS=${STEPS:-"--locate-steps 400 --refine-steps 1100"}
-COMMON="--seed 0 --folds 5 --locate-size 128 --locate-base 8 --refine-base 8 --refine-w 160 --refine-h 192 --mm-per-px 0.3 --threads 1 $STEPS"
+STEPS=${STEPS:-"--locate-steps 200 --refine-steps 800"}
+COMMON="--seed 0 --folds 5 --locate-size 128 --locate-base 8 --refine-base 8 --refine-w 128 --refine-h 160 --mm-per-px 0.35 --threads 1 $STEPS"
 mkdir -p "$OUT/cv"
 # glibc returns large freed blocks to the OS by default, and the page faults of re-allocating them cost
 # ~40% of the CPU time on this workload: keep them in the heap instead

@@ -66,7 +66,8 @@ function HandleLayer(props: LandmarkLayersProps): ReactNode {
   const px = 1 / scale;
   const hovered = hover ? landmarks[hover] : undefined;
   return (
-    <Layer>
+    // While placing or calibrating, clicks must reach the image even on top of a handle.
+    <Layer listening={props.draggable}>
       {LANDMARK_NAMES.map((name) => {
         const p = landmarks[name];
         if (!p) return null;

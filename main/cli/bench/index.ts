@@ -1,5 +1,6 @@
 import type { BenchFigure } from '../command';
 import { stagingBench } from './staging';
+import { decodeBench } from './decode';
 
 /** One area of `cvm bench`; each lives in ./<area>.ts and is listed in BENCH_AREAS. */
 export interface BenchArea {
@@ -7,4 +8,4 @@ export interface BenchArea {
   run(options: { quick: boolean }): Promise<BenchFigure[]>;
 }
 
-export const BENCH_AREAS: readonly BenchArea[] = [stagingBench];
+export const BENCH_AREAS: readonly BenchArea[] = [stagingBench, decodeBench];

@@ -15,13 +15,13 @@ export interface StagePanelProps {
 const fmt = (v: number, digits = 2): string => (Number.isFinite(v) ? v.toFixed(digits) : '—');
 
 function comparisonValue(c: Comparison): string {
-  if (c.unit === '%') return `${fmt(c.value * 100, 1)}%`;
+  if (c.unit === '%') return `${fmt(c.value, 1)}%`;
   if (c.unit === 'ratio') return fmt(c.value, 2);
   return `${fmt(c.value, 2)} ${c.unit}`;
 }
 
 function comparisonThreshold(c: Comparison): string {
-  if (c.unit === '%') return `${fmt(c.threshold * 100, 1)}%`;
+  if (c.unit === '%') return `${fmt(c.threshold, 1)}%`;
   if (c.unit === 'ratio') return fmt(c.threshold, 2);
   return `${fmt(c.threshold, 2)} ${c.unit}`;
 }
@@ -52,7 +52,7 @@ function StageHeadline({ assessment }: { assessment: Assessment | null }): React
   const cls = r.kind === 'no-fit' ? 'bad' : r.borderline ? 'warn' : 'good';
   return (
     <>
-      <div className={`stage-value ${cls}`} data-testid="cvm-stage" aria-live="polite">{label}</div>
+      <div className={`stage-value ${cls}${label.length > 12 ? ' long' : ''}`} data-testid="cvm-stage" aria-live="polite">{label}</div>
       {r.kind === 'stage' ? (
         <>
           <p className="rule" data-testid="stage-rule">{r.rule}</p>

@@ -336,7 +336,8 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
         </div>
       )}
       <div className="study-body">
-        <div className="viewer-host" ref={viewerRef} tabIndex={0} aria-label="Radiograph: Tab selects landmarks, arrow keys move them">
+        <div className="viewer-host" ref={viewerRef} tabIndex={0} aria-label="Radiograph: Tab selects landmarks, arrow keys move them"
+          data-landmarks={JSON.stringify(landmarks)} data-selected={selected ?? ''}>
           <Viewer image={windowed} view={view} onViewChange={setView} onViewportSize={onViewportSize}
             onBackgroundPointerDown={onBackgroundPointerDown} onWindowDrag={onWindowDrag}
             cursor={tool.kind === 'placing' || tool.kind === 'calibrating' ? 'crosshair' : undefined}>

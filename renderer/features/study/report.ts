@@ -113,7 +113,7 @@ export function drawReport(input: ReportInput): HTMLCanvasElement {
   ctx.font = '18px sans-serif';
   if (assessment?.ok) {
     for (const c of assessment.result.comparisons) {
-      const value = c.unit === '%' ? `${(c.value * 100).toFixed(1)}%` : c.unit === 'ratio' ? c.value.toFixed(2) : `${c.value.toFixed(2)} ${c.unit}`;
+      const value = c.unit === '%' ? `${c.value.toFixed(1)}%` : c.unit === 'ratio' ? c.value.toFixed(2) : `${c.value.toFixed(2)} ${c.unit}`;
       ctx.font = c.deciding ? 'bold 18px sans-serif' : '18px sans-serif';
       ctx.fillText(c.label, MARGIN, y);
       ctx.fillText(value, MARGIN + 520, y);

@@ -1,0 +1,82 @@
+/** `cvm info <file>`: what the workstation reads from an image file (DICOM, PNG, JPEG). */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { OpenedImage } from '../../../core/api/image';
+import { decodeImageFile, ImageDecodeError } from '../../dicom/index';
+import { type Command, UsageError } from '../command';
+
+/** Everything `info` reports, without the pixels. */
+export function infoReport(image: OpenedImage): Record<string, unknown> {
+  const { info, pixels } = image;
+  return {
+    file: info.fileName,
+    format: info.format,
+    width: info.width,
+    height: info.height,
+    frames: info.frames,
+    bitsStored: info.bitsStored,
+    photometric: info.photometric,
+    invertedFromMonochrome1: info.invertedFromMonochrome1,
+    transferSyntax: info.transferSyntax,
+    spacing: info.spacing ?? { uncalibrated: true, detail: 'no pixel spacing in the file: mark a known distance or type the spacing' },
+    meta: info.meta,
+    windows: pixels.windows,
+    modality: { slope: pixels.modalitySlope, intercept: pixels.modalityIntercept, voiLutApplied: pixels.voiLutApplied ?? false },
+    notes: info.notes ?? [],
+    warnings: info.warnings ?? [],
+  };
+}
+
+const show = (v: unknown) => (v === null || v === undefined || v === '' ? '-' : String(v));
+
+export function infoSummary(image: OpenedImage): string {
+  const { info, pixels } = image;
+  const m = info.meta;
+  const lines = [
+    `${info.fileName}: ${info.format.toUpperCase()} ${info.width}x${info.height}, ${info.frames} frame(s), ${info.bitsStored} bits, ${info.photometric}${info.invertedFromMonochrome1 ? ' (inverted for display)' : ''}`,
+    `  transfer syntax: ${info.transferSyntax ? `${info.transferSyntax.name} (${info.transferSyntax.uid})` : '-'}`,
+    `  spacing: ${info.spacing ? `${info.spacing.rowMm} x ${info.spacing.colMm} mm, source ${info.spacing.source}: ${info.spacing.detail}` : 'uncalibrated (measurements in px until calibrated)'}`,
+    `  patient: ${show(m.patientName)}, ID ${show(m.patientId)}, sex ${show(m.sex)}, born ${show(m.birthDate)}, age ${m.ageYears === null ? '-' : `${m.ageYears.toFixed(2)} y`} at study`,
+    `  study: ${show(m.studyDate)} ${show(m.studyDescription)}; modality ${show(m.modality)}; ${show(m.manufacturer)} ${show(m.manufacturerModel)}; ${show(m.institution)}`,
+    `  windows (data units 0..65535; first is the default):`,
+    ...pixels.windows.map((w) => `    ${w.name}: centre ${w.center.toFixed(1)}, width ${w.width.toFixed(1)}`),
+    ...(info.notes ?? []).map((n) => `  note: ${n}`),
+    ...(info.warnings ?? []).map((w) => `  warning: ${w}`),
+  ];
+  return lines.join('\n');
+}
+
+export const infoCommand: Command = {
+  name: 'info',
+  summary: 'size, frames, spacing and its source, transfer syntax, metadata and windows of an image file',
+  usage: 'cvm info <file> [--json] [--frame <n>]',
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { json: { type: 'boolean' }, frame: { type: 'string' } },
+    });
+    if (positionals.length !== 1) throw new UsageError('give exactly one file');
+    const file = positionals[0]!;
+    const frame = values.frame === undefined ? 1 : Number(values.frame);
+    if (!Number.isInteger(frame) || frame < 1) throw new UsageError(`--frame must be a whole number from 1, not "${values.frame}"`);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(file);
+    } catch (error) {
+      console.error(`cvm info: ${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      return 1;
+    }
+    try {
+      const image = await decodeImageFile(path.basename(file), bytes, { frame: frame - 1 });
+      console.log(values.json ? JSON.stringify(infoReport(image), null, 2) : infoSummary(image));
+      return 0;
+    } catch (error) {
+      if (!(error instanceof ImageDecodeError)) throw error;
+      if (values.json) console.log(JSON.stringify({ file: error.fileName, error: { code: error.code, message: error.message } }, null, 2));
+      console.error(`cvm info: ${error.message}`);
+      return 1;
+    }
+  },
+};

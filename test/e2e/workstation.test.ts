@@ -1,0 +1,154 @@
+/**
+ * The orthodontist's and the annotator's path through the real stack in Chromium: import, analyse, drag a
+ * landmark until the stage changes, correct another with the keyboard, undo/redo, reload, approve, report.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HAS_SHARED_DATA, sharedPath } from '../shared-data';
+import { HAS_CHROMIUM, screenshotPath, startSession, type Session } from './harness';
+import { dragLandmark, landmarks, stageText, toPage, waitSaved } from './study-page';
+
+const canRun = HAS_SHARED_DATA && HAS_CHROMIUM;
+if (!canRun) console.warn('workstation e2e skipped: needs ../shared/data and /usr/bin/chromium');
+
+const shot = (session: Session, name: string): Promise<Buffer> => session.page.screenshot({ path: screenshotPath(`workstation-${name}`) });
+
+describe.skipIf(!canRun)('reviewing a cephalogram in the workstation', () => {
+  let session: Session;
+  beforeAll(async () => { session = await startSession({ width: 1366, height: 768 }); });
+  afterAll(async () => { await session?.close(); });
+
+  it('imports 001.jpg with a typed spacing of 0.1 mm and opens it', async () => {
+    const { page } = session;
+    await page.getByTestId('import-spacing').fill('0.1');
+    await page.getByTestId('import-files').setInputFiles(sharedPath('isbi2015', 'images', '001.jpg'));
+    await expect.poll(() => page.getByTestId('spacing').textContent(), { timeout: 60_000 }).toBe('0.100 mm/px (entered)');
+    await shot(session, '01-imported');
+  });
+
+  it('runs the analysis: 13 landmarks, a stage, the model and provider', async () => {
+    const { page } = session;
+    await page.getByTestId('analyze').click();
+    await expect.poll(() => stageText(page), { timeout: 90_000 }).toMatch(/^CS[1-6]|no stage fits|borderline/);
+    expect(Object.keys(await landmarks(page))).toHaveLength(13);
+    await expect(page.getByTestId('model-info').textContent()).resolves.toMatch(/cvm13-unet .* · cpu/);
+    await page.keyboard.press('r');
+    await shot(session, '02-analysed');
+  });
+
+  it('dragging a handle recomputes the measurements live until the stage changes, and saves the gesture', async () => {
+    const { page } = session;
+    const before = await stageText(page);
+    // Flatten the C3 lower border (deepest point down) or deepen it (up): one of the two changes the stage.
+    let changed = false;
+    for (const direction of [1, -1]) {
+      for (let i = 0; i < 6 && !changed; i++) {
+        await dragLandmark(page, 'C3m', 0, direction * 10); // 1 mm per gesture
+        await waitSaved(page);
+        changed = (await stageText(page)) !== before;
+      }
+      if (changed) break;
+      await page.keyboard.press('Control+z'); // leave the landmark roughly where it was before trying the other way
+    }
+    expect(changed).toBe(true);
+    await expect(page.getByTestId('moved-C3m').textContent()).resolves.toMatch(/moved \d+\.\d\d mm/);
+    await expect(page.getByTestId('measurement-C3.concavity').isVisible()).resolves.toBe(true);
+    await shot(session, '03-dragged');
+  });
+
+  it('moves another landmark with the keyboard alone: Tab to it, arrows by 0.1 mm', async () => {
+    const { page } = session;
+    const start = (await landmarks(page)).C4m!;
+    // Click empty image space to give the image the focus, then Tab from the first landmark to C4m.
+    const somewhere = await toPage(page, { x: start.x + 300, y: start.y + 300 });
+    await page.mouse.click(somewhere.x, somewhere.y);
+    await page.keyboard.press('Escape');
+    for (let i = 0; i < 11; i++) await page.keyboard.press('Tab'); // C2p .. C4m is the 11th
+    await expect(page.locator('.viewer-host').getAttribute('data-selected')).resolves.toBe('C4m');
+    for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('Shift+ArrowRight');
+    await waitSaved(page);
+    const moved = (await landmarks(page)).C4m!;
+    expect(moved.y - start.y).toBeCloseTo(-5, 5); // 5 x 0.1 mm at 0.1 mm/px
+    expect(moved.x - start.x).toBeCloseTo(10, 5); // 1 mm
+    await shot(session, '04-keyboard');
+  });
+
+  it('undo and redo step through whole gestures and save each step', async () => {
+    const { page } = session;
+    const after = (await landmarks(page)).C4m!;
+    await page.keyboard.press('Control+z');
+    await waitSaved(page);
+    const undone = (await landmarks(page)).C4m!;
+    expect(undone.x).toBeCloseTo(after.x - 10, 5); // the Shift+Arrow gesture is one step
+    await page.keyboard.press('Control+Shift+z');
+    await waitSaved(page);
+    expect((await landmarks(page)).C4m!.x).toBeCloseTo(after.x, 5);
+  });
+
+  it('finds the edits saved after a reload', async () => {
+    const { page } = session;
+    const edited = await landmarks(page);
+    await page.reload();
+    await expect.poll(async () => Object.keys(await landmarks(page)).length, { timeout: 30_000 }).toBe(13);
+    const reloaded = await landmarks(page);
+    expect(reloaded.C4m!.x).toBeCloseTo(edited.C4m!.x, 6);
+    expect(reloaded.C3m!.y).toBeCloseTo(edited.C3m!.y, 6);
+    await expect(page.getByTestId('history').locator('li').count()).resolves.toBeGreaterThan(3);
+    await shot(session, '05-reloaded');
+  });
+
+  it('approves the study with the user name', async () => {
+    const { page } = session;
+    await page.getByTestId('approve').click();
+    await expect.poll(() => page.getByTestId('review-status').textContent()).toMatch(/^Approved by .+/);
+  });
+
+  it('exports a one-page PNG report', async () => {
+    const { page } = session;
+    const download = page.waitForEvent('download');
+    await page.getByTestId('export-report').click();
+    const file = await download;
+    const path = screenshotPath('workstation-06-report');
+    await file.saveAs(path);
+    const png = readFileSync(path);
+    expect(png.subarray(1, 4).toString('ascii')).toBe('PNG');
+    expect(png.readUInt32BE(16)).toBe(1240); // A4 at 150 dpi
+    expect(png.readUInt32BE(20)).toBe(1754);
+  });
+
+  it('shows the study in the worklist with its stage and review status', async () => {
+    const { page } = session;
+    await page.getByRole('button', { name: /Worklist/ }).first().click();
+    const row = page.locator('[data-testid^="worklist-row-"]').first();
+    await expect(row.textContent()).resolves.toMatch(/approved/);
+    await shot(session, '07-worklist');
+  });
+});
+
+describe.skipIf(!canRun)('a study without a prediction', () => {
+  let session: Session;
+  beforeAll(async () => { session = await startSession({ width: 1366, height: 768 }); });
+  afterAll(async () => { await session?.close(); });
+
+  it('is placed by hand, clicking the 13 landmarks in the order the guide asks for', async () => {
+    const { page } = session;
+    const truth = (JSON.parse(readFileSync(sharedPath('cvm13', 'annotations.json'), 'utf8')) as {
+      images: Record<string, { points: Record<string, [number, number]> }>;
+    }).images['001']!.points;
+    await page.getByTestId('import-spacing').fill('0.1');
+    await page.getByTestId('import-files').setInputFiles(sharedPath('isbi2015', 'images', '001.jpg'));
+    await expect.poll(() => page.getByTestId('spacing').textContent(), { timeout: 60_000 }).toBe('0.100 mm/px (entered)');
+    await page.getByTestId('place').click();
+    for (let i = 0; i < 13; i++) {
+      const guide = (await page.getByTestId('placing-guide').textContent()) ?? '';
+      const name = /Click (\w+):/.exec(guide)![1]!;
+      const target = await toPage(page, { x: truth[name]![0], y: truth[name]![1] });
+      await page.mouse.click(target.x, target.y);
+    }
+    await waitSaved(page);
+    await shot(session, '08-placed-by-hand');
+    await expect.poll(() => stageText(page)).toMatch(/^CS[1-6]|borderline|no stage fits/);
+    expect(Object.keys(await landmarks(page))).toHaveLength(13);
+  });
+});
