@@ -167,3 +167,59 @@ export async function nativeDecode(
     call(api, 'ReleaseCodecsContext', ctx);
   }
 }
+
+export type NativeEncoder = 'EncodeRle' | 'EncodeJpeg' | 'EncodeJpegLs' | 'EncodeJpeg2000';
+
+export interface EncodeOptions {
+  readonly lossy?: boolean;
+  /** JPEG lossy quality, 1..100. */
+  readonly quality?: number;
+  /** JPEG-LS NEAR: the largest error allowed per sample (0: lossless). */
+  readonly allowedLossyError?: number;
+  /** JPEG 2000 lossy compression ratio. */
+  readonly rate?: number;
+}
+
+/**
+ * Encodes one frame with the same module (used to make test fixtures and benchmark inputs).
+ * `frame.bytes` are little-endian samples, interleaved.
+ */
+export async function nativeEncode(codec: NativeEncoder, bytes: Uint8Array, frame: NativeFrame, options: EncodeOptions = {}): Promise<Uint8Array> {
+  const api = await loadWasm();
+  const photometricCode = PHOTOMETRIC_CODES.indexOf(frame.photometric as (typeof PHOTOMETRIC_CODES)[number]);
+  const ctx = call(api, 'CreateCodecsContext');
+  const params = call(api, 'CreateEncoderParameters');
+  try {
+    call(api, 'SetColumns', ctx, frame.width);
+    call(api, 'SetRows', ctx, frame.height);
+    call(api, 'SetBitsAllocated', ctx, frame.bitsAllocated);
+    call(api, 'SetBitsStored', ctx, frame.bitsStored);
+    call(api, 'SetSamplesPerPixel', ctx, frame.samplesPerPixel);
+    call(api, 'SetPixelRepresentation', ctx, frame.pixelRepresentation);
+    call(api, 'SetPlanarConfiguration', ctx, frame.planarConfiguration);
+    call(api, 'SetPhotometricInterpretation', ctx, photometricCode < 0 ? 1 : photometricCode);
+    call(api, 'SetLossy', params, options.lossy ? 1 : 0);
+    call(api, 'SetQuality', params, options.quality ?? 90);
+    call(api, 'SetSmoothingFactor', params, 0);
+    call(api, 'SetSampleFactor', params, 0);
+    call(api, 'SetPredictor', params, 1);
+    call(api, 'SetPointTransform', params, 0);
+    call(api, 'SetAllowedLossyError', params, options.allowedLossyError ?? 0);
+    call(api, 'SetProgressionOrder', params, 0);
+    call(api, 'SetRate', params, options.rate ?? 20);
+    call(api, 'SetAllowMct', params, 1);
+    call(api, 'SetDecodedBufferSize', ctx, bytes.length);
+    const inPtr = call(api, 'GetDecodedBuffer', ctx);
+    new Uint8Array(api.memory.buffer, inPtr, bytes.length).set(bytes);
+    call(api, codec, ctx, params);
+    const outPtr = call(api, 'GetEncodedBuffer', ctx);
+    const outSize = call(api, 'GetEncodedBufferSize', ctx);
+    return new Uint8Array(api.memory.buffer, outPtr, outSize).slice();
+  } catch (error) {
+    if (error instanceof CodecError) throw error;
+    throw new CodecError(error instanceof Error ? error.message : String(error));
+  } finally {
+    call(api, 'ReleaseEncoderParameters', params);
+    call(api, 'ReleaseCodecsContext', ctx);
+  }
+}

@@ -20,7 +20,7 @@ export function pipelineImageOf(opened: OpenedImage): PipelineImage {
   return { width, height, data, window: { center: window.center, width: window.width } };
 }
 
-export function landmarkSetOf(prediction: Prediction): LandmarkSet {
+export function landmarkSetOf(prediction: Pick<Prediction, 'landmarks'>): LandmarkSet {
   const set: LandmarkSet = {};
   for (const l of prediction.landmarks) set[l.name] = imagePoint(l.x, l.y);
   return set;

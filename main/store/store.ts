@@ -99,6 +99,8 @@ export interface ExportRecord {
   readonly author: string;
   readonly points: LandmarkPoints;
   readonly aiPoints: LandmarkPoints | null;
+  /** Names whose position is a model's prediction nobody moved ("filled_from_prediction" in cvm13). */
+  readonly fromPrediction: readonly LandmarkName[];
   readonly stage: StageSummary | null;
   readonly assessmentJson: string | null;
 }
@@ -482,6 +484,7 @@ export class Store {
     const sql = `
       SELECT i.*, st.id AS s_id, st.study_date, st.age_years, p.dicom_patient_id, p.name AS patient_name, p.sex,
              ls.version AS l_version, ls.kind AS l_kind, ls.author AS l_author, ls.points_json AS l_points,
+             ls.from_prediction_json AS l_from_prediction,
              ai.points_json AS ai_points, sr.kind AS sr_kind, sr.stage AS sr_stage, sr.label AS sr_label,
              sr.borderline AS sr_borderline, sr.assessment_json AS sr_assessment
       FROM images i
@@ -494,7 +497,8 @@ export class Store {
       ORDER BY i.id`;
     type Row = ImageRow & {
       s_id: number; study_date: string | null; age_years: number | null; dicom_patient_id: string | null; patient_name: string | null;
-      sex: string | null; l_version: number; l_kind: LandmarkSetKind; l_author: string; l_points: string; ai_points: string | null;
+      sex: string | null; l_version: number; l_kind: LandmarkSetKind; l_author: string; l_points: string; l_from_prediction: string | null;
+      ai_points: string | null;
       sr_kind: StageSummary['kind'] | null; sr_stage: StageSummary['stage']; sr_label: string | null; sr_borderline: number | null; sr_assessment: string | null;
     };
     const rows = this.read('read the studies for export', () => this.all<Row>(sql));
@@ -508,6 +512,9 @@ export class Store {
         reviewStatus: r.review_status, reviewedBy: r.reviewed_by,
         version: r.l_version, versionKind: r.l_kind, author: r.l_author,
         points: pointsFromJson(r.l_points), aiPoints: r.ai_points ? pointsFromJson(r.ai_points) : null,
+        fromPrediction: r.l_from_prediction !== null
+          ? (JSON.parse(r.l_from_prediction) as LandmarkName[])
+          : equalPointNames(pointsFromJson(r.l_points), r.ai_points ? pointsFromJson(r.ai_points) : {}),
         stage: r.sr_kind && r.sr_label ? { kind: r.sr_kind, stage: r.sr_stage, label: r.sr_label, borderline: r.sr_borderline === 1 } : null,
         assessmentJson: r.sr_assessment,
       };
@@ -531,13 +538,17 @@ function predictionNamesOf(row: LandmarkSetRow): LandmarkName[] {
   return row.kind === 'ai' ? LANDMARK_NAMES.filter((n) => pointsFromJson(row.points_json)[n] !== undefined) : [];
 }
 
-function unmovedPredictions(previous: LandmarkSetRow, points: LandmarkPoints): LandmarkName[] {
-  const before = pointsFromJson(previous.points_json);
-  return predictionNamesOf(previous).filter((n) => {
-    const p = points[n];
-    const q = before[n];
+function equalPointNames(a: LandmarkPoints, b: LandmarkPoints): LandmarkName[] {
+  return LANDMARK_NAMES.filter((n) => {
+    const p = a[n];
+    const q = b[n];
     return p !== undefined && q !== undefined && p[0] === q[0] && p[1] === q[1];
   });
+}
+
+function unmovedPredictions(previous: LandmarkSetRow, points: LandmarkPoints): LandmarkName[] {
+  const unmoved = equalPointNames(points, pointsFromJson(previous.points_json));
+  return predictionNamesOf(previous).filter((n) => unmoved.includes(n));
 }
 
 export function defaultUserName(): string {

@@ -202,3 +202,15 @@ describe('worklist', () => {
     expect(row.minConfidence).toBeCloseTo(0.78);
   });
 });
+
+describe('names taken from the prediction', () => {
+  it('an edit keeps as predicted only the names it did not move; a revert to the ai version restores all', () => {
+    const store = openStore(tempDir());
+    const imageId = addStudy(store, 1);
+    const ai = store.recordModelRun(imageId, { ...MODEL_RUN, landmarks: cs4, confidences });
+    const edit = store.addVersion(imageId, { kind: 'edit', points: moved(cs4, 2), author: 'dr a', baseVersionId: ai.versionId });
+    expect(store.loadStudy(imageId).latest?.fromPrediction).toEqual(LANDMARK_NAMES.filter((n) => n !== 'C3m'));
+    store.revert(imageId, ai.versionId, 'dr a', edit.versionId);
+    expect(store.loadStudy(imageId).latest?.fromPrediction).toEqual([...LANDMARK_NAMES]);
+  });
+});

@@ -1,6 +1,7 @@
 import type { BenchFigure } from '../command';
 import { stagingBench } from './staging';
 import { decodeBench } from './decode';
+import { inferenceBench } from './inference';
 
 /** One area of `cvm bench`; each lives in ./<area>.ts and is listed in BENCH_AREAS. */
 export interface BenchArea {
@@ -8,4 +9,4 @@ export interface BenchArea {
   run(options: { quick: boolean }): Promise<BenchFigure[]>;
 }
 
-export const BENCH_AREAS: readonly BenchArea[] = [stagingBench, decodeBench];
+export const BENCH_AREAS: readonly BenchArea[] = [stagingBench, decodeBench, inferenceBench];

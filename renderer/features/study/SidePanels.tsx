@@ -1,5 +1,5 @@
 /** Landmark list (with each edit's distance from the AI prediction), review status and version history. */
-import type { ReactNode } from 'react';
+import { memo, type ReactNode } from 'react';
 import type { StudyDetail } from '../../../core/api/studies';
 import { distance, type PixelSpacingMm } from '../../../core/geometry/index';
 import { LANDMARKS, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
@@ -15,7 +15,7 @@ export function editDistance(name: LandmarkName, landmarks: LandmarkSet, ai: Lan
   return spacing ? `${d.toFixed(2)} mm` : `${distance(p, a).toFixed(1)} px`;
 }
 
-export function LandmarkList(props: {
+export const LandmarkList = memo(function LandmarkList(props: {
   landmarks: LandmarkSet; ai: LandmarkSet | null; spacing: PixelSpacingMm | null;
   confidences: Partial<Record<LandmarkName, number>>; selected: LandmarkName | null;
   onSelect: (name: LandmarkName) => void; onReset: (name: LandmarkName) => void;
@@ -45,9 +45,9 @@ export function LandmarkList(props: {
       </ul>
     </section>
   );
-}
+});
 
-export function HistoryPanel({ detail, onRevert }: { detail: StudyDetail; onRevert: (versionId: number) => void }): ReactNode {
+export const HistoryPanel = memo(function HistoryPanel({ detail, onRevert }: { detail: StudyDetail; onRevert: (versionId: number) => void }): ReactNode {
   return (
     <section className="panel" aria-label="Version history">
       <h3>History</h3>
@@ -67,4 +67,4 @@ export function HistoryPanel({ detail, onRevert }: { detail: StudyDetail; onReve
       </ol>
     </section>
   );
-}
+});

@@ -271,6 +271,10 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
     setDisplayWindow((w) => ({ ...w, width: Math.max(2, w.width * Math.exp(dx * 0.005)), center: w.center - dy * (w.width / 400) }));
   }, []);
 
+  const onResetLandmark = useCallback((name: LandmarkName) => editor.resetToAi([name]), [editor]);
+  const revertTo = editor.revertTo;
+  const onRevert = useCallback((versionId: number) => void revertTo(versionId), [revertTo]);
+
   const dragging = tool.kind === 'dragging' ? tool.name : null;
   const loupeTarget = dragging ?? (nudge.current ? nudge.current.name : null);
   const loupePoint = loupeTarget ? landmarks[loupeTarget] : undefined;
@@ -353,8 +357,8 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
         <aside className="side">
           <StagePanel detail={detail} assessment={assessment} reference={reference} onCalibrate={() => setCalibrate({ points: null })} />
           <LandmarkList landmarks={landmarks} ai={ai} spacing={pixelSpacing} confidences={confidences} selected={selected}
-            onSelect={setSelected} onReset={(n) => editor.resetToAi([n])} />
-          <HistoryPanel detail={detail} onRevert={(id) => void editor.revertTo(id)} />
+            onSelect={setSelected} onReset={onResetLandmark} />
+          <HistoryPanel detail={detail} onRevert={onRevert} />
         </aside>
       </div>
       {help && <HelpOverlay onClose={() => setHelp(false)} />}

@@ -1,0 +1,248 @@
+/**
+ * Landmark sets in and out: the cvm13 JSON schema (../shared/data/README.md) for training the next model,
+ * and a CSV of stages and measurements for research.
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { LandmarkPoints } from '../../core/api/studies';
+import { LANDMARK_NAMES, isLandmarkName, type LandmarkName } from '../../core/landmarks/index';
+import { StoreError, guardStorage } from '../store/errors';
+import { samePoints, type ExportRecord, type Store } from '../store/store';
+import { importFile, sha256Of } from './studies';
+
+export const CVM13_SCHEMA = 'cvm13 v1';
+
+export interface Cvm13Image {
+  /** Path of the image file relative to the JSON file. */
+  readonly image: string;
+  readonly points: Partial<Record<LandmarkName, [number, number]>>;
+  readonly filled_from_prediction: LandmarkName[];
+  // Extensions written by the workstation (readers of the base schema ignore them):
+  readonly pixel_spacing_mm?: [number, number] | null;
+  readonly image_size?: [number, number];
+  readonly sha256?: string;
+  readonly review_status?: string;
+  readonly author?: string;
+  readonly stage?: string | null;
+}
+
+export interface Cvm13File {
+  readonly schema: typeof CVM13_SCHEMA;
+  /** [row, column] spacing in mm shared by every image, or null when the images differ (see each image). */
+  readonly pixel_spacing_mm: [number, number] | null;
+  /** [width, height] shared by every image, or null when they differ. */
+  readonly image_size: [number, number] | null;
+  readonly landmarks: LandmarkName[];
+  readonly images: Record<string, Cvm13Image>;
+}
+
+export interface ExportOptions {
+  readonly approvedOnly: boolean;
+  /** Copy the images beside the JSON (`<name>-images/`) instead of pointing into the data folder. */
+  readonly copyImages?: boolean;
+}
+
+const sameValue = <T>(values: readonly T[]): T | null =>
+  values.length > 0 && values.every((v) => JSON.stringify(v) === JSON.stringify(values[0])) ? values[0]! : null;
+
+const posix = (p: string): string => p.split(path.sep).join('/');
+
+function uniqueIds(records: readonly ExportRecord[]): string[] {
+  const stems = records.map((r) => path.parse(r.originalName).name);
+  return records.map((r, i) => (stems.filter((s) => s === stems[i]).length > 1 ? `${stems[i]}-${r.imageId}` : stems[i]!));
+}
+
+/** Builds the cvm13 document for `outFile` (image paths relative to it); copies images when asked. */
+export function exportCvm13(store: Store, outFile: string, options: ExportOptions): { document: Cvm13File; count: number } {
+  const records = [...store.exportRecords({ approvedOnly: options.approvedOnly })];
+  const outDir = path.dirname(path.resolve(outFile));
+  const imagesDir = path.join(outDir, `${path.parse(outFile).name}-images`);
+  if (options.copyImages && records.length > 0) guardStorage('create the images folder of the export', imagesDir, () => mkdirSync(imagesDir, { recursive: true }));
+  const ids = uniqueIds(records);
+  const images: Record<string, Cvm13Image> = {};
+  records.forEach((r, i) => {
+    const stored = store.absolutePath(r.storedPath);
+    let imageFile = stored;
+    if (options.copyImages) {
+      imageFile = path.join(imagesDir, path.basename(r.storedPath));
+      guardStorage('copy an image for the export', imageFile, () => copyFileSync(stored, imageFile));
+    }
+    images[ids[i]!] = {
+      image: posix(path.relative(outDir, imageFile)),
+      points: r.points as Cvm13Image['points'],
+      filled_from_prediction: [...r.fromPrediction],
+      pixel_spacing_mm: r.spacing ? [r.spacing.rowMm, r.spacing.colMm] : null,
+      image_size: [r.width, r.height],
+      sha256: r.sha256,
+      review_status: r.reviewStatus,
+      author: r.author,
+      stage: r.stage?.label ?? null,
+    };
+  });
+  const document: Cvm13File = {
+    schema: CVM13_SCHEMA,
+    pixel_spacing_mm: sameValue(records.map((r) => (r.spacing ? [r.spacing.rowMm, r.spacing.colMm] as [number, number] : null))),
+    image_size: sameValue(records.map((r) => [r.width, r.height] as [number, number])),
+    landmarks: [...LANDMARK_NAMES],
+    images,
+  };
+  return { document, count: records.length };
+}
+
+// ---- CSV ------------------------------------------------------------------------------------------------------
+
+function csvField(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = typeof value === 'number' ? String(value) : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** Every number, string and boolean of the measurements, keyed by its dotted path ("C3.body.ratio"). */
+function flatten(value: unknown, prefix: string, out: Map<string, unknown>): void {
+  if (value === null || typeof value !== 'object') {
+    out.set(prefix, value);
+    return;
+  }
+  if (Array.isArray(value)) return;
+  for (const [key, v] of Object.entries(value)) {
+    if (key === 'spacing') continue;
+    flatten(v, prefix ? `${prefix}.${key}` : key, out);
+  }
+}
+
+export interface CsvOptions {
+  readonly approvedOnly: boolean;
+  /** Include patient id and name (off by default: research tables leave the clinic). */
+  readonly withIdentifiers?: boolean;
+}
+
+/** One row per image with current landmarks: stage and every measurement (lengths in `unit`). */
+export function exportCsv(store: Store, options: CsvOptions): { csv: string; count: number } {
+  const base = ['image_id', 'file_name', 'sha256', ...(options.withIdentifiers ? ['patient_id', 'patient_name'] : []),
+    'sex', 'study_date', 'age_years', 'review_status', 'reviewed_by', 'version', 'version_kind', 'author',
+    'spacing_row_mm', 'spacing_col_mm', 'spacing_source', 'stage_kind', 'stage', 'stage_label', 'borderline'];
+  const rows: Array<Map<string, unknown>> = [];
+  const measurementColumns: string[] = [];
+  for (const r of store.exportRecords({ approvedOnly: options.approvedOnly })) {
+    const row = new Map<string, unknown>([
+      ['image_id', r.imageId], ['file_name', r.originalName], ['sha256', r.sha256], ['patient_id', r.patientId],
+      ['patient_name', r.patientName], ['sex', r.sex], ['study_date', r.studyDate], ['age_years', r.ageYears],
+      ['review_status', r.reviewStatus], ['reviewed_by', r.reviewedBy], ['version', r.version], ['version_kind', r.versionKind],
+      ['author', r.author], ['spacing_row_mm', r.spacing?.rowMm], ['spacing_col_mm', r.spacing?.colMm], ['spacing_source', r.spacing?.source],
+      ['stage_kind', r.stage?.kind], ['stage', r.stage?.stage], ['stage_label', r.stage?.label], ['borderline', r.stage ? r.stage.borderline : null],
+    ]);
+    const assessment = r.assessmentJson ? (JSON.parse(r.assessmentJson) as { ok: boolean; measurements?: unknown }) : null;
+    if (assessment?.ok && assessment.measurements) {
+      const measured = new Map<string, unknown>();
+      flatten(assessment.measurements, '', measured);
+      for (const [key, v] of measured) {
+        if (!measurementColumns.includes(key)) measurementColumns.push(key);
+        row.set(`m:${key}`, v);
+      }
+    }
+    rows.push(row);
+  }
+  const header = [...base, ...measurementColumns];
+  const lines = [header.map(csvField).join(',')];
+  for (const row of rows) {
+    lines.push([...base.map((c) => row.get(c)), ...measurementColumns.map((c) => row.get(`m:${c}`))].map(csvField).join(','));
+  }
+  return { csv: `${lines.join('\n')}\n`, count: rows.length };
+}
+
+// ---- import ---------------------------------------------------------------------------------------------------
+
+export type Cvm13EntryResult =
+  | { readonly id: string; readonly ok: true; readonly imageId: number; readonly outcome: 'added' | 'unchanged'; readonly imageImported: boolean }
+  | { readonly id: string; readonly ok: false; readonly message: string };
+
+function parseCvm13(jsonFile: string): Cvm13File {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(jsonFile, 'utf8'));
+  } catch (error) {
+    throw new StoreError('invalid-request', 'invalid', `${jsonFile}: cannot be read as JSON (${(error as Error).message}).`);
+  }
+  const doc = parsed as Partial<Cvm13File>;
+  if (typeof parsed !== 'object' || parsed === null || doc.schema !== CVM13_SCHEMA) {
+    throw new StoreError('invalid-request', 'invalid', `${jsonFile}: not a cvm13 file (expected "schema": "${CVM13_SCHEMA}").`);
+  }
+  if (typeof doc.images !== 'object' || doc.images === null) {
+    throw new StoreError('invalid-request', 'invalid', `${jsonFile}: "images" must be an object of image entries.`);
+  }
+  return doc as Cvm13File;
+}
+
+function checkPoints(entry: Cvm13Image, size: readonly [number, number] | null): LandmarkPoints | string {
+  if (typeof entry.points !== 'object' || entry.points === null) return '"points" must be an object';
+  const points: Record<string, [number, number]> = {};
+  for (const [name, p] of Object.entries(entry.points)) {
+    if (!isLandmarkName(name)) return `unknown landmark "${name}"`;
+    if (!Array.isArray(p) || p.length !== 2 || !p.every((c) => typeof c === 'number' && Number.isFinite(c))) return `${name} must be [x, y]`;
+    if (size && (p[0] < -1 || p[1] < -1 || p[0] > size[0] + 1 || p[1] > size[1] + 1)) {
+      return `${name} (${p[0]}, ${p[1]}) lies outside the ${size[0]}x${size[1]} image`;
+    }
+    points[name] = [p[0], p[1]];
+  }
+  return points as LandmarkPoints;
+}
+
+/**
+ * Attaches the landmark sets of a cvm13 file to the images they name (matched by content hash; an image not
+ * yet stored is imported). A set equal to the image's current landmarks adds nothing, so importing the same
+ * file twice is harmless.
+ */
+export async function importCvm13(store: Store, jsonFile: string, author: string): Promise<Cvm13EntryResult[]> {
+  const doc = parseCvm13(jsonFile);
+  const baseDir = path.dirname(path.resolve(jsonFile));
+  const topSpacing = Array.isArray(doc.pixel_spacing_mm) ? doc.pixel_spacing_mm : null;
+  const results: Cvm13EntryResult[] = [];
+  for (const [id, entry] of Object.entries(doc.images)) {
+    const failEntry = (message: string): void => {
+      results.push({ id, ok: false, message: `${path.basename(jsonFile)}, image "${id}": ${message}` });
+    };
+    if (typeof entry?.image !== 'string') {
+      failEntry('"image" must be the path of the image file');
+      continue;
+    }
+    const imageFile = path.resolve(baseDir, entry.image);
+    if (!existsSync(imageFile)) {
+      failEntry(`the image file ${imageFile} does not exist`);
+      continue;
+    }
+    const bytes = readFileSync(imageFile);
+    let found = store.findImageBySha(sha256Of(bytes));
+    let imageImported = false;
+    if (!found) {
+      const spacing = Array.isArray(entry.pixel_spacing_mm) ? entry.pixel_spacing_mm : topSpacing;
+      const isotropic = spacing && spacing[0] === spacing[1] ? spacing[0] : undefined;
+      const imported = await importFile(store, imageFile, bytes, { author, spacingMm: isotropic });
+      if (!imported.ok) {
+        failEntry(imported.error.message);
+        continue;
+      }
+      found = { imageId: imported.imageId, studyId: imported.studyId };
+      imageImported = true;
+    }
+    const row = store.imageRow(found.imageId);
+    const points = checkPoints(entry, [row.width, row.height]);
+    if (typeof points === 'string') {
+      failEntry(points);
+      continue;
+    }
+    const fromPrediction = Array.isArray(entry.filled_from_prediction) ? entry.filled_from_prediction.filter(isLandmarkName) : [];
+    const latest = store.loadStudy(found.imageId).latest;
+    if (latest && samePoints(latest.points, points) && sameNames(latest.fromPrediction ?? [], fromPrediction)) {
+      results.push({ id, ok: true, imageId: found.imageId, outcome: 'unchanged', imageImported });
+      continue;
+    }
+    store.addVersion(found.imageId, {
+      kind: 'import', points, author, fromPrediction, note: `imported from ${path.basename(jsonFile)} (image "${id}")`,
+    });
+    results.push({ id, ok: true, imageId: found.imageId, outcome: 'added', imageImported });
+  }
+  return results;
+}
+
+const sameNames = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && [...a].sort().every((n, i) => n === [...b].sort()[i]);

@@ -1,0 +1,44 @@
+/**
+ * `npm run bench:ui`: drag latency in Chromium through browser mode on 001.jpg (1935 x 2400 px), landmarks
+ * placed from the cvm13 annotation. Prints medians and 95th percentiles; asserts nothing.
+ */
+import { readFileSync } from 'node:fs';
+import { sharedPath, HAS_SHARED_DATA } from '../shared-data';
+import { startSession } from './harness';
+import { measureDragLatency } from './drag-latency';
+import { landmarks, toPage, waitSaved } from './study-page';
+
+if (!HAS_SHARED_DATA) {
+  console.error('bench:ui needs ../shared/data (001.jpg and its cvm13 annotation)');
+  process.exit(1);
+}
+const session = await startSession({ width: 1366, height: 768 });
+try {
+  const { page } = session;
+  const truth = (JSON.parse(readFileSync(sharedPath('cvm13', 'annotations.json'), 'utf8')) as {
+    images: Record<string, { points: Record<string, [number, number]> }>;
+  }).images['001']!.points;
+  await page.getByTestId('import-spacing').fill('0.1');
+  await page.getByTestId('import-files').setInputFiles(sharedPath('isbi2015', 'images', '001.jpg'));
+  await page.waitForSelector('[data-testid="place"]', { timeout: 60_000 });
+  await page.getByTestId('place').click();
+  for (let i = 0; i < 13; i++) {
+    const name = /Click (\w+):/.exec((await page.getByTestId('placing-guide').textContent()) ?? '')![1]!;
+    const target = await toPage(page, { x: truth[name]![0], y: truth[name]![1] });
+    await page.mouse.click(target.x, target.y);
+  }
+  await waitSaved(page);
+  await page.keyboard.press('r');
+  if (Object.keys(await landmarks(page)).length !== 13) throw new Error('landmarks were not placed');
+  const runs = [];
+  for (const name of ['C3m', 'C4ua', 'C2m']) runs.push({ landmark: name, ...(await measureDragLatency(page, name, 120)) });
+  const json = process.argv.includes('--json');
+  if (json) console.log(JSON.stringify({ image: '001.jpg 1935x2400', runs }, null, 2));
+  else {
+    for (const r of runs) {
+      console.log(`drag ${r.landmark}: ${r.updates}/${r.moves} moves updated the panel; mouse move -> DOM updated median ${r.medianDomMs.toFixed(1)} ms, p95 ${r.p95DomMs.toFixed(1)} ms; -> next frame median ${r.medianFrameMs.toFixed(1)} ms, p95 ${r.p95FrameMs.toFixed(1)} ms`);
+    }
+  }
+} finally {
+  await session.close();
+}
