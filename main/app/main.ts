@@ -4,7 +4,7 @@
  */
 import { app, BrowserWindow, session } from 'electron';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHandlers } from '../services/handlers';
 import { ensureDataDir } from '../services/data-dir';
 import { registerIpc, sendEvent } from '../ipc/electron';
@@ -21,7 +21,8 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const rendererIndex = path.join(__dirname, '..', 'renderer', 'index.html');
+const appDir = path.dirname(fileURLToPath(import.meta.url)); // dist/app
+const rendererIndex = path.join(appDir, '..', 'renderer', 'index.html');
 const appUrlPrefix = pathToFileURL(path.dirname(rendererIndex)).href;
 
 function createWindow(): BrowserWindow {
@@ -33,7 +34,7 @@ function createWindow(): BrowserWindow {
     backgroundColor: '#111418',
     title: 'CVM Workstation',
     webPreferences: {
-      preload: path.join(__dirname, 'preload.cjs'),
+      preload: path.join(appDir, 'preload.cjs'),
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
@@ -47,6 +48,9 @@ function createWindow(): BrowserWindow {
   void win.loadFile(rendererIndex);
   return win;
 }
+
+// Packaged, the models are extra resources beside app.asar (see build/electron-builder.yml).
+if (app.isPackaged) process.env.CVM_MODELS_DIR ??= path.join(process.resourcesPath, 'models');
 
 app.enableSandbox();
 app.on('web-contents-created', (_event, contents) => {
