@@ -61,6 +61,8 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.base.json' },
+    // Resolve like Node and the bundlers do, so ESM-only packages with an "exports" map resolve.
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], mainFields: ['module', 'main'] },
     exclude: { path: '(^|/)dist/' },
   },
 };

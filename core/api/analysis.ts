@@ -16,8 +16,8 @@ export interface ModelRef {
 }
 
 export interface ProviderInfo {
-  /** The execution provider that ran: 'cuda' or 'cpu'. */
-  readonly used: 'cuda' | 'cpu';
+  /** The execution provider that ran. */
+  readonly used: 'cuda' | 'dml' | 'cpu';
   readonly requested: readonly string[];
   /** ORT's own names of the providers that ran nodes, e.g. ["CPUExecutionProvider"]. */
   readonly placement: readonly string[];

@@ -20,6 +20,16 @@ const failure = (code: StagingErrorCode, message: string, landmarks: readonly La
   error: { code, message, landmarks } satisfies StagingError,
 });
 
+/** The error for a set with absent or non-finite landmarks (kept off the fast path). */
+function incomplete(landmarks: LandmarkSet): MeasureResult {
+  const missing = LANDMARK_NAMES.filter((n) => landmarks[n] === undefined || landmarks[n] === null);
+  if (missing.length > 0) {
+    return failure('missing-landmark', `landmark${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing: all 13 are needed to stage`, missing);
+  }
+  const notFinite = LANDMARK_NAMES.filter((n) => !(Number.isFinite(landmarks[n]!.x) && Number.isFinite(landmarks[n]!.y)));
+  return failure('not-finite', `landmark${notFinite.length > 1 ? 's' : ''} ${notFinite.join(', ')} not a finite position (NaN or infinite coordinates)`, notFinite);
+}
+
 /** Border corner pairs and border ends that must not coincide. */
 const DISTINCT_PAIRS: readonly (readonly [LandmarkName, LandmarkName])[] = [
   ['C2p', 'C2a'], ['C2p', 'C2m'], ['C2m', 'C2a'],
@@ -56,17 +66,12 @@ export function measure(
   spacing: PixelSpacingMm | null,
   thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ): MeasureResult {
-  const missing = LANDMARK_NAMES.filter((n) => landmarks[n] === undefined || landmarks[n] === null);
-  if (missing.length > 0) {
-    return failure('missing-landmark', `landmark${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing: all 13 are needed to stage`, missing);
+  let complete = true;
+  for (const n of LANDMARK_NAMES) {
+    const q = landmarks[n];
+    if (q === undefined || q === null || !Number.isFinite(q.x) || !Number.isFinite(q.y)) complete = false;
   }
-  const notFinite = LANDMARK_NAMES.filter((n) => {
-    const p = landmarks[n];
-    return !(p !== undefined && Number.isFinite(p.x) && Number.isFinite(p.y));
-  });
-  if (notFinite.length > 0) {
-    return failure('not-finite', `landmark${notFinite.length > 1 ? 's' : ''} ${notFinite.join(', ')} not a finite position (NaN or infinite coordinates)`, notFinite);
-  }
+  if (!complete) return incomplete(landmarks);
   const badSpacing = spacingProblem(spacing);
   if (badSpacing !== null) return failure('invalid-spacing', badSpacing, []);
 
@@ -92,20 +97,21 @@ export function measure(
   // The column's superior direction: from the middle of C4's lower border to the middle of C2's.
   const ux = (p.C2p.x + p.C2a.x - p.C4lp.x - p.C4la.x) / 2;
   const uy = (p.C2p.y + p.C2a.y - p.C4lp.y - p.C4la.y) / 2;
+  if (Math.hypot(ux, uy) <= epsilon) {
+    return failure('inside-out', 'the lower borders of C2 and C4 have the same middle: the direction of the spine cannot be found', ['C2p', 'C2a', 'C4lp', 'C4la']);
+  }
   // For each border, whether its posterior->anterior direction turns towards the head like a patient facing
   // right (image y down). All five must agree; the majority tells the facing.
   let rightVotes = 0;
-  const turns: number[] = [];
+  let leftVotes = 0;
   for (const b of BORDERS) {
-    const dx = p[b.anterior].x - p[b.posterior].x;
-    const dy = p[b.anterior].y - p[b.posterior].y;
-    const turn = dy * ux - dx * uy;
-    turns.push(turn);
+    const turn = turnsRight(p, b, ux, uy);
     if (turn > 0) rightVotes++;
+    else if (turn < 0) leftVotes++;
   }
   const facingRight = rightVotes >= 3;
-  const wrong = BORDERS.filter((_, i) => (facingRight ? !(turns[i]! > 0) : !(turns[i]! < 0)));
-  if (wrong.length > 0) {
+  if (rightVotes !== BORDERS.length && leftVotes !== BORDERS.length) {
+    const wrong = BORDERS.filter((b) => (facingRight ? !(turnsRight(p, b, ux, uy) > 0) : !(turnsRight(p, b, ux, uy) < 0)));
     const names = wrong.flatMap((b) => [b.posterior, b.anterior]);
     return failure(
       'inside-out',
@@ -160,6 +166,11 @@ export function measure(
   };
 }
 
+/** Positive when the border's posterior->anterior direction turns towards the head (U) like a patient facing right. */
+function turnsRight(p: Record<LandmarkName, Vec>, b: (typeof BORDERS)[number], ux: number, uy: number): number {
+  return (p[b.anterior].y - p[b.posterior].y) * ux - (p[b.anterior].x - p[b.posterior].x) * uy;
+}
+
 /**
  * Signed distance of p from the chord posterior->anterior, positive towards the head. `side` is +1 for a patient
  * facing right, -1 facing left (image y down: the head lies to the left of posterior->anterior when facing right).
@@ -180,19 +191,15 @@ function body(up: Vec, ua: Vec, lp: Vec, la: Vec, chord: number, thresholds: Thr
   const superiorWidth = distance(up, ua);
   const width = Math.hypot((ua.x + la.x - up.x - lp.x) / 2, (ua.y + la.y - up.y - lp.y) / 2);
   const height = Math.hypot((up.x + ua.x - lp.x - la.x) / 2, (up.y + ua.y - lp.y - la.y) / 2);
-  const lengths = {
-    anteriorHeight,
-    posteriorHeight,
-    superiorWidth,
-    inferiorWidth: chord,
-    width,
-    height,
-    ratio: width / height,
-    heightRatio: anteriorHeight / posteriorHeight,
-    widthRatio: superiorWidth / chord,
-    superiorWidthToPosteriorHeight: superiorWidth / posteriorHeight,
+  const ratio = width / height;
+  const heightRatio = anteriorHeight / posteriorHeight;
+  const widthRatio = superiorWidth / chord;
+  const superiorWidthToPosteriorHeight = superiorWidth / posteriorHeight;
+  return {
+    anteriorHeight, posteriorHeight, superiorWidth, inferiorWidth: chord, width, height,
+    ratio, heightRatio, widthRatio, superiorWidthToPosteriorHeight,
+    shape: classifyShape({ ratio, heightRatio, widthRatio, superiorWidthToPosteriorHeight }, thresholds),
   };
-  return { ...lengths, shape: classifyShape(lengths, thresholds) };
 }
 
 type ShapeInputs = Pick<BodyMeasurements, 'ratio' | 'heightRatio' | 'widthRatio' | 'superiorWidthToPosteriorHeight'>;

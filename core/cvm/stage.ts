@@ -117,8 +117,10 @@ function decide(mask: number, rules: Thresholds['rules']): number {
 
 const pct = (v: number): string => (v * 100).toFixed(1);
 /** A fraction as a percentage, without floating-point noise in the digits of a threshold (0.07 -> 7, not 7.000000000000001). */
-const percent = (v: number): number => Number((v * 100).toPrecision(12));
+const percent = (v: number): number => Math.round(v * 1e8) / 1e6;
 const num = (v: number, digits = 2): string => v.toFixed(digits);
+/** A value with its unit: "6.53%", "0.85 mm", "0.85" (ratio). */
+const withUnit = (v: number, unit: Comparison['unit']): string => (unit === 'ratio' ? num(v) : unit === '%' ? `${num(v)}%` : `${num(v)} ${unit}`);
 
 interface Criterion {
   readonly bit: number;
@@ -156,23 +158,26 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
   for (let v = 0; v < 3; v++) {
     const name = `C${v + 2}`;
     const c = vertebrae[v]!.concavity;
+    const shareT = th.concavity.minShareOfChord;
+    const depthT = th.concavity.minDepthMm ?? 0;
+    const sharePass = !shareApplies || c.share >= shareT;
+    const depthPass = !depthApplies || c.depth >= depthT;
+    // Concave needs every applicable criterion; a criterion met while another fails says so.
+    const outcome = (pass: boolean, comparison: string, other: string): string =>
+      !pass ? `flat: ${comparison.replace('>=', '<')}` : sharePass && depthPass ? `concave: ${comparison}` : `${comparison}, but flat by its ${other}`;
     if (shareApplies) {
-      const t = th.concavity.minShareOfChord;
-      const pass = c.share >= t;
       add({
         bit: SHARE[v as 0], id: `${name}.concavity`, label: `${name} lower-border concavity, depth as a share of the chord`,
-        value: c.share * 100, unit: '%', threshold: percent(t), tolerance: percent(th.tolerance.concavityShare),
-        outcome: `${pass ? 'concave' : 'flat'} by share: ${pct(c.share)}% of the chord ${pass ? '>=' : '<'} ${pct(t)}%`,
-      }, pass);
+        value: c.share * 100, unit: '%', threshold: percent(shareT), tolerance: percent(th.tolerance.concavityShare),
+        outcome: outcome(sharePass, `${pct(c.share)}% of the chord >= ${pct(shareT)}%`, 'depth in mm'),
+      }, sharePass);
     } else mask |= 1 << SHARE[v as 0];
     if (depthApplies) {
-      const t = th.concavity.minDepthMm!;
-      const pass = c.depth >= t;
       add({
         bit: DEPTH[v as 0], id: `${name}.concavityMm`, label: `${name} lower-border concavity depth`,
-        value: c.depth, unit: 'mm', threshold: t, tolerance: th.tolerance.concavityMm,
-        outcome: `${pass ? 'concave' : 'flat'} by depth: ${num(c.depth)} mm ${pass ? '>=' : '<'} ${num(t)} mm`,
-      }, pass);
+        value: c.depth, unit: 'mm', threshold: depthT, tolerance: th.tolerance.concavityMm,
+        outcome: outcome(depthPass, `${num(c.depth)} mm deep >= ${num(depthT)} mm`, 'share of the chord'),
+      }, depthPass);
     } else mask |= 1 << DEPTH[v as 0];
   }
   const bodies = [m.C3.body, m.C4.body] as const;
@@ -187,8 +192,9 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
       outcome: hrPass ? `not tapered: ${num(b.heightRatio)} >= ${num(hr)}` : `trapezoid: anterior height ${num(b.heightRatio)} of posterior < ${num(hr)}`,
     }, hrPass);
     const wr = th.shape.trapezoidMaxWidthRatio;
+    const wrPass = wr === null || b.widthRatio >= wr;
+    const tapered = !(hrPass && wrPass);
     if (wr !== null) {
-      const wrPass = b.widthRatio >= wr;
       add({
         bit: WIDTH_RATIO[i as 0], id: `${name}.widthRatio`, label: `${name} superior width / inferior width`,
         value: b.widthRatio, unit: 'ratio', threshold: wr, tolerance: th.tolerance.widthRatio,
@@ -206,9 +212,10 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
     criteria.push({
       bit: nearMax ? RATIO_MAX[i as 0] : RATIO_MIN[i as 0], id: `${name}.ratio`, label: `${name} ${ratioName}`,
       value: r, unit: 'ratio', threshold: nearMax ? squareMax : squareMin, tolerance: th.tolerance.ratio,
-      outcome: !aboveMin ? `rectangular vertical: ${num(r)} < ${num(squareMin)}`
+      outcome: (!aboveMin ? `rectangular vertical: ${num(r)} < ${num(squareMin)}`
         : aboveMax ? `rectangular horizontal: ${num(r)} > ${num(squareMax)}`
-          : `square: ${num(r)} within ${num(squareMin)}-${num(squareMax)}`,
+          : `square: ${num(r)} within ${num(squareMin)}-${num(squareMax)}`)
+        + (tapered ? ' (but a trapezoid by its taper)' : ''),
     });
   }
 
@@ -230,9 +237,9 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
       if (borderline === null || closeness < borderline.closeness) borderline = { index: k, alternative: flipped, closeness };
     } else if (flipped >= 0) {
       alternativeStages.add(flipped);
-      alternatives.push(`${c.id} (${num(c.value)} ${c.unit}) lies within tolerance of ${num(c.threshold)}: on the other side it would give ${CVM_STAGES[flipped]}.`);
+      alternatives.push(`${c.id} (${withUnit(c.value, c.unit)}) lies within tolerance of ${withUnit(c.threshold, c.unit)}: on the other side it would give ${CVM_STAGES[flipped]}.`);
     } else {
-      notes.push(`${c.id} (${num(c.value)} ${c.unit}) lies within tolerance of ${num(c.threshold)}: on the other side no stage would fit.`);
+      notes.push(`${c.id} (${withUnit(c.value, c.unit)}) lies within tolerance of ${withUnit(c.threshold, c.unit)}: on the other side no stage would fit.`);
     }
   }
 
@@ -265,7 +272,7 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
     border = {
       candidates: pair,
       measurement: c.id,
-      detail: `${c.label} is ${num(c.value)}${c.unit === 'ratio' ? '' : ` ${c.unit}`}, within ${num(c.tolerance)} of the threshold ${num(c.threshold)}: on the other side the stage would be ${other}.`,
+      detail: `${c.label} is ${withUnit(c.value, c.unit)}, within ${withUnit(c.tolerance, c.unit)} of the threshold ${withUnit(c.threshold, c.unit)}: on the other side the stage would be ${other}.`,
     };
   }
   const ruleWords = th.rules === 'guide-2018'

@@ -2,6 +2,7 @@
  * Stage-1 input: the whole image area-resized into the model input with its aspect kept ("letterbox-area"
  * in models/README.md), and the mapping between input pixels and image pixels (pixel-centre convention).
  */
+import type { PixelArray } from './intensity';
 
 export interface Letterbox {
   /** Image size. */
@@ -55,10 +56,11 @@ export function adaptivePoolRanges(n: number, m: number): { start: Int32Array; e
 }
 
 /**
- * Area-resizes a w x h image (row-major, values in [0, 1]) into a W x H tensor, zero padded.
- * Separable: a mean over a rectangle equals the mean over its rows of the row means.
+ * Area-resizes a w x h image (row-major) into a W x H tensor, zero padded. Values are image[i], or
+ * table[image[i]] when an intensity table is given. Separable: a mean over a rectangle equals the mean
+ * over its rows of the row means.
  */
-export function letterboxArea(image: Float32Array, lb: Letterbox): Float32Array {
+export function letterboxArea(image: PixelArray, lb: Letterbox, table?: Float32Array): Float32Array {
   const { w, h, W, H, rw, rh, ox, oy } = lb;
   if (image.length !== w * h) throw new Error(`letterboxArea: ${image.length} values for a ${w}x${h} image`);
   const cols = adaptivePoolRanges(w, rw);
@@ -68,10 +70,12 @@ export function letterboxArea(image: Float32Array, lb: Letterbox): Float32Array 
   for (let y = 0; y < h; y++) {
     const rowStart = y * w;
     for (let i = 0; i < rw; i++) {
-      const a = cols.start[i]!;
-      const b = cols.end[i]!;
+      const a = rowStart + cols.start[i]!;
+      const b = rowStart + cols.end[i]!;
       let sum = 0;
-      for (let x = a; x < b; x++) sum += image[rowStart + x]!;
+      // Two loops rather than one with a branch inside: this runs over every pixel of the image.
+      if (table) for (let x = a; x < b; x++) sum += table[image[x]!]!;
+      else for (let x = a; x < b; x++) sum += image[x]!;
       pooledX[y * rw + i] = sum / (b - a);
     }
   }

@@ -3,6 +3,7 @@
  * Input pixel (u, v) samples the image at x = cx + (u - (W - 1) / 2) * sx, y = cy + (v - (H - 1) / 2) * sy,
  * bilinearly, with samples outside the image counting as 0 (torch grid_sample, align_corners, zeros).
  */
+import type { PixelArray } from './intensity';
 
 export interface RoiGrid {
   readonly cx: number;
@@ -23,8 +24,12 @@ export function imageToRoi(g: RoiGrid, x: number, y: number): { u: number; v: nu
   return { u: (x - g.cx) / g.sx + (g.W - 1) / 2, v: (y - g.cy) / g.sy + (g.H - 1) / 2 };
 }
 
-/** Bilinear sample at (x, y) in pixel-centre coordinates; each corner outside the image contributes 0. */
-export function sampleBilinear(image: Float32Array, w: number, h: number, x: number, y: number): number {
+/**
+ * Bilinear sample at (x, y) in pixel-centre coordinates; each corner outside the image contributes 0.
+ * Values are image[i], or table[image[i]] when an intensity table is given.
+ */
+export function sampleBilinear(image: PixelArray, w: number, h: number, x: number, y: number, table?: Float32Array): number {
+  const at = table ? (i: number): number => table[image[i]!]! : (i: number): number => image[i]!;
   const x0 = Math.floor(x);
   const y0 = Math.floor(y);
   const fx = x - x0;
@@ -32,23 +37,23 @@ export function sampleBilinear(image: Float32Array, w: number, h: number, x: num
   let value = 0;
   if (y0 >= 0 && y0 < h) {
     const row = y0 * w;
-    if (x0 >= 0 && x0 < w) value += (1 - fx) * (1 - fy) * image[row + x0]!;
-    if (x0 + 1 >= 0 && x0 + 1 < w) value += fx * (1 - fy) * image[row + x0 + 1]!;
+    if (x0 >= 0 && x0 < w) value += (1 - fx) * (1 - fy) * at(row + x0);
+    if (x0 + 1 >= 0 && x0 + 1 < w) value += fx * (1 - fy) * at(row + x0 + 1);
   }
   if (y0 + 1 >= 0 && y0 + 1 < h) {
     const row = (y0 + 1) * w;
-    if (x0 >= 0 && x0 < w) value += (1 - fx) * fy * image[row + x0]!;
-    if (x0 + 1 >= 0 && x0 + 1 < w) value += fx * fy * image[row + x0 + 1]!;
+    if (x0 >= 0 && x0 < w) value += (1 - fx) * fy * at(row + x0);
+    if (x0 + 1 >= 0 && x0 + 1 < w) value += fx * fy * at(row + x0 + 1);
   }
   return value;
 }
 
-export function sampleRoi(image: Float32Array, w: number, h: number, g: RoiGrid): Float32Array {
+export function sampleRoi(image: PixelArray, w: number, h: number, g: RoiGrid, table?: Float32Array): Float32Array {
   const out = new Float32Array(g.W * g.H);
   for (let v = 0; v < g.H; v++) {
     const y = g.cy + (v - (g.H - 1) / 2) * g.sy;
     for (let u = 0; u < g.W; u++) {
-      out[v * g.W + u] = sampleBilinear(image, w, h, g.cx + (u - (g.W - 1) / 2) * g.sx, y);
+      out[v * g.W + u] = sampleBilinear(image, w, h, g.cx + (u - (g.W - 1) / 2) * g.sx, y, table);
     }
   }
   return out;

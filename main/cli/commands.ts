@@ -3,6 +3,12 @@ import { infoCommand } from './commands/info';
 import { benchCommand } from './commands/bench';
 import { stageCommand } from './commands/stage';
 import { analyzeCommand } from './commands/analyze';
+import { evalCommand } from './commands/eval';
+import { exportCommand } from './commands/export';
+import { importCommand } from './commands/import';
+import { backupCommand } from './commands/backup';
+import { restoreCommand } from './commands/restore';
 
 /** Every `cvm` sub-command; each lives in ./commands/<name>.ts. */
-export const COMMANDS: readonly Command[] = [infoCommand, benchCommand, stageCommand, analyzeCommand];
+export const COMMANDS: readonly Command[] = [infoCommand, benchCommand, stageCommand, analyzeCommand, evalCommand,
+  exportCommand, importCommand, backupCommand, restoreCommand];

@@ -54,13 +54,20 @@ export function nativeCodecsWasmPath(): string {
 }
 
 let loading: Promise<WasmApi> | undefined;
+let current: WasmApi | undefined;
 
 function loadWasm(): Promise<WasmApi> {
-  loading ??= instantiate().catch((error: unknown) => {
-    loading = undefined;
-    throw error;
-  });
+  loading ??= instantiate().then(
+    (api) => { current = api; return api; },
+    (error: unknown) => { loading = undefined; throw error; },
+  );
   return loading;
+}
+
+function discardModule(api: WasmApi): void {
+  if (current !== api) return;
+  current = undefined;
+  loading = undefined;
 }
 
 async function instantiate(): Promise<WasmApi> {
@@ -159,12 +166,16 @@ export async function nativeDecode(
       photometric: PHOTOMETRIC_CODES[code] ?? frame.photometric,
     };
   } catch (error) {
+    // An error unwinds through the module's frames and may leave its heap inconsistent: start afresh next time.
+    discardModule(api);
     if (error instanceof CodecError) throw error;
     // A trap inside the module (e.g. out of bounds on a corrupt stream) is a bad bitstream too.
-    throw new CodecError(error instanceof Error ? error.message : String(error));
+    throw new CodecError(`the codec stopped (${error instanceof Error ? error.message : String(error)})`);
   } finally {
-    call(api, 'ReleaseDecoderParameters', params);
-    call(api, 'ReleaseCodecsContext', ctx);
+    if (current === api) {
+      call(api, 'ReleaseDecoderParameters', params);
+      call(api, 'ReleaseCodecsContext', ctx);
+    }
   }
 }
 
@@ -216,10 +227,13 @@ export async function nativeEncode(codec: NativeEncoder, bytes: Uint8Array, fram
     const outSize = call(api, 'GetEncodedBufferSize', ctx);
     return new Uint8Array(api.memory.buffer, outPtr, outSize).slice();
   } catch (error) {
+    discardModule(api);
     if (error instanceof CodecError) throw error;
-    throw new CodecError(error instanceof Error ? error.message : String(error));
+    throw new CodecError(`the codec stopped (${error instanceof Error ? error.message : String(error)})`);
   } finally {
-    call(api, 'ReleaseEncoderParameters', params);
-    call(api, 'ReleaseCodecsContext', ctx);
+    if (current === api) {
+      call(api, 'ReleaseEncoderParameters', params);
+      call(api, 'ReleaseCodecsContext', ctx);
+    }
   }
 }

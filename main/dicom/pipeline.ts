@@ -112,7 +112,7 @@ export function buildPixels(fileName: string, dataSet: DataSet, frame: StoredFra
         width, height, data,
         modalitySlope: monochrome1 ? -outMax / 65535 : outMax / 65535,
         modalityIntercept: monochrome1 ? outMax : 0,
-        windows: [{ name: voiLut.explanation ? `VOI LUT: ${voiLut.explanation}` : 'VOI LUT', center: 32767.5, width: 65536 }, automaticWindow(data)],
+        windows: [{ name: voiLut.explanation ? `VOI LUT: ${voiLut.explanation}` : 'VOI LUT', center: 32767.5, width: 65536 }, automaticWindow(data, width, height)],
         voiLutApplied: true,
       },
       modalityTransform, voiLutApplied: true, warnings,
@@ -150,7 +150,7 @@ export function buildPixels(fileName: string, dataSet: DataSet, frame: StoredFra
       width: Math.abs(hi - lo),
     });
   }
-  windows.push(automaticWindow(data));
+  windows.push(automaticWindow(data, width, height));
 
   return {
     pixels: {

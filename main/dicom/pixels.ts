@@ -82,8 +82,7 @@ function nativeFrameBytes(fileName: string, dataSet: DataSet, element: Element, 
   const available = element.length;
   const needed = frameBytes * m.frames;
   if (available < needed) {
-    const fileEnd = dataSet.byteArray.length - element.dataOffset;
-    const problem = fileEnd < needed
+    const problem = element.dataOffset + element.length > dataSet.byteArray.length
       ? 'the file is truncated inside Pixel Data'
       : 'inconsistent dimensions';
     throw new ImageDecodeError('corrupt-file', fileName, `${problem}: Pixel Data holds ${available} bytes but ${m.columns}x${m.rows} pixels x ${m.samplesPerPixel} samples x ${m.bitsAllocated} bits x ${m.frames} frame(s) need ${needed}`);
@@ -149,7 +148,8 @@ async function decodeCompressed(fileName: string, encoded: Uint8Array, m: PixelM
 }
 
 function sampleView(bytes: Uint8Array, bitsAllocated: number): Uint8Array | Uint16Array | Uint32Array {
-  const aligned = bytes.byteOffset % (bitsAllocated / 8) === 0 ? bytes : bytes.slice();
+  // A copy (new Uint8Array, not Buffer#slice, which shares memory) when the offset is not aligned.
+  const aligned = bytes.byteOffset % (bitsAllocated / 8) === 0 ? bytes : new Uint8Array(bytes);
   if (bitsAllocated === 8) return aligned;
   if (bitsAllocated === 16) return new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 1);
   return new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 2);

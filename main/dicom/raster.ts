@@ -79,7 +79,7 @@ function rasterImage(fileName: string, format: 'png' | 'jpeg', width: number, he
     },
     pixels: {
       width, height, data, modalitySlope: maxValue / 65535, modalityIntercept: 0,
-      windows: [{ ...FULL_RANGE_WINDOW, name: 'As stored' }, automaticWindow(data)],
+      windows: [{ ...FULL_RANGE_WINDOW, name: 'As stored' }, automaticWindow(data, width, height)],
     },
   };
 }

@@ -6,14 +6,24 @@ export const FULL_RANGE_WINDOW: WindowPreset = { name: 'Full range', center: 327
 const HISTOGRAM_BINS = 4096;
 const BIN_SHIFT = 4; // 65536 / 4096
 
+/** Share of each side left out of the automatic window's histogram: collimator shadows and labels sit there. */
+const EDGE_SHARE = 0.15;
+
 /**
- * A window from the 1st..99th percentiles of the image's histogram. Pixels at the extreme grey levels
- * (saturated background, collimator shadows, burnt-in black borders) are left out first when they are
- * plentiful, so large uniform borders do not stretch the window beyond the anatomy.
+ * A window from the 1st..99th percentiles of the histogram of the image's central part (the outer 15% on
+ * each side is left out, where collimator shadows, film borders and burnt-in labels are). Pixels at a
+ * single extreme grey level (saturation) are left out too when they are plentiful.
  */
-export function automaticWindow(data: Uint16Array): WindowPreset {
+export function automaticWindow(data: Uint16Array, width: number, height: number): WindowPreset {
   const histogram = new Uint32Array(HISTOGRAM_BINS);
-  for (let i = 0; i < data.length; i++) histogram[data[i]! >> BIN_SHIFT]!++;
+  const x0 = Math.floor(width * EDGE_SHARE);
+  const x1 = Math.max(x0 + 1, Math.ceil(width * (1 - EDGE_SHARE)));
+  const y0 = Math.floor(height * EDGE_SHARE);
+  const y1 = Math.max(y0 + 1, Math.ceil(height * (1 - EDGE_SHARE)));
+  for (let y = y0; y < y1; y++) {
+    const row = y * width;
+    for (let x = row + x0, end = row + x1; x < end; x++) histogram[data[x]! >> BIN_SHIFT]!++;
+  }
   let first = 0;
   while (first < HISTOGRAM_BINS - 1 && histogram[first] === 0) first++;
   let last = HISTOGRAM_BINS - 1;
@@ -37,6 +47,6 @@ export function automaticWindow(data: Uint16Array): WindowPreset {
   }
   const lowValue = low << BIN_SHIFT;
   const highValue = ((high + 1) << BIN_SHIFT) - 1;
-  const width = Math.max(highValue - lowValue + 1, 2);
-  return { name: 'Automatic (1st-99th percentile)', center: lowValue + width / 2, width };
+  const windowWidth = Math.max(highValue - lowValue + 1, 2);
+  return { name: 'Automatic (1st-99th percentile, central part)', center: lowValue + windowWidth / 2, width: windowWidth };
 }

@@ -11,7 +11,7 @@ import type { PipelineImage } from './pipeline';
 import type { FromWorker, ToWorker } from './protocol';
 import type { VerifiedModel } from './registry';
 import { defaultProviders, type ProviderName, type ProviderReport } from './sessions';
-import { workerEntry } from './worker-entry';
+import { cudaLibraryHint, workerEntry } from './worker-entry';
 
 export type EngineEvent =
   | { readonly kind: 'worker-crashed'; readonly message: string }
@@ -30,7 +30,6 @@ interface Job {
   readonly spacing: PixelSpacingMm | null;
   readonly resolve: (p: Prediction) => void;
   readonly reject: (e: Error) => void;
-  readonly startedAt: number;
 }
 
 interface Ready {
@@ -97,7 +96,7 @@ export class InferenceEngine {
   analyze(image: PipelineImage, spacing: PixelSpacingMm | null, label = 'image'): Promise<Prediction> {
     if (this.closed) return Promise.reject(new InferenceError('the inference engine is closed'));
     return new Promise<Prediction>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, label, image, spacing, resolve, reject, startedAt: 0 });
+      this.queue.push({ id: this.nextId++, label, image, spacing, resolve, reject });
       this.pump();
     });
   }
@@ -160,6 +159,7 @@ export class InferenceEngine {
       });
       worker.postMessage({
         type: 'init', manifest: this.model.manifest, files: this.model.files, providers: this.providers,
+        cudaHint: this.providers.includes('cuda') ? cudaLibraryHint() : '',
       } satisfies ToWorker);
     });
   }
@@ -218,7 +218,7 @@ export class InferenceEngine {
       return;
     }
     const job = this.queue.shift()!;
-    this.inFlight = { ...job, startedAt: performance.now() };
+    this.inFlight = job;
     this.worker.postMessage({ type: 'analyze', id: job.id, image: job.image, spacing: job.spacing } satisfies ToWorker);
   }
 }

@@ -11,6 +11,7 @@ import {
   estimateSpacing,
   heatmapPeaks,
   heatmapToInput,
+  intensityTable,
   letterboxArea,
   letterboxParams,
   letterboxToImage,
@@ -41,7 +42,6 @@ export interface PipelineImage {
 export interface PipelineOutput {
   readonly landmarks: readonly PredictedLandmark[];
   readonly roiScale: RoiScale;
-  readonly roi: RoiGrid;
   readonly quality: QualityReport;
   readonly timings: PredictionTimings;
 }
@@ -102,11 +102,14 @@ export async function runPipeline(
     throw new Error(`the image has ${image.data.length} pixels, expected ${w}x${h}`);
   }
   const t0 = performance.now();
-  const unit = windowToUnit(image.data, image.window);
+  // Integer pixels are read through a table of the window; float pixels are windowed once.
+  const { data } = image;
+  const table = data instanceof Float32Array ? undefined : intensityTable(image.window, data instanceof Uint8Array ? 256 : 65536);
+  const pixels = data instanceof Float32Array ? windowToUnit(data, image.window) : data;
   const locate = manifest.stages.locate;
   const [, , lH, lW] = locate.input.shape;
   const lb = letterboxParams(w, h, lW, lH);
-  const locateInput = zscoreInPlace(letterboxArea(unit, lb));
+  const locateInput = zscoreInPlace(letterboxArea(pixels, lb, table));
   const t1 = performance.now();
   const stage1 = decodeHeatmaps(await runLocate(locateInput), locate, manifest.landmarks, (u, v) => letterboxToImage(lb, u, v));
   const t2 = performance.now();
@@ -125,7 +128,7 @@ export async function runPipeline(
     sx: refine.mmPerPixel / roiScale.mmPerPixelX,
     sy: refine.mmPerPixel / roiScale.mmPerPixelY,
   };
-  const refineInput = zscoreInPlace(sampleRoi(unit, w, h, roi));
+  const refineInput = zscoreInPlace(sampleRoi(pixels, w, h, roi, table));
   const t3 = performance.now();
   const stage2 = decodeHeatmaps(await runRefine(refineInput), refine, manifest.landmarks, (u, v) => roiToImage(roi, u, v));
   const t4 = performance.now();
@@ -150,7 +153,6 @@ export async function runPipeline(
   return {
     landmarks,
     roiScale,
-    roi,
     quality,
     timings: {
       preprocessMs: t1 - t0,

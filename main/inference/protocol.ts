@@ -10,6 +10,7 @@ export type ToWorker =
       readonly manifest: ModelManifest;
       readonly files: { readonly locate: string; readonly refine: string };
       readonly providers: readonly ProviderName[];
+      readonly cudaHint: string;
     }
   | { readonly type: 'analyze'; readonly id: number; readonly image: PipelineImage; readonly spacing: PixelSpacingMm | null }
   /** Makes the worker throw an uncaught exception: how tests check that a crash is survived. */

@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ManifestError, parseManifest, type ModelManifest } from '../../core/inference/index';
 import { ModelError } from './errors';
+import { modulePath } from './worker-entry';
 
 /** The id preferred as default when several valid models are found. */
 export const DEFAULT_MODEL_ID = 'cvm13-unet';
@@ -44,7 +44,7 @@ function sha256(bytes: Uint8Array): string {
  */
 export function appModelsDir(): string {
   if (process.env.CVM_MODELS_DIR) return path.resolve(process.env.CVM_MODELS_DIR);
-  const here = typeof __dirname === 'string' ? __dirname : path.dirname(fileURLToPath(import.meta.url));
+  const here = path.dirname(modulePath(import.meta.url));
   return path.resolve(here, '..', '..', 'models');
 }
 

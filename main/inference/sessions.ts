@@ -10,7 +10,14 @@ import ort from 'onnxruntime-node';
 import type { StageSpec } from '../../core/inference/index';
 import { ModelError } from './errors';
 
-export type ProviderName = 'cuda' | 'cpu';
+export type ProviderName = 'cuda' | 'dml' | 'cpu';
+
+/** ONNX Runtime's name of each provider, as its profile reports where nodes ran. */
+const ORT_NAME: Record<ProviderName, string> = {
+  cuda: 'CUDAExecutionProvider',
+  dml: 'DmlExecutionProvider',
+  cpu: 'CPUExecutionProvider',
+};
 
 export interface ProviderReport {
   /** What was asked for, in order of preference. */
@@ -35,10 +42,16 @@ export const INTRA_OP_THREADS = 2;
 // ORT's own log to fatal errors; every failure reaches us as an exception with its message.
 ort.env.logLevel = 'fatal';
 
-/** Providers to try by default: CUDA on Linux and Windows x64 (where onnxruntime-node ships it), then CPU. */
+/**
+ * Providers to try by default: CUDA on Linux and Windows x64 (onnxruntime-node's CUDA provider), DirectML on
+ * Windows (bundled with onnxruntime-node there), then the CPU. CVM_DISABLE_GPU=1 asks for the CPU only.
+ */
 export function defaultProviders(): ProviderName[] {
-  const cudaPlatform = (process.platform === 'linux' || process.platform === 'win32') && process.arch === 'x64';
-  return cudaPlatform && process.env.CVM_DISABLE_CUDA !== '1' ? ['cuda', 'cpu'] : ['cpu'];
+  if (process.env.CVM_DISABLE_GPU === '1' || process.env.CVM_DISABLE_CUDA === '1') return ['cpu'];
+  const providers: ProviderName[] = [];
+  if ((process.platform === 'linux' || process.platform === 'win32') && process.arch === 'x64') providers.push('cuda');
+  if (process.platform === 'win32') providers.push('dml');
+  return [...providers, 'cpu'];
 }
 
 function firstLine(error: unknown): string {
@@ -98,6 +111,8 @@ export async function createStageSession(
   modelBytes: Uint8Array,
   spec: StageSpec,
   requested: readonly ProviderName[] = defaultProviders(),
+  /** Appended to the reason when CUDA fails (see cudaLibraryHint, computed where the module path is known). */
+  cudaHint = '',
 ): Promise<StageSession> {
   const order = requested.includes('cpu') ? requested : [...requested, 'cpu' as const];
   const reasons: string[] = [];
@@ -108,6 +123,8 @@ export async function createStageSession(
     try {
       session = await ort.InferenceSession.create(modelBytes, {
         executionProviders: provider === 'cpu' ? ['cpu'] : [provider, 'cpu'],
+        // DirectML needs sequential execution without memory patterns.
+        ...(provider === 'dml' ? { enableMemPattern: false, executionMode: 'sequential' as const } : {}),
         intraOpNumThreads: INTRA_OP_THREADS,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
@@ -116,16 +133,16 @@ export async function createStageSession(
       });
     } catch (error) {
       if (provider === 'cpu') throw new ModelError(`${spec.file} could not be loaded by ONNX Runtime: ${firstLine(error)}`);
-      reasons.push(`${provider}: ${firstLine(error)}`);
+      reasons.push(`${provider}: ${firstLine(error)}${provider === 'cuda' ? cudaHint : ''}`);
       continue;
     }
     try {
       checkGraph(session, spec);
       const placement = await warmUpAndProfile(session, spec, profilePrefix);
       const createMs = performance.now() - start;
-      const ranOnGpu = provider === 'cuda' && placement.includes('CUDAExecutionProvider');
-      if (provider === 'cuda' && !ranOnGpu) reasons.push('cuda: the session loaded but ORT placed no node on CUDAExecutionProvider');
-      const used: ProviderName = ranOnGpu ? 'cuda' : 'cpu';
+      const ranThere = placement.includes(ORT_NAME[provider]);
+      if (!ranThere) reasons.push(`${provider}: the session loaded but ONNX Runtime placed no node on ${ORT_NAME[provider]}`);
+      const used: ProviderName = ranThere ? provider : 'cpu';
       const fallbackReason = used === order[0] ? null : reasons.join('; ') || null;
       return { session, provider: { requested: order, used, placement, fallbackReason }, createMs };
     } catch (error) {

@@ -1,5 +1,5 @@
 /**
- * Where the inference worker's code is. From source (tsx, vitest) it is worker.ts, loaded through tsx;
+ * Where the inference worker's code is (and other facts only the main thread can find from its module path). From source (tsx, vitest) it is worker.ts, loaded through tsx;
  * in the packaged app the main process is one esbuild bundle and the worker must be bundled beside it as
  * `inference-worker.cjs` (entry main/inference/worker.ts). CVM_INFERENCE_WORKER overrides both.
  */
@@ -10,15 +10,36 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const BUNDLED_WORKER_FILE = 'inference-worker.cjs';
 
+/** Says when onnxruntime-node's CUDA provider library is not installed at all (its install step downloads it). */
+export function cudaLibraryHint(): string {
+  try {
+    const pkg = path.dirname(path.dirname(createRequire(modulePath(import.meta.url)).resolve('onnxruntime-node'))); // <pkg>/dist/index.js
+    const dir = path.join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
+    const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+    return existsSync(path.join(dir, lib)) ? '' : ` (${lib} is not installed beside onnxruntime-node: its install step that downloads the CUDA provider was skipped or failed)`;
+  } catch {
+    return '';
+  }
+}
+
 export interface WorkerEntry {
   /** A file name, or with `eval` the code of a bootstrap script. */
   readonly file: string;
   readonly eval: boolean;
 }
 
+/**
+ * This module's file from its import.meta.url (ESM: tsx, vitest, the app's ESM bundle), else __filename
+ * (a CommonJS bundle, where import.meta is empty). Checked in that order because an eval worker defines a
+ * global __filename of "[worker eval]".
+ */
+export function modulePath(importMetaUrl: string | undefined): string {
+  return importMetaUrl ? fileURLToPath(importMetaUrl) : __filename;
+}
+
 export function workerEntry(): WorkerEntry {
   if (process.env.CVM_INFERENCE_WORKER) return { file: path.resolve(process.env.CVM_INFERENCE_WORKER), eval: false };
-  const self = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
+  const self = modulePath(import.meta.url);
   const dir = path.dirname(self);
   if (self.endsWith('.ts')) {
     // `--import tsx` in a worker's execArgv does not hook the worker's own entry on node 20: register

@@ -45,7 +45,7 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>): Promise<FromWorke
   try {
     const { locate: locateSpec, refine: refineSpec } = msg.manifest.stages;
     const providers = msg.providers as ProviderName[];
-    const locate = await createStageSession(readChecked(msg.files.locate, locateSpec), locateSpec, providers);
+    const locate = await createStageSession(readChecked(msg.files.locate, locateSpec), locateSpec, providers, msg.cudaHint);
     // The second stage uses what the first one could: no second round of failing CUDA loads.
     const refine = await createStageSession(readChecked(msg.files.refine, refineSpec), refineSpec, [locate.provider.used]);
     loaded = { manifest: msg.manifest, locate: runner(locate, locateSpec), refine: runner(refine, refineSpec) };

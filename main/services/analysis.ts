@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type {
-  AnalysisResult, AnalyzeBatchRequest, AnalyzeImageRequest, BatchItemOutcome, BatchStarted, CancelBatchRequest, ModelsInfo,
+  AnalysisResult, AnalyzeBatchRequest, AnalyzeImageRequest, BatchFinished, BatchItemOutcome, BatchProgress, BatchStarted,
+  CancelBatchRequest, ModelsInfo,
 } from '../../core/api/analysis';
-import type { BatchFinished, BatchProgress } from '../../core/api/analysis';
 import { fail, ok, type ErrorCode, type Result } from '../../core/api/result';
 import { fromLandmarkSet } from '../../core/api/studies';
 import {
@@ -51,8 +51,13 @@ export async function closeInferenceEngines(): Promise<void> {
 
 // ---- errors as values ----------------------------------------------------------------------------------------
 
+const API_CODES: readonly string[] = [
+  'not-found', 'unsupported', 'corrupt-file', 'no-spacing', 'model-invalid', 'inference-failed', 'storage', 'conflict', 'cancelled',
+] satisfies ErrorCode[];
+
+/** Errors of the store, the decoder and the engine carry an ApiError code; anything else is unexpected. */
 function asFailure(error: unknown): { code: ErrorCode; message: string } {
-  if (error instanceof Error && 'code' in error && typeof error.code === 'string' && !error.code.startsWith('ERR_')) {
+  if (error instanceof Error && 'code' in error && typeof error.code === 'string' && API_CODES.includes(error.code)) {
     return { code: error.code as ErrorCode, message: error.message };
   }
   throw error;

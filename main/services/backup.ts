@@ -41,7 +41,11 @@ export function checkBackup(file: string): BackupCheck {
       landmarkSets: db.prepare('SELECT COUNT(*) FROM landmark_sets').pluck().get() as number,
     };
   } catch (error) {
-    throw storageError(error, 'read the backup', file);
+    const mapped = storageError(error, 'read the backup', file);
+    if (mapped instanceof StoreError && mapped.problem === 'corrupt') {
+      throw new StoreError('storage', 'corrupt', `The backup ${file} is damaged or is not a CVM Workstation database; nothing was restored.`);
+    }
+    throw mapped;
   } finally {
     db?.close();
   }

@@ -74,6 +74,9 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     // FULL: each committed edit is in the WAL on disk before the call returns (survives power loss too).
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    // A worklist of years of studies reads many pages: keep up to 64 MB of them in memory, and map the file.
+    db.pragma('cache_size = -65536');
+    db.pragma('mmap_size = 268435456');
     if (readonly) {
       if (version < target) {
         throw new StoreError(

@@ -43,7 +43,6 @@ export const MIGRATIONS: readonly Migration[] = [
         width INTEGER NOT NULL,
         height INTEGER NOT NULL,
         frames INTEGER NOT NULL,
-        info_json TEXT NOT NULL,
         file_spacing_row_mm REAL,
         file_spacing_col_mm REAL,
         file_spacing_source TEXT,
@@ -65,6 +64,11 @@ export const MIGRATIONS: readonly Migration[] = [
         updated_at TEXT NOT NULL
       );
       CREATE INDEX images_by_study ON images(study_ref);
+      -- Wide values live beside the narrow rows the worklist scans.
+      CREATE TABLE image_info (
+        image_ref INTEGER PRIMARY KEY REFERENCES images(id),
+        info_json TEXT NOT NULL
+      );
       CREATE TABLE model_runs (
         id INTEGER PRIMARY KEY,
         image_ref INTEGER NOT NULL REFERENCES images(id),
@@ -107,8 +111,11 @@ export const MIGRATIONS: readonly Migration[] = [
         borderline INTEGER NOT NULL,
         spacing_row_mm REAL,
         spacing_col_mm REAL,
-        assessment_json TEXT NOT NULL,
         computed_at TEXT NOT NULL
+      );
+      CREATE TABLE stage_assessments (
+        set_ref INTEGER PRIMARY KEY REFERENCES landmark_sets(id),
+        assessment_deflated BLOB NOT NULL
       );
       CREATE TABLE audit_log (
         id INTEGER PRIMARY KEY,

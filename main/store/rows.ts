@@ -16,7 +16,6 @@ export interface ImageRow {
   width: number;
   height: number;
   frames: number;
-  info_json: string;
   file_spacing_row_mm: number | null;
   file_spacing_col_mm: number | null;
   file_spacing_source: string | null;

@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { ImageInfo } from '../../core/api/image';
 import type {
   CalibrationResponse, LandmarkPoints, LandmarkSetKind, ListStudiesRequest, ListStudiesResponse, ReviewState,
@@ -16,7 +17,7 @@ import { openDatabase, type Db, type OpenOptions } from './database';
 
 type Statement = BetterSqlite3.Statement<unknown[]>;
 import { StoreError, guardStorage } from './errors';
-import { acquireDataDirLock, lockOwner, describeOwner, type DataDirLock } from './lock';
+import { acquireDataDirLock, type DataDirLock } from './lock';
 import {
   calibrationOf, effectiveSpacingOf, fileSpacingOf, modelRunOf, pointsFromJson, pointsToJson, versionOf,
   type ImageRow, type LandmarkSetRow, type ModelRunRow,
@@ -140,12 +141,6 @@ export class Store {
     }
   }
 
-  /** Throws the "in use" error when another live process holds the folder (for commands that must not run then). */
-  static assertNotInUse(dataDir: string): void {
-    const owner = lockOwner(path.resolve(dataDir));
-    if (owner) throw new StoreError('storage', 'in-use', describeOwner(path.resolve(dataDir), owner));
-  }
-
   get readonly(): boolean {
     return this.db.readonly;
   }
@@ -260,13 +255,14 @@ export class Store {
       }
       const spacing = input.info.spacing;
       const imageId = Number(this.run(
-        `INSERT INTO images (study_ref, sha256, stored_path, original_name, byte_size, format, width, height, frames, info_json,
+        `INSERT INTO images (study_ref, sha256, stored_path, original_name, byte_size, format, width, height, frames,
            file_spacing_row_mm, file_spacing_col_mm, file_spacing_source, file_spacing_detail, imported_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         studyRef, input.sha256, input.storedPath, input.originalName, input.byteSize, input.info.format,
-        input.info.width, input.info.height, input.info.frames, JSON.stringify(input.info),
+        input.info.width, input.info.height, input.info.frames,
         spacing?.rowMm ?? null, spacing?.colMm ?? null, spacing?.source ?? null, spacing?.detail ?? null, t, t,
       ).lastInsertRowid);
+      this.run('INSERT INTO image_info (image_ref, info_json) VALUES (?, ?)', imageId, JSON.stringify(input.info));
       this.audit(input.author, 'import', imageId, `imported ${input.originalName} (${input.info.format}, ${input.info.width}x${input.info.height})`,
         undefined, { sha256: input.sha256, storedPath: input.storedPath, spacing });
       if (input.enteredSpacingMm && !spacing) {
@@ -304,13 +300,18 @@ export class Store {
     const spacing = effectiveSpacingOf(image);
     const stage = this.stageOf(points, spacing);
     this.run(
-      `INSERT INTO stage_results (set_ref, kind, stage, label, borderline, spacing_row_mm, spacing_col_mm, assessment_json, computed_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO stage_results (set_ref, kind, stage, label, borderline, spacing_row_mm, spacing_col_mm, computed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(set_ref) DO UPDATE SET kind = excluded.kind, stage = excluded.stage, label = excluded.label,
          borderline = excluded.borderline, spacing_row_mm = excluded.spacing_row_mm, spacing_col_mm = excluded.spacing_col_mm,
-         assessment_json = excluded.assessment_json, computed_at = excluded.computed_at`,
+         computed_at = excluded.computed_at`,
       setId, stage.summary.kind, stage.summary.stage, stage.summary.label, stage.summary.borderline ? 1 : 0,
-      spacing?.rowMm ?? null, spacing?.colMm ?? null, stage.assessmentJson, now(),
+      spacing?.rowMm ?? null, spacing?.colMm ?? null, now(),
+    );
+    this.run(
+      `INSERT INTO stage_assessments (set_ref, assessment_deflated) VALUES (?, ?)
+       ON CONFLICT(set_ref) DO UPDATE SET assessment_deflated = excluded.assessment_deflated`,
+      setId, deflateRawSync(stage.assessmentJson),
     );
     return stage;
   }
@@ -374,7 +375,7 @@ export class Store {
       this.run('UPDATE images SET latest_set_ref = ?, review_status = ?, reviewed_by = NULL, reviewed_at = NULL, updated_at = ? WHERE id = ?',
         setId, status, t, imageId);
       const stageBefore = previous?.stage_label ?? null;
-      this.audit(input.author, input.kind, imageId,
+      this.audit(input.author, input.kind === 'import' ? 'import-landmarks' : input.kind, imageId,
         `${input.kind} version ${version}${input.moved?.length ? ` (moved ${input.moved.join(', ')})` : ''}` +
           `${input.revertedFrom ? ` from version ${this.setRow(input.revertedFrom)?.version ?? '?'}` : ''}: ` +
           `${stageBefore ?? 'no stage'} -> ${stage.summary.label}` +
@@ -456,7 +457,8 @@ export class Store {
       const latest = history.find((v) => v.versionId === image.latest_set_ref) ?? null;
       const aiVersion = history.find((v) => v.versionId === image.ai_set_ref) ?? null;
       const runRow = aiVersion?.modelRunId ? this.get<ModelRunRow>('SELECT * FROM model_runs WHERE id = ?', aiVersion.modelRunId) : undefined;
-      const info = { ...(JSON.parse(image.info_json) as ImageInfo), spacing: effectiveSpacingOf(image) };
+      const infoJson = this.get<{ info_json: string }>('SELECT info_json FROM image_info WHERE image_ref = ?', imageId)!.info_json;
+      const info = { ...(JSON.parse(infoJson) as ImageInfo), spacing: effectiveSpacingOf(image) };
       return {
         imageId: image.id,
         studyId: image.study_ref,
@@ -486,20 +488,21 @@ export class Store {
              ls.version AS l_version, ls.kind AS l_kind, ls.author AS l_author, ls.points_json AS l_points,
              ls.from_prediction_json AS l_from_prediction,
              ai.points_json AS ai_points, sr.kind AS sr_kind, sr.stage AS sr_stage, sr.label AS sr_label,
-             sr.borderline AS sr_borderline, sr.assessment_json AS sr_assessment
+             sr.borderline AS sr_borderline, sa.assessment_deflated AS sr_assessment
       FROM images i
       JOIN studies st ON st.id = i.study_ref
       LEFT JOIN patients p ON p.id = st.patient_ref
       JOIN landmark_sets ls ON ls.id = i.latest_set_ref
       LEFT JOIN landmark_sets ai ON ai.id = i.ai_set_ref
       LEFT JOIN stage_results sr ON sr.set_ref = i.latest_set_ref
+      LEFT JOIN stage_assessments sa ON sa.set_ref = i.latest_set_ref
       ${options.approvedOnly ? "WHERE i.review_status = 'approved'" : ''}
       ORDER BY i.id`;
     type Row = ImageRow & {
       s_id: number; study_date: string | null; age_years: number | null; dicom_patient_id: string | null; patient_name: string | null;
       sex: string | null; l_version: number; l_kind: LandmarkSetKind; l_author: string; l_points: string; l_from_prediction: string | null;
       ai_points: string | null;
-      sr_kind: StageSummary['kind'] | null; sr_stage: StageSummary['stage']; sr_label: string | null; sr_borderline: number | null; sr_assessment: string | null;
+      sr_kind: StageSummary['kind'] | null; sr_stage: StageSummary['stage']; sr_label: string | null; sr_borderline: number | null; sr_assessment: Buffer | null;
     };
     const rows = this.read('read the studies for export', () => this.all<Row>(sql));
     for (const r of rows) {
@@ -516,7 +519,7 @@ export class Store {
           ? (JSON.parse(r.l_from_prediction) as LandmarkName[])
           : equalPointNames(pointsFromJson(r.l_points), r.ai_points ? pointsFromJson(r.ai_points) : {}),
         stage: r.sr_kind && r.sr_label ? { kind: r.sr_kind, stage: r.sr_stage, label: r.sr_label, borderline: r.sr_borderline === 1 } : null,
-        assessmentJson: r.sr_assessment,
+        assessmentJson: r.sr_assessment ? inflateRawSync(r.sr_assessment).toString('utf8') : null,
       };
     }
   }

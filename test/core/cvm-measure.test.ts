@@ -144,6 +144,15 @@ describe('degenerate input gives an error value, never a stage or an exception',
     expect(a.error.message).toContain(text);
   });
 
+  it('C4 drawn on top of C2 leaves no direction for the spine', () => {
+    const moved: LandmarkSet = { ...good };
+    const dx = (good.C2p!.x + good.C2a!.x - good.C4lp!.x - good.C4la!.x) / 2;
+    const dy = (good.C2p!.y + good.C2a!.y - good.C4lp!.y - good.C4la!.y) / 2;
+    for (const n of ['C4up', 'C4ua', 'C4lp', 'C4la', 'C4m'] as const) moved[n] = imagePoint(good[n]!.x + dx, good[n]!.y + dy);
+    const a = assess(moved, MM);
+    expect(!a.ok && a.error.message).toContain('direction of the spine cannot be found');
+  });
+
   it('a whole vertebra mirrored against the others is inside out', () => {
     const c3 = ['C3up', 'C3ua', 'C3lp', 'C3la', 'C3m'] as const;
     const midX = (good.C3lp!.x + good.C3la!.x) / 2;

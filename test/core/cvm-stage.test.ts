@@ -56,8 +56,15 @@ describe('stage() by the 2018 user\'s guide table', () => {
     const c4 = r.comparisons.find((c) => c.id === 'C4.concavity')!;
     expect(c4).toMatchObject({ unit: '%', threshold: 7, deciding: true, withinTolerance: false });
     expect(c4.value).toBeCloseTo(12, 6);
-    expect(c4.outcome).toBe('concave by share: 12.0% of the chord >= 7.0%');
+    expect(c4.outcome).toBe('concave: 12.0% of the chord >= 7.0%');
+    expect(r.comparisons.find((c) => c.id === 'C4.concavityMm')!.outcome).toBe('concave: 1.72 mm deep >= 0.50 mm');
     expect(r.comparisons.find((c) => c.id === 'C3.ratio')).toMatchObject({ unit: 'ratio', threshold: 1.1, deciding: true });
+  });
+
+  it('a trapezoid says that its width/height class does not count', () => {
+    const r = resultOf(spec([FLAT, FLAT, FLAT], TRAPEZOID, TRAPEZOID));
+    expect(r.comparisons.find((c) => c.id === 'C3.ratio')!.outcome).toBe('rectangular horizontal: 1.50 > 1.10 (but a trapezoid by its taper)');
+    expect(r.comparisons.find((c) => c.id === 'C3.heightRatio')!.outcome).toBe('trapezoid: anterior height 0.70 of posterior < 0.85');
   });
 
   it('a measurement whose inversion would not change the stage is not deciding', () => {
@@ -99,6 +106,13 @@ describe('borderline between neighbouring stages', () => {
     expect(r.kind === 'stage' && r.stage).toBe('CS2');
     expect(r.kind === 'stage' && r.borderline).toBeNull();
     expect(r.comparisons.find((c) => c.id === 'C2.concavity')!.withinTolerance).toBe(false);
+  });
+
+  it('a near-threshold measurement whose other side fits no stage is noted, not called borderline', () => {
+    const r = resultOf(spec([CONCAVE, CONCAVE, 0.065], TRAPEZOID, HORIZONTAL));
+    expect(r.kind === 'stage' && r.stage).toBe('CS3');
+    expect(r.kind === 'stage' && r.borderline).toBeNull();
+    expect(r.notes).toContain('C4.concavity (6.50%) lies within tolerance of 7.00%: on the other side no stage would fit.');
   });
 
   it('a near-threshold measurement that does not decide leaves the stage firm', () => {
@@ -149,6 +163,8 @@ describe('without a pixel spacing', () => {
     const withMm = resultOf(s);
     const withoutMm = resultOf(s, DEFAULT_THRESHOLDS, null);
     expect(withMm.kind === 'stage' && withMm.stage).toBe('CS1');
+    expect(withMm.comparisons.find((c) => c.id === 'C2.concavity')!.outcome).toBe('10.0% of the chord >= 7.0%, but flat by its depth in mm');
+    expect(withMm.comparisons.find((c) => c.id === 'C2.concavityMm')!.outcome).toBe('flat: 0.40 mm deep < 0.50 mm');
     expect(withoutMm.kind === 'stage' && withoutMm.stage).toBe('CS2');
   });
 

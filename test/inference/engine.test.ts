@@ -7,10 +7,12 @@ import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest } from '../../core/inference/index';
+import { decodeImageFile } from '../../main/dicom/index';
 import {
-  findModels, InferenceEngine, ModelError, pickModel, runBatch, verifyModel, type EngineEvent,
+  analyzeOpened, findModels, InferenceEngine, ModelError, pickModel, runBatch, verifyModel, type EngineEvent,
 } from '../../main/inference/index';
 import { createStageSession } from '../../main/inference/sessions';
+import { HAS_SHARED_DATA, sharedPath } from '../shared-data';
 import { spotImage, TINY_MODEL_DIR, tinyModelCopy } from './helpers';
 
 describe('model registry', () => {
@@ -174,5 +176,35 @@ describe('engine', () => {
     expect(outcome.cancelled).toBe(true);
     expect(outcome.items.map((i) => i.label)).toEqual(['spot-20', 'spot-40']);
     expect(progress).toEqual(['spot-20', 'spot-40', null]);
+  });
+});
+
+describe.skipIf(!HAS_SHARED_DATA)('real files through decode and the engine (tiny model)', () => {
+  let engine: InferenceEngine;
+  beforeAll(async () => {
+    engine = await InferenceEngine.start({ model: verifyModel(TINY_MODEL_DIR), providers: ['cpu'] });
+  });
+  afterAll(async () => {
+    await engine.close();
+  });
+
+  it.each([
+    ['RG3_UNC.dcm', 'a MONOCHROME1 radiograph without spacing', true],
+    ['RG2_JPLL.dcm', 'a JPEG-lossless radiograph with PixelSpacing', false],
+  ])('analyses %s, %s, with landmarks inside the image', async (name, _what, estimated) => {
+    const opened = await decodeImageFile(name, readFileSync(sharedPath('dicom', 'wg04-cr', name)));
+    const r = await analyzeOpened(engine, opened);
+    const { width, height } = opened.pixels;
+    expect(r.prediction.imageWidth).toBe(width);
+    for (const l of r.prediction.landmarks) {
+      expect(l.x).toBeGreaterThanOrEqual(-0.5);
+      expect(l.x).toBeLessThanOrEqual(width - 0.5);
+      expect(l.y).toBeGreaterThanOrEqual(-0.5);
+      expect(l.y).toBeLessThanOrEqual(height - 0.5);
+    }
+    expect(r.prediction.roiScale.estimated).toBe(estimated);
+    expect(r.spacing === null).toBe(estimated);
+    // The tiny model finds no vertebrae: the result must not be presented as a certain stage.
+    expect(r.stageCertain).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  adaptivePoolRanges, imageToLetterbox, imageToRoi, letterboxArea, letterboxParams, letterboxToImage, roiInsideFraction,
+  adaptivePoolRanges, imageToLetterbox, intensityTable, imageToRoi, letterboxArea, letterboxParams, letterboxToImage, roiInsideFraction,
   roiToImage, roundHalfEven, sampleBilinear, sampleRoi, windowToUnit, zscoreInPlace,
 } from '../../core/inference/index';
 import { REPO_ROOT } from '../shared-data';
@@ -121,6 +121,25 @@ describe('intensity', () => {
 
   it('clamps values outside the window to 0 and 1', () => {
     expect([...windowToUnit(Uint16Array.from([0, 1000, 1500, 2000, 9000]), { center: 1500, width: 1000 })]).toEqual([0, 0, 0.5, 1, 1]);
+  });
+
+  it('reads integer pixels through a window table exactly as windowing them first', () => {
+    const data = Uint16Array.from({ length: 37 * 23 }, (_, i) => (i * 2654435761) % 4096);
+    const window = { center: 1800, width: 2500 };
+    const table = intensityTable(window, 65536);
+    const lb = letterboxParams(37, 23, 16, 16);
+    expect([...letterboxArea(data, lb, table)]).toEqual([...letterboxArea(windowToUnit(data, window), lb)]);
+    const grid = { cx: 18.3, cy: 9.7, W: 9, H: 7, sx: 1.7, sy: 1.7 };
+    const a = sampleRoi(data, 37, 23, grid, table);
+    const b = sampleRoi(windowToUnit(data, window), 37, 23, grid);
+    a.forEach((v, i) => expect(v).toBeCloseTo(b[i]!, 6));
+  });
+
+  it('builds an 8-bit table that gives value / 255', () => {
+    const table = intensityTable({ center: 127.5, width: 255 }, 256);
+    expect(table[0]).toBe(0);
+    expect(table[51]).toBe(Math.fround(51 / 255));
+    expect(table[255]).toBe(1);
   });
 
   it('refuses a window of width 0', () => {

@@ -54,7 +54,8 @@ describe('import', () => {
 
   it('a batch import goes on past a bad file and reports each file', async () => {
     const dataDir = tempDir();
-    const handlers = studyHandlers(context(dataDir));
+    const events: unknown[] = [];
+    const handlers = studyHandlers({ ...context(dataDir), emit: (name, payload) => events.push([name, payload]) });
     const files = [
       { name: 'one.png', bytes: makePng(16, 16, 3) },
       { name: 'broken.png', bytes: makePng(16, 16, 4).subarray(0, 40) },
@@ -67,6 +68,7 @@ describe('import', () => {
       ['one.png', true, false], ['broken.png', false, false], ['two.png', true, false], ['one-again.png', true, true],
     ]);
     expect(storedImages(dataDir)).toHaveLength(2);
+    expect(events.at(-1)).toEqual(['importProgress', { done: 4, total: 4, fileName: 'one-again.png' }]);
   });
 
   it('a PNG imported with a spacing gets it as an entered calibration', async () => {

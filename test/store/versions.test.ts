@@ -177,6 +177,7 @@ describe('worklist', () => {
     ['in progress', { reviewStatus: 'in-progress' as const }, 3],
     ['search by patient id', { search: 'p000002' }, 3],
     ['search by name part', { search: 'schmidt' }, 3],
+    ['search by given and family name in any order', { search: 'anna  SCHMIDT' }, 3],
     ['date range', { dateFrom: '2016-01-01', dateTo: '2016-12-31' }, 3],
     ['a search with a LIKE wildcard matches literally', { search: '%' }, 0],
   ])('filters by %s', (_name, filter, expected) => {

@@ -2,6 +2,7 @@ import type { BenchFigure } from '../command';
 import { stagingBench } from './staging';
 import { decodeBench } from './decode';
 import { inferenceBench } from './inference';
+import { storeBench } from './store';
 
 /** One area of `cvm bench`; each lives in ./<area>.ts and is listed in BENCH_AREAS. */
 export interface BenchArea {
@@ -9,4 +10,4 @@ export interface BenchArea {
   run(options: { quick: boolean }): Promise<BenchFigure[]>;
 }
 
-export const BENCH_AREAS: readonly BenchArea[] = [stagingBench, decodeBench, inferenceBench];
+export const BENCH_AREAS: readonly BenchArea[] = [stagingBench, decodeBench, inferenceBench, storeBench];

@@ -15,6 +15,7 @@ import {
 } from '../../inference/index';
 import { runPipeline, type StageRunner } from '../../inference/pipeline';
 import { createStageSession, defaultProviders, type StageSession } from '../../inference/sessions';
+import { cudaLibraryHint } from '../../inference/worker-entry';
 import type { StageSpec } from '../../../core/inference/index';
 import ort from 'onnxruntime-node';
 import { type BenchFigure, medianMs } from '../command';
@@ -145,14 +146,14 @@ export const inferenceBench: BenchArea = {
     const createTimes: number[] = [];
     for (let i = 0; i < createRuns; i++) {
       const t0 = performance.now();
-      const l = await createStageSession(locateBytes, locateSpec, providers);
+      const l = await createStageSession(locateBytes, locateSpec, providers, cudaLibraryHint());
       const r = await createStageSession(refineBytes, refineSpec, [l.provider.used]);
       createTimes.push(performance.now() - t0);
       if (sessions) await Promise.all([l.session.release(), r.session.release()]);
       else sessions = [l, r];
     }
     const [locate, refine] = sessions!;
-    const provider = `${locate.provider.used}${locate.provider.fallbackReason ? ` (${locate.provider.fallbackReason.slice(0, 80)})` : ''}`;
+    const provider = `${locate.provider.used}${locate.provider.fallbackReason ? ` (${locate.provider.fallbackReason})` : ''}`;
     add('session creation, both stages (incl. warm-up run)', median(createTimes), createRuns, `${modelNote}; provider ${provider}`);
 
     // The benchmark DICOM.

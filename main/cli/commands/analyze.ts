@@ -46,7 +46,7 @@ export function parseSpacingOption(value: string | undefined): Spacing | null {
   if (value === undefined) return null;
   const mm = Number(value);
   if (!Number.isFinite(mm) || mm <= 0 || mm > 10) throw new UsageError(`--spacing must be mm per pixel (a positive number), got "${value}"`);
-  return enteredSpacing(mm, `entered on the command line (--spacing ${value})`);
+  return enteredSpacing(mm, `--spacing ${value} on the command line`);
 }
 
 const f = (v: number, d = 1): string => v.toFixed(d);

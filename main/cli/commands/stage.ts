@@ -75,12 +75,9 @@ function tableRow(id: string, a: Assessment): string {
   return `${id.padEnd(6)} ${stageLabel(a.result).padEnd(38)}${conc}   ${shape(m.C3.body)}${shape(m.C4.body)}`;
 }
 
-export const stageCommand: Command = {
-  name: 'stage',
-  summary: 'CVM stage, measurements and explanation for each image of a cvm13 annotation file',
-  usage: 'cvm stage --annotations <file> [--json] [--preset default|cvmt] [--spacing <mm>]',
-  async run(argv) {
-    const { values } = parseArgs({
+function parseOptions(argv: string[]) {
+  try {
+    return parseArgs({
       args: argv,
       options: {
         annotations: { type: 'string' },
@@ -88,7 +85,19 @@ export const stageCommand: Command = {
         preset: { type: 'string' },
         spacing: { type: 'string' },
       },
-    });
+    }).values;
+  } catch (error) {
+    // node:util reports unknown options and missing values as TypeErrors: they are usage errors here.
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export const stageCommand: Command = {
+  name: 'stage',
+  summary: 'CVM stage, measurements and explanation for each image of a cvm13 annotation file',
+  usage: 'cvm stage --annotations <file> [--json] [--preset default|cvmt] [--spacing <mm>]',
+  async run(argv) {
+    const values = parseOptions(argv);
     if (values.annotations === undefined) throw new UsageError('--annotations <file> is required');
     const presetName = values.preset ?? 'default';
     if (presetName !== 'default' && presetName !== 'cvmt') throw new UsageError(`unknown preset "${presetName}"; presets: default, cvmt`);

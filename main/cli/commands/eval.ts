@@ -1,0 +1,262 @@
+/**
+ * `cvm eval --annotations <cvm13 file>`: runs the app's inference on every annotated image and measures
+ * landmark error (mean, median, SDR at 1/2/2.5/4 mm, per landmark) and stage agreement, skipping points
+ * filled from a prediction; compares with the second human annotator of image 001; and says whether the
+ * images were in the model's training data, next to the manifest's cross-validated figures.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { assess, stageLabel } from '../../../core/cvm/index';
+import { imagePoint, type ImagePoint, type PixelSpacingMm } from '../../../core/geometry/index';
+import { LANDMARK_NAMES, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
+import {
+  mean, median, radialErrors, stageAgreement, stageOutcome, successDetectionRate, type StageOutcome,
+} from '../../../core/metrics/index';
+import { decodeImageFile } from '../../dicom/index';
+import {
+  analyzeOpened, enteredSpacing, InferenceEngine, landmarkSetOf, modelDirs, resolveModel,
+} from '../../inference/index';
+import { defaultDataDir } from '../../services/data-dir';
+import { type Command, UsageError } from '../command';
+import { readAnnotationFile } from './stage';
+
+export const SDR_RADII_MM = [1, 2, 2.5, 4] as const;
+
+// ---- LabelMe polygons of a second annotator -> the 13 names, by geometry ------------------------------------
+
+type Pt = { x: number; y: number };
+const sub = (a: Pt, b: Pt): Pt => ({ x: a.x - b.x, y: a.y - b.y });
+const dot = (a: Pt, b: Pt): number => a.x * b.x + a.y * b.y;
+const centroid = (ps: readonly Pt[]): Pt => ({ x: mean(ps.map((p) => p.x)), y: mean(ps.map((p) => p.y)) });
+
+/** Drops points within `tolerancePx` of an earlier one (LabelMe polygons sometimes repeat a vertex). */
+function dedupe(ps: readonly Pt[], tolerancePx = 3): Pt[] {
+  const out: Pt[] = [];
+  for (const p of ps) if (!out.some((q) => Math.hypot(p.x - q.x, p.y - q.y) <= tolerancePx)) out.push(p);
+  return out;
+}
+
+/**
+ * Maps three LabelMe polygons (C2: its lower border, 3 points; C3 and C4: 5 points each, in any order)
+ * to the 13 landmarks: vertebrae ordered top to bottom; "down" is the direction from the C2 to the C4
+ * centroid; the face is on the side away from the image half holding the spine; on each body the two
+ * points highest along "down" are the upper corners, the other three the lower border; along the
+ * anterior direction the extremes are the posterior and anterior corners, the middle one the deepest point.
+ */
+export function labelmeToLandmarks(shapes: readonly { points: readonly (readonly number[])[] }[], imageWidth: number): LandmarkSet {
+  const polys = shapes.map((s) => dedupe(s.points.map(([x, y]) => ({ x: x!, y: y! }))));
+  const c2 = polys.filter((p) => p.length === 3);
+  const bodies = polys.filter((p) => p.length === 5).sort((a, b) => centroid(a).y - centroid(b).y);
+  if (c2.length !== 1 || bodies.length !== 2) {
+    throw new Error(`expected one 3-point polygon (C2) and two 5-point polygons (C3, C4); got ${polys.map((p) => p.length).join(', ')} points`);
+  }
+  const [c3, c4] = bodies as [Pt[], Pt[]];
+  const top = centroid(c2[0]!);
+  const bottom = centroid(c4);
+  const len = Math.hypot(bottom.x - top.x, bottom.y - top.y);
+  const down = { x: (bottom.x - top.x) / len, y: (bottom.y - top.y) / len };
+  const facesRight = centroid([...c2[0]!, ...c3, ...c4]).x < imageWidth / 2;
+  const normal = { x: -down.y, y: down.x };
+  const ant = (normal.x > 0) === facesRight ? normal : { x: -normal.x, y: -normal.y };
+  const byAnterior = (ps: readonly Pt[]): Pt[] => [...ps].sort((a, b) => dot(a, ant) - dot(b, ant));
+  const set: LandmarkSet = {};
+  const put = (name: LandmarkName, p: Pt): void => {
+    set[name] = imagePoint(p.x, p.y);
+  };
+  const [c2p, c2m, c2a] = byAnterior(c2[0]!) as [Pt, Pt, Pt];
+  put('C2p', c2p); put('C2m', c2m); put('C2a', c2a);
+  for (const [v, body] of [['C3', c3], ['C4', c4]] as const) {
+    const c = centroid(body);
+    const alongDown = [...body].sort((a, b) => dot(sub(a, c), down) - dot(sub(b, c), down));
+    const [up, ua] = byAnterior(alongDown.slice(0, 2)) as [Pt, Pt];
+    const [lp, m, la] = byAnterior(alongDown.slice(2)) as [Pt, Pt, Pt];
+    put(`${v}up`, up); put(`${v}ua`, ua); put(`${v}lp`, lp); put(`${v}m`, m); put(`${v}la`, la);
+  }
+  return set;
+}
+
+// ---- the evaluation ------------------------------------------------------------------------------------------
+
+interface ImageEval {
+  readonly id: string;
+  readonly file: string;
+  readonly inTraining: boolean | null;
+  readonly errorsMm: Partial<Record<LandmarkName, number>>;
+  readonly skipped: readonly LandmarkName[];
+  readonly predictedStage: StageOutcome;
+  readonly trueStage: StageOutcome;
+  readonly predictedLabel: string;
+  readonly trueLabel: string;
+  readonly verdict: string;
+  readonly ms: number;
+}
+
+export interface ErrorSummary {
+  readonly images: number;
+  readonly landmarks: number;
+  readonly mre_mm: number;
+  readonly median_mm: number;
+  readonly sdr: Readonly<Record<string, number>>;
+  readonly per_landmark_mm: Readonly<Partial<Record<LandmarkName, number>>>;
+}
+
+export function summarizeErrors(rows: readonly { errorsMm: Partial<Record<LandmarkName, number>> }[]): ErrorSummary {
+  const all = rows.flatMap((r) => Object.values(r.errorsMm) as number[]);
+  return {
+    images: rows.length,
+    landmarks: all.length,
+    mre_mm: mean(all),
+    median_mm: median(all),
+    sdr: Object.fromEntries(SDR_RADII_MM.map((r) => [`${r}mm`, successDetectionRate(all, r)])),
+    per_landmark_mm: Object.fromEntries(LANDMARK_NAMES.map((n) => [n, mean(rows.flatMap((r) => (r.errorsMm[n] === undefined ? [] : [r.errorsMm[n]!])))])),
+  };
+}
+
+function errorsOf(pred: LandmarkSet, truth: LandmarkSet, spacing: PixelSpacingMm, skip: readonly LandmarkName[]): Partial<Record<LandmarkName, number>> {
+  const r = radialErrors(pred, truth, spacing, skip);
+  if (r.missingInPrediction.length > 0) throw new Error(`the prediction lacks ${r.missingInPrediction.join(', ')}`);
+  return Object.fromEntries(r.errors.map((e) => [e.name, e.mm!]));
+}
+
+function trainingIds(images: readonly string[] | undefined): Set<string> | null {
+  return images ? new Set(images.map((s) => path.basename(s).replace(/\.[^.]+$/, ''))) : null;
+}
+
+const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
+const mmText = (v: number): string => `${v.toFixed(3)} mm`;
+
+function printSummary(title: string, s: ErrorSummary): void {
+  console.log(`${title}: ${s.images} images, ${s.landmarks} landmarks`);
+  console.log(`  mean radial error ${mmText(s.mre_mm)}, median ${mmText(s.median_mm)}`);
+  console.log(`  SDR ${SDR_RADII_MM.map((r) => `${r} mm ${pct(s.sdr[`${r}mm`]!)}`).join(', ')}`);
+  console.log(`  per landmark (mm): ${LANDMARK_NAMES.map((n) => `${n} ${(s.per_landmark_mm[n] ?? Number.NaN).toFixed(2)}`).join(', ')}`);
+}
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'landmark error and stage agreement of the model on a cvm13 annotation file',
+  usage: 'cvm eval --annotations <cvm13 file> [--json] [--model <id or folder>] [--reference <labelme file of image 001>]',
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        annotations: { type: 'string' },
+        json: { type: 'boolean' },
+        model: { type: 'string' },
+        reference: { type: 'string' },
+        'data-dir': { type: 'string' },
+      },
+    });
+    if (values.annotations === undefined) throw new UsageError('--annotations <file> is required');
+    const annotationsPath = path.resolve(values.annotations);
+    const file = readAnnotationFile(annotationsPath);
+    if (!file.spacing) throw new UsageError(`${annotationsPath} has no pixel_spacing_mm: errors in mm need it`);
+    const spacing = file.spacing;
+    const raw = JSON.parse(readFileSync(annotationsPath, 'utf8')) as { images: Record<string, { filled_from_prediction?: string[] }> };
+    const model = resolveModel(modelDirs(values['data-dir'] ?? defaultDataDir()), values.model);
+    const training = trainingIds(model.manifest.training?.images);
+    const engine = await InferenceEngine.start({ model });
+    const spacingInfo = { ...enteredSpacing(spacing.colMm, 'pixel_spacing_mm of the annotation file'), rowMm: spacing.rowMm };
+    const provider = engine.provider;
+    const rows: ImageEval[] = [];
+    const predictions = new Map<string, LandmarkSet>();
+    try {
+      for (const [i, img] of file.images.entries()) {
+        if (!values.json && process.stderr.isTTY) process.stderr.write(`\r${i + 1}/${file.images.length} ${img.id}   `);
+        const t0 = performance.now();
+        const opened = await decodeImageFile(path.basename(img.image), readFileSync(img.image));
+        const result = await analyzeOpened(engine, opened, { spacing: spacingInfo });
+        const pred = landmarkSetOf(result.prediction);
+        predictions.set(img.id, pred);
+        const skip = (raw.images[img.id]?.filled_from_prediction ?? []).filter((n): n is LandmarkName => (LANDMARK_NAMES as readonly string[]).includes(n));
+        const truthAssessment = assess(img.landmarks, spacing);
+        rows.push({
+          id: img.id,
+          file: img.image,
+          inTraining: training ? training.has(img.id) || training.has(path.basename(img.image).replace(/\.[^.]+$/, '')) : null,
+          errorsMm: errorsOf(pred, img.landmarks, spacing, skip),
+          skipped: skip,
+          predictedStage: stageOutcome(result.assessment),
+          trueStage: stageOutcome(truthAssessment),
+          predictedLabel: result.assessment.ok ? stageLabel(result.assessment.result) : 'error',
+          trueLabel: truthAssessment.ok ? stageLabel(truthAssessment.result) : 'error',
+          verdict: result.prediction.quality.verdict,
+          ms: performance.now() - t0,
+        });
+      }
+    } finally {
+      await engine.close();
+      if (!values.json && process.stderr.isTTY) process.stderr.write('\n');
+    }
+
+    const overall = summarizeErrors(rows);
+    const heldOut = rows.filter((r) => r.inTraining === false);
+    const agreement = stageAgreement(rows.map((r) => ({ predicted: r.predictedStage, truth: r.trueStage })));
+    const inTrainingCount = rows.filter((r) => r.inTraining === true).length;
+    const trainingText = [model.manifest.training?.data, model.manifest.training?.notes].filter(Boolean).join(' ');
+    const trainingNote = training === null
+      ? `the manifest does not list its training images (training.images), so whether these images were seen in training is not known; it says: "${trainingText || 'nothing'}"`
+      : `${inTrainingCount} of ${rows.length} images were in the model's training data${inTrainingCount > 0 ? ': on those, these are training-set figures, not an estimate of accuracy on new images' : ''}`;
+
+    // Human reference: the second annotator of image 001 against the ground truth.
+    const referencePath = values.reference ?? path.join(path.dirname(annotationsPath), '001_second_annotator_labelme.json');
+    let human: null | { id: string; errors: ErrorSummary; modelVsSecond: ErrorSummary | null } = null;
+    if (existsSync(referencePath)) {
+      const lm = JSON.parse(readFileSync(referencePath, 'utf8')) as { shapes: { points: number[][] }[]; imageWidth: number; imagePath?: string };
+      const id = path.basename(lm.imagePath ?? '001').replace(/\.[^.]+$/, '');
+      const truthImg = file.images.find((im) => im.id === id);
+      if (truthImg) {
+        const second = labelmeToLandmarks(lm.shapes, lm.imageWidth);
+        const skip = (raw.images[id]?.filled_from_prediction ?? []) as LandmarkName[];
+        const pred = predictions.get(id);
+        human = {
+          id,
+          errors: summarizeErrors([{ errorsMm: errorsOf(second, truthImg.landmarks, spacing, skip) }]),
+          modelVsSecond: pred ? summarizeErrors([{ errorsMm: errorsOf(pred, second, spacing, []) }]) : null,
+        };
+      }
+    }
+
+    const report = {
+      annotations: annotationsPath,
+      model: { id: model.manifest.id, version: model.manifest.version, manifestSha256: model.manifestSha256 },
+      provider,
+      training: { note: trainingNote, imagesInTraining: inTrainingCount, listed: training !== null },
+      measured: { allImages: overall, heldOutImages: heldOut.length > 0 ? summarizeErrors(heldOut) : null },
+      stageAgreement: { exact: agreement.exact, exactRate: agreement.exactRate, withinOne: agreement.withinOne, withinOneRate: agreement.withinOneRate, total: agreement.total, confusion: agreement.confusion },
+      manifestCrossValidated: model.manifest.accuracy,
+      humanReference: human,
+      images: rows,
+    };
+    if (values.json) {
+      console.log(JSON.stringify(report, null, 2));
+      return 0;
+    }
+    console.log(`model ${model.manifest.id} ${model.manifest.version} (provider ${provider.used}); ${rows.length} images of ${annotationsPath}; spacing ${spacing.rowMm} x ${spacing.colMm} mm`);
+    console.log(`NOTE: ${trainingNote}.`);
+    printSummary('measured here, all images', overall);
+    if (heldOut.length > 0 && heldOut.length < rows.length) printSummary('measured here, images not in the training data', summarizeErrors(heldOut));
+    console.log(`stage agreement (predicted vs annotated landmarks, default thresholds): ${agreement.exact}/${agreement.total} exact (${pct(agreement.exactRate)}), ${agreement.withinOne}/${agreement.total} within one stage (${pct(agreement.withinOneRate)})`);
+    const disagreements = rows.filter((r) => r.predictedStage !== r.trueStage);
+    if (disagreements.length > 0) console.log(`  differing: ${disagreements.map((r) => `${r.id} ${r.predictedLabel} vs ${r.trueLabel}`).join('; ')}`);
+    const verdicts = Object.entries(rows.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.verdict]: (acc[r.verdict] ?? 0) + 1 }), {}));
+    console.log(`quality gate: ${verdicts.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    const acc = model.manifest.accuracy;
+    if (acc) {
+      console.log(`cross-validated (from the manifest, the honest estimate for new images): ${acc.protocol}`);
+      console.log(`  ${acc.images} images, mean radial error ${mmText(acc.mre_mm)}${acc.median_mm !== undefined ? `, median ${mmText(acc.median_mm)}` : ''}, SDR 2 mm ${pct(acc.sdr_2mm)}`);
+    } else {
+      // The manifest may hold a protocol without figures (e.g. "pending").
+      const raw = JSON.parse(readFileSync(path.join(model.dir, 'manifest.json'), 'utf8')) as { accuracy?: { protocol?: unknown } };
+      console.log(`cross-validated figures: none in the manifest${typeof raw.accuracy?.protocol === 'string' ? ` (it says: "${raw.accuracy.protocol}")` : ''}`);
+    }
+    if (human) {
+      printSummary(`human reference: second annotator vs ground truth, image ${human.id}`, human.errors);
+      if (human.modelVsSecond) console.log(`  model vs second annotator on ${human.id}: mean ${mmText(human.modelVsSecond.mre_mm)}`);
+    } else {
+      console.log(`human reference: ${referencePath} not found`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,54 @@
+/** `cvm export`: landmark sets as cvm13 JSON (for training) or stages and measurements as CSV (for research). */
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultDataDir } from '../../services/data-dir';
+import { exportCsv, exportCvm13 } from '../../services/exchange';
+import { guardStorage } from '../../store/errors';
+import { Store } from '../../store/store';
+import { type Command, UsageError } from '../command';
+
+/** Writes via a temporary file and rename, so a failed export never leaves half a file. */
+export function writeOutput(file: string, text: string): void {
+  const temp = `${file}.partial`;
+  guardStorage('write the export', file, () => {
+    writeFileSync(temp, text);
+    renameSync(temp, file);
+  });
+}
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'write the current landmark sets as cvm13 JSON, or stages and measurements as CSV',
+  usage: 'cvm export [--data-dir <dir>] --format cvm13|csv --out <file> [--approved-only] [--copy-images] [--with-identifiers] [--force]',
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        'data-dir': { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, 'approved-only': { type: 'boolean' },
+        'copy-images': { type: 'boolean' }, 'with-identifiers': { type: 'boolean' }, force: { type: 'boolean' },
+      },
+    });
+    if (values.format !== 'cvm13' && values.format !== 'csv') throw new UsageError('--format must be cvm13 or csv');
+    if (!values.out) throw new UsageError('--out <file> is required');
+    const out = path.resolve(values.out);
+    if (existsSync(out) && !values.force) throw new UsageError(`${out} exists; give --force to replace it`);
+    // Read-only: works while the app is running on the same data folder.
+    const store = Store.open(values['data-dir'] ?? defaultDataDir(), { readonly: true });
+    try {
+      const approvedOnly = values['approved-only'] ?? false;
+      if (values.format === 'cvm13') {
+        const { document, count } = exportCvm13(store, out, { approvedOnly, copyImages: values['copy-images'] ?? false });
+        writeOutput(out, `${JSON.stringify(document, null, 1)}\n`);
+        console.log(`wrote ${count} landmark set(s) to ${out}${values['copy-images'] ? ` with the images in ${path.parse(out).name}-images/` : ' (image paths point into the data folder)'}`);
+      } else {
+        const { csv, count } = exportCsv(store, { approvedOnly, withIdentifiers: values['with-identifiers'] ?? false });
+        writeOutput(out, csv);
+        console.log(`wrote ${count} row(s) to ${out}`);
+      }
+      return 0;
+    } finally {
+      store.close();
+    }
+  },
+};

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ImagePixels, OpenedImage } from '../../core/api/image';
+import { decodeImageFile, ImageDecodeError } from '../../main/dicom/index';
+
+export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'dicom');
+
+const opened = new Map<string, Promise<OpenedImage>>();
+
+/** Decodes a file once per test run (the large WG04 files are compared several times). */
+export function openFile(file: string, frame?: number): Promise<OpenedImage> {
+  const key = `${file}#${frame ?? 0}`;
+  let image = opened.get(key);
+  if (!image) {
+    image = decodeImageFile(path.basename(file), readFileSync(file), frame === undefined ? {} : { frame });
+    opened.set(key, image);
+    image.catch(() => opened.delete(key));
+  }
+  return image;
+}
+
+/** How many pixels differ (expect(...).toEqual on millions of elements is far too slow). */
+export function countDifferences(a: Uint16Array, b: Uint16Array): number {
+  if (a.length !== b.length) return Math.max(a.length, b.length);
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
+  return n;
+}
+
+export const openFixture = (name: string, frame?: number) => openFile(path.join(FIXTURES, name), frame);
+
+/** The modality value of pixel i, from the documented data -> modality mapping. */
+export const modalityAt = (p: ImagePixels, i: number) => p.data[i]! * p.modalitySlope + p.modalityIntercept;
+
+/** The error a decode fails with; fails the test when it decodes. */
+export async function decodeError(promise: Promise<unknown>): Promise<ImageDecodeError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ImageDecodeError) return error;
+    throw error;
+  }
+  throw new Error('expected the file to be refused, but it decoded');
+}
+
+export function maxModalityDifference(a: ImagePixels, b: ImagePixels): { max: number; mean: number } {
+  let max = 0;
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i++) {
+    const d = Math.abs(modalityAt(a, i) - modalityAt(b, i));
+    if (d > max) max = d;
+    sum += d;
+  }
+  return { max, mean: sum / a.data.length };
+}

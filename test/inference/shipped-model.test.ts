@@ -1,0 +1,43 @@
+/**
+ * The shipped model (models/cvm13-unet) end to end, through the real `cvm analyze` command. Image 001 is a
+ * training image of the shipped model, so its error checks the chain (coordinates, scale, channel order),
+ * not the model's accuracy: `cvm eval` and the manifest's cross-validated figures do that.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import type { AnalysisResult } from '../../core/api/analysis';
+import { LANDMARK_NAMES } from '../../core/landmarks/index';
+import { HAS_SHARED_DATA, REPO_ROOT, sharedPath } from '../shared-data';
+
+const SHIPPED = path.join(REPO_ROOT, 'models', 'cvm13-unet', 'manifest.json');
+const HAS_SHIPPED = existsSync(SHIPPED);
+if (!HAS_SHIPPED) console.warn(`skipped: ${SHIPPED} is absent (the model is trained by models/training)`);
+
+const run = promisify(execFile);
+
+describe.skipIf(!HAS_SHIPPED || !HAS_SHARED_DATA)('the shipped model through cvm analyze', () => {
+  it('gives all 13 landmarks and a stage for ISBI image 001 at 0.1 mm', async () => {
+    const { stdout } = await run(process.execPath, [
+      '--import', 'tsx', path.join(REPO_ROOT, 'main/cli/index.ts'), 'analyze', sharedPath('isbi2015', 'images', '001.jpg'), '--spacing', '0.1', '--json',
+    ], { cwd: REPO_ROOT, env: { ...process.env, CVM_DISABLE_CUDA: '1' }, maxBuffer: 64 * 1024 * 1024 });
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; result?: AnalysisResult });
+    expect(lines.map((l) => l.type)).toEqual(['start', 'progress', 'result', 'progress', 'done']);
+    const r = lines[2]!.result!;
+    expect(r.prediction.model.id).toBe('cvm13-unet');
+    expect(r.prediction.landmarks.map((l) => l.name).sort()).toEqual([...LANDMARK_NAMES].sort());
+    expect(r.spacing).toMatchObject({ rowMm: 0.1, colMm: 0.1, source: 'entered' });
+    expect(r.assessment.ok).toBe(true);
+    if (r.assessment.ok) expect(['stage', 'no-fit']).toContain(r.assessment.result.kind);
+
+    const truth = JSON.parse(readFileSync(sharedPath('cvm13', 'annotations.json'), 'utf8')).images['001'];
+    const errorsMm = r.prediction.landmarks
+      .filter((l) => !truth.filled_from_prediction.includes(l.name))
+      .map((l) => Math.hypot(l.x - truth.points[l.name][0], l.y - truth.points[l.name][1]) * 0.1);
+    const mre = errorsMm.reduce((a, b) => a + b, 0) / errorsMm.length;
+    // A wrong mapping (letterbox, crop scale, channel order) puts landmarks millimetres to centimetres away.
+    expect(mre).toBeLessThan(2);
+  });
+});
