@@ -28,6 +28,7 @@ export async function decodeDicomFile(fileName: string, bytes: Uint8Array, frame
     `character set: ${text.charsetNote}`,
     `modality transform: ${result.modalityTransform}`,
     ...(result.voiLutApplied ? ['VOI LUT applied to the pixel values (the file gives no window centre/width)'] : []),
+    ...(result.voiLutIgnored ? ['VOI LUT Sequence not applied: the file also gives window centre/width presets, which are used'] : []),
     ...(module.samplesPerPixel === 3 ? [`colour (${module.photometric}) converted to grey (luma)`] : []),
   ];
   return {

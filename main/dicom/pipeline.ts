@@ -53,6 +53,8 @@ export interface PipelineResult {
   readonly pixels: ImagePixels;
   readonly modalityTransform: string;
   readonly voiLutApplied: boolean;
+  /** The file has a VOI LUT Sequence but also window presets, which were used instead. */
+  readonly voiLutIgnored: boolean;
   readonly warnings: readonly string[];
 }
 
@@ -115,7 +117,7 @@ export function buildPixels(fileName: string, dataSet: DataSet, frame: StoredFra
         windows: [{ name: voiLut.explanation ? `VOI LUT: ${voiLut.explanation}` : 'VOI LUT', center: 32767.5, width: 65536 }, automaticWindow(data, width, height)],
         voiLutApplied: true,
       },
-      modalityTransform, voiLutApplied: true, warnings,
+      modalityTransform, voiLutApplied: true, voiLutIgnored: false, warnings,
     };
   }
 
@@ -159,6 +161,6 @@ export function buildPixels(fileName: string, dataSet: DataSet, frame: StoredFra
       modalityIntercept: monochrome1 ? mMin + range : mMin,
       windows,
     },
-    modalityTransform, voiLutApplied: false, warnings,
+    modalityTransform, voiLutApplied: false, voiLutIgnored: centres.length > 0 && dataSet.elements.x00283010 !== undefined, warnings,
   };
 }

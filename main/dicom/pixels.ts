@@ -91,7 +91,12 @@ function nativeFrameBytes(fileName: string, dataSet: DataSet, element: Element, 
   const bytes = dataSet.byteArray.subarray(start, start + frameBytes);
   const swapUnit = m.bitsAllocated / 8 > 1 ? m.bitsAllocated / 8 : element.vr === 'OW' ? 2 : 1;
   if (!bigEndian || swapUnit === 1) return bytes;
-  const swapped = new Uint8Array(bytes.length);
+  const swapped = new Uint8Array(bytes);
+  if (swapUnit === 2) {
+    const words = new Uint16Array(swapped.buffer, 0, swapped.length >> 1);
+    for (let i = 0; i < words.length; i++) { const v = words[i]!; words[i] = ((v & 0xff) << 8) | (v >> 8); }
+    return swapped;
+  }
   for (let i = 0; i < bytes.length; i += swapUnit) {
     for (let k = 0; k < swapUnit; k++) swapped[i + k] = bytes[i + swapUnit - 1 - k]!;
   }

@@ -1,5 +1,5 @@
 /** PNG and JPEG images (no DICOM header): grey values for display, always uncalibrated. */
-import { decode as decodePng, hasPngSignature } from 'fast-png';
+import { convertIndexedToRgb, decode as decodePng, hasPngSignature } from 'fast-png';
 import type { OpenedImage, PatientStudyMeta } from '../../core/api/image';
 import { ImageDecodeError } from './errors';
 import { nativeDecode, CodecError } from './native-codecs';
@@ -129,12 +129,24 @@ export function decodePngFile(fileName: string, bytes: Uint8Array): OpenedImage 
   const pixelCount = width * height;
   const data = new Uint16Array(pixelCount);
   if (png.palette) {
-    const palette = png.palette;
-    for (let i = 0; i < pixelCount; i++) {
-      const entry = palette[png.data[i]!] ?? [0, 0, 0];
-      data[i] = Math.round(luma(entry[0]!, entry[1]!, entry[2]!) * 257);
-    }
+    const rgb = convertIndexedToRgb(png);
+    const stride = png.palette[0]?.length ?? 3;
+    for (let i = 0, s = 0; i < pixelCount; i++, s += stride) data[i] = Math.round(luma(rgb[s]!, rgb[s + 1]!, rgb[s + 2]!) * 257);
     return rasterImage(fileName, 'png', width, height, data, 8, 'PALETTE COLOR');
+  }
+  if (depth < 8) {
+    // Grey packed several pixels to a byte, each row starting on a byte.
+    const rowBytes = Math.ceil((width * depth) / 8);
+    const mask = 2 ** depth - 1;
+    const scale = 65535 / mask;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const bit = x * depth;
+        const byte = png.data[y * rowBytes + (bit >> 3)]!;
+        data[y * width + x] = Math.round(((byte >> (8 - depth - (bit & 7))) & mask) * scale);
+      }
+    }
+    return rasterImage(fileName, 'png', width, height, data, depth, 'MONOCHROME2');
   }
   const maxValue = 2 ** depth - 1;
   const scale = 65535 / maxValue;

@@ -16,18 +16,19 @@ import numpy as np
 import torch
 
 from dataset import Data, LANDMARKS, SPACING_MM
-from model import UNet
+from model import Heatmaps, UNet
 from pipeline import run_locate, run_refine
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VERT = [2, 2, 2, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4]  # vertebra of each landmark
 
 
-def load(path, n_out=None, dev="cpu"):
+def load(path, dev="cpu"):
+    """A checkpoint as its inference model (13 channels, spatial softmax; see model.Heatmaps)."""
     ck = torch.load(path, map_location=dev)
     m = UNet(ck["out_ch"], ck["base"])
     m.load_state_dict(ck["state"])
-    return m.to(dev).eval(), ck
+    return Heatmaps(m, ck["sigma"], 13).to(dev).eval(), ck
 
 
 def metrics(err, ok):

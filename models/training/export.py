@@ -19,22 +19,20 @@ import numpy as np
 import torch
 
 from dataset import LANDMARKS
-from model import UNet, n_params
+from model import Heatmaps, UNet, n_params
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPSET = 13
 
 
 def load_13(path):
+    """Checkpoint -> inference model (model.Heatmaps) with a 13-channel head (stage 1's 19 auxiliary
+    face-landmark channels are cut from the 1x1 head, so they cost nothing at inference)."""
     ck = torch.load(path, map_location="cpu")
-    m = UNet(ck["out_ch"], ck["base"])
-    m.load_state_dict(ck["state"])
-    if ck["out_ch"] != 13:
-        sd = ck["state"]
-        sd = {k: (v[:13] if k.startswith("head.") else v) for k, v in sd.items()}
-        m = UNet(13, ck["base"])
-        m.load_state_dict(sd)
-    return m.eval(), ck
+    sd = {k: (v[:13] if k.startswith("head.") else v) for k, v in ck["state"].items()}
+    m = UNet(13, ck["base"])
+    m.load_state_dict(sd)
+    return Heatmaps(m, ck["sigma"], 13).eval(), ck
 
 
 def export(model, shape, path):
@@ -115,7 +113,7 @@ def main():
             "recipe": "models/training/train.sh",
             "seed": cfg["seed"],
             "notes": ("U-Net heatmap regression (base %d channels, depth 4, BatchNorm folded), Gaussian targets "
-                      "(sigma %.1f / %.1f input px), weighted MSE, Adam + cosine LR, %d + %d steps (batch %d / %d). "
+                      "(sigma %.1f / %.1f input px), spatial-softmax cross-entropy (exported with the softmax, scaled by 2*pi*sigma^2 so that a confident peak is ~1), Adam + cosine LR, %d + %d steps (batch %d / %d). "
                       "Stage 2 training crops centred on the annotated mean, jittered +-%.0f mm, rotated +-15 deg, "
                       "scaled +-10%%, gamma/contrast/brightness/blur/noise/inversion. Final model trained on all "
                       "54 images with the same recipe as the CV folds."

@@ -1,4 +1,6 @@
 """Small U-Net for heatmap regression (one Gaussian heatmap per landmark, stride 1)."""
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -38,3 +40,20 @@ class UNet(nn.Module):
 
 def n_params(m):
     return sum(p.numel() for p in m.parameters())
+
+
+class Heatmaps(nn.Module):
+    """Inference form of a trained UNet (what is exported and evaluated): the first `channels` outputs,
+    each turned into a spatial softmax over its H*W pixels and multiplied by 2*pi*sigma^2, so that a sharp
+    peak matching the Gaussian training target (sigma input px) has a value of ~1 (the README's confidence)."""
+
+    def __init__(self, net, sigma, channels=13):
+        super().__init__()
+        self.net = net
+        self.channels = channels
+        self.scale = float(2 * math.pi * sigma * sigma)
+
+    def forward(self, x):
+        y = self.net(x)[:, :self.channels]
+        n, c, h, w = y.shape
+        return torch.softmax(y.reshape(n, c, h * w), -1).reshape(n, c, h, w) * self.scale

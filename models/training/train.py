@@ -92,19 +92,19 @@ def weighted_mse(pred, target, chan_valid, fg_weight=10.0):
     return ((d * d * (1 + fg_weight * target)) * w).sum() / (chan_valid.float().sum() * pred.shape[-1] * pred.shape[-2] + 1e-6)
 
 
-def heatmap_loss(pred, target, chan_valid, mse_weight=100.0):
-    """Spatial-softmax cross-entropy (each channel's heatmap as logits vs the normalised Gaussian target:
-    strong localisation gradients from the first step; its optimum is a quadratic peak in logit space, which
-    the parabola sub-pixel rule fits exactly) + a weighted MSE towards the Gaussian that anchors the output
-    level (background ~0, peak ~1) so that the peak value is usable as a confidence."""
+def heatmap_loss(pred, target, chan_valid):
+    """Spatial-softmax cross-entropy: each channel's output as logits over the H*W pixels vs the normalised
+    Gaussian target (channels weighted by chan_valid; channels whose landmark falls outside the input are
+    skipped). Its optimum is a quadratic peak in logit space, i.e. a Gaussian after the softmax that
+    model.Heatmaps adds for inference/export. (A plain MSE on Gaussian heatmaps stayed stuck near the
+    all-zero solution for the few hundred steps that this CPU budget allows.)"""
     B, K, H, W = pred.shape
     logp = F.log_softmax(pred.reshape(B, K, H * W), -1)
     t = target.reshape(B, K, H * W)
     t = t / (t.sum(-1, keepdim=True) + 1e-6)
     ce = -(t * logp).sum(-1)  # [B,K]
-    has = (target.reshape(B, K, -1).amax(-1) > 0.5).float() * chan_valid.float()  # peak inside the input
-    ce = (ce * has).sum() / (has.sum() + 1e-6)
-    return ce + mse_weight * weighted_mse(pred, target, chan_valid)
+    w = (target.reshape(B, K, -1).amax(-1) > 0.5).float() * chan_valid.float()
+    return (ce * w).sum() / (w.sum() + 1e-6)
 
 
 def cosine_lr(opt, step, total, base, warm=30):
@@ -313,6 +313,7 @@ def main():
         log("%s trained in %.1f s" % (stage, secs))
         torch.save({"state": model.state_dict(), "cfg": cfg, "seconds": secs, "stage": stage,
                     "out_ch": 32 if stage == "locate" else 13,
+                    "sigma": args.locate_sigma if stage == "locate" else args.refine_sigma,
                     "base": args.locate_base if stage == "locate" else args.refine_base},
                    os.path.join(out, stage + ".pt"))
 

@@ -1,12 +1,19 @@
 /** decodeImageFile on the project's own small fixtures (test/fixtures/dicom, made by make-fixtures.ts). */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { encode as encodePng } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { decodeImageFile } from '../../main/dicom/index';
+import { el, writeDicom } from '../../main/dicom/writer';
 import { HEIGHT, syntheticImage, WIDTH } from '../fixtures/dicom/make-fixtures';
 import { decodeError, FIXTURES, maxModalityDifference, modalityAt, openFixture } from './helpers';
 
 const SOURCE = syntheticImage();
+
+const MINIMAL_IMAGE = [
+  el(0x0028, 0x0010, 'US', [2]), el(0x0028, 0x0011, 'US', [2]), el(0x0028, 0x0100, 'US', [8]),
+  el(0x0028, 0x0101, 'US', [8]), el(0x0028, 0x0102, 'US', [7]), el(0x7fe0, 0x0010, 'OB', Uint8Array.from([0, 1, 2, 3])),
+];
 
 describe('pixel values', () => {
   it('an uncompressed 12-bit image keeps its stored values as modality values', async () => {
@@ -100,6 +107,13 @@ describe('pixel values', () => {
     const grey = (i: number) => SOURCE[i]! >> 4;
     for (let i = WIDTH * 20; i < SOURCE.length; i += 13) expect(modalityAt(pixels, i)).toBeCloseTo(grey(i), 1);
     expect(modalityAt(pixels, 0)).toBeCloseTo(Math.round(0.299 * 255), 1); // the pure red square
+  });
+
+  it('a meta header without the 128-byte preamble is read', async () => {
+    const bytes = readFileSync(path.join(FIXTURES, 'mono2.dcm')).subarray(132);
+    const { info, pixels } = await decodeImageFile('nopreamble.dcm', bytes);
+    expect(info.notes?.[0]).toBe('layout: meta header without the 128-byte preamble');
+    expect(modalityAt(pixels, 500)).toBeCloseTo(SOURCE[500]!, 1);
   });
 
   it('a data set without preamble and meta header is read, its encoding guessed', async () => {
@@ -199,6 +213,14 @@ describe('patient and study metadata', () => {
     expect(info.meta.institution).toBe('Clínica São João');
   });
 
+  it('decodes ISO 2022 IR 87 (Japanese, with escape sequences) names', async () => {
+    // The example of DICOM PS3.5 H.3.1.
+    const name = Buffer.from('Yamada^Tarou=\x1b$B;3ED\x1b(B^\x1b$BB@O:\x1b(B=\x1b$B$d$^$@\x1b(B^\x1b$B$?$m$&\x1b(B', 'latin1');
+    const bytes = writeDicom([el(0x0008, 0x0005, 'CS', '\\ISO 2022 IR 87'), el(0x0010, 0x0010, 'PN', name), ...MINIMAL_IMAGE]);
+    const { info } = await decodeImageFile('jp.dcm', bytes);
+    expect(info.meta.patientName).toBe('Yamada, Tarou (山田, 太郎)');
+  });
+
   it('decodes latin-1 (ISO_IR 100) names', async () => {
     const { info } = await openFixture('latin1-name.dcm');
     expect(info.meta.patientName).toBe('Müller, Jürgen');
@@ -219,6 +241,15 @@ describe('PNG and JPEG', () => {
     const { pixels, info } = await openFixture('grey16.png');
     expect(info.bitsStored).toBe(16);
     for (let i = 0; i < SOURCE.length; i += 9) expect(pixels.data[i]).toBe(SOURCE[i]! * 16);
+  });
+
+  it('a 1-bit grey PNG and a palette PNG become grey', async () => {
+    const bits = encodePng({ width: 10, height: 2, data: Uint8Array.from([0b10101010, 0b10000000, 0b01010101, 0b01000000]), channels: 1, depth: 1 });
+    const oneBit = await decodeImageFile('bits.png', bits);
+    expect(Array.from(oneBit.pixels.data, (v) => v / 65535).join('')).toBe('10101010100101010101');
+    const palette = encodePng({ width: 2, height: 1, data: Uint8Array.from([0, 1]), channels: 1, depth: 8, palette: [[255, 0, 0], [0, 0, 255]] });
+    const indexed = await decodeImageFile('palette.png', palette);
+    expect(Array.from(indexed.pixels.data)).toEqual([Math.round(0.299 * 255 * 257), Math.round(0.114 * 255 * 257)]);
   });
 
   it.each(['grey.jpg', 'grey-as-rgb.jpg'])('%s decodes to its grey values within JPEG error', async (name) => {
