@@ -1,14 +1,14 @@
 /**
  * Quality gate: says plainly when the landmarks cannot be trusted (C2-C4 not visible, cut off, low
- * confidence), so a stage is never presented as certain when it is not.
+ * confidence), so a stage is never presented as certain when it is not. How far stage 2 moved a point from
+ * stage 1 is not a flag: correcting the coarse stage-1 positions is what stage 2 is for (stage 1 sees the
+ * whole image at about 2 mm per input pixel).
  */
 import type { LandmarkName } from '../landmarks/index';
 
 export interface QualityThresholds {
   /** A landmark whose heatmap peak is lower than this is unreliable. */
   readonly minConfidence: number;
-  /** A landmark that moved more than this between stage 1 and stage 2 is unreliable. */
-  readonly maxStageShiftMm: number;
   /** Landmarks closer than this to the image border are treated as cut off. */
   readonly edgeMarginPx: number;
   /** With this many unreliable landmarks or more, no stage is given at all. */
@@ -17,20 +17,17 @@ export interface QualityThresholds {
 
 export const DEFAULT_QUALITY_THRESHOLDS: QualityThresholds = {
   minConfidence: 0.3,
-  maxStageShiftMm: 5,
   edgeMarginPx: 2,
   maxUnreliable: 4,
 };
 
-export type LandmarkIssue = 'low-confidence' | 'outside-image' | 'stages-disagree' | 'at-region-edge';
+export type LandmarkIssue = 'low-confidence' | 'outside-image' | 'at-region-edge';
 
 export interface LandmarkQualityInput {
   readonly name: LandmarkName;
   readonly x: number;
   readonly y: number;
   readonly confidence: number;
-  /** Distance between the stage-1 and stage-2 positions, in mm (estimated mm when uncalibrated). */
-  readonly stageShiftMm: number;
   /** True when the stage-2 peak lies on the border of its heatmap (the true point may be outside). */
   readonly atRegionEdge: boolean;
 }
@@ -58,7 +55,6 @@ export function landmarkIssues(p: LandmarkQualityInput, width: number, height: n
   const m = t.edgeMarginPx;
   if (!(p.x >= m && p.y >= m && p.x <= width - 1 - m && p.y <= height - 1 - m)) issues.push('outside-image');
   if (!(p.confidence >= t.minConfidence)) issues.push('low-confidence');
-  if (!(p.stageShiftMm <= t.maxStageShiftMm)) issues.push('stages-disagree');
   if (p.atRegionEdge) issues.push('at-region-edge');
   return issues;
 }
@@ -93,8 +89,6 @@ export function assessQuality(
   if (outside.length > 0) problems.push(`C2-C4 look cut off by the image border (${outside.join(', ')}).`);
   const low = namesWith('low-confidence');
   if (low.length > 0) problems.push(`Low confidence for ${low.join(', ')}.`);
-  const shifted = namesWith('stages-disagree');
-  if (shifted.length > 0) problems.push(`The two model stages disagree by more than ${t.maxStageShiftMm} mm for ${shifted.join(', ')}.`);
   const edge = namesWith('at-region-edge');
   if (edge.length > 0) problems.push(`${edge.join(', ')} lie at the edge of the refined region and may be outside it.`);
   const unreliable = Object.keys(issues).length;

@@ -135,9 +135,7 @@ export async function runPipeline(
 
   const qualityInput = manifest.landmarks.map((name) => {
     const p2 = stage2.get(name)!;
-    const p1 = stage1.get(name)!;
-    const shiftMm = Math.hypot((p2.x - p1.x) * roiScale.mmPerPixelX, (p2.y - p1.y) * roiScale.mmPerPixelY);
-    return { name, x: p2.x, y: p2.y, confidence: p2.confidence, stageShiftMm: shiftMm, atRegionEdge: p2.atEdge };
+    return { name, x: p2.x, y: p2.y, confidence: p2.confidence, atRegionEdge: p2.atEdge };
   });
   const thresholds = { ...DEFAULT_QUALITY_THRESHOLDS, ...(options.minConfidence !== undefined ? { minConfidence: options.minConfidence } : {}) };
   const quality = assessQuality(qualityInput, w, h, thresholds);

@@ -54,6 +54,8 @@ class Heatmaps(nn.Module):
         self.scale = float(2 * math.pi * sigma * sigma)
 
     def forward(self, x):
-        y = self.net(x)[:, :self.channels]
+        y = self.net(x)
+        if y.shape[1] != self.channels:
+            y = y[:, :self.channels]
         n, c, h, w = y.shape
         return torch.softmax(y.reshape(n, c, h * w), -1).reshape(n, c, h, w) * self.scale

@@ -90,8 +90,10 @@ export function drawReport(input: ReportInput): HTMLCanvasElement {
   ctx.fillStyle = '#111';
   ctx.font = 'bold 22px sans-serif';
   ctx.fillText('Stage', col.x, cy); cy += 32;
-  ctx.font = 'bold 48px sans-serif';
-  ctx.fillText(assessment?.ok ? stageLabel(assessment.result) : 'not computable', col.x, cy); cy += 64;
+  const headline = assessment?.ok ? stageLabel(assessment.result) : 'not computable';
+  let size = 48;
+  do { ctx.font = `bold ${size}px sans-serif`; size -= 2; } while (ctx.measureText(headline).width > col.width && size > 20);
+  ctx.fillText(headline, col.x, cy); cy += size + 18;
   ctx.font = '19px sans-serif';
   if (assessment?.ok) {
     const r = assessment.result;

@@ -201,7 +201,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
             {page?.rows.map((r, i) => (
               <tr key={r.imageId} data-row={i} data-testid={`worklist-row-${r.imageId}`} className={i === cursor ? 'cursor' : ''}
                 onClick={() => setCursor(i)} onDoubleClick={() => onOpen(r.imageId)}>
-                <td><button type="button" className="link" onClick={() => onOpen(r.imageId)}>{r.patientName ?? '—'}</button></td>
+                <td><button type="button" className="link" onClick={() => onOpen(r.imageId)}>{r.patientName ?? <span className="muted">{r.fileName}</span>}</button></td>
                 <td>{r.patientId ?? '—'}</td>
                 <td className="num">{r.studyDate ?? '—'}</td>
                 <td className="num">{r.ageYears !== null ? r.ageYears.toFixed(1) : '—'}</td>
