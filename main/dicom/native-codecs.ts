@@ -136,18 +136,10 @@ export async function nativeDecode(
   convertToRgb: boolean,
 ): Promise<NativeDecoded> {
   const api = await loadWasm();
-  const photometricCode = PHOTOMETRIC_CODES.indexOf(frame.photometric as (typeof PHOTOMETRIC_CODES)[number]);
   const ctx = call(api, 'CreateCodecsContext');
   const params = call(api, 'CreateDecoderParameters');
   try {
-    call(api, 'SetColumns', ctx, frame.width);
-    call(api, 'SetRows', ctx, frame.height);
-    call(api, 'SetBitsAllocated', ctx, frame.bitsAllocated);
-    call(api, 'SetBitsStored', ctx, frame.bitsStored);
-    call(api, 'SetSamplesPerPixel', ctx, frame.samplesPerPixel);
-    call(api, 'SetPixelRepresentation', ctx, frame.pixelRepresentation);
-    call(api, 'SetPlanarConfiguration', ctx, frame.planarConfiguration);
-    call(api, 'SetPhotometricInterpretation', ctx, photometricCode < 0 ? 1 : photometricCode);
+    describeFrame(api, ctx, frame);
     call(api, 'SetConvertColorspaceToRgb', params, convertToRgb ? 1 : 0);
     call(api, 'SetEncodedBufferSize', ctx, encoded.length);
     const inPtr = call(api, 'GetEncodedBuffer', ctx);
@@ -191,24 +183,29 @@ export interface EncodeOptions {
   readonly rate?: number;
 }
 
+/** Tells the codec context the frame's geometry and sample layout (shared by decoding and encoding). */
+function describeFrame(api: WasmApi, ctx: number, frame: NativeFrame): void {
+  const photometricCode = PHOTOMETRIC_CODES.indexOf(frame.photometric as (typeof PHOTOMETRIC_CODES)[number]);
+  call(api, 'SetColumns', ctx, frame.width);
+  call(api, 'SetRows', ctx, frame.height);
+  call(api, 'SetBitsAllocated', ctx, frame.bitsAllocated);
+  call(api, 'SetBitsStored', ctx, frame.bitsStored);
+  call(api, 'SetSamplesPerPixel', ctx, frame.samplesPerPixel);
+  call(api, 'SetPixelRepresentation', ctx, frame.pixelRepresentation);
+  call(api, 'SetPlanarConfiguration', ctx, frame.planarConfiguration);
+  call(api, 'SetPhotometricInterpretation', ctx, photometricCode < 0 ? 1 : photometricCode);
+}
+
 /**
  * Encodes one frame with the same module (used to make test fixtures and benchmark inputs).
  * `frame.bytes` are little-endian samples, interleaved.
  */
 export async function nativeEncode(codec: NativeEncoder, bytes: Uint8Array, frame: NativeFrame, options: EncodeOptions = {}): Promise<Uint8Array> {
   const api = await loadWasm();
-  const photometricCode = PHOTOMETRIC_CODES.indexOf(frame.photometric as (typeof PHOTOMETRIC_CODES)[number]);
   const ctx = call(api, 'CreateCodecsContext');
   const params = call(api, 'CreateEncoderParameters');
   try {
-    call(api, 'SetColumns', ctx, frame.width);
-    call(api, 'SetRows', ctx, frame.height);
-    call(api, 'SetBitsAllocated', ctx, frame.bitsAllocated);
-    call(api, 'SetBitsStored', ctx, frame.bitsStored);
-    call(api, 'SetSamplesPerPixel', ctx, frame.samplesPerPixel);
-    call(api, 'SetPixelRepresentation', ctx, frame.pixelRepresentation);
-    call(api, 'SetPlanarConfiguration', ctx, frame.planarConfiguration);
-    call(api, 'SetPhotometricInterpretation', ctx, photometricCode < 0 ? 1 : photometricCode);
+    describeFrame(api, ctx, frame);
     call(api, 'SetLossy', params, options.lossy ? 1 : 0);
     call(api, 'SetQuality', params, options.quality ?? 90);
     call(api, 'SetSmoothingFactor', params, 0);

@@ -18,27 +18,32 @@ import { loadImagePixels, recordModelRun, storeFor } from './studies';
 
 // ---- warm engines --------------------------------------------------------------------------------------------
 
-const engines = new Map<string, Promise<InferenceEngine>>();
+const engines = new Map<string, { readonly manifestSha256: string; readonly engine: Promise<InferenceEngine> }>();
 
-/** The warm engine for a model (default: the registry's default), started on first use. */
+/**
+ * The warm engine for a model (default: the registry's default), started on first use. The model folder is
+ * checked again on each call (sha256 of its files), so a replaced model gets a new engine and the old one
+ * is stopped.
+ */
 export function engineFor(ctx: Pick<ServiceContext, 'dataDir' | 'emit'>, modelId?: string): Promise<InferenceEngine> {
   const model = pickModel(findModels(modelDirs(ctx.dataDir)), modelId);
-  const key = `${model.dir}#${model.manifestSha256}`;
-  let engine = engines.get(key);
-  if (!engine) {
-    engine = InferenceEngine.start({
-      model,
-      onEvent: (event) => {
-        if (event.kind === 'worker-crashed') {
-          ctx.emit('log', { level: 'error', message: `The inference worker crashed (${event.message}); restarting it.` });
-        } else {
-          ctx.emit('log', { level: 'info', message: `The inference worker was restarted (${event.createMs.toFixed(0)} ms).` });
-        }
-      },
-    });
-    engines.set(key, engine);
-    engine.catch(() => engines.delete(key));
-  }
+  const current = engines.get(model.dir);
+  if (current && current.manifestSha256 === model.manifestSha256) return current.engine;
+  if (current) void current.engine.then((e) => e.close(), () => undefined);
+  const engine = InferenceEngine.start({
+    model,
+    onEvent: (event) => {
+      if (event.kind === 'worker-crashed') {
+        ctx.emit('log', { level: 'error', message: `The inference worker crashed (${event.message}); restarting it.` });
+      } else {
+        ctx.emit('log', { level: 'info', message: `The inference worker was restarted (${event.createMs.toFixed(0)} ms).` });
+      }
+    },
+  });
+  engines.set(model.dir, { manifestSha256: model.manifestSha256, engine });
+  engine.catch(() => {
+    if (engines.get(model.dir)?.engine === engine) engines.delete(model.dir);
+  });
   return engine;
 }
 
@@ -46,7 +51,7 @@ export function engineFor(ctx: Pick<ServiceContext, 'dataDir' | 'emit'>, modelId
 export async function closeInferenceEngines(): Promise<void> {
   const all = [...engines.values()];
   engines.clear();
-  await Promise.all(all.map((e) => e.then((engine) => engine.close(), () => undefined)));
+  await Promise.all(all.map((e) => e.engine.then((engine) => engine.close(), () => undefined)));
 }
 
 // ---- errors as values ----------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { sharedPath, HAS_SHARED_DATA } from '../shared-data';
 import { startSession } from './harness';
 import { measureDragLatency } from './drag-latency';
-import { landmarks, toPage, waitSaved } from './study-page';
+import { annotatedPoints, landmarks, placeByHand } from './study-page';
 
 if (!HAS_SHARED_DATA) {
   console.error('bench:ui needs ../shared/data (001.jpg and its cvm13 annotation)');
@@ -15,19 +15,11 @@ if (!HAS_SHARED_DATA) {
 const session = await startSession({ width: 1366, height: 768 });
 try {
   const { page } = session;
-  const truth = (JSON.parse(readFileSync(sharedPath('cvm13', 'annotations.json'), 'utf8')) as {
-    images: Record<string, { points: Record<string, [number, number]> }>;
-  }).images['001']!.points;
+  const truth = annotatedPoints(readFileSync(sharedPath('cvm13', 'annotations.json'), 'utf8'), '001');
   await page.getByTestId('import-spacing').fill('0.1');
   await page.getByTestId('import-files').setInputFiles(sharedPath('isbi2015', 'images', '001.jpg'));
   await page.waitForSelector('[data-testid="place"]', { timeout: 60_000 });
-  await page.getByTestId('place').click();
-  for (let i = 0; i < 13; i++) {
-    const name = /Click (\w+):/.exec((await page.getByTestId('placing-guide').textContent()) ?? '')![1]!;
-    const target = await toPage(page, { x: truth[name]![0], y: truth[name]![1] });
-    await page.mouse.click(target.x, target.y);
-  }
-  await waitSaved(page);
+  await placeByHand(page, truth);
   await page.keyboard.press('r');
   if (Object.keys(await landmarks(page)).length !== 13) throw new Error('landmarks were not placed');
   const runs = [];

@@ -44,3 +44,24 @@ export async function stageText(page: Page): Promise<string> {
 export async function waitSaved(page: Page): Promise<void> {
   await page.waitForFunction(() => document.querySelector('[data-testid="save-state"]')?.textContent === 'Saved', null, { timeout: 30_000 });
 }
+
+/** The cvm13 annotation of one image, as {name: [x, y]}. */
+export function annotatedPoints(annotationsJson: string, imageId: string): Record<string, [number, number]> {
+  const parsed = JSON.parse(annotationsJson) as { images: Record<string, { points: Record<string, [number, number]> }> };
+  const image = parsed.images[imageId];
+  if (!image) throw new Error(`image ${imageId} is not in the annotation file`);
+  return image.points;
+}
+
+/** Places the 13 landmarks by hand: Place, then one click per landmark the guide asks for, at `points`. */
+export async function placeByHand(page: Page, points: Record<string, [number, number]>): Promise<void> {
+  await page.getByTestId('place').click();
+  for (let i = 0; i < 13; i++) {
+    const name = /Click (\w+):/.exec((await page.getByTestId('placing-guide').textContent()) ?? '')?.[1];
+    const p = name ? points[name] : undefined;
+    if (!name || !p) throw new Error(`the placing guide asked for an unknown landmark (${name ?? 'none'})`);
+    const target = await toPage(page, { x: p[0], y: p[1] });
+    await page.mouse.click(target.x, target.y);
+  }
+  await waitSaved(page);
+}

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_SHARED_DATA, sharedPath } from '../shared-data';
 import { HAS_CHROMIUM, screenshotPath, startSession, type Session } from './harness';
-import { dragLandmark, landmarks, stageText, toPage, waitSaved } from './study-page';
+import { annotatedPoints, dragLandmark, landmarks, placeByHand, stageText, toPage, waitSaved } from './study-page';
 
 const canRun = HAS_SHARED_DATA && HAS_CHROMIUM;
 if (!canRun) console.warn('workstation e2e skipped: needs ../shared/data and /usr/bin/chromium');
@@ -133,22 +133,28 @@ describe.skipIf(!canRun)('a study without a prediction', () => {
 
   it('is placed by hand, clicking the 13 landmarks in the order the guide asks for', async () => {
     const { page } = session;
-    const truth = (JSON.parse(readFileSync(sharedPath('cvm13', 'annotations.json'), 'utf8')) as {
-      images: Record<string, { points: Record<string, [number, number]> }>;
-    }).images['001']!.points;
+    const truth = annotatedPoints(readFileSync(sharedPath('cvm13', 'annotations.json'), 'utf8'), '001');
     await page.getByTestId('import-spacing').fill('0.1');
     await page.getByTestId('import-files').setInputFiles(sharedPath('isbi2015', 'images', '001.jpg'));
     await expect.poll(() => page.getByTestId('spacing').textContent(), { timeout: 60_000 }).toBe('0.100 mm/px (entered)');
-    await page.getByTestId('place').click();
-    for (let i = 0; i < 13; i++) {
-      const guide = (await page.getByTestId('placing-guide').textContent()) ?? '';
-      const name = /Click (\w+):/.exec(guide)![1]!;
-      const target = await toPage(page, { x: truth[name]![0], y: truth[name]![1] });
-      await page.mouse.click(target.x, target.y);
-    }
-    await waitSaved(page);
+    await placeByHand(page, truth);
     await shot(session, '08-placed-by-hand');
     await expect.poll(() => stageText(page)).toMatch(/^CS[1-6]|borderline|no stage fits/);
     expect(Object.keys(await landmarks(page))).toHaveLength(13);
+  });
+});
+
+describe.skipIf(!canRun)('a DICOM study', () => {
+  let session: Session;
+  beforeAll(async () => { session = await startSession({ width: 1366, height: 768 }); });
+  afterAll(async () => { await session?.close(); });
+
+  it('shows the spacing from PixelSpacing with its source, and the worklist lists it', async () => {
+    const { page } = session;
+    await page.getByTestId('import-files').setInputFiles(sharedPath('dicom', 'wg04-cr', 'RG2_UNC.dcm'));
+    await expect.poll(() => page.getByTestId('spacing').textContent(), { timeout: 60_000 }).toMatch(/^0\.200 mm\/px \(PixelSpacing\)/);
+    await shot(session, '09-dicom');
+    await page.keyboard.press('Backspace');
+    await expect.poll(() => page.getByTestId('worklist-total').textContent()).toBe('1 studies');
   });
 });

@@ -94,7 +94,7 @@ describe('scale estimate for uncalibrated images', () => {
     const e = estimateSpacing(set, 1200);
     expect(e.method).toBe('vertebral-body-depth');
     expect(e.mmPerPixel).toBeCloseTo(TYPICAL_BODY_DEPTH_MM / depthPx, 9);
-    expect(e.detail).toMatch(/estimated 0.100 mm\/px/);
+    expect(e.detail).toBe(`estimated ${(TYPICAL_BODY_DEPTH_MM / depthPx).toFixed(3)} mm/px assuming C3/C4 bodies ${TYPICAL_BODY_DEPTH_MM} mm deep`);
   });
 
   it('falls back to the field height when the vertebral estimate is implausible', () => {

@@ -2,16 +2,16 @@
  * The app's analysis service on a real SQLite data folder with the tiny model in the user models folder:
  * analyzeImage records the run and its AI landmark version; a batch reports progress and can be cancelled.
  */
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BatchFinished, BatchProgress } from '../../core/api/analysis';
-import { analysisHandlers, closeInferenceEngines } from '../../main/services/analysis';
+import { analysisHandlers, closeInferenceEngines, engineFor } from '../../main/services/analysis';
 import type { ServiceContext } from '../../main/services/context';
 import { closeStudyStores, importFile, storeFor } from '../../main/services/studies';
 import { makePng } from '../store/png';
-import { TINY_MODEL_DIR } from './helpers';
+import { spotImage, TINY_MODEL_DIR } from './helpers';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cvm-analysis-'));
 cpSync(TINY_MODEL_DIR, path.join(dataDir, 'models', 'tiny'), { recursive: true });
@@ -94,5 +94,19 @@ describe('analysis service', () => {
     expect(progress[1]!.etaMs).toBeGreaterThan(0);
     const again = await handlers.cancelBatch({ batchId: started.value.batchId });
     expect(again.ok ? null : again.error.code).toBe('not-found');
+  });
+});
+
+describe('warm engines', () => {
+  it('keeps one engine per model and replaces it when the model folder changes', async () => {
+    const first = await engineFor(ctx, 'tiny');
+    expect(await engineFor(ctx, 'tiny')).toBe(first);
+    const manifestPath = path.join(dataDir, 'models', 'tiny', 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    writeFileSync(manifestPath, JSON.stringify({ ...manifest, version: '0.0.2' }));
+    const second = await engineFor(ctx, 'tiny');
+    expect(second).not.toBe(first);
+    expect(second.modelRef.version).toBe('0.0.2');
+    await expect(first.analyze(spotImage(50, 50, 25, 25, 3), null)).rejects.toThrow(/closed/);
   });
 });

@@ -7,9 +7,11 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalysisResult } from '../../core/api/analysis';
 import { LANDMARK_NAMES } from '../../core/landmarks/index';
+import { decodeImageFile } from '../../main/dicom/index';
+import { analyzeOpened, InferenceEngine, verifyModel } from '../../main/inference/index';
 import { HAS_SHARED_DATA, REPO_ROOT, sharedPath } from '../shared-data';
 
 const SHIPPED = path.join(REPO_ROOT, 'models', 'cvm13-unet', 'manifest.json');
@@ -39,5 +41,37 @@ describe.skipIf(!HAS_SHIPPED || !HAS_SHARED_DATA)('the shipped model through cvm
     const mre = errorsMm.reduce((a, b) => a + b, 0) / errorsMm.length;
     // A wrong mapping (letterbox, crop scale, channel order) puts landmarks millimetres to centimetres away.
     expect(mre).toBeLessThan(2);
+  });
+});
+
+describe.skipIf(!HAS_SHIPPED || !HAS_SHARED_DATA)('the quality gate with the shipped model', () => {
+  let engine: InferenceEngine;
+  beforeAll(async () => {
+    engine = await InferenceEngine.start({ model: verifyModel(path.dirname(SHIPPED)), providers: ['cpu'] });
+  });
+  afterAll(async () => {
+    await engine.close();
+  });
+
+  it.each([
+    ['a hand radiograph', ['boneage', 'rsna-sample', '7034.png']],
+    ['a chest radiograph (MONOCHROME1, no spacing)', ['dicom', 'wg04-cr', 'RG3_UNC.dcm']],
+  ])('does not present a stage as certain for %s', async (_what, parts) => {
+    const opened = await decodeImageFile(parts.at(-1)!, readFileSync(sharedPath(...parts)));
+    const r = await analyzeOpened(engine, opened);
+    expect(r.stageCertain).toBe(false);
+    expect(r.prediction.quality.verdict).not.toBe('ok');
+    expect(r.prediction.quality.problems.length).toBeGreaterThan(0);
+  });
+
+  it('estimates the scale of an uncalibrated cephalogram and says so', async () => {
+    const opened = await decodeImageFile('001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')));
+    const r = await analyzeOpened(engine, opened);
+    expect(r.spacing).toBeNull();
+    expect(r.prediction.roiScale.estimated).toBe(true);
+    expect(r.assessment.ok && r.assessment.measurements.unit).toBe('px');
+    // ISBI images are 0.1 mm/px; the estimate rests on a typical vertebral size (see core/inference/scale.ts).
+    expect(r.prediction.roiScale.mmPerPixelX).toBeGreaterThan(0.07);
+    expect(r.prediction.roiScale.mmPerPixelX).toBeLessThan(0.13);
   });
 });

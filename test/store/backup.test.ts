@@ -31,7 +31,7 @@ describe('backup', () => {
     const out = path.join(tempDir(), 'backup.sqlite');
     const check = await backupDatabase(dir, out);
     expect(check.images).toBe(1);
-    expect(check.landmarkSets).toBeGreaterThan(20);
+    expect(check.landmarkSets).toBeGreaterThanOrEqual(20); // at least every edit confirmed before the copy
     await w.kill();
     // The copy is a snapshot: its latest pointer agrees with its own versions.
     const restoreDir = tempDir();

@@ -142,9 +142,10 @@ export const analyzeCommand: Command = {
         onItem: (r) => {
           if (bar) process.stderr.write('\r'.padEnd(110) + '\r');
           if (json) jsonLine(r.ok ? { type: 'result', file: r.label, result: r.value } : { type: 'error', file: r.label, error: r.error.message });
-          else console.log(r.ok ? `${formatResult(r.label, r.value)}\n` : `${r.label}: ${r.error.message}\n`);
+          else console.log(r.ok ? `${formatResult(r.label, r.value)}\n` : `${r.label}\n  error       ${r.error.message}\n`);
         },
       });
+      if (bar) process.stderr.write('\r'.padEnd(110) + '\r');
       const failed = outcome.items.filter((i) => !i.ok).length;
       if (json) jsonLine({ type: 'done', done: outcome.items.length, total: files.length, failed, cancelled: outcome.cancelled, elapsedMs: outcome.elapsedMs });
       else if (files.length > 1 || outcome.cancelled) {
