@@ -28,7 +28,10 @@ try {
   if (json) console.log(JSON.stringify({ image: '001.jpg 1935x2400', runs }, null, 2));
   else {
     for (const r of runs) {
-      console.log(`drag ${r.landmark}: ${r.updates}/${r.moves} moves updated the panel; mouse move -> DOM updated median ${r.medianDomMs.toFixed(1)} ms, p95 ${r.p95DomMs.toFixed(1)} ms; -> next frame median ${r.medianFrameMs.toFixed(1)} ms, p95 ${r.p95FrameMs.toFixed(1)} ms`);
+      console.log(`drag ${r.landmark}: ${r.updates}/${r.moves} moves updated the panel`);
+      console.log(`  workstation (first listener -> panel updated): median ${r.medianHandlerMs.toFixed(1)} ms, p95 ${r.p95HandlerMs.toFixed(1)} ms`);
+      console.log(`  event timestamp -> panel updated:              median ${r.medianDomMs.toFixed(1)} ms, p95 ${r.p95DomMs.toFixed(1)} ms`);
+      console.log(`  event timestamp -> next frame:                 median ${r.medianFrameMs.toFixed(1)} ms, p95 ${r.p95FrameMs.toFixed(1)} ms`);
     }
   }
 } finally {

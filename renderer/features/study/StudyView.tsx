@@ -4,6 +4,7 @@
  * finished gesture is one undo step and one saved version.
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { flushSync } from 'react-dom';
 import type Konva from 'konva';
 import type { WindowPreset } from '../../../core/api/index';
 import type { ReviewStatus } from '../../../core/api/studies';
@@ -250,7 +251,9 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
   const onDragMove = useCallback((name: LandmarkName, x: number, y: number) => {
     const next = { ...liveLandmarks.current, [name]: imagePoint(x, y) };
     liveLandmarks.current = next;
-    editor.previewLandmarks(next);
+    // Render now, inside this mouse move, rather than in a later scheduler task: the stage panel is
+    // then up to date before the browser paints the moved handle.
+    flushSync(() => editor.previewLandmarks(next));
     if (toolRef.current.kind === 'dragging' && !toolRef.current.moved) send({ type: 'dragMove' });
   }, [editor, send]);
   const onDragEnd = useCallback(() => send({ type: 'dragEnd' }), [send]);
