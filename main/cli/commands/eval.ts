@@ -257,7 +257,9 @@ export const evalCommand: Command = {
     const acc = model.manifest.accuracy;
     if (acc) {
       console.log(`cross-validated (from the manifest, the honest estimate for new images): ${acc.protocol}`);
-      console.log(`  ${acc.images} images, mean radial error ${mmText(acc.mre_mm)}${acc.median_mm !== undefined ? `, median ${mmText(acc.median_mm)}` : ''}, SDR 2 mm ${pct(acc.sdr_2mm)}`);
+      const sdr = ([['1 mm', acc.sdr_1mm], ['2 mm', acc.sdr_2mm], ['2.5 mm', acc.sdr_2_5mm], ['4 mm', acc.sdr_4mm]] as const)
+        .filter(([, v]) => v !== undefined).map(([r, v]) => `${r} ${pct(v!)}`).join(', ');
+      console.log(`  ${acc.images} images, mean radial error ${mmText(acc.mre_mm)}${acc.median_mm !== undefined ? `, median ${mmText(acc.median_mm)}` : ''}, SDR ${sdr}`);
     } else {
       // The manifest may hold a protocol without figures (e.g. "pending").
       const raw = JSON.parse(readFileSync(path.join(model.dir, 'manifest.json'), 'utf8')) as { accuracy?: { protocol?: unknown } };
