@@ -16,6 +16,12 @@ await build({
   banner: { js: "import { createRequire as __cvmCreateRequire } from 'node:module'; const require = __cvmCreateRequire(import.meta.url);" },
 });
 
-await build({ ...common, entryPoints: { 'inference-worker': 'main/inference/worker.ts' }, outdir: 'dist/app', outExtension: { '.js': '.cjs' }, format: 'cjs' });
+await build({
+  ...common,
+  entryPoints: { 'inference-worker': 'main/inference/worker.ts', 'decode-worker': 'main/dicom/decode-worker.ts' },
+  outdir: 'dist/app',
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+});
 
 await build({ ...common, entryPoints: ['preload/electron.ts'], outfile: 'dist/app/preload.cjs', format: 'cjs', external: ['electron'] });

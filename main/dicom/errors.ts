@@ -4,11 +4,14 @@ import type { ErrorCode } from '../../core/api/result';
 export class ImageDecodeError extends Error {
   readonly code: ErrorCode;
   readonly fileName: string;
+  /** The message without the file name. */
+  readonly problem: string;
 
   constructor(code: ErrorCode, fileName: string, problem: string) {
     super(`${fileName}: ${problem}`);
     this.name = 'ImageDecodeError';
     this.code = code;
     this.fileName = fileName;
+    this.problem = problem;
   }
 }

@@ -49,7 +49,9 @@ interface WasmApi { readonly memory: WasmMemory; readonly fn: Record<string, Fn>
 
 /** Where the codec module lives: resolvable from node_modules in development, tests and the packaged app. */
 export function nativeCodecsWasmPath(): string {
-  const base = typeof __filename === 'string' ? __filename : import.meta.url;
+  // ESM first: inside a worker started from code, a global `__filename` ('[worker eval]') is not this file.
+  // In the CommonJS bundle import.meta is empty and __filename is right.
+  const base = (import.meta as { url?: string }).url ?? __filename;
   return createRequire(base).resolve('dcmjs-imaging/build/dcmjs-native-codecs.wasm');
 }
 

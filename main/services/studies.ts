@@ -14,7 +14,8 @@ import type {
   SetCalibrationRequest, SetReviewStatusRequest, SetSettingsRequest, Settings, StageSummary, StudyDetail,
 } from '../../core/api/studies';
 import type { LandmarkName } from '../../core/landmarks/index';
-import { decodeImageFile, ImageDecodeError } from '../dicom/index';
+import { ImageDecodeError } from '../dicom/index';
+import { decodeInWorker } from '../dicom/decoder-pool';
 import { StoreError, guardStorage } from '../store/errors';
 import { effectiveSpacingOf } from '../store/rows';
 import { IMAGES_DIR_NAME, Store, type ModelRunInput } from '../store/store';
@@ -104,7 +105,7 @@ export async function importFile(store: Store, fileName: string, bytes: Uint8Arr
     const sha256 = sha256Of(bytes);
     const existing = store.findImageBySha(sha256);
     if (existing) return { fileName: name, ok: true, ...existing, duplicate: true };
-    const opened = await decodeImageFile(name, bytes);
+    const opened = await decodeInWorker(name, bytes);
     const storedPath = path.posix.join(IMAGES_DIR_NAME, `${sha256}.${EXTENSION[opened.info.format]}`);
     const absolute = store.absolutePath(storedPath);
     const copiedNow = !existsSync(absolute);
@@ -187,7 +188,7 @@ export async function loadImagePixels(store: Store, imageId: number): Promise<Op
     if (sha256Of(bytes) !== row.sha256) {
       throw new StoreError('storage', 'corrupt', `The stored copy of ${row.original_name} (${file}) has changed since import (content hash differs).`);
     }
-    opened = await decodeImageFile(row.original_name, bytes);
+    opened = await decodeInWorker(row.original_name, bytes);
   }
   rememberPixels(store, imageId, opened);
   return { ...opened, info: { ...opened.info, spacing: effectiveSpacingOf(row) } };

@@ -243,7 +243,9 @@ export const evalCommand: Command = {
     }
     console.log(`model ${model.manifest.id} ${model.manifest.version} (provider ${provider.used}); ${rows.length} images of ${annotationsPath}; spacing ${spacing.rowMm} x ${spacing.colMm} mm`);
     console.log(`NOTE: ${trainingNote}.`);
-    printSummary('measured here, all images', overall);
+    const overallTitle = inTrainingCount === rows.length ? 'measured here, all images (all in the training data: training-set figures)'
+      : inTrainingCount > 0 ? `measured here, all images (${inTrainingCount} in the training data)` : 'measured here, all images';
+    printSummary(overallTitle, overall);
     if (heldOut.length > 0 && heldOut.length < rows.length) printSummary('measured here, images not in the training data', summarizeErrors(heldOut));
     const borderlineAgree = rows.filter((r) => r.agreesAllowingBorderline).length;
     console.log(`stage agreement, stage from predicted vs from annotated landmarks (default thresholds; a borderline result counts as the stage it found; "no stage fits" agrees with "no stage fits"):`);

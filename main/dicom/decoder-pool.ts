@@ -1,0 +1,87 @@
+/**
+ * decodeImageFile in a worker thread: a JPEG 2000 frame can take over a second, and the Electron main
+ * process and the browser-mode server must stay responsive meanwhile. One worker, started on first use
+ * and kept warm; requests are answered in order; a worker that dies fails its pending requests with a
+ * clear error and is started afresh for the next one.
+ */
+import { Worker } from 'node:worker_threads';
+import type { OpenedImage } from '../../core/api/image';
+import type { ErrorCode } from '../../core/api/result';
+import { workerEntry } from '../workers/entry';
+import { ImageDecodeError } from './errors';
+
+export interface DecodeRequest {
+  readonly id: number;
+  readonly fileName: string;
+  readonly bytes: Uint8Array;
+  readonly options?: { frame?: number };
+}
+
+export type DecodeReply =
+  | { readonly id: number; readonly ok: true; readonly image: OpenedImage }
+  | { readonly id: number; readonly ok: false; readonly code: ErrorCode; readonly fileName: string; readonly problem: string };
+
+type Pending = { resolve: (image: OpenedImage) => void; reject: (error: Error) => void; fileName: string };
+
+const CALLER = (import.meta as { url?: string }).url ?? __filename;
+
+export class DecoderPool {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  decode(fileName: string, bytes: Uint8Array, options?: { frame?: number }): Promise<OpenedImage> {
+    const worker = this.worker ?? this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, fileName });
+      worker.ref(); // an idle worker must not keep the process alive, a busy one must
+      // The caller keeps its bytes (e.g. to store the file): send a copy.
+      worker.postMessage({ id, fileName, bytes, options } satisfies DecodeRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    if (w) await w.terminate();
+  }
+
+  private start(): Worker {
+    const entry = workerEntry({ caller: CALLER, source: 'decode-worker.ts', bundled: 'decode-worker.cjs', env: 'CVM_DECODE_WORKER' });
+    const worker = new Worker(entry.file, { eval: entry.eval });
+    worker.on('message', (reply: DecodeReply) => {
+      const p = this.pending.get(reply.id);
+      if (!p) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
+      if (reply.ok) p.resolve(reply.image);
+      else p.reject(new ImageDecodeError(reply.code, reply.fileName, reply.problem));
+    });
+    const fail = (why: string): void => {
+      if (this.worker === worker) this.worker = null;
+      for (const [id, p] of this.pending) {
+        p.reject(new ImageDecodeError('internal', p.fileName, `the image decoder stopped (${why}); try again`));
+        this.pending.delete(id);
+      }
+    };
+    worker.on('error', (error) => fail(error.message));
+    worker.on('exit', (code) => fail(`exit code ${code}`));
+    this.worker = worker;
+    return worker;
+  }
+}
+
+let shared: DecoderPool | null = null;
+
+/** The process-wide decoder worker used by the services. */
+export function decodeInWorker(fileName: string, bytes: Uint8Array, options?: { frame?: number }): Promise<OpenedImage> {
+  shared ??= new DecoderPool();
+  return shared.decode(fileName, bytes, options);
+}
+
+export async function closeDecoderWorker(): Promise<void> {
+  const pool = shared;
+  shared = null;
+  await pool?.close();
+}
