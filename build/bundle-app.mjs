@@ -22,6 +22,8 @@ await build({
   outdir: 'dist/app',
   outExtension: { '.js': '.cjs' },
   format: 'cjs',
+  // Modules that locate their files try import.meta.url first and fall back to __filename in CommonJS.
+  logOverride: { 'empty-import-meta': 'silent' },
 });
 
 await build({ ...common, entryPoints: ['preload/electron.ts'], outfile: 'dist/app/preload.cjs', format: 'cjs', external: ['electron'] });
