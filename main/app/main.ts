@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHandlers } from '../services/handlers';
 import { ensureDataDir } from '../services/data-dir';
+import { shutDown, warmUp } from '../services/lifecycle';
 import { registerIpc, sendEvent } from '../ipc/electron';
 
 const CSP = [
@@ -70,13 +71,15 @@ void app.whenReady().then(() => {
 
   const dataDir = ensureDataDir(app.getPath('userData'));
   let win: BrowserWindow | null = createWindow();
+  const ctx = {
+    mode: 'electron' as const,
+    dataDir,
+    appVersion: app.getVersion(),
+    emit: (name: string, payload: unknown) => { if (win) sendEvent(win.webContents, name, payload); },
+  };
+  warmUp(ctx);
   registerIpc(
-    createHandlers({
-      mode: 'electron',
-      dataDir,
-      appVersion: app.getVersion(),
-      emit: (name, payload) => { if (win) sendEvent(win.webContents, name, payload); },
-    }),
+    createHandlers(ctx),
     appUrlPrefix,
     (m) => console.error(`[ipc] ${m}`),
   );
@@ -84,3 +87,10 @@ void app.whenReady().then(() => {
 });
 
 app.on('window-all-closed', () => app.quit());
+
+let stopped = false;
+app.on('will-quit', (event) => {
+  if (stopped) return;
+  event.preventDefault();
+  void shutDown().finally(() => { stopped = true; app.quit(); });
+});

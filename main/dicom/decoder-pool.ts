@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { OpenedImage } from '../../core/api/image';
 import type { ErrorCode } from '../../core/api/result';
-import { workerEntry } from '../workers/entry';
+import { modulePath, workerEntry } from '../workers/entry';
 import { ImageDecodeError } from './errors';
 
 export interface DecodeRequest {
@@ -23,7 +23,6 @@ export type DecodeReply =
 
 type Pending = { resolve: (image: OpenedImage) => void; reject: (error: Error) => void; fileName: string };
 
-const CALLER = (import.meta as { url?: string }).url ?? __filename;
 
 export class DecoderPool {
   private worker: Worker | null = null;
@@ -48,7 +47,7 @@ export class DecoderPool {
   }
 
   private start(): Worker {
-    const entry = workerEntry({ caller: CALLER, source: 'decode-worker.ts', bundled: 'decode-worker.cjs', env: 'CVM_DECODE_WORKER' });
+    const entry = workerEntry({ caller: modulePath(import.meta.url), source: 'decode-worker.ts', bundled: 'decode-worker.cjs', env: 'CVM_DECODE_WORKER' });
     const worker = new Worker(entry.file, { eval: entry.eval });
     worker.on('message', (reply: DecodeReply) => {
       const p = this.pending.get(reply.id);

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ManifestError, parseManifest, type ModelManifest } from '../../core/inference/index';
 import { ModelError } from './errors';
-import { modulePath } from './worker-entry';
+import { modulePath } from '../workers/entry';
 
 /** The id preferred as default when several valid models are found. */
 export const DEFAULT_MODEL_ID = 'cvm13-unet';

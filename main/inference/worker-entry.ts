@@ -1,12 +1,12 @@
 /**
- * Where the inference worker's code is (and other facts only the main thread can find from its module path). From source (tsx, vitest) it is worker.ts, loaded through tsx;
- * in the packaged app the main process is one esbuild bundle and the worker must be bundled beside it as
- * `inference-worker.cjs` (entry main/inference/worker.ts). CVM_INFERENCE_WORKER overrides both.
+ * Where the inference worker's code is (see main/workers/entry.ts): worker.ts from source, and
+ * `inference-worker.cjs` beside the app bundle; CVM_INFERENCE_WORKER overrides both. Also where
+ * onnxruntime-node's CUDA library would be.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { modulePath, workerEntry as genericWorkerEntry, type WorkerEntry } from '../workers/entry';
 
 export const BUNDLED_WORKER_FILE = 'inference-worker.cjs';
 
@@ -22,34 +22,7 @@ export function cudaLibraryHint(): string {
   }
 }
 
-export interface WorkerEntry {
-  /** A file name, or with `eval` the code of a bootstrap script. */
-  readonly file: string;
-  readonly eval: boolean;
-}
-
-/**
- * This module's file from its import.meta.url (ESM: tsx, vitest, the app's ESM bundle), else __filename
- * (a CommonJS bundle, where import.meta is empty). Checked in that order because an eval worker defines a
- * global __filename of "[worker eval]".
- */
-export function modulePath(importMetaUrl: string | undefined): string {
-  return importMetaUrl ? fileURLToPath(importMetaUrl) : __filename;
-}
-
+/** The inference worker: worker.ts from source, inference-worker.cjs beside the app bundle. */
 export function workerEntry(): WorkerEntry {
-  if (process.env.CVM_INFERENCE_WORKER) return { file: path.resolve(process.env.CVM_INFERENCE_WORKER), eval: false };
-  const self = modulePath(import.meta.url);
-  const dir = path.dirname(self);
-  if (self.endsWith('.ts')) {
-    // `--import tsx` in a worker's execArgv does not hook the worker's own entry on node 20: register
-    // tsx's loader from a bootstrap script instead, then import the TypeScript entry.
-    const tsxApi = path.join(path.dirname(createRequire(self).resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs');
-    const worker = pathToFileURL(path.join(dir, 'worker.ts')).href;
-    const code = `import(${JSON.stringify(pathToFileURL(tsxApi).href)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(worker)}); });`;
-    return { file: code, eval: true };
-  }
-  const bundled = path.join(dir, BUNDLED_WORKER_FILE);
-  if (!existsSync(bundled)) throw new Error(`the inference worker ${bundled} is missing from the app bundle`);
-  return { file: bundled, eval: false };
+  return genericWorkerEntry({ caller: modulePath(import.meta.url), source: 'worker.ts', bundled: BUNDLED_WORKER_FILE, env: 'CVM_INFERENCE_WORKER' });
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createHandlers } from '../services/handlers';
 import { defaultDataDir, ensureDataDir } from '../services/data-dir';
+import { shutDown, warmUp } from '../services/lifecycle';
 import { APP_ROOT, appVersion } from '../services/version';
 import { startWebServer } from './server';
 
@@ -24,10 +25,14 @@ const dataDir = ensureDataDir(values['data-dir'] ?? defaultDataDir());
 const server = await startWebServer({
   port,
   rendererDir,
-  handlers: (emit) => createHandlers({ mode: 'web', dataDir, appVersion: appVersion(), emit }),
+  handlers: (emit) => {
+    const ctx = { mode: 'web' as const, dataDir, appVersion: appVersion(), emit };
+    warmUp(ctx);
+    return createHandlers(ctx);
+  },
   log: (m) => console.error(`[web] ${m}`),
 });
 console.log(`CVM Workstation (browser mode) at ${server.url}  data: ${dataDir}`);
-const stop = (): void => void server.close().then(() => process.exit(0));
+const stop = (): void => void server.close().then(shutDown).then(() => process.exit(0));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

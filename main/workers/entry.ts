@@ -14,8 +14,17 @@ export interface WorkerEntry {
   readonly eval: boolean;
 }
 
+/**
+ * A module's file from its import.meta.url (ESM: tsx, vitest, the app's ESM bundle), else __filename
+ * (a CommonJS bundle, where import.meta is empty). Checked in that order because an eval worker defines a
+ * global __filename of "[worker eval]".
+ */
+export function modulePath(importMetaUrl: string | undefined): string {
+  return importMetaUrl ? fileURLToPath(importMetaUrl) : __filename;
+}
+
 export interface WorkerLocation {
-  /** The caller's own file (`__filename`, or `import.meta.url` in ESM). */
+  /** The caller's own file: modulePath(import.meta.url). */
   readonly caller: string;
   /** The TypeScript entry beside the caller, when running from source. */
   readonly source: string;
@@ -28,7 +37,7 @@ export interface WorkerLocation {
 export function workerEntry(where: WorkerLocation): WorkerEntry {
   const override = process.env[where.env];
   if (override) return { file: path.resolve(override), eval: false };
-  const self = where.caller.startsWith('file:') ? fileURLToPath(where.caller) : where.caller;
+  const self = where.caller;
   const dir = path.dirname(self);
   if (self.endsWith('.ts')) {
     // `--import tsx` in a worker's execArgv does not hook the worker's own entry on node 20: register

@@ -70,6 +70,17 @@ function StageHeadline({ assessment }: { assessment: Assessment | null }): React
   );
 }
 
+/** Why a faster provider was not used, and whether the crop scale was estimated (uncalibrated image). */
+function RunNotes({ quality }: { quality: unknown }): ReactNode {
+  const q = (quality ?? {}) as { providerFallback?: string | null; roiScale?: { estimated?: boolean; detail?: string } };
+  return (
+    <>
+      {q.providerFallback && <><dt>Provider</dt><dd className="small muted" data-testid="provider-fallback">{q.providerFallback}</dd></>}
+      {q.roiScale?.estimated && <><dt>Scale</dt><dd className="small warn-text">The model estimated the scale: {q.roiScale.detail}</dd></>}
+    </>
+  );
+}
+
 const BODY_ROWS: readonly [keyof BodyMeasurements, string][] = [
   ['anteriorHeight', 'anterior height'],
   ['posteriorHeight', 'posterior height'],
@@ -143,6 +154,7 @@ export const StagePanel = memo(function StagePanel({ detail, assessment, referen
         </dd>
         <dt>Model</dt>
         <dd data-testid="model-info">{run ? `${run.modelId} ${run.modelVersion} · ${run.provider}` : 'no AI prediction'}</dd>
+        {run && <RunNotes quality={run.quality} />}
       </dl>
     </section>
   );
