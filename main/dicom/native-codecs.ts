@@ -160,11 +160,7 @@ export async function nativeDecode(
       photometric: PHOTOMETRIC_CODES[code] ?? frame.photometric,
     };
   } catch (error) {
-    // An error unwinds through the module's frames and may leave its heap inconsistent: start afresh next time.
-    discardModule(api);
-    if (error instanceof CodecError) throw error;
-    // A trap inside the module (e.g. out of bounds on a corrupt stream) is a bad bitstream too.
-    throw new CodecError(`the codec stopped (${error instanceof Error ? error.message : String(error)})`);
+    throw codecFailure(api, error);
   } finally {
     if (current === api) {
       call(api, 'ReleaseDecoderParameters', params);
@@ -183,6 +179,17 @@ export interface EncodeOptions {
   readonly allowedLossyError?: number;
   /** JPEG 2000 lossy compression ratio. */
   readonly rate?: number;
+}
+
+/**
+ * After a failed call: an error unwinds through the module's frames and may leave its heap inconsistent, so
+ * the module is discarded and loaded afresh next time; a trap inside it (e.g. out of bounds on a corrupt
+ * stream) is a bad bitstream too.
+ */
+function codecFailure(api: WasmApi, error: unknown): CodecError {
+  discardModule(api);
+  if (error instanceof CodecError) return error;
+  return new CodecError(`the codec stopped (${error instanceof Error ? error.message : String(error)})`);
 }
 
 /** Tells the codec context the frame's geometry and sample layout (shared by decoding and encoding). */
@@ -226,9 +233,7 @@ export async function nativeEncode(codec: NativeEncoder, bytes: Uint8Array, fram
     const outSize = call(api, 'GetEncodedBufferSize', ctx);
     return new Uint8Array(api.memory.buffer, outPtr, outSize).slice();
   } catch (error) {
-    discardModule(api);
-    if (error instanceof CodecError) throw error;
-    throw new CodecError(`the codec stopped (${error instanceof Error ? error.message : String(error)})`);
+    throw codecFailure(api, error);
   } finally {
     if (current === api) {
       call(api, 'ReleaseEncoderParameters', params);

@@ -4,20 +4,10 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { syntheticPoints } from '../../main/cli/bench/synthetic';
 import { closeStudyStores, importFile, storeFor } from '../../main/services/studies';
-import { StoreError } from '../../main/store/errors';
 import { DATABASE_FILE_NAME, Store } from '../../main/store/store';
-import { MODEL_RUN, addStudy, openStore, tempDir } from './helpers';
+import { MODEL_RUN, addStudy, openStore, storeError, tempDir } from './helpers';
 import { makePng } from './png';
 
-function storeError(fn: () => unknown): StoreError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof StoreError) return error;
-    throw error;
-  }
-  throw new Error('expected a StoreError');
-}
 
 /** `chattr +i` makes a file or folder immutable even for root (the tests run as root, so chmod would not do). */
 function tryChattr(flag: '+i' | '-i', target: string): boolean {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
+import { StoreError } from '../../main/store/errors';
 import { Store, type StoreOpenOptions } from '../../main/store/store';
 import { syntheticInfo } from '../../main/cli/bench/synthetic';
 
@@ -49,3 +50,14 @@ export const MODEL_RUN = {
   provider: 'cpu',
   timingsMs: { stage1: 40, stage2: 60 },
 } as const;
+
+/** The StoreError `fn` throws; anything else (or nothing) fails the test. */
+export function storeError(fn: () => unknown): StoreError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof StoreError) return error;
+    throw error;
+  }
+  throw new Error('expected a StoreError');
+}

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LANDMARK_NAMES } from '../../core/landmarks/index';
 import type { LandmarkPoints } from '../../core/api/studies';
 import { syntheticPoints } from '../../main/cli/bench/synthetic';
-import { StoreError } from '../../main/store/errors';
-import { MODEL_RUN, addStudy, openStore, tempDir } from './helpers';
+import { MODEL_RUN, addStudy, openStore, storeError, tempDir } from './helpers';
 
 const confidences = Object.fromEntries(LANDMARK_NAMES.map((n, i) => [n, 0.9 - i * 0.01]));
 const cs4 = syntheticPoints('CS4');
@@ -13,15 +12,6 @@ function moved(points: LandmarkPoints, dx: number): LandmarkPoints {
   return { ...points, C3m: [points.C3m![0] + dx, points.C3m![1]] };
 }
 
-function errorOf(fn: () => unknown): StoreError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof StoreError) return error;
-    throw error;
-  }
-  throw new Error('expected a StoreError');
-}
 
 describe('landmark versions', () => {
   it('a model run creates the ai version with its stage, confidences and run details', () => {
@@ -58,7 +48,7 @@ describe('landmark versions', () => {
     const imageId = addStudy(store, 1);
     const ai = store.recordModelRun(imageId, { ...MODEL_RUN, landmarks: cs4, confidences });
     store.addVersion(imageId, { kind: 'edit', points: moved(cs4, 1), author: 'dr a', baseVersionId: ai.versionId });
-    const error = errorOf(() => store.addVersion(imageId, { kind: 'edit', points: moved(cs4, 2), author: 'dr b', baseVersionId: ai.versionId }));
+    const error = storeError(() => store.addVersion(imageId, { kind: 'edit', points: moved(cs4, 2), author: 'dr b', baseVersionId: ai.versionId }));
     expect(error.code).toBe('conflict');
     expect(error.message).toMatch(/changed elsewhere \(version 2 by dr a/);
     expect(store.loadStudy(imageId).history).toHaveLength(2);
@@ -82,7 +72,7 @@ describe('landmark versions', () => {
     const a = addStudy(store, 1);
     const b = addStudy(store, 2);
     const ai = store.recordModelRun(a, { ...MODEL_RUN, landmarks: cs4, confidences });
-    expect(errorOf(() => store.revert(b, ai.versionId, 'dr a')).code).toBe('not-found');
+    expect(storeError(() => store.revert(b, ai.versionId, 'dr a')).code).toBe('not-found');
   });
 
   it('a stored version cannot be changed or deleted, even with SQL', () => {
@@ -122,7 +112,7 @@ describe('review, calibration and audit', () => {
   it('an image without landmarks cannot be approved', () => {
     const store = openStore(tempDir());
     const imageId = addStudy(store, 1);
-    expect(errorOf(() => store.setReviewStatus(imageId, 'approved', 'dr a')).code).toBe('invalid-request');
+    expect(storeError(() => store.setReviewStatus(imageId, 'approved', 'dr a')).code).toBe('invalid-request');
   });
 
   it('a calibration overrides the file spacing, is audit-logged, and clearing it restores the file spacing', () => {
