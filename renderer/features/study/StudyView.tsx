@@ -313,6 +313,9 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
         <button type="button" onClick={() => perform('report', false)} data-testid="export-report" title="Export the report (Ctrl+E)">Report</button>
         <span className="spacer" />
         <span className={`save-state ${editor.saveState.kind}`} data-testid="save-state" role="status">{saveLabel(editor.saveState)}</span>
+        {editor.saveState.kind === 'error' && (
+          <button type="button" onClick={() => void editor.reload()} title="Load the last saved version from the database">Reload saved</button>
+        )}
         <span className={`review ${detail.review.status}`} data-testid="review-status">
           {detail.review.status === 'approved' ? `Approved by ${detail.review.by ?? '—'}` : detail.review.status === 'in-progress' ? 'In progress' : 'Unreviewed'}
         </span>
