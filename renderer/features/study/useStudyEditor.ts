@@ -181,7 +181,11 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
         await refreshDetail(true);
         return null;
       },
-      reload: () => refreshDetail(true),
+      reload: async () => {
+        await saveChain.current;
+        await refreshDetail(true);
+        setSaveState({ kind: 'saved' });
+      },
     };
   }, [detail, image, history, ai, assessment, saveState, save, imageId, refreshDetail]);
 
