@@ -53,6 +53,8 @@ export interface ModelManifest {
     readonly notes?: string;
     /** Identifiers (annotation ids or file names) of the images the shipped weights were trained on. */
     readonly images?: readonly string[];
+    /** For a cross-validation fold model: the annotated images it did not learn landmarks from (its validation fold). */
+    readonly heldOut?: readonly string[];
   } | null;
   readonly accuracy: ModelAccuracy | null;
   /** Optional `quality.minConfidence`: heatmap peak below which a landmark is unreliable. */

@@ -4,7 +4,7 @@
  * filled from a prediction; compares with the second human annotator of image 001; and says whether the
  * images were in the model's training data, next to the manifest's cross-validated figures.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { assess, stageLabel } from '../../../core/cvm/index';
@@ -15,7 +15,7 @@ import {
 } from '../../../core/metrics/index';
 import { decodeImageFile } from '../../dicom/index';
 import {
-  analyzeOpened, enteredSpacing, InferenceEngine, landmarkSetOf, modelDirs, resolveModel,
+  analyzeOpened, enteredSpacing, InferenceEngine, landmarkSetOf, modelDirs, resolveModel, verifyModel, type VerifiedModel,
 } from '../../inference/index';
 import { defaultDataDir } from '../../services/data-dir';
 import { type Command, UsageError } from '../command';
@@ -121,6 +121,18 @@ function errorsOf(pred: LandmarkSet, truth: LandmarkSet, spacing: PixelSpacingMm
   return Object.fromEntries(r.errors.map((e) => [e.name, e.mm!]));
 }
 
+/** The fold models of a cross-validation (each a model folder whose manifest lists `training.heldOut`). */
+function readFoldModels(dir: string): { model: VerifiedModel; heldOut: Set<string> }[] {
+  const folds = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name)).sort();
+  if (folds.length === 0) throw new UsageError(`${dir} holds no fold model folders`);
+  return folds.map((f) => {
+    const model = verifyModel(f, 'user');
+    const heldOut = model.manifest.training?.heldOut;
+    if (!heldOut || heldOut.length === 0) throw new UsageError(`${f}/manifest.json lists no training.heldOut images`);
+    return { model, heldOut: new Set(heldOut) };
+  });
+}
+
 function trainingIds(images: readonly string[] | undefined): Set<string> | null {
   return images ? new Set(images.map((s) => path.basename(s).replace(/\.[^.]+$/, ''))) : null;
 }
@@ -138,7 +150,7 @@ function printSummary(title: string, s: ErrorSummary): void {
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'landmark error and stage agreement of the model on a cvm13 annotation file',
-  usage: 'cvm eval --annotations <cvm13 file> [--json] [--model <id or folder>] [--reference <labelme file of image 001>]',
+  usage: 'cvm eval --annotations <cvm13 file> [--json] [--model <id or folder>] [--folds <folder of fold models>] [--reference <labelme file of image 001>]',
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
@@ -147,6 +159,7 @@ export const evalCommand: Command = {
         json: { type: 'boolean' },
         model: { type: 'string' },
         reference: { type: 'string' },
+        folds: { type: 'string' },
         'data-dir': { type: 'string' },
       },
     });
@@ -156,51 +169,69 @@ export const evalCommand: Command = {
     if (!file.spacing) throw new UsageError(`${annotationsPath} has no pixel_spacing_mm: errors in mm need it`);
     const spacing = file.spacing;
     const raw = JSON.parse(readFileSync(annotationsPath, 'utf8')) as { images: Record<string, { filled_from_prediction?: string[] }> };
-    const model = resolveModel(modelDirs(values['data-dir'] ?? defaultDataDir()), values.model);
-    const training = trainingIds(model.manifest.training?.images);
-    const engine = await InferenceEngine.start({ model });
+    const folds = values.folds ? readFoldModels(path.resolve(values.folds)) : null;
+    const model = folds ? folds[0]!.model : resolveModel(modelDirs(values['data-dir'] ?? defaultDataDir()), values.model);
+    // Cross-validation: each image by the fold model that held it out; otherwise every image by one model.
+    const plans = folds
+      ? folds.map((f) => ({ model: f.model, images: file.images.filter((img) => f.heldOut.has(img.id)) }))
+      : [{ model, images: file.images }];
+    if (folds) {
+      const covered = new Set(plans.flatMap((p) => p.images.map((img) => img.id)));
+      const orphans = file.images.filter((img) => !covered.has(img.id)).map((img) => img.id);
+      if (orphans.length > 0) throw new UsageError(`no fold model in ${values.folds} held out ${orphans.join(', ')}`);
+    }
+    const training = folds ? null : trainingIds(model.manifest.training?.images);
     const spacingInfo = { ...enteredSpacing(spacing.colMm, 'pixel_spacing_mm of the annotation file'), rowMm: spacing.rowMm };
-    const provider = engine.provider;
+    let provider: InferenceEngine['provider'] | null = null;
     const rows: ImageEval[] = [];
     const predictions = new Map<string, LandmarkSet>();
-    try {
-      for (const [i, img] of file.images.entries()) {
-        if (!values.json && process.stderr.isTTY) process.stderr.write(`\r${i + 1}/${file.images.length} ${img.id}   `);
-        const t0 = performance.now();
-        const opened = await decodeImageFile(path.basename(img.image), readFileSync(img.image));
-        const result = await analyzeOpened(engine, opened, { spacing: spacingInfo });
-        const pred = landmarkSetOf(result.prediction);
-        predictions.set(img.id, pred);
-        const skip = (raw.images[img.id]?.filled_from_prediction ?? []).filter((n): n is LandmarkName => (LANDMARK_NAMES as readonly string[]).includes(n));
-        const truthAssessment = assess(img.landmarks, spacing);
-        rows.push({
-          id: img.id,
-          file: img.image,
-          inTraining: training ? training.has(img.id) || training.has(path.basename(img.image).replace(/\.[^.]+$/, '')) : null,
-          errorsMm: errorsOf(pred, img.landmarks, spacing, skip),
-          skipped: skip,
-          predictedStage: stageOutcome(result.assessment),
-          trueStage: stageOutcome(truthAssessment),
-          predictedLabel: result.assessment.ok ? stageLabel(result.assessment.result) : 'error',
-          trueLabel: truthAssessment.ok ? stageLabel(truthAssessment.result) : 'error',
-          agreesAllowingBorderline: result.assessment.ok && truthAssessment.ok && truthAssessment.result.kind === 'stage'
-            ? agreesAllowingBorderline(result.assessment.result, truthAssessment.result.stage)
-            : stageOutcome(result.assessment) === stageOutcome(truthAssessment),
-          verdict: result.prediction.quality.verdict,
-          ms: performance.now() - t0,
-        });
+    let done = 0;
+    for (const plan of plans) {
+      const engine = await InferenceEngine.start({ model: plan.model });
+      provider ??= engine.provider;
+      try {
+        for (const img of plan.images) {
+          done += 1;
+          if (!values.json && process.stderr.isTTY) process.stderr.write(`\r${done}/${file.images.length} ${img.id}   `);
+          const t0 = performance.now();
+          const opened = await decodeImageFile(path.basename(img.image), readFileSync(img.image));
+          const result = await analyzeOpened(engine, opened, { spacing: spacingInfo });
+          const pred = landmarkSetOf(result.prediction);
+          predictions.set(img.id, pred);
+          const skip = (raw.images[img.id]?.filled_from_prediction ?? []).filter((n): n is LandmarkName => (LANDMARK_NAMES as readonly string[]).includes(n));
+          const truthAssessment = assess(img.landmarks, spacing);
+          rows.push({
+            id: img.id,
+            file: img.image,
+            inTraining: folds ? false : training ? training.has(img.id) || training.has(path.basename(img.image).replace(/\.[^.]+$/, '')) : null,
+            errorsMm: errorsOf(pred, img.landmarks, spacing, skip),
+            skipped: skip,
+            predictedStage: stageOutcome(result.assessment),
+            trueStage: stageOutcome(truthAssessment),
+            predictedLabel: result.assessment.ok ? stageLabel(result.assessment.result) : 'error',
+            trueLabel: truthAssessment.ok ? stageLabel(truthAssessment.result) : 'error',
+            agreesAllowingBorderline: result.assessment.ok && truthAssessment.ok && truthAssessment.result.kind === 'stage'
+              ? agreesAllowingBorderline(result.assessment.result, truthAssessment.result.stage)
+              : stageOutcome(result.assessment) === stageOutcome(truthAssessment),
+            verdict: result.prediction.quality.verdict,
+            ms: performance.now() - t0,
+          });
+        }
+      } finally {
+        await engine.close();
       }
-    } finally {
-      await engine.close();
-      if (!values.json && process.stderr.isTTY) process.stderr.write('\n');
     }
+    if (!values.json && process.stderr.isTTY) process.stderr.write('\n');
+    if (!provider) throw new UsageError(`${annotationsPath} lists no images`);
 
     const overall = summarizeErrors(rows);
     const heldOut = rows.filter((r) => r.inTraining === false);
     const agreement = stageAgreement(rows.map((r) => ({ predicted: r.predictedStage, truth: r.trueStage })));
     const inTrainingCount = rows.filter((r) => r.inTraining === true).length;
     const trainingText = [model.manifest.training?.data, model.manifest.training?.notes].filter(Boolean).join(' ');
-    const trainingNote = training === null
+    const trainingNote = folds
+      ? `cross-validated: each image was analysed by the fold model of ${values.folds} that held it out, so none was in the training data of the model that analysed it`
+      : training === null
       ? `the manifest does not list its training images (training.images), so whether these images were seen in training is not known; it says: "${trainingText || 'nothing'}"`
       : `${inTrainingCount} of ${rows.length} images were in the model's training data${inTrainingCount > 0 ? ': on those, these are training-set figures, not an estimate of accuracy on new images' : ''}`;
 
@@ -262,7 +293,7 @@ export const evalCommand: Command = {
       const sdr = ([['1 mm', acc.sdr_1mm], ['2 mm', acc.sdr_2mm], ['2.5 mm', acc.sdr_2_5mm], ['4 mm', acc.sdr_4mm]] as const)
         .filter(([, v]) => v !== undefined).map(([r, v]) => `${r} ${pct(v!)}`).join(', ');
       console.log(`  ${acc.images} images, mean radial error ${mmText(acc.mre_mm)}${acc.median_mm !== undefined ? `, median ${mmText(acc.median_mm)}` : ''}, SDR ${sdr}`);
-    } else {
+    } else if (!folds) {
       // The manifest may hold a protocol without figures (e.g. "pending").
       const raw = JSON.parse(readFileSync(path.join(model.dir, 'manifest.json'), 'utf8')) as { accuracy?: { protocol?: unknown } };
       console.log(`cross-validated figures: none in the manifest${typeof raw.accuracy?.protocol === 'string' ? ` (it says: "${raw.accuracy.protocol}")` : ''}`);
