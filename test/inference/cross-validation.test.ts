@@ -1,0 +1,33 @@
+/**
+ * The shipped model's cross-validated figures, reproduced through the app's own inference code: every
+ * annotated image analysed by the fold model that held it out (`cvm eval --folds`), against the manifest.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { HAS_SHARED_DATA, REPO_ROOT, sharedPath } from '../shared-data';
+
+const MODEL = path.join(REPO_ROOT, 'models', 'cvm13-unet');
+const FOLDS = path.join(MODEL, 'folds');
+const HAS_FOLDS = existsSync(FOLDS);
+if (!HAS_FOLDS) console.warn(`skipped: ${FOLDS} is absent (models/training/export_folds.py writes it)`);
+
+describe.skipIf(!HAS_FOLDS || !HAS_SHARED_DATA)('cross-validation through the app', () => {
+  it('cvm eval --folds gives the mean radial error and SDR the manifest states', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--import', 'tsx', path.join(REPO_ROOT, 'main/cli/index.ts'), 'eval',
+      '--annotations', sharedPath('cvm13', 'annotations.json'), '--folds', FOLDS, '--json',
+    ], { cwd: REPO_ROOT, env: { ...process.env, CVM_DISABLE_CUDA: '1' }, maxBuffer: 64 * 1024 * 1024 });
+    const report = JSON.parse(stdout) as { measured: { allImages: { images: number; landmarks: number; mre_mm: number; sdr: Record<string, number> } }; training: { imagesInTraining: number } };
+    const manifest = JSON.parse(readFileSync(path.join(MODEL, 'manifest.json'), 'utf8')) as { accuracy: { mre_mm: number; sdr_2mm: number; landmarks_measured: number } };
+    const all = report.measured.allImages;
+    expect(report.training.imagesInTraining).toBe(0);
+    expect(all.images).toBe(54);
+    expect(all.landmarks).toBe(manifest.accuracy.landmarks_measured);
+    // Python (training) and TypeScript (app) implement the same contract: equal to well under 0.01 mm.
+    expect(Math.abs(all.mre_mm - manifest.accuracy.mre_mm)).toBeLessThan(0.005);
+    expect(Math.abs(all.sdr['2mm']! - manifest.accuracy.sdr_2mm)).toBeLessThan(0.005);
+  }, 300_000);
+});
