@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { sharedPath, HAS_SHARED_DATA } from '../shared-data';
 import { startSession } from './harness';
 import { measureDragLatency } from './drag-latency';
-import { annotatedPoints, landmarks, placeByHand } from './study-page';
+import { annotatedPoints, importAndOpen, landmarks, placeByHand } from './study-page';
 
 if (!HAS_SHARED_DATA) {
   console.error('bench:ui needs ../shared/data (001.jpg and its cvm13 annotation)');
@@ -16,9 +16,7 @@ const session = await startSession({ width: 1366, height: 768 });
 try {
   const { page } = session;
   const truth = annotatedPoints(readFileSync(sharedPath('cvm13', 'annotations.json'), 'utf8'), '001');
-  await page.getByTestId('import-spacing').fill('0.1');
-  await page.getByTestId('import-files').setInputFiles(sharedPath('isbi2015', 'images', '001.jpg'));
-  await page.waitForSelector('[data-testid="place"]', { timeout: 60_000 });
+  await importAndOpen(page, sharedPath('isbi2015', 'images', '001.jpg'), '0.1');
   await placeByHand(page, truth);
   await page.keyboard.press('r');
   if (Object.keys(await landmarks(page)).length !== 13) throw new Error('landmarks were not placed');

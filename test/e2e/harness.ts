@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { createHandlers } from '../../main/services/handlers';
 import { startWebServer, type RunningWebServer } from '../../main/web/server';
 import { REPO_ROOT } from '../shared-data';
@@ -53,4 +54,15 @@ export async function startSession(viewport = { width: 1366, height: 768 }, data
 
 export function screenshotPath(name: string): string {
   return path.join(SCREENSHOT_DIR, `${name}.png`);
+}
+
+/** One browser session for the enclosing describe block: started before its tests, closed after them. */
+export function sessionPerSuite(viewport = { width: 1366, height: 768 }): () => Session {
+  let session: Session | undefined;
+  beforeAll(async () => { session = await startSession(viewport); });
+  afterAll(async () => { await session?.close(); });
+  return () => {
+    if (!session) throw new Error('the browser session did not start');
+    return session;
+  };
 }

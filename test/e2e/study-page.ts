@@ -65,3 +65,10 @@ export async function placeByHand(page: Page, points: Record<string, [number, nu
   }
   await waitSaved(page);
 }
+
+/** Imports one file from the worklist (with a typed spacing for PNG/JPEG) and waits for its study to open. */
+export async function importAndOpen(page: Page, file: string, spacingMm?: string): Promise<void> {
+  if (spacingMm) await page.getByTestId('import-spacing').fill(spacingMm);
+  await page.getByTestId('import-files').setInputFiles(file);
+  await page.getByTestId('spacing').waitFor({ timeout: 60_000 });
+}

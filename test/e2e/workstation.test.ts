@@ -3,10 +3,10 @@
  * landmark until the stage changes, correct another with the keyboard, undo/redo, reload, approve, report.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HAS_SHARED_DATA, sharedPath } from '../shared-data';
-import { HAS_CHROMIUM, screenshotPath, startSession, type Session } from './harness';
-import { annotatedPoints, dragLandmark, landmarks, placeByHand, stageText, toPage, waitSaved } from './study-page';
+import { HAS_CHROMIUM, screenshotPath, sessionPerSuite, type Session } from './harness';
+import { annotatedPoints, dragLandmark, importAndOpen, landmarks, placeByHand, stageText, toPage, waitSaved } from './study-page';
 
 const canRun = HAS_SHARED_DATA && HAS_CHROMIUM;
 if (!canRun) console.warn('workstation e2e skipped: needs ../shared/data and /usr/bin/chromium');
@@ -14,30 +14,27 @@ if (!canRun) console.warn('workstation e2e skipped: needs ../shared/data and /us
 const shot = (session: Session, name: string): Promise<Buffer> => session.page.screenshot({ path: screenshotPath(`workstation-${name}`) });
 
 describe.skipIf(!canRun)('reviewing a cephalogram in the workstation', () => {
-  let session: Session;
-  beforeAll(async () => { session = await startSession({ width: 1366, height: 768 }); });
-  afterAll(async () => { await session?.close(); });
+  const current = sessionPerSuite();
 
   it('imports 001.jpg with a typed spacing of 0.1 mm and opens it', async () => {
-    const { page } = session;
-    await page.getByTestId('import-spacing').fill('0.1');
-    await page.getByTestId('import-files').setInputFiles(sharedPath('isbi2015', 'images', '001.jpg'));
+    const { page } = current();
+    await importAndOpen(page, sharedPath('isbi2015', 'images', '001.jpg'), '0.1');
     await expect.poll(() => page.getByTestId('spacing').textContent(), { timeout: 60_000 }).toBe('0.100 mm/px (entered)');
-    await shot(session, '01-imported');
+    await shot(current(), '01-imported');
   });
 
   it('runs the analysis: 13 landmarks, a stage, the model and provider', async () => {
-    const { page } = session;
+    const { page } = current();
     await page.getByTestId('analyze').click();
     await expect.poll(() => stageText(page), { timeout: 90_000 }).toMatch(/^CS[1-6]|no stage fits|borderline/);
     expect(Object.keys(await landmarks(page))).toHaveLength(13);
     await expect(page.getByTestId('model-info').textContent()).resolves.toMatch(/cvm13-unet .* · cpu/);
     await page.keyboard.press('r');
-    await shot(session, '02-analysed');
+    await shot(current(), '02-analysed');
   });
 
   it('dragging a handle recomputes the measurements live until the stage changes, and saves the gesture', async () => {
-    const { page } = session;
+    const { page } = current();
     const before = await stageText(page);
     // Flatten the C3 lower border (deepest point down) or deepen it (up): one of the two changes the stage.
     let changed = false;
@@ -53,11 +50,11 @@ describe.skipIf(!canRun)('reviewing a cephalogram in the workstation', () => {
     expect(changed).toBe(true);
     await expect(page.getByTestId('moved-C3m').textContent()).resolves.toMatch(/moved \d+\.\d\d mm/);
     await expect(page.getByTestId('measurement-C3.concavity').isVisible()).resolves.toBe(true);
-    await shot(session, '03-dragged');
+    await shot(current(), '03-dragged');
   });
 
   it('moves another landmark with the keyboard alone: Tab to it, arrows by 0.1 mm', async () => {
-    const { page } = session;
+    const { page } = current();
     const start = (await landmarks(page)).C4m!;
     // Click empty image space to give the image the focus, then Tab from the first landmark to C4m.
     const somewhere = await toPage(page, { x: start.x + 300, y: start.y + 300 });
@@ -71,11 +68,11 @@ describe.skipIf(!canRun)('reviewing a cephalogram in the workstation', () => {
     const moved = (await landmarks(page)).C4m!;
     expect(moved.y - start.y).toBeCloseTo(-5, 5); // 5 x 0.1 mm at 0.1 mm/px
     expect(moved.x - start.x).toBeCloseTo(10, 5); // 1 mm
-    await shot(session, '04-keyboard');
+    await shot(current(), '04-keyboard');
   });
 
   it('undo and redo step through whole gestures and save each step', async () => {
-    const { page } = session;
+    const { page } = current();
     const after = (await landmarks(page)).C4m!;
     await page.keyboard.press('Control+z');
     await waitSaved(page);
@@ -87,7 +84,7 @@ describe.skipIf(!canRun)('reviewing a cephalogram in the workstation', () => {
   });
 
   it('finds the edits saved after a reload', async () => {
-    const { page } = session;
+    const { page } = current();
     const edited = await landmarks(page);
     await page.reload();
     await expect.poll(async () => Object.keys(await landmarks(page)).length, { timeout: 30_000 }).toBe(13);
@@ -95,17 +92,17 @@ describe.skipIf(!canRun)('reviewing a cephalogram in the workstation', () => {
     expect(reloaded.C4m!.x).toBeCloseTo(edited.C4m!.x, 6);
     expect(reloaded.C3m!.y).toBeCloseTo(edited.C3m!.y, 6);
     await expect(page.getByTestId('history').locator('li').count()).resolves.toBeGreaterThan(3);
-    await shot(session, '05-reloaded');
+    await shot(current(), '05-reloaded');
   });
 
   it('approves the study with the user name', async () => {
-    const { page } = session;
+    const { page } = current();
     await page.getByTestId('approve').click();
     await expect.poll(() => page.getByTestId('review-status').textContent()).toMatch(/^Approved by .+/);
   });
 
   it('exports a one-page PNG report', async () => {
-    const { page } = session;
+    const { page } = current();
     const download = page.waitForEvent('download');
     await page.getByTestId('export-report').click();
     const file = await download;
@@ -118,42 +115,37 @@ describe.skipIf(!canRun)('reviewing a cephalogram in the workstation', () => {
   });
 
   it('shows the study in the worklist with its stage and review status', async () => {
-    const { page } = session;
+    const { page } = current();
     await page.getByRole('button', { name: /Worklist/ }).first().click();
     const row = page.locator('[data-testid^="worklist-row-"]').first();
     await expect(row.textContent()).resolves.toMatch(/approved/);
-    await shot(session, '07-worklist');
+    await shot(current(), '07-worklist');
   });
 });
 
 describe.skipIf(!canRun)('a study without a prediction', () => {
-  let session: Session;
-  beforeAll(async () => { session = await startSession({ width: 1366, height: 768 }); });
-  afterAll(async () => { await session?.close(); });
+  const current = sessionPerSuite();
 
   it('is placed by hand, clicking the 13 landmarks in the order the guide asks for', async () => {
-    const { page } = session;
+    const { page } = current();
     const truth = annotatedPoints(readFileSync(sharedPath('cvm13', 'annotations.json'), 'utf8'), '001');
-    await page.getByTestId('import-spacing').fill('0.1');
-    await page.getByTestId('import-files').setInputFiles(sharedPath('isbi2015', 'images', '001.jpg'));
+    await importAndOpen(page, sharedPath('isbi2015', 'images', '001.jpg'), '0.1');
     await expect.poll(() => page.getByTestId('spacing').textContent(), { timeout: 60_000 }).toBe('0.100 mm/px (entered)');
     await placeByHand(page, truth);
-    await shot(session, '08-placed-by-hand');
+    await shot(current(), '08-placed-by-hand');
     await expect.poll(() => stageText(page)).toMatch(/^CS[1-6]|borderline|no stage fits/);
     expect(Object.keys(await landmarks(page))).toHaveLength(13);
   });
 });
 
 describe.skipIf(!canRun)('a DICOM study', () => {
-  let session: Session;
-  beforeAll(async () => { session = await startSession({ width: 1366, height: 768 }); });
-  afterAll(async () => { await session?.close(); });
+  const current = sessionPerSuite();
 
   it('shows the spacing from PixelSpacing with its source, and the worklist lists it', async () => {
-    const { page } = session;
-    await page.getByTestId('import-files').setInputFiles(sharedPath('dicom', 'wg04-cr', 'RG2_UNC.dcm'));
+    const { page } = current();
+    await importAndOpen(page, sharedPath('dicom', 'wg04-cr', 'RG2_UNC.dcm'));
     await expect.poll(() => page.getByTestId('spacing').textContent(), { timeout: 60_000 }).toMatch(/^0\.200 mm\/px \(PixelSpacing\)/);
-    await shot(session, '09-dicom');
+    await shot(current(), '09-dicom');
     await page.keyboard.press('Backspace');
     await expect.poll(() => page.getByTestId('worklist-total').textContent()).toBe('1 studies');
   });
