@@ -68,7 +68,15 @@ export interface StageSummary {
   readonly stage: StageCode | null;
   /** e.g. "CS3", "CS3/CS4 borderline", "no stage fits", or why it could not be computed. */
   readonly label: string;
+  /** The staging model's confidence is low (its top probability under 50%); before the model: a textbook borderline. */
   readonly borderline: boolean;
+  /** The staging model's probability of `stage` (absent or null: an error, or a result stored before the model). */
+  readonly probability?: number | null;
+  readonly runnerUp?: StageCode | null;
+  readonly runnerUpProbability?: number | null;
+  readonly confidence?: 'high' | 'moderate' | 'low' | null;
+  /** The textbook criteria's stage (null: none fits, or an error). */
+  readonly textbookStage?: StageCode | null;
 }
 
 const imageId = s.number({ integer: true, positive: true });

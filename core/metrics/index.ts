@@ -130,3 +130,4 @@ export function stageAgreement(pairs: readonly { readonly predicted: StageOutcom
     confusion,
   };
 }
+export { probabilisticAgreement, quadraticWeightedKappa, type ProbabilisticAgreement } from './probabilistic';

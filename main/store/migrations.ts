@@ -150,6 +150,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE landmark_sets ADD COLUMN from_prediction_json TEXT;
     `,
   },
+  {
+    version: 4,
+    name: 'stage_results: the clinician-fitted staging model (probability, runner-up, confidence, textbook stage, model id)',
+    sql: `
+      ALTER TABLE stage_results ADD COLUMN probability REAL;
+      ALTER TABLE stage_results ADD COLUMN runner_up TEXT;
+      ALTER TABLE stage_results ADD COLUMN runner_up_probability REAL;
+      ALTER TABLE stage_results ADD COLUMN confidence TEXT;
+      ALTER TABLE stage_results ADD COLUMN textbook_stage TEXT;
+      ALTER TABLE stage_results ADD COLUMN stage_model TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

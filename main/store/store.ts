@@ -22,7 +22,7 @@ import {
   calibrationOf, effectiveSpacingOf, fileSpacingOf, modelRunOf, pointsFromJson, pointsToJson, versionOf,
   type ImageRow, type LandmarkSetRow, type ModelRunRow,
 } from './rows';
-import { stageRecordOf, type StageFn, type StageRecord } from './stage';
+import { STAGE_MODEL_TAG, stageRecordOf, type StageFn, type StageRecord } from './stage';
 import { listStudiesQuery } from './worklist';
 
 export const DATABASE_FILE_NAME = 'cvm.sqlite';
@@ -106,7 +106,9 @@ export interface ExportRecord {
   readonly assessmentJson: string | null;
 }
 
-const SET_COLUMNS = `ls.*, sr.kind AS stage_kind, sr.stage AS stage, sr.label AS stage_label, sr.borderline AS borderline`;
+const SET_COLUMNS = `ls.*, sr.kind AS stage_kind, sr.stage AS stage, sr.label AS stage_label, sr.borderline AS borderline,
+  sr.probability AS probability, sr.runner_up AS runner_up, sr.runner_up_probability AS runner_up_probability,
+  sr.confidence AS confidence, sr.textbook_stage AS textbook_stage`;
 const SET_FROM = `landmark_sets ls LEFT JOIN stage_results sr ON sr.set_ref = ls.id`;
 
 const now = (): string => new Date().toISOString();
@@ -134,7 +136,9 @@ export class Store {
     }
     try {
       const db = openDatabase(file, { readonly, migrateTo: options.migrateTo, migrations: options.migrations });
-      return new Store(dir, file, db, lock, options.stageOf ?? stageRecordOf);
+      const store = new Store(dir, file, db, lock, options.stageOf ?? stageRecordOf);
+      if (!readonly && !options.stageOf && options.migrateTo === undefined) store.restageOutdated();
+      return store;
     } catch (error) {
       lock?.release();
       throw error;
@@ -292,21 +296,27 @@ export class Store {
       pointsToJson(fields.points), fields.moved ? JSON.stringify(fields.moved) : null, fields.note ?? null,
       JSON.stringify(LANDMARK_NAMES.filter((n) => fields.fromPrediction.includes(n))),
     ).lastInsertRowid);
-    const stage = this.writeStage(setId, fields.points, image);
+    const stage = this.writeStage(setId, fields.points, image, fields.fromPrediction);
     return { setId, version, stage };
   }
 
-  private writeStage(setId: number, points: LandmarkPoints, image: ImageRow): StageRecord {
+  private writeStage(setId: number, points: LandmarkPoints, image: ImageRow, fromPrediction: readonly LandmarkName[]): StageRecord {
     const spacing = effectiveSpacingOf(image);
-    const stage = this.stageOf(points, spacing);
+    const stage = this.stageOf(points, spacing, fromPrediction);
+    const s = stage.summary;
     this.run(
-      `INSERT INTO stage_results (set_ref, kind, stage, label, borderline, spacing_row_mm, spacing_col_mm, computed_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO stage_results (set_ref, kind, stage, label, borderline, spacing_row_mm, spacing_col_mm, computed_at,
+         probability, runner_up, runner_up_probability, confidence, textbook_stage, stage_model)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(set_ref) DO UPDATE SET kind = excluded.kind, stage = excluded.stage, label = excluded.label,
          borderline = excluded.borderline, spacing_row_mm = excluded.spacing_row_mm, spacing_col_mm = excluded.spacing_col_mm,
-         computed_at = excluded.computed_at`,
-      setId, stage.summary.kind, stage.summary.stage, stage.summary.label, stage.summary.borderline ? 1 : 0,
+         computed_at = excluded.computed_at, probability = excluded.probability, runner_up = excluded.runner_up,
+         runner_up_probability = excluded.runner_up_probability, confidence = excluded.confidence,
+         textbook_stage = excluded.textbook_stage, stage_model = excluded.stage_model`,
+      setId, s.kind, s.stage, s.label, s.borderline ? 1 : 0,
       spacing?.rowMm ?? null, spacing?.colMm ?? null, now(),
+      s.probability ?? null, s.runnerUp ?? null, s.runnerUpProbability ?? null, s.confidence ?? null, s.textbookStage ?? null,
+      STAGE_MODEL_TAG,
     );
     this.run(
       `INSERT INTO stage_assessments (set_ref, assessment_deflated) VALUES (?, ?)
@@ -424,8 +434,8 @@ export class Store {
     const image = this.imageRow(imageId);
     // The stage depends on the spacing (thresholds in mm): recompute it for every version of this image.
     let stage: StageSummary | null = null;
-    for (const set of this.all<{ id: number; points_json: string }>('SELECT id, points_json FROM landmark_sets WHERE image_ref = ?', imageId)) {
-      const record = this.writeStage(set.id, pointsFromJson(set.points_json), image);
+    for (const set of this.all<LandmarkSetRow>(`SELECT ${SET_COLUMNS} FROM ${SET_FROM} WHERE ls.image_ref = ?`, imageId)) {
+      const record = this.writeStage(set.id, pointsFromJson(set.points_json), image, predictionNamesOf(set));
       if (set.id === image.latest_set_ref) stage = record.summary;
     }
     const spacing = effectiveSpacingOf(image);
@@ -437,6 +447,24 @@ export class Store {
 
   setCalibration(imageId: number, input: CalibrationInput | null, author: string): CalibrationResponse {
     return this.write('save the calibration', () => this.applyCalibration(imageId, input, author));
+  }
+
+  /**
+   * Recomputes the stored stage of every landmark version staged by another staging model (or before there was
+   * one), so the worklist, filters and exports speak of one model. Runs when the store opens; a no-op once done.
+   */
+  private restageOutdated(): void {
+    const outdated = this.all<LandmarkSetRow>(
+      `SELECT ${SET_COLUMNS} FROM ${SET_FROM} WHERE sr.stage_model IS NULL OR sr.stage_model <> ?`, STAGE_MODEL_TAG);
+    if (outdated.length === 0) return;
+    this.write('update the stages to the current staging model', () => {
+      const images = new Map<number, ImageRow>();
+      for (const set of outdated) {
+        const image = images.get(set.image_ref) ?? this.imageRow(set.image_ref);
+        images.set(set.image_ref, image);
+        this.writeStage(set.id, pointsFromJson(set.points_json), image, predictionNamesOf(set));
+      }
+    });
   }
 
   // ---- reading -------------------------------------------------------------------------------------------------
