@@ -36,6 +36,11 @@ export interface PredictedLandmark {
   readonly stage1: { readonly x: number; readonly y: number };
   /** Empty when the landmark looks reliable. */
   readonly issues: readonly LandmarkIssue[];
+  /**
+   * Expected radial error of this landmark in mm, when the landmark model gives one (seam for the staging model:
+   * core/cvm folds it into the stage probabilities; absent: the landmark model's cross-validated default).
+   */
+  readonly expectedErrorMm?: number;
 }
 
 /** The mm per pixel used to cut the stage-2 region: the image's spacing, or an estimate. */

@@ -99,13 +99,16 @@ export interface ImportFilesResponse {
 // listStudies
 export const STUDY_SORT_FIELDS = [
   'updatedAt', 'importedAt', 'patientName', 'patientId', 'studyDate', 'ageYears', 'stage', 'reviewStatus', 'minConfidence', 'fileName',
+  'stageProbability',
 ] as const;
 export type StudySortField = (typeof STUDY_SORT_FIELDS)[number];
 export const listStudiesRequest = s.object({
   /** Matches patient name, patient id or file name (case-insensitive substring). */
   search: s.optional(s.string({ maxLength: 200 })),
-  /** A stage, 'no-fit', or 'none' (no landmarks or no stage computed). */
+  /** A stage, 'no-fit' (the textbook criteria fit no stage), or 'none' (no landmarks or no stage computed). */
   stage: s.optional(s.literal(...STAGE_CODES, 'no-fit', 'none')),
+  /** The staging model's confidence in its stage. */
+  stageConfidence: s.optional(s.literal('high', 'moderate', 'low')),
   reviewStatus: s.optional(s.literal(...REVIEW_STATUSES)),
   /** Study dates, ISO yyyy-mm-dd, inclusive. */
   dateFrom: s.optional(isoDate),
@@ -126,6 +129,9 @@ export interface StudyRow {
   readonly stageLabel: string | null;
   readonly stage: StageCode | null;
   readonly borderline: boolean;
+  /** The staging model's probability of `stage` and its confidence word (null: not staged by the model). */
+  readonly stageProbability?: number | null;
+  readonly stageConfidence?: 'high' | 'moderate' | 'low' | null;
   readonly reviewStatus: ReviewStatus;
   readonly reviewedBy: string | null;
   readonly minConfidence: number | null;

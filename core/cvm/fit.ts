@@ -38,6 +38,8 @@ export interface FitOptions {
   readonly uncertainty: StagingModelParams['uncertainty'];
   readonly id: string;
   readonly version: string;
+  /** Recorded in the parameters: the data file's name and sha256. */
+  readonly training?: StagingModelParams['training'];
 }
 
 export const DEFAULT_FIT_OPTIONS: FitOptions = {
@@ -234,6 +236,7 @@ function paramsOf(linear: LinearModel, norm: { mean: number[]; scale: number[] }
     bias: linear.bias,
     temperature,
     uncertainty: options.uncertainty,
+    ...(options.training ? { training: options.training } : {}),
   };
 }
 

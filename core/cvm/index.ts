@@ -13,7 +13,7 @@ import type { Assessment, StageResult, Thresholds } from './types';
 export { measure, classifyShape, isTrapezoid, shapeRatio } from './measure';
 export { stage, missedCriteria } from './stage';
 export {
-  modelStaging, modelStageLabel, confidenceWord, STAGE_MODEL, RADIAL_TO_SIGMA,
+  modelStaging, modelStageLabel, modelPlacedErrors, confidenceWord, STAGE_MODEL, RADIAL_TO_SIGMA,
   type AgeCheck, type ConfidenceWord, type FeatureContribution, type ModelStaging, type PeakGrowth, type StagingOptions,
 } from './model-stage';
 export { STAGING_FEATURES, FEATURE_COUNT, computeStagingFeatures, physicalCoordinates, type StagingFeature } from './features';

@@ -208,3 +208,23 @@ export function modelStaging(
 export function modelStageLabel(s: ModelStaging): string {
   return `${s.stage} (${pct(s.probability)})`;
 }
+
+/**
+ * The landmark-error option for a set of current landmarks: those still exactly where the landmark model put them
+ * (`ai`) carry its expected error (`expectedErrorMm` per landmark when the model gives one, else its default);
+ * every other landmark was placed or moved by a person.
+ */
+export function modelPlacedErrors(
+  landmarks: LandmarkSet,
+  ai: LandmarkSet | null,
+  expectedErrorMm: Partial<Record<LandmarkName, number>> = {},
+): Partial<Record<LandmarkName, number | null>> {
+  const out: Partial<Record<LandmarkName, number | null>> = {};
+  if (!ai) return out;
+  for (const n of LANDMARK_NAMES) {
+    const p = landmarks[n];
+    const q = ai[n];
+    if (p && q && p.x === q.x && p.y === q.y) out[n] = expectedErrorMm[n] ?? null;
+  }
+  return out;
+}

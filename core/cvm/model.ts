@@ -27,6 +27,8 @@ export interface StagingModelParams {
   readonly bias: readonly number[];
   /** Scores are divided by this before the softmax (fitted on cross-validated predictions). */
   readonly temperature: number;
+  /** The data the weights were fitted to: on it, only cross-validated figures are honest. */
+  readonly training?: { readonly data: string; readonly dataSha256: string; readonly spines: number };
   /**
    * Landmark error model. The weights were fitted on points placed by people, so their placement error is already
    * part of the probabilities; only the error a landmark has beyond that is averaged over:
@@ -66,6 +68,10 @@ export function parseStagingParams(value: unknown): StagingModelParams {
   }
   if (!isNumberArray(v.bias, 6)) fail('bias needs 6 finite numbers');
   if (typeof v.temperature !== 'number' || !(v.temperature > 0)) fail('temperature must be a positive number');
+  const t = v.training as Record<string, unknown> | undefined;
+  if (t !== undefined && (typeof t !== 'object' || t === null || typeof t.data !== 'string' || typeof t.dataSha256 !== 'string' || typeof t.spines !== 'number')) {
+    fail('training, when present, needs data (a file name), dataSha256 and spines');
+  }
   const u = v.uncertainty as Record<string, unknown> | undefined;
   const nonNegative = (x: unknown): boolean => typeof x === 'number' && x >= 0;
   if (typeof u !== 'object' || u === null || !nonNegative(u.annotatorSigmaMm) || !nonNegative(u.defaultModelSigmaMm)

@@ -516,7 +516,9 @@ export class Store {
              ls.version AS l_version, ls.kind AS l_kind, ls.author AS l_author, ls.points_json AS l_points,
              ls.from_prediction_json AS l_from_prediction,
              ai.points_json AS ai_points, sr.kind AS sr_kind, sr.stage AS sr_stage, sr.label AS sr_label,
-             sr.borderline AS sr_borderline, sa.assessment_deflated AS sr_assessment
+             sr.borderline AS sr_borderline, sa.assessment_deflated AS sr_assessment, sr.probability AS sr_probability,
+             sr.runner_up AS sr_runner_up, sr.runner_up_probability AS sr_runner_up_probability, sr.confidence AS sr_confidence,
+             sr.textbook_stage AS sr_textbook_stage
       FROM images i
       JOIN studies st ON st.id = i.study_ref
       LEFT JOIN patients p ON p.id = st.patient_ref
@@ -531,6 +533,8 @@ export class Store {
       sex: string | null; l_version: number; l_kind: LandmarkSetKind; l_author: string; l_points: string; l_from_prediction: string | null;
       ai_points: string | null;
       sr_kind: StageSummary['kind'] | null; sr_stage: StageSummary['stage']; sr_label: string | null; sr_borderline: number | null; sr_assessment: Buffer | null;
+      sr_probability: number | null; sr_runner_up: StageSummary['stage']; sr_runner_up_probability: number | null;
+      sr_confidence: StageSummary['confidence']; sr_textbook_stage: StageSummary['stage'];
     };
     const rows = this.read('read the studies for export', () => this.all<Row>(sql));
     for (const r of rows) {
@@ -546,7 +550,12 @@ export class Store {
         fromPrediction: r.l_from_prediction !== null
           ? (JSON.parse(r.l_from_prediction) as LandmarkName[])
           : equalPointNames(pointsFromJson(r.l_points), r.ai_points ? pointsFromJson(r.ai_points) : {}),
-        stage: r.sr_kind && r.sr_label ? { kind: r.sr_kind, stage: r.sr_stage, label: r.sr_label, borderline: r.sr_borderline === 1 } : null,
+        stage: r.sr_kind && r.sr_label
+          ? {
+              kind: r.sr_kind, stage: r.sr_stage, label: r.sr_label, borderline: r.sr_borderline === 1, probability: r.sr_probability,
+              runnerUp: r.sr_runner_up, runnerUpProbability: r.sr_runner_up_probability, confidence: r.sr_confidence, textbookStage: r.sr_textbook_stage,
+            }
+          : null,
         assessmentJson: r.sr_assessment ? inflateRawSync(r.sr_assessment).toString('utf8') : null,
       };
     }

@@ -12,6 +12,7 @@ const SORT_COLUMN: Record<StudySortField, string> = {
   reviewStatus: 'i.review_status',
   minConfidence: 'i.min_confidence',
   fileName: 'i.original_name',
+  stageProbability: 'sr.probability',
 };
 
 /** Columns declared NOT NULL: sorting them needs no nulls-last term (which would keep SQLite off the index). */
@@ -24,7 +25,7 @@ const FROM = `FROM images i JOIN studies st ON st.id = i.study_ref ${JOIN_PATIEN
 const COLUMNS = `
   i.id AS imageId, st.id AS studyId, p.name AS patientName, p.dicom_patient_id AS patientId, p.sex AS sex,
   st.study_date AS studyDate, st.age_years AS ageYears, sr.label AS stageLabel, sr.stage AS stage,
-  sr.borderline AS borderline, i.review_status AS reviewStatus, i.reviewed_by AS reviewedBy,
+  sr.borderline AS borderline, sr.probability AS stageProbability, sr.confidence AS stageConfidence, i.review_status AS reviewStatus, i.reviewed_by AS reviewedBy,
   i.min_confidence AS minConfidence, i.original_name AS fileName, i.updated_at AS updatedAt`;
 
 /** LIKE pattern for a case-insensitive substring, with the wildcards of the search text escaped. */
@@ -48,10 +49,14 @@ export function listStudiesQuery(request: ListStudiesRequest): WorklistQuery {
     params.push(pattern, pattern, pattern);
   }
   if (request.stage === 'none') where.push('(sr.kind IS NULL OR sr.kind = \'error\')');
-  else if (request.stage === 'no-fit') where.push("sr.kind = 'no-fit'");
+  else if (request.stage === 'no-fit') where.push("(sr.kind = 'no-fit' OR (sr.kind = 'stage' AND sr.textbook_stage IS NULL AND sr.stage_model IS NOT NULL))");
   else if (request.stage) {
     where.push('sr.stage = ?');
     params.push(request.stage);
+  }
+  if (request.stageConfidence) {
+    where.push('sr.confidence = ?');
+    params.push(request.stageConfidence);
   }
   if (request.reviewStatus) {
     where.push('i.review_status = ?');
@@ -68,7 +73,7 @@ export function listStudiesQuery(request: ListStudiesRequest): WorklistQuery {
   const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
   // The count joins only what its filters use: counting 10,000 rows is then a scan of one narrow table.
   const countFrom = ['FROM images i JOIN studies st ON st.id = i.study_ref',
-    search ? JOIN_PATIENT : '', request.stage ? JOIN_STAGE : ''].join(' ');
+    search ? JOIN_PATIENT : '', request.stage || request.stageConfidence ? JOIN_STAGE : ''].join(' ');
   const field = request.sort?.field ?? 'updatedAt';
   const dir = request.sort?.dir === 'asc' ? 'ASC' : 'DESC';
   // Rows without a value sort last either way; the image id makes paging stable among equal values.

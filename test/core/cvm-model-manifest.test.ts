@@ -42,7 +42,7 @@ describe.skipIf(!HAS_SHARED_DATA)(`refitting from ../shared/data/cvm900 ${SKIP_N
       const values = manifest.crossValidated.perRepeat.map((r: Record<string, number>) => r[key]!);
       expect(manifest.crossValidated[key]).toBeCloseTo(values.reduce((a: number, b: number) => a + b, 0) / values.length, 4);
     }
-    const fit = fitStagingModel(data.spines, DEFAULT_FIT_OPTIONS);
+    const fit = fitStagingModel(data.spines, { ...DEFAULT_FIT_OPTIONS, training: STAGE_MODEL.training });
     expect(fit.lambda).toBe(manifest.training.chosen.lambda);
     expect(fit.params.temperature).toBeCloseTo(STAGE_MODEL.temperature, 9);
     fit.params.weights.forEach((row, c) => row.forEach((w, j) => expect(w).toBeCloseTo(STAGE_MODEL.weights[c]![j]!, 9)));

@@ -31,7 +31,7 @@ const { values } = parseArgs({
 });
 const dataPath = path.resolve(values.data ?? '../shared/data/cvm900/cvm900_train.json');
 const data = readClinicianStagedFile(dataPath);
-const options = DEFAULT_FIT_OPTIONS;
+const options = { ...DEFAULT_FIT_OPTIONS, training: { data: data.fileName, dataSha256: data.sha256, spines: data.spines.length } };
 console.log(`${data.fileName}: ${data.spines.length} spines measured, ${data.unmeasurable.length} not measurable`
   + `${data.unmeasurable.map((u) => ` (${u.id}: ${u.error.message})`).join('')}`);
 

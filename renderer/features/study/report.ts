@@ -4,7 +4,7 @@
  * Drawn on a canvas so it looks the same in Electron and in the browser and needs no print dialog.
  */
 import type { StudyDetail } from '../../../core/api/studies';
-import { stageLabel, type Assessment } from '../../../core/cvm/index';
+import { CVM_STAGES, stageLabel, type Assessment } from '../../../core/cvm/index';
 import { LANDMARK_NAMES, type LandmarkSet } from '../../../core/landmarks/index';
 import { OUTLINES, landmarkBounds } from '../../canvas/outlines';
 import { formatSpacing } from '../format';
@@ -90,14 +90,21 @@ export function drawReport(input: ReportInput): HTMLCanvasElement {
   ctx.fillStyle = '#111';
   ctx.font = 'bold 22px sans-serif';
   ctx.fillText('Stage', col.x, cy); cy += 32;
-  const headline = assessment?.ok ? stageLabel(assessment.result) : 'not computable';
+  const headline = assessment?.ok ? `${assessment.staging.stage} ${Math.round(assessment.staging.probability * 100)}%` : 'not computable';
   let size = 48;
   do { ctx.font = `bold ${size}px sans-serif`; size -= 2; } while (ctx.measureText(headline).width > col.width && size > 20);
   ctx.fillText(headline, col.x, cy); cy += size + 18;
   ctx.font = '19px sans-serif';
   if (assessment?.ok) {
+    // The clinician-fitted model's answer, then the textbook criteria as its explanation.
+    const s = assessment.staging;
+    cy = wrap(ctx, `${s.confidence[0]!.toUpperCase()}${s.confidence.slice(1)} confidence; runner-up ${s.runnerUp} ${Math.round(s.runnerUpProbability * 100)}%.`, col.x, cy, col.width, 26);
+    cy = wrap(ctx, `P: ${CVM_STAGES.map((st, i) => `${st} ${Math.round(s.probabilities[i]! * 100)}%`).join(' · ')}`, col.x, cy, col.width, 26) + 6;
+    cy = wrap(ctx, s.peakGrowth.text, col.x, cy, col.width, 26) + 6;
+    if (s.textbook.note) cy = wrap(ctx, s.textbook.note, col.x, cy, col.width, 26) + 6;
+    if (s.age?.flag) cy = wrap(ctx, s.age.flag, col.x, cy, col.width, 26) + 6;
     const r = assessment.result;
-    cy = wrap(ctx, r.kind === 'stage' ? r.rule : r.reason, col.x, cy, col.width, 26) + 10;
+    cy = wrap(ctx, `Textbook criteria: ${stageLabel(r)}. ${r.kind === 'stage' ? r.rule : r.reason}`, col.x, cy, col.width, 26) + 10;
     if (r.kind === 'stage') {
       if (r.borderline) cy = wrap(ctx, `Borderline: ${r.borderline.detail}`, col.x, cy, col.width, 26) + 10;
       ctx.font = 'italic 19px sans-serif';
@@ -130,7 +137,7 @@ export function drawReport(input: ReportInput): HTMLCanvasElement {
   const footer = [
     `Landmarks: version ${detail.latest?.version ?? '—'} (${detail.latest?.kind ?? 'unsaved'}, ${detail.latest?.author ?? '—'}); review: ${detail.review.status}${detail.review.by ? ` by ${detail.review.by}` : ''}`,
     `Model: ${run ? `${run.modelId} ${run.modelVersion} (${run.modelSha256.slice(0, 12)}), ${run.provider}` : 'none (landmarks placed by hand)'}`,
-    `Report by ${input.author}, ${input.now.toISOString().replace('T', ' ').slice(0, 16)} UTC. CVM stages by McNamara & Franchi (2018). A decision aid: the clinician decides.`,
+    `Report by ${input.author}, ${input.now.toISOString().replace('T', ' ').slice(0, 16)} UTC. Stage by ${assessment?.ok ? `${assessment.staging.model.id} ${assessment.staging.model.version}` : 'the staging model'} (fitted to clinicians' stages), criteria by McNamara & Franchi (2018). A decision aid: the clinician decides.`,
   ];
   let fy = PAGE.height - MARGIN - footer.length * 24;
   for (const f of footer) { ctx.fillText(f, MARGIN, fy); fy += 24; }

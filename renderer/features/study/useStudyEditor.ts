@@ -8,7 +8,7 @@ import type { OpenedImage } from '../../../core/api/index';
 import {
   fromLandmarkSet, toLandmarkSet, type ReviewStatus, type StudyDetail,
 } from '../../../core/api/studies';
-import { assess, type Assessment } from '../../../core/cvm/index';
+import { assess, modelPlacedErrors, type Assessment } from '../../../core/cvm/index';
 import type { LandmarkName, LandmarkSet } from '../../../core/landmarks/index';
 import { api } from '../../api';
 import { canRedo, canUndo, commit, createHistory, preview, redo, undo, type History } from '../../state/history';
@@ -85,12 +85,16 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
   }, [imageId]);
 
   const spacing = detail?.info.spacing ?? null;
+  const ai = useMemo(() => (detail?.ai ? toLandmarkSet(detail.ai.points) : null), [detail?.ai]);
+  const ageYears = detail?.info.meta.ageYears ?? null;
+  const sex = detail?.info.meta.sex ?? null;
   const assessment = useMemo(() => {
     if (Object.keys(history.present).length === 0) return null;
-    return assess(history.present, spacing ? { rowMm: spacing.rowMm, colMm: spacing.colMm } : null);
-  }, [history.present, spacing]);
-
-  const ai = useMemo(() => (detail?.ai ? toLandmarkSet(detail.ai.points) : null), [detail?.ai]);
+    // Landmarks still where the model put them carry its expected error; moved ones are a person's.
+    return assess(history.present, spacing ? { rowMm: spacing.rowMm, colMm: spacing.colMm } : null, undefined, {
+      landmarkErrorMm: modelPlacedErrors(history.present, ai), ageYears, sex,
+    });
+  }, [history.present, spacing, ai, ageYears, sex]);
 
   /** Saves run one after another so each starts from the version the previous one created. */
   const save = useCallback((landmarks: LandmarkSet, moved: readonly LandmarkName[]) => {

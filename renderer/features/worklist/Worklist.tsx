@@ -34,6 +34,7 @@ const COLUMNS: readonly { field: StudySortField; label: string }[] = [
   { field: 'studyDate', label: 'Study date' },
   { field: 'ageYears', label: 'Age' },
   { field: 'stage', label: 'Stage' },
+  { field: 'stageProbability', label: 'P(stage)' },
   { field: 'reviewStatus', label: 'Review' },
   { field: 'minConfidence', label: 'Confidence' },
   { field: 'fileName', label: 'File' },
@@ -42,6 +43,7 @@ const COLUMNS: readonly { field: StudySortField; label: string }[] = [
 export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): ReactNode {
   const [search, setSearch] = useState('');
   const [stage, setStage] = useState<ListStudiesRequest['stage']>(undefined);
+  const [stageConfidence, setStageConfidence] = useState<ListStudiesRequest['stageConfidence']>(undefined);
   const [review, setReview] = useState<ReviewStatus | undefined>(undefined);
   const [sort, setSort] = useState<Sort>({ field: 'updatedAt', dir: 'desc' });
   const [offset, setOffset] = useState(0);
@@ -59,13 +61,14 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
     const request: ListStudiesRequest = { offset, limit: PAGE_SIZE, sort };
     if (search.trim()) request.search = search.trim();
     if (stage) request.stage = stage;
+    if (stageConfidence) request.stageConfidence = stageConfidence;
     if (review) request.reviewStatus = review;
     const r = await api.listStudies(request);
     if (!r.ok) { setError(r.error.message); return; }
     setError(null);
     setPage(r.value);
     setCursor((c) => Math.min(c, Math.max(0, r.value.rows.length - 1)));
-  }, [offset, sort, search, stage, review]);
+  }, [offset, sort, search, stage, stageConfidence, review]);
 
   useEffect(() => { void refresh(); }, [refresh]);
 
@@ -142,8 +145,17 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
           <select value={stage ?? ''} onChange={(e) => { setStage((e.target.value || undefined) as ListStudiesRequest['stage']); setOffset(0); }} data-testid="filter-stage">
             <option value="">all</option>
             {STAGE_CODES.map((s) => <option key={s} value={s}>{s}</option>)}
-            <option value="no-fit">no stage fits</option>
+            <option value="no-fit">textbook: no stage fits</option>
             <option value="none">not staged</option>
+          </select>
+        </label>
+        <label className="inline">Confidence
+          <select value={stageConfidence ?? ''} data-testid="filter-stage-confidence"
+            onChange={(e) => { setStageConfidence((e.target.value || undefined) as ListStudiesRequest['stageConfidence']); setOffset(0); }}>
+            <option value="">all</option>
+            <option value="high">high (70% or more)</option>
+            <option value="moderate">moderate (50-70%)</option>
+            <option value="low">low (under 50%)</option>
           </select>
         </label>
         <label className="inline">Review
@@ -205,7 +217,11 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
                 <td>{r.patientId ?? '—'}</td>
                 <td className="num">{r.studyDate ?? '—'}</td>
                 <td className="num">{r.ageYears !== null ? r.ageYears.toFixed(1) : '—'}</td>
-                <td className={r.borderline || r.stageLabel?.startsWith('no stage') ? 'warn-text' : ''}>{r.stageLabel ?? '—'}</td>
+                <td className={r.borderline || r.stageLabel?.startsWith('no stage') ? 'warn-text' : ''} data-testid="worklist-stage">{r.stage ?? (r.stageLabel ? <span className="small">{r.stageLabel}</span> : '—')}</td>
+                <td className={`num${r.stageConfidence === 'low' ? ' warn-text' : ''}`} data-testid="worklist-stage-probability"
+                  title={r.stageConfidence ? `${r.stageConfidence} confidence` : undefined}>
+                  {typeof r.stageProbability === 'number' ? `${Math.round(r.stageProbability * 100)}%` : '—'}
+                </td>
                 <td><span className={`review ${r.reviewStatus}`}>{r.reviewStatus}{r.reviewedBy && r.reviewStatus === 'approved' ? ` (${r.reviewedBy})` : ''}</span></td>
                 <td className="num">{r.minConfidence !== null ? r.minConfidence.toFixed(2) : '—'}</td>
                 <td className="muted">{r.fileName}</td>
@@ -213,7 +229,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
             ))}
           </tbody>
         </table>
-        {page && page.total === 0 && <div className="empty">No studies{search || stage || review ? ' match these filters' : ' yet: import DICOM, PNG or JPEG files, or drop them here'}.</div>}
+        {page && page.total === 0 && <div className="empty">No studies{search || stage || stageConfidence || review ? ' match these filters' : ' yet: import DICOM, PNG or JPEG files, or drop them here'}.</div>}
       </div>
       {page && (
         <div className="pager">
