@@ -3,8 +3,7 @@
  * sender (our own window, loaded from our own files) and then goes through the validating dispatcher.
  */
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import { channelOf, EVENT_CHANNEL, fail, METHOD_NAMES } from '../../core/api/index';
-import { createDispatcher, type Handlers } from './dispatch';
+import { channelOf, createDispatcher, EVENT_CHANNEL, fail, METHOD_NAMES, type Handlers } from '../../core/api/index';
 
 export function isTrustedSender(event: IpcMainInvokeEvent, appUrlPrefix: string): boolean {
   const url = event.senderFrame?.url ?? '';

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeMessage, encodeMessage } from '../../core/api/wire';
-import { createDispatcher, type Dispatch, type Handlers } from '../ipc/dispatch';
+import { createDispatcher, type Dispatch, type Handlers } from '../../core/api/index';
 
 export interface WebServerOptions {
   readonly port: number; // 0 = any free port
