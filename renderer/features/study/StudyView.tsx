@@ -372,6 +372,7 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
       {help && <HelpOverlay onClose={() => setHelp(false)} />}
       {calibrate && (
         <CalibrateDialog points={calibrate.points} hasCalibration={detail.calibration !== null}
+          aspect={detail.fileSpacing ? detail.fileSpacing.rowMm / detail.fileSpacing.colMm : 1}
           onMarkPoints={() => { setCalibrate(null); send({ type: 'startCalibrating' }); }}
           onSubmit={editor.setCalibration} onClose={() => setCalibrate(null)} />
       )}

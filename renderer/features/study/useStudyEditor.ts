@@ -9,6 +9,7 @@ import {
   fromLandmarkSet, toLandmarkSet, type ReviewStatus, type StudyDetail,
 } from '../../../core/api/studies';
 import { assess, type Assessment } from '../../../core/cvm/index';
+import type { CalibrationEntry } from '../../../core/geometry/calibration';
 import type { LandmarkName, LandmarkSet } from '../../../core/landmarks/index';
 import { api } from '../../api';
 import { canRedo, canUndo, commit, createHistory, preview, redo, undo, type History } from '../../state/history';
@@ -34,7 +35,7 @@ export interface StudyEditor {
   resetToAi(names: readonly LandmarkName[]): void;
   revertTo(versionId: number): Promise<void>;
   setReview(status: ReviewStatus): Promise<void>;
-  setCalibration(spacingMm: number | null, method: 'entered' | 'two-points', detail: string): Promise<string | null>;
+  setCalibration(entry: CalibrationEntry | null): Promise<string | null>;
   analyze(): Promise<string | null>;
   reload(): Promise<void>;
 }
@@ -176,8 +177,11 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
         if (!r.ok) { setSaveState({ kind: 'error', message: r.error.message }); return; }
         await refreshDetail(false);
       },
-      setCalibration: async (spacingMm, method, detailText) => {
-        const r = await api.setCalibration({ imageId, spacingMm, method, detail: detailText });
+      setCalibration: async (entry) => {
+        const calibration = entry === null ? null : entry.method === 'entered'
+          ? { method: entry.method, spacingMm: entry.spacingMm }
+          : { method: entry.method, a: { x: entry.a.x, y: entry.a.y }, b: { x: entry.b.x, y: entry.b.y }, knownMm: entry.knownMm };
+        const r = await api.setCalibration({ imageId, calibration });
         if (!r.ok) return r.error.message;
         await refreshDetail(false);
         return null;
