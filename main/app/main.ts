@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHandlers } from '../services/handlers';
 import { ensureDataDir } from '../services/data-dir';
 import { shutDown, warmUp } from '../services/lifecycle';
-import { registerIpc, sendEvent } from '../ipc/electron';
+import { isInsideAppUrl, registerIpc, sendEvent } from '../ipc/electron';
 
 const CSP = [
   "default-src 'self'",
@@ -62,7 +62,7 @@ app.on('web-contents-created', (_event, contents) => {
 void app.whenReady().then(() => {
   // Block every request that is not one of our own files: no remote content, ever.
   session.defaultSession.webRequest.onBeforeRequest((details, callback) => {
-    callback({ cancel: !(details.url.startsWith(appUrlPrefix) || details.url.startsWith('devtools://')) });
+    callback({ cancel: !(isInsideAppUrl(details.url, appUrlPrefix) || details.url.startsWith('devtools://')) });
   });
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
@@ -77,7 +77,7 @@ void app.whenReady().then(() => {
     appVersion: app.getVersion(),
     emit: (name: string, payload: unknown) => { if (win) sendEvent(win.webContents, name, payload); },
   };
-  warmUp(ctx);
+  warmUp(ctx, (m) => console.warn(`[models] ${m}`));
   registerIpc(
     createHandlers(ctx),
     appUrlPrefix,

@@ -5,10 +5,13 @@
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { channelOf, EVENT_CHANNEL, fail, METHOD_NAMES } from '../../core/api/index';
 import { createDispatcher, type Handlers } from './dispatch';
+import { isInsideAppUrl } from './sender';
 
+export { isInsideAppUrl } from './sender';
+
+/** The sender frame's page must lie inside the app's folder, compared by whole path segments. */
 export function isTrustedSender(event: IpcMainInvokeEvent, appUrlPrefix: string): boolean {
-  const url = event.senderFrame?.url ?? '';
-  return url.startsWith(appUrlPrefix);
+  return isInsideAppUrl(event.senderFrame?.url ?? '', appUrlPrefix);
 }
 
 export function registerIpc(handlers: Handlers, appUrlPrefix: string, log: (m: string) => void): () => void {
