@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { createHandlers } from '../services/handlers';
 import { ensureDataDir } from '../services/data-dir';
 import { openDataFolder, shutDown, warmUp } from '../services/lifecycle';
-import { registerIpc, sendEvent } from '../ipc/electron';
+import { isInsideAppUrl, registerIpc, sendEvent } from '../ipc/electron';
 
 export const CSP = [
   "default-src 'self'",
@@ -66,7 +66,7 @@ export function windowOptions(appDir: string): BrowserWindowConstructorOptions {
 export async function startShell(electron: ElectronSurface, paths: ShellPaths): Promise<void> {
   const { app } = electron;
   const rendererDir = path.dirname(paths.rendererIndex);
-  const appUrlPrefix = `${pathToFileURL(rendererDir).href}/`;
+  const appUrlPrefix = pathToFileURL(rendererDir).href;
   if (app.isPackaged && paths.resourcesPath) process.env.CVM_MODELS_DIR ??= path.join(paths.resourcesPath, 'models');
 
   app.enableSandbox();
@@ -86,7 +86,7 @@ export async function startShell(electron: ElectronSurface, paths: ShellPaths): 
   const { defaultSession } = electron.session;
   // Block every request that is not one of our own files: no remote content, ever.
   defaultSession.webRequest.onBeforeRequest((details, callback) => {
-    callback({ cancel: !(details.url.startsWith(appUrlPrefix) || details.url.startsWith('devtools://')) });
+    callback({ cancel: !(isInsideAppUrl(details.url, appUrlPrefix) || details.url.startsWith('devtools://')) });
   });
   defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
@@ -108,7 +108,7 @@ export async function startShell(electron: ElectronSurface, paths: ShellPaths): 
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
   win.on('closed', () => { win = null; });
   const emit = (name: string, payload: unknown): void => { if (win) sendEvent(win.webContents, name, payload); };
-  warmUp(ctx);
+  warmUp(ctx, (m) => console.warn(`[models] ${m}`));
   registerIpc(electron.ipcMain, createHandlers(ctx), appUrlPrefix, (m) => console.error(`[ipc] ${m}`));
   await win.loadFile(paths.rendererIndex);
 }

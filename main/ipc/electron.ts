@@ -4,16 +4,13 @@
  */
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
 import { channelOf, createDispatcher, EVENT_CHANNEL, fail, METHOD_NAMES, type Handlers } from '../../core/api/index';
+import { isInsideAppUrl } from './sender';
 
-/**
- * Our own window, loaded from our own files: the frame's URL must lie inside the renderer folder, compared
- * by whole path segments (`appUrlPrefix` ends with "/"), so a sibling folder such as `dist/renderer-evil`
- * does not pass.
- */
+export { isInsideAppUrl } from './sender';
+
+/** The sender frame's page must lie inside the app's folder, compared by whole path segments. */
 export function isTrustedSender(event: Pick<IpcMainInvokeEvent, 'senderFrame'>, appUrlPrefix: string): boolean {
-  const url = event.senderFrame?.url ?? '';
-  const prefix = appUrlPrefix.endsWith('/') ? appUrlPrefix : `${appUrlPrefix}/`;
-  return url.startsWith(prefix) && !url.slice(prefix.length).split(/[?#]/)[0]!.split('/').includes('..');
+  return isInsideAppUrl(event.senderFrame?.url ?? '', appUrlPrefix);
 }
 
 /** Registers one handler per contract method on `ipcMain` (Electron's, passed in by the shell). */

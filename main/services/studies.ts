@@ -4,7 +4,7 @@
  * model run. `studyHandlers` gives the renderer-facing methods; the rest is for the CLI and inference.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { OpenedImage } from '../../core/api/image';
 import { fail, ok, type ErrorCode, type Result } from '../../core/api/result';
@@ -18,6 +18,8 @@ import { calibrate, type CalibrationEntry } from '../../core/geometry/calibratio
 import { imagePoint } from '../../core/geometry/index';
 import { ImageDecodeError } from '../dicom/index';
 import { decodeInWorker } from '../dicom/decoder-pool';
+import { PIXEL_CACHE_BYTES } from '../dicom/limits';
+import { readImageFileSafely } from '../dicom/read-file';
 import { StoreError, guardStorage } from '../store/errors';
 import { effectiveSpacingOf } from '../store/rows';
 import { IMAGES_DIR_NAME, Store, type ModelRunInput } from '../store/store';
@@ -149,9 +151,12 @@ export async function importFiles(
     if ('bytes' in file) bytes = file.bytes;
     else {
       try {
-        bytes = readFileSync(file.path);
+        // Regular files only, within the size limit: a FIFO or a device in a folder is refused at once.
+        bytes = readImageFileSafely(file.path, file.name);
       } catch (error) {
-        results.push({ fileName: file.name, ok: false, error: { code: 'not-found', message: `${file.path}: ${(error as Error).message}` } });
+        const known = failure(error);
+        results.push({ fileName: file.name, ok: false, error: known ?? { code: 'not-found', message: `${file.path}: ${(error as Error).message}` } });
+        onProgress({ done: i + 1, total: files.length, fileName: file.name });
         continue;
       }
     }
@@ -166,11 +171,14 @@ export async function importFiles(
 const PIXEL_CACHE_SIZE = 3;
 const pixelCache = new Map<string, OpenedImage>();
 
+/** The cache holds at most PIXEL_CACHE_SIZE images and PIXEL_CACHE_BYTES of pixel data, oldest out first. */
 function rememberPixels(store: Store, imageId: number, opened: OpenedImage): void {
   const key = `${store.file}#${imageId}`;
   pixelCache.delete(key);
+  if (opened.pixels.data.byteLength > PIXEL_CACHE_BYTES) return;
   pixelCache.set(key, opened);
-  while (pixelCache.size > PIXEL_CACHE_SIZE) pixelCache.delete(pixelCache.keys().next().value!);
+  const bytes = (): number => [...pixelCache.values()].reduce((sum, o) => sum + o.pixels.data.byteLength, 0);
+  while (pixelCache.size > PIXEL_CACHE_SIZE || bytes() > PIXEL_CACHE_BYTES) pixelCache.delete(pixelCache.keys().next().value!);
 }
 
 /** Decodes the stored copy of an image (or returns it from the cache); `info.spacing` is the effective spacing. */
@@ -182,10 +190,11 @@ export async function loadImagePixels(store: Store, imageId: number): Promise<Op
     const file = store.absolutePath(row.stored_path);
     let bytes: Uint8Array;
     try {
-      bytes = readFileSync(file);
+      bytes = readImageFileSafely(file, row.original_name);
     } catch (error) {
+      const why = error instanceof ImageDecodeError ? error.problem : (error as Error).message;
       throw new StoreError('storage', 'missing',
-        `The stored copy of ${row.original_name} (${file}) cannot be read: ${(error as Error).message}. Restore the images folder from a backup.`);
+        `The stored copy of ${row.original_name} (${file}) cannot be read: ${why}. Restore the images folder from a backup.`);
     }
     if (sha256Of(bytes) !== row.sha256) {
       throw new StoreError('storage', 'corrupt', `The stored copy of ${row.original_name} (${file}) has changed since import (content hash differs).`);

@@ -112,6 +112,20 @@ const SET_FROM = `landmark_sets ls LEFT JOIN stage_results sr ON sr.set_ref = ls
 
 const now = (): string => new Date().toISOString();
 
+/**
+ * Why a stored path is not one this app writes (`images/<sha256>.<ext>`, relative, inside the data folder's
+ * images folder), or null when it is fine.
+ */
+export function storedPathProblem(storedPath: unknown): string | null {
+  if (typeof storedPath !== 'string' || storedPath.length === 0 || storedPath.length > 300) return 'is not a file name';
+  if (storedPath.includes('\0') || storedPath.includes('\\')) return 'contains characters a stored path never has';
+  if (path.posix.isAbsolute(storedPath) || path.win32.isAbsolute(storedPath)) return 'is an absolute path outside the data folder';
+  const parts = storedPath.split('/');
+  if (parts.some((p) => p === '..' || p === '.' || p === '')) return 'leaves the data folder';
+  if (parts.length !== 2 || parts[0] !== IMAGES_DIR_NAME) return `is not inside the data folder's ${IMAGES_DIR_NAME} folder`;
+  return null;
+}
+
 export class Store {
   private readonly statements = new Map<string, Statement>();
 
@@ -151,7 +165,16 @@ export class Store {
     this.lock?.release();
   }
 
+  /**
+   * The file of a stored path, checked on every use: the database may come from a backup made elsewhere or
+   * edited by hand, and `../../etc/shadow` must never be read or copied (docs/security.md).
+   */
   absolutePath(storedPath: string): string {
+    const problem = storedPathProblem(storedPath);
+    if (problem) {
+      throw new StoreError('storage', 'corrupt',
+        `The database ${this.file} names a stored image "${storedPath}" that ${problem}; it was not read. Restore a backup made by CVM Workstation.`);
+    }
     return path.join(this.dataDir, storedPath);
   }
 
@@ -344,9 +367,17 @@ export class Store {
         'UPDATE images SET ai_set_ref = ?, latest_set_ref = ?, min_confidence = ?, updated_at = ? WHERE id = ?',
         setId, humanHasEdited ? image.latest_set_ref : setId, minConfidence, t, imageId,
       );
+      // An approval applies to the landmarks that were approved: when the re-analysis replaces them, the study
+      // goes back to review (audited), never keeping an approval of landmarks nobody saw.
+      const withdrawn = !humanHasEdited && image.review_status === 'approved';
+      if (withdrawn) {
+        this.run("UPDATE images SET review_status = 'in-progress', reviewed_by = NULL, reviewed_at = NULL WHERE id = ?", imageId);
+        this.audit(author, 'review', imageId, 'review status approved -> in-progress: a re-analysis replaced the approved landmarks',
+          { status: image.review_status, by: image.reviewed_by }, { status: 'in-progress', by: null, at: null });
+      }
       this.audit(author, 'model-run', imageId,
         `${run.modelId} ${run.modelVersion} (${run.provider}) predicted version ${version}: ${stage.summary.label}` +
-          (humanHasEdited ? '; the human-edited version stays current' : ''),
+          (humanHasEdited ? '; the human-edited version stays current' : '') + (withdrawn ? '; approval withdrawn' : ''),
         undefined, { runId, versionId: setId, stage: stage.summary });
       return { runId, versionId: setId, version, stage: stage.summary };
     });
@@ -430,6 +461,15 @@ export class Store {
       if (set.id === image.latest_set_ref) stage = record.summary;
     }
     const spacing = effectiveSpacingOf(image);
+    // A new spacing can change the stage of approved landmarks: the study goes back to review.
+    const spacingBefore = effectiveSpacingOf(before);
+    const spacingChanged = spacingBefore?.rowMm !== spacing?.rowMm || spacingBefore?.colMm !== spacing?.colMm;
+    const withdrawn = spacingChanged && before.review_status === 'approved' && image.latest_set_ref !== null;
+    if (withdrawn) {
+      this.run("UPDATE images SET review_status = 'in-progress', reviewed_by = NULL, reviewed_at = NULL WHERE id = ?", imageId);
+      this.audit(author, 'review', imageId, 'review status approved -> in-progress: the calibration changed',
+        { status: before.review_status, by: before.reviewed_by }, { status: 'in-progress', by: null, at: null });
+    }
     this.audit(author, 'calibration', imageId,
       input ? `calibration ${input.rowMm === input.colMm ? input.colMm : `${input.rowMm} x ${input.colMm}`} mm/pixel (${input.method}${input.detail ? `: ${input.detail}` : ''})` : 'calibration cleared',
       calibrationOf(before), calibrationOf(image));
