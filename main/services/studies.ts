@@ -67,7 +67,7 @@ async function guarded<T>(fn: () => T | Promise<T>): Promise<Result<T>> {
 
 // ---- import --------------------------------------------------------------------------------------------------
 
-const EXTENSION = { dicom: 'dcm', png: 'png', jpeg: 'jpg' } as const;
+const EXTENSION = { dicom: 'dcm', png: 'png', jpeg: 'jpg', tiff: 'tif' } as const;
 
 export function sha256Of(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
