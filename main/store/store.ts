@@ -366,7 +366,7 @@ export class Store {
       const { setId, version, stage } = this.insertSet(image, {
         kind: input.kind, points: input.points, author: input.author, baseRef: image.latest_set_ref,
         revertedFrom: input.revertedFrom, moved: input.moved, note: input.note,
-        fromPrediction: input.fromPrediction ?? (previous ? unmovedPredictions(previous, input.points) : []),
+        fromPrediction: input.fromPrediction ?? this.predictedNames(image, previous, input.points),
       });
       const t = now();
       // A human change starts (or, after approval, re-opens) the review.
@@ -384,6 +384,24 @@ export class Store {
         { versionId: setId, stage: stage.summary.label, review: status, moved: input.moved ?? null });
       return { versionId: setId, version, stage: stage.summary, review };
     });
+  }
+
+  /**
+   * Names whose position is a model's prediction: unmoved since a version that had them from one, or moved
+   * back onto the image's AI prediction (within a micro-pixel), which is no longer a human placement.
+   */
+  private predictedNames(image: ImageRow, previous: LandmarkSetRow | undefined, points: LandmarkPoints): LandmarkName[] {
+    const names = new Set(previous ? unmovedPredictions(previous, points) : []);
+    const ai = image.ai_set_ref === null ? undefined : this.setRow(image.ai_set_ref);
+    if (ai) {
+      const predicted = pointsFromJson(ai.points_json);
+      for (const n of LANDMARK_NAMES) {
+        const p = points[n];
+        const q = predicted[n];
+        if (p && q && Math.abs(p[0] - q[0]) < 1e-6 && Math.abs(p[1] - q[1]) < 1e-6) names.add(n);
+      }
+    }
+    return LANDMARK_NAMES.filter((n) => names.has(n));
   }
 
   /** A new version equal to `toVersionId` (an earlier edit or the AI prediction) of the same image. */

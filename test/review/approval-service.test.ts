@@ -73,3 +73,19 @@ describe('approval in the service: the rules hold whatever the client sends', ()
     expect(storeError(() => exportDataset(store, { format: 'csv', approvedOnly: false, folder: 'relative/dir' })).message).toMatch(/full path/);
   });
 });
+
+describe('a landmark moved back onto the prediction', () => {
+  it('counts as the model\'s again, not as human-placed', () => {
+    const store = openStore(tempDir());
+    const id = addStudy(store, 1);
+    const ai = store.recordModelRun(id, { ...MODEL_RUN, landmarks: cs4, confidences, quality: { verdict: 'ok', problems: [] } });
+    const away = { ...cs4, C3m: [cs4.C3m![0], cs4.C3m![1] + 5] as [number, number] };
+    const v1 = store.addVersion(id, { kind: 'edit', points: away, author: 'a', baseVersionId: ai.versionId, moved: ['C3m'] });
+    expect(store.loadStudy(id).latest!.fromPrediction).not.toContain('C3m');
+    // Back by keyboard steps: floating-point sums land within a micro-pixel of the prediction.
+    const back = { ...cs4, C3m: [cs4.C3m![0], cs4.C3m![1] + 5 - 1 - 1 - 1 - 1 - 1 + 1e-9] as [number, number] };
+    store.addVersion(id, { kind: 'edit', points: back, author: 'a', baseVersionId: v1.versionId, moved: ['C3m'] });
+    expect(store.loadStudy(id).latest!.fromPrediction).toContain('C3m');
+    expect(store.loadStudy(id).latest!.fromPrediction).toHaveLength(13);
+  });
+});

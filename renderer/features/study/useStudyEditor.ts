@@ -35,7 +35,10 @@ export interface StudyEditor {
   redo(): void;
   resetToAi(names: readonly LandmarkName[]): void;
   revertTo(versionId: number): Promise<void>;
-  setReview(status: ReviewStatus): Promise<void>;
+  /** Changes the review status; resolves to the refusal's reason, or null when done. */
+  setReview(status: ReviewStatus, confirmation?: string): Promise<string | null>;
+  /** Age (years) and sex for a study whose file lacks them; resolves to an error, or null. */
+  setPatientInfo(info: { ageYears?: number | null; sex?: 'M' | 'F' | 'O' | null }): Promise<string | null>;
   setCalibration(spacingMm: number | null, method: 'entered' | 'two-points', detail: string): Promise<string | null>;
   analyze(): Promise<string | null>;
   reload(): Promise<void>;
@@ -162,11 +165,18 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
           setDetail(d.value);
         }
       },
-      setReview: async (status) => {
+      setReview: async (status, confirmation) => {
         await saveChain.current;
-        const r = await api.setReviewStatus({ imageId, status });
-        if (!r.ok) { setSaveState({ kind: 'error', message: r.error.message }); return; }
+        const r = await api.setReviewStatus({ imageId, status, ...(confirmation ? { confirmation } : {}) });
+        if (!r.ok) return r.error.message;
         await refreshDetail(false);
+        return null;
+      },
+      setPatientInfo: async (info) => {
+        const r = await api.setPatientInfo({ imageId, ...info });
+        if (!r.ok) return r.error.message;
+        setDetail(r.value);
+        return null;
       },
       setCalibration: async (spacingMm, method, detailText) => {
         const r = await api.setCalibration({ imageId, spacingMm, method, detail: detailText });
