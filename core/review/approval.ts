@@ -97,6 +97,8 @@ export function approvalDecision(input: ApprovalInput): ApprovalDecision {
     refused.push('The model did not find C2-C4 on this image (it may not be a lateral cephalogram, or the vertebrae are not visible): correct the landmarks by hand before approving.');
   }
   const plausibility = checkPlausibility(landmarks, input.spacing);
+  // Not a cephalogram: the geometry of points on something else says nothing more.
+  if (refused.length > 0) return { kind: 'refused', reasons: refused, plausibility };
   for (const p of plausibility.problems) (p.severity === 'implausible' ? refused : confirm).push(p.message);
   if (input.stageError) refused.push(`The stage cannot be computed: ${input.stageError.replace(/\.$/, '')}.`);
   if (refused.length > 0) return { kind: 'refused', reasons: dedupe(refused), plausibility };

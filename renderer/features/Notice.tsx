@@ -8,7 +8,7 @@ export interface NoticeState {
   readonly details?: readonly string[];
 }
 
-const ICON = { error: '⛔', warning: '⚠', info: 'ℹ' } as const;
+const ICON = { error: '✖', warning: '⚠', info: 'ℹ' } as const;
 const LABEL = { error: 'Error', warning: 'Warning', info: 'Note' } as const;
 
 export function Notice({ notice, onClose, testId }: { notice: NoticeState; onClose?: () => void; testId?: string }): ReactNode {

@@ -245,7 +245,7 @@ export const StagePanel = memo(function StagePanel({ detail, assessment, referen
           <button type="button" className="link" onClick={onCalibrate} data-testid="calibrate">{detail.info.spacing ? 'Recalibrate' : 'Calibrate'}</button>
         </dd>
         <dt>Model</dt>
-        <dd data-testid="model-info" className="cut" title={run ? `${run.modelId} ${run.modelVersion}` : undefined}>
+        <dd data-testid="model-info">
           {run ? `${run.modelId} ${run.modelVersion} · ${formatProvider(run.provider, (run.quality as { providerFallback?: string | null } | null)?.providerFallback)}` : 'no AI prediction'}
         </dd>
         {run && <RunNotes quality={run.quality} />}

@@ -245,7 +245,8 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
       if (!next) return;
     } else {
       if (decision.kind === 'refused') {
-        setMessage({ kind: 'error', text: `Not approved: ${sentences(decision.reasons)}` });
+        const more = decision.reasons.length - 1;
+        setMessage({ kind: 'error', text: `Not approved: ${sentences(decision.reasons.slice(0, 1))}${more > 0 ? ` (${more} more reason${more > 1 ? 's' : ''} under Review.)` : ''}` });
         return;
       }
       if (decision.kind === 'confirm' && !confirmation) {
