@@ -7,7 +7,7 @@
  * test/layers/fixtures obey the same rules), `may` (the parts it may import besides itself), `npm` (the
  * packages it may import) and `node` (whether it may import Node built-ins).
  */
-const CORE = ['core/api', 'core/cvm', 'core/geometry', 'core/inference', 'core/landmarks', 'core/metadata', 'core/metrics'];
+const CORE = ['core/api', 'core/cvm', 'core/geometry', 'core/inference', 'core/landmarks', 'core/metadata', 'core/metrics', 'core/review'];
 
 const parts = {
   // pure TypeScript: runs in the renderer, main and the CLI
@@ -17,6 +17,7 @@ const parts = {
   'core/cvm': { may: ['core/geometry', 'core/landmarks', 'core/metadata'], npm: [], node: false },
   'core/inference': { may: ['core/geometry', 'core/landmarks'], npm: [], node: false },
   'core/metrics': { may: ['core/cvm', 'core/geometry', 'core/landmarks'], npm: [], node: false },
+  'core/review': { may: ['core/geometry', 'core/landmarks'], npm: [], node: false },
   'core/api': { may: ['core/cvm', 'core/geometry', 'core/inference', 'core/landmarks', 'core/metadata'], npm: [], node: false },
   // main process: lower layers know nothing of the use cases above them
   'main/workers': { may: [], npm: [], node: true },
@@ -30,7 +31,7 @@ const parts = {
   'main/app': { may: [...CORE, 'main/services', 'main/ipc'], npm: ['electron'], node: true },
   'main/cli': { may: [...CORE, 'main/services', 'main/dicom', 'main/inference', 'main/store'], npm: [], node: true },
   'preload': { may: ['core/api'], npm: ['electron'], node: false },
-  'renderer': { may: CORE, npm: ['react', 'react-dom', 'konva', 'react-konva'], node: false },
+  'renderer': { may: CORE, npm: ['react', 'react-dom', 'konva', 'react-konva', 'pdf-lib', '@pdf-lib/fontkit', 'dejavu-fonts-ttf'], node: false },
 };
 
 module.exports = { parts };

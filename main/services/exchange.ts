@@ -43,6 +43,8 @@ export interface ExportOptions {
   readonly approvedOnly: boolean;
   /** Copy the images beside the JSON (`<name>-images/`) instead of pointing into the data folder. */
   readonly copyImages?: boolean;
+  /** Called as landmark sets are written (for a progress bar). */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 const sameValue = <T>(values: readonly T[]): T | null =>
@@ -81,6 +83,7 @@ export function exportCvm13(store: Store, outFile: string, options: ExportOption
       author: r.author,
       stage: r.stage?.label ?? null,
     };
+    if (options.onProgress && (i % 25 === 24 || i === records.length - 1)) options.onProgress(i + 1, records.length);
   });
   const document: Cvm13File = {
     schema: CVM13_SCHEMA,

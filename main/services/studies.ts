@@ -4,15 +4,19 @@
  * model run. `studyHandlers` gives the renderer-facing methods; the rest is for the CLI and inference.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { OpenedImage } from '../../core/api/image';
 import { fail, ok, type ErrorCode, type Result } from '../../core/api/result';
 import type {
   CalibrationResponse, ImageRequest, ImportFileResult, ImportFilesRequest, ImportFilesResponse, LandmarkPoints,
   ListStudiesRequest, ListStudiesResponse, ReviewState, RevertLandmarksRequest, SaveLandmarksRequest, SavedVersion,
-  SetCalibrationRequest, SetReviewStatusRequest, SetSettingsRequest, Settings, StageSummary, StudyDetail,
+  ExportDatasetRequest, ExportDatasetResponse, SetCalibrationRequest, SetPatientInfoRequest, SetReviewStatusRequest,
+  SetSettingsRequest, Settings, StageSummary, StudyDetail,
 } from '../../core/api/studies';
+import { toLandmarkSet } from '../../core/api/studies';
+import { assess } from '../../core/cvm/index';
+import { approvalDecision, modelQualityOf, type ApprovalDecision } from '../../core/review/approval';
 import type { LandmarkName } from '../../core/landmarks/index';
 import { calibrate, type CalibrationEntry } from '../../core/geometry/calibration';
 import { imagePoint } from '../../core/geometry/index';
@@ -24,6 +28,8 @@ import { StoreError, guardStorage } from '../store/errors';
 import { effectiveSpacingOf } from '../store/rows';
 import { IMAGES_DIR_NAME, Store, type ModelRunInput } from '../store/store';
 import type { ServiceContext } from './context';
+import { exportCsv, exportCvm13 } from './exchange';
+import { writeOutput } from './write-output';
 
 // ---- one store per data folder in this process ------------------------------------------------------------
 
@@ -228,6 +234,72 @@ export async function recordModelRun(
   });
 }
 
+// ---- review ---------------------------------------------------------------------------------------------------
+
+/** The approval rules (core/review/approval.ts) applied to the stored current landmarks of an image. */
+export function approvalDecisionFor(store: Store, imageId: number): ApprovalDecision {
+  const detail = store.loadStudy(imageId);
+  const landmarks = detail.latest ? toLandmarkSet(detail.latest.points) : null;
+  const spacing = detail.info.spacing ? { rowMm: detail.info.spacing.rowMm, colMm: detail.info.spacing.colMm } : null;
+  const assessment = landmarks && Object.keys(landmarks).length === 13 ? assess(landmarks, spacing) : null;
+  return approvalDecision({
+    landmarks,
+    ai: detail.ai ? toLandmarkSet(detail.ai.points) : null,
+    spacing,
+    quality: modelQualityOf(detail.ai?.modelRun?.quality),
+    stageError: assessment && !assessment.ok ? assessment.error.message : null,
+  });
+}
+
+/**
+ * Approves only what the rules allow: refused with the reasons, or (for "check") only with the user's
+ * confirmation, which is recorded in the audit log. Other status changes are always allowed.
+ */
+export function setReviewStatusChecked(store: Store, request: SetReviewStatusRequest): ReviewState {
+  const author = store.userName();
+  if (request.status !== 'approved') return store.setReviewStatus(request.imageId, request.status, author);
+  const decision = approvalDecisionFor(store, request.imageId);
+  if (decision.kind === 'refused') {
+    throw new StoreError('invalid-request', 'invalid', `Cannot approve: ${decision.reasons.join(' ')}`);
+  }
+  if (decision.kind === 'confirm') {
+    const confirmation = request.confirmation?.trim();
+    if (!confirmation) {
+      throw new StoreError('invalid-request', 'invalid', `Approving needs your confirmation: ${decision.reasons.join(' ')}`);
+    }
+    return store.setReviewStatus(request.imageId, 'approved', author, confirmation);
+  }
+  return store.setReviewStatus(request.imageId, 'approved', author);
+}
+
+// ---- data-set export ----------------------------------------------------------------------------------------------
+
+/** Writes the same file `cvm export` writes, into `folder` (default: `<data folder>/exports`). */
+export function exportDataset(store: Store, request: ExportDatasetRequest, onProgress: (done: number, total: number) => void = () => {}): ExportDatasetResponse {
+  const folder = request.folder ? path.resolve(request.folder) : path.join(store.dataDir, 'exports');
+  if (request.folder && !path.isAbsolute(request.folder)) {
+    throw new StoreError('invalid-request', 'invalid', `The export folder must be a full path, not "${request.folder}".`);
+  }
+  if (!request.folder) guardStorage('create the exports folder', folder, () => mkdirSync(folder, { recursive: true }));
+  let isDir = false;
+  try { isDir = statSync(folder).isDirectory(); } catch { isDir = false; }
+  if (!isDir) throw new StoreError('not-found', 'not-found', `The export folder ${folder} does not exist.`);
+  const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
+  const scope = request.approvedOnly ? 'approved' : 'all';
+  const base = `cvm-${request.format === 'cvm13' ? 'cvm13' : 'measurements'}-${scope}-${stamp}`;
+  let file = path.join(folder, `${base}.${request.format === 'cvm13' ? 'json' : 'csv'}`);
+  for (let i = 2; existsSync(file); i++) file = path.join(folder, `${base}-${i}.${request.format === 'cvm13' ? 'json' : 'csv'}`);
+  if (request.format === 'cvm13') {
+    const { document, count } = exportCvm13(store, file, { approvedOnly: request.approvedOnly, copyImages: request.copyImages ?? false, onProgress });
+    writeOutput(file, `${JSON.stringify(document, null, 1)}\n`);
+    return { file, count };
+  }
+  const { csv, count } = exportCsv(store, { approvedOnly: request.approvedOnly });
+  onProgress(count, count);
+  writeOutput(file, csv);
+  return { file, count };
+}
+
 // ---- renderer-facing handlers --------------------------------------------------------------------------------
 
 export interface StudyHandlers {
@@ -239,6 +311,8 @@ export interface StudyHandlers {
   revertLandmarks(request: RevertLandmarksRequest): Promise<Result<SavedVersion>>;
   setReviewStatus(request: SetReviewStatusRequest): Promise<Result<ReviewState>>;
   setCalibration(request: SetCalibrationRequest): Promise<Result<CalibrationResponse>>;
+  setPatientInfo(request: SetPatientInfoRequest): Promise<Result<StudyDetail>>;
+  exportDataset(request: ExportDatasetRequest): Promise<Result<ExportDatasetResponse>>;
   getSettings(request: Record<string, never>): Promise<Result<Settings>>;
   setSettings(request: SetSettingsRequest): Promise<Result<Settings>>;
 }
@@ -271,10 +345,13 @@ export function studyHandlers(ctx: ServiceContext): StudyHandlers {
       const s = store();
       return s.revert(request.imageId, request.toVersionId, s.userName(), request.baseVersionId);
     }),
-    setReviewStatus: (request) => guarded(() => {
+    setReviewStatus: (request) => guarded(() => setReviewStatusChecked(store(), request)),
+    setPatientInfo: (request) => guarded(() => {
       const s = store();
-      return s.setReviewStatus(request.imageId, request.status, s.userName());
+      s.setPatientInfo(request.imageId, { ageYears: request.ageYears, sex: request.sex }, s.userName());
+      return s.loadStudy(request.imageId);
     }),
+    exportDataset: (request) => guarded(() => exportDataset(store(), request, (done, total) => ctx.emit('exportProgress', { done, total }))),
     setCalibration: (request) => guarded(() => {
       const s = store();
       if (request.calibration === null) return s.setCalibration(request.imageId, null, s.userName());

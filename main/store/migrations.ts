@@ -186,6 +186,14 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: '',
     apply: admitTiffFormat,
   },
+  {
+    version: 5,
+    name: 'studies.entered_sex and studies.age_entered: age and sex typed by a user for files that carry none (PNG/JPEG)',
+    sql: `
+      ALTER TABLE studies ADD COLUMN entered_sex TEXT CHECK (entered_sex IN ('M', 'F', 'O'));
+      ALTER TABLE studies ADD COLUMN age_entered INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

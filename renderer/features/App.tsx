@@ -53,7 +53,7 @@ export function App(): ReactNode {
         )}
       </header>
       <main className="content">
-        {route.view === 'worklist' ? <Worklist onOpen={open} /> : <StudyView imageId={route.imageId} userName={userName} onBack={back} />}
+        {route.view === 'worklist' ? <Worklist onOpen={open} /> : <StudyView imageId={route.imageId} userName={userName} onBack={back} onOpen={open} />}
       </main>
     </div>
   );
