@@ -169,7 +169,15 @@ export class DicomWebClient {
    */
   async testConnection(signal?: AbortSignal): Promise<{ ms: number; url: string }> {
     const start = performance.now();
-    await this.getJson(this.url('studies', { limit: 1 }), signal);
+    try {
+      await this.getJson(this.url('studies', { limit: 1 }), signal);
+    } catch (error) {
+      // Any other client error to a plain study search means the URL is not a DICOMweb root.
+      if (error instanceof PacsError && error.kind === 'server' && error.status !== undefined && error.status >= 400 && error.status < 500) {
+        throw new PacsError('not-dicomweb', `${error.message} This URL does not answer DICOMweb study searches: give the DICOMweb root (e.g. .../dicom-web).`, error.status);
+      }
+      throw error;
+    }
     return { ms: Math.round(performance.now() - start), url: this.displayUrl };
   }
 

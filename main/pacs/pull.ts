@@ -100,9 +100,11 @@ export async function pullStudies(store: Store, client: DicomWebClient, studyUid
       bytes += data.length;
       // The header of the retrieved file decides, where QIDO did not return the attributes.
       let sopClassUid = inst.sopClassUid;
+      let issuer: string | null = null;
       try {
         const src = readSourceImage(`${inst.sopInstanceUid}.dcm`, data);
         sopClassUid = src.sopClassUid;
+        issuer = src.issuerOfPatientId;
         if (src.sopInstanceUid !== inst.sopInstanceUid) throw new Error(`the server sent ${src.sopInstanceUid} for ${inst.sopInstanceUid}`);
         const again = recogniseCephalogram({ ...src, bodyPart: src.bodyPart, viewPosition: src.viewPosition });
         if (!again.cephalogram) {
@@ -121,7 +123,7 @@ export async function pullStudies(store: Store, client: DicomWebClient, studyUid
       } else {
         repo.recordRetrieved({
           sopInstanceUid: inst.sopInstanceUid, imageId: imported.imageId, studyUid: inst.studyInstanceUid || studyUid,
-          seriesUid: inst.seriesInstanceUid, sopClassUid, sourceUrl: client.displayUrl, author: options.author,
+          seriesUid: inst.seriesInstanceUid, sopClassUid, issuer, sourceUrl: client.displayUrl, author: options.author,
         });
         outcomes.push({
           sopInstanceUid: inst.sopInstanceUid, outcome: imported.duplicate ? 'already-present' : 'retrieved', imageId: imported.imageId,

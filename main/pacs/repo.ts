@@ -55,11 +55,13 @@ export class PacsRepo {
     return row ? row.image_ref : undefined;
   }
 
-  recordRetrieved(r: { sopInstanceUid: string; imageId: number; studyUid: string; seriesUid: string; sopClassUid: string | null; sourceUrl: string; author: string }): void {
+  recordRetrieved(r: {
+    sopInstanceUid: string; imageId: number; studyUid: string; seriesUid: string; sopClassUid: string | null; issuer: string | null; sourceUrl: string; author: string;
+  }): void {
     this.tx(() => {
-      this.store.db.prepare(`INSERT INTO pacs_instances (sop_instance_uid, image_ref, study_instance_uid, series_instance_uid, sop_class_uid, source_url, retrieved_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sop_instance_uid) DO NOTHING`)
-        .run(r.sopInstanceUid, r.imageId, r.studyUid, r.seriesUid, r.sopClassUid, r.sourceUrl, now());
+      this.store.db.prepare(`INSERT INTO pacs_instances (sop_instance_uid, image_ref, study_instance_uid, series_instance_uid, sop_class_uid, issuer_of_patient_id,
+          source_url, retrieved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sop_instance_uid) DO NOTHING`)
+        .run(r.sopInstanceUid, r.imageId, r.studyUid, r.seriesUid, r.sopClassUid, r.issuer, r.sourceUrl, now());
       audit(this.store, r.author, 'pacs-retrieve', r.imageId, `retrieved ${r.sopInstanceUid} from ${r.sourceUrl}`);
     });
   }

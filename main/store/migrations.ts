@@ -161,6 +161,7 @@ export const MIGRATIONS: readonly Migration[] = [
         study_instance_uid TEXT NOT NULL,
         series_instance_uid TEXT NOT NULL,
         sop_class_uid TEXT,
+        issuer_of_patient_id TEXT,
         source_url TEXT NOT NULL,
         skipped_reason TEXT,
         retrieved_at TEXT NOT NULL
@@ -194,7 +195,6 @@ export const MIGRATIONS: readonly Migration[] = [
         linked_by TEXT NOT NULL,
         linked_at TEXT NOT NULL
       );
-      ALTER TABLE patients ADD COLUMN issuer TEXT;
     `,
   },
 ];
