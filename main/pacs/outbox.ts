@@ -30,6 +30,8 @@ export interface SendOptions {
   readonly ignoreBackoff?: boolean;
   readonly signal?: AbortSignal;
   readonly now?: () => Date;
+  /** After each item, sent or failed. */
+  readonly onItem?: (item: { id: number; kind: string; imageId: number; ok: boolean; error?: string }) => void | Promise<void>;
 }
 
 const PERMANENT: ReadonlySet<string> = new Set(['unauthorized', 'forbidden', 'not-dicomweb', 'invalid-settings', 'tls']);
@@ -51,6 +53,7 @@ export async function sendOutbox(store: Store, client: DicomWebClient, options: 
       }
       repo.markSent(item.id, client.displayUrl, options.author);
       sent.push({ id: item.id, kind: item.kind, sopInstanceUid: item.sop_instance_uid, imageId: item.image_ref });
+      await options.onItem?.({ id: item.id, kind: item.kind, imageId: item.image_ref, ok: true });
     } catch (error) {
       if (error instanceof PacsError && error.kind === 'cancelled') break;
       const message = (error as Error).message;
@@ -58,6 +61,7 @@ export async function sendOutbox(store: Store, client: DicomWebClient, options: 
       const retryAt = permanent ? null : new Date(clock().getTime() + backoffMs(item.attempts + 1));
       repo.markFailed(item.id, message, retryAt, client.displayUrl);
       failed.push({ id: item.id, kind: item.kind, sopInstanceUid: item.sop_instance_uid, imageId: item.image_ref, error: message, retryAt: retryAt?.toISOString() ?? null });
+      await options.onItem?.({ id: item.id, kind: item.kind, imageId: item.image_ref, ok: false, error: message });
       // The server is down: the rest would fail the same way; they keep their turn.
       if (error instanceof PacsError && (error.kind === 'refused' || error.kind === 'unreachable' || error.kind === 'timeout' || permanent)) break;
     }

@@ -47,7 +47,7 @@ export interface PullReport {
 export interface PullOptions {
   readonly author: string;
   readonly signal?: AbortSignal;
-  readonly onProgress?: (p: PullProgress) => void;
+  readonly onProgress?: (p: PullProgress) => void | Promise<void>;
 }
 
 export async function pullStudies(store: Store, client: DicomWebClient, studyUids: readonly string[], options: PullOptions): Promise<PullReport> {
@@ -73,7 +73,7 @@ export async function pullStudies(store: Store, client: DicomWebClient, studyUid
     if (instances.length === 0) error = `The PACS has no instance of study ${studyUid}.`;
     total += instances.length;
     for (const inst of instances) {
-      options.onProgress?.({ studyUid, done, total, current: inst.sopInstanceUid, bytes });
+      await options.onProgress?.({ studyUid, done, total, current: inst.sopInstanceUid, bytes });
       const known = repo.retrievedImageOf(inst.sopInstanceUid);
       if (known !== undefined && known !== null) {
         outcomes.push({ sopInstanceUid: inst.sopInstanceUid, outcome: 'already-present', imageId: known });
@@ -133,7 +133,7 @@ export async function pullStudies(store: Store, client: DicomWebClient, studyUid
       done++;
     }
     studies.push({ studyUid, instances: outcomes, error });
-    options.onProgress?.({ studyUid, done, total, current: null, bytes });
+    await options.onProgress?.({ studyUid, done, total, current: null, bytes });
     if (cancelled) break;
   }
   const count = (k: InstanceOutcome['outcome']): number => studies.reduce((n, s) => n + s.instances.filter((i) => i.outcome === k).length, 0);
