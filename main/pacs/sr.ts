@@ -27,7 +27,7 @@ const text = (g: number, e: number, vr: string, s: string): DicomElement => el(g
 /** A decimal string of at most 16 characters. */
 export function ds(value: number): string {
   if (!Number.isFinite(value)) throw new Error(`cannot write ${value} as a DICOM decimal string`);
-  for (let p = 10; p >= 1; p--) {
+  for (let p = 15; p >= 1; p--) {
     const s = Number(value.toPrecision(p)).toString();
     if (s.length <= 16) return s;
   }
