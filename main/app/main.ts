@@ -2,13 +2,14 @@
  * Electron entry: one window, locked down (context isolation, sandbox, no Node in the renderer, strict
  * CSP, no navigation, no new windows, no remote content). Everything else lives in services.
  */
-import { app, BrowserWindow, session } from 'electron';
+import { app, BrowserWindow, safeStorage, session } from 'electron';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHandlers } from '../services/handlers';
 import { ensureDataDir } from '../services/data-dir';
 import { shutDown, warmUp } from '../services/lifecycle';
 import { registerIpc, sendEvent } from '../ipc/electron';
+import { setSecretProtector } from '../pacs/settings';
 
 const CSP = [
   "default-src 'self'",
@@ -69,6 +70,13 @@ void app.whenReady().then(() => {
   });
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
 
+  // The PACS password or token: encrypted with the OS keychain (safeStorage); only the ciphertext is stored.
+  setSecretProtector({
+    name: 'Electron safeStorage',
+    available: () => safeStorage.isEncryptionAvailable(),
+    encrypt: (plain) => safeStorage.encryptString(plain),
+    decrypt: (cipher) => safeStorage.decryptString(cipher),
+  });
   const dataDir = ensureDataDir(app.getPath('userData'));
   let win: BrowserWindow | null = createWindow();
   const ctx = {

@@ -2,6 +2,7 @@
 import { closeDecoderWorker } from '../dicom/decoder-pool';
 import { closeInferenceEngines, engineFor } from './analysis';
 import type { ServiceContext } from './context';
+import { stopPacsLoops } from './pacs';
 import { closeStudyStores } from './studies';
 
 /** Loads the default model in its worker ahead of the first analysis; a missing or refused model is reported later, when used. */
@@ -11,6 +12,7 @@ export function warmUp(ctx: ServiceContext): void {
 
 /** Releases the data-folder lock and stops the workers, so a quit never leaves a stale lock behind. */
 export async function shutDown(): Promise<void> {
+  stopPacsLoops();
   await Promise.allSettled([closeInferenceEngines(), closeDecoderWorker()]);
   closeStudyStores();
 }
