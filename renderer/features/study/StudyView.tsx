@@ -26,6 +26,7 @@ import { CalibrateDialog } from './CalibrateDialog';
 import { actionFor, type StudyAction } from './keyboard';
 import { downloadCanvas, drawReport } from './report';
 import { HistoryPanel, LandmarkList } from './SidePanels';
+import { GrowthTimeline } from '../pacs/GrowthTimeline';
 import { StagePanel } from './StagePanel';
 import { useStudyEditor, type SaveState, type StudyEditor } from './useStudyEditor';
 
@@ -365,6 +366,7 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
           <LandmarkList landmarks={landmarks} ai={ai} spacing={pixelSpacing} confidences={confidences} selected={selected}
             onSelect={setSelected} onReset={onResetLandmark} />
           <HistoryPanel detail={detail} onRevert={onRevert} />
+          <GrowthTimeline imageId={detail.imageId} version={`${detail.latest?.versionId ?? 0}-${detail.review.status}`} />
         </aside>
       </div>
       {help && <HelpOverlay onClose={() => setHelp(false)} />}

@@ -9,6 +9,7 @@ import {
   REVIEW_STATUSES, STAGE_CODES, type ListStudiesRequest, type ListStudiesResponse, type ReviewStatus, type StudySortField,
 } from '../../../core/api/studies';
 import { api } from '../../api';
+import { SendBadge, useSendStates } from '../pacs/SendStatus';
 
 const PAGE_SIZE = 100;
 
@@ -54,6 +55,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
   const [notice, setNotice] = useState<string | null>(null);
   const cancelImport = useRef(false);
   const tableRef = useRef<HTMLTableSectionElement>(null);
+  const sendStates = useSendStates(page?.rows.map((r) => r.imageId) ?? []);
 
   const refresh = useCallback(async () => {
     const request: ListStudiesRequest = { offset, limit: PAGE_SIZE, sort };
@@ -206,7 +208,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
                 <td className="num">{r.studyDate ?? '—'}</td>
                 <td className="num">{r.ageYears !== null ? r.ageYears.toFixed(1) : '—'}</td>
                 <td className={r.borderline || r.stageLabel?.startsWith('no stage') ? 'warn-text' : ''}>{r.stageLabel ?? '—'}</td>
-                <td><span className={`review ${r.reviewStatus}`}>{r.reviewStatus}{r.reviewedBy && r.reviewStatus === 'approved' ? ` (${r.reviewedBy})` : ''}</span></td>
+                <td><span className={`review ${r.reviewStatus}`}>{r.reviewStatus}{r.reviewedBy && r.reviewStatus === 'approved' ? ` (${r.reviewedBy})` : ''}</span><SendBadge state={sendStates.get(r.imageId)} /></td>
                 <td className="num">{r.minConfidence !== null ? r.minConfidence.toFixed(2) : '—'}</td>
                 <td className="muted">{r.fileName}</td>
               </tr>
