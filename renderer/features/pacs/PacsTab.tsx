@@ -10,6 +10,13 @@ import './pacs.css';
 
 const PAGE = 200;
 
+/** DICOM person name "Family^Given^Middle" as "Family, Given Middle". */
+const personName = (pn: string): string => {
+  const [family = '', ...rest] = pn.split('=')[0]!.split('^');
+  const given = rest.filter(Boolean).join(' ');
+  return given ? `${family}, ${given}` : family;
+};
+
 interface Form {
   url: string;
   authKind: 'none' | 'basic' | 'bearer';
@@ -109,6 +116,7 @@ export function PacsTab({ onOpen }: { onOpen: (imageId: number) => void }): Reac
   const [pull, setPull] = useState<PacsPullProgress | null>(null);
   const [done, setDone] = useState<PacsPullDone | null>(null);
   const [searchMs, setSearchMs] = useState<number | null>(null);
+  const [pulledAt, setPulledAt] = useState(0);
 
   const onSaved = useCallback((s: PacsSettingsView) => setConfigured(s.url !== ''), []);
 
@@ -137,10 +145,13 @@ export function PacsTab({ onOpen }: { onOpen: (imageId: number) => void }): Reac
     const offD = api.onEvent('pacsPullDone', (d) => {
       setPull(null);
       setDone(d);
-      setRows((prev) => prev.map((row) => row)); // keep the list; the counts refresh on the next search
+      setPulledAt(Date.now());
     });
     return () => { offP(); offD(); };
   }, []);
+
+  // After a pull, refresh the listed rows so "Here" shows what is now stored locally.
+  useEffect(() => { if (pulledAt && rows.length > 0) void search(0); }, [pulledAt]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const startPull = async (): Promise<void> => {
     setDone(null);
@@ -200,7 +211,7 @@ export function PacsTab({ onOpen }: { onOpen: (imageId: number) => void }): Reac
             {rows.map((r) => (
               <tr key={r.studyInstanceUid} data-testid={`pacs-row-${r.studyInstanceUid}`} onClick={() => toggle(r.studyInstanceUid)}>
                 <td><input type="checkbox" checked={selected.has(r.studyInstanceUid)} onChange={() => toggle(r.studyInstanceUid)} onClick={(e) => e.stopPropagation()} aria-label={`Select study ${r.studyDate ?? ''}`} /></td>
-                <td>{r.patientName ?? '—'}</td>
+                <td>{r.patientName ? personName(r.patientName) : '—'}</td>
                 <td>{r.patientId ?? '—'}{r.issuerOfPatientId ? <span className="muted small"> ({r.issuerOfPatientId})</span> : null}</td>
                 <td className="num">{r.birthDate ?? '—'}</td>
                 <td className="num">{r.studyDate ?? '—'}</td>
