@@ -24,14 +24,17 @@ const parts = {
   'main/dicom': { may: [...CORE, 'main/workers'], npm: ['dicom-parser', 'fast-png', 'dcmjs-imaging'], node: true },
   'main/inference': { may: [...CORE, 'main/workers'], npm: ['onnxruntime-node'], node: true },
   'main/store': { may: CORE, npm: ['better-sqlite3'], node: true },
-  'main/services': { may: [...CORE, 'main/dicom', 'main/inference', 'main/store'], npm: ['better-sqlite3'], node: true },
+  // DICOMweb client, DICOM SR / Secondary Capture, outbox and timeline: the PACS use cases, which import
+  // retrieved instances through the study services
+  'main/pacs': { may: [...CORE, 'main/dicom', 'main/store', 'main/services'], npm: [], node: true },
+  'main/services': { may: [...CORE, 'main/dicom', 'main/inference', 'main/store', 'main/pacs'], npm: ['better-sqlite3'], node: true },
   // transports and front ends: thin, over the services
   'main/ipc': { may: ['core/api'], npm: ['electron'], node: false },
   'main/web': { may: ['core/api', 'main/services'], npm: ['ws'], node: true },
-  'main/app': { may: [...CORE, 'main/services', 'main/ipc'], npm: ['electron'], node: true },
-  'main/cli': { may: [...CORE, 'main/services', 'main/dicom', 'main/inference', 'main/store'], npm: [], node: true },
+  'main/app': { may: [...CORE, 'main/services', 'main/ipc', 'main/pacs'], npm: ['electron'], node: true },
+  'main/cli': { may: [...CORE, 'main/services', 'main/dicom', 'main/inference', 'main/store', 'main/pacs'], npm: [], node: true },
   'preload': { may: ['core/api'], npm: ['electron'], node: false },
-  'renderer': { may: CORE, npm: ['react', 'react-dom', 'konva', 'react-konva', 'pdf-lib', '@pdf-lib/fontkit', 'dejavu-fonts-ttf'], node: false },
+  'renderer': { may: CORE, npm: ['react', 'react-dom', 'konva', 'react-konva', 'pdf-lib', '@pdf-lib/fontkit', 'dejavu-fonts-ttf', 'chart.js'], node: false },
 };
 
 module.exports = { parts };

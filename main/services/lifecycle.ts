@@ -4,6 +4,7 @@ import { findModels, modelDirs } from '../inference/index';
 import { closeInferenceEngines, engineFor } from './analysis';
 import type { ServiceContext } from './context';
 import { fail, ok, type Result } from '../../core/api/result';
+import { stopPacsLoops } from './pacs';
 import { closeStudyStores, storeFor } from './studies';
 
 /**
@@ -39,6 +40,7 @@ export function warmUp(ctx: ServiceContext, log: (message: string) => void = () 
 
 /** Releases the data-folder lock and stops the workers, so a quit never leaves a stale lock behind. */
 export async function shutDown(): Promise<void> {
+  stopPacsLoops();
   await Promise.allSettled([closeInferenceEngines(), closeDecoderWorker()]);
   closeStudyStores();
 }

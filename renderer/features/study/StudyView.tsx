@@ -31,6 +31,7 @@ import { ApprovalPanel, ConfirmApprovalDialog } from './ApprovalPanel';
 import { CalibrateDialog } from './CalibrateDialog';
 import { actionFor, type StudyAction } from './keyboard';
 import { HistoryPanel, LandmarkList } from './SidePanels';
+import { GrowthTimeline } from '../pacs/GrowthTimeline';
 import { StagePanel } from './StagePanel';
 import { useStudyEditor, type SaveState, type StudyEditor } from './useStudyEditor';
 
@@ -480,6 +481,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
           <LandmarkList landmarks={landmarks} ai={ai} spacing={pixelSpacing} confidences={confidences} selected={selected}
             flagged={plausibility?.landmarks ?? NONE} onSelect={setSelected} onReset={onResetLandmark} />
           <HistoryPanel detail={detail} onRevert={onRevert} />
+          <GrowthTimeline imageId={detail.imageId} version={`${detail.latest?.versionId ?? 0}-${detail.review.status}`} />
         </aside>
       </div>
       {help && <HelpOverlay onClose={() => setHelp(false)} />}

@@ -14,6 +14,7 @@ import { PAGE_SIZE, loadWorklistSession, requestOf, saveWorklistSession, type Wo
 import { Notice, type NoticeState } from '../Notice';
 import { formatAge, plural } from '../format';
 import { ExportDialog } from './ExportDialog';
+import { SendBadge, useSendStates } from '../pacs/SendStatus';
 
 interface ImportProgress {
   readonly done: number;
@@ -79,6 +80,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
     setSpacingState(value);
     try { localStorage.setItem(SPACING_KEY, value); } catch { /* not kept: typed again next time */ }
   };
+  const sendStates = useSendStates(page?.rows.map((r) => r.imageId) ?? []);
 
   const refresh = useCallback(async () => {
     const q = JSON.parse(queryKey) as WorklistQuery;
@@ -268,7 +270,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
                   <td>{r.stageLabel === null ? '—' : failedStage
                     ? <Cut className="error-text" text={`not computable: ${r.stageLabel}`} />
                     : <Cut className={r.borderline || r.stageLabel.startsWith('no stage') ? 'warn-text' : ''} text={r.stageLabel} />}</td>
-                  <td><span className={`review ${r.reviewStatus}`} title={r.reviewedBy ? `approved by ${r.reviewedBy}` : r.reviewStatus}>{r.reviewStatus}{r.reviewedBy && r.reviewStatus === 'approved' ? ` (${r.reviewedBy})` : ''}</span></td>
+                  <td><span className={`review ${r.reviewStatus}`} title={r.reviewedBy ? `approved by ${r.reviewedBy}` : r.reviewStatus}>{r.reviewStatus}{r.reviewedBy && r.reviewStatus === 'approved' ? ` (${r.reviewedBy})` : ''}</span><SendBadge state={sendStates.get(r.imageId)} /></td>
                   <td className="num">{r.minConfidence !== null ? r.minConfidence.toFixed(2) : '—'}</td>
                   <td><Cut className="muted" text={r.fileName} /></td>
                 </tr>
