@@ -18,6 +18,9 @@ import {
   type AnalysisResult, type AnalyzeBatchRequest, type AnalyzeImageRequest, type BatchFinished, type BatchProgress,
   type BatchStarted, type CancelBatchRequest, type ModelsInfo,
 } from './analysis';
+import {
+  boneAgeRequest, setPatientSexRequest, type BoneAgeRequest, type BoneAgeView, type SetPatientSexRequest,
+} from './boneage';
 
 export interface MethodSpec<Req, Res> {
   readonly request: Schema<Req>;
@@ -50,6 +53,10 @@ export const methods = {
   analyzeBatch: method<AnalyzeBatchRequest, BatchStarted>(analyzeBatchRequest),
   cancelBatch: method<CancelBatchRequest, { cancelled: boolean }>(cancelBatchRequest),
   listModels: method<Record<string, never>, ModelsInfo>(s.object({})),
+  // hand-wrist radiographs (main/services/boneage.ts)
+  getBoneAge: method<BoneAgeRequest, BoneAgeView>(boneAgeRequest),
+  estimateBoneAge: method<BoneAgeRequest, BoneAgeView>(boneAgeRequest),
+  setPatientSex: method<SetPatientSexRequest, BoneAgeView>(setPatientSexRequest),
 };
 
 export type Methods = typeof methods;

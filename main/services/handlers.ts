@@ -2,6 +2,7 @@
 import { ok } from '../../core/api/index';
 import type { Handlers } from '../ipc/dispatch';
 import { analysisHandlers } from './analysis';
+import { boneAgeHandlers } from './boneage';
 import type { ServiceContext } from './context';
 import { studyHandlers } from './studies';
 
@@ -10,5 +11,6 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     appInfo: async () => ok({ version: ctx.appVersion, mode: ctx.mode === 'electron' ? 'electron' : 'web', dataDir: ctx.dataDir }),
     ...studyHandlers(ctx),
     ...analysisHandlers(ctx),
+    ...boneAgeHandlers(ctx),
   };
 }

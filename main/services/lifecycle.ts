@@ -3,6 +3,7 @@ import { closeDecoderWorker } from '../dicom/decoder-pool';
 import { closeInferenceEngines, engineFor } from './analysis';
 import type { ServiceContext } from './context';
 import { closeStudyStores } from './studies';
+import { closeWholeImageModels } from './boneage';
 
 /** Loads the default model in its worker ahead of the first analysis; a missing or refused model is reported later, when used. */
 export function warmUp(ctx: ServiceContext): void {
@@ -11,6 +12,6 @@ export function warmUp(ctx: ServiceContext): void {
 
 /** Releases the data-folder lock and stops the workers, so a quit never leaves a stale lock behind. */
 export async function shutDown(): Promise<void> {
-  await Promise.allSettled([closeInferenceEngines(), closeDecoderWorker()]);
+  await Promise.allSettled([closeInferenceEngines(), closeDecoderWorker(), closeWholeImageModels()]);
   closeStudyStores();
 }
