@@ -33,12 +33,18 @@ export function squashNearest(image: GreyImage, size = HAND_INPUT_SIZE): Float32
   let read: (v: number) => number;
   if (window === null) {
     read = (v) => (v < 0 ? 0 : v > 1 ? 1 : v);
-  } else if (data instanceof Uint8Array || data instanceof Uint16Array) {
-    const table = intensityTable(window, data instanceof Uint8Array ? 256 : 65536);
+  } else if (data instanceof Uint8Array) {
+    const table = intensityTable(window, 256);
     read = (v) => table[v]!;
   } else {
+    // 10,000 samples: cheaper than a 65,536-entry table; the same float32 arithmetic as intensityTable.
+    if (!(window.width > 0)) throw new Error(`window width must be positive, got ${window.width}`);
     const low = window.center - window.width / 2;
-    read = (v) => Math.min(1, Math.max(0, (v - low) / window.width));
+    const scale = 1 / window.width;
+    read = (v) => {
+      const u = (v - low) * scale;
+      return u < 0 ? 0 : u > 1 ? 1 : u;
+    };
   }
   const xs = new Int32Array(size);
   for (let x = 0; x < size; x++) xs[x] = nearestIndex(x, width, size);

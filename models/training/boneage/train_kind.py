@@ -3,9 +3,10 @@
 Data (all prepared with common.squash_nearest, like the app):
   cephalogram  the 376 ISBI 2015 lateral cephalograms: images 001-300 train, 301-376 held out
   hand         rsna100 hands: 3000 train, 1000 held out (disjoint, random with the seed)
-  other        synthetic, generated fresh per batch (held-out set from other seeds), four families:
+  other        synthetic, generated fresh per batch (held-out set from other seeds), five families:
                1/f ("natural image") random fields, blank / gradient frames (failed exposures, empty
-               scans), and block-shuffled cephalograms and hands (8x8 tiles permuted: the same grey
+               scans), geometric frames (rectangles, bar patterns, discs: test patterns, screenshots,
+               documents), and block-shuffled cephalograms and hands (8x8 tiles permuted: the same grey
                levels, edges and texture as the radiographs but no anatomy, so the classifier has to use
                the layout of the whole image, not its texture)
 Augmentation of cephalograms and hands: any of the 8 flips/quarter-turns (so mirrored or rotated images
@@ -56,6 +57,30 @@ def frames(n, g, size=100):
     return torch.stack(out).unsqueeze(1)
 
 
+def shapes(n, g, size=100):
+    """Geometric frames: random rectangles, bars, grids and discs on a flat or graded background (test
+    patterns, screenshots, documents, phantoms)."""
+    yy, xx = torch.meshgrid(torch.arange(size).float(), torch.arange(size).float(), indexing="ij")
+    out = []
+    for _ in range(n):
+        img = torch.full((size, size), torch.rand(1, generator=g).item())
+        for _ in range(int(torch.randint(3, 25, (1,), generator=g))):
+            kind = int(torch.randint(3, (1,), generator=g))
+            v = torch.rand(1, generator=g).item()
+            x0, y0 = (torch.rand(2, generator=g) * size).tolist()
+            w, h = (torch.rand(2, generator=g) * size * 0.5 + 2).tolist()
+            if kind == 0:
+                m = (xx >= x0) & (xx < x0 + w) & (yy >= y0) & (yy < y0 + h)
+            elif kind == 1:
+                period = 2 + int(torch.randint(10, (1,), generator=g))
+                m = ((xx >= x0) & (xx < x0 + w) & (yy >= y0) & (yy < y0 + h)) & (((xx if v > 0.5 else yy) // period) % 2 == 0)
+            else:
+                m = (xx - x0) ** 2 + (yy - y0) ** 2 < (w / 2) ** 2
+            img[m] = v
+        out.append(img)
+    return torch.stack(out).unsqueeze(1)
+
+
 def block_shuffle(x, g, tiles=(4, 5, 10)):
     n, _, h, w = x.shape
     out = x.clone()
@@ -69,8 +94,8 @@ def block_shuffle(x, g, tiles=(4, 5, 10)):
 
 
 def others(n, g, ceph, hand):
-    k = [n // 4, n // 4, n // 4, n - 3 * (n // 4)]
-    parts = [pink_noise(k[0], g), frames(k[1], g)]
+    k = [n // 5, n // 5, n // 5, n // 5, n - 4 * (n // 5)]
+    parts = [pink_noise(k[0], g), frames(k[1], g), shapes(k[4], g)]
     parts.append(block_shuffle(ceph[torch.randint(len(ceph), (k[2],), generator=g)], g))
     parts.append(block_shuffle(hand[torch.randint(len(hand), (k[3],), generator=g)], g))
     return torch.cat(parts)

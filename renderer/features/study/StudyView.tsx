@@ -27,6 +27,7 @@ import { actionFor, type StudyAction } from './keyboard';
 import { downloadCanvas, drawReport } from './report';
 import { HistoryPanel, LandmarkList } from './SidePanels';
 import { StagePanel } from './StagePanel';
+import { BoneAgePanel } from './BoneAgePanel';
 import { useStudyEditor, type SaveState, type StudyEditor } from './useStudyEditor';
 
 export interface StudyViewProps {
@@ -361,6 +362,7 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
           {loupePoint && view && <Loupe source={windowed.canvas} at={loupePoint} screen={imageToScreen(view, loupePoint)} viewScale={view.scale} />}
         </div>
         <aside className="side">
+          <BoneAgePanel imageId={detail.imageId} />
           <StagePanel detail={detail} assessment={assessment} reference={reference} onCalibrate={() => setCalibrate({ points: null })} />
           <LandmarkList landmarks={landmarks} ai={ai} spacing={pixelSpacing} confidences={confidences} selected={selected}
             onSelect={setSelected} onReset={onResetLandmark} />
