@@ -100,3 +100,25 @@ export function setEnteredSex(store: Store, imageId: number, sex: Sex, author: s
     audit(store, author, 'patient-sex', imageId, `sex entered: ${before ?? 'unknown'} -> ${sex} (the file has no PatientSex)`, { sex: before }, { sex });
   });
 }
+
+export interface BoneAgeOnlyRecord {
+  readonly imageId: number; readonly originalName: string; readonly sha256: string; readonly patientId: string | null;
+  readonly patientName: string | null; readonly sex: string | null; readonly studyDate: string | null; readonly ageYears: number | null;
+  readonly reviewStatus: string; readonly reviewedBy: string | null;
+}
+
+/** The images among `imageIds` (those with a bone age) as export rows, approved ones only when asked. */
+export function boneAgeOnlyRecords(store: Store, imageIds: ReadonlyMap<number, unknown>, approvedOnly: boolean): BoneAgeOnlyRecord[] {
+  const rows: BoneAgeOnlyRecord[] = [];
+  const q = store.db.prepare(`SELECT i.id, i.original_name, i.sha256, i.review_status, i.reviewed_by, p.dicom_patient_id, p.name,
+    COALESCE(p.sex, s.entered_sex) AS sex, s.study_date, s.age_years
+    FROM images i JOIN studies s ON s.id = i.study_ref LEFT JOIN patients p ON p.id = s.patient_ref WHERE i.id = ?`);
+  for (const id of [...imageIds.keys()].sort((a, b) => a - b)) {
+    const r = q.get(id) as { id: number; original_name: string; sha256: string; review_status: string; reviewed_by: string | null;
+      dicom_patient_id: string | null; name: string | null; sex: string | null; study_date: string | null; age_years: number | null } | undefined;
+    if (!r || (approvedOnly && r.review_status !== 'approved')) continue;
+    rows.push({ imageId: r.id, originalName: r.original_name, sha256: r.sha256, patientId: r.dicom_patient_id, patientName: r.name,
+      sex: r.sex, studyDate: r.study_date, ageYears: r.age_years, reviewStatus: r.review_status, reviewedBy: r.reviewed_by });
+  }
+  return rows;
+}

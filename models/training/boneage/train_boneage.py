@@ -46,6 +46,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--folds", default="0,1,2,3,4")
+    ap.add_argument("--init", default=None, help="continue from runs/<init>/fold{k}.pt (a second round at a lower rate)")
     ap.add_argument("--limit", type=int, default=0, help="smoke test: train on this many images only")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "runs"))
     a = ap.parse_args()
@@ -73,6 +74,8 @@ def main():
         tr = np.where(fold != k)[0]; te = np.where(fold == k)[0]
         if a.limit: tr = tr[:a.limit]; te = te[:a.limit]
         model = BoneAgeNet(tuple(int(c) for c in a.width.split(","))).to(dev)
+        if a.init:
+            model.load_state_dict(torch.load(os.path.join(a.init, f"fold{k}.pt")))
         steps = a.epochs * (len(tr) // a.bs)
         opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=steps, pct_start=0.2)
@@ -107,7 +110,7 @@ def main():
         msg = (f"fold {k} done: held-out MAE {np.abs(mu - age[te]).mean():.2f} months, "
                f"median sd {np.exp(0.5 * lv).mean():.1f}, {time.time() - t0:.0f}s")
         print(msg, flush=True); log.write(msg + "\n"); log.flush()
-        json.dump({"width": a.width, "epochs": a.epochs, "bs": a.bs, "lr": a.lr, "seed": a.seed, "device": str(dev)},
+        json.dump({"width": a.width, "init": a.init, "epochs": a.epochs, "bs": a.bs, "lr": a.lr, "seed": a.seed, "device": str(dev)},
                   open(os.path.join(a.out, "config.json"), "w"))
 
 
