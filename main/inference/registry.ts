@@ -9,6 +9,7 @@ import path from 'node:path';
 import { DecodingError, ManifestError, parseDecoding, parseManifest, type DecodingParams, type ModelManifest } from '../../core/inference/index';
 import { ModelError } from './errors';
 import { modulePath } from '../workers/entry';
+import { isWholeImageModelDir } from './whole-image';
 
 /** The id preferred as default when several valid models are found. */
 export const DEFAULT_MODEL_ID = 'cvm13-unet';
@@ -131,6 +132,8 @@ export function findModels(dirs: readonly ModelDir[]): ModelListing {
         continue;
       }
       if (!isFolder || !hasManifest) continue;
+      // Whole-image models (bone age, radiograph kind) have their own registry: main/inference/whole-image.ts.
+      if (isWholeImageModelDir(folder)) continue;
       try {
         const model = verifyModel(folder, source);
         // A user's model with the same id as a shipped one replaces it (folders are scanned app first).

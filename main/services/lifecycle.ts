@@ -6,6 +6,7 @@ import type { ServiceContext } from './context';
 import { fail, ok, type Result } from '../../core/api/result';
 import { stopPacsLoops } from './pacs';
 import { closeStudyStores, storeFor } from './studies';
+import { closeWholeImageModels } from './boneage';
 
 /**
  * Opens the data folder's database and takes its lock at start-up rather than on the first request, so a
@@ -41,6 +42,6 @@ export function warmUp(ctx: ServiceContext, log: (message: string) => void = () 
 /** Releases the data-folder lock and stops the workers, so a quit never leaves a stale lock behind. */
 export async function shutDown(): Promise<void> {
   stopPacsLoops();
-  await Promise.allSettled([closeInferenceEngines(), closeDecoderWorker()]);
+  await Promise.allSettled([closeInferenceEngines(), closeDecoderWorker(), closeWholeImageModels()]);
   closeStudyStores();
 }

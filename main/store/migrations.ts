@@ -241,6 +241,41 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'hand-wrist radiographs: recognised kind of each image, bone-age results (the sex typed by a user is studies.entered_sex of migration 5)',
+    sql: `
+      CREATE TABLE radiograph_kinds (
+        image_ref INTEGER PRIMARY KEY REFERENCES images(id),
+        kind TEXT NOT NULL CHECK (kind IN ('cephalogram', 'hand', 'other')),
+        uncertain INTEGER NOT NULL,
+        probabilities_json TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        model_sha256 TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE bone_age_results (
+        id INTEGER PRIMARY KEY,
+        image_ref INTEGER NOT NULL REFERENCES images(id),
+        months REAL NOT NULL,
+        sd_months REAL NOT NULL,
+        low_months REAL NOT NULL,
+        high_months REAL NOT NULL,
+        level REAL NOT NULL,
+        sex TEXT NOT NULL CHECK (sex IN ('M', 'F')),
+        sex_source TEXT NOT NULL,
+        members_json TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        model_sha256 TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX bone_age_by_image ON bone_age_results(image_ref, id);
+      CREATE TRIGGER bone_age_results_are_never_updated BEFORE UPDATE ON bone_age_results
+        BEGIN SELECT RAISE(ABORT, 'bone-age results are never changed; record a new one'); END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -456,8 +456,10 @@ export class Store {
   setReviewStatus(imageId: number, status: ReviewStatus, author: string, confirmation?: string): ReviewState {
     return this.write('change the review status', () => {
       const image = this.imageRow(imageId);
-      if (status === 'approved' && image.latest_set_ref === null) {
-        throw new StoreError('invalid-request', 'invalid', `Image ${imageId} has no landmarks to approve.`);
+      // A hand-wrist radiograph has no landmarks: its bone age is what gets approved (main/store/boneage.ts).
+      const hasBoneAge = this.get<{ n: number }>('SELECT COUNT(*) AS n FROM bone_age_results WHERE image_ref = ?', imageId)!.n > 0;
+      if (status === 'approved' && image.latest_set_ref === null && !hasBoneAge) {
+        throw new StoreError('invalid-request', 'invalid', `Image ${imageId} has no landmarks (nor a bone age) to approve.`);
       }
       const t = now();
       const review: ReviewState = status === 'approved' ? { status, by: author, at: t } : { status, by: null, at: null };
