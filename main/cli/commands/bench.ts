@@ -4,7 +4,7 @@ import { type Command, type BenchFigure, UsageError } from '../command';
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'medians over repeated runs of decode, inference, staging and storage',
+  summary: 'medians over repeated runs of decode, inference, staging, storage and start-up',
   usage: 'cvm bench [--json] [--only <area>[,<area>]] [--quick]',
   async run(argv) {
     const { values } = parseArgs({
