@@ -38,58 +38,66 @@ export interface WorklistQuery {
   /** Takes the same params followed by LIMIT and OFFSET. */
   readonly pageSql: string;
   readonly params: readonly unknown[];
+  /**
+   * With a search: the page found by walking the sort's index and testing each row's search text, for
+   * searches that match many rows (then a page is found after a few rows, where collecting every match from
+   * the search index and sorting them would take long). Takes `walkParams` then LIMIT and OFFSET.
+   */
+  readonly walk?: { readonly pageSql: string; readonly params: readonly unknown[] };
+}
+
+/**
+ * Whether walking the sort index beats collecting the matches: a walk reads about
+ * (offset + limit) * rows / matches rows, collecting reads and sorts every match.
+ */
+export function preferWalk(matches: number, rows: number, offset: number, limit: number): boolean {
+  return matches * matches > (offset + limit) * rows;
 }
 
 export function listStudiesQuery(request: ListStudiesRequest): WorklistQuery {
   const field = request.sort?.field ?? 'updatedAt';
-  const where: string[] = [];
-  const params: unknown[] = [];
+  // Each condition in two forms: through the trigram search index, and as a test of the row ("walk").
+  const indexed: Array<{ sql: string; params: unknown[] }> = [];
+  const walked: Array<{ sql: string; params: unknown[] }> = [];
+  const both = (sql: string, ...params: unknown[]) => { indexed.push({ sql, params }); walked.push({ sql, params }); };
   const search = request.search?.trim();
   // Every word must match the patient name, patient id or file name (wl_search holds all three, lower case).
-  // Words of 3+ characters go through the trigram index (images_search), shorter ones scan wl_search.
+  // Words of 3+ characters can use the trigram index (images_search); shorter ones are always a row test.
   for (const word of search ? search.split(/\s+/) : []) {
+    const like = { sql: `+i.wl_search LIKE ? ESCAPE '\\'`, params: [likePattern(word.toLowerCase())] };
+    walked.push(like);
     if ([...word].length >= 3) {
-      where.push('i.id IN (SELECT rowid FROM images_search WHERE images_search MATCH ?)');
-      params.push(`"${word.toLowerCase().replaceAll('"', '""')}"`);
+      indexed.push({ sql: 'i.id IN (SELECT rowid FROM images_search WHERE images_search MATCH ?)', params: [`"${word.toLowerCase().replaceAll('"', '""')}"`] });
     } else {
-      where.push(`i.wl_search LIKE ? ESCAPE '\\'`);
-      params.push(likePattern(word.toLowerCase()));
+      indexed.push(like);
     }
   }
-  if (request.stage === 'none') where.push('(i.wl_stage_kind IS NULL OR i.wl_stage_kind = \'error\')');
-  else if (request.stage === 'no-fit') where.push("i.wl_stage_kind = 'no-fit'");
-  else if (request.stage) {
-    where.push('i.wl_stage = ?');
-    params.push(request.stage);
-  }
-  if (request.reviewStatus) {
-    where.push('i.review_status = ?');
-    params.push(request.reviewStatus);
-  }
-  if (request.dateFrom) {
-    where.push('i.wl_study_date >= ?');
-    params.push(request.dateFrom);
-  }
-  if (request.dateTo) {
-    where.push('i.wl_study_date <= ?');
-    params.push(request.dateTo);
-  }
-  const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+  if (request.stage === 'none') both('(i.wl_stage_kind IS NULL OR i.wl_stage_kind = \'error\')');
+  else if (request.stage === 'no-fit') both("i.wl_stage_kind = 'no-fit'");
+  else if (request.stage) both('i.wl_stage = ?', request.stage);
+  if (request.reviewStatus) both('i.review_status = ?', request.reviewStatus);
   // A date range over years would otherwise make SQLite collect every study in it and sort them; walking the
   // sort's index and skipping those outside the range stops after one page (unary + hides the date index).
-  const pageWhereSql = field !== 'studyDate' ? whereSql.replaceAll('i.wl_study_date', '+i.wl_study_date') : whereSql;
+  const date = field === 'studyDate' ? 'i.wl_study_date' : '+i.wl_study_date';
+  if (request.dateFrom) both(`${date} >= ?`, request.dateFrom);
+  if (request.dateTo) both(`${date} <= ?`, request.dateTo);
+  const whereOf = (conditions: typeof indexed) => (conditions.length > 0 ? `WHERE ${conditions.map((c) => c.sql).join(' AND ')}` : '');
+  const paramsOf = (conditions: typeof indexed) => conditions.flatMap((c) => c.params);
   const dir = request.sort?.dir === 'asc' ? 'ASC' : 'DESC';
   // Rows without a value sort last either way; the image id makes paging stable among equal values.
   const column = SORT_COLUMN[field];
   const nullsLast = NEVER_NULL.has(field) ? '' : `${column} IS NULL, `;
   const orderSql = `ORDER BY ${nullsLast}${column} ${dir}, i.id ${dir}`;
-  // The page is chosen from the images table alone (skipping OFFSET rows walks an index, not joins); only
-  // its rows are then joined for display.
+  // The page is chosen from the images table alone (skipping OFFSET rows walks an index, not joins); only its
+  // rows are then joined for display. CROSS JOIN keeps SQLite's join order: the page first.
+  const page = (whereSql: string) => `SELECT ${COLUMNS} FROM (SELECT i.id FROM images i ${whereSql} ${orderSql} LIMIT ? OFFSET ?) page
+      CROSS JOIN images i ON i.id = page.id JOIN studies st ON st.id = i.study_ref ${JOIN_PATIENT} ${JOIN_STAGE} ${orderSql}`;
+  // The count uses the indexes (the date index too).
+  const countWhere = whereOf(indexed).replaceAll('+i.wl_study_date', 'i.wl_study_date');
   return {
-    countSql: `SELECT COUNT(*) AS n FROM images i ${whereSql}`,
-    // CROSS JOIN keeps SQLite's join order: the page first, then its 50 rows looked up.
-    pageSql: `SELECT ${COLUMNS} FROM (SELECT i.id FROM images i ${pageWhereSql} ${orderSql} LIMIT ? OFFSET ?) page
-      CROSS JOIN images i ON i.id = page.id JOIN studies st ON st.id = i.study_ref ${JOIN_PATIENT} ${JOIN_STAGE} ${orderSql}`,
-    params,
+    countSql: `SELECT COUNT(*) AS n FROM images i ${countWhere}`,
+    pageSql: page(whereOf(indexed)),
+    params: paramsOf(indexed),
+    ...(search ? { walk: { pageSql: page(whereOf(walked)), params: paramsOf(walked) } } : {}),
   };
 }

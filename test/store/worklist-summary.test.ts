@@ -98,7 +98,23 @@ describe('worklist through the summary columns', () => {
     for (const word of ['schmidt', 'SCHM', 'ph-1', '-1', '7', 'p00000', 'zzz']) {
       expect(store.listStudies({ offset: 0, limit: 50, search: word }).total, word).toBe(like(word));
     }
+    // Small pages of a common word walk the sort index; the whole list collects the matches: same rows, same order.
+    const all = store.listStudies({ offset: 0, limit: 50, search: 'ceph' }).rows.map((r) => r.imageId);
+    const paged = [0, 3, 6, 9, 12, 15, 18, 21].flatMap((offset) => store.listStudies({ offset, limit: 3, search: 'ceph' }).rows.map((r) => r.imageId));
+    expect(all).toHaveLength(24);
+    expect(paged).toEqual(all);
     const both = store.listStudies({ offset: 0, limit: 50, search: 'ceph-1 schmidt' });
     expect(both.rows.every((r) => r.fileName.includes('ceph-1') && (r.patientName ?? '').toLowerCase().includes('schmidt'))).toBe(true);
+  });
+});
+
+describe('choosing how to find a page of search results', () => {
+  it.each([
+    [10_000, 100_000, 0, 50, true], // one study in ten matches: a page is found after about 500 rows
+    [20, 100_000, 0, 50, false], // rare: collect the 20 matches
+    [10_000, 100_000, 9_950, 50, false], // deep page of a common word: collecting is cheaper than walking 100,000 rows
+  ])('%i matches of %i rows at offset %i (limit %i): walk %s', async (matches, rows, offset, limit, walk) => {
+    const { preferWalk } = await import('../../main/store/worklist');
+    expect(preferWalk(matches, rows, offset, limit)).toBe(walk);
   });
 });
