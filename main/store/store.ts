@@ -23,7 +23,7 @@ import {
   type ImageRow, type LandmarkSetRow, type ModelRunRow,
 } from './rows';
 import { STAGE_MODEL_TAG, stageRecordOf, type StageFn, type StageRecord } from './stage';
-import { listStudiesQuery } from './worklist';
+import { listStudiesQuery, preferWalk } from './worklist';
 
 export const DATABASE_FILE_NAME = 'cvm.sqlite';
 export const IMAGES_DIR_NAME = 'images';
@@ -324,11 +324,30 @@ export class Store {
     return { setId, version, stage };
   }
 
+  private modelColumns: boolean | null = null;
+
+  /** Whether stage_results has the staging model's columns (migration 9). */
+  private hasModelColumns(): boolean {
+    this.modelColumns ??= (this.db.prepare('PRAGMA table_info(stage_results)').all() as Array<{ name: string }>).some((c) => c.name === 'stage_model');
+    return this.modelColumns;
+  }
+
   private writeStage(setId: number, points: LandmarkPoints, image: ImageRow, fromPrediction: readonly LandmarkName[]): StageRecord {
     const spacing = effectiveSpacingOf(image);
     const stage = this.stageOf(points, spacing, fromPrediction);
     const s = stage.summary;
-    this.run(
+    if (!this.hasModelColumns()) {
+      // A database held at an older schema (tests of upgrades): the columns of the staging model do not exist yet;
+      // the stage is recomputed with them when the store next opens at the latest schema.
+      this.run(
+        `INSERT INTO stage_results (set_ref, kind, stage, label, borderline, spacing_row_mm, spacing_col_mm, computed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(set_ref) DO UPDATE SET kind = excluded.kind, stage = excluded.stage, label = excluded.label,
+           borderline = excluded.borderline, spacing_row_mm = excluded.spacing_row_mm, spacing_col_mm = excluded.spacing_col_mm,
+           computed_at = excluded.computed_at`,
+        setId, s.kind, s.stage, s.label, s.borderline ? 1 : 0, spacing?.rowMm ?? null, spacing?.colMm ?? null, now(),
+      );
+    } else this.run(
       `INSERT INTO stage_results (set_ref, kind, stage, label, borderline, spacing_row_mm, spacing_col_mm, computed_at,
          probability, runner_up, runner_up_probability, confidence, textbook_stage, stage_model)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -564,7 +583,11 @@ export class Store {
     const query = listStudiesQuery(request);
     return this.read('list the studies', () => {
       const total = (this.stmt(query.countSql).get(...query.params) as { n: number }).n;
-      const rows = this.stmt(query.pageSql).all(...query.params, request.limit, request.offset) as Array<Omit<StudyRow, 'borderline'> & { borderline: number | null }>;
+      const walk = query.walk && preferWalk(total, (this.get<{ n: number | null }>('SELECT MAX(id) AS n FROM images')?.n ?? 0), request.offset, request.limit)
+        ? query.walk : null;
+      const rows = (walk
+        ? this.stmt(walk.pageSql).all(...walk.params, request.limit, request.offset)
+        : this.stmt(query.pageSql).all(...query.params, request.limit, request.offset)) as Array<Omit<StudyRow, 'borderline'> & { borderline: number | null }>;
       return { total, rows: rows.map((r) => ({ ...r, borderline: r.borderline === 1 })) };
     });
   }
