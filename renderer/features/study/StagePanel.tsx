@@ -93,8 +93,10 @@ function Contributions({ staging }: { staging: ModelStaging }): ReactNode {
           <tr key={c.id} data-testid={`contribution-${c.id}`} title={`${c.label}: ${fmt(c.value, 3)}`}>
             <th scope="row">{c.short}</th>
             <td className="contrib-bar">
-              <span className={c.towardsStage >= 0 ? 'for' : 'against'}
-                style={{ width: `${(Math.abs(c.towardsStage) / scale) * 50}%`, [c.towardsStage >= 0 ? 'left' : 'right']: '50%' }} />
+              <div className="contrib-track">
+                <span className={c.towardsStage >= 0 ? 'for' : 'against'}
+                  style={{ width: `${(Math.abs(c.towardsStage) / scale) * 50}%`, [c.towardsStage >= 0 ? 'left' : 'right']: '50%' }} />
+              </div>
             </td>
             <td className="num">{c.towardsStage >= 0 ? '+' : '−'}{fmt(Math.abs(c.towardsStage), 2)}</td>
           </tr>
