@@ -7,7 +7,7 @@
 import type { PixelSpacingMm } from '../geometry/index';
 import type { LandmarkSet } from '../landmarks/index';
 import { computeStagingFeatures, FEATURE_COUNT, physicalCoordinates, STAGING_FEATURES } from './features';
-import { probabilisticAgreement, type ProbabilisticAgreement } from '../metrics/probabilistic';
+import { probabilisticAgreement, type ProbabilisticAgreement } from './agreement';
 import { measure } from './measure';
 import type { StagingError } from './types';
 import { meanLowerChord, mulberry32, STAGE_PARAMS_SCHEMA, stageProbabilities, type StagingModelParams } from './model';

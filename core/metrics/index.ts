@@ -187,4 +187,4 @@ export function onWrongVertebra(pred: LandmarkSet, truth: LandmarkSet, spacing: 
   }
   return out;
 }
-export { probabilisticAgreement, quadraticWeightedKappa, type ProbabilisticAgreement } from './probabilistic';
+export { probabilisticAgreement, quadraticWeightedKappa, type ProbabilisticAgreement } from '../cvm/agreement';
