@@ -99,6 +99,8 @@ async function analyzeStored(ctx: ServiceContext, imageId: number, modelId?: str
       roiScale: prediction.roiScale,
       providerFallback: prediction.provider.fallbackReason,
       model: prediction.model,
+      // Per-landmark expected error (mm): the renderer folds it into the stage probabilities while points are unmoved.
+      expectedErrorMm: Object.fromEntries(prediction.landmarks.filter((l) => l.expectedErrorMm !== null).map((l) => [l.name, l.expectedErrorMm])),
     },
   });
   if (!recorded.ok) throw Object.assign(new Error(recorded.error.message), { code: recorded.error.code });

@@ -65,9 +65,12 @@ export function formatResult(file: string, r: AnalysisResult): string {
   lines.push(`  provider    ${p.provider.used} (ran on ${p.provider.placement.join(', ') || 'unknown'})${p.provider.fallbackReason ? `; not faster because ${p.provider.fallbackReason}` : ''}`);
   lines.push(`  result      ${r.summary}${r.stageCertain ? '' : '  [NOT CERTAIN]'}`);
   if (r.assessment.ok) {
+    const st = r.assessment.staging;
+    lines.push(`  P(stage)    ${st.probabilities.map((q, i) => `CS${i + 1} ${(q * 100).toFixed(0)}%`).join('  ')}  (${st.model.id} ${st.model.version})`);
+    lines.push(`  growth      ${st.peakGrowth.text}`);
+    if (st.age?.flag) lines.push(`  age         ${st.age.flag}`);
     const res = r.assessment.result;
-    lines.push(`  rule        ${res.kind === 'stage' ? res.rule : res.reason}`);
-    if (res.kind === 'stage') lines.push(`  growth      ${res.peakGrowth}`);
+    lines.push(`  textbook    ${res.kind === 'stage' ? res.rule : res.reason}`);
     for (const c of res.comparisons) lines.push(`    ${c.deciding ? '*' : ' '} ${c.outcome}${c.withinTolerance ? ' (within tolerance)' : ''}`);
     for (const n of res.notes) lines.push(`    note: ${n}`);
   }
