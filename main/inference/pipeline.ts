@@ -370,4 +370,4 @@ function decodeStage2(
 /** Candidates per landmark, their minimum separation and minimum strength relative to the strongest. */
 const MAX_CANDIDATES = 4;
 const CANDIDATE_SEPARATION_MM = 2;
-const CANDIDATE_MIN_RATIO = 0.05;
+const CANDIDATE_MIN_RATIO = 0.03;
