@@ -9,7 +9,8 @@ import {
   DecodingError, ORIENTATIONS, alignShape, expectedErrorMm, heatmapCandidates, heatmapStats, orientPixels, parseDecoding,
   selectConfiguration, shapeDistance, uprightSize, uprightToStored, type PlacedCandidate,
 } from '../../core/inference/index';
-import { LANDMARK_NAMES } from '../../core/landmarks/index';
+import { imagePoint } from '../../core/geometry/index';
+import { LANDMARK_NAMES, type LandmarkSet } from '../../core/landmarks/index';
 import { onWrongVertebra, spearman } from '../../core/metrics/index';
 import { REPO_ROOT } from '../shared-data';
 
@@ -128,8 +129,8 @@ describe('metrics', () => {
   });
 
   it('names a point on another vertebra', () => {
-    const truth = Object.fromEntries(LANDMARK_NAMES.map((n, i) => [n, { x: SHAPE[i]![0], y: SHAPE[i]![1] }]));
-    const pred = { ...truth, C3m: { ...truth.C4m! }, C2a: { x: truth.C2a!.x + 10, y: truth.C2a!.y } };
+    const truth: LandmarkSet = Object.fromEntries(LANDMARK_NAMES.map((n, i) => [n, imagePoint(SHAPE[i]![0], SHAPE[i]![1])]));
+    const pred: LandmarkSet = { ...truth, C3m: truth.C4m!, C2a: imagePoint(truth.C2a!.x + 10, truth.C2a!.y) };
     expect(onWrongVertebra(pred, truth, { rowMm: 0.1, colMm: 0.1 })).toEqual(['C3m']);
   });
 });
