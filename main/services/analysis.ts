@@ -96,6 +96,7 @@ async function analyzeStored(ctx: ServiceContext, imageId: number, modelId?: str
       summary: result.summary,
       issues: Object.fromEntries(prediction.landmarks.filter((l) => l.issues.length > 0).map((l) => [l.name, l.issues])),
       // Calibrated expected error per landmark (mm): what the UI colours and flags by (renderer/canvas/confidence.ts).
+      flagMm: engine.model.decoding?.expectedError.flagMm ?? null,
       expectedErrorMm: Object.fromEntries(prediction.landmarks.filter((l) => l.expectedErrorMm !== null).map((l) => [l.name, l.expectedErrorMm])),
       orientation: { rotate: prediction.orientation.rotate, mirror: prediction.orientation.mirror, corrected: prediction.orientation.corrected, detail: prediction.orientation.detail },
       anatomy: prediction.anatomy,

@@ -13,6 +13,7 @@ import { imagePoint, screenPoint, type ImagePoint } from '../../../core/geometry
 import { LANDMARK_NAMES, landmarkInfo, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
 import { LandmarkLayers } from '../../canvas/LandmarkLayers';
 import { Loupe } from '../../canvas/Loupe';
+import { expectedErrorsOf } from '../../canvas/confidence';
 import { landmarkBounds } from '../../canvas/outlines';
 import { useWindowedCanvas } from '../../canvas/useWindowedCanvas';
 import { Viewer } from '../../canvas/Viewer';
@@ -87,7 +88,7 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
   liveLandmarks.current = landmarks;
   const viewerRef = useRef<HTMLDivElement>(null);
 
-  const confidences = detail.ai?.modelRun?.confidences ?? {};
+  const expectedErrors = useMemo(() => expectedErrorsOf(detail.ai?.modelRun?.quality), [detail.ai?.modelRun?.quality]);
   const pixelSpacing = useMemo(() => (spacing ? { rowMm: spacing.rowMm, colMm: spacing.colMm } : null), [spacing]);
 
   const fitRegionOfInterest = useCallback((size: Size) => {
@@ -283,7 +284,7 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
   const loupePoint = loupeTarget ? landmarks[loupeTarget] : undefined;
   const hasLandmarks = Object.keys(landmarks).length > 0;
   const run = detail.ai?.modelRun ?? null;
-  const quality = (run?.quality ?? null) as { verdict?: string; problems?: string[] } | null;
+  const quality = (run?.quality ?? null) as { verdict?: string; problems?: string[]; orientation?: { corrected?: boolean; detail?: string } } | null;
 
   return (
     <div className="study">
@@ -331,6 +332,9 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
           The model is not confident on this image: {(quality.problems ?? []).join('; ') || quality.verdict}. Check every landmark before relying on the stage.
         </div>
       )}
+      {quality?.orientation?.corrected && (
+        <div className="guide" role="status" data-testid="orientation-note">Orientation: {quality.orientation.detail}.</div>
+      )}
       {tool.kind === 'placing' && (
         <div className="guide" role="status" data-testid="placing-guide">
           Click <strong>{tool.next}</strong>: {landmarkInfo(tool.next).label} ({LANDMARK_NAMES.indexOf(tool.next) + 1}/13). Esc cancels.
@@ -352,7 +356,7 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
             onBackgroundPointerDown={onBackgroundPointerDown} onWindowDrag={onWindowDrag}
             cursor={tool.kind === 'placing' || tool.kind === 'calibrating' ? 'crosshair' : undefined}>
             {view && (
-              <LandmarkLayers landmarks={landmarks} ai={ai} confidences={confidences} scale={view.scale}
+              <LandmarkLayers landmarks={landmarks} ai={ai} expectedErrors={expectedErrors} scale={view.scale}
                 selected={selected} hover={tool.kind === 'idle' ? tool.hover : null} showGhosts={showGhosts}
                 draggable={tool.kind === 'idle' || tool.kind === 'dragging'}
                 onDragStart={onDragStart} onDragMove={onDragMove} onDragEnd={onDragEnd} onHover={onHover} onSelect={onSelect} />
@@ -362,7 +366,7 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
         </div>
         <aside className="side">
           <StagePanel detail={detail} assessment={assessment} reference={reference} onCalibrate={() => setCalibrate({ points: null })} />
-          <LandmarkList landmarks={landmarks} ai={ai} spacing={pixelSpacing} confidences={confidences} selected={selected}
+          <LandmarkList landmarks={landmarks} ai={ai} spacing={pixelSpacing} expectedErrors={expectedErrors} selected={selected}
             onSelect={setSelected} onReset={onResetLandmark} />
           <HistoryPanel detail={detail} onRevert={onRevert} />
         </aside>

@@ -178,6 +178,8 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
         await saveChain.current;
         const r = await api.analyzeImage({ imageId });
         if (!r.ok) return r.error.message;
+        // Not a lateral cephalogram: nothing was recorded or drawn; say why.
+        if (!r.value.prediction.recognition.lateralCephalogram) return r.value.summary;
         await refreshDetail(true);
         return null;
       },
