@@ -136,6 +136,8 @@ export interface AnalysisResult {
 }
 
 const imageId = s.number({ integer: true, positive: true });
+/** Largest analyzeBatch: a day's clinic many times over; more is split by the caller (docs/security.md). */
+export const MAX_BATCH_IMAGES = 10_000;
 const modelId = s.optional(s.string({ nonEmpty: true, maxLength: 200 }));
 
 export const analyzeImageRequest = s.object({
@@ -145,7 +147,7 @@ export const analyzeImageRequest = s.object({
 export type AnalyzeImageRequest = Infer<typeof analyzeImageRequest>;
 
 export const analyzeBatchRequest = s.object({
-  imageIds: s.array(imageId, 100_000),
+  imageIds: s.array(imageId, MAX_BATCH_IMAGES),
   modelId,
 });
 export type AnalyzeBatchRequest = Infer<typeof analyzeBatchRequest>;

@@ -8,7 +8,9 @@ import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
 import { backupCommand } from './commands/backup';
 import { restoreCommand } from './commands/restore';
+import { pacsCommand } from './commands/pacs';
+import { timelineCommand } from './commands/timeline';
 
 /** Every `cvm` sub-command; each lives in ./commands/<name>.ts. */
 export const COMMANDS: readonly Command[] = [infoCommand, benchCommand, stageCommand, analyzeCommand, evalCommand,
-  exportCommand, importCommand, backupCommand, restoreCommand];
+  exportCommand, importCommand, backupCommand, restoreCommand, pacsCommand, timelineCommand];

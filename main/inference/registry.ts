@@ -110,9 +110,27 @@ export function findModels(dirs: readonly ModelDir[]): ModelListing {
   const refused: RefusedModel[] = [];
   for (const { dir, source } of dirs) {
     if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir).sort()) {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch (error) {
+      refused.push({ dir, source, reason: `the models folder ${dir} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})` });
+      continue;
+    }
+    for (const name of names) {
       const folder = path.join(dir, name);
-      if (!statSync(folder).isDirectory() || !existsSync(path.join(folder, 'manifest.json'))) continue;
+      // A broken symbolic link, a link loop or an unreadable entry is reported, never fatal.
+      let isFolder: boolean;
+      let hasManifest: boolean;
+      try {
+        isFolder = statSync(folder).isDirectory();
+        hasManifest = isFolder && existsSync(path.join(folder, 'manifest.json'));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? String(error);
+        refused.push({ dir: folder, source, reason: `${folder} cannot be read (${code}${code === 'ENOENT' ? ': a broken link?' : ''}); skipped` });
+        continue;
+      }
+      if (!isFolder || !hasManifest) continue;
       try {
         const model = verifyModel(folder, source);
         // A user's model with the same id as a shipped one replaces it (folders are scanned app first).

@@ -186,6 +186,61 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: '',
     apply: admitTiffFormat,
   },
+  {
+    version: 5,
+    name: 'studies.entered_sex and studies.age_entered: age and sex typed by a user for files that carry none (PNG/JPEG)',
+    sql: `
+      ALTER TABLE studies ADD COLUMN entered_sex TEXT CHECK (entered_sex IN ('M', 'F', 'O'));
+      ALTER TABLE studies ADD COLUMN age_entered INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
+  {
+    version: 6,
+    name: 'PACS: instances retrieved (by SOP Instance UID), the outbox of results to send, patient links',
+    sql: `
+      -- One row per instance retrieved from a PACS: the SOP Instance UID is never fetched or stored twice.
+      CREATE TABLE pacs_instances (
+        sop_instance_uid TEXT PRIMARY KEY,
+        image_ref INTEGER REFERENCES images(id),
+        study_instance_uid TEXT NOT NULL,
+        series_instance_uid TEXT NOT NULL,
+        sop_class_uid TEXT,
+        issuer_of_patient_id TEXT,
+        source_url TEXT NOT NULL,
+        skipped_reason TEXT,
+        retrieved_at TEXT NOT NULL
+      );
+      CREATE INDEX pacs_instances_by_image ON pacs_instances(image_ref);
+      -- Results waiting to be stored on the PACS (DICOM SR, Secondary Capture); kept after sending.
+      CREATE TABLE pacs_outbox (
+        id INTEGER PRIMARY KEY,
+        image_ref INTEGER NOT NULL REFERENCES images(id),
+        set_ref INTEGER REFERENCES landmark_sets(id),
+        kind TEXT NOT NULL CHECK (kind IN ('sr', 'sc')),
+        sop_instance_uid TEXT NOT NULL UNIQUE,
+        study_instance_uid TEXT NOT NULL,
+        predecessor_uid TEXT,
+        verified INTEGER NOT NULL,
+        dicom BLOB NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        last_error TEXT,
+        destination TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+      );
+      CREATE INDEX pacs_outbox_by_image ON pacs_outbox(image_ref, id);
+      CREATE INDEX pacs_outbox_due ON pacs_outbox(status, next_attempt_at);
+      -- Patients the user declared to be one person (merge) despite different IDs; split deletes the link.
+      CREATE TABLE patient_links (
+        patient_ref INTEGER PRIMARY KEY REFERENCES patients(id),
+        same_as_ref INTEGER NOT NULL REFERENCES patients(id),
+        linked_by TEXT NOT NULL,
+        linked_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
