@@ -23,7 +23,7 @@ import {
   type ImageRow, type LandmarkSetRow, type ModelRunRow,
 } from './rows';
 import { stageRecordOf, type StageFn, type StageRecord } from './stage';
-import { listStudiesQuery } from './worklist';
+import { listStudiesQuery, preferWalk } from './worklist';
 
 export const DATABASE_FILE_NAME = 'cvm.sqlite';
 export const IMAGES_DIR_NAME = 'images';
@@ -456,8 +456,10 @@ export class Store {
   setReviewStatus(imageId: number, status: ReviewStatus, author: string, confirmation?: string): ReviewState {
     return this.write('change the review status', () => {
       const image = this.imageRow(imageId);
-      if (status === 'approved' && image.latest_set_ref === null) {
-        throw new StoreError('invalid-request', 'invalid', `Image ${imageId} has no landmarks to approve.`);
+      // A hand-wrist radiograph has no landmarks: its bone age is what gets approved (main/store/boneage.ts).
+      const hasBoneAge = this.get<{ n: number }>('SELECT COUNT(*) AS n FROM bone_age_results WHERE image_ref = ?', imageId)!.n > 0;
+      if (status === 'approved' && image.latest_set_ref === null && !hasBoneAge) {
+        throw new StoreError('invalid-request', 'invalid', `Image ${imageId} has no landmarks (nor a bone age) to approve.`);
       }
       const t = now();
       const review: ReviewState = status === 'approved' ? { status, by: author, at: t } : { status, by: null, at: null };
@@ -534,7 +536,11 @@ export class Store {
     const query = listStudiesQuery(request);
     return this.read('list the studies', () => {
       const total = (this.stmt(query.countSql).get(...query.params) as { n: number }).n;
-      const rows = this.stmt(query.pageSql).all(...query.params, request.limit, request.offset) as Array<Omit<StudyRow, 'borderline'> & { borderline: number | null }>;
+      const walk = query.walk && preferWalk(total, (this.get<{ n: number | null }>('SELECT MAX(id) AS n FROM images')?.n ?? 0), request.offset, request.limit)
+        ? query.walk : null;
+      const rows = (walk
+        ? this.stmt(walk.pageSql).all(...walk.params, request.limit, request.offset)
+        : this.stmt(query.pageSql).all(...query.params, request.limit, request.offset)) as Array<Omit<StudyRow, 'borderline'> & { borderline: number | null }>;
       return { total, rows: rows.map((r) => ({ ...r, borderline: r.borderline === 1 })) };
     });
   }

@@ -34,6 +34,7 @@ import { actionFor, type StudyAction } from './keyboard';
 import { HistoryPanel, LandmarkList } from './SidePanels';
 import { GrowthTimeline } from '../pacs/GrowthTimeline';
 import { StagePanel } from './StagePanel';
+import { BoneAgePanel } from './BoneAgePanel';
 import { useStudyEditor, type SaveState, type StudyEditor } from './useStudyEditor';
 
 export interface StudyViewProps {
@@ -481,6 +482,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
         <aside className="side" aria-label="Stage, review and landmarks">
           <ApprovalPanel review={detail.review} decision={decision} hasLandmarks={hasLandmarks}
             onApprove={() => void approve(false)} onApproveNext={() => void approve(true)} onReopen={() => void reopen()} />
+          <BoneAgePanel imageId={detail.imageId} />
           <StagePanel detail={detail} assessment={assessment} reference={reference} plausibility={plausibility}
             onCalibrate={() => setCalibrate({ points: null })} onPatientInfo={editor.setPatientInfo} />
           <LandmarkList landmarks={landmarks} ai={ai} spacing={pixelSpacing} expectedErrors={expectedErrors} selected={selected}
