@@ -12,10 +12,6 @@ export { ImageDecodeError } from './errors';
 export { initNativeCodecs } from './native-codecs';
 export { SUPPORTED_TRANSFER_SYNTAXES } from './transfer-syntax';
 
-function hasDicmPrefix(bytes: Uint8Array): boolean {
-  return bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
-}
-
 export interface DecodeOptions {
   /** 0-based frame of a multi-frame file; the first frame by default. */
   readonly frame?: number;
@@ -30,8 +26,7 @@ export async function decodeImageFile(fileName: string, bytes: Uint8Array, optio
     if (hasDicomPrefix(bytes)) return await decodeDicomFile(fileName, bytes, options.frame ?? 0);
     if (isPng(bytes)) return decodePngFile(fileName, bytes);
     if (isJpeg(bytes)) return await decodeJpegFile(fileName, bytes);
-    // A DICOM file's 128-byte preamble may hold a TIFF header (dual-format files): "DICM" decides for DICOM.
-    if (isTiff(bytes) && !hasDicmPrefix(bytes)) return decodeTiffFile(fileName, bytes);
+    if (isTiff(bytes)) return decodeTiffFile(fileName, bytes);
     return await decodeDicomFile(fileName, bytes, options.frame ?? 0);
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;
