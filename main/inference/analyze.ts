@@ -29,6 +29,17 @@ export function landmarkSetOf(prediction: Pick<Prediction, 'landmarks'>): Landma
 /** One line: the stage and whether it can be trusted. */
 export function summarize(prediction: Prediction, assessment: Assessment): { stageCertain: boolean; summary: string } {
   const { verdict, problems } = prediction.quality;
+  if (!prediction.recognition.lateralCephalogram) {
+    return { stageCertain: false, summary: `Not a lateral cephalogram (no landmarks, no stage): ${prediction.recognition.reason ?? ''}`.trim() };
+  }
+  const turned = prediction.orientation.corrected ? ` (${prediction.orientation.detail.replace(/^the image was/, 'image')})` : '';
+  const withTurn = (r: { stageCertain: boolean; summary: string }): { stageCertain: boolean; summary: string } => ({ ...r, summary: `${r.summary}${turned}` });
+  return withTurn(summarizeRecognised(prediction, assessment, verdict, problems));
+}
+
+function summarizeRecognised(
+  prediction: Prediction, assessment: Assessment, verdict: Prediction['quality']['verdict'], problems: readonly string[],
+): { stageCertain: boolean; summary: string } {
   if (!assessment.ok) {
     return { stageCertain: false, summary: [`No stage: ${assessment.error.message.replace(/\.?$/, '.')}`, ...problems].join(' ') };
   }

@@ -64,6 +64,14 @@ export function formatResult(file: string, r: AnalysisResult): string {
   lines.push(`  model       ${p.model.id} ${p.model.version} (manifest sha256 ${p.model.manifestSha256.slice(0, 12)})`);
   lines.push(`  provider    ${p.provider.used} (ran on ${p.provider.placement.join(', ') || 'unknown'})${p.provider.fallbackReason ? `; not faster because ${p.provider.fallbackReason}` : ''}`);
   lines.push(`  result      ${r.summary}${r.stageCertain ? '' : '  [NOT CERTAIN]'}`);
+  lines.push(`  orientation ${p.orientation.corrected ? p.orientation.detail : 'upright, facing right, as stored'}`);
+  if (p.anatomy) {
+    lines.push(`  anatomy     shape distance ${f(p.anatomy.shapeDistance, 0)} (plausible up to ${f(p.anatomy.limit, 0)}): ${p.anatomy.plausible ? 'a plausible C2-C4 column' : 'NOT a plausible C2-C4 column'}${p.anatomy.reselected.length > 0 ? `; a weaker peak chosen for ${p.anatomy.reselected.join(', ')}` : ''}`);
+  }
+  if (!p.recognition.lateralCephalogram) {
+    lines.push(`  timings     decode ${ms(r.timings.decodeMs)}, analysis ${ms(r.timings.inferenceMs)}`);
+    return lines.join('\n');
+  }
   if (r.assessment.ok) {
     const st = r.assessment.staging;
     lines.push(`  P(stage)    ${st.probabilities.map((q, i) => `CS${i + 1} ${(q * 100).toFixed(0)}%`).join('  ')}  (${st.model.id} ${st.model.version})`);
@@ -74,11 +82,11 @@ export function formatResult(file: string, r: AnalysisResult): string {
     for (const c of res.comparisons) lines.push(`    ${c.deciding ? '*' : ' '} ${c.outcome}${c.withinTolerance ? ' (within tolerance)' : ''}`);
     for (const n of res.notes) lines.push(`    note: ${n}`);
   }
-  lines.push(`  landmark        x px      y px${r.spacing ? '      x mm      y mm' : ''}   conf  stage1 shift  flags`);
+  lines.push(`  landmark        x px      y px${r.spacing ? '      x mm      y mm' : ''}  exp.err  stage1 shift  flags`);
   for (const l of p.landmarks) {
     const mm = r.spacing ? `${f(l.x * r.spacing.colMm, 2).padStart(10)}${f(l.y * r.spacing.rowMm, 2).padStart(10)}` : '';
     const shift = Math.hypot(l.x - l.stage1.x, l.y - l.stage1.y);
-    lines.push(`  ${l.name.padEnd(8)}${f(l.x, 2).padStart(10)}${f(l.y, 2).padStart(10)}${mm}${f(l.confidence, 2).padStart(7)}${`${f(shift, 1)} px`.padStart(14)}  ${l.issues.join(', ')}`);
+    lines.push(`  ${l.name.padEnd(8)}${f(l.x, 2).padStart(10)}${f(l.y, 2).padStart(10)}${mm}${(l.expectedErrorMm === null ? '-' : `${f(l.expectedErrorMm, 2)} mm`).padStart(9)}${`${f(shift, 1)} px`.padStart(14)}  ${l.issues.join(', ')}`);
   }
   const t = p.timings;
   lines.push(`  timings     decode ${ms(r.timings.decodeMs)}, preprocess ${ms(t.preprocessMs)}, locate ${ms(t.locateMs)}, crop ${ms(t.cropMs)}, refine ${ms(t.refineMs)}, postprocess ${ms(t.postprocessMs)}, staging ${ms(r.timings.stagingMs)}; file to stage ${ms(r.timings.totalMs)}`);

@@ -212,6 +212,8 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
         await queue().idle();
         const r = await api.analyzeImage({ imageId });
         if (!r.ok) return r.error.message;
+        // Not a lateral cephalogram: nothing was recorded or drawn; say why.
+        if (!r.value.prediction.recognition.lateralCephalogram) return r.value.summary;
         await refreshDetail(true);
         return null;
       },

@@ -25,7 +25,7 @@ interface ImportProgress {
 /** Files a folder drop or picker may hold that are worth trying: DICOM often has no extension at all. */
 export function isCandidateFile(name: string): boolean {
   const lower = name.toLowerCase();
-  if (/\.(dcm|dicom|dic|png|jpe?g)$/.test(lower)) return true;
+  if (/\.(dcm|dicom|dic|png|jpe?g|tiff?)$/.test(lower)) return true;
   return !/\.[a-z0-9]{1,5}$/.test(lower) && !lower.startsWith('.');
 }
 
@@ -131,7 +131,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
 
   const importFiles = useCallback(async (files: readonly File[]) => {
     const candidates = files.filter((f) => isCandidateFile(f.name));
-    if (candidates.length === 0) { setNotice({ kind: 'error', text: 'No DICOM, PNG or JPEG files found.' }); return; }
+    if (candidates.length === 0) { setNotice({ kind: 'error', text: 'No DICOM, PNG, JPEG or TIFF files found.' }); return; }
     const spacingMm = spacing.trim() ? Number(spacing.replace(',', '.')) : undefined;
     if (spacingMm !== undefined && (!Number.isFinite(spacingMm) || spacingMm <= 0)) {
       setNotice({ kind: 'error', text: 'The spacing for PNG/JPEG must be a positive number of mm per pixel.' });
