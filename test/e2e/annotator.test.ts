@@ -245,7 +245,12 @@ describe.skipIf(!canRun)('the annotator\'s loop', () => {
       await page.waitForTimeout(300);
       await page.screenshot({ path: path.join(DOCS_IMG, `study-${size.name}.png`) });
       // The side panel does not overflow sideways either (long provider and scale texts stay inside).
-      expect(await page.locator('aside.side').evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true);
+      const wide = await page.locator('aside.side').evaluate((side) => {
+        const limit = side.getBoundingClientRect().right + 1;
+        return [...side.querySelectorAll('*')].filter((e) => e.getBoundingClientRect().right > limit && e.getBoundingClientRect().width > 0)
+          .map((e) => `${e.tagName.toLowerCase()}.${e.className}[${e.getAttribute('data-testid') ?? ''}] ${Math.round(e.getBoundingClientRect().right - limit)}px`).slice(0, 5);
+      });
+      expect(wide, `wider than the side panel at ${size.name}`).toEqual([]);
       await page.keyboard.press('Backspace');
       await page.getByTestId(`worklist-row-${hand}`).dblclick();
       await page.getByTestId('spacing').waitFor();

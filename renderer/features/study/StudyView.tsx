@@ -417,7 +417,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
         </label>
         <button type="button" aria-pressed={displayWindow.invert} onClick={() => perform('invert', false)} title="Invert (I)">Invert</button>
         <button type="button" onClick={() => perform('fit', false)} title="Fit (F)">Fit</button>
-        <button type="button" onClick={() => perform('actualSize', false)} title="One image pixel per screen pixel (1)" aria-label="Actual size, one image pixel per screen pixel">1:1</button>
+        <button type="button" onClick={() => perform('actualSize', false)} title="One image pixel per screen pixel (1)" aria-label="1:1 (one image pixel per screen pixel)">1:1</button>
         <button type="button" onClick={() => perform('region', false)} disabled={!hasLandmarks} data-testid="zoom-region" title="Zoom to C2-C4 (R)">C2–C4</button>
         <button type="button" aria-pressed={showGhosts} onClick={() => perform('ghosts', false)} title="AI prediction as ghosts (G)">Ghosts</button>
         <span className="sep" />
