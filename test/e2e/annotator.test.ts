@@ -83,7 +83,7 @@ describe.skipIf(!canRun)('the annotator\'s loop', () => {
       const running = await page.getByTestId('batch-progress').count();
       const staged = await page.locator('[data-testid^="worklist-row-"] td:nth-child(5)').evaluateAll((cells) => cells.filter((c) => c.textContent !== '—').length);
       return running > 0 && staged > 0 && staged < 5 ? 'live' : staged === 5 ? 'done' : 'waiting';
-    }, { timeout: 120_000, intervals: [200] }).toBe('live');
+    }, { timeout: 120_000, interval: 200 }).toBe('live');
     await expect.poll(() => page.getByTestId('worklist-notice').textContent(), { timeout: 180_000 }).toMatch(/Analysis finished: 5 of 5 studies/);
   });
 
@@ -247,7 +247,7 @@ describe.skipIf(!canRun)('the annotator\'s loop', () => {
       // The side panel does not overflow sideways either (long provider and scale texts stay inside).
       const wide = await page.locator('aside.side').evaluate((side) => {
         const limit = side.getBoundingClientRect().right + 1;
-        return [...side.querySelectorAll('*')].filter((e) => e.getBoundingClientRect().right > limit && e.getBoundingClientRect().width > 0)
+        return Array.from(side.querySelectorAll('*')).filter((e) => e.getBoundingClientRect().right > limit && e.getBoundingClientRect().width > 0)
           .map((e) => `${e.tagName.toLowerCase()}.${e.className}[${e.getAttribute('data-testid') ?? ''}] ${Math.round(e.getBoundingClientRect().right - limit)}px`).slice(0, 5);
       });
       expect(wide, `wider than the side panel at ${size.name}`).toEqual([]);
