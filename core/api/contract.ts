@@ -18,6 +18,15 @@ import {
   type AnalysisResult, type AnalyzeBatchRequest, type AnalyzeImageRequest, type BatchFinished, type BatchProgress,
   type BatchStarted, type CancelBatchRequest, type ModelsInfo,
 } from './analysis';
+import {
+  imageIdsRequest, pacsCancelRequest, pacsPullRequest, pacsSearchRequest, setPacsSettingsRequest, timelineRequest,
+  type ImageIdsRequest, type PacsCancelRequest, type PacsPullDone, type PacsPullProgress, type PacsPullRequest, type PacsSearchRequest,
+  type PacsSearchResponse, type PacsSettingsView, type PacsTestResult, type SendResponse, type SetPacsSettingsRequest, type TimelineRequest,
+  type TimelineResponse,
+} from './pacs';
+import {
+  boneAgeRequest, setPatientSexRequest, type BoneAgeRequest, type BoneAgeView, type SetPatientSexRequest,
+} from './boneage';
 
 export interface MethodSpec<Req, Res> {
   readonly request: Schema<Req>;
@@ -52,6 +61,20 @@ export const methods = {
   analyzeBatch: method<AnalyzeBatchRequest, BatchStarted>(analyzeBatchRequest),
   cancelBatch: method<CancelBatchRequest, { cancelled: boolean }>(cancelBatchRequest),
   listModels: method<Record<string, never>, ModelsInfo>(s.object({})),
+  // the clinic's PACS and growth across visits (main/services/pacs.ts)
+  pacsGetSettings: method<Record<string, never>, PacsSettingsView>(s.object({})),
+  pacsSetSettings: method<SetPacsSettingsRequest, PacsSettingsView>(setPacsSettingsRequest),
+  pacsTestConnection: method<Record<string, never>, PacsTestResult>(s.object({})),
+  pacsSearch: method<PacsSearchRequest, PacsSearchResponse>(pacsSearchRequest),
+  pacsPull: method<PacsPullRequest, { pullId: string }>(pacsPullRequest),
+  pacsCancelPull: method<PacsCancelRequest, { cancelled: boolean }>(pacsCancelRequest),
+  pacsSendStatus: method<ImageIdsRequest, SendResponse>(imageIdsRequest),
+  pacsSend: method<ImageIdsRequest, SendResponse>(imageIdsRequest),
+  patientTimeline: method<TimelineRequest, TimelineResponse>(timelineRequest),
+  // hand-wrist radiographs (main/services/boneage.ts)
+  getBoneAge: method<BoneAgeRequest, BoneAgeView>(boneAgeRequest),
+  estimateBoneAge: method<BoneAgeRequest, BoneAgeView>(boneAgeRequest),
+  setPatientSex: method<SetPatientSexRequest, BoneAgeView>(setPatientSexRequest),
 };
 
 export type Methods = typeof methods;
@@ -71,6 +94,11 @@ export interface Events {
   analysisBatchProgress: BatchProgress;
   /** When an analyzeBatch has finished or was cancelled. */
   analysisBatchDone: BatchFinished;
+  /** During a pacsPull, before each instance and at the end of each study. */
+  pacsPullProgress: PacsPullProgress;
+  pacsPullDone: PacsPullDone;
+  /** After results were sent (or failed to be) to the PACS, automatically or on demand. */
+  pacsSendChanged: SendResponse;
 }
 export type EventName = keyof Events;
 

@@ -18,8 +18,13 @@ import { toLandmarkSet } from '../../core/api/studies';
 import { assess } from '../../core/cvm/index';
 import { approvalDecision, modelQualityOf, type ApprovalDecision } from '../../core/review/approval';
 import type { LandmarkName } from '../../core/landmarks/index';
+import { calibrate, type CalibrationEntry } from '../../core/geometry/calibration';
+import { imagePoint } from '../../core/geometry/index';
 import { ImageDecodeError } from '../dicom/index';
 import { decodeInWorker } from '../dicom/decoder-pool';
+import { PIXEL_CACHE_BYTES } from '../dicom/limits';
+import { readImageFileSafely } from '../dicom/read-file';
+import { readDerivedPixels, removeDerivedPixels } from '../dicom/pixel-cache';
 import { StoreError, guardStorage } from '../store/errors';
 import { effectiveSpacingOf } from '../store/rows';
 import { IMAGES_DIR_NAME, Store, type ModelRunInput } from '../store/store';
@@ -69,7 +74,7 @@ async function guarded<T>(fn: () => T | Promise<T>): Promise<Result<T>> {
 
 // ---- import --------------------------------------------------------------------------------------------------
 
-const EXTENSION = { dicom: 'dcm', png: 'png', jpeg: 'jpg' } as const;
+const EXTENSION = { dicom: 'dcm', png: 'png', jpeg: 'jpg', tiff: 'tif' } as const;
 
 export function sha256Of(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -111,7 +116,8 @@ export async function importFile(store: Store, fileName: string, bytes: Uint8Arr
     const sha256 = sha256Of(bytes);
     const existing = store.findImageBySha(sha256);
     if (existing) return { fileName: name, ok: true, ...existing, duplicate: true };
-    const opened = await decodeInWorker(name, bytes);
+    // The worker also writes the derived pixel copy, so the image is never decoded again (pixel-cache.ts).
+    const opened = await decodeInWorker(name, bytes, undefined, { dataDir: store.dataDir, sourceSha256: sha256 });
     const storedPath = path.posix.join(IMAGES_DIR_NAME, `${sha256}.${EXTENSION[opened.info.format]}`);
     const absolute = store.absolutePath(storedPath);
     const copiedNow = !existsSync(absolute);
@@ -124,7 +130,10 @@ export async function importFile(store: Store, fileName: string, bytes: Uint8Arr
       if (!saved.duplicate) rememberPixels(store, saved.imageId, opened);
       return { fileName: name, ok: true, ...saved };
     } catch (error) {
-      if (copiedNow) rmSync(absolute, { force: true });
+      if (copiedNow) {
+        rmSync(absolute, { force: true });
+        removeDerivedPixels(store.dataDir, sha256);
+      }
       throw error;
     }
   } catch (error) {
@@ -153,9 +162,12 @@ export async function importFiles(
     if ('bytes' in file) bytes = file.bytes;
     else {
       try {
-        bytes = readFileSync(file.path);
+        // Regular files only, within the size limit: a FIFO or a device in a folder is refused at once.
+        bytes = readImageFileSafely(file.path, file.name);
       } catch (error) {
-        results.push({ fileName: file.name, ok: false, error: { code: 'not-found', message: `${file.path}: ${(error as Error).message}` } });
+        const known = failure(error);
+        results.push({ fileName: file.name, ok: false, error: known ?? { code: 'not-found', message: `${file.path}: ${(error as Error).message}` } });
+        onProgress({ done: i + 1, total: files.length, fileName: file.name });
         continue;
       }
     }
@@ -165,36 +177,59 @@ export async function importFiles(
   return results;
 }
 
-// ---- pixels: the last few decoded images stay in memory so re-opening is instant ---------------------------------
+// ---- pixels: the last few images stay in memory; the others are read from their derived copy -------------------
 
 const PIXEL_CACHE_SIZE = 3;
 const pixelCache = new Map<string, OpenedImage>();
 
+/** The cache holds at most PIXEL_CACHE_SIZE images and PIXEL_CACHE_BYTES of pixel data, oldest out first. */
 function rememberPixels(store: Store, imageId: number, opened: OpenedImage): void {
   const key = `${store.file}#${imageId}`;
   pixelCache.delete(key);
+  if (opened.pixels.data.byteLength > PIXEL_CACHE_BYTES) return;
   pixelCache.set(key, opened);
-  while (pixelCache.size > PIXEL_CACHE_SIZE) pixelCache.delete(pixelCache.keys().next().value!);
+  const bytes = (): number => [...pixelCache.values()].reduce((sum, o) => sum + o.pixels.data.byteLength, 0);
+  while (pixelCache.size > PIXEL_CACHE_SIZE || bytes() > PIXEL_CACHE_BYTES) pixelCache.delete(pixelCache.keys().next().value!);
 }
 
-/** Decodes the stored copy of an image (or returns it from the cache); `info.spacing` is the effective spacing. */
+/**
+ * The display pixels of a stored image; `info.spacing` is the effective spacing. From memory (the last few),
+ * else from the derived copy written at import (hash-checked), else by decoding the stored file, whose
+ * content hash is checked then, and writing the derived copy again (missing after a restore, or damaged).
+ */
 export async function loadImagePixels(store: Store, imageId: number): Promise<OpenedImage> {
   const row = store.imageRow(imageId);
   const key = `${store.file}#${imageId}`;
   let opened = pixelCache.get(key);
   if (!opened) {
     const file = store.absolutePath(row.stored_path);
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(file);
-    } catch (error) {
-      throw new StoreError('storage', 'missing',
-        `The stored copy of ${row.original_name} (${file}) cannot be read: ${(error as Error).message}. Restore the images folder from a backup.`);
+    const cannotRead = (why: string) => new StoreError('storage', 'missing',
+      `The stored copy of ${row.original_name} (${file}) cannot be read: ${why}. Restore the images folder from a backup.`);
+    const derived = readDerivedPixels(store.dataDir, row.sha256);
+    if (typeof derived !== 'string') {
+      // The stored file stays the record: it must still be there, whole in size (its hash is checked whenever it is decoded).
+      let size: number;
+      try {
+        size = statSync(file).size;
+      } catch (error) {
+        throw cannotRead((error as Error).message);
+      }
+      if (size !== row.byte_size) {
+        throw new StoreError('storage', 'corrupt', `The stored copy of ${row.original_name} (${file}) has changed since import (${size} bytes, ${row.byte_size} at import).`);
+      }
+      opened = derived;
+    } else {
+      let bytes: Uint8Array;
+      try {
+        bytes = readImageFileSafely(file, row.original_name);
+      } catch (error) {
+        throw cannotRead(error instanceof ImageDecodeError ? error.problem : (error as Error).message);
+      }
+      if (sha256Of(bytes) !== row.sha256) {
+        throw new StoreError('storage', 'corrupt', `The stored copy of ${row.original_name} (${file}) has changed since import (content hash differs).`);
+      }
+      opened = await decodeInWorker(row.original_name, bytes, undefined, { dataDir: store.dataDir, sourceSha256: row.sha256 });
     }
-    if (sha256Of(bytes) !== row.sha256) {
-      throw new StoreError('storage', 'corrupt', `The stored copy of ${row.original_name} (${file}) has changed since import (content hash differs).`);
-    }
-    opened = await decodeInWorker(row.original_name, bytes);
   }
   rememberPixels(store, imageId, opened);
   return { ...opened, info: { ...opened.info, spacing: effectiveSpacingOf(row) } };
@@ -343,8 +378,13 @@ export function studyHandlers(ctx: ServiceContext): StudyHandlers {
     exportDataset: (request) => guarded(() => exportDataset(store(), request, (done, total) => ctx.emit('exportProgress', { done, total }))),
     setCalibration: (request) => guarded(() => {
       const s = store();
-      const input = request.spacingMm === null ? null : { spacingMm: request.spacingMm, method: request.method, detail: request.detail };
-      return s.setCalibration(request.imageId, input, s.userName());
+      if (request.calibration === null) return s.setCalibration(request.imageId, null, s.userName());
+      const entry = calibrationEntryOf(request.calibration);
+      const fileSpacing = s.loadStudy(request.imageId).fileSpacing;
+      const outcome = calibrate(entry, fileSpacing ? fileSpacing.rowMm / fileSpacing.colMm : 1);
+      if (!outcome.ok) throw new StoreError('invalid-request', 'invalid', outcome.error.message);
+      const { rowMm, colMm } = outcome.value.spacing;
+      return s.setCalibration(request.imageId, { rowMm, colMm, method: entry.method, detail: outcome.value.detail }, s.userName());
     }),
     getSettings: () => guarded(() => ({ userName: store().userName() })),
     setSettings: (request) => guarded(() => {
@@ -355,4 +395,16 @@ export function studyHandlers(ctx: ServiceContext): StudyHandlers {
       return { userName };
     }),
   };
+}
+
+/** The request's fields as one of the two entries core/geometry/calibration knows, or a clear refusal. */
+function calibrationEntryOf(c: NonNullable<SetCalibrationRequest['calibration']>): CalibrationEntry {
+  if (c.method === 'entered') {
+    if (c.spacingMm === undefined) throw new StoreError('invalid-request', 'invalid', 'Enter the pixel spacing in mm per pixel.');
+    return { method: 'entered', spacingMm: c.spacingMm };
+  }
+  if (!c.a || !c.b || c.knownMm === undefined) {
+    throw new StoreError('invalid-request', 'invalid', 'Mark two points on the image and enter the known distance between them in mm.');
+  }
+  return { method: 'two-points', a: imagePoint(c.a.x, c.a.y), b: imagePoint(c.b.x, c.b.y), knownMm: c.knownMm };
 }

@@ -23,7 +23,7 @@ import {
   type ImageRow, type LandmarkSetRow, type ModelRunRow,
 } from './rows';
 import { stageRecordOf, type StageFn, type StageRecord } from './stage';
-import { listStudiesQuery } from './worklist';
+import { listStudiesQuery, preferWalk } from './worklist';
 
 export const DATABASE_FILE_NAME = 'cvm.sqlite';
 export const IMAGES_DIR_NAME = 'images';
@@ -74,7 +74,8 @@ export interface NewVersion {
 }
 
 export interface CalibrationInput {
-  readonly spacingMm: number;
+  readonly rowMm: number;
+  readonly colMm: number;
   readonly method: 'entered' | 'two-points';
   readonly detail: string;
 }
@@ -110,6 +111,20 @@ const SET_COLUMNS = `ls.*, sr.kind AS stage_kind, sr.stage AS stage, sr.label AS
 const SET_FROM = `landmark_sets ls LEFT JOIN stage_results sr ON sr.set_ref = ls.id`;
 
 const now = (): string => new Date().toISOString();
+
+/**
+ * Why a stored path is not one this app writes (`images/<sha256>.<ext>`, relative, inside the data folder's
+ * images folder), or null when it is fine.
+ */
+export function storedPathProblem(storedPath: unknown): string | null {
+  if (typeof storedPath !== 'string' || storedPath.length === 0 || storedPath.length > 300) return 'is not a file name';
+  if (storedPath.includes('\0') || storedPath.includes('\\')) return 'contains characters a stored path never has';
+  if (path.posix.isAbsolute(storedPath) || path.win32.isAbsolute(storedPath)) return 'is an absolute path outside the data folder';
+  const parts = storedPath.split('/');
+  if (parts.some((p) => p === '..' || p === '.' || p === '')) return 'leaves the data folder';
+  if (parts.length !== 2 || parts[0] !== IMAGES_DIR_NAME) return `is not inside the data folder's ${IMAGES_DIR_NAME} folder`;
+  return null;
+}
 
 export class Store {
   private readonly statements = new Map<string, Statement>();
@@ -150,7 +165,16 @@ export class Store {
     this.lock?.release();
   }
 
+  /**
+   * The file of a stored path, checked on every use: the database may come from a backup made elsewhere or
+   * edited by hand, and `../../etc/shadow` must never be read or copied (docs/security.md).
+   */
   absolutePath(storedPath: string): string {
+    const problem = storedPathProblem(storedPath);
+    if (problem) {
+      throw new StoreError('storage', 'corrupt',
+        `The database ${this.file} names a stored image "${storedPath}" that ${problem}; it was not read. Restore a backup made by CVM Workstation.`);
+    }
     return path.join(this.dataDir, storedPath);
   }
 
@@ -266,7 +290,7 @@ export class Store {
       this.audit(input.author, 'import', imageId, `imported ${input.originalName} (${input.info.format}, ${input.info.width}x${input.info.height})`,
         undefined, { sha256: input.sha256, storedPath: input.storedPath, spacing });
       if (input.enteredSpacingMm && !spacing) {
-        this.applyCalibration(imageId, { spacingMm: input.enteredSpacingMm, method: 'entered', detail: 'entered at import' }, input.author);
+        this.applyCalibration(imageId, { rowMm: input.enteredSpacingMm, colMm: input.enteredSpacingMm, method: 'entered', detail: 'entered at import' }, input.author);
       }
       return { imageId, studyId: studyRef, duplicate: false };
     });
@@ -343,9 +367,17 @@ export class Store {
         'UPDATE images SET ai_set_ref = ?, latest_set_ref = ?, min_confidence = ?, updated_at = ? WHERE id = ?',
         setId, humanHasEdited ? image.latest_set_ref : setId, minConfidence, t, imageId,
       );
+      // An approval applies to the landmarks that were approved: when the re-analysis replaces them, the study
+      // goes back to review (audited), never keeping an approval of landmarks nobody saw.
+      const withdrawn = !humanHasEdited && image.review_status === 'approved';
+      if (withdrawn) {
+        this.run("UPDATE images SET review_status = 'in-progress', reviewed_by = NULL, reviewed_at = NULL WHERE id = ?", imageId);
+        this.audit(author, 'review', imageId, 'review status approved -> in-progress: a re-analysis replaced the approved landmarks',
+          { status: image.review_status, by: image.reviewed_by }, { status: 'in-progress', by: null, at: null });
+      }
       this.audit(author, 'model-run', imageId,
         `${run.modelId} ${run.modelVersion} (${run.provider}) predicted version ${version}: ${stage.summary.label}` +
-          (humanHasEdited ? '; the human-edited version stays current' : ''),
+          (humanHasEdited ? '; the human-edited version stays current' : '') + (withdrawn ? '; approval withdrawn' : ''),
         undefined, { runId, versionId: setId, stage: stage.summary });
       return { runId, versionId: setId, version, stage: stage.summary };
     });
@@ -424,8 +456,10 @@ export class Store {
   setReviewStatus(imageId: number, status: ReviewStatus, author: string, confirmation?: string): ReviewState {
     return this.write('change the review status', () => {
       const image = this.imageRow(imageId);
-      if (status === 'approved' && image.latest_set_ref === null) {
-        throw new StoreError('invalid-request', 'invalid', `Image ${imageId} has no landmarks to approve.`);
+      // A hand-wrist radiograph has no landmarks: its bone age is what gets approved (main/store/boneage.ts).
+      const hasBoneAge = this.get<{ n: number }>('SELECT COUNT(*) AS n FROM bone_age_results WHERE image_ref = ?', imageId)!.n > 0;
+      if (status === 'approved' && image.latest_set_ref === null && !hasBoneAge) {
+        throw new StoreError('invalid-request', 'invalid', `Image ${imageId} has no landmarks (nor a bone age) to approve.`);
       }
       const t = now();
       const review: ReviewState = status === 'approved' ? { status, by: author, at: t } : { status, by: null, at: null };
@@ -442,7 +476,7 @@ export class Store {
     const before = this.imageRow(imageId);
     const t = now();
     this.run('UPDATE images SET cal_row_mm = ?, cal_col_mm = ?, cal_method = ?, cal_detail = ?, cal_by = ?, cal_at = ?, updated_at = ? WHERE id = ?',
-      input?.spacingMm ?? null, input?.spacingMm ?? null, input?.method ?? null, input?.detail ?? null,
+      input?.rowMm ?? null, input?.colMm ?? null, input?.method ?? null, input?.detail ?? null,
       input ? author : null, input ? t : null, t, imageId);
     const image = this.imageRow(imageId);
     // The stage depends on the spacing (thresholds in mm): recompute it for every version of this image.
@@ -452,8 +486,17 @@ export class Store {
       if (set.id === image.latest_set_ref) stage = record.summary;
     }
     const spacing = effectiveSpacingOf(image);
+    // A new spacing can change the stage of approved landmarks: the study goes back to review.
+    const spacingBefore = effectiveSpacingOf(before);
+    const spacingChanged = spacingBefore?.rowMm !== spacing?.rowMm || spacingBefore?.colMm !== spacing?.colMm;
+    const withdrawn = spacingChanged && before.review_status === 'approved' && image.latest_set_ref !== null;
+    if (withdrawn) {
+      this.run("UPDATE images SET review_status = 'in-progress', reviewed_by = NULL, reviewed_at = NULL WHERE id = ?", imageId);
+      this.audit(author, 'review', imageId, 'review status approved -> in-progress: the calibration changed',
+        { status: before.review_status, by: before.reviewed_by }, { status: 'in-progress', by: null, at: null });
+    }
     this.audit(author, 'calibration', imageId,
-      input ? `calibration ${input.spacingMm} mm/pixel (${input.method}${input.detail ? `: ${input.detail}` : ''})` : 'calibration cleared',
+      input ? `calibration ${input.rowMm === input.colMm ? input.colMm : `${input.rowMm} x ${input.colMm}`} mm/pixel (${input.method}${input.detail ? `: ${input.detail}` : ''})` : 'calibration cleared',
       calibrationOf(before), calibrationOf(image));
     return { spacing, calibration: calibrationOf(image), stage };
   }
@@ -493,7 +536,11 @@ export class Store {
     const query = listStudiesQuery(request);
     return this.read('list the studies', () => {
       const total = (this.stmt(query.countSql).get(...query.params) as { n: number }).n;
-      const rows = this.stmt(query.pageSql).all(...query.params, request.limit, request.offset) as Array<Omit<StudyRow, 'borderline'> & { borderline: number | null }>;
+      const walk = query.walk && preferWalk(total, (this.get<{ n: number | null }>('SELECT MAX(id) AS n FROM images')?.n ?? 0), request.offset, request.limit)
+        ? query.walk : null;
+      const rows = (walk
+        ? this.stmt(walk.pageSql).all(...walk.params, request.limit, request.offset)
+        : this.stmt(query.pageSql).all(...query.params, request.limit, request.offset)) as Array<Omit<StudyRow, 'borderline'> & { borderline: number | null }>;
       return { total, rows: rows.map((r) => ({ ...r, borderline: r.borderline === 1 })) };
     });
   }

@@ -31,7 +31,9 @@ import { ApprovalPanel, ConfirmApprovalDialog } from './ApprovalPanel';
 import { CalibrateDialog } from './CalibrateDialog';
 import { actionFor, type StudyAction } from './keyboard';
 import { HistoryPanel, LandmarkList } from './SidePanels';
+import { GrowthTimeline } from '../pacs/GrowthTimeline';
 import { StagePanel } from './StagePanel';
+import { BoneAgePanel } from './BoneAgePanel';
 import { useStudyEditor, type SaveState, type StudyEditor } from './useStudyEditor';
 
 export interface StudyViewProps {
@@ -45,6 +47,7 @@ export interface StudyViewProps {
 function saveLabel(s: SaveState): string {
   if (s.kind === 'saved') return 'Saved';
   if (s.kind === 'saving') return 'Saving…';
+  if (s.kind === 'retrying') return 'Not saved yet: retrying';
   return 'Not saved';
 }
 
@@ -140,7 +143,8 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
 
   useEffect(() => {
     const name = detail.info.meta.patientName ?? detail.info.fileName;
-    const state = editor.saveState.kind === 'saved' ? 'Saved' : editor.saveState.kind === 'saving' ? '● Saving…' : '⚠ Not saved';
+    const state = editor.saveState.kind === 'saved' ? 'Saved' : editor.saveState.kind === 'saving' ? '● Saving…'
+      : editor.saveState.kind === 'retrying' ? '● Retrying save…' : '⚠ Not saved';
     document.title = `${state} — ${name} — CVM Workstation`;
   }, [editor.saveState, detail.info.meta.patientName, detail.info.fileName]);
 
@@ -473,11 +477,13 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
         <aside className="side" aria-label="Stage, review and landmarks">
           <ApprovalPanel review={detail.review} decision={decision} hasLandmarks={hasLandmarks}
             onApprove={() => void approve(false)} onApproveNext={() => void approve(true)} onReopen={() => void reopen()} />
+          <BoneAgePanel imageId={detail.imageId} />
           <StagePanel detail={detail} assessment={assessment} reference={reference} plausibility={plausibility}
             onCalibrate={() => setCalibrate({ points: null })} onPatientInfo={editor.setPatientInfo} />
           <LandmarkList landmarks={landmarks} ai={ai} spacing={pixelSpacing} confidences={confidences} selected={selected}
             flagged={plausibility?.landmarks ?? NONE} onSelect={setSelected} onReset={onResetLandmark} />
           <HistoryPanel detail={detail} onRevert={onRevert} />
+          <GrowthTimeline imageId={detail.imageId} version={`${detail.latest?.versionId ?? 0}-${detail.review.status}`} />
         </aside>
       </div>
       {help && <HelpOverlay onClose={() => setHelp(false)} />}
@@ -487,6 +493,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
       )}
       {calibrate && (
         <CalibrateDialog points={calibrate.points} hasCalibration={detail.calibration !== null}
+          aspect={detail.fileSpacing ? detail.fileSpacing.rowMm / detail.fileSpacing.colMm : 1}
           onMarkPoints={() => { setCalibrate(null); send({ type: 'startCalibrating' }); }}
           onSubmit={editor.setCalibration} onClose={() => setCalibrate(null)} />
       )}

@@ -14,6 +14,7 @@ import { PAGE_SIZE, loadWorklistSession, requestOf, saveWorklistSession, type Wo
 import { Notice, type NoticeState } from '../Notice';
 import { formatAge, plural } from '../format';
 import { ExportDialog } from './ExportDialog';
+import { SendBadge, useSendStates } from '../pacs/SendStatus';
 
 interface ImportProgress {
   readonly done: number;
@@ -79,6 +80,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
     setSpacingState(value);
     try { localStorage.setItem(SPACING_KEY, value); } catch { /* not kept: typed again next time */ }
   };
+  const sendStates = useSendStates(page?.rows.map((r) => r.imageId) ?? []);
 
   const refresh = useCallback(async () => {
     const q = JSON.parse(queryKey) as WorklistQuery;
@@ -216,7 +218,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
         </label>
         <button type="button" onClick={() => filesInput.current?.click()} data-testid="import-files-button">Import files…</button>
         <input ref={filesInput} type="file" multiple hidden data-testid="import-files" tabIndex={-1} aria-hidden="true"
-          accept=".dcm,.dicom,.dic,.png,.jpg,.jpeg,application/dicom,image/png,image/jpeg"
+          accept=".dcm,.dicom,.dic,.png,.jpg,.jpeg,.tif,.tiff,application/dicom,image/png,image/jpeg,image/tiff"
           onChange={(e) => { const f = [...(e.target.files ?? [])]; e.target.value = ''; void importFiles(f); }} />
         <button type="button" onClick={() => folderInput.current?.click()} data-testid="import-folder-button">Import folder…</button>
         <input ref={folderInput} type="file" hidden data-testid="import-folder" tabIndex={-1} aria-hidden="true" {...{ webkitdirectory: '' }}
@@ -268,7 +270,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
                   <td>{r.stageLabel === null ? '—' : failedStage
                     ? <Cut className="error-text" text={`not computable: ${r.stageLabel}`} />
                     : <Cut className={r.borderline || r.stageLabel.startsWith('no stage') ? 'warn-text' : ''} text={r.stageLabel} />}</td>
-                  <td><span className={`review ${r.reviewStatus}`} title={r.reviewedBy ? `approved by ${r.reviewedBy}` : r.reviewStatus}>{r.reviewStatus}{r.reviewedBy && r.reviewStatus === 'approved' ? ` (${r.reviewedBy})` : ''}</span></td>
+                  <td><span className={`review ${r.reviewStatus}`} title={r.reviewedBy ? `approved by ${r.reviewedBy}` : r.reviewStatus}>{r.reviewStatus}{r.reviewedBy && r.reviewStatus === 'approved' ? ` (${r.reviewedBy})` : ''}</span><SendBadge state={sendStates.get(r.imageId)} /></td>
                   <td className="num">{r.minConfidence !== null ? r.minConfidence.toFixed(2) : '—'}</td>
                   <td><Cut className="muted" text={r.fileName} /></td>
                 </tr>
@@ -276,7 +278,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
             })}
           </tbody>
         </table>
-        {page && page.total === 0 && <div className="empty">No studies{search || stage || review ? ' match these filters' : ' yet: import DICOM, PNG or JPEG files, or drop them here'}.</div>}
+        {page && page.total === 0 && <div className="empty">No studies{search || stage || review ? ' match these filters' : ' yet: import DICOM, PNG, JPEG or TIFF files, or drop them here'}.</div>}
       </div>
       {page ? (
         <div className="pager">
