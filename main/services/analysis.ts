@@ -99,6 +99,9 @@ async function analyzeStored(ctx: ServiceContext, imageId: number, modelId?: str
       roiScale: prediction.roiScale,
       providerFallback: prediction.provider.fallbackReason,
       model: prediction.model,
+      // Read by the approval rules (core/review/approval.ts): not a lateral cephalogram, the shape model's verdict.
+      recognition: prediction.recognition,
+      anatomy: prediction.anatomy,
     },
   });
   if (!recorded.ok) throw Object.assign(new Error(recorded.error.message), { code: recorded.error.code });

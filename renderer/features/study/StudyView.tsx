@@ -395,8 +395,9 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
   const qualityNotice: NoticeState | null = modelQuality && modelQuality.verdict && modelQuality.verdict !== 'ok'
     ? modelQuality.verdict === 'failed' || modelQuality.notCephalogram
       ? { kind: 'error', text: modelQuality.notCephalogram
-        ? `This image does not look like a lateral cephalogram${modelQuality.notCephalogramReason ? ` (${modelQuality.notCephalogramReason.replace(/\.$/, '')})` : ''}. The landmarks and the stage mean nothing here.`
-        : 'The model did not find C2–C4 on this image: it may not be a lateral cephalogram, or the vertebrae are not visible. Do not rely on these landmarks.', details: modelQuality.problems }
+        ? 'This image does not look like a lateral cephalogram: the model drew no landmarks, and no stage can be given or approved.'
+        : 'The model did not find C2–C4 on this image: it may not be a lateral cephalogram, or the vertebrae are not visible. Do not rely on these landmarks.',
+        details: modelQuality.notCephalogramReason ? [modelQuality.notCephalogramReason] : modelQuality.problems }
       : { kind: 'warning', text: `The model is not confident on this image. Check every landmark before relying on the stage. ${sentences(modelQuality.problems.slice(0, 1))}`, details: modelQuality.problems.slice(1) }
     : null;
 
