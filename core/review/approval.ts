@@ -66,6 +66,8 @@ export interface ApprovalInput {
   readonly quality: ModelQuality | null;
   /** Why the stage cannot be computed from these landmarks (null when it can). */
   readonly stageError: string | null;
+  /** The radiograph-kind classifier's verdict on the whole image, when one ran. */
+  readonly imageKind?: { readonly kind: 'cephalogram' | 'hand' | 'other'; readonly uncertain: boolean; readonly probability?: number } | null;
 }
 
 export type ApprovalDecision =
@@ -91,6 +93,18 @@ export function approvalDecision(input: ApprovalInput): ApprovalDecision {
     ? `This image does not look like a lateral cephalogram${q.notCephalogramReason ? ` (${shorten(q.notCephalogramReason)})` : ''}: a stage cannot be approved for it.`
     : null;
   if ((!landmarks || present.length === 0) && notCephReason) return { kind: 'refused', reasons: [notCephReason], plausibility: null };
+  // The whole-image classifier: a hand-wrist (or other) radiograph never gets a CVM stage, even placed by hand.
+  const k = input.imageKind;
+  if (k && k.kind !== 'cephalogram' && !k.uncertain) {
+    const p = k.probability !== undefined ? ` (${Math.round(k.probability * 100)}%)` : '';
+    return {
+      kind: 'refused',
+      reasons: [k.kind === 'hand'
+        ? `This is a hand-wrist radiograph${p}: it gets a bone age, not a CVM stage.`
+        : `This image is not a lateral cephalogram${p}: a CVM stage cannot be approved for it.`],
+      plausibility: null,
+    };
+  }
   if (!landmarks || present.length === 0) {
     return { kind: 'refused', reasons: ['There are no landmarks to approve: analyse the image or place the 13 landmarks by hand.'], plausibility: null };
   }
@@ -115,6 +129,7 @@ export function approvalDecision(input: ApprovalInput): ApprovalDecision {
   if (input.stageError) refused.push(`The stage cannot be computed: ${input.stageError.replace(/\.$/, '')}.`);
   if (refused.length > 0) return { kind: 'refused', reasons: dedupe(refused), plausibility };
   if (q?.notCephalogram || q?.verdict === 'failed') confirm.push('The model did not find C2-C4 on this image; the landmarks were corrected by hand.');
+  if (k && k.kind !== 'cephalogram') confirm.push(`The image classifier is unsure whether this is a lateral cephalogram (most likely: ${k.kind}).`);
   if (q?.shapeVerdict === 'implausible' && mostlyModel) confirm.push(q.shapeReason ?? 'The shape model finds this configuration unusual.');
   else if (q?.shapeVerdict === 'check') confirm.push(q.shapeReason ?? 'The shape model finds this configuration unusual.');
   if (q?.verdict === 'uncertain' && mostlyModel) confirm.push(`The model was not confident on this image${q.problems[0] ? ` (${q.problems[0].replace(/\.$/, '')})` : ''}.`);

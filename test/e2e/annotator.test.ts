@@ -222,10 +222,11 @@ describe.skipIf(!canRun)('the annotator\'s loop', () => {
   it('screenshots at 1366x768, 1920x1080 and 3840x2160: a worklist with a failed study, the study view', async () => {
     const { page } = current();
     await page.keyboard.press('Backspace');
-    await page.getByTestId('import-files').setInputFiles(sharedPath('boneage', 'rsna-sample', '7035.png'));
+    // 002.jpg: the model's points cross (C3 and C4 outlines twisted): a failed study that cannot be approved.
+    await page.getByTestId('import-files').setInputFiles(sharedPath('isbi2015', 'images', '002.jpg'));
     await page.getByTestId('spacing').waitFor({ timeout: 60_000 });
     await page.getByTestId('analyze').click();
-    await page.getByTestId('quality-warning').waitFor({ timeout: 120_000 });
+    await expect.poll(() => page.getByTestId('approval-reasons').getAttribute('data-kind'), { timeout: 120_000 }).toBe('refused');
     await page.keyboard.press('Backspace');
     await expect.poll(() => page.getByTestId('worklist-total').textContent()).toBe('6 studies');
     mkdirSync(DOCS_IMG, { recursive: true });

@@ -133,3 +133,20 @@ describe('the recogniser and the shape model of the inference pipeline', () => {
     expect(approvalDecision({ ...base, landmarks: cs4, quality }).kind).toBe('refused');
   });
 });
+
+describe('the whole-image classifier in the approval rules', () => {
+  const base = { ai: cs4, spacing, stageError: null, quality: null };
+
+  it('a hand-wrist radiograph is refused even with 13 landmarks placed by hand', () => {
+    const d = approvalDecision({ ...base, ai: null, landmarks: cs4, imageKind: { kind: 'hand', uncertain: false, probability: 0.99 } });
+    expect(d.kind === 'refused' && d.reasons).toEqual(['This is a hand-wrist radiograph (99%): it gets a bone age, not a CVM stage.']);
+  });
+
+  it('an uncertain classification asks for a confirmation', () => {
+    expect(approvalDecision({ ...base, landmarks: cs4, imageKind: { kind: 'other', uncertain: true } }).kind).toBe('confirm');
+  });
+
+  it('a cephalogram passes', () => {
+    expect(approvalDecision({ ...base, landmarks: cs4, imageKind: { kind: 'cephalogram', uncertain: false } }).kind).toBe('allowed');
+  });
+});

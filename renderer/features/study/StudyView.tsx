@@ -20,7 +20,7 @@ import {
 } from '../../canvas/view-transform';
 import type { DisplayWindow } from '../../canvas/window-level';
 import { IDLE, step, type ToolEffect, type ToolEvent, type ToolState } from '../../tools/landmark-tool';
-import { approvalDecision, modelQualityOf, type ApprovalDecision } from '../../../core/review/approval';
+import { approvalDecision, modelQualityOf, type ApprovalDecision, type ApprovalInput } from '../../../core/review/approval';
 import { checkPlausibility } from '../../../core/review/plausibility';
 import { nextUnreviewed, saveWorklistSession } from '../../state/worklist-session';
 import { api } from '../../api';
@@ -133,13 +133,23 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
   const pixelSpacingForChecks = pixelSpacing;
   const plausibility = useMemo(() => (Object.keys(landmarks).length > 0 ? checkPlausibility(landmarks, pixelSpacingForChecks) : null), [landmarks, pixelSpacingForChecks]);
   const modelQuality = useMemo(() => modelQualityOf(detail.ai?.modelRun?.quality), [detail.ai]);
+  // The whole-image classifier's kind (hand-wrist, other) also decides whether a CVM stage may be approved.
+  const [imageKind, setImageKind] = useState<ApprovalInput['imageKind']>(null);
+  useEffect(() => {
+    let live = true;
+    void api.getBoneAge({ imageId: detail.imageId }).then((r) => {
+      if (live && r.ok && r.value.kind) setImageKind({ kind: r.value.kind.kind, uncertain: r.value.kind.uncertain, probability: r.value.kind.probabilities[r.value.kind.kind] });
+    });
+    return () => { live = false; };
+  }, [detail.imageId]);
   const decision: ApprovalDecision = useMemo(() => approvalDecision({
     landmarks: Object.keys(landmarks).length > 0 ? landmarks : null,
     ai,
     spacing: pixelSpacingForChecks,
     quality: modelQuality,
     stageError: assessment && !assessment.ok ? assessment.error.message : null,
-  }), [landmarks, ai, pixelSpacingForChecks, modelQuality, assessment]);
+    imageKind,
+  }), [landmarks, ai, pixelSpacingForChecks, modelQuality, assessment, imageKind]);
 
   useEffect(() => {
     const name = detail.info.meta.patientName ?? detail.info.fileName;
