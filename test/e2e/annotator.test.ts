@@ -219,7 +219,7 @@ describe.skipIf(!canRun)('the annotator\'s loop', () => {
     expect(found).toEqual([]);
   });
 
-  it('screenshots at 1366x768, 1920x1080 and 3840x2160: a worklist with a failed study, the study view', async () => {
+  it('screenshots at 1366x768, 1920x1080 and 3840x2160: a worklist with a failed study, the study view', { timeout: 420_000 }, async () => {
     const { page } = current();
     await page.keyboard.press('Backspace');
     // 002.jpg: the model's points cross (C3 and C4 outlines twisted): a failed study that cannot be approved.
