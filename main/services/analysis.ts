@@ -108,6 +108,9 @@ async function analyzeStored(ctx: ServiceContext, imageId: number, modelId?: str
       model: prediction.model,
       // Per-landmark expected error (mm): the renderer folds it into the stage probabilities while points are unmoved.
       expectedErrorMm: Object.fromEntries(prediction.landmarks.filter((l) => l.expectedErrorMm !== null).map((l) => [l.name, l.expectedErrorMm])),
+      // Read by the approval rules (core/review/approval.ts): not a lateral cephalogram, the shape model's verdict.
+      recognition: prediction.recognition,
+      anatomy: prediction.anatomy,
     },
   });
   if (!recorded.ok) throw Object.assign(new Error(recorded.error.message), { code: recorded.error.code });
