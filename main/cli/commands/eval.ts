@@ -6,7 +6,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../args';
+import { readImageFileSafely } from '../../dicom/read-file';
 import { assess, stageLabel } from '../../../core/cvm/index';
 import { imagePoint, type ImagePoint, type PixelSpacingMm } from '../../../core/geometry/index';
 import { LANDMARK_NAMES, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
@@ -152,7 +153,7 @@ export const evalCommand: Command = {
   summary: 'landmark error and stage agreement of the model on a cvm13 annotation file',
   usage: 'cvm eval --annotations <cvm13 file> [--json] [--model <id or folder>] [--folds <folder of fold models>] [--reference <labelme file of image 001>]',
   async run(argv) {
-    const { values } = parseArgs({
+    const { values } = parseCommandLine({
       args: argv,
       options: {
         annotations: { type: 'string' },
@@ -194,7 +195,7 @@ export const evalCommand: Command = {
           done += 1;
           if (!values.json && process.stderr.isTTY) process.stderr.write(`\r${done}/${file.images.length} ${img.id}   `);
           const t0 = performance.now();
-          const opened = await decodeImageFile(path.basename(img.image), readFileSync(img.image));
+          const opened = await decodeImageFile(path.basename(img.image), readImageFileSafely(img.image, path.basename(img.image)));
           const result = await analyzeOpened(engine, opened, { spacing: spacingInfo });
           const pred = landmarkSetOf(result.prediction);
           predictions.set(img.id, pred);
