@@ -224,13 +224,23 @@ export type RevertLandmarksRequest = Infer<typeof revertLandmarksRequest>;
 export const setReviewStatusRequest = s.object({ imageId, status: s.literal(...REVIEW_STATUSES) });
 export type SetReviewStatusRequest = Infer<typeof setReviewStatusRequest>;
 
+const markedPoint = s.object({ x: s.number(), y: s.number() });
 export const setCalibrationRequest = s.object({
   imageId,
-  /** null clears the calibration (back to the file's spacing, or none). */
-  spacingMm: s.nullable(s.number({ positive: true, max: 10 })),
-  method: s.literal('entered', 'two-points'),
-  /** e.g. "ruler 10 mm between (100, 200) and (100, 300)". */
-  detail: s.string({ maxLength: 500 }),
+  /**
+   * null clears the calibration (back to the file's spacing, or none). Otherwise what the user gave; main
+   * computes the spacing with core/geometry/calibration (the plausible range, the minimum marked distance
+   * and the file's pixel aspect are checked there).
+   */
+  calibration: s.nullable(s.object({
+    method: s.literal('entered', 'two-points'),
+    /** 'entered': mm per pixel. */
+    spacingMm: s.optional(s.number({ positive: true })),
+    /** 'two-points': the marked points in image pixels and the distance between them in mm. */
+    a: s.optional(markedPoint),
+    b: s.optional(markedPoint),
+    knownMm: s.optional(s.number({ positive: true })),
+  })),
 });
 export type SetCalibrationRequest = Infer<typeof setCalibrationRequest>;
 export interface CalibrationResponse {

@@ -3,7 +3,21 @@ import { closeDecoderWorker } from '../dicom/decoder-pool';
 import { findModels, modelDirs } from '../inference/index';
 import { closeInferenceEngines, engineFor } from './analysis';
 import type { ServiceContext } from './context';
-import { closeStudyStores } from './studies';
+import { fail, ok, type Result } from '../../core/api/result';
+import { closeStudyStores, storeFor } from './studies';
+
+/**
+ * Opens the data folder's database and takes its lock at start-up rather than on the first request, so a
+ * second writer is refused before the user starts working.
+ */
+export function openDataFolder(ctx: ServiceContext): Result<{ dataDir: string }> {
+  try {
+    storeFor(ctx);
+    return ok({ dataDir: ctx.dataDir });
+  } catch (error) {
+    return fail('storage', error instanceof Error ? error.message : String(error));
+  }
+}
 
 /**
  * Loads the default model in its worker ahead of the first analysis; a missing or refused model is reported

@@ -14,6 +14,8 @@ import type {
   SetCalibrationRequest, SetReviewStatusRequest, SetSettingsRequest, Settings, StageSummary, StudyDetail,
 } from '../../core/api/studies';
 import type { LandmarkName } from '../../core/landmarks/index';
+import { calibrate, type CalibrationEntry } from '../../core/geometry/calibration';
+import { imagePoint } from '../../core/geometry/index';
 import { ImageDecodeError } from '../dicom/index';
 import { decodeInWorker } from '../dicom/decoder-pool';
 import { PIXEL_CACHE_BYTES } from '../dicom/limits';
@@ -65,7 +67,7 @@ async function guarded<T>(fn: () => T | Promise<T>): Promise<Result<T>> {
 
 // ---- import --------------------------------------------------------------------------------------------------
 
-const EXTENSION = { dicom: 'dcm', png: 'png', jpeg: 'jpg' } as const;
+const EXTENSION = { dicom: 'dcm', png: 'png', jpeg: 'jpg', tiff: 'tif' } as const;
 
 export function sha256Of(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -275,8 +277,13 @@ export function studyHandlers(ctx: ServiceContext): StudyHandlers {
     }),
     setCalibration: (request) => guarded(() => {
       const s = store();
-      const input = request.spacingMm === null ? null : { spacingMm: request.spacingMm, method: request.method, detail: request.detail };
-      return s.setCalibration(request.imageId, input, s.userName());
+      if (request.calibration === null) return s.setCalibration(request.imageId, null, s.userName());
+      const entry = calibrationEntryOf(request.calibration);
+      const fileSpacing = s.loadStudy(request.imageId).fileSpacing;
+      const outcome = calibrate(entry, fileSpacing ? fileSpacing.rowMm / fileSpacing.colMm : 1);
+      if (!outcome.ok) throw new StoreError('invalid-request', 'invalid', outcome.error.message);
+      const { rowMm, colMm } = outcome.value.spacing;
+      return s.setCalibration(request.imageId, { rowMm, colMm, method: entry.method, detail: outcome.value.detail }, s.userName());
     }),
     getSettings: () => guarded(() => ({ userName: store().userName() })),
     setSettings: (request) => guarded(() => {
@@ -287,4 +294,16 @@ export function studyHandlers(ctx: ServiceContext): StudyHandlers {
       return { userName };
     }),
   };
+}
+
+/** The request's fields as one of the two entries core/geometry/calibration knows, or a clear refusal. */
+function calibrationEntryOf(c: NonNullable<SetCalibrationRequest['calibration']>): CalibrationEntry {
+  if (c.method === 'entered') {
+    if (c.spacingMm === undefined) throw new StoreError('invalid-request', 'invalid', 'Enter the pixel spacing in mm per pixel.');
+    return { method: 'entered', spacingMm: c.spacingMm };
+  }
+  if (!c.a || !c.b || c.knownMm === undefined) {
+    throw new StoreError('invalid-request', 'invalid', 'Mark two points on the image and enter the known distance between them in mm.');
+  }
+  return { method: 'two-points', a: imagePoint(c.a.x, c.a.y), b: imagePoint(c.b.x, c.b.y), knownMm: c.knownMm };
 }

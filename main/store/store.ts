@@ -74,7 +74,8 @@ export interface NewVersion {
 }
 
 export interface CalibrationInput {
-  readonly spacingMm: number;
+  readonly rowMm: number;
+  readonly colMm: number;
   readonly method: 'entered' | 'two-points';
   readonly detail: string;
 }
@@ -289,7 +290,7 @@ export class Store {
       this.audit(input.author, 'import', imageId, `imported ${input.originalName} (${input.info.format}, ${input.info.width}x${input.info.height})`,
         undefined, { sha256: input.sha256, storedPath: input.storedPath, spacing });
       if (input.enteredSpacingMm && !spacing) {
-        this.applyCalibration(imageId, { spacingMm: input.enteredSpacingMm, method: 'entered', detail: 'entered at import' }, input.author);
+        this.applyCalibration(imageId, { rowMm: input.enteredSpacingMm, colMm: input.enteredSpacingMm, method: 'entered', detail: 'entered at import' }, input.author);
       }
       return { imageId, studyId: studyRef, duplicate: false };
     });
@@ -450,7 +451,7 @@ export class Store {
     const before = this.imageRow(imageId);
     const t = now();
     this.run('UPDATE images SET cal_row_mm = ?, cal_col_mm = ?, cal_method = ?, cal_detail = ?, cal_by = ?, cal_at = ?, updated_at = ? WHERE id = ?',
-      input?.spacingMm ?? null, input?.spacingMm ?? null, input?.method ?? null, input?.detail ?? null,
+      input?.rowMm ?? null, input?.colMm ?? null, input?.method ?? null, input?.detail ?? null,
       input ? author : null, input ? t : null, t, imageId);
     const image = this.imageRow(imageId);
     // The stage depends on the spacing (thresholds in mm): recompute it for every version of this image.
@@ -470,7 +471,7 @@ export class Store {
         { status: before.review_status, by: before.reviewed_by }, { status: 'in-progress', by: null, at: null });
     }
     this.audit(author, 'calibration', imageId,
-      input ? `calibration ${input.spacingMm} mm/pixel (${input.method}${input.detail ? `: ${input.detail}` : ''})` : 'calibration cleared',
+      input ? `calibration ${input.rowMm === input.colMm ? input.colMm : `${input.rowMm} x ${input.colMm}`} mm/pixel (${input.method}${input.detail ? `: ${input.detail}` : ''})` : 'calibration cleared',
       calibrationOf(before), calibrationOf(image));
     return { spacing, calibration: calibrationOf(image), stage };
   }

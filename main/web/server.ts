@@ -18,7 +18,7 @@ import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_FILE_BYTES } from '../../core/api/image';
 import { decodeMessage, encodeMessage } from '../../core/api/wire';
-import { createDispatcher, type Dispatch, type Handlers } from '../ipc/dispatch';
+import { createDispatcher, type Dispatch, type Handlers } from '../../core/api/index';
 
 export interface WebServerOptions {
   readonly port: number; // 0 = any free port

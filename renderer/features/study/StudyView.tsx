@@ -38,6 +38,7 @@ export interface StudyViewProps {
 function saveLabel(s: SaveState): string {
   if (s.kind === 'saved') return 'Saved';
   if (s.kind === 'saving') return 'Saving…';
+  if (s.kind === 'retrying') return `Not saved yet: connection lost, retrying (${s.pending} pending)`;
   return `Not saved: ${s.message}`;
 }
 
@@ -102,7 +103,8 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
 
   useEffect(() => {
     const name = detail.info.meta.patientName ?? detail.info.fileName;
-    const state = editor.saveState.kind === 'saved' ? 'Saved' : editor.saveState.kind === 'saving' ? '● Saving…' : '⚠ Not saved';
+    const state = editor.saveState.kind === 'saved' ? 'Saved' : editor.saveState.kind === 'saving' ? '● Saving…'
+      : editor.saveState.kind === 'retrying' ? '● Retrying save…' : '⚠ Not saved';
     document.title = `${state} — ${name} — CVM Workstation`;
   }, [editor.saveState, detail.info.meta.patientName, detail.info.fileName]);
 
@@ -370,6 +372,7 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
       {help && <HelpOverlay onClose={() => setHelp(false)} />}
       {calibrate && (
         <CalibrateDialog points={calibrate.points} hasCalibration={detail.calibration !== null}
+          aspect={detail.fileSpacing ? detail.fileSpacing.rowMm / detail.fileSpacing.colMm : 1}
           onMarkPoints={() => { setCalibrate(null); send({ type: 'startCalibrating' }); }}
           onSubmit={editor.setCalibration} onClose={() => setCalibrate(null)} />
       )}

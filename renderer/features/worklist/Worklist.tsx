@@ -158,7 +158,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
             value={spacing} onChange={(e) => setSpacing(e.target.value)} data-testid="import-spacing" />
         </label>
         <label className="button">Import files…
-          <input type="file" multiple hidden data-testid="import-files" accept=".dcm,.dicom,.dic,.png,.jpg,.jpeg,application/dicom,image/png,image/jpeg"
+          <input type="file" multiple hidden data-testid="import-files" accept=".dcm,.dicom,.dic,.png,.jpg,.jpeg,.tif,.tiff,application/dicom,image/png,image/jpeg,image/tiff"
             onChange={(e) => { const f = [...(e.target.files ?? [])]; e.target.value = ''; void importFiles(f); }} />
         </label>
         <label className="button">Import folder…
@@ -213,7 +213,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
             ))}
           </tbody>
         </table>
-        {page && page.total === 0 && <div className="empty">No studies{search || stage || review ? ' match these filters' : ' yet: import DICOM, PNG or JPEG files, or drop them here'}.</div>}
+        {page && page.total === 0 && <div className="empty">No studies{search || stage || review ? ' match these filters' : ' yet: import DICOM, PNG, JPEG or TIFF files, or drop them here'}.</div>}
       </div>
       {page && (
         <div className="pager">
