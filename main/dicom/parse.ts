@@ -55,7 +55,7 @@ function inflater(byteArray: Uint8Array, position: number): Buffer {
   let inflated: Buffer;
   try {
     // With an output limit: a 1 MB deflated data set that inflates to gigabytes is refused, not allocated.
-    inflated = inflateRawSync(byteArray.subarray(position), { maxOutputLength: MAX_INFLATED_BYTES });
+    inflated = inflateRawSync(byteArray.subarray(position), { maxOutputLength: MAX_INFLATED_BYTES, chunkSize: 1 << 20 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
       throw new Error(`the deflated data set inflates to more than ${MAX_INFLATED_BYTES / 1024 / 1024} MB, the limit (a decompression bomb?)`);

@@ -121,3 +121,19 @@ export async function dicomDeflateBomb(inflatedMb = 520): Promise<Uint8Array> {
   await ended;
   return Buffer.concat([plain.subarray(0, metaEnd), ...chunks]);
 }
+
+/** A little-endian TIFF whose only IFD declares width x height (nothing else). */
+export function tiffHeaderBomb(width: number, height: number): Buffer {
+  const b = Buffer.alloc(8 + 2 + 2 * 12 + 4);
+  b.write('II', 0, 'latin1');
+  b.writeUInt16LE(42, 2);
+  b.writeUInt32LE(8, 4);
+  b.writeUInt16LE(2, 8);
+  const entry = (i: number, tag: number, value: number): void => {
+    const o = 10 + i * 12;
+    b.writeUInt16LE(tag, o); b.writeUInt16LE(4, o + 2); b.writeUInt32LE(1, o + 4); b.writeUInt32LE(value, o + 8);
+  };
+  entry(0, 256, width);
+  entry(1, 257, height);
+  return b;
+}

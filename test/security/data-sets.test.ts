@@ -332,7 +332,7 @@ describe('state integrity', () => {
     expect(store.loadStudy(id).review.status).toBe('in-progress');
     expect(store.auditLog(id).map((a) => a.summary).join('\n')).toMatch(/approved -> in-progress: a re-analysis replaced the approved landmarks/);
     store.setReviewStatus(id, 'approved', 'dr a');
-    store.setCalibration(id, { spacingMm: 0.12, method: 'entered', detail: 'ruler' }, 'dr a');
+    store.setCalibration(id, { rowMm: 0.12, colMm: 0.12, method: 'entered', detail: 'ruler' }, 'dr a');
     expect(store.loadStudy(id).review.status).toBe('in-progress');
     expect(store.auditLog(id).map((a) => a.summary).join('\n')).toMatch(/approved -> in-progress: the calibration changed/);
   });
