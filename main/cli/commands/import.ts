@@ -33,7 +33,10 @@ export const importCommand: Command = {
       if (images.length > 0) {
         const results = await importFiles(store, images.map((p) => ({ name: p, path: p })), { author, spacingMm });
         for (const r of results) {
-          if (r.ok) console.log(`${r.duplicate ? 'already stored' : 'imported'}: ${r.fileName} (image ${r.imageId})`);
+          if (r.ok) {
+            console.log(`${r.duplicate ? 'already stored' : 'imported'}: ${r.fileName} (image ${r.imageId})`);
+            for (const w of r.warnings ?? []) console.error(`  warning: ${w}`);
+          }
           else {
             failures++;
             console.error(`failed: ${r.error.message}`);

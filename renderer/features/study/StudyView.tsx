@@ -333,6 +333,11 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
           The model is not confident on this image: {(quality.problems ?? []).join('; ') || quality.verdict}. Check every landmark before relying on the stage.
         </div>
       )}
+      {(detail.info.warnings?.length ?? 0) > 0 && (
+        <div className="warning" role="alert" data-testid="file-warning">
+          This file is damaged or has unusable values: {detail.info.warnings!.join('; ')}
+        </div>
+      )}
       {tool.kind === 'placing' && (
         <div className="guide" role="status" data-testid="placing-guide">
           Click <strong>{tool.next}</strong>: {landmarkInfo(tool.next).label} ({LANDMARK_NAMES.indexOf(tool.next) + 1}/13). Esc cancels.

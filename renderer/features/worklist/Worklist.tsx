@@ -89,6 +89,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
     }
     cancelImport.current = false;
     const failures: string[] = [];
+    const damaged: string[] = [];
     let lastImageId: number | null = null;
     let imported = 0;
     for (let i = 0; i < candidates.length; i++) {
@@ -99,11 +100,11 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
       const r = await api.importFiles({ files: [{ name: file.name, bytes }], ...(spacingMm !== undefined ? { spacingMm } : {}) });
       if (!r.ok) { failures.push(`${file.name}: ${r.error.message}`); continue; }
       for (const item of r.value.results) {
-        if (item.ok) { lastImageId = item.imageId; imported += 1; } else failures.push(item.error.message);
+        if (item.ok) { lastImageId = item.imageId; imported += 1; damaged.push(...(item.warnings ?? [])); } else failures.push(item.error.message);
       }
     }
     setImporting(null);
-    setNotice(`${cancelImport.current ? 'Import cancelled. ' : ''}Imported ${imported} of ${candidates.length} file(s).${failures.length ? ` ${failures.length} refused: ${failures.slice(0, 3).join(' · ')}${failures.length > 3 ? ' …' : ''}` : ''}`);
+    setNotice(`${cancelImport.current ? 'Import cancelled. ' : ''}Imported ${imported} of ${candidates.length} file(s).${failures.length ? ` ${failures.length} refused: ${failures.slice(0, 3).join(' · ')}${failures.length > 3 ? ' …' : ''}` : ''}${damaged.length ? ` Imported with warnings: ${damaged.slice(0, 3).join(' · ')}${damaged.length > 3 ? ' …' : ''}` : ''}`);
     await refresh();
     if (candidates.length === 1 && lastImageId !== null) onOpen(lastImageId);
   }, [spacing, refresh, onOpen]);
