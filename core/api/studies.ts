@@ -221,7 +221,15 @@ export const revertLandmarksRequest = s.object({
 export type RevertLandmarksRequest = Infer<typeof revertLandmarksRequest>;
 
 // review, calibration, settings
-export const setReviewStatusRequest = s.object({ imageId, status: s.literal(...REVIEW_STATUSES) });
+export const setReviewStatusRequest = s.object({
+  imageId,
+  status: s.literal(...REVIEW_STATUSES),
+  /**
+   * For an approval the rules mark "check" (core/review/approval.ts): the reasons the user saw and
+   * confirmed, recorded in the audit log. Without it such an approval is refused.
+   */
+  confirmation: s.optional(s.string({ maxLength: 4000 })),
+});
 export type SetReviewStatusRequest = Infer<typeof setReviewStatusRequest>;
 
 const markedPoint = s.object({ x: s.number(), y: s.number() });
@@ -249,6 +257,31 @@ export interface CalibrationResponse {
   /** The latest version's stage, recomputed with the new spacing. */
   readonly stage: StageSummary | null;
 }
+
+// data-set export (the same files as `cvm export`)
+export const exportDatasetRequest = s.object({
+  format: s.literal('cvm13', 'csv'),
+  approvedOnly: s.boolean(),
+  /** Absolute path of an existing folder; omitted: the data folder's "exports" folder. */
+  folder: s.optional(s.string({ nonEmpty: true, maxLength: 4096 })),
+  /** cvm13: copy the images beside the JSON (`<name>-images/`) instead of pointing into the data folder. */
+  copyImages: s.optional(s.boolean()),
+});
+export type ExportDatasetRequest = Infer<typeof exportDatasetRequest>;
+export interface ExportDatasetResponse {
+  /** The file written. */
+  readonly file: string;
+  readonly count: number;
+}
+
+// patient data entered for studies whose file lacks it (PNG/JPEG)
+export const setPatientInfoRequest = s.object({
+  imageId,
+  /** Age at the study in years (decimal; the UI takes years and months); null clears an entered age. */
+  ageYears: s.optional(s.nullable(s.number({ min: 0, max: 120 }))),
+  sex: s.optional(s.nullable(s.literal('M', 'F', 'O'))),
+});
+export type SetPatientInfoRequest = Infer<typeof setPatientInfoRequest>;
 
 export interface Settings {
   readonly userName: string;

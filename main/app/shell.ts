@@ -4,13 +4,14 @@
  * locked down: context isolation, sandbox, no Node in the renderer, strict CSP, no navigation, no new
  * windows, no remote content, every permission denied. Everything else lives in services.
  */
-import type { App, BrowserWindow, BrowserWindowConstructorOptions, Dialog, IpcMain, Session, WebContents } from 'electron';
+import type { App, BrowserWindow, BrowserWindowConstructorOptions, Dialog, IpcMain, SafeStorage, Session, WebContents } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createHandlers } from '../services/handlers';
 import { ensureDataDir } from '../services/data-dir';
 import { openDataFolder, shutDown, warmUp } from '../services/lifecycle';
 import { isInsideAppUrl, registerIpc, sendEvent } from '../ipc/electron';
+import { setSecretProtector } from '../pacs/settings';
 
 export const CSP = [
   "default-src 'self'",
@@ -31,6 +32,7 @@ export interface ElectronSurface {
   readonly session: { readonly defaultSession: Pick<Session, 'webRequest' | 'setPermissionRequestHandler'> };
   readonly ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>;
   readonly dialog: Pick<Dialog, 'showErrorBox'>;
+  readonly safeStorage: Pick<SafeStorage, 'isEncryptionAvailable' | 'encryptString' | 'decryptString'>;
 }
 
 export interface ShellPaths {
@@ -93,6 +95,14 @@ export async function startShell(electron: ElectronSurface, paths: ShellPaths): 
   });
   defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
 
+  // The PACS password or token: encrypted with the OS keychain (safeStorage); only the ciphertext is stored.
+  const { safeStorage } = electron;
+  setSecretProtector({
+    name: 'Electron safeStorage',
+    available: () => safeStorage.isEncryptionAvailable(),
+    encrypt: (plain) => safeStorage.encryptString(plain),
+    decrypt: (cipher) => safeStorage.decryptString(cipher),
+  });
   const dataDir = ensureDataDir(app.getPath('userData'));
   const ctx = { mode: 'electron' as const, dataDir, appVersion: app.getVersion(), emit: (name: string, payload: unknown) => emit(name, payload) };
   // Take the data-folder lock now, so a second copy of the app or a writing CLI command is refused at once.

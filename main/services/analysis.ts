@@ -15,6 +15,7 @@ import {
 } from '../inference/index';
 import type { ServiceContext } from './context';
 import { loadImagePixels, recordModelRun, storeFor } from './studies';
+import { refuseHandForLandmarks } from './boneage';
 
 // ---- warm engines --------------------------------------------------------------------------------------------
 
@@ -75,6 +76,8 @@ async function analyzeStored(ctx: ServiceContext, imageId: number, modelId?: str
   const decodeStart = performance.now();
   const opened = await loadImagePixels(store, imageId);
   const decodeMs = performance.now() - decodeStart;
+  // A hand-wrist radiograph never gets vertebral landmarks (main/services/boneage.ts).
+  await refuseHandForLandmarks(ctx, imageId, opened);
   const engine = await engineFor(ctx, modelId);
   const result = await analyzeOpened(engine, opened, { imageId, decodeMs });
   const { prediction } = result;

@@ -11,6 +11,8 @@ import { samePoints, type ExportRecord, type Store } from '../store/store';
 import { ImageDecodeError } from '../dicom/errors';
 import { readImageFileSafely } from '../dicom/read-file';
 import { DataSetPathError, readDataSetImage, type ImagePathPolicy } from './paths';
+import { boneAgeOnlyRecords, latestBoneAges } from '../store/boneage';
+import type { BoneAgeRecord } from '../../core/api/boneage';
 import { importFile, sha256Of } from './studies';
 
 export const CVM13_SCHEMA = 'cvm13 v1';
@@ -43,6 +45,8 @@ export interface ExportOptions {
   readonly approvedOnly: boolean;
   /** Copy the images beside the JSON (`<name>-images/`) instead of pointing into the data folder. */
   readonly copyImages?: boolean;
+  /** Called as landmark sets are written (for a progress bar). */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 const sameValue = <T>(values: readonly T[]): T | null =>
@@ -81,6 +85,7 @@ export function exportCvm13(store: Store, outFile: string, options: ExportOption
       author: r.author,
       stage: r.stage?.label ?? null,
     };
+    if (options.onProgress && (i % 25 === 24 || i === records.length - 1)) options.onProgress(i + 1, records.length);
   });
   const document: Cvm13File = {
     schema: CVM13_SCHEMA,
@@ -125,12 +130,26 @@ export interface CsvOptions {
   readonly withIdentifiers?: boolean;
 }
 
-/** One row per image with current landmarks: stage and every measurement (lengths in `unit`). */
+const BONE_AGE_COLUMNS = ['bone_age_months', 'bone_age_low_months', 'bone_age_high_months', 'bone_age_interval_level', 'bone_age_sex', 'bone_age_model'];
+
+function setBoneAge(row: Map<string, unknown>, b: BoneAgeRecord | undefined): void {
+  if (!b) return;
+  row.set('bone_age_months', Math.round(b.months * 10) / 10);
+  row.set('bone_age_low_months', Math.round(b.interval.low * 10) / 10);
+  row.set('bone_age_high_months', Math.round(b.interval.high * 10) / 10);
+  row.set('bone_age_interval_level', b.interval.level);
+  row.set('bone_age_sex', b.sex);
+  row.set('bone_age_model', `${b.model.id} ${b.model.version}`);
+}
+
+/** One row per image with current landmarks (stage and every measurement, lengths in `unit`), then one per
+ * hand-wrist radiograph with a bone age; the bone_age_* columns carry the latest bone age of either. */
 export function exportCsv(store: Store, options: CsvOptions): { csv: string; count: number } {
   const base = ['image_id', 'file_name', 'sha256', ...(options.withIdentifiers ? ['patient_id', 'patient_name'] : []),
     'sex', 'study_date', 'age_years', 'review_status', 'reviewed_by', 'version', 'version_kind', 'author',
-    'spacing_row_mm', 'spacing_col_mm', 'spacing_source', 'stage_kind', 'stage', 'stage_label', 'borderline'];
+    'spacing_row_mm', 'spacing_col_mm', 'spacing_source', 'stage_kind', 'stage', 'stage_label', 'borderline', ...BONE_AGE_COLUMNS];
   const rows: Array<Map<string, unknown>> = [];
+  const boneAges = latestBoneAges(store);
   const measurementColumns: string[] = [];
   for (const r of store.exportRecords({ approvedOnly: options.approvedOnly })) {
     const row = new Map<string, unknown>([
@@ -149,6 +168,18 @@ export function exportCsv(store: Store, options: CsvOptions): { csv: string; cou
         row.set(`m:${key}`, v);
       }
     }
+    setBoneAge(row, boneAges.get(r.imageId));
+    boneAges.delete(r.imageId);
+    rows.push(row);
+  }
+  // Hand-wrist radiographs have a bone age and no landmarks: one row each (main/services/boneage.ts).
+  for (const h of boneAgeOnlyRecords(store, boneAges, options.approvedOnly)) {
+    const row = new Map<string, unknown>([
+      ['image_id', h.imageId], ['file_name', h.originalName], ['sha256', h.sha256], ['patient_id', h.patientId],
+      ['patient_name', h.patientName], ['sex', h.sex], ['study_date', h.studyDate], ['age_years', h.ageYears],
+      ['review_status', h.reviewStatus], ['reviewed_by', h.reviewedBy],
+    ]);
+    setBoneAge(row, boneAges.get(h.imageId));
     rows.push(row);
   }
   const header = [...base, ...measurementColumns];

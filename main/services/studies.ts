@@ -4,15 +4,19 @@
  * model run. `studyHandlers` gives the renderer-facing methods; the rest is for the CLI and inference.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { OpenedImage } from '../../core/api/image';
 import { fail, ok, type ErrorCode, type Result } from '../../core/api/result';
 import type {
   CalibrationResponse, ImageRequest, ImportFileResult, ImportFilesRequest, ImportFilesResponse, LandmarkPoints,
   ListStudiesRequest, ListStudiesResponse, ReviewState, RevertLandmarksRequest, SaveLandmarksRequest, SavedVersion,
-  SetCalibrationRequest, SetReviewStatusRequest, SetSettingsRequest, Settings, StageSummary, StudyDetail,
+  ExportDatasetRequest, ExportDatasetResponse, SetCalibrationRequest, SetPatientInfoRequest, SetReviewStatusRequest,
+  SetSettingsRequest, Settings, StageSummary, StudyDetail,
 } from '../../core/api/studies';
+import { toLandmarkSet } from '../../core/api/studies';
+import { assess } from '../../core/cvm/index';
+import { approvalDecision, modelQualityOf, type ApprovalDecision } from '../../core/review/approval';
 import type { LandmarkName } from '../../core/landmarks/index';
 import { calibrate, type CalibrationEntry } from '../../core/geometry/calibration';
 import { imagePoint } from '../../core/geometry/index';
@@ -20,10 +24,13 @@ import { ImageDecodeError } from '../dicom/index';
 import { decodeInWorker } from '../dicom/decoder-pool';
 import { PIXEL_CACHE_BYTES } from '../dicom/limits';
 import { readImageFileSafely } from '../dicom/read-file';
+import { readDerivedPixels, removeDerivedPixels } from '../dicom/pixel-cache';
 import { StoreError, guardStorage } from '../store/errors';
 import { effectiveSpacingOf } from '../store/rows';
 import { IMAGES_DIR_NAME, Store, type ModelRunInput } from '../store/store';
 import type { ServiceContext } from './context';
+import { exportCsv, exportCvm13 } from './exchange';
+import { writeOutput } from './write-output';
 
 // ---- one store per data folder in this process ------------------------------------------------------------
 
@@ -109,7 +116,8 @@ export async function importFile(store: Store, fileName: string, bytes: Uint8Arr
     const sha256 = sha256Of(bytes);
     const existing = store.findImageBySha(sha256);
     if (existing) return { fileName: name, ok: true, ...existing, duplicate: true };
-    const opened = await decodeInWorker(name, bytes);
+    // The worker also writes the derived pixel copy, so the image is never decoded again (pixel-cache.ts).
+    const opened = await decodeInWorker(name, bytes, undefined, { dataDir: store.dataDir, sourceSha256: sha256 });
     const storedPath = path.posix.join(IMAGES_DIR_NAME, `${sha256}.${EXTENSION[opened.info.format]}`);
     const absolute = store.absolutePath(storedPath);
     const copiedNow = !existsSync(absolute);
@@ -123,7 +131,10 @@ export async function importFile(store: Store, fileName: string, bytes: Uint8Arr
       const warnings = opened.info.warnings ?? [];
       return { fileName: name, ok: true, ...saved, ...(warnings.length > 0 ? { warnings } : {}) };
     } catch (error) {
-      if (copiedNow) rmSync(absolute, { force: true });
+      if (copiedNow) {
+        rmSync(absolute, { force: true });
+        removeDerivedPixels(store.dataDir, sha256);
+      }
       throw error;
     }
   } catch (error) {
@@ -167,7 +178,7 @@ export async function importFiles(
   return results;
 }
 
-// ---- pixels: the last few decoded images stay in memory so re-opening is instant ---------------------------------
+// ---- pixels: the last few images stay in memory; the others are read from their derived copy -------------------
 
 const PIXEL_CACHE_SIZE = 3;
 const pixelCache = new Map<string, OpenedImage>();
@@ -182,25 +193,44 @@ function rememberPixels(store: Store, imageId: number, opened: OpenedImage): voi
   while (pixelCache.size > PIXEL_CACHE_SIZE || bytes() > PIXEL_CACHE_BYTES) pixelCache.delete(pixelCache.keys().next().value!);
 }
 
-/** Decodes the stored copy of an image (or returns it from the cache); `info.spacing` is the effective spacing. */
+/**
+ * The display pixels of a stored image; `info.spacing` is the effective spacing. From memory (the last few),
+ * else from the derived copy written at import (hash-checked), else by decoding the stored file, whose
+ * content hash is checked then, and writing the derived copy again (missing after a restore, or damaged).
+ */
 export async function loadImagePixels(store: Store, imageId: number): Promise<OpenedImage> {
   const row = store.imageRow(imageId);
   const key = `${store.file}#${imageId}`;
   let opened = pixelCache.get(key);
   if (!opened) {
     const file = store.absolutePath(row.stored_path);
-    let bytes: Uint8Array;
-    try {
-      bytes = readImageFileSafely(file, row.original_name);
-    } catch (error) {
-      const why = error instanceof ImageDecodeError ? error.problem : (error as Error).message;
-      throw new StoreError('storage', 'missing',
-        `The stored copy of ${row.original_name} (${file}) cannot be read: ${why}. Restore the images folder from a backup.`);
+    const cannotRead = (why: string) => new StoreError('storage', 'missing',
+      `The stored copy of ${row.original_name} (${file}) cannot be read: ${why}. Restore the images folder from a backup.`);
+    const derived = readDerivedPixels(store.dataDir, row.sha256);
+    if (typeof derived !== 'string') {
+      // The stored file stays the record: it must still be there, whole in size (its hash is checked whenever it is decoded).
+      let size: number;
+      try {
+        size = statSync(file).size;
+      } catch (error) {
+        throw cannotRead((error as Error).message);
+      }
+      if (size !== row.byte_size) {
+        throw new StoreError('storage', 'corrupt', `The stored copy of ${row.original_name} (${file}) has changed since import (${size} bytes, ${row.byte_size} at import).`);
+      }
+      opened = derived;
+    } else {
+      let bytes: Uint8Array;
+      try {
+        bytes = readImageFileSafely(file, row.original_name);
+      } catch (error) {
+        throw cannotRead(error instanceof ImageDecodeError ? error.problem : (error as Error).message);
+      }
+      if (sha256Of(bytes) !== row.sha256) {
+        throw new StoreError('storage', 'corrupt', `The stored copy of ${row.original_name} (${file}) has changed since import (content hash differs).`);
+      }
+      opened = await decodeInWorker(row.original_name, bytes, undefined, { dataDir: store.dataDir, sourceSha256: row.sha256 });
     }
-    if (sha256Of(bytes) !== row.sha256) {
-      throw new StoreError('storage', 'corrupt', `The stored copy of ${row.original_name} (${file}) has changed since import (content hash differs).`);
-    }
-    opened = await decodeInWorker(row.original_name, bytes);
   }
   rememberPixels(store, imageId, opened);
   return { ...opened, info: { ...opened.info, spacing: effectiveSpacingOf(row) } };
@@ -229,6 +259,72 @@ export async function recordModelRun(
   });
 }
 
+// ---- review ---------------------------------------------------------------------------------------------------
+
+/** The approval rules (core/review/approval.ts) applied to the stored current landmarks of an image. */
+export function approvalDecisionFor(store: Store, imageId: number): ApprovalDecision {
+  const detail = store.loadStudy(imageId);
+  const landmarks = detail.latest ? toLandmarkSet(detail.latest.points) : null;
+  const spacing = detail.info.spacing ? { rowMm: detail.info.spacing.rowMm, colMm: detail.info.spacing.colMm } : null;
+  const assessment = landmarks && Object.keys(landmarks).length === 13 ? assess(landmarks, spacing) : null;
+  return approvalDecision({
+    landmarks,
+    ai: detail.ai ? toLandmarkSet(detail.ai.points) : null,
+    spacing,
+    quality: modelQualityOf(detail.ai?.modelRun?.quality),
+    stageError: assessment && !assessment.ok ? assessment.error.message : null,
+  });
+}
+
+/**
+ * Approves only what the rules allow: refused with the reasons, or (for "check") only with the user's
+ * confirmation, which is recorded in the audit log. Other status changes are always allowed.
+ */
+export function setReviewStatusChecked(store: Store, request: SetReviewStatusRequest): ReviewState {
+  const author = store.userName();
+  if (request.status !== 'approved') return store.setReviewStatus(request.imageId, request.status, author);
+  const decision = approvalDecisionFor(store, request.imageId);
+  if (decision.kind === 'refused') {
+    throw new StoreError('invalid-request', 'invalid', `Cannot approve: ${decision.reasons.join(' ')}`);
+  }
+  if (decision.kind === 'confirm') {
+    const confirmation = request.confirmation?.trim();
+    if (!confirmation) {
+      throw new StoreError('invalid-request', 'invalid', `Approving needs your confirmation: ${decision.reasons.join(' ')}`);
+    }
+    return store.setReviewStatus(request.imageId, 'approved', author, confirmation);
+  }
+  return store.setReviewStatus(request.imageId, 'approved', author);
+}
+
+// ---- data-set export ----------------------------------------------------------------------------------------------
+
+/** Writes the same file `cvm export` writes, into `folder` (default: `<data folder>/exports`). */
+export function exportDataset(store: Store, request: ExportDatasetRequest, onProgress: (done: number, total: number) => void = () => {}): ExportDatasetResponse {
+  const folder = request.folder ? path.resolve(request.folder) : path.join(store.dataDir, 'exports');
+  if (request.folder && !path.isAbsolute(request.folder)) {
+    throw new StoreError('invalid-request', 'invalid', `The export folder must be a full path, not "${request.folder}".`);
+  }
+  if (!request.folder) guardStorage('create the exports folder', folder, () => mkdirSync(folder, { recursive: true }));
+  let isDir = false;
+  try { isDir = statSync(folder).isDirectory(); } catch { isDir = false; }
+  if (!isDir) throw new StoreError('not-found', 'not-found', `The export folder ${folder} does not exist.`);
+  const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
+  const scope = request.approvedOnly ? 'approved' : 'all';
+  const base = `cvm-${request.format === 'cvm13' ? 'cvm13' : 'measurements'}-${scope}-${stamp}`;
+  let file = path.join(folder, `${base}.${request.format === 'cvm13' ? 'json' : 'csv'}`);
+  for (let i = 2; existsSync(file); i++) file = path.join(folder, `${base}-${i}.${request.format === 'cvm13' ? 'json' : 'csv'}`);
+  if (request.format === 'cvm13') {
+    const { document, count } = exportCvm13(store, file, { approvedOnly: request.approvedOnly, copyImages: request.copyImages ?? false, onProgress });
+    writeOutput(file, `${JSON.stringify(document, null, 1)}\n`);
+    return { file, count };
+  }
+  const { csv, count } = exportCsv(store, { approvedOnly: request.approvedOnly });
+  onProgress(count, count);
+  writeOutput(file, csv);
+  return { file, count };
+}
+
 // ---- renderer-facing handlers --------------------------------------------------------------------------------
 
 export interface StudyHandlers {
@@ -240,6 +336,8 @@ export interface StudyHandlers {
   revertLandmarks(request: RevertLandmarksRequest): Promise<Result<SavedVersion>>;
   setReviewStatus(request: SetReviewStatusRequest): Promise<Result<ReviewState>>;
   setCalibration(request: SetCalibrationRequest): Promise<Result<CalibrationResponse>>;
+  setPatientInfo(request: SetPatientInfoRequest): Promise<Result<StudyDetail>>;
+  exportDataset(request: ExportDatasetRequest): Promise<Result<ExportDatasetResponse>>;
   getSettings(request: Record<string, never>): Promise<Result<Settings>>;
   setSettings(request: SetSettingsRequest): Promise<Result<Settings>>;
 }
@@ -272,10 +370,13 @@ export function studyHandlers(ctx: ServiceContext): StudyHandlers {
       const s = store();
       return s.revert(request.imageId, request.toVersionId, s.userName(), request.baseVersionId);
     }),
-    setReviewStatus: (request) => guarded(() => {
+    setReviewStatus: (request) => guarded(() => setReviewStatusChecked(store(), request)),
+    setPatientInfo: (request) => guarded(() => {
       const s = store();
-      return s.setReviewStatus(request.imageId, request.status, s.userName());
+      s.setPatientInfo(request.imageId, { ageYears: request.ageYears, sex: request.sex }, s.userName());
+      return s.loadStudy(request.imageId);
     }),
+    exportDataset: (request) => guarded(() => exportDataset(store(), request, (done, total) => ctx.emit('exportProgress', { done, total }))),
     setCalibration: (request) => guarded(() => {
       const s = store();
       if (request.calibration === null) return s.setCalibration(request.imageId, null, s.userName());

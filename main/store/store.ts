@@ -23,7 +23,7 @@ import {
   type ImageRow, type LandmarkSetRow, type ModelRunRow,
 } from './rows';
 import { stageRecordOf, type StageFn, type StageRecord } from './stage';
-import { listStudiesQuery } from './worklist';
+import { listStudiesQuery, preferWalk } from './worklist';
 
 export const DATABASE_FILE_NAME = 'cvm.sqlite';
 export const IMAGES_DIR_NAME = 'images';
@@ -398,7 +398,7 @@ export class Store {
       const { setId, version, stage } = this.insertSet(image, {
         kind: input.kind, points: input.points, author: input.author, baseRef: image.latest_set_ref,
         revertedFrom: input.revertedFrom, moved: input.moved, note: input.note,
-        fromPrediction: input.fromPrediction ?? (previous ? unmovedPredictions(previous, input.points) : []),
+        fromPrediction: input.fromPrediction ?? this.predictedNames(image, previous, input.points),
       });
       const t = now();
       // A human change starts (or, after approval, re-opens) the review.
@@ -418,6 +418,24 @@ export class Store {
     });
   }
 
+  /**
+   * Names whose position is a model's prediction: unmoved since a version that had them from one, or moved
+   * back onto the image's AI prediction (within a micro-pixel), which is no longer a human placement.
+   */
+  private predictedNames(image: ImageRow, previous: LandmarkSetRow | undefined, points: LandmarkPoints): LandmarkName[] {
+    const names = new Set(previous ? unmovedPredictions(previous, points) : []);
+    const ai = image.ai_set_ref === null ? undefined : this.setRow(image.ai_set_ref);
+    if (ai) {
+      const predicted = pointsFromJson(ai.points_json);
+      for (const n of LANDMARK_NAMES) {
+        const p = points[n];
+        const q = predicted[n];
+        if (p && q && Math.abs(p[0] - q[0]) < 1e-6 && Math.abs(p[1] - q[1]) < 1e-6) names.add(n);
+      }
+    }
+    return LANDMARK_NAMES.filter((n) => names.has(n));
+  }
+
   /** A new version equal to `toVersionId` (an earlier edit or the AI prediction) of the same image. */
   revert(imageId: number, toVersionId: number, author: string, baseVersionId?: number | null): SavedVersion {
     const target = this.read('read a landmark version', () => this.setRow(toVersionId));
@@ -431,18 +449,25 @@ export class Store {
     });
   }
 
-  setReviewStatus(imageId: number, status: ReviewStatus, author: string): ReviewState {
+  /**
+   * Changes the review status. The approval rules are checked by the service (main/services/studies.ts);
+   * `confirmation` holds the reasons a user confirmed when the rules asked, and goes into the audit log.
+   */
+  setReviewStatus(imageId: number, status: ReviewStatus, author: string, confirmation?: string): ReviewState {
     return this.write('change the review status', () => {
       const image = this.imageRow(imageId);
-      if (status === 'approved' && image.latest_set_ref === null) {
-        throw new StoreError('invalid-request', 'invalid', `Image ${imageId} has no landmarks to approve.`);
+      // A hand-wrist radiograph has no landmarks: its bone age is what gets approved (main/store/boneage.ts).
+      const hasBoneAge = this.get<{ n: number }>('SELECT COUNT(*) AS n FROM bone_age_results WHERE image_ref = ?', imageId)!.n > 0;
+      if (status === 'approved' && image.latest_set_ref === null && !hasBoneAge) {
+        throw new StoreError('invalid-request', 'invalid', `Image ${imageId} has no landmarks (nor a bone age) to approve.`);
       }
       const t = now();
       const review: ReviewState = status === 'approved' ? { status, by: author, at: t } : { status, by: null, at: null };
       this.run('UPDATE images SET review_status = ?, reviewed_by = ?, reviewed_at = ?, updated_at = ? WHERE id = ?',
         review.status, review.by, review.at, t, imageId);
-      this.audit(author, 'review', imageId, `review status ${image.review_status} -> ${status}`,
-        { status: image.review_status, by: image.reviewed_by }, review);
+      this.audit(author, 'review', imageId,
+        `review status ${image.review_status} -> ${status}${confirmation ? ` (confirmed: ${confirmation})` : ''}`,
+        { status: image.review_status, by: image.reviewed_by }, confirmation ? { ...review, confirmed: confirmation } : review);
       return review;
     });
   }
@@ -480,13 +505,42 @@ export class Store {
     return this.write('save the calibration', () => this.applyCalibration(imageId, input, author));
   }
 
+  /** Age and sex typed by a user for a study whose file lacks them; a value the file carries is never replaced. */
+  setPatientInfo(imageId: number, input: { ageYears?: number | null; sex?: 'M' | 'F' | 'O' | null }, author: string): void {
+    this.write('save the patient data', () => {
+      const image = this.imageRow(imageId);
+      const study = this.get<{ id: number; age_years: number | null; age_entered: number; entered_sex: string | null; patient_sex: string | null }>(
+        `SELECT st.id, st.age_years, st.age_entered, st.entered_sex, p.sex AS patient_sex
+         FROM studies st LEFT JOIN patients p ON p.id = st.patient_ref WHERE st.id = ?`, image.study_ref)!;
+      const before = { ageYears: study.age_years, sex: study.patient_sex ?? study.entered_sex };
+      if (input.ageYears !== undefined) {
+        if (study.age_years !== null && study.age_entered === 0) {
+          throw new StoreError('invalid-request', 'invalid', 'The age comes from the file and cannot be changed here.');
+        }
+        this.run('UPDATE studies SET age_years = ?, age_entered = ? WHERE id = ?', input.ageYears, input.ageYears === null ? 0 : 1, study.id);
+      }
+      if (input.sex !== undefined) {
+        if (study.patient_sex !== null) throw new StoreError('invalid-request', 'invalid', 'The sex comes from the file and cannot be changed here.');
+        this.run('UPDATE studies SET entered_sex = ? WHERE id = ?', input.sex, study.id);
+      }
+      const after = { ageYears: input.ageYears !== undefined ? input.ageYears : before.ageYears, sex: input.sex !== undefined ? input.sex : before.sex };
+      this.audit(author, 'patient-data', imageId,
+        `entered ${[input.ageYears !== undefined ? `age ${after.ageYears === null ? 'cleared' : after.ageYears.toFixed(3)}` : '', input.sex !== undefined ? `sex ${after.sex ?? 'cleared'}` : ''].filter(Boolean).join(', ')}`,
+        before, after);
+    });
+  }
+
   // ---- reading -------------------------------------------------------------------------------------------------
 
   listStudies(request: ListStudiesRequest): ListStudiesResponse {
     const query = listStudiesQuery(request);
     return this.read('list the studies', () => {
       const total = (this.stmt(query.countSql).get(...query.params) as { n: number }).n;
-      const rows = this.stmt(query.pageSql).all(...query.params, request.limit, request.offset) as Array<Omit<StudyRow, 'borderline'> & { borderline: number | null }>;
+      const walk = query.walk && preferWalk(total, (this.get<{ n: number | null }>('SELECT MAX(id) AS n FROM images')?.n ?? 0), request.offset, request.limit)
+        ? query.walk : null;
+      const rows = (walk
+        ? this.stmt(walk.pageSql).all(...walk.params, request.limit, request.offset)
+        : this.stmt(query.pageSql).all(...query.params, request.limit, request.offset)) as Array<Omit<StudyRow, 'borderline'> & { borderline: number | null }>;
       return { total, rows: rows.map((r) => ({ ...r, borderline: r.borderline === 1 })) };
     });
   }
@@ -499,7 +553,15 @@ export class Store {
       const aiVersion = history.find((v) => v.versionId === image.ai_set_ref) ?? null;
       const runRow = aiVersion?.modelRunId ? this.get<ModelRunRow>('SELECT * FROM model_runs WHERE id = ?', aiVersion.modelRunId) : undefined;
       const infoJson = this.get<{ info_json: string }>('SELECT info_json FROM image_info WHERE image_ref = ?', imageId)!.info_json;
-      const info = { ...(JSON.parse(infoJson) as ImageInfo), spacing: effectiveSpacingOf(image) };
+      const parsed = JSON.parse(infoJson) as ImageInfo;
+      const entered = this.get<{ age_years: number | null; age_entered: number; entered_sex: 'M' | 'F' | 'O' | null }>(
+        'SELECT age_years, age_entered, entered_sex FROM studies WHERE id = ?', image.study_ref);
+      const meta = {
+        ...parsed.meta,
+        ageYears: parsed.meta.ageYears ?? (entered?.age_entered ? entered.age_years : null),
+        sex: parsed.meta.sex ?? entered?.entered_sex ?? null,
+      };
+      const info = { ...parsed, meta, spacing: effectiveSpacingOf(image) };
       return {
         imageId: image.id,
         studyId: image.study_ref,
@@ -525,7 +587,7 @@ export class Store {
   /** The current landmarks of every image that has some (optionally only approved ones), for export. */
   *exportRecords(options: { approvedOnly: boolean }): Generator<ExportRecord> {
     const sql = `
-      SELECT i.*, st.id AS s_id, st.study_date, st.age_years, p.dicom_patient_id, p.name AS patient_name, p.sex,
+      SELECT i.*, st.id AS s_id, st.study_date, st.age_years, p.dicom_patient_id, p.name AS patient_name, COALESCE(p.sex, st.entered_sex) AS sex,
              ls.version AS l_version, ls.kind AS l_kind, ls.author AS l_author, ls.points_json AS l_points,
              ls.from_prediction_json AS l_from_prediction,
              ai.points_json AS ai_points, sr.kind AS sr_kind, sr.stage AS sr_stage, sr.label AS sr_label,

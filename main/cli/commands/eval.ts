@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseCommandLine } from '../args';
 import { readImageFileSafely } from '../../dicom/read-file';
+import { runBoneAgeEval } from './boneage';
 import { assess, stageLabel } from '../../../core/cvm/index';
 import { imagePoint, type ImagePoint, type PixelSpacingMm } from '../../../core/geometry/index';
 import { LANDMARK_NAMES, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
@@ -175,8 +176,10 @@ function printSummary(title: string, s: ErrorSummary): void {
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'landmark error and stage agreement of the model on a cvm13 annotation file',
-  usage: 'cvm eval --annotations <cvm13 file> [--json] [--model <id or folder>] [--folds <folder of fold models>] [--reference <labelme file of image 001>]',
+  usage: 'cvm eval --annotations <cvm13 file> | --boneage <labels.csv> [--images <dir>]  [--json] [--model <id or folder>] [--folds <folder of fold models>] [--reference <labelme file of image 001>]',
   async run(argv) {
+    // Bone age on a labelled set of hand radiographs: main/cli/commands/boneage.ts.
+    if (argv.some((a) => a === '--boneage' || a.startsWith('--boneage='))) return runBoneAgeEval(argv);
     const { values } = parseCommandLine({
       args: argv,
       options: {

@@ -34,7 +34,10 @@ export interface StudyEditor {
   redo(): void;
   resetToAi(names: readonly LandmarkName[]): void;
   revertTo(versionId: number): Promise<void>;
-  setReview(status: ReviewStatus): Promise<void>;
+  /** Changes the review status; resolves to the refusal's reason, or null when done. */
+  setReview(status: ReviewStatus, confirmation?: string): Promise<string | null>;
+  /** Age (years) and sex for a study whose file lacks them; resolves to an error, or null. */
+  setPatientInfo(info: { ageYears?: number | null; sex?: 'M' | 'F' | 'O' | null }): Promise<string | null>;
   setCalibration(entry: CalibrationEntry | null): Promise<string | null>;
   analyze(): Promise<string | null>;
   reload(): Promise<void>;
@@ -171,11 +174,18 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
           setDetail(d.value);
         }
       },
-      setReview: async (status) => {
+      setReview: async (status, confirmation) => {
         await queue().idle();
-        const r = await api.setReviewStatus({ imageId, status });
-        if (!r.ok) { setSaveState({ kind: 'error', message: r.error.message }); return; }
+        const r = await api.setReviewStatus({ imageId, status, ...(confirmation ? { confirmation } : {}) });
+        if (!r.ok) return r.error.message;
         await refreshDetail(false);
+        return null;
+      },
+      setPatientInfo: async (info) => {
+        const r = await api.setPatientInfo({ imageId, ...info });
+        if (!r.ok) return r.error.message;
+        setDetail(r.value);
+        return null;
       },
       setCalibration: async (entry) => {
         const calibration = entry === null ? null : entry.method === 'entered'
