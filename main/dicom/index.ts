@@ -26,9 +26,7 @@ export async function decodeImageFile(fileName: string, bytes: Uint8Array, optio
     if (hasDicomPrefix(bytes)) return await decodeDicomFile(fileName, bytes, options.frame ?? 0);
     if (isPng(bytes)) return decodePngFile(fileName, bytes);
     if (isJpeg(bytes)) return await decodeJpegFile(fileName, bytes);
-    // A DICOM Part 10 file may carry a TIFF header in its 128-byte preamble (dual-format files): "DICM" wins.
-    const dicm = bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
-    if (isTiff(bytes) && !dicm) return decodeTiffFile(fileName, bytes);
+    if (isTiff(bytes)) return decodeTiffFile(fileName, bytes);
     return await decodeDicomFile(fileName, bytes, options.frame ?? 0);
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;
