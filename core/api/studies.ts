@@ -90,7 +90,7 @@ export const importFilesRequest = s.object({
 });
 export type ImportFilesRequest = Infer<typeof importFilesRequest>;
 export type ImportFileResult =
-  | { readonly fileName: string; readonly ok: true; readonly imageId: number; readonly studyId: number; readonly duplicate: boolean }
+  | { readonly fileName: string; readonly ok: true; readonly imageId: number; readonly studyId: number; readonly duplicate: boolean; readonly warnings?: readonly string[] }
   | { readonly fileName: string; readonly ok: false; readonly error: ApiError };
 export interface ImportFilesResponse {
   readonly results: readonly ImportFileResult[];

@@ -3,9 +3,9 @@
  * provider and timings for each image, with a progress bar on a terminal (JSON lines with --json) and
  * Ctrl-C to cancel the rest of a batch.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readImageFileSafely } from '../../dicom/read-file';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, walkInputs } from '../args';
 import type { AnalysisResult } from '../../../core/api/analysis';
 import type { Spacing } from '../../../core/api/image';
 import { decodeImageFile } from '../../dicom/index';
@@ -17,29 +17,11 @@ import { defaultDataDir } from '../../services/data-dir';
 
 const IMAGE_EXTENSIONS = new Set(['', '.dcm', '.dicom', '.ima', '.png', '.jpg', '.jpeg', '.tif', '.tiff']);
 
-/** Files as given, and image files found (recursively, sorted) in folders. */
+/** Files as given, and image files found (recursively, sorted) in folders; FIFOs, devices and link loops are skipped. */
 export function collectFiles(inputs: readonly string[]): string[] {
-  const files: string[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      if (name.startsWith('.')) continue;
-      const full = path.join(dir, name);
-      const st = statSync(full);
-      if (st.isDirectory()) walk(full);
-      else if (st.isFile() && IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase())) files.push(full);
-    }
-  };
-  for (const input of inputs) {
-    let st;
-    try {
-      st = statSync(input);
-    } catch {
-      throw new UsageError(`${input} does not exist`);
-    }
-    if (st.isDirectory()) walk(input);
-    else files.push(input);
-  }
-  return files;
+  const walked = walkInputs(inputs, (name) => IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase()));
+  for (const why of walked.skipped) console.error(`skipped: ${why}`);
+  return walked.files;
 }
 
 export function parseSpacingOption(value: string | undefined): Spacing | null {
@@ -110,7 +92,7 @@ export const analyzeCommand: Command = {
   summary: 'landmarks and CVM stage of image files with the ONNX model',
   usage: 'cvm analyze <files or folders...> [--json] [--model <id or folder>] [--spacing <mm>] [--data-dir <dir>]',
   async run(argv) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandLine({
       args: argv,
       allowPositionals: true,
       options: {
@@ -140,7 +122,7 @@ export const analyzeCommand: Command = {
     try {
       if (json) jsonLine({ type: 'start', files: files.length, model: engine.modelRef, provider: engine.provider, sessionCreateMs: engine.sessionCreateMs });
       const outcome = await runBatch(files, (file) => file, async (file) => {
-        const bytes = readFileSync(file);
+        const bytes = readImageFileSafely(file, path.basename(file));
         const t0 = performance.now();
         const opened = await decodeImageFile(path.basename(file), bytes);
         return analyzeOpened(engine, opened, { decodeMs: performance.now() - t0, ...(spacing ? { spacing } : {}) });

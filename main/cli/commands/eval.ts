@@ -6,7 +6,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../args';
+import { readImageFileSafely } from '../../dicom/read-file';
 import { runBoneAgeEval } from './boneage';
 import { assess, CVM_STAGES, stageLabel, STAGE_MODEL } from '../../../core/cvm/index';
 import { DEFAULT_FIT_OPTIONS, predictSpine, repeatedCrossValidation } from '../../../core/cvm/fit';
@@ -286,7 +287,7 @@ export const evalCommand: Command = {
   async run(argv) {
     // Bone age on a labelled set of hand radiographs: main/cli/commands/boneage.ts.
     if (argv.some((a) => a === '--boneage' || a.startsWith('--boneage='))) return runBoneAgeEval(argv);
-    const { values } = parseArgs({
+    const { values } = parseCommandLine({
       args: argv,
       options: {
         annotations: { type: 'string' },
@@ -336,7 +337,7 @@ export const evalCommand: Command = {
           done += 1;
           if (!values.json && process.stderr.isTTY) process.stderr.write(`\r${done}/${file.images.length} ${img.id}   `);
           const t0 = performance.now();
-          const opened = await decodeImageFile(path.basename(img.image), readFileSync(img.image));
+          const opened = await decodeImageFile(path.basename(img.image), readImageFileSafely(img.image, path.basename(img.image)));
           const result = await analyzeOpened(engine, opened, { spacing: spacingInfo });
           const pred = landmarkSetOf(result.prediction);
           if (!result.prediction.recognition.lateralCephalogram) {

@@ -1,7 +1,7 @@
 /** `cvm stage`: CVM stage, measurements and explanation for every image of a cvm13 annotation file. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../args';
 import { imagePoint, type PixelSpacingMm } from '../../../core/geometry/index';
 import { isLandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
 import { assess, modelStageLabel, stageLabel, THRESHOLD_PRESETS, type Assessment } from '../../../core/cvm/index';
@@ -79,7 +79,7 @@ function tableRow(id: string, a: Assessment): string {
 
 function parseOptions(argv: string[]) {
   try {
-    return parseArgs({
+    return parseCommandLine({
       args: argv,
       options: {
         annotations: { type: 'string' },

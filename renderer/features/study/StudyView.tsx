@@ -458,6 +458,9 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
         {orientation?.corrected && (
           <div className="guide" role="status" data-testid="orientation-note">Orientation: {orientation.detail}.</div>
         )}
+        {(detail.info.warnings?.length ?? 0) > 0 && (
+          <Notice notice={{ kind: 'warning', text: `This file is damaged or has unusable values: ${detail.info.warnings!.join('; ')}` }} testId="file-warning" />
+        )}
         {tool.kind === 'placing' && (
           <div className="guide" role="status" data-testid="placing-guide">
             Click <strong>{tool.next}</strong>: {landmarkInfo(tool.next).label} ({LANDMARK_NAMES.indexOf(tool.next) + 1}/13). Esc cancels.

@@ -139,6 +139,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
     }
     cancelImport.current = false;
     const failures: string[] = [];
+    const damaged: string[] = [];
     let lastImageId: number | null = null;
     let imported = 0;
     for (let i = 0; i < candidates.length; i++) {
@@ -149,15 +150,15 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
       const r = await api.importFiles({ files: [{ name: file.name, bytes }], ...(spacingMm !== undefined ? { spacingMm } : {}) });
       if (!r.ok) { failures.push(`${file.name}: ${r.error.message}`); continue; }
       for (const item of r.value.results) {
-        if (item.ok) { lastImageId = item.imageId; imported += 1; } else failures.push(`${item.fileName}: ${item.error.message}`);
+        if (item.ok) { lastImageId = item.imageId; imported += 1; damaged.push(...(item.warnings ?? [])); } else failures.push(`${item.fileName}: ${item.error.message}`);
       }
       if (i % 10 === 9) void refresh();
     }
     setImporting(null);
     setNotice({
-      kind: failures.length > 0 ? (imported > 0 ? 'warning' : 'error') : 'info',
-      text: `${cancelImport.current ? 'Import cancelled. ' : ''}Imported ${imported} of ${plural(candidates.length, 'file')}.${failures.length ? ` ${failures.length} refused.` : ''}`,
-      details: failures,
+      kind: failures.length > 0 ? (imported > 0 ? 'warning' : 'error') : damaged.length > 0 ? 'warning' : 'info',
+      text: `${cancelImport.current ? 'Import cancelled. ' : ''}Imported ${imported} of ${plural(candidates.length, 'file')}.${failures.length ? ` ${failures.length} refused.` : ''}${damaged.length ? ` ${damaged.length} imported with warnings (damaged data).` : ''}`,
+      details: [...failures, ...damaged],
     });
     await refresh();
     if (candidates.length === 1 && lastImageId !== null) open(lastImageId);
