@@ -3,6 +3,7 @@ import { stagingBench } from './staging';
 import { decodeBench } from './decode';
 import { inferenceBench } from './inference';
 import { storeBench } from './store';
+import { pacsBench } from './pacs';
 
 /** One area of `cvm bench`; each lives in ./<area>.ts and is listed in BENCH_AREAS. */
 export interface BenchArea {
@@ -10,4 +11,4 @@ export interface BenchArea {
   run(options: { quick: boolean }): Promise<BenchFigure[]>;
 }
 
-export const BENCH_AREAS: readonly BenchArea[] = [stagingBench, decodeBench, inferenceBench, storeBench];
+export const BENCH_AREAS: readonly BenchArea[] = [stagingBench, decodeBench, inferenceBench, storeBench, pacsBench];
