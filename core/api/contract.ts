@@ -8,10 +8,10 @@ import { s, type Schema } from './schema';
 import type { OpenedImage } from './image';
 import {
   imageRequest, importFilesRequest, listStudiesRequest, revertLandmarksRequest, saveLandmarksRequest, setCalibrationRequest,
-  setReviewStatusRequest, setSettingsRequest,
+  exportDatasetRequest, setPatientInfoRequest, setReviewStatusRequest, setSettingsRequest,
   type CalibrationResponse, type ImageRequest, type ImportFilesRequest, type ImportFilesResponse, type ListStudiesRequest,
   type ListStudiesResponse, type ReviewState, type RevertLandmarksRequest, type SaveLandmarksRequest, type SavedVersion,
-  type SetCalibrationRequest, type SetReviewStatusRequest, type SetSettingsRequest, type Settings, type StudyDetail,
+  type ExportDatasetRequest, type ExportDatasetResponse, type SetCalibrationRequest, type SetPatientInfoRequest, type SetReviewStatusRequest, type SetSettingsRequest, type Settings, type StudyDetail,
 } from './studies';
 import {
   analyzeBatchRequest, analyzeImageRequest, cancelBatchRequest,
@@ -49,6 +49,8 @@ export const methods = {
   revertLandmarks: method<RevertLandmarksRequest, SavedVersion>(revertLandmarksRequest),
   setReviewStatus: method<SetReviewStatusRequest, ReviewState>(setReviewStatusRequest),
   setCalibration: method<SetCalibrationRequest, CalibrationResponse>(setCalibrationRequest),
+  setPatientInfo: method<SetPatientInfoRequest, StudyDetail>(setPatientInfoRequest),
+  exportDataset: method<ExportDatasetRequest, ExportDatasetResponse>(exportDatasetRequest),
   getSettings: method<Record<string, never>, Settings>(s.object({})),
   setSettings: method<SetSettingsRequest, Settings>(setSettingsRequest),
   // automatic analysis (main/services/analysis.ts)
@@ -79,6 +81,8 @@ export interface Events {
   log: { level: 'info' | 'warn' | 'error'; message: string };
   /** After each file of an importFiles call. */
   importProgress: { done: number; total: number; fileName: string };
+  /** During an exportDataset: landmark sets written so far. */
+  exportProgress: { done: number; total: number };
   /** Before each image of an analyzeBatch and once at the end (current null). */
   analysisBatchProgress: BatchProgress;
   /** When an analyzeBatch has finished or was cancelled. */

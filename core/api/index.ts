@@ -5,3 +5,4 @@ export * from './schema';
 export * from './image';
 export * from './studies';
 export * from './analysis';
+export * from './dispatch';

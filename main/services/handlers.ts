@@ -1,6 +1,6 @@
 /** Every renderer-facing method, composed from the services; the compiler checks none is missing. */
 import { ok } from '../../core/api/index';
-import type { Handlers } from '../ipc/dispatch';
+import type { Handlers } from '../../core/api/index';
 import { analysisHandlers } from './analysis';
 import type { ServiceContext } from './context';
 import { pacsHandlers, withAutoSend } from './pacs';

@@ -7,6 +7,36 @@ export interface Migration {
   readonly version: number;
   readonly name: string;
   readonly sql: string;
+  /** Run after `sql`, in the same transaction, for steps plain SQL cannot express. */
+  readonly apply?: (db: MigrationDb) => void;
+}
+
+/** The part of a better-sqlite3 database a migration's `apply` uses. */
+export interface MigrationDb {
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  prepare(source: string): { run(...params: unknown[]): unknown };
+  unsafeMode(on?: boolean): unknown;
+}
+
+/**
+ * Widens the CHECK constraint of images.format to admit 'tiff' by editing the stored schema text, the
+ * procedure SQLite documents for constraint changes that leave the stored data valid (ALTER TABLE,
+ * "making other kinds of table schema changes"): no table rebuild, so columns other migrations add stay.
+ */
+function admitTiffFormat(db: MigrationDb): void {
+  const version = db.pragma('schema_version', { simple: true }) as number;
+  db.unsafeMode(true);
+  try {
+    db.pragma('writable_schema = ON');
+    db.prepare(
+      "UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (format IN (''dicom'', ''png'', ''jpeg''))', 'CHECK (format IN (''dicom'', ''png'', ''jpeg'', ''tiff''))') " +
+        "WHERE type = 'table' AND name = 'images'",
+    ).run();
+    db.pragma(`schema_version = ${version + 1}`);
+    db.pragma('writable_schema = OFF');
+  } finally {
+    db.unsafeMode(false);
+  }
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -152,6 +182,20 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
+    name: "images.format admits 'tiff' (TIFF import)",
+    sql: '',
+    apply: admitTiffFormat,
+  },
+  {
+    version: 5,
+    name: 'studies.entered_sex and studies.age_entered: age and sex typed by a user for files that carry none (PNG/JPEG)',
+    sql: `
+      ALTER TABLE studies ADD COLUMN entered_sex TEXT CHECK (entered_sex IN ('M', 'F', 'O'));
+      ALTER TABLE studies ADD COLUMN age_entered INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
+  {
+    version: 6,
     name: 'PACS: instances retrieved (by SOP Instance UID), the outbox of results to send, patient links',
     sql: `
       -- One row per instance retrieved from a PACS: the SOP Instance UID is never fetched or stored twice.

@@ -58,7 +58,7 @@ export function App(): ReactNode {
       <main className="content">
         {route.view === 'worklist' ? <Worklist onOpen={open} />
           : route.view === 'pacs' ? <PacsTab onOpen={open} />
-          : <StudyView imageId={route.imageId} userName={userName} onBack={back} />}
+          : <StudyView imageId={route.imageId} userName={userName} onBack={back} onOpen={open} />}
       </main>
     </div>
   );

@@ -18,7 +18,7 @@ import { sendOutbox } from '../../pacs/outbox';
 import { pullStudies } from '../../pacs/pull';
 import { prepareResults } from '../../pacs/results';
 import { newUid } from '../../pacs/uid';
-import { closeStudyStores, storeFor } from '../../services/studies';
+import { closeStudyStores, importFile, loadImagePixels, storeFor } from '../../services/studies';
 import { type BenchFigure, medianMs } from '../command';
 import type { BenchArea } from './index';
 import { ORTHANC_SKIP, startOrthanc } from './orthanc';
@@ -85,7 +85,7 @@ async function figures(quick: boolean): Promise<BenchFigure[]> {
     let imageId = 0;
     const pull = await medianMs(runs, async () => {
       const dataDir = path.join(dir, `pull-${pulls++}`);
-      const report = await pullStudies(storeFor({ dataDir, mode: 'cli' }), client, [studyUid], { author: 'bench' });
+      const report = await pullStudies(storeFor({ dataDir, mode: 'cli' }), client, [studyUid], { importFile, author: 'bench' });
       if (report.retrieved !== 1) throw new Error(`pull failed: ${JSON.stringify(report.studies)}`);
       imageId = (report.studies[0]!.instances[0] as { imageId: number }).imageId;
     });
@@ -99,7 +99,7 @@ async function figures(quick: boolean): Promise<BenchFigure[]> {
     const prepare = await medianMs(runs, async () => {
       approved = !approved; // each run changes the verification, so a new SR is made
       store.setReviewStatus(imageId, approved ? 'approved' : 'in-progress', 'bench');
-      await prepareResults(store, imageId, { author: 'bench', appVersion: 'bench' });
+      await prepareResults(store, imageId, { author: 'bench', appVersion: 'bench', loadPixels: loadImagePixels });
     });
     out.push({ area: 'pacs', name: 'build SR + Secondary Capture of a result', medianMs: prepare, runs });
     // Push: each run sends one pending SR + SC pair.
