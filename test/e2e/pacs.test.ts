@@ -3,16 +3,16 @@
  * pull two visits, see both on the growth timeline, analyse and approve, and see "sent" in the worklist
  * (the approved result stored on Orthanc as an SR and a Secondary Capture).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DicomWebClient } from '../../main/pacs/client';
-import { HAS_SHARED_DATA } from '../shared-data';
+import { HAS_SHARED_DATA, sharedPath } from '../shared-data';
 import { DCMTK_SKIP, makeVisit } from '../pacs/fixtures';
 import { ORTHANC_SKIP, startOrthanc, type Orthanc } from '../pacs/orthanc';
 import { HAS_CHROMIUM, screenshotPath, sessionPerSuite } from './harness';
-import { landmarks, stageText } from './study-page';
+import { annotatedPoints, placeByHand, stageText } from './study-page';
 
 const canRun = HAS_SHARED_DATA && HAS_CHROMIUM && !ORTHANC_SKIP && !DCMTK_SKIP;
 if (!canRun) console.warn('PACS e2e skipped: needs ../shared/data, /usr/bin/chromium, Orthanc with DICOMweb and dcmtk');
@@ -57,19 +57,26 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
     await page.screenshot({ path: screenshotPath('pacs-01-pulled') });
   });
 
-  it('shows both visits on the growth timeline, then analyses and approves the later one', async () => {
+  it('shows both visits on the growth timeline, then places the landmarks of the later one and approves it', async () => {
     const { page } = current();
     await page.getByTestId('pacs-open-pulled').click();
     await page.getByTestId('growth-timeline').waitFor({ timeout: 60_000 });
     await expect.poll(() => page.locator('[data-testid="timeline-visits"] li').allTextContents(), { timeout: 30_000 })
       .toEqual([expect.stringMatching(/^2016-06-01\s*11\.4 y/), expect.stringMatching(/^2018-07-15\s*13\.5 y/)]);
-    // Open the later visit from the timeline and analyse it.
+    // Open the later visit from the timeline and place the landmarks of a real annotated spine (shared
+    // cephalogram 001 at 0.1 mm/px, halved onto this 0.2 mm/px radiograph so the vertebrae have their real size).
     await page.locator('[data-testid="timeline-visits"] a', { hasText: '2018-07-15' }).click();
-    await page.getByTestId('analyze').click();
-    await expect.poll(async () => Object.keys(await landmarks(page)).length, { timeout: 120_000 }).toBe(13);
+    await page.getByTestId('place').waitFor({ timeout: 60_000 });
+    const spine = annotatedPoints(readFileSync(sharedPath('cvm13', 'annotations.json'), 'utf8'), '001');
+    const halved = Object.fromEntries(Object.entries(spine).map(([n, [x, y]]) => [n, [x / 2, y / 2] as [number, number]]));
+    await placeByHand(page, halved);
     await expect.poll(() => stageText(page), { timeout: 30_000 }).not.toBe('');
     await page.getByTestId('approve').click();
-    await expect.poll(async () => `${await page.getByTestId('review-status').textContent()} / ${await page.getByTestId('save-state').textContent()}`, { timeout: 30_000 })
+    if (await page.getByTestId('confirm-approve').isVisible().catch(() => false)) {
+      await page.getByTestId('confirm-checked').check();
+      await page.getByTestId('confirm-approve').click();
+    }
+    await expect.poll(async () => `${await page.getByTestId('review-status').textContent()} / ${await page.getByTestId('message').textContent().catch(() => '')}`, { timeout: 30_000 })
       .toMatch(/^Approved by/);
     await expect.poll(() => page.locator('[data-testid="timeline-visits"] li').nth(1).textContent(), { timeout: 30_000 }).toMatch(/approved/);
     await page.getByTestId('timeline-peak').scrollIntoViewIfNeeded();
