@@ -10,6 +10,7 @@ import {
   REVIEW_STATUSES, STAGE_CODES, type ListStudiesRequest, type ListStudiesResponse, type ReviewStatus, type StudySortField,
 } from '../../../core/api/studies';
 import { api } from '../../api';
+import { SendBadge, useSendStates } from '../pacs/SendStatus';
 import { PAGE_SIZE, loadWorklistSession, requestOf, saveWorklistSession, type WorklistQuery } from '../../state/worklist-session';
 import { Notice, type NoticeState } from '../Notice';
 import { formatAge, plural } from '../format';
