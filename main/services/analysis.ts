@@ -15,6 +15,7 @@ import {
 } from '../inference/index';
 import type { ServiceContext } from './context';
 import { loadImagePixels, recordModelRun, storeFor } from './studies';
+import { refuseHandForLandmarks } from './boneage';
 
 // ---- warm engines --------------------------------------------------------------------------------------------
 
@@ -75,6 +76,8 @@ async function analyzeStored(ctx: ServiceContext, imageId: number, modelId?: str
   const decodeStart = performance.now();
   const opened = await loadImagePixels(store, imageId);
   const decodeMs = performance.now() - decodeStart;
+  // A hand-wrist radiograph never gets vertebral landmarks (main/services/boneage.ts).
+  await refuseHandForLandmarks(ctx, imageId, opened);
   const engine = await engineFor(ctx, modelId);
   const result = await analyzeOpened(engine, opened, { imageId, decodeMs });
   const { prediction } = result;
@@ -111,7 +114,8 @@ function startBatch(ctx: ServiceContext, request: AnalyzeBatchRequest): BatchSta
   const batchId = randomUUID();
   const controller = new AbortController();
   batches.set(batchId, controller);
-  const total = request.imageIds.length;
+  const imageIds = [...new Set(request.imageIds)];
+  const total = imageIds.length;
   const nameOf = (imageId: number): string => {
     try {
       return storeFor(ctx).imageRow(imageId).original_name;
@@ -120,7 +124,7 @@ function startBatch(ctx: ServiceContext, request: AnalyzeBatchRequest): BatchSta
     }
   };
   const items: BatchItemOutcome[] = [];
-  void runBatch(request.imageIds, (id) => `${id}`, (id) => analyzeStored(ctx, id, request.modelId), {
+  void runBatch(imageIds, (id) => `${id}`, (id) => analyzeStored(ctx, id, request.modelId), {
     signal: controller.signal,
     onProgress: (p) => {
       const payload: BatchProgress = {

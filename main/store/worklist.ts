@@ -25,7 +25,7 @@ const JOIN_PATIENT = 'LEFT JOIN patients p ON p.id = st.patient_ref';
 const JOIN_STAGE = 'LEFT JOIN stage_results sr ON sr.set_ref = i.latest_set_ref';
 
 const COLUMNS = `
-  i.id AS imageId, st.id AS studyId, p.name AS patientName, p.dicom_patient_id AS patientId, p.sex AS sex,
+  i.id AS imageId, st.id AS studyId, p.name AS patientName, p.dicom_patient_id AS patientId, COALESCE(p.sex, st.entered_sex) AS sex,
   st.study_date AS studyDate, st.age_years AS ageYears, sr.label AS stageLabel, sr.stage AS stage,
   sr.borderline AS borderline, i.review_status AS reviewStatus, i.reviewed_by AS reviewedBy,
   i.min_confidence AS minConfidence, i.original_name AS fileName, i.updated_at AS updatedAt`;
