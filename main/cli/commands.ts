@@ -20,10 +20,10 @@ export const COMMANDS: ReadonlyArray<LazyCommand | Command> = [
   { name: 'export', summary: 'write the current landmark sets as cvm13 JSON, or stages and measurements as CSV', load: async () => (await import('./commands/export')).exportCommand },
   { name: 'import', summary: 'import cvm13 landmark files (.json) and image files or folders into the data folder', load: async () => (await import('./commands/import')).importCommand },
   { name: 'backup', summary: 'write a consistent copy of the database (works while the app runs); images/ is not included', load: async () => (await import('./commands/backup')).backupCommand },
-  { name: 'restore', summary: 'replace the database with a checked backup (refused while the app uses the folder)', load: async () => (await import('./commands/restore')).restoreCommand },
   { name: 'pacs', summary: "the clinic's DICOMweb server: test the connection, query, pull studies, push results (SR + Secondary Capture)", load: async () => (await import('./commands/pacs')).pacsCommand },
   { name: 'timeline', summary: "a patient's visits across time: age, stage, probabilities, and when the growth peak passed; merge or split patients", load: async () => (await import('./commands/timeline')).timelineCommand },
   { name: 'boneage', summary: 'bone age of hand-wrist radiographs (recognises the kind first; needs the sex)', load: async () => (await import('./commands/boneage')).boneageCommand },
+  { name: 'restore', summary: 'replace the database with a checked backup (refused while the app uses the folder)', load: async () => (await import('./commands/restore')).restoreCommand },
 ];
 
 /** The command itself, loading its code when it is a lazy entry. */
