@@ -22,9 +22,9 @@ import { calibrate, type CalibrationEntry } from '../../core/geometry/calibratio
 import { imagePoint } from '../../core/geometry/index';
 import { ImageDecodeError } from '../dicom/index';
 import { decodeInWorker } from '../dicom/decoder-pool';
-import { readDerivedPixels, removeDerivedPixels } from '../dicom/pixel-cache';
 import { PIXEL_CACHE_BYTES } from '../dicom/limits';
 import { checkReadableImageFile, readImageFileSafely } from '../dicom/read-file';
+import { readDerivedPixels, removeDerivedPixels } from '../dicom/pixel-cache';
 import { StoreError, guardStorage } from '../store/errors';
 import { effectiveSpacingOf } from '../store/rows';
 import { IMAGES_DIR_NAME, Store, type ModelRunInput } from '../store/store';
