@@ -23,7 +23,7 @@ import {
   type ImageRow, type LandmarkSetRow, type ModelRunRow,
 } from './rows';
 import { STAGE_MODEL_TAG, stageRecordOf, type StageFn, type StageRecord } from './stage';
-import { listStudiesQuery, preferWalk } from './worklist';
+import { listStudiesQuery, preferWalk, SEARCH_INDEX_COUNT_LIMIT } from './worklist';
 
 export const DATABASE_FILE_NAME = 'cvm.sqlite';
 export const IMAGES_DIR_NAME = 'images';
@@ -582,13 +582,17 @@ export class Store {
   listStudies(request: ListStudiesRequest): ListStudiesResponse {
     const query = listStudiesQuery(request);
     return this.read('list the studies', () => {
-      const total = (this.stmt(query.countSql).get(...query.params) as { n: number }).n;
-      const walk = query.walk && preferWalk(total, (this.get<{ n: number | null }>('SELECT MAX(id) AS n FROM images')?.n ?? 0), request.offset, request.limit)
+      const { scan } = query;
+      const common = scan !== undefined && (this.stmt(scan.probeSql).get(...scan.probeParams) as { n: number }).n >= SEARCH_INDEX_COUNT_LIMIT;
+      const total = (common
+        ? this.stmt(scan.countSql).get(...scan.params)
+        : this.stmt(query.countSql).get(...query.params)) as { n: number };
+      const walk = query.walk && preferWalk(total.n, (this.get<{ n: number | null }>('SELECT MAX(id) AS n FROM images')?.n ?? 0), request.offset, request.limit)
         ? query.walk : null;
       const rows = (walk
         ? this.stmt(walk.pageSql).all(...walk.params, request.limit, request.offset)
         : this.stmt(query.pageSql).all(...query.params, request.limit, request.offset)) as Array<Omit<StudyRow, 'borderline'> & { borderline: number | null }>;
-      return { total, rows: rows.map((r) => ({ ...r, borderline: r.borderline === 1 })) };
+      return { total: total.n, rows: rows.map((r) => ({ ...r, borderline: r.borderline === 1 })) };
     });
   }
 

@@ -45,7 +45,16 @@ export interface WorklistQuery {
    * the search index and sorting them would take long). Takes `walkParams` then LIMIT and OFFSET.
    */
   readonly walk?: { readonly pageSql: string; readonly params: readonly unknown[] };
+  /**
+   * With a search through the trigram index: `probeSql` counts its first word's matches up to
+   * SEARCH_INDEX_COUNT_LIMIT; at the limit the total is counted by `countSql` of `scan` instead, a scan of the
+   * narrow search-text index, which costs the same for any word where the trigram index costs per match.
+   */
+  readonly scan?: { readonly probeSql: string; readonly probeParams: readonly unknown[]; readonly countSql: string; readonly params: readonly unknown[] };
 }
+
+/** Up to this many matches of a word, counting them through the trigram index is the cheaper way. */
+export const SEARCH_INDEX_COUNT_LIMIT = 2_000;
 
 /**
  * Whether walking the sort index beats collecting the matches: a walk reads about
@@ -99,10 +108,19 @@ export function listStudiesQuery(request: ListStudiesRequest): WorklistQuery {
       CROSS JOIN images i ON i.id = page.id JOIN studies st ON st.id = i.study_ref ${JOIN_PATIENT} ${JOIN_STAGE} ${orderSql}`;
   // The count uses the indexes (the date index too).
   const countWhere = whereOf(indexed).replaceAll('+i.wl_study_date', 'i.wl_study_date');
+  const firstIndexed = indexed.find((c) => c.sql.includes('images_search'));
   return {
     countSql: `SELECT COUNT(*) AS n FROM images i ${countWhere}`,
     pageSql: page(whereOf(indexed)),
     params: paramsOf(indexed),
     ...(search ? { walk: { pageSql: page(whereOf(walked)), params: paramsOf(walked) } } : {}),
+    ...(firstIndexed ? {
+      scan: {
+        probeSql: `SELECT COUNT(*) AS n FROM (SELECT rowid FROM images_search WHERE images_search MATCH ? LIMIT ${SEARCH_INDEX_COUNT_LIMIT})`,
+        probeParams: firstIndexed.params,
+        countSql: `SELECT COUNT(*) AS n FROM images i ${whereOf(walked).replaceAll('+i.', 'i.')}`,
+        params: paramsOf(walked),
+      },
+    } : {}),
   };
 }

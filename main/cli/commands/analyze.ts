@@ -8,7 +8,8 @@ import path from 'node:path';
 import { parseCommandLine, walkInputs } from '../args';
 import type { AnalysisResult } from '../../../core/api/analysis';
 import type { Spacing } from '../../../core/api/image';
-import { decodeImageFile } from '../../dicom/index';
+import type { OpenedImage } from '../../../core/api/image';
+import { closeDecoderWorker, decodeInWorker } from '../../dicom/decoder-pool';
 import {
   analyzeOpened, enteredSpacing, InferenceEngine, modelDirs, resolveModel, runBatch, type BatchProgressInfo,
 } from '../../inference/index';
@@ -107,10 +108,29 @@ export const analyzeCommand: Command = {
     const files = collectFiles(positionals);
     if (files.length === 0) throw new UsageError(`no image files in ${positionals.join(', ')}`);
     const model = resolveModel(modelDirs(values['data-dir'] ?? defaultDataDir()), values.model);
-    const engine = await InferenceEngine.start({
-      model,
-      onEvent: (e) => console.error(e.kind === 'worker-crashed' ? `inference worker crashed: ${e.message}; restarting` : 'inference worker restarted'),
-    });
+    // Decoding runs in the decoder worker, one file ahead: the first file decodes while the model loads, and
+    // each next one while the current one is analysed (two cores in use instead of one).
+    const ahead = new Map<string, Promise<{ opened: OpenedImage; decodeMs: number }>>();
+    const decodeAhead = (file: string): void => {
+      if (ahead.has(file)) return;
+      const started = performance.now();
+      const decoding = Promise.resolve().then(() => readImageFileSafely(file, path.basename(file)))
+        .then((bytes) => decodeInWorker(path.basename(file), bytes))
+        .then((opened) => ({ opened, decodeMs: performance.now() - started }));
+      decoding.catch(() => undefined); // reported when its turn comes
+      ahead.set(file, decoding);
+    };
+    decodeAhead(files[0]!);
+    let engine: InferenceEngine;
+    try {
+      engine = await InferenceEngine.start({
+        model,
+        onEvent: (e) => console.error(e.kind === 'worker-crashed' ? `inference worker crashed: ${e.message}; restarting` : 'inference worker restarted'),
+      });
+    } catch (error) {
+      await closeDecoderWorker();
+      throw error;
+    }
     const json = values.json ?? false;
     const bar = !json && process.stderr.isTTY && files.length > 1;
     const controller = new AbortController();
@@ -122,10 +142,13 @@ export const analyzeCommand: Command = {
     try {
       if (json) jsonLine({ type: 'start', files: files.length, model: engine.modelRef, provider: engine.provider, sessionCreateMs: engine.sessionCreateMs });
       const outcome = await runBatch(files, (file) => file, async (file) => {
-        const bytes = readImageFileSafely(file, path.basename(file));
-        const t0 = performance.now();
-        const opened = await decodeImageFile(path.basename(file), bytes);
-        return analyzeOpened(engine, opened, { decodeMs: performance.now() - t0, ...(spacing ? { spacing } : {}) });
+        decodeAhead(file);
+        const decoding = ahead.get(file)!;
+        ahead.delete(file);
+        const following = files[files.indexOf(file) + 1];
+        if (following !== undefined && !controller.signal.aborted) decodeAhead(following);
+        const { opened, decodeMs } = await decoding;
+        return analyzeOpened(engine, opened, { decodeMs, ...(spacing ? { spacing } : {}) });
       }, {
         signal: controller.signal,
         onProgress: (p) => {
@@ -147,7 +170,7 @@ export const analyzeCommand: Command = {
       return outcome.cancelled ? 130 : failed > 0 ? 1 : 0;
     } finally {
       process.off('SIGINT', onSigint);
-      await engine.close();
+      await Promise.all([engine.close(), closeDecoderWorker()]);
     }
   },
 };

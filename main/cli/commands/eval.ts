@@ -26,6 +26,7 @@ import {
 } from '../../inference/index';
 import { defaultDataDir } from '../../services/data-dir';
 import { type Command, UsageError } from '../command';
+import { createProgress } from '../progress';
 import { readAnnotationFile } from './stage';
 import { stageManifestPath } from '../stage-model-files';
 
@@ -329,13 +330,14 @@ export const evalCommand: Command = {
     const refused: { id: string; reason: string }[] = [];
     const predictions = new Map<string, LandmarkSet>();
     let done = 0;
+    const progress = createProgress('eval', file.images.length);
     for (const plan of plans) {
       const engine = await InferenceEngine.start({ model: plan.model });
       provider ??= engine.provider;
       try {
         for (const img of plan.images) {
           done += 1;
-          if (!values.json && process.stderr.isTTY) process.stderr.write(`\r${done}/${file.images.length} ${img.id}   `);
+          progress.update(done, img.id);
           const t0 = performance.now();
           const opened = await decodeImageFile(path.basename(img.image), readImageFileSafely(img.image, path.basename(img.image)));
           const result = await analyzeOpened(engine, opened, { spacing: spacingInfo });
@@ -376,7 +378,7 @@ export const evalCommand: Command = {
         await engine.close();
       }
     }
-    if (!values.json && process.stderr.isTTY) process.stderr.write('\n');
+    progress.finish();
     if (!provider) throw new UsageError(`${annotationsPath} lists no images`);
 
     const overall = summarizeErrors(rows);

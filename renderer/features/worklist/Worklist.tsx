@@ -15,7 +15,6 @@ import { PAGE_SIZE, loadWorklistSession, requestOf, saveWorklistSession, type Wo
 import { Notice, type NoticeState } from '../Notice';
 import { formatAge, plural } from '../format';
 import { ExportDialog } from './ExportDialog';
-import { SendBadge, useSendStates } from '../pacs/SendStatus';
 
 interface ImportProgress {
   readonly done: number;
