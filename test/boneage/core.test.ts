@@ -1,14 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
-  classifyLogits, combineBoneAge, compareWithAge, formatYearsMonths, nearestIndex, parseSex, parseWholeImageManifest,
+  classifyLogits, combineBoneAge, compareWithAge, formatYearsMonths, nearestIndices, parseSex, parseWholeImageManifest,
   squashNearest, WholeImageManifestError,
 } from '../../core/boneage/index';
 
-describe('squash preparation (nearest neighbour, PIL NEAREST index rule)', () => {
-  it('picks source index floor((i + 0.5) * n / size)', () => {
-    expect([0, 1, 49, 99].map((i) => nearestIndex(i, 1000, 100))).toEqual([5, 15, 495, 995]);
-    expect([0, 1, 2].map((i) => nearestIndex(i, 3, 100))).toEqual([0, 0, 0]);
-    expect(nearestIndex(99, 250, 100)).toBe(248);
+describe('squash preparation (nearest neighbour, Pillow NEAREST index rule)', () => {
+  it('accumulates n / size from half a step and truncates, as Pillow does', () => {
+    const i1000 = nearestIndices(1000, 100);
+    expect([0, 1, 49, 99].map((i) => i1000[i])).toEqual([5, 15, 495, 995]);
+    expect(Array.from(nearestIndices(3, 100).slice(0, 3))).toEqual([0, 0, 0]);
+    expect(nearestIndices(250, 100)[99]).toBe(248);
+    // 1160 -> 100: the exact position of cell 12 is 145.0, the accumulated double sum lands just below it
+    expect(nearestIndices(1160, 100)[12]).toBe(144);
+    expect(Math.floor((12.5 * 1160) / 100)).toBe(145);
   });
 
   it('squashes a wide image without keeping its aspect ratio and applies the window', () => {
