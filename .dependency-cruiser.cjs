@@ -1,9 +1,33 @@
 /**
- * Layer rules from docs/design.md §2, checked on every `npm test`. Paths are matched with a leading
- * (^|/) so the same rules also apply to the deliberately wrong fixtures in test/layers/fixtures.
+ * Layer rules, checked on every `npm test`. The allow-list is generated from build/architecture.cjs: an
+ * import that is on no arrow there fails as `not-in-allowed`. The named rules below say why for the
+ * violations that matter most. Paths are matched with a leading (^|/) so the same rules also apply to the
+ * deliberately wrong fixtures in test/layers/fixtures.
  */
+const { parts } = require('./build/architecture.cjs');
+
 const NODE_BUILTINS = { dependencyTypes: ['core'] };
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const partPath = (part) => `(^|/)${escape(part)}(/|\\.tsx?$)`;
+
+function allowedArrows() {
+  const rules = [];
+  for (const [name, part] of Object.entries(parts)) {
+    const from = { path: partPath(name) };
+    rules.push({ from, to: { path: [name, ...part.may].map(partPath) } });
+    if (part.npm.length > 0) {
+      const names = part.npm.map((pkg) => `${escape(pkg)}|@types/${escape(pkg)}`).join('|');
+      rules.push({ from, to: { path: `(^|/)node_modules/(${names})/` } });
+      rules.push({ from, to: { path: `^(${part.npm.map(escape).join('|')})$`, dependencyTypes: ['npm-no-pkg', 'npm-unknown', 'unknown', 'undetermined'] } });
+    }
+    if (part.node) rules.push({ from, to: NODE_BUILTINS });
+  }
+  return rules;
+}
+
 module.exports = {
+  allowed: allowedArrows(),
+  allowedSeverity: 'error',
   forbidden: [
     {
       name: 'core-is-pure',

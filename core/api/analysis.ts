@@ -1,5 +1,5 @@
 /** What main tells the renderer (and the CLI prints) about an automatic analysis. */
-import type { LandmarkIssue, QualityVerdict } from '../inference/index';
+import type { AnatomyInput, LandmarkIssue, Orientation, QualityVerdict } from '../inference/index';
 import type { LandmarkName } from '../landmarks/index';
 import type { Assessment } from '../cvm/types';
 import type { Spacing } from './image';
@@ -30,8 +30,13 @@ export interface PredictedLandmark {
   /** Image pixels (centre of pixel (i, j) at (i, j)). */
   readonly x: number;
   readonly y: number;
-  /** Stage-2 heatmap peak value. */
+  /** Stage-2 heatmap peak value (internal: not shown to users; expectedErrorMm is). */
   readonly confidence: number;
+  /**
+   * Expected radial error of this landmark in mm, calibrated on cross-validation (docs/inference.md);
+   * null for a model without decoding.json. The staging uncertainty and the UI use this.
+   */
+  readonly expectedErrorMm: number | null;
   /** Position found by stage 1 (whole image), image pixels. */
   readonly stage1: { readonly x: number; readonly y: number };
   /** Empty when the landmark looks reliable. */
@@ -46,9 +51,38 @@ export interface RoiScale {
   readonly detail: string;
 }
 
+/** Whether the image was recognised as a lateral cephalogram (face/vertebrae found in some orientation). */
+export interface Recognition {
+  readonly lateralCephalogram: boolean;
+  /** Why not, in plain words; null when recognised. */
+  readonly reason: string | null;
+}
+
+export interface OrientationTrial {
+  readonly orientation: Orientation;
+  /** Mean stage-1 heatmap peak and shape check of the stage-1 landmarks in that orientation. */
+  readonly meanPeak: number;
+  readonly shapeDistance: number;
+  readonly tiltDeg: number;
+  readonly plausible: boolean;
+}
+
+/** How the image was turned for the model; landmarks are always in the stored image's pixels. */
+export interface OrientationResult extends Orientation {
+  /** True when the stored image was not upright facing right and was turned for the model. */
+  readonly corrected: boolean;
+  readonly detail: string;
+  readonly tried: readonly OrientationTrial[];
+}
+
+/** The shape-model check of the chosen landmark configuration. */
+export type AnatomyCheck = AnatomyInput;
+
 export interface PredictionTimings {
   readonly preprocessMs: number;
   readonly locateMs: number;
+  /** Stage 1 on the other orientations (0 when the image was upright as stored). */
+  readonly orientationMs?: number;
   readonly cropMs: number;
   readonly refineMs: number;
   readonly postprocessMs: number;
@@ -67,6 +101,9 @@ export interface Prediction {
     readonly verdict: QualityVerdict;
     readonly problems: readonly string[];
   };
+  readonly recognition: Recognition;
+  readonly orientation: OrientationResult;
+  readonly anatomy: AnatomyCheck | null;
   readonly timings: PredictionTimings;
 }
 
@@ -99,6 +136,8 @@ export interface AnalysisResult {
 }
 
 const imageId = s.number({ integer: true, positive: true });
+/** Largest analyzeBatch: a day's clinic many times over; more is split by the caller (docs/security.md). */
+export const MAX_BATCH_IMAGES = 10_000;
 const modelId = s.optional(s.string({ nonEmpty: true, maxLength: 200 }));
 
 export const analyzeImageRequest = s.object({
@@ -108,7 +147,7 @@ export const analyzeImageRequest = s.object({
 export type AnalyzeImageRequest = Infer<typeof analyzeImageRequest>;
 
 export const analyzeBatchRequest = s.object({
-  imageIds: s.array(imageId, 100_000),
+  imageIds: s.array(imageId, MAX_BATCH_IMAGES),
   modelId,
 });
 export type AnalyzeBatchRequest = Infer<typeof analyzeBatchRequest>;

@@ -1,5 +1,5 @@
 import { METHOD_NAMES, type CvmApi, type EventName, type Events } from './contract';
-import type { Result } from './result';
+import { fail, type Result } from './result';
 
 /** What a preload provides: one request/response call and one event subscription. */
 export interface Transport {
@@ -11,7 +11,16 @@ export interface Transport {
 export function createApiClient(transport: Transport): CvmApi {
   const api: Record<string, unknown> = {};
   for (const name of METHOD_NAMES) {
-    api[name] = (request: unknown) => transport.invoke(name, request) as Promise<Result<unknown>>;
+    // A broken connection becomes an error value like any other, so no caller can be left waiting on a
+    // rejected promise (the save queue retries exactly these).
+    api[name] = async (request: unknown): Promise<Result<unknown>> => {
+      try {
+        return (await transport.invoke(name, request)) as Result<unknown>;
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        return fail('transport', `The workstation service could not be reached (${reason}).`);
+      }
+    };
   }
   api.onEvent = <E extends EventName>(name: E, handler: (payload: Events[E]) => void) =>
     transport.subscribe((eventName, payload) => {

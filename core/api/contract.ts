@@ -8,16 +8,22 @@ import { s, type Schema } from './schema';
 import type { OpenedImage } from './image';
 import {
   imageRequest, importFilesRequest, listStudiesRequest, revertLandmarksRequest, saveLandmarksRequest, setCalibrationRequest,
-  setReviewStatusRequest, setSettingsRequest,
+  exportDatasetRequest, setPatientInfoRequest, setReviewStatusRequest, setSettingsRequest,
   type CalibrationResponse, type ImageRequest, type ImportFilesRequest, type ImportFilesResponse, type ListStudiesRequest,
   type ListStudiesResponse, type ReviewState, type RevertLandmarksRequest, type SaveLandmarksRequest, type SavedVersion,
-  type SetCalibrationRequest, type SetReviewStatusRequest, type SetSettingsRequest, type Settings, type StudyDetail,
+  type ExportDatasetRequest, type ExportDatasetResponse, type SetCalibrationRequest, type SetPatientInfoRequest, type SetReviewStatusRequest, type SetSettingsRequest, type Settings, type StudyDetail,
 } from './studies';
 import {
   analyzeBatchRequest, analyzeImageRequest, cancelBatchRequest,
   type AnalysisResult, type AnalyzeBatchRequest, type AnalyzeImageRequest, type BatchFinished, type BatchProgress,
   type BatchStarted, type CancelBatchRequest, type ModelsInfo,
 } from './analysis';
+import {
+  imageIdsRequest, pacsCancelRequest, pacsPullRequest, pacsSearchRequest, setPacsSettingsRequest, timelineRequest,
+  type ImageIdsRequest, type PacsCancelRequest, type PacsPullDone, type PacsPullProgress, type PacsPullRequest, type PacsSearchRequest,
+  type PacsSearchResponse, type PacsSettingsView, type PacsTestResult, type SendResponse, type SetPacsSettingsRequest, type TimelineRequest,
+  type TimelineResponse,
+} from './pacs';
 import {
   boneAgeRequest, setPatientSexRequest, type BoneAgeRequest, type BoneAgeView, type SetPatientSexRequest,
 } from './boneage';
@@ -46,6 +52,8 @@ export const methods = {
   revertLandmarks: method<RevertLandmarksRequest, SavedVersion>(revertLandmarksRequest),
   setReviewStatus: method<SetReviewStatusRequest, ReviewState>(setReviewStatusRequest),
   setCalibration: method<SetCalibrationRequest, CalibrationResponse>(setCalibrationRequest),
+  setPatientInfo: method<SetPatientInfoRequest, StudyDetail>(setPatientInfoRequest),
+  exportDataset: method<ExportDatasetRequest, ExportDatasetResponse>(exportDatasetRequest),
   getSettings: method<Record<string, never>, Settings>(s.object({})),
   setSettings: method<SetSettingsRequest, Settings>(setSettingsRequest),
   // automatic analysis (main/services/analysis.ts)
@@ -53,6 +61,16 @@ export const methods = {
   analyzeBatch: method<AnalyzeBatchRequest, BatchStarted>(analyzeBatchRequest),
   cancelBatch: method<CancelBatchRequest, { cancelled: boolean }>(cancelBatchRequest),
   listModels: method<Record<string, never>, ModelsInfo>(s.object({})),
+  // the clinic's PACS and growth across visits (main/services/pacs.ts)
+  pacsGetSettings: method<Record<string, never>, PacsSettingsView>(s.object({})),
+  pacsSetSettings: method<SetPacsSettingsRequest, PacsSettingsView>(setPacsSettingsRequest),
+  pacsTestConnection: method<Record<string, never>, PacsTestResult>(s.object({})),
+  pacsSearch: method<PacsSearchRequest, PacsSearchResponse>(pacsSearchRequest),
+  pacsPull: method<PacsPullRequest, { pullId: string }>(pacsPullRequest),
+  pacsCancelPull: method<PacsCancelRequest, { cancelled: boolean }>(pacsCancelRequest),
+  pacsSendStatus: method<ImageIdsRequest, SendResponse>(imageIdsRequest),
+  pacsSend: method<ImageIdsRequest, SendResponse>(imageIdsRequest),
+  patientTimeline: method<TimelineRequest, TimelineResponse>(timelineRequest),
   // hand-wrist radiographs (main/services/boneage.ts)
   getBoneAge: method<BoneAgeRequest, BoneAgeView>(boneAgeRequest),
   estimateBoneAge: method<BoneAgeRequest, BoneAgeView>(boneAgeRequest),
@@ -70,10 +88,17 @@ export interface Events {
   log: { level: 'info' | 'warn' | 'error'; message: string };
   /** After each file of an importFiles call. */
   importProgress: { done: number; total: number; fileName: string };
+  /** During an exportDataset: landmark sets written so far. */
+  exportProgress: { done: number; total: number };
   /** Before each image of an analyzeBatch and once at the end (current null). */
   analysisBatchProgress: BatchProgress;
   /** When an analyzeBatch has finished or was cancelled. */
   analysisBatchDone: BatchFinished;
+  /** During a pacsPull, before each instance and at the end of each study. */
+  pacsPullProgress: PacsPullProgress;
+  pacsPullDone: PacsPullDone;
+  /** After results were sent (or failed to be) to the PACS, automatically or on demand. */
+  pacsSendChanged: SendResponse;
 }
 export type EventName = keyof Events;
 

@@ -7,6 +7,8 @@ export type SpacingSource =
   | 'ImagerPixelSpacing'
   | 'ImagerPixelSpacing corrected by EstimatedRadiographicMagnificationFactor'
   | 'NominalScannedPixelSpacing'
+  /** TIFF XResolution/YResolution with ResolutionUnit inch or cm (not the 72/96 dpi defaults). */
+  | 'TIFF resolution'
   | 'calibration'
   | 'entered';
 
@@ -65,7 +67,7 @@ export interface PatientStudyMeta {
 
 export interface ImageInfo {
   readonly fileName: string;
-  readonly format: 'dicom' | 'png' | 'jpeg';
+  readonly format: 'dicom' | 'png' | 'jpeg' | 'tiff';
   readonly width: number;
   readonly height: number;
   readonly frames: number;

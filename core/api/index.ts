@@ -5,4 +5,5 @@ export * from './schema';
 export * from './image';
 export * from './studies';
 export * from './analysis';
+export * from './dispatch';
 export * from './boneage';

@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'storage'
   | 'conflict'
   | 'cancelled'
+  /** The connection between renderer and main broke; the request may be retried. */
+  | 'transport'
   | 'internal';
 
 export interface ApiError {

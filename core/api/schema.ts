@@ -69,11 +69,12 @@ export const s = {
     schema('object', (v, p) => {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) return `${p} must be an object`;
       const obj = v as Record<string, unknown>;
+      // Own properties only: `key in shape` would let "constructor", "__proto__" and "toString" through.
       for (const key of Object.keys(obj)) {
-        if (!(key in shape)) return `${p}.${key} is not expected`;
+        if (!Object.prototype.hasOwnProperty.call(shape, key)) return `${p}.${key} is not expected`;
       }
       for (const [key, field] of Object.entries(shape)) {
-        const err = field.check(obj[key], `${p}.${key}`);
+        const err = field.check(Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined, `${p}.${key}`);
         if (err) return err;
       }
       return null;

@@ -221,16 +221,34 @@ export const revertLandmarksRequest = s.object({
 export type RevertLandmarksRequest = Infer<typeof revertLandmarksRequest>;
 
 // review, calibration, settings
-export const setReviewStatusRequest = s.object({ imageId, status: s.literal(...REVIEW_STATUSES) });
+export const setReviewStatusRequest = s.object({
+  imageId,
+  status: s.literal(...REVIEW_STATUSES),
+  /**
+   * For an approval the rules mark "check" (core/review/approval.ts): the reasons the user saw and
+   * confirmed, recorded in the audit log. Without it such an approval is refused.
+   */
+  confirmation: s.optional(s.string({ maxLength: 4000 })),
+});
 export type SetReviewStatusRequest = Infer<typeof setReviewStatusRequest>;
 
+const markedPoint = s.object({ x: s.number(), y: s.number() });
 export const setCalibrationRequest = s.object({
   imageId,
-  /** null clears the calibration (back to the file's spacing, or none). */
-  spacingMm: s.nullable(s.number({ positive: true, max: 10 })),
-  method: s.literal('entered', 'two-points'),
-  /** e.g. "ruler 10 mm between (100, 200) and (100, 300)". */
-  detail: s.string({ maxLength: 500 }),
+  /**
+   * null clears the calibration (back to the file's spacing, or none). Otherwise what the user gave; main
+   * computes the spacing with core/geometry/calibration (the plausible range, the minimum marked distance
+   * and the file's pixel aspect are checked there).
+   */
+  calibration: s.nullable(s.object({
+    method: s.literal('entered', 'two-points'),
+    /** 'entered': mm per pixel. */
+    spacingMm: s.optional(s.number({ positive: true })),
+    /** 'two-points': the marked points in image pixels and the distance between them in mm. */
+    a: s.optional(markedPoint),
+    b: s.optional(markedPoint),
+    knownMm: s.optional(s.number({ positive: true })),
+  })),
 });
 export type SetCalibrationRequest = Infer<typeof setCalibrationRequest>;
 export interface CalibrationResponse {
@@ -239,6 +257,31 @@ export interface CalibrationResponse {
   /** The latest version's stage, recomputed with the new spacing. */
   readonly stage: StageSummary | null;
 }
+
+// data-set export (the same files as `cvm export`)
+export const exportDatasetRequest = s.object({
+  format: s.literal('cvm13', 'csv'),
+  approvedOnly: s.boolean(),
+  /** Absolute path of an existing folder; omitted: the data folder's "exports" folder. */
+  folder: s.optional(s.string({ nonEmpty: true, maxLength: 4096 })),
+  /** cvm13: copy the images beside the JSON (`<name>-images/`) instead of pointing into the data folder. */
+  copyImages: s.optional(s.boolean()),
+});
+export type ExportDatasetRequest = Infer<typeof exportDatasetRequest>;
+export interface ExportDatasetResponse {
+  /** The file written. */
+  readonly file: string;
+  readonly count: number;
+}
+
+// patient data entered for studies whose file lacks it (PNG/JPEG)
+export const setPatientInfoRequest = s.object({
+  imageId,
+  /** Age at the study in years (decimal; the UI takes years and months); null clears an entered age. */
+  ageYears: s.optional(s.nullable(s.number({ min: 0, max: 120 }))),
+  sex: s.optional(s.nullable(s.literal('M', 'F', 'O'))),
+});
+export type SetPatientInfoRequest = Infer<typeof setPatientInfoRequest>;
 
 export interface Settings {
   readonly userName: string;

@@ -59,9 +59,12 @@ function isBinaryRef(v: unknown): v is BinaryRef {
   return typeof v === 'object' && v !== null && '$bin' in v && 't' in v && 'offset' in v && 'length' in v;
 }
 
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
 export function decodeMessage(data: ArrayBuffer): unknown {
   const view = new DataView(data);
   const headerLength = view.getUint32(0, true);
+  if (4 + headerLength > data.byteLength) throw new Error('message header longer than the message');
   const headerBytes = new Uint8Array(data, 4, headerLength);
   let header = '';
   const CHUNK = 8192;
@@ -71,6 +74,9 @@ export function decodeMessage(data: ArrayBuffer): unknown {
   const bodyStart = align8(4 + headerLength);
   return JSON.parse(header, (_key, v: unknown) => {
     if (!isBinaryRef(v)) return v;
+    // A hostile header may name "constructor" or "toString", or give offsets outside the message.
+    if (typeof v.t !== 'string' || !hasOwn(CONSTRUCTORS, v.t)) throw new Error(`unknown attachment type ${String(v.t)}`);
+    if (!Number.isSafeInteger(v.offset) || !Number.isSafeInteger(v.length) || v.offset < 0 || v.length < 0) throw new Error('malformed attachment');
     const Ctor = CONSTRUCTORS[v.t];
     return new Ctor(data, bodyStart + v.offset, v.length);
   });

@@ -44,3 +44,34 @@ export function spacingFromKnownDistance(a: ImagePoint, b: ImagePoint, knownMm: 
   const colMm = knownMm / Math.hypot(dx, dy * aspect);
   return checkPlausible(colMm * aspect, colMm);
 }
+
+/** What the user gave: a typed spacing, or two marked points a known distance apart. */
+export type CalibrationEntry =
+  | { readonly method: 'entered'; readonly spacingMm: number }
+  | { readonly method: 'two-points'; readonly a: ImagePoint; readonly b: ImagePoint; readonly knownMm: number };
+
+export interface CalibrationOutcome {
+  readonly spacing: PixelSpacingMm;
+  /** What was done, for the record: "10 mm between (100.0, 200.0) and (100.0, 300.0), 100.0 px". */
+  readonly detail: string;
+}
+
+/**
+ * The one calibration path, used by the dialog (for immediate feedback) and by the service (which decides).
+ * `aspect` is the file's row/column spacing ratio when it declared non-square pixels: a typed value is the
+ * column (horizontal) spacing, and the pixel shape is kept rather than silently made square.
+ */
+export function calibrate(entry: CalibrationEntry, aspect = 1): Result<CalibrationOutcome> {
+  if (!Number.isFinite(aspect) || aspect <= 0) return fail('invalid-request', `The pixel aspect ratio must be positive, not ${aspect}.`);
+  const shape = aspect === 1 ? '' : `; non-square pixels kept (row/column ${aspect.toFixed(3)})`;
+  if (entry.method === 'entered') {
+    const spacing = validateTypedSpacing(entry.spacingMm * aspect, entry.spacingMm);
+    if (!spacing.ok) return spacing;
+    return ok({ spacing: spacing.value, detail: `entered ${entry.spacingMm} mm/px${shape}` });
+  }
+  const spacing = spacingFromKnownDistance(entry.a, entry.b, entry.knownMm, aspect);
+  if (!spacing.ok) return spacing;
+  const px = Math.hypot(entry.b.x - entry.a.x, entry.b.y - entry.a.y);
+  const at = (p: ImagePoint): string => `(${p.x.toFixed(1)}, ${p.y.toFixed(1)})`;
+  return ok({ spacing: spacing.value, detail: `${entry.knownMm} mm between ${at(entry.a)} and ${at(entry.b)}, ${px.toFixed(1)} px${shape}` });
+}

@@ -5,3 +5,5 @@ export * from './peaks';
 export * from './manifest';
 export * from './scale';
 export * from './quality';
+export * from './decoding';
+export * from './orientation';

@@ -60,6 +60,8 @@ export interface ModelManifest {
   /** Optional `quality.minConfidence`: heatmap peak below which a landmark is unreliable. */
   readonly minConfidence: number | null;
   readonly stages: { readonly locate: LocateStageSpec; readonly refine: RefineStageSpec };
+  /** Optional shape model and expected-error calibration (decoding.json, see core/inference/decoding.ts). */
+  readonly decoding: { readonly file: string; readonly sha256: string } | null;
 }
 
 export class ManifestError extends Error {}
@@ -148,6 +150,14 @@ export function parseManifest(json: unknown): ModelManifest {
     throw new ManifestError(`stages.refine.roiMm [${roiMm.join(', ')}] does not equal the input size ${W}x${H} times mmPerPixel ${mmPerPixel}`);
   }
   const training = isObject(json.training) ? (json.training as ModelManifest['training']) : null;
+  let decoding: ModelManifest['decoding'] = null;
+  if (json.decoding !== undefined) {
+    const d = field(json, 'decoding', 'manifest', isObject, 'an object {file, sha256}');
+    decoding = {
+      file: field(d, 'file', 'decoding', isString, 'a file name'),
+      sha256: field(d, 'sha256', 'decoding', (v): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v), 'a sha256 hex string'),
+    };
+  }
   return {
     id,
     version,
@@ -161,5 +171,6 @@ export function parseManifest(json: unknown): ModelManifest {
       locate: { ...locate, resize: 'letterbox-area' },
       refine: { ...refine, mmPerPixel, roiMm },
     },
+    decoding,
   };
 }

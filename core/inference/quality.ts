@@ -13,6 +13,11 @@ export interface QualityThresholds {
   readonly edgeMarginPx: number;
   /** With this many unreliable landmarks or more, no stage is given at all. */
   readonly maxUnreliable: number;
+  /**
+   * With a calibrated model (decoding.json): landmarks expected to be this many mm off or more are flagged
+   * ('check'), and the raw peak (minConfidence) is not used.
+   */
+  readonly flagMm?: number;
 }
 
 export const DEFAULT_QUALITY_THRESHOLDS: QualityThresholds = {
@@ -21,7 +26,7 @@ export const DEFAULT_QUALITY_THRESHOLDS: QualityThresholds = {
   maxUnreliable: 4,
 };
 
-export type LandmarkIssue = 'low-confidence' | 'outside-image' | 'at-region-edge';
+export type LandmarkIssue = 'low-confidence' | 'high-expected-error' | 'outside-image' | 'at-region-edge';
 
 export interface LandmarkQualityInput {
   readonly name: LandmarkName;
@@ -30,6 +35,17 @@ export interface LandmarkQualityInput {
   readonly confidence: number;
   /** True when the stage-2 peak lies on the border of its heatmap (the true point may be outside). */
   readonly atRegionEdge: boolean;
+  /** Calibrated expected radial error in mm; null/absent for a model without decoding.json. */
+  readonly expectedErrorMm?: number | null;
+}
+
+/** The shape-model check of the chosen configuration (decoding.json). */
+export interface AnatomyInput {
+  readonly shapeDistance: number;
+  readonly limit: number;
+  readonly plausible: boolean;
+  /** Landmarks for which a weaker heatmap peak was chosen because the strongest made an implausible shape. */
+  readonly reselected: readonly LandmarkName[];
 }
 
 export type QualityVerdict = 'ok' | 'uncertain' | 'failed';
@@ -54,7 +70,11 @@ export function landmarkIssues(p: LandmarkQualityInput, width: number, height: n
   const issues: LandmarkIssue[] = [];
   const m = t.edgeMarginPx;
   if (!(p.x >= m && p.y >= m && p.x <= width - 1 - m && p.y <= height - 1 - m)) issues.push('outside-image');
-  if (!(p.confidence >= t.minConfidence)) issues.push('low-confidence');
+  if (t.flagMm !== undefined && p.expectedErrorMm !== undefined && p.expectedErrorMm !== null) {
+    if (!(p.expectedErrorMm < t.flagMm)) issues.push('high-expected-error');
+  } else if (!(p.confidence >= t.minConfidence)) {
+    issues.push('low-confidence');
+  }
   if (p.atRegionEdge) issues.push('at-region-edge');
   return issues;
 }
@@ -72,6 +92,7 @@ export function assessQuality(
   width: number,
   height: number,
   t: QualityThresholds = DEFAULT_QUALITY_THRESHOLDS,
+  anatomy: AnatomyInput | null = null,
 ): QualityReport {
   const issues: Partial<Record<LandmarkName, LandmarkIssue[]>> = {};
   for (const p of points) {
@@ -85,14 +106,28 @@ export function assessQuality(
   if (!ordered) {
     problems.push('C2, C3 and C4 were not found in their anatomical order: the vertebrae may not be in the image.');
   }
+  if (anatomy && !anatomy.plausible) {
+    problems.push(
+      `C2-C4 are not found as a plausible vertebral column (shape distance ${anatomy.shapeDistance.toFixed(0)}, plausible up to ${anatomy.limit.toFixed(0)}): ` +
+        'points may sit on C1 or C5, or the vertebrae are hidden or cut off. Place the landmarks by hand.',
+    );
+  }
   const outside = namesWith('outside-image');
   if (outside.length > 0) problems.push(`C2-C4 look cut off by the image border (${outside.join(', ')}).`);
+  const expected = namesWith('high-expected-error');
+  if (expected.length > 0) {
+    const mm = (n: LandmarkName): string => {
+      const e = points.find((p) => p.name === n)?.expectedErrorMm;
+      return typeof e === 'number' ? ` ~${e.toFixed(1)} mm` : '';
+    };
+    problems.push(`Check ${expected.map((n) => `${n}${mm(n)}`).join(', ')}: expected to be ${t.flagMm?.toFixed(1)} mm off or more.`);
+  }
   const low = namesWith('low-confidence');
   if (low.length > 0) problems.push(`Low confidence for ${low.join(', ')}.`);
   const edge = namesWith('at-region-edge');
   if (edge.length > 0) problems.push(`${edge.join(', ')} lie at the edge of the refined region and may be outside it.`);
   const unreliable = Object.keys(issues).length;
   const verdict: QualityVerdict =
-    !ordered || unreliable >= t.maxUnreliable ? 'failed' : problems.length > 0 ? 'uncertain' : 'ok';
+    !ordered || unreliable >= t.maxUnreliable || (anatomy !== null && !anatomy.plausible) ? 'failed' : problems.length > 0 ? 'uncertain' : 'ok';
   return { verdict, problems, landmarkIssues: issues };
 }

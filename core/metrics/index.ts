@@ -130,3 +130,60 @@ export function stageAgreement(pairs: readonly { readonly predicted: StageOutcom
     confusion,
   };
 }
+
+/** Ranks (1-based) with ties given their average rank. */
+function ranks(values: readonly number[]): number[] {
+  const order = values.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v);
+  const out = new Array<number>(values.length);
+  for (let k = 0; k < order.length; ) {
+    let j = k;
+    while (j + 1 < order.length && order[j + 1]!.v === order[k]!.v) j++;
+    for (let t = k; t <= j; t++) out[order[t]!.i] = (k + j) / 2 + 1;
+    k = j + 1;
+  }
+  return out;
+}
+
+/** Spearman rank correlation (Pearson correlation of the ranks); NaN for fewer than 2 pairs or no spread. */
+export function spearman(a: readonly number[], b: readonly number[]): number {
+  if (a.length !== b.length) throw new Error(`spearman: ${a.length} vs ${b.length} values`);
+  if (a.length < 2) return Number.NaN;
+  const ra = ranks(a);
+  const rb = ranks(b);
+  const ma = mean(ra);
+  const mb = mean(rb);
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < ra.length; i++) {
+    sab += (ra[i]! - ma) * (rb[i]! - mb);
+    saa += (ra[i]! - ma) ** 2;
+    sbb += (rb[i]! - mb) ** 2;
+  }
+  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : Number.NaN;
+}
+
+/** The vertebra a C2-C4 landmark lies on. */
+export function vertebraOf(name: LandmarkName): 'C2' | 'C3' | 'C4' {
+  return name.slice(0, 2) as 'C2' | 'C3' | 'C4';
+}
+
+/**
+ * Predicted landmarks that sit on another vertebra: more than 2 mm off and either nearer to an annotated
+ * landmark of another vertebra than to their own, or more than 5 mm off (e.g. on C1 or C5, not annotated).
+ */
+export function onWrongVertebra(pred: LandmarkSet, truth: LandmarkSet, spacing: PixelSpacingMm, skip: readonly LandmarkName[] = []): LandmarkName[] {
+  const dist = (a: { x: number; y: number }, b: { x: number; y: number }): number => Math.hypot((a.x - b.x) * spacing.colMm, (a.y - b.y) * spacing.rowMm);
+  const out: LandmarkName[] = [];
+  for (const name of Object.keys(truth) as LandmarkName[]) {
+    const p = pred[name];
+    const t = truth[name];
+    if (!p || !t || skip.includes(name)) continue;
+    const own = dist(p, t);
+    if (own <= 2) continue;
+    const nearestOther = Math.min(...(Object.entries(truth) as [LandmarkName, { x: number; y: number }][])
+      .filter(([n]) => vertebraOf(n) !== vertebraOf(name)).map(([, q]) => dist(p, q)));
+    if (own > 5 || nearestOther < own) out.push(name);
+  }
+  return out;
+}

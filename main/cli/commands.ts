@@ -8,8 +8,10 @@ import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
 import { backupCommand } from './commands/backup';
 import { restoreCommand } from './commands/restore';
+import { pacsCommand } from './commands/pacs';
+import { timelineCommand } from './commands/timeline';
 import { boneageCommand } from './commands/boneage';
 
 /** Every `cvm` sub-command; each lives in ./commands/<name>.ts. */
 export const COMMANDS: readonly Command[] = [infoCommand, benchCommand, stageCommand, analyzeCommand, evalCommand,
-  exportCommand, importCommand, backupCommand, restoreCommand, boneageCommand];
+  exportCommand, importCommand, backupCommand, restoreCommand, pacsCommand, timelineCommand, boneageCommand];

@@ -9,6 +9,7 @@ import type { OpenedImage } from '../../core/api/image';
 import type { ErrorCode } from '../../core/api/result';
 import { modulePath, workerEntry } from '../workers/entry';
 import { ImageDecodeError } from './errors';
+import { DECODER_HEAP_BYTES } from './limits';
 
 export interface DecodeRequest {
   readonly id: number;
@@ -17,23 +18,31 @@ export interface DecodeRequest {
   readonly options?: { frame?: number };
 }
 
-export type DecodeReply =
+export type DecodeReply = (
   | { readonly id: number; readonly ok: true; readonly image: OpenedImage }
-  | { readonly id: number; readonly ok: false; readonly code: ErrorCode; readonly fileName: string; readonly problem: string };
+  | { readonly id: number; readonly ok: false; readonly code: ErrorCode; readonly fileName: string; readonly problem: string }
+) & {
+  /** The worker's heap after this request (JavaScript + WebAssembly); past DECODER_HEAP_BYTES it is replaced. */
+  readonly heapBytes?: number;
+};
 
-type Pending = { resolve: (image: OpenedImage) => void; reject: (error: Error) => void; fileName: string };
+type Pending = { resolve: (image: OpenedImage) => void; reject: (error: Error) => void; fileName: string; worker: Worker };
 
 
 export class DecoderPool {
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** Workers replaced because their heap grew past the bound (WebAssembly memory never shrinks). */
+  recycled = 0;
+
+  constructor(private readonly maxHeapBytes = DECODER_HEAP_BYTES) {}
 
   decode(fileName: string, bytes: Uint8Array, options?: { frame?: number }): Promise<OpenedImage> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, fileName });
+      this.pending.set(id, { resolve, reject, fileName, worker });
       worker.ref(); // an idle worker must not keep the process alive, a busy one must
       // The caller keeps its bytes (e.g. to store the file): send a copy.
       worker.postMessage({ id, fileName, bytes, options } satisfies DecodeRequest);
@@ -43,7 +52,22 @@ export class DecoderPool {
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = null;
-    if (w) await w.terminate();
+    const retiring = [...this.retiring];
+    this.retiring.clear();
+    await Promise.all([...(w ? [w] : []), ...retiring].map((x) => x.terminate()));
+  }
+
+  private readonly retiring = new Set<Worker>();
+
+  private retire(worker: Worker): void {
+    this.retiring.add(worker);
+    const check = (): void => {
+      if ([...this.pending.values()].some((p) => p.worker === worker)) return;
+      this.retiring.delete(worker);
+      void worker.terminate();
+    };
+    worker.on('message', check);
+    check();
   }
 
   private start(): Worker {
@@ -54,12 +78,19 @@ export class DecoderPool {
       if (!p) return;
       this.pending.delete(reply.id);
       if (this.pending.size === 0) worker.unref();
+      if ((reply.heapBytes ?? 0) > this.maxHeapBytes && this.worker === worker) {
+        // New requests go to a fresh worker; this one finishes what it has, then ends and frees its heap.
+        this.worker = null;
+        this.recycled++;
+        this.retire(worker);
+      }
       if (reply.ok) p.resolve(reply.image);
       else p.reject(new ImageDecodeError(reply.code, reply.fileName, reply.problem));
     });
     const fail = (why: string): void => {
       if (this.worker === worker) this.worker = null;
       for (const [id, p] of this.pending) {
+        if (p.worker !== worker) continue;
         p.reject(new ImageDecodeError('internal', p.fileName, `the image decoder stopped (${why}); try again`));
         this.pending.delete(id);
       }

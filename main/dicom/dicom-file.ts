@@ -2,7 +2,7 @@
 import type { OpenedImage } from '../../core/api/image';
 import { ImageDecodeError } from './errors';
 import { readMeta } from './meta';
-import { parseDicomBytes } from './parse';
+import { invalidVrWarning, parseDicomBytes } from './parse';
 import { buildPixels } from './pipeline';
 import { decodeStoredFrame, readPixelModule } from './pixels';
 import { readSpacing } from './spacing';
@@ -45,7 +45,8 @@ export async function decodeDicomFile(fileName: string, bytes: Uint8Array, frame
       transferSyntax: { uid: syntax.uid, name: syntax.name },
       meta: readMeta(text),
       notes,
-      warnings: [...spacing.warnings, ...result.warnings].map((w) => `${fileName}: ${w}`),
+      warnings: [...invalidVrWarning(dataSet, parsed.transferSyntaxUid), ...(stored.warnings ?? []), ...spacing.warnings, ...result.warnings]
+        .map((w) => `${fileName}: ${w}`),
     },
     pixels: result.pixels,
   };

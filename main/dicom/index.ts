@@ -1,11 +1,12 @@
 /**
- * Opens DICOM, PNG and JPEG files as display-ready grey pixels with their spacing and metadata.
+ * Opens DICOM, PNG, JPEG and TIFF files as display-ready grey pixels with their spacing and metadata.
  * See docs/dicom.md.
  */
 import type { OpenedImage } from '../../core/api/image';
 import { decodeDicomFile } from './dicom-file';
 import { ImageDecodeError } from './errors';
 import { decodeJpegFile, decodePngFile, isJpeg, isPng } from './raster';
+import { decodeTiffFile, isTiff } from './tiff';
 
 export { ImageDecodeError } from './errors';
 export { initNativeCodecs } from './native-codecs';
@@ -22,6 +23,7 @@ export async function decodeImageFile(fileName: string, bytes: Uint8Array, optio
   try {
     if (isPng(bytes)) return decodePngFile(fileName, bytes);
     if (isJpeg(bytes)) return await decodeJpegFile(fileName, bytes);
+    if (isTiff(bytes)) return decodeTiffFile(fileName, bytes);
     return await decodeDicomFile(fileName, bytes, options.frame ?? 0);
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;

@@ -36,6 +36,8 @@ export interface NativeDecoded {
   readonly samplesPerPixel: number;
   readonly planarConfiguration: number;
   readonly photometric: string;
+  /** What the codec said about damage it worked around (truncated data, corrupt markers), deduplicated. */
+  readonly warnings: readonly string[];
 }
 
 type Fn = (...args: number[]) => number;
@@ -53,6 +55,32 @@ export function nativeCodecsWasmPath(): string {
   // In the CommonJS bundle import.meta is empty and __filename is right.
   const base = (import.meta as { url?: string }).url ?? __filename;
   return createRequire(base).resolve('dcmjs-imaging/build/dcmjs-native-codecs.wasm');
+}
+
+/** Messages of the decode in progress (decodes run one at a time: each awaits nothing inside). */
+let messages: Map<string, number> | null = null;
+
+/** libjpeg, CharLS and OpenJPEG report recoverable damage as informational messages; keep those. */
+const DAMAGE = /corrupt|premature|unexpected marker|invalid|bogus|truncat|warning|inconsistent|error/i;
+
+function collectDamage(into: Map<string, number>, message: string): void {
+  const text = message.replace(/^\w+::EmitMessage::/, '').replace(/\d+ extraneous bytes/, 'extraneous bytes').trim();
+  if (!DAMAGE.test(text)) return;
+  into.set(text, (into.get(text) ?? 0) + 1);
+}
+
+function damageSummary(found: Map<string, number>): string[] {
+  return [...found].map(([text, n]) => (n > 1 ? `${text} (${n} times)` : text));
+}
+
+/** Bytes of the codec module's WebAssembly memory, which only ever grows (0 when not loaded). */
+export function nativeHeapBytes(): number {
+  return current?.memory.buffer.byteLength ?? 0;
+}
+
+/** Drops the codec module so its memory can be collected; the next decode loads a fresh one. */
+export function releaseNativeCodecs(): void {
+  if (current) discardModule(current);
 }
 
 let loading: Promise<WasmApi> | undefined;
@@ -80,7 +108,7 @@ async function instantiate(): Promise<WasmApi> {
   const imports = {
     env: {
       onCodecsException: (ptr: number, len: number) => { throw new CodecError(text(ptr, len)); },
-      onCodecsInfo: () => undefined,
+      onCodecsInfo: (ptr: number, len: number) => { if (messages) collectDamage(messages, text(ptr, len)); },
       onCodecsTrace: () => undefined,
       emscripten_notify_memory_growth: () => undefined,
     },
@@ -140,6 +168,8 @@ export async function nativeDecode(
   const api = await loadWasm();
   const ctx = call(api, 'CreateCodecsContext');
   const params = call(api, 'CreateDecoderParameters');
+  const found = new Map<string, number>();
+  messages = found;
   try {
     describeFrame(api, ctx, frame);
     call(api, 'SetConvertColorspaceToRgb', params, convertToRgb ? 1 : 0);
@@ -158,10 +188,12 @@ export async function nativeDecode(
       samplesPerPixel: call(api, 'GetSamplesPerPixel', ctx),
       planarConfiguration: call(api, 'GetPlanarConfiguration', ctx),
       photometric: PHOTOMETRIC_CODES[code] ?? frame.photometric,
+      warnings: damageSummary(found),
     };
   } catch (error) {
     throw codecFailure(api, error);
   } finally {
+    messages = null;
     if (current === api) {
       call(api, 'ReleaseDecoderParameters', params);
       call(api, 'ReleaseCodecsContext', ctx);

@@ -3,6 +3,7 @@ import { inflateRawSync } from 'node:zlib';
 import dicomParser from 'dicom-parser';
 import type { DataSet } from 'dicom-parser';
 import { ImageDecodeError } from './errors';
+import { MAX_DECODED_BYTES } from './limits';
 
 const IMPLICIT_LE = '1.2.840.10008.1.2';
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
@@ -51,7 +52,16 @@ function withPreamble(bytes: Uint8Array): Buffer {
 }
 
 function inflater(byteArray: Uint8Array, position: number): Buffer {
-  const inflated = inflateRawSync(byteArray.subarray(position));
+  let inflated: Buffer;
+  try {
+    // With an output limit: a 1 MB deflated data set that inflates to gigabytes is refused, not allocated.
+    inflated = inflateRawSync(byteArray.subarray(position), { maxOutputLength: MAX_DECODED_BYTES });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new Error(`the deflated data set inflates to more than ${MAX_DECODED_BYTES / 1024 / 1024} MB, the limit (a decompression bomb?)`);
+    }
+    throw error;
+  }
   const full = Buffer.alloc(position + inflated.length);
   full.set(byteArray.subarray(0, position), 0);
   full.set(inflated, position);
@@ -116,6 +126,20 @@ function parseWith(fileName: string, buffer: Buffer, bareSyntax: string | undefi
     }
     throw new ImageDecodeError('corrupt-file', fileName, `the DICOM data cannot be parsed (${problem})`);
   }
+}
+
+/**
+ * Elements of an explicit-VR data set whose VR is not a DICOM VR: the bytes are damaged, and the values of
+ * the elements after them may be misread. Returned as one warning (or none).
+ */
+export function invalidVrWarning(dataSet: DataSet, transferSyntaxUid: string): string[] {
+  if (transferSyntaxUid === IMPLICIT_LE) return [];
+  const bad: string[] = [];
+  for (const [tag, element] of Object.entries(dataSet.elements)) {
+    if (element.vr !== undefined && !VRS.has(element.vr)) bad.push(`(${tag.slice(1, 5)},${tag.slice(5)}) "${element.vr.replace(/[^\x20-\x7e]/g, '?')}"`);
+  }
+  if (bad.length === 0) return [];
+  return [`the file is damaged: ${bad.length} element(s) have an invalid value representation (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', ...' : ''}); values read after them may be wrong`];
 }
 
 export const SYNTAX_UIDS = { IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE, DEFLATE } as const;

@@ -37,6 +37,9 @@ function readLut(fileName: string, dataSet: DataSet, sequenceTag: string, signed
   return { firstMapped, data, bits, explanation: item.string('x00283003')?.trim() || null };
 }
 
+const MAX_RESCALE_SLOPE = 1e6;
+const MAX_RESCALE_INTERCEPT = 1e9;
+
 function lookup(lut: Lut, v: number): number {
   const index = v - lut.firstMapped;
   const last = lut.data.length - 1;
@@ -77,9 +80,12 @@ export function buildPixels(fileName: string, dataSet: DataSet, frame: StoredFra
   } else {
     const [s] = numbers(dataSet, 'x00281053');
     const [b] = numbers(dataSet, 'x00281052');
-    if (s !== undefined && (!Number.isFinite(s) || s === 0)) warnings.push(`Rescale Slope "${dataSet.string('x00281053')}" is unusable; 1 was used`);
-    else if (s !== undefined) slope = s;
-    if (b !== undefined && !Number.isFinite(b)) warnings.push(`Rescale Intercept "${dataSet.string('x00281052')}" is unusable; 0 was used`);
+    // Finite is not enough: a slope of 1e308 overflows the value range to infinity. Real rescales are
+    // small (CT: 1 and -1024; CR: slopes around 0.001..1000).
+    if (s !== undefined && (!Number.isFinite(s) || s === 0 || Math.abs(s) > MAX_RESCALE_SLOPE || Math.abs(s) < 1 / MAX_RESCALE_SLOPE)) {
+      warnings.push(`Rescale Slope "${dataSet.string('x00281053')}" is unusable; 1 was used`);
+    } else if (s !== undefined) slope = s;
+    if (b !== undefined && (!Number.isFinite(b) || Math.abs(b) > MAX_RESCALE_INTERCEPT)) warnings.push(`Rescale Intercept "${dataSet.string('x00281052')}" is unusable; 0 was used`);
     else if (b !== undefined) intercept = b;
     if (slope !== 1 || intercept !== 0) modalityTransform = `Rescale slope ${slope}, intercept ${intercept}`;
   }
@@ -97,7 +103,12 @@ export function buildPixels(fileName: string, dataSet: DataSet, frame: StoredFra
 
   const centres = numbers(dataSet, 'x00281050');
   const widths = numbers(dataSet, 'x00281051');
-  const voiLut = centres.length === 0 ? readLut(fileName, dataSet, 'x00283010', signed && !modalityLut && slope === 1 && intercept === 0, 'VOI LUT Sequence') : null;
+  let voiLut = centres.length === 0 ? readLut(fileName, dataSet, 'x00283010', signed && !modalityLut && slope === 1 && intercept === 0, 'VOI LUT Sequence') : null;
+  if (voiLut && (voiLut.bits < 1 || voiLut.bits > 16)) {
+    // 0 bits per entry would divide by zero below and turn every pixel into NaN.
+    warnings.push(`the VOI LUT Sequence declares ${voiLut.bits} bits per entry (1 to 16 are possible); it was not applied and the automatic window is used`);
+    voiLut = null;
+  }
 
   const data = new Uint16Array(count);
   if (voiLut) {

@@ -2,7 +2,9 @@
 import dicomParser from 'dicom-parser';
 import type { DataSet, Element } from 'dicom-parser';
 import { ImageDecodeError } from './errors';
+import { checkImageSize, readJ2kSize } from './limits';
 import { CodecError, nativeDecode } from './native-codecs';
+import { jpegDamageWarning, readJpegFrameHeader } from './raster';
 import type { TransferSyntax } from './transfer-syntax';
 
 export interface PixelModule {
@@ -39,6 +41,7 @@ export function readPixelModule(fileName: string, dataSet: DataSet): PixelModule
     throw new ImageDecodeError('corrupt-file', fileName, `inconsistent bit depths: Bits Allocated ${bitsAllocated}, Bits Stored ${bitsStored}, High Bit ${highBit}`);
   }
   const samplesPerPixel = us('x00280002') ?? 1;
+  checkImageSize(fileName, columns, rows, 'Rows and Columns', Math.max(1, samplesPerPixel), bitsAllocated / 8);
   const photometric = (dataSet.string('x00280004') ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')).trim().toUpperCase();
   if (photometric === 'PALETTE COLOR') throw new ImageDecodeError('unsupported', fileName, 'PALETTE COLOR images are not supported (radiographs are grey)');
   if (!GREY.has(photometric) && !COLOUR.has(photometric)) {
@@ -65,6 +68,8 @@ export interface StoredFrame {
   readonly values: Int32Array | Float64Array;
   readonly min: number;
   readonly max: number;
+  /** Damage the decoder worked around. */
+  readonly warnings?: readonly string[];
 }
 
 function pixelDataElement(fileName: string, dataSet: DataSet): Element {
@@ -128,9 +133,25 @@ interface RawFrame {
   readonly shift: number;
   /** Codec output: lossy codecs can overshoot Bits Stored, so values are clamped rather than masked. */
   readonly fromCodec: boolean;
+  readonly warnings?: readonly string[];
+}
+
+/**
+ * The size the compressed frame itself declares (JPEG SOF, JPEG-LS SOF55, JPEG 2000 SIZ), checked against
+ * the limits before the codec allocates anything: a DICOM header that says 512 x 512 around a codestream
+ * that says 30000 x 30000 is refused here.
+ */
+function checkCodestreamSize(fileName: string, encoded: Uint8Array, m: PixelModule, syntax: TransferSyntax): void {
+  let declared: { width: number; height: number } | null = null;
+  if (syntax.codec === 'DecodeJpeg2000' || syntax.codec === 'DecodeHtJpeg2000') declared = readJ2kSize(encoded);
+  else if (syntax.codec === 'DecodeJpeg' || syntax.codec === 'DecodeJpegLs') declared = readJpegFrameHeader(encoded);
+  if (!declared) return;
+  // A smaller mismatch is left to the codec and the check after decoding, which name the problem.
+  checkImageSize(fileName, declared.width, declared.height, `the ${syntax.name} frame header`, m.samplesPerPixel, m.bitsAllocated / 8);
 }
 
 async function decodeCompressed(fileName: string, encoded: Uint8Array, m: PixelModule, syntax: TransferSyntax): Promise<RawFrame> {
+  checkCodestreamSize(fileName, encoded, m, syntax);
   try {
     const decoded = await nativeDecode(syntax.codec!, encoded, {
       width: m.columns, height: m.rows, bitsAllocated: m.bitsAllocated, bitsStored: m.bitsStored,
@@ -143,6 +164,8 @@ async function decodeCompressed(fileName: string, encoded: Uint8Array, m: PixelM
     return {
       bytes: decoded.bytes, bitsAllocated: decoded.bitsAllocated, photometric: decoded.photometric,
       planar: decoded.samplesPerPixel === 3 && decoded.planarConfiguration === 1, shift: 0, fromCodec: true,
+      warnings: syntax.codec === 'DecodeJpeg' ? jpegDamageWarning(encoded, decoded.warnings)
+        : decoded.warnings.length > 0 ? [`the ${syntax.name} data is damaged and parts of the image may be wrong: ${decoded.warnings.slice(0, 4).join('; ')}`] : [],
     };
   } catch (error) {
     if (error instanceof CodecError) {
@@ -174,7 +197,7 @@ function toStored(raw: RawFrame, m: PixelModule, fileName: string): StoredFrame 
     const range = raw.fromCodec
       ? clampedCodecValues(samples, values, count, m.bitsStored, m.signed)
       : greyValues(samples, values, count, raw.shift, m.bitsStored, m.signed);
-    return { values, min: range[0], max: range[1] };
+    return { values, min: range[0], max: range[1], warnings: raw.warnings };
   }
   lumaInto(values, samples, raw, count);
   let min = Infinity;
@@ -184,7 +207,7 @@ function toStored(raw: RawFrame, m: PixelModule, fileName: string): StoredFrame 
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  return { values, min, max };
+  return { values, min, max, warnings: raw.warnings };
 }
 
 /** Bits Stored under High Bit, sign-extended; returns [min, max]. */

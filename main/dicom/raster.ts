@@ -1,7 +1,9 @@
 /** PNG and JPEG images (no DICOM header): grey values for display, always uncalibrated. */
 import { convertIndexedToRgb, decode as decodePng, hasPngSignature } from 'fast-png';
 import type { OpenedImage, PatientStudyMeta } from '../../core/api/image';
+import { inflateSync } from 'node:zlib';
 import { ImageDecodeError } from './errors';
+import { checkImageSize, MAX_DECODED_BYTES } from './limits';
 import { nativeDecode, CodecError } from './native-codecs';
 import { automaticWindow, FULL_RANGE_WINDOW } from './windows';
 
@@ -48,7 +50,8 @@ export function readJpegFrameHeader(bytes: Uint8Array): JpegFrameHeader | null {
     const body = pos + 4;
     if (marker === 0xe0 && bytes[body] === 0x4a && bytes[body + 1] === 0x46) jfif = true;
     if (marker === 0xee && length >= 12 && bytes[body] === 0x41 && bytes[body + 1] === 0x64) adobeTransform = bytes[body + 11]!;
-    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    // SOF0..SOF15 (not DHT, JPG, DAC), and SOF55 of JPEG-LS, whose frame header has the same layout.
+    const isSof = (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) || marker === 0xf7;
     if (isSof) {
       if (body + 6 > bytes.length) return null;
       const components = bytes[body + 5]!;
@@ -69,13 +72,31 @@ export function readJpegFrameHeader(bytes: Uint8Array): JpegFrameHeader | null {
   return null;
 }
 
+/** Whether a JPEG stream ends with its EOI marker (FFD9), allowing trailing padding. */
+export function jpegHasEnd(bytes: Uint8Array): boolean {
+  let end = bytes.length;
+  while (end > 2 && (bytes[end - 1] === 0x00 || bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d || bytes[end - 1] === 0x20)) end--;
+  // Some writers pad after EOI with a few bytes; look at the last 64.
+  for (let i = end - 2; i >= Math.max(2, end - 64); i--) if (bytes[i] === 0xff && bytes[i + 1] === 0xd9) return true;
+  return false;
+}
+
+/** The damage a JPEG decode worked around, as one warning (or none). */
+export function jpegDamageWarning(bytes: Uint8Array, codecWarnings: readonly string[]): string[] {
+  const problems = [...(jpegHasEnd(bytes) ? [] : ['the data ends before the end-of-image marker (truncated file?)']), ...codecWarnings];
+  if (problems.length === 0) return [];
+  const shown = problems.slice(0, 4).join('; ') + (problems.length > 4 ? `; and ${problems.length - 4} more` : '');
+  return [`the JPEG data is damaged and parts of the image may be wrong (grey or smeared): ${shown}`];
+}
+
 /** Grey values 0..maxValue mapped onto 0..65535, shown as-is by the default (full-range) window. */
-function rasterImage(fileName: string, format: 'png' | 'jpeg', width: number, height: number, data: Uint16Array, bitsStored: number, photometric: string): OpenedImage {
+function rasterImage(fileName: string, format: 'png' | 'jpeg', width: number, height: number, data: Uint16Array, bitsStored: number, photometric: string, warnings: readonly string[] = []): OpenedImage {
   const maxValue = 2 ** bitsStored - 1;
   return {
     info: {
       fileName, format, width, height, frames: 1, spacing: null, bitsStored, photometric,
       invertedFromMonochrome1: false, transferSyntax: null, meta: EMPTY_META,
+      ...(warnings.length > 0 ? { warnings: warnings.map((w) => `${fileName}: ${w}`) } : {}),
     },
     pixels: {
       width, height, data, modalitySlope: maxValue / 65535, modalityIntercept: 0,
@@ -91,6 +112,7 @@ export async function decodeJpegFile(fileName: string, bytes: Uint8Array): Promi
   if (width === 0 || height === 0) throw new ImageDecodeError('corrupt-file', fileName, `the JPEG declares an empty image (${width}x${height})`);
   if (components !== 1 && components !== 3) throw new ImageDecodeError('unsupported', fileName, `JPEG with ${components} colour components is not supported (grey or RGB only)`);
   const bitsAllocated = precision > 8 ? 16 : 8;
+  checkImageSize(fileName, width, height, 'the JPEG header', components, bitsAllocated / 8);
   let decoded;
   try {
     decoded = await nativeDecode('DecodeJpeg', bytes, {
@@ -114,10 +136,55 @@ export async function decodeJpegFile(fileName: string, bytes: Uint8Array): Promi
   } else {
     for (let i = 0, s = 0; i < pixelCount; i++, s += 3) data[i] = Math.round(luma(samples[s]!, samples[s + 1]!, samples[s + 2]!) * scale);
   }
-  return rasterImage(fileName, 'jpeg', width, height, data, precision, components === 1 ? 'MONOCHROME2' : 'RGB');
+  return rasterImage(fileName, 'jpeg', width, height, data, precision, components === 1 ? 'MONOCHROME2' : 'RGB', jpegDamageWarning(bytes, decoded.warnings));
+}
+
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/**
+ * Checks a PNG before decoding it: the size in IHDR against the limits, then the image data inflated with
+ * an output limit, so neither a header that claims 60000 x 60000 pixels nor IDAT data that inflates far
+ * beyond what the header declares (a zip bomb) allocates more than the limits allow.
+ */
+export function checkPng(fileName: string, bytes: Uint8Array): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 33 || view.getUint32(12) !== 0x49484452 /* IHDR */) {
+    throw new ImageDecodeError('corrupt-file', fileName, 'the PNG has no IHDR header (truncated or damaged)');
+  }
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  const depth = bytes[24]!;
+  const channels = PNG_CHANNELS[bytes[25]!];
+  const interlaced = bytes[28] === 1;
+  if (channels === undefined || ![1, 2, 4, 8, 16].includes(depth)) {
+    throw new ImageDecodeError('corrupt-file', fileName, `the PNG header is invalid (colour type ${bytes[25]}, bit depth ${depth})`);
+  }
+  checkImageSize(fileName, width, height, 'the PNG header', channels, depth > 8 ? 2 : 1);
+  // Filtered scanlines: one filter byte per row plus the packed samples; Adam7 adds at most 7 passes' worth of rows.
+  const rowBytes = Math.ceil((width * channels * depth) / 8);
+  const expected = (rowBytes + 1) * height + (interlaced ? 7 * (height + 8) * 2 + rowBytes * 2 : 0);
+  const idat: Uint8Array[] = [];
+  for (let pos = 8; pos + 8 <= bytes.length;) {
+    const length = view.getUint32(pos);
+    const type = view.getUint32(pos + 4);
+    if (type === 0x49444154 /* IDAT */) idat.push(bytes.subarray(pos + 8, Math.min(bytes.length, pos + 8 + length)));
+    if (type === 0x49454e44 /* IEND */) break;
+    pos += 12 + length;
+  }
+  if (idat.length === 0) throw new ImageDecodeError('corrupt-file', fileName, 'the PNG has no image data (IDAT)');
+  try {
+    inflateSync(Buffer.concat(idat), { maxOutputLength: Math.min(MAX_DECODED_BYTES, expected + 1024), finishFlush: 2 /* Z_SYNC_FLUSH: a truncated stream is reported by the decoder */ });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new ImageDecodeError('unsupported', fileName,
+        `the PNG image data inflates to more than the ${width} x ${height} pixels its header declares (a decompression bomb?), so it was not decoded`);
+    }
+    // Other inflate problems (damaged data) are left to the decoder, which names them.
+  }
 }
 
 export function decodePngFile(fileName: string, bytes: Uint8Array): OpenedImage {
+  checkPng(fileName, bytes);
   let png;
   try {
     png = decodePng(bytes);

@@ -17,6 +17,10 @@ const IMAGER_PIXEL_SPACING = 'x00181164';
 const MAGNIFICATION = 'x00181114';
 const NOMINAL_SCANNED = 'x00182010';
 
+/** Plausible pixel sizes: the same upper bound as a typed spacing (core/api), and a micron below. */
+export const MAX_SPACING_MM = 10;
+export const MIN_SPACING_MM = 0.001;
+
 const fmt = (v: number) => String(Number(v.toPrecision(6)));
 
 type Pair = { row: number; col: number } | { problem: string };
@@ -32,6 +36,9 @@ function readPair(dataSet: DataSet, tag: string, name: string): Pair | null {
   }
   const [row, col] = numbers as [number, number];
   if (row <= 0 || col <= 0) return { problem: `${name} "${raw}" is zero or negative; a pixel spacing must be positive` };
+  if (row > MAX_SPACING_MM || col > MAX_SPACING_MM || row < MIN_SPACING_MM || col < MIN_SPACING_MM) {
+    return { problem: `${name} "${raw}" is implausible for a radiograph (${MIN_SPACING_MM} to ${MAX_SPACING_MM} mm per pixel are accepted)` };
+  }
   return { row, col };
 }
 
@@ -50,10 +57,11 @@ export function readSpacing(dataSet: DataSet): SpacingResult {
     const rawMagnification = dataSet.string(MAGNIFICATION);
     if (rawMagnification !== undefined && rawMagnification.trim() !== '') {
       const magnification = Number(rawMagnification.trim());
-      if (!Number.isFinite(magnification) || magnification <= 0) {
+      if (!Number.isFinite(magnification) || magnification <= 0 || magnification < 0.1 || magnification > 10) {
+        const why = !Number.isFinite(magnification) || magnification <= 0 ? 'is not a positive number' : 'is not a plausible factor (0.1 to 10)';
         return {
           spacing: null,
-          warnings: [`EstimatedRadiographicMagnificationFactor (0018,1114) "${rawMagnification.trim()}" is not a positive number, so ImagerPixelSpacing cannot be corrected: the image is uncalibrated`],
+          warnings: [`EstimatedRadiographicMagnificationFactor (0018,1114) "${rawMagnification.trim()}" ${why}, so ImagerPixelSpacing cannot be corrected: the image is uncalibrated`],
         };
       }
       const row = imager.row / magnification;

@@ -45,6 +45,9 @@ export async function runBatch<T, R>(
     options.onProgress?.({ done: results.length, total: items.length, failed, current, etaMs: etaMs(results.length, items.length, elapsedMs), elapsedMs });
   };
   for (const item of items) {
+    // Let the event loop run between items: items that fail at once (unknown ids) would otherwise chain
+    // microtasks and block a server for the whole batch.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     if (options.signal?.aborted) break;
     const label = labelOf(item);
     report(label);

@@ -158,7 +158,7 @@ export class InferenceEngine {
         else this.crashed(worker, `exited with code ${code}`);
       });
       worker.postMessage({
-        type: 'init', manifest: this.model.manifest, files: this.model.files, providers: this.providers,
+        type: 'init', manifest: this.model.manifest, decoding: this.model.decoding, files: this.model.files, providers: this.providers,
         cudaHint: this.providers.includes('cuda') ? cudaLibraryHint() : '',
       } satisfies ToWorker);
     });
@@ -201,6 +201,9 @@ export class InferenceEngine {
         landmarks: o.landmarks,
         roiScale: o.roiScale,
         quality: { verdict: o.quality.verdict, problems: o.quality.problems },
+        recognition: o.recognition,
+        orientation: o.orientation,
+        anatomy: o.anatomy,
         timings: o.timings,
       });
     }

@@ -3,11 +3,30 @@
  * the manifest's mm/pixel -> stage 2 -> sub-pixel peaks -> landmarks in image pixels, with the quality
  * gate. Runs wherever the sessions live (the inference worker; tests and benchmarks call it directly).
  */
-import type { PredictedLandmark, PredictionTimings, RoiScale } from '../../core/api/analysis';
+import type { AnatomyCheck, OrientationResult, OrientationTrial, PredictedLandmark, PredictionTimings, Recognition, RoiScale } from '../../core/api/analysis';
 import { imagePoint, type PixelSpacingMm } from '../../core/geometry/index';
 import {
+  alignShape,
   assessQuality,
   DEFAULT_QUALITY_THRESHOLDS,
+  describeOrientation,
+  downsample,
+  expectedErrorMm,
+  heatmapCandidates,
+  heatmapPeak,
+  heatmapStats,
+  isUpright,
+  orientPixels,
+  ORIENTATIONS,
+  selectConfiguration,
+  UPRIGHT,
+  uprightSize,
+  uprightToStored,
+  type DecodingParams,
+  type LandmarkQualityInput,
+  type Orientation,
+  type PixelArray,
+  type RefineStageSpec,
   estimateSpacing,
   heatmapPeaks,
   heatmapToInput,
@@ -43,6 +62,9 @@ export interface PipelineOutput {
   readonly landmarks: readonly PredictedLandmark[];
   readonly roiScale: RoiScale;
   readonly quality: QualityReport;
+  readonly recognition: Recognition;
+  readonly orientation: OrientationResult;
+  readonly anatomy: AnatomyCheck | null;
   readonly timings: PredictionTimings;
 }
 
@@ -87,8 +109,71 @@ function roiScaleFor(
 
 export interface PipelineOptions {
   readonly minConfidence?: number;
+  /** Shape model and expected-error calibration of the model (decoding.json); null/absent: argmax decoding only. */
+  readonly decoding?: DecodingParams | null;
+  /** 'auto' (default with a decoding file): find the orientation; 'as-stored': take the image as it is. */
+  readonly orientation?: 'auto' | 'as-stored';
 }
 
+/** Mean stage-1 peak below which the image is not taken for a cephalogram in that orientation. */
+export const MIN_STAGE1_PEAK = 0.15;
+/** The C2-C4 column must run within this many degrees of straight down (after the similarity alignment). */
+export const MAX_TILT_DEG = 50;
+/**
+ * Stage 1 sees the whole image at about 2 mm per input pixel, so its configuration is only roughly
+ * C2-C4-shaped (shape distances up to ~5000 on the 54 cvm13 cephalograms when one stage-1 point strays, 6000-12000 in a wrong orientation): its
+ * shape limit is this multiple of the model's. The decisive signal between orientations is the mean peak
+ * (0.35-0.65 upright, below 0.1 turned).
+ */
+export const STAGE1_SHAPE_FACTOR = 100;
+
+interface Stage1Look {
+  readonly peaks: Map<LandmarkName, Peak>;
+  readonly meanPeak: number;
+  readonly shapeDistance: number;
+  readonly tiltDeg: number;
+  readonly plausible: boolean;
+}
+
+function lookAt(peaks: Map<LandmarkName, Peak>, manifest: ModelManifest, decoding: DecodingParams | null): Stage1Look {
+  const pts = manifest.landmarks.map((n) => peaks.get(n)!);
+  const meanPeak = pts.reduce((a, p) => a + p.confidence, 0) / pts.length;
+  if (!decoding) return { peaks, meanPeak, shapeDistance: 0, tiltDeg: 0, plausible: true };
+  const fit = alignShape(decoding.shapeModel, pts);
+  // Tilt of the column: the direction from the C2 points to the C4 points against straight down (robust to
+  // one stray stage-1 point, unlike the alignment's rotation).
+  const centre = (prefix: string): { x: number; y: number } => {
+    const ps = manifest.landmarks.flatMap((n, i) => (n.startsWith(prefix) ? [pts[i]!] : []));
+    return { x: ps.reduce((a, p) => a + p.x, 0) / ps.length, y: ps.reduce((a, p) => a + p.y, 0) / ps.length };
+  };
+  const c2 = centre('C2');
+  const c4 = centre('C4');
+  const tiltDeg = (Math.atan2(-(c4.x - c2.x), c4.y - c2.y) * 180) / Math.PI;
+  const plausible = fit.distance <= STAGE1_SHAPE_FACTOR * decoding.shapeModel.limit && Math.abs(tiltDeg) <= MAX_TILT_DEG && meanPeak >= MIN_STAGE1_PEAK;
+  return { peaks, meanPeak, shapeDistance: fit.distance, tiltDeg, plausible };
+}
+
+/** Stage 1 on an image (any pixel array + optional table), peaks in that image's pixels. */
+async function stage1On(
+  manifest: ModelManifest, runLocate: StageRunner, pixels: PixelArray, w: number, h: number, table: Float32Array | undefined,
+): Promise<Map<LandmarkName, Peak>> {
+  const locate = manifest.stages.locate;
+  const [, , lH, lW] = locate.input.shape;
+  const lb = letterboxParams(w, h, lW, lH);
+  const input = zscoreInPlace(letterboxArea(pixels, lb, table));
+  return decodeHeatmaps(await runLocate(input), locate, manifest.landmarks, (u, v) => letterboxToImage(lb, u, v));
+}
+
+/** Side (px) of the small copy the other orientations are tried on. */
+const ORIENTATION_PROBE_PX = 384;
+
+/**
+ * The two-stage pipeline with orientation handling: stage 1 on the image as stored; when that is not a
+ * plausible upright C2-C4 configuration (and a decoding file is present), stage 1 on the seven other
+ * orientations of a small copy; the most convincing plausible one is taken, the image turned upright and
+ * the pipeline run on it; landmarks come back in the stored image's pixels. No plausible orientation:
+ * the result says "not a lateral cephalogram" and has no landmarks.
+ */
 export async function runPipeline(
   manifest: ModelManifest,
   runLocate: StageRunner,
@@ -102,21 +187,57 @@ export async function runPipeline(
     throw new Error(`the image has ${image.data.length} pixels, expected ${w}x${h}`);
   }
   const t0 = performance.now();
+  const decoding = options.decoding ?? null;
   // Integer pixels are read through a table of the window; float pixels are windowed once.
   const { data } = image;
   const table = data instanceof Float32Array ? undefined : intensityTable(image.window, data instanceof Uint8Array ? 256 : 65536);
   const pixels = data instanceof Float32Array ? windowToUnit(data, image.window) : data;
-  const locate = manifest.stages.locate;
-  const [, , lH, lW] = locate.input.shape;
-  const lb = letterboxParams(w, h, lW, lH);
-  const locateInput = zscoreInPlace(letterboxArea(pixels, lb, table));
   const t1 = performance.now();
-  const stage1 = decodeHeatmaps(await runLocate(locateInput), locate, manifest.landmarks, (u, v) => letterboxToImage(lb, u, v));
+  const asStored = lookAt(await stage1On(manifest, runLocate, pixels, w, h, table), manifest, decoding);
   const t2 = performance.now();
+  let orientation: Orientation = UPRIGHT;
+  let look = asStored;
+  const tried: OrientationTrial[] = [{ orientation: UPRIGHT, meanPeak: asStored.meanPeak, shapeDistance: asStored.shapeDistance, tiltDeg: asStored.tiltDeg, plausible: asStored.plausible }];
+  if (decoding && options.orientation !== 'as-stored' && !asStored.plausible) {
+    const f = Math.max(1, Math.floor(Math.max(w, h) / ORIENTATION_PROBE_PX));
+    const small = downsample(pixels, w, h, f, table);
+    let best: { o: Orientation; look: Stage1Look } | null = null;
+    for (const o of ORIENTATIONS.slice(1)) {
+      const up = uprightSize(small.w, small.h, o);
+      const l = lookAt(await stage1On(manifest, runLocate, orientPixels(small.data, small.w, small.h, o), up.w, up.h, undefined), manifest, decoding);
+      tried.push({ orientation: o, meanPeak: l.meanPeak, shapeDistance: l.shapeDistance, tiltDeg: l.tiltDeg, plausible: l.plausible });
+      if (l.plausible && (!best || l.meanPeak > best.look.meanPeak)) best = { o, look: l };
+    }
+    if (best) {
+      orientation = best.o;
+      look = best.look;
+    }
+  }
+  const t3 = performance.now();
+  const recognised = look.plausible;
+  if (!recognised) {
+    const reason = recognitionFailure(asStored, decoding);
+    return {
+      landmarks: [],
+      roiScale: { mmPerPixelX: spacing?.colMm ?? Number.NaN, mmPerPixelY: spacing?.rowMm ?? Number.NaN, estimated: spacing === null, detail: 'not measured: no cephalogram found' },
+      quality: { verdict: 'failed', problems: [`Not a lateral cephalogram: ${reason}`], landmarkIssues: {} },
+      recognition: { lateralCephalogram: false, reason },
+      orientation: { ...orientation, corrected: false, detail: 'no orientation gave a plausible C2-C4 column', tried },
+      anatomy: null,
+      timings: { preprocessMs: t1 - t0, locateMs: t3 - t1, cropMs: 0, refineMs: 0, postprocessMs: performance.now() - t3, totalMs: performance.now() - t0 },
+    };
+  }
+  // The upright image: the stored one, or a turned copy (then stage 1 is run on it at full resolution).
+  const up = uprightSize(w, h, orientation);
+  const upPixels = isUpright(orientation) ? pixels : orientPixels(pixels, w, h, orientation);
+  const upSpacing: PixelSpacingMm | null = spacing && (orientation.rotate === 90 || orientation.rotate === 270)
+    ? { rowMm: spacing.colMm, colMm: spacing.rowMm } : spacing;
+  const stage1 = isUpright(orientation) ? asStored.peaks : await stage1On(manifest, runLocate, upPixels, up.w, up.h, table);
+  const t4 = performance.now();
 
   const refine = manifest.stages.refine;
   const [, , rH, rW] = refine.input.shape;
-  const roiScale = roiScaleFor(spacing, stage1, h);
+  const upScale = roiScaleFor(upSpacing, stage1, up.h);
   let cx = 0;
   let cy = 0;
   for (const p of stage1.values()) {
@@ -125,40 +246,128 @@ export async function runPipeline(
   }
   const roi: RoiGrid = {
     cx, cy, W: rW, H: rH,
-    sx: refine.mmPerPixel / roiScale.mmPerPixelX,
-    sy: refine.mmPerPixel / roiScale.mmPerPixelY,
+    sx: refine.mmPerPixel / upScale.mmPerPixelX,
+    sy: refine.mmPerPixel / upScale.mmPerPixelY,
   };
-  const refineInput = zscoreInPlace(sampleRoi(pixels, w, h, roi, table));
-  const t3 = performance.now();
-  const stage2 = decodeHeatmaps(await runRefine(refineInput), refine, manifest.landmarks, (u, v) => roiToImage(roi, u, v));
-  const t4 = performance.now();
+  const refineInput = zscoreInPlace(sampleRoi(upPixels, up.w, up.h, roi, table));
+  const t5 = performance.now();
+  const heatmaps = await runRefine(refineInput);
+  const t6 = performance.now();
+  const decoded = decodeStage2(heatmaps, refine, manifest.landmarks, roi, decoding);
+  const toStored = (p: { x: number; y: number }): { x: number; y: number } => uprightToStored(orientation, w, h, p.x, p.y);
 
-  const qualityInput = manifest.landmarks.map((name) => {
-    const p2 = stage2.get(name)!;
-    return { name, x: p2.x, y: p2.y, confidence: p2.confidence, atRegionEdge: p2.atEdge };
+  // The quality rules (top-to-bottom order, image border) are checked in the upright image.
+  const qualityInput: LandmarkQualityInput[] = manifest.landmarks.map((name, c) => {
+    const d = decoded.points[c]!;
+    return { name, x: d.x, y: d.y, confidence: d.confidence, atRegionEdge: d.atEdge, expectedErrorMm: d.expectedErrorMm };
   });
-  const thresholds = { ...DEFAULT_QUALITY_THRESHOLDS, ...(options.minConfidence !== undefined ? { minConfidence: options.minConfidence } : {}) };
-  const quality = assessQuality(qualityInput, w, h, thresholds);
+  const thresholds = {
+    ...DEFAULT_QUALITY_THRESHOLDS,
+    ...(options.minConfidence !== undefined ? { minConfidence: options.minConfidence } : {}),
+    ...(decoding ? { flagMm: decoding.expectedError.flagMm } : {}),
+  };
+  const anatomy: AnatomyCheck | null = decoding
+    ? { shapeDistance: decoded.shapeDistance, limit: decoding.shapeModel.limit, plausible: decoded.shapeDistance <= decoding.shapeModel.limit, reselected: decoded.reselected }
+    : null;
+  const quality = assessQuality(qualityInput, up.w, up.h, thresholds, anatomy);
   const landmarks: PredictedLandmark[] = qualityInput.map((q) => {
-    const p1 = stage1.get(q.name)!;
+    const p1 = toStored(stage1.get(q.name)!);
+    const s = toStored(q);
     return {
-      name: q.name, x: q.x, y: q.y, confidence: q.confidence,
+      name: q.name, x: s.x, y: s.y, confidence: q.confidence,
+      expectedErrorMm: q.expectedErrorMm ?? null,
       stage1: { x: p1.x, y: p1.y },
       issues: quality.landmarkIssues[q.name] ?? [],
     };
   });
-  const t5 = performance.now();
+  const roiScale: RoiScale = orientation.rotate === 90 || orientation.rotate === 270
+    ? { ...upScale, mmPerPixelX: upScale.mmPerPixelY, mmPerPixelY: upScale.mmPerPixelX }
+    : upScale;
+  const t7 = performance.now();
   return {
     landmarks,
     roiScale,
     quality,
+    recognition: { lateralCephalogram: true, reason: null },
+    orientation: {
+      ...orientation,
+      corrected: !isUpright(orientation),
+      detail: describeOrientation(orientation),
+      tried,
+    },
+    anatomy,
     timings: {
       preprocessMs: t1 - t0,
-      locateMs: t2 - t1,
-      cropMs: t3 - t2,
-      refineMs: t4 - t3,
-      postprocessMs: t5 - t4,
-      totalMs: t5 - t0,
+      locateMs: t2 - t1 + (t4 - t3),
+      orientationMs: t3 - t2,
+      cropMs: t5 - t4,
+      refineMs: t6 - t5,
+      postprocessMs: t7 - t6,
+      totalMs: t7 - t0,
     },
   };
 }
+
+function recognitionFailure(asStored: Stage1Look, decoding: DecodingParams | null): string {
+  const parts: string[] = [];
+  if (asStored.meanPeak < MIN_STAGE1_PEAK) parts.push(`the model finds no C2-C4 vertebrae (mean evidence ${asStored.meanPeak.toFixed(2)}, a cephalogram gives ${MIN_STAGE1_PEAK} or more)`);
+  if (decoding && asStored.shapeDistance > STAGE1_SHAPE_FACTOR * decoding.shapeModel.limit) {
+    parts.push(`what it finds is not shaped like C2-C4 (shape distance ${asStored.shapeDistance.toFixed(0)}, plausible up to ${(STAGE1_SHAPE_FACTOR * decoding.shapeModel.limit).toFixed(0)})`);
+  }
+  if (parts.length === 0) parts.push('no orientation of the image shows an upright C2-C4 column');
+  return `${parts.join('; ')}, in the image as stored and turned by 90°, 180° or mirrored. A hand, chest or panoramic radiograph or a cropped image gives this; no landmarks are drawn.`;
+}
+
+interface DecodedPoint {
+  readonly x: number;
+  readonly y: number;
+  readonly confidence: number;
+  readonly atEdge: boolean;
+  readonly expectedErrorMm: number | null;
+}
+
+/**
+ * Stage-2 heatmaps -> one point per landmark (upright image pixels): the strongest peak, or with a decoding
+ * file the candidate configuration the shape model finds plausible, with the expected error of each.
+ */
+function decodeStage2(
+  heatmaps: Float32Array, spec: RefineStageSpec, landmarks: readonly LandmarkName[], roi: RoiGrid, decoding: DecodingParams | null,
+): { points: DecodedPoint[]; shapeDistance: number; reselected: LandmarkName[] } {
+  const [, channels, h, w] = spec.output.shape;
+  if (heatmaps.length !== channels * w * h) throw new Error(`heatmaps: ${heatmaps.length} values, expected ${channels}x${h}x${w}`);
+  const toImage = (u: number, v: number): { x: number; y: number } =>
+    roiToImage(roi, heatmapToInput(u, spec.heatmapStride), heatmapToInput(v, spec.heatmapStride));
+  if (!decoding) {
+    const peaks = heatmapPeaks(heatmaps, channels, w, h);
+    const points = peaks.map((p) => ({
+      ...toImage(p.u, p.v), confidence: p.value, atEdge: p.u <= 0 || p.v <= 0 || p.u >= w - 1 || p.v >= h - 1, expectedErrorMm: null,
+    }));
+    return { points, shapeDistance: 0, reselected: [] };
+  }
+  const separation = CANDIDATE_SEPARATION_MM / (spec.mmPerPixel * spec.heatmapStride);
+  const candidates = landmarks.map((_, c) => {
+    const found = heatmapCandidates(heatmaps, w, h, c * w * h, MAX_CANDIDATES, separation, CANDIDATE_MIN_RATIO);
+    if (found.length > 0) return found;
+    const p = heatmapPeak(heatmaps, w, h, c * w * h);
+    return [{ ...p, pu: Math.round(p.u), pv: Math.round(p.v) }];
+  });
+  const placed = candidates.map((cs) => cs.map((c) => ({ ...toImage(c.u, c.v), value: c.value })));
+  const selection = selectConfiguration(decoding.shapeModel, placed);
+  const mmPerHeatmapPx = spec.mmPerPixel * spec.heatmapStride;
+  const points = landmarks.map((name, c) => {
+    const cand = candidates[c]![selection.choice[c]!]!;
+    const stats = heatmapStats(heatmaps, w, h, c * w * h, cand.pu, cand.pv, decoding.expectedError, mmPerHeatmapPx);
+    return {
+      ...toImage(cand.u, cand.v),
+      confidence: cand.value,
+      atEdge: cand.u <= 0 || cand.v <= 0 || cand.u >= w - 1 || cand.v >= h - 1,
+      expectedErrorMm: expectedErrorMm(decoding.expectedError, name, stats),
+    };
+  });
+  return { points, shapeDistance: selection.shapeDistance, reselected: selection.changed.map((i) => landmarks[i]!) };
+}
+
+/** Candidates per landmark, their minimum separation and minimum strength relative to the strongest. */
+const MAX_CANDIDATES = 4;
+const CANDIDATE_SEPARATION_MM = 2;
+const CANDIDATE_MIN_RATIO = 0.05;

@@ -1,6 +1,6 @@
 /** Messages between the inference engine (main thread) and its worker. */
 import type { PixelSpacingMm } from '../../core/geometry/index';
-import type { ModelManifest } from '../../core/inference/index';
+import type { DecodingParams, ModelManifest } from '../../core/inference/index';
 import type { PipelineImage, PipelineOutput } from './pipeline';
 import type { ProviderName, ProviderReport } from './sessions';
 
@@ -8,6 +8,8 @@ export type ToWorker =
   | {
       readonly type: 'init';
       readonly manifest: ModelManifest;
+      /** The model's decoding.json, checked; null when it has none. */
+      readonly decoding: DecodingParams | null;
       readonly files: { readonly locate: string; readonly refine: string };
       readonly providers: readonly ProviderName[];
       readonly cudaHint: string;

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ManifestError, parseManifest, type ModelManifest } from '../../core/inference/index';
+import { DecodingError, ManifestError, parseDecoding, parseManifest, type DecodingParams, type ModelManifest } from '../../core/inference/index';
 import { ModelError } from './errors';
 import { modulePath } from '../workers/entry';
 import { isWholeImageModelDir } from './whole-image';
@@ -21,6 +21,8 @@ export interface VerifiedModel {
   readonly manifestSha256: string;
   readonly files: { readonly locate: string; readonly refine: string };
   readonly source: 'app' | 'user';
+  /** decoding.json (shape model, expected-error calibration), checked; null when the manifest names none. */
+  readonly decoding: DecodingParams | null;
 }
 
 export interface RefusedModel {
@@ -80,7 +82,22 @@ export function verifyModel(dir: string, source: 'app' | 'user' = 'app'): Verifi
     }
     files[key] = file;
   }
-  return { dir, manifest, manifestSha256: sha256(manifestBytes), files, source };
+  let decoding: DecodingParams | null = null;
+  if (manifest.decoding) {
+    const file = path.resolve(dir, manifest.decoding.file);
+    if (path.dirname(file) !== path.resolve(dir)) throw new ModelError(`${manifestPath}: decoding.file "${manifest.decoding.file}" must be a file in the model folder`);
+    if (!existsSync(file)) throw new ModelError(`${file} (decoding of model "${manifest.id}") is missing`);
+    const bytes = readFileSync(file);
+    const actual = sha256(bytes);
+    if (actual !== manifest.decoding.sha256) throw new ModelError(`${file} does not match its manifest: sha256 is ${actual}, manifest.json says ${manifest.decoding.sha256}`);
+    try {
+      decoding = parseDecoding(JSON.parse(bytes.toString('utf8')), manifest.landmarks);
+    } catch (error) {
+      if (error instanceof SyntaxError || error instanceof DecodingError) throw new ModelError(`${file}: ${error.message}`);
+      throw error;
+    }
+  }
+  return { dir, manifest, manifestSha256: sha256(manifestBytes), files, source, decoding };
 }
 
 export interface ModelListing {
@@ -94,9 +111,27 @@ export function findModels(dirs: readonly ModelDir[]): ModelListing {
   const refused: RefusedModel[] = [];
   for (const { dir, source } of dirs) {
     if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir).sort()) {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch (error) {
+      refused.push({ dir, source, reason: `the models folder ${dir} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})` });
+      continue;
+    }
+    for (const name of names) {
       const folder = path.join(dir, name);
-      if (!statSync(folder).isDirectory() || !existsSync(path.join(folder, 'manifest.json'))) continue;
+      // A broken symbolic link, a link loop or an unreadable entry is reported, never fatal.
+      let isFolder: boolean;
+      let hasManifest: boolean;
+      try {
+        isFolder = statSync(folder).isDirectory();
+        hasManifest = isFolder && existsSync(path.join(folder, 'manifest.json'));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? String(error);
+        refused.push({ dir: folder, source, reason: `${folder} cannot be read (${code}${code === 'ENOENT' ? ': a broken link?' : ''}); skipped` });
+        continue;
+      }
+      if (!isFolder || !hasManifest) continue;
       // Whole-image models (bone age, radiograph kind) have their own registry: main/inference/whole-image.ts.
       if (isWholeImageModelDir(folder)) continue;
       try {

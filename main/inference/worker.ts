@@ -18,6 +18,7 @@ const port = parentPort;
 
 interface Loaded {
   readonly manifest: Extract<ToWorker, { type: 'init' }>['manifest'];
+  readonly decoding: Extract<ToWorker, { type: 'init' }>['decoding'];
   readonly locate: StageRunner;
   readonly refine: StageRunner;
 }
@@ -48,7 +49,7 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>): Promise<FromWorke
     const locate = await createStageSession(readChecked(msg.files.locate, locateSpec), locateSpec, providers, msg.cudaHint);
     // The second stage uses what the first one could: no second round of failing CUDA loads.
     const refine = await createStageSession(readChecked(msg.files.refine, refineSpec), refineSpec, [locate.provider.used]);
-    loaded = { manifest: msg.manifest, locate: runner(locate, locateSpec), refine: runner(refine, refineSpec) };
+    loaded = { manifest: msg.manifest, decoding: msg.decoding, locate: runner(locate, locateSpec), refine: runner(refine, refineSpec) };
     return { type: 'ready', provider: locate.provider, createMs: { locate: locate.createMs, refine: refine.createMs } };
   } catch (error) {
     return { type: 'init-failed', message: error instanceof Error ? error.message : String(error), modelInvalid: error instanceof ModelError };
@@ -60,6 +61,7 @@ async function analyze(msg: Extract<ToWorker, { type: 'analyze' }>): Promise<Fro
   try {
     const output = await runPipeline(loaded.manifest, loaded.locate, loaded.refine, msg.image, msg.spacing, {
       minConfidence: loaded.manifest.minConfidence ?? undefined,
+      decoding: loaded.decoding,
     });
     return { type: 'result', id: msg.id, output };
   } catch (error) {

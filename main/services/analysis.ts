@@ -114,7 +114,8 @@ function startBatch(ctx: ServiceContext, request: AnalyzeBatchRequest): BatchSta
   const batchId = randomUUID();
   const controller = new AbortController();
   batches.set(batchId, controller);
-  const total = request.imageIds.length;
+  const imageIds = [...new Set(request.imageIds)];
+  const total = imageIds.length;
   const nameOf = (imageId: number): string => {
     try {
       return storeFor(ctx).imageRow(imageId).original_name;
@@ -123,7 +124,7 @@ function startBatch(ctx: ServiceContext, request: AnalyzeBatchRequest): BatchSta
     }
   };
   const items: BatchItemOutcome[] = [];
-  void runBatch(request.imageIds, (id) => `${id}`, (id) => analyzeStored(ctx, id, request.modelId), {
+  void runBatch(imageIds, (id) => `${id}`, (id) => analyzeStored(ctx, id, request.modelId), {
     signal: controller.signal,
     onProgress: (p) => {
       const payload: BatchProgress = {

@@ -10,7 +10,7 @@ import { openDatabase, schemaVersion } from '../store/database';
 import { StoreError, guardStorage, storageError } from '../store/errors';
 import { acquireDataDirLock } from '../store/lock';
 import { LATEST_SCHEMA_VERSION } from '../store/migrations';
-import { DATABASE_FILE_NAME, Store } from '../store/store';
+import { DATABASE_FILE_NAME, Store, storedPathProblem } from '../store/store';
 
 export interface BackupCheck {
   readonly schemaVersion: number;
@@ -34,6 +34,17 @@ export function checkBackup(file: string): BackupCheck {
     if (version > LATEST_SCHEMA_VERSION) {
       throw new StoreError('storage', 'newer-schema',
         `The backup ${file} was made by a newer version of CVM Workstation (schema version ${version}; this version knows up to ${LATEST_SCHEMA_VERSION}).`);
+    }
+    // A backup is data from elsewhere: every image path must stay inside the data folder (a stored_path of
+    // ../../../../etc/shadow would otherwise be read and copied by export --copy-images).
+    const escaping: string[] = [];
+    for (const stored of db.prepare('SELECT stored_path FROM images').pluck().iterate() as Iterable<unknown>) {
+      const problem = storedPathProblem(stored);
+      if (problem) escaping.push(`"${String(stored).slice(0, 80)}" ${problem}`);
+    }
+    if (escaping.length > 0) {
+      throw new StoreError('invalid-request', 'invalid',
+        `The backup ${file} names ${escaping.length} image file(s) outside the data folder (${escaping.slice(0, 2).join('; ')}); nothing was restored.`);
     }
     return {
       schemaVersion: version,

@@ -2,12 +2,15 @@
  * Landmark sets in and out: the cvm13 JSON schema (../shared/data/README.md) for training the next model,
  * and a CSV of stages and measurements for research.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { LandmarkPoints } from '../../core/api/studies';
 import { LANDMARK_NAMES, isLandmarkName, type LandmarkName } from '../../core/landmarks/index';
 import { StoreError, guardStorage } from '../store/errors';
 import { samePoints, type ExportRecord, type Store } from '../store/store';
+import { ImageDecodeError } from '../dicom/errors';
+import { readImageFileSafely } from '../dicom/read-file';
+import { DataSetPathError, readDataSetImage, type ImagePathPolicy } from './paths';
 import { boneAgeOnlyRecords, latestBoneAges } from '../store/boneage';
 import type { BoneAgeRecord } from '../../core/api/boneage';
 import { importFile, sha256Of } from './studies';
@@ -42,6 +45,8 @@ export interface ExportOptions {
   readonly approvedOnly: boolean;
   /** Copy the images beside the JSON (`<name>-images/`) instead of pointing into the data folder. */
   readonly copyImages?: boolean;
+  /** Called as landmark sets are written (for a progress bar). */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 const sameValue = <T>(values: readonly T[]): T | null =>
@@ -80,6 +85,7 @@ export function exportCvm13(store: Store, outFile: string, options: ExportOption
       author: r.author,
       stage: r.stage?.label ?? null,
     };
+    if (options.onProgress && (i % 25 === 24 || i === records.length - 1)) options.onProgress(i + 1, records.length);
   });
   const document: Cvm13File = {
     schema: CVM13_SCHEMA,
@@ -93,9 +99,15 @@ export function exportCvm13(store: Store, outFile: string, options: ExportOption
 
 // ---- CSV ------------------------------------------------------------------------------------------------------
 
-function csvField(value: unknown): string {
+/**
+ * One CSV field. Text that a spreadsheet would run as a formula (OWASP CSV injection: a cell starting with
+ * =, +, -, @, tab or carriage return, e.g. a patient name "=HYPERLINK(...)") gets a leading apostrophe, and
+ * every field with a quote, comma or line break is quoted. Numbers are written as numbers.
+ */
+export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
-  const text = typeof value === 'number' ? String(value) : String(value);
+  let text = String(value);
+  if (typeof value !== 'number' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
@@ -184,90 +196,162 @@ export type Cvm13EntryResult =
   | { readonly id: string; readonly ok: true; readonly imageId: number; readonly outcome: 'added' | 'unchanged'; readonly imageImported: boolean }
   | { readonly id: string; readonly ok: false; readonly message: string };
 
+/** Largest annotation file read (the shared 54-image file is 40 KB; 10,000 images about 10 MB). */
+const MAX_CVM13_BYTES = 64 * 1024 * 1024;
+const MAX_CVM13_ENTRIES = 100_000;
+const MIN_SPACING_MM = 0.001;
+const MAX_SPACING_MM = 10;
+
 function parseCvm13(jsonFile: string): Cvm13File {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(jsonFile, 'utf8'));
+    // A regular file within a size limit: a FIFO or /dev/zero named as the annotation file is refused at once.
+    parsed = JSON.parse(readImageFileSafely(jsonFile, jsonFile, MAX_CVM13_BYTES).toString('utf8'));
   } catch (error) {
-    throw new StoreError('invalid-request', 'invalid', `${jsonFile}: cannot be read as JSON (${(error as Error).message}).`);
+    const detail = error instanceof ImageDecodeError ? error.problem : (error as Error).message;
+    throw new StoreError('invalid-request', 'invalid', `${jsonFile}: cannot be read as JSON (${detail}).`);
   }
   const doc = parsed as Partial<Cvm13File>;
   if (typeof parsed !== 'object' || parsed === null || doc.schema !== CVM13_SCHEMA) {
     throw new StoreError('invalid-request', 'invalid', `${jsonFile}: not a cvm13 file (expected "schema": "${CVM13_SCHEMA}").`);
   }
-  if (typeof doc.images !== 'object' || doc.images === null) {
+  if (typeof doc.images !== 'object' || doc.images === null || Array.isArray(doc.images)) {
     throw new StoreError('invalid-request', 'invalid', `${jsonFile}: "images" must be an object of image entries.`);
   }
+  if (Object.keys(doc.images).length > MAX_CVM13_ENTRIES) {
+    throw new StoreError('invalid-request', 'invalid', `${jsonFile}: more than ${MAX_CVM13_ENTRIES} image entries; split the file.`);
+  }
+  const top = spacingOf(doc.pixel_spacing_mm, '"pixel_spacing_mm"');
+  if (typeof top === 'string') throw new StoreError('invalid-request', 'invalid', `${jsonFile}: ${top}; nothing was imported.`);
   return doc as Cvm13File;
 }
 
-function checkPoints(entry: Cvm13Image, size: readonly [number, number] | null): LandmarkPoints | string {
-  if (typeof entry.points !== 'object' || entry.points === null) return '"points" must be an object';
+/** [row, column] mm per pixel, both finite and plausible; null when absent; a message when unusable. */
+export function spacingOf(value: unknown, what: string): [number, number] | null | string {
+  if (value === undefined || value === null) return null;
+  const shown = (() => { try { return JSON.stringify(value).slice(0, 60); } catch { return String(value); } })();
+  if (!Array.isArray(value) || value.length !== 2 || !value.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    return `${what} must be [row, column] in mm as two numbers, got ${shown}`;
+  }
+  const [row, col] = value as [number, number];
+  if (row < MIN_SPACING_MM || col < MIN_SPACING_MM || row > MAX_SPACING_MM || col > MAX_SPACING_MM) {
+    return `${what} ${shown} is outside ${MIN_SPACING_MM} to ${MAX_SPACING_MM} mm per pixel`;
+  }
+  return [row, col];
+}
+
+/**
+ * The entry's points: an object of landmark name -> [x, y] with finite numbers, all 13 landmarks or an
+ * explicit partial set (`"partial_reason"` says why some are missing). `size` bounds the coordinates.
+ */
+export function checkPoints(entry: Cvm13Image, size: readonly [number, number] | null): LandmarkPoints | string {
+  const raw = entry.points as unknown;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return '"points" must be an object of landmark name -> [x, y]';
   const points: Record<string, [number, number]> = {};
-  for (const [name, p] of Object.entries(entry.points)) {
-    if (!isLandmarkName(name)) return `unknown landmark "${name}"`;
-    if (!Array.isArray(p) || p.length !== 2 || !p.every((c) => typeof c === 'number' && Number.isFinite(c))) return `${name} must be [x, y]`;
-    if (size && (p[0] < -1 || p[1] < -1 || p[0] > size[0] + 1 || p[1] > size[1] + 1)) {
-      return `${name} (${p[0]}, ${p[1]}) lies outside the ${size[0]}x${size[1]} image`;
+  for (const [name, p] of Object.entries(raw)) {
+    if (!isLandmarkName(name)) return `unknown landmark "${name.slice(0, 40)}"`;
+    if (!Array.isArray(p) || p.length !== 2 || !p.every((c) => typeof c === 'number' && Number.isFinite(c))) return `${name} must be [x, y] with two finite numbers`;
+    const [x, y] = p as [number, number];
+    if (Math.abs(x) > 1e6 || Math.abs(y) > 1e6) return `${name} (${x}, ${y}) is not an image position`;
+    if (size && (x < -1 || y < -1 || x > size[0] + 1 || y > size[1] + 1)) {
+      return `${name} (${x}, ${y}) lies outside the ${size[0]}x${size[1]} image`;
     }
-    points[name] = [p[0], p[1]];
+    points[name] = [x, y];
+  }
+  const count = Object.keys(points).length;
+  if (count === 0) return 'has no landmarks ("points" is empty)';
+  if (count < LANDMARK_NAMES.length) {
+    const reason = (entry as { partial_reason?: unknown }).partial_reason;
+    if (typeof reason !== 'string' || reason.trim() === '' || reason.length > 500) {
+      const missing = LANDMARK_NAMES.filter((n) => points[n] === undefined);
+      return `has ${count} of the ${LANDMARK_NAMES.length} landmarks (missing ${missing.join(', ')}); a partial set needs "partial_reason" saying why`;
+    }
   }
   return points as LandmarkPoints;
 }
 
+export interface Cvm13ImportOptions extends ImagePathPolicy {}
+
 /**
  * Attaches the landmark sets of a cvm13 file to the images they name (matched by content hash; an image not
- * yet stored is imported). A set equal to the image's current landmarks adds nothing, so importing the same
- * file twice is harmless.
+ * yet stored is imported). Content-addressed: a set equal to any version this image already got from an
+ * import (or to its current landmarks) adds nothing, so importing the same file twice, or again after an
+ * import was killed half-way, gives the same database as one complete run. Each entry is checked on its
+ * own: a bad one is reported and skipped, never stopping the others. Image paths are confined
+ * (main/services/paths.ts).
  */
-export async function importCvm13(store: Store, jsonFile: string, author: string): Promise<Cvm13EntryResult[]> {
+export async function importCvm13(store: Store, jsonFile: string, author: string, options: Cvm13ImportOptions = {}): Promise<Cvm13EntryResult[]> {
   const doc = parseCvm13(jsonFile);
-  const baseDir = path.dirname(path.resolve(jsonFile));
-  const topSpacing = Array.isArray(doc.pixel_spacing_mm) ? doc.pixel_spacing_mm : null;
+  const topSpacing = spacingOf(doc.pixel_spacing_mm, '"pixel_spacing_mm"') as [number, number] | null;
   const results: Cvm13EntryResult[] = [];
   for (const [id, entry] of Object.entries(doc.images)) {
     const failEntry = (message: string): void => {
-      results.push({ id, ok: false, message: `${path.basename(jsonFile)}, image "${id}": ${message}` });
+      results.push({ id, ok: false, message: `${path.basename(jsonFile)}, image "${id.slice(0, 100)}": ${message}` });
     };
-    if (typeof entry?.image !== 'string') {
-      failEntry('"image" must be the path of the image file');
-      continue;
-    }
-    const imageFile = path.resolve(baseDir, entry.image);
-    if (!existsSync(imageFile)) {
-      failEntry(`the image file ${imageFile} does not exist`);
-      continue;
-    }
-    const bytes = readFileSync(imageFile);
-    let found = store.findImageBySha(sha256Of(bytes));
-    let imageImported = false;
-    if (!found) {
-      const spacing = Array.isArray(entry.pixel_spacing_mm) ? entry.pixel_spacing_mm : topSpacing;
-      const isotropic = spacing && spacing[0] === spacing[1] ? spacing[0] : undefined;
-      const imported = await importFile(store, imageFile, bytes, { author, spacingMm: isotropic });
-      if (!imported.ok) {
-        failEntry(imported.error.message);
+    try {
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+        failEntry('the entry must be an object with "image" and "points"');
         continue;
       }
-      found = { imageId: imported.imageId, studyId: imported.studyId };
-      imageImported = true;
+      const spacing = entry.pixel_spacing_mm === undefined ? topSpacing : spacingOf(entry.pixel_spacing_mm, '"pixel_spacing_mm"');
+      if (typeof spacing === 'string') {
+        failEntry(spacing);
+        continue;
+      }
+      // The shape of the points before anything is read or stored; their range once the size is known.
+      const shape = checkPoints(entry, null);
+      if (typeof shape === 'string') {
+        failEntry(shape);
+        continue;
+      }
+      let image: { bytes: Buffer };
+      try {
+        image = readDataSetImage(jsonFile, entry.image, options);
+      } catch (error) {
+        if (error instanceof DataSetPathError || error instanceof ImageDecodeError) {
+          failEntry(error.message);
+          continue;
+        }
+        throw error;
+      }
+      const bytes = image.bytes;
+      let found = store.findImageBySha(sha256Of(bytes));
+      let imageImported = false;
+      if (!found) {
+        const isotropic = spacing && spacing[0] === spacing[1] ? spacing[0] : undefined;
+        const imported = await importFile(store, typeof entry.image === 'string' ? entry.image : id, bytes, { author, spacingMm: isotropic });
+        if (!imported.ok) {
+          failEntry(imported.error.message);
+          continue;
+        }
+        found = { imageId: imported.imageId, studyId: imported.studyId };
+        imageImported = true;
+      }
+      const row = store.imageRow(found.imageId);
+      const points = checkPoints(entry, [row.width, row.height]);
+      if (typeof points === 'string') {
+        failEntry(points);
+        continue;
+      }
+      const fromPrediction = Array.isArray(entry.filled_from_prediction)
+        ? [...new Set(entry.filled_from_prediction.filter((n): n is LandmarkName => typeof n === 'string' && isLandmarkName(n) && points[n] !== undefined))]
+        : [];
+      const study = store.loadStudy(found.imageId);
+      const same = (v: { points: LandmarkPoints; fromPrediction: readonly string[] | null }): boolean =>
+        samePoints(v.points, points) && sameNames(v.fromPrediction ?? [], fromPrediction);
+      const latest = study.latest;
+      if ((latest && same(latest)) || study.history.some((v) => v.kind === 'import' && same(v))) {
+        results.push({ id, ok: true, imageId: found.imageId, outcome: 'unchanged', imageImported });
+        continue;
+      }
+      store.addVersion(found.imageId, {
+        kind: 'import', points, author, fromPrediction, note: `imported from ${path.basename(jsonFile)} (image "${id.slice(0, 100)}")`,
+      });
+      results.push({ id, ok: true, imageId: found.imageId, outcome: 'added', imageImported });
+    } catch (error) {
+      // Never let one entry abort the rest: report it and go on.
+      failEntry(error instanceof Error ? error.message : String(error));
     }
-    const row = store.imageRow(found.imageId);
-    const points = checkPoints(entry, [row.width, row.height]);
-    if (typeof points === 'string') {
-      failEntry(points);
-      continue;
-    }
-    const fromPrediction = Array.isArray(entry.filled_from_prediction) ? entry.filled_from_prediction.filter(isLandmarkName) : [];
-    const latest = store.loadStudy(found.imageId).latest;
-    if (latest && samePoints(latest.points, points) && sameNames(latest.fromPrediction ?? [], fromPrediction)) {
-      results.push({ id, ok: true, imageId: found.imageId, outcome: 'unchanged', imageImported });
-      continue;
-    }
-    store.addVersion(found.imageId, {
-      kind: 'import', points, author, fromPrediction, note: `imported from ${path.basename(jsonFile)} (image "${id}")`,
-    });
-    results.push({ id, ok: true, imageId: found.imageId, outcome: 'added', imageImported });
   }
   return results;
 }

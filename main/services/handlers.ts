@@ -1,16 +1,20 @@
 /** Every renderer-facing method, composed from the services; the compiler checks none is missing. */
 import { ok } from '../../core/api/index';
-import type { Handlers } from '../ipc/dispatch';
+import type { Handlers } from '../../core/api/index';
 import { analysisHandlers } from './analysis';
 import { boneAgeHandlers } from './boneage';
 import type { ServiceContext } from './context';
+import { pacsHandlers, withAutoSend } from './pacs';
 import { studyHandlers } from './studies';
 
 export function createHandlers(ctx: ServiceContext): Handlers {
+  const studies = studyHandlers(ctx);
   return {
     appInfo: async () => ok({ version: ctx.appVersion, mode: ctx.mode === 'electron' ? 'electron' : 'web', dataDir: ctx.dataDir }),
-    ...studyHandlers(ctx),
+    ...studies,
     ...analysisHandlers(ctx),
+    ...pacsHandlers(ctx),
+    setReviewStatus: withAutoSend(ctx, studies.setReviewStatus),
     ...boneAgeHandlers(ctx),
   };
 }

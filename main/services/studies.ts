@@ -4,22 +4,32 @@
  * model run. `studyHandlers` gives the renderer-facing methods; the rest is for the CLI and inference.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { OpenedImage } from '../../core/api/image';
 import { fail, ok, type ErrorCode, type Result } from '../../core/api/result';
 import type {
   CalibrationResponse, ImageRequest, ImportFileResult, ImportFilesRequest, ImportFilesResponse, LandmarkPoints,
   ListStudiesRequest, ListStudiesResponse, ReviewState, RevertLandmarksRequest, SaveLandmarksRequest, SavedVersion,
-  SetCalibrationRequest, SetReviewStatusRequest, SetSettingsRequest, Settings, StageSummary, StudyDetail,
+  ExportDatasetRequest, ExportDatasetResponse, SetCalibrationRequest, SetPatientInfoRequest, SetReviewStatusRequest,
+  SetSettingsRequest, Settings, StageSummary, StudyDetail,
 } from '../../core/api/studies';
+import { toLandmarkSet } from '../../core/api/studies';
+import { assess } from '../../core/cvm/index';
+import { approvalDecision, modelQualityOf, type ApprovalDecision } from '../../core/review/approval';
 import type { LandmarkName } from '../../core/landmarks/index';
+import { calibrate, type CalibrationEntry } from '../../core/geometry/calibration';
+import { imagePoint } from '../../core/geometry/index';
 import { ImageDecodeError } from '../dicom/index';
 import { decodeInWorker } from '../dicom/decoder-pool';
+import { PIXEL_CACHE_BYTES } from '../dicom/limits';
+import { readImageFileSafely } from '../dicom/read-file';
 import { StoreError, guardStorage } from '../store/errors';
 import { effectiveSpacingOf } from '../store/rows';
 import { IMAGES_DIR_NAME, Store, type ModelRunInput } from '../store/store';
 import type { ServiceContext } from './context';
+import { exportCsv, exportCvm13 } from './exchange';
+import { writeOutput } from './write-output';
 
 // ---- one store per data folder in this process ------------------------------------------------------------
 
@@ -63,7 +73,7 @@ async function guarded<T>(fn: () => T | Promise<T>): Promise<Result<T>> {
 
 // ---- import --------------------------------------------------------------------------------------------------
 
-const EXTENSION = { dicom: 'dcm', png: 'png', jpeg: 'jpg' } as const;
+const EXTENSION = { dicom: 'dcm', png: 'png', jpeg: 'jpg', tiff: 'tif' } as const;
 
 export function sha256Of(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -147,9 +157,12 @@ export async function importFiles(
     if ('bytes' in file) bytes = file.bytes;
     else {
       try {
-        bytes = readFileSync(file.path);
+        // Regular files only, within the size limit: a FIFO or a device in a folder is refused at once.
+        bytes = readImageFileSafely(file.path, file.name);
       } catch (error) {
-        results.push({ fileName: file.name, ok: false, error: { code: 'not-found', message: `${file.path}: ${(error as Error).message}` } });
+        const known = failure(error);
+        results.push({ fileName: file.name, ok: false, error: known ?? { code: 'not-found', message: `${file.path}: ${(error as Error).message}` } });
+        onProgress({ done: i + 1, total: files.length, fileName: file.name });
         continue;
       }
     }
@@ -164,11 +177,14 @@ export async function importFiles(
 const PIXEL_CACHE_SIZE = 3;
 const pixelCache = new Map<string, OpenedImage>();
 
+/** The cache holds at most PIXEL_CACHE_SIZE images and PIXEL_CACHE_BYTES of pixel data, oldest out first. */
 function rememberPixels(store: Store, imageId: number, opened: OpenedImage): void {
   const key = `${store.file}#${imageId}`;
   pixelCache.delete(key);
+  if (opened.pixels.data.byteLength > PIXEL_CACHE_BYTES) return;
   pixelCache.set(key, opened);
-  while (pixelCache.size > PIXEL_CACHE_SIZE) pixelCache.delete(pixelCache.keys().next().value!);
+  const bytes = (): number => [...pixelCache.values()].reduce((sum, o) => sum + o.pixels.data.byteLength, 0);
+  while (pixelCache.size > PIXEL_CACHE_SIZE || bytes() > PIXEL_CACHE_BYTES) pixelCache.delete(pixelCache.keys().next().value!);
 }
 
 /** Decodes the stored copy of an image (or returns it from the cache); `info.spacing` is the effective spacing. */
@@ -180,10 +196,11 @@ export async function loadImagePixels(store: Store, imageId: number): Promise<Op
     const file = store.absolutePath(row.stored_path);
     let bytes: Uint8Array;
     try {
-      bytes = readFileSync(file);
+      bytes = readImageFileSafely(file, row.original_name);
     } catch (error) {
+      const why = error instanceof ImageDecodeError ? error.problem : (error as Error).message;
       throw new StoreError('storage', 'missing',
-        `The stored copy of ${row.original_name} (${file}) cannot be read: ${(error as Error).message}. Restore the images folder from a backup.`);
+        `The stored copy of ${row.original_name} (${file}) cannot be read: ${why}. Restore the images folder from a backup.`);
     }
     if (sha256Of(bytes) !== row.sha256) {
       throw new StoreError('storage', 'corrupt', `The stored copy of ${row.original_name} (${file}) has changed since import (content hash differs).`);
@@ -217,6 +234,72 @@ export async function recordModelRun(
   });
 }
 
+// ---- review ---------------------------------------------------------------------------------------------------
+
+/** The approval rules (core/review/approval.ts) applied to the stored current landmarks of an image. */
+export function approvalDecisionFor(store: Store, imageId: number): ApprovalDecision {
+  const detail = store.loadStudy(imageId);
+  const landmarks = detail.latest ? toLandmarkSet(detail.latest.points) : null;
+  const spacing = detail.info.spacing ? { rowMm: detail.info.spacing.rowMm, colMm: detail.info.spacing.colMm } : null;
+  const assessment = landmarks && Object.keys(landmarks).length === 13 ? assess(landmarks, spacing) : null;
+  return approvalDecision({
+    landmarks,
+    ai: detail.ai ? toLandmarkSet(detail.ai.points) : null,
+    spacing,
+    quality: modelQualityOf(detail.ai?.modelRun?.quality),
+    stageError: assessment && !assessment.ok ? assessment.error.message : null,
+  });
+}
+
+/**
+ * Approves only what the rules allow: refused with the reasons, or (for "check") only with the user's
+ * confirmation, which is recorded in the audit log. Other status changes are always allowed.
+ */
+export function setReviewStatusChecked(store: Store, request: SetReviewStatusRequest): ReviewState {
+  const author = store.userName();
+  if (request.status !== 'approved') return store.setReviewStatus(request.imageId, request.status, author);
+  const decision = approvalDecisionFor(store, request.imageId);
+  if (decision.kind === 'refused') {
+    throw new StoreError('invalid-request', 'invalid', `Cannot approve: ${decision.reasons.join(' ')}`);
+  }
+  if (decision.kind === 'confirm') {
+    const confirmation = request.confirmation?.trim();
+    if (!confirmation) {
+      throw new StoreError('invalid-request', 'invalid', `Approving needs your confirmation: ${decision.reasons.join(' ')}`);
+    }
+    return store.setReviewStatus(request.imageId, 'approved', author, confirmation);
+  }
+  return store.setReviewStatus(request.imageId, 'approved', author);
+}
+
+// ---- data-set export ----------------------------------------------------------------------------------------------
+
+/** Writes the same file `cvm export` writes, into `folder` (default: `<data folder>/exports`). */
+export function exportDataset(store: Store, request: ExportDatasetRequest, onProgress: (done: number, total: number) => void = () => {}): ExportDatasetResponse {
+  const folder = request.folder ? path.resolve(request.folder) : path.join(store.dataDir, 'exports');
+  if (request.folder && !path.isAbsolute(request.folder)) {
+    throw new StoreError('invalid-request', 'invalid', `The export folder must be a full path, not "${request.folder}".`);
+  }
+  if (!request.folder) guardStorage('create the exports folder', folder, () => mkdirSync(folder, { recursive: true }));
+  let isDir = false;
+  try { isDir = statSync(folder).isDirectory(); } catch { isDir = false; }
+  if (!isDir) throw new StoreError('not-found', 'not-found', `The export folder ${folder} does not exist.`);
+  const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
+  const scope = request.approvedOnly ? 'approved' : 'all';
+  const base = `cvm-${request.format === 'cvm13' ? 'cvm13' : 'measurements'}-${scope}-${stamp}`;
+  let file = path.join(folder, `${base}.${request.format === 'cvm13' ? 'json' : 'csv'}`);
+  for (let i = 2; existsSync(file); i++) file = path.join(folder, `${base}-${i}.${request.format === 'cvm13' ? 'json' : 'csv'}`);
+  if (request.format === 'cvm13') {
+    const { document, count } = exportCvm13(store, file, { approvedOnly: request.approvedOnly, copyImages: request.copyImages ?? false, onProgress });
+    writeOutput(file, `${JSON.stringify(document, null, 1)}\n`);
+    return { file, count };
+  }
+  const { csv, count } = exportCsv(store, { approvedOnly: request.approvedOnly });
+  onProgress(count, count);
+  writeOutput(file, csv);
+  return { file, count };
+}
+
 // ---- renderer-facing handlers --------------------------------------------------------------------------------
 
 export interface StudyHandlers {
@@ -228,6 +311,8 @@ export interface StudyHandlers {
   revertLandmarks(request: RevertLandmarksRequest): Promise<Result<SavedVersion>>;
   setReviewStatus(request: SetReviewStatusRequest): Promise<Result<ReviewState>>;
   setCalibration(request: SetCalibrationRequest): Promise<Result<CalibrationResponse>>;
+  setPatientInfo(request: SetPatientInfoRequest): Promise<Result<StudyDetail>>;
+  exportDataset(request: ExportDatasetRequest): Promise<Result<ExportDatasetResponse>>;
   getSettings(request: Record<string, never>): Promise<Result<Settings>>;
   setSettings(request: SetSettingsRequest): Promise<Result<Settings>>;
 }
@@ -260,14 +345,22 @@ export function studyHandlers(ctx: ServiceContext): StudyHandlers {
       const s = store();
       return s.revert(request.imageId, request.toVersionId, s.userName(), request.baseVersionId);
     }),
-    setReviewStatus: (request) => guarded(() => {
+    setReviewStatus: (request) => guarded(() => setReviewStatusChecked(store(), request)),
+    setPatientInfo: (request) => guarded(() => {
       const s = store();
-      return s.setReviewStatus(request.imageId, request.status, s.userName());
+      s.setPatientInfo(request.imageId, { ageYears: request.ageYears, sex: request.sex }, s.userName());
+      return s.loadStudy(request.imageId);
     }),
+    exportDataset: (request) => guarded(() => exportDataset(store(), request, (done, total) => ctx.emit('exportProgress', { done, total }))),
     setCalibration: (request) => guarded(() => {
       const s = store();
-      const input = request.spacingMm === null ? null : { spacingMm: request.spacingMm, method: request.method, detail: request.detail };
-      return s.setCalibration(request.imageId, input, s.userName());
+      if (request.calibration === null) return s.setCalibration(request.imageId, null, s.userName());
+      const entry = calibrationEntryOf(request.calibration);
+      const fileSpacing = s.loadStudy(request.imageId).fileSpacing;
+      const outcome = calibrate(entry, fileSpacing ? fileSpacing.rowMm / fileSpacing.colMm : 1);
+      if (!outcome.ok) throw new StoreError('invalid-request', 'invalid', outcome.error.message);
+      const { rowMm, colMm } = outcome.value.spacing;
+      return s.setCalibration(request.imageId, { rowMm, colMm, method: entry.method, detail: outcome.value.detail }, s.userName());
     }),
     getSettings: () => guarded(() => ({ userName: store().userName() })),
     setSettings: (request) => guarded(() => {
@@ -278,4 +371,16 @@ export function studyHandlers(ctx: ServiceContext): StudyHandlers {
       return { userName };
     }),
   };
+}
+
+/** The request's fields as one of the two entries core/geometry/calibration knows, or a clear refusal. */
+function calibrationEntryOf(c: NonNullable<SetCalibrationRequest['calibration']>): CalibrationEntry {
+  if (c.method === 'entered') {
+    if (c.spacingMm === undefined) throw new StoreError('invalid-request', 'invalid', 'Enter the pixel spacing in mm per pixel.');
+    return { method: 'entered', spacingMm: c.spacingMm };
+  }
+  if (!c.a || !c.b || c.knownMm === undefined) {
+    throw new StoreError('invalid-request', 'invalid', 'Mark two points on the image and enter the known distance between them in mm.');
+  }
+  return { method: 'two-points', a: imagePoint(c.a.x, c.a.y), b: imagePoint(c.b.x, c.b.y), knownMm: c.knownMm };
 }

@@ -90,7 +90,8 @@ export function recordBoneAge(store: Store, imageId: number, input: NewBoneAge, 
 export function enteredSex(store: Store, imageId: number): Sex | null {
   const row = store.db.prepare('SELECT s.entered_sex AS sex FROM images i JOIN studies s ON s.id = i.study_ref WHERE i.id = ?').get(imageId) as { sex: Sex | null } | undefined;
   if (!row) throw new StoreError('not-found', 'not-found', `There is no image ${imageId} in ${store.file}.`);
-  return row.sex;
+  // 'O' (other, entered in the study view) gives the sex-specific model nothing to use.
+  return row.sex === 'M' || row.sex === 'F' ? row.sex : null;
 }
 
 export function setEnteredSex(store: Store, imageId: number, sex: Sex, author: string): void {

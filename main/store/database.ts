@@ -30,7 +30,8 @@ function migrate(db: Db, file: string, migrations: readonly Migration[], target:
     // IMMEDIATE: a second process starting at the same moment waits instead of applying the same step.
     db.transaction(() => {
       if (schemaVersion(db) >= m.version) return;
-      db.exec(m.sql);
+      if (m.sql.trim() !== '') db.exec(m.sql);
+      m.apply?.(db);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
       db.pragma(`user_version = ${m.version}`);
     }).immediate();

@@ -7,6 +7,36 @@ export interface Migration {
   readonly version: number;
   readonly name: string;
   readonly sql: string;
+  /** Run after `sql`, in the same transaction, for steps plain SQL cannot express. */
+  readonly apply?: (db: MigrationDb) => void;
+}
+
+/** The part of a better-sqlite3 database a migration's `apply` uses. */
+export interface MigrationDb {
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  prepare(source: string): { run(...params: unknown[]): unknown };
+  unsafeMode(on?: boolean): unknown;
+}
+
+/**
+ * Widens the CHECK constraint of images.format to admit 'tiff' by editing the stored schema text, the
+ * procedure SQLite documents for constraint changes that leave the stored data valid (ALTER TABLE,
+ * "making other kinds of table schema changes"): no table rebuild, so columns other migrations add stay.
+ */
+function admitTiffFormat(db: MigrationDb): void {
+  const version = db.pragma('schema_version', { simple: true }) as number;
+  db.unsafeMode(true);
+  try {
+    db.pragma('writable_schema = ON');
+    db.prepare(
+      "UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (format IN (''dicom'', ''png'', ''jpeg''))', 'CHECK (format IN (''dicom'', ''png'', ''jpeg'', ''tiff''))') " +
+        "WHERE type = 'table' AND name = 'images'",
+    ).run();
+    db.pragma(`schema_version = ${version + 1}`);
+    db.pragma('writable_schema = OFF');
+  } finally {
+    db.unsafeMode(false);
+  }
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -152,7 +182,68 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
-    name: 'hand-wrist radiographs: recognised kind of each image, bone-age results, sex entered when the file lacks it',
+    name: "images.format admits 'tiff' (TIFF import)",
+    sql: '',
+    apply: admitTiffFormat,
+  },
+  {
+    version: 5,
+    name: 'studies.entered_sex and studies.age_entered: age and sex typed by a user for files that carry none (PNG/JPEG)',
+    sql: `
+      ALTER TABLE studies ADD COLUMN entered_sex TEXT CHECK (entered_sex IN ('M', 'F', 'O'));
+      ALTER TABLE studies ADD COLUMN age_entered INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
+  {
+    version: 6,
+    name: 'PACS: instances retrieved (by SOP Instance UID), the outbox of results to send, patient links',
+    sql: `
+      -- One row per instance retrieved from a PACS: the SOP Instance UID is never fetched or stored twice.
+      CREATE TABLE pacs_instances (
+        sop_instance_uid TEXT PRIMARY KEY,
+        image_ref INTEGER REFERENCES images(id),
+        study_instance_uid TEXT NOT NULL,
+        series_instance_uid TEXT NOT NULL,
+        sop_class_uid TEXT,
+        issuer_of_patient_id TEXT,
+        source_url TEXT NOT NULL,
+        skipped_reason TEXT,
+        retrieved_at TEXT NOT NULL
+      );
+      CREATE INDEX pacs_instances_by_image ON pacs_instances(image_ref);
+      -- Results waiting to be stored on the PACS (DICOM SR, Secondary Capture); kept after sending.
+      CREATE TABLE pacs_outbox (
+        id INTEGER PRIMARY KEY,
+        image_ref INTEGER NOT NULL REFERENCES images(id),
+        set_ref INTEGER REFERENCES landmark_sets(id),
+        kind TEXT NOT NULL CHECK (kind IN ('sr', 'sc')),
+        sop_instance_uid TEXT NOT NULL UNIQUE,
+        study_instance_uid TEXT NOT NULL,
+        predecessor_uid TEXT,
+        verified INTEGER NOT NULL,
+        dicom BLOB NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        last_error TEXT,
+        destination TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+      );
+      CREATE INDEX pacs_outbox_by_image ON pacs_outbox(image_ref, id);
+      CREATE INDEX pacs_outbox_due ON pacs_outbox(status, next_attempt_at);
+      -- Patients the user declared to be one person (merge) despite different IDs; split deletes the link.
+      CREATE TABLE patient_links (
+        patient_ref INTEGER PRIMARY KEY REFERENCES patients(id),
+        same_as_ref INTEGER NOT NULL REFERENCES patients(id),
+        linked_by TEXT NOT NULL,
+        linked_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 7,
+    name: 'hand-wrist radiographs: recognised kind of each image, bone-age results (the sex typed by a user is studies.entered_sex of migration 5)',
     sql: `
       CREATE TABLE radiograph_kinds (
         image_ref INTEGER PRIMARY KEY REFERENCES images(id),
@@ -183,7 +274,6 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX bone_age_by_image ON bone_age_results(image_ref, id);
       CREATE TRIGGER bone_age_results_are_never_updated BEFORE UPDATE ON bone_age_results
         BEGIN SELECT RAISE(ABORT, 'bone-age results are never changed; record a new one'); END;
-      ALTER TABLE studies ADD COLUMN entered_sex TEXT CHECK (entered_sex IN ('M', 'F'));
     `,
   },
 ];

@@ -12,7 +12,7 @@ export interface ImageRow {
   stored_path: string;
   original_name: string;
   byte_size: number;
-  format: 'dicom' | 'png' | 'jpeg';
+  format: 'dicom' | 'png' | 'jpeg' | 'tiff';
   width: number;
   height: number;
   frames: number;

@@ -74,7 +74,8 @@ export interface NewVersion {
 }
 
 export interface CalibrationInput {
-  readonly spacingMm: number;
+  readonly rowMm: number;
+  readonly colMm: number;
   readonly method: 'entered' | 'two-points';
   readonly detail: string;
 }
@@ -110,6 +111,20 @@ const SET_COLUMNS = `ls.*, sr.kind AS stage_kind, sr.stage AS stage, sr.label AS
 const SET_FROM = `landmark_sets ls LEFT JOIN stage_results sr ON sr.set_ref = ls.id`;
 
 const now = (): string => new Date().toISOString();
+
+/**
+ * Why a stored path is not one this app writes (`images/<sha256>.<ext>`, relative, inside the data folder's
+ * images folder), or null when it is fine.
+ */
+export function storedPathProblem(storedPath: unknown): string | null {
+  if (typeof storedPath !== 'string' || storedPath.length === 0 || storedPath.length > 300) return 'is not a file name';
+  if (storedPath.includes('\0') || storedPath.includes('\\')) return 'contains characters a stored path never has';
+  if (path.posix.isAbsolute(storedPath) || path.win32.isAbsolute(storedPath)) return 'is an absolute path outside the data folder';
+  const parts = storedPath.split('/');
+  if (parts.some((p) => p === '..' || p === '.' || p === '')) return 'leaves the data folder';
+  if (parts.length !== 2 || parts[0] !== IMAGES_DIR_NAME) return `is not inside the data folder's ${IMAGES_DIR_NAME} folder`;
+  return null;
+}
 
 export class Store {
   private readonly statements = new Map<string, Statement>();
@@ -150,7 +165,16 @@ export class Store {
     this.lock?.release();
   }
 
+  /**
+   * The file of a stored path, checked on every use: the database may come from a backup made elsewhere or
+   * edited by hand, and `../../etc/shadow` must never be read or copied (docs/security.md).
+   */
   absolutePath(storedPath: string): string {
+    const problem = storedPathProblem(storedPath);
+    if (problem) {
+      throw new StoreError('storage', 'corrupt',
+        `The database ${this.file} names a stored image "${storedPath}" that ${problem}; it was not read. Restore a backup made by CVM Workstation.`);
+    }
     return path.join(this.dataDir, storedPath);
   }
 
@@ -266,7 +290,7 @@ export class Store {
       this.audit(input.author, 'import', imageId, `imported ${input.originalName} (${input.info.format}, ${input.info.width}x${input.info.height})`,
         undefined, { sha256: input.sha256, storedPath: input.storedPath, spacing });
       if (input.enteredSpacingMm && !spacing) {
-        this.applyCalibration(imageId, { spacingMm: input.enteredSpacingMm, method: 'entered', detail: 'entered at import' }, input.author);
+        this.applyCalibration(imageId, { rowMm: input.enteredSpacingMm, colMm: input.enteredSpacingMm, method: 'entered', detail: 'entered at import' }, input.author);
       }
       return { imageId, studyId: studyRef, duplicate: false };
     });
@@ -343,9 +367,17 @@ export class Store {
         'UPDATE images SET ai_set_ref = ?, latest_set_ref = ?, min_confidence = ?, updated_at = ? WHERE id = ?',
         setId, humanHasEdited ? image.latest_set_ref : setId, minConfidence, t, imageId,
       );
+      // An approval applies to the landmarks that were approved: when the re-analysis replaces them, the study
+      // goes back to review (audited), never keeping an approval of landmarks nobody saw.
+      const withdrawn = !humanHasEdited && image.review_status === 'approved';
+      if (withdrawn) {
+        this.run("UPDATE images SET review_status = 'in-progress', reviewed_by = NULL, reviewed_at = NULL WHERE id = ?", imageId);
+        this.audit(author, 'review', imageId, 'review status approved -> in-progress: a re-analysis replaced the approved landmarks',
+          { status: image.review_status, by: image.reviewed_by }, { status: 'in-progress', by: null, at: null });
+      }
       this.audit(author, 'model-run', imageId,
         `${run.modelId} ${run.modelVersion} (${run.provider}) predicted version ${version}: ${stage.summary.label}` +
-          (humanHasEdited ? '; the human-edited version stays current' : ''),
+          (humanHasEdited ? '; the human-edited version stays current' : '') + (withdrawn ? '; approval withdrawn' : ''),
         undefined, { runId, versionId: setId, stage: stage.summary });
       return { runId, versionId: setId, version, stage: stage.summary };
     });
@@ -366,7 +398,7 @@ export class Store {
       const { setId, version, stage } = this.insertSet(image, {
         kind: input.kind, points: input.points, author: input.author, baseRef: image.latest_set_ref,
         revertedFrom: input.revertedFrom, moved: input.moved, note: input.note,
-        fromPrediction: input.fromPrediction ?? (previous ? unmovedPredictions(previous, input.points) : []),
+        fromPrediction: input.fromPrediction ?? this.predictedNames(image, previous, input.points),
       });
       const t = now();
       // A human change starts (or, after approval, re-opens) the review.
@@ -386,6 +418,24 @@ export class Store {
     });
   }
 
+  /**
+   * Names whose position is a model's prediction: unmoved since a version that had them from one, or moved
+   * back onto the image's AI prediction (within a micro-pixel), which is no longer a human placement.
+   */
+  private predictedNames(image: ImageRow, previous: LandmarkSetRow | undefined, points: LandmarkPoints): LandmarkName[] {
+    const names = new Set(previous ? unmovedPredictions(previous, points) : []);
+    const ai = image.ai_set_ref === null ? undefined : this.setRow(image.ai_set_ref);
+    if (ai) {
+      const predicted = pointsFromJson(ai.points_json);
+      for (const n of LANDMARK_NAMES) {
+        const p = points[n];
+        const q = predicted[n];
+        if (p && q && Math.abs(p[0] - q[0]) < 1e-6 && Math.abs(p[1] - q[1]) < 1e-6) names.add(n);
+      }
+    }
+    return LANDMARK_NAMES.filter((n) => names.has(n));
+  }
+
   /** A new version equal to `toVersionId` (an earlier edit or the AI prediction) of the same image. */
   revert(imageId: number, toVersionId: number, author: string, baseVersionId?: number | null): SavedVersion {
     const target = this.read('read a landmark version', () => this.setRow(toVersionId));
@@ -399,7 +449,11 @@ export class Store {
     });
   }
 
-  setReviewStatus(imageId: number, status: ReviewStatus, author: string): ReviewState {
+  /**
+   * Changes the review status. The approval rules are checked by the service (main/services/studies.ts);
+   * `confirmation` holds the reasons a user confirmed when the rules asked, and goes into the audit log.
+   */
+  setReviewStatus(imageId: number, status: ReviewStatus, author: string, confirmation?: string): ReviewState {
     return this.write('change the review status', () => {
       const image = this.imageRow(imageId);
       // A hand-wrist radiograph has no landmarks: its bone age is what gets approved (main/store/boneage.ts).
@@ -411,8 +465,9 @@ export class Store {
       const review: ReviewState = status === 'approved' ? { status, by: author, at: t } : { status, by: null, at: null };
       this.run('UPDATE images SET review_status = ?, reviewed_by = ?, reviewed_at = ?, updated_at = ? WHERE id = ?',
         review.status, review.by, review.at, t, imageId);
-      this.audit(author, 'review', imageId, `review status ${image.review_status} -> ${status}`,
-        { status: image.review_status, by: image.reviewed_by }, review);
+      this.audit(author, 'review', imageId,
+        `review status ${image.review_status} -> ${status}${confirmation ? ` (confirmed: ${confirmation})` : ''}`,
+        { status: image.review_status, by: image.reviewed_by }, confirmation ? { ...review, confirmed: confirmation } : review);
       return review;
     });
   }
@@ -421,7 +476,7 @@ export class Store {
     const before = this.imageRow(imageId);
     const t = now();
     this.run('UPDATE images SET cal_row_mm = ?, cal_col_mm = ?, cal_method = ?, cal_detail = ?, cal_by = ?, cal_at = ?, updated_at = ? WHERE id = ?',
-      input?.spacingMm ?? null, input?.spacingMm ?? null, input?.method ?? null, input?.detail ?? null,
+      input?.rowMm ?? null, input?.colMm ?? null, input?.method ?? null, input?.detail ?? null,
       input ? author : null, input ? t : null, t, imageId);
     const image = this.imageRow(imageId);
     // The stage depends on the spacing (thresholds in mm): recompute it for every version of this image.
@@ -431,14 +486,48 @@ export class Store {
       if (set.id === image.latest_set_ref) stage = record.summary;
     }
     const spacing = effectiveSpacingOf(image);
+    // A new spacing can change the stage of approved landmarks: the study goes back to review.
+    const spacingBefore = effectiveSpacingOf(before);
+    const spacingChanged = spacingBefore?.rowMm !== spacing?.rowMm || spacingBefore?.colMm !== spacing?.colMm;
+    const withdrawn = spacingChanged && before.review_status === 'approved' && image.latest_set_ref !== null;
+    if (withdrawn) {
+      this.run("UPDATE images SET review_status = 'in-progress', reviewed_by = NULL, reviewed_at = NULL WHERE id = ?", imageId);
+      this.audit(author, 'review', imageId, 'review status approved -> in-progress: the calibration changed',
+        { status: before.review_status, by: before.reviewed_by }, { status: 'in-progress', by: null, at: null });
+    }
     this.audit(author, 'calibration', imageId,
-      input ? `calibration ${input.spacingMm} mm/pixel (${input.method}${input.detail ? `: ${input.detail}` : ''})` : 'calibration cleared',
+      input ? `calibration ${input.rowMm === input.colMm ? input.colMm : `${input.rowMm} x ${input.colMm}`} mm/pixel (${input.method}${input.detail ? `: ${input.detail}` : ''})` : 'calibration cleared',
       calibrationOf(before), calibrationOf(image));
     return { spacing, calibration: calibrationOf(image), stage };
   }
 
   setCalibration(imageId: number, input: CalibrationInput | null, author: string): CalibrationResponse {
     return this.write('save the calibration', () => this.applyCalibration(imageId, input, author));
+  }
+
+  /** Age and sex typed by a user for a study whose file lacks them; a value the file carries is never replaced. */
+  setPatientInfo(imageId: number, input: { ageYears?: number | null; sex?: 'M' | 'F' | 'O' | null }, author: string): void {
+    this.write('save the patient data', () => {
+      const image = this.imageRow(imageId);
+      const study = this.get<{ id: number; age_years: number | null; age_entered: number; entered_sex: string | null; patient_sex: string | null }>(
+        `SELECT st.id, st.age_years, st.age_entered, st.entered_sex, p.sex AS patient_sex
+         FROM studies st LEFT JOIN patients p ON p.id = st.patient_ref WHERE st.id = ?`, image.study_ref)!;
+      const before = { ageYears: study.age_years, sex: study.patient_sex ?? study.entered_sex };
+      if (input.ageYears !== undefined) {
+        if (study.age_years !== null && study.age_entered === 0) {
+          throw new StoreError('invalid-request', 'invalid', 'The age comes from the file and cannot be changed here.');
+        }
+        this.run('UPDATE studies SET age_years = ?, age_entered = ? WHERE id = ?', input.ageYears, input.ageYears === null ? 0 : 1, study.id);
+      }
+      if (input.sex !== undefined) {
+        if (study.patient_sex !== null) throw new StoreError('invalid-request', 'invalid', 'The sex comes from the file and cannot be changed here.');
+        this.run('UPDATE studies SET entered_sex = ? WHERE id = ?', input.sex, study.id);
+      }
+      const after = { ageYears: input.ageYears !== undefined ? input.ageYears : before.ageYears, sex: input.sex !== undefined ? input.sex : before.sex };
+      this.audit(author, 'patient-data', imageId,
+        `entered ${[input.ageYears !== undefined ? `age ${after.ageYears === null ? 'cleared' : after.ageYears.toFixed(3)}` : '', input.sex !== undefined ? `sex ${after.sex ?? 'cleared'}` : ''].filter(Boolean).join(', ')}`,
+        before, after);
+    });
   }
 
   // ---- reading -------------------------------------------------------------------------------------------------
@@ -460,7 +549,15 @@ export class Store {
       const aiVersion = history.find((v) => v.versionId === image.ai_set_ref) ?? null;
       const runRow = aiVersion?.modelRunId ? this.get<ModelRunRow>('SELECT * FROM model_runs WHERE id = ?', aiVersion.modelRunId) : undefined;
       const infoJson = this.get<{ info_json: string }>('SELECT info_json FROM image_info WHERE image_ref = ?', imageId)!.info_json;
-      const info = { ...(JSON.parse(infoJson) as ImageInfo), spacing: effectiveSpacingOf(image) };
+      const parsed = JSON.parse(infoJson) as ImageInfo;
+      const entered = this.get<{ age_years: number | null; age_entered: number; entered_sex: 'M' | 'F' | 'O' | null }>(
+        'SELECT age_years, age_entered, entered_sex FROM studies WHERE id = ?', image.study_ref);
+      const meta = {
+        ...parsed.meta,
+        ageYears: parsed.meta.ageYears ?? (entered?.age_entered ? entered.age_years : null),
+        sex: parsed.meta.sex ?? entered?.entered_sex ?? null,
+      };
+      const info = { ...parsed, meta, spacing: effectiveSpacingOf(image) };
       return {
         imageId: image.id,
         studyId: image.study_ref,
@@ -486,7 +583,7 @@ export class Store {
   /** The current landmarks of every image that has some (optionally only approved ones), for export. */
   *exportRecords(options: { approvedOnly: boolean }): Generator<ExportRecord> {
     const sql = `
-      SELECT i.*, st.id AS s_id, st.study_date, st.age_years, p.dicom_patient_id, p.name AS patient_name, p.sex,
+      SELECT i.*, st.id AS s_id, st.study_date, st.age_years, p.dicom_patient_id, p.name AS patient_name, COALESCE(p.sex, st.entered_sex) AS sex,
              ls.version AS l_version, ls.kind AS l_kind, ls.author AS l_author, ls.points_json AS l_points,
              ls.from_prediction_json AS l_from_prediction,
              ai.points_json AS ai_points, sr.kind AS sr_kind, sr.stage AS sr_stage, sr.label AS sr_label,

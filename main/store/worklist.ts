@@ -22,7 +22,7 @@ const JOIN_STAGE = 'LEFT JOIN stage_results sr ON sr.set_ref = i.latest_set_ref'
 const FROM = `FROM images i JOIN studies st ON st.id = i.study_ref ${JOIN_PATIENT} ${JOIN_STAGE}`;
 
 const COLUMNS = `
-  i.id AS imageId, st.id AS studyId, p.name AS patientName, p.dicom_patient_id AS patientId, p.sex AS sex,
+  i.id AS imageId, st.id AS studyId, p.name AS patientName, p.dicom_patient_id AS patientId, COALESCE(p.sex, st.entered_sex) AS sex,
   st.study_date AS studyDate, st.age_years AS ageYears, sr.label AS stageLabel, sr.stage AS stage,
   sr.borderline AS borderline, i.review_status AS reviewStatus, i.reviewed_by AS reviewedBy,
   i.min_confidence AS minConfidence, i.original_name AS fileName, i.updated_at AS updatedAt`;

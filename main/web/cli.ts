@@ -2,11 +2,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createHandlers } from '../services/handlers';
 import { defaultDataDir, ensureDataDir } from '../services/data-dir';
-import { shutDown, warmUp } from '../services/lifecycle';
 import { APP_ROOT, appVersion } from '../services/version';
-import { startWebServer } from './server';
+import type { RunningWebServer } from './server';
+import { startBrowserMode } from './start';
 
 const { values } = parseArgs({
   options: { port: { type: 'string', default: '5170' }, 'data-dir': { type: 'string' } },
@@ -22,17 +21,14 @@ if (!existsSync(path.join(rendererDir, 'index.html'))) {
   process.exit(1);
 }
 const dataDir = ensureDataDir(values['data-dir'] ?? defaultDataDir());
-const server = await startWebServer({
-  port,
-  rendererDir,
-  handlers: (emit) => {
-    const ctx = { mode: 'web' as const, dataDir, appVersion: appVersion(), emit };
-    warmUp(ctx);
-    return createHandlers(ctx);
-  },
-  log: (m) => console.error(`[web] ${m}`),
-});
+let server: RunningWebServer;
+try {
+  server = await startBrowserMode({ port, dataDir, rendererDir, appVersion: appVersion(), log: (m) => console.error(`[web] ${m}`) });
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+}
 console.log(`CVM Workstation (browser mode) at ${server.url}  data: ${dataDir}`);
-const stop = (): void => void server.close().then(shutDown).then(() => process.exit(0));
+const stop = (): void => void server.close().then(() => process.exit(0));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

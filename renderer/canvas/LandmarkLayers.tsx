@@ -17,6 +17,9 @@ export interface LandmarkLayersProps {
   readonly selected: LandmarkName | null;
   readonly hover: LandmarkName | null;
   readonly showGhosts: boolean;
+  /** Landmarks an anatomical check flags (vertebrae overlapping, crossing, collapsed): drawn as errors at once. */
+  readonly flagged: readonly LandmarkName[];
+  readonly flagSeverity: 'ok' | 'check' | 'implausible';
   readonly draggable: boolean;
   readonly onDragStart: (name: LandmarkName) => void;
   readonly onDragMove: (name: LandmarkName, x: number, y: number) => void;
@@ -34,7 +37,9 @@ function isEdited(name: LandmarkName, landmarks: LandmarkSet, ai: LandmarkSet | 
   return !a || !p || Math.abs(p.x - a.x) > 1e-6 || Math.abs(p.y - a.y) > 1e-6;
 }
 
-function OutlineLayer({ landmarks, ai, scale, showGhosts }: Pick<LandmarkLayersProps, 'landmarks' | 'ai' | 'scale' | 'showGhosts'>): ReactNode {
+const FLAG_COLOR = { implausible: '#ff4d4d', check: '#ffb020', ok: '#7fd4ff' } as const;
+
+function OutlineLayer({ landmarks, ai, scale, showGhosts, flagged, flagSeverity }: Pick<LandmarkLayersProps, 'landmarks' | 'ai' | 'scale' | 'showGhosts' | 'flagged' | 'flagSeverity'>): ReactNode {
   const px = 1 / scale;
   return (
     <Layer listening={false}>
@@ -55,7 +60,9 @@ function OutlineLayer({ landmarks, ai, scale, showGhosts }: Pick<LandmarkLayersP
       })}
       {OUTLINES.map((o) => {
         const pts = outlinePoints(o, landmarks);
-        return pts && <Line key={o.id} points={pts} closed={o.closed} stroke="#7fd4ff" strokeWidth={1.6 * px} opacity={0.9} lineJoin="round" />;
+        const bad = o.names.some((n) => flagged.includes(n));
+        return pts && <Line key={o.id} points={pts} closed={o.closed} stroke={bad ? FLAG_COLOR[flagSeverity] : FLAG_COLOR.ok}
+          strokeWidth={(bad ? 2.4 : 1.6) * px} opacity={0.9} lineJoin="round" dash={bad && flagSeverity === 'implausible' ? [7 * px, 4 * px] : undefined} />;
       })}
     </Layer>
   );
@@ -73,7 +80,13 @@ function HandleLayer(props: LandmarkLayersProps): ReactNode {
         if (!p) return null;
         const color = LEVEL_COLOR[confidenceLevel(confidences[name], isEdited(name, landmarks, ai))];
         const isSelected = selected === name;
+        const isFlagged = props.flagged.includes(name);
         return (
+          <Group key={name}>
+          {isFlagged && (
+            <Circle x={p.x} y={p.y} radius={(HANDLE_RADIUS + 4) * px} stroke={FLAG_COLOR[props.flagSeverity]} strokeWidth={2.5 * px}
+              listening={false} name={`flag-${name}`} />
+          )}
           <Circle
             key={name}
             name={`handle-${name}`}
@@ -92,6 +105,7 @@ function HandleLayer(props: LandmarkLayersProps): ReactNode {
             onDragMove={(e: Konva.KonvaEventObject<DragEvent>) => props.onDragMove(name, e.target.x(), e.target.y())}
             onDragEnd={() => props.onDragEnd(name)}
           />
+          </Group>
         );
       })}
       {hover && hovered && (
@@ -107,7 +121,8 @@ function HandleLayer(props: LandmarkLayersProps): ReactNode {
 export const LandmarkLayers = memo(function LandmarkLayers(props: LandmarkLayersProps): ReactNode {
   return (
     <>
-      <OutlineLayer landmarks={props.landmarks} ai={props.ai} scale={props.scale} showGhosts={props.showGhosts} />
+      <OutlineLayer landmarks={props.landmarks} ai={props.ai} scale={props.scale} showGhosts={props.showGhosts}
+        flagged={props.flagged} flagSeverity={props.flagSeverity} />
       <HandleLayer {...props} />
     </>
   );

@@ -3,11 +3,13 @@ import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { api } from '../api';
 import { StudyView } from './study/StudyView';
 import { Worklist } from './worklist/Worklist';
+import { PacsTab } from './pacs/PacsTab';
 
-type Route = { readonly view: 'worklist' } | { readonly view: 'study'; readonly imageId: number };
+type Route = { readonly view: 'worklist' } | { readonly view: 'pacs' } | { readonly view: 'study'; readonly imageId: number };
 
 function routeFromHash(): Route {
   const m = /^#\/study\/(\d+)$/.exec(location.hash);
+  if (location.hash === '#/pacs') return { view: 'pacs' };
   return m ? { view: 'study', imageId: Number(m[1]) } : { view: 'worklist' };
 }
 
@@ -41,6 +43,7 @@ export function App(): ReactNode {
         <span className="brand">CVM Workstation</span>
         <nav aria-label="Main">
           <button type="button" className={route.view === 'worklist' ? 'active' : ''} onClick={back}>Worklist</button>
+          <button type="button" className={route.view === 'pacs' ? 'active' : ''} onClick={() => { location.hash = '#/pacs'; }} data-testid="nav-pacs">PACS</button>
         </nav>
         <span className="spacer" />
         {editingName ? (
@@ -53,7 +56,9 @@ export function App(): ReactNode {
         )}
       </header>
       <main className="content">
-        {route.view === 'worklist' ? <Worklist onOpen={open} /> : <StudyView imageId={route.imageId} userName={userName} onBack={back} />}
+        {route.view === 'worklist' ? <Worklist onOpen={open} />
+          : route.view === 'pacs' ? <PacsTab onOpen={open} />
+          : <StudyView imageId={route.imageId} userName={userName} onBack={back} onOpen={open} />}
       </main>
     </div>
   );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ok } from '../../core/api/index';
-import { createDispatcher, type Handlers } from '../../main/ipc/dispatch';
+import { createDispatcher, type Handlers } from '../../core/api/dispatch';
 
 const handlers = {
   appInfo: async () => ok({ version: '1', mode: 'web' as const, dataDir: '/tmp' }),

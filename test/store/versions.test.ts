@@ -119,7 +119,7 @@ describe('review, calibration and audit', () => {
     const store = openStore(tempDir());
     const imageId = addStudy(store, 1);
     store.recordModelRun(imageId, { ...MODEL_RUN, landmarks: cs4, confidences });
-    const set = store.setCalibration(imageId, { spacingMm: 0.125, method: 'two-points', detail: 'ruler 10 mm' }, 'dr a');
+    const set = store.setCalibration(imageId, { rowMm: 0.125, colMm: 0.125, method: 'two-points', detail: 'ruler 10 mm' }, 'dr a');
     expect(set.spacing).toMatchObject({ rowMm: 0.125, colMm: 0.125, source: 'calibration' });
     expect(store.loadStudy(imageId).info.spacing?.source).toBe('calibration');
     expect(store.loadStudy(imageId).fileSpacing?.source).toBe('PixelSpacing');

@@ -15,7 +15,7 @@ import {
 import { type Command, UsageError } from '../command';
 import { defaultDataDir } from '../../services/data-dir';
 
-const IMAGE_EXTENSIONS = new Set(['', '.dcm', '.dicom', '.ima', '.png', '.jpg', '.jpeg']);
+const IMAGE_EXTENSIONS = new Set(['', '.dcm', '.dicom', '.ima', '.png', '.jpg', '.jpeg', '.tif', '.tiff']);
 
 /** Files as given, and image files found (recursively, sorted) in folders. */
 export function collectFiles(inputs: readonly string[]): string[] {

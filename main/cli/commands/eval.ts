@@ -12,7 +12,7 @@ import { assess, stageLabel } from '../../../core/cvm/index';
 import { imagePoint, type ImagePoint, type PixelSpacingMm } from '../../../core/geometry/index';
 import { LANDMARK_NAMES, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
 import {
-  agreesAllowingBorderline, mean, median, radialErrors, stageAgreement, stageOutcome, successDetectionRate, type StageOutcome,
+  agreesAllowingBorderline, mean, median, onWrongVertebra, radialErrors, spearman, stageAgreement, stageOutcome, successDetectionRate, type StageOutcome,
 } from '../../../core/metrics/index';
 import { decodeImageFile } from '../../dicom/index';
 import {
@@ -92,7 +92,31 @@ interface ImageEval {
   /** The predicted result names the true stage, or has it as the other side of its borderline pair. */
   readonly agreesAllowingBorderline: boolean;
   readonly verdict: string;
+  /** Calibrated expected error per landmark (mm), and whether it was flagged for checking. */
+  readonly expectedMm: Partial<Record<LandmarkName, number>>;
+  readonly flagged: readonly LandmarkName[];
+  /** Landmarks on another vertebra than their own (core/metrics onWrongVertebra). */
+  readonly wrongVertebra: readonly LandmarkName[];
+  /** Landmarks for which the shape model chose a weaker heatmap peak. */
+  readonly reselected: readonly LandmarkName[];
+  readonly orientation: string;
   readonly ms: number;
+}
+
+/** How well the expected error ranks and flags the actual error. */
+export function expectedErrorSummary(rows: readonly ImageEval[]): { points: number; spearman: number; flaggedShare: number; over2mm: number; over2mmFlagged: number } | null {
+  const pairs = rows.flatMap((r) => (Object.entries(r.errorsMm) as [LandmarkName, number][])
+    .filter(([n]) => r.expectedMm[n] !== undefined)
+    .map(([n, e]) => ({ e, x: r.expectedMm[n]!, flagged: r.flagged.includes(n) })));
+  if (pairs.length === 0) return null;
+  const big = pairs.filter((p) => p.e > 2);
+  return {
+    points: pairs.length,
+    spearman: spearman(pairs.map((p) => p.x), pairs.map((p) => p.e)),
+    flaggedShare: pairs.filter((p) => p.flagged).length / pairs.length,
+    over2mm: big.length,
+    over2mmFlagged: big.length > 0 ? big.filter((p) => p.flagged).length / big.length : Number.NaN,
+  };
 }
 
 export interface ErrorSummary {
@@ -187,6 +211,7 @@ export const evalCommand: Command = {
     const spacingInfo = { ...enteredSpacing(spacing.colMm, 'pixel_spacing_mm of the annotation file'), rowMm: spacing.rowMm };
     let provider: InferenceEngine['provider'] | null = null;
     const rows: ImageEval[] = [];
+    const refused: { id: string; reason: string }[] = [];
     const predictions = new Map<string, LandmarkSet>();
     let done = 0;
     for (const plan of plans) {
@@ -200,6 +225,11 @@ export const evalCommand: Command = {
           const opened = await decodeImageFile(path.basename(img.image), readFileSync(img.image));
           const result = await analyzeOpened(engine, opened, { spacing: spacingInfo });
           const pred = landmarkSetOf(result.prediction);
+          if (!result.prediction.recognition.lateralCephalogram) {
+            // Refused as "not a lateral cephalogram": no landmarks to score; counted and named below.
+            refused.push({ id: img.id, reason: result.prediction.recognition.reason ?? '' });
+            continue;
+          }
           predictions.set(img.id, pred);
           const skip = (raw.images[img.id]?.filled_from_prediction ?? []).filter((n): n is LandmarkName => (LANDMARK_NAMES as readonly string[]).includes(n));
           const truthAssessment = assess(img.landmarks, spacing);
@@ -217,6 +247,11 @@ export const evalCommand: Command = {
               ? agreesAllowingBorderline(result.assessment.result, truthAssessment.result.stage)
               : stageOutcome(result.assessment) === stageOutcome(truthAssessment),
             verdict: result.prediction.quality.verdict,
+            expectedMm: Object.fromEntries(result.prediction.landmarks.filter((l) => l.expectedErrorMm !== null).map((l) => [l.name, l.expectedErrorMm!])),
+            flagged: result.prediction.landmarks.filter((l) => l.issues.includes('high-expected-error') || l.issues.includes('low-confidence')).map((l) => l.name),
+            wrongVertebra: onWrongVertebra(pred, img.landmarks, spacing, skip),
+            reselected: result.prediction.anatomy?.reselected ?? [],
+            orientation: result.prediction.orientation.detail,
             ms: performance.now() - t0,
           });
         }
@@ -263,6 +298,9 @@ export const evalCommand: Command = {
       provider,
       training: { note: trainingNote, imagesInTraining: inTrainingCount, listed: training !== null },
       measured: { allImages: overall, heldOutImages: heldOut.length > 0 ? summarizeErrors(heldOut) : null },
+      wrongVertebra: rows.reduce((n, r) => n + r.wrongVertebra.length, 0),
+      refusedAsNotCephalogram: refused,
+      expectedError: expectedErrorSummary(rows),
       stageAgreement: {
         exact: agreement.exact, exactRate: agreement.exactRate, withinOne: agreement.withinOne, withinOneRate: agreement.withinOneRate,
         allowingBorderline: rows.filter((r) => r.agreesAllowingBorderline).length, total: agreement.total, confusion: agreement.confusion,
@@ -288,6 +326,15 @@ export const evalCommand: Command = {
     if (disagreements.length > 0) {
       console.log(`  differing (predicted vs annotated): ${disagreements.map((r) => `${r.id} ${r.predictedStage} [${r.predictedLabel}] vs ${r.trueStage} [${r.trueLabel}]`).join('; ')}`);
     }
+    if (refused.length > 0) console.log(`REFUSED as not a lateral cephalogram (not scored): ${refused.map((r) => `${r.id} (${r.reason})`).join('; ')}`);
+    const wrong = rows.filter((r) => r.wrongVertebra.length > 0);
+    console.log(`points on another vertebra: ${wrong.reduce((n, r) => n + r.wrongVertebra.length, 0)}${wrong.length > 0 ? ` (${wrong.map((r) => `${r.id}: ${r.wrongVertebra.join(', ')}`).join('; ')})` : ''}`);
+    const ee = expectedErrorSummary(rows);
+    if (ee) {
+      console.log(`expected error vs actual: Spearman ${ee.spearman.toFixed(3)} over ${ee.points} points; flagged ${pct(ee.flaggedShare)} of all points and ${Number.isNaN(ee.over2mmFlagged) ? 'n/a' : pct(ee.over2mmFlagged)} of the ${ee.over2mm} points more than 2 mm off`);
+    }
+    const reselected = rows.filter((r) => r.reselected.length > 0);
+    if (reselected.length > 0) console.log(`shape model chose a weaker peak: ${reselected.map((r) => `${r.id}: ${r.reselected.join(', ')}`).join('; ')}`);
     const verdicts = Object.entries(rows.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.verdict]: (acc[r.verdict] ?? 0) + 1 }), {}));
     console.log(`quality gate: ${verdicts.map(([k, n]) => `${k} ${n}`).join(', ')}`);
     const acc = model.manifest.accuracy;

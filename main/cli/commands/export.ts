@@ -1,21 +1,14 @@
 /** `cvm export`: landmark sets as cvm13 JSON (for training) or stages and measurements as CSV (for research). */
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../../services/data-dir';
 import { exportCsv, exportCvm13 } from '../../services/exchange';
-import { guardStorage } from '../../store/errors';
+import { writeOutput } from '../../services/write-output';
 import { Store } from '../../store/store';
 import { type Command, UsageError } from '../command';
 
-/** Writes via a temporary file and rename, so a failed export never leaves half a file. */
-export function writeOutput(file: string, text: string): void {
-  const temp = `${file}.partial`;
-  guardStorage('write the export', file, () => {
-    writeFileSync(temp, text);
-    renameSync(temp, file);
-  });
-}
+export { writeOutput };
 
 export const exportCommand: Command = {
   name: 'export',

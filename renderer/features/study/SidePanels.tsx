@@ -17,7 +17,7 @@ export function editDistance(name: LandmarkName, landmarks: LandmarkSet, ai: Lan
 
 export const LandmarkList = memo(function LandmarkList(props: {
   landmarks: LandmarkSet; ai: LandmarkSet | null; spacing: PixelSpacingMm | null;
-  confidences: Partial<Record<LandmarkName, number>>; selected: LandmarkName | null;
+  confidences: Partial<Record<LandmarkName, number>>; selected: LandmarkName | null; flagged: readonly LandmarkName[];
   onSelect: (name: LandmarkName) => void; onReset: (name: LandmarkName) => void;
 }): ReactNode {
   return (
@@ -28,10 +28,12 @@ export const LandmarkList = memo(function LandmarkList(props: {
           const moved = editDistance(l.name, props.landmarks, props.ai, props.spacing);
           const conf = props.confidences[l.name];
           return (
-            <li key={l.name} className={props.selected === l.name ? 'selected' : ''} data-testid={`landmark-${l.name}`}>
-              <button type="button" className="link" onClick={() => props.onSelect(l.name)} title={l.label}>
+            <li key={l.name} className={`${props.selected === l.name ? 'selected' : ''} ${props.flagged.includes(l.name) ? 'flagged' : ''}`} data-testid={`landmark-${l.name}`}>
+              <button type="button" className="link" onClick={() => props.onSelect(l.name)} title={l.label} aria-label={`${l.name}: ${l.label}${props.flagged.includes(l.name) ? ' (flagged by the anatomical check)' : ''}`}
+                aria-current={props.selected === l.name ? 'true' : undefined}>
                 {l.name}
               </button>
+              {props.flagged.includes(l.name) && <span className="error-text small" aria-hidden="true">⚠</span>}
               <span className="muted small">{props.landmarks[l.name] ? (conf !== undefined ? `conf ${conf.toFixed(2)}` : '') : 'not placed'}</span>
               {moved && (
                 <>
@@ -56,8 +58,8 @@ export const HistoryPanel = memo(function HistoryPanel({ detail, onRevert }: { d
           <li key={v.versionId} className={v.versionId === detail.latest?.versionId ? 'current' : ''}>
             <span className="num">v{v.version}</span>
             <span>{v.kind}</span>
-            <span className="muted small">{v.author} · {new Date(v.createdAt).toLocaleString()}</span>
-            <span className="small">{v.stage?.label ?? ''}</span>
+            <span className="muted small cut" title={`${v.author} · ${new Date(v.createdAt).toLocaleString()}`}>{v.author} · {new Date(v.createdAt).toLocaleString()}</span>
+            <span className={`small cut ${v.stage?.kind === 'error' ? 'error-text' : ''}`} title={v.stage?.label ?? ''}>{v.stage ? (v.stage.kind === 'error' ? 'no stage (see the panel)' : v.stage.label) : ''}</span>
             {v.versionId !== detail.latest?.versionId && (
               <button type="button" className="link small" onClick={() => onRevert(v.versionId)}>revert to this</button>
             )}

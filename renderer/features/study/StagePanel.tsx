@@ -1,15 +1,35 @@
 /** The stage, the rule that decided it, every measurement against its threshold, and where the numbers came from. */
-import { memo, type ReactNode } from 'react';
+import { memo, useState, type ReactNode } from 'react';
+import type { Plausibility } from '../../../core/review/plausibility';
 import type { StudyDetail } from '../../../core/api/studies';
 import { PEAK_GROWTH, stageLabel, type Assessment, type BodyMeasurements, type Comparison, type Measurements } from '../../../core/cvm/index';
-import { formatSpacing } from '../format';
+import { formatAge, formatProvider, formatSpacing, humanizeIds } from '../format';
 
 export interface StagePanelProps {
   readonly detail: StudyDetail;
   readonly assessment: Assessment | null;
   /** The assessment when the current gesture started: values that differ from it are highlighted. */
   readonly reference: Assessment | null;
+  /** The anatomical check of the current landmarks (recomputed on every move of a drag). */
+  readonly plausibility: Plausibility | null;
   readonly onCalibrate: () => void;
+  readonly onPatientInfo: (info: { ageYears?: number | null; sex?: 'M' | 'F' | 'O' | null }) => Promise<string | null>;
+}
+
+/** Stage probabilities when the staging engine gives them (P(CS1..CS6), most probable first). */
+export function stageProbabilities(result: unknown): { stage: string; p: number }[] | null {
+  const r = result as { probabilities?: unknown };
+  const probs = r?.probabilities;
+  if (!probs || typeof probs !== 'object') return null;
+  const list = Array.isArray(probs)
+    ? probs.map((p: unknown, i) => (typeof p === 'number' ? { stage: `CS${i + 1}`, p } : p as { stage: string; p: number }))
+    : Object.entries(probs as Record<string, number>).map(([stage, p]) => ({ stage, p }));
+  const valid = list.filter((x) => x && typeof x.stage === 'string' && typeof x.p === 'number' && Number.isFinite(x.p));
+  return valid.length > 0 ? valid.sort((a, b) => b.p - a.p) : null;
+}
+
+export function labelsOf(assessment: Assessment | null): Map<string, string> {
+  return new Map(assessment?.ok ? assessment.result.comparisons.map((c) => [c.id, c.label]) : []);
 }
 
 const fmt = (v: number, digits = 2): string => (Number.isFinite(v) ? v.toFixed(digits) : '—');
@@ -37,35 +57,45 @@ function changedIds(now: Assessment | null, before: Assessment | null): Set<stri
   return changed;
 }
 
-function StageHeadline({ assessment }: { assessment: Assessment | null }): ReactNode {
+function StageHeadline({ assessment, plausibility }: { assessment: Assessment | null; plausibility: Plausibility | null }): ReactNode {
   if (!assessment) return <div className="stage-value muted" data-testid="cvm-stage">no landmarks</div>;
   if (!assessment.ok) {
     return (
       <>
         <div className="stage-value bad" data-testid="cvm-stage">not computable</div>
-        <p className="rule" data-testid="stage-rule">{assessment.error.message}</p>
+        <p className="rule error-text" data-testid="stage-rule">{assessment.error.message}</p>
       </>
     );
   }
   const r = assessment.result;
   const label = stageLabel(r);
-  const cls = r.kind === 'no-fit' ? 'bad' : r.borderline ? 'warn' : 'good';
+  const labels = labelsOf(assessment);
+  const implausible = plausibility?.verdict === 'implausible';
+  const cls = implausible || r.kind === 'no-fit' ? 'bad' : r.borderline || plausibility?.verdict === 'check' ? 'warn' : 'good';
+  const probs = stageProbabilities(r);
   return (
     <>
       <div className={`stage-value ${cls}${label.length > 12 ? ' long' : ''}`} data-testid="cvm-stage" aria-live="polite">{label}</div>
+      {implausible && <p className="error-text small" data-testid="stage-implausible">Not valid: the landmarks are anatomically impossible (see above).</p>}
+      {probs && (
+        <p className="probabilities small" data-testid="stage-probabilities">
+          {probs.slice(0, 3).map((x, i) => <span key={x.stage} className={i === 0 ? 'strong' : ''}>{x.stage} {(x.p * 100).toFixed(0)}%{i < Math.min(2, probs.length - 1) ? ' · ' : ''}</span>)}
+          {probs[1] && <span className="muted"> (runner-up {probs[1].stage})</span>}
+        </p>
+      )}
       {r.kind === 'stage' ? (
         <>
           <p className="rule" data-testid="stage-rule">{r.rule}</p>
-          {r.borderline && <p className="borderline" data-testid="stage-borderline">{r.borderline.detail}</p>}
+          {r.borderline && <p className="borderline" data-testid="stage-borderline">{humanizeIds(r.borderline.detail, labels)}</p>}
           <p className="growth" data-testid="peak-growth">{r.peakGrowth}</p>
         </>
       ) : (
         <>
-          <p className="rule" data-testid="stage-rule">{r.reason}</p>
+          <p className="rule" data-testid="stage-rule">{humanizeIds(r.reason, labels)}</p>
           <p className="growth">Nearest: {r.nearest.map((s) => `${s} (${PEAK_GROWTH[s].split(':')[0]})`).join(', ')}. Check the landmarks.</p>
         </>
       )}
-      {r.notes.map((n) => <p key={n} className="note">{n}</p>)}
+      {r.notes.map((n) => <p key={n} className="note">{humanizeIds(n, labels)}</p>)}
     </>
   );
 }
@@ -75,8 +105,65 @@ function RunNotes({ quality }: { quality: unknown }): ReactNode {
   const q = (quality ?? {}) as { providerFallback?: string | null; roiScale?: { estimated?: boolean; detail?: string } };
   return (
     <>
-      {q.providerFallback && <><dt>Provider</dt><dd className="small muted" data-testid="provider-fallback">{q.providerFallback}</dd></>}
-      {q.roiScale?.estimated && <><dt>Scale</dt><dd className="small warn-text">The model estimated the scale: {q.roiScale.detail}</dd></>}
+      {q.providerFallback && (
+        <><dt>Why CPU</dt><dd className="small"><details data-testid="provider-fallback"><summary>details</summary><span className="muted break">{q.providerFallback}</span></details></dd></>
+      )}
+      {q.roiScale?.estimated && (
+        <><dt>Scale</dt><dd className="small warn-text"><details><summary>estimated by the model</summary><span className="break">{q.roiScale.detail}</span></details></dd></>
+      )}
+    </>
+  );
+}
+
+/** Age and sex: shown from the file, or entered here (audited) when the file has none. */
+function PatientFacts({ detail, onPatientInfo }: { detail: StudyDetail; onPatientInfo: StagePanelProps['onPatientInfo'] }): ReactNode {
+  const meta = detail.info.meta;
+  const [editing, setEditing] = useState(false);
+  const [years, setYears] = useState('');
+  const [months, setMonths] = useState('');
+  const [sex, setSex] = useState<string>(meta.sex ?? '');
+  const [error, setError] = useState<string | null>(null);
+  const fileHasAge = detail.info.format === 'dicom' && meta.ageYears !== null;
+  const save = async (): Promise<void> => {
+    const info: { ageYears?: number | null; sex?: 'M' | 'F' | 'O' | null } = {};
+    if (years.trim() || months.trim()) {
+      const y = Number(years || '0');
+      const m = Number(months || '0');
+      if (!Number.isInteger(y) || !Number.isInteger(m) || y < 0 || y > 120 || m < 0 || m > 11) {
+        setError('Enter whole years (0-120) and months (0-11).');
+        return;
+      }
+      info.ageYears = y + m / 12;
+    }
+    if (sex) info.sex = sex as 'M' | 'F' | 'O';
+    const err = await onPatientInfo(info);
+    setError(err);
+    if (!err) setEditing(false);
+  };
+  return (
+    <>
+      <dt>Age</dt>
+      <dd data-testid="patient-age">{formatAge(meta.ageYears)}</dd>
+      <dt>Sex</dt>
+      <dd data-testid="patient-sex">{meta.sex ?? '—'}</dd>
+      {(meta.ageYears === null || meta.sex === null || (!fileHasAge && meta.ageYears !== null)) && !editing && (
+        <><dt /><dd><button type="button" className="link small" onClick={() => setEditing(true)} data-testid="enter-patient">
+          {meta.ageYears === null || meta.sex === null ? 'enter age and sex' : 'correct the entered age'}</button></dd></>
+      )}
+      {editing && (
+        <><dt /><dd>
+          <form className="patient-form" onSubmit={(e) => { e.preventDefault(); void save(); }}>
+            <label>years <input className="tiny" inputMode="numeric" value={years} onChange={(e) => setYears(e.target.value)} data-testid="age-years" autoFocus /></label>
+            <label>months <input className="tiny" inputMode="numeric" value={months} onChange={(e) => setMonths(e.target.value)} data-testid="age-months" /></label>
+            <label>sex <select value={sex} onChange={(e) => setSex(e.target.value)} disabled={detail.info.meta.sex !== null && detail.info.format === 'dicom'} data-testid="sex-select">
+              <option value="">—</option><option value="F">F</option><option value="M">M</option><option value="O">other</option>
+            </select></label>
+            <button type="submit" data-testid="save-patient">Save</button>
+            <button type="button" onClick={() => setEditing(false)}>Cancel</button>
+            {error && <p className="error-text small" role="alert">{error}</p>}
+          </form>
+        </dd></>
+      )}
     </>
   );
 }
@@ -113,13 +200,19 @@ function BodyTable({ m }: { m: Measurements }): ReactNode {
   );
 }
 
-export const StagePanel = memo(function StagePanel({ detail, assessment, reference, onCalibrate }: StagePanelProps): ReactNode {
+export const StagePanel = memo(function StagePanel({ detail, assessment, reference, plausibility, onCalibrate, onPatientInfo }: StagePanelProps): ReactNode {
   const changed = changedIds(assessment, reference);
   const meta = detail.info.meta;
   const run = detail.ai?.modelRun ?? null;
   return (
     <section className="panel stage-panel" aria-label="CVM stage">
-      <StageHeadline assessment={assessment} />
+      {plausibility && plausibility.verdict !== 'ok' && (
+        <div className={`notice compact ${plausibility.verdict === 'implausible' ? 'error' : 'warning'}`} data-testid="plausibility" data-kind={plausibility.verdict} role="status">
+          <strong>{plausibility.verdict === 'implausible' ? 'Anatomically impossible:' : 'Unusual:'}</strong>
+          <ul>{plausibility.problems.map((p) => <li key={p.message}>{p.message}</li>)}</ul>
+        </div>
+      )}
+      <StageHeadline assessment={assessment} plausibility={plausibility} />
       {assessment?.ok && (
         <>
           <h3>Criteria</h3>
@@ -129,7 +222,7 @@ export const StagePanel = memo(function StagePanel({ detail, assessment, referen
               {assessment.result.comparisons.map((c) => (
                 <tr key={c.id} data-testid={`measurement-${c.id}`}
                   className={[c.deciding ? 'deciding' : '', c.withinTolerance ? 'near' : '', changed.has(c.id) ? 'changed' : ''].join(' ')}
-                  title={c.outcome}>
+                  title={humanizeIds(c.outcome, labelsOf(assessment))}>
                   <th scope="row">{c.label}{c.withinTolerance && <span className="near-tag" title="within the tolerance of its threshold"> ≈</span>}</th>
                   <td className="num">{comparisonValue(c)}</td>
                   <td className="num">{comparisonThreshold(c)}</td>
@@ -138,14 +231,13 @@ export const StagePanel = memo(function StagePanel({ detail, assessment, referen
             </tbody>
           </table>
           <BodyTable m={assessment.measurements} />
-          <p className="muted small">Preset: {assessment.result.preset}. Bold rows decided the stage; ≈ marks a value within the tolerance of its threshold.</p>
+          <p className="muted small">Preset: {assessment.result.preset}. <strong>Bold</strong> rows decided the stage; ≈ marks a value within the tolerance of its threshold.</p>
         </>
       )}
       <h3>Patient and image</h3>
       <dl className="facts">
-        <dt>Patient</dt><dd>{meta.patientName ?? '—'}{meta.patientId ? ` (${meta.patientId})` : ''}</dd>
-        <dt>Age</dt><dd data-testid="patient-age">{meta.ageYears !== null ? `${meta.ageYears.toFixed(1)} years` : '—'}</dd>
-        <dt>Sex</dt><dd data-testid="patient-sex">{meta.sex ?? '—'}</dd>
+        <dt>Patient</dt><dd className="cut" title={`${meta.patientName ?? '—'}${meta.patientId ? ` (${meta.patientId})` : ''}`}>{meta.patientName ?? '—'}{meta.patientId ? ` (${meta.patientId})` : ''}</dd>
+        <PatientFacts detail={detail} onPatientInfo={onPatientInfo} />
         <dt>Study date</dt><dd>{meta.studyDate ?? '—'}</dd>
         <dt>Spacing</dt>
         <dd>
@@ -153,7 +245,9 @@ export const StagePanel = memo(function StagePanel({ detail, assessment, referen
           <button type="button" className="link" onClick={onCalibrate} data-testid="calibrate">{detail.info.spacing ? 'Recalibrate' : 'Calibrate'}</button>
         </dd>
         <dt>Model</dt>
-        <dd data-testid="model-info">{run ? `${run.modelId} ${run.modelVersion} · ${run.provider}` : 'no AI prediction'}</dd>
+        <dd data-testid="model-info">
+          {run ? `${run.modelId} ${run.modelVersion} · ${formatProvider(run.provider, (run.quality as { providerFallback?: string | null } | null)?.providerFallback)}` : 'no AI prediction'}
+        </dd>
         {run && <RunNotes quality={run.quality} />}
       </dl>
     </section>

@@ -7,7 +7,6 @@ import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } fro
 import { flushSync } from 'react-dom';
 import type Konva from 'konva';
 import type { WindowPreset } from '../../../core/api/index';
-import type { ReviewStatus } from '../../../core/api/studies';
 import type { Assessment } from '../../../core/cvm/index';
 import { imagePoint, screenPoint, type ImagePoint } from '../../../core/geometry/index';
 import { LANDMARK_NAMES, landmarkInfo, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
@@ -21,11 +20,18 @@ import {
 } from '../../canvas/view-transform';
 import type { DisplayWindow } from '../../canvas/window-level';
 import { IDLE, step, type ToolEffect, type ToolEvent, type ToolState } from '../../tools/landmark-tool';
+import { approvalDecision, modelQualityOf, type ApprovalDecision } from '../../../core/review/approval';
+import { checkPlausibility } from '../../../core/review/plausibility';
+import { nextUnreviewed, saveWorklistSession } from '../../state/worklist-session';
+import { api } from '../../api';
 import { HelpOverlay } from '../HelpOverlay';
+import { Notice, type NoticeState } from '../Notice';
+import { sentences } from '../format';
+import { ApprovalPanel, ConfirmApprovalDialog } from './ApprovalPanel';
 import { CalibrateDialog } from './CalibrateDialog';
 import { actionFor, type StudyAction } from './keyboard';
-import { downloadCanvas, drawReport } from './report';
 import { HistoryPanel, LandmarkList } from './SidePanels';
+import { GrowthTimeline } from '../pacs/GrowthTimeline';
 import { StagePanel } from './StagePanel';
 import { BoneAgePanel } from './BoneAgePanel';
 import { useStudyEditor, type SaveState, type StudyEditor } from './useStudyEditor';
@@ -34,37 +40,43 @@ export interface StudyViewProps {
   readonly imageId: number;
   readonly userName: string;
   readonly onBack: () => void;
+  /** Opens another study (Approve and next). */
+  readonly onOpen: (imageId: number) => void;
 }
 
 function saveLabel(s: SaveState): string {
   if (s.kind === 'saved') return 'Saved';
   if (s.kind === 'saving') return 'Saving…';
-  return `Not saved: ${s.message}`;
+  if (s.kind === 'retrying') return 'Not saved yet: retrying';
+  return 'Not saved';
 }
 
 function windowFromPreset(p: WindowPreset | undefined, invert: boolean): DisplayWindow {
   return p ? { center: p.center, width: p.width, invert } : { center: 32768, width: 65536, invert };
 }
 
+/** Arrow presses closer together than this belong to one gesture. */
+const NUDGE_RUN_MS = 800;
+
 function isTyping(target: EventTarget | null): boolean {
   return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName));
 }
 
-export function StudyView({ imageId, userName, onBack }: StudyViewProps): ReactNode {
+export function StudyView({ imageId, userName, onBack, onOpen }: StudyViewProps): ReactNode {
   const { editor, error } = useStudyEditor(imageId);
   if (error) {
     return (
       <div className="study-error">
-        <p className="error" role="alert">{error}</p>
+        <Notice notice={{ kind: 'error', text: error }} />
         <button type="button" onClick={onBack}>Back to the worklist</button>
       </div>
     );
   }
   if (!editor) return <div className="empty" role="status">Opening the study…</div>;
-  return <StudyWorkspace key={imageId} editor={editor} userName={userName} onBack={onBack} />;
+  return <StudyWorkspace key={imageId} editor={editor} userName={userName} onBack={onBack} onOpen={onOpen} />;
 }
 
-function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; userName: string; onBack: () => void }): ReactNode {
+function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEditor; userName: string; onBack: () => void; onOpen: (imageId: number) => void }): ReactNode {
   const { detail, image, landmarks, ai, assessment } = editor;
   const spacing = detail.info.spacing;
   const windows = image.pixels.windows;
@@ -78,7 +90,11 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
   const [help, setHelp] = useState(false);
   const [calibrate, setCalibrate] = useState<{ points: readonly [ImagePoint, ImagePoint] | null } | null>(null);
   const [reference, setReference] = useState<Assessment | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
+  const [message, setMessage] = useState<NoticeState | null>(null);
+  const [nudging, setNudging] = useState(false);
+  const [confirming, setConfirming] = useState<{ reasons: readonly string[]; next: boolean } | null>(null);
+  const autoFit = useRef<'image' | 'region' | null>('image');
+  const nudgeTimer = useRef<number | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const windowed = useWindowedCanvas(image.pixels, displayWindow);
   const toolRef = useRef(tool);
@@ -96,14 +112,39 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
     return bounds ? fitRegion(bounds, size) : fitTransform(image.pixels, size);
   }, [image.pixels, spacing]);
 
+  // A resized window refits the image (or the C2-C4 region) unless the user zoomed or panned since; then
+  // the point at the centre stays at the centre.
+  const lastViewport = useRef<Size | null>(null);
   const onViewportSize = useCallback((size: Size) => {
+    const before = lastViewport.current;
+    lastViewport.current = size;
     setViewport(size);
-    setView((v) => v ?? fitTransform(image.pixels, size));
-  }, [image.pixels]);
+    setView((v) => {
+      if (!v || autoFit.current === 'image') return fitTransform(image.pixels, size);
+      if (autoFit.current === 'region') return fitRegionOfInterest(size);
+      if (!before) return v;
+      return { scale: v.scale, x: v.x + (size.width - before.width) / 2, y: v.y + (size.height - before.height) / 2 };
+    });
+  }, [image.pixels, fitRegionOfInterest]);
+  const onUserViewChange = useCallback((v: ViewTransform) => { autoFit.current = null; setView(v); }, []);
+
+  useEffect(() => { saveWorklistSession({ lastOpened: detail.imageId }); }, [detail.imageId]);
+
+  const pixelSpacingForChecks = pixelSpacing;
+  const plausibility = useMemo(() => (Object.keys(landmarks).length > 0 ? checkPlausibility(landmarks, pixelSpacingForChecks) : null), [landmarks, pixelSpacingForChecks]);
+  const modelQuality = useMemo(() => modelQualityOf(detail.ai?.modelRun?.quality), [detail.ai]);
+  const decision: ApprovalDecision = useMemo(() => approvalDecision({
+    landmarks: Object.keys(landmarks).length > 0 ? landmarks : null,
+    ai,
+    spacing: pixelSpacingForChecks,
+    quality: modelQuality,
+    stageError: assessment && !assessment.ok ? assessment.error.message : null,
+  }), [landmarks, ai, pixelSpacingForChecks, modelQuality, assessment]);
 
   useEffect(() => {
     const name = detail.info.meta.patientName ?? detail.info.fileName;
-    const state = editor.saveState.kind === 'saved' ? 'Saved' : editor.saveState.kind === 'saving' ? '● Saving…' : '⚠ Not saved';
+    const state = editor.saveState.kind === 'saved' ? 'Saved' : editor.saveState.kind === 'saving' ? '● Saving…'
+      : editor.saveState.kind === 'retrying' ? '● Retrying save…' : '⚠ Not saved';
     document.title = `${state} — ${name} — CVM Workstation`;
   }, [editor.saveState, detail.info.meta.patientName, detail.info.fileName]);
 
@@ -126,9 +167,11 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
   }, [applyEffect]);
 
   const finishNudge = useCallback(() => {
+    if (nudgeTimer.current !== null) { window.clearTimeout(nudgeTimer.current); nudgeTimer.current = null; }
     const n = nudge.current;
     if (!n) return;
     nudge.current = null;
+    setNudging(false);
     editor.commitGesture(n.before, [n.name]);
     setReference(null);
   }, [editor]);
@@ -140,6 +183,7 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
     if (!nudge.current || nudge.current.name !== selected) {
       finishNudge();
       nudge.current = { name: selected, before: liveLandmarks.current };
+      setNudging(true);
       setReference(assessment);
     }
     const dx = spacing ? dxMm / spacing.colMm : dxMm * 10;
@@ -165,21 +209,70 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
     }
   }, [landmarks, selected, view, viewport]);
 
+  const reportInput = useCallback(() => ({
+    detail, image: windowed.canvas, landmarks, assessment, plausibility, quality: modelQuality, author: userName, now: new Date(),
+  }), [detail, windowed.canvas, landmarks, assessment, plausibility, modelQuality, userName]);
+
   const exportReport = useCallback(async () => {
-    const canvas = drawReport({ detail, image: windowed.canvas, landmarks, assessment, author: userName, now: new Date() });
-    const base = (detail.info.meta.patientId ?? detail.info.fileName).replace(/[^\w.-]+/g, '_');
-    await downloadCanvas(canvas, `cvm-report-${base}.png`);
-    setMessage('Report exported as PNG.');
-  }, [detail, windowed.canvas, landmarks, assessment, userName]);
+    setBusy('Writing the report…');
+    try {
+      const { exportReport: writeReport } = await import('./report');
+      const names = await writeReport(reportInput());
+      setMessage({ kind: 'info', text: `Report saved: ${names.join(' and ')}.` });
+    } catch (e) {
+      setMessage({ kind: 'error', text: `The report could not be written: ${(e as Error).message}` });
+    } finally {
+      setBusy(null);
+    }
+  }, [reportInput]);
+
+  const print = useCallback(async () => {
+    try {
+      const { printReport } = await import('./report');
+      await printReport(reportInput());
+    } catch (e) {
+      setMessage({ kind: 'error', text: `The report could not be printed: ${(e as Error).message}` });
+    }
+  }, [reportInput]);
 
   const runAnalysis = useCallback(async () => {
     setBusy('Analysing…');
     const err = await editor.analyze();
     setBusy(null);
-    setMessage(err ?? 'Analysis done: landmarks predicted by the model.');
+    setMessage(err ? { kind: 'error', text: err } : null);
   }, [editor]);
 
-  const setReview = useCallback((status: ReviewStatus) => { void editor.setReview(status); }, [editor]);
+  /** Approves (asking for a confirmation when the rules say "check"), then optionally opens the next study. */
+  const approve = useCallback(async (next: boolean, confirmation?: string) => {
+    finishNudge();
+    if (detail.review.status === 'approved' && !confirmation) {
+      if (!next) return;
+    } else {
+      if (decision.kind === 'refused') {
+        const more = decision.reasons.length - 1;
+        setMessage({ kind: 'error', text: `Not approved: ${sentences(decision.reasons.slice(0, 1))}${more > 0 ? ` (${more} more reason${more > 1 ? 's' : ''} under Review.)` : ''}` });
+        return;
+      }
+      if (decision.kind === 'confirm' && !confirmation) {
+        setConfirming({ reasons: decision.reasons, next });
+        return;
+      }
+      const err = await editor.setReview('approved', confirmation);
+      if (err) { setMessage({ kind: 'error', text: err }); return; }
+    }
+    if (next) {
+      const id = await nextUnreviewed(api, detail.imageId);
+      if (id === null) { setMessage({ kind: 'info', text: 'Approved. No study after this one in the worklist is waiting for review.' }); return; }
+      onOpen(id);
+    } else {
+      setMessage(null);
+    }
+  }, [finishNudge, detail.review.status, detail.imageId, decision, editor, onOpen]);
+
+  const reopen = useCallback(async () => {
+    const err = await editor.setReview('in-progress');
+    setMessage(err ? { kind: 'error', text: err } : null);
+  }, [editor]);
 
   const perform = useCallback((action: StudyAction, shift: boolean): boolean => {
     const stepMm = shift ? 1 : 0.1;
@@ -197,9 +290,9 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
       case 'redo': finishNudge(); editor.redo(); return true;
       case 'resetLandmark': if (selected) editor.resetToAi([selected]); return true;
       case 'resetAll': editor.resetToAi(LANDMARK_NAMES); return true;
-      case 'fit': if (viewport) setView(fitTransform(image.pixels, viewport)); return true;
-      case 'actualSize': if (viewport && view) setView(actualSizeTransform(view, viewport)); return true;
-      case 'region': if (viewport) setView(fitRegionOfInterest(viewport)); return true;
+      case 'fit': autoFit.current = 'image'; if (viewport) setView(fitTransform(image.pixels, viewport)); return true;
+      case 'actualSize': autoFit.current = null; if (viewport && view) setView(actualSizeTransform(view, viewport)); return true;
+      case 'region': autoFit.current = 'region'; if (viewport) setView(fitRegionOfInterest(viewport)); return true;
       case 'invert': setDisplayWindow((w) => ({ ...w, invert: !w.invert })); return true;
       case 'nextWindow': {
         const i = (presetIndex + 1) % windows.length;
@@ -217,18 +310,23 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
       case 'analyze': void runAnalysis(); return true;
       case 'place': send({ type: 'startPlacing', landmarks }); return true;
       case 'calibrate': setCalibrate({ points: null }); return true;
-      case 'approve': setReview(detail.review.status === 'approved' ? 'in-progress' : 'approved'); return true;
+      case 'approve': void approve(false); return true;
+      case 'approveNext': void approve(true); return true;
       case 'report': void exportReport(); return true;
+      case 'print': void print(); return true;
       case 'help': setHelp((h) => !h); return true;
-      case 'worklist': onBack(); return true;
+      case 'worklist': finishNudge(); onBack(); return true;
     }
   }, [selectRelative, send, moveSelected, selected, finishNudge, editor, viewport, view, image.pixels, fitRegionOfInterest,
-    presetIndex, windows, runAnalysis, landmarks, setReview, detail.review.status, exportReport, onBack]);
+    presetIndex, windows, runAnalysis, landmarks, approve, exportReport, print, onBack]);
 
   useEffect(() => {
     const down = (e: KeyboardEvent): void => {
-      if (isTyping(e.target) || calibrate || (help && e.key !== 'Escape' && e.key !== '?')) return;
+      if (isTyping(e.target) || calibrate || confirming || (help && e.key !== 'Escape' && e.key !== '?')) return;
       if (help && (e.key === 'Escape' || e.key === '?')) { setHelp(false); e.preventDefault(); return; }
+      // Buttons, links and list items handle Enter and Space themselves.
+      if ((e.key === 'Enter' || e.key === ' ') && !e.ctrlKey && !e.metaKey && e.target instanceof HTMLElement && e.target.closest('button, a, summary')) return;
+      if (e.key.startsWith('Arrow') && nudgeTimer.current !== null) { window.clearTimeout(nudgeTimer.current); nudgeTimer.current = null; }
       const action = actionFor(e);
       if (!action) return;
       // Tab cycles landmarks only while the image has the focus; elsewhere it moves focus as usual.
@@ -236,11 +334,21 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
       if ((action === 'nextLandmark' || action === 'previousLandmark') && !onImage) return;
       if (perform(action, e.shiftKey)) e.preventDefault();
     };
-    const up = (e: KeyboardEvent): void => { if (e.key.startsWith('Arrow')) finishNudge(); };
+    // A run of arrow presses is one gesture (one undo step, one saved version): it ends when no arrow key
+    // follows within a moment, or at once when anything else happens.
+    const up = (e: KeyboardEvent): void => {
+      if (!e.key.startsWith('Arrow') || !nudge.current) return;
+      if (nudgeTimer.current !== null) window.clearTimeout(nudgeTimer.current);
+      nudgeTimer.current = window.setTimeout(() => { nudgeTimer.current = null; finishNudge(); }, NUDGE_RUN_MS);
+    };
     window.addEventListener('keydown', down);
     window.addEventListener('keyup', up);
     return () => { window.removeEventListener('keydown', down); window.removeEventListener('keyup', up); };
-  }, [perform, finishNudge, calibrate, help]);
+  }, [perform, finishNudge, calibrate, help, confirming]);
+  // Leaving the study ends a keyboard run: it is saved, not lost.
+  const finishNudgeRef = useRef(finishNudge);
+  finishNudgeRef.current = finishNudge;
+  useEffect(() => () => finishNudgeRef.current(), []);
 
   // Drag handling: preview on every move (stage recomputed in the same frame), commit once at the end.
   const onDragStart = useCallback((name: LandmarkName) => {
@@ -283,14 +391,20 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
   const loupeTarget = dragging ?? (nudge.current ? nudge.current.name : null);
   const loupePoint = loupeTarget ? landmarks[loupeTarget] : undefined;
   const hasLandmarks = Object.keys(landmarks).length > 0;
-  const run = detail.ai?.modelRun ?? null;
-  const quality = (run?.quality ?? null) as { verdict?: string; problems?: string[] } | null;
+  const title = detail.info.meta.patientName ?? detail.info.fileName;
+  const qualityNotice: NoticeState | null = modelQuality && modelQuality.verdict && modelQuality.verdict !== 'ok'
+    ? modelQuality.verdict === 'failed' || modelQuality.notCephalogram
+      ? { kind: 'error', text: modelQuality.notCephalogram
+        ? `This image does not look like a lateral cephalogram${modelQuality.notCephalogramReason ? ` (${modelQuality.notCephalogramReason.replace(/\.$/, '')})` : ''}. The landmarks and the stage mean nothing here.`
+        : 'The model did not find C2–C4 on this image: it may not be a lateral cephalogram, or the vertebrae are not visible. Do not rely on these landmarks.', details: modelQuality.problems }
+      : { kind: 'warning', text: `The model is not confident on this image. Check every landmark before relying on the stage. ${sentences(modelQuality.problems.slice(0, 1))}`, details: modelQuality.problems.slice(1) }
+    : null;
 
   return (
     <div className="study">
       <div className="study-toolbar" role="toolbar" aria-label="Study tools">
-        <button type="button" onClick={onBack} title="Back to the worklist (Backspace)">◀ Worklist</button>
-        <span className="study-title">{detail.info.meta.patientName ?? detail.info.fileName}</span>
+        <button type="button" onClick={() => { finishNudge(); onBack(); }} title="Back to the worklist (Backspace)">◀ Worklist</button>
+        <h1 className="study-title" title={`${title}${detail.info.meta.patientId ? ` (${detail.info.meta.patientId})` : ''} — ${detail.info.fileName}`}>{title}</h1>
         <button type="button" onClick={() => void runAnalysis()} disabled={busy !== null} data-testid="analyze" title="Run the AI analysis (Shift+A)">Analyze</button>
         <button type="button" onClick={() => perform('place', false)} data-testid="place" title="Place the landmarks by clicking (P)">Place</button>
         <span className="sep" />
@@ -298,8 +412,8 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
         <button type="button" onClick={() => perform('redo', false)} disabled={!editor.canRedo} data-testid="redo" title="Redo (Ctrl+Shift+Z)">Redo</button>
         <button type="button" onClick={() => perform('resetAll', false)} disabled={!ai} title="Reset all landmarks to the AI prediction (Shift+X)">Reset all</button>
         <span className="sep" />
-        <label className="inline">W/L
-          <select value={presetIndex} data-testid="window-preset" onChange={(e) => {
+        <label className="inline" title="Window/level preset (W)">W/L
+          <select value={presetIndex} data-testid="window-preset" title={windows[presetIndex]?.name} onChange={(e) => {
             const i = Number(e.target.value); setPresetIndex(i); setDisplayWindow((w) => windowFromPreset(windows[i], w.invert));
           }}>
             {windows.map((w, i) => <option key={`${w.name}-${i}`} value={i}>{w.name}</option>)}
@@ -307,74 +421,84 @@ function StudyWorkspace({ editor, userName, onBack }: { editor: StudyEditor; use
         </label>
         <button type="button" aria-pressed={displayWindow.invert} onClick={() => perform('invert', false)} title="Invert (I)">Invert</button>
         <button type="button" onClick={() => perform('fit', false)} title="Fit (F)">Fit</button>
-        <button type="button" onClick={() => perform('actualSize', false)} title="1:1 (1)">1:1</button>
+        <button type="button" onClick={() => perform('actualSize', false)} title="One image pixel per screen pixel (1)" aria-label="Actual size, one image pixel per screen pixel">1:1</button>
         <button type="button" onClick={() => perform('region', false)} disabled={!hasLandmarks} data-testid="zoom-region" title="Zoom to C2-C4 (R)">C2–C4</button>
         <button type="button" aria-pressed={showGhosts} onClick={() => perform('ghosts', false)} title="AI prediction as ghosts (G)">Ghosts</button>
         <span className="sep" />
-        <button type="button" onClick={() => perform('report', false)} data-testid="export-report" title="Export the report (Ctrl+E)">Report</button>
+        <button type="button" onClick={() => perform('report', false)} data-testid="export-report" title="Save the report as PDF and PNG (Ctrl+E)">Report</button>
+        <button type="button" onClick={() => perform('print', false)} data-testid="print-report" title="Print the report (Ctrl+P)">Print</button>
         <span className="spacer" />
-        <span className={`save-state ${editor.saveState.kind}`} data-testid="save-state" role="status">{saveLabel(editor.saveState)}</span>
-        {editor.saveState.kind === 'error' && (
-          <button type="button" onClick={() => void editor.reload()} title="Load the last saved version from the database">Reload saved</button>
-        )}
-        <span className={`review ${detail.review.status}`} data-testid="review-status">
-          {detail.review.status === 'approved' ? `Approved by ${detail.review.by ?? '—'}` : detail.review.status === 'in-progress' ? 'In progress' : 'Unreviewed'}
-        </span>
-        <button type="button" className={detail.review.status === 'approved' ? '' : 'primary'} data-testid="approve"
-          onClick={() => perform('approve', false)} title="Approve (Ctrl+Enter)">
-          {detail.review.status === 'approved' ? 'Reopen' : 'Approve'}
-        </button>
+        <span className={`save-state ${nudging ? 'saving' : editor.saveState.kind}`} data-testid="save-state" role="status"
+          title={editor.saveState.kind === 'error' ? editor.saveState.message : undefined}>{nudging ? 'Editing…' : saveLabel(editor.saveState)}</span>
         <button type="button" onClick={() => setHelp(true)} title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts">?</button>
       </div>
-      {(message || busy) && <div className="message" role="status" data-testid="message">{busy ?? message}</div>}
-      {quality?.verdict && quality.verdict !== 'ok' && (
-        <div className="warning" role="alert" data-testid="quality-warning">
-          The model is not confident on this image: {(quality.problems ?? []).join('; ') || quality.verdict}. Check every landmark before relying on the stage.
-        </div>
-      )}
-      {tool.kind === 'placing' && (
-        <div className="guide" role="status" data-testid="placing-guide">
-          Click <strong>{tool.next}</strong>: {landmarkInfo(tool.next).label} ({LANDMARK_NAMES.indexOf(tool.next) + 1}/13). Esc cancels.
-        </div>
-      )}
-      {tool.kind === 'calibrating' && (
-        <div className="guide" role="status">Click the {tool.points.length === 0 ? 'first' : 'second'} end of a known distance. Esc cancels.</div>
-      )}
-      {!hasLandmarks && tool.kind === 'idle' && (
-        <div className="guide" role="status">
-          No landmarks yet. <button type="button" className="link" onClick={() => void runAnalysis()}>Analyze with the model</button> or{' '}
-          <button type="button" className="link" onClick={() => perform('place', false)}>place them by hand</button>.
-        </div>
-      )}
+      <div className="study-messages">
+        {editor.saveState.kind === 'error' && (
+          <Notice notice={{ kind: 'error', text: `Your last change was not saved: ${editor.saveState.message}` }} testId="save-error" />
+        )}
+        {editor.saveState.kind === 'error' && (
+          <div className="notice-actions"><button type="button" onClick={() => void editor.reload()} title="Load the last saved version from the database">Reload the saved version</button></div>
+        )}
+        {busy && <Notice notice={{ kind: 'info', text: busy }} testId="busy" />}
+        {message && !busy && <Notice notice={message} onClose={() => setMessage(null)} testId="message" />}
+        {qualityNotice && <Notice notice={qualityNotice} testId="quality-warning" />}
+        {tool.kind === 'placing' && (
+          <div className="guide" role="status" data-testid="placing-guide">
+            Click <strong>{tool.next}</strong>: {landmarkInfo(tool.next).label} ({LANDMARK_NAMES.indexOf(tool.next) + 1}/13). Esc cancels.
+          </div>
+        )}
+        {tool.kind === 'calibrating' && (
+          <div className="guide" role="status">Click the {tool.points.length === 0 ? 'first' : 'second'} end of a known distance. Esc cancels.</div>
+        )}
+        {!hasLandmarks && tool.kind === 'idle' && (
+          <div className="guide" role="status">
+            No landmarks yet. <button type="button" className="link" onClick={() => void runAnalysis()}>Analyze with the model</button> or{' '}
+            <button type="button" className="link" onClick={() => perform('place', false)}>place them by hand</button>.
+          </div>
+        )}
+      </div>
       <div className="study-body">
-        <div className="viewer-host" ref={viewerRef} tabIndex={0} aria-label="Radiograph: Tab selects landmarks, arrow keys move them"
-          data-landmarks={JSON.stringify(landmarks)} data-selected={selected ?? ''}>
-          <Viewer image={windowed} view={view} onViewChange={setView} onViewportSize={onViewportSize}
+        <div className="viewer-host" ref={viewerRef} tabIndex={0} role="application"
+          aria-label="Radiograph: Tab selects landmarks, arrow keys move them, F fits, R zooms to C2-C4"
+          data-landmarks={JSON.stringify(landmarks)} data-selected={selected ?? ''} data-flagged={(plausibility?.landmarks ?? []).join(',')}>
+          <Viewer image={windowed} view={view} onViewChange={onUserViewChange} onViewportSize={onViewportSize}
             onBackgroundPointerDown={onBackgroundPointerDown} onWindowDrag={onWindowDrag}
             cursor={tool.kind === 'placing' || tool.kind === 'calibrating' ? 'crosshair' : undefined}>
             {view && (
               <LandmarkLayers landmarks={landmarks} ai={ai} confidences={confidences} scale={view.scale}
                 selected={selected} hover={tool.kind === 'idle' ? tool.hover : null} showGhosts={showGhosts}
+                flagged={plausibility?.landmarks ?? NONE} flagSeverity={plausibility?.verdict ?? 'ok'}
                 draggable={tool.kind === 'idle' || tool.kind === 'dragging'}
                 onDragStart={onDragStart} onDragMove={onDragMove} onDragEnd={onDragEnd} onHover={onHover} onSelect={onSelect} />
             )}
           </Viewer>
           {loupePoint && view && <Loupe source={windowed.canvas} at={loupePoint} screen={imageToScreen(view, loupePoint)} viewScale={view.scale} />}
         </div>
-        <aside className="side">
+        <aside className="side" aria-label="Stage, review and landmarks">
+          <ApprovalPanel review={detail.review} decision={decision} hasLandmarks={hasLandmarks}
+            onApprove={() => void approve(false)} onApproveNext={() => void approve(true)} onReopen={() => void reopen()} />
           <BoneAgePanel imageId={detail.imageId} />
-          <StagePanel detail={detail} assessment={assessment} reference={reference} onCalibrate={() => setCalibrate({ points: null })} />
+          <StagePanel detail={detail} assessment={assessment} reference={reference} plausibility={plausibility}
+            onCalibrate={() => setCalibrate({ points: null })} onPatientInfo={editor.setPatientInfo} />
           <LandmarkList landmarks={landmarks} ai={ai} spacing={pixelSpacing} confidences={confidences} selected={selected}
-            onSelect={setSelected} onReset={onResetLandmark} />
+            flagged={plausibility?.landmarks ?? NONE} onSelect={setSelected} onReset={onResetLandmark} />
           <HistoryPanel detail={detail} onRevert={onRevert} />
+          <GrowthTimeline imageId={detail.imageId} version={`${detail.latest?.versionId ?? 0}-${detail.review.status}`} />
         </aside>
       </div>
       {help && <HelpOverlay onClose={() => setHelp(false)} />}
+      {confirming && (
+        <ConfirmApprovalDialog reasons={confirming.reasons} onCancel={() => setConfirming(null)}
+          onConfirm={(text) => { const next = confirming.next; setConfirming(null); void approve(next, text); }} />
+      )}
       {calibrate && (
         <CalibrateDialog points={calibrate.points} hasCalibration={detail.calibration !== null}
+          aspect={detail.fileSpacing ? detail.fileSpacing.rowMm / detail.fileSpacing.colMm : 1}
           onMarkPoints={() => { setCalibrate(null); send({ type: 'startCalibrating' }); }}
           onSubmit={editor.setCalibration} onClose={() => setCalibrate(null)} />
       )}
     </div>
   );
 }
+
+const NONE: readonly LandmarkName[] = [];

@@ -4,7 +4,7 @@ export type StudyAction =
   | 'nudgeLeft' | 'nudgeRight' | 'nudgeUp' | 'nudgeDown'
   | 'undo' | 'redo' | 'resetLandmark' | 'resetAll'
   | 'fit' | 'actualSize' | 'region' | 'invert' | 'nextWindow' | 'autoWindow' | 'ghosts'
-  | 'analyze' | 'place' | 'calibrate' | 'approve' | 'report' | 'help' | 'worklist';
+  | 'analyze' | 'place' | 'calibrate' | 'approve' | 'approveNext' | 'report' | 'print' | 'help' | 'worklist';
 
 export interface Shortcut {
   readonly action: StudyAction;
@@ -38,8 +38,10 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { action: 'analyze', keys: 'Shift+A', description: 'run the AI analysis', matches: (e) => plain(e) && e.shiftKey && e.key.toLowerCase() === 'a' },
   { action: 'place', keys: 'P', description: 'place the 13 landmarks by clicking, in order', matches: (e) => plain(e) && e.key.toLowerCase() === 'p' },
   { action: 'calibrate', keys: 'C', description: 'calibrate the pixel spacing', matches: (e) => plain(e) && e.key.toLowerCase() === 'c' },
-  { action: 'approve', keys: 'Ctrl+Enter', description: 'approve the study (again: back to in progress)', matches: (e) => mod(e) && e.key === 'Enter' },
-  { action: 'report', keys: 'Ctrl+E', description: 'export the one-page report (PNG)', matches: (e) => mod(e) && e.key.toLowerCase() === 'e' },
+  { action: 'approveNext', keys: 'Ctrl+Enter', description: 'approve and open the next study of the worklist that is not approved', matches: (e) => mod(e) && !e.shiftKey && e.key === 'Enter' },
+  { action: 'approve', keys: 'Ctrl+Shift+Enter', description: 'approve and stay on this study', matches: (e) => mod(e) && e.shiftKey && e.key === 'Enter' },
+  { action: 'report', keys: 'Ctrl+E', description: 'export the one-page report (PDF and PNG)', matches: (e) => mod(e) && !e.shiftKey && e.key.toLowerCase() === 'e' },
+  { action: 'print', keys: 'Ctrl+P', description: 'print the report', matches: (e) => mod(e) && e.key.toLowerCase() === 'p' },
   { action: 'help', keys: '?', description: 'show or hide this list', matches: (e) => e.key === '?' || (plain(e) && e.key === 'F1') },
   { action: 'worklist', keys: 'Backspace', description: 'back to the worklist', matches: (e) => plain(e) && e.key === 'Backspace' },
 ];

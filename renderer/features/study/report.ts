@@ -1,145 +1,497 @@
 /**
- * The one-page study report as a PNG (A4 portrait at 150 dpi): the C2-C4 region with landmarks and
- * outlines, the stage, the rule, the measurements, the peak-growth timing, model and date.
- * Drawn on a canvas so it looks the same in Electron and in the browser and needs no print dialog.
+ * The one-page study report a clinician signs: A4 PDF (pdf-lib, DejaVu Sans embedded as a subset) and the
+ * same page as PNG (150 dpi). One layout (page points, origin top left) is drawn by two back ends, with the
+ * same font metrics, so the PDF and the PNG say and show the same thing:
+ * header with patient, age ("13 y 8 m"), sex, study date and file; the C2-C4 crop, centred and filling its
+ * box, with outlines, landmark names and a scale bar; the stage with its probabilities and runner-up,
+ * borderline, rule and growth timing; the quality verdict and every warning; the criteria; spacing and its
+ * source, model and version, landmark version, reviewer and time; "decision aid" wording.
+ * Loaded on demand (it carries the fonts).
  */
+import { PDFDocument, rgb, type PDFFont } from 'pdf-lib';
+import fontkit from '@pdf-lib/fontkit';
+import sansUrl from 'dejavu-fonts-ttf/ttf/DejaVuSans.ttf?url';
+import boldUrl from 'dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf?url';
 import type { StudyDetail } from '../../../core/api/studies';
 import { stageLabel, type Assessment } from '../../../core/cvm/index';
-import { LANDMARK_NAMES, type LandmarkSet } from '../../../core/landmarks/index';
+import { LANDMARK_NAMES, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
+import type { ModelQuality } from '../../../core/review/approval';
+import type { Plausibility } from '../../../core/review/plausibility';
 import { OUTLINES, landmarkBounds } from '../../canvas/outlines';
-import { formatSpacing } from '../format';
-
-const PAGE = { width: 1240, height: 1754 };
-const MARGIN = 80;
-
-function wrap(ctx: CanvasRenderingContext2D, text: string, x: number, y: number, maxWidth: number, lineHeight: number): number {
-  let line = '';
-  for (const word of text.split(/\s+/)) {
-    const trial = line ? `${line} ${word}` : word;
-    if (ctx.measureText(trial).width > maxWidth && line) {
-      ctx.fillText(line, x, y);
-      y += lineHeight;
-      line = word;
-    } else line = trial;
-  }
-  if (line) { ctx.fillText(line, x, y); y += lineHeight; }
-  return y;
-}
+import { formatAge, formatProvider, formatSpacing, humanizeIds, sentences } from '../format';
+import { labelsOf, stageProbabilities } from './StagePanel';
 
 export interface ReportInput {
   readonly detail: StudyDetail;
+  /** The windowed radiograph as displayed (image pixels). */
   readonly image: HTMLCanvasElement;
   readonly landmarks: LandmarkSet;
   readonly assessment: Assessment | null;
+  readonly plausibility: Plausibility | null;
+  readonly quality: ModelQuality | null;
   readonly author: string;
   readonly now: Date;
 }
 
-export function drawReport(input: ReportInput): HTMLCanvasElement {
-  const { detail, image, landmarks, assessment } = input;
+/** A4 in PDF points. */
+export const PAGE = { width: 595.28, height: 841.89 } as const;
+const MARGIN = 40;
+const PNG_DPI = 150;
+const CROP_DPI = 300;
+
+type Color = readonly [number, number, number];
+const INK: Color = [0.07, 0.07, 0.09];
+const MUTED: Color = [0.36, 0.38, 0.42];
+const RED: Color = [0.72, 0.07, 0.07];
+const AMBER: Color = [0.6, 0.38, 0.0];
+const GREEN: Color = [0.1, 0.45, 0.25];
+const RULE: Color = [0.78, 0.8, 0.84];
+
+type Op =
+  | { readonly t: 'text'; readonly x: number; readonly y: number; readonly size: number; readonly bold: boolean; readonly color: Color; readonly text: string }
+  | { readonly t: 'rect'; readonly x: number; readonly y: number; readonly w: number; readonly h: number; readonly fill?: Color; readonly stroke?: Color; readonly lw?: number }
+  | { readonly t: 'line'; readonly x1: number; readonly y1: number; readonly x2: number; readonly y2: number; readonly color: Color; readonly lw: number }
+  | { readonly t: 'image'; readonly x: number; readonly y: number; readonly w: number; readonly h: number };
+
+interface Fonts {
+  readonly regular: PDFFont;
+  readonly bold: PDFFont;
+  readonly regularBytes: Uint8Array;
+  readonly boldBytes: Uint8Array;
+}
+
+async function bytesOf(url: string): Promise<Uint8Array> {
+  const m = /^data:[^;,]*;base64,(.*)$/.exec(url);
+  if (m) {
+    const bin = atob(m[1]!);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`the report font could not be loaded (${r.status})`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+// ---- layout -------------------------------------------------------------------------------------------------
+
+class Layout {
+  readonly ops: Op[] = [];
+  constructor(private readonly fonts: Fonts) {}
+
+  width(text: string, size: number, bold = false): number {
+    return (bold ? this.fonts.bold : this.fonts.regular).widthOfTextAtSize(text, size);
+  }
+
+  /** Lines of `text` no wider than `maxWidth` (words; a word too long for a line is cut by characters). */
+  wrap(text: string, size: number, maxWidth: number, bold = false): string[] {
+    const lines: string[] = [];
+    let line = '';
+    for (const word of text.split(/\s+/).filter(Boolean)) {
+      const trial = line ? `${line} ${word}` : word;
+      if (this.width(trial, size, bold) <= maxWidth) { line = trial; continue; }
+      if (line) lines.push(line);
+      let rest = word;
+      while (this.width(rest, size, bold) > maxWidth) {
+        let n = rest.length - 1;
+        while (n > 1 && this.width(rest.slice(0, n), size, bold) > maxWidth) n--;
+        lines.push(rest.slice(0, n));
+        rest = rest.slice(n);
+      }
+      line = rest;
+    }
+    if (line) lines.push(line);
+    return lines;
+  }
+
+  /** One line, cut with an ellipsis when too wide. */
+  fit(text: string, size: number, maxWidth: number, bold = false): string {
+    if (this.width(text, size, bold) <= maxWidth) return text;
+    let n = text.length;
+    while (n > 1 && this.width(`${text.slice(0, n)}…`, size, bold) > maxWidth) n--;
+    return `${text.slice(0, n)}…`;
+  }
+
+  text(x: number, y: number, text: string, size: number, opts: { bold?: boolean; color?: Color } = {}): void {
+    this.ops.push({ t: 'text', x, y, size, bold: opts.bold ?? false, color: opts.color ?? INK, text });
+  }
+
+  /** Wrapped paragraph from baseline y; returns the y below it. `maxLines` cuts the last line with an ellipsis. */
+  para(x: number, y: number, text: string, size: number, maxWidth: number, opts: { bold?: boolean; color?: Color; maxLines?: number; leading?: number } = {}): number {
+    const leading = opts.leading ?? size * 1.3;
+    let lines = this.wrap(text, size, maxWidth, opts.bold);
+    if (opts.maxLines && lines.length > opts.maxLines) {
+      lines = [...lines.slice(0, opts.maxLines - 1), this.fit(lines.slice(opts.maxLines - 1).join(' '), size, maxWidth, opts.bold)];
+    }
+    for (const l of lines) { this.text(x, y, l, size, opts); y += leading; }
+    return y;
+  }
+
+  rect(x: number, y: number, w: number, h: number, o: { fill?: Color; stroke?: Color; lw?: number }): void {
+    this.ops.push({ t: 'rect', x, y, w, h, ...o });
+  }
+
+  line(x1: number, y1: number, x2: number, y2: number, color: Color = RULE, lw = 0.6): void {
+    this.ops.push({ t: 'line', x1, y1, x2, y2, color, lw });
+  }
+}
+
+/** The crop of the radiograph: the box's aspect ratio, centred on C2-C4, inside the image where possible. */
+export function cropRegion(landmarks: LandmarkSet, imageW: number, imageH: number, spacingMm: number | null, aspect: number): { x: number; y: number; width: number; height: number } {
+  const marginPx = spacingMm ? 9 / spacingMm : Math.max(imageW, imageH) * 0.04;
+  const b = landmarkBounds(landmarks, marginPx) ?? { x: 0, y: 0, width: imageW, height: imageH };
+  let w = b.width;
+  let h = b.height;
+  if (w / h > aspect) h = w / aspect; else w = h * aspect;
+  const cx = b.x + b.width / 2;
+  const cy = b.y + b.height / 2;
+  let x = cx - w / 2;
+  let y = cy - h / 2;
+  // Slide inside the image when it is large enough, so no empty band shows.
+  if (w <= imageW) x = Math.min(Math.max(0, x), imageW - w);
+  if (h <= imageH) y = Math.min(Math.max(0, y), imageH - h);
+  return { x, y, width: w, height: h };
+}
+
+function labelSide(name: LandmarkName, facingRight: boolean): 'left' | 'right' | 'below' {
+  if (name.endsWith('m')) return 'below';
+  const anterior = /a$/.test(name);
+  return anterior === facingRight ? 'right' : 'left';
+}
+
+/** The crop with outlines, dots, names and a scale bar, drawn at CROP_DPI for a box of w x h points. */
+function drawCrop(input: ReportInput, w: number, h: number): { canvas: HTMLCanvasElement; scaleNote: string } {
+  const { image, landmarks, detail } = input;
+  const spacing = detail.info.spacing;
+  const k = CROP_DPI / 72;
   const canvas = document.createElement('canvas');
-  canvas.width = PAGE.width;
-  canvas.height = PAGE.height;
+  canvas.width = Math.round(w * k);
+  canvas.height = Math.round(h * k);
   const ctx = canvas.getContext('2d')!;
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, PAGE.width, PAGE.height);
-  ctx.fillStyle = '#111111';
-  ctx.textBaseline = 'top';
-
-  ctx.font = 'bold 34px sans-serif';
-  ctx.fillText('Cervical vertebral maturation report', MARGIN, MARGIN);
-  ctx.font = '20px sans-serif';
-  const meta = detail.info.meta;
-  const facts = [
-    `Patient: ${meta.patientName ?? '—'}${meta.patientId ? ` (ID ${meta.patientId})` : ''}   Sex: ${meta.sex ?? '—'}   Age: ${meta.ageYears !== null ? `${meta.ageYears.toFixed(1)} y` : '—'}`,
-    `Study date: ${meta.studyDate ?? '—'}   File: ${detail.info.fileName}`,
-    `Pixel spacing: ${formatSpacing(detail.info.spacing)}`,
-  ];
-  let y = MARGIN + 56;
-  for (const f of facts) { ctx.fillText(f, MARGIN, y); y += 30; }
-
-  // Image region around C2-C4.
-  const region = landmarkBounds(landmarks, 120) ?? { x: 0, y: 0, width: image.width, height: image.height };
-  const box = { x: MARGIN, y: y + 16, width: 520, height: 640 };
-  const k = Math.min(box.width / region.width, box.height / region.height);
-  ctx.fillStyle = '#000';
-  ctx.fillRect(box.x, box.y, box.width, box.height);
-  ctx.drawImage(image, region.x, region.y, region.width, region.height, box.x, box.y, region.width * k, region.height * k);
-  const toPage = (p: { x: number; y: number }): [number, number] => [box.x + (p.x - region.x) * k, box.y + (p.y - region.y) * k];
-  ctx.strokeStyle = '#39b6ff';
-  ctx.lineWidth = 2;
+  ctx.fillStyle = '#3a3d42';
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  const region = cropRegion(landmarks, image.width, image.height, spacing?.colMm ?? null, w / h);
+  const s = canvas.width / region.width;
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(image, region.x, region.y, region.width, region.height, 0, 0, canvas.width, canvas.height);
+  const toC = (p: { x: number; y: number }): [number, number] => [(p.x - region.x) * s, (p.y - region.y) * s];
+  const px = canvas.width / w; // canvas pixels per point
+  const flagged = new Set(input.plausibility?.landmarks ?? []);
+  ctx.lineJoin = 'round';
   for (const o of OUTLINES) {
     const pts = o.names.map((n) => landmarks[n]).filter((p) => p !== undefined);
     if (pts.length !== o.names.length) continue;
+    const bad = o.names.some((n) => flagged.has(n));
+    ctx.strokeStyle = bad ? '#ff5050' : '#5cc8ff';
+    ctx.lineWidth = 1.2 * px;
+    ctx.setLineDash(bad ? [4 * px, 2.5 * px] : []);
     ctx.beginPath();
-    pts.forEach((p, i) => { const [px, py] = toPage(p); if (i === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py); });
+    pts.forEach((p, i) => { const [x, y] = toC(p); if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y); });
     if (o.closed) ctx.closePath();
     ctx.stroke();
   }
-  ctx.fillStyle = '#ffdd33';
+  ctx.setLineDash([]);
+  const facingRight = input.assessment?.ok ? input.assessment.measurements.facing === 'right' : true;
+  ctx.font = `bold ${6.5 * px}px ReportSans, sans-serif`;
+  ctx.textBaseline = 'middle';
   for (const n of LANDMARK_NAMES) {
     const p = landmarks[n];
     if (!p) continue;
-    const [px, py] = toPage(p);
-    ctx.beginPath(); ctx.arc(px, py, 4, 0, Math.PI * 2); ctx.fill();
+    const [x, y] = toC(p);
+    ctx.fillStyle = flagged.has(n) ? '#ff5050' : '#ffd23a';
+    ctx.strokeStyle = '#000';
+    ctx.lineWidth = 0.6 * px;
+    ctx.beginPath(); ctx.arc(x, y, 1.8 * px, 0, Math.PI * 2); ctx.fill(); ctx.stroke();
+    const side = labelSide(n, facingRight);
+    const tw = ctx.measureText(n).width;
+    const lx = side === 'right' ? x + 3.5 * px : side === 'left' ? x - 3.5 * px - tw : x - tw / 2;
+    const ly = side === 'below' ? y + 6 * px : y;
+    ctx.lineWidth = 2 * px;
+    ctx.strokeStyle = 'rgba(0,0,0,0.85)';
+    ctx.strokeText(n, lx, ly);
+    ctx.fillStyle = flagged.has(n) ? '#ff8080' : '#ffffff';
+    ctx.fillText(n, lx, ly);
   }
-
-  // Stage and explanation beside the image.
-  const col = { x: box.x + box.width + 40, width: PAGE.width - MARGIN - (box.x + box.width + 40) };
-  let cy = box.y;
-  ctx.fillStyle = '#111';
-  ctx.font = 'bold 22px sans-serif';
-  ctx.fillText('Stage', col.x, cy); cy += 32;
-  const headline = assessment?.ok ? stageLabel(assessment.result) : 'not computable';
-  let size = 48;
-  do { ctx.font = `bold ${size}px sans-serif`; size -= 2; } while (ctx.measureText(headline).width > col.width && size > 20);
-  ctx.fillText(headline, col.x, cy); cy += size + 18;
-  ctx.font = '19px sans-serif';
-  if (assessment?.ok) {
-    const r = assessment.result;
-    cy = wrap(ctx, r.kind === 'stage' ? r.rule : r.reason, col.x, cy, col.width, 26) + 10;
-    if (r.kind === 'stage') {
-      if (r.borderline) cy = wrap(ctx, `Borderline: ${r.borderline.detail}`, col.x, cy, col.width, 26) + 10;
-      ctx.font = 'italic 19px sans-serif';
-      cy = wrap(ctx, r.peakGrowth, col.x, cy, col.width, 26) + 10;
-    }
-    for (const n of r.notes) cy = wrap(ctx, n, col.x, cy, col.width, 24);
-  } else if (assessment) {
-    cy = wrap(ctx, assessment.error.message, col.x, cy, col.width, 26);
+  // Scale bar: 10 mm (5 mm on a small crop), from the image spacing.
+  let scaleNote: string;
+  if (spacing) {
+    const pxPerMm = s / spacing.colMm;
+    let barMm = 10;
+    if (barMm * pxPerMm > canvas.width * 0.45) barMm = 5;
+    const bar = barMm * pxPerMm;
+    const x0 = 8 * px;
+    const y0 = canvas.height - 10 * px;
+    ctx.fillStyle = 'rgba(0,0,0,0.65)';
+    ctx.fillRect(x0 - 4 * px, y0 - 14 * px, bar + 8 * px, 20 * px);
+    ctx.strokeStyle = '#ffffff';
+    ctx.lineWidth = 1.4 * px;
+    ctx.beginPath();
+    ctx.moveTo(x0, y0 - 3 * px); ctx.lineTo(x0, y0); ctx.lineTo(x0 + bar, y0); ctx.lineTo(x0 + bar, y0 - 3 * px);
+    ctx.stroke();
+    ctx.fillStyle = '#ffffff';
+    ctx.font = `bold ${7 * px}px ReportSans, sans-serif`;
+    ctx.textBaseline = 'alphabetic';
+    ctx.fillText(`${barMm} mm`, x0 + 2 * px, y0 - 5 * px);
+    const magnification = (s / k) * (25.4 / 72) / spacing.colMm; // paper mm per image mm
+    scaleNote = `Scale bar ${barMm} mm; crop printed at ${magnification.toFixed(1)}× life size.`;
+  } else {
+    scaleNote = 'Uncalibrated image: no scale bar, lengths in pixels.';
   }
-
-  // Measurements table below.
-  y = box.y + box.height + 40;
-  ctx.font = 'bold 22px sans-serif';
-  ctx.fillText('Measurements', MARGIN, y); y += 36;
-  ctx.font = '18px sans-serif';
-  if (assessment?.ok) {
-    for (const c of assessment.result.comparisons) {
-      const value = c.unit === '%' ? `${c.value.toFixed(1)}%` : c.unit === 'ratio' ? c.value.toFixed(2) : `${c.value.toFixed(2)} ${c.unit}`;
-      ctx.font = c.deciding ? 'bold 18px sans-serif' : '18px sans-serif';
-      ctx.fillText(c.label, MARGIN, y);
-      ctx.fillText(value, MARGIN + 520, y);
-      ctx.fillText(c.outcome, MARGIN + 660, y, PAGE.width - MARGIN - (MARGIN + 660));
-      y += 27;
-      if (y > PAGE.height - 180) break;
-    }
-  }
-  const run = detail.ai?.modelRun ?? null;
-  ctx.font = '16px sans-serif';
-  ctx.fillStyle = '#444';
-  const footer = [
-    `Landmarks: version ${detail.latest?.version ?? '—'} (${detail.latest?.kind ?? 'unsaved'}, ${detail.latest?.author ?? '—'}); review: ${detail.review.status}${detail.review.by ? ` by ${detail.review.by}` : ''}`,
-    `Model: ${run ? `${run.modelId} ${run.modelVersion} (${run.modelSha256.slice(0, 12)}), ${run.provider}` : 'none (landmarks placed by hand)'}`,
-    `Report by ${input.author}, ${input.now.toISOString().replace('T', ' ').slice(0, 16)} UTC. CVM stages by McNamara & Franchi (2018). A decision aid: the clinician decides.`,
-  ];
-  let fy = PAGE.height - MARGIN - footer.length * 24;
-  for (const f of footer) { ctx.fillText(f, MARGIN, fy); fy += 24; }
-  return canvas;
+  return { canvas, scaleNote };
 }
 
-export async function downloadCanvas(canvas: HTMLCanvasElement, fileName: string): Promise<void> {
+function fmtValue(v: number, unit: string): string {
+  if (!Number.isFinite(v)) return '—';
+  if (unit === '%') return `${v.toFixed(1)}%`;
+  if (unit === 'ratio') return v.toFixed(2);
+  return `${v.toFixed(2)} ${unit}`;
+}
+
+function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: number; scaleNote: string }): Op[] {
+  const L = new Layout(fonts);
+  const { detail, assessment, quality, plausibility } = input;
+  const meta = detail.info.meta;
+  const W = PAGE.width - 2 * MARGIN;
+  let y = MARGIN + 14;
+  L.text(MARGIN, y, 'Cervical vertebral maturation (CVM) report', 16, { bold: true });
+  L.text(PAGE.width - MARGIN - L.width('Decision aid', 9, true), y - 4, 'Decision aid', 9, { bold: true, color: AMBER });
+  y += 8;
+  L.line(MARGIN, y, PAGE.width - MARGIN, y, INK, 0.8);
+  y += 14;
+  // Patient block: two columns of label/value pairs; long values wrap (names) or are cut (file).
+  const colW = W / 2 - 10;
+  const pair = (x: number, yy: number, label: string, value: string, maxLines = 2): number => {
+    L.text(x, yy, label, 8, { color: MUTED });
+    return L.para(x + 62, yy, value, 9.5, colW - 62, { maxLines, bold: label === 'Patient' });
+  };
+  const name = (meta.patientName ?? '—').replace(/\^+/g, ' ').trim() || '—';
+  let yl = pair(MARGIN, y, 'Patient', name);
+  yl = pair(MARGIN, yl, 'Patient ID', meta.patientId ?? '—', 1);
+  yl = pair(MARGIN, yl, 'Sex', meta.sex === 'F' ? 'female' : meta.sex === 'M' ? 'male' : meta.sex === 'O' ? 'other' : '—', 1);
+  const xr = MARGIN + W / 2 + 10;
+  let yr = pair(xr, y, 'Age at study', formatAge(meta.ageYears), 1);
+  yr = pair(xr, yr, 'Study date', meta.studyDate ?? '—', 1);
+  yr = pair(xr, yr, 'File', detail.info.fileName, 2);
+  y = Math.max(yl, yr) + 4;
+  L.line(MARGIN, y, PAGE.width - MARGIN, y);
+  y += 10;
+
+  // Crop (left) and stage (right).
+  const cropX = MARGIN;
+  const cropY = y;
+  L.ops.push({ t: 'image', x: cropX, y: cropY, w: crop.w, h: crop.h });
+  L.rect(cropX, cropY, crop.w, crop.h, { stroke: INK, lw: 0.6 });
+  let yc = L.para(cropX, cropY + crop.h + 10, crop.scaleNote, 7.5, crop.w, { color: MUTED });
+  yc = L.para(cropX, yc, `Landmarks: version ${detail.latest?.version ?? '—'} (${detail.latest?.kind ?? 'not saved'}, ${detail.latest?.author ?? '—'}).`, 7.5, crop.w, { color: MUTED, maxLines: 2 });
+
+  const sx = cropX + crop.w + 18;
+  const sw = PAGE.width - MARGIN - sx;
+  let ys = cropY + 10;
+  L.text(sx, ys, 'STAGE', 8, { bold: true, color: MUTED });
+  ys += 8;
+  const implausible = plausibility?.verdict === 'implausible';
+  const failedModel = quality?.notCephalogram || quality?.verdict === 'failed';
+  let headline: string;
+  let headColor: Color = INK;
+  if (!assessment) { headline = 'no landmarks'; headColor = MUTED; }
+  else if (!assessment.ok) { headline = 'not computable'; headColor = RED; }
+  else {
+    headline = stageLabel(assessment.result);
+    headColor = implausible || assessment.result.kind === 'no-fit' ? RED : (assessment.result.kind === 'stage' && assessment.result.borderline) ? AMBER : GREEN;
+  }
+  let size = 30;
+  while (size > 12 && L.width(headline, size, true) > sw) size -= 1;
+  const headLines = size <= 12 ? L.wrap(headline, 12, sw, true) : [headline];
+  for (const line of headLines.slice(0, 3)) { ys += size; L.text(sx, ys, line, size, { bold: true, color: headColor }); ys += 2; }
+  ys += 12;
+  const labels = labelsOf(assessment);
+  if (assessment?.ok) {
+    const r = assessment.result;
+    const probs = stageProbabilities(r);
+    if (probs) {
+      ys = L.para(sx, ys, `Probabilities: ${probs.slice(0, 3).map((p) => `${p.stage} ${(p.p * 100).toFixed(0)}%`).join(', ')}`, 9, sw, { bold: true });
+      if (probs[1]) ys = L.para(sx, ys, `Runner-up: ${probs[1].stage}`, 9, sw);
+    }
+    if (r.kind === 'stage') {
+      if (r.borderline) ys = L.para(sx, ys, `Borderline: ${humanizeIds(r.borderline.detail, labels)}`, 8.5, sw, { color: AMBER, maxLines: 4 });
+      ys = L.para(sx, ys + 2, humanizeIds(r.rule, labels), 8.5, sw, { maxLines: 5 });
+      ys = L.para(sx, ys + 2, r.peakGrowth, 8.5, sw, { color: MUTED, maxLines: 4 });
+    } else {
+      ys = L.para(sx, ys, humanizeIds(r.reason, labels), 8.5, sw, { maxLines: 5 });
+      ys = L.para(sx, ys + 2, `Nearest stages: ${r.nearest.join(', ')}.`, 8.5, sw);
+    }
+    for (const n of r.notes.slice(0, 3)) ys = L.para(sx, ys, humanizeIds(n, labels), 7.5, sw, { color: MUTED, maxLines: 3 });
+  } else if (assessment) {
+    ys = L.para(sx, ys, assessment.error.message, 8.5, sw, { color: RED, maxLines: 5 });
+  }
+
+  // Quality verdict and warnings, in a box.
+  ys += 6;
+  const warnings: { text: string; color: Color }[] = [];
+  if (failedModel) warnings.push({ text: quality?.notCephalogram ? 'The image does not look like a lateral cephalogram.' : 'The model did not find C2–C4 on this image.', color: RED });
+  for (const p of plausibility?.problems ?? []) warnings.push({ text: p.message, color: p.severity === 'implausible' ? RED : AMBER });
+  for (const p of quality?.problems ?? []) warnings.push({ text: sentences([p]), color: quality?.verdict === 'failed' ? RED : AMBER });
+  const verdict = failedModel || implausible ? 'not reliable' : warnings.length > 0 || quality?.verdict === 'uncertain' ? 'check the warnings' : quality ? 'no problems found' : 'landmarks placed by hand';
+  const verdictColor = failedModel || implausible ? RED : warnings.length > 0 ? AMBER : GREEN;
+  const boxTop = ys;
+  ys += 12;
+  L.text(sx + 6, ys, 'QUALITY', 8, { bold: true, color: MUTED });
+  L.text(sx + 6 + L.width('QUALITY  ', 8, true), ys, verdict, 8.5, { bold: true, color: verdictColor });
+  ys += 12;
+  const boxLimit = cropY + crop.h + 30;
+  for (const w of warnings) {
+    if (ys > boxLimit) { L.text(sx + 6, ys, `… and ${warnings.length - warnings.indexOf(w)} more`, 7.5, { color: MUTED }); ys += 10; break; }
+    ys = L.para(sx + 6, ys, `• ${w.text}`, 7.5, sw - 12, { color: w.color, maxLines: 3, leading: 9.5 });
+  }
+  L.rect(sx, boxTop, sw, ys - boxTop, { stroke: verdictColor, lw: 0.9 });
+  y = Math.max(yc, ys) + 12;
+
+  // Criteria table.
+  const footerTop = PAGE.height - MARGIN - 92;
+  L.text(MARGIN, y, 'CRITERIA (McNamara & Franchi 2018; bold: decided the stage; ≈ within tolerance)', 8, { bold: true, color: MUTED });
+  y += 6;
+  L.line(MARGIN, y, PAGE.width - MARGIN, y);
+  y += 11;
+  const cols = { label: MARGIN, value: MARGIN + 190, threshold: MARGIN + 250, outcome: MARGIN + 310 };
+  const outcomeW = PAGE.width - MARGIN - cols.outcome;
+  if (assessment?.ok) {
+    const rows = assessment.result.comparisons;
+    for (let i = 0; i < rows.length; i++) {
+      const c = rows[i]!;
+      const outcome = L.wrap(humanizeIds(c.outcome, labels), 7.5, outcomeW);
+      const labelLines = L.wrap(`${c.label}${c.withinTolerance ? ' ≈' : ''}`, 8, cols.value - cols.label - 8, c.deciding);
+      const lines = Math.min(3, Math.max(outcome.length, labelLines.length));
+      if (y + lines * 9.5 > footerTop) { L.text(MARGIN, y, `… ${rows.length - i} more criteria in the workstation`, 7.5, { color: MUTED }); y += 10; break; }
+      labelLines.slice(0, 3).forEach((l, j) => L.text(cols.label, y + j * 9.5, l, 8, { bold: c.deciding, color: c.withinTolerance ? AMBER : INK }));
+      L.text(cols.value, y, fmtValue(c.value, c.unit), 8, { bold: c.deciding });
+      L.text(cols.threshold, y, fmtValue(c.threshold, c.unit), 8, { color: MUTED });
+      outcome.slice(0, 3).forEach((l, j) => L.text(cols.outcome, y + j * 9.5, l, 7.5, { color: MUTED }));
+      y += lines * 9.5 + 2;
+      L.line(MARGIN, y - 7, PAGE.width - MARGIN, y - 7, [0.9, 0.91, 0.93], 0.4);
+    }
+    if (y + 10 < footerTop) {
+      const m = assessment.measurements;
+      L.para(MARGIN, y + 2, `Body shapes: C3 ${m.C3.body.shape.replace('-', ' ')} (width/height ${m.C3.body.ratio.toFixed(2)}), C4 ${m.C4.body.shape.replace('-', ' ')} (width/height ${m.C4.body.ratio.toFixed(2)}).`, 8, W, { color: MUTED, maxLines: 2 });
+    }
+  } else {
+    L.text(MARGIN, y, 'No criteria: the stage could not be computed.', 8, { color: MUTED });
+  }
+
+  // Footer: provenance, review, decision-aid wording.
+  let yf = footerTop;
+  L.line(MARGIN, yf, PAGE.width - MARGIN, yf, INK, 0.6);
+  yf += 11;
+  const run = detail.ai?.modelRun ?? null;
+  const spacing = detail.info.spacing;
+  const fallback = (run?.quality as { providerFallback?: string | null } | null)?.providerFallback;
+  const facts = [
+    `Pixel spacing: ${formatSpacing(spacing)}${spacing?.detail ? ` — ${spacing.detail}` : ''}`,
+    `Model: ${run ? `${run.modelId} ${run.modelVersion} (manifest ${run.modelSha256.slice(0, 12)}), ${formatProvider(run.provider, fallback)}, ${run.createdAt.slice(0, 16).replace('T', ' ')} UTC` : 'none (landmarks placed by hand)'}`,
+    `Review: ${detail.review.status === 'approved' ? `approved by ${detail.review.by ?? '—'} on ${(detail.review.at ?? '').slice(0, 16).replace('T', ' ')} UTC` : `${detail.review.status} — NOT APPROVED`}`,
+    `Report created by ${input.author || '—'} on ${input.now.toISOString().slice(0, 16).replace('T', ' ')} UTC with CVM Workstation.`,
+  ];
+  for (const f of facts) yf = L.para(MARGIN, yf, f, 7.5, W, { color: f.startsWith('Review') && detail.review.status !== 'approved' ? RED : MUTED, maxLines: 2, leading: 9.5 });
+  yf += 2;
+  L.para(MARGIN, yf, 'Decision aid: the stage and measurements support, and do not replace, the clinician’s judgement. CVM stages after McNamara & Franchi (2018); the stage applies only to a lateral cephalogram with C2–C4 visible.', 7.5, W, { bold: true, maxLines: 3, leading: 9.5 });
+  return L.ops;
+}
+
+// ---- back ends ----------------------------------------------------------------------------------------------
+
+async function loadFonts(doc: PDFDocument): Promise<Fonts> {
+  doc.registerFontkit(fontkit);
+  const [regularBytes, boldBytes] = await Promise.all([bytesOf(sansUrl), bytesOf(boldUrl)]);
+  const regular = await doc.embedFont(regularBytes, { subset: true });
+  const bold = await doc.embedFont(boldBytes, { subset: true });
+  return { regular, bold, regularBytes, boldBytes };
+}
+
+let canvasFontsReady: Promise<void> | null = null;
+/** The same TrueType files for the PNG's canvas text, so both pages measure and look alike. */
+function loadCanvasFonts(fonts: Fonts): Promise<void> {
+  canvasFontsReady ??= (async () => {
+    const regular = new FontFace('ReportSans', fonts.regularBytes.slice().buffer, { weight: '400' });
+    const bold = new FontFace('ReportSans', fonts.boldBytes.slice().buffer, { weight: '700' });
+    await Promise.all([regular.load(), bold.load()]);
+    document.fonts.add(regular);
+    document.fonts.add(bold);
+  })();
+  return canvasFontsReady;
+}
+
+const pdfColor = (c: Color) => rgb(c[0], c[1], c[2]);
+const cssColor = (c: Color): string => `rgb(${Math.round(c[0] * 255)}, ${Math.round(c[1] * 255)}, ${Math.round(c[2] * 255)})`;
+
+async function canvasPng(canvas: HTMLCanvasElement): Promise<Uint8Array<ArrayBuffer>> {
   const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
-  if (!blob) throw new Error('the report could not be encoded as PNG');
+  if (!blob) throw new Error('the image could not be encoded as PNG');
+  return new Uint8Array(await blob.arrayBuffer());
+}
+
+export interface RenderedReport {
+  readonly pdf: Uint8Array;
+  readonly png: HTMLCanvasElement;
+}
+
+export async function renderReport(input: ReportInput): Promise<RenderedReport> {
+  const doc = await PDFDocument.create();
+  const fonts = await loadFonts(doc);
+  await loadCanvasFonts(fonts);
+  const cropW = 250;
+  const cropH = 300;
+  const crop = drawCrop(input, cropW, cropH);
+  const ops = layoutReport(input, fonts, { w: cropW, h: cropH, scaleNote: crop.scaleNote });
+  const meta = input.detail.info.meta;
+  doc.setTitle(`CVM report — ${meta.patientName ?? input.detail.info.fileName}`);
+  doc.setAuthor(input.author || 'CVM Workstation');
+  doc.setSubject('Cervical vertebral maturation stage (decision aid)');
+  doc.setCreator('CVM Workstation');
+  doc.setProducer('CVM Workstation (pdf-lib)');
+  doc.setCreationDate(input.now);
+  const page = doc.addPage([PAGE.width, PAGE.height]);
+  const cropImage = await doc.embedPng(await canvasPng(crop.canvas));
+
+  // PNG: the same ops on a 150 dpi canvas.
+  const k = PNG_DPI / 72;
+  const png = document.createElement('canvas');
+  png.width = Math.round(PAGE.width * k);
+  png.height = Math.round(PAGE.height * k);
+  const ctx = png.getContext('2d')!;
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, png.width, png.height);
+  ctx.textBaseline = 'alphabetic';
+
+  const H = PAGE.height;
+  for (const op of ops) {
+    if (op.t === 'text') {
+      page.drawText(op.text, { x: op.x, y: H - op.y, size: op.size, font: op.bold ? fonts.bold : fonts.regular, color: pdfColor(op.color) });
+      ctx.font = `${op.bold ? 700 : 400} ${op.size * k}px ReportSans`;
+      ctx.fillStyle = cssColor(op.color);
+      ctx.fillText(op.text, op.x * k, op.y * k);
+    } else if (op.t === 'rect') {
+      page.drawRectangle({
+        x: op.x, y: H - op.y - op.h, width: op.w, height: op.h,
+        ...(op.fill ? { color: pdfColor(op.fill) } : {}),
+        ...(op.stroke ? { borderColor: pdfColor(op.stroke), borderWidth: op.lw ?? 0.6 } : {}),
+      });
+      if (op.fill) { ctx.fillStyle = cssColor(op.fill); ctx.fillRect(op.x * k, op.y * k, op.w * k, op.h * k); }
+      if (op.stroke) { ctx.strokeStyle = cssColor(op.stroke); ctx.lineWidth = (op.lw ?? 0.6) * k; ctx.strokeRect(op.x * k, op.y * k, op.w * k, op.h * k); }
+    } else if (op.t === 'line') {
+      page.drawLine({ start: { x: op.x1, y: H - op.y1 }, end: { x: op.x2, y: H - op.y2 }, thickness: op.lw, color: pdfColor(op.color) });
+      ctx.strokeStyle = cssColor(op.color);
+      ctx.lineWidth = op.lw * k;
+      ctx.beginPath(); ctx.moveTo(op.x1 * k, op.y1 * k); ctx.lineTo(op.x2 * k, op.y2 * k); ctx.stroke();
+    } else {
+      page.drawImage(cropImage, { x: op.x, y: H - op.y - op.h, width: op.w, height: op.h });
+      ctx.imageSmoothingQuality = 'high';
+      ctx.drawImage(crop.canvas, op.x * k, op.y * k, op.w * k, op.h * k);
+    }
+  }
+  const pdf = await doc.save();
+  return { pdf, png };
+}
+
+function download(blob: Blob, fileName: string): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
@@ -147,5 +499,38 @@ export async function downloadCanvas(canvas: HTMLCanvasElement, fileName: string
   document.body.appendChild(a);
   a.click();
   a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  setTimeout(() => URL.revokeObjectURL(url), 30_000);
+}
+
+export function reportBaseName(detail: StudyDetail): string {
+  return `cvm-report-${(detail.info.meta.patientId ?? detail.info.fileName).replace(/[^\w.-]+/g, '_')}`;
+}
+
+/** Renders the report and saves it as PDF and PNG; resolves to the two file names. */
+export async function exportReport(input: ReportInput): Promise<string[]> {
+  const { pdf, png } = await renderReport(input);
+  const base = reportBaseName(input.detail);
+  download(new Blob([pdf.slice().buffer], { type: 'application/pdf' }), `${base}.pdf`);
+  download(new Blob([await canvasPng(png)], { type: 'image/png' }), `${base}.png`);
+  return [`${base}.pdf`, `${base}.png`];
+}
+
+/** Prints the report page (the PNG at A4, no margins) through the browser's print dialog. */
+export async function printReport(input: ReportInput): Promise<void> {
+  const { png } = await renderReport(input);
+  const url = URL.createObjectURL(new Blob([await canvasPng(png)], { type: 'image/png' }));
+  const frame = document.createElement('iframe');
+  frame.style.position = 'fixed';
+  frame.style.width = '0';
+  frame.style.height = '0';
+  frame.style.border = '0';
+  frame.setAttribute('aria-hidden', 'true');
+  frame.srcdoc = `<!doctype html><html><head><style>@page{size:A4;margin:0}html,body{margin:0}img{width:210mm;height:297mm;display:block}</style></head><body><img src="${url}" alt="CVM report"></body></html>`;
+  document.body.appendChild(frame);
+  await new Promise<void>((resolve) => { frame.onload = () => resolve(); });
+  const img = frame.contentDocument?.querySelector('img');
+  if (img && !img.complete) await new Promise<void>((resolve) => { img.onload = () => resolve(); img.onerror = () => resolve(); });
+  frame.contentWindow?.focus();
+  frame.contentWindow?.print();
+  setTimeout(() => { frame.remove(); URL.revokeObjectURL(url); }, 60_000);
 }

@@ -9,14 +9,13 @@ import {
   fromLandmarkSet, toLandmarkSet, type ReviewStatus, type StudyDetail,
 } from '../../../core/api/studies';
 import { assess, type Assessment } from '../../../core/cvm/index';
+import type { CalibrationEntry } from '../../../core/geometry/calibration';
 import type { LandmarkName, LandmarkSet } from '../../../core/landmarks/index';
 import { api } from '../../api';
 import { canRedo, canUndo, commit, createHistory, preview, redo, undo, type History } from '../../state/history';
+import { createSaveQueue, type QueueState, type SaveQueue } from '../../state/save-queue';
 
-export type SaveState =
-  | { readonly kind: 'saved' }
-  | { readonly kind: 'saving'; readonly pending: number }
-  | { readonly kind: 'error'; readonly message: string };
+export type SaveState = QueueState;
 
 export interface StudyEditor {
   readonly detail: StudyDetail;
@@ -35,11 +34,17 @@ export interface StudyEditor {
   redo(): void;
   resetToAi(names: readonly LandmarkName[]): void;
   revertTo(versionId: number): Promise<void>;
-  setReview(status: ReviewStatus): Promise<void>;
-  setCalibration(spacingMm: number | null, method: 'entered' | 'two-points', detail: string): Promise<string | null>;
+  /** Changes the review status; resolves to the refusal's reason, or null when done. */
+  setReview(status: ReviewStatus, confirmation?: string): Promise<string | null>;
+  /** Age (years) and sex for a study whose file lacks them; resolves to an error, or null. */
+  setPatientInfo(info: { ageYears?: number | null; sex?: 'M' | 'F' | 'O' | null }): Promise<string | null>;
+  setCalibration(entry: CalibrationEntry | null): Promise<string | null>;
   analyze(): Promise<string | null>;
   reload(): Promise<void>;
 }
+
+const sameLandmarks = (a: LandmarkSet, b: LandmarkSet): boolean => movedNames(a, b).length === 0;
+const wait = (ms: number): Promise<void> => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 function movedNames(a: LandmarkSet, b: LandmarkSet): LandmarkName[] {
   const names = new Set([...Object.keys(a), ...Object.keys(b)] as LandmarkName[]);
@@ -52,20 +57,43 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
   const [error, setError] = useState<string | null>(null);
   const [history, setHistory] = useState<History<LandmarkSet>>(createHistory({}));
   const [saveState, setSaveState] = useState<SaveState>({ kind: 'saved' });
-  const baseVersion = useRef<number | null>(null);
-  const saveChain = useRef<Promise<void>>(Promise.resolve());
-  const pending = useRef(0);
+  const queueRef = useRef<SaveQueue<LandmarkSet, LandmarkName> | null>(null);
   const historyRef = useRef(history);
   historyRef.current = history;
 
   const refreshDetail = useCallback(async (resetLandmarks: boolean) => {
     const r = await api.loadStudy({ imageId });
-    if (!r.ok) { setError(r.error.message); return; }
+    // A refresh lost with the connection keeps the study on screen; the save queue reports the outage.
+    if (!r.ok) { if (r.error.code !== 'transport') setError(r.error.message); return; }
     setDetail(r.value);
     if (resetLandmarks) {
-      baseVersion.current = r.value.latest?.versionId ?? null;
+      queueRef.current?.setBaseVersionId(r.value.latest?.versionId ?? null);
       setHistory(createHistory(r.value.latest ? toLandmarkSet(r.value.latest.points) : {}));
     }
+  }, [imageId]);
+  const refreshRef = useRef(refreshDetail);
+  refreshRef.current = refreshDetail;
+
+  /** One queue per open study: saves run in order, each on top of the version the previous one created. */
+  const queue = useCallback((): SaveQueue<LandmarkSet, LandmarkName> => {
+    if (queueRef.current) return queueRef.current;
+    queueRef.current = createSaveQueue<LandmarkSet, LandmarkName>({
+      save: async (item, base) => {
+        const r = await api.saveLandmarks({ imageId, baseVersionId: base, landmarks: fromLandmarkSet(item.landmarks), moved: [...item.moved] });
+        return r.ok ? { ok: true, value: { versionId: r.value.versionId } } : r;
+      },
+      latest: async () => {
+        const r = await api.loadStudy({ imageId });
+        if (!r.ok) return r;
+        const latest = r.value.latest;
+        return { ok: true, value: latest ? { versionId: latest.versionId, landmarks: toLandmarkSet(latest.points) } : null };
+      },
+      sameLandmarks,
+      onState: setSaveState,
+      onDrained: () => { void refreshRef.current(false); },
+      wait,
+    }, null);
+    return queueRef.current;
   }, [imageId]);
 
   useEffect(() => {
@@ -76,13 +104,14 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
       if (cancelled) return;
       if (!d.ok) { setError(d.error.message); return; }
       if (!px.ok) { setError(px.error.message); return; }
-      baseVersion.current = d.value.latest?.versionId ?? null;
+      queueRef.current = null;
+      queue().setBaseVersionId(d.value.latest?.versionId ?? null);
       setHistory(createHistory(d.value.latest ? toLandmarkSet(d.value.latest.points) : {}));
       setDetail(d.value);
       setImage(px.value);
     })();
     return () => { cancelled = true; };
-  }, [imageId]);
+  }, [imageId, queue]);
 
   const spacing = detail?.info.spacing ?? null;
   const assessment = useMemo(() => {
@@ -92,26 +121,9 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
 
   const ai = useMemo(() => (detail?.ai ? toLandmarkSet(detail.ai.points) : null), [detail?.ai]);
 
-  /** Saves run one after another so each starts from the version the previous one created. */
   const save = useCallback((landmarks: LandmarkSet, moved: readonly LandmarkName[]) => {
-    pending.current += 1;
-    setSaveState({ kind: 'saving', pending: pending.current });
-    saveChain.current = saveChain.current.then(async () => {
-      const r = await api.saveLandmarks({ imageId, baseVersionId: baseVersion.current, landmarks: fromLandmarkSet(landmarks), moved: [...moved] });
-      pending.current -= 1;
-      if (!r.ok) {
-        setSaveState({ kind: 'error', message: r.error.message });
-        return;
-      }
-      baseVersion.current = r.value.versionId;
-      if (pending.current === 0) {
-        setSaveState({ kind: 'saved' });
-        await refreshDetail(false);
-      } else {
-        setSaveState({ kind: 'saving', pending: pending.current });
-      }
-    });
-  }, [imageId, refreshDetail]);
+    queue().push({ landmarks, moved });
+  }, [queue]);
 
   const editor = useMemo((): StudyEditor | null => {
     if (!detail || !image) return null;
@@ -149,45 +161,55 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
         save(next, moved);
       },
       revertTo: async (versionId) => {
-        await saveChain.current;
-        const r = await api.revertLandmarks({ imageId, toVersionId: versionId, baseVersionId: baseVersion.current });
+        await queue().idle();
+        const r = await api.revertLandmarks({ imageId, toVersionId: versionId, baseVersionId: queue().baseVersionId() });
         if (!r.ok) { setSaveState({ kind: 'error', message: r.error.message }); return; }
         const before = historyRef.current.present;
         await refreshDetail(false);
         const d = await api.loadStudy({ imageId });
         if (d.ok && d.value.latest) {
-          baseVersion.current = d.value.latest.versionId;
+          queue().setBaseVersionId(d.value.latest.versionId);
           const next = toLandmarkSet(d.value.latest.points);
           setHistory((h) => commit(h, next, before));
           setDetail(d.value);
         }
       },
-      setReview: async (status) => {
-        await saveChain.current;
-        const r = await api.setReviewStatus({ imageId, status });
-        if (!r.ok) { setSaveState({ kind: 'error', message: r.error.message }); return; }
+      setReview: async (status, confirmation) => {
+        await queue().idle();
+        const r = await api.setReviewStatus({ imageId, status, ...(confirmation ? { confirmation } : {}) });
+        if (!r.ok) return r.error.message;
         await refreshDetail(false);
+        return null;
       },
-      setCalibration: async (spacingMm, method, detailText) => {
-        const r = await api.setCalibration({ imageId, spacingMm, method, detail: detailText });
+      setPatientInfo: async (info) => {
+        const r = await api.setPatientInfo({ imageId, ...info });
+        if (!r.ok) return r.error.message;
+        setDetail(r.value);
+        return null;
+      },
+      setCalibration: async (entry) => {
+        const calibration = entry === null ? null : entry.method === 'entered'
+          ? { method: entry.method, spacingMm: entry.spacingMm }
+          : { method: entry.method, a: { x: entry.a.x, y: entry.a.y }, b: { x: entry.b.x, y: entry.b.y }, knownMm: entry.knownMm };
+        const r = await api.setCalibration({ imageId, calibration });
         if (!r.ok) return r.error.message;
         await refreshDetail(false);
         return null;
       },
       analyze: async () => {
-        await saveChain.current;
+        await queue().idle();
         const r = await api.analyzeImage({ imageId });
         if (!r.ok) return r.error.message;
         await refreshDetail(true);
         return null;
       },
       reload: async () => {
-        await saveChain.current;
+        await queue().idle();
         await refreshDetail(true);
         setSaveState({ kind: 'saved' });
       },
     };
-  }, [detail, image, history, ai, assessment, saveState, save, imageId, refreshDetail]);
+  }, [detail, image, history, ai, assessment, saveState, save, imageId, refreshDetail, queue]);
 
   return { editor, error };
 }

@@ -1,7 +1,8 @@
 /**
  * The worklist: every stored study with patient, date, age, stage, review status and model confidence;
  * search, filters, sorting and paging in the database; import of files or folders (dialog or drop) with
- * progress and cancel; batch analysis with progress and cancel.
+ * progress and cancel; batch analysis with progress, cancel and rows that update as each study finishes;
+ * data-set export. Sort, filters, page and cursor survive a visit to a study (worklist-session.ts).
  */
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import type { BatchFinished, BatchProgress } from '../../../core/api/analysis';
@@ -9,16 +10,16 @@ import {
   REVIEW_STATUSES, STAGE_CODES, type ListStudiesRequest, type ListStudiesResponse, type ReviewStatus, type StudySortField,
 } from '../../../core/api/studies';
 import { api } from '../../api';
-
-const PAGE_SIZE = 100;
-
-type Sort = { field: StudySortField; dir: 'asc' | 'desc' };
+import { PAGE_SIZE, loadWorklistSession, requestOf, saveWorklistSession, type WorklistQuery } from '../../state/worklist-session';
+import { Notice, type NoticeState } from '../Notice';
+import { formatAge, plural } from '../format';
+import { ExportDialog } from './ExportDialog';
+import { SendBadge, useSendStates } from '../pacs/SendStatus';
 
 interface ImportProgress {
   readonly done: number;
   readonly total: number;
   readonly current: string;
-  readonly failures: readonly string[];
 }
 
 /** Files a folder drop or picker may hold that are worth trying: DICOM often has no extension at all. */
@@ -28,63 +29,110 @@ export function isCandidateFile(name: string): boolean {
   return !/\.[a-z0-9]{1,5}$/.test(lower) && !lower.startsWith('.');
 }
 
-const COLUMNS: readonly { field: StudySortField; label: string }[] = [
-  { field: 'patientName', label: 'Patient' },
-  { field: 'patientId', label: 'ID' },
-  { field: 'studyDate', label: 'Study date' },
-  { field: 'ageYears', label: 'Age' },
-  { field: 'stage', label: 'Stage' },
-  { field: 'reviewStatus', label: 'Review' },
-  { field: 'minConfidence', label: 'Confidence' },
-  { field: 'fileName', label: 'File' },
+const COLUMNS: readonly { field: StudySortField; label: string; className: string }[] = [
+  { field: 'patientName', label: 'Patient', className: 'col-patient' },
+  { field: 'patientId', label: 'ID', className: 'col-id' },
+  { field: 'studyDate', label: 'Study date', className: 'col-date' },
+  { field: 'ageYears', label: 'Age', className: 'col-age' },
+  { field: 'stage', label: 'Stage', className: 'col-stage' },
+  { field: 'reviewStatus', label: 'Review', className: 'col-review' },
+  { field: 'minConfidence', label: 'Confidence', className: 'col-conf' },
+  { field: 'fileName', label: 'File', className: 'col-file' },
 ];
 
+const SPACING_KEY = 'cvm.importSpacing';
+
+function readSpacing(): string {
+  try { return localStorage.getItem(SPACING_KEY) ?? ''; } catch { return ''; }
+}
+
+/** A cell whose text may be long: one line, cut with an ellipsis, the whole text on hover. */
+function Cut({ text, className }: { text: string; className?: string }): ReactNode {
+  return <span className={`cut ${className ?? ''}`} title={text}>{text}</span>;
+}
+
 export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): ReactNode {
-  const [search, setSearch] = useState('');
-  const [stage, setStage] = useState<ListStudiesRequest['stage']>(undefined);
-  const [review, setReview] = useState<ReviewStatus | undefined>(undefined);
-  const [sort, setSort] = useState<Sort>({ field: 'updatedAt', dir: 'desc' });
-  const [offset, setOffset] = useState(0);
+  const initial = useRef(loadWorklistSession()).current;
+  const [search, setSearch] = useState(initial.query.search);
+  const [stage, setStage] = useState<ListStudiesRequest['stage']>(initial.query.stage);
+  const [review, setReview] = useState<ReviewStatus | undefined>(initial.query.review);
+  const [sort, setSort] = useState<WorklistQuery['sort']>(initial.query.sort);
+  const [offset, setOffset] = useState(initial.query.offset);
   const [page, setPage] = useState<ListStudiesResponse | null>(null);
   const [cursor, setCursor] = useState(0);
   const [error, setError] = useState<string | null>(null);
-  const [spacing, setSpacing] = useState('');
+  const [spacing, setSpacingState] = useState(readSpacing);
   const [importing, setImporting] = useState<ImportProgress | null>(null);
   const [batch, setBatch] = useState<BatchProgress | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
+  const [notice, setNotice] = useState<NoticeState | null>(null);
+  const [exporting, setExporting] = useState(false);
   const cancelImport = useRef(false);
   const tableRef = useRef<HTMLTableSectionElement>(null);
+  const filesInput = useRef<HTMLInputElement>(null);
+  const folderInput = useRef<HTMLInputElement>(null);
+  const wrapRef = useRef<HTMLDivElement>(null);
+  const restoreCursorTo = useRef<number | null>(initial.lastOpened);
+
+  const query: WorklistQuery = { search, stage, review, sort, offset };
+  const queryKey = JSON.stringify(query);
+
+  const setSpacing = (value: string): void => {
+    setSpacingState(value);
+    try { localStorage.setItem(SPACING_KEY, value); } catch { /* not kept: typed again next time */ }
+  };
+  const sendStates = useSendStates(page?.rows.map((r) => r.imageId) ?? []);
 
   const refresh = useCallback(async () => {
-    const request: ListStudiesRequest = { offset, limit: PAGE_SIZE, sort };
-    if (search.trim()) request.search = search.trim();
-    if (stage) request.stage = stage;
-    if (review) request.reviewStatus = review;
-    const r = await api.listStudies(request);
+    const q = JSON.parse(queryKey) as WorklistQuery;
+    const r = await api.listStudies(requestOf(q));
     if (!r.ok) { setError(r.error.message); return; }
     setError(null);
     setPage(r.value);
+    saveWorklistSession({ query: q });
+    const back = restoreCursorTo.current;
+    if (back !== null) {
+      restoreCursorTo.current = null;
+      const i = r.value.rows.findIndex((row) => row.imageId === back);
+      if (i >= 0) { setCursor(i); return; }
+    }
     setCursor((c) => Math.min(c, Math.max(0, r.value.rows.length - 1)));
-  }, [offset, sort, search, stage, review]);
+  }, [queryKey]);
 
   useEffect(() => { void refresh(); }, [refresh]);
 
+  // Keyboard users land on the list itself, with the cursor on the study they came from.
+  useEffect(() => { if (initial.lastOpened !== null) wrapRef.current?.focus(); }, [initial.lastOpened]);
+
   useEffect(() => {
-    const offProgress = api.onEvent('analysisBatchProgress', (p) => setBatch(p));
+    let lastDone = -1;
+    const offProgress = api.onEvent('analysisBatchProgress', (p) => {
+      setBatch(p);
+      // Rows update as each study finishes, not only at the end.
+      if (p.done !== lastDone) { lastDone = p.done; void refresh(); }
+    });
     const offFinished = api.onEvent('analysisBatchDone', (f: BatchFinished) => {
       setBatch(null);
-      setNotice(`${f.cancelled ? 'Analysis cancelled' : 'Analysis finished'}: ${f.done} of ${f.total} studies${f.items.some((i) => !i.ok) ? `, ${f.items.filter((i) => !i.ok).length} failed` : ''}.`);
+      const failed = f.items.filter((i) => !i.ok).length;
+      setNotice({
+        kind: failed > 0 ? 'warning' : 'info',
+        text: `${f.cancelled ? 'Analysis cancelled' : 'Analysis finished'}: ${f.done} of ${plural(f.total, 'study', 'studies')}${failed ? `, ${failed} failed` : ''}.`,
+      });
       void refresh();
     });
     return () => { offProgress(); offFinished(); };
   }, [refresh]);
 
+  const open = useCallback((imageId: number) => {
+    saveWorklistSession({ query: JSON.parse(queryKey) as WorklistQuery, lastOpened: imageId, order: page?.rows.map((r) => r.imageId) ?? [] });
+    onOpen(imageId);
+  }, [onOpen, page, queryKey]);
+
   const importFiles = useCallback(async (files: readonly File[]) => {
     const candidates = files.filter((f) => isCandidateFile(f.name));
-    if (candidates.length === 0) { setNotice('No DICOM, PNG or JPEG files found.'); return; }
+    if (candidates.length === 0) { setNotice({ kind: 'error', text: 'No DICOM, PNG or JPEG files found.' }); return; }
     const spacingMm = spacing.trim() ? Number(spacing.replace(',', '.')) : undefined;
     if (spacingMm !== undefined && (!Number.isFinite(spacingMm) || spacingMm <= 0)) {
-      setNotice('The spacing for PNG/JPEG must be a positive number of mm per pixel.');
+      setNotice({ kind: 'error', text: 'The spacing for PNG/JPEG must be a positive number of mm per pixel.' });
       return;
     }
     cancelImport.current = false;
@@ -94,25 +142,30 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
     for (let i = 0; i < candidates.length; i++) {
       if (cancelImport.current) break;
       const file = candidates[i]!;
-      setImporting({ done: i, total: candidates.length, current: file.name, failures });
+      setImporting({ done: i, total: candidates.length, current: file.name });
       const bytes = new Uint8Array(await file.arrayBuffer());
       const r = await api.importFiles({ files: [{ name: file.name, bytes }], ...(spacingMm !== undefined ? { spacingMm } : {}) });
       if (!r.ok) { failures.push(`${file.name}: ${r.error.message}`); continue; }
       for (const item of r.value.results) {
-        if (item.ok) { lastImageId = item.imageId; imported += 1; } else failures.push(item.error.message);
+        if (item.ok) { lastImageId = item.imageId; imported += 1; } else failures.push(`${item.fileName}: ${item.error.message}`);
       }
+      if (i % 10 === 9) void refresh();
     }
     setImporting(null);
-    setNotice(`${cancelImport.current ? 'Import cancelled. ' : ''}Imported ${imported} of ${candidates.length} file(s).${failures.length ? ` ${failures.length} refused: ${failures.slice(0, 3).join(' · ')}${failures.length > 3 ? ' …' : ''}` : ''}`);
+    setNotice({
+      kind: failures.length > 0 ? (imported > 0 ? 'warning' : 'error') : 'info',
+      text: `${cancelImport.current ? 'Import cancelled. ' : ''}Imported ${imported} of ${plural(candidates.length, 'file')}.${failures.length ? ` ${failures.length} refused.` : ''}`,
+      details: failures,
+    });
     await refresh();
-    if (candidates.length === 1 && lastImageId !== null) onOpen(lastImageId);
-  }, [spacing, refresh, onOpen]);
+    if (candidates.length === 1 && lastImageId !== null) open(lastImageId);
+  }, [spacing, refresh, open]);
 
   const analyzeAll = useCallback(async () => {
     const ids = page?.rows.filter((r) => r.stageLabel === null).map((r) => r.imageId) ?? [];
-    if (ids.length === 0) { setNotice('Every study on this page has landmarks already.'); return; }
+    if (ids.length === 0) { setNotice({ kind: 'info', text: 'Every study on this page has landmarks already.' }); return; }
     const r = await api.analyzeBatch({ imageIds: ids });
-    if (!r.ok) setNotice(r.error.message);
+    if (!r.ok) setNotice({ kind: 'error', text: r.error.message });
     else setBatch({ batchId: r.value.batchId, done: 0, total: r.value.total, failed: 0, current: null, etaMs: null });
   }, [page]);
 
@@ -120,72 +173,79 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
     if (!page || page.rows.length === 0) return;
     if (e.key === 'ArrowDown') { setCursor((c) => Math.min(page.rows.length - 1, c + 1)); e.preventDefault(); }
     if (e.key === 'ArrowUp') { setCursor((c) => Math.max(0, c - 1)); e.preventDefault(); }
-    if (e.key === 'Enter') { const row = page.rows[cursor]; if (row) onOpen(row.imageId); e.preventDefault(); }
+    if (e.key === 'Home') { setCursor(0); e.preventDefault(); }
+    if (e.key === 'End') { setCursor(page.rows.length - 1); e.preventDefault(); }
+    if (e.key === 'Enter' && e.target === e.currentTarget) { const row = page.rows[cursor]; if (row) open(row.imageId); e.preventDefault(); }
   };
 
   useEffect(() => {
     tableRef.current?.querySelector<HTMLElement>(`[data-row="${cursor}"]`)?.scrollIntoView({ block: 'nearest' });
-  }, [cursor]);
+  }, [cursor, page]);
 
   const toggleSort = (field: StudySortField): void => {
     setSort((s) => (s.field === field ? { field, dir: s.dir === 'asc' ? 'desc' : 'asc' } : { field, dir: 'asc' }));
     setOffset(0);
   };
 
+  const current = page?.rows[cursor];
+
   return (
     <div className="worklist" onDragOver={(e) => e.preventDefault()}
       onDrop={(e) => { e.preventDefault(); void importFiles([...e.dataTransfer.files]); }}>
-      <div className="worklist-bar" role="search">
-        <input type="search" placeholder="Search patient, ID or file" aria-label="Search" data-testid="worklist-search"
-          value={search} onChange={(e) => { setSearch(e.target.value); setOffset(0); }} />
-        <label className="inline">Stage
-          <select value={stage ?? ''} onChange={(e) => { setStage((e.target.value || undefined) as ListStudiesRequest['stage']); setOffset(0); }} data-testid="filter-stage">
-            <option value="">all</option>
-            {STAGE_CODES.map((s) => <option key={s} value={s}>{s}</option>)}
-            <option value="no-fit">no stage fits</option>
-            <option value="none">not staged</option>
-          </select>
-        </label>
-        <label className="inline">Review
-          <select value={review ?? ''} onChange={(e) => { setReview((e.target.value || undefined) as ReviewStatus | undefined); setOffset(0); }} data-testid="filter-review">
-            <option value="">all</option>
-            {REVIEW_STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
-          </select>
-        </label>
+      <div className="worklist-bar">
+        <div role="search" className="inline-group">
+          <input type="search" placeholder="Search patient, ID or file" aria-label="Search patient, ID or file" data-testid="worklist-search"
+            value={search} onChange={(e) => { setSearch(e.target.value); setOffset(0); }} />
+          <label className="inline">Stage
+            <select value={stage ?? ''} onChange={(e) => { setStage((e.target.value || undefined) as ListStudiesRequest['stage']); setOffset(0); }} data-testid="filter-stage">
+              <option value="">all</option>
+              {STAGE_CODES.map((s) => <option key={s} value={s}>{s}</option>)}
+              <option value="no-fit">no stage fits</option>
+              <option value="none">not staged</option>
+            </select>
+          </label>
+          <label className="inline">Review
+            <select value={review ?? ''} onChange={(e) => { setReview((e.target.value || undefined) as ReviewStatus | undefined); setOffset(0); }} data-testid="filter-review">
+              <option value="">all</option>
+              {REVIEW_STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+            </select>
+          </label>
+        </div>
         <span className="spacer" />
-        <label className="inline" title="Used for PNG and JPEG files, which carry no spacing">PNG/JPEG spacing
+        <label className="inline" title="PNG and JPEG files carry no pixel spacing: this value is recorded as entered. It stays until you change it.">PNG/JPEG spacing
           <input className="narrow" inputMode="decimal" placeholder="mm/px" aria-label="Pixel spacing for PNG and JPEG imports, mm per pixel"
             value={spacing} onChange={(e) => setSpacing(e.target.value)} data-testid="import-spacing" />
         </label>
-        <label className="button">Import files…
-          <input type="file" multiple hidden data-testid="import-files" accept=".dcm,.dicom,.dic,.png,.jpg,.jpeg,application/dicom,image/png,image/jpeg"
-            onChange={(e) => { const f = [...(e.target.files ?? [])]; e.target.value = ''; void importFiles(f); }} />
-        </label>
-        <label className="button">Import folder…
-          <input type="file" hidden data-testid="import-folder" {...{ webkitdirectory: '' }}
-            onChange={(e) => { const f = [...(e.target.files ?? [])]; e.target.value = ''; void importFiles(f); }} />
-        </label>
+        <button type="button" onClick={() => filesInput.current?.click()} data-testid="import-files-button">Import files…</button>
+        <input ref={filesInput} type="file" multiple hidden data-testid="import-files" tabIndex={-1} aria-hidden="true"
+          accept=".dcm,.dicom,.dic,.png,.jpg,.jpeg,.tif,.tiff,application/dicom,image/png,image/jpeg,image/tiff"
+          onChange={(e) => { const f = [...(e.target.files ?? [])]; e.target.value = ''; void importFiles(f); }} />
+        <button type="button" onClick={() => folderInput.current?.click()} data-testid="import-folder-button">Import folder…</button>
+        <input ref={folderInput} type="file" hidden data-testid="import-folder" tabIndex={-1} aria-hidden="true" {...{ webkitdirectory: '' }}
+          onChange={(e) => { const f = [...(e.target.files ?? [])]; e.target.value = ''; void importFiles(f); }} />
         <button type="button" onClick={() => void analyzeAll()} disabled={batch !== null} data-testid="analyze-all">Analyze unstaged</button>
+        <button type="button" onClick={() => setExporting(true)} data-testid="export-dataset">Export data set…</button>
       </div>
       {importing && (
         <div className="progress" role="status" data-testid="import-progress">
           <progress max={importing.total} value={importing.done} aria-label="Import progress" />
-          <span>Importing {importing.done + 1} of {importing.total}: {importing.current}</span>
+          <Cut text={`Importing ${importing.done + 1} of ${importing.total}: ${importing.current}`} />
           <button type="button" onClick={() => { cancelImport.current = true; }}>Cancel</button>
         </div>
       )}
       {batch && (
         <div className="progress" role="status" data-testid="batch-progress">
           <progress max={batch.total} value={batch.done} aria-label="Analysis progress" />
-          <span>Analysing {Math.min(batch.done + 1, batch.total)} of {batch.total}{batch.current ? `: ${batch.current}` : ''}
-            {batch.etaMs !== null ? ` · about ${Math.ceil(batch.etaMs / 1000)} s left` : ''}</span>
+          <Cut text={`Analysing ${Math.min(batch.done + 1, batch.total)} of ${batch.total}${batch.current ? `: ${batch.current}` : ''}${batch.etaMs !== null ? ` · about ${Math.ceil(batch.etaMs / 1000)} s left` : ''}`} />
           <button type="button" onClick={() => void api.cancelBatch({ batchId: batch.batchId })}>Cancel</button>
         </div>
       )}
-      {notice && <div className="message" role="status" data-testid="worklist-notice">{notice}</div>}
-      {error && <div className="error" role="alert">{error}</div>}
-      <div className="table-wrap" tabIndex={0} onKeyDown={onKeyDown} aria-label="Studies: arrow keys move, Enter opens" data-testid="worklist">
+      {notice ? <Notice notice={notice} onClose={() => setNotice(null)} testId="worklist-notice" /> : <div />}
+      {error ? <Notice notice={{ kind: 'error', text: error }} /> : <div />}
+      <div className="table-wrap" ref={wrapRef} tabIndex={0} onKeyDown={onKeyDown} role="region"
+        aria-label={`Studies: arrow keys move, Enter opens${current ? `. Selected: ${current.patientName ?? current.fileName}` : ''}`} data-testid="worklist">
         <table className="studies">
+          <colgroup>{COLUMNS.map((c) => <col key={c.field} className={c.className} />)}</colgroup>
           <thead>
             <tr>
               {COLUMNS.map((c) => (
@@ -198,31 +258,37 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
             </tr>
           </thead>
           <tbody ref={tableRef}>
-            {page?.rows.map((r, i) => (
-              <tr key={r.imageId} data-row={i} data-testid={`worklist-row-${r.imageId}`} className={i === cursor ? 'cursor' : ''}
-                onClick={() => setCursor(i)} onDoubleClick={() => onOpen(r.imageId)}>
-                <td><button type="button" className="link" onClick={() => onOpen(r.imageId)}>{r.patientName ?? <span className="muted">{r.fileName}</span>}</button></td>
-                <td>{r.patientId ?? '—'}</td>
-                <td className="num">{r.studyDate ?? '—'}</td>
-                <td className="num">{r.ageYears !== null ? r.ageYears.toFixed(1) : '—'}</td>
-                <td className={r.borderline || r.stageLabel?.startsWith('no stage') ? 'warn-text' : ''}>{r.stageLabel ?? '—'}</td>
-                <td><span className={`review ${r.reviewStatus}`}>{r.reviewStatus}{r.reviewedBy && r.reviewStatus === 'approved' ? ` (${r.reviewedBy})` : ''}</span></td>
-                <td className="num">{r.minConfidence !== null ? r.minConfidence.toFixed(2) : '—'}</td>
-                <td className="muted">{r.fileName}</td>
-              </tr>
-            ))}
+            {page?.rows.map((r, i) => {
+              const failedStage = r.stageLabel !== null && r.stage === null && !r.stageLabel.startsWith('no stage');
+              return (
+                <tr key={r.imageId} data-row={i} data-testid={`worklist-row-${r.imageId}`} className={i === cursor ? 'cursor' : ''}
+                  aria-selected={i === cursor} onClick={() => setCursor(i)} onDoubleClick={() => open(r.imageId)}>
+                  <td><button type="button" className="link cut" title={r.patientName ?? r.fileName} tabIndex={-1} onClick={() => open(r.imageId)}>{r.patientName ?? r.fileName}</button></td>
+                  <td><Cut text={r.patientId ?? '—'} /></td>
+                  <td className="num">{r.studyDate ?? '—'}</td>
+                  <td className="num">{formatAge(r.ageYears)}</td>
+                  <td>{r.stageLabel === null ? '—' : failedStage
+                    ? <Cut className="error-text" text={`not computable: ${r.stageLabel}`} />
+                    : <Cut className={r.borderline || r.stageLabel.startsWith('no stage') ? 'warn-text' : ''} text={r.stageLabel} />}</td>
+                  <td><span className={`review ${r.reviewStatus}`} title={r.reviewedBy ? `approved by ${r.reviewedBy}` : r.reviewStatus}>{r.reviewStatus}{r.reviewedBy && r.reviewStatus === 'approved' ? ` (${r.reviewedBy})` : ''}</span><SendBadge state={sendStates.get(r.imageId)} /></td>
+                  <td className="num">{r.minConfidence !== null ? r.minConfidence.toFixed(2) : '—'}</td>
+                  <td><Cut className="muted" text={r.fileName} /></td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
-        {page && page.total === 0 && <div className="empty">No studies{search || stage || review ? ' match these filters' : ' yet: import DICOM, PNG or JPEG files, or drop them here'}.</div>}
+        {page && page.total === 0 && <div className="empty">No studies{search || stage || review ? ' match these filters' : ' yet: import DICOM, PNG, JPEG or TIFF files, or drop them here'}.</div>}
       </div>
-      {page && (
+      {page ? (
         <div className="pager">
-          <span data-testid="worklist-total">{page.total} studies</span>
+          <span data-testid="worklist-total">{plural(page.total, 'study', 'studies')}</span>
           <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>Previous</button>
           <span>{page.total === 0 ? 0 : offset + 1}–{Math.min(offset + PAGE_SIZE, page.total)}</span>
           <button type="button" disabled={offset + PAGE_SIZE >= page.total} onClick={() => setOffset(offset + PAGE_SIZE)}>Next</button>
         </div>
-      )}
+      ) : <div />}
+      {exporting && <ExportDialog onClose={() => setExporting(false)} />}
     </div>
   );
 }

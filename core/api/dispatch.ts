@@ -3,7 +3,8 @@
  * WebSocket: unknown methods and malformed payloads are refused before any service runs, and a thrown
  * exception becomes an error value instead of a crash.
  */
-import { fail, methods, type MethodName, type RequestOf, type ResponseOf, type Result } from '../../core/api/index';
+import { methods, type MethodName, type RequestOf, type ResponseOf } from './contract';
+import { fail, type Result } from './result';
 
 export type Handlers = {
   readonly [K in MethodName]: (request: RequestOf<K>) => Promise<Result<ResponseOf<K>>>;

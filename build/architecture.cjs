@@ -1,0 +1,41 @@
+/**
+ * The parts of the workstation and the arrows between them (docs/architecture.md; ../shared/docs/design.md §2).
+ * This is the one place the layering is written down: .dependency-cruiser.cjs generates an allow-list from
+ * it, so every import that is not on an arrow below fails `npm test`.
+ *
+ * Each part: `path` (a folder or file, matched after a leading (^|/) so the deliberately wrong fixtures in
+ * test/layers/fixtures obey the same rules), `may` (the parts it may import besides itself), `npm` (the
+ * packages it may import) and `node` (whether it may import Node built-ins).
+ */
+const CORE = ['core/api', 'core/cvm', 'core/geometry', 'core/inference', 'core/landmarks', 'core/metadata', 'core/metrics', 'core/review', 'core/boneage'];
+
+const parts = {
+  // pure TypeScript: runs in the renderer, main and the CLI
+  'core/geometry': { may: ['core/api'], npm: [], node: false },
+  'core/landmarks': { may: ['core/geometry'], npm: [], node: false },
+  'core/metadata': { may: [], npm: [], node: false },
+  'core/cvm': { may: ['core/geometry', 'core/landmarks', 'core/metadata'], npm: [], node: false },
+  'core/inference': { may: ['core/geometry', 'core/landmarks'], npm: [], node: false },
+  'core/metrics': { may: ['core/cvm', 'core/geometry', 'core/landmarks'], npm: [], node: false },
+  'core/review': { may: ['core/geometry', 'core/landmarks'], npm: [], node: false },
+  'core/boneage': { may: ['core/inference'], npm: [], node: false },
+  'core/api': { may: ['core/cvm', 'core/geometry', 'core/inference', 'core/landmarks', 'core/metadata', 'core/boneage'], npm: [], node: false },
+  // main process: lower layers know nothing of the use cases above them
+  'main/workers': { may: [], npm: [], node: true },
+  'main/dicom': { may: [...CORE, 'main/workers'], npm: ['dicom-parser', 'fast-png', 'dcmjs-imaging'], node: true },
+  'main/inference': { may: [...CORE, 'main/workers'], npm: ['onnxruntime-node'], node: true },
+  'main/store': { may: CORE, npm: ['better-sqlite3'], node: true },
+  // DICOMweb client, DICOM SR / Secondary Capture, outbox and timeline: the PACS use cases, which import
+  // retrieved instances through the study services
+  'main/pacs': { may: [...CORE, 'main/dicom', 'main/store', 'main/services'], npm: [], node: true },
+  'main/services': { may: [...CORE, 'main/dicom', 'main/inference', 'main/store', 'main/pacs'], npm: ['better-sqlite3'], node: true },
+  // transports and front ends: thin, over the services
+  'main/ipc': { may: ['core/api'], npm: ['electron'], node: false },
+  'main/web': { may: ['core/api', 'main/services'], npm: ['ws'], node: true },
+  'main/app': { may: [...CORE, 'main/services', 'main/ipc', 'main/pacs'], npm: ['electron'], node: true },
+  'main/cli': { may: [...CORE, 'main/services', 'main/dicom', 'main/inference', 'main/store', 'main/pacs'], npm: [], node: true },
+  'preload': { may: ['core/api'], npm: ['electron'], node: false },
+  'renderer': { may: CORE, npm: ['react', 'react-dom', 'konva', 'react-konva', 'pdf-lib', '@pdf-lib/fontkit', 'dejavu-fonts-ttf', 'chart.js'], node: false },
+};
+
+module.exports = { parts };

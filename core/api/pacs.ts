@@ -1,0 +1,139 @@
+/**
+ * The PACS as the renderer sees it: the connection setting (the secret goes in, never comes out), test,
+ * search (QIDO-RS, paged), pull with progress and cancel, send status and sending of results, and a
+ * patient's timeline across visits.
+ */
+import type { Timeline } from '../cvm/timeline';
+import { s, type Infer } from './schema';
+
+export const PACS_AUTH_KINDS = ['none', 'basic', 'bearer'] as const;
+
+export interface PacsSettingsView {
+  readonly url: string;
+  readonly authKind: (typeof PACS_AUTH_KINDS)[number];
+  readonly username: string;
+  readonly caFile: string | null;
+  readonly timeoutMs: number;
+  readonly autoSendApproved: boolean;
+  /** Whether a password or token is stored (it is never sent to the renderer). */
+  readonly hasSecret: boolean;
+  /** Where the secret is kept, in words. */
+  readonly secretStorage: string;
+}
+
+export const setPacsSettingsRequest = s.object({
+  url: s.string({ maxLength: 2000 }),
+  authKind: s.literal(...PACS_AUTH_KINDS),
+  username: s.string({ maxLength: 200 }),
+  caFile: s.nullable(s.string({ maxLength: 4000 })),
+  timeoutMs: s.number({ integer: true, min: 1000, max: 600_000 }),
+  autoSendApproved: s.boolean(),
+  /** A new password or token; undefined keeps the stored one, null or '' forgets it. */
+  secret: s.optional(s.nullable(s.string({ maxLength: 4000 }))),
+});
+export type SetPacsSettingsRequest = Infer<typeof setPacsSettingsRequest>;
+
+export type PacsTestResult =
+  | { readonly ok: true; readonly url: string; readonly ms: number }
+  | { readonly ok: false; readonly kind: string; readonly message: string };
+
+const isoDate = s.string({ maxLength: 10 });
+export const pacsSearchRequest = s.object({
+  patientId: s.optional(s.string({ maxLength: 64 })),
+  patientName: s.optional(s.string({ maxLength: 200 })),
+  from: s.optional(isoDate),
+  to: s.optional(isoDate),
+  modality: s.optional(s.string({ maxLength: 16 })),
+  offset: s.number({ integer: true, min: 0 }),
+  limit: s.number({ integer: true, min: 1, max: 1000 }),
+});
+export type PacsSearchRequest = Infer<typeof pacsSearchRequest>;
+
+export interface PacsStudyRow {
+  readonly studyInstanceUid: string;
+  readonly patientId: string | null;
+  readonly issuerOfPatientId: string | null;
+  readonly patientName: string | null;
+  readonly birthDate: string | null;
+  readonly sex: string | null;
+  readonly studyDate: string | null;
+  readonly description: string | null;
+  readonly modalities: readonly string[];
+  readonly instances: number | null;
+  /** Instances of this study already in the local store. */
+  readonly localInstances: number;
+}
+
+export interface PacsSearchResponse {
+  readonly rows: readonly PacsStudyRow[];
+  /** True when the server may hold more rows after this page. */
+  readonly more: boolean;
+  readonly ms: number;
+}
+
+export const pacsPullRequest = s.object({ studyUids: s.array(s.string({ nonEmpty: true, maxLength: 64 }), 1000) });
+export type PacsPullRequest = Infer<typeof pacsPullRequest>;
+export const pacsCancelRequest = s.object({ pullId: s.string({ nonEmpty: true, maxLength: 64 }) });
+export type PacsCancelRequest = Infer<typeof pacsCancelRequest>;
+
+export interface PacsPullProgress {
+  readonly pullId: string;
+  readonly done: number;
+  readonly total: number;
+  readonly bytes: number;
+  readonly current: string | null;
+}
+
+export interface PacsPullDone {
+  readonly pullId: string;
+  readonly cancelled: boolean;
+  readonly retrieved: number;
+  readonly alreadyPresent: number;
+  readonly skipped: number;
+  readonly failed: number;
+  /** Image ids of the studies pulled (retrieved or already present), for opening. */
+  readonly imageIds: readonly number[];
+  /** One line per skipped or failed instance, and per study that could not be read. */
+  readonly problems: readonly string[];
+}
+
+export const imageIdsRequest = s.object({ imageIds: s.array(s.number({ integer: true, positive: true }), 1000) });
+export type ImageIdsRequest = Infer<typeof imageIdsRequest>;
+
+export interface SendState {
+  readonly imageId: number;
+  readonly status: 'pending' | 'sent' | 'failed';
+  readonly error: string | null;
+  readonly attempts: number;
+  readonly sentAt: string | null;
+}
+
+export interface SendResponse {
+  readonly states: readonly SendState[];
+  /** Images whose result could not be made into DICOM (e.g. a PNG source), one sentence each. */
+  readonly problems: readonly string[];
+}
+
+export const timelineRequest = s.object({ imageId: s.number({ integer: true, positive: true }) });
+export type TimelineRequest = Infer<typeof timelineRequest>;
+
+export interface TimelineVisitView {
+  readonly imageId: number;
+  readonly studyDate: string | null;
+  readonly ageYears: number | null;
+  readonly stage: string | null;
+  readonly stageLabel: string | null;
+  readonly reviewStatus: string;
+  readonly pPeakPassed: number | null;
+  readonly probabilities: Readonly<Record<string, number>> | null;
+}
+
+export interface TimelineResponse {
+  readonly patientId: string | null;
+  readonly patientName: string | null;
+  readonly visits: readonly TimelineVisitView[];
+  readonly peak: Timeline['peak'] | null;
+  readonly inconsistencies: readonly string[];
+  readonly merged: readonly string[];
+  readonly otherIssuers: readonly string[];
+}

@@ -1,0 +1,347 @@
+/**
+ * Anatomy-aware decoding and expected error (docs/inference.md, "Anatomy and expected error").
+ *
+ * - A point-distribution model of the 13 C2-C4 landmarks (Procrustes-aligned, PCA; fit by
+ *   models/training/fit_decoding.py and shipped with the model as decoding.json) scores how plausible a
+ *   configuration is: `shapeDistance` is a squared Mahalanobis distance after removing position, size and
+ *   rotation. One point on a neighbouring vertebra gives 400+, real shapes stay below `limit`.
+ * - `heatmapCandidates` keeps several local maxima per landmark; `selectConfiguration` picks one per
+ *   landmark so that heatmap evidence and shape plausibility together are best.
+ * - `expectedErrorMm` turns statistics of the chosen heatmap peak into an expected radial error in mm,
+ *   calibrated on cross-validation.
+ * Pure: no Node, no DOM.
+ */
+import { isLandmarkName, type LandmarkName } from '../landmarks/index';
+
+export interface ShapeModel {
+  /** Aligned unit-size mean shape: 13 x then 13 y, in the model's landmark order. */
+  readonly mean: readonly number[];
+  /** Principal modes (each 26 values, unit length) and their variances. */
+  readonly modes: readonly (readonly number[])[];
+  readonly variances: readonly number[];
+  /** Variance per dimension of what the modes do not explain. */
+  readonly residualVariance: number;
+  /** Shape distances above this are not a plausible C2-C4 configuration. */
+  readonly limit: number;
+}
+
+export interface ExpectedErrorModel {
+  readonly perLandmark: Readonly<Record<LandmarkName, number>>;
+  readonly spreadLog: number;
+  readonly peakLog: number;
+  readonly outsideLog: number;
+  readonly residualVariance: number;
+  /** Radius (heatmap pixels) of the disc the spread is measured in, and of the core whose outside mass counts. */
+  readonly spreadRadiusPx: number;
+  readonly coreRadiusPx: number;
+  /** Landmarks expected to be this far off or more are flagged for checking. */
+  readonly flagMm: number;
+}
+
+export interface DecodingParams {
+  readonly shapeModel: ShapeModel;
+  readonly expectedError: ExpectedErrorModel;
+}
+
+export class DecodingError extends Error {}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const numbers = (v: unknown, n: number, where: string): number[] => {
+  if (!Array.isArray(v) || v.length !== n || !v.every(isFiniteNumber)) throw new DecodingError(`${where} must be ${n} numbers`);
+  return v as number[];
+};
+const positive = (v: unknown, where: string): number => {
+  if (!isFiniteNumber(v) || v <= 0) throw new DecodingError(`${where} must be a positive number`);
+  return v;
+};
+const finite = (v: unknown, where: string): number => {
+  if (!isFiniteNumber(v)) throw new DecodingError(`${where} must be a number`);
+  return v;
+};
+
+/** Checks decoding.json against the model's landmark order; throws DecodingError naming the field. */
+export function parseDecoding(json: unknown, landmarks: readonly LandmarkName[]): DecodingParams {
+  if (!isObject(json)) throw new DecodingError('decoding.json must be a JSON object');
+  const names = json.landmarks;
+  if (!Array.isArray(names) || names.length !== landmarks.length || names.some((n, i) => n !== landmarks[i])) {
+    throw new DecodingError(`decoding.json landmarks must equal the manifest's order (${landmarks.join(', ')})`);
+  }
+  const sm = json.shapeModel;
+  if (!isObject(sm)) throw new DecodingError('decoding.json needs a shapeModel object');
+  const d = 2 * landmarks.length;
+  const variances = Array.isArray(sm.variances) ? (sm.variances as unknown[]).map((v, i) => positive(v, `shapeModel.variances[${i}]`)) : [];
+  if (variances.length === 0) throw new DecodingError('shapeModel.variances must be a non-empty array');
+  if (!Array.isArray(sm.modes) || sm.modes.length !== variances.length) throw new DecodingError(`shapeModel.modes must hold ${variances.length} modes`);
+  const shapeModel: ShapeModel = {
+    mean: numbers(sm.mean, d, 'shapeModel.mean'),
+    modes: (sm.modes as unknown[]).map((m, i) => numbers(m, d, `shapeModel.modes[${i}]`)),
+    variances,
+    residualVariance: positive(sm.residualVariance, 'shapeModel.residualVariance'),
+    limit: positive(sm.limit, 'shapeModel.limit'),
+  };
+  const ee = json.expectedError;
+  if (!isObject(ee) || !isObject(ee.perLandmark)) throw new DecodingError('decoding.json needs expectedError.perLandmark');
+  const per = ee.perLandmark;
+  const perLandmark = Object.fromEntries(landmarks.map((n) => [n, finite(per[n], `expectedError.perLandmark.${n}`)])) as Record<LandmarkName, number>;
+  const extra = Object.keys(per).filter((k) => !isLandmarkName(k));
+  if (extra.length > 0) throw new DecodingError(`expectedError.perLandmark has unknown names: ${extra.join(', ')}`);
+  return {
+    shapeModel,
+    expectedError: {
+      perLandmark,
+      spreadLog: finite(ee.spreadLog, 'expectedError.spreadLog'),
+      peakLog: finite(ee.peakLog, 'expectedError.peakLog'),
+      outsideLog: finite(ee.outsideLog, 'expectedError.outsideLog'),
+      residualVariance: positive(ee.residualVariance, 'expectedError.residualVariance'),
+      spreadRadiusPx: positive(ee.spreadRadiusPx, 'expectedError.spreadRadiusPx'),
+      coreRadiusPx: positive(ee.coreRadiusPx, 'expectedError.coreRadiusPx'),
+      flagMm: positive(ee.flagMm, 'expectedError.flagMm'),
+    },
+  };
+}
+
+export interface Point {
+  readonly x: number;
+  readonly y: number;
+}
+
+/**
+ * Squared Mahalanobis distance of a configuration (points in the model's landmark order, in any
+ * similarity frame with x right and y down) from the shape model: the configuration is centred and
+ * rotated/scaled onto the mean (least squares, no reflection), then measured in the principal modes plus
+ * the isotropic residual. A mirrored configuration is far: reflection is not removed.
+ */
+export function shapeDistance(model: ShapeModel, points: readonly Point[]): number {
+  return alignShape(model, points).distance;
+}
+
+export interface ShapeFit {
+  /** Squared Mahalanobis distance (see shapeDistance). */
+  readonly distance: number;
+  /** Rotation (degrees, positive = clockwise in image coordinates) that turns the configuration onto the mean. */
+  readonly rotationDeg: number;
+}
+
+/** shapeDistance and the rotation of the alignment: an upright image needs about 0 degrees. */
+export function alignShape(model: ShapeModel, points: readonly Point[]): ShapeFit {
+  const n = points.length;
+  if (model.mean.length !== 2 * n) throw new Error(`shape model for ${model.mean.length / 2} points, got ${n}`);
+  let cx = 0;
+  let cy = 0;
+  for (const p of points) {
+    cx += p.x / n;
+    cy += p.y / n;
+  }
+  // Complex least squares: c = <z, m> / <z, z>, aligned = c z.
+  let zz = 0;
+  let re = 0;
+  let im = 0;
+  for (let i = 0; i < n; i++) {
+    const zx = points[i]!.x - cx;
+    const zy = points[i]!.y - cy;
+    const mx = model.mean[i]!;
+    const my = model.mean[n + i]!;
+    zz += zx * zx + zy * zy;
+    re += zx * mx + zy * my;
+    im += zx * my - zy * mx;
+  }
+  if (!(zz > 0)) return { distance: Number.POSITIVE_INFINITY, rotationDeg: 180 };
+  const cr = re / zz;
+  const ci = im / zz;
+  const x = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const zx = points[i]!.x - cx;
+    const zy = points[i]!.y - cy;
+    x[i] = cr * zx - ci * zy - model.mean[i]!;
+    x[n + i] = cr * zy + ci * zx - model.mean[n + i]!;
+  }
+  let total = 0;
+  let norm2 = 0;
+  for (let j = 0; j < x.length; j++) norm2 += x[j]! * x[j]!;
+  let explained = 0;
+  model.modes.forEach((mode, k) => {
+    let b = 0;
+    for (let j = 0; j < x.length; j++) b += mode[j]! * x[j]!;
+    explained += b * b;
+    total += (b * b) / model.variances[k]!;
+  });
+  return { distance: total + Math.max(0, norm2 - explained) / model.residualVariance, rotationDeg: (Math.atan2(ci, cr) * 180) / Math.PI };
+}
+
+export interface Candidate {
+  /** Heatmap pixels, sub-pixel. */
+  readonly u: number;
+  readonly v: number;
+  readonly value: number;
+  /** The integer pixel of the maximum. */
+  readonly pu: number;
+  readonly pv: number;
+}
+
+/**
+ * Up to `max` local maxima of one heatmap, strongest first: each at least `minRatio` of the strongest and
+ * farther than `separationPx` from every stronger one, refined to sub-pixel like `heatmapPeak`.
+ */
+export function heatmapCandidates(
+  data: Float32Array, W: number, H: number, offset: number, max: number, separationPx: number, minRatio: number,
+): Candidate[] {
+  const local: { i: number; value: number }[] = [];
+  for (let v = 0; v < H; v++) {
+    for (let u = 0; u < W; u++) {
+      const i = offset + v * W + u;
+      const value = data[i]!;
+      if (!(value > 0)) continue;
+      let isMax = true;
+      for (let dv = -1; dv <= 1 && isMax; dv++) {
+        for (let du = -1; du <= 1; du++) {
+          if (du === 0 && dv === 0) continue;
+          const uu = u + du;
+          const vv = v + dv;
+          if (uu < 0 || vv < 0 || uu >= W || vv >= H) continue;
+          const other = data[offset + vv * W + uu]!;
+          // Ties go to the first in row order, as heatmapPeak.
+          if (other > value || (other === value && vv * W + uu < v * W + u)) {
+            isMax = false;
+            break;
+          }
+        }
+      }
+      if (isMax) local.push({ i: i - offset, value });
+    }
+  }
+  local.sort((a, b) => b.value - a.value || a.i - b.i);
+  const out: Candidate[] = [];
+  const best = local[0]?.value ?? 0;
+  for (const c of local) {
+    if (out.length >= max || c.value < minRatio * best) break;
+    const v = Math.floor(c.i / W);
+    const u = c.i - v * W;
+    if (out.some((o) => Math.hypot(o.u - u, o.v - v) <= separationPx)) continue;
+    const at = (uu: number, vv: number): number => data[offset + vv * W + uu]!;
+    const du = u > 0 && u < W - 1 ? parabola(at(u - 1, v), c.value, at(u + 1, v)) : 0;
+    const dv = v > 0 && v < H - 1 ? parabola(at(u, v - 1), c.value, at(u, v + 1)) : 0;
+    out.push({ u: u + du, v: v + dv, value: c.value, pu: u, pv: v });
+  }
+  return out;
+}
+
+function parabola(a: number, b: number, c: number): number {
+  const den = a - 2 * b + c;
+  if (den === 0) return 0;
+  return Math.max(-0.5, Math.min(0.5, (0.5 * (a - c)) / den));
+}
+
+export interface PlacedCandidate extends Point {
+  /** Heatmap value at the candidate. */
+  readonly value: number;
+}
+
+export interface Selection {
+  /** Index of the chosen candidate per landmark. */
+  readonly choice: readonly number[];
+  readonly shapeDistance: number;
+  /** Landmarks whose chosen candidate is not their strongest peak. */
+  readonly changed: readonly number[];
+}
+
+/** Weight of the shape distance against the heatmap evidence (-log of the chosen peak values). */
+export const SHAPE_TEMPERATURE = 4;
+
+/**
+ * Picks one candidate per landmark minimising sum(-log value) + shapeDistance / (2 * SHAPE_TEMPERATURE), by
+ * coordinate descent from the strongest peaks (each step can only lower the cost, so it ends).
+ */
+export function selectConfiguration(model: ShapeModel, candidates: readonly (readonly PlacedCandidate[])[]): Selection {
+  const choice = candidates.map(() => 0);
+  const evidence = (c: PlacedCandidate): number => -Math.log(Math.max(c.value, 1e-3));
+  const points = (): Point[] => candidates.map((cs, i) => cs[choice[i]!]!);
+  const cost = (): number => {
+    let e = 0;
+    candidates.forEach((cs, i) => { e += evidence(cs[choice[i]!]!); });
+    return e + shapeDistance(model, points()) / (2 * SHAPE_TEMPERATURE);
+  };
+  let current = cost();
+  for (let sweep = 0; sweep < 10; sweep++) {
+    let improved = false;
+    for (let i = 0; i < candidates.length; i++) {
+      const keep = choice[i]!;
+      for (let k = 0; k < candidates[i]!.length; k++) {
+        if (k === choice[i]) continue;
+        const previous = choice[i]!;
+        choice[i] = k;
+        const c = cost();
+        if (c < current - 1e-9) {
+          current = c;
+          improved = true;
+        } else {
+          choice[i] = previous;
+        }
+      }
+      void keep;
+    }
+    if (!improved) break;
+  }
+  return {
+    choice,
+    shapeDistance: shapeDistance(model, points()),
+    changed: choice.flatMap((k, i) => (k !== 0 ? [i] : [])),
+  };
+}
+
+export interface HeatmapStats {
+  /** Heatmap value at the chosen peak. */
+  readonly peak: number;
+  /** Spread (root mean square distance from its centroid) of the heatmap within spreadRadiusPx, in mm. */
+  readonly spreadMm: number;
+  /** Share of the heatmap's (positive) mass farther than coreRadiusPx from the peak. */
+  readonly outside: number;
+}
+
+/** Statistics of one heatmap around the integer pixel (u, v); as fit_decoding.py computes them. */
+export function heatmapStats(
+  data: Float32Array, W: number, H: number, offset: number, u: number, v: number, m: ExpectedErrorModel, mmPerPixel: number,
+): HeatmapStats {
+  const iu = Math.max(0, Math.min(W - 1, Math.round(u)));
+  const iv = Math.max(0, Math.min(H - 1, Math.round(v)));
+  let total = 0;
+  let core = 0;
+  let q = 0;
+  let qx = 0;
+  let qy = 0;
+  let qxx = 0;
+  const r2 = m.spreadRadiusPx * m.spreadRadiusPx;
+  const c2 = m.coreRadiusPx * m.coreRadiusPx;
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const value = data[offset + y * W + x]!;
+      if (!(value > 0)) continue;
+      total += value;
+      const d2 = (x - iu) ** 2 + (y - iv) ** 2;
+      if (d2 <= c2) core += value;
+      if (d2 <= r2) {
+        q += value;
+        qx += value * x;
+        qy += value * y;
+        qxx += value * (x * x + y * y);
+      }
+    }
+  }
+  const peak = data[offset + iv * W + iu]!;
+  if (!(total > 0) || !(q > 0)) return { peak, spreadMm: m.spreadRadiusPx * mmPerPixel, outside: 1 };
+  const mx = qx / q;
+  const my = qy / q;
+  const variance = Math.max(0, qxx / q - mx * mx - my * my);
+  return { peak, spreadMm: Math.sqrt(variance) * mmPerPixel, outside: Math.max(0, 1 - core / total) };
+}
+
+/** Expected radial error in mm of a landmark from its heatmap statistics (the calibrated log-linear model). */
+export function expectedErrorMm(m: ExpectedErrorModel, name: LandmarkName, s: HeatmapStats): number {
+  const log =
+    m.perLandmark[name] +
+    m.spreadLog * Math.log(Math.max(s.spreadMm, 1e-3)) +
+    m.peakLog * Math.log(Math.max(s.peak, 1e-3)) +
+    m.outsideLog * Math.log(s.outside + 1e-3);
+  return Math.max(0, Math.exp(log + m.residualVariance / 2) - 0.05);
+}

@@ -1,0 +1,113 @@
+/**
+ * When may a study be approved? One pure rule used by the renderer (to explain a refusal in place, and to
+ * ask for a confirmation before sending) and by main (which enforces it, whatever the client says):
+ *
+ * - refused: no landmarks or not all 13; the image is not a lateral cephalogram (the model found no C2-C4
+ *   and nobody corrected its points); the configuration is anatomically impossible (see plausibility.ts);
+ *   the stage cannot be computed from the points.
+ * - confirm: something is unusual ("check"): approving then needs an explicit confirmation, recorded in
+ *   the audit log with the reasons the user saw.
+ * - allowed: otherwise.
+ */
+import type { PixelSpacingMm } from '../geometry/index';
+import { LANDMARK_NAMES, type LandmarkName, type LandmarkSet } from '../landmarks/index';
+import { checkPlausibility, type Plausibility } from './plausibility';
+
+/** What a model run said about the image, read leniently from the stored quality record. */
+export interface ModelQuality {
+  readonly verdict: 'ok' | 'uncertain' | 'failed' | null;
+  readonly problems: readonly string[];
+  /** True when the run found that the image is not a lateral cephalogram (or found no C2-C4 in it). */
+  readonly notCephalogram: boolean;
+  /** Why, in one sentence, when notCephalogram. */
+  readonly notCephalogramReason: string | null;
+  /** A shape model's verdict on the predicted configuration, when the run gave one. */
+  readonly shapeVerdict: 'ok' | 'check' | 'implausible' | null;
+  readonly shapeReason: string | null;
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() ? v.trim() : null);
+
+/** Reads the quality JSON stored with a model run (fields from different model versions may be absent). */
+export function modelQualityOf(quality: unknown): ModelQuality | null {
+  if (typeof quality !== 'object' || quality === null) return null;
+  const q = quality as Record<string, unknown>;
+  const verdict = q.verdict === 'ok' || q.verdict === 'uncertain' || q.verdict === 'failed' ? q.verdict : null;
+  const problems = Array.isArray(q.problems) ? q.problems.filter((p): p is string => typeof p === 'string') : [];
+  // A recogniser of the image kind: { imageKind: 'lateral-cephalogram' | 'other', imageKindReason } or { notCephalogram }.
+  const kind = (typeof q.imageKind === 'object' && q.imageKind !== null ? q.imageKind : null) as Record<string, unknown> | null;
+  const kindValue = kind ? kind.kind ?? kind.verdict ?? kind.label : q.imageKind;
+  const notCeph = q.notCephalogram === true || (typeof kindValue === 'string' && kindValue !== 'lateral-cephalogram' && kindValue !== 'cephalogram' && kindValue !== 'ok');
+  const shape = (typeof q.shape === 'object' && q.shape !== null ? q.shape : typeof q.plausibility === 'object' && q.plausibility !== null ? q.plausibility : null) as Record<string, unknown> | null;
+  const sv = shape?.verdict;
+  return {
+    verdict,
+    problems,
+    notCephalogram: notCeph,
+    notCephalogramReason: notCeph ? str(kind?.reason) ?? str(q.imageKindReason) ?? str(q.notCephalogramReason) : null,
+    shapeVerdict: sv === 'ok' || sv === 'check' || sv === 'implausible' ? sv : null,
+    shapeReason: shape ? str(shape.reason) ?? str(shape.message) ?? (Array.isArray(shape.problems) ? str(shape.problems[0]) : null) : null,
+  };
+}
+
+export interface ApprovalInput {
+  readonly landmarks: LandmarkSet | null;
+  /** The model's prediction for this image, when there is one. */
+  readonly ai: LandmarkSet | null;
+  readonly spacing: PixelSpacingMm | null;
+  readonly quality: ModelQuality | null;
+  /** Why the stage cannot be computed from these landmarks (null when it can). */
+  readonly stageError: string | null;
+}
+
+export type ApprovalDecision =
+  | { readonly kind: 'allowed'; readonly plausibility: Plausibility | null }
+  | { readonly kind: 'confirm'; readonly reasons: readonly string[]; readonly plausibility: Plausibility | null }
+  | { readonly kind: 'refused'; readonly reasons: readonly string[]; readonly plausibility: Plausibility | null };
+
+/** Names whose position is still the model's (unmoved). */
+export function unmovedFromAi(landmarks: LandmarkSet, ai: LandmarkSet | null): LandmarkName[] {
+  if (!ai) return [];
+  return LANDMARK_NAMES.filter((n) => {
+    const p = landmarks[n];
+    const a = ai[n];
+    return p !== undefined && a !== undefined && Math.abs(p.x - a.x) < 1e-6 && Math.abs(p.y - a.y) < 1e-6;
+  });
+}
+
+export function approvalDecision(input: ApprovalInput): ApprovalDecision {
+  const { landmarks } = input;
+  const present = landmarks ? LANDMARK_NAMES.filter((n) => landmarks[n] !== undefined) : [];
+  if (!landmarks || present.length === 0) {
+    return { kind: 'refused', reasons: ['There are no landmarks to approve: analyse the image or place the 13 landmarks by hand.'], plausibility: null };
+  }
+  if (present.length < LANDMARK_NAMES.length) {
+    const missing = LANDMARK_NAMES.filter((n) => landmarks[n] === undefined);
+    return { kind: 'refused', reasons: [`${missing.length} of the 13 landmarks are missing (${missing.join(', ')}): place them before approving.`], plausibility: null };
+  }
+  const q = input.quality;
+  const unmoved = unmovedFromAi(landmarks, input.ai);
+  // Most points still where the model put them: what the model said about the image still applies.
+  const mostlyModel = input.ai !== null && unmoved.length > LANDMARK_NAMES.length / 2;
+  const refused: string[] = [];
+  const confirm: string[] = [];
+  if (q?.notCephalogram && mostlyModel) {
+    refused.push(`This image does not look like a lateral cephalogram${q.notCephalogramReason ? ` (${q.notCephalogramReason.replace(/\.$/, '')})` : ''}: a stage cannot be approved for it.`);
+  } else if (q?.verdict === 'failed' && mostlyModel) {
+    refused.push('The model did not find C2-C4 on this image (it may not be a lateral cephalogram, or the vertebrae are not visible): correct the landmarks by hand before approving.');
+  }
+  const plausibility = checkPlausibility(landmarks, input.spacing);
+  // Not a cephalogram: the geometry of points on something else says nothing more.
+  if (refused.length > 0) return { kind: 'refused', reasons: refused, plausibility };
+  for (const p of plausibility.problems) (p.severity === 'implausible' ? refused : confirm).push(p.message);
+  if (input.stageError) refused.push(`The stage cannot be computed: ${input.stageError.replace(/\.$/, '')}.`);
+  if (refused.length > 0) return { kind: 'refused', reasons: dedupe(refused), plausibility };
+  if (q?.notCephalogram || q?.verdict === 'failed') confirm.push('The model did not find C2-C4 on this image; the landmarks were corrected by hand.');
+  if (q?.shapeVerdict === 'implausible' && mostlyModel) confirm.push(q.shapeReason ?? 'The shape model finds this configuration unusual.');
+  else if (q?.shapeVerdict === 'check') confirm.push(q.shapeReason ?? 'The shape model finds this configuration unusual.');
+  if (q?.verdict === 'uncertain' && mostlyModel) confirm.push(`The model was not confident on this image${q.problems[0] ? ` (${q.problems[0].replace(/\.$/, '')})` : ''}.`);
+  if (confirm.length > 0) return { kind: 'confirm', reasons: dedupe(confirm), plausibility };
+  return { kind: 'allowed', plausibility };
+}
+
+const dedupe = (items: readonly string[]): string[] => [...new Set(items)];

@@ -1,0 +1,283 @@
+/**
+ * TIFF images (scanned films, many cephalostat exports): the first page, grey 8 or 16 bit (BlackIsZero or
+ * WhiteIsZero) or 8-bit RGB (shown as luma), strips uncompressed, LZW, Deflate or PackBits, with the
+ * horizontal predictor. The resolution tags are a spacing source only when they are real: ResolutionUnit
+ * inch or cm and not the 72 dpi that many writers put in by default. The declared size is checked before
+ * anything is allocated. See docs/dicom.md.
+ */
+import { inflateSync } from 'node:zlib';
+import type { OpenedImage, Spacing } from '../../core/api/image';
+import { ImageDecodeError } from './errors';
+import { EMPTY_META } from './raster';
+import { FULL_RANGE_WINDOW, automaticWindow } from './windows';
+
+/** Largest image accepted (width x height), checked from the header before decoding. */
+export const TIFF_MAX_PIXELS = 100_000_000;
+
+export function isTiff(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && ((bytes[0] === 0x49 && bytes[1] === 0x49 && bytes[2] === 42 && bytes[3] === 0) || (bytes[0] === 0x4d && bytes[1] === 0x4d && bytes[2] === 0 && bytes[3] === 42));
+}
+
+const TAG = {
+  width: 256, height: 257, bitsPerSample: 258, compression: 259, photometric: 262, stripOffsets: 273,
+  samplesPerPixel: 277, rowsPerStrip: 278, stripByteCounts: 279, xResolution: 282, yResolution: 283,
+  planarConfig: 284, resolutionUnit: 296, predictor: 317, tileWidth: 322, sampleFormat: 339,
+} as const;
+
+const TYPE_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8 };
+
+/** The spacing the resolution tags give, or null when they are absent, a default or not physical. */
+export function tiffSpacing(xRes: number | null, yRes: number | null, unit: number): Spacing | null {
+  if (xRes === null || yRes === null || !(xRes > 0) || !(yRes > 0)) return null;
+  if (unit !== 2 && unit !== 3) return null; // 1 = no absolute unit
+  const perMm = unit === 2 ? 1 / 25.4 : 1 / 10;
+  const dpi = (r: number): number => (unit === 2 ? r : r * 2.54);
+  // 72 dpi (and 96, the other screen default) is what writers put when they know nothing.
+  if ([72, 96].some((d) => Math.abs(dpi(xRes) - d) < 0.01 && Math.abs(dpi(yRes) - d) < 0.01)) return null;
+  const colMm = 1 / (xRes * perMm);
+  const rowMm = 1 / (yRes * perMm);
+  if (!(colMm >= 0.01 && colMm <= 2 && rowMm >= 0.01 && rowMm <= 2)) return null;
+  const u = unit === 2 ? 'inch' : 'cm';
+  return {
+    rowMm, colMm, source: 'TIFF resolution',
+    detail: `TIFF resolution ${xRes.toFixed(1)} x ${yRes.toFixed(1)} per ${u}: ${colMm.toFixed(4)} x ${rowMm.toFixed(4)} mm per pixel (as scanned; check the scale if the film was magnified)`,
+  };
+}
+
+/** PackBits (TIFF compression 32773). */
+export function unpackBits(src: Uint8Array, expected: number): Uint8Array {
+  const out = new Uint8Array(expected);
+  let i = 0;
+  let o = 0;
+  while (i < src.length && o < expected) {
+    const n = src[i++]!;
+    if (n < 128) {
+      const count = Math.min(n + 1, expected - o, src.length - i);
+      out.set(src.subarray(i, i + count), o);
+      i += n + 1;
+      o += count;
+    } else if (n > 128) {
+      const count = Math.min(257 - n, expected - o);
+      out.fill(src[i++] ?? 0, o, o + count);
+      o += count;
+    }
+  }
+  return out;
+}
+
+/** TIFF LZW (MSB first, code width grows one code early), up to `expected` bytes. */
+export function lzwDecode(src: Uint8Array, expected: number): Uint8Array {
+  const out = new Uint8Array(expected);
+  let o = 0;
+  const prefix = new Int32Array(4096);
+  const suffix = new Uint8Array(4096);
+  const length = new Int32Array(4096);
+  for (let k = 0; k < 256; k++) {
+    prefix[k] = -1;
+    suffix[k] = k;
+    length[k] = 1;
+  }
+  let next = 258;
+  let width = 9;
+  let bitPos = 0;
+  let previous = -1;
+  const totalBits = src.length * 8;
+  const readCode = (): number => {
+    if (bitPos + width > totalBits) return 257;
+    let code = 0;
+    for (let b = 0; b < width; b++) {
+      const bit = (src[(bitPos + b) >> 3]! >> (7 - ((bitPos + b) & 7))) & 1;
+      code = (code << 1) | bit;
+    }
+    bitPos += width;
+    return code;
+  };
+  const firstByte = (code: number): number => {
+    let c = code;
+    while (prefix[c]! >= 0) c = prefix[c]!;
+    return suffix[c]!;
+  };
+  const emit = (code: number): void => {
+    const len = length[code]!;
+    let c = code;
+    for (let k = len - 1; k >= 0; k--) {
+      if (o + k < expected) out[o + k] = suffix[c]!;
+      c = prefix[c]!;
+    }
+    o += len;
+  };
+  while (o < expected) {
+    const code = readCode();
+    if (code === 257) break;
+    if (code === 256) {
+      next = 258;
+      width = 9;
+      previous = -1;
+      continue;
+    }
+    if (previous < 0) {
+      if (code > 255) throw new Error(`LZW: code ${code} after a clear code`);
+      emit(code);
+      previous = code;
+      continue;
+    }
+    if (code < next) {
+      emit(code);
+      if (next < 4096) {
+        prefix[next] = previous;
+        suffix[next] = firstByte(code);
+        length[next] = length[previous]! + 1;
+        next++;
+      }
+    } else if (code === next && next < 4096) {
+      prefix[next] = previous;
+      suffix[next] = firstByte(previous);
+      length[next] = length[previous]! + 1;
+      next++;
+      emit(code);
+    } else {
+      throw new Error(`LZW: code ${code} is not defined yet`);
+    }
+    previous = code;
+    if (next + 1 >= 1 << width && width < 12) width++;
+  }
+  return out;
+}
+
+interface Ifd {
+  readonly values: Map<number, number[]>;
+}
+
+export function decodeTiffFile(fileName: string, bytes: Uint8Array): OpenedImage {
+  const fail = (problem: string, code: 'corrupt-file' | 'unsupported' = 'corrupt-file'): never => {
+    throw new ImageDecodeError(code, fileName, problem);
+  };
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const little = bytes[0] === 0x49;
+  const u16 = (at: number): number => (at + 2 <= bytes.length ? view.getUint16(at, little) : fail('the TIFF is truncated'));
+  const u32 = (at: number): number => (at + 4 <= bytes.length ? view.getUint32(at, little) : fail('the TIFF is truncated'));
+  if (u16(2) === 43) fail('BigTIFF is not supported (classic TIFF only)', 'unsupported');
+  const ifdOffset = u32(4);
+  if (ifdOffset < 8 || ifdOffset + 2 > bytes.length) fail('the TIFF has no readable first page: its directory lies outside the file (truncated?)');
+  const count = u16(ifdOffset);
+  if (ifdOffset + 2 + count * 12 > bytes.length) fail('the TIFF directory is truncated');
+  const ifd: Ifd = { values: new Map() };
+  for (let k = 0; k < count; k++) {
+    const e = ifdOffset + 2 + k * 12;
+    const tag = u16(e);
+    const type = u16(e + 2);
+    const n = u32(e + 4);
+    const size = TYPE_SIZE[type];
+    if (!size || n === 0) continue;
+    const total = size * n;
+    if (n > 1_000_000) fail(`TIFF tag ${tag} declares ${n} values`);
+    const at = total <= 4 ? e + 8 : u32(e + 8);
+    if (at + total > bytes.length) fail(`TIFF tag ${tag} points outside the file`);
+    const vals: number[] = [];
+    for (let j = 0; j < n; j++) {
+      const p = at + j * size;
+      if (type === 3 || type === 8) vals.push(u16(p));
+      else if (type === 4 || type === 9) vals.push(u32(p));
+      else if (type === 5 || type === 10) {
+        const den = u32(p + 4);
+        vals.push(den === 0 ? Number.NaN : u32(p) / den);
+      } else vals.push(bytes[p]!);
+    }
+    ifd.values.set(tag, vals);
+  }
+  const one = (tag: number, fallback?: number): number => {
+    const v = ifd.values.get(tag)?.[0];
+    if (v !== undefined) return v;
+    if (fallback !== undefined) return fallback;
+    return fail(`the TIFF lacks tag ${tag}`);
+  };
+  const width = one(TAG.width);
+  const height = one(TAG.height);
+  if (!(width > 0 && height > 0)) fail(`the TIFF declares an empty image (${width}x${height})`);
+  if (width * height > TIFF_MAX_PIXELS) {
+    fail(`the TIFF declares ${width}x${height} pixels (${((width * height) / 1e6).toFixed(0)} megapixels); at most ${TIFF_MAX_PIXELS / 1e6} megapixels are opened`, 'unsupported');
+  }
+  if (ifd.values.has(TAG.tileWidth)) fail('tiled TIFF is not supported (strips only); save the image with strips', 'unsupported');
+  const samples = one(TAG.samplesPerPixel, 1);
+  const bits = ifd.values.get(TAG.bitsPerSample) ?? [1];
+  const bitsPerSample = bits[0]!;
+  const photometric = one(TAG.photometric, 1);
+  const compression = one(TAG.compression, 1);
+  const predictor = one(TAG.predictor, 1);
+  const sampleFormat = one(TAG.sampleFormat, 1);
+  const planar = one(TAG.planarConfig, 1);
+  const grey = (photometric === 0 || photometric === 1) && samples === 1;
+  const rgb = photometric === 2 && (samples === 3 || samples === 4) && bitsPerSample === 8 && planar === 1;
+  if (!grey && !rgb) fail(`TIFF with photometric interpretation ${photometric} and ${samples} samples per pixel is not supported (grey or RGB only)`, 'unsupported');
+  if (bitsPerSample !== 8 && bitsPerSample !== 16) fail(`TIFF with ${bitsPerSample} bits per sample is not supported (8 or 16)`, 'unsupported');
+  if (sampleFormat !== 1) fail(`TIFF sample format ${sampleFormat} is not supported (unsigned integers only)`, 'unsupported');
+  if (![1, 5, 8, 32946, 32773].includes(compression)) fail(`TIFF compression ${compression} is not supported (none, LZW, Deflate or PackBits)`, 'unsupported');
+  if (predictor !== 1 && predictor !== 2) fail(`TIFF predictor ${predictor} is not supported`, 'unsupported');
+  const offsets = ifd.values.get(TAG.stripOffsets) ?? fail('the TIFF has no strip offsets');
+  const byteCounts = ifd.values.get(TAG.stripByteCounts) ?? fail('the TIFF has no strip byte counts');
+  if (offsets.length !== byteCounts.length) fail('the TIFF strip offsets and byte counts differ in number');
+  const rowsPerStrip = Math.min(one(TAG.rowsPerStrip, height), height);
+  const bytesPerPixel = (bitsPerSample / 8) * samples;
+  const rowBytes = width * bytesPerPixel;
+  const raw = new Uint8Array(rowBytes * height);
+  let row = 0;
+  for (let s = 0; s < offsets.length && row < height; s++) {
+    const rows = Math.min(rowsPerStrip, height - row);
+    const expected = rows * rowBytes;
+    const start = offsets[s]!;
+    const end = start + byteCounts[s]!;
+    if (end > bytes.length) fail(`TIFF strip ${s} lies outside the file (truncated?)`);
+    const src = bytes.subarray(start, end);
+    let strip: Uint8Array;
+    try {
+      if (compression === 1) strip = src;
+      else if (compression === 5) strip = lzwDecode(src, expected);
+      else if (compression === 32773) strip = unpackBits(src, expected);
+      else strip = new Uint8Array(inflateSync(src, { maxOutputLength: Math.max(expected, 1) + 1024 }));
+    } catch (error) {
+      return fail(`TIFF strip ${s} cannot be decompressed (${error instanceof Error ? error.message : String(error)})`);
+    }
+    if (strip.length < expected) fail(`TIFF strip ${s} holds ${strip.length} bytes, ${expected} expected (truncated)`);
+    raw.set(strip.subarray(0, expected), row * rowBytes);
+    row += rows;
+  }
+  if (row < height) fail(`the TIFF strips hold ${row} of ${height} rows (truncated)`);
+  const pixelCount = width * height;
+  const data = new Uint16Array(pixelCount);
+  const rv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (bitsPerSample === 16) {
+    for (let i = 0; i < pixelCount; i++) data[i] = rv.getUint16(i * 2, little);
+    if (predictor === 2) for (let y = 0; y < height; y++) for (let x = 1; x < width; x++) data[y * width + x] = (data[y * width + x]! + data[y * width + x - 1]!) & 0xffff;
+  } else {
+    if (predictor === 2) {
+      for (let y = 0; y < height; y++) {
+        for (let x = samples; x < rowBytes; x++) raw[y * rowBytes + x] = (raw[y * rowBytes + x]! + raw[y * rowBytes + x - samples]!) & 0xff;
+      }
+    }
+    if (grey) for (let i = 0; i < pixelCount; i++) data[i] = raw[i]! * 257;
+    else for (let i = 0, s = 0; i < pixelCount; i++, s += samples) data[i] = Math.round((0.299 * raw[s]! + 0.587 * raw[s + 1]! + 0.114 * raw[s + 2]!) * 257);
+  }
+  if (photometric === 0) for (let i = 0; i < pixelCount; i++) data[i] = (bitsPerSample === 16 ? 65535 : 65535) - data[i]!;
+  const xRes = ifd.values.get(TAG.xResolution)?.[0] ?? null;
+  const yRes = ifd.values.get(TAG.yResolution)?.[0] ?? null;
+  const spacing = tiffSpacing(xRes, yRes, one(TAG.resolutionUnit, 2));
+  // 16-bit files often use only part of the range (e.g. 12-bit data): the default window is the data's range.
+  let min = 65535;
+  let max = 0;
+  for (let i = 0; i < pixelCount; i++) {
+    const v = data[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const dataRange = { name: 'Data range', center: (min + max + 1) / 2, width: Math.max(1, max - min + 1) };
+  const windows = bitsPerSample === 16 ? [dataRange, automaticWindow(data, width, height), { ...FULL_RANGE_WINDOW, name: 'As stored' }]
+    : [{ ...FULL_RANGE_WINDOW, name: 'As stored' }, automaticWindow(data, width, height)];
+  return {
+    info: {
+      fileName, format: 'tiff', width, height, frames: 1, spacing, bitsStored: bitsPerSample,
+      photometric: grey ? (photometric === 0 ? 'MONOCHROME1' : 'MONOCHROME2') : 'RGB',
+      invertedFromMonochrome1: photometric === 0, transferSyntax: null, meta: EMPTY_META,
+    },
+    pixels: { width, height, data, modalitySlope: 1, modalityIntercept: 0, windows },
+  };
+}

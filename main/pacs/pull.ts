@@ -1,0 +1,144 @@
+/**
+ * Retrieve studies from the PACS into the local store through the import service. Each instance is fetched
+ * whole into memory and only then imported (copy written atomically, database row in one transaction), so a
+ * server that dies mid-pull leaves complete instances or nothing. A SOP Instance UID already retrieved is
+ * neither fetched nor stored again. Instances that are not lateral cephalograms are skipped with a reason.
+ */
+import { importFile } from '../services/studies';
+import type { Store } from '../store/store';
+import type { DicomWebClient, InstanceSummary } from './client';
+import { PacsError } from './http';
+import { recogniseCephalogram } from './recognise';
+import { PacsRepo } from './repo';
+import { readSourceImage } from './source';
+
+export interface PullProgress {
+  readonly studyUid: string;
+  /** Instances handled so far, over all studies, and how many are known so far. */
+  readonly done: number;
+  readonly total: number;
+  readonly current: string | null;
+  readonly bytes: number;
+}
+
+export type InstanceOutcome =
+  | { readonly sopInstanceUid: string; readonly outcome: 'retrieved' | 'already-present'; readonly imageId: number; readonly note?: string }
+  | { readonly sopInstanceUid: string; readonly outcome: 'skipped'; readonly reason: string }
+  | { readonly sopInstanceUid: string; readonly outcome: 'failed'; readonly reason: string };
+
+export interface StudyPullReport {
+  readonly studyUid: string;
+  readonly instances: readonly InstanceOutcome[];
+  /** Set when the study could not be listed or the pull stopped inside it. */
+  readonly error: string | null;
+}
+
+export interface PullReport {
+  readonly studies: readonly StudyPullReport[];
+  readonly cancelled: boolean;
+  readonly retrieved: number;
+  readonly alreadyPresent: number;
+  readonly skipped: number;
+  readonly failed: number;
+  readonly bytes: number;
+  readonly ms: number;
+}
+
+export interface PullOptions {
+  readonly author: string;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: PullProgress) => void | Promise<void>;
+}
+
+export async function pullStudies(store: Store, client: DicomWebClient, studyUids: readonly string[], options: PullOptions): Promise<PullReport> {
+  const start = performance.now();
+  const repo = new PacsRepo(store);
+  const studies: StudyPullReport[] = [];
+  let done = 0;
+  let total = 0;
+  let bytes = 0;
+  let cancelled = false;
+  for (const studyUid of studyUids) {
+    if (options.signal?.aborted) { cancelled = true; break; }
+    const outcomes: InstanceOutcome[] = [];
+    let error: string | null = null;
+    let instances: InstanceSummary[];
+    try {
+      instances = await client.studyInstances(studyUid, options.signal);
+    } catch (e) {
+      if (e instanceof PacsError && e.kind === 'cancelled') { cancelled = true; break; }
+      studies.push({ studyUid, instances: [], error: (e as Error).message });
+      continue;
+    }
+    if (instances.length === 0) error = `The PACS has no instance of study ${studyUid}.`;
+    total += instances.length;
+    for (const inst of instances) {
+      await options.onProgress?.({ studyUid, done, total, current: inst.sopInstanceUid, bytes });
+      const known = repo.retrievedImageOf(inst.sopInstanceUid);
+      if (known !== undefined && known !== null) {
+        outcomes.push({ sopInstanceUid: inst.sopInstanceUid, outcome: 'already-present', imageId: known });
+        done++;
+        continue;
+      }
+      const recognition = recogniseCephalogram(inst);
+      if (!recognition.cephalogram) {
+        outcomes.push({ sopInstanceUid: inst.sopInstanceUid, outcome: 'skipped', reason: recognition.reason });
+        done++;
+        continue;
+      }
+      let data: Buffer;
+      try {
+        data = await client.retrieveInstance(inst, options.signal);
+      } catch (e) {
+        if (e instanceof PacsError && e.kind === 'cancelled') { cancelled = true; break; }
+        outcomes.push({ sopInstanceUid: inst.sopInstanceUid, outcome: 'failed', reason: (e as Error).message });
+        done++;
+        // A server that is gone fails every following request the same way: stop this study.
+        if (e instanceof PacsError && (e.kind === 'refused' || e.kind === 'unreachable' || e.kind === 'timeout')) { error = (e as Error).message; break; }
+        continue;
+      }
+      bytes += data.length;
+      // The header of the retrieved file decides, where QIDO did not return the attributes.
+      let sopClassUid = inst.sopClassUid;
+      let issuer: string | null = null;
+      try {
+        const src = readSourceImage(`${inst.sopInstanceUid}.dcm`, data);
+        sopClassUid = src.sopClassUid;
+        issuer = src.issuerOfPatientId;
+        if (src.sopInstanceUid !== inst.sopInstanceUid) throw new Error(`the server sent ${src.sopInstanceUid} for ${inst.sopInstanceUid}`);
+        const again = recogniseCephalogram({ ...src, bodyPart: src.bodyPart, viewPosition: src.viewPosition });
+        if (!again.cephalogram) {
+          outcomes.push({ sopInstanceUid: inst.sopInstanceUid, outcome: 'skipped', reason: again.reason });
+          done++;
+          continue;
+        }
+      } catch (e) {
+        outcomes.push({ sopInstanceUid: inst.sopInstanceUid, outcome: 'failed', reason: `not a usable DICOM image: ${(e as Error).message}` });
+        done++;
+        continue;
+      }
+      const imported = await importFile(store, `${inst.sopInstanceUid}.dcm`, data, { author: options.author });
+      if (!imported.ok) {
+        outcomes.push({ sopInstanceUid: inst.sopInstanceUid, outcome: 'failed', reason: imported.error.message });
+      } else {
+        repo.recordRetrieved({
+          sopInstanceUid: inst.sopInstanceUid, imageId: imported.imageId, studyUid: inst.studyInstanceUid || studyUid,
+          seriesUid: inst.seriesInstanceUid, sopClassUid, issuer, sourceUrl: client.displayUrl, author: options.author,
+        });
+        outcomes.push({
+          sopInstanceUid: inst.sopInstanceUid, outcome: imported.duplicate ? 'already-present' : 'retrieved', imageId: imported.imageId,
+          note: recognition.note,
+        });
+      }
+      done++;
+    }
+    studies.push({ studyUid, instances: outcomes, error });
+    await options.onProgress?.({ studyUid, done, total, current: null, bytes });
+    if (cancelled) break;
+  }
+  const count = (k: InstanceOutcome['outcome']): number => studies.reduce((n, s) => n + s.instances.filter((i) => i.outcome === k).length, 0);
+  return {
+    studies, cancelled, bytes, ms: Math.round(performance.now() - start),
+    retrieved: count('retrieved'), alreadyPresent: count('already-present'), skipped: count('skipped'), failed: count('failed'),
+  };
+}

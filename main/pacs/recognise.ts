@@ -1,0 +1,56 @@
+/**
+ * Is this instance a lateral cephalogram? Until image-based recognition (the landmarks issue) is on main,
+ * this decides from what DICOM says: the SOP class (an image, not a report or a presentation state), the
+ * modality (a projection radiograph), the body part (head or neck) and the view (lateral). What the
+ * header does not say is not held against the image: it is kept, and the note says so.
+ */
+export interface InstanceAttributes {
+  readonly sopClassUid: string | null;
+  readonly modality: string | null;
+  readonly bodyPart: string | null;
+  readonly viewPosition: string | null;
+  readonly seriesDescription: string | null;
+}
+
+export type Recognition =
+  | { readonly cephalogram: true; readonly note: string }
+  | { readonly cephalogram: false; readonly reason: string };
+
+/** Image storage classes a cephalogram arrives in: CR, DX (both), and (grey) Secondary Capture of scanned films. */
+const RADIOGRAPH_CLASSES: Record<string, string> = {
+  '1.2.840.10008.5.1.4.1.1.1': 'CR',
+  '1.2.840.10008.5.1.4.1.1.1.1': 'DX for presentation',
+  '1.2.840.10008.5.1.4.1.1.1.1.1': 'DX for processing',
+  '1.2.840.10008.5.1.4.1.1.7': 'Secondary Capture',
+  '1.2.840.10008.5.1.4.1.1.7.2': 'Multi-frame Grayscale Byte Secondary Capture',
+  '1.2.840.10008.5.1.4.1.1.7.3': 'Multi-frame Grayscale Word Secondary Capture',
+};
+const RADIOGRAPH_MODALITIES = new Set(['CR', 'DX', 'RG', 'DR', 'OT', 'SC']);
+const OTHER_MODALITIES: Record<string, string> = {
+  PX: 'a panoramic radiograph', IO: 'an intra-oral radiograph', MG: 'a mammogram', CT: 'a CT', MR: 'an MR', US: 'an ultrasound',
+  NM: 'a nuclear-medicine image', PT: 'a PET image', XA: 'an angiogram', RF: 'a fluoroscopy', SR: 'a structured report',
+  KO: 'a key-object selection', PR: 'a presentation state', DOC: 'a document', OP: 'an ophthalmic photograph', XC: 'a photograph',
+};
+const HEAD_NECK = new Set(['SKULL', 'HEAD', 'FACE', 'JAW', 'TMJ', 'CSPINE', 'NECK', 'HEADNECK', 'MAXILLA', 'MANDIBLE', 'SELLA', 'ORBIT', 'NOSE', 'SINUS', 'HEAD NECK']);
+const LATERAL_VIEWS = new Set(['LL', 'RL', 'LAT', 'LATERAL', 'LLD', 'RLD']);
+const CEPH_WORDS = /ceph|lateral|\blat\b|telerad|fernr/i;
+
+export function recogniseCephalogram(a: InstanceAttributes): Recognition {
+  if (a.sopClassUid && !(a.sopClassUid in RADIOGRAPH_CLASSES)) {
+    return { cephalogram: false, reason: `SOP class ${a.sopClassUid} is not a radiograph image (CR, DX or Secondary Capture)` };
+  }
+  const modality = a.modality?.toUpperCase() ?? null;
+  if (modality && OTHER_MODALITIES[modality]) return { cephalogram: false, reason: `modality ${modality}: ${OTHER_MODALITIES[modality]}, not a cephalogram` };
+  if (modality && !RADIOGRAPH_MODALITIES.has(modality)) return { cephalogram: false, reason: `modality ${modality} is not a projection radiograph` };
+  const described = a.seriesDescription !== null && CEPH_WORDS.test(a.seriesDescription);
+  const body = a.bodyPart?.toUpperCase().trim() || null;
+  if (body && !HEAD_NECK.has(body) && !described) return { cephalogram: false, reason: `body part ${body} is not the head or neck` };
+  const view = a.viewPosition?.toUpperCase().trim() || null;
+  if (view && !LATERAL_VIEWS.has(view) && !described) return { cephalogram: false, reason: `view ${view} is not lateral` };
+  const said = [modality && `modality ${modality}`, body && `body part ${body}`, view && `view ${view}`, described && `series "${a.seriesDescription}"`].filter(Boolean);
+  const missing = [!body && 'body part', !view && 'view'].filter(Boolean);
+  return {
+    cephalogram: true,
+    note: `recognised from the DICOM header (${said.join(', ') || 'nothing stated'})${missing.length ? `; the header does not state the ${missing.join(' or ')}` : ''}; the image itself was not checked`,
+  };
+}

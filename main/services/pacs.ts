@@ -1,0 +1,243 @@
+/**
+ * The PACS as use cases for the app: connection setting and test, search, pull with progress events and
+ * cancel, send status and sending, automatic sending of approved results, a retry loop for the outbox, and
+ * a patient's timeline. Errors reach the renderer as values with one clear sentence.
+ */
+import { randomUUID } from 'node:crypto';
+import type {
+  ImageIdsRequest, PacsPullDone, PacsSearchRequest, PacsSearchResponse, PacsSettingsView, PacsTestResult, SendResponse,
+  SetPacsSettingsRequest, TimelineResponse,
+} from '../../core/api/pacs';
+import { fail, ok, type ErrorCode, type Result } from '../../core/api/result';
+import type { ReviewState, SetReviewStatusRequest } from '../../core/api/studies';
+import { DicomWebClient } from '../pacs/client';
+import { PacsError } from '../pacs/http';
+import { sendOutbox } from '../pacs/outbox';
+import { pullStudies } from '../pacs/pull';
+import { PacsRepo } from '../pacs/repo';
+import { prepareResults } from '../pacs/results';
+import {
+  connectionOf, hasPacsSecret, readPacsSecret, readPacsSettings, secretStorage, writePacsSecret, writePacsSettings,
+} from '../pacs/settings';
+import { patientTimeline } from '../pacs/timeline';
+import { StoreError } from '../store/errors';
+import type { Store } from '../store/store';
+import type { ServiceContext } from './context';
+import { storeFor } from './studies';
+
+const PACS_CODES: Record<string, ErrorCode> = {
+  'invalid-settings': 'invalid-request', unreachable: 'not-found', refused: 'not-found', timeout: 'not-found', tls: 'unsupported',
+  unauthorized: 'invalid-request', forbidden: 'invalid-request', 'not-dicomweb': 'unsupported', 'not-found': 'not-found',
+  server: 'internal', cancelled: 'cancelled', 'too-large': 'unsupported',
+};
+
+async function guarded<T>(fn: () => T | Promise<T>): Promise<Result<T>> {
+  try {
+    return ok(await fn());
+  } catch (error) {
+    if (error instanceof PacsError) return fail(PACS_CODES[error.kind] ?? 'internal', error.message);
+    if (error instanceof StoreError) return fail(error.code, error.message);
+    throw error;
+  }
+}
+
+function settingsView(store: Store): PacsSettingsView {
+  const s = readPacsSettings(store);
+  return { ...s, hasSecret: hasPacsSecret(store), secretStorage: secretStorage() };
+}
+
+function clientOf(store: Store): DicomWebClient {
+  return new DicomWebClient(connectionOf(readPacsSettings(store), readPacsSecret(store)));
+}
+
+function sendStates(store: Store, imageIds: readonly number[], problems: readonly string[] = []): SendResponse {
+  const states = new PacsRepo(store).sendStates(imageIds);
+  return { states: [...states].map(([imageId, s]) => ({ imageId, ...s })), problems };
+}
+
+export interface PacsHandlers {
+  pacsGetSettings(request: Record<string, never>): Promise<Result<PacsSettingsView>>;
+  pacsSetSettings(request: SetPacsSettingsRequest): Promise<Result<PacsSettingsView>>;
+  pacsTestConnection(request: Record<string, never>): Promise<Result<PacsTestResult>>;
+  pacsSearch(request: PacsSearchRequest): Promise<Result<PacsSearchResponse>>;
+  pacsPull(request: { studyUids: string[] }): Promise<Result<{ pullId: string }>>;
+  pacsCancelPull(request: { pullId: string }): Promise<Result<{ cancelled: boolean }>>;
+  pacsSendStatus(request: ImageIdsRequest): Promise<Result<SendResponse>>;
+  pacsSend(request: ImageIdsRequest): Promise<Result<SendResponse>>;
+  patientTimeline(request: { imageId: number }): Promise<Result<TimelineResponse>>;
+}
+
+const pulls = new Map<string, AbortController>();
+const RETRY_INTERVAL_MS = 30_000;
+const retryLoops = new Map<string, NodeJS.Timeout>();
+let sending: Promise<unknown> = Promise.resolve();
+
+/** Prepares (when asked) and sends results, one send at a time per process; emits the new states. */
+function queueSend(ctx: ServiceContext, imageIds: readonly number[] | null, prepare: boolean): Promise<SendResponse> {
+  const run = sending.then(async () => {
+    const store = storeFor(ctx);
+    const author = store.userName();
+    const problems: string[] = [];
+    if (prepare && imageIds) {
+      for (const id of imageIds) {
+        try {
+          await prepareResults(store, id, { author, appVersion: ctx.appVersion });
+        } catch (error) {
+          if (error instanceof StoreError) problems.push(error.message);
+          else throw error;
+        }
+      }
+    }
+    const settings = readPacsSettings(store);
+    if (settings.url) {
+      try {
+        await sendOutbox(store, clientOf(store), { author, ...(imageIds ? { imageIds } : {}), ignoreBackoff: prepare });
+      } catch (error) {
+        if (error instanceof PacsError) problems.push(error.message);
+        else throw error;
+      }
+    } else if (prepare) {
+      problems.push('No PACS is configured: the results are queued and will be sent once one is set.');
+    }
+    const ids = imageIds ?? new PacsRepo(store).unsent().map((r) => r.image_ref);
+    const response = sendStates(store, ids, problems);
+    ctx.emit('pacsSendChanged', response);
+    return response;
+  });
+  sending = run.catch(() => undefined);
+  return run;
+}
+
+/** Every 30 s, sends what is due in the outbox (after a failure, items wait for their backoff). */
+function startRetryLoop(ctx: ServiceContext): void {
+  if (retryLoops.has(ctx.dataDir)) return;
+  const timer = setInterval(() => {
+    try {
+      const store = storeFor(ctx);
+      if (!readPacsSettings(store).url || new PacsRepo(store).due().length === 0) return;
+    } catch {
+      return;
+    }
+    void queueSend(ctx, null, false).catch((error: unknown) => ctx.emit('log', { level: 'warn', message: `Sending to the PACS failed: ${(error as Error).message}` }));
+  }, RETRY_INTERVAL_MS);
+  timer.unref();
+  retryLoops.set(ctx.dataDir, timer);
+}
+
+export function stopPacsLoops(): void {
+  for (const t of retryLoops.values()) clearInterval(t);
+  retryLoops.clear();
+  for (const c of pulls.values()) c.abort();
+}
+
+/** Wraps setReviewStatus: an approval queues the result and sends it when automatic sending is on. */
+export function withAutoSend(
+  ctx: ServiceContext,
+  setReviewStatus: (request: SetReviewStatusRequest) => Promise<Result<ReviewState>>,
+): (request: SetReviewStatusRequest) => Promise<Result<ReviewState>> {
+  return async (request) => {
+    const result = await setReviewStatus(request);
+    if (result.ok && request.status === 'approved') {
+      try {
+        const store = storeFor(ctx);
+        const settings = readPacsSettings(store);
+        if (settings.url && settings.autoSendApproved && store.imageRow(request.imageId).format === 'dicom') {
+          void queueSend(ctx, [request.imageId], true).catch((error: unknown) =>
+            ctx.emit('log', { level: 'warn', message: `The approved result could not be sent to the PACS: ${(error as Error).message}` }));
+        }
+      } catch (error) {
+        ctx.emit('log', { level: 'warn', message: `Automatic sending skipped: ${(error as Error).message}` });
+      }
+    }
+    return result;
+  };
+}
+
+export function pacsHandlers(ctx: ServiceContext): PacsHandlers {
+  const store = (): Store => storeFor(ctx);
+  startRetryLoop(ctx);
+  return {
+    pacsGetSettings: () => guarded(() => settingsView(store())),
+    pacsSetSettings: (request) => guarded(() => {
+      const s = store();
+      const { secret, ...settings } = request;
+      writePacsSettings(s, settings, s.userName());
+      if (secret !== undefined) writePacsSecret(s, secret);
+      if (settings.authKind === 'none') writePacsSecret(s, null);
+      return settingsView(s);
+    }),
+    pacsTestConnection: () => guarded(async () => {
+      try {
+        const r = await clientOf(store()).testConnection();
+        return { ok: true as const, url: r.url, ms: r.ms };
+      } catch (error) {
+        if (error instanceof PacsError) return { ok: false as const, kind: error.kind, message: error.message };
+        throw error;
+      }
+    }),
+    pacsSearch: (request) => guarded(async () => {
+      const s = store();
+      const start = performance.now();
+      const rows = await clientOf(s).searchStudies(request, { offset: request.offset, limit: request.limit });
+      const local = s.db.prepare('SELECT COUNT(*) AS n FROM pacs_instances WHERE study_instance_uid = ? AND image_ref IS NOT NULL');
+      return {
+        rows: rows.map((r) => ({
+          studyInstanceUid: r.studyInstanceUid, patientId: r.patientId, issuerOfPatientId: r.issuerOfPatientId, patientName: r.patientName,
+          birthDate: r.birthDate, sex: r.sex, studyDate: r.studyDate, description: r.description, modalities: r.modalities, instances: r.instances,
+          localInstances: (local.get(r.studyInstanceUid) as { n: number }).n,
+        })),
+        more: rows.length === request.limit,
+        ms: Math.round(performance.now() - start),
+      };
+    }),
+    pacsPull: (request) => guarded(() => {
+      const s = store();
+      const client = clientOf(s);
+      const pullId = randomUUID();
+      const controller = new AbortController();
+      pulls.set(pullId, controller);
+      void pullStudies(s, client, request.studyUids, {
+        author: s.userName(), signal: controller.signal,
+        onProgress: (p) => ctx.emit('pacsPullProgress', { pullId, done: p.done, total: p.total, bytes: p.bytes, current: p.current }),
+      }).then((report) => {
+        const instances = report.studies.flatMap((st) => st.instances);
+        const done: PacsPullDone = {
+          pullId, cancelled: report.cancelled, retrieved: report.retrieved, alreadyPresent: report.alreadyPresent, skipped: report.skipped, failed: report.failed,
+          imageIds: instances.flatMap((i) => ('imageId' in i ? [i.imageId] : [])),
+          problems: [
+            ...report.studies.flatMap((st) => (st.error ? [st.error] : [])),
+            ...instances.flatMap((i) => (i.outcome === 'skipped' ? [`skipped ${i.sopInstanceUid}: ${i.reason}`] : i.outcome === 'failed' ? [`failed ${i.sopInstanceUid}: ${i.reason}`] : [])),
+          ],
+        };
+        ctx.emit('pacsPullDone', done);
+      }, (error: unknown) => {
+        ctx.emit('pacsPullDone', { pullId, cancelled: false, retrieved: 0, alreadyPresent: 0, skipped: 0, failed: 1, imageIds: [], problems: [(error as Error).message] });
+      }).finally(() => pulls.delete(pullId));
+      return { pullId };
+    }),
+    pacsCancelPull: (request) => guarded(() => {
+      const c = pulls.get(request.pullId);
+      if (!c) throw new StoreError('not-found', 'not-found', `No running pull ${request.pullId} (it may have finished).`);
+      c.abort();
+      return { cancelled: true };
+    }),
+    pacsSendStatus: (request) => guarded(() => sendStates(store(), request.imageIds)),
+    pacsSend: (request) => guarded(() => queueSend(ctx, request.imageIds, true)),
+    patientTimeline: (request) => guarded(() => {
+      const s = store();
+      const row = s.db.prepare('SELECT p.dicom_patient_id AS pid, p.name AS name FROM images i JOIN studies st ON st.id = i.study_ref LEFT JOIN patients p ON p.id = st.patient_ref WHERE i.id = ?')
+        .get(request.imageId) as { pid: string | null; name: string | null } | undefined;
+      if (!row) throw new StoreError('not-found', 'not-found', `There is no image ${request.imageId}.`);
+      if (!row.pid) return { patientId: null, patientName: null, visits: [], peak: null, inconsistencies: [], merged: [], otherIssuers: [] };
+      const t = patientTimeline(s, row.pid);
+      return {
+        patientId: t.patient.patientId, patientName: t.patient.name,
+        visits: t.visits.map((v) => ({
+          imageId: v.imageId, studyDate: v.studyDate, ageYears: v.ageYears, stage: v.stage, stageLabel: v.stageLabel, reviewStatus: v.reviewStatus,
+          pPeakPassed: v.pPeakPassed, probabilities: v.probabilities as Record<string, number> | null,
+        })),
+        peak: t.peak, inconsistencies: t.inconsistencies, merged: t.merged.map((m) => m.patientId), otherIssuers: t.otherIssuers,
+      };
+    }),
+  };
+}
