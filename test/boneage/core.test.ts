@@ -49,6 +49,13 @@ describe('ensemble bone age with a calibrated interval', () => {
     expect(r.interval.high).toBeCloseTo(105 + 1.645 * r.sdMonths, 9);
     expect(r.members).toEqual([100, 110]);
   });
+  it('applies the linear recalibration of the mean to each member, and its slope to the sd', () => {
+    const r = combineBoneAge([100, Math.log(36), 110, Math.log(64)], { ...cal, meanIntercept: -10, meanSlope: 1.1 }, [1, 228]);
+    expect(r.members[0]).toBeCloseTo(100, 9);
+    expect(r.members[1]).toBeCloseTo(111, 9);
+    expect(r.months).toBeCloseTo(105.5, 9);
+    expect(r.sdMonths).toBeCloseTo(Math.sqrt(1.21 * 50 + 30.25) * 1.2, 9);
+  });
   it('clamps to the age range of the training data', () => {
     const r = combineBoneAge([240, Math.log(100)], cal, [1, 228]);
     expect(r.months).toBe(228);
