@@ -10,7 +10,7 @@ import type { AnalysisResult } from '../../../core/api/analysis';
 import type { Spacing } from '../../../core/api/image';
 import { decodeImageFile } from '../../dicom/index';
 import {
-  analyzeOpened, enteredSpacing, InferenceEngine, modelDirs, resolveModel, runBatch, type BatchProgressInfo,
+  analyzeOpened, enteredSpacing, greyImageOf, InferenceEngine, modelDirs, openWholeImageModels, resolveModel, runBatch, type BatchProgressInfo,
 } from '../../inference/index';
 import { type Command, UsageError } from '../command';
 import { defaultDataDir } from '../../services/data-dir';
@@ -114,6 +114,8 @@ export const analyzeCommand: Command = {
     const files = collectFiles(positionals);
     if (files.length === 0) throw new UsageError(`no image files in ${positionals.join(', ')}`);
     const model = resolveModel(modelDirs(values['data-dir'] ?? defaultDataDir()), values.model);
+    // A hand-wrist radiograph never gets vertebral landmarks: recognised first (models/radiograph-kind).
+    const kinds = openWholeImageModels(modelDirs(values['data-dir'] ?? defaultDataDir()));
     const engine = await InferenceEngine.start({
       model,
       onEvent: (e) => console.error(e.kind === 'worker-crashed' ? `inference worker crashed: ${e.message}; restarting` : 'inference worker restarted'),
@@ -132,6 +134,12 @@ export const analyzeCommand: Command = {
         const bytes = readFileSync(file);
         const t0 = performance.now();
         const opened = await decodeImageFile(path.basename(file), bytes);
+        if (kinds.kindModel) {
+          const kind = await kinds.classifyRadiograph(greyImageOf(opened));
+          if (kind.kind === 'hand') {
+            throw new Error(`a hand-wrist radiograph (P hand ${kind.probabilities.hand.toFixed(2)}): no vertebral landmarks; use cvm boneage`);
+          }
+        }
         return analyzeOpened(engine, opened, { decodeMs: performance.now() - t0, ...(spacing ? { spacing } : {}) });
       }, {
         signal: controller.signal,
@@ -155,6 +163,7 @@ export const analyzeCommand: Command = {
     } finally {
       process.off('SIGINT', onSigint);
       await engine.close();
+      await kinds.close();
     }
   },
 };
