@@ -23,7 +23,7 @@ import {
   type ImageRow, type LandmarkSetRow, type ModelRunRow,
 } from './rows';
 import { stageRecordOf, type StageFn, type StageRecord } from './stage';
-import { listStudiesQuery } from './worklist';
+import { listStudiesQuery, preferWalk } from './worklist';
 
 export const DATABASE_FILE_NAME = 'cvm.sqlite';
 export const IMAGES_DIR_NAME = 'images';
@@ -536,7 +536,11 @@ export class Store {
     const query = listStudiesQuery(request);
     return this.read('list the studies', () => {
       const total = (this.stmt(query.countSql).get(...query.params) as { n: number }).n;
-      const rows = this.stmt(query.pageSql).all(...query.params, request.limit, request.offset) as Array<Omit<StudyRow, 'borderline'> & { borderline: number | null }>;
+      const walk = query.walk && preferWalk(total, (this.get<{ n: number | null }>('SELECT MAX(id) AS n FROM images')?.n ?? 0), request.offset, request.limit)
+        ? query.walk : null;
+      const rows = (walk
+        ? this.stmt(walk.pageSql).all(...walk.params, request.limit, request.offset)
+        : this.stmt(query.pageSql).all(...query.params, request.limit, request.offset)) as Array<Omit<StudyRow, 'borderline'> & { borderline: number | null }>;
       return { total, rows: rows.map((r) => ({ ...r, borderline: r.borderline === 1 })) };
     });
   }

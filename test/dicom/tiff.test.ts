@@ -88,3 +88,16 @@ describe('TIFF decoding', () => {
     await expect(decodeImageFile('j.tif', jpegTiff)).rejects.toThrow(/compression 7 is not supported/);
   });
 });
+
+describe('a DICOM file with a TIFF header in its preamble (dual personality, like the WG04 samples)', () => {
+  it('is read as DICOM, with its PixelSpacing, not as a TIFF', async () => {
+    const { readFileSync } = await import('node:fs');
+    const path = await import('node:path');
+    const { REPO_ROOT } = await import('../shared-data');
+    const bytes = new Uint8Array(readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'dicom', 'pixel-spacing-first.dcm')));
+    bytes.set([0x49, 0x49, 42, 0, 8, 0, 0, 0], 0);
+    const opened = await decodeImageFile('dual.dcm', bytes);
+    expect(opened.info.format).toBe('dicom');
+    expect(opened.info.spacing).toMatchObject({ rowMm: 0.1, colMm: 0.12, source: 'PixelSpacing' });
+  });
+});

@@ -7,7 +7,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { assess } from '../../../core/cvm/index';
 import { decodeImageFile } from '../../dicom/index';
 import {
@@ -20,10 +19,9 @@ import type { StageSpec } from '../../../core/inference/index';
 import ort from 'onnxruntime-node';
 import { type BenchFigure, medianMs } from '../command';
 import type { BenchArea } from './index';
+import { REPO_ROOT, SHARED_DATA } from './paths';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SHARED_DATA = path.resolve(HERE, '..', '..', '..', '..', 'shared', 'data');
-const TINY_MODEL = path.resolve(HERE, '..', '..', '..', 'test', 'fixtures', 'models', 'tiny');
+const TINY_MODEL = path.join(REPO_ROOT, 'test', 'fixtures', 'models', 'tiny');
 const WIDTH = 2000;
 const HEIGHT = 2400;
 

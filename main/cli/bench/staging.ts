@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { SHARED_DATA } from './paths';
 import { imagePoint } from '../../../core/geometry/index';
 import type { LandmarkSet } from '../../../core/landmarks/index';
 import { assess, measure, stage, syntheticLandmarks, CVMT_THRESHOLDS, DEFAULT_THRESHOLDS, type Measurements } from '../../../core/cvm/index';
@@ -13,7 +13,7 @@ import { readAnnotationFile } from '../commands/stage';
 import type { BenchArea } from './index';
 
 const BATCH = 1000;
-const ANNOTATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/data/cvm13/annotations.json');
+const ANNOTATIONS = path.join(SHARED_DATA, 'cvm13', 'annotations.json');
 
 /** A drag: the C3 lower anterior corner moved a little on each call, so no two calls see the same input. */
 function dragSequence(start: LandmarkSet, calls: number): LandmarkSet[] {
