@@ -1,5 +1,5 @@
 /**
- * The review in Chromium through the real stack: a hand radiograph cannot be approved; an anatomically
+ * The review in Chromium through the real stack: a hand radiograph gets no landmarks and cannot be approved; an anatomically
  * impossible configuration is shown at once on the handles and refused; an unusual one is approved only
  * with a confirmation that lands in the audit log; the report opens as a PDF (checked with poppler's
  * pdftotext/pdffonts/pdftoppm) and shows the stage, the warnings and the scale bar.

@@ -11,7 +11,7 @@ import type { Spacing } from '../../../core/api/image';
 import type { OpenedImage } from '../../../core/api/image';
 import { closeDecoderWorker, decodeInWorker } from '../../dicom/decoder-pool';
 import {
-  analyzeOpened, enteredSpacing, InferenceEngine, modelDirs, resolveModel, runBatch, type BatchProgressInfo,
+  analyzeOpened, enteredSpacing, greyImageOf, InferenceEngine, modelDirs, openWholeImageModels, resolveModel, runBatch, type BatchProgressInfo,
 } from '../../inference/index';
 import { type Command, UsageError } from '../command';
 import { defaultDataDir } from '../../services/data-dir';
@@ -108,6 +108,8 @@ export const analyzeCommand: Command = {
     const files = collectFiles(positionals);
     if (files.length === 0) throw new UsageError(`no image files in ${positionals.join(', ')}`);
     const model = resolveModel(modelDirs(values['data-dir'] ?? defaultDataDir()), values.model);
+    // A hand-wrist radiograph never gets vertebral landmarks: recognised first (models/radiograph-kind).
+    const kinds = openWholeImageModels(modelDirs(values['data-dir'] ?? defaultDataDir()));
     // Decoding runs in the decoder worker, one file ahead: the first file decodes while the model loads, and
     // each next one while the current one is analysed (two cores in use instead of one).
     const ahead = new Map<string, Promise<{ opened: OpenedImage; decodeMs: number }>>();
@@ -128,7 +130,7 @@ export const analyzeCommand: Command = {
         onEvent: (e) => console.error(e.kind === 'worker-crashed' ? `inference worker crashed: ${e.message}; restarting` : 'inference worker restarted'),
       });
     } catch (error) {
-      await closeDecoderWorker();
+      await Promise.all([closeDecoderWorker(), kinds.close()]);
       throw error;
     }
     const json = values.json ?? false;
@@ -148,6 +150,18 @@ export const analyzeCommand: Command = {
         const following = files[files.indexOf(file) + 1];
         if (following !== undefined && !controller.signal.aborted) decodeAhead(following);
         const { opened, decodeMs } = await decoding;
+        if (kinds.kindModel) {
+          const kind = await kinds.classifyRadiograph(greyImageOf(opened));
+          if (kind.kind === 'hand') {
+            throw new Error(`a hand-wrist radiograph (P hand ${kind.probabilities.hand.toFixed(2)}): no vertebral landmarks; use cvm boneage`);
+          }
+        }
+        if (kinds.kindModel) {
+          const kind = await kinds.classifyRadiograph(greyImageOf(opened));
+          if (kind.kind === 'hand') {
+            throw new Error();
+          }
+        }
         return analyzeOpened(engine, opened, { decodeMs, ...(spacing ? { spacing } : {}) });
       }, {
         signal: controller.signal,
@@ -170,7 +184,7 @@ export const analyzeCommand: Command = {
       return outcome.cancelled ? 130 : failed > 0 ? 1 : 0;
     } finally {
       process.off('SIGINT', onSigint);
-      await Promise.all([engine.close(), closeDecoderWorker()]);
+      await Promise.all([engine.close(), closeDecoderWorker(), kinds.close()]);
     }
   },
 };
