@@ -17,7 +17,10 @@ export interface Visit {
   readonly patientName: string;
   readonly birthDate: string; // yyyymmdd
   readonly studyDate: string; // yyyymmdd
-  /** A shared WG04 file name, e.g. RG2_JLSL.dcm. */
+  /**
+   * A shared WG04 file name, e.g. RG3_JLSL.dcm (not cephalograms: the analysis refuses them as such); without
+   * one, a real lateral cephalogram (ISBI 001, wrapped by img2dcm) so that analysing the visit gives landmarks.
+   */
   readonly source?: string;
   readonly bodyPart?: string;
   readonly view?: string;
@@ -29,8 +32,11 @@ let counter = 0;
 /** Writes a new DICOM file for the visit and returns its bytes and path. */
 export function makeVisit(visit: Visit, dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-visit-'))): { file: string; bytes: Uint8Array } {
   const file = path.join(dir, `visit-${process.pid}-${++counter}.dcm`);
-  copyFileSync(sharedPath('dicom', 'wg04-cr', visit.source ?? 'RG2_JLSL.dcm'), file);
-  const args = ['-nb', '-gst', '-gse', '-gin',
+  if (visit.source) copyFileSync(sharedPath('dicom', 'wg04-cr', visit.source), file);
+  else execFileSync('img2dcm', ['-q', sharedPath('isbi2015', 'images', '001.jpg'), file], { stdio: 'pipe' });
+  // As the WG04 files: PatientSex M, a CR image (img2dcm writes a Secondary Capture).
+  if (!visit.source) execFileSync('dcmodify', ['-nb', '-i', '(0010,0040)=M', '-m', '(0008,0016)=1.2.840.10008.5.1.4.1.1.1', file], { stdio: 'pipe' });
+  const args = ['-nb', '-gst', '-gse', '-gin', '-i', '(0008,0060)=CR',
     '-i', `(0018,0015)=${visit.bodyPart ?? 'SKULL'}`,
     '-i', `(0018,5101)=${visit.view ?? 'LL'}`,
     '-m', `(0010,0020)=${visit.patientId}`,
