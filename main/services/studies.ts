@@ -130,7 +130,8 @@ export async function importFile(store: Store, fileName: string, bytes: Uint8Arr
         enteredSpacingMm: options.spacingMm ?? null, author: options.author,
       });
       if (!saved.duplicate) rememberPixels(store, saved.imageId, opened);
-      return { fileName: name, ok: true, ...saved };
+      const warnings = opened.info.warnings ?? [];
+      return { fileName: name, ok: true, ...saved, ...(warnings.length > 0 ? { warnings } : {}) };
     } catch (error) {
       if (copiedNow) {
         rmSync(absolute, { force: true });

@@ -12,6 +12,7 @@ import { imagePoint, screenPoint, type ImagePoint } from '../../../core/geometry
 import { LANDMARK_NAMES, landmarkInfo, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
 import { LandmarkLayers } from '../../canvas/LandmarkLayers';
 import { Loupe } from '../../canvas/Loupe';
+import { expectedErrorsOf } from '../../canvas/confidence';
 import { landmarkBounds } from '../../canvas/outlines';
 import { useWindowedCanvas } from '../../canvas/useWindowedCanvas';
 import { Viewer } from '../../canvas/Viewer';
@@ -104,7 +105,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
   liveLandmarks.current = landmarks;
   const viewerRef = useRef<HTMLDivElement>(null);
 
-  const confidences = detail.ai?.modelRun?.confidences ?? {};
+  const expectedErrors = useMemo(() => expectedErrorsOf(detail.ai?.modelRun?.quality), [detail.ai?.modelRun?.quality]);
   const pixelSpacing = useMemo(() => (spacing ? { rowMm: spacing.rowMm, colMm: spacing.colMm } : null), [spacing]);
 
   const fitRegionOfInterest = useCallback((size: Size) => {
@@ -401,6 +402,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
   const loupeTarget = dragging ?? (nudge.current ? nudge.current.name : null);
   const loupePoint = loupeTarget ? landmarks[loupeTarget] : undefined;
   const hasLandmarks = Object.keys(landmarks).length > 0;
+  const orientation = (detail.ai?.modelRun?.quality as { orientation?: { corrected?: boolean; detail?: string } } | null | undefined)?.orientation;
   const title = detail.info.meta.patientName ?? detail.info.fileName;
   const qualityNotice: NoticeState | null = modelQuality && modelQuality.verdict && modelQuality.verdict !== 'ok'
     ? modelQuality.verdict === 'failed' || modelQuality.notCephalogram
@@ -453,6 +455,12 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
         {busy && <Notice notice={{ kind: 'info', text: busy }} testId="busy" />}
         {message && !busy && <Notice notice={message} onClose={() => setMessage(null)} testId="message" />}
         {qualityNotice && <Notice notice={qualityNotice} testId="quality-warning" />}
+        {orientation?.corrected && (
+          <div className="guide" role="status" data-testid="orientation-note">Orientation: {orientation.detail}.</div>
+        )}
+        {(detail.info.warnings?.length ?? 0) > 0 && (
+          <Notice notice={{ kind: 'warning', text: `This file is damaged or has unusable values: ${detail.info.warnings!.join('; ')}` }} testId="file-warning" />
+        )}
         {tool.kind === 'placing' && (
           <div className="guide" role="status" data-testid="placing-guide">
             Click <strong>{tool.next}</strong>: {landmarkInfo(tool.next).label} ({LANDMARK_NAMES.indexOf(tool.next) + 1}/13). Esc cancels.
@@ -476,7 +484,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
             onBackgroundPointerDown={onBackgroundPointerDown} onWindowDrag={onWindowDrag}
             cursor={tool.kind === 'placing' || tool.kind === 'calibrating' ? 'crosshair' : undefined}>
             {view && (
-              <LandmarkLayers landmarks={landmarks} ai={ai} confidences={confidences} scale={view.scale}
+              <LandmarkLayers landmarks={landmarks} ai={ai} expectedErrors={expectedErrors} scale={view.scale}
                 selected={selected} hover={tool.kind === 'idle' ? tool.hover : null} showGhosts={showGhosts}
                 flagged={plausibility?.landmarks ?? NONE} flagSeverity={plausibility?.verdict ?? 'ok'}
                 draggable={tool.kind === 'idle' || tool.kind === 'dragging'}
@@ -491,7 +499,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
           <BoneAgePanel imageId={detail.imageId} />
           <StagePanel detail={detail} assessment={assessment} reference={reference} plausibility={plausibility}
             onCalibrate={() => setCalibrate({ points: null })} onPatientInfo={editor.setPatientInfo} />
-          <LandmarkList landmarks={landmarks} ai={ai} spacing={pixelSpacing} confidences={confidences} selected={selected}
+          <LandmarkList landmarks={landmarks} ai={ai} spacing={pixelSpacing} expectedErrors={expectedErrors} selected={selected}
             flagged={plausibility?.landmarks ?? NONE} onSelect={setSelected} onReset={onResetLandmark} />
           <HistoryPanel detail={detail} onRevert={onRevert} />
           <GrowthTimeline imageId={detail.imageId} version={`${detail.latest?.versionId ?? 0}-${detail.review.status}`} />
