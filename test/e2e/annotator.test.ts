@@ -226,7 +226,8 @@ describe.skipIf(!canRun)('the annotator\'s loop', () => {
     await page.getByTestId('import-files').setInputFiles(sharedPath('isbi2015', 'images', '002.jpg'));
     await page.getByTestId('spacing').waitFor({ timeout: 60_000 });
     await page.getByTestId('analyze').click();
-    await expect.poll(() => page.getByTestId('approval-reasons').getAttribute('data-kind'), { timeout: 120_000 }).toBe('refused');
+    await expect.poll(async () => Object.keys(await landmarks(page)).length, { timeout: 120_000 }).toBe(13);
+    await expect.poll(() => page.getByTestId('approval-reasons').getAttribute('data-kind'), { timeout: 30_000 }).toBe('refused');
     await page.keyboard.press('Backspace');
     await expect.poll(() => page.getByTestId('worklist-total').textContent()).toBe('6 studies');
     mkdirSync(DOCS_IMG, { recursive: true });

@@ -13,13 +13,13 @@ import fontkit from '@pdf-lib/fontkit';
 import sansUrl from 'dejavu-fonts-ttf/ttf/DejaVuSans.ttf?url';
 import boldUrl from 'dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf?url';
 import type { StudyDetail } from '../../../core/api/studies';
-import { stageLabel, type Assessment } from '../../../core/cvm/index';
+import { CVM_STAGES, PEAK_GROWTH, stageLabel, type Assessment } from '../../../core/cvm/index';
 import { LANDMARK_NAMES, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
 import type { ModelQuality } from '../../../core/review/approval';
 import type { Plausibility } from '../../../core/review/plausibility';
 import { OUTLINES, landmarkBounds } from '../../canvas/outlines';
 import { formatAge, formatProvider, formatSpacing, humanizeIds, sentences } from '../format';
-import { labelsOf, stageProbabilities } from './StagePanel';
+import { labelsOf } from './StagePanel';
 
 export interface ReportInput {
   readonly detail: StudyDetail;
@@ -296,9 +296,9 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
   if (!assessment) { headline = 'no landmarks'; headColor = MUTED; }
   else if (!assessment.ok) { headline = 'not computable'; headColor = RED; }
   else {
-    // The clinician-fitted model's stage and probability; the textbook criteria follow as the explanation.
-    headline = `${assessment.staging.stage} ${Math.round(assessment.staging.probability * 100)}%`;
-    headColor = implausible ? RED : assessment.staging.confidence === 'low' ? AMBER : GREEN;
+    const st = assessment.staging;
+    headline = `${st.stage} ${(st.probability * 100).toFixed(0)}%`;
+    headColor = implausible ? RED : st.confidence === 'high' ? GREEN : AMBER;
   }
   let size = 30;
   while (size > 12 && L.width(headline, size, true) > sw) size -= 1;
@@ -309,24 +309,15 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
   if (assessment?.ok) {
     const r = assessment.result;
     const st = assessment.staging;
-    const probs = stageProbabilities(st);
-    if (probs) {
-      ys = L.para(sx, ys, `Probabilities: ${probs.slice(0, 3).map((p) => `${p.stage} ${(p.p * 100).toFixed(0)}%`).join(', ')}`, 9, sw, { bold: true });
-      if (probs[1]) ys = L.para(sx, ys, `Runner-up: ${probs[1].stage}; ${st.confidence} confidence`, 9, sw);
-    }
-    ys = L.para(sx, ys + 2, st.peakGrowth.text, 8.5, sw, { maxLines: 3 });
-    if (st.textbook.note) ys = L.para(sx, ys + 2, st.textbook.note, 8.5, sw, { color: AMBER, maxLines: 4 });
-    if (st.age?.flag) ys = L.para(sx, ys + 2, st.age.flag, 8.5, sw, { color: AMBER, maxLines: 4 });
-    ys = L.para(sx, ys + 2, `Textbook criteria: ${stageLabel(r)}.`, 8.5, sw, { bold: true });
-    if (r.kind === 'stage') {
-      if (r.borderline) ys = L.para(sx, ys, `Borderline: ${humanizeIds(r.borderline.detail, labels)}`, 8.5, sw, { color: AMBER, maxLines: 4 });
-      ys = L.para(sx, ys + 2, humanizeIds(r.rule, labels), 8.5, sw, { maxLines: 5 });
-      ys = L.para(sx, ys + 2, r.peakGrowth, 8.5, sw, { color: MUTED, maxLines: 4 });
-    } else {
-      ys = L.para(sx, ys, humanizeIds(r.reason, labels), 8.5, sw, { maxLines: 5 });
-      ys = L.para(sx, ys + 2, `Nearest stages: ${r.nearest.join(', ')}.`, 8.5, sw);
-    }
-    for (const n of r.notes.slice(0, 3)) ys = L.para(sx, ys, humanizeIds(n, labels), 7.5, sw, { color: MUTED, maxLines: 3 });
+    if (implausible) ys = L.para(sx, ys, 'Not valid: the landmarks are anatomically impossible (see Quality).', 8.5, sw, { bold: true, color: RED });
+    ys = L.para(sx, ys, `${st.confidence} confidence; runner-up ${st.runnerUp} ${(st.runnerUpProbability * 100).toFixed(0)}%`, 9, sw, { bold: true });
+    ys = L.para(sx, ys, `P: ${CVM_STAGES.map((c, i) => `${c} ${((st.probabilities[i] ?? 0) * 100).toFixed(0)}%`).join(' · ')}`, 8, sw, { color: MUTED });
+    ys = L.para(sx, ys + 2, st.textbook.note ?? `Textbook criteria (2018 guide) agree: ${st.stage}.`, 8.5, sw, { maxLines: 4 });
+    if (r.kind === 'stage' && r.borderline) ys = L.para(sx, ys, `Borderline: ${humanizeIds(r.borderline.detail, labels)}`, 8, sw, { color: AMBER, maxLines: 3 });
+    ys = L.para(sx, ys + 2, `${st.peakGrowth.text} ${PEAK_GROWTH[st.stage]}`, 8.5, sw, { color: MUTED, maxLines: 5 });
+    if (st.age?.flag) ys = L.para(sx, ys, st.age.flag, 8, sw, { color: AMBER, maxLines: 3 });
+    ys = L.para(sx, ys + 2, `Textbook criteria: ${stageLabel(r)}. ${humanizeIds(r.kind === 'stage' ? r.rule : r.reason, labels)}`, 7.5, sw, { color: MUTED, maxLines: 4 });
+    for (const n of r.notes.slice(0, 2)) ys = L.para(sx, ys, humanizeIds(n, labels), 7.5, sw, { color: MUTED, maxLines: 3 });
   } else if (assessment) {
     ys = L.para(sx, ys, assessment.error.message, 8.5, sw, { color: RED, maxLines: 5 });
   }
