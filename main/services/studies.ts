@@ -16,15 +16,17 @@ import type {
 } from '../../core/api/studies';
 import { toLandmarkSet } from '../../core/api/studies';
 import { assess } from '../../core/cvm/index';
-import { approvalDecision, modelQualityOf, type ApprovalDecision } from '../../core/review/approval';
+import { approvalDecision, modelQualityOf, type ApprovalDecision, type ApprovalInput } from '../../core/review/approval';
+import type { RadiographKindView } from '../../core/api/boneage';
+import { readKind } from '../store/boneage';
 import type { LandmarkName } from '../../core/landmarks/index';
 import { calibrate, type CalibrationEntry } from '../../core/geometry/calibration';
 import { imagePoint } from '../../core/geometry/index';
 import { ImageDecodeError } from '../dicom/index';
-import { decodeInWorker } from '../dicom/decoder-pool';
+import { decodeInWorker, readDerivedInWorker } from '../dicom/decoder-pool';
 import { PIXEL_CACHE_BYTES } from '../dicom/limits';
-import { readImageFileSafely } from '../dicom/read-file';
-import { readDerivedPixels, removeDerivedPixels } from '../dicom/pixel-cache';
+import { checkReadableImageFile, readImageFileSafely } from '../dicom/read-file';
+import { removeDerivedPixels } from '../dicom/pixel-cache';
 import { StoreError, guardStorage } from '../store/errors';
 import { effectiveSpacingOf } from '../store/rows';
 import { IMAGES_DIR_NAME, Store, type ModelRunInput } from '../store/store';
@@ -206,14 +208,15 @@ export async function loadImagePixels(store: Store, imageId: number): Promise<Op
     const file = store.absolutePath(row.stored_path);
     const cannotRead = (why: string) => new StoreError('storage', 'missing',
       `The stored copy of ${row.original_name} (${file}) cannot be read: ${why}. Restore the images folder from a backup.`);
-    const derived = readDerivedPixels(store.dataDir, row.sha256);
-    if (typeof derived !== 'string') {
+    // Read and checked in the decoder worker: inflating and hashing 10 MB of pixels stays off the main thread.
+    const derived = await readDerivedInWorker(row.original_name, { dataDir: store.dataDir, sourceSha256: row.sha256 });
+    if (derived !== null) {
       // The stored file stays the record: it must still be there, whole in size (its hash is checked whenever it is decoded).
       let size: number;
       try {
-        size = statSync(file).size;
+        size = checkReadableImageFile(file, row.original_name);
       } catch (error) {
-        throw cannotRead((error as Error).message);
+        throw cannotRead(error instanceof ImageDecodeError ? error.problem : (error as Error).message);
       }
       if (size !== row.byte_size) {
         throw new StoreError('storage', 'corrupt', `The stored copy of ${row.original_name} (${file}) has changed since import (${size} bytes, ${row.byte_size} at import).`);
@@ -273,7 +276,13 @@ export function approvalDecisionFor(store: Store, imageId: number): ApprovalDeci
     spacing,
     quality: modelQualityOf(detail.ai?.modelRun?.quality),
     stageError: assessment && !assessment.ok ? assessment.error.message : null,
+    imageKind: kindForApproval(readKind(store, imageId)),
   });
+}
+
+/** The stored radiograph kind (main/services/boneage.ts classifies it) in the approval rules' terms. */
+export function kindForApproval(view: RadiographKindView | null): ApprovalInput['imageKind'] {
+  return view ? { kind: view.kind, uncertain: view.uncertain, probability: view.probabilities[view.kind] } : null;
 }
 
 /**

@@ -73,11 +73,11 @@ describe('worklist summary columns', () => {
 });
 
 describe('worklist through the summary columns', () => {
-  const FIELDS: StudySortField[] = ['updatedAt', 'importedAt', 'patientName', 'patientId', 'studyDate', 'ageYears', 'stage', 'reviewStatus', 'minConfidence', 'fileName'];
+  const FIELDS: StudySortField[] = ['updatedAt', 'importedAt', 'patientName', 'patientId', 'studyDate', 'ageYears', 'stage', 'reviewStatus', 'minConfidence', 'fileName', 'stageProbability'];
   const KEY: Record<StudySortField, string> = {
     updatedAt: 'i.updated_at', importedAt: 'i.imported_at', patientName: 'p.name', patientId: 'p.dicom_patient_id',
     studyDate: 'st.study_date', ageYears: 'st.age_years', stage: 'sr.stage', reviewStatus: 'i.review_status',
-    minConfidence: 'i.min_confidence', fileName: 'i.original_name',
+    minConfidence: 'i.min_confidence', fileName: 'i.original_name', stageProbability: 'sr.probability',
   };
 
   it.each(FIELDS.flatMap((field) => [[field, 'asc'], [field, 'desc']] as const))('sorted by %s %s, pages give the joined order (nulls last)', (field, dir) => {
@@ -105,6 +105,21 @@ describe('worklist through the summary columns', () => {
     expect(paged).toEqual(all);
     const both = store.listStudies({ offset: 0, limit: 50, search: 'ceph-1 schmidt' });
     expect(both.rows.every((r) => r.fileName.includes('ceph-1') && (r.patientName ?? '').toLowerCase().includes('schmidt'))).toBe(true);
+  });
+});
+
+describe('counting search results', () => {
+  it('the trigram index and the scan of the search text count the same, whatever the other filters', async () => {
+    const { listStudiesQuery } = await import('../../main/store/worklist');
+    const store = busyStore();
+    for (const request of [{ search: 'schmidt' }, { search: 'ceph-1 schm' }, { search: 'p00000', stage: 'CS4' as const }, { search: 'ceph', dateFrom: '2016-01-01' }]) {
+      const q = listStudiesQuery({ offset: 0, limit: 50, ...request });
+      if (!q.scan) throw new Error('a search of 3+ characters has a scan form');
+      const viaIndex = (store.db.prepare(q.countSql).get(...q.params) as { n: number }).n;
+      const viaScan = (store.db.prepare(q.scan.countSql).get(...q.scan.params) as { n: number }).n;
+      expect(viaScan, JSON.stringify(request)).toBe(viaIndex);
+      expect(viaIndex, JSON.stringify(request)).toBe(store.listStudies({ offset: 0, limit: 50, ...request }).total);
+    }
   });
 });
 

@@ -5,6 +5,7 @@ import { defaultDataDir } from '../../services/data-dir';
 import { importCvm13 } from '../../services/exchange';
 import { closeStudyStores, importFiles, storeFor } from '../../services/studies';
 import { type Command, UsageError } from '../command';
+import { createProgress } from '../progress';
 
 export const importCommand: Command = {
   name: 'import',
@@ -31,7 +32,11 @@ export const importCommand: Command = {
       for (const why of walked.skipped) console.error(`skipped: ${why}`);
       const images = walked.files;
       if (images.length > 0) {
-        const results = await importFiles(store, images.map((p) => ({ name: p, path: p })), { author, spacingMm });
+        // A JPEG 2000 image takes over a second to decode: a bar on a terminal, a line every few seconds otherwise.
+        const progress = createProgress('import', images.length);
+        const results = await importFiles(store, images.map((p) => ({ name: p, path: p })), { author, spacingMm },
+          (p) => progress.update(p.done, path.basename(p.fileName)));
+        progress.finish();
         for (const r of results) {
           if (r.ok) {
             console.log(`${r.duplicate ? 'already stored' : 'imported'}: ${r.fileName} (image ${r.imageId})`);

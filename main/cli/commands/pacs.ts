@@ -15,7 +15,7 @@ import { readPacsSettings } from '../../pacs/settings';
 import { analysisHandlers, closeInferenceEngines } from '../../services/analysis';
 import { defaultDataDir } from '../../services/data-dir';
 import { appVersion } from '../../services/version';
-import { closeStudyStores, storeFor } from '../../services/studies';
+import { closeStudyStores, importFile, loadImagePixels, storeFor } from '../../services/studies';
 import type { Store } from '../../store/store';
 import { type Command, UsageError } from '../command';
 
@@ -136,7 +136,7 @@ const sub: Record<string, { usage: string; run(argv: string[]): Promise<number> 
       process.once('SIGINT', onSigint);
       try {
         const report = await pullStudies(store, client, values.study, {
-          author: store.userName(), signal: controller.signal,
+          importFile, author: store.userName(), signal: controller.signal,
           onProgress: (p) => { if (!values.json && process.stderr.isTTY) process.stderr.write(`\r${p.done}/${p.total} instances, ${(p.bytes / 1e6).toFixed(1)} MB`.padEnd(60)); },
         });
         if (!values.json && process.stderr.isTTY) process.stderr.write('\r'.padEnd(61) + '\r');
@@ -192,7 +192,7 @@ const sub: Record<string, { usage: string; run(argv: string[]): Promise<number> 
       const prepared: Array<{ imageId: number; srUid: string; verified: boolean; unchanged: boolean } | { imageId: number; error: string }> = [];
       for (const id of imageIds ?? []) {
         try {
-          const p = await prepareResults(store, id, { author, appVersion: appVersion() });
+          const p = await prepareResults(store, id, { author, appVersion: appVersion(), loadPixels: loadImagePixels });
           prepared.push({ imageId: id, srUid: p.srUid, verified: p.verified, unchanged: p.unchanged });
         } catch (error) {
           prepared.push({ imageId: id, error: (error as Error).message });
