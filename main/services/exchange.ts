@@ -306,7 +306,7 @@ export async function importCvm13(store: Store, jsonFile: string, author: string
         failEntry('the entry must be an object with "image" and "points"');
         continue;
       }
-      const spacing = entry.pixel_spacing_mm === undefined ? topSpacing : spacingOf(entry.pixel_spacing_mm, '"pixel_spacing_mm"');
+      const spacing = entry.pixel_spacing_mm === undefined || entry.pixel_spacing_mm === null ? topSpacing : spacingOf(entry.pixel_spacing_mm, '"pixel_spacing_mm"');
       if (typeof spacing === 'string') {
         failEntry(spacing);
         continue;
