@@ -7,7 +7,7 @@
  * test/layers/fixtures obey the same rules), `may` (the parts it may import besides itself), `npm` (the
  * packages it may import) and `node` (whether it may import Node built-ins).
  */
-const CORE = ['core/api', 'core/cvm', 'core/geometry', 'core/inference', 'core/landmarks', 'core/metadata', 'core/metrics', 'core/review'];
+const CORE = ['core/api', 'core/cvm', 'core/geometry', 'core/inference', 'core/landmarks', 'core/metadata', 'core/metrics', 'core/review', 'core/boneage'];
 
 const parts = {
   // pure TypeScript: runs in the renderer, main and the CLI
@@ -18,7 +18,8 @@ const parts = {
   'core/inference': { may: ['core/geometry', 'core/landmarks'], npm: [], node: false },
   'core/metrics': { may: ['core/cvm', 'core/geometry', 'core/landmarks'], npm: [], node: false },
   'core/review': { may: ['core/geometry', 'core/landmarks'], npm: [], node: false },
-  'core/api': { may: ['core/cvm', 'core/geometry', 'core/inference', 'core/landmarks', 'core/metadata'], npm: [], node: false },
+  'core/boneage': { may: ['core/inference'], npm: [], node: false },
+  'core/api': { may: ['core/cvm', 'core/geometry', 'core/inference', 'core/landmarks', 'core/metadata', 'core/boneage'], npm: [], node: false },
   // main process: lower layers know nothing of the use cases above them
   'main/workers': { may: [], npm: [], node: true },
   'main/dicom': { may: [...CORE, 'main/workers'], npm: ['dicom-parser', 'fast-png', 'dcmjs-imaging'], node: true },

@@ -18,7 +18,7 @@ await build({
 
 await build({
   ...common,
-  entryPoints: { 'inference-worker': 'main/inference/worker.ts', 'decode-worker': 'main/dicom/decode-worker.ts' },
+  entryPoints: { 'inference-worker': 'main/inference/worker.ts', 'whole-image-worker': 'main/inference/whole-image-worker.ts', 'decode-worker': 'main/dicom/decode-worker.ts' },
   outdir: 'dist/app',
   outExtension: { '.js': '.cjs' },
   format: 'cjs',

@@ -24,6 +24,9 @@ import {
   type PacsSearchResponse, type PacsSettingsView, type PacsTestResult, type SendResponse, type SetPacsSettingsRequest, type TimelineRequest,
   type TimelineResponse,
 } from './pacs';
+import {
+  boneAgeRequest, setPatientSexRequest, type BoneAgeRequest, type BoneAgeView, type SetPatientSexRequest,
+} from './boneage';
 
 export interface MethodSpec<Req, Res> {
   readonly request: Schema<Req>;
@@ -68,6 +71,10 @@ export const methods = {
   pacsSendStatus: method<ImageIdsRequest, SendResponse>(imageIdsRequest),
   pacsSend: method<ImageIdsRequest, SendResponse>(imageIdsRequest),
   patientTimeline: method<TimelineRequest, TimelineResponse>(timelineRequest),
+  // hand-wrist radiographs (main/services/boneage.ts)
+  getBoneAge: method<BoneAgeRequest, BoneAgeView>(boneAgeRequest),
+  estimateBoneAge: method<BoneAgeRequest, BoneAgeView>(boneAgeRequest),
+  setPatientSex: method<SetPatientSexRequest, BoneAgeView>(setPatientSexRequest),
 };
 
 export type Methods = typeof methods;

@@ -6,3 +6,4 @@ export * from './image';
 export * from './studies';
 export * from './analysis';
 export * from './dispatch';
+export * from './boneage';

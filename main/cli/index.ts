@@ -1,5 +1,5 @@
 /** `cvm <command>`: the workstation's services from a terminal (`npm run cvm -- <command>`). */
-import { COMMANDS } from './commands';
+import { COMMANDS, loadCommand } from './commands';
 import { UsageError } from './command';
 
 function printHelp(): void {
@@ -14,12 +14,13 @@ async function main(argv: string[]): Promise<number> {
     printHelp();
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     console.error(`cvm: unknown command "${name}"`);
     printHelp();
     return 2;
   }
+  const command = await loadCommand(entry);
   try {
     return await command.run(rest);
   } catch (error) {

@@ -5,6 +5,7 @@ import { nativeHeapBytes } from './native-codecs';
 import { decodeImageFile } from './index';
 import { ImageDecodeError } from './errors';
 import type { DecodeReply, DecodeRequest } from './decoder-pool';
+import { readDerivedPixels, writeDerivedPixels } from './pixel-cache';
 
 if (!parentPort) throw new Error('decode-worker must run as a worker thread');
 const port = parentPort;
@@ -13,8 +14,20 @@ const port = parentPort;
 const heapBytes = (): number => getHeapStatistics().used_heap_size + nativeHeapBytes();
 
 port.on('message', (request: DecodeRequest) => {
+  if (request.readDerivedOnly && request.derived) {
+    const got = readDerivedPixels(request.derived.dataDir, request.derived.sourceSha256);
+    const reply: DecodeReply = typeof got === 'string'
+      ? { id: request.id, ok: false, code: 'not-found', fileName: request.fileName, problem: `no usable derived pixel copy (${got})`, heapBytes: heapBytes() }
+      : { id: request.id, ok: true, image: got, heapBytes: heapBytes() };
+    port.postMessage(reply, typeof got === 'string' ? [] : [got.pixels.data.buffer as ArrayBuffer]);
+    return;
+  }
   void decodeImageFile(request.fileName, request.bytes, request.options).then(
     (image) => {
+      if (request.derived) {
+        // A copy that cannot be written now is made again on the image's next use; the decode itself succeeded.
+        try { writeDerivedPixels(request.derived.dataDir, request.derived.sourceSha256, image); } catch { /* rebuilt later */ }
+      }
       const reply: DecodeReply = { id: request.id, ok: true, image, heapBytes: heapBytes() };
       port.postMessage(reply, [image.pixels.data.buffer as ArrayBuffer]);
     },

@@ -16,6 +16,15 @@ export interface DecodeRequest {
   readonly fileName: string;
   readonly bytes: Uint8Array;
   readonly options?: { frame?: number };
+  /** Also write the derived pixel copy of this stored file (see pixel-cache.ts), in the worker. */
+  readonly derived?: DerivedTarget;
+  /** Only read the derived copy of `derived` (no bytes, no decoding); a missing or unusable copy is `not-found`. */
+  readonly readDerivedOnly?: boolean;
+}
+
+export interface DerivedTarget {
+  readonly dataDir: string;
+  readonly sourceSha256: string;
 }
 
 export type DecodeReply = (
@@ -38,14 +47,19 @@ export class DecoderPool {
 
   constructor(private readonly maxHeapBytes = DECODER_HEAP_BYTES) {}
 
-  decode(fileName: string, bytes: Uint8Array, options?: { frame?: number }): Promise<OpenedImage> {
+  /** The derived pixel copy of a stored file, read (inflated, hash-checked) in the worker; null when there is none to use. */
+  readDerived(fileName: string, derived: DerivedTarget): Promise<OpenedImage | null> {
+    return this.decode(fileName, new Uint8Array(0), undefined, derived, true).then((image) => image, () => null);
+  }
+
+  decode(fileName: string, bytes: Uint8Array, options?: { frame?: number }, derived?: DerivedTarget, readDerivedOnly = false): Promise<OpenedImage> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, fileName, worker });
       worker.ref(); // an idle worker must not keep the process alive, a busy one must
       // The caller keeps its bytes (e.g. to store the file): send a copy.
-      worker.postMessage({ id, fileName, bytes, options } satisfies DecodeRequest);
+      worker.postMessage({ id, fileName, bytes, options, ...(derived ? { derived } : {}), ...(readDerivedOnly ? { readDerivedOnly } : {}) } satisfies DecodeRequest);
     });
   }
 
@@ -105,9 +119,15 @@ export class DecoderPool {
 let shared: DecoderPool | null = null;
 
 /** The process-wide decoder worker used by the services. */
-export function decodeInWorker(fileName: string, bytes: Uint8Array, options?: { frame?: number }): Promise<OpenedImage> {
+export function decodeInWorker(fileName: string, bytes: Uint8Array, options?: { frame?: number }, derived?: DerivedTarget): Promise<OpenedImage> {
   shared ??= new DecoderPool();
-  return shared.decode(fileName, bytes, options);
+  return shared.decode(fileName, bytes, options, derived);
+}
+
+/** The derived pixel copy of a stored file, read in the process-wide decoder worker (off the main thread). */
+export function readDerivedInWorker(fileName: string, derived: DerivedTarget): Promise<OpenedImage | null> {
+  shared ??= new DecoderPool();
+  return shared.readDerived(fileName, derived);
 }
 
 export async function closeDecoderWorker(): Promise<void> {

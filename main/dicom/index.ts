@@ -21,6 +21,9 @@ export interface DecodeOptions {
 export async function decodeImageFile(fileName: string, bytes: Uint8Array, options: DecodeOptions = {}): Promise<OpenedImage> {
   if (bytes.length === 0) throw new ImageDecodeError('corrupt-file', fileName, 'the file is empty');
   try {
+    // A DICOM Part 10 file is DICOM whatever its 128-byte preamble holds: dual-personality files put a TIFF
+    // header there (the WG04 samples do), which must not turn them into TIFFs without their DICOM header.
+    if (hasDicomPrefix(bytes)) return await decodeDicomFile(fileName, bytes, options.frame ?? 0);
     if (isPng(bytes)) return decodePngFile(fileName, bytes);
     if (isJpeg(bytes)) return await decodeJpegFile(fileName, bytes);
     if (isTiff(bytes)) return decodeTiffFile(fileName, bytes);
@@ -31,4 +34,9 @@ export async function decodeImageFile(fileName: string, bytes: Uint8Array, optio
     const detail = error instanceof Error ? error.message : String(error);
     throw new ImageDecodeError('corrupt-file', fileName, `the file cannot be read (${detail})`);
   }
+}
+
+/** "DICM" after the 128-byte preamble: the mark of a DICOM Part 10 file. */
+function hasDicomPrefix(bytes: Uint8Array): boolean {
+  return bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
 }

@@ -6,3 +6,4 @@ export * from './errors';
 export * from './registry';
 export type { ProviderName, ProviderReport } from './sessions';
 export type { PipelineImage } from './pipeline';
+export * from './whole-image';

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { DecodingError, ManifestError, parseDecoding, parseManifest, type DecodingParams, type ModelManifest } from '../../core/inference/index';
 import { ModelError } from './errors';
 import { modulePath } from '../workers/entry';
+import { isWholeImageModelDir } from './whole-image';
 
 /** The id preferred as default when several valid models are found. */
 export const DEFAULT_MODEL_ID = 'cvm13-unet';
@@ -37,6 +38,23 @@ export interface ModelDir {
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * sha256 of a model file, hashed once per process and again only when its size, modification time or inode
+ * change (a replaced or rewritten file): the app checks its models on every analysis request, and hashing
+ * the ONNX files each time cost 16 ms of a 130 ms analysis.
+ */
+const fileHashes = new Map<string, { readonly stamp: string; readonly sha256: string }>();
+
+export function fileSha256(file: string): string {
+  const st = statSync(file, { bigint: true });
+  const stamp = `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}`;
+  const known = fileHashes.get(file);
+  if (known?.stamp === stamp) return known.sha256;
+  const hash = sha256(readFileSync(file));
+  fileHashes.set(file, { stamp, sha256: hash });
+  return hash;
 }
 
 /**
@@ -75,7 +93,7 @@ export function verifyModel(dir: string, source: 'app' | 'user' = 'app'): Verifi
     const file = path.resolve(dir, spec.file);
     if (path.dirname(file) !== path.resolve(dir)) throw new ModelError(`${manifestPath}: stages.${key}.file "${spec.file}" must be a file in the model folder`);
     if (!existsSync(file)) throw new ModelError(`${file} (stage ${key} of model "${manifest.id}") is missing`);
-    const actual = sha256(readFileSync(file));
+    const actual = fileSha256(file);
     if (actual !== spec.sha256) {
       throw new ModelError(`${file} does not match its manifest: sha256 is ${actual}, manifest.json says ${spec.sha256}`);
     }
@@ -131,6 +149,8 @@ export function findModels(dirs: readonly ModelDir[]): ModelListing {
         continue;
       }
       if (!isFolder || !hasManifest) continue;
+      // Whole-image models (bone age, radiograph kind) have their own registry: main/inference/whole-image.ts.
+      if (isWholeImageModelDir(folder)) continue;
       try {
         const model = verifyModel(folder, source);
         // A user's model with the same id as a shipped one replaces it (folders are scanned app first).

@@ -15,6 +15,7 @@ import {
 } from '../inference/index';
 import type { ServiceContext } from './context';
 import { loadImagePixels, recordModelRun, storeFor } from './studies';
+import { refuseHandForLandmarks } from './boneage';
 
 // ---- warm engines --------------------------------------------------------------------------------------------
 
@@ -75,9 +76,13 @@ async function analyzeStored(ctx: ServiceContext, imageId: number, modelId?: str
   const decodeStart = performance.now();
   const opened = await loadImagePixels(store, imageId);
   const decodeMs = performance.now() - decodeStart;
+  // A hand-wrist radiograph never gets vertebral landmarks (main/services/boneage.ts).
+  await refuseHandForLandmarks(ctx, imageId, opened);
   const engine = await engineFor(ctx, modelId);
   const result = await analyzeOpened(engine, opened, { imageId, decodeMs });
   const { prediction } = result;
+  // Not a lateral cephalogram: nothing to record as AI landmarks (none are drawn); the result says why.
+  if (!prediction.recognition.lateralCephalogram) return result;
   const confidences = Object.fromEntries(prediction.landmarks.map((l) => [l.name, l.confidence]));
   const recorded = await recordModelRun(ctx, imageId, {
     modelId: prediction.model.id,
@@ -93,9 +98,17 @@ async function analyzeStored(ctx: ServiceContext, imageId: number, modelId?: str
       stageCertain: result.stageCertain,
       summary: result.summary,
       issues: Object.fromEntries(prediction.landmarks.filter((l) => l.issues.length > 0).map((l) => [l.name, l.issues])),
+      // Calibrated expected error per landmark (mm): what the UI colours and flags by (renderer/canvas/confidence.ts),
+      // and what the renderer folds into the stage probabilities while the points are unmoved.
+      flagMm: engine.model.decoding?.expectedError.flagMm ?? null,
+      expectedErrorMm: Object.fromEntries(prediction.landmarks.filter((l) => l.expectedErrorMm !== null).map((l) => [l.name, l.expectedErrorMm])),
+      orientation: { rotate: prediction.orientation.rotate, mirror: prediction.orientation.mirror, corrected: prediction.orientation.corrected, detail: prediction.orientation.detail },
+      anatomy: prediction.anatomy,
       roiScale: prediction.roiScale,
       providerFallback: prediction.provider.fallbackReason,
       model: prediction.model,
+      // Read by the approval rules (core/review/approval.ts): not a lateral cephalogram, the shape model's verdict.
+      recognition: prediction.recognition,
     },
   });
   if (!recorded.ok) throw Object.assign(new Error(recorded.error.message), { code: recorded.error.code });

@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { pruneDerivedPixels } from '../dicom/pixel-cache';
 import { openDatabase, schemaVersion } from '../store/database';
 import { StoreError, guardStorage, storageError } from '../store/errors';
 import { acquireDataDirLock } from '../store/lock';
@@ -129,6 +130,9 @@ export async function restoreDatabase(dataDir: string, backupFile: string): Prom
     const db = openDatabase(file); // upgrades a backup from an older version
     try {
       const storedPaths = db.prepare('SELECT stored_path FROM images').pluck().all() as string[];
+      // Derived pixel copies are not in backups: those of images the restored database lacks go; missing ones
+      // are made again on first use.
+      pruneDerivedPixels(dir, new Set(db.prepare('SELECT sha256 FROM images').pluck().all() as string[]));
       return {
         schemaVersion: schemaVersion(db),
         images: storedPaths.length,

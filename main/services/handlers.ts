@@ -2,6 +2,7 @@
 import { ok } from '../../core/api/index';
 import type { Handlers } from '../../core/api/index';
 import { analysisHandlers } from './analysis';
+import { boneAgeHandlers } from './boneage';
 import type { ServiceContext } from './context';
 import { pacsHandlers, withAutoSend } from './pacs';
 import { studyHandlers } from './studies';
@@ -14,5 +15,6 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     ...analysisHandlers(ctx),
     ...pacsHandlers(ctx),
     setReviewStatus: withAutoSend(ctx, studies.setReviewStatus),
+    ...boneAgeHandlers(ctx),
   };
 }

@@ -244,7 +244,7 @@ export function pacsHandlers(ctx: ServiceContext): PacsHandlers {
         patientId: t.patient.patientId, patientName: t.patient.name,
         visits: t.visits.map((v) => ({
           imageId: v.imageId, studyDate: v.studyDate, ageYears: v.ageYears, stage: v.stage, stageLabel: v.stageLabel, reviewStatus: v.reviewStatus,
-          pPeakPassed: v.pPeakPassed, probabilities: v.probabilities as Record<string, number> | null,
+          pPeakPassed: v.pPeakPassed, probabilities: v.probabilities as Record<string, number> | null, boneAge: v.boneAge,
         })),
         peak: t.peak, inconsistencies: t.inconsistencies, merged: t.merged.map((m) => m.patientId), otherIssuers: t.otherIssuers,
       };

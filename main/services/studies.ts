@@ -16,14 +16,17 @@ import type {
 } from '../../core/api/studies';
 import { toLandmarkSet } from '../../core/api/studies';
 import { assess } from '../../core/cvm/index';
-import { approvalDecision, modelQualityOf, type ApprovalDecision } from '../../core/review/approval';
+import { approvalDecision, modelQualityOf, type ApprovalDecision, type ApprovalInput } from '../../core/review/approval';
+import type { RadiographKindView } from '../../core/api/boneage';
+import { readKind } from '../store/boneage';
 import type { LandmarkName } from '../../core/landmarks/index';
 import { calibrate, type CalibrationEntry } from '../../core/geometry/calibration';
 import { imagePoint } from '../../core/geometry/index';
 import { ImageDecodeError } from '../dicom/index';
-import { decodeInWorker } from '../dicom/decoder-pool';
+import { decodeInWorker, readDerivedInWorker } from '../dicom/decoder-pool';
 import { PIXEL_CACHE_BYTES } from '../dicom/limits';
-import { readImageFileSafely } from '../dicom/read-file';
+import { checkReadableImageFile, readImageFileSafely } from '../dicom/read-file';
+import { removeDerivedPixels } from '../dicom/pixel-cache';
 import { StoreError, guardStorage } from '../store/errors';
 import { effectiveSpacingOf } from '../store/rows';
 import { IMAGES_DIR_NAME, Store, type ModelRunInput } from '../store/store';
@@ -115,7 +118,8 @@ export async function importFile(store: Store, fileName: string, bytes: Uint8Arr
     const sha256 = sha256Of(bytes);
     const existing = store.findImageBySha(sha256);
     if (existing) return { fileName: name, ok: true, ...existing, duplicate: true };
-    const opened = await decodeInWorker(name, bytes);
+    // The worker also writes the derived pixel copy, so the image is never decoded again (pixel-cache.ts).
+    const opened = await decodeInWorker(name, bytes, undefined, { dataDir: store.dataDir, sourceSha256: sha256 });
     const storedPath = path.posix.join(IMAGES_DIR_NAME, `${sha256}.${EXTENSION[opened.info.format]}`);
     const absolute = store.absolutePath(storedPath);
     const copiedNow = !existsSync(absolute);
@@ -126,9 +130,13 @@ export async function importFile(store: Store, fileName: string, bytes: Uint8Arr
         enteredSpacingMm: options.spacingMm ?? null, author: options.author,
       });
       if (!saved.duplicate) rememberPixels(store, saved.imageId, opened);
-      return { fileName: name, ok: true, ...saved };
+      const warnings = opened.info.warnings ?? [];
+      return { fileName: name, ok: true, ...saved, ...(warnings.length > 0 ? { warnings } : {}) };
     } catch (error) {
-      if (copiedNow) rmSync(absolute, { force: true });
+      if (copiedNow) {
+        rmSync(absolute, { force: true });
+        removeDerivedPixels(store.dataDir, sha256);
+      }
       throw error;
     }
   } catch (error) {
@@ -172,7 +180,7 @@ export async function importFiles(
   return results;
 }
 
-// ---- pixels: the last few decoded images stay in memory so re-opening is instant ---------------------------------
+// ---- pixels: the last few images stay in memory; the others are read from their derived copy -------------------
 
 const PIXEL_CACHE_SIZE = 3;
 const pixelCache = new Map<string, OpenedImage>();
@@ -187,25 +195,45 @@ function rememberPixels(store: Store, imageId: number, opened: OpenedImage): voi
   while (pixelCache.size > PIXEL_CACHE_SIZE || bytes() > PIXEL_CACHE_BYTES) pixelCache.delete(pixelCache.keys().next().value!);
 }
 
-/** Decodes the stored copy of an image (or returns it from the cache); `info.spacing` is the effective spacing. */
+/**
+ * The display pixels of a stored image; `info.spacing` is the effective spacing. From memory (the last few),
+ * else from the derived copy written at import (hash-checked), else by decoding the stored file, whose
+ * content hash is checked then, and writing the derived copy again (missing after a restore, or damaged).
+ */
 export async function loadImagePixels(store: Store, imageId: number): Promise<OpenedImage> {
   const row = store.imageRow(imageId);
   const key = `${store.file}#${imageId}`;
   let opened = pixelCache.get(key);
   if (!opened) {
     const file = store.absolutePath(row.stored_path);
-    let bytes: Uint8Array;
-    try {
-      bytes = readImageFileSafely(file, row.original_name);
-    } catch (error) {
-      const why = error instanceof ImageDecodeError ? error.problem : (error as Error).message;
-      throw new StoreError('storage', 'missing',
-        `The stored copy of ${row.original_name} (${file}) cannot be read: ${why}. Restore the images folder from a backup.`);
+    const cannotRead = (why: string) => new StoreError('storage', 'missing',
+      `The stored copy of ${row.original_name} (${file}) cannot be read: ${why}. Restore the images folder from a backup.`);
+    // Read and checked in the decoder worker: inflating and hashing 10 MB of pixels stays off the main thread.
+    const derived = await readDerivedInWorker(row.original_name, { dataDir: store.dataDir, sourceSha256: row.sha256 });
+    if (derived !== null) {
+      // The stored file stays the record: it must still be there, whole in size (its hash is checked whenever it is decoded).
+      let size: number;
+      try {
+        size = checkReadableImageFile(file, row.original_name);
+      } catch (error) {
+        throw cannotRead(error instanceof ImageDecodeError ? error.problem : (error as Error).message);
+      }
+      if (size !== row.byte_size) {
+        throw new StoreError('storage', 'corrupt', `The stored copy of ${row.original_name} (${file}) has changed since import (${size} bytes, ${row.byte_size} at import).`);
+      }
+      opened = derived;
+    } else {
+      let bytes: Uint8Array;
+      try {
+        bytes = readImageFileSafely(file, row.original_name);
+      } catch (error) {
+        throw cannotRead(error instanceof ImageDecodeError ? error.problem : (error as Error).message);
+      }
+      if (sha256Of(bytes) !== row.sha256) {
+        throw new StoreError('storage', 'corrupt', `The stored copy of ${row.original_name} (${file}) has changed since import (content hash differs).`);
+      }
+      opened = await decodeInWorker(row.original_name, bytes, undefined, { dataDir: store.dataDir, sourceSha256: row.sha256 });
     }
-    if (sha256Of(bytes) !== row.sha256) {
-      throw new StoreError('storage', 'corrupt', `The stored copy of ${row.original_name} (${file}) has changed since import (content hash differs).`);
-    }
-    opened = await decodeInWorker(row.original_name, bytes);
   }
   rememberPixels(store, imageId, opened);
   return { ...opened, info: { ...opened.info, spacing: effectiveSpacingOf(row) } };
@@ -248,7 +276,13 @@ export function approvalDecisionFor(store: Store, imageId: number): ApprovalDeci
     spacing,
     quality: modelQualityOf(detail.ai?.modelRun?.quality),
     stageError: assessment && !assessment.ok ? assessment.error.message : null,
+    imageKind: kindForApproval(readKind(store, imageId)),
   });
+}
+
+/** The stored radiograph kind (main/services/boneage.ts classifies it) in the approval rules' terms. */
+export function kindForApproval(view: RadiographKindView | null): ApprovalInput['imageKind'] {
+  return view ? { kind: view.kind, uncertain: view.uncertain, probability: view.probabilities[view.kind] } : null;
 }
 
 /**

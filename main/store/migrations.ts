@@ -241,6 +241,192 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'hand-wrist radiographs: recognised kind of each image, bone-age results (the sex typed by a user is studies.entered_sex of migration 5)',
+    sql: `
+      CREATE TABLE radiograph_kinds (
+        image_ref INTEGER PRIMARY KEY REFERENCES images(id),
+        kind TEXT NOT NULL CHECK (kind IN ('cephalogram', 'hand', 'other')),
+        uncertain INTEGER NOT NULL,
+        probabilities_json TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        model_sha256 TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE bone_age_results (
+        id INTEGER PRIMARY KEY,
+        image_ref INTEGER NOT NULL REFERENCES images(id),
+        months REAL NOT NULL,
+        sd_months REAL NOT NULL,
+        low_months REAL NOT NULL,
+        high_months REAL NOT NULL,
+        level REAL NOT NULL,
+        sex TEXT NOT NULL CHECK (sex IN ('M', 'F')),
+        sex_source TEXT NOT NULL,
+        members_json TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        model_sha256 TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX bone_age_by_image ON bone_age_results(image_ref, id);
+      CREATE TRIGGER bone_age_results_are_never_updated BEFORE UPDATE ON bone_age_results
+        BEGIN SELECT RAISE(ABORT, 'bone-age results are never changed; record a new one'); END;
+    `,
+  },
+  {
+    version: 8,
+    name: 'worklist summary columns on images, kept by triggers, and their indexes (fast at 100,000 studies)',
+    sql: `
+      -- Copies of the joined values the worklist sorts and filters by, so that every sort and filter is an
+      -- index on one table. Triggers keep them equal to their sources; nothing else writes them.
+      ALTER TABLE images ADD COLUMN wl_patient_name TEXT;
+      ALTER TABLE images ADD COLUMN wl_patient_id TEXT;
+      ALTER TABLE images ADD COLUMN wl_study_date TEXT;
+      ALTER TABLE images ADD COLUMN wl_age_years REAL;
+      ALTER TABLE images ADD COLUMN wl_stage TEXT;
+      ALTER TABLE images ADD COLUMN wl_stage_kind TEXT;
+      -- Lower-case patient name, patient id and file name: what the worklist search matches.
+      ALTER TABLE images ADD COLUMN wl_search TEXT;
+
+      CREATE INDEX images_by_latest_set ON images(latest_set_ref);
+
+      UPDATE images SET
+        wl_patient_name = (SELECT p.name FROM studies st JOIN patients p ON p.id = st.patient_ref WHERE st.id = images.study_ref),
+        wl_patient_id = (SELECT p.dicom_patient_id FROM studies st JOIN patients p ON p.id = st.patient_ref WHERE st.id = images.study_ref),
+        wl_study_date = (SELECT study_date FROM studies WHERE id = images.study_ref),
+        wl_age_years = (SELECT age_years FROM studies WHERE id = images.study_ref),
+        wl_stage = (SELECT stage FROM stage_results WHERE set_ref = images.latest_set_ref),
+        wl_stage_kind = (SELECT kind FROM stage_results WHERE set_ref = images.latest_set_ref);
+      UPDATE images SET wl_search = lower(coalesce(wl_patient_name, '') || char(10) || coalesce(wl_patient_id, '') || char(10) || original_name);
+
+      CREATE TRIGGER images_wl_on_insert AFTER INSERT ON images BEGIN
+        UPDATE images SET
+          wl_patient_name = (SELECT p.name FROM studies st JOIN patients p ON p.id = st.patient_ref WHERE st.id = NEW.study_ref),
+          wl_patient_id = (SELECT p.dicom_patient_id FROM studies st JOIN patients p ON p.id = st.patient_ref WHERE st.id = NEW.study_ref),
+          wl_study_date = (SELECT study_date FROM studies WHERE id = NEW.study_ref),
+          wl_age_years = (SELECT age_years FROM studies WHERE id = NEW.study_ref),
+          wl_stage = (SELECT stage FROM stage_results WHERE set_ref = NEW.latest_set_ref),
+          wl_stage_kind = (SELECT kind FROM stage_results WHERE set_ref = NEW.latest_set_ref)
+        WHERE id = NEW.id;
+      END;
+      CREATE TRIGGER images_wl_on_study AFTER UPDATE OF study_ref ON images BEGIN
+        UPDATE images SET
+          wl_patient_name = (SELECT p.name FROM studies st JOIN patients p ON p.id = st.patient_ref WHERE st.id = NEW.study_ref),
+          wl_patient_id = (SELECT p.dicom_patient_id FROM studies st JOIN patients p ON p.id = st.patient_ref WHERE st.id = NEW.study_ref),
+          wl_study_date = (SELECT study_date FROM studies WHERE id = NEW.study_ref),
+          wl_age_years = (SELECT age_years FROM studies WHERE id = NEW.study_ref)
+        WHERE id = NEW.id;
+      END;
+      CREATE TRIGGER images_wl_on_latest AFTER UPDATE OF latest_set_ref ON images BEGIN
+        UPDATE images SET
+          wl_stage = (SELECT stage FROM stage_results WHERE set_ref = NEW.latest_set_ref),
+          wl_stage_kind = (SELECT kind FROM stage_results WHERE set_ref = NEW.latest_set_ref)
+        WHERE id = NEW.id;
+      END;
+      CREATE TRIGGER images_wl_search AFTER UPDATE OF wl_patient_name, wl_patient_id, original_name ON images BEGIN
+        UPDATE images SET wl_search = lower(coalesce(NEW.wl_patient_name, '') || char(10) || coalesce(NEW.wl_patient_id, '') || char(10) || NEW.original_name)
+        WHERE id = NEW.id;
+      END;
+      CREATE TRIGGER studies_wl_on_update AFTER UPDATE OF patient_ref, study_date, age_years ON studies BEGIN
+        UPDATE images SET
+          wl_patient_name = (SELECT name FROM patients WHERE id = NEW.patient_ref),
+          wl_patient_id = (SELECT dicom_patient_id FROM patients WHERE id = NEW.patient_ref),
+          wl_study_date = NEW.study_date,
+          wl_age_years = NEW.age_years
+        WHERE study_ref = NEW.id;
+      END;
+      CREATE TRIGGER patients_wl_on_update AFTER UPDATE OF name, dicom_patient_id ON patients BEGIN
+        UPDATE images SET wl_patient_name = NEW.name, wl_patient_id = NEW.dicom_patient_id
+        WHERE study_ref IN (SELECT id FROM studies WHERE patient_ref = NEW.id);
+      END;
+      CREATE TRIGGER stage_results_wl_on_insert AFTER INSERT ON stage_results BEGIN
+        UPDATE images SET wl_stage = NEW.stage, wl_stage_kind = NEW.kind WHERE latest_set_ref = NEW.set_ref;
+      END;
+      CREATE TRIGGER stage_results_wl_on_update AFTER UPDATE ON stage_results BEGIN
+        UPDATE images SET wl_stage = NEW.stage, wl_stage_kind = NEW.kind WHERE latest_set_ref = NEW.set_ref;
+      END;
+
+      -- One index per worklist sort and direction (nulls last either way, then the image id for stable
+      -- paging), and the filters.
+      CREATE INDEX images_wl_patient_name ON images(wl_patient_name IS NULL, wl_patient_name, id);
+      CREATE INDEX images_wl_patient_name_desc ON images(wl_patient_name IS NULL, wl_patient_name DESC, id DESC);
+      CREATE INDEX images_wl_patient_id ON images(wl_patient_id IS NULL, wl_patient_id, id);
+      CREATE INDEX images_wl_patient_id_desc ON images(wl_patient_id IS NULL, wl_patient_id DESC, id DESC);
+      CREATE INDEX images_wl_study_date ON images(wl_study_date IS NULL, wl_study_date, id);
+      CREATE INDEX images_wl_study_date_desc ON images(wl_study_date IS NULL, wl_study_date DESC, id DESC);
+      CREATE INDEX images_wl_age ON images(wl_age_years IS NULL, wl_age_years, id);
+      CREATE INDEX images_wl_age_desc ON images(wl_age_years IS NULL, wl_age_years DESC, id DESC);
+      CREATE INDEX images_wl_stage ON images(wl_stage IS NULL, wl_stage, id);
+      CREATE INDEX images_wl_stage_desc ON images(wl_stage IS NULL, wl_stage DESC, id DESC);
+      CREATE INDEX images_wl_confidence ON images(min_confidence IS NULL, min_confidence, id);
+      CREATE INDEX images_wl_confidence_desc ON images(min_confidence IS NULL, min_confidence DESC, id DESC);
+      CREATE INDEX images_wl_imported ON images(imported_at, id);
+      CREATE INDEX images_wl_file ON images(original_name, id);
+      CREATE INDEX images_wl_review_sort ON images(review_status, id);
+      CREATE INDEX images_wl_stage_filter ON images(wl_stage, review_status, updated_at, id);
+      CREATE INDEX images_wl_kind_filter ON images(wl_stage_kind, updated_at, id);
+      CREATE INDEX images_wl_date_filter ON images(wl_study_date, id);
+      CREATE INDEX images_wl_search ON images(wl_search);
+
+      -- Substring search without a table scan: a trigram index of wl_search (words of 3+ characters).
+      CREATE VIRTUAL TABLE images_search USING fts5(text, tokenize = 'trigram', content = '', contentless_delete = 1);
+      INSERT INTO images_search (rowid, text) SELECT id, wl_search FROM images;
+      CREATE TRIGGER images_search_on_insert AFTER INSERT ON images BEGIN
+        INSERT INTO images_search (rowid, text) VALUES (NEW.id, NEW.wl_search);
+      END;
+      CREATE TRIGGER images_search_on_update AFTER UPDATE OF wl_search ON images BEGIN
+        DELETE FROM images_search WHERE rowid = NEW.id;
+        INSERT INTO images_search (rowid, text) VALUES (NEW.id, NEW.wl_search);
+      END;
+      CREATE TRIGGER images_search_on_delete AFTER DELETE ON images BEGIN
+        DELETE FROM images_search WHERE rowid = OLD.id;
+      END;
+    `,
+  },
+  {
+    version: 9,
+    name: 'stage_results: the clinician-fitted staging model (probability, runner-up, confidence, textbook stage, model id), copied onto images for the worklist',
+    sql: `
+      ALTER TABLE stage_results ADD COLUMN probability REAL;
+      ALTER TABLE stage_results ADD COLUMN runner_up TEXT;
+      ALTER TABLE stage_results ADD COLUMN runner_up_probability REAL;
+      ALTER TABLE stage_results ADD COLUMN confidence TEXT;
+      ALTER TABLE stage_results ADD COLUMN textbook_stage TEXT;
+      ALTER TABLE stage_results ADD COLUMN stage_model TEXT;
+
+      -- The worklist sorts by the stage probability and filters by the confidence word: copies on images, kept
+      -- by triggers like those of migration 8.
+      ALTER TABLE images ADD COLUMN wl_stage_probability REAL;
+      ALTER TABLE images ADD COLUMN wl_stage_confidence TEXT;
+      UPDATE images SET
+        wl_stage_probability = (SELECT probability FROM stage_results WHERE set_ref = images.latest_set_ref),
+        wl_stage_confidence = (SELECT confidence FROM stage_results WHERE set_ref = images.latest_set_ref);
+      CREATE TRIGGER images_wl_model_on_insert AFTER INSERT ON images BEGIN
+        UPDATE images SET
+          wl_stage_probability = (SELECT probability FROM stage_results WHERE set_ref = NEW.latest_set_ref),
+          wl_stage_confidence = (SELECT confidence FROM stage_results WHERE set_ref = NEW.latest_set_ref)
+        WHERE id = NEW.id;
+      END;
+      CREATE TRIGGER images_wl_model_on_latest AFTER UPDATE OF latest_set_ref ON images BEGIN
+        UPDATE images SET
+          wl_stage_probability = (SELECT probability FROM stage_results WHERE set_ref = NEW.latest_set_ref),
+          wl_stage_confidence = (SELECT confidence FROM stage_results WHERE set_ref = NEW.latest_set_ref)
+        WHERE id = NEW.id;
+      END;
+      CREATE TRIGGER stage_results_wl_model_on_insert AFTER INSERT ON stage_results BEGIN
+        UPDATE images SET wl_stage_probability = NEW.probability, wl_stage_confidence = NEW.confidence WHERE latest_set_ref = NEW.set_ref;
+      END;
+      CREATE TRIGGER stage_results_wl_model_on_update AFTER UPDATE ON stage_results BEGIN
+        UPDATE images SET wl_stage_probability = NEW.probability, wl_stage_confidence = NEW.confidence WHERE latest_set_ref = NEW.set_ref;
+      END;
+      CREATE INDEX images_wl_stage_probability ON images(wl_stage_probability IS NULL, wl_stage_probability, id);
+      CREATE INDEX images_wl_stage_probability_desc ON images(wl_stage_probability IS NULL, wl_stage_probability DESC, id DESC);
+      CREATE INDEX images_wl_stage_confidence_filter ON images(wl_stage_confidence, updated_at, id);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

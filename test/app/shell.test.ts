@@ -68,6 +68,11 @@ function standIn(userData: string) {
       removeHandler: (channel: string) => { ipc.delete(channel); },
     },
     dialog: { showErrorBox: (title: string, message: string) => { errors.push(`${title}: ${message}`); } },
+    safeStorage: {
+      isEncryptionAvailable: () => true,
+      encryptString: (plain: string) => Buffer.from(plain, 'utf8').reverse(),
+      decryptString: (cipher: Buffer) => Buffer.from(cipher).reverse().toString('utf8'),
+    },
   } as unknown as ElectronSurface;
   return {
     electron, appEvents, windowEvents, contentsEvents, ipc, windows, loaded, errors,

@@ -8,15 +8,14 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { decodeImageFile, initNativeCodecs } from '../../dicom/index';
+import { SHARED_DATA } from './paths';
 import { nativeEncode, type EncodeOptions, type NativeEncoder } from '../../dicom/native-codecs';
 import { el, encapsulatedPixelData, writeDicom, type DicomElement, type Encoding } from '../../dicom/writer';
 import { type BenchFigure, medianMs } from '../command';
 import type { BenchArea } from './index';
 
-const SHARED_DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'data');
 const RG2 = (syntax: string) => path.join(SHARED_DATA, 'dicom', 'wg04-cr', `RG2_${syntax}.dcm`);
 const WG04_SYNTAXES = ['UNC', 'RLE', 'JPLL', 'JPLY', 'JLSL', 'JLSN', 'J2KR', 'J2KI'];
 const ISBI_JPEG = path.join(SHARED_DATA, 'isbi2015', 'images', '001.jpg');

@@ -1,0 +1,48 @@
+// Bundles the `cvm` command line (ESM, split per command so each command loads only its own code) and the
+// two worker threads it starts, under dist/cli. Native and WebAssembly-carrying packages stay external and
+// are loaded from node_modules only by the chunks that use them. Run by `npm run build`, and by
+// build/cvm.mjs whenever the sources are newer than the bundle.
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const CLI_DIR = path.join(ROOT, 'dist', 'cli');
+const external = ['electron', 'better-sqlite3', 'onnxruntime-node', '@cornerstonejs/*', 'dcmjs-imaging', 'ws'];
+const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning', external, absWorkingDir: ROOT };
+
+export async function bundleCli() {
+  // Built beside and then swapped in, so a command starting meanwhile never sees half a bundle.
+  const out = `${CLI_DIR}.${process.pid}.tmp`;
+  rmSync(out, { recursive: true, force: true });
+  const cli = await build({
+    ...common,
+    metafile: true,
+    entryPoints: { cvm: 'main/cli/index.ts' },
+    outdir: out,
+    outExtension: { '.js': '.mjs' },
+    format: 'esm',
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
+    banner: { js: "import { createRequire as __cvmCreateRequire } from 'node:module'; const require = __cvmCreateRequire(import.meta.url);" },
+  });
+  await build({
+    ...common,
+    entryPoints: { 'inference-worker': 'main/inference/worker.ts', 'whole-image-worker': 'main/inference/whole-image-worker.ts', 'decode-worker': 'main/dicom/decode-worker.ts' },
+    outdir: out,
+    outExtension: { '.js': '.cjs' },
+    format: 'cjs',
+    logOverride: { 'empty-import-meta': 'silent' },
+  });
+  // Which chunk holds which source and imports what: test/cli/bundle.test.ts checks the lazy loading with it.
+  writeFileSync(path.join(out, 'meta.json'), JSON.stringify(cli.metafile));
+  // The time the bundle was made from the sources, read by build/cvm.mjs.
+  writeFileSync(path.join(out, 'built-at'), `${Date.now()}\n`);
+  const old = `${CLI_DIR}.${process.pid}.old`;
+  try { renameSync(CLI_DIR, old); } catch { /* no earlier bundle */ }
+  renameSync(out, CLI_DIR);
+  rmSync(old, { recursive: true, force: true });
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await bundleCli();

@@ -1,0 +1,215 @@
+/**
+ * `cvm bench --only startup`: what a user waits for first.
+ * - `cvm info` on a 9.6 MB DICOM (2000x2400, 16-bit, written here) as a new process from the CLI bundle,
+ *   beside dcmtk's `dcmdump` on the same file when it is installed (runs interleaved; wall and CPU medians).
+ * - `cvm analyze` of one JPEG as a new process (cold) against the warm per-file time in one process
+ *   ((6 files - 1 file) / 5), when ../shared/data and the shipped model are present.
+ * - A stored JPEG 2000 study opened again: decoding the stored file against reading its derived pixel copy.
+ * - The ISBI JPEG decoded in process beside libjpeg-turbo's `djpeg -grayscale` as a process, when installed.
+ * Processes are started directly (node dist/cli/cvm.mjs), not through npm, whose own start-up is ~0.3 s.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { closeDecoderWorker } from '../../dicom/decoder-pool';
+import { decodeImageFile } from '../../dicom/index';
+import { el, writeDicom } from '../../dicom/writer';
+import { closeStudyStores, importFile, loadImagePixels, storeFor } from '../../services/studies';
+import type { BenchFigure } from '../command';
+import { progressLine } from '../progress';
+import type { BenchArea } from './index';
+import { REPO_ROOT, SHARED_DATA } from './paths';
+
+const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'cvm.mjs');
+const ISBI_JPEG = path.join(SHARED_DATA, 'isbi2015', 'images', '001.jpg');
+const RG2_J2K = path.join(SHARED_DATA, 'dicom', 'wg04-cr', 'RG2_J2KR.dcm');
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Wall time and the child's CPU time (user + system, from the shell's `times`), in ms. */
+function runProcess(command: string, args: readonly string[]): { wallMs: number; cpuMs: number; ok: boolean } {
+  const start = performance.now();
+  const result = spawnSync('sh', ['-c', '"$0" "$@" >/dev/null 2>&1; code=$?; times; exit $code', command, ...args], { encoding: 'utf8' });
+  const wallMs = performance.now() - start;
+  // `times` prints the shell's own times, then its children's: "0m0.290s 0m0.050s".
+  const lines = result.stdout.trim().split('\n');
+  const children = (lines.at(-1) ?? '').match(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/);
+  const cpuMs = children ? (Number(children[1]) * 60 + Number(children[2]) + Number(children[3]) * 60 + Number(children[4])) * 1000 : Number.NaN;
+  return { wallMs, cpuMs, ok: result.status === 0 };
+}
+
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
+function hasTool(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
+}
+
+/** A 2000x2400 16-bit explicit VR little endian DICOM (9.6 MB), smooth with noise, like a radiograph. */
+function tenMegabyteDicom(file: string): void {
+  const width = 2000;
+  const height = 2400;
+  const pixels = new Uint16Array(width * height);
+  let seed = 11;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      pixels[y * width + x] = 8000 + Math.round(20000 * Math.sin(x / 300) * Math.cos(y / 400)) + 20000 + (seed & 63);
+    }
+  }
+  const bytes = writeDicom([
+    el(0x0008, 0x0016, 'UI', '1.2.840.10008.5.1.4.1.1.1'),
+    el(0x0008, 0x0018, 'UI', '1.2.826.0.1.3680043.10.3.2'),
+    el(0x0008, 0x0060, 'CS', 'CR'),
+    el(0x0010, 0x0010, 'PN', 'Bench^Info'),
+    el(0x0028, 0x0002, 'US', [1]),
+    el(0x0028, 0x0004, 'CS', 'MONOCHROME2'),
+    el(0x0028, 0x0010, 'US', [height]),
+    el(0x0028, 0x0011, 'US', [width]),
+    el(0x0028, 0x0030, 'DS', '0.1\\0.1'),
+    el(0x0028, 0x0100, 'US', [16]),
+    el(0x0028, 0x0101, 'US', [16]),
+    el(0x0028, 0x0102, 'US', [15]),
+    el(0x0028, 0x0103, 'US', [0]),
+    el(0x7fe0, 0x0010, 'OW', new Uint8Array(pixels.buffer)),
+  ], { encoding: 'explicit-le' });
+  writeFileSync(file, bytes);
+}
+
+export const startupBench: BenchArea = {
+  area: 'startup',
+  async run({ quick }) {
+    const figures: BenchFigure[] = [];
+    const add = (name: string, ms: number, runs: number, note: string) => figures.push({ area: 'startup', name, medianMs: ms, runs, note });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-bench-startup-'));
+    const runs = quick ? 3 : 7;
+    try {
+      if (!existsSync(CLI)) {
+        add('cvm info (bundle)', Number.NaN, 0, `${CLI} is missing: run npm run build (or any npm run cvm command) first`);
+        return figures;
+      }
+      // ---- cvm info beside dcmdump ----
+      progressLine('startup: cvm info beside dcmdump');
+      const dicom = path.join(dir, 'ten-megabytes.dcm');
+      tenMegabyteDicom(dicom);
+      const withDcmdump = hasTool('dcmdump');
+      const info: Array<{ wallMs: number; cpuMs: number }> = [];
+      const dump: Array<{ wallMs: number; cpuMs: number }> = [];
+      for (let i = 0; i < runs + 1; i++) {
+        const a = runProcess(process.execPath, [CLI, 'info', dicom]);
+        const b = withDcmdump ? runProcess('dcmdump', [dicom]) : null;
+        if (i === 0) continue; // first run: file cache
+        info.push(a);
+        if (b) dump.push(b);
+      }
+      const infoWall = median(info.map((r) => r.wallMs));
+      const infoCpu = median(info.map((r) => r.cpuMs));
+      if (withDcmdump) {
+        const dumpWall = median(dump.map((r) => r.wallMs));
+        const dumpCpu = median(dump.map((r) => r.cpuMs));
+        add('cvm info, 9.6 MB DICOM (new process)', infoWall, runs, `CPU ${infoCpu.toFixed(0)} ms; x${(infoWall / dumpWall).toFixed(2)} of dcmdump (wall), x${(infoCpu / dumpCpu).toFixed(2)} (CPU)`);
+        add('dcmdump, same file', dumpWall, runs, `CPU ${dumpCpu.toFixed(0)} ms; dcmtk, runs interleaved with cvm info`);
+      } else {
+        add('cvm info, 9.6 MB DICOM (new process)', infoWall, runs, `CPU ${infoCpu.toFixed(0)} ms; dcmdump is not installed (apt-get install dcmtk), so no comparison`);
+      }
+      const nodeOnly = median(Array.from({ length: runs }, () => runProcess(process.execPath, ['-e', '0']).wallMs));
+      add('node -e 0 (the floor of any node command)', nodeOnly, runs, 'process start of node itself');
+
+      // ---- cold analyze against warm per file ----
+      if (existsSync(ISBI_JPEG) && existsSync(path.join(REPO_ROOT, 'models', 'cvm13-unet', 'manifest.json'))) {
+        progressLine('startup: cold cvm analyze against warm per-file');
+        const six = Array.from({ length: 6 }, (_, i) => {
+          const file = path.join(dir, `ceph-${i}.jpg`);
+          copyFileSync(ISBI_JPEG, file);
+          return file;
+        });
+        const cold: number[] = [];
+        const batch: number[] = [];
+        const analyzeRuns = quick ? 1 : 3;
+        for (let i = 0; i < analyzeRuns; i++) {
+          cold.push(runProcess(process.execPath, [CLI, 'analyze', six[0]!, '--spacing', '0.1', '--json']).wallMs);
+          batch.push(runProcess(process.execPath, [CLI, 'analyze', ...six, '--spacing', '0.1', '--json']).wallMs);
+        }
+        const coldMs = median(cold);
+        const warmPerFile = (median(batch) - coldMs) / 5;
+        add('cvm analyze, one 1935x2400 JPEG, cold (new process)', coldMs, analyzeRuns, `x${(coldMs / warmPerFile).toFixed(2)} of the warm per-file time`);
+        add('cvm analyze, warm per file', warmPerFile, analyzeRuns, '(6 files - 1 file) / 5, each a new process; runs interleaved');
+      }
+
+      // ---- a stored JPEG 2000 study opened again ----
+      if (existsSync(RG2_J2K)) {
+        progressLine('startup: stored JPEG 2000 study opened again');
+        const dataDir = path.join(dir, 'data');
+        const ctx = { dataDir, mode: 'cli' as const };
+        const bytes = readFileSync(RG2_J2K);
+        const imported = await importFile(storeFor(ctx), 'RG2_J2KR.dcm', bytes, { author: 'bench' });
+        if (!imported.ok) throw new Error(imported.error.message);
+        const open: number[] = [];
+        const decode: number[] = [];
+        const openCpu: number[] = [];
+        const decodeCpu: number[] = [];
+        for (let i = 0; i < runs; i++) {
+          closeStudyStores(); // as a new session: nothing in memory
+          const store = storeFor(ctx);
+          let t = performance.now();
+          let cpu = process.cpuUsage();
+          await loadImagePixels(store, imported.imageId);
+          open.push(performance.now() - t);
+          openCpu.push(cpuMsSince(cpu));
+          t = performance.now();
+          cpu = process.cpuUsage();
+          await decodeImageFile('RG2_J2KR.dcm', bytes);
+          decode.push(performance.now() - t);
+          decodeCpu.push(cpuMsSince(cpu));
+        }
+        closeStudyStores();
+        add('stored JPEG 2000 study opened again (to pixels)', median(open), runs, `CPU ${median(openCpu).toFixed(0)} ms; derived pixel copy, hash-checked; decoding the stored file instead: ${median(decode).toFixed(0)} ms, CPU ${median(decodeCpu).toFixed(0)} ms`);
+      }
+
+      // ---- JPEG decode beside djpeg -grayscale ----
+      if (existsSync(ISBI_JPEG)) {
+        progressLine('startup: JPEG decode beside djpeg -grayscale');
+        const jpeg = readFileSync(ISBI_JPEG);
+        await decodeImageFile('001.jpg', jpeg);
+        const ours: number[] = [];
+        const oursCpu: number[] = [];
+        const djpeg: number[] = [];
+        const djpegCpu: number[] = [];
+        const withDjpeg = hasTool('djpeg');
+        for (let i = 0; i < runs; i++) {
+          const t = performance.now();
+          const cpu = process.cpuUsage();
+          await decodeImageFile('001.jpg', jpeg);
+          ours.push(performance.now() - t);
+          oursCpu.push(cpuMsSince(cpu));
+          if (withDjpeg) {
+            const r = runProcess('djpeg', ['-grayscale', '-outfile', '/dev/null', ISBI_JPEG]);
+            djpeg.push(r.wallMs);
+            djpegCpu.push(r.cpuMs);
+          }
+        }
+        const oursMs = median(ours);
+        if (withDjpeg) {
+          const spawnFloor = median(Array.from({ length: runs }, () => runProcess('true', []).wallMs));
+          const djpegMs = median(djpeg);
+          add('JPEG 1935x2400 to grey pixels (in process)', oursMs, runs,
+            `CPU ${median(oursCpu).toFixed(0)} ms; x${(oursMs / djpegMs).toFixed(2)} of djpeg -grayscale as a process (${djpegMs.toFixed(0)} ms, CPU ${median(djpegCpu).toFixed(0)} ms), x${(oursMs / Math.max(1, djpegMs - spawnFloor)).toFixed(2)} of it less process start (${spawnFloor.toFixed(0)} ms)`);
+        } else {
+          add('JPEG 1935x2400 to grey pixels (in process)', oursMs, runs, 'djpeg is not installed (apt-get install libjpeg-turbo-progs), so no comparison');
+        }
+      }
+      return figures;
+    } finally {
+      closeStudyStores();
+      await closeDecoderWorker();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};

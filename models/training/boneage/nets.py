@@ -1,0 +1,71 @@
+import torch
+import torch.nn as nn
+
+
+def cbr(i, o, s=1, k=3):
+    pad = (k - 1) // 2 if k == 3 else 0
+    return nn.Sequential(nn.Conv2d(i, o, k, s, pad, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True))
+
+
+class ZScore(nn.Module):
+    """Per-image z-score (population SD + 1e-6), inside the graph so that callers feed value / 255."""
+
+    def forward(self, x):
+        m = x.mean(dim=(2, 3), keepdim=True)
+        s = ((x - m) ** 2).mean(dim=(2, 3), keepdim=True).sqrt()
+        return (x - m) / (s + 1e-6)
+
+
+class BoneAgeNet(nn.Module):
+    """100x100 grey + sex -> (mean, log-variance) of bone age in normalised units (months = 120 + 50 t).
+
+    A 4x4 stride-4 'patchify' stem keeps the CPU cost at ~60 MMAC per image; then three stages of 3x3
+    conv + BatchNorm + ReLU (48, 96, 192 channels), global average pooling, sex concatenated, MLP head."""
+
+    def __init__(self, w=(48, 96, 192)):
+        super().__init__()
+        a, b, c = w
+        self.z = ZScore()
+        self.body = nn.Sequential(cbr(1, a, 4, 4), cbr(a, a), cbr(a, b, 2), cbr(b, b), cbr(b, c, 2), cbr(c, c),
+                                  nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.head = nn.Sequential(nn.Linear(c + 1, 64), nn.ReLU(inplace=True), nn.Linear(64, 2))
+
+    def forward(self, x, male):
+        f = self.body(self.z(x))
+        return self.head(torch.cat([f, male * 2 - 1], dim=1))
+
+
+class KindNet(nn.Module):
+    """100x100 grey -> logits over (cephalogram, hand, other)."""
+
+    def __init__(self):
+        super().__init__()
+        self.z = ZScore()
+        self.body = nn.Sequential(cbr(1, 16, 4, 4), cbr(16, 32, 2), cbr(32, 64, 2), cbr(64, 64),
+                                  nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(64, 3))
+
+    def forward(self, x):
+        return self.body(self.z(x))
+
+
+def augment(x, g, rot_deg=12.0, scale=0.1, shift=0.06, flip=0.5, contrast=0.25, gamma=0.3):
+    """Batch augmentation on [N,1,H,W] in [0,1]: affine (rotation, scale, shift, horizontal flip) with
+    border padding, then contrast/brightness/gamma. g: torch.Generator."""
+    import math
+    import torch.nn.functional as F
+    n = x.shape[0]
+    ang = (torch.rand(n, generator=g) * 2 - 1) * rot_deg * math.pi / 180
+    sc = 1 + (torch.rand(n, generator=g) * 2 - 1) * scale
+    fl = torch.where(torch.rand(n, generator=g) < flip, -1.0, 1.0)
+    tx = (torch.rand(n, generator=g) * 2 - 1) * shift * 2
+    ty = (torch.rand(n, generator=g) * 2 - 1) * shift * 2
+    cos, sin = torch.cos(ang) / sc, torch.sin(ang) / sc
+    theta = torch.stack([torch.stack([cos * fl, -sin, tx], 1), torch.stack([sin * fl, cos, ty], 1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    y = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    c = 1 + (torch.rand(n, 1, 1, 1, generator=g) * 2 - 1) * contrast
+    b = (torch.rand(n, 1, 1, 1, generator=g) * 2 - 1) * contrast * 0.4
+    gm = torch.exp((torch.rand(n, 1, 1, 1, generator=g) * 2 - 1) * gamma)
+    m = y.mean(dim=(2, 3), keepdim=True)
+    y = ((y - m) * c + m + b).clamp(0, 1)
+    return y.clamp_min(1e-6) ** gm

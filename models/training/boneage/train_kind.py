@@ -1,0 +1,182 @@
+"""Radiograph-kind classifier (cephalogram / hand / other) on the 100x100 squashed input of the hand models.
+
+Data (all prepared with common.squash_nearest, like the app):
+  cephalogram  the 376 ISBI 2015 lateral cephalograms: images 001-300 train, 301-376 held out
+  hand         rsna100 hands: 3000 train, 1000 held out (disjoint, random with the seed)
+  other        synthetic, generated fresh per batch (held-out set from other seeds), five families:
+               1/f ("natural image") random fields, blank / gradient frames (failed exposures, empty
+               scans), geometric frames (rectangles, bar patterns, discs: test patterns, screenshots,
+               documents), and block-shuffled cephalograms and hands (8x8 tiles permuted: the same grey
+               levels, edges and texture as the radiographs but no anatomy, so the classifier has to use
+               the layout of the whole image, not its texture)
+Augmentation of cephalograms and hands: any of the 8 flips/quarter-turns (so mirrored or rotated images
+keep their kind), rotation +-15 deg, scale +-10 %, shift, contrast/brightness/gamma.
+
+Held-out figures: accuracy per class on the held-out images under each of the 8 flips/quarter-turns and
+a 15-degree rotation; written to runs/kind/heldout.json.
+
+  OMP_NUM_THREADS=1 python3 train_kind.py --steps 1500
+"""
+import argparse, json, os, time
+import numpy as np
+import torch
+import torch.nn.functional as F
+from common import DATA, load_grey, load_rsna100, squash_nearest
+from nets import KindNet, augment
+
+CLASSES = ["cephalogram", "hand", "other"]
+
+
+def dihedral(x, k):
+    """k in 0..7: quarter-turns (k % 4) then a horizontal mirror when k >= 4, on [N,1,H,W]."""
+    y = torch.rot90(x, k % 4, dims=(2, 3))
+    return torch.flip(y, dims=(3,)) if k >= 4 else y
+
+
+def pink_noise(n, g, size=100):
+    f = torch.fft.fftfreq(size)
+    r = torch.sqrt(f[:, None] ** 2 + f[None, :] ** 2).clamp_min(1.0 / size)
+    out = []
+    for _ in range(n):
+        alpha = 1.0 + torch.rand(1, generator=g).item() * 1.5
+        ph = torch.randn(size, size, generator=g) + 1j * torch.randn(size, size, generator=g)
+        img = torch.fft.ifft2(ph / r ** alpha).real
+        img = (img - img.min()) / (img.max() - img.min() + 1e-6)
+        out.append(img)
+    return torch.stack(out).unsqueeze(1)
+
+
+def frames(n, g, size=100):
+    yy, xx = torch.meshgrid(torch.linspace(0, 1, size), torch.linspace(0, 1, size), indexing="ij")
+    out = []
+    for _ in range(n):
+        a, b, c = (torch.rand(3, generator=g) * 2 - 1).tolist()
+        img = 0.5 + 0.5 * (a * xx + b * yy) + 0.2 * c
+        img = img + torch.randn(size, size, generator=g) * torch.rand(1, generator=g).item() * 0.05
+        out.append(img.clamp(0, 1))
+    return torch.stack(out).unsqueeze(1)
+
+
+def shapes(n, g, size=100):
+    """Geometric frames: random rectangles, bars, grids and discs on a flat or graded background (test
+    patterns, screenshots, documents, phantoms)."""
+    yy, xx = torch.meshgrid(torch.arange(size).float(), torch.arange(size).float(), indexing="ij")
+    out = []
+    for _ in range(n):
+        img = torch.full((size, size), torch.rand(1, generator=g).item())
+        for _ in range(int(torch.randint(3, 25, (1,), generator=g))):
+            kind = int(torch.randint(3, (1,), generator=g))
+            v = torch.rand(1, generator=g).item()
+            x0, y0 = (torch.rand(2, generator=g) * size).tolist()
+            w, h = (torch.rand(2, generator=g) * size * 0.5 + 2).tolist()
+            if kind == 0:
+                m = (xx >= x0) & (xx < x0 + w) & (yy >= y0) & (yy < y0 + h)
+            elif kind == 1:
+                period = 2 + int(torch.randint(10, (1,), generator=g))
+                m = ((xx >= x0) & (xx < x0 + w) & (yy >= y0) & (yy < y0 + h)) & (((xx if v > 0.5 else yy) // period) % 2 == 0)
+            else:
+                m = (xx - x0) ** 2 + (yy - y0) ** 2 < (w / 2) ** 2
+            img[m] = v
+        out.append(img)
+    return torch.stack(out).unsqueeze(1)
+
+
+def block_shuffle(x, g, tiles=(4, 5, 10)):
+    n, _, h, w = x.shape
+    out = x.clone()
+    for i in range(n):
+        t = tiles[int(torch.randint(len(tiles), (1,), generator=g))]
+        s = h // t
+        blocks = x[i, 0, : s * t, : s * t].reshape(t, s, t, s).permute(0, 2, 1, 3).reshape(t * t, s, s)
+        blocks = blocks[torch.randperm(t * t, generator=g)]
+        out[i, 0, : s * t, : s * t] = blocks.reshape(t, t, s, s).permute(0, 2, 1, 3).reshape(s * t, s * t)
+    return out
+
+
+def others(n, g, ceph, hand):
+    k = [n // 5, n // 5, n // 5, n // 5, n - 4 * (n // 5)]
+    parts = [pink_noise(k[0], g), frames(k[1], g), shapes(k[4], g)]
+    parts.append(block_shuffle(ceph[torch.randint(len(ceph), (k[2],), generator=g)], g))
+    parts.append(block_shuffle(hand[torch.randint(len(hand), (k[3],), generator=g)], g))
+    return torch.cat(parts)
+
+
+def anatomy_aug(x, g):
+    k = torch.randint(8, (x.shape[0],), generator=g)
+    y = torch.cat([dihedral(x[i:i + 1], int(k[i])) for i in range(x.shape[0])])
+    return augment(y, g, rot_deg=15, scale=0.1, shift=0.06, flip=0.0, contrast=0.3, gamma=0.4)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--bs", type=int, default=48)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "runs", "kind"))
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    g = torch.Generator().manual_seed(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    cdir = os.path.join(DATA, "isbi2015", "images")
+    names = sorted(f for f in os.listdir(cdir) if f.endswith(".jpg"))
+    ceph = torch.from_numpy(np.stack([squash_nearest(load_grey(os.path.join(cdir, f))) for f in names])).float().div(255).unsqueeze(1)
+    cnum = np.array([int(f[:3]) for f in names])
+    c_tr, c_te = ceph[cnum <= 300], ceph[cnum > 300]
+    imgs, ids, _, _ = load_rsna100()
+    perm = np.random.default_rng(a.seed).permutation(len(imgs))
+    h_tr = torch.from_numpy(imgs[perm[:3000]]).float().div(255).unsqueeze(1)
+    h_te = torch.from_numpy(imgs[perm[3000:4000]]).float().div(255).unsqueeze(1)
+    model = KindNet()
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=a.steps, pct_start=0.15)
+    t0 = time.time()
+    third = a.bs // 3
+    for step in range(a.steps):
+        model.train()
+        xc = anatomy_aug(c_tr[torch.randint(len(c_tr), (third,), generator=g)], g)
+        xh = anatomy_aug(h_tr[torch.randint(len(h_tr), (third,), generator=g)], g)
+        xo = others(third, g, c_tr, h_tr)
+        xo = augment(xo, g, rot_deg=15, scale=0.1, shift=0.06, flip=0.5, contrast=0.3, gamma=0.4)
+        x = torch.cat([xc, xh, xo])
+        y = torch.tensor([0] * third + [1] * third + [2] * third)
+        loss = F.cross_entropy(model(x), y, label_smoothing=0.05)
+        opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+        if (step + 1) % 100 == 0:
+            print(f"step {step + 1}/{a.steps} loss {loss.item():.4f} {time.time() - t0:.0f}s", flush=True)
+    model.eval()
+    torch.save(model.state_dict(), os.path.join(a.out, "kind.pt"))
+    # held out
+    gt = torch.Generator().manual_seed(a.seed + 12345)
+    o_te = torch.cat([others(400, gt, c_te, h_te)])
+    res = {"cephalogram_images": len(c_te), "hand_images": len(h_te), "other_images": len(o_te), "by_transform": {}}
+    def acc(x, label):
+        with torch.no_grad():
+            p = torch.softmax(model(x), 1)
+        return float((p.argmax(1) == label).float().mean()), float(p.max(1).values.min()), p
+    allp = []
+    for k in range(8):
+        row = {}
+        for name, x, lab in [("cephalogram", c_te, 0), ("hand", h_te, 1), ("other", o_te, 2)]:
+            xx = dihedral(x, k)
+            r, _, p = acc(xx, lab); row[name] = round(r, 4); allp.append((lab, p))
+        res["by_transform"][f"rot{90 * (k % 4)}{'_mirrored' if k >= 4 else ''}"] = row
+    rot = lambda x: augment(x, torch.Generator().manual_seed(1), rot_deg=15, scale=0, shift=0, flip=0, contrast=0, gamma=0)
+    row = {}
+    for name, x, lab in [("cephalogram", c_te, 0), ("hand", h_te, 1), ("other", o_te, 2)]:
+        r, _, p = acc(rot(x), lab); row[name] = round(r, 4)
+    res["by_transform"]["random_rotation_15deg"] = row
+    # confusion over the 8 dihedral versions
+    conf = np.zeros((3, 3), int)
+    for lab, p in allp:
+        for j in p.argmax(1).tolist(): conf[lab, j] += 1
+    res["confusion_rows_true_cols_predicted"] = conf.tolist()
+    res["classes"] = CLASSES
+    res["steps"] = a.steps; res["train_s"] = round(time.time() - t0)
+    json.dump(res, open(os.path.join(a.out, "heldout.json"), "w"), indent=1)
+    print(json.dumps(res, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+/**
+ * `npm run cvm` runs the command line from its esbuild bundle (build/cvm.mjs rebuilds it when the sources
+ * are newer), and each command loads only what it needs: `info` neither ONNX Runtime nor SQLite.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../shared-data';
+import { FIXTURES } from '../dicom/helpers';
+
+const run = promisify(execFile);
+const LAUNCHER = path.join(REPO_ROOT, 'build', 'cvm.mjs');
+
+interface Meta { outputs: Record<string, { imports: Array<{ path: string; kind: string; external?: boolean }>; inputs: Record<string, unknown> }> }
+
+/** Every module a chunk loads before its code runs: its static imports, transitively (dynamic ones excluded). */
+function staticClosure(meta: Meta, chunk: string): Set<string> {
+  const byName = new Map(Object.entries(meta.outputs).map(([name, out]) => [path.basename(name), out]));
+  const seen = new Set<string>();
+  const visit = (name: string): void => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    for (const imp of byName.get(name)?.imports ?? []) {
+      if (imp.kind === 'dynamic-import') continue;
+      visit(imp.external ? imp.path : path.basename(imp.path));
+    }
+  };
+  visit(chunk);
+  return seen;
+}
+
+function chunkHolding(meta: Meta, source: string): string {
+  const found = Object.entries(meta.outputs).find(([name, out]) => name.endsWith('.mjs') && source in out.inputs);
+  if (!found) throw new Error(`no chunk holds ${source}`);
+  return path.basename(found[0]);
+}
+
+describe('the cvm bundle', () => {
+  let stdout = '';
+  beforeAll(async () => {
+    // Runs the launcher as `npm run cvm` does (bundling first if the bundle is stale).
+    ({ stdout } = await run(process.execPath, [LAUNCHER, 'info', path.join(FIXTURES, 'ips-magnification.dcm'), '--json'], { cwd: REPO_ROOT }));
+  }, 120_000);
+
+  it('runs a command from the bundle with the same report as from source', () => {
+    expect(JSON.parse(stdout)).toMatchObject({ file: 'ips-magnification.dcm', format: 'dicom', width: 64, height: 48 });
+  });
+
+  it('cvm info loads neither ONNX Runtime nor SQLite; analyze and import load what they need', () => {
+    const meta = JSON.parse(readFileSync(path.join(REPO_ROOT, 'dist', 'cli', 'meta.json'), 'utf8')) as Meta;
+    const entry = staticClosure(meta, 'cvm.mjs');
+    const info = staticClosure(meta, chunkHolding(meta, 'main/cli/commands/info.ts'));
+    for (const heavy of ['onnxruntime-node', 'better-sqlite3']) {
+      expect(entry.has(heavy), `the entry loads ${heavy}`).toBe(false);
+      expect(info.has(heavy), `cvm info loads ${heavy}`).toBe(false);
+    }
+    expect(staticClosure(meta, chunkHolding(meta, 'main/cli/commands/analyze.ts')).has('onnxruntime-node')).toBe(true);
+    expect(staticClosure(meta, chunkHolding(meta, 'main/cli/commands/import.ts')).has('better-sqlite3')).toBe(true);
+  });
+});
