@@ -4,6 +4,7 @@
  * a patient's timeline. Errors reach the renderer as values with one clear sentence.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type {
   ImageIdsRequest, PacsPullDone, PacsSearchRequest, PacsSearchResponse, PacsSettingsView, PacsTestResult, SendResponse,
   SetPacsSettingsRequest, TimelineResponse,
@@ -75,6 +76,7 @@ let sending: Promise<unknown> = Promise.resolve();
 /** Prepares (when asked) and sends results, one send at a time per process; emits the new states. */
 function queueSend(ctx: ServiceContext, imageIds: readonly number[] | null, prepare: boolean): Promise<SendResponse> {
   const run = sending.then(async () => {
+    startRetryLoop(ctx);
     const store = storeFor(ctx);
     const author = store.userName();
     const problems: string[] = [];
@@ -108,10 +110,14 @@ function queueSend(ctx: ServiceContext, imageIds: readonly number[] | null, prep
   return run;
 }
 
-/** Every 30 s, sends what is due in the outbox (after a failure, items wait for their backoff). */
+/**
+ * Every 30 s, sends what is due in the outbox (after a failure, items wait for their backoff). Started only
+ * once a PACS is configured, and idle when the data folder is gone (a closed test session).
+ */
 function startRetryLoop(ctx: ServiceContext): void {
   if (retryLoops.has(ctx.dataDir)) return;
   const timer = setInterval(() => {
+    if (!existsSync(ctx.dataDir)) return;
     try {
       const store = storeFor(ctx);
       if (!readPacsSettings(store).url || new PacsRepo(store).due().length === 0) return;
@@ -155,15 +161,19 @@ export function withAutoSend(
 
 export function pacsHandlers(ctx: ServiceContext): PacsHandlers {
   const store = (): Store => storeFor(ctx);
-  startRetryLoop(ctx);
   return {
-    pacsGetSettings: () => guarded(() => settingsView(store())),
+    pacsGetSettings: () => guarded(() => {
+      const view = settingsView(store());
+      if (view.url) startRetryLoop(ctx);
+      return view;
+    }),
     pacsSetSettings: (request) => guarded(() => {
       const s = store();
       const { secret, ...settings } = request;
       writePacsSettings(s, settings, s.userName());
       if (secret !== undefined) writePacsSecret(s, secret);
       if (settings.authKind === 'none') writePacsSecret(s, null);
+      if (settings.url) startRetryLoop(ctx);
       return settingsView(s);
     }),
     pacsTestConnection: () => guarded(async () => {

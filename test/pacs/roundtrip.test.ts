@@ -127,10 +127,11 @@ describe.skipIf(SKIP)('PACS round trip against a real Orthanc', () => {
     const analysed = await analysisHandlers(ctx()).analyzeImage({ imageId });
     expect(analysed.ok).toBe(true);
     const points = annotatedPoints();
-    // The WG04 film is not a cephalogram: the recogniser may leave it without AI landmarks. The reviewer places
-    // the annotated spine either way (on top of the AI version when there is one).
+    // The model's run is recorded; on these hip radiographs it may leave no landmarks (not a cephalogram).
     const ai = store.loadStudy(imageId).latest;
-    store.addVersion(imageId, { kind: ai ? 'edit' : 'manual', points, author: 'Dr Reviewer', baseVersionId: ai?.versionId ?? null, moved: [...LANDMARK_NAMES] });
+    store.addVersion(imageId, ai
+      ? { kind: 'edit', points, author: 'Dr Reviewer', baseVersionId: ai.versionId, moved: [...LANDMARK_NAMES] }
+      : { kind: 'manual', points, author: 'Dr Reviewer', baseVersionId: null });
     // The annotated spine comes from a 0.1 mm/pixel cephalogram: calibrate so the mm criteria apply as there.
     store.setCalibration(imageId, { rowMm: 0.1, colMm: 0.1, method: 'entered', detail: 'spacing of the annotated cephalogram' }, 'Dr Reviewer');
     store.setReviewStatus(imageId, 'approved', 'Dr Reviewer');
@@ -154,9 +155,14 @@ describe.skipIf(SKIP)('PACS round trip against a real Orthanc', () => {
     expect(out).toMatch(/Patient\s+: Growth\^Timeline \(M, 2005-03-01, #CVM-TL-1\)/);
     expect(out).toContain('<CONTAINER:(126000,DCM,"Imaging Measurement Report")=SEPARATE>  # TID 1500 (DCMR)');
     expect(out).toContain('<has obs context PNAME:(121008,DCM,"Person Observer Name")="Dr Reviewer">');
-    const run = detail.ai!.modelRun!;
-    expect(out).toContain(`<has concept mod TEXT:(111001,DCM,"Algorithm Name")="${run.modelId}">`);
-    expect(out).toContain(`<has concept mod TEXT:(111003,DCM,"Algorithm Version")="${run.modelVersion}">`);
+    const run = detail.ai?.modelRun ?? null;
+    if (run) {
+      expect(out).toContain(`<has concept mod TEXT:(111001,DCM,"Algorithm Name")="${run.modelId}">`);
+      expect(out).toContain(`<has concept mod TEXT:(111003,DCM,"Algorithm Version")="${run.modelVersion}">`);
+    } else {
+      expect(out).not.toContain('Algorithm Name');
+      expect(out).toContain('="manual by Dr Reviewer, version 1">');
+    }
     expect(out).toContain(`<contains IMAGE:=(CR image,"${source.sopInstanceUid}")>`);
     const stage = detail.latest!.stage!;
     expect(out).toContain(`<contains CODE:(CVM-STAGE,99CVMWS,"Cervical vertebral maturation stage")=(${stage.stage},99CVMWS,"Cervical stage ${stage.stage!.slice(2)}")>`);
@@ -232,6 +238,7 @@ describe.skipIf(SKIP)('PACS round trip against a real Orthanc', () => {
     // The second visit, analysed but not approved.
     const other = (store.db.prepare('SELECT i.id FROM images i JOIN studies s ON s.id = i.study_ref WHERE s.study_instance_uid = ?').get(uids.visit2) as { id: number }).id;
     expect((await analysisHandlers(ctx()).analyzeImage({ imageId: other })).ok).toBe(true);
+    if (!store.loadStudy(other).latest) store.addVersion(other, { kind: 'manual', points: annotatedPoints(), author: 'tester', baseVersionId: null });
     const unverified = await prepareResults(store, other, { author: 'tester', appVersion: '0.1.0', loadPixels: loadImagePixels });
     expect(unverified.verified).toBe(false);
     const srFile = path.join(work, 'unverified.dcm');
