@@ -25,9 +25,8 @@ const parts = {
   'main/dicom': { may: [...CORE, 'main/workers'], npm: ['dicom-parser', 'fast-png', 'dcmjs-imaging'], node: true },
   'main/inference': { may: [...CORE, 'main/workers'], npm: ['onnxruntime-node'], node: true },
   'main/store': { may: CORE, npm: ['better-sqlite3'], node: true },
-  // DICOMweb client, DICOM SR / Secondary Capture, outbox and timeline: the PACS use cases, which import
-  // retrieved instances through the study services
-  'main/pacs': { may: [...CORE, 'main/dicom', 'main/store', 'main/services'], npm: [], node: true },
+  // the clinic's PACS (DICOMweb client, SR/SC writer, outbox): over the store, below the services
+  'main/pacs': { may: [...CORE, 'main/dicom', 'main/store'], npm: [], node: true },
   'main/services': { may: [...CORE, 'main/dicom', 'main/inference', 'main/store', 'main/pacs'], npm: ['better-sqlite3'], node: true },
   // transports and front ends: thin, over the services
   'main/ipc': { may: ['core/api'], npm: ['electron'], node: false },

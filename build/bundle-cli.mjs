@@ -29,7 +29,7 @@ export async function bundleCli() {
   });
   await build({
     ...common,
-    entryPoints: { 'inference-worker': 'main/inference/worker.ts', 'decode-worker': 'main/dicom/decode-worker.ts' },
+    entryPoints: { 'inference-worker': 'main/inference/worker.ts', 'whole-image-worker': 'main/inference/whole-image-worker.ts', 'decode-worker': 'main/dicom/decode-worker.ts' },
     outdir: out,
     outExtension: { '.js': '.cjs' },
     format: 'cjs',

@@ -68,7 +68,15 @@ export interface StageSummary {
   readonly stage: StageCode | null;
   /** e.g. "CS3", "CS3/CS4 borderline", "no stage fits", or why it could not be computed. */
   readonly label: string;
+  /** The staging model's confidence is low (its top probability under 50%); before the model: a textbook borderline. */
   readonly borderline: boolean;
+  /** The staging model's probability of `stage` (absent or null: an error, or a result stored before the model). */
+  readonly probability?: number | null;
+  readonly runnerUp?: StageCode | null;
+  readonly runnerUpProbability?: number | null;
+  readonly confidence?: 'high' | 'moderate' | 'low' | null;
+  /** The textbook criteria's stage (null: none fits, or an error). */
+  readonly textbookStage?: StageCode | null;
 }
 
 const imageId = s.number({ integer: true, positive: true });
@@ -82,7 +90,7 @@ export const importFilesRequest = s.object({
 });
 export type ImportFilesRequest = Infer<typeof importFilesRequest>;
 export type ImportFileResult =
-  | { readonly fileName: string; readonly ok: true; readonly imageId: number; readonly studyId: number; readonly duplicate: boolean }
+  | { readonly fileName: string; readonly ok: true; readonly imageId: number; readonly studyId: number; readonly duplicate: boolean; readonly warnings?: readonly string[] }
   | { readonly fileName: string; readonly ok: false; readonly error: ApiError };
 export interface ImportFilesResponse {
   readonly results: readonly ImportFileResult[];
@@ -91,13 +99,16 @@ export interface ImportFilesResponse {
 // listStudies
 export const STUDY_SORT_FIELDS = [
   'updatedAt', 'importedAt', 'patientName', 'patientId', 'studyDate', 'ageYears', 'stage', 'reviewStatus', 'minConfidence', 'fileName',
+  'stageProbability',
 ] as const;
 export type StudySortField = (typeof STUDY_SORT_FIELDS)[number];
 export const listStudiesRequest = s.object({
   /** Matches patient name, patient id or file name (case-insensitive substring). */
   search: s.optional(s.string({ maxLength: 200 })),
-  /** A stage, 'no-fit', or 'none' (no landmarks or no stage computed). */
+  /** A stage, 'no-fit' (the textbook criteria fit no stage), or 'none' (no landmarks or no stage computed). */
   stage: s.optional(s.literal(...STAGE_CODES, 'no-fit', 'none')),
+  /** The staging model's confidence in its stage. */
+  stageConfidence: s.optional(s.literal('high', 'moderate', 'low')),
   reviewStatus: s.optional(s.literal(...REVIEW_STATUSES)),
   /** Study dates, ISO yyyy-mm-dd, inclusive. */
   dateFrom: s.optional(isoDate),
@@ -118,6 +129,9 @@ export interface StudyRow {
   readonly stageLabel: string | null;
   readonly stage: StageCode | null;
   readonly borderline: boolean;
+  /** The staging model's probability of `stage` and its confidence word (null: not staged by the model). */
+  readonly stageProbability?: number | null;
+  readonly stageConfidence?: 'high' | 'moderate' | 'low' | null;
   readonly reviewStatus: ReviewStatus;
   readonly reviewedBy: string | null;
   readonly minConfidence: number | null;

@@ -14,6 +14,9 @@ export interface BoneAgeCalibration {
   readonly z: number;
   /** Multiplies the predicted sd; fitted on out-of-fold predictions. */
   readonly scale: number;
+  /** Linear recalibration of each member's mean: months = meanIntercept + meanSlope * mean (sd times meanSlope). */
+  readonly meanIntercept?: number;
+  readonly meanSlope?: number;
 }
 
 export interface BoneAgeEstimate {
@@ -29,14 +32,16 @@ export interface BoneAgeEstimate {
 export function combineBoneAge(outputs: ArrayLike<number>, calibration: BoneAgeCalibration, range: readonly [number, number]): BoneAgeEstimate {
   const n = outputs.length / 2;
   if (!Number.isInteger(n) || n < 1) throw new Error(`expected pairs of (mean, log variance), got ${outputs.length} values`);
+  const a = calibration.meanIntercept ?? 0;
+  const b = calibration.meanSlope ?? 1;
   const means: number[] = [];
   let aleatoric = 0;
   for (let i = 0; i < n; i++) {
     const m = outputs[2 * i]!;
     const lv = outputs[2 * i + 1]!;
     if (!Number.isFinite(m) || !Number.isFinite(lv)) throw new Error('the bone-age model returned a non-finite value');
-    means.push(m);
-    aleatoric += Math.exp(lv) / n;
+    means.push(a + b * m);
+    aleatoric += (b * b * Math.exp(lv)) / n;
   }
   const mean = means.reduce((a, b) => a + b, 0) / n;
   const spread = means.reduce((a, b) => a + (b - mean) ** 2, 0) / n;

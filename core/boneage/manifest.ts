@@ -104,7 +104,12 @@ export function parseWholeImageManifest(json: unknown): WholeImageManifest {
       ...common, task,
       sexInput: tensor(inputs, 'male', 'manifest.inputs', [1, 1]),
       output: tensor(json, 'output', w, [1, members, 2]),
-      members, ageRangeMonths: range, calibration: { level, z, scale },
+      members, ageRangeMonths: range,
+      calibration: {
+        level, z, scale,
+        meanIntercept: cal.meanIntercept === undefined ? 0 : need(cal, 'meanIntercept', 'manifest.calibration', isNumber, 'a number'),
+        meanSlope: cal.meanSlope === undefined ? 1 : need(cal, 'meanSlope', 'manifest.calibration', (v): v is number => isNumber(v) && v > 0, 'a positive number'),
+      },
     };
   }
   const classes = need(json, 'classes', w, (v): v is string[] => Array.isArray(v) && v.every(isString), 'an array of class names');

@@ -4,6 +4,12 @@
  * nearest neighbour, source index floor((i + 0.5) * n / 100) per axis (PIL's Image.NEAREST, which
  * reproduces the stored rsna100 arrays exactly), intensity = the default display window applied linearly
  * to [0, 1] (8-bit pictures: value / 255). The per-image z-score is inside the ONNX graphs.
+ *
+ * Source indices follow Pillow's NEAREST resize exactly (ImagingScaleAffine): with a = n / size in double
+ * precision, position = a / 2, then a is added once per output cell and the position truncated. This
+ * accumulated sum differs from floor((i + 0.5) * n / size) where the exact value is an integer (the sum can
+ * land just below it), and the rsna100 arrays were made this way: the squash of the sample radiographs equals
+ * their training arrays byte for byte.
  */
 import type { LinearWindow, PixelArray } from '../inference/intensity';
 import { intensityTable } from '../inference/intensity';
@@ -18,9 +24,16 @@ export interface GreyImage {
   readonly window: LinearWindow | null;
 }
 
-/** Source index of output cell i when n source cells are squashed into `size`. */
-export function nearestIndex(i: number, n: number, size: number): number {
-  return Math.min(n - 1, Math.floor(((i + 0.5) * n) / size));
+/** Source index of each output cell when n source cells are squashed into `size` (Pillow's NEAREST). */
+export function nearestIndices(n: number, size: number): Int32Array {
+  const a = n / size;
+  const out = new Int32Array(size);
+  let pos = a * 0.5;
+  for (let i = 0; i < size; i++) {
+    out[i] = Math.min(n - 1, Math.trunc(pos));
+    pos += a;
+  }
+  return out;
 }
 
 /** The model input: size x size float32 in [0, 1], row-major (NCHW with N = C = 1). */
@@ -46,10 +59,10 @@ export function squashNearest(image: GreyImage, size = HAND_INPUT_SIZE): Float32
       return u < 0 ? 0 : u > 1 ? 1 : u;
     };
   }
-  const xs = new Int32Array(size);
-  for (let x = 0; x < size; x++) xs[x] = nearestIndex(x, width, size);
+  const xs = nearestIndices(width, size);
+  const ys = nearestIndices(height, size);
   for (let y = 0; y < size; y++) {
-    const row = nearestIndex(y, height, size) * width;
+    const row = ys[y]! * width;
     for (let x = 0; x < size; x++) out[y * size + x] = read(data[row + xs[x]!]!);
   }
   return out;

@@ -7,7 +7,7 @@
  */
 import { shapeRatio } from './measure';
 import { PEAK_GROWTH } from './growth';
-import { CVM_STAGES, type Comparison, type CvmStage, type Measurements, type StageResult, type Thresholds } from './types';
+import { CVM_STAGES, type Comparison, type CvmStage, type Measurements, type ShapeClass, type StageResult, type TextbookFindings, type Thresholds } from './types';
 import { DEFAULT_THRESHOLDS } from './thresholds';
 
 // Bits of the findings mask. A set bit means the criterion passed; inactive criteria stay set.
@@ -260,6 +260,7 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
       comparisons,
       notes,
       preset: th.name,
+      findings: readable(f),
     };
   }
 
@@ -287,7 +288,31 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
     peakGrowth: PEAK_GROWTH[stageFound],
     notes,
     preset: th.name,
+    findings: readable(f),
   };
+}
+
+const SHAPE_CLASSES: readonly ShapeClass[] = ['trapezoid', 'rectangular-horizontal', 'square', 'rectangular-vertical'];
+
+function readable(f: Findings): TextbookFindings {
+  return { concave: [...f.concave], shapes: [SHAPE_CLASSES[f.shape[0]]!, SHAPE_CLASSES[f.shape[1]]!] };
+}
+
+/** The criteria of the 2018 user's guide's row for `target` that the findings miss, in plain words ([] when it fits). */
+export function missedCriteria(findings: TextbookFindings, target: CvmStage): string[] {
+  const shape = findings.shapes.map((s) => SHAPE_CLASSES.indexOf(s)) as [number, number];
+  const f: Findings = { concave: findings.concave, shape, ratioClass: shape, trapezoid: [shape[0] === T, shape[1] === T] };
+  const out: string[] = [];
+  misses(GUIDE[CVM_STAGES.indexOf(target)]!, f, out);
+  return out.map((m) => {
+    const [v, ...rest] = m.split(' ');
+    const what = rest.join(' ');
+    if (what === 'flat') return `the ${v} lower border is still flat`;
+    if (what === 'concave') return `the ${v} lower border is already concave`;
+    if (what === 'trapezoid') return `${v} is still tapered (trapezoid)`;
+    if (v === 'neither') return m;
+    return `${v} is ${what}`;
+  });
 }
 
 function describe(f: Findings): string {

@@ -1,6 +1,7 @@
 /** Types of the CVM staging engine: measurements, thresholds, results and errors. */
 import type { PixelSpacingMm } from '../geometry/index';
 import type { LandmarkName } from '../landmarks/index';
+import type { ModelStaging } from './model-stage';
 
 export type CvmStage = 'CS1' | 'CS2' | 'CS3' | 'CS4' | 'CS5' | 'CS6';
 export const CVM_STAGES: readonly CvmStage[] = ['CS1', 'CS2', 'CS3', 'CS4', 'CS5', 'CS6'];
@@ -104,6 +105,12 @@ export interface Borderline {
   readonly detail: string;
 }
 
+/** What the textbook criteria found: which lower borders are concave and each body's shape (trapezoid test first). */
+export interface TextbookFindings {
+  readonly concave: readonly [boolean, boolean, boolean];
+  readonly shapes: readonly [ShapeClass, ShapeClass];
+}
+
 export type StageResult =
   | {
       readonly kind: 'stage';
@@ -117,6 +124,7 @@ export type StageResult =
       readonly notes: readonly string[];
       /** Name of the threshold preset used. */
       readonly preset: string;
+      readonly findings?: TextbookFindings;
     }
   | {
       readonly kind: 'no-fit';
@@ -126,10 +134,18 @@ export type StageResult =
       readonly comparisons: readonly Comparison[];
       readonly notes: readonly string[];
       readonly preset: string;
+      readonly findings?: TextbookFindings;
     };
 
 export type Assessment =
-  | { readonly ok: true; readonly measurements: Measurements; readonly result: StageResult }
+  | {
+      readonly ok: true;
+      readonly measurements: Measurements;
+      /** The textbook criteria (2018 guide): the explanation. */
+      readonly result: StageResult;
+      /** The clinician-fitted model's probabilities and stage: the answer. */
+      readonly staging: ModelStaging;
+    }
   | { readonly ok: false; readonly error: StagingError };
 
 /**

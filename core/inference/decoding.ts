@@ -188,11 +188,14 @@ export function heatmapCandidates(
   data: Float32Array, W: number, H: number, offset: number, max: number, separationPx: number, minRatio: number,
 ): Candidate[] {
   const local: { i: number; value: number }[] = [];
+  let strongest = 0;
+  for (let i = offset; i < offset + W * H; i++) if (data[i]! > strongest) strongest = data[i]!;
+  const floor = minRatio * strongest;
   for (let v = 0; v < H; v++) {
     for (let u = 0; u < W; u++) {
       const i = offset + v * W + u;
       const value = data[i]!;
-      if (!(value > 0)) continue;
+      if (!(value > 0) || value < floor) continue;
       let isMax = true;
       for (let dv = -1; dv <= 1 && isMax; dv++) {
         for (let du = -1; du <= 1; du++) {

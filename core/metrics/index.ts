@@ -187,3 +187,4 @@ export function onWrongVertebra(pred: LandmarkSet, truth: LandmarkSet, spacing: 
   }
   return out;
 }
+export { probabilisticAgreement, quadraticWeightedKappa, type ProbabilisticAgreement } from '../cvm/agreement';

@@ -32,7 +32,8 @@ export interface ElectronSurface {
   readonly session: { readonly defaultSession: Pick<Session, 'webRequest' | 'setPermissionRequestHandler'> };
   readonly ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>;
   readonly dialog: Pick<Dialog, 'showErrorBox'>;
-  readonly safeStorage: Pick<SafeStorage, 'isEncryptionAvailable' | 'encryptString' | 'decryptString'>;
+  /** The OS keychain for the PACS password or token (only its ciphertext is stored). */
+  readonly safeStorage?: Pick<SafeStorage, 'isEncryptionAvailable' | 'encryptString' | 'decryptString'>;
 }
 
 export interface ShellPaths {
@@ -95,14 +96,15 @@ export async function startShell(electron: ElectronSurface, paths: ShellPaths): 
   });
   defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
 
-  // The PACS password or token: encrypted with the OS keychain (safeStorage); only the ciphertext is stored.
-  const { safeStorage } = electron;
-  setSecretProtector({
-    name: 'Electron safeStorage',
-    available: () => safeStorage.isEncryptionAvailable(),
-    encrypt: (plain) => safeStorage.encryptString(plain),
-    decrypt: (cipher) => safeStorage.decryptString(cipher),
-  });
+  const keychain = electron.safeStorage;
+  if (keychain) {
+    setSecretProtector({
+      name: 'Electron safeStorage',
+      available: () => keychain.isEncryptionAvailable(),
+      encrypt: (plain) => keychain.encryptString(plain),
+      decrypt: (cipher) => keychain.decryptString(cipher),
+    });
+  }
   const dataDir = ensureDataDir(app.getPath('userData'));
   const ctx = { mode: 'electron' as const, dataDir, appVersion: app.getVersion(), emit: (name: string, payload: unknown) => emit(name, payload) };
   // Take the data-folder lock now, so a second copy of the app or a writing CLI command is refused at once.

@@ -3,7 +3,7 @@ import { inflateRawSync } from 'node:zlib';
 import dicomParser from 'dicom-parser';
 import type { DataSet } from 'dicom-parser';
 import { ImageDecodeError } from './errors';
-import { MAX_DECODED_BYTES } from './limits';
+import { MAX_INFLATED_BYTES } from './limits';
 
 const IMPLICIT_LE = '1.2.840.10008.1.2';
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
@@ -55,10 +55,10 @@ function inflater(byteArray: Uint8Array, position: number): Buffer {
   let inflated: Buffer;
   try {
     // With an output limit: a 1 MB deflated data set that inflates to gigabytes is refused, not allocated.
-    inflated = inflateRawSync(byteArray.subarray(position), { maxOutputLength: MAX_DECODED_BYTES });
+    inflated = inflateRawSync(byteArray.subarray(position), { maxOutputLength: MAX_INFLATED_BYTES, chunkSize: 1 << 20 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new Error(`the deflated data set inflates to more than ${MAX_DECODED_BYTES / 1024 / 1024} MB, the limit (a decompression bomb?)`);
+      throw new Error(`the deflated data set inflates to more than ${MAX_INFLATED_BYTES / 1024 / 1024} MB, the limit (a decompression bomb?)`);
     }
     throw error;
   }

@@ -13,10 +13,12 @@
  * images/ are; a missing copy is rebuilt on first use (e.g. after a restore, which does not carry them).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { deflateRawSync, inflateRawSync, constants as zlibConstants } from 'node:zlib';
 import type { OpenedImage } from '../../core/api/image';
+import { MAX_PIXELS, MAX_SIDE } from './limits';
+import { readImageFileSafely } from './read-file';
 
 export const DERIVED_DIR_NAME = 'derived';
 const MAGIC = Buffer.from('CVMPIXELS1\n', 'latin1');
@@ -102,6 +104,9 @@ export function decodeDerivedPixels(bytes: Uint8Array, sourceSha256: string): Op
   if (header.sourceSha256 !== sourceSha256) return 'other-source';
   const payload = buffer.subarray(headerEnd);
   if (payload.length !== header.payloadBytes || sha256(payload) !== header.payloadSha256) return 'damaged';
+  // The same limits as every decoder (limits.ts): a copy that claims more is not used, never allocated.
+  if (!Number.isSafeInteger(header.width) || !Number.isSafeInteger(header.height) || header.width <= 0 || header.height <= 0
+    || header.width > MAX_SIDE || header.height > MAX_SIDE || header.width * header.height > MAX_PIXELS) return 'damaged';
   const count = header.width * header.height;
   let raw: Buffer;
   try {
@@ -139,7 +144,8 @@ export function writeDerivedPixels(dataDir: string, sourceSha256: string, image:
 export function readDerivedPixels(dataDir: string, sourceSha256: string): OpenedImage | DerivedMiss {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(derivedPixelsPath(dataDir, sourceSha256));
+    // A regular file only (a FIFO put there would hang a plain read).
+    bytes = readImageFileSafely(derivedPixelsPath(dataDir, sourceSha256));
   } catch {
     return 'missing';
   }

@@ -173,7 +173,7 @@ export function checkPng(fileName: string, bytes: Uint8Array): void {
   }
   if (idat.length === 0) throw new ImageDecodeError('corrupt-file', fileName, 'the PNG has no image data (IDAT)');
   try {
-    inflateSync(Buffer.concat(idat), { maxOutputLength: Math.min(MAX_DECODED_BYTES, expected + 1024), finishFlush: 2 /* Z_SYNC_FLUSH: a truncated stream is reported by the decoder */ });
+    inflateSync(Buffer.concat(idat), { maxOutputLength: Math.min(MAX_DECODED_BYTES, expected + 1024), chunkSize: 1 << 20, finishFlush: 2 /* Z_SYNC_FLUSH: a truncated stream is reported by the decoder */ });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
       throw new ImageDecodeError('unsupported', fileName,

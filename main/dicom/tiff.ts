@@ -8,6 +8,7 @@
 import { inflateSync } from 'node:zlib';
 import type { OpenedImage, Spacing } from '../../core/api/image';
 import { ImageDecodeError } from './errors';
+import { checkImageSize } from './limits';
 import { EMPTY_META } from './raster';
 import { FULL_RANGE_WINDOW, automaticWindow } from './windows';
 
@@ -201,6 +202,8 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array): OpenedImage
   const samples = one(TAG.samplesPerPixel, 1);
   const bits = ifd.values.get(TAG.bitsPerSample) ?? [1];
   const bitsPerSample = bits[0]!;
+  // The limits every decoder shares (main/dicom/limits.ts): per side and decoded bytes, beyond the pixel count above.
+  checkImageSize(fileName, width, height, 'the TIFF header', Math.max(1, samples), bitsPerSample > 8 ? 2 : 1);
   const photometric = one(TAG.photometric, 1);
   const compression = one(TAG.compression, 1);
   const predictor = one(TAG.predictor, 1);

@@ -117,6 +117,8 @@ export interface PipelineOptions {
 
 /** Mean stage-1 peak below which the image is not taken for a cephalogram in that orientation. */
 export const MIN_STAGE1_PEAK = 0.15;
+/** A plausible orientation with this mean stage-1 peak ends the search (upright cephalograms: 0.36-0.65). */
+export const CONFIDENT_STAGE1_PEAK = 0.3;
 /** The C2-C4 column must run within this many degrees of straight down (after the similarity alignment). */
 export const MAX_TILT_DEG = 50;
 /**
@@ -207,6 +209,8 @@ export async function runPipeline(
       const l = lookAt(await stage1On(manifest, runLocate, orientPixels(small.data, small.w, small.h, o), up.w, up.h, undefined), manifest, decoding);
       tried.push({ orientation: o, meanPeak: l.meanPeak, shapeDistance: l.shapeDistance, tiltDeg: l.tiltDeg, plausible: l.plausible });
       if (l.plausible && (!best || l.meanPeak > best.look.meanPeak)) best = { o, look: l };
+      // Clearly upright: no need to try the rarer orientations (they are ordered by how often clinics produce them).
+      if (best && best.look.meanPeak >= CONFIDENT_STAGE1_PEAK) break;
     }
     if (best) {
       orientation = best.o;
@@ -370,4 +374,4 @@ function decodeStage2(
 /** Candidates per landmark, their minimum separation and minimum strength relative to the strongest. */
 const MAX_CANDIDATES = 4;
 const CANDIDATE_SEPARATION_MM = 2;
-const CANDIDATE_MIN_RATIO = 0.05;
+const CANDIDATE_MIN_RATIO = 0.03;

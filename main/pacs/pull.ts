@@ -4,7 +4,7 @@
  * server that dies mid-pull leaves complete instances or nothing. A SOP Instance UID already retrieved is
  * neither fetched nor stored again. Instances that are not lateral cephalograms are skipped with a reason.
  */
-import { importFile } from '../services/studies';
+import type { ImportFileResult } from '../../core/api/studies';
 import type { Store } from '../store/store';
 import type { DicomWebClient, InstanceSummary } from './client';
 import { PacsError } from './http';
@@ -44,8 +44,12 @@ export interface PullReport {
   readonly ms: number;
 }
 
+/** The import service (main/services/studies.ts importFile): the pull stores through it. */
+export type Importer = (store: Store, fileName: string, bytes: Uint8Array, options: { author: string }) => Promise<ImportFileResult>;
+
 export interface PullOptions {
   readonly author: string;
+  readonly importFile: Importer;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: PullProgress) => void | Promise<void>;
 }
@@ -117,7 +121,7 @@ export async function pullStudies(store: Store, client: DicomWebClient, studyUid
         done++;
         continue;
       }
-      const imported = await importFile(store, `${inst.sopInstanceUid}.dcm`, data, { author: options.author });
+      const imported = await options.importFile(store, `${inst.sopInstanceUid}.dcm`, data, { author: options.author });
       if (!imported.ok) {
         outcomes.push({ sopInstanceUid: inst.sopInstanceUid, outcome: 'failed', reason: imported.error.message });
       } else {

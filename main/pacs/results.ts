@@ -10,7 +10,7 @@ import { CVM_STAGES } from '../../core/cvm/types';
 import { PEAK_GROWTH } from '../../core/cvm/growth';
 import { StoreError } from '../store/errors';
 import type { Store } from '../store/store';
-import { loadImagePixels } from '../services/studies';
+import type { OpenedImage } from '../../core/api/image';
 import { PacsRepo } from './repo';
 import { buildSecondaryCapture, renderReportPage } from './secondary-capture';
 import { readSourceImage, type SourceImage } from './source';
@@ -58,7 +58,15 @@ export interface PreparedResult {
 const fmt = (v: number): string => (Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
 
 /** Builds the SR and the SC of an image's current result and queues both. */
-export async function prepareResults(store: Store, imageId: number, options: { author: string; appVersion: string; now?: Date }): Promise<PreparedResult> {
+export interface PrepareOptions {
+  readonly author: string;
+  readonly appVersion: string;
+  readonly now?: Date;
+  /** Decoded pixels of a stored image (main/services/studies.ts loadImagePixels), for the report page. */
+  readonly loadPixels: (store: Store, imageId: number) => Promise<OpenedImage>;
+}
+
+export async function prepareResults(store: Store, imageId: number, options: PrepareOptions): Promise<PreparedResult> {
   const repo = new PacsRepo(store);
   const detail = store.loadStudy(imageId);
   if (!detail.latest) throw new StoreError('invalid-request', 'invalid', `Image ${imageId} has no landmarks yet: analyse it before sending a result.`);
@@ -111,7 +119,7 @@ export async function prepareResults(store: Store, imageId: number, options: { a
   if (model) lines.push(`Model: ${model.id} ${model.version}`);
   lines.push(verified ? `Approved by ${detail.review.by ?? '-'} at ${detail.review.at ? `${detail.review.at.slice(0, 16).replace('T', ' ')} UTC` : '-'}` : 'NOT REVIEWED: unverified result');
   lines.push(`CVM Workstation ${options.appVersion}, ${now.toISOString().slice(0, 16).replace('T', ' ')} UTC`);
-  const opened = await loadImagePixels(store, imageId);
+  const opened = await options.loadPixels(store, imageId);
   const page = renderReportPage({ title: 'CVM assessment', lines }, opened.pixels, latest.points);
   const sc = buildSecondaryCapture({ source, sopInstanceUid: scUid, seriesInstanceUid: newUid(), instanceNumber: 1, page, now, appVersion: options.appVersion });
 

@@ -9,6 +9,7 @@ import { buildTimeline, type Timeline, type TimelineVisitInput } from '../../cor
 import { StoreError } from '../store/errors';
 import type { Store } from '../store/store';
 import { probabilitiesOf } from './results';
+import { latestBoneAges } from '../store/boneage';
 
 export interface PatientRef {
   readonly id: number;
@@ -26,7 +27,9 @@ export interface PatientTimeline extends Timeline {
   readonly merged: readonly PatientRef[];
   /** Other issuers found under the same Patient ID (kept apart). */
   readonly otherIssuers: readonly string[];
-  readonly visits: ReadonlyArray<Timeline['visits'][number] & { readonly studyInstanceUid: string | null; readonly stageLabel: string | null; readonly issuer: string | null; readonly patientId: string }>;
+  readonly visits: ReadonlyArray<Timeline['visits'][number] & { readonly studyInstanceUid: string | null; readonly stageLabel: string | null; readonly issuer: string | null; readonly patientId: string;
+    /** The latest bone age of a hand-wrist radiograph of this visit (main/store/boneage.ts), null otherwise. */
+    readonly boneAge: { readonly months: number; readonly low: number; readonly high: number; readonly level: number; readonly sex: string } | null }>;
 }
 
 const now = (): string => new Date().toISOString();
@@ -90,11 +93,14 @@ export function patientTimeline(store: Store, patientId: string, options: { issu
   const timeline = buildTimeline(inputs);
   const byId = new Map(inputs.map((i) => [i.imageId, i]));
   const root = refs.find((r) => r.id === rootRef)!;
+  const boneAges = latestBoneAges(store);
   return {
     ...timeline,
     visits: timeline.visits.map((v) => {
       const i = byId.get(v.imageId)!;
-      return { ...v, studyInstanceUid: i.studyInstanceUid, stageLabel: i.stageLabel, issuer: i.issuer, patientId: i.patientId };
+      const b = boneAges.get(v.imageId);
+      const boneAge = b ? { months: b.months, low: b.interval.low, high: b.interval.high, level: b.interval.level, sex: b.sex } : null;
+      return { ...v, studyInstanceUid: i.studyInstanceUid, stageLabel: i.stageLabel, issuer: i.issuer, patientId: i.patientId, boneAge };
     }),
     patient: root, issuer, merged: refs.filter((r) => r.id !== rootRef), otherIssuers,
   };

@@ -8,7 +8,7 @@ import { fail, ok, type ErrorCode, type Result } from '../../core/api/result';
 import type { OpenedImage } from '../../core/api/image';
 import { compareWithAge, parseSex, type Sex } from '../../core/boneage/index';
 import { greyImageOf, modelDirs, openWholeImageModels, type WholeImageModels } from '../inference/index';
-import { enteredSex, latestBoneAge, readKind, recordBoneAge, setEnteredSex, writeKind } from '../store/boneage';
+import { latestBoneAge, readKind, recordBoneAge, writeKind } from '../store/boneage';
 import { StoreError } from '../store/errors';
 import type { ServiceContext } from './context';
 import { loadImagePixels, storeFor } from './studies';
@@ -70,11 +70,17 @@ export async function refuseHandForLandmarks(ctx: ServiceContext, imageId: numbe
   }
 }
 
+/** The file's PatientSex, else the sex a user entered (studies.entered_sex, Store.setPatientInfo); 'O' counts as unknown. */
 function sexOf(ctx: ServiceContext, imageId: number, image: OpenedImage): { sex: Sex | null; source: 'file' | 'entered' | null } {
   const file = parseSex(image.info.meta.sex);
   if (file) return { sex: file, source: 'file' };
-  const entered = enteredSex(storeFor(ctx), imageId);
+  const entered = parseSex(storeFor(ctx).loadStudy(imageId).info.meta.sex);
   return entered ? { sex: entered, source: 'entered' } : { sex: null, source: null };
+}
+
+/** Chronological age at the study: from the file, else as entered by a user. */
+function ageOf(ctx: ServiceContext, imageId: number): number | null {
+  return storeFor(ctx).loadStudy(imageId).info.meta.ageYears;
 }
 
 function modelCardLines(models: WholeImageModels): string[] {
@@ -88,7 +94,7 @@ export async function boneAgeView(ctx: ServiceContext, imageId: number): Promise
   const kind = await kindOfImage(ctx, imageId, image);
   const { sex, source } = sexOf(ctx, imageId, image);
   const latest = latestBoneAge(store, imageId);
-  const chronologicalAgeYears = image.info.meta.ageYears;
+  const chronologicalAgeYears = ageOf(ctx, imageId);
   return {
     imageId, kind, sex, sexSource: source, sexEditable: source !== 'file', chronologicalAgeYears, latest,
     comparison: latest ? compareWithAge(latest.months, chronologicalAgeYears, latest.sex) : null,
@@ -123,7 +129,7 @@ export async function setPatientSex(ctx: ServiceContext, request: SetPatientSexR
   const image = await loadImagePixels(store, request.imageId);
   const file = parseSex(image.info.meta.sex);
   if (file) throw new BoneAgeError('conflict', `${image.info.fileName} states the patient's sex (${file}) in its DICOM header; it cannot be changed here.`);
-  setEnteredSex(store, request.imageId, request.sex, store.userName());
+  store.setPatientInfo(request.imageId, { sex: request.sex }, store.userName());
   return boneAgeView(ctx, request.imageId);
 }
 

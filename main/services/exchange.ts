@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { LandmarkPoints } from '../../core/api/studies';
 import { LANDMARK_NAMES, isLandmarkName, type LandmarkName } from '../../core/landmarks/index';
+import { CVM_STAGES } from '../../core/cvm/types';
 import { StoreError, guardStorage } from '../store/errors';
 import { samePoints, type ExportRecord, type Store } from '../store/store';
 import { ImageDecodeError } from '../dicom/errors';
@@ -28,7 +29,9 @@ export interface Cvm13Image {
   readonly sha256?: string;
   readonly review_status?: string;
   readonly author?: string;
+  /** The staging model's stage (CS1-CS6) of these landmarks, and its probability. */
   readonly stage?: string | null;
+  readonly stage_probability?: number | null;
 }
 
 export interface Cvm13File {
@@ -83,7 +86,8 @@ export function exportCvm13(store: Store, outFile: string, options: ExportOption
       sha256: r.sha256,
       review_status: r.reviewStatus,
       author: r.author,
-      stage: r.stage?.label ?? null,
+      stage: r.stage?.stage ?? null,
+      stage_probability: r.stage?.probability ?? null,
     };
     if (options.onProgress && (i % 25 === 24 || i === records.length - 1)) options.onProgress(i + 1, records.length);
   });
@@ -147,7 +151,9 @@ function setBoneAge(row: Map<string, unknown>, b: BoneAgeRecord | undefined): vo
 export function exportCsv(store: Store, options: CsvOptions): { csv: string; count: number } {
   const base = ['image_id', 'file_name', 'sha256', ...(options.withIdentifiers ? ['patient_id', 'patient_name'] : []),
     'sex', 'study_date', 'age_years', 'review_status', 'reviewed_by', 'version', 'version_kind', 'author',
-    'spacing_row_mm', 'spacing_col_mm', 'spacing_source', 'stage_kind', 'stage', 'stage_label', 'borderline', ...BONE_AGE_COLUMNS];
+    'spacing_row_mm', 'spacing_col_mm', 'spacing_source', 'stage_kind', 'stage', 'stage_label', 'borderline',
+    'stage_probability', 'runner_up', 'runner_up_probability', 'confidence', 'textbook_stage', 'stage_model',
+    ...CVM_STAGES.map((s) => `p_${s}`), ...BONE_AGE_COLUMNS];
   const rows: Array<Map<string, unknown>> = [];
   const boneAges = latestBoneAges(store);
   const measurementColumns: string[] = [];
@@ -158,8 +164,15 @@ export function exportCsv(store: Store, options: CsvOptions): { csv: string; cou
       ['review_status', r.reviewStatus], ['reviewed_by', r.reviewedBy], ['version', r.version], ['version_kind', r.versionKind],
       ['author', r.author], ['spacing_row_mm', r.spacing?.rowMm], ['spacing_col_mm', r.spacing?.colMm], ['spacing_source', r.spacing?.source],
       ['stage_kind', r.stage?.kind], ['stage', r.stage?.stage], ['stage_label', r.stage?.label], ['borderline', r.stage ? r.stage.borderline : null],
+      ['stage_probability', r.stage?.probability], ['runner_up', r.stage?.runnerUp], ['runner_up_probability', r.stage?.runnerUpProbability],
+      ['confidence', r.stage?.confidence], ['textbook_stage', r.stage?.textbookStage],
     ]);
-    const assessment = r.assessmentJson ? (JSON.parse(r.assessmentJson) as { ok: boolean; measurements?: unknown }) : null;
+    const assessment = r.assessmentJson
+      ? (JSON.parse(r.assessmentJson) as { ok: boolean; measurements?: unknown; staging?: { probabilities?: number[]; model?: { id: string; version: string } } })
+      : null;
+    const staging = assessment?.ok ? assessment.staging : undefined;
+    if (staging?.model) row.set('stage_model', `${staging.model.id} ${staging.model.version}`);
+    CVM_STAGES.forEach((s, i) => row.set(`p_${s}`, staging?.probabilities?.[i]));
     if (assessment?.ok && assessment.measurements) {
       const measured = new Map<string, unknown>();
       flatten(assessment.measurements, '', measured);

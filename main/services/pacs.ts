@@ -23,7 +23,7 @@ import { patientTimeline } from '../pacs/timeline';
 import { StoreError } from '../store/errors';
 import type { Store } from '../store/store';
 import type { ServiceContext } from './context';
-import { storeFor } from './studies';
+import { importFile, loadImagePixels, storeFor } from './studies';
 
 const PACS_CODES: Record<string, ErrorCode> = {
   'invalid-settings': 'invalid-request', unreachable: 'not-found', refused: 'not-found', timeout: 'not-found', tls: 'unsupported',
@@ -81,7 +81,7 @@ function queueSend(ctx: ServiceContext, imageIds: readonly number[] | null, prep
     if (prepare && imageIds) {
       for (const id of imageIds) {
         try {
-          await prepareResults(store, id, { author, appVersion: ctx.appVersion });
+          await prepareResults(store, id, { author, appVersion: ctx.appVersion, loadPixels: loadImagePixels });
         } catch (error) {
           if (error instanceof StoreError) problems.push(error.message);
           else throw error;
@@ -197,7 +197,7 @@ export function pacsHandlers(ctx: ServiceContext): PacsHandlers {
       const controller = new AbortController();
       pulls.set(pullId, controller);
       void pullStudies(s, client, request.studyUids, {
-        author: s.userName(), signal: controller.signal,
+        importFile, author: s.userName(), signal: controller.signal,
         onProgress: (p) => ctx.emit('pacsPullProgress', { pullId, done: p.done, total: p.total, bytes: p.bytes, current: p.current }),
       }).then((report) => {
         const instances = report.studies.flatMap((st) => st.instances);
@@ -234,7 +234,7 @@ export function pacsHandlers(ctx: ServiceContext): PacsHandlers {
         patientId: t.patient.patientId, patientName: t.patient.name,
         visits: t.visits.map((v) => ({
           imageId: v.imageId, studyDate: v.studyDate, ageYears: v.ageYears, stage: v.stage, stageLabel: v.stageLabel, reviewStatus: v.reviewStatus,
-          pPeakPassed: v.pPeakPassed, probabilities: v.probabilities as Record<string, number> | null,
+          pPeakPassed: v.pPeakPassed, probabilities: v.probabilities as Record<string, number> | null, boneAge: v.boneAge,
         })),
         peak: t.peak, inconsistencies: t.inconsistencies, merged: t.merged.map((m) => m.patientId), otherIssuers: t.otherIssuers,
       };

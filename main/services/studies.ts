@@ -16,7 +16,9 @@ import type {
 } from '../../core/api/studies';
 import { toLandmarkSet } from '../../core/api/studies';
 import { assess } from '../../core/cvm/index';
-import { approvalDecision, modelQualityOf, type ApprovalDecision } from '../../core/review/approval';
+import { approvalDecision, modelQualityOf, type ApprovalDecision, type ApprovalInput } from '../../core/review/approval';
+import type { RadiographKindView } from '../../core/api/boneage';
+import { readKind } from '../store/boneage';
 import type { LandmarkName } from '../../core/landmarks/index';
 import { calibrate, type CalibrationEntry } from '../../core/geometry/calibration';
 import { imagePoint } from '../../core/geometry/index';
@@ -128,7 +130,8 @@ export async function importFile(store: Store, fileName: string, bytes: Uint8Arr
         enteredSpacingMm: options.spacingMm ?? null, author: options.author,
       });
       if (!saved.duplicate) rememberPixels(store, saved.imageId, opened);
-      return { fileName: name, ok: true, ...saved };
+      const warnings = opened.info.warnings ?? [];
+      return { fileName: name, ok: true, ...saved, ...(warnings.length > 0 ? { warnings } : {}) };
     } catch (error) {
       if (copiedNow) {
         rmSync(absolute, { force: true });
@@ -273,7 +276,13 @@ export function approvalDecisionFor(store: Store, imageId: number): ApprovalDeci
     spacing,
     quality: modelQualityOf(detail.ai?.modelRun?.quality),
     stageError: assessment && !assessment.ok ? assessment.error.message : null,
+    imageKind: kindForApproval(readKind(store, imageId)),
   });
+}
+
+/** The stored radiograph kind (main/services/boneage.ts classifies it) in the approval rules' terms. */
+export function kindForApproval(view: RadiographKindView | null): ApprovalInput['imageKind'] {
+  return view ? { kind: view.kind, uncertain: view.uncertain, probability: view.probabilities[view.kind] } : null;
 }
 
 /**

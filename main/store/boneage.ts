@@ -86,22 +86,6 @@ export function recordBoneAge(store: Store, imageId: number, input: NewBoneAge, 
   });
 }
 
-/** The sex a user entered for the image's study (the file had none). */
-export function enteredSex(store: Store, imageId: number): Sex | null {
-  const row = store.db.prepare('SELECT s.entered_sex AS sex FROM images i JOIN studies s ON s.id = i.study_ref WHERE i.id = ?').get(imageId) as { sex: Sex | null } | undefined;
-  if (!row) throw new StoreError('not-found', 'not-found', `There is no image ${imageId} in ${store.file}.`);
-  // 'O' (other, entered in the study view) gives the sex-specific model nothing to use.
-  return row.sex === 'M' || row.sex === 'F' ? row.sex : null;
-}
-
-export function setEnteredSex(store: Store, imageId: number, sex: Sex, author: string): void {
-  write(store, 'save the patient\'s sex', () => {
-    const before = enteredSex(store, imageId);
-    store.db.prepare('UPDATE studies SET entered_sex = ? WHERE id = (SELECT study_ref FROM images WHERE id = ?)').run(sex, imageId);
-    audit(store, author, 'patient-sex', imageId, `sex entered: ${before ?? 'unknown'} -> ${sex} (the file has no PatientSex)`, { sex: before }, { sex });
-  });
-}
-
 export interface BoneAgeOnlyRecord {
   readonly imageId: number; readonly originalName: string; readonly sha256: string; readonly patientId: string | null;
   readonly patientName: string | null; readonly sex: string | null; readonly studyDate: string | null; readonly ageYears: number | null;

@@ -386,6 +386,47 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 9,
+    name: 'stage_results: the clinician-fitted staging model (probability, runner-up, confidence, textbook stage, model id), copied onto images for the worklist',
+    sql: `
+      ALTER TABLE stage_results ADD COLUMN probability REAL;
+      ALTER TABLE stage_results ADD COLUMN runner_up TEXT;
+      ALTER TABLE stage_results ADD COLUMN runner_up_probability REAL;
+      ALTER TABLE stage_results ADD COLUMN confidence TEXT;
+      ALTER TABLE stage_results ADD COLUMN textbook_stage TEXT;
+      ALTER TABLE stage_results ADD COLUMN stage_model TEXT;
+
+      -- The worklist sorts by the stage probability and filters by the confidence word: copies on images, kept
+      -- by triggers like those of migration 8.
+      ALTER TABLE images ADD COLUMN wl_stage_probability REAL;
+      ALTER TABLE images ADD COLUMN wl_stage_confidence TEXT;
+      UPDATE images SET
+        wl_stage_probability = (SELECT probability FROM stage_results WHERE set_ref = images.latest_set_ref),
+        wl_stage_confidence = (SELECT confidence FROM stage_results WHERE set_ref = images.latest_set_ref);
+      CREATE TRIGGER images_wl_model_on_insert AFTER INSERT ON images BEGIN
+        UPDATE images SET
+          wl_stage_probability = (SELECT probability FROM stage_results WHERE set_ref = NEW.latest_set_ref),
+          wl_stage_confidence = (SELECT confidence FROM stage_results WHERE set_ref = NEW.latest_set_ref)
+        WHERE id = NEW.id;
+      END;
+      CREATE TRIGGER images_wl_model_on_latest AFTER UPDATE OF latest_set_ref ON images BEGIN
+        UPDATE images SET
+          wl_stage_probability = (SELECT probability FROM stage_results WHERE set_ref = NEW.latest_set_ref),
+          wl_stage_confidence = (SELECT confidence FROM stage_results WHERE set_ref = NEW.latest_set_ref)
+        WHERE id = NEW.id;
+      END;
+      CREATE TRIGGER stage_results_wl_model_on_insert AFTER INSERT ON stage_results BEGIN
+        UPDATE images SET wl_stage_probability = NEW.probability, wl_stage_confidence = NEW.confidence WHERE latest_set_ref = NEW.set_ref;
+      END;
+      CREATE TRIGGER stage_results_wl_model_on_update AFTER UPDATE ON stage_results BEGIN
+        UPDATE images SET wl_stage_probability = NEW.probability, wl_stage_confidence = NEW.confidence WHERE latest_set_ref = NEW.set_ref;
+      END;
+      CREATE INDEX images_wl_stage_probability ON images(wl_stage_probability IS NULL, wl_stage_probability, id);
+      CREATE INDEX images_wl_stage_probability_desc ON images(wl_stage_probability IS NULL, wl_stage_probability DESC, id DESC);
+      CREATE INDEX images_wl_stage_confidence_filter ON images(wl_stage_confidence, updated_at, id);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

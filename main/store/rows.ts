@@ -55,6 +55,11 @@ export interface LandmarkSetRow {
   stage: StageCode | null;
   stage_label: string | null;
   borderline: number | null;
+  probability: number | null;
+  runner_up: StageCode | null;
+  runner_up_probability: number | null;
+  confidence: 'high' | 'moderate' | 'low' | null;
+  textbook_stage: StageCode | null;
 }
 
 export interface ModelRunRow {
@@ -117,7 +122,11 @@ export function pointsFromJson(json: string): LandmarkPoints {
 
 function stageOfRow(row: LandmarkSetRow): StageSummary | null {
   if (row.stage_kind === null || row.stage_label === null) return null;
-  return { kind: row.stage_kind, stage: row.stage, label: row.stage_label, borderline: row.borderline === 1 };
+  return {
+    kind: row.stage_kind, stage: row.stage, label: row.stage_label, borderline: row.borderline === 1,
+    probability: row.probability, runnerUp: row.runner_up, runnerUpProbability: row.runner_up_probability,
+    confidence: row.confidence, textbookStage: row.textbook_stage,
+  };
 }
 
 export function versionOf(row: LandmarkSetRow): LandmarkVersion {

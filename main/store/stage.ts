@@ -1,6 +1,7 @@
 /** The stage stored with each landmark version: core/cvm's assessment, summarised for filtering. */
-import { assess, stageLabel } from '../../core/cvm/index';
+import { assess, modelStageLabel, STAGE_MODEL, type StagingOptions } from '../../core/cvm/index';
 import type { PixelSpacingMm } from '../../core/geometry/index';
+import type { LandmarkName } from '../../core/landmarks/index';
 import { toLandmarkSet, type LandmarkPoints, type StageSummary } from '../../core/api/studies';
 
 export interface StageRecord {
@@ -9,7 +10,16 @@ export interface StageRecord {
   readonly assessmentJson: string;
 }
 
-export type StageFn = (points: LandmarkPoints, spacing: PixelSpacingMm | null) => StageRecord;
+/** `fromPrediction`: names whose position is the landmark model's, unmoved (their error beyond a person's is folded in). */
+export type StageFn = (points: LandmarkPoints, spacing: PixelSpacingMm | null, fromPrediction?: readonly LandmarkName[]) => StageRecord;
+
+/** Identifies the staging model a stored result came from; results of another model are recomputed when the store opens. */
+export const STAGE_MODEL_TAG = `${STAGE_MODEL.id} ${STAGE_MODEL.version}`;
+
+/** The staging options for a stored landmark version: unmoved predictions carry the landmark model's default error. */
+export function stagingOptionsFor(fromPrediction: readonly LandmarkName[] = []): StagingOptions {
+  return fromPrediction.length === 0 ? {} : { landmarkErrorMm: Object.fromEntries(fromPrediction.map((n) => [n, null])) };
+}
 
 function messageOf(error: unknown): string {
   if (typeof error === 'string') return error;
@@ -17,16 +27,19 @@ function messageOf(error: unknown): string {
   return JSON.stringify(error);
 }
 
-export const stageRecordOf: StageFn = (points, spacing) => {
-  const assessment = assess(toLandmarkSet(points), spacing);
+export const stageRecordOf: StageFn = (points, spacing, fromPrediction) => {
+  const assessment = assess(toLandmarkSet(points), spacing, undefined, stagingOptionsFor(fromPrediction));
   const assessmentJson = JSON.stringify(assessment);
   if (!assessment.ok) {
     return { summary: { kind: 'error', stage: null, label: messageOf(assessment.error), borderline: false }, assessmentJson };
   }
-  const result = assessment.result;
-  const label = stageLabel(result);
-  if (result.kind === 'stage') {
-    return { summary: { kind: 'stage', stage: result.stage, label, borderline: result.borderline !== null }, assessmentJson };
-  }
-  return { summary: { kind: 'no-fit', stage: null, label, borderline: false }, assessmentJson };
+  const s = assessment.staging;
+  return {
+    summary: {
+      kind: 'stage', stage: s.stage, label: modelStageLabel(s), borderline: s.confidence === 'low',
+      probability: s.probability, runnerUp: s.runnerUp, runnerUpProbability: s.runnerUpProbability, confidence: s.confidence,
+      textbookStage: s.textbook.stage,
+    },
+    assessmentJson,
+  };
 };

@@ -22,7 +22,7 @@ import {
   calibrationOf, effectiveSpacingOf, fileSpacingOf, modelRunOf, pointsFromJson, pointsToJson, versionOf,
   type ImageRow, type LandmarkSetRow, type ModelRunRow,
 } from './rows';
-import { stageRecordOf, type StageFn, type StageRecord } from './stage';
+import { STAGE_MODEL_TAG, stageRecordOf, type StageFn, type StageRecord } from './stage';
 import { listStudiesQuery, preferWalk, SEARCH_INDEX_COUNT_LIMIT } from './worklist';
 
 export const DATABASE_FILE_NAME = 'cvm.sqlite';
@@ -107,7 +107,9 @@ export interface ExportRecord {
   readonly assessmentJson: string | null;
 }
 
-const SET_COLUMNS = `ls.*, sr.kind AS stage_kind, sr.stage AS stage, sr.label AS stage_label, sr.borderline AS borderline`;
+const SET_COLUMNS = `ls.*, sr.kind AS stage_kind, sr.stage AS stage, sr.label AS stage_label, sr.borderline AS borderline,
+  sr.probability AS probability, sr.runner_up AS runner_up, sr.runner_up_probability AS runner_up_probability,
+  sr.confidence AS confidence, sr.textbook_stage AS textbook_stage`;
 const SET_FROM = `landmark_sets ls LEFT JOIN stage_results sr ON sr.set_ref = ls.id`;
 
 const now = (): string => new Date().toISOString();
@@ -149,7 +151,9 @@ export class Store {
     }
     try {
       const db = openDatabase(file, { readonly, migrateTo: options.migrateTo, migrations: options.migrations });
-      return new Store(dir, file, db, lock, options.stageOf ?? stageRecordOf);
+      const store = new Store(dir, file, db, lock, options.stageOf ?? stageRecordOf);
+      if (!readonly && !options.stageOf && options.migrateTo === undefined) store.restageOutdated();
+      return store;
     } catch (error) {
       lock?.release();
       throw error;
@@ -316,21 +320,46 @@ export class Store {
       pointsToJson(fields.points), fields.moved ? JSON.stringify(fields.moved) : null, fields.note ?? null,
       JSON.stringify(LANDMARK_NAMES.filter((n) => fields.fromPrediction.includes(n))),
     ).lastInsertRowid);
-    const stage = this.writeStage(setId, fields.points, image);
+    const stage = this.writeStage(setId, fields.points, image, fields.fromPrediction);
     return { setId, version, stage };
   }
 
-  private writeStage(setId: number, points: LandmarkPoints, image: ImageRow): StageRecord {
+  private modelColumns: boolean | null = null;
+
+  /** Whether stage_results has the staging model's columns (migration 9). */
+  private hasModelColumns(): boolean {
+    this.modelColumns ??= (this.db.prepare('PRAGMA table_info(stage_results)').all() as Array<{ name: string }>).some((c) => c.name === 'stage_model');
+    return this.modelColumns;
+  }
+
+  private writeStage(setId: number, points: LandmarkPoints, image: ImageRow, fromPrediction: readonly LandmarkName[]): StageRecord {
     const spacing = effectiveSpacingOf(image);
-    const stage = this.stageOf(points, spacing);
-    this.run(
-      `INSERT INTO stage_results (set_ref, kind, stage, label, borderline, spacing_row_mm, spacing_col_mm, computed_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    const stage = this.stageOf(points, spacing, fromPrediction);
+    const s = stage.summary;
+    if (!this.hasModelColumns()) {
+      // A database held at an older schema (tests of upgrades): the columns of the staging model do not exist yet;
+      // the stage is recomputed with them when the store next opens at the latest schema.
+      this.run(
+        `INSERT INTO stage_results (set_ref, kind, stage, label, borderline, spacing_row_mm, spacing_col_mm, computed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(set_ref) DO UPDATE SET kind = excluded.kind, stage = excluded.stage, label = excluded.label,
+           borderline = excluded.borderline, spacing_row_mm = excluded.spacing_row_mm, spacing_col_mm = excluded.spacing_col_mm,
+           computed_at = excluded.computed_at`,
+        setId, s.kind, s.stage, s.label, s.borderline ? 1 : 0, spacing?.rowMm ?? null, spacing?.colMm ?? null, now(),
+      );
+    } else this.run(
+      `INSERT INTO stage_results (set_ref, kind, stage, label, borderline, spacing_row_mm, spacing_col_mm, computed_at,
+         probability, runner_up, runner_up_probability, confidence, textbook_stage, stage_model)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(set_ref) DO UPDATE SET kind = excluded.kind, stage = excluded.stage, label = excluded.label,
          borderline = excluded.borderline, spacing_row_mm = excluded.spacing_row_mm, spacing_col_mm = excluded.spacing_col_mm,
-         computed_at = excluded.computed_at`,
-      setId, stage.summary.kind, stage.summary.stage, stage.summary.label, stage.summary.borderline ? 1 : 0,
+         computed_at = excluded.computed_at, probability = excluded.probability, runner_up = excluded.runner_up,
+         runner_up_probability = excluded.runner_up_probability, confidence = excluded.confidence,
+         textbook_stage = excluded.textbook_stage, stage_model = excluded.stage_model`,
+      setId, s.kind, s.stage, s.label, s.borderline ? 1 : 0,
       spacing?.rowMm ?? null, spacing?.colMm ?? null, now(),
+      s.probability ?? null, s.runnerUp ?? null, s.runnerUpProbability ?? null, s.confidence ?? null, s.textbookStage ?? null,
+      STAGE_MODEL_TAG,
     );
     this.run(
       `INSERT INTO stage_assessments (set_ref, assessment_deflated) VALUES (?, ?)
@@ -481,8 +510,8 @@ export class Store {
     const image = this.imageRow(imageId);
     // The stage depends on the spacing (thresholds in mm): recompute it for every version of this image.
     let stage: StageSummary | null = null;
-    for (const set of this.all<{ id: number; points_json: string }>('SELECT id, points_json FROM landmark_sets WHERE image_ref = ?', imageId)) {
-      const record = this.writeStage(set.id, pointsFromJson(set.points_json), image);
+    for (const set of this.all<LandmarkSetRow>(`SELECT ${SET_COLUMNS} FROM ${SET_FROM} WHERE ls.image_ref = ?`, imageId)) {
+      const record = this.writeStage(set.id, pointsFromJson(set.points_json), image, predictionNamesOf(set));
       if (set.id === image.latest_set_ref) stage = record.summary;
     }
     const spacing = effectiveSpacingOf(image);
@@ -503,6 +532,24 @@ export class Store {
 
   setCalibration(imageId: number, input: CalibrationInput | null, author: string): CalibrationResponse {
     return this.write('save the calibration', () => this.applyCalibration(imageId, input, author));
+  }
+
+  /**
+   * Recomputes the stored stage of every landmark version staged by another staging model (or before there was
+   * one), so the worklist, filters and exports speak of one model. Runs when the store opens; a no-op once done.
+   */
+  private restageOutdated(): void {
+    const outdated = this.all<LandmarkSetRow>(
+      `SELECT ${SET_COLUMNS} FROM ${SET_FROM} WHERE sr.stage_model IS NULL OR sr.stage_model <> ?`, STAGE_MODEL_TAG);
+    if (outdated.length === 0) return;
+    this.write('update the stages to the current staging model', () => {
+      const images = new Map<number, ImageRow>();
+      for (const set of outdated) {
+        const image = images.get(set.image_ref) ?? this.imageRow(set.image_ref);
+        images.set(set.image_ref, image);
+        this.writeStage(set.id, pointsFromJson(set.points_json), image, predictionNamesOf(set));
+      }
+    });
   }
 
   /** Age and sex typed by a user for a study whose file lacks them; a value the file carries is never replaced. */
@@ -595,7 +642,9 @@ export class Store {
              ls.version AS l_version, ls.kind AS l_kind, ls.author AS l_author, ls.points_json AS l_points,
              ls.from_prediction_json AS l_from_prediction,
              ai.points_json AS ai_points, sr.kind AS sr_kind, sr.stage AS sr_stage, sr.label AS sr_label,
-             sr.borderline AS sr_borderline, sa.assessment_deflated AS sr_assessment
+             sr.borderline AS sr_borderline, sa.assessment_deflated AS sr_assessment, sr.probability AS sr_probability,
+             sr.runner_up AS sr_runner_up, sr.runner_up_probability AS sr_runner_up_probability, sr.confidence AS sr_confidence,
+             sr.textbook_stage AS sr_textbook_stage
       FROM images i
       JOIN studies st ON st.id = i.study_ref
       LEFT JOIN patients p ON p.id = st.patient_ref
@@ -610,6 +659,8 @@ export class Store {
       sex: string | null; l_version: number; l_kind: LandmarkSetKind; l_author: string; l_points: string; l_from_prediction: string | null;
       ai_points: string | null;
       sr_kind: StageSummary['kind'] | null; sr_stage: StageSummary['stage']; sr_label: string | null; sr_borderline: number | null; sr_assessment: Buffer | null;
+      sr_probability: number | null; sr_runner_up: StageSummary['stage']; sr_runner_up_probability: number | null;
+      sr_confidence: StageSummary['confidence']; sr_textbook_stage: StageSummary['stage'];
     };
     const rows = this.read('read the studies for export', () => this.all<Row>(sql));
     for (const r of rows) {
@@ -625,7 +676,12 @@ export class Store {
         fromPrediction: r.l_from_prediction !== null
           ? (JSON.parse(r.l_from_prediction) as LandmarkName[])
           : equalPointNames(pointsFromJson(r.l_points), r.ai_points ? pointsFromJson(r.ai_points) : {}),
-        stage: r.sr_kind && r.sr_label ? { kind: r.sr_kind, stage: r.sr_stage, label: r.sr_label, borderline: r.sr_borderline === 1 } : null,
+        stage: r.sr_kind && r.sr_label
+          ? {
+              kind: r.sr_kind, stage: r.sr_stage, label: r.sr_label, borderline: r.sr_borderline === 1, probability: r.sr_probability,
+              runnerUp: r.sr_runner_up, runnerUpProbability: r.sr_runner_up_probability, confidence: r.sr_confidence, textbookStage: r.sr_textbook_stage,
+            }
+          : null,
         assessmentJson: r.sr_assessment ? inflateRawSync(r.sr_assessment).toString('utf8') : null,
       };
     }

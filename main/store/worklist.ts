@@ -16,6 +16,7 @@ const SORT_COLUMN: Record<StudySortField, string> = {
   reviewStatus: 'i.review_status',
   minConfidence: 'i.min_confidence',
   fileName: 'i.original_name',
+  stageProbability: 'i.wl_stage_probability',
 };
 
 /** Columns declared NOT NULL: sorting them needs no nulls-last term (which would keep SQLite off the index). */
@@ -27,7 +28,7 @@ const JOIN_STAGE = 'LEFT JOIN stage_results sr ON sr.set_ref = i.latest_set_ref'
 const COLUMNS = `
   i.id AS imageId, st.id AS studyId, p.name AS patientName, p.dicom_patient_id AS patientId, COALESCE(p.sex, st.entered_sex) AS sex,
   st.study_date AS studyDate, st.age_years AS ageYears, sr.label AS stageLabel, sr.stage AS stage,
-  sr.borderline AS borderline, i.review_status AS reviewStatus, i.reviewed_by AS reviewedBy,
+  sr.borderline AS borderline, sr.probability AS stageProbability, sr.confidence AS stageConfidence, i.review_status AS reviewStatus, i.reviewed_by AS reviewedBy,
   i.min_confidence AS minConfidence, i.original_name AS fileName, i.updated_at AS updatedAt`;
 
 /** LIKE pattern for a case-insensitive substring, with the wildcards of the search text escaped. */
@@ -82,8 +83,12 @@ export function listStudiesQuery(request: ListStudiesRequest): WorklistQuery {
     }
   }
   if (request.stage === 'none') both('(i.wl_stage_kind IS NULL OR i.wl_stage_kind = \'error\')');
-  else if (request.stage === 'no-fit') both("i.wl_stage_kind = 'no-fit'");
+  // No textbook stage: stored before the staging model ('no-fit'), or the model's result with no textbook stage.
+  else if (request.stage === 'no-fit') {
+    both(`(i.wl_stage_kind = 'no-fit' OR i.latest_set_ref IN (SELECT set_ref FROM stage_results WHERE kind = 'stage' AND textbook_stage IS NULL AND stage_model IS NOT NULL))`);
+  }
   else if (request.stage) both('i.wl_stage = ?', request.stage);
+  if (request.stageConfidence) both('i.wl_stage_confidence = ?', request.stageConfidence);
   if (request.reviewStatus) both('i.review_status = ?', request.reviewStatus);
   // A date range over years would otherwise make SQLite collect every study in it and sort them; walking the
   // sort's index and skipping those outside the range stops after one page (unary + hides the date index).

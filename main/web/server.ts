@@ -50,7 +50,7 @@ export const DEFAULT_WEB_LIMITS: WebLimits = {
   maxMessageBytes: MAX_FILE_BYTES + 1024 * 1024,
   messageDeadlineMs: 60_000,
   idleMs: 3 * 60_000,
-  maxConnections: 16,
+  maxConnections: 8,
   maxBufferedBytes: 256 * 1024 * 1024,
   maxInFlight: 64,
   eventIntervalMs: 100,

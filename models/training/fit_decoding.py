@@ -8,7 +8,7 @@
    cross-validated predictions of the fold models (each image predicted by the fold model that held it out;
    heatmaps written by dump_cv_heatmaps.mts). Reports leave-one-fold-out figures of the calibration itself.
 
-Usage: npx tsx models/training/dump_cv_heatmaps.mts && python3 models/training/fit_decoding.py
+Usage: npx tsx models/training/dump_cv_heatmaps.mts && python3 models/training/fit_decoding.py  (CV_DUMP=<prefix> to read another dump)
 Writes decoding.json into models/cvm13-unet and each fold folder and prints the figures.
 """
 import hashlib, json, os, sys
@@ -18,7 +18,7 @@ from scipy.stats import spearmanr
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODEL = os.path.join(HERE, '..', 'cvm13-unet')
 SHARED = os.path.join(HERE, '..', '..', '..', 'shared', 'data')
-DUMP = os.environ.get('CV_DUMP', '/tmp/lm/dump')
+DUMP = os.environ.get('CV_DUMP', '/tmp/cvm13-cv-dump')
 N = ['C2p', 'C2m', 'C2a', 'C3up', 'C3lp', 'C3m', 'C3la', 'C3ua', 'C4up', 'C4lp', 'C4m', 'C4la', 'C4ua']
 MODES = 10
 CVM13_WEIGHT = 5.0

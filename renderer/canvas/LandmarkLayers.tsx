@@ -6,13 +6,14 @@ import { memo, type ReactNode } from 'react';
 import type Konva from 'konva';
 import { Circle, Group, Label, Layer, Line, Tag, Text } from 'react-konva';
 import { LANDMARK_NAMES, landmarkInfo, type LandmarkName, type LandmarkSet } from '../../core/landmarks/index';
-import { confidenceLevel, LEVEL_COLOR } from './confidence';
+import { confidenceLevel, LEVEL_COLOR, type ExpectedErrors } from './confidence';
 import { OUTLINES, outlinePoints } from './outlines';
 
 export interface LandmarkLayersProps {
   readonly landmarks: LandmarkSet;
   readonly ai: LandmarkSet | null;
-  readonly confidences: Partial<Record<LandmarkName, number>>;
+  /** Calibrated expected error per AI landmark (mm) and the model's flag threshold. */
+  readonly expectedErrors: ExpectedErrors;
   readonly scale: number;
   readonly selected: LandmarkName | null;
   readonly hover: LandmarkName | null;
@@ -69,7 +70,7 @@ function OutlineLayer({ landmarks, ai, scale, showGhosts, flagged, flagSeverity 
 }
 
 function HandleLayer(props: LandmarkLayersProps): ReactNode {
-  const { landmarks, ai, confidences, scale, selected, hover } = props;
+  const { landmarks, ai, expectedErrors, scale, selected, hover } = props;
   const px = 1 / scale;
   const hovered = hover ? landmarks[hover] : undefined;
   return (
@@ -78,7 +79,7 @@ function HandleLayer(props: LandmarkLayersProps): ReactNode {
       {LANDMARK_NAMES.map((name) => {
         const p = landmarks[name];
         if (!p) return null;
-        const color = LEVEL_COLOR[confidenceLevel(confidences[name], isEdited(name, landmarks, ai))];
+        const color = LEVEL_COLOR[confidenceLevel(expectedErrors.mm[name], isEdited(name, landmarks, ai), expectedErrors.flagMm)];
         const isSelected = selected === name;
         const isFlagged = props.flagged.includes(name);
         return (

@@ -13,6 +13,16 @@ export function Dialog(props: {
 }): ReactNode {
   const ref = useRef<HTMLDivElement>(null);
   const { onClose } = props;
+  const closeRef = useRef(onClose);
+  closeRef.current = onClose;
+  // Esc closes even when the focus left the dialog (e.g. its button was disabled while working).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      if (e.key === 'Escape' && !ref.current?.contains(document.activeElement)) { e.preventDefault(); closeRef.current(); }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
     const el = ref.current;

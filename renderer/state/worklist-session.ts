@@ -11,6 +11,8 @@ export const PAGE_SIZE = 100;
 export interface WorklistQuery {
   readonly search: string;
   readonly stage: ListStudiesRequest['stage'];
+  /** The staging model's confidence in its stage. */
+  readonly stageConfidence?: ListStudiesRequest['stageConfidence'];
   readonly review: ReviewStatus | undefined;
   readonly sort: { readonly field: StudySortField; readonly dir: 'asc' | 'desc' };
   readonly offset: number;
@@ -60,6 +62,7 @@ export function requestOf(query: WorklistQuery, offset = query.offset): ListStud
   const request: ListStudiesRequest = { offset, limit: PAGE_SIZE, sort: { ...query.sort } };
   if (query.search.trim()) request.search = query.search.trim();
   if (query.stage) request.stage = query.stage;
+  if (query.stageConfidence) request.stageConfidence = query.stageConfidence;
   if (query.review) request.reviewStatus = query.review;
   return request;
 }

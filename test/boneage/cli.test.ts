@@ -89,6 +89,13 @@ describe.skipIf(!HAS_SHARED_DATA)('cvm boneage', () => {
     expect(stdout).toMatch(/001\.jpg\n\s+refused\s+not a hand radiograph: recognised as cephalogram/);
   });
 
+  it('cvm analyze gives a hand no vertebral landmarks', async () => {
+    const { code, stdout } = await cvm('analyze', HAND);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/7035\.png\n\s+error\s+a hand-wrist radiograph \(P hand 0\.\d\d\): no vertebral landmarks; use cvm boneage/);
+    expect(stdout).not.toMatch(/C2p/);
+  });
+
   it('rejects a wrong --sex value with the usage', async () => {
     const { code, stderr } = await cvm('boneage', HAND, '--sex', 'x');
     expect(code).toBe(2);

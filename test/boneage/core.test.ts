@@ -1,14 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
-  classifyLogits, combineBoneAge, compareWithAge, formatYearsMonths, nearestIndex, parseSex, parseWholeImageManifest,
+  classifyLogits, combineBoneAge, compareWithAge, formatYearsMonths, nearestIndices, parseSex, parseWholeImageManifest,
   squashNearest, WholeImageManifestError,
 } from '../../core/boneage/index';
 
-describe('squash preparation (nearest neighbour, PIL NEAREST index rule)', () => {
-  it('picks source index floor((i + 0.5) * n / size)', () => {
-    expect([0, 1, 49, 99].map((i) => nearestIndex(i, 1000, 100))).toEqual([5, 15, 495, 995]);
-    expect([0, 1, 2].map((i) => nearestIndex(i, 3, 100))).toEqual([0, 0, 0]);
-    expect(nearestIndex(99, 250, 100)).toBe(248);
+describe('squash preparation (nearest neighbour, Pillow NEAREST index rule)', () => {
+  it('accumulates n / size from half a step and truncates, as Pillow does', () => {
+    const i1000 = nearestIndices(1000, 100);
+    expect([0, 1, 49, 99].map((i) => i1000[i])).toEqual([5, 15, 495, 995]);
+    expect(Array.from(nearestIndices(3, 100).slice(0, 3))).toEqual([0, 0, 0]);
+    expect(nearestIndices(250, 100)[99]).toBe(248);
+    // 1160 -> 100: the exact position of cell 12 is 145.0, the accumulated double sum lands just below it
+    expect(nearestIndices(1160, 100)[12]).toBe(144);
+    expect(Math.floor((12.5 * 1160) / 100)).toBe(145);
   });
 
   it('squashes a wide image without keeping its aspect ratio and applies the window', () => {
@@ -44,6 +48,13 @@ describe('ensemble bone age with a calibrated interval', () => {
     expect(r.interval.low).toBeCloseTo(105 - 1.645 * r.sdMonths, 9);
     expect(r.interval.high).toBeCloseTo(105 + 1.645 * r.sdMonths, 9);
     expect(r.members).toEqual([100, 110]);
+  });
+  it('applies the linear recalibration of the mean to each member, and its slope to the sd', () => {
+    const r = combineBoneAge([100, Math.log(36), 110, Math.log(64)], { ...cal, meanIntercept: -10, meanSlope: 1.1 }, [1, 228]);
+    expect(r.members[0]).toBeCloseTo(100, 9);
+    expect(r.members[1]).toBeCloseTo(111, 9);
+    expect(r.months).toBeCloseTo(105.5, 9);
+    expect(r.sdMonths).toBeCloseTo(Math.sqrt(1.21 * 50 + 30.25) * 1.2, 9);
   });
   it('clamps to the age range of the training data', () => {
     const r = combineBoneAge([240, Math.log(100)], cal, [1, 228]);

@@ -137,6 +137,14 @@ describe.skipIf(!HAS_SHARED_DATA)('real radiographs through the engine', () => {
     }
   });
 
+  it('does not call real non-hand radiographs and test patterns hands (NEMA WG04 hip, tibia, LUT test patterns)', async () => {
+    for (const name of ['RG2_UNC.dcm', 'RG3_UNC.dcm', 'mlut_18.dcm', 'vlut_04.dcm']) {
+      const r = await models.classifyRadiograph(await grey(sharedPath('dicom', 'wg04-cr', name)));
+      expect(r.kind, name).not.toBe('hand');
+      expect(r.kind, name).not.toBe('cephalogram');
+    }
+  });
+
   it('gives a real hand a bone age with an interval around it, depending on sex', async () => {
     const hand = await grey(sharedPath('boneage', 'rsna-sample', '7035.png')); // girl, bone age 82 months
     const f = await models.estimateBoneAge(hand, 'F');

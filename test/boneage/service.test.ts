@@ -12,6 +12,7 @@ import { boneAgeHandlers, closeWholeImageModels } from '../../main/services/bone
 import type { ServiceContext } from '../../main/services/context';
 import { closeStudyStores, importFile, storeFor } from '../../main/services/studies';
 import { latestBoneAges } from '../../main/store/boneage';
+import { exportCsv } from '../../main/services/exchange';
 import { HAS_SHARED_DATA, sharedPath } from '../shared-data';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cvm-boneage-'));
@@ -55,7 +56,7 @@ describe.skipIf(!HAS_SHARED_DATA)('hand-wrist radiographs in the app', () => {
     if (!sexed.ok) throw new Error(sexed.error.message);
     expect(sexed.value).toMatchObject({ sex: 'F', sexSource: 'entered', sexEditable: true });
     const audit = storeFor(ctx).auditLog(imageId).map((a) => [a.action, a.summary]);
-    expect(audit).toContainEqual(['patient-sex', 'sex entered: unknown -> F (the file has no PatientSex)']);
+    expect(audit).toContainEqual(['patient-data', 'entered sex F']);
 
     const est = await boneage.estimateBoneAge({ imageId });
     if (!est.ok) throw new Error(est.error.message);
@@ -67,6 +68,16 @@ describe.skipIf(!HAS_SHARED_DATA)('hand-wrist radiographs in the app', () => {
     expect(est.value.comparison).toBeNull(); // a PNG has no birth or study date
     expect(latestBoneAges(storeFor(ctx)).get(imageId)?.id).toBe(b.id);
     expect(() => storeFor(ctx).db.prepare('UPDATE bone_age_results SET months = 1').run()).toThrow(/never changed/);
+
+    // the bone age is what gets approved for a hand, and the research CSV carries it
+    expect(storeFor(ctx).setReviewStatus(imageId, 'approved', 'dr test').status).toBe('approved');
+    const { csv } = exportCsv(storeFor(ctx), { approvedOnly: true });
+    const [header, ...lines] = csv.trim().split('\n').map((l) => l.split(','));
+    const row = lines.find((l) => l[header!.indexOf('image_id')] === String(imageId))!;
+    expect(Number(row[header!.indexOf('bone_age_months')])).toBeCloseTo(b.months, 1);
+    expect(row[header!.indexOf('bone_age_sex')]).toBe('F');
+    expect(row[header!.indexOf('sex')]).toBe('F');
+    expect(row[header!.indexOf('review_status')]).toBe('approved');
   });
 
   it('refuses a bone age for a cephalogram and still analyses its landmarks', async () => {

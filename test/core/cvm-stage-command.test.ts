@@ -39,14 +39,22 @@ async function run(...args: string[]): Promise<{ code: number; out: string }> {
 }
 
 describe('cvm stage', () => {
-  it('--json prints stage, measurements and explanation for every image, paths relative to the file', async () => {
+  it('--json prints the model stage, probabilities, runner-up, the textbook result and measurements for every image, paths relative to the file', async () => {
     const { code, out } = await run('--annotations', file, '--json');
     expect(code).toBe(0);
     const json = JSON.parse(out);
     expect(json.preset).toBe('default');
-    expect(json.distribution).toEqual({ CS4: 1, CS3: 1, error: 1 });
+    expect(json.stageModel).toEqual({ id: 'cvm-stage-v1', version: '1.0.0' });
+    // b has flat C4 under concave C2 and C3 with horizontal bodies: CS3 by the table, CS4 for the clinicians' model.
+    expect(json.distribution).toEqual({ CS4: 2, error: 1 });
+    expect(json.textbookDistribution).toEqual({ CS4: 1, CS3: 1, error: 1 });
     const [a, b, c] = json.images;
-    expect(a).toMatchObject({ id: 'a', image: path.join(dir, 'images', 'a.png'), label: 'CS4', result: { kind: 'stage', stage: 'CS4' }, measurements: { unit: 'mm' } });
+    expect(a).toMatchObject({ id: 'a', image: path.join(dir, 'images', 'a.png'), stage: 'CS4', label: 'CS4', textbookStage: 'CS4', textbookNote: null, result: { kind: 'stage', stage: 'CS4' }, measurements: { unit: 'mm' } });
+    expect(Object.values(a.probabilities as Record<string, number>).reduce((x, y) => x + y, 0)).toBeCloseTo(1, 9);
+    expect(a.probability).toBe(a.probabilities.CS4);
+    expect(a.runnerUp).toMatch(/^CS[1-6]$/);
+    expect(b).toMatchObject({ stage: 'CS4', textbookStage: 'CS3', label: 'CS3' });
+    expect(b.textbookNote).toBe('Textbook criteria give CS3 (for CS4: the C4 lower border is still flat); clinicians staged spines like this CS4.');
     expect(a.result.rule).toContain('CS4');
     expect(b.image).toBe(path.resolve(dir, '..', 'b.png'));
     expect(c).toMatchObject({ id: 'c', label: 'error', error: { code: 'missing-landmark', landmarks: ['C3m'] } });
@@ -55,9 +63,10 @@ describe('cvm stage', () => {
   it('without --json prints a readable table with the distribution', async () => {
     const { out } = await run('--annotations', file);
     expect(out).toContain('preset default; spacing 0.1 x 0.1 mm');
-    expect(out).toMatch(/^a\s+CS4\s/m);
+    expect(out).toMatch(/^a\s+CS4 \(\d+%\) CS[1-6] \d+%\s+CS4\s/m);
     expect(out).toMatch(/^c\s+error: landmark C3m missing/m);
-    expect(out).toContain('3 images: CS3 1, CS4 1, error 1');
+    expect(out).toContain('3 images, stage by the model: CS4 2, error 1');
+    expect(out).toContain('textbook criteria (default): CS3 1, CS4 1, error 1');
   });
 
   it('--preset cvmt stages with the cvmt rules', async () => {

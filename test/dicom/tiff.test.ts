@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { HAS_SHARED_DATA, sharedPath } from '../shared-data';
 import { ImageDecodeError, decodeImageFile } from '../../main/dicom/index';
-import { TIFF_MAX_PIXELS, lzwDecode, tiffSpacing } from '../../main/dicom/tiff';
+import { TIFF_MAX_PIXELS, isTiff, lzwDecode, tiffSpacing } from '../../main/dicom/tiff';
 import { lzwEncode, writeTiff, type TiffPage } from './tiff-writer';
 
 function ramp16(w: number, h: number, seed = 1): Uint16Array {
@@ -86,6 +88,14 @@ describe('TIFF decoding', () => {
     await expect(decodeImageFile('t.tif', tiled)).rejects.toThrow(/tiled TIFF is not supported/);
     const jpegTiff = writeTiff([{ width: 8, height: 8, bits: 8, data: ramp8(8, 8), extraTags: new Map([[259, [7]]]) }]);
     await expect(decodeImageFile('j.tif', jpegTiff)).rejects.toThrow(/compression 7 is not supported/);
+  });
+
+  it.skipIf(!HAS_SHARED_DATA)('opens a DICOM file whose preamble holds a TIFF header as DICOM', async () => {
+    const bytes = readFileSync(sharedPath('dicom', 'wg04-cr', 'RG2_UNC.dcm'));
+    expect(isTiff(bytes)).toBe(true); // dual-format file: TIFF header in the 128-byte preamble
+    const opened = await decodeImageFile('RG2_UNC.dcm', bytes);
+    expect(opened.info.format).toBe('dicom');
+    expect(opened.info.spacing).toMatchObject({ rowMm: 0.2, colMm: 0.2 });
   });
 });
 

@@ -219,13 +219,14 @@ describe.skipIf(!canRun)('the annotator\'s loop', () => {
     expect(found).toEqual([]);
   });
 
-  it('screenshots at 1366x768, 1920x1080 and 3840x2160: a worklist with a failed study, the study view', async () => {
+  it('screenshots at 1366x768, 1920x1080 and 3840x2160: a worklist with a failed study, the study view', { timeout: 420_000 }, async () => {
     const { page } = current();
     await page.keyboard.press('Backspace');
-    await page.getByTestId('import-files').setInputFiles(sharedPath('boneage', 'rsna-sample', '7035.png'));
+    // 002.jpg: the model's points cross (C3 and C4 outlines twisted): a failed study that cannot be approved.
+    await page.getByTestId('import-files').setInputFiles(sharedPath('isbi2015', 'images', '002.jpg'));
     await page.getByTestId('spacing').waitFor({ timeout: 60_000 });
     await page.getByTestId('analyze').click();
-    await page.getByTestId('quality-warning').waitFor({ timeout: 120_000 });
+    await expect.poll(() => page.getByTestId('approval-reasons').getAttribute('data-kind'), { timeout: 120_000 }).toBe('refused');
     await page.keyboard.press('Backspace');
     await expect.poll(() => page.getByTestId('worklist-total').textContent()).toBe('6 studies');
     mkdirSync(DOCS_IMG, { recursive: true });
@@ -245,7 +246,12 @@ describe.skipIf(!canRun)('the annotator\'s loop', () => {
       await page.waitForTimeout(300);
       await page.screenshot({ path: path.join(DOCS_IMG, `study-${size.name}.png`) });
       // The side panel does not overflow sideways either (long provider and scale texts stay inside).
-      expect(await page.locator('aside.side').evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true);
+      const wide = await page.locator('aside.side').evaluate((side) => {
+        const limit = side.getBoundingClientRect().right + 1;
+        return Array.from(side.querySelectorAll('*')).filter((e) => e.getBoundingClientRect().right > limit && e.getBoundingClientRect().width > 0)
+          .map((e) => `${e.tagName.toLowerCase()}.${e.className}[${e.getAttribute('data-testid') ?? ''}] ${Math.round(e.getBoundingClientRect().right - limit)}px`).slice(0, 5);
+      });
+      expect(wide, `wider than the side panel at ${size.name}`).toEqual([]);
       await page.keyboard.press('Backspace');
       await page.getByTestId(`worklist-row-${hand}`).dblclick();
       await page.getByTestId('spacing').waitFor();

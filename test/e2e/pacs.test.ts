@@ -3,16 +3,17 @@
  * pull two visits, see both on the growth timeline, analyse and approve, and see "sent" in the worklist
  * (the approved result stored on Orthanc as an SR and a Secondary Capture).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DicomWebClient } from '../../main/pacs/client';
-import { HAS_SHARED_DATA } from '../shared-data';
+import { HAS_SHARED_DATA, sharedPath } from '../shared-data';
 import { DCMTK_SKIP, makeVisit } from '../pacs/fixtures';
 import { ORTHANC_SKIP, startOrthanc, type Orthanc } from '../pacs/orthanc';
 import { HAS_CHROMIUM, screenshotPath, sessionPerSuite } from './harness';
-import { landmarks, stageText } from './study-page';
+import { placeByHand, stageText } from './study-page';
+import { stageRecordOf } from '../../main/store/stage';
 
 const canRun = HAS_SHARED_DATA && HAS_CHROMIUM && !ORTHANC_SKIP && !DCMTK_SKIP;
 if (!canRun) console.warn('PACS e2e skipped: needs ../shared/data, /usr/bin/chromium, Orthanc with DICOMweb and dcmtk');
@@ -57,21 +58,48 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
     await page.screenshot({ path: screenshotPath('pacs-01-pulled') });
   });
 
-  it('shows both visits on the growth timeline, then analyses and approves the later one', async () => {
+  it('shows both visits on the growth timeline; landmarks on each give "peak likely passed between"; approves the later one', async () => {
     const { page } = current();
     await page.getByTestId('pacs-open-pulled').click();
     await page.getByTestId('growth-timeline').waitFor({ timeout: 60_000 });
     await expect.poll(() => page.locator('[data-testid="timeline-visits"] li').allTextContents(), { timeout: 30_000 })
       .toEqual([expect.stringMatching(/^2016-06-01\s*11\.4 y/), expect.stringMatching(/^2018-07-15\s*13\.5 y/)]);
-    // Open the later visit from the timeline and analyse it.
+    // Each visit gets the landmarks of a real annotated spine (shared cephalograms at 0.1 mm/px, halved onto
+    // these 0.2 mm/px radiographs so the vertebrae keep their real size): one before the growth peak
+    // (CS1-CS3) on the earlier visit, one after it (CS4-CS6) on the later one.
+    const spines = Object.values((JSON.parse(readFileSync(sharedPath('cvm13', 'annotations.json'), 'utf8')) as {
+      images: Record<string, { points: Record<string, [number, number]> }> }).images).map((i) => i.points);
+    const stageOf = (p: Record<string, [number, number]>): string | null => stageRecordOf(p, { rowMm: 0.1, colMm: 0.1 }).summary.stage;
+    // Clicks land on whole screen pixels (about 2 image pixels here): take spines whose stage survives that.
+    const robust = (p: Record<string, [number, number]>): boolean => {
+      const stage = stageOf(p);
+      return stage !== null && [[2, 2], [-2, 2], [2, -2], [-2, -2], [4, 0], [0, 4], [-4, 0], [0, -4]].every(([dx, dy], k) =>
+        stageOf(Object.fromEntries(Object.entries(p).map(([n, [x, y]], i) => [n, [x + (i % 2 ? dx! : -dx!) * (k % 3 ? 1 : -1), y + (i % 3 ? dy! : -dy!)] as [number, number]]))) === stage);
+    };
+    const before = spines.find((p) => ['CS1', 'CS2', 'CS3'].includes(stageOf(p) ?? '') && robust(p))!;
+    const after = spines.find((p) => ['CS4', 'CS5', 'CS6'].includes(stageOf(p) ?? '') && robust(p))!;
+    expect(before && after, 'annotated spines with a stage that survives pixel rounding').toBeTruthy();
+    const halved = (p: Record<string, [number, number]>): Record<string, [number, number]> =>
+      Object.fromEntries(Object.entries(p).map(([n, [x, y]]) => [n, [x / 2, y / 2] as [number, number]]));
+    await page.locator('[data-testid="timeline-visits"] a', { hasText: '2016-06-01' }).click();
+    await page.getByTestId('place').waitFor({ timeout: 60_000 });
+    await placeByHand(page, halved(before));
+    await expect.poll(() => stageText(page), { timeout: 30_000 }).toContain(stageOf(before)!);
     await page.locator('[data-testid="timeline-visits"] a', { hasText: '2018-07-15' }).click();
-    await page.getByTestId('analyze').click();
-    await expect.poll(async () => Object.keys(await landmarks(page)).length, { timeout: 120_000 }).toBe(13);
+    await expect.poll(() => page.locator('[data-testid="timeline-visits"] li.current').textContent(), { timeout: 30_000 }).toMatch(/^2018-07-15/);
+    await placeByHand(page, halved(after));
+    await expect.poll(() => stageText(page), { timeout: 30_000 }).toContain(stageOf(after)!);
     await expect.poll(() => stageText(page), { timeout: 30_000 }).not.toBe('');
     await page.getByTestId('approve').click();
-    await expect.poll(async () => `${await page.getByTestId('review-status').textContent()} / ${await page.getByTestId('save-state').textContent()}`, { timeout: 30_000 })
+    if (await page.getByTestId('confirm-approve').isVisible().catch(() => false)) {
+      await page.getByTestId('confirm-checked').check();
+      await page.getByTestId('confirm-approve').click();
+    }
+    await expect.poll(async () => `${await page.getByTestId('review-status').textContent()} / ${await page.getByTestId('message').textContent().catch(() => '')}`, { timeout: 30_000 })
       .toMatch(/^Approved by/);
     await expect.poll(() => page.locator('[data-testid="timeline-visits"] li').nth(1).textContent(), { timeout: 30_000 }).toMatch(/approved/);
+    await expect.poll(() => page.getByTestId('timeline-peak').textContent(), { timeout: 30_000 })
+      .toBe(`Peak likely passed between 11.4 and 13.5 years (${stageOf(before)} then ${stageOf(after)}).`);
     await page.getByTestId('timeline-peak').scrollIntoViewIfNeeded();
     await page.screenshot({ path: screenshotPath('pacs-02-timeline') });
   });

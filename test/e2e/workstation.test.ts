@@ -33,16 +33,37 @@ describe.skipIf(!canRun)('reviewing a cephalogram in the workstation', () => {
     await shot(current(), '02-analysed');
   });
 
+  it('the stage panel shows the six stage probabilities, the runner-up, the textbook criteria and what each measurement contributes', async () => {
+    const { page } = current();
+    const probabilities = async (): Promise<number[]> => Promise.all(['CS1', 'CS2', 'CS3', 'CS4', 'CS5', 'CS6']
+      .map(async (s) => Number(await page.getByTestId(`stage-prob-${s}`).getAttribute('data-probability'))));
+    const p = await probabilities();
+    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
+    const top = p.indexOf(Math.max(...p));
+    await expect(stageText(page)).resolves.toBe(`CS${top + 1} ${Math.round(p[top]! * 100)}%`);
+    await expect(page.getByTestId('stage-runner-up').textContent()).resolves.toMatch(/^runner-up CS[1-6] \d+%$/);
+    await expect(page.getByTestId('stage-confidence').textContent()).resolves.toMatch(/^(high|moderate|low) confidence$/);
+    await expect(page.getByTestId('textbook-note').textContent()).resolves.toMatch(/^Textbook criteria (agree|fit no stage|give CS[1-6])/);
+    await expect(page.getByTestId('peak-growth').textContent()).resolves.toMatch(/^Peak mandibular growth: still ahead \d+%, within about a year \d+%, past \d+%\./);
+    await expect(page.getByTestId('stage-contributions').locator('tr').count()).resolves.toBe(6);
+    await expect(page.getByTestId('textbook-stage').textContent()).resolves.toMatch(/^(CS[1-6]|CS[1-6]\/CS[1-6] borderline|no stage fits)/);
+    // Landmarks straight from the model: their expected error is folded in.
+    await expect(page.getByTestId('stage-uncertainty').textContent()).resolves.toMatch(/^Averaged over 32 samples of 13 landmarks placed by the landmark model/);
+    await page.getByTestId('stage-probabilities').screenshot({ path: screenshotPath('workstation-02b-stage-probabilities') });
+    await page.locator('.stage-panel').screenshot({ path: screenshotPath('workstation-02c-stage-panel') });
+  });
+
   it('dragging a handle recomputes the measurements live until the stage changes, and saves the gesture', async () => {
     const { page } = current();
-    const before = await stageText(page);
+    const stageOf = async (): Promise<string> => (await stageText(page)).split(' ')[0]!;
+    const before = await stageOf();
     // Flatten the C3 lower border (deepest point down) or deepen it (up): one of the two changes the stage.
     let changed = false;
     for (const direction of [1, -1]) {
       for (let i = 0; i < 6 && !changed; i++) {
         await dragLandmark(page, 'C3m', 0, direction * 10); // 1 mm per gesture
         await waitSaved(page);
-        changed = (await stageText(page)) !== before;
+        changed = (await stageOf()) !== before;
       }
       if (changed) break;
       await page.keyboard.press('Control+z'); // leave the landmark roughly where it was before trying the other way

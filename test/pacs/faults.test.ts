@@ -21,7 +21,7 @@ import { pullStudies } from '../../main/pacs/pull';
 import { PacsRepo } from '../../main/pacs/repo';
 import { prepareResults } from '../../main/pacs/results';
 import { readSourceImage } from '../../main/pacs/source';
-import { closeStudyStores, storeFor } from '../../main/services/studies';
+import { closeStudyStores, importFile, loadImagePixels, storeFor } from '../../main/services/studies';
 import { SKIP_NO_SHARED } from '../shared-data';
 import { DCMTK_SKIP, makeVisit } from './fixtures';
 import { ORTHANC_SKIP, startOrthanc, type Orthanc } from './orthanc';
@@ -77,7 +77,7 @@ describe.skipIf(SKIP)('PACS faults', () => {
     const dir = dataDir();
     const store = storeFor({ dataDir: dir, mode: 'cli' });
     const report = await pullStudies(store, client, studies, {
-      author: 'tester',
+      importFile, author: 'tester',
       onProgress: async (p) => { if (p.done === 1 && p.current !== null) await orthanc.stop(); },
     });
     expect(report.retrieved).toBe(1);
@@ -91,7 +91,7 @@ describe.skipIf(SKIP)('PACS faults', () => {
     expect(store.db.prepare('SELECT COUNT(*) FROM pacs_instances').pluck().get()).toBe(1);
 
     orthanc = await startOrthanc({ storageDir: orthanc.storageDir, port: orthanc.port });
-    const again = await pullStudies(store, client, studies, { author: 'tester' });
+    const again = await pullStudies(store, client, studies, { importFile, author: 'tester' });
     expect([again.alreadyPresent, again.retrieved, again.failed]).toEqual([1, 2, 0]);
     expect(store.db.prepare('SELECT COUNT(*) FROM images').pluck().get()).toBe(3);
   });
@@ -102,12 +102,12 @@ describe.skipIf(SKIP)('PACS faults', () => {
     const studyUid = readSourceImage('v', v.bytes).studyInstanceUid;
     const client = new DicomWebClient({ url: orthanc.dicomWeb, auth: { kind: 'none' }, timeoutMs: 5000 });
     const store = storeFor({ dataDir: dataDir(), mode: 'cli' });
-    const pulled = await pullStudies(store, client, [studyUid], { author: 'tester' });
+    const pulled = await pullStudies(store, client, [studyUid], { importFile, author: 'tester' });
     const imageId = (pulled.studies[0]!.instances[0] as { imageId: number }).imageId;
     const points = Object.fromEntries(LANDMARK_NAMES.map((n, i) => [n, [800 + (i % 3) * 40, 900 + Math.floor(i / 3) * 30] as const]));
     store.addVersion(imageId, { kind: 'manual', points, author: 'Dr A', baseVersionId: null });
     store.setReviewStatus(imageId, 'approved', 'Dr A');
-    const prepared = await prepareResults(store, imageId, { author: 'tester', appVersion: '0.1.0' });
+    const prepared = await prepareResults(store, imageId, { author: 'tester', appVersion: '0.1.0', loadPixels: loadImagePixels });
 
     const t0 = new Date();
     const first = await sendOutbox(store, client, { author: 'tester', now: () => t0, onItem: async (i) => { if (i.kind === 'sr' && i.ok) await orthanc.stop(); } });
@@ -206,7 +206,7 @@ describe.skipIf(SKIP)('PACS faults', () => {
     const store = storeFor({ dataDir: dataDir(), mode: 'cli' });
     const controller = new AbortController();
     const report = await pullStudies(store, client, [readSourceImage('v', v.bytes).studyInstanceUid], {
-      author: 'tester', signal: controller.signal, onProgress: (p) => { if (p.current) controller.abort(); },
+      importFile, author: 'tester', signal: controller.signal, onProgress: (p) => { if (p.current) controller.abort(); },
     });
     expect(report.cancelled).toBe(true);
     expect(store.db.prepare('SELECT COUNT(*) FROM images').pluck().get()).toBe(0);

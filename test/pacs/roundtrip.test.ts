@@ -20,7 +20,7 @@ import { readSourceImage } from '../../main/pacs/source';
 import { stageRecordOf } from '../../main/store/stage';
 import { patientTimeline } from '../../main/pacs/timeline';
 import { analysisHandlers, closeInferenceEngines } from '../../main/services/analysis';
-import { closeStudyStores, storeFor } from '../../main/services/studies';
+import { closeStudyStores, importFile, loadImagePixels, storeFor } from '../../main/services/studies';
 import type { Store } from '../../main/store/store';
 import { SKIP_NO_SHARED, sharedPath } from '../shared-data';
 import { DCMTK_SKIP, dcmdump, dsrdump, makeVisit } from './fixtures';
@@ -103,7 +103,7 @@ describe.skipIf(SKIP)('PACS round trip against a real Orthanc', () => {
   });
 
   it('pulls each cephalogram once, skips the hip with its reason, and fetches nothing again on a second pull', async () => {
-    const first = await pullStudies(store, client, [uids.visit1, uids.visit2, uids.hip], { author: 'tester' });
+    const first = await pullStudies(store, client, [uids.visit1, uids.visit2, uids.hip], { importFile, author: 'tester' });
     expect(first.retrieved).toBe(2);
     expect(first.skipped).toBe(1);
     expect(first.failed).toBe(0);
@@ -113,7 +113,7 @@ describe.skipIf(SKIP)('PACS round trip against a real Orthanc', () => {
     expect(retrieved.every((i) => 'note' in i && /recognised from the DICOM header \(modality CR, body part SKULL, view LL\)/.test(i.note ?? ''))).toBe(true);
 
     const spy = vi.spyOn(client, 'retrieveInstance');
-    const second = await pullStudies(store, client, [uids.visit1, uids.visit2], { author: 'tester' });
+    const second = await pullStudies(store, client, [uids.visit1, uids.visit2], { importFile, author: 'tester' });
     expect(spy).not.toHaveBeenCalled();
     spy.mockRestore();
     expect(second.alreadyPresent).toBe(2);
@@ -135,7 +135,7 @@ describe.skipIf(SKIP)('PACS round trip against a real Orthanc', () => {
     const detail = store.loadStudy(imageId);
     expect(detail.latest!.stage!.kind, detail.latest!.stage!.label).toBe('stage');
 
-    const prepared = await prepareResults(store, imageId, { author: 'tester', appVersion: '0.1.0' });
+    const prepared = await prepareResults(store, imageId, { author: 'tester', appVersion: '0.1.0', loadPixels: loadImagePixels });
     expect(prepared.verified).toBe(true);
     const report = await sendOutbox(store, client, { author: 'tester' });
     expect(report.failed).toEqual([]);
@@ -209,13 +209,13 @@ describe.skipIf(SKIP)('PACS round trip against a real Orthanc', () => {
     const repo = new PacsRepo(store);
     const old = repo.latestSr(imageId)!;
     // Nothing changed: nothing new is made.
-    expect((await prepareResults(store, imageId, { author: 'tester', appVersion: '0.1.0' })).unchanged).toBe(true);
+    expect((await prepareResults(store, imageId, { author: 'tester', appVersion: '0.1.0', loadPixels: loadImagePixels })).unchanged).toBe(true);
     store.setReviewStatus(imageId, 'in-progress', 'Dr Reviewer');
     const latest = store.loadStudy(imageId).latest!;
     const moved = { ...latest.points, C3m: [latest.points.C3m![0], latest.points.C3m![1] - 3] as const };
     store.addVersion(imageId, { kind: 'edit', points: moved, author: 'Dr Reviewer', baseVersionId: latest.versionId, moved: ['C3m'] });
     store.setReviewStatus(imageId, 'approved', 'Dr Second');
-    const again = await prepareResults(store, imageId, { author: 'tester', appVersion: '0.1.0' });
+    const again = await prepareResults(store, imageId, { author: 'tester', appVersion: '0.1.0', loadPixels: loadImagePixels });
     expect(again.unchanged).toBe(false);
     expect(again.predecessorUid).toBe(old.sop_instance_uid);
     expect((await sendOutbox(store, client, { author: 'tester' })).sent).toHaveLength(2);
@@ -230,7 +230,7 @@ describe.skipIf(SKIP)('PACS round trip against a real Orthanc', () => {
     // The second visit, analysed but not approved.
     const other = (store.db.prepare('SELECT i.id FROM images i JOIN studies s ON s.id = i.study_ref WHERE s.study_instance_uid = ?').get(uids.visit2) as { id: number }).id;
     expect((await analysisHandlers(ctx()).analyzeImage({ imageId: other })).ok).toBe(true);
-    const unverified = await prepareResults(store, other, { author: 'tester', appVersion: '0.1.0' });
+    const unverified = await prepareResults(store, other, { author: 'tester', appVersion: '0.1.0', loadPixels: loadImagePixels });
     expect(unverified.verified).toBe(false);
     const srFile = path.join(work, 'unverified.dcm');
     writeFileSync(srFile, repo.dicomOf(unverified.srId));

@@ -111,3 +111,42 @@ describe('the approval rules', () => {
     expect(approvalDecision({ ...base, landmarks: cs4, stageError: 'inside out' }).kind).toBe('refused');
   });
 });
+
+describe('the recogniser and the shape model of the inference pipeline', () => {
+  const base = { ai: cs4, spacing, stageError: null };
+
+  it('an image the pipeline does not recognise (no landmarks drawn) is refused with its reason', () => {
+    const quality = modelQualityOf({ verdict: 'failed', problems: ['Not a lateral cephalogram: ...'], recognition: { lateralCephalogram: false, reason: 'the model finds no C2-C4 vertebrae (mean evidence 0.05). A hand radiograph gives this.' } });
+    const d = approvalDecision({ ...base, ai: {}, landmarks: {}, quality });
+    expect(d.kind).toBe('refused');
+    expect(d.kind === 'refused' && d.reasons[0]).toBe('This image does not look like a lateral cephalogram (the model finds no C2-C4 vertebrae (mean evidence 0.05)): a stage cannot be approved for it.');
+  });
+
+  it('landmarks placed by hand on an unrecognised image need a confirmation, not a refusal', () => {
+    const quality = modelQualityOf({ verdict: 'failed', problems: [], recognition: { lateralCephalogram: false, reason: 'x' } });
+    expect(approvalDecision({ ...base, ai: {}, landmarks: cs4, quality }).kind).toBe('confirm');
+  });
+
+  it("the shape model's implausible verdict on unmoved points refuses (through the failed verdict)", () => {
+    const quality = modelQualityOf({ verdict: 'failed', problems: ['C2-C4 are not found as a plausible vertebral column'], anatomy: { shapeDistance: 40, limit: 20, plausible: false, reselected: [] } });
+    expect(quality!.shapeVerdict).toBe('implausible');
+    expect(approvalDecision({ ...base, landmarks: cs4, quality }).kind).toBe('refused');
+  });
+});
+
+describe('the whole-image classifier in the approval rules', () => {
+  const base = { ai: cs4, spacing, stageError: null, quality: null };
+
+  it('a hand-wrist radiograph is refused even with 13 landmarks placed by hand', () => {
+    const d = approvalDecision({ ...base, ai: null, landmarks: cs4, imageKind: { kind: 'hand', uncertain: false, probability: 0.99 } });
+    expect(d.kind === 'refused' && d.reasons).toEqual(['This is a hand-wrist radiograph (99%): it gets a bone age, not a CVM stage.']);
+  });
+
+  it('an uncertain classification asks for a confirmation', () => {
+    expect(approvalDecision({ ...base, landmarks: cs4, imageKind: { kind: 'other', uncertain: true } }).kind).toBe('confirm');
+  });
+
+  it('a cephalogram passes', () => {
+    expect(approvalDecision({ ...base, landmarks: cs4, imageKind: { kind: 'cephalogram', uncertain: false } }).kind).toBe('allowed');
+  });
+});

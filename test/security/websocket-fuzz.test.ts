@@ -119,6 +119,28 @@ describe('WebSocket handshakes', () => {
   });
 });
 
+describe('connection bound', () => {
+  it('refuses connections beyond the bound with 503 and accepts again once they close', async () => {
+    const held = [];
+    for (let i = 0; i < 7; i++) {
+      const { status, conn } = await rawUpgrade(server.port);
+      expect(status).toBe(101);
+      held.push(conn);
+    }
+    expect((await rawUpgrade(server.port)).status).toBe(503);
+    await stillServing();
+    for (const c of held) c.socket.destroy();
+    const start = performance.now();
+    for (;;) {
+      const { status, conn } = await rawUpgrade(server.port);
+      conn.socket.destroy();
+      if (status === 101) break;
+      if (performance.now() - start > 3000) throw new Error('closed connections were not released');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+});
+
 describe('malformed frames from the probe each close only their own connection', () => {
   const cases: Array<[string, () => Buffer]> = [
     ['a payload length of 0x2bc0... (about 3 exabytes)', () => frame(new Uint8Array(4), { opcode: 2, declaredLength: 0x2bc0_0000_0000_0000n })],

@@ -106,7 +106,7 @@ describe('review, calibration and audit', () => {
     expect(store.loadStudy(imageId).review).toEqual({ status: 'in-progress', by: null, at: null });
     const log = store.auditLog(imageId);
     expect(log.map((e) => e.action)).toEqual(['edit', 'review', 'model-run', 'import']);
-    expect(log[0]!.summary).toMatch(/CS4 -> CS1; approval withdrawn/);
+    expect(log[0]!.summary).toMatch(/CS4 \(\d+%\) -> CS1 \(\d+%\); approval withdrawn/);
   });
 
   it('an image without landmarks cannot be approved', () => {
@@ -189,7 +189,7 @@ describe('worklist', () => {
   it('rows carry the stage, review and confidence the worklist shows', () => {
     const store = worklistStore();
     const row = store.listStudies({ ...page, reviewStatus: 'approved', sort: { field: 'fileName', dir: 'asc' } }).rows[0]!;
-    expect(row).toMatchObject({ fileName: 'ceph-10.dcm', stage: 'CS1', stageLabel: 'CS1', reviewStatus: 'approved', reviewedBy: 'dr a', sex: 'M' });
+    expect(row).toMatchObject({ fileName: 'ceph-10.dcm', stage: 'CS1', stageLabel: expect.stringMatching(/^CS1 \(\d+%\)$/), reviewStatus: 'approved', reviewedBy: 'dr a', sex: 'M' });
     expect(row.minConfidence).toBeCloseTo(0.78);
   });
 });

@@ -73,11 +73,11 @@ describe('worklist summary columns', () => {
 });
 
 describe('worklist through the summary columns', () => {
-  const FIELDS: StudySortField[] = ['updatedAt', 'importedAt', 'patientName', 'patientId', 'studyDate', 'ageYears', 'stage', 'reviewStatus', 'minConfidence', 'fileName'];
+  const FIELDS: StudySortField[] = ['updatedAt', 'importedAt', 'patientName', 'patientId', 'studyDate', 'ageYears', 'stage', 'reviewStatus', 'minConfidence', 'fileName', 'stageProbability'];
   const KEY: Record<StudySortField, string> = {
     updatedAt: 'i.updated_at', importedAt: 'i.imported_at', patientName: 'p.name', patientId: 'p.dicom_patient_id',
     studyDate: 'st.study_date', ageYears: 'st.age_years', stage: 'sr.stage', reviewStatus: 'i.review_status',
-    minConfidence: 'i.min_confidence', fileName: 'i.original_name',
+    minConfidence: 'i.min_confidence', fileName: 'i.original_name', stageProbability: 'sr.probability',
   };
 
   it.each(FIELDS.flatMap((field) => [[field, 'asc'], [field, 'desc']] as const))('sorted by %s %s, pages give the joined order (nulls last)', (field, dir) => {

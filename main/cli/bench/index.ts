@@ -4,6 +4,7 @@ import { decodeBench } from './decode';
 import { inferenceBench } from './inference';
 import { storeBench } from './store';
 import { startupBench } from './startup';
+import { pacsBench } from './pacs';
 
 /** One area of `cvm bench`; each lives in ./<area>.ts and is listed in BENCH_AREAS. */
 export interface BenchArea {
@@ -11,4 +12,4 @@ export interface BenchArea {
   run(options: { quick: boolean; studies?: number }): Promise<BenchFigure[]>;
 }
 
-export const BENCH_AREAS: readonly BenchArea[] = [stagingBench, decodeBench, inferenceBench, storeBench, startupBench];
+export const BENCH_AREAS: readonly BenchArea[] = [stagingBench, decodeBench, inferenceBench, storeBench, startupBench, pacsBench];

@@ -15,7 +15,7 @@ import {
 import { runPipeline, type StageRunner } from '../../inference/pipeline';
 import { createStageSession, defaultProviders, type StageSession } from '../../inference/sessions';
 import { cudaLibraryHint } from '../../inference/worker-entry';
-import type { StageSpec } from '../../../core/inference/index';
+import { orientPixels, uprightSize, type StageSpec } from '../../../core/inference/index';
 import ort from 'onnxruntime-node';
 import { type BenchFigure, medianMs } from '../command';
 import type { BenchArea } from './index';
@@ -173,7 +173,7 @@ export const inferenceBench: BenchArea = {
       };
       let lastLandmarks = null as null | Awaited<ReturnType<typeof runPipeline>>;
       for (let i = 0; i < runs + 1; i++) {
-        const out = await runPipeline(model.manifest, runnerOf(locate, locateSpec), runnerOf(refine, refineSpec), image, opened.info.spacing);
+        const out = await runPipeline(model.manifest, runnerOf(locate, locateSpec), runnerOf(refine, refineSpec), image, opened.info.spacing, { decoding: model.decoding });
         if (i === 0) continue; // warm-up
         lastLandmarks = out;
         for (const key of Object.keys(steps) as (keyof typeof steps)[]) steps[key].push(out.timings[key]);
@@ -184,8 +184,21 @@ export const inferenceBench: BenchArea = {
       add('stage 1 locate (ONNX run + peaks)', median(steps.locateMs), runs, `${lw}x${lh}; provider ${locate.provider.used}`);
       add('crop region of interest + z-score', median(steps.cropMs), runs, `${rw}x${rh} at ${refineSpec.mmPerPixel} mm/px`);
       add('stage 2 refine (ONNX run + peaks)', median(steps.refineMs), runs, `${rw}x${rh}; provider ${refine.provider.used}`);
-      add('postprocess (quality gate)', median(steps.postprocessMs), runs, '');
+      add('postprocess (candidates, shape model, expected error, quality gate)', median(steps.postprocessMs), runs, '');
       add('pipeline in one thread (no decode, no staging)', median(steps.totalMs), runs, '');
+      // The same image stored rotated by 90 degrees: the orientation search, the turn and the pipeline.
+      const rotated = { rotate: 90, mirror: false } as const;
+      const size = uprightSize(image.width, image.height, rotated);
+      const turnedImage = { ...image, width: size.w, height: size.h, data: orientPixels(image.data, image.width, image.height, rotated) };
+      const turnedMs: number[] = [];
+      let turnedNote = '';
+      for (let i = 0; i < runs + 1; i++) {
+        const out = await runPipeline(model.manifest, runnerOf(locate, locateSpec), runnerOf(refine, refineSpec), turnedImage, opened.info.spacing, { decoding: model.decoding });
+        if (i === 0) continue;
+        turnedMs.push(out.timings.totalMs);
+        turnedNote = out.recognition.lateralCephalogram ? out.orientation.detail.split(';')[0]! : 'not recognised as a cephalogram';
+      }
+      add('pipeline, same image stored rotated by 90 degrees', median(turnedMs), runs, turnedNote);
       await Promise.all([locate.session.release(), refine.session.release()]);
 
       const set = landmarkSetOf(lastLandmarks!);

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { SHARED_DATA } from './paths';
 import { imagePoint } from '../../../core/geometry/index';
 import type { LandmarkSet } from '../../../core/landmarks/index';
-import { assess, measure, stage, syntheticLandmarks, CVMT_THRESHOLDS, DEFAULT_THRESHOLDS, type Measurements } from '../../../core/cvm/index';
+import { assess, measure, stage, syntheticLandmarks, CVMT_THRESHOLDS, DEFAULT_THRESHOLDS, STAGE_MODEL, type Measurements } from '../../../core/cvm/index';
+import { LANDMARK_NAMES } from '../../../core/landmarks/index';
 import type { BenchFigure } from '../command';
 import { readAnnotationFile } from '../commands/stage';
 import type { BenchArea } from './index';
@@ -40,13 +41,13 @@ function inputs(): { sets: LandmarkSet[]; source: string } {
 }
 
 /** Median over batches of the time per call, in ms. */
-function perCallMedianMs(batches: number, call: (i: number) => unknown): number {
+function perCallMedianMs(batches: number, call: (i: number) => unknown, batch = BATCH): number {
   const times: number[] = [];
   let sink = 0;
   for (let b = 0; b < batches; b++) {
     const start = performance.now();
-    for (let i = 0; i < BATCH; i++) if (call(i) !== undefined) sink++;
-    times.push((performance.now() - start) / BATCH);
+    for (let i = 0; i < batch; i++) if (call(b * batch + i) !== undefined) sink++;
+    times.push((performance.now() - start) / batch);
   }
   if (sink === 0) throw new Error('benchmark calls returned nothing');
   times.sort((a, b) => a - b);
@@ -70,8 +71,20 @@ export const stagingBench: BenchArea = {
     const figure = (name: string, call: (i: number) => unknown): BenchFigure => ({
       area: 'staging', name, medianMs: perCallMedianMs(batches, call), runs: batches, note,
     });
+    // The whole assessment as the renderer runs it on a drag of model-placed landmarks: every landmark's error
+    // beyond a person's averaged over the model's deterministic samples (the slowest case).
+    const fromModel = { landmarkErrorMm: Object.fromEntries(LANDMARK_NAMES.map((n) => [n, null])) };
+    const averagedBatch = 100;
+    const averaged: BenchFigure = {
+      area: 'staging',
+      name: `assess with all 13 landmarks from the landmark model (error averaged over ${STAGE_MODEL.uncertainty.samples} samples)`,
+      medianMs: perCallMedianMs(batches, (i) => assess(at(sets, i), spacing, undefined, fromModel), averagedBatch),
+      runs: batches,
+      note: `ms per call, each run a batch of ${averagedBatch} calls; ${source}`,
+    };
     return [
-      figure('assess (measure + stage), default preset', (i) => assess(at(sets, i), spacing)),
+      averaged,
+      figure('assess (measure + textbook + staging model, landmarks placed by a person), default preset', (i) => assess(at(sets, i), spacing)),
       figure('assess (measure + stage), cvmt preset', (i) => assess(at(sets, i), spacing, CVMT_THRESHOLDS)),
       figure('assess, spacing unknown (px)', (i) => assess(at(sets, i), null)),
       figure('measure only', (i) => measure(at(sets, i), spacing)),

@@ -3,44 +3,26 @@
  * provider and timings for each image, with a progress bar on a terminal (JSON lines with --json) and
  * Ctrl-C to cancel the rest of a batch.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readImageFileSafely } from '../../dicom/read-file';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, walkInputs } from '../args';
 import type { AnalysisResult } from '../../../core/api/analysis';
 import type { Spacing } from '../../../core/api/image';
 import type { OpenedImage } from '../../../core/api/image';
 import { closeDecoderWorker, decodeInWorker } from '../../dicom/decoder-pool';
 import {
-  analyzeOpened, enteredSpacing, InferenceEngine, modelDirs, resolveModel, runBatch, type BatchProgressInfo,
+  analyzeOpened, enteredSpacing, greyImageOf, InferenceEngine, modelDirs, openWholeImageModels, resolveModel, runBatch, type BatchProgressInfo,
 } from '../../inference/index';
 import { type Command, UsageError } from '../command';
 import { defaultDataDir } from '../../services/data-dir';
 
 const IMAGE_EXTENSIONS = new Set(['', '.dcm', '.dicom', '.ima', '.png', '.jpg', '.jpeg', '.tif', '.tiff']);
 
-/** Files as given, and image files found (recursively, sorted) in folders. */
+/** Files as given, and image files found (recursively, sorted) in folders; FIFOs, devices and link loops are skipped. */
 export function collectFiles(inputs: readonly string[]): string[] {
-  const files: string[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      if (name.startsWith('.')) continue;
-      const full = path.join(dir, name);
-      const st = statSync(full);
-      if (st.isDirectory()) walk(full);
-      else if (st.isFile() && IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase())) files.push(full);
-    }
-  };
-  for (const input of inputs) {
-    let st;
-    try {
-      st = statSync(input);
-    } catch {
-      throw new UsageError(`${input} does not exist`);
-    }
-    if (st.isDirectory()) walk(input);
-    else files.push(input);
-  }
-  return files;
+  const walked = walkInputs(inputs, (name) => IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase()));
+  for (const why of walked.skipped) console.error(`skipped: ${why}`);
+  return walked.files;
 }
 
 export function parseSpacingOption(value: string | undefined): Spacing | null {
@@ -65,18 +47,29 @@ export function formatResult(file: string, r: AnalysisResult): string {
   lines.push(`  model       ${p.model.id} ${p.model.version} (manifest sha256 ${p.model.manifestSha256.slice(0, 12)})`);
   lines.push(`  provider    ${p.provider.used} (ran on ${p.provider.placement.join(', ') || 'unknown'})${p.provider.fallbackReason ? `; not faster because ${p.provider.fallbackReason}` : ''}`);
   lines.push(`  result      ${r.summary}${r.stageCertain ? '' : '  [NOT CERTAIN]'}`);
+  lines.push(`  orientation ${p.orientation.corrected ? p.orientation.detail : 'upright, facing right, as stored'}`);
+  if (p.anatomy) {
+    lines.push(`  anatomy     shape distance ${f(p.anatomy.shapeDistance, 0)} (plausible up to ${f(p.anatomy.limit, 0)}): ${p.anatomy.plausible ? 'a plausible C2-C4 column' : 'NOT a plausible C2-C4 column'}${p.anatomy.reselected.length > 0 ? `; a weaker peak chosen for ${p.anatomy.reselected.join(', ')}` : ''}`);
+  }
+  if (!p.recognition.lateralCephalogram) {
+    lines.push(`  timings     decode ${ms(r.timings.decodeMs)}, analysis ${ms(r.timings.inferenceMs)}`);
+    return lines.join('\n');
+  }
   if (r.assessment.ok) {
+    const st = r.assessment.staging;
+    lines.push(`  P(stage)    ${st.probabilities.map((q, i) => `CS${i + 1} ${(q * 100).toFixed(0)}%`).join('  ')}  (${st.model.id} ${st.model.version})`);
+    lines.push(`  growth      ${st.peakGrowth.text}`);
+    if (st.age?.flag) lines.push(`  age         ${st.age.flag}`);
     const res = r.assessment.result;
-    lines.push(`  rule        ${res.kind === 'stage' ? res.rule : res.reason}`);
-    if (res.kind === 'stage') lines.push(`  growth      ${res.peakGrowth}`);
+    lines.push(`  textbook    ${res.kind === 'stage' ? res.rule : res.reason}`);
     for (const c of res.comparisons) lines.push(`    ${c.deciding ? '*' : ' '} ${c.outcome}${c.withinTolerance ? ' (within tolerance)' : ''}`);
     for (const n of res.notes) lines.push(`    note: ${n}`);
   }
-  lines.push(`  landmark        x px      y px${r.spacing ? '      x mm      y mm' : ''}   conf  stage1 shift  flags`);
+  lines.push(`  landmark        x px      y px${r.spacing ? '      x mm      y mm' : ''}  exp.err  stage1 shift  flags`);
   for (const l of p.landmarks) {
     const mm = r.spacing ? `${f(l.x * r.spacing.colMm, 2).padStart(10)}${f(l.y * r.spacing.rowMm, 2).padStart(10)}` : '';
     const shift = Math.hypot(l.x - l.stage1.x, l.y - l.stage1.y);
-    lines.push(`  ${l.name.padEnd(8)}${f(l.x, 2).padStart(10)}${f(l.y, 2).padStart(10)}${mm}${f(l.confidence, 2).padStart(7)}${`${f(shift, 1)} px`.padStart(14)}  ${l.issues.join(', ')}`);
+    lines.push(`  ${l.name.padEnd(8)}${f(l.x, 2).padStart(10)}${f(l.y, 2).padStart(10)}${mm}${(l.expectedErrorMm === null ? '-' : `${f(l.expectedErrorMm, 2)} mm`).padStart(9)}${`${f(shift, 1)} px`.padStart(14)}  ${l.issues.join(', ')}`);
   }
   const t = p.timings;
   lines.push(`  timings     decode ${ms(r.timings.decodeMs)}, preprocess ${ms(t.preprocessMs)}, locate ${ms(t.locateMs)}, crop ${ms(t.cropMs)}, refine ${ms(t.refineMs)}, postprocess ${ms(t.postprocessMs)}, staging ${ms(r.timings.stagingMs)}; file to stage ${ms(r.timings.totalMs)}`);
@@ -100,7 +93,7 @@ export const analyzeCommand: Command = {
   summary: 'landmarks and CVM stage of image files with the ONNX model',
   usage: 'cvm analyze <files or folders...> [--json] [--model <id or folder>] [--spacing <mm>] [--data-dir <dir>]',
   async run(argv) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandLine({
       args: argv,
       allowPositionals: true,
       options: {
@@ -115,13 +108,15 @@ export const analyzeCommand: Command = {
     const files = collectFiles(positionals);
     if (files.length === 0) throw new UsageError(`no image files in ${positionals.join(', ')}`);
     const model = resolveModel(modelDirs(values['data-dir'] ?? defaultDataDir()), values.model);
+    // A hand-wrist radiograph never gets vertebral landmarks: recognised first (models/radiograph-kind).
+    const kinds = openWholeImageModels(modelDirs(values['data-dir'] ?? defaultDataDir()));
     // Decoding runs in the decoder worker, one file ahead: the first file decodes while the model loads, and
     // each next one while the current one is analysed (two cores in use instead of one).
     const ahead = new Map<string, Promise<{ opened: OpenedImage; decodeMs: number }>>();
     const decodeAhead = (file: string): void => {
       if (ahead.has(file)) return;
       const started = performance.now();
-      const decoding = Promise.resolve().then(() => readFileSync(file))
+      const decoding = Promise.resolve().then(() => readImageFileSafely(file, path.basename(file)))
         .then((bytes) => decodeInWorker(path.basename(file), bytes))
         .then((opened) => ({ opened, decodeMs: performance.now() - started }));
       decoding.catch(() => undefined); // reported when its turn comes
@@ -135,7 +130,7 @@ export const analyzeCommand: Command = {
         onEvent: (e) => console.error(e.kind === 'worker-crashed' ? `inference worker crashed: ${e.message}; restarting` : 'inference worker restarted'),
       });
     } catch (error) {
-      await closeDecoderWorker();
+      await Promise.all([closeDecoderWorker(), kinds.close()]);
       throw error;
     }
     const json = values.json ?? false;
@@ -155,6 +150,18 @@ export const analyzeCommand: Command = {
         const following = files[files.indexOf(file) + 1];
         if (following !== undefined && !controller.signal.aborted) decodeAhead(following);
         const { opened, decodeMs } = await decoding;
+        if (kinds.kindModel) {
+          const kind = await kinds.classifyRadiograph(greyImageOf(opened));
+          if (kind.kind === 'hand') {
+            throw new Error(`a hand-wrist radiograph (P hand ${kind.probabilities.hand.toFixed(2)}): no vertebral landmarks; use cvm boneage`);
+          }
+        }
+        if (kinds.kindModel) {
+          const kind = await kinds.classifyRadiograph(greyImageOf(opened));
+          if (kind.kind === 'hand') {
+            throw new Error();
+          }
+        }
         return analyzeOpened(engine, opened, { decodeMs, ...(spacing ? { spacing } : {}) });
       }, {
         signal: controller.signal,
@@ -177,7 +184,7 @@ export const analyzeCommand: Command = {
       return outcome.cancelled ? 130 : failed > 0 ? 1 : 0;
     } finally {
       process.off('SIGINT', onSigint);
-      await Promise.all([engine.close(), closeDecoderWorker()]);
+      await Promise.all([engine.close(), closeDecoderWorker(), kinds.close()]);
     }
   },
 };

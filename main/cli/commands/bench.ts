@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../args';
 import { BENCH_AREAS } from '../bench/index';
 import { type Command, type BenchFigure, UsageError } from '../command';
 
@@ -7,7 +7,7 @@ export const benchCommand: Command = {
   summary: 'medians over repeated runs of decode, inference, staging, storage and start-up',
   usage: 'cvm bench [--json] [--only <area>[,<area>]] [--quick] [--studies <n>]',
   async run(argv) {
-    const { values } = parseArgs({
+    const { values } = parseCommandLine({
       args: argv,
       options: { json: { type: 'boolean' }, only: { type: 'string' }, quick: { type: 'boolean' }, studies: { type: 'string' } },
     });

@@ -6,9 +6,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../args';
 import { compareWithAge, formatYearsMonths, parseSex, type AgeComparison, type Sex } from '../../../core/boneage/index';
 import { decodeImageFile } from '../../dicom/index';
+import { readImageFileSafely } from '../../dicom/read-file';
 import {
   greyImageOf, modelDirs, openWholeImageModels, type BoneAgeResult, type RadiographKindResult, type WholeImageModels,
 } from '../../inference/index';
@@ -34,7 +35,7 @@ export class BoneAgeRefusal extends Error {}
 
 export async function boneAgeOfFile(models: WholeImageModels, file: string, sexOption: Sex | null): Promise<BoneAgeFileResult> {
   const t0 = performance.now();
-  const opened = await decodeImageFile(path.basename(file), readFileSync(file));
+  const opened = await decodeImageFile(path.basename(file), readImageFileSafely(file, path.basename(file)));
   const decodeMs = performance.now() - t0;
   const grey = greyImageOf(opened);
   const t1 = performance.now();
@@ -100,7 +101,7 @@ export const boneageCommand: Command = {
   summary: 'bone age of hand-wrist radiographs (recognises the kind first; needs the sex)',
   usage: 'cvm boneage <files or folders...> [--sex male|female] [--json] [--data-dir <dir>]',
   async run(argv) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandLine({
       args: argv, allowPositionals: true,
       options: { sex: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' } },
     });
@@ -161,7 +162,7 @@ export const AGE_BANDS: readonly (readonly [number, number])[] = [[0, 60], [60, 
 
 /** `cvm eval --boneage <labels.csv> [--images <dir>] [--json]` */
 export async function runBoneAgeEval(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
     args: argv,
     options: { boneage: { type: 'string' }, images: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' } },
   });
@@ -190,7 +191,7 @@ export async function runBoneAgeEval(argv: string[]): Promise<number> {
       const sex: Sex = /^true$/i.test(cells[iMale!] ?? '') ? 'M' : 'F';
       const file = ['.png', '.jpg', '.dcm', ''].map((e) => path.join(dir, `${id}${e}`)).find((f) => existsSync(f));
       if (!file || !Number.isFinite(truth)) { problems.push(`${id}: ${file ? 'bone age is not a number' : `no image ${id}.png in ${dir}`}`); continue; }
-      const opened = await decodeImageFile(path.basename(file), readFileSync(file));
+      const opened = await decodeImageFile(path.basename(file), readImageFileSafely(file, path.basename(file)));
       const grey = greyImageOf(opened);
       const kind = await models.classifyRadiograph(grey);
       if (kind.kind !== 'hand') notHands.push(`${id} (${kind.kind}, P hand ${kind.probabilities.hand.toFixed(2)})`);

@@ -6,9 +6,15 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../args';
+import { readImageFileSafely } from '../../dicom/read-file';
 import { runBoneAgeEval } from './boneage';
-import { assess, stageLabel } from '../../../core/cvm/index';
+import { assess, CVM_STAGES, stageLabel, STAGE_MODEL } from '../../../core/cvm/index';
+import { DEFAULT_FIT_OPTIONS, predictSpine, repeatedCrossValidation } from '../../../core/cvm/fit';
+import { measure } from '../../../core/cvm/measure';
+import { stage as textbookStage } from '../../../core/cvm/stage';
+import { probabilisticAgreement, type ProbabilisticAgreement } from '../../../core/metrics/index';
+import { hasClinicianStages, readClinicianStagedFile } from '../clinician-stages';
 import { imagePoint, type ImagePoint, type PixelSpacingMm } from '../../../core/geometry/index';
 import { LANDMARK_NAMES, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
 import {
@@ -22,6 +28,7 @@ import { defaultDataDir } from '../../services/data-dir';
 import { type Command, UsageError } from '../command';
 import { createProgress } from '../progress';
 import { readAnnotationFile } from './stage';
+import { stageManifestPath } from '../stage-model-files';
 
 export const SDR_RADII_MM = [1, 2, 2.5, 4] as const;
 
@@ -92,6 +99,9 @@ interface ImageEval {
   readonly trueLabel: string;
   /** The predicted result names the true stage, or has it as the other side of its borderline pair. */
   readonly agreesAllowingBorderline: boolean;
+  /** The staging model on the predicted landmarks (their expected error folded in) and on the annotated ones. */
+  readonly modelPredicted: { readonly stage: string; readonly probabilities: readonly number[] } | null;
+  readonly modelAnnotated: string | null;
   readonly verdict: string;
   /** Calibrated expected error per landmark (mm), and whether it was flagged for checking. */
   readonly expectedMm: Partial<Record<LandmarkName, number>>;
@@ -173,14 +183,112 @@ function printSummary(title: string, s: ErrorSummary): void {
   console.log(`  per landmark (mm): ${LANDMARK_NAMES.map((n) => `${n} ${(s.per_landmark_mm[n] ?? Number.NaN).toFixed(2)}`).join(', ')}`);
 }
 
+// ---- stages given by clinicians (no images: the annotated points) ------------------------------------------
+
+const rate = (v: number): string => `${(v * 100).toFixed(1)}%`;
+
+function agreementLine(a: Pick<ProbabilisticAgreement, 'exact' | 'withinOne' | 'quadraticKappa' | 'top2' | 'ece'> & { logLoss?: number }): string {
+  return `exact ${rate(a.exact)}, within one stage ${rate(a.withinOne)}, quadratic-weighted kappa ${a.quadraticKappa.toFixed(3)}, `
+    + `top-2 ${rate(a.top2)}, ECE (10 bins) ${a.ece.toFixed(3)}${a.logLoss !== undefined ? `, log-loss ${a.logLoss.toFixed(3)}` : ''}`;
+}
+
+/**
+ * The staging model against clinicians' stages. On the file it was fitted to (same sha256 as its manifest says),
+ * or with --cross-validate, the honest figures are cross-validated: the fit script's recipe, repeated on the
+ * file's spines. On any other file, the shipped model itself is measured (held-out figures).
+ */
+async function evalClinicianStages(file: string, options: { json: boolean; crossValidate: boolean; repeats: number }): Promise<number> {
+  const data = readClinicianStagedFile(file);
+  const trainingSha = STAGE_MODEL.training?.dataSha256 ?? readStageManifestSha();
+  const isTrainingData = trainingSha !== null && trainingSha === data.sha256;
+  const total = data.spines.length + data.unmeasurable.length;
+  const textbook = textbookAgreement(file);
+  const unmeasurable = data.unmeasurable.map((u) => ({ id: u.id, stage: u.stage, error: u.error.message }));
+  if (isTrainingData || options.crossValidate) {
+    const t0 = performance.now();
+    const cv = repeatedCrossValidation(data.spines, data.unmeasurable.length, 5, options.repeats, DEFAULT_FIT_OPTIONS, (n) => {
+      if (!options.json && process.stderr.isTTY) process.stderr.write(`\rcross-validation ${n}/${options.repeats}   `);
+    });
+    if (!options.json && process.stderr.isTTY) process.stderr.write('\n');
+    const report = {
+      annotations: file, sha256: data.sha256, mode: 'cross-validated',
+      why: isTrainingData ? 'this is the file the shipped staging model was fitted to: its own figures here would be training-set figures' : '--cross-validate',
+      spines: total, staged: data.spines.length, unmeasurable, crossValidated: cv, textbookRules: textbook,
+      seconds: Math.round((performance.now() - t0) / 100) / 10,
+    };
+    if (options.json) {
+      console.log(JSON.stringify(report, null, 2));
+      return 0;
+    }
+    console.log(`${data.fileName} (sha256 ${data.sha256.slice(0, 12)}): ${total} spines with clinicians' stages; ${data.spines.length} staged (${rate(data.spines.length / total)})`
+      + `${unmeasurable.length > 0 ? `; not measurable: ${unmeasurable.map((u) => `${u.id} (${u.error})`).join('; ')}` : ''}`);
+    console.log(`NOTE: ${report.why}, so these figures are cross-validated: ${cv.protocol}.`);
+    console.log(`  ${agreementLine(cv)}`);
+    console.log(`  range over the ${cv.repeats} repetitions: ${(['exact', 'withinOne', 'quadraticKappa', 'top2', 'ece'] as const).map((k) => `${k} ${cv.range[k][0].toFixed(3)}-${cv.range[k][1].toFixed(3)}`).join(', ')}`);
+    console.log(`textbook criteria (default preset) on the same spines: ${rate(textbook.staged)} staged, exact ${rate(textbook.exact)}, within one ${rate(textbook.withinOne)} (spines without a textbook stage count as wrong)`);
+    return 0;
+  }
+  // A file the model has not seen: the shipped model, as the app uses it (points as placed by people).
+  const probabilities = data.spines.map((s) => predictSpine(STAGE_MODEL, s));
+  const a = probabilisticAgreement(probabilities, data.spines.map((s) => s.label));
+  const report = {
+    annotations: file, sha256: data.sha256, mode: 'shipped-model', model: { id: STAGE_MODEL.id, version: STAGE_MODEL.version },
+    spines: total, staged: data.spines.length, unmeasurable,
+    agreement: a,
+    agreementAllSpines: { exact: (a.exact * data.spines.length) / total, withinOne: (a.withinOne * data.spines.length) / total },
+    textbookRules: textbook,
+    spinesDetail: data.spines.map((s, i) => ({ id: s.id, clinician: CVM_STAGES[s.label], probabilities: Array.from(probabilities[i]!) })),
+  };
+  if (options.json) {
+    console.log(JSON.stringify(report, null, 2));
+    return 0;
+  }
+  console.log(`${data.fileName} (sha256 ${data.sha256.slice(0, 12)}): ${total} spines with clinicians' stages, not the staging model's training data; model ${STAGE_MODEL.id} ${STAGE_MODEL.version}`);
+  console.log(`  staged ${data.spines.length}/${total} (${rate(data.spines.length / total)})${unmeasurable.length > 0 ? `; not measurable: ${unmeasurable.map((u) => `${u.id} (${u.error})`).join('; ')}` : ''}`);
+  console.log(`  ${agreementLine(a)}`);
+  console.log(`textbook criteria (default preset) on the same spines: ${rate(textbook.staged)} staged, exact ${rate(textbook.exact)}, within one ${rate(textbook.withinOne)}`);
+  return 0;
+}
+
+/** sha256 of the data the shipped staging model was fitted to, from its manifest (null when the manifest is absent). */
+function readStageManifestSha(): string | null {
+  try {
+    const manifest = JSON.parse(readFileSync(stageManifestPath(), 'utf8')) as { training?: { dataSha256?: string } };
+    return manifest.training?.dataSha256 ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The textbook rules (default thresholds) against the clinicians' stages; a spine they do not stage counts as wrong. */
+function textbookAgreement(file: string): { staged: number; exact: number; withinOne: number; spines: number } {
+  const annotations = readAnnotationFile(file);
+  const truth = (JSON.parse(readFileSync(file, 'utf8')) as { clinician_stage: Record<string, string> }).clinician_stage;
+  let n = 0, staged = 0, exact = 0, withinOne = 0;
+  for (const img of annotations.images) {
+    const t = CVM_STAGES.indexOf(truth[img.id] as never);
+    if (t < 0) continue;
+    n++;
+    const m = measure(img.landmarks, annotations.spacing);
+    const r = m.ok ? textbookStage(m.value) : null;
+    if (r === null || r.kind !== 'stage') continue;
+    staged++;
+    const p = CVM_STAGES.indexOf(r.stage);
+    if (p === t) exact++;
+    if (Math.abs(p - t) <= 1) withinOne++;
+  }
+  return { spines: n, staged: staged / n, exact: exact / n, withinOne: withinOne / n };
+}
+
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'landmark error and stage agreement of the model on a cvm13 annotation file',
-  usage: 'cvm eval --annotations <cvm13 file> | --boneage <labels.csv> [--images <dir>]  [--json] [--model <id or folder>] [--folds <folder of fold models>] [--reference <labelme file of image 001>]',
+  usage: 'cvm eval --annotations <cvm13 file> | --boneage <labels.csv> [--images <dir>]  [--json] [--model <id or folder>] [--folds <folder of fold models>] [--reference <labelme file of image 001>]\n'
+    + '       cvm eval --annotations <file with clinician_stage> [--json] [--cross-validate] [--repeats <n>]',
   async run(argv) {
     // Bone age on a labelled set of hand radiographs: main/cli/commands/boneage.ts.
     if (argv.some((a) => a === '--boneage' || a.startsWith('--boneage='))) return runBoneAgeEval(argv);
-    const { values } = parseArgs({
+    const { values } = parseCommandLine({
       args: argv,
       options: {
         annotations: { type: 'string' },
@@ -189,10 +297,17 @@ export const evalCommand: Command = {
         reference: { type: 'string' },
         folds: { type: 'string' },
         'data-dir': { type: 'string' },
+        'cross-validate': { type: 'boolean' },
+        repeats: { type: 'string' },
       },
     });
     if (values.annotations === undefined) throw new UsageError('--annotations <file> is required');
     const annotationsPath = path.resolve(values.annotations);
+    if (hasClinicianStages(annotationsPath)) {
+      const repeats = values.repeats === undefined ? 5 : Number(values.repeats);
+      if (!Number.isInteger(repeats) || repeats < 1 || repeats > 50) throw new UsageError(`--repeats must be a whole number from 1 to 50, got "${values.repeats}"`);
+      return evalClinicianStages(annotationsPath, { json: values.json ?? false, crossValidate: values['cross-validate'] ?? false, repeats });
+    }
     const file = readAnnotationFile(annotationsPath);
     if (!file.spacing) throw new UsageError(`${annotationsPath} has no pixel_spacing_mm: errors in mm need it`);
     const spacing = file.spacing;
@@ -224,7 +339,7 @@ export const evalCommand: Command = {
           done += 1;
           progress.update(done, img.id);
           const t0 = performance.now();
-          const opened = await decodeImageFile(path.basename(img.image), readFileSync(img.image));
+          const opened = await decodeImageFile(path.basename(img.image), readImageFileSafely(img.image, path.basename(img.image)));
           const result = await analyzeOpened(engine, opened, { spacing: spacingInfo });
           const pred = landmarkSetOf(result.prediction);
           if (!result.prediction.recognition.lateralCephalogram) {
@@ -248,6 +363,8 @@ export const evalCommand: Command = {
             agreesAllowingBorderline: result.assessment.ok && truthAssessment.ok && truthAssessment.result.kind === 'stage'
               ? agreesAllowingBorderline(result.assessment.result, truthAssessment.result.stage)
               : stageOutcome(result.assessment) === stageOutcome(truthAssessment),
+            modelPredicted: result.assessment.ok ? { stage: result.assessment.staging.stage, probabilities: result.assessment.staging.probabilities } : null,
+            modelAnnotated: truthAssessment.ok ? truthAssessment.staging.stage : null,
             verdict: result.prediction.quality.verdict,
             expectedMm: Object.fromEntries(result.prediction.landmarks.filter((l) => l.expectedErrorMm !== null).map((l) => [l.name, l.expectedErrorMm!])),
             flagged: result.prediction.landmarks.filter((l) => l.issues.includes('high-expected-error') || l.issues.includes('low-confidence')).map((l) => l.name),
@@ -294,8 +411,18 @@ export const evalCommand: Command = {
       }
     }
 
+    // The staging model: stage from the predicted landmarks against the stage from the annotated landmarks.
+    const both = rows.filter((r) => r.modelPredicted !== null && r.modelAnnotated !== null);
+    const modelStages = both.length > 0
+      ? {
+          staged: both.length, images: rows.length,
+          ...probabilisticAgreement(both.map((r) => r.modelPredicted!.probabilities), both.map((r) => CVM_STAGES.indexOf(r.modelAnnotated as never))),
+        }
+      : null;
     const report = {
       annotations: annotationsPath,
+      stagingModel: { id: STAGE_MODEL.id, version: STAGE_MODEL.version },
+      modelStageAgreement: modelStages,
       model: { id: model.manifest.id, version: model.manifest.version, manifestSha256: model.manifestSha256 },
       provider,
       training: { note: trainingNote, imagesInTraining: inTrainingCount, listed: training !== null },
@@ -321,8 +448,14 @@ export const evalCommand: Command = {
       : inTrainingCount > 0 ? `measured here, all images (${inTrainingCount} in the training data)` : 'measured here, all images';
     printSummary(overallTitle, overall);
     if (heldOut.length > 0 && heldOut.length < rows.length) printSummary('measured here, images not in the training data', summarizeErrors(heldOut));
+    if (modelStages) {
+      console.log(`staging model ${STAGE_MODEL.id} ${STAGE_MODEL.version}, stage from predicted landmarks (their expected error folded in) vs from annotated landmarks, ${modelStages.staged} of ${modelStages.images} images staged both ways:`);
+      console.log(`  ${agreementLine(modelStages)}`);
+      const differ = both.filter((r) => r.modelPredicted!.stage !== r.modelAnnotated);
+      if (differ.length > 0) console.log(`  differing (predicted vs annotated): ${differ.map((r) => `${r.id} ${r.modelPredicted!.stage} vs ${r.modelAnnotated}`).join('; ')}`);
+    }
     const borderlineAgree = rows.filter((r) => r.agreesAllowingBorderline).length;
-    console.log(`stage agreement, stage from predicted vs from annotated landmarks (default thresholds; a borderline result counts as the stage it found; "no stage fits" agrees with "no stage fits"):`);
+    console.log(`textbook criteria, stage from predicted vs from annotated landmarks (default thresholds; a borderline result counts as the stage it found; "no stage fits" agrees with "no stage fits"):`);
     console.log(`  exact ${agreement.exact}/${agreement.total} (${pct(agreement.exactRate)}); allowing the other side of a borderline pair ${borderlineAgree}/${rows.length} (${pct(borderlineAgree / rows.length)}); both staged and at most one stage apart ${agreement.withinOne}/${agreement.total} (${pct(agreement.withinOneRate)})`);
     const disagreements = rows.filter((r) => r.predictedStage !== r.trueStage);
     if (disagreements.length > 0) {

@@ -1,7 +1,7 @@
 /** `cvm export`: landmark sets as cvm13 JSON (for training) or stages and measurements as CSV (for research). */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../args';
 import { defaultDataDir } from '../../services/data-dir';
 import { exportCsv, exportCvm13 } from '../../services/exchange';
 import { writeOutput } from '../../services/write-output';
@@ -15,7 +15,7 @@ export const exportCommand: Command = {
   summary: 'write the current landmark sets as cvm13 JSON, or stages and measurements as CSV',
   usage: 'cvm export [--data-dir <dir>] --format cvm13|csv --out <file> [--approved-only] [--copy-images] [--with-identifiers] [--force]',
   async run(argv) {
-    const { values } = parseArgs({
+    const { values } = parseCommandLine({
       args: argv,
       options: {
         'data-dir': { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, 'approved-only': { type: 'boolean' },

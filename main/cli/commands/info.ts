@@ -1,9 +1,9 @@
 /** `cvm info <file>`: what the workstation reads from an image file (DICOM, PNG, JPEG). */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../args';
 import type { OpenedImage } from '../../../core/api/image';
 import { decodeImageFile, ImageDecodeError } from '../../dicom/index';
+import { readImageFileSafely } from '../../dicom/read-file';
 import { type Command, UsageError } from '../command';
 
 /** Everything `info` reports, without the pixels. */
@@ -52,7 +52,7 @@ export const infoCommand: Command = {
   summary: 'size, frames, spacing and its source, transfer syntax, metadata and windows of an image file',
   usage: 'cvm info <file> [--json] [--frame <n>]',
   async run(argv) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandLine({
       args: argv,
       allowPositionals: true,
       options: { json: { type: 'boolean' }, frame: { type: 'string' } },
@@ -61,14 +61,9 @@ export const infoCommand: Command = {
     const file = positionals[0]!;
     const frame = values.frame === undefined ? 1 : Number(values.frame);
     if (!Number.isInteger(frame) || frame < 1) throw new UsageError(`--frame must be a whole number from 1, not "${values.frame}"`);
-    let bytes: Uint8Array;
     try {
-      bytes = await readFile(file);
-    } catch (error) {
-      console.error(`cvm info: ${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-      return 1;
-    }
-    try {
+      // A regular file within the size limit: a FIFO or /dev/zero is refused at once, never read.
+      const bytes = readImageFileSafely(file, path.basename(file));
       const image = await decodeImageFile(path.basename(file), bytes, { frame: frame - 1 });
       console.log(values.json ? JSON.stringify(infoReport(image), null, 2) : infoSummary(image));
       return 0;

@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../args';
 import { DicomWebClient, type StudySummary } from '../../pacs/client';
 import { PacsError, type PacsAuth } from '../../pacs/http';
 import { sendOutbox } from '../../pacs/outbox';
@@ -15,7 +15,7 @@ import { readPacsSettings } from '../../pacs/settings';
 import { analysisHandlers, closeInferenceEngines } from '../../services/analysis';
 import { defaultDataDir } from '../../services/data-dir';
 import { appVersion } from '../../services/version';
-import { closeStudyStores, storeFor } from '../../services/studies';
+import { closeStudyStores, importFile, loadImagePixels, storeFor } from '../../services/studies';
 import type { Store } from '../../store/store';
 import { type Command, UsageError } from '../command';
 
@@ -92,7 +92,7 @@ const sub: Record<string, { usage: string; run(argv: string[]): Promise<number> 
   test: {
     usage: 'cvm pacs test --url <base> [--user <name>] [--bearer] [--ca <pem>]',
     run: (argv) => withErrors(async () => {
-      const { values } = parseArgs({ args: argv, options: CONNECTION_OPTIONS });
+      const { values } = parseCommandLine({ args: argv, options: CONNECTION_OPTIONS });
       const client = await clientFrom(values, values['data-dir'] ? storeFor({ dataDir: values['data-dir'], mode: 'cli' }) : null);
       const r = await client.testConnection();
       if (values.json) console.log(JSON.stringify({ ok: true, ...r }));
@@ -103,7 +103,7 @@ const sub: Record<string, { usage: string; run(argv: string[]): Promise<number> 
   query: {
     usage: 'cvm pacs query --url <base> [--patient <id>] [--name <text>] [--from <yyyy-mm-dd>] [--to <yyyy-mm-dd>] [--modality <CR>] [--limit <n>] [--json]',
     run: (argv) => withErrors(async () => {
-      const { values } = parseArgs({ args: argv, options: {
+      const { values } = parseCommandLine({ args: argv, options: {
         ...CONNECTION_OPTIONS, patient: { type: 'string' }, name: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
         modality: { type: 'string' }, limit: { type: 'string' }, 'page-size': { type: 'string' },
       } });
@@ -126,7 +126,7 @@ const sub: Record<string, { usage: string; run(argv: string[]): Promise<number> 
   pull: {
     usage: 'cvm pacs pull --url <base> --study <StudyInstanceUID>... [--analyze] [--data-dir <dir>] [--json]',
     run: (argv) => withErrors(async () => {
-      const { values } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, study: { type: 'string', multiple: true }, analyze: { type: 'boolean' } } });
+      const { values } = parseCommandLine({ args: argv, options: { ...CONNECTION_OPTIONS, study: { type: 'string', multiple: true }, analyze: { type: 'boolean' } } });
       if (!values.study?.length) throw new UsageError('give at least one --study <StudyInstanceUID>');
       const dataDir = values['data-dir'] ?? defaultDataDir();
       const store = storeFor({ dataDir, mode: 'cli' });
@@ -136,7 +136,7 @@ const sub: Record<string, { usage: string; run(argv: string[]): Promise<number> 
       process.once('SIGINT', onSigint);
       try {
         const report = await pullStudies(store, client, values.study, {
-          author: store.userName(), signal: controller.signal,
+          importFile, author: store.userName(), signal: controller.signal,
           onProgress: (p) => { if (!values.json && process.stderr.isTTY) process.stderr.write(`\r${p.done}/${p.total} instances, ${(p.bytes / 1e6).toFixed(1)} MB`.padEnd(60)); },
         });
         if (!values.json && process.stderr.isTTY) process.stderr.write('\r'.padEnd(61) + '\r');
@@ -173,7 +173,7 @@ const sub: Record<string, { usage: string; run(argv: string[]): Promise<number> 
   push: {
     usage: 'cvm pacs push --url <base> [--data-dir <dir>] [--study <image id | StudyInstanceUID> | --approved] [--json]',
     run: (argv) => withErrors(async () => {
-      const { values } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, study: { type: 'string', multiple: true }, approved: { type: 'boolean' } } });
+      const { values } = parseCommandLine({ args: argv, options: { ...CONNECTION_OPTIONS, study: { type: 'string', multiple: true }, approved: { type: 'boolean' } } });
       if (values.study?.length && values.approved) throw new UsageError('give --study or --approved, not both');
       const store = storeFor({ dataDir: values['data-dir'] ?? defaultDataDir(), mode: 'cli' });
       const client = await clientFrom(values, store);
@@ -192,7 +192,7 @@ const sub: Record<string, { usage: string; run(argv: string[]): Promise<number> 
       const prepared: Array<{ imageId: number; srUid: string; verified: boolean; unchanged: boolean } | { imageId: number; error: string }> = [];
       for (const id of imageIds ?? []) {
         try {
-          const p = await prepareResults(store, id, { author, appVersion: appVersion() });
+          const p = await prepareResults(store, id, { author, appVersion: appVersion(), loadPixels: loadImagePixels });
           prepared.push({ imageId: id, srUid: p.srUid, verified: p.verified, unchanged: p.unchanged });
         } catch (error) {
           prepared.push({ imageId: id, error: (error as Error).message });

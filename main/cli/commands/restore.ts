@@ -1,5 +1,5 @@
 /** `cvm restore`: replace the database with a checked backup, keeping the current one beside it. */
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../args';
 import { restoreDatabase } from '../../services/backup';
 import { defaultDataDir } from '../../services/data-dir';
 import { type Command, UsageError } from '../command';
@@ -9,7 +9,7 @@ export const restoreCommand: Command = {
   summary: 'replace the database with a checked backup (refused while the app uses the folder)',
   usage: 'cvm restore [--data-dir <dir>] <backup file>',
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { 'data-dir': { type: 'string' } } });
+    const { values, positionals } = parseCommandLine({ args: argv, allowPositionals: true, options: { 'data-dir': { type: 'string' } } });
     if (positionals.length !== 1) throw new UsageError('give exactly one backup file');
     const result = await restoreDatabase(values['data-dir'] ?? defaultDataDir(), positionals[0]!);
     console.log(`restored: schema ${result.schemaVersion}, ${result.images} image(s), ${result.landmarkSets} landmark version(s)`);

@@ -1,10 +1,10 @@
 /** `cvm stage`: CVM stage, measurements and explanation for every image of a cvm13 annotation file. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../args';
 import { imagePoint, type PixelSpacingMm } from '../../../core/geometry/index';
 import { isLandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
-import { assess, stageLabel, THRESHOLD_PRESETS, type Assessment } from '../../../core/cvm/index';
+import { assess, modelStageLabel, stageLabel, THRESHOLD_PRESETS, type Assessment } from '../../../core/cvm/index';
 import { type Command, UsageError } from '../command';
 
 interface AnnotatedImage {
@@ -72,12 +72,14 @@ function tableRow(id: string, a: Assessment): string {
   const u = m.unit;
   const conc = [m.C2, m.C3, m.C4].map((v) => `${fixed(v.concavity.share * 100, 1)}%/${fixed(v.concavity.depth, 2)}${u}`.padStart(14)).join('');
   const shape = (b: typeof m.C3.body): string => `${b.shape} w/h ${fixed(b.ratio, 2)} a/p ${fixed(b.heightRatio, 2)}`.padEnd(42);
-  return `${id.padEnd(6)} ${stageLabel(a.result).padEnd(38)}${conc}   ${shape(m.C3.body)}${shape(m.C4.body)}`;
+  const s = a.staging;
+  const model = `${modelStageLabel(s)} ${s.runnerUp} ${(s.runnerUpProbability * 100).toFixed(0)}%`;
+  return `${id.padEnd(6)} ${model.padEnd(18)}${stageLabel(a.result).padEnd(38)}${conc}   ${shape(m.C3.body)}${shape(m.C4.body)}`;
 }
 
 function parseOptions(argv: string[]) {
   try {
-    return parseArgs({
+    return parseCommandLine({
       args: argv,
       options: {
         annotations: { type: 'string' },
@@ -111,10 +113,14 @@ export const stageCommand: Command = {
     const file = readAnnotationFile(values.annotations);
     const spacing = spacingOverride ?? file.spacing;
     const rows = file.images.map((img) => ({ img, assessment: assess(img.landmarks, spacing, thresholds) }));
+    // The model's stages (every measurable spine gets one) and the textbook criteria's, side by side.
     const distribution: Record<string, number> = {};
+    const textbookDistribution: Record<string, number> = {};
     for (const { assessment } of rows) {
-      const key = assessment.ok ? (assessment.result.kind === 'stage' ? assessment.result.stage : 'no-fit') : 'error';
+      const key = assessment.ok ? assessment.staging.stage : 'error';
       distribution[key] = (distribution[key] ?? 0) + 1;
+      const tb = assessment.ok ? (assessment.result.kind === 'stage' ? assessment.result.stage : 'no-fit') : 'error';
+      textbookDistribution[tb] = (textbookDistribution[tb] ?? 0) + 1;
     }
 
     if (values.json) {
@@ -122,22 +128,37 @@ export const stageCommand: Command = {
         annotations: path.resolve(values.annotations),
         preset: thresholds.name,
         spacing,
+        stageModel: rows.find((r) => r.assessment.ok)?.assessment.ok ? (rows.find((r) => r.assessment.ok)!.assessment as Extract<Assessment, { ok: true }>).staging.model : null,
         distribution,
+        textbookDistribution,
         images: rows.map(({ img, assessment }) => ({
           id: img.id,
           image: img.image,
           ...(assessment.ok
-            ? { label: stageLabel(assessment.result), result: assessment.result, measurements: assessment.measurements }
-            : { label: 'error', error: assessment.error }),
+            ? {
+                stage: assessment.staging.stage,
+                probability: assessment.staging.probability,
+                runnerUp: assessment.staging.runnerUp,
+                probabilities: Object.fromEntries(assessment.staging.probabilities.map((p, i) => [`CS${i + 1}`, p])),
+                confidence: assessment.staging.confidence,
+                textbookStage: assessment.staging.textbook.stage,
+                textbookNote: assessment.staging.textbook.note,
+                label: stageLabel(assessment.result),
+                staging: assessment.staging,
+                result: assessment.result,
+                measurements: assessment.measurements,
+              }
+            : { stage: null, label: 'error', error: assessment.error }),
         })),
       }, null, 2));
       return 0;
     }
     const unit = spacing === null ? 'px' : 'mm';
     console.log(`preset ${thresholds.name}; spacing ${spacing === null ? 'unknown (lengths in px)' : `${spacing.rowMm} x ${spacing.colMm} mm`}`);
-    console.log(`${'image'.padEnd(6)} ${'stage'.padEnd(38)}${`C2 conc/${unit}`.padStart(14)}${`C3 conc/${unit}`.padStart(14)}${`C4 conc/${unit}`.padStart(14)}   ${'C3 body'.padEnd(42)}C4 body`);
+    console.log(`${'image'.padEnd(6)} ${'stage (model)'.padEnd(18)}${'textbook criteria'.padEnd(38)}${`C2 conc/${unit}`.padStart(14)}${`C3 conc/${unit}`.padStart(14)}${`C4 conc/${unit}`.padStart(14)}   ${'C3 body'.padEnd(42)}C4 body`);
     for (const { img, assessment } of rows) console.log(tableRow(img.id, assessment));
-    console.log(`\n${rows.length} images: ${Object.entries(distribution).sort().map(([k, n]) => `${k} ${n}`).join(', ')} (borderline results counted as the stage found)`);
+    console.log(`\n${rows.length} images, stage by the model: ${Object.entries(distribution).sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    console.log(`textbook criteria (${thresholds.name}): ${Object.entries(textbookDistribution).sort().map(([k, n]) => `${k} ${n}`).join(', ')} (borderline results counted as the stage found)`);
     return 0;
   },
 };

@@ -1,5 +1,5 @@
 /** `cvm timeline`: a patient's visits (age, stage, probabilities) and when the pubertal growth peak passed. */
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../args';
 import { mergePatients, patientTimeline, splitPatient } from '../../pacs/timeline';
 import { defaultDataDir } from '../../services/data-dir';
 import { closeStudyStores, storeFor } from '../../services/studies';
@@ -11,7 +11,7 @@ export const timelineCommand: Command = {
   summary: "a patient's visits across time: age, stage, probabilities, and when the growth peak passed; merge or split patients",
   usage: 'cvm timeline --patient <id> [--issuer <issuer>] [--data-dir <dir>] [--json] [--merge <other id> | --split]',
   async run(argv) {
-    const { values } = parseArgs({ args: argv, options: {
+    const { values } = parseCommandLine({ args: argv, options: {
       patient: { type: 'string' }, issuer: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' },
       merge: { type: 'string' }, split: { type: 'boolean' },
     } });

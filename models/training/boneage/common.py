@@ -1,8 +1,8 @@
 """Shared pieces of the bone-age and radiograph-kind recipes.
 
 Preparation (the contract of models/README.md, section "Hand-wrist models"): the displayed grey image,
-squashed (aspect ratio ignored) to 100x100 by nearest neighbour with source index floor((i + 0.5) * n / 100),
-which is PIL's Image.NEAREST and reproduces the rsna100 arrays exactly; float32 value / 255 in [0, 1].
+squashed (aspect ratio ignored) to 100x100 by nearest neighbour exactly as PIL's Image.NEAREST (position a / 2 with
+a = n / 100, a added per output cell, truncated), which made the rsna100 arrays; float32 value / 255 in [0, 1].
 Everything else (per-image z-score) happens inside the exported graphs.
 """
 import os
@@ -12,12 +12,21 @@ SIZE = 100
 DATA = os.environ.get("CVM_DATA", os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "shared", "data"))
 
 
+def nearest_indices(n: int, size: int = SIZE) -> np.ndarray:
+    """Pillow's NEAREST source indices (ImagingScaleAffine): accumulated double sum, truncated."""
+    step = n / size
+    pos = step * 0.5
+    out = []
+    for _ in range(size):
+        out.append(min(n - 1, int(pos)))
+        pos += step
+    return np.array(out, dtype=np.int64)
+
+
 def squash_nearest(a: np.ndarray, size: int = SIZE) -> np.ndarray:
-    """2-D uint8 array -> size x size by nearest neighbour, source index floor((i + 0.5) * n / size)."""
+    """2-D uint8 array -> size x size by nearest neighbour, exactly as PIL's Image.NEAREST."""
     h, w = a.shape
-    ys = np.minimum(((np.arange(size) + 0.5) * h / size).astype(np.int64), h - 1)
-    xs = np.minimum(((np.arange(size) + 0.5) * w / size).astype(np.int64), w - 1)
-    return a[ys][:, xs]
+    return a[nearest_indices(h, size)][:, nearest_indices(w, size)]
 
 
 def load_grey(path: str) -> np.ndarray:

@@ -13,7 +13,7 @@ mkdir -p runs/round2 runs/kind
 start=$(date +%s)
 # round 1: 5 epochs, one-cycle up to 3e-3; round 2: 5 more epochs from those weights, one-cycle up to 1e-3
 $PY train_boneage.py --epochs 5 --lr 3e-3 --folds "$FOLDS" --threads 1 --out runs
-$PY train_boneage.py --epochs 5 --lr 1e-3 --init runs --folds "$FOLDS" --threads 1 --out runs/round2
+$PY train_boneage.py --epochs 5 --lr 1e-3 --aug light --l1 1.0 --init runs --folds "$FOLDS" --threads 1 --out runs/round2
 $PY train_kind.py --steps 800 --threads 1 --out runs/kind
 $PY export.py --boneage-run runs/round2 --kind-run runs/kind
 echo "total wall time: $(( $(date +%s) - start )) s"

@@ -46,6 +46,8 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--folds", default="0,1,2,3,4")
+    ap.add_argument("--aug", choices=["full", "light"], default="full", help="light: rotation 5 deg, scale 5 %%, shift 3 %%, mirror, no contrast change")
+    ap.add_argument("--l1", type=float, default=0.5, help="weight of the L1 term on the mean (beside the Gaussian NLL)")
     ap.add_argument("--init", default=None, help="continue from runs/<init>/fold{k}.pt (a second round at a lower rate)")
     ap.add_argument("--limit", type=int, default=0, help="smoke test: train on this many images only")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "runs"))
@@ -87,11 +89,12 @@ def main():
             tl = 0.0; ta = 0.0; nb = 0
             for i in range(0, len(tr) - a.bs + 1, a.bs):
                 b = perm[i:i + a.bs]
-                x = augment(xt[b].float().div_(255).unsqueeze(1), g).to(dev)
+                x = xt[b].float().div_(255).unsqueeze(1)
+                x = (augment(x, g) if a.aug == "full" else augment(x, g, rot_deg=5, scale=0.05, shift=0.03, flip=0.5, contrast=0, gamma=0)).to(dev)
                 y = yt[b].to(dev); m = mt[b].unsqueeze(1).to(dev)
                 o = model(x, m); mu = o[:, 0]; lv = o[:, 1].clamp(-9, 3)
                 nll = 0.5 * (lv + (y - mu) ** 2 * torch.exp(-lv))
-                loss = nll.mean() + 0.5 * (y - mu).abs().mean()
+                loss = nll.mean() + a.l1 * (y - mu).abs().mean()
                 opt.zero_grad(); loss.backward(); opt.step(); sched.step(); step += 1
                 tl += loss.item(); ta += (y - mu).abs().mean().item() * SD0; nb += 1
             msg = f"fold {k} epoch {ep + 1}/{a.epochs} loss {tl / nb:.4f} train-MAE {ta / nb:.2f} months  {time.time() - t0:.0f}s"
@@ -110,7 +113,7 @@ def main():
         msg = (f"fold {k} done: held-out MAE {np.abs(mu - age[te]).mean():.2f} months, "
                f"median sd {np.exp(0.5 * lv).mean():.1f}, {time.time() - t0:.0f}s")
         print(msg, flush=True); log.write(msg + "\n"); log.flush()
-        json.dump({"width": a.width, "init": a.init, "epochs": a.epochs, "bs": a.bs, "lr": a.lr, "seed": a.seed, "device": str(dev)},
+        json.dump({"width": a.width, "init": a.init, "aug": a.aug, "l1": a.l1, "epochs": a.epochs, "bs": a.bs, "lr": a.lr, "seed": a.seed, "device": str(dev)},
                   open(os.path.join(a.out, "config.json"), "w"))
 
 

@@ -62,9 +62,9 @@ export function GrowthTimeline({ imageId, version }: { imageId: number; version?
       options: {
         animation: false, responsive: true, maintainAspectRatio: false, parsing: false,
         scales: {
-          x: { type: 'linear', title: { display: true, text: byAge ? 'age (years)' : 'years since the first visit', color: '#9ba6b3' }, ticks: { color: '#9ba6b3' }, grid: { color: '#2c3540' } },
-          stage: { type: 'linear', position: 'left', min: 1, max: 6, ticks: { stepSize: 1, color: '#9ba6b3', callback: (v) => `CS${v}` }, grid: { color: '#2c3540' } },
-          p: { type: 'linear', position: 'right', min: 0, max: 1, ticks: { color: '#f2b544', callback: (v) => `${Math.round(Number(v) * 100)}%` }, grid: { display: false } },
+          x: { type: 'linear', min: Math.floor(Math.min(...points.map((p) => p.x)) - 0.5), max: Math.ceil(Math.max(...points.map((p) => p.x)) + 0.5), title: { display: true, text: byAge ? 'age (years)' : 'years since the first visit', color: '#9ba6b3' }, ticks: { color: '#9ba6b3' }, grid: { color: '#2c3540' } },
+          stage: { type: 'linear', position: 'left', min: 0.6, max: 6.4, afterBuildTicks: (axis) => { axis.ticks = [1, 2, 3, 4, 5, 6].map((value) => ({ value })); }, ticks: { color: '#9ba6b3', callback: (v) => `CS${v}` }, grid: { color: '#2c3540' } },
+          p: { type: 'linear', position: 'right', min: -0.08, max: 1.08, afterBuildTicks: (axis) => { axis.ticks = [0, 0.25, 0.5, 0.75, 1].map((value) => ({ value })); }, ticks: { color: '#f2b544', callback: (v) => `${Math.round(Number(v) * 100)}%` }, grid: { display: false } },
         },
         plugins: { legend: { labels: { color: '#e8ebef', boxWidth: 12 } } },
       },

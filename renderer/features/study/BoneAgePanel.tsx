@@ -37,13 +37,8 @@ export function BoneAgePanel({ imageId }: { readonly imageId: number }): ReactNo
 
   if (!view) return error ? <section className="panel bone-age-panel" aria-label="Bone age"><p className="error" role="alert">{error}</p></section> : null;
   const kind = view.kind;
-  if (!kind || kind.kind !== 'hand') {
-    return kind ? (
-      <p className="panel note" data-testid="radiograph-kind">
-        Recognised as {kind.kind === 'cephalogram' ? 'a lateral cephalogram' : 'neither a cephalogram nor a hand'}{kind.uncertain ? ' (uncertain)' : ''} · P {pct(Math.max(kind.probabilities.cephalogram, kind.probabilities.hand, kind.probabilities.other))}
-      </p>
-    ) : null;
-  }
+  // Only hand-wrist radiographs get this panel; a cephalogram's panels are the CVM ones.
+  if (!kind || kind.kind !== 'hand') return null;
   const b = view.latest;
   const c = view.comparison;
   return (

@@ -3,6 +3,7 @@ import { memo, type ReactNode } from 'react';
 import type { StudyDetail } from '../../../core/api/studies';
 import { distance, type PixelSpacingMm } from '../../../core/geometry/index';
 import { LANDMARKS, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
+import { expectedErrorText, type ExpectedErrors } from '../../canvas/confidence';
 
 export function editDistance(name: LandmarkName, landmarks: LandmarkSet, ai: LandmarkSet | null, spacing: PixelSpacingMm | null): string | null {
   const p = landmarks[name];
@@ -17,7 +18,7 @@ export function editDistance(name: LandmarkName, landmarks: LandmarkSet, ai: Lan
 
 export const LandmarkList = memo(function LandmarkList(props: {
   landmarks: LandmarkSet; ai: LandmarkSet | null; spacing: PixelSpacingMm | null;
-  confidences: Partial<Record<LandmarkName, number>>; selected: LandmarkName | null; flagged: readonly LandmarkName[];
+  expectedErrors: ExpectedErrors; selected: LandmarkName | null; flagged: readonly LandmarkName[];
   onSelect: (name: LandmarkName) => void; onReset: (name: LandmarkName) => void;
 }): ReactNode {
   return (
@@ -26,7 +27,7 @@ export const LandmarkList = memo(function LandmarkList(props: {
       <ul className="landmark-list">
         {LANDMARKS.map((l) => {
           const moved = editDistance(l.name, props.landmarks, props.ai, props.spacing);
-          const conf = props.confidences[l.name];
+          const expected = expectedErrorText(props.expectedErrors.mm[l.name], props.expectedErrors.flagMm);
           return (
             <li key={l.name} className={`${props.selected === l.name ? 'selected' : ''} ${props.flagged.includes(l.name) ? 'flagged' : ''}`} data-testid={`landmark-${l.name}`}>
               <button type="button" className="link" onClick={() => props.onSelect(l.name)} title={l.label} aria-label={`${l.name}: ${l.label}${props.flagged.includes(l.name) ? ' (flagged by the anatomical check)' : ''}`}
@@ -34,7 +35,7 @@ export const LandmarkList = memo(function LandmarkList(props: {
                 {l.name}
               </button>
               {props.flagged.includes(l.name) && <span className="error-text small" aria-hidden="true">⚠</span>}
-              <span className="muted small">{props.landmarks[l.name] ? (conf !== undefined ? `conf ${conf.toFixed(2)}` : '') : 'not placed'}</span>
+              <span className="muted small">{props.landmarks[l.name] ? expected : 'not placed'}</span>
               {moved && (
                 <>
                   <span className="moved" data-testid={`moved-${l.name}`}>moved {moved}</span>

@@ -2,7 +2,9 @@
 import { memo, useState, type ReactNode } from 'react';
 import type { Plausibility } from '../../../core/review/plausibility';
 import type { StudyDetail } from '../../../core/api/studies';
-import { PEAK_GROWTH, stageLabel, type Assessment, type BodyMeasurements, type Comparison, type Measurements } from '../../../core/cvm/index';
+import {
+  CVM_STAGES, PEAK_GROWTH, stageLabel, type Assessment, type BodyMeasurements, type Comparison, type Measurements, type ModelStaging, type StageResult,
+} from '../../../core/cvm/index';
 import { formatAge, formatProvider, formatSpacing, humanizeIds } from '../format';
 
 export interface StagePanelProps {
@@ -16,7 +18,7 @@ export interface StagePanelProps {
   readonly onPatientInfo: (info: { ageYears?: number | null; sex?: 'M' | 'F' | 'O' | null }) => Promise<string | null>;
 }
 
-/** Stage probabilities when the staging engine gives them (P(CS1..CS6), most probable first). */
+/** Stage probabilities (P(CS1..CS6), most probable first) from an object holding `probabilities`: pass assessment.staging. */
 export function stageProbabilities(result: unknown): { stage: string; p: number }[] | null {
   const r = result as { probabilities?: unknown };
   const probs = r?.probabilities;
@@ -57,6 +59,53 @@ function changedIds(now: Assessment | null, before: Assessment | null): Set<stri
   return changed;
 }
 
+const pctText = (p: number): string => `${Math.round(p * 100)}%`;
+
+/** The six stages as one bar: each segment as wide as its probability, the most probable one marked. */
+function ProbabilityBar({ staging }: { staging: ModelStaging }): ReactNode {
+  return (
+    <div className="prob-bar" role="img" data-testid="stage-probabilities"
+      aria-label={`Stage probabilities: ${CVM_STAGES.map((s, i) => `${s} ${pctText(staging.probabilities[i]!)}`).join(', ')}`}>
+      {CVM_STAGES.map((s, i) => {
+        const p = staging.probabilities[i]!;
+        return (
+          <div key={s} className={`prob-cell${s === staging.stage ? ' top' : s === staging.runnerUp ? ' second' : ''}`} data-testid={`stage-prob-${s}`}
+            data-probability={p.toFixed(4)} title={`${s}: ${(p * 100).toFixed(1)}%`}>
+            <div className="prob-fill" style={{ height: `${Math.max(2, p * 100)}%` }} />
+            <span className="prob-stage">{s}</span>
+            <span className="prob-value">{pctText(p)}</span>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+/** What each measurement adds to the log-odds of the stage over the runner-up (the largest effects). */
+function Contributions({ staging }: { staging: ModelStaging }): ReactNode {
+  const shown = staging.contributions.slice(0, 6);
+  const scale = Math.max(0.5, ...shown.map((c) => Math.abs(c.towardsStage)));
+  return (
+    <table className="contributions" data-testid="stage-contributions">
+      <caption className="muted small">What tipped it to {staging.stage} rather than {staging.runnerUp} (log-odds)</caption>
+      <tbody>
+        {shown.map((c) => (
+          <tr key={c.id} data-testid={`contribution-${c.id}`} title={`${c.label}: ${fmt(c.value, 3)}`}>
+            <th scope="row">{c.short}</th>
+            <td className="contrib-bar">
+              <div className="contrib-track">
+                <span className={c.towardsStage >= 0 ? 'for' : 'against'}
+                  style={{ width: `${(Math.abs(c.towardsStage) / scale) * 50}%`, [c.towardsStage >= 0 ? 'left' : 'right']: '50%' }} />
+              </div>
+            </td>
+            <td className="num">{c.towardsStage >= 0 ? '+' : '−'}{fmt(Math.abs(c.towardsStage), 2)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 function StageHeadline({ assessment, plausibility }: { assessment: Assessment | null; plausibility: Plausibility | null }): ReactNode {
   if (!assessment) return <div className="stage-value muted" data-testid="cvm-stage">no landmarks</div>;
   if (!assessment.ok) {
@@ -67,34 +116,43 @@ function StageHeadline({ assessment, plausibility }: { assessment: Assessment | 
       </>
     );
   }
-  const r = assessment.result;
-  const label = stageLabel(r);
-  const labels = labelsOf(assessment);
+  const s = assessment.staging;
   const implausible = plausibility?.verdict === 'implausible';
-  const cls = implausible || r.kind === 'no-fit' ? 'bad' : r.borderline || plausibility?.verdict === 'check' ? 'warn' : 'good';
-  const probs = stageProbabilities(r);
+  const cls = implausible ? 'bad' : plausibility?.verdict === 'check' ? 'warn' : s.confidence === 'high' ? 'good' : s.confidence === 'moderate' ? 'fair' : 'warn';
   return (
     <>
-      <div className={`stage-value ${cls}${label.length > 12 ? ' long' : ''}`} data-testid="cvm-stage" aria-live="polite">{label}</div>
+      <div className="stage-headline">
+        <div className={`stage-value ${cls}`} data-testid="cvm-stage" aria-live="polite">{s.stage} <span className="stage-prob">{pctText(s.probability)}</span></div>
+        <div className="stage-confidence">
+          <span data-testid="stage-confidence" className={s.confidence === 'high' ? 'good' : s.confidence === 'moderate' ? 'fair' : 'warn'}>{s.confidence} confidence</span>
+          <span data-testid="stage-runner-up" className="muted">runner-up {s.runnerUp} {pctText(s.runnerUpProbability)}</span>
+        </div>
+      </div>
       {implausible && <p className="error-text small" data-testid="stage-implausible">Not valid: the landmarks are anatomically impossible (see above).</p>}
-      {probs && (
-        <p className="probabilities small" data-testid="stage-probabilities">
-          {probs.slice(0, 3).map((x, i) => <span key={x.stage} className={i === 0 ? 'strong' : ''}>{x.stage} {(x.p * 100).toFixed(0)}%{i < Math.min(2, probs.length - 1) ? ' · ' : ''}</span>)}
-          {probs[1] && <span className="muted"> (runner-up {probs[1].stage})</span>}
+      <ProbabilityBar staging={s} />
+      {s.textbook.note
+        ? <p className="textbook-note" data-testid="textbook-note">{s.textbook.note}</p>
+        : <p className="textbook-note agrees" data-testid="textbook-note">Textbook criteria agree: {s.stage}.</p>}
+      <p className="growth" data-testid="peak-growth">{s.peakGrowth.text} <span className="muted">{PEAK_GROWTH[s.stage]}</span></p>
+      {s.age && (
+        <p className={s.age.flag ? 'age-flag' : 'muted small'} data-testid="age-check">
+          {s.age.flag ?? `Age ${s.age.ageYears.toFixed(1)} years: typical for ${s.stage} (${Number.isFinite(s.age.typical[1]) ? `${s.age.typical[0]}-${s.age.typical[1]}` : `${s.age.typical[0]}+`} years).`}
         </p>
       )}
-      {r.kind === 'stage' ? (
-        <>
-          <p className="rule" data-testid="stage-rule">{r.rule}</p>
-          {r.borderline && <p className="borderline" data-testid="stage-borderline">{humanizeIds(r.borderline.detail, labels)}</p>}
-          <p className="growth" data-testid="peak-growth">{r.peakGrowth}</p>
-        </>
-      ) : (
-        <>
-          <p className="rule" data-testid="stage-rule">{humanizeIds(r.reason, labels)}</p>
-          <p className="growth">Nearest: {r.nearest.map((s) => `${s} (${PEAK_GROWTH[s].split(':')[0]})`).join(', ')}. Check the landmarks.</p>
-        </>
-      )}
+      <Contributions staging={s} />
+      <p className="note" data-testid="stage-uncertainty">{s.uncertainty.text} Model {s.model.id} {s.model.version}, fitted to clinicians' stages of 720 spines.</p>
+    </>
+  );
+}
+
+/** The 2018 guide's rules on these measurements: the explanation beside the model's answer. */
+function TextbookResult({ result: r, labels }: { result: StageResult; labels: Map<string, string> }): ReactNode {
+  return (
+    <>
+      <p className="rule" data-testid="stage-rule">
+        <span data-testid="textbook-stage">{stageLabel(r)}</span>: {humanizeIds(r.kind === 'stage' ? r.rule : r.reason, labels)}
+      </p>
+      {r.kind === 'stage' && r.borderline && <p className="borderline" data-testid="stage-borderline">{humanizeIds(r.borderline.detail, labels)}</p>}
       {r.notes.map((n) => <p key={n} className="note">{humanizeIds(n, labels)}</p>)}
     </>
   );
@@ -215,7 +273,8 @@ export const StagePanel = memo(function StagePanel({ detail, assessment, referen
       <StageHeadline assessment={assessment} plausibility={plausibility} />
       {assessment?.ok && (
         <>
-          <h3>Criteria</h3>
+          <h3>Textbook criteria (McNamara &amp; Franchi 2018)</h3>
+          <TextbookResult result={assessment.result} labels={labelsOf(assessment)} />
           <table className="criteria">
             <thead><tr><th scope="col">measurement</th><th scope="col">value</th><th scope="col">threshold</th></tr></thead>
             <tbody>
@@ -231,7 +290,7 @@ export const StagePanel = memo(function StagePanel({ detail, assessment, referen
             </tbody>
           </table>
           <BodyTable m={assessment.measurements} />
-          <p className="muted small">Preset: {assessment.result.preset}. <strong>Bold</strong> rows decided the stage; ≈ marks a value within the tolerance of its threshold.</p>
+          <p className="muted small">Preset: {assessment.result.preset}. <strong>Bold</strong> rows decided the textbook stage; ≈ marks a value within the tolerance of its threshold.</p>
         </>
       )}
       <h3>Patient and image</h3>

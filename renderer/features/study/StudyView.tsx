@@ -12,6 +12,7 @@ import { imagePoint, screenPoint, type ImagePoint } from '../../../core/geometry
 import { LANDMARK_NAMES, landmarkInfo, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
 import { LandmarkLayers } from '../../canvas/LandmarkLayers';
 import { Loupe } from '../../canvas/Loupe';
+import { expectedErrorsOf } from '../../canvas/confidence';
 import { landmarkBounds } from '../../canvas/outlines';
 import { useWindowedCanvas } from '../../canvas/useWindowedCanvas';
 import { Viewer } from '../../canvas/Viewer';
@@ -20,7 +21,7 @@ import {
 } from '../../canvas/view-transform';
 import type { DisplayWindow } from '../../canvas/window-level';
 import { IDLE, step, type ToolEffect, type ToolEvent, type ToolState } from '../../tools/landmark-tool';
-import { approvalDecision, modelQualityOf, type ApprovalDecision } from '../../../core/review/approval';
+import { approvalDecision, modelQualityOf, type ApprovalDecision, type ApprovalInput } from '../../../core/review/approval';
 import { checkPlausibility } from '../../../core/review/plausibility';
 import { nextUnreviewed, saveWorklistSession } from '../../state/worklist-session';
 import { api } from '../../api';
@@ -104,7 +105,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
   liveLandmarks.current = landmarks;
   const viewerRef = useRef<HTMLDivElement>(null);
 
-  const confidences = detail.ai?.modelRun?.confidences ?? {};
+  const expectedErrors = useMemo(() => expectedErrorsOf(detail.ai?.modelRun?.quality), [detail.ai?.modelRun?.quality]);
   const pixelSpacing = useMemo(() => (spacing ? { rowMm: spacing.rowMm, colMm: spacing.colMm } : null), [spacing]);
 
   const fitRegionOfInterest = useCallback((size: Size) => {
@@ -133,13 +134,23 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
   const pixelSpacingForChecks = pixelSpacing;
   const plausibility = useMemo(() => (Object.keys(landmarks).length > 0 ? checkPlausibility(landmarks, pixelSpacingForChecks) : null), [landmarks, pixelSpacingForChecks]);
   const modelQuality = useMemo(() => modelQualityOf(detail.ai?.modelRun?.quality), [detail.ai]);
+  // The whole-image classifier's kind (hand-wrist, other) also decides whether a CVM stage may be approved.
+  const [imageKind, setImageKind] = useState<ApprovalInput['imageKind']>(null);
+  useEffect(() => {
+    let live = true;
+    void api.getBoneAge({ imageId: detail.imageId }).then((r) => {
+      if (live && r.ok && r.value.kind) setImageKind({ kind: r.value.kind.kind, uncertain: r.value.kind.uncertain, probability: r.value.kind.probabilities[r.value.kind.kind] });
+    });
+    return () => { live = false; };
+  }, [detail.imageId]);
   const decision: ApprovalDecision = useMemo(() => approvalDecision({
     landmarks: Object.keys(landmarks).length > 0 ? landmarks : null,
     ai,
     spacing: pixelSpacingForChecks,
     quality: modelQuality,
     stageError: assessment && !assessment.ok ? assessment.error.message : null,
-  }), [landmarks, ai, pixelSpacingForChecks, modelQuality, assessment]);
+    imageKind,
+  }), [landmarks, ai, pixelSpacingForChecks, modelQuality, assessment, imageKind]);
 
   useEffect(() => {
     const name = detail.info.meta.patientName ?? detail.info.fileName;
@@ -391,12 +402,14 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
   const loupeTarget = dragging ?? (nudge.current ? nudge.current.name : null);
   const loupePoint = loupeTarget ? landmarks[loupeTarget] : undefined;
   const hasLandmarks = Object.keys(landmarks).length > 0;
+  const orientation = (detail.ai?.modelRun?.quality as { orientation?: { corrected?: boolean; detail?: string } } | null | undefined)?.orientation;
   const title = detail.info.meta.patientName ?? detail.info.fileName;
   const qualityNotice: NoticeState | null = modelQuality && modelQuality.verdict && modelQuality.verdict !== 'ok'
     ? modelQuality.verdict === 'failed' || modelQuality.notCephalogram
       ? { kind: 'error', text: modelQuality.notCephalogram
-        ? `This image does not look like a lateral cephalogram${modelQuality.notCephalogramReason ? ` (${modelQuality.notCephalogramReason.replace(/\.$/, '')})` : ''}. The landmarks and the stage mean nothing here.`
-        : 'The model did not find C2–C4 on this image: it may not be a lateral cephalogram, or the vertebrae are not visible. Do not rely on these landmarks.', details: modelQuality.problems }
+        ? 'This image does not look like a lateral cephalogram: the model drew no landmarks, and no stage can be given or approved.'
+        : 'The model did not find C2–C4 on this image: it may not be a lateral cephalogram, or the vertebrae are not visible. Do not rely on these landmarks.',
+        details: modelQuality.notCephalogramReason ? [modelQuality.notCephalogramReason] : modelQuality.problems }
       : { kind: 'warning', text: `The model is not confident on this image. Check every landmark before relying on the stage. ${sentences(modelQuality.problems.slice(0, 1))}`, details: modelQuality.problems.slice(1) }
     : null;
 
@@ -421,7 +434,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
         </label>
         <button type="button" aria-pressed={displayWindow.invert} onClick={() => perform('invert', false)} title="Invert (I)">Invert</button>
         <button type="button" onClick={() => perform('fit', false)} title="Fit (F)">Fit</button>
-        <button type="button" onClick={() => perform('actualSize', false)} title="One image pixel per screen pixel (1)" aria-label="Actual size, one image pixel per screen pixel">1:1</button>
+        <button type="button" onClick={() => perform('actualSize', false)} title="One image pixel per screen pixel (1)" aria-label="1:1 (one image pixel per screen pixel)">1:1</button>
         <button type="button" onClick={() => perform('region', false)} disabled={!hasLandmarks} data-testid="zoom-region" title="Zoom to C2-C4 (R)">C2–C4</button>
         <button type="button" aria-pressed={showGhosts} onClick={() => perform('ghosts', false)} title="AI prediction as ghosts (G)">Ghosts</button>
         <span className="sep" />
@@ -442,6 +455,12 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
         {busy && <Notice notice={{ kind: 'info', text: busy }} testId="busy" />}
         {message && !busy && <Notice notice={message} onClose={() => setMessage(null)} testId="message" />}
         {qualityNotice && <Notice notice={qualityNotice} testId="quality-warning" />}
+        {orientation?.corrected && (
+          <div className="guide" role="status" data-testid="orientation-note">Orientation: {orientation.detail}.</div>
+        )}
+        {(detail.info.warnings?.length ?? 0) > 0 && (
+          <Notice notice={{ kind: 'warning', text: `This file is damaged or has unusable values: ${detail.info.warnings!.join('; ')}` }} testId="file-warning" />
+        )}
         {tool.kind === 'placing' && (
           <div className="guide" role="status" data-testid="placing-guide">
             Click <strong>{tool.next}</strong>: {landmarkInfo(tool.next).label} ({LANDMARK_NAMES.indexOf(tool.next) + 1}/13). Esc cancels.
@@ -465,7 +484,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
             onBackgroundPointerDown={onBackgroundPointerDown} onWindowDrag={onWindowDrag}
             cursor={tool.kind === 'placing' || tool.kind === 'calibrating' ? 'crosshair' : undefined}>
             {view && (
-              <LandmarkLayers landmarks={landmarks} ai={ai} confidences={confidences} scale={view.scale}
+              <LandmarkLayers landmarks={landmarks} ai={ai} expectedErrors={expectedErrors} scale={view.scale}
                 selected={selected} hover={tool.kind === 'idle' ? tool.hover : null} showGhosts={showGhosts}
                 flagged={plausibility?.landmarks ?? NONE} flagSeverity={plausibility?.verdict ?? 'ok'}
                 draggable={tool.kind === 'idle' || tool.kind === 'dragging'}
@@ -480,7 +499,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: { editor: StudyEdi
           <BoneAgePanel imageId={detail.imageId} />
           <StagePanel detail={detail} assessment={assessment} reference={reference} plausibility={plausibility}
             onCalibrate={() => setCalibrate({ points: null })} onPatientInfo={editor.setPatientInfo} />
-          <LandmarkList landmarks={landmarks} ai={ai} spacing={pixelSpacing} confidences={confidences} selected={selected}
+          <LandmarkList landmarks={landmarks} ai={ai} spacing={pixelSpacing} expectedErrors={expectedErrors} selected={selected}
             flagged={plausibility?.landmarks ?? NONE} onSelect={setSelected} onReset={onResetLandmark} />
           <HistoryPanel detail={detail} onRevert={onRevert} />
           <GrowthTimeline imageId={detail.imageId} version={`${detail.latest?.versionId ?? 0}-${detail.review.status}`} />

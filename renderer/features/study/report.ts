@@ -296,8 +296,9 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
   if (!assessment) { headline = 'no landmarks'; headColor = MUTED; }
   else if (!assessment.ok) { headline = 'not computable'; headColor = RED; }
   else {
-    headline = stageLabel(assessment.result);
-    headColor = implausible || assessment.result.kind === 'no-fit' ? RED : (assessment.result.kind === 'stage' && assessment.result.borderline) ? AMBER : GREEN;
+    // The clinician-fitted model's stage and probability; the textbook criteria follow as the explanation.
+    headline = `${assessment.staging.stage} ${Math.round(assessment.staging.probability * 100)}%`;
+    headColor = implausible ? RED : assessment.staging.confidence === 'low' ? AMBER : GREEN;
   }
   let size = 30;
   while (size > 12 && L.width(headline, size, true) > sw) size -= 1;
@@ -307,11 +308,16 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
   const labels = labelsOf(assessment);
   if (assessment?.ok) {
     const r = assessment.result;
-    const probs = stageProbabilities(r);
+    const st = assessment.staging;
+    const probs = stageProbabilities(st);
     if (probs) {
       ys = L.para(sx, ys, `Probabilities: ${probs.slice(0, 3).map((p) => `${p.stage} ${(p.p * 100).toFixed(0)}%`).join(', ')}`, 9, sw, { bold: true });
-      if (probs[1]) ys = L.para(sx, ys, `Runner-up: ${probs[1].stage}`, 9, sw);
+      if (probs[1]) ys = L.para(sx, ys, `Runner-up: ${probs[1].stage}; ${st.confidence} confidence`, 9, sw);
     }
+    ys = L.para(sx, ys + 2, st.peakGrowth.text, 8.5, sw, { maxLines: 3 });
+    if (st.textbook.note) ys = L.para(sx, ys + 2, st.textbook.note, 8.5, sw, { color: AMBER, maxLines: 4 });
+    if (st.age?.flag) ys = L.para(sx, ys + 2, st.age.flag, 8.5, sw, { color: AMBER, maxLines: 4 });
+    ys = L.para(sx, ys + 2, `Textbook criteria: ${stageLabel(r)}.`, 8.5, sw, { bold: true });
     if (r.kind === 'stage') {
       if (r.borderline) ys = L.para(sx, ys, `Borderline: ${humanizeIds(r.borderline.detail, labels)}`, 8.5, sw, { color: AMBER, maxLines: 4 });
       ys = L.para(sx, ys + 2, humanizeIds(r.rule, labels), 8.5, sw, { maxLines: 5 });

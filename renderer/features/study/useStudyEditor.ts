@@ -8,9 +8,9 @@ import type { OpenedImage } from '../../../core/api/index';
 import {
   fromLandmarkSet, toLandmarkSet, type ReviewStatus, type StudyDetail,
 } from '../../../core/api/studies';
-import { assess, type Assessment } from '../../../core/cvm/index';
+import { assess, modelPlacedErrors, type Assessment } from '../../../core/cvm/index';
 import type { CalibrationEntry } from '../../../core/geometry/calibration';
-import type { LandmarkName, LandmarkSet } from '../../../core/landmarks/index';
+import { isLandmarkName, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
 import { api } from '../../api';
 import { canRedo, canUndo, commit, createHistory, preview, redo, undo, type History } from '../../state/history';
 import { createSaveQueue, type QueueState, type SaveQueue } from '../../state/save-queue';
@@ -49,6 +49,13 @@ const wait = (ms: number): Promise<void> => new Promise((resolve) => { setTimeou
 function movedNames(a: LandmarkSet, b: LandmarkSet): LandmarkName[] {
   const names = new Set([...Object.keys(a), ...Object.keys(b)] as LandmarkName[]);
   return [...names].filter((n) => a[n]?.x !== b[n]?.x || a[n]?.y !== b[n]?.y);
+}
+
+/** The landmark model's expected error per landmark (mm), as recorded with its run; {} when the run has none. */
+function expectedErrorsOf(quality: unknown): Partial<Record<LandmarkName, number>> {
+  const e = (quality as { expectedErrorMm?: unknown } | null | undefined)?.expectedErrorMm;
+  if (typeof e !== 'object' || e === null) return {};
+  return Object.fromEntries(Object.entries(e).filter(([n, v]) => isLandmarkName(n) && typeof v === 'number' && Number.isFinite(v) && v >= 0)) as Partial<Record<LandmarkName, number>>;
 }
 
 export function useStudyEditor(imageId: number): { editor: StudyEditor | null; error: string | null } {
@@ -114,12 +121,17 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
   }, [imageId, queue]);
 
   const spacing = detail?.info.spacing ?? null;
+  const ai = useMemo(() => (detail?.ai ? toLandmarkSet(detail.ai.points) : null), [detail?.ai]);
+  const ageYears = detail?.info.meta.ageYears ?? null;
+  const sex = detail?.info.meta.sex ?? null;
+  const expectedErrorMm = useMemo(() => expectedErrorsOf(detail?.ai?.modelRun?.quality), [detail?.ai?.modelRun?.quality]);
   const assessment = useMemo(() => {
     if (Object.keys(history.present).length === 0) return null;
-    return assess(history.present, spacing ? { rowMm: spacing.rowMm, colMm: spacing.colMm } : null);
-  }, [history.present, spacing]);
-
-  const ai = useMemo(() => (detail?.ai ? toLandmarkSet(detail.ai.points) : null), [detail?.ai]);
+    // Landmarks still where the model put them carry its expected error; moved ones are a person's.
+    return assess(history.present, spacing ? { rowMm: spacing.rowMm, colMm: spacing.colMm } : null, undefined, {
+      landmarkErrorMm: modelPlacedErrors(history.present, ai, expectedErrorMm), ageYears, sex,
+    });
+  }, [history.present, spacing, ai, expectedErrorMm, ageYears, sex]);
 
   const save = useCallback((landmarks: LandmarkSet, moved: readonly LandmarkName[]) => {
     queue().push({ landmarks, moved });
@@ -200,6 +212,8 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
         await queue().idle();
         const r = await api.analyzeImage({ imageId });
         if (!r.ok) return r.error.message;
+        // Not a lateral cephalogram: nothing was recorded or drawn; say why.
+        if (!r.value.prediction.recognition.lateralCephalogram) return r.value.summary;
         await refreshDetail(true);
         return null;
       },

@@ -10,11 +10,11 @@ import {
   REVIEW_STATUSES, STAGE_CODES, type ListStudiesRequest, type ListStudiesResponse, type ReviewStatus, type StudySortField,
 } from '../../../core/api/studies';
 import { api } from '../../api';
+import { SendBadge, useSendStates } from '../pacs/SendStatus';
 import { PAGE_SIZE, loadWorklistSession, requestOf, saveWorklistSession, type WorklistQuery } from '../../state/worklist-session';
 import { Notice, type NoticeState } from '../Notice';
 import { formatAge, plural } from '../format';
 import { ExportDialog } from './ExportDialog';
-import { SendBadge, useSendStates } from '../pacs/SendStatus';
 
 interface ImportProgress {
   readonly done: number;
@@ -25,7 +25,7 @@ interface ImportProgress {
 /** Files a folder drop or picker may hold that are worth trying: DICOM often has no extension at all. */
 export function isCandidateFile(name: string): boolean {
   const lower = name.toLowerCase();
-  if (/\.(dcm|dicom|dic|png|jpe?g)$/.test(lower)) return true;
+  if (/\.(dcm|dicom|dic|png|jpe?g|tiff?)$/.test(lower)) return true;
   return !/\.[a-z0-9]{1,5}$/.test(lower) && !lower.startsWith('.');
 }
 
@@ -35,6 +35,7 @@ const COLUMNS: readonly { field: StudySortField; label: string; className: strin
   { field: 'studyDate', label: 'Study date', className: 'col-date' },
   { field: 'ageYears', label: 'Age', className: 'col-age' },
   { field: 'stage', label: 'Stage', className: 'col-stage' },
+  { field: 'stageProbability', label: 'P(stage)', className: 'col-prob' },
   { field: 'reviewStatus', label: 'Review', className: 'col-review' },
   { field: 'minConfidence', label: 'Confidence', className: 'col-conf' },
   { field: 'fileName', label: 'File', className: 'col-file' },
@@ -55,6 +56,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
   const initial = useRef(loadWorklistSession()).current;
   const [search, setSearch] = useState(initial.query.search);
   const [stage, setStage] = useState<ListStudiesRequest['stage']>(initial.query.stage);
+  const [stageConfidence, setStageConfidence] = useState<ListStudiesRequest['stageConfidence']>(initial.query.stageConfidence);
   const [review, setReview] = useState<ReviewStatus | undefined>(initial.query.review);
   const [sort, setSort] = useState<WorklistQuery['sort']>(initial.query.sort);
   const [offset, setOffset] = useState(initial.query.offset);
@@ -73,7 +75,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
   const wrapRef = useRef<HTMLDivElement>(null);
   const restoreCursorTo = useRef<number | null>(initial.lastOpened);
 
-  const query: WorklistQuery = { search, stage, review, sort, offset };
+  const query: WorklistQuery = { search, stage, stageConfidence, review, sort, offset };
   const queryKey = JSON.stringify(query);
 
   const setSpacing = (value: string): void => {
@@ -129,7 +131,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
 
   const importFiles = useCallback(async (files: readonly File[]) => {
     const candidates = files.filter((f) => isCandidateFile(f.name));
-    if (candidates.length === 0) { setNotice({ kind: 'error', text: 'No DICOM, PNG or JPEG files found.' }); return; }
+    if (candidates.length === 0) { setNotice({ kind: 'error', text: 'No DICOM, PNG, JPEG or TIFF files found.' }); return; }
     const spacingMm = spacing.trim() ? Number(spacing.replace(',', '.')) : undefined;
     if (spacingMm !== undefined && (!Number.isFinite(spacingMm) || spacingMm <= 0)) {
       setNotice({ kind: 'error', text: 'The spacing for PNG/JPEG must be a positive number of mm per pixel.' });
@@ -137,6 +139,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
     }
     cancelImport.current = false;
     const failures: string[] = [];
+    const damaged: string[] = [];
     let lastImageId: number | null = null;
     let imported = 0;
     for (let i = 0; i < candidates.length; i++) {
@@ -147,15 +150,15 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
       const r = await api.importFiles({ files: [{ name: file.name, bytes }], ...(spacingMm !== undefined ? { spacingMm } : {}) });
       if (!r.ok) { failures.push(`${file.name}: ${r.error.message}`); continue; }
       for (const item of r.value.results) {
-        if (item.ok) { lastImageId = item.imageId; imported += 1; } else failures.push(`${item.fileName}: ${item.error.message}`);
+        if (item.ok) { lastImageId = item.imageId; imported += 1; damaged.push(...(item.warnings ?? [])); } else failures.push(`${item.fileName}: ${item.error.message}`);
       }
       if (i % 10 === 9) void refresh();
     }
     setImporting(null);
     setNotice({
-      kind: failures.length > 0 ? (imported > 0 ? 'warning' : 'error') : 'info',
-      text: `${cancelImport.current ? 'Import cancelled. ' : ''}Imported ${imported} of ${plural(candidates.length, 'file')}.${failures.length ? ` ${failures.length} refused.` : ''}`,
-      details: failures,
+      kind: failures.length > 0 ? (imported > 0 ? 'warning' : 'error') : damaged.length > 0 ? 'warning' : 'info',
+      text: `${cancelImport.current ? 'Import cancelled. ' : ''}Imported ${imported} of ${plural(candidates.length, 'file')}.${failures.length ? ` ${failures.length} refused.` : ''}${damaged.length ? ` ${damaged.length} imported with warnings (damaged data).` : ''}`,
+      details: [...failures, ...damaged],
     });
     await refresh();
     if (candidates.length === 1 && lastImageId !== null) open(lastImageId);
@@ -200,8 +203,17 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
             <select value={stage ?? ''} onChange={(e) => { setStage((e.target.value || undefined) as ListStudiesRequest['stage']); setOffset(0); }} data-testid="filter-stage">
               <option value="">all</option>
               {STAGE_CODES.map((s) => <option key={s} value={s}>{s}</option>)}
-              <option value="no-fit">no stage fits</option>
+              <option value="no-fit">textbook: no stage fits</option>
               <option value="none">not staged</option>
+            </select>
+          </label>
+          <label className="inline">Confidence
+            <select value={stageConfidence ?? ''} data-testid="filter-stage-confidence"
+              onChange={(e) => { setStageConfidence((e.target.value || undefined) as ListStudiesRequest['stageConfidence']); setOffset(0); }}>
+              <option value="">all</option>
+              <option value="high">high (70% or more)</option>
+              <option value="moderate">moderate (50-70%)</option>
+              <option value="low">low (under 50%)</option>
             </select>
           </label>
           <label className="inline">Review
@@ -269,7 +281,11 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
                   <td className="num">{formatAge(r.ageYears)}</td>
                   <td>{r.stageLabel === null ? '—' : failedStage
                     ? <Cut className="error-text" text={`not computable: ${r.stageLabel}`} />
-                    : <Cut className={r.borderline || r.stageLabel.startsWith('no stage') ? 'warn-text' : ''} text={r.stageLabel} />}</td>
+                    : <Cut className={r.borderline || r.stageLabel.startsWith('no stage') ? 'warn-text' : ''} text={typeof r.stageProbability === 'number' && r.stage ? r.stage : r.stageLabel} />}</td>
+                  <td className={`num${r.stageConfidence === 'low' ? ' warn-text' : ''}`} data-testid="worklist-stage-probability"
+                    title={r.stageConfidence ? `${r.stageConfidence} confidence` : undefined}>
+                    {typeof r.stageProbability === 'number' ? `${Math.round(r.stageProbability * 100)}%` : '—'}
+                  </td>
                   <td><span className={`review ${r.reviewStatus}`} title={r.reviewedBy ? `approved by ${r.reviewedBy}` : r.reviewStatus}>{r.reviewStatus}{r.reviewedBy && r.reviewStatus === 'approved' ? ` (${r.reviewedBy})` : ''}</span><SendBadge state={sendStates.get(r.imageId)} /></td>
                   <td className="num">{r.minConfidence !== null ? r.minConfidence.toFixed(2) : '—'}</td>
                   <td><Cut className="muted" text={r.fileName} /></td>
@@ -278,7 +294,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
             })}
           </tbody>
         </table>
-        {page && page.total === 0 && <div className="empty">No studies{search || stage || review ? ' match these filters' : ' yet: import DICOM, PNG, JPEG or TIFF files, or drop them here'}.</div>}
+        {page && page.total === 0 && <div className="empty">No studies{search || stage || stageConfidence || review ? ' match these filters' : ' yet: import DICOM, PNG, JPEG or TIFF files, or drop them here'}.</div>}
       </div>
       {page ? (
         <div className="pager">

@@ -1,0 +1,55 @@
+/**
+ * The landmark work in Chromium: a mirrored cephalogram saved as TIFF is imported (TIFF through the file
+ * dialog), analysed, turned upright automatically (the study view says so) and each landmark shows its
+ * expected error in mm; a hand radiograph is answered with "Not a lateral cephalogram" and no landmarks.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeImageFile } from '../../main/dicom/index';
+import { writeTiff } from '../dicom/tiff-writer';
+import { HAS_SHARED_DATA, sharedPath } from '../shared-data';
+import { HAS_CHROMIUM, screenshotPath, sessionPerSuite } from './harness';
+import { importAndOpen, landmarks } from './study-page';
+
+const canRun = HAS_SHARED_DATA && HAS_CHROMIUM;
+if (!canRun) console.warn('landmarks e2e skipped: needs ../shared/data and /usr/bin/chromium');
+
+describe.skipIf(!canRun)('orientation, expected error and recognition in the study view', () => {
+  const current = sessionPerSuite();
+
+  it('a mirrored TIFF cephalogram is turned upright and every landmark shows its expected error', async () => {
+    const { page } = current();
+    const jpeg = await decodeImageFile('001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')));
+    const { width: w, height: h } = jpeg.pixels;
+    const mirrored = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) mirrored[y * w + (w - 1 - x)] = Math.round(jpeg.pixels.data[y * w + x]! / 257);
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cvm-e2e-tiff-')), '001-mirrored.tif');
+    writeFileSync(file, writeTiff([{ width: w, height: h, bits: 8, data: mirrored, compression: 8, resolution: [254, 254, 2] }]));
+    await importAndOpen(page, file);
+    await expect.poll(() => page.getByTestId('spacing').textContent(), { timeout: 60_000 }).toMatch(/^0\.100 mm\/px/);
+    await page.getByTestId('analyze').click();
+    await page.getByTestId('orientation-note').waitFor({ timeout: 120_000 });
+    await expect(page.getByTestId('orientation-note').textContent()).resolves.toMatch(/mirrored left-right/);
+    const points = await landmarks(page);
+    expect(Object.keys(points)).toHaveLength(13);
+    // In the stored (mirrored) image the face is on the left: C2a lies left of C2p.
+    expect(points.C2a!.x).toBeLessThan(points.C2p!.x);
+    const list = await page.locator('.landmark-list').textContent();
+    expect(list?.match(/±\d\.\d mm/g)?.length).toBe(13);
+    expect(list).not.toMatch(/conf \d/);
+    await page.keyboard.press('r');
+    await page.screenshot({ path: screenshotPath('landmarks-01-mirrored-tiff') });
+  });
+
+  it('a hand radiograph gets "Not a lateral cephalogram" and no landmarks', async () => {
+    const { page } = current();
+    await page.getByText('◀ Worklist').click();
+    await importAndOpen(page, sharedPath('boneage', 'rsna-sample', '7034.png'));
+    await page.getByTestId('analyze').click();
+    await expect.poll(async () => page.getByTestId('message').textContent(), { timeout: 120_000 }).toMatch(/Not a lateral cephalogram/);
+    expect(Object.keys(await landmarks(page))).toHaveLength(0);
+    await page.screenshot({ path: screenshotPath('landmarks-02-hand') });
+  });
+});
