@@ -98,7 +98,8 @@ async function analyzeStored(ctx: ServiceContext, imageId: number, modelId?: str
       stageCertain: result.stageCertain,
       summary: result.summary,
       issues: Object.fromEntries(prediction.landmarks.filter((l) => l.issues.length > 0).map((l) => [l.name, l.issues])),
-      // Calibrated expected error per landmark (mm): what the UI colours and flags by (renderer/canvas/confidence.ts).
+      // Calibrated expected error per landmark (mm): what the UI colours and flags by (renderer/canvas/confidence.ts),
+      // and what the renderer folds into the stage probabilities while the points are unmoved.
       flagMm: engine.model.decoding?.expectedError.flagMm ?? null,
       expectedErrorMm: Object.fromEntries(prediction.landmarks.filter((l) => l.expectedErrorMm !== null).map((l) => [l.name, l.expectedErrorMm])),
       orientation: { rotate: prediction.orientation.rotate, mirror: prediction.orientation.mirror, corrected: prediction.orientation.corrected, detail: prediction.orientation.detail },
@@ -106,11 +107,8 @@ async function analyzeStored(ctx: ServiceContext, imageId: number, modelId?: str
       roiScale: prediction.roiScale,
       providerFallback: prediction.provider.fallbackReason,
       model: prediction.model,
-      // Per-landmark expected error (mm): the renderer folds it into the stage probabilities while points are unmoved.
-      expectedErrorMm: Object.fromEntries(prediction.landmarks.filter((l) => l.expectedErrorMm !== null).map((l) => [l.name, l.expectedErrorMm])),
       // Read by the approval rules (core/review/approval.ts): not a lateral cephalogram, the shape model's verdict.
       recognition: prediction.recognition,
-      anatomy: prediction.anatomy,
     },
   });
   if (!recorded.ok) throw Object.assign(new Error(recorded.error.message), { code: recorded.error.code });
