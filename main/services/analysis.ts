@@ -106,11 +106,9 @@ async function analyzeStored(ctx: ServiceContext, imageId: number, modelId?: str
       roiScale: prediction.roiScale,
       providerFallback: prediction.provider.fallbackReason,
       model: prediction.model,
-      // Per-landmark expected error (mm): the renderer folds it into the stage probabilities while points are unmoved.
-      expectedErrorMm: Object.fromEntries(prediction.landmarks.filter((l) => l.expectedErrorMm !== null).map((l) => [l.name, l.expectedErrorMm])),
-      // Read by the approval rules (core/review/approval.ts): not a lateral cephalogram, the shape model's verdict.
+      // expectedErrorMm (above) is also what the renderer folds into the stage probabilities while points are unmoved.
+      // Read by the approval rules (core/review/approval.ts): not a lateral cephalogram, the shape model's verdict (anatomy, above).
       recognition: prediction.recognition,
-      anatomy: prediction.anatomy,
     },
   });
   if (!recorded.ok) throw Object.assign(new Error(recorded.error.message), { code: recorded.error.code });
