@@ -158,16 +158,4 @@ describe.skipIf(!HAS_SHARED_DATA)('real radiographs through the engine', () => {
     expect(f.model.id).toBe('boneage-rsna100');
   });
 
-  it('runs in under 50 ms per image after the decode (prepare + ONNX, warm)', async () => {
-    const hand = await grey(sharedPath('boneage', 'rsna-sample', '7034.png'));
-    await models.estimateBoneAge(hand, 'M');
-    const times: number[] = [];
-    for (let i = 0; i < 9; i++) {
-      const t = performance.now();
-      await models.estimateBoneAge(hand, 'M');
-      times.push(performance.now() - t);
-    }
-    times.sort((a, b) => a - b);
-    expect(times[4]).toBeLessThan(50);
-  });
 });
