@@ -66,7 +66,7 @@ export async function refuseHandForLandmarks(ctx: ServiceContext, imageId: numbe
   const kind = await kindOfImage(ctx, imageId, image);
   if (kind?.kind === 'hand') {
     throw new BoneAgeError('unsupported',
-      `${image.info.fileName} is a hand-wrist radiograph (P hand ${pct(kind.probabilities.hand)}): it gets a bone age, not vertebral landmarks.`);
+      `Not a lateral cephalogram: ${image.info.fileName} is a hand-wrist radiograph (P hand ${pct(kind.probabilities.hand)}): it gets a bone age, not vertebral landmarks.`);
   }
 }
 

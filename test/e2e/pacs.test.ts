@@ -28,7 +28,7 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
     work = mkdtempSync(path.join(os.tmpdir(), 'cvm-e2e-pacs-'));
     const visit = { patientId: 'CVM-E2E-7', patientName: 'Visits^Two', birthDate: '20050101' };
     await orthanc.upload(makeVisit({ ...visit, studyDate: '20160601' }, work).bytes);
-    await orthanc.upload(makeVisit({ ...visit, studyDate: '20180715', source: 'RG2_JLSN.dcm' }, work).bytes);
+    await orthanc.upload(makeVisit({ ...visit, studyDate: '20180715' }, work).bytes);
     await orthanc.upload(makeVisit({ patientId: 'OTHER-1', patientName: 'Someone^Else', birthDate: '20040101', studyDate: '20170101' }, work).bytes);
   }, 120_000);
   afterAll(async () => {
