@@ -1,3 +1,5 @@
+import { median } from '../../core/metrics/index';
+
 /** A `cvm` sub-command. `run` returns the process exit code; it prints its own output. */
 export interface Command {
   readonly name: string;
@@ -25,7 +27,5 @@ export async function medianMs(runs: number, fn: () => unknown | Promise<unknown
     await fn();
     times.push(performance.now() - start);
   }
-  times.sort((a, b) => a - b);
-  const mid = Math.floor(times.length / 2);
-  return times.length % 2 === 1 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
+  return median(times);
 }

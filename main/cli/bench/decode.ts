@@ -5,6 +5,7 @@
  * - for a 2000x2400 16-bit radiograph (RG2 resampled to that size and 16 bits, with its noise kept in the
  *   low bits) written at bench time in every transfer syntax the codec module can encode.
  */
+import { median } from '../../../core/metrics/index';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -106,12 +107,6 @@ async function syntheticInputs(): Promise<BenchInput[]> {
     });
   }
   return inputs;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**

@@ -4,6 +4,7 @@
  * The DICOM is written to a temporary folder from ISBI image 001 (padded to 2000x2400, 12-bit, 0.1 mm)
  * when ../shared/data is present, otherwise from a synthetic gradient.
  */
+import { median } from '../../../core/metrics/index';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -118,11 +119,6 @@ function runnerOf(stage: StageSession, spec: StageSpec): StageRunner {
   };
 }
 
-const median = (values: number[]): number => {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 
 export const inferenceBench: BenchArea = {

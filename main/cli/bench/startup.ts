@@ -8,6 +8,7 @@
  * - The ISBI JPEG decoded in process beside libjpeg-turbo's `djpeg -grayscale` as a process, when installed.
  * Processes are started directly (node dist/cli/cvm.mjs), not through npm, whose own start-up is ~0.3 s.
  */
+import { median } from '../../../core/metrics/index';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -24,12 +25,6 @@ import { REPO_ROOT, SHARED_DATA } from './paths';
 const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'cvm.mjs');
 const ISBI_JPEG = path.join(SHARED_DATA, 'isbi2015', 'images', '001.jpg');
 const RG2_J2K = path.join(SHARED_DATA, 'dicom', 'wg04-cr', 'RG2_J2KR.dcm');
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** Wall time and the child's CPU time (user + system, from the shell's `times`), in ms. */
 function runProcess(command: string, args: readonly string[]): { wallMs: number; cpuMs: number; ok: boolean } {
