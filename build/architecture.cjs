@@ -7,7 +7,17 @@
  * test/layers/fixtures obey the same rules), `may` (the parts it may import besides itself), `npm` (the
  * packages it may import) and `node` (whether it may import Node built-ins).
  */
-const CORE = ['core/api', 'core/cvm', 'core/geometry', 'core/inference', 'core/landmarks', 'core/metadata', 'core/metrics', 'core/review', 'core/boneage'];
+const CORE = [
+  'core/api',
+  'core/cvm',
+  'core/geometry',
+  'core/inference',
+  'core/landmarks',
+  'core/metadata',
+  'core/metrics',
+  'core/review',
+  'core/boneage',
+];
 
 const parts = {
   // pure TypeScript: runs in the renderer, main and the CLI
@@ -19,7 +29,11 @@ const parts = {
   'core/metrics': { may: ['core/cvm', 'core/geometry', 'core/landmarks'], npm: [], node: false },
   'core/review': { may: ['core/geometry', 'core/landmarks'], npm: [], node: false },
   'core/boneage': { may: ['core/inference'], npm: [], node: false },
-  'core/api': { may: ['core/cvm', 'core/geometry', 'core/inference', 'core/landmarks', 'core/metadata', 'core/boneage'], npm: [], node: false },
+  'core/api': {
+    may: ['core/cvm', 'core/geometry', 'core/inference', 'core/landmarks', 'core/metadata', 'core/boneage'],
+    npm: [],
+    node: false,
+  },
   // main process: lower layers know nothing of the use cases above them
   'main/workers': { may: [], npm: [], node: true },
   'main/dicom': { may: [...CORE, 'main/workers'], npm: ['dicom-parser', 'fast-png', 'dcmjs-imaging'], node: true },
@@ -27,14 +41,26 @@ const parts = {
   'main/store': { may: CORE, npm: ['better-sqlite3'], node: true },
   // the clinic's PACS (DICOMweb client, SR/SC writer, outbox): over the store, below the services
   'main/pacs': { may: [...CORE, 'main/dicom', 'main/store'], npm: [], node: true },
-  'main/services': { may: [...CORE, 'main/dicom', 'main/inference', 'main/store', 'main/pacs'], npm: ['better-sqlite3'], node: true },
+  'main/services': {
+    may: [...CORE, 'main/dicom', 'main/inference', 'main/store', 'main/pacs'],
+    npm: ['better-sqlite3'],
+    node: true,
+  },
   // transports and front ends: thin, over the services
   'main/ipc': { may: ['core/api'], npm: ['electron'], node: false },
   'main/web': { may: ['core/api', 'main/services'], npm: ['ws'], node: true },
   'main/app': { may: [...CORE, 'main/services', 'main/ipc', 'main/pacs'], npm: ['electron'], node: true },
-  'main/cli': { may: [...CORE, 'main/services', 'main/dicom', 'main/inference', 'main/store', 'main/pacs'], npm: [], node: true },
-  'preload': { may: ['core/api'], npm: ['electron'], node: false },
-  'renderer': { may: CORE, npm: ['react', 'react-dom', 'konva', 'react-konva', 'pdf-lib', '@pdf-lib/fontkit', 'dejavu-fonts-ttf', 'chart.js'], node: false },
+  'main/cli': {
+    may: [...CORE, 'main/services', 'main/dicom', 'main/inference', 'main/store', 'main/pacs'],
+    npm: [],
+    node: true,
+  },
+  preload: { may: ['core/api'], npm: ['electron'], node: false },
+  renderer: {
+    may: CORE,
+    npm: ['react', 'react-dom', 'konva', 'react-konva', 'pdf-lib', '@pdf-lib/fontkit', 'dejavu-fonts-ttf', 'chart.js'],
+    node: false,
+  },
 };
 
 module.exports = { parts };

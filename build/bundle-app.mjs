@@ -13,12 +13,18 @@ await build({
   outExtension: { '.js': '.mjs' },
   format: 'esm',
   // Bundled CommonJS dependencies call require(); give the ESM bundle a real one.
-  banner: { js: "import { createRequire as __cvmCreateRequire } from 'node:module'; const require = __cvmCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __cvmCreateRequire } from 'node:module'; const require = __cvmCreateRequire(import.meta.url);",
+  },
 });
 
 await build({
   ...common,
-  entryPoints: { 'inference-worker': 'main/inference/worker.ts', 'whole-image-worker': 'main/inference/whole-image-worker.ts', 'decode-worker': 'main/dicom/decode-worker.ts' },
+  entryPoints: {
+    'inference-worker': 'main/inference/worker.ts',
+    'whole-image-worker': 'main/inference/whole-image-worker.ts',
+    'decode-worker': 'main/dicom/decode-worker.ts',
+  },
   outdir: 'dist/app',
   outExtension: { '.js': '.cjs' },
   format: 'cjs',
@@ -26,4 +32,10 @@ await build({
   logOverride: { 'empty-import-meta': 'silent' },
 });
 
-await build({ ...common, entryPoints: ['preload/electron.ts'], outfile: 'dist/app/preload.cjs', format: 'cjs', external: ['electron'] });
+await build({
+  ...common,
+  entryPoints: ['preload/electron.ts'],
+  outfile: 'dist/app/preload.cjs',
+  format: 'cjs',
+  external: ['electron'],
+});

@@ -10,7 +10,15 @@ import { build } from 'esbuild';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI_DIR = path.join(ROOT, 'dist', 'cli');
 const external = ['electron', 'better-sqlite3', 'onnxruntime-node', '@cornerstonejs/*', 'dcmjs-imaging', 'ws'];
-const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning', external, absWorkingDir: ROOT };
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  external,
+  absWorkingDir: ROOT,
+};
 
 export async function bundleCli() {
   // Built beside and then swapped in, so a command starting meanwhile never sees half a bundle.
@@ -25,11 +33,17 @@ export async function bundleCli() {
     format: 'esm',
     splitting: true,
     chunkNames: 'chunk-[hash]',
-    banner: { js: "import { createRequire as __cvmCreateRequire } from 'node:module'; const require = __cvmCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __cvmCreateRequire } from 'node:module'; const require = __cvmCreateRequire(import.meta.url);",
+    },
   });
   await build({
     ...common,
-    entryPoints: { 'inference-worker': 'main/inference/worker.ts', 'whole-image-worker': 'main/inference/whole-image-worker.ts', 'decode-worker': 'main/dicom/decode-worker.ts' },
+    entryPoints: {
+      'inference-worker': 'main/inference/worker.ts',
+      'whole-image-worker': 'main/inference/whole-image-worker.ts',
+      'decode-worker': 'main/dicom/decode-worker.ts',
+    },
     outdir: out,
     outExtension: { '.js': '.cjs' },
     format: 'cjs',
@@ -40,7 +54,11 @@ export async function bundleCli() {
   // The time the bundle was made from the sources, read by build/cvm.mjs.
   writeFileSync(path.join(out, 'built-at'), `${Date.now()}\n`);
   const old = `${CLI_DIR}.${process.pid}.old`;
-  try { renameSync(CLI_DIR, old); } catch { /* no earlier bundle */ }
+  try {
+    renameSync(CLI_DIR, old);
+  } catch {
+    /* no earlier bundle */
+  }
   renameSync(out, CLI_DIR);
   rmSync(old, { recursive: true, force: true });
 }

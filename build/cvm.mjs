@@ -16,11 +16,13 @@ function newestSource() {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith('.ts') || entry.name.endsWith('.json')) newest = Math.max(newest, statSync(full).mtimeMs);
+      else if (entry.name.endsWith('.ts') || entry.name.endsWith('.json'))
+        newest = Math.max(newest, statSync(full).mtimeMs);
     }
   };
   for (const dir of ['main', 'core']) walk(path.join(ROOT, dir));
-  for (const file of ['package-lock.json', 'build/bundle-cli.mjs']) newest = Math.max(newest, statSync(path.join(ROOT, file)).mtimeMs);
+  for (const file of ['package-lock.json', 'build/bundle-cli.mjs'])
+    newest = Math.max(newest, statSync(path.join(ROOT, file)).mtimeMs);
   return newest;
 }
 

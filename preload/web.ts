@@ -19,7 +19,10 @@ function createWebSocketTransport(url: string): Transport {
     opened = new Promise((resolve, reject) => {
       const ws = new WebSocket(url);
       ws.binaryType = 'arraybuffer';
-      ws.onopen = () => { socket = ws; resolve(ws); };
+      ws.onopen = () => {
+        socket = ws;
+        resolve(ws);
+      };
       ws.onerror = () => reject(new Error(`cannot reach the workstation service at ${url}`));
       ws.onclose = () => {
         socket = null;
@@ -28,7 +31,12 @@ function createWebSocketTransport(url: string): Transport {
         pending.clear();
       };
       ws.onmessage = (event: MessageEvent<ArrayBuffer>) => {
-        const message = decodeMessage(event.data) as { id?: number; result?: unknown; event?: string; payload?: unknown };
+        const message = decodeMessage(event.data) as {
+          id?: number;
+          result?: unknown;
+          event?: string;
+          payload?: unknown;
+        };
         if (typeof message.id === 'number') {
           pending.get(message.id)?.resolve(message.result);
           pending.delete(message.id);

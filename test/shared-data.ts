@@ -18,8 +18,12 @@ export function sharedPath(...parts: string[]): string {
 const RUNNING_IN_CI = process.env['CI'] !== undefined && process.env['CI'] !== '' && process.env['CI'] !== 'false';
 
 if (!HAS_SHARED_DATA && RUNNING_IN_CI) {
-  throw new Error(`${SHARED_DATA} is absent: CI must run with ../shared beside the checkout (the tests on real data would be skipped)`);
+  throw new Error(
+    `${SHARED_DATA} is absent: CI must run with ../shared beside the checkout (the tests on real data would be skipped)`,
+  );
 }
 
-export const SKIP_NO_SHARED = HAS_SHARED_DATA ? '' : `skipped: ${SHARED_DATA} is absent (the real data sits beside the checkout)`;
+export const SKIP_NO_SHARED = HAS_SHARED_DATA
+  ? ''
+  : `skipped: ${SHARED_DATA} is absent (the real data sits beside the checkout)`;
 if (!HAS_SHARED_DATA) console.warn(SKIP_NO_SHARED);

@@ -127,7 +127,13 @@ export interface TimelineVisitView {
   readonly pPeakPassed: number | null;
   readonly probabilities: Readonly<Record<string, number>> | null;
   /** Bone age of a hand-wrist radiograph at this visit (months, interval), beside the CVM stages. */
-  readonly boneAge?: { readonly months: number; readonly low: number; readonly high: number; readonly level: number; readonly sex: string } | null;
+  readonly boneAge?: {
+    readonly months: number;
+    readonly low: number;
+    readonly high: number;
+    readonly level: number;
+    readonly sex: string;
+  } | null;
 }
 
 export interface TimelineResponse {

@@ -33,7 +33,8 @@ export const s = {
       if (opts.max !== undefined && v > opts.max) return `${p} must be at most ${opts.max}`;
       return null;
     }),
-  boolean: (): Schema<boolean> => schema('boolean', (v, p) => (typeof v === 'boolean' ? null : `${p} must be a boolean`)),
+  boolean: (): Schema<boolean> =>
+    schema('boolean', (v, p) => (typeof v === 'boolean' ? null : `${p} must be a boolean`)),
   bytes: (maxBytes: number): Schema<Uint8Array> =>
     schema('bytes', (v, p) => {
       if (!(v instanceof Uint8Array)) return `${p} must be binary data`;

@@ -31,7 +31,8 @@ export const landmarkPoints: Schema<LandmarkPoints> = {
   check(value, path = 'payload') {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${path} must be an object`;
     for (const [name, point] of Object.entries(value)) {
-      if (!isLandmarkName(name)) return `${path}.${name} is not a landmark name (expected one of ${LANDMARK_NAMES.join(', ')})`;
+      if (!isLandmarkName(name))
+        return `${path}.${name} is not a landmark name (expected one of ${LANDMARK_NAMES.join(', ')})`;
       if (!Array.isArray(point) || point.length !== 2) return `${path}.${name} must be [x, y]`;
       for (const c of point) {
         if (typeof c !== 'number' || !Number.isFinite(c) || Math.abs(c) > MAX_COORDINATE) {
@@ -90,7 +91,14 @@ export const importFilesRequest = s.object({
 });
 export type ImportFilesRequest = Infer<typeof importFilesRequest>;
 export type ImportFileResult =
-  | { readonly fileName: string; readonly ok: true; readonly imageId: number; readonly studyId: number; readonly duplicate: boolean; readonly warnings?: readonly string[] }
+  | {
+      readonly fileName: string;
+      readonly ok: true;
+      readonly imageId: number;
+      readonly studyId: number;
+      readonly duplicate: boolean;
+      readonly warnings?: readonly string[];
+    }
   | { readonly fileName: string; readonly ok: false; readonly error: ApiError };
 export interface ImportFilesResponse {
   readonly results: readonly ImportFileResult[];
@@ -98,7 +106,16 @@ export interface ImportFilesResponse {
 
 // listStudies
 export const STUDY_SORT_FIELDS = [
-  'updatedAt', 'importedAt', 'patientName', 'patientId', 'studyDate', 'ageYears', 'stage', 'reviewStatus', 'minConfidence', 'fileName',
+  'updatedAt',
+  'importedAt',
+  'patientName',
+  'patientId',
+  'studyDate',
+  'ageYears',
+  'stage',
+  'reviewStatus',
+  'minConfidence',
+  'fileName',
   'stageProbability',
 ] as const;
 export type StudySortField = (typeof STUDY_SORT_FIELDS)[number];
@@ -254,15 +271,17 @@ export const setCalibrationRequest = s.object({
    * computes the spacing with core/geometry/calibration (the plausible range, the minimum marked distance
    * and the file's pixel aspect are checked there).
    */
-  calibration: s.nullable(s.object({
-    method: s.literal('entered', 'two-points'),
-    /** 'entered': mm per pixel. */
-    spacingMm: s.optional(s.number({ positive: true })),
-    /** 'two-points': the marked points in image pixels and the distance between them in mm. */
-    a: s.optional(markedPoint),
-    b: s.optional(markedPoint),
-    knownMm: s.optional(s.number({ positive: true })),
-  })),
+  calibration: s.nullable(
+    s.object({
+      method: s.literal('entered', 'two-points'),
+      /** 'entered': mm per pixel. */
+      spacingMm: s.optional(s.number({ positive: true })),
+      /** 'two-points': the marked points in image pixels and the distance between them in mm. */
+      a: s.optional(markedPoint),
+      b: s.optional(markedPoint),
+      knownMm: s.optional(s.number({ positive: true })),
+    }),
+  ),
 });
 export type SetCalibrationRequest = Infer<typeof setCalibrationRequest>;
 export interface CalibrationResponse {

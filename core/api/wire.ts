@@ -4,15 +4,35 @@
  * Layout: u32 (little endian) header length | header (ASCII JSON) | padding to 8 | attachments, each 8-aligned.
  */
 type TypedArray =
-  | Uint8Array | Uint8ClampedArray | Int8Array | Uint16Array | Int16Array
-  | Uint32Array | Int32Array | Float32Array | Float64Array;
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int8Array
+  | Uint16Array
+  | Int16Array
+  | Uint32Array
+  | Int32Array
+  | Float32Array
+  | Float64Array;
 
 const CONSTRUCTORS = {
-  Uint8Array, Uint8ClampedArray, Int8Array, Uint16Array, Int16Array, Uint32Array, Int32Array, Float32Array, Float64Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int8Array,
+  Uint16Array,
+  Int16Array,
+  Uint32Array,
+  Int32Array,
+  Float32Array,
+  Float64Array,
 } as const;
 type TypedArrayName = keyof typeof CONSTRUCTORS;
 
-interface BinaryRef { $bin: number; t: TypedArrayName; offset: number; length: number }
+interface BinaryRef {
+  $bin: number;
+  t: TypedArrayName;
+  offset: number;
+  length: number;
+}
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
@@ -24,7 +44,10 @@ function typedArrayName(v: TypedArray): TypedArrayName {
 
 /** JSON with every non-ASCII character escaped, so the header is one byte per character. */
 function asciiJson(value: unknown, replacer: (key: string, v: unknown) => unknown): string {
-  return JSON.stringify(value, replacer).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value, replacer).replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 export function encodeMessage(message: unknown): ArrayBuffer {
@@ -75,8 +98,10 @@ export function decodeMessage(data: ArrayBuffer): unknown {
   return JSON.parse(header, (_key, v: unknown) => {
     if (!isBinaryRef(v)) return v;
     // A hostile header may name "constructor" or "toString", or give offsets outside the message.
-    if (typeof v.t !== 'string' || !hasOwn(CONSTRUCTORS, v.t)) throw new Error(`unknown attachment type ${String(v.t)}`);
-    if (!Number.isSafeInteger(v.offset) || !Number.isSafeInteger(v.length) || v.offset < 0 || v.length < 0) throw new Error('malformed attachment');
+    if (typeof v.t !== 'string' || !hasOwn(CONSTRUCTORS, v.t))
+      throw new Error(`unknown attachment type ${String(v.t)}`);
+    if (!Number.isSafeInteger(v.offset) || !Number.isSafeInteger(v.length) || v.offset < 0 || v.length < 0)
+      throw new Error('malformed attachment');
     const Ctor = CONSTRUCTORS[v.t];
     return new Ctor(data, bodyStart + v.offset, v.length);
   });

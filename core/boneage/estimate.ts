@@ -29,9 +29,14 @@ export interface BoneAgeEstimate {
 }
 
 /** `outputs`: [members x 2] row-major (mean months, log variance months^2). */
-export function combineBoneAge(outputs: ArrayLike<number>, calibration: BoneAgeCalibration, range: readonly [number, number]): BoneAgeEstimate {
+export function combineBoneAge(
+  outputs: ArrayLike<number>,
+  calibration: BoneAgeCalibration,
+  range: readonly [number, number],
+): BoneAgeEstimate {
   const n = outputs.length / 2;
-  if (!Number.isInteger(n) || n < 1) throw new Error(`expected pairs of (mean, log variance), got ${outputs.length} values`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`expected pairs of (mean, log variance), got ${outputs.length} values`);
   const a = calibration.meanIntercept ?? 0;
   const b = calibration.meanSlope ?? 1;
   const means: number[] = [];
@@ -51,7 +56,11 @@ export function combineBoneAge(outputs: ArrayLike<number>, calibration: BoneAgeC
   return {
     months,
     sdMonths: sd,
-    interval: { low: Math.max(lo, months - calibration.z * sd), high: Math.min(hi, months + calibration.z * sd), level: calibration.level },
+    interval: {
+      low: Math.max(lo, months - calibration.z * sd),
+      high: Math.min(hi, months + calibration.z * sd),
+      level: calibration.level,
+    },
     members: means,
   };
 }
@@ -86,12 +95,22 @@ export interface AgeComparison {
   readonly reference: string;
 }
 
-export function compareWithAge(boneAgeMonths: number, chronologicalYears: number | null, sex: Sex): AgeComparison | null {
+export function compareWithAge(
+  boneAgeMonths: number,
+  chronologicalYears: number | null,
+  sex: Sex,
+): AgeComparison | null {
   if (chronologicalYears === null || !Number.isFinite(chronologicalYears) || chronologicalYears < 0) return null;
   const chronologicalMonths = chronologicalYears * 12;
   const differenceMonths = boneAgeMonths - chronologicalMonths;
   const referenceSdMonths = BONE_AGE_SD_REFERENCE.sdMonths[sex];
-  return { chronologicalMonths, differenceMonths, sdScore: differenceMonths / referenceSdMonths, referenceSdMonths, reference: BONE_AGE_SD_REFERENCE.name };
+  return {
+    chronologicalMonths,
+    differenceMonths,
+    sdScore: differenceMonths / referenceSdMonths,
+    referenceSdMonths,
+    reference: BONE_AGE_SD_REFERENCE.name,
+  };
 }
 
 /** Sex from a DICOM PatientSex or a command-line word; null when unknown ('O' or absent). */

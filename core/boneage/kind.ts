@@ -13,7 +13,8 @@ export interface RadiographClassification {
 
 /** Softmax of the classifier's logits (order RADIOGRAPH_KINDS), then the decision rule. */
 export function classifyLogits(logits: ArrayLike<number>, minProbability: number): RadiographClassification {
-  if (logits.length !== RADIOGRAPH_KINDS.length) throw new Error(`expected ${RADIOGRAPH_KINDS.length} logits, got ${logits.length}`);
+  if (logits.length !== RADIOGRAPH_KINDS.length)
+    throw new Error(`expected ${RADIOGRAPH_KINDS.length} logits, got ${logits.length}`);
   const max = Math.max(...Array.from(logits));
   const e = Array.from(logits, (v) => Math.exp(v - max));
   const sum = e.reduce((a, b) => a + b, 0);

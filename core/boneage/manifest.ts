@@ -61,7 +61,13 @@ function need<T>(obj: Json, key: string, where: string, test: (v: unknown) => v 
 function tensor(obj: Json, key: string, where: string, shape: readonly number[]): WholeImageTensor {
   const t = need(obj, key, where, isObject, 'an object');
   const name = need(t, 'name', `${where}.${key}`, isString, 'a tensor name');
-  const got = need(t, 'shape', `${where}.${key}`, (v): v is number[] => Array.isArray(v) && v.every((d) => Number.isInteger(d) && d > 0), 'a shape of positive integers');
+  const got = need(
+    t,
+    'shape',
+    `${where}.${key}`,
+    (v): v is number[] => Array.isArray(v) && v.every((d) => Number.isInteger(d) && d > 0),
+    'a shape of positive integers',
+  );
   if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) {
     throw new WholeImageManifestError(`${where}.${key}.shape is [${got.join(', ')}], expected [${shape.join(', ')}]`);
   }
@@ -77,7 +83,8 @@ export function parseWholeImageManifest(json: unknown): WholeImageManifest {
   if (!isObject(json)) throw new WholeImageManifestError('the manifest must be a JSON object');
   const w = 'manifest';
   const task = json.task;
-  if (task !== 'boneage' && task !== 'radiograph-kind') throw new WholeImageManifestError(`manifest.task "${String(task)}" is not "boneage" or "radiograph-kind"`);
+  if (task !== 'boneage' && task !== 'radiograph-kind')
+    throw new WholeImageManifestError(`manifest.task "${String(task)}" is not "boneage" or "radiograph-kind"`);
   const inputs = need(json, 'inputs', w, isObject, 'an object');
   const s = HAND_INPUT_SIZE;
   const common = {
@@ -86,36 +93,106 @@ export function parseWholeImageManifest(json: unknown): WholeImageManifest {
     createdAt: typeof json.createdAt === 'string' ? json.createdAt : '',
     license: typeof json.license === 'string' ? json.license : '',
     file: need(json, 'file', w, isString, 'a file name'),
-    sha256: need(json, 'sha256', w, (v): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/i.test(v), 'a sha256 in hex').toLowerCase(),
+    sha256: need(
+      json,
+      'sha256',
+      w,
+      (v): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/i.test(v),
+      'a sha256 in hex',
+    ).toLowerCase(),
     image: tensor(inputs, 'image', 'manifest.inputs', [1, 1, s, s]),
     preparation: 'squash-nearest' as const,
     modelCard: need(json, 'modelCard', w, isObject, 'an object (data, resolution, age range, limits)'),
     accuracy: isObject(json.accuracy) ? json.accuracy : null,
   };
-  if (json.preparation !== 'squash-nearest') throw new WholeImageManifestError(`manifest.preparation "${String(json.preparation)}" is not supported (only "squash-nearest")`);
+  if (json.preparation !== 'squash-nearest')
+    throw new WholeImageManifestError(
+      `manifest.preparation "${String(json.preparation)}" is not supported (only "squash-nearest")`,
+    );
   if (task === 'boneage') {
-    const members = need(json, 'members', w, (v): v is number => Number.isInteger(v) && (v as number) >= 1, 'a positive integer');
-    const range = need(json, 'ageRangeMonths', w, (v): v is [number, number] => Array.isArray(v) && v.length === 2 && v.every(isNumber) && (v[0] as number) < (v[1] as number), '[low, high] in months');
+    const members = need(
+      json,
+      'members',
+      w,
+      (v): v is number => Number.isInteger(v) && (v as number) >= 1,
+      'a positive integer',
+    );
+    const range = need(
+      json,
+      'ageRangeMonths',
+      w,
+      (v): v is [number, number] =>
+        Array.isArray(v) && v.length === 2 && v.every(isNumber) && (v[0] as number) < (v[1] as number),
+      '[low, high] in months',
+    );
     const cal = need(json, 'calibration', w, isObject, 'an object');
-    const level = need(cal, 'level', 'manifest.calibration', (v): v is number => isNumber(v) && v > 0 && v < 1, 'a coverage between 0 and 1');
-    const z = need(cal, 'z', 'manifest.calibration', (v): v is number => isNumber(v) && v > 0, 'a positive normal quantile');
-    const scale = need(cal, 'scale', 'manifest.calibration', (v): v is number => isNumber(v) && v > 0, 'a positive number');
+    const level = need(
+      cal,
+      'level',
+      'manifest.calibration',
+      (v): v is number => isNumber(v) && v > 0 && v < 1,
+      'a coverage between 0 and 1',
+    );
+    const z = need(
+      cal,
+      'z',
+      'manifest.calibration',
+      (v): v is number => isNumber(v) && v > 0,
+      'a positive normal quantile',
+    );
+    const scale = need(
+      cal,
+      'scale',
+      'manifest.calibration',
+      (v): v is number => isNumber(v) && v > 0,
+      'a positive number',
+    );
     return {
-      ...common, task,
+      ...common,
+      task,
       sexInput: tensor(inputs, 'male', 'manifest.inputs', [1, 1]),
       output: tensor(json, 'output', w, [1, members, 2]),
-      members, ageRangeMonths: range,
+      members,
+      ageRangeMonths: range,
       calibration: {
-        level, z, scale,
-        meanIntercept: cal.meanIntercept === undefined ? 0 : need(cal, 'meanIntercept', 'manifest.calibration', isNumber, 'a number'),
-        meanSlope: cal.meanSlope === undefined ? 1 : need(cal, 'meanSlope', 'manifest.calibration', (v): v is number => isNumber(v) && v > 0, 'a positive number'),
+        level,
+        z,
+        scale,
+        meanIntercept:
+          cal.meanIntercept === undefined
+            ? 0
+            : need(cal, 'meanIntercept', 'manifest.calibration', isNumber, 'a number'),
+        meanSlope:
+          cal.meanSlope === undefined
+            ? 1
+            : need(
+                cal,
+                'meanSlope',
+                'manifest.calibration',
+                (v): v is number => isNumber(v) && v > 0,
+                'a positive number',
+              ),
       },
     };
   }
-  const classes = need(json, 'classes', w, (v): v is string[] => Array.isArray(v) && v.every(isString), 'an array of class names');
+  const classes = need(
+    json,
+    'classes',
+    w,
+    (v): v is string[] => Array.isArray(v) && v.every(isString),
+    'an array of class names',
+  );
   if (classes.length !== RADIOGRAPH_KINDS.length || classes.some((c, i) => c !== RADIOGRAPH_KINDS[i])) {
-    throw new WholeImageManifestError(`manifest.classes must be [${RADIOGRAPH_KINDS.join(', ')}], got [${classes.join(', ')}]`);
+    throw new WholeImageManifestError(
+      `manifest.classes must be [${RADIOGRAPH_KINDS.join(', ')}], got [${classes.join(', ')}]`,
+    );
   }
-  const minProbability = need(json, 'minProbability', w, (v): v is number => isNumber(v) && v >= 0 && v < 1, 'a probability');
+  const minProbability = need(
+    json,
+    'minProbability',
+    w,
+    (v): v is number => isNumber(v) && v >= 0 && v < 1,
+    'a probability',
+  );
   return { ...common, task, output: tensor(json, 'output', w, [1, classes.length]), classes, minProbability };
 }

@@ -17,7 +17,13 @@ export interface ProbabilisticAgreement {
   /** confusion[reference][predicted], stage order. */
   readonly confusion: readonly (readonly number[])[];
   /** Reliability per bin: count, mean confidence, accuracy (empty bins omitted). */
-  readonly reliability: readonly { readonly from: number; readonly to: number; readonly count: number; readonly confidence: number; readonly accuracy: number }[];
+  readonly reliability: readonly {
+    readonly from: number;
+    readonly to: number;
+    readonly count: number;
+    readonly confidence: number;
+    readonly accuracy: number;
+  }[];
 }
 
 const argmax = (p: ArrayLike<number>): number => {
@@ -49,13 +55,20 @@ export function quadraticWeightedKappa(a: readonly number[], b: readonly number[
   return den === 0 ? Number.NaN : 1 - num / den;
 }
 
-export function probabilisticAgreement(probabilities: readonly ArrayLike<number>[], reference: readonly number[], bins = 10): ProbabilisticAgreement {
+export function probabilisticAgreement(
+  probabilities: readonly ArrayLike<number>[],
+  reference: readonly number[],
+  bins = 10,
+): ProbabilisticAgreement {
   const n = probabilities.length;
   if (n !== reference.length) throw new Error(`${n} predictions for ${reference.length} reference stages`);
   const k = 6;
   const predicted = probabilities.map(argmax);
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-  let exact = 0, withinOne = 0, top2 = 0, logLoss = 0;
+  let exact = 0,
+    withinOne = 0,
+    top2 = 0,
+    logLoss = 0;
   const binCount = new Array<number>(bins).fill(0);
   const binConfidence = new Array<number>(bins).fill(0);
   const binCorrect = new Array<number>(bins).fill(0);

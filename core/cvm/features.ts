@@ -23,40 +23,93 @@ export const STAGING_FEATURES: readonly StagingFeature[] = [
   { id: 'C2.concavity', label: 'C2 lower-border concavity: depth below the chord / chord', short: 'C2 concavity' },
   { id: 'C3.concavity', label: 'C3 lower-border concavity: depth below the chord / chord', short: 'C3 concavity' },
   { id: 'C4.concavity', label: 'C4 lower-border concavity: depth below the chord / chord', short: 'C4 concavity' },
-  { id: 'C3.logHeightRatio', label: 'C3 log(anterior height / posterior height)', short: 'C3 taper (anterior/posterior height)' },
+  {
+    id: 'C3.logHeightRatio',
+    label: 'C3 log(anterior height / posterior height)',
+    short: 'C3 taper (anterior/posterior height)',
+  },
   { id: 'C3.logWidthToHeight', label: 'C3 log(width / height through the midlines)', short: 'C3 width/height' },
-  { id: 'C3.logChordToAnteriorHeight', label: 'C3 log(lower-border chord / anterior height)', short: 'C3 lower border/anterior height' },
-  { id: 'C3.logUpperToLowerWidth', label: 'C3 log(upper-border width / lower-border chord)', short: 'C3 upper/lower border' },
-  { id: 'C4.logHeightRatio', label: 'C4 log(anterior height / posterior height)', short: 'C4 taper (anterior/posterior height)' },
+  {
+    id: 'C3.logChordToAnteriorHeight',
+    label: 'C3 log(lower-border chord / anterior height)',
+    short: 'C3 lower border/anterior height',
+  },
+  {
+    id: 'C3.logUpperToLowerWidth',
+    label: 'C3 log(upper-border width / lower-border chord)',
+    short: 'C3 upper/lower border',
+  },
+  {
+    id: 'C4.logHeightRatio',
+    label: 'C4 log(anterior height / posterior height)',
+    short: 'C4 taper (anterior/posterior height)',
+  },
   { id: 'C4.logWidthToHeight', label: 'C4 log(width / height through the midlines)', short: 'C4 width/height' },
-  { id: 'C4.logChordToAnteriorHeight', label: 'C4 log(lower-border chord / anterior height)', short: 'C4 lower border/anterior height' },
-  { id: 'C4.logUpperToLowerWidth', label: 'C4 log(upper-border width / lower-border chord)', short: 'C4 upper/lower border' },
+  {
+    id: 'C4.logChordToAnteriorHeight',
+    label: 'C4 log(lower-border chord / anterior height)',
+    short: 'C4 lower border/anterior height',
+  },
+  {
+    id: 'C4.logUpperToLowerWidth',
+    label: 'C4 log(upper-border width / lower-border chord)',
+    short: 'C4 upper/lower border',
+  },
 ];
 
 export const FEATURE_COUNT = STAGING_FEATURES.length;
 
 // Indices into LANDMARK_NAMES: C2p C2m C2a C3up C3lp C3m C3la C3ua C4up C4lp C4m C4la C4ua.
-const C2P = 0, C2M = 1, C2A = 2;
-const C3UP = 3, C3LP = 4, C3M = 5, C3LA = 6, C3UA = 7;
-const C4UP = 8, C4LP = 9, C4M = 10, C4LA = 11, C4UA = 12;
+const C2P = 0,
+  C2M = 1,
+  C2A = 2;
+const C3UP = 3,
+  C3LP = 4,
+  C3M = 5,
+  C3LA = 6,
+  C3UA = 7;
+const C4UP = 8,
+  C4LP = 9,
+  C4M = 10,
+  C4LA = 11,
+  C4UA = 12;
 
 /** Depth of the deepest point towards the vertebra's body, as a share of the chord (measure()'s `share`). */
 function concavityShare(xy: ArrayLike<number>, p: number, m: number, a: number, side: number): number {
-  const px = xy[2 * p]!, py = xy[2 * p + 1]!;
-  const dx = xy[2 * a]! - px, dy = xy[2 * a + 1]! - py;
+  const px = xy[2 * p]!,
+    py = xy[2 * p + 1]!;
+  const dx = xy[2 * a]! - px,
+    dy = xy[2 * a + 1]! - py;
   const cross = dx * (xy[2 * m + 1]! - py) - dy * (xy[2 * m]! - px);
   return (-side * cross) / (dx * dx + dy * dy);
 }
 
-const len = (xy: ArrayLike<number>, i: number, j: number): number => Math.hypot(xy[2 * i]! - xy[2 * j]!, xy[2 * i + 1]! - xy[2 * j + 1]!);
+const len = (xy: ArrayLike<number>, i: number, j: number): number =>
+  Math.hypot(xy[2 * i]! - xy[2 * j]!, xy[2 * i + 1]! - xy[2 * j + 1]!);
 
-function bodyFeatures(xy: ArrayLike<number>, up: number, ua: number, lp: number, la: number, out: Float64Array, at: number): void {
+function bodyFeatures(
+  xy: ArrayLike<number>,
+  up: number,
+  ua: number,
+  lp: number,
+  la: number,
+  out: Float64Array,
+  at: number,
+): void {
   const anteriorHeight = len(xy, ua, la);
   const posteriorHeight = len(xy, up, lp);
   const superiorWidth = len(xy, up, ua);
   const chord = len(xy, lp, la);
-  const width = Math.hypot(xy[2 * ua]! + xy[2 * la]! - xy[2 * up]! - xy[2 * lp]!, xy[2 * ua + 1]! + xy[2 * la + 1]! - xy[2 * up + 1]! - xy[2 * lp + 1]!) / 2;
-  const height = Math.hypot(xy[2 * up]! + xy[2 * ua]! - xy[2 * lp]! - xy[2 * la]!, xy[2 * up + 1]! + xy[2 * ua + 1]! - xy[2 * lp + 1]! - xy[2 * la + 1]!) / 2;
+  const width =
+    Math.hypot(
+      xy[2 * ua]! + xy[2 * la]! - xy[2 * up]! - xy[2 * lp]!,
+      xy[2 * ua + 1]! + xy[2 * la + 1]! - xy[2 * up + 1]! - xy[2 * lp + 1]!,
+    ) / 2;
+  const height =
+    Math.hypot(
+      xy[2 * up]! + xy[2 * ua]! - xy[2 * lp]! - xy[2 * la]!,
+      xy[2 * up + 1]! + xy[2 * ua + 1]! - xy[2 * lp + 1]! - xy[2 * la + 1]!,
+    ) / 2;
   out[at] = Math.log(anteriorHeight / posteriorHeight);
   out[at + 1] = Math.log(width / height);
   out[at + 2] = Math.log(chord / anteriorHeight);
@@ -77,8 +130,15 @@ export function computeStagingFeatures(xy: ArrayLike<number>, side: number, out:
   return out;
 }
 
-/** The 13 landmarks as 26 numbers in LANDMARK_NAMES order: mm when the spacing is known (non-square pixels honoured), else px. */
-export function physicalCoordinates(landmarks: LandmarkSet, spacing: PixelSpacingMm | null, out = new Float64Array(2 * LANDMARK_NAMES.length)): Float64Array {
+/**
+ * The 13 landmarks as 26 numbers in LANDMARK_NAMES order: mm when the spacing is known (non-square pixels honoured),
+ * else px.
+ */
+export function physicalCoordinates(
+  landmarks: LandmarkSet,
+  spacing: PixelSpacingMm | null,
+  out = new Float64Array(2 * LANDMARK_NAMES.length),
+): Float64Array {
   for (let i = 0; i < LANDMARK_NAMES.length; i++) {
     const p = landmarks[LANDMARK_NAMES[i]!]!;
     out[2 * i] = spacing === null ? p.x : p.x * spacing.colMm;

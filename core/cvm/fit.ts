@@ -53,7 +53,10 @@ export const DEFAULT_FIT_OPTIONS: FitOptions = {
   version: '1.0.0',
 };
 
-/** Fold index (0..k-1) of each item: each class shuffled by a seeded PRNG and dealt round-robin, continuing across classes. */
+/**
+ * Fold index (0..k-1) of each item: each class shuffled by a seeded PRNG and dealt round-robin, continuing across
+ * classes.
+ */
 export function stratifiedFolds(labels: readonly number[], k: number, seed: number): number[] {
   const rand = mulberry32(seed);
   const folds = new Array<number>(labels.length).fill(-1);
@@ -114,7 +117,12 @@ export interface LinearModel {
  * Multinomial logistic regression on standardised features by Newton's method with backtracking:
  * minimises sum_i -log p(y_i | z_i) + lambda * |W|^2 (+ 1e-6 * |b|^2, which only fixes the softmax's free shift).
  */
-export function fitMultinomial(Z: readonly Float64Array[], y: readonly number[], lambda: number, classes = 6): LinearModel {
+export function fitMultinomial(
+  Z: readonly Float64Array[],
+  y: readonly number[],
+  lambda: number,
+  classes = 6,
+): LinearModel {
   const p = FEATURE_COUNT + 1;
   const D = classes * p;
   const theta = new Float64Array(D);
@@ -179,7 +187,8 @@ export function fitMultinomial(Z: readonly Float64Array[], y: readonly number[],
     // Mirror the upper class blocks and add the penalty.
     for (let c = 0; c < classes; c++) {
       for (let d = c + 1; d < classes; d++) {
-        for (let j = 0; j < p; j++) for (let k = 0; k < p; k++) H[(d * p + k) * D + c * p + j] = H[(c * p + j) * D + d * p + k]!;
+        for (let j = 0; j < p; j++)
+          for (let k = 0; k < p; k++) H[(d * p + k) * D + c * p + j] = H[(c * p + j) * D + d * p + k]!;
       }
       for (let j = 0; j < p; j++) {
         const reg = j === 0 ? 1e-6 : lambda;
@@ -224,7 +233,12 @@ export function standardisation(X: readonly Float64Array[]): { mean: number[]; s
   return { mean, scale: scale.map((v) => Math.sqrt(v) || 1) };
 }
 
-function paramsOf(linear: LinearModel, norm: { mean: number[]; scale: number[] }, temperature: number, options: FitOptions): StagingModelParams {
+function paramsOf(
+  linear: LinearModel,
+  norm: { mean: number[]; scale: number[] },
+  temperature: number,
+  options: FitOptions,
+): StagingModelParams {
   return {
     schema: STAGE_PARAMS_SCHEMA,
     id: options.id,
@@ -245,11 +259,28 @@ function fitLinear(spines: readonly TrainingSpine[], lambda: number, options: Fi
   const X = spines.map(featuresOf);
   const norm = standardisation(X);
   const Z = X.map((x) => Float64Array.from(x, (v, j) => (v - norm.mean[j]!) / norm.scale[j]!));
-  return paramsOf(fitMultinomial(Z, spines.map((s) => s.label), lambda), norm, 1, options);
+  return paramsOf(
+    fitMultinomial(
+      Z,
+      spines.map((s) => s.label),
+      lambda,
+    ),
+    norm,
+    1,
+    options,
+  );
 }
 
-/** The app's predictor for a training spine, averaged over landmark samples with `relativeSigma` of the mean lower chord (0: none). */
-export function predictSpine(params: StagingModelParams, spine: TrainingSpine, temperature = params.temperature, relativeSigma = 0): Float64Array {
+/**
+ * The app's predictor for a training spine, averaged over landmark samples with `relativeSigma` of the mean lower chord
+ * (0: none).
+ */
+export function predictSpine(
+  params: StagingModelParams,
+  spine: TrainingSpine,
+  temperature = params.temperature,
+  relativeSigma = 0,
+): Float64Array {
   const s = relativeSigma * meanLowerChord(spine.xy);
   const sigma = new Float64Array(13).fill(s);
   return Float64Array.from(stageProbabilities(params, spine.xy, spine.side, sigma, new Float64Array(6), temperature));
@@ -260,15 +291,26 @@ const logLoss = (probs: readonly Float64Array[], labels: readonly number[]): num
 
 /** Golden-section search of the temperature minimising the log-loss (log T in [log 0.25, log 4]). */
 function fitTemperature(evaluate: (t: number) => number): number {
-  let a = Math.log(0.25), b = Math.log(4);
+  let a = Math.log(0.25),
+    b = Math.log(4);
   const r = (Math.sqrt(5) - 1) / 2;
-  let c = b - r * (b - a), d = a + r * (b - a);
-  let fc = evaluate(Math.exp(c)), fd = evaluate(Math.exp(d));
+  let c = b - r * (b - a),
+    d = a + r * (b - a);
+  let fc = evaluate(Math.exp(c)),
+    fd = evaluate(Math.exp(d));
   for (let i = 0; i < 40; i++) {
     if (fc < fd) {
-      b = d; d = c; fd = fc; c = b - r * (b - a); fc = evaluate(Math.exp(c));
+      b = d;
+      d = c;
+      fd = fc;
+      c = b - r * (b - a);
+      fc = evaluate(Math.exp(c));
     } else {
-      a = c; c = d; fc = fd; d = a + r * (b - a); fd = evaluate(Math.exp(d));
+      a = c;
+      c = d;
+      fc = fd;
+      d = a + r * (b - a);
+      fd = evaluate(Math.exp(d));
     }
   }
   return Math.exp((a + b) / 2);
@@ -287,7 +329,10 @@ export interface FitReport {
  * predictor) and then the temperature (on the inner out-of-fold predictions at that lambda); the final weights are
  * fitted on all the given spines.
  */
-export function fitStagingModel(spines: readonly TrainingSpine[], options: FitOptions = DEFAULT_FIT_OPTIONS): FitReport {
+export function fitStagingModel(
+  spines: readonly TrainingSpine[],
+  options: FitOptions = DEFAULT_FIT_OPTIONS,
+): FitReport {
   const labels = spines.map((s) => s.label);
   const folds = stratifiedFolds(labels, options.innerFolds, options.seed + 1);
   const oofByLambda = options.lambdas.map((lambda) => {
@@ -304,10 +349,12 @@ export function fitStagingModel(spines: readonly TrainingSpine[], options: FitOp
     return { lambda, logLoss: logLoss(oof, labels), models };
   });
   const best = oofByLambda.reduce((a, b) => (b.logLoss < a.logLoss ? b : a));
-  const temperature = !options.fitTemperature ? 1 : fitTemperature((t) => {
-    const probs = spines.map((s, i) => predictSpine(best.models[folds[i]!]!, s, t, options.relativeSigma));
-    return logLoss(probs, labels);
-  });
+  const temperature = !options.fitTemperature
+    ? 1
+    : fitTemperature((t) => {
+        const probs = spines.map((s, i) => predictSpine(best.models[folds[i]!]!, s, t, options.relativeSigma));
+        return logLoss(probs, labels);
+      });
   const final = fitLinear(spines, best.lambda, options);
   return {
     params: { ...final, temperature },
@@ -325,12 +372,23 @@ export interface CrossValidation {
 }
 
 /** Outer stratified k-fold cross-validation of the whole recipe (nested: each training fold runs its own inner CV). */
-export function crossValidate(spines: readonly TrainingSpine[], k = 5, options: FitOptions = DEFAULT_FIT_OPTIONS): CrossValidation {
-  const folds = stratifiedFolds(spines.map((s) => s.label), k, options.seed);
+export function crossValidate(
+  spines: readonly TrainingSpine[],
+  k = 5,
+  options: FitOptions = DEFAULT_FIT_OPTIONS,
+): CrossValidation {
+  const folds = stratifiedFolds(
+    spines.map((s) => s.label),
+    k,
+    options.seed,
+  );
   const probabilities = new Array<Float64Array>(spines.length);
   const perFold: { lambda: number; temperature: number }[] = [];
   for (let f = 0; f < k; f++) {
-    const fit = fitStagingModel(spines.filter((_, i) => folds[i] !== f), options);
+    const fit = fitStagingModel(
+      spines.filter((_, i) => folds[i] !== f),
+      options,
+    );
     perFold.push({ lambda: fit.lambda, temperature: fit.temperature });
     spines.forEach((s, i) => {
       if (folds[i] === f) probabilities[i] = predictSpine(fit.params, s, fit.params.temperature, options.relativeSigma);
@@ -343,7 +401,12 @@ export function crossValidate(spines: readonly TrainingSpine[], k = 5, options: 
  * A training spine from a landmark set: validated by measure() (an error is returned, never a spine with bad
  * geometry), coordinates in mm when the spacing is known, else px.
  */
-export function trainingSpine(id: string, landmarks: LandmarkSet, spacing: PixelSpacingMm | null, label: number): TrainingSpine | StagingError {
+export function trainingSpine(
+  id: string,
+  landmarks: LandmarkSet,
+  spacing: PixelSpacingMm | null,
+  label: number,
+): TrainingSpine | StagingError {
   const measured = measure(landmarks, spacing);
   if (!measured.ok) return measured.error;
   return { id, xy: physicalCoordinates(landmarks, spacing), side: measured.value.facing === 'right' ? 1 : -1, label };
@@ -371,14 +434,25 @@ export interface CrossValidatedFigures {
 }
 
 /** The cross-validated figures of the recipe (rounded to 4 decimals, as stored in the manifest). */
-export function crossValidatedFigures(spines: readonly TrainingSpine[], unmeasurable: number, k = 5, options: FitOptions = DEFAULT_FIT_OPTIONS): CrossValidatedFigures {
+export function crossValidatedFigures(
+  spines: readonly TrainingSpine[],
+  unmeasurable: number,
+  k = 5,
+  options: FitOptions = DEFAULT_FIT_OPTIONS,
+): CrossValidatedFigures {
   const cv = crossValidate(spines, k, options);
-  const a = probabilisticAgreement(cv.probabilities, spines.map((s) => s.label));
+  const a = probabilisticAgreement(
+    cv.probabilities,
+    spines.map((s) => s.label),
+  );
   const r = (v: number): number => Math.round(v * 1e4) / 1e4;
   const all = spines.length + unmeasurable;
   return {
-    protocol: `stratified ${k}-fold cross-validation (seed ${options.seed}), nested: lambda and temperature chosen by inner ${options.innerFolds}-fold CV in each training fold; `
-      + (options.relativeSigma > 0 ? `landmarks averaged over a per-axis error of ${options.relativeSigma} of the mean lower chord` : 'points as placed by the clinicians (no extra landmark error)'),
+    protocol:
+      `stratified ${k}-fold cross-validation (seed ${options.seed}), nested: lambda and temperature chosen by inner ${options.innerFolds}-fold CV in each training fold; ` +
+      (options.relativeSigma > 0
+        ? `landmarks averaged over a per-axis error of ${options.relativeSigma} of the mean lower chord`
+        : 'points as placed by the clinicians (no extra landmark error)'),
     spines: all,
     unmeasurable,
     staged: r(spines.length / all),
@@ -412,7 +486,9 @@ export interface RepeatedCrossValidation {
   readonly exact_allSpines: number;
   readonly withinOne_allSpines: number;
   /** Lowest and highest of each figure over the repetitions. */
-  readonly range: Readonly<Record<'exact' | 'withinOne' | 'quadraticKappa' | 'top2' | 'ece' | 'logLoss', readonly [number, number]>>;
+  readonly range: Readonly<
+    Record<'exact' | 'withinOne' | 'quadraticKappa' | 'top2' | 'ece' | 'logLoss', readonly [number, number]>
+  >;
   readonly perRepeat: readonly CrossValidatedFigures[];
 }
 
@@ -422,7 +498,11 @@ export interface RepeatedCrossValidation {
  * one partition to another).
  */
 export function repeatedCrossValidation(
-  spines: readonly TrainingSpine[], unmeasurable: number, k = 5, repeats = 5, options: FitOptions = DEFAULT_FIT_OPTIONS,
+  spines: readonly TrainingSpine[],
+  unmeasurable: number,
+  k = 5,
+  repeats = 5,
+  options: FitOptions = DEFAULT_FIT_OPTIONS,
   onRepeat?: (done: number) => void,
 ): RepeatedCrossValidation {
   const perRepeat: CrossValidatedFigures[] = [];
@@ -430,14 +510,32 @@ export function repeatedCrossValidation(
     perRepeat.push(crossValidatedFigures(spines, unmeasurable, k, { ...options, seed: options.seed + r }));
     onRepeat?.(r + 1);
   }
-  const keys = ['exact', 'withinOne', 'quadraticKappa', 'top2', 'ece', 'logLoss', 'exact_allSpines', 'withinOne_allSpines'] as const;
-  const mean = Object.fromEntries(keys.map((key) => [key, Math.round((perRepeat.reduce((s, f) => s + f[key], 0) / repeats) * 1e4) / 1e4])) as Record<(typeof keys)[number], number>;
-  const range = Object.fromEntries((['exact', 'withinOne', 'quadraticKappa', 'top2', 'ece', 'logLoss'] as const)
-    .map((key) => [key, [Math.min(...perRepeat.map((f) => f[key])), Math.max(...perRepeat.map((f) => f[key]))]])) as unknown as RepeatedCrossValidation['range'];
+  const keys = [
+    'exact',
+    'withinOne',
+    'quadraticKappa',
+    'top2',
+    'ece',
+    'logLoss',
+    'exact_allSpines',
+    'withinOne_allSpines',
+  ] as const;
+  const mean = Object.fromEntries(
+    keys.map((key) => [key, Math.round((perRepeat.reduce((s, f) => s + f[key], 0) / repeats) * 1e4) / 1e4]),
+  ) as Record<(typeof keys)[number], number>;
+  const range = Object.fromEntries(
+    (['exact', 'withinOne', 'quadraticKappa', 'top2', 'ece', 'logLoss'] as const).map((key) => [
+      key,
+      [Math.min(...perRepeat.map((f) => f[key])), Math.max(...perRepeat.map((f) => f[key]))],
+    ]),
+  ) as unknown as RepeatedCrossValidation['range'];
   return {
-    protocol: `${repeats} repetitions of stratified ${k}-fold cross-validation (partition seeds ${options.seed}..${options.seed + repeats - 1}), nested: `
-      + `lambda and temperature chosen by inner ${options.innerFolds}-fold CV within each training fold; `
-      + (options.relativeSigma > 0 ? `landmarks averaged over a per-axis error of ${options.relativeSigma} of the mean lower chord` : 'points as placed by the clinicians'),
+    protocol:
+      `${repeats} repetitions of stratified ${k}-fold cross-validation (partition seeds ${options.seed}..${options.seed + repeats - 1}), nested: ` +
+      `lambda and temperature chosen by inner ${options.innerFolds}-fold CV within each training fold; ` +
+      (options.relativeSigma > 0
+        ? `landmarks averaged over a per-axis error of ${options.relativeSigma} of the mean lower chord`
+        : 'points as placed by the clinicians'),
     repeats,
     spines: perRepeat[0]!.spines,
     unmeasurable,

@@ -15,7 +15,10 @@ export const PEAK_GROWTH: Record<CvmStage, string> = {
  * from the timing above: CS1 (at least two years ahead) ahead; CS2 (about one year ahead) on the edge, half ahead
  * and half within about a year; CS3 (within the coming year) within; CS4 (1-2 years ago), CS5 and CS6 past.
  */
-export const PEAK_TIMING: Record<CvmStage, { readonly ahead: number; readonly withinYear: number; readonly past: number }> = {
+export const PEAK_TIMING: Record<
+  CvmStage,
+  { readonly ahead: number; readonly withinYear: number; readonly past: number }
+> = {
   CS1: { ahead: 1, withinYear: 0, past: 0 },
   CS2: { ahead: 0.5, withinYear: 0.5, past: 0 },
   CS3: { ahead: 0, withinYear: 1, past: 0 },

@@ -4,12 +4,24 @@
  * normal towards its body), so head tilt, translation and image resolution do not change it.
  */
 import {
-  distance, imageToMm, projectOntoLine, signedDistanceToLine, type ImagePoint, type MmPoint, type PixelSpacingMm,
+  distance,
+  imageToMm,
+  projectOntoLine,
+  signedDistanceToLine,
+  type ImagePoint,
+  type MmPoint,
+  type PixelSpacingMm,
 } from '../geometry/index';
 import { LANDMARK_NAMES, type LandmarkName, type LandmarkSet } from '../landmarks/index';
 import { DEFAULT_THRESHOLDS } from './thresholds';
 import type {
-  BodyMeasurements, BorderConcavity, MeasureResult, ShapeClass, StagingError, StagingErrorCode, Thresholds,
+  BodyMeasurements,
+  BorderConcavity,
+  MeasureResult,
+  ShapeClass,
+  StagingError,
+  StagingErrorCode,
+  Thresholds,
 } from './types';
 
 /** A landmark in physical units: mm when the spacing is known, else image px. */
@@ -24,17 +36,39 @@ const failure = (code: StagingErrorCode, message: string, landmarks: readonly La
 function incomplete(landmarks: LandmarkSet): MeasureResult {
   const missing = LANDMARK_NAMES.filter((n) => landmarks[n] === undefined || landmarks[n] === null);
   if (missing.length > 0) {
-    return failure('missing-landmark', `landmark${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing: all 13 are needed to stage`, missing);
+    return failure(
+      'missing-landmark',
+      `landmark${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing: all 13 are needed to stage`,
+      missing,
+    );
   }
-  const notFinite = LANDMARK_NAMES.filter((n) => !(Number.isFinite(landmarks[n]!.x) && Number.isFinite(landmarks[n]!.y)));
-  return failure('not-finite', `landmark${notFinite.length > 1 ? 's' : ''} ${notFinite.join(', ')} not a finite position (NaN or infinite coordinates)`, notFinite);
+  const notFinite = LANDMARK_NAMES.filter(
+    (n) => !(Number.isFinite(landmarks[n]!.x) && Number.isFinite(landmarks[n]!.y)),
+  );
+  return failure(
+    'not-finite',
+    `landmark${notFinite.length > 1 ? 's' : ''} ${notFinite.join(', ')} not a finite position (NaN or infinite coordinates)`,
+    notFinite,
+  );
 }
 
 /** Border corner pairs and border ends that must not coincide. */
 const DISTINCT_PAIRS: readonly (readonly [LandmarkName, LandmarkName])[] = [
-  ['C2p', 'C2a'], ['C2p', 'C2m'], ['C2m', 'C2a'],
-  ['C3up', 'C3ua'], ['C3lp', 'C3la'], ['C3up', 'C3lp'], ['C3ua', 'C3la'], ['C3lp', 'C3m'], ['C3m', 'C3la'],
-  ['C4up', 'C4ua'], ['C4lp', 'C4la'], ['C4up', 'C4lp'], ['C4ua', 'C4la'], ['C4lp', 'C4m'], ['C4m', 'C4la'],
+  ['C2p', 'C2a'],
+  ['C2p', 'C2m'],
+  ['C2m', 'C2a'],
+  ['C3up', 'C3ua'],
+  ['C3lp', 'C3la'],
+  ['C3up', 'C3lp'],
+  ['C3ua', 'C3la'],
+  ['C3lp', 'C3m'],
+  ['C3m', 'C3la'],
+  ['C4up', 'C4ua'],
+  ['C4lp', 'C4la'],
+  ['C4up', 'C4lp'],
+  ['C4ua', 'C4la'],
+  ['C4lp', 'C4m'],
+  ['C4m', 'C4la'],
 ];
 
 /** Posterior and anterior corner of each border, for the facing and inside-out checks. */
@@ -76,7 +110,10 @@ export function measure(
   if (badSpacing !== null) return failure('invalid-spacing', badSpacing, []);
 
   const p = {} as Record<LandmarkName, Vec>;
-  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+  let minX = Infinity,
+    minY = Infinity,
+    maxX = -Infinity,
+    maxY = -Infinity;
   for (const n of LANDMARK_NAMES) {
     const v: Vec = spacing === null ? landmarks[n]! : imageToMm(landmarks[n]!, spacing);
     p[n] = v;
@@ -98,7 +135,11 @@ export function measure(
   const ux = (p.C2p.x + p.C2a.x - p.C4lp.x - p.C4la.x) / 2;
   const uy = (p.C2p.y + p.C2a.y - p.C4lp.y - p.C4la.y) / 2;
   if (Math.hypot(ux, uy) <= epsilon) {
-    return failure('inside-out', 'the lower borders of C2 and C4 have the same middle: the direction of the spine cannot be found', ['C2p', 'C2a', 'C4lp', 'C4la']);
+    return failure(
+      'inside-out',
+      'the lower borders of C2 and C4 have the same middle: the direction of the spine cannot be found',
+      ['C2p', 'C2a', 'C4lp', 'C4la'],
+    );
   }
   // For each border, whether its posterior->anterior direction turns towards the head like a patient facing
   // right (image y down). All five must agree; the majority tells the facing.
@@ -111,7 +152,9 @@ export function measure(
   }
   const facingRight = rightVotes >= 3;
   if (rightVotes !== BORDERS.length && leftVotes !== BORDERS.length) {
-    const wrong = BORDERS.filter((b) => (facingRight ? !(turnsRight(p, b, ux, uy) > 0) : !(turnsRight(p, b, ux, uy) < 0)));
+    const wrong = BORDERS.filter((b) =>
+      facingRight ? !(turnsRight(p, b, ux, uy) > 0) : !(turnsRight(p, b, ux, uy) < 0),
+    );
     const names = wrong.flatMap((b) => [b.posterior, b.anterior]);
     return failure(
       'inside-out',
@@ -124,7 +167,11 @@ export function measure(
   const c2 = concavity(p.C2p, p.C2m, p.C2a, side);
   const c3 = concavity(p.C3lp, p.C3m, p.C3la, side);
   const c4 = concavity(p.C4lp, p.C4m, p.C4la, side);
-  for (const [v, c] of [['C2', c2], ['C3', c3], ['C4', c4]] as const) {
+  for (const [v, c] of [
+    ['C2', c2],
+    ['C3', c3],
+    ['C4', c4],
+  ] as const) {
     if (c.along <= 0 || c.along >= 1) {
       const names: LandmarkName[] = v === 'C2' ? ['C2p', 'C2m', 'C2a'] : [`${v}lp`, `${v}m`, `${v}la`];
       return failure(
@@ -136,10 +183,17 @@ export function measure(
   }
 
   for (const v of ['C3', 'C4'] as const) {
-    const up = p[`${v}up`], ua = p[`${v}ua`], lp = p[`${v}lp`], la = p[`${v}la`];
+    const up = p[`${v}up`],
+      ua = p[`${v}ua`],
+      lp = p[`${v}lp`],
+      la = p[`${v}la`];
     const upperMiddle = { x: (up.x + ua.x) / 2, y: (up.y + ua.y) / 2 } as Vec;
     if (heightAboveChord(upperMiddle, lp, la, side) <= 0) {
-      return failure('inside-out', `${v} drawn inside out: its upper border (${v}up, ${v}ua) lies below its lower border (${v}lp, ${v}la)`, [`${v}up`, `${v}ua`, `${v}lp`, `${v}la`]);
+      return failure(
+        'inside-out',
+        `${v} drawn inside out: its upper border (${v}up, ${v}ua) lies below its lower border (${v}lp, ${v}la)`,
+        [`${v}up`, `${v}ua`, `${v}lp`, `${v}la`],
+      );
     }
   }
   // C3 must lie between C2 and C4 along the column.
@@ -148,7 +202,12 @@ export function measure(
   const aboveC4 = (c3mx - (p.C4lp.x + p.C4la.x) / 2) * ux + (c3my - (p.C4lp.y + p.C4la.y) / 2) * uy;
   const belowC2 = ((p.C2p.x + p.C2a.x) / 2 - c3mx) * ux + ((p.C2p.y + p.C2a.y) / 2 - c3my) * uy;
   if (!(aboveC4 > 0 && belowC2 > 0)) {
-    return failure('inside-out', 'C3 does not lie between C2 and C4 along the spine: the vertebrae are out of order', ['C3up', 'C3ua', 'C3lp', 'C3la']);
+    return failure('inside-out', 'C3 does not lie between C2 and C4 along the spine: the vertebrae are out of order', [
+      'C3up',
+      'C3ua',
+      'C3lp',
+      'C3la',
+    ]);
   }
 
   const b3 = body(p.C3up, p.C3ua, p.C3lp, p.C3la, c3.concavity.chord, thresholds);
@@ -179,7 +238,12 @@ function heightAboveChord(p: Vec, posterior: Vec, anterior: Vec, side: number): 
   return -side * signedDistanceToLine(p, posterior, anterior);
 }
 
-function concavity(posterior: Vec, deepest: Vec, anterior: Vec, side: number): { concavity: BorderConcavity; along: number } {
+function concavity(
+  posterior: Vec,
+  deepest: Vec,
+  anterior: Vec,
+  side: number,
+): { concavity: BorderConcavity; along: number } {
   const chord = distance(posterior, anterior);
   const depth = heightAboveChord(deepest, posterior, anterior, side);
   return { concavity: { depth, chord, share: depth / chord }, along: projectOntoLine(deepest, posterior, anterior) };
@@ -196,8 +260,16 @@ function body(up: Vec, ua: Vec, lp: Vec, la: Vec, chord: number, thresholds: Thr
   const widthRatio = superiorWidth / chord;
   const superiorWidthToPosteriorHeight = superiorWidth / posteriorHeight;
   return {
-    anteriorHeight, posteriorHeight, superiorWidth, inferiorWidth: chord, width, height,
-    ratio, heightRatio, widthRatio, superiorWidthToPosteriorHeight,
+    anteriorHeight,
+    posteriorHeight,
+    superiorWidth,
+    inferiorWidth: chord,
+    width,
+    height,
+    ratio,
+    heightRatio,
+    widthRatio,
+    superiorWidthToPosteriorHeight,
     shape: classifyShape({ ratio, heightRatio, widthRatio, superiorWidthToPosteriorHeight }, thresholds),
   };
 }
@@ -211,7 +283,10 @@ export function shapeRatio(b: ShapeInputs, thresholds: Thresholds): number {
 
 export function isTrapezoid(b: ShapeInputs, thresholds: Thresholds): boolean {
   const { trapezoidMaxHeightRatio, trapezoidMaxWidthRatio } = thresholds.shape;
-  return b.heightRatio < trapezoidMaxHeightRatio || (trapezoidMaxWidthRatio !== null && b.widthRatio < trapezoidMaxWidthRatio);
+  return (
+    b.heightRatio < trapezoidMaxHeightRatio ||
+    (trapezoidMaxWidthRatio !== null && b.widthRatio < trapezoidMaxWidthRatio)
+  );
 }
 
 /** The shape class of a body by the thresholds: trapezoid first, else by the width/height ratio. */

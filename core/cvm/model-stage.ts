@@ -122,7 +122,8 @@ export function modelStaging(
       sigmaScratch[i] = 0;
       continue;
     }
-    const sigmaMm = given === null || !Number.isFinite(given) || given < 0 ? u.defaultModelSigmaMm : given * RADIAL_TO_SIGMA;
+    const sigmaMm =
+      given === null || !Number.isFinite(given) || given < 0 ? u.defaultModelSigmaMm : given * RADIAL_TO_SIGMA;
     const extra = Math.sqrt(Math.max(0, sigmaMm * sigmaMm - u.annotatorSigmaMm * u.annotatorSigmaMm));
     sigmaScratch[i] = extra * unitsPerMm;
     if (extra > 0) averaged++;
@@ -153,19 +154,24 @@ export function modelStaging(
   if (textbookStage !== stage) {
     const missed = textbook.findings ? missedCriteria(textbook.findings, stage) : [];
     const why = missed.length > 0 ? `: ${missed.join(', ')}` : '';
-    note = textbookStage === null
-      ? `Textbook criteria fit no stage${why}; clinicians staged spines like this ${stage}.`
-      : `Textbook criteria give ${textbookStage}${missed.length > 0 ? ` (for ${stage}${why})` : ''}; clinicians staged spines like this ${stage}.`;
+    note =
+      textbookStage === null
+        ? `Textbook criteria fit no stage${why}; clinicians staged spines like this ${stage}.`
+        : `Textbook criteria give ${textbookStage}${missed.length > 0 ? ` (for ${stage}${why})` : ''}; clinicians staged spines like this ${stage}.`;
   }
 
-  let ahead = 0, withinYear = 0, past = 0;
+  let ahead = 0,
+    withinYear = 0,
+    past = 0;
   CVM_STAGES.forEach((s, i) => {
     ahead += probabilities[i]! * PEAK_TIMING[s].ahead;
     withinYear += probabilities[i]! * PEAK_TIMING[s].withinYear;
     past += probabilities[i]! * PEAK_TIMING[s].past;
   });
   const peakGrowth: PeakGrowth = {
-    ahead, withinYear, past,
+    ahead,
+    withinYear,
+    past,
     text: `Peak mandibular growth: still ahead ${pct(ahead)}, within about a year ${pct(withinYear)}, past ${pct(past)}.`,
   };
 
@@ -176,8 +182,10 @@ export function modelStaging(
     const range = Number.isFinite(typical[1]) ? `${typical[0]}-${typical[1]}` : `${typical[0]} or older`;
     const who = options.sex === 'F' ? 'girls' : options.sex === 'M' ? 'boys' : 'children';
     let flag: string | null = null;
-    if (years < typical[0] - 2) flag = `At ${years.toFixed(1)} years, ${stage} is early (typical for ${who}: ${range} years); timing varies widely, but a second look at the landmarks is worthwhile.`;
-    else if (years > typical[1] + 2) flag = `At ${years.toFixed(1)} years, ${stage} is late (typical for ${who}: ${range} years); timing varies widely, but a second look at the landmarks is worthwhile.`;
+    if (years < typical[0] - 2)
+      flag = `At ${years.toFixed(1)} years, ${stage} is early (typical for ${who}: ${range} years); timing varies widely, but a second look at the landmarks is worthwhile.`;
+    else if (years > typical[1] + 2)
+      flag = `At ${years.toFixed(1)} years, ${stage} is late (typical for ${who}: ${range} years); timing varies widely, but a second look at the landmarks is worthwhile.`;
     age = { ageYears: years, typical, flag };
   }
 
@@ -197,9 +205,10 @@ export function modelStaging(
     uncertainty: {
       averagedLandmarks: averaged,
       samples: averaged > 0 ? u.samples : 0,
-      text: averaged > 0
-        ? `Averaged over ${u.samples} samples of ${averaged} landmark${averaged === 1 ? '' : 's'} placed by the landmark model, within their expected error beyond a person's placement.`
-        : 'Landmarks as placed by a person: their placement error is already part of the fitted probabilities.',
+      text:
+        averaged > 0
+          ? `Averaged over ${u.samples} samples of ${averaged} landmark${averaged === 1 ? '' : 's'} placed by the landmark model, within their expected error beyond a person's placement.`
+          : 'Landmarks as placed by a person: their placement error is already part of the fitted probabilities.',
     },
   };
 }

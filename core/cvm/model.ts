@@ -39,7 +39,10 @@ export interface StagingModelParams {
     readonly annotatorSigmaMm: number;
     /** Per-axis standard deviation of the landmark model's error when it gives none per landmark (mm). */
     readonly defaultModelSigmaMm: number;
-    /** Typical mean lower-border chord of C2-C4 (mm): expresses mm relative to vertebral size when the spacing is unknown. */
+    /**
+     * Typical mean lower-border chord of C2-C4 (mm): expresses mm relative to vertebral size when the spacing is
+     * unknown.
+     */
     readonly referenceChordMm: number;
     /** Number of deterministic landmark samples (even: antithetic pairs). */
     readonly samples: number;
@@ -48,7 +51,8 @@ export interface StagingModelParams {
   };
 }
 
-const isNumberArray = (v: unknown, n: number): v is number[] => Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+const isNumberArray = (v: unknown, n: number): v is number[] =>
+  Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
 
 /** Checks a parsed parameter file; throws an Error naming the first problem. */
 export function parseStagingParams(value: unknown): StagingModelParams {
@@ -57,28 +61,54 @@ export function parseStagingParams(value: unknown): StagingModelParams {
   };
   if (typeof value !== 'object' || value === null) return fail('not an object');
   const v = value as Record<string, unknown>;
-  if (v.schema !== STAGE_PARAMS_SCHEMA) fail(`schema is ${JSON.stringify(v.schema)}, expected "${STAGE_PARAMS_SCHEMA}"`);
+  if (v.schema !== STAGE_PARAMS_SCHEMA)
+    fail(`schema is ${JSON.stringify(v.schema)}, expected "${STAGE_PARAMS_SCHEMA}"`);
   if (typeof v.id !== 'string' || typeof v.version !== 'string') fail('id and version must be strings');
   const ids = STAGING_FEATURES.map((f) => f.id);
-  if (!Array.isArray(v.features) || v.features.join(',') !== ids.join(',')) fail(`features must be exactly [${ids.join(', ')}]`);
-  if (!isNumberArray(v.mean, FEATURE_COUNT) || !isNumberArray(v.scale, FEATURE_COUNT)) fail(`mean and scale need ${FEATURE_COUNT} finite numbers`);
+  if (!Array.isArray(v.features) || v.features.join(',') !== ids.join(','))
+    fail(`features must be exactly [${ids.join(', ')}]`);
+  if (!isNumberArray(v.mean, FEATURE_COUNT) || !isNumberArray(v.scale, FEATURE_COUNT))
+    fail(`mean and scale need ${FEATURE_COUNT} finite numbers`);
   if ((v.scale as number[]).some((s) => s <= 0)) fail('scale must be positive');
-  if (!Array.isArray(v.weights) || v.weights.length !== 6 || !v.weights.every((row) => isNumberArray(row, FEATURE_COUNT))) {
+  if (
+    !Array.isArray(v.weights) ||
+    v.weights.length !== 6 ||
+    !v.weights.every((row) => isNumberArray(row, FEATURE_COUNT))
+  ) {
     fail(`weights must be 6 rows of ${FEATURE_COUNT} finite numbers`);
   }
   if (!isNumberArray(v.bias, 6)) fail('bias needs 6 finite numbers');
   if (typeof v.temperature !== 'number' || !(v.temperature > 0)) fail('temperature must be a positive number');
   const t = v.training as Record<string, unknown> | undefined;
-  if (t !== undefined && (typeof t !== 'object' || t === null || typeof t.data !== 'string' || typeof t.dataSha256 !== 'string' || typeof t.spines !== 'number')) {
+  if (
+    t !== undefined &&
+    (typeof t !== 'object' ||
+      t === null ||
+      typeof t.data !== 'string' ||
+      typeof t.dataSha256 !== 'string' ||
+      typeof t.spines !== 'number')
+  ) {
     fail('training, when present, needs data (a file name), dataSha256 and spines');
   }
   const u = v.uncertainty as Record<string, unknown> | undefined;
   const nonNegative = (x: unknown): boolean => typeof x === 'number' && x >= 0;
-  if (typeof u !== 'object' || u === null || !nonNegative(u.annotatorSigmaMm) || !nonNegative(u.defaultModelSigmaMm)
-    || typeof u.referenceChordMm !== 'number' || !(u.referenceChordMm > 0)
-    || typeof u.samples !== 'number' || !Number.isInteger(u.samples) || u.samples < 0 || u.samples % 2 !== 0
-    || typeof u.seed !== 'number' || !Number.isInteger(u.seed)) {
-    fail('uncertainty needs annotatorSigmaMm and defaultModelSigmaMm >= 0, referenceChordMm > 0, an even number of samples and an integer seed');
+  if (
+    typeof u !== 'object' ||
+    u === null ||
+    !nonNegative(u.annotatorSigmaMm) ||
+    !nonNegative(u.defaultModelSigmaMm) ||
+    typeof u.referenceChordMm !== 'number' ||
+    !(u.referenceChordMm > 0) ||
+    typeof u.samples !== 'number' ||
+    !Number.isInteger(u.samples) ||
+    u.samples < 0 ||
+    u.samples % 2 !== 0 ||
+    typeof u.seed !== 'number' ||
+    !Number.isInteger(u.seed)
+  ) {
+    fail(
+      'uncertainty needs annotatorSigmaMm and defaultModelSigmaMm >= 0, referenceChordMm > 0, an even number of samples and an integer seed',
+    );
   }
   return value as StagingModelParams;
 }

@@ -7,7 +7,16 @@
  */
 import { shapeRatio } from './measure';
 import { PEAK_GROWTH } from './growth';
-import { CVM_STAGES, type Comparison, type CvmStage, type Measurements, type ShapeClass, type StageResult, type TextbookFindings, type Thresholds } from './types';
+import {
+  CVM_STAGES,
+  type Comparison,
+  type CvmStage,
+  type Measurements,
+  type ShapeClass,
+  type StageResult,
+  type TextbookFindings,
+  type Thresholds,
+} from './types';
 import { DEFAULT_THRESHOLDS } from './thresholds';
 
 // Bits of the findings mask. A set bit means the criterion passed; inactive criteria stay set.
@@ -21,7 +30,10 @@ const RATIO_MAX = [12, 13] as const; // C3, C4 width/height > squareMax
 const bit = (mask: number, b: number): boolean => (mask & (1 << b)) !== 0;
 
 // Shapes as small integers, allowed sets as bit masks over them.
-const T = 0, RH = 1, SQ = 2, RV = 3;
+const T = 0,
+  RH = 1,
+  SQ = 2,
+  RV = 3;
 const SHAPE_WORDS = ['trapezoid', 'rectangular horizontal', 'square', 'rectangular vertical'] as const;
 const set = (...shapes: number[]): number => shapes.reduce((m, s) => m | (1 << s), 0);
 
@@ -36,12 +48,50 @@ interface StageDefinition {
 
 /** The table of the 2018 user's guide (design section 4). */
 const GUIDE: readonly StageDefinition[] = [
-  { concave: [false, false, false], c3: set(T), c4: set(T), atLeastOne: -1, words: 'no concave lower border; C3 and C4 both trapezoid' },
-  { concave: [true, false, false], c3: set(T), c4: set(T), atLeastOne: -1, words: 'concave lower border of C2 only; C3 and C4 both trapezoid' },
-  { concave: [true, true, false], c3: set(T, RH), c4: set(T, RH), atLeastOne: -1, words: 'concave lower borders of C2 and C3, not C4; C3 and C4 each trapezoid or rectangular horizontal' },
-  { concave: [true, true, true], c3: set(RH), c4: set(RH), atLeastOne: -1, words: 'concave lower borders of C2, C3 and C4; C3 and C4 both rectangular horizontal' },
-  { concave: [true, true, true], c3: set(SQ, RH), c4: set(SQ, RH), atLeastOne: SQ, words: 'concave lower borders of C2, C3 and C4; at least one of C3 and C4 square, the other square or rectangular horizontal' },
-  { concave: [true, true, true], c3: set(RV, SQ), c4: set(RV, SQ), atLeastOne: RV, words: 'concave lower borders of C2, C3 and C4; at least one of C3 and C4 rectangular vertical, the other square or rectangular vertical' },
+  {
+    concave: [false, false, false],
+    c3: set(T),
+    c4: set(T),
+    atLeastOne: -1,
+    words: 'no concave lower border; C3 and C4 both trapezoid',
+  },
+  {
+    concave: [true, false, false],
+    c3: set(T),
+    c4: set(T),
+    atLeastOne: -1,
+    words: 'concave lower border of C2 only; C3 and C4 both trapezoid',
+  },
+  {
+    concave: [true, true, false],
+    c3: set(T, RH),
+    c4: set(T, RH),
+    atLeastOne: -1,
+    words: 'concave lower borders of C2 and C3, not C4; C3 and C4 each trapezoid or rectangular horizontal',
+  },
+  {
+    concave: [true, true, true],
+    c3: set(RH),
+    c4: set(RH),
+    atLeastOne: -1,
+    words: 'concave lower borders of C2, C3 and C4; C3 and C4 both rectangular horizontal',
+  },
+  {
+    concave: [true, true, true],
+    c3: set(SQ, RH),
+    c4: set(SQ, RH),
+    atLeastOne: SQ,
+    words:
+      'concave lower borders of C2, C3 and C4; at least one of C3 and C4 square, the other square or rectangular horizontal',
+  },
+  {
+    concave: [true, true, true],
+    c3: set(RV, SQ),
+    c4: set(RV, SQ),
+    atLeastOne: RV,
+    words:
+      'concave lower borders of C2, C3 and C4; at least one of C3 and C4 rectangular vertical, the other square or rectangular vertical',
+  },
 ];
 
 interface Findings {
@@ -59,7 +109,11 @@ function findings(mask: number): Findings {
   const r3 = !bit(mask, RATIO_MIN[0]) ? RV : bit(mask, RATIO_MAX[0]) ? RH : SQ;
   const r4 = !bit(mask, RATIO_MIN[1]) ? RV : bit(mask, RATIO_MAX[1]) ? RH : SQ;
   return {
-    concave: [bit(mask, SHARE[0]) && bit(mask, DEPTH[0]), bit(mask, SHARE[1]) && bit(mask, DEPTH[1]), bit(mask, SHARE[2]) && bit(mask, DEPTH[2])],
+    concave: [
+      bit(mask, SHARE[0]) && bit(mask, DEPTH[0]),
+      bit(mask, SHARE[1]) && bit(mask, DEPTH[1]),
+      bit(mask, SHARE[2]) && bit(mask, DEPTH[2]),
+    ],
     trapezoid: [t3, t4],
     ratioClass: [r3, r4],
     shape: [t3 ? T : r3, t4 ? T : r4],
@@ -116,11 +170,15 @@ function decide(mask: number, rules: Thresholds['rules']): number {
 }
 
 const pct = (v: number): string => (v * 100).toFixed(1);
-/** A fraction as a percentage, without floating-point noise in the digits of a threshold (0.07 -> 7, not 7.000000000000001). */
+/**
+ * A fraction as a percentage, without floating-point noise in the digits of a threshold (0.07 -> 7, not
+ * 7.000000000000001).
+ */
 const percent = (v: number): number => Math.round(v * 1e8) / 1e6;
 const num = (v: number, digits = 2): string => v.toFixed(digits);
 /** A value with its unit: "6.53%", "0.85 mm", "0.85" (ratio). */
-const withUnit = (v: number, unit: Comparison['unit']): string => (unit === 'ratio' ? num(v) : unit === '%' ? `${num(v)}%` : `${num(v)} ${unit}`);
+const withUnit = (v: number, unit: Comparison['unit']): string =>
+  unit === 'ratio' ? num(v) : unit === '%' ? `${num(v)}%` : `${num(v)} ${unit}`;
 
 interface Criterion {
   readonly bit: number;
@@ -164,20 +222,40 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
     const depthPass = !depthApplies || c.depth >= depthT;
     // Concave needs every applicable criterion; a criterion met while another fails says so.
     const outcome = (pass: boolean, comparison: string, other: string): string =>
-      !pass ? `flat: ${comparison.replace('>=', '<')}` : sharePass && depthPass ? `concave: ${comparison}` : `${comparison}, but flat by its ${other}`;
+      !pass
+        ? `flat: ${comparison.replace('>=', '<')}`
+        : sharePass && depthPass
+          ? `concave: ${comparison}`
+          : `${comparison}, but flat by its ${other}`;
     if (shareApplies) {
-      add({
-        bit: SHARE[v as 0], id: `${name}.concavity`, label: `${name} lower-border concavity, depth as a share of the chord`,
-        value: c.share * 100, unit: '%', threshold: percent(shareT), tolerance: percent(th.tolerance.concavityShare),
-        outcome: outcome(sharePass, `${pct(c.share)}% of the chord >= ${pct(shareT)}%`, 'depth in mm'),
-      }, sharePass);
+      add(
+        {
+          bit: SHARE[v as 0],
+          id: `${name}.concavity`,
+          label: `${name} lower-border concavity, depth as a share of the chord`,
+          value: c.share * 100,
+          unit: '%',
+          threshold: percent(shareT),
+          tolerance: percent(th.tolerance.concavityShare),
+          outcome: outcome(sharePass, `${pct(c.share)}% of the chord >= ${pct(shareT)}%`, 'depth in mm'),
+        },
+        sharePass,
+      );
     } else mask |= 1 << SHARE[v as 0];
     if (depthApplies) {
-      add({
-        bit: DEPTH[v as 0], id: `${name}.concavityMm`, label: `${name} lower-border concavity depth`,
-        value: c.depth, unit: 'mm', threshold: depthT, tolerance: th.tolerance.concavityMm,
-        outcome: outcome(depthPass, `${num(c.depth)} mm deep >= ${num(depthT)} mm`, 'share of the chord'),
-      }, depthPass);
+      add(
+        {
+          bit: DEPTH[v as 0],
+          id: `${name}.concavityMm`,
+          label: `${name} lower-border concavity depth`,
+          value: c.depth,
+          unit: 'mm',
+          threshold: depthT,
+          tolerance: th.tolerance.concavityMm,
+          outcome: outcome(depthPass, `${num(c.depth)} mm deep >= ${num(depthT)} mm`, 'share of the chord'),
+        },
+        depthPass,
+      );
     } else mask |= 1 << DEPTH[v as 0];
   }
   const bodies = [m.C3.body, m.C4.body] as const;
@@ -186,20 +264,40 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
     const b = bodies[i]!;
     const hr = th.shape.trapezoidMaxHeightRatio;
     const hrPass = b.heightRatio >= hr;
-    add({
-      bit: HEIGHT_RATIO[i as 0], id: `${name}.heightRatio`, label: `${name} anterior height / posterior height`,
-      value: b.heightRatio, unit: 'ratio', threshold: hr, tolerance: th.tolerance.heightRatio,
-      outcome: hrPass ? `not tapered: ${num(b.heightRatio)} >= ${num(hr)}` : `trapezoid: anterior height ${num(b.heightRatio)} of posterior < ${num(hr)}`,
-    }, hrPass);
+    add(
+      {
+        bit: HEIGHT_RATIO[i as 0],
+        id: `${name}.heightRatio`,
+        label: `${name} anterior height / posterior height`,
+        value: b.heightRatio,
+        unit: 'ratio',
+        threshold: hr,
+        tolerance: th.tolerance.heightRatio,
+        outcome: hrPass
+          ? `not tapered: ${num(b.heightRatio)} >= ${num(hr)}`
+          : `trapezoid: anterior height ${num(b.heightRatio)} of posterior < ${num(hr)}`,
+      },
+      hrPass,
+    );
     const wr = th.shape.trapezoidMaxWidthRatio;
     const wrPass = wr === null || b.widthRatio >= wr;
     const tapered = !(hrPass && wrPass);
     if (wr !== null) {
-      add({
-        bit: WIDTH_RATIO[i as 0], id: `${name}.widthRatio`, label: `${name} superior width / inferior width`,
-        value: b.widthRatio, unit: 'ratio', threshold: wr, tolerance: th.tolerance.widthRatio,
-        outcome: wrPass ? `not tapered: ${num(b.widthRatio)} >= ${num(wr)}` : `trapezoid: superior width ${num(b.widthRatio)} of inferior < ${num(wr)}`,
-      }, wrPass);
+      add(
+        {
+          bit: WIDTH_RATIO[i as 0],
+          id: `${name}.widthRatio`,
+          label: `${name} superior width / inferior width`,
+          value: b.widthRatio,
+          unit: 'ratio',
+          threshold: wr,
+          tolerance: th.tolerance.widthRatio,
+          outcome: wrPass
+            ? `not tapered: ${num(b.widthRatio)} >= ${num(wr)}`
+            : `trapezoid: superior width ${num(b.widthRatio)} of inferior < ${num(wr)}`,
+        },
+        wrPass,
+      );
     } else mask |= 1 << WIDTH_RATIO[i as 0];
     const r = shapeRatio(b, th);
     const { squareMin, squareMax } = th.shape;
@@ -210,12 +308,20 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
     const nearMax = Math.abs(r - squareMax) < Math.abs(r - squareMin);
     const ratioName = th.shape.ratio === 'midline' ? 'width / height' : 'superior width / posterior height';
     criteria.push({
-      bit: nearMax ? RATIO_MAX[i as 0] : RATIO_MIN[i as 0], id: `${name}.ratio`, label: `${name} ${ratioName}`,
-      value: r, unit: 'ratio', threshold: nearMax ? squareMax : squareMin, tolerance: th.tolerance.ratio,
-      outcome: (!aboveMin ? `rectangular vertical: ${num(r)} < ${num(squareMin)}`
-        : aboveMax ? `rectangular horizontal: ${num(r)} > ${num(squareMax)}`
-          : `square: ${num(r)} within ${num(squareMin)}-${num(squareMax)}`)
-        + (tapered ? ' (but a trapezoid by its taper)' : ''),
+      bit: nearMax ? RATIO_MAX[i as 0] : RATIO_MIN[i as 0],
+      id: `${name}.ratio`,
+      label: `${name} ${ratioName}`,
+      value: r,
+      unit: 'ratio',
+      threshold: nearMax ? squareMax : squareMin,
+      tolerance: th.tolerance.ratio,
+      outcome:
+        (!aboveMin
+          ? `rectangular vertical: ${num(r)} < ${num(squareMin)}`
+          : aboveMax
+            ? `rectangular horizontal: ${num(r)} > ${num(squareMax)}`
+            : `square: ${num(r)} within ${num(squareMin)}-${num(squareMax)}`) +
+        (tapered ? ' (but a trapezoid by its taper)' : ''),
     });
   }
 
@@ -230,16 +336,30 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
     const deciding = flipped !== found;
     const gap = Math.abs(c.value - c.threshold);
     const withinTolerance = gap <= c.tolerance;
-    comparisons.push({ id: c.id, label: c.label, value: c.value, unit: c.unit, threshold: c.threshold, outcome: c.outcome, deciding, withinTolerance });
+    comparisons.push({
+      id: c.id,
+      label: c.label,
+      value: c.value,
+      unit: c.unit,
+      threshold: c.threshold,
+      outcome: c.outcome,
+      deciding,
+      withinTolerance,
+    });
     if (!deciding || !withinTolerance) continue;
     if (found >= 0 && flipped >= 0) {
       const closeness = c.tolerance > 0 ? gap / c.tolerance : 0;
-      if (borderline === null || closeness < borderline.closeness) borderline = { index: k, alternative: flipped, closeness };
+      if (borderline === null || closeness < borderline.closeness)
+        borderline = { index: k, alternative: flipped, closeness };
     } else if (flipped >= 0) {
       alternativeStages.add(flipped);
-      alternatives.push(`${c.id} (${withUnit(c.value, c.unit)}) lies within tolerance of ${withUnit(c.threshold, c.unit)}: on the other side it would give ${CVM_STAGES[flipped]}.`);
+      alternatives.push(
+        `${c.id} (${withUnit(c.value, c.unit)}) lies within tolerance of ${withUnit(c.threshold, c.unit)}: on the other side it would give ${CVM_STAGES[flipped]}.`,
+      );
     } else {
-      notes.push(`${c.id} (${withUnit(c.value, c.unit)}) lies within tolerance of ${withUnit(c.threshold, c.unit)}: on the other side no stage would fit.`);
+      notes.push(
+        `${c.id} (${withUnit(c.value, c.unit)}) lies within tolerance of ${withUnit(c.threshold, c.unit)}: on the other side no stage would fit.`,
+      );
     }
   }
 
@@ -276,9 +396,10 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
       detail: `${c.label} is ${withUnit(c.value, c.unit)}, within ${withUnit(c.tolerance, c.unit)} of the threshold ${withUnit(c.threshold, c.unit)}: on the other side the stage would be ${other}.`,
     };
   }
-  const ruleWords = th.rules === 'guide-2018'
-    ? `${stageFound} by the 2018 user's guide: ${GUIDE[found]!.words}.`
-    : `${stageFound} by the cvmt rules${impliedConcavity(f)}.`;
+  const ruleWords =
+    th.rules === 'guide-2018'
+      ? `${stageFound} by the 2018 user's guide: ${GUIDE[found]!.words}.`
+      : `${stageFound} by the cvmt rules${impliedConcavity(f)}.`;
   return {
     kind: 'stage',
     stage: stageFound,
@@ -298,10 +419,17 @@ function readable(f: Findings): TextbookFindings {
   return { concave: [...f.concave], shapes: [SHAPE_CLASSES[f.shape[0]]!, SHAPE_CLASSES[f.shape[1]]!] };
 }
 
-/** The criteria of the 2018 user's guide's row for `target` that the findings miss, in plain words ([] when it fits). */
+/**
+ * The criteria of the 2018 user's guide's row for `target` that the findings miss, in plain words ([] when it fits).
+ */
 export function missedCriteria(findings: TextbookFindings, target: CvmStage): string[] {
   const shape = findings.shapes.map((s) => SHAPE_CLASSES.indexOf(s)) as [number, number];
-  const f: Findings = { concave: findings.concave, shape, ratioClass: shape, trapezoid: [shape[0] === T, shape[1] === T] };
+  const f: Findings = {
+    concave: findings.concave,
+    shape,
+    ratioClass: shape,
+    trapezoid: [shape[0] === T, shape[1] === T],
+  };
   const out: string[] = [];
   misses(GUIDE[CVM_STAGES.indexOf(target)]!, f, out);
   return out.map((m) => {
@@ -318,15 +446,22 @@ export function missedCriteria(findings: TextbookFindings, target: CvmStage): st
 function describe(f: Findings): string {
   const concave = ['C2', 'C3', 'C4'].filter((_, v) => f.concave[v]);
   const flat = ['C2', 'C3', 'C4'].filter((_, v) => !f.concave[v]);
-  const borders = concave.length === 0 ? 'no concave lower border'
-    : `concave lower border${concave.length > 1 ? 's' : ''} of ${concave.join(', ')}${flat.length > 0 ? ` (${flat.join(', ')} flat)` : ''}`;
+  const borders =
+    concave.length === 0
+      ? 'no concave lower border'
+      : `concave lower border${concave.length > 1 ? 's' : ''} of ${concave.join(', ')}${flat.length > 0 ? ` (${flat.join(', ')} flat)` : ''}`;
   return `${borders}; C3 ${SHAPE_WORDS[f.shape[0]]}, C4 ${SHAPE_WORDS[f.shape[1]]}`;
 }
 
 function impliedConcavity(f: Findings): string {
   const [c2, c3, c4] = f.concave;
   const implied = [!c2 && (c3 || c4) ? 'C2' : '', !c3 && c4 ? 'C3' : ''].filter((s) => s !== '');
-  const parts = [implied.length > 0 ? `, which count ${implied.join(' and ')} as concave because a lower vertebra is` : ''];
-  if (c4) parts.push('; CS4-CS6 go by the first rectangular horizontal, else square, else rectangular vertical width/height ratio of C3 or C4');
+  const parts = [
+    implied.length > 0 ? `, which count ${implied.join(' and ')} as concave because a lower vertebra is` : '',
+  ];
+  if (c4)
+    parts.push(
+      '; CS4-CS6 go by the first rectangular horizontal, else square, else rectangular vertical width/height ratio of C3 or C4',
+    );
   return parts.join('');
 }

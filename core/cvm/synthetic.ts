@@ -36,7 +36,10 @@ export interface SyntheticSpec {
   readonly origin?: { readonly x: number; readonly y: number };
 }
 
-interface P { x: number; y: number }
+interface P {
+  x: number;
+  y: number;
+}
 
 export function syntheticLandmarks(spec: SyntheticSpec): LandmarkSet {
   const disc = spec.discMm ?? 3;
@@ -44,7 +47,10 @@ export function syntheticLandmarks(spec: SyntheticSpec): LandmarkSet {
   const frame: Partial<Record<LandmarkName, P>> = {};
 
   let base = 0;
-  for (const [v, body, share] of [['C4', spec.C4, spec.concavity[2]], ['C3', spec.C3, spec.concavity[1]]] as const) {
+  for (const [v, body, share] of [
+    ['C4', spec.C4, spec.concavity[2]],
+    ['C3', spec.C3, spec.concavity[1]],
+  ] as const) {
     const posteriorHeight = (2 * body.height) / (1 + body.heightRatio);
     const anteriorHeight = body.heightRatio * posteriorHeight;
     // The midline width joins the middles of the anterior and posterior borders, which sit at different heights.

@@ -15,7 +15,8 @@ import type { Thresholds } from './types';
  */
 export const DEFAULT_THRESHOLDS: Thresholds = {
   name: 'default',
-  description: "2018 user's guide table; concavity >= 7% of the chord (and >= 0.5 mm); square = width/height within 10% of 1; trapezoid = anterior height < 85% of posterior",
+  description:
+    "2018 user's guide table; concavity >= 7% of the chord (and >= 0.5 mm); square = width/height within 10% of 1; trapezoid = anterior height < 85% of posterior",
   concavity: { minShareOfChord: 0.07, minDepthMm: 0.5, shareAppliesWithSpacing: true },
   shape: {
     ratio: 'midline',
@@ -36,7 +37,8 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
  */
 export const CVMT_THRESHOLDS: Thresholds = {
   name: 'cvmt',
-  description: 'cvmt project rules: concavity >= 1 mm; trapezoid unless anterior/posterior >= 0.95 and superior/inferior >= 0.95; square = superior width / posterior height in 0.95-1.05',
+  description:
+    'cvmt project rules: concavity >= 1 mm; trapezoid unless anterior/posterior >= 0.95 and superior/inferior >= 0.95; square = superior width / posterior height in 0.95-1.05',
   concavity: { minShareOfChord: 0.07, minDepthMm: 1.0, shareAppliesWithSpacing: false },
   shape: {
     ratio: 'superior-width-over-posterior-height',

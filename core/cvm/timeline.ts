@@ -26,7 +26,14 @@ export type PeakFinding =
   | { readonly kind: 'no-stage'; readonly text: string }
   | { readonly kind: 'ahead'; readonly text: string; readonly afterAge: number | null }
   | { readonly kind: 'imminent'; readonly text: string; readonly afterAge: number | null }
-  | { readonly kind: 'passed-between'; readonly text: string; readonly fromAge: number | null; readonly toAge: number | null; readonly fromDate: string | null; readonly toDate: string | null }
+  | {
+      readonly kind: 'passed-between';
+      readonly text: string;
+      readonly fromAge: number | null;
+      readonly toAge: number | null;
+      readonly fromDate: string | null;
+      readonly toDate: string | null;
+    }
   | { readonly kind: 'passed-before'; readonly text: string; readonly beforeAge: number | null };
 
 export interface Timeline {
@@ -38,21 +45,29 @@ export interface Timeline {
 
 const PRE: readonly CvmStage[] = ['CS1', 'CS2', 'CS3'];
 
-export function peakPassedProbability(stage: CvmStage | null, probabilities: Partial<Record<CvmStage, number>> | null): number | null {
+export function peakPassedProbability(
+  stage: CvmStage | null,
+  probabilities: Partial<Record<CvmStage, number>> | null,
+): number | null {
   if (probabilities) {
     const total = CVM_STAGES.reduce((n, s) => n + (probabilities[s] ?? 0), 0);
-    if (total > 0) return (CVM_STAGES.filter((s) => !PRE.includes(s)).reduce((n, s) => n + (probabilities[s] ?? 0), 0)) / total;
+    if (total > 0)
+      return CVM_STAGES.filter((s) => !PRE.includes(s)).reduce((n, s) => n + (probabilities[s] ?? 0), 0) / total;
   }
   if (!stage) return null;
   return PRE.includes(stage) ? 0 : 1;
 }
 
-const when = (v: TimelineVisitInput): string => (v.ageYears !== null ? `${v.ageYears.toFixed(1)} years` : v.studyDate ?? 'an undated visit');
-const order = (v: TimelineVisitInput): number => v.ageYears ?? (v.studyDate ? Date.parse(v.studyDate) / (365.25 * 86_400_000) : Number.POSITIVE_INFINITY);
+const when = (v: TimelineVisitInput): string =>
+  v.ageYears !== null ? `${v.ageYears.toFixed(1)} years` : (v.studyDate ?? 'an undated visit');
+const order = (v: TimelineVisitInput): number =>
+  v.ageYears ?? (v.studyDate ? Date.parse(v.studyDate) / (365.25 * 86_400_000) : Number.POSITIVE_INFINITY);
 
 export function buildTimeline(inputs: readonly TimelineVisitInput[]): Timeline {
   const visits: TimelineVisit[] = [...inputs]
-    .sort((a, b) => order(a) - order(b) || (a.studyDate ?? '').localeCompare(b.studyDate ?? '') || a.imageId - b.imageId)
+    .sort(
+      (a, b) => order(a) - order(b) || (a.studyDate ?? '').localeCompare(b.studyDate ?? '') || a.imageId - b.imageId,
+    )
     .map((v) => ({ ...v, pPeakPassed: peakPassedProbability(v.stage, v.probabilities) }));
   const staged = visits.filter((v) => v.pPeakPassed !== null);
   const inconsistencies: string[] = [];
@@ -60,32 +75,53 @@ export function buildTimeline(inputs: readonly TimelineVisitInput[]): Timeline {
     const a = staged[i - 1]!;
     const b = staged[i]!;
     if (a.stage && b.stage && CVM_STAGES.indexOf(b.stage) < CVM_STAGES.indexOf(a.stage)) {
-      inconsistencies.push(`The stage goes back from ${a.stage} at ${when(a)} to ${b.stage} at ${when(b)}: check the landmarks of both visits.`);
+      inconsistencies.push(
+        `The stage goes back from ${a.stage} at ${when(a)} to ${b.stage} at ${when(b)}: check the landmarks of both visits.`,
+      );
     }
   }
-  if (staged.length === 0) return { visits, peak: { kind: 'no-stage', text: 'No visit has a stage yet.' }, inconsistencies };
+  if (staged.length === 0)
+    return { visits, peak: { kind: 'no-stage', text: 'No visit has a stage yet.' }, inconsistencies };
 
   const passed = (v: TimelineVisit): boolean => v.pPeakPassed! > 0.5;
   const firstAfter = staged.findIndex(passed);
   let peak: PeakFinding;
   if (firstAfter === 0) {
     const v = staged[0]!;
-    peak = { kind: 'passed-before', beforeAge: v.ageYears, text: `Peak likely passed before ${when(v)} (the first visit is already ${v.stage ?? 'past the peak'}).` };
+    peak = {
+      kind: 'passed-before',
+      beforeAge: v.ageYears,
+      text: `Peak likely passed before ${when(v)} (the first visit is already ${v.stage ?? 'past the peak'}).`,
+    };
   } else if (firstAfter > 0) {
     const a = staged[firstAfter - 1]!;
     const b = staged[firstAfter]!;
-    const range = a.ageYears !== null && b.ageYears !== null
-      ? `between ${a.ageYears.toFixed(1)} and ${b.ageYears.toFixed(1)} years`
-      : `between ${a.studyDate ?? 'the earlier visit'} and ${b.studyDate ?? 'the later visit'}`;
+    const range =
+      a.ageYears !== null && b.ageYears !== null
+        ? `between ${a.ageYears.toFixed(1)} and ${b.ageYears.toFixed(1)} years`
+        : `between ${a.studyDate ?? 'the earlier visit'} and ${b.studyDate ?? 'the later visit'}`;
     peak = {
-      kind: 'passed-between', fromAge: a.ageYears, toAge: b.ageYears, fromDate: a.studyDate, toDate: b.studyDate,
+      kind: 'passed-between',
+      fromAge: a.ageYears,
+      toAge: b.ageYears,
+      fromDate: a.studyDate,
+      toDate: b.studyDate,
       text: `Peak likely passed ${range} (${a.stage ?? 'before the peak'} then ${b.stage ?? 'after the peak'}).`,
     };
   } else {
     const last = staged[staged.length - 1]!;
-    peak = last.stage === 'CS3'
-      ? { kind: 'imminent', afterAge: last.ageYears, text: `Peak expected within the year after ${when(last)} (CS3 at the last visit).` }
-      : { kind: 'ahead', afterAge: last.ageYears, text: `Peak still ahead after ${when(last)} (${last.stage ?? 'before the peak'} at the last visit).` };
+    peak =
+      last.stage === 'CS3'
+        ? {
+            kind: 'imminent',
+            afterAge: last.ageYears,
+            text: `Peak expected within the year after ${when(last)} (CS3 at the last visit).`,
+          }
+        : {
+            kind: 'ahead',
+            afterAge: last.ageYears,
+            text: `Peak still ahead after ${when(last)} (${last.stage ?? 'before the peak'} at the last visit).`,
+          };
   }
   return { visits, peak, inconsistencies };
 }

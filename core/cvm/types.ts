@@ -74,8 +74,7 @@ export interface StagingError {
 }
 
 export type MeasureResult =
-  | { readonly ok: true; readonly value: Measurements }
-  | { readonly ok: false; readonly error: StagingError };
+  { readonly ok: true; readonly value: Measurements } | { readonly ok: false; readonly error: StagingError };
 
 export type ComparisonUnit = 'mm' | 'px' | '%' | 'ratio';
 
@@ -98,7 +97,10 @@ export interface Comparison {
 }
 
 export interface Borderline {
-  /** The stage found and the stage the deciding measurement would give on the other side of its threshold, in stage order. */
+  /**
+   * The stage found and the stage the deciding measurement would give on the other side of its threshold, in stage
+   * order.
+   */
   readonly candidates: readonly [CvmStage, CvmStage];
   /** Comparison id of the deciding measurement within tolerance. */
   readonly measurement: string;
@@ -174,7 +176,9 @@ export interface Thresholds {
     readonly trapezoidMaxHeightRatio: number;
     /** ...or when superior width / inferior width < this; null: not used. */
     readonly trapezoidMaxWidthRatio: number | null;
-    /** Ratio below this: rectangular vertical; from this to squareMax inclusive: square; above: rectangular horizontal. */
+    /**
+     * Ratio below this: rectangular vertical; from this to squareMax inclusive: square; above: rectangular horizontal.
+     */
     readonly squareMin: number;
     readonly squareMax: number;
   };

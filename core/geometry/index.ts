@@ -43,7 +43,9 @@ export function isFinitePoint(p: { x: number; y: number } | undefined): boolean 
   return p !== undefined && Number.isFinite(p.x) && Number.isFinite(p.y);
 }
 
-/** Rotates p by `angle` radians about `centre` (positive turns x towards y; in image coordinates, clockwise on screen). */
+/**
+ * Rotates p by `angle` radians about `centre` (positive turns x towards y; in image coordinates, clockwise on screen).
+ */
 export function rotate<P extends Point>(p: P, angle: number, centre: P): P {
   const c = Math.cos(angle);
   const s = Math.sin(angle);

@@ -49,7 +49,8 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const numbers = (v: unknown, n: number, where: string): number[] => {
-  if (!Array.isArray(v) || v.length !== n || !v.every(isFiniteNumber)) throw new DecodingError(`${where} must be ${n} numbers`);
+  if (!Array.isArray(v) || v.length !== n || !v.every(isFiniteNumber))
+    throw new DecodingError(`${where} must be ${n} numbers`);
   return v as number[];
 };
 const positive = (v: unknown, where: string): number => {
@@ -71,9 +72,12 @@ export function parseDecoding(json: unknown, landmarks: readonly LandmarkName[])
   const sm = json.shapeModel;
   if (!isObject(sm)) throw new DecodingError('decoding.json needs a shapeModel object');
   const d = 2 * landmarks.length;
-  const variances = Array.isArray(sm.variances) ? (sm.variances as unknown[]).map((v, i) => positive(v, `shapeModel.variances[${i}]`)) : [];
+  const variances = Array.isArray(sm.variances)
+    ? (sm.variances as unknown[]).map((v, i) => positive(v, `shapeModel.variances[${i}]`))
+    : [];
   if (variances.length === 0) throw new DecodingError('shapeModel.variances must be a non-empty array');
-  if (!Array.isArray(sm.modes) || sm.modes.length !== variances.length) throw new DecodingError(`shapeModel.modes must hold ${variances.length} modes`);
+  if (!Array.isArray(sm.modes) || sm.modes.length !== variances.length)
+    throw new DecodingError(`shapeModel.modes must hold ${variances.length} modes`);
   const shapeModel: ShapeModel = {
     mean: numbers(sm.mean, d, 'shapeModel.mean'),
     modes: (sm.modes as unknown[]).map((m, i) => numbers(m, d, `shapeModel.modes[${i}]`)),
@@ -82,9 +86,12 @@ export function parseDecoding(json: unknown, landmarks: readonly LandmarkName[])
     limit: positive(sm.limit, 'shapeModel.limit'),
   };
   const ee = json.expectedError;
-  if (!isObject(ee) || !isObject(ee.perLandmark)) throw new DecodingError('decoding.json needs expectedError.perLandmark');
+  if (!isObject(ee) || !isObject(ee.perLandmark))
+    throw new DecodingError('decoding.json needs expectedError.perLandmark');
   const per = ee.perLandmark;
-  const perLandmark = Object.fromEntries(landmarks.map((n) => [n, finite(per[n], `expectedError.perLandmark.${n}`)])) as Record<LandmarkName, number>;
+  const perLandmark = Object.fromEntries(
+    landmarks.map((n) => [n, finite(per[n], `expectedError.perLandmark.${n}`)]),
+  ) as Record<LandmarkName, number>;
   const extra = Object.keys(per).filter((k) => !isLandmarkName(k));
   if (extra.length > 0) throw new DecodingError(`expectedError.perLandmark has unknown names: ${extra.join(', ')}`);
   return {
@@ -167,7 +174,10 @@ export function alignShape(model: ShapeModel, points: readonly Point[]): ShapeFi
     explained += b * b;
     total += (b * b) / model.variances[k]!;
   });
-  return { distance: total + Math.max(0, norm2 - explained) / model.residualVariance, rotationDeg: (Math.atan2(ci, cr) * 180) / Math.PI };
+  return {
+    distance: total + Math.max(0, norm2 - explained) / model.residualVariance,
+    rotationDeg: (Math.atan2(ci, cr) * 180) / Math.PI,
+  };
 }
 
 export interface Candidate {
@@ -185,7 +195,13 @@ export interface Candidate {
  * farther than `separationPx` from every stronger one, refined to sub-pixel like `heatmapPeak`.
  */
 export function heatmapCandidates(
-  data: Float32Array, W: number, H: number, offset: number, max: number, separationPx: number, minRatio: number,
+  data: Float32Array,
+  W: number,
+  H: number,
+  offset: number,
+  max: number,
+  separationPx: number,
+  minRatio: number,
 ): Candidate[] {
   const local: { i: number; value: number }[] = [];
   let strongest = 0;
@@ -262,7 +278,9 @@ export function selectConfiguration(model: ShapeModel, candidates: readonly (rea
   const points = (): Point[] => candidates.map((cs, i) => cs[choice[i]!]!);
   const cost = (): number => {
     let e = 0;
-    candidates.forEach((cs, i) => { e += evidence(cs[choice[i]!]!); });
+    candidates.forEach((cs, i) => {
+      e += evidence(cs[choice[i]!]!);
+    });
     return e + shapeDistance(model, points()) / (2 * SHAPE_TEMPERATURE);
   };
   let current = cost();
@@ -304,7 +322,14 @@ export interface HeatmapStats {
 
 /** Statistics of one heatmap around the integer pixel (u, v); as fit_decoding.py computes them. */
 export function heatmapStats(
-  data: Float32Array, W: number, H: number, offset: number, u: number, v: number, m: ExpectedErrorModel, mmPerPixel: number,
+  data: Float32Array,
+  W: number,
+  H: number,
+  offset: number,
+  u: number,
+  v: number,
+  m: ExpectedErrorModel,
+  mmPerPixel: number,
 ): HeatmapStats {
   const iu = Math.max(0, Math.min(W - 1, Math.round(u)));
   const iv = Math.max(0, Math.min(H - 1, Math.round(v)));

@@ -53,7 +53,9 @@ export interface ModelManifest {
     readonly notes?: string;
     /** Identifiers (annotation ids or file names) of the images the shipped weights were trained on. */
     readonly images?: readonly string[];
-    /** For a cross-validation fold model: the annotated images it did not learn landmarks from (its validation fold). */
+    /**
+     * For a cross-validation fold model: the annotated images it did not learn landmarks from (its validation fold).
+     */
     readonly heldOut?: readonly string[];
   } | null;
   readonly accuracy: ModelAccuracy | null;
@@ -94,9 +96,11 @@ function stage(stages: Json, key: 'locate' | 'refine', channels: number): StageS
   const st = field(stages, key, 'stages', isObject, 'an object');
   const input = tensor(st, 'input', where);
   const output = tensor(st, 'output', where);
-  const stride = st.heatmapStride === undefined ? 1 : field(st, 'heatmapStride', where, isPositiveInt, 'a positive integer');
+  const stride =
+    st.heatmapStride === undefined ? 1 : field(st, 'heatmapStride', where, isPositiveInt, 'a positive integer');
   const [n, c, H, W] = input.shape;
-  if (n !== 1 || c !== 1) throw new ManifestError(`${where}.input.shape must be [1, 1, H, W], got [${input.shape.join(', ')}]`);
+  if (n !== 1 || c !== 1)
+    throw new ManifestError(`${where}.input.shape must be [1, 1, H, W], got [${input.shape.join(', ')}]`);
   const expected = [1, channels, H / stride, W / stride];
   if (output.shape.some((d, i) => d !== expected[i])) {
     throw new ManifestError(
@@ -111,7 +115,13 @@ function stage(stages: Json, key: 'locate' | 'refine', channels: number): StageS
   return {
     ...st,
     file: field(st, 'file', where, isString, 'a file name'),
-    sha256: field(st, 'sha256', where, (v): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/i.test(v), 'a sha256 in hex').toLowerCase(),
+    sha256: field(
+      st,
+      'sha256',
+      where,
+      (v): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/i.test(v),
+      'a sha256 in hex',
+    ).toLowerCase(),
     input,
     output,
     heatmapStride: stride,
@@ -131,11 +141,14 @@ export function parseManifest(json: unknown): ModelManifest {
   const version = field(json, 'version', 'manifest', isString, 'a non-empty string');
   const landmarks = field(json, 'landmarks', 'manifest', Array.isArray, 'an array of landmark names') as unknown[];
   const unknown = landmarks.filter((n) => typeof n !== 'string' || !isLandmarkName(n));
-  if (unknown.length > 0) throw new ManifestError(`manifest.landmarks has unknown names: ${unknown.map(String).join(', ')}`);
+  if (unknown.length > 0)
+    throw new ManifestError(`manifest.landmarks has unknown names: ${unknown.map(String).join(', ')}`);
   const names = landmarks as LandmarkName[];
   const missing = LANDMARK_NAMES.filter((n) => !names.includes(n));
   if (missing.length > 0 || names.length !== LANDMARK_NAMES.length) {
-    throw new ManifestError(`manifest.landmarks must list each of the ${LANDMARK_NAMES.length} landmarks once; missing: ${missing.join(', ') || 'none'}, got ${names.length}`);
+    throw new ManifestError(
+      `manifest.landmarks must list each of the ${LANDMARK_NAMES.length} landmarks once; missing: ${missing.join(', ') || 'none'}, got ${names.length}`,
+    );
   }
   const stages = field(json, 'stages', 'manifest', isObject, 'an object');
   const locate = stage(stages, 'locate', names.length);
@@ -144,10 +157,18 @@ export function parseManifest(json: unknown): ModelManifest {
   }
   const refine = stage(stages, 'refine', names.length);
   const mmPerPixel = field(refine, 'mmPerPixel', 'stages.refine', isPositive, 'a positive number');
-  const roiMm = field(refine, 'roiMm', 'stages.refine', (v): v is [number, number] => Array.isArray(v) && v.length === 2 && v.every(isPositive), '[width, height] in mm');
+  const roiMm = field(
+    refine,
+    'roiMm',
+    'stages.refine',
+    (v): v is [number, number] => Array.isArray(v) && v.length === 2 && v.every(isPositive),
+    '[width, height] in mm',
+  );
   const [, , H, W] = refine.input.shape;
   if (Math.abs(roiMm[0] - W * mmPerPixel) > 1e-3 * roiMm[0] || Math.abs(roiMm[1] - H * mmPerPixel) > 1e-3 * roiMm[1]) {
-    throw new ManifestError(`stages.refine.roiMm [${roiMm.join(', ')}] does not equal the input size ${W}x${H} times mmPerPixel ${mmPerPixel}`);
+    throw new ManifestError(
+      `stages.refine.roiMm [${roiMm.join(', ')}] does not equal the input size ${W}x${H} times mmPerPixel ${mmPerPixel}`,
+    );
   }
   const training = isObject(json.training) ? (json.training as ModelManifest['training']) : null;
   let decoding: ModelManifest['decoding'] = null;
@@ -155,7 +176,13 @@ export function parseManifest(json: unknown): ModelManifest {
     const d = field(json, 'decoding', 'manifest', isObject, 'an object {file, sha256}');
     decoding = {
       file: field(d, 'file', 'decoding', isString, 'a file name'),
-      sha256: field(d, 'sha256', 'decoding', (v): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v), 'a sha256 hex string'),
+      sha256: field(
+        d,
+        'sha256',
+        'decoding',
+        (v): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v),
+        'a sha256 hex string',
+      ),
     };
   }
   return {

@@ -51,10 +51,14 @@ export function uprightToStored(o: Orientation, w: number, h: number, X: number,
   const rx = o.mirror ? up.w - 1 - X : X;
   const ry = Y;
   switch (o.rotate) {
-    case 0: return { x: rx, y: ry };
-    case 90: return { x: ry, y: h - 1 - rx };
-    case 180: return { x: w - 1 - rx, y: h - 1 - ry };
-    case 270: return { x: w - 1 - ry, y: rx };
+    case 0:
+      return { x: rx, y: ry };
+    case 90:
+      return { x: ry, y: h - 1 - rx };
+    case 180:
+      return { x: w - 1 - rx, y: h - 1 - ry };
+    case 270:
+      return { x: w - 1 - ry, y: rx };
   }
 }
 
@@ -84,7 +88,13 @@ export function orientPixels<T extends PixelArray>(data: T, w: number, h: number
  * centre of each f x f cell), through the intensity table when given. Stage 1 averages it further into its
  * 128 x 128 input, so point sampling is enough to tell orientations apart, at 1/f^2 of the reads.
  */
-export function downsample(data: PixelArray, w: number, h: number, f: number, table?: Float32Array): { data: Float32Array; w: number; h: number } {
+export function downsample(
+  data: PixelArray,
+  w: number,
+  h: number,
+  f: number,
+  table?: Float32Array,
+): { data: Float32Array; w: number; h: number } {
   const sw = Math.ceil(w / f);
   const sh = Math.ceil(h / f);
   const out = new Float32Array(sw * sh);

@@ -66,7 +66,12 @@ const VERTICAL_ORDER: readonly (readonly LandmarkName[])[] = [
   ['C4lp', 'C4m', 'C4la'],
 ];
 
-export function landmarkIssues(p: LandmarkQualityInput, width: number, height: number, t: QualityThresholds): LandmarkIssue[] {
+export function landmarkIssues(
+  p: LandmarkQualityInput,
+  width: number,
+  height: number,
+  t: QualityThresholds,
+): LandmarkIssue[] {
   const issues: LandmarkIssue[] = [];
   const m = t.edgeMarginPx;
   if (!(p.x >= m && p.y >= m && p.x <= width - 1 - m && p.y <= height - 1 - m)) issues.push('outside-image');
@@ -120,7 +125,9 @@ export function assessQuality(
       const e = points.find((p) => p.name === n)?.expectedErrorMm;
       return typeof e === 'number' ? ` ~${e.toFixed(1)} mm` : '';
     };
-    problems.push(`Check ${expected.map((n) => `${n}${mm(n)}`).join(', ')}: expected to be ${t.flagMm?.toFixed(1)} mm off or more.`);
+    problems.push(
+      `Check ${expected.map((n) => `${n}${mm(n)}`).join(', ')}: expected to be ${t.flagMm?.toFixed(1)} mm off or more.`,
+    );
   }
   const low = namesWith('low-confidence');
   if (low.length > 0) problems.push(`Low confidence for ${low.join(', ')}.`);
@@ -128,6 +135,10 @@ export function assessQuality(
   if (edge.length > 0) problems.push(`${edge.join(', ')} lie at the edge of the refined region and may be outside it.`);
   const unreliable = Object.keys(issues).length;
   const verdict: QualityVerdict =
-    !ordered || unreliable >= t.maxUnreliable || (anatomy !== null && !anatomy.plausible) ? 'failed' : problems.length > 0 ? 'uncertain' : 'ok';
+    !ordered || unreliable >= t.maxUnreliable || (anatomy !== null && !anatomy.plausible)
+      ? 'failed'
+      : problems.length > 0
+        ? 'uncertain'
+        : 'ok';
   return { verdict, problems, landmarkIssues: issues };
 }

@@ -28,7 +28,14 @@ export function imageToRoi(g: RoiGrid, x: number, y: number): { u: number; v: nu
  * Bilinear sample at (x, y) in pixel-centre coordinates; each corner outside the image contributes 0.
  * Values are image[i], or table[image[i]] when an intensity table is given.
  */
-export function sampleBilinear(image: PixelArray, w: number, h: number, x: number, y: number, table?: Float32Array): number {
+export function sampleBilinear(
+  image: PixelArray,
+  w: number,
+  h: number,
+  x: number,
+  y: number,
+  table?: Float32Array,
+): number {
   const at = table ? (i: number): number => table[image[i]!]! : (i: number): number => image[i]!;
   const x0 = Math.floor(x);
   const y0 = Math.floor(y);

@@ -29,7 +29,10 @@ export function estimateSpacing(
   imageHeight: number,
 ): SpacingEstimate {
   const depths: number[] = [];
-  for (const [p, a] of [['C3lp', 'C3la'], ['C4lp', 'C4la']] as const) {
+  for (const [p, a] of [
+    ['C3lp', 'C3la'],
+    ['C4lp', 'C4la'],
+  ] as const) {
     const pp = landmarks[p];
     const pa = landmarks[a];
     if (pp && pa) depths.push(distance(pp, pa));

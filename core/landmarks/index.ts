@@ -5,15 +5,25 @@
 import { type ImagePoint, isFinitePoint } from '../geometry/index';
 
 export const LANDMARK_NAMES = [
-  'C2p', 'C2m', 'C2a',
-  'C3up', 'C3lp', 'C3m', 'C3la', 'C3ua',
-  'C4up', 'C4lp', 'C4m', 'C4la', 'C4ua',
+  'C2p',
+  'C2m',
+  'C2a',
+  'C3up',
+  'C3lp',
+  'C3m',
+  'C3la',
+  'C3ua',
+  'C4up',
+  'C4lp',
+  'C4m',
+  'C4la',
+  'C4ua',
 ] as const;
 
 export type LandmarkName = (typeof LANDMARK_NAMES)[number];
 export type Vertebra = 'C2' | 'C3' | 'C4';
 export type LandmarkRole =
-  | 'lower-posterior' | 'lower-deepest' | 'lower-anterior' | 'upper-posterior' | 'upper-anterior';
+  'lower-posterior' | 'lower-deepest' | 'lower-anterior' | 'upper-posterior' | 'upper-anterior';
 
 export interface LandmarkInfo {
   readonly name: LandmarkName;
@@ -65,8 +75,7 @@ export function isLandmarkName(value: string): value is LandmarkName {
 export type LandmarkSet = Partial<Record<LandmarkName, ImagePoint>>;
 
 export type LandmarkSetProblem =
-  | { kind: 'missing'; names: LandmarkName[] }
-  | { kind: 'not-finite'; names: LandmarkName[] };
+  { kind: 'missing'; names: LandmarkName[] } | { kind: 'not-finite'; names: LandmarkName[] };
 
 /** Names that are absent or not finite numbers; an empty list means the set is complete. */
 export function validateLandmarkSet(set: LandmarkSet): LandmarkSetProblem[] {

@@ -1,6 +1,10 @@
 /** Chronological age from ISO dates (yyyy-mm-dd), the way clinicians count it. */
 
-interface YMD { readonly y: number; readonly m: number; readonly d: number }
+interface YMD {
+  readonly y: number;
+  readonly m: number;
+  readonly d: number;
+}
 
 function parseIsoDate(iso: string): YMD | null {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);

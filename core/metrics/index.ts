@@ -92,7 +92,9 @@ export function stageOutcome(x: Assessment | StageResult): StageOutcome {
 /** Whether a prediction agrees with a true stage, counting a borderline result as agreeing with either candidate. */
 export function agreesAllowingBorderline(predicted: StageResult, truth: CvmStage): boolean {
   if (predicted.kind !== 'stage') return false;
-  return predicted.stage === truth || (predicted.borderline !== null && predicted.borderline.candidates.includes(truth));
+  return (
+    predicted.stage === truth || (predicted.borderline !== null && predicted.borderline.candidates.includes(truth))
+  );
 }
 
 export interface StageAgreement {
@@ -107,7 +109,9 @@ export interface StageAgreement {
   readonly confusion: Readonly<Record<StageOutcome, Readonly<Record<StageOutcome, number>>>>;
 }
 
-export function stageAgreement(pairs: readonly { readonly predicted: StageOutcome; readonly truth: StageOutcome }[]): StageAgreement {
+export function stageAgreement(
+  pairs: readonly { readonly predicted: StageOutcome; readonly truth: StageOutcome }[],
+): StageAgreement {
   const confusion = Object.fromEntries(
     STAGE_OUTCOMES.map((t) => [t, Object.fromEntries(STAGE_OUTCOMES.map((p) => [p, 0]))]),
   ) as Record<StageOutcome, Record<StageOutcome, number>>;
@@ -135,7 +139,7 @@ export function stageAgreement(pairs: readonly { readonly predicted: StageOutcom
 function ranks(values: readonly number[]): number[] {
   const order = values.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v);
   const out = new Array<number>(values.length);
-  for (let k = 0; k < order.length; ) {
+  for (let k = 0; k < order.length;) {
     let j = k;
     while (j + 1 < order.length && order[j + 1]!.v === order[k]!.v) j++;
     for (let t = k; t <= j; t++) out[order[t]!.i] = (k + j) / 2 + 1;
@@ -172,8 +176,14 @@ export function vertebraOf(name: LandmarkName): 'C2' | 'C3' | 'C4' {
  * Predicted landmarks that sit on another vertebra: more than 2 mm off and either nearer to an annotated
  * landmark of another vertebra than to their own, or more than 5 mm off (e.g. on C1 or C5, not annotated).
  */
-export function onWrongVertebra(pred: LandmarkSet, truth: LandmarkSet, spacing: PixelSpacingMm, skip: readonly LandmarkName[] = []): LandmarkName[] {
-  const dist = (a: { x: number; y: number }, b: { x: number; y: number }): number => Math.hypot((a.x - b.x) * spacing.colMm, (a.y - b.y) * spacing.rowMm);
+export function onWrongVertebra(
+  pred: LandmarkSet,
+  truth: LandmarkSet,
+  spacing: PixelSpacingMm,
+  skip: readonly LandmarkName[] = [],
+): LandmarkName[] {
+  const dist = (a: { x: number; y: number }, b: { x: number; y: number }): number =>
+    Math.hypot((a.x - b.x) * spacing.colMm, (a.y - b.y) * spacing.rowMm);
   const out: LandmarkName[] = [];
   for (const name of Object.keys(truth) as LandmarkName[]) {
     const p = pred[name];
@@ -181,8 +191,11 @@ export function onWrongVertebra(pred: LandmarkSet, truth: LandmarkSet, spacing: 
     if (!p || !t || skip.includes(name)) continue;
     const own = dist(p, t);
     if (own <= 2) continue;
-    const nearestOther = Math.min(...(Object.entries(truth) as [LandmarkName, { x: number; y: number }][])
-      .filter(([n]) => vertebraOf(n) !== vertebraOf(name)).map(([, q]) => dist(p, q)));
+    const nearestOther = Math.min(
+      ...(Object.entries(truth) as [LandmarkName, { x: number; y: number }][])
+        .filter(([n]) => vertebraOf(n) !== vertebraOf(name))
+        .map(([, q]) => dist(p, q)),
+    );
     if (own > 5 || nearestOther < own) out.push(name);
   }
   return out;

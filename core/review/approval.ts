@@ -34,27 +34,55 @@ export function modelQualityOf(quality: unknown): ModelQuality | null {
   const q = quality as Record<string, unknown>;
   const verdict = q.verdict === 'ok' || q.verdict === 'uncertain' || q.verdict === 'failed' ? q.verdict : null;
   const problems = Array.isArray(q.problems) ? q.problems.filter((p): p is string => typeof p === 'string') : [];
-  // A recogniser of the image kind: { imageKind: 'lateral-cephalogram' | 'other', imageKindReason } or { notCephalogram }.
-  const kind = (typeof q.imageKind === 'object' && q.imageKind !== null ? q.imageKind : null) as Record<string, unknown> | null;
-  const kindValue = kind ? kind.kind ?? kind.verdict ?? kind.label : q.imageKind;
+  // A recogniser of the image kind: { imageKind: 'lateral-cephalogram' | 'other', imageKindReason } or { notCephalogram
+  // }.
+  const kind = (typeof q.imageKind === 'object' && q.imageKind !== null ? q.imageKind : null) as Record<
+    string,
+    unknown
+  > | null;
+  const kindValue = kind ? (kind.kind ?? kind.verdict ?? kind.label) : q.imageKind;
   // The inference pipeline's recogniser: { recognition: { lateralCephalogram, reason } }.
-  const recognition = (typeof q.recognition === 'object' && q.recognition !== null ? q.recognition : null) as Record<string, unknown> | null;
-  const notCeph = q.notCephalogram === true || recognition?.lateralCephalogram === false
-    || (typeof kindValue === 'string' && kindValue !== 'lateral-cephalogram' && kindValue !== 'cephalogram' && kindValue !== 'ok');
+  const recognition = (typeof q.recognition === 'object' && q.recognition !== null ? q.recognition : null) as Record<
+    string,
+    unknown
+  > | null;
+  const notCeph =
+    q.notCephalogram === true ||
+    recognition?.lateralCephalogram === false ||
+    (typeof kindValue === 'string' &&
+      kindValue !== 'lateral-cephalogram' &&
+      kindValue !== 'cephalogram' &&
+      kindValue !== 'ok');
   // The shape model: { anatomy: { shapeDistance, limit, plausible } } (or a { shape: { verdict } } record).
-  const anatomy = (typeof q.anatomy === 'object' && q.anatomy !== null ? q.anatomy : null) as Record<string, unknown> | null;
-  const shape = (typeof q.shape === 'object' && q.shape !== null ? q.shape : typeof q.plausibility === 'object' && q.plausibility !== null ? q.plausibility : null) as Record<string, unknown> | null;
-  const sv = shape?.verdict ?? (anatomy ? (anatomy.plausible === false ? 'implausible' : anatomy.plausible === true ? 'ok' : null) : null);
-  const anatomyReason = anatomy && anatomy.plausible === false
-    ? `The shape model finds C2-C4 implausible (shape distance ${Number(anatomy.shapeDistance).toFixed(0)}, plausible up to ${Number(anatomy.limit).toFixed(0)}).`
-    : null;
+  const anatomy = (typeof q.anatomy === 'object' && q.anatomy !== null ? q.anatomy : null) as Record<
+    string,
+    unknown
+  > | null;
+  const shape = (
+    typeof q.shape === 'object' && q.shape !== null
+      ? q.shape
+      : typeof q.plausibility === 'object' && q.plausibility !== null
+        ? q.plausibility
+        : null
+  ) as Record<string, unknown> | null;
+  const sv =
+    shape?.verdict ??
+    (anatomy ? (anatomy.plausible === false ? 'implausible' : anatomy.plausible === true ? 'ok' : null) : null);
+  const anatomyReason =
+    anatomy && anatomy.plausible === false
+      ? `The shape model finds C2-C4 implausible (shape distance ${Number(anatomy.shapeDistance).toFixed(0)}, plausible up to ${Number(anatomy.limit).toFixed(0)}).`
+      : null;
   return {
     verdict,
     problems,
     notCephalogram: notCeph,
-    notCephalogramReason: notCeph ? str(recognition?.reason) ?? str(kind?.reason) ?? str(q.imageKindReason) ?? str(q.notCephalogramReason) : null,
+    notCephalogramReason: notCeph
+      ? (str(recognition?.reason) ?? str(kind?.reason) ?? str(q.imageKindReason) ?? str(q.notCephalogramReason))
+      : null,
     shapeVerdict: sv === 'ok' || sv === 'check' || sv === 'implausible' ? sv : null,
-    shapeReason: shape ? str(shape.reason) ?? str(shape.message) ?? (Array.isArray(shape.problems) ? str(shape.problems[0]) : null) : anatomyReason,
+    shapeReason: shape
+      ? (str(shape.reason) ?? str(shape.message) ?? (Array.isArray(shape.problems) ? str(shape.problems[0]) : null))
+      : anatomyReason,
   };
 }
 
@@ -67,7 +95,11 @@ export interface ApprovalInput {
   /** Why the stage cannot be computed from these landmarks (null when it can). */
   readonly stageError: string | null;
   /** The radiograph-kind classifier's verdict on the whole image, when one ran. */
-  readonly imageKind?: { readonly kind: 'cephalogram' | 'hand' | 'other'; readonly uncertain: boolean; readonly probability?: number } | null;
+  readonly imageKind?: {
+    readonly kind: 'cephalogram' | 'hand' | 'other';
+    readonly uncertain: boolean;
+    readonly probability?: number;
+  } | null;
 }
 
 export type ApprovalDecision =
@@ -92,25 +124,38 @@ export function approvalDecision(input: ApprovalInput): ApprovalDecision {
   const notCephReason = q?.notCephalogram
     ? `This image does not look like a lateral cephalogram${q.notCephalogramReason ? ` (${shorten(q.notCephalogramReason)})` : ''}: a stage cannot be approved for it.`
     : null;
-  if ((!landmarks || present.length === 0) && notCephReason) return { kind: 'refused', reasons: [notCephReason], plausibility: null };
+  if ((!landmarks || present.length === 0) && notCephReason)
+    return { kind: 'refused', reasons: [notCephReason], plausibility: null };
   // The whole-image classifier: a hand-wrist (or other) radiograph never gets a CVM stage, even placed by hand.
   const k = input.imageKind;
   if (k && k.kind !== 'cephalogram' && !k.uncertain) {
     const p = k.probability !== undefined ? ` (${Math.round(k.probability * 100)}%)` : '';
     return {
       kind: 'refused',
-      reasons: [k.kind === 'hand'
-        ? `This is a hand-wrist radiograph${p}: it gets a bone age, not a CVM stage.`
-        : `This image is not a lateral cephalogram${p}: a CVM stage cannot be approved for it.`],
+      reasons: [
+        k.kind === 'hand'
+          ? `This is a hand-wrist radiograph${p}: it gets a bone age, not a CVM stage.`
+          : `This image is not a lateral cephalogram${p}: a CVM stage cannot be approved for it.`,
+      ],
       plausibility: null,
     };
   }
   if (!landmarks || present.length === 0) {
-    return { kind: 'refused', reasons: ['There are no landmarks to approve: analyse the image or place the 13 landmarks by hand.'], plausibility: null };
+    return {
+      kind: 'refused',
+      reasons: ['There are no landmarks to approve: analyse the image or place the 13 landmarks by hand.'],
+      plausibility: null,
+    };
   }
   if (present.length < LANDMARK_NAMES.length) {
     const missing = LANDMARK_NAMES.filter((n) => landmarks[n] === undefined);
-    return { kind: 'refused', reasons: [`${missing.length} of the 13 landmarks are missing (${missing.join(', ')}): place them before approving.`], plausibility: null };
+    return {
+      kind: 'refused',
+      reasons: [
+        `${missing.length} of the 13 landmarks are missing (${missing.join(', ')}): place them before approving.`,
+      ],
+      plausibility: null,
+    };
   }
   const unmoved = unmovedFromAi(landmarks, input.ai);
   // Most points still where the model put them: what the model said about the image still applies.
@@ -120,7 +165,9 @@ export function approvalDecision(input: ApprovalInput): ApprovalDecision {
   if (notCephReason && mostlyModel) {
     refused.push(notCephReason);
   } else if (q?.verdict === 'failed' && mostlyModel) {
-    refused.push('The model did not find C2-C4 on this image (it may not be a lateral cephalogram, or the vertebrae are not visible): correct the landmarks by hand before approving.');
+    refused.push(
+      'The model did not find C2-C4 on this image (it may not be a lateral cephalogram, or the vertebrae are not visible): correct the landmarks by hand before approving.',
+    );
   }
   const plausibility = checkPlausibility(landmarks, input.spacing);
   // Not a cephalogram: the geometry of points on something else says nothing more.
@@ -128,11 +175,18 @@ export function approvalDecision(input: ApprovalInput): ApprovalDecision {
   for (const p of plausibility.problems) (p.severity === 'implausible' ? refused : confirm).push(p.message);
   if (input.stageError) refused.push(`The stage cannot be computed: ${input.stageError.replace(/\.$/, '')}.`);
   if (refused.length > 0) return { kind: 'refused', reasons: dedupe(refused), plausibility };
-  if (q?.notCephalogram || q?.verdict === 'failed') confirm.push('The model did not find C2-C4 on this image; the landmarks were corrected by hand.');
-  if (k && k.kind !== 'cephalogram') confirm.push(`The image classifier is unsure whether this is a lateral cephalogram (most likely: ${k.kind}).`);
-  if (q?.shapeVerdict === 'implausible' && mostlyModel) confirm.push(q.shapeReason ?? 'The shape model finds this configuration unusual.');
-  else if (q?.shapeVerdict === 'check') confirm.push(q.shapeReason ?? 'The shape model finds this configuration unusual.');
-  if (q?.verdict === 'uncertain' && mostlyModel) confirm.push(`The model was not confident on this image${q.problems[0] ? ` (${q.problems[0].replace(/\.$/, '')})` : ''}.`);
+  if (q?.notCephalogram || q?.verdict === 'failed')
+    confirm.push('The model did not find C2-C4 on this image; the landmarks were corrected by hand.');
+  if (k && k.kind !== 'cephalogram')
+    confirm.push(`The image classifier is unsure whether this is a lateral cephalogram (most likely: ${k.kind}).`);
+  if (q?.shapeVerdict === 'implausible' && mostlyModel)
+    confirm.push(q.shapeReason ?? 'The shape model finds this configuration unusual.');
+  else if (q?.shapeVerdict === 'check')
+    confirm.push(q.shapeReason ?? 'The shape model finds this configuration unusual.');
+  if (q?.verdict === 'uncertain' && mostlyModel)
+    confirm.push(
+      `The model was not confident on this image${q.problems[0] ? ` (${q.problems[0].replace(/\.$/, '')})` : ''}.`,
+    );
   if (confirm.length > 0) return { kind: 'confirm', reasons: dedupe(confirm), plausibility };
   return { kind: 'allowed', plausibility };
 }

@@ -12,7 +12,7 @@ import type { PixelSpacingMm } from '../geometry/index';
 import { LANDMARK_NAMES, type LandmarkName, type LandmarkSet } from '../landmarks/index';
 
 export type PlausibilityCode =
-  | 'incomplete' | 'crossing' | 'twisted' | 'collapsed' | 'overlap' | 'order' | 'deepest-off-border' | 'proportions';
+  'incomplete' | 'crossing' | 'twisted' | 'collapsed' | 'overlap' | 'order' | 'deepest-off-border' | 'proportions';
 
 export interface PlausibilityProblem {
   readonly code: PlausibilityCode;
@@ -39,10 +39,15 @@ export const PLAUSIBILITY_LIMITS = {
   collapsedHeightShare: 0.12,
   /** ...below this: unusual enough to check. */
   checkHeightShare: 0.3,
-  /** Overlap of the C3 and C4 bodies, as a share of the smaller body's area: implausible above, check above the second. */
+  /**
+   * Overlap of the C3 and C4 bodies, as a share of the smaller body's area: implausible above, check above the second.
+   */
   overlapShare: 0.08,
   checkOverlapShare: 0.02,
-  /** Deepest point: its projection onto its chord must fall within this margin outside the corners (share of the chord)... */
+  /**
+   * Deepest point: its projection onto its chord must fall within this margin outside the corners (share of the
+   * chord)...
+   */
   deepestAlongMargin: 0.15,
   /** ...and lie no farther from the chord than this share of the chord. */
   deepestOffChord: 0.45,
@@ -51,7 +56,10 @@ export const PLAUSIBILITY_LIMITS = {
   checkWidthFactor: 1.6,
 } as const;
 
-interface V { x: number; y: number }
+interface V {
+  x: number;
+  y: number;
+}
 
 const sub = (a: V, b: V): V => ({ x: a.x - b.x, y: a.y - b.y });
 const cross = (a: V, b: V): number => a.x * b.y - a.y * b.x;
@@ -158,8 +166,14 @@ export function bodyShape(p: Pts, v: 'C3' | 'C4'): BodyShape {
   const anterior = len(sub(p[n.ua], p[n.la]));
   const posterior = len(sub(p[n.up], p[n.lp]));
   // Twisted: opposite sides cross (corners swapped), so the outline is a bow tie.
-  const twisted = segmentsCross(p[n.up], p[n.ua], p[n.la], p[n.lp]) || segmentsCross(p[n.ua], p[n.la], p[n.lp], p[n.up]);
-  return { minHeightShare: width > 0 ? Math.min(anterior, posterior) / width : 0, area: Math.abs(polygonArea(bodyPolygon(p, v))), width, twisted };
+  const twisted =
+    segmentsCross(p[n.up], p[n.ua], p[n.la], p[n.lp]) || segmentsCross(p[n.ua], p[n.la], p[n.lp], p[n.up]);
+  return {
+    minHeightShare: width > 0 ? Math.min(anterior, posterior) / width : 0,
+    area: Math.abs(polygonArea(bodyPolygon(p, v))),
+    width,
+    twisted,
+  };
 }
 
 /** Overlap of the C3 and C4 bodies as a share of the smaller body's area. */
@@ -179,11 +193,25 @@ export function borderLevels(p: Pts): { c2: number; c3u: number; c3l: number; c4
   const u = { x: axis.x / axisLen, y: axis.y / axisLen };
   const scale = bodyShape(p, 'C3').width || 1;
   const at = (a: V, b: V): number => dot(sub(mid(a, b), bottom), u) / scale;
-  return { c2: at(p.C2p, p.C2a), c3u: at(p.C3up, p.C3ua), c3l: at(p.C3lp, p.C3la), c4u: at(p.C4up, p.C4ua), c4l: at(p.C4lp, p.C4la) };
+  return {
+    c2: at(p.C2p, p.C2a),
+    c3u: at(p.C3up, p.C3ua),
+    c3l: at(p.C3lp, p.C3la),
+    c4u: at(p.C4up, p.C4ua),
+    c4l: at(p.C4lp, p.C4la),
+  };
 }
 
-/** The deepest point's position along its chord (0..1 between the corners) and its distance from it (share of the chord). */
-export function deepestPlacement(p: Pts, posterior: LandmarkName, deepest: LandmarkName, anterior: LandmarkName): { along: number; off: number } {
+/**
+ * The deepest point's position along its chord (0..1 between the corners) and its distance from it (share of the
+ * chord).
+ */
+export function deepestPlacement(
+  p: Pts,
+  posterior: LandmarkName,
+  deepest: LandmarkName,
+  anterior: LandmarkName,
+): { along: number; off: number } {
   const chord = sub(p[anterior], p[posterior]);
   const c = len(chord) || 1;
   const rel = sub(p[deepest], p[posterior]);
@@ -209,13 +237,25 @@ export function checkPlausibility(landmarks: LandmarkSet, spacing: PixelSpacingM
     const missing = LANDMARK_NAMES.filter((n) => !landmarks[n]);
     return {
       verdict: 'implausible',
-      problems: [{ code: 'incomplete', severity: 'implausible', message: `${missing.length} of the 13 landmarks are missing (${missing.join(', ')}).`, landmarks: missing }],
+      problems: [
+        {
+          code: 'incomplete',
+          severity: 'implausible',
+          message: `${missing.length} of the 13 landmarks are missing (${missing.join(', ')}).`,
+          landmarks: missing,
+        },
+      ],
       landmarks: missing,
     };
   }
   const L = PLAUSIBILITY_LIMITS;
   const problems: PlausibilityProblem[] = [];
-  const add = (code: PlausibilityCode, severity: PlausibilityProblem['severity'], message: string, names: readonly LandmarkName[]): void => {
+  const add = (
+    code: PlausibilityCode,
+    severity: PlausibilityProblem['severity'],
+    message: string,
+    names: readonly LandmarkName[],
+  ): void => {
     problems.push({ code, severity, message, landmarks: names });
   };
 
@@ -227,9 +267,19 @@ export function checkPlausibility(landmarks: LandmarkSet, spacing: PixelSpacingM
     if (shape.twisted) {
       add('twisted', 'implausible', `The outline of ${v} crosses itself: two of its corners are swapped.`, corners);
     } else if (shape.minHeightShare < L.collapsedHeightShare) {
-      add('collapsed', 'implausible', `The ${v} body is collapsed: one side is only ${Math.round(shape.minHeightShare * 100)}% of its width.`, corners);
+      add(
+        'collapsed',
+        'implausible',
+        `The ${v} body is collapsed: one side is only ${Math.round(shape.minHeightShare * 100)}% of its width.`,
+        corners,
+      );
     } else if (shape.minHeightShare < L.checkHeightShare) {
-      add('collapsed', 'check', `The ${v} body is unusually flat (one side ${Math.round(shape.minHeightShare * 100)}% of its width).`, corners);
+      add(
+        'collapsed',
+        'check',
+        `The ${v} body is unusually flat (one side ${Math.round(shape.minHeightShare * 100)}% of its width).`,
+        corners,
+      );
     }
   }
 
@@ -247,31 +297,56 @@ export function checkPlausibility(landmarks: LandmarkSet, spacing: PixelSpacingM
 
   // Crossing borders between neighbours (C2 lower border with C3's upper; C3 lower with C4 upper and sides).
   const crossPairs: [LandmarkName, LandmarkName, LandmarkName, LandmarkName][] = [
-    ['C2p', 'C2m', 'C3up', 'C3ua'], ['C2m', 'C2a', 'C3up', 'C3ua'],
-    ['C3lp', 'C3m', 'C4up', 'C4ua'], ['C3m', 'C3la', 'C4up', 'C4ua'],
-    ['C3lp', 'C3m', 'C4ua', 'C4la'], ['C3m', 'C3la', 'C4ua', 'C4la'],
-    ['C3lp', 'C3m', 'C4up', 'C4lp'], ['C3m', 'C3la', 'C4up', 'C4lp'],
+    ['C2p', 'C2m', 'C3up', 'C3ua'],
+    ['C2m', 'C2a', 'C3up', 'C3ua'],
+    ['C3lp', 'C3m', 'C4up', 'C4ua'],
+    ['C3m', 'C3la', 'C4up', 'C4ua'],
+    ['C3lp', 'C3m', 'C4ua', 'C4la'],
+    ['C3m', 'C3la', 'C4ua', 'C4la'],
+    ['C3lp', 'C3m', 'C4up', 'C4lp'],
+    ['C3m', 'C3la', 'C4up', 'C4lp'],
   ];
   const crossed = crossPairs.filter(([a, b, c, d]) => segmentsCross(p[a], p[b], p[c], p[d]));
   if (crossed.length > 0 && !problems.some((q) => q.code === 'order')) {
     const names = [...new Set(crossed.flat())];
     const c2 = crossed.some(([a]) => a.startsWith('C2'));
-    add('crossing', 'implausible', `${c2 ? 'The C2 lower border crosses the top of C3' : 'The C3 lower border crosses C4'}.`, names);
+    add(
+      'crossing',
+      'implausible',
+      `${c2 ? 'The C2 lower border crosses the top of C3' : 'The C3 lower border crosses C4'}.`,
+      names,
+    );
   }
 
   // Overlapping bodies (only when neither is twisted: the area of a bow tie means nothing).
   if (!problems.some((q) => q.code === 'twisted')) {
     const share = bodyOverlapShare(p);
     const names: LandmarkName[] = ['C3lp', 'C3la', 'C4up', 'C4ua'];
-    if (share > L.overlapShare) add('overlap', 'implausible', `C3 and C4 overlap (${Math.round(share * 100)}% of the smaller body).`, names);
-    else if (share > L.checkOverlapShare) add('overlap', 'check', `C3 and C4 touch or overlap slightly (${Math.round(share * 100)}% of the smaller body).`, names);
+    if (share > L.overlapShare)
+      add('overlap', 'implausible', `C3 and C4 overlap (${Math.round(share * 100)}% of the smaller body).`, names);
+    else if (share > L.checkOverlapShare)
+      add(
+        'overlap',
+        'check',
+        `C3 and C4 touch or overlap slightly (${Math.round(share * 100)}% of the smaller body).`,
+        names,
+      );
   }
 
   // Deepest points on their border.
-  for (const [post, deep, ant, v] of [['C2p', 'C2m', 'C2a', 'C2'], ['C3lp', 'C3m', 'C3la', 'C3'], ['C4lp', 'C4m', 'C4la', 'C4']] as const) {
+  for (const [post, deep, ant, v] of [
+    ['C2p', 'C2m', 'C2a', 'C2'],
+    ['C3lp', 'C3m', 'C3la', 'C3'],
+    ['C4lp', 'C4m', 'C4la', 'C4'],
+  ] as const) {
     const d = deepestPlacement(p, post, deep, ant);
     if (d.along < -L.deepestAlongMargin || d.along > 1 + L.deepestAlongMargin || d.off > L.deepestOffChord) {
-      add('deepest-off-border', 'implausible', `The deepest point of the ${v} lower border (${deep}) is not on that border.`, [deep]);
+      add(
+        'deepest-off-border',
+        'implausible',
+        `The deepest point of the ${v} lower border (${deep}) is not on that border.`,
+        [deep],
+      );
     }
   }
 
@@ -283,9 +358,21 @@ export function checkPlausibility(landmarks: LandmarkSet, spacing: PixelSpacingM
   const widest = w3 >= w4 && w3 >= w2 ? 'C3' : w4 >= w2 ? 'C4' : 'the C2 border';
   const narrowest = w3 <= w4 && w3 <= w2 ? 'C3' : w4 <= w2 ? 'C4' : 'the C2 border';
   if (factor > L.widthFactor) {
-    add('proportions', 'implausible', `${widest} is ${factor.toFixed(1)} times as wide as ${narrowest}: the points are not on neighbouring vertebrae.`, ['C2p', 'C2a', 'C3up', 'C3ua', 'C4up', 'C4ua']);
+    add(
+      'proportions',
+      'implausible',
+      `${widest} is ${factor.toFixed(1)} times as wide as ${narrowest}: the points are not on neighbouring vertebrae.`,
+      ['C2p', 'C2a', 'C3up', 'C3ua', 'C4up', 'C4ua'],
+    );
   } else if (factor > L.checkWidthFactor) {
-    add('proportions', 'check', `${widest} is ${factor.toFixed(1)} times as wide as ${narrowest}.`, ['C2p', 'C2a', 'C3up', 'C3ua', 'C4up', 'C4ua']);
+    add('proportions', 'check', `${widest} is ${factor.toFixed(1)} times as wide as ${narrowest}.`, [
+      'C2p',
+      'C2a',
+      'C3up',
+      'C3ua',
+      'C4up',
+      'C4ua',
+    ]);
   }
 
   if (problems.length === 0) return OK;
@@ -296,8 +383,12 @@ export function checkPlausibility(landmarks: LandmarkSet, spacing: PixelSpacingM
 
 /** For measuring the limits on real spines: the raw quantities of one set (null when incomplete). */
 export function plausibilityMeasures(landmarks: LandmarkSet): {
-  c3Height: number; c4Height: number; overlap: number; levels: ReturnType<typeof borderLevels>;
-  deepest: { along: number; off: number }[]; widthFactor: number;
+  c3Height: number;
+  c4Height: number;
+  overlap: number;
+  levels: ReturnType<typeof borderLevels>;
+  deepest: { along: number; off: number }[];
+  widthFactor: number;
 } | null {
   const p = toPts(landmarks, null);
   if (!p) return null;
@@ -309,7 +400,11 @@ export function plausibilityMeasures(landmarks: LandmarkSet): {
     c4Height: bodyShape(p, 'C4').minHeightShare,
     overlap: bodyOverlapShare(p),
     levels: borderLevels(p),
-    deepest: [deepestPlacement(p, 'C2p', 'C2m', 'C2a'), deepestPlacement(p, 'C3lp', 'C3m', 'C3la'), deepestPlacement(p, 'C4lp', 'C4m', 'C4la')],
+    deepest: [
+      deepestPlacement(p, 'C2p', 'C2m', 'C2a'),
+      deepestPlacement(p, 'C3lp', 'C3m', 'C3la'),
+      deepestPlacement(p, 'C4lp', 'C4m', 'C4la'),
+    ],
     widthFactor: Math.max(w3, w4, w2) / Math.min(w3, w4, w2),
   };
 }

@@ -4,7 +4,16 @@
  * locked down: context isolation, sandbox, no Node in the renderer, strict CSP, no navigation, no new
  * windows, no remote content, every permission denied. Everything else lives in services.
  */
-import type { App, BrowserWindow, BrowserWindowConstructorOptions, Dialog, IpcMain, SafeStorage, Session, WebContents } from 'electron';
+import type {
+  App,
+  BrowserWindow,
+  BrowserWindowConstructorOptions,
+  Dialog,
+  IpcMain,
+  SafeStorage,
+  Session,
+  WebContents,
+} from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createHandlers } from '../services/handlers';
@@ -28,7 +37,9 @@ export const CSP = [
 /** What the shell needs from Electron: the real module in the app, a recording stand-in in tests. */
 export interface ElectronSurface {
   readonly app: Pick<App, 'enableSandbox' | 'on' | 'whenReady' | 'getPath' | 'getVersion' | 'quit' | 'isPackaged'>;
-  readonly BrowserWindow: new (options: BrowserWindowConstructorOptions) => Pick<BrowserWindow, 'on' | 'loadFile' | 'webContents'>;
+  readonly BrowserWindow: new (
+    options: BrowserWindowConstructorOptions,
+  ) => Pick<BrowserWindow, 'on' | 'loadFile' | 'webContents'>;
   readonly session: { readonly defaultSession: Pick<Session, 'webRequest' | 'setPermissionRequestHandler'> };
   readonly ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>;
   readonly dialog: Pick<Dialog, 'showErrorBox'>;
@@ -82,7 +93,10 @@ export async function startShell(electron: ElectronSurface, paths: ShellPaths): 
   app.on('will-quit', (event) => {
     if (stopped) return;
     event.preventDefault();
-    void shutDown().finally(() => { stopped = true; app.quit(); });
+    void shutDown().finally(() => {
+      stopped = true;
+      app.quit();
+    });
   });
 
   await app.whenReady();
@@ -106,7 +120,12 @@ export async function startShell(electron: ElectronSurface, paths: ShellPaths): 
     });
   }
   const dataDir = ensureDataDir(app.getPath('userData'));
-  const ctx = { mode: 'electron' as const, dataDir, appVersion: app.getVersion(), emit: (name: string, payload: unknown) => emit(name, payload) };
+  const ctx = {
+    mode: 'electron' as const,
+    dataDir,
+    appVersion: app.getVersion(),
+    emit: (name: string, payload: unknown) => emit(name, payload),
+  };
   // Take the data-folder lock now, so a second copy of the app or a writing CLI command is refused at once.
   const opened = openDataFolder(ctx);
   if (!opened.ok) {
@@ -115,11 +134,17 @@ export async function startShell(electron: ElectronSurface, paths: ShellPaths): 
     return;
   }
 
-  let win: Pick<BrowserWindow, 'on' | 'loadFile' | 'webContents'> | null = new electron.BrowserWindow(windowOptions(paths.appDir));
+  let win: Pick<BrowserWindow, 'on' | 'loadFile' | 'webContents'> | null = new electron.BrowserWindow(
+    windowOptions(paths.appDir),
+  );
   win.webContents.on('will-navigate', (event) => event.preventDefault());
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  win.on('closed', () => { win = null; });
-  const emit = (name: string, payload: unknown): void => { if (win) sendEvent(win.webContents, name, payload); };
+  win.on('closed', () => {
+    win = null;
+  });
+  const emit = (name: string, payload: unknown): void => {
+    if (win) sendEvent(win.webContents, name, payload);
+  };
   warmUp(ctx, (m) => console.warn(`[models] ${m}`));
   registerIpc(electron.ipcMain, createHandlers(ctx), appUrlPrefix, (m) => console.error(`[ipc] ${m}`));
   await win.loadFile(paths.rendererIndex);

@@ -16,13 +16,17 @@ export function parseCommandLine<T extends ParseArgsConfig & { args: string[] }>
   try {
     parsed = parseArgs({ ...config, tokens: true });
   } catch (error) {
-    throw new UsageError(`${(error as Error).message.split('. ')[0]}; if a file name starts with "-", put -- before the file names`);
+    throw new UsageError(
+      `${(error as Error).message.split('. ')[0]}; if a file name starts with "-", put -- before the file names`,
+    );
   }
   for (const token of parsed.tokens ?? []) {
     if (token.kind !== 'option') continue;
     const arg = config.args[token.index]!;
     if (lstatSync(arg, { throwIfNoEntry: false })) {
-      throw new UsageError(`"${arg}" reads as an option but is also the name of a file here; put -- before file names (cvm <command> [options] -- <files>) or write ./${arg}`);
+      throw new UsageError(
+        `"${arg}" reads as an option but is also the name of a file here; put -- before file names (cvm <command> [options] -- <files>) or write ./${arg}`,
+      );
     }
   }
   return parsed as unknown as Parsed<T>;
@@ -71,18 +75,22 @@ export function walkInputs(inputs: readonly string[], accept: (name: string) => 
     }
     for (const name of names) {
       if (name.startsWith('.')) continue;
-      if (files.length >= MAX_FILES) throw new UsageError(`more than ${MAX_FILES} files under the folders given; import them in parts`);
+      if (files.length >= MAX_FILES)
+        throw new UsageError(`more than ${MAX_FILES} files under the folders given; import them in parts`);
       const full = path.join(dir, name);
       let st;
       try {
         st = statSync(full);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        skipped.push(`${full}: ${code === 'ELOOP' ? 'a loop of symbolic links' : code === 'ENOENT' ? 'a broken link' : `cannot be read (${code})`}`);
+        skipped.push(
+          `${full}: ${code === 'ELOOP' ? 'a loop of symbolic links' : code === 'ENOENT' ? 'a broken link' : `cannot be read (${code})`}`,
+        );
         continue;
       }
       if (st.isDirectory()) walk(full, depth + 1);
-      else if (!st.isFile()) skipped.push(`${full}: ${st.isFIFO() ? 'a named pipe (FIFO)' : 'a device or socket'}, not a regular file`);
+      else if (!st.isFile())
+        skipped.push(`${full}: ${st.isFIFO() ? 'a named pipe (FIFO)' : 'a device or socket'}, not a regular file`);
       else if (accept(name)) files.push(full);
     }
   };
@@ -92,7 +100,9 @@ export function walkInputs(inputs: readonly string[], accept: (name: string) => 
       st = statSync(input);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new UsageError(`${input} ${code === 'ENOENT' ? 'does not exist' : code === 'ELOOP' ? 'is a loop of symbolic links' : `cannot be read (${code})`}`);
+      throw new UsageError(
+        `${input} ${code === 'ENOENT' ? 'does not exist' : code === 'ELOOP' ? 'is a loop of symbolic links' : `cannot be read (${code})`}`,
+      );
     }
     if (st.isDirectory()) walk(input, 0);
     else files.push(input); // named explicitly: the reader refuses FIFOs and devices with its own message

@@ -44,7 +44,9 @@ export function readClinicianStagedFile(file: string): ClinicianStagedFile {
     const stage = stages[img.id];
     if (stage === undefined) continue;
     if (typeof stage !== 'string' || !(CVM_STAGES as readonly string[]).includes(stage)) {
-      throw new Error(`${file}: clinician_stage of "${img.id}" is ${JSON.stringify(stage)}, expected one of ${CVM_STAGES.join(', ')}`);
+      throw new Error(
+        `${file}: clinician_stage of "${img.id}" is ${JSON.stringify(stage)}, expected one of ${CVM_STAGES.join(', ')}`,
+      );
     }
     const result = trainingSpine(img.id, img.landmarks, annotations.spacing, CVM_STAGES.indexOf(stage as CvmStage));
     if ('code' in result) unmeasurable.push({ id: img.id, stage: stage as CvmStage, error: result });

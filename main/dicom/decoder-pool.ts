@@ -29,14 +29,24 @@ export interface DerivedTarget {
 
 export type DecodeReply = (
   | { readonly id: number; readonly ok: true; readonly image: OpenedImage }
-  | { readonly id: number; readonly ok: false; readonly code: ErrorCode; readonly fileName: string; readonly problem: string }
+  | {
+      readonly id: number;
+      readonly ok: false;
+      readonly code: ErrorCode;
+      readonly fileName: string;
+      readonly problem: string;
+    }
 ) & {
   /** The worker's heap after this request (JavaScript + WebAssembly); past DECODER_HEAP_BYTES it is replaced. */
   readonly heapBytes?: number;
 };
 
-type Pending = { resolve: (image: OpenedImage) => void; reject: (error: Error) => void; fileName: string; worker: Worker };
-
+type Pending = {
+  resolve: (image: OpenedImage) => void;
+  reject: (error: Error) => void;
+  fileName: string;
+  worker: Worker;
+};
 
 export class DecoderPool {
   private worker: Worker | null = null;
@@ -47,19 +57,38 @@ export class DecoderPool {
 
   constructor(private readonly maxHeapBytes = DECODER_HEAP_BYTES) {}
 
-  /** The derived pixel copy of a stored file, read (inflated, hash-checked) in the worker; null when there is none to use. */
+  /**
+   * The derived pixel copy of a stored file, read (inflated, hash-checked) in the worker; null when there is none to
+   * use.
+   */
   readDerived(fileName: string, derived: DerivedTarget): Promise<OpenedImage | null> {
-    return this.decode(fileName, new Uint8Array(0), undefined, derived, true).then((image) => image, () => null);
+    return this.decode(fileName, new Uint8Array(0), undefined, derived, true).then(
+      (image) => image,
+      () => null,
+    );
   }
 
-  decode(fileName: string, bytes: Uint8Array, options?: { frame?: number }, derived?: DerivedTarget, readDerivedOnly = false): Promise<OpenedImage> {
+  decode(
+    fileName: string,
+    bytes: Uint8Array,
+    options?: { frame?: number },
+    derived?: DerivedTarget,
+    readDerivedOnly = false,
+  ): Promise<OpenedImage> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, fileName, worker });
       worker.ref(); // an idle worker must not keep the process alive, a busy one must
       // The caller keeps its bytes (e.g. to store the file): send a copy.
-      worker.postMessage({ id, fileName, bytes, options, ...(derived ? { derived } : {}), ...(readDerivedOnly ? { readDerivedOnly } : {}) } satisfies DecodeRequest);
+      worker.postMessage({
+        id,
+        fileName,
+        bytes,
+        options,
+        ...(derived ? { derived } : {}),
+        ...(readDerivedOnly ? { readDerivedOnly } : {}),
+      } satisfies DecodeRequest);
     });
   }
 
@@ -85,7 +114,12 @@ export class DecoderPool {
   }
 
   private start(): Worker {
-    const entry = workerEntry({ caller: modulePath(import.meta.url), source: 'decode-worker.ts', bundled: 'decode-worker.cjs', env: 'CVM_DECODE_WORKER' });
+    const entry = workerEntry({
+      caller: modulePath(import.meta.url),
+      source: 'decode-worker.ts',
+      bundled: 'decode-worker.cjs',
+      env: 'CVM_DECODE_WORKER',
+    });
     const worker = new Worker(entry.file, { eval: entry.eval });
     worker.on('message', (reply: DecodeReply) => {
       const p = this.pending.get(reply.id);
@@ -119,7 +153,12 @@ export class DecoderPool {
 let shared: DecoderPool | null = null;
 
 /** The process-wide decoder worker used by the services. */
-export function decodeInWorker(fileName: string, bytes: Uint8Array, options?: { frame?: number }, derived?: DerivedTarget): Promise<OpenedImage> {
+export function decodeInWorker(
+  fileName: string,
+  bytes: Uint8Array,
+  options?: { frame?: number },
+  derived?: DerivedTarget,
+): Promise<OpenedImage> {
   shared ??= new DecoderPool();
   return shared.decode(fileName, bytes, options, derived);
 }

@@ -13,9 +13,14 @@ export async function decodeDicomFile(fileName: string, bytes: Uint8Array, frame
   const parsed = parseDicomBytes(fileName, bytes);
   const { dataSet } = parsed;
   const syntax = findTransferSyntax(parsed.transferSyntaxUid);
-  if (!dataSet.elements.x7fe00010) throw new ImageDecodeError('corrupt-file', fileName, 'the file has no Pixel Data (7FE0,0010): it is not an image');
+  if (!dataSet.elements.x7fe00010)
+    throw new ImageDecodeError('corrupt-file', fileName, 'the file has no Pixel Data (7FE0,0010): it is not an image');
   if (!syntax) {
-    throw new ImageDecodeError('unsupported', fileName, `the transfer syntax ${describeUnsupportedSyntax(parsed.transferSyntaxUid)} is not supported`);
+    throw new ImageDecodeError(
+      'unsupported',
+      fileName,
+      `the transfer syntax ${describeUnsupportedSyntax(parsed.transferSyntaxUid)} is not supported`,
+    );
   }
   const module = readPixelModule(fileName, dataSet);
   const stored = await decodeStoredFrame(fileName, dataSet, module, syntax, frame);
@@ -28,7 +33,9 @@ export async function decodeDicomFile(fileName: string, bytes: Uint8Array, frame
     `character set: ${text.charsetNote}`,
     `modality transform: ${result.modalityTransform}`,
     ...(result.voiLutApplied ? ['VOI LUT applied to the pixel values (the file gives no window centre/width)'] : []),
-    ...(result.voiLutIgnored ? ['VOI LUT Sequence not applied: the file also gives window centre/width presets, which are used'] : []),
+    ...(result.voiLutIgnored
+      ? ['VOI LUT Sequence not applied: the file also gives window centre/width presets, which are used']
+      : []),
     ...(module.samplesPerPixel === 3 ? [`colour (${module.photometric}) converted to grey (luma)`] : []),
   ];
   return {
@@ -45,8 +52,12 @@ export async function decodeDicomFile(fileName: string, bytes: Uint8Array, frame
       transferSyntax: { uid: syntax.uid, name: syntax.name },
       meta: readMeta(text),
       notes,
-      warnings: [...invalidVrWarning(dataSet, parsed.transferSyntaxUid), ...(stored.warnings ?? []), ...spacing.warnings, ...result.warnings]
-        .map((w) => `${fileName}: ${w}`),
+      warnings: [
+        ...invalidVrWarning(dataSet, parsed.transferSyntaxUid),
+        ...(stored.warnings ?? []),
+        ...spacing.warnings,
+        ...result.warnings,
+      ].map((w) => `${fileName}: ${w}`),
     },
     pixels: result.pixels,
   };

@@ -18,7 +18,11 @@ export interface DecodeOptions {
 }
 
 /** Decodes by content (the extension is not trusted); every failure is an ImageDecodeError naming the file. */
-export async function decodeImageFile(fileName: string, bytes: Uint8Array, options: DecodeOptions = {}): Promise<OpenedImage> {
+export async function decodeImageFile(
+  fileName: string,
+  bytes: Uint8Array,
+  options: DecodeOptions = {},
+): Promise<OpenedImage> {
   if (bytes.length === 0) throw new ImageDecodeError('corrupt-file', fileName, 'the file is empty');
   try {
     // A DICOM Part 10 file is DICOM whatever its 128-byte preamble holds: dual-personality files put a TIFF
@@ -38,5 +42,7 @@ export async function decodeImageFile(fileName: string, bytes: Uint8Array, optio
 
 /** "DICM" after the 128-byte preamble: the mark of a DICOM Part 10 file. */
 function hasDicomPrefix(bytes: Uint8Array): boolean {
-  return bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
+  return (
+    bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d
+  );
 }

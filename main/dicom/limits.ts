@@ -16,7 +16,8 @@ export const MAX_SIDE = 20_000;
 export const MAX_DECODED_BYTES = 512 * 1024 * 1024;
 /**
  * A deflated DICOM data set once inflated: 100 megapixels of 16-bit grey (200 MB) and its header fit.
- * (Inflating a bomb up to this limit takes about 2 s here with 1 MB output chunks; Node's default 16 KB chunks took 7 s.)
+ * (Inflating a bomb up to this limit takes about 2 s here with 1 MB output chunks; Node's default 16 KB chunks took 7
+ * s.)
  */
 export const MAX_INFLATED_BYTES = 256 * 1024 * 1024;
 /** An image file read from disk or received from a renderer. */
@@ -37,25 +38,46 @@ export function describeLimits(): string {
  * Throws a clear refusal when an image of this declared size would exceed the limits. `what` names where
  * the size came from ("the JPEG header"). `samples` and `bytesPerSample` give the decoded frame's size.
  */
-export function checkImageSize(fileName: string, width: number, height: number, what: string, samples = 1, bytesPerSample = 2): void {
+export function checkImageSize(
+  fileName: string,
+  width: number,
+  height: number,
+  what: string,
+  samples = 1,
+  bytesPerSample = 2,
+): void {
   if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width <= 0 || height <= 0) {
-    throw new ImageDecodeError('corrupt-file', fileName, `${what} declares an impossible image size (${width} x ${height} pixels)`);
+    throw new ImageDecodeError(
+      'corrupt-file',
+      fileName,
+      `${what} declares an impossible image size (${width} x ${height} pixels)`,
+    );
   }
   if (width > MAX_SIDE || height > MAX_SIDE || width * height > MAX_PIXELS) {
-    throw new ImageDecodeError('unsupported', fileName,
-      `image is ${width} x ${height} pixels (${what}); the limit is ${MAX_PIXELS / 1e6} megapixels and ${MAX_SIDE} pixels a side, far above any cephalogram, so the file was not decoded`);
+    throw new ImageDecodeError(
+      'unsupported',
+      fileName,
+      `image is ${width} x ${height} pixels (${what}); the limit is ${MAX_PIXELS / 1e6} megapixels and ${MAX_SIDE} pixels a side, far above any cephalogram, so the file was not decoded`,
+    );
   }
   const bytes = width * height * samples * bytesPerSample;
   if (bytes > MAX_DECODED_BYTES) {
-    throw new ImageDecodeError('unsupported', fileName,
-      `image is ${width} x ${height} pixels with ${samples} sample(s) of ${bytesPerSample * 8} bits (${what}): ${fmtMb(bytes)} decoded; the limit is ${fmtMb(MAX_DECODED_BYTES)}, so the file was not decoded`);
+    throw new ImageDecodeError(
+      'unsupported',
+      fileName,
+      `image is ${width} x ${height} pixels with ${samples} sample(s) of ${bytesPerSample * 8} bits (${what}): ${fmtMb(bytes)} decoded; the limit is ${fmtMb(MAX_DECODED_BYTES)}, so the file was not decoded`,
+    );
   }
 }
 
 /** Refuses a file larger than MAX_IMAGE_FILE_BYTES. */
 export function checkFileSize(fileName: string, byteLength: number): void {
   if (byteLength > MAX_IMAGE_FILE_BYTES) {
-    throw new ImageDecodeError('unsupported', fileName, `the file is ${fmtMb(byteLength)}; the limit is ${fmtMb(MAX_IMAGE_FILE_BYTES)}`);
+    throw new ImageDecodeError(
+      'unsupported',
+      fileName,
+      `the file is ${fmtMb(byteLength)}; the limit is ${fmtMb(MAX_IMAGE_FILE_BYTES)}`,
+    );
   }
 }
 

@@ -11,7 +11,10 @@ function sexOf(value: string | null): PatientStudyMeta['sex'] {
 export function readMeta(text: TextReader): PatientStudyMeta {
   const name = text.text('x00100010');
   const birthDate = dicomDateToIso(text.text('x00100030') ?? '');
-  const studyDate = dicomDateToIso(text.text('x00080020') ?? '') ?? dicomDateToIso(text.text('x00080022') ?? '') ?? dicomDateToIso(text.text('x00080023') ?? '');
+  const studyDate =
+    dicomDateToIso(text.text('x00080020') ?? '') ??
+    dicomDateToIso(text.text('x00080022') ?? '') ??
+    dicomDateToIso(text.text('x00080023') ?? '');
   const age = birthDate && studyDate ? ageInYears(birthDate, studyDate) : null;
   return {
     patientName: name ? readablePersonName(name) || null : null,

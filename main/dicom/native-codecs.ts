@@ -10,8 +10,16 @@ import { createRequire } from 'node:module';
 
 /** Order of the photometric enum in the C API. */
 const PHOTOMETRIC_CODES = [
-  'MONOCHROME1', 'MONOCHROME2', 'PALETTE COLOR', 'RGB', 'YBR_FULL', 'YBR_FULL_422', 'YBR_PARTIAL_422',
-  'YBR_PARTIAL_420', 'YBR_ICT', 'YBR_RCT',
+  'MONOCHROME1',
+  'MONOCHROME2',
+  'PALETTE COLOR',
+  'RGB',
+  'YBR_FULL',
+  'YBR_FULL_422',
+  'YBR_PARTIAL_422',
+  'YBR_PARTIAL_420',
+  'YBR_ICT',
+  'YBR_RCT',
 ] as const;
 
 export type NativeCodec = 'DecodeRle' | 'DecodeJpeg' | 'DecodeJpegLs' | 'DecodeJpeg2000' | 'DecodeHtJpeg2000';
@@ -42,12 +50,17 @@ export interface NativeDecoded {
 
 type Fn = (...args: number[]) => number;
 // main/ compiles without the DOM lib, which is where TypeScript declares WebAssembly.
-interface WasmMemory { readonly buffer: ArrayBuffer }
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
 interface WasmGlobal {
   instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>;
 }
 const wasmGlobal = (globalThis as unknown as { WebAssembly: WasmGlobal }).WebAssembly;
-interface WasmApi { readonly memory: WasmMemory; readonly fn: Record<string, Fn> }
+interface WasmApi {
+  readonly memory: WasmMemory;
+  readonly fn: Record<string, Fn>;
+}
 
 /** Where the codec module lives: resolvable from node_modules in development, tests and the packaged app. */
 export function nativeCodecsWasmPath(): string {
@@ -64,7 +77,10 @@ let messages: Map<string, number> | null = null;
 const DAMAGE = /corrupt|premature|unexpected marker|invalid|bogus|truncat|warning|inconsistent|error/i;
 
 function collectDamage(into: Map<string, number>, message: string): void {
-  const text = message.replace(/^\w+::EmitMessage::/, '').replace(/\d+ extraneous bytes/, 'extraneous bytes').trim();
+  const text = message
+    .replace(/^\w+::EmitMessage::/, '')
+    .replace(/\d+ extraneous bytes/, 'extraneous bytes')
+    .trim();
   if (!DAMAGE.test(text)) return;
   into.set(text, (into.get(text) ?? 0) + 1);
 }
@@ -88,8 +104,14 @@ let current: WasmApi | undefined;
 
 function loadWasm(): Promise<WasmApi> {
   loading ??= instantiate().then(
-    (api) => { current = api; return api; },
-    (error: unknown) => { loading = undefined; throw error; },
+    (api) => {
+      current = api;
+      return api;
+    },
+    (error: unknown) => {
+      loading = undefined;
+      throw error;
+    },
   );
   return loading;
 }
@@ -102,18 +124,26 @@ function discardModule(api: WasmApi): void {
 
 async function instantiate(): Promise<WasmApi> {
   const bytes = await readFile(nativeCodecsWasmPath());
+  // Assigned once the module is instantiated; the closures below read it only after that.
+  // eslint-disable-next-line prefer-const
   let memory: WasmMemory | undefined;
   const text = (ptr: number, len: number): string =>
     memory ? Buffer.from(memory.buffer, ptr, len).toString('latin1') : '';
   const imports = {
     env: {
-      onCodecsException: (ptr: number, len: number) => { throw new CodecError(text(ptr, len)); },
-      onCodecsInfo: (ptr: number, len: number) => { if (messages) collectDamage(messages, text(ptr, len)); },
+      onCodecsException: (ptr: number, len: number) => {
+        throw new CodecError(text(ptr, len));
+      },
+      onCodecsInfo: (ptr: number, len: number) => {
+        if (messages) collectDamage(messages, text(ptr, len));
+      },
       onCodecsTrace: () => undefined,
       emscripten_notify_memory_growth: () => undefined,
     },
     wasi_snapshot_preview1: {
-      proc_exit: (code: number) => { throw new CodecError(`codec module exited with code ${code}`); },
+      proc_exit: (code: number) => {
+        throw new CodecError(`codec module exited with code ${code}`);
+      },
       clock_time_get: () => 0,
       fd_write: (_fd: number, _iovs: number, _count: number, written: number) => {
         if (memory) new DataView(memory.buffer).setUint32(written, 0, true);
@@ -241,7 +271,12 @@ function describeFrame(api: WasmApi, ctx: number, frame: NativeFrame): void {
  * Encodes one frame with the same module (used to make test fixtures and benchmark inputs).
  * `frame.bytes` are little-endian samples, interleaved.
  */
-export async function nativeEncode(codec: NativeEncoder, bytes: Uint8Array, frame: NativeFrame, options: EncodeOptions = {}): Promise<Uint8Array> {
+export async function nativeEncode(
+  codec: NativeEncoder,
+  bytes: Uint8Array,
+  frame: NativeFrame,
+  options: EncodeOptions = {},
+): Promise<Uint8Array> {
   const api = await loadWasm();
   const ctx = call(api, 'CreateCodecsContext');
   const params = call(api, 'CreateEncoderParameters');

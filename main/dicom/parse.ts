@@ -10,7 +10,42 @@ const EXPLICIT_LE = '1.2.840.10008.1.2.1';
 const EXPLICIT_BE = '1.2.840.10008.1.2.2';
 const DEFLATE = '1.2.840.10008.1.2.1.99';
 
-const VRS = new Set(['AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FL', 'FD', 'IS', 'LO', 'LT', 'OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'PN', 'SH', 'SL', 'SQ', 'SS', 'ST', 'SV', 'TM', 'UC', 'UI', 'UL', 'UN', 'UR', 'US', 'UT', 'UV']);
+const VRS = new Set([
+  'AE',
+  'AS',
+  'AT',
+  'CS',
+  'DA',
+  'DS',
+  'DT',
+  'FL',
+  'FD',
+  'IS',
+  'LO',
+  'LT',
+  'OB',
+  'OD',
+  'OF',
+  'OL',
+  'OV',
+  'OW',
+  'PN',
+  'SH',
+  'SL',
+  'SQ',
+  'SS',
+  'ST',
+  'SV',
+  'TM',
+  'UC',
+  'UI',
+  'UL',
+  'UN',
+  'UR',
+  'US',
+  'UT',
+  'UV',
+]);
 
 export interface ParsedDicom {
   readonly dataSet: DataSet;
@@ -20,7 +55,9 @@ export interface ParsedDicom {
 }
 
 function hasPart10Prefix(bytes: Uint8Array): boolean {
-  return bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
+  return (
+    bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d
+  );
 }
 
 /**
@@ -41,7 +78,9 @@ export function guessBareSyntax(bytes: Uint8Array): string | null {
 
 /** A meta header written without the 128-byte preamble and "DICM": starts with a (0002,xxxx) explicit element. */
 function isMetaWithoutPreamble(bytes: Uint8Array): boolean {
-  return bytes.length >= 8 && bytes[0] === 0x02 && bytes[1] === 0x00 && VRS.has(String.fromCharCode(bytes[4]!, bytes[5]!));
+  return (
+    bytes.length >= 8 && bytes[0] === 0x02 && bytes[1] === 0x00 && VRS.has(String.fromCharCode(bytes[4]!, bytes[5]!))
+  );
 }
 
 function withPreamble(bytes: Uint8Array): Buffer {
@@ -55,10 +94,15 @@ function inflater(byteArray: Uint8Array, position: number): Buffer {
   let inflated: Buffer;
   try {
     // With an output limit: a 1 MB deflated data set that inflates to gigabytes is refused, not allocated.
-    inflated = inflateRawSync(byteArray.subarray(position), { maxOutputLength: MAX_INFLATED_BYTES, chunkSize: 1 << 20 });
+    inflated = inflateRawSync(byteArray.subarray(position), {
+      maxOutputLength: MAX_INFLATED_BYTES,
+      chunkSize: 1 << 20,
+    });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new Error(`the deflated data set inflates to more than ${MAX_INFLATED_BYTES / 1024 / 1024} MB, the limit (a decompression bomb?)`);
+      throw new Error(
+        `the deflated data set inflates to more than ${MAX_INFLATED_BYTES / 1024 / 1024} MB, the limit (a decompression bomb?)`,
+      );
     }
     throw error;
   }
@@ -69,7 +113,10 @@ function inflater(byteArray: Uint8Array, position: number): Buffer {
 }
 
 function describeParserError(error: unknown): string {
-  const inner = typeof error === 'object' && error !== null && 'exception' in error ? (error as { exception: unknown }).exception : error;
+  const inner =
+    typeof error === 'object' && error !== null && 'exception' in error
+      ? (error as { exception: unknown }).exception
+      : error;
   const text = inner instanceof Error ? inner.message : String(inner);
   return text.replace(/^dicomParser\.\w+: /, '');
 }
@@ -84,26 +131,42 @@ export function parseDicomBytes(fileName: string, bytes: Uint8Array): ParsedDico
       layoutNote = 'meta header without the 128-byte preamble';
     } else {
       bareSyntax = guessBareSyntax(buffer);
-      if (!bareSyntax) throw new ImageDecodeError('corrupt-file', fileName, 'not a DICOM file (no "DICM" marker and no recognisable DICOM data set), nor a PNG or JPEG image');
+      if (!bareSyntax)
+        throw new ImageDecodeError(
+          'corrupt-file',
+          fileName,
+          'not a DICOM file (no "DICM" marker and no recognisable DICOM data set), nor a PNG or JPEG image',
+        );
       layoutNote = 'no Part 10 preamble or meta header; encoding guessed from the first element';
     }
   }
-  if (bareSyntax) return { dataSet: parseWith(fileName, buffer, bareSyntax), transferSyntaxUid: bareSyntax, layoutNote };
+  if (bareSyntax)
+    return { dataSet: parseWith(fileName, buffer, bareSyntax), transferSyntaxUid: bareSyntax, layoutNote };
 
   let meta: DataSet;
   try {
     meta = dicomParser.readPart10Header(buffer) as DataSet & { position?: number };
   } catch (error) {
-    throw new ImageDecodeError('corrupt-file', fileName, `the DICOM meta header cannot be read (${describeParserError(error)})`);
+    throw new ImageDecodeError(
+      'corrupt-file',
+      fileName,
+      `the DICOM meta header cannot be read (${describeParserError(error)})`,
+    );
   }
   const syntaxElement = meta.elements.x00020010;
   if (!syntaxElement) {
     // A meta header without Transfer Syntax UID: read the data set after it as a bare data set.
     const groupLength = meta.elements.x00020000 ? meta.uint32('x00020000') : undefined;
-    const position = groupLength !== undefined ? 132 + 12 + groupLength : ((meta as DataSet & { position?: number }).position ?? 132);
+    const position =
+      groupLength !== undefined ? 132 + 12 + groupLength : ((meta as DataSet & { position?: number }).position ?? 132);
     const rest = buffer.subarray(position);
     const guessed = guessBareSyntax(rest);
-    if (!guessed) throw new ImageDecodeError('corrupt-file', fileName, 'the meta header has no Transfer Syntax UID (0002,0010) and the data set after it is unreadable');
+    if (!guessed)
+      throw new ImageDecodeError(
+        'corrupt-file',
+        fileName,
+        'the meta header has no Transfer Syntax UID (0002,0010) and the data set after it is unreadable',
+      );
     return {
       dataSet: parseWith(fileName, rest, guessed),
       transferSyntaxUid: guessed,
@@ -122,7 +185,11 @@ function parseWith(fileName: string, buffer: Buffer, bareSyntax: string | undefi
     const problem = describeParserError(error);
     const partial = typeof error === 'object' && error !== null && 'dataSet' in error;
     if (/buffer overread|exceeds|beyond|truncat/i.test(problem) || partial) {
-      throw new ImageDecodeError('corrupt-file', fileName, `the file is truncated or damaged: DICOM parsing stopped (${problem})`);
+      throw new ImageDecodeError(
+        'corrupt-file',
+        fileName,
+        `the file is truncated or damaged: DICOM parsing stopped (${problem})`,
+      );
     }
     throw new ImageDecodeError('corrupt-file', fileName, `the DICOM data cannot be parsed (${problem})`);
   }
@@ -136,10 +203,13 @@ export function invalidVrWarning(dataSet: DataSet, transferSyntaxUid: string): s
   if (transferSyntaxUid === IMPLICIT_LE) return [];
   const bad: string[] = [];
   for (const [tag, element] of Object.entries(dataSet.elements)) {
-    if (element.vr !== undefined && !VRS.has(element.vr)) bad.push(`(${tag.slice(1, 5)},${tag.slice(5)}) "${element.vr.replace(/[^\x20-\x7e]/g, '?')}"`);
+    if (element.vr !== undefined && !VRS.has(element.vr))
+      bad.push(`(${tag.slice(1, 5)},${tag.slice(5)}) "${element.vr.replace(/[^\x20-\x7e]/g, '?')}"`);
   }
   if (bad.length === 0) return [];
-  return [`the file is damaged: ${bad.length} element(s) have an invalid value representation (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', ...' : ''}); values read after them may be wrong`];
+  return [
+    `the file is damaged: ${bad.length} element(s) have an invalid value representation (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', ...' : ''}); values read after them may be wrong`,
+  ];
 }
 
 export const SYNTAX_UIDS = { IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE, DEFLATE } as const;

@@ -16,12 +16,19 @@ interface Lut {
 }
 
 /** Reads the first item of a LUT sequence (Modality LUT 0028,3000 or VOI LUT 0028,3010). */
-function readLut(fileName: string, dataSet: DataSet, sequenceTag: string, signedInput: boolean, which: string): Lut | null {
+function readLut(
+  fileName: string,
+  dataSet: DataSet,
+  sequenceTag: string,
+  signedInput: boolean,
+  which: string,
+): Lut | null {
   const item = dataSet.elements[sequenceTag]?.items?.[0]?.dataSet;
   if (!item) return null;
   const descriptor = item.elements.x00283002;
   const lutData = item.elements.x00283006;
-  if (!descriptor || !lutData) throw new ImageDecodeError('corrupt-file', fileName, `the ${which} has no LUT Descriptor or LUT Data`);
+  if (!descriptor || !lutData)
+    throw new ImageDecodeError('corrupt-file', fileName, `the ${which} has no LUT Descriptor or LUT Data`);
   const entriesRaw = item.uint16('x00283002', 0) ?? 0;
   const entries = entriesRaw === 0 ? 65536 : entriesRaw;
   const firstRaw = item.uint16('x00283002', 1) ?? 0;
@@ -31,7 +38,12 @@ function readLut(fileName: string, dataSet: DataSet, sequenceTag: string, signed
   if (bits <= 8 && lutData.length === entries) {
     for (let i = 0; i < entries; i++) data[i] = item.byteArray[lutData.dataOffset + i]!;
   } else {
-    if (lutData.length < entries * 2) throw new ImageDecodeError('corrupt-file', fileName, `the ${which} declares ${entries} entries but its data holds ${lutData.length} bytes`);
+    if (lutData.length < entries * 2)
+      throw new ImageDecodeError(
+        'corrupt-file',
+        fileName,
+        `the ${which} declares ${entries} entries but its data holds ${lutData.length} bytes`,
+      );
     for (let i = 0; i < entries; i++) data[i] = item.uint16('x00283006', i) ?? 0;
   }
   return { firstMapped, data, bits, explanation: item.string('x00283003')?.trim() || null };
@@ -65,7 +77,15 @@ export interface PipelineResult {
  * modality -> data: data = (m - mMin) * 65535 / (mMax - mMin), inverted for MONOCHROME1, where
  * mMin..mMax is the frame's actual range (the most grey levels for display).
  */
-export function buildPixels(fileName: string, dataSet: DataSet, frame: StoredFrame, width: number, height: number, signed: boolean, monochrome1: boolean): PipelineResult {
+export function buildPixels(
+  fileName: string,
+  dataSet: DataSet,
+  frame: StoredFrame,
+  width: number,
+  height: number,
+  signed: boolean,
+  monochrome1: boolean,
+): PipelineResult {
   const warnings: string[] = [];
   const count = width * height;
   const modalityLut = readLut(fileName, dataSet, 'x00283000', signed, 'Modality LUT Sequence');
@@ -82,10 +102,14 @@ export function buildPixels(fileName: string, dataSet: DataSet, frame: StoredFra
     const [b] = numbers(dataSet, 'x00281052');
     // Finite is not enough: a slope of 1e308 overflows the value range to infinity. Real rescales are
     // small (CT: 1 and -1024; CR: slopes around 0.001..1000).
-    if (s !== undefined && (!Number.isFinite(s) || s === 0 || Math.abs(s) > MAX_RESCALE_SLOPE || Math.abs(s) < 1 / MAX_RESCALE_SLOPE)) {
+    if (
+      s !== undefined &&
+      (!Number.isFinite(s) || s === 0 || Math.abs(s) > MAX_RESCALE_SLOPE || Math.abs(s) < 1 / MAX_RESCALE_SLOPE)
+    ) {
       warnings.push(`Rescale Slope "${dataSet.string('x00281053')}" is unusable; 1 was used`);
     } else if (s !== undefined) slope = s;
-    if (b !== undefined && (!Number.isFinite(b) || Math.abs(b) > MAX_RESCALE_INTERCEPT)) warnings.push(`Rescale Intercept "${dataSet.string('x00281052')}" is unusable; 0 was used`);
+    if (b !== undefined && (!Number.isFinite(b) || Math.abs(b) > MAX_RESCALE_INTERCEPT))
+      warnings.push(`Rescale Intercept "${dataSet.string('x00281052')}" is unusable; 0 was used`);
     else if (b !== undefined) intercept = b;
     if (slope !== 1 || intercept !== 0) modalityTransform = `Rescale slope ${slope}, intercept ${intercept}`;
   }
@@ -93,20 +117,37 @@ export function buildPixels(fileName: string, dataSet: DataSet, frame: StoredFra
   let mMin: number;
   let mMax: number;
   if (modality) {
-    mMin = Infinity; mMax = -Infinity;
-    for (let i = 0; i < count; i++) { const v = modality[i]!; if (v < mMin) mMin = v; if (v > mMax) mMax = v; }
+    mMin = Infinity;
+    mMax = -Infinity;
+    for (let i = 0; i < count; i++) {
+      const v = modality[i]!;
+      if (v < mMin) mMin = v;
+      if (v > mMax) mMax = v;
+    }
   } else {
     const a = frame.min * slope + intercept;
     const b = frame.max * slope + intercept;
-    mMin = Math.min(a, b); mMax = Math.max(a, b);
+    mMin = Math.min(a, b);
+    mMax = Math.max(a, b);
   }
 
   const centres = numbers(dataSet, 'x00281050');
   const widths = numbers(dataSet, 'x00281051');
-  let voiLut = centres.length === 0 ? readLut(fileName, dataSet, 'x00283010', signed && !modalityLut && slope === 1 && intercept === 0, 'VOI LUT Sequence') : null;
+  let voiLut =
+    centres.length === 0
+      ? readLut(
+          fileName,
+          dataSet,
+          'x00283010',
+          signed && !modalityLut && slope === 1 && intercept === 0,
+          'VOI LUT Sequence',
+        )
+      : null;
   if (voiLut && (voiLut.bits < 1 || voiLut.bits > 16)) {
     // 0 bits per entry would divide by zero below and turn every pixel into NaN.
-    warnings.push(`the VOI LUT Sequence declares ${voiLut.bits} bits per entry (1 to 16 are possible); it was not applied and the automatic window is used`);
+    warnings.push(
+      `the VOI LUT Sequence declares ${voiLut.bits} bits per entry (1 to 16 are possible); it was not applied and the automatic window is used`,
+    );
     voiLut = null;
   }
 
@@ -122,13 +163,21 @@ export function buildPixels(fileName: string, dataSet: DataSet, frame: StoredFra
     }
     return {
       pixels: {
-        width, height, data,
+        width,
+        height,
+        data,
         modalitySlope: monochrome1 ? -outMax / 65535 : outMax / 65535,
         modalityIntercept: monochrome1 ? outMax : 0,
-        windows: [{ name: voiLut.explanation ? `VOI LUT: ${voiLut.explanation}` : 'VOI LUT', center: 32767.5, width: 65536 }, automaticWindow(data, width, height)],
+        windows: [
+          { name: voiLut.explanation ? `VOI LUT: ${voiLut.explanation}` : 'VOI LUT', center: 32767.5, width: 65536 },
+          automaticWindow(data, width, height),
+        ],
         voiLutApplied: true,
       },
-      modalityTransform, voiLutApplied: true, voiLutIgnored: false, warnings,
+      modalityTransform,
+      voiLutApplied: true,
+      voiLutIgnored: false,
+      warnings,
     };
   }
 
@@ -152,7 +201,9 @@ export function buildPixels(fileName: string, dataSet: DataSet, frame: StoredFra
     const c = centres[i]!;
     const w = widths[i] ?? widths[0];
     if (w === undefined || !Number.isFinite(c) || !Number.isFinite(w) || w <= 0) {
-      warnings.push(`window preset ${i + 1} (centre "${centres[i]}", width "${widths[i] ?? ''}") is unusable and was left out`);
+      warnings.push(
+        `window preset ${i + 1} (centre "${centres[i]}", width "${widths[i] ?? ''}") is unusable and was left out`,
+      );
       continue;
     }
     const lo = toData(c - w / 2);
@@ -167,11 +218,16 @@ export function buildPixels(fileName: string, dataSet: DataSet, frame: StoredFra
 
   return {
     pixels: {
-      width, height, data,
+      width,
+      height,
+      data,
       modalitySlope: (monochrome1 ? -range : range) / 65535,
       modalityIntercept: monochrome1 ? mMin + range : mMin,
       windows,
     },
-    modalityTransform, voiLutApplied: false, voiLutIgnored: centres.length > 0 && dataSet.elements.x00283010 !== undefined, warnings,
+    modalityTransform,
+    voiLutApplied: false,
+    voiLutIgnored: centres.length > 0 && dataSet.elements.x00283010 !== undefined,
+    warnings,
   };
 }

@@ -73,10 +73,16 @@ const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes)
 export function encodeDerivedPixels(image: OpenedImage, sourceSha256: string): Buffer {
   const { data, ...pixelsWithoutData } = image.pixels;
   const diff = toDifferences(data, image.pixels.width);
-  const payload = deflateRawSync(new Uint8Array(diff.buffer, diff.byteOffset, diff.byteLength), { level: 1, strategy: zlibConstants.Z_DEFAULT_STRATEGY });
+  const payload = deflateRawSync(new Uint8Array(diff.buffer, diff.byteOffset, diff.byteLength), {
+    level: 1,
+    strategy: zlibConstants.Z_DEFAULT_STRATEGY,
+  });
   const header: Header = {
-    sourceSha256, width: image.pixels.width, height: image.pixels.height,
-    payloadBytes: payload.length, payloadSha256: sha256(payload),
+    sourceSha256,
+    width: image.pixels.width,
+    height: image.pixels.height,
+    payloadBytes: payload.length,
+    payloadSha256: sha256(payload),
     image: { info: image.info, pixels: pixelsWithoutData },
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
@@ -105,8 +111,16 @@ export function decodeDerivedPixels(bytes: Uint8Array, sourceSha256: string): Op
   const payload = buffer.subarray(headerEnd);
   if (payload.length !== header.payloadBytes || sha256(payload) !== header.payloadSha256) return 'damaged';
   // The same limits as every decoder (limits.ts): a copy that claims more is not used, never allocated.
-  if (!Number.isSafeInteger(header.width) || !Number.isSafeInteger(header.height) || header.width <= 0 || header.height <= 0
-    || header.width > MAX_SIDE || header.height > MAX_SIDE || header.width * header.height > MAX_PIXELS) return 'damaged';
+  if (
+    !Number.isSafeInteger(header.width) ||
+    !Number.isSafeInteger(header.height) ||
+    header.width <= 0 ||
+    header.height <= 0 ||
+    header.width > MAX_SIDE ||
+    header.height > MAX_SIDE ||
+    header.width * header.height > MAX_PIXELS
+  )
+    return 'damaged';
   const count = header.width * header.height;
   let raw: Buffer;
   try {

@@ -24,41 +24,76 @@ const GREY = new Set(['MONOCHROME1', 'MONOCHROME2']);
 const COLOUR = new Set(['RGB', 'YBR_FULL', 'YBR_FULL_422', 'YBR_PARTIAL_422', 'YBR_PARTIAL_420', 'YBR_ICT', 'YBR_RCT']);
 
 export function readPixelModule(fileName: string, dataSet: DataSet): PixelModule {
-  const us = (tag: string) => dataSet.elements[tag] ? dataSet.uint16(tag) : undefined;
+  const us = (tag: string) => (dataSet.elements[tag] ? dataSet.uint16(tag) : undefined);
   const rows = us('x00280010');
   const columns = us('x00280011');
   if (!rows || !columns) {
-    throw new ImageDecodeError('corrupt-file', fileName, `the image size is missing or zero (Rows ${rows ?? 'absent'}, Columns ${columns ?? 'absent'})`);
+    throw new ImageDecodeError(
+      'corrupt-file',
+      fileName,
+      `the image size is missing or zero (Rows ${rows ?? 'absent'}, Columns ${columns ?? 'absent'})`,
+    );
   }
   const bitsAllocated = us('x00280100');
-  if (bitsAllocated === undefined) throw new ImageDecodeError('corrupt-file', fileName, 'Bits Allocated (0028,0100) is missing');
+  if (bitsAllocated === undefined)
+    throw new ImageDecodeError('corrupt-file', fileName, 'Bits Allocated (0028,0100) is missing');
   if (bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32) {
-    throw new ImageDecodeError('unsupported', fileName, `Bits Allocated ${bitsAllocated} is not supported (8, 16 or 32)`);
+    throw new ImageDecodeError(
+      'unsupported',
+      fileName,
+      `Bits Allocated ${bitsAllocated} is not supported (8, 16 or 32)`,
+    );
   }
   const bitsStored = us('x00280101') ?? bitsAllocated;
   const highBit = us('x00280102') ?? bitsStored - 1;
   if (bitsStored < 1 || bitsStored > bitsAllocated || highBit >= bitsAllocated || highBit + 1 < bitsStored) {
-    throw new ImageDecodeError('corrupt-file', fileName, `inconsistent bit depths: Bits Allocated ${bitsAllocated}, Bits Stored ${bitsStored}, High Bit ${highBit}`);
+    throw new ImageDecodeError(
+      'corrupt-file',
+      fileName,
+      `inconsistent bit depths: Bits Allocated ${bitsAllocated}, Bits Stored ${bitsStored}, High Bit ${highBit}`,
+    );
   }
   const samplesPerPixel = us('x00280002') ?? 1;
   checkImageSize(fileName, columns, rows, 'Rows and Columns', Math.max(1, samplesPerPixel), bitsAllocated / 8);
-  const photometric = (dataSet.string('x00280004') ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')).trim().toUpperCase();
-  if (photometric === 'PALETTE COLOR') throw new ImageDecodeError('unsupported', fileName, 'PALETTE COLOR images are not supported (radiographs are grey)');
+  const photometric = (dataSet.string('x00280004') ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2'))
+    .trim()
+    .toUpperCase();
+  if (photometric === 'PALETTE COLOR')
+    throw new ImageDecodeError(
+      'unsupported',
+      fileName,
+      'PALETTE COLOR images are not supported (radiographs are grey)',
+    );
   if (!GREY.has(photometric) && !COLOUR.has(photometric)) {
     throw new ImageDecodeError('unsupported', fileName, `photometric interpretation "${photometric}" is not supported`);
   }
   const expectedSamples = GREY.has(photometric) ? 1 : 3;
   if (samplesPerPixel !== expectedSamples) {
-    throw new ImageDecodeError('corrupt-file', fileName, `Samples per Pixel ${samplesPerPixel} does not match photometric interpretation ${photometric}`);
+    throw new ImageDecodeError(
+      'corrupt-file',
+      fileName,
+      `Samples per Pixel ${samplesPerPixel} does not match photometric interpretation ${photometric}`,
+    );
   }
   const framesText = dataSet.string('x00280008');
   const frames = framesText === undefined || framesText.trim() === '' ? 1 : Number(framesText.trim());
-  if (!Number.isInteger(frames) || frames < 1) throw new ImageDecodeError('corrupt-file', fileName, `Number of Frames "${framesText}" is not a positive whole number`);
+  if (!Number.isInteger(frames) || frames < 1)
+    throw new ImageDecodeError(
+      'corrupt-file',
+      fileName,
+      `Number of Frames "${framesText}" is not a positive whole number`,
+    );
   return {
-    rows, columns, samplesPerPixel, bitsAllocated, bitsStored, highBit,
+    rows,
+    columns,
+    samplesPerPixel,
+    bitsAllocated,
+    bitsStored,
+    highBit,
     signed: us('x00280103') === 1,
     planarConfiguration: us('x00280006') ?? 0,
-    photometric, frames,
+    photometric,
+    frames,
   };
 }
 
@@ -74,7 +109,8 @@ export interface StoredFrame {
 
 function pixelDataElement(fileName: string, dataSet: DataSet): Element {
   const element = dataSet.elements.x7fe00010;
-  if (!element) throw new ImageDecodeError('corrupt-file', fileName, 'the file has no Pixel Data (7FE0,0010): it is not an image');
+  if (!element)
+    throw new ImageDecodeError('corrupt-file', fileName, 'the file has no Pixel Data (7FE0,0010): it is not an image');
   if (element.dataOffset + (element.encapsulatedPixelData ? 0 : element.length) > dataSet.byteArray.length) {
     throw new ImageDecodeError('corrupt-file', fileName, 'the file is truncated inside Pixel Data');
   }
@@ -82,15 +118,27 @@ function pixelDataElement(fileName: string, dataSet: DataSet): Element {
 }
 
 /** Native (uncompressed) frame bytes, little-endian. */
-function nativeFrameBytes(fileName: string, dataSet: DataSet, element: Element, m: PixelModule, frame: number, bigEndian: boolean): Uint8Array {
+function nativeFrameBytes(
+  fileName: string,
+  dataSet: DataSet,
+  element: Element,
+  m: PixelModule,
+  frame: number,
+  bigEndian: boolean,
+): Uint8Array {
   const frameBytes = (m.rows * m.columns * m.samplesPerPixel * m.bitsAllocated) / 8;
   const available = element.length;
   const needed = frameBytes * m.frames;
   if (available < needed) {
-    const problem = element.dataOffset + element.length > dataSet.byteArray.length
-      ? 'the file is truncated inside Pixel Data'
-      : 'inconsistent dimensions';
-    throw new ImageDecodeError('corrupt-file', fileName, `${problem}: Pixel Data holds ${available} bytes but ${m.columns}x${m.rows} pixels x ${m.samplesPerPixel} samples x ${m.bitsAllocated} bits x ${m.frames} frame(s) need ${needed}`);
+    const problem =
+      element.dataOffset + element.length > dataSet.byteArray.length
+        ? 'the file is truncated inside Pixel Data'
+        : 'inconsistent dimensions';
+    throw new ImageDecodeError(
+      'corrupt-file',
+      fileName,
+      `${problem}: Pixel Data holds ${available} bytes but ${m.columns}x${m.rows} pixels x ${m.samplesPerPixel} samples x ${m.bitsAllocated} bits x ${m.frames} frame(s) need ${needed}`,
+    );
   }
   const start = element.dataOffset + frameBytes * frame;
   const bytes = dataSet.byteArray.subarray(start, start + frameBytes);
@@ -99,7 +147,10 @@ function nativeFrameBytes(fileName: string, dataSet: DataSet, element: Element, 
   const swapped = new Uint8Array(bytes);
   if (swapUnit === 2) {
     const words = new Uint16Array(swapped.buffer, 0, swapped.length >> 1);
-    for (let i = 0; i < words.length; i++) { const v = words[i]!; words[i] = ((v & 0xff) << 8) | (v >> 8); }
+    for (let i = 0; i < words.length; i++) {
+      const v = words[i]!;
+      words[i] = ((v & 0xff) << 8) | (v >> 8);
+    }
     return swapped;
   }
   for (let i = 0; i < bytes.length; i += swapUnit) {
@@ -108,19 +159,32 @@ function nativeFrameBytes(fileName: string, dataSet: DataSet, element: Element, 
   return swapped;
 }
 
-function encapsulatedFrame(fileName: string, dataSet: DataSet, element: Element, m: PixelModule, frame: number): Uint8Array {
+function encapsulatedFrame(
+  fileName: string,
+  dataSet: DataSet,
+  element: Element,
+  m: PixelModule,
+  frame: number,
+): Uint8Array {
   try {
     const fragments = element.fragments ?? [];
-    if (fragments.length === 0) throw new ImageDecodeError('corrupt-file', fileName, 'the compressed Pixel Data has no fragments');
-    if (m.frames === 1) return dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, 0, fragments.length);
+    if (fragments.length === 0)
+      throw new ImageDecodeError('corrupt-file', fileName, 'the compressed Pixel Data has no fragments');
+    if (m.frames === 1)
+      return dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, 0, fragments.length);
     const offsets = element.basicOffsetTable ?? [];
     if (offsets.length > 0) return dicomParser.readEncapsulatedImageFrame(dataSet, element, frame, offsets);
-    if (fragments.length === m.frames) return dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, frame, 1);
+    if (fragments.length === m.frames)
+      return dicomParser.readEncapsulatedPixelDataFromFragments(dataSet, element, frame, 1);
     const table = dicomParser.createJPEGBasicOffsetTable(dataSet, element);
     return dicomParser.readEncapsulatedImageFrame(dataSet, element, frame, table);
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;
-    throw new ImageDecodeError('corrupt-file', fileName, `frame ${frame + 1} of the compressed Pixel Data cannot be located (${error instanceof Error ? error.message : String(error)})`);
+    throw new ImageDecodeError(
+      'corrupt-file',
+      fileName,
+      `frame ${frame + 1} of the compressed Pixel Data cannot be located (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
 }
 
@@ -147,29 +211,69 @@ function checkCodestreamSize(fileName: string, encoded: Uint8Array, m: PixelModu
   else if (syntax.codec === 'DecodeJpeg' || syntax.codec === 'DecodeJpegLs') declared = readJpegFrameHeader(encoded);
   if (!declared) return;
   // A smaller mismatch is left to the codec and the check after decoding, which name the problem.
-  checkImageSize(fileName, declared.width, declared.height, `the ${syntax.name} frame header`, m.samplesPerPixel, m.bitsAllocated / 8);
+  checkImageSize(
+    fileName,
+    declared.width,
+    declared.height,
+    `the ${syntax.name} frame header`,
+    m.samplesPerPixel,
+    m.bitsAllocated / 8,
+  );
 }
 
-async function decodeCompressed(fileName: string, encoded: Uint8Array, m: PixelModule, syntax: TransferSyntax): Promise<RawFrame> {
+async function decodeCompressed(
+  fileName: string,
+  encoded: Uint8Array,
+  m: PixelModule,
+  syntax: TransferSyntax,
+): Promise<RawFrame> {
   checkCodestreamSize(fileName, encoded, m, syntax);
   try {
-    const decoded = await nativeDecode(syntax.codec!, encoded, {
-      width: m.columns, height: m.rows, bitsAllocated: m.bitsAllocated, bitsStored: m.bitsStored,
-      samplesPerPixel: m.samplesPerPixel, pixelRepresentation: m.signed ? 1 : 0,
-      planarConfiguration: m.planarConfiguration, photometric: m.photometric,
-    }, m.samplesPerPixel === 3);
+    const decoded = await nativeDecode(
+      syntax.codec!,
+      encoded,
+      {
+        width: m.columns,
+        height: m.rows,
+        bitsAllocated: m.bitsAllocated,
+        bitsStored: m.bitsStored,
+        samplesPerPixel: m.samplesPerPixel,
+        pixelRepresentation: m.signed ? 1 : 0,
+        planarConfiguration: m.planarConfiguration,
+        photometric: m.photometric,
+      },
+      m.samplesPerPixel === 3,
+    );
     if (decoded.width !== m.columns || decoded.height !== m.rows) {
-      throw new ImageDecodeError('corrupt-file', fileName, `inconsistent dimensions: the header says ${m.columns}x${m.rows} but the compressed frame is ${decoded.width}x${decoded.height}`);
+      throw new ImageDecodeError(
+        'corrupt-file',
+        fileName,
+        `inconsistent dimensions: the header says ${m.columns}x${m.rows} but the compressed frame is ${decoded.width}x${decoded.height}`,
+      );
     }
     return {
-      bytes: decoded.bytes, bitsAllocated: decoded.bitsAllocated, photometric: decoded.photometric,
-      planar: decoded.samplesPerPixel === 3 && decoded.planarConfiguration === 1, shift: 0, fromCodec: true,
-      warnings: syntax.codec === 'DecodeJpeg' ? jpegDamageWarning(encoded, decoded.warnings)
-        : decoded.warnings.length > 0 ? [`the ${syntax.name} data is damaged and parts of the image may be wrong: ${decoded.warnings.slice(0, 4).join('; ')}`] : [],
+      bytes: decoded.bytes,
+      bitsAllocated: decoded.bitsAllocated,
+      photometric: decoded.photometric,
+      planar: decoded.samplesPerPixel === 3 && decoded.planarConfiguration === 1,
+      shift: 0,
+      fromCodec: true,
+      warnings:
+        syntax.codec === 'DecodeJpeg'
+          ? jpegDamageWarning(encoded, decoded.warnings)
+          : decoded.warnings.length > 0
+            ? [
+                `the ${syntax.name} data is damaged and parts of the image may be wrong: ${decoded.warnings.slice(0, 4).join('; ')}`,
+              ]
+            : [],
     };
   } catch (error) {
     if (error instanceof CodecError) {
-      throw new ImageDecodeError('corrupt-file', fileName, `the ${syntax.name} pixel data cannot be decoded (${error.message.trim() || 'codec error'})`);
+      throw new ImageDecodeError(
+        'corrupt-file',
+        fileName,
+        `the ${syntax.name} pixel data cannot be decoded (${error.message.trim() || 'codec error'})`,
+      );
     }
     throw error;
   }
@@ -189,7 +293,11 @@ function toStored(raw: RawFrame, m: PixelModule, fileName: string): StoredFrame 
   const samples = sampleView(raw.bytes, raw.bitsAllocated);
   const channels = GREY.has(raw.photometric) ? 1 : 3;
   if (samples.length < count * channels) {
-    throw new ImageDecodeError('corrupt-file', fileName, `inconsistent dimensions: the decoded frame holds ${samples.length} samples, ${m.columns}x${m.rows}x${channels} expected`);
+    throw new ImageDecodeError(
+      'corrupt-file',
+      fileName,
+      `inconsistent dimensions: the decoded frame holds ${samples.length} samples, ${m.columns}x${m.rows}x${channels} expected`,
+    );
   }
   const unsigned32 = m.bitsStored === 32 && !m.signed;
   const values = unsigned32 ? new Float64Array(count) : new Int32Array(count);
@@ -211,7 +319,14 @@ function toStored(raw: RawFrame, m: PixelModule, fileName: string): StoredFrame 
 }
 
 /** Bits Stored under High Bit, sign-extended; returns [min, max]. */
-function greyValues(samples: Uint8Array | Uint16Array | Uint32Array, values: Int32Array | Float64Array, count: number, shift: number, bits: number, signed: boolean): [number, number] {
+function greyValues(
+  samples: Uint8Array | Uint16Array | Uint32Array,
+  values: Int32Array | Float64Array,
+  count: number,
+  shift: number,
+  bits: number,
+  signed: boolean,
+): [number, number] {
   let min = Infinity;
   let max = -Infinity;
   if (shift === 0 && bits === samples.BYTES_PER_ELEMENT * 8 && !signed) {
@@ -238,7 +353,13 @@ function greyValues(samples: Uint8Array | Uint16Array | Uint32Array, values: Int
 }
 
 /** Codec output: sign taken from the container or from Bits Stored, then clamped to the Bits Stored range. */
-function clampedCodecValues(samples: Uint8Array | Uint16Array | Uint32Array, values: Int32Array | Float64Array, count: number, bits: number, signed: boolean): [number, number] {
+function clampedCodecValues(
+  samples: Uint8Array | Uint16Array | Uint32Array,
+  values: Int32Array | Float64Array,
+  count: number,
+  bits: number,
+  signed: boolean,
+): [number, number] {
   const containerBits = samples.BYTES_PER_ELEMENT * 8;
   const low = signed ? -(2 ** (bits - 1)) : 0;
   const high = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
@@ -281,17 +402,48 @@ function lumaInto(out: Int32Array | Float64Array, s: ArrayLike<number>, raw: Raw
   for (let i = 0; i < count; i++) out[i] = Math.round(0.299 * at(i, 0) + 0.587 * at(i, 1) + 0.114 * at(i, 2));
 }
 
-export async function decodeStoredFrame(fileName: string, dataSet: DataSet, m: PixelModule, syntax: TransferSyntax, frame: number): Promise<StoredFrame> {
+export async function decodeStoredFrame(
+  fileName: string,
+  dataSet: DataSet,
+  m: PixelModule,
+  syntax: TransferSyntax,
+  frame: number,
+): Promise<StoredFrame> {
   const element = pixelDataElement(fileName, dataSet);
   if (frame < 0 || frame >= m.frames || !Number.isInteger(frame)) {
-    throw new ImageDecodeError('invalid-request', fileName, `frame ${frame + 1} was asked for but the file has ${m.frames} frame(s)`);
+    throw new ImageDecodeError(
+      'invalid-request',
+      fileName,
+      `frame ${frame + 1} was asked for but the file has ${m.frames} frame(s)`,
+    );
   }
   if (syntax.codec === null) {
-    if (element.encapsulatedPixelData) throw new ImageDecodeError('corrupt-file', fileName, `Pixel Data is compressed but the transfer syntax ${syntax.name} says uncompressed`);
+    if (element.encapsulatedPixelData)
+      throw new ImageDecodeError(
+        'corrupt-file',
+        fileName,
+        `Pixel Data is compressed but the transfer syntax ${syntax.name} says uncompressed`,
+      );
     const bytes = nativeFrameBytes(fileName, dataSet, element, m, frame, syntax.bigEndian);
-    return toStored({ bytes, bitsAllocated: m.bitsAllocated, photometric: m.photometric, planar: m.planarConfiguration === 1, shift: m.highBit + 1 - m.bitsStored, fromCodec: false }, m, fileName);
+    return toStored(
+      {
+        bytes,
+        bitsAllocated: m.bitsAllocated,
+        photometric: m.photometric,
+        planar: m.planarConfiguration === 1,
+        shift: m.highBit + 1 - m.bitsStored,
+        fromCodec: false,
+      },
+      m,
+      fileName,
+    );
   }
-  if (!element.encapsulatedPixelData) throw new ImageDecodeError('corrupt-file', fileName, `the transfer syntax ${syntax.name} says compressed but Pixel Data is not encapsulated`);
+  if (!element.encapsulatedPixelData)
+    throw new ImageDecodeError(
+      'corrupt-file',
+      fileName,
+      `the transfer syntax ${syntax.name} says compressed but Pixel Data is not encapsulated`,
+    );
   const encoded = encapsulatedFrame(fileName, dataSet, element, m, frame);
   const raw = await decodeCompressed(fileName, encoded, m, syntax);
   return toStored(raw, m, fileName);

@@ -8,8 +8,17 @@ import { nativeDecode, CodecError } from './native-codecs';
 import { automaticWindow, FULL_RANGE_WINDOW } from './windows';
 
 export const EMPTY_META: PatientStudyMeta = {
-  patientName: null, patientId: null, sex: null, birthDate: null, studyDate: null, studyDescription: null,
-  studyInstanceUid: null, modality: null, manufacturer: null, manufacturerModel: null, institution: null,
+  patientName: null,
+  patientId: null,
+  sex: null,
+  birthDate: null,
+  studyDate: null,
+  studyDescription: null,
+  studyInstanceUid: null,
+  modality: null,
+  manufacturer: null,
+  manufacturerModel: null,
+  institution: null,
   ageYears: null,
 };
 
@@ -44,14 +53,22 @@ export function readJpegFrameHeader(bytes: Uint8Array): JpegFrameHeader | null {
   while (pos + 4 <= bytes.length) {
     if (bytes[pos] !== 0xff) return null;
     const marker = bytes[pos + 1]!;
-    if (marker === 0xff) { pos++; continue; }
-    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { pos += 2; continue; }
+    if (marker === 0xff) {
+      pos++;
+      continue;
+    }
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      pos += 2;
+      continue;
+    }
     const length = (bytes[pos + 2]! << 8) | bytes[pos + 3]!;
     const body = pos + 4;
     if (marker === 0xe0 && bytes[body] === 0x4a && bytes[body + 1] === 0x46) jfif = true;
-    if (marker === 0xee && length >= 12 && bytes[body] === 0x41 && bytes[body + 1] === 0x64) adobeTransform = bytes[body + 11]!;
+    if (marker === 0xee && length >= 12 && bytes[body] === 0x41 && bytes[body + 1] === 0x64)
+      adobeTransform = bytes[body + 11]!;
     // SOF0..SOF15 (not DHT, JPG, DAC), and SOF55 of JPEG-LS, whose frame header has the same layout.
-    const isSof = (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) || marker === 0xf7;
+    const isSof =
+      (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) || marker === 0xf7;
     if (isSof) {
       if (body + 6 > bytes.length) return null;
       const components = bytes[body + 5]!;
@@ -75,7 +92,11 @@ export function readJpegFrameHeader(bytes: Uint8Array): JpegFrameHeader | null {
 /** Whether a JPEG stream ends with its EOI marker (FFD9), allowing trailing padding. */
 export function jpegHasEnd(bytes: Uint8Array): boolean {
   let end = bytes.length;
-  while (end > 2 && (bytes[end - 1] === 0x00 || bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d || bytes[end - 1] === 0x20)) end--;
+  while (
+    end > 2 &&
+    (bytes[end - 1] === 0x00 || bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d || bytes[end - 1] === 0x20)
+  )
+    end--;
   // Some writers pad after EOI with a few bytes; look at the last 64.
   for (let i = end - 2; i >= Math.max(2, end - 64); i--) if (bytes[i] === 0xff && bytes[i + 1] === 0xd9) return true;
   return false;
@@ -83,23 +104,48 @@ export function jpegHasEnd(bytes: Uint8Array): boolean {
 
 /** The damage a JPEG decode worked around, as one warning (or none). */
 export function jpegDamageWarning(bytes: Uint8Array, codecWarnings: readonly string[]): string[] {
-  const problems = [...(jpegHasEnd(bytes) ? [] : ['the data ends before the end-of-image marker (truncated file?)']), ...codecWarnings];
+  const problems = [
+    ...(jpegHasEnd(bytes) ? [] : ['the data ends before the end-of-image marker (truncated file?)']),
+    ...codecWarnings,
+  ];
   if (problems.length === 0) return [];
   const shown = problems.slice(0, 4).join('; ') + (problems.length > 4 ? `; and ${problems.length - 4} more` : '');
   return [`the JPEG data is damaged and parts of the image may be wrong (grey or smeared): ${shown}`];
 }
 
 /** Grey values 0..maxValue mapped onto 0..65535, shown as-is by the default (full-range) window. */
-function rasterImage(fileName: string, format: 'png' | 'jpeg', width: number, height: number, data: Uint16Array, bitsStored: number, photometric: string, warnings: readonly string[] = []): OpenedImage {
+function rasterImage(
+  fileName: string,
+  format: 'png' | 'jpeg',
+  width: number,
+  height: number,
+  data: Uint16Array,
+  bitsStored: number,
+  photometric: string,
+  warnings: readonly string[] = [],
+): OpenedImage {
   const maxValue = 2 ** bitsStored - 1;
   return {
     info: {
-      fileName, format, width, height, frames: 1, spacing: null, bitsStored, photometric,
-      invertedFromMonochrome1: false, transferSyntax: null, meta: EMPTY_META,
+      fileName,
+      format,
+      width,
+      height,
+      frames: 1,
+      spacing: null,
+      bitsStored,
+      photometric,
+      invertedFromMonochrome1: false,
+      transferSyntax: null,
+      meta: EMPTY_META,
       ...(warnings.length > 0 ? { warnings: warnings.map((w) => `${fileName}: ${w}`) } : {}),
     },
     pixels: {
-      width, height, data, modalitySlope: maxValue / 65535, modalityIntercept: 0,
+      width,
+      height,
+      data,
+      modalitySlope: maxValue / 65535,
+      modalityIntercept: 0,
       windows: [{ ...FULL_RANGE_WINDOW, name: 'As stored' }, automaticWindow(data, width, height)],
     },
   };
@@ -107,36 +153,71 @@ function rasterImage(fileName: string, format: 'png' | 'jpeg', width: number, he
 
 export async function decodeJpegFile(fileName: string, bytes: Uint8Array): Promise<OpenedImage> {
   const header = readJpegFrameHeader(bytes);
-  if (!header) throw new ImageDecodeError('corrupt-file', fileName, 'the JPEG has no readable frame header (truncated or not a JPEG)');
+  if (!header)
+    throw new ImageDecodeError(
+      'corrupt-file',
+      fileName,
+      'the JPEG has no readable frame header (truncated or not a JPEG)',
+    );
   const { width, height, components, precision } = header;
-  if (width === 0 || height === 0) throw new ImageDecodeError('corrupt-file', fileName, `the JPEG declares an empty image (${width}x${height})`);
-  if (components !== 1 && components !== 3) throw new ImageDecodeError('unsupported', fileName, `JPEG with ${components} colour components is not supported (grey or RGB only)`);
+  if (width === 0 || height === 0)
+    throw new ImageDecodeError('corrupt-file', fileName, `the JPEG declares an empty image (${width}x${height})`);
+  if (components !== 1 && components !== 3)
+    throw new ImageDecodeError(
+      'unsupported',
+      fileName,
+      `JPEG with ${components} colour components is not supported (grey or RGB only)`,
+    );
   const bitsAllocated = precision > 8 ? 16 : 8;
   checkImageSize(fileName, width, height, 'the JPEG header', components, bitsAllocated / 8);
   let decoded;
   try {
-    decoded = await nativeDecode('DecodeJpeg', bytes, {
-      width, height, bitsAllocated, bitsStored: precision, samplesPerPixel: components, pixelRepresentation: 0,
-      planarConfiguration: 0, photometric: components === 1 ? 'MONOCHROME2' : header.firstComponentIsLuma ? 'YBR_FULL' : 'RGB',
-    }, false);
+    decoded = await nativeDecode(
+      'DecodeJpeg',
+      bytes,
+      {
+        width,
+        height,
+        bitsAllocated,
+        bitsStored: precision,
+        samplesPerPixel: components,
+        pixelRepresentation: 0,
+        planarConfiguration: 0,
+        photometric: components === 1 ? 'MONOCHROME2' : header.firstComponentIsLuma ? 'YBR_FULL' : 'RGB',
+      },
+      false,
+    );
   } catch (error) {
-    if (error instanceof CodecError) throw new ImageDecodeError('corrupt-file', fileName, `the JPEG data cannot be decoded (${error.message.trim()})`);
+    if (error instanceof CodecError)
+      throw new ImageDecodeError('corrupt-file', fileName, `the JPEG data cannot be decoded (${error.message.trim()})`);
     throw error;
   }
   const pixelCount = width * height;
-  const samples = bitsAllocated === 16
-    ? new Uint16Array(decoded.bytes.buffer, decoded.bytes.byteOffset, decoded.bytes.byteLength >> 1)
-    : decoded.bytes;
-  if (samples.length < pixelCount * components) throw new ImageDecodeError('corrupt-file', fileName, 'the JPEG data is truncated');
+  const samples =
+    bitsAllocated === 16
+      ? new Uint16Array(decoded.bytes.buffer, decoded.bytes.byteOffset, decoded.bytes.byteLength >> 1)
+      : decoded.bytes;
+  if (samples.length < pixelCount * components)
+    throw new ImageDecodeError('corrupt-file', fileName, 'the JPEG data is truncated');
   const scale = 65535 / (2 ** precision - 1);
   const data = new Uint16Array(pixelCount);
   if (components === 1 || header.firstComponentIsLuma) {
     // YCbCr: the Y component already is the luminance.
     for (let i = 0, s = 0; i < pixelCount; i++, s += components) data[i] = Math.round(samples[s]! * scale);
   } else {
-    for (let i = 0, s = 0; i < pixelCount; i++, s += 3) data[i] = Math.round(luma(samples[s]!, samples[s + 1]!, samples[s + 2]!) * scale);
+    for (let i = 0, s = 0; i < pixelCount; i++, s += 3)
+      data[i] = Math.round(luma(samples[s]!, samples[s + 1]!, samples[s + 2]!) * scale);
   }
-  return rasterImage(fileName, 'jpeg', width, height, data, precision, components === 1 ? 'MONOCHROME2' : 'RGB', jpegDamageWarning(bytes, decoded.warnings));
+  return rasterImage(
+    fileName,
+    'jpeg',
+    width,
+    height,
+    data,
+    precision,
+    components === 1 ? 'MONOCHROME2' : 'RGB',
+    jpegDamageWarning(bytes, decoded.warnings),
+  );
 }
 
 const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
@@ -157,7 +238,11 @@ export function checkPng(fileName: string, bytes: Uint8Array): void {
   const channels = PNG_CHANNELS[bytes[25]!];
   const interlaced = bytes[28] === 1;
   if (channels === undefined || ![1, 2, 4, 8, 16].includes(depth)) {
-    throw new ImageDecodeError('corrupt-file', fileName, `the PNG header is invalid (colour type ${bytes[25]}, bit depth ${depth})`);
+    throw new ImageDecodeError(
+      'corrupt-file',
+      fileName,
+      `the PNG header is invalid (colour type ${bytes[25]}, bit depth ${depth})`,
+    );
   }
   checkImageSize(fileName, width, height, 'the PNG header', channels, depth > 8 ? 2 : 1);
   // Filtered scanlines: one filter byte per row plus the packed samples; Adam7 adds at most 7 passes' worth of rows.
@@ -173,11 +258,18 @@ export function checkPng(fileName: string, bytes: Uint8Array): void {
   }
   if (idat.length === 0) throw new ImageDecodeError('corrupt-file', fileName, 'the PNG has no image data (IDAT)');
   try {
-    inflateSync(Buffer.concat(idat), { maxOutputLength: Math.min(MAX_DECODED_BYTES, expected + 1024), chunkSize: 1 << 20, finishFlush: 2 /* Z_SYNC_FLUSH: a truncated stream is reported by the decoder */ });
+    inflateSync(Buffer.concat(idat), {
+      maxOutputLength: Math.min(MAX_DECODED_BYTES, expected + 1024),
+      chunkSize: 1 << 20,
+      finishFlush: 2 /* Z_SYNC_FLUSH: a truncated stream is reported by the decoder */,
+    });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new ImageDecodeError('unsupported', fileName,
-        `the PNG image data inflates to more than the ${width} x ${height} pixels its header declares (a decompression bomb?), so it was not decoded`);
+      throw new ImageDecodeError(
+        'unsupported',
+        fileName,
+        `the PNG image data inflates to more than the ${width} x ${height} pixels its header declares (a decompression bomb?), so it was not decoded`,
+      );
     }
     // Other inflate problems (damaged data) are left to the decoder, which names them.
   }
@@ -189,16 +281,22 @@ export function decodePngFile(fileName: string, bytes: Uint8Array): OpenedImage 
   try {
     png = decodePng(bytes);
   } catch (error) {
-    throw new ImageDecodeError('corrupt-file', fileName, `the PNG cannot be decoded (${error instanceof Error ? error.message : String(error)})`);
+    throw new ImageDecodeError(
+      'corrupt-file',
+      fileName,
+      `the PNG cannot be decoded (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
   const { width, height, channels, depth } = png;
-  if (width === 0 || height === 0) throw new ImageDecodeError('corrupt-file', fileName, `the PNG declares an empty image (${width}x${height})`);
+  if (width === 0 || height === 0)
+    throw new ImageDecodeError('corrupt-file', fileName, `the PNG declares an empty image (${width}x${height})`);
   const pixelCount = width * height;
   const data = new Uint16Array(pixelCount);
   if (png.palette) {
     const rgb = convertIndexedToRgb(png);
     const stride = png.palette[0]?.length ?? 3;
-    for (let i = 0, s = 0; i < pixelCount; i++, s += stride) data[i] = Math.round(luma(rgb[s]!, rgb[s + 1]!, rgb[s + 2]!) * 257);
+    for (let i = 0, s = 0; i < pixelCount; i++, s += stride)
+      data[i] = Math.round(luma(rgb[s]!, rgb[s + 1]!, rgb[s + 2]!) * 257);
     return rasterImage(fileName, 'png', width, height, data, 8, 'PALETTE COLOR');
   }
   if (depth < 8) {
@@ -218,7 +316,8 @@ export function decodePngFile(fileName: string, bytes: Uint8Array): OpenedImage 
   const maxValue = 2 ** depth - 1;
   const scale = 65535 / maxValue;
   const colour = channels >= 3;
-  if (png.data.length < pixelCount * channels) throw new ImageDecodeError('corrupt-file', fileName, 'the PNG data is truncated');
+  if (png.data.length < pixelCount * channels)
+    throw new ImageDecodeError('corrupt-file', fileName, 'the PNG data is truncated');
   // Alpha (channel 2 of grey+alpha, 4 of RGBA) is ignored: radiographs are opaque.
   for (let i = 0, s = 0; i < pixelCount; i++, s += channels) {
     const v = colour ? luma(png.data[s]!, png.data[s + 1]!, png.data[s + 2]!) : png.data[s]!;

@@ -36,9 +36,18 @@ export function checkReadableImageFile(file: string, displayName = file, maxByte
   } catch (error) {
     throw new ImageDecodeError('not-found', displayName, `the file ${describeFsError(error)}`);
   }
-  if (!stat.isFile()) throw new ImageDecodeError('unsupported', displayName, `${kindOf(stat)}, not a regular file; only regular files are read`);
+  if (!stat.isFile())
+    throw new ImageDecodeError(
+      'unsupported',
+      displayName,
+      `${kindOf(stat)}, not a regular file; only regular files are read`,
+    );
   if (stat.size > maxBytes) {
-    throw new ImageDecodeError('unsupported', displayName, `the file is ${Math.round(stat.size / MB)} MB; the limit is ${Math.round(maxBytes / MB)} MB`);
+    throw new ImageDecodeError(
+      'unsupported',
+      displayName,
+      `the file is ${Math.round(stat.size / MB)} MB; the limit is ${Math.round(maxBytes / MB)} MB`,
+    );
   }
   if (stat.size === 0) throw new ImageDecodeError('corrupt-file', displayName, 'the file is empty');
   return stat.size;
@@ -57,8 +66,18 @@ export function readImageFileSafely(file: string, displayName = file, maxBytes =
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new ImageDecodeError('unsupported', displayName, `${kindOf(stat)}, not a regular file; only regular files are read`);
-    if (stat.size > maxBytes) throw new ImageDecodeError('unsupported', displayName, `the file is ${Math.round(stat.size / MB)} MB; the limit is ${Math.round(maxBytes / MB)} MB`);
+    if (!stat.isFile())
+      throw new ImageDecodeError(
+        'unsupported',
+        displayName,
+        `${kindOf(stat)}, not a regular file; only regular files are read`,
+      );
+    if (stat.size > maxBytes)
+      throw new ImageDecodeError(
+        'unsupported',
+        displayName,
+        `the file is ${Math.round(stat.size / MB)} MB; the limit is ${Math.round(maxBytes / MB)} MB`,
+      );
     const buffer = Buffer.allocUnsafe(stat.size);
     let read = 0;
     while (read < stat.size) {
@@ -75,13 +94,23 @@ export function readImageFileSafely(file: string, displayName = file, maxBytes =
   }
 }
 
-/** Whether the first bytes look like an image this app reads: PNG, JPEG, TIFF, a DICOM Part 10 file or a bare DICOM data set. */
+/**
+ * Whether the first bytes look like an image this app reads: PNG, JPEG, TIFF, a DICOM Part 10 file or a bare DICOM data
+ * set.
+ */
 export function looksLikeImage(head: Uint8Array): boolean {
   if (head.length >= 8 && head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47) return true;
   if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return true;
-  if (head.length >= 4 && ((head[0] === 0x49 && head[1] === 0x49 && head[2] === 0x2a && head[3] === 0) || (head[0] === 0x4d && head[1] === 0x4d && head[2] === 0 && head[3] === 0x2a))) return true;
-  if (head.length >= 132 && head[128] === 0x44 && head[129] === 0x49 && head[130] === 0x43 && head[131] === 0x4d) return true;
-  // A bare data set or a meta header without preamble starts with a low group number (0002..0028), little or big endian.
+  if (
+    head.length >= 4 &&
+    ((head[0] === 0x49 && head[1] === 0x49 && head[2] === 0x2a && head[3] === 0) ||
+      (head[0] === 0x4d && head[1] === 0x4d && head[2] === 0 && head[3] === 0x2a))
+  )
+    return true;
+  if (head.length >= 132 && head[128] === 0x44 && head[129] === 0x49 && head[130] === 0x43 && head[131] === 0x4d)
+    return true;
+  // A bare data set or a meta header without preamble starts with a low group number (0002..0028), little or big
+  // endian.
   if (head.length >= 8) {
     const le = head[0]! | (head[1]! << 8);
     const be = (head[0]! << 8) | head[1]!;

@@ -35,9 +35,12 @@ function readPair(dataSet: DataSet, tag: string, name: string): Pair | null {
     return { problem: `${name} "${raw}" is not two numbers (row\\column spacing in mm)` };
   }
   const [row, col] = numbers as [number, number];
-  if (row <= 0 || col <= 0) return { problem: `${name} "${raw}" is zero or negative; a pixel spacing must be positive` };
+  if (row <= 0 || col <= 0)
+    return { problem: `${name} "${raw}" is zero or negative; a pixel spacing must be positive` };
   if (row > MAX_SPACING_MM || col > MAX_SPACING_MM || row < MIN_SPACING_MM || col < MIN_SPACING_MM) {
-    return { problem: `${name} "${raw}" is implausible for a radiograph (${MIN_SPACING_MM} to ${MAX_SPACING_MM} mm per pixel are accepted)` };
+    return {
+      problem: `${name} "${raw}" is implausible for a radiograph (${MIN_SPACING_MM} to ${MAX_SPACING_MM} mm per pixel are accepted)`,
+    };
   }
   return { row, col };
 }
@@ -47,7 +50,12 @@ export function readSpacing(dataSet: DataSet): SpacingResult {
   if (pixel) {
     if ('problem' in pixel) return { spacing: null, warnings: [`${pixel.problem}: the image is uncalibrated`] };
     return {
-      spacing: { rowMm: pixel.row, colMm: pixel.col, source: 'PixelSpacing', detail: `PixelSpacing ${fmt(pixel.row)} x ${fmt(pixel.col)} mm` },
+      spacing: {
+        rowMm: pixel.row,
+        colMm: pixel.col,
+        source: 'PixelSpacing',
+        detail: `PixelSpacing ${fmt(pixel.row)} x ${fmt(pixel.col)} mm`,
+      },
       warnings: [],
     };
   }
@@ -58,17 +66,23 @@ export function readSpacing(dataSet: DataSet): SpacingResult {
     if (rawMagnification !== undefined && rawMagnification.trim() !== '') {
       const magnification = Number(rawMagnification.trim());
       if (!Number.isFinite(magnification) || magnification <= 0 || magnification < 0.1 || magnification > 10) {
-        const why = !Number.isFinite(magnification) || magnification <= 0 ? 'is not a positive number' : 'is not a plausible factor (0.1 to 10)';
+        const why =
+          !Number.isFinite(magnification) || magnification <= 0
+            ? 'is not a positive number'
+            : 'is not a plausible factor (0.1 to 10)';
         return {
           spacing: null,
-          warnings: [`EstimatedRadiographicMagnificationFactor (0018,1114) "${rawMagnification.trim()}" ${why}, so ImagerPixelSpacing cannot be corrected: the image is uncalibrated`],
+          warnings: [
+            `EstimatedRadiographicMagnificationFactor (0018,1114) "${rawMagnification.trim()}" ${why}, so ImagerPixelSpacing cannot be corrected: the image is uncalibrated`,
+          ],
         };
       }
       const row = imager.row / magnification;
       const col = imager.col / magnification;
       return {
         spacing: {
-          rowMm: row, colMm: col,
+          rowMm: row,
+          colMm: col,
           source: 'ImagerPixelSpacing corrected by EstimatedRadiographicMagnificationFactor',
           detail: `ImagerPixelSpacing ${fmt(imager.row)} x ${fmt(imager.col)} mm / magnification ${fmt(magnification)} = ${fmt(row)} x ${fmt(col)} mm`,
         },
@@ -77,7 +91,9 @@ export function readSpacing(dataSet: DataSet): SpacingResult {
     }
     return {
       spacing: {
-        rowMm: imager.row, colMm: imager.col, source: 'ImagerPixelSpacing',
+        rowMm: imager.row,
+        colMm: imager.col,
+        source: 'ImagerPixelSpacing',
         detail: `ImagerPixelSpacing ${fmt(imager.row)} x ${fmt(imager.col)} mm at the detector, not corrected for magnification (no EstimatedRadiographicMagnificationFactor)`,
       },
       warnings: [],
@@ -88,7 +104,9 @@ export function readSpacing(dataSet: DataSet): SpacingResult {
     if ('problem' in scanned) return { spacing: null, warnings: [`${scanned.problem}: the image is uncalibrated`] };
     return {
       spacing: {
-        rowMm: scanned.row, colMm: scanned.col, source: 'NominalScannedPixelSpacing',
+        rowMm: scanned.row,
+        colMm: scanned.col,
+        source: 'NominalScannedPixelSpacing',
         detail: `NominalScannedPixelSpacing ${fmt(scanned.row)} x ${fmt(scanned.col)} mm (scanned film)`,
       },
       warnings: [],

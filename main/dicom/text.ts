@@ -3,20 +3,34 @@ import type { DataSet } from 'dicom-parser';
 
 /** DICOM defined terms -> WHATWG encoding labels (Node's TextDecoder, full ICU). */
 const CHARSETS: Record<string, string> = {
-  'ISO_IR 6': 'windows-1252', 'ISO 2022 IR 6': 'windows-1252',
-  'ISO_IR 100': 'iso-8859-1', 'ISO 2022 IR 100': 'iso-8859-1',
-  'ISO_IR 101': 'iso-8859-2', 'ISO 2022 IR 101': 'iso-8859-2',
-  'ISO_IR 109': 'iso-8859-3', 'ISO 2022 IR 109': 'iso-8859-3',
-  'ISO_IR 110': 'iso-8859-4', 'ISO 2022 IR 110': 'iso-8859-4',
-  'ISO_IR 144': 'iso-8859-5', 'ISO 2022 IR 144': 'iso-8859-5',
-  'ISO_IR 127': 'iso-8859-6', 'ISO 2022 IR 127': 'iso-8859-6',
-  'ISO_IR 126': 'iso-8859-7', 'ISO 2022 IR 126': 'iso-8859-7',
-  'ISO_IR 138': 'iso-8859-8', 'ISO 2022 IR 138': 'iso-8859-8',
-  'ISO_IR 148': 'iso-8859-9', 'ISO 2022 IR 148': 'iso-8859-9',
-  'ISO_IR 203': 'iso-8859-15', 'ISO 2022 IR 203': 'iso-8859-15',
-  'ISO_IR 166': 'windows-874', 'ISO 2022 IR 166': 'windows-874',
-  'ISO_IR 13': 'shift_jis', 'ISO 2022 IR 13': 'shift_jis',
-  'ISO 2022 IR 87': 'iso-2022-jp', 'ISO 2022 IR 159': 'iso-2022-jp',
+  'ISO_IR 6': 'windows-1252',
+  'ISO 2022 IR 6': 'windows-1252',
+  'ISO_IR 100': 'iso-8859-1',
+  'ISO 2022 IR 100': 'iso-8859-1',
+  'ISO_IR 101': 'iso-8859-2',
+  'ISO 2022 IR 101': 'iso-8859-2',
+  'ISO_IR 109': 'iso-8859-3',
+  'ISO 2022 IR 109': 'iso-8859-3',
+  'ISO_IR 110': 'iso-8859-4',
+  'ISO 2022 IR 110': 'iso-8859-4',
+  'ISO_IR 144': 'iso-8859-5',
+  'ISO 2022 IR 144': 'iso-8859-5',
+  'ISO_IR 127': 'iso-8859-6',
+  'ISO 2022 IR 127': 'iso-8859-6',
+  'ISO_IR 126': 'iso-8859-7',
+  'ISO 2022 IR 126': 'iso-8859-7',
+  'ISO_IR 138': 'iso-8859-8',
+  'ISO 2022 IR 138': 'iso-8859-8',
+  'ISO_IR 148': 'iso-8859-9',
+  'ISO 2022 IR 148': 'iso-8859-9',
+  'ISO_IR 203': 'iso-8859-15',
+  'ISO 2022 IR 203': 'iso-8859-15',
+  'ISO_IR 166': 'windows-874',
+  'ISO 2022 IR 166': 'windows-874',
+  'ISO_IR 13': 'shift_jis',
+  'ISO 2022 IR 13': 'shift_jis',
+  'ISO 2022 IR 87': 'iso-2022-jp',
+  'ISO 2022 IR 159': 'iso-2022-jp',
   'ISO 2022 IR 149': 'euc-kr',
   'ISO_IR 192': 'utf-8',
   GB18030: 'gb18030',
@@ -44,7 +58,10 @@ function chooseEncoding(terms: string[]): { label: string; note: string; unknown
 function withoutKoreanDesignation(bytes: Uint8Array): Uint8Array {
   const out: number[] = [];
   for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i] === 0x1b && bytes[i + 1] === 0x24 && bytes[i + 2] === 0x29 && bytes[i + 3] === 0x43) { i += 3; continue; }
+    if (bytes[i] === 0x1b && bytes[i + 1] === 0x24 && bytes[i + 2] === 0x29 && bytes[i + 3] === 0x43) {
+      i += 3;
+      continue;
+    }
     out.push(bytes[i]!);
   }
   return Uint8Array.from(out);

@@ -16,13 +16,30 @@ import { FULL_RANGE_WINDOW, automaticWindow } from './windows';
 export const TIFF_MAX_PIXELS = 100_000_000;
 
 export function isTiff(bytes: Uint8Array): boolean {
-  return bytes.length >= 8 && ((bytes[0] === 0x49 && bytes[1] === 0x49 && bytes[2] === 42 && bytes[3] === 0) || (bytes[0] === 0x4d && bytes[1] === 0x4d && bytes[2] === 0 && bytes[3] === 42));
+  return (
+    bytes.length >= 8 &&
+    ((bytes[0] === 0x49 && bytes[1] === 0x49 && bytes[2] === 42 && bytes[3] === 0) ||
+      (bytes[0] === 0x4d && bytes[1] === 0x4d && bytes[2] === 0 && bytes[3] === 42))
+  );
 }
 
 const TAG = {
-  width: 256, height: 257, bitsPerSample: 258, compression: 259, photometric: 262, stripOffsets: 273,
-  samplesPerPixel: 277, rowsPerStrip: 278, stripByteCounts: 279, xResolution: 282, yResolution: 283,
-  planarConfig: 284, resolutionUnit: 296, predictor: 317, tileWidth: 322, sampleFormat: 339,
+  width: 256,
+  height: 257,
+  bitsPerSample: 258,
+  compression: 259,
+  photometric: 262,
+  stripOffsets: 273,
+  samplesPerPixel: 277,
+  rowsPerStrip: 278,
+  stripByteCounts: 279,
+  xResolution: 282,
+  yResolution: 283,
+  planarConfig: 284,
+  resolutionUnit: 296,
+  predictor: 317,
+  tileWidth: 322,
+  sampleFormat: 339,
 } as const;
 
 const TYPE_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8 };
@@ -40,7 +57,9 @@ export function tiffSpacing(xRes: number | null, yRes: number | null, unit: numb
   if (!(colMm >= 0.01 && colMm <= 2 && rowMm >= 0.01 && rowMm <= 2)) return null;
   const u = unit === 2 ? 'inch' : 'cm';
   return {
-    rowMm, colMm, source: 'TIFF resolution',
+    rowMm,
+    colMm,
+    source: 'TIFF resolution',
     detail: `TIFF resolution ${xRes.toFixed(1)} x ${yRes.toFixed(1)} per ${u}: ${colMm.toFixed(4)} x ${rowMm.toFixed(4)} mm per pixel (as scanned; check the scale if the film was magnified)`,
   };
 }
@@ -155,11 +174,14 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array): OpenedImage
   };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const little = bytes[0] === 0x49;
-  const u16 = (at: number): number => (at + 2 <= bytes.length ? view.getUint16(at, little) : fail('the TIFF is truncated'));
-  const u32 = (at: number): number => (at + 4 <= bytes.length ? view.getUint32(at, little) : fail('the TIFF is truncated'));
+  const u16 = (at: number): number =>
+    at + 2 <= bytes.length ? view.getUint16(at, little) : fail('the TIFF is truncated');
+  const u32 = (at: number): number =>
+    at + 4 <= bytes.length ? view.getUint32(at, little) : fail('the TIFF is truncated');
   if (u16(2) === 43) fail('BigTIFF is not supported (classic TIFF only)', 'unsupported');
   const ifdOffset = u32(4);
-  if (ifdOffset < 8 || ifdOffset + 2 > bytes.length) fail('the TIFF has no readable first page: its directory lies outside the file (truncated?)');
+  if (ifdOffset < 8 || ifdOffset + 2 > bytes.length)
+    fail('the TIFF has no readable first page: its directory lies outside the file (truncated?)');
   const count = u16(ifdOffset);
   if (ifdOffset + 2 + count * 12 > bytes.length) fail('the TIFF directory is truncated');
   const ifd: Ifd = { values: new Map() };
@@ -196,9 +218,13 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array): OpenedImage
   const height = one(TAG.height);
   if (!(width > 0 && height > 0)) fail(`the TIFF declares an empty image (${width}x${height})`);
   if (width * height > TIFF_MAX_PIXELS) {
-    fail(`the TIFF declares ${width}x${height} pixels (${((width * height) / 1e6).toFixed(0)} megapixels); at most ${TIFF_MAX_PIXELS / 1e6} megapixels are opened`, 'unsupported');
+    fail(
+      `the TIFF declares ${width}x${height} pixels (${((width * height) / 1e6).toFixed(0)} megapixels); at most ${TIFF_MAX_PIXELS / 1e6} megapixels are opened`,
+      'unsupported',
+    );
   }
-  if (ifd.values.has(TAG.tileWidth)) fail('tiled TIFF is not supported (strips only); save the image with strips', 'unsupported');
+  if (ifd.values.has(TAG.tileWidth))
+    fail('tiled TIFF is not supported (strips only); save the image with strips', 'unsupported');
   const samples = one(TAG.samplesPerPixel, 1);
   const bits = ifd.values.get(TAG.bitsPerSample) ?? [1];
   const bitsPerSample = bits[0]!;
@@ -211,10 +237,17 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array): OpenedImage
   const planar = one(TAG.planarConfig, 1);
   const grey = (photometric === 0 || photometric === 1) && samples === 1;
   const rgb = photometric === 2 && (samples === 3 || samples === 4) && bitsPerSample === 8 && planar === 1;
-  if (!grey && !rgb) fail(`TIFF with photometric interpretation ${photometric} and ${samples} samples per pixel is not supported (grey or RGB only)`, 'unsupported');
-  if (bitsPerSample !== 8 && bitsPerSample !== 16) fail(`TIFF with ${bitsPerSample} bits per sample is not supported (8 or 16)`, 'unsupported');
-  if (sampleFormat !== 1) fail(`TIFF sample format ${sampleFormat} is not supported (unsigned integers only)`, 'unsupported');
-  if (![1, 5, 8, 32946, 32773].includes(compression)) fail(`TIFF compression ${compression} is not supported (none, LZW, Deflate or PackBits)`, 'unsupported');
+  if (!grey && !rgb)
+    fail(
+      `TIFF with photometric interpretation ${photometric} and ${samples} samples per pixel is not supported (grey or RGB only)`,
+      'unsupported',
+    );
+  if (bitsPerSample !== 8 && bitsPerSample !== 16)
+    fail(`TIFF with ${bitsPerSample} bits per sample is not supported (8 or 16)`, 'unsupported');
+  if (sampleFormat !== 1)
+    fail(`TIFF sample format ${sampleFormat} is not supported (unsigned integers only)`, 'unsupported');
+  if (![1, 5, 8, 32946, 32773].includes(compression))
+    fail(`TIFF compression ${compression} is not supported (none, LZW, Deflate or PackBits)`, 'unsupported');
   if (predictor !== 1 && predictor !== 2) fail(`TIFF predictor ${predictor} is not supported`, 'unsupported');
   const offsets = ifd.values.get(TAG.stripOffsets) ?? fail('the TIFF has no strip offsets');
   const byteCounts = ifd.values.get(TAG.stripByteCounts) ?? fail('the TIFF has no strip byte counts');
@@ -250,17 +283,24 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array): OpenedImage
   const rv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   if (bitsPerSample === 16) {
     for (let i = 0; i < pixelCount; i++) data[i] = rv.getUint16(i * 2, little);
-    if (predictor === 2) for (let y = 0; y < height; y++) for (let x = 1; x < width; x++) data[y * width + x] = (data[y * width + x]! + data[y * width + x - 1]!) & 0xffff;
+    if (predictor === 2)
+      for (let y = 0; y < height; y++)
+        for (let x = 1; x < width; x++)
+          data[y * width + x] = (data[y * width + x]! + data[y * width + x - 1]!) & 0xffff;
   } else {
     if (predictor === 2) {
       for (let y = 0; y < height; y++) {
-        for (let x = samples; x < rowBytes; x++) raw[y * rowBytes + x] = (raw[y * rowBytes + x]! + raw[y * rowBytes + x - samples]!) & 0xff;
+        for (let x = samples; x < rowBytes; x++)
+          raw[y * rowBytes + x] = (raw[y * rowBytes + x]! + raw[y * rowBytes + x - samples]!) & 0xff;
       }
     }
     if (grey) for (let i = 0; i < pixelCount; i++) data[i] = raw[i]! * 257;
-    else for (let i = 0, s = 0; i < pixelCount; i++, s += samples) data[i] = Math.round((0.299 * raw[s]! + 0.587 * raw[s + 1]! + 0.114 * raw[s + 2]!) * 257);
+    else
+      for (let i = 0, s = 0; i < pixelCount; i++, s += samples)
+        data[i] = Math.round((0.299 * raw[s]! + 0.587 * raw[s + 1]! + 0.114 * raw[s + 2]!) * 257);
   }
-  if (photometric === 0) for (let i = 0; i < pixelCount; i++) data[i] = (bitsPerSample === 16 ? 65535 : 65535) - data[i]!;
+  if (photometric === 0)
+    for (let i = 0; i < pixelCount; i++) data[i] = (bitsPerSample === 16 ? 65535 : 65535) - data[i]!;
   const xRes = ifd.values.get(TAG.xResolution)?.[0] ?? null;
   const yRes = ifd.values.get(TAG.yResolution)?.[0] ?? null;
   const spacing = tiffSpacing(xRes, yRes, one(TAG.resolutionUnit, 2));
@@ -273,13 +313,23 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array): OpenedImage
     if (v > max) max = v;
   }
   const dataRange = { name: 'Data range', center: (min + max + 1) / 2, width: Math.max(1, max - min + 1) };
-  const windows = bitsPerSample === 16 ? [dataRange, automaticWindow(data, width, height), { ...FULL_RANGE_WINDOW, name: 'As stored' }]
-    : [{ ...FULL_RANGE_WINDOW, name: 'As stored' }, automaticWindow(data, width, height)];
+  const windows =
+    bitsPerSample === 16
+      ? [dataRange, automaticWindow(data, width, height), { ...FULL_RANGE_WINDOW, name: 'As stored' }]
+      : [{ ...FULL_RANGE_WINDOW, name: 'As stored' }, automaticWindow(data, width, height)];
   return {
     info: {
-      fileName, format: 'tiff', width, height, frames: 1, spacing, bitsStored: bitsPerSample,
+      fileName,
+      format: 'tiff',
+      width,
+      height,
+      frames: 1,
+      spacing,
+      bitsStored: bitsPerSample,
       photometric: grey ? (photometric === 0 ? 'MONOCHROME1' : 'MONOCHROME2') : 'RGB',
-      invertedFromMonochrome1: photometric === 0, transferSyntax: null, meta: EMPTY_META,
+      invertedFromMonochrome1: photometric === 0,
+      transferSyntax: null,
+      meta: EMPTY_META,
     },
     pixels: { width, height, data, modalitySlope: 1, modalityIntercept: 0, windows },
   };

@@ -32,8 +32,14 @@ export function automaticWindow(data: Uint16Array, width: number, height: number
   for (let b = first; b <= last; b++) total += histogram[b]!;
   // A border is a single extreme bin holding a visible share of the image.
   const borderShare = 0.005;
-  if (last > first + 2 && histogram[first]! > total * borderShare) { total -= histogram[first]!; first++; }
-  if (last > first + 2 && histogram[last]! > total * borderShare) { total -= histogram[last]!; last--; }
+  if (last > first + 2 && histogram[first]! > total * borderShare) {
+    total -= histogram[first]!;
+    first++;
+  }
+  if (last > first + 2 && histogram[last]! > total * borderShare) {
+    total -= histogram[last]!;
+    last--;
+  }
   const lowTarget = total * 0.01;
   const highTarget = total * 0.99;
   let seen = 0;
@@ -42,11 +48,21 @@ export function automaticWindow(data: Uint16Array, width: number, height: number
   let lowFound = false;
   for (let b = first; b <= last; b++) {
     seen += histogram[b]!;
-    if (!lowFound && seen > lowTarget) { low = b; lowFound = true; }
-    if (seen >= highTarget) { high = b; break; }
+    if (!lowFound && seen > lowTarget) {
+      low = b;
+      lowFound = true;
+    }
+    if (seen >= highTarget) {
+      high = b;
+      break;
+    }
   }
   const lowValue = low << BIN_SHIFT;
   const highValue = ((high + 1) << BIN_SHIFT) - 1;
   const windowWidth = Math.max(highValue - lowValue + 1, 2);
-  return { name: 'Automatic (1st-99th percentile, central part)', center: lowValue + windowWidth / 2, width: windowWidth };
+  return {
+    name: 'Automatic (1st-99th percentile, central part)',
+    center: lowValue + windowWidth / 2,
+    width: windowWidth,
+  };
 }

@@ -30,30 +30,53 @@ export function landmarkSetOf(prediction: Pick<Prediction, 'landmarks'>): Landma
 export function summarize(prediction: Prediction, assessment: Assessment): { stageCertain: boolean; summary: string } {
   const { verdict, problems } = prediction.quality;
   if (!prediction.recognition.lateralCephalogram) {
-    return { stageCertain: false, summary: `Not a lateral cephalogram (no landmarks, no stage): ${prediction.recognition.reason ?? ''}`.trim() };
+    return {
+      stageCertain: false,
+      summary: `Not a lateral cephalogram (no landmarks, no stage): ${prediction.recognition.reason ?? ''}`.trim(),
+    };
   }
-  const turned = prediction.orientation.corrected ? ` (${prediction.orientation.detail.replace(/^the image was/, 'image')})` : '';
-  const withTurn = (r: { stageCertain: boolean; summary: string }): { stageCertain: boolean; summary: string } => ({ ...r, summary: `${r.summary}${turned}` });
+  const turned = prediction.orientation.corrected
+    ? ` (${prediction.orientation.detail.replace(/^the image was/, 'image')})`
+    : '';
+  const withTurn = (r: { stageCertain: boolean; summary: string }): { stageCertain: boolean; summary: string } => ({
+    ...r,
+    summary: `${r.summary}${turned}`,
+  });
   return withTurn(summarizeRecognised(prediction, assessment, verdict, problems));
 }
 
 function summarizeRecognised(
-  prediction: Prediction, assessment: Assessment, verdict: Prediction['quality']['verdict'], problems: readonly string[],
+  prediction: Prediction,
+  assessment: Assessment,
+  verdict: Prediction['quality']['verdict'],
+  problems: readonly string[],
 ): { stageCertain: boolean; summary: string } {
   if (!assessment.ok) {
-    return { stageCertain: false, summary: [`No stage: ${assessment.error.message.replace(/\.?$/, '.')}`, ...problems].join(' ') };
+    return {
+      stageCertain: false,
+      summary: [`No stage: ${assessment.error.message.replace(/\.?$/, '.')}`, ...problems].join(' '),
+    };
   }
   const s = assessment.staging;
   const label = modelStageLabel(s);
-  if (verdict === 'failed') return { stageCertain: false, summary: `No reliable stage (the landmarks would give ${label}): ${problems.join(' ')}` };
-  if (verdict === 'uncertain') return { stageCertain: false, summary: `${label}, uncertain: ${problems.join(' ')} Check the landmarks.` };
+  if (verdict === 'failed')
+    return {
+      stageCertain: false,
+      summary: `No reliable stage (the landmarks would give ${label}): ${problems.join(' ')}`,
+    };
+  if (verdict === 'uncertain')
+    return { stageCertain: false, summary: `${label}, uncertain: ${problems.join(' ')} Check the landmarks.` };
   const detail = `${label}, runner-up ${s.runnerUp} (${Math.round(s.runnerUpProbability * 100)}%), ${s.confidence} confidence`;
   return { stageCertain: true, summary: s.textbook.note ? `${detail}. ${s.textbook.note}` : detail };
 }
 
 /** Every predicted landmark carries the landmark model's expected error (its own per landmark, else the default). */
 export function predictionStagingOptions(prediction: Pick<Prediction, 'landmarks'>): StagingOptions {
-  return { landmarkErrorMm: Object.fromEntries(prediction.landmarks.map((l) => [l.name, typeof l.expectedErrorMm === 'number' ? l.expectedErrorMm : null])) };
+  return {
+    landmarkErrorMm: Object.fromEntries(
+      prediction.landmarks.map((l) => [l.name, typeof l.expectedErrorMm === 'number' ? l.expectedErrorMm : null]),
+    ),
+  };
 }
 
 export interface AnalyzeOptions {
@@ -63,14 +86,20 @@ export interface AnalyzeOptions {
   readonly spacing?: Spacing | null;
 }
 
-export async function analyzeOpened(engine: InferenceEngine, opened: OpenedImage, options: AnalyzeOptions = {}): Promise<AnalysisResult> {
+export async function analyzeOpened(
+  engine: InferenceEngine,
+  opened: OpenedImage,
+  options: AnalyzeOptions = {},
+): Promise<AnalysisResult> {
   const start = performance.now();
   const spacing = options.spacing !== undefined && options.spacing !== null ? options.spacing : opened.info.spacing;
   const prediction = await engine.analyze(pipelineImageOf(opened), spacing, opened.info.fileName);
   const t1 = performance.now();
   const meta = opened.info.meta;
   const assessment = assess(landmarkSetOf(prediction), spacing, undefined, {
-    ...predictionStagingOptions(prediction), ageYears: meta?.ageYears ?? null, sex: meta?.sex ?? null,
+    ...predictionStagingOptions(prediction),
+    ageYears: meta?.ageYears ?? null,
+    sex: meta?.sex ?? null,
   });
   const t2 = performance.now();
   const decodeMs = options.decodeMs ?? null;

@@ -35,14 +35,25 @@ export async function runBatch<T, R>(
   items: readonly T[],
   labelOf: (item: T) => string,
   work: (item: T) => Promise<R>,
-  options: { readonly signal?: AbortSignal; readonly onProgress?: (p: BatchProgressInfo) => void; readonly onItem?: (r: BatchItemResult<R>) => void } = {},
+  options: {
+    readonly signal?: AbortSignal;
+    readonly onProgress?: (p: BatchProgressInfo) => void;
+    readonly onItem?: (r: BatchItemResult<R>) => void;
+  } = {},
 ): Promise<BatchOutcome<R>> {
   const start = performance.now();
   const results: BatchItemResult<R>[] = [];
   let failed = 0;
   const report = (current: string | null): void => {
     const elapsedMs = performance.now() - start;
-    options.onProgress?.({ done: results.length, total: items.length, failed, current, etaMs: etaMs(results.length, items.length, elapsedMs), elapsedMs });
+    options.onProgress?.({
+      done: results.length,
+      total: items.length,
+      failed,
+      current,
+      etaMs: etaMs(results.length, items.length, elapsedMs),
+      elapsedMs,
+    });
   };
   for (const item of items) {
     // Let the event loop run between items: items that fail at once (unknown ids) would otherwise chain

@@ -144,7 +144,11 @@ export class InferenceEngine {
           this.ready = { provider: msg.provider, createMs: msg.createMs.locate + msg.createMs.refine };
           resolve(this.ready);
         } else if (msg.type === 'init-failed') {
-          fail(msg.modelInvalid ? new ModelError(msg.message) : new InferenceError(`the inference worker could not start: ${msg.message}`));
+          fail(
+            msg.modelInvalid
+              ? new ModelError(msg.message)
+              : new InferenceError(`the inference worker could not start: ${msg.message}`),
+          );
         } else {
           this.settle(msg);
         }
@@ -158,7 +162,11 @@ export class InferenceEngine {
         else this.crashed(worker, `exited with code ${code}`);
       });
       worker.postMessage({
-        type: 'init', manifest: this.model.manifest, decoding: this.model.decoding, files: this.model.files, providers: this.providers,
+        type: 'init',
+        manifest: this.model.manifest,
+        decoding: this.model.decoding,
+        files: this.model.files,
+        providers: this.providers,
         cudaHint: this.providers.includes('cuda') ? cudaLibraryHint() : '',
       } satisfies ToWorker);
     });
@@ -171,7 +179,11 @@ export class InferenceEngine {
     this.onEvent({ kind: 'worker-crashed', message });
     const job = this.inFlight;
     this.inFlight = null;
-    job?.reject(new InferenceError(`The inference worker crashed while analysing ${job.label} (${message}); it is being restarted.`));
+    job?.reject(
+      new InferenceError(
+        `The inference worker crashed while analysing ${job.label} (${message}); it is being restarted.`,
+      ),
+    );
     if (this.closed) return;
     this.restarts++;
     this.ensureWorker().then(
@@ -214,9 +226,12 @@ export class InferenceEngine {
     if (this.inFlight || this.queue.length === 0 || this.closed) return;
     if (!this.worker || !this.ready) {
       if (!this.starting) {
-        this.ensureWorker().then(() => this.pump(), (error: Error) => {
-          for (const j of this.queue.splice(0)) j.reject(error);
-        });
+        this.ensureWorker().then(
+          () => this.pump(),
+          (error: Error) => {
+            for (const j of this.queue.splice(0)) j.reject(error);
+          },
+        );
       }
       return;
     }

@@ -3,7 +3,15 @@
  * the manifest's mm/pixel -> stage 2 -> sub-pixel peaks -> landmarks in image pixels, with the quality
  * gate. Runs wherever the sessions live (the inference worker; tests and benchmarks call it directly).
  */
-import type { AnatomyCheck, OrientationResult, OrientationTrial, PredictedLandmark, PredictionTimings, Recognition, RoiScale } from '../../core/api/analysis';
+import type {
+  AnatomyCheck,
+  OrientationResult,
+  OrientationTrial,
+  PredictedLandmark,
+  PredictionTimings,
+  Recognition,
+  RoiScale,
+} from '../../core/api/analysis';
 import { imagePoint, type PixelSpacingMm } from '../../core/geometry/index';
 import {
   alignShape,
@@ -93,18 +101,24 @@ function decodeHeatmaps(
   return out;
 }
 
-function roiScaleFor(
-  spacing: PixelSpacingMm | null,
-  stage1: Map<LandmarkName, Peak>,
-  imageHeight: number,
-): RoiScale {
+function roiScaleFor(spacing: PixelSpacingMm | null, stage1: Map<LandmarkName, Peak>, imageHeight: number): RoiScale {
   if (spacing) {
-    return { mmPerPixelX: spacing.colMm, mmPerPixelY: spacing.rowMm, estimated: false, detail: 'from the image spacing' };
+    return {
+      mmPerPixelX: spacing.colMm,
+      mmPerPixelY: spacing.rowMm,
+      estimated: false,
+      detail: 'from the image spacing',
+    };
   }
   const set: LandmarkSet = {};
   for (const [name, p] of stage1) set[name] = imagePoint(p.x, p.y);
   const estimate = estimateSpacing(set, imageHeight);
-  return { mmPerPixelX: estimate.mmPerPixel, mmPerPixelY: estimate.mmPerPixel, estimated: true, detail: estimate.detail };
+  return {
+    mmPerPixelX: estimate.mmPerPixel,
+    mmPerPixelY: estimate.mmPerPixel,
+    estimated: true,
+    detail: estimate.detail,
+  };
 }
 
 export interface PipelineOptions {
@@ -123,7 +137,8 @@ export const CONFIDENT_STAGE1_PEAK = 0.3;
 export const MAX_TILT_DEG = 50;
 /**
  * Stage 1 sees the whole image at about 2 mm per input pixel, so its configuration is only roughly
- * C2-C4-shaped (shape distances up to ~5000 on the 54 cvm13 cephalograms when one stage-1 point strays, 6000-12000 in a wrong orientation): its
+ * C2-C4-shaped (shape distances up to ~5000 on the 54 cvm13 cephalograms when one stage-1 point strays, 6000-12000 in
+ * a wrong orientation): its
  * shape limit is this multiple of the model's. The decisive signal between orientations is the mean peak
  * (0.35-0.65 upright, below 0.1 turned).
  */
@@ -151,13 +166,21 @@ function lookAt(peaks: Map<LandmarkName, Peak>, manifest: ModelManifest, decodin
   const c2 = centre('C2');
   const c4 = centre('C4');
   const tiltDeg = (Math.atan2(-(c4.x - c2.x), c4.y - c2.y) * 180) / Math.PI;
-  const plausible = fit.distance <= STAGE1_SHAPE_FACTOR * decoding.shapeModel.limit && Math.abs(tiltDeg) <= MAX_TILT_DEG && meanPeak >= MIN_STAGE1_PEAK;
+  const plausible =
+    fit.distance <= STAGE1_SHAPE_FACTOR * decoding.shapeModel.limit &&
+    Math.abs(tiltDeg) <= MAX_TILT_DEG &&
+    meanPeak >= MIN_STAGE1_PEAK;
   return { peaks, meanPeak, shapeDistance: fit.distance, tiltDeg, plausible };
 }
 
 /** Stage 1 on an image (any pixel array + optional table), peaks in that image's pixels. */
 async function stage1On(
-  manifest: ModelManifest, runLocate: StageRunner, pixels: PixelArray, w: number, h: number, table: Float32Array | undefined,
+  manifest: ModelManifest,
+  runLocate: StageRunner,
+  pixels: PixelArray,
+  w: number,
+  h: number,
+  table: Float32Array | undefined,
 ): Promise<Map<LandmarkName, Peak>> {
   const locate = manifest.stages.locate;
   const [, , lH, lW] = locate.input.shape;
@@ -192,22 +215,41 @@ export async function runPipeline(
   const decoding = options.decoding ?? null;
   // Integer pixels are read through a table of the window; float pixels are windowed once.
   const { data } = image;
-  const table = data instanceof Float32Array ? undefined : intensityTable(image.window, data instanceof Uint8Array ? 256 : 65536);
+  const table =
+    data instanceof Float32Array ? undefined : intensityTable(image.window, data instanceof Uint8Array ? 256 : 65536);
   const pixels = data instanceof Float32Array ? windowToUnit(data, image.window) : data;
   const t1 = performance.now();
   const asStored = lookAt(await stage1On(manifest, runLocate, pixels, w, h, table), manifest, decoding);
   const t2 = performance.now();
   let orientation: Orientation = UPRIGHT;
   let look = asStored;
-  const tried: OrientationTrial[] = [{ orientation: UPRIGHT, meanPeak: asStored.meanPeak, shapeDistance: asStored.shapeDistance, tiltDeg: asStored.tiltDeg, plausible: asStored.plausible }];
+  const tried: OrientationTrial[] = [
+    {
+      orientation: UPRIGHT,
+      meanPeak: asStored.meanPeak,
+      shapeDistance: asStored.shapeDistance,
+      tiltDeg: asStored.tiltDeg,
+      plausible: asStored.plausible,
+    },
+  ];
   if (decoding && options.orientation !== 'as-stored' && !asStored.plausible) {
     const f = Math.max(1, Math.floor(Math.max(w, h) / ORIENTATION_PROBE_PX));
     const small = downsample(pixels, w, h, f, table);
     let best: { o: Orientation; look: Stage1Look } | null = null;
     for (const o of ORIENTATIONS.slice(1)) {
       const up = uprightSize(small.w, small.h, o);
-      const l = lookAt(await stage1On(manifest, runLocate, orientPixels(small.data, small.w, small.h, o), up.w, up.h, undefined), manifest, decoding);
-      tried.push({ orientation: o, meanPeak: l.meanPeak, shapeDistance: l.shapeDistance, tiltDeg: l.tiltDeg, plausible: l.plausible });
+      const l = lookAt(
+        await stage1On(manifest, runLocate, orientPixels(small.data, small.w, small.h, o), up.w, up.h, undefined),
+        manifest,
+        decoding,
+      );
+      tried.push({
+        orientation: o,
+        meanPeak: l.meanPeak,
+        shapeDistance: l.shapeDistance,
+        tiltDeg: l.tiltDeg,
+        plausible: l.plausible,
+      });
       if (l.plausible && (!best || l.meanPeak > best.look.meanPeak)) best = { o, look: l };
       // Clearly upright: no need to try the rarer orientations (they are ordered by how often clinics produce them).
       if (best && best.look.meanPeak >= CONFIDENT_STAGE1_PEAK) break;
@@ -223,20 +265,36 @@ export async function runPipeline(
     const reason = recognitionFailure(asStored, decoding);
     return {
       landmarks: [],
-      roiScale: { mmPerPixelX: spacing?.colMm ?? Number.NaN, mmPerPixelY: spacing?.rowMm ?? Number.NaN, estimated: spacing === null, detail: 'not measured: no cephalogram found' },
+      roiScale: {
+        mmPerPixelX: spacing?.colMm ?? Number.NaN,
+        mmPerPixelY: spacing?.rowMm ?? Number.NaN,
+        estimated: spacing === null,
+        detail: 'not measured: no cephalogram found',
+      },
       quality: { verdict: 'failed', problems: [`Not a lateral cephalogram: ${reason}`], landmarkIssues: {} },
       recognition: { lateralCephalogram: false, reason },
       orientation: { ...orientation, corrected: false, detail: 'no orientation gave a plausible C2-C4 column', tried },
       anatomy: null,
-      timings: { preprocessMs: t1 - t0, locateMs: t3 - t1, cropMs: 0, refineMs: 0, postprocessMs: performance.now() - t3, totalMs: performance.now() - t0 },
+      timings: {
+        preprocessMs: t1 - t0,
+        locateMs: t3 - t1,
+        cropMs: 0,
+        refineMs: 0,
+        postprocessMs: performance.now() - t3,
+        totalMs: performance.now() - t0,
+      },
     };
   }
   // The upright image: the stored one, or a turned copy (then stage 1 is run on it at full resolution).
   const up = uprightSize(w, h, orientation);
   const upPixels = isUpright(orientation) ? pixels : orientPixels(pixels, w, h, orientation);
-  const upSpacing: PixelSpacingMm | null = spacing && (orientation.rotate === 90 || orientation.rotate === 270)
-    ? { rowMm: spacing.colMm, colMm: spacing.rowMm } : spacing;
-  const stage1 = isUpright(orientation) ? asStored.peaks : await stage1On(manifest, runLocate, upPixels, up.w, up.h, table);
+  const upSpacing: PixelSpacingMm | null =
+    spacing && (orientation.rotate === 90 || orientation.rotate === 270)
+      ? { rowMm: spacing.colMm, colMm: spacing.rowMm }
+      : spacing;
+  const stage1 = isUpright(orientation)
+    ? asStored.peaks
+    : await stage1On(manifest, runLocate, upPixels, up.w, up.h, table);
   const t4 = performance.now();
 
   const refine = manifest.stages.refine;
@@ -249,7 +307,10 @@ export async function runPipeline(
     cy += p.y / stage1.size;
   }
   const roi: RoiGrid = {
-    cx, cy, W: rW, H: rH,
+    cx,
+    cy,
+    W: rW,
+    H: rH,
     sx: refine.mmPerPixel / upScale.mmPerPixelX,
     sy: refine.mmPerPixel / upScale.mmPerPixelY,
   };
@@ -258,12 +319,20 @@ export async function runPipeline(
   const heatmaps = await runRefine(refineInput);
   const t6 = performance.now();
   const decoded = decodeStage2(heatmaps, refine, manifest.landmarks, roi, decoding);
-  const toStored = (p: { x: number; y: number }): { x: number; y: number } => uprightToStored(orientation, w, h, p.x, p.y);
+  const toStored = (p: { x: number; y: number }): { x: number; y: number } =>
+    uprightToStored(orientation, w, h, p.x, p.y);
 
   // The quality rules (top-to-bottom order, image border) are checked in the upright image.
   const qualityInput: LandmarkQualityInput[] = manifest.landmarks.map((name, c) => {
     const d = decoded.points[c]!;
-    return { name, x: d.x, y: d.y, confidence: d.confidence, atRegionEdge: d.atEdge, expectedErrorMm: d.expectedErrorMm };
+    return {
+      name,
+      x: d.x,
+      y: d.y,
+      confidence: d.confidence,
+      atRegionEdge: d.atEdge,
+      expectedErrorMm: d.expectedErrorMm,
+    };
   });
   const thresholds = {
     ...DEFAULT_QUALITY_THRESHOLDS,
@@ -271,22 +340,31 @@ export async function runPipeline(
     ...(decoding ? { flagMm: decoding.expectedError.flagMm } : {}),
   };
   const anatomy: AnatomyCheck | null = decoding
-    ? { shapeDistance: decoded.shapeDistance, limit: decoding.shapeModel.limit, plausible: decoded.shapeDistance <= decoding.shapeModel.limit, reselected: decoded.reselected }
+    ? {
+        shapeDistance: decoded.shapeDistance,
+        limit: decoding.shapeModel.limit,
+        plausible: decoded.shapeDistance <= decoding.shapeModel.limit,
+        reselected: decoded.reselected,
+      }
     : null;
   const quality = assessQuality(qualityInput, up.w, up.h, thresholds, anatomy);
   const landmarks: PredictedLandmark[] = qualityInput.map((q) => {
     const p1 = toStored(stage1.get(q.name)!);
     const s = toStored(q);
     return {
-      name: q.name, x: s.x, y: s.y, confidence: q.confidence,
+      name: q.name,
+      x: s.x,
+      y: s.y,
+      confidence: q.confidence,
       expectedErrorMm: q.expectedErrorMm ?? null,
       stage1: { x: p1.x, y: p1.y },
       issues: quality.landmarkIssues[q.name] ?? [],
     };
   });
-  const roiScale: RoiScale = orientation.rotate === 90 || orientation.rotate === 270
-    ? { ...upScale, mmPerPixelX: upScale.mmPerPixelY, mmPerPixelY: upScale.mmPerPixelX }
-    : upScale;
+  const roiScale: RoiScale =
+    orientation.rotate === 90 || orientation.rotate === 270
+      ? { ...upScale, mmPerPixelX: upScale.mmPerPixelY, mmPerPixelY: upScale.mmPerPixelX }
+      : upScale;
   const t7 = performance.now();
   return {
     landmarks,
@@ -314,9 +392,14 @@ export async function runPipeline(
 
 function recognitionFailure(asStored: Stage1Look, decoding: DecodingParams | null): string {
   const parts: string[] = [];
-  if (asStored.meanPeak < MIN_STAGE1_PEAK) parts.push(`the model finds no C2-C4 vertebrae (mean evidence ${asStored.meanPeak.toFixed(2)}, a cephalogram gives ${MIN_STAGE1_PEAK} or more)`);
+  if (asStored.meanPeak < MIN_STAGE1_PEAK)
+    parts.push(
+      `the model finds no C2-C4 vertebrae (mean evidence ${asStored.meanPeak.toFixed(2)}, a cephalogram gives ${MIN_STAGE1_PEAK} or more)`,
+    );
   if (decoding && asStored.shapeDistance > STAGE1_SHAPE_FACTOR * decoding.shapeModel.limit) {
-    parts.push(`what it finds is not shaped like C2-C4 (shape distance ${asStored.shapeDistance.toFixed(0)}, plausible up to ${(STAGE1_SHAPE_FACTOR * decoding.shapeModel.limit).toFixed(0)})`);
+    parts.push(
+      `what it finds is not shaped like C2-C4 (shape distance ${asStored.shapeDistance.toFixed(0)}, plausible up to ${(STAGE1_SHAPE_FACTOR * decoding.shapeModel.limit).toFixed(0)})`,
+    );
   }
   if (parts.length === 0) parts.push('no orientation of the image shows an upright C2-C4 column');
   return `${parts.join('; ')}, in the image as stored and turned by 90°, 180° or mirrored. A hand, chest or panoramic radiograph or a cropped image gives this; no landmarks are drawn.`;
@@ -335,16 +418,24 @@ interface DecodedPoint {
  * file the candidate configuration the shape model finds plausible, with the expected error of each.
  */
 function decodeStage2(
-  heatmaps: Float32Array, spec: RefineStageSpec, landmarks: readonly LandmarkName[], roi: RoiGrid, decoding: DecodingParams | null,
+  heatmaps: Float32Array,
+  spec: RefineStageSpec,
+  landmarks: readonly LandmarkName[],
+  roi: RoiGrid,
+  decoding: DecodingParams | null,
 ): { points: DecodedPoint[]; shapeDistance: number; reselected: LandmarkName[] } {
   const [, channels, h, w] = spec.output.shape;
-  if (heatmaps.length !== channels * w * h) throw new Error(`heatmaps: ${heatmaps.length} values, expected ${channels}x${h}x${w}`);
+  if (heatmaps.length !== channels * w * h)
+    throw new Error(`heatmaps: ${heatmaps.length} values, expected ${channels}x${h}x${w}`);
   const toImage = (u: number, v: number): { x: number; y: number } =>
     roiToImage(roi, heatmapToInput(u, spec.heatmapStride), heatmapToInput(v, spec.heatmapStride));
   if (!decoding) {
     const peaks = heatmapPeaks(heatmaps, channels, w, h);
     const points = peaks.map((p) => ({
-      ...toImage(p.u, p.v), confidence: p.value, atEdge: p.u <= 0 || p.v <= 0 || p.u >= w - 1 || p.v >= h - 1, expectedErrorMm: null,
+      ...toImage(p.u, p.v),
+      confidence: p.value,
+      atEdge: p.u <= 0 || p.v <= 0 || p.u >= w - 1 || p.v >= h - 1,
+      expectedErrorMm: null,
     }));
     return { points, shapeDistance: 0, reselected: [] };
   }

@@ -14,7 +14,12 @@ export type ToWorker =
       readonly providers: readonly ProviderName[];
       readonly cudaHint: string;
     }
-  | { readonly type: 'analyze'; readonly id: number; readonly image: PipelineImage; readonly spacing: PixelSpacingMm | null }
+  | {
+      readonly type: 'analyze';
+      readonly id: number;
+      readonly image: PipelineImage;
+      readonly spacing: PixelSpacingMm | null;
+    }
   /** Makes the worker throw an uncaught exception: how tests check that a crash is survived. */
   | { readonly type: 'crash' };
 

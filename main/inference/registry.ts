@@ -6,7 +6,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { DecodingError, ManifestError, parseDecoding, parseManifest, type DecodingParams, type ModelManifest } from '../../core/inference/index';
+import {
+  DecodingError,
+  ManifestError,
+  parseDecoding,
+  parseManifest,
+  type DecodingParams,
+  type ModelManifest,
+} from '../../core/inference/index';
 import { ModelError } from './errors';
 import { modulePath } from '../workers/entry';
 import { isWholeImageModelDir } from './whole-image';
@@ -91,26 +98,36 @@ export function verifyModel(dir: string, source: 'app' | 'user' = 'app'): Verifi
   for (const key of ['locate', 'refine'] as const) {
     const spec = manifest.stages[key];
     const file = path.resolve(dir, spec.file);
-    if (path.dirname(file) !== path.resolve(dir)) throw new ModelError(`${manifestPath}: stages.${key}.file "${spec.file}" must be a file in the model folder`);
+    if (path.dirname(file) !== path.resolve(dir))
+      throw new ModelError(`${manifestPath}: stages.${key}.file "${spec.file}" must be a file in the model folder`);
     if (!existsSync(file)) throw new ModelError(`${file} (stage ${key} of model "${manifest.id}") is missing`);
     const actual = fileSha256(file);
     if (actual !== spec.sha256) {
-      throw new ModelError(`${file} does not match its manifest: sha256 is ${actual}, manifest.json says ${spec.sha256}`);
+      throw new ModelError(
+        `${file} does not match its manifest: sha256 is ${actual}, manifest.json says ${spec.sha256}`,
+      );
     }
     files[key] = file;
   }
   let decoding: DecodingParams | null = null;
   if (manifest.decoding) {
     const file = path.resolve(dir, manifest.decoding.file);
-    if (path.dirname(file) !== path.resolve(dir)) throw new ModelError(`${manifestPath}: decoding.file "${manifest.decoding.file}" must be a file in the model folder`);
+    if (path.dirname(file) !== path.resolve(dir))
+      throw new ModelError(
+        `${manifestPath}: decoding.file "${manifest.decoding.file}" must be a file in the model folder`,
+      );
     if (!existsSync(file)) throw new ModelError(`${file} (decoding of model "${manifest.id}") is missing`);
     const bytes = readFileSync(file);
     const actual = sha256(bytes);
-    if (actual !== manifest.decoding.sha256) throw new ModelError(`${file} does not match its manifest: sha256 is ${actual}, manifest.json says ${manifest.decoding.sha256}`);
+    if (actual !== manifest.decoding.sha256)
+      throw new ModelError(
+        `${file} does not match its manifest: sha256 is ${actual}, manifest.json says ${manifest.decoding.sha256}`,
+      );
     try {
       decoding = parseDecoding(JSON.parse(bytes.toString('utf8')), manifest.landmarks);
     } catch (error) {
-      if (error instanceof SyntaxError || error instanceof DecodingError) throw new ModelError(`${file}: ${error.message}`);
+      if (error instanceof SyntaxError || error instanceof DecodingError)
+        throw new ModelError(`${file}: ${error.message}`);
       throw error;
     }
   }
@@ -132,7 +149,11 @@ export function findModels(dirs: readonly ModelDir[]): ModelListing {
     try {
       names = readdirSync(dir).sort();
     } catch (error) {
-      refused.push({ dir, source, reason: `the models folder ${dir} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})` });
+      refused.push({
+        dir,
+        source,
+        reason: `the models folder ${dir} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      });
       continue;
     }
     for (const name of names) {
@@ -145,7 +166,11 @@ export function findModels(dirs: readonly ModelDir[]): ModelListing {
         hasManifest = isFolder && existsSync(path.join(folder, 'manifest.json'));
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? String(error);
-        refused.push({ dir: folder, source, reason: `${folder} cannot be read (${code}${code === 'ENOENT' ? ': a broken link?' : ''}); skipped` });
+        refused.push({
+          dir: folder,
+          source,
+          reason: `${folder} cannot be read (${code}${code === 'ENOENT' ? ': a broken link?' : ''}); skipped`,
+        });
         continue;
       }
       if (!isFolder || !hasManifest) continue;
@@ -167,16 +192,21 @@ export function findModels(dirs: readonly ModelDir[]): ModelListing {
 /** The model with the given id, or the default; a clear error listing what was found otherwise. */
 export function pickModel(listing: ModelListing, id?: string): VerifiedModel {
   const wanted = id ?? DEFAULT_MODEL_ID;
-  const found = listing.models.find((m) => m.manifest.id === wanted) ?? (id === undefined ? listing.models[0] : undefined);
+  const found =
+    listing.models.find((m) => m.manifest.id === wanted) ?? (id === undefined ? listing.models[0] : undefined);
   if (found) return found;
   const refusedHere = listing.refused.filter((r) => path.basename(r.dir) === wanted);
   const known = listing.models.map((m) => m.manifest.id).join(', ') || 'none';
   const why = refusedHere.length > 0 ? ` It was refused: ${refusedHere.map((r) => r.reason).join('; ')}` : '';
-  const refusedNote = refusedHere.length === 0 && listing.refused.length > 0
-    ? ` Refused: ${listing.refused.map((r) => r.reason).join('; ')}` : '';
-  throw new ModelError(id === undefined
-    ? `No usable model found (valid models: ${known}).${refusedNote}`
-    : `Model "${id}" is not available (valid models: ${known}).${why}${refusedNote}`);
+  const refusedNote =
+    refusedHere.length === 0 && listing.refused.length > 0
+      ? ` Refused: ${listing.refused.map((r) => r.reason).join('; ')}`
+      : '';
+  throw new ModelError(
+    id === undefined
+      ? `No usable model found (valid models: ${known}).${refusedNote}`
+      : `Model "${id}" is not available (valid models: ${known}).${why}${refusedNote}`,
+  );
 }
 
 /** Resolves a --model argument: a model id, or a path to a model folder. */

@@ -60,7 +60,11 @@ function firstLine(error: unknown): string {
 }
 
 /** Runs the declared input shape once (zeros) and returns the providers in ORT's profile of that run. */
-async function warmUpAndProfile(session: ort.InferenceSession, spec: StageSpec, profilePrefix: string): Promise<string[]> {
+async function warmUpAndProfile(
+  session: ort.InferenceSession,
+  spec: StageSpec,
+  profilePrefix: string,
+): Promise<string[]> {
   const [n, c, h, w] = spec.input.shape;
   const input = new ort.Tensor('float32', new Float32Array(n * c * h * w), [...spec.input.shape]);
   const outputs = await session.run({ [spec.input.name]: input });
@@ -68,7 +72,9 @@ async function warmUpAndProfile(session: ort.InferenceSession, spec: StageSpec, 
   session.endProfiling();
   const dims = out?.dims ?? [];
   if (dims.length !== 4 || dims.some((d, i) => d !== spec.output.shape[i])) {
-    throw new ModelError(`${spec.file} returns ${spec.output.name} of shape [${dims.join(', ')}], the manifest declares [${spec.output.shape.join(', ')}]`);
+    throw new ModelError(
+      `${spec.file} returns ${spec.output.name} of shape [${dims.join(', ')}], the manifest declares [${spec.output.shape.join(', ')}]`,
+    );
   }
   const dir = path.dirname(profilePrefix);
   const base = path.basename(profilePrefix);
@@ -87,14 +93,22 @@ async function warmUpAndProfile(session: ort.InferenceSession, spec: StageSpec, 
 
 function checkGraph(session: ort.InferenceSession, spec: StageSpec): void {
   const problems: string[] = [];
-  if (!session.inputNames.includes(spec.input.name)) problems.push(`has no input "${spec.input.name}" (inputs: ${session.inputNames.join(', ')})`);
-  if (!session.outputNames.includes(spec.output.name)) problems.push(`has no output "${spec.output.name}" (outputs: ${session.outputNames.join(', ')})`);
-  const declared = (meta: readonly ort.InferenceSession.ValueMetadata[], name: string, shape: readonly number[], what: string): void => {
+  if (!session.inputNames.includes(spec.input.name))
+    problems.push(`has no input "${spec.input.name}" (inputs: ${session.inputNames.join(', ')})`);
+  if (!session.outputNames.includes(spec.output.name))
+    problems.push(`has no output "${spec.output.name}" (outputs: ${session.outputNames.join(', ')})`);
+  const declared = (
+    meta: readonly ort.InferenceSession.ValueMetadata[],
+    name: string,
+    shape: readonly number[],
+    what: string,
+  ): void => {
     const m = meta.find((x) => x.name === name);
     if (!m || !m.isTensor) return;
     // Dynamic dimensions come back as names (strings); only fixed ones can be compared.
     const mismatch = m.shape.length !== shape.length || m.shape.some((d, i) => typeof d === 'number' && d !== shape[i]);
-    if (mismatch) problems.push(`declares ${what} "${name}" as [${m.shape.join(', ')}], the manifest says [${shape.join(', ')}]`);
+    if (mismatch)
+      problems.push(`declares ${what} "${name}" as [${m.shape.join(', ')}], the manifest says [${shape.join(', ')}]`);
   };
   declared(session.inputMetadata, spec.input.name, spec.input.shape, 'input');
   declared(session.outputMetadata, spec.output.name, spec.output.shape, 'output');
@@ -132,7 +146,8 @@ export async function createStageSession(
         profileFilePrefix: profilePrefix,
       });
     } catch (error) {
-      if (provider === 'cpu') throw new ModelError(`${spec.file} could not be loaded by ONNX Runtime: ${firstLine(error)}`);
+      if (provider === 'cpu')
+        throw new ModelError(`${spec.file} could not be loaded by ONNX Runtime: ${firstLine(error)}`);
       reasons.push(`${provider}: ${firstLine(error)}${provider === 'cuda' ? cudaHint : ''}`);
       continue;
     }
@@ -141,7 +156,8 @@ export async function createStageSession(
       const placement = await warmUpAndProfile(session, spec, profilePrefix);
       const createMs = performance.now() - start;
       const ranThere = placement.includes(ORT_NAME[provider]);
-      if (!ranThere) reasons.push(`${provider}: the session loaded but ONNX Runtime placed no node on ${ORT_NAME[provider]}`);
+      if (!ranThere)
+        reasons.push(`${provider}: the session loaded but ONNX Runtime placed no node on ${ORT_NAME[provider]}`);
       const used: ProviderName = ranThere ? provider : 'cpu';
       const fallbackReason = used === order[0] ? null : reasons.join('; ') || null;
       return { session, provider: { requested: order, used, placement, fallbackReason }, createMs };

@@ -18,11 +18,25 @@ export interface WholeImageFeed {
 }
 
 export type ToWholeImageWorker =
-  | { readonly type: 'run'; readonly id: number; readonly file: string; readonly sha256: string; readonly feeds: readonly WholeImageFeed[]; readonly output: string }
+  | {
+      readonly type: 'run';
+      readonly id: number;
+      readonly file: string;
+      readonly sha256: string;
+      readonly feeds: readonly WholeImageFeed[];
+      readonly output: string;
+    }
   | { readonly type: 'crash' };
 
 export type FromWholeImageWorker =
-  | { readonly type: 'result'; readonly id: number; readonly data: Float32Array; readonly dims: readonly number[]; readonly runMs: number; readonly createMs: number | null }
+  | {
+      readonly type: 'result';
+      readonly id: number;
+      readonly data: Float32Array;
+      readonly dims: readonly number[];
+      readonly runMs: number;
+      readonly createMs: number | null;
+    }
   | { readonly type: 'failed'; readonly id: number; readonly message: string };
 
 const sessions = new Map<string, ort.InferenceSession>();
@@ -35,8 +49,14 @@ async function session(file: string, sha256: string): Promise<{ s: ort.Inference
   const t0 = performance.now();
   const bytes = readFileSync(file);
   const actual = createHash('sha256').update(bytes).digest('hex');
-  if (actual !== sha256) throw new Error(`${file} changed since it was checked: sha256 is ${actual}, manifest says ${sha256}`);
-  const s = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  if (actual !== sha256)
+    throw new Error(`${file} changed since it was checked: sha256 is ${actual}, manifest says ${sha256}`);
+  const s = await ort.InferenceSession.create(bytes, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
   sessions.set(key, s);
   return { s, createMs: performance.now() - t0 };
 }

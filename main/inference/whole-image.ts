@@ -14,9 +14,19 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { OpenedImage } from '../../core/api/image';
 import {
-  classifyLogits, combineBoneAge, HAND_INPUT_SIZE, parseWholeImageManifest, squashNearest, WholeImageManifestError,
-  type BoneAgeEstimate, type BoneAgeManifest, type GreyImage, type RadiographClassification, type RadiographKindManifest,
-  type Sex, type WholeImageManifest,
+  classifyLogits,
+  combineBoneAge,
+  HAND_INPUT_SIZE,
+  parseWholeImageManifest,
+  squashNearest,
+  WholeImageManifestError,
+  type BoneAgeEstimate,
+  type BoneAgeManifest,
+  type GreyImage,
+  type RadiographClassification,
+  type RadiographKindManifest,
+  type Sex,
+  type WholeImageManifest,
 } from '../../core/boneage/index';
 import { InferenceError, ModelError } from './errors';
 import type { ModelDir } from './registry';
@@ -42,7 +52,10 @@ export interface WholeImageModelRef {
 }
 
 export const wholeImageModelRef = (m: VerifiedWholeImageModel): WholeImageModelRef => ({
-  id: m.manifest.id, version: m.manifest.version, manifestSha256: m.manifestSha256, sha256: m.manifest.sha256,
+  id: m.manifest.id,
+  version: m.manifest.version,
+  manifestSha256: m.manifestSha256,
+  sha256: m.manifest.sha256,
 });
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -73,10 +86,14 @@ export function verifyWholeImageModel(dir: string, source: 'app' | 'user' = 'app
     throw error;
   }
   const file = path.resolve(dir, manifest.file);
-  if (path.dirname(file) !== path.resolve(dir)) throw new ModelError(`${manifestPath}: file "${manifest.file}" must be a file in the model folder`);
+  if (path.dirname(file) !== path.resolve(dir))
+    throw new ModelError(`${manifestPath}: file "${manifest.file}" must be a file in the model folder`);
   if (!existsSync(file)) throw new ModelError(`${file} (model "${manifest.id}") is missing`);
   const actual = sha256(readFileSync(file));
-  if (actual !== manifest.sha256) throw new ModelError(`${file} does not match its manifest: sha256 is ${actual}, manifest.json says ${manifest.sha256}`);
+  if (actual !== manifest.sha256)
+    throw new ModelError(
+      `${file} does not match its manifest: sha256 is ${actual}, manifest.json says ${manifest.sha256}`,
+    );
   return { dir, manifest, manifestSha256: sha256(bytes), file, source };
 }
 
@@ -106,7 +123,10 @@ export function findWholeImageModels(dirs: readonly ModelDir[]): WholeImageListi
   return { models: [...byId.values()].sort((a, b) => a.manifest.id.localeCompare(b.manifest.id)), refused };
 }
 
-function pickTask<T extends WholeImageManifest['task']>(listing: WholeImageListing, task: T): VerifiedWholeImageModel<Extract<WholeImageManifest, { task: T }>> {
+function pickTask<T extends WholeImageManifest['task']>(
+  listing: WholeImageListing,
+  task: T,
+): VerifiedWholeImageModel<Extract<WholeImageManifest, { task: T }>> {
   const found = listing.models.find((m) => m.manifest.task === task);
   if (found) return found as VerifiedWholeImageModel<Extract<WholeImageManifest, { task: T }>>;
   const why = listing.refused.length > 0 ? ` Refused: ${listing.refused.map((r) => r.reason).join('; ')}` : '';
@@ -136,10 +156,20 @@ export class WholeImageEngine {
   private closed = false;
   restarts = 0;
 
-  run(model: VerifiedWholeImageModel, feeds: readonly WholeImageFeed[]): Promise<Extract<FromWholeImageWorker, { type: 'result' }>> {
+  run(
+    model: VerifiedWholeImageModel,
+    feeds: readonly WholeImageFeed[],
+  ): Promise<Extract<FromWholeImageWorker, { type: 'result' }>> {
     if (this.closed) return Promise.reject(new InferenceError('the whole-image engine is closed'));
     return new Promise((resolve, reject) => {
-      const msg = { type: 'run' as const, id: this.nextId++, file: model.file, sha256: model.manifest.sha256, feeds, output: model.manifest.output.name };
+      const msg = {
+        type: 'run' as const,
+        id: this.nextId++,
+        file: model.file,
+        sha256: model.manifest.sha256,
+        feeds,
+        output: model.manifest.output.name,
+      };
       this.queue.push({ msg, resolve, reject });
       this.pump();
     });
@@ -162,7 +192,12 @@ export class WholeImageEngine {
   }
 
   private spawn(): Worker {
-    const entry = workerEntry({ caller: modulePath(import.meta.url), source: 'whole-image-worker.ts', bundled: BUNDLED_WHOLE_IMAGE_WORKER_FILE, env: 'CVM_WHOLE_IMAGE_WORKER' });
+    const entry = workerEntry({
+      caller: modulePath(import.meta.url),
+      source: 'whole-image-worker.ts',
+      bundled: BUNDLED_WHOLE_IMAGE_WORKER_FILE,
+      env: 'CVM_WHOLE_IMAGE_WORKER',
+    });
     const worker = new Worker(entry.file, { eval: entry.eval });
     worker.unref();
     const died = (message: string): void => {
@@ -170,7 +205,9 @@ export class WholeImageEngine {
       this.worker = null;
       const job = this.inFlight;
       this.inFlight = null;
-      job?.reject(new InferenceError(`the whole-image worker crashed (${message}); it is restarted for the next request`));
+      job?.reject(
+        new InferenceError(`the whole-image worker crashed (${message}); it is restarted for the next request`),
+      );
       if (!this.closed) {
         this.restarts++;
         this.pump();
@@ -200,7 +237,17 @@ export class WholeImageEngine {
     const idle = (): void => {
       if (!this.inFlight && this.queue.length === 0) this.worker?.unref();
     };
-    this.inFlight = { msg: job.msg, resolve: (r) => { origResolve(r); idle(); }, reject: (e) => { origReject(e); idle(); } };
+    this.inFlight = {
+      msg: job.msg,
+      resolve: (r) => {
+        origResolve(r);
+        idle();
+      },
+      reject: (e) => {
+        origReject(e);
+        idle();
+      },
+    };
     this.worker.postMessage(job.msg);
   }
 }
@@ -219,22 +266,39 @@ export interface BoneAgeResult extends BoneAgeEstimate {
 function checkDims(model: VerifiedWholeImageModel, dims: readonly number[]): void {
   const want = model.manifest.output.shape;
   if (dims.length !== want.length || dims.some((d, i) => d !== want[i])) {
-    throw new ModelError(`${model.file} returns ${model.manifest.output.name} of shape [${dims.join(', ')}], the manifest declares [${want.join(', ')}]`);
+    throw new ModelError(
+      `${model.file} returns ${model.manifest.output.name} of shape [${dims.join(', ')}], the manifest declares [${want.join(', ')}]`,
+    );
   }
 }
 
 /** Runs the radiograph-kind classifier on an image. */
-export async function classifyWith(engine: WholeImageEngine, model: VerifiedWholeImageModel<RadiographKindManifest>, image: GreyImage): Promise<RadiographKindResult> {
+export async function classifyWith(
+  engine: WholeImageEngine,
+  model: VerifiedWholeImageModel<RadiographKindManifest>,
+  image: GreyImage,
+): Promise<RadiographKindResult> {
   const t0 = performance.now();
   const input = squashNearest(image, HAND_INPUT_SIZE);
   const prepareMs = performance.now() - t0;
-  const r = await engine.run(model, [{ name: model.manifest.image.name, shape: model.manifest.image.shape, data: input }]);
+  const r = await engine.run(model, [
+    { name: model.manifest.image.name, shape: model.manifest.image.shape, data: input },
+  ]);
   checkDims(model, r.dims);
-  return { ...classifyLogits(r.data, model.manifest.minProbability), model: wholeImageModelRef(model), timings: { prepareMs, runMs: r.runMs } };
+  return {
+    ...classifyLogits(r.data, model.manifest.minProbability),
+    model: wholeImageModelRef(model),
+    timings: { prepareMs, runMs: r.runMs },
+  };
 }
 
 /** Runs the bone-age ensemble on a hand radiograph of a patient of the given sex. */
-export async function boneAgeWith(engine: WholeImageEngine, model: VerifiedWholeImageModel<BoneAgeManifest>, image: GreyImage, sex: Sex): Promise<BoneAgeResult> {
+export async function boneAgeWith(
+  engine: WholeImageEngine,
+  model: VerifiedWholeImageModel<BoneAgeManifest>,
+  image: GreyImage,
+  sex: Sex,
+): Promise<BoneAgeResult> {
   const t0 = performance.now();
   const input = squashNearest(image, HAND_INPUT_SIZE);
   const prepareMs = performance.now() - t0;
@@ -244,7 +308,12 @@ export async function boneAgeWith(engine: WholeImageEngine, model: VerifiedWhole
     { name: m.sexInput.name, shape: m.sexInput.shape, data: Float32Array.of(sex === 'M' ? 1 : 0) },
   ]);
   checkDims(model, r.dims);
-  return { ...combineBoneAge(r.data, m.calibration, m.ageRangeMonths), sex, model: wholeImageModelRef(model), timings: { prepareMs, runMs: r.runMs } };
+  return {
+    ...combineBoneAge(r.data, m.calibration, m.ageRangeMonths),
+    sex,
+    model: wholeImageModelRef(model),
+    timings: { prepareMs, runMs: r.runMs },
+  };
 }
 
 /** Both whole-image models with one engine: the small API the app, the CLI and the landmark gate use. */
@@ -261,7 +330,9 @@ export interface WholeImageModels {
 export function openWholeImageModels(dirs: readonly ModelDir[]): WholeImageModels {
   const listing = findWholeImageModels(dirs);
   const problems: string[] = [];
-  const get = <T extends WholeImageManifest['task']>(task: T): VerifiedWholeImageModel<Extract<WholeImageManifest, { task: T }>> | null => {
+  const get = <T extends WholeImageManifest['task']>(
+    task: T,
+  ): VerifiedWholeImageModel<Extract<WholeImageManifest, { task: T }>> | null => {
     try {
       return pickTask(listing, task);
     } catch (error) {
@@ -273,7 +344,9 @@ export function openWholeImageModels(dirs: readonly ModelDir[]): WholeImageModel
   const boneAgeModel = get('boneage');
   const engine = new WholeImageEngine();
   return {
-    kindModel, boneAgeModel, problems,
+    kindModel,
+    boneAgeModel,
+    problems,
     classifyRadiograph(image) {
       if (!kindModel) return Promise.reject(new ModelError(problems.join(' ')));
       return classifyWith(engine, kindModel, image);

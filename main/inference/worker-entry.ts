@@ -16,7 +16,9 @@ export function cudaLibraryHint(): string {
     const pkg = path.dirname(path.dirname(createRequire(modulePath(import.meta.url)).resolve('onnxruntime-node'))); // <pkg>/dist/index.js
     const dir = path.join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
     const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
-    return existsSync(path.join(dir, lib)) ? '' : ` (${lib} is not installed beside onnxruntime-node: its install step that downloads the CUDA provider was skipped or failed)`;
+    return existsSync(path.join(dir, lib))
+      ? ''
+      : ` (${lib} is not installed beside onnxruntime-node: its install step that downloads the CUDA provider was skipped or failed)`;
   } catch {
     return '';
   }
@@ -24,5 +26,10 @@ export function cudaLibraryHint(): string {
 
 /** The inference worker: worker.ts from source, inference-worker.cjs beside the app bundle. */
 export function workerEntry(): WorkerEntry {
-  return genericWorkerEntry({ caller: modulePath(import.meta.url), source: 'worker.ts', bundled: BUNDLED_WORKER_FILE, env: 'CVM_INFERENCE_WORKER' });
+  return genericWorkerEntry({
+    caller: modulePath(import.meta.url),
+    source: 'worker.ts',
+    bundled: BUNDLED_WORKER_FILE,
+    env: 'CVM_INFERENCE_WORKER',
+  });
 }

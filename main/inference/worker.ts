@@ -28,7 +28,8 @@ let loaded: Loaded | null = null;
 function readChecked(file: string, spec: StageSpec): Uint8Array {
   const bytes = readFileSync(file);
   const actual = createHash('sha256').update(bytes).digest('hex');
-  if (actual !== spec.sha256) throw new ModelError(`${file} changed since it was checked: sha256 is ${actual}, manifest says ${spec.sha256}`);
+  if (actual !== spec.sha256)
+    throw new ModelError(`${file} changed since it was checked: sha256 is ${actual}, manifest says ${spec.sha256}`);
   return bytes;
 }
 
@@ -37,7 +38,8 @@ function runner(stage: StageSession, spec: StageSpec): StageRunner {
     const tensor = new ort.Tensor('float32', input, [...spec.input.shape]);
     const outputs = await stage.session.run({ [spec.input.name]: tensor });
     const out = outputs[spec.output.name];
-    if (!out || !(out.data instanceof Float32Array)) throw new Error(`${spec.file} returned no float32 "${spec.output.name}"`);
+    if (!out || !(out.data instanceof Float32Array))
+      throw new Error(`${spec.file} returned no float32 "${spec.output.name}"`);
     return out.data;
   };
 }
@@ -46,13 +48,29 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>): Promise<FromWorke
   try {
     const { locate: locateSpec, refine: refineSpec } = msg.manifest.stages;
     const providers = msg.providers as ProviderName[];
-    const locate = await createStageSession(readChecked(msg.files.locate, locateSpec), locateSpec, providers, msg.cudaHint);
+    const locate = await createStageSession(
+      readChecked(msg.files.locate, locateSpec),
+      locateSpec,
+      providers,
+      msg.cudaHint,
+    );
     // The second stage uses what the first one could: no second round of failing CUDA loads.
-    const refine = await createStageSession(readChecked(msg.files.refine, refineSpec), refineSpec, [locate.provider.used]);
-    loaded = { manifest: msg.manifest, decoding: msg.decoding, locate: runner(locate, locateSpec), refine: runner(refine, refineSpec) };
+    const refine = await createStageSession(readChecked(msg.files.refine, refineSpec), refineSpec, [
+      locate.provider.used,
+    ]);
+    loaded = {
+      manifest: msg.manifest,
+      decoding: msg.decoding,
+      locate: runner(locate, locateSpec),
+      refine: runner(refine, refineSpec),
+    };
     return { type: 'ready', provider: locate.provider, createMs: { locate: locate.createMs, refine: refine.createMs } };
   } catch (error) {
-    return { type: 'init-failed', message: error instanceof Error ? error.message : String(error), modelInvalid: error instanceof ModelError };
+    return {
+      type: 'init-failed',
+      message: error instanceof Error ? error.message : String(error),
+      modelInvalid: error instanceof ModelError,
+    };
   }
 }
 

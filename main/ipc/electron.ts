@@ -14,8 +14,12 @@ export function isTrustedSender(event: Pick<IpcMainInvokeEvent, 'senderFrame'>, 
 }
 
 /** Registers one handler per contract method on `ipcMain` (Electron's, passed in by the shell). */
-export function registerIpc(ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>, handlers: Handlers, appUrlPrefix: string,
-  log: (m: string) => void): () => void {
+export function registerIpc(
+  ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>,
+  handlers: Handlers,
+  appUrlPrefix: string,
+  log: (m: string) => void,
+): () => void {
   const dispatch = createDispatcher(handlers, log);
   for (const name of METHOD_NAMES) {
     ipcMain.handle(channelOf(name), async (event, request: unknown) => {
@@ -26,7 +30,9 @@ export function registerIpc(ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>, 
       return dispatch(name, request);
     });
   }
-  return () => { for (const name of METHOD_NAMES) ipcMain.removeHandler(channelOf(name)); };
+  return () => {
+    for (const name of METHOD_NAMES) ipcMain.removeHandler(channelOf(name));
+  };
 }
 
 export function sendEvent(target: WebContents, name: string, payload: unknown): void {

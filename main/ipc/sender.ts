@@ -23,6 +23,7 @@ export function isInsideAppUrl(url: string, appDirUrl: string): boolean {
     return false;
   }
   // A path with "." or ".." segments left after URL parsing, or an encoded separator, is not ours.
-  if (targetPath.split('/').some((seg) => seg === '..' || seg === '.') || /%2f|%5c/i.test(target.pathname)) return false;
+  if (targetPath.split('/').some((seg) => seg === '..' || seg === '.') || /%2f|%5c/i.test(target.pathname))
+    return false;
   return targetPath.startsWith(`${basePath}/`);
 }

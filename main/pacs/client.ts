@@ -4,7 +4,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  PacsError, displayUrl, parseBaseUrl, request, statusError, type HttpResponse, type PacsConnection,
+  PacsError,
+  displayUrl,
+  parseBaseUrl,
+  request,
+  statusError,
+  type HttpResponse,
+  type PacsConnection,
 } from './http';
 
 /** A DICOM JSON data set (PS3.18 F.2): tag -> {vr, Value}. */
@@ -69,10 +75,14 @@ const dicomDate = (iso: string): string => {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(iso)) throw new PacsError('invalid-settings', `"${iso}" is not a date yyyy-mm-dd`);
   return iso.replaceAll('-', '');
 };
-const isoOf = (d: string | null): string | null => (d && /^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}` : d);
+const isoOf = (d: string | null): string | null =>
+  d && /^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}` : d;
 
 function studySummary(ds: DicomJson): StudySummary {
-  const num = (tag: string): number | null => { const v = jsonString(ds, tag); return v === null ? null : Number(v); };
+  const num = (tag: string): number | null => {
+    const v = jsonString(ds, tag);
+    return v === null ? null : Number(v);
+  };
   return {
     studyInstanceUid: jsonString(ds, '0020000D') ?? '',
     patientId: jsonString(ds, '00100020'),
@@ -90,7 +100,10 @@ function studySummary(ds: DicomJson): StudySummary {
 }
 
 function instanceSummary(ds: DicomJson, studyUid: string): InstanceSummary {
-  const num = (tag: string): number | null => { const v = jsonString(ds, tag); return v === null ? null : Number(v); };
+  const num = (tag: string): number | null => {
+    const v = jsonString(ds, tag);
+    return v === null ? null : Number(v);
+  };
   return {
     studyInstanceUid: jsonString(ds, '0020000D') ?? studyUid,
     seriesInstanceUid: jsonString(ds, '0020000E') ?? '',
@@ -153,11 +166,20 @@ export class DicomWebClient {
 
   private async getJson(u: URL, signal?: AbortSignal): Promise<DicomJson[]> {
     const where = `GET ${displayUrl(u.toString())}`;
-    const res = await request(this.connection, u, { headers: { accept: 'application/dicom+json, application/json' }, signal, maxBytes: 256 * 1024 * 1024 });
+    const res = await request(this.connection, u, {
+      headers: { accept: 'application/dicom+json, application/json' },
+      signal,
+      maxBytes: 256 * 1024 * 1024,
+    });
     if (res.status === 204) return [];
     if (res.status < 200 || res.status >= 300) {
       const err = statusError(res, where);
-      if (err.kind === 'not-found') throw new PacsError('not-dicomweb', `${where}: 404 Not Found: this URL is not a DICOMweb root (expected <root>/studies to answer).`, 404);
+      if (err.kind === 'not-found')
+        throw new PacsError(
+          'not-dicomweb',
+          `${where}: 404 Not Found: this URL is not a DICOMweb root (expected <root>/studies to answer).`,
+          404,
+        );
       throw err;
     }
     return parseJsonArray(res, where);
@@ -173,8 +195,18 @@ export class DicomWebClient {
       await this.getJson(this.url('studies', { limit: 1 }), signal);
     } catch (error) {
       // Any other client error to a plain study search means the URL is not a DICOMweb root.
-      if (error instanceof PacsError && error.kind === 'server' && error.status !== undefined && error.status >= 400 && error.status < 500) {
-        throw new PacsError('not-dicomweb', `${error.message} This URL does not answer DICOMweb study searches: give the DICOMweb root (e.g. .../dicom-web).`, error.status);
+      if (
+        error instanceof PacsError &&
+        error.kind === 'server' &&
+        error.status !== undefined &&
+        error.status >= 400 &&
+        error.status < 500
+      ) {
+        throw new PacsError(
+          'not-dicomweb',
+          `${error.message} This URL does not answer DICOMweb study searches: give the DICOMweb root (e.g. .../dicom-web).`,
+          error.status,
+        );
       }
       throw error;
     }
@@ -182,32 +214,51 @@ export class DicomWebClient {
   }
 
   /** One page of a QIDO-RS study search. */
-  async searchStudies(query: StudyQuery, page: { offset: number; limit: number }, signal?: AbortSignal): Promise<StudySummary[]> {
-    const dateRange = query.from || query.to ? `${query.from ? dicomDate(query.from) : ''}-${query.to ? dicomDate(query.to) : ''}` : undefined;
-    const rows = await this.getJson(this.url('studies', {
-      PatientID: query.patientId || undefined,
-      PatientName: query.patientName ? `*${query.patientName}*` : undefined,
-      StudyDate: dateRange,
-      ModalitiesInStudy: query.modality || undefined,
-      StudyInstanceUID: query.studyInstanceUid || undefined,
-      includefield: ['00100021', '00201206', '00201208', '00080061', '00100030', '00100040'],
-      offset: page.offset,
-      limit: page.limit,
-    }), signal);
+  async searchStudies(
+    query: StudyQuery,
+    page: { offset: number; limit: number },
+    signal?: AbortSignal,
+  ): Promise<StudySummary[]> {
+    const dateRange =
+      query.from || query.to
+        ? `${query.from ? dicomDate(query.from) : ''}-${query.to ? dicomDate(query.to) : ''}`
+        : undefined;
+    const rows = await this.getJson(
+      this.url('studies', {
+        PatientID: query.patientId || undefined,
+        PatientName: query.patientName ? `*${query.patientName}*` : undefined,
+        StudyDate: dateRange,
+        ModalitiesInStudy: query.modality || undefined,
+        StudyInstanceUID: query.studyInstanceUid || undefined,
+        includefield: ['00100021', '00201206', '00201208', '00080061', '00100030', '00100040'],
+        offset: page.offset,
+        limit: page.limit,
+      }),
+      signal,
+    );
     return rows.map(studySummary);
   }
 
   /** Every matching study, page by page (`onPage` after each, for progress and incremental display). */
   async searchAllStudies(
     query: StudyQuery,
-    options: { pageSize?: number; max?: number; signal?: AbortSignal; onPage?: (rows: readonly StudySummary[], total: number) => void } = {},
+    options: {
+      pageSize?: number;
+      max?: number;
+      signal?: AbortSignal;
+      onPage?: (rows: readonly StudySummary[], total: number) => void;
+    } = {},
   ): Promise<StudySummary[]> {
     const pageSize = options.pageSize ?? 500;
     const max = options.max ?? 100_000;
     const all: StudySummary[] = [];
     const seen = new Set<string>();
     while (all.length < max) {
-      const page = await this.searchStudies(query, { offset: all.length, limit: Math.min(pageSize, max - all.length) }, options.signal);
+      const page = await this.searchStudies(
+        query,
+        { offset: all.length, limit: Math.min(pageSize, max - all.length) },
+        options.signal,
+      );
       const fresh = page.filter((s) => !seen.has(s.studyInstanceUid));
       for (const s of fresh) seen.add(s.studyInstanceUid);
       all.push(...fresh);
@@ -220,23 +271,35 @@ export class DicomWebClient {
 
   /** The instances of a study with the attributes that recognise a lateral cephalogram. */
   async studyInstances(studyUid: string, signal?: AbortSignal): Promise<InstanceSummary[]> {
-    const rows = await this.getJson(this.url(`studies/${encodeURIComponent(studyUid)}/instances`, {
-      includefield: ['00080060', '00180015', '00185101', '0008103E', '00280010', '00280011', '0020000E', '00080016'],
-    }), signal);
+    const rows = await this.getJson(
+      this.url(`studies/${encodeURIComponent(studyUid)}/instances`, {
+        includefield: ['00080060', '00180015', '00185101', '0008103E', '00280010', '00280011', '0020000E', '00080016'],
+      }),
+      signal,
+    );
     return rows.map((r) => instanceSummary(r, studyUid));
   }
 
   /** One instance as its Part 10 bytes, in the transfer syntax the server stores. */
-  async retrieveInstance(i: Pick<InstanceSummary, 'studyInstanceUid' | 'seriesInstanceUid' | 'sopInstanceUid'>, signal?: AbortSignal): Promise<Buffer> {
-    const u = this.url(`studies/${encodeURIComponent(i.studyInstanceUid)}/series/${encodeURIComponent(i.seriesInstanceUid)}/instances/${encodeURIComponent(i.sopInstanceUid)}`);
+  async retrieveInstance(
+    i: Pick<InstanceSummary, 'studyInstanceUid' | 'seriesInstanceUid' | 'sopInstanceUid'>,
+    signal?: AbortSignal,
+  ): Promise<Buffer> {
+    const u = this.url(
+      `studies/${encodeURIComponent(i.studyInstanceUid)}/series/${encodeURIComponent(i.seriesInstanceUid)}/instances/${encodeURIComponent(i.sopInstanceUid)}`,
+    );
     const where = `GET ${displayUrl(u.toString())}`;
-    const res = await request(this.connection, u, { headers: { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' }, signal });
+    const res = await request(this.connection, u, {
+      headers: { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' },
+      signal,
+    });
     if (res.status < 200 || res.status >= 300) throw statusError(res, where);
     const ct = String(res.headers['content-type'] ?? '');
     let bytes: Buffer;
     if (/^multipart\/related/i.test(ct)) {
       const parts = parseMultipart(res.body, ct);
-      if (parts.length !== 1) throw new PacsError('server', `${where}: expected one instance, got ${parts.length} parts.`);
+      if (parts.length !== 1)
+        throw new PacsError('server', `${where}: expected one instance, got ${parts.length} parts.`);
       bytes = parts[0]!.body;
     } else if (/^application\/dicom/i.test(ct)) {
       bytes = res.body;
@@ -244,13 +307,20 @@ export class DicomWebClient {
       throw new PacsError('not-dicomweb', `${where}: the answer is ${ct || 'untyped'}, not DICOM.`);
     }
     if (bytes.length < 132 || bytes.toString('latin1', 128, 132) !== 'DICM') {
-      throw new PacsError('server', `${where}: the retrieved instance is not a DICOM Part 10 file (${bytes.length} bytes).`);
+      throw new PacsError(
+        'server',
+        `${where}: the retrieved instance is not a DICOM Part 10 file (${bytes.length} bytes).`,
+      );
     }
     return bytes;
   }
 
   /** STOW-RS: stores Part 10 instances in one request; resolves with what the server accepted and refused. */
-  async storeInstances(instances: ReadonlyArray<{ sopInstanceUid: string; bytes: Uint8Array }>, studyUid?: string, signal?: AbortSignal): Promise<StoreOutcome> {
+  async storeInstances(
+    instances: ReadonlyArray<{ sopInstanceUid: string; bytes: Uint8Array }>,
+    studyUid?: string,
+    signal?: AbortSignal,
+  ): Promise<StoreOutcome> {
     const boundary = `cvm-${randomBytes(12).toString('hex')}`;
     const chunks: Buffer[] = [];
     for (const inst of instances) {
@@ -262,26 +332,38 @@ export class DicomWebClient {
     const u = this.url(studyUid ? `studies/${encodeURIComponent(studyUid)}` : 'studies');
     const where = `POST ${displayUrl(u.toString())}`;
     const res = await request(this.connection, u, {
-      method: 'POST', body: chunks, signal,
-      headers: { 'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`, accept: 'application/dicom+json, application/json' },
+      method: 'POST',
+      body: chunks,
+      signal,
+      headers: {
+        'content-type': `multipart/related; type="application/dicom"; boundary=${boundary}`,
+        accept: 'application/dicom+json, application/json',
+      },
     });
-    if (res.status === 404) throw new PacsError('not-dicomweb', `${where}: 404 Not Found: this URL is not a DICOMweb root.`, 404);
+    if (res.status === 404)
+      throw new PacsError('not-dicomweb', `${where}: 404 Not Found: this URL is not a DICOMweb root.`, 404);
     if (res.status !== 200 && res.status !== 202 && res.status !== 409) throw statusError(res, where);
     let answer: DicomJson = {};
     if (res.body.length > 0) {
       try {
         const parsed = JSON.parse(res.body.toString('utf8')) as DicomJson | DicomJson[];
-        answer = Array.isArray(parsed) ? parsed[0] ?? {} : parsed;
+        answer = Array.isArray(parsed) ? (parsed[0] ?? {}) : parsed;
       } catch {
         throw new PacsError('not-dicomweb', `${where}: the answer is not DICOM JSON.`);
       }
     }
     const refs = (tag: string): DicomJson[] => (answer[tag]?.Value ?? []) as DicomJson[];
     const stored = refs('00081199').map((r) => jsonString(r, '00081155') ?? '');
-    const failed = refs('00081198').map((r) => ({ sopInstanceUid: jsonString(r, '00081155') ?? '', reason: `failure reason ${jsonString(r, '00081197') ?? 'unknown'}` }));
+    const failed = refs('00081198').map((r) => ({
+      sopInstanceUid: jsonString(r, '00081155') ?? '',
+      reason: `failure reason ${jsonString(r, '00081197') ?? 'unknown'}`,
+    }));
     for (const inst of instances) {
       if (!stored.includes(inst.sopInstanceUid) && !failed.some((f) => f.sopInstanceUid === inst.sopInstanceUid)) {
-        failed.push({ sopInstanceUid: inst.sopInstanceUid, reason: `the server did not confirm it (status ${res.status})` });
+        failed.push({
+          sopInstanceUid: inst.sopInstanceUid,
+          reason: `the server did not confirm it (status ${res.status})`,
+        });
       }
     }
     return { stored, failed };
@@ -291,7 +373,10 @@ export class DicomWebClient {
 function parseJsonArray(res: HttpResponse, where: string): DicomJson[] {
   const ct = String(res.headers['content-type'] ?? '');
   if (!/json/i.test(ct)) {
-    throw new PacsError('not-dicomweb', `${where}: the server answered ${ct || 'untyped content'}, not DICOM JSON: this URL is not a DICOMweb root.`);
+    throw new PacsError(
+      'not-dicomweb',
+      `${where}: the server answered ${ct || 'untyped content'}, not DICOM JSON: this URL is not a DICOMweb root.`,
+    );
   }
   let parsed: unknown;
   try {
@@ -299,6 +384,10 @@ function parseJsonArray(res: HttpResponse, where: string): DicomJson[] {
   } catch {
     throw new PacsError('not-dicomweb', `${where}: the answer is not valid JSON: this URL is not a DICOMweb root.`);
   }
-  if (!Array.isArray(parsed)) throw new PacsError('not-dicomweb', `${where}: the answer is JSON but not a list of DICOM data sets: this URL is not a DICOMweb root.`);
+  if (!Array.isArray(parsed))
+    throw new PacsError(
+      'not-dicomweb',
+      `${where}: the answer is JSON but not a list of DICOM data sets: this URL is not a DICOMweb root.`,
+    );
   return parsed as DicomJson[];
 }

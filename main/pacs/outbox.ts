@@ -18,7 +18,14 @@ export function backoffMs(attempts: number): number {
 
 export interface SendReport {
   readonly sent: ReadonlyArray<{ id: number; kind: string; sopInstanceUid: string; imageId: number }>;
-  readonly failed: ReadonlyArray<{ id: number; kind: string; sopInstanceUid: string; imageId: number; error: string; retryAt: string | null }>;
+  readonly failed: ReadonlyArray<{
+    id: number;
+    kind: string;
+    sopInstanceUid: string;
+    imageId: number;
+    error: string;
+    retryAt: string | null;
+  }>;
   readonly ms: number;
 }
 
@@ -31,22 +38,40 @@ export interface SendOptions {
   readonly signal?: AbortSignal;
   readonly now?: () => Date;
   /** After each item, sent or failed. */
-  readonly onItem?: (item: { id: number; kind: string; imageId: number; ok: boolean; error?: string }) => void | Promise<void>;
+  readonly onItem?: (item: {
+    id: number;
+    kind: string;
+    imageId: number;
+    ok: boolean;
+    error?: string;
+  }) => void | Promise<void>;
 }
 
-const PERMANENT: ReadonlySet<string> = new Set(['unauthorized', 'forbidden', 'not-dicomweb', 'invalid-settings', 'tls']);
+const PERMANENT: ReadonlySet<string> = new Set([
+  'unauthorized',
+  'forbidden',
+  'not-dicomweb',
+  'invalid-settings',
+  'tls',
+]);
 
 export async function sendOutbox(store: Store, client: DicomWebClient, options: SendOptions): Promise<SendReport> {
   const start = performance.now();
   const repo = new PacsRepo(store);
   const clock = options.now ?? (() => new Date());
-  const items: OutboxRow[] = options.ignoreBackoff ? repo.unsent(options.imageIds) : repo.due(clock(), options.imageIds);
+  const items: OutboxRow[] = options.ignoreBackoff
+    ? repo.unsent(options.imageIds)
+    : repo.due(clock(), options.imageIds);
   const sent: SendReport['sent'][number][] = [];
   const failed: SendReport['failed'][number][] = [];
   for (const item of items) {
     if (options.signal?.aborted) break;
     try {
-      const outcome = await client.storeInstances([{ sopInstanceUid: item.sop_instance_uid, bytes: repo.dicomOf(item.id) }], item.study_instance_uid, options.signal);
+      const outcome = await client.storeInstances(
+        [{ sopInstanceUid: item.sop_instance_uid, bytes: repo.dicomOf(item.id) }],
+        item.study_instance_uid,
+        options.signal,
+      );
       if (!outcome.stored.includes(item.sop_instance_uid)) {
         const why = outcome.failed.find((f) => f.sopInstanceUid === item.sop_instance_uid)?.reason ?? 'not confirmed';
         throw new PacsError('server', `The PACS did not store ${item.sop_instance_uid}: ${why}.`);
@@ -60,10 +85,21 @@ export async function sendOutbox(store: Store, client: DicomWebClient, options: 
       const permanent = error instanceof PacsError && PERMANENT.has(error.kind);
       const retryAt = permanent ? null : new Date(clock().getTime() + backoffMs(item.attempts + 1));
       repo.markFailed(item.id, message, retryAt, client.displayUrl);
-      failed.push({ id: item.id, kind: item.kind, sopInstanceUid: item.sop_instance_uid, imageId: item.image_ref, error: message, retryAt: retryAt?.toISOString() ?? null });
+      failed.push({
+        id: item.id,
+        kind: item.kind,
+        sopInstanceUid: item.sop_instance_uid,
+        imageId: item.image_ref,
+        error: message,
+        retryAt: retryAt?.toISOString() ?? null,
+      });
       await options.onItem?.({ id: item.id, kind: item.kind, imageId: item.image_ref, ok: false, error: message });
       // The server is down: the rest would fail the same way; they keep their turn.
-      if (error instanceof PacsError && (error.kind === 'refused' || error.kind === 'unreachable' || error.kind === 'timeout' || permanent)) break;
+      if (
+        error instanceof PacsError &&
+        (error.kind === 'refused' || error.kind === 'unreachable' || error.kind === 'timeout' || permanent)
+      )
+        break;
     }
   }
   return { sent, failed, ms: Math.round(performance.now() - start) };

@@ -22,7 +22,12 @@ export interface PullProgress {
 }
 
 export type InstanceOutcome =
-  | { readonly sopInstanceUid: string; readonly outcome: 'retrieved' | 'already-present'; readonly imageId: number; readonly note?: string }
+  | {
+      readonly sopInstanceUid: string;
+      readonly outcome: 'retrieved' | 'already-present';
+      readonly imageId: number;
+      readonly note?: string;
+    }
   | { readonly sopInstanceUid: string; readonly outcome: 'skipped'; readonly reason: string }
   | { readonly sopInstanceUid: string; readonly outcome: 'failed'; readonly reason: string };
 
@@ -45,7 +50,12 @@ export interface PullReport {
 }
 
 /** The import service (main/services/studies.ts importFile): the pull stores through it. */
-export type Importer = (store: Store, fileName: string, bytes: Uint8Array, options: { author: string }) => Promise<ImportFileResult>;
+export type Importer = (
+  store: Store,
+  fileName: string,
+  bytes: Uint8Array,
+  options: { author: string },
+) => Promise<ImportFileResult>;
 
 export interface PullOptions {
   readonly author: string;
@@ -54,7 +64,12 @@ export interface PullOptions {
   readonly onProgress?: (p: PullProgress) => void | Promise<void>;
 }
 
-export async function pullStudies(store: Store, client: DicomWebClient, studyUids: readonly string[], options: PullOptions): Promise<PullReport> {
+export async function pullStudies(
+  store: Store,
+  client: DicomWebClient,
+  studyUids: readonly string[],
+  options: PullOptions,
+): Promise<PullReport> {
   const start = performance.now();
   const repo = new PacsRepo(store);
   const studies: StudyPullReport[] = [];
@@ -63,14 +78,20 @@ export async function pullStudies(store: Store, client: DicomWebClient, studyUid
   let bytes = 0;
   let cancelled = false;
   for (const studyUid of studyUids) {
-    if (options.signal?.aborted) { cancelled = true; break; }
+    if (options.signal?.aborted) {
+      cancelled = true;
+      break;
+    }
     const outcomes: InstanceOutcome[] = [];
     let error: string | null = null;
     let instances: InstanceSummary[];
     try {
       instances = await client.studyInstances(studyUid, options.signal);
     } catch (e) {
-      if (e instanceof PacsError && e.kind === 'cancelled') { cancelled = true; break; }
+      if (e instanceof PacsError && e.kind === 'cancelled') {
+        cancelled = true;
+        break;
+      }
       studies.push({ studyUid, instances: [], error: (e as Error).message });
       continue;
     }
@@ -94,11 +115,17 @@ export async function pullStudies(store: Store, client: DicomWebClient, studyUid
       try {
         data = await client.retrieveInstance(inst, options.signal);
       } catch (e) {
-        if (e instanceof PacsError && e.kind === 'cancelled') { cancelled = true; break; }
+        if (e instanceof PacsError && e.kind === 'cancelled') {
+          cancelled = true;
+          break;
+        }
         outcomes.push({ sopInstanceUid: inst.sopInstanceUid, outcome: 'failed', reason: (e as Error).message });
         done++;
         // A server that is gone fails every following request the same way: stop this study.
-        if (e instanceof PacsError && (e.kind === 'refused' || e.kind === 'unreachable' || e.kind === 'timeout')) { error = (e as Error).message; break; }
+        if (e instanceof PacsError && (e.kind === 'refused' || e.kind === 'unreachable' || e.kind === 'timeout')) {
+          error = (e as Error).message;
+          break;
+        }
         continue;
       }
       bytes += data.length;
@@ -109,7 +136,8 @@ export async function pullStudies(store: Store, client: DicomWebClient, studyUid
         const src = readSourceImage(`${inst.sopInstanceUid}.dcm`, data);
         sopClassUid = src.sopClassUid;
         issuer = src.issuerOfPatientId;
-        if (src.sopInstanceUid !== inst.sopInstanceUid) throw new Error(`the server sent ${src.sopInstanceUid} for ${inst.sopInstanceUid}`);
+        if (src.sopInstanceUid !== inst.sopInstanceUid)
+          throw new Error(`the server sent ${src.sopInstanceUid} for ${inst.sopInstanceUid}`);
         const again = recogniseCephalogram({ ...src, bodyPart: src.bodyPart, viewPosition: src.viewPosition });
         if (!again.cephalogram) {
           outcomes.push({ sopInstanceUid: inst.sopInstanceUid, outcome: 'skipped', reason: again.reason });
@@ -117,7 +145,11 @@ export async function pullStudies(store: Store, client: DicomWebClient, studyUid
           continue;
         }
       } catch (e) {
-        outcomes.push({ sopInstanceUid: inst.sopInstanceUid, outcome: 'failed', reason: `not a usable DICOM image: ${(e as Error).message}` });
+        outcomes.push({
+          sopInstanceUid: inst.sopInstanceUid,
+          outcome: 'failed',
+          reason: `not a usable DICOM image: ${(e as Error).message}`,
+        });
         done++;
         continue;
       }
@@ -126,11 +158,19 @@ export async function pullStudies(store: Store, client: DicomWebClient, studyUid
         outcomes.push({ sopInstanceUid: inst.sopInstanceUid, outcome: 'failed', reason: imported.error.message });
       } else {
         repo.recordRetrieved({
-          sopInstanceUid: inst.sopInstanceUid, imageId: imported.imageId, studyUid: inst.studyInstanceUid || studyUid,
-          seriesUid: inst.seriesInstanceUid, sopClassUid, issuer, sourceUrl: client.displayUrl, author: options.author,
+          sopInstanceUid: inst.sopInstanceUid,
+          imageId: imported.imageId,
+          studyUid: inst.studyInstanceUid || studyUid,
+          seriesUid: inst.seriesInstanceUid,
+          sopClassUid,
+          issuer,
+          sourceUrl: client.displayUrl,
+          author: options.author,
         });
         outcomes.push({
-          sopInstanceUid: inst.sopInstanceUid, outcome: imported.duplicate ? 'already-present' : 'retrieved', imageId: imported.imageId,
+          sopInstanceUid: inst.sopInstanceUid,
+          outcome: imported.duplicate ? 'already-present' : 'retrieved',
+          imageId: imported.imageId,
           note: recognition.note,
         });
       }
@@ -140,9 +180,16 @@ export async function pullStudies(store: Store, client: DicomWebClient, studyUid
     await options.onProgress?.({ studyUid, done, total, current: null, bytes });
     if (cancelled) break;
   }
-  const count = (k: InstanceOutcome['outcome']): number => studies.reduce((n, s) => n + s.instances.filter((i) => i.outcome === k).length, 0);
+  const count = (k: InstanceOutcome['outcome']): number =>
+    studies.reduce((n, s) => n + s.instances.filter((i) => i.outcome === k).length, 0);
   return {
-    studies, cancelled, bytes, ms: Math.round(performance.now() - start),
-    retrieved: count('retrieved'), alreadyPresent: count('already-present'), skipped: count('skipped'), failed: count('failed'),
+    studies,
+    cancelled,
+    bytes,
+    ms: Math.round(performance.now() - start),
+    retrieved: count('retrieved'),
+    alreadyPresent: count('already-present'),
+    skipped: count('skipped'),
+    failed: count('failed'),
   };
 }

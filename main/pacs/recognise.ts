@@ -13,8 +13,7 @@ export interface InstanceAttributes {
 }
 
 export type Recognition =
-  | { readonly cephalogram: true; readonly note: string }
-  | { readonly cephalogram: false; readonly reason: string };
+  { readonly cephalogram: true; readonly note: string } | { readonly cephalogram: false; readonly reason: string };
 
 /** Image storage classes a cephalogram arrives in: CR, DX (both), and (grey) Secondary Capture of scanned films. */
 const RADIOGRAPH_CLASSES: Record<string, string> = {
@@ -27,27 +26,68 @@ const RADIOGRAPH_CLASSES: Record<string, string> = {
 };
 const RADIOGRAPH_MODALITIES = new Set(['CR', 'DX', 'RG', 'DR', 'OT', 'SC']);
 const OTHER_MODALITIES: Record<string, string> = {
-  PX: 'a panoramic radiograph', IO: 'an intra-oral radiograph', MG: 'a mammogram', CT: 'a CT', MR: 'an MR', US: 'an ultrasound',
-  NM: 'a nuclear-medicine image', PT: 'a PET image', XA: 'an angiogram', RF: 'a fluoroscopy', SR: 'a structured report',
-  KO: 'a key-object selection', PR: 'a presentation state', DOC: 'a document', OP: 'an ophthalmic photograph', XC: 'a photograph',
+  PX: 'a panoramic radiograph',
+  IO: 'an intra-oral radiograph',
+  MG: 'a mammogram',
+  CT: 'a CT',
+  MR: 'an MR',
+  US: 'an ultrasound',
+  NM: 'a nuclear-medicine image',
+  PT: 'a PET image',
+  XA: 'an angiogram',
+  RF: 'a fluoroscopy',
+  SR: 'a structured report',
+  KO: 'a key-object selection',
+  PR: 'a presentation state',
+  DOC: 'a document',
+  OP: 'an ophthalmic photograph',
+  XC: 'a photograph',
 };
-const HEAD_NECK = new Set(['SKULL', 'HEAD', 'FACE', 'JAW', 'TMJ', 'CSPINE', 'NECK', 'HEADNECK', 'MAXILLA', 'MANDIBLE', 'SELLA', 'ORBIT', 'NOSE', 'SINUS', 'HEAD NECK']);
+const HEAD_NECK = new Set([
+  'SKULL',
+  'HEAD',
+  'FACE',
+  'JAW',
+  'TMJ',
+  'CSPINE',
+  'NECK',
+  'HEADNECK',
+  'MAXILLA',
+  'MANDIBLE',
+  'SELLA',
+  'ORBIT',
+  'NOSE',
+  'SINUS',
+  'HEAD NECK',
+]);
 const LATERAL_VIEWS = new Set(['LL', 'RL', 'LAT', 'LATERAL', 'LLD', 'RLD']);
 const CEPH_WORDS = /ceph|lateral|\blat\b|telerad|fernr/i;
 
 export function recogniseCephalogram(a: InstanceAttributes): Recognition {
   if (a.sopClassUid && !(a.sopClassUid in RADIOGRAPH_CLASSES)) {
-    return { cephalogram: false, reason: `SOP class ${a.sopClassUid} is not a radiograph image (CR, DX or Secondary Capture)` };
+    return {
+      cephalogram: false,
+      reason: `SOP class ${a.sopClassUid} is not a radiograph image (CR, DX or Secondary Capture)`,
+    };
   }
   const modality = a.modality?.toUpperCase() ?? null;
-  if (modality && OTHER_MODALITIES[modality]) return { cephalogram: false, reason: `modality ${modality}: ${OTHER_MODALITIES[modality]}, not a cephalogram` };
-  if (modality && !RADIOGRAPH_MODALITIES.has(modality)) return { cephalogram: false, reason: `modality ${modality} is not a projection radiograph` };
+  if (modality && OTHER_MODALITIES[modality])
+    return { cephalogram: false, reason: `modality ${modality}: ${OTHER_MODALITIES[modality]}, not a cephalogram` };
+  if (modality && !RADIOGRAPH_MODALITIES.has(modality))
+    return { cephalogram: false, reason: `modality ${modality} is not a projection radiograph` };
   const described = a.seriesDescription !== null && CEPH_WORDS.test(a.seriesDescription);
   const body = a.bodyPart?.toUpperCase().trim() || null;
-  if (body && !HEAD_NECK.has(body) && !described) return { cephalogram: false, reason: `body part ${body} is not the head or neck` };
+  if (body && !HEAD_NECK.has(body) && !described)
+    return { cephalogram: false, reason: `body part ${body} is not the head or neck` };
   const view = a.viewPosition?.toUpperCase().trim() || null;
-  if (view && !LATERAL_VIEWS.has(view) && !described) return { cephalogram: false, reason: `view ${view} is not lateral` };
-  const said = [modality && `modality ${modality}`, body && `body part ${body}`, view && `view ${view}`, described && `series "${a.seriesDescription}"`].filter(Boolean);
+  if (view && !LATERAL_VIEWS.has(view) && !described)
+    return { cephalogram: false, reason: `view ${view} is not lateral` };
+  const said = [
+    modality && `modality ${modality}`,
+    body && `body part ${body}`,
+    view && `view ${view}`,
+    described && `series "${a.seriesDescription}"`,
+  ].filter(Boolean);
   const missing = [!body && 'body part', !view && 'view'].filter(Boolean);
   return {
     cephalogram: true,

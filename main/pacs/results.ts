@@ -22,7 +22,10 @@ import { newUid } from './uid';
  * adds them): `probabilities` on the assessment or on its result, as {CS1: p, ...} or an array of six.
  */
 export function probabilitiesOf(assessment: unknown): Partial<Record<CvmStage, number>> | null {
-  const pick = (o: unknown): unknown => (typeof o === 'object' && o !== null && 'probabilities' in o ? (o as { probabilities: unknown }).probabilities : undefined);
+  const pick = (o: unknown): unknown =>
+    typeof o === 'object' && o !== null && 'probabilities' in o
+      ? (o as { probabilities: unknown }).probabilities
+      : undefined;
   const raw = pick(assessment) ?? pick((assessment as { result?: unknown } | null)?.result);
   if (Array.isArray(raw) && raw.length === 6 && raw.every((p) => typeof p === 'number')) {
     return Object.fromEntries(CVM_STAGES.map((s, i) => [s, raw[i] as number]));
@@ -39,7 +42,8 @@ export function probabilitiesOf(assessment: unknown): Partial<Record<CvmStage, n
 }
 
 function assessmentOf(store: Store, setId: number): unknown {
-  const row = store.db.prepare('SELECT assessment_deflated FROM stage_assessments WHERE set_ref = ?').get(setId) as { assessment_deflated: Buffer } | undefined;
+  const row = store.db.prepare('SELECT assessment_deflated FROM stage_assessments WHERE set_ref = ?').get(setId) as
+    { assessment_deflated: Buffer } | undefined;
   return row ? JSON.parse(inflateRawSync(row.assessment_deflated).toString('utf8')) : null;
 }
 
@@ -69,20 +73,45 @@ export interface PrepareOptions {
 export async function prepareResults(store: Store, imageId: number, options: PrepareOptions): Promise<PreparedResult> {
   const repo = new PacsRepo(store);
   const detail = store.loadStudy(imageId);
-  if (!detail.latest) throw new StoreError('invalid-request', 'invalid', `Image ${imageId} has no landmarks yet: analyse it before sending a result.`);
+  if (!detail.latest)
+    throw new StoreError(
+      'invalid-request',
+      'invalid',
+      `Image ${imageId} has no landmarks yet: analyse it before sending a result.`,
+    );
   if (detail.info.format !== 'dicom') {
-    throw new StoreError('unsupported', 'invalid', `${detail.info.fileName} is a ${detail.info.format.toUpperCase()} file: only results on DICOM images can be stored on the PACS (they must reference the source image).`);
+    throw new StoreError(
+      'unsupported',
+      'invalid',
+      `${detail.info.fileName} is a ${detail.info.format.toUpperCase()} file: only results on DICOM images can be stored on the PACS (they must reference the source image).`,
+    );
   }
   const verified = detail.review.status === 'approved';
   const previous = repo.latestSr(imageId);
   if (previous && previous.set_ref === detail.latest.versionId && (previous.verified === 1) === verified) {
-    const sc = repo.forImage(imageId).filter((r) => r.kind === 'sc').at(-1);
-    return { imageId, srId: previous.id, scId: sc?.id ?? previous.id, srUid: previous.sop_instance_uid, scUid: sc?.sop_instance_uid ?? '', verified, predecessorUid: previous.predecessor_uid, unchanged: true };
+    const sc = repo
+      .forImage(imageId)
+      .filter((r) => r.kind === 'sc')
+      .at(-1);
+    return {
+      imageId,
+      srId: previous.id,
+      scId: sc?.id ?? previous.id,
+      srUid: previous.sop_instance_uid,
+      scUid: sc?.sop_instance_uid ?? '',
+      verified,
+      predecessorUid: previous.predecessor_uid,
+      unchanged: true,
+    };
   }
   const row = store.imageRow(imageId);
   const source: SourceImage = readSourceImage(row.original_name, readFileSync(store.absolutePath(row.stored_path)));
-  const assessment = assessmentOf(store, detail.latest.versionId) as { ok?: boolean; measurements?: Measurements; result?: { peakGrowth?: string } } | null;
-  const measurements = assessment?.ok ? assessment.measurements ?? null : null;
+  const assessment = assessmentOf(store, detail.latest.versionId) as {
+    ok?: boolean;
+    measurements?: Measurements;
+    result?: { peakGrowth?: string };
+  } | null;
+  const measurements = assessment?.ok ? (assessment.measurements ?? null) : null;
   const probabilities = probabilitiesOf(assessment);
   const run = detail.ai?.modelRun ?? null;
   const model = run ? { id: run.modelId, version: run.modelVersion, sha256: run.modelSha256 } : null;
@@ -91,14 +120,27 @@ export async function prepareResults(store: Store, imageId: number, options: Pre
   const srUid = newUid();
   const scUid = newUid();
   const latest = detail.latest;
-  const landmarkSource = latest.kind === 'ai' ? `model prediction (${model ? `${model.id} ${model.version}` : 'model'}), version ${latest.version}`
-    : `${latest.kind} by ${latest.author}, version ${latest.version}`;
+  const landmarkSource =
+    latest.kind === 'ai'
+      ? `model prediction (${model ? `${model.id} ${model.version}` : 'model'}), version ${latest.version}`
+      : `${latest.kind} by ${latest.author}, version ${latest.version}`;
   const sr = buildSr({
-    source, sopInstanceUid: srUid, seriesInstanceUid: prevSeries ?? newUid(), instanceNumber: (previous ? repo.forImage(imageId).filter((r) => r.kind === 'sr').length : 0) + 1,
-    landmarks: latest.points, stage: latest.stage, probabilities, measurements, model, landmarkSource, author: options.author,
+    source,
+    sopInstanceUid: srUid,
+    seriesInstanceUid: prevSeries ?? newUid(),
+    instanceNumber: (previous ? repo.forImage(imageId).filter((r) => r.kind === 'sr').length : 0) + 1,
+    landmarks: latest.points,
+    stage: latest.stage,
+    probabilities,
+    measurements,
+    model,
+    landmarkSource,
+    author: options.author,
     review: { approved: verified, by: detail.review.by, at: detail.review.at },
-    predecessor: previous && prevSeries ? { sopInstanceUid: previous.sop_instance_uid, seriesInstanceUid: prevSeries } : null,
-    now, appVersion: options.appVersion,
+    predecessor:
+      previous && prevSeries ? { sopInstanceUid: previous.sop_instance_uid, seriesInstanceUid: prevSeries } : null,
+    now,
+    appVersion: options.appVersion,
   });
 
   const stage = latest.stage;
@@ -108,24 +150,76 @@ export async function prepareResults(store: Store, imageId: number, options: Pre
     '',
     `Stage: ${stage?.label ?? 'not staged'}`,
   ];
-  if (probabilities) lines.push(`Probabilities: ${CVM_STAGES.filter((s) => probabilities[s] !== undefined).map((s) => `${s} ${(probabilities[s]! * 100).toFixed(0)}%`).join('  ')}`);
+  if (probabilities)
+    lines.push(
+      `Probabilities: ${CVM_STAGES.filter((s) => probabilities[s] !== undefined)
+        .map((s) => `${s} ${(probabilities[s]! * 100).toFixed(0)}%`)
+        .join('  ')}`,
+    );
   if (stage?.stage) lines.push(PEAK_GROWTH[stage.stage]);
   if (measurements) {
     const u = measurements.unit;
-    lines.push('', `Concavity depth (${u}): C2 ${fmt(measurements.C2.concavity.depth)}  C3 ${fmt(measurements.C3.concavity.depth)}  C4 ${fmt(measurements.C4.concavity.depth)}`);
-    lines.push(`Body width/height: C3 ${fmt(measurements.C3.body.ratio)} (${measurements.C3.body.shape})  C4 ${fmt(measurements.C4.body.ratio)} (${measurements.C4.body.shape})`);
+    lines.push(
+      '',
+      `Concavity depth (${u}): C2 ${fmt(measurements.C2.concavity.depth)}  C3 ${fmt(measurements.C3.concavity.depth)}  C4 ${fmt(measurements.C4.concavity.depth)}`,
+    );
+    lines.push(
+      `Body width/height: C3 ${fmt(measurements.C3.body.ratio)} (${measurements.C3.body.shape})  C4 ${fmt(measurements.C4.body.ratio)} (${measurements.C4.body.shape})`,
+    );
   }
   lines.push('', `Landmarks: ${landmarkSource}`);
   if (model) lines.push(`Model: ${model.id} ${model.version}`);
-  lines.push(verified ? `Approved by ${detail.review.by ?? '-'} at ${detail.review.at ? `${detail.review.at.slice(0, 16).replace('T', ' ')} UTC` : '-'}` : 'NOT REVIEWED: unverified result');
+  lines.push(
+    verified
+      ? `Approved by ${detail.review.by ?? '-'} at ${detail.review.at ? `${detail.review.at.slice(0, 16).replace('T', ' ')} UTC` : '-'}`
+      : 'NOT REVIEWED: unverified result',
+  );
   lines.push(`CVM Workstation ${options.appVersion}, ${now.toISOString().slice(0, 16).replace('T', ' ')} UTC`);
   const opened = await options.loadPixels(store, imageId);
   const page = renderReportPage({ title: 'CVM assessment', lines }, opened.pixels, latest.points);
-  const sc = buildSecondaryCapture({ source, sopInstanceUid: scUid, seriesInstanceUid: newUid(), instanceNumber: 1, page, now, appVersion: options.appVersion });
+  const sc = buildSecondaryCapture({
+    source,
+    sopInstanceUid: scUid,
+    seriesInstanceUid: newUid(),
+    instanceNumber: 1,
+    page,
+    now,
+    appVersion: options.appVersion,
+  });
 
-  const [srId, scId] = repo.enqueue([
-    { imageId, setId: latest.versionId, kind: 'sr', sopInstanceUid: srUid, studyInstanceUid: source.studyInstanceUid, predecessorUid: previous?.sop_instance_uid ?? null, verified, dicom: sr },
-    { imageId, setId: latest.versionId, kind: 'sc', sopInstanceUid: scUid, studyInstanceUid: source.studyInstanceUid, predecessorUid: null, verified, dicom: sc },
-  ], options.author);
-  return { imageId, srId: srId!, scId: scId!, srUid, scUid, verified, predecessorUid: previous?.sop_instance_uid ?? null, unchanged: false };
+  const [srId, scId] = repo.enqueue(
+    [
+      {
+        imageId,
+        setId: latest.versionId,
+        kind: 'sr',
+        sopInstanceUid: srUid,
+        studyInstanceUid: source.studyInstanceUid,
+        predecessorUid: previous?.sop_instance_uid ?? null,
+        verified,
+        dicom: sr,
+      },
+      {
+        imageId,
+        setId: latest.versionId,
+        kind: 'sc',
+        sopInstanceUid: scUid,
+        studyInstanceUid: source.studyInstanceUid,
+        predecessorUid: null,
+        verified,
+        dicom: sc,
+      },
+    ],
+    options.author,
+  );
+  return {
+    imageId,
+    srId: srId!,
+    scId: scId!,
+    srUid,
+    scUid,
+    verified,
+    predecessorUid: previous?.sop_instance_uid ?? null,
+    unchanged: false,
+  };
 }

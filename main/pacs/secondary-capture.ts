@@ -20,7 +20,10 @@ export function wrapText(text: string, chars: number): string[] {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + 1 + word.length > chars) { lines.push(line); line = word; } else line = line ? `${line} ${word}` : word;
+    if (line && line.length + 1 + word.length > chars) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
   }
   if (line) lines.push(line);
   return lines;
@@ -63,8 +66,10 @@ export function renderReportPage(page: ReportPage, pixels: ImagePixels, landmark
     const ys = pts.map((p) => p[1]);
     const [minX, maxX, minY, maxY] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
     const pad = 0.6 * Math.max(maxX - minX, maxY - minY, 50);
-    x0 = Math.max(0, Math.floor(minX - pad)); x1 = Math.min(pixels.width, Math.ceil(maxX + pad));
-    y0 = Math.max(0, Math.floor(minY - pad)); y1 = Math.min(pixels.height, Math.ceil(maxY + pad));
+    x0 = Math.max(0, Math.floor(minX - pad));
+    x1 = Math.min(pixels.width, Math.ceil(maxX + pad));
+    y0 = Math.max(0, Math.floor(minY - pad));
+    y1 = Math.min(pixels.height, Math.ceil(maxY + pad));
   }
   const boxW = width - 2 * MARGIN;
   const boxH = height - MARGIN - y;
@@ -87,10 +92,16 @@ export function renderReportPage(page: ReportPage, pixels: ImagePixels, landmark
     if (!p) continue;
     const cx = Math.round(ox + (p[0] - x0) * s);
     const cy = Math.round(y + (p[1] - y0) * s);
-    for (const [value, half, thick] of [[255, 9, 2], [0, 7, 1]] as const) {
+    for (const [value, half, thick] of [
+      [255, 9, 2],
+      [0, 7, 1],
+    ] as const) {
       for (let d = -half; d <= half; d++) {
         for (let t = -thick; t <= thick; t++) {
-          for (const [px, py] of [[cx + d, cy + t], [cx + t, cy + d]] as const) {
+          for (const [px, py] of [
+            [cx + d, cy + t],
+            [cx + t, cy + d],
+          ] as const) {
             if (px >= 0 && px < width && py >= y && py < height) img[py * width + px] = value;
           }
         }
@@ -123,7 +134,9 @@ export function buildSecondaryCapture(input: ScInput): Uint8Array {
     el(0x0008, 0x0064, 'CS', 'WSD'),
     el(0x0008, 0x103e, 'LO', 'CVM report'),
     el(0x0008, 0x2111, 'ST', 'CVM assessment report page rendered from the source image'),
-    el(0x0008, 0x2112, 'SQ', [[el(0x0008, 0x1150, 'UI', src.sopClassUid), el(0x0008, 0x1155, 'UI', src.sopInstanceUid)]]),
+    el(0x0008, 0x2112, 'SQ', [
+      [el(0x0008, 0x1150, 'UI', src.sopClassUid), el(0x0008, 0x1155, 'UI', src.sopInstanceUid)],
+    ]),
     el(0x0020, 0x000e, 'UI', input.seriesInstanceUid),
     el(0x0020, 0x0011, 'IS', '9902'),
     el(0x0020, 0x0013, 'IS', String(input.instanceNumber)),

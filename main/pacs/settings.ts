@@ -19,7 +19,14 @@ export interface PacsSettings {
   readonly autoSendApproved: boolean;
 }
 
-export const DEFAULT_PACS_SETTINGS: PacsSettings = { url: '', authKind: 'none', username: '', caFile: null, timeoutMs: 30_000, autoSendApproved: true };
+export const DEFAULT_PACS_SETTINGS: PacsSettings = {
+  url: '',
+  authKind: 'none',
+  username: '',
+  caFile: null,
+  timeoutMs: 30_000,
+  autoSendApproved: true,
+};
 
 /** Encrypts secrets for storage; Electron's safeStorage in the app. */
 export interface SecretProtector {
@@ -52,20 +59,29 @@ export function readPacsSettings(store: Store): PacsSettings {
 
 export function validatePacsSettings(s: PacsSettings): void {
   if (s.url) parseBaseUrl(s.url);
-  if (s.authKind === 'basic' && !s.username.trim()) throw new PacsError('invalid-settings', 'Basic authentication needs a user name.');
-  if (!(s.timeoutMs >= 1000 && s.timeoutMs <= 600_000)) throw new PacsError('invalid-settings', 'The timeout must be between 1 and 600 seconds.');
+  if (s.authKind === 'basic' && !s.username.trim())
+    throw new PacsError('invalid-settings', 'Basic authentication needs a user name.');
+  if (!(s.timeoutMs >= 1000 && s.timeoutMs <= 600_000))
+    throw new PacsError('invalid-settings', 'The timeout must be between 1 and 600 seconds.');
 }
 
 export function writePacsSettings(store: Store, s: PacsSettings, author: string): PacsSettings {
   validatePacsSettings(s);
-  const clean: PacsSettings = { ...s, url: s.url.trim(), username: s.username.trim(), caFile: s.caFile?.trim() || null };
+  const clean: PacsSettings = {
+    ...s,
+    url: s.url.trim(),
+    username: s.username.trim(),
+    caFile: s.caFile?.trim() || null,
+  };
   store.setSetting(SETTINGS_KEY, JSON.stringify(clean), author);
   return clean;
 }
 
 /** Where the secret is kept, in words for the settings form. */
 export function secretStorage(): string {
-  return protector?.available() ? `encrypted with the operating system's keychain (${protector.name})` : 'kept in memory until the app quits (no keychain available)';
+  return protector?.available()
+    ? `encrypted with the operating system's keychain (${protector.name})`
+    : 'kept in memory until the app quits (no keychain available)';
 }
 
 /** Stores (or with null, forgets) the password or token. Never in plain text in the database. */
@@ -75,7 +91,9 @@ export function writePacsSecret(store: Store, secret: string | null): void {
   store.db.prepare('DELETE FROM settings WHERE key = ?').run(SECRET_KEY);
   if (secret === null || secret === '') return;
   if (protector?.available()) {
-    store.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run(SECRET_KEY, protector.encrypt(secret).toString('base64'));
+    store.db
+      .prepare('INSERT INTO settings (key, value) VALUES (?, ?)')
+      .run(SECRET_KEY, protector.encrypt(secret).toString('base64'));
   } else {
     memorySecrets.set(key, secret);
   }
@@ -94,7 +112,10 @@ export function readPacsSecret(store: Store): string | null {
   try {
     return protector.decrypt(Buffer.from(stored, 'base64'));
   } catch {
-    throw new PacsError('invalid-settings', 'The stored PACS password cannot be decrypted on this machine or account; enter it again.');
+    throw new PacsError(
+      'invalid-settings',
+      'The stored PACS password cannot be decrypted on this machine or account; enter it again.',
+    );
   }
 }
 
@@ -103,10 +124,15 @@ export function connectionOf(settings: PacsSettings, secret: string | null): Pac
   if (!settings.url) throw new PacsError('invalid-settings', 'No PACS is configured: set its DICOMweb URL first.');
   let auth: PacsAuth = { kind: 'none' };
   if (settings.authKind === 'basic') {
-    if (secret === null) throw new PacsError('invalid-settings', `No password for ${settings.username}: enter it in the PACS settings (CLI: set CVM_PACS_PASSWORD).`);
+    if (secret === null)
+      throw new PacsError(
+        'invalid-settings',
+        `No password for ${settings.username}: enter it in the PACS settings (CLI: set CVM_PACS_PASSWORD).`,
+      );
     auth = { kind: 'basic', username: settings.username, password: secret };
   } else if (settings.authKind === 'bearer') {
-    if (secret === null) throw new PacsError('invalid-settings', 'No token: enter it in the PACS settings (CLI: set CVM_PACS_TOKEN).');
+    if (secret === null)
+      throw new PacsError('invalid-settings', 'No token: enter it in the PACS settings (CLI: set CVM_PACS_TOKEN).');
     auth = { kind: 'bearer', token: secret };
   }
   return { url: settings.url, auth, caFile: settings.caFile, timeoutMs: settings.timeoutMs };

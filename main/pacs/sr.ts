@@ -35,7 +35,9 @@ export function ds(value: number): string {
 }
 
 const codeItem = (c: Code): DicomElement[] => [
-  el(0x0008, 0x0100, 'SH', c[0]), el(0x0008, 0x0102, 'SH', c[1]), text(0x0008, 0x0104, 'LO', c[2]),
+  el(0x0008, 0x0100, 'SH', c[0]),
+  el(0x0008, 0x0102, 'SH', c[1]),
+  text(0x0008, 0x0104, 'LO', c[2]),
 ];
 const codeSeq = (g: number, e: number, c: Code): DicomElement => el(g, e, 'SQ', [codeItem(c)]);
 
@@ -51,16 +53,24 @@ function item(relationship: string | null, valueType: string, concept: Code | nu
 
 const container = (rel: string | null, concept: Code, children: Item[], extra: DicomElement[] = []): Item =>
   item(rel, 'CONTAINER', concept, [el(0x0040, 0xa050, 'CS', 'SEPARATE'), ...extra, el(0x0040, 0xa730, 'SQ', children)]);
-const textItem = (rel: string, concept: Code, value: string): Item => item(rel, 'TEXT', concept, [text(0x0040, 0xa160, 'UT', value)]);
-const codeValue = (rel: string, concept: Code, value: Code): Item => item(rel, 'CODE', concept, [codeSeq(0x0040, 0xa168, value)]);
-const pname = (rel: string, concept: Code, name: string): Item => item(rel, 'PNAME', concept, [text(0x0040, 0xa123, 'PN', name)]);
-const uidref = (rel: string, concept: Code, uid: string): Item => item(rel, 'UIDREF', concept, [el(0x0040, 0xa124, 'UI', uid)]);
-const num = (rel: string, concept: Code, value: number, unit: Code): Item => item(rel, 'NUM', concept, [
-  el(0x0040, 0xa300, 'SQ', [[codeSeq(0x0040, 0x08ea, unit), el(0x0040, 0xa30a, 'DS', ds(value))]]),
-]);
-const imageRef = (rel: string, concept: Code | null, src: Pick<SourceImage, 'sopClassUid' | 'sopInstanceUid'>): Item => item(rel, 'IMAGE', concept, [
-  el(0x0008, 0x1199, 'SQ', [[el(0x0008, 0x1150, 'UI', src.sopClassUid), el(0x0008, 0x1155, 'UI', src.sopInstanceUid)]]),
-]);
+const textItem = (rel: string, concept: Code, value: string): Item =>
+  item(rel, 'TEXT', concept, [text(0x0040, 0xa160, 'UT', value)]);
+const codeValue = (rel: string, concept: Code, value: Code): Item =>
+  item(rel, 'CODE', concept, [codeSeq(0x0040, 0xa168, value)]);
+const pname = (rel: string, concept: Code, name: string): Item =>
+  item(rel, 'PNAME', concept, [text(0x0040, 0xa123, 'PN', name)]);
+const uidref = (rel: string, concept: Code, uid: string): Item =>
+  item(rel, 'UIDREF', concept, [el(0x0040, 0xa124, 'UI', uid)]);
+const num = (rel: string, concept: Code, value: number, unit: Code): Item =>
+  item(rel, 'NUM', concept, [
+    el(0x0040, 0xa300, 'SQ', [[codeSeq(0x0040, 0x08ea, unit), el(0x0040, 0xa30a, 'DS', ds(value))]]),
+  ]);
+const imageRef = (rel: string, concept: Code | null, src: Pick<SourceImage, 'sopClassUid' | 'sopInstanceUid'>): Item =>
+  item(rel, 'IMAGE', concept, [
+    el(0x0008, 0x1199, 'SQ', [
+      [el(0x0008, 0x1150, 'UI', src.sopClassUid), el(0x0008, 0x1155, 'UI', src.sopInstanceUid)],
+    ]),
+  ]);
 
 const UNIT: Record<'mm' | 'px' | '%' | 'ratio' | 'unity', Code> = {
   mm: ['mm', 'UCUM', 'millimeter'],
@@ -140,17 +150,39 @@ function measurementItems(m: Measurements): Item[] {
   const out: Item[] = [];
   for (const v of ['C2', 'C3', 'C4'] as const) {
     const c = m[v].concavity;
-    out.push(num('CONTAINS', [`${v}-CONC-DEPTH`, PRIVATE_SCHEME, `${v} lower border concavity depth (${lu})`], c.depth, len));
-    out.push(num('CONTAINS', [`${v}-CONC-SHARE`, PRIVATE_SCHEME, `${v} lower border concavity depth as share of the chord`], c.share * 100, UNIT['%']));
+    out.push(
+      num('CONTAINS', [`${v}-CONC-DEPTH`, PRIVATE_SCHEME, `${v} lower border concavity depth (${lu})`], c.depth, len),
+    );
+    out.push(
+      num(
+        'CONTAINS',
+        [`${v}-CONC-SHARE`, PRIVATE_SCHEME, `${v} lower border concavity depth as share of the chord`],
+        c.share * 100,
+        UNIT['%'],
+      ),
+    );
   }
   for (const v of ['C3', 'C4'] as const) {
     const b = m[v].body;
-    out.push(num('CONTAINS', [`${v}-ANT-H`, PRIVATE_SCHEME, `${v} anterior body height (${lu})`], b.anteriorHeight, len));
-    out.push(num('CONTAINS', [`${v}-POST-H`, PRIVATE_SCHEME, `${v} posterior body height (${lu})`], b.posteriorHeight, len));
+    out.push(
+      num('CONTAINS', [`${v}-ANT-H`, PRIVATE_SCHEME, `${v} anterior body height (${lu})`], b.anteriorHeight, len),
+    );
+    out.push(
+      num('CONTAINS', [`${v}-POST-H`, PRIVATE_SCHEME, `${v} posterior body height (${lu})`], b.posteriorHeight, len),
+    );
     out.push(num('CONTAINS', [`${v}-WIDTH`, PRIVATE_SCHEME, `${v} body width (${lu})`], b.width, len));
     out.push(num('CONTAINS', [`${v}-HEIGHT`, PRIVATE_SCHEME, `${v} body height (${lu})`], b.height, len));
-    out.push(num('CONTAINS', [`${v}-WH-RATIO`, PRIVATE_SCHEME, `${v} body width to height ratio`], b.ratio, UNIT.ratio));
-    out.push(num('CONTAINS', [`${v}-AP-RATIO`, PRIVATE_SCHEME, `${v} anterior to posterior height ratio`], b.heightRatio, UNIT.ratio));
+    out.push(
+      num('CONTAINS', [`${v}-WH-RATIO`, PRIVATE_SCHEME, `${v} body width to height ratio`], b.ratio, UNIT.ratio),
+    );
+    out.push(
+      num(
+        'CONTAINS',
+        [`${v}-AP-RATIO`, PRIVATE_SCHEME, `${v} anterior to posterior height ratio`],
+        b.heightRatio,
+        UNIT.ratio,
+      ),
+    );
     out.push(textItem('CONTAINS', [`${v}-SHAPE`, PRIVATE_SCHEME, `${v} body shape`], b.shape));
   }
   return out;
@@ -195,11 +227,13 @@ function contentTree(input: SrInput, trackingUid: string): DicomElement[] {
     const p = input.landmarks[info.name];
     if (!p) continue;
     // Our coordinates put pixel centres at integers; SCOORD puts the top-left corner of the image at 0\0.
-    group.push(item('CONTAINS', 'SCOORD', CODES.landmark(info.name, info.label), [
-      el(0x0070, 0x0022, 'FL', [p[0] + 0.5, p[1] + 0.5]),
-      el(0x0070, 0x0023, 'CS', 'POINT'),
-      el(0x0040, 0xa730, 'SQ', [imageRef('SELECTED FROM', null, src)]),
-    ]));
+    group.push(
+      item('CONTAINS', 'SCOORD', CODES.landmark(info.name, info.label), [
+        el(0x0070, 0x0022, 'FL', [p[0] + 0.5, p[1] + 0.5]),
+        el(0x0070, 0x0023, 'CS', 'POINT'),
+        el(0x0040, 0xa730, 'SQ', [imageRef('SELECTED FROM', null, src)]),
+      ]),
+    );
   }
   group.push(textItem('CONTAINS', CODES.landmarkSource, input.landmarkSource));
   if (input.model) {
@@ -207,11 +241,18 @@ function contentTree(input: SrInput, trackingUid: string): DicomElement[] {
     group.push(textItem('HAS CONCEPT MOD', CODES.algorithmVersion, input.model.version));
   }
 
-  const root = container(null, CODES.report, [
-    ...context,
-    container('CONTAINS', CODES.imageLibrary, [container('CONTAINS', CODES.imageLibraryGroup, [imageRef('CONTAINS', null, src)])]),
-    container('CONTAINS', CODES.measurements, [container('CONTAINS', CODES.group, group)]),
-  ], [el(0x0040, 0xa504, 'SQ', [[el(0x0008, 0x0105, 'CS', 'DCMR'), el(0x0040, 0xdb00, 'CS', '1500')]])]);
+  const root = container(
+    null,
+    CODES.report,
+    [
+      ...context,
+      container('CONTAINS', CODES.imageLibrary, [
+        container('CONTAINS', CODES.imageLibraryGroup, [imageRef('CONTAINS', null, src)]),
+      ]),
+      container('CONTAINS', CODES.measurements, [container('CONTAINS', CODES.group, group)]),
+    ],
+    [el(0x0040, 0xa504, 'SQ', [[el(0x0008, 0x0105, 'CS', 'DCMR'), el(0x0040, 0xdb00, 'CS', '1500')]])],
+  );
   // The root item's attributes sit at the top level of the data set.
   return root;
 }
@@ -226,7 +267,8 @@ export function sortDeep(elements: readonly DicomElement[]): DicomElement[] {
 /** Patient, study and equipment attributes shared by the SR and the Secondary Capture. */
 export function commonAttributes(src: SourceImage, now: Date, appVersion: string): DicomElement[] {
   const { date, time } = dicomDateTime(now);
-  const opt = (g: number, e: number, vr: string, v: string | null): DicomElement => (v ? text(g, e, vr, v) : el(g, e, vr, ''));
+  const opt = (g: number, e: number, vr: string, v: string | null): DicomElement =>
+    v ? text(g, e, vr, v) : el(g, e, vr, '');
   return [
     el(0x0008, 0x0005, 'CS', 'ISO_IR 192'),
     el(0x0008, 0x0012, 'DA', date),
@@ -249,13 +291,30 @@ export function commonAttributes(src: SourceImage, now: Date, appVersion: string
   ];
 }
 
-const referenceTree = (studyUid: string, refs: ReadonlyArray<{ series: string; sopClass: string; sop: string }>): DicomElement[][] => [[
-  el(0x0008, 0x1115, 'SQ', [...new Set(refs.map((r) => r.series))].map((series) => [
-    el(0x0008, 0x1199, 'SQ', refs.filter((r) => r.series === series).map((r) => [el(0x0008, 0x1150, 'UI', r.sopClass), el(0x0008, 0x1155, 'UI', r.sop)])),
-    el(0x0020, 0x000e, 'UI', series),
-  ])),
-  el(0x0020, 0x000d, 'UI', studyUid),
-]];
+const referenceTree = (
+  studyUid: string,
+  refs: ReadonlyArray<{ series: string; sopClass: string; sop: string }>,
+): DicomElement[][] => [
+  [
+    el(
+      0x0008,
+      0x1115,
+      'SQ',
+      [...new Set(refs.map((r) => r.series))].map((series) => [
+        el(
+          0x0008,
+          0x1199,
+          'SQ',
+          refs
+            .filter((r) => r.series === series)
+            .map((r) => [el(0x0008, 0x1150, 'UI', r.sopClass), el(0x0008, 0x1155, 'UI', r.sop)]),
+        ),
+        el(0x0020, 0x000e, 'UI', series),
+      ]),
+    ),
+    el(0x0020, 0x000d, 'UI', studyUid),
+  ],
+];
 
 /** The SR as a Part 10 file. */
 export function buildSr(input: SrInput): Uint8Array {
@@ -277,26 +336,52 @@ export function buildSr(input: SrInput): Uint8Array {
     el(0x0040, 0xa491, 'CS', 'COMPLETE'),
     el(0x0040, 0xa493, 'CS', approved ? 'VERIFIED' : 'UNVERIFIED'),
     el(0x0040, 0xa372, 'SQ', []),
-    el(0x0040, 0xa375, 'SQ', referenceTree(src.studyInstanceUid, [{ series: src.seriesInstanceUid, sopClass: src.sopClassUid, sop: src.sopInstanceUid }])),
+    el(
+      0x0040,
+      0xa375,
+      'SQ',
+      referenceTree(src.studyInstanceUid, [
+        { series: src.seriesInstanceUid, sopClass: src.sopClassUid, sop: src.sopInstanceUid },
+      ]),
+    ),
     ...contentTree(input, newUid()),
   ];
   if (approved) {
     const at = input.review.at ? new Date(input.review.at) : input.now;
-    elements.push(el(0x0040, 0xa073, 'SQ', [[
-      el(0x0040, 0xa027, 'LO', 'CVM Workstation'),
-      el(0x0040, 0xa030, 'DT', dicomDateTime(at).dt),
-      text(0x0040, 0xa075, 'PN', input.review.by ?? input.author),
-      el(0x0040, 0xa088, 'SQ', []),
-    ]]));
+    elements.push(
+      el(0x0040, 0xa073, 'SQ', [
+        [
+          el(0x0040, 0xa027, 'LO', 'CVM Workstation'),
+          el(0x0040, 0xa030, 'DT', dicomDateTime(at).dt),
+          text(0x0040, 0xa075, 'PN', input.review.by ?? input.author),
+          el(0x0040, 0xa088, 'SQ', []),
+        ],
+      ]),
+    );
   }
   if (input.predecessor) {
-    elements.push(el(0x0040, 0xa360, 'SQ', referenceTree(src.studyInstanceUid, [
-      { series: input.predecessor.seriesInstanceUid, sopClass: COMPREHENSIVE_SR, sop: input.predecessor.sopInstanceUid },
-    ])));
+    elements.push(
+      el(
+        0x0040,
+        0xa360,
+        'SQ',
+        referenceTree(src.studyInstanceUid, [
+          {
+            series: input.predecessor.seriesInstanceUid,
+            sopClass: COMPREHENSIVE_SR,
+            sop: input.predecessor.sopInstanceUid,
+          },
+        ]),
+      ),
+    );
   }
-  elements.push(el(0x0008, 0x0110, 'SQ', [[
-    el(0x0008, 0x0102, 'SH', PRIVATE_SCHEME),
-    text(0x0008, 0x0115, 'ST', 'CVM Workstation concepts (stages, C2-C4 landmarks, vertebral measurements)'),
-  ]]));
+  elements.push(
+    el(0x0008, 0x0110, 'SQ', [
+      [
+        el(0x0008, 0x0102, 'SH', PRIVATE_SCHEME),
+        text(0x0008, 0x0115, 'ST', 'CVM Workstation concepts (stages, C2-C4 landmarks, vertebral measurements)'),
+      ],
+    ]),
+  );
   return writeDicom(sortDeep(elements), { encoding: 'explicit-le' });
 }

@@ -27,16 +27,32 @@ export interface PatientTimeline extends Timeline {
   readonly merged: readonly PatientRef[];
   /** Other issuers found under the same Patient ID (kept apart). */
   readonly otherIssuers: readonly string[];
-  readonly visits: ReadonlyArray<Timeline['visits'][number] & { readonly studyInstanceUid: string | null; readonly stageLabel: string | null; readonly issuer: string | null; readonly patientId: string;
-    /** The latest bone age of a hand-wrist radiograph of this visit (main/store/boneage.ts), null otherwise. */
-    readonly boneAge: { readonly months: number; readonly low: number; readonly high: number; readonly level: number; readonly sex: string } | null }>;
+  readonly visits: ReadonlyArray<
+    Timeline['visits'][number] & {
+      readonly studyInstanceUid: string | null;
+      readonly stageLabel: string | null;
+      readonly issuer: string | null;
+      readonly patientId: string;
+      /** The latest bone age of a hand-wrist radiograph of this visit (main/store/boneage.ts), null otherwise. */
+      readonly boneAge: {
+        readonly months: number;
+        readonly low: number;
+        readonly high: number;
+        readonly level: number;
+        readonly sex: string;
+      } | null;
+    }
+  >;
 }
 
 const now = (): string => new Date().toISOString();
 
 function patientByDicomId(store: Store, patientId: string): PatientRef {
-  const row = store.db.prepare('SELECT id, dicom_patient_id, name, birth_date, sex FROM patients WHERE dicom_patient_id = ?').get(patientId) as
-    { id: number; dicom_patient_id: string; name: string | null; birth_date: string | null; sex: string | null } | undefined;
+  const row = store.db
+    .prepare('SELECT id, dicom_patient_id, name, birth_date, sex FROM patients WHERE dicom_patient_id = ?')
+    .get(patientId) as
+    | { id: number; dicom_patient_id: string; name: string | null; birth_date: string | null; sex: string | null }
+    | undefined;
   if (!row) throw new StoreError('not-found', 'not-found', `No patient with ID "${patientId}" in ${store.file}.`);
   return { id: row.id, patientId: row.dicom_patient_id, name: row.name, birthDate: row.birth_date, sex: row.sex };
 }
@@ -45,7 +61,8 @@ function patientByDicomId(store: Store, patientId: string): PatientRef {
 function rootOf(store: Store, patientRef: number): number {
   let current = patientRef;
   for (let i = 0; i < 100; i++) {
-    const link = store.db.prepare('SELECT same_as_ref FROM patient_links WHERE patient_ref = ?').get(current) as { same_as_ref: number } | undefined;
+    const link = store.db.prepare('SELECT same_as_ref FROM patient_links WHERE patient_ref = ?').get(current) as
+      { same_as_ref: number } | undefined;
     if (!link) return current;
     current = link.same_as_ref;
   }
@@ -55,37 +72,75 @@ function rootOf(store: Store, patientRef: number): number {
 function membersOf(store: Store, root: number): number[] {
   const out = [root];
   for (let i = 0; i < out.length; i++) {
-    const rows = store.db.prepare('SELECT patient_ref FROM patient_links WHERE same_as_ref = ?').all(out[i]!) as Array<{ patient_ref: number }>;
+    const rows = store.db.prepare('SELECT patient_ref FROM patient_links WHERE same_as_ref = ?').all(out[i]!) as Array<{
+      patient_ref: number;
+    }>;
     for (const r of rows) if (!out.includes(r.patient_ref)) out.push(r.patient_ref);
   }
   return out;
 }
 
-export function patientTimeline(store: Store, patientId: string, options: { issuer?: string | null } = {}): PatientTimeline {
+export function patientTimeline(
+  store: Store,
+  patientId: string,
+  options: { issuer?: string | null } = {},
+): PatientTimeline {
   const asked = patientByDicomId(store, patientId);
   const rootRef = rootOf(store, asked.id);
   const members = membersOf(store, rootRef);
-  const refs = members.map((id) => store.db.prepare('SELECT id, dicom_patient_id AS patientId, name, birth_date AS birthDate, sex FROM patients WHERE id = ?').get(id) as PatientRef);
+  const refs = members.map(
+    (id) =>
+      store.db
+        .prepare(
+          'SELECT id, dicom_patient_id AS patientId, name, birth_date AS birthDate, sex FROM patients WHERE id = ?',
+        )
+        .get(id) as PatientRef,
+  );
   const placeholders = members.map(() => '?').join(',');
-  const rows = store.db.prepare(`
+  const rows = store.db
+    .prepare(
+      `
     SELECT i.id AS imageId, st.study_date AS studyDate, st.age_years AS ageYears, st.study_instance_uid AS studyInstanceUid,
            sr.stage AS stage, sr.label AS stageLabel, i.review_status AS reviewStatus, i.latest_set_ref AS setRef,
            (SELECT pi.issuer_of_patient_id FROM pacs_instances pi WHERE pi.image_ref = i.id LIMIT 1) AS issuer, p.dicom_patient_id AS patientId
     FROM images i JOIN studies st ON st.id = i.study_ref JOIN patients p ON p.id = st.patient_ref
     LEFT JOIN stage_results sr ON sr.set_ref = i.latest_set_ref
-    WHERE st.patient_ref IN (${placeholders})`).all(...members) as Array<{
-      imageId: number; studyDate: string | null; ageYears: number | null; studyInstanceUid: string | null; stage: CvmStage | null;
-      stageLabel: string | null; reviewStatus: string; setRef: number | null; issuer: string | null; patientId: string;
-    }>;
+    WHERE st.patient_ref IN (${placeholders})`,
+    )
+    .all(...members) as Array<{
+    imageId: number;
+    studyDate: string | null;
+    ageYears: number | null;
+    studyInstanceUid: string | null;
+    stage: CvmStage | null;
+    stageLabel: string | null;
+    reviewStatus: string;
+    setRef: number | null;
+    issuer: string | null;
+    patientId: string;
+  }>;
   // The issuer: the one asked for, else the asked patient's most common one; other issuers of the same ID stay apart.
   const ownIssuers = rows.filter((r) => r.patientId === asked.patientId && r.issuer).map((r) => r.issuer!);
-  const issuer = options.issuer !== undefined ? options.issuer : (ownIssuers.sort((a, b) => ownIssuers.filter((x) => x === b).length - ownIssuers.filter((x) => x === a).length)[0] ?? null);
-  const kept = rows.filter((r) => r.patientId !== asked.patientId || r.issuer === null || issuer === null || r.issuer === issuer);
-  const otherIssuers = [...new Set(rows.filter((r) => r.patientId === asked.patientId && r.issuer && r.issuer !== issuer).map((r) => r.issuer!))];
+  const issuer =
+    options.issuer !== undefined
+      ? options.issuer
+      : (ownIssuers.sort(
+          (a, b) => ownIssuers.filter((x) => x === b).length - ownIssuers.filter((x) => x === a).length,
+        )[0] ?? null);
+  const kept = rows.filter(
+    (r) => r.patientId !== asked.patientId || r.issuer === null || issuer === null || r.issuer === issuer,
+  );
+  const otherIssuers = [
+    ...new Set(
+      rows.filter((r) => r.patientId === asked.patientId && r.issuer && r.issuer !== issuer).map((r) => r.issuer!),
+    ),
+  ];
   const inputs = kept.map((r) => {
     let probabilities = null;
     if (r.setRef !== null) {
-      const a = store.db.prepare('SELECT assessment_deflated FROM stage_assessments WHERE set_ref = ?').get(r.setRef) as { assessment_deflated: Buffer } | undefined;
+      const a = store.db
+        .prepare('SELECT assessment_deflated FROM stage_assessments WHERE set_ref = ?')
+        .get(r.setRef) as { assessment_deflated: Buffer } | undefined;
       if (a) probabilities = probabilitiesOf(JSON.parse(inflateRawSync(a.assessment_deflated).toString('utf8')));
     }
     return { ...r, probabilities } satisfies TimelineVisitInput & Record<string, unknown>;
@@ -99,10 +154,22 @@ export function patientTimeline(store: Store, patientId: string, options: { issu
     visits: timeline.visits.map((v) => {
       const i = byId.get(v.imageId)!;
       const b = boneAges.get(v.imageId);
-      const boneAge = b ? { months: b.months, low: b.interval.low, high: b.interval.high, level: b.interval.level, sex: b.sex } : null;
-      return { ...v, studyInstanceUid: i.studyInstanceUid, stageLabel: i.stageLabel, issuer: i.issuer, patientId: i.patientId, boneAge };
+      const boneAge = b
+        ? { months: b.months, low: b.interval.low, high: b.interval.high, level: b.interval.level, sex: b.sex }
+        : null;
+      return {
+        ...v,
+        studyInstanceUid: i.studyInstanceUid,
+        stageLabel: i.stageLabel,
+        issuer: i.issuer,
+        patientId: i.patientId,
+        boneAge,
+      };
     }),
-    patient: root, issuer, merged: refs.filter((r) => r.id !== rootRef), otherIssuers,
+    patient: root,
+    issuer,
+    merged: refs.filter((r) => r.id !== rootRef),
+    otherIssuers,
   };
 }
 
@@ -110,12 +177,20 @@ export function patientTimeline(store: Store, patientId: string, options: { issu
 export function mergePatients(store: Store, patientId: string, otherPatientId: string, author: string): void {
   const a = patientByDicomId(store, patientId);
   const b = patientByDicomId(store, otherPatientId);
-  if (rootOf(store, a.id) === rootOf(store, b.id)) throw new StoreError('conflict', 'conflict', `${patientId} and ${otherPatientId} are already one patient.`);
-  store.db.transaction(() => {
-    store.db.prepare('INSERT INTO patient_links (patient_ref, same_as_ref, linked_by, linked_at) VALUES (?, ?, ?, ?)').run(rootOf(store, b.id), rootOf(store, a.id), author, now());
-    store.db.prepare(`INSERT INTO audit_log (at, author, action, image_ref, summary) VALUES (?, ?, 'patient-merge', NULL, ?)`)
-      .run(now(), author, `patient ${otherPatientId} merged into ${patientId}`);
-  }).immediate();
+  if (rootOf(store, a.id) === rootOf(store, b.id))
+    throw new StoreError('conflict', 'conflict', `${patientId} and ${otherPatientId} are already one patient.`);
+  store.db
+    .transaction(() => {
+      store.db
+        .prepare('INSERT INTO patient_links (patient_ref, same_as_ref, linked_by, linked_at) VALUES (?, ?, ?, ?)')
+        .run(rootOf(store, b.id), rootOf(store, a.id), author, now());
+      store.db
+        .prepare(
+          `INSERT INTO audit_log (at, author, action, image_ref, summary) VALUES (?, ?, 'patient-merge', NULL, ?)`,
+        )
+        .run(now(), author, `patient ${otherPatientId} merged into ${patientId}`);
+    })
+    .immediate();
 }
 
 /** Undoes a merge: `patientId` gets its own timeline again. */
@@ -123,9 +198,14 @@ export function splitPatient(store: Store, patientId: string, author: string): v
   const p = patientByDicomId(store, patientId);
   const link = store.db.prepare('SELECT same_as_ref FROM patient_links WHERE patient_ref = ?').get(p.id);
   if (!link) throw new StoreError('not-found', 'not-found', `Patient ${patientId} is not merged into another.`);
-  store.db.transaction(() => {
-    store.db.prepare('DELETE FROM patient_links WHERE patient_ref = ?').run(p.id);
-    store.db.prepare(`INSERT INTO audit_log (at, author, action, image_ref, summary) VALUES (?, ?, 'patient-split', NULL, ?)`)
-      .run(now(), author, `patient ${patientId} split off`);
-  }).immediate();
+  store.db
+    .transaction(() => {
+      store.db.prepare('DELETE FROM patient_links WHERE patient_ref = ?').run(p.id);
+      store.db
+        .prepare(
+          `INSERT INTO audit_log (at, author, action, image_ref, summary) VALUES (?, ?, 'patient-split', NULL, ?)`,
+        )
+        .run(now(), author, `patient ${patientId} split off`);
+    })
+    .immediate();
 }

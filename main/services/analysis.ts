@@ -5,13 +5,27 @@
  */
 import { randomUUID } from 'node:crypto';
 import type {
-  AnalysisResult, AnalyzeBatchRequest, AnalyzeImageRequest, BatchFinished, BatchItemOutcome, BatchProgress, BatchStarted,
-  CancelBatchRequest, ModelsInfo,
+  AnalysisResult,
+  AnalyzeBatchRequest,
+  AnalyzeImageRequest,
+  BatchFinished,
+  BatchItemOutcome,
+  BatchProgress,
+  BatchStarted,
+  CancelBatchRequest,
+  ModelsInfo,
 } from '../../core/api/analysis';
 import { fail, ok, type ErrorCode, type Result } from '../../core/api/result';
 import { fromLandmarkSet } from '../../core/api/studies';
 import {
-  analyzeOpened, DEFAULT_MODEL_ID, findModels, InferenceEngine, landmarkSetOf, modelDirs, pickModel, runBatch,
+  analyzeOpened,
+  DEFAULT_MODEL_ID,
+  findModels,
+  InferenceEngine,
+  landmarkSetOf,
+  modelDirs,
+  pickModel,
+  runBatch,
 } from '../inference/index';
 import type { ServiceContext } from './context';
 import { loadImagePixels, recordModelRun, storeFor } from './studies';
@@ -30,14 +44,21 @@ export function engineFor(ctx: Pick<ServiceContext, 'dataDir' | 'emit'>, modelId
   const model = pickModel(findModels(modelDirs(ctx.dataDir)), modelId);
   const current = engines.get(model.dir);
   if (current && current.manifestSha256 === model.manifestSha256) return current.engine;
-  if (current) void current.engine.then((e) => e.close(), () => undefined);
+  if (current)
+    void current.engine.then(
+      (e) => e.close(),
+      () => undefined,
+    );
   const engine = InferenceEngine.start({
     model,
     onEvent: (event) => {
       if (event.kind === 'worker-crashed') {
         ctx.emit('log', { level: 'error', message: `The inference worker crashed (${event.message}); restarting it.` });
       } else {
-        ctx.emit('log', { level: 'info', message: `The inference worker was restarted (${event.createMs.toFixed(0)} ms).` });
+        ctx.emit('log', {
+          level: 'info',
+          message: `The inference worker was restarted (${event.createMs.toFixed(0)} ms).`,
+        });
       }
     },
   });
@@ -52,13 +73,28 @@ export function engineFor(ctx: Pick<ServiceContext, 'dataDir' | 'emit'>, modelId
 export async function closeInferenceEngines(): Promise<void> {
   const all = [...engines.values()];
   engines.clear();
-  await Promise.all(all.map((e) => e.engine.then((engine) => engine.close(), () => undefined)));
+  await Promise.all(
+    all.map((e) =>
+      e.engine.then(
+        (engine) => engine.close(),
+        () => undefined,
+      ),
+    ),
+  );
 }
 
 // ---- errors as values ----------------------------------------------------------------------------------------
 
 const API_CODES: readonly string[] = [
-  'not-found', 'unsupported', 'corrupt-file', 'no-spacing', 'model-invalid', 'inference-failed', 'storage', 'conflict', 'cancelled',
+  'not-found',
+  'unsupported',
+  'corrupt-file',
+  'no-spacing',
+  'model-invalid',
+  'inference-failed',
+  'storage',
+  'conflict',
+  'cancelled',
 ] satisfies ErrorCode[];
 
 /** Errors of the store, the decoder and the engine carry an ApiError code; anything else is unexpected. */
@@ -97,12 +133,21 @@ async function analyzeStored(ctx: ServiceContext, imageId: number, modelId?: str
       problems: prediction.quality.problems,
       stageCertain: result.stageCertain,
       summary: result.summary,
-      issues: Object.fromEntries(prediction.landmarks.filter((l) => l.issues.length > 0).map((l) => [l.name, l.issues])),
+      issues: Object.fromEntries(
+        prediction.landmarks.filter((l) => l.issues.length > 0).map((l) => [l.name, l.issues]),
+      ),
       // Calibrated expected error per landmark (mm): what the UI colours and flags by (renderer/canvas/confidence.ts),
       // and what the renderer folds into the stage probabilities while the points are unmoved.
       flagMm: engine.model.decoding?.expectedError.flagMm ?? null,
-      expectedErrorMm: Object.fromEntries(prediction.landmarks.filter((l) => l.expectedErrorMm !== null).map((l) => [l.name, l.expectedErrorMm])),
-      orientation: { rotate: prediction.orientation.rotate, mirror: prediction.orientation.mirror, corrected: prediction.orientation.corrected, detail: prediction.orientation.detail },
+      expectedErrorMm: Object.fromEntries(
+        prediction.landmarks.filter((l) => l.expectedErrorMm !== null).map((l) => [l.name, l.expectedErrorMm]),
+      ),
+      orientation: {
+        rotate: prediction.orientation.rotate,
+        mirror: prediction.orientation.mirror,
+        corrected: prediction.orientation.corrected,
+        detail: prediction.orientation.detail,
+      },
       anatomy: prediction.anatomy,
       roiScale: prediction.roiScale,
       providerFallback: prediction.provider.fallbackReason,
@@ -134,24 +179,42 @@ function startBatch(ctx: ServiceContext, request: AnalyzeBatchRequest): BatchSta
     }
   };
   const items: BatchItemOutcome[] = [];
-  void runBatch(imageIds, (id) => `${id}`, (id) => analyzeStored(ctx, id, request.modelId), {
-    signal: controller.signal,
-    onProgress: (p) => {
-      const payload: BatchProgress = {
-        batchId, done: p.done, total, failed: p.failed,
-        current: p.current === null ? null : nameOf(Number(p.current)), etaMs: p.etaMs,
-      };
-      ctx.emit('analysisBatchProgress', payload);
+  void runBatch(
+    imageIds,
+    (id) => `${id}`,
+    (id) => analyzeStored(ctx, id, request.modelId),
+    {
+      signal: controller.signal,
+      onProgress: (p) => {
+        const payload: BatchProgress = {
+          batchId,
+          done: p.done,
+          total,
+          failed: p.failed,
+          current: p.current === null ? null : nameOf(Number(p.current)),
+          etaMs: p.etaMs,
+        };
+        ctx.emit('analysisBatchProgress', payload);
+      },
+      onItem: (r) => {
+        const imageId = Number(r.label);
+        items.push(
+          r.ok
+            ? { imageId, fileName: r.value.fileName, ok: true, summary: r.value.summary }
+            : { imageId, fileName: nameOf(imageId), ok: false, summary: r.error.message },
+        );
+      },
     },
-    onItem: (r) => {
-      const imageId = Number(r.label);
-      items.push(r.ok
-        ? { imageId, fileName: r.value.fileName, ok: true, summary: r.value.summary }
-        : { imageId, fileName: nameOf(imageId), ok: false, summary: r.error.message });
-    },
-  }).then((outcome) => {
+  ).then((outcome) => {
     batches.delete(batchId);
-    const done: BatchFinished = { batchId, cancelled: outcome.cancelled, done: outcome.items.length, total, items, elapsedMs: outcome.elapsedMs };
+    const done: BatchFinished = {
+      batchId,
+      cancelled: outcome.cancelled,
+      done: outcome.items.length,
+      total,
+      items,
+      elapsedMs: outcome.elapsedMs,
+    };
     ctx.emit('analysisBatchDone', done);
   });
   return { batchId, total };
@@ -193,9 +256,15 @@ export function analysisHandlers(ctx: ServiceContext): AnalysisHandlers {
     },
     listModels: async () => {
       const listing = findModels(modelDirs(ctx.dataDir));
-      const defaultId = listing.models.find((m) => m.manifest.id === DEFAULT_MODEL_ID)?.manifest.id ?? listing.models[0]?.manifest.id;
+      const defaultId =
+        listing.models.find((m) => m.manifest.id === DEFAULT_MODEL_ID)?.manifest.id ?? listing.models[0]?.manifest.id;
       return ok({
-        models: listing.models.map((m) => ({ id: m.manifest.id, version: m.manifest.version, source: m.source, isDefault: m.manifest.id === defaultId })),
+        models: listing.models.map((m) => ({
+          id: m.manifest.id,
+          version: m.manifest.version,
+          source: m.source,
+          isDefault: m.manifest.id === defaultId,
+        })),
         refused: listing.refused.map((r) => ({ dir: r.dir, reason: r.reason })),
       });
     },

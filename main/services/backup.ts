@@ -26,15 +26,27 @@ export function checkBackup(file: string): BackupCheck {
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
     const integrity = db.pragma('integrity_check', { simple: true });
-    if (integrity !== 'ok') throw new StoreError('storage', 'corrupt', `The backup ${file} is damaged (integrity check: ${String(integrity)}).`);
+    if (integrity !== 'ok')
+      throw new StoreError(
+        'storage',
+        'corrupt',
+        `The backup ${file} is damaged (integrity check: ${String(integrity)}).`,
+      );
     const version = schemaVersion(db);
     const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
     if (version < 1 || !['schema_migrations', 'images', 'landmark_sets'].every((t) => tables.has(t))) {
-      throw new StoreError('invalid-request', 'invalid', `${file} is an SQLite file but not a CVM Workstation database.`);
+      throw new StoreError(
+        'invalid-request',
+        'invalid',
+        `${file} is an SQLite file but not a CVM Workstation database.`,
+      );
     }
     if (version > LATEST_SCHEMA_VERSION) {
-      throw new StoreError('storage', 'newer-schema',
-        `The backup ${file} was made by a newer version of CVM Workstation (schema version ${version}; this version knows up to ${LATEST_SCHEMA_VERSION}).`);
+      throw new StoreError(
+        'storage',
+        'newer-schema',
+        `The backup ${file} was made by a newer version of CVM Workstation (schema version ${version}; this version knows up to ${LATEST_SCHEMA_VERSION}).`,
+      );
     }
     // A backup is data from elsewhere: every image path must stay inside the data folder (a stored_path of
     // ../../../../etc/shadow would otherwise be read and copied by export --copy-images).
@@ -44,8 +56,11 @@ export function checkBackup(file: string): BackupCheck {
       if (problem) escaping.push(`"${String(stored).slice(0, 80)}" ${problem}`);
     }
     if (escaping.length > 0) {
-      throw new StoreError('invalid-request', 'invalid',
-        `The backup ${file} names ${escaping.length} image file(s) outside the data folder (${escaping.slice(0, 2).join('; ')}); nothing was restored.`);
+      throw new StoreError(
+        'invalid-request',
+        'invalid',
+        `The backup ${file} names ${escaping.length} image file(s) outside the data folder (${escaping.slice(0, 2).join('; ')}); nothing was restored.`,
+      );
     }
     return {
       schemaVersion: version,
@@ -55,7 +70,11 @@ export function checkBackup(file: string): BackupCheck {
   } catch (error) {
     const mapped = storageError(error, 'read the backup', file);
     if (mapped instanceof StoreError && mapped.problem === 'corrupt') {
-      throw new StoreError('storage', 'corrupt', `The backup ${file} is damaged or is not a CVM Workstation database; nothing was restored.`);
+      throw new StoreError(
+        'storage',
+        'corrupt',
+        `The backup ${file} is damaged or is not a CVM Workstation database; nothing was restored.`,
+      );
     }
     throw mapped;
   } finally {
@@ -78,7 +97,8 @@ function fsyncFile(file: string): void {
  */
 export async function backupDatabase(dataDir: string, outFile: string, store?: Store): Promise<BackupCheck> {
   const out = path.resolve(outFile);
-  if (existsSync(out)) throw new StoreError('invalid-request', 'invalid', `${out} already exists; choose a new file name for the backup.`);
+  if (existsSync(out))
+    throw new StoreError('invalid-request', 'invalid', `${out} already exists; choose a new file name for the backup.`);
   const source = store ?? Store.open(dataDir, { readonly: true });
   const temp = `${out}.partial`;
   try {

@@ -37,13 +37,22 @@ export async function closeWholeImageModels(): Promise<void> {
 
 /** A request that cannot be served as asked; carries an ApiError code. */
 export class BoneAgeError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
 
-/** The stored kind of an image, classified (and stored) when absent or made by another model; null without a kind model. */
-export async function kindOfImage(ctx: ServiceContext, imageId: number, image?: OpenedImage): Promise<RadiographKindView | null> {
+/**
+ * The stored kind of an image, classified (and stored) when absent or made by another model; null without a kind model.
+ */
+export async function kindOfImage(
+  ctx: ServiceContext,
+  imageId: number,
+  image?: OpenedImage,
+): Promise<RadiographKindView | null> {
   const models = wholeImageModelsFor(ctx);
   if (!models.kindModel) return null;
   const store = storeFor(ctx);
@@ -51,7 +60,12 @@ export async function kindOfImage(ctx: ServiceContext, imageId: number, image?: 
   if (stored && stored.model.sha256 === models.kindModel.manifest.sha256) return stored;
   const pixels = image ?? (await loadImagePixels(store, imageId));
   const r = await models.classifyRadiograph(greyImageOf(pixels));
-  const view: RadiographKindView = { kind: r.kind, uncertain: r.uncertain, probabilities: r.probabilities, model: { id: r.model.id, version: r.model.version, sha256: r.model.sha256 } };
+  const view: RadiographKindView = {
+    kind: r.kind,
+    uncertain: r.uncertain,
+    probabilities: r.probabilities,
+    model: { id: r.model.id, version: r.model.version, sha256: r.model.sha256 },
+  };
   writeKind(store, imageId, view);
   return view;
 }
@@ -65,13 +79,22 @@ const pct = (p: number): string => `${Math.round(p * 100)}%`;
 export async function refuseHandForLandmarks(ctx: ServiceContext, imageId: number, image: OpenedImage): Promise<void> {
   const kind = await kindOfImage(ctx, imageId, image);
   if (kind?.kind === 'hand') {
-    throw new BoneAgeError('unsupported',
-      `Not a lateral cephalogram: ${image.info.fileName} is a hand-wrist radiograph (P hand ${pct(kind.probabilities.hand)}): it gets a bone age, not vertebral landmarks.`);
+    throw new BoneAgeError(
+      'unsupported',
+      `Not a lateral cephalogram: ${image.info.fileName} is a hand-wrist radiograph (P hand ${pct(kind.probabilities.hand)}): it gets a bone age, not vertebral landmarks.`,
+    );
   }
 }
 
-/** The file's PatientSex, else the sex a user entered (studies.entered_sex, Store.setPatientInfo); 'O' counts as unknown. */
-function sexOf(ctx: ServiceContext, imageId: number, image: OpenedImage): { sex: Sex | null; source: 'file' | 'entered' | null } {
+/**
+ * The file's PatientSex, else the sex a user entered (studies.entered_sex, Store.setPatientInfo); 'O' counts as
+ * unknown.
+ */
+function sexOf(
+  ctx: ServiceContext,
+  imageId: number,
+  image: OpenedImage,
+): { sex: Sex | null; source: 'file' | 'entered' | null } {
   const file = parseSex(image.info.meta.sex);
   if (file) return { sex: file, source: 'file' };
   const entered = parseSex(storeFor(ctx).loadStudy(imageId).info.meta.sex);
@@ -85,7 +108,9 @@ function ageOf(ctx: ServiceContext, imageId: number): number | null {
 
 function modelCardLines(models: WholeImageModels): string[] {
   const card = models.boneAgeModel?.manifest.modelCard ?? {};
-  return ['data', 'resolution', 'ageRange', 'validation'].map((k) => card[k]).filter((v): v is string => typeof v === 'string');
+  return ['data', 'resolution', 'ageRange', 'validation']
+    .map((k) => card[k])
+    .filter((v): v is string => typeof v === 'string');
 }
 
 export async function boneAgeView(ctx: ServiceContext, imageId: number): Promise<BoneAgeView> {
@@ -96,7 +121,13 @@ export async function boneAgeView(ctx: ServiceContext, imageId: number): Promise
   const latest = latestBoneAge(store, imageId);
   const chronologicalAgeYears = ageOf(ctx, imageId);
   return {
-    imageId, kind, sex, sexSource: source, sexEditable: source !== 'file', chronologicalAgeYears, latest,
+    imageId,
+    kind,
+    sex,
+    sexSource: source,
+    sexEditable: source !== 'file',
+    chronologicalAgeYears,
+    latest,
     comparison: latest ? compareWithAge(latest.months, chronologicalAgeYears, latest.sex) : null,
     modelCard: modelCardLines(wholeImageModelsFor(ctx)),
   };
@@ -109,18 +140,36 @@ export async function estimateBoneAgeOfImage(ctx: ServiceContext, imageId: numbe
   if (!models.boneAgeModel) throw new BoneAgeError('model-invalid', models.problems.join(' '));
   const kind = await kindOfImage(ctx, imageId, image);
   if (kind && kind.kind !== 'hand') {
-    throw new BoneAgeError('unsupported', `${image.info.fileName} was recognised as ${kind.kind === 'other' ? 'neither a hand nor a cephalogram' : 'a cephalogram'} ` +
-      `(P hand ${pct(kind.probabilities.hand)}): no bone age.`);
+    throw new BoneAgeError(
+      'unsupported',
+      `${image.info.fileName} was recognised as ${kind.kind === 'other' ? 'neither a hand nor a cephalogram' : 'a cephalogram'} ` +
+        `(P hand ${pct(kind.probabilities.hand)}): no bone age.`,
+    );
   }
   const { sex, source } = sexOf(ctx, imageId, image);
-  if (!sex) throw new BoneAgeError('invalid-request', `${image.info.fileName} has no patient sex: enter it first (bone age depends on it).`);
+  if (!sex)
+    throw new BoneAgeError(
+      'invalid-request',
+      `${image.info.fileName} has no patient sex: enter it first (bone age depends on it).`,
+    );
   const r = await models.estimateBoneAge(greyImageOf(image), sex);
   const author = store.userName();
-  recordBoneAge(store, imageId, {
-    months: r.months, sdMonths: r.sdMonths, low: r.interval.low, high: r.interval.high, level: r.interval.level, sex,
-    sexSource: source === 'file' ? 'DICOM PatientSex' : `entered in the app`, members: r.members,
-    model: { id: r.model.id, version: r.model.version, sha256: r.model.sha256 },
-  }, author);
+  recordBoneAge(
+    store,
+    imageId,
+    {
+      months: r.months,
+      sdMonths: r.sdMonths,
+      low: r.interval.low,
+      high: r.interval.high,
+      level: r.interval.level,
+      sex,
+      sexSource: source === 'file' ? 'DICOM PatientSex' : `entered in the app`,
+      members: r.members,
+      model: { id: r.model.id, version: r.model.version, sha256: r.model.sha256 },
+    },
+    author,
+  );
   return boneAgeView(ctx, imageId);
 }
 
@@ -128,7 +177,11 @@ export async function setPatientSex(ctx: ServiceContext, request: SetPatientSexR
   const store = storeFor(ctx);
   const image = await loadImagePixels(store, request.imageId);
   const file = parseSex(image.info.meta.sex);
-  if (file) throw new BoneAgeError('conflict', `${image.info.fileName} states the patient's sex (${file}) in its DICOM header; it cannot be changed here.`);
+  if (file)
+    throw new BoneAgeError(
+      'conflict',
+      `${image.info.fileName} states the patient's sex (${file}) in its DICOM header; it cannot be changed here.`,
+    );
   store.setPatientInfo(request.imageId, { sex: request.sex }, store.userName());
   return boneAgeView(ctx, request.imageId);
 }
@@ -138,8 +191,12 @@ async function guarded<T>(fn: () => Promise<T>): Promise<Result<T>> {
     return ok(await fn());
   } catch (error) {
     if (error instanceof BoneAgeError || error instanceof StoreError) return fail(error.code, error.message);
-    if (error instanceof Error && 'code' in error && typeof error.code === 'string' &&
-      ['not-found', 'corrupt-file', 'model-invalid', 'inference-failed', 'storage'].includes(error.code)) {
+    if (
+      error instanceof Error &&
+      'code' in error &&
+      typeof error.code === 'string' &&
+      ['not-found', 'corrupt-file', 'model-invalid', 'inference-failed', 'storage'].includes(error.code)
+    ) {
       return fail(error.code as ErrorCode, error.message);
     }
     throw error;

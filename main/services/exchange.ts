@@ -59,15 +59,22 @@ const posix = (p: string): string => p.split(path.sep).join('/');
 
 function uniqueIds(records: readonly ExportRecord[]): string[] {
   const stems = records.map((r) => path.parse(r.originalName).name);
-  return records.map((r, i) => (stems.filter((s) => s === stems[i]).length > 1 ? `${stems[i]}-${r.imageId}` : stems[i]!));
+  return records.map((r, i) =>
+    stems.filter((s) => s === stems[i]).length > 1 ? `${stems[i]}-${r.imageId}` : stems[i]!,
+  );
 }
 
 /** Builds the cvm13 document for `outFile` (image paths relative to it); copies images when asked. */
-export function exportCvm13(store: Store, outFile: string, options: ExportOptions): { document: Cvm13File; count: number } {
+export function exportCvm13(
+  store: Store,
+  outFile: string,
+  options: ExportOptions,
+): { document: Cvm13File; count: number } {
   const records = [...store.exportRecords({ approvedOnly: options.approvedOnly })];
   const outDir = path.dirname(path.resolve(outFile));
   const imagesDir = path.join(outDir, `${path.parse(outFile).name}-images`);
-  if (options.copyImages && records.length > 0) guardStorage('create the images folder of the export', imagesDir, () => mkdirSync(imagesDir, { recursive: true }));
+  if (options.copyImages && records.length > 0)
+    guardStorage('create the images folder of the export', imagesDir, () => mkdirSync(imagesDir, { recursive: true }));
   const ids = uniqueIds(records);
   const images: Record<string, Cvm13Image> = {};
   records.forEach((r, i) => {
@@ -93,7 +100,9 @@ export function exportCvm13(store: Store, outFile: string, options: ExportOption
   });
   const document: Cvm13File = {
     schema: CVM13_SCHEMA,
-    pixel_spacing_mm: sameValue(records.map((r) => (r.spacing ? [r.spacing.rowMm, r.spacing.colMm] as [number, number] : null))),
+    pixel_spacing_mm: sameValue(
+      records.map((r) => (r.spacing ? ([r.spacing.rowMm, r.spacing.colMm] as [number, number]) : null)),
+    ),
     image_size: sameValue(records.map((r) => [r.width, r.height] as [number, number])),
     landmarks: [...LANDMARK_NAMES],
     images,
@@ -134,7 +143,14 @@ export interface CsvOptions {
   readonly withIdentifiers?: boolean;
 }
 
-const BONE_AGE_COLUMNS = ['bone_age_months', 'bone_age_low_months', 'bone_age_high_months', 'bone_age_interval_level', 'bone_age_sex', 'bone_age_model'];
+const BONE_AGE_COLUMNS = [
+  'bone_age_months',
+  'bone_age_low_months',
+  'bone_age_high_months',
+  'bone_age_interval_level',
+  'bone_age_sex',
+  'bone_age_model',
+];
 
 function setBoneAge(row: Map<string, unknown>, b: BoneAgeRecord | undefined): void {
   if (!b) return;
@@ -149,26 +165,72 @@ function setBoneAge(row: Map<string, unknown>, b: BoneAgeRecord | undefined): vo
 /** One row per image with current landmarks (stage and every measurement, lengths in `unit`), then one per
  * hand-wrist radiograph with a bone age; the bone_age_* columns carry the latest bone age of either. */
 export function exportCsv(store: Store, options: CsvOptions): { csv: string; count: number } {
-  const base = ['image_id', 'file_name', 'sha256', ...(options.withIdentifiers ? ['patient_id', 'patient_name'] : []),
-    'sex', 'study_date', 'age_years', 'review_status', 'reviewed_by', 'version', 'version_kind', 'author',
-    'spacing_row_mm', 'spacing_col_mm', 'spacing_source', 'stage_kind', 'stage', 'stage_label', 'borderline',
-    'stage_probability', 'runner_up', 'runner_up_probability', 'confidence', 'textbook_stage', 'stage_model',
-    ...CVM_STAGES.map((s) => `p_${s}`), ...BONE_AGE_COLUMNS];
+  const base = [
+    'image_id',
+    'file_name',
+    'sha256',
+    ...(options.withIdentifiers ? ['patient_id', 'patient_name'] : []),
+    'sex',
+    'study_date',
+    'age_years',
+    'review_status',
+    'reviewed_by',
+    'version',
+    'version_kind',
+    'author',
+    'spacing_row_mm',
+    'spacing_col_mm',
+    'spacing_source',
+    'stage_kind',
+    'stage',
+    'stage_label',
+    'borderline',
+    'stage_probability',
+    'runner_up',
+    'runner_up_probability',
+    'confidence',
+    'textbook_stage',
+    'stage_model',
+    ...CVM_STAGES.map((s) => `p_${s}`),
+    ...BONE_AGE_COLUMNS,
+  ];
   const rows: Array<Map<string, unknown>> = [];
   const boneAges = latestBoneAges(store);
   const measurementColumns: string[] = [];
   for (const r of store.exportRecords({ approvedOnly: options.approvedOnly })) {
     const row = new Map<string, unknown>([
-      ['image_id', r.imageId], ['file_name', r.originalName], ['sha256', r.sha256], ['patient_id', r.patientId],
-      ['patient_name', r.patientName], ['sex', r.sex], ['study_date', r.studyDate], ['age_years', r.ageYears],
-      ['review_status', r.reviewStatus], ['reviewed_by', r.reviewedBy], ['version', r.version], ['version_kind', r.versionKind],
-      ['author', r.author], ['spacing_row_mm', r.spacing?.rowMm], ['spacing_col_mm', r.spacing?.colMm], ['spacing_source', r.spacing?.source],
-      ['stage_kind', r.stage?.kind], ['stage', r.stage?.stage], ['stage_label', r.stage?.label], ['borderline', r.stage ? r.stage.borderline : null],
-      ['stage_probability', r.stage?.probability], ['runner_up', r.stage?.runnerUp], ['runner_up_probability', r.stage?.runnerUpProbability],
-      ['confidence', r.stage?.confidence], ['textbook_stage', r.stage?.textbookStage],
+      ['image_id', r.imageId],
+      ['file_name', r.originalName],
+      ['sha256', r.sha256],
+      ['patient_id', r.patientId],
+      ['patient_name', r.patientName],
+      ['sex', r.sex],
+      ['study_date', r.studyDate],
+      ['age_years', r.ageYears],
+      ['review_status', r.reviewStatus],
+      ['reviewed_by', r.reviewedBy],
+      ['version', r.version],
+      ['version_kind', r.versionKind],
+      ['author', r.author],
+      ['spacing_row_mm', r.spacing?.rowMm],
+      ['spacing_col_mm', r.spacing?.colMm],
+      ['spacing_source', r.spacing?.source],
+      ['stage_kind', r.stage?.kind],
+      ['stage', r.stage?.stage],
+      ['stage_label', r.stage?.label],
+      ['borderline', r.stage ? r.stage.borderline : null],
+      ['stage_probability', r.stage?.probability],
+      ['runner_up', r.stage?.runnerUp],
+      ['runner_up_probability', r.stage?.runnerUpProbability],
+      ['confidence', r.stage?.confidence],
+      ['textbook_stage', r.stage?.textbookStage],
     ]);
     const assessment = r.assessmentJson
-      ? (JSON.parse(r.assessmentJson) as { ok: boolean; measurements?: unknown; staging?: { probabilities?: number[]; model?: { id: string; version: string } } })
+      ? (JSON.parse(r.assessmentJson) as {
+          ok: boolean;
+          measurements?: unknown;
+          staging?: { probabilities?: number[]; model?: { id: string; version: string } };
+        })
       : null;
     const staging = assessment?.ok ? assessment.staging : undefined;
     if (staging?.model) row.set('stage_model', `${staging.model.id} ${staging.model.version}`);
@@ -188,9 +250,16 @@ export function exportCsv(store: Store, options: CsvOptions): { csv: string; cou
   // Hand-wrist radiographs have a bone age and no landmarks: one row each (main/services/boneage.ts).
   for (const h of boneAgeOnlyRecords(store, boneAges, options.approvedOnly)) {
     const row = new Map<string, unknown>([
-      ['image_id', h.imageId], ['file_name', h.originalName], ['sha256', h.sha256], ['patient_id', h.patientId],
-      ['patient_name', h.patientName], ['sex', h.sex], ['study_date', h.studyDate], ['age_years', h.ageYears],
-      ['review_status', h.reviewStatus], ['reviewed_by', h.reviewedBy],
+      ['image_id', h.imageId],
+      ['file_name', h.originalName],
+      ['sha256', h.sha256],
+      ['patient_id', h.patientId],
+      ['patient_name', h.patientName],
+      ['sex', h.sex],
+      ['study_date', h.studyDate],
+      ['age_years', h.ageYears],
+      ['review_status', h.reviewStatus],
+      ['reviewed_by', h.reviewedBy],
     ]);
     setBoneAge(row, boneAges.get(h.imageId));
     rows.push(row);
@@ -198,7 +267,9 @@ export function exportCsv(store: Store, options: CsvOptions): { csv: string; cou
   const header = [...base, ...measurementColumns];
   const lines = [header.map(csvField).join(',')];
   for (const row of rows) {
-    lines.push([...base.map((c) => row.get(c)), ...measurementColumns.map((c) => row.get(`m:${c}`))].map(csvField).join(','));
+    lines.push(
+      [...base.map((c) => row.get(c)), ...measurementColumns.map((c) => row.get(`m:${c}`))].map(csvField).join(','),
+    );
   }
   return { csv: `${lines.join('\n')}\n`, count: rows.length };
 }
@@ -206,7 +277,13 @@ export function exportCsv(store: Store, options: CsvOptions): { csv: string; cou
 // ---- import ---------------------------------------------------------------------------------------------------
 
 export type Cvm13EntryResult =
-  | { readonly id: string; readonly ok: true; readonly imageId: number; readonly outcome: 'added' | 'unchanged'; readonly imageImported: boolean }
+  | {
+      readonly id: string;
+      readonly ok: true;
+      readonly imageId: number;
+      readonly outcome: 'added' | 'unchanged';
+      readonly imageImported: boolean;
+    }
   | { readonly id: string; readonly ok: false; readonly message: string };
 
 /** Largest annotation file read (the shared 54-image file is 40 KB; 10,000 images about 10 MB). */
@@ -226,23 +303,38 @@ function parseCvm13(jsonFile: string): Cvm13File {
   }
   const doc = parsed as Partial<Cvm13File>;
   if (typeof parsed !== 'object' || parsed === null || doc.schema !== CVM13_SCHEMA) {
-    throw new StoreError('invalid-request', 'invalid', `${jsonFile}: not a cvm13 file (expected "schema": "${CVM13_SCHEMA}").`);
+    throw new StoreError(
+      'invalid-request',
+      'invalid',
+      `${jsonFile}: not a cvm13 file (expected "schema": "${CVM13_SCHEMA}").`,
+    );
   }
   if (typeof doc.images !== 'object' || doc.images === null || Array.isArray(doc.images)) {
     throw new StoreError('invalid-request', 'invalid', `${jsonFile}: "images" must be an object of image entries.`);
   }
   if (Object.keys(doc.images).length > MAX_CVM13_ENTRIES) {
-    throw new StoreError('invalid-request', 'invalid', `${jsonFile}: more than ${MAX_CVM13_ENTRIES} image entries; split the file.`);
+    throw new StoreError(
+      'invalid-request',
+      'invalid',
+      `${jsonFile}: more than ${MAX_CVM13_ENTRIES} image entries; split the file.`,
+    );
   }
   const top = spacingOf(doc.pixel_spacing_mm, '"pixel_spacing_mm"');
-  if (typeof top === 'string') throw new StoreError('invalid-request', 'invalid', `${jsonFile}: ${top}; nothing was imported.`);
+  if (typeof top === 'string')
+    throw new StoreError('invalid-request', 'invalid', `${jsonFile}: ${top}; nothing was imported.`);
   return doc as Cvm13File;
 }
 
 /** [row, column] mm per pixel, both finite and plausible; null when absent; a message when unusable. */
 export function spacingOf(value: unknown, what: string): [number, number] | null | string {
   if (value === undefined || value === null) return null;
-  const shown = (() => { try { return JSON.stringify(value).slice(0, 60); } catch { return String(value); } })();
+  const shown = (() => {
+    try {
+      return JSON.stringify(value).slice(0, 60);
+    } catch {
+      return String(value);
+    }
+  })();
   if (!Array.isArray(value) || value.length !== 2 || !value.every((v) => typeof v === 'number' && Number.isFinite(v))) {
     return `${what} must be [row, column] in mm as two numbers, got ${shown}`;
   }
@@ -259,11 +351,13 @@ export function spacingOf(value: unknown, what: string): [number, number] | null
  */
 export function checkPoints(entry: Cvm13Image, size: readonly [number, number] | null): LandmarkPoints | string {
   const raw = entry.points as unknown;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return '"points" must be an object of landmark name -> [x, y]';
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return '"points" must be an object of landmark name -> [x, y]';
   const points: Record<string, [number, number]> = {};
   for (const [name, p] of Object.entries(raw)) {
     if (!isLandmarkName(name)) return `unknown landmark "${name.slice(0, 40)}"`;
-    if (!Array.isArray(p) || p.length !== 2 || !p.every((c) => typeof c === 'number' && Number.isFinite(c))) return `${name} must be [x, y] with two finite numbers`;
+    if (!Array.isArray(p) || p.length !== 2 || !p.every((c) => typeof c === 'number' && Number.isFinite(c)))
+      return `${name} must be [x, y] with two finite numbers`;
     const [x, y] = p as [number, number];
     if (Math.abs(x) > 1e6 || Math.abs(y) > 1e6) return `${name} (${x}, ${y}) is not an image position`;
     if (size && (x < -1 || y < -1 || x > size[0] + 1 || y > size[1] + 1)) {
@@ -283,7 +377,7 @@ export function checkPoints(entry: Cvm13Image, size: readonly [number, number] |
   return points as LandmarkPoints;
 }
 
-export interface Cvm13ImportOptions extends ImagePathPolicy {}
+export type Cvm13ImportOptions = ImagePathPolicy;
 
 /**
  * Attaches the landmark sets of a cvm13 file to the images they name (matched by content hash; an image not
@@ -293,7 +387,12 @@ export interface Cvm13ImportOptions extends ImagePathPolicy {}
  * own: a bad one is reported and skipped, never stopping the others. Image paths are confined
  * (main/services/paths.ts).
  */
-export async function importCvm13(store: Store, jsonFile: string, author: string, options: Cvm13ImportOptions = {}): Promise<Cvm13EntryResult[]> {
+export async function importCvm13(
+  store: Store,
+  jsonFile: string,
+  author: string,
+  options: Cvm13ImportOptions = {},
+): Promise<Cvm13EntryResult[]> {
   const doc = parseCvm13(jsonFile);
   const topSpacing = spacingOf(doc.pixel_spacing_mm, '"pixel_spacing_mm"') as [number, number] | null;
   const results: Cvm13EntryResult[] = [];
@@ -306,7 +405,10 @@ export async function importCvm13(store: Store, jsonFile: string, author: string
         failEntry('the entry must be an object with "image" and "points"');
         continue;
       }
-      const spacing = entry.pixel_spacing_mm === undefined || entry.pixel_spacing_mm === null ? topSpacing : spacingOf(entry.pixel_spacing_mm, '"pixel_spacing_mm"');
+      const spacing =
+        entry.pixel_spacing_mm === undefined || entry.pixel_spacing_mm === null
+          ? topSpacing
+          : spacingOf(entry.pixel_spacing_mm, '"pixel_spacing_mm"');
       if (typeof spacing === 'string') {
         failEntry(spacing);
         continue;
@@ -332,7 +434,10 @@ export async function importCvm13(store: Store, jsonFile: string, author: string
       let imageImported = false;
       if (!found) {
         const isotropic = spacing && spacing[0] === spacing[1] ? spacing[0] : undefined;
-        const imported = await importFile(store, typeof entry.image === 'string' ? entry.image : id, bytes, { author, spacingMm: isotropic });
+        const imported = await importFile(store, typeof entry.image === 'string' ? entry.image : id, bytes, {
+          author,
+          spacingMm: isotropic,
+        });
         if (!imported.ok) {
           failEntry(imported.error.message);
           continue;
@@ -347,7 +452,13 @@ export async function importCvm13(store: Store, jsonFile: string, author: string
         continue;
       }
       const fromPrediction = Array.isArray(entry.filled_from_prediction)
-        ? [...new Set(entry.filled_from_prediction.filter((n): n is LandmarkName => typeof n === 'string' && isLandmarkName(n) && points[n] !== undefined))]
+        ? [
+            ...new Set(
+              entry.filled_from_prediction.filter(
+                (n): n is LandmarkName => typeof n === 'string' && isLandmarkName(n) && points[n] !== undefined,
+              ),
+            ),
+          ]
         : [];
       const study = store.loadStudy(found.imageId);
       const same = (v: { points: LandmarkPoints; fromPrediction: readonly string[] | null }): boolean =>
@@ -358,7 +469,11 @@ export async function importCvm13(store: Store, jsonFile: string, author: string
         continue;
       }
       store.addVersion(found.imageId, {
-        kind: 'import', points, author, fromPrediction, note: `imported from ${path.basename(jsonFile)} (image "${id.slice(0, 100)}")`,
+        kind: 'import',
+        points,
+        author,
+        fromPrediction,
+        note: `imported from ${path.basename(jsonFile)} (image "${id.slice(0, 100)}")`,
       });
       results.push({ id, ok: true, imageId: found.imageId, outcome: 'added', imageImported });
     } catch (error) {

@@ -10,7 +10,8 @@ import { studyHandlers } from './studies';
 export function createHandlers(ctx: ServiceContext): Handlers {
   const studies = studyHandlers(ctx);
   return {
-    appInfo: async () => ok({ version: ctx.appVersion, mode: ctx.mode === 'electron' ? 'electron' : 'web', dataDir: ctx.dataDir }),
+    appInfo: async () =>
+      ok({ version: ctx.appVersion, mode: ctx.mode === 'electron' ? 'electron' : 'web', dataDir: ctx.dataDir }),
     ...studies,
     ...analysisHandlers(ctx),
     ...pacsHandlers(ctx),

@@ -44,7 +44,9 @@ export function warmUp(ctx: ServiceContext, log: (message: string) => void = () 
   }
   try {
     // One analysis of a synthetic image, so the first real one finds sessions and code warm (350-450 ms less).
-    engineFor(ctx).then((engine) => engine.analyze(warmUpImage(), null, 'warm-up')).catch(() => undefined);
+    engineFor(ctx)
+      .then((engine) => engine.analyze(warmUpImage(), null, 'warm-up'))
+      .catch(() => undefined);
   } catch (error) {
     log(`warning: no model is ready (${error instanceof Error ? error.message : String(error)})`);
   }

@@ -6,8 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type {
-  ImageIdsRequest, PacsPullDone, PacsSearchRequest, PacsSearchResponse, PacsSettingsView, PacsTestResult, SendResponse,
-  SetPacsSettingsRequest, TimelineResponse,
+  ImageIdsRequest,
+  PacsPullDone,
+  PacsSearchRequest,
+  PacsSearchResponse,
+  PacsSettingsView,
+  PacsTestResult,
+  SendResponse,
+  SetPacsSettingsRequest,
+  TimelineResponse,
 } from '../../core/api/pacs';
 import { fail, ok, type ErrorCode, type Result } from '../../core/api/result';
 import type { ReviewState, SetReviewStatusRequest } from '../../core/api/studies';
@@ -18,7 +25,13 @@ import { pullStudies } from '../pacs/pull';
 import { PacsRepo } from '../pacs/repo';
 import { prepareResults } from '../pacs/results';
 import {
-  connectionOf, hasPacsSecret, readPacsSecret, readPacsSettings, secretStorage, writePacsSecret, writePacsSettings,
+  connectionOf,
+  hasPacsSecret,
+  readPacsSecret,
+  readPacsSettings,
+  secretStorage,
+  writePacsSecret,
+  writePacsSettings,
 } from '../pacs/settings';
 import { patientTimeline } from '../pacs/timeline';
 import { StoreError } from '../store/errors';
@@ -27,9 +40,18 @@ import type { ServiceContext } from './context';
 import { importFile, loadImagePixels, storeFor } from './studies';
 
 const PACS_CODES: Record<string, ErrorCode> = {
-  'invalid-settings': 'invalid-request', unreachable: 'not-found', refused: 'not-found', timeout: 'not-found', tls: 'unsupported',
-  unauthorized: 'invalid-request', forbidden: 'invalid-request', 'not-dicomweb': 'unsupported', 'not-found': 'not-found',
-  server: 'internal', cancelled: 'cancelled', 'too-large': 'unsupported',
+  'invalid-settings': 'invalid-request',
+  unreachable: 'not-found',
+  refused: 'not-found',
+  timeout: 'not-found',
+  tls: 'unsupported',
+  unauthorized: 'invalid-request',
+  forbidden: 'invalid-request',
+  'not-dicomweb': 'unsupported',
+  'not-found': 'not-found',
+  server: 'internal',
+  cancelled: 'cancelled',
+  'too-large': 'unsupported',
 };
 
 async function guarded<T>(fn: () => T | Promise<T>): Promise<Result<T>> {
@@ -124,7 +146,9 @@ function startRetryLoop(ctx: ServiceContext): void {
     } catch {
       return;
     }
-    void queueSend(ctx, null, false).catch((error: unknown) => ctx.emit('log', { level: 'warn', message: `Sending to the PACS failed: ${(error as Error).message}` }));
+    void queueSend(ctx, null, false).catch((error: unknown) =>
+      ctx.emit('log', { level: 'warn', message: `Sending to the PACS failed: ${(error as Error).message}` }),
+    );
   }, RETRY_INTERVAL_MS);
   timer.unref();
   retryLoops.set(ctx.dataDir, timer);
@@ -149,7 +173,11 @@ export function withAutoSend(
         const settings = readPacsSettings(store);
         if (settings.url && settings.autoSendApproved && store.imageRow(request.imageId).format === 'dicom') {
           void queueSend(ctx, [request.imageId], true).catch((error: unknown) =>
-            ctx.emit('log', { level: 'warn', message: `The approved result could not be sent to the PACS: ${(error as Error).message}` }));
+            ctx.emit('log', {
+              level: 'warn',
+              message: `The approved result could not be sent to the PACS: ${(error as Error).message}`,
+            }),
+          );
         }
       } catch (error) {
         ctx.emit('log', { level: 'warn', message: `Automatic sending skipped: ${(error as Error).message}` });
@@ -162,92 +190,161 @@ export function withAutoSend(
 export function pacsHandlers(ctx: ServiceContext): PacsHandlers {
   const store = (): Store => storeFor(ctx);
   return {
-    pacsGetSettings: () => guarded(() => {
-      const view = settingsView(store());
-      if (view.url) startRetryLoop(ctx);
-      return view;
-    }),
-    pacsSetSettings: (request) => guarded(() => {
-      const s = store();
-      const { secret, ...settings } = request;
-      writePacsSettings(s, settings, s.userName());
-      if (secret !== undefined) writePacsSecret(s, secret);
-      if (settings.authKind === 'none') writePacsSecret(s, null);
-      if (settings.url) startRetryLoop(ctx);
-      return settingsView(s);
-    }),
-    pacsTestConnection: () => guarded(async () => {
-      try {
-        const r = await clientOf(store()).testConnection();
-        return { ok: true as const, url: r.url, ms: r.ms };
-      } catch (error) {
-        if (error instanceof PacsError) return { ok: false as const, kind: error.kind, message: error.message };
-        throw error;
-      }
-    }),
-    pacsSearch: (request) => guarded(async () => {
-      const s = store();
-      const start = performance.now();
-      const rows = await clientOf(s).searchStudies(request, { offset: request.offset, limit: request.limit });
-      const local = s.db.prepare('SELECT COUNT(*) AS n FROM pacs_instances WHERE study_instance_uid = ? AND image_ref IS NOT NULL');
-      return {
-        rows: rows.map((r) => ({
-          studyInstanceUid: r.studyInstanceUid, patientId: r.patientId, issuerOfPatientId: r.issuerOfPatientId, patientName: r.patientName,
-          birthDate: r.birthDate, sex: r.sex, studyDate: r.studyDate, description: r.description, modalities: r.modalities, instances: r.instances,
-          localInstances: (local.get(r.studyInstanceUid) as { n: number }).n,
-        })),
-        more: rows.length === request.limit,
-        ms: Math.round(performance.now() - start),
-      };
-    }),
-    pacsPull: (request) => guarded(() => {
-      const s = store();
-      const client = clientOf(s);
-      const pullId = randomUUID();
-      const controller = new AbortController();
-      pulls.set(pullId, controller);
-      void pullStudies(s, client, request.studyUids, {
-        importFile, author: s.userName(), signal: controller.signal,
-        onProgress: (p) => ctx.emit('pacsPullProgress', { pullId, done: p.done, total: p.total, bytes: p.bytes, current: p.current }),
-      }).then((report) => {
-        const instances = report.studies.flatMap((st) => st.instances);
-        const done: PacsPullDone = {
-          pullId, cancelled: report.cancelled, retrieved: report.retrieved, alreadyPresent: report.alreadyPresent, skipped: report.skipped, failed: report.failed,
-          imageIds: instances.flatMap((i) => ('imageId' in i ? [i.imageId] : [])),
-          problems: [
-            ...report.studies.flatMap((st) => (st.error ? [st.error] : [])),
-            ...instances.flatMap((i) => (i.outcome === 'skipped' ? [`skipped ${i.sopInstanceUid}: ${i.reason}`] : i.outcome === 'failed' ? [`failed ${i.sopInstanceUid}: ${i.reason}`] : [])),
-          ],
+    pacsGetSettings: () =>
+      guarded(() => {
+        const view = settingsView(store());
+        if (view.url) startRetryLoop(ctx);
+        return view;
+      }),
+    pacsSetSettings: (request) =>
+      guarded(() => {
+        const s = store();
+        const { secret, ...settings } = request;
+        writePacsSettings(s, settings, s.userName());
+        if (secret !== undefined) writePacsSecret(s, secret);
+        if (settings.authKind === 'none') writePacsSecret(s, null);
+        if (settings.url) startRetryLoop(ctx);
+        return settingsView(s);
+      }),
+    pacsTestConnection: () =>
+      guarded(async () => {
+        try {
+          const r = await clientOf(store()).testConnection();
+          return { ok: true as const, url: r.url, ms: r.ms };
+        } catch (error) {
+          if (error instanceof PacsError) return { ok: false as const, kind: error.kind, message: error.message };
+          throw error;
+        }
+      }),
+    pacsSearch: (request) =>
+      guarded(async () => {
+        const s = store();
+        const start = performance.now();
+        const rows = await clientOf(s).searchStudies(request, { offset: request.offset, limit: request.limit });
+        const local = s.db.prepare(
+          'SELECT COUNT(*) AS n FROM pacs_instances WHERE study_instance_uid = ? AND image_ref IS NOT NULL',
+        );
+        return {
+          rows: rows.map((r) => ({
+            studyInstanceUid: r.studyInstanceUid,
+            patientId: r.patientId,
+            issuerOfPatientId: r.issuerOfPatientId,
+            patientName: r.patientName,
+            birthDate: r.birthDate,
+            sex: r.sex,
+            studyDate: r.studyDate,
+            description: r.description,
+            modalities: r.modalities,
+            instances: r.instances,
+            localInstances: (local.get(r.studyInstanceUid) as { n: number }).n,
+          })),
+          more: rows.length === request.limit,
+          ms: Math.round(performance.now() - start),
         };
-        ctx.emit('pacsPullDone', done);
-      }, (error: unknown) => {
-        ctx.emit('pacsPullDone', { pullId, cancelled: false, retrieved: 0, alreadyPresent: 0, skipped: 0, failed: 1, imageIds: [], problems: [(error as Error).message] });
-      }).finally(() => pulls.delete(pullId));
-      return { pullId };
-    }),
-    pacsCancelPull: (request) => guarded(() => {
-      const c = pulls.get(request.pullId);
-      if (!c) throw new StoreError('not-found', 'not-found', `No running pull ${request.pullId} (it may have finished).`);
-      c.abort();
-      return { cancelled: true };
-    }),
+      }),
+    pacsPull: (request) =>
+      guarded(() => {
+        const s = store();
+        const client = clientOf(s);
+        const pullId = randomUUID();
+        const controller = new AbortController();
+        pulls.set(pullId, controller);
+        void pullStudies(s, client, request.studyUids, {
+          importFile,
+          author: s.userName(),
+          signal: controller.signal,
+          onProgress: (p) =>
+            ctx.emit('pacsPullProgress', { pullId, done: p.done, total: p.total, bytes: p.bytes, current: p.current }),
+        })
+          .then(
+            (report) => {
+              const instances = report.studies.flatMap((st) => st.instances);
+              const done: PacsPullDone = {
+                pullId,
+                cancelled: report.cancelled,
+                retrieved: report.retrieved,
+                alreadyPresent: report.alreadyPresent,
+                skipped: report.skipped,
+                failed: report.failed,
+                imageIds: instances.flatMap((i) => ('imageId' in i ? [i.imageId] : [])),
+                problems: [
+                  ...report.studies.flatMap((st) => (st.error ? [st.error] : [])),
+                  ...instances.flatMap((i) =>
+                    i.outcome === 'skipped'
+                      ? [`skipped ${i.sopInstanceUid}: ${i.reason}`]
+                      : i.outcome === 'failed'
+                        ? [`failed ${i.sopInstanceUid}: ${i.reason}`]
+                        : [],
+                  ),
+                ],
+              };
+              ctx.emit('pacsPullDone', done);
+            },
+            (error: unknown) => {
+              ctx.emit('pacsPullDone', {
+                pullId,
+                cancelled: false,
+                retrieved: 0,
+                alreadyPresent: 0,
+                skipped: 0,
+                failed: 1,
+                imageIds: [],
+                problems: [(error as Error).message],
+              });
+            },
+          )
+          .finally(() => pulls.delete(pullId));
+        return { pullId };
+      }),
+    pacsCancelPull: (request) =>
+      guarded(() => {
+        const c = pulls.get(request.pullId);
+        if (!c)
+          throw new StoreError('not-found', 'not-found', `No running pull ${request.pullId} (it may have finished).`);
+        c.abort();
+        return { cancelled: true };
+      }),
     pacsSendStatus: (request) => guarded(() => sendStates(store(), request.imageIds)),
     pacsSend: (request) => guarded(() => queueSend(ctx, request.imageIds, true)),
-    patientTimeline: (request) => guarded(() => {
-      const s = store();
-      const row = s.db.prepare('SELECT p.dicom_patient_id AS pid, p.name AS name FROM images i JOIN studies st ON st.id = i.study_ref LEFT JOIN patients p ON p.id = st.patient_ref WHERE i.id = ?')
-        .get(request.imageId) as { pid: string | null; name: string | null } | undefined;
-      if (!row) throw new StoreError('not-found', 'not-found', `There is no image ${request.imageId}.`);
-      if (!row.pid) return { patientId: null, patientName: null, visits: [], peak: null, inconsistencies: [], merged: [], otherIssuers: [] };
-      const t = patientTimeline(s, row.pid);
-      return {
-        patientId: t.patient.patientId, patientName: t.patient.name,
-        visits: t.visits.map((v) => ({
-          imageId: v.imageId, studyDate: v.studyDate, ageYears: v.ageYears, stage: v.stage, stageLabel: v.stageLabel, reviewStatus: v.reviewStatus,
-          pPeakPassed: v.pPeakPassed, probabilities: v.probabilities as Record<string, number> | null, boneAge: v.boneAge,
-        })),
-        peak: t.peak, inconsistencies: t.inconsistencies, merged: t.merged.map((m) => m.patientId), otherIssuers: t.otherIssuers,
-      };
-    }),
+    patientTimeline: (request) =>
+      guarded(() => {
+        const s = store();
+        const row = s.db
+          .prepare(
+            'SELECT p.dicom_patient_id AS pid, p.name AS name FROM images i JOIN studies st ON st.id = i.study_ref LEFT JOIN patients p ON p.id = st.patient_ref WHERE i.id = ?',
+          )
+          .get(request.imageId) as { pid: string | null; name: string | null } | undefined;
+        if (!row) throw new StoreError('not-found', 'not-found', `There is no image ${request.imageId}.`);
+        if (!row.pid)
+          return {
+            patientId: null,
+            patientName: null,
+            visits: [],
+            peak: null,
+            inconsistencies: [],
+            merged: [],
+            otherIssuers: [],
+          };
+        const t = patientTimeline(s, row.pid);
+        return {
+          patientId: t.patient.patientId,
+          patientName: t.patient.name,
+          visits: t.visits.map((v) => ({
+            imageId: v.imageId,
+            studyDate: v.studyDate,
+            ageYears: v.ageYears,
+            stage: v.stage,
+            stageLabel: v.stageLabel,
+            reviewStatus: v.reviewStatus,
+            pPeakPassed: v.pPeakPassed,
+            probabilities: v.probabilities as Record<string, number> | null,
+            boneAge: v.boneAge,
+          })),
+          peak: t.peak,
+          inconsistencies: t.inconsistencies,
+          merged: t.merged.map((m) => m.patientId),
+          otherIssuers: t.otherIssuers,
+        };
+      }),
   };
 }

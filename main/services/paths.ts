@@ -33,18 +33,27 @@ export class DataSetPathError extends Error {}
  * Resolves and reads the image an annotation entry names. Throws DataSetPathError (the path is not
  * acceptable) or ImageDecodeError (the file is not a readable image) with a message for the user.
  */
-export function readDataSetImage(annotationFile: string, image: unknown, policy: ImagePathPolicy = {}): { file: string; bytes: Buffer } {
-  if (typeof image !== 'string' || image.length === 0) throw new DataSetPathError('"image" must be the path of the image file');
+export function readDataSetImage(
+  annotationFile: string,
+  image: unknown,
+  policy: ImagePathPolicy = {},
+): { file: string; bytes: Buffer } {
+  if (typeof image !== 'string' || image.length === 0)
+    throw new DataSetPathError('"image" must be the path of the image file');
   if (image.length > 4096 || image.includes('\0')) throw new DataSetPathError('"image" is not a usable path');
   const absolute = path.isAbsolute(image) || path.win32.isAbsolute(image);
   if (absolute && !policy.allowAbsolute) {
-    throw new DataSetPathError(`"image" is an absolute path (${image}); only paths relative to the annotation file are read unless absolute paths are allowed (cvm import --allow-absolute-paths)`);
+    throw new DataSetPathError(
+      `"image" is an absolute path (${image}); only paths relative to the annotation file are read unless absolute paths are allowed (cvm import --allow-absolute-paths)`,
+    );
   }
   const root = path.resolve(policy.imagesRoot ?? defaultImagesRoot(annotationFile));
   const resolved = path.resolve(path.dirname(path.resolve(annotationFile)), image);
   const confined = !absolute;
   const outside = (): DataSetPathError =>
-    new DataSetPathError(`"image" (${image}) points outside the images folder ${root}; choose another with --images-root`);
+    new DataSetPathError(
+      `"image" (${image}) points outside the images folder ${root}; choose another with --images-root`,
+    );
   // Lexically first: a path outside is refused before anything there is looked at.
   if (confined && !isInside(root, resolved)) throw outside();
   let real: string;
@@ -52,7 +61,11 @@ export function readDataSetImage(annotationFile: string, image: unknown, policy:
     real = realpathSync(resolved);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ImageDecodeError('not-found', image, code === 'ELOOP' ? 'the path is a loop of symbolic links' : 'the image file does not exist');
+    throw new ImageDecodeError(
+      'not-found',
+      image,
+      code === 'ELOOP' ? 'the path is a loop of symbolic links' : 'the image file does not exist',
+    );
   }
   if (confined) {
     let realRoot: string;
@@ -66,7 +79,11 @@ export function readDataSetImage(annotationFile: string, image: unknown, policy:
   }
   const bytes = readImageFileSafely(real, image);
   if (!looksLikeImage(bytes.subarray(0, 132))) {
-    throw new ImageDecodeError('unsupported', image, 'not an image file (PNG, JPEG, TIFF or DICOM); it was not imported');
+    throw new ImageDecodeError(
+      'unsupported',
+      image,
+      'not an image file (PNG, JPEG, TIFF or DICOM); it was not imported',
+    );
   }
   return { file: real, bytes };
 }

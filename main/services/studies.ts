@@ -4,19 +4,51 @@
  * model run. `studyHandlers` gives the renderer-facing methods; the rest is for the CLI and inference.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { OpenedImage } from '../../core/api/image';
 import { fail, ok, type ErrorCode, type Result } from '../../core/api/result';
 import type {
-  CalibrationResponse, ImageRequest, ImportFileResult, ImportFilesRequest, ImportFilesResponse, LandmarkPoints,
-  ListStudiesRequest, ListStudiesResponse, ReviewState, RevertLandmarksRequest, SaveLandmarksRequest, SavedVersion,
-  ExportDatasetRequest, ExportDatasetResponse, SetCalibrationRequest, SetPatientInfoRequest, SetReviewStatusRequest,
-  SetSettingsRequest, Settings, StageSummary, StudyDetail,
+  CalibrationResponse,
+  ImageRequest,
+  ImportFileResult,
+  ImportFilesRequest,
+  ImportFilesResponse,
+  LandmarkPoints,
+  ListStudiesRequest,
+  ListStudiesResponse,
+  ReviewState,
+  RevertLandmarksRequest,
+  SaveLandmarksRequest,
+  SavedVersion,
+  ExportDatasetRequest,
+  ExportDatasetResponse,
+  SetCalibrationRequest,
+  SetPatientInfoRequest,
+  SetReviewStatusRequest,
+  SetSettingsRequest,
+  Settings,
+  StageSummary,
+  StudyDetail,
 } from '../../core/api/studies';
 import { toLandmarkSet } from '../../core/api/studies';
 import { assess } from '../../core/cvm/index';
-import { approvalDecision, modelQualityOf, type ApprovalDecision, type ApprovalInput } from '../../core/review/approval';
+import {
+  approvalDecision,
+  modelQualityOf,
+  type ApprovalDecision,
+  type ApprovalInput,
+} from '../../core/review/approval';
 import type { RadiographKindView } from '../../core/api/boneage';
 import { readKind } from '../store/boneage';
 import type { LandmarkName } from '../../core/landmarks/index';
@@ -112,7 +144,12 @@ export interface ImportOptions {
  * Imports one file: the same bytes give the same image (nothing decoded, copied or added again); a file
  * that does not decode leaves nothing behind; the copy is on disk before the database row is committed.
  */
-export async function importFile(store: Store, fileName: string, bytes: Uint8Array, options: ImportOptions): Promise<ImportFileResult> {
+export async function importFile(
+  store: Store,
+  fileName: string,
+  bytes: Uint8Array,
+  options: ImportOptions,
+): Promise<ImportFileResult> {
   const name = path.basename(fileName);
   try {
     const sha256 = sha256Of(bytes);
@@ -126,8 +163,13 @@ export async function importFile(store: Store, fileName: string, bytes: Uint8Arr
     if (copiedNow) writeFileAtomic(absolute, bytes);
     try {
       const saved = store.insertImage({
-        sha256, storedPath, originalName: name, byteSize: bytes.byteLength, info: opened.info,
-        enteredSpacingMm: options.spacingMm ?? null, author: options.author,
+        sha256,
+        storedPath,
+        originalName: name,
+        byteSize: bytes.byteLength,
+        info: opened.info,
+        enteredSpacingMm: options.spacingMm ?? null,
+        author: options.author,
       });
       if (!saved.duplicate) rememberPixels(store, saved.imageId, opened);
       const warnings = opened.info.warnings ?? [];
@@ -169,7 +211,11 @@ export async function importFiles(
         bytes = readImageFileSafely(file.path, file.name);
       } catch (error) {
         const known = failure(error);
-        results.push({ fileName: file.name, ok: false, error: known ?? { code: 'not-found', message: `${file.path}: ${(error as Error).message}` } });
+        results.push({
+          fileName: file.name,
+          ok: false,
+          error: known ?? { code: 'not-found', message: `${file.path}: ${(error as Error).message}` },
+        });
         onProgress({ done: i + 1, total: files.length, fileName: file.name });
         continue;
       }
@@ -192,7 +238,8 @@ function rememberPixels(store: Store, imageId: number, opened: OpenedImage): voi
   if (opened.pixels.data.byteLength > PIXEL_CACHE_BYTES) return;
   pixelCache.set(key, opened);
   const bytes = (): number => [...pixelCache.values()].reduce((sum, o) => sum + o.pixels.data.byteLength, 0);
-  while (pixelCache.size > PIXEL_CACHE_SIZE || bytes() > PIXEL_CACHE_BYTES) pixelCache.delete(pixelCache.keys().next().value!);
+  while (pixelCache.size > PIXEL_CACHE_SIZE || bytes() > PIXEL_CACHE_BYTES)
+    pixelCache.delete(pixelCache.keys().next().value!);
 }
 
 /**
@@ -206,12 +253,17 @@ export async function loadImagePixels(store: Store, imageId: number): Promise<Op
   let opened = pixelCache.get(key);
   if (!opened) {
     const file = store.absolutePath(row.stored_path);
-    const cannotRead = (why: string) => new StoreError('storage', 'missing',
-      `The stored copy of ${row.original_name} (${file}) cannot be read: ${why}. Restore the images folder from a backup.`);
+    const cannotRead = (why: string) =>
+      new StoreError(
+        'storage',
+        'missing',
+        `The stored copy of ${row.original_name} (${file}) cannot be read: ${why}. Restore the images folder from a backup.`,
+      );
     // Read and checked in the decoder worker: inflating and hashing 10 MB of pixels stays off the main thread.
     const derived = await readDerivedInWorker(row.original_name, { dataDir: store.dataDir, sourceSha256: row.sha256 });
     if (derived !== null) {
-      // The stored file stays the record: it must still be there, whole in size (its hash is checked whenever it is decoded).
+      // The stored file stays the record: it must still be there, whole in size (its hash is checked whenever it is
+      // decoded).
       let size: number;
       try {
         size = checkReadableImageFile(file, row.original_name);
@@ -219,7 +271,11 @@ export async function loadImagePixels(store: Store, imageId: number): Promise<Op
         throw cannotRead(error instanceof ImageDecodeError ? error.problem : (error as Error).message);
       }
       if (size !== row.byte_size) {
-        throw new StoreError('storage', 'corrupt', `The stored copy of ${row.original_name} (${file}) has changed since import (${size} bytes, ${row.byte_size} at import).`);
+        throw new StoreError(
+          'storage',
+          'corrupt',
+          `The stored copy of ${row.original_name} (${file}) has changed since import (${size} bytes, ${row.byte_size} at import).`,
+        );
       }
       opened = derived;
     } else {
@@ -230,9 +286,16 @@ export async function loadImagePixels(store: Store, imageId: number): Promise<Op
         throw cannotRead(error instanceof ImageDecodeError ? error.problem : (error as Error).message);
       }
       if (sha256Of(bytes) !== row.sha256) {
-        throw new StoreError('storage', 'corrupt', `The stored copy of ${row.original_name} (${file}) has changed since import (content hash differs).`);
+        throw new StoreError(
+          'storage',
+          'corrupt',
+          `The stored copy of ${row.original_name} (${file}) has changed since import (content hash differs).`,
+        );
       }
-      opened = await decodeInWorker(row.original_name, bytes, undefined, { dataDir: store.dataDir, sourceSha256: row.sha256 });
+      opened = await decodeInWorker(row.original_name, bytes, undefined, {
+        dataDir: store.dataDir,
+        sourceSha256: row.sha256,
+      });
     }
   }
   rememberPixels(store, imageId, opened);
@@ -299,7 +362,11 @@ export function setReviewStatusChecked(store: Store, request: SetReviewStatusReq
   if (decision.kind === 'confirm') {
     const confirmation = request.confirmation?.trim();
     if (!confirmation) {
-      throw new StoreError('invalid-request', 'invalid', `Approving needs your confirmation: ${decision.reasons.join(' ')}`);
+      throw new StoreError(
+        'invalid-request',
+        'invalid',
+        `Approving needs your confirmation: ${decision.reasons.join(' ')}`,
+      );
     }
     return store.setReviewStatus(request.imageId, 'approved', author, confirmation);
   }
@@ -309,22 +376,39 @@ export function setReviewStatusChecked(store: Store, request: SetReviewStatusReq
 // ---- data-set export ----------------------------------------------------------------------------------------------
 
 /** Writes the same file `cvm export` writes, into `folder` (default: `<data folder>/exports`). */
-export function exportDataset(store: Store, request: ExportDatasetRequest, onProgress: (done: number, total: number) => void = () => {}): ExportDatasetResponse {
+export function exportDataset(
+  store: Store,
+  request: ExportDatasetRequest,
+  onProgress: (done: number, total: number) => void = () => {},
+): ExportDatasetResponse {
   const folder = request.folder ? path.resolve(request.folder) : path.join(store.dataDir, 'exports');
   if (request.folder && !path.isAbsolute(request.folder)) {
-    throw new StoreError('invalid-request', 'invalid', `The export folder must be a full path, not "${request.folder}".`);
+    throw new StoreError(
+      'invalid-request',
+      'invalid',
+      `The export folder must be a full path, not "${request.folder}".`,
+    );
   }
   if (!request.folder) guardStorage('create the exports folder', folder, () => mkdirSync(folder, { recursive: true }));
   let isDir = false;
-  try { isDir = statSync(folder).isDirectory(); } catch { isDir = false; }
+  try {
+    isDir = statSync(folder).isDirectory();
+  } catch {
+    isDir = false;
+  }
   if (!isDir) throw new StoreError('not-found', 'not-found', `The export folder ${folder} does not exist.`);
   const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
   const scope = request.approvedOnly ? 'approved' : 'all';
   const base = `cvm-${request.format === 'cvm13' ? 'cvm13' : 'measurements'}-${scope}-${stamp}`;
   let file = path.join(folder, `${base}.${request.format === 'cvm13' ? 'json' : 'csv'}`);
-  for (let i = 2; existsSync(file); i++) file = path.join(folder, `${base}-${i}.${request.format === 'cvm13' ? 'json' : 'csv'}`);
+  for (let i = 2; existsSync(file); i++)
+    file = path.join(folder, `${base}-${i}.${request.format === 'cvm13' ? 'json' : 'csv'}`);
   if (request.format === 'cvm13') {
-    const { document, count } = exportCvm13(store, file, { approvedOnly: request.approvedOnly, copyImages: request.copyImages ?? false, onProgress });
+    const { document, count } = exportCvm13(store, file, {
+      approvedOnly: request.approvedOnly,
+      copyImages: request.copyImages ?? false,
+      onProgress,
+    });
     writeOutput(file, `${JSON.stringify(document, null, 1)}\n`);
     return { file, count };
   }
@@ -354,67 +438,87 @@ export interface StudyHandlers {
 export function studyHandlers(ctx: ServiceContext): StudyHandlers {
   const store = (): Store => storeFor(ctx);
   return {
-    importFiles: (request) => guarded(async () => {
-      const s = store();
-      const results = await importFiles(s, request.files, { spacingMm: request.spacingMm, author: s.userName() },
-        (progress) => ctx.emit('importProgress', progress));
-      return { results };
-    }),
+    importFiles: (request) =>
+      guarded(async () => {
+        const s = store();
+        const results = await importFiles(
+          s,
+          request.files,
+          { spacingMm: request.spacingMm, author: s.userName() },
+          (progress) => ctx.emit('importProgress', progress),
+        );
+        return { results };
+      }),
     listStudies: (request) => guarded(() => store().listStudies(request)),
     loadStudy: (request) => guarded(() => store().loadStudy(request.imageId)),
     loadImagePixels: (request) => guarded(() => loadImagePixels(store(), request.imageId)),
-    saveLandmarks: (request) => guarded(() => {
-      const s = store();
-      const hasPrevious = request.baseVersionId !== null;
-      return s.addVersion(request.imageId, {
-        kind: hasPrevious ? 'edit' : 'manual',
-        points: request.landmarks,
-        author: s.userName(),
-        baseVersionId: request.baseVersionId,
-        moved: request.moved as LandmarkName[] | undefined,
-        note: request.note,
-      });
-    }),
-    revertLandmarks: (request) => guarded(() => {
-      const s = store();
-      return s.revert(request.imageId, request.toVersionId, s.userName(), request.baseVersionId);
-    }),
+    saveLandmarks: (request) =>
+      guarded(() => {
+        const s = store();
+        const hasPrevious = request.baseVersionId !== null;
+        return s.addVersion(request.imageId, {
+          kind: hasPrevious ? 'edit' : 'manual',
+          points: request.landmarks,
+          author: s.userName(),
+          baseVersionId: request.baseVersionId,
+          moved: request.moved as LandmarkName[] | undefined,
+          note: request.note,
+        });
+      }),
+    revertLandmarks: (request) =>
+      guarded(() => {
+        const s = store();
+        return s.revert(request.imageId, request.toVersionId, s.userName(), request.baseVersionId);
+      }),
     setReviewStatus: (request) => guarded(() => setReviewStatusChecked(store(), request)),
-    setPatientInfo: (request) => guarded(() => {
-      const s = store();
-      s.setPatientInfo(request.imageId, { ageYears: request.ageYears, sex: request.sex }, s.userName());
-      return s.loadStudy(request.imageId);
-    }),
-    exportDataset: (request) => guarded(() => exportDataset(store(), request, (done, total) => ctx.emit('exportProgress', { done, total }))),
-    setCalibration: (request) => guarded(() => {
-      const s = store();
-      if (request.calibration === null) return s.setCalibration(request.imageId, null, s.userName());
-      const entry = calibrationEntryOf(request.calibration);
-      const fileSpacing = s.loadStudy(request.imageId).fileSpacing;
-      const outcome = calibrate(entry, fileSpacing ? fileSpacing.rowMm / fileSpacing.colMm : 1);
-      if (!outcome.ok) throw new StoreError('invalid-request', 'invalid', outcome.error.message);
-      const { rowMm, colMm } = outcome.value.spacing;
-      return s.setCalibration(request.imageId, { rowMm, colMm, method: entry.method, detail: outcome.value.detail }, s.userName());
-    }),
+    setPatientInfo: (request) =>
+      guarded(() => {
+        const s = store();
+        s.setPatientInfo(request.imageId, { ageYears: request.ageYears, sex: request.sex }, s.userName());
+        return s.loadStudy(request.imageId);
+      }),
+    exportDataset: (request) =>
+      guarded(() => exportDataset(store(), request, (done, total) => ctx.emit('exportProgress', { done, total }))),
+    setCalibration: (request) =>
+      guarded(() => {
+        const s = store();
+        if (request.calibration === null) return s.setCalibration(request.imageId, null, s.userName());
+        const entry = calibrationEntryOf(request.calibration);
+        const fileSpacing = s.loadStudy(request.imageId).fileSpacing;
+        const outcome = calibrate(entry, fileSpacing ? fileSpacing.rowMm / fileSpacing.colMm : 1);
+        if (!outcome.ok) throw new StoreError('invalid-request', 'invalid', outcome.error.message);
+        const { rowMm, colMm } = outcome.value.spacing;
+        return s.setCalibration(
+          request.imageId,
+          { rowMm, colMm, method: entry.method, detail: outcome.value.detail },
+          s.userName(),
+        );
+      }),
     getSettings: () => guarded(() => ({ userName: store().userName() })),
-    setSettings: (request) => guarded(() => {
-      const s = store();
-      const userName = request.userName.trim();
-      if (!userName) throw new StoreError('invalid-request', 'invalid', 'The user name must not be blank.');
-      s.setSetting('userName', userName, s.userName());
-      return { userName };
-    }),
+    setSettings: (request) =>
+      guarded(() => {
+        const s = store();
+        const userName = request.userName.trim();
+        if (!userName) throw new StoreError('invalid-request', 'invalid', 'The user name must not be blank.');
+        s.setSetting('userName', userName, s.userName());
+        return { userName };
+      }),
   };
 }
 
 /** The request's fields as one of the two entries core/geometry/calibration knows, or a clear refusal. */
 function calibrationEntryOf(c: NonNullable<SetCalibrationRequest['calibration']>): CalibrationEntry {
   if (c.method === 'entered') {
-    if (c.spacingMm === undefined) throw new StoreError('invalid-request', 'invalid', 'Enter the pixel spacing in mm per pixel.');
+    if (c.spacingMm === undefined)
+      throw new StoreError('invalid-request', 'invalid', 'Enter the pixel spacing in mm per pixel.');
     return { method: 'entered', spacingMm: c.spacingMm };
   }
   if (!c.a || !c.b || c.knownMm === undefined) {
-    throw new StoreError('invalid-request', 'invalid', 'Mark two points on the image and enter the known distance between them in mm.');
+    throw new StoreError(
+      'invalid-request',
+      'invalid',
+      'Mark two points on the image and enter the known distance between them in mm.',
+    );
   }
   return { method: 'two-points', a: imagePoint(c.a.x, c.a.y), b: imagePoint(c.b.x, c.b.y), knownMm: c.knownMm };
 }

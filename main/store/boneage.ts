@@ -10,23 +10,44 @@ import type { Store } from './store';
 
 const now = (): string => new Date().toISOString();
 
-function audit(store: Store, author: string, action: string, imageId: number, summary: string, before: unknown, after: unknown): void {
-  store.db.prepare('INSERT INTO audit_log (at, author, action, image_ref, summary, before_json, after_json) VALUES (?, ?, ?, ?, ?, ?, ?)')
+function audit(
+  store: Store,
+  author: string,
+  action: string,
+  imageId: number,
+  summary: string,
+  before: unknown,
+  after: unknown,
+): void {
+  store.db
+    .prepare(
+      'INSERT INTO audit_log (at, author, action, image_ref, summary, before_json, after_json) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    )
     .run(now(), author, action, imageId, summary, JSON.stringify(before), JSON.stringify(after));
 }
 
 function write<T>(store: Store, what: string, fn: () => T): T {
-  if (store.readonly) throw new StoreError('storage', 'read-only', `Could not ${what}: the database ${store.file} is open read-only.`);
+  if (store.readonly)
+    throw new StoreError('storage', 'read-only', `Could not ${what}: the database ${store.file} is open read-only.`);
   return store.db.transaction(fn).immediate();
 }
 
 export function readKind(store: Store, imageId: number): RadiographKindView | null {
   const row = store.db.prepare('SELECT * FROM radiograph_kinds WHERE image_ref = ?').get(imageId) as
-    | { kind: RadiographKind; uncertain: number; probabilities_json: string; model_id: string; model_version: string; model_sha256: string }
+    | {
+        kind: RadiographKind;
+        uncertain: number;
+        probabilities_json: string;
+        model_id: string;
+        model_version: string;
+        model_sha256: string;
+      }
     | undefined;
   if (!row) return null;
   return {
-    kind: row.kind, uncertain: row.uncertain === 1, probabilities: JSON.parse(row.probabilities_json) as RadiographKindView['probabilities'],
+    kind: row.kind,
+    uncertain: row.uncertain === 1,
+    probabilities: JSON.parse(row.probabilities_json) as RadiographKindView['probabilities'],
     model: { id: row.model_id, version: row.model_version, sha256: row.model_sha256 },
   };
 }
@@ -35,75 +56,175 @@ export function readKind(store: Store, imageId: number): RadiographKindView | nu
 export function writeKind(store: Store, imageId: number, kind: RadiographKindView): void {
   write(store, 'record the radiograph kind', () => {
     store.imageRow(imageId);
-    store.db.prepare(`INSERT INTO radiograph_kinds (image_ref, kind, uncertain, probabilities_json, model_id, model_version, model_sha256, created_at)
+    store.db
+      .prepare(
+        `INSERT INTO radiograph_kinds (image_ref, kind, uncertain, probabilities_json, model_id, model_version, model_sha256, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(image_ref) DO UPDATE SET kind = excluded.kind, uncertain = excluded.uncertain,
       probabilities_json = excluded.probabilities_json, model_id = excluded.model_id, model_version = excluded.model_version,
-      model_sha256 = excluded.model_sha256, created_at = excluded.created_at`)
-      .run(imageId, kind.kind, kind.uncertain ? 1 : 0, JSON.stringify(kind.probabilities), kind.model.id, kind.model.version, kind.model.sha256, now());
+      model_sha256 = excluded.model_sha256, created_at = excluded.created_at`,
+      )
+      .run(
+        imageId,
+        kind.kind,
+        kind.uncertain ? 1 : 0,
+        JSON.stringify(kind.probabilities),
+        kind.model.id,
+        kind.model.version,
+        kind.model.sha256,
+        now(),
+      );
   });
 }
 
 interface BoneAgeRow {
-  id: number; months: number; sd_months: number; low_months: number; high_months: number; level: number; sex: Sex; sex_source: string;
-  members_json: string; model_id: string; model_version: string; model_sha256: string; created_at: string;
+  id: number;
+  months: number;
+  sd_months: number;
+  low_months: number;
+  high_months: number;
+  level: number;
+  sex: Sex;
+  sex_source: string;
+  members_json: string;
+  model_id: string;
+  model_version: string;
+  model_sha256: string;
+  created_at: string;
 }
 
 const recordOf = (r: BoneAgeRow): BoneAgeRecord => ({
-  id: r.id, months: r.months, sdMonths: r.sd_months, interval: { low: r.low_months, high: r.high_months, level: r.level },
-  sex: r.sex, sexSource: r.sex_source, members: JSON.parse(r.members_json) as number[],
-  model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 }, createdAt: r.created_at,
+  id: r.id,
+  months: r.months,
+  sdMonths: r.sd_months,
+  interval: { low: r.low_months, high: r.high_months, level: r.level },
+  sex: r.sex,
+  sexSource: r.sex_source,
+  members: JSON.parse(r.members_json) as number[],
+  model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 },
+  createdAt: r.created_at,
 });
 
 export function latestBoneAge(store: Store, imageId: number): BoneAgeRecord | null {
-  const row = store.db.prepare('SELECT * FROM bone_age_results WHERE image_ref = ? ORDER BY id DESC LIMIT 1').get(imageId) as BoneAgeRow | undefined;
+  const row = store.db
+    .prepare('SELECT * FROM bone_age_results WHERE image_ref = ? ORDER BY id DESC LIMIT 1')
+    .get(imageId) as BoneAgeRow | undefined;
   return row ? recordOf(row) : null;
 }
 
 /** The latest bone age of every image that has one (for CSV export and the timeline). */
 export function latestBoneAges(store: Store): Map<number, BoneAgeRecord> {
-  const rows = store.db.prepare(`SELECT b.*, b.image_ref AS image_id FROM bone_age_results b
-    JOIN (SELECT image_ref, MAX(id) AS id FROM bone_age_results GROUP BY image_ref) m ON m.id = b.id`).all() as (BoneAgeRow & { image_id: number })[];
+  const rows = store.db
+    .prepare(
+      `SELECT b.*, b.image_ref AS image_id FROM bone_age_results b
+    JOIN (SELECT image_ref, MAX(id) AS id FROM bone_age_results GROUP BY image_ref) m ON m.id = b.id`,
+    )
+    .all() as (BoneAgeRow & { image_id: number })[];
   return new Map(rows.map((r) => [r.image_id, recordOf(r)]));
 }
 
 export interface NewBoneAge {
-  readonly months: number; readonly sdMonths: number; readonly low: number; readonly high: number; readonly level: number;
-  readonly sex: Sex; readonly sexSource: string; readonly members: readonly number[];
+  readonly months: number;
+  readonly sdMonths: number;
+  readonly low: number;
+  readonly high: number;
+  readonly level: number;
+  readonly sex: Sex;
+  readonly sexSource: string;
+  readonly members: readonly number[];
   readonly model: { readonly id: string; readonly version: string; readonly sha256: string };
 }
 
 export function recordBoneAge(store: Store, imageId: number, input: NewBoneAge, author: string): BoneAgeRecord {
   return write(store, 'record the bone age', () => {
     store.imageRow(imageId);
-    const info = store.db.prepare(`INSERT INTO bone_age_results (image_ref, months, sd_months, low_months, high_months, level, sex, sex_source,
-      members_json, model_id, model_version, model_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(imageId, input.months, input.sdMonths, input.low, input.high, input.level, input.sex, input.sexSource,
-        JSON.stringify(input.members), input.model.id, input.model.version, input.model.sha256, now());
-    audit(store, author, 'bone-age', imageId, `bone age ${input.months.toFixed(1)} months (${input.model.id} ${input.model.version}, sex ${input.sex})`, null,
-      { months: input.months, low: input.low, high: input.high, sex: input.sex });
-    const row = store.db.prepare("SELECT * FROM bone_age_results WHERE id = ?").get(Number(info.lastInsertRowid)) as BoneAgeRow;
+    const info = store.db
+      .prepare(
+        `INSERT INTO bone_age_results (image_ref, months, sd_months, low_months, high_months, level, sex, sex_source,
+      members_json, model_id, model_version, model_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        imageId,
+        input.months,
+        input.sdMonths,
+        input.low,
+        input.high,
+        input.level,
+        input.sex,
+        input.sexSource,
+        JSON.stringify(input.members),
+        input.model.id,
+        input.model.version,
+        input.model.sha256,
+        now(),
+      );
+    audit(
+      store,
+      author,
+      'bone-age',
+      imageId,
+      `bone age ${input.months.toFixed(1)} months (${input.model.id} ${input.model.version}, sex ${input.sex})`,
+      null,
+      { months: input.months, low: input.low, high: input.high, sex: input.sex },
+    );
+    const row = store.db
+      .prepare('SELECT * FROM bone_age_results WHERE id = ?')
+      .get(Number(info.lastInsertRowid)) as BoneAgeRow;
     return recordOf(row);
   });
 }
 
 export interface BoneAgeOnlyRecord {
-  readonly imageId: number; readonly originalName: string; readonly sha256: string; readonly patientId: string | null;
-  readonly patientName: string | null; readonly sex: string | null; readonly studyDate: string | null; readonly ageYears: number | null;
-  readonly reviewStatus: string; readonly reviewedBy: string | null;
+  readonly imageId: number;
+  readonly originalName: string;
+  readonly sha256: string;
+  readonly patientId: string | null;
+  readonly patientName: string | null;
+  readonly sex: string | null;
+  readonly studyDate: string | null;
+  readonly ageYears: number | null;
+  readonly reviewStatus: string;
+  readonly reviewedBy: string | null;
 }
 
 /** The images among `imageIds` (those with a bone age) as export rows, approved ones only when asked. */
-export function boneAgeOnlyRecords(store: Store, imageIds: ReadonlyMap<number, unknown>, approvedOnly: boolean): BoneAgeOnlyRecord[] {
+export function boneAgeOnlyRecords(
+  store: Store,
+  imageIds: ReadonlyMap<number, unknown>,
+  approvedOnly: boolean,
+): BoneAgeOnlyRecord[] {
   const rows: BoneAgeOnlyRecord[] = [];
-  const q = store.db.prepare(`SELECT i.id, i.original_name, i.sha256, i.review_status, i.reviewed_by, p.dicom_patient_id, p.name,
+  const q = store.db
+    .prepare(`SELECT i.id, i.original_name, i.sha256, i.review_status, i.reviewed_by, p.dicom_patient_id, p.name,
     COALESCE(p.sex, s.entered_sex) AS sex, s.study_date, s.age_years
     FROM images i JOIN studies s ON s.id = i.study_ref LEFT JOIN patients p ON p.id = s.patient_ref WHERE i.id = ?`);
   for (const id of [...imageIds.keys()].sort((a, b) => a - b)) {
-    const r = q.get(id) as { id: number; original_name: string; sha256: string; review_status: string; reviewed_by: string | null;
-      dicom_patient_id: string | null; name: string | null; sex: string | null; study_date: string | null; age_years: number | null } | undefined;
+    const r = q.get(id) as
+      | {
+          id: number;
+          original_name: string;
+          sha256: string;
+          review_status: string;
+          reviewed_by: string | null;
+          dicom_patient_id: string | null;
+          name: string | null;
+          sex: string | null;
+          study_date: string | null;
+          age_years: number | null;
+        }
+      | undefined;
     if (!r || (approvedOnly && r.review_status !== 'approved')) continue;
-    rows.push({ imageId: r.id, originalName: r.original_name, sha256: r.sha256, patientId: r.dicom_patient_id, patientName: r.name,
-      sex: r.sex, studyDate: r.study_date, ageYears: r.age_years, reviewStatus: r.review_status, reviewedBy: r.reviewed_by });
+    rows.push({
+      imageId: r.id,
+      originalName: r.original_name,
+      sha256: r.sha256,
+      patientId: r.dicom_patient_id,
+      patientName: r.name,
+      sex: r.sex,
+      studyDate: r.study_date,
+      ageYears: r.age_years,
+      reviewStatus: r.review_status,
+      reviewedBy: r.reviewed_by,
+    });
   }
   return rows;
 }

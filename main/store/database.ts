@@ -32,11 +32,16 @@ function migrate(db: Db, file: string, migrations: readonly Migration[], target:
       if (schemaVersion(db) >= m.version) return;
       if (m.sql.trim() !== '') db.exec(m.sql);
       m.apply?.(db);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        new Date().toISOString(),
+      );
       db.pragma(`user_version = ${m.version}`);
     }).immediate();
   }
-  if (schemaVersion(db) < target) throw new StoreError('internal', 'invalid', `migrations did not reach version ${target} in ${file}`);
+  if (schemaVersion(db) < target)
+    throw new StoreError('internal', 'invalid', `migrations did not reach version ${target} in ${file}`);
 }
 
 /**

@@ -35,7 +35,12 @@ function readOwner(file: string): LockOwner | null {
   try {
     const owner = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockOwner>;
     if (typeof owner.pid !== 'number') return null;
-    return { pid: owner.pid, host: String(owner.host ?? ''), since: String(owner.since ?? ''), purpose: String(owner.purpose ?? '') };
+    return {
+      pid: owner.pid,
+      host: String(owner.host ?? ''),
+      since: String(owner.since ?? ''),
+      purpose: String(owner.purpose ?? ''),
+    };
   } catch {
     return null;
   }
@@ -86,5 +91,9 @@ export function acquireDataDirLock(dataDir: string, purpose: string): DataDirLoc
     }
   }
   const owner = readOwner(file);
-  throw new StoreError('storage', 'in-use', owner ? describeOwner(dataDir, owner) : `Could not lock the data folder ${dataDir}.`);
+  throw new StoreError(
+    'storage',
+    'in-use',
+    owner ? describeOwner(dataDir, owner) : `Could not lock the data folder ${dataDir}.`,
+  );
 }

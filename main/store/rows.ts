@@ -2,7 +2,13 @@
 import { LANDMARK_NAMES, isLandmarkName, type LandmarkName } from '../../core/landmarks/index';
 import type { Spacing, SpacingSource } from '../../core/api/image';
 import type {
-  Calibration, LandmarkPoints, LandmarkSetKind, LandmarkVersion, ModelRunInfo, StageCode, StageSummary,
+  Calibration,
+  LandmarkPoints,
+  LandmarkSetKind,
+  LandmarkVersion,
+  ModelRunInfo,
+  StageCode,
+  StageSummary,
 } from '../../core/api/studies';
 
 export interface ImageRow {
@@ -78,7 +84,8 @@ export interface ModelRunRow {
 }
 
 export function fileSpacingOf(row: ImageRow): Spacing | null {
-  if (row.file_spacing_row_mm === null || row.file_spacing_col_mm === null || row.file_spacing_source === null) return null;
+  if (row.file_spacing_row_mm === null || row.file_spacing_col_mm === null || row.file_spacing_source === null)
+    return null;
   return {
     rowMm: row.file_spacing_row_mm,
     colMm: row.file_spacing_col_mm,
@@ -89,7 +96,14 @@ export function fileSpacingOf(row: ImageRow): Spacing | null {
 
 export function calibrationOf(row: ImageRow): Calibration | null {
   if (row.cal_row_mm === null || row.cal_col_mm === null || row.cal_method === null) return null;
-  return { rowMm: row.cal_row_mm, colMm: row.cal_col_mm, method: row.cal_method, detail: row.cal_detail ?? '', by: row.cal_by ?? '', at: row.cal_at ?? '' };
+  return {
+    rowMm: row.cal_row_mm,
+    colMm: row.cal_col_mm,
+    method: row.cal_method,
+    detail: row.cal_detail ?? '',
+    by: row.cal_by ?? '',
+    at: row.cal_at ?? '',
+  };
 }
 
 /** Calibration if present, else the file's spacing, else null (measurements in px). */
@@ -123,9 +137,15 @@ export function pointsFromJson(json: string): LandmarkPoints {
 function stageOfRow(row: LandmarkSetRow): StageSummary | null {
   if (row.stage_kind === null || row.stage_label === null) return null;
   return {
-    kind: row.stage_kind, stage: row.stage, label: row.stage_label, borderline: row.borderline === 1,
-    probability: row.probability, runnerUp: row.runner_up, runnerUpProbability: row.runner_up_probability,
-    confidence: row.confidence, textbookStage: row.textbook_stage,
+    kind: row.stage_kind,
+    stage: row.stage,
+    label: row.stage_label,
+    borderline: row.borderline === 1,
+    probability: row.probability,
+    runnerUp: row.runner_up,
+    runnerUpProbability: row.runner_up_probability,
+    confidence: row.confidence,
+    textbookStage: row.textbook_stage,
   };
 }
 
@@ -142,7 +162,10 @@ export function versionOf(row: LandmarkSetRow): LandmarkVersion {
     modelRunId: row.model_run_ref,
     note: row.note,
     moved,
-    fromPrediction: row.from_prediction_json === null ? null : (JSON.parse(row.from_prediction_json) as string[]).filter(isLandmarkName),
+    fromPrediction:
+      row.from_prediction_json === null
+        ? null
+        : (JSON.parse(row.from_prediction_json) as string[]).filter(isLandmarkName),
     points: pointsFromJson(row.points_json),
     stage: stageOfRow(row),
   };

@@ -10,20 +10,31 @@ export interface StageRecord {
   readonly assessmentJson: string;
 }
 
-/** `fromPrediction`: names whose position is the landmark model's, unmoved (their error beyond a person's is folded in). */
-export type StageFn = (points: LandmarkPoints, spacing: PixelSpacingMm | null, fromPrediction?: readonly LandmarkName[]) => StageRecord;
+/**
+ * `fromPrediction`: names whose position is the landmark model's, unmoved (their error beyond a person's is folded in).
+ */
+export type StageFn = (
+  points: LandmarkPoints,
+  spacing: PixelSpacingMm | null,
+  fromPrediction?: readonly LandmarkName[],
+) => StageRecord;
 
-/** Identifies the staging model a stored result came from; results of another model are recomputed when the store opens. */
+/**
+ * Identifies the staging model a stored result came from; results of another model are recomputed when the store opens.
+ */
 export const STAGE_MODEL_TAG = `${STAGE_MODEL.id} ${STAGE_MODEL.version}`;
 
 /** The staging options for a stored landmark version: unmoved predictions carry the landmark model's default error. */
 export function stagingOptionsFor(fromPrediction: readonly LandmarkName[] = []): StagingOptions {
-  return fromPrediction.length === 0 ? {} : { landmarkErrorMm: Object.fromEntries(fromPrediction.map((n) => [n, null])) };
+  return fromPrediction.length === 0
+    ? {}
+    : { landmarkErrorMm: Object.fromEntries(fromPrediction.map((n) => [n, null])) };
 }
 
 function messageOf(error: unknown): string {
   if (typeof error === 'string') return error;
-  if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string') return error.message;
+  if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string')
+    return error.message;
   return JSON.stringify(error);
 }
 
@@ -31,13 +42,22 @@ export const stageRecordOf: StageFn = (points, spacing, fromPrediction) => {
   const assessment = assess(toLandmarkSet(points), spacing, undefined, stagingOptionsFor(fromPrediction));
   const assessmentJson = JSON.stringify(assessment);
   if (!assessment.ok) {
-    return { summary: { kind: 'error', stage: null, label: messageOf(assessment.error), borderline: false }, assessmentJson };
+    return {
+      summary: { kind: 'error', stage: null, label: messageOf(assessment.error), borderline: false },
+      assessmentJson,
+    };
   }
   const s = assessment.staging;
   return {
     summary: {
-      kind: 'stage', stage: s.stage, label: modelStageLabel(s), borderline: s.confidence === 'low',
-      probability: s.probability, runnerUp: s.runnerUp, runnerUpProbability: s.runnerUpProbability, confidence: s.confidence,
+      kind: 'stage',
+      stage: s.stage,
+      label: modelStageLabel(s),
+      borderline: s.confidence === 'low',
+      probability: s.probability,
+      runnerUp: s.runnerUp,
+      runnerUpProbability: s.runnerUpProbability,
+      confidence: s.confidence,
       textbookStage: s.textbook.stage,
     },
     assessmentJson,

@@ -50,7 +50,12 @@ export interface WorklistQuery {
    * SEARCH_INDEX_COUNT_LIMIT; at the limit the total is counted by `countSql` of `scan` instead, a scan of the
    * narrow search-text index, which costs the same for any word where the trigram index costs per match.
    */
-  readonly scan?: { readonly probeSql: string; readonly probeParams: readonly unknown[]; readonly countSql: string; readonly params: readonly unknown[] };
+  readonly scan?: {
+    readonly probeSql: string;
+    readonly probeParams: readonly unknown[];
+    readonly countSql: string;
+    readonly params: readonly unknown[];
+  };
 }
 
 /** Up to this many matches of a word, counting them through the trigram index is the cheaper way. */
@@ -69,7 +74,10 @@ export function listStudiesQuery(request: ListStudiesRequest): WorklistQuery {
   // Each condition in two forms: through the trigram search index, and as a test of the row ("walk").
   const indexed: Array<{ sql: string; params: unknown[] }> = [];
   const walked: Array<{ sql: string; params: unknown[] }> = [];
-  const both = (sql: string, ...params: unknown[]) => { indexed.push({ sql, params }); walked.push({ sql, params }); };
+  const both = (sql: string, ...params: unknown[]) => {
+    indexed.push({ sql, params });
+    walked.push({ sql, params });
+  };
   const search = request.search?.trim();
   // Every word must match the patient name, patient id or file name (wl_search holds all three, lower case).
   // Words of 3+ characters can use the trigram index (images_search); shorter ones are always a row test.
@@ -77,17 +85,21 @@ export function listStudiesQuery(request: ListStudiesRequest): WorklistQuery {
     const like = { sql: `+i.wl_search LIKE ? ESCAPE '\\'`, params: [likePattern(word.toLowerCase())] };
     walked.push(like);
     if ([...word].length >= 3) {
-      indexed.push({ sql: 'i.id IN (SELECT rowid FROM images_search WHERE images_search MATCH ?)', params: [`"${word.toLowerCase().replaceAll('"', '""')}"`] });
+      indexed.push({
+        sql: 'i.id IN (SELECT rowid FROM images_search WHERE images_search MATCH ?)',
+        params: [`"${word.toLowerCase().replaceAll('"', '""')}"`],
+      });
     } else {
       indexed.push(like);
     }
   }
-  if (request.stage === 'none') both('(i.wl_stage_kind IS NULL OR i.wl_stage_kind = \'error\')');
+  if (request.stage === 'none') both("(i.wl_stage_kind IS NULL OR i.wl_stage_kind = 'error')");
   // No textbook stage: stored before the staging model ('no-fit'), or the model's result with no textbook stage.
   else if (request.stage === 'no-fit') {
-    both(`(i.wl_stage_kind = 'no-fit' OR i.latest_set_ref IN (SELECT set_ref FROM stage_results WHERE kind = 'stage' AND textbook_stage IS NULL AND stage_model IS NOT NULL))`);
-  }
-  else if (request.stage) both('i.wl_stage = ?', request.stage);
+    both(
+      `(i.wl_stage_kind = 'no-fit' OR i.latest_set_ref IN (SELECT set_ref FROM stage_results WHERE kind = 'stage' AND textbook_stage IS NULL AND stage_model IS NOT NULL))`,
+    );
+  } else if (request.stage) both('i.wl_stage = ?', request.stage);
   if (request.stageConfidence) both('i.wl_stage_confidence = ?', request.stageConfidence);
   if (request.reviewStatus) both('i.review_status = ?', request.reviewStatus);
   // A date range over years would otherwise make SQLite collect every study in it and sort them; walking the
@@ -95,7 +107,8 @@ export function listStudiesQuery(request: ListStudiesRequest): WorklistQuery {
   const date = field === 'studyDate' ? 'i.wl_study_date' : '+i.wl_study_date';
   if (request.dateFrom) both(`${date} >= ?`, request.dateFrom);
   if (request.dateTo) both(`${date} <= ?`, request.dateTo);
-  const whereOf = (conditions: typeof indexed) => (conditions.length > 0 ? `WHERE ${conditions.map((c) => c.sql).join(' AND ')}` : '');
+  const whereOf = (conditions: typeof indexed) =>
+    conditions.length > 0 ? `WHERE ${conditions.map((c) => c.sql).join(' AND ')}` : '';
   const paramsOf = (conditions: typeof indexed) => conditions.flatMap((c) => c.params);
   const dir = request.sort?.dir === 'asc' ? 'ASC' : 'DESC';
   // Rows without a value sort last either way; the image id makes paging stable among equal values.
@@ -104,7 +117,9 @@ export function listStudiesQuery(request: ListStudiesRequest): WorklistQuery {
   const orderSql = `ORDER BY ${nullsLast}${column} ${dir}, i.id ${dir}`;
   // The page is chosen from the images table alone (skipping OFFSET rows walks an index, not joins); only its
   // rows are then joined for display. CROSS JOIN keeps SQLite's join order: the page first.
-  const page = (whereSql: string) => `SELECT ${COLUMNS} FROM (SELECT i.id FROM images i ${whereSql} ${orderSql} LIMIT ? OFFSET ?) page
+  const page = (
+    whereSql: string,
+  ) => `SELECT ${COLUMNS} FROM (SELECT i.id FROM images i ${whereSql} ${orderSql} LIMIT ? OFFSET ?) page
       CROSS JOIN images i ON i.id = page.id JOIN studies st ON st.id = i.study_ref ${JOIN_PATIENT} ${JOIN_STAGE} ${orderSql}`;
   // The count uses the indexes (the date index too).
   const countWhere = whereOf(indexed).replaceAll('+i.wl_study_date', 'i.wl_study_date');
@@ -114,13 +129,15 @@ export function listStudiesQuery(request: ListStudiesRequest): WorklistQuery {
     pageSql: page(whereOf(indexed)),
     params: paramsOf(indexed),
     ...(search ? { walk: { pageSql: page(whereOf(walked)), params: paramsOf(walked) } } : {}),
-    ...(firstIndexed ? {
-      scan: {
-        probeSql: `SELECT COUNT(*) AS n FROM (SELECT rowid FROM images_search WHERE images_search MATCH ? LIMIT ${SEARCH_INDEX_COUNT_LIMIT})`,
-        probeParams: firstIndexed.params,
-        countSql: `SELECT COUNT(*) AS n FROM images i ${whereOf(walked).replaceAll('+i.', 'i.')}`,
-        params: paramsOf(walked),
-      },
-    } : {}),
+    ...(firstIndexed
+      ? {
+          scan: {
+            probeSql: `SELECT COUNT(*) AS n FROM (SELECT rowid FROM images_search WHERE images_search MATCH ? LIMIT ${SEARCH_INDEX_COUNT_LIMIT})`,
+            probeParams: firstIndexed.params,
+            countSql: `SELECT COUNT(*) AS n FROM images i ${whereOf(walked).replaceAll('+i.', 'i.')}`,
+            params: paramsOf(walked),
+          },
+        }
+      : {}),
   };
 }

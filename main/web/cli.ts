@@ -23,7 +23,13 @@ if (!existsSync(path.join(rendererDir, 'index.html'))) {
 const dataDir = ensureDataDir(values['data-dir'] ?? defaultDataDir());
 let server: RunningWebServer;
 try {
-  server = await startBrowserMode({ port, dataDir, rendererDir, appVersion: appVersion(), log: (m) => console.error(`[web] ${m}`) });
+  server = await startBrowserMode({
+    port,
+    dataDir,
+    rendererDir,
+    appVersion: appVersion(),
+    log: (m) => console.error(`[web] ${m}`),
+  });
 } catch (error) {
   console.error(error instanceof Error ? error.message : String(error));
   process.exit(1);

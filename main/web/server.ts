@@ -32,9 +32,13 @@ export interface WebServerOptions {
 export interface WebLimits {
   /** Largest WebSocket message: one imported file plus its envelope. */
   readonly maxMessageBytes: number;
-  /** A message that has started arriving must be complete within this time (a frame that claims 200 MB and sends 1 KB). */
+  /**
+   * A message that has started arriving must be complete within this time (a frame that claims 200 MB and sends 1 KB).
+   */
   readonly messageDeadlineMs: number;
-  /** A connection that sends nothing for this long is closed (the server pings three times within it; browsers answer). */
+  /**
+   * A connection that sends nothing for this long is closed (the server pings three times within it; browsers answer).
+   */
   readonly idleMs: number;
   /** Simultaneous API connections (a page opens one). */
   readonly maxConnections: number;
@@ -106,7 +110,10 @@ export function isAllowedHost(host: string | undefined, port: number): boolean {
 
 export class BadRequest extends Error {}
 
-/** The file a request path names inside `rendererDir`, or null when it lies outside. Throws BadRequest on a malformed path. */
+/**
+ * The file a request path names inside `rendererDir`, or null when it lies outside. Throws BadRequest on a malformed
+ * path.
+ */
 export function staticFileFor(rendererDir: string, rawUrl: string): { file: string; relative: string } | null {
   let pathname: string;
   try {
@@ -122,9 +129,16 @@ export function staticFileFor(rendererDir: string, rawUrl: string): { file: stri
   return { file, relative };
 }
 
-async function serveStatic(rendererDir: string, port: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serveStatic(
+  rendererDir: string,
+  port: number,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   if (!isAllowedHost(req.headers.host, port)) {
-    res.writeHead(421, { 'Content-Type': 'text/plain' }).end('misdirected request: this server answers only to 127.0.0.1 and localhost');
+    res
+      .writeHead(421, { 'Content-Type': 'text/plain' })
+      .end('misdirected request: this server answers only to 127.0.0.1 and localhost');
     return;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -155,7 +169,9 @@ async function serveStatic(rendererDir: string, port: number, req: IncomingMessa
   }
   if (relative === 'index.html') {
     // The browser has no Electron preload: load the WebSocket one before the renderer.
-    body = body.toString('utf8').replace('<!-- preload -->', '<script src="./preload-web.js"></script>')
+    body = body
+      .toString('utf8')
+      .replace('<!-- preload -->', '<script src="./preload-web.js"></script>')
       .replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, '');
   }
   res.writeHead(200, {
@@ -180,10 +196,16 @@ function sendOrDrop(socket: WebSocket, frame: ArrayBuffer, limits: WebLimits, lo
     socket.terminate();
     return;
   }
-  socket.send(frame, (error) => { if (error) log(`send failed: ${error.message}`); });
+  socket.send(frame, (error) => {
+    if (error) log(`send failed: ${error.message}`);
+  });
 }
 
-interface ReceiverState { _state?: unknown; _bufferedBytes?: unknown; _fragmented?: unknown }
+interface ReceiverState {
+  _state?: unknown;
+  _bufferedBytes?: unknown;
+  _fragmented?: unknown;
+}
 
 /**
  * Whether ws's frame parser holds part of a frame or of a fragmented message. Reads the parser's state
@@ -192,7 +214,13 @@ interface ReceiverState { _state?: unknown; _bufferedBytes?: unknown; _fragmente
  */
 export function messageInProgress(socket: WebSocket): boolean {
   const receiver = (socket as unknown as { _receiver?: ReceiverState })._receiver;
-  if (!receiver || typeof receiver._state !== 'number' || typeof receiver._bufferedBytes !== 'number' || typeof receiver._fragmented !== 'number') return true;
+  if (
+    !receiver ||
+    typeof receiver._state !== 'number' ||
+    typeof receiver._bufferedBytes !== 'number' ||
+    typeof receiver._fragmented !== 'number'
+  )
+    return true;
   const GET_INFO = 0;
   const DEFER_EVENT = 6;
   if (receiver._fragmented !== 0) return true;
@@ -200,7 +228,13 @@ export function messageInProgress(socket: WebSocket): boolean {
   return receiver._state !== DEFER_EVENT;
 }
 
-function handleSocket(socket: WebSocket, raw: Duplex, dispatch: Dispatch, limits: WebLimits, log: (m: string) => void): void {
+function handleSocket(
+  socket: WebSocket,
+  raw: Duplex,
+  dispatch: Dispatch,
+  limits: WebLimits,
+  log: (m: string) => void,
+): void {
   // Without this listener a malformed frame (bad opcode, RSV bits, unmasked, oversized, invalid UTF-8,
   // fragmented control frame...) is an unhandled 'error' event and kills the process. ws has already
   // failed the connection with the right close code when this runs.
@@ -210,7 +244,10 @@ function handleSocket(socket: WebSocket, raw: Duplex, dispatch: Dispatch, limits
   // parsed (ws's own 'data' listener runs first), the receiver says whether a frame or a fragmented
   // message is still incomplete; only then does the deadline run.
   let deadline: NodeJS.Timeout | null = null;
-  const clearDeadline = (): void => { if (deadline) clearTimeout(deadline); deadline = null; };
+  const clearDeadline = (): void => {
+    if (deadline) clearTimeout(deadline);
+    deadline = null;
+  };
   raw.on('data', () => {
     if (!messageInProgress(socket)) {
       clearDeadline();
@@ -226,9 +263,17 @@ function handleSocket(socket: WebSocket, raw: Duplex, dispatch: Dispatch, limits
     log('closing an idle connection');
     socket.terminate();
   });
-  const pinger = setInterval(() => { if (socket.readyState === socket.OPEN) socket.ping(); }, Math.max(1000, limits.idleMs / 3));
+  const pinger = setInterval(
+    () => {
+      if (socket.readyState === socket.OPEN) socket.ping();
+    },
+    Math.max(1000, limits.idleMs / 3),
+  );
   pinger.unref();
-  socket.on('close', () => { clearDeadline(); clearInterval(pinger); });
+  socket.on('close', () => {
+    clearDeadline();
+    clearInterval(pinger);
+  });
 
   let inFlight = 0;
   socket.on('message', (data, isBinary) => {
@@ -253,25 +298,34 @@ function handleSocket(socket: WebSocket, raw: Duplex, dispatch: Dispatch, limits
       return;
     }
     inFlight++;
-    void dispatch(method, request).then((result) => {
-      inFlight--;
-      let frame: ArrayBuffer;
-      try {
-        frame = encodeMessage({ id, result });
-      } catch (error) {
-        log(`${method}: the reply cannot be encoded (${String(error)})`);
-        frame = encodeMessage({ id, result: { ok: false, error: { code: 'internal', message: `${method}: the reply cannot be sent` } } });
-      }
-      sendOrDrop(socket, frame, limits, log);
-    }, (error: unknown) => {
-      inFlight--;
-      log(`dispatch failed: ${String(error)}`);
-    });
+    void dispatch(method, request).then(
+      (result) => {
+        inFlight--;
+        let frame: ArrayBuffer;
+        try {
+          frame = encodeMessage({ id, result });
+        } catch (error) {
+          log(`${method}: the reply cannot be encoded (${String(error)})`);
+          frame = encodeMessage({
+            id,
+            result: { ok: false, error: { code: 'internal', message: `${method}: the reply cannot be sent` } },
+          });
+        }
+        sendOrDrop(socket, frame, limits, log);
+      },
+      (error: unknown) => {
+        inFlight--;
+        log(`dispatch failed: ${String(error)}`);
+      },
+    );
   });
 }
 
 /** Latest-wins queue for progress events; any other event first flushes what is queued, so order is kept. */
-function coalescingEmitter(send: (name: string, payload: unknown) => void, intervalMs: number): { emit: (name: string, payload: unknown) => void; stop: () => void } {
+function coalescingEmitter(
+  send: (name: string, payload: unknown) => void,
+  intervalMs: number,
+): { emit: (name: string, payload: unknown) => void; stop: () => void } {
   const queued = new Map<string, unknown>();
   let timer: NodeJS.Timeout | null = null;
   let lastFlush = 0;
@@ -295,12 +349,19 @@ function coalescingEmitter(send: (name: string, payload: unknown) => void, inter
       if (wait <= 0) flush();
       else timer ??= setTimeout(flush, wait);
     },
-    stop() { if (timer) clearTimeout(timer); timer = null; queued.clear(); },
+    stop() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      queued.clear();
+    },
   };
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
-  if (socket.writable) socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`);
+  if (socket.writable)
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`,
+    );
   socket.destroy();
 }
 
@@ -334,7 +395,12 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     log(`malformed HTTP request: ${error.message}`);
     refuseUpgrade(socket, 400, 'Bad Request');
   });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxMessageBytes,
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
   wss.on('error', (error) => log(`WebSocket server error: ${error.message}`));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (error) => log(`connection error during the handshake: ${error.message}`));

@@ -42,7 +42,13 @@ export function workerEntry(where: WorkerLocation): WorkerEntry {
   if (self.endsWith('.ts')) {
     // `--import tsx` in a worker's execArgv does not hook the worker's own entry on node 20: register
     // tsx's loader from a bootstrap script instead, then import the TypeScript entry.
-    const tsxApi = path.join(path.dirname(createRequire(self).resolve('tsx/package.json')), 'dist', 'esm', 'api', 'index.mjs');
+    const tsxApi = path.join(
+      path.dirname(createRequire(self).resolve('tsx/package.json')),
+      'dist',
+      'esm',
+      'api',
+      'index.mjs',
+    );
     const entry = pathToFileURL(path.join(dir, where.source)).href;
     const code = `import(${JSON.stringify(pathToFileURL(tsxApi).href)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
     return { file: code, eval: true };

@@ -40,30 +40,65 @@ function isEdited(name: LandmarkName, landmarks: LandmarkSet, ai: LandmarkSet | 
 
 const FLAG_COLOR = { implausible: '#ff4d4d', check: '#ffb020', ok: '#7fd4ff' } as const;
 
-function OutlineLayer({ landmarks, ai, scale, showGhosts, flagged, flagSeverity }: Pick<LandmarkLayersProps, 'landmarks' | 'ai' | 'scale' | 'showGhosts' | 'flagged' | 'flagSeverity'>): ReactNode {
+function OutlineLayer({
+  landmarks,
+  ai,
+  scale,
+  showGhosts,
+  flagged,
+  flagSeverity,
+}: Pick<LandmarkLayersProps, 'landmarks' | 'ai' | 'scale' | 'showGhosts' | 'flagged' | 'flagSeverity'>): ReactNode {
   const px = 1 / scale;
   return (
     <Layer listening={false}>
-      {showGhosts && ai && OUTLINES.map((o) => {
-        const pts = outlinePoints(o, ai);
-        return pts && <Line key={`ghost-${o.id}`} points={pts} closed={o.closed} stroke="#ffffff" opacity={0.25} strokeWidth={1.5 * px} dash={[6 * px, 4 * px]} />;
-      })}
-      {showGhosts && ai && LANDMARK_NAMES.map((name) => {
-        const a = ai[name];
-        const p = landmarks[name];
-        if (!a || !isEdited(name, landmarks, ai)) return null;
-        return (
-          <Group key={`ghost-${name}`}>
-            <Circle x={a.x} y={a.y} radius={4 * px} stroke="#ffffff" opacity={0.45} strokeWidth={1.5 * px} />
-            {p && <Line points={[a.x, a.y, p.x, p.y]} stroke="#ffffff" opacity={0.35} strokeWidth={px} />}
-          </Group>
-        );
-      })}
+      {showGhosts &&
+        ai &&
+        OUTLINES.map((o) => {
+          const pts = outlinePoints(o, ai);
+          return (
+            pts && (
+              <Line
+                key={`ghost-${o.id}`}
+                points={pts}
+                closed={o.closed}
+                stroke="#ffffff"
+                opacity={0.25}
+                strokeWidth={1.5 * px}
+                dash={[6 * px, 4 * px]}
+              />
+            )
+          );
+        })}
+      {showGhosts &&
+        ai &&
+        LANDMARK_NAMES.map((name) => {
+          const a = ai[name];
+          const p = landmarks[name];
+          if (!a || !isEdited(name, landmarks, ai)) return null;
+          return (
+            <Group key={`ghost-${name}`}>
+              <Circle x={a.x} y={a.y} radius={4 * px} stroke="#ffffff" opacity={0.45} strokeWidth={1.5 * px} />
+              {p && <Line points={[a.x, a.y, p.x, p.y]} stroke="#ffffff" opacity={0.35} strokeWidth={px} />}
+            </Group>
+          );
+        })}
       {OUTLINES.map((o) => {
         const pts = outlinePoints(o, landmarks);
         const bad = o.names.some((n) => flagged.includes(n));
-        return pts && <Line key={o.id} points={pts} closed={o.closed} stroke={bad ? FLAG_COLOR[flagSeverity] : FLAG_COLOR.ok}
-          strokeWidth={(bad ? 2.4 : 1.6) * px} opacity={0.9} lineJoin="round" dash={bad && flagSeverity === 'implausible' ? [7 * px, 4 * px] : undefined} />;
+        return (
+          pts && (
+            <Line
+              key={o.id}
+              points={pts}
+              closed={o.closed}
+              stroke={bad ? FLAG_COLOR[flagSeverity] : FLAG_COLOR.ok}
+              strokeWidth={(bad ? 2.4 : 1.6) * px}
+              opacity={0.9}
+              lineJoin="round"
+              dash={bad && flagSeverity === 'implausible' ? [7 * px, 4 * px] : undefined}
+            />
+          )
+        );
       })}
     </Layer>
   );
@@ -79,33 +114,48 @@ function HandleLayer(props: LandmarkLayersProps): ReactNode {
       {LANDMARK_NAMES.map((name) => {
         const p = landmarks[name];
         if (!p) return null;
-        const color = LEVEL_COLOR[confidenceLevel(expectedErrors.mm[name], isEdited(name, landmarks, ai), expectedErrors.flagMm)];
+        const color =
+          LEVEL_COLOR[confidenceLevel(expectedErrors.mm[name], isEdited(name, landmarks, ai), expectedErrors.flagMm)];
         const isSelected = selected === name;
         const isFlagged = props.flagged.includes(name);
         return (
           <Group key={name}>
-          {isFlagged && (
-            <Circle x={p.x} y={p.y} radius={(HANDLE_RADIUS + 4) * px} stroke={FLAG_COLOR[props.flagSeverity]} strokeWidth={2.5 * px}
-              listening={false} name={`flag-${name}`} />
-          )}
-          <Circle
-            key={name}
-            name={`handle-${name}`}
-            x={p.x}
-            y={p.y}
-            radius={HANDLE_RADIUS * px}
-            hitFunc={(ctx, shape) => { ctx.beginPath(); ctx.arc(0, 0, HIT_RADIUS * px, 0, Math.PI * 2); ctx.closePath(); ctx.fillStrokeShape(shape); }}
-            fill={isSelected ? color : 'rgba(0,0,0,0.35)'}
-            stroke={color}
-            strokeWidth={(isSelected ? 3 : 2) * px}
-            draggable={props.draggable}
-            onMouseEnter={() => props.onHover(name)}
-            onMouseLeave={() => props.onHover(null)}
-            onMouseDown={(e: Konva.KonvaEventObject<MouseEvent>) => { if (e.evt.button === 0) props.onSelect(name); }}
-            onDragStart={() => props.onDragStart(name)}
-            onDragMove={(e: Konva.KonvaEventObject<DragEvent>) => props.onDragMove(name, e.target.x(), e.target.y())}
-            onDragEnd={() => props.onDragEnd(name)}
-          />
+            {isFlagged && (
+              <Circle
+                x={p.x}
+                y={p.y}
+                radius={(HANDLE_RADIUS + 4) * px}
+                stroke={FLAG_COLOR[props.flagSeverity]}
+                strokeWidth={2.5 * px}
+                listening={false}
+                name={`flag-${name}`}
+              />
+            )}
+            <Circle
+              key={name}
+              name={`handle-${name}`}
+              x={p.x}
+              y={p.y}
+              radius={HANDLE_RADIUS * px}
+              hitFunc={(ctx, shape) => {
+                ctx.beginPath();
+                ctx.arc(0, 0, HIT_RADIUS * px, 0, Math.PI * 2);
+                ctx.closePath();
+                ctx.fillStrokeShape(shape);
+              }}
+              fill={isSelected ? color : 'rgba(0,0,0,0.35)'}
+              stroke={color}
+              strokeWidth={(isSelected ? 3 : 2) * px}
+              draggable={props.draggable}
+              onMouseEnter={() => props.onHover(name)}
+              onMouseLeave={() => props.onHover(null)}
+              onMouseDown={(e: Konva.KonvaEventObject<MouseEvent>) => {
+                if (e.evt.button === 0) props.onSelect(name);
+              }}
+              onDragStart={() => props.onDragStart(name)}
+              onDragMove={(e: Konva.KonvaEventObject<DragEvent>) => props.onDragMove(name, e.target.x(), e.target.y())}
+              onDragEnd={() => props.onDragEnd(name)}
+            />
           </Group>
         );
       })}
@@ -122,8 +172,14 @@ function HandleLayer(props: LandmarkLayersProps): ReactNode {
 export const LandmarkLayers = memo(function LandmarkLayers(props: LandmarkLayersProps): ReactNode {
   return (
     <>
-      <OutlineLayer landmarks={props.landmarks} ai={props.ai} scale={props.scale} showGhosts={props.showGhosts}
-        flagged={props.flagged} flagSeverity={props.flagSeverity} />
+      <OutlineLayer
+        landmarks={props.landmarks}
+        ai={props.ai}
+        scale={props.scale}
+        showGhosts={props.showGhosts}
+        flagged={props.flagged}
+        flagSeverity={props.flagSeverity}
+      />
       <HandleLayer {...props} />
     </>
   );

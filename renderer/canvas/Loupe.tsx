@@ -26,13 +26,26 @@ export function Loupe({ source, at, screen, viewScale }: LoupeProps): ReactNode 
     ctx.strokeStyle = 'rgba(90,176,255,0.9)';
     ctx.lineWidth = 1;
     ctx.beginPath();
-    ctx.moveTo(SIZE / 2, 0); ctx.lineTo(SIZE / 2, SIZE / 2 - 8);
-    ctx.moveTo(SIZE / 2, SIZE / 2 + 8); ctx.lineTo(SIZE / 2, SIZE);
-    ctx.moveTo(0, SIZE / 2); ctx.lineTo(SIZE / 2 - 8, SIZE / 2);
-    ctx.moveTo(SIZE / 2 + 8, SIZE / 2); ctx.lineTo(SIZE, SIZE / 2);
+    ctx.moveTo(SIZE / 2, 0);
+    ctx.lineTo(SIZE / 2, SIZE / 2 - 8);
+    ctx.moveTo(SIZE / 2, SIZE / 2 + 8);
+    ctx.lineTo(SIZE / 2, SIZE);
+    ctx.moveTo(0, SIZE / 2);
+    ctx.lineTo(SIZE / 2 - 8, SIZE / 2);
+    ctx.moveTo(SIZE / 2 + 8, SIZE / 2);
+    ctx.lineTo(SIZE, SIZE / 2);
     ctx.stroke();
   }, [source, at.x, at.y, zoom]);
   // Beside the cursor, flipped to the other side near the right edge, never under it.
   const left = screen.x + 40 + SIZE > window.innerWidth - 380 ? screen.x - 40 - SIZE : screen.x + 40;
-  return <canvas ref={ref} width={SIZE} height={SIZE} className="loupe" data-testid="loupe" style={{ left, top: Math.max(8, screen.y - SIZE - 30) }} />;
+  return (
+    <canvas
+      ref={ref}
+      width={SIZE}
+      height={SIZE}
+      className="loupe"
+      data-testid="loupe"
+      style={{ left, top: Math.max(8, screen.y - SIZE - 30) }}
+    />
+  );
 }

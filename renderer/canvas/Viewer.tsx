@@ -15,7 +15,10 @@ export interface ViewerProps {
   readonly view: ViewTransform | null;
   readonly onViewChange: (view: ViewTransform) => void;
   readonly onViewportSize: (size: Size) => void;
-  /** Mouse down on empty image space with no modifier claimed by a tool (e.g. placing a point): return true to stop panning. */
+  /**
+   * Mouse down on empty image space with no modifier claimed by a tool (e.g. placing a point): return true to stop
+   * panning.
+   */
   readonly onBackgroundPointerDown?: (event: Konva.KonvaEventObject<MouseEvent>) => boolean;
   /** Mouse drag with the window/level modifier (Ctrl / right button): dx, dy in screen px. */
   readonly onWindowDrag?: (dx: number, dy: number) => void;
@@ -44,7 +47,9 @@ export function Viewer(props: ViewerProps): ReactNode {
     return () => observer.disconnect();
   }, [onViewportSize]);
 
-  useEffect(() => { imageRef.current?.getLayer()?.batchDraw(); }, [image.version]);
+  useEffect(() => {
+    imageRef.current?.getLayer()?.batchDraw();
+  }, [image.version]);
 
   const onWheel = (e: Konva.KonvaEventObject<WheelEvent>): void => {
     e.evt.preventDefault();
@@ -77,7 +82,9 @@ export function Viewer(props: ViewerProps): ReactNode {
       if (g.kind === 'pan' && view) onViewChange(panBy(view, dx, dy));
       else if (g.kind === 'window') props.onWindowDrag?.(dx, dy);
     };
-    const up = (): void => { gesture.current = null; };
+    const up = (): void => {
+      gesture.current = null;
+    };
     window.addEventListener('mousemove', move);
     window.addEventListener('mouseup', up);
     return () => {
@@ -94,12 +101,20 @@ export function Viewer(props: ViewerProps): ReactNode {
       data-scale={view?.scale ?? ''}
       data-x={view?.x ?? ''}
       data-y={view?.y ?? ''}
-      style={{ cursor: gesture.current?.kind === 'pan' ? 'grabbing' : props.cursor ?? 'default' }}
+      style={{ cursor: gesture.current?.kind === 'pan' ? 'grabbing' : (props.cursor ?? 'default') }}
       onContextMenu={(e) => e.preventDefault()}
     >
       {size && view && (
-        <Stage width={size.width} height={size.height} scaleX={view.scale} scaleY={view.scale} x={view.x} y={view.y}
-          onWheel={onWheel} onMouseDown={onMouseDown}>
+        <Stage
+          width={size.width}
+          height={size.height}
+          scaleX={view.scale}
+          scaleY={view.scale}
+          x={view.x}
+          y={view.y}
+          onWheel={onWheel}
+          onMouseDown={onMouseDown}
+        >
           <Layer listening={false} imageSmoothingEnabled={view.scale < 2}>
             <KonvaImage ref={imageRef} image={image.canvas} width={image.canvas.width} height={image.canvas.height} />
           </Layer>

@@ -11,7 +11,11 @@ export const EXPECTED_GOOD_MM = 0.75;
 /** Used when the stored run does not carry the model's own flag threshold. */
 export const DEFAULT_FLAG_MM = 1.0;
 
-export function confidenceLevel(expectedErrorMm: number | undefined, edited: boolean, flagMm = DEFAULT_FLAG_MM): ConfidenceLevel {
+export function confidenceLevel(
+  expectedErrorMm: number | undefined,
+  edited: boolean,
+  flagMm = DEFAULT_FLAG_MM,
+): ConfidenceLevel {
   if (edited) return 'edited';
   if (expectedErrorMm === undefined) return 'unknown';
   if (expectedErrorMm >= flagMm) return 'low';
@@ -37,7 +41,10 @@ export interface ExpectedErrors {
 /** The expected errors stored with a model run (its quality record); empty for runs made before them. */
 export function expectedErrorsOf(quality: unknown): ExpectedErrors {
   const q = typeof quality === 'object' && quality !== null ? (quality as Record<string, unknown>) : {};
-  const raw = typeof q.expectedErrorMm === 'object' && q.expectedErrorMm !== null ? (q.expectedErrorMm as Record<string, unknown>) : {};
+  const raw =
+    typeof q.expectedErrorMm === 'object' && q.expectedErrorMm !== null
+      ? (q.expectedErrorMm as Record<string, unknown>)
+      : {};
   const mm: Partial<Record<LandmarkName, number>> = {};
   for (const [k, v] of Object.entries(raw)) if (typeof v === 'number' && Number.isFinite(v)) mm[k as LandmarkName] = v;
   const flagMm = typeof q.flagMm === 'number' && q.flagMm > 0 ? q.flagMm : DEFAULT_FLAG_MM;

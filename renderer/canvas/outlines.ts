@@ -26,7 +26,10 @@ export function outlinePoints(outline: Outline, landmarks: LandmarkSet): number[
 }
 
 /** Bounding box of the landmarks present, grown by `marginPx` on each side; null when none. */
-export function landmarkBounds(landmarks: LandmarkSet, marginPx: number): { x: number; y: number; width: number; height: number } | null {
+export function landmarkBounds(
+  landmarks: LandmarkSet,
+  marginPx: number,
+): { x: number; y: number; width: number; height: number } | null {
   const pts = Object.values(landmarks);
   if (pts.length === 0) return null;
   const xs = pts.map((p) => p.x);

@@ -22,13 +22,21 @@ const clampScale = (s: number): number => Math.min(MAX_SCALE, Math.max(MIN_SCALE
 
 /** The whole image, centred, with a small margin. */
 export function fitTransform(image: Size, viewport: Size, margin = 16): ViewTransform {
-  const scale = clampScale(Math.min((viewport.width - 2 * margin) / image.width, (viewport.height - 2 * margin) / image.height));
+  const scale = clampScale(
+    Math.min((viewport.width - 2 * margin) / image.width, (viewport.height - 2 * margin) / image.height),
+  );
   return { scale, x: (viewport.width - image.width * scale) / 2, y: (viewport.height - image.height * scale) / 2 };
 }
 
 /** A region of the image (e.g. C2-C4) fitted to the viewport. */
-export function fitRegion(region: { x: number; y: number; width: number; height: number }, viewport: Size, margin = 24): ViewTransform {
-  const scale = clampScale(Math.min((viewport.width - 2 * margin) / region.width, (viewport.height - 2 * margin) / region.height));
+export function fitRegion(
+  region: { x: number; y: number; width: number; height: number },
+  viewport: Size,
+  margin = 24,
+): ViewTransform {
+  const scale = clampScale(
+    Math.min((viewport.width - 2 * margin) / region.width, (viewport.height - 2 * margin) / region.height),
+  );
   return {
     scale,
     x: viewport.width / 2 - (region.x + region.width / 2) * scale,

@@ -5,7 +5,8 @@ import { StudyView } from './study/StudyView';
 import { Worklist } from './worklist/Worklist';
 import { PacsTab } from './pacs/PacsTab';
 
-type Route = { readonly view: 'worklist' } | { readonly view: 'pacs' } | { readonly view: 'study'; readonly imageId: number };
+type Route =
+  { readonly view: 'worklist' } | { readonly view: 'pacs' } | { readonly view: 'study'; readonly imageId: number };
 
 function routeFromHash(): Route {
   const m = /^#\/study\/(\d+)$/.exec(location.hash);
@@ -19,15 +20,21 @@ export function App(): ReactNode {
   const [editingName, setEditingName] = useState(false);
 
   useEffect(() => {
-    void api.getSettings({}).then((r) => { if (r.ok) setUserName(r.value.userName); });
+    void api.getSettings({}).then((r) => {
+      if (r.ok) setUserName(r.value.userName);
+    });
     const onHash = (): void => setRoute(routeFromHash());
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
 
   // The route lives in the URL hash, so a reload reopens the same study.
-  const open = useCallback((imageId: number) => { location.hash = `#/study/${imageId}`; }, []);
-  const back = useCallback(() => { location.hash = '#/'; }, []);
+  const open = useCallback((imageId: number) => {
+    location.hash = `#/study/${imageId}`;
+  }, []);
+  const back = useCallback(() => {
+    location.hash = '#/';
+  }, []);
 
   const saveName = async (name: string): Promise<void> => {
     const trimmed = name.trim();
@@ -42,23 +49,54 @@ export function App(): ReactNode {
       <header className="topbar">
         <span className="brand">CVM Workstation</span>
         <nav aria-label="Main">
-          <button type="button" className={route.view === 'worklist' ? 'active' : ''} onClick={back}>Worklist</button>
-          <button type="button" className={route.view === 'pacs' ? 'active' : ''} onClick={() => { location.hash = '#/pacs'; }} data-testid="nav-pacs">PACS</button>
+          <button type="button" className={route.view === 'worklist' ? 'active' : ''} onClick={back}>
+            Worklist
+          </button>
+          <button
+            type="button"
+            className={route.view === 'pacs' ? 'active' : ''}
+            onClick={() => {
+              location.hash = '#/pacs';
+            }}
+            data-testid="nav-pacs"
+          >
+            PACS
+          </button>
         </nav>
         <span className="spacer" />
         {editingName ? (
-          <input autoFocus defaultValue={userName} aria-label="Your name, recorded with every edit" data-testid="user-name-input"
-            onBlur={(e) => void saveName(e.target.value)} onKeyDown={(e) => { if (e.key === 'Enter') void saveName(e.currentTarget.value); if (e.key === 'Escape') setEditingName(false); e.stopPropagation(); }} />
+          <input
+            autoFocus
+            defaultValue={userName}
+            aria-label="Your name, recorded with every edit"
+            data-testid="user-name-input"
+            onBlur={(e) => void saveName(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') void saveName(e.currentTarget.value);
+              if (e.key === 'Escape') setEditingName(false);
+              e.stopPropagation();
+            }}
+          />
         ) : (
-          <button type="button" className="link" onClick={() => setEditingName(true)} data-testid="user-name" title="Your name, recorded with every edit">
+          <button
+            type="button"
+            className="link"
+            onClick={() => setEditingName(true)}
+            data-testid="user-name"
+            title="Your name, recorded with every edit"
+          >
             {userName || 'set your name'}
           </button>
         )}
       </header>
       <main className="content">
-        {route.view === 'worklist' ? <Worklist onOpen={open} />
-          : route.view === 'pacs' ? <PacsTab onOpen={open} />
-          : <StudyView imageId={route.imageId} userName={userName} onBack={back} onOpen={open} />}
+        {route.view === 'worklist' ? (
+          <Worklist onOpen={open} />
+        ) : route.view === 'pacs' ? (
+          <PacsTab onOpen={open} />
+        ) : (
+          <StudyView imageId={route.imageId} userName={userName} onBack={back} onOpen={open} />
+        )}
       </main>
     </div>
   );

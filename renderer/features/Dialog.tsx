@@ -18,7 +18,10 @@ export function Dialog(props: {
   // Esc closes even when the focus left the dialog (e.g. its button was disabled while working).
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
-      if (e.key === 'Escape' && !ref.current?.contains(document.activeElement)) { e.preventDefault(); closeRef.current(); }
+      if (e.key === 'Escape' && !ref.current?.contains(document.activeElement)) {
+        e.preventDefault();
+        closeRef.current();
+      }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -35,21 +38,48 @@ export function Dialog(props: {
     return () => previous?.focus?.({ preventScroll: true });
   }, []);
   const onKeyDown = (e: React.KeyboardEvent): void => {
-    if (e.key === 'Escape') { e.stopPropagation(); e.preventDefault(); onClose(); return; }
+    if (e.key === 'Escape') {
+      e.stopPropagation();
+      e.preventDefault();
+      onClose();
+      return;
+    }
     if (e.key !== 'Tab' || !ref.current) return;
-    const focusable = [...ref.current.querySelectorAll<HTMLElement>('button, [href], input, select, textarea, [tabindex]:not([tabindex="-1"])')]
-      .filter((x) => !x.hasAttribute('disabled') && x.offsetParent !== null);
+    const focusable = [
+      ...ref.current.querySelectorAll<HTMLElement>(
+        'button, [href], input, select, textarea, [tabindex]:not([tabindex="-1"])',
+      ),
+    ].filter((x) => !x.hasAttribute('disabled') && x.offsetParent !== null);
     if (focusable.length === 0) return;
     const first = focusable[0]!;
     const last = focusable[focusable.length - 1]!;
-    if (e.shiftKey && (document.activeElement === first || document.activeElement === ref.current)) { last.focus(); e.preventDefault(); }
-    else if (!e.shiftKey && document.activeElement === last) { first.focus(); e.preventDefault(); }
+    if (e.shiftKey && (document.activeElement === first || document.activeElement === ref.current)) {
+      last.focus();
+      e.preventDefault();
+    } else if (!e.shiftKey && document.activeElement === last) {
+      first.focus();
+      e.preventDefault();
+    }
     e.stopPropagation();
   };
   return (
-    <div className="dialog-backdrop" role="presentation" onMouseDown={(e) => { if (e.target === e.currentTarget) onClose(); }}>
-      <div ref={ref} className={`dialog ${props.className ?? ''}`} role="dialog" aria-modal="true" aria-label={props.title}
-        tabIndex={-1} data-testid={props.testId} onKeyDown={onKeyDown}>
+    <div
+      className="dialog-backdrop"
+      role="presentation"
+      onMouseDown={(e) => {
+        if (e.target === e.currentTarget) onClose();
+      }}
+    >
+      <div
+        ref={ref}
+        className={`dialog ${props.className ?? ''}`}
+        role="dialog"
+        aria-modal="true"
+        aria-label={props.title}
+        tabIndex={-1}
+        data-testid={props.testId}
+        onKeyDown={onKeyDown}
+      >
         <h2>{props.title}</h2>
         {props.children}
       </div>

@@ -14,7 +14,10 @@ export function formatAge(years: number | null | undefined): string {
   if (years === null || years === undefined || !Number.isFinite(years) || years < 0) return '—';
   let whole = Math.floor(years);
   let months = Math.floor((years - whole) * 12 + 1e-6);
-  if (months >= 12) { whole += 1; months = 0; }
+  if (months >= 12) {
+    whole += 1;
+    months = 0;
+  }
   return `${whole} y ${months} m`;
 }
 
@@ -28,13 +31,16 @@ export function plural(n: number, one: string, many = `${one}s`): string {
  * The library's own message is kept for a details view, never shown as the headline.
  */
 export function formatProvider(provider: string, fallbackReason: string | null | undefined): string {
-  const name = provider === 'cpu' ? 'CPU' : provider === 'cuda' ? 'CUDA GPU' : provider === 'dml' ? 'DirectML GPU' : provider;
+  const name =
+    provider === 'cpu' ? 'CPU' : provider === 'cuda' ? 'CUDA GPU' : provider === 'dml' ? 'DirectML GPU' : provider;
   if (!fallbackReason) return name;
   const wanted = /^\s*(cuda|dml)\b/i.exec(fallbackReason)?.[1]?.toLowerCase();
   const what = wanted === 'dml' ? 'DirectML' : 'CUDA';
   const why = /not installed|failed to load shared library|cannot open shared object|no such file/i.test(fallbackReason)
     ? 'not installed'
-    : /no (cuda|gpu|device)|driver/i.test(fallbackReason) ? 'no GPU found' : 'unavailable';
+    : /no (cuda|gpu|device)|driver/i.test(fallbackReason)
+      ? 'no GPU found'
+      : 'unavailable';
   return `${name} (${what} ${why})`;
 }
 
@@ -45,5 +51,9 @@ export function humanizeIds(text: string, labels: ReadonlyMap<string, string>): 
 
 /** A problem list as one sentence each: no doubled stops, no "image.;". */
 export function sentences(items: readonly string[]): string {
-  return items.map((s) => s.trim().replace(/[.;:,\s]+$/, '')).filter(Boolean).map((s) => `${s}.`).join(' ');
+  return items
+    .map((s) => s.trim().replace(/[.;:,\s]+$/, ''))
+    .filter(Boolean)
+    .map((s) => `${s}.`)
+    .join(' ');
 }

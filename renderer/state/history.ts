@@ -23,7 +23,11 @@ export function preview<T>(h: History<T>, next: T): History<T> {
 /** Records a finished gesture: `before` (default: the present) becomes the undo point, redo is cleared. */
 export function commit<T>(h: History<T>, next: T, before: T = h.present): History<T> {
   const past = [...h.past, before];
-  return { past: past.length > HISTORY_LIMIT ? past.slice(past.length - HISTORY_LIMIT) : past, present: next, future: [] };
+  return {
+    past: past.length > HISTORY_LIMIT ? past.slice(past.length - HISTORY_LIMIT) : past,
+    present: next,
+    future: [],
+  };
 }
 
 export function undo<T>(h: History<T>): History<T> {

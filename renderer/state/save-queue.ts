@@ -47,7 +47,10 @@ export function createSaveQueue<L, N>(deps: SaveQueueDeps<L, N>, initialBase: nu
   const storeHead = async (head: SaveItem<L, N>): Promise<'stored' | 'refused'> => {
     for (let attempt = 1; ; attempt += 1) {
       const r = await deps.save(head, base);
-      if (r.ok) { base = r.value.versionId; return 'stored'; }
+      if (r.ok) {
+        base = r.value.versionId;
+        return 'stored';
+      }
       if (r.error.code === 'transport') {
         deps.onState({ kind: 'retrying', pending: items.length, attempt, message: r.error.message });
         await deps.wait(RETRY_DELAYS_MS[Math.min(attempt - 1, RETRY_DELAYS_MS.length - 1)] ?? 8000);
@@ -96,9 +99,16 @@ export function createSaveQueue<L, N>(deps: SaveQueueDeps<L, N>, initialBase: nu
   };
 
   return {
-    push(item) { items.push(item); run(); },
-    async idle() { while (running) await running; },
+    push(item) {
+      items.push(item);
+      run();
+    },
+    async idle() {
+      while (running) await running;
+    },
     baseVersionId: () => base,
-    setBaseVersionId(id) { base = id; },
+    setBaseVersionId(id) {
+      base = id;
+    },
   };
 }

@@ -29,7 +29,11 @@ export interface WorklistSession {
 const KEY = 'cvm.worklist';
 
 export const DEFAULT_QUERY: WorklistQuery = {
-  search: '', stage: undefined, review: undefined, sort: { field: 'importedAt', dir: 'desc' }, offset: 0,
+  search: '',
+  stage: undefined,
+  review: undefined,
+  sort: { field: 'importedAt', dir: 'desc' },
+  offset: 0,
 };
 
 export function loadWorklistSession(): WorklistSession {
@@ -86,7 +90,10 @@ export async function nextUnreviewed(api: CvmApi, currentId: number): Promise<nu
   }
   // Beyond what the worklist showed: later pages of the same query.
   let offset = session.query.offset + PAGE_SIZE;
-  if (index < 0) { index = 0; offset = 0; }
+  if (index < 0) {
+    index = 0;
+    offset = 0;
+  }
   for (let page = 0; page < 100; page++) {
     const r = await api.listStudies(requestOf(session.query, offset));
     if (!r.ok || r.value.rows.length === 0) return null;

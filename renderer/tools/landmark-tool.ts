@@ -27,7 +27,12 @@ export type ToolEvent =
 export type ToolEffect =
   | { readonly type: 'none' }
   /** Record one undoable gesture from `before` to `after` (default: the landmarks now shown), and save it. */
-  | { readonly type: 'commit'; readonly before: LandmarkSet; readonly moved: readonly LandmarkName[]; readonly after?: LandmarkSet }
+  | {
+      readonly type: 'commit';
+      readonly before: LandmarkSet;
+      readonly moved: readonly LandmarkName[];
+      readonly after?: LandmarkSet;
+    }
   /** Show `landmarks` (a point placed by hand); not yet a saved gesture. */
   | { readonly type: 'place'; readonly landmarks: LandmarkSet }
   | { readonly type: 'calibrationPoints'; readonly points: readonly [ImagePoint, ImagePoint] };
@@ -43,7 +48,9 @@ export function step(state: ToolState, event: ToolEvent): { state: ToolState; ef
   const none = { type: 'none' } as const;
   switch (event.type) {
     case 'hover':
-      return state.kind === 'idle' ? { state: { kind: 'idle', hover: event.name }, effect: none } : { state, effect: none };
+      return state.kind === 'idle'
+        ? { state: { kind: 'idle', hover: event.name }, effect: none }
+        : { state, effect: none };
     case 'dragStart':
       if (state.kind !== 'idle') return { state, effect: none };
       return { state: { kind: 'dragging', name: event.name, before: event.landmarks, moved: false }, effect: none };
@@ -58,14 +65,20 @@ export function step(state: ToolState, event: ToolEvent): { state: ToolState; ef
       };
     case 'startPlacing': {
       const next = nextMissing({});
-      return next ? { state: { kind: 'placing', next, before: event.landmarks }, effect: { type: 'place', landmarks: {} } } : { state, effect: none };
+      return next
+        ? { state: { kind: 'placing', next, before: event.landmarks }, effect: { type: 'place', landmarks: {} } }
+        : { state, effect: none };
     }
     case 'click': {
       if (state.kind === 'placing') {
         const landmarks = { ...event.landmarks, [state.next]: event.at };
         const next = nextMissing(landmarks);
-        if (next) return { state: { kind: 'placing', next, before: state.before }, effect: { type: 'place', landmarks } };
-        return { state: IDLE, effect: { type: 'commit', before: state.before, moved: [...LANDMARK_NAMES], after: landmarks } };
+        if (next)
+          return { state: { kind: 'placing', next, before: state.before }, effect: { type: 'place', landmarks } };
+        return {
+          state: IDLE,
+          effect: { type: 'commit', before: state.before, moved: [...LANDMARK_NAMES], after: landmarks },
+        };
       }
       if (state.kind === 'calibrating') {
         const points = [...state.points, event.at];

@@ -4,7 +4,9 @@ import { createDispatcher, type Handlers } from '../../core/api/dispatch';
 
 const handlers = {
   appInfo: async () => ok({ version: '1', mode: 'web' as const, dataDir: '/tmp' }),
-  loadStudy: async () => { throw new Error('disk on fire'); },
+  loadStudy: async () => {
+    throw new Error('disk on fire');
+  },
 } as unknown as Handlers;
 
 describe('the validating dispatcher', () => {

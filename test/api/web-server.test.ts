@@ -12,11 +12,20 @@ let rendererDir: string;
 
 beforeAll(async () => {
   rendererDir = mkdtempSync(path.join(os.tmpdir(), 'cvm-renderer-'));
-  writeFileSync(path.join(rendererDir, 'index.html'), '<html><head><meta http-equiv="Content-Security-Policy" content="x"><!-- preload --></head></html>');
+  writeFileSync(
+    path.join(rendererDir, 'index.html'),
+    '<html><head><meta http-equiv="Content-Security-Policy" content="x"><!-- preload --></head></html>',
+  );
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cvm-web-'));
-  server = await startWebServer({ port: 0, rendererDir, handlers: (emit) => createHandlers({ mode: 'web', dataDir, appVersion: 'test', emit }) });
+  server = await startWebServer({
+    port: 0,
+    rendererDir,
+    handlers: (emit) => createHandlers({ mode: 'web', dataDir, appVersion: 'test', emit }),
+  });
 });
-afterAll(async () => { await server?.close(); });
+afterAll(async () => {
+  await server?.close();
+});
 
 function connect(origin: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
@@ -40,7 +49,9 @@ describe('browser-mode server', () => {
 
   it('answers the same API to its own pages, over binary frames', async () => {
     const ws = await connect(`http://127.0.0.1:${server.port}`);
-    const reply = new Promise<unknown>((resolve) => ws.once('message', (data) => resolve(decodeMessage(data as ArrayBuffer))));
+    const reply = new Promise<unknown>((resolve) =>
+      ws.once('message', (data) => resolve(decodeMessage(data as ArrayBuffer))),
+    );
     ws.send(encodeMessage({ id: 1, method: 'appInfo', request: {} }));
     expect(await reply).toMatchObject({ id: 1, result: { ok: true, value: { version: 'test', mode: 'web' } } });
     ws.close();

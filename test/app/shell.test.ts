@@ -32,42 +32,74 @@ function standIn(userData: string) {
   let quitCalls = 0;
   let sandboxed = false;
   const webContents = {
-    on: (name: string, fn: Listener) => { contentsEvents.set(name, fn); return webContents; },
-    setWindowOpenHandler: (fn: Listener) => { windowOpen = fn; },
+    on: (name: string, fn: Listener) => {
+      contentsEvents.set(name, fn);
+      return webContents;
+    },
+    setWindowOpenHandler: (fn: Listener) => {
+      windowOpen = fn;
+    },
     isDestroyed: () => false,
     send: () => {},
   };
   class FakeWindow {
     readonly webContents = webContents;
-    constructor(options: BrowserWindowConstructorOptions) { windows.push(options); }
-    on(name: string, fn: Listener) { windowEvents.set(name, fn); return this; }
-    async loadFile(file: string) { loaded.push(file); }
+    constructor(options: BrowserWindowConstructorOptions) {
+      windows.push(options);
+    }
+    on(name: string, fn: Listener) {
+      windowEvents.set(name, fn);
+      return this;
+    }
+    async loadFile(file: string) {
+      loaded.push(file);
+    }
   }
   const electron = {
     app: {
       isPackaged: false,
-      enableSandbox: () => { sandboxed = true; },
-      on: (name: string, fn: Listener) => { appEvents.set(name, fn); },
+      enableSandbox: () => {
+        sandboxed = true;
+      },
+      on: (name: string, fn: Listener) => {
+        appEvents.set(name, fn);
+      },
       whenReady: async () => {},
       getPath: () => userData,
       getVersion: () => '0.0.0-test',
-      quit: () => { quitCalls += 1; },
+      quit: () => {
+        quitCalls += 1;
+      },
     },
     BrowserWindow: FakeWindow,
     session: {
       defaultSession: {
         webRequest: {
-          onBeforeRequest: (fn: Listener) => { beforeRequest = fn; },
-          onHeadersReceived: (fn: Listener) => { headersReceived = fn; },
+          onBeforeRequest: (fn: Listener) => {
+            beforeRequest = fn;
+          },
+          onHeadersReceived: (fn: Listener) => {
+            headersReceived = fn;
+          },
         },
-        setPermissionRequestHandler: (fn: Listener) => { permission = fn; },
+        setPermissionRequestHandler: (fn: Listener) => {
+          permission = fn;
+        },
       },
     },
     ipcMain: {
-      handle: (channel: string, fn: Listener) => { ipc.set(channel, fn); },
-      removeHandler: (channel: string) => { ipc.delete(channel); },
+      handle: (channel: string, fn: Listener) => {
+        ipc.set(channel, fn);
+      },
+      removeHandler: (channel: string) => {
+        ipc.delete(channel);
+      },
     },
-    dialog: { showErrorBox: (title: string, message: string) => { errors.push(`${title}: ${message}`); } },
+    dialog: {
+      showErrorBox: (title: string, message: string) => {
+        errors.push(`${title}: ${message}`);
+      },
+    },
     safeStorage: {
       isEncryptionAvailable: () => true,
       encryptString: (plain: string) => Buffer.from(plain, 'utf8').reverse(),
@@ -75,9 +107,20 @@ function standIn(userData: string) {
     },
   } as unknown as ElectronSurface;
   return {
-    electron, appEvents, windowEvents, contentsEvents, ipc, windows, loaded, errors,
-    beforeRequest: () => beforeRequest!, headersReceived: () => headersReceived!, permission: () => permission!,
-    windowOpen: () => windowOpen!, quitCalls: () => quitCalls, sandboxed: () => sandboxed,
+    electron,
+    appEvents,
+    windowEvents,
+    contentsEvents,
+    ipc,
+    windows,
+    loaded,
+    errors,
+    beforeRequest: () => beforeRequest!,
+    headersReceived: () => headersReceived!,
+    permission: () => permission!,
+    windowOpen: () => windowOpen!,
+    quitCalls: () => quitCalls,
+    sandboxed: () => sandboxed,
   };
 }
 
@@ -92,7 +135,11 @@ describe('the Electron shell under a stand-in', () => {
   const started = startShell(e.electron, { appDir, rendererIndex });
   afterAll(async () => {
     const quit = e.appEvents.get('will-quit');
-    if (quit) await new Promise<void>((resolve) => { quit({ preventDefault: () => resolve() }); setTimeout(resolve, 5000); });
+    if (quit)
+      await new Promise<void>((resolve) => {
+        quit({ preventDefault: () => resolve() });
+        setTimeout(resolve, 5000);
+      });
   });
 
   it('opens one locked-down window on the renderer files', async () => {
@@ -100,7 +147,11 @@ describe('the Electron shell under a stand-in', () => {
     expect(e.sandboxed()).toBe(true);
     expect(e.windows).toHaveLength(1);
     expect(e.windows[0]?.webPreferences).toMatchObject({
-      contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, allowRunningInsecureContent: false,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
       preload: path.join(appDir, 'preload.cjs'),
     });
     expect(e.loaded).toEqual([rendererIndex]);
@@ -109,12 +160,18 @@ describe('the Electron shell under a stand-in', () => {
   it('blocks navigation, new windows and every request that is not one of its own files', async () => {
     await started;
     let prevented = false;
-    e.contentsEvents.get('will-navigate')?.({ preventDefault: () => { prevented = true; } });
+    e.contentsEvents.get('will-navigate')?.({
+      preventDefault: () => {
+        prevented = true;
+      },
+    });
     expect(prevented).toBe(true);
     expect(e.windowOpen()({ url: 'https://example.com' })).toEqual({ action: 'deny' });
     const decide = (url: string): boolean => {
       let cancel: boolean | undefined;
-      e.beforeRequest()({ url }, (r: { cancel: boolean }) => { cancel = r.cancel; });
+      e.beforeRequest()({ url }, (r: { cancel: boolean }) => {
+        cancel = r.cancel;
+      });
       return cancel!;
     };
     expect(decide(`${rendererUrl}/index.html`)).toBe(false);
@@ -126,13 +183,20 @@ describe('the Electron shell under a stand-in', () => {
   it('sends the strict CSP with every response and denies every permission', async () => {
     await started;
     let headers: Record<string, string[]> = {};
-    e.headersReceived()({ responseHeaders: { 'X-Other': ['1'] } }, (r: { responseHeaders: Record<string, string[]> }) => { headers = r.responseHeaders; });
+    e.headersReceived()(
+      { responseHeaders: { 'X-Other': ['1'] } },
+      (r: { responseHeaders: Record<string, string[]> }) => {
+        headers = r.responseHeaders;
+      },
+    );
     expect(headers['Content-Security-Policy']).toEqual([CSP]);
     expect(headers['X-Other']).toEqual(['1']);
     expect(CSP).toContain("default-src 'self'");
     expect(CSP).toContain("object-src 'none'");
     let granted: boolean | undefined;
-    e.permission()(null, 'media', (g: boolean) => { granted = g; });
+    e.permission()(null, 'media', (g: boolean) => {
+      granted = g;
+    });
     expect(granted).toBe(false);
   });
 
@@ -141,8 +205,16 @@ describe('the Electron shell under a stand-in', () => {
     expect([...e.ipc.keys()].sort()).toEqual(METHOD_NAMES.map(channelOf).sort());
     const appInfo = e.ipc.get(channelOf('appInfo'))!;
     const from = (url: string) => ({ senderFrame: { url } });
-    await expect(appInfo(from(`${rendererUrl}/index.html`), {})).resolves.toMatchObject({ ok: true, value: { mode: 'electron' } });
-    for (const url of [`${rendererUrl}-evil/index.html`, 'https://example.com/', `${rendererUrl}/../../etc/x.html`, '']) {
+    await expect(appInfo(from(`${rendererUrl}/index.html`), {})).resolves.toMatchObject({
+      ok: true,
+      value: { mode: 'electron' },
+    });
+    for (const url of [
+      `${rendererUrl}-evil/index.html`,
+      'https://example.com/',
+      `${rendererUrl}/../../etc/x.html`,
+      '',
+    ]) {
       await expect(appInfo(from(url), {})).resolves.toMatchObject({ ok: false, error: { code: 'invalid-request' } });
     }
   });
@@ -158,7 +230,12 @@ describe('the Electron shell under a stand-in', () => {
     const quit = e.appEvents.get('will-quit')!;
     await new Promise<void>((resolve) => {
       quit({ preventDefault: () => {} });
-      const poll = setInterval(() => { if (e.quitCalls() > 0) { clearInterval(poll); resolve(); } }, 20);
+      const poll = setInterval(() => {
+        if (e.quitCalls() > 0) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 20);
     });
     expect(existsSync(path.join(userData, LOCK_FILE_NAME))).toBe(false);
     e.appEvents.delete('will-quit');

@@ -35,24 +35,27 @@ async function dicomHand(dir: string): Promise<string> {
   const { width, height, data } = png.pixels;
   const bytes = Uint8Array.from(data, (v) => v);
   const file = path.join(dir, 'hand.dcm');
-  writeFileSync(file, writeDicom([
-    el(0x0008, 0x0016, 'UI', '1.2.840.10008.5.1.4.1.1.1'),
-    el(0x0008, 0x0018, 'UI', '1.2.826.0.1.3680043.10.3.77'),
-    el(0x0008, 0x0020, 'DA', '20220115'),
-    el(0x0008, 0x0060, 'CS', 'CR'),
-    el(0x0010, 0x0020, 'LO', 'HAND-1'),
-    el(0x0010, 0x0030, 'DA', '20150301'),
-    el(0x0010, 0x0040, 'CS', 'F'),
-    el(0x0028, 0x0002, 'US', [1]),
-    el(0x0028, 0x0004, 'CS', 'MONOCHROME2'),
-    el(0x0028, 0x0010, 'US', [height]),
-    el(0x0028, 0x0011, 'US', [width]),
-    el(0x0028, 0x0100, 'US', [8]),
-    el(0x0028, 0x0101, 'US', [8]),
-    el(0x0028, 0x0102, 'US', [7]),
-    el(0x0028, 0x0103, 'US', [0]),
-    el(0x7fe0, 0x0010, 'OB', bytes),
-  ]));
+  writeFileSync(
+    file,
+    writeDicom([
+      el(0x0008, 0x0016, 'UI', '1.2.840.10008.5.1.4.1.1.1'),
+      el(0x0008, 0x0018, 'UI', '1.2.826.0.1.3680043.10.3.77'),
+      el(0x0008, 0x0020, 'DA', '20220115'),
+      el(0x0008, 0x0060, 'CS', 'CR'),
+      el(0x0010, 0x0020, 'LO', 'HAND-1'),
+      el(0x0010, 0x0030, 'DA', '20150301'),
+      el(0x0010, 0x0040, 'CS', 'F'),
+      el(0x0028, 0x0002, 'US', [1]),
+      el(0x0028, 0x0004, 'CS', 'MONOCHROME2'),
+      el(0x0028, 0x0010, 'US', [height]),
+      el(0x0028, 0x0011, 'US', [width]),
+      el(0x0028, 0x0100, 'US', [8]),
+      el(0x0028, 0x0101, 'US', [8]),
+      el(0x0028, 0x0102, 'US', [7]),
+      el(0x0028, 0x0103, 'US', [0]),
+      el(0x7fe0, 0x0010, 'OB', bytes),
+    ]),
+  );
   return file;
 }
 
@@ -92,7 +95,9 @@ describe.skipIf(!HAS_SHARED_DATA)('cvm boneage', () => {
   it('cvm analyze gives a hand no vertebral landmarks', async () => {
     const { code, stdout } = await cvm('analyze', HAND);
     expect(code).toBe(1);
-    expect(stdout).toMatch(/7035\.png\n\s+error\s+a hand-wrist radiograph \(P hand 0\.\d\d\): no vertebral landmarks; use cvm boneage/);
+    expect(stdout).toMatch(
+      /7035\.png\n\s+error\s+a hand-wrist radiograph \(P hand 0\.\d\d\): no vertebral landmarks; use cvm boneage/,
+    );
     expect(stdout).not.toMatch(/C2p/);
   });
 
@@ -103,7 +108,12 @@ describe.skipIf(!HAS_SHARED_DATA)('cvm boneage', () => {
   });
 
   it('cvm eval --boneage measures a labelled set by sex and age band', async () => {
-    const { code, stdout } = await cvm('eval', '--boneage', sharedPath('boneage', 'rsna-sample', 'labels.csv'), '--json');
+    const { code, stdout } = await cvm(
+      'eval',
+      '--boneage',
+      sharedPath('boneage', 'rsna-sample', 'labels.csv'),
+      '--json',
+    );
     expect(code).toBe(0);
     const r = JSON.parse(stdout);
     expect(r.all.cases).toBe(11);

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  classifyLogits, combineBoneAge, compareWithAge, formatYearsMonths, nearestIndices, parseSex, parseWholeImageManifest,
-  squashNearest, WholeImageManifestError,
+  classifyLogits,
+  combineBoneAge,
+  compareWithAge,
+  formatYearsMonths,
+  nearestIndices,
+  parseSex,
+  parseWholeImageManifest,
+  squashNearest,
+  WholeImageManifestError,
 } from '../../core/boneage/index';
 
 describe('squash preparation (nearest neighbour, Pillow NEAREST index rule)', () => {
@@ -35,7 +42,9 @@ describe('squash preparation (nearest neighbour, Pillow NEAREST index rule)', ()
   });
 
   it('refuses pixel data shorter than width x height', () => {
-    expect(() => squashNearest({ width: 10, height: 10, data: new Uint8Array(50), window: null })).toThrow(/10x10 but holds 50/);
+    expect(() => squashNearest({ width: 10, height: 10, data: new Uint8Array(50), window: null })).toThrow(
+      /10x10 but holds 50/,
+    );
   });
 });
 
@@ -50,7 +59,11 @@ describe('ensemble bone age with a calibrated interval', () => {
     expect(r.members).toEqual([100, 110]);
   });
   it('applies the linear recalibration of the mean to each member, and its slope to the sd', () => {
-    const r = combineBoneAge([100, Math.log(36), 110, Math.log(64)], { ...cal, meanIntercept: -10, meanSlope: 1.1 }, [1, 228]);
+    const r = combineBoneAge(
+      [100, Math.log(36), 110, Math.log(64)],
+      { ...cal, meanIntercept: -10, meanSlope: 1.1 },
+      [1, 228],
+    );
     expect(r.members[0]).toBeCloseTo(100, 9);
     expect(r.members[1]).toBeCloseTo(111, 9);
     expect(r.months).toBeCloseTo(105.5, 9);
@@ -82,7 +95,13 @@ describe('bone age against chronological age', () => {
     expect(formatYearsMonths(-14)).toBe('-1 y 2 mo');
   });
   it('reads sex words and DICOM codes', () => {
-    expect([parseSex('M'), parseSex('female'), parseSex(' Male '), parseSex('O'), parseSex(null)]).toEqual(['M', 'F', 'M', null, null]);
+    expect([parseSex('M'), parseSex('female'), parseSex(' Male '), parseSex('O'), parseSex(null)]).toEqual([
+      'M',
+      'F',
+      'M',
+      null,
+      null,
+    ]);
   });
 });
 
@@ -102,18 +121,34 @@ describe('radiograph kind decision', () => {
 
 describe('whole-image manifests', () => {
   const base = {
-    id: 'x', task: 'boneage', version: '1', file: 'a.onnx', sha256: 'a'.repeat(64), preparation: 'squash-nearest',
+    id: 'x',
+    task: 'boneage',
+    version: '1',
+    file: 'a.onnx',
+    sha256: 'a'.repeat(64),
+    preparation: 'squash-nearest',
     inputs: { image: { name: 'image', shape: [1, 1, 100, 100] }, male: { name: 'male', shape: [1, 1] } },
-    output: { name: 'boneage', shape: [1, 5, 2] }, members: 5, ageRangeMonths: [1, 228],
-    calibration: { level: 0.9, z: 1.645, scale: 1.1 }, modelCard: { data: 'd' },
+    output: { name: 'boneage', shape: [1, 5, 2] },
+    members: 5,
+    ageRangeMonths: [1, 228],
+    calibration: { level: 0.9, z: 1.645, scale: 1.1 },
+    modelCard: { data: 'd' },
   };
   it('accepts a complete bone-age manifest', () => {
     const m = parseWholeImageManifest(base);
     expect(m.task).toBe('boneage');
   });
   it.each([
-    ['an output that does not match the members', { output: { name: 'boneage', shape: [1, 4, 2] } }, /output.shape is \[1, 4, 2\], expected \[1, 5, 2\]/],
-    ['another input size', { inputs: { ...base.inputs, image: { name: 'image', shape: [1, 1, 128, 128] } } }, /inputs.image.shape/],
+    [
+      'an output that does not match the members',
+      { output: { name: 'boneage', shape: [1, 4, 2] } },
+      /output.shape is \[1, 4, 2\], expected \[1, 5, 2\]/,
+    ],
+    [
+      'another input size',
+      { inputs: { ...base.inputs, image: { name: 'image', shape: [1, 1, 128, 128] } } },
+      /inputs.image.shape/,
+    ],
     ['a bad sha256', { sha256: 'xyz' }, /sha256/],
     ['no model card', { modelCard: undefined }, /modelCard/],
     ['another preparation', { preparation: 'letterbox' }, /preparation "letterbox"/],
@@ -123,8 +158,16 @@ describe('whole-image manifests', () => {
     expect(() => parseWholeImageManifest({ ...base, ...patch })).toThrow(message);
   });
   it('requires the classes in the order cephalogram, hand, other', () => {
-    const kind = { ...base, task: 'radiograph-kind', output: { name: 'logits', shape: [1, 3] }, classes: ['hand', 'cephalogram', 'other'], minProbability: 0.6 };
+    const kind = {
+      ...base,
+      task: 'radiograph-kind',
+      output: { name: 'logits', shape: [1, 3] },
+      classes: ['hand', 'cephalogram', 'other'],
+      minProbability: 0.6,
+    };
     expect(() => parseWholeImageManifest(kind)).toThrow(/classes must be \[cephalogram, hand, other\]/);
-    expect(parseWholeImageManifest({ ...kind, classes: ['cephalogram', 'hand', 'other'] }).task).toBe('radiograph-kind');
+    expect(parseWholeImageManifest({ ...kind, classes: ['cephalogram', 'hand', 'other'] }).task).toBe(
+      'radiograph-kind',
+    );
   });
 });

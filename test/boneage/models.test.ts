@@ -11,7 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { squashNearest, type GreyImage } from '../../core/boneage/index';
 import { decodeImageFile } from '../../main/dicom/index';
 import {
-  appModelsDir, findModels, findWholeImageModels, greyImageOf, openWholeImageModels, verifyWholeImageModel, type WholeImageModels,
+  appModelsDir,
+  findModels,
+  findWholeImageModels,
+  greyImageOf,
+  openWholeImageModels,
+  verifyWholeImageModel,
+  type WholeImageModels,
 } from '../../main/inference/index';
 import { HAS_SHARED_DATA, sharedPath } from '../shared-data';
 
@@ -24,7 +30,8 @@ async function grey(file: string): Promise<GreyImage> {
 /** The same image mirrored left-right and turned a quarter clockwise. */
 function mirrored(g: GreyImage): GreyImage {
   const data = new Uint16Array(g.width * g.height);
-  for (let y = 0; y < g.height; y++) for (let x = 0; x < g.width; x++) data[y * g.width + x] = g.data[y * g.width + (g.width - 1 - x)]!;
+  for (let y = 0; y < g.height; y++)
+    for (let x = 0; x < g.width; x++) data[y * g.width + x] = g.data[y * g.width + (g.width - 1 - x)]!;
   return { ...g, data };
 }
 function quarterTurn(g: GreyImage): GreyImage {
@@ -87,13 +94,23 @@ describe('shipped whole-image models', () => {
       const copy = path.join(dir, 'graph');
       cpSync(path.join(appModelsDir(), 'radiograph-kind'), copy, { recursive: true });
       // the kind model's file under a bone-age manifest: sha256 matches, the graph does not
-      const boneage = JSON.parse(readFileSync(path.join(appModelsDir(), 'boneage-rsna100', 'manifest.json'), 'utf8')) as Record<string, unknown>;
-      const kind = JSON.parse(readFileSync(path.join(copy, 'manifest.json'), 'utf8')) as { file: string; sha256: string };
-      writeFileSync(path.join(copy, 'manifest.json'), JSON.stringify({ ...boneage, id: 'wrong-graph', file: kind.file, sha256: kind.sha256 }));
+      const boneage = JSON.parse(
+        readFileSync(path.join(appModelsDir(), 'boneage-rsna100', 'manifest.json'), 'utf8'),
+      ) as Record<string, unknown>;
+      const kind = JSON.parse(readFileSync(path.join(copy, 'manifest.json'), 'utf8')) as {
+        file: string;
+        sha256: string;
+      };
+      writeFileSync(
+        path.join(copy, 'manifest.json'),
+        JSON.stringify({ ...boneage, id: 'wrong-graph', file: kind.file, sha256: kind.sha256 }),
+      );
       const models = openWholeImageModels([{ dir, source: 'user' }]);
       try {
         expect(models.boneAgeModel?.manifest.id).toBe('wrong-graph');
-        await expect(models.estimateBoneAge({ width: 4, height: 4, data: new Uint8Array(16), window: null }, 'F')).rejects.toThrow(/male|boneage|input/i);
+        await expect(
+          models.estimateBoneAge({ width: 4, height: 4, data: new Uint8Array(16), window: null }, 'F'),
+        ).rejects.toThrow(/male|boneage|input/i);
       } finally {
         await models.close();
       }
@@ -128,8 +145,12 @@ describe.skipIf(!HAS_SHARED_DATA)('real radiographs through the engine', () => {
     const hand = await grey(sharedPath('boneage', 'rsna-sample', '7035.png'));
     const ceph = await grey(sharedPath('isbi2015', 'images', '001.jpg'));
     for (const [what, image, kind] of [
-      ['hand', hand, 'hand'], ['hand, mirrored', mirrored(hand), 'hand'], ['hand, turned', quarterTurn(hand), 'hand'],
-      ['cephalogram', ceph, 'cephalogram'], ['cephalogram, mirrored', mirrored(ceph), 'cephalogram'], ['cephalogram, turned', quarterTurn(ceph), 'cephalogram'],
+      ['hand', hand, 'hand'],
+      ['hand, mirrored', mirrored(hand), 'hand'],
+      ['hand, turned', quarterTurn(hand), 'hand'],
+      ['cephalogram', ceph, 'cephalogram'],
+      ['cephalogram, mirrored', mirrored(ceph), 'cephalogram'],
+      ['cephalogram, turned', quarterTurn(ceph), 'cephalogram'],
     ] as const) {
       const r = await models.classifyRadiograph(image);
       expect(r.kind, what).toBe(kind);
@@ -157,5 +178,4 @@ describe.skipIf(!HAS_SHARED_DATA)('real radiographs through the engine', () => {
     expect(m.months).not.toBeCloseTo(f.months, 3);
     expect(f.model.id).toBe('boneage-rsna100');
   });
-
 });

@@ -37,7 +37,10 @@ describe.skipIf(!HAS_SHARED_DATA)('hand-wrist radiographs in the app', () => {
   it('never gives a hand vertebral landmarks: analysis is refused and nothing is recorded', async () => {
     const imageId = await importShared('boneage', 'rsna-sample', '7035.png');
     const r = await analysis.analyzeImage({ imageId });
-    expect(r.ok ? null : r.error).toMatchObject({ code: 'unsupported', message: expect.stringMatching(/7035\.png is a hand-wrist radiograph .*not vertebral landmarks/) });
+    expect(r.ok ? null : r.error).toMatchObject({
+      code: 'unsupported',
+      message: expect.stringMatching(/7035\.png is a hand-wrist radiograph .*not vertebral landmarks/),
+    });
     const store = storeFor(ctx);
     expect(store.db.prepare('SELECT COUNT(*) FROM landmark_sets WHERE image_ref = ?').pluck().get(imageId)).toBe(0);
     expect(store.db.prepare('SELECT COUNT(*) FROM model_runs WHERE image_ref = ?').pluck().get(imageId)).toBe(0);
@@ -50,12 +53,17 @@ describe.skipIf(!HAS_SHARED_DATA)('hand-wrist radiographs in the app', () => {
     if (!view.ok) throw new Error(view.error.message);
     expect(view.value).toMatchObject({ kind: { kind: 'hand' }, sex: null, sexEditable: true, latest: null });
     const refused = await boneage.estimateBoneAge({ imageId });
-    expect(refused.ok ? null : refused.error).toMatchObject({ code: 'invalid-request', message: expect.stringMatching(/no patient sex: enter it first/) });
+    expect(refused.ok ? null : refused.error).toMatchObject({
+      code: 'invalid-request',
+      message: expect.stringMatching(/no patient sex: enter it first/),
+    });
 
     const sexed = await boneage.setPatientSex({ imageId, sex: 'F' });
     if (!sexed.ok) throw new Error(sexed.error.message);
     expect(sexed.value).toMatchObject({ sex: 'F', sexSource: 'entered', sexEditable: true });
-    const audit = storeFor(ctx).auditLog(imageId).map((a) => [a.action, a.summary]);
+    const audit = storeFor(ctx)
+      .auditLog(imageId)
+      .map((a) => [a.action, a.summary]);
     expect(audit).toContainEqual(['patient-data', 'entered sex F']);
 
     const est = await boneage.estimateBoneAge({ imageId });
@@ -72,7 +80,10 @@ describe.skipIf(!HAS_SHARED_DATA)('hand-wrist radiographs in the app', () => {
     // the bone age is what gets approved for a hand, and the research CSV carries it
     expect(storeFor(ctx).setReviewStatus(imageId, 'approved', 'dr test').status).toBe('approved');
     const { csv } = exportCsv(storeFor(ctx), { approvedOnly: true });
-    const [header, ...lines] = csv.trim().split('\n').map((l) => l.split(','));
+    const [header, ...lines] = csv
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
     const row = lines.find((l) => l[header!.indexOf('image_id')] === String(imageId))!;
     expect(Number(row[header!.indexOf('bone_age_months')])).toBeCloseTo(b.months, 1);
     expect(row[header!.indexOf('bone_age_sex')]).toBe('F');
@@ -83,7 +94,10 @@ describe.skipIf(!HAS_SHARED_DATA)('hand-wrist radiographs in the app', () => {
   it('refuses a bone age for a cephalogram and still analyses its landmarks', async () => {
     const imageId = await importShared('isbi2015', 'images', '001.jpg');
     const r = await boneage.estimateBoneAge({ imageId });
-    expect(r.ok ? null : r.error).toMatchObject({ code: 'unsupported', message: expect.stringMatching(/recognised as a cephalogram/) });
+    expect(r.ok ? null : r.error).toMatchObject({
+      code: 'unsupported',
+      message: expect.stringMatching(/recognised as a cephalogram/),
+    });
     const view = await boneage.getBoneAge({ imageId });
     expect(view.ok && view.value.kind?.kind).toBe('cephalogram');
     const landmarks = await analysis.analyzeImage({ imageId });

@@ -13,7 +13,12 @@ import { FIXTURES } from '../dicom/helpers';
 const run = promisify(execFile);
 const LAUNCHER = path.join(REPO_ROOT, 'build', 'cvm.mjs');
 
-interface Meta { outputs: Record<string, { imports: Array<{ path: string; kind: string; external?: boolean }>; inputs: Record<string, unknown> }> }
+interface Meta {
+  outputs: Record<
+    string,
+    { imports: Array<{ path: string; kind: string; external?: boolean }>; inputs: Record<string, unknown> }
+  >;
+}
 
 /** Every module a chunk loads before its code runs: its static imports, transitively (dynamic ones excluded). */
 function staticClosure(meta: Meta, chunk: string): Set<string> {
@@ -41,7 +46,11 @@ describe('the cvm bundle', () => {
   let stdout = '';
   beforeAll(async () => {
     // Runs the launcher as `npm run cvm` does (bundling first if the bundle is stale).
-    ({ stdout } = await run(process.execPath, [LAUNCHER, 'info', path.join(FIXTURES, 'ips-magnification.dcm'), '--json'], { cwd: REPO_ROOT }));
+    ({ stdout } = await run(
+      process.execPath,
+      [LAUNCHER, 'info', path.join(FIXTURES, 'ips-magnification.dcm'), '--json'],
+      { cwd: REPO_ROOT },
+    ));
   }, 120_000);
 
   it('runs a command from the bundle with the same report as from source', () => {

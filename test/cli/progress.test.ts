@@ -2,17 +2,24 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createProgress, formatBar } from '../../main/cli/progress';
 
-afterEach(() => { vi.restoreAllMocks(); });
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 function captureStderr(): string[] {
   const out: string[] = [];
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { out.push(String(chunk)); return true; });
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out.push(String(chunk));
+    return true;
+  });
   return out;
 }
 
 describe('progress', () => {
   it('the bar shows done of total, filled in proportion, the time left and the current item', () => {
-    expect(formatBar('import', 15, 30, 'RG2.dcm', 4200)).toBe(`import [${'#'.repeat(15)}${'.'.repeat(15)}] 15/30 5 s left RG2.dcm`);
+    expect(formatBar('import', 15, 30, 'RG2.dcm', 4200)).toBe(
+      `import [${'#'.repeat(15)}${'.'.repeat(15)}] 15/30 5 s left RG2.dcm`,
+    );
     expect(formatBar('import', 0, 0)).toBe(`import [${'.'.repeat(30)}] 0/0`);
   });
 

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { imagePoint, rotate, type PixelSpacingMm } from '../../core/geometry/index';
 import { LANDMARK_NAMES, type LandmarkSet } from '../../core/landmarks/index';
-import { assess, measure, stageLabel, syntheticLandmarks, type Measurements, type SyntheticSpec } from '../../core/cvm/index';
+import {
+  assess,
+  measure,
+  stageLabel,
+  syntheticLandmarks,
+  type Measurements,
+  type SyntheticSpec,
+} from '../../core/cvm/index';
 
 const MM: PixelSpacingMm = { rowMm: 0.1, colMm: 0.1 };
 const BASE: SyntheticSpec = {
@@ -18,8 +25,23 @@ function measured(set: LandmarkSet, spacing: PixelSpacingMm | null = MM): Measur
 
 /** Every length and ratio of a Measurements object, flattened, for comparing two of them. */
 function numbers(m: Measurements): number[] {
-  const c = (v: { concavity: { depth: number; chord: number; share: number } }) => [v.concavity.depth, v.concavity.chord, v.concavity.share];
-  const b = (x: Measurements['C3']['body']) => [x.anteriorHeight, x.posteriorHeight, x.superiorWidth, x.inferiorWidth, x.width, x.height, x.ratio, x.heightRatio, x.widthRatio, x.superiorWidthToPosteriorHeight];
+  const c = (v: { concavity: { depth: number; chord: number; share: number } }) => [
+    v.concavity.depth,
+    v.concavity.chord,
+    v.concavity.share,
+  ];
+  const b = (x: Measurements['C3']['body']) => [
+    x.anteriorHeight,
+    x.posteriorHeight,
+    x.superiorWidth,
+    x.inferiorWidth,
+    x.width,
+    x.height,
+    x.ratio,
+    x.heightRatio,
+    x.widthRatio,
+    x.superiorWidthToPosteriorHeight,
+  ];
   return [...c(m.C2), ...c(m.C3), ...c(m.C4), ...b(m.C3.body), ...b(m.C4.body)];
 }
 
@@ -90,7 +112,11 @@ describe('measurements do not depend on head tilt, position or resolution', () =
     expectSameNumbers(reference, measured(turned));
   });
 
-  it.each([[250, -400], [-800, 30], [0.37, 0.91]])('moving the landmarks by (%f, %f) px changes no measurement', (dx, dy) => {
+  it.each([
+    [250, -400],
+    [-800, 30],
+    [0.37, 0.91],
+  ])('moving the landmarks by (%f, %f) px changes no measurement', (dx, dy) => {
     const moved = mapSet(syntheticLandmarks(BASE), (p) => ({ x: p.x + dx, y: p.y + dy }));
     expectSameNumbers(reference, measured(moved));
   });
@@ -123,16 +149,54 @@ describe('degenerate input gives an error value, never a stage or an exception',
 
   it.each([
     ['a missing landmark', { ...good, C3m: undefined }, null, 'missing-landmark', ['C3m'], 'C3m'],
-    ['two missing landmarks', { ...good, C2p: undefined, C4ua: undefined }, null, 'missing-landmark', ['C2p', 'C4ua'], 'C2p, C4ua'],
+    [
+      'two missing landmarks',
+      { ...good, C2p: undefined, C4ua: undefined },
+      null,
+      'missing-landmark',
+      ['C2p', 'C4ua'],
+      'C2p, C4ua',
+    ],
     ['a landmark that is null in JSON', { ...good, C4m: null as never }, null, 'missing-landmark', ['C4m'], 'C4m'],
     ['a NaN coordinate', { ...good, C4la: imagePoint(Number.NaN, 10) }, null, 'not-finite', ['C4la'], 'NaN'],
-    ['an infinite coordinate', { ...good, C2a: imagePoint(10, Number.POSITIVE_INFINITY) }, null, 'not-finite', ['C2a'], 'C2a'],
+    [
+      'an infinite coordinate',
+      { ...good, C2a: imagePoint(10, Number.POSITIVE_INFINITY) },
+      null,
+      'not-finite',
+      ['C2a'],
+      'C2a',
+    ],
     ['coincident lower corners', { ...good, C3la: at }, null, 'coincident-points', ['C3lp', 'C3la'], 'coincide'],
-    ['all points in one place', mapSet(good, () => ({ x: 5, y: 5 })), null, 'coincident-points', ['C2p', 'C2a'], 'coincide'],
+    [
+      'all points in one place',
+      mapSet(good, () => ({ x: 5, y: 5 })),
+      null,
+      'coincident-points',
+      ['C2p', 'C2a'],
+      'coincide',
+    ],
     ['lower corners of C3 swapped', swap(good, [['C3lp', 'C3la']]), null, 'inside-out', ['C3lp', 'C3la'], 'inside out'],
     ['upper corners of C4 swapped', swap(good, [['C4up', 'C4ua']]), null, 'inside-out', ['C4up', 'C4ua'], 'inside out'],
-    ['C3 drawn upside down (upper and lower borders swapped)', swap(good, [['C3up', 'C3lp'], ['C3ua', 'C3la']]), null, 'inside-out', ['C3up', 'C3ua', 'C3lp', 'C3la'], 'below its lower border'],
-    ['a deepest point beyond the anterior corner', { ...good, C3m: imagePoint(good.C3la!.x + 20, good.C3la!.y - 5) }, null, 'deepest-point-outside-border', ['C3lp', 'C3m', 'C3la'], 'beyond the corners'],
+    [
+      'C3 drawn upside down (upper and lower borders swapped)',
+      swap(good, [
+        ['C3up', 'C3lp'],
+        ['C3ua', 'C3la'],
+      ]),
+      null,
+      'inside-out',
+      ['C3up', 'C3ua', 'C3lp', 'C3la'],
+      'below its lower border',
+    ],
+    [
+      'a deepest point beyond the anterior corner',
+      { ...good, C3m: imagePoint(good.C3la!.x + 20, good.C3la!.y - 5) },
+      null,
+      'deepest-point-outside-border',
+      ['C3lp', 'C3m', 'C3la'],
+      'beyond the corners',
+    ],
     ['a zero pixel spacing', good, { rowMm: 0, colMm: 0.1 }, 'invalid-spacing', [], 'positive'],
     ['a NaN pixel spacing', good, { rowMm: Number.NaN, colMm: Number.NaN }, 'invalid-spacing', [], 'positive'],
   ] as const)('%s', (_name, set, spacing, code, landmarks, text) => {
@@ -148,7 +212,8 @@ describe('degenerate input gives an error value, never a stage or an exception',
     const moved: LandmarkSet = { ...good };
     const dx = (good.C2p!.x + good.C2a!.x - good.C4lp!.x - good.C4la!.x) / 2;
     const dy = (good.C2p!.y + good.C2a!.y - good.C4lp!.y - good.C4la!.y) / 2;
-    for (const n of ['C4up', 'C4ua', 'C4lp', 'C4la', 'C4m'] as const) moved[n] = imagePoint(good[n]!.x + dx, good[n]!.y + dy);
+    for (const n of ['C4up', 'C4ua', 'C4lp', 'C4la', 'C4m'] as const)
+      moved[n] = imagePoint(good[n]!.x + dx, good[n]!.y + dy);
     const a = assess(moved, MM);
     expect(!a.ok && a.error.message).toContain('direction of the spine cannot be found');
   });

@@ -31,21 +31,30 @@ describe('the shipped staging parameters', () => {
 });
 
 describe.skipIf(!HAS_SHARED_DATA)(`refitting from ../shared/data/cvm900 ${SKIP_NO_SHARED}`, () => {
-  it('reads the same data file, reproduces the manifest\'s cross-validated figures and the shipped parameters', { timeout: 600_000 }, () => {
-    const data = readClinicianStagedFile(sharedPath('cvm900', 'cvm900_train.json'));
-    expect(data.sha256).toBe(manifest.training.dataSha256);
-    expect(data.spines.length).toBe(manifest.training.spines);
-    // The first repetition (the fit script's default seed) in full; the headline is the mean of the repetitions.
-    const cv = crossValidatedFigures(data.spines, data.unmeasurable.length, 5, DEFAULT_FIT_OPTIONS);
-    expect(cv).toEqual(manifest.crossValidated.perRepeat[0]);
-    for (const key of ['exact', 'withinOne', 'quadraticKappa', 'top2', 'ece', 'logLoss'] as const) {
-      const values = manifest.crossValidated.perRepeat.map((r: Record<string, number>) => r[key]!);
-      expect(manifest.crossValidated[key]).toBeCloseTo(values.reduce((a: number, b: number) => a + b, 0) / values.length, 4);
-    }
-    const fit = fitStagingModel(data.spines, { ...DEFAULT_FIT_OPTIONS, training: STAGE_MODEL.training });
-    expect(fit.lambda).toBe(manifest.training.chosen.lambda);
-    expect(fit.params.temperature).toBeCloseTo(STAGE_MODEL.temperature, 9);
-    fit.params.weights.forEach((row, c) => row.forEach((w, j) => expect(w).toBeCloseTo(STAGE_MODEL.weights[c]![j]!, 9)));
-    fit.params.bias.forEach((b, c) => expect(b).toBeCloseTo(STAGE_MODEL.bias[c]!, 9));
-  });
+  it(
+    "reads the same data file, reproduces the manifest's cross-validated figures and the shipped parameters",
+    { timeout: 600_000 },
+    () => {
+      const data = readClinicianStagedFile(sharedPath('cvm900', 'cvm900_train.json'));
+      expect(data.sha256).toBe(manifest.training.dataSha256);
+      expect(data.spines.length).toBe(manifest.training.spines);
+      // The first repetition (the fit script's default seed) in full; the headline is the mean of the repetitions.
+      const cv = crossValidatedFigures(data.spines, data.unmeasurable.length, 5, DEFAULT_FIT_OPTIONS);
+      expect(cv).toEqual(manifest.crossValidated.perRepeat[0]);
+      for (const key of ['exact', 'withinOne', 'quadraticKappa', 'top2', 'ece', 'logLoss'] as const) {
+        const values = manifest.crossValidated.perRepeat.map((r: Record<string, number>) => r[key]!);
+        expect(manifest.crossValidated[key]).toBeCloseTo(
+          values.reduce((a: number, b: number) => a + b, 0) / values.length,
+          4,
+        );
+      }
+      const fit = fitStagingModel(data.spines, { ...DEFAULT_FIT_OPTIONS, training: STAGE_MODEL.training });
+      expect(fit.lambda).toBe(manifest.training.chosen.lambda);
+      expect(fit.params.temperature).toBeCloseTo(STAGE_MODEL.temperature, 9);
+      fit.params.weights.forEach((row, c) =>
+        row.forEach((w, j) => expect(w).toBeCloseTo(STAGE_MODEL.weights[c]![j]!, 9)),
+      );
+      fit.params.bias.forEach((b, c) => expect(b).toBeCloseTo(STAGE_MODEL.bias[c]!, 9));
+    },
+  );
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { assess, syntheticLandmarks, CVM_STAGES, CVMT_THRESHOLDS, DEFAULT_THRESHOLDS, type SyntheticBody } from '../../core/cvm/index';
+import {
+  assess,
+  syntheticLandmarks,
+  CVM_STAGES,
+  CVMT_THRESHOLDS,
+  DEFAULT_THRESHOLDS,
+  type SyntheticBody,
+} from '../../core/cvm/index';
 
 const MM = { rowMm: 0.1, colMm: 0.1 };
 const SHAPES: Record<string, SyntheticBody> = {
@@ -12,7 +19,13 @@ const DEPTHS = Array.from({ length: 31 }, (_, i) => -0.05 + i * 0.01); // -5% to
 const OTHERS = [0.0, 0.069, 0.15];
 
 /** Stage index along a sweep of one concavity, no-fits left out. */
-function sweep(vertebra: 0 | 1 | 2, others: number, c3: SyntheticBody, c4: SyntheticBody, thresholds = DEFAULT_THRESHOLDS): number[] {
+function sweep(
+  vertebra: 0 | 1 | 2,
+  others: number,
+  c3: SyntheticBody,
+  c4: SyntheticBody,
+  thresholds = DEFAULT_THRESHOLDS,
+): number[] {
   return DEPTHS.flatMap((d) => {
     const concavity: [number, number, number] = [others, others, others];
     concavity[vertebra] = d;

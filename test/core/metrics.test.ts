@@ -3,10 +3,20 @@ import { imagePoint } from '../../core/geometry/index';
 import { LANDMARK_NAMES, type LandmarkSet } from '../../core/landmarks/index';
 import { assess, syntheticLandmarks, type StageResult } from '../../core/cvm/index';
 import {
-  agreesAllowingBorderline, mean, median, radialErrors, stageAgreement, stageOutcome, successDetectionRate,
+  agreesAllowingBorderline,
+  mean,
+  median,
+  radialErrors,
+  stageAgreement,
+  stageOutcome,
+  successDetectionRate,
 } from '../../core/metrics/index';
 
-const truth = syntheticLandmarks({ concavity: [0.12, 0.1, 0.02], C3: { ratio: 1.3, heightRatio: 0.95, height: 11 }, C4: { ratio: 1.3, heightRatio: 0.95, height: 11 } });
+const truth = syntheticLandmarks({
+  concavity: [0.12, 0.1, 0.02],
+  C3: { ratio: 1.3, heightRatio: 0.95, height: 11 },
+  C4: { ratio: 1.3, heightRatio: 0.95, height: 11 },
+});
 const shifted = (dx: number, dy: number): LandmarkSet =>
   Object.fromEntries(LANDMARK_NAMES.map((n) => [n, imagePoint(truth[n]!.x + dx, truth[n]!.y + dy)]));
 
@@ -94,12 +104,26 @@ describe('stage agreement', () => {
     expect(stageOutcome(ok)).toBe('CS3');
     expect(ok.ok && stageOutcome(ok.result)).toBe('CS3');
     expect(stageOutcome(assess({}, null))).toBe('error');
-    const noFit: StageResult = { kind: 'no-fit', nearest: ['CS3'], reason: '', comparisons: [], notes: [], preset: 'default' };
+    const noFit: StageResult = {
+      kind: 'no-fit',
+      nearest: ['CS3'],
+      reason: '',
+      comparisons: [],
+      notes: [],
+      preset: 'default',
+    };
     expect(stageOutcome(noFit)).toBe('no-fit');
   });
 
   it('a borderline result agrees with either of its candidates and nothing else', () => {
-    const a = assess(syntheticLandmarks({ concavity: [0.12, 0.065, 0.02], C3: { ratio: 1.5, heightRatio: 0.7, height: 11 }, C4: { ratio: 1.5, heightRatio: 0.7, height: 11 } }), { rowMm: 0.1, colMm: 0.1 });
+    const a = assess(
+      syntheticLandmarks({
+        concavity: [0.12, 0.065, 0.02],
+        C3: { ratio: 1.5, heightRatio: 0.7, height: 11 },
+        C4: { ratio: 1.5, heightRatio: 0.7, height: 11 },
+      }),
+      { rowMm: 0.1, colMm: 0.1 },
+    );
     if (!a.ok) throw new Error(a.error.message);
     expect(a.result.kind === 'stage' && a.result.borderline?.candidates).toEqual(['CS2', 'CS3']);
     expect(agreesAllowingBorderline(a.result, 'CS2')).toBe(true);

@@ -4,7 +4,10 @@ import { MIN_CALIBRATION_PX, spacingFromKnownDistance, validateTypedSpacing } fr
 
 describe('calibration from a known distance', () => {
   it('10 mm marked over 100 px horizontally gives 0.1 mm square pixels', () => {
-    expect(spacingFromKnownDistance(imagePoint(10, 20), imagePoint(110, 20), 10)).toEqual({ ok: true, value: { rowMm: 0.1, colMm: 0.1 } });
+    expect(spacingFromKnownDistance(imagePoint(10, 20), imagePoint(110, 20), 10)).toEqual({
+      ok: true,
+      value: { rowMm: 0.1, colMm: 0.1 },
+    });
   });
 
   it('a diagonal mark gives the same spacing as its length implies', () => {

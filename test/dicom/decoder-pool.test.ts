@@ -19,9 +19,13 @@ describe('decoding in a worker thread', () => {
   });
 
   it('passes the decoder error through with its code and message', async () => {
-    const error = await pool.decode('notes.txt', new TextEncoder().encode('not an image at all')).catch((e: unknown) => e);
+    const error = await pool
+      .decode('notes.txt', new TextEncoder().encode('not an image at all'))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ImageDecodeError);
-    const direct = await decodeImageFile('notes.txt', new TextEncoder().encode('not an image at all')).catch((e: unknown) => e as ImageDecodeError);
+    const direct = await decodeImageFile('notes.txt', new TextEncoder().encode('not an image at all')).catch(
+      (e: unknown) => e as ImageDecodeError,
+    );
     expect((error as ImageDecodeError).code).toBe((direct as ImageDecodeError).code);
     expect((error as ImageDecodeError).message).toBe((direct as ImageDecodeError).message);
   });
@@ -33,4 +37,3 @@ describe('decoding in a worker thread', () => {
     expect(results.map((r) => r.info.fileName)).toEqual([1, 2, 3].map((i) => `${i}-${name}`));
   });
 });
-

@@ -11,8 +11,12 @@ import { decodeError, FIXTURES, maxModalityDifference, modalityAt, openFixture }
 const SOURCE = syntheticImage();
 
 const MINIMAL_IMAGE = [
-  el(0x0028, 0x0010, 'US', [2]), el(0x0028, 0x0011, 'US', [2]), el(0x0028, 0x0100, 'US', [8]),
-  el(0x0028, 0x0101, 'US', [8]), el(0x0028, 0x0102, 'US', [7]), el(0x7fe0, 0x0010, 'OB', Uint8Array.from([0, 1, 2, 3])),
+  el(0x0028, 0x0010, 'US', [2]),
+  el(0x0028, 0x0011, 'US', [2]),
+  el(0x0028, 0x0100, 'US', [8]),
+  el(0x0028, 0x0101, 'US', [8]),
+  el(0x0028, 0x0102, 'US', [7]),
+  el(0x7fe0, 0x0010, 'OB', Uint8Array.from([0, 1, 2, 3])),
 ];
 
 describe('pixel values', () => {
@@ -47,7 +51,8 @@ describe('pixel values', () => {
   it('signed pixels in big endian with rescale slope and intercept give the rescaled values', async () => {
     const { pixels, info } = await openFixture('signed-rescale-big-endian.dcm');
     expect(info.transferSyntax?.uid).toBe('1.2.840.10008.1.2.2');
-    for (let i = 0; i < SOURCE.length; i += 7) expect(modalityAt(pixels, i)).toBeCloseTo((SOURCE[i]! - 2048) * 0.5 - 100, 1);
+    for (let i = 0; i < SOURCE.length; i += 7)
+      expect(modalityAt(pixels, i)).toBeCloseTo((SOURCE[i]! - 2048) * 0.5 - 100, 1);
   });
 
   it('bits outside Bits Stored under High Bit are ignored', async () => {
@@ -58,7 +63,8 @@ describe('pixel values', () => {
 
   it('a modality LUT maps stored values through the table', async () => {
     const { pixels, info } = await openFixture('modality-lut.dcm');
-    for (let i = 0; i < SOURCE.length; i += 11) expect(modalityAt(pixels, i)).toBeCloseTo(Math.round((SOURCE[i]! / 4095) ** 2 * 65535), 0);
+    for (let i = 0; i < SOURCE.length; i += 11)
+      expect(modalityAt(pixels, i)).toBeCloseTo(Math.round((SOURCE[i]! / 4095) ** 2 * 65535), 0);
     expect(info.notes?.join(' ')).toMatch(/Modality LUT \(4096 entries, SQUARE\)/);
   });
 
@@ -66,12 +72,17 @@ describe('pixel values', () => {
     const { pixels } = await openFixture('voi-lut.dcm');
     expect(pixels.voiLutApplied).toBe(true);
     expect(pixels.windows[0]).toMatchObject({ name: 'VOI LUT: GAMMA', center: 32767.5, width: 65536 });
-    for (let i = 0; i < SOURCE.length; i += 11) expect(modalityAt(pixels, i)).toBeCloseTo(Math.round((SOURCE[i]! / 4095) ** 0.5 * 4095), 0);
+    for (let i = 0; i < SOURCE.length; i += 11)
+      expect(modalityAt(pixels, i)).toBeCloseTo(Math.round((SOURCE[i]! / 4095) ** 0.5 * 4095), 0);
   });
 
   it('every window preset of the file is offered, named by its explanation, before the automatic one', async () => {
     const { pixels } = await openFixture('ips-magnification.dcm');
-    expect(pixels.windows.map((w) => w.name)).toEqual(['FULL', 'BONE', 'Automatic (1st-99th percentile, central part)']);
+    expect(pixels.windows.map((w) => w.name)).toEqual([
+      'FULL',
+      'BONE',
+      'Automatic (1st-99th percentile, central part)',
+    ]);
     // BONE: centre 1500, width 1000 in modality units.
     const bone = pixels.windows[1]!;
     const toModality = (d: number) => d * pixels.modalitySlope + pixels.modalityIntercept;
@@ -125,7 +136,15 @@ describe('pixel values', () => {
 });
 
 describe('transfer syntaxes give the same pixels as the uncompressed file', () => {
-  const lossless = ['syntax-implicit.dcm', 'syntax-explicit-be.dcm', 'syntax-deflate.dcm', 'syntax-rle.dcm', 'syntax-jpeg-lossless.dcm', 'syntax-jpeg-ls.dcm', 'syntax-j2k-lossless.dcm'];
+  const lossless = [
+    'syntax-implicit.dcm',
+    'syntax-explicit-be.dcm',
+    'syntax-deflate.dcm',
+    'syntax-rle.dcm',
+    'syntax-jpeg-lossless.dcm',
+    'syntax-jpeg-ls.dcm',
+    'syntax-j2k-lossless.dcm',
+  ];
   it.each(lossless)('%s decodes exactly', async (name) => {
     const reference = await openFixture('mono2.dcm');
     const { pixels } = await openFixture(name);
@@ -155,7 +174,12 @@ describe('transfer syntaxes give the same pixels as the uncompressed file', () =
 describe('pixel spacing and its source', () => {
   it.each([
     ['pixel-spacing-first.dcm', 0.1, 0.12, 'PixelSpacing'],
-    ['ips-magnification.dcm', 0.15 / 1.1, 0.15 / 1.1, 'ImagerPixelSpacing corrected by EstimatedRadiographicMagnificationFactor'],
+    [
+      'ips-magnification.dcm',
+      0.15 / 1.1,
+      0.15 / 1.1,
+      'ImagerPixelSpacing corrected by EstimatedRadiographicMagnificationFactor',
+    ],
     ['ips-only.dcm', 0.139, 0.14, 'ImagerPixelSpacing'],
     ['nominal-scanned.dcm', 0.0847, 0.0847, 'NominalScannedPixelSpacing'],
   ] as const)('%s: %f x %f mm from %s', async (name, row, col, source) => {
@@ -183,9 +207,18 @@ describe('pixel spacing and its source', () => {
   });
 
   it.each([
-    ['zero-spacing.dcm', 'zero-spacing.dcm: PixelSpacing (0028,0030) "0\\0" is zero or negative; a pixel spacing must be positive: the image is uncalibrated'],
-    ['negative-spacing.dcm', 'negative-spacing.dcm: ImagerPixelSpacing (0018,1164) "-0.1\\0.1" is zero or negative; a pixel spacing must be positive: the image is uncalibrated'],
-    ['zero-magnification.dcm', 'zero-magnification.dcm: EstimatedRadiographicMagnificationFactor (0018,1114) "0" is not a positive number, so ImagerPixelSpacing cannot be corrected: the image is uncalibrated'],
+    [
+      'zero-spacing.dcm',
+      'zero-spacing.dcm: PixelSpacing (0028,0030) "0\\0" is zero or negative; a pixel spacing must be positive: the image is uncalibrated',
+    ],
+    [
+      'negative-spacing.dcm',
+      'negative-spacing.dcm: ImagerPixelSpacing (0018,1164) "-0.1\\0.1" is zero or negative; a pixel spacing must be positive: the image is uncalibrated',
+    ],
+    [
+      'zero-magnification.dcm',
+      'zero-magnification.dcm: EstimatedRadiographicMagnificationFactor (0018,1114) "0" is not a positive number, so ImagerPixelSpacing cannot be corrected: the image is uncalibrated',
+    ],
   ])('%s opens uncalibrated with a warning naming the attribute', async (name, warning) => {
     const { info } = await openFixture(name);
     expect(info.spacing).toBeNull();
@@ -201,9 +234,18 @@ describe('patient and study metadata', () => {
   it('reads the patient, study and device attributes and the age at the study date', async () => {
     const { info } = await openFixture('mono2.dcm');
     expect(info.meta).toEqual({
-      patientName: 'Doe, Jane', patientId: 'P-001', sex: 'F', birthDate: '2012-09-15', studyDate: '2024-03-15',
-      studyDescription: 'Lateral ceph', studyInstanceUid: '1.2.826.0.1.3680043.10.2.999', modality: 'DX',
-      manufacturer: 'Fixture Imaging', manufacturerModel: 'Writer 1', institution: 'Test Clinic', ageYears: 11.5,
+      patientName: 'Doe, Jane',
+      patientId: 'P-001',
+      sex: 'F',
+      birthDate: '2012-09-15',
+      studyDate: '2024-03-15',
+      studyDescription: 'Lateral ceph',
+      studyInstanceUid: '1.2.826.0.1.3680043.10.2.999',
+      modality: 'DX',
+      manufacturer: 'Fixture Imaging',
+      manufacturerModel: 'Writer 1',
+      institution: 'Test Clinic',
+      ageYears: 11.5,
     });
   });
 
@@ -215,8 +257,15 @@ describe('patient and study metadata', () => {
 
   it('decodes ISO 2022 IR 87 (Japanese, with escape sequences) names', async () => {
     // The example of DICOM PS3.5 H.3.1.
-    const name = Buffer.from('Yamada^Tarou=\x1b$B;3ED\x1b(B^\x1b$BB@O:\x1b(B=\x1b$B$d$^$@\x1b(B^\x1b$B$?$m$&\x1b(B', 'latin1');
-    const bytes = writeDicom([el(0x0008, 0x0005, 'CS', '\\ISO 2022 IR 87'), el(0x0010, 0x0010, 'PN', name), ...MINIMAL_IMAGE]);
+    const name = Buffer.from(
+      'Yamada^Tarou=\x1b$B;3ED\x1b(B^\x1b$BB@O:\x1b(B=\x1b$B$d$^$@\x1b(B^\x1b$B$?$m$&\x1b(B',
+      'latin1',
+    );
+    const bytes = writeDicom([
+      el(0x0008, 0x0005, 'CS', '\\ISO 2022 IR 87'),
+      el(0x0010, 0x0010, 'PN', name),
+      ...MINIMAL_IMAGE,
+    ]);
     const { info } = await decodeImageFile('jp.dcm', bytes);
     expect(info.meta.patientName).toBe('Yamada, Tarou (山田, 太郎)');
   });
@@ -229,13 +278,16 @@ describe('patient and study metadata', () => {
 });
 
 describe('PNG and JPEG', () => {
-  it.each(['grey8.png', 'grey-as-rgb.png'])('%s maps its 8-bit grey onto 0..65535, shown as-is by default', async (name) => {
-    const { pixels, info } = await openFixture(name);
-    expect(info.format).toBe('png');
-    for (let i = 0; i < SOURCE.length; i += 9) expect(pixels.data[i]).toBe((SOURCE[i]! >> 4) * 257);
-    expect(pixels.windows[0]).toMatchObject({ center: 32767.5, width: 65536 });
-    expect(modalityAt(pixels, 9)).toBeCloseTo(SOURCE[9]! >> 4, 6);
-  });
+  it.each(['grey8.png', 'grey-as-rgb.png'])(
+    '%s maps its 8-bit grey onto 0..65535, shown as-is by default',
+    async (name) => {
+      const { pixels, info } = await openFixture(name);
+      expect(info.format).toBe('png');
+      for (let i = 0; i < SOURCE.length; i += 9) expect(pixels.data[i]).toBe((SOURCE[i]! >> 4) * 257);
+      expect(pixels.windows[0]).toMatchObject({ center: 32767.5, width: 65536 });
+      expect(modalityAt(pixels, 9)).toBeCloseTo(SOURCE[9]! >> 4, 6);
+    },
+  );
 
   it('a 16-bit PNG keeps 16 bits', async () => {
     const { pixels, info } = await openFixture('grey16.png');
@@ -244,10 +296,26 @@ describe('PNG and JPEG', () => {
   });
 
   it('a 1-bit grey PNG and a palette PNG become grey', async () => {
-    const bits = encodePng({ width: 10, height: 2, data: Uint8Array.from([0b10101010, 0b10000000, 0b01010101, 0b01000000]), channels: 1, depth: 1 });
+    const bits = encodePng({
+      width: 10,
+      height: 2,
+      data: Uint8Array.from([0b10101010, 0b10000000, 0b01010101, 0b01000000]),
+      channels: 1,
+      depth: 1,
+    });
     const oneBit = await decodeImageFile('bits.png', bits);
     expect(Array.from(oneBit.pixels.data, (v) => v / 65535).join('')).toBe('10101010100101010101');
-    const palette = encodePng({ width: 2, height: 1, data: Uint8Array.from([0, 1]), channels: 1, depth: 8, palette: [[255, 0, 0], [0, 0, 255]] });
+    const palette = encodePng({
+      width: 2,
+      height: 1,
+      data: Uint8Array.from([0, 1]),
+      channels: 1,
+      depth: 8,
+      palette: [
+        [255, 0, 0],
+        [0, 0, 255],
+      ],
+    });
     const indexed = await decodeImageFile('palette.png', palette);
     expect(Array.from(indexed.pixels.data)).toEqual([Math.round(0.299 * 255 * 257), Math.round(0.114 * 255 * 257)]);
   });
@@ -264,11 +332,31 @@ describe('PNG and JPEG', () => {
 
 describe('bad input is refused with a message naming the file and the problem', () => {
   const cases: [string, string, string][] = [
-    ['not-dicom.txt', 'corrupt-file', 'not-dicom.txt: not a DICOM file (no "DICM" marker and no recognisable DICOM data set), nor a PNG or JPEG image'],
-    ['no-pixel-data.dcm', 'corrupt-file', 'no-pixel-data.dcm: the file has no Pixel Data (7FE0,0010): it is not an image'],
-    ['unsupported-syntax.dcm', 'unsupported', 'unsupported-syntax.dcm: the transfer syntax MPEG2 Main Profile / Main Level (1.2.840.10008.1.2.4.100) is not supported'],
-    ['inconsistent-dimensions.dcm', 'corrupt-file', 'inconsistent-dimensions.dcm: inconsistent dimensions: Pixel Data holds 6144 bytes but 64x96 pixels x 1 samples x 16 bits x 1 frame(s) need 12288'],
-    ['truncated.dcm', 'corrupt-file', 'truncated.dcm: the file is truncated or damaged: DICOM parsing stopped (dicomParser:parseDicomDataSetExplicit: buffer overrun)'],
+    [
+      'not-dicom.txt',
+      'corrupt-file',
+      'not-dicom.txt: not a DICOM file (no "DICM" marker and no recognisable DICOM data set), nor a PNG or JPEG image',
+    ],
+    [
+      'no-pixel-data.dcm',
+      'corrupt-file',
+      'no-pixel-data.dcm: the file has no Pixel Data (7FE0,0010): it is not an image',
+    ],
+    [
+      'unsupported-syntax.dcm',
+      'unsupported',
+      'unsupported-syntax.dcm: the transfer syntax MPEG2 Main Profile / Main Level (1.2.840.10008.1.2.4.100) is not supported',
+    ],
+    [
+      'inconsistent-dimensions.dcm',
+      'corrupt-file',
+      'inconsistent-dimensions.dcm: inconsistent dimensions: Pixel Data holds 6144 bytes but 64x96 pixels x 1 samples x 16 bits x 1 frame(s) need 12288',
+    ],
+    [
+      'truncated.dcm',
+      'corrupt-file',
+      'truncated.dcm: the file is truncated or damaged: DICOM parsing stopped (dicomParser:parseDicomDataSetExplicit: buffer overrun)',
+    ],
   ];
   it.each(cases)('%s', async (name, code, message) => {
     const error = await decodeError(openFixture(name));
@@ -288,8 +376,12 @@ describe('bad input is refused with a message naming the file and the problem', 
   it('an empty file, a truncated PNG and a truncated JPEG each get their own message', async () => {
     const png = readFileSync(path.join(FIXTURES, 'grey8.png'));
     const jpeg = readFileSync(path.join(FIXTURES, 'grey.jpg'));
-    expect((await decodeError(decodeImageFile('empty.dcm', new Uint8Array()))).message).toBe('empty.dcm: the file is empty');
-    expect((await decodeError(decodeImageFile('cut.png', png.subarray(0, 60)))).message).toMatch(/^cut\.png: the PNG cannot be decoded/);
+    expect((await decodeError(decodeImageFile('empty.dcm', new Uint8Array()))).message).toBe(
+      'empty.dcm: the file is empty',
+    );
+    expect((await decodeError(decodeImageFile('cut.png', png.subarray(0, 60)))).message).toMatch(
+      /^cut\.png: the PNG cannot be decoded/,
+    );
     expect((await decodeError(decodeImageFile('cut.jpg', jpeg.subarray(0, 100)))).message).toMatch(/^cut\.jpg: /);
   });
 

@@ -26,13 +26,23 @@ describe('cvm info', () => {
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
     expect(report).toMatchObject({
-      file: 'ips-magnification.dcm', format: 'dicom', width: 64, height: 48, frames: 1, bitsStored: 12,
-      photometric: 'MONOCHROME2', invertedFromMonochrome1: false,
+      file: 'ips-magnification.dcm',
+      format: 'dicom',
+      width: 64,
+      height: 48,
+      frames: 1,
+      bitsStored: 12,
+      photometric: 'MONOCHROME2',
+      invertedFromMonochrome1: false,
       transferSyntax: { uid: '1.2.840.10008.1.2.1', name: 'Explicit VR Little Endian' },
       spacing: { source: 'ImagerPixelSpacing corrected by EstimatedRadiographicMagnificationFactor' },
       meta: { patientName: 'Doe, Jane', sex: 'F', ageYears: 11.5 },
     });
-    expect(report.windows.map((w: { name: string }) => w.name)).toEqual(['FULL', 'BONE', 'Automatic (1st-99th percentile, central part)']);
+    expect(report.windows.map((w: { name: string }) => w.name)).toEqual([
+      'FULL',
+      'BONE',
+      'Automatic (1st-99th percentile, central part)',
+    ]);
   });
 
   it('a bad file exits 1 with the message naming the file and the problem', async () => {

@@ -18,7 +18,13 @@ describe('age at the study date', () => {
     expect(ageInYears('2012-02-30', '2020-01-01')).toBeNull();
   });
 
-  it.each([['20240315', '2024-03-15'], ['2024.03.15', '2024-03-15'], ['20240230', null], ['2024', null], ['', null]])('DICOM date %s reads as %s', (da, iso) => {
+  it.each([
+    ['20240315', '2024-03-15'],
+    ['2024.03.15', '2024-03-15'],
+    ['20240230', null],
+    ['2024', null],
+    ['', null],
+  ])('DICOM date %s reads as %s', (da, iso) => {
     expect(dicomDateToIso(da)).toBe(iso);
   });
 });

@@ -7,7 +7,11 @@ import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'no
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  decodeDerivedPixels, derivedPixelsPath, encodeDerivedPixels, pruneDerivedPixels, readDerivedPixels,
+  decodeDerivedPixels,
+  derivedPixelsPath,
+  encodeDerivedPixels,
+  pruneDerivedPixels,
+  readDerivedPixels,
 } from '../../main/dicom/pixel-cache';
 import type { ServiceContext } from '../../main/services/context';
 import { backupDatabase, restoreDatabase } from '../../main/services/backup';
@@ -22,17 +26,20 @@ const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('he
 const context = (dataDir: string): ServiceContext => ({ mode: 'cli', dataDir, appVersion: 'test', emit: () => {} });
 
 describe('derived pixel copies', () => {
-  it.each(['syntax-j2k-lossless.dcm', 'mono1.dcm', 'modality-lut.dcm', 'grey16.png', 'grey-as-rgb.jpg'])('%s: the copy gives back the same pixels, windows and info', async (name) => {
-    const image = await openFixture(name);
-    const source = sha(readFileSync(path.join(FIXTURES, name)));
-    const back = decodeDerivedPixels(encodeDerivedPixels(image, source), source);
-    if (typeof back === 'string') throw new Error(back);
-    expect(countDifferences(back.pixels.data, image.pixels.data)).toBe(0);
-    const { data: _a, ...pixels } = image.pixels;
-    const { data: _b, ...backPixels } = back.pixels;
-    expect(backPixels).toEqual(pixels);
-    expect(back.info).toEqual(image.info);
-  });
+  it.each(['syntax-j2k-lossless.dcm', 'mono1.dcm', 'modality-lut.dcm', 'grey16.png', 'grey-as-rgb.jpg'])(
+    '%s: the copy gives back the same pixels, windows and info',
+    async (name) => {
+      const image = await openFixture(name);
+      const source = sha(readFileSync(path.join(FIXTURES, name)));
+      const back = decodeDerivedPixels(encodeDerivedPixels(image, source), source);
+      if (typeof back === 'string') throw new Error(back);
+      expect(countDifferences(back.pixels.data, image.pixels.data)).toBe(0);
+      const { data: _a, ...pixels } = image.pixels;
+      const { data: _b, ...backPixels } = back.pixels;
+      expect(backPixels).toEqual(pixels);
+      expect(back.info).toEqual(image.info);
+    },
+  );
 
   it('a copy with a changed byte, cut short or made from another file is not used', async () => {
     const image = await openFixture('mono2.dcm');

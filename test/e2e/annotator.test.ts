@@ -28,20 +28,36 @@ const SIZES = [
   { name: '3840x2160', width: 3840, height: 2160 },
 ] as const;
 
-interface AxeViolation { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
 
 /** axe-core run inside the page (evaluated through the debugging protocol, so the page's CSP does not block it). */
 async function axeScan(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(AXE_SOURCE);
   return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;
-    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => ({ target: n.target })) }));
+    const axe = (
+      window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<{ violations: AxeViolation[] }> } }
+    ).axe;
+    const r = await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+    });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => ({ target: n.target })),
+    }));
   });
 }
 
 function serious(violations: readonly AxeViolation[]): string[] {
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`);
 }
 
 async function hashId(page: Page): Promise<number | null> {
@@ -50,14 +66,16 @@ async function hashId(page: Page): Promise<number | null> {
 }
 
 async function rowIds(page: Page): Promise<number[]> {
-  const ids = await page.locator('[data-testid^="worklist-row-"]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-testid')!.replace('worklist-row-', ''))));
+  const ids = await page
+    .locator('[data-testid^="worklist-row-"]')
+    .evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-testid')!.replace('worklist-row-', ''))));
   return ids;
 }
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'cvm-annotator-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-describe.skipIf(!canRun)('the annotator\'s loop', () => {
+describe.skipIf(!canRun)("the annotator's loop", () => {
   const current = sessionPerSuite();
   // 003-007: the model finds C2-C4 on each (on 002 it does not: its points cross, and approval is refused).
   const files = ['003.jpg', '004.jpg', '005.jpg', '006.jpg', '007.jpg'];
@@ -79,12 +97,21 @@ describe.skipIf(!canRun)('the annotator\'s loop', () => {
     await page.getByTestId('analyze-all').click();
     await page.getByTestId('batch-progress').waitFor({ timeout: 30_000 });
     // Before the batch ends, at least one row already shows its stage.
-    await expect.poll(async () => {
-      const running = await page.getByTestId('batch-progress').count();
-      const staged = await page.locator('[data-testid^="worklist-row-"] td:nth-child(5)').evaluateAll((cells) => cells.filter((c) => c.textContent !== '—').length);
-      return running > 0 && staged > 0 && staged < 5 ? 'live' : staged === 5 ? 'done' : 'waiting';
-    }, { timeout: 120_000, interval: 200 }).toBe('live');
-    await expect.poll(() => page.getByTestId('worklist-notice').textContent(), { timeout: 180_000 }).toMatch(/Analysis finished: 5 of 5 studies/);
+    await expect
+      .poll(
+        async () => {
+          const running = await page.getByTestId('batch-progress').count();
+          const staged = await page
+            .locator('[data-testid^="worklist-row-"] td:nth-child(5)')
+            .evaluateAll((cells) => cells.filter((c) => c.textContent !== '—').length);
+          return running > 0 && staged > 0 && staged < 5 ? 'live' : staged === 5 ? 'done' : 'waiting';
+        },
+        { timeout: 120_000, interval: 200 },
+      )
+      .toBe('live');
+    await expect
+      .poll(() => page.getByTestId('worklist-notice').textContent(), { timeout: 180_000 })
+      .toMatch(/Analysis finished: 5 of 5 studies/);
   });
 
   it('walks the five studies in worklist order with Ctrl+Enter, keyboard only, and returns to the same place', async () => {
@@ -108,8 +135,14 @@ describe.skipIf(!canRun)('the annotator\'s loop', () => {
       await page.keyboard.press('Control+Enter');
       // The rules may ask for a confirmation (e.g. the model was unsure): answer it with the keyboard.
       const dialog = await Promise.race([
-        page.getByTestId('confirm-approval').waitFor({ timeout: 15_000 }).then(() => true),
-        (i < 4 ? expect.poll(() => hashId(page), { timeout: 15_000 }).not.toBe(order[i]) : page.getByTestId('message').waitFor({ timeout: 15_000 })).then(() => false),
+        page
+          .getByTestId('confirm-approval')
+          .waitFor({ timeout: 15_000 })
+          .then(() => true),
+        (i < 4
+          ? expect.poll(() => hashId(page), { timeout: 15_000 }).not.toBe(order[i])
+          : page.getByTestId('message').waitFor({ timeout: 15_000 })
+        ).then(() => false),
       ]).catch(() => false);
       if (dialog) {
         await page.keyboard.press('Space');
@@ -119,16 +152,20 @@ describe.skipIf(!canRun)('the annotator\'s loop', () => {
       }
     }
     expect(visited).toEqual(order);
-    await expect.poll(() => page.getByTestId('message').textContent(), { timeout: 30_000 }).toMatch(/No study after this one/);
+    await expect
+      .poll(() => page.getByTestId('message').textContent(), { timeout: 30_000 })
+      .toMatch(/No study after this one/);
     await expect.poll(() => page.getByTestId('review-status').textContent()).toMatch(/^Approved by /);
     await page.keyboard.press('Backspace');
-    await expect.poll(() => page.locator('tr[aria-selected="true"]').getAttribute('data-testid')).toBe(`worklist-row-${order[4]}`);
+    await expect
+      .poll(() => page.locator('tr[aria-selected="true"]').getAttribute('data-testid'))
+      .toBe(`worklist-row-${order[4]}`);
     expect(await rowIds(page)).toEqual(order);
     const reviews = await page.locator('[data-testid^="worklist-row-"] .review').allTextContents();
     expect(reviews.every((r) => r.startsWith('approved'))).toBe(true);
   });
 
-  it('a run of arrow presses is one undo step and one saved version; moved back, the point is the model\'s again', async () => {
+  it("a run of arrow presses is one undo step and one saved version; moved back, the point is the model's again", async () => {
     const { page, dataDir } = current();
     const id = (await rowIds(page))[0]!;
     await page.getByTestId(`worklist-row-${id}`).dblclick();
@@ -169,7 +206,9 @@ describe.skipIf(!canRun)('the annotator\'s loop', () => {
     await expect.poll(() => page.getByTestId('patient-age').textContent()).toBe('13 y 8 m');
     await expect(page.getByTestId('patient-sex').textContent()).resolves.toBe('F');
     await page.keyboard.press('Backspace');
-    await expect.poll(() => page.locator('[data-testid^="worklist-row-"] td:nth-child(4)').allTextContents()).toContain('13 y 8 m');
+    await expect
+      .poll(() => page.locator('[data-testid^="worklist-row-"] td:nth-child(4)').allTextContents())
+      .toContain('13 y 8 m');
   });
 
   it('exports the data set from the UI: the same cvm13 file and CSV as `cvm export`', async () => {
@@ -183,17 +222,32 @@ describe.skipIf(!canRun)('the annotator\'s loop', () => {
       if (format === 'cvm13') await page.getByTestId('export-copy-images').uncheck();
       await page.getByTestId('export-folder').fill(outDir);
       await page.getByTestId('export-run').click();
-      await expect.poll(() => page.getByTestId('export-result').textContent(), { timeout: 60_000 }).toMatch(/^.*Wrote \d+ /);
+      await expect
+        .poll(() => page.getByTestId('export-result').textContent(), { timeout: 60_000 })
+        .toMatch(/^.*Wrote \d+ /);
       const text = (await page.getByTestId('export-result').textContent())!;
       await page.keyboard.press('Escape');
       return /to (\/.*)\.$/.exec(text)![1]!;
     };
     const cli = (args: string[]): void => {
-      execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(REPO_ROOT, 'main', 'cli', 'index.ts'), 'export', '--data-dir', dataDir, ...args], { cwd: REPO_ROOT, stdio: 'pipe' });
+      execFileSync(
+        process.execPath,
+        [
+          path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+          path.join(REPO_ROOT, 'main', 'cli', 'index.ts'),
+          'export',
+          '--data-dir',
+          dataDir,
+          ...args,
+        ],
+        { cwd: REPO_ROOT, stdio: 'pipe' },
+      );
     };
     const uiJson = await exportOnce('cvm13', false);
     cli(['--format', 'cvm13', '--out', path.join(outDir, 'cli.json')]);
-    expect(JSON.parse(readFileSync(uiJson, 'utf8'))).toEqual(JSON.parse(readFileSync(path.join(outDir, 'cli.json'), 'utf8')));
+    expect(JSON.parse(readFileSync(uiJson, 'utf8'))).toEqual(
+      JSON.parse(readFileSync(path.join(outDir, 'cli.json'), 'utf8')),
+    );
     expect(Object.keys(JSON.parse(readFileSync(uiJson, 'utf8')).images)).toHaveLength(5);
     const uiCsv = await exportOnce('csv', true);
     cli(['--format', 'csv', '--approved-only', '--out', path.join(outDir, 'cli.csv')]);
@@ -219,59 +273,74 @@ describe.skipIf(!canRun)('the annotator\'s loop', () => {
     expect(found).toEqual([]);
   });
 
-  it('screenshots at 1366x768, 1920x1080 and 3840x2160: a worklist with a failed study, the study view', { timeout: 420_000 }, async () => {
-    const { page } = current();
-    await page.keyboard.press('Backspace');
-    // 002.jpg: the model's points cross (C3 and C4 outlines twisted): a failed study that cannot be approved.
-    await page.getByTestId('import-files').setInputFiles(sharedPath('isbi2015', 'images', '002.jpg'));
-    await page.getByTestId('spacing').waitFor({ timeout: 60_000 });
-    await page.getByTestId('analyze').click();
-    await expect.poll(async () => Object.keys(await landmarks(page)).length, { timeout: 120_000 }).toBe(13);
-    await expect.poll(() => page.getByTestId('approval-reasons').getAttribute('data-kind'), { timeout: 30_000 }).toBe('refused');
-    await page.keyboard.press('Backspace');
-    await expect.poll(() => page.getByTestId('worklist-total').textContent()).toBe('6 studies');
-    mkdirSync(DOCS_IMG, { recursive: true });
-    const hand = (await rowIds(page)).find((r) => r > 5)!;
-    const other = (await rowIds(page)).find((r) => r <= 5)!;
-    for (const size of SIZES) {
-      await page.setViewportSize({ width: size.width, height: size.height });
-      await page.keyboard.press('Home');
-      await page.waitForTimeout(300);
-      const worklistShot = path.join(DOCS_IMG, `worklist-${size.name}.png`);
-      await page.screenshot({ path: worklistShot });
-      // The worklist never overflows sideways, whatever the stage text.
-      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+  it(
+    'screenshots at 1366x768, 1920x1080 and 3840x2160: a worklist with a failed study, the study view',
+    { timeout: 420_000 },
+    async () => {
+      const { page } = current();
+      await page.keyboard.press('Backspace');
+      // 002.jpg: the model's points cross (C3 and C4 outlines twisted): a failed study that cannot be approved.
+      await page.getByTestId('import-files').setInputFiles(sharedPath('isbi2015', 'images', '002.jpg'));
+      await page.getByTestId('spacing').waitFor({ timeout: 60_000 });
+      await page.getByTestId('analyze').click();
+      await expect.poll(async () => Object.keys(await landmarks(page)).length, { timeout: 120_000 }).toBe(13);
+      await expect
+        .poll(() => page.getByTestId('approval-reasons').getAttribute('data-kind'), { timeout: 30_000 })
+        .toBe('refused');
+      await page.keyboard.press('Backspace');
+      await expect.poll(() => page.getByTestId('worklist-total').textContent()).toBe('6 studies');
+      mkdirSync(DOCS_IMG, { recursive: true });
+      const hand = (await rowIds(page)).find((r) => r > 5)!;
+      const other = (await rowIds(page)).find((r) => r <= 5)!;
+      for (const size of SIZES) {
+        await page.setViewportSize({ width: size.width, height: size.height });
+        await page.keyboard.press('Home');
+        await page.waitForTimeout(300);
+        const worklistShot = path.join(DOCS_IMG, `worklist-${size.name}.png`);
+        await page.screenshot({ path: worklistShot });
+        // The worklist never overflows sideways, whatever the stage text.
+        expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+        await page.getByTestId(`worklist-row-${other}`).dblclick();
+        await page.getByTestId('spacing').waitFor();
+        await page.keyboard.press('r');
+        await page.waitForTimeout(300);
+        await page.screenshot({ path: path.join(DOCS_IMG, `study-${size.name}.png`) });
+        // The side panel does not overflow sideways either (long provider and scale texts stay inside).
+        const wide = await page.locator('aside.side').evaluate((side) => {
+          const limit = side.getBoundingClientRect().right + 1;
+          return Array.from(side.querySelectorAll('*'))
+            .filter((e) => e.getBoundingClientRect().right > limit && e.getBoundingClientRect().width > 0)
+            .map(
+              (e) =>
+                `${e.tagName.toLowerCase()}.${e.className}[${e.getAttribute('data-testid') ?? ''}] ${Math.round(e.getBoundingClientRect().right - limit)}px`,
+            )
+            .slice(0, 5);
+        });
+        expect(wide, `wider than the side panel at ${size.name}`).toEqual([]);
+        await page.keyboard.press('Backspace');
+        await page.getByTestId(`worklist-row-${hand}`).dblclick();
+        await page.getByTestId('spacing').waitFor();
+        await page.waitForTimeout(300);
+        await page.screenshot({ path: path.join(DOCS_IMG, `study-refused-${size.name}.png`) });
+        await page.keyboard.press('Backspace');
+        await page.getByTestId('worklist').waitFor();
+      }
+      await page.setViewportSize({ width: 1366, height: 768 });
+      // A resized window refits the image.
       await page.getByTestId(`worklist-row-${other}`).dblclick();
       await page.getByTestId('spacing').waitFor();
-      await page.keyboard.press('r');
-      await page.waitForTimeout(300);
-      await page.screenshot({ path: path.join(DOCS_IMG, `study-${size.name}.png`) });
-      // The side panel does not overflow sideways either (long provider and scale texts stay inside).
-      const wide = await page.locator('aside.side').evaluate((side) => {
-        const limit = side.getBoundingClientRect().right + 1;
-        return Array.from(side.querySelectorAll('*')).filter((e) => e.getBoundingClientRect().right > limit && e.getBoundingClientRect().width > 0)
-          .map((e) => `${e.tagName.toLowerCase()}.${e.className}[${e.getAttribute('data-testid') ?? ''}] ${Math.round(e.getBoundingClientRect().right - limit)}px`).slice(0, 5);
-      });
-      expect(wide, `wider than the side panel at ${size.name}`).toEqual([]);
+      await page.keyboard.press('f');
+      const small = Number(await page.getByTestId('viewer').getAttribute('data-scale'));
+      await page.setViewportSize({ width: 1920, height: 1080 });
+      await expect
+        .poll(async () => Number(await page.getByTestId('viewer').getAttribute('data-scale')))
+        .toBeGreaterThan(small * 1.2);
+      await page.setViewportSize({ width: 1366, height: 768 });
+      await expect
+        .poll(async () => Number(await page.getByTestId('viewer').getAttribute('data-scale')))
+        .toBeCloseTo(small, 6);
       await page.keyboard.press('Backspace');
-      await page.getByTestId(`worklist-row-${hand}`).dblclick();
-      await page.getByTestId('spacing').waitFor();
-      await page.waitForTimeout(300);
-      await page.screenshot({ path: path.join(DOCS_IMG, `study-refused-${size.name}.png`) });
-      await page.keyboard.press('Backspace');
-      await page.getByTestId('worklist').waitFor();
-    }
-    await page.setViewportSize({ width: 1366, height: 768 });
-    // A resized window refits the image.
-    await page.getByTestId(`worklist-row-${other}`).dblclick();
-    await page.getByTestId('spacing').waitFor();
-    await page.keyboard.press('f');
-    const small = Number(await page.getByTestId('viewer').getAttribute('data-scale'));
-    await page.setViewportSize({ width: 1920, height: 1080 });
-    await expect.poll(async () => Number(await page.getByTestId('viewer').getAttribute('data-scale'))).toBeGreaterThan(small * 1.2);
-    await page.setViewportSize({ width: 1366, height: 768 });
-    await expect.poll(async () => Number(await page.getByTestId('viewer').getAttribute('data-scale'))).toBeCloseTo(small, 6);
-    await page.keyboard.press('Backspace');
-    copyFileSync(path.join(DOCS_IMG, 'worklist-1366x768.png'), screenshotPath('annotator-worklist'));
-  });
+      copyFileSync(path.join(DOCS_IMG, 'worklist-1366x768.png'), screenshotPath('annotator-worklist'));
+    },
+  );
 });

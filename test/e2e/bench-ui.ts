@@ -21,15 +21,22 @@ try {
   await page.keyboard.press('r');
   if (Object.keys(await landmarks(page)).length !== 13) throw new Error('landmarks were not placed');
   const runs = [];
-  for (const name of ['C3m', 'C4ua', 'C2m']) runs.push({ landmark: name, ...(await measureDragLatency(page, name, 120)) });
+  for (const name of ['C3m', 'C4ua', 'C2m'])
+    runs.push({ landmark: name, ...(await measureDragLatency(page, name, 120)) });
   const json = process.argv.includes('--json');
   if (json) console.log(JSON.stringify({ image: '001.jpg 1935x2400', runs }, null, 2));
   else {
     for (const r of runs) {
       console.log(`drag ${r.landmark}: ${r.updates}/${r.moves} moves updated the panel`);
-      console.log(`  workstation (first listener -> panel updated): median ${r.medianHandlerMs.toFixed(1)} ms, p95 ${r.p95HandlerMs.toFixed(1)} ms`);
-      console.log(`  event timestamp -> panel updated:              median ${r.medianDomMs.toFixed(1)} ms, p95 ${r.p95DomMs.toFixed(1)} ms`);
-      console.log(`  event timestamp -> next frame:                 median ${r.medianFrameMs.toFixed(1)} ms, p95 ${r.p95FrameMs.toFixed(1)} ms`);
+      console.log(
+        `  workstation (first listener -> panel updated): median ${r.medianHandlerMs.toFixed(1)} ms, p95 ${r.p95HandlerMs.toFixed(1)} ms`,
+      );
+      console.log(
+        `  event timestamp -> panel updated:              median ${r.medianDomMs.toFixed(1)} ms, p95 ${r.p95DomMs.toFixed(1)} ms`,
+      );
+      console.log(
+        `  event timestamp -> next frame:                 median ${r.medianFrameMs.toFixed(1)} ms, p95 ${r.p95FrameMs.toFixed(1)} ms`,
+      );
     }
   }
 } finally {

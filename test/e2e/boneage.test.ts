@@ -22,7 +22,9 @@ describe.skipIf(!HAS_SHARED_DATA || !HAS_CHROMIUM)('bone age in the study view',
     await expect.poll(() => page.getByTestId('estimate-bone-age').isDisabled()).toBe(false);
     await page.getByTestId('estimate-bone-age').click();
     await expect.poll(() => page.getByTestId('bone-age').textContent(), { timeout: 60_000 }).toMatch(/^\d+ y \d+ mo$/);
-    await expect(page.getByTestId('bone-age-interval').textContent()).resolves.toMatch(/^90% interval \d+ y \d+ mo – \d+ y \d+ mo/);
+    await expect(page.getByTestId('bone-age-interval').textContent()).resolves.toMatch(
+      /^90% interval \d+ y \d+ mo – \d+ y \d+ mo/,
+    );
     await expect(page.getByTestId('bone-age-difference').textContent()).resolves.toMatch(/Chronological age unknown/);
     expect(Object.keys(await landmarks(page))).toHaveLength(0);
     await page.screenshot({ path: screenshotPath('boneage-study-view') });

@@ -20,7 +20,8 @@ describe.skipIf(!canRun)('a damaged file in browser mode', () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cvm-damaged-')), 'cut-002.jpg');
     writeFileSync(file, whole.subarray(0, Math.floor(whole.length * 0.6)));
     await page.getByTestId('import-files').setInputFiles(file);
-    await expect.poll(() => page.getByTestId('file-warning').textContent(), { timeout: 60_000 })
+    await expect
+      .poll(() => page.getByTestId('file-warning').textContent(), { timeout: 60_000 })
       .toMatch(/This file is damaged or has unusable values: cut-002\.jpg: the JPEG data is damaged/);
     await page.screenshot({ path: screenshotPath('security-01-damaged-jpeg') });
   });

@@ -21,13 +21,23 @@ export interface LatencyFigures {
   readonly p95FrameMs: number;
 }
 
-const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+const quantile = (sorted: number[], q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 
 export async function measureDragLatency(page: Page, name: string, moves: number): Promise<LatencyFigures> {
   await page.evaluate(() => {
-    const w = window as unknown as { __lat: { lastMove: number; handlerStart: number; handler: number[]; dom: number[]; frame: number[] } };
+    const w = window as unknown as {
+      __lat: { lastMove: number; handlerStart: number; handler: number[]; dom: number[]; frame: number[] };
+    };
     w.__lat = { lastMove: 0, handlerStart: 0, handler: [], dom: [], frame: [] };
-    window.addEventListener('mousemove', (e) => { w.__lat.lastMove = e.timeStamp; w.__lat.handlerStart = performance.now(); }, { capture: true });
+    window.addEventListener(
+      'mousemove',
+      (e) => {
+        w.__lat.lastMove = e.timeStamp;
+        w.__lat.handlerStart = performance.now();
+      },
+      { capture: true },
+    );
     const panel = document.querySelector('.stage-panel')!;
     new MutationObserver(() => {
       const start = w.__lat.lastMove;
@@ -50,14 +60,20 @@ export async function measureDragLatency(page: Page, name: string, moves: number
   }
   await page.mouse.up();
   await page.waitForTimeout(200);
-  const raw = await page.evaluate(() => (window as unknown as { __lat: { handler: number[]; dom: number[]; frame: number[] } }).__lat);
+  const raw = await page.evaluate(
+    () => (window as unknown as { __lat: { handler: number[]; dom: number[]; frame: number[] } }).__lat,
+  );
   const handler = [...raw.handler].sort((a, b) => a - b);
   const dom = [...raw.dom].sort((a, b) => a - b);
   const frame = [...raw.frame].sort((a, b) => a - b);
   return {
-    moves, updates: dom.length,
-    medianHandlerMs: quantile(handler, 0.5), p95HandlerMs: quantile(handler, 0.95),
-    medianDomMs: quantile(dom, 0.5), p95DomMs: quantile(dom, 0.95),
-    medianFrameMs: quantile(frame, 0.5), p95FrameMs: quantile(frame, 0.95),
+    moves,
+    updates: dom.length,
+    medianHandlerMs: quantile(handler, 0.5),
+    p95HandlerMs: quantile(handler, 0.95),
+    medianDomMs: quantile(dom, 0.5),
+    p95DomMs: quantile(dom, 0.95),
+    medianFrameMs: quantile(frame, 0.5),
+    p95FrameMs: quantile(frame, 0.95),
   };
 }

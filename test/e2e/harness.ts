@@ -36,14 +36,24 @@ export async function startSession(viewport = { width: 1366, height: 768 }, data
   });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const page = await browser.newPage({ viewport });
   page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
   await page.goto(server.url);
   return {
-    server, browser, page, dataDir: dir,
+    server,
+    browser,
+    page,
+    dataDir: dir,
     close: async () => {
       await browser.close();
       await server.close();
@@ -59,8 +69,12 @@ export function screenshotPath(name: string): string {
 /** One browser session for the enclosing describe block: started before its tests, closed after them. */
 export function sessionPerSuite(viewport = { width: 1366, height: 768 }): () => Session {
   let session: Session | undefined;
-  beforeAll(async () => { session = await startSession(viewport); });
-  afterAll(async () => { await session?.close(); });
+  beforeAll(async () => {
+    session = await startSession(viewport);
+  });
+  afterAll(async () => {
+    await session?.close();
+  });
   return () => {
     if (!session) throw new Error('the browser session did not start');
     return session;

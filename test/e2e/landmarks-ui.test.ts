@@ -24,9 +24,13 @@ describe.skipIf(!canRun)('orientation, expected error and recognition in the stu
     const jpeg = await decodeImageFile('001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')));
     const { width: w, height: h } = jpeg.pixels;
     const mirrored = new Uint8Array(w * h);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) mirrored[y * w + (w - 1 - x)] = Math.round(jpeg.pixels.data[y * w + x]! / 257);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) mirrored[y * w + (w - 1 - x)] = Math.round(jpeg.pixels.data[y * w + x]! / 257);
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cvm-e2e-tiff-')), '001-mirrored.tif');
-    writeFileSync(file, writeTiff([{ width: w, height: h, bits: 8, data: mirrored, compression: 8, resolution: [254, 254, 2] }]));
+    writeFileSync(
+      file,
+      writeTiff([{ width: w, height: h, bits: 8, data: mirrored, compression: 8, resolution: [254, 254, 2] }]),
+    );
     await importAndOpen(page, file);
     await expect.poll(() => page.getByTestId('spacing').textContent(), { timeout: 60_000 }).toMatch(/^0\.100 mm\/px/);
     await page.getByTestId('analyze').click();
@@ -48,7 +52,9 @@ describe.skipIf(!canRun)('orientation, expected error and recognition in the stu
     await page.getByText('◀ Worklist').click();
     await importAndOpen(page, sharedPath('boneage', 'rsna-sample', '7034.png'));
     await page.getByTestId('analyze').click();
-    await expect.poll(async () => page.getByTestId('message').textContent(), { timeout: 120_000 }).toMatch(/Not a lateral cephalogram/);
+    await expect
+      .poll(async () => page.getByTestId('message').textContent(), { timeout: 120_000 })
+      .toMatch(/Not a lateral cephalogram/);
     expect(Object.keys(await landmarks(page))).toHaveLength(0);
     await page.screenshot({ path: screenshotPath('landmarks-02-hand') });
   });

@@ -4,17 +4,28 @@ import { HAS_CHROMIUM, screenshotPath, sessionPerSuite, type Session } from './h
 import { viewTransform } from './study-page';
 
 const canRun = HAS_SHARED_DATA && HAS_CHROMIUM;
-if (!canRun) console.warn(`open-image e2e skipped: ${HAS_SHARED_DATA ? '' : '../shared/data is absent; '}${HAS_CHROMIUM ? '' : 'no /usr/bin/chromium'}`);
+if (!canRun)
+  console.warn(
+    `open-image e2e skipped: ${HAS_SHARED_DATA ? '' : '../shared/data is absent; '}${HAS_CHROMIUM ? '' : 'no /usr/bin/chromium'}`,
+  );
 
 /** Mean and spread of the grey values drawn on the viewer's canvases in a screen rectangle. */
-async function drawnPixelStats(session: Session, rect: { x: number; y: number; w: number; h: number }): Promise<{ mean: number; std: number }> {
+async function drawnPixelStats(
+  session: Session,
+  rect: { x: number; y: number; w: number; h: number },
+): Promise<{ mean: number; std: number }> {
   return session.page.evaluate((r) => {
     const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="viewer"] canvas');
     if (!canvas) throw new Error('no canvas');
     const ratio = canvas.width / canvas.clientWidth;
     const data = canvas.getContext('2d')!.getImageData(r.x * ratio, r.y * ratio, r.w * ratio, r.h * ratio).data;
-    let sum = 0; let sq = 0; const n = data.length / 4;
-    for (let i = 0; i < data.length; i += 4) { sum += data[i]!; sq += data[i]! * data[i]!; }
+    let sum = 0;
+    let sq = 0;
+    const n = data.length / 4;
+    for (let i = 0; i < data.length; i += 4) {
+      sum += data[i]!;
+      sq += data[i]! * data[i]!;
+    }
     const mean = sum / n;
     return { mean, std: Math.sqrt(sq / n - mean * mean) };
   }, rect);

@@ -29,7 +29,12 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
     const visit = { patientId: 'CVM-E2E-7', patientName: 'Visits^Two', birthDate: '20050101' };
     await orthanc.upload(makeVisit({ ...visit, studyDate: '20160601' }, work).bytes);
     await orthanc.upload(makeVisit({ ...visit, studyDate: '20180715' }, work).bytes);
-    await orthanc.upload(makeVisit({ patientId: 'OTHER-1', patientName: 'Someone^Else', birthDate: '20040101', studyDate: '20170101' }, work).bytes);
+    await orthanc.upload(
+      makeVisit(
+        { patientId: 'OTHER-1', patientName: 'Someone^Else', birthDate: '20040101', studyDate: '20170101' },
+        work,
+      ).bytes,
+    );
   }, 120_000);
   afterAll(async () => {
     await orthanc?.stop({ removeStorage: true });
@@ -41,10 +46,14 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
     await page.getByTestId('nav-pacs').click();
     await page.getByTestId('pacs-url').fill(`${orthanc.url}/nothing-here`);
     await page.getByTestId('pacs-test').click();
-    await expect.poll(() => page.getByTestId('pacs-test-result').textContent(), { timeout: 30_000 }).toMatch(/^not-dicomweb: /);
+    await expect
+      .poll(() => page.getByTestId('pacs-test-result').textContent(), { timeout: 30_000 })
+      .toMatch(/^not-dicomweb: /);
     await page.getByTestId('pacs-url').fill(orthanc.dicomWeb);
     await page.getByTestId('pacs-test').click();
-    await expect.poll(() => page.getByTestId('pacs-test-result').textContent(), { timeout: 30_000 }).toMatch(/^Connected: .* answers DICOMweb queries/);
+    await expect
+      .poll(() => page.getByTestId('pacs-test-result').textContent(), { timeout: 30_000 })
+      .toMatch(/^Connected: .* answers DICOMweb queries/);
   });
 
   it('finds the patient and pulls both visits with progress', async () => {
@@ -54,7 +63,9 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
     await expect.poll(() => page.locator('[data-testid^="pacs-row-"]').count(), { timeout: 30_000 }).toBe(2);
     await page.getByRole('checkbox', { name: 'Select all' }).check();
     await page.getByTestId('pacs-pull').click();
-    await expect.poll(() => page.getByTestId('pacs-pull-done').textContent(), { timeout: 60_000 }).toMatch(/Pull finished: 2 retrieved, 0 already here, 0 skipped, 0 failed/);
+    await expect
+      .poll(() => page.getByTestId('pacs-pull-done').textContent(), { timeout: 60_000 })
+      .toMatch(/Pull finished: 2 retrieved, 0 already here, 0 skipped, 0 failed/);
     await page.screenshot({ path: screenshotPath('pacs-01-pulled') });
   });
 
@@ -62,19 +73,47 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
     const { page } = current();
     await page.getByTestId('pacs-open-pulled').click();
     await page.getByTestId('growth-timeline').waitFor({ timeout: 60_000 });
-    await expect.poll(() => page.locator('[data-testid="timeline-visits"] li').allTextContents(), { timeout: 30_000 })
+    await expect
+      .poll(() => page.locator('[data-testid="timeline-visits"] li').allTextContents(), { timeout: 30_000 })
       .toEqual([expect.stringMatching(/^2016-06-01\s*11\.4 y/), expect.stringMatching(/^2018-07-15\s*13\.5 y/)]);
     // Each visit gets the landmarks of a real annotated spine (shared cephalograms at 0.1 mm/px, halved onto
     // these 0.2 mm/px radiographs so the vertebrae keep their real size): one before the growth peak
     // (CS1-CS3) on the earlier visit, one after it (CS4-CS6) on the later one.
-    const spines = Object.values((JSON.parse(readFileSync(sharedPath('cvm13', 'annotations.json'), 'utf8')) as {
-      images: Record<string, { points: Record<string, [number, number]> }> }).images).map((i) => i.points);
-    const stageOf = (p: Record<string, [number, number]>): string | null => stageRecordOf(p, { rowMm: 0.1, colMm: 0.1 }).summary.stage;
+    const spines = Object.values(
+      (
+        JSON.parse(readFileSync(sharedPath('cvm13', 'annotations.json'), 'utf8')) as {
+          images: Record<string, { points: Record<string, [number, number]> }>;
+        }
+      ).images,
+    ).map((i) => i.points);
+    const stageOf = (p: Record<string, [number, number]>): string | null =>
+      stageRecordOf(p, { rowMm: 0.1, colMm: 0.1 }).summary.stage;
     // Clicks land on whole screen pixels (about 2 image pixels here): take spines whose stage survives that.
     const robust = (p: Record<string, [number, number]>): boolean => {
       const stage = stageOf(p);
-      return stage !== null && [[2, 2], [-2, 2], [2, -2], [-2, -2], [4, 0], [0, 4], [-4, 0], [0, -4]].every(([dx, dy], k) =>
-        stageOf(Object.fromEntries(Object.entries(p).map(([n, [x, y]], i) => [n, [x + (i % 2 ? dx! : -dx!) * (k % 3 ? 1 : -1), y + (i % 3 ? dy! : -dy!)] as [number, number]]))) === stage);
+      return (
+        stage !== null &&
+        [
+          [2, 2],
+          [-2, 2],
+          [2, -2],
+          [-2, -2],
+          [4, 0],
+          [0, 4],
+          [-4, 0],
+          [0, -4],
+        ].every(
+          ([dx, dy], k) =>
+            stageOf(
+              Object.fromEntries(
+                Object.entries(p).map(([n, [x, y]], i) => [
+                  n,
+                  [x + (i % 2 ? dx! : -dx!) * (k % 3 ? 1 : -1), y + (i % 3 ? dy! : -dy!)] as [number, number],
+                ]),
+              ),
+            ) === stage,
+        )
+      );
     };
     const before = spines.find((p) => ['CS1', 'CS2', 'CS3'].includes(stageOf(p) ?? '') && robust(p))!;
     const after = spines.find((p) => ['CS4', 'CS5', 'CS6'].includes(stageOf(p) ?? '') && robust(p))!;
@@ -86,19 +125,37 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
     await placeByHand(page, halved(before));
     await expect.poll(() => stageText(page), { timeout: 30_000 }).toContain(stageOf(before)!);
     await page.locator('[data-testid="timeline-visits"] a', { hasText: '2018-07-15' }).click();
-    await expect.poll(() => page.locator('[data-testid="timeline-visits"] li.current').textContent(), { timeout: 30_000 }).toMatch(/^2018-07-15/);
+    await expect
+      .poll(() => page.locator('[data-testid="timeline-visits"] li.current').textContent(), { timeout: 30_000 })
+      .toMatch(/^2018-07-15/);
     await placeByHand(page, halved(after));
     await expect.poll(() => stageText(page), { timeout: 30_000 }).toContain(stageOf(after)!);
     await expect.poll(() => stageText(page), { timeout: 30_000 }).not.toBe('');
     await page.getByTestId('approve').click();
-    if (await page.getByTestId('confirm-approve').isVisible().catch(() => false)) {
+    if (
+      await page
+        .getByTestId('confirm-approve')
+        .isVisible()
+        .catch(() => false)
+    ) {
       await page.getByTestId('confirm-checked').check();
       await page.getByTestId('confirm-approve').click();
     }
-    await expect.poll(async () => `${await page.getByTestId('review-status').textContent()} / ${await page.getByTestId('message').textContent().catch(() => '')}`, { timeout: 30_000 })
+    await expect
+      .poll(
+        async () =>
+          `${await page.getByTestId('review-status').textContent()} / ${await page
+            .getByTestId('message')
+            .textContent()
+            .catch(() => '')}`,
+        { timeout: 30_000 },
+      )
       .toMatch(/^Approved by/);
-    await expect.poll(() => page.locator('[data-testid="timeline-visits"] li').nth(1).textContent(), { timeout: 30_000 }).toMatch(/approved/);
-    await expect.poll(() => page.getByTestId('timeline-peak').textContent(), { timeout: 30_000 })
+    await expect
+      .poll(() => page.locator('[data-testid="timeline-visits"] li').nth(1).textContent(), { timeout: 30_000 })
+      .toMatch(/approved/);
+    await expect
+      .poll(() => page.getByTestId('timeline-peak').textContent(), { timeout: 30_000 })
       .toBe(`Peak likely passed between 11.4 and 13.5 years (${stageOf(before)} then ${stageOf(after)}).`);
     await page.getByTestId('timeline-peak').scrollIntoViewIfNeeded();
     await page.screenshot({ path: screenshotPath('pacs-02-timeline') });
@@ -110,7 +167,10 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
     await expect.poll(() => page.getByTestId('send-status').allTextContents(), { timeout: 60_000 }).toEqual(['sent']);
     await page.screenshot({ path: screenshotPath('pacs-03-sent') });
     const client = new DicomWebClient({ url: orthanc.dicomWeb, auth: { kind: 'none' } });
-    const [later] = await client.searchStudies({ patientId: 'CVM-E2E-7', from: '2018-01-01' }, { offset: 0, limit: 10 });
+    const [later] = await client.searchStudies(
+      { patientId: 'CVM-E2E-7', from: '2018-01-01' },
+      { offset: 0, limit: 10 },
+    );
     const instances = await client.studyInstances(later!.studyInstanceUid);
     expect(instances.map((i) => i.modality).sort()).toEqual(['CR', 'OT', 'SR']);
   });

@@ -1,5 +1,6 @@
 /**
- * The review in Chromium through the real stack: a hand radiograph gets no landmarks and cannot be approved; an anatomically
+ * The review in Chromium through the real stack: a hand radiograph gets no landmarks and cannot be approved; an
+ * anatomically
  * impossible configuration is shown at once on the handles and refused; an unusual one is approved only
  * with a confirmation that lands in the audit log; the report opens as a PDF (checked with poppler's
  * pdftotext/pdffonts/pdftoppm) and shows the stage, the warnings and the scale bar.
@@ -16,7 +17,8 @@ import { dragLandmark, importAndOpen, landmarks, stageText, waitSaved } from './
 
 const HAS_POPPLER = existsSync('/usr/bin/pdftotext') && existsSync('/usr/bin/pdftoppm');
 const canRun = HAS_SHARED_DATA && HAS_CHROMIUM && HAS_POPPLER;
-if (!canRun) console.warn('review e2e skipped: needs ../shared/data, /usr/bin/chromium and poppler-utils (pdftotext, pdftoppm)');
+if (!canRun)
+  console.warn('review e2e skipped: needs ../shared/data, /usr/bin/chromium and poppler-utils (pdftotext, pdftoppm)');
 
 async function analyse(page: import('playwright-core').Page): Promise<void> {
   await page.getByTestId('analyze').click();
@@ -27,33 +29,47 @@ async function analyse(page: import('playwright-core').Page): Promise<void> {
 describe.skipIf(!canRun)('approval means a clinician checked it', () => {
   const current = sessionPerSuite();
 
-  it('a hand radiograph cannot be approved: the reason is shown in place, as an error', { timeout: 240_000 }, async () => {
-    const { page, dataDir } = current();
-    await importAndOpen(page, sharedPath('boneage', 'rsna-sample', '7034.png'), '0.1');
-    await page.getByTestId('analyze').click();
-    // The radiograph-kind model recognises the hand and the landmark model is not run (or, without a kind
-    // model, the landmark pipeline's recogniser says it is not a cephalogram): either way an error.
-    await expect.poll(async () => (await page.getByTestId('message').count()) + (await page.getByTestId('quality-warning').count()), { timeout: 150_000 }).toBeGreaterThan(0);
-    const shown = (await page.getByTestId('message').count()) > 0 ? page.getByTestId('message') : page.getByTestId('quality-warning');
-    await expect(shown.getAttribute('data-kind')).resolves.toBe('error');
-    await expect(page.getByTestId('approval-reasons').getAttribute('data-kind')).resolves.toBe('refused');
-    await expect(page.getByTestId('approval-reasons').textContent()).resolves.toMatch(/hand-wrist radiograph|does not look like a lateral cephalogram|did not find C2-C4/);
-    await page.getByTestId('approve').click({ force: true });
-    await expect.poll(() => page.getByTestId('message').getAttribute('data-kind')).toBe('error');
-    await expect(page.getByTestId('message').textContent()).resolves.toMatch(/^.*Not approved: /);
-    // Ctrl+Enter (approve and next) is refused the same way.
-    await page.locator('.viewer-host').focus();
-    await page.keyboard.press('Control+Enter');
-    await expect(page.getByTestId('review-status').textContent()).resolves.toBe('Unreviewed');
-    // The service refuses too, whatever a client sends.
-    const store = Store.open(dataDir, { readonly: true });
-    try {
-      expect(store.loadStudy(1).review.status).toBe('unreviewed');
-    } finally {
-      store.close();
-    }
-    await page.screenshot({ path: screenshotPath('review-hand-refused') });
-  });
+  it(
+    'a hand radiograph cannot be approved: the reason is shown in place, as an error',
+    { timeout: 240_000 },
+    async () => {
+      const { page, dataDir } = current();
+      await importAndOpen(page, sharedPath('boneage', 'rsna-sample', '7034.png'), '0.1');
+      await page.getByTestId('analyze').click();
+      // The radiograph-kind model recognises the hand and the landmark model is not run (or, without a kind
+      // model, the landmark pipeline's recogniser says it is not a cephalogram): either way an error.
+      await expect
+        .poll(
+          async () => (await page.getByTestId('message').count()) + (await page.getByTestId('quality-warning').count()),
+          { timeout: 150_000 },
+        )
+        .toBeGreaterThan(0);
+      const shown =
+        (await page.getByTestId('message').count()) > 0
+          ? page.getByTestId('message')
+          : page.getByTestId('quality-warning');
+      await expect(shown.getAttribute('data-kind')).resolves.toBe('error');
+      await expect(page.getByTestId('approval-reasons').getAttribute('data-kind')).resolves.toBe('refused');
+      await expect(page.getByTestId('approval-reasons').textContent()).resolves.toMatch(
+        /hand-wrist radiograph|does not look like a lateral cephalogram|did not find C2-C4/,
+      );
+      await page.getByTestId('approve').click({ force: true });
+      await expect.poll(() => page.getByTestId('message').getAttribute('data-kind')).toBe('error');
+      await expect(page.getByTestId('message').textContent()).resolves.toMatch(/^.*Not approved: /);
+      // Ctrl+Enter (approve and next) is refused the same way.
+      await page.locator('.viewer-host').focus();
+      await page.keyboard.press('Control+Enter');
+      await expect(page.getByTestId('review-status').textContent()).resolves.toBe('Unreviewed');
+      // The service refuses too, whatever a client sends.
+      const store = Store.open(dataDir, { readonly: true });
+      try {
+        expect(store.loadStudy(1).review.status).toBe('unreviewed');
+      } finally {
+        store.close();
+      }
+      await page.screenshot({ path: screenshotPath('review-hand-refused') });
+    },
+  );
 
   it('a collapsed C4 shows at once on the handles and in the panel, and is refused', async () => {
     const { page } = current();
@@ -87,7 +103,7 @@ describe.skipIf(!canRun)('approval means a clinician checked it', () => {
     expect(ai.C4ua!.y).not.toBeCloseTo(p.C4ua!.y, 3);
     // Anterior side at ~25% of the body width: unusual, not impossible.
     const width = Math.hypot(ai.C4ua!.x - ai.C4up!.x, ai.C4ua!.y - ai.C4up!.y);
-    const dir = { x: (ai.C4ua!.x - ai.C4la!.x), y: (ai.C4ua!.y - ai.C4la!.y) };
+    const dir = { x: ai.C4ua!.x - ai.C4la!.x, y: ai.C4ua!.y - ai.C4la!.y };
     const len = Math.hypot(dir.x, dir.y);
     const target = { x: ai.C4la!.x + (dir.x / len) * width * 0.25, y: ai.C4la!.y + (dir.y / len) * width * 0.25 };
     await dragLandmark(page, 'C4ua', target.x - ai.C4ua!.x, target.y - ai.C4ua!.y, 12);
@@ -107,7 +123,9 @@ describe.skipIf(!canRun)('approval means a clinician checked it', () => {
     const store = Store.open(dataDir, { readonly: true });
     try {
       const entry = store.auditLog(2).find((e) => e.action === 'review')!;
-      expect(entry.summary).toMatch(/-> approved \(confirmed: Checked every landmark on the image despite: The C4 body is unusually flat/);
+      expect(entry.summary).toMatch(
+        /-> approved \(confirmed: Checked every landmark on the image despite: The C4 body is unusually flat/,
+      );
     } finally {
       store.close();
     }
@@ -141,16 +159,26 @@ describe.skipIf(!canRun)('approval means a clinician checked it', () => {
     expect(info).toMatch(/Page size:\s+595\.28 x 841\.89 pts \(A4\)/);
     const fonts = execFileSync('pdffonts', [pdfFile], { encoding: 'utf8' });
     expect(fonts).toMatch(/DejaVuSans/);
-    for (const line of fonts.split("\n").slice(2).filter(Boolean)) expect(line).toMatch(/Identity-H\s+yes\s/); // embedded
+    for (const line of fonts.split('\n').slice(2).filter(Boolean)) expect(line).toMatch(/Identity-H\s+yes\s/); // embedded
     const png = readFileSync(pngFile);
     expect(png.readUInt32BE(16)).toBe(1240); // A4 at 150 dpi
     expect(png.readUInt32BE(20)).toBe(1754);
-    execFileSync('pdftoppm', ['-png', '-r', '60', '-singlefile', pdfFile, path.join(SCREENSHOT_DIR, 'review-report-pdf')]);
+    execFileSync('pdftoppm', [
+      '-png',
+      '-r',
+      '60',
+      '-singlefile',
+      pdfFile,
+      path.join(SCREENSHOT_DIR, 'review-report-pdf'),
+    ]);
     expect(existsSync(path.join(SCREENSHOT_DIR, 'review-report-pdf.png'))).toBe(true);
     // For docs/workstation.md: the PNG page and the PDF as poppler renders it.
     mkdirSync(path.join(REPO_ROOT, 'docs', 'img'), { recursive: true });
     copyFileSync(pngFile, path.join(REPO_ROOT, 'docs', 'img', 'report.png'));
-    copyFileSync(path.join(SCREENSHOT_DIR, 'review-report-pdf.png'), path.join(REPO_ROOT, 'docs', 'img', 'report-pdf.png'));
+    copyFileSync(
+      path.join(SCREENSHOT_DIR, 'review-report-pdf.png'),
+      path.join(REPO_ROOT, 'docs', 'img', 'report-pdf.png'),
+    );
   });
 
   it('a long file name and long outcomes still fit the page (wrapped or cut, never over the margin)', async () => {
@@ -168,7 +196,9 @@ describe.skipIf(!canRun)('approval means a clinician checked it', () => {
     await expect.poll(() => downloads.length, { timeout: 60_000 }).toBe(2);
     const pdfFile = path.join(dir, 'long.pdf');
     await downloads.find((d) => d.suggestedFilename().endsWith('.pdf'))!.saveAs(pdfFile);
-    await downloads.find((d) => d.suggestedFilename().endsWith('.png'))!.saveAs(path.join(REPO_ROOT, 'docs', 'img', 'report-long-name.png'));
+    await downloads
+      .find((d) => d.suggestedFilename().endsWith('.png'))!
+      .saveAs(path.join(REPO_ROOT, 'docs', 'img', 'report-long-name.png'));
     // Every word of text lies inside the page's 40 pt margins (pdftotext -bbox gives each word's box).
     const bbox = execFileSync('pdftotext', ['-bbox', pdfFile, '-'], { encoding: 'utf8' });
     const xMax = [...bbox.matchAll(/xMax="([\d.]+)"/g)].map((m) => Number(m[1]));

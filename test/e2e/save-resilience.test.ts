@@ -20,7 +20,10 @@ describe.skipIf(!canRun)('edits while the connection breaks', () => {
       const sockets: WebSocket[] = [];
       const Native = window.WebSocket;
       window.WebSocket = class extends Native {
-        constructor(url: string | URL, protocols?: string | string[]) { super(url, protocols); sockets.push(this); }
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(url, protocols);
+          sockets.push(this);
+        }
       };
       (window as unknown as { __sockets: WebSocket[] }).__sockets = sockets;
     });
@@ -29,7 +32,12 @@ describe.skipIf(!canRun)('edits while the connection breaks', () => {
     await importAndOpen(page, sharedPath('isbi2015', 'images', '001.jpg'), '0.1');
     await placeByHand(page, truth);
 
-    const moves: Array<[string, number, number]> = [['C3m', 0, 30], ['C4m', 0, -30], ['C2m', 30, 0], ['C3ua', -30, 0]];
+    const moves: Array<[string, number, number]> = [
+      ['C3m', 0, 30],
+      ['C4m', 0, -30],
+      ['C2m', 30, 0],
+      ['C3ua', -30, 0],
+    ];
     for (const [i, [name, dx, dy]] of moves.entries()) {
       if (i === 1) {
         // Break the connection between two gestures of the series, then keep editing at once.

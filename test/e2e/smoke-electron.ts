@@ -13,7 +13,8 @@ import { HAS_SHARED_DATA, REPO_ROOT, sharedPath } from '../shared-data';
 import { annotatedPoints, dragLandmark, importAndOpen, placeByHand, stageText } from './study-page';
 
 function electronBinary(): string | null {
-  if (process.env['ELECTRON_PATH']) return existsSync(process.env['ELECTRON_PATH']) ? process.env['ELECTRON_PATH'] : null;
+  if (process.env['ELECTRON_PATH'])
+    return existsSync(process.env['ELECTRON_PATH']) ? process.env['ELECTRON_PATH'] : null;
   // Reading path.txt directly: require('electron') would try to download the binary.
   const pathFile = path.join(REPO_ROOT, 'node_modules', 'electron', 'path.txt');
   if (!existsSync(pathFile)) return null;
@@ -24,17 +25,25 @@ function electronBinary(): string | null {
 async function main(): Promise<number> {
   const binary = electronBinary();
   if (!binary) {
-    console.log('smoke:electron SKIPPED: no Electron binary (node_modules/electron/path.txt missing or its file absent). '
-      + 'It downloads on the first `npm start` on a connected machine; or set ELECTRON_PATH.');
+    console.log(
+      'smoke:electron SKIPPED: no Electron binary (node_modules/electron/path.txt missing or its file absent). ' +
+        'It downloads on the first `npm start` on a connected machine; or set ELECTRON_PATH.',
+    );
     return 0;
   }
-  if (!HAS_SHARED_DATA) { console.log('smoke:electron SKIPPED: ../shared/data is absent (the smoke test opens a real cephalogram).'); return 0; }
+  if (!HAS_SHARED_DATA) {
+    console.log('smoke:electron SKIPPED: ../shared/data is absent (the smoke test opens a real cephalogram).');
+    return 0;
+  }
   if (process.platform === 'linux' && !process.env['DISPLAY']) {
     console.error('smoke:electron needs a display: run it as `xvfb-run -a npm run smoke:electron`.');
     return 1;
   }
   const main = path.join(REPO_ROOT, 'dist', 'app', 'main.mjs');
-  if (!existsSync(main)) { console.error(`smoke:electron: ${main} is missing: run "npm run build" first.`); return 1; }
+  if (!existsSync(main)) {
+    console.error(`smoke:electron: ${main} is missing: run "npm run build" first.`);
+    return 1;
+  }
   const userData = mkdtempSync(path.join(os.tmpdir(), 'cvm-smoke-'));
   const app = await _electron.launch({ executablePath: binary, args: [main, `--user-data-dir=${userData}`] });
   try {
@@ -59,7 +68,10 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => process.exit(code), (error: unknown) => {
-  console.error(`smoke:electron FAILED: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`smoke:electron FAILED: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -42,12 +42,18 @@ export async function stageText(page: Page): Promise<string> {
 }
 
 export async function waitSaved(page: Page): Promise<void> {
-  await page.waitForFunction(() => document.querySelector('[data-testid="save-state"]')?.textContent === 'Saved', null, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="save-state"]')?.textContent === 'Saved',
+    null,
+    { timeout: 30_000 },
+  );
 }
 
 /** The cvm13 annotation of one image, as {name: [x, y]}. */
 export function annotatedPoints(annotationsJson: string, imageId: string): Record<string, [number, number]> {
-  const parsed = JSON.parse(annotationsJson) as { images: Record<string, { points: Record<string, [number, number]> }> };
+  const parsed = JSON.parse(annotationsJson) as {
+    images: Record<string, { points: Record<string, [number, number]> }>;
+  };
   const image = parsed.images[imageId];
   if (!image) throw new Error(`image ${imageId} is not in the annotation file`);
   return image.points;

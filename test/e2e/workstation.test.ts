@@ -6,12 +6,22 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HAS_SHARED_DATA, sharedPath } from '../shared-data';
 import { HAS_CHROMIUM, screenshotPath, sessionPerSuite, type Session } from './harness';
-import { annotatedPoints, dragLandmark, importAndOpen, landmarks, placeByHand, stageText, toPage, waitSaved } from './study-page';
+import {
+  annotatedPoints,
+  dragLandmark,
+  importAndOpen,
+  landmarks,
+  placeByHand,
+  stageText,
+  toPage,
+  waitSaved,
+} from './study-page';
 
 const canRun = HAS_SHARED_DATA && HAS_CHROMIUM;
 if (!canRun) console.warn('workstation e2e skipped: needs ../shared/data and /usr/bin/chromium');
 
-const shot = (session: Session, name: string): Promise<Buffer> => session.page.screenshot({ path: screenshotPath(`workstation-${name}`) });
+const shot = (session: Session, name: string): Promise<Buffer> =>
+  session.page.screenshot({ path: screenshotPath(`workstation-${name}`) });
 
 describe.skipIf(!canRun)('reviewing a cephalogram in the workstation', () => {
   const current = sessionPerSuite();
@@ -19,7 +29,9 @@ describe.skipIf(!canRun)('reviewing a cephalogram in the workstation', () => {
   it('imports 001.jpg with a typed spacing of 0.1 mm and opens it', async () => {
     const { page } = current();
     await importAndOpen(page, sharedPath('isbi2015', 'images', '001.jpg'), '0.1');
-    await expect.poll(() => page.getByTestId('spacing').textContent(), { timeout: 60_000 }).toBe('0.100 mm/px (entered)');
+    await expect
+      .poll(() => page.getByTestId('spacing').textContent(), { timeout: 60_000 })
+      .toBe('0.100 mm/px (entered)');
     await shot(current(), '01-imported');
   });
 
@@ -35,21 +47,37 @@ describe.skipIf(!canRun)('reviewing a cephalogram in the workstation', () => {
 
   it('the stage panel shows the six stage probabilities, the runner-up, the textbook criteria and what each measurement contributes', async () => {
     const { page } = current();
-    const probabilities = async (): Promise<number[]> => Promise.all(['CS1', 'CS2', 'CS3', 'CS4', 'CS5', 'CS6']
-      .map(async (s) => Number(await page.getByTestId(`stage-prob-${s}`).getAttribute('data-probability'))));
+    const probabilities = async (): Promise<number[]> =>
+      Promise.all(
+        ['CS1', 'CS2', 'CS3', 'CS4', 'CS5', 'CS6'].map(async (s) =>
+          Number(await page.getByTestId(`stage-prob-${s}`).getAttribute('data-probability')),
+        ),
+      );
     const p = await probabilities();
     expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3);
     const top = p.indexOf(Math.max(...p));
     await expect(stageText(page)).resolves.toBe(`CS${top + 1} ${Math.round(p[top]! * 100)}%`);
     await expect(page.getByTestId('stage-runner-up').textContent()).resolves.toMatch(/^runner-up CS[1-6] \d+%$/);
-    await expect(page.getByTestId('stage-confidence').textContent()).resolves.toMatch(/^(high|moderate|low) confidence$/);
-    await expect(page.getByTestId('textbook-note').textContent()).resolves.toMatch(/^Textbook criteria (agree|fit no stage|give CS[1-6])/);
-    await expect(page.getByTestId('peak-growth').textContent()).resolves.toMatch(/^Peak mandibular growth: still ahead \d+%, within about a year \d+%, past \d+%\./);
+    await expect(page.getByTestId('stage-confidence').textContent()).resolves.toMatch(
+      /^(high|moderate|low) confidence$/,
+    );
+    await expect(page.getByTestId('textbook-note').textContent()).resolves.toMatch(
+      /^Textbook criteria (agree|fit no stage|give CS[1-6])/,
+    );
+    await expect(page.getByTestId('peak-growth').textContent()).resolves.toMatch(
+      /^Peak mandibular growth: still ahead \d+%, within about a year \d+%, past \d+%\./,
+    );
     await expect(page.getByTestId('stage-contributions').locator('tr').count()).resolves.toBe(6);
-    await expect(page.getByTestId('textbook-stage').textContent()).resolves.toMatch(/^(CS[1-6]|CS[1-6]\/CS[1-6] borderline|no stage fits)/);
+    await expect(page.getByTestId('textbook-stage').textContent()).resolves.toMatch(
+      /^(CS[1-6]|CS[1-6]\/CS[1-6] borderline|no stage fits)/,
+    );
     // Landmarks straight from the model: their expected error is folded in.
-    await expect(page.getByTestId('stage-uncertainty').textContent()).resolves.toMatch(/^Averaged over 32 samples of \d+ landmarks? placed by the landmark model/);
-    await page.getByTestId('stage-probabilities').screenshot({ path: screenshotPath('workstation-02b-stage-probabilities') });
+    await expect(page.getByTestId('stage-uncertainty').textContent()).resolves.toMatch(
+      /^Averaged over 32 samples of \d+ landmarks? placed by the landmark model/,
+    );
+    await page
+      .getByTestId('stage-probabilities')
+      .screenshot({ path: screenshotPath('workstation-02b-stage-probabilities') });
     await page.locator('.stage-panel').screenshot({ path: screenshotPath('workstation-02c-stage-panel') });
   });
 
@@ -122,7 +150,15 @@ describe.skipIf(!canRun)('reviewing a cephalogram in the workstation', () => {
     const { page } = current();
     await page.getByTestId('approve').click();
     // The approval rules may ask for a confirmation (the model was unsure about a point): give it.
-    if (await page.getByTestId('confirm-approval').waitFor({ timeout: 3000 }).then(() => true, () => false)) {
+    if (
+      await page
+        .getByTestId('confirm-approval')
+        .waitFor({ timeout: 3000 })
+        .then(
+          () => true,
+          () => false,
+        )
+    ) {
       await page.getByTestId('confirm-checked').check();
       await page.getByTestId('confirm-approve').click();
     }
@@ -147,7 +183,10 @@ describe.skipIf(!canRun)('reviewing a cephalogram in the workstation', () => {
 
   it('shows the study in the worklist with its stage and review status', async () => {
     const { page } = current();
-    await page.getByRole('button', { name: /Worklist/ }).first().click();
+    await page
+      .getByRole('button', { name: /Worklist/ })
+      .first()
+      .click();
     const row = page.locator('[data-testid^="worklist-row-"]').first();
     await expect(row.textContent()).resolves.toMatch(/approved/);
     await shot(current(), '07-worklist');
@@ -161,7 +200,9 @@ describe.skipIf(!canRun)('a study without a prediction', () => {
     const { page } = current();
     const truth = annotatedPoints(readFileSync(sharedPath('cvm13', 'annotations.json'), 'utf8'), '001');
     await importAndOpen(page, sharedPath('isbi2015', 'images', '001.jpg'), '0.1');
-    await expect.poll(() => page.getByTestId('spacing').textContent(), { timeout: 60_000 }).toBe('0.100 mm/px (entered)');
+    await expect
+      .poll(() => page.getByTestId('spacing').textContent(), { timeout: 60_000 })
+      .toBe('0.100 mm/px (entered)');
     await placeByHand(page, truth);
     await shot(current(), '08-placed-by-hand');
     await expect.poll(() => stageText(page)).toMatch(/^CS[1-6]|borderline|no stage fits/);
@@ -175,7 +216,9 @@ describe.skipIf(!canRun)('a DICOM study', () => {
   it('shows the spacing from PixelSpacing with its source, and the worklist lists it', async () => {
     const { page } = current();
     await importAndOpen(page, sharedPath('dicom', 'wg04-cr', 'RG2_UNC.dcm'));
-    await expect.poll(() => page.getByTestId('spacing').textContent(), { timeout: 60_000 }).toMatch(/^0\.200 mm\/px \(PixelSpacing\)/);
+    await expect
+      .poll(() => page.getByTestId('spacing').textContent(), { timeout: 60_000 })
+      .toMatch(/^0\.200 mm\/px \(PixelSpacing\)/);
     await shot(current(), '09-dicom');
     await page.keyboard.press('Backspace');
     await expect.poll(() => page.getByTestId('worklist-total').textContent()).toBe('1 study');

@@ -16,12 +16,28 @@ if (!HAS_FOLDS) console.warn(`skipped: ${FOLDS} is absent (models/training/expor
 
 describe.skipIf(!HAS_FOLDS || !HAS_SHARED_DATA)('cross-validation through the app', () => {
   it('cvm eval --folds gives the mean radial error and SDR the manifest states', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [
-      '--import', 'tsx', path.join(REPO_ROOT, 'main/cli/index.ts'), 'eval',
-      '--annotations', sharedPath('cvm13', 'annotations.json'), '--folds', FOLDS, '--json',
-    ], { cwd: REPO_ROOT, env: { ...process.env, CVM_DISABLE_CUDA: '1' }, maxBuffer: 64 * 1024 * 1024 });
-    const report = JSON.parse(stdout) as { measured: { allImages: { images: number; landmarks: number; mre_mm: number; sdr: Record<string, number> } }; training: { imagesInTraining: number } };
-    const manifest = JSON.parse(readFileSync(path.join(MODEL, 'manifest.json'), 'utf8')) as { accuracy: { mre_mm: number; sdr_2mm: number; landmarks_measured: number } };
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(REPO_ROOT, 'main/cli/index.ts'),
+        'eval',
+        '--annotations',
+        sharedPath('cvm13', 'annotations.json'),
+        '--folds',
+        FOLDS,
+        '--json',
+      ],
+      { cwd: REPO_ROOT, env: { ...process.env, CVM_DISABLE_CUDA: '1' }, maxBuffer: 64 * 1024 * 1024 },
+    );
+    const report = JSON.parse(stdout) as {
+      measured: { allImages: { images: number; landmarks: number; mre_mm: number; sdr: Record<string, number> } };
+      training: { imagesInTraining: number };
+    };
+    const manifest = JSON.parse(readFileSync(path.join(MODEL, 'manifest.json'), 'utf8')) as {
+      accuracy: { mre_mm: number; sdr_2mm: number; landmarks_measured: number };
+    };
     const all = report.measured.allImages;
     expect(report.training.imagesInTraining).toBe(0);
     expect(all.images).toBe(54);

@@ -6,8 +6,19 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  DecodingError, ORIENTATIONS, alignShape, expectedErrorMm, heatmapCandidates, heatmapStats, orientPixels, parseDecoding,
-  selectConfiguration, shapeDistance, uprightSize, uprightToStored, type PlacedCandidate,
+  DecodingError,
+  ORIENTATIONS,
+  alignShape,
+  expectedErrorMm,
+  heatmapCandidates,
+  heatmapStats,
+  orientPixels,
+  parseDecoding,
+  selectConfiguration,
+  shapeDistance,
+  uprightSize,
+  uprightToStored,
+  type PlacedCandidate,
 } from '../../core/inference/index';
 import { imagePoint } from '../../core/geometry/index';
 import { LANDMARK_NAMES, type LandmarkSet } from '../../core/landmarks/index';
@@ -20,7 +31,10 @@ const decoding = parseDecoding(decodingJson, LANDMARK_NAMES);
 const model = decoding.shapeModel;
 
 /** The model's mean C2-C4 configuration at the size of a cephalogram at 0.1 mm/px (about 300 px across). */
-const SHAPE: [number, number][] = LANDMARK_NAMES.map((_, i) => [800 + 600 * model.mean[i]!, 1700 + 600 * model.mean[13 + i]!]);
+const SHAPE: [number, number][] = LANDMARK_NAMES.map((_, i) => [
+  800 + 600 * model.mean[i]!,
+  1700 + 600 * model.mean[13 + i]!,
+]);
 const pts = SHAPE.map(([x, y]) => ({ x, y }));
 
 describe('shape model', () => {
@@ -28,7 +42,10 @@ describe('shape model', () => {
     expect(shapeDistance(model, pts)).toBeLessThan(model.limit);
     const moved = pts.map((p) => {
       const a = (10 * Math.PI) / 180;
-      return { x: 3 + 0.5 * (p.x * Math.cos(a) - p.y * Math.sin(a)), y: -40 + 0.5 * (p.x * Math.sin(a) + p.y * Math.cos(a)) };
+      return {
+        x: 3 + 0.5 * (p.x * Math.cos(a) - p.y * Math.sin(a)),
+        y: -40 + 0.5 * (p.x * Math.sin(a) + p.y * Math.cos(a)),
+      };
     });
     expect(shapeDistance(model, moved)).toBeCloseTo(shapeDistance(model, pts), 6);
     expect(alignShape(model, moved).rotationDeg).toBeCloseTo(alignShape(model, pts).rotationDeg - 10, 4);
@@ -52,20 +69,33 @@ describe('shape model', () => {
     const candidates: PlacedCandidate[][] = pts.map((p, i) => {
       if (i !== c3m) return [{ ...p, value: 0.9 }];
       // Strongest peak on C4's lower border, the true one second.
-      return [{ ...pts[c4m]!, value: 0.9 }, { ...p, value: 0.3 }];
+      return [
+        { ...pts[c4m]!, value: 0.9 },
+        { ...p, value: 0.3 },
+      ];
     });
     const s = selectConfiguration(model, candidates);
     expect(s.choice[c3m]).toBe(1);
     expect(s.changed).toEqual([c3m]);
     expect(s.shapeDistance).toBeLessThan(model.limit);
     // With no competing candidate nothing changes.
-    const plain = selectConfiguration(model, pts.map((p) => [{ ...p, value: 0.8 }]));
+    const plain = selectConfiguration(
+      model,
+      pts.map((p) => [{ ...p, value: 0.8 }]),
+    );
     expect(plain.changed).toEqual([]);
   });
 
   it('refuses a decoding file that does not fit the model', () => {
-    expect(() => parseDecoding({ ...decodingJson, landmarks: [...LANDMARK_NAMES].reverse() }, LANDMARK_NAMES)).toThrow(DecodingError);
-    expect(() => parseDecoding({ ...decodingJson, shapeModel: { ...(decodingJson.shapeModel as object), limit: -1 } }, LANDMARK_NAMES)).toThrow(/shapeModel.limit/);
+    expect(() => parseDecoding({ ...decodingJson, landmarks: [...LANDMARK_NAMES].reverse() }, LANDMARK_NAMES)).toThrow(
+      DecodingError,
+    );
+    expect(() =>
+      parseDecoding(
+        { ...decodingJson, shapeModel: { ...(decodingJson.shapeModel as object), limit: -1 } },
+        LANDMARK_NAMES,
+      ),
+    ).toThrow(/shapeModel.limit/);
   });
 });
 
@@ -73,7 +103,9 @@ describe('heatmap candidates and expected error', () => {
   const W = 40;
   const H = 30;
   const blob = (cx: number, cy: number, peak: number, sigma: number, into: Float32Array): void => {
-    for (let v = 0; v < H; v++) for (let u = 0; u < W; u++) into[v * W + u]! += peak * Math.exp(-((u - cx) ** 2 + (v - cy) ** 2) / (2 * sigma ** 2));
+    for (let v = 0; v < H; v++)
+      for (let u = 0; u < W; u++)
+        into[v * W + u]! += peak * Math.exp(-((u - cx) ** 2 + (v - cy) ** 2) / (2 * sigma ** 2));
   };
 
   it('keeps separate local maxima, strongest first, and drops weak or near ones', () => {
@@ -82,7 +114,10 @@ describe('heatmap candidates and expected error', () => {
     blob(30, 20, 0.4, 1.5, hm);
     blob(12.2, 10, 0.001, 1, hm); // a ripple on the first peak
     const c = heatmapCandidates(hm, W, H, 0, 4, 3, 0.05);
-    expect(c.map((x) => [Math.round(x.u), Math.round(x.v)])).toEqual([[10, 10], [30, 20]]);
+    expect(c.map((x) => [Math.round(x.u), Math.round(x.v)])).toEqual([
+      [10, 10],
+      [30, 20],
+    ]);
     expect(heatmapCandidates(hm, W, H, 0, 4, 3, 0.5)).toHaveLength(1);
   });
 
@@ -129,7 +164,9 @@ describe('metrics', () => {
   });
 
   it('names a point on another vertebra', () => {
-    const truth: LandmarkSet = Object.fromEntries(LANDMARK_NAMES.map((n, i) => [n, imagePoint(SHAPE[i]![0], SHAPE[i]![1])]));
+    const truth: LandmarkSet = Object.fromEntries(
+      LANDMARK_NAMES.map((n, i) => [n, imagePoint(SHAPE[i]![0], SHAPE[i]![1])]),
+    );
     const pred: LandmarkSet = { ...truth, C3m: truth.C4m!, C2a: imagePoint(truth.C2a!.x + 10, truth.C2a!.y) };
     expect(onWrongVertebra(pred, truth, { rowMm: 0.1, colMm: 0.1 })).toEqual(['C3m']);
   });

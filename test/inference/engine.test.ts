@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest } from '../../core/inference/index';
 import { decodeImageFile } from '../../main/dicom/index';
 import {
-  analyzeOpened, findModels, InferenceEngine, ModelError, pickModel, runBatch, verifyModel, type EngineEvent,
+  analyzeOpened,
+  findModels,
+  InferenceEngine,
+  ModelError,
+  pickModel,
+  runBatch,
+  verifyModel,
+  type EngineEvent,
 } from '../../main/inference/index';
 import { createStageSession } from '../../main/inference/sessions';
 import { HAS_SHARED_DATA, sharedPath } from '../shared-data';
@@ -26,7 +33,9 @@ describe('model registry', () => {
   it('refuses a model whose ONNX file does not match the sha256 of its manifest', () => {
     const dir = tinyModelCopy();
     appendFileSync(path.join(dir, 'locate.onnx'), Buffer.from([0]));
-    expect(() => verifyModel(dir)).toThrow(/locate\.onnx does not match its manifest: sha256 is [0-9a-f]{64}, manifest\.json says 2735bb72/);
+    expect(() => verifyModel(dir)).toThrow(
+      /locate\.onnx does not match its manifest: sha256 is [0-9a-f]{64}, manifest\.json says 2735bb72/,
+    );
   });
 
   it('refuses a model with a missing file, naming it', () => {
@@ -46,12 +55,17 @@ describe('model registry', () => {
     const good = tinyModelCopy();
     const bad = tinyModelCopy();
     appendFileSync(path.join(bad, 'refine.onnx'), Buffer.from([1]));
-    const listing = findModels([{ dir: path.dirname(good), source: 'app' }, { dir: path.dirname(bad), source: 'user' }]);
+    const listing = findModels([
+      { dir: path.dirname(good), source: 'app' },
+      { dir: path.dirname(bad), source: 'user' },
+    ]);
     expect(listing.models.map((m) => m.dir)).toEqual([good]);
     expect(listing.refused).toHaveLength(1);
     expect(listing.refused[0]!.reason).toMatch(/refine\.onnx does not match its manifest/);
     expect(pickModel(listing).dir).toBe(good);
-    expect(() => pickModel(listing, 'cvm13-unet')).toThrow(/Model "cvm13-unet" is not available \(valid models: tiny\)/);
+    expect(() => pickModel(listing, 'cvm13-unet')).toThrow(
+      /Model "cvm13-unet" is not available \(valid models: tiny\)/,
+    );
   });
 
   it('refuses at start a model whose graph does not have the input shape its manifest declares', async () => {
@@ -78,7 +92,8 @@ describe('model registry', () => {
 describe('execution providers', () => {
   it('falls back to the CPU when CUDA cannot be loaded, and says why', async () => {
     const model = verifyModel(TINY_MODEL_DIR);
-    const spec = parseManifest(JSON.parse(readFileSync(path.join(TINY_MODEL_DIR, 'manifest.json'), 'utf8'))).stages.locate;
+    const spec = parseManifest(JSON.parse(readFileSync(path.join(TINY_MODEL_DIR, 'manifest.json'), 'utf8'))).stages
+      .locate;
     const s = await createStageSession(readFileSync(model.files.locate), spec, ['cuda', 'cpu']);
     try {
       expect(s.provider.requested).toEqual(['cuda', 'cpu']);
@@ -99,7 +114,12 @@ describe('execution providers', () => {
     const model = verifyModel(TINY_MODEL_DIR);
     const spec = model.manifest.stages.refine;
     const s = await createStageSession(readFileSync(model.files.refine), spec, ['cpu']);
-    expect(s.provider).toEqual({ requested: ['cpu'], used: 'cpu', placement: ['CPUExecutionProvider'], fallbackReason: null });
+    expect(s.provider).toEqual({
+      requested: ['cpu'],
+      used: 'cpu',
+      placement: ['CPUExecutionProvider'],
+      fallbackReason: null,
+    });
     await s.session.release();
   });
 });
@@ -109,7 +129,11 @@ describe('engine', () => {
   const events: EngineEvent[] = [];
 
   beforeAll(async () => {
-    engine = await InferenceEngine.start({ model: verifyModel(TINY_MODEL_DIR), providers: ['cpu'], onEvent: (e) => events.push(e) });
+    engine = await InferenceEngine.start({
+      model: verifyModel(TINY_MODEL_DIR),
+      providers: ['cpu'],
+      onEvent: (e) => events.push(e),
+    });
   });
   afterAll(async () => {
     await engine.close();
@@ -146,7 +170,9 @@ describe('engine', () => {
   it('fails the request in flight when the worker crashes, restarts the worker and serves the next one', async () => {
     const restartsBefore = engine.restarts;
     engine.crashWorker();
-    await expect(engine.analyze(spotImage(100, 100, 50, 50, 5), null)).rejects.toThrow(/inference worker crashed while analysing image/);
+    await expect(engine.analyze(spotImage(100, 100, 50, 50, 5), null)).rejects.toThrow(
+      /inference worker crashed while analysing image/,
+    );
     const p = await engine.analyze(spotImage(100, 100, 40, 60, 5), { rowMm: 0.3, colMm: 0.3 });
     expect(Math.hypot(p.landmarks[5]!.x - 40, p.landmarks[5]!.y - 60)).toBeLessThan(0.1);
     expect(engine.restarts).toBe(restartsBefore + 1);
@@ -154,8 +180,14 @@ describe('engine', () => {
   });
 
   it('queues concurrent requests and answers each with its own image', async () => {
-    const spots = [[30, 40], [70, 20], [50, 80]] as const;
-    const results = await Promise.all(spots.map(([x, y]) => engine.analyze(spotImage(100, 100, x, y, 5), { rowMm: 0.3, colMm: 0.3 })));
+    const spots = [
+      [30, 40],
+      [70, 20],
+      [50, 80],
+    ] as const;
+    const results = await Promise.all(
+      spots.map(([x, y]) => engine.analyze(spotImage(100, 100, x, y, 5), { rowMm: 0.3, colMm: 0.3 })),
+    );
     results.forEach((p, i) => {
       expect(p.landmarks[0]!.x).toBeCloseTo(spots[i]![0], 0);
       expect(p.landmarks[0]!.y).toBeCloseTo(spots[i]![1], 0);
@@ -166,13 +198,18 @@ describe('engine', () => {
     const controller = new AbortController();
     const progress: (string | null)[] = [];
     const images = [20, 40, 60, 80, 90].map((x) => ({ label: `spot-${x}`, image: spotImage(100, 100, x, 50, 5) }));
-    const outcome = await runBatch(images, (i) => i.label, (i) => engine.analyze(i.image, null, i.label), {
-      signal: controller.signal,
-      onProgress: (p) => progress.push(p.current),
-      onItem: (r) => {
-        if (r.label === 'spot-40') controller.abort();
+    const outcome = await runBatch(
+      images,
+      (i) => i.label,
+      (i) => engine.analyze(i.image, null, i.label),
+      {
+        signal: controller.signal,
+        onProgress: (p) => progress.push(p.current),
+        onItem: (r) => {
+          if (r.label === 'spot-40') controller.abort();
+        },
       },
-    });
+    );
     expect(outcome.cancelled).toBe(true);
     expect(outcome.items.map((i) => i.label)).toEqual(['spot-20', 'spot-40']);
     expect(progress).toEqual(['spot-20', 'spot-40', null]);

@@ -18,7 +18,8 @@ export function tinyModelCopy(): string {
 export function spotImage(w: number, h: number, cx: number, cy: number, sigma: number): PipelineImage {
   const data = new Uint16Array(w * h);
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) data[y * w + x] = Math.round(60000 * Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * sigma * sigma)));
+    for (let x = 0; x < w; x++)
+      data[y * w + x] = Math.round(60000 * Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * sigma * sigma)));
   }
   return { width: w, height: h, data, window: { center: 32767.5, width: 65536 } };
 }

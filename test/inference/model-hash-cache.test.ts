@@ -8,7 +8,9 @@ import { REPO_ROOT } from '../shared-data';
 
 const TINY = path.join(REPO_ROOT, 'test', 'fixtures', 'models', 'tiny');
 const dirs: string[] = [];
-afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 function copyOfTiny(): string {
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'cvm-model-')), 'tiny');

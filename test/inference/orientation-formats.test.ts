@@ -18,19 +18,37 @@ const MODEL = path.join(REPO_ROOT, 'models', 'cvm13-unet');
 const HAS_MODEL = existsSync(path.join(MODEL, 'decoding.json'));
 
 type Pt = { x: number; y: number };
-interface Grey { w: number; h: number; data: Uint16Array }
+interface Grey {
+  w: number;
+  h: number;
+  data: Uint16Array;
+}
 
 /** Stored image of a turned film: `turn` maps a pixel (x, y) of the original w x h to the turned image. */
-function turned(src: Grey, kind: 'rot90' | 'rot180' | 'mirror'): { img: Grey; map: (p: Pt) => Pt; back: (p: Pt) => Pt } {
+function turned(
+  src: Grey,
+  kind: 'rot90' | 'rot180' | 'mirror',
+): { img: Grey; map: (p: Pt) => Pt; back: (p: Pt) => Pt } {
   const { w, h } = src;
   const size = kind === 'rot90' ? { w: h, h: w } : { w, h };
-  const map = (p: Pt): Pt => kind === 'rot90' ? { x: h - 1 - p.y, y: p.x } : kind === 'rot180' ? { x: w - 1 - p.x, y: h - 1 - p.y } : { x: w - 1 - p.x, y: p.y };
-  const back = (q: Pt): Pt => kind === 'rot90' ? { x: q.y, y: h - 1 - q.x } : kind === 'rot180' ? { x: w - 1 - q.x, y: h - 1 - q.y } : { x: w - 1 - q.x, y: q.y };
+  const map = (p: Pt): Pt =>
+    kind === 'rot90'
+      ? { x: h - 1 - p.y, y: p.x }
+      : kind === 'rot180'
+        ? { x: w - 1 - p.x, y: h - 1 - p.y }
+        : { x: w - 1 - p.x, y: p.y };
+  const back = (q: Pt): Pt =>
+    kind === 'rot90'
+      ? { x: q.y, y: h - 1 - q.x }
+      : kind === 'rot180'
+        ? { x: w - 1 - q.x, y: h - 1 - q.y }
+        : { x: w - 1 - q.x, y: q.y };
   const data = new Uint16Array(size.w * size.h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const q = map({ x, y });
-    data[q.y * size.w + q.x] = src.data[y * w + x]!;
-  }
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const q = map({ x, y });
+      data[q.y * size.w + q.x] = src.data[y * w + x]!;
+    }
   return { img: { ...size, data }, map, back };
 }
 
@@ -38,20 +56,29 @@ function halfResolution(src: Grey): Grey {
   const w = Math.floor(src.w / 2);
   const h = Math.floor(src.h / 2);
   const data = new Uint16Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    const i = 2 * y * src.w + 2 * x;
-    data[y * w + x] = Math.round((src.data[i]! + src.data[i + 1]! + src.data[i + src.w]! + src.data[i + src.w + 1]!) / 4);
-  }
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const i = 2 * y * src.w + 2 * x;
+      data[y * w + x] = Math.round(
+        (src.data[i]! + src.data[i + 1]! + src.data[i + src.w]! + src.data[i + src.w + 1]!) / 4,
+      );
+    }
   return { w, h, data };
 }
 
-const tiff8 = (g: Grey): Uint8Array => writeTiff([{ width: g.w, height: g.h, bits: 8, data: Uint8Array.from(g.data, (v) => v), compression: 8 }]);
+const tiff8 = (g: Grey): Uint8Array =>
+  writeTiff([{ width: g.w, height: g.h, bits: 8, data: Uint8Array.from(g.data, (v) => v), compression: 8 }]);
 
 describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('orientations, formats and resolutions of one cephalogram', () => {
   let engine: InferenceEngine;
-  const truthFile = HAS_SHARED_DATA ? JSON.parse(readFileSync(sharedPath('cvm13', 'annotations.json'), 'utf8')) as {
-    images: Record<string, { image: string; points: Record<string, [number, number]>; filled_from_prediction: string[] }>;
-  } : null;
+  const truthFile = HAS_SHARED_DATA
+    ? (JSON.parse(readFileSync(sharedPath('cvm13', 'annotations.json'), 'utf8')) as {
+        images: Record<
+          string,
+          { image: string; points: Record<string, [number, number]>; filled_from_prediction: string[] }
+        >;
+      })
+    : null;
   beforeAll(async () => {
     engine = await InferenceEngine.start({ model: verifyModel(MODEL), providers: ['cpu'] });
   }, 60_000);
@@ -61,10 +88,12 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('orientations, formats and resol
 
   const mre = (r: AnalysisResult, id: string, toOriginal: (p: Pt) => Pt, mmPerPx: number): number => {
     const t = truthFile!.images[id]!;
-    const errs = r.prediction.landmarks.filter((l) => !t.filled_from_prediction.includes(l.name)).map((l) => {
-      const p = toOriginal(l);
-      return Math.hypot(p.x - t.points[l.name]![0], p.y - t.points[l.name]![1]) * mmPerPx;
-    });
+    const errs = r.prediction.landmarks
+      .filter((l) => !t.filled_from_prediction.includes(l.name))
+      .map((l) => {
+        const p = toOriginal(l);
+        return Math.hypot(p.x - t.points[l.name]![0], p.y - t.points[l.name]![1]) * mmPerPx;
+      });
     expect(errs).toHaveLength(13 - t.filled_from_prediction.length);
     return errs.reduce((a, b) => a + b, 0) / errs.length;
   };
@@ -80,7 +109,11 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('orientations, formats and resol
       const base = mre(original, id, (p) => p, 0.1);
       expect(base).toBeLessThan(1.5);
       // Grey values as stored (8-bit JPEG: value * 257).
-      const grey: Grey = { w: opened.pixels.width, h: opened.pixels.height, data: Uint16Array.from(opened.pixels.data, (v) => Math.round(v / 257)) };
+      const grey: Grey = {
+        w: opened.pixels.width,
+        h: opened.pixels.height,
+        data: Uint16Array.from(opened.pixels.data, (v) => Math.round(v / 257)),
+      };
 
       for (const kind of ['rot90', 'rot180', 'mirror'] as const) {
         const v = turned(grey, kind);
@@ -93,7 +126,10 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('orientations, formats and resol
 
       // 16-bit TIFF with 12-bit values (a scanner's export), big-endian, LZW.
       const data16 = Uint16Array.from(grey.data, (v) => Math.round((v * 4095) / 255));
-      const o16 = await decodeImageFile(`${id}.tif`, writeTiff([{ width: grey.w, height: grey.h, bits: 16, data: data16, compression: 5, rowsPerStrip: 64 }], false));
+      const o16 = await decodeImageFile(
+        `${id}.tif`,
+        writeTiff([{ width: grey.w, height: grey.h, bits: 16, data: data16, compression: 5, rowsPerStrip: 64 }], false),
+      );
       expect(o16.info).toMatchObject({ format: 'tiff', bitsStored: 16 });
       const r16 = await analyzeOpened(engine, o16, { spacing });
       expect(Math.abs(mre(r16, id, (p) => p, 0.1) - base)).toBeLessThan(0.1);
@@ -112,16 +148,25 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('orientations, formats and resol
     // Synthetic: noise, a smooth gradient, a uniform image, and a wide "panoramic" of bright arcs.
     const synth = (w: number, h: number, f: (x: number, y: number) => number): Uint8Array => {
       const d = new Uint8Array(w * h);
-      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) d[y * w + x] = Math.max(0, Math.min(255, Math.round(f(x, y))));
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) d[y * w + x] = Math.max(0, Math.min(255, Math.round(f(x, y))));
       return writeTiff([{ width: w, height: h, bits: 8, data: d }]);
     };
     let seed = 7;
-    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     const synthetic = [
       ['noise', synth(900, 1100, () => rnd() * 255)],
       ['gradient', synth(1000, 1200, (x, y) => (x + y) / 9)],
       ['uniform', synth(800, 1000, () => 128)],
-      ['panoramic', synth(2400, 1200, (x, y) => 60 + 150 * Math.exp(-(((Math.hypot(x - 1200, (y - 1500) * 1.6) - 1000) / 60) ** 2)) + 40 * Math.sin(x / 37))],
+      [
+        'panoramic',
+        synth(
+          2400,
+          1200,
+          (x, y) =>
+            60 + 150 * Math.exp(-(((Math.hypot(x - 1200, (y - 1500) * 1.6) - 1000) / 60) ** 2)) + 40 * Math.sin(x / 37),
+        ),
+      ],
     ] as const;
     const openedSynth = await Promise.all(synthetic.map(async ([n, b]) => decodeImageFile(`${n}.tif`, b)));
     for (const o of [...openedHands, ...openedSynth]) {

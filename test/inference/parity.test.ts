@@ -24,13 +24,18 @@ const PARITY_FILE = path.join(REPO_ROOT, 'test/fixtures/models/parity.json');
 const MODEL_DIR = process.env.CVM_PARITY_MODEL ?? path.join(REPO_ROOT, 'models', 'cvm13-unet');
 const parity = existsSync(PARITY_FILE) ? (JSON.parse(readFileSync(PARITY_FILE, 'utf8')) as Parity) : null;
 const model = existsSync(path.join(MODEL_DIR, 'manifest.json')) ? verifyModel(MODEL_DIR) : null;
-const skipWhy = !HAS_SHARED_DATA ? 'shared data absent'
-  : !parity ? `${PARITY_FILE} absent`
-  : !model ? `${MODEL_DIR} absent`
-  : !sameOnnx(model, parity) ? `parity.json was written for another manifest (${parity.manifestSha256.slice(0, 12)}, model has ${model.manifestSha256.slice(0, 12)}): rerun make_parity.py`
-  : '';
+const skipWhy = !HAS_SHARED_DATA
+  ? 'shared data absent'
+  : !parity
+    ? `${PARITY_FILE} absent`
+    : !model
+      ? `${MODEL_DIR} absent`
+      : !sameOnnx(model, parity)
+        ? `parity.json was written for another manifest (${parity.manifestSha256.slice(0, 12)}, model has ${model.manifestSha256.slice(0, 12)}): rerun make_parity.py`
+        : '';
 function sameOnnx(m: NonNullable<typeof model>, p: Parity): boolean {
-  if (p.locateSha256 && p.refineSha256) return m.manifest.stages.locate.sha256 === p.locateSha256 && m.manifest.stages.refine.sha256 === p.refineSha256;
+  if (p.locateSha256 && p.refineSha256)
+    return m.manifest.stages.locate.sha256 === p.locateSha256 && m.manifest.stages.refine.sha256 === p.refineSha256;
   return m.manifestSha256 === p.manifestSha256;
 }
 if (skipWhy) console.warn(`parity test skipped: ${skipWhy}`);
@@ -44,15 +49,21 @@ describe.skipIf(skipWhy !== '')('parity with the Python pipeline on the shipped 
     await engine.close();
   });
 
-  it.each(Object.keys(parity?.images ?? {}))('gives the landmarks and confidences of the Python pipeline on ISBI image %s', async (id) => {
-    const expected = parity!.images[id]!;
-    const opened = await decodeImageFile(`${id}.jpg`, readFileSync(sharedPath('isbi2015', 'images', `${id}.jpg`)));
-    const r = await analyzeOpened(engine, opened, { spacing: enteredSpacing(parity!.spacingMm, 'parity') });
-    parity!.landmarks.forEach((name, k) => {
-      const l = r.prediction.landmarks.find((p) => p.name === name)!;
-      expect(Math.hypot(l.stage1.x - expected.stage1[k]![0], l.stage1.y - expected.stage1[k]![1]), `${name} stage 1`).toBeLessThan(0.05);
-      expect(Math.hypot(l.x - expected.points[k]![0], l.y - expected.points[k]![1]), name).toBeLessThan(0.05);
-      expect(l.confidence).toBeCloseTo(expected.confidence[k]!, 3);
-    });
-  });
+  it.each(Object.keys(parity?.images ?? {}))(
+    'gives the landmarks and confidences of the Python pipeline on ISBI image %s',
+    async (id) => {
+      const expected = parity!.images[id]!;
+      const opened = await decodeImageFile(`${id}.jpg`, readFileSync(sharedPath('isbi2015', 'images', `${id}.jpg`)));
+      const r = await analyzeOpened(engine, opened, { spacing: enteredSpacing(parity!.spacingMm, 'parity') });
+      parity!.landmarks.forEach((name, k) => {
+        const l = r.prediction.landmarks.find((p) => p.name === name)!;
+        expect(
+          Math.hypot(l.stage1.x - expected.stage1[k]![0], l.stage1.y - expected.stage1[k]![1]),
+          `${name} stage 1`,
+        ).toBeLessThan(0.05);
+        expect(Math.hypot(l.x - expected.points[k]![0], l.y - expected.points[k]![1]), name).toBeLessThan(0.05);
+        expect(l.confidence).toBeCloseTo(expected.confidence[k]!, 3);
+      });
+    },
+  );
 });

@@ -9,7 +9,12 @@ function paraboloid(W: number, H: number, u0: number, v0: number): Float32Array 
 }
 
 describe('heatmap peaks', () => {
-  it.each([[10.3, 7.8], [10, 8], [4.5001, 3.4999], [1.2, 13.6]])('finds the vertex (%d, %d) of a paraboloid heatmap to sub-pixel accuracy', (u0, v0) => {
+  it.each([
+    [10.3, 7.8],
+    [10, 8],
+    [4.5001, 3.4999],
+    [1.2, 13.6],
+  ])('finds the vertex (%d, %d) of a paraboloid heatmap to sub-pixel accuracy', (u0, v0) => {
     const p = heatmapPeak(paraboloid(20, 16, u0, v0), 20, 16);
     expect(p.u).toBeCloseTo(u0, 4);
     expect(p.v).toBeCloseTo(v0, 4);
@@ -22,7 +27,7 @@ describe('heatmap peaks', () => {
 
   it('computes the parabola vertex offset through three samples', () => {
     expect(parabolaOffset(1, 2, 1)).toBeCloseTo(0, 12);
-    expect(parabolaOffset(0, 4, 3)).toBeCloseTo(0.5 * (0 - 3) / (0 - 8 + 3), 12); // 0.3
+    expect(parabolaOffset(0, 4, 3)).toBeCloseTo((0.5 * (0 - 3)) / (0 - 8 + 3), 12); // 0.3
     expect(parabolaOffset(2, 2, 2)).toBe(0); // flat: no vertex
   });
 

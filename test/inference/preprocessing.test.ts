@@ -2,8 +2,20 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  adaptivePoolRanges, imageToLetterbox, intensityTable, imageToRoi, letterboxArea, letterboxParams, letterboxToImage, roiInsideFraction,
-  roiToImage, roundHalfEven, sampleBilinear, sampleRoi, windowToUnit, zscoreInPlace,
+  adaptivePoolRanges,
+  imageToLetterbox,
+  intensityTable,
+  imageToRoi,
+  letterboxArea,
+  letterboxParams,
+  letterboxToImage,
+  roiInsideFraction,
+  roiToImage,
+  roundHalfEven,
+  sampleBilinear,
+  sampleRoi,
+  windowToUnit,
+  zscoreInPlace,
 } from '../../core/inference/index';
 import { REPO_ROOT } from '../shared-data';
 
@@ -30,10 +42,15 @@ describe('letterbox-area (stage 1)', () => {
     expect(letterboxParams(w, h, W, H)).toEqual({ w, h, W, H, rw, rh, ox, oy });
   });
 
-  it.each([[0.5, 0], [1.5, 2], [2.5, 2], [3.5, 4], [2.4999, 2], [2.5001, 3], [7, 7]])(
-    'rounds %d to %d like Python (halves to even)',
-    (value, expected) => expect(roundHalfEven(value)).toBe(expected),
-  );
+  it.each([
+    [0.5, 0],
+    [1.5, 2],
+    [2.5, 2],
+    [3.5, 4],
+    [2.4999, 2],
+    [2.5001, 3],
+    [7, 7],
+  ])('rounds %d to %d like Python (halves to even)', (value, expected) => expect(roundHalfEven(value)).toBe(expected));
 
   it('averages the source cells torch adaptive_avg_pool2d averages', () => {
     // n = 5 into m = 2: rows 0..2 and 2..4 (floor(i n / m) .. ceil((i + 1) n / m) - 1)
@@ -50,11 +67,25 @@ describe('letterbox-area (stage 1)', () => {
 
   it('matches torch adaptive_avg_pool2d on a random 11x7 image', () => {
     const { width: w, height: h, pooled } = torchRef;
-    const out = letterboxArea(Float32Array.from(torchRef.image), { w, h, W: pooled.width, H: pooled.height, rw: pooled.width, rh: pooled.height, ox: 0, oy: 0 });
+    const out = letterboxArea(Float32Array.from(torchRef.image), {
+      w,
+      h,
+      W: pooled.width,
+      H: pooled.height,
+      rw: pooled.width,
+      rh: pooled.height,
+      ox: 0,
+      oy: 0,
+    });
     out.forEach((v, i) => expect(v).toBeCloseTo(pooled.values[i]!, 6));
   });
 
-  it.each([[0, 0], [1934, 2399], [967.3, 1200.8], [-0.5, -0.5]])('maps image point (%d, %d) to the input and back', (x, y) => {
+  it.each([
+    [0, 0],
+    [1934, 2399],
+    [967.3, 1200.8],
+    [-0.5, -0.5],
+  ])('maps image point (%d, %d) to the input and back', (x, y) => {
     const lb = letterboxParams(1935, 2400, 128, 128);
     const { u, v } = imageToLetterbox(lb, x, y);
     const back = letterboxToImage(lb, u, v);
@@ -66,8 +97,8 @@ describe('letterbox-area (stage 1)', () => {
     // 1935x2400 -> 103x128: input (12, 0) covers image x 0..18.79, y 0..18.75; its centre is the area centre.
     const lb = letterboxParams(1935, 2400, 128, 128);
     const p = letterboxToImage(lb, 12, 0);
-    expect(p.x).toBeCloseTo(0.5 * 1935 / 103 - 0.5, 9);
-    expect(p.y).toBeCloseTo(0.5 * 2400 / 128 - 0.5, 9);
+    expect(p.x).toBeCloseTo((0.5 * 1935) / 103 - 0.5, 9);
+    expect(p.y).toBeCloseTo((0.5 * 2400) / 128 - 0.5, 9);
   });
 });
 
@@ -120,7 +151,9 @@ describe('intensity', () => {
   });
 
   it('clamps values outside the window to 0 and 1', () => {
-    expect([...windowToUnit(Uint16Array.from([0, 1000, 1500, 2000, 9000]), { center: 1500, width: 1000 })]).toEqual([0, 0, 0.5, 1, 1]);
+    expect([...windowToUnit(Uint16Array.from([0, 1000, 1500, 2000, 9000]), { center: 1500, width: 1000 })]).toEqual([
+      0, 0, 0.5, 1, 1,
+    ]);
   });
 
   it('reads integer pixels through a window table exactly as windowing them first', () => {

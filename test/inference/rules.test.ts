@@ -3,12 +3,19 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { imagePoint } from '../../core/geometry/index';
 import {
-  assessQuality, DEFAULT_QUALITY_THRESHOLDS, estimateSpacing, parseManifest, TYPICAL_BODY_DEPTH_MM, TYPICAL_FIELD_HEIGHT_MM,
+  assessQuality,
+  DEFAULT_QUALITY_THRESHOLDS,
+  estimateSpacing,
+  parseManifest,
+  TYPICAL_BODY_DEPTH_MM,
+  TYPICAL_FIELD_HEIGHT_MM,
   type LandmarkQualityInput,
 } from '../../core/inference/index';
 import { LANDMARK_NAMES, type LandmarkName } from '../../core/landmarks/index';
 import { REPO_ROOT } from '../shared-data';
 
+// The tests below break the manifest's nested fields on purpose: a loosely typed copy is the point.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const tinyManifest = (): Record<string, any> =>
   JSON.parse(readFileSync(path.join(REPO_ROOT, 'test/fixtures/models/tiny/manifest.json'), 'utf8'));
 
@@ -20,16 +27,71 @@ describe('manifest', () => {
     expect(m.landmarks).toEqual(LANDMARK_NAMES);
   });
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   it.each<[string, (m: Record<string, any>) => void, RegExp]>([
-    ['an unknown landmark name', (m) => { m.landmarks[0] = 'C5x'; }, /unknown names: C5x/],
-    ['a missing landmark', (m) => { m.landmarks.pop(); }, /missing: C4ua/],
-    ['an output shape that does not fit the landmarks', (m) => { m.stages.locate.output.shape = [1, 12, 64, 64]; }, /expected \[1, 13, 64, 64\]/],
-    ['a two-channel input', (m) => { m.stages.refine.input.shape = [1, 2, 48, 48]; }, /\[1, 1, H, W\]/],
-    ['an unsupported normalisation', (m) => { m.stages.locate.normalization = 'minmax'; }, /"minmax" is not supported/],
-    ['an unsupported resize', (m) => { m.stages.locate.resize = 'stretch'; }, /"stretch" is not supported/],
-    ['a region size that is not shape x mmPerPixel', (m) => { m.stages.refine.roiMm = [30, 24]; }, /roiMm \[30, 24\] does not equal/],
-    ['a malformed sha256', (m) => { m.stages.refine.sha256 = 'abc'; }, /stages.refine.sha256 must be a sha256/],
-    ['no id', (m) => { delete m.id; }, /manifest.id must be/],
+    [
+      'an unknown landmark name',
+      (m) => {
+        m.landmarks[0] = 'C5x';
+      },
+      /unknown names: C5x/,
+    ],
+    [
+      'a missing landmark',
+      (m) => {
+        m.landmarks.pop();
+      },
+      /missing: C4ua/,
+    ],
+    [
+      'an output shape that does not fit the landmarks',
+      (m) => {
+        m.stages.locate.output.shape = [1, 12, 64, 64];
+      },
+      /expected \[1, 13, 64, 64\]/,
+    ],
+    [
+      'a two-channel input',
+      (m) => {
+        m.stages.refine.input.shape = [1, 2, 48, 48];
+      },
+      /\[1, 1, H, W\]/,
+    ],
+    [
+      'an unsupported normalisation',
+      (m) => {
+        m.stages.locate.normalization = 'minmax';
+      },
+      /"minmax" is not supported/,
+    ],
+    [
+      'an unsupported resize',
+      (m) => {
+        m.stages.locate.resize = 'stretch';
+      },
+      /"stretch" is not supported/,
+    ],
+    [
+      'a region size that is not shape x mmPerPixel',
+      (m) => {
+        m.stages.refine.roiMm = [30, 24];
+      },
+      /roiMm \[30, 24\] does not equal/,
+    ],
+    [
+      'a malformed sha256',
+      (m) => {
+        m.stages.refine.sha256 = 'abc';
+      },
+      /stages.refine.sha256 must be a sha256/,
+    ],
+    [
+      'no id',
+      (m) => {
+        delete m.id;
+      },
+      /manifest.id must be/,
+    ],
   ])('refuses a manifest with %s', (_what, mutate, message) => {
     const m = tinyManifest();
     mutate(m);
@@ -46,14 +108,29 @@ describe('manifest', () => {
 
 /** A plausible C2-C4 layout (0.1 mm/px): C3 and C4 bodies 150 px deep, vertebrae stacked downwards. */
 const LAYOUT: Record<LandmarkName, [number, number]> = {
-  C2p: [400, 500], C2m: [470, 490], C2a: [550, 505],
-  C3up: [400, 540], C3ua: [550, 545], C3lp: [400, 680], C3m: [470, 675], C3la: [550, 690],
-  C4up: [400, 720], C4ua: [550, 725], C4lp: [400, 860], C4m: [470, 855], C4la: [550, 870],
+  C2p: [400, 500],
+  C2m: [470, 490],
+  C2a: [550, 505],
+  C3up: [400, 540],
+  C3ua: [550, 545],
+  C3lp: [400, 680],
+  C3m: [470, 675],
+  C3la: [550, 690],
+  C4up: [400, 720],
+  C4ua: [550, 725],
+  C4lp: [400, 860],
+  C4m: [470, 855],
+  C4la: [550, 870],
 };
 
 function points(change: Partial<Record<LandmarkName, Partial<LandmarkQualityInput>>> = {}): LandmarkQualityInput[] {
   return LANDMARK_NAMES.map((name) => ({
-    name, x: LAYOUT[name][0], y: LAYOUT[name][1], confidence: 0.8, atRegionEdge: false, ...change[name],
+    name,
+    x: LAYOUT[name][0],
+    y: LAYOUT[name][1],
+    confidence: 0.8,
+    atRegionEdge: false,
+    ...change[name],
   }));
 }
 
@@ -66,9 +143,24 @@ describe('quality gate', () => {
     ['one low confidence', { C3m: { confidence: 0.1 } }, 'uncertain', /Low confidence for C3m/],
     ['a confidence that is not a number', { C3m: { confidence: Number.NaN } }, 'uncertain', /Low confidence for C3m/],
     ['a landmark at the region edge', { C2p: { atRegionEdge: true } }, 'uncertain', /C2p lie at the edge/],
-    ['C4 cut off by the bottom border', { C4lp: { y: 1199.5 }, C4m: { y: 1199 }, C4la: { y: 1200 } }, 'uncertain', /cut off by the image border \(C4lp, C4m, C4la\)/],
-    ['C3 above C2', { C3lp: { y: 400 }, C3m: { y: 400 }, C3la: { y: 400 } }, 'failed', /not found in their anatomical order/],
-    ['four unreliable landmarks', { C2p: { confidence: 0 }, C2m: { confidence: 0 }, C2a: { confidence: 0 }, C3up: { confidence: 0 } }, 'failed', /Low confidence/],
+    [
+      'C4 cut off by the bottom border',
+      { C4lp: { y: 1199.5 }, C4m: { y: 1199 }, C4la: { y: 1200 } },
+      'uncertain',
+      /cut off by the image border \(C4lp, C4m, C4la\)/,
+    ],
+    [
+      'C3 above C2',
+      { C3lp: { y: 400 }, C3m: { y: 400 }, C3la: { y: 400 } },
+      'failed',
+      /not found in their anatomical order/,
+    ],
+    [
+      'four unreliable landmarks',
+      { C2p: { confidence: 0 }, C2m: { confidence: 0 }, C2a: { confidence: 0 }, C3up: { confidence: 0 } },
+      'failed',
+      /Low confidence/,
+    ],
   ])('flags %s', (_what, change, verdict, message) => {
     const q = assessQuality(points(change), 1000, 1200);
     expect(q.verdict).toBe(verdict);
@@ -94,7 +186,9 @@ describe('scale estimate for uncalibrated images', () => {
     const e = estimateSpacing(set, 1200);
     expect(e.method).toBe('vertebral-body-depth');
     expect(e.mmPerPixel).toBeCloseTo(TYPICAL_BODY_DEPTH_MM / depthPx, 9);
-    expect(e.detail).toBe(`estimated ${(TYPICAL_BODY_DEPTH_MM / depthPx).toFixed(3)} mm/px assuming C3/C4 bodies ${TYPICAL_BODY_DEPTH_MM} mm deep`);
+    expect(e.detail).toBe(
+      `estimated ${(TYPICAL_BODY_DEPTH_MM / depthPx).toFixed(3)} mm/px assuming C3/C4 bodies ${TYPICAL_BODY_DEPTH_MM} mm deep`,
+    );
   });
 
   it('falls back to the field height when the vertebral estimate is implausible', () => {

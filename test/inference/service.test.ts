@@ -16,11 +16,19 @@ import { spotImage, TINY_MODEL_DIR } from './helpers';
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cvm-analysis-'));
 cpSync(TINY_MODEL_DIR, path.join(dataDir, 'models', 'tiny'), { recursive: true });
 const events: { name: string; payload: unknown }[] = [];
-const ctx: ServiceContext = { mode: 'cli', dataDir, appVersion: 'test', emit: (name, payload) => events.push({ name, payload }) };
+const ctx: ServiceContext = {
+  mode: 'cli',
+  dataDir,
+  appVersion: 'test',
+  emit: (name, payload) => events.push({ name, payload }),
+};
 const handlers = analysisHandlers(ctx);
 
 async function importPng(seed: number): Promise<number> {
-  const r = await importFile(storeFor(ctx), `image-${seed}.png`, makePng(320, 400, seed), { author: 'test', spacingMm: 0.2 });
+  const r = await importFile(storeFor(ctx), `image-${seed}.png`, makePng(320, 400, seed), {
+    author: 'test',
+    spacingMm: 0.2,
+  });
   if (!r.ok) throw new Error(r.error.message);
   return r.imageId;
 }
@@ -46,7 +54,12 @@ describe('analysis service', () => {
     expect(r.value.recorded).not.toBeNull();
     const detail = storeFor(ctx).loadStudy(imageId);
     expect(detail.ai?.versionId).toBe(r.value.recorded!.versionId);
-    expect(detail.ai?.modelRun).toMatchObject({ modelId: 'tiny', modelVersion: '0.0.1', modelSha256: r.value.prediction.model.manifestSha256, provider: 'cpu' });
+    expect(detail.ai?.modelRun).toMatchObject({
+      modelId: 'tiny',
+      modelVersion: '0.0.1',
+      modelSha256: r.value.prediction.model.manifestSha256,
+      provider: 'cpu',
+    });
     const first = r.value.prediction.landmarks[0]!;
     expect(detail.ai?.points[first.name]).toEqual([first.x, first.y]);
   });
@@ -56,7 +69,10 @@ describe('analysis service', () => {
     expect(missing.ok ? null : missing.error.code).toBe('not-found');
     const imageId = await importPng(2);
     const noModel = await handlers.analyzeImage({ imageId, modelId: 'no-such-model' });
-    expect(noModel.ok ? null : noModel.error).toMatchObject({ code: 'model-invalid', message: expect.stringMatching(/Model "no-such-model" is not available/) });
+    expect(noModel.ok ? null : noModel.error).toMatchObject({
+      code: 'model-invalid',
+      message: expect.stringMatching(/Model "no-such-model" is not available/),
+    });
   });
 
   it('runs a batch with progress events and stops it when cancelled', async () => {

@@ -22,10 +22,24 @@ const run = promisify(execFile);
 
 describe.skipIf(!HAS_SHIPPED || !HAS_SHARED_DATA)('the shipped model through cvm analyze', () => {
   it('gives all 13 landmarks and a stage for ISBI image 001 at 0.1 mm', async () => {
-    const { stdout } = await run(process.execPath, [
-      '--import', 'tsx', path.join(REPO_ROOT, 'main/cli/index.ts'), 'analyze', sharedPath('isbi2015', 'images', '001.jpg'), '--spacing', '0.1', '--json',
-    ], { cwd: REPO_ROOT, env: { ...process.env, CVM_DISABLE_CUDA: '1' }, maxBuffer: 64 * 1024 * 1024 });
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; result?: AnalysisResult });
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(REPO_ROOT, 'main/cli/index.ts'),
+        'analyze',
+        sharedPath('isbi2015', 'images', '001.jpg'),
+        '--spacing',
+        '0.1',
+        '--json',
+      ],
+      { cwd: REPO_ROOT, env: { ...process.env, CVM_DISABLE_CUDA: '1' }, maxBuffer: 64 * 1024 * 1024 },
+    );
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; result?: AnalysisResult });
     expect(lines.map((l) => l.type)).toEqual(['start', 'progress', 'result', 'progress', 'done']);
     const r = lines[2]!.result!;
     expect(r.prediction.model.id).toBe('cvm13-unet');

@@ -5,16 +5,22 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../shared-data';
 
-interface Part { readonly may: readonly string[]; readonly npm: readonly string[]; readonly node: boolean }
+interface Part {
+  readonly may: readonly string[];
+  readonly npm: readonly string[];
+  readonly node: boolean;
+}
 const { parts } = createRequire(import.meta.url)(path.join(REPO_ROOT, 'build', 'architecture.cjs')) as {
   parts: Record<string, Part>;
 };
 
 function cruise(target: string): { status: number; output: string } {
   try {
-    const output = execFileSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'depcruise'),
+    const output = execFileSync(
+      path.join(REPO_ROOT, 'node_modules', '.bin', 'depcruise'),
       ['--config', '.dependency-cruiser.cjs', '--output-type', 'err', target],
-      { cwd: REPO_ROOT, encoding: 'utf8', stdio: 'pipe' });
+      { cwd: REPO_ROOT, encoding: 'utf8', stdio: 'pipe' },
+    );
     return { status: 0, output };
   } catch (error) {
     const e = error as { status: number; stdout: string; stderr: string };
@@ -58,12 +64,21 @@ describe('the allow-list generated from build/architecture.cjs', () => {
       const allowed = part.may.includes(to);
       if (!allowed) forbidden.push([from, to]);
       const file = path.join(root, from, `${allowed ? 'allowed' : 'probe'}-${to.replace('/', '-')}.ts`);
-      const target = path.relative(path.dirname(file), path.join(root, to, 'target')).split(path.sep).join('/');
-      writeFileSync(file, `import { target } from '${target.startsWith('.') ? target : `./${target}`}';\nexport const probe = target;\n`);
+      const target = path
+        .relative(path.dirname(file), path.join(root, to, 'target'))
+        .split(path.sep)
+        .join('/');
+      writeFileSync(
+        file,
+        `import { target } from '${target.startsWith('.') ? target : `./${target}`}';\nexport const probe = target;\n`,
+      );
     }
     if (!part.node) {
       forbidden.push([from, 'node:fs']);
-      writeFileSync(path.join(root, from, 'probe-node.ts'), "import { readFileSync } from 'node:fs';\nexport const probe = readFileSync;\n");
+      writeFileSync(
+        path.join(root, from, 'probe-node.ts'),
+        "import { readFileSync } from 'node:fs';\nexport const probe = readFileSync;\n",
+      );
     }
   }
   const result = cruise('test/layers/.probes');
@@ -79,6 +94,8 @@ describe('the allow-list generated from build/architecture.cjs', () => {
   });
 
   it('the allowed arrows pass', () => {
-    expect(result.output.split('\n').filter((line) => /: test\/layers\/\.probes\/[^ ]+\/allowed-/.test(line))).toEqual([]);
+    expect(result.output.split('\n').filter((line) => /: test\/layers\/\.probes\/[^ ]+\/allowed-/.test(line))).toEqual(
+      [],
+    );
   });
 });

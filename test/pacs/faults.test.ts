@@ -69,7 +69,10 @@ describe.skipIf(SKIP)('PACS faults', () => {
   it('Orthanc stopped in the middle of a pull leaves only whole instances, and the next pull fetches only what is missing', async () => {
     const studies: string[] = [];
     for (const date of ['20160101', '20170101', '20180101']) {
-      const v = makeVisit({ patientId: 'CVM-PULL', patientName: 'Pull^Fault', birthDate: '20050101', studyDate: date }, work);
+      const v = makeVisit(
+        { patientId: 'CVM-PULL', patientName: 'Pull^Fault', birthDate: '20050101', studyDate: date },
+        work,
+      );
       await orthanc.upload(v.bytes);
       studies.push(readSourceImage('v', v.bytes).studyInstanceUid);
     }
@@ -77,16 +80,27 @@ describe.skipIf(SKIP)('PACS faults', () => {
     const dir = dataDir();
     const store = storeFor({ dataDir: dir, mode: 'cli' });
     const report = await pullStudies(store, client, studies, {
-      importFile, author: 'tester',
-      onProgress: async (p) => { if (p.done === 1 && p.current !== null) await orthanc.stop(); },
+      importFile,
+      author: 'tester',
+      onProgress: async (p) => {
+        if (p.done === 1 && p.current !== null) await orthanc.stop();
+      },
     });
     expect(report.retrieved).toBe(1);
     expect(report.studies[1]!.error).toMatch(/refused the connection|closed the connection/);
     expect(report.studies[2]!.error).toMatch(/refused the connection/);
     // Only the whole first instance is stored: its copy matches its hash, nothing temporary is left.
-    const rows = store.db.prepare('SELECT id, sha256, stored_path FROM images').all() as Array<{ id: number; sha256: string; stored_path: string }>;
+    const rows = store.db.prepare('SELECT id, sha256, stored_path FROM images').all() as Array<{
+      id: number;
+      sha256: string;
+      stored_path: string;
+    }>;
     expect(rows).toHaveLength(1);
-    expect(createHash('sha256').update(readFileSync(store.absolutePath(rows[0]!.stored_path))).digest('hex')).toBe(rows[0]!.sha256);
+    expect(
+      createHash('sha256')
+        .update(readFileSync(store.absolutePath(rows[0]!.stored_path)))
+        .digest('hex'),
+    ).toBe(rows[0]!.sha256);
     expect(readdirSync(path.join(dir, 'images')).filter((f) => f.includes('.tmp'))).toEqual([]);
     expect(store.db.prepare('SELECT COUNT(*) FROM pacs_instances').pluck().get()).toBe(1);
 
@@ -97,20 +111,35 @@ describe.skipIf(SKIP)('PACS faults', () => {
   });
 
   it('Orthanc stopped in the middle of a push: the failed item waits for its backoff, then is delivered once; the local result stays', async () => {
-    const v = makeVisit({ patientId: 'CVM-PUSH', patientName: 'Push^Fault', birthDate: '20050101', studyDate: '20190101' }, work);
+    const v = makeVisit(
+      { patientId: 'CVM-PUSH', patientName: 'Push^Fault', birthDate: '20050101', studyDate: '20190101' },
+      work,
+    );
     await orthanc.upload(v.bytes);
     const studyUid = readSourceImage('v', v.bytes).studyInstanceUid;
     const client = new DicomWebClient({ url: orthanc.dicomWeb, auth: { kind: 'none' }, timeoutMs: 5000 });
     const store = storeFor({ dataDir: dataDir(), mode: 'cli' });
     const pulled = await pullStudies(store, client, [studyUid], { importFile, author: 'tester' });
     const imageId = (pulled.studies[0]!.instances[0] as { imageId: number }).imageId;
-    const points = Object.fromEntries(LANDMARK_NAMES.map((n, i) => [n, [800 + (i % 3) * 40, 900 + Math.floor(i / 3) * 30] as const]));
+    const points = Object.fromEntries(
+      LANDMARK_NAMES.map((n, i) => [n, [800 + (i % 3) * 40, 900 + Math.floor(i / 3) * 30] as const]),
+    );
     store.addVersion(imageId, { kind: 'manual', points, author: 'Dr A', baseVersionId: null });
     store.setReviewStatus(imageId, 'approved', 'Dr A');
-    const prepared = await prepareResults(store, imageId, { author: 'tester', appVersion: '0.1.0', loadPixels: loadImagePixels });
+    const prepared = await prepareResults(store, imageId, {
+      author: 'tester',
+      appVersion: '0.1.0',
+      loadPixels: loadImagePixels,
+    });
 
     const t0 = new Date();
-    const first = await sendOutbox(store, client, { author: 'tester', now: () => t0, onItem: async (i) => { if (i.kind === 'sr' && i.ok) await orthanc.stop(); } });
+    const first = await sendOutbox(store, client, {
+      author: 'tester',
+      now: () => t0,
+      onItem: async (i) => {
+        if (i.kind === 'sr' && i.ok) await orthanc.stop();
+      },
+    });
     expect(first.sent.map((s) => s.kind)).toEqual(['sr']);
     expect(first.failed).toHaveLength(1);
     expect(first.failed[0]!.error).toMatch(/refused the connection/);
@@ -123,8 +152,13 @@ describe.skipIf(SKIP)('PACS faults', () => {
 
     orthanc = await startOrthanc({ storageDir: orthanc.storageDir, port: orthanc.port });
     // Before the backoff has passed nothing is due; after it, only the failed item goes.
-    expect((await sendOutbox(store, client, { author: 'tester', now: () => new Date(t0.getTime() + 1000) })).sent).toEqual([]);
-    const later = await sendOutbox(store, client, { author: 'tester', now: () => new Date(t0.getTime() + BACKOFF_BASE_MS + 1000) });
+    expect(
+      (await sendOutbox(store, client, { author: 'tester', now: () => new Date(t0.getTime() + 1000) })).sent,
+    ).toEqual([]);
+    const later = await sendOutbox(store, client, {
+      author: 'tester',
+      now: () => new Date(t0.getTime() + BACKOFF_BASE_MS + 1000),
+    });
     expect(later.sent.map((s) => s.kind)).toEqual(['sc']);
     expect(repo.row(prepared.scId).status).toBe('sent');
     const onServer = await client.studyInstances(studyUid);
@@ -136,16 +170,24 @@ describe.skipIf(SKIP)('PACS faults', () => {
   it('wrong credentials are a 401 that names neither password nor user secret; right ones work', async () => {
     const secured = await startOrthanc({ users: { alice: 'right-password' } });
     try {
-      const wrong = new DicomWebClient({ url: secured.dicomWeb, auth: { kind: 'basic', username: 'alice', password: 'wrong-password' } });
+      const wrong = new DicomWebClient({
+        url: secured.dicomWeb,
+        auth: { kind: 'basic', username: 'alice', password: 'wrong-password' },
+      });
       const r = await kind(wrong.testConnection());
       expect(r.kind).toBe('unauthorized');
       expect(r.message).toMatch(/401 Unauthorized/);
       expect(r.message).not.toContain('wrong-password');
       const none = await kind(new DicomWebClient({ url: secured.dicomWeb, auth: { kind: 'none' } }).testConnection());
       expect(none.kind).toBe('unauthorized');
-      const bearer = await kind(new DicomWebClient({ url: secured.dicomWeb, auth: { kind: 'bearer', token: 'not-a-token' } }).testConnection());
+      const bearer = await kind(
+        new DicomWebClient({ url: secured.dicomWeb, auth: { kind: 'bearer', token: 'not-a-token' } }).testConnection(),
+      );
       expect(bearer.kind).toBe('unauthorized');
-      const right = new DicomWebClient({ url: secured.dicomWeb, auth: { kind: 'basic', username: 'alice', password: 'right-password' } });
+      const right = new DicomWebClient({
+        url: secured.dicomWeb,
+        auth: { kind: 'basic', username: 'alice', password: 'right-password' },
+      });
       expect((await right.testConnection()).url).toBe(secured.dicomWeb);
     } finally {
       await secured.stop({ removeStorage: true });
@@ -153,60 +195,126 @@ describe.skipIf(SKIP)('PACS faults', () => {
   });
 
   it('a 403 is "forbidden", a web page or a JSON API is "not DICOMweb", a closed port is "refused", an unknown host "unreachable"', async () => {
-    const port = await listen(http.createServer((req, res) => {
-      if (req.url?.startsWith('/forbidden/')) { res.writeHead(403); res.end('no'); return; }
-      if (req.url?.startsWith('/api/')) { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"status":"ok"}'); return; }
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end('<html><body>Clinic intranet</body></html>');
-    }));
+    const port = await listen(
+      http.createServer((req, res) => {
+        if (req.url?.startsWith('/forbidden/')) {
+          res.writeHead(403);
+          res.end('no');
+          return;
+        }
+        if (req.url?.startsWith('/api/')) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end('{"status":"ok"}');
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end('<html><body>Clinic intranet</body></html>');
+      }),
+    );
     const base = `http://127.0.0.1:${port}`;
-    expect((await kind(new DicomWebClient({ url: `${base}/forbidden/`, auth: { kind: 'none' } }).testConnection())).kind).toBe('forbidden');
+    expect(
+      (await kind(new DicomWebClient({ url: `${base}/forbidden/`, auth: { kind: 'none' } }).testConnection())).kind,
+    ).toBe('forbidden');
     const html = await kind(new DicomWebClient({ url: base, auth: { kind: 'none' } }).testConnection());
     expect(html.kind).toBe('not-dicomweb');
     expect(html.message).toMatch(/text\/html, not DICOM JSON/);
-    expect((await kind(new DicomWebClient({ url: `${base}/api/`, auth: { kind: 'none' } }).testConnection())).kind).toBe('not-dicomweb');
+    expect(
+      (await kind(new DicomWebClient({ url: `${base}/api/`, auth: { kind: 'none' } }).testConnection())).kind,
+    ).toBe('not-dicomweb');
     // Orthanc's own REST root is a real server, but not the DICOMweb root.
-    expect((await kind(new DicomWebClient({ url: orthanc.url, auth: { kind: 'none' } }).testConnection())).kind).toBe('not-dicomweb');
+    expect((await kind(new DicomWebClient({ url: orthanc.url, auth: { kind: 'none' } }).testConnection())).kind).toBe(
+      'not-dicomweb',
+    );
     const closed = await listen(http.createServer());
     servers.pop()!.close();
     await new Promise((r) => setTimeout(r, 50));
-    expect((await kind(new DicomWebClient({ url: `http://127.0.0.1:${closed}/dicom-web`, auth: { kind: 'none' } }).testConnection())).kind).toBe('refused');
-    expect((await kind(new DicomWebClient({ url: 'http://no-such-host.invalid/dicom-web', auth: { kind: 'none' } }).testConnection())).kind).toBe('unreachable');
-    expect(() => new DicomWebClient({ url: 'ftp://pacs/dicom-web', auth: { kind: 'none' } })).toThrow(/http:\/\/ or https:\/\//);
-    expect(() => new DicomWebClient({ url: 'http://bob:pw@pacs/dicom-web', auth: { kind: 'none' } })).toThrow(/not in the URL/);
+    expect(
+      (
+        await kind(
+          new DicomWebClient({ url: `http://127.0.0.1:${closed}/dicom-web`, auth: { kind: 'none' } }).testConnection(),
+        )
+      ).kind,
+    ).toBe('refused');
+    expect(
+      (
+        await kind(
+          new DicomWebClient({ url: 'http://no-such-host.invalid/dicom-web', auth: { kind: 'none' } }).testConnection(),
+        )
+      ).kind,
+    ).toBe('unreachable');
+    expect(() => new DicomWebClient({ url: 'ftp://pacs/dicom-web', auth: { kind: 'none' } })).toThrow(
+      /http:\/\/ or https:\/\//,
+    );
+    expect(() => new DicomWebClient({ url: 'http://bob:pw@pacs/dicom-web', auth: { kind: 'none' } })).toThrow(
+      /not in the URL/,
+    );
   });
 
   it('TLS: a certificate nobody vouches for is a "tls" failure; with its CA file the same server works', async () => {
     const certDir = mkdtempSync(path.join(work, 'tls-'));
     const key = path.join(certDir, 'key.pem');
     const cert = path.join(certDir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'pipe' },
+    );
     // An HTTPS front of the real Orthanc (as a clinic's reverse proxy would be).
-    const port = await listen(https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
-      const upstream = http.request({ host: '127.0.0.1', port: orthanc.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
-      req.pipe(upstream);
-    }));
+    const port = await listen(
+      https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+        const upstream = http.request(
+          { host: '127.0.0.1', port: orthanc.port, path: req.url, method: req.method, headers: req.headers },
+          (up) => {
+            res.writeHead(up.statusCode ?? 502, up.headers);
+            up.pipe(res);
+          },
+        );
+        req.pipe(upstream);
+      }),
+    );
     const url = `https://127.0.0.1:${port}/dicom-web`;
     const untrusted = await kind(new DicomWebClient({ url, auth: { kind: 'none' } }).testConnection());
     expect(untrusted.kind).toBe('tls');
     expect(untrusted.message).toMatch(/TLS connection failed .*CA file/);
     const trusted = new DicomWebClient({ url, auth: { kind: 'none' }, caFile: cert });
     expect((await trusted.testConnection()).url).toBe(url);
-    expect((await kind(new DicomWebClient({ url, auth: { kind: 'none' }, caFile: key }).testConnection())).kind).toBe('invalid-settings');
+    expect((await kind(new DicomWebClient({ url, auth: { kind: 'none' }, caFile: key }).testConnection())).kind).toBe(
+      'invalid-settings',
+    );
   });
 
   it('a pull is cancelled cleanly', async () => {
-    const v = makeVisit({ patientId: 'CVM-CANCEL', patientName: 'Cancel^Pull', birthDate: '20050101', studyDate: '20190101' }, work);
+    const v = makeVisit(
+      { patientId: 'CVM-CANCEL', patientName: 'Cancel^Pull', birthDate: '20050101', studyDate: '20190101' },
+      work,
+    );
     await orthanc.upload(v.bytes);
     const client = new DicomWebClient({ url: orthanc.dicomWeb, auth: { kind: 'none' } });
     const store = storeFor({ dataDir: dataDir(), mode: 'cli' });
     const controller = new AbortController();
     const report = await pullStudies(store, client, [readSourceImage('v', v.bytes).studyInstanceUid], {
-      importFile, author: 'tester', signal: controller.signal, onProgress: (p) => { if (p.current) controller.abort(); },
+      importFile,
+      author: 'tester',
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.current) controller.abort();
+      },
     });
     expect(report.cancelled).toBe(true);
     expect(store.db.prepare('SELECT COUNT(*) FROM images').pluck().get()).toBe(0);

@@ -31,10 +31,17 @@ if (SKIP) console.warn(SKIP);
 
 const PATIENT = { patientId: 'CVM-TL-1', patientName: 'Growth^Timeline', birthDate: '20050301' };
 
-/** Landmarks of the first shared annotated cephalogram (a real C2-C4 spine) that the rules give a stage, placed as a human edit. */
+/**
+ * Landmarks of the first shared annotated cephalogram (a real C2-C4 spine) that the rules give a stage, placed as a
+ * human edit.
+ */
 function annotatedPoints(): Record<string, [number, number]> {
-  const ann = JSON.parse(readFileSync(sharedPath('cvm13', 'annotations.json'), 'utf8')) as { images: Record<string, { points: Record<string, [number, number]> }> };
-  const staged = Object.values(ann.images).find((i) => stageRecordOf(i.points, { rowMm: 0.1, colMm: 0.1 }).summary.kind === 'stage');
+  const ann = JSON.parse(readFileSync(sharedPath('cvm13', 'annotations.json'), 'utf8')) as {
+    images: Record<string, { points: Record<string, [number, number]> }>;
+  };
+  const staged = Object.values(ann.images).find(
+    (i) => stageRecordOf(i.points, { rowMm: 0.1, colMm: 0.1 }).summary.kind === 'stage',
+  );
   if (!staged) throw new Error('no annotated spine has a stage');
   return staged.points;
 }
@@ -53,12 +60,15 @@ async function fetchFromOrthanc(o: Orthanc, sopUid: string, dir: string): Promis
 /** dsrdump's NUM lines: concept code -> [value, unit code]. */
 function numbersOf(dump: string): Map<string, [number, string]> {
   const out = new Map<string, [number, string]>();
-  for (const m of dump.matchAll(/NUM:\(([^,]+),[^,]+,"[^"]*"\)="([^"]+)" \(([^,]+),UCUM/g)) out.set(m[1]!, [Number(m[2]), m[3]!]);
+  for (const m of dump.matchAll(/NUM:\(([^,]+),[^,]+,"[^"]*"\)="([^"]+)" \(([^,]+),UCUM/g))
+    out.set(m[1]!, [Number(m[2]), m[3]!]);
   return out;
 }
 
 function expectOnlyCharsetWarning(warnings: string): void {
-  const lines = warnings.split('\n').filter((l) => l.trim() && !/does not support this Specific Character Set: ISO_IR 192/.test(l));
+  const lines = warnings
+    .split('\n')
+    .filter((l) => l.trim() && !/does not support this Specific Character Set: ISO_IR 192/.test(l));
   expect(lines).toEqual([]);
 }
 
@@ -69,7 +79,12 @@ describe.skipIf(SKIP)('PACS round trip against a real Orthanc', () => {
   let store: Store;
   let client: DicomWebClient;
   const uids: { visit1: string; visit2: string; hip: string } = { visit1: '', visit2: '', hip: '' };
-  const ctx = (): { dataDir: string; mode: 'cli'; appVersion: string; emit: () => void } => ({ dataDir, mode: 'cli', appVersion: '0.1.0', emit: () => {} });
+  const ctx = (): { dataDir: string; mode: 'cli'; appVersion: string; emit: () => void } => ({
+    dataDir,
+    mode: 'cli',
+    appVersion: '0.1.0',
+    emit: () => {},
+  });
 
   beforeAll(async () => {
     orthanc = await startOrthanc();
@@ -77,7 +92,10 @@ describe.skipIf(SKIP)('PACS round trip against a real Orthanc', () => {
     dataDir = path.join(work, 'data');
     const v1 = makeVisit({ ...PATIENT, studyDate: '20170310' }, work);
     const v2 = makeVisit({ ...PATIENT, studyDate: '20180920' }, work);
-    const hip = makeVisit({ ...PATIENT, studyDate: '20180920', bodyPart: 'HIP', view: 'AP', source: 'RG3_JLSL.dcm' }, work);
+    const hip = makeVisit(
+      { ...PATIENT, studyDate: '20180920', bodyPart: 'HIP', view: 'AP', source: 'RG3_JLSL.dcm' },
+      work,
+    );
     uids.visit1 = (await orthanc.upload(v1.bytes), readSourceImage('v1', v1.bytes).studyInstanceUid);
     uids.visit2 = (await orthanc.upload(v2.bytes), readSourceImage('v2', v2.bytes).studyInstanceUid);
     uids.hip = (await orthanc.upload(hip.bytes), readSourceImage('hip', hip.bytes).studyInstanceUid);
@@ -92,25 +110,37 @@ describe.skipIf(SKIP)('PACS round trip against a real Orthanc', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('finds the patient\'s studies by ID and by date range', async () => {
+  it("finds the patient's studies by ID and by date range", async () => {
     expect((await client.testConnection()).url).toBe(orthanc.dicomWeb);
     const all = await client.searchStudies({ patientId: PATIENT.patientId }, { offset: 0, limit: 100 });
     expect(all.map((s) => s.studyInstanceUid).sort()).toEqual([uids.visit1, uids.visit2, uids.hip].sort());
     expect(all.every((s) => s.patientName === PATIENT.patientName && s.modalities.includes('CR'))).toBe(true);
-    const later = await client.searchStudies({ patientId: PATIENT.patientId, from: '2018-01-01', to: '2018-12-31' }, { offset: 0, limit: 100 });
+    const later = await client.searchStudies(
+      { patientId: PATIENT.patientId, from: '2018-01-01', to: '2018-12-31' },
+      { offset: 0, limit: 100 },
+    );
     expect(later.map((s) => s.studyDate)).toEqual(['2018-09-20', '2018-09-20']);
     expect(await client.searchStudies({ patientId: 'NOBODY' }, { offset: 0, limit: 10 })).toEqual([]);
   });
 
   it('pulls each cephalogram once, skips the hip with its reason, and fetches nothing again on a second pull', async () => {
-    const first = await pullStudies(store, client, [uids.visit1, uids.visit2, uids.hip], { importFile, author: 'tester' });
+    const first = await pullStudies(store, client, [uids.visit1, uids.visit2, uids.hip], {
+      importFile,
+      author: 'tester',
+    });
     expect(first.retrieved).toBe(2);
     expect(first.skipped).toBe(1);
     expect(first.failed).toBe(0);
     const hip = first.studies.find((s) => s.studyUid === uids.hip)!.instances[0]!;
     expect(hip.outcome === 'skipped' && hip.reason).toMatch(/body part HIP is not the head or neck/);
     const retrieved = first.studies.flatMap((s) => s.instances).filter((i) => i.outcome === 'retrieved');
-    expect(retrieved.every((i) => 'note' in i && /recognised from the DICOM header \(modality CR, body part SKULL, view LL\)/.test(i.note ?? ''))).toBe(true);
+    expect(
+      retrieved.every(
+        (i) =>
+          'note' in i &&
+          /recognised from the DICOM header \(modality CR, body part SKULL, view LL\)/.test(i.note ?? ''),
+      ),
+    ).toBe(true);
 
     const spy = vi.spyOn(client, 'retrieveInstance');
     const second = await pullStudies(store, client, [uids.visit1, uids.visit2], { importFile, author: 'tester' });
@@ -123,22 +153,37 @@ describe.skipIf(SKIP)('PACS round trip against a real Orthanc', () => {
   });
 
   it('sends an approved result as a VERIFIED SR whose every value dsrdump reads back, and a Secondary Capture that opens', async () => {
-    const imageId = (store.db.prepare('SELECT i.id FROM images i JOIN studies s ON s.id = i.study_ref WHERE s.study_instance_uid = ?').get(uids.visit1) as { id: number }).id;
+    const imageId = (
+      store.db
+        .prepare('SELECT i.id FROM images i JOIN studies s ON s.id = i.study_ref WHERE s.study_instance_uid = ?')
+        .get(uids.visit1) as { id: number }
+    ).id;
     const analysed = await analysisHandlers(ctx()).analyzeImage({ imageId });
     expect(analysed.ok).toBe(true);
     const points = annotatedPoints();
     // The model's run is recorded; on these hip radiographs it may leave no landmarks (not a cephalogram).
     const ai = store.loadStudy(imageId).latest;
-    store.addVersion(imageId, ai
-      ? { kind: 'edit', points, author: 'Dr Reviewer', baseVersionId: ai.versionId, moved: [...LANDMARK_NAMES] }
-      : { kind: 'manual', points, author: 'Dr Reviewer', baseVersionId: null });
+    store.addVersion(
+      imageId,
+      ai
+        ? { kind: 'edit', points, author: 'Dr Reviewer', baseVersionId: ai.versionId, moved: [...LANDMARK_NAMES] }
+        : { kind: 'manual', points, author: 'Dr Reviewer', baseVersionId: null },
+    );
     // The annotated spine comes from a 0.1 mm/pixel cephalogram: calibrate so the mm criteria apply as there.
-    store.setCalibration(imageId, { rowMm: 0.1, colMm: 0.1, method: 'entered', detail: 'spacing of the annotated cephalogram' }, 'Dr Reviewer');
+    store.setCalibration(
+      imageId,
+      { rowMm: 0.1, colMm: 0.1, method: 'entered', detail: 'spacing of the annotated cephalogram' },
+      'Dr Reviewer',
+    );
     store.setReviewStatus(imageId, 'approved', 'Dr Reviewer');
     const detail = store.loadStudy(imageId);
     expect(detail.latest!.stage!.kind, detail.latest!.stage!.label).toBe('stage');
 
-    const prepared = await prepareResults(store, imageId, { author: 'tester', appVersion: '0.1.0', loadPixels: loadImagePixels });
+    const prepared = await prepareResults(store, imageId, {
+      author: 'tester',
+      appVersion: '0.1.0',
+      loadPixels: loadImagePixels,
+    });
     expect(prepared.verified).toBe(true);
     const report = await sendOutbox(store, client, { author: 'tester' });
     expect(report.failed).toEqual([]);
@@ -165,30 +210,52 @@ describe.skipIf(SKIP)('PACS round trip against a real Orthanc', () => {
     }
     expect(out).toContain(`<contains IMAGE:=(CR image,"${source.sopInstanceUid}")>`);
     const stage = detail.latest!.stage!;
-    expect(out).toContain(`<contains CODE:(CVM-STAGE,99CVMWS,"Cervical vertebral maturation stage")=(${stage.stage},99CVMWS,"Cervical stage ${stage.stage!.slice(2)}")>`);
+    expect(out).toContain(
+      `<contains CODE:(CVM-STAGE,99CVMWS,"Cervical vertebral maturation stage")=(${stage.stage},99CVMWS,"Cervical stage ${stage.stage!.slice(2)}")>`,
+    );
     expect(out).toContain(`="${stage.label}">`);
-    // Every landmark: a POINT at the stored position (+0.5: SCOORD's origin is the pixel corner), selected from the source image.
+    // Every landmark: a POINT at the stored position (+0.5: SCOORD's origin is the pixel corner), selected from the
+    // source image.
     for (const name of LANDMARK_NAMES) {
-      const m = new RegExp(`SCOORD:\\(${name},99CVMWS,"[^"]*"\\)=\\(POINT,([-\\d.e]+)/([-\\d.e]+)\\)>\\s*\\n\\s*<selected from IMAGE:=\\(CR image,"${source.sopInstanceUid.replaceAll('.', '\\.')}"\\)>`).exec(out);
+      const m = new RegExp(
+        `SCOORD:\\(${name},99CVMWS,"[^"]*"\\)=\\(POINT,([-\\d.e]+)/([-\\d.e]+)\\)>\\s*\\n\\s*<selected from IMAGE:=\\(CR image,"${source.sopInstanceUid.replaceAll('.', '\\.')}"\\)>`,
+      ).exec(out);
       expect(m, name).not.toBeNull();
       expect(Number(m![1])).toBeCloseTo(points[name]![0] + 0.5, 2);
       expect(Number(m![2])).toBeCloseTo(points[name]![1] + 0.5, 2);
     }
     // Every measurement, with its unit.
     const assessment = JSON.parse(
-      (await import('node:zlib')).inflateRawSync((store.db.prepare('SELECT assessment_deflated FROM stage_assessments WHERE set_ref = ?').get(detail.latest!.versionId) as { assessment_deflated: Buffer }).assessment_deflated).toString('utf8'),
+      (await import('node:zlib'))
+        .inflateRawSync(
+          (
+            store.db
+              .prepare('SELECT assessment_deflated FROM stage_assessments WHERE set_ref = ?')
+              .get(detail.latest!.versionId) as { assessment_deflated: Buffer }
+          ).assessment_deflated,
+        )
+        .toString('utf8'),
     ) as { measurements: Measurements };
     const m = assessment.measurements;
     const nums = numbersOf(out);
     const lengthUnit = m.unit === 'mm' ? 'mm' : '{pixels}';
     const expected: Array<[string, number, string]> = [];
     for (const v of ['C2', 'C3', 'C4'] as const) {
-      expected.push([`${v}-CONC-DEPTH`, m[v].concavity.depth, lengthUnit], [`${v}-CONC-SHARE`, m[v].concavity.share * 100, '%']);
+      expected.push(
+        [`${v}-CONC-DEPTH`, m[v].concavity.depth, lengthUnit],
+        [`${v}-CONC-SHARE`, m[v].concavity.share * 100, '%'],
+      );
     }
     for (const v of ['C3', 'C4'] as const) {
       const b = m[v].body;
-      expected.push([`${v}-ANT-H`, b.anteriorHeight, lengthUnit], [`${v}-POST-H`, b.posteriorHeight, lengthUnit], [`${v}-WIDTH`, b.width, lengthUnit],
-        [`${v}-HEIGHT`, b.height, lengthUnit], [`${v}-WH-RATIO`, b.ratio, '{ratio}'], [`${v}-AP-RATIO`, b.heightRatio, '{ratio}']);
+      expected.push(
+        [`${v}-ANT-H`, b.anteriorHeight, lengthUnit],
+        [`${v}-POST-H`, b.posteriorHeight, lengthUnit],
+        [`${v}-WIDTH`, b.width, lengthUnit],
+        [`${v}-HEIGHT`, b.height, lengthUnit],
+        [`${v}-WH-RATIO`, b.ratio, '{ratio}'],
+        [`${v}-AP-RATIO`, b.heightRatio, '{ratio}'],
+      );
       expect(out).toContain(`<contains TEXT:(${v}-SHAPE,99CVMWS,"${v} body shape")="${b.shape}">`);
     }
     for (const [code, value, unit] of expected) {
@@ -213,17 +280,34 @@ describe.skipIf(SKIP)('PACS round trip against a real Orthanc', () => {
   });
 
   it('a re-approval sends a new SR that names the old one as predecessor; an unapproved result is UNVERIFIED', async () => {
-    const imageId = (store.db.prepare('SELECT i.id FROM images i JOIN studies s ON s.id = i.study_ref WHERE s.study_instance_uid = ?').get(uids.visit1) as { id: number }).id;
+    const imageId = (
+      store.db
+        .prepare('SELECT i.id FROM images i JOIN studies s ON s.id = i.study_ref WHERE s.study_instance_uid = ?')
+        .get(uids.visit1) as { id: number }
+    ).id;
     const repo = new PacsRepo(store);
     const old = repo.latestSr(imageId)!;
     // Nothing changed: nothing new is made.
-    expect((await prepareResults(store, imageId, { author: 'tester', appVersion: '0.1.0', loadPixels: loadImagePixels })).unchanged).toBe(true);
+    expect(
+      (await prepareResults(store, imageId, { author: 'tester', appVersion: '0.1.0', loadPixels: loadImagePixels }))
+        .unchanged,
+    ).toBe(true);
     store.setReviewStatus(imageId, 'in-progress', 'Dr Reviewer');
     const latest = store.loadStudy(imageId).latest!;
     const moved = { ...latest.points, C3m: [latest.points.C3m![0], latest.points.C3m![1] - 3] as const };
-    store.addVersion(imageId, { kind: 'edit', points: moved, author: 'Dr Reviewer', baseVersionId: latest.versionId, moved: ['C3m'] });
+    store.addVersion(imageId, {
+      kind: 'edit',
+      points: moved,
+      author: 'Dr Reviewer',
+      baseVersionId: latest.versionId,
+      moved: ['C3m'],
+    });
     store.setReviewStatus(imageId, 'approved', 'Dr Second');
-    const again = await prepareResults(store, imageId, { author: 'tester', appVersion: '0.1.0', loadPixels: loadImagePixels });
+    const again = await prepareResults(store, imageId, {
+      author: 'tester',
+      appVersion: '0.1.0',
+      loadPixels: loadImagePixels,
+    });
     expect(again.unchanged).toBe(false);
     expect(again.predecessorUid).toBe(old.sop_instance_uid);
     expect((await sendOutbox(store, client, { author: 'tester' })).sent).toHaveLength(2);
@@ -236,10 +320,19 @@ describe.skipIf(SKIP)('PACS round trip against a real Orthanc', () => {
     expect(dsrdump(file).out).toContain('Dr Second');
 
     // The second visit, analysed but not approved.
-    const other = (store.db.prepare('SELECT i.id FROM images i JOIN studies s ON s.id = i.study_ref WHERE s.study_instance_uid = ?').get(uids.visit2) as { id: number }).id;
+    const other = (
+      store.db
+        .prepare('SELECT i.id FROM images i JOIN studies s ON s.id = i.study_ref WHERE s.study_instance_uid = ?')
+        .get(uids.visit2) as { id: number }
+    ).id;
     expect((await analysisHandlers(ctx()).analyzeImage({ imageId: other })).ok).toBe(true);
-    if (!store.loadStudy(other).latest) store.addVersion(other, { kind: 'manual', points: annotatedPoints(), author: 'tester', baseVersionId: null });
-    const unverified = await prepareResults(store, other, { author: 'tester', appVersion: '0.1.0', loadPixels: loadImagePixels });
+    if (!store.loadStudy(other).latest)
+      store.addVersion(other, { kind: 'manual', points: annotatedPoints(), author: 'tester', baseVersionId: null });
+    const unverified = await prepareResults(store, other, {
+      author: 'tester',
+      appVersion: '0.1.0',
+      loadPixels: loadImagePixels,
+    });
     expect(unverified.verified).toBe(false);
     const srFile = path.join(work, 'unverified.dcm');
     writeFileSync(srFile, repo.dicomOf(unverified.srId));
@@ -251,7 +344,10 @@ describe.skipIf(SKIP)('PACS round trip against a real Orthanc', () => {
 
   it('puts both visits of the patient on one timeline with their ages', () => {
     const t = patientTimeline(store, PATIENT.patientId);
-    expect(t.visits.map((v) => [v.studyDate, v.ageYears])).toEqual([['2017-03-10', 12.02], ['2018-09-20', 13.56]]);
+    expect(t.visits.map((v) => [v.studyDate, v.ageYears])).toEqual([
+      ['2017-03-10', 12.02],
+      ['2018-09-20', 13.56],
+    ]);
     expect(t.patient.name).toBe('Growth, Timeline');
     expect(t.peak.text.length).toBeGreaterThan(10);
   });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { confidenceLevel, DEFAULT_FLAG_MM, expectedErrorsOf, expectedErrorText } from '../../renderer/canvas/confidence';
+import {
+  confidenceLevel,
+  DEFAULT_FLAG_MM,
+  expectedErrorsOf,
+  expectedErrorText,
+} from '../../renderer/canvas/confidence';
 
 describe('handle colours by expected error', () => {
   it('colours by the calibrated mm figure and the model flag, never by a raw peak', () => {
@@ -11,7 +16,10 @@ describe('handle colours by expected error', () => {
   });
 
   it('reads expected errors from a stored run, and nothing from an older run', () => {
-    expect(expectedErrorsOf({ expectedErrorMm: { C3m: 1.2, C2p: 'x' }, flagMm: 0.96 })).toEqual({ mm: { C3m: 1.2 }, flagMm: 0.96 });
+    expect(expectedErrorsOf({ expectedErrorMm: { C3m: 1.2, C2p: 'x' }, flagMm: 0.96 })).toEqual({
+      mm: { C3m: 1.2 },
+      flagMm: 0.96,
+    });
     expect(expectedErrorsOf({ verdict: 'ok' })).toEqual({ mm: {}, flagMm: DEFAULT_FLAG_MM });
     expect(expectedErrorsOf(null)).toEqual({ mm: {}, flagMm: DEFAULT_FLAG_MM });
     expect(expectedErrorText(1.24, 0.96)).toBe('±1.2 mm, check');

@@ -32,14 +32,19 @@ function fakeServer() {
 function queueOn(server: ReturnType<typeof fakeServer>) {
   const states: QueueState[] = [];
   const waits: number[] = [];
-  const q = createSaveQueue<L, string>({
-    save: (item, base) => server.save(item, base),
-    latest: () => server.latest(),
-    sameLandmarks: (a, b) => JSON.stringify(a) === JSON.stringify(b),
-    onState: (s) => states.push(s),
-    onDrained: () => {},
-    wait: async (ms) => { waits.push(ms); },
-  }, null);
+  const q = createSaveQueue<L, string>(
+    {
+      save: (item, base) => server.save(item, base),
+      latest: () => server.latest(),
+      sameLandmarks: (a, b) => JSON.stringify(a) === JSON.stringify(b),
+      onState: (s) => states.push(s),
+      onDrained: () => {},
+      wait: async (ms) => {
+        waits.push(ms);
+      },
+    },
+    null,
+  );
   return { q, states, waits };
 }
 

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { imagePoint, screenPoint } from '../../core/geometry/index';
 import {
-  actualSizeTransform, fitRegion, fitTransform, imageToScreen, MAX_SCALE, panBy, screenToImage, zoomAt,
+  actualSizeTransform,
+  fitRegion,
+  fitTransform,
+  imageToScreen,
+  MAX_SCALE,
+  panBy,
+  screenToImage,
+  zoomAt,
 } from '../../renderer/canvas/view-transform';
 
 describe('view transform', () => {

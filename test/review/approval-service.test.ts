@@ -13,23 +13,43 @@ describe('approval in the service: the rules hold whatever the client sends', ()
   it('refuses a study without landmarks, with the reason', () => {
     const store = openStore(tempDir());
     const id = addStudy(store, 1);
-    expect(storeError(() => setReviewStatusChecked(store, { imageId: id, status: 'approved' })).message).toMatch(/no landmarks to approve/);
+    expect(storeError(() => setReviewStatusChecked(store, { imageId: id, status: 'approved' })).message).toMatch(
+      /no landmarks to approve/,
+    );
     expect(store.loadStudy(id).review.status).toBe('unreviewed');
   });
 
   it('refuses the unmoved prediction of a failed run (not a cephalogram)', () => {
     const store = openStore(tempDir());
     const id = addStudy(store, 1);
-    store.recordModelRun(id, { ...MODEL_RUN, landmarks: cs4, confidences, quality: { verdict: 'failed', problems: ['C2, C3 and C4 were not found'] } });
-    expect(storeError(() => setReviewStatusChecked(store, { imageId: id, status: 'approved' })).message).toMatch(/^Cannot approve: The model did not find C2-C4/);
+    store.recordModelRun(id, {
+      ...MODEL_RUN,
+      landmarks: cs4,
+      confidences,
+      quality: { verdict: 'failed', problems: ['C2, C3 and C4 were not found'] },
+    });
+    expect(storeError(() => setReviewStatusChecked(store, { imageId: id, status: 'approved' })).message).toMatch(
+      /^Cannot approve: The model did not find C2-C4/,
+    );
   });
 
   it('approves an uncertain run only with a confirmation, which the audit log records', () => {
     const store = openStore(tempDir());
     const id = addStudy(store, 1);
-    store.recordModelRun(id, { ...MODEL_RUN, landmarks: cs4, confidences, quality: { verdict: 'uncertain', problems: ['Low confidence for C4la.'] } });
-    expect(storeError(() => setReviewStatusChecked(store, { imageId: id, status: 'approved' })).message).toMatch(/needs your confirmation/);
-    const review = setReviewStatusChecked(store, { imageId: id, status: 'approved', confirmation: 'The model was not confident on this image (Low confidence for C4la).' });
+    store.recordModelRun(id, {
+      ...MODEL_RUN,
+      landmarks: cs4,
+      confidences,
+      quality: { verdict: 'uncertain', problems: ['Low confidence for C4la.'] },
+    });
+    expect(storeError(() => setReviewStatusChecked(store, { imageId: id, status: 'approved' })).message).toMatch(
+      /needs your confirmation/,
+    );
+    const review = setReviewStatusChecked(store, {
+      imageId: id,
+      status: 'approved',
+      confirmation: 'The model was not confident on this image (Low confidence for C4la).',
+    });
     expect(review.status).toBe('approved');
     const entry = store.auditLog(id).find((e) => e.action === 'review')!;
     expect(entry.summary).toMatch(/unreviewed -> approved \(confirmed: The model was not confident/);
@@ -47,10 +67,27 @@ describe('approval in the service: the rules hold whatever the client sends', ()
     const store = openStore(tempDir());
     const id = addStudy(store, 1);
     const before = store.loadStudy(id).info.meta;
-    if (before.sex !== null) expect(storeError(() => store.setPatientInfo(id, { sex: 'F' }, 'tester')).message).toMatch(/comes from the file/);
+    if (before.sex !== null)
+      expect(storeError(() => store.setPatientInfo(id, { sex: 'F' }, 'tester')).message).toMatch(/comes from the file/);
     const png = store.insertImage({
-      sha256: 'f'.repeat(64), storedPath: 'images/x.png', originalName: 'x.png', byteSize: 10, author: 'tester',
-      info: { ...store.loadStudy(id).info, format: 'png', meta: { ...before, patientId: null, patientName: null, sex: null, ageYears: null, birthDate: null, studyInstanceUid: null } },
+      sha256: 'f'.repeat(64),
+      storedPath: 'images/x.png',
+      originalName: 'x.png',
+      byteSize: 10,
+      author: 'tester',
+      info: {
+        ...store.loadStudy(id).info,
+        format: 'png',
+        meta: {
+          ...before,
+          patientId: null,
+          patientName: null,
+          sex: null,
+          ageYears: null,
+          birthDate: null,
+          studyInstanceUid: null,
+        },
+      },
     }).imageId;
     store.setPatientInfo(png, { ageYears: 13 + 8 / 12, sex: 'F' }, 'tester');
     const meta = store.loadStudy(png).info.meta;
@@ -70,17 +107,30 @@ describe('approval in the service: the rules hold whatever the client sends', ()
     expect(out.count).toBe(1);
     expect(readFileSync(out.file, 'utf8')).toBe(exportCsv(store, { approvedOnly: false }).csv);
     expect(seen).toEqual([1]);
-    expect(storeError(() => exportDataset(store, { format: 'csv', approvedOnly: false, folder: 'relative/dir' })).message).toMatch(/full path/);
+    expect(
+      storeError(() => exportDataset(store, { format: 'csv', approvedOnly: false, folder: 'relative/dir' })).message,
+    ).toMatch(/full path/);
   });
 });
 
 describe('a landmark moved back onto the prediction', () => {
-  it('counts as the model\'s again, not as human-placed', () => {
+  it("counts as the model's again, not as human-placed", () => {
     const store = openStore(tempDir());
     const id = addStudy(store, 1);
-    const ai = store.recordModelRun(id, { ...MODEL_RUN, landmarks: cs4, confidences, quality: { verdict: 'ok', problems: [] } });
+    const ai = store.recordModelRun(id, {
+      ...MODEL_RUN,
+      landmarks: cs4,
+      confidences,
+      quality: { verdict: 'ok', problems: [] },
+    });
     const away = { ...cs4, C3m: [cs4.C3m![0], cs4.C3m![1] + 5] as [number, number] };
-    const v1 = store.addVersion(id, { kind: 'edit', points: away, author: 'a', baseVersionId: ai.versionId, moved: ['C3m'] });
+    const v1 = store.addVersion(id, {
+      kind: 'edit',
+      points: away,
+      author: 'a',
+      baseVersionId: ai.versionId,
+      moved: ['C3m'],
+    });
     expect(store.loadStudy(id).latest!.fromPrediction).not.toContain('C3m');
     // Back by keyboard steps: floating-point sums land within a micro-pixel of the prediction.
     const back = { ...cs4, C3m: [cs4.C3m![0], cs4.C3m![1] + 5 - 1 - 1 - 1 - 1 - 1 + 1e-9] as [number, number] };

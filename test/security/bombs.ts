@@ -18,7 +18,12 @@ export function png(width: number, height: number, depth: number, idat: Uint8Arr
   header.writeUInt32BE(height, 4);
   header[8] = depth;
   header[9] = 0;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', header), pngChunk('IDAT', idat), pngChunk('IEND', new Uint8Array())]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', header),
+    pngChunk('IDAT', idat),
+    pngChunk('IEND', new Uint8Array()),
+  ]);
 }
 
 /** 60000 x 60000 at 1 bit: the probe's 437 KB PNG that took 7.4 GB (here only the header matters). */
@@ -34,7 +39,8 @@ export function pngDataBomb(): Buffer {
 /** A valid grey PNG, `width` x `height`. */
 export function greyPng(width: number, height: number): Buffer {
   const raw = Buffer.alloc((width + 1) * height);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = (x * 7 + y * 3) & 0xff;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = (x * 7 + y * 3) & 0xff;
   return png(width, height, 8, deflateSync(raw));
 }
 
@@ -59,7 +65,9 @@ export function j2kCodestream(width: number, height: number): Uint8Array {
   siz.writeUInt32BE(0, 28);
   siz.writeUInt32BE(0, 32);
   siz.writeUInt16BE(1, 36); // Csiz
-  siz[38] = 15; siz[39] = 1; siz[40] = 1;
+  siz[38] = 15;
+  siz[39] = 1;
+  siz[40] = 1;
   return Buffer.concat([Buffer.from([0xff, 0x4f, 0xff, 0x51]), siz, Buffer.from([0xff, 0xd9])]);
 }
 
@@ -93,12 +101,18 @@ export function dicomHeaderBomb(): Uint8Array {
 
 /** A JPEG 2000 DICOM whose header says 512 x 512 but whose codestream says 30000 x 30000. */
 export function dicomJ2kBomb(): Uint8Array {
-  return writeDicom(imageModule(512, 512), { transferSyntaxUid: '1.2.840.10008.1.2.4.90', encapsulated: encapsulatedPixelData([j2kCodestream(30_000, 30_000)], false) });
+  return writeDicom(imageModule(512, 512), {
+    transferSyntaxUid: '1.2.840.10008.1.2.4.90',
+    encapsulated: encapsulatedPixelData([j2kCodestream(30_000, 30_000)], false),
+  });
 }
 
 /** A JPEG baseline DICOM whose codestream says 30000 x 30000. */
 export function dicomJpegBomb(): Uint8Array {
-  return writeDicom(imageModule(512, 512), { transferSyntaxUid: '1.2.840.10008.1.2.4.50', encapsulated: encapsulatedPixelData([jpegHeaderBomb(30_000, 30_000)], false) });
+  return writeDicom(imageModule(512, 512), {
+    transferSyntaxUid: '1.2.840.10008.1.2.4.50',
+    encapsulated: encapsulatedPixelData([jpegHeaderBomb(30_000, 30_000)], false),
+  });
 }
 
 /** A deflated DICOM whose data set inflates to `inflatedMb` MB (the probe's 1 MB file that took 3.2 GB). */
@@ -112,7 +126,9 @@ export async function dicomDeflateBomb(inflatedMb = 520): Promise<Uint8Array> {
   z.write(plain.subarray(metaEnd));
   // Pixel Data, OW, undefined-length-sized: a huge explicit length followed by zeros.
   const header = Buffer.alloc(12);
-  header.writeUInt16LE(0x7fe0, 0); header.writeUInt16LE(0x0010, 2); header.write('OW', 4, 'latin1');
+  header.writeUInt16LE(0x7fe0, 0);
+  header.writeUInt16LE(0x0010, 2);
+  header.write('OW', 4, 'latin1');
   header.writeUInt32LE(inflatedMb << 20, 8);
   z.write(header);
   const mb = Buffer.alloc(1 << 20);
@@ -131,7 +147,10 @@ export function tiffHeaderBomb(width: number, height: number): Buffer {
   b.writeUInt16LE(2, 8);
   const entry = (i: number, tag: number, value: number): void => {
     const o = 10 + i * 12;
-    b.writeUInt16LE(tag, o); b.writeUInt16LE(4, o + 2); b.writeUInt32LE(1, o + 4); b.writeUInt32LE(value, o + 8);
+    b.writeUInt16LE(tag, o);
+    b.writeUInt16LE(4, o + 2);
+    b.writeUInt32LE(1, o + 4);
+    b.writeUInt32LE(value, o + 8);
   };
   entry(0, 256, width);
   entry(1, 257, height);

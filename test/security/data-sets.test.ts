@@ -52,7 +52,10 @@ function workspace(): { work: string; set: string; images: string; outside: stri
 
 function writeSet(dir: string, images: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
   const file = path.join(dir, 'annotations.json');
-  writeFileSync(file, JSON.stringify({ schema: 'cvm13 v1', pixel_spacing_mm: [0.1, 0.1], landmarks: LANDMARK_NAMES, ...extra, images }));
+  writeFileSync(
+    file,
+    JSON.stringify({ schema: 'cvm13 v1', pixel_spacing_mm: [0.1, 0.1], landmarks: LANDMARK_NAMES, ...extra, images }),
+  );
   return file;
 }
 
@@ -60,7 +63,10 @@ function writeSet(dir: string, images: Record<string, unknown>, extra: Record<st
 function snapshot(store: Store): Record<string, unknown> {
   const count = (table: string): unknown => store.db.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get();
   return {
-    images: count('images'), sets: count('landmark_sets'), audit: count('audit_log'), studies: count('studies'),
+    images: count('images'),
+    sets: count('landmark_sets'),
+    audit: count('audit_log'),
+    studies: count('studies'),
     integrity: store.db.pragma('integrity_check', { simple: true }),
     foreignKeys: store.db.pragma('foreign_key_check'),
     files: readdirSync(path.join(store.dataDir, 'images')).length,
@@ -73,7 +79,8 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
   return { value, ms: performance.now() - start };
 }
 
-const messages = (results: Awaited<ReturnType<typeof importCvm13>>): string[] => results.map((r) => (r.ok ? `ok ${r.outcome}` : r.message));
+const messages = (results: Awaited<ReturnType<typeof importCvm13>>): string[] =>
+  results.map((r) => (r.ok ? `ok ${r.outcome}` : r.message));
 
 describe('cvm13 image paths are confined', () => {
   it('refuses absolute paths, paths that leave the images root and links out of it, without telling whether they exist', async () => {
@@ -91,7 +98,9 @@ describe('cvm13 image paths are confined', () => {
     const { value: results, ms } = await timed(() => importCvm13(store, file, 'attacker'));
     expect(ms).toBeLessThan(HANG_BOUND_MS);
     const m = messages(results);
-    expect(m[0]).toMatch(/image "passwd": "image" is an absolute path \(\/etc\/passwd\); only paths relative to the annotation file are read/);
+    expect(m[0]).toMatch(
+      /image "passwd": "image" is an absolute path \(\/etc\/passwd\); only paths relative to the annotation file are read/,
+    );
     expect(m[1]).toMatch(/image "shadow": "image" \(.*etc\/shadow\) points outside the images folder/);
     expect(m[4]).toMatch(/image "linkOut": "image" \(\.\.\/images\/link-out\.png\) points outside the images folder/);
     // The same words whether or not the outside file exists.
@@ -140,7 +149,9 @@ describe('cvm13 image paths are confined', () => {
     expect(messages(await importCvm13(store, file, 'a'))[0]).toMatch(/absolute path/);
     expect(messages(await importCvm13(store, file, 'a', { allowAbsolute: true }))).toEqual(['ok added']);
     const rel = writeSet(w.set, { b: { image: '../images/b.png', points: points() } });
-    expect(messages(await importCvm13(store, rel, 'a', { imagesRoot: w.set }))[0]).toMatch(/points outside the images folder/);
+    expect(messages(await importCvm13(store, rel, 'a', { imagesRoot: w.set }))[0]).toMatch(
+      /points outside the images folder/,
+    );
   });
 });
 
@@ -164,10 +175,14 @@ describe('cvm13 values are validated entry by entry', () => {
     const store = openStore(path.join(w.work, 'data'));
     const m = messages(await importCvm13(store, file, 'a'));
     expect(m).toEqual([
-      expect.stringMatching(/"abc": "pixel_spacing_mm" must be \[row, column\] in mm as two numbers, got \["abc","abc"\]/),
+      expect.stringMatching(
+        /"abc": "pixel_spacing_mm" must be \[row, column\] in mm as two numbers, got \["abc","abc"\]/,
+      ),
       expect.stringMatching(/"negative": "pixel_spacing_mm" \[-5,-5\] is outside 0\.001 to 10 mm per pixel/),
       expect.stringMatching(/"huge": "pixel_spacing_mm" \[1e\+308,1e\+308\] is outside/),
-      expect.stringMatching(/"bools": "pixel_spacing_mm" must be \[row, column\] in mm as two numbers, got \[true,true\]/),
+      expect.stringMatching(
+        /"bools": "pixel_spacing_mm" must be \[row, column\] in mm as two numbers, got \[true,true\]/,
+      ),
       expect.stringMatching(/"empty": has no landmarks/),
       expect.stringMatching(/"twoPoints": has 2 of the 13 landmarks .*a partial set needs "partial_reason"/),
       expect.stringMatching(/"strings": C2p must be \[x, y\] with two finite numbers/),
@@ -178,15 +193,23 @@ describe('cvm13 values are validated entry by entry', () => {
     ]);
     expect(snapshot(store)).toMatchObject({ images: 2, sets: 2, integrity: 'ok', foreignKeys: [] });
     // No calibration came from the nonsense spacings.
-    expect(store.db.prepare('SELECT COUNT(*) FROM images WHERE cal_row_mm IS NOT NULL AND cal_row_mm <> 0.1').pluck().get()).toBe(0);
+    expect(
+      store.db.prepare('SELECT COUNT(*) FROM images WHERE cal_row_mm IS NOT NULL AND cal_row_mm <> 0.1').pluck().get(),
+    ).toBe(0);
   });
 
   it('refuses a file whose shared spacing is nonsense before changing anything', async () => {
     const w = workspace();
-    const file = writeSet(w.set, { good: { image: '../images/a.png', points: points() } }, { pixel_spacing_mm: [1e308, 1e308] });
+    const file = writeSet(
+      w.set,
+      { good: { image: '../images/a.png', points: points() } },
+      { pixel_spacing_mm: [1e308, 1e308] },
+    );
     const store = openStore(path.join(w.work, 'data'));
     const before = snapshot(store);
-    await expect(importCvm13(store, file, 'a')).rejects.toThrow(/"pixel_spacing_mm" \[1e\+308,1e\+308\] is outside .*; nothing was imported/);
+    await expect(importCvm13(store, file, 'a')).rejects.toThrow(
+      /"pixel_spacing_mm" \[1e\+308,1e\+308\] is outside .*; nothing was imported/,
+    );
     expect(snapshot(store)).toEqual(before);
   });
 
@@ -203,12 +226,20 @@ describe('cvm13 values are validated entry by entry', () => {
     await importCvm13(once, file, 'a');
     const complete = snapshot(once);
     expect(complete).toMatchObject({ images: 3, sets: 4 });
-    expect(messages(await importCvm13(once, file, 'a'))).toEqual(['ok unchanged', 'ok unchanged', 'ok unchanged', 'ok unchanged']);
+    expect(messages(await importCvm13(once, file, 'a'))).toEqual([
+      'ok unchanged',
+      'ok unchanged',
+      'ok unchanged',
+      'ok unchanged',
+    ]);
     expect(snapshot(once)).toMatchObject({ images: 3, sets: 4 });
     // Killed after two entries, then run again in full.
     const killed = openStore(path.join(w.work, 'killed'));
     const half = path.join(w.set, 'half.json');
-    writeFileSync(half, JSON.stringify({ schema: 'cvm13 v1', pixel_spacing_mm: [0.1, 0.1], images: { a1: entries.a1, a2: entries.a2 } }));
+    writeFileSync(
+      half,
+      JSON.stringify({ schema: 'cvm13 v1', pixel_spacing_mm: [0.1, 0.1], images: { a1: entries.a1, a2: entries.a2 } }),
+    );
     await importCvm13(killed, half, 'a');
     await importCvm13(killed, file, 'a');
     await importCvm13(killed, file, 'a');
@@ -229,9 +260,13 @@ describe('backups and stored paths', () => {
     evil.prepare('UPDATE images SET stored_path = ?').run('../../../../../../etc/shadow');
     evil.close();
     store.close();
-    await expect(restoreDatabase(dataDir, backup)).rejects.toThrow(/names 1 image file\(s\) outside the data folder \("\.\.\/\.\.\/.*etc\/shadow" leaves the data folder\); nothing was restored/);
+    await expect(restoreDatabase(dataDir, backup)).rejects.toThrow(
+      /names 1 image file\(s\) outside the data folder \("\.\.\/\.\.\/.*etc\/shadow" leaves the data folder\); nothing was restored/,
+    );
     const after = openStore(dataDir);
-    expect(after.db.prepare('SELECT stored_path FROM images').pluck().all()).toEqual([expect.stringMatching(/^images\/[0-9a-f]{64}\.png$/)]);
+    expect(after.db.prepare('SELECT stored_path FROM images').pluck().all()).toEqual([
+      expect.stringMatching(/^images\/[0-9a-f]{64}\.png$/),
+    ]);
     expect(snapshot(after)).toMatchObject({ images: 1, integrity: 'ok' });
   });
 
@@ -244,7 +279,9 @@ describe('backups and stored paths', () => {
     store.addVersion(imported.imageId, { kind: 'manual', points: points(), author: 'a' });
     for (const evilPath of ['../../../../../../etc/shadow', '/etc/shadow', 'images/../../x.png', 'other/x.png']) {
       store.db.prepare('UPDATE images SET stored_path = ?').run(evilPath);
-      expect(storeError(() => store.absolutePath(evilPath)).message).toMatch(/names a stored image .* that (leaves the data folder|is an absolute path|is not inside)[^;]*; it was not read/);
+      expect(storeError(() => store.absolutePath(evilPath)).message).toMatch(
+        /names a stored image .* that (leaves the data folder|is an absolute path|is not inside)[^;]*; it was not read/,
+      );
     }
     store.close();
     closeStudyStores();
@@ -253,7 +290,9 @@ describe('backups and stored paths', () => {
     vi.spyOn(console, 'log').mockImplementation(() => undefined);
     const out = path.join(w.work, 'out', 'export.json');
     mkdirSync(path.dirname(out));
-    await expect(exportCommand.run(['--data-dir', dataDir, '--format', 'cvm13', '--out', out, '--copy-images'])).rejects.toThrow(/not inside.*it was not read/);
+    await expect(
+      exportCommand.run(['--data-dir', dataDir, '--format', 'cvm13', '--out', out, '--copy-images']),
+    ).rejects.toThrow(/not inside.*it was not read/);
     expect(existsSync(path.join(w.work, 'out', 'export-images', 'x.png'))).toBe(false);
     expect(existsSync(out)).toBe(false);
   });
@@ -262,12 +301,15 @@ describe('backups and stored paths', () => {
 describe('CSV export escapes formulas (OWASP CSV injection)', () => {
   it('text that a spreadsheet would run gets a leading apostrophe; numbers stay numbers', async () => {
     expect(csvField('=HYPERLINK("http://evil.example","x")')).toBe(`"'=HYPERLINK(""http://evil.example"",""x"")"`);
-    for (const text of ['+1+2', '-2+3', '@SUM(A1)', '\t=1', '\r=1']) expect(csvField(text).replace(/^"/, '')).toMatch(/^'/);
+    for (const text of ['+1+2', '-2+3', '@SUM(A1)', '\t=1', '\r=1'])
+      expect(csvField(text).replace(/^"/, '')).toMatch(/^'/);
     expect(csvField(-5)).toBe('-5');
     expect(csvField('plain')).toBe('plain');
     const w = workspace();
     const store = openStore(path.join(w.work, 'data'));
-    const imported = await importFile(store, '=HYPERLINK("evil.example","open me").png', makePng(300, 320, 4), { author: 'a' });
+    const imported = await importFile(store, '=HYPERLINK("evil.example","open me").png', makePng(300, 320, 4), {
+      author: 'a',
+    });
     if (!imported.ok) throw new Error('import failed');
     store.addVersion(imported.imageId, { kind: 'manual', points: points(), author: 'a' });
     const { csv } = exportCsv(store, { approvedOnly: false });
@@ -287,7 +329,9 @@ describe('command lines and inputs from a hostile folder', () => {
       const out: string[] = [];
       vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
       vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-      await expect(importCommand.run(['--data-dir=evil.dcm', 'a.png'])).rejects.toThrow(/"--data-dir=evil\.dcm" reads as an option but is also the name of a file here; put -- before file names/);
+      await expect(importCommand.run(['--data-dir=evil.dcm', 'a.png'])).rejects.toThrow(
+        /"--data-dir=evil\.dcm" reads as an option but is also the name of a file here; put -- before file names/,
+      );
       expect(existsSync('evil.dcm')).toBe(false);
       expect(await importCommand.run(['--data-dir', dataDir, '--', '--data-dir=evil.dcm', 'a.png'])).toBe(0);
       expect(out.filter((l) => /^imported: /.test(l))).toHaveLength(2);
@@ -342,11 +386,21 @@ describe('state integrity', () => {
     store.setReviewStatus(id, 'approved', 'dr a');
     store.recordModelRun(id, { ...MODEL_RUN, landmarks: points(4), confidences: {} });
     expect(store.loadStudy(id).review.status).toBe('in-progress');
-    expect(store.auditLog(id).map((a) => a.summary).join('\n')).toMatch(/approved -> in-progress: a re-analysis replaced the approved landmarks/);
+    expect(
+      store
+        .auditLog(id)
+        .map((a) => a.summary)
+        .join('\n'),
+    ).toMatch(/approved -> in-progress: a re-analysis replaced the approved landmarks/);
     store.setReviewStatus(id, 'approved', 'dr a');
     store.setCalibration(id, { rowMm: 0.12, colMm: 0.12, method: 'entered', detail: 'ruler' }, 'dr a');
     expect(store.loadStudy(id).review.status).toBe('in-progress');
-    expect(store.auditLog(id).map((a) => a.summary).join('\n')).toMatch(/approved -> in-progress: the calibration changed/);
+    expect(
+      store
+        .auditLog(id)
+        .map((a) => a.summary)
+        .join('\n'),
+    ).toMatch(/approved -> in-progress: the calibration changed/);
   });
 
   it('start-up survives a broken link in <data>/models, with a logged warning', () => {
@@ -355,7 +409,9 @@ describe('state integrity', () => {
     mkdirSync(path.join(dataDir, 'models'), { recursive: true });
     symlinkSync(path.join(w.work, 'gone'), path.join(dataDir, 'models', 'broken-model'));
     const listing = findModels(modelDirs(dataDir));
-    expect(listing.refused.map((r) => r.reason).join('\n')).toMatch(/broken-model cannot be read \(ENOENT: a broken link\?\); skipped/);
+    expect(listing.refused.map((r) => r.reason).join('\n')).toMatch(
+      /broken-model cannot be read \(ENOENT: a broken link\?\); skipped/,
+    );
     const logs: string[] = [];
     warmUp({ mode: 'cli', dataDir, appVersion: 't', emit: () => undefined }, (m) => logs.push(m));
     expect(logs.join('\n')).toMatch(/warning: model folder skipped: .*broken-model/);
@@ -369,7 +425,9 @@ describe('state integrity', () => {
     writeFileSync(path.join(rendererDir, 'index.html'), '<html></html>');
     const server = await startBrowserMode({ port: 0, dataDir, rendererDir, appVersion: 't', warm: false });
     try {
-      expect(storeError(() => Store.open(dataDir, { purpose: 'cvm command' })).message).toMatch(/is in use by another copy of CVM Workstation/);
+      expect(storeError(() => Store.open(dataDir, { purpose: 'cvm command' })).message).toMatch(
+        /is in use by another copy of CVM Workstation/,
+      );
     } finally {
       await server.close();
     }
@@ -388,4 +446,3 @@ describe('state integrity', () => {
     expect(isInsideAppUrl('not a url', app)).toBe(false);
   });
 });
-

@@ -31,10 +31,18 @@ function connectGood(): Promise<WebSocket> {
 }
 
 /** One request from the well-behaved client; fails the test when not answered within `withinMs`. */
-function ask(method: string, request: unknown = {}, withinMs = 2000, ws = good): Promise<{ ok: boolean; value?: unknown; error?: { code: string; message: string } }> {
+function ask(
+  method: string,
+  request: unknown = {},
+  withinMs = 2000,
+  ws = good,
+): Promise<{ ok: boolean; value?: unknown; error?: { code: string; message: string } }> {
   const id = nextId++;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { ws.off('message', onMessage); reject(new Error(`${method} not answered within ${withinMs} ms`)); }, withinMs);
+    const timer = setTimeout(() => {
+      ws.off('message', onMessage);
+      reject(new Error(`${method} not answered within ${withinMs} ms`));
+    }, withinMs);
     const onMessage = (data: ArrayBuffer): void => {
       const m = decodeMessage(data) as { id?: number; result?: never };
       if (m.id !== id) return;
@@ -57,7 +65,8 @@ beforeAll(async () => {
   writeFileSync(path.join(rendererDir, 'index.html'), '<html><head><!-- preload --></head></html>');
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'cvm-fuzz-data-'));
   server = await startWebServer({
-    port: 0, rendererDir,
+    port: 0,
+    rendererDir,
     handlers: (emit) => createHandlers({ mode: 'web', dataDir, appVersion: 'fuzz', emit }),
     log: (m) => logs.push(m),
     limits: { messageDeadlineMs: DEADLINE_MS, idleMs: 5000 },
@@ -76,7 +85,9 @@ function rawHttp(request: string): Promise<string> {
   return new Promise((resolve) => {
     const socket = net.connect(server.port, '127.0.0.1', () => socket.write(request));
     let text = '';
-    socket.on('data', (d) => { text += d.toString('latin1'); });
+    socket.on('data', (d) => {
+      text += d.toString('latin1');
+    });
     socket.on('error', () => undefined);
     socket.on('close', () => resolve(text));
     socket.setTimeout(5000, () => socket.destroy());
@@ -143,7 +154,10 @@ describe('connection bound', () => {
 
 describe('malformed frames from the probe each close only their own connection', () => {
   const cases: Array<[string, () => Buffer]> = [
-    ['a payload length of 0x2bc0... (about 3 exabytes)', () => frame(new Uint8Array(4), { opcode: 2, declaredLength: 0x2bc0_0000_0000_0000n })],
+    [
+      'a payload length of 0x2bc0... (about 3 exabytes)',
+      () => frame(new Uint8Array(4), { opcode: 2, declaredLength: 0x2bc0_0000_0000_0000n }),
+    ],
     ['a message over the size limit', () => frame(new Uint8Array(4), { opcode: 2, declaredLength: 700 * 1024 * 1024 })],
     ['an unmasked frame', () => frame(new Uint8Array(8), { opcode: 2, masked: false })],
     ['RSV1 without an extension', () => frame(new Uint8Array(8), { opcode: 2, rsv: 4 })],
@@ -154,14 +168,20 @@ describe('malformed frames from the probe each close only their own connection',
     ['a fragmented ping', () => frame(new Uint8Array(4), { opcode: 9, fin: false })],
     ['a continuation frame with nothing to continue', () => frame(new Uint8Array(4), { opcode: 0 })],
     ['a text frame (the API is binary)', () => frame(Buffer.from('{"id":1}'), { opcode: 1 })],
-    ['a binary message that is not the wire format', () => frame(Buffer.from([0xff, 0xff, 0xff, 0x7f, 1, 2, 3]), { opcode: 2 })],
-    ['an attachment of type "constructor"', () => {
-      const header = '{"id":1,"method":"appInfo","request":{"x":{"$bin":0,"t":"constructor","offset":0,"length":1}}}';
-      const body = Buffer.alloc(4 + header.length + 8);
-      body.writeUInt32LE(header.length, 0);
-      body.write(header, 4, 'latin1');
-      return frame(body, { opcode: 2 });
-    }],
+    [
+      'a binary message that is not the wire format',
+      () => frame(Buffer.from([0xff, 0xff, 0xff, 0x7f, 1, 2, 3]), { opcode: 2 }),
+    ],
+    [
+      'an attachment of type "constructor"',
+      () => {
+        const header = '{"id":1,"method":"appInfo","request":{"x":{"$bin":0,"t":"constructor","offset":0,"length":1}}}';
+        const body = Buffer.alloc(4 + header.length + 8);
+        body.writeUInt32LE(header.length, 0);
+        body.write(header, 4, 'latin1');
+        return frame(body, { opcode: 2 });
+      },
+    ],
   ];
   for (const [name, make] of cases) {
     it(`${name}`, async () => {
@@ -171,7 +191,8 @@ describe('malformed frames from the probe each close only their own connection',
       conn.send(make());
       // The server fails the connection (TCP closed) or closes it with a close frame (opcode 8) and a code.
       while (!conn.socket.destroyed && conn.received()[0] !== 0x88) {
-        if (performance.now() - sent > 3000) throw new Error('the connection was neither closed nor sent a close frame');
+        if (performance.now() - sent > 3000)
+          throw new Error('the connection was neither closed nor sent a close frame');
         await new Promise((r) => setTimeout(r, 10));
       }
       conn.socket.destroy();
@@ -222,7 +243,11 @@ describe('requests that pass the frame layer', () => {
       if (m.event) events.push(m.event);
     };
     good.on('message', onEvent);
-    const started = await ask('analyzeBatch', { imageIds: Array.from({ length: 10_000 }, (_, i) => i + 1_000_000) }, 10_000);
+    const started = await ask(
+      'analyzeBatch',
+      { imageIds: Array.from({ length: 10_000 }, (_, i) => i + 1_000_000) },
+      10_000,
+    );
     expect(started).toMatchObject({ ok: true, value: { total: 10_000 } });
     // While the batch runs, other requests are answered quickly.
     const latencies: number[] = [];
@@ -259,8 +284,13 @@ describe('fuzz', () => {
           bytes = Buffer.from(Array.from({ length: 1 + Math.floor(random() * 64) }, byte));
         } else if (kind < 0.7) {
           const payload = Buffer.from(valid);
-          for (let m = 0; m < 1 + Math.floor(random() * 6); m++) payload[Math.floor(random() * payload.length)] = byte();
-          bytes = frame(payload, { opcode: random() < 0.8 ? 2 : Math.floor(random() * 16), fin: random() < 0.9, rsv: random() < 0.1 ? Math.floor(random() * 8) : 0 });
+          for (let m = 0; m < 1 + Math.floor(random() * 6); m++)
+            payload[Math.floor(random() * payload.length)] = byte();
+          bytes = frame(payload, {
+            opcode: random() < 0.8 ? 2 : Math.floor(random() * 16),
+            fin: random() < 0.9,
+            rsv: random() < 0.1 ? Math.floor(random() * 8) : 0,
+          });
         } else {
           bytes = frame(valid, { opcode: 2 });
           bytes[Math.floor(random() * bytes.length)] = byte();

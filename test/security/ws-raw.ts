@@ -12,7 +12,11 @@ export interface RawConnection {
 }
 
 /** Opens a TCP connection and performs the HTTP upgrade; resolves with the status line and the connection. */
-export function rawUpgrade(port: number, headers: Record<string, string> = {}, pathName = '/api'): Promise<{ status: number; conn: RawConnection }> {
+export function rawUpgrade(
+  port: number,
+  headers: Record<string, string> = {},
+  pathName = '/api',
+): Promise<{ status: number; conn: RawConnection }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const start = performance.now();
@@ -25,7 +29,9 @@ export function rawUpgrade(port: number, headers: Record<string, string> = {}, p
       socket,
       received: () => after,
       closed,
-      send: (bytes) => { if (!socket.destroyed) socket.write(bytes); },
+      send: (bytes) => {
+        if (!socket.destroyed) socket.write(bytes);
+      },
     };
     socket.on('data', (chunk) => {
       if (headerDone) {
@@ -40,7 +46,9 @@ export function rawUpgrade(port: number, headers: Record<string, string> = {}, p
       const status = Number(/^HTTP\/1\.1 (\d+)/.exec(buffer.toString('latin1'))?.[1] ?? 0);
       resolve({ status, conn });
     });
-    socket.once('close', () => { if (!headerDone) resolve({ status: 0, conn }); });
+    socket.once('close', () => {
+      if (!headerDone) resolve({ status: 0, conn });
+    });
     socket.once('connect', () => {
       const all: Record<string, string> = {
         Host: `127.0.0.1:${port}`,
@@ -51,10 +59,18 @@ export function rawUpgrade(port: number, headers: Record<string, string> = {}, p
         Origin: `http://127.0.0.1:${port}`,
         ...headers,
       };
-      const lines = [`GET ${pathName} HTTP/1.1`, ...Object.entries(all).filter(([, v]) => v !== '').map(([k, v]) => `${k}: ${v}`)];
+      const lines = [
+        `GET ${pathName} HTTP/1.1`,
+        ...Object.entries(all)
+          .filter(([, v]) => v !== '')
+          .map(([k, v]) => `${k}: ${v}`),
+      ];
       socket.write(`${lines.join('\r\n')}\r\n\r\n`);
     });
-    socket.setTimeout(10_000, () => { socket.destroy(); reject(new Error('no handshake answer within 10 s')); });
+    socket.setTimeout(10_000, () => {
+      socket.destroy();
+      reject(new Error('no handshake answer within 10 s'));
+    });
   });
 }
 

@@ -32,18 +32,32 @@ describe('calibrating through the service', () => {
 
   it('two marked points 10 mm apart give the spacing and record the points', async () => {
     const imageId = await importBytes('ruler.png', makePng(320, 400, 2));
-    const r = await handlers.setCalibration({ imageId, calibration: { method: 'two-points', a: { x: 10, y: 20 }, b: { x: 10, y: 145 }, knownMm: 10 } });
+    const r = await handlers.setCalibration({
+      imageId,
+      calibration: { method: 'two-points', a: { x: 10, y: 20 }, b: { x: 10, y: 145 }, knownMm: 10 },
+    });
     expect(r.ok && r.value.spacing).toMatchObject({ rowMm: 0.08, colMm: 0.08, source: 'calibration' });
     expect(r.ok && r.value.calibration?.detail).toBe('10 mm between (10.0, 20.0) and (10.0, 145.0), 125.0 px');
   });
 
   it.each([
     ['an implausible typed spacing', { method: 'entered' as const, spacingMm: 5 }, /implausible for a radiograph/],
-    ['points too close together', { method: 'two-points' as const, a: { x: 10, y: 10 }, b: { x: 20, y: 10 }, knownMm: 1 }, /at least 50 px/],
-    ['two points without a distance', { method: 'two-points' as const, a: { x: 10, y: 10 }, b: { x: 200, y: 10 } }, /known distance/],
+    [
+      'points too close together',
+      { method: 'two-points' as const, a: { x: 10, y: 10 }, b: { x: 20, y: 10 }, knownMm: 1 },
+      /at least 50 px/,
+    ],
+    [
+      'two points without a distance',
+      { method: 'two-points' as const, a: { x: 10, y: 10 }, b: { x: 200, y: 10 } },
+      /known distance/,
+    ],
     ['a typed method without a value', { method: 'entered' as const }, /pixel spacing/],
   ])('%s is refused with the reason and changes nothing', async (_what, calibration, message) => {
-    const imageId = await importBytes(`refused-${String(_what).length}.png`, makePng(320, 400, String(_what).length + 10));
+    const imageId = await importBytes(
+      `refused-${String(_what).length}.png`,
+      makePng(320, 400, String(_what).length + 10),
+    );
     const r = await handlers.setCalibration({ imageId, calibration });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.message).toMatch(message);

@@ -85,19 +85,20 @@ describe('restore', () => {
     expect((await rejection(restoreDatabase(dir, out))).problem).toBe('in-use');
   });
 
-  it.each([
-    ['a text file', 'not sqlite at all '.repeat(300), /damaged or is not a CVM Workstation database/],
-  ])('refuses %s as a backup and changes nothing', async (_name, content, message) => {
-    const dir = tempDir();
-    const store = openStore(dir);
-    addStudy(store, 1);
-    store.close();
-    const bad = path.join(tempDir(), 'bad.sqlite');
-    writeFileSync(bad, content);
-    expect((await rejection(restoreDatabase(dir, bad))).message).toMatch(message);
-    expect(openStore(dir).listStudies({ offset: 0, limit: 5 }).total).toBe(1);
-    expect(readdirSync(dir).filter((f) => f.includes('before-restore'))).toEqual([]);
-  });
+  it.each([['a text file', 'not sqlite at all '.repeat(300), /damaged or is not a CVM Workstation database/]])(
+    'refuses %s as a backup and changes nothing',
+    async (_name, content, message) => {
+      const dir = tempDir();
+      const store = openStore(dir);
+      addStudy(store, 1);
+      store.close();
+      const bad = path.join(tempDir(), 'bad.sqlite');
+      writeFileSync(bad, content);
+      expect((await rejection(restoreDatabase(dir, bad))).message).toMatch(message);
+      expect(openStore(dir).listStudies({ offset: 0, limit: 5 }).total).toBe(1);
+      expect(readdirSync(dir).filter((f) => f.includes('before-restore'))).toEqual([]);
+    },
+  );
 
   it('refuses an SQLite file that is not a workstation database', async () => {
     const other = tempDir();

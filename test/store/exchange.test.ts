@@ -22,9 +22,19 @@ function cvm13Folder(): string {
   for (let i = 0; i < 3; i++) {
     writeFileSync(path.join(dir, 'img', `${i}.png`), makePng(300, 320, i));
     const points = syntheticPoints(i === 1 ? 'CS1' : 'CS4', 100, 60, 1, () => Math.round(Math.random() * 1000) / 100);
-    images[`case${i}`] = { image: `img/${i}.png`, points: points as never, filled_from_prediction: i === 2 ? ['C3la', 'C4m'] : [] };
+    images[`case${i}`] = {
+      image: `img/${i}.png`,
+      points: points as never,
+      filled_from_prediction: i === 2 ? ['C3la', 'C4m'] : [],
+    };
   }
-  const doc: Cvm13File = { schema: 'cvm13 v1', pixel_spacing_mm: [0.1, 0.1], image_size: [300, 320], landmarks: [...LANDMARK_NAMES], images };
+  const doc: Cvm13File = {
+    schema: 'cvm13 v1',
+    pixel_spacing_mm: [0.1, 0.1],
+    image_size: [300, 320],
+    landmarks: [...LANDMARK_NAMES],
+    images,
+  };
   writeFileSync(path.join(dir, 'annotations.json'), JSON.stringify(doc));
   return path.join(dir, 'annotations.json');
 }
@@ -33,7 +43,11 @@ function cvm13Folder(): string {
 function essence(doc: Cvm13File, jsonFile: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const entry of Object.values(doc.images)) {
-    const sha = entry.sha256 ?? createHash('sha256').update(readFileSync(path.resolve(path.dirname(jsonFile), entry.image))).digest('hex');
+    const sha =
+      entry.sha256 ??
+      createHash('sha256')
+        .update(readFileSync(path.resolve(path.dirname(jsonFile), entry.image)))
+        .digest('hex');
     out[sha] = { points: entry.points, filled: [...entry.filled_from_prediction].sort() };
   }
   return out;
@@ -54,7 +68,9 @@ describe('cvm13 export and import', () => {
     expect(imported.map((r) => r.ok && r.outcome)).toEqual(['added', 'added', 'added']);
     const first = writeExport(a, 'a.json', true);
     const b = tempDir();
-    expect((await importCvm13(store(b), first.file, 'annotator')).every((r) => r.ok && r.outcome === 'added')).toBe(true);
+    expect((await importCvm13(store(b), first.file, 'annotator')).every((r) => r.ok && r.outcome === 'added')).toBe(
+      true,
+    );
     const second = writeExport(b, 'b.json');
     const originalDoc = JSON.parse(readFileSync(original, 'utf8')) as Cvm13File;
     expect(essence(first.doc, first.file)).toEqual(essence(originalDoc, original));
@@ -122,7 +138,8 @@ describe('csv', () => {
     const s = openStore(tempDir());
     for (let i = 0; i < 4; i++) {
       const id = addStudy(s, i);
-      if (i < 3) s.recordModelRun(id, { ...MODEL_RUN, landmarks: syntheticPoints(i === 0 ? 'CS1' : 'CS4'), confidences: {} });
+      if (i < 3)
+        s.recordModelRun(id, { ...MODEL_RUN, landmarks: syntheticPoints(i === 0 ? 'CS1' : 'CS4'), confidences: {} });
     }
     const { csv, count } = exportCsv(s, { approvedOnly: false });
     const [header, ...rows] = csv.trim().split('\n');
@@ -130,7 +147,9 @@ describe('csv', () => {
     expect(count).toBe(3);
     expect(rows).toHaveLength(3);
     expect(columns).not.toContain('patient_name');
-    expect(columns).toEqual(expect.arrayContaining(['stage', 'stage_label', 'C3.body.ratio', 'C2.concavity.share', 'unit']));
+    expect(columns).toEqual(
+      expect.arrayContaining(['stage', 'stage_label', 'C3.body.ratio', 'C2.concavity.share', 'unit']),
+    );
     const stageColumn = columns.indexOf('stage');
     expect(rows.map((r) => r.split(',')[stageColumn])).toEqual(['CS1', 'CS4', 'CS4']);
     const withIds = exportCsv(s, { approvedOnly: false, withIdentifiers: true }).csv;
@@ -142,14 +161,22 @@ describe.skipIf(!HAS_SHARED_DATA)(`round trip of the real annotations ${SKIP_NO_
   it('three annotated cephalograms survive import -> export -> import -> export unchanged', async () => {
     const real = JSON.parse(readFileSync(sharedPath('cvm13', 'annotations.json'), 'utf8')) as Cvm13File;
     const dir = tempDir('cvm13-real-');
-    const picked = Object.entries(real.images).slice(0, 3).map(([id, entry]) => [id, {
-      ...entry, image: path.relative(dir, path.resolve(sharedPath('cvm13'), entry.image)),
-    }]);
+    const picked = Object.entries(real.images)
+      .slice(0, 3)
+      .map(([id, entry]) => [
+        id,
+        {
+          ...entry,
+          image: path.relative(dir, path.resolve(sharedPath('cvm13'), entry.image)),
+        },
+      ]);
     const file = path.join(dir, 'subset.json');
     writeFileSync(file, JSON.stringify({ ...real, images: Object.fromEntries(picked) }));
     const a = tempDir();
     // The images live in ../shared, outside the default images root (the parent of the file's folder).
-    expect((await importCvm13(store(a), file, 'annotator', { imagesRoot: sharedPath() })).every((r) => r.ok)).toBe(true);
+    expect((await importCvm13(store(a), file, 'annotator', { imagesRoot: sharedPath() })).every((r) => r.ok)).toBe(
+      true,
+    );
     const first = writeExport(a, 'a.json');
     const b = tempDir();
     await importCvm13(store(b), first.file, 'annotator');

@@ -8,7 +8,6 @@ import { DATABASE_FILE_NAME, Store } from '../../main/store/store';
 import { MODEL_RUN, addStudy, openStore, storeError, tempDir } from './helpers';
 import { makePng } from './png';
 
-
 /** `chattr +i` makes a file or folder immutable even for root (the tests run as root, so chmod would not do). */
 function tryChattr(flag: '+i' | '-i', target: string): boolean {
   try {
@@ -59,9 +58,15 @@ describe('a full disk', () => {
     // The database may not grow: SQLite reports SQLITE_FULL exactly as on a full disk.
     const pages = store.db.pragma('page_count', { simple: true }) as number;
     store.db.pragma(`max_page_count = ${pages}`);
-    const error = storeError(() => store.addVersion(imageId, {
-      kind: 'edit', points: syntheticPoints('CS1'), author: 'dr a', baseVersionId: ai.versionId, note: 'x'.repeat(200_000),
-    }));
+    const error = storeError(() =>
+      store.addVersion(imageId, {
+        kind: 'edit',
+        points: syntheticPoints('CS1'),
+        author: 'dr a',
+        baseVersionId: ai.versionId,
+        note: 'x'.repeat(200_000),
+      }),
+    );
     expect(error.problem).toBe('full');
     expect(error.message).toMatch(/^Could not save the landmarks: the disk is full/);
     const study = store.loadStudy(imageId);
@@ -101,15 +106,18 @@ describe('read-only storage', () => {
     expect(error.message).toContain(dir);
   });
 
-  it.skipIf(!CHATTR_WORKS)(`an import whose copy cannot be written fails by name and records nothing ${SKIP_CHATTR}`, async () => {
-    const dir = tempDir();
-    const store = storeFor({ dataDir: dir, mode: 'cli' });
-    makeImmutable(path.join(dir, 'images'));
-    const result = await importFile(store, 'x.png', makePng(8, 8, 1), { author: 'dr a' });
-    expect(result).toMatchObject({ ok: false, error: { code: 'storage' } });
-    if (result.ok) throw new Error('expected a failure');
-    expect(result.error.message).toMatch(/Could not copy the image into the data folder: .*read-only/);
-    expect(store.listStudies({ offset: 0, limit: 10 }).total).toBe(0);
-    expect(readdirSync(path.join(dir, 'images'))).toEqual([]);
-  });
+  it.skipIf(!CHATTR_WORKS)(
+    `an import whose copy cannot be written fails by name and records nothing ${SKIP_CHATTR}`,
+    async () => {
+      const dir = tempDir();
+      const store = storeFor({ dataDir: dir, mode: 'cli' });
+      makeImmutable(path.join(dir, 'images'));
+      const result = await importFile(store, 'x.png', makePng(8, 8, 1), { author: 'dr a' });
+      expect(result).toMatchObject({ ok: false, error: { code: 'storage' } });
+      if (result.ok) throw new Error('expected a failure');
+      expect(result.error.message).toMatch(/Could not copy the image into the data folder: .*read-only/);
+      expect(store.listStudies({ offset: 0, limit: 10 }).total).toBe(0);
+      expect(readdirSync(path.join(dir, 'images'))).toEqual([]);
+    },
+  );
 });

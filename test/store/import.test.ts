@@ -44,7 +44,9 @@ describe('import', () => {
   it('a file that does not decode is reported by name and leaves nothing behind', async () => {
     const dataDir = tempDir();
     const store = storeFor(context(dataDir));
-    const result = await importFile(store, 'notes.txt', new TextEncoder().encode('not an image at all'), { author: 'dr a' });
+    const result = await importFile(store, 'notes.txt', new TextEncoder().encode('not an image at all'), {
+      author: 'dr a',
+    });
     expect(result).toMatchObject({ ok: false, fileName: 'notes.txt' });
     if (result.ok) throw new Error('expected a failure');
     expect(result.error.message).toContain('notes.txt');
@@ -65,7 +67,10 @@ describe('import', () => {
     const result = await handlers.importFiles({ files, spacingMm: 0.1 });
     if (!result.ok) throw new Error(result.error.message);
     expect(result.value.results.map((r) => [r.fileName, r.ok, r.ok && r.duplicate])).toEqual([
-      ['one.png', true, false], ['broken.png', false, false], ['two.png', true, false], ['one-again.png', true, true],
+      ['one.png', true, false],
+      ['broken.png', false, false],
+      ['two.png', true, false],
+      ['one-again.png', true, true],
     ]);
     expect(storedImages(dataDir)).toHaveLength(2);
     expect(events.at(-1)).toEqual(['importProgress', { done: 4, total: 4, fileName: 'one-again.png' }]);
@@ -73,7 +78,10 @@ describe('import', () => {
 
   it('a PNG imported with a spacing gets it as an entered calibration', async () => {
     const handlers = studyHandlers(context(tempDir()));
-    const result = await handlers.importFiles({ files: [{ name: 'c.png', bytes: makePng(20, 20, 6) }], spacingMm: 0.12 });
+    const result = await handlers.importFiles({
+      files: [{ name: 'c.png', bytes: makePng(20, 20, 6) }],
+      spacingMm: 0.12,
+    });
     if (!result.ok || !result.value.results[0]!.ok) throw new Error('import failed');
     const study = await handlers.loadStudy({ imageId: result.value.results[0]!.imageId });
     if (!study.ok) throw new Error(study.error.message);
@@ -104,12 +112,20 @@ describe.skipIf(!HAS_SHARED_DATA)(`import of real files ${SKIP_NO_SHARED}`, () =
   it('a DICOM file keeps its file spacing and source; a JPEG without spacing has none', async () => {
     const dataDir = tempDir();
     const store = storeFor(context(dataDir));
-    const dicom = await importFile(store, 'RG2_UNC.dcm', readFileSync(sharedPath('dicom', 'wg04-cr', 'RG2_UNC.dcm')), { author: 'dr a' });
-    const jpeg = await importFile(store, '001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')), { author: 'dr a' });
+    const dicom = await importFile(store, 'RG2_UNC.dcm', readFileSync(sharedPath('dicom', 'wg04-cr', 'RG2_UNC.dcm')), {
+      author: 'dr a',
+    });
+    const jpeg = await importFile(store, '001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')), {
+      author: 'dr a',
+    });
     if (!dicom.ok || !jpeg.ok) throw new Error('import failed');
     expect(store.loadStudy(dicom.imageId).info.spacing).toMatchObject({ rowMm: 0.2, colMm: 0.2 });
     expect(store.loadStudy(dicom.imageId).info.format).toBe('dicom');
     expect(store.loadStudy(jpeg.imageId).info.spacing).toBeNull();
-    expect(storedImages(dataDir).map((f) => path.extname(f)).sort()).toEqual(['.dcm', '.jpg']);
+    expect(
+      storedImages(dataDir)
+        .map((f) => path.extname(f))
+        .sort(),
+    ).toEqual(['.dcm', '.jpg']);
   });
 });

@@ -12,7 +12,9 @@ import { addStudy, openStore, tempDir } from './helpers';
 function schemaOf(file: string): Array<{ type: string; name: string; sql: string | null }> {
   const db = new Database(file, { readonly: true });
   try {
-    return db.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all() as never;
+    return db
+      .prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")
+      .all() as never;
   } finally {
     db.close();
   }
@@ -70,14 +72,19 @@ describe('migrations', () => {
     const bytes = readFileSync(file);
     const error = openError(() => Store.open(dir));
     expect(error.problem).toBe('newer-schema');
-    expect(error.message).toMatch(new RegExp(`newer version of CVM Workstation \\(schema version ${LATEST_SCHEMA_VERSION + 5}`));
+    expect(error.message).toMatch(
+      new RegExp(`newer version of CVM Workstation \\(schema version ${LATEST_SCHEMA_VERSION + 5}`),
+    );
     expect(readFileSync(file).equals(bytes)).toBe(true);
   });
 
   it('a failing migration is rolled back entirely and the version stays where it was', () => {
     const dir = tempDir();
     const file = path.join(dir, DATABASE_FILE_NAME);
-    const broken = [...MIGRATIONS, { version: LATEST_SCHEMA_VERSION + 1, name: 'broken', sql: 'CREATE TABLE half (x); CREATE TABLE oops (' }];
+    const broken = [
+      ...MIGRATIONS,
+      { version: LATEST_SCHEMA_VERSION + 1, name: 'broken', sql: 'CREATE TABLE half (x); CREATE TABLE oops (' },
+    ];
     expect(() => openDatabase(file, { migrations: broken })).toThrow();
     const db = openDatabase(file);
     expect(schemaVersion(db)).toBe(LATEST_SCHEMA_VERSION);

@@ -18,7 +18,8 @@ function writer(dataDir: string, mode: 'hold' | 'edits', count = 0): Writer {
   return w;
 }
 
-const savedIds = (w: Writer): number[] => w.lines.filter((l) => l.startsWith('saved ')).map((l) => Number(l.split(' ')[1]));
+const savedIds = (w: Writer): number[] =>
+  w.lines.filter((l) => l.startsWith('saved ')).map((l) => Number(l.split(' ')[1]));
 
 describe('a killed process', () => {
   it('an edit confirmed just before SIGKILL is there after restart', async () => {

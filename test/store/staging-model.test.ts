@@ -8,7 +8,8 @@ import { MODEL_RUN, addStudy, openStore, tempDir } from './helpers';
 
 const confidences = Object.fromEntries(LANDMARK_NAMES.map((n) => [n, 0.9]));
 const page = { offset: 0, limit: 100 } as const;
-const F = 0.02, C = 0.12;
+const F = 0.02,
+  C = 0.12;
 const body = (ratio: number, heightRatio: number) => ({ ratio, heightRatio, height: 11 });
 const SPECS: Record<(typeof CVM_STAGES)[number], SyntheticSpec> = {
   CS1: { concavity: [F, F, F], C3: body(1.5, 0.7), C4: body(1.5, 0.7) },
@@ -18,14 +19,20 @@ const SPECS: Record<(typeof CVM_STAGES)[number], SyntheticSpec> = {
   CS5: { concavity: [C, C, C], C3: body(1.05, 0.97), C4: body(1.1, 0.97) },
   CS6: { concavity: [C, C, C], C3: body(0.8, 0.97), C4: body(0.8, 0.97) },
 };
-const syntheticPoints = (stage: (typeof CVM_STAGES)[number]): LandmarkPoints => fromLandmarkSet(syntheticLandmarks({ ...SPECS[stage], mmPerPx: 0.1 }));
+const syntheticPoints = (stage: (typeof CVM_STAGES)[number]): LandmarkPoints =>
+  fromLandmarkSet(syntheticLandmarks({ ...SPECS[stage], mmPerPx: 0.1 }));
 
 describe('stored stages of the clinician-fitted staging model', () => {
   it('every version stores the model stage with its probability, runner-up, confidence and the textbook stage', () => {
     const store = openStore(tempDir());
     const imageId = addStudy(store, 1);
     const run = store.recordModelRun(imageId, { ...MODEL_RUN, landmarks: syntheticPoints('CS4'), confidences });
-    expect(run.stage).toMatchObject({ kind: 'stage', stage: 'CS4', textbookStage: 'CS4', runnerUp: expect.stringMatching(/^CS[1-6]$/) });
+    expect(run.stage).toMatchObject({
+      kind: 'stage',
+      stage: 'CS4',
+      textbookStage: 'CS4',
+      runnerUp: expect.stringMatching(/^CS[1-6]$/),
+    });
     expect(run.stage.probability).toBeGreaterThan(0.5);
     expect(run.stage.label).toBe(`CS4 (${Math.round(run.stage.probability! * 100)}%)`);
     expect(run.stage.borderline).toBe(run.stage.confidence === 'low');
@@ -47,7 +54,9 @@ describe('stored stages of the clinician-fitted staging model', () => {
     for (const word of ['high', 'moderate', 'low'] as const) {
       const rows = store.listStudies({ ...page, stageConfidence: word }).rows;
       expect(rows.every((r) => r.stageConfidence === word)).toBe(true);
-      expect(store.listStudies({ ...page, stageConfidence: word }).total).toBe(all.filter((r) => r.stageConfidence === word).length);
+      expect(store.listStudies({ ...page, stageConfidence: word }).total).toBe(
+        all.filter((r) => r.stageConfidence === word).length,
+      );
     }
   });
 
@@ -56,7 +65,9 @@ describe('stored stages of the clinician-fitted staging model', () => {
     const first = openStore(dir);
     const imageId = addStudy(first, 1);
     first.recordModelRun(imageId, { ...MODEL_RUN, landmarks: syntheticPoints('CS5'), confidences });
-    first.db.prepare("UPDATE stage_results SET probability = NULL, runner_up = NULL, label = 'CS5', stage_model = NULL").run();
+    first.db
+      .prepare("UPDATE stage_results SET probability = NULL, runner_up = NULL, label = 'CS5', stage_model = NULL")
+      .run();
     first.close();
     const second = openStore(dir);
     const stage = second.loadStudy(imageId).latest!.stage!;
@@ -71,7 +82,10 @@ describe('stored stages of the clinician-fitted staging model', () => {
     const imageId = addStudy(store, 1);
     store.recordModelRun(imageId, { ...MODEL_RUN, landmarks: syntheticPoints('CS6'), confidences });
     const { csv } = exportCsv(store, { approvedOnly: false });
-    const [header, row] = csv.trim().split('\n').map((l) => l.split(','));
+    const [header, row] = csv
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
     const get = (name: string): string => row![header!.indexOf(name)]!;
     expect(get('stage')).toBe('CS6');
     expect(get('textbook_stage')).toBe('CS6');

@@ -12,7 +12,6 @@ function moved(points: LandmarkPoints, dx: number): LandmarkPoints {
   return { ...points, C3m: [points.C3m![0] + dx, points.C3m![1]] };
 }
 
-
 describe('landmark versions', () => {
   it('a model run creates the ai version with its stage, confidences and run details', () => {
     const store = openStore(tempDir());
@@ -22,7 +21,11 @@ describe('landmark versions', () => {
     const study = store.loadStudy(imageId);
     expect(study.latest?.versionId).toBe(run.versionId);
     expect(study.latest?.kind).toBe('ai');
-    expect(study.ai?.modelRun).toMatchObject({ modelId: 'cvm13-unet', provider: 'cpu', minConfidence: 0.9 - 12 * 0.01 });
+    expect(study.ai?.modelRun).toMatchObject({
+      modelId: 'cvm13-unet',
+      provider: 'cpu',
+      minConfidence: 0.9 - 12 * 0.01,
+    });
     expect(study.ai?.modelRun?.confidences.C2p).toBe(0.9);
     expect(study.review.status).toBe('unreviewed');
   });
@@ -31,12 +34,22 @@ describe('landmark versions', () => {
     const store = openStore(tempDir());
     const imageId = addStudy(store, 1);
     const ai = store.recordModelRun(imageId, { ...MODEL_RUN, landmarks: cs4, confidences });
-    const e1 = store.addVersion(imageId, { kind: 'edit', points: moved(cs4, 3), author: 'dr a', baseVersionId: ai.versionId, moved: ['C3m'] });
+    const e1 = store.addVersion(imageId, {
+      kind: 'edit',
+      points: moved(cs4, 3),
+      author: 'dr a',
+      baseVersionId: ai.versionId,
+      moved: ['C3m'],
+    });
     const e2 = store.addVersion(imageId, { kind: 'edit', points: cs1, author: 'dr b', baseVersionId: e1.versionId });
     expect(e1.review.status).toBe('in-progress');
     expect(e2.stage).toMatchObject({ kind: 'stage', stage: 'CS1' });
     const study = store.loadStudy(imageId);
-    expect(study.history.map((v) => [v.version, v.kind, v.author])).toEqual([[3, 'edit', 'dr b'], [2, 'edit', 'dr a'], [1, 'ai', 'cvm13-unet 1.0.0']]);
+    expect(study.history.map((v) => [v.version, v.kind, v.author])).toEqual([
+      [3, 'edit', 'dr b'],
+      [2, 'edit', 'dr a'],
+      [1, 'ai', 'cvm13-unet 1.0.0'],
+    ]);
     expect(study.history[1]!.moved).toEqual(['C3m']);
     expect(study.history[1]!.baseVersionId).toBe(ai.versionId);
     expect(study.ai?.points).toEqual(cs4);
@@ -48,7 +61,9 @@ describe('landmark versions', () => {
     const imageId = addStudy(store, 1);
     const ai = store.recordModelRun(imageId, { ...MODEL_RUN, landmarks: cs4, confidences });
     store.addVersion(imageId, { kind: 'edit', points: moved(cs4, 1), author: 'dr a', baseVersionId: ai.versionId });
-    const error = storeError(() => store.addVersion(imageId, { kind: 'edit', points: moved(cs4, 2), author: 'dr b', baseVersionId: ai.versionId }));
+    const error = storeError(() =>
+      store.addVersion(imageId, { kind: 'edit', points: moved(cs4, 2), author: 'dr b', baseVersionId: ai.versionId }),
+    );
     expect(error.code).toBe('conflict');
     expect(error.message).toMatch(/changed elsewhere \(version 2 by dr a/);
     expect(store.loadStudy(imageId).history).toHaveLength(2);
@@ -88,7 +103,12 @@ describe('landmark versions', () => {
     const imageId = addStudy(store, 1);
     const ai = store.recordModelRun(imageId, { ...MODEL_RUN, landmarks: cs4, confidences });
     const edit = store.addVersion(imageId, { kind: 'edit', points: cs1, author: 'dr a', baseVersionId: ai.versionId });
-    const rerun = store.recordModelRun(imageId, { ...MODEL_RUN, modelVersion: '1.1.0', landmarks: moved(cs4, 2), confidences });
+    const rerun = store.recordModelRun(imageId, {
+      ...MODEL_RUN,
+      modelVersion: '1.1.0',
+      landmarks: moved(cs4, 2),
+      confidences,
+    });
     const study = store.loadStudy(imageId);
     expect(study.latest?.versionId).toBe(edit.versionId);
     expect(study.ai?.versionId).toBe(rerun.versionId);
@@ -119,13 +139,22 @@ describe('review, calibration and audit', () => {
     const store = openStore(tempDir());
     const imageId = addStudy(store, 1);
     store.recordModelRun(imageId, { ...MODEL_RUN, landmarks: cs4, confidences });
-    const set = store.setCalibration(imageId, { rowMm: 0.125, colMm: 0.125, method: 'two-points', detail: 'ruler 10 mm' }, 'dr a');
+    const set = store.setCalibration(
+      imageId,
+      { rowMm: 0.125, colMm: 0.125, method: 'two-points', detail: 'ruler 10 mm' },
+      'dr a',
+    );
     expect(set.spacing).toMatchObject({ rowMm: 0.125, colMm: 0.125, source: 'calibration' });
     expect(store.loadStudy(imageId).info.spacing?.source).toBe('calibration');
     expect(store.loadStudy(imageId).fileSpacing?.source).toBe('PixelSpacing');
     const cleared = store.setCalibration(imageId, null, 'dr a');
     expect(cleared.spacing).toMatchObject({ rowMm: 0.1, source: 'PixelSpacing' });
-    expect(store.auditLog(imageId).slice(0, 2).map((e) => e.summary)).toEqual(['calibration cleared', 'calibration 0.125 mm/pixel (two-points: ruler 10 mm)']);
+    expect(
+      store
+        .auditLog(imageId)
+        .slice(0, 2)
+        .map((e) => e.summary),
+    ).toEqual(['calibration cleared', 'calibration 0.125 mm/pixel (two-points: ruler 10 mm)']);
   });
 
   it('the user name defaults to the operating-system user and can be set', () => {
@@ -152,7 +181,8 @@ describe('worklist', () => {
       if (i % 3 === 0) continue; // no landmarks
       const ai = store.recordModelRun(id, { ...MODEL_RUN, landmarks: i % 3 === 1 ? cs1 : cs4, confidences });
       if (i % 5 === 0) store.setReviewStatus(id, 'approved', 'dr a');
-      else if (i % 7 === 0) store.addVersion(id, { kind: 'edit', points: cs4, author: 'dr a', baseVersionId: ai.versionId });
+      else if (i % 7 === 0)
+        store.addVersion(id, { kind: 'edit', points: cs4, author: 'dr a', baseVersionId: ai.versionId });
     }
     return store;
   }
@@ -180,16 +210,28 @@ describe('worklist', () => {
   it('pages are disjoint and together hold every study once, in the requested order', () => {
     const store = worklistStore();
     const sort = { field: 'patientName' as const, dir: 'asc' as const };
-    const ids = [0, 10, 20].flatMap((offset) => store.listStudies({ offset, limit: 10, sort }).rows.map((r) => r.imageId));
+    const ids = [0, 10, 20].flatMap((offset) =>
+      store.listStudies({ offset, limit: 10, sort }).rows.map((r) => r.imageId),
+    );
     expect(new Set(ids).size).toBe(30);
-    const names = [0, 10, 20].flatMap((offset) => store.listStudies({ offset, limit: 10, sort }).rows.map((r) => r.patientName ?? ''));
+    const names = [0, 10, 20].flatMap((offset) =>
+      store.listStudies({ offset, limit: 10, sort }).rows.map((r) => r.patientName ?? ''),
+    );
     expect(names).toEqual([...names].sort());
   });
 
   it('rows carry the stage, review and confidence the worklist shows', () => {
     const store = worklistStore();
-    const row = store.listStudies({ ...page, reviewStatus: 'approved', sort: { field: 'fileName', dir: 'asc' } }).rows[0]!;
-    expect(row).toMatchObject({ fileName: 'ceph-10.dcm', stage: 'CS1', stageLabel: expect.stringMatching(/^CS1 \(\d+%\)$/), reviewStatus: 'approved', reviewedBy: 'dr a', sex: 'M' });
+    const row = store.listStudies({ ...page, reviewStatus: 'approved', sort: { field: 'fileName', dir: 'asc' } })
+      .rows[0]!;
+    expect(row).toMatchObject({
+      fileName: 'ceph-10.dcm',
+      stage: 'CS1',
+      stageLabel: expect.stringMatching(/^CS1 \(\d+%\)$/),
+      reviewStatus: 'approved',
+      reviewedBy: 'dr a',
+      sex: 'M',
+    });
     expect(row.minConfidence).toBeCloseTo(0.78);
   });
 });
@@ -199,7 +241,12 @@ describe('names taken from the prediction', () => {
     const store = openStore(tempDir());
     const imageId = addStudy(store, 1);
     const ai = store.recordModelRun(imageId, { ...MODEL_RUN, landmarks: cs4, confidences });
-    const edit = store.addVersion(imageId, { kind: 'edit', points: moved(cs4, 2), author: 'dr a', baseVersionId: ai.versionId });
+    const edit = store.addVersion(imageId, {
+      kind: 'edit',
+      points: moved(cs4, 2),
+      author: 'dr a',
+      baseVersionId: ai.versionId,
+    });
     expect(store.loadStudy(imageId).latest?.fromPrediction).toEqual(LANDMARK_NAMES.filter((n) => n !== 'C3m'));
     store.revert(imageId, ai.versionId, 'dr a', edit.versionId);
     expect(store.loadStudy(imageId).latest?.fromPrediction).toEqual([...LANDMARK_NAMES]);

@@ -40,7 +40,9 @@ async function radiograph16(): Promise<Uint16Array> {
       const x0 = Math.floor(sx);
       const x1 = Math.min(w - 1, x0 + 1);
       const fx = sx - x0;
-      const v = (data[y0 * w + x0]! * (1 - fx) + data[y0 * w + x1]! * fx) * (1 - fy) + (data[y1 * w + x0]! * (1 - fx) + data[y1 * w + x1]! * fx) * fy;
+      const v =
+        (data[y0 * w + x0]! * (1 - fx) + data[y0 * w + x1]! * fx) * (1 - fy) +
+        (data[y1 * w + x0]! * (1 - fx) + data[y1 * w + x1]! * fx) * fy;
       seed = (seed * 1103515245 + 12345) % 2147483648;
       out[y * WIDTH + x] = Math.max(0, Math.min(65535, Math.round(v + (seed / 2147483648 - 0.5) * 64)));
     }
@@ -64,20 +66,30 @@ function imageElements(bits: number): DicomElement[] {
   ];
 }
 
-interface BenchInput { readonly name: string; readonly bytes: Uint8Array; readonly note: string }
+interface BenchInput {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  readonly note: string;
+}
 
 async function syntheticInputs(): Promise<BenchInput[]> {
   const image = await radiograph16();
   const le = new Uint8Array(image.buffer, image.byteOffset, image.byteLength);
   const be = new Uint8Array(le.length);
-  for (let i = 0; i < le.length; i += 2) { be[i] = le[i + 1]!; be[i + 1] = le[i]!; }
-  const native = (encoding: Encoding, bytes: Uint8Array) => writeDicom([...imageElements(16), el(0x7fe0, 0x0010, 'OW', bytes)], { encoding });
+  for (let i = 0; i < le.length; i += 2) {
+    be[i] = le[i + 1]!;
+    be[i + 1] = le[i]!;
+  }
+  const native = (encoding: Encoding, bytes: Uint8Array) =>
+    writeDicom([...imageElements(16), el(0x7fe0, 0x0010, 'OW', bytes)], { encoding });
   const inputs: BenchInput[] = [
     { name: 'implicit VR little endian', bytes: native('implicit-le', le), note: '' },
     { name: 'explicit VR little endian', bytes: native('explicit-le', le), note: '' },
     { name: 'explicit VR big endian', bytes: native('explicit-be', be), note: '' },
   ];
-  const toDeflate = writeDicom([...imageElements(16), el(0x7fe0, 0x0010, 'OW', le)], { transferSyntaxUid: '1.2.840.10008.1.2.1.99' });
+  const toDeflate = writeDicom([...imageElements(16), el(0x7fe0, 0x0010, 'OW', le)], {
+    transferSyntaxUid: '1.2.840.10008.1.2.1.99',
+  });
   const metaEnd = 132 + 12 + new DataView(toDeflate.buffer, toDeflate.byteOffset).getUint32(140, true);
   const deflated = deflateRawSync(toDeflate.subarray(metaEnd));
   const withDeflate = new Uint8Array(metaEnd + deflated.length);
@@ -90,19 +102,39 @@ async function syntheticInputs(): Promise<BenchInput[]> {
     ['JPEG lossless SV1', '1.2.840.10008.1.2.4.70', 'EncodeJpeg', 16, {}],
     ['JPEG baseline (8-bit)', '1.2.840.10008.1.2.4.50', 'EncodeJpeg', 8, { lossy: true, quality: 90 }],
     ['JPEG-LS lossless', '1.2.840.10008.1.2.4.80', 'EncodeJpegLs', 16, {}],
-    ['JPEG-LS near-lossless (NEAR 32)', '1.2.840.10008.1.2.4.81', 'EncodeJpegLs', 16, { lossy: true, allowedLossyError: 32 }],
+    [
+      'JPEG-LS near-lossless (NEAR 32)',
+      '1.2.840.10008.1.2.4.81',
+      'EncodeJpegLs',
+      16,
+      { lossy: true, allowedLossyError: 32 },
+    ],
     ['JPEG 2000 lossless', '1.2.840.10008.1.2.4.90', 'EncodeJpeg2000', 16, {}],
     ['JPEG 2000 lossy (rate 20)', '1.2.840.10008.1.2.4.91', 'EncodeJpeg2000', 16, { lossy: true, rate: 20 }],
   ];
   for (const [name, uid, encoder, bits, options] of encoded) {
     const samples = bits === 8 ? Uint8Array.from(image, (v) => v >> 8) : le;
-    const frame = await nativeEncode(encoder, samples, {
-      width: WIDTH, height: HEIGHT, bitsAllocated: bits, bitsStored: bits, samplesPerPixel: 1, pixelRepresentation: 0,
-      planarConfiguration: 0, photometric: 'MONOCHROME2',
-    }, options);
+    const frame = await nativeEncode(
+      encoder,
+      samples,
+      {
+        width: WIDTH,
+        height: HEIGHT,
+        bitsAllocated: bits,
+        bitsStored: bits,
+        samplesPerPixel: 1,
+        pixelRepresentation: 0,
+        planarConfiguration: 0,
+        photometric: 'MONOCHROME2',
+      },
+      options,
+    );
     inputs.push({
       name,
-      bytes: writeDicom(imageElements(bits), { transferSyntaxUid: uid, encapsulated: encapsulatedPixelData([frame], true) }),
+      bytes: writeDicom(imageElements(bits), {
+        transferSyntaxUid: uid,
+        encapsulated: encapsulatedPixelData([frame], true),
+      }),
       note: `${(frame.length / 1e6).toFixed(1)} MB compressed`,
     });
   }
@@ -124,7 +156,13 @@ async function measure(name: string, bytes: Uint8Array, runs: number, note: stri
   });
   const { info } = first;
   const what = `${info.width}x${info.height} ${info.bitsStored}-bit ${info.transferSyntax?.name ?? info.format.toUpperCase()}`;
-  return { area: 'decode', name, medianMs: wall, runs, note: `CPU ${median(cpuMs).toFixed(0)} ms; ${what}${note ? `; ${note}` : ''}` };
+  return {
+    area: 'decode',
+    name,
+    medianMs: wall,
+    runs,
+    note: `CPU ${median(cpuMs).toFixed(0)} ms; ${what}${note ? `; ${note}` : ''}`,
+  };
 }
 
 export const decodeBench: BenchArea = {
@@ -140,9 +178,11 @@ export const decodeBench: BenchArea = {
       figures.push(await measure(`2000x2400 16-bit ${input.name}`, input.bytes, runs, input.note));
     }
     for (const syntax of WG04_SYNTAXES) {
-      if (existsSync(RG2(syntax))) figures.push(await measure(`RG2_${syntax}.dcm`, await readFile(RG2(syntax)), runs, 'WG04'));
+      if (existsSync(RG2(syntax)))
+        figures.push(await measure(`RG2_${syntax}.dcm`, await readFile(RG2(syntax)), runs, 'WG04'));
     }
-    if (existsSync(ISBI_JPEG)) figures.push(await measure('isbi2015 001.jpg', await readFile(ISBI_JPEG), runs, 'grey stored as RGB'));
+    if (existsSync(ISBI_JPEG))
+      figures.push(await measure('isbi2015 001.jpg', await readFile(ISBI_JPEG), runs, 'grey stored as RGB'));
     return figures;
   },
 };

@@ -12,4 +12,11 @@ export interface BenchArea {
   run(options: { quick: boolean; studies?: number }): Promise<BenchFigure[]>;
 }
 
-export const BENCH_AREAS: readonly BenchArea[] = [stagingBench, decodeBench, inferenceBench, storeBench, startupBench, pacsBench];
+export const BENCH_AREAS: readonly BenchArea[] = [
+  stagingBench,
+  decodeBench,
+  inferenceBench,
+  storeBench,
+  startupBench,
+  pacsBench,
+];

@@ -11,7 +11,14 @@ import path from 'node:path';
 import { assess } from '../../../core/cvm/index';
 import { decodeImageFile } from '../../dicom/index';
 import {
-  analyzeOpened, findModels, InferenceEngine, landmarkSetOf, modelDirs, pickModel, pipelineImageOf, type VerifiedModel,
+  analyzeOpened,
+  findModels,
+  InferenceEngine,
+  landmarkSetOf,
+  modelDirs,
+  pickModel,
+  pipelineImageOf,
+  type VerifiedModel,
 } from '../../inference/index';
 import { runPipeline, type StageRunner } from '../../inference/pipeline';
 import { createStageSession, defaultProviders, type StageSession } from '../../inference/sessions';
@@ -66,8 +73,10 @@ function writeDicom(pixels: Uint16Array, width: number, height: number, spacingM
   ]);
   const groupLength = new Uint8Array(new Uint32Array([metaBody.length]).buffer);
   return concat([
-    new Uint8Array(128), text('DICM'),
-    element(0x0002, 0x0000, 'UL', groupLength), metaBody,
+    new Uint8Array(128),
+    text('DICM'),
+    element(0x0002, 0x0000, 'UL', groupLength),
+    metaBody,
     element(0x0008, 0x0016, 'UI', text(sopClass)),
     element(0x0008, 0x0018, 'UI', text(uid)),
     element(0x0008, 0x0060, 'CS', text('CR')),
@@ -108,7 +117,10 @@ function benchModel(): { model: VerifiedModel; note: string } {
     return { model, note: `${model.manifest.id} ${model.manifest.version}` };
   } catch {
     const refused = listing.refused.map((r) => r.reason).join('; ');
-    return { model: pickModel(findModels([{ dir: path.dirname(TINY_MODEL), source: 'app' }]), 'tiny'), note: `tiny test model: no shipped model${refused ? ` (${refused})` : ''}` };
+    return {
+      model: pickModel(findModels([{ dir: path.dirname(TINY_MODEL), source: 'app' }]), 'tiny'),
+      note: `tiny test model: no shipped model${refused ? ` (${refused})` : ''}`,
+    };
   }
 }
 
@@ -148,7 +160,12 @@ export const inferenceBench: BenchArea = {
     }
     const [locate, refine] = sessions!;
     const provider = `${locate.provider.used}${locate.provider.fallbackReason ? ` (${locate.provider.fallbackReason})` : ''}`;
-    add('session creation, both stages (incl. warm-up run)', median(createTimes), createRuns, `${modelNote}; provider ${provider}`);
+    add(
+      'session creation, both stages (incl. warm-up run)',
+      median(createTimes),
+      createRuns,
+      `${modelNote}; provider ${provider}`,
+    );
 
     // The benchmark DICOM.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-bench-'));
@@ -164,12 +181,25 @@ export const inferenceBench: BenchArea = {
 
       // Each step of the pipeline, in this thread with the sessions above.
       const image = pipelineImageOf(opened);
-      const steps: Record<'preprocessMs' | 'locateMs' | 'cropMs' | 'refineMs' | 'postprocessMs' | 'totalMs', number[]> = {
-        preprocessMs: [], locateMs: [], cropMs: [], refineMs: [], postprocessMs: [], totalMs: [],
-      };
+      const steps: Record<'preprocessMs' | 'locateMs' | 'cropMs' | 'refineMs' | 'postprocessMs' | 'totalMs', number[]> =
+        {
+          preprocessMs: [],
+          locateMs: [],
+          cropMs: [],
+          refineMs: [],
+          postprocessMs: [],
+          totalMs: [],
+        };
       let lastLandmarks = null as null | Awaited<ReturnType<typeof runPipeline>>;
       for (let i = 0; i < runs + 1; i++) {
-        const out = await runPipeline(model.manifest, runnerOf(locate, locateSpec), runnerOf(refine, refineSpec), image, opened.info.spacing, { decoding: model.decoding });
+        const out = await runPipeline(
+          model.manifest,
+          runnerOf(locate, locateSpec),
+          runnerOf(refine, refineSpec),
+          image,
+          opened.info.spacing,
+          { decoding: model.decoding },
+        );
         if (i === 0) continue; // warm-up
         lastLandmarks = out;
         for (const key of Object.keys(steps) as (keyof typeof steps)[]) steps[key].push(out.timings[key]);
@@ -177,22 +207,51 @@ export const inferenceBench: BenchArea = {
       const [, , lh, lw] = locateSpec.input.shape;
       const [, , rh, rw] = refineSpec.input.shape;
       add('preprocess (window, letterbox-area, z-score)', median(steps.preprocessMs), runs, `to ${lw}x${lh}`);
-      add('stage 1 locate (ONNX run + peaks)', median(steps.locateMs), runs, `${lw}x${lh}; provider ${locate.provider.used}`);
-      add('crop region of interest + z-score', median(steps.cropMs), runs, `${rw}x${rh} at ${refineSpec.mmPerPixel} mm/px`);
-      add('stage 2 refine (ONNX run + peaks)', median(steps.refineMs), runs, `${rw}x${rh}; provider ${refine.provider.used}`);
+      add(
+        'stage 1 locate (ONNX run + peaks)',
+        median(steps.locateMs),
+        runs,
+        `${lw}x${lh}; provider ${locate.provider.used}`,
+      );
+      add(
+        'crop region of interest + z-score',
+        median(steps.cropMs),
+        runs,
+        `${rw}x${rh} at ${refineSpec.mmPerPixel} mm/px`,
+      );
+      add(
+        'stage 2 refine (ONNX run + peaks)',
+        median(steps.refineMs),
+        runs,
+        `${rw}x${rh}; provider ${refine.provider.used}`,
+      );
       add('postprocess (candidates, shape model, expected error, quality gate)', median(steps.postprocessMs), runs, '');
       add('pipeline in one thread (no decode, no staging)', median(steps.totalMs), runs, '');
       // The same image stored rotated by 90 degrees: the orientation search, the turn and the pipeline.
       const rotated = { rotate: 90, mirror: false } as const;
       const size = uprightSize(image.width, image.height, rotated);
-      const turnedImage = { ...image, width: size.w, height: size.h, data: orientPixels(image.data, image.width, image.height, rotated) };
+      const turnedImage = {
+        ...image,
+        width: size.w,
+        height: size.h,
+        data: orientPixels(image.data, image.width, image.height, rotated),
+      };
       const turnedMs: number[] = [];
       let turnedNote = '';
       for (let i = 0; i < runs + 1; i++) {
-        const out = await runPipeline(model.manifest, runnerOf(locate, locateSpec), runnerOf(refine, refineSpec), turnedImage, opened.info.spacing, { decoding: model.decoding });
+        const out = await runPipeline(
+          model.manifest,
+          runnerOf(locate, locateSpec),
+          runnerOf(refine, refineSpec),
+          turnedImage,
+          opened.info.spacing,
+          { decoding: model.decoding },
+        );
         if (i === 0) continue;
         turnedMs.push(out.timings.totalMs);
-        turnedNote = out.recognition.lateralCephalogram ? out.orientation.detail.split(';')[0]! : 'not recognised as a cephalogram';
+        turnedNote = out.recognition.lateralCephalogram
+          ? out.orientation.detail.split(';')[0]!
+          : 'not recognised as a cephalogram';
       }
       add('pipeline, same image stored rotated by 90 degrees', median(turnedMs), runs, turnedNote);
       await Promise.all([locate.session.release(), refine.session.release()]);
@@ -212,7 +271,12 @@ export const inferenceBench: BenchArea = {
           await analyzeOpened(engine, o, { decodeMs: performance.now() - d0 });
         };
         await fileToStage();
-        add('file to stage, warm worker (read, decode, both stages, staging)', await medianMs(runs, fileToStage), runs, `${fileNote}; provider ${engine.provider.used}`);
+        add(
+          'file to stage, warm worker (read, decode, both stages, staging)',
+          await medianMs(runs, fileToStage),
+          runs,
+          `${fileNote}; provider ${engine.provider.used}`,
+        );
         const batch = quick ? 20 : 100;
         (globalThis as { gc?: () => void }).gc?.();
         const rssStart = process.memoryUsage().rss;
@@ -224,8 +288,12 @@ export const inferenceBench: BenchArea = {
           times.push(performance.now() - b0);
           if (i === Math.floor(batch / 2) || i === batch - 1) rss.push(process.memoryUsage().rss);
         }
-        add(`batch of ${batch} files, per file`, median(times), batch,
-          `RSS ${mb(rssStart)} at start, ${mb(rss[0]!)} halfway, ${mb(rss[1]!)} at end (worker included)`);
+        add(
+          `batch of ${batch} files, per file`,
+          median(times),
+          batch,
+          `RSS ${mb(rssStart)} at start, ${mb(rss[0]!)} halfway, ${mb(rss[1]!)} at end (worker included)`,
+        );
       } finally {
         await engine.close();
       }

@@ -1,5 +1,6 @@
 /**
- * A real Orthanc with its DICOMweb plugin for tests and `cvm bench --only pacs`: a free loopback port, a temporary storage folder, a
+ * A real Orthanc with its DICOMweb plugin for tests and `cvm bench --only pacs`: a free loopback port, a temporary
+ * storage folder, a
  * generated configuration; `stop()` kills it by its PID and removes the folder. Skips (returns null from
  * `orthancAvailable`) with a message when Orthanc or the plugin is not installed.
  */
@@ -20,9 +21,10 @@ function pluginPath(): string | null {
   return null;
 }
 
-export const ORTHANC_SKIP = existsSync(ORTHANC) && pluginPath()
-  ? ''
-  : `skipped: Orthanc (${ORTHANC}) or its DICOMweb plugin is not installed (apt-get install orthanc orthanc-dicomweb)`;
+export const ORTHANC_SKIP =
+  existsSync(ORTHANC) && pluginPath()
+    ? ''
+    : `skipped: Orthanc (${ORTHANC}) or its DICOMweb plugin is not installed (apt-get install orthanc orthanc-dicomweb)`;
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -63,7 +65,7 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
   const plugin = pluginPath();
   if (!plugin) throw new Error(ORTHANC_SKIP);
   const storageDir = options.storageDir ?? mkdtempSync(path.join(os.tmpdir(), 'cvm-orthanc-'));
-  const port = options.port ?? await freePort();
+  const port = options.port ?? (await freePort());
   const dicomPort = await freePort();
   const config = {
     Name: 'CVMTEST',
@@ -89,7 +91,9 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   const child = spawn(ORTHANC, [configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
-  child.stderr!.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
+  child.stderr!.on('data', (d: Buffer) => {
+    log = (log + d.toString()).slice(-4000);
+  });
   const url = `http://127.0.0.1:${port}`;
   const authHeader: Record<string, string> = {};
   const first = options.users ? Object.entries(options.users)[0] : undefined;
@@ -100,8 +104,13 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
     if (child.exitCode !== null) throw new Error(`Orthanc exited with ${child.exitCode}: ${log}`);
     try {
       const res = await fetch(`${url}/system`, { headers: authHeader });
-      if (res.ok) { await res.arrayBuffer(); break; }
-    } catch { /* not up yet */ }
+      if (res.ok) {
+        await res.arrayBuffer();
+        break;
+      }
+    } catch {
+      /* not up yet */
+    }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`Orthanc did not answer on ${url} within 30 s: ${log}`);
@@ -110,9 +119,17 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
   }
 
   const orthanc: Orthanc = {
-    port, url, dicomWeb: `${url}/dicom-web`, storageDir, process: child,
+    port,
+    url,
+    dicomWeb: `${url}/dicom-web`,
+    storageDir,
+    process: child,
     async upload(bytes) {
-      const res = await fetch(`${url}/instances`, { method: 'POST', body: new Blob([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]), headers: { ...authHeader, 'content-type': 'application/dicom' } });
+      const res = await fetch(`${url}/instances`, {
+        method: 'POST',
+        body: new Blob([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]),
+        headers: { ...authHeader, 'content-type': 'application/dicom' },
+      });
       if (!res.ok) throw new Error(`Orthanc refused the upload: ${res.status} ${await res.text()}`);
       return (await res.json()) as { ID: string; ParentStudy: string };
     },

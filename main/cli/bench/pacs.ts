@@ -24,7 +24,9 @@ import type { BenchArea } from './index';
 import { ORTHANC_SKIP, startOrthanc } from './orthanc';
 import { uploadBulk } from './pacs-data';
 
-/** A 2000x2400 12-bit radiograph-like image (smooth anatomy-sized structures and noise), JPEG-LS lossless via dcmcjpls. */
+/**
+ * A 2000x2400 12-bit radiograph-like image (smooth anatomy-sized structures and noise), JPEG-LS lossless via dcmcjpls.
+ */
 function largeJpegLs(dir: string): Uint8Array {
   const width = 2000;
   const height = 2400;
@@ -33,19 +35,35 @@ function largeJpegLs(dir: string): Uint8Array {
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-      const body = 1400 + 900 * Math.sin(x / 170) * Math.cos(y / 230) + 600 * Math.exp(-(((x - 1200) / 260) ** 2 + ((y - 1500) / 420) ** 2));
+      const body =
+        1400 +
+        900 * Math.sin(x / 170) * Math.cos(y / 230) +
+        600 * Math.exp(-(((x - 1200) / 260) ** 2 + ((y - 1500) / 420) ** 2));
       pixels[y * width + x] = Math.max(0, Math.min(4095, Math.round(body + (state >>> 24) / 16)));
     }
   }
   const studyUid = newUid();
   const raw = writeDicom([
-    el(0x0008, 0x0016, 'UI', '1.2.840.10008.5.1.4.1.1.1'), el(0x0008, 0x0018, 'UI', newUid()), el(0x0008, 0x0020, 'DA', '20190101'),
-    el(0x0008, 0x0060, 'CS', 'CR'), el(0x0010, 0x0010, 'PN', 'Bench^Large'), el(0x0010, 0x0020, 'LO', 'BENCH-LARGE'),
-    el(0x0010, 0x0030, 'DA', '20060101'), el(0x0018, 0x0015, 'CS', 'SKULL'), el(0x0018, 0x5101, 'CS', 'LL'),
-    el(0x0020, 0x000d, 'UI', studyUid), el(0x0020, 0x000e, 'UI', newUid()),
-    el(0x0028, 0x0002, 'US', [1]), el(0x0028, 0x0004, 'CS', 'MONOCHROME2'), el(0x0028, 0x0010, 'US', [height]), el(0x0028, 0x0011, 'US', [width]),
+    el(0x0008, 0x0016, 'UI', '1.2.840.10008.5.1.4.1.1.1'),
+    el(0x0008, 0x0018, 'UI', newUid()),
+    el(0x0008, 0x0020, 'DA', '20190101'),
+    el(0x0008, 0x0060, 'CS', 'CR'),
+    el(0x0010, 0x0010, 'PN', 'Bench^Large'),
+    el(0x0010, 0x0020, 'LO', 'BENCH-LARGE'),
+    el(0x0010, 0x0030, 'DA', '20060101'),
+    el(0x0018, 0x0015, 'CS', 'SKULL'),
+    el(0x0018, 0x5101, 'CS', 'LL'),
+    el(0x0020, 0x000d, 'UI', studyUid),
+    el(0x0020, 0x000e, 'UI', newUid()),
+    el(0x0028, 0x0002, 'US', [1]),
+    el(0x0028, 0x0004, 'CS', 'MONOCHROME2'),
+    el(0x0028, 0x0010, 'US', [height]),
+    el(0x0028, 0x0011, 'US', [width]),
     el(0x0028, 0x0030, 'DS', '0.1\\0.1'),
-    el(0x0028, 0x0100, 'US', [16]), el(0x0028, 0x0101, 'US', [12]), el(0x0028, 0x0102, 'US', [11]), el(0x0028, 0x0103, 'US', [0]),
+    el(0x0028, 0x0100, 'US', [16]),
+    el(0x0028, 0x0101, 'US', [12]),
+    el(0x0028, 0x0102, 'US', [11]),
+    el(0x0028, 0x0103, 'US', [0]),
     el(0x7fe0, 0x0010, 'OW', new Uint8Array(pixels.buffer)),
   ]);
   const input = path.join(dir, 'large-raw.dcm');
@@ -56,8 +74,14 @@ function largeJpegLs(dir: string): Uint8Array {
 }
 
 async function figures(quick: boolean): Promise<BenchFigure[]> {
-  if (ORTHANC_SKIP) { console.error(`pacs: ${ORTHANC_SKIP}`); return []; }
-  if (!existsSync('/usr/bin/dcmcjpls')) { console.error('pacs: skipped: dcmtk (dcmcjpls) is not installed'); return []; }
+  if (ORTHANC_SKIP) {
+    console.error(`pacs: ${ORTHANC_SKIP}`);
+    return [];
+  }
+  if (!existsSync('/usr/bin/dcmcjpls')) {
+    console.error('pacs: skipped: dcmtk (dcmcjpls) is not installed');
+    return [];
+  }
   const studies = quick ? 200 : 2000;
   const runs = quick ? 3 : 7;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-bench-pacs-'));
@@ -67,25 +91,46 @@ async function figures(quick: boolean): Promise<BenchFigure[]> {
     await uploadBulk(orthanc, studies);
     const client = new DicomWebClient({ url: orthanc.dicomWeb, auth: { kind: 'none' } });
     let count = 0;
-    const query = await medianMs(runs, async () => { count = (await client.searchAllStudies({}, { pageSize: 500 })).length; });
+    const query = await medianMs(runs, async () => {
+      count = (await client.searchAllStudies({}, { pageSize: 500 })).length;
+    });
     if (count !== studies) throw new Error(`the query listed ${count} of ${studies} studies`);
-    out.push({ area: 'pacs', name: `query ${studies} studies (QIDO-RS, pages of 500)`, medianMs: query, runs, note: 'target < 2000 ms' });
-    out.push({ area: 'pacs', name: 'query: first page of 500 listed', medianMs: await medianMs(runs, () => client.searchStudies({}, { offset: 0, limit: 500 })), runs });
+    out.push({
+      area: 'pacs',
+      name: `query ${studies} studies (QIDO-RS, pages of 500)`,
+      medianMs: query,
+      runs,
+      note: 'target < 2000 ms',
+    });
+    out.push({
+      area: 'pacs',
+      name: 'query: first page of 500 listed',
+      medianMs: await medianMs(runs, () => client.searchStudies({}, { offset: 0, limit: 500 })),
+      runs,
+    });
 
     const large = largeJpegLs(dir);
     const uploaded = await orthanc.upload(large);
-    const studyUid = (await orthanc.rest<{ MainDicomTags: { StudyInstanceUID: string } }>(`/studies/${uploaded.ParentStudy}`)).MainDicomTags.StudyInstanceUID;
+    const studyUid = (
+      await orthanc.rest<{ MainDicomTags: { StudyInstanceUID: string } }>(`/studies/${uploaded.ParentStudy}`)
+    ).MainDicomTags.StudyInstanceUID;
     const [instance] = await client.studyInstances(studyUid);
     if (!instance) throw new Error('the large image is not on the server');
     out.push({
-      area: 'pacs', name: 'retrieve one 2000x2400 JPEG-LS image (WADO-RS)', runs, note: `${(large.length / 1e6).toFixed(1)} MB; target < 1000 ms`,
+      area: 'pacs',
+      name: 'retrieve one 2000x2400 JPEG-LS image (WADO-RS)',
+      runs,
+      note: `${(large.length / 1e6).toFixed(1)} MB; target < 1000 ms`,
       medianMs: await medianMs(runs, () => client.retrieveInstance(instance)),
     });
     let pulls = 0;
     let imageId = 0;
     const pull = await medianMs(runs, async () => {
       const dataDir = path.join(dir, `pull-${pulls++}`);
-      const report = await pullStudies(storeFor({ dataDir, mode: 'cli' }), client, [studyUid], { importFile, author: 'bench' });
+      const report = await pullStudies(storeFor({ dataDir, mode: 'cli' }), client, [studyUid], {
+        importFile,
+        author: 'bench',
+      });
       if (report.retrieved !== 1) throw new Error(`pull failed: ${JSON.stringify(report.studies)}`);
       imageId = (report.studies[0]!.instances[0] as { imageId: number }).imageId;
     });
@@ -93,7 +138,9 @@ async function figures(quick: boolean): Promise<BenchFigure[]> {
 
     // Results: one approved study, its SR + Secondary Capture built and pushed per run.
     const store = storeFor({ dataDir: path.join(dir, `pull-${pulls - 1}`), mode: 'cli' });
-    const points = Object.fromEntries(LANDMARK_NAMES.map((n, i) => [n, [1000 + (i % 3) * 60, 1200 + Math.floor(i / 3) * 45] as const]));
+    const points = Object.fromEntries(
+      LANDMARK_NAMES.map((n, i) => [n, [1000 + (i % 3) * 60, 1200 + Math.floor(i / 3) * 45] as const]),
+    );
     store.addVersion(imageId, { kind: 'manual', points, author: 'bench', baseVersionId: null });
     let approved = false;
     const prepare = await medianMs(runs, async () => {
@@ -103,19 +150,35 @@ async function figures(quick: boolean): Promise<BenchFigure[]> {
     });
     out.push({ area: 'pacs', name: 'build SR + Secondary Capture of a result', medianMs: prepare, runs });
     // Push: each run sends one pending SR + SC pair.
-    store.db.prepare(`UPDATE pacs_outbox SET next_attempt_at = ? WHERE status != 'sent'`).run(new Date(0).toISOString());
+    store.db
+      .prepare(`UPDATE pacs_outbox SET next_attempt_at = ? WHERE status != 'sent'`)
+      .run(new Date(0).toISOString());
     const pairs = store.db.prepare(`SELECT COUNT(*) FROM pacs_outbox WHERE kind = 'sr'`).pluck().get() as number;
     let pair = 0;
-    const ids = (store.db.prepare('SELECT image_ref, id FROM pacs_outbox ORDER BY id').all() as Array<{ id: number }>).map((r) => r.id);
+    const ids = (
+      store.db.prepare('SELECT image_ref, id FROM pacs_outbox ORDER BY id').all() as Array<{ id: number }>
+    ).map((r) => r.id);
     const push = await medianMs(Math.min(runs, pairs), async () => {
       const mine = ids.slice(2 * pair, 2 * pair + 2);
       pair++;
-      store.db.prepare(`UPDATE pacs_outbox SET next_attempt_at = NULL WHERE id NOT IN (${mine.join(',')}) AND status != 'sent'`).run();
-      store.db.prepare(`UPDATE pacs_outbox SET next_attempt_at = ? WHERE id IN (${mine.join(',')})`).run(new Date(0).toISOString());
+      store.db
+        .prepare(
+          `UPDATE pacs_outbox SET next_attempt_at = NULL WHERE id NOT IN (${mine.join(',')}) AND status != 'sent'`,
+        )
+        .run();
+      store.db
+        .prepare(`UPDATE pacs_outbox SET next_attempt_at = ? WHERE id IN (${mine.join(',')})`)
+        .run(new Date(0).toISOString());
       const r = await sendOutbox(store, client, { author: 'bench' });
       if (r.sent.length !== 2) throw new Error(`push failed: ${JSON.stringify(r.failed)}`);
     });
-    out.push({ area: 'pacs', name: 'push SR + Secondary Capture (STOW-RS)', medianMs: push, runs: Math.min(runs, pairs), note: 'target < 1000 ms' });
+    out.push({
+      area: 'pacs',
+      name: 'push SR + Secondary Capture (STOW-RS)',
+      medianMs: push,
+      runs: Math.min(runs, pairs),
+      note: 'target < 1000 ms',
+    });
   } finally {
     closeStudyStores();
     await orthanc.stop({ removeStorage: true });

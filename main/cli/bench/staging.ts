@@ -7,7 +7,16 @@ import path from 'node:path';
 import { SHARED_DATA } from './paths';
 import { imagePoint } from '../../../core/geometry/index';
 import type { LandmarkSet } from '../../../core/landmarks/index';
-import { assess, measure, stage, syntheticLandmarks, CVMT_THRESHOLDS, DEFAULT_THRESHOLDS, STAGE_MODEL, type Measurements } from '../../../core/cvm/index';
+import {
+  assess,
+  measure,
+  stage,
+  syntheticLandmarks,
+  CVMT_THRESHOLDS,
+  DEFAULT_THRESHOLDS,
+  STAGE_MODEL,
+  type Measurements,
+} from '../../../core/cvm/index';
 import { LANDMARK_NAMES } from '../../../core/landmarks/index';
 import type { BenchFigure } from '../command';
 import { readAnnotationFile } from '../commands/stage';
@@ -69,7 +78,11 @@ export const stagingBench: BenchArea = {
     perCallMedianMs(5, (i) => assess(at(sets, i), spacing)); // warm up the JIT
     const note = `ms per call, each run a batch of ${BATCH} calls; ${source}`;
     const figure = (name: string, call: (i: number) => unknown): BenchFigure => ({
-      area: 'staging', name, medianMs: perCallMedianMs(batches, call), runs: batches, note,
+      area: 'staging',
+      name,
+      medianMs: perCallMedianMs(batches, call),
+      runs: batches,
+      note,
     });
     // The whole assessment as the renderer runs it on a drag of model-placed landmarks: every landmark's error
     // beyond a person's averaged over the model's deterministic samples (the slowest case).
@@ -84,7 +97,9 @@ export const stagingBench: BenchArea = {
     };
     return [
       averaged,
-      figure('assess (measure + textbook + staging model, landmarks placed by a person), default preset', (i) => assess(at(sets, i), spacing)),
+      figure('assess (measure + textbook + staging model, landmarks placed by a person), default preset', (i) =>
+        assess(at(sets, i), spacing),
+      ),
       figure('assess (measure + stage), cvmt preset', (i) => assess(at(sets, i), spacing, CVMT_THRESHOLDS)),
       figure('assess, spacing unknown (px)', (i) => assess(at(sets, i), null)),
       figure('measure only', (i) => measure(at(sets, i), spacing)),

@@ -29,12 +29,16 @@ const RG2_J2K = path.join(SHARED_DATA, 'dicom', 'wg04-cr', 'RG2_J2KR.dcm');
 /** Wall time and the child's CPU time (user + system, from the shell's `times`), in ms. */
 function runProcess(command: string, args: readonly string[]): { wallMs: number; cpuMs: number; ok: boolean } {
   const start = performance.now();
-  const result = spawnSync('sh', ['-c', '"$0" "$@" >/dev/null 2>&1; code=$?; times; exit $code', command, ...args], { encoding: 'utf8' });
+  const result = spawnSync('sh', ['-c', '"$0" "$@" >/dev/null 2>&1; code=$?; times; exit $code', command, ...args], {
+    encoding: 'utf8',
+  });
   const wallMs = performance.now() - start;
   // `times` prints the shell's own times, then its children's: "0m0.290s 0m0.050s".
   const lines = result.stdout.trim().split('\n');
   const children = (lines.at(-1) ?? '').match(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/);
-  const cpuMs = children ? (Number(children[1]) * 60 + Number(children[2]) + Number(children[3]) * 60 + Number(children[4])) * 1000 : Number.NaN;
+  const cpuMs = children
+    ? (Number(children[1]) * 60 + Number(children[2]) + Number(children[3]) * 60 + Number(children[4])) * 1000
+    : Number.NaN;
   return { wallMs, cpuMs, ok: result.status === 0 };
 }
 
@@ -59,22 +63,25 @@ function tenMegabyteDicom(file: string): void {
       pixels[y * width + x] = 8000 + Math.round(20000 * Math.sin(x / 300) * Math.cos(y / 400)) + 20000 + (seed & 63);
     }
   }
-  const bytes = writeDicom([
-    el(0x0008, 0x0016, 'UI', '1.2.840.10008.5.1.4.1.1.1'),
-    el(0x0008, 0x0018, 'UI', '1.2.826.0.1.3680043.10.3.2'),
-    el(0x0008, 0x0060, 'CS', 'CR'),
-    el(0x0010, 0x0010, 'PN', 'Bench^Info'),
-    el(0x0028, 0x0002, 'US', [1]),
-    el(0x0028, 0x0004, 'CS', 'MONOCHROME2'),
-    el(0x0028, 0x0010, 'US', [height]),
-    el(0x0028, 0x0011, 'US', [width]),
-    el(0x0028, 0x0030, 'DS', '0.1\\0.1'),
-    el(0x0028, 0x0100, 'US', [16]),
-    el(0x0028, 0x0101, 'US', [16]),
-    el(0x0028, 0x0102, 'US', [15]),
-    el(0x0028, 0x0103, 'US', [0]),
-    el(0x7fe0, 0x0010, 'OW', new Uint8Array(pixels.buffer)),
-  ], { encoding: 'explicit-le' });
+  const bytes = writeDicom(
+    [
+      el(0x0008, 0x0016, 'UI', '1.2.840.10008.5.1.4.1.1.1'),
+      el(0x0008, 0x0018, 'UI', '1.2.826.0.1.3680043.10.3.2'),
+      el(0x0008, 0x0060, 'CS', 'CR'),
+      el(0x0010, 0x0010, 'PN', 'Bench^Info'),
+      el(0x0028, 0x0002, 'US', [1]),
+      el(0x0028, 0x0004, 'CS', 'MONOCHROME2'),
+      el(0x0028, 0x0010, 'US', [height]),
+      el(0x0028, 0x0011, 'US', [width]),
+      el(0x0028, 0x0030, 'DS', '0.1\\0.1'),
+      el(0x0028, 0x0100, 'US', [16]),
+      el(0x0028, 0x0101, 'US', [16]),
+      el(0x0028, 0x0102, 'US', [15]),
+      el(0x0028, 0x0103, 'US', [0]),
+      el(0x7fe0, 0x0010, 'OW', new Uint8Array(pixels.buffer)),
+    ],
+    { encoding: 'explicit-le' },
+  );
   writeFileSync(file, bytes);
 }
 
@@ -82,12 +89,18 @@ export const startupBench: BenchArea = {
   area: 'startup',
   async run({ quick }) {
     const figures: BenchFigure[] = [];
-    const add = (name: string, ms: number, runs: number, note: string) => figures.push({ area: 'startup', name, medianMs: ms, runs, note });
+    const add = (name: string, ms: number, runs: number, note: string) =>
+      figures.push({ area: 'startup', name, medianMs: ms, runs, note });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-bench-startup-'));
     const runs = quick ? 3 : 7;
     try {
       if (!existsSync(CLI)) {
-        add('cvm info (bundle)', Number.NaN, 0, `${CLI} is missing: run npm run build (or any npm run cvm command) first`);
+        add(
+          'cvm info (bundle)',
+          Number.NaN,
+          0,
+          `${CLI} is missing: run npm run build (or any npm run cvm command) first`,
+        );
         return figures;
       }
       // ---- cvm info beside dcmdump ----
@@ -109,10 +122,25 @@ export const startupBench: BenchArea = {
       if (withDcmdump) {
         const dumpWall = median(dump.map((r) => r.wallMs));
         const dumpCpu = median(dump.map((r) => r.cpuMs));
-        add('cvm info, 9.6 MB DICOM (new process)', infoWall, runs, `CPU ${infoCpu.toFixed(0)} ms; x${(infoWall / dumpWall).toFixed(2)} of dcmdump (wall), x${(infoCpu / dumpCpu).toFixed(2)} (CPU)`);
-        add('dcmdump, same file', dumpWall, runs, `CPU ${dumpCpu.toFixed(0)} ms; dcmtk, runs interleaved with cvm info`);
+        add(
+          'cvm info, 9.6 MB DICOM (new process)',
+          infoWall,
+          runs,
+          `CPU ${infoCpu.toFixed(0)} ms; x${(infoWall / dumpWall).toFixed(2)} of dcmdump (wall), x${(infoCpu / dumpCpu).toFixed(2)} (CPU)`,
+        );
+        add(
+          'dcmdump, same file',
+          dumpWall,
+          runs,
+          `CPU ${dumpCpu.toFixed(0)} ms; dcmtk, runs interleaved with cvm info`,
+        );
       } else {
-        add('cvm info, 9.6 MB DICOM (new process)', infoWall, runs, `CPU ${infoCpu.toFixed(0)} ms; dcmdump is not installed (apt-get install dcmtk), so no comparison`);
+        add(
+          'cvm info, 9.6 MB DICOM (new process)',
+          infoWall,
+          runs,
+          `CPU ${infoCpu.toFixed(0)} ms; dcmdump is not installed (apt-get install dcmtk), so no comparison`,
+        );
       }
       const nodeOnly = median(Array.from({ length: runs }, () => runProcess(process.execPath, ['-e', '0']).wallMs));
       add('node -e 0 (the floor of any node command)', nodeOnly, runs, 'process start of node itself');
@@ -134,8 +162,18 @@ export const startupBench: BenchArea = {
         }
         const coldMs = median(cold);
         const warmPerFile = (median(batch) - coldMs) / 5;
-        add('cvm analyze, one 1935x2400 JPEG, cold (new process)', coldMs, analyzeRuns, `x${(coldMs / warmPerFile).toFixed(2)} of the warm per-file time`);
-        add('cvm analyze, warm per file', warmPerFile, analyzeRuns, '(6 files - 1 file) / 5, each a new process; runs interleaved');
+        add(
+          'cvm analyze, one 1935x2400 JPEG, cold (new process)',
+          coldMs,
+          analyzeRuns,
+          `x${(coldMs / warmPerFile).toFixed(2)} of the warm per-file time`,
+        );
+        add(
+          'cvm analyze, warm per file',
+          warmPerFile,
+          analyzeRuns,
+          '(6 files - 1 file) / 5, each a new process; runs interleaved',
+        );
       }
 
       // ---- a stored JPEG 2000 study opened again ----
@@ -165,7 +203,12 @@ export const startupBench: BenchArea = {
           decodeCpu.push(cpuMsSince(cpu));
         }
         closeStudyStores();
-        add('stored JPEG 2000 study opened again (to pixels)', median(open), runs, `CPU ${median(openCpu).toFixed(0)} ms; derived pixel copy, hash-checked; decoding the stored file instead: ${median(decode).toFixed(0)} ms, CPU ${median(decodeCpu).toFixed(0)} ms`);
+        add(
+          'stored JPEG 2000 study opened again (to pixels)',
+          median(open),
+          runs,
+          `CPU ${median(openCpu).toFixed(0)} ms; derived pixel copy, hash-checked; decoding the stored file instead: ${median(decode).toFixed(0)} ms, CPU ${median(decodeCpu).toFixed(0)} ms`,
+        );
       }
 
       // ---- JPEG decode beside djpeg -grayscale ----
@@ -194,10 +237,19 @@ export const startupBench: BenchArea = {
         if (withDjpeg) {
           const spawnFloor = median(Array.from({ length: runs }, () => runProcess('true', []).wallMs));
           const djpegMs = median(djpeg);
-          add('JPEG 1935x2400 to grey pixels (in process)', oursMs, runs,
-            `CPU ${median(oursCpu).toFixed(0)} ms; x${(oursMs / djpegMs).toFixed(2)} of djpeg -grayscale as a process (${djpegMs.toFixed(0)} ms, CPU ${median(djpegCpu).toFixed(0)} ms), x${(oursMs / Math.max(1, djpegMs - spawnFloor)).toFixed(2)} of it less process start (${spawnFloor.toFixed(0)} ms)`);
+          add(
+            'JPEG 1935x2400 to grey pixels (in process)',
+            oursMs,
+            runs,
+            `CPU ${median(oursCpu).toFixed(0)} ms; x${(oursMs / djpegMs).toFixed(2)} of djpeg -grayscale as a process (${djpegMs.toFixed(0)} ms, CPU ${median(djpegCpu).toFixed(0)} ms), x${(oursMs / Math.max(1, djpegMs - spawnFloor)).toFixed(2)} of it less process start (${spawnFloor.toFixed(0)} ms)`,
+          );
         } else {
-          add('JPEG 1935x2400 to grey pixels (in process)', oursMs, runs, 'djpeg is not installed (apt-get install libjpeg-turbo-progs), so no comparison');
+          add(
+            'JPEG 1935x2400 to grey pixels (in process)',
+            oursMs,
+            runs,
+            'djpeg is not installed (apt-get install libjpeg-turbo-progs), so no comparison',
+          );
         }
       }
       return figures;

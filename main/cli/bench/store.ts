@@ -44,16 +44,31 @@ export function buildDatabase(store: Store, studies: number): void {
       const info = syntheticInfo(i);
       const { imageId } = store.insertImage({
         sha256: createHash('sha256').update(`bench study ${i}`).digest('hex'),
-        storedPath: `images/bench-${i}.dcm`, originalName: info.fileName, byteSize: 9_000_000, info, author: 'bench',
+        storedPath: `images/bench-${i}.dcm`,
+        originalName: info.fileName,
+        byteSize: 9_000_000,
+        info,
+        author: 'bench',
       });
       const shape = random() < 0.5 ? 'CS1' : 'CS4';
       const ai = store.recordModelRun(imageId, {
-        modelId: 'bench-model', modelVersion: '1', modelSha256: '0'.repeat(64), provider: 'cpu',
-        timingsMs: { total: 200 }, landmarks: syntheticPoints(shape, 800, 1700, 4, jitter), confidences: confidences(),
+        modelId: 'bench-model',
+        modelVersion: '1',
+        modelSha256: '0'.repeat(64),
+        provider: 'cpu',
+        timingsMs: { total: 200 },
+        landmarks: syntheticPoints(shape, 800, 1700, 4, jitter),
+        confidences: confidences(),
       });
       let base = ai.versionId;
       for (let v = 1; v < VERSIONS_PER_STUDY; v++) {
-        base = store.addVersion(imageId, { kind: 'edit', points: syntheticPoints(shape, 800, 1700, 4, jitter), author: 'bench', baseVersionId: base, moved: ['C3m'] }).versionId;
+        base = store.addVersion(imageId, {
+          kind: 'edit',
+          points: syntheticPoints(shape, 800, 1700, 4, jitter),
+          author: 'bench',
+          baseVersionId: base,
+          moved: ['C3m'],
+        }).versionId;
       }
       if (random() < 0.4) store.setReviewStatus(imageId, 'approved', 'bench');
     }
@@ -68,33 +83,66 @@ type CopyRule = Record<string, string>;
  * Adds copies `fromCopy`..`toCopy - 1` of the first studies (and everything that belongs to them), with
  * ids offset per copy, one transaction per copy.
  */
-export function replicateDatabase(store: Store, base: { patients: number; studies: number; images: number; runs: number; sets: number }, fromCopy: number, toCopy: number): void {
+export function replicateDatabase(
+  store: Store,
+  base: { patients: number; studies: number; images: number; runs: number; sets: number },
+  fromCopy: number,
+  toCopy: number,
+): void {
   const off = (column: string, n: number) => `CASE WHEN ${column} IS NULL THEN NULL ELSE ${column} + :k * ${n} END`;
   const tables: Array<[string, CopyRule, string]> = [
-    ['patients', { id: off('id', base.patients), dicom_patient_id: "dicom_patient_id || '-' || :k" }, `id <= ${base.patients}`],
-    ['studies', {
-      id: off('id', base.studies), patient_ref: off('patient_ref', base.patients), study_instance_uid: "study_instance_uid || '.' || :k",
-      study_date: "date(study_date, '-' || ((:k * 37) % 3650) || ' days')",
-    }, `id <= ${base.studies}`],
-    ['images', {
-      id: off('id', base.images), study_ref: off('study_ref', base.studies), sha256: "substr(sha256, 1, 52) || printf('%012d', :k)",
-      stored_path: "'images/bench-' || (id + :k * " + base.images + ") || '.dcm'",
-      // Set below, once the landmark sets exist (images and landmark sets refer to each other).
-      latest_set_ref: 'NULL', ai_set_ref: 'NULL',
-    }, `id <= ${base.images}`],
+    [
+      'patients',
+      { id: off('id', base.patients), dicom_patient_id: "dicom_patient_id || '-' || :k" },
+      `id <= ${base.patients}`,
+    ],
+    [
+      'studies',
+      {
+        id: off('id', base.studies),
+        patient_ref: off('patient_ref', base.patients),
+        study_instance_uid: "study_instance_uid || '.' || :k",
+        study_date: "date(study_date, '-' || ((:k * 37) % 3650) || ' days')",
+      },
+      `id <= ${base.studies}`,
+    ],
+    [
+      'images',
+      {
+        id: off('id', base.images),
+        study_ref: off('study_ref', base.studies),
+        sha256: "substr(sha256, 1, 52) || printf('%012d', :k)",
+        stored_path: "'images/bench-' || (id + :k * " + base.images + ") || '.dcm'",
+        // Set below, once the landmark sets exist (images and landmark sets refer to each other).
+        latest_set_ref: 'NULL',
+        ai_set_ref: 'NULL',
+      },
+      `id <= ${base.images}`,
+    ],
     ['image_info', { image_ref: off('image_ref', base.images) }, `image_ref <= ${base.images}`],
     ['model_runs', { id: off('id', base.runs), image_ref: off('image_ref', base.images) }, `id <= ${base.runs}`],
-    ['landmark_sets', {
-      id: off('id', base.sets), image_ref: off('image_ref', base.images), base_ref: off('base_ref', base.sets),
-      reverted_from_ref: off('reverted_from_ref', base.sets), model_run_ref: off('model_run_ref', base.runs),
-    }, `id <= ${base.sets}`],
+    [
+      'landmark_sets',
+      {
+        id: off('id', base.sets),
+        image_ref: off('image_ref', base.images),
+        base_ref: off('base_ref', base.sets),
+        reverted_from_ref: off('reverted_from_ref', base.sets),
+        model_run_ref: off('model_run_ref', base.runs),
+      },
+      `id <= ${base.sets}`,
+    ],
     ['stage_results', { set_ref: off('set_ref', base.sets) }, `set_ref <= ${base.sets}`],
     ['stage_assessments', { set_ref: off('set_ref', base.sets) }, `set_ref <= ${base.sets}`],
   ];
   const statements = tables.map(([table, rule, where]) => {
     // Summary columns (wl_*) are left to the triggers, as for real rows.
-    const columns = (store.db.pragma(`table_info(${table})`) as Array<{ name: string }>).map((c) => c.name).filter((c) => !c.startsWith('wl_'));
-    return store.db.prepare(`INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map((c) => rule[c] ?? c).join(', ')} FROM ${table} WHERE ${where}`);
+    const columns = (store.db.pragma(`table_info(${table})`) as Array<{ name: string }>)
+      .map((c) => c.name)
+      .filter((c) => !c.startsWith('wl_'));
+    return store.db.prepare(
+      `INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.map((c) => rule[c] ?? c).join(', ')} FROM ${table} WHERE ${where}`,
+    );
   });
   const link = store.db.prepare(`UPDATE images SET
       latest_set_ref = (SELECT o.latest_set_ref + :k * ${base.sets} FROM images o WHERE o.id = images.id - :k * ${base.images}),
@@ -108,17 +156,26 @@ export function replicateDatabase(store: Store, base: { patients: number; studie
   }
 }
 
-interface Query { readonly name: string; readonly run: () => unknown }
+interface Query {
+  readonly name: string;
+  readonly run: () => unknown;
+}
 
 function queriesFor(store: Store, studies: number): Query[] {
-  const page = (extra: Partial<ListStudiesRequest> = {}) => () => store.listStudies({ offset: 0, limit: 50, ...extra });
+  const page =
+    (extra: Partial<ListStudiesRequest> = {}) =>
+    () =>
+      store.listStudies({ offset: 0, limit: 50, ...extra });
   return [
     { name: 'worklist first page (50 rows, newest first)', run: page() },
     { name: 'worklist sorted by patient name', run: page({ sort: { field: 'patientName', dir: 'asc' } }) },
     { name: 'worklist sorted by patient name, descending', run: page({ sort: { field: 'patientName', dir: 'desc' } }) },
     { name: 'worklist filter stage CS4 + approved', run: page({ stage: 'CS4', reviewStatus: 'approved' }) },
     { name: 'worklist search "schmidt"', run: page({ search: 'schmidt' }) },
-    { name: 'worklist date range, sorted by stage', run: page({ dateFrom: '2018-01-01', dateTo: '2019-12-31', sort: { field: 'stage', dir: 'asc' } }) },
+    {
+      name: 'worklist date range, sorted by stage',
+      run: page({ dateFrom: '2018-01-01', dateTo: '2019-12-31', sort: { field: 'stage', dir: 'asc' } }),
+    },
     { name: 'worklist page in the middle (offset N/2)', run: page({ offset: Math.floor(studies / 2) }) },
     { name: 'load a study (latest, ai, history)', run: () => store.loadStudy(Math.floor(studies / 2)) },
   ];
@@ -137,14 +194,26 @@ async function figures(quick: boolean, largest: number): Promise<BenchFigure[]> 
   const baseSize = Math.min(1_000, sizes[0]!);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-bench-store-'));
   const out: BenchFigure[] = [];
-  const add = (name: string, ms: number, runs: number, note?: string) => out.push({ area: 'store', name, medianMs: ms, runs, ...(note ? { note } : {}) });
+  const add = (name: string, ms: number, runs: number, note?: string) =>
+    out.push({ area: 'store', name, medianMs: ms, runs, ...(note ? { note } : {}) });
   const first = new Map<string, number>();
   try {
     let store = Store.open(dir, { purpose: 'cvm bench' });
     let buildStart = performance.now();
     buildDatabase(store, baseSize);
-    const count = (table: string) => (store.db.prepare(`SELECT COALESCE(MAX(${table === 'stage_results' ? 'set_ref' : 'id'}), 0) AS n FROM ${table}`).get() as { n: number }).n;
-    const baseRows = { patients: count('patients'), studies: count('studies'), images: count('images'), runs: count('model_runs'), sets: count('landmark_sets') };
+    const count = (table: string) =>
+      (
+        store.db
+          .prepare(`SELECT COALESCE(MAX(${table === 'stage_results' ? 'set_ref' : 'id'}), 0) AS n FROM ${table}`)
+          .get() as { n: number }
+      ).n;
+    const baseRows = {
+      patients: count('patients'),
+      studies: count('studies'),
+      images: count('images'),
+      runs: count('model_runs'),
+      sets: count('landmark_sets'),
+    };
     let copies = 1;
     const runs = 21;
     for (const studies of sizes) {
@@ -159,13 +228,23 @@ async function figures(quick: boolean, largest: number): Promise<BenchFigure[]> 
       store.db.pragma('optimize');
       const sizeMb = statSync(path.join(dir, DATABASE_FILE_NAME)).size / 1e6;
       const n = copies * baseSize;
-      add(`build ${n} studies x ${VERSIONS_PER_STUDY} versions`, buildMs, 1, `${sizeMb.toFixed(1)} MB database; ${n === baseSize ? 'through the store, batched commits' : `copies of the first ${baseSize} in SQL`}`);
+      add(
+        `build ${n} studies x ${VERSIONS_PER_STUDY} versions`,
+        buildMs,
+        1,
+        `${sizeMb.toFixed(1)} MB database; ${n === baseSize ? 'through the store, batched commits' : `copies of the first ${baseSize} in SQL`}`,
+      );
       progressLine(`store: measuring at ${n} studies`);
       for (const q of queriesFor(store, n)) {
         const ms = await medianMs(runs, q.run);
         const at = first.get(q.name);
         if (at === undefined) first.set(q.name, ms);
-        add(`${q.name} @${n}`, ms, runs, at === undefined ? undefined : `x${(ms / at).toFixed(2)} of ${sizes[0]} studies`);
+        add(
+          `${q.name} @${n}`,
+          ms,
+          runs,
+          at === undefined ? undefined : `x${(ms / at).toFixed(2)} of ${sizes[0]} studies`,
+        );
       }
       buildStart = performance.now();
     }
@@ -177,9 +256,20 @@ async function figures(quick: boolean, largest: number): Promise<BenchFigure[]> 
     const saves = 41;
     const saveMs = await medianMs(saves, () => {
       n++;
-      base = store.addVersion(imageId, { kind: 'edit', points: syntheticPoints(n % 2 ? 'CS1' : 'CS4', 800 + n), author: 'bench', baseVersionId: base, moved: ['C2p'] }).versionId;
+      base = store.addVersion(imageId, {
+        kind: 'edit',
+        points: syntheticPoints(n % 2 ? 'CS1' : 'CS4', 800 + n),
+        author: 'bench',
+        baseVersionId: base,
+        moved: ['C2p'],
+      }).versionId;
     });
-    add(`save an edit (one transaction, synchronous=FULL) @${studies}`, saveMs, saves, 'incl. staging, audit entry, summary triggers and fsync of the WAL');
+    add(
+      `save an edit (one transaction, synchronous=FULL) @${studies}`,
+      saveMs,
+      saves,
+      'incl. staging, audit entry, summary triggers and fsync of the WAL',
+    );
 
     store.close();
     const opens = 7;
@@ -188,7 +278,12 @@ async function figures(quick: boolean, largest: number): Promise<BenchFigure[]> 
       store.listStudies({ offset: 0, limit: 50 });
       store.close();
     });
-    add(`worklist open: open database + first page @${studies}`, openMs, opens, 'new connection, schema check, lock, first page; OS file cache warm');
+    add(
+      `worklist open: open database + first page @${studies}`,
+      openMs,
+      opens,
+      'new connection, schema check, lock, first page; OS file cache warm',
+    );
     store = Store.open(dir, { purpose: 'cvm bench' });
     store.close();
   } finally {

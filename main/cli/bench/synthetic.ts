@@ -8,18 +8,39 @@ import type { LandmarkPoints } from '../../../core/api/studies';
 
 /** Concave C2-C4 lower borders, rectangular horizontal C3 and C4 bodies (CS4 with the default thresholds). */
 const CS4_SHAPE: LandmarkPoints = {
-  C2p: [100, 100], C2m: [130, 92], C2a: [160, 100],
-  C3up: [100, 110], C3lp: [100, 150], C3m: [130, 142], C3la: [160, 150], C3ua: [160, 110],
-  C4up: [100, 160], C4lp: [100, 200], C4m: [130, 192], C4la: [160, 200], C4ua: [160, 160],
+  C2p: [100, 100],
+  C2m: [130, 92],
+  C2a: [160, 100],
+  C3up: [100, 110],
+  C3lp: [100, 150],
+  C3m: [130, 142],
+  C3la: [160, 150],
+  C3ua: [160, 110],
+  C4up: [100, 160],
+  C4lp: [100, 200],
+  C4m: [130, 192],
+  C4la: [160, 200],
+  C4ua: [160, 160],
 };
 
 /** Flat lower borders, trapezoid C3 and C4 bodies (CS1). */
 const CS1_SHAPE: LandmarkPoints = {
-  ...CS4_SHAPE, C2m: [130, 100], C3m: [130, 150], C4m: [130, 200], C3ua: [160, 125], C4ua: [160, 175],
+  ...CS4_SHAPE,
+  C2m: [130, 100],
+  C3m: [130, 150],
+  C4m: [130, 200],
+  C3ua: [160, 125],
+  C4ua: [160, 175],
 };
 
 /** A landmark set of the given shape, scaled and moved to (x0, y0) and nudged by `jitter` px per point. */
-export function syntheticPoints(shape: 'CS1' | 'CS4', x0 = 800, y0 = 1700, scale = 4, jitter: () => number = () => 0): LandmarkPoints {
+export function syntheticPoints(
+  shape: 'CS1' | 'CS4',
+  x0 = 800,
+  y0 = 1700,
+  scale = 4,
+  jitter: () => number = () => 0,
+): LandmarkPoints {
   const base = shape === 'CS1' ? CS1_SHAPE : CS4_SHAPE;
   const out: Record<string, [number, number]> = {};
   for (const [name, p] of Object.entries(base)) {

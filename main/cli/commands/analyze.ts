@@ -11,14 +11,24 @@ import type { Spacing } from '../../../core/api/image';
 import type { OpenedImage } from '../../../core/api/image';
 import { closeDecoderWorker, decodeInWorker } from '../../dicom/decoder-pool';
 import {
-  analyzeOpened, enteredSpacing, greyImageOf, InferenceEngine, modelDirs, openWholeImageModels, resolveModel, runBatch, type BatchProgressInfo,
+  analyzeOpened,
+  enteredSpacing,
+  greyImageOf,
+  InferenceEngine,
+  modelDirs,
+  openWholeImageModels,
+  resolveModel,
+  runBatch,
+  type BatchProgressInfo,
 } from '../../inference/index';
 import { type Command, UsageError } from '../command';
 import { defaultDataDir } from '../../services/data-dir';
 
 const IMAGE_EXTENSIONS = new Set(['', '.dcm', '.dicom', '.ima', '.png', '.jpg', '.jpeg', '.tif', '.tiff']);
 
-/** Files as given, and image files found (recursively, sorted) in folders; FIFOs, devices and link loops are skipped. */
+/**
+ * Files as given, and image files found (recursively, sorted) in folders; FIFOs, devices and link loops are skipped.
+ */
 export function collectFiles(inputs: readonly string[]): string[] {
   const walked = walkInputs(inputs, (name) => IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase()));
   for (const why of walked.skipped) console.error(`skipped: ${why}`);
@@ -28,7 +38,8 @@ export function collectFiles(inputs: readonly string[]): string[] {
 export function parseSpacingOption(value: string | undefined): Spacing | null {
   if (value === undefined) return null;
   const mm = Number(value);
-  if (!Number.isFinite(mm) || mm <= 0 || mm > 10) throw new UsageError(`--spacing must be mm per pixel (a positive number), got "${value}"`);
+  if (!Number.isFinite(mm) || mm <= 0 || mm > 10)
+    throw new UsageError(`--spacing must be mm per pixel (a positive number), got "${value}"`);
   return enteredSpacing(mm, `--spacing ${value} on the command line`);
 }
 
@@ -45,11 +56,15 @@ export function formatResult(file: string, r: AnalysisResult): string {
   lines.push(`  spacing     ${spacing}`);
   if (p.roiScale.estimated) lines.push(`  ROI scale   ${p.roiScale.detail}`);
   lines.push(`  model       ${p.model.id} ${p.model.version} (manifest sha256 ${p.model.manifestSha256.slice(0, 12)})`);
-  lines.push(`  provider    ${p.provider.used} (ran on ${p.provider.placement.join(', ') || 'unknown'})${p.provider.fallbackReason ? `; not faster because ${p.provider.fallbackReason}` : ''}`);
+  lines.push(
+    `  provider    ${p.provider.used} (ran on ${p.provider.placement.join(', ') || 'unknown'})${p.provider.fallbackReason ? `; not faster because ${p.provider.fallbackReason}` : ''}`,
+  );
   lines.push(`  result      ${r.summary}${r.stageCertain ? '' : '  [NOT CERTAIN]'}`);
   lines.push(`  orientation ${p.orientation.corrected ? p.orientation.detail : 'upright, facing right, as stored'}`);
   if (p.anatomy) {
-    lines.push(`  anatomy     shape distance ${f(p.anatomy.shapeDistance, 0)} (plausible up to ${f(p.anatomy.limit, 0)}): ${p.anatomy.plausible ? 'a plausible C2-C4 column' : 'NOT a plausible C2-C4 column'}${p.anatomy.reselected.length > 0 ? `; a weaker peak chosen for ${p.anatomy.reselected.join(', ')}` : ''}`);
+    lines.push(
+      `  anatomy     shape distance ${f(p.anatomy.shapeDistance, 0)} (plausible up to ${f(p.anatomy.limit, 0)}): ${p.anatomy.plausible ? 'a plausible C2-C4 column' : 'NOT a plausible C2-C4 column'}${p.anatomy.reselected.length > 0 ? `; a weaker peak chosen for ${p.anatomy.reselected.join(', ')}` : ''}`,
+    );
   }
   if (!p.recognition.lateralCephalogram) {
     lines.push(`  timings     decode ${ms(r.timings.decodeMs)}, analysis ${ms(r.timings.inferenceMs)}`);
@@ -57,22 +72,33 @@ export function formatResult(file: string, r: AnalysisResult): string {
   }
   if (r.assessment.ok) {
     const st = r.assessment.staging;
-    lines.push(`  P(stage)    ${st.probabilities.map((q, i) => `CS${i + 1} ${(q * 100).toFixed(0)}%`).join('  ')}  (${st.model.id} ${st.model.version})`);
+    lines.push(
+      `  P(stage)    ${st.probabilities.map((q, i) => `CS${i + 1} ${(q * 100).toFixed(0)}%`).join('  ')}  (${st.model.id} ${st.model.version})`,
+    );
     lines.push(`  growth      ${st.peakGrowth.text}`);
     if (st.age?.flag) lines.push(`  age         ${st.age.flag}`);
     const res = r.assessment.result;
     lines.push(`  textbook    ${res.kind === 'stage' ? res.rule : res.reason}`);
-    for (const c of res.comparisons) lines.push(`    ${c.deciding ? '*' : ' '} ${c.outcome}${c.withinTolerance ? ' (within tolerance)' : ''}`);
+    for (const c of res.comparisons)
+      lines.push(`    ${c.deciding ? '*' : ' '} ${c.outcome}${c.withinTolerance ? ' (within tolerance)' : ''}`);
     for (const n of res.notes) lines.push(`    note: ${n}`);
   }
-  lines.push(`  landmark        x px      y px${r.spacing ? '      x mm      y mm' : ''}  exp.err  stage1 shift  flags`);
+  lines.push(
+    `  landmark        x px      y px${r.spacing ? '      x mm      y mm' : ''}  exp.err  stage1 shift  flags`,
+  );
   for (const l of p.landmarks) {
-    const mm = r.spacing ? `${f(l.x * r.spacing.colMm, 2).padStart(10)}${f(l.y * r.spacing.rowMm, 2).padStart(10)}` : '';
+    const mm = r.spacing
+      ? `${f(l.x * r.spacing.colMm, 2).padStart(10)}${f(l.y * r.spacing.rowMm, 2).padStart(10)}`
+      : '';
     const shift = Math.hypot(l.x - l.stage1.x, l.y - l.stage1.y);
-    lines.push(`  ${l.name.padEnd(8)}${f(l.x, 2).padStart(10)}${f(l.y, 2).padStart(10)}${mm}${(l.expectedErrorMm === null ? '-' : `${f(l.expectedErrorMm, 2)} mm`).padStart(9)}${`${f(shift, 1)} px`.padStart(14)}  ${l.issues.join(', ')}`);
+    lines.push(
+      `  ${l.name.padEnd(8)}${f(l.x, 2).padStart(10)}${f(l.y, 2).padStart(10)}${mm}${(l.expectedErrorMm === null ? '-' : `${f(l.expectedErrorMm, 2)} mm`).padStart(9)}${`${f(shift, 1)} px`.padStart(14)}  ${l.issues.join(', ')}`,
+    );
   }
   const t = p.timings;
-  lines.push(`  timings     decode ${ms(r.timings.decodeMs)}, preprocess ${ms(t.preprocessMs)}, locate ${ms(t.locateMs)}, crop ${ms(t.cropMs)}, refine ${ms(t.refineMs)}, postprocess ${ms(t.postprocessMs)}, staging ${ms(r.timings.stagingMs)}; file to stage ${ms(r.timings.totalMs)}`);
+  lines.push(
+    `  timings     decode ${ms(r.timings.decodeMs)}, preprocess ${ms(t.preprocessMs)}, locate ${ms(t.locateMs)}, crop ${ms(t.cropMs)}, refine ${ms(t.refineMs)}, postprocess ${ms(t.postprocessMs)}, staging ${ms(r.timings.stagingMs)}; file to stage ${ms(r.timings.totalMs)}`,
+  );
   return lines.join('\n');
 }
 
@@ -85,7 +111,9 @@ function progressBar(p: BatchProgressInfo): string {
   const filled = Math.round((p.done / Math.max(1, p.total)) * width);
   const eta = p.etaMs === null ? '' : ` ${Math.ceil(p.etaMs / 1000)} s left`;
   const current = p.current ? ` ${path.basename(p.current)}` : '';
-  return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total}${eta}${current}`.padEnd(100).slice(0, 110);
+  return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total}${eta}${current}`
+    .padEnd(100)
+    .slice(0, 110);
 }
 
 export const analyzeCommand: Command = {
@@ -116,7 +144,8 @@ export const analyzeCommand: Command = {
     const decodeAhead = (file: string): void => {
       if (ahead.has(file)) return;
       const started = performance.now();
-      const decoding = Promise.resolve().then(() => readImageFileSafely(file, path.basename(file)))
+      const decoding = Promise.resolve()
+        .then(() => readImageFileSafely(file, path.basename(file)))
         .then((bytes) => decodeInWorker(path.basename(file), bytes))
         .then((opened) => ({ opened, decodeMs: performance.now() - started }));
       decoding.catch(() => undefined); // reported when its turn comes
@@ -127,7 +156,12 @@ export const analyzeCommand: Command = {
     try {
       engine = await InferenceEngine.start({
         model,
-        onEvent: (e) => console.error(e.kind === 'worker-crashed' ? `inference worker crashed: ${e.message}; restarting` : 'inference worker restarted'),
+        onEvent: (e) =>
+          console.error(
+            e.kind === 'worker-crashed'
+              ? `inference worker crashed: ${e.message}; restarting`
+              : 'inference worker restarted',
+          ),
       });
     } catch (error) {
       await Promise.all([closeDecoderWorker(), kinds.close()]);
@@ -142,44 +176,84 @@ export const analyzeCommand: Command = {
     };
     process.once('SIGINT', onSigint);
     try {
-      if (json) jsonLine({ type: 'start', files: files.length, model: engine.modelRef, provider: engine.provider, sessionCreateMs: engine.sessionCreateMs });
-      const outcome = await runBatch(files, (file) => file, async (file) => {
-        decodeAhead(file);
-        const decoding = ahead.get(file)!;
-        ahead.delete(file);
-        const following = files[files.indexOf(file) + 1];
-        if (following !== undefined && !controller.signal.aborted) decodeAhead(following);
-        const { opened, decodeMs } = await decoding;
-        if (kinds.kindModel) {
-          const kind = await kinds.classifyRadiograph(greyImageOf(opened));
-          if (kind.kind === 'hand') {
-            throw new Error(`a hand-wrist radiograph (P hand ${kind.probabilities.hand.toFixed(2)}): no vertebral landmarks; use cvm boneage`);
+      if (json)
+        jsonLine({
+          type: 'start',
+          files: files.length,
+          model: engine.modelRef,
+          provider: engine.provider,
+          sessionCreateMs: engine.sessionCreateMs,
+        });
+      const outcome = await runBatch(
+        files,
+        (file) => file,
+        async (file) => {
+          decodeAhead(file);
+          const decoding = ahead.get(file)!;
+          ahead.delete(file);
+          const following = files[files.indexOf(file) + 1];
+          if (following !== undefined && !controller.signal.aborted) decodeAhead(following);
+          const { opened, decodeMs } = await decoding;
+          if (kinds.kindModel) {
+            const kind = await kinds.classifyRadiograph(greyImageOf(opened));
+            if (kind.kind === 'hand') {
+              throw new Error(
+                `a hand-wrist radiograph (P hand ${kind.probabilities.hand.toFixed(2)}): no vertebral landmarks; use cvm boneage`,
+              );
+            }
           }
-        }
-        if (kinds.kindModel) {
-          const kind = await kinds.classifyRadiograph(greyImageOf(opened));
-          if (kind.kind === 'hand') {
-            throw new Error();
+          if (kinds.kindModel) {
+            const kind = await kinds.classifyRadiograph(greyImageOf(opened));
+            if (kind.kind === 'hand') {
+              throw new Error();
+            }
           }
-        }
-        return analyzeOpened(engine, opened, { decodeMs, ...(spacing ? { spacing } : {}) });
-      }, {
-        signal: controller.signal,
-        onProgress: (p) => {
-          if (json) jsonLine({ type: 'progress', done: p.done, total: p.total, failed: p.failed, current: p.current, etaMs: p.etaMs });
-          else if (bar) process.stderr.write(progressBar(p));
+          return analyzeOpened(engine, opened, { decodeMs, ...(spacing ? { spacing } : {}) });
         },
-        onItem: (r) => {
-          if (bar) process.stderr.write('\r'.padEnd(110) + '\r');
-          if (json) jsonLine(r.ok ? { type: 'result', file: r.label, result: r.value } : { type: 'error', file: r.label, error: r.error.message });
-          else console.log(r.ok ? `${formatResult(r.label, r.value)}\n` : `${r.label}\n  error       ${r.error.message}\n`);
+        {
+          signal: controller.signal,
+          onProgress: (p) => {
+            if (json)
+              jsonLine({
+                type: 'progress',
+                done: p.done,
+                total: p.total,
+                failed: p.failed,
+                current: p.current,
+                etaMs: p.etaMs,
+              });
+            else if (bar) process.stderr.write(progressBar(p));
+          },
+          onItem: (r) => {
+            if (bar) process.stderr.write('\r'.padEnd(110) + '\r');
+            if (json)
+              jsonLine(
+                r.ok
+                  ? { type: 'result', file: r.label, result: r.value }
+                  : { type: 'error', file: r.label, error: r.error.message },
+              );
+            else
+              console.log(
+                r.ok ? `${formatResult(r.label, r.value)}\n` : `${r.label}\n  error       ${r.error.message}\n`,
+              );
+          },
         },
-      });
+      );
       if (bar) process.stderr.write('\r'.padEnd(110) + '\r');
       const failed = outcome.items.filter((i) => !i.ok).length;
-      if (json) jsonLine({ type: 'done', done: outcome.items.length, total: files.length, failed, cancelled: outcome.cancelled, elapsedMs: outcome.elapsedMs });
+      if (json)
+        jsonLine({
+          type: 'done',
+          done: outcome.items.length,
+          total: files.length,
+          failed,
+          cancelled: outcome.cancelled,
+          elapsedMs: outcome.elapsedMs,
+        });
       else if (files.length > 1 || outcome.cancelled) {
-        console.log(`${outcome.items.length}/${files.length} analysed, ${failed} failed${outcome.cancelled ? ', cancelled' : ''}, ${f(outcome.elapsedMs / 1000)} s`);
+        console.log(
+          `${outcome.items.length}/${files.length} analysed, ${failed} failed${outcome.cancelled ? ', cancelled' : ''}, ${f(outcome.elapsedMs / 1000)} s`,
+        );
       }
       return outcome.cancelled ? 130 : failed > 0 ? 1 : 0;
     } finally {

@@ -9,10 +9,15 @@ export const backupCommand: Command = {
   summary: 'write a consistent copy of the database (works while the app runs); images/ is not included',
   usage: 'cvm backup [--data-dir <dir>] --out <file>',
   async run(argv) {
-    const { values } = parseCommandLine({ args: argv, options: { 'data-dir': { type: 'string' }, out: { type: 'string' } } });
+    const { values } = parseCommandLine({
+      args: argv,
+      options: { 'data-dir': { type: 'string' }, out: { type: 'string' } },
+    });
     if (!values.out) throw new UsageError('--out <file> is required');
     const check = await backupDatabase(values['data-dir'] ?? defaultDataDir(), values.out);
-    console.log(`backup written to ${values.out}: schema ${check.schemaVersion}, ${check.images} image(s), ${check.landmarkSets} landmark version(s), integrity ok`);
+    console.log(
+      `backup written to ${values.out}: schema ${check.schemaVersion}, ${check.images} image(s), ${check.landmarkSets} landmark version(s), integrity ok`,
+    );
     return 0;
   },
 };

@@ -9,7 +9,12 @@ export const benchCommand: Command = {
   async run(argv) {
     const { values } = parseCommandLine({
       args: argv,
-      options: { json: { type: 'boolean' }, only: { type: 'string' }, quick: { type: 'boolean' }, studies: { type: 'string' } },
+      options: {
+        json: { type: 'boolean' },
+        only: { type: 'string' },
+        quick: { type: 'boolean' },
+        studies: { type: 'string' },
+      },
     });
     const only = values.only?.split(',').map((a) => a.trim());
     const areas = only ? BENCH_AREAS.filter((a) => only.includes(a.area)) : BENCH_AREAS;
@@ -26,7 +31,9 @@ export const benchCommand: Command = {
       figures.push(...rows);
       if (!values.json) {
         for (const f of rows) {
-          console.log(`${f.area.padEnd(10)} ${f.name.padEnd(44)} ${f.medianMs.toFixed(3).padStart(10)} ms  (median of ${f.runs}${f.note ? `; ${f.note}` : ''})`);
+          console.log(
+            `${f.area.padEnd(10)} ${f.name.padEnd(44)} ${f.medianMs.toFixed(3).padStart(10)} ms  (median of ${f.runs}${f.note ? `; ${f.note}` : ''})`,
+          );
         }
       }
     }

@@ -11,7 +11,12 @@ import { compareWithAge, formatYearsMonths, parseSex, type AgeComparison, type S
 import { decodeImageFile } from '../../dicom/index';
 import { readImageFileSafely } from '../../dicom/read-file';
 import {
-  greyImageOf, modelDirs, openWholeImageModels, type BoneAgeResult, type RadiographKindResult, type WholeImageModels,
+  greyImageOf,
+  modelDirs,
+  openWholeImageModels,
+  type BoneAgeResult,
+  type RadiographKindResult,
+  type WholeImageModels,
 } from '../../inference/index';
 import { defaultDataDir } from '../../services/data-dir';
 import { type Command, UsageError } from '../command';
@@ -33,7 +38,11 @@ export interface BoneAgeFileResult {
 /** A file that is not a hand radiograph, or has no sex: refused with the reason, nothing is estimated. */
 export class BoneAgeRefusal extends Error {}
 
-export async function boneAgeOfFile(models: WholeImageModels, file: string, sexOption: Sex | null): Promise<BoneAgeFileResult> {
+export async function boneAgeOfFile(
+  models: WholeImageModels,
+  file: string,
+  sexOption: Sex | null,
+): Promise<BoneAgeFileResult> {
   const t0 = performance.now();
   const opened = await decodeImageFile(path.basename(file), readImageFileSafely(file, path.basename(file)));
   const decodeMs = performance.now() - t0;
@@ -43,8 +52,10 @@ export async function boneAgeOfFile(models: WholeImageModels, file: string, sexO
   const kindMs = performance.now() - t1;
   const p = (k: keyof RadiographKindResult['probabilities']): string => kind.probabilities[k].toFixed(2);
   if (kind.kind !== 'hand') {
-    throw new BoneAgeRefusal(`not a hand radiograph: recognised as ${kind.kind}${kind.uncertain ? ' (uncertain)' : ''} ` +
-      `(P cephalogram ${p('cephalogram')}, hand ${p('hand')}, other ${p('other')}); no bone age`);
+    throw new BoneAgeRefusal(
+      `not a hand radiograph: recognised as ${kind.kind}${kind.uncertain ? ' (uncertain)' : ''} ` +
+        `(P cephalogram ${p('cephalogram')}, hand ${p('hand')}, other ${p('other')}); no bone age`,
+    );
   }
   const fileSex = parseSex(opened.info.meta.sex);
   let sex: Sex;
@@ -56,15 +67,24 @@ export async function boneAgeOfFile(models: WholeImageModels, file: string, sexO
     sex = fileSex;
     sexSource = 'DICOM PatientSex';
   } else {
-    throw new BoneAgeRefusal('the patient\'s sex is unknown (no PatientSex M or F in the file): give --sex male or --sex female; bone age depends on it');
+    throw new BoneAgeRefusal(
+      "the patient's sex is unknown (no PatientSex M or F in the file): give --sex male or --sex female; bone age depends on it",
+    );
   }
   const t2 = performance.now();
   const boneAge = await models.estimateBoneAge(grey, sex);
   const boneAgeMs = performance.now() - t2;
   const chrono = opened.info.meta.ageYears;
   return {
-    file, width: opened.pixels.width, height: opened.pixels.height, kind, sex, sexSource, boneAge,
-    chronologicalAgeYears: chrono, comparison: compareWithAge(boneAge.months, chrono, sex),
+    file,
+    width: opened.pixels.width,
+    height: opened.pixels.height,
+    kind,
+    sex,
+    sexSource,
+    boneAge,
+    chronologicalAgeYears: chrono,
+    comparison: compareWithAge(boneAge.months, chrono, sex),
     timings: { decodeMs, kindMs, boneAgeMs },
   };
 }
@@ -75,17 +95,27 @@ const signed = (v: number, d = 0): string => `${v >= 0 ? '+' : ''}${v.toFixed(d)
 export function formatBoneAge(r: BoneAgeFileResult): string {
   const b = r.boneAge;
   const lines = [`${r.file}  ${r.width}x${r.height}`];
-  lines.push(`  kind        ${r.kind.kind} (P hand ${r.kind.probabilities.hand.toFixed(2)}, cephalogram ${r.kind.probabilities.cephalogram.toFixed(2)}, other ${r.kind.probabilities.other.toFixed(2)})`);
+  lines.push(
+    `  kind        ${r.kind.kind} (P hand ${r.kind.probabilities.hand.toFixed(2)}, cephalogram ${r.kind.probabilities.cephalogram.toFixed(2)}, other ${r.kind.probabilities.other.toFixed(2)})`,
+  );
   lines.push(`  sex         ${r.sex === 'M' ? 'male' : 'female'} (${r.sexSource})`);
-  lines.push(`  bone age    ${formatYearsMonths(b.months)} (${f1(b.months)} months); ${Math.round(b.interval.level * 100)}% interval ${formatYearsMonths(b.interval.low)} - ${formatYearsMonths(b.interval.high)} (${f1(b.interval.low)}-${f1(b.interval.high)} months)`);
+  lines.push(
+    `  bone age    ${formatYearsMonths(b.months)} (${f1(b.months)} months); ${Math.round(b.interval.level * 100)}% interval ${formatYearsMonths(b.interval.low)} - ${formatYearsMonths(b.interval.high)} (${f1(b.interval.low)}-${f1(b.interval.high)} months)`,
+  );
   if (r.comparison) {
     const c = r.comparison;
-    lines.push(`  chron. age  ${formatYearsMonths(c.chronologicalMonths)}; bone age ${signed(c.differenceMonths)} months = ${signed(c.sdScore, 1)} SD (SD ${f1(c.referenceSdMonths)} months: ${c.reference})`);
+    lines.push(
+      `  chron. age  ${formatYearsMonths(c.chronologicalMonths)}; bone age ${signed(c.differenceMonths)} months = ${signed(c.sdScore, 1)} SD (SD ${f1(c.referenceSdMonths)} months: ${c.reference})`,
+    );
   } else {
     lines.push('  chron. age  unknown (no birth and study dates in the file)');
   }
-  lines.push(`  model       ${b.model.id} ${b.model.version} (${b.members.length} fold models; manifest sha256 ${b.model.manifestSha256.slice(0, 12)}); kind model ${r.kind.model.id} ${r.kind.model.version}`);
-  lines.push(`  timings     decode ${f1(r.timings.decodeMs)} ms, kind ${f1(r.timings.kindMs)} ms, bone age ${f1(r.timings.boneAgeMs)} ms (prepare ${f1(b.timings.prepareMs)} + run ${f1(b.timings.runMs)})`);
+  lines.push(
+    `  model       ${b.model.id} ${b.model.version} (${b.members.length} fold models; manifest sha256 ${b.model.manifestSha256.slice(0, 12)}); kind model ${r.kind.model.id} ${r.kind.model.version}`,
+  );
+  lines.push(
+    `  timings     decode ${f1(r.timings.decodeMs)} ms, kind ${f1(r.timings.kindMs)} ms, bone age ${f1(r.timings.boneAgeMs)} ms (prepare ${f1(b.timings.prepareMs)} + run ${f1(b.timings.runMs)})`,
+  );
   return lines.join('\n');
 }
 
@@ -102,7 +132,8 @@ export const boneageCommand: Command = {
   usage: 'cvm boneage <files or folders...> [--sex male|female] [--json] [--data-dir <dir>]',
   async run(argv) {
     const { values, positionals } = parseCommandLine({
-      args: argv, allowPositionals: true,
+      args: argv,
+      allowPositionals: true,
       options: { sex: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' } },
     });
     if (positionals.length === 0) throw new UsageError('give at least one file or folder');
@@ -135,7 +166,14 @@ export const boneageCommand: Command = {
   },
 };
 
-interface Row { readonly id: string; readonly truth: number; readonly sex: Sex; readonly predicted: number; readonly low: number; readonly high: number }
+interface Row {
+  readonly id: string;
+  readonly truth: number;
+  readonly sex: Sex;
+  readonly predicted: number;
+  readonly low: number;
+  readonly high: number;
+}
 
 export interface BoneAgeFigures {
   readonly cases: number;
@@ -158,13 +196,23 @@ export function boneAgeFigures(rows: readonly Row[]): BoneAgeFigures | null {
   };
 }
 
-export const AGE_BANDS: readonly (readonly [number, number])[] = [[0, 60], [60, 120], [120, 180], [180, 229]];
+export const AGE_BANDS: readonly (readonly [number, number])[] = [
+  [0, 60],
+  [60, 120],
+  [120, 180],
+  [180, 229],
+];
 
 /** `cvm eval --boneage <labels.csv> [--images <dir>] [--json]` */
 export async function runBoneAgeEval(argv: string[]): Promise<number> {
   const { values } = parseCommandLine({
     args: argv,
-    options: { boneage: { type: 'string' }, images: { type: 'string' }, json: { type: 'boolean' }, 'data-dir': { type: 'string' } },
+    options: {
+      boneage: { type: 'string' },
+      images: { type: 'string' },
+      json: { type: 'boolean' },
+      'data-dir': { type: 'string' },
+    },
   });
   if (!values.boneage) throw new UsageError('--boneage <labels.csv> is required');
   const labels = path.resolve(values.boneage);
@@ -173,7 +221,10 @@ export async function runBoneAgeEval(argv: string[]): Promise<number> {
   const lines = readFileSync(labels, 'utf8').trim().split(/\r?\n/);
   const header = (lines.shift() ?? '').split(',').map((h) => h.trim().toLowerCase());
   const [iId, iAge, iMale] = ['id', 'boneage', 'male'].map((h) => header.indexOf(h));
-  if (iId! < 0 || iAge! < 0 || iMale! < 0) throw new UsageError(`${labels} must have the columns id, boneage, male (RSNA layout); it has ${header.join(', ')}`);
+  if (iId! < 0 || iAge! < 0 || iMale! < 0)
+    throw new UsageError(
+      `${labels} must have the columns id, boneage, male (RSNA layout); it has ${header.join(', ')}`,
+    );
   const models = openWholeImageModels(modelDirs(values['data-dir'] ?? defaultDataDir()));
   if (!models.boneAgeModel || !models.kindModel) {
     await models.close();
@@ -190,7 +241,10 @@ export async function runBoneAgeEval(argv: string[]): Promise<number> {
       const truth = Number(cells[iAge!]);
       const sex: Sex = /^true$/i.test(cells[iMale!] ?? '') ? 'M' : 'F';
       const file = ['.png', '.jpg', '.dcm', ''].map((e) => path.join(dir, `${id}${e}`)).find((f) => existsSync(f));
-      if (!file || !Number.isFinite(truth)) { problems.push(`${id}: ${file ? 'bone age is not a number' : `no image ${id}.png in ${dir}`}`); continue; }
+      if (!file || !Number.isFinite(truth)) {
+        problems.push(`${id}: ${file ? 'bone age is not a number' : `no image ${id}.png in ${dir}`}`);
+        continue;
+      }
       const opened = await decodeImageFile(path.basename(file), readImageFileSafely(file, path.basename(file)));
       const grey = greyImageOf(opened);
       const kind = await models.classifyRadiograph(grey);
@@ -205,11 +259,17 @@ export async function runBoneAgeEval(argv: string[]): Promise<number> {
   }
   const manifest = models.boneAgeModel.manifest;
   const result = {
-    labels, model: { id: manifest.id, version: manifest.version, members: manifest.members },
+    labels,
+    model: { id: manifest.id, version: manifest.version, members: manifest.members },
     all: boneAgeFigures(rows),
     male: boneAgeFigures(rows.filter((r) => r.sex === 'M')),
     female: boneAgeFigures(rows.filter((r) => r.sex === 'F')),
-    byAgeBand: Object.fromEntries(AGE_BANDS.map(([lo, hi]) => [`${lo}-${Math.min(hi, 228)} months`, boneAgeFigures(rows.filter((r) => r.truth >= lo && r.truth < hi))])),
+    byAgeBand: Object.fromEntries(
+      AGE_BANDS.map(([lo, hi]) => [
+        `${lo}-${Math.min(hi, 228)} months`,
+        boneAgeFigures(rows.filter((r) => r.truth >= lo && r.truth < hi)),
+      ]),
+    ),
     intervalLevel: manifest.calibration.level,
     medianBoneAgeMs: runMs.length ? [...runMs].sort((a, b) => a - b)[Math.floor(runMs.length / 2)]! : null,
     notRecognisedAsHand: notHands,
@@ -221,20 +281,37 @@ export async function runBoneAgeEval(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return problems.length > 0 ? 1 : 0;
   }
-  const fmt = (name: string, x: BoneAgeFigures | null): string => (x
-    ? `  ${name.padEnd(18)} n ${String(x.cases).padStart(5)}  MAE ${x.maeMonths.toFixed(1).padStart(5)}  median ${x.medianAeMonths.toFixed(1).padStart(5)}  within 12 mo ${(x.within12 * 100).toFixed(0).padStart(3)}%  ${Math.round(manifest.calibration.level * 100)}% interval covers ${(x.coverage * 100).toFixed(0).padStart(3)}%`
-    : `  ${name.padEnd(18)} n     0`);
-  console.log(`bone age, model ${manifest.id} ${manifest.version} (${manifest.members} fold models), ${rows.length} images of ${labels}`);
-  console.log('(months; whether these images were in the training data cannot be told from the files: a figure on training images is optimistic)');
+  const fmt = (name: string, x: BoneAgeFigures | null): string =>
+    x
+      ? `  ${name.padEnd(18)} n ${String(x.cases).padStart(5)}  MAE ${x.maeMonths.toFixed(1).padStart(5)}  median ${x.medianAeMonths.toFixed(1).padStart(5)}  within 12 mo ${(x.within12 * 100).toFixed(0).padStart(3)}%  ${Math.round(manifest.calibration.level * 100)}% interval covers ${(x.coverage * 100).toFixed(0).padStart(3)}%`
+      : `  ${name.padEnd(18)} n     0`;
+  console.log(
+    `bone age, model ${manifest.id} ${manifest.version} (${manifest.members} fold models), ${rows.length} images of ${labels}`,
+  );
+  console.log(
+    '(months; whether these images were in the training data cannot be told from the files: a figure on training images is optimistic)',
+  );
   console.log(fmt('all', result.all));
   console.log(fmt('male', result.male));
   console.log(fmt('female', result.female));
   for (const [band, x] of Object.entries(result.byAgeBand)) console.log(fmt(band, x));
-  for (const r of rows) console.log(`    ${r.id.padEnd(10)} ${r.sex}  truth ${String(r.truth).padStart(4)}  predicted ${r.predicted.toFixed(1).padStart(6)}  error ${signed(r.predicted - r.truth, 1).padStart(6)}`);
-  if (result.medianBoneAgeMs !== null) console.log(`median bone-age time per image after decode (prepare + ONNX, warm): ${result.medianBoneAgeMs.toFixed(1)} ms`);
+  for (const r of rows)
+    console.log(
+      `    ${r.id.padEnd(10)} ${r.sex}  truth ${String(r.truth).padStart(4)}  predicted ${r.predicted.toFixed(1).padStart(6)}  error ${signed(r.predicted - r.truth, 1).padStart(6)}`,
+    );
+  if (result.medianBoneAgeMs !== null)
+    console.log(
+      `median bone-age time per image after decode (prepare + ONNX, warm): ${result.medianBoneAgeMs.toFixed(1)} ms`,
+    );
   if (notHands.length) console.log(`not recognised as a hand: ${notHands.join(', ')}`);
   for (const p of problems) console.log(`problem: ${p}`);
-  const acc = manifest.accuracy as { protocol?: string; all?: { mae_months?: number; within_12_months?: number; coverage_90?: number } } | null;
-  if (acc?.all) console.log(`cross-validated (manifest, the honest estimate): ${acc.protocol}: MAE ${acc.all.mae_months} months, within 12 months ${((acc.all.within_12_months ?? 0) * 100).toFixed(0)}%, 90% interval coverage ${((acc.all.coverage_90 ?? 0) * 100).toFixed(0)}%`);
+  const acc = manifest.accuracy as {
+    protocol?: string;
+    all?: { mae_months?: number; within_12_months?: number; coverage_90?: number };
+  } | null;
+  if (acc?.all)
+    console.log(
+      `cross-validated (manifest, the honest estimate): ${acc.protocol}: MAE ${acc.all.mae_months} months, within 12 months ${((acc.all.within_12_months ?? 0) * 100).toFixed(0)}%, 90% interval coverage ${((acc.all.coverage_90 ?? 0) * 100).toFixed(0)}%`,
+    );
   return problems.length > 0 ? 1 : 0;
 }

@@ -15,14 +15,30 @@ import { measure } from '../../../core/cvm/measure';
 import { stage as textbookStage } from '../../../core/cvm/stage';
 import { probabilisticAgreement, type ProbabilisticAgreement } from '../../../core/metrics/index';
 import { hasClinicianStages, readClinicianStagedFile } from '../clinician-stages';
-import { imagePoint, type ImagePoint, type PixelSpacingMm } from '../../../core/geometry/index';
+import { imagePoint, type PixelSpacingMm } from '../../../core/geometry/index';
 import { LANDMARK_NAMES, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
 import {
-  agreesAllowingBorderline, mean, median, onWrongVertebra, radialErrors, spearman, stageAgreement, stageOutcome, successDetectionRate, type StageOutcome,
+  agreesAllowingBorderline,
+  mean,
+  median,
+  onWrongVertebra,
+  radialErrors,
+  spearman,
+  stageAgreement,
+  stageOutcome,
+  successDetectionRate,
+  type StageOutcome,
 } from '../../../core/metrics/index';
 import { decodeImageFile } from '../../dicom/index';
 import {
-  analyzeOpened, enteredSpacing, InferenceEngine, landmarkSetOf, modelDirs, resolveModel, verifyModel, type VerifiedModel,
+  analyzeOpened,
+  enteredSpacing,
+  InferenceEngine,
+  landmarkSetOf,
+  modelDirs,
+  resolveModel,
+  verifyModel,
+  type VerifiedModel,
 } from '../../inference/index';
 import { defaultDataDir } from '../../services/data-dir';
 import { type Command, UsageError } from '../command';
@@ -53,12 +69,17 @@ function dedupe(ps: readonly Pt[], tolerancePx = 3): Pt[] {
  * points highest along "down" are the upper corners, the other three the lower border; along the
  * anterior direction the extremes are the posterior and anterior corners, the middle one the deepest point.
  */
-export function labelmeToLandmarks(shapes: readonly { points: readonly (readonly number[])[] }[], imageWidth: number): LandmarkSet {
+export function labelmeToLandmarks(
+  shapes: readonly { points: readonly (readonly number[])[] }[],
+  imageWidth: number,
+): LandmarkSet {
   const polys = shapes.map((s) => dedupe(s.points.map(([x, y]) => ({ x: x!, y: y! }))));
   const c2 = polys.filter((p) => p.length === 3);
   const bodies = polys.filter((p) => p.length === 5).sort((a, b) => centroid(a).y - centroid(b).y);
   if (c2.length !== 1 || bodies.length !== 2) {
-    throw new Error(`expected one 3-point polygon (C2) and two 5-point polygons (C3, C4); got ${polys.map((p) => p.length).join(', ')} points`);
+    throw new Error(
+      `expected one 3-point polygon (C2) and two 5-point polygons (C3, C4); got ${polys.map((p) => p.length).join(', ')} points`,
+    );
   }
   const [c3, c4] = bodies as [Pt[], Pt[]];
   const top = centroid(c2[0]!);
@@ -67,20 +88,29 @@ export function labelmeToLandmarks(shapes: readonly { points: readonly (readonly
   const down = { x: (bottom.x - top.x) / len, y: (bottom.y - top.y) / len };
   const facesRight = centroid([...c2[0]!, ...c3, ...c4]).x < imageWidth / 2;
   const normal = { x: -down.y, y: down.x };
-  const ant = (normal.x > 0) === facesRight ? normal : { x: -normal.x, y: -normal.y };
+  const ant = normal.x > 0 === facesRight ? normal : { x: -normal.x, y: -normal.y };
   const byAnterior = (ps: readonly Pt[]): Pt[] => [...ps].sort((a, b) => dot(a, ant) - dot(b, ant));
   const set: LandmarkSet = {};
   const put = (name: LandmarkName, p: Pt): void => {
     set[name] = imagePoint(p.x, p.y);
   };
   const [c2p, c2m, c2a] = byAnterior(c2[0]!) as [Pt, Pt, Pt];
-  put('C2p', c2p); put('C2m', c2m); put('C2a', c2a);
-  for (const [v, body] of [['C3', c3], ['C4', c4]] as const) {
+  put('C2p', c2p);
+  put('C2m', c2m);
+  put('C2a', c2a);
+  for (const [v, body] of [
+    ['C3', c3],
+    ['C4', c4],
+  ] as const) {
     const c = centroid(body);
     const alongDown = [...body].sort((a, b) => dot(sub(a, c), down) - dot(sub(b, c), down));
     const [up, ua] = byAnterior(alongDown.slice(0, 2)) as [Pt, Pt];
     const [lp, m, la] = byAnterior(alongDown.slice(2)) as [Pt, Pt, Pt];
-    put(`${v}up`, up); put(`${v}ua`, ua); put(`${v}lp`, lp); put(`${v}m`, m); put(`${v}la`, la);
+    put(`${v}up`, up);
+    put(`${v}ua`, ua);
+    put(`${v}lp`, lp);
+    put(`${v}m`, m);
+    put(`${v}la`, la);
   }
   return set;
 }
@@ -115,15 +145,22 @@ interface ImageEval {
 }
 
 /** How well the expected error ranks and flags the actual error. */
-export function expectedErrorSummary(rows: readonly ImageEval[]): { points: number; spearman: number; flaggedShare: number; over2mm: number; over2mmFlagged: number } | null {
-  const pairs = rows.flatMap((r) => (Object.entries(r.errorsMm) as [LandmarkName, number][])
-    .filter(([n]) => r.expectedMm[n] !== undefined)
-    .map(([n, e]) => ({ e, x: r.expectedMm[n]!, flagged: r.flagged.includes(n) })));
+export function expectedErrorSummary(
+  rows: readonly ImageEval[],
+): { points: number; spearman: number; flaggedShare: number; over2mm: number; over2mmFlagged: number } | null {
+  const pairs = rows.flatMap((r) =>
+    (Object.entries(r.errorsMm) as [LandmarkName, number][])
+      .filter(([n]) => r.expectedMm[n] !== undefined)
+      .map(([n, e]) => ({ e, x: r.expectedMm[n]!, flagged: r.flagged.includes(n) })),
+  );
   if (pairs.length === 0) return null;
   const big = pairs.filter((p) => p.e > 2);
   return {
     points: pairs.length,
-    spearman: spearman(pairs.map((p) => p.x), pairs.map((p) => p.e)),
+    spearman: spearman(
+      pairs.map((p) => p.x),
+      pairs.map((p) => p.e),
+    ),
     flaggedShare: pairs.filter((p) => p.flagged).length / pairs.length,
     over2mm: big.length,
     over2mmFlagged: big.length > 0 ? big.filter((p) => p.flagged).length / big.length : Number.NaN,
@@ -147,11 +184,18 @@ export function summarizeErrors(rows: readonly { errorsMm: Partial<Record<Landma
     mre_mm: mean(all),
     median_mm: median(all),
     sdr: Object.fromEntries(SDR_RADII_MM.map((r) => [`${r}mm`, successDetectionRate(all, r)])),
-    per_landmark_mm: Object.fromEntries(LANDMARK_NAMES.map((n) => [n, mean(rows.flatMap((r) => (r.errorsMm[n] === undefined ? [] : [r.errorsMm[n]!])))])),
+    per_landmark_mm: Object.fromEntries(
+      LANDMARK_NAMES.map((n) => [n, mean(rows.flatMap((r) => (r.errorsMm[n] === undefined ? [] : [r.errorsMm[n]!])))]),
+    ),
   };
 }
 
-function errorsOf(pred: LandmarkSet, truth: LandmarkSet, spacing: PixelSpacingMm, skip: readonly LandmarkName[]): Partial<Record<LandmarkName, number>> {
+function errorsOf(
+  pred: LandmarkSet,
+  truth: LandmarkSet,
+  spacing: PixelSpacingMm,
+  skip: readonly LandmarkName[],
+): Partial<Record<LandmarkName, number>> {
   const r = radialErrors(pred, truth, spacing, skip);
   if (r.missingInPrediction.length > 0) throw new Error(`the prediction lacks ${r.missingInPrediction.join(', ')}`);
   return Object.fromEntries(r.errors.map((e) => [e.name, e.mm!]));
@@ -159,7 +203,10 @@ function errorsOf(pred: LandmarkSet, truth: LandmarkSet, spacing: PixelSpacingMm
 
 /** The fold models of a cross-validation (each a model folder whose manifest lists `training.heldOut`). */
 function readFoldModels(dir: string): { model: VerifiedModel; heldOut: Set<string> }[] {
-  const folds = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name)).sort();
+  const folds = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => path.join(dir, e.name))
+    .sort();
   if (folds.length === 0) throw new UsageError(`${dir} holds no fold model folders`);
   return folds.map((f) => {
     const model = verifyModel(f, 'user');
@@ -180,16 +227,22 @@ function printSummary(title: string, s: ErrorSummary): void {
   console.log(`${title}: ${s.images} images, ${s.landmarks} landmarks`);
   console.log(`  mean radial error ${mmText(s.mre_mm)}, median ${mmText(s.median_mm)}`);
   console.log(`  SDR ${SDR_RADII_MM.map((r) => `${r} mm ${pct(s.sdr[`${r}mm`]!)}`).join(', ')}`);
-  console.log(`  per landmark (mm): ${LANDMARK_NAMES.map((n) => `${n} ${(s.per_landmark_mm[n] ?? Number.NaN).toFixed(2)}`).join(', ')}`);
+  console.log(
+    `  per landmark (mm): ${LANDMARK_NAMES.map((n) => `${n} ${(s.per_landmark_mm[n] ?? Number.NaN).toFixed(2)}`).join(', ')}`,
+  );
 }
 
 // ---- stages given by clinicians (no images: the annotated points) ------------------------------------------
 
 const rate = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
-function agreementLine(a: Pick<ProbabilisticAgreement, 'exact' | 'withinOne' | 'quadraticKappa' | 'top2' | 'ece'> & { logLoss?: number }): string {
-  return `exact ${rate(a.exact)}, within one stage ${rate(a.withinOne)}, quadratic-weighted kappa ${a.quadraticKappa.toFixed(3)}, `
-    + `top-2 ${rate(a.top2)}, ECE (10 bins) ${a.ece.toFixed(3)}${a.logLoss !== undefined ? `, log-loss ${a.logLoss.toFixed(3)}` : ''}`;
+function agreementLine(
+  a: Pick<ProbabilisticAgreement, 'exact' | 'withinOne' | 'quadraticKappa' | 'top2' | 'ece'> & { logLoss?: number },
+): string {
+  return (
+    `exact ${rate(a.exact)}, within one stage ${rate(a.withinOne)}, quadratic-weighted kappa ${a.quadraticKappa.toFixed(3)}, ` +
+    `top-2 ${rate(a.top2)}, ECE (10 bins) ${a.ece.toFixed(3)}${a.logLoss !== undefined ? `, log-loss ${a.logLoss.toFixed(3)}` : ''}`
+  );
 }
 
 /**
@@ -197,7 +250,10 @@ function agreementLine(a: Pick<ProbabilisticAgreement, 'exact' | 'withinOne' | '
  * or with --cross-validate, the honest figures are cross-validated: the fit script's recipe, repeated on the
  * file's spines. On any other file, the shipped model itself is measured (held-out figures).
  */
-async function evalClinicianStages(file: string, options: { json: boolean; crossValidate: boolean; repeats: number }): Promise<number> {
+async function evalClinicianStages(
+  file: string,
+  options: { json: boolean; crossValidate: boolean; repeats: number },
+): Promise<number> {
   const data = readClinicianStagedFile(file);
   const trainingSha = STAGE_MODEL.training?.dataSha256 ?? readStageManifestSha();
   const isTrainingData = trainingSha !== null && trainingSha === data.sha256;
@@ -206,47 +262,90 @@ async function evalClinicianStages(file: string, options: { json: boolean; cross
   const unmeasurable = data.unmeasurable.map((u) => ({ id: u.id, stage: u.stage, error: u.error.message }));
   if (isTrainingData || options.crossValidate) {
     const t0 = performance.now();
-    const cv = repeatedCrossValidation(data.spines, data.unmeasurable.length, 5, options.repeats, DEFAULT_FIT_OPTIONS, (n) => {
-      if (!options.json && process.stderr.isTTY) process.stderr.write(`\rcross-validation ${n}/${options.repeats}   `);
-    });
+    const cv = repeatedCrossValidation(
+      data.spines,
+      data.unmeasurable.length,
+      5,
+      options.repeats,
+      DEFAULT_FIT_OPTIONS,
+      (n) => {
+        if (!options.json && process.stderr.isTTY)
+          process.stderr.write(`\rcross-validation ${n}/${options.repeats}   `);
+      },
+    );
     if (!options.json && process.stderr.isTTY) process.stderr.write('\n');
     const report = {
-      annotations: file, sha256: data.sha256, mode: 'cross-validated',
-      why: isTrainingData ? 'this is the file the shipped staging model was fitted to: its own figures here would be training-set figures' : '--cross-validate',
-      spines: total, staged: data.spines.length, unmeasurable, crossValidated: cv, textbookRules: textbook,
+      annotations: file,
+      sha256: data.sha256,
+      mode: 'cross-validated',
+      why: isTrainingData
+        ? 'this is the file the shipped staging model was fitted to: its own figures here would be training-set figures'
+        : '--cross-validate',
+      spines: total,
+      staged: data.spines.length,
+      unmeasurable,
+      crossValidated: cv,
+      textbookRules: textbook,
       seconds: Math.round((performance.now() - t0) / 100) / 10,
     };
     if (options.json) {
       console.log(JSON.stringify(report, null, 2));
       return 0;
     }
-    console.log(`${data.fileName} (sha256 ${data.sha256.slice(0, 12)}): ${total} spines with clinicians' stages; ${data.spines.length} staged (${rate(data.spines.length / total)})`
-      + `${unmeasurable.length > 0 ? `; not measurable: ${unmeasurable.map((u) => `${u.id} (${u.error})`).join('; ')}` : ''}`);
+    console.log(
+      `${data.fileName} (sha256 ${data.sha256.slice(0, 12)}): ${total} spines with clinicians' stages; ${data.spines.length} staged (${rate(data.spines.length / total)})` +
+        `${unmeasurable.length > 0 ? `; not measurable: ${unmeasurable.map((u) => `${u.id} (${u.error})`).join('; ')}` : ''}`,
+    );
     console.log(`NOTE: ${report.why}, so these figures are cross-validated: ${cv.protocol}.`);
     console.log(`  ${agreementLine(cv)}`);
-    console.log(`  range over the ${cv.repeats} repetitions: ${(['exact', 'withinOne', 'quadraticKappa', 'top2', 'ece'] as const).map((k) => `${k} ${cv.range[k][0].toFixed(3)}-${cv.range[k][1].toFixed(3)}`).join(', ')}`);
-    console.log(`textbook criteria (default preset) on the same spines: ${rate(textbook.staged)} staged, exact ${rate(textbook.exact)}, within one ${rate(textbook.withinOne)} (spines without a textbook stage count as wrong)`);
+    console.log(
+      `  range over the ${cv.repeats} repetitions: ${(['exact', 'withinOne', 'quadraticKappa', 'top2', 'ece'] as const).map((k) => `${k} ${cv.range[k][0].toFixed(3)}-${cv.range[k][1].toFixed(3)}`).join(', ')}`,
+    );
+    console.log(
+      `textbook criteria (default preset) on the same spines: ${rate(textbook.staged)} staged, exact ${rate(textbook.exact)}, within one ${rate(textbook.withinOne)} (spines without a textbook stage count as wrong)`,
+    );
     return 0;
   }
   // A file the model has not seen: the shipped model, as the app uses it (points as placed by people).
   const probabilities = data.spines.map((s) => predictSpine(STAGE_MODEL, s));
-  const a = probabilisticAgreement(probabilities, data.spines.map((s) => s.label));
+  const a = probabilisticAgreement(
+    probabilities,
+    data.spines.map((s) => s.label),
+  );
   const report = {
-    annotations: file, sha256: data.sha256, mode: 'shipped-model', model: { id: STAGE_MODEL.id, version: STAGE_MODEL.version },
-    spines: total, staged: data.spines.length, unmeasurable,
+    annotations: file,
+    sha256: data.sha256,
+    mode: 'shipped-model',
+    model: { id: STAGE_MODEL.id, version: STAGE_MODEL.version },
+    spines: total,
+    staged: data.spines.length,
+    unmeasurable,
     agreement: a,
-    agreementAllSpines: { exact: (a.exact * data.spines.length) / total, withinOne: (a.withinOne * data.spines.length) / total },
+    agreementAllSpines: {
+      exact: (a.exact * data.spines.length) / total,
+      withinOne: (a.withinOne * data.spines.length) / total,
+    },
     textbookRules: textbook,
-    spinesDetail: data.spines.map((s, i) => ({ id: s.id, clinician: CVM_STAGES[s.label], probabilities: Array.from(probabilities[i]!) })),
+    spinesDetail: data.spines.map((s, i) => ({
+      id: s.id,
+      clinician: CVM_STAGES[s.label],
+      probabilities: Array.from(probabilities[i]!),
+    })),
   };
   if (options.json) {
     console.log(JSON.stringify(report, null, 2));
     return 0;
   }
-  console.log(`${data.fileName} (sha256 ${data.sha256.slice(0, 12)}): ${total} spines with clinicians' stages, not the staging model's training data; model ${STAGE_MODEL.id} ${STAGE_MODEL.version}`);
-  console.log(`  staged ${data.spines.length}/${total} (${rate(data.spines.length / total)})${unmeasurable.length > 0 ? `; not measurable: ${unmeasurable.map((u) => `${u.id} (${u.error})`).join('; ')}` : ''}`);
+  console.log(
+    `${data.fileName} (sha256 ${data.sha256.slice(0, 12)}): ${total} spines with clinicians' stages, not the staging model's training data; model ${STAGE_MODEL.id} ${STAGE_MODEL.version}`,
+  );
+  console.log(
+    `  staged ${data.spines.length}/${total} (${rate(data.spines.length / total)})${unmeasurable.length > 0 ? `; not measurable: ${unmeasurable.map((u) => `${u.id} (${u.error})`).join('; ')}` : ''}`,
+  );
   console.log(`  ${agreementLine(a)}`);
-  console.log(`textbook criteria (default preset) on the same spines: ${rate(textbook.staged)} staged, exact ${rate(textbook.exact)}, within one ${rate(textbook.withinOne)}`);
+  console.log(
+    `textbook criteria (default preset) on the same spines: ${rate(textbook.staged)} staged, exact ${rate(textbook.exact)}, within one ${rate(textbook.withinOne)}`,
+  );
   return 0;
 }
 
@@ -260,11 +359,16 @@ function readStageManifestSha(): string | null {
   }
 }
 
-/** The textbook rules (default thresholds) against the clinicians' stages; a spine they do not stage counts as wrong. */
+/**
+ * The textbook rules (default thresholds) against the clinicians' stages; a spine they do not stage counts as wrong.
+ */
 function textbookAgreement(file: string): { staged: number; exact: number; withinOne: number; spines: number } {
   const annotations = readAnnotationFile(file);
   const truth = (JSON.parse(readFileSync(file, 'utf8')) as { clinician_stage: Record<string, string> }).clinician_stage;
-  let n = 0, staged = 0, exact = 0, withinOne = 0;
+  let n = 0,
+    staged = 0,
+    exact = 0,
+    withinOne = 0;
   for (const img of annotations.images) {
     const t = CVM_STAGES.indexOf(truth[img.id] as never);
     if (t < 0) continue;
@@ -283,8 +387,9 @@ function textbookAgreement(file: string): { staged: number; exact: number; withi
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'landmark error and stage agreement of the model on a cvm13 annotation file',
-  usage: 'cvm eval --annotations <cvm13 file> | --boneage <labels.csv> [--images <dir>]  [--json] [--model <id or folder>] [--folds <folder of fold models>] [--reference <labelme file of image 001>]\n'
-    + '       cvm eval --annotations <file with clinician_stage> [--json] [--cross-validate] [--repeats <n>]',
+  usage:
+    'cvm eval --annotations <cvm13 file> | --boneage <labels.csv> [--images <dir>]  [--json] [--model <id or folder>] [--folds <folder of fold models>] [--reference <labelme file of image 001>]\n' +
+    '       cvm eval --annotations <file with clinician_stage> [--json] [--cross-validate] [--repeats <n>]',
   async run(argv) {
     // Bone age on a labelled set of hand radiographs: main/cli/commands/boneage.ts.
     if (argv.some((a) => a === '--boneage' || a.startsWith('--boneage='))) return runBoneAgeEval(argv);
@@ -305,15 +410,24 @@ export const evalCommand: Command = {
     const annotationsPath = path.resolve(values.annotations);
     if (hasClinicianStages(annotationsPath)) {
       const repeats = values.repeats === undefined ? 5 : Number(values.repeats);
-      if (!Number.isInteger(repeats) || repeats < 1 || repeats > 50) throw new UsageError(`--repeats must be a whole number from 1 to 50, got "${values.repeats}"`);
-      return evalClinicianStages(annotationsPath, { json: values.json ?? false, crossValidate: values['cross-validate'] ?? false, repeats });
+      if (!Number.isInteger(repeats) || repeats < 1 || repeats > 50)
+        throw new UsageError(`--repeats must be a whole number from 1 to 50, got "${values.repeats}"`);
+      return evalClinicianStages(annotationsPath, {
+        json: values.json ?? false,
+        crossValidate: values['cross-validate'] ?? false,
+        repeats,
+      });
     }
     const file = readAnnotationFile(annotationsPath);
     if (!file.spacing) throw new UsageError(`${annotationsPath} has no pixel_spacing_mm: errors in mm need it`);
     const spacing = file.spacing;
-    const raw = JSON.parse(readFileSync(annotationsPath, 'utf8')) as { images: Record<string, { filled_from_prediction?: string[] }> };
+    const raw = JSON.parse(readFileSync(annotationsPath, 'utf8')) as {
+      images: Record<string, { filled_from_prediction?: string[] }>;
+    };
     const folds = values.folds ? readFoldModels(path.resolve(values.folds)) : null;
-    const model = folds ? folds[0]!.model : resolveModel(modelDirs(values['data-dir'] ?? defaultDataDir()), values.model);
+    const model = folds
+      ? folds[0]!.model
+      : resolveModel(modelDirs(values['data-dir'] ?? defaultDataDir()), values.model);
     // Cross-validation: each image by the fold model that held it out; otherwise every image by one model.
     const plans = folds
       ? folds.map((f) => ({ model: f.model, images: file.images.filter((img) => f.heldOut.has(img.id)) }))
@@ -324,7 +438,10 @@ export const evalCommand: Command = {
       if (orphans.length > 0) throw new UsageError(`no fold model in ${values.folds} held out ${orphans.join(', ')}`);
     }
     const training = folds ? null : trainingIds(model.manifest.training?.images);
-    const spacingInfo = { ...enteredSpacing(spacing.colMm, 'pixel_spacing_mm of the annotation file'), rowMm: spacing.rowMm };
+    const spacingInfo = {
+      ...enteredSpacing(spacing.colMm, 'pixel_spacing_mm of the annotation file'),
+      rowMm: spacing.rowMm,
+    };
     let provider: InferenceEngine['provider'] | null = null;
     const rows: ImageEval[] = [];
     const refused: { id: string; reason: string }[] = [];
@@ -339,7 +456,10 @@ export const evalCommand: Command = {
           done += 1;
           progress.update(done, img.id);
           const t0 = performance.now();
-          const opened = await decodeImageFile(path.basename(img.image), readImageFileSafely(img.image, path.basename(img.image)));
+          const opened = await decodeImageFile(
+            path.basename(img.image),
+            readImageFileSafely(img.image, path.basename(img.image)),
+          );
           const result = await analyzeOpened(engine, opened, { spacing: spacingInfo });
           const pred = landmarkSetOf(result.prediction);
           if (!result.prediction.recognition.lateralCephalogram) {
@@ -348,26 +468,41 @@ export const evalCommand: Command = {
             continue;
           }
           predictions.set(img.id, pred);
-          const skip = (raw.images[img.id]?.filled_from_prediction ?? []).filter((n): n is LandmarkName => (LANDMARK_NAMES as readonly string[]).includes(n));
+          const skip = (raw.images[img.id]?.filled_from_prediction ?? []).filter((n): n is LandmarkName =>
+            (LANDMARK_NAMES as readonly string[]).includes(n),
+          );
           const truthAssessment = assess(img.landmarks, spacing);
           rows.push({
             id: img.id,
             file: img.image,
-            inTraining: folds ? false : training ? training.has(img.id) || training.has(path.basename(img.image).replace(/\.[^.]+$/, '')) : null,
+            inTraining: folds
+              ? false
+              : training
+                ? training.has(img.id) || training.has(path.basename(img.image).replace(/\.[^.]+$/, ''))
+                : null,
             errorsMm: errorsOf(pred, img.landmarks, spacing, skip),
             skipped: skip,
             predictedStage: stageOutcome(result.assessment),
             trueStage: stageOutcome(truthAssessment),
             predictedLabel: result.assessment.ok ? stageLabel(result.assessment.result) : 'error',
             trueLabel: truthAssessment.ok ? stageLabel(truthAssessment.result) : 'error',
-            agreesAllowingBorderline: result.assessment.ok && truthAssessment.ok && truthAssessment.result.kind === 'stage'
-              ? agreesAllowingBorderline(result.assessment.result, truthAssessment.result.stage)
-              : stageOutcome(result.assessment) === stageOutcome(truthAssessment),
-            modelPredicted: result.assessment.ok ? { stage: result.assessment.staging.stage, probabilities: result.assessment.staging.probabilities } : null,
+            agreesAllowingBorderline:
+              result.assessment.ok && truthAssessment.ok && truthAssessment.result.kind === 'stage'
+                ? agreesAllowingBorderline(result.assessment.result, truthAssessment.result.stage)
+                : stageOutcome(result.assessment) === stageOutcome(truthAssessment),
+            modelPredicted: result.assessment.ok
+              ? { stage: result.assessment.staging.stage, probabilities: result.assessment.staging.probabilities }
+              : null,
             modelAnnotated: truthAssessment.ok ? truthAssessment.staging.stage : null,
             verdict: result.prediction.quality.verdict,
-            expectedMm: Object.fromEntries(result.prediction.landmarks.filter((l) => l.expectedErrorMm !== null).map((l) => [l.name, l.expectedErrorMm!])),
-            flagged: result.prediction.landmarks.filter((l) => l.issues.includes('high-expected-error') || l.issues.includes('low-confidence')).map((l) => l.name),
+            expectedMm: Object.fromEntries(
+              result.prediction.landmarks
+                .filter((l) => l.expectedErrorMm !== null)
+                .map((l) => [l.name, l.expectedErrorMm!]),
+            ),
+            flagged: result.prediction.landmarks
+              .filter((l) => l.issues.includes('high-expected-error') || l.issues.includes('low-confidence'))
+              .map((l) => l.name),
             wrongVertebra: onWrongVertebra(pred, img.landmarks, spacing, skip),
             reselected: result.prediction.anatomy?.reselected ?? [],
             orientation: result.prediction.orientation.detail,
@@ -389,14 +524,19 @@ export const evalCommand: Command = {
     const trainingNote = folds
       ? `cross-validated: each image was analysed by the fold model of ${values.folds} that held it out, so none was in the training data of the model that analysed it`
       : training === null
-      ? `the manifest does not list its training images (training.images), so whether these images were seen in training is not known; it says: "${trainingText || 'nothing'}"`
-      : `${inTrainingCount} of ${rows.length} images were in the model's training data${inTrainingCount > 0 ? ': on those, these are training-set figures, not an estimate of accuracy on new images' : ''}`;
+        ? `the manifest does not list its training images (training.images), so whether these images were seen in training is not known; it says: "${trainingText || 'nothing'}"`
+        : `${inTrainingCount} of ${rows.length} images were in the model's training data${inTrainingCount > 0 ? ': on those, these are training-set figures, not an estimate of accuracy on new images' : ''}`;
 
     // Human reference: the second annotator of image 001 against the ground truth.
-    const referencePath = values.reference ?? path.join(path.dirname(annotationsPath), '001_second_annotator_labelme.json');
+    const referencePath =
+      values.reference ?? path.join(path.dirname(annotationsPath), '001_second_annotator_labelme.json');
     let human: null | { id: string; errors: ErrorSummary; modelVsSecond: ErrorSummary | null } = null;
     if (existsSync(referencePath)) {
-      const lm = JSON.parse(readFileSync(referencePath, 'utf8')) as { shapes: { points: number[][] }[]; imageWidth: number; imagePath?: string };
+      const lm = JSON.parse(readFileSync(referencePath, 'utf8')) as {
+        shapes: { points: number[][] }[];
+        imageWidth: number;
+        imagePath?: string;
+      };
       const id = path.basename(lm.imagePath ?? '001').replace(/\.[^.]+$/, '');
       const truthImg = file.images.find((im) => im.id === id);
       if (truthImg) {
@@ -413,12 +553,17 @@ export const evalCommand: Command = {
 
     // The staging model: stage from the predicted landmarks against the stage from the annotated landmarks.
     const both = rows.filter((r) => r.modelPredicted !== null && r.modelAnnotated !== null);
-    const modelStages = both.length > 0
-      ? {
-          staged: both.length, images: rows.length,
-          ...probabilisticAgreement(both.map((r) => r.modelPredicted!.probabilities), both.map((r) => CVM_STAGES.indexOf(r.modelAnnotated as never))),
-        }
-      : null;
+    const modelStages =
+      both.length > 0
+        ? {
+            staged: both.length,
+            images: rows.length,
+            ...probabilisticAgreement(
+              both.map((r) => r.modelPredicted!.probabilities),
+              both.map((r) => CVM_STAGES.indexOf(r.modelAnnotated as never)),
+            ),
+          }
+        : null;
     const report = {
       annotations: annotationsPath,
       stagingModel: { id: STAGE_MODEL.id, version: STAGE_MODEL.version },
@@ -431,8 +576,13 @@ export const evalCommand: Command = {
       refusedAsNotCephalogram: refused,
       expectedError: expectedErrorSummary(rows),
       stageAgreement: {
-        exact: agreement.exact, exactRate: agreement.exactRate, withinOne: agreement.withinOne, withinOneRate: agreement.withinOneRate,
-        allowingBorderline: rows.filter((r) => r.agreesAllowingBorderline).length, total: agreement.total, confusion: agreement.confusion,
+        exact: agreement.exact,
+        exactRate: agreement.exactRate,
+        withinOne: agreement.withinOne,
+        withinOneRate: agreement.withinOneRate,
+        allowingBorderline: rows.filter((r) => r.agreesAllowingBorderline).length,
+        total: agreement.total,
+        confusion: agreement.confusion,
       },
       manifestCrossValidated: model.manifest.accuracy,
       humanReference: human,
@@ -442,50 +592,96 @@ export const evalCommand: Command = {
       console.log(JSON.stringify(report, null, 2));
       return 0;
     }
-    console.log(`model ${model.manifest.id} ${model.manifest.version} (provider ${provider.used}); ${rows.length} images of ${annotationsPath}; spacing ${spacing.rowMm} x ${spacing.colMm} mm`);
+    console.log(
+      `model ${model.manifest.id} ${model.manifest.version} (provider ${provider.used}); ${rows.length} images of ${annotationsPath}; spacing ${spacing.rowMm} x ${spacing.colMm} mm`,
+    );
     console.log(`NOTE: ${trainingNote}.`);
-    const overallTitle = inTrainingCount === rows.length ? 'measured here, all images (all in the training data: training-set figures)'
-      : inTrainingCount > 0 ? `measured here, all images (${inTrainingCount} in the training data)` : 'measured here, all images';
+    const overallTitle =
+      inTrainingCount === rows.length
+        ? 'measured here, all images (all in the training data: training-set figures)'
+        : inTrainingCount > 0
+          ? `measured here, all images (${inTrainingCount} in the training data)`
+          : 'measured here, all images';
     printSummary(overallTitle, overall);
-    if (heldOut.length > 0 && heldOut.length < rows.length) printSummary('measured here, images not in the training data', summarizeErrors(heldOut));
+    if (heldOut.length > 0 && heldOut.length < rows.length)
+      printSummary('measured here, images not in the training data', summarizeErrors(heldOut));
     if (modelStages) {
-      console.log(`staging model ${STAGE_MODEL.id} ${STAGE_MODEL.version}, stage from predicted landmarks (their expected error folded in) vs from annotated landmarks, ${modelStages.staged} of ${modelStages.images} images staged both ways:`);
+      console.log(
+        `staging model ${STAGE_MODEL.id} ${STAGE_MODEL.version}, stage from predicted landmarks (their expected error folded in) vs from annotated landmarks, ${modelStages.staged} of ${modelStages.images} images staged both ways:`,
+      );
       console.log(`  ${agreementLine(modelStages)}`);
       const differ = both.filter((r) => r.modelPredicted!.stage !== r.modelAnnotated);
-      if (differ.length > 0) console.log(`  differing (predicted vs annotated): ${differ.map((r) => `${r.id} ${r.modelPredicted!.stage} vs ${r.modelAnnotated}`).join('; ')}`);
+      if (differ.length > 0)
+        console.log(
+          `  differing (predicted vs annotated): ${differ.map((r) => `${r.id} ${r.modelPredicted!.stage} vs ${r.modelAnnotated}`).join('; ')}`,
+        );
     }
     const borderlineAgree = rows.filter((r) => r.agreesAllowingBorderline).length;
-    console.log(`textbook criteria, stage from predicted vs from annotated landmarks (default thresholds; a borderline result counts as the stage it found; "no stage fits" agrees with "no stage fits"):`);
-    console.log(`  exact ${agreement.exact}/${agreement.total} (${pct(agreement.exactRate)}); allowing the other side of a borderline pair ${borderlineAgree}/${rows.length} (${pct(borderlineAgree / rows.length)}); both staged and at most one stage apart ${agreement.withinOne}/${agreement.total} (${pct(agreement.withinOneRate)})`);
+    console.log(
+      `textbook criteria, stage from predicted vs from annotated landmarks (default thresholds; a borderline result counts as the stage it found; "no stage fits" agrees with "no stage fits"):`,
+    );
+    console.log(
+      `  exact ${agreement.exact}/${agreement.total} (${pct(agreement.exactRate)}); allowing the other side of a borderline pair ${borderlineAgree}/${rows.length} (${pct(borderlineAgree / rows.length)}); both staged and at most one stage apart ${agreement.withinOne}/${agreement.total} (${pct(agreement.withinOneRate)})`,
+    );
     const disagreements = rows.filter((r) => r.predictedStage !== r.trueStage);
     if (disagreements.length > 0) {
-      console.log(`  differing (predicted vs annotated): ${disagreements.map((r) => `${r.id} ${r.predictedStage} [${r.predictedLabel}] vs ${r.trueStage} [${r.trueLabel}]`).join('; ')}`);
+      console.log(
+        `  differing (predicted vs annotated): ${disagreements.map((r) => `${r.id} ${r.predictedStage} [${r.predictedLabel}] vs ${r.trueStage} [${r.trueLabel}]`).join('; ')}`,
+      );
     }
-    if (refused.length > 0) console.log(`REFUSED as not a lateral cephalogram (not scored): ${refused.map((r) => `${r.id} (${r.reason})`).join('; ')}`);
+    if (refused.length > 0)
+      console.log(
+        `REFUSED as not a lateral cephalogram (not scored): ${refused.map((r) => `${r.id} (${r.reason})`).join('; ')}`,
+      );
     const wrong = rows.filter((r) => r.wrongVertebra.length > 0);
-    console.log(`points on another vertebra: ${wrong.reduce((n, r) => n + r.wrongVertebra.length, 0)}${wrong.length > 0 ? ` (${wrong.map((r) => `${r.id}: ${r.wrongVertebra.join(', ')}`).join('; ')})` : ''}`);
+    console.log(
+      `points on another vertebra: ${wrong.reduce((n, r) => n + r.wrongVertebra.length, 0)}${wrong.length > 0 ? ` (${wrong.map((r) => `${r.id}: ${r.wrongVertebra.join(', ')}`).join('; ')})` : ''}`,
+    );
     const ee = expectedErrorSummary(rows);
     if (ee) {
-      console.log(`expected error vs actual: Spearman ${ee.spearman.toFixed(3)} over ${ee.points} points; flagged ${pct(ee.flaggedShare)} of all points and ${Number.isNaN(ee.over2mmFlagged) ? 'n/a' : pct(ee.over2mmFlagged)} of the ${ee.over2mm} points more than 2 mm off`);
+      console.log(
+        `expected error vs actual: Spearman ${ee.spearman.toFixed(3)} over ${ee.points} points; flagged ${pct(ee.flaggedShare)} of all points and ${Number.isNaN(ee.over2mmFlagged) ? 'n/a' : pct(ee.over2mmFlagged)} of the ${ee.over2mm} points more than 2 mm off`,
+      );
     }
     const reselected = rows.filter((r) => r.reselected.length > 0);
-    if (reselected.length > 0) console.log(`shape model chose a weaker peak: ${reselected.map((r) => `${r.id}: ${r.reselected.join(', ')}`).join('; ')}`);
-    const verdicts = Object.entries(rows.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.verdict]: (acc[r.verdict] ?? 0) + 1 }), {}));
+    if (reselected.length > 0)
+      console.log(
+        `shape model chose a weaker peak: ${reselected.map((r) => `${r.id}: ${r.reselected.join(', ')}`).join('; ')}`,
+      );
+    const verdicts = Object.entries(
+      rows.reduce<Record<string, number>>((acc, r) => ({ ...acc, [r.verdict]: (acc[r.verdict] ?? 0) + 1 }), {}),
+    );
     console.log(`quality gate: ${verdicts.map(([k, n]) => `${k} ${n}`).join(', ')}`);
     const acc = model.manifest.accuracy;
     if (acc) {
       console.log(`cross-validated (from the manifest, the honest estimate for new images): ${acc.protocol}`);
-      const sdr = ([['1 mm', acc.sdr_1mm], ['2 mm', acc.sdr_2mm], ['2.5 mm', acc.sdr_2_5mm], ['4 mm', acc.sdr_4mm]] as const)
-        .filter(([, v]) => v !== undefined).map(([r, v]) => `${r} ${pct(v!)}`).join(', ');
-      console.log(`  ${acc.images} images, mean radial error ${mmText(acc.mre_mm)}${acc.median_mm !== undefined ? `, median ${mmText(acc.median_mm)}` : ''}, SDR ${sdr}`);
+      const sdr = (
+        [
+          ['1 mm', acc.sdr_1mm],
+          ['2 mm', acc.sdr_2mm],
+          ['2.5 mm', acc.sdr_2_5mm],
+          ['4 mm', acc.sdr_4mm],
+        ] as const
+      )
+        .filter(([, v]) => v !== undefined)
+        .map(([r, v]) => `${r} ${pct(v!)}`)
+        .join(', ');
+      console.log(
+        `  ${acc.images} images, mean radial error ${mmText(acc.mre_mm)}${acc.median_mm !== undefined ? `, median ${mmText(acc.median_mm)}` : ''}, SDR ${sdr}`,
+      );
     } else if (!folds) {
       // The manifest may hold a protocol without figures (e.g. "pending").
-      const raw = JSON.parse(readFileSync(path.join(model.dir, 'manifest.json'), 'utf8')) as { accuracy?: { protocol?: unknown } };
-      console.log(`cross-validated figures: none in the manifest${typeof raw.accuracy?.protocol === 'string' ? ` (it says: "${raw.accuracy.protocol}")` : ''}`);
+      const raw = JSON.parse(readFileSync(path.join(model.dir, 'manifest.json'), 'utf8')) as {
+        accuracy?: { protocol?: unknown };
+      };
+      console.log(
+        `cross-validated figures: none in the manifest${typeof raw.accuracy?.protocol === 'string' ? ` (it says: "${raw.accuracy.protocol}")` : ''}`,
+      );
     }
     if (human) {
       printSummary(`human reference: second annotator vs ground truth, image ${human.id}`, human.errors);
-      if (human.modelVsSecond) console.log(`  model vs second annotator on ${human.id}: mean ${mmText(human.modelVsSecond.mre_mm)}`);
+      if (human.modelVsSecond)
+        console.log(`  model vs second annotator on ${human.id}: mean ${mmText(human.modelVsSecond.mre_mm)}`);
     } else {
       console.log(`human reference: ${referencePath} not found`);
     }

@@ -13,13 +13,19 @@ export { writeOutput };
 export const exportCommand: Command = {
   name: 'export',
   summary: 'write the current landmark sets as cvm13 JSON, or stages and measurements as CSV',
-  usage: 'cvm export [--data-dir <dir>] --format cvm13|csv --out <file> [--approved-only] [--copy-images] [--with-identifiers] [--force]',
+  usage:
+    'cvm export [--data-dir <dir>] --format cvm13|csv --out <file> [--approved-only] [--copy-images] [--with-identifiers] [--force]',
   async run(argv) {
     const { values } = parseCommandLine({
       args: argv,
       options: {
-        'data-dir': { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, 'approved-only': { type: 'boolean' },
-        'copy-images': { type: 'boolean' }, 'with-identifiers': { type: 'boolean' }, force: { type: 'boolean' },
+        'data-dir': { type: 'string' },
+        format: { type: 'string' },
+        out: { type: 'string' },
+        'approved-only': { type: 'boolean' },
+        'copy-images': { type: 'boolean' },
+        'with-identifiers': { type: 'boolean' },
+        force: { type: 'boolean' },
       },
     });
     if (values.format !== 'cvm13' && values.format !== 'csv') throw new UsageError('--format must be cvm13 or csv');
@@ -31,9 +37,14 @@ export const exportCommand: Command = {
     try {
       const approvedOnly = values['approved-only'] ?? false;
       if (values.format === 'cvm13') {
-        const { document, count } = exportCvm13(store, out, { approvedOnly, copyImages: values['copy-images'] ?? false });
+        const { document, count } = exportCvm13(store, out, {
+          approvedOnly,
+          copyImages: values['copy-images'] ?? false,
+        });
         writeOutput(out, `${JSON.stringify(document, null, 1)}\n`);
-        console.log(`wrote ${count} landmark set(s) to ${out}${values['copy-images'] ? ` with the images in ${path.parse(out).name}-images/` : ' (image paths point into the data folder)'}`);
+        console.log(
+          `wrote ${count} landmark set(s) to ${out}${values['copy-images'] ? ` with the images in ${path.parse(out).name}-images/` : ' (image paths point into the data folder)'}`,
+        );
       } else {
         const { csv, count } = exportCsv(store, { approvedOnly, withIdentifiers: values['with-identifiers'] ?? false });
         writeOutput(out, csv);

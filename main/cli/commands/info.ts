@@ -19,10 +19,17 @@ export function infoReport(image: OpenedImage): Record<string, unknown> {
     photometric: info.photometric,
     invertedFromMonochrome1: info.invertedFromMonochrome1,
     transferSyntax: info.transferSyntax,
-    spacing: info.spacing ?? { uncalibrated: true, detail: 'no pixel spacing in the file: mark a known distance or type the spacing' },
+    spacing: info.spacing ?? {
+      uncalibrated: true,
+      detail: 'no pixel spacing in the file: mark a known distance or type the spacing',
+    },
     meta: info.meta,
     windows: pixels.windows,
-    modality: { slope: pixels.modalitySlope, intercept: pixels.modalityIntercept, voiLutApplied: pixels.voiLutApplied ?? false },
+    modality: {
+      slope: pixels.modalitySlope,
+      intercept: pixels.modalityIntercept,
+      voiLutApplied: pixels.voiLutApplied ?? false,
+    },
     notes: info.notes ?? [],
     warnings: info.warnings ?? [],
   };
@@ -60,7 +67,8 @@ export const infoCommand: Command = {
     if (positionals.length !== 1) throw new UsageError('give exactly one file');
     const file = positionals[0]!;
     const frame = values.frame === undefined ? 1 : Number(values.frame);
-    if (!Number.isInteger(frame) || frame < 1) throw new UsageError(`--frame must be a whole number from 1, not "${values.frame}"`);
+    if (!Number.isInteger(frame) || frame < 1)
+      throw new UsageError(`--frame must be a whole number from 1, not "${values.frame}"`);
     try {
       // A regular file within the size limit: a FIFO or /dev/zero is refused at once, never read.
       const bytes = readImageFileSafely(file, path.basename(file));
@@ -69,7 +77,10 @@ export const infoCommand: Command = {
       return 0;
     } catch (error) {
       if (!(error instanceof ImageDecodeError)) throw error;
-      if (values.json) console.log(JSON.stringify({ file: error.fileName, error: { code: error.code, message: error.message } }, null, 2));
+      if (values.json)
+        console.log(
+          JSON.stringify({ file: error.fileName, error: { code: error.code, message: error.message } }, null, 2),
+        );
       console.error(`cvm info: ${error.message}`);
       return 1;
     }

@@ -9,13 +9,21 @@ export const restoreCommand: Command = {
   summary: 'replace the database with a checked backup (refused while the app uses the folder)',
   usage: 'cvm restore [--data-dir <dir>] <backup file>',
   async run(argv) {
-    const { values, positionals } = parseCommandLine({ args: argv, allowPositionals: true, options: { 'data-dir': { type: 'string' } } });
+    const { values, positionals } = parseCommandLine({
+      args: argv,
+      allowPositionals: true,
+      options: { 'data-dir': { type: 'string' } },
+    });
     if (positionals.length !== 1) throw new UsageError('give exactly one backup file');
     const result = await restoreDatabase(values['data-dir'] ?? defaultDataDir(), positionals[0]!);
-    console.log(`restored: schema ${result.schemaVersion}, ${result.images} image(s), ${result.landmarkSets} landmark version(s)`);
+    console.log(
+      `restored: schema ${result.schemaVersion}, ${result.images} image(s), ${result.landmarkSets} landmark version(s)`,
+    );
     if (result.previousKeptAt) console.log(`the replaced database was kept as ${result.previousKeptAt}`);
     if (result.missingImages.length > 0) {
-      console.log(`warning: ${result.missingImages.length} image file(s) the backup refers to are not in the images folder, e.g. ${result.missingImages[0]}; restore images/ from a file backup`);
+      console.log(
+        `warning: ${result.missingImages.length} image file(s) the backup refers to are not in the images folder, e.g. ${result.missingImages[0]}; restore images/ from a file backup`,
+      );
     }
     return 0;
   },

@@ -34,7 +34,8 @@ export function readAnnotationFile(file: string): AnnotationFile {
   } catch (error) {
     throw new Error(`${file} is not valid JSON: ${(error as Error).message}`);
   }
-  if (!isObject(data) || !isObject(data.images)) throw new Error(`${file} is not a cvm13 annotation file: no "images" object`);
+  if (!isObject(data) || !isObject(data.images))
+    throw new Error(`${file} is not a cvm13 annotation file: no "images" object`);
   const spacing = parseSpacing(data.pixel_spacing_mm, file);
   const dir = path.dirname(path.resolve(file));
   const images = Object.entries(data.images).map(([id, entry]): AnnotatedImage => {
@@ -58,7 +59,11 @@ export function readAnnotationFile(file: string): AnnotationFile {
 function parseSpacing(value: unknown, file: string): PixelSpacingMm | null {
   if (value === undefined || value === null) return null;
   const pair = typeof value === 'number' ? [value, value] : value;
-  if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((v) => typeof v === 'number' && Number.isFinite(v) && v > 0)) {
+  if (
+    !Array.isArray(pair) ||
+    pair.length !== 2 ||
+    !pair.every((v) => typeof v === 'number' && Number.isFinite(v) && v > 0)
+  ) {
     throw new Error(`${file}: pixel_spacing_mm must be a positive number or [row, col] positive numbers`);
   }
   return { rowMm: pair[0] as number, colMm: pair[1] as number };
@@ -70,8 +75,11 @@ function tableRow(id: string, a: Assessment): string {
   if (!a.ok) return `${id.padEnd(6)} error: ${a.error.message}`;
   const m = a.measurements;
   const u = m.unit;
-  const conc = [m.C2, m.C3, m.C4].map((v) => `${fixed(v.concavity.share * 100, 1)}%/${fixed(v.concavity.depth, 2)}${u}`.padStart(14)).join('');
-  const shape = (b: typeof m.C3.body): string => `${b.shape} w/h ${fixed(b.ratio, 2)} a/p ${fixed(b.heightRatio, 2)}`.padEnd(42);
+  const conc = [m.C2, m.C3, m.C4]
+    .map((v) => `${fixed(v.concavity.share * 100, 1)}%/${fixed(v.concavity.depth, 2)}${u}`.padStart(14))
+    .join('');
+  const shape = (b: typeof m.C3.body): string =>
+    `${b.shape} w/h ${fixed(b.ratio, 2)} a/p ${fixed(b.heightRatio, 2)}`.padEnd(42);
   const s = a.staging;
   const model = `${modelStageLabel(s)} ${s.runnerUp} ${(s.runnerUpProbability * 100).toFixed(0)}%`;
   return `${id.padEnd(6)} ${model.padEnd(18)}${stageLabel(a.result).padEnd(38)}${conc}   ${shape(m.C3.body)}${shape(m.C4.body)}`;
@@ -102,12 +110,14 @@ export const stageCommand: Command = {
     const values = parseOptions(argv);
     if (values.annotations === undefined) throw new UsageError('--annotations <file> is required');
     const presetName = values.preset ?? 'default';
-    if (presetName !== 'default' && presetName !== 'cvmt') throw new UsageError(`unknown preset "${presetName}"; presets: default, cvmt`);
+    if (presetName !== 'default' && presetName !== 'cvmt')
+      throw new UsageError(`unknown preset "${presetName}"; presets: default, cvmt`);
     const thresholds = THRESHOLD_PRESETS[presetName];
     let spacingOverride: PixelSpacingMm | null = null;
     if (values.spacing !== undefined) {
       const mm = Number(values.spacing);
-      if (!Number.isFinite(mm) || mm <= 0) throw new UsageError(`--spacing must be a positive number of mm per pixel, got "${values.spacing}"`);
+      if (!Number.isFinite(mm) || mm <= 0)
+        throw new UsageError(`--spacing must be a positive number of mm per pixel, got "${values.spacing}"`);
       spacingOverride = { rowMm: mm, colMm: mm };
     }
     const file = readAnnotationFile(values.annotations);
@@ -124,41 +134,65 @@ export const stageCommand: Command = {
     }
 
     if (values.json) {
-      console.log(JSON.stringify({
-        annotations: path.resolve(values.annotations),
-        preset: thresholds.name,
-        spacing,
-        stageModel: rows.find((r) => r.assessment.ok)?.assessment.ok ? (rows.find((r) => r.assessment.ok)!.assessment as Extract<Assessment, { ok: true }>).staging.model : null,
-        distribution,
-        textbookDistribution,
-        images: rows.map(({ img, assessment }) => ({
-          id: img.id,
-          image: img.image,
-          ...(assessment.ok
-            ? {
-                stage: assessment.staging.stage,
-                probability: assessment.staging.probability,
-                runnerUp: assessment.staging.runnerUp,
-                probabilities: Object.fromEntries(assessment.staging.probabilities.map((p, i) => [`CS${i + 1}`, p])),
-                confidence: assessment.staging.confidence,
-                textbookStage: assessment.staging.textbook.stage,
-                textbookNote: assessment.staging.textbook.note,
-                label: stageLabel(assessment.result),
-                staging: assessment.staging,
-                result: assessment.result,
-                measurements: assessment.measurements,
-              }
-            : { stage: null, label: 'error', error: assessment.error }),
-        })),
-      }, null, 2));
+      console.log(
+        JSON.stringify(
+          {
+            annotations: path.resolve(values.annotations),
+            preset: thresholds.name,
+            spacing,
+            stageModel: rows.find((r) => r.assessment.ok)?.assessment.ok
+              ? (rows.find((r) => r.assessment.ok)!.assessment as Extract<Assessment, { ok: true }>).staging.model
+              : null,
+            distribution,
+            textbookDistribution,
+            images: rows.map(({ img, assessment }) => ({
+              id: img.id,
+              image: img.image,
+              ...(assessment.ok
+                ? {
+                    stage: assessment.staging.stage,
+                    probability: assessment.staging.probability,
+                    runnerUp: assessment.staging.runnerUp,
+                    probabilities: Object.fromEntries(
+                      assessment.staging.probabilities.map((p, i) => [`CS${i + 1}`, p]),
+                    ),
+                    confidence: assessment.staging.confidence,
+                    textbookStage: assessment.staging.textbook.stage,
+                    textbookNote: assessment.staging.textbook.note,
+                    label: stageLabel(assessment.result),
+                    staging: assessment.staging,
+                    result: assessment.result,
+                    measurements: assessment.measurements,
+                  }
+                : { stage: null, label: 'error', error: assessment.error }),
+            })),
+          },
+          null,
+          2,
+        ),
+      );
       return 0;
     }
     const unit = spacing === null ? 'px' : 'mm';
-    console.log(`preset ${thresholds.name}; spacing ${spacing === null ? 'unknown (lengths in px)' : `${spacing.rowMm} x ${spacing.colMm} mm`}`);
-    console.log(`${'image'.padEnd(6)} ${'stage (model)'.padEnd(18)}${'textbook criteria'.padEnd(38)}${`C2 conc/${unit}`.padStart(14)}${`C3 conc/${unit}`.padStart(14)}${`C4 conc/${unit}`.padStart(14)}   ${'C3 body'.padEnd(42)}C4 body`);
+    console.log(
+      `preset ${thresholds.name}; spacing ${spacing === null ? 'unknown (lengths in px)' : `${spacing.rowMm} x ${spacing.colMm} mm`}`,
+    );
+    console.log(
+      `${'image'.padEnd(6)} ${'stage (model)'.padEnd(18)}${'textbook criteria'.padEnd(38)}${`C2 conc/${unit}`.padStart(14)}${`C3 conc/${unit}`.padStart(14)}${`C4 conc/${unit}`.padStart(14)}   ${'C3 body'.padEnd(42)}C4 body`,
+    );
     for (const { img, assessment } of rows) console.log(tableRow(img.id, assessment));
-    console.log(`\n${rows.length} images, stage by the model: ${Object.entries(distribution).sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
-    console.log(`textbook criteria (${thresholds.name}): ${Object.entries(textbookDistribution).sort().map(([k, n]) => `${k} ${n}`).join(', ')} (borderline results counted as the stage found)`);
+    console.log(
+      `\n${rows.length} images, stage by the model: ${Object.entries(distribution)
+        .sort()
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}`,
+    );
+    console.log(
+      `textbook criteria (${thresholds.name}): ${Object.entries(textbookDistribution)
+        .sort()
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')} (borderline results counted as the stage found)`,
+    );
     return 0;
   },
 };

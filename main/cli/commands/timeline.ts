@@ -8,31 +8,52 @@ import { type Command, UsageError } from '../command';
 
 export const timelineCommand: Command = {
   name: 'timeline',
-  summary: "a patient's visits across time: age, stage, probabilities, and when the growth peak passed; merge or split patients",
+  summary:
+    "a patient's visits across time: age, stage, probabilities, and when the growth peak passed; merge or split patients",
   usage: 'cvm timeline --patient <id> [--issuer <issuer>] [--data-dir <dir>] [--json] [--merge <other id> | --split]',
   async run(argv) {
-    const { values } = parseCommandLine({ args: argv, options: {
-      patient: { type: 'string' }, issuer: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' },
-      merge: { type: 'string' }, split: { type: 'boolean' },
-    } });
+    const { values } = parseCommandLine({
+      args: argv,
+      options: {
+        patient: { type: 'string' },
+        issuer: { type: 'string' },
+        'data-dir': { type: 'string' },
+        json: { type: 'boolean' },
+        merge: { type: 'string' },
+        split: { type: 'boolean' },
+      },
+    });
     if (!values.patient) throw new UsageError('give --patient <Patient ID>');
     const store = storeFor({ dataDir: values['data-dir'] ?? defaultDataDir(), mode: 'cli' });
     try {
       if (values.merge) mergePatients(store, values.patient, values.merge, store.userName());
       if (values.split) splitPatient(store, values.patient, store.userName());
       const t = patientTimeline(store, values.patient, values.issuer !== undefined ? { issuer: values.issuer } : {});
-      if (values.json) { console.log(JSON.stringify(t)); return 0; }
-      console.log(`${t.patient.name ?? '-'} (ID ${t.patient.patientId}${t.issuer ? `, issuer ${t.issuer}` : ''}${t.merged.length ? `; merged: ${t.merged.map((m) => m.patientId).join(', ')}` : ''})`);
+      if (values.json) {
+        console.log(JSON.stringify(t));
+        return 0;
+      }
+      console.log(
+        `${t.patient.name ?? '-'} (ID ${t.patient.patientId}${t.issuer ? `, issuer ${t.issuer}` : ''}${t.merged.length ? `; merged: ${t.merged.map((m) => m.patientId).join(', ')}` : ''})`,
+      );
       for (const v of t.visits) {
         const p = v.pPeakPassed === null ? '' : `  P(peak passed) ${(v.pPeakPassed * 100).toFixed(0)}%`;
-        console.log(`  ${v.studyDate ?? '----------'}  ${v.ageYears !== null ? `${v.ageYears.toFixed(1)} y` : '   -  '}  ${(v.stageLabel ?? 'not analysed').padEnd(22)} ${v.reviewStatus.padEnd(11)} image ${v.imageId}${p}`);
+        console.log(
+          `  ${v.studyDate ?? '----------'}  ${v.ageYears !== null ? `${v.ageYears.toFixed(1)} y` : '   -  '}  ${(v.stageLabel ?? 'not analysed').padEnd(22)} ${v.reviewStatus.padEnd(11)} image ${v.imageId}${p}`,
+        );
       }
       console.log(t.peak.text);
       for (const i of t.inconsistencies) console.log(`warning: ${i}`);
-      if (t.otherIssuers.length) console.log(`note: the same Patient ID under other issuers (${t.otherIssuers.join(', ')}) is kept apart; --issuer shows it`);
+      if (t.otherIssuers.length)
+        console.log(
+          `note: the same Patient ID under other issuers (${t.otherIssuers.join(', ')}) is kept apart; --issuer shows it`,
+        );
       return 0;
     } catch (error) {
-      if (error instanceof StoreError) { console.error(`cvm timeline: ${error.message}`); return 1; }
+      if (error instanceof StoreError) {
+        console.error(`cvm timeline: ${error.message}`);
+        return 1;
+      }
       throw error;
     } finally {
       closeStudyStores();

@@ -4,13 +4,30 @@
  */
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import {
-  CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, ScatterController, Tooltip,
+  CategoryScale,
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  ScatterController,
+  Tooltip,
 } from 'chart.js';
 import type { TimelineResponse } from '../../../core/api/pacs';
 import { api } from '../../api';
 import './pacs.css';
 
-Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, CategoryScale, Tooltip, Legend);
+Chart.register(
+  LineController,
+  ScatterController,
+  LineElement,
+  PointElement,
+  LinearScale,
+  CategoryScale,
+  Tooltip,
+  Legend,
+);
 
 const STAGE_NUMBER: Record<string, number> = { CS1: 1, CS2: 2, CS3: 3, CS4: 4, CS5: 5, CS6: 6 };
 
@@ -30,9 +47,14 @@ export function GrowthTimeline({ imageId, version }: { imageId: number; version?
     let live = true;
     void api.patientTimeline({ imageId }).then((r) => {
       if (!live) return;
-      if (r.ok) { setTimeline(r.value); setError(null); } else setError(r.error.message);
+      if (r.ok) {
+        setTimeline(r.value);
+        setError(null);
+      } else setError(r.error.message);
     });
-    return () => { live = false; };
+    return () => {
+      live = false;
+    };
   }, [imageId, version]);
 
   const visits = timeline?.visits ?? [];
@@ -50,21 +72,62 @@ export function GrowthTimeline({ imageId, version }: { imageId: number; version?
       data: {
         datasets: [
           {
-            label: 'CVM stage', data: points.map((p) => ({ x: p.x, y: p.y })), yAxisID: 'stage', borderColor: '#4da3ff', backgroundColor: '#4da3ff',
-            pointRadius: points.map((p) => (p.v.imageId === imageId ? 6 : 4)), spanGaps: true,
+            label: 'CVM stage',
+            data: points.map((p) => ({ x: p.x, y: p.y })),
+            yAxisID: 'stage',
+            borderColor: '#4da3ff',
+            backgroundColor: '#4da3ff',
+            pointRadius: points.map((p) => (p.v.imageId === imageId ? 6 : 4)),
+            spanGaps: true,
           },
           {
-            label: 'P(peak passed)', data: points.map((p) => ({ x: p.x, y: p.p })), yAxisID: 'p', borderColor: '#f2b544', backgroundColor: '#f2b544',
-            borderDash: [4, 3], pointRadius: 3, spanGaps: true,
+            label: 'P(peak passed)',
+            data: points.map((p) => ({ x: p.x, y: p.p })),
+            yAxisID: 'p',
+            borderColor: '#f2b544',
+            backgroundColor: '#f2b544',
+            borderDash: [4, 3],
+            pointRadius: 3,
+            spanGaps: true,
           },
         ],
       },
       options: {
-        animation: false, responsive: true, maintainAspectRatio: false, parsing: false,
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        parsing: false,
         scales: {
-          x: { type: 'linear', min: Math.floor(Math.min(...points.map((p) => p.x)) - 0.5), max: Math.ceil(Math.max(...points.map((p) => p.x)) + 0.5), title: { display: true, text: byAge ? 'age (years)' : 'years since the first visit', color: '#9ba6b3' }, ticks: { color: '#9ba6b3' }, grid: { color: '#2c3540' } },
-          stage: { type: 'linear', position: 'left', min: 0.6, max: 6.4, afterBuildTicks: (axis) => { axis.ticks = [1, 2, 3, 4, 5, 6].map((value) => ({ value })); }, ticks: { color: '#9ba6b3', callback: (v) => `CS${v}` }, grid: { color: '#2c3540' } },
-          p: { type: 'linear', position: 'right', min: -0.08, max: 1.08, afterBuildTicks: (axis) => { axis.ticks = [0, 0.25, 0.5, 0.75, 1].map((value) => ({ value })); }, ticks: { color: '#f2b544', callback: (v) => `${Math.round(Number(v) * 100)}%` }, grid: { display: false } },
+          x: {
+            type: 'linear',
+            min: Math.floor(Math.min(...points.map((p) => p.x)) - 0.5),
+            max: Math.ceil(Math.max(...points.map((p) => p.x)) + 0.5),
+            title: { display: true, text: byAge ? 'age (years)' : 'years since the first visit', color: '#9ba6b3' },
+            ticks: { color: '#9ba6b3' },
+            grid: { color: '#2c3540' },
+          },
+          stage: {
+            type: 'linear',
+            position: 'left',
+            min: 0.6,
+            max: 6.4,
+            afterBuildTicks: (axis) => {
+              axis.ticks = [1, 2, 3, 4, 5, 6].map((value) => ({ value }));
+            },
+            ticks: { color: '#9ba6b3', callback: (v) => `CS${v}` },
+            grid: { color: '#2c3540' },
+          },
+          p: {
+            type: 'linear',
+            position: 'right',
+            min: -0.08,
+            max: 1.08,
+            afterBuildTicks: (axis) => {
+              axis.ticks = [0, 0.25, 0.5, 0.75, 1].map((value) => ({ value }));
+            },
+            ticks: { color: '#f2b544', callback: (v) => `${Math.round(Number(v) * 100)}%` },
+            grid: { display: false },
+          },
         },
         plugins: { legend: { labels: { color: '#e8ebef', boxWidth: 12 } } },
       },
@@ -72,13 +135,26 @@ export function GrowthTimeline({ imageId, version }: { imageId: number; version?
     return () => chart.destroy();
   }, [visits, imageId, byAge]);
 
-  if (error) return <section className="panel" aria-label="Growth across visits"><h3>Growth across visits</h3><div className="error-text small">{error}</div></section>;
+  if (error)
+    return (
+      <section className="panel" aria-label="Growth across visits">
+        <h3>Growth across visits</h3>
+        <div className="error-text small">{error}</div>
+      </section>
+    );
   if (!timeline || !timeline.patientId) return null;
   return (
     <section className="panel growth-timeline" aria-label="Growth across visits" data-testid="growth-timeline">
       <h3>Growth across visits</h3>
-      <div className="muted small">{timeline.patientName ?? ''} · ID {timeline.patientId}{timeline.merged.length ? ` (merged: ${timeline.merged.join(', ')})` : ''}</div>
-      {visits.length > 1 && <div className="timeline-chart"><canvas ref={canvas} aria-label="Stage against age, one point per visit" role="img" /></div>}
+      <div className="muted small">
+        {timeline.patientName ?? ''} · ID {timeline.patientId}
+        {timeline.merged.length ? ` (merged: ${timeline.merged.join(', ')})` : ''}
+      </div>
+      {visits.length > 1 && (
+        <div className="timeline-chart">
+          <canvas ref={canvas} aria-label="Stage against age, one point per visit" role="img" />
+        </div>
+      )}
       <ol className="visits" data-testid="timeline-visits">
         {visits.map((v) => (
           <li key={v.imageId} className={v.imageId === imageId ? 'current' : ''}>
@@ -89,9 +165,21 @@ export function GrowthTimeline({ imageId, version }: { imageId: number; version?
           </li>
         ))}
       </ol>
-      {timeline.peak && <div className="peak" data-testid="timeline-peak">{timeline.peak.text}</div>}
-      {timeline.inconsistencies.map((i) => <div key={i} className="warn-text small">{i}</div>)}
-      {timeline.otherIssuers.length > 0 && <div className="muted small">The same ID from other issuers ({timeline.otherIssuers.join(', ')}) is another patient.</div>}
+      {timeline.peak && (
+        <div className="peak" data-testid="timeline-peak">
+          {timeline.peak.text}
+        </div>
+      )}
+      {timeline.inconsistencies.map((i) => (
+        <div key={i} className="warn-text small">
+          {i}
+        </div>
+      ))}
+      {timeline.otherIssuers.length > 0 && (
+        <div className="muted small">
+          The same ID from other issuers ({timeline.otherIssuers.join(', ')}) is another patient.
+        </div>
+      )}
     </section>
   );
 }

@@ -4,7 +4,13 @@
  * local store with progress and cancel. Everything already pulled keeps working offline.
  */
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import type { PacsPullDone, PacsPullProgress, PacsSettingsView, PacsStudyRow, PacsTestResult } from '../../../core/api/pacs';
+import type {
+  PacsPullDone,
+  PacsPullProgress,
+  PacsSettingsView,
+  PacsStudyRow,
+  PacsTestResult,
+} from '../../../core/api/pacs';
 import { api } from '../../api';
 import './pacs.css';
 
@@ -28,7 +34,13 @@ interface Form {
 }
 
 const formOf = (s: PacsSettingsView): Form => ({
-  url: s.url, authKind: s.authKind, username: s.username, secret: '', caFile: s.caFile ?? '', timeoutS: String(s.timeoutMs / 1000), autoSendApproved: s.autoSendApproved,
+  url: s.url,
+  authKind: s.authKind,
+  username: s.username,
+  secret: '',
+  caFile: s.caFile ?? '',
+  timeoutS: String(s.timeoutMs / 1000),
+  autoSendApproved: s.autoSendApproved,
 });
 
 function ConnectionForm({ onSaved }: { onSaved: (s: PacsSettingsView) => void }): ReactNode {
@@ -38,7 +50,13 @@ function ConnectionForm({ onSaved }: { onSaved: (s: PacsSettingsView) => void })
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    void api.pacsGetSettings({}).then((r) => { if (r.ok) { setSaved(r.value); setForm(formOf(r.value)); onSaved(r.value); } });
+    void api.pacsGetSettings({}).then((r) => {
+      if (r.ok) {
+        setSaved(r.value);
+        setForm(formOf(r.value));
+        onSaved(r.value);
+      }
+    });
   }, [onSaved]);
 
   if (!form || !saved) return null;
@@ -47,11 +65,18 @@ function ConnectionForm({ onSaved }: { onSaved: (s: PacsSettingsView) => void })
   const save = async (): Promise<boolean> => {
     const timeoutMs = Math.round(Number(form.timeoutS.replace(',', '.')) * 1000);
     const r = await api.pacsSetSettings({
-      url: form.url.trim(), authKind: form.authKind, username: form.username.trim(), caFile: form.caFile.trim() || null,
-      timeoutMs: Number.isFinite(timeoutMs) ? timeoutMs : 30_000, autoSendApproved: form.autoSendApproved,
+      url: form.url.trim(),
+      authKind: form.authKind,
+      username: form.username.trim(),
+      caFile: form.caFile.trim() || null,
+      timeoutMs: Number.isFinite(timeoutMs) ? timeoutMs : 30_000,
+      autoSendApproved: form.autoSendApproved,
       ...(form.secret ? { secret: form.secret } : {}),
     });
-    if (!r.ok) { setStatus({ kind: 'error', text: r.error.message }); return false; }
+    if (!r.ok) {
+      setStatus({ kind: 'error', text: r.error.message });
+      return false;
+    }
     setSaved(r.value);
     setForm({ ...formOf(r.value) });
     onSaved(r.value);
@@ -64,43 +89,117 @@ function ConnectionForm({ onSaved }: { onSaved: (s: PacsSettingsView) => void })
     try {
       if (!(await save())) return;
       const r = await api.pacsTestConnection({});
-      if (!r.ok) { setStatus({ kind: 'error', text: r.error.message }); return; }
+      if (!r.ok) {
+        setStatus({ kind: 'error', text: r.error.message });
+        return;
+      }
       const t: PacsTestResult = r.value;
-      setStatus(t.ok ? { kind: 'ok', text: `Connected: ${t.url} answers DICOMweb queries (${t.ms} ms).` } : { kind: 'error', text: `${t.kind}: ${t.message}` });
+      setStatus(
+        t.ok
+          ? { kind: 'ok', text: `Connected: ${t.url} answers DICOMweb queries (${t.ms} ms).` }
+          : { kind: 'error', text: `${t.kind}: ${t.message}` },
+      );
     } finally {
       setBusy(false);
     }
   };
 
   return (
-    <form className="pacs-connection" onSubmit={(e) => { e.preventDefault(); void test(); }} aria-label="PACS connection">
-      <label>DICOMweb URL
-        <input type="url" placeholder="https://pacs.clinic.local/dicom-web" value={form.url} onChange={(e) => set('url', e.target.value)} data-testid="pacs-url" size={42} />
+    <form
+      className="pacs-connection"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void test();
+      }}
+      aria-label="PACS connection"
+    >
+      <label>
+        DICOMweb URL
+        <input
+          type="url"
+          placeholder="https://pacs.clinic.local/dicom-web"
+          value={form.url}
+          onChange={(e) => set('url', e.target.value)}
+          data-testid="pacs-url"
+          size={42}
+        />
       </label>
-      <label>Sign-in
-        <select value={form.authKind} onChange={(e) => set('authKind', e.target.value as Form['authKind'])} data-testid="pacs-auth">
+      <label>
+        Sign-in
+        <select
+          value={form.authKind}
+          onChange={(e) => set('authKind', e.target.value as Form['authKind'])}
+          data-testid="pacs-auth"
+        >
           <option value="none">none</option>
           <option value="basic">user name and password</option>
           <option value="bearer">bearer token</option>
         </select>
       </label>
       {form.authKind === 'basic' && (
-        <label>User<input value={form.username} onChange={(e) => set('username', e.target.value)} data-testid="pacs-user" autoComplete="username" /></label>
-      )}
-      {form.authKind !== 'none' && (
-        <label>{form.authKind === 'basic' ? 'Password' : 'Token'}
-          <input type="password" value={form.secret} placeholder={saved.hasSecret ? '(stored; type to replace)' : ''} autoComplete="current-password"
-            onChange={(e) => set('secret', e.target.value)} data-testid="pacs-secret" title={`The ${form.authKind === 'basic' ? 'password' : 'token'} is ${saved.secretStorage}.`} />
+        <label>
+          User
+          <input
+            value={form.username}
+            onChange={(e) => set('username', e.target.value)}
+            data-testid="pacs-user"
+            autoComplete="username"
+          />
         </label>
       )}
-      <label title="A PEM file with the certificate authority of the server, when it is not one the system trusts">CA file
-        <input value={form.caFile} placeholder="system certificates" onChange={(e) => set('caFile', e.target.value)} data-testid="pacs-ca" />
+      {form.authKind !== 'none' && (
+        <label>
+          {form.authKind === 'basic' ? 'Password' : 'Token'}
+          <input
+            type="password"
+            value={form.secret}
+            placeholder={saved.hasSecret ? '(stored; type to replace)' : ''}
+            autoComplete="current-password"
+            onChange={(e) => set('secret', e.target.value)}
+            data-testid="pacs-secret"
+            title={`The ${form.authKind === 'basic' ? 'password' : 'token'} is ${saved.secretStorage}.`}
+          />
+        </label>
+      )}
+      <label title="A PEM file with the certificate authority of the server, when it is not one the system trusts">
+        CA file
+        <input
+          value={form.caFile}
+          placeholder="system certificates"
+          onChange={(e) => set('caFile', e.target.value)}
+          data-testid="pacs-ca"
+        />
       </label>
-      <label>Timeout (s)<input className="narrow" inputMode="decimal" value={form.timeoutS} onChange={(e) => set('timeoutS', e.target.value)} /></label>
-      <label className="check"><input type="checkbox" checked={form.autoSendApproved} onChange={(e) => set('autoSendApproved', e.target.checked)} data-testid="pacs-autosend" />
-        send approved results automatically</label>
-      <button type="submit" className="primary" disabled={busy} data-testid="pacs-test">Save and test</button>
-      {status && <div className={`pacs-status ${status.kind}`} role={status.kind === 'error' ? 'alert' : 'status'} data-testid="pacs-test-result">{status.text}</div>}
+      <label>
+        Timeout (s)
+        <input
+          className="narrow"
+          inputMode="decimal"
+          value={form.timeoutS}
+          onChange={(e) => set('timeoutS', e.target.value)}
+        />
+      </label>
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={form.autoSendApproved}
+          onChange={(e) => set('autoSendApproved', e.target.checked)}
+          data-testid="pacs-autosend"
+        />
+        send approved results automatically
+      </label>
+      <button type="submit" className="primary" disabled={busy} data-testid="pacs-test">
+        Save and test
+      </button>
+      {status && (
+        <div
+          className={`pacs-status ${status.kind}`}
+          role={status.kind === 'error' ? 'alert' : 'status'}
+          data-testid="pacs-test-result"
+        >
+          {status.text}
+        </div>
+      )}
     </form>
   );
 }
@@ -124,7 +223,8 @@ export function PacsTab({ onOpen }: { onOpen: (imageId: number) => void }): Reac
     setSearching(true);
     setError(null);
     const request = {
-      offset, limit: PAGE,
+      offset,
+      limit: PAGE,
       ...(query.patientId.trim() ? { patientId: query.patientId.trim() } : {}),
       ...(query.patientName.trim() ? { patientName: query.patientName.trim() } : {}),
       ...(query.from ? { from: query.from } : {}),
@@ -133,7 +233,10 @@ export function PacsTab({ onOpen }: { onOpen: (imageId: number) => void }): Reac
     };
     const r = await api.pacsSearch(request);
     setSearching(false);
-    if (!r.ok) { setError(r.error.message); return; }
+    if (!r.ok) {
+      setError(r.error.message);
+      return;
+    }
     setRows((prev) => (offset === 0 ? [...r.value.rows] : [...prev, ...r.value.rows]));
     setMore(r.value.more);
     setSearchMs(r.value.ms);
@@ -147,72 +250,196 @@ export function PacsTab({ onOpen }: { onOpen: (imageId: number) => void }): Reac
       setDone(d);
       setPulledAt(Date.now());
     });
-    return () => { offP(); offD(); };
+    return () => {
+      offP();
+      offD();
+    };
   }, []);
 
   // After a pull, refresh the listed rows so "Here" shows what is now stored locally.
-  useEffect(() => { if (pulledAt && rows.length > 0) void search(0); }, [pulledAt]); // eslint-disable-line react-hooks/exhaustive-deps
+  useEffect(() => {
+    if (pulledAt && rows.length > 0) void search(0);
+    // Only a new pull refreshes the rows; `search` and `rows` change with every search.
+  }, [pulledAt]);
 
   const startPull = async (): Promise<void> => {
     setDone(null);
     const r = await api.pacsPull({ studyUids: [...selected] });
-    if (!r.ok) { setError(r.error.message); return; }
+    if (!r.ok) {
+      setError(r.error.message);
+      return;
+    }
     setPull({ pullId: r.value.pullId, done: 0, total: 0, bytes: 0, current: null });
   };
 
   const toggle = (uid: string): void => {
     const next = new Set(selected);
-    if (next.has(uid)) next.delete(uid); else next.add(uid);
+    if (next.has(uid)) next.delete(uid);
+    else next.add(uid);
     setSelected(next);
   };
 
   return (
     <div className="pacs-tab" data-testid="pacs-tab">
       <ConnectionForm onSaved={onSaved} />
-      <form className="worklist-bar pacs-search" role="search" onSubmit={(e) => { e.preventDefault(); void search(0); }}>
-        <input placeholder="Patient ID" value={query.patientId} onChange={(e) => setQuery({ ...query, patientId: e.target.value })} data-testid="pacs-patient-id" aria-label="Patient ID" />
-        <input placeholder="Patient name" value={query.patientName} onChange={(e) => setQuery({ ...query, patientName: e.target.value })} aria-label="Patient name" />
-        <label className="inline">from<input type="date" value={query.from} onChange={(e) => setQuery({ ...query, from: e.target.value })} aria-label="Study date from" /></label>
-        <label className="inline">to<input type="date" value={query.to} onChange={(e) => setQuery({ ...query, to: e.target.value })} aria-label="Study date to" /></label>
-        <input className="narrow" placeholder="Modality" value={query.modality} onChange={(e) => setQuery({ ...query, modality: e.target.value })} aria-label="Modality" />
-        <button type="submit" disabled={!configured || searching} data-testid="pacs-search">{searching ? 'Searching…' : 'Search the PACS'}</button>
+      <form
+        className="worklist-bar pacs-search"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void search(0);
+        }}
+      >
+        <input
+          placeholder="Patient ID"
+          value={query.patientId}
+          onChange={(e) => setQuery({ ...query, patientId: e.target.value })}
+          data-testid="pacs-patient-id"
+          aria-label="Patient ID"
+        />
+        <input
+          placeholder="Patient name"
+          value={query.patientName}
+          onChange={(e) => setQuery({ ...query, patientName: e.target.value })}
+          aria-label="Patient name"
+        />
+        <label className="inline">
+          from
+          <input
+            type="date"
+            value={query.from}
+            onChange={(e) => setQuery({ ...query, from: e.target.value })}
+            aria-label="Study date from"
+          />
+        </label>
+        <label className="inline">
+          to
+          <input
+            type="date"
+            value={query.to}
+            onChange={(e) => setQuery({ ...query, to: e.target.value })}
+            aria-label="Study date to"
+          />
+        </label>
+        <input
+          className="narrow"
+          placeholder="Modality"
+          value={query.modality}
+          onChange={(e) => setQuery({ ...query, modality: e.target.value })}
+          aria-label="Modality"
+        />
+        <button type="submit" disabled={!configured || searching} data-testid="pacs-search">
+          {searching ? 'Searching…' : 'Search the PACS'}
+        </button>
         <span className="spacer" />
-        <button type="button" className="primary" disabled={selected.size === 0 || pull !== null} onClick={() => void startPull()} data-testid="pacs-pull">
+        <button
+          type="button"
+          className="primary"
+          disabled={selected.size === 0 || pull !== null}
+          onClick={() => void startPull()}
+          data-testid="pacs-pull"
+        >
           Pull {selected.size || ''} selected
         </button>
       </form>
-      {!configured && <div className="message">Set the DICOMweb URL of the clinic's PACS above to search it. Studies already pulled stay available offline in the worklist.</div>}
+      {!configured && (
+        <div className="message">
+          Set the DICOMweb URL of the clinic's PACS above to search it. Studies already pulled stay available offline in
+          the worklist.
+        </div>
+      )}
       {pull && (
         <div className="progress" role="status" data-testid="pacs-pull-progress">
           <progress max={Math.max(1, pull.total)} value={pull.done} aria-label="Pull progress" />
-          <span>Retrieving {pull.total ? `${Math.min(pull.done + 1, pull.total)} of ${pull.total}` : '…'} · {(pull.bytes / 1e6).toFixed(1)} MB</span>
-          <button type="button" onClick={() => void api.pacsCancelPull({ pullId: pull.pullId })} data-testid="pacs-pull-cancel">Cancel</button>
+          <span>
+            Retrieving {pull.total ? `${Math.min(pull.done + 1, pull.total)} of ${pull.total}` : '…'} ·{' '}
+            {(pull.bytes / 1e6).toFixed(1)} MB
+          </span>
+          <button
+            type="button"
+            onClick={() => void api.pacsCancelPull({ pullId: pull.pullId })}
+            data-testid="pacs-pull-cancel"
+          >
+            Cancel
+          </button>
         </div>
       )}
       {done && (
         <div className={done.failed ? 'warning' : 'message'} role="status" data-testid="pacs-pull-done">
-          {done.cancelled ? 'Pull cancelled: ' : 'Pull finished: '}{done.retrieved} retrieved, {done.alreadyPresent} already here, {done.skipped} skipped, {done.failed} failed.
-          {done.imageIds.length > 0 && <> <button type="button" className="link" onClick={() => onOpen(done.imageIds[0]!)} data-testid="pacs-open-pulled">Open</button></>}
-          {done.problems.length > 0 && <ul className="problems small">{done.problems.slice(0, 8).map((p) => <li key={p}>{p}</li>)}</ul>}
+          {done.cancelled ? 'Pull cancelled: ' : 'Pull finished: '}
+          {done.retrieved} retrieved, {done.alreadyPresent} already here, {done.skipped} skipped, {done.failed} failed.
+          {done.imageIds.length > 0 && (
+            <>
+              {' '}
+              <button
+                type="button"
+                className="link"
+                onClick={() => onOpen(done.imageIds[0]!)}
+                data-testid="pacs-open-pulled"
+              >
+                Open
+              </button>
+            </>
+          )}
+          {done.problems.length > 0 && (
+            <ul className="problems small">
+              {done.problems.slice(0, 8).map((p) => (
+                <li key={p}>{p}</li>
+              ))}
+            </ul>
+          )}
         </div>
       )}
-      {error && <div className="error" role="alert" data-testid="pacs-error">{error}</div>}
+      {error && (
+        <div className="error" role="alert" data-testid="pacs-error">
+          {error}
+        </div>
+      )}
       <div className="table-wrap">
         <table className="studies" data-testid="pacs-results">
           <thead>
             <tr>
-              <th scope="col"><input type="checkbox" aria-label="Select all" checked={rows.length > 0 && selected.size === rows.length}
-                onChange={(e) => setSelected(e.target.checked ? new Set(rows.map((r) => r.studyInstanceUid)) : new Set())} /></th>
-              <th scope="col">Patient</th><th scope="col">ID</th><th scope="col">Born</th><th scope="col">Study date</th>
-              <th scope="col">Modality</th><th scope="col">Images</th><th scope="col">Here</th><th scope="col">Description</th>
+              <th scope="col">
+                <input
+                  type="checkbox"
+                  aria-label="Select all"
+                  checked={rows.length > 0 && selected.size === rows.length}
+                  onChange={(e) =>
+                    setSelected(e.target.checked ? new Set(rows.map((r) => r.studyInstanceUid)) : new Set())
+                  }
+                />
+              </th>
+              <th scope="col">Patient</th>
+              <th scope="col">ID</th>
+              <th scope="col">Born</th>
+              <th scope="col">Study date</th>
+              <th scope="col">Modality</th>
+              <th scope="col">Images</th>
+              <th scope="col">Here</th>
+              <th scope="col">Description</th>
             </tr>
           </thead>
           <tbody>
             {rows.map((r) => (
-              <tr key={r.studyInstanceUid} data-testid={`pacs-row-${r.studyInstanceUid}`} onClick={() => toggle(r.studyInstanceUid)}>
-                <td><input type="checkbox" checked={selected.has(r.studyInstanceUid)} onChange={() => toggle(r.studyInstanceUid)} onClick={(e) => e.stopPropagation()} aria-label={`Select study ${r.studyDate ?? ''}`} /></td>
+              <tr
+                key={r.studyInstanceUid}
+                data-testid={`pacs-row-${r.studyInstanceUid}`}
+                onClick={() => toggle(r.studyInstanceUid)}
+              >
+                <td>
+                  <input
+                    type="checkbox"
+                    checked={selected.has(r.studyInstanceUid)}
+                    onChange={() => toggle(r.studyInstanceUid)}
+                    onClick={(e) => e.stopPropagation()}
+                    aria-label={`Select study ${r.studyDate ?? ''}`}
+                  />
+                </td>
                 <td>{r.patientName ? personName(r.patientName) : '—'}</td>
-                <td>{r.patientId ?? '—'}{r.issuerOfPatientId ? <span className="muted small"> ({r.issuerOfPatientId})</span> : null}</td>
+                <td>
+                  {r.patientId ?? '—'}
+                  {r.issuerOfPatientId ? <span className="muted small"> ({r.issuerOfPatientId})</span> : null}
+                </td>
                 <td className="num">{r.birthDate ?? '—'}</td>
                 <td className="num">{r.studyDate ?? '—'}</td>
                 <td>{r.modalities.join(', ')}</td>
@@ -223,11 +450,20 @@ export function PacsTab({ onOpen }: { onOpen: (imageId: number) => void }): Reac
             ))}
           </tbody>
         </table>
-        {rows.length === 0 && configured && !searching && <div className="empty">Search the PACS by patient, date or modality.</div>}
+        {rows.length === 0 && configured && !searching && (
+          <div className="empty">Search the PACS by patient, date or modality.</div>
+        )}
       </div>
       <div className="pager">
-        <span data-testid="pacs-count">{rows.length} stud{rows.length === 1 ? 'y' : 'ies'}{searchMs !== null ? ` · last page ${searchMs} ms` : ''}</span>
-        {more && <button type="button" onClick={() => void search(rows.length)} disabled={searching}>Load more</button>}
+        <span data-testid="pacs-count">
+          {rows.length} stud{rows.length === 1 ? 'y' : 'ies'}
+          {searchMs !== null ? ` · last page ${searchMs} ms` : ''}
+        </span>
+        {more && (
+          <button type="button" onClick={() => void search(rows.length)} disabled={searching}>
+            Load more
+          </button>
+        )}
       </div>
     </div>
   );

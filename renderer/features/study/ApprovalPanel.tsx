@@ -24,30 +24,73 @@ export function ApprovalPanel(props: {
     <section className="panel approval" aria-label="Review">
       <div className="approval-status">
         <span className={`review ${review.status}`} data-testid="review-status">
-          {approved ? `Approved by ${review.by ?? '—'}` : review.status === 'in-progress' ? 'In progress' : 'Unreviewed'}
+          {approved
+            ? `Approved by ${review.by ?? '—'}`
+            : review.status === 'in-progress'
+              ? 'In progress'
+              : 'Unreviewed'}
         </span>
         {approved && review.at && <span className="muted small">{new Date(review.at).toLocaleString()}</span>}
       </div>
       {!approved && decision.kind !== 'allowed' && (
-        <div id={reasonsId} className={`notice ${refused ? 'error' : 'warning'} compact`} data-testid="approval-reasons" data-kind={decision.kind}>
+        <div
+          id={reasonsId}
+          className={`notice ${refused ? 'error' : 'warning'} compact`}
+          data-testid="approval-reasons"
+          data-kind={decision.kind}
+        >
           <strong>{refused ? 'Cannot be approved:' : 'Check before approving:'}</strong>
-          <ul>{decision.reasons.map((r) => <li key={r}>{r}</li>)}</ul>
+          <ul>
+            {decision.reasons.map((r) => (
+              <li key={r}>{r}</li>
+            ))}
+          </ul>
         </div>
       )}
       <div className="approval-actions">
         {approved ? (
           <>
-            <button type="button" onClick={props.onReopen} data-testid="approve" title="Withdraw the approval (back to in progress)">Reopen</button>
-            <button type="button" onClick={props.onApproveNext} data-testid="approve-next" title="Open the next study that is not approved (Ctrl+Enter)">Next study</button>
+            <button
+              type="button"
+              onClick={props.onReopen}
+              data-testid="approve"
+              title="Withdraw the approval (back to in progress)"
+            >
+              Reopen
+            </button>
+            <button
+              type="button"
+              onClick={props.onApproveNext}
+              data-testid="approve-next"
+              title="Open the next study that is not approved (Ctrl+Enter)"
+            >
+              Next study
+            </button>
           </>
         ) : (
           <>
-            <button type="button" className={refused ? '' : 'primary'} onClick={props.onApprove} data-testid="approve"
-              aria-describedby={decision.kind !== 'allowed' ? reasonsId : undefined} aria-disabled={refused}
-              title="Approve and stay (Ctrl+Shift+Enter)">Approve</button>
-            <button type="button" className={refused ? '' : 'primary'} onClick={props.onApproveNext} data-testid="approve-next"
-              aria-describedby={decision.kind !== 'allowed' ? reasonsId : undefined} aria-disabled={refused}
-              title="Approve and open the next study that is not approved (Ctrl+Enter)">Approve and next</button>
+            <button
+              type="button"
+              className={refused ? '' : 'primary'}
+              onClick={props.onApprove}
+              data-testid="approve"
+              aria-describedby={decision.kind !== 'allowed' ? reasonsId : undefined}
+              aria-disabled={refused}
+              title="Approve and stay (Ctrl+Shift+Enter)"
+            >
+              Approve
+            </button>
+            <button
+              type="button"
+              className={refused ? '' : 'primary'}
+              onClick={props.onApproveNext}
+              data-testid="approve-next"
+              aria-describedby={decision.kind !== 'allowed' ? reasonsId : undefined}
+              aria-disabled={refused}
+              title="Approve and open the next study that is not approved (Ctrl+Enter)"
+            >
+              Approve and next
+            </button>
           </>
         )}
       </div>
@@ -55,7 +98,11 @@ export function ApprovalPanel(props: {
   );
 }
 
-export function ConfirmApprovalDialog({ reasons, onConfirm, onCancel }: {
+export function ConfirmApprovalDialog({
+  reasons,
+  onConfirm,
+  onCancel,
+}: {
   readonly reasons: readonly string[];
   readonly onConfirm: (confirmation: string) => void;
   readonly onCancel: () => void;
@@ -65,14 +112,34 @@ export function ConfirmApprovalDialog({ reasons, onConfirm, onCancel }: {
   return (
     <Dialog title="Approve this study?" onClose={onCancel} testId="confirm-approval">
       <p>The approval rules ask you to look again:</p>
-      <ul className="reasons">{reasons.map((r) => <li key={r}>{r}</li>)}</ul>
+      <ul className="reasons">
+        {reasons.map((r) => (
+          <li key={r}>{r}</li>
+        ))}
+      </ul>
       <label className="radio">
-        <input type="checkbox" checked={checked} onChange={(e) => setChecked(e.target.checked)} data-autofocus data-testid="confirm-checked" />
+        <input
+          type="checkbox"
+          checked={checked}
+          onChange={(e) => setChecked(e.target.checked)}
+          data-autofocus
+          data-testid="confirm-checked"
+        />
         I have checked every landmark on the image and approve the stage. (Recorded with my name in the audit log.)
       </label>
       <div className="dialog-actions">
-        <button type="button" onClick={onCancel}>Cancel</button>
-        <button type="button" className="primary" disabled={!checked} onClick={() => onConfirm(confirmation)} data-testid="confirm-approve">Approve</button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button
+          type="button"
+          className="primary"
+          disabled={!checked}
+          onClick={() => onConfirm(confirmation)}
+          data-testid="confirm-approve"
+        >
+          Approve
+        </button>
       </div>
     </Dialog>
   );

@@ -23,7 +23,9 @@ export function BoneAgePanel({ imageId }: { readonly imageId: number }): ReactNo
       if (r.ok) setView(r.value);
       else setError(r.error.message);
     });
-    return () => { live = false; };
+    return () => {
+      live = false;
+    };
   }, [imageId]);
 
   const act = useCallback(async (fn: () => ReturnType<typeof api.getBoneAge>) => {
@@ -35,7 +37,14 @@ export function BoneAgePanel({ imageId }: { readonly imageId: number }): ReactNo
     else setError(r.error.message);
   }, []);
 
-  if (!view) return error ? <section className="panel bone-age-panel" aria-label="Bone age"><p className="error" role="alert">{error}</p></section> : null;
+  if (!view)
+    return error ? (
+      <section className="panel bone-age-panel" aria-label="Bone age">
+        <p className="error" role="alert">
+          {error}
+        </p>
+      </section>
+    ) : null;
   const kind = view.kind;
   // Only hand-wrist radiographs get this panel; a cephalogram's panels are the CVM ones.
   if (!kind || kind.kind !== 'hand') return null;
@@ -44,14 +53,26 @@ export function BoneAgePanel({ imageId }: { readonly imageId: number }): ReactNo
   return (
     <section className="panel bone-age-panel" aria-label="Bone age" data-testid="bone-age-panel">
       <h3>Hand-wrist radiograph</h3>
-      <p className="note" data-testid="radiograph-kind">Recognised as a hand (P {pct(kind.probabilities.hand)}): no vertebral landmarks for this image.</p>
+      <p className="note" data-testid="radiograph-kind">
+        Recognised as a hand (P {pct(kind.probabilities.hand)}): no vertebral landmarks for this image.
+      </p>
       <h3>Sex</h3>
       {view.sexEditable ? (
         <label>
           {view.sex ? 'Entered: ' : 'Not in the file: '}
-          <select aria-label="Patient sex" data-testid="sex-select" value={view.sex ?? ''} disabled={busy}
-            onChange={(e) => { const sex = e.target.value; if (sex === 'M' || sex === 'F') void act(() => api.setPatientSex({ imageId, sex })); }}>
-            <option value="" disabled>choose…</option>
+          <select
+            aria-label="Patient sex"
+            data-testid="sex-select"
+            value={view.sex ?? ''}
+            disabled={busy}
+            onChange={(e) => {
+              const sex = e.target.value;
+              if (sex === 'M' || sex === 'F') void act(() => api.setPatientSex({ imageId, sex }));
+            }}
+          >
+            <option value="" disabled>
+              choose…
+            </option>
             <option value="F">female</option>
             <option value="M">male</option>
           </select>
@@ -62,29 +83,59 @@ export function BoneAgePanel({ imageId }: { readonly imageId: number }): ReactNo
       <h3>Bone age</h3>
       {b ? (
         <>
-          <div className="stage-value good" data-testid="bone-age">{formatYearsMonths(b.months)}</div>
-          <p data-testid="bone-age-interval">{Math.round(b.interval.level * 100)}% interval {formatYearsMonths(b.interval.low)} – {formatYearsMonths(b.interval.high)} ({b.months.toFixed(0)} months, {b.interval.low.toFixed(0)}–{b.interval.high.toFixed(0)})</p>
+          <div className="stage-value good" data-testid="bone-age">
+            {formatYearsMonths(b.months)}
+          </div>
+          <p data-testid="bone-age-interval">
+            {Math.round(b.interval.level * 100)}% interval {formatYearsMonths(b.interval.low)} –{' '}
+            {formatYearsMonths(b.interval.high)} ({b.months.toFixed(0)} months, {b.interval.low.toFixed(0)}–
+            {b.interval.high.toFixed(0)})
+          </p>
           {c ? (
             <p data-testid="bone-age-difference">
-              Chronological age {formatYearsMonths(c.chronologicalMonths)}; bone age {signed(c.differenceMonths)} months = {signed(c.sdScore, 1)} SD
-              <br /><span className="muted">SD {c.referenceSdMonths.toFixed(1)} months ({b.sex === 'M' ? 'boys' : 'girls'}): {c.reference}</span>
+              Chronological age {formatYearsMonths(c.chronologicalMonths)}; bone age {signed(c.differenceMonths)} months
+              = {signed(c.sdScore, 1)} SD
+              <br />
+              <span className="muted">
+                SD {c.referenceSdMonths.toFixed(1)} months ({b.sex === 'M' ? 'boys' : 'girls'}): {c.reference}
+              </span>
             </p>
           ) : (
-            <p className="muted" data-testid="bone-age-difference">Chronological age unknown (no birth and study dates in the file).</p>
+            <p className="muted" data-testid="bone-age-difference">
+              Chronological age unknown (no birth and study dates in the file).
+            </p>
           )}
-          <p className="muted">Sex used: {b.sex === 'M' ? 'male' : 'female'} ({b.sexSource}). {b.model.id} {b.model.version}, {b.members.length} fold models.</p>
+          <p className="muted">
+            Sex used: {b.sex === 'M' ? 'male' : 'female'} ({b.sexSource}). {b.model.id} {b.model.version},{' '}
+            {b.members.length} fold models.
+          </p>
         </>
       ) : (
-        <p className="muted" data-testid="bone-age">No bone age yet.</p>
+        <p className="muted" data-testid="bone-age">
+          No bone age yet.
+        </p>
       )}
-      <button type="button" data-testid="estimate-bone-age" disabled={busy || !view.sex} onClick={() => void act(() => api.estimateBoneAge({ imageId }))}>
+      <button
+        type="button"
+        data-testid="estimate-bone-age"
+        disabled={busy || !view.sex}
+        onClick={() => void act(() => api.estimateBoneAge({ imageId }))}
+      >
         {b ? 'Estimate again' : 'Estimate bone age'}
       </button>
       {!view.sex && <p className="muted">Enter the sex first: bone age depends on it.</p>}
-      {error && <p className="error" role="alert">{error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
       <details>
         <summary>About the model</summary>
-        {view.modelCard.map((line) => <p key={line} className="note">{line}</p>)}
+        {view.modelCard.map((line) => (
+          <p key={line} className="note">
+            {line}
+          </p>
+        ))}
       </details>
     </section>
   );

@@ -14,7 +14,14 @@ export interface CalibrateDialogProps {
   readonly onClose: () => void;
 }
 
-export function CalibrateDialog({ points, hasCalibration, aspect, onMarkPoints, onSubmit, onClose }: CalibrateDialogProps): ReactNode {
+export function CalibrateDialog({
+  points,
+  hasCalibration,
+  aspect,
+  onMarkPoints,
+  onSubmit,
+  onClose,
+}: CalibrateDialogProps): ReactNode {
   const [value, setValue] = useState('');
   const [error, setError] = useState<string | null>(null);
   const pixels = points ? distance(points[0], points[1]) : null;
@@ -22,7 +29,11 @@ export function CalibrateDialog({ points, hasCalibration, aspect, onMarkPoints, 
   const submit = async (): Promise<void> => {
     const number = Number(value.replace(',', '.'));
     if (value.trim() === '' || !Number.isFinite(number) || number <= 0) {
-      setError(points ? 'Enter the known distance in mm, greater than 0.' : 'Enter the pixel spacing in mm per pixel, greater than 0.');
+      setError(
+        points
+          ? 'Enter the known distance in mm, greater than 0.'
+          : 'Enter the pixel spacing in mm per pixel, greater than 0.',
+      );
       return;
     }
     const entry: CalibrationEntry = points
@@ -30,36 +41,83 @@ export function CalibrateDialog({ points, hasCalibration, aspect, onMarkPoints, 
       : { method: 'entered', spacingMm: number };
     // The same check main applies, for an answer before the round trip.
     const checked = calibrate(entry, aspect);
-    if (!checked.ok) { setError(checked.error.message); return; }
+    if (!checked.ok) {
+      setError(checked.error.message);
+      return;
+    }
     const err = await onSubmit(entry);
-    if (err) setError(err); else onClose();
+    if (err) setError(err);
+    else onClose();
   };
 
   return (
-    <div className="dialog-backdrop" role="presentation" onKeyDown={(e) => { if (e.key === 'Escape') onClose(); e.stopPropagation(); }}>
+    <div
+      className="dialog-backdrop"
+      role="presentation"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onClose();
+        e.stopPropagation();
+      }}
+    >
       <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="calibrate-title">
         <h2 id="calibrate-title">Calibrate the image</h2>
         {points && pixels !== null ? (
-          <label>Known distance between the two marked points ({pixels.toFixed(1)} px), in mm
-            <input autoFocus data-testid="calibrate-value" inputMode="decimal" value={value} onChange={(e) => setValue(e.target.value)}
-              onKeyDown={(e) => { if (e.key === 'Enter') void submit(); }} />
+          <label>
+            Known distance between the two marked points ({pixels.toFixed(1)} px), in mm
+            <input
+              autoFocus
+              data-testid="calibrate-value"
+              inputMode="decimal"
+              value={value}
+              onChange={(e) => setValue(e.target.value)}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter') void submit();
+              }}
+            />
           </label>
         ) : (
           <>
-            <label>Pixel spacing in mm per pixel
-              <input autoFocus data-testid="calibrate-value" inputMode="decimal" value={value} onChange={(e) => setValue(e.target.value)}
-                onKeyDown={(e) => { if (e.key === 'Enter') void submit(); }} />
+            <label>
+              Pixel spacing in mm per pixel
+              <input
+                autoFocus
+                data-testid="calibrate-value"
+                inputMode="decimal"
+                value={value}
+                onChange={(e) => setValue(e.target.value)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Enter') void submit();
+                }}
+              />
             </label>
-            {aspect !== 1 && <p className="muted small">The file declares non-square pixels: this is the horizontal spacing; the pixel shape is kept.</p>}
+            {aspect !== 1 && (
+              <p className="muted small">
+                The file declares non-square pixels: this is the horizontal spacing; the pixel shape is kept.
+              </p>
+            )}
             <p className="muted small">Or mark two points of a known distance, e.g. 10 mm on the cephalostat ruler.</p>
-            <button type="button" onClick={onMarkPoints}>Mark two points…</button>
+            <button type="button" onClick={onMarkPoints}>
+              Mark two points…
+            </button>
           </>
         )}
-        {error && <p className="error-text" role="alert">{error}</p>}
+        {error && (
+          <p className="error-text" role="alert">
+            {error}
+          </p>
+        )}
         <div className="dialog-actions">
-          {hasCalibration && <button type="button" onClick={() => void onSubmit(null).then(onClose)}>Remove calibration</button>}
-          <button type="button" onClick={onClose}>Cancel</button>
-          <button type="button" className="primary" onClick={() => void submit()} data-testid="calibrate-apply">Apply</button>
+          {hasCalibration && (
+            <button type="button" onClick={() => void onSubmit(null).then(onClose)}>
+              Remove calibration
+            </button>
+          )}
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="button" className="primary" onClick={() => void submit()} data-testid="calibrate-apply">
+            Apply
+          </button>
         </div>
       </div>
     </div>

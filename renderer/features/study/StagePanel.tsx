@@ -3,7 +3,15 @@ import { memo, useState, type ReactNode } from 'react';
 import type { Plausibility } from '../../../core/review/plausibility';
 import type { StudyDetail } from '../../../core/api/studies';
 import {
-  CVM_STAGES, PEAK_GROWTH, stageLabel, type Assessment, type BodyMeasurements, type Comparison, type Measurements, type ModelStaging, type StageResult,
+  CVM_STAGES,
+  PEAK_GROWTH,
+  stageLabel,
+  type Assessment,
+  type BodyMeasurements,
+  type Comparison,
+  type Measurements,
+  type ModelStaging,
+  type StageResult,
 } from '../../../core/cvm/index';
 import { formatAge, formatProvider, formatSpacing, humanizeIds } from '../format';
 
@@ -18,13 +26,18 @@ export interface StagePanelProps {
   readonly onPatientInfo: (info: { ageYears?: number | null; sex?: 'M' | 'F' | 'O' | null }) => Promise<string | null>;
 }
 
-/** Stage probabilities (P(CS1..CS6), most probable first) from an object holding `probabilities`: pass assessment.staging. */
+/**
+ * Stage probabilities (P(CS1..CS6), most probable first) from an object holding `probabilities`: pass
+ * assessment.staging.
+ */
 export function stageProbabilities(result: unknown): { stage: string; p: number }[] | null {
   const r = result as { probabilities?: unknown };
   const probs = r?.probabilities;
   if (!probs || typeof probs !== 'object') return null;
   const list = Array.isArray(probs)
-    ? probs.map((p: unknown, i) => (typeof p === 'number' ? { stage: `CS${i + 1}`, p } : p as { stage: string; p: number }))
+    ? probs.map((p: unknown, i) =>
+        typeof p === 'number' ? { stage: `CS${i + 1}`, p } : (p as { stage: string; p: number }),
+      )
     : Object.entries(probs as Record<string, number>).map(([stage, p]) => ({ stage, p }));
   const valid = list.filter((x) => x && typeof x.stage === 'string' && typeof x.p === 'number' && Number.isFinite(x.p));
   return valid.length > 0 ? valid.sort((a, b) => b.p - a.p) : null;
@@ -64,13 +77,22 @@ const pctText = (p: number): string => `${Math.round(p * 100)}%`;
 /** The six stages as one bar: each segment as wide as its probability, the most probable one marked. */
 function ProbabilityBar({ staging }: { staging: ModelStaging }): ReactNode {
   return (
-    <div className="prob-bar" role="img" data-testid="stage-probabilities"
-      aria-label={`Stage probabilities: ${CVM_STAGES.map((s, i) => `${s} ${pctText(staging.probabilities[i]!)}`).join(', ')}`}>
+    <div
+      className="prob-bar"
+      role="img"
+      data-testid="stage-probabilities"
+      aria-label={`Stage probabilities: ${CVM_STAGES.map((s, i) => `${s} ${pctText(staging.probabilities[i]!)}`).join(', ')}`}
+    >
       {CVM_STAGES.map((s, i) => {
         const p = staging.probabilities[i]!;
         return (
-          <div key={s} className={`prob-cell${s === staging.stage ? ' top' : s === staging.runnerUp ? ' second' : ''}`} data-testid={`stage-prob-${s}`}
-            data-probability={p.toFixed(4)} title={`${s}: ${(p * 100).toFixed(1)}%`}>
+          <div
+            key={s}
+            className={`prob-cell${s === staging.stage ? ' top' : s === staging.runnerUp ? ' second' : ''}`}
+            data-testid={`stage-prob-${s}`}
+            data-probability={p.toFixed(4)}
+            title={`${s}: ${(p * 100).toFixed(1)}%`}
+          >
             <div className="prob-fill" style={{ height: `${Math.max(2, p * 100)}%` }} />
             <span className="prob-stage">{s}</span>
             <span className="prob-value">{pctText(p)}</span>
@@ -87,18 +109,28 @@ function Contributions({ staging }: { staging: ModelStaging }): ReactNode {
   const scale = Math.max(0.5, ...shown.map((c) => Math.abs(c.towardsStage)));
   return (
     <table className="contributions" data-testid="stage-contributions">
-      <caption className="muted small">What tipped it to {staging.stage} rather than {staging.runnerUp} (log-odds)</caption>
+      <caption className="muted small">
+        What tipped it to {staging.stage} rather than {staging.runnerUp} (log-odds)
+      </caption>
       <tbody>
         {shown.map((c) => (
           <tr key={c.id} data-testid={`contribution-${c.id}`} title={`${c.label}: ${fmt(c.value, 3)}`}>
             <th scope="row">{c.short}</th>
             <td className="contrib-bar">
               <div className="contrib-track">
-                <span className={c.towardsStage >= 0 ? 'for' : 'against'}
-                  style={{ width: `${(Math.abs(c.towardsStage) / scale) * 50}%`, [c.towardsStage >= 0 ? 'left' : 'right']: '50%' }} />
+                <span
+                  className={c.towardsStage >= 0 ? 'for' : 'against'}
+                  style={{
+                    width: `${(Math.abs(c.towardsStage) / scale) * 50}%`,
+                    [c.towardsStage >= 0 ? 'left' : 'right']: '50%',
+                  }}
+                />
               </div>
             </td>
-            <td className="num">{c.towardsStage >= 0 ? '+' : '−'}{fmt(Math.abs(c.towardsStage), 2)}</td>
+            <td className="num">
+              {c.towardsStage >= 0 ? '+' : '−'}
+              {fmt(Math.abs(c.towardsStage), 2)}
+            </td>
           </tr>
         ))}
       </tbody>
@@ -106,41 +138,88 @@ function Contributions({ staging }: { staging: ModelStaging }): ReactNode {
   );
 }
 
-function StageHeadline({ assessment, plausibility }: { assessment: Assessment | null; plausibility: Plausibility | null }): ReactNode {
-  if (!assessment) return <div className="stage-value muted" data-testid="cvm-stage">no landmarks</div>;
+function StageHeadline({
+  assessment,
+  plausibility,
+}: {
+  assessment: Assessment | null;
+  plausibility: Plausibility | null;
+}): ReactNode {
+  if (!assessment)
+    return (
+      <div className="stage-value muted" data-testid="cvm-stage">
+        no landmarks
+      </div>
+    );
   if (!assessment.ok) {
     return (
       <>
-        <div className="stage-value bad" data-testid="cvm-stage">not computable</div>
-        <p className="rule error-text" data-testid="stage-rule">{assessment.error.message}</p>
+        <div className="stage-value bad" data-testid="cvm-stage">
+          not computable
+        </div>
+        <p className="rule error-text" data-testid="stage-rule">
+          {assessment.error.message}
+        </p>
       </>
     );
   }
   const s = assessment.staging;
   const implausible = plausibility?.verdict === 'implausible';
-  const cls = implausible ? 'bad' : plausibility?.verdict === 'check' ? 'warn' : s.confidence === 'high' ? 'good' : s.confidence === 'moderate' ? 'fair' : 'warn';
+  const cls = implausible
+    ? 'bad'
+    : plausibility?.verdict === 'check'
+      ? 'warn'
+      : s.confidence === 'high'
+        ? 'good'
+        : s.confidence === 'moderate'
+          ? 'fair'
+          : 'warn';
   return (
     <>
       <div className="stage-headline">
-        <div className={`stage-value ${cls}`} data-testid="cvm-stage" aria-live="polite">{s.stage} <span className="stage-prob">{pctText(s.probability)}</span></div>
+        <div className={`stage-value ${cls}`} data-testid="cvm-stage" aria-live="polite">
+          {s.stage} <span className="stage-prob">{pctText(s.probability)}</span>
+        </div>
         <div className="stage-confidence">
-          <span data-testid="stage-confidence" className={s.confidence === 'high' ? 'good' : s.confidence === 'moderate' ? 'fair' : 'warn'}>{s.confidence} confidence</span>
-          <span data-testid="stage-runner-up" className="muted">runner-up {s.runnerUp} {pctText(s.runnerUpProbability)}</span>
+          <span
+            data-testid="stage-confidence"
+            className={s.confidence === 'high' ? 'good' : s.confidence === 'moderate' ? 'fair' : 'warn'}
+          >
+            {s.confidence} confidence
+          </span>
+          <span data-testid="stage-runner-up" className="muted">
+            runner-up {s.runnerUp} {pctText(s.runnerUpProbability)}
+          </span>
         </div>
       </div>
-      {implausible && <p className="error-text small" data-testid="stage-implausible">Not valid: the landmarks are anatomically impossible (see above).</p>}
+      {implausible && (
+        <p className="error-text small" data-testid="stage-implausible">
+          Not valid: the landmarks are anatomically impossible (see above).
+        </p>
+      )}
       <ProbabilityBar staging={s} />
-      {s.textbook.note
-        ? <p className="textbook-note" data-testid="textbook-note">{s.textbook.note}</p>
-        : <p className="textbook-note agrees" data-testid="textbook-note">Textbook criteria agree: {s.stage}.</p>}
-      <p className="growth" data-testid="peak-growth">{s.peakGrowth.text} <span className="muted">{PEAK_GROWTH[s.stage]}</span></p>
+      {s.textbook.note ? (
+        <p className="textbook-note" data-testid="textbook-note">
+          {s.textbook.note}
+        </p>
+      ) : (
+        <p className="textbook-note agrees" data-testid="textbook-note">
+          Textbook criteria agree: {s.stage}.
+        </p>
+      )}
+      <p className="growth" data-testid="peak-growth">
+        {s.peakGrowth.text} <span className="muted">{PEAK_GROWTH[s.stage]}</span>
+      </p>
       {s.age && (
         <p className={s.age.flag ? 'age-flag' : 'muted small'} data-testid="age-check">
-          {s.age.flag ?? `Age ${s.age.ageYears.toFixed(1)} years: typical for ${s.stage} (${Number.isFinite(s.age.typical[1]) ? `${s.age.typical[0]}-${s.age.typical[1]}` : `${s.age.typical[0]}+`} years).`}
+          {s.age.flag ??
+            `Age ${s.age.ageYears.toFixed(1)} years: typical for ${s.stage} (${Number.isFinite(s.age.typical[1]) ? `${s.age.typical[0]}-${s.age.typical[1]}` : `${s.age.typical[0]}+`} years).`}
         </p>
       )}
       <Contributions staging={s} />
-      <p className="note" data-testid="stage-uncertainty">{s.uncertainty.text} Model {s.model.id} {s.model.version}, fitted to clinicians' stages of 720 spines.</p>
+      <p className="note" data-testid="stage-uncertainty">
+        {s.uncertainty.text} Model {s.model.id} {s.model.version}, fitted to clinicians' stages of 720 spines.
+      </p>
     </>
   );
 }
@@ -150,31 +229,65 @@ function TextbookResult({ result: r, labels }: { result: StageResult; labels: Ma
   return (
     <>
       <p className="rule" data-testid="stage-rule">
-        <span data-testid="textbook-stage">{stageLabel(r)}</span>: {humanizeIds(r.kind === 'stage' ? r.rule : r.reason, labels)}
+        <span data-testid="textbook-stage">{stageLabel(r)}</span>:{' '}
+        {humanizeIds(r.kind === 'stage' ? r.rule : r.reason, labels)}
       </p>
-      {r.kind === 'stage' && r.borderline && <p className="borderline" data-testid="stage-borderline">{humanizeIds(r.borderline.detail, labels)}</p>}
-      {r.notes.map((n) => <p key={n} className="note">{humanizeIds(n, labels)}</p>)}
+      {r.kind === 'stage' && r.borderline && (
+        <p className="borderline" data-testid="stage-borderline">
+          {humanizeIds(r.borderline.detail, labels)}
+        </p>
+      )}
+      {r.notes.map((n) => (
+        <p key={n} className="note">
+          {humanizeIds(n, labels)}
+        </p>
+      ))}
     </>
   );
 }
 
 /** Why a faster provider was not used, and whether the crop scale was estimated (uncalibrated image). */
 function RunNotes({ quality }: { quality: unknown }): ReactNode {
-  const q = (quality ?? {}) as { providerFallback?: string | null; roiScale?: { estimated?: boolean; detail?: string } };
+  const q = (quality ?? {}) as {
+    providerFallback?: string | null;
+    roiScale?: { estimated?: boolean; detail?: string };
+  };
   return (
     <>
       {q.providerFallback && (
-        <><dt>Why CPU</dt><dd className="small"><details data-testid="provider-fallback"><summary>details</summary><span className="muted break">{q.providerFallback}</span></details></dd></>
+        <>
+          <dt>Why CPU</dt>
+          <dd className="small">
+            <details data-testid="provider-fallback">
+              <summary>details</summary>
+              <span className="muted break">{q.providerFallback}</span>
+            </details>
+          </dd>
+        </>
       )}
       {q.roiScale?.estimated && (
-        <><dt>Scale</dt><dd className="small warn-text"><details><summary>estimated by the model</summary><span className="break">{q.roiScale.detail}</span></details></dd></>
+        <>
+          <dt>Scale</dt>
+          <dd className="small warn-text">
+            <details>
+              <summary>estimated by the model</summary>
+              <span className="break">{q.roiScale.detail}</span>
+            </details>
+          </dd>
+        </>
       )}
     </>
   );
 }
 
 /** Age and sex: shown from the file, or entered here (audited) when the file has none. */
-function PatientFacts({ detail, onPatientInfo }: { detail: StudyDetail; onPatientInfo: StagePanelProps['onPatientInfo'] }): ReactNode {
+function PatientFacts({
+  detail,
+  onPatientInfo,
+}: {
+  detail: StudyDetail;
+  onPatientInfo: StagePanelProps['onPatientInfo'];
+}): ReactNode {
   const meta = detail.info.meta;
   const [editing, setEditing] = useState(false);
   const [years, setYears] = useState('');
@@ -205,22 +318,75 @@ function PatientFacts({ detail, onPatientInfo }: { detail: StudyDetail; onPatien
       <dt>Sex</dt>
       <dd data-testid="patient-sex">{meta.sex ?? '—'}</dd>
       {(meta.ageYears === null || meta.sex === null || (!fileHasAge && meta.ageYears !== null)) && !editing && (
-        <><dt /><dd><button type="button" className="link small" onClick={() => setEditing(true)} data-testid="enter-patient">
-          {meta.ageYears === null || meta.sex === null ? 'enter age and sex' : 'correct the entered age'}</button></dd></>
+        <>
+          <dt />
+          <dd>
+            <button type="button" className="link small" onClick={() => setEditing(true)} data-testid="enter-patient">
+              {meta.ageYears === null || meta.sex === null ? 'enter age and sex' : 'correct the entered age'}
+            </button>
+          </dd>
+        </>
       )}
       {editing && (
-        <><dt /><dd>
-          <form className="patient-form" onSubmit={(e) => { e.preventDefault(); void save(); }}>
-            <label>years <input className="tiny" inputMode="numeric" value={years} onChange={(e) => setYears(e.target.value)} data-testid="age-years" autoFocus /></label>
-            <label>months <input className="tiny" inputMode="numeric" value={months} onChange={(e) => setMonths(e.target.value)} data-testid="age-months" /></label>
-            <label>sex <select value={sex} onChange={(e) => setSex(e.target.value)} disabled={detail.info.meta.sex !== null && detail.info.format === 'dicom'} data-testid="sex-select">
-              <option value="">—</option><option value="F">F</option><option value="M">M</option><option value="O">other</option>
-            </select></label>
-            <button type="submit" data-testid="save-patient">Save</button>
-            <button type="button" onClick={() => setEditing(false)}>Cancel</button>
-            {error && <p className="error-text small" role="alert">{error}</p>}
-          </form>
-        </dd></>
+        <>
+          <dt />
+          <dd>
+            <form
+              className="patient-form"
+              onSubmit={(e) => {
+                e.preventDefault();
+                void save();
+              }}
+            >
+              <label>
+                years{' '}
+                <input
+                  className="tiny"
+                  inputMode="numeric"
+                  value={years}
+                  onChange={(e) => setYears(e.target.value)}
+                  data-testid="age-years"
+                  autoFocus
+                />
+              </label>
+              <label>
+                months{' '}
+                <input
+                  className="tiny"
+                  inputMode="numeric"
+                  value={months}
+                  onChange={(e) => setMonths(e.target.value)}
+                  data-testid="age-months"
+                />
+              </label>
+              <label>
+                sex{' '}
+                <select
+                  value={sex}
+                  onChange={(e) => setSex(e.target.value)}
+                  disabled={detail.info.meta.sex !== null && detail.info.format === 'dicom'}
+                  data-testid="sex-select"
+                >
+                  <option value="">—</option>
+                  <option value="F">F</option>
+                  <option value="M">M</option>
+                  <option value="O">other</option>
+                </select>
+              </label>
+              <button type="submit" data-testid="save-patient">
+                Save
+              </button>
+              <button type="button" onClick={() => setEditing(false)}>
+                Cancel
+              </button>
+              {error && (
+                <p className="error-text small" role="alert">
+                  {error}
+                </p>
+              )}
+            </form>
+          </dd>
+        </>
       )}
     </>
   );
@@ -237,14 +403,24 @@ const BODY_ROWS: readonly [keyof BodyMeasurements, string][] = [
 function BodyTable({ m }: { m: Measurements }): ReactNode {
   return (
     <table className="body-table">
-      <thead><tr><th scope="col" /><th scope="col">C3</th><th scope="col">C4</th></tr></thead>
+      <thead>
+        <tr>
+          <th scope="col" />
+          <th scope="col">C3</th>
+          <th scope="col">C4</th>
+        </tr>
+      </thead>
       <tbody>
         {BODY_ROWS.map(([key, label]) => (
           <tr key={key}>
             <th scope="row">{label}</th>
             {(['C3', 'C4'] as const).map((v) => {
               const value = m[v].body[key] as number;
-              return <td key={v} data-testid={`body-${v}-${key}`}>{key === 'ratio' ? fmt(value) : `${fmt(value)} ${m.unit}`}</td>;
+              return (
+                <td key={v} data-testid={`body-${v}-${key}`}>
+                  {key === 'ratio' ? fmt(value) : `${fmt(value)} ${m.unit}`}
+                </td>
+              );
             })}
           </tr>
         ))}
@@ -258,16 +434,32 @@ function BodyTable({ m }: { m: Measurements }): ReactNode {
   );
 }
 
-export const StagePanel = memo(function StagePanel({ detail, assessment, reference, plausibility, onCalibrate, onPatientInfo }: StagePanelProps): ReactNode {
+export const StagePanel = memo(function StagePanel({
+  detail,
+  assessment,
+  reference,
+  plausibility,
+  onCalibrate,
+  onPatientInfo,
+}: StagePanelProps): ReactNode {
   const changed = changedIds(assessment, reference);
   const meta = detail.info.meta;
   const run = detail.ai?.modelRun ?? null;
   return (
     <section className="panel stage-panel" aria-label="CVM stage">
       {plausibility && plausibility.verdict !== 'ok' && (
-        <div className={`notice compact ${plausibility.verdict === 'implausible' ? 'error' : 'warning'}`} data-testid="plausibility" data-kind={plausibility.verdict} role="status">
+        <div
+          className={`notice compact ${plausibility.verdict === 'implausible' ? 'error' : 'warning'}`}
+          data-testid="plausibility"
+          data-kind={plausibility.verdict}
+          role="status"
+        >
           <strong>{plausibility.verdict === 'implausible' ? 'Anatomically impossible:' : 'Unusual:'}</strong>
-          <ul>{plausibility.problems.map((p) => <li key={p.message}>{p.message}</li>)}</ul>
+          <ul>
+            {plausibility.problems.map((p) => (
+              <li key={p.message}>{p.message}</li>
+            ))}
+          </ul>
         </div>
       )}
       <StageHeadline assessment={assessment} plausibility={plausibility} />
@@ -276,13 +468,34 @@ export const StagePanel = memo(function StagePanel({ detail, assessment, referen
           <h3>Textbook criteria (McNamara &amp; Franchi 2018)</h3>
           <TextbookResult result={assessment.result} labels={labelsOf(assessment)} />
           <table className="criteria">
-            <thead><tr><th scope="col">measurement</th><th scope="col">value</th><th scope="col">threshold</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">measurement</th>
+                <th scope="col">value</th>
+                <th scope="col">threshold</th>
+              </tr>
+            </thead>
             <tbody>
               {assessment.result.comparisons.map((c) => (
-                <tr key={c.id} data-testid={`measurement-${c.id}`}
-                  className={[c.deciding ? 'deciding' : '', c.withinTolerance ? 'near' : '', changed.has(c.id) ? 'changed' : ''].join(' ')}
-                  title={humanizeIds(c.outcome, labelsOf(assessment))}>
-                  <th scope="row">{c.label}{c.withinTolerance && <span className="near-tag" title="within the tolerance of its threshold"> ≈</span>}</th>
+                <tr
+                  key={c.id}
+                  data-testid={`measurement-${c.id}`}
+                  className={[
+                    c.deciding ? 'deciding' : '',
+                    c.withinTolerance ? 'near' : '',
+                    changed.has(c.id) ? 'changed' : '',
+                  ].join(' ')}
+                  title={humanizeIds(c.outcome, labelsOf(assessment))}
+                >
+                  <th scope="row">
+                    {c.label}
+                    {c.withinTolerance && (
+                      <span className="near-tag" title="within the tolerance of its threshold">
+                        {' '}
+                        ≈
+                      </span>
+                    )}
+                  </th>
                   <td className="num">{comparisonValue(c)}</td>
                   <td className="num">{comparisonThreshold(c)}</td>
                 </tr>
@@ -290,22 +503,36 @@ export const StagePanel = memo(function StagePanel({ detail, assessment, referen
             </tbody>
           </table>
           <BodyTable m={assessment.measurements} />
-          <p className="muted small">Preset: {assessment.result.preset}. <strong>Bold</strong> rows decided the textbook stage; ≈ marks a value within the tolerance of its threshold.</p>
+          <p className="muted small">
+            Preset: {assessment.result.preset}. <strong>Bold</strong> rows decided the textbook stage; ≈ marks a value
+            within the tolerance of its threshold.
+          </p>
         </>
       )}
       <h3>Patient and image</h3>
       <dl className="facts">
-        <dt>Patient</dt><dd className="cut" title={`${meta.patientName ?? '—'}${meta.patientId ? ` (${meta.patientId})` : ''}`}>{meta.patientName ?? '—'}{meta.patientId ? ` (${meta.patientId})` : ''}</dd>
+        <dt>Patient</dt>
+        <dd className="cut" title={`${meta.patientName ?? '—'}${meta.patientId ? ` (${meta.patientId})` : ''}`}>
+          {meta.patientName ?? '—'}
+          {meta.patientId ? ` (${meta.patientId})` : ''}
+        </dd>
         <PatientFacts detail={detail} onPatientInfo={onPatientInfo} />
-        <dt>Study date</dt><dd>{meta.studyDate ?? '—'}</dd>
+        <dt>Study date</dt>
+        <dd>{meta.studyDate ?? '—'}</dd>
         <dt>Spacing</dt>
         <dd>
-          <span data-testid="spacing" className={detail.info.spacing ? '' : 'uncalibrated'}>{formatSpacing(detail.info.spacing)}</span>{' '}
-          <button type="button" className="link" onClick={onCalibrate} data-testid="calibrate">{detail.info.spacing ? 'Recalibrate' : 'Calibrate'}</button>
+          <span data-testid="spacing" className={detail.info.spacing ? '' : 'uncalibrated'}>
+            {formatSpacing(detail.info.spacing)}
+          </span>{' '}
+          <button type="button" className="link" onClick={onCalibrate} data-testid="calibrate">
+            {detail.info.spacing ? 'Recalibrate' : 'Calibrate'}
+          </button>
         </dd>
         <dt>Model</dt>
         <dd data-testid="model-info">
-          {run ? `${run.modelId} ${run.modelVersion} · ${formatProvider(run.provider, (run.quality as { providerFallback?: string | null } | null)?.providerFallback)}` : 'no AI prediction'}
+          {run
+            ? `${run.modelId} ${run.modelVersion} · ${formatProvider(run.provider, (run.quality as { providerFallback?: string | null } | null)?.providerFallback)}`
+            : 'no AI prediction'}
         </dd>
         {run && <RunNotes quality={run.quality} />}
       </dl>

@@ -48,9 +48,34 @@ const GREEN: Color = [0.1, 0.45, 0.25];
 const RULE: Color = [0.78, 0.8, 0.84];
 
 type Op =
-  | { readonly t: 'text'; readonly x: number; readonly y: number; readonly size: number; readonly bold: boolean; readonly color: Color; readonly text: string }
-  | { readonly t: 'rect'; readonly x: number; readonly y: number; readonly w: number; readonly h: number; readonly fill?: Color; readonly stroke?: Color; readonly lw?: number }
-  | { readonly t: 'line'; readonly x1: number; readonly y1: number; readonly x2: number; readonly y2: number; readonly color: Color; readonly lw: number }
+  | {
+      readonly t: 'text';
+      readonly x: number;
+      readonly y: number;
+      readonly size: number;
+      readonly bold: boolean;
+      readonly color: Color;
+      readonly text: string;
+    }
+  | {
+      readonly t: 'rect';
+      readonly x: number;
+      readonly y: number;
+      readonly w: number;
+      readonly h: number;
+      readonly fill?: Color;
+      readonly stroke?: Color;
+      readonly lw?: number;
+    }
+  | {
+      readonly t: 'line';
+      readonly x1: number;
+      readonly y1: number;
+      readonly x2: number;
+      readonly y2: number;
+      readonly color: Color;
+      readonly lw: number;
+    }
   | { readonly t: 'image'; readonly x: number; readonly y: number; readonly w: number; readonly h: number };
 
 interface Fonts {
@@ -89,7 +114,10 @@ class Layout {
     let line = '';
     for (const word of text.split(/\s+/).filter(Boolean)) {
       const trial = line ? `${line} ${word}` : word;
-      if (this.width(trial, size, bold) <= maxWidth) { line = trial; continue; }
+      if (this.width(trial, size, bold) <= maxWidth) {
+        line = trial;
+        continue;
+      }
       if (line) lines.push(line);
       let rest = word;
       while (this.width(rest, size, bold) > maxWidth) {
@@ -117,13 +145,26 @@ class Layout {
   }
 
   /** Wrapped paragraph from baseline y; returns the y below it. `maxLines` cuts the last line with an ellipsis. */
-  para(x: number, y: number, text: string, size: number, maxWidth: number, opts: { bold?: boolean; color?: Color; maxLines?: number; leading?: number } = {}): number {
+  para(
+    x: number,
+    y: number,
+    text: string,
+    size: number,
+    maxWidth: number,
+    opts: { bold?: boolean; color?: Color; maxLines?: number; leading?: number } = {},
+  ): number {
     const leading = opts.leading ?? size * 1.3;
     let lines = this.wrap(text, size, maxWidth, opts.bold);
     if (opts.maxLines && lines.length > opts.maxLines) {
-      lines = [...lines.slice(0, opts.maxLines - 1), this.fit(lines.slice(opts.maxLines - 1).join(' '), size, maxWidth, opts.bold)];
+      lines = [
+        ...lines.slice(0, opts.maxLines - 1),
+        this.fit(lines.slice(opts.maxLines - 1).join(' '), size, maxWidth, opts.bold),
+      ];
     }
-    for (const l of lines) { this.text(x, y, l, size, opts); y += leading; }
+    for (const l of lines) {
+      this.text(x, y, l, size, opts);
+      y += leading;
+    }
     return y;
   }
 
@@ -137,12 +178,19 @@ class Layout {
 }
 
 /** The crop of the radiograph: the box's aspect ratio, centred on C2-C4, inside the image where possible. */
-export function cropRegion(landmarks: LandmarkSet, imageW: number, imageH: number, spacingMm: number | null, aspect: number): { x: number; y: number; width: number; height: number } {
+export function cropRegion(
+  landmarks: LandmarkSet,
+  imageW: number,
+  imageH: number,
+  spacingMm: number | null,
+  aspect: number,
+): { x: number; y: number; width: number; height: number } {
   const marginPx = spacingMm ? 9 / spacingMm : Math.max(imageW, imageH) * 0.04;
   const b = landmarkBounds(landmarks, marginPx) ?? { x: 0, y: 0, width: imageW, height: imageH };
   let w = b.width;
   let h = b.height;
-  if (w / h > aspect) h = w / aspect; else w = h * aspect;
+  if (w / h > aspect) h = w / aspect;
+  else w = h * aspect;
   const cx = b.x + b.width / 2;
   const cy = b.y + b.height / 2;
   let x = cx - w / 2;
@@ -186,7 +234,11 @@ function drawCrop(input: ReportInput, w: number, h: number): { canvas: HTMLCanva
     ctx.lineWidth = 1.2 * px;
     ctx.setLineDash(bad ? [4 * px, 2.5 * px] : []);
     ctx.beginPath();
-    pts.forEach((p, i) => { const [x, y] = toC(p); if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y); });
+    pts.forEach((p, i) => {
+      const [x, y] = toC(p);
+      if (i === 0) ctx.moveTo(x, y);
+      else ctx.lineTo(x, y);
+    });
     if (o.closed) ctx.closePath();
     ctx.stroke();
   }
@@ -201,7 +253,10 @@ function drawCrop(input: ReportInput, w: number, h: number): { canvas: HTMLCanva
     ctx.fillStyle = flagged.has(n) ? '#ff5050' : '#ffd23a';
     ctx.strokeStyle = '#000';
     ctx.lineWidth = 0.6 * px;
-    ctx.beginPath(); ctx.arc(x, y, 1.8 * px, 0, Math.PI * 2); ctx.fill(); ctx.stroke();
+    ctx.beginPath();
+    ctx.arc(x, y, 1.8 * px, 0, Math.PI * 2);
+    ctx.fill();
+    ctx.stroke();
     const side = labelSide(n, facingRight);
     const tw = ctx.measureText(n).width;
     const lx = side === 'right' ? x + 3.5 * px : side === 'left' ? x - 3.5 * px - tw : x - tw / 2;
@@ -226,13 +281,16 @@ function drawCrop(input: ReportInput, w: number, h: number): { canvas: HTMLCanva
     ctx.strokeStyle = '#ffffff';
     ctx.lineWidth = 1.4 * px;
     ctx.beginPath();
-    ctx.moveTo(x0, y0 - 3 * px); ctx.lineTo(x0, y0); ctx.lineTo(x0 + bar, y0); ctx.lineTo(x0 + bar, y0 - 3 * px);
+    ctx.moveTo(x0, y0 - 3 * px);
+    ctx.lineTo(x0, y0);
+    ctx.lineTo(x0 + bar, y0);
+    ctx.lineTo(x0 + bar, y0 - 3 * px);
     ctx.stroke();
     ctx.fillStyle = '#ffffff';
     ctx.font = `bold ${7 * px}px ReportSans, sans-serif`;
     ctx.textBaseline = 'alphabetic';
     ctx.fillText(`${barMm} mm`, x0 + 2 * px, y0 - 5 * px);
-    const magnification = (s / k) * (25.4 / 72) / spacing.colMm; // paper mm per image mm
+    const magnification = ((s / k) * (25.4 / 72)) / spacing.colMm; // paper mm per image mm
     scaleNote = `Scale bar ${barMm} mm; crop printed at ${magnification.toFixed(1)}× life size.`;
   } else {
     scaleNote = 'Uncalibrated image: no scale bar, lengths in pixels.';
@@ -254,7 +312,10 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
   const W = PAGE.width - 2 * MARGIN;
   let y = MARGIN + 14;
   L.text(MARGIN, y, 'Cervical vertebral maturation (CVM) report', 16, { bold: true });
-  L.text(PAGE.width - MARGIN - L.width('Decision aid', 9, true), y - 4, 'Decision aid', 9, { bold: true, color: AMBER });
+  L.text(PAGE.width - MARGIN - L.width('Decision aid', 9, true), y - 4, 'Decision aid', 9, {
+    bold: true,
+    color: AMBER,
+  });
   y += 8;
   L.line(MARGIN, y, PAGE.width - MARGIN, y, INK, 0.8);
   y += 14;
@@ -267,7 +328,13 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
   const name = (meta.patientName ?? '—').replace(/\^+/g, ' ').trim() || '—';
   let yl = pair(MARGIN, y, 'Patient', name);
   yl = pair(MARGIN, yl, 'Patient ID', meta.patientId ?? '—', 1);
-  yl = pair(MARGIN, yl, 'Sex', meta.sex === 'F' ? 'female' : meta.sex === 'M' ? 'male' : meta.sex === 'O' ? 'other' : '—', 1);
+  yl = pair(
+    MARGIN,
+    yl,
+    'Sex',
+    meta.sex === 'F' ? 'female' : meta.sex === 'M' ? 'male' : meta.sex === 'O' ? 'other' : '—',
+    1,
+  );
   const xr = MARGIN + W / 2 + 10;
   let yr = pair(xr, y, 'Age at study', formatAge(meta.ageYears), 1);
   yr = pair(xr, yr, 'Study date', meta.studyDate ?? '—', 1);
@@ -282,7 +349,14 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
   L.ops.push({ t: 'image', x: cropX, y: cropY, w: crop.w, h: crop.h });
   L.rect(cropX, cropY, crop.w, crop.h, { stroke: INK, lw: 0.6 });
   let yc = L.para(cropX, cropY + crop.h + 10, crop.scaleNote, 7.5, crop.w, { color: MUTED });
-  yc = L.para(cropX, yc, `Landmarks: version ${detail.latest?.version ?? '—'} (${detail.latest?.kind ?? 'not saved'}, ${detail.latest?.author ?? '—'}).`, 7.5, crop.w, { color: MUTED, maxLines: 2 });
+  yc = L.para(
+    cropX,
+    yc,
+    `Landmarks: version ${detail.latest?.version ?? '—'} (${detail.latest?.kind ?? 'not saved'}, ${detail.latest?.author ?? '—'}).`,
+    7.5,
+    crop.w,
+    { color: MUTED, maxLines: 2 },
+  );
 
   const sx = cropX + crop.w + 18;
   const sw = PAGE.width - MARGIN - sx;
@@ -293,9 +367,13 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
   const failedModel = quality?.notCephalogram || quality?.verdict === 'failed';
   let headline: string;
   let headColor: Color = INK;
-  if (!assessment) { headline = 'no landmarks'; headColor = MUTED; }
-  else if (!assessment.ok) { headline = 'not computable'; headColor = RED; }
-  else {
+  if (!assessment) {
+    headline = 'no landmarks';
+    headColor = MUTED;
+  } else if (!assessment.ok) {
+    headline = 'not computable';
+    headColor = RED;
+  } else {
     const st = assessment.staging;
     headline = `${st.stage} ${(st.probability * 100).toFixed(0)}%`;
     headColor = implausible ? RED : st.confidence === 'high' ? GREEN : AMBER;
@@ -303,21 +381,57 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
   let size = 30;
   while (size > 12 && L.width(headline, size, true) > sw) size -= 1;
   const headLines = size <= 12 ? L.wrap(headline, 12, sw, true) : [headline];
-  for (const line of headLines.slice(0, 3)) { ys += size; L.text(sx, ys, line, size, { bold: true, color: headColor }); ys += 2; }
+  for (const line of headLines.slice(0, 3)) {
+    ys += size;
+    L.text(sx, ys, line, size, { bold: true, color: headColor });
+    ys += 2;
+  }
   ys += 12;
   const labels = labelsOf(assessment);
   if (assessment?.ok) {
     const r = assessment.result;
     const st = assessment.staging;
-    if (implausible) ys = L.para(sx, ys, 'Not valid: the landmarks are anatomically impossible (see Quality).', 8.5, sw, { bold: true, color: RED });
-    ys = L.para(sx, ys, `${st.confidence} confidence; runner-up ${st.runnerUp} ${(st.runnerUpProbability * 100).toFixed(0)}%`, 9, sw, { bold: true });
-    ys = L.para(sx, ys, `P: ${CVM_STAGES.map((c, i) => `${c} ${((st.probabilities[i] ?? 0) * 100).toFixed(0)}%`).join(' · ')}`, 8, sw, { color: MUTED });
-    ys = L.para(sx, ys + 2, st.textbook.note ?? `Textbook criteria (2018 guide) agree: ${st.stage}.`, 8.5, sw, { maxLines: 4 });
-    if (r.kind === 'stage' && r.borderline) ys = L.para(sx, ys, `Borderline: ${humanizeIds(r.borderline.detail, labels)}`, 8, sw, { color: AMBER, maxLines: 3 });
+    if (implausible)
+      ys = L.para(sx, ys, 'Not valid: the landmarks are anatomically impossible (see Quality).', 8.5, sw, {
+        bold: true,
+        color: RED,
+      });
+    ys = L.para(
+      sx,
+      ys,
+      `${st.confidence} confidence; runner-up ${st.runnerUp} ${(st.runnerUpProbability * 100).toFixed(0)}%`,
+      9,
+      sw,
+      { bold: true },
+    );
+    ys = L.para(
+      sx,
+      ys,
+      `P: ${CVM_STAGES.map((c, i) => `${c} ${((st.probabilities[i] ?? 0) * 100).toFixed(0)}%`).join(' · ')}`,
+      8,
+      sw,
+      { color: MUTED },
+    );
+    ys = L.para(sx, ys + 2, st.textbook.note ?? `Textbook criteria (2018 guide) agree: ${st.stage}.`, 8.5, sw, {
+      maxLines: 4,
+    });
+    if (r.kind === 'stage' && r.borderline)
+      ys = L.para(sx, ys, `Borderline: ${humanizeIds(r.borderline.detail, labels)}`, 8, sw, {
+        color: AMBER,
+        maxLines: 3,
+      });
     ys = L.para(sx, ys + 2, `${st.peakGrowth.text} ${PEAK_GROWTH[st.stage]}`, 8.5, sw, { color: MUTED, maxLines: 5 });
     if (st.age?.flag) ys = L.para(sx, ys, st.age.flag, 8, sw, { color: AMBER, maxLines: 3 });
-    ys = L.para(sx, ys + 2, `Textbook criteria: ${stageLabel(r)}. ${humanizeIds(r.kind === 'stage' ? r.rule : r.reason, labels)}`, 7.5, sw, { color: MUTED, maxLines: 4 });
-    for (const n of r.notes.slice(0, 2)) ys = L.para(sx, ys, humanizeIds(n, labels), 7.5, sw, { color: MUTED, maxLines: 3 });
+    ys = L.para(
+      sx,
+      ys + 2,
+      `Textbook criteria: ${stageLabel(r)}. ${humanizeIds(r.kind === 'stage' ? r.rule : r.reason, labels)}`,
+      7.5,
+      sw,
+      { color: MUTED, maxLines: 4 },
+    );
+    for (const n of r.notes.slice(0, 2))
+      ys = L.para(sx, ys, humanizeIds(n, labels), 7.5, sw, { color: MUTED, maxLines: 3 });
   } else if (assessment) {
     ys = L.para(sx, ys, assessment.error.message, 8.5, sw, { color: RED, maxLines: 5 });
   }
@@ -325,10 +439,25 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
   // Quality verdict and warnings, in a box.
   ys += 6;
   const warnings: { text: string; color: Color }[] = [];
-  if (failedModel) warnings.push({ text: quality?.notCephalogram ? 'The image does not look like a lateral cephalogram.' : 'The model did not find C2–C4 on this image.', color: RED });
-  for (const p of plausibility?.problems ?? []) warnings.push({ text: p.message, color: p.severity === 'implausible' ? RED : AMBER });
-  for (const p of quality?.problems ?? []) warnings.push({ text: sentences([p]), color: quality?.verdict === 'failed' ? RED : AMBER });
-  const verdict = failedModel || implausible ? 'not reliable' : warnings.length > 0 || quality?.verdict === 'uncertain' ? 'check the warnings' : quality ? 'no problems found' : 'landmarks placed by hand';
+  if (failedModel)
+    warnings.push({
+      text: quality?.notCephalogram
+        ? 'The image does not look like a lateral cephalogram.'
+        : 'The model did not find C2–C4 on this image.',
+      color: RED,
+    });
+  for (const p of plausibility?.problems ?? [])
+    warnings.push({ text: p.message, color: p.severity === 'implausible' ? RED : AMBER });
+  for (const p of quality?.problems ?? [])
+    warnings.push({ text: sentences([p]), color: quality?.verdict === 'failed' ? RED : AMBER });
+  const verdict =
+    failedModel || implausible
+      ? 'not reliable'
+      : warnings.length > 0 || quality?.verdict === 'uncertain'
+        ? 'check the warnings'
+        : quality
+          ? 'no problems found'
+          : 'landmarks placed by hand';
   const verdictColor = failedModel || implausible ? RED : warnings.length > 0 ? AMBER : GREEN;
   const boxTop = ys;
   ys += 12;
@@ -337,7 +466,11 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
   ys += 12;
   const boxLimit = cropY + crop.h + 30;
   for (const w of warnings) {
-    if (ys > boxLimit) { L.text(sx + 6, ys, `… and ${warnings.length - warnings.indexOf(w)} more`, 7.5, { color: MUTED }); ys += 10; break; }
+    if (ys > boxLimit) {
+      L.text(sx + 6, ys, `… and ${warnings.length - warnings.indexOf(w)} more`, 7.5, { color: MUTED });
+      ys += 10;
+      break;
+    }
     ys = L.para(sx + 6, ys, `• ${w.text}`, 7.5, sw - 12, { color: w.color, maxLines: 3, leading: 9.5 });
   }
   L.rect(sx, boxTop, sw, ys - boxTop, { stroke: verdictColor, lw: 0.9 });
@@ -345,7 +478,10 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
 
   // Criteria table.
   const footerTop = PAGE.height - MARGIN - 92;
-  L.text(MARGIN, y, 'CRITERIA (McNamara & Franchi 2018; bold: decided the stage; ≈ within tolerance)', 8, { bold: true, color: MUTED });
+  L.text(MARGIN, y, 'CRITERIA (McNamara & Franchi 2018; bold: decided the stage; ≈ within tolerance)', 8, {
+    bold: true,
+    color: MUTED,
+  });
   y += 6;
   L.line(MARGIN, y, PAGE.width - MARGIN, y);
   y += 11;
@@ -356,10 +492,23 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
     for (let i = 0; i < rows.length; i++) {
       const c = rows[i]!;
       const outcome = L.wrap(humanizeIds(c.outcome, labels), 7.5, outcomeW);
-      const labelLines = L.wrap(`${c.label}${c.withinTolerance ? ' ≈' : ''}`, 8, cols.value - cols.label - 8, c.deciding);
+      const labelLines = L.wrap(
+        `${c.label}${c.withinTolerance ? ' ≈' : ''}`,
+        8,
+        cols.value - cols.label - 8,
+        c.deciding,
+      );
       const lines = Math.min(3, Math.max(outcome.length, labelLines.length));
-      if (y + lines * 9.5 > footerTop) { L.text(MARGIN, y, `… ${rows.length - i} more criteria in the workstation`, 7.5, { color: MUTED }); y += 10; break; }
-      labelLines.slice(0, 3).forEach((l, j) => L.text(cols.label, y + j * 9.5, l, 8, { bold: c.deciding, color: c.withinTolerance ? AMBER : INK }));
+      if (y + lines * 9.5 > footerTop) {
+        L.text(MARGIN, y, `… ${rows.length - i} more criteria in the workstation`, 7.5, { color: MUTED });
+        y += 10;
+        break;
+      }
+      labelLines
+        .slice(0, 3)
+        .forEach((l, j) =>
+          L.text(cols.label, y + j * 9.5, l, 8, { bold: c.deciding, color: c.withinTolerance ? AMBER : INK }),
+        );
       L.text(cols.value, y, fmtValue(c.value, c.unit), 8, { bold: c.deciding });
       L.text(cols.threshold, y, fmtValue(c.threshold, c.unit), 8, { color: MUTED });
       outcome.slice(0, 3).forEach((l, j) => L.text(cols.outcome, y + j * 9.5, l, 7.5, { color: MUTED }));
@@ -368,7 +517,14 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
     }
     if (y + 10 < footerTop) {
       const m = assessment.measurements;
-      L.para(MARGIN, y + 2, `Body shapes: C3 ${m.C3.body.shape.replace('-', ' ')} (width/height ${m.C3.body.ratio.toFixed(2)}), C4 ${m.C4.body.shape.replace('-', ' ')} (width/height ${m.C4.body.ratio.toFixed(2)}).`, 8, W, { color: MUTED, maxLines: 2 });
+      L.para(
+        MARGIN,
+        y + 2,
+        `Body shapes: C3 ${m.C3.body.shape.replace('-', ' ')} (width/height ${m.C3.body.ratio.toFixed(2)}), C4 ${m.C4.body.shape.replace('-', ' ')} (width/height ${m.C4.body.ratio.toFixed(2)}).`,
+        8,
+        W,
+        { color: MUTED, maxLines: 2 },
+      );
     }
   } else {
     L.text(MARGIN, y, 'No criteria: the stage could not be computed.', 8, { color: MUTED });
@@ -387,9 +543,21 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
     `Review: ${detail.review.status === 'approved' ? `approved by ${detail.review.by ?? '—'} on ${(detail.review.at ?? '').slice(0, 16).replace('T', ' ')} UTC` : `${detail.review.status} — NOT APPROVED`}`,
     `Report created by ${input.author || '—'} on ${input.now.toISOString().slice(0, 16).replace('T', ' ')} UTC with CVM Workstation.`,
   ];
-  for (const f of facts) yf = L.para(MARGIN, yf, f, 7.5, W, { color: f.startsWith('Review') && detail.review.status !== 'approved' ? RED : MUTED, maxLines: 2, leading: 9.5 });
+  for (const f of facts)
+    yf = L.para(MARGIN, yf, f, 7.5, W, {
+      color: f.startsWith('Review') && detail.review.status !== 'approved' ? RED : MUTED,
+      maxLines: 2,
+      leading: 9.5,
+    });
   yf += 2;
-  L.para(MARGIN, yf, 'Decision aid: the stage and measurements support, and do not replace, the clinician’s judgement. CVM stages after McNamara & Franchi (2018); the stage applies only to a lateral cephalogram with C2–C4 visible.', 7.5, W, { bold: true, maxLines: 3, leading: 9.5 });
+  L.para(
+    MARGIN,
+    yf,
+    'Decision aid: the stage and measurements support, and do not replace, the clinician’s judgement. CVM stages after McNamara & Franchi (2018); the stage applies only to a lateral cephalogram with C2–C4 visible.',
+    7.5,
+    W,
+    { bold: true, maxLines: 3, leading: 9.5 },
+  );
   return L.ops;
 }
 
@@ -417,7 +585,8 @@ function loadCanvasFonts(fonts: Fonts): Promise<void> {
 }
 
 const pdfColor = (c: Color) => rgb(c[0], c[1], c[2]);
-const cssColor = (c: Color): string => `rgb(${Math.round(c[0] * 255)}, ${Math.round(c[1] * 255)}, ${Math.round(c[2] * 255)})`;
+const cssColor = (c: Color): string =>
+  `rgb(${Math.round(c[0] * 255)}, ${Math.round(c[1] * 255)}, ${Math.round(c[2] * 255)})`;
 
 async function canvasPng(canvas: HTMLCanvasElement): Promise<Uint8Array<ArrayBuffer>> {
   const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
@@ -461,23 +630,47 @@ export async function renderReport(input: ReportInput): Promise<RenderedReport> 
   const H = PAGE.height;
   for (const op of ops) {
     if (op.t === 'text') {
-      page.drawText(op.text, { x: op.x, y: H - op.y, size: op.size, font: op.bold ? fonts.bold : fonts.regular, color: pdfColor(op.color) });
+      page.drawText(op.text, {
+        x: op.x,
+        y: H - op.y,
+        size: op.size,
+        font: op.bold ? fonts.bold : fonts.regular,
+        color: pdfColor(op.color),
+      });
       ctx.font = `${op.bold ? 700 : 400} ${op.size * k}px ReportSans`;
       ctx.fillStyle = cssColor(op.color);
       ctx.fillText(op.text, op.x * k, op.y * k);
     } else if (op.t === 'rect') {
       page.drawRectangle({
-        x: op.x, y: H - op.y - op.h, width: op.w, height: op.h,
+        x: op.x,
+        y: H - op.y - op.h,
+        width: op.w,
+        height: op.h,
         ...(op.fill ? { color: pdfColor(op.fill) } : {}),
         ...(op.stroke ? { borderColor: pdfColor(op.stroke), borderWidth: op.lw ?? 0.6 } : {}),
       });
-      if (op.fill) { ctx.fillStyle = cssColor(op.fill); ctx.fillRect(op.x * k, op.y * k, op.w * k, op.h * k); }
-      if (op.stroke) { ctx.strokeStyle = cssColor(op.stroke); ctx.lineWidth = (op.lw ?? 0.6) * k; ctx.strokeRect(op.x * k, op.y * k, op.w * k, op.h * k); }
+      if (op.fill) {
+        ctx.fillStyle = cssColor(op.fill);
+        ctx.fillRect(op.x * k, op.y * k, op.w * k, op.h * k);
+      }
+      if (op.stroke) {
+        ctx.strokeStyle = cssColor(op.stroke);
+        ctx.lineWidth = (op.lw ?? 0.6) * k;
+        ctx.strokeRect(op.x * k, op.y * k, op.w * k, op.h * k);
+      }
     } else if (op.t === 'line') {
-      page.drawLine({ start: { x: op.x1, y: H - op.y1 }, end: { x: op.x2, y: H - op.y2 }, thickness: op.lw, color: pdfColor(op.color) });
+      page.drawLine({
+        start: { x: op.x1, y: H - op.y1 },
+        end: { x: op.x2, y: H - op.y2 },
+        thickness: op.lw,
+        color: pdfColor(op.color),
+      });
       ctx.strokeStyle = cssColor(op.color);
       ctx.lineWidth = op.lw * k;
-      ctx.beginPath(); ctx.moveTo(op.x1 * k, op.y1 * k); ctx.lineTo(op.x2 * k, op.y2 * k); ctx.stroke();
+      ctx.beginPath();
+      ctx.moveTo(op.x1 * k, op.y1 * k);
+      ctx.lineTo(op.x2 * k, op.y2 * k);
+      ctx.stroke();
     } else {
       page.drawImage(cropImage, { x: op.x, y: H - op.y - op.h, width: op.w, height: op.h });
       ctx.imageSmoothingQuality = 'high';
@@ -524,10 +717,19 @@ export async function printReport(input: ReportInput): Promise<void> {
   frame.setAttribute('aria-hidden', 'true');
   frame.srcdoc = `<!doctype html><html><head><style>@page{size:A4;margin:0}html,body{margin:0}img{width:210mm;height:297mm;display:block}</style></head><body><img src="${url}" alt="CVM report"></body></html>`;
   document.body.appendChild(frame);
-  await new Promise<void>((resolve) => { frame.onload = () => resolve(); });
+  await new Promise<void>((resolve) => {
+    frame.onload = () => resolve();
+  });
   const img = frame.contentDocument?.querySelector('img');
-  if (img && !img.complete) await new Promise<void>((resolve) => { img.onload = () => resolve(); img.onerror = () => resolve(); });
+  if (img && !img.complete)
+    await new Promise<void>((resolve) => {
+      img.onload = () => resolve();
+      img.onerror = () => resolve();
+    });
   frame.contentWindow?.focus();
   frame.contentWindow?.print();
-  setTimeout(() => { frame.remove(); URL.revokeObjectURL(url); }, 60_000);
+  setTimeout(() => {
+    frame.remove();
+    URL.revokeObjectURL(url);
+  }, 60_000);
 }

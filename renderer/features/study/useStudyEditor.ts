@@ -5,9 +5,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { OpenedImage } from '../../../core/api/index';
-import {
-  fromLandmarkSet, toLandmarkSet, type ReviewStatus, type StudyDetail,
-} from '../../../core/api/studies';
+import { fromLandmarkSet, toLandmarkSet, type ReviewStatus, type StudyDetail } from '../../../core/api/studies';
 import { assess, modelPlacedErrors, type Assessment } from '../../../core/cvm/index';
 import type { CalibrationEntry } from '../../../core/geometry/calibration';
 import { isLandmarkName, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
@@ -44,7 +42,10 @@ export interface StudyEditor {
 }
 
 const sameLandmarks = (a: LandmarkSet, b: LandmarkSet): boolean => movedNames(a, b).length === 0;
-const wait = (ms: number): Promise<void> => new Promise((resolve) => { setTimeout(resolve, ms); });
+const wait = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms);
+  });
 
 function movedNames(a: LandmarkSet, b: LandmarkSet): LandmarkName[] {
   const names = new Set([...Object.keys(a), ...Object.keys(b)] as LandmarkName[]);
@@ -55,7 +56,9 @@ function movedNames(a: LandmarkSet, b: LandmarkSet): LandmarkName[] {
 function expectedErrorsOf(quality: unknown): Partial<Record<LandmarkName, number>> {
   const e = (quality as { expectedErrorMm?: unknown } | null | undefined)?.expectedErrorMm;
   if (typeof e !== 'object' || e === null) return {};
-  return Object.fromEntries(Object.entries(e).filter(([n, v]) => isLandmarkName(n) && typeof v === 'number' && Number.isFinite(v) && v >= 0)) as Partial<Record<LandmarkName, number>>;
+  return Object.fromEntries(
+    Object.entries(e).filter(([n, v]) => isLandmarkName(n) && typeof v === 'number' && Number.isFinite(v) && v >= 0),
+  ) as Partial<Record<LandmarkName, number>>;
 }
 
 export function useStudyEditor(imageId: number): { editor: StudyEditor | null; error: string | null } {
@@ -68,80 +71,123 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
   const historyRef = useRef(history);
   historyRef.current = history;
 
-  const refreshDetail = useCallback(async (resetLandmarks: boolean) => {
-    const r = await api.loadStudy({ imageId });
-    // A refresh lost with the connection keeps the study on screen; the save queue reports the outage.
-    if (!r.ok) { if (r.error.code !== 'transport') setError(r.error.message); return; }
-    setDetail(r.value);
-    if (resetLandmarks) {
-      queueRef.current?.setBaseVersionId(r.value.latest?.versionId ?? null);
-      setHistory(createHistory(r.value.latest ? toLandmarkSet(r.value.latest.points) : {}));
-    }
-  }, [imageId]);
+  const refreshDetail = useCallback(
+    async (resetLandmarks: boolean) => {
+      const r = await api.loadStudy({ imageId });
+      // A refresh lost with the connection keeps the study on screen; the save queue reports the outage.
+      if (!r.ok) {
+        if (r.error.code !== 'transport') setError(r.error.message);
+        return;
+      }
+      setDetail(r.value);
+      if (resetLandmarks) {
+        queueRef.current?.setBaseVersionId(r.value.latest?.versionId ?? null);
+        setHistory(createHistory(r.value.latest ? toLandmarkSet(r.value.latest.points) : {}));
+      }
+    },
+    [imageId],
+  );
   const refreshRef = useRef(refreshDetail);
   refreshRef.current = refreshDetail;
 
   /** One queue per open study: saves run in order, each on top of the version the previous one created. */
   const queue = useCallback((): SaveQueue<LandmarkSet, LandmarkName> => {
     if (queueRef.current) return queueRef.current;
-    queueRef.current = createSaveQueue<LandmarkSet, LandmarkName>({
-      save: async (item, base) => {
-        const r = await api.saveLandmarks({ imageId, baseVersionId: base, landmarks: fromLandmarkSet(item.landmarks), moved: [...item.moved] });
-        return r.ok ? { ok: true, value: { versionId: r.value.versionId } } : r;
+    queueRef.current = createSaveQueue<LandmarkSet, LandmarkName>(
+      {
+        save: async (item, base) => {
+          const r = await api.saveLandmarks({
+            imageId,
+            baseVersionId: base,
+            landmarks: fromLandmarkSet(item.landmarks),
+            moved: [...item.moved],
+          });
+          return r.ok ? { ok: true, value: { versionId: r.value.versionId } } : r;
+        },
+        latest: async () => {
+          const r = await api.loadStudy({ imageId });
+          if (!r.ok) return r;
+          const latest = r.value.latest;
+          return {
+            ok: true,
+            value: latest ? { versionId: latest.versionId, landmarks: toLandmarkSet(latest.points) } : null,
+          };
+        },
+        sameLandmarks,
+        onState: setSaveState,
+        onDrained: () => {
+          void refreshRef.current(false);
+        },
+        wait,
       },
-      latest: async () => {
-        const r = await api.loadStudy({ imageId });
-        if (!r.ok) return r;
-        const latest = r.value.latest;
-        return { ok: true, value: latest ? { versionId: latest.versionId, landmarks: toLandmarkSet(latest.points) } : null };
-      },
-      sameLandmarks,
-      onState: setSaveState,
-      onDrained: () => { void refreshRef.current(false); },
-      wait,
-    }, null);
+      null,
+    );
     return queueRef.current;
   }, [imageId]);
 
   useEffect(() => {
     let cancelled = false;
-    setDetail(null); setImage(null); setError(null);
+    setDetail(null);
+    setImage(null);
+    setError(null);
     void (async () => {
       const [d, px] = await Promise.all([api.loadStudy({ imageId }), api.loadImagePixels({ imageId })]);
       if (cancelled) return;
-      if (!d.ok) { setError(d.error.message); return; }
-      if (!px.ok) { setError(px.error.message); return; }
+      if (!d.ok) {
+        setError(d.error.message);
+        return;
+      }
+      if (!px.ok) {
+        setError(px.error.message);
+        return;
+      }
       queueRef.current = null;
       queue().setBaseVersionId(d.value.latest?.versionId ?? null);
       setHistory(createHistory(d.value.latest ? toLandmarkSet(d.value.latest.points) : {}));
       setDetail(d.value);
       setImage(px.value);
     })();
-    return () => { cancelled = true; };
+    return () => {
+      cancelled = true;
+    };
   }, [imageId, queue]);
 
   const spacing = detail?.info.spacing ?? null;
   const ai = useMemo(() => (detail?.ai ? toLandmarkSet(detail.ai.points) : null), [detail?.ai]);
   const ageYears = detail?.info.meta.ageYears ?? null;
   const sex = detail?.info.meta.sex ?? null;
-  const expectedErrorMm = useMemo(() => expectedErrorsOf(detail?.ai?.modelRun?.quality), [detail?.ai?.modelRun?.quality]);
+  const expectedErrorMm = useMemo(
+    () => expectedErrorsOf(detail?.ai?.modelRun?.quality),
+    [detail?.ai?.modelRun?.quality],
+  );
   const assessment = useMemo(() => {
     if (Object.keys(history.present).length === 0) return null;
     // Landmarks still where the model put them carry its expected error; moved ones are a person's.
     return assess(history.present, spacing ? { rowMm: spacing.rowMm, colMm: spacing.colMm } : null, undefined, {
-      landmarkErrorMm: modelPlacedErrors(history.present, ai, expectedErrorMm), ageYears, sex,
+      landmarkErrorMm: modelPlacedErrors(history.present, ai, expectedErrorMm),
+      ageYears,
+      sex,
     });
   }, [history.present, spacing, ai, expectedErrorMm, ageYears, sex]);
 
-  const save = useCallback((landmarks: LandmarkSet, moved: readonly LandmarkName[]) => {
-    queue().push({ landmarks, moved });
-  }, [queue]);
+  const save = useCallback(
+    (landmarks: LandmarkSet, moved: readonly LandmarkName[]) => {
+      queue().push({ landmarks, moved });
+    },
+    [queue],
+  );
 
   const editor = useMemo((): StudyEditor | null => {
     if (!detail || !image) return null;
     return {
-      detail, image, landmarks: history.present, ai, assessment, saveState,
-      canUndo: canUndo(history), canRedo: canRedo(history),
+      detail,
+      image,
+      landmarks: history.present,
+      ai,
+      assessment,
+      saveState,
+      canUndo: canUndo(history),
+      canRedo: canRedo(history),
       previewLandmarks: (next) => setHistory((h) => preview(h, next)),
       commitGesture: (before, moved, after) => {
         const next = after ?? historyRef.current.present;
@@ -174,8 +220,15 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
       },
       revertTo: async (versionId) => {
         await queue().idle();
-        const r = await api.revertLandmarks({ imageId, toVersionId: versionId, baseVersionId: queue().baseVersionId() });
-        if (!r.ok) { setSaveState({ kind: 'error', message: r.error.message }); return; }
+        const r = await api.revertLandmarks({
+          imageId,
+          toVersionId: versionId,
+          baseVersionId: queue().baseVersionId(),
+        });
+        if (!r.ok) {
+          setSaveState({ kind: 'error', message: r.error.message });
+          return;
+        }
         const before = historyRef.current.present;
         await refreshDetail(false);
         const d = await api.loadStudy({ imageId });
@@ -200,9 +253,17 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
         return null;
       },
       setCalibration: async (entry) => {
-        const calibration = entry === null ? null : entry.method === 'entered'
-          ? { method: entry.method, spacingMm: entry.spacingMm }
-          : { method: entry.method, a: { x: entry.a.x, y: entry.a.y }, b: { x: entry.b.x, y: entry.b.y }, knownMm: entry.knownMm };
+        const calibration =
+          entry === null
+            ? null
+            : entry.method === 'entered'
+              ? { method: entry.method, spacingMm: entry.spacingMm }
+              : {
+                  method: entry.method,
+                  a: { x: entry.a.x, y: entry.a.y },
+                  b: { x: entry.b.x, y: entry.b.y },
+                  knownMm: entry.knownMm,
+                };
         const r = await api.setCalibration({ imageId, calibration });
         if (!r.ok) return r.error.message;
         await refreshDetail(false);

@@ -1,4 +1,7 @@
-/** Export of the data set from the UI: the same files `cvm export` writes, into a folder of the user's choice, with progress. */
+/**
+ * Export of the data set from the UI: the same files `cvm export` writes, into a folder of the user's choice, with
+ * progress.
+ */
 import { useEffect, useState, type ReactNode } from 'react';
 import { api } from '../../api';
 import { Dialog } from '../Dialog';
@@ -16,49 +19,117 @@ export function ExportDialog({ onClose }: { onClose: () => void }): ReactNode {
   const [result, setResult] = useState<NoticeState | null>(null);
 
   useEffect(() => {
-    void api.appInfo({}).then((r) => { if (r.ok) setDefaultFolder(`${r.value.dataDir}${r.value.dataDir.includes('\\') ? '\\' : '/'}exports`); });
+    void api.appInfo({}).then((r) => {
+      if (r.ok) setDefaultFolder(`${r.value.dataDir}${r.value.dataDir.includes('\\') ? '\\' : '/'}exports`);
+    });
     return api.onEvent('exportProgress', (p) => setProgress(p));
   }, []);
 
   const run = async (): Promise<void> => {
-    setBusy(true); setResult(null); setProgress(null);
-    const r = await api.exportDataset({ format, approvedOnly, ...(folder.trim() ? { folder: folder.trim() } : {}), ...(format === 'cvm13' ? { copyImages } : {}) });
+    setBusy(true);
+    setResult(null);
+    setProgress(null);
+    const r = await api.exportDataset({
+      format,
+      approvedOnly,
+      ...(folder.trim() ? { folder: folder.trim() } : {}),
+      ...(format === 'cvm13' ? { copyImages } : {}),
+    });
     setBusy(false);
-    setResult(r.ok
-      ? { kind: r.value.count > 0 ? 'info' : 'warning', text: `Wrote ${plural(r.value.count, format === 'cvm13' ? 'landmark set' : 'row')} to ${r.value.file}.` }
-      : { kind: 'error', text: r.error.message });
+    setResult(
+      r.ok
+        ? {
+            kind: r.value.count > 0 ? 'info' : 'warning',
+            text: `Wrote ${plural(r.value.count, format === 'cvm13' ? 'landmark set' : 'row')} to ${r.value.file}.`,
+          }
+        : { kind: 'error', text: r.error.message },
+    );
   };
 
   return (
     <Dialog title="Export the data set" onClose={onClose} testId="export-dialog">
       <fieldset>
         <legend>Format</legend>
-        <label className="radio"><input type="radio" name="format" checked={format === 'cvm13'} onChange={() => setFormat('cvm13')} data-autofocus data-testid="export-format-cvm13" />
-          cvm13 JSON: landmark sets for training a model</label>
-        <label className="radio"><input type="radio" name="format" checked={format === 'csv'} onChange={() => setFormat('csv')} data-testid="export-format-csv" />
-          CSV: stages and measurements for research (no names or IDs)</label>
+        <label className="radio">
+          <input
+            type="radio"
+            name="format"
+            checked={format === 'cvm13'}
+            onChange={() => setFormat('cvm13')}
+            data-autofocus
+            data-testid="export-format-cvm13"
+          />
+          cvm13 JSON: landmark sets for training a model
+        </label>
+        <label className="radio">
+          <input
+            type="radio"
+            name="format"
+            checked={format === 'csv'}
+            onChange={() => setFormat('csv')}
+            data-testid="export-format-csv"
+          />
+          CSV: stages and measurements for research (no names or IDs)
+        </label>
       </fieldset>
       <fieldset>
         <legend>Studies</legend>
-        <label className="radio"><input type="radio" name="scope" checked={approvedOnly} onChange={() => setApprovedOnly(true)} data-testid="export-approved" /> approved only</label>
-        <label className="radio"><input type="radio" name="scope" checked={!approvedOnly} onChange={() => setApprovedOnly(false)} data-testid="export-all" /> all with landmarks</label>
+        <label className="radio">
+          <input
+            type="radio"
+            name="scope"
+            checked={approvedOnly}
+            onChange={() => setApprovedOnly(true)}
+            data-testid="export-approved"
+          />{' '}
+          approved only
+        </label>
+        <label className="radio">
+          <input
+            type="radio"
+            name="scope"
+            checked={!approvedOnly}
+            onChange={() => setApprovedOnly(false)}
+            data-testid="export-all"
+          />{' '}
+          all with landmarks
+        </label>
       </fieldset>
       {format === 'cvm13' && (
-        <label className="radio"><input type="checkbox" checked={copyImages} onChange={(e) => setCopyImages(e.target.checked)} data-testid="export-copy-images" />
-          copy the images beside the file (otherwise the file points into the data folder)</label>
+        <label className="radio">
+          <input
+            type="checkbox"
+            checked={copyImages}
+            onChange={(e) => setCopyImages(e.target.checked)}
+            data-testid="export-copy-images"
+          />
+          copy the images beside the file (otherwise the file points into the data folder)
+        </label>
       )}
-      <label>Folder (full path)
-        <input value={folder} onChange={(e) => setFolder(e.target.value)} placeholder={defaultFolder || 'the data folder’s exports folder'} data-testid="export-folder" spellCheck={false} />
+      <label>
+        Folder (full path)
+        <input
+          value={folder}
+          onChange={(e) => setFolder(e.target.value)}
+          placeholder={defaultFolder || 'the data folder’s exports folder'}
+          data-testid="export-folder"
+          spellCheck={false}
+        />
       </label>
       {progress && busy && (
         <div role="status" className="progress-inline">
-          <progress max={progress.total} value={progress.done} aria-label="Export progress" /> {progress.done} of {progress.total}
+          <progress max={progress.total} value={progress.done} aria-label="Export progress" /> {progress.done} of{' '}
+          {progress.total}
         </div>
       )}
       {result && <Notice notice={result} testId="export-result" />}
       <div className="dialog-actions">
-        <button type="button" onClick={onClose}>Close</button>
-        <button type="button" className="primary" onClick={() => void run()} disabled={busy} data-testid="export-run">{busy ? 'Exporting…' : 'Export'}</button>
+        <button type="button" onClick={onClose}>
+          Close
+        </button>
+        <button type="button" className="primary" onClick={() => void run()} disabled={busy} data-testid="export-run">
+          {busy ? 'Exporting…' : 'Export'}
+        </button>
       </div>
     </Dialog>
   );

@@ -7,11 +7,22 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import type { BatchFinished, BatchProgress } from '../../../core/api/analysis';
 import {
-  REVIEW_STATUSES, STAGE_CODES, type ListStudiesRequest, type ListStudiesResponse, type ReviewStatus, type StudySortField,
+  REVIEW_STATUSES,
+  STAGE_CODES,
+  type ListStudiesRequest,
+  type ListStudiesResponse,
+  type ReviewStatus,
+  type StudySortField,
 } from '../../../core/api/studies';
 import { api } from '../../api';
 import { SendBadge, useSendStates } from '../pacs/SendStatus';
-import { PAGE_SIZE, loadWorklistSession, requestOf, saveWorklistSession, type WorklistQuery } from '../../state/worklist-session';
+import {
+  PAGE_SIZE,
+  loadWorklistSession,
+  requestOf,
+  saveWorklistSession,
+  type WorklistQuery,
+} from '../../state/worklist-session';
 import { Notice, type NoticeState } from '../Notice';
 import { formatAge, plural } from '../format';
 import { ExportDialog } from './ExportDialog';
@@ -44,19 +55,29 @@ const COLUMNS: readonly { field: StudySortField; label: string; className: strin
 const SPACING_KEY = 'cvm.importSpacing';
 
 function readSpacing(): string {
-  try { return localStorage.getItem(SPACING_KEY) ?? ''; } catch { return ''; }
+  try {
+    return localStorage.getItem(SPACING_KEY) ?? '';
+  } catch {
+    return '';
+  }
 }
 
 /** A cell whose text may be long: one line, cut with an ellipsis, the whole text on hover. */
 function Cut({ text, className }: { text: string; className?: string }): ReactNode {
-  return <span className={`cut ${className ?? ''}`} title={text}>{text}</span>;
+  return (
+    <span className={`cut ${className ?? ''}`} title={text}>
+      {text}
+    </span>
+  );
 }
 
 export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): ReactNode {
   const initial = useRef(loadWorklistSession()).current;
   const [search, setSearch] = useState(initial.query.search);
   const [stage, setStage] = useState<ListStudiesRequest['stage']>(initial.query.stage);
-  const [stageConfidence, setStageConfidence] = useState<ListStudiesRequest['stageConfidence']>(initial.query.stageConfidence);
+  const [stageConfidence, setStageConfidence] = useState<ListStudiesRequest['stageConfidence']>(
+    initial.query.stageConfidence,
+  );
   const [review, setReview] = useState<ReviewStatus | undefined>(initial.query.review);
   const [sort, setSort] = useState<WorklistQuery['sort']>(initial.query.sort);
   const [offset, setOffset] = useState(initial.query.offset);
@@ -80,14 +101,21 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
 
   const setSpacing = (value: string): void => {
     setSpacingState(value);
-    try { localStorage.setItem(SPACING_KEY, value); } catch { /* not kept: typed again next time */ }
+    try {
+      localStorage.setItem(SPACING_KEY, value);
+    } catch {
+      /* not kept: typed again next time */
+    }
   };
   const sendStates = useSendStates(page?.rows.map((r) => r.imageId) ?? []);
 
   const refresh = useCallback(async () => {
     const q = JSON.parse(queryKey) as WorklistQuery;
     const r = await api.listStudies(requestOf(q));
-    if (!r.ok) { setError(r.error.message); return; }
+    if (!r.ok) {
+      setError(r.error.message);
+      return;
+    }
     setError(null);
     setPage(r.value);
     saveWorklistSession({ query: q });
@@ -95,22 +123,32 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
     if (back !== null) {
       restoreCursorTo.current = null;
       const i = r.value.rows.findIndex((row) => row.imageId === back);
-      if (i >= 0) { setCursor(i); return; }
+      if (i >= 0) {
+        setCursor(i);
+        return;
+      }
     }
     setCursor((c) => Math.min(c, Math.max(0, r.value.rows.length - 1)));
   }, [queryKey]);
 
-  useEffect(() => { void refresh(); }, [refresh]);
+  useEffect(() => {
+    void refresh();
+  }, [refresh]);
 
   // Keyboard users land on the list itself, with the cursor on the study they came from.
-  useEffect(() => { if (initial.lastOpened !== null) wrapRef.current?.focus(); }, [initial.lastOpened]);
+  useEffect(() => {
+    if (initial.lastOpened !== null) wrapRef.current?.focus();
+  }, [initial.lastOpened]);
 
   useEffect(() => {
     let lastDone = -1;
     const offProgress = api.onEvent('analysisBatchProgress', (p) => {
       setBatch(p);
       // Rows update as each study finishes, not only at the end.
-      if (p.done !== lastDone) { lastDone = p.done; void refresh(); }
+      if (p.done !== lastDone) {
+        lastDone = p.done;
+        void refresh();
+      }
     });
     const offFinished = api.onEvent('analysisBatchDone', (f: BatchFinished) => {
       setBatch(null);
@@ -121,52 +159,81 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
       });
       void refresh();
     });
-    return () => { offProgress(); offFinished(); };
+    return () => {
+      offProgress();
+      offFinished();
+    };
   }, [refresh]);
 
-  const open = useCallback((imageId: number) => {
-    saveWorklistSession({ query: JSON.parse(queryKey) as WorklistQuery, lastOpened: imageId, order: page?.rows.map((r) => r.imageId) ?? [] });
-    onOpen(imageId);
-  }, [onOpen, page, queryKey]);
+  const open = useCallback(
+    (imageId: number) => {
+      saveWorklistSession({
+        query: JSON.parse(queryKey) as WorklistQuery,
+        lastOpened: imageId,
+        order: page?.rows.map((r) => r.imageId) ?? [],
+      });
+      onOpen(imageId);
+    },
+    [onOpen, page, queryKey],
+  );
 
-  const importFiles = useCallback(async (files: readonly File[]) => {
-    const candidates = files.filter((f) => isCandidateFile(f.name));
-    if (candidates.length === 0) { setNotice({ kind: 'error', text: 'No DICOM, PNG, JPEG or TIFF files found.' }); return; }
-    const spacingMm = spacing.trim() ? Number(spacing.replace(',', '.')) : undefined;
-    if (spacingMm !== undefined && (!Number.isFinite(spacingMm) || spacingMm <= 0)) {
-      setNotice({ kind: 'error', text: 'The spacing for PNG/JPEG must be a positive number of mm per pixel.' });
-      return;
-    }
-    cancelImport.current = false;
-    const failures: string[] = [];
-    const damaged: string[] = [];
-    let lastImageId: number | null = null;
-    let imported = 0;
-    for (let i = 0; i < candidates.length; i++) {
-      if (cancelImport.current) break;
-      const file = candidates[i]!;
-      setImporting({ done: i, total: candidates.length, current: file.name });
-      const bytes = new Uint8Array(await file.arrayBuffer());
-      const r = await api.importFiles({ files: [{ name: file.name, bytes }], ...(spacingMm !== undefined ? { spacingMm } : {}) });
-      if (!r.ok) { failures.push(`${file.name}: ${r.error.message}`); continue; }
-      for (const item of r.value.results) {
-        if (item.ok) { lastImageId = item.imageId; imported += 1; damaged.push(...(item.warnings ?? [])); } else failures.push(`${item.fileName}: ${item.error.message}`);
+  const importFiles = useCallback(
+    async (files: readonly File[]) => {
+      const candidates = files.filter((f) => isCandidateFile(f.name));
+      if (candidates.length === 0) {
+        setNotice({ kind: 'error', text: 'No DICOM, PNG, JPEG or TIFF files found.' });
+        return;
       }
-      if (i % 10 === 9) void refresh();
-    }
-    setImporting(null);
-    setNotice({
-      kind: failures.length > 0 ? (imported > 0 ? 'warning' : 'error') : damaged.length > 0 ? 'warning' : 'info',
-      text: `${cancelImport.current ? 'Import cancelled. ' : ''}Imported ${imported} of ${plural(candidates.length, 'file')}.${failures.length ? ` ${failures.length} refused.` : ''}${damaged.length ? ` ${damaged.length} imported with warnings (damaged data).` : ''}`,
-      details: [...failures, ...damaged],
-    });
-    await refresh();
-    if (candidates.length === 1 && lastImageId !== null) open(lastImageId);
-  }, [spacing, refresh, open]);
+      const spacingMm = spacing.trim() ? Number(spacing.replace(',', '.')) : undefined;
+      if (spacingMm !== undefined && (!Number.isFinite(spacingMm) || spacingMm <= 0)) {
+        setNotice({ kind: 'error', text: 'The spacing for PNG/JPEG must be a positive number of mm per pixel.' });
+        return;
+      }
+      cancelImport.current = false;
+      const failures: string[] = [];
+      const damaged: string[] = [];
+      let lastImageId: number | null = null;
+      let imported = 0;
+      for (let i = 0; i < candidates.length; i++) {
+        if (cancelImport.current) break;
+        const file = candidates[i]!;
+        setImporting({ done: i, total: candidates.length, current: file.name });
+        const bytes = new Uint8Array(await file.arrayBuffer());
+        const r = await api.importFiles({
+          files: [{ name: file.name, bytes }],
+          ...(spacingMm !== undefined ? { spacingMm } : {}),
+        });
+        if (!r.ok) {
+          failures.push(`${file.name}: ${r.error.message}`);
+          continue;
+        }
+        for (const item of r.value.results) {
+          if (item.ok) {
+            lastImageId = item.imageId;
+            imported += 1;
+            damaged.push(...(item.warnings ?? []));
+          } else failures.push(`${item.fileName}: ${item.error.message}`);
+        }
+        if (i % 10 === 9) void refresh();
+      }
+      setImporting(null);
+      setNotice({
+        kind: failures.length > 0 ? (imported > 0 ? 'warning' : 'error') : damaged.length > 0 ? 'warning' : 'info',
+        text: `${cancelImport.current ? 'Import cancelled. ' : ''}Imported ${imported} of ${plural(candidates.length, 'file')}.${failures.length ? ` ${failures.length} refused.` : ''}${damaged.length ? ` ${damaged.length} imported with warnings (damaged data).` : ''}`,
+        details: [...failures, ...damaged],
+      });
+      await refresh();
+      if (candidates.length === 1 && lastImageId !== null) open(lastImageId);
+    },
+    [spacing, refresh, open],
+  );
 
   const analyzeAll = useCallback(async () => {
     const ids = page?.rows.filter((r) => r.stageLabel === null).map((r) => r.imageId) ?? [];
-    if (ids.length === 0) { setNotice({ kind: 'info', text: 'Every study on this page has landmarks already.' }); return; }
+    if (ids.length === 0) {
+      setNotice({ kind: 'info', text: 'Every study on this page has landmarks already.' });
+      return;
+    }
     const r = await api.analyzeBatch({ imageIds: ids });
     if (!r.ok) setNotice({ kind: 'error', text: r.error.message });
     else setBatch({ batchId: r.value.batchId, done: 0, total: r.value.total, failed: 0, current: null, etaMs: null });
@@ -174,11 +241,27 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
 
   const onKeyDown = (e: React.KeyboardEvent): void => {
     if (!page || page.rows.length === 0) return;
-    if (e.key === 'ArrowDown') { setCursor((c) => Math.min(page.rows.length - 1, c + 1)); e.preventDefault(); }
-    if (e.key === 'ArrowUp') { setCursor((c) => Math.max(0, c - 1)); e.preventDefault(); }
-    if (e.key === 'Home') { setCursor(0); e.preventDefault(); }
-    if (e.key === 'End') { setCursor(page.rows.length - 1); e.preventDefault(); }
-    if (e.key === 'Enter' && e.target === e.currentTarget) { const row = page.rows[cursor]; if (row) open(row.imageId); e.preventDefault(); }
+    if (e.key === 'ArrowDown') {
+      setCursor((c) => Math.min(page.rows.length - 1, c + 1));
+      e.preventDefault();
+    }
+    if (e.key === 'ArrowUp') {
+      setCursor((c) => Math.max(0, c - 1));
+      e.preventDefault();
+    }
+    if (e.key === 'Home') {
+      setCursor(0);
+      e.preventDefault();
+    }
+    if (e.key === 'End') {
+      setCursor(page.rows.length - 1);
+      e.preventDefault();
+    }
+    if (e.key === 'Enter' && e.target === e.currentTarget) {
+      const row = page.rows[cursor];
+      if (row) open(row.imageId);
+      e.preventDefault();
+    }
   };
 
   useEffect(() => {
@@ -193,77 +276,193 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
   const current = page?.rows[cursor];
 
   return (
-    <div className="worklist" onDragOver={(e) => e.preventDefault()}
-      onDrop={(e) => { e.preventDefault(); void importFiles([...e.dataTransfer.files]); }}>
+    <div
+      className="worklist"
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={(e) => {
+        e.preventDefault();
+        void importFiles([...e.dataTransfer.files]);
+      }}
+    >
       <div className="worklist-bar">
         <div role="search" className="inline-group">
-          <input type="search" placeholder="Search patient, ID or file" aria-label="Search patient, ID or file" data-testid="worklist-search"
-            value={search} onChange={(e) => { setSearch(e.target.value); setOffset(0); }} />
-          <label className="inline">Stage
-            <select value={stage ?? ''} onChange={(e) => { setStage((e.target.value || undefined) as ListStudiesRequest['stage']); setOffset(0); }} data-testid="filter-stage">
+          <input
+            type="search"
+            placeholder="Search patient, ID or file"
+            aria-label="Search patient, ID or file"
+            data-testid="worklist-search"
+            value={search}
+            onChange={(e) => {
+              setSearch(e.target.value);
+              setOffset(0);
+            }}
+          />
+          <label className="inline">
+            Stage
+            <select
+              value={stage ?? ''}
+              onChange={(e) => {
+                setStage((e.target.value || undefined) as ListStudiesRequest['stage']);
+                setOffset(0);
+              }}
+              data-testid="filter-stage"
+            >
               <option value="">all</option>
-              {STAGE_CODES.map((s) => <option key={s} value={s}>{s}</option>)}
+              {STAGE_CODES.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
               <option value="no-fit">textbook: no stage fits</option>
               <option value="none">not staged</option>
             </select>
           </label>
-          <label className="inline">Confidence
-            <select value={stageConfidence ?? ''} data-testid="filter-stage-confidence"
-              onChange={(e) => { setStageConfidence((e.target.value || undefined) as ListStudiesRequest['stageConfidence']); setOffset(0); }}>
+          <label className="inline">
+            Confidence
+            <select
+              value={stageConfidence ?? ''}
+              data-testid="filter-stage-confidence"
+              onChange={(e) => {
+                setStageConfidence((e.target.value || undefined) as ListStudiesRequest['stageConfidence']);
+                setOffset(0);
+              }}
+            >
               <option value="">all</option>
               <option value="high">high (70% or more)</option>
               <option value="moderate">moderate (50-70%)</option>
               <option value="low">low (under 50%)</option>
             </select>
           </label>
-          <label className="inline">Review
-            <select value={review ?? ''} onChange={(e) => { setReview((e.target.value || undefined) as ReviewStatus | undefined); setOffset(0); }} data-testid="filter-review">
+          <label className="inline">
+            Review
+            <select
+              value={review ?? ''}
+              onChange={(e) => {
+                setReview((e.target.value || undefined) as ReviewStatus | undefined);
+                setOffset(0);
+              }}
+              data-testid="filter-review"
+            >
               <option value="">all</option>
-              {REVIEW_STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+              {REVIEW_STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
             </select>
           </label>
         </div>
         <span className="spacer" />
-        <label className="inline" title="PNG and JPEG files carry no pixel spacing: this value is recorded as entered. It stays until you change it.">PNG/JPEG spacing
-          <input className="narrow" inputMode="decimal" placeholder="mm/px" aria-label="Pixel spacing for PNG and JPEG imports, mm per pixel"
-            value={spacing} onChange={(e) => setSpacing(e.target.value)} data-testid="import-spacing" />
+        <label
+          className="inline"
+          title="PNG and JPEG files carry no pixel spacing: this value is recorded as entered. It stays until you change it."
+        >
+          PNG/JPEG spacing
+          <input
+            className="narrow"
+            inputMode="decimal"
+            placeholder="mm/px"
+            aria-label="Pixel spacing for PNG and JPEG imports, mm per pixel"
+            value={spacing}
+            onChange={(e) => setSpacing(e.target.value)}
+            data-testid="import-spacing"
+          />
         </label>
-        <button type="button" onClick={() => filesInput.current?.click()} data-testid="import-files-button">Import files…</button>
-        <input ref={filesInput} type="file" multiple hidden data-testid="import-files" tabIndex={-1} aria-hidden="true"
+        <button type="button" onClick={() => filesInput.current?.click()} data-testid="import-files-button">
+          Import files…
+        </button>
+        <input
+          ref={filesInput}
+          type="file"
+          multiple
+          hidden
+          data-testid="import-files"
+          tabIndex={-1}
+          aria-hidden="true"
           accept=".dcm,.dicom,.dic,.png,.jpg,.jpeg,.tif,.tiff,application/dicom,image/png,image/jpeg,image/tiff"
-          onChange={(e) => { const f = [...(e.target.files ?? [])]; e.target.value = ''; void importFiles(f); }} />
-        <button type="button" onClick={() => folderInput.current?.click()} data-testid="import-folder-button">Import folder…</button>
-        <input ref={folderInput} type="file" hidden data-testid="import-folder" tabIndex={-1} aria-hidden="true" {...{ webkitdirectory: '' }}
-          onChange={(e) => { const f = [...(e.target.files ?? [])]; e.target.value = ''; void importFiles(f); }} />
-        <button type="button" onClick={() => void analyzeAll()} disabled={batch !== null} data-testid="analyze-all">Analyze unstaged</button>
-        <button type="button" onClick={() => setExporting(true)} data-testid="export-dataset">Export data set…</button>
+          onChange={(e) => {
+            const f = [...(e.target.files ?? [])];
+            e.target.value = '';
+            void importFiles(f);
+          }}
+        />
+        <button type="button" onClick={() => folderInput.current?.click()} data-testid="import-folder-button">
+          Import folder…
+        </button>
+        <input
+          ref={folderInput}
+          type="file"
+          hidden
+          data-testid="import-folder"
+          tabIndex={-1}
+          aria-hidden="true"
+          {...{ webkitdirectory: '' }}
+          onChange={(e) => {
+            const f = [...(e.target.files ?? [])];
+            e.target.value = '';
+            void importFiles(f);
+          }}
+        />
+        <button type="button" onClick={() => void analyzeAll()} disabled={batch !== null} data-testid="analyze-all">
+          Analyze unstaged
+        </button>
+        <button type="button" onClick={() => setExporting(true)} data-testid="export-dataset">
+          Export data set…
+        </button>
       </div>
       {importing && (
         <div className="progress" role="status" data-testid="import-progress">
           <progress max={importing.total} value={importing.done} aria-label="Import progress" />
           <Cut text={`Importing ${importing.done + 1} of ${importing.total}: ${importing.current}`} />
-          <button type="button" onClick={() => { cancelImport.current = true; }}>Cancel</button>
+          <button
+            type="button"
+            onClick={() => {
+              cancelImport.current = true;
+            }}
+          >
+            Cancel
+          </button>
         </div>
       )}
       {batch && (
         <div className="progress" role="status" data-testid="batch-progress">
           <progress max={batch.total} value={batch.done} aria-label="Analysis progress" />
-          <Cut text={`Analysing ${Math.min(batch.done + 1, batch.total)} of ${batch.total}${batch.current ? `: ${batch.current}` : ''}${batch.etaMs !== null ? ` · about ${Math.ceil(batch.etaMs / 1000)} s left` : ''}`} />
-          <button type="button" onClick={() => void api.cancelBatch({ batchId: batch.batchId })}>Cancel</button>
+          <Cut
+            text={`Analysing ${Math.min(batch.done + 1, batch.total)} of ${batch.total}${batch.current ? `: ${batch.current}` : ''}${batch.etaMs !== null ? ` · about ${Math.ceil(batch.etaMs / 1000)} s left` : ''}`}
+          />
+          <button type="button" onClick={() => void api.cancelBatch({ batchId: batch.batchId })}>
+            Cancel
+          </button>
         </div>
       )}
       {notice ? <Notice notice={notice} onClose={() => setNotice(null)} testId="worklist-notice" /> : <div />}
       {error ? <Notice notice={{ kind: 'error', text: error }} /> : <div />}
-      <div className="table-wrap" ref={wrapRef} tabIndex={0} onKeyDown={onKeyDown} role="region"
-        aria-label={`Studies: arrow keys move, Enter opens${current ? `. Selected: ${current.patientName ?? current.fileName}` : ''}`} data-testid="worklist">
+      <div
+        className="table-wrap"
+        ref={wrapRef}
+        tabIndex={0}
+        onKeyDown={onKeyDown}
+        role="region"
+        aria-label={`Studies: arrow keys move, Enter opens${current ? `. Selected: ${current.patientName ?? current.fileName}` : ''}`}
+        data-testid="worklist"
+      >
         <table className="studies">
-          <colgroup>{COLUMNS.map((c) => <col key={c.field} className={c.className} />)}</colgroup>
+          <colgroup>
+            {COLUMNS.map((c) => (
+              <col key={c.field} className={c.className} />
+            ))}
+          </colgroup>
           <thead>
             <tr>
               {COLUMNS.map((c) => (
-                <th key={c.field} scope="col" aria-sort={sort.field === c.field ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none'}>
+                <th
+                  key={c.field}
+                  scope="col"
+                  aria-sort={sort.field === c.field ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none'}
+                >
                   <button type="button" className="th-button" onClick={() => toggleSort(c.field)}>
-                    {c.label}{sort.field === c.field ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : ''}
+                    {c.label}
+                    {sort.field === c.field ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : ''}
                   </button>
                 </th>
               ))}
@@ -273,37 +472,99 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
             {page?.rows.map((r, i) => {
               const failedStage = r.stageLabel !== null && r.stage === null && !r.stageLabel.startsWith('no stage');
               return (
-                <tr key={r.imageId} data-row={i} data-testid={`worklist-row-${r.imageId}`} className={i === cursor ? 'cursor' : ''}
-                  aria-selected={i === cursor} onClick={() => setCursor(i)} onDoubleClick={() => open(r.imageId)}>
-                  <td><button type="button" className="link cut" title={r.patientName ?? r.fileName} tabIndex={-1} onClick={() => open(r.imageId)}>{r.patientName ?? r.fileName}</button></td>
-                  <td><Cut text={r.patientId ?? '—'} /></td>
+                <tr
+                  key={r.imageId}
+                  data-row={i}
+                  data-testid={`worklist-row-${r.imageId}`}
+                  className={i === cursor ? 'cursor' : ''}
+                  aria-selected={i === cursor}
+                  onClick={() => setCursor(i)}
+                  onDoubleClick={() => open(r.imageId)}
+                >
+                  <td>
+                    <button
+                      type="button"
+                      className="link cut"
+                      title={r.patientName ?? r.fileName}
+                      tabIndex={-1}
+                      onClick={() => open(r.imageId)}
+                    >
+                      {r.patientName ?? r.fileName}
+                    </button>
+                  </td>
+                  <td>
+                    <Cut text={r.patientId ?? '—'} />
+                  </td>
                   <td className="num">{r.studyDate ?? '—'}</td>
                   <td className="num">{formatAge(r.ageYears)}</td>
-                  <td>{r.stageLabel === null ? '—' : failedStage
-                    ? <Cut className="error-text" text={`not computable: ${r.stageLabel}`} />
-                    : <Cut className={r.borderline || r.stageLabel.startsWith('no stage') ? 'warn-text' : ''} text={typeof r.stageProbability === 'number' && r.stage ? r.stage : r.stageLabel} />}</td>
-                  <td className={`num${r.stageConfidence === 'low' ? ' warn-text' : ''}`} data-testid="worklist-stage-probability"
-                    title={r.stageConfidence ? `${r.stageConfidence} confidence` : undefined}>
+                  <td>
+                    {r.stageLabel === null ? (
+                      '—'
+                    ) : failedStage ? (
+                      <Cut className="error-text" text={`not computable: ${r.stageLabel}`} />
+                    ) : (
+                      <Cut
+                        className={r.borderline || r.stageLabel.startsWith('no stage') ? 'warn-text' : ''}
+                        text={typeof r.stageProbability === 'number' && r.stage ? r.stage : r.stageLabel}
+                      />
+                    )}
+                  </td>
+                  <td
+                    className={`num${r.stageConfidence === 'low' ? ' warn-text' : ''}`}
+                    data-testid="worklist-stage-probability"
+                    title={r.stageConfidence ? `${r.stageConfidence} confidence` : undefined}
+                  >
                     {typeof r.stageProbability === 'number' ? `${Math.round(r.stageProbability * 100)}%` : '—'}
                   </td>
-                  <td><span className={`review ${r.reviewStatus}`} title={r.reviewedBy ? `approved by ${r.reviewedBy}` : r.reviewStatus}>{r.reviewStatus}{r.reviewedBy && r.reviewStatus === 'approved' ? ` (${r.reviewedBy})` : ''}</span><SendBadge state={sendStates.get(r.imageId)} /></td>
+                  <td>
+                    <span
+                      className={`review ${r.reviewStatus}`}
+                      title={r.reviewedBy ? `approved by ${r.reviewedBy}` : r.reviewStatus}
+                    >
+                      {r.reviewStatus}
+                      {r.reviewedBy && r.reviewStatus === 'approved' ? ` (${r.reviewedBy})` : ''}
+                    </span>
+                    <SendBadge state={sendStates.get(r.imageId)} />
+                  </td>
                   <td className="num">{r.minConfidence !== null ? r.minConfidence.toFixed(2) : '—'}</td>
-                  <td><Cut className="muted" text={r.fileName} /></td>
+                  <td>
+                    <Cut className="muted" text={r.fileName} />
+                  </td>
                 </tr>
               );
             })}
           </tbody>
         </table>
-        {page && page.total === 0 && <div className="empty">No studies{search || stage || stageConfidence || review ? ' match these filters' : ' yet: import DICOM, PNG, JPEG or TIFF files, or drop them here'}.</div>}
+        {page && page.total === 0 && (
+          <div className="empty">
+            No studies
+            {search || stage || stageConfidence || review
+              ? ' match these filters'
+              : ' yet: import DICOM, PNG, JPEG or TIFF files, or drop them here'}
+            .
+          </div>
+        )}
       </div>
       {page ? (
         <div className="pager">
           <span data-testid="worklist-total">{plural(page.total, 'study', 'studies')}</span>
-          <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>Previous</button>
-          <span>{page.total === 0 ? 0 : offset + 1}–{Math.min(offset + PAGE_SIZE, page.total)}</span>
-          <button type="button" disabled={offset + PAGE_SIZE >= page.total} onClick={() => setOffset(offset + PAGE_SIZE)}>Next</button>
+          <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
+            Previous
+          </button>
+          <span>
+            {page.total === 0 ? 0 : offset + 1}–{Math.min(offset + PAGE_SIZE, page.total)}
+          </span>
+          <button
+            type="button"
+            disabled={offset + PAGE_SIZE >= page.total}
+            onClick={() => setOffset(offset + PAGE_SIZE)}
+          >
+            Next
+          </button>
         </div>
-      ) : <div />}
+      ) : (
+        <div />
+      )}
       {exporting && <ExportDialog onClose={() => setExporting(false)} />}
     </div>
   );

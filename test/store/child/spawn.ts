@@ -40,7 +40,8 @@ export function startWriter(dataDir: string, mode: 'hold' | 'edits', count = 0):
   });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   child.on('exit', (code, signal) => {
-    for (const w of waiters.splice(0)) w.reject(new Error(`writer exited (${code ?? signal}) before the expected line:\n${stderr}`));
+    for (const w of waiters.splice(0))
+      w.reject(new Error(`writer exited (${code ?? signal}) before the expected line:\n${stderr}`));
   });
   return {
     child,
@@ -48,7 +49,8 @@ export function startWriter(dataDir: string, mode: 'hold' | 'edits', count = 0):
     waitFor(test) {
       const found = lines.find(test);
       if (found !== undefined) return Promise.resolve(found);
-      if (child.exitCode !== null || child.signalCode !== null) return Promise.reject(new Error(`writer already exited:\n${stderr}`));
+      if (child.exitCode !== null || child.signalCode !== null)
+        return Promise.reject(new Error(`writer already exited:\n${stderr}`));
       return new Promise((resolve, reject) => waiters.push({ test, resolve, reject }));
     },
     async kill() {

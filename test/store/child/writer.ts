@@ -21,13 +21,34 @@ if (mode === 'edits') {
   const count = Number(countText ?? '100');
   let imageId = store.findImageBySha('a'.repeat(64))?.imageId;
   if (imageId === undefined) {
-    imageId = store.insertImage({ sha256: 'a'.repeat(64), storedPath: 'images/a.dcm', originalName: 'a.dcm', byteSize: 1, info: syntheticInfo(1), author: 'writer' }).imageId;
+    imageId = store.insertImage({
+      sha256: 'a'.repeat(64),
+      storedPath: 'images/a.dcm',
+      originalName: 'a.dcm',
+      byteSize: 1,
+      info: syntheticInfo(1),
+      author: 'writer',
+    }).imageId;
     const confidences = Object.fromEntries(LANDMARK_NAMES.map((n) => [n, 0.9]));
-    store.recordModelRun(imageId, { modelId: 'm', modelVersion: '1', modelSha256: 'x', provider: 'cpu', timingsMs: {}, landmarks: syntheticPoints('CS4'), confidences });
+    store.recordModelRun(imageId, {
+      modelId: 'm',
+      modelVersion: '1',
+      modelSha256: 'x',
+      provider: 'cpu',
+      timingsMs: {},
+      landmarks: syntheticPoints('CS4'),
+      confidences,
+    });
   }
   let base = store.loadStudy(imageId).latest?.versionId ?? null;
   for (let i = 0; i < count; i++) {
-    const saved = store.addVersion(imageId, { kind: 'edit', points: syntheticPoints(i % 2 ? 'CS1' : 'CS4', 800 + i), author: 'writer', baseVersionId: base, moved: ['C2p'] });
+    const saved = store.addVersion(imageId, {
+      kind: 'edit',
+      points: syntheticPoints(i % 2 ? 'CS1' : 'CS4', 800 + i),
+      author: 'writer',
+      baseVersionId: base,
+      moved: ['C2p'],
+    });
     base = saved.versionId;
     say(`saved ${saved.versionId} ${saved.version}`);
   }

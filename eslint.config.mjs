@@ -1,0 +1,15 @@
+// Lint rules for the whole code base (`npm run lint`, part of `npm test`): typescript-eslint's recommended
+// set plus the project's own hygiene rules. Formatting is not linted here.
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'release/**', 'node_modules/**', 'test/layers/fixtures/**', 'test/layers/.probes/**', 'models/training/**/*.py'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts', '**/*.tsx', '**/*.mts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      'max-len': ['error', { code: 120, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true, ignoreUrls: true, ignoreComments: false }],
+    },
+  },
+);
