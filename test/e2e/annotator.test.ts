@@ -340,6 +340,8 @@ describe.skipIf(!canRun)("the annotator's loop", () => {
         .poll(async () => Number(await page.getByTestId('viewer').getAttribute('data-scale')))
         .toBeCloseTo(small, 6);
       await page.keyboard.press('Backspace');
+      // A fresh clone has no test-results/ yet: copyFileSync, unlike page.screenshot, does not create it.
+      mkdirSync(path.dirname(screenshotPath('annotator-worklist')), { recursive: true });
       copyFileSync(path.join(DOCS_IMG, 'worklist-1366x768.png'), screenshotPath('annotator-worklist'));
     },
   );
