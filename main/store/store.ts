@@ -555,20 +555,7 @@ export class Store {
       // An approval applies to the landmarks that were approved: when the re-analysis replaces them, the study
       // goes back to review (audited), never keeping an approval of landmarks nobody saw.
       const withdrawn = !humanHasEdited && image.review_status === 'approved';
-      if (withdrawn) {
-        this.run(
-          "UPDATE images SET review_status = 'in-progress', reviewed_by = NULL, reviewed_at = NULL WHERE id = ?",
-          imageId,
-        );
-        this.audit(
-          author,
-          'review',
-          imageId,
-          'review status approved -> in-progress: a re-analysis replaced the approved landmarks',
-          { status: image.review_status, by: image.reviewed_by },
-          { status: 'in-progress', by: null, at: null },
-        );
-      }
+      if (withdrawn) this.withdrawApproval(image, author, 'a re-analysis replaced the approved landmarks');
       this.audit(
         author,
         'model-run',
@@ -743,20 +730,7 @@ export class Store {
     const spacingBefore = effectiveSpacingOf(before);
     const spacingChanged = spacingBefore?.rowMm !== spacing?.rowMm || spacingBefore?.colMm !== spacing?.colMm;
     const withdrawn = spacingChanged && before.review_status === 'approved' && image.latest_set_ref !== null;
-    if (withdrawn) {
-      this.run(
-        "UPDATE images SET review_status = 'in-progress', reviewed_by = NULL, reviewed_at = NULL WHERE id = ?",
-        imageId,
-      );
-      this.audit(
-        author,
-        'review',
-        imageId,
-        'review status approved -> in-progress: the calibration changed',
-        { status: before.review_status, by: before.reviewed_by },
-        { status: 'in-progress', by: null, at: null },
-      );
-    }
+    if (withdrawn) this.withdrawApproval(before, author, 'the calibration changed');
     this.audit(
       author,
       'calibration',
@@ -768,6 +742,22 @@ export class Store {
       calibrationOf(image),
     );
     return { spacing, calibration: calibrationOf(image), stage };
+  }
+
+  /** An approval applies to what was approved: when that changes, the study goes back to review (audited). */
+  private withdrawApproval(image: ImageRow, author: string, why: string): void {
+    this.run(
+      "UPDATE images SET review_status = 'in-progress', reviewed_by = NULL, reviewed_at = NULL WHERE id = ?",
+      image.id,
+    );
+    this.audit(
+      author,
+      'review',
+      image.id,
+      `review status approved -> in-progress: ${why}`,
+      { status: image.review_status, by: image.reviewed_by },
+      { status: 'in-progress', by: null, at: null },
+    );
   }
 
   setCalibration(imageId: number, input: CalibrationInput | null, author: string): CalibrationResponse {
