@@ -3,6 +3,7 @@
  * most probable stage, the runner-up, a confidence word, what each measurement contributes, the textbook criteria
  * as the explanation and one sentence where they depart, peak-growth timing and a gentle age check.
  */
+import { formatYearsMonths } from '../metadata/age';
 import paramsJson from './params/cvm-stage-v1.json';
 import type { PixelSpacingMm } from '../geometry/index';
 import { LANDMARK_NAMES, type LandmarkName, type LandmarkSet } from '../landmarks/index';
@@ -183,9 +184,9 @@ export function modelStaging(
     const who = options.sex === 'F' ? 'girls' : options.sex === 'M' ? 'boys' : 'children';
     let flag: string | null = null;
     if (years < typical[0] - 2)
-      flag = `At ${years.toFixed(1)} years, ${stage} is early (typical for ${who}: ${range} years); timing varies widely, but a second look at the landmarks is worthwhile.`;
+      flag = `At ${formatYearsMonths(years)}, ${stage} is early (typical for ${who}: ${range} years); timing varies widely, but a second look at the landmarks is worthwhile.`;
     else if (years > typical[1] + 2)
-      flag = `At ${years.toFixed(1)} years, ${stage} is late (typical for ${who}: ${range} years); timing varies widely, but a second look at the landmarks is worthwhile.`;
+      flag = `At ${formatYearsMonths(years)}, ${stage} is late (typical for ${who}: ${range} years); timing varies widely, but a second look at the landmarks is worthwhile.`;
     age = { ageYears: years, typical, flag };
   }
 

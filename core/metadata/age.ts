@@ -46,3 +46,15 @@ export function dicomDateToIso(value: string): string | null {
   const iso = `${match[1]}-${match[2]}-${match[3]}`;
   return parseIsoDate(iso) ? iso : null;
 }
+
+/** An age as clinicians write it, "13 y 8 m" (whole months, rounded down); "—" when unknown or negative. */
+export function formatYearsMonths(years: number | null | undefined): string {
+  if (years === null || years === undefined || !Number.isFinite(years) || years < 0) return '—';
+  let whole = Math.floor(years);
+  let months = Math.floor((years - whole) * 12 + 1e-6);
+  if (months >= 12) {
+    whole += 1;
+    months = 0;
+  }
+  return `${whole} y ${months} m`;
+}

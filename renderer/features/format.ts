@@ -1,3 +1,4 @@
+import { formatYearsMonths } from '../../core/metadata/age';
 import type { Spacing } from '../../core/api/index';
 
 export function formatSpacing(spacing: Spacing | null): string {
@@ -10,16 +11,7 @@ export function formatSpacing(spacing: Spacing | null): string {
 const fmt = (v: number): string => (v >= 0.01 ? v.toFixed(3) : v.toPrecision(3));
 
 /** Age the way clinicians write it: "13 y 8 m" (completed years and months); "—" when unknown. */
-export function formatAge(years: number | null | undefined): string {
-  if (years === null || years === undefined || !Number.isFinite(years) || years < 0) return '—';
-  let whole = Math.floor(years);
-  let months = Math.floor((years - whole) * 12 + 1e-6);
-  if (months >= 12) {
-    whole += 1;
-    months = 0;
-  }
-  return `${whole} y ${months} m`;
-}
+export const formatAge = formatYearsMonths;
 
 /** "1 study", "2 studies". */
 export function plural(n: number, one: string, many = `${one}s`): string {

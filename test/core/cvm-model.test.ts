@@ -209,7 +209,7 @@ describe('the clinician-fitted staging model', () => {
     expect(young.peakGrowth.text).toMatch(
       /^Peak mandibular growth: still ahead \d+%, within about a year \d+%, past \d+%\.$/,
     );
-    expect(young.age?.flag).toMatch(/^At 8\.0 years, CS6 is early \(typical for girls: 13 or older years\)/);
+    expect(young.age?.flag).toMatch(/^At 8 y 0 m, CS6 is early \(typical for girls: 13 or older years\)/);
     expect(ok(assess(cs6, MM, undefined, { ageYears: 15, sex: 'F' })).staging.age).toMatchObject({
       ageYears: 15,
       flag: null,

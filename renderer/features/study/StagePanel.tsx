@@ -213,7 +213,7 @@ function StageHeadline({
       {s.age && (
         <p className={s.age.flag ? 'age-flag' : 'muted small'} data-testid="age-check">
           {s.age.flag ??
-            `Age ${s.age.ageYears.toFixed(1)} years: typical for ${s.stage} (${Number.isFinite(s.age.typical[1]) ? `${s.age.typical[0]}-${s.age.typical[1]}` : `${s.age.typical[0]}+`} years).`}
+            `Age ${formatAge(s.age.ageYears)}: typical for ${s.stage} (${Number.isFinite(s.age.typical[1]) ? `${s.age.typical[0]}-${s.age.typical[1]}` : `${s.age.typical[0]}+`} years).`}
         </p>
       )}
       <Contributions staging={s} />
