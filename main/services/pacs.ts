@@ -6,6 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type {
+  IdentityChange,
+  ListPatientsRequest,
+  MergePatientsRequest,
+  PatientListItem,
+  SplitPatientRequest,
   ImageIdsRequest,
   PacsPullDone,
   PacsSearchRequest,
@@ -33,7 +38,15 @@ import {
   writePacsSecret,
   writePacsSettings,
 } from '../pacs/settings';
-import { patientTimeline } from '../pacs/timeline';
+import {
+  listPatients,
+  mergePatients,
+  rejoinStudy,
+  splitPatient,
+  splitStudyOff,
+  timelineOfImage,
+  type PatientTimeline,
+} from '../pacs/timeline';
 import { StoreError } from '../store/errors';
 import type { Store } from '../store/store';
 import type { ServiceContext } from './context';
@@ -88,6 +101,55 @@ export interface PacsHandlers {
   pacsSendStatus(request: ImageIdsRequest): Promise<Result<SendResponse>>;
   pacsSend(request: ImageIdsRequest): Promise<Result<SendResponse>>;
   patientTimeline(request: { imageId: number }): Promise<Result<TimelineResponse>>;
+  listPatients(request: ListPatientsRequest): Promise<Result<{ patients: readonly PatientListItem[] }>>;
+  mergePatients(request: MergePatientsRequest): Promise<Result<IdentityChange>>;
+  splitPatient(request: SplitPatientRequest): Promise<Result<IdentityChange>>;
+  splitStudy(request: { imageId: number }): Promise<Result<IdentityChange>>;
+  rejoinStudy(request: { imageId: number }): Promise<Result<IdentityChange>>;
+}
+
+const EMPTY_TIMELINE: TimelineResponse = {
+  patientId: null,
+  patientName: null,
+  visits: [],
+  peak: null,
+  inconsistencies: [],
+  merged: [],
+  otherIssuers: [],
+  splitOff: [],
+  splitFrom: null,
+};
+
+function timelineView(t: PatientTimeline): TimelineResponse {
+  const split = (x: PatientTimeline['splitOff'][number]) => ({
+    imageIds: x.imageIds,
+    studyDate: x.studyDate,
+    by: x.by,
+    at: x.at,
+  });
+  return {
+    patientId: t.patient.patientId,
+    patientName: t.patient.name,
+    visits: t.visits.map((v) => ({
+      imageId: v.imageId,
+      studyDate: v.studyDate,
+      ageYears: v.ageYears,
+      stage: v.stage,
+      stageLabel: v.stageLabel,
+      reviewStatus: v.reviewStatus,
+      pPeakPassed: v.pPeakPassed,
+      probabilities: v.probabilities as Record<string, number> | null,
+      boneAge: v.boneAge,
+    })),
+    peak: t.peak,
+    inconsistencies: t.inconsistencies,
+    merged: t.merged.map((m) => m.patientId),
+    otherIssuers: t.otherIssuers,
+    splitOff: t.splitOff.map(split),
+    splitFrom: t.splitFrom
+      ? { ...split(t.splitFrom), patientId: t.splitFrom.patientId, patientName: t.splitFrom.patientName }
+      : null,
+  };
 }
 
 const pulls = new Map<string, AbortController>();
@@ -308,43 +370,47 @@ export function pacsHandlers(ctx: ServiceContext): PacsHandlers {
     pacsSend: (request) => guarded(() => queueSend(ctx, request.imageIds, true)),
     patientTimeline: (request) =>
       guarded(() => {
+        const t = timelineOfImage(store(), request.imageId);
+        return t ? timelineView(t) : EMPTY_TIMELINE;
+      }),
+    listPatients: (request) =>
+      guarded(() => ({
+        patients: listPatients(store(), request.search.trim(), request.limit).map((p) => ({
+          patientId: p.patientId,
+          name: p.name,
+          birthDate: p.birthDate,
+          sex: p.sex,
+          studies: p.studies,
+          mergedInto: p.mergedInto,
+        })),
+      })),
+    mergePatients: (request) =>
+      guarded(() => {
         const s = store();
-        const row = s.db
-          .prepare(
-            'SELECT p.dicom_patient_id AS pid, p.name AS name FROM images i JOIN studies st ON st.id = i.study_ref LEFT JOIN patients p ON p.id = st.patient_ref WHERE i.id = ?',
-          )
-          .get(request.imageId) as { pid: string | null; name: string | null } | undefined;
-        if (!row) throw new StoreError('not-found', 'not-found', `There is no image ${request.imageId}.`);
-        if (!row.pid)
-          return {
-            patientId: null,
-            patientName: null,
-            visits: [],
-            peak: null,
-            inconsistencies: [],
-            merged: [],
-            otherIssuers: [],
-          };
-        const t = patientTimeline(s, row.pid);
+        mergePatients(s, request.patientId, request.otherPatientId, s.userName());
         return {
-          patientId: t.patient.patientId,
-          patientName: t.patient.name,
-          visits: t.visits.map((v) => ({
-            imageId: v.imageId,
-            studyDate: v.studyDate,
-            ageYears: v.ageYears,
-            stage: v.stage,
-            stageLabel: v.stageLabel,
-            reviewStatus: v.reviewStatus,
-            pPeakPassed: v.pPeakPassed,
-            probabilities: v.probabilities as Record<string, number> | null,
-            boneAge: v.boneAge,
-          })),
-          peak: t.peak,
-          inconsistencies: t.inconsistencies,
-          merged: t.merged.map((m) => m.patientId),
-          otherIssuers: t.otherIssuers,
+          message: `Patient ${request.otherPatientId} is now shown as the same person as ${request.patientId}.`,
         };
+      }),
+    splitPatient: (request) =>
+      guarded(() => {
+        const s = store();
+        splitPatient(s, request.patientId, s.userName());
+        return { message: `Patient ${request.patientId} has its own timeline again.` };
+      }),
+    splitStudy: (request) =>
+      guarded(() => {
+        const s = store();
+        const split = splitStudyOff(s, request.imageId, s.userName());
+        return {
+          message: `The study of ${split.studyDate ?? 'unknown date'} is no longer shown as this patient's; it stands alone.`,
+        };
+      }),
+    rejoinStudy: (request) =>
+      guarded(() => {
+        const s = store();
+        rejoinStudy(s, request.imageId, s.userName());
+        return { message: 'The study is back on its patient’s timeline.' };
       }),
   };
 }
