@@ -15,7 +15,41 @@ import { HAS_CHROMIUM, screenshotPath, sessionPerSuite } from './harness';
 import { placeByHand, stageText } from './study-page';
 import { stageRecordOf } from '../../main/store/stage';
 import { storeFor } from '../../main/services/studies';
-import type { Page } from 'playwright-core';
+import type { Download, Page } from 'playwright-core';
+import { decode } from 'fast-png';
+
+/** Exports the open study's report; returns the PNG and PDF bytes (the PNG also kept as a screenshot). */
+async function exportReportFiles(page: Page, name: string): Promise<{ png: Buffer; pdf: Buffer }> {
+  const downloads: Download[] = [];
+  const onDownload = (d: Download): void => void downloads.push(d);
+  page.on('download', onDownload);
+  await page.getByTestId('export-report').click();
+  await expect.poll(() => downloads.length, { timeout: 60_000 }).toBe(2);
+  page.off('download', onDownload);
+  const pngDownload = downloads.find((d) => d.suggestedFilename().endsWith('.png'))!;
+  const pdfDownload = downloads.find((d) => d.suggestedFilename().endsWith('.pdf'))!;
+  await pngDownload.saveAs(screenshotPath(name));
+  return { png: readFileSync(screenshotPath(name)), pdf: readFileSync((await pdfDownload.path())!) };
+}
+
+/** Pixels of the report PNG within 14 levels of an RGB colour (the print colour of a chart series). */
+function pixelsOf(png: Buffer, rgb: readonly [number, number, number]): number {
+  const img = decode(png);
+  const ch = img.channels;
+  let n = 0;
+  for (let i = 0; i < img.width * img.height; i++) {
+    const d = img.data;
+    if (
+      Math.abs(d[i * ch]! - rgb[0]) <= 14 &&
+      Math.abs(d[i * ch + 1]! - rgb[1]) <= 14 &&
+      Math.abs(d[i * ch + 2]! - rgb[2]) <= 14
+    )
+      n++;
+  }
+  return n;
+}
+const STAGE_PRINT_BLUE = [0x1f, 0x5f, 0xa8] as const;
+const pdfImages = (pdf: Buffer): number => pdf.toString('latin1').match(/\/Subtype\s*\/Image/g)?.length ?? 0;
 
 const canRun = HAS_SHARED_DATA && HAS_CHROMIUM && !ORTHANC_SKIP && !DCMTK_SKIP;
 if (!canRun) console.warn('PACS e2e skipped: needs ../shared/data, /usr/bin/chromium, Orthanc with DICOMweb and dcmtk');
@@ -165,6 +199,13 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
     await page.screenshot({ path: screenshotPath('pacs-02-timeline') });
   });
 
+  it('puts the growth chart and the peak timing in the one-page report (PNG and PDF)', async () => {
+    const { page } = current();
+    const { png, pdf } = await exportReportFiles(page, 'pacs-06-report-growth');
+    expect(pdfImages(pdf), 'the C2-C4 crop and the growth chart').toBe(2);
+    expect(pixelsOf(png, STAGE_PRINT_BLUE), 'the CVM stage series drawn in its print colour').toBeGreaterThan(300);
+  });
+
   it('shows "sent" in the worklist once the approved result is on the PACS', async () => {
     const { page } = current();
     await page.getByRole('button', { name: 'Worklist', exact: true }).click();
@@ -241,6 +282,10 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
       .toContain('will no longer be shown as the same person');
     await page.getByTestId('confirm-identity').click();
     await expect.poll(() => visits(page), { timeout: 30_000 }).toEqual(['2019-03-01']);
+    // One visit: the report has no growth chart.
+    const single = await exportReportFiles(page, 'pacs-07-report-one-visit');
+    expect(pdfImages(single.pdf)).toBe(1);
+    expect(pixelsOf(single.png, STAGE_PRINT_BLUE)).toBe(0);
 
     const audit = storeFor({ mode: 'web', dataDir })
       .db.prepare("SELECT action FROM audit_log WHERE action LIKE 'patient-%' OR action LIKE 'study-%' ORDER BY id")

@@ -128,10 +128,27 @@ export interface GrowthTheme {
   readonly font?: string;
   /** Font size of ticks and legend in CSS pixels of the chart. */
   readonly fontSize?: number;
+  /** Point radius of the visit viewed and of the others, and the line width, in CSS pixels. */
+  readonly points: readonly [number, number];
+  readonly lineWidth: number;
 }
 
-export const SCREEN_THEME: GrowthTheme = { kind: 'screen', text: '#9ba6b3', grid: '#2c3540' };
-export const PRINT_THEME: GrowthTheme = { kind: 'print', text: '#3a3f47', grid: '#d5d9de', font: 'ReportSans' };
+export const SCREEN_THEME: GrowthTheme = {
+  kind: 'screen',
+  text: '#9ba6b3',
+  grid: '#2c3540',
+  points: [6, 4],
+  lineWidth: 3,
+};
+export const PRINT_THEME: GrowthTheme = {
+  kind: 'print',
+  text: '#3a3f47',
+  grid: '#d5d9de',
+  font: 'ReportSans',
+  fontSize: 7,
+  points: [3.5, 2.5],
+  lineWidth: 1.4,
+};
 
 type LinearScaleOptions = ScaleOptions<'linear'>;
 
@@ -151,7 +168,7 @@ function axisOptions(
       afterBuildTicks: (a) => {
         a.ticks = [1, 2, 3, 4, 5, 6].map((value) => ({ value }));
       },
-      ticks: { ...ticks, callback: (v) => `CS${v}` },
+      ticks: { ...ticks, autoSkip: false, callback: (v) => `CS${v}` },
       grid: { color: theme.grid },
     };
   if (axis === 'probability') {
@@ -220,7 +237,8 @@ export function growthChartConfig(
         borderColor: s.color[theme.kind],
         backgroundColor: s.color[theme.kind],
         borderDash: s.dash ? [...s.dash] : [],
-        pointRadius: s.points.map((p) => (p.current ? 6 : 4)),
+        pointRadius: s.points.map((p) => (p.current ? theme.points[0] : theme.points[1])),
+        borderWidth: theme.lineWidth,
         spanGaps: true,
       })),
     },
@@ -232,7 +250,14 @@ export function growthChartConfig(
       ...(options.devicePixelRatio ? { devicePixelRatio: options.devicePixelRatio } : {}),
       scales,
       plugins: {
-        legend: { labels: { color: theme.kind === 'screen' ? '#e8ebef' : theme.text, boxWidth: 12, font } },
+        legend: {
+          labels: {
+            color: theme.kind === 'screen' ? '#e8ebef' : theme.text,
+            boxWidth: 12,
+            ...(theme.kind === 'print' ? { boxHeight: 3, padding: 6 } : {}),
+            font,
+          },
+        },
         tooltip: { enabled: theme.kind === 'screen' },
       },
     },
