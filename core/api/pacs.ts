@@ -93,6 +93,8 @@ export interface PacsPullDone {
   readonly failed: number;
   /** Image ids of the studies pulled (retrieved or already present), for opening. */
   readonly imageIds: readonly number[];
+  /** Of those, the hand-wrist radiographs the image classifier routed to bone age. */
+  readonly boneAge?: readonly number[];
   /** One line per skipped or failed instance, and per study that could not be read. */
   readonly problems: readonly string[];
 }

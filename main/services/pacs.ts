@@ -49,6 +49,11 @@ import {
 } from '../pacs/timeline';
 import { StoreError } from '../store/errors';
 import type { Store } from '../store/store';
+import type { RadiographKindView } from '../../core/api/boneage';
+import { decodeInWorker } from '../dicom/decoder-pool';
+import { greyImageOf } from '../inference/index';
+import { writeKind } from '../store/boneage';
+import { wholeImageModelsFor } from './boneage';
 import type { ServiceContext } from './context';
 import { importFile, loadImagePixels, storeFor } from './studies';
 
@@ -89,6 +94,30 @@ function clientOf(store: Store): DicomWebClient {
 function sendStates(store: Store, imageIds: readonly number[], problems: readonly string[] = []): SendResponse {
   const states = new PacsRepo(store).sendStates(imageIds);
   return { states: [...states].map(([imageId, s]) => ({ imageId, ...s })), problems };
+}
+
+/**
+ * The image classifier for pulls: decodes the retrieved bytes (decoder worker) and runs models/radiograph-kind
+ * (null without that model); `recordKind` stores the kind with the imported image, as an import in the app does.
+ */
+export function pullClassifier(ctx: Pick<ServiceContext, 'dataDir' | 'mode'>): {
+  classify: (fileName: string, bytes: Uint8Array) => Promise<RadiographKindView | null>;
+  recordKind: (imageId: number, kind: RadiographKindView) => void;
+} {
+  return {
+    classify: async (fileName, bytes) => {
+      const models = wholeImageModelsFor(ctx);
+      if (!models.kindModel) return null;
+      const r = await models.classifyRadiograph(greyImageOf(await decodeInWorker(fileName, bytes)));
+      return {
+        kind: r.kind,
+        uncertain: r.uncertain,
+        probabilities: r.probabilities,
+        model: { id: r.model.id, version: r.model.version, sha256: r.model.sha256 },
+      };
+    },
+    recordKind: (imageId, kind) => writeKind(storeFor(ctx), imageId, kind),
+  };
 }
 
 export interface PacsHandlers {
@@ -313,6 +342,7 @@ export function pacsHandlers(ctx: ServiceContext): PacsHandlers {
         pulls.set(pullId, controller);
         void pullStudies(s, client, request.studyUids, {
           importFile,
+          ...pullClassifier(ctx),
           author: s.userName(),
           signal: controller.signal,
           onProgress: (p) =>
@@ -329,6 +359,7 @@ export function pacsHandlers(ctx: ServiceContext): PacsHandlers {
                 skipped: report.skipped,
                 failed: report.failed,
                 imageIds: instances.flatMap((i) => ('imageId' in i ? [i.imageId] : [])),
+                boneAge: instances.flatMap((i) => ('route' in i && i.route === 'boneage' ? [i.imageId] : [])),
                 problems: [
                   ...report.studies.flatMap((st) => (st.error ? [st.error] : [])),
                   ...instances.flatMap((i) =>
