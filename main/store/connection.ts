@@ -1,11 +1,12 @@
 /**
  * The store's connection as the repositories use it: prepared statements cached by their text, reads in one
- * snapshot, writes in one IMMEDIATE transaction, and the audit row every write leaves. Every repository of
- * main/store (and the bone-age and PACS tables beside it) goes through this one object.
+ * snapshot, writes in one IMMEDIATE transaction, and the audit row every write leaves. Every statement and
+ * every outermost transaction is timed (sql-timing.ts): SQLite blocks the calling thread for that long.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Db } from './database';
 import { StoreError, guardStorage } from './errors';
+import { SqlTimings, statementName, type SqlTimingOptions } from './sql-timing';
 
 type Statement = BetterSqlite3.Statement<unknown[]>;
 
@@ -17,50 +18,86 @@ export interface RunResult {
 export const now = (): string => new Date().toISOString();
 
 export class Connection {
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements = new Map<string, { readonly statement: Statement; readonly name: string }>();
+  readonly timings: SqlTimings;
+  /** The name of the outermost transaction running now, for the log of a slow statement in it. */
+  private current: string | undefined;
 
   constructor(
     readonly db: Db,
     /** The database file, named in every error. */
     readonly file: string,
-  ) {}
+    timing: SqlTimingOptions = {},
+  ) {
+    this.timings = new SqlTimings(timing);
+  }
 
   get readonly(): boolean {
     return this.db.readonly;
   }
 
-  /** The prepared statement of `sql`, prepared once per connection. */
-  stmt(sql: string): Statement {
+  private prepared(sql: string): { readonly statement: Statement; readonly name: string } {
     let s = this.statements.get(sql);
     if (!s) {
-      s = guardStorage('prepare a query', this.file, () => this.db.prepare<unknown[]>(sql));
+      s = {
+        statement: guardStorage('prepare a query', this.file, () => this.db.prepare<unknown[]>(sql)),
+        name: statementName(sql),
+      };
       this.statements.set(sql, s);
     }
     return s;
   }
 
+  private timed<T>(sql: string, call: (statement: Statement) => T): T {
+    const { statement, name } = this.prepared(sql);
+    const start = performance.now();
+    try {
+      return call(statement);
+    } finally {
+      this.timings.record('statement', name, performance.now() - start, this.current);
+    }
+  }
+
   get<T>(sql: string, ...params: unknown[]): T | undefined {
-    return this.stmt(sql).get(...params) as T | undefined;
+    return this.timed(sql, (s) => s.get(...params) as T | undefined);
   }
 
   all<T>(sql: string, ...params: unknown[]): T[] {
-    return this.stmt(sql).all(...params) as T[];
+    return this.timed(sql, (s) => s.all(...params) as T[]);
   }
 
   run(sql: string, ...params: unknown[]): RunResult {
-    return this.stmt(sql).run(...params);
+    return this.timed(sql, (s) => s.run(...params));
   }
 
-  /** One IMMEDIATE transaction: all of `fn` is committed, or (on any error) none of it. */
-  write<T>(action: string, fn: () => T): T {
+  /** Times `fn` as one transaction named `name` unless it runs inside another (which is timed as a whole). */
+  private transaction<T>(name: string, fn: () => T): T {
+    if (this.current !== undefined || this.db.inTransaction) return fn();
+    this.current = name;
+    const start = performance.now();
+    try {
+      return fn();
+    } finally {
+      this.current = undefined;
+      this.timings.record('transaction', name, performance.now() - start);
+    }
+  }
+
+  /**
+   * One IMMEDIATE transaction: all of `fn` is committed, or (on any error) none of it. `action` is said in
+   * errors; `name` (default: `action`) in the timing log, so an action naming a file passes a fixed name.
+   */
+  write<T>(action: string, fn: () => T, name = action): T {
     if (this.db.readonly)
       throw new StoreError('storage', 'read-only', `Could not ${action}: the database ${this.file} is open read-only.`);
-    return guardStorage(action, this.file, () => this.db.transaction(fn).immediate());
+    return this.transaction(name, () => guardStorage(action, this.file, () => this.db.transaction(fn).immediate()));
   }
 
   /** Reads in one transaction, so every statement of `fn` sees the same snapshot while others write. */
   read<T>(action: string, fn: () => T): T {
-    return guardStorage(action, this.file, () => (this.db.inTransaction ? fn() : this.db.transaction(fn).deferred()));
+    return this.transaction(action, () =>
+      guardStorage(action, this.file, () => (this.db.inTransaction ? fn() : this.db.transaction(fn).deferred())),
+    );
   }
 
   /** The audit row of a change, written inside the change's transaction. */

@@ -27,9 +27,9 @@ export class StageRepository {
 
   /** Whether stage_results has the staging model's columns (migration 9). */
   private hasModelColumns(): boolean {
-    this.modelColumns ??= (
-      this.sql.db.prepare('PRAGMA table_info(stage_results)').all() as Array<{ name: string }>
-    ).some((c) => c.name === 'stage_model');
+    this.modelColumns ??= this.sql
+      .all<{ name: string }>('PRAGMA table_info(stage_results)')
+      .some((c) => c.name === 'stage_model');
     return this.modelColumns;
   }
 

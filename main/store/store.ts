@@ -29,6 +29,7 @@ import { acquireDataDirLock, type DataDirLock } from './lock';
 import { ReviewRepository, type AuditRow } from './review';
 import type { ImageRow } from './rows';
 import { SettingsRepository } from './settings';
+import type { SqlTimingOptions } from './sql-timing';
 import { stageRecordOf, type StageFn } from './stage';
 import { StageRepository } from './stages';
 import { StudyQueries } from './study-queries';
@@ -49,6 +50,8 @@ export interface StoreOpenOptions extends Pick<OpenOptions, 'migrateTo' | 'migra
   /** Shown to a second process that finds the folder locked, e.g. "app" or "cvm import". */
   readonly purpose?: string;
   readonly stageOf?: StageFn;
+  /** Threshold, log and observer of the SQL timing (default: CVM_SLOW_SQL_MS or 16 ms, to stderr). */
+  readonly sqlTiming?: SqlTimingOptions;
 }
 
 export class Store {
@@ -69,8 +72,9 @@ export class Store {
     readonly db: Db,
     private readonly lock: DataDirLock | null,
     stageOf: StageFn,
+    sqlTiming: SqlTimingOptions,
   ) {
-    this.sql = new Connection(db, file);
+    this.sql = new Connection(db, file, sqlTiming);
     this.settings = new SettingsRepository(this.sql);
     this.images = new ImageRepository(this.sql);
     this.stages = new StageRepository(this.sql, this.images, stageOf);
@@ -95,7 +99,7 @@ export class Store {
     }
     try {
       const db = openDatabase(file, { readonly, migrateTo: options.migrateTo, migrations: options.migrations });
-      const store = new Store(dir, file, db, lock, options.stageOf ?? stageRecordOf);
+      const store = new Store(dir, file, db, lock, options.stageOf ?? stageRecordOf, options.sqlTiming ?? {});
       if (!readonly && !options.stageOf && options.migrateTo === undefined) store.stages.restageOutdated();
       return store;
     } catch (error) {
@@ -156,22 +160,27 @@ export class Store {
 
   /** Inserts an image whose file is already in place; an image with the same content hash is returned as is. */
   insertImage(input: NewImage): { imageId: number; studyId: number; duplicate: boolean } {
-    return this.sql.write(`record the imported file ${input.originalName}`, () => {
-      const inserted = this.images.insert(input);
-      if (!inserted.duplicate && input.enteredSpacingMm && !input.info.spacing) {
-        this.calibration.apply(
-          inserted.imageId,
-          {
-            rowMm: input.enteredSpacingMm,
-            colMm: input.enteredSpacingMm,
-            method: 'entered',
-            detail: 'entered at import',
-          },
-          input.author,
-        );
-      }
-      return inserted;
-    });
+    // The file name stays out of the timing log (it may name the patient): a fixed name there.
+    return this.sql.write(
+      `record the imported file ${input.originalName}`,
+      () => {
+        const inserted = this.images.insert(input);
+        if (!inserted.duplicate && input.enteredSpacingMm && !input.info.spacing) {
+          this.calibration.apply(
+            inserted.imageId,
+            {
+              rowMm: input.enteredSpacingMm,
+              colMm: input.enteredSpacingMm,
+              method: 'entered',
+              detail: 'entered at import',
+            },
+            input.author,
+          );
+        }
+        return inserted;
+      },
+      'record an imported file',
+    );
   }
 
   /** Age and sex typed by a user for a study whose file lacks them; a value the file carries is never replaced. */
