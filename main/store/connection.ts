@@ -22,6 +22,8 @@ export class Connection {
   readonly timings: SqlTimings;
   /** The name of the outermost transaction running now, for the log of a slow statement in it. */
   private current: string | undefined;
+  /** Time spent in statements since the outermost transaction began. */
+  private statementsMs = 0;
 
   constructor(
     readonly db: Db,
@@ -54,7 +56,9 @@ export class Connection {
     try {
       return call(statement);
     } finally {
-      this.timings.record('statement', name, performance.now() - start, this.current);
+      const ms = performance.now() - start;
+      this.statementsMs += ms;
+      this.timings.record('statement', name, ms, this.current);
     }
   }
 
@@ -70,16 +74,33 @@ export class Connection {
     return this.timed(sql, (s) => s.run(...params));
   }
 
-  /** Times `fn` as one transaction named `name` unless it runs inside another (which is timed as a whole). */
-  private transaction<T>(name: string, fn: () => T): T {
-    if (this.current !== undefined || this.db.inTransaction) return fn();
+  /**
+   * Runs `fn` in a better-sqlite3 transaction (`mode`), timed as one transaction named `name` unless it runs
+   * inside another (then it is part of that one's time): the whole, its statements, and the COMMIT after `fn`.
+   */
+  private transaction<T>(name: string, mode: 'immediate' | 'deferred', fn: () => T): T {
+    if (this.current !== undefined || this.db.inTransaction) return this.db.transaction(fn)[mode]();
     this.current = name;
+    this.statementsMs = 0;
+    let bodyEnd = 0;
     const start = performance.now();
     try {
-      return fn();
+      return this.db
+        .transaction(() => {
+          try {
+            return fn();
+          } finally {
+            bodyEnd = performance.now();
+          }
+        })
+        [mode]();
     } finally {
+      const end = performance.now();
       this.current = undefined;
-      this.timings.record('transaction', name, performance.now() - start);
+      this.timings.record('transaction', name, end - start, undefined, {
+        statementsMs: this.statementsMs,
+        commitMs: bodyEnd > 0 ? end - bodyEnd : 0,
+      });
     }
   }
 
@@ -90,13 +111,13 @@ export class Connection {
   write<T>(action: string, fn: () => T, name = action): T {
     if (this.db.readonly)
       throw new StoreError('storage', 'read-only', `Could not ${action}: the database ${this.file} is open read-only.`);
-    return this.transaction(name, () => guardStorage(action, this.file, () => this.db.transaction(fn).immediate()));
+    return guardStorage(action, this.file, () => this.transaction(name, 'immediate', fn));
   }
 
   /** Reads in one transaction, so every statement of `fn` sees the same snapshot while others write. */
   read<T>(action: string, fn: () => T): T {
-    return this.transaction(action, () =>
-      guardStorage(action, this.file, () => (this.db.inTransaction ? fn() : this.db.transaction(fn).deferred())),
+    return guardStorage(action, this.file, () =>
+      this.db.inTransaction ? fn() : this.transaction(action, 'deferred', fn),
     );
   }
 

@@ -19,6 +19,15 @@ export interface SqlTimingEntry {
   maxMs: number;
   /** How many took at least the threshold. */
   slow: number;
+  /** Transactions: of `totalMs`, the time in statements and in COMMIT (the fsync of the WAL); the rest is JS. */
+  statementsMs: number;
+  commitMs: number;
+}
+
+/** Where a transaction's time went. */
+export interface TransactionParts {
+  readonly statementsMs: number;
+  readonly commitMs: number;
 }
 
 export interface SqlTimingOptions {
@@ -71,20 +80,26 @@ export class SqlTimings {
   }
 
   /** Records one duration; `within` names the transaction a statement ran in. */
-  record(kind: SqlTimingKind, name: string, ms: number, within?: string): void {
+  record(kind: SqlTimingKind, name: string, ms: number, within?: string, parts?: TransactionParts): void {
     const key = `${kind}:${name}`;
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { kind, name, count: 0, totalMs: 0, maxMs: 0, slow: 0 };
+      entry = { kind, name, count: 0, totalMs: 0, maxMs: 0, slow: 0, statementsMs: 0, commitMs: 0 };
       this.entries.set(key, entry);
     }
     entry.count += 1;
     entry.totalMs += ms;
+    entry.statementsMs += parts?.statementsMs ?? 0;
+    entry.commitMs += parts?.commitMs ?? 0;
     if (ms > entry.maxMs) entry.maxMs = ms;
     this.observe?.(kind, name, ms);
     if (ms >= this.slowMs) {
       entry.slow += 1;
-      this.log(`[sql] slow ${kind} ${ms.toFixed(1)} ms: ${name}${within ? ` (in "${within}")` : ''}`);
+      const split = parts
+        ? ` (statements ${parts.statementsMs.toFixed(1)} ms, commit ${parts.commitMs.toFixed(1)} ms, ` +
+          `other work ${Math.max(0, ms - parts.statementsMs - parts.commitMs).toFixed(1)} ms)`
+        : '';
+      this.log(`[sql] slow ${kind} ${ms.toFixed(1)} ms: ${name}${within ? ` (in "${within}")` : ''}${split}`);
     }
   }
 

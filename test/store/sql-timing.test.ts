@@ -42,7 +42,9 @@ describe('SQL timing', () => {
     const info = syntheticInfo(7);
     const secrets = [info.meta.patientName, info.meta.patientId, info.fileName, 'dr who', 'tester', 'ceph'];
     for (const line of lines) {
-      expect(line).toMatch(/^\[sql\] slow (statement|transaction) \d+\.\d ms: [A-Za-z_ ]+( \(in "[a-z ]+"\))?$/);
+      expect(line).toMatch(
+        /^\[sql\] slow (statement|transaction) \d+\.\d ms: [A-Za-z_ ]+( \(in "[a-z ]+"\))?( \(statements \d+\.\d ms, commit \d+\.\d ms, other work \d+\.\d ms\))?$/,
+      );
       for (const secret of secrets) expect(line).not.toContain(secret!);
     }
   });
@@ -64,5 +66,22 @@ describe('SQL timing', () => {
     expect(lines.some((l) => /^\[sql\] slow statement \d+\.\d ms: WITH n \(in "count"\)$/.test(l))).toBe(true);
     for (const e of store.sql.timings.summary())
       expect(e.slow).toBe(lines.filter((l) => l.includes(`: ${e.name}`) && l.includes(e.kind)).length);
+  });
+
+  it("splits a transaction's time into its statements, its commit and the work between them", () => {
+    const store = openStore(tempDir(), { sqlTiming: { slowMs: Infinity } });
+    store.sql.write('busy write', () => {
+      store.sql.run("INSERT INTO settings (key, value) VALUES ('k', 'v')");
+      const start = performance.now();
+      while (performance.now() - start < 20) {
+        // JS work inside the transaction (as staging is): neither a statement nor the commit
+      }
+    });
+    const entry = store.sql.timings.summary().find((e) => e.name === 'busy write')!;
+    expect(entry.kind).toBe('transaction');
+    expect(entry.totalMs).toBeGreaterThanOrEqual(20);
+    expect(entry.totalMs - entry.statementsMs - entry.commitMs).toBeGreaterThanOrEqual(19.9);
+    expect(entry.statementsMs).toBeGreaterThan(0);
+    expect(entry.commitMs).toBeGreaterThan(0);
   });
 });
