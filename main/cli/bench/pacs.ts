@@ -20,6 +20,8 @@ import { pullStudies } from '../../pacs/pull';
 import { prepareResults } from '../../pacs/results';
 import { newUid } from '../../pacs/uid';
 import { closeStudyStores, importFile, loadImagePixels, storeFor } from '../../services/studies';
+import { closeWholeImageModels } from '../../services/boneage';
+import { pullClassifier } from '../../services/pacs';
 import { type BenchFigure, medianMs } from '../command';
 import type { BenchArea } from './index';
 import { ORTHANC_SKIP, startOrthanc } from './orthanc';
@@ -156,6 +158,23 @@ async function figures(quick: boolean): Promise<BenchFigure[]> {
       imageId = (report.studies[0]!.instances[0] as { imageId: number }).imageId;
     });
     out.push({ area: 'pacs', name: 'pull it into a fresh store (retrieve + decode + store)', medianMs: pull, runs });
+    // As the app pulls: the image classifier (models/radiograph-kind) decides before the image is stored.
+    let classified = 0;
+    const pullClassified = await medianMs(runs, async () => {
+      const ctx = { dataDir: path.join(dir, `pull-kind-${classified++}`), mode: 'cli' as const };
+      const report = await pullStudies(storeFor(ctx), client, [studyUid], {
+        importFile,
+        author: 'bench',
+        ...pullClassifier(ctx),
+      });
+      if (report.retrieved + report.skipped !== 1) throw new Error(`pull failed: ${JSON.stringify(report.studies)}`);
+    });
+    out.push({
+      area: 'pacs',
+      name: 'pull it with the image classifier, as the app does (+ decode + radiograph-kind)',
+      medianMs: pullClassified,
+      runs,
+    });
 
     // Results: one approved study, its SR + Secondary Capture built and pushed per run.
     const store = storeFor({ dataDir: path.join(dir, `pull-${pulls - 1}`), mode: 'cli' });
@@ -201,6 +220,7 @@ async function figures(quick: boolean): Promise<BenchFigure[]> {
       note: 'target < 1000 ms',
     });
   } finally {
+    await closeWholeImageModels();
     closeStudyStores();
     await orthanc.stop({ removeStorage: true });
     rmSync(dir, { recursive: true, force: true });
