@@ -10,6 +10,7 @@ import { computeStagingFeatures, FEATURE_COUNT, physicalCoordinates, STAGING_FEA
 import { probabilisticAgreement, type ProbabilisticAgreement } from './agreement';
 import { measure } from './measure';
 import type { StagingError } from './types';
+import { el, row } from './vector';
 import { meanLowerChord, mulberry32, STAGE_PARAMS_SCHEMA, stageProbabilities, type StagingModelParams } from './model';
 
 /** One training spine: 26 coordinates in square units, its facing and the clinicians' stage (0..5 for CS1..CS6). */
@@ -57,6 +58,9 @@ export const DEFAULT_FIT_OPTIONS: FitOptions = {
  * Fold index (0..k-1) of each item: each class shuffled by a seeded PRNG and dealt round-robin, continuing across
  * classes.
  */
+// Dense numerical kernels (folds, Cholesky solve, Newton steps, standardisation): every index below stays within
+// the arrays allocated in the same function (n, p, classes * p, FEATURE_COUNT), so no read can be undefined.
+/* eslint-disable @typescript-eslint/no-non-null-assertion -- indices bounded by the sizes allocated here */
 export function stratifiedFolds(labels: readonly number[], k: number, seed: number): number[] {
   const rand = mulberry32(seed);
   const folds = new Array<number>(labels.length).fill(-1);
@@ -232,6 +236,7 @@ export function standardisation(X: readonly Float64Array[]): { mean: number[]; s
   for (const x of X) for (let j = 0; j < FEATURE_COUNT; j++) scale[j] = scale[j]! + (x[j]! - mean[j]!) ** 2 / X.length;
   return { mean, scale: scale.map((v) => Math.sqrt(v) || 1) };
 }
+/* eslint-enable @typescript-eslint/no-non-null-assertion */
 
 function paramsOf(
   linear: LinearModel,
@@ -258,7 +263,7 @@ function paramsOf(
 function fitLinear(spines: readonly TrainingSpine[], lambda: number, options: FitOptions): StagingModelParams {
   const X = spines.map(featuresOf);
   const norm = standardisation(X);
-  const Z = X.map((x) => Float64Array.from(x, (v, j) => (v - norm.mean[j]!) / norm.scale[j]!));
+  const Z = X.map((x) => Float64Array.from(x, (v, j) => (v - el(norm.mean, j, 'mean')) / el(norm.scale, j, 'scale')));
   return paramsOf(
     fitMultinomial(
       Z,
@@ -287,7 +292,8 @@ export function predictSpine(
 }
 
 const logLoss = (probs: readonly Float64Array[], labels: readonly number[]): number =>
-  probs.reduce((sum, p, i) => sum - Math.log(Math.max(p[labels[i]!]!, 1e-12)), 0) / probs.length;
+  probs.reduce((sum, p, i) => sum - Math.log(Math.max(el(p, el(labels, i, 'labels'), 'probabilities'), 1e-12)), 0) /
+  probs.length;
 
 /** Golden-section search of the temperature minimising the log-loss (log T in [log 0.25, log 4]). */
 function fitTemperature(evaluate: (t: number) => number): number {
@@ -352,7 +358,9 @@ export function fitStagingModel(
   const temperature = !options.fitTemperature
     ? 1
     : fitTemperature((t) => {
-        const probs = spines.map((s, i) => predictSpine(best.models[folds[i]!]!, s, t, options.relativeSigma));
+        const probs = spines.map((s, i) =>
+          predictSpine(row(best.models, el(folds, i, 'folds'), 'fold models'), s, t, options.relativeSigma),
+        );
         return logLoss(probs, labels);
       });
   const final = fitLinear(spines, best.lambda, options);
@@ -537,9 +545,9 @@ export function repeatedCrossValidation(
         ? `landmarks averaged over a per-axis error of ${options.relativeSigma} of the mean lower chord`
         : 'points as placed by the clinicians'),
     repeats,
-    spines: perRepeat[0]!.spines,
+    spines: row(perRepeat, 0, 'repeats').spines,
     unmeasurable,
-    staged: perRepeat[0]!.staged,
+    staged: row(perRepeat, 0, 'repeats').staged,
     ...mean,
     range,
     perRepeat,

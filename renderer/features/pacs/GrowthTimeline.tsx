@@ -29,7 +29,7 @@ Chart.register(
   Legend,
 );
 
-const STAGE_NUMBER: Record<string, number> = { CS1: 1, CS2: 2, CS3: 3, CS4: 4, CS5: 5, CS6: 6 };
+const STAGE_NUMBER: Partial<Record<string, number>> = { CS1: 1, CS2: 2, CS3: 3, CS4: 4, CS5: 5, CS6: 6 };
 
 /** x of a visit: age in years, else years since the first dated visit. */
 function xOf(v: TimelineResponse['visits'][number], first: number | null): number | null {
@@ -65,7 +65,7 @@ export function GrowthTimeline({ imageId, version }: { imageId: number; version?
     const first = dated.length ? Math.min(...dated) : null;
     const points = visits.flatMap((v) => {
       const x = xOf(v, first);
-      return x === null ? [] : [{ x, y: v.stage ? STAGE_NUMBER[v.stage]! : null, p: v.pPeakPassed, v }];
+      return x === null ? [] : [{ x, y: v.stage ? (STAGE_NUMBER[v.stage] ?? null) : null, p: v.pPeakPassed, v }];
     });
     const chart = new Chart(canvas.current, {
       type: 'line',

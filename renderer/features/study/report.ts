@@ -85,10 +85,17 @@ interface Fonts {
   readonly boldBytes: Uint8Array;
 }
 
+/** A canvas's 2D context; a browser that cannot give one (out of memory) fails the report with this message. */
+function context2d(canvas: HTMLCanvasElement): CanvasRenderingContext2D {
+  const ctx = canvas.getContext('2d');
+  if (!ctx) throw new Error(`no 2D drawing context for a ${canvas.width} x ${canvas.height} canvas`);
+  return ctx;
+}
+
 async function bytesOf(url: string): Promise<Uint8Array> {
   const m = /^data:[^;,]*;base64,(.*)$/.exec(url);
   if (m) {
-    const bin = atob(m[1]!);
+    const bin = atob(m[1] ?? '');
     const out = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
     return out;
@@ -215,7 +222,7 @@ function drawCrop(input: ReportInput, w: number, h: number): { canvas: HTMLCanva
   const canvas = document.createElement('canvas');
   canvas.width = Math.round(w * k);
   canvas.height = Math.round(h * k);
-  const ctx = canvas.getContext('2d')!;
+  const ctx = context2d(canvas);
   ctx.fillStyle = '#3a3d42';
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   const region = cropRegion(landmarks, image.width, image.height, spacing?.colMm ?? null, w / h);
@@ -489,8 +496,7 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
   const outcomeW = PAGE.width - MARGIN - cols.outcome;
   if (assessment?.ok) {
     const rows = assessment.result.comparisons;
-    for (let i = 0; i < rows.length; i++) {
-      const c = rows[i]!;
+    for (const [i, c] of rows.entries()) {
       const outcome = L.wrap(humanizeIds(c.outcome, labels), 7.5, outcomeW);
       const labelLines = L.wrap(
         `${c.label}${c.withinTolerance ? ' ≈' : ''}`,
@@ -622,7 +628,7 @@ export async function renderReport(input: ReportInput): Promise<RenderedReport> 
   const png = document.createElement('canvas');
   png.width = Math.round(PAGE.width * k);
   png.height = Math.round(PAGE.height * k);
-  const ctx = png.getContext('2d')!;
+  const ctx = context2d(png);
   ctx.fillStyle = '#ffffff';
   ctx.fillRect(0, 0, png.width, png.height);
   ctx.textBaseline = 'alphabetic';
