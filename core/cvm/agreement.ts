@@ -4,8 +4,8 @@
  * log-loss. Stages are indices 0..5 (CS1..CS6).
  */
 
-export interface ProbabilisticAgreement {
-  readonly total: number;
+/** The headline figures: of one evaluation, or their means over repeated ones (core/cvm/fit.ts). */
+export interface AgreementFigures {
   readonly exact: number;
   readonly withinOne: number;
   readonly quadraticKappa: number;
@@ -14,6 +14,10 @@ export interface ProbabilisticAgreement {
   readonly ece: number;
   /** Mean negative log-probability of the reference stage. */
   readonly logLoss: number;
+}
+
+export interface ProbabilisticAgreement extends AgreementFigures {
+  readonly total: number;
   /** confusion[reference][predicted], stage order. */
   readonly confusion: readonly (readonly number[])[];
   /** Reliability per bin: count, mean confidence, accuracy (empty bins omitted). */

@@ -7,7 +7,7 @@
 import type { PixelSpacingMm } from '../geometry/index';
 import type { LandmarkSet } from '../landmarks/index';
 import { computeStagingFeatures, FEATURE_COUNT, physicalCoordinates, STAGING_FEATURES } from './features';
-import { probabilisticAgreement, type ProbabilisticAgreement } from './agreement';
+import { probabilisticAgreement, type AgreementFigures, type ProbabilisticAgreement } from './agreement';
 import { measure } from './measure';
 import type { StagingError } from './types';
 import { el, row } from './vector';
@@ -420,22 +420,20 @@ export function trainingSpine(
   return { id, xy: physicalCoordinates(landmarks, spacing), side: measured.value.facing === 'right' ? 1 : -1, label };
 }
 
-export interface CrossValidatedFigures {
+/** What a cross-validation was run on, and its figures over all spines. */
+interface SpineCoverage {
   readonly protocol: string;
   readonly spines: number;
   /** Spines whose landmarks could not be measured (an error, not a stage): counted as disagreeing in `*_allSpines`. */
   readonly unmeasurable: number;
   /** Share of all spines given a stage. */
   readonly staged: number;
-  readonly exact: number;
-  readonly withinOne: number;
-  readonly quadraticKappa: number;
-  readonly top2: number;
-  readonly ece: number;
-  readonly logLoss: number;
   /** exact and within-one over all spines, the unmeasurable counted as wrong. */
   readonly exact_allSpines: number;
   readonly withinOne_allSpines: number;
+}
+
+export interface CrossValidatedFigures extends SpineCoverage, AgreementFigures {
   readonly confusion: readonly (readonly number[])[];
   readonly reliability: ProbabilisticAgreement['reliability'];
   readonly perFold: readonly { lambda: number; temperature: number }[];
@@ -478,25 +476,11 @@ export function crossValidatedFigures(
   };
 }
 
-export interface RepeatedCrossValidation {
-  readonly protocol: string;
+/** Agreement figures are means over the repetitions (each a full k-fold cross-validation with its own partition). */
+export interface RepeatedCrossValidation extends SpineCoverage, AgreementFigures {
   readonly repeats: number;
-  readonly spines: number;
-  readonly unmeasurable: number;
-  readonly staged: number;
-  /** Means over the repetitions (each a full k-fold cross-validation with its own partition). */
-  readonly exact: number;
-  readonly withinOne: number;
-  readonly quadraticKappa: number;
-  readonly top2: number;
-  readonly ece: number;
-  readonly logLoss: number;
-  readonly exact_allSpines: number;
-  readonly withinOne_allSpines: number;
   /** Lowest and highest of each figure over the repetitions. */
-  readonly range: Readonly<
-    Record<'exact' | 'withinOne' | 'quadraticKappa' | 'top2' | 'ece' | 'logLoss', readonly [number, number]>
-  >;
+  readonly range: Readonly<Record<keyof AgreementFigures, readonly [number, number]>>;
   readonly perRepeat: readonly CrossValidatedFigures[];
 }
 
