@@ -403,19 +403,56 @@ export function exportDataset(
   let file = path.join(folder, `${base}.${request.format === 'cvm13' ? 'json' : 'csv'}`);
   for (let i = 2; existsSync(file); i++)
     file = path.join(folder, `${base}-${i}.${request.format === 'cvm13' ? 'json' : 'csv'}`);
-  if (request.format === 'cvm13') {
+  return writeExportFile(store, file, {
+    format: request.format,
+    approvedOnly: request.approvedOnly,
+    copyImages: request.copyImages ?? false,
+    onProgress,
+  });
+}
+
+export interface ExportFileOptions {
+  readonly format: 'cvm13' | 'csv';
+  readonly approvedOnly: boolean;
+  /** cvm13: copy the images beside the file (<name>-images/) instead of pointing into the data folder. */
+  readonly copyImages?: boolean;
+  /** csv: patient name and id columns (left out by default). */
+  readonly withIdentifiers?: boolean;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** Writes one export file: the app's export (exportDataset) and `cvm export` both end here. */
+export function writeExportFile(store: Store, file: string, options: ExportFileOptions): ExportDatasetResponse {
+  const onProgress = options.onProgress ?? (() => {});
+  if (options.format === 'cvm13') {
     const { document, count } = exportCvm13(store, file, {
-      approvedOnly: request.approvedOnly,
-      copyImages: request.copyImages ?? false,
+      approvedOnly: options.approvedOnly,
+      copyImages: options.copyImages ?? false,
       onProgress,
     });
     writeOutput(file, `${JSON.stringify(document, null, 1)}\n`);
     return { file, count };
   }
-  const { csv, count } = exportCsv(store, { approvedOnly: request.approvedOnly });
+  const { csv, count } = exportCsv(store, {
+    approvedOnly: options.approvedOnly,
+    ...(options.withIdentifiers ? { withIdentifiers: true } : {}),
+  });
   onProgress(count, count);
   writeOutput(file, csv);
   return { file, count };
+}
+
+/**
+ * An export from a data folder through a read-only connection of its own: works while the app (or another
+ * command) holds the folder's write lock (`cvm export`).
+ */
+export function exportFromDataFolder(dataDir: string, file: string, options: ExportFileOptions): ExportDatasetResponse {
+  const store = Store.open(dataDir, { readonly: true });
+  try {
+    return writeExportFile(store, file, options);
+  } finally {
+    store.close();
+  }
 }
 
 // ---- renderer-facing handlers --------------------------------------------------------------------------------
