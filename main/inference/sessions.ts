@@ -9,8 +9,9 @@ import path from 'node:path';
 import ort from 'onnxruntime-node';
 import type { StageSpec } from '../../core/inference/index';
 import { ModelError } from './errors';
+import { defaultProviders, type ProviderName, type ProviderReport } from './providers';
 
-export type ProviderName = 'cuda' | 'dml' | 'cpu';
+export { defaultProviders, type ProviderName, type ProviderReport };
 
 /** ONNX Runtime's name of each provider, as its profile reports where nodes ran. */
 const ORT_NAME: Record<ProviderName, string> = {
@@ -18,17 +19,6 @@ const ORT_NAME: Record<ProviderName, string> = {
   dml: 'DmlExecutionProvider',
   cpu: 'CPUExecutionProvider',
 };
-
-export interface ProviderReport {
-  /** What was asked for, in order of preference. */
-  readonly requested: readonly ProviderName[];
-  /** The provider the session was created with. */
-  readonly used: ProviderName;
-  /** ORT's execution providers that ran the warm-up nodes, from its profile (e.g. CPUExecutionProvider). */
-  readonly placement: readonly string[];
-  /** Why a faster provider was not used; null when the first choice ran. */
-  readonly fallbackReason: string | null;
-}
 
 export interface StageSession {
   readonly session: ort.InferenceSession;
@@ -41,18 +31,6 @@ export const INTRA_OP_THREADS = 2;
 // A CUDA provider that fails to load logs an error line on stderr before the exception we handle: keep
 // ORT's own log to fatal errors; every failure reaches us as an exception with its message.
 ort.env.logLevel = 'fatal';
-
-/**
- * Providers to try by default: CUDA on Linux and Windows x64 (onnxruntime-node's CUDA provider), DirectML on
- * Windows (bundled with onnxruntime-node there), then the CPU. CVM_DISABLE_GPU=1 asks for the CPU only.
- */
-export function defaultProviders(): ProviderName[] {
-  if (process.env.CVM_DISABLE_GPU === '1' || process.env.CVM_DISABLE_CUDA === '1') return ['cpu'];
-  const providers: ProviderName[] = [];
-  if ((process.platform === 'linux' || process.platform === 'win32') && process.arch === 'x64') providers.push('cuda');
-  if (process.platform === 'win32') providers.push('dml');
-  return [...providers, 'cpu'];
-}
 
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);

@@ -62,10 +62,17 @@ export async function startFileAnalysis(options: FileAnalyzerOptions): Promise<F
   const model =
     typeof options.model === 'object' ? options.model : resolveAnalysisModel(options.dataDir, options.model);
   const kinds = options.recogniseKind === false ? null : openWholeImageModels(modelDirs(options.dataDir));
+  // The kind model's worker and session start beside the landmark engine's instead of after it, on the first
+  // image: one classification of a tiny blank image (its answer is not used). A cold `cvm analyze` of one file
+  // waited for both one after the other.
+  const kindWarm = kinds?.kindModel
+    ? kinds.classifyRadiograph({ width: 8, height: 8, data: new Float32Array(64), window: null }).catch(() => undefined)
+    : Promise.resolve(undefined);
   let engine: InferenceEngine;
   try {
     engine = await InferenceEngine.start({ model, ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
   } catch (error) {
+    await kindWarm;
     await kinds?.close();
     throw error;
   }

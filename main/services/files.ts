@@ -7,10 +7,9 @@
 import path from 'node:path';
 import type { OpenedImage } from '../../core/api/image';
 import { closeDecoderWorker, decodeInWorker } from '../dicom/decoder-pool';
-import { decodeImageFile } from '../dicom/index';
 import { readImageFileSafely } from '../dicom/read-file';
 
-export { ImageDecodeError } from '../dicom/index';
+export { ImageDecodeError } from '../dicom/errors';
 
 export interface OpenFileOptions {
   /** 0-based frame of a multi-frame file; the first by default. */
@@ -27,7 +26,10 @@ export async function openImageFile(file: string, options: OpenFileOptions = {})
   const name = path.basename(file);
   const bytes = readImageFileSafely(file, name);
   const decodeOptions = options.frame === undefined ? {} : { frame: options.frame };
-  return options.inWorker ? decodeInWorker(name, bytes, decodeOptions) : decodeImageFile(name, bytes, decodeOptions);
+  if (options.inWorker) return decodeInWorker(name, bytes, decodeOptions);
+  // Loaded on first use: a command that decodes in the worker only (`cvm analyze`) never loads the parsers here.
+  const { decodeImageFile } = await import('../dicom/index');
+  return decodeImageFile(name, bytes, decodeOptions);
 }
 
 /** Stops the decoder worker(s) started by openImageFile(..., { inWorker: true }). */

@@ -89,8 +89,10 @@ export const startupBench: BenchArea = {
   area: 'startup',
   async run({ quick }) {
     const figures: BenchFigure[] = [];
+    // The 1-minute load average when the figure was taken: on a shared machine the ratios of interleaved runs
+    // are the guide, and the load says how far the absolute times are from an idle machine's.
     const add = (name: string, ms: number, runs: number, note: string) =>
-      figures.push({ area: 'startup', name, medianMs: ms, runs, note });
+      figures.push({ area: 'startup', name, medianMs: ms, runs, note: `${note}; load ${os.loadavg()[0]!.toFixed(1)}` });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-bench-startup-'));
     const runs = quick ? 3 : 7;
     try {
