@@ -37,23 +37,28 @@ function firstLine(error: unknown): string {
   return message.split('\n')[0]!.trim();
 }
 
-/** Runs the declared input shape once (zeros) and returns the providers in ORT's profile of that run. */
+/**
+ * Runs the declared input shape once (zeros) and returns the providers in ORT's profile of that run. Without a
+ * profile (`profilePrefix` null: a CPU-only session, whose nodes can run nowhere else) the run still checks the
+ * output shape and warms the session, and the placement is the CPU; writing and parsing the profile is skipped.
+ */
 async function warmUpAndProfile(
   session: ort.InferenceSession,
   spec: StageSpec,
-  profilePrefix: string,
+  profilePrefix: string | null,
 ): Promise<string[]> {
   const [n, c, h, w] = spec.input.shape;
   const input = new ort.Tensor('float32', new Float32Array(n * c * h * w), [...spec.input.shape]);
   const outputs = await session.run({ [spec.input.name]: input });
   const out = outputs[spec.output.name];
-  session.endProfiling();
+  if (profilePrefix !== null) session.endProfiling();
   const dims = out?.dims ?? [];
   if (dims.length !== 4 || dims.some((d, i) => d !== spec.output.shape[i])) {
     throw new ModelError(
       `${spec.file} returns ${spec.output.name} of shape [${dims.join(', ')}], the manifest declares [${spec.output.shape.join(', ')}]`,
     );
   }
+  if (profilePrefix === null) return [ORT_NAME.cpu];
   const dir = path.dirname(profilePrefix);
   const base = path.basename(profilePrefix);
   const providers = new Set<string>();
@@ -120,8 +125,8 @@ export async function createStageSession(
         intraOpNumThreads: INTRA_OP_THREADS,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
-        enableProfiling: true,
-        profileFilePrefix: profilePrefix,
+        // The profile tells where a GPU session placed its nodes; a CPU-only session has nowhere else to put them.
+        ...(provider === 'cpu' ? {} : { enableProfiling: true, profileFilePrefix: profilePrefix }),
       });
     } catch (error) {
       if (provider === 'cpu')
@@ -131,7 +136,7 @@ export async function createStageSession(
     }
     try {
       checkGraph(session, spec);
-      const placement = await warmUpAndProfile(session, spec, profilePrefix);
+      const placement = await warmUpAndProfile(session, spec, provider === 'cpu' ? null : profilePrefix);
       const createMs = performance.now() - start;
       const ranThere = placement.includes(ORT_NAME[provider]);
       if (!ranThere)

@@ -27,7 +27,7 @@ import {
   runBatch,
 } from '../inference/index';
 import type { ServiceContext } from './context';
-import { loadImagePixels, recordModelRun, storeFor } from './studies';
+import { decodeParallelism, loadImagePixels, prefetchImagePixels, recordModelRun, storeFor } from './studies';
 import { kindOfImage } from './boneage';
 import { analyzeOpenedImage } from './landmark-analysis';
 
@@ -185,7 +185,19 @@ function startBatch(ctx: ServiceContext, request: AnalyzeBatchRequest): BatchSta
   void runBatch(
     imageIds,
     (id) => `${id}`,
-    (id) => analyzeStored(ctx, id, request.modelId),
+    (id) => {
+      // The next images' pixels load (in the decoder workers) while this one is analysed.
+      const at = imageIds.indexOf(id);
+      const ahead = Math.max(1, decodeParallelism() - 1);
+      if (!controller.signal.aborted) {
+        try {
+          prefetchImagePixels(storeFor(ctx), imageIds.slice(at + 1, at + 1 + ahead));
+        } catch {
+          // the store cannot be opened: analyzeStored says so for this image
+        }
+      }
+      return analyzeStored(ctx, id, request.modelId);
+    },
     {
       signal: controller.signal,
       onProgress: (p) => {
