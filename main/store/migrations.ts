@@ -427,6 +427,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX images_wl_stage_confidence_filter ON images(wl_stage_confidence, updated_at, id);
     `,
   },
+  {
+    version: 10,
+    name: 'patient identity: studies split off the patient they were filed under (reversible, audit-logged)',
+    sql: `
+      -- A study the user declared to be of another person than the patient it was filed under: it leaves
+      -- that patient's timeline and stands alone; rejoining deletes the row. Nothing else is rewritten.
+      CREATE TABLE study_splits (
+        study_ref INTEGER PRIMARY KEY REFERENCES studies(id),
+        patient_ref INTEGER NOT NULL REFERENCES patients(id),
+        split_by TEXT NOT NULL,
+        split_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

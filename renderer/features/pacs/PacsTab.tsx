@@ -369,6 +369,9 @@ export function PacsTab({ onOpen }: { onOpen: (imageId: number) => void }): Reac
         <div className={done.failed ? 'warning' : 'message'} role="status" data-testid="pacs-pull-done">
           {done.cancelled ? 'Pull cancelled: ' : 'Pull finished: '}
           {done.retrieved} retrieved, {done.alreadyPresent} already here, {done.skipped} skipped, {done.failed} failed.
+          {done.boneAge && done.boneAge.length > 0
+            ? ` ${done.boneAge.length} hand-wrist ${done.boneAge.length === 1 ? 'radiograph goes' : 'radiographs go'} to bone age.`
+            : ''}
           {done.imageIds.length > 0 && (
             <>
               {' '}
