@@ -167,6 +167,9 @@ export interface ShapeFit {
   readonly rotationDeg: number;
 }
 
+// Shape-model and heatmap kernels: vectors hold 2n values (checked by parseDecoding), heatmap indices stay inside
+// W x H, and each candidate choice is below its candidate list's length.
+/* eslint-disable @typescript-eslint/no-non-null-assertion -- indices bounded as said above */
 /** shapeDistance and the rotation of the alignment: an upright image needs about 0 degrees. */
 export function alignShape(model: ShapeModel, points: readonly Point[]): ShapeFit {
   const n = points.length;
@@ -400,6 +403,7 @@ export function heatmapStats(
   return { peak, spreadMm: Math.sqrt(variance) * mmPerPixel, outside: Math.max(0, 1 - core / total) };
 }
 
+/* eslint-enable @typescript-eslint/no-non-null-assertion */
 /** What the expected error is computed from, per landmark (mm where a length). */
 export interface UncertaintyFeatures extends HeatmapStats {
   /** Root mean square distance of the test-time passes' positions from their mean (0 with one pass). */

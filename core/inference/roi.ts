@@ -53,6 +53,8 @@ export function sampleBilinear(
   y: number,
   table?: Float32Array,
 ): number {
+  // Only called below for pixels inside the w x h image; an intensity table has one entry per pixel value.
+  // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- see above
   const at = table ? (i: number): number => table[image[i]!]! : (i: number): number => image[i]!;
   const x0 = Math.floor(x);
   const y0 = Math.floor(y);

@@ -429,6 +429,20 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 10,
+    name: 'patient identity: studies split off the patient they were filed under (reversible, audit-logged)',
+    sql: `
+      -- A study the user declared to be of another person than the patient it was filed under: it leaves
+      -- that patient's timeline and stands alone; rejoining deletes the row. Nothing else is rewritten.
+      CREATE TABLE study_splits (
+        study_ref INTEGER PRIMARY KEY REFERENCES studies(id),
+        patient_ref INTEGER NOT NULL REFERENCES patients(id),
+        split_by TEXT NOT NULL,
+        split_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 11,
     name: "images: the landmark model's verdict and largest expected error (mm) of the 'ai' version, for the worklist instead of the raw heatmap peak",
     sql: `
       -- Copies on images of the 'ai' version's model-run quality record (main/services/analysis.ts writes its

@@ -7,7 +7,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseCommandLine } from '../args';
-import { readImageFileSafely } from '../../dicom/read-file';
 import { runBoneAgeEval } from './boneage';
 import { assess, CVM_STAGES, stageLabel, STAGE_MODEL } from '../../../core/cvm/index';
 import { DEFAULT_FIT_OPTIONS, predictSpine, repeatedCrossValidation } from '../../../core/cvm/fit';
@@ -29,17 +28,16 @@ import {
   successDetectionRate,
   type StageOutcome,
 } from '../../../core/metrics/index';
-import { decodeImageFile } from '../../dicom/index';
+import { openImageFile } from '../../services/files';
 import {
-  analyzeOpened,
   enteredSpacing,
-  InferenceEngine,
   landmarkSetOf,
-  modelDirs,
-  resolveModel,
+  resolveAnalysisModel,
+  startFileAnalysis,
   verifyModel,
+  type FileAnalyzer,
   type VerifiedModel,
-} from '../../inference/index';
+} from '../../services/file-analysis';
 import { defaultDataDir } from '../../services/data-dir';
 import { type Command, UsageError } from '../command';
 import { createProgress } from '../progress';
@@ -435,9 +433,7 @@ export const evalCommand: Command = {
       images: Record<string, { filled_from_prediction?: string[] }>;
     };
     const folds = values.folds ? readFoldModels(path.resolve(values.folds)) : null;
-    const model = folds
-      ? folds[0]!.model
-      : resolveModel(modelDirs(values['data-dir'] ?? defaultDataDir()), values.model);
+    const model = folds ? folds[0]!.model : resolveAnalysisModel(values['data-dir'] ?? defaultDataDir(), values.model);
     // Cross-validation: each image by the fold model that held it out; otherwise every image by one model.
     const plans = folds
       ? folds.map((f) => ({
@@ -456,25 +452,28 @@ export const evalCommand: Command = {
       ...enteredSpacing(spacing.colMm, 'pixel_spacing_mm of the annotation file'),
       rowMm: spacing.rowMm,
     };
-    let provider: InferenceEngine['provider'] | null = null;
+    let provider: FileAnalyzer['provider'] | null = null;
     const rows: ImageEval[] = [];
     const refused: { id: string; reason: string }[] = [];
     const predictions = new Map<string, LandmarkSet>();
     let done = 0;
     const progress = createProgress('eval', file.images.length);
     for (const plan of plans) {
-      const engine = await InferenceEngine.start({ model: plan.model });
+      // The app's analysis path on files (main/services/file-analysis.ts); no kind check: eval measures the
+      // landmark model alone on a set of known cephalograms.
+      const engine = await startFileAnalysis({
+        dataDir: values['data-dir'] ?? defaultDataDir(),
+        model: plan.model,
+        recogniseKind: false,
+      });
       provider ??= engine.provider;
       try {
         for (const img of plan.images) {
           done += 1;
           progress.update(done, img.id);
           const t0 = performance.now();
-          const opened = await decodeImageFile(
-            path.basename(img.image),
-            readImageFileSafely(img.image, path.basename(img.image)),
-          );
-          const result = await analyzeOpened(engine, opened, { spacing: spacingInfo });
+          const opened = await openImageFile(img.image);
+          const result = await engine.analyze(opened, { spacing: spacingInfo });
           const pred = landmarkSetOf(result.prediction);
           if (!result.prediction.recognition.lateralCephalogram) {
             // Refused as "not a lateral cephalogram": no landmarks to score; counted and named below.

@@ -196,9 +196,8 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
       const damaged: string[] = [];
       let lastImageId: number | null = null;
       let imported = 0;
-      for (let i = 0; i < candidates.length; i++) {
+      for (const [i, file] of candidates.entries()) {
         if (cancelImport.current) break;
-        const file = candidates[i]!;
         setImporting({ done: i, total: candidates.length, current: file.name });
         const bytes = new Uint8Array(await file.arrayBuffer());
         const r = await api.importFiles({
