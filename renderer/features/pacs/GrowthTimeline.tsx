@@ -15,6 +15,8 @@ import {
   Tooltip,
 } from 'chart.js';
 import type { TimelineResponse } from '../../../core/api/pacs';
+import { boneAgeSeries, boneAgeText } from '../../../core/boneage/index';
+import { BONE_AGE_AXIS, boneAgeDatasets, boneAgeScale } from '../study/boneAgeChart';
 import { api } from '../../api';
 import './pacs.css';
 
@@ -67,6 +69,9 @@ export function GrowthTimeline({ imageId, version }: { imageId: number; version?
       const x = xOf(v, first);
       return x === null ? [] : [{ x, y: v.stage ? STAGE_NUMBER[v.stage]! : null, p: v.pPeakPassed, v }];
     });
+    // bone ages of hand-wrist visits, on an axis of their own (seam: ../study/boneAgeChart.ts)
+    const bone = boneAgeSeries(visits, (v) => xOf(v, first));
+    const xs = [...points.map((p) => p.x), ...bone.map((b) => b.x)];
     const chart = new Chart(canvas.current, {
       type: 'line',
       data: {
@@ -90,6 +95,7 @@ export function GrowthTimeline({ imageId, version }: { imageId: number; version?
             pointRadius: 3,
             spanGaps: true,
           },
+          ...boneAgeDatasets(bone, imageId, byAge),
         ],
       },
       options: {
@@ -100,8 +106,8 @@ export function GrowthTimeline({ imageId, version }: { imageId: number; version?
         scales: {
           x: {
             type: 'linear',
-            min: Math.floor(Math.min(...points.map((p) => p.x)) - 0.5),
-            max: Math.ceil(Math.max(...points.map((p) => p.x)) + 0.5),
+            min: Math.floor(Math.min(...xs) - 0.5),
+            max: Math.ceil(Math.max(...xs) + 0.5),
             title: { display: true, text: byAge ? 'age (years)' : 'years since the first visit', color: '#9ba6b3' },
             ticks: { color: '#9ba6b3' },
             grid: { color: '#2c3540' },
@@ -128,6 +134,7 @@ export function GrowthTimeline({ imageId, version }: { imageId: number; version?
             ticks: { color: '#f2b544', callback: (v) => `${Math.round(Number(v) * 100)}%` },
             grid: { display: false },
           },
+          ...(bone.length > 0 ? { [BONE_AGE_AXIS]: boneAgeScale(bone) } : {}),
         },
         plugins: { legend: { labels: { color: '#e8ebef', boxWidth: 12 } } },
       },
@@ -160,7 +167,7 @@ export function GrowthTimeline({ imageId, version }: { imageId: number; version?
           <li key={v.imageId} className={v.imageId === imageId ? 'current' : ''}>
             <a href={`#/study/${v.imageId}`}>{v.studyDate ?? 'undated'}</a>
             <span className="num">{v.ageYears !== null ? `${v.ageYears.toFixed(1)} y` : '—'}</span>
-            <span>{v.stageLabel ?? 'not analysed'}</span>
+            <span>{v.stageLabel ?? (v.boneAge ? `bone age ${boneAgeText(v.boneAge)}` : 'not analysed')}</span>
             <span className="muted small">{v.reviewStatus}</span>
           </li>
         ))}

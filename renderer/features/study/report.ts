@@ -6,12 +6,15 @@
  * box, with outlines, landmark names and a scale bar; the stage with its probabilities and runner-up,
  * borderline, rule and growth timing; the quality verdict and every warning; the criteria; spacing and its
  * source, model and version, landmark version, reviewer and time; "decision aid" wording.
+ * A hand-wrist radiograph gets the bone-age report instead (report-boneage.ts: the whole radiograph, the bone
+ * age with its interval, sex and comparison with age, the model's limits), from the same layout and back ends.
  * Loaded on demand (it carries the fonts).
  */
 import { PDFDocument, rgb, type PDFFont } from 'pdf-lib';
 import fontkit from '@pdf-lib/fontkit';
 import sansUrl from 'dejavu-fonts-ttf/ttf/DejaVuSans.ttf?url';
 import boldUrl from 'dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf?url';
+import type { BoneAgeView } from '../../../core/api/boneage';
 import type { StudyDetail } from '../../../core/api/studies';
 import { CVM_STAGES, PEAK_GROWTH, stageLabel, type Assessment } from '../../../core/cvm/index';
 import { LANDMARK_NAMES, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
@@ -20,6 +23,13 @@ import type { Plausibility } from '../../../core/review/plausibility';
 import { OUTLINES, landmarkBounds } from '../../canvas/outlines';
 import { formatAge, formatProvider, formatSpacing, humanizeIds, sentences } from '../format';
 import { labelsOf } from './StagePanel';
+import {
+  BONE_AGE_DECISION_AID,
+  BONE_AGE_REPORT_TITLE,
+  boneAgeFooterFacts,
+  isBoneAgeReport,
+  layoutBoneAgeColumn,
+} from './report-boneage';
 
 export interface ReportInput {
   readonly detail: StudyDetail;
@@ -31,6 +41,8 @@ export interface ReportInput {
   readonly quality: ModelQuality | null;
   readonly author: string;
   readonly now: Date;
+  /** The image's bone-age view (api.getBoneAge): a hand-wrist radiograph gets the bone-age report. */
+  readonly boneAge?: BoneAgeView | null;
 }
 
 /** A4 in PDF points. */
@@ -311,7 +323,8 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
   const meta = detail.info.meta;
   const W = PAGE.width - 2 * MARGIN;
   let y = MARGIN + 14;
-  L.text(MARGIN, y, 'Cervical vertebral maturation (CVM) report', 16, { bold: true });
+  const hand = isBoneAgeReport(input.boneAge) ? input.boneAge : null;
+  L.text(MARGIN, y, hand ? BONE_AGE_REPORT_TITLE : 'Cervical vertebral maturation (CVM) report', 16, { bold: true });
   L.text(PAGE.width - MARGIN - L.width('Decision aid', 9, true), y - 4, 'Decision aid', 9, {
     bold: true,
     color: AMBER,
@@ -349,6 +362,23 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
   L.ops.push({ t: 'image', x: cropX, y: cropY, w: crop.w, h: crop.h });
   L.rect(cropX, cropY, crop.w, crop.h, { stroke: INK, lw: 0.6 });
   let yc = L.para(cropX, cropY + crop.h + 10, crop.scaleNote, 7.5, crop.w, { color: MUTED });
+  if (hand) {
+    L.para(
+      cropX,
+      yc,
+      `The whole radiograph as imported (${detail.info.width}×${detail.info.height} pixels).`,
+      7.5,
+      crop.w,
+      {
+        color: MUTED,
+        maxLines: 2,
+      },
+    );
+    const bx = cropX + crop.w + 18;
+    layoutBoneAgeColumn(L, hand, bx, cropY, PAGE.width - MARGIN - bx, { INK, MUTED, RED, AMBER, GREEN });
+    footer(L, detail, boneAgeFooterFacts(detail, hand, input.author, input.now), BONE_AGE_DECISION_AID);
+    return L.ops;
+  }
   yc = L.para(
     cropX,
     yc,
@@ -531,9 +561,6 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
   }
 
   // Footer: provenance, review, decision-aid wording.
-  let yf = footerTop;
-  L.line(MARGIN, yf, PAGE.width - MARGIN, yf, INK, 0.6);
-  yf += 11;
   const run = detail.ai?.modelRun ?? null;
   const spacing = detail.info.spacing;
   const fallback = (run?.quality as { providerFallback?: string | null } | null)?.providerFallback;
@@ -543,6 +570,21 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
     `Review: ${detail.review.status === 'approved' ? `approved by ${detail.review.by ?? '—'} on ${(detail.review.at ?? '').slice(0, 16).replace('T', ' ')} UTC` : `${detail.review.status} — NOT APPROVED`}`,
     `Report created by ${input.author || '—'} on ${input.now.toISOString().slice(0, 16).replace('T', ' ')} UTC with CVM Workstation.`,
   ];
+  footer(
+    L,
+    detail,
+    facts,
+    'Decision aid: the stage and measurements support, and do not replace, the clinician’s judgement. CVM stages after McNamara & Franchi (2018); the stage applies only to a lateral cephalogram with C2–C4 visible.',
+  );
+  return L.ops;
+}
+
+/** The foot of the page: provenance facts (the review line red until approved) and the decision-aid wording. */
+function footer(L: Layout, detail: StudyDetail, facts: readonly string[], decisionAid: string): void {
+  const W = PAGE.width - 2 * MARGIN;
+  let yf = PAGE.height - MARGIN - 92;
+  L.line(MARGIN, yf, PAGE.width - MARGIN, yf, INK, 0.6);
+  yf += 11;
   for (const f of facts)
     yf = L.para(MARGIN, yf, f, 7.5, W, {
       color: f.startsWith('Review') && detail.review.status !== 'approved' ? RED : MUTED,
@@ -550,15 +592,7 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
       leading: 9.5,
     });
   yf += 2;
-  L.para(
-    MARGIN,
-    yf,
-    'Decision aid: the stage and measurements support, and do not replace, the clinician’s judgement. CVM stages after McNamara & Franchi (2018); the stage applies only to a lateral cephalogram with C2–C4 visible.',
-    7.5,
-    W,
-    { bold: true, maxLines: 3, leading: 9.5 },
-  );
-  return L.ops;
+  L.para(MARGIN, yf, decisionAid, 7.5, W, { bold: true, maxLines: 3, leading: 9.5 });
 }
 
 // ---- back ends ----------------------------------------------------------------------------------------------
@@ -608,9 +642,10 @@ export async function renderReport(input: ReportInput): Promise<RenderedReport> 
   const crop = drawCrop(input, cropW, cropH);
   const ops = layoutReport(input, fonts, { w: cropW, h: cropH, scaleNote: crop.scaleNote });
   const meta = input.detail.info.meta;
-  doc.setTitle(`CVM report — ${meta.patientName ?? input.detail.info.fileName}`);
+  const hand = isBoneAgeReport(input.boneAge);
+  doc.setTitle(`${hand ? 'Bone age report' : 'CVM report'} — ${meta.patientName ?? input.detail.info.fileName}`);
   doc.setAuthor(input.author || 'CVM Workstation');
-  doc.setSubject('Cervical vertebral maturation stage (decision aid)');
+  doc.setSubject(hand ? 'Hand-wrist bone age (decision aid)' : 'Cervical vertebral maturation stage (decision aid)');
   doc.setCreator('CVM Workstation');
   doc.setProducer('CVM Workstation (pdf-lib)');
   doc.setCreationDate(input.now);
