@@ -16,6 +16,8 @@ start=$(date +%s)
 # one round per fold: 8 epochs, one-cycle to 3e-3, AdamW (weight decay 1e-4), batch 64, mild augmentation,
 # L1 on the mean + 0.5 x Gaussian NLL of the log-variance around the detached mean, bfloat16 body on a CPU
 $PY train_boneage.py --epochs 8 --lr 3e-3 --aug mild --nll 0.5 --folds "$FOLDS" --threads 1 --out runs/boneage
+# BatchNorm statistics re-estimated on plain training images (the augmented ones shifted them: see update_bn.py)
+$PY update_bn.py --run runs/boneage --images 2048 --threads 1
 if [ "$KIND" = 1 ]; then
   $PY train_kind.py --steps 800 --threads 1 --out runs/kind
   $PY export.py --boneage-run runs/boneage --kind-run runs/kind
