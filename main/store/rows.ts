@@ -185,3 +185,27 @@ export function modelRunOf(row: ModelRunRow): ModelRunInfo {
     createdAt: row.created_at,
   };
 }
+
+/** The names of a stored version taken from a prediction (for versions before schema 3: all of an 'ai' one). */
+export function predictionNamesOf(row: LandmarkSetRow): LandmarkName[] {
+  if (row.from_prediction_json !== null) return JSON.parse(row.from_prediction_json) as LandmarkName[];
+  return row.kind === 'ai' ? LANDMARK_NAMES.filter((n) => pointsFromJson(row.points_json)[n] !== undefined) : [];
+}
+
+/** The names both sets hold at the same coordinates. */
+export function equalPointNames(a: LandmarkPoints, b: LandmarkPoints): LandmarkName[] {
+  return LANDMARK_NAMES.filter((n) => {
+    const p = a[n];
+    const q = b[n];
+    return p !== undefined && q !== undefined && p[0] === q[0] && p[1] === q[1];
+  });
+}
+
+/** True when two point sets hold the same names at the same coordinates. */
+export function samePoints(a: LandmarkPoints, b: LandmarkPoints): boolean {
+  return LANDMARK_NAMES.every((n) => {
+    const p = a[n];
+    const q = b[n];
+    return p === undefined ? q === undefined : q !== undefined && p[0] === q[0] && p[1] === q[1];
+  });
+}
