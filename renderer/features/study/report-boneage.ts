@@ -93,7 +93,7 @@ export function layoutBoneAgeColumn(
     w,
     { bold: true },
   );
-  ys = L.para(x, ys + 2, `For a ${b.sex === 'M' ? 'boy' : 'girl'}; sex from ${b.sexSource}.`, 8.5, w);
+  ys = L.para(x, ys + 2, `For a ${b.sex === 'M' ? 'boy' : 'girl'} (sex: ${b.sexSource}).`, 8.5, w);
   if (view.sex && view.sex !== b.sex)
     ys = L.para(x, ys, 'The recorded sex has changed since this estimate: estimate again.', 8.5, w, {
       bold: true,

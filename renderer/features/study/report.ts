@@ -361,11 +361,10 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
   const cropY = y;
   L.ops.push({ t: 'image', x: cropX, y: cropY, w: crop.w, h: crop.h });
   L.rect(cropX, cropY, crop.w, crop.h, { stroke: INK, lw: 0.6 });
-  let yc = L.para(cropX, cropY + crop.h + 10, crop.scaleNote, 7.5, crop.w, { color: MUTED });
   if (hand) {
     L.para(
       cropX,
-      yc,
+      cropY + crop.h + 10,
       `The whole radiograph as imported (${detail.info.width}×${detail.info.height} pixels).`,
       7.5,
       crop.w,
@@ -379,6 +378,7 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
     footer(L, detail, boneAgeFooterFacts(detail, hand, input.author, input.now), BONE_AGE_DECISION_AID);
     return L.ops;
   }
+  let yc = L.para(cropX, cropY + crop.h + 10, crop.scaleNote, 7.5, crop.w, { color: MUTED });
   yc = L.para(
     cropX,
     yc,
