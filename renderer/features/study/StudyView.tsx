@@ -202,7 +202,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: StudyWorkspaceProp
           <HistoryPanel detail={detail} onRevert={onRevert} />
           <GrowthTimeline
             imageId={detail.imageId}
-            version={`${detail.latest?.versionId ?? 0}-${detail.review.status}`}
+            version={`${detail.latest?.versionId ?? 0}-${detail.review.status}-${boneAge?.latest?.id ?? 0}`}
           />
         </aside>
       </div>
