@@ -183,8 +183,9 @@ if __name__ == "__main__":
     ap.add_argument("--boneage-run", default=os.path.join(HERE, "runs"))
     ap.add_argument("--kind-run", default=os.path.join(HERE, "runs", "kind"))
     ap.add_argument("--only", choices=["boneage", "kind"], default=None)
+    ap.add_argument("--models", default=MODELS, help="folder that receives boneage-rsna100/ and radiograph-kind/")
     a = ap.parse_args()
     if a.only in (None, "kind"):
-        export_kind(a.kind_run, os.path.join(MODELS, "radiograph-kind"))
+        export_kind(a.kind_run, os.path.join(a.models, "radiograph-kind"))
     if a.only in (None, "boneage"):
-        export_boneage(a.boneage_run, os.path.join(MODELS, "boneage-rsna100"))
+        export_boneage(a.boneage_run, os.path.join(a.models, "boneage-rsna100"))
