@@ -1,81 +1,56 @@
 /**
- * The bone-age series of a patient's growth chart (the seam renderer/features/pacs/GrowthTimeline.tsx uses):
- * each hand-wrist visit's bone age in years against the chart's x (age), its interval as a vertical bar, and
- * the line "bone age = chronological age" when x is age, on an axis of its own beside the CVM stages.
+ * The bone-age series of the patient's growth chart (renderer/features/pacs/growthChart.ts lists it among its
+ * sources, so the study view's chart and the report's draw it alike): each hand-wrist visit's bone age in years
+ * against age, on the chart's 'years' axis beside the CVM stages, and the ends of its interval as thin dashed
+ * series. Structural types only (the chart module imports this one, not the other way round).
  */
-import type { ChartDataset, ChartOptions } from 'chart.js';
-import type { BoneAgePoint } from '../../../core/boneage/index';
+import { boneAgeSeries, type StoredBoneAge } from '../../../core/boneage/index';
 
-export const BONE_AGE_AXIS = 'boneAge';
-const COLOR = '#7ddc8a';
-
-type Point = { x: number; y: number | null };
-
-/** Chart.js datasets for the points (none when there are none). `byAge`: x is chronological age in years. */
-export function boneAgeDatasets(
-  points: readonly BoneAgePoint[],
-  currentImageId: number,
-  byAge: boolean,
-): ChartDataset<'line', Point[]>[] {
-  if (points.length === 0) return [];
-  // interval bars: pairs of points at the same x, separated by gaps
-  const bars: Point[] = points.flatMap((p) => [
-    { x: p.x, y: p.lowYears },
-    { x: p.x, y: p.highYears },
-    { x: p.x, y: null },
-  ]);
-  const sets: ChartDataset<'line', Point[]>[] = [
-    {
-      label: 'Bone age (hand-wrist)',
-      data: points.map((p) => ({ x: p.x, y: p.years })),
-      yAxisID: BONE_AGE_AXIS,
-      borderColor: COLOR,
-      backgroundColor: COLOR,
-      pointStyle: 'rectRot',
-      pointRadius: points.map((p) => (p.imageId === currentImageId ? 7 : 5)),
-      showLine: false,
-    },
-    {
-      label: 'Bone age interval',
-      data: bars,
-      yAxisID: BONE_AGE_AXIS,
-      borderColor: COLOR,
-      borderWidth: 2,
-      pointRadius: 0,
-      spanGaps: false,
-    },
-  ];
-  if (byAge) {
-    const xs = points.map((p) => p.x);
-    const lo = Math.floor(Math.min(...xs) - 0.5);
-    const hi = Math.ceil(Math.max(...xs) + 0.5);
-    sets.push({
-      label: 'Bone age = age',
-      data: [
-        { x: lo, y: lo },
-        { x: hi, y: hi },
-      ],
-      yAxisID: BONE_AGE_AXIS,
-      borderColor: COLOR,
-      borderDash: [2, 3],
-      borderWidth: 1,
-      pointRadius: 0,
-    });
-  }
-  return sets;
+interface Visit {
+  readonly imageId: number;
+  readonly boneAge?: StoredBoneAge | null;
 }
 
-/** The bone-age axis (years), right of the chart; range from the points and their intervals. */
-export function boneAgeScale(points: readonly BoneAgePoint[]): NonNullable<ChartOptions<'line'>['scales']>[string] {
-  const lo = Math.min(...points.map((p) => Math.min(p.lowYears, p.x)));
-  const hi = Math.max(...points.map((p) => Math.max(p.highYears, p.x)));
-  return {
-    type: 'linear',
-    position: 'right',
-    min: Math.max(0, Math.floor(lo - 0.5)),
-    max: Math.ceil(hi + 0.5),
-    title: { display: true, text: 'bone age (years)', color: COLOR },
-    ticks: { color: COLOR },
-    grid: { display: false },
-  };
+interface Series {
+  readonly id: string;
+  readonly label: string;
+  readonly axis: 'years';
+  readonly color: { readonly screen: string; readonly print: string };
+  readonly dash?: readonly number[];
+  readonly points: readonly { readonly x: number; readonly y: number | null; readonly current: boolean }[];
+}
+
+const COLOR = { screen: '#7ddc8a', print: '#1e7a34' } as const;
+
+/** A growth-series source: bone age and its interval, in years, for the visits that have one. */
+export function boneAgeGrowthSeries<V extends Visit>(
+  timeline: { readonly visits: readonly V[] },
+  x: (v: V) => number | null,
+  currentImageId: number | null,
+): Series[] {
+  const points = boneAgeSeries(timeline.visits, x);
+  if (points.length === 0) return [];
+  const at = (y: (p: (typeof points)[number]) => number) =>
+    points.map((p) => ({ x: p.x, y: y(p), current: p.imageId === currentImageId }));
+  const level = timeline.visits.find((v) => v.boneAge)?.boneAge;
+  const pct = level ? Math.round(('interval' in level ? level.interval.level : level.level) * 100) : 90;
+  return [
+    { id: 'bone-age', label: 'Bone age (hand-wrist)', axis: 'years', color: COLOR, points: at((p) => p.years) },
+    {
+      id: 'bone-age-high',
+      label: `Bone age ${pct}%, upper`,
+      axis: 'years',
+      color: COLOR,
+      dash: [2, 3],
+      points: at((p) => p.highYears),
+    },
+    {
+      id: 'bone-age-low',
+      label: `Bone age ${pct}%, lower`,
+      axis: 'years',
+      color: COLOR,
+      dash: [2, 3],
+      points: at((p) => p.lowYears),
+    },
+  ];
 }
