@@ -15,6 +15,7 @@ import { useCallback, useEffect, useMemo, useRef, type ReactNode } from 'react';
 import type { LandmarkName } from '../../../core/landmarks/index';
 import { expectedErrorsOf } from '../../canvas/confidence';
 import { useWindowedCanvas } from '../../canvas/useWindowedCanvas';
+import { isNudging } from '../../state/study-view';
 import { saveWorklistSession } from '../../state/worklist-session';
 import { HelpOverlay } from '../HelpOverlay';
 import { Notice } from '../Notice';
@@ -130,7 +131,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: StudyWorkspaceProp
         inverted={display.displayWindow.invert}
         showGhosts={state.showGhosts}
         saveState={editor.saveState}
-        editing={state.nudge !== null}
+        editing={isNudging(state)}
         perform={perform}
         onChoosePreset={display.choosePreset}
         onBack={() => perform('worklist', false)}
