@@ -42,8 +42,7 @@ export {
 } from './model';
 export { DEFAULT_THRESHOLDS, CVMT_THRESHOLDS, THRESHOLD_PRESETS } from './thresholds';
 export { PEAK_GROWTH, PEAK_TIMING, TYPICAL_AGE_GIRLS, typicalAge } from './growth';
-export { syntheticLandmarks, type SyntheticBody, type SyntheticSpec } from './synthetic';
-export { CVM_STAGES } from './types';
+export { CVM_STAGES, stageAt } from './types';
 export type {
   Assessment,
   BodyMeasurements,

@@ -11,14 +11,9 @@ export type MmPoint = { readonly x: number; readonly y: number; readonly [mmBran
 export type ScreenPoint = { readonly x: number; readonly y: number; readonly [screenBrand]: true };
 export type Point = ImagePoint | MmPoint | ScreenPoint;
 
-declare const mmValueBrand: unique symbol;
-/** A length in millimetres. */
-export type Mm = number & { readonly [mmValueBrand]: true };
-
 export const imagePoint = (x: number, y: number): ImagePoint => ({ x, y }) as ImagePoint;
 export const mmPoint = (x: number, y: number): MmPoint => ({ x, y }) as MmPoint;
 export const screenPoint = (x: number, y: number): ScreenPoint => ({ x, y }) as ScreenPoint;
-export const mm = (value: number): Mm => value as Mm;
 
 /** Physical size of one pixel: rowMm is the distance between rows (y), colMm between columns (x). */
 export interface PixelSpacingMm {
@@ -33,10 +28,6 @@ export function distance<P extends Point>(a: P, b: P): number {
 /** Image pixels to millimetres, honouring non-square pixels. */
 export function imageToMm(p: ImagePoint, spacing: PixelSpacingMm): MmPoint {
   return mmPoint(p.x * spacing.colMm, p.y * spacing.rowMm);
-}
-
-export function mmToImage(p: MmPoint, spacing: PixelSpacingMm): ImagePoint {
-  return imagePoint(p.x / spacing.colMm, p.y / spacing.rowMm);
 }
 
 export function isFinitePoint(p: { x: number; y: number } | undefined): boolean {

@@ -10,7 +10,6 @@ import { decodeTiffFile, isTiff } from './tiff';
 
 export { ImageDecodeError } from './errors';
 export { initNativeCodecs } from './native-codecs';
-export { SUPPORTED_TRANSFER_SYNTAXES } from './transfer-syntax';
 
 export interface DecodeOptions {
   /** 0-based frame of a multi-frame file; the first frame by default. */

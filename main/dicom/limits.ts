@@ -30,10 +30,6 @@ export const DECODER_HEAP_BYTES = 1536 * 1024 * 1024;
 const MB = 1024 * 1024;
 const fmtMb = (bytes: number): string => `${Math.round(bytes / MB)} MB`;
 
-export function describeLimits(): string {
-  return `${MAX_PIXELS / 1e6} megapixels, ${MAX_SIDE} pixels a side and ${fmtMb(MAX_DECODED_BYTES)} of decoded samples`;
-}
-
 /**
  * Throws a clear refusal when an image of this declared size would exceed the limits. `what` names where
  * the size came from ("the JPEG header"). `samples` and `bytesPerSample` give the decoded frame's size.
@@ -66,17 +62,6 @@ export function checkImageSize(
       'unsupported',
       fileName,
       `image is ${width} x ${height} pixels with ${samples} sample(s) of ${bytesPerSample * 8} bits (${what}): ${fmtMb(bytes)} decoded; the limit is ${fmtMb(MAX_DECODED_BYTES)}, so the file was not decoded`,
-    );
-  }
-}
-
-/** Refuses a file larger than MAX_IMAGE_FILE_BYTES. */
-export function checkFileSize(fileName: string, byteLength: number): void {
-  if (byteLength > MAX_IMAGE_FILE_BYTES) {
-    throw new ImageDecodeError(
-      'unsupported',
-      fileName,
-      `the file is ${fmtMb(byteLength)}; the limit is ${fmtMb(MAX_IMAGE_FILE_BYTES)}`,
     );
   }
 }

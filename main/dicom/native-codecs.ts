@@ -94,11 +94,6 @@ export function nativeHeapBytes(): number {
   return current?.memory.buffer.byteLength ?? 0;
 }
 
-/** Drops the codec module so its memory can be collected; the next decode loads a fresh one. */
-export function releaseNativeCodecs(): void {
-  if (current) discardModule(current);
-}
-
 let loading: Promise<WasmApi> | undefined;
 let current: WasmApi | undefined;
 

@@ -8,7 +8,6 @@ import { MAX_INFLATED_BYTES } from './limits';
 const IMPLICIT_LE = '1.2.840.10008.1.2';
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
 const EXPLICIT_BE = '1.2.840.10008.1.2.2';
-const DEFLATE = '1.2.840.10008.1.2.1.99';
 
 const VRS = new Set([
   'AE',
@@ -211,5 +210,3 @@ export function invalidVrWarning(dataSet: DataSet, transferSyntaxUid: string): s
     `the file is damaged: ${bad.length} element(s) have an invalid value representation (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', ...' : ''}); values read after them may be wrong`,
   ];
 }
-
-export const SYNTAX_UIDS = { IMPLICIT_LE, EXPLICIT_LE, EXPLICIT_BE, DEFLATE } as const;

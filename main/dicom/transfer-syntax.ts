@@ -126,5 +126,3 @@ export function describeUnsupportedSyntax(uid: string): string {
   const name = KNOWN_UNSUPPORTED[uid];
   return name ? `${name} (${uid})` : uid;
 }
-
-export const SUPPORTED_TRANSFER_SYNTAXES = SYNTAXES;

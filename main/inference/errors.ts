@@ -10,7 +10,3 @@ export class ModelError extends Error {
 export class InferenceError extends Error {
   readonly code: ErrorCode = 'inference-failed';
 }
-
-export class CancelledError extends Error {
-  readonly code: ErrorCode = 'cancelled';
-}

@@ -8,7 +8,7 @@ import { fail, ok, type ErrorCode, type Result } from '../../core/api/result';
 import type { OpenedImage } from '../../core/api/image';
 import { compareWithAge, parseSex, type Sex } from '../../core/boneage/index';
 import { greyImageOf, modelDirs, openWholeImageModels, type WholeImageModels } from '../inference/index';
-import { latestBoneAge, readKind, recordBoneAge, writeKind } from '../store/boneage';
+import { enterSexForBoneAge, latestBoneAge, readKind, recordBoneAge, writeKind } from '../store/boneage';
 import { StoreError } from '../store/errors';
 import type { ServiceContext } from './context';
 import { loadImagePixels, storeFor } from './studies';
@@ -71,20 +71,6 @@ export async function kindOfImage(
 }
 
 const pct = (p: number): string => `${Math.round(p * 100)}%`;
-
-/**
- * The seam the landmark analysis calls first: a hand-wrist radiograph is never given vertebral landmarks.
- * Throws BoneAgeError('unsupported') for a hand; does nothing without a kind model.
- */
-export async function refuseHandForLandmarks(ctx: ServiceContext, imageId: number, image: OpenedImage): Promise<void> {
-  const kind = await kindOfImage(ctx, imageId, image);
-  if (kind?.kind === 'hand') {
-    throw new BoneAgeError(
-      'unsupported',
-      `Not a lateral cephalogram: ${image.info.fileName} is a hand-wrist radiograph (P hand ${pct(kind.probabilities.hand)}): it gets a bone age, not vertebral landmarks.`,
-    );
-  }
-}
 
 /**
  * The file's PatientSex, else the sex a user entered (studies.entered_sex, Store.setPatientInfo); 'O' counts as
@@ -182,7 +168,7 @@ export async function setPatientSex(ctx: ServiceContext, request: SetPatientSexR
       'conflict',
       `${image.info.fileName} states the patient's sex (${file}) in its DICOM header; it cannot be changed here.`,
     );
-  store.setPatientInfo(request.imageId, { sex: request.sex }, store.userName());
+  enterSexForBoneAge(store, request.imageId, request.sex, store.userName());
   return boneAgeView(ctx, request.imageId);
 }
 

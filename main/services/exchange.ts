@@ -12,7 +12,7 @@ import { samePoints, type ExportRecord, type Store } from '../store/store';
 import { ImageDecodeError } from '../dicom/errors';
 import { readImageFileSafely } from '../dicom/read-file';
 import { DataSetPathError, readDataSetImage, type ImagePathPolicy } from './paths';
-import { boneAgeOnlyRecords, latestBoneAges } from '../store/boneage';
+import { boneAgeOnlyRecords, latestBoneAges, type BoneAgeOnlyRecord } from '../store/boneage';
 import type { BoneAgeRecord } from '../../core/api/boneage';
 import { importFile, sha256Of } from './studies';
 
@@ -162,6 +162,22 @@ function setBoneAge(row: Map<string, unknown>, b: BoneAgeRecord | undefined): vo
   row.set('bone_age_model', `${b.model.id} ${b.model.version}`);
 }
 
+/** The first CSV columns of a study: who, when and its review (a landmark row and a bone-age-only row alike). */
+function studyColumns(r: BoneAgeOnlyRecord): Array<[string, unknown]> {
+  return [
+    ['image_id', r.imageId],
+    ['file_name', r.originalName],
+    ['sha256', r.sha256],
+    ['patient_id', r.patientId],
+    ['patient_name', r.patientName],
+    ['sex', r.sex],
+    ['study_date', r.studyDate],
+    ['age_years', r.ageYears],
+    ['review_status', r.reviewStatus],
+    ['reviewed_by', r.reviewedBy],
+  ];
+}
+
 /** One row per image with current landmarks (stage and every measurement, lengths in `unit`), then one per
  * hand-wrist radiograph with a bone age; the bone_age_* columns carry the latest bone age of either. */
 export function exportCsv(store: Store, options: CsvOptions): { csv: string; count: number } {
@@ -199,16 +215,7 @@ export function exportCsv(store: Store, options: CsvOptions): { csv: string; cou
   const measurementColumns: string[] = [];
   for (const r of store.exportRecords({ approvedOnly: options.approvedOnly })) {
     const row = new Map<string, unknown>([
-      ['image_id', r.imageId],
-      ['file_name', r.originalName],
-      ['sha256', r.sha256],
-      ['patient_id', r.patientId],
-      ['patient_name', r.patientName],
-      ['sex', r.sex],
-      ['study_date', r.studyDate],
-      ['age_years', r.ageYears],
-      ['review_status', r.reviewStatus],
-      ['reviewed_by', r.reviewedBy],
+      ...studyColumns(r),
       ['version', r.version],
       ['version_kind', r.versionKind],
       ['author', r.author],
@@ -249,18 +256,7 @@ export function exportCsv(store: Store, options: CsvOptions): { csv: string; cou
   }
   // Hand-wrist radiographs have a bone age and no landmarks: one row each (main/services/boneage.ts).
   for (const h of boneAgeOnlyRecords(store, boneAges, options.approvedOnly)) {
-    const row = new Map<string, unknown>([
-      ['image_id', h.imageId],
-      ['file_name', h.originalName],
-      ['sha256', h.sha256],
-      ['patient_id', h.patientId],
-      ['patient_name', h.patientName],
-      ['sex', h.sex],
-      ['study_date', h.studyDate],
-      ['age_years', h.ageYears],
-      ['review_status', h.reviewStatus],
-      ['reviewed_by', h.reviewedBy],
-    ]);
+    const row = new Map<string, unknown>(studyColumns(h));
     setBoneAge(row, boneAges.get(h.imageId));
     rows.push(row);
   }

@@ -16,7 +16,7 @@ export interface OpenOptions {
   readonly migrations?: readonly Migration[];
 }
 
-export const BUSY_TIMEOUT_MS = 5000;
+const BUSY_TIMEOUT_MS = 5000;
 
 export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;

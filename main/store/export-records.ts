@@ -3,7 +3,15 @@ import { inflateRawSync } from 'node:zlib';
 import type { LandmarkPoints, LandmarkSetKind, ReviewStatus, StageSummary } from '../../core/api/studies';
 import type { LandmarkName } from '../../core/landmarks/index';
 import type { Connection } from './connection';
-import { effectiveSpacingOf, equalPointNames, pointsFromJson, type ImageRow } from './rows';
+import {
+  effectiveSpacingOf,
+  equalPointNames,
+  pointsFromJson,
+  stageOfRow,
+  type ImageRow,
+  type StageColumns,
+} from './rows';
+import { STAGE_COLUMNS } from './stages';
 
 export interface ExportRecord {
   readonly imageId: number;
@@ -41,10 +49,7 @@ export class ExportRepository {
       SELECT i.*, st.id AS s_id, st.study_date, st.age_years, p.dicom_patient_id, p.name AS patient_name, COALESCE(p.sex, st.entered_sex) AS sex,
              ls.version AS l_version, ls.kind AS l_kind, ls.author AS l_author, ls.points_json AS l_points,
              ls.from_prediction_json AS l_from_prediction,
-             ai.points_json AS ai_points, sr.kind AS sr_kind, sr.stage AS sr_stage, sr.label AS sr_label,
-             sr.borderline AS sr_borderline, sa.assessment_deflated AS sr_assessment, sr.probability AS sr_probability,
-             sr.runner_up AS sr_runner_up, sr.runner_up_probability AS sr_runner_up_probability, sr.confidence AS sr_confidence,
-             sr.textbook_stage AS sr_textbook_stage
+             ai.points_json AS ai_points, sa.assessment_deflated AS sr_assessment, ${STAGE_COLUMNS}
       FROM images i
       JOIN studies st ON st.id = i.study_ref
       LEFT JOIN patients p ON p.id = st.patient_ref
@@ -54,30 +59,22 @@ export class ExportRepository {
       LEFT JOIN stage_assessments sa ON sa.set_ref = i.latest_set_ref
       ${options.approvedOnly ? "WHERE i.review_status = 'approved'" : ''}
       ORDER BY i.id`;
-    type Row = ImageRow & {
-      s_id: number;
-      study_date: string | null;
-      age_years: number | null;
-      dicom_patient_id: string | null;
-      patient_name: string | null;
-      sex: string | null;
-      l_version: number;
-      l_kind: LandmarkSetKind;
-      l_author: string;
-      l_points: string;
-      l_from_prediction: string | null;
-      ai_points: string | null;
-      sr_kind: StageSummary['kind'] | null;
-      sr_stage: StageSummary['stage'];
-      sr_label: string | null;
-      sr_borderline: number | null;
-      sr_assessment: Buffer | null;
-      sr_probability: number | null;
-      sr_runner_up: StageSummary['stage'];
-      sr_runner_up_probability: number | null;
-      sr_confidence: StageSummary['confidence'];
-      sr_textbook_stage: StageSummary['stage'];
-    };
+    type Row = ImageRow &
+      StageColumns & {
+        s_id: number;
+        study_date: string | null;
+        age_years: number | null;
+        dicom_patient_id: string | null;
+        patient_name: string | null;
+        sex: string | null;
+        l_version: number;
+        l_kind: LandmarkSetKind;
+        l_author: string;
+        l_points: string;
+        l_from_prediction: string | null;
+        ai_points: string | null;
+        sr_assessment: Buffer | null;
+      };
     const rows = this.sql.read('read the studies for export', () => this.sql.all<Row>(sql));
     for (const r of rows) {
       const spacing = effectiveSpacingOf(r);
@@ -106,20 +103,7 @@ export class ExportRepository {
           r.l_from_prediction !== null
             ? (JSON.parse(r.l_from_prediction) as LandmarkName[])
             : equalPointNames(pointsFromJson(r.l_points), r.ai_points ? pointsFromJson(r.ai_points) : {}),
-        stage:
-          r.sr_kind && r.sr_label
-            ? {
-                kind: r.sr_kind,
-                stage: r.sr_stage,
-                label: r.sr_label,
-                borderline: r.sr_borderline === 1,
-                probability: r.sr_probability,
-                runnerUp: r.sr_runner_up,
-                runnerUpProbability: r.sr_runner_up_probability,
-                confidence: r.sr_confidence,
-                textbookStage: r.sr_textbook_stage,
-              }
-            : null,
+        stage: stageOfRow(r),
         assessmentJson: r.sr_assessment ? inflateRawSync(r.sr_assessment).toString('utf8') : null,
       };
     }

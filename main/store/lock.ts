@@ -47,14 +47,14 @@ function readOwner(file: string): LockOwner | null {
 }
 
 /** The process holding the data folder, or null when nobody (alive, on this machine) holds it. */
-export function lockOwner(dataDir: string): LockOwner | null {
+function lockOwner(dataDir: string): LockOwner | null {
   const owner = readOwner(path.join(dataDir, LOCK_FILE_NAME));
   if (!owner) return null;
   if (owner.host === os.hostname() && !isRunning(owner.pid)) return null;
   return owner;
 }
 
-export function describeOwner(dataDir: string, owner: LockOwner): string {
+function describeOwner(dataDir: string, owner: LockOwner): string {
   return (
     `The data folder ${dataDir} is in use by another copy of CVM Workstation ` +
     `(${owner.purpose || 'process'} ${owner.pid} on ${owner.host || 'unknown host'}, since ${owner.since || 'unknown'}). ` +

@@ -42,7 +42,21 @@ export interface ImageRow {
   updated_at: string;
 }
 
-export interface LandmarkSetRow {
+/** The stage columns of stage_results as STAGE_COLUMNS (main/store/stages.ts) name them. */
+export interface StageColumns {
+  stage_kind: StageSummary['kind'] | null;
+  stage: StageCode | null;
+  stage_label: string | null;
+  borderline: number | null;
+  probability: number | null;
+  runner_up: StageCode | null;
+  runner_up_probability: number | null;
+  confidence: 'high' | 'moderate' | 'low' | null;
+  textbook_stage: StageCode | null;
+}
+
+/** A landmark version joined with its stage (SET_WITH_STAGE). */
+export interface LandmarkSetRow extends StageColumns {
   id: number;
   image_ref: number;
   version: number;
@@ -56,16 +70,6 @@ export interface LandmarkSetRow {
   moved_json: string | null;
   note: string | null;
   from_prediction_json: string | null;
-  // joined from stage_results
-  stage_kind: StageSummary['kind'] | null;
-  stage: StageCode | null;
-  stage_label: string | null;
-  borderline: number | null;
-  probability: number | null;
-  runner_up: StageCode | null;
-  runner_up_probability: number | null;
-  confidence: 'high' | 'moderate' | 'low' | null;
-  textbook_stage: StageCode | null;
 }
 
 export interface ModelRunRow {
@@ -134,7 +138,8 @@ export function pointsFromJson(json: string): LandmarkPoints {
   return JSON.parse(json) as LandmarkPoints;
 }
 
-function stageOfRow(row: LandmarkSetRow): StageSummary | null {
+/** The stage of a row read with STAGE_COLUMNS, or null when it has none. */
+export function stageOfRow(row: StageColumns): StageSummary | null {
   if (row.stage_kind === null || row.stage_label === null) return null;
   return {
     kind: row.stage_kind,

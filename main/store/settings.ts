@@ -30,7 +30,7 @@ export class SettingsRepository {
   }
 }
 
-export function defaultUserName(): string {
+function defaultUserName(): string {
   try {
     return os.userInfo().username || 'unknown user';
   } catch {

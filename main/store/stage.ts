@@ -25,7 +25,7 @@ export type StageFn = (
 export const STAGE_MODEL_TAG = `${STAGE_MODEL.id} ${STAGE_MODEL.version}`;
 
 /** The staging options for a stored landmark version: unmoved predictions carry the landmark model's default error. */
-export function stagingOptionsFor(fromPrediction: readonly LandmarkName[] = []): StagingOptions {
+function stagingOptionsFor(fromPrediction: readonly LandmarkName[] = []): StagingOptions {
   return fromPrediction.length === 0
     ? {}
     : { landmarkErrorMm: Object.fromEntries(fromPrediction.map((n) => [n, null])) };

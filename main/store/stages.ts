@@ -10,10 +10,13 @@ import type { ImageRepository } from './images';
 import { effectiveSpacingOf, pointsFromJson, predictionNamesOf, type ImageRow, type LandmarkSetRow } from './rows';
 import { STAGE_MODEL_TAG, type StageFn, type StageRecord } from './stage';
 
-/** A landmark version with its stage: `SELECT ${SET_WITH_STAGE} WHERE ...` reads LandmarkSetRow. */
-export const SET_WITH_STAGE = `ls.*, sr.kind AS stage_kind, sr.stage AS stage, sr.label AS stage_label, sr.borderline AS borderline,
+/** The columns of stage_results joined as `sr`, named as StageColumns (main/store/rows.ts) reads them. */
+export const STAGE_COLUMNS = `sr.kind AS stage_kind, sr.stage AS stage, sr.label AS stage_label, sr.borderline AS borderline,
   sr.probability AS probability, sr.runner_up AS runner_up, sr.runner_up_probability AS runner_up_probability,
-  sr.confidence AS confidence, sr.textbook_stage AS textbook_stage
+  sr.confidence AS confidence, sr.textbook_stage AS textbook_stage`;
+
+/** A landmark version with its stage: `SELECT ${SET_WITH_STAGE} WHERE ...` reads LandmarkSetRow. */
+export const SET_WITH_STAGE = `ls.*, ${STAGE_COLUMNS}
   FROM landmark_sets ls LEFT JOIN stage_results sr ON sr.set_ref = ls.id`;
 
 export class StageRepository {
@@ -38,49 +41,37 @@ export class StageRepository {
     const spacing = effectiveSpacingOf(image);
     const stage = this.stageOf(points, spacing, fromPrediction);
     const s = stage.summary;
-    if (!this.hasModelColumns()) {
-      // A database held at an older schema (tests of upgrades): the columns of the staging model do not exist yet;
-      // the stage is recomputed with them when the store next opens at the latest schema.
-      this.sql.run(
-        `INSERT INTO stage_results (set_ref, kind, stage, label, borderline, spacing_row_mm, spacing_col_mm, computed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(set_ref) DO UPDATE SET kind = excluded.kind, stage = excluded.stage, label = excluded.label,
-           borderline = excluded.borderline, spacing_row_mm = excluded.spacing_row_mm, spacing_col_mm = excluded.spacing_col_mm,
-           computed_at = excluded.computed_at`,
-        setId,
-        s.kind,
-        s.stage,
-        s.label,
-        s.borderline ? 1 : 0,
-        spacing?.rowMm ?? null,
-        spacing?.colMm ?? null,
-        now(),
+    const values: Array<[string, unknown]> = [
+      ['set_ref', setId],
+      ['kind', s.kind],
+      ['stage', s.stage],
+      ['label', s.label],
+      ['borderline', s.borderline ? 1 : 0],
+      ['spacing_row_mm', spacing?.rowMm ?? null],
+      ['spacing_col_mm', spacing?.colMm ?? null],
+      ['computed_at', now()],
+    ];
+    // A database held at an older schema (tests of upgrades) lacks the staging model's columns; the stage is
+    // recomputed with them when the store next opens at the latest schema.
+    if (this.hasModelColumns()) {
+      values.push(
+        ['probability', s.probability ?? null],
+        ['runner_up', s.runnerUp ?? null],
+        ['runner_up_probability', s.runnerUpProbability ?? null],
+        ['confidence', s.confidence ?? null],
+        ['textbook_stage', s.textbookStage ?? null],
+        ['stage_model', STAGE_MODEL_TAG],
       );
-    } else
-      this.sql.run(
-        `INSERT INTO stage_results (set_ref, kind, stage, label, borderline, spacing_row_mm, spacing_col_mm, computed_at,
-         probability, runner_up, runner_up_probability, confidence, textbook_stage, stage_model)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(set_ref) DO UPDATE SET kind = excluded.kind, stage = excluded.stage, label = excluded.label,
-         borderline = excluded.borderline, spacing_row_mm = excluded.spacing_row_mm, spacing_col_mm = excluded.spacing_col_mm,
-         computed_at = excluded.computed_at, probability = excluded.probability, runner_up = excluded.runner_up,
-         runner_up_probability = excluded.runner_up_probability, confidence = excluded.confidence,
-         textbook_stage = excluded.textbook_stage, stage_model = excluded.stage_model`,
-        setId,
-        s.kind,
-        s.stage,
-        s.label,
-        s.borderline ? 1 : 0,
-        spacing?.rowMm ?? null,
-        spacing?.colMm ?? null,
-        now(),
-        s.probability ?? null,
-        s.runnerUp ?? null,
-        s.runnerUpProbability ?? null,
-        s.confidence ?? null,
-        s.textbookStage ?? null,
-        STAGE_MODEL_TAG,
-      );
+    }
+    const columns = values.map(([c]) => c);
+    this.sql.run(
+      `INSERT INTO stage_results (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
+       ON CONFLICT(set_ref) DO UPDATE SET ${columns
+         .slice(1)
+         .map((c) => `${c} = excluded.${c}`)
+         .join(', ')}`,
+      ...values.map(([, v]) => v),
+    );
     this.sql.run(
       `INSERT INTO stage_assessments (set_ref, assessment_deflated) VALUES (?, ?)
        ON CONFLICT(set_ref) DO UPDATE SET assessment_deflated = excluded.assessment_deflated`,

@@ -39,7 +39,6 @@ export type { CalibrationInput } from './calibration';
 export type { ExportRecord } from './export-records';
 export { IMAGES_DIR_NAME, storedPathProblem, type NewImage } from './images';
 export { samePoints } from './rows';
-export { defaultUserName } from './settings';
 export type { ModelRunInput, NewVersion } from './versions';
 
 export const DATABASE_FILE_NAME = 'cvm.sqlite';

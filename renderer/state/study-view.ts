@@ -8,9 +8,9 @@
  * Plain TypeScript: tested without a browser (test/renderer/study-view.test.ts).
  */
 import type { Assessment } from '../../core/cvm/index';
-import { imagePoint, type ImagePoint } from '../../core/geometry/index';
+import type { ImagePoint } from '../../core/geometry/index';
 import { LANDMARK_NAMES, type LandmarkName, type LandmarkSet } from '../../core/landmarks/index';
-import { IDLE, step, type ToolEvent, type ToolState } from '../tools/landmark-tool';
+import { IDLE, movingLandmark, step, type ToolEvent, type ToolState, type ToolStep } from '../tools/landmark-tool';
 
 export interface StudyMessage {
   readonly kind: 'error' | 'warning' | 'info';
@@ -18,16 +18,10 @@ export interface StudyMessage {
   readonly details?: readonly string[];
 }
 
-/** A run of arrow presses on one landmark: one gesture from `before`. */
-export interface NudgeRun {
-  readonly name: LandmarkName;
-  readonly before: LandmarkSet;
-}
-
 export interface StudyViewState {
+  /** The landmark tool: hover, drag, a run of arrow presses (`nudging`), placing, calibrating. */
   readonly tool: ToolState;
   readonly selected: LandmarkName | null;
-  readonly nudge: NudgeRun | null;
   /** The assessment before the gesture in progress, so the stage panel can show what changed. */
   readonly reference: Assessment | null;
   readonly showGhosts: boolean;
@@ -43,7 +37,6 @@ export interface StudyViewState {
 export const INITIAL_STUDY_VIEW: StudyViewState = {
   tool: IDLE,
   selected: null,
-  nudge: null,
   reference: null,
   showGhosts: true,
   help: false,
@@ -66,7 +59,7 @@ export type StudyViewAction =
   | { readonly type: 'select'; readonly name: LandmarkName | null }
   /** Tab / Shift+Tab: the next or previous landmark present, in canonical order. */
   | { readonly type: 'selectRelative'; readonly delta: number; readonly landmarks: LandmarkSet }
-  /** An arrow press: moves the selected landmark by (dx, dy) image pixels. */
+  /** An arrow press: moves the selected landmark by (dx, dy) image pixels; presses in a row are one gesture. */
   | {
       readonly type: 'nudge';
       readonly dx: number;
@@ -104,40 +97,41 @@ export interface Transition {
 
 const NO_EFFECTS: readonly StudyEffect[] = [];
 
-function endNudge(s: StudyViewState): Transition {
-  if (!s.nudge) return { state: s, effects: NO_EFFECTS };
-  return {
-    state: { ...s, nudge: null, reference: null },
-    effects: [{ type: 'commit', before: s.nudge.before, moved: [s.nudge.name] }],
-  };
+/**
+ * Applies a landmark tool step: its landmark effects go to the editor, the calibration points open the
+ * dialog. A finished gesture ends the comparison with the stage from before it; a gesture that starts
+ * (a new keyboard run) keeps `assessment` as that comparison.
+ */
+function applyTool(s: StudyViewState, t: ToolStep, assessment?: Assessment | null): Transition {
+  let next: StudyViewState = { ...s, tool: t.state };
+  const effects: StudyEffect[] = [];
+  for (const effect of t.effects) {
+    if (effect.type === 'calibrationPoints') next = { ...next, calibrate: { points: effect.points } };
+    else if (effect.type === 'place') effects.push({ type: 'preview', landmarks: effect.landmarks });
+    else {
+      effects.push(effect);
+      next = { ...next, reference: null };
+    }
+  }
+  const runStarted = t.state.kind === 'nudging' && (s.tool.kind !== 'nudging' || s.tool.name !== t.state.name);
+  if (runStarted && assessment !== undefined) next = { ...next, reference: assessment };
+  return { state: next, effects };
 }
 
 /** The next state and what the editor must do. Pure. */
 export function transition(s: StudyViewState, action: StudyViewAction): Transition {
   switch (action.type) {
-    case 'tool': {
-      const { state: tool, effect } = step(s.tool, action.event);
-      const next = { ...s, tool };
-      if (effect.type === 'none') return { state: next, effects: NO_EFFECTS };
-      if (effect.type === 'calibrationPoints')
-        return { state: { ...next, calibrate: { points: effect.points } }, effects: NO_EFFECTS };
-      if (effect.type === 'place') return { state: next, effects: [{ type: 'preview', landmarks: effect.landmarks }] };
-      return { state: { ...next, reference: null }, effects: [effect] };
-    }
+    case 'tool':
+      return applyTool(s, step(s.tool, action.event));
     case 'dragStart': {
-      const ended = endNudge(s);
-      const { state: tool } = step(ended.state.tool, {
-        type: 'dragStart',
-        name: action.name,
-        landmarks: action.landmarks,
-      });
-      return {
-        state: { ...ended.state, tool, selected: action.name, reference: action.assessment },
-        effects: ended.effects,
-      };
+      const t = applyTool(s, step(s.tool, { type: 'dragStart', name: action.name, landmarks: action.landmarks }));
+      return { state: { ...t.state, selected: action.name, reference: action.assessment }, effects: t.effects };
     }
-    case 'select':
-      return { state: { ...s, selected: action.name }, effects: NO_EFFECTS };
+    case 'select': {
+      // Choosing another landmark ends a keyboard run on the previous one.
+      const t = s.tool.kind === 'nudging' ? applyTool(s, step(s.tool, { type: 'nudgeEnd' })) : null;
+      return { state: { ...(t?.state ?? s), selected: action.name }, effects: t?.effects ?? NO_EFFECTS };
+    }
     case 'selectRelative': {
       const present = LANDMARK_NAMES.filter((n) => action.landmarks[n]);
       if (present.length === 0) return { state: s, effects: NO_EFFECTS };
@@ -145,27 +139,23 @@ export function transition(s: StudyViewState, action: StudyViewAction): Transiti
       const i = s.selected ? present.indexOf(s.selected) : action.delta > 0 ? -1 : 0;
       const n = present.length;
       const selected = present[(((i + action.delta) % n) + n) % n] ?? null;
-      return { state: { ...s, selected }, effects: NO_EFFECTS };
+      return transition(s, { type: 'select', name: selected });
     }
     case 'nudge': {
-      const name = s.selected;
-      const current = name ? action.landmarks[name] : undefined;
-      if (!name || !current) return { state: s, effects: NO_EFFECTS };
-      const started =
-        s.nudge?.name === name
-          ? { state: s, effects: NO_EFFECTS }
-          : (() => {
-              const ended = endNudge(s);
-              return {
-                state: { ...ended.state, nudge: { name, before: action.landmarks }, reference: action.assessment },
-                effects: ended.effects,
-              };
-            })();
-      const landmarks = { ...action.landmarks, [name]: imagePoint(current.x + action.dx, current.y + action.dy) };
-      return { state: started.state, effects: [...started.effects, { type: 'preview', landmarks }] };
+      if (!s.selected) return { state: s, effects: NO_EFFECTS };
+      const event = {
+        type: 'nudge',
+        name: s.selected,
+        dx: action.dx,
+        dy: action.dy,
+        landmarks: action.landmarks,
+      } as const;
+      return applyTool(s, step(s.tool, event), action.assessment);
     }
     case 'finishNudge':
-      return endNudge(s);
+      return s.tool.kind === 'nudging'
+        ? applyTool(s, step(s.tool, { type: 'nudgeEnd' }))
+        : { state: s, effects: NO_EFFECTS };
     case 'toggleGhosts':
       return { state: { ...s, showGhosts: !s.showGhosts }, effects: NO_EFFECTS };
     case 'help':
@@ -187,6 +177,8 @@ export function transition(s: StudyViewState, action: StudyViewAction): Transiti
 
 /** The landmark the loupe magnifies: the one being dragged or nudged. */
 export function loupeTarget(s: StudyViewState): LandmarkName | null {
-  if (s.tool.kind === 'dragging') return s.tool.name;
-  return s.nudge?.name ?? null;
+  return movingLandmark(s.tool);
 }
+
+/** A run of arrow presses is in progress (not saved yet, on purpose). */
+export const isNudging = (s: StudyViewState): boolean => s.tool.kind === 'nudging';

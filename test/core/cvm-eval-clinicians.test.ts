@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { syntheticLandmarks, type SyntheticSpec } from '../../core/cvm/index';
+import { syntheticLandmarks, type SyntheticSpec } from './synthetic-landmarks';
 import { evalCommand } from '../../main/cli/commands/eval';
 import { stageManifestPath } from '../../main/cli/stage-model-files';
 import { HAS_SHARED_DATA, SKIP_NO_SHARED, sharedPath } from '../shared-data';

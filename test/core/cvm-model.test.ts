@@ -9,12 +9,10 @@ import {
   parseStagingParams,
   physicalCoordinates,
   STAGE_MODEL,
-  syntheticLandmarks,
   FEATURE_COUNT,
   type Assessment,
-  type SyntheticBody,
-  type SyntheticSpec,
 } from '../../core/cvm/index';
+import { syntheticLandmarks, type SyntheticBody, type SyntheticSpec } from './synthetic-landmarks';
 import { probabilisticAgreement, quadraticWeightedKappa } from '../../core/metrics/index';
 
 const MM = { rowMm: 0.1, colMm: 0.1 };

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  assess,
-  syntheticLandmarks,
-  CVM_STAGES,
-  CVMT_THRESHOLDS,
-  DEFAULT_THRESHOLDS,
-  type SyntheticBody,
-} from '../../core/cvm/index';
+import { assess, CVM_STAGES, CVMT_THRESHOLDS, DEFAULT_THRESHOLDS } from '../../core/cvm/index';
+import { syntheticLandmarks, type SyntheticBody } from './synthetic-landmarks';
 
 const MM = { rowMm: 0.1, colMm: 0.1 };
 const SHAPES: Record<string, SyntheticBody> = {

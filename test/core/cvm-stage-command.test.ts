@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { syntheticLandmarks } from '../../core/cvm/index';
+import { syntheticLandmarks } from './synthetic-landmarks';
 import { stageCommand } from '../../main/cli/commands/stage';
 import { UsageError } from '../../main/cli/command';
 

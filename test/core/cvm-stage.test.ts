@@ -3,17 +3,15 @@ import {
   assess,
   stage,
   stageLabel,
-  syntheticLandmarks,
   CVMT_THRESHOLDS,
   DEFAULT_THRESHOLDS,
   PEAK_GROWTH,
   CVM_STAGES,
   type Assessment,
   type StageResult,
-  type SyntheticBody,
-  type SyntheticSpec,
   type Thresholds,
 } from '../../core/cvm/index';
+import { syntheticLandmarks, type SyntheticBody, type SyntheticSpec } from './synthetic-landmarks';
 
 const MM = { rowMm: 0.1, colMm: 0.1 };
 const body = (ratio: number, heightRatio: number, height = 11): SyntheticBody => ({ ratio, heightRatio, height });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { imagePoint } from '../../core/geometry/index';
 import { LANDMARK_NAMES, type LandmarkSet } from '../../core/landmarks/index';
-import { assess, syntheticLandmarks, type StageResult } from '../../core/cvm/index';
+import { assess, type StageResult } from '../../core/cvm/index';
+import { syntheticLandmarks } from './synthetic-landmarks';
 import {
   agreesAllowingBorderline,
   mean,

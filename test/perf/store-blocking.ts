@@ -16,6 +16,7 @@
  */
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
+import { performance as nodePerformance } from 'node:perf_hooks';
 import path from 'node:path';
 import type { BatchFinished } from '../../core/api/analysis';
 import { analysisHandlers, closeInferenceEngines } from '../../main/services/analysis';
@@ -65,6 +66,33 @@ function fsyncLatency(dir: string): Record<string, number> {
     rmSync(file, { force: true });
   }
   return describe(times);
+}
+
+/**
+ * A user's request every 250 ms (open a study, as the renderer's loadStudy does over IPC): how long from
+ * when it is due until its answer is ready, i.e. waiting for the main thread plus its own work.
+ */
+function probeRequests(request: () => Promise<unknown>): { stop: () => number[] } {
+  const latencies: number[] = [];
+  let stopped = false;
+  let timer: NodeJS.Timeout;
+  const schedule = (): void => {
+    const due = performance.now() + 250;
+    timer = setTimeout(() => {
+      void request().then(() => {
+        latencies.push(performance.now() - due);
+        if (!stopped) schedule();
+      });
+    }, 250);
+  };
+  schedule();
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+      return latencies;
+    },
+  };
 }
 
 /** Records every gap between ticks of a 1 ms timer chain, less the 1 ms asked for. */
@@ -117,6 +145,8 @@ async function main(): Promise<void> {
     // Warm the inference engine so the batch measures the steady state, not the model load.
     await analysis.listModels({});
     const watch = watchEventLoop();
+    const requests = probeRequests(() => studies.loadStudy({ imageId: 1 + Math.floor(Math.random() * 5) }));
+    const elu0 = nodePerformance.eventLoopUtilization();
     const t0 = performance.now();
     const imported = await studies.importFiles({ files, spacingMm: 0.1 });
     const importMs = performance.now() - t0;
@@ -132,6 +162,8 @@ async function main(): Promise<void> {
     const finished = await batchDone;
     const analyseMs = performance.now() - t1;
     const gaps = watch.stop();
+    const latencies = requests.stop();
+    const elu = nodePerformance.eventLoopUtilization(elu0);
     const summary = timings.summary();
     const tx = summary.filter((e) => e.kind === 'transaction');
     console.log(
@@ -146,6 +178,9 @@ async function main(): Promise<void> {
           importMs: Math.round(importMs),
           analyseMs: Math.round(analyseMs),
           eventLoopGapsMs: describe(gaps),
+          mainThreadActiveMs: Math.round(elu.active),
+          mainThreadUtilization: +elu.utilization.toFixed(3),
+          requestLatencyMs: describe(latencies),
           sqlTransactions: tx.map((e) => ({
             name: e.name,
             count: e.count,

@@ -60,7 +60,7 @@ describe('study view state', () => {
     expect(commits).toEqual([{ type: 'commit', before: set, moved: ['C3m'] }]);
     expect(r.shown.C3m).toEqual(imagePoint(32, 38));
     expect(r.shown.C2p).toEqual(set.C2p);
-    expect(r.state.nudge).toBeNull();
+    expect(r.state.tool.kind).toBe('idle');
     // A second finish has nothing left to commit.
     expect(transition(r.state, { type: 'finishNudge' }).effects).toEqual([]);
   });
@@ -83,7 +83,7 @@ describe('study view state', () => {
     expect(run([nudge(1, 1)]).effects).toEqual([]);
     const missing = run([() => ({ type: 'select', name: 'C2a' }), nudge(1, 1)]);
     expect(missing.effects).toEqual([]);
-    expect(missing.state.nudge).toBeNull();
+    expect(missing.state.tool.kind).toBe('idle');
   });
 
   it('grabbing a handle ends a keyboard run first, selects it and keeps the stage from before the drag', () => {
@@ -151,7 +151,7 @@ describe('store', () => {
     expect(store.getState().selected).toBe('C3m');
     const effects = store.dispatch({ type: 'nudge', dx: 1, dy: 0, landmarks: set, assessment: null });
     expect(effects).toEqual([{ type: 'preview', landmarks: { ...set, C3m: imagePoint(31, 40) } }]);
-    expect(store.getState().nudge).toEqual({ name: 'C3m', before: set });
+    expect(store.getState().tool).toEqual({ kind: 'nudging', name: 'C3m', before: set });
     expect(heard).toBe(2);
     store.dispatch({ type: 'finishNudge' });
     store.dispatch({ type: 'finishNudge' }); // nothing to finish: same state, no notification

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LANDMARK_NAMES } from '../../core/landmarks/index';
-import { CVM_STAGES, syntheticLandmarks, type SyntheticSpec } from '../../core/cvm/index';
+import { CVM_STAGES } from '../../core/cvm/index';
+import { syntheticLandmarks, type SyntheticSpec } from '../core/synthetic-landmarks';
 import { fromLandmarkSet, type LandmarkPoints } from '../../core/api/studies';
 import { exportCsv } from '../../main/services/exchange';
 import { STAGE_MODEL_TAG } from '../../main/store/stage';

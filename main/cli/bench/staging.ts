@@ -11,13 +11,14 @@ import {
   assess,
   measure,
   stage,
-  syntheticLandmarks,
   CVMT_THRESHOLDS,
   DEFAULT_THRESHOLDS,
   STAGE_MODEL,
   type Measurements,
 } from '../../../core/cvm/index';
 import { LANDMARK_NAMES } from '../../../core/landmarks/index';
+import { toLandmarkSet } from '../../../core/api/studies';
+import { syntheticPoints } from './synthetic';
 import type { BenchFigure } from '../command';
 import { readAnnotationFile } from '../commands/stage';
 import type { BenchArea } from './index';
@@ -40,12 +41,8 @@ function inputs(): { sets: LandmarkSet[]; source: string } {
     const sets = file.images.flatMap((img) => dragSequence(img.landmarks, Math.ceil(BATCH / file.images.length)));
     return { sets: sets.slice(0, BATCH), source: `drags on the ${file.images.length} cvm13 annotations` };
   }
-  const start = syntheticLandmarks({
-    concavity: [0.12, 0.1, 0.05],
-    C3: { ratio: 1.2, heightRatio: 0.9, height: 11 },
-    C4: { ratio: 1.25, heightRatio: 0.88, height: 11 },
-    rotationDeg: 12,
-  });
+  // A CS4 spine drawn at the scale of a cephalogram (main/cli/bench/synthetic.ts).
+  const start = toLandmarkSet(syntheticPoints('CS4'));
   return { sets: dragSequence(start, BATCH), source: 'a drag on a synthetic landmark set (shared data absent)' };
 }
 

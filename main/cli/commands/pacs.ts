@@ -18,7 +18,6 @@ import { pullClassifier } from '../../services/pacs';
 import { defaultDataDir } from '../../services/data-dir';
 import { appVersion } from '../../services/version';
 import { closeStudyStores, importFile, loadImagePixels, storeFor } from '../../services/studies';
-import type { Store } from '../../store/store';
 import { type Command, UsageError } from '../command';
 
 const CONNECTION_OPTIONS = {
@@ -57,7 +56,7 @@ interface ConnectionFlags {
   'data-dir'?: string;
 }
 
-async function clientFrom(values: ConnectionFlags, store: Store | null): Promise<DicomWebClient> {
+async function clientFrom(values: ConnectionFlags, store: ReturnType<typeof storeFor> | null): Promise<DicomWebClient> {
   const saved = store ? readPacsSettings(store) : null;
   const url = values.url ?? (saved?.url || undefined);
   if (!url) throw new UsageError('give --url <DICOMweb root> (or configure the PACS in the app)');

@@ -3,7 +3,6 @@ import { parseCommandLine } from '../args';
 import { mergePatients, patientTimeline, rejoinStudy, splitPatient, splitStudyOff } from '../../pacs/timeline';
 import { defaultDataDir } from '../../services/data-dir';
 import { closeStudyStores, storeFor } from '../../services/studies';
-import { StoreError } from '../../store/errors';
 import { type Command, UsageError } from '../command';
 
 export const timelineCommand: Command = {
@@ -66,7 +65,8 @@ export const timelineCommand: Command = {
         );
       return 0;
     } catch (error) {
-      if (error instanceof StoreError) {
+      // A refusal of the store (unknown patient, a merge that would mix people): its message, exit 1.
+      if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
         console.error(`cvm timeline: ${error.message}`);
         return 1;
       }

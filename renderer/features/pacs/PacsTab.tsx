@@ -17,7 +17,8 @@ import './pacs.css';
 
 /** DICOM person name "Family^Given^Middle" as "Family, Given Middle". */
 const personName = (pn: string): string => {
-  const [family = '', ...rest] = pn.split('=')[0]!.split('^');
+  const [alphabetic = ''] = pn.split('='); // the alphabetic group, before any ideographic one
+  const [family = '', ...rest] = alphabetic.split('^');
   const given = rest.filter(Boolean).join(' ');
   return given ? `${family}, ${given}` : family;
 };
@@ -376,7 +377,7 @@ export function PacsTab({ onOpen }: { onOpen: (imageId: number) => void }): Reac
               <button
                 type="button"
                 className="link"
-                onClick={() => onOpen(done.imageIds[0]!)}
+                onClick={() => done.imageIds[0] !== undefined && onOpen(done.imageIds[0])}
                 data-testid="pacs-open-pulled"
               >
                 Open

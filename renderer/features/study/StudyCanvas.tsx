@@ -120,7 +120,7 @@ export function StudyCanvas({
             showGhosts={state.showGhosts}
             flagged={plausibility?.landmarks ?? NONE}
             flagSeverity={plausibility?.verdict ?? 'ok'}
-            draggable={tool.kind === 'idle' || tool.kind === 'dragging'}
+            draggable={tool.kind === 'idle' || tool.kind === 'dragging' || tool.kind === 'nudging'}
             onDragStart={onDragStart}
             onDragMove={onDragMove}
             onDragEnd={onDragEnd}

@@ -63,6 +63,8 @@ export function useStudyActions({
   return useCallback(
     (action: StudyAction, shift: boolean): boolean => {
       const stepMm = shift ? 1 : 0.1;
+      // Any other action ends a run of arrow presses at once: the run is saved as one gesture first.
+      if (!action.startsWith('nudge')) dispatch({ type: 'finishNudge' });
       const run = (a: StudyViewAction): true => {
         dispatch(a);
         return true;
@@ -74,10 +76,13 @@ export function useStudyActions({
         case 'previousLandmark':
           selectRelative(-1);
           return true;
-        case 'deselect':
-          return store.getState().tool.kind !== 'idle'
+        case 'deselect': {
+          // Esc cancels placing or calibrating; otherwise it deselects (which ends a keyboard run, saved).
+          const kind = store.getState().tool.kind;
+          return kind === 'placing' || kind === 'calibrating' || kind === 'dragging'
             ? run({ type: 'tool', event: { type: 'cancel' } })
             : run({ type: 'select', name: null });
+        }
         case 'nudgeLeft':
           return nudge(-stepMm, 0);
         case 'nudgeRight':
@@ -87,11 +92,9 @@ export function useStudyActions({
         case 'nudgeDown':
           return nudge(0, stepMm);
         case 'undo':
-          dispatch({ type: 'finishNudge' });
           editor.undo();
           return true;
         case 'redo':
-          dispatch({ type: 'finishNudge' });
           editor.redo();
           return true;
         case 'resetLandmark':
@@ -142,7 +145,6 @@ export function useStudyActions({
         case 'help':
           return run({ type: 'help', open: 'toggle' });
         case 'worklist':
-          dispatch({ type: 'finishNudge' });
           onBack();
           return true;
       }

@@ -4,7 +4,7 @@
  * within a moment, at once when anything else happens, and when the study is left.
  */
 import { useEffect, useRef, type RefObject } from 'react';
-import type { StudyViewState } from '../../state/study-view';
+import { isNudging, type StudyViewState } from '../../state/study-view';
 import { actionFor, type StudyAction } from './keyboard';
 import type { StudyViewStore } from './useStudyViewState';
 
@@ -68,7 +68,7 @@ export function useStudyKeyboard({
       if (perform(action, e.shiftKey)) e.preventDefault();
     };
     const up = (e: KeyboardEvent): void => {
-      if (!e.key.startsWith('Arrow') || !store.getState().nudge) return;
+      if (!e.key.startsWith('Arrow') || !isNudging(store.getState())) return;
       stopTimer();
       nudgeTimer.current = window.setTimeout(() => {
         nudgeTimer.current = null;

@@ -4,8 +4,8 @@
  * upper border from the posterior height to the anterior height; then rotated, mirrored, scaled to pixels and
  * moved into the image. Measured back, it gives the numbers asked for (up to floating-point rounding).
  */
-import { imagePoint } from '../geometry/index';
-import type { LandmarkName, LandmarkSet } from '../landmarks/index';
+import { imagePoint } from '../../core/geometry/index';
+import type { LandmarkName, LandmarkSet } from '../../core/landmarks/index';
 
 export interface SyntheticBody {
   /** width / height (midline definition). */
