@@ -1,6 +1,7 @@
 /**
- * The growth chart's data: the series come from registered sources of the timeline, each against its own
- * axis, for the study view and the report alike; a new source (the bone-age seam) adds a series and its axis.
+ * The growth chart's data: the series come from sources of the timeline, each against its own axis, for the
+ * study view and the report alike; the bone-age source adds its series on a years axis, and a registered
+ * source joins every chart.
  */
 import { describe, expect, it } from 'vitest';
 import type { TimelineResponse, TimelineVisitView } from '../../core/api/pacs';
@@ -26,7 +27,7 @@ const visit = (
   reviewStatus: 'approved',
   pPeakPassed: p,
   probabilities: null,
-  boneAge: imageId === 2 ? { months: 150, low: 138, high: 162, level: 0.9, sex: 'M' } : null,
+  boneAge: null,
 });
 
 const timeline = (visits: TimelineVisitView[]): TimelineResponse => ({
@@ -69,26 +70,43 @@ describe('the growth chart series', () => {
     expect(growthSeries(timeline([visit(1, 11, null, null), visit(2, 12, null, null)]), null)).toEqual([]);
   });
 
-  it('a registered source (bone age in years) is drawn by every chart, against a years axis on the right', () => {
+  it('a hand-wrist visit adds the bone-age series on a years axis on the right', () => {
+    const withBoneAge = {
+      ...visit(2, 13.5, null, null),
+      boneAge: { months: 150, low: 138, high: 162, level: 0.9, sex: 'M' },
+    };
+    const series = growthSeries(timeline([visit(1, 11.4, 'CS3', 0.2), withBoneAge]), 1);
+    expect(series.map((s) => s.id)).toEqual([
+      'cvm-stage',
+      'p-peak-passed',
+      'bone-age',
+      'bone-age-high',
+      'bone-age-low',
+    ]);
+    expect(series[2]!.points).toEqual([{ x: 13.5, y: 12.5, current: false }]);
+    const config = growthChartConfig(series, PRINT_THEME, { byAge: true });
+    const years = config.options!.scales!.years as { position: string };
+    expect(years.position).toBe('right');
+  });
+
+  it('a registered source is drawn by every chart, against the axis it names', () => {
     registerGrowthSeries((t, x, current) => [
       {
-        id: 'bone-age',
-        label: 'bone age',
+        id: 'height',
+        label: 'height (test source)',
         axis: 'years',
-        color: { screen: '#7fd18b', print: '#1d7a35' },
+        color: { screen: '#ffffff', print: '#123456' },
         points: t.visits.flatMap((v) => {
           const px = x(v);
-          return px === null
-            ? []
-            : [{ x: px, y: v.boneAge ? v.boneAge.months / 12 : null, current: v.imageId === current }];
+          return px === null ? [] : [{ x: px, y: px + 1, current: v.imageId === current }];
         }),
       },
     ]);
     const series = growthSeries(timeline([visit(1, 11.4, 'CS3', 0.2), visit(2, 13.5, 'CS5', 1)]), 1);
-    expect(series.map((s) => s.id)).toEqual(['cvm-stage', 'p-peak-passed', 'bone-age']);
+    expect(series.map((s) => s.id)).toEqual(['cvm-stage', 'p-peak-passed', 'height']);
     const config = growthChartConfig(series, PRINT_THEME, { byAge: true });
     const years = config.options!.scales!.years as { position: string; min: number; max: number };
-    expect([years.position, years.min, years.max]).toEqual(['right', 12, 13]);
-    expect(config.data.datasets[2]!.borderColor).toBe('#1d7a35');
+    expect([years.position, years.min, years.max]).toEqual(['right', 11, 15]);
+    expect(config.data.datasets[2]!.borderColor).toBe('#123456');
   });
 });
