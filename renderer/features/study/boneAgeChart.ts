@@ -1,9 +1,11 @@
 /**
- * The bone-age series of the patient's growth chart (renderer/features/pacs/growthChart.ts lists it among its
- * sources, so the study view's chart and the report's draw it alike): each hand-wrist visit's bone age in years
- * against age, on the chart's 'years' axis beside the CVM stages. Structural types only (the chart module imports this one, not the other way round).
+ * The bone-age series of the patient's growth chart, registered with renderer/features/pacs/growthChart.ts's
+ * `registerGrowthSeries` when this module is loaded (GrowthTimeline.tsx and report.ts import it), so the study
+ * view's chart and the report's draw it alike: each hand-wrist visit's bone age in years
+ * against age, on the chart's 'years' axis beside the CVM stages.
  */
 import { boneAgeSeries, type StoredBoneAge } from '../../../core/boneage/index';
+import { registerGrowthSeries } from '../pacs/growthChart';
 
 interface Visit {
   readonly imageId: number;
@@ -42,3 +44,5 @@ export function boneAgeGrowthSeries<V extends Visit>(
     },
   ];
 }
+
+registerGrowthSeries((t, x, current) => boneAgeGrowthSeries(t, x, current));
