@@ -6,6 +6,7 @@ import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Chart } from 'chart.js';
 import type { TimelineResponse } from '../../../core/api/pacs';
 import { boneAgeText } from '../../../core/boneage/index';
+import '../study/boneAgeChart'; // registers the bone-age series of the growth chart
 import { api } from '../../api';
 import { byAge, growthChartConfig, growthSeries, SCREEN_THEME } from './growthChart';
 import { IdentityBar, IdentityDialog, type IdentityAction } from './PatientIdentity';

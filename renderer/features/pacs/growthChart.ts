@@ -19,7 +19,6 @@ import {
   type ScaleOptions,
 } from 'chart.js';
 import type { TimelineResponse, TimelineVisitView } from '../../../core/api/pacs';
-import { boneAgeGrowthSeries } from '../study/boneAgeChart';
 
 Chart.register(
   LineController,
@@ -94,10 +93,7 @@ const peakPassed: GrowthSeriesSource = (t, x, current) => [
   },
 ];
 
-// bone age of the hand-wrist visits, on the 'years' axis (the bone-age area's series: ../study/boneAgeChart.ts)
-const boneAge: GrowthSeriesSource = (t, x, current) => boneAgeGrowthSeries(t, x, current);
-
-const sources: GrowthSeriesSource[] = [cvmStage, peakPassed, boneAge];
+const sources: GrowthSeriesSource[] = [cvmStage, peakPassed];
 
 /** Adds a series source (e.g. bone age on the 'years' axis) to every growth chart, on screen and in the report. */
 export function registerGrowthSeries(source: GrowthSeriesSource): void {

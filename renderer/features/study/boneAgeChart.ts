@@ -1,10 +1,11 @@
 /**
- * The bone-age series of the patient's growth chart (renderer/features/pacs/growthChart.ts lists it among its
- * sources, so the study view's chart and the report's draw it alike): each hand-wrist visit's bone age in years
- * against age, on the chart's 'years' axis beside the CVM stages, and the ends of its interval as thin dashed
- * series. Structural types only (the chart module imports this one, not the other way round).
+ * The bone-age series of the patient's growth chart, registered with renderer/features/pacs/growthChart.ts's
+ * `registerGrowthSeries` when this module is loaded (GrowthTimeline.tsx and report.ts import it), so the study
+ * view's chart and the report's draw it alike: each hand-wrist visit's bone age in years
+ * against age, on the chart's 'years' axis beside the CVM stages.
  */
 import { boneAgeSeries, type StoredBoneAge } from '../../../core/boneage/index';
+import { registerGrowthSeries } from '../pacs/growthChart';
 
 interface Visit {
   readonly imageId: number;
@@ -22,7 +23,10 @@ interface Series {
 
 const COLOR = { screen: '#7ddc8a', print: '#1e7a34' } as const;
 
-/** A growth-series source: bone age and its interval, in years, for the visits that have one. */
+/**
+ * A growth-series source: bone age in years for the visits that have one. The interval is left to the visit
+ * lists (one more series per bound crowded the side panel's small chart: its legend took the plot's height).
+ */
 export function boneAgeGrowthSeries<V extends Visit>(
   timeline: { readonly visits: readonly V[] },
   x: (v: V) => number | null,
@@ -30,27 +34,15 @@ export function boneAgeGrowthSeries<V extends Visit>(
 ): Series[] {
   const points = boneAgeSeries(timeline.visits, x);
   if (points.length === 0) return [];
-  const at = (y: (p: (typeof points)[number]) => number) =>
-    points.map((p) => ({ x: p.x, y: y(p), current: p.imageId === currentImageId }));
-  const level = timeline.visits.find((v) => v.boneAge)?.boneAge;
-  const pct = level ? Math.round(('interval' in level ? level.interval.level : level.level) * 100) : 90;
   return [
-    { id: 'bone-age', label: 'Bone age (hand-wrist)', axis: 'years', color: COLOR, points: at((p) => p.years) },
     {
-      id: 'bone-age-high',
-      label: `Bone age ${pct}%, upper`,
+      id: 'bone-age',
+      label: 'Bone age (hand-wrist)',
       axis: 'years',
       color: COLOR,
-      dash: [2, 3],
-      points: at((p) => p.highYears),
-    },
-    {
-      id: 'bone-age-low',
-      label: `Bone age ${pct}%, lower`,
-      axis: 'years',
-      color: COLOR,
-      dash: [2, 3],
-      points: at((p) => p.lowYears),
+      points: points.map((p) => ({ x: p.x, y: p.years, current: p.imageId === currentImageId })),
     },
   ];
 }
+
+registerGrowthSeries((t, x, current) => boneAgeGrowthSeries(t, x, current));

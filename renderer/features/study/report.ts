@@ -29,6 +29,7 @@ import { api } from '../../api';
 import { drawGrowthChart, growthSeries, PRINT_THEME } from '../pacs/growthChart';
 import { boneAgeText } from '../../../core/boneage/index';
 import { labelsOf } from './StagePanel';
+import './boneAgeChart'; // registers the bone-age series of the growth chart
 import {
   BONE_AGE_DECISION_AID,
   BONE_AGE_REPORT_TITLE,
