@@ -238,14 +238,11 @@ export function IdentityBar({
           type="button"
           className="link"
           data-testid="rejoin-study"
-          onClick={() =>
-            onAction({
-              kind: 'rejoin',
-              imageId: from.imageIds[0]!,
-              studyDate: from.studyDate,
-              patientId: from.patientId,
-            })
-          }
+          onClick={() => {
+            const [imageId] = from.imageIds;
+            if (imageId !== undefined)
+              onAction({ kind: 'rejoin', imageId, studyDate: from.studyDate, patientId: from.patientId });
+          }}
         >
           Rejoin
         </button>
@@ -281,9 +278,10 @@ export function IdentityBar({
             type="button"
             className="link"
             data-testid={`rejoin-${s.imageIds[0]}`}
-            onClick={() =>
-              onAction({ kind: 'rejoin', imageId: s.imageIds[0]!, studyDate: s.studyDate, patientId: pid })
-            }
+            onClick={() => {
+              const [imageId] = s.imageIds;
+              if (imageId !== undefined) onAction({ kind: 'rejoin', imageId, studyDate: s.studyDate, patientId: pid });
+            }}
           >
             Rejoin
           </button>
