@@ -93,6 +93,8 @@ export interface PacsPullDone {
   readonly failed: number;
   /** Image ids of the studies pulled (retrieved or already present), for opening. */
   readonly imageIds: readonly number[];
+  /** Of those, the hand-wrist radiographs the image classifier routed to bone age. */
+  readonly boneAge?: readonly number[];
   /** One line per skipped or failed instance, and per study that could not be read. */
   readonly problems: readonly string[];
 }
@@ -144,4 +146,48 @@ export interface TimelineResponse {
   readonly inconsistencies: readonly string[];
   readonly merged: readonly string[];
   readonly otherIssuers: readonly string[];
+  /** Studies split off this patient (not on this timeline), each with its images for opening and rejoining. */
+  readonly splitOff: readonly SplitStudyView[];
+  /** Set when this timeline is one study split off a patient: whom it was split off (rejoin undoes it). */
+  readonly splitFrom: (SplitStudyView & { readonly patientId: string; readonly patientName: string | null }) | null;
+}
+
+export interface SplitStudyView {
+  readonly imageIds: readonly number[];
+  readonly studyDate: string | null;
+  readonly by: string;
+  readonly at: string;
+}
+
+// Patient identity: merge two patient IDs that are one person, split a study off a patient; both
+// audit-logged and reversible (split a merged patient off again, rejoin a split study).
+export const listPatientsRequest = s.object({
+  search: s.string({ maxLength: 200 }),
+  limit: s.number({ integer: true, min: 1, max: 200 }),
+});
+export type ListPatientsRequest = Infer<typeof listPatientsRequest>;
+
+export interface PatientListItem {
+  readonly patientId: string;
+  readonly name: string | null;
+  readonly birthDate: string | null;
+  readonly sex: string | null;
+  readonly studies: number;
+  /** The Patient ID this one is merged into (null: not merged). */
+  readonly mergedInto: string | null;
+}
+
+export const mergePatientsRequest = s.object({
+  /** The patient kept as the timeline's identity. */
+  patientId: s.string({ nonEmpty: true, maxLength: 64 }),
+  /** The patient declared to be the same person. */
+  otherPatientId: s.string({ nonEmpty: true, maxLength: 64 }),
+});
+export type MergePatientsRequest = Infer<typeof mergePatientsRequest>;
+export const splitPatientRequest = s.object({ patientId: s.string({ nonEmpty: true, maxLength: 64 }) });
+export type SplitPatientRequest = Infer<typeof splitPatientRequest>;
+
+/** What a merge, split or rejoin did, in one sentence (also written to the audit log). */
+export interface IdentityChange {
+  readonly message: string;
 }

@@ -114,7 +114,7 @@ export const STUDY_SORT_FIELDS = [
   'ageYears',
   'stage',
   'reviewStatus',
-  'minConfidence',
+  'expectedErrorMm',
   'fileName',
   'stageProbability',
 ] as const;
@@ -151,7 +151,13 @@ export interface StudyRow {
   readonly stageConfidence?: 'high' | 'moderate' | 'low' | null;
   readonly reviewStatus: ReviewStatus;
   readonly reviewedBy: string | null;
-  readonly minConfidence: number | null;
+  /**
+   * The landmark model's check of its own prediction (the 'ai' version): the image verdict of the quality
+   * gate and the largest calibrated expected error of its landmarks in mm (null: not analysed, or a model
+   * without an expected-error calibration). Raw heatmap peaks are not shown to users.
+   */
+  readonly aiVerdict: 'ok' | 'uncertain' | 'failed' | null;
+  readonly maxExpectedErrorMm: number | null;
   readonly fileName: string;
   readonly updatedAt: string;
 }

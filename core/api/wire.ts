@@ -51,15 +51,13 @@ function asciiJson(value: unknown, replacer: (key: string, v: unknown) => unknow
 }
 
 export function encodeMessage(message: unknown): ArrayBuffer {
-  const attachments: TypedArray[] = [];
-  const refs: BinaryRef[] = [];
+  const attachments: { readonly arr: TypedArray; readonly ref: BinaryRef }[] = [];
   let cursor = 0;
   const header = asciiJson(message, (_key, v) => {
     if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
       const arr = v as TypedArray;
       const ref: BinaryRef = { $bin: attachments.length, t: typedArrayName(arr), offset: cursor, length: arr.length };
-      attachments.push(arr);
-      refs.push(ref);
+      attachments.push({ arr, ref });
       cursor = align8(cursor + arr.byteLength);
       return ref;
     }
@@ -71,8 +69,7 @@ export function encodeMessage(message: unknown): ArrayBuffer {
   const bytes = new Uint8Array(buffer);
   new DataView(buffer).setUint32(0, header.length, true);
   for (let i = 0; i < header.length; i++) bytes[headerStart + i] = header.charCodeAt(i);
-  attachments.forEach((arr, i) => {
-    const ref = refs[i]!;
+  attachments.forEach(({ arr, ref }) => {
     bytes.set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), bodyStart + ref.offset);
   });
   return buffer;

@@ -42,9 +42,10 @@ export function combineBoneAge(
   const means: number[] = [];
   let aleatoric = 0;
   for (let i = 0; i < n; i++) {
-    const m = outputs[2 * i]!;
-    const lv = outputs[2 * i + 1]!;
-    if (!Number.isFinite(m) || !Number.isFinite(lv)) throw new Error('the bone-age model returned a non-finite value');
+    const m = outputs[2 * i];
+    const lv = outputs[2 * i + 1];
+    if (m === undefined || lv === undefined || !Number.isFinite(m) || !Number.isFinite(lv))
+      throw new Error('the bone-age model returned a non-finite value');
     means.push(a + b * m);
     aleatoric += (b * b * Math.exp(lv)) / n;
   }

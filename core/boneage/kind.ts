@@ -19,9 +19,9 @@ export function classifyLogits(logits: ArrayLike<number>, minProbability: number
   const e = Array.from(logits, (v) => Math.exp(v - max));
   const sum = e.reduce((a, b) => a + b, 0);
   const p = e.map((v) => v / sum);
-  const probabilities = { cephalogram: p[0]!, hand: p[1]!, other: p[2]! };
-  let best = 0;
-  for (let i = 1; i < p.length; i++) if (p[i]! > p[best]!) best = i;
-  const uncertain = p[best]! < minProbability;
-  return { kind: uncertain ? 'other' : RADIOGRAPH_KINDS[best]!, probabilities, uncertain };
+  const [cephalogram = Number.NaN, hand = Number.NaN, other = Number.NaN] = p; // three, checked above
+  const probabilities = { cephalogram, hand, other };
+  const best = RADIOGRAPH_KINDS.reduce((a, k) => (probabilities[k] > probabilities[a] ? k : a));
+  const uncertain = probabilities[best] < minProbability;
+  return { kind: uncertain ? 'other' : best, probabilities, uncertain };
 }

@@ -48,6 +48,7 @@ export function squashNearest(image: GreyImage, size = HAND_INPUT_SIZE): Float32
     read = (v) => (v < 0 ? 0 : v > 1 ? 1 : v);
   } else if (data instanceof Uint8Array) {
     const table = intensityTable(window, 256);
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- 256 entries for 8-bit pixels
     read = (v) => table[v]!;
   } else {
     // 10,000 samples: cheaper than a 65,536-entry table; the same float32 arithmetic as intensityTable.
@@ -61,9 +62,12 @@ export function squashNearest(image: GreyImage, size = HAND_INPUT_SIZE): Float32
   }
   const xs = nearestIndices(width, size);
   const ys = nearestIndices(height, size);
+  // xs and ys hold `size` indices each, inside the width x height image whose size is checked above.
+  /* eslint-disable @typescript-eslint/no-non-null-assertion -- indices bounded as said above */
   for (let y = 0; y < size; y++) {
     const row = ys[y]! * width;
     for (let x = 0; x < size; x++) out[y * size + x] = read(data[row + xs[x]!]!);
   }
+  /* eslint-enable @typescript-eslint/no-non-null-assertion */
   return out;
 }

@@ -4,8 +4,8 @@
  * log-loss. Stages are indices 0..5 (CS1..CS6).
  */
 
-export interface ProbabilisticAgreement {
-  readonly total: number;
+/** The headline figures: of one evaluation, or their means over repeated ones (core/cvm/fit.ts). */
+export interface AgreementFigures {
   readonly exact: number;
   readonly withinOne: number;
   readonly quadraticKappa: number;
@@ -14,6 +14,10 @@ export interface ProbabilisticAgreement {
   readonly ece: number;
   /** Mean negative log-probability of the reference stage. */
   readonly logLoss: number;
+}
+
+export interface ProbabilisticAgreement extends AgreementFigures {
+  readonly total: number;
   /** confusion[reference][predicted], stage order. */
   readonly confusion: readonly (readonly number[])[];
   /** Reliability per bin: count, mean confidence, accuracy (empty bins omitted). */
@@ -26,6 +30,15 @@ export interface ProbabilisticAgreement {
   }[];
 }
 
+/** Throws unless every rating is a category 0..k-1: the counting below indexes k x k tables by them. */
+function checkCategories(ratings: readonly number[], k: number, what: string): void {
+  const bad = ratings.find((r) => !Number.isInteger(r) || r < 0 || r >= k);
+  if (bad !== undefined) throw new RangeError(`${what}: ${bad} is not a category 0..${k - 1}`);
+}
+
+// The counting kernels below index tables of k (or `bins`) entries by categories checked with checkCategories, by
+// loop counters below the arrays' lengths, and probability vectors checked to hold k values.
+/* eslint-disable @typescript-eslint/no-non-null-assertion -- indices checked or bounded as said above */
 const argmax = (p: ArrayLike<number>): number => {
   let best = 0;
   for (let c = 1; c < p.length; c++) if (p[c]! > p[best]!) best = c;
@@ -35,6 +48,9 @@ const argmax = (p: ArrayLike<number>): number => {
 /** Quadratic-weighted Cohen's kappa between two ratings on `k` ordered categories. */
 export function quadraticWeightedKappa(a: readonly number[], b: readonly number[], k = 6): number {
   const n = a.length;
+  if (b.length !== n) throw new Error(`${n} first ratings for ${b.length} second ratings`);
+  checkCategories(a, k, 'first rating');
+  checkCategories(b, k, 'second rating');
   const observed = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   const rowSum = new Array<number>(k).fill(0);
   const colSum = new Array<number>(k).fill(0);
@@ -63,6 +79,10 @@ export function probabilisticAgreement(
   const n = probabilities.length;
   if (n !== reference.length) throw new Error(`${n} predictions for ${reference.length} reference stages`);
   const k = 6;
+  checkCategories(reference, k, 'reference stage');
+  const short = probabilities.findIndex((p) => p.length !== k);
+  if (short >= 0)
+    throw new RangeError(`prediction ${short} has ${probabilities[short]?.length} probabilities, not ${k}`);
   const predicted = probabilities.map(argmax);
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   let exact = 0,
@@ -110,3 +130,4 @@ export function probabilisticAgreement(
     reliability,
   };
 }
+/* eslint-enable @typescript-eslint/no-non-null-assertion */

@@ -74,18 +74,25 @@ const C4UP = 8,
   C4LA = 11,
   C4UA = 12;
 
+// xy holds the 26 coordinates of the 13 landmarks (physicalCoordinates, or the model's scratch array), and every
+// index below is one of the 13 landmark constants above: these reads cannot fall outside it.
+/* eslint-disable @typescript-eslint/no-non-null-assertion -- landmark index < 13 in a 26-value array */
+const X = (xy: ArrayLike<number>, i: number): number => xy[2 * i]!;
+const Y = (xy: ArrayLike<number>, i: number): number => xy[2 * i + 1]!;
+/* eslint-enable @typescript-eslint/no-non-null-assertion */
+
 /** Depth of the deepest point towards the vertebra's body, as a share of the chord (measure()'s `share`). */
 function concavityShare(xy: ArrayLike<number>, p: number, m: number, a: number, side: number): number {
-  const px = xy[2 * p]!,
-    py = xy[2 * p + 1]!;
-  const dx = xy[2 * a]! - px,
-    dy = xy[2 * a + 1]! - py;
-  const cross = dx * (xy[2 * m + 1]! - py) - dy * (xy[2 * m]! - px);
+  const px = X(xy, p),
+    py = Y(xy, p);
+  const dx = X(xy, a) - px,
+    dy = Y(xy, a) - py;
+  const cross = dx * (Y(xy, m) - py) - dy * (X(xy, m) - px);
   return (-side * cross) / (dx * dx + dy * dy);
 }
 
 const len = (xy: ArrayLike<number>, i: number, j: number): number =>
-  Math.hypot(xy[2 * i]! - xy[2 * j]!, xy[2 * i + 1]! - xy[2 * j + 1]!);
+  Math.hypot(X(xy, i) - X(xy, j), Y(xy, i) - Y(xy, j));
 
 function bodyFeatures(
   xy: ArrayLike<number>,
@@ -101,15 +108,9 @@ function bodyFeatures(
   const superiorWidth = len(xy, up, ua);
   const chord = len(xy, lp, la);
   const width =
-    Math.hypot(
-      xy[2 * ua]! + xy[2 * la]! - xy[2 * up]! - xy[2 * lp]!,
-      xy[2 * ua + 1]! + xy[2 * la + 1]! - xy[2 * up + 1]! - xy[2 * lp + 1]!,
-    ) / 2;
+    Math.hypot(X(xy, ua) + X(xy, la) - X(xy, up) - X(xy, lp), Y(xy, ua) + Y(xy, la) - Y(xy, up) - Y(xy, lp)) / 2;
   const height =
-    Math.hypot(
-      xy[2 * up]! + xy[2 * ua]! - xy[2 * lp]! - xy[2 * la]!,
-      xy[2 * up + 1]! + xy[2 * ua + 1]! - xy[2 * lp + 1]! - xy[2 * la + 1]!,
-    ) / 2;
+    Math.hypot(X(xy, up) + X(xy, ua) - X(xy, lp) - X(xy, la), Y(xy, up) + Y(xy, ua) - Y(xy, lp) - Y(xy, la)) / 2;
   out[at] = Math.log(anteriorHeight / posteriorHeight);
   out[at + 1] = Math.log(width / height);
   out[at + 2] = Math.log(chord / anteriorHeight);
@@ -139,8 +140,9 @@ export function physicalCoordinates(
   spacing: PixelSpacingMm | null,
   out = new Float64Array(2 * LANDMARK_NAMES.length),
 ): Float64Array {
-  for (let i = 0; i < LANDMARK_NAMES.length; i++) {
-    const p = landmarks[LANDMARK_NAMES[i]!]!;
+  for (const [i, name] of LANDMARK_NAMES.entries()) {
+    const p = landmarks[name];
+    if (!p) throw new RangeError(`landmark ${name} is missing (measure() reports this first)`);
     out[2 * i] = spacing === null ? p.x : p.x * spacing.colMm;
     out[2 * i + 1] = spacing === null ? p.y : p.y * spacing.rowMm;
   }

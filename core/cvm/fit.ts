@@ -7,9 +7,10 @@
 import type { PixelSpacingMm } from '../geometry/index';
 import type { LandmarkSet } from '../landmarks/index';
 import { computeStagingFeatures, FEATURE_COUNT, physicalCoordinates, STAGING_FEATURES } from './features';
-import { probabilisticAgreement, type ProbabilisticAgreement } from './agreement';
+import { probabilisticAgreement, type AgreementFigures, type ProbabilisticAgreement } from './agreement';
 import { measure } from './measure';
 import type { StagingError } from './types';
+import { el, row } from './vector';
 import { meanLowerChord, mulberry32, STAGE_PARAMS_SCHEMA, stageProbabilities, type StagingModelParams } from './model';
 
 /** One training spine: 26 coordinates in square units, its facing and the clinicians' stage (0..5 for CS1..CS6). */
@@ -57,6 +58,9 @@ export const DEFAULT_FIT_OPTIONS: FitOptions = {
  * Fold index (0..k-1) of each item: each class shuffled by a seeded PRNG and dealt round-robin, continuing across
  * classes.
  */
+// Dense numerical kernels (folds, Cholesky solve, Newton steps, standardisation): every index below stays within
+// the arrays allocated in the same function (n, p, classes * p, FEATURE_COUNT), so no read can be undefined.
+/* eslint-disable @typescript-eslint/no-non-null-assertion -- indices bounded by the sizes allocated here */
 export function stratifiedFolds(labels: readonly number[], k: number, seed: number): number[] {
   const rand = mulberry32(seed);
   const folds = new Array<number>(labels.length).fill(-1);
@@ -232,6 +236,7 @@ export function standardisation(X: readonly Float64Array[]): { mean: number[]; s
   for (const x of X) for (let j = 0; j < FEATURE_COUNT; j++) scale[j] = scale[j]! + (x[j]! - mean[j]!) ** 2 / X.length;
   return { mean, scale: scale.map((v) => Math.sqrt(v) || 1) };
 }
+/* eslint-enable @typescript-eslint/no-non-null-assertion */
 
 function paramsOf(
   linear: LinearModel,
@@ -258,7 +263,7 @@ function paramsOf(
 function fitLinear(spines: readonly TrainingSpine[], lambda: number, options: FitOptions): StagingModelParams {
   const X = spines.map(featuresOf);
   const norm = standardisation(X);
-  const Z = X.map((x) => Float64Array.from(x, (v, j) => (v - norm.mean[j]!) / norm.scale[j]!));
+  const Z = X.map((x) => Float64Array.from(x, (v, j) => (v - el(norm.mean, j, 'mean')) / el(norm.scale, j, 'scale')));
   return paramsOf(
     fitMultinomial(
       Z,
@@ -287,7 +292,8 @@ export function predictSpine(
 }
 
 const logLoss = (probs: readonly Float64Array[], labels: readonly number[]): number =>
-  probs.reduce((sum, p, i) => sum - Math.log(Math.max(p[labels[i]!]!, 1e-12)), 0) / probs.length;
+  probs.reduce((sum, p, i) => sum - Math.log(Math.max(el(p, el(labels, i, 'labels'), 'probabilities'), 1e-12)), 0) /
+  probs.length;
 
 /** Golden-section search of the temperature minimising the log-loss (log T in [log 0.25, log 4]). */
 function fitTemperature(evaluate: (t: number) => number): number {
@@ -352,7 +358,9 @@ export function fitStagingModel(
   const temperature = !options.fitTemperature
     ? 1
     : fitTemperature((t) => {
-        const probs = spines.map((s, i) => predictSpine(best.models[folds[i]!]!, s, t, options.relativeSigma));
+        const probs = spines.map((s, i) =>
+          predictSpine(row(best.models, el(folds, i, 'folds'), 'fold models'), s, t, options.relativeSigma),
+        );
         return logLoss(probs, labels);
       });
   const final = fitLinear(spines, best.lambda, options);
@@ -412,22 +420,20 @@ export function trainingSpine(
   return { id, xy: physicalCoordinates(landmarks, spacing), side: measured.value.facing === 'right' ? 1 : -1, label };
 }
 
-export interface CrossValidatedFigures {
+/** What a cross-validation was run on, and its figures over all spines. */
+interface SpineCoverage {
   readonly protocol: string;
   readonly spines: number;
   /** Spines whose landmarks could not be measured (an error, not a stage): counted as disagreeing in `*_allSpines`. */
   readonly unmeasurable: number;
   /** Share of all spines given a stage. */
   readonly staged: number;
-  readonly exact: number;
-  readonly withinOne: number;
-  readonly quadraticKappa: number;
-  readonly top2: number;
-  readonly ece: number;
-  readonly logLoss: number;
   /** exact and within-one over all spines, the unmeasurable counted as wrong. */
   readonly exact_allSpines: number;
   readonly withinOne_allSpines: number;
+}
+
+export interface CrossValidatedFigures extends SpineCoverage, AgreementFigures {
   readonly confusion: readonly (readonly number[])[];
   readonly reliability: ProbabilisticAgreement['reliability'];
   readonly perFold: readonly { lambda: number; temperature: number }[];
@@ -470,25 +476,11 @@ export function crossValidatedFigures(
   };
 }
 
-export interface RepeatedCrossValidation {
-  readonly protocol: string;
+/** Agreement figures are means over the repetitions (each a full k-fold cross-validation with its own partition). */
+export interface RepeatedCrossValidation extends SpineCoverage, AgreementFigures {
   readonly repeats: number;
-  readonly spines: number;
-  readonly unmeasurable: number;
-  readonly staged: number;
-  /** Means over the repetitions (each a full k-fold cross-validation with its own partition). */
-  readonly exact: number;
-  readonly withinOne: number;
-  readonly quadraticKappa: number;
-  readonly top2: number;
-  readonly ece: number;
-  readonly logLoss: number;
-  readonly exact_allSpines: number;
-  readonly withinOne_allSpines: number;
   /** Lowest and highest of each figure over the repetitions. */
-  readonly range: Readonly<
-    Record<'exact' | 'withinOne' | 'quadraticKappa' | 'top2' | 'ece' | 'logLoss', readonly [number, number]>
-  >;
+  readonly range: Readonly<Record<keyof AgreementFigures, readonly [number, number]>>;
   readonly perRepeat: readonly CrossValidatedFigures[];
 }
 
@@ -537,9 +529,9 @@ export function repeatedCrossValidation(
         ? `landmarks averaged over a per-axis error of ${options.relativeSigma} of the mean lower chord`
         : 'points as placed by the clinicians'),
     repeats,
-    spines: perRepeat[0]!.spines,
+    spines: row(perRepeat, 0, 'repeats').spines,
     unmeasurable,
-    staged: perRepeat[0]!.staged,
+    staged: row(perRepeat, 0, 'repeats').staged,
     ...mean,
     range,
     perRepeat,

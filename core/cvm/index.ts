@@ -42,7 +42,7 @@ export {
 } from './model';
 export { DEFAULT_THRESHOLDS, CVMT_THRESHOLDS, THRESHOLD_PRESETS } from './thresholds';
 export { PEAK_GROWTH, PEAK_TIMING, TYPICAL_AGE_GIRLS, typicalAge } from './growth';
-export { CVM_STAGES } from './types';
+export { CVM_STAGES, stageAt } from './types';
 export type {
   Assessment,
   BodyMeasurements,

@@ -43,7 +43,7 @@ function incomplete(landmarks: LandmarkSet): MeasureResult {
     );
   }
   const notFinite = LANDMARK_NAMES.filter(
-    (n) => !(Number.isFinite(landmarks[n]!.x) && Number.isFinite(landmarks[n]!.y)),
+    (n) => !(Number.isFinite(landmarks[n]?.x) && Number.isFinite(landmarks[n]?.y)),
   );
   return failure(
     'not-finite',
@@ -100,12 +100,12 @@ export function measure(
   spacing: PixelSpacingMm | null,
   thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ): MeasureResult {
-  let complete = true;
+  const placed = {} as Record<LandmarkName, NonNullable<LandmarkSet[LandmarkName]>>;
   for (const n of LANDMARK_NAMES) {
     const q = landmarks[n];
-    if (q === undefined || q === null || !Number.isFinite(q.x) || !Number.isFinite(q.y)) complete = false;
+    if (q === undefined || q === null || !Number.isFinite(q.x) || !Number.isFinite(q.y)) return incomplete(landmarks);
+    placed[n] = q;
   }
-  if (!complete) return incomplete(landmarks);
   const badSpacing = spacingProblem(spacing);
   if (badSpacing !== null) return failure('invalid-spacing', badSpacing, []);
 
@@ -115,7 +115,7 @@ export function measure(
     maxX = -Infinity,
     maxY = -Infinity;
   for (const n of LANDMARK_NAMES) {
-    const v: Vec = spacing === null ? landmarks[n]! : imageToMm(landmarks[n]!, spacing);
+    const v: Vec = spacing === null ? placed[n] : imageToMm(placed[n], spacing);
     p[n] = v;
     if (v.x < minX) minX = v.x;
     if (v.x > maxX) maxX = v.x;

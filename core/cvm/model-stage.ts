@@ -11,7 +11,8 @@ import { computeStagingFeatures, FEATURE_COUNT, physicalCoordinates, STAGING_FEA
 import { PEAK_TIMING, typicalAge } from './growth';
 import { meanLowerChord, parseStagingParams, stageProbabilities, stageScores, type StagingModelParams } from './model';
 import { missedCriteria } from './stage';
-import { CVM_STAGES, type CvmStage, type Measurements, type StageResult } from './types';
+import { stageAt, type CvmStage, type Measurements, type StageResult } from './types';
+import { el, row } from './vector';
 
 /** The shipped model, checked when this module loads (a malformed file fails loudly at start, not per spine). */
 export const STAGE_MODEL: StagingModelParams = parseStagingParams(paramsJson);
@@ -117,8 +118,8 @@ export function modelStaging(
   // Error beyond a person's placement, per landmark, in the units of xy.
   const unitsPerMm = spacing === null ? meanLowerChord(xy) / u.referenceChordMm : 1;
   let averaged = 0;
-  for (let i = 0; i < LANDMARK_NAMES.length; i++) {
-    const given = options.landmarkErrorMm?.[LANDMARK_NAMES[i]!];
+  for (const [i, name] of LANDMARK_NAMES.entries()) {
+    const given = options.landmarkErrorMm?.[name];
     if (given === undefined) {
       sigmaScratch[i] = 0;
       continue;
@@ -130,24 +131,29 @@ export function modelStaging(
     if (extra > 0) averaged++;
   }
   const probabilities = Array.from(stageProbabilities(params, xy, side, sigmaScratch));
-  const order = [0, 1, 2, 3, 4, 5].sort((a, b) => probabilities[b]! - probabilities[a]! || a - b);
-  const best = order[0]!;
-  const second = order[1]!;
-  const stage = CVM_STAGES[best]!;
-  const runnerUp = CVM_STAGES[second]!;
-  const probability = probabilities[best]!;
+  const ranked = probabilities.map((p, i) => ({ p, i })).sort((a, b) => b.p - a.p || a.i - b.i);
+  const [top, next] = ranked;
+  if (!top || !next) throw new RangeError(`the staging model gave ${probabilities.length} probabilities, not 6`);
+  const best = top.i;
+  const second = next.i;
+  const stage = stageAt(best);
+  const runnerUp = stageAt(second);
+  const probability = top.p;
   const confidence = confidenceWord(probability);
 
   // Contributions on the landmarks as placed (no averaging): standardised feature times the weight difference.
   computeStagingFeatures(xy, side, featureScratch);
   const raw = Array.from(featureScratch);
   stageScores(params, featureScratch, scoreScratch); // standardises featureScratch in place
+  const wBest = row(params.weights, best, 'stage weights');
+  const wSecond = row(params.weights, second, 'stage weights');
   const contributions = STAGING_FEATURES.map((f, j): FeatureContribution => ({
     id: f.id,
     label: f.label,
     short: f.short,
-    value: raw[j]!,
-    towardsStage: ((params.weights[best]![j]! - params.weights[second]![j]!) * featureScratch[j]!) / params.temperature,
+    value: el(raw, j, 'features'),
+    towardsStage:
+      ((el(wBest, j, 'weights') - el(wSecond, j, 'weights')) * el(featureScratch, j, 'features')) / params.temperature,
   })).sort((a, b) => Math.abs(b.towardsStage) - Math.abs(a.towardsStage));
 
   const textbookStage = textbook.kind === 'stage' ? textbook.stage : null;
@@ -164,10 +170,11 @@ export function modelStaging(
   let ahead = 0,
     withinYear = 0,
     past = 0;
-  CVM_STAGES.forEach((s, i) => {
-    ahead += probabilities[i]! * PEAK_TIMING[s].ahead;
-    withinYear += probabilities[i]! * PEAK_TIMING[s].withinYear;
-    past += probabilities[i]! * PEAK_TIMING[s].past;
+  probabilities.forEach((p, i) => {
+    const timing = PEAK_TIMING[stageAt(i)];
+    ahead += p * timing.ahead;
+    withinYear += p * timing.withinYear;
+    past += p * timing.past;
   });
   const peakGrowth: PeakGrowth = {
     ahead,
@@ -196,9 +203,9 @@ export function modelStaging(
     stage,
     probability,
     runnerUp,
-    runnerUpProbability: probabilities[second]!,
+    runnerUpProbability: next.p,
     confidence,
-    summary: `${stage} ${pct(probability)} (runner-up ${runnerUp} ${pct(probabilities[second]!)}), ${confidence} confidence`,
+    summary: `${stage} ${pct(probability)} (runner-up ${runnerUp} ${pct(next.p)}), ${confidence} confidence`,
     textbook: { stage: textbookStage, agrees: textbookStage === stage, note },
     contributions,
     peakGrowth,

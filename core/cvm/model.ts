@@ -154,6 +154,10 @@ export function landmarkSamples(count: number, seed: number): Float64Array {
 
 // ---- evaluation -----------------------------------------------------------------------------------------------
 
+// The kernels below run for every sample of every drag frame. Their indices stay below sizes that are checked
+// once: FEATURE_COUNT and 6 rows by parseStagingParams, 26 coordinates and 6 scores by the scratch arrays.
+/* eslint-disable @typescript-eslint/no-non-null-assertion -- indices bounded as said above */
+
 /** Linear scores (before temperature) of standardised features; `z` is overwritten with the standardised values. */
 export function stageScores(params: StagingModelParams, x: Float64Array, out: Float64Array): Float64Array {
   for (let j = 0; j < FEATURE_COUNT; j++) x[j] = (x[j]! - params.mean[j]!) / params.scale[j]!;
@@ -231,3 +235,4 @@ export function meanLowerChord(xy: ArrayLike<number>): number {
   const l = (i: number, j: number): number => Math.hypot(xy[2 * i]! - xy[2 * j]!, xy[2 * i + 1]! - xy[2 * j + 1]!);
   return (l(0, 2) + l(4, 6) + l(9, 11)) / 3;
 }
+/* eslint-enable @typescript-eslint/no-non-null-assertion */

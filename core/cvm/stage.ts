@@ -9,6 +9,7 @@ import { shapeRatio } from './measure';
 import { PEAK_GROWTH } from './growth';
 import {
   CVM_STAGES,
+  stageAt,
   type Comparison,
   type CvmStage,
   type Measurements,
@@ -145,11 +146,18 @@ function misses(def: StageDefinition, f: Findings, out?: string[]): number {
   return n;
 }
 
+/** The guide's row for the stage at `index` (GUIDE lists CS1..CS6 in order). */
+function guideRow(index: number): StageDefinition {
+  const row = GUIDE[index];
+  if (row === undefined) throw new RangeError(`the 2018 guide has no stage at index ${index}`);
+  return row;
+}
+
 /** Index of the stage the findings give, or -1 when none fits. */
 function decide(mask: number, rules: Thresholds['rules']): number {
   const f = findings(mask);
   if (rules === 'guide-2018') {
-    for (let i = 0; i < GUIDE.length; i++) if (misses(GUIDE[i]!, f) === 0) return i;
+    for (const [i, def] of GUIDE.entries()) if (misses(def, f) === 0) return i;
     return -1;
   }
   // cvmt: concavity of a lower vertebra implies concavity of those above it.
@@ -213,9 +221,9 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
     if (pass) mask |= 1 << c.bit;
   };
   const vertebrae = [m.C2, m.C3, m.C4] as const;
-  for (let v = 0; v < 3; v++) {
+  for (const [v, vertebra] of vertebrae.entries()) {
     const name = `C${v + 2}`;
-    const c = vertebrae[v]!.concavity;
+    const c = vertebra.concavity;
     const shareT = th.concavity.minShareOfChord;
     const depthT = th.concavity.minDepthMm ?? 0;
     const sharePass = !shareApplies || c.share >= shareT;
@@ -259,9 +267,8 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
     } else mask |= 1 << DEPTH[v as 0];
   }
   const bodies = [m.C3.body, m.C4.body] as const;
-  for (let i = 0; i < 2; i++) {
+  for (const [i, b] of bodies.entries()) {
     const name = `C${i + 3}`;
-    const b = bodies[i]!;
     const hr = th.shape.trapezoidMaxHeightRatio;
     const hrPass = b.heightRatio >= hr;
     add(
@@ -326,12 +333,11 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
   }
 
   const found = decide(mask, th.rules);
-  let borderline: { index: number; alternative: number; closeness: number } | null = null;
+  let borderline: { criterion: Criterion; alternative: number; closeness: number } | null = null;
   const comparisons: Comparison[] = [];
   const alternatives: string[] = [];
   const alternativeStages = new Set<number>();
-  for (let k = 0; k < criteria.length; k++) {
-    const c = criteria[k]!;
+  for (const c of criteria) {
     const flipped = decide(mask ^ (1 << c.bit), th.rules);
     const deciding = flipped !== found;
     const gap = Math.abs(c.value - c.threshold);
@@ -350,7 +356,7 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
     if (found >= 0 && flipped >= 0) {
       const closeness = c.tolerance > 0 ? gap / c.tolerance : 0;
       if (borderline === null || closeness < borderline.closeness)
-        borderline = { index: k, alternative: flipped, closeness };
+        borderline = { criterion: c, alternative: flipped, closeness };
     } else if (flipped >= 0) {
       alternativeStages.add(flipped);
       alternatives.push(
@@ -370,7 +376,7 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
     const nearest = CVM_STAGES.filter((_, i) => counts[i] === fewest || alternativeStages.has(i));
     const why = nearest.map((s) => {
       const out: string[] = [];
-      misses(GUIDE[CVM_STAGES.indexOf(s)]!, f, out);
+      misses(guideRow(CVM_STAGES.indexOf(s)), f, out);
       return out.length > 0 ? `${s} differs in: ${out.join(', ')}` : `${s} fits the 2018 table but not the cvmt rules`;
     });
     return {
@@ -384,11 +390,11 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
     };
   }
 
-  const stageFound = CVM_STAGES[found]!;
+  const stageFound = stageAt(found);
   let border: Extract<StageResult, { kind: 'stage' }>['borderline'] = null;
   if (borderline !== null) {
-    const c = criteria[borderline.index]!;
-    const other = CVM_STAGES[borderline.alternative]!;
+    const c = borderline.criterion;
+    const other = stageAt(borderline.alternative);
     const pair = [stageFound, other].sort() as [CvmStage, CvmStage];
     border = {
       candidates: pair,
@@ -398,7 +404,7 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
   }
   const ruleWords =
     th.rules === 'guide-2018'
-      ? `${stageFound} by the 2018 user's guide: ${GUIDE[found]!.words}.`
+      ? `${stageFound} by the 2018 user's guide: ${guideRow(found).words}.`
       : `${stageFound} by the cvmt rules${impliedConcavity(f)}.`;
   return {
     kind: 'stage',
@@ -415,8 +421,14 @@ export function stage(m: Measurements, thresholds: Thresholds = DEFAULT_THRESHOL
 
 const SHAPE_CLASSES: readonly ShapeClass[] = ['trapezoid', 'rectangular-horizontal', 'square', 'rectangular-vertical'];
 
+function shapeClass(index: number): ShapeClass {
+  const c = SHAPE_CLASSES[index];
+  if (c === undefined) throw new RangeError(`no shape class at index ${index}`);
+  return c;
+}
+
 function readable(f: Findings): TextbookFindings {
-  return { concave: [...f.concave], shapes: [SHAPE_CLASSES[f.shape[0]]!, SHAPE_CLASSES[f.shape[1]]!] };
+  return { concave: [...f.concave], shapes: [shapeClass(f.shape[0]), shapeClass(f.shape[1])] };
 }
 
 /**
@@ -431,7 +443,7 @@ export function missedCriteria(findings: TextbookFindings, target: CvmStage): st
     trapezoid: [shape[0] === T, shape[1] === T],
   };
   const out: string[] = [];
-  misses(GUIDE[CVM_STAGES.indexOf(target)]!, f, out);
+  misses(guideRow(CVM_STAGES.indexOf(target)), f, out);
   return out.map((m) => {
     const [v, ...rest] = m.split(' ');
     const what = rest.join(' ');

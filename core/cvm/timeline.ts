@@ -69,33 +69,32 @@ export function buildTimeline(inputs: readonly TimelineVisitInput[]): Timeline {
       (a, b) => order(a) - order(b) || (a.studyDate ?? '').localeCompare(b.studyDate ?? '') || a.imageId - b.imageId,
     )
     .map((v) => ({ ...v, pPeakPassed: peakPassedProbability(v.stage, v.probabilities) }));
-  const staged = visits.filter((v) => v.pPeakPassed !== null);
+  const staged = visits.filter((v): v is TimelineVisit & { pPeakPassed: number } => v.pPeakPassed !== null);
   const inconsistencies: string[] = [];
-  for (let i = 1; i < staged.length; i++) {
-    const a = staged[i - 1]!;
-    const b = staged[i]!;
-    if (a.stage && b.stage && CVM_STAGES.indexOf(b.stage) < CVM_STAGES.indexOf(a.stage)) {
+  for (const [i, b] of staged.entries()) {
+    const a = staged[i - 1];
+    if (a?.stage && b.stage && CVM_STAGES.indexOf(b.stage) < CVM_STAGES.indexOf(a.stage)) {
       inconsistencies.push(
         `The stage goes back from ${a.stage} at ${when(a)} to ${b.stage} at ${when(b)}: check the landmarks of both visits.`,
       );
     }
   }
-  if (staged.length === 0)
-    return { visits, peak: { kind: 'no-stage', text: 'No visit has a stage yet.' }, inconsistencies };
+  const last = staged.at(-1);
+  if (!last) return { visits, peak: { kind: 'no-stage', text: 'No visit has a stage yet.' }, inconsistencies };
 
-  const passed = (v: TimelineVisit): boolean => v.pPeakPassed! > 0.5;
-  const firstAfter = staged.findIndex(passed);
+  const firstAfter = staged.findIndex((v) => v.pPeakPassed > 0.5);
+  const after = staged[firstAfter];
+  const before = staged[firstAfter - 1];
   let peak: PeakFinding;
-  if (firstAfter === 0) {
-    const v = staged[0]!;
+  if (after && !before) {
+    const v = after;
     peak = {
       kind: 'passed-before',
       beforeAge: v.ageYears,
       text: `Peak likely passed before ${when(v)} (the first visit is already ${v.stage ?? 'past the peak'}).`,
     };
-  } else if (firstAfter > 0) {
-    const a = staged[firstAfter - 1]!;
-    const b = staged[firstAfter]!;
+  } else if (after && before) {
+    const [a, b] = [before, after];
     const range =
       a.ageYears !== null && b.ageYears !== null
         ? `between ${a.ageYears.toFixed(1)} and ${b.ageYears.toFixed(1)} years`
@@ -109,7 +108,6 @@ export function buildTimeline(inputs: readonly TimelineVisitInput[]): Timeline {
       text: `Peak likely passed ${range} (${a.stage ?? 'before the peak'} then ${b.stage ?? 'after the peak'}).`,
     };
   } else {
-    const last = staged[staged.length - 1]!;
     peak =
       last.stage === 'CS3'
         ? {

@@ -6,6 +6,13 @@ import type { ModelStaging } from './model-stage';
 export type CvmStage = 'CS1' | 'CS2' | 'CS3' | 'CS4' | 'CS5' | 'CS6';
 export const CVM_STAGES: readonly CvmStage[] = ['CS1', 'CS2', 'CS3', 'CS4', 'CS5', 'CS6'];
 
+/** The stage at `index` in CVM_STAGES (0 = CS1); a RangeError for any other index. */
+export function stageAt(index: number): CvmStage {
+  const stage = CVM_STAGES[index];
+  if (stage === undefined) throw new RangeError(`no CVM stage at index ${index} (0-5)`);
+  return stage;
+}
+
 /** Body shape of C3 or C4 as the 2018 user's guide names it. */
 export type ShapeClass = 'trapezoid' | 'rectangular-horizontal' | 'square' | 'rectangular-vertical';
 

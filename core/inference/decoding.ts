@@ -36,11 +36,28 @@ export interface ExpectedErrorModel {
   readonly coreRadiusPx: number;
   /** Landmarks expected to be this far off or more are flagged for checking. */
   readonly flagMm: number;
+  /** Coefficients of log(ttaSpreadMm) and log(shapeShiftMm) (0 in files without test-time decoding). */
+  readonly ttaSpreadLog: number;
+  readonly shapeShiftLog: number;
+}
+
+/**
+ * Test-time decoding: stage 2 is also run on crops turned by `rotationsDeg` about the same centre, each
+ * landmark's positions averaged, then the configuration is pulled towards the shape model
+ * (`regulariseShape` with `shapeWeight`, each point weighted by its heatmap spread).
+ */
+export interface TestTimeParams {
+  readonly rotationsDeg: readonly number[];
+  readonly shapeWeight: number;
+  /** A turned crop's peak is searched within this distance of the chosen point. */
+  readonly searchRadiusMm: number;
 }
 
 export interface DecodingParams {
   readonly shapeModel: ShapeModel;
   readonly expectedError: ExpectedErrorModel;
+  /** Absent in older decoding files: one stage-2 pass, no shape regularisation. */
+  readonly testTime: TestTimeParams | null;
 }
 
 export class DecodingError extends Error {}
@@ -105,7 +122,26 @@ export function parseDecoding(json: unknown, landmarks: readonly LandmarkName[])
       spreadRadiusPx: positive(ee.spreadRadiusPx, 'expectedError.spreadRadiusPx'),
       coreRadiusPx: positive(ee.coreRadiusPx, 'expectedError.coreRadiusPx'),
       flagMm: positive(ee.flagMm, 'expectedError.flagMm'),
+      ttaSpreadLog: ee.ttaSpreadLog === undefined ? 0 : finite(ee.ttaSpreadLog, 'expectedError.ttaSpreadLog'),
+      shapeShiftLog: ee.shapeShiftLog === undefined ? 0 : finite(ee.shapeShiftLog, 'expectedError.shapeShiftLog'),
     },
+    testTime: parseTestTime(json.testTime),
+  };
+}
+
+function parseTestTime(tt: unknown): TestTimeParams | null {
+  if (tt === undefined) return null;
+  if (!isObject(tt)) throw new DecodingError('decoding.json testTime must be an object');
+  const r = tt.rotationsDeg;
+  if (!Array.isArray(r) || !r.every((v) => isFiniteNumber(v) && Math.abs(v) <= 45))
+    throw new DecodingError('testTime.rotationsDeg must be numbers of at most 45 degrees');
+  const shapeWeight = tt.shapeWeight;
+  if (!isFiniteNumber(shapeWeight) || shapeWeight < 0)
+    throw new DecodingError('testTime.shapeWeight must be a number >= 0');
+  return {
+    rotationsDeg: r as number[],
+    shapeWeight,
+    searchRadiusMm: positive(tt.searchRadiusMm, 'testTime.searchRadiusMm'),
   };
 }
 
@@ -131,6 +167,9 @@ export interface ShapeFit {
   readonly rotationDeg: number;
 }
 
+// Shape-model and heatmap kernels: vectors hold 2n values (checked by parseDecoding), heatmap indices stay inside
+// W x H, and each candidate choice is below its candidate list's length.
+/* eslint-disable @typescript-eslint/no-non-null-assertion -- indices bounded as said above */
 /** shapeDistance and the rotation of the alignment: an upright image needs about 0 degrees. */
 export function alignShape(model: ShapeModel, points: readonly Point[]): ShapeFit {
   const n = points.length;
@@ -364,12 +403,164 @@ export function heatmapStats(
   return { peak, spreadMm: Math.sqrt(variance) * mmPerPixel, outside: Math.max(0, 1 - core / total) };
 }
 
-/** Expected radial error in mm of a landmark from its heatmap statistics (the calibrated log-linear model). */
-export function expectedErrorMm(m: ExpectedErrorModel, name: LandmarkName, s: HeatmapStats): number {
+/* eslint-enable @typescript-eslint/no-non-null-assertion */
+/** What the expected error is computed from, per landmark (mm where a length). */
+export interface UncertaintyFeatures extends HeatmapStats {
+  /** Root mean square distance of the test-time passes' positions from their mean (0 with one pass). */
+  readonly ttaSpreadMm: number;
+  /** How far the shape regularisation moved the point (0 without it). */
+  readonly shapeShiftMm: number;
+}
+
+/** Floor of the two test-time lengths inside the log (they are 0 without test-time decoding). */
+export const TTA_FLOOR_MM = 0.01;
+
+/** Expected radial error in mm of a landmark from its uncertainty features (the calibrated log-linear model). */
+export function expectedErrorMm(
+  m: ExpectedErrorModel,
+  name: LandmarkName,
+  s: HeatmapStats & Partial<UncertaintyFeatures>,
+): number {
   const log =
     m.perLandmark[name] +
     m.spreadLog * Math.log(Math.max(s.spreadMm, 1e-3)) +
     m.peakLog * Math.log(Math.max(s.peak, 1e-3)) +
-    m.outsideLog * Math.log(s.outside + 1e-3);
+    m.outsideLog * Math.log(s.outside + 1e-3) +
+    m.ttaSpreadLog * Math.log(Math.max(s.ttaSpreadMm ?? 0, TTA_FLOOR_MM)) +
+    m.shapeShiftLog * Math.log(Math.max(s.shapeShiftMm ?? 0, TTA_FLOOR_MM));
   return Math.max(0, Math.exp(log + m.residualVariance / 2) - 0.05);
+}
+
+/**
+ * The strongest value of one heatmap within `radiusPx` of (u, v), refined to sub-pixel like heatmapPeak;
+ * null when the disc holds no positive value or lies outside the heatmap.
+ */
+export function localPeak(
+  data: Float32Array,
+  W: number,
+  H: number,
+  offset: number,
+  u: number,
+  v: number,
+  radiusPx: number,
+): Candidate | null {
+  const r2 = radiusPx * radiusPx;
+  let best = -1;
+  let bu = 0;
+  let bv = 0;
+  for (let y = Math.max(0, Math.ceil(v - radiusPx)); y <= Math.min(H - 1, Math.floor(v + radiusPx)); y++) {
+    for (let x = Math.max(0, Math.ceil(u - radiusPx)); x <= Math.min(W - 1, Math.floor(u + radiusPx)); x++) {
+      if ((x - u) ** 2 + (y - v) ** 2 > r2) continue;
+      const value = data[offset + y * W + x]!;
+      if (value > best) {
+        best = value;
+        bu = x;
+        bv = y;
+      }
+    }
+  }
+  if (!(best > 0)) return null;
+  const at = (uu: number, vv: number): number => data[offset + vv * W + uu]!;
+  const du = bu > 0 && bu < W - 1 ? parabola(at(bu - 1, bv), best, at(bu + 1, bv)) : 0;
+  const dv = bv > 0 && bv < H - 1 ? parabola(at(bu, bv - 1), best, at(bu, bv + 1)) : 0;
+  return { u: bu + du, v: bv + dv, value: best, pu: bu, pv: bv };
+}
+
+/**
+ * Pulls a configuration towards the shape model: with the configuration's own similarity alignment onto
+ * the mean, the aligned points x minimise sum_i w_i |x_i - observed_i|^2 + weight * (x - mean)' M (x - mean),
+ * where M is the shape model's inverse covariance (modes plus isotropic residual) and w_i = 1 / sigma_i^2
+ * (sigma in the configuration's pixels: a sharp heatmap holds its point, a spread one gives way). Returns
+ * the points in the input frame. weight 0 returns them unchanged.
+ */
+export function regulariseShape(
+  model: ShapeModel,
+  points: readonly Point[],
+  sigmaPx: readonly number[],
+  weight: number,
+): Point[] {
+  const n = points.length;
+  if (model.mean.length !== 2 * n) throw new Error(`shape model for ${model.mean.length / 2} points, got ${n}`);
+  if (sigmaPx.length !== n) throw new Error(`regulariseShape: ${sigmaPx.length} sigmas for ${n} points`);
+  if (!(weight > 0)) return points.map((p) => ({ x: p.x, y: p.y }));
+  let cx = 0;
+  let cy = 0;
+  for (const p of points) {
+    cx += p.x / n;
+    cy += p.y / n;
+  }
+  let zz = 0;
+  let re = 0;
+  let im = 0;
+  for (let i = 0; i < n; i++) {
+    const zx = points[i]!.x - cx;
+    const zy = points[i]!.y - cy;
+    zz += zx * zx + zy * zy;
+    re += zx * model.mean[i]! + zy * model.mean[n + i]!;
+    im += zx * model.mean[n + i]! - zy * model.mean[i]!;
+  }
+  if (!(zz > 0)) return points.map((p) => ({ x: p.x, y: p.y }));
+  // aligned = a * z with a = re + i im (over zz); |a| converts image pixels to aligned units.
+  const ar = re / zz;
+  const ai = im / zz;
+  const scale = Math.hypot(ar, ai);
+  const d = 2 * n;
+  const x = new Float64Array(d);
+  const w = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const zx = points[i]!.x - cx;
+    const zy = points[i]!.y - cy;
+    x[i] = ar * zx - ai * zy - model.mean[i]!;
+    x[n + i] = ar * zy + ai * zx - model.mean[n + i]!;
+    const s = Math.max(sigmaPx[i]!, 1e-6) * scale;
+    w[i] = 1 / (s * s);
+    w[n + i] = w[i]!;
+  }
+  // A = diag(w) + weight * M, M = V' diag(1/var) V + (I - V'V) / residual; b = w .* x.
+  const A = Array.from({ length: d }, () => new Float64Array(d + 1));
+  for (let r = 0; r < d; r++) {
+    A[r]![r] = w[r]! + weight / model.residualVariance;
+    A[r]![d] = w[r]! * x[r]!;
+  }
+  model.modes.forEach((mode, k) => {
+    const c = weight * (1 / model.variances[k]! - 1 / model.residualVariance);
+    for (let r = 0; r < d; r++) {
+      const mr = c * mode[r]!;
+      const row = A[r]!;
+      for (let q = 0; q < d; q++) row[q] = row[q]! + mr * mode[q]!;
+    }
+  });
+  const sol = solve(A, d);
+  const ar2 = ar * ar + ai * ai;
+  return points.map((_, i) => {
+    const qx = sol[i]! + model.mean[i]!;
+    const qy = sol[n + i]! + model.mean[n + i]!;
+    // z = q / a
+    return { x: cx + (qx * ar + qy * ai) / ar2, y: cy + (qy * ar - qx * ai) / ar2 };
+  });
+}
+
+/** Gaussian elimination with partial pivoting on an augmented d x (d + 1) matrix (symmetric positive definite here). */
+function solve(A: Float64Array[], d: number): Float64Array {
+  for (let col = 0; col < d; col++) {
+    let piv = col;
+    for (let r = col + 1; r < d; r++) if (Math.abs(A[r]![col]!) > Math.abs(A[piv]![col]!)) piv = r;
+    if (piv !== col) [A[col], A[piv]] = [A[piv]!, A[col]!];
+    const p = A[col]!;
+    const pc = p[col]!;
+    for (let r = col + 1; r < d; r++) {
+      const row = A[r]!;
+      const f = row[col]! / pc;
+      if (f === 0) continue;
+      for (let q = col; q <= d; q++) row[q] = row[q]! - f * p[q]!;
+    }
+  }
+  const out = new Float64Array(d);
+  for (let r = d - 1; r >= 0; r--) {
+    const row = A[r]!;
+    let s = row[d]!;
+    for (let q = r + 1; q < d; q++) s -= row[q]! * out[q]!;
+    out[r] = s / row[r]!;
+  }
+  return out;
 }

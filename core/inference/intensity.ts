@@ -24,9 +24,7 @@ function unitOf(window: LinearWindow): (value: number) => number {
  */
 export function windowToUnit(data: ArrayLike<number>, window: LinearWindow): Float32Array {
   const unit = unitOf(window);
-  const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = unit(data[i]!);
-  return out;
+  return Float32Array.from(data, (v) => unit(v));
 }
 
 /**
@@ -43,14 +41,12 @@ export function intensityTable(window: LinearWindow, size: 256 | 65536): Float32
 /** In place: subtract the mean, divide by the population standard deviation plus 1e-6. */
 export function zscoreInPlace(tensor: Float32Array): Float32Array {
   let sum = 0;
-  for (let i = 0; i < tensor.length; i++) sum += tensor[i]!;
+  for (const v of tensor) sum += v;
   const mean = sum / tensor.length;
   let sq = 0;
-  for (let i = 0; i < tensor.length; i++) {
-    const d = tensor[i]! - mean;
-    sq += d * d;
-  }
+  for (const v of tensor) sq += (v - mean) * (v - mean);
   const scale = 1 / (Math.sqrt(sq / tensor.length) + 1e-6);
-  for (let i = 0; i < tensor.length; i++) tensor[i] = (tensor[i]! - mean) * scale;
+  let i = 0;
+  for (const v of tensor) tensor[i++] = (v - mean) * scale;
   return tensor;
 }

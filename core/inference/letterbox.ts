@@ -65,6 +65,9 @@ export function letterboxArea(image: PixelArray, lb: Letterbox, table?: Float32A
   if (image.length !== w * h) throw new Error(`letterboxArea: ${image.length} values for a ${w}x${h} image`);
   const cols = adaptivePoolRanges(w, rw);
   const rows = adaptivePoolRanges(h, rh);
+  // A per-pixel kernel: the size is checked above, pooling ranges lie inside [0, w) and [0, h) (rw and rh
+  // of them), and an intensity table has one entry per pixel value.
+  /* eslint-disable @typescript-eslint/no-non-null-assertion -- indices bounded as said above */
   // Pass 1: pool along x, every source row -> h x rw.
   const pooledX = new Float64Array(h * rw);
   for (let y = 0; y < h; y++) {
@@ -91,5 +94,6 @@ export function letterboxArea(image: PixelArray, lb: Letterbox, table?: Float32A
       out[outRow + i] = sum / (b - a);
     }
   }
+  /* eslint-enable @typescript-eslint/no-non-null-assertion */
   return out;
 }

@@ -53,6 +53,8 @@ export interface ModelManifest {
     readonly notes?: string;
     /** Identifiers (annotation ids or file names) of the images the shipped weights were trained on. */
     readonly images?: readonly string[];
+    /** Images used only as auxiliary training data (e.g. stage 1's ISBI face landmarks); never evaluated on. */
+    readonly auxiliaryImages?: readonly string[];
     /**
      * For a cross-validation fold model: the annotated images it did not learn landmarks from (its validation fold).
      */

@@ -78,6 +78,8 @@ export function orientPixels<T extends PixelArray>(data: T, w: number, h: number
   let i = 0;
   for (let Y = 0; Y < up.h; Y++) {
     let k = i0 + Y * dY;
+    // k walks the stored image along the upright row: always inside it.
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- k inside the image
     for (let X = 0; X < up.w; X++, k += dX) out[i++] = data[k]!;
   }
   return out;
@@ -102,7 +104,10 @@ export function downsample(
   for (let y = 0; y < sh; y++) {
     const sy = Math.min(h - 1, y * f + half) * w;
     for (let x = 0; x < sw; x++) {
+      // Clamped to the last row and column; an intensity table has one entry per pixel value.
+      // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- clamped inside the image
       const v = data[sy + Math.min(w - 1, x * f + half)]!;
+      // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- the table covers every pixel value
       out[y * sw + x] = table ? table[v]! : v;
     }
   }

@@ -18,6 +18,10 @@ export function parabolaOffset(a: number, b: number, c: number): number {
 
 /** Peak of one W x H heatmap stored row-major at `offset` in `data`. Ties go to the first in row order. */
 export function heatmapPeak(data: Float32Array, W: number, H: number, offset = 0): HeatmapPeak {
+  if (offset < 0 || offset + W * H > data.length || W * H < 1)
+    throw new RangeError(`heatmap of ${W}x${H} at ${offset} outside ${data.length} values`);
+  // Every index below lies in [offset, offset + W * H), checked above.
+  /* eslint-disable @typescript-eslint/no-non-null-assertion -- index inside the heatmap, checked above */
   let best = offset;
   let bestValue = data[offset]!;
   const end = offset + W * H;
@@ -33,6 +37,7 @@ export function heatmapPeak(data: Float32Array, W: number, H: number, offset = 0
   const at = (uu: number, vv: number): number => data[offset + vv * W + uu]!;
   const du = u > 0 && u < W - 1 ? parabolaOffset(at(u - 1, v), bestValue, at(u + 1, v)) : 0;
   const dv = v > 0 && v < H - 1 ? parabolaOffset(at(u, v - 1), bestValue, at(u, v + 1)) : 0;
+  /* eslint-enable @typescript-eslint/no-non-null-assertion */
   return { u: u + du, v: v + dv, value: bestValue };
 }
 

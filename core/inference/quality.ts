@@ -89,7 +89,10 @@ function inVerticalOrder(points: readonly LandmarkQualityInput[]): boolean {
     const ys = points.filter((p) => group.includes(p.name)).map((p) => p.y);
     return ys.length > 0 ? ys.reduce((a, b) => a + b, 0) / ys.length : Number.NaN;
   });
-  return meanY.every((y, i) => Number.isFinite(y) && (i === 0 || y > meanY[i - 1]!));
+  return meanY.every((y, i) => {
+    const above = meanY[i - 1]; // undefined for the first group
+    return Number.isFinite(y) && (above === undefined || y > above);
+  });
 }
 
 export function assessQuality(

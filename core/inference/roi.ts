@@ -2,6 +2,9 @@
  * Stage-2 input: a region of interest sampled at a fixed physical scale around a centre (models/README.md).
  * Input pixel (u, v) samples the image at x = cx + (u - (W - 1) / 2) * sx, y = cy + (v - (H - 1) / 2) * sy,
  * bilinearly, with samples outside the image counting as 0 (torch grid_sample, align_corners, zeros).
+ * An optional rotation (test-time augmentation) turns the grid about its centre in physical space: the
+ * offsets (u - (W - 1) / 2, v - (H - 1) / 2) are rotated by `rotationDeg` (clockwise on screen, y down)
+ * before they are scaled by sx, sy.
  */
 import type { PixelArray } from './intensity';
 
@@ -14,14 +17,28 @@ export interface RoiGrid {
   /** Image pixels per input pixel along x and y (mmPerPixel / spacing; equal for square pixels). */
   readonly sx: number;
   readonly sy: number;
+  /** Rotation of the grid about its centre, degrees (absent = 0: the README's axis-aligned crop). */
+  readonly rotationDeg?: number;
 }
 
 export function roiToImage(g: RoiGrid, u: number, v: number): { x: number; y: number } {
-  return { x: g.cx + (u - (g.W - 1) / 2) * g.sx, y: g.cy + (v - (g.H - 1) / 2) * g.sy };
+  const du = u - (g.W - 1) / 2;
+  const dv = v - (g.H - 1) / 2;
+  if (!g.rotationDeg) return { x: g.cx + du * g.sx, y: g.cy + dv * g.sy };
+  const a = (g.rotationDeg * Math.PI) / 180;
+  const c = Math.cos(a);
+  const s = Math.sin(a);
+  return { x: g.cx + (c * du - s * dv) * g.sx, y: g.cy + (s * du + c * dv) * g.sy };
 }
 
 export function imageToRoi(g: RoiGrid, x: number, y: number): { u: number; v: number } {
-  return { u: (x - g.cx) / g.sx + (g.W - 1) / 2, v: (y - g.cy) / g.sy + (g.H - 1) / 2 };
+  const du = (x - g.cx) / g.sx;
+  const dv = (y - g.cy) / g.sy;
+  if (!g.rotationDeg) return { u: du + (g.W - 1) / 2, v: dv + (g.H - 1) / 2 };
+  const a = (g.rotationDeg * Math.PI) / 180;
+  const c = Math.cos(a);
+  const s = Math.sin(a);
+  return { u: c * du + s * dv + (g.W - 1) / 2, v: -s * du + c * dv + (g.H - 1) / 2 };
 }
 
 /**
@@ -36,6 +53,8 @@ export function sampleBilinear(
   y: number,
   table?: Float32Array,
 ): number {
+  // Only called below for pixels inside the w x h image; an intensity table has one entry per pixel value.
+  // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- see above
   const at = table ? (i: number): number => table[image[i]!]! : (i: number): number => image[i]!;
   const x0 = Math.floor(x);
   const y0 = Math.floor(y);
@@ -57,6 +76,26 @@ export function sampleBilinear(
 
 export function sampleRoi(image: PixelArray, w: number, h: number, g: RoiGrid, table?: Float32Array): Float32Array {
   const out = new Float32Array(g.W * g.H);
+  if (g.rotationDeg) {
+    const a = (g.rotationDeg * Math.PI) / 180;
+    const c = Math.cos(a);
+    const s = Math.sin(a);
+    for (let v = 0; v < g.H; v++) {
+      const dv = v - (g.H - 1) / 2;
+      for (let u = 0; u < g.W; u++) {
+        const du = u - (g.W - 1) / 2;
+        out[v * g.W + u] = sampleBilinear(
+          image,
+          w,
+          h,
+          g.cx + (c * du - s * dv) * g.sx,
+          g.cy + (s * du + c * dv) * g.sy,
+          table,
+        );
+      }
+    }
+    return out;
+  }
   for (let v = 0; v < g.H; v++) {
     const y = g.cy + (v - (g.H - 1) / 2) * g.sy;
     for (let u = 0; u < g.W; u++) {

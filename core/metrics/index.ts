@@ -69,7 +69,9 @@ export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const upper = sorted[mid] ?? Number.NaN;
+  const lower = sorted[mid - 1] ?? Number.NaN;
+  return sorted.length % 2 === 1 ? upper : (lower + upper) / 2;
 }
 
 /** Share of errors within `radiusMm` (inclusive), 0 to 1: the SDR of the ISBI challenges. NaN for no errors. */
@@ -141,8 +143,8 @@ function ranks(values: readonly number[]): number[] {
   const out = new Array<number>(values.length);
   for (let k = 0; k < order.length;) {
     let j = k;
-    while (j + 1 < order.length && order[j + 1]!.v === order[k]!.v) j++;
-    for (let t = k; t <= j; t++) out[order[t]!.i] = (k + j) / 2 + 1;
+    while (j + 1 < order.length && order[j + 1]?.v === order[k]?.v) j++;
+    for (const tied of order.slice(k, j + 1)) out[tied.i] = (k + j) / 2 + 1;
     k = j + 1;
   }
   return out;
@@ -159,10 +161,11 @@ export function spearman(a: readonly number[], b: readonly number[]): number {
   let sab = 0;
   let saa = 0;
   let sbb = 0;
-  for (let i = 0; i < ra.length; i++) {
-    sab += (ra[i]! - ma) * (rb[i]! - mb);
-    saa += (ra[i]! - ma) ** 2;
-    sbb += (rb[i]! - mb) ** 2;
+  for (const [i, x] of ra.entries()) {
+    const y = rb[i] ?? Number.NaN; // ra and rb rank arrays of the same length (checked above)
+    sab += (x - ma) * (y - mb);
+    saa += (x - ma) ** 2;
+    sbb += (y - mb) ** 2;
   }
   return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : Number.NaN;
 }

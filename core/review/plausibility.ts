@@ -76,14 +76,23 @@ export function segmentsCross(a: V, b: V, c: V, d: V): boolean {
   return d1 * d2 < 0 && d3 * d4 < 0;
 }
 
+/** Each vertex with the next one, the last with the first: the polygon's edges. */
+function edges(poly: readonly V[]): [V, V][] {
+  const [first] = poly;
+  return first ? poly.map((a, i) => [a, poly[i + 1] ?? first]) : [];
+}
+
+/** Each vertex with the next two (wrapping around): the polygon's corners, at the middle one. */
+function corners(poly: readonly V[]): [V, V, V][] {
+  const [first, second] = poly;
+  if (!first || !second) return [];
+  return poly.map((a, i) => [a, poly[i + 1] ?? first, poly[i + 2] ?? (i + 2 === poly.length ? first : second)]);
+}
+
 /** Signed area (shoelace); positive counter-clockwise in a y-up frame. */
 export function polygonArea(poly: readonly V[]): number {
   let s = 0;
-  for (let i = 0; i < poly.length; i++) {
-    const a = poly[i]!;
-    const b = poly[(i + 1) % poly.length]!;
-    s += a.x * b.y - b.x * a.y;
-  }
+  for (const [a, b] of edges(poly)) s += a.x * b.y - b.x * a.y;
   return s / 2;
 }
 
@@ -91,15 +100,12 @@ export function polygonArea(poly: readonly V[]): number {
 function clipPolygon(subject: readonly V[], clip: readonly V[]): V[] {
   let output = [...subject];
   const ccw = polygonArea(clip) > 0;
-  for (let i = 0; i < clip.length && output.length > 0; i++) {
-    const a = clip[i]!;
-    const b = clip[(i + 1) % clip.length]!;
+  for (const [a, b] of edges(clip)) {
+    if (output.length === 0) break;
     const inside = (p: V): boolean => (ccw ? cross(sub(b, a), sub(p, a)) >= 0 : cross(sub(b, a), sub(p, a)) <= 0);
     const input = output;
     output = [];
-    for (let j = 0; j < input.length; j++) {
-      const p = input[j]!;
-      const q = input[(j + 1) % input.length]!;
+    for (const [p, q] of edges(input)) {
       const pIn = inside(p);
       const qIn = inside(q);
       if (pIn) output.push(p);
@@ -118,10 +124,7 @@ function clipPolygon(subject: readonly V[], clip: readonly V[]): V[] {
 
 function isConvex(poly: readonly V[]): boolean {
   let sign = 0;
-  for (let i = 0; i < poly.length; i++) {
-    const a = poly[i]!;
-    const b = poly[(i + 1) % poly.length]!;
-    const c = poly[(i + 2) % poly.length]!;
+  for (const [a, b, c] of corners(poly)) {
     const z = cross(sub(b, a), sub(c, b));
     if (z !== 0) {
       if (sign === 0) sign = Math.sign(z);

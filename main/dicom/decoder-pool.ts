@@ -1,9 +1,12 @@
 /**
- * decodeImageFile in a worker thread: a JPEG 2000 frame can take over a second, and the Electron main
- * process and the browser-mode server must stay responsive meanwhile. One worker, started on first use
- * and kept warm; requests are answered in order; a worker that dies fails its pending requests with a
- * clear error and is started afresh for the next one.
+ * decodeImageFile in worker threads: a JPEG 2000 frame can take over a second, and the Electron main
+ * process and the browser-mode server must stay responsive meanwhile. A pool of lanes, one worker each,
+ * started on first use and kept warm: a request goes to the lane with the fewest requests waiting (the first
+ * on a tie), so one-at-a-time use keeps to one worker and a batch that asks for several files at once decodes
+ * them in parallel. Each lane answers in order; a worker that dies fails its pending requests with a clear
+ * error and is started afresh for the next one.
  */
+import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { OpenedImage } from '../../core/api/image';
 import type { ErrorCode } from '../../core/api/result';
@@ -48,7 +51,8 @@ type Pending = {
   worker: Worker;
 };
 
-export class DecoderPool {
+/** One decoder worker and its queue. */
+class DecoderLane {
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -56,6 +60,16 @@ export class DecoderPool {
   recycled = 0;
 
   constructor(private readonly maxHeapBytes = DECODER_HEAP_BYTES) {}
+
+  /** Whether this lane's worker is running (started on its first request, kept warm). */
+  get running(): boolean {
+    return this.worker !== null;
+  }
+
+  /** Requests sent to this lane and not yet answered. */
+  get waiting(): number {
+    return this.pending.size;
+  }
 
   /**
    * The derived pixel copy of a stored file, read (inflated, hash-checked) in the worker; null when there is none to
@@ -150,6 +164,62 @@ export class DecoderPool {
   }
 }
 
+export class DecoderPool {
+  private readonly lanes: DecoderLane[];
+
+  /** `size` workers at most (each started when first needed); 1 by default. */
+  constructor(maxHeapBytes = DECODER_HEAP_BYTES, size = 1) {
+    this.lanes = Array.from({ length: Math.max(1, Math.floor(size)) }, () => new DecoderLane(maxHeapBytes));
+  }
+
+  get size(): number {
+    return this.lanes.length;
+  }
+
+  /** Workers running now: one as long as requests come one at a time, more when several were asked at once. */
+  get running(): number {
+    return this.lanes.filter((lane) => lane.running).length;
+  }
+
+  /** Workers replaced because their heap grew past the bound (WebAssembly memory never shrinks). */
+  get recycled(): number {
+    return this.lanes.reduce((sum, lane) => sum + lane.recycled, 0);
+  }
+
+  readDerived(fileName: string, derived: DerivedTarget): Promise<OpenedImage | null> {
+    return this.pick().readDerived(fileName, derived);
+  }
+
+  decode(
+    fileName: string,
+    bytes: Uint8Array,
+    options?: { frame?: number },
+    derived?: DerivedTarget,
+  ): Promise<OpenedImage> {
+    return this.pick().decode(fileName, bytes, options, derived);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.lanes.map((lane) => lane.close()));
+  }
+
+  private pick(): DecoderLane {
+    let best = this.lanes[0] as DecoderLane;
+    for (const lane of this.lanes) if (lane.waiting < best.waiting) best = lane;
+    return best;
+  }
+}
+
+/**
+ * How many decoder workers the services' pool may run: CVM_DECODE_WORKERS, else one per core up to 4. The
+ * main thread mostly waits while a batch decodes (hashing, a database row per file), so on 2 cores both decode.
+ */
+export function decodeWorkerCount(): number {
+  const asked = Number(process.env.CVM_DECODE_WORKERS);
+  if (Number.isInteger(asked) && asked >= 1) return Math.min(asked, 16);
+  return Math.max(1, Math.min(4, os.availableParallelism()));
+}
+
 let shared: DecoderPool | null = null;
 
 /** The process-wide decoder worker used by the services. */
@@ -159,14 +229,20 @@ export function decodeInWorker(
   options?: { frame?: number },
   derived?: DerivedTarget,
 ): Promise<OpenedImage> {
-  shared ??= new DecoderPool();
+  shared ??= new DecoderPool(DECODER_HEAP_BYTES, decodeWorkerCount());
   return shared.decode(fileName, bytes, options, derived);
 }
 
 /** The derived pixel copy of a stored file, read in the process-wide decoder worker (off the main thread). */
 export function readDerivedInWorker(fileName: string, derived: DerivedTarget): Promise<OpenedImage | null> {
-  shared ??= new DecoderPool();
+  shared ??= new DecoderPool(DECODER_HEAP_BYTES, decodeWorkerCount());
   return shared.readDerived(fileName, derived);
+}
+
+/** The services' pool: its size and how many of its workers run (tests, the bench). */
+export function sharedDecoderPool(): { readonly size: number; readonly running: number } {
+  shared ??= new DecoderPool(DECODER_HEAP_BYTES, decodeWorkerCount());
+  return shared;
 }
 
 export async function closeDecoderWorker(): Promise<void> {

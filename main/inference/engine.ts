@@ -10,7 +10,7 @@ import { InferenceError, ModelError } from './errors';
 import type { PipelineImage } from './pipeline';
 import type { FromWorker, ToWorker } from './protocol';
 import type { VerifiedModel } from './registry';
-import { defaultProviders, type ProviderName, type ProviderReport } from './sessions';
+import { defaultProviders, type ProviderName, type ProviderReport } from './providers';
 import { cudaLibraryHint, workerEntry } from './worker-entry';
 
 export type EngineEvent =

@@ -4,6 +4,6 @@ export * from './batch';
 export * from './engine';
 export * from './errors';
 export * from './registry';
-export type { ProviderName, ProviderReport } from './sessions';
+export type { ProviderName, ProviderReport } from './providers';
 export type { PipelineImage } from './pipeline';
 export * from './whole-image';

@@ -23,7 +23,12 @@ import {
   heatmapCandidates,
   heatmapPeak,
   heatmapStats,
+  imageToRoi,
   isUpright,
+  localPeak,
+  regulariseShape,
+  shapeDistance,
+  type UncertaintyFeatures,
   orientPixels,
   ORIENTATIONS,
   selectConfiguration,
@@ -74,6 +79,8 @@ export interface PipelineOutput {
   readonly orientation: OrientationResult;
   readonly anatomy: AnatomyCheck | null;
   readonly timings: PredictionTimings;
+  /** What each landmark's expected error was computed from (model order; empty without a decoding file). */
+  readonly uncertainty: readonly UncertaintyFeatures[];
 }
 
 interface Peak {
@@ -275,6 +282,7 @@ export async function runPipeline(
       recognition: { lateralCephalogram: false, reason },
       orientation: { ...orientation, corrected: false, detail: 'no orientation gave a plausible C2-C4 column', tried },
       anatomy: null,
+      uncertainty: [],
       timings: {
         preprocessMs: t1 - t0,
         locateMs: t3 - t1,
@@ -317,8 +325,14 @@ export async function runPipeline(
   const refineInput = zscoreInPlace(sampleRoi(upPixels, up.w, up.h, roi, table));
   const t5 = performance.now();
   const heatmaps = await runRefine(refineInput);
+  // Test-time passes: the same crop turned about its centre (decoding.json testTime).
+  const turned: TurnedPass[] = [];
+  for (const rotationDeg of decoding?.testTime?.rotationsDeg ?? []) {
+    const g: RoiGrid = { ...roi, rotationDeg };
+    turned.push({ roi: g, heatmaps: await runRefine(zscoreInPlace(sampleRoi(upPixels, up.w, up.h, g, table))) });
+  }
   const t6 = performance.now();
-  const decoded = decodeStage2(heatmaps, refine, manifest.landmarks, roi, decoding);
+  const decoded = decodeStage2(heatmaps, refine, manifest.landmarks, roi, decoding, turned);
   const toStored = (p: { x: number; y: number }): { x: number; y: number } =>
     uprightToStored(orientation, w, h, p.x, p.y);
 
@@ -378,6 +392,7 @@ export async function runPipeline(
       tried,
     },
     anatomy,
+    uncertainty: decoded.uncertainty,
     timings: {
       preprocessMs: t1 - t0,
       locateMs: t2 - t1 + (t4 - t3),
@@ -413,9 +428,17 @@ interface DecodedPoint {
   readonly expectedErrorMm: number | null;
 }
 
+/** One test-time stage-2 pass: its (turned) crop and heatmaps. */
+interface TurnedPass {
+  readonly roi: RoiGrid;
+  readonly heatmaps: Float32Array;
+}
+
 /**
  * Stage-2 heatmaps -> one point per landmark (upright image pixels): the strongest peak, or with a decoding
- * file the candidate configuration the shape model finds plausible, with the expected error of each.
+ * file the candidate configuration the shape model finds plausible; with test-time passes, each landmark's
+ * positions averaged over the passes and the configuration pulled towards the shape model; the expected
+ * error of each.
  */
 function decodeStage2(
   heatmaps: Float32Array,
@@ -423,12 +446,19 @@ function decodeStage2(
   landmarks: readonly LandmarkName[],
   roi: RoiGrid,
   decoding: DecodingParams | null,
-): { points: DecodedPoint[]; shapeDistance: number; reselected: LandmarkName[] } {
+  turned: readonly TurnedPass[] = [],
+): {
+  points: DecodedPoint[];
+  shapeDistance: number;
+  reselected: LandmarkName[];
+  uncertainty: UncertaintyFeatures[];
+} {
   const [, channels, h, w] = spec.output.shape;
   if (heatmaps.length !== channels * w * h)
     throw new Error(`heatmaps: ${heatmaps.length} values, expected ${channels}x${h}x${w}`);
-  const toImage = (u: number, v: number): { x: number; y: number } =>
-    roiToImage(roi, heatmapToInput(u, spec.heatmapStride), heatmapToInput(v, spec.heatmapStride));
+  const toImageIn = (g: RoiGrid, u: number, v: number): { x: number; y: number } =>
+    roiToImage(g, heatmapToInput(u, spec.heatmapStride), heatmapToInput(v, spec.heatmapStride));
+  const toImage = (u: number, v: number): { x: number; y: number } => toImageIn(roi, u, v);
   if (!decoding) {
     const peaks = heatmapPeaks(heatmaps, channels, w, h);
     const points = peaks.map((p) => ({
@@ -437,9 +467,10 @@ function decodeStage2(
       atEdge: p.u <= 0 || p.v <= 0 || p.u >= w - 1 || p.v >= h - 1,
       expectedErrorMm: null,
     }));
-    return { points, shapeDistance: 0, reselected: [] };
+    return { points, shapeDistance: 0, reselected: [], uncertainty: [] };
   }
-  const separation = CANDIDATE_SEPARATION_MM / (spec.mmPerPixel * spec.heatmapStride);
+  const mmPerHeatmapPx = spec.mmPerPixel * spec.heatmapStride;
+  const separation = CANDIDATE_SEPARATION_MM / mmPerHeatmapPx;
   const candidates = landmarks.map((_, c) => {
     const found = heatmapCandidates(heatmaps, w, h, c * w * h, MAX_CANDIDATES, separation, CANDIDATE_MIN_RATIO);
     if (found.length > 0) return found;
@@ -448,18 +479,64 @@ function decodeStage2(
   });
   const placed = candidates.map((cs) => cs.map((c) => ({ ...toImage(c.u, c.v), value: c.value })));
   const selection = selectConfiguration(decoding.shapeModel, placed);
-  const mmPerHeatmapPx = spec.mmPerPixel * spec.heatmapStride;
+  const chosen = landmarks.map((_, c) => candidates[c]![selection.choice[c]!]!);
+  const stats = landmarks.map((_, c) =>
+    heatmapStats(heatmaps, w, h, c * w * h, chosen[c]!.pu, chosen[c]!.pv, decoding.expectedError, mmPerHeatmapPx),
+  );
+  // Image pixels per mm along x (the crop's scale; y is the same for square pixels).
+  const pxPerMm = roi.sx / spec.mmPerPixel;
+  const base = chosen.map((cand) => toImage(cand.u, cand.v));
+  // Each turned pass: the strongest value near the chosen point, in that pass's heatmap.
+  const passes: { x: number; y: number }[][] = [base];
+  for (const t of turned) {
+    const radius = (decoding.testTime?.searchRadiusMm ?? 0) / mmPerHeatmapPx;
+    passes.push(
+      base.map((p, c) => {
+        const at = imageToRoi(t.roi, p.x, p.y);
+        const u = (at.u + 0.5) / spec.heatmapStride - 0.5;
+        const v = (at.v + 0.5) / spec.heatmapStride - 0.5;
+        const q = localPeak(t.heatmaps, w, h, c * w * h, u, v, radius);
+        return q ? toImageIn(t.roi, q.u, q.v) : p;
+      }),
+    );
+  }
+  const mean = base.map((_, c) => ({
+    x: passes.reduce((a, ps) => a + ps[c]!.x, 0) / passes.length,
+    y: passes.reduce((a, ps) => a + ps[c]!.y, 0) / passes.length,
+  }));
+  const ttaSpreadMm = mean.map(
+    (m, c) =>
+      Math.sqrt(passes.reduce((a, ps) => a + (ps[c]!.x - m.x) ** 2 + (ps[c]!.y - m.y) ** 2, 0) / passes.length) /
+      pxPerMm,
+  );
+  const weight = decoding.testTime?.shapeWeight ?? 0;
+  const final = regulariseShape(
+    decoding.shapeModel,
+    mean,
+    stats.map((s) => s.spreadMm * pxPerMm),
+    weight,
+  );
+  const uncertainty: UncertaintyFeatures[] = landmarks.map((_, c) => ({
+    ...stats[c]!,
+    ttaSpreadMm: ttaSpreadMm[c]!,
+    shapeShiftMm: Math.hypot(final[c]!.x - mean[c]!.x, final[c]!.y - mean[c]!.y) / pxPerMm,
+  }));
   const points = landmarks.map((name, c) => {
-    const cand = candidates[c]![selection.choice[c]!]!;
-    const stats = heatmapStats(heatmaps, w, h, c * w * h, cand.pu, cand.pv, decoding.expectedError, mmPerHeatmapPx);
+    const cand = chosen[c]!;
     return {
-      ...toImage(cand.u, cand.v),
+      ...final[c]!,
       confidence: cand.value,
       atEdge: cand.u <= 0 || cand.v <= 0 || cand.u >= w - 1 || cand.v >= h - 1,
-      expectedErrorMm: expectedErrorMm(decoding.expectedError, name, stats),
+      expectedErrorMm: expectedErrorMm(decoding.expectedError, name, uncertainty[c]!),
     };
   });
-  return { points, shapeDistance: selection.shapeDistance, reselected: selection.changed.map((i) => landmarks[i]!) };
+  return {
+    points,
+    // Plausibility is judged before the regularisation, which must not hide a failed configuration.
+    shapeDistance: shapeDistance(decoding.shapeModel, mean),
+    reselected: selection.changed.map((i) => landmarks[i]!),
+    uncertainty,
+  };
 }
 
 /** Candidates per landmark, their minimum separation and minimum strength relative to the strongest. */

@@ -2,7 +2,7 @@
 import type { PixelSpacingMm } from '../../core/geometry/index';
 import type { DecodingParams, ModelManifest } from '../../core/inference/index';
 import type { PipelineImage, PipelineOutput } from './pipeline';
-import type { ProviderName, ProviderReport } from './sessions';
+import type { ProviderName, ProviderReport } from './providers';
 
 export type ToWorker =
   | {

@@ -9,8 +9,9 @@ import path from 'node:path';
 import ort from 'onnxruntime-node';
 import type { StageSpec } from '../../core/inference/index';
 import { ModelError } from './errors';
+import { defaultProviders, type ProviderName, type ProviderReport } from './providers';
 
-export type ProviderName = 'cuda' | 'dml' | 'cpu';
+export { defaultProviders, type ProviderName, type ProviderReport };
 
 /** ONNX Runtime's name of each provider, as its profile reports where nodes ran. */
 const ORT_NAME: Record<ProviderName, string> = {
@@ -18,17 +19,6 @@ const ORT_NAME: Record<ProviderName, string> = {
   dml: 'DmlExecutionProvider',
   cpu: 'CPUExecutionProvider',
 };
-
-export interface ProviderReport {
-  /** What was asked for, in order of preference. */
-  readonly requested: readonly ProviderName[];
-  /** The provider the session was created with. */
-  readonly used: ProviderName;
-  /** ORT's execution providers that ran the warm-up nodes, from its profile (e.g. CPUExecutionProvider). */
-  readonly placement: readonly string[];
-  /** Why a faster provider was not used; null when the first choice ran. */
-  readonly fallbackReason: string | null;
-}
 
 export interface StageSession {
   readonly session: ort.InferenceSession;
@@ -42,40 +32,33 @@ export const INTRA_OP_THREADS = 2;
 // ORT's own log to fatal errors; every failure reaches us as an exception with its message.
 ort.env.logLevel = 'fatal';
 
-/**
- * Providers to try by default: CUDA on Linux and Windows x64 (onnxruntime-node's CUDA provider), DirectML on
- * Windows (bundled with onnxruntime-node there), then the CPU. CVM_DISABLE_GPU=1 asks for the CPU only.
- */
-export function defaultProviders(): ProviderName[] {
-  if (process.env.CVM_DISABLE_GPU === '1' || process.env.CVM_DISABLE_CUDA === '1') return ['cpu'];
-  const providers: ProviderName[] = [];
-  if ((process.platform === 'linux' || process.platform === 'win32') && process.arch === 'x64') providers.push('cuda');
-  if (process.platform === 'win32') providers.push('dml');
-  return [...providers, 'cpu'];
-}
-
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0]!.trim();
 }
 
-/** Runs the declared input shape once (zeros) and returns the providers in ORT's profile of that run. */
+/**
+ * Runs the declared input shape once (zeros) and returns the providers in ORT's profile of that run. Without a
+ * profile (`profilePrefix` null: a CPU-only session, whose nodes can run nowhere else) the run still checks the
+ * output shape and warms the session, and the placement is the CPU; writing and parsing the profile is skipped.
+ */
 async function warmUpAndProfile(
   session: ort.InferenceSession,
   spec: StageSpec,
-  profilePrefix: string,
+  profilePrefix: string | null,
 ): Promise<string[]> {
   const [n, c, h, w] = spec.input.shape;
   const input = new ort.Tensor('float32', new Float32Array(n * c * h * w), [...spec.input.shape]);
   const outputs = await session.run({ [spec.input.name]: input });
   const out = outputs[spec.output.name];
-  session.endProfiling();
+  if (profilePrefix !== null) session.endProfiling();
   const dims = out?.dims ?? [];
   if (dims.length !== 4 || dims.some((d, i) => d !== spec.output.shape[i])) {
     throw new ModelError(
       `${spec.file} returns ${spec.output.name} of shape [${dims.join(', ')}], the manifest declares [${spec.output.shape.join(', ')}]`,
     );
   }
+  if (profilePrefix === null) return [ORT_NAME.cpu];
   const dir = path.dirname(profilePrefix);
   const base = path.basename(profilePrefix);
   const providers = new Set<string>();
@@ -142,8 +125,8 @@ export async function createStageSession(
         intraOpNumThreads: INTRA_OP_THREADS,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
-        enableProfiling: true,
-        profileFilePrefix: profilePrefix,
+        // The profile tells where a GPU session placed its nodes; a CPU-only session has nowhere else to put them.
+        ...(provider === 'cpu' ? {} : { enableProfiling: true, profileFilePrefix: profilePrefix }),
       });
     } catch (error) {
       if (provider === 'cpu')
@@ -153,7 +136,7 @@ export async function createStageSession(
     }
     try {
       checkGraph(session, spec);
-      const placement = await warmUpAndProfile(session, spec, profilePrefix);
+      const placement = await warmUpAndProfile(session, spec, provider === 'cpu' ? null : profilePrefix);
       const createMs = performance.now() - start;
       const ranThere = placement.includes(ORT_NAME[provider]);
       if (!ranThere)

@@ -4,11 +4,12 @@
  * server that dies mid-pull leaves complete instances or nothing. A SOP Instance UID already retrieved is
  * neither fetched nor stored again. Instances that are not lateral cephalograms are skipped with a reason.
  */
+import type { RadiographKindView } from '../../core/api/boneage';
 import type { ImportFileResult } from '../../core/api/studies';
 import type { Store } from '../store/store';
 import type { DicomWebClient, InstanceSummary } from './client';
 import { PacsError } from './http';
-import { recogniseCephalogram } from './recognise';
+import { headerSaysHand, imageVerdict, recogniseCephalogram } from './recognise';
 import { PacsRepo } from './repo';
 import { readSourceImage } from './source';
 
@@ -27,6 +28,8 @@ export type InstanceOutcome =
       readonly outcome: 'retrieved' | 'already-present';
       readonly imageId: number;
       readonly note?: string;
+      /** Where the image goes: CVM staging (a cephalogram) or bone age (a hand-wrist radiograph). */
+      readonly route?: 'cvm' | 'boneage';
     }
   | { readonly sopInstanceUid: string; readonly outcome: 'skipped'; readonly reason: string }
   | { readonly sopInstanceUid: string; readonly outcome: 'failed'; readonly reason: string };
@@ -62,6 +65,14 @@ export interface PullOptions {
   readonly importFile: Importer;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: PullProgress) => void | Promise<void>;
+  /**
+   * The image classifier (models/radiograph-kind through main/services/boneage.ts) on a retrieved file; null
+   * when no kind model is installed (the header alone decides then, and the note says so). Without it, hand
+   * radiographs are skipped by their header.
+   */
+  readonly classify?: (fileName: string, bytes: Uint8Array) => Promise<RadiographKindView | null>;
+  /** Stores the classifier's kind of an imported image (the bone-age panel and the review rules read it). */
+  readonly recordKind?: (imageId: number, kind: RadiographKindView) => void;
 }
 
 export async function pullStudies(
@@ -106,7 +117,9 @@ export async function pullStudies(
         continue;
       }
       const recognition = recogniseCephalogram(inst);
-      if (!recognition.cephalogram) {
+      // With an image classifier, a hand-wrist radiograph is a bone-age candidate rather than skipped.
+      const handCandidate = !recognition.cephalogram && options.classify !== undefined && headerSaysHand(inst);
+      if (!recognition.cephalogram && !handCandidate) {
         outcomes.push({ sopInstanceUid: inst.sopInstanceUid, outcome: 'skipped', reason: recognition.reason });
         done++;
         continue;
@@ -132,6 +145,9 @@ export async function pullStudies(
       // The header of the retrieved file decides, where QIDO did not return the attributes.
       let sopClassUid = inst.sopClassUid;
       let issuer: string | null = null;
+      let note = recognition.cephalogram ? recognition.note : 'the header names a hand-wrist radiograph';
+      let route: 'cvm' | 'boneage' = recognition.cephalogram ? 'cvm' : 'boneage';
+      let kind: RadiographKindView | null = null;
       try {
         const src = readSourceImage(`${inst.sopInstanceUid}.dcm`, data);
         sopClassUid = src.sopClassUid;
@@ -139,10 +155,26 @@ export async function pullStudies(
         if (src.sopInstanceUid !== inst.sopInstanceUid)
           throw new Error(`the server sent ${src.sopInstanceUid} for ${inst.sopInstanceUid}`);
         const again = recogniseCephalogram({ ...src, bodyPart: src.bodyPart, viewPosition: src.viewPosition });
-        if (!again.cephalogram) {
+        const stillHand = !again.cephalogram && handCandidate && headerSaysHand(src);
+        if (!again.cephalogram && !stillHand) {
           outcomes.push({ sopInstanceUid: inst.sopInstanceUid, outcome: 'skipped', reason: again.reason });
           done++;
           continue;
+        }
+        if (options.classify) {
+          kind = await options.classify(`${inst.sopInstanceUid}.dcm`, data);
+          if (kind === null) {
+            note = `${note}; no image classifier model is installed`;
+          } else {
+            const verdict = imageVerdict(again.cephalogram ? 'cephalogram' : 'hand', kind);
+            if (verdict.route === 'skip') {
+              outcomes.push({ sopInstanceUid: inst.sopInstanceUid, outcome: 'skipped', reason: verdict.reason });
+              done++;
+              continue;
+            }
+            route = verdict.route;
+            note = verdict.note;
+          }
         }
       } catch (e) {
         outcomes.push({
@@ -167,11 +199,13 @@ export async function pullStudies(
           sourceUrl: client.displayUrl,
           author: options.author,
         });
+        if (kind) options.recordKind?.(imported.imageId, kind);
         outcomes.push({
           sopInstanceUid: inst.sopInstanceUid,
           outcome: imported.duplicate ? 'already-present' : 'retrieved',
           imageId: imported.imageId,
-          note: recognition.note,
+          note,
+          route,
         });
       }
       done++;

@@ -1,9 +1,12 @@
 /**
- * Is this instance a lateral cephalogram? Until image-based recognition (the landmarks issue) is on main,
- * this decides from what DICOM says: the SOP class (an image, not a report or a presentation state), the
- * modality (a projection radiograph), the body part (head or neck) and the view (lateral). What the
- * header does not say is not held against the image: it is kept, and the note says so.
+ * Is this instance a lateral cephalogram, from what its DICOM header says: the SOP class (an image, not a
+ * report or a presentation state), the modality (a projection radiograph), the body part (head or neck) and
+ * the view (lateral). What the header does not say is not held against the image: it is kept, and the note
+ * says so. The header is the first filter (before anything is fetched); the image classifier
+ * (models/radiograph-kind, `imageVerdict` below) then decides on the retrieved pixels.
  */
+import type { RadiographKindView } from '../../core/api/boneage';
+
 export interface InstanceAttributes {
   readonly sopClassUid: string | null;
   readonly modality: string | null;
@@ -92,5 +95,51 @@ export function recogniseCephalogram(a: InstanceAttributes): Recognition {
   return {
     cephalogram: true,
     note: `recognised from the DICOM header (${said.join(', ') || 'nothing stated'})${missing.length ? `; the header does not state the ${missing.join(' or ')}` : ''}; the image itself was not checked`,
+  };
+}
+
+const HAND_PARTS = new Set(['HAND', 'WRIST', 'FINGER', 'HAND WRIST', 'HANDWRIST']);
+const HAND_WORDS = /\bhand|wrist|bone ?age|carp/i;
+
+/** Does the header say this is a hand-wrist radiograph (a bone-age candidate)? */
+export function headerSaysHand(a: InstanceAttributes): boolean {
+  if (a.sopClassUid && !(a.sopClassUid in RADIOGRAPH_CLASSES)) return false;
+  const modality = a.modality?.toUpperCase() ?? null;
+  if (modality && !RADIOGRAPH_MODALITIES.has(modality)) return false;
+  const body = a.bodyPart?.toUpperCase().trim() ?? '';
+  return HAND_PARTS.has(body) || (a.seriesDescription !== null && HAND_WORDS.test(a.seriesDescription));
+}
+
+/** What a pull does with a retrieved image once the image classifier has seen it. */
+export type ImageVerdict =
+  { readonly route: 'cvm' | 'boneage'; readonly note: string } | { readonly route: 'skip'; readonly reason: string };
+
+const pct = (p: number): string => `${Math.round(p * 100)}%`;
+const odds = (k: RadiographKindView): string =>
+  `P cephalogram ${pct(k.probabilities.cephalogram)}, hand ${pct(k.probabilities.hand)}, other ${pct(k.probabilities.other)}`;
+
+/**
+ * The classifier's kind against what the header said. A confident kind decides: a cephalogram is analysed, a
+ * hand goes to bone age, anything else is skipped. An unsure classifier leaves the header's decision
+ * standing (a cephalogram stays, a hand stays a bone-age candidate), and the note says so.
+ */
+export function imageVerdict(header: 'cephalogram' | 'hand', kind: RadiographKindView): ImageVerdict {
+  const model = `${kind.model.id} ${kind.model.version}`;
+  if (!kind.uncertain) {
+    if (kind.kind === 'cephalogram')
+      return { route: 'cvm', note: `the image classifier (${model}) recognised a lateral cephalogram (${odds(kind)})` };
+    if (kind.kind === 'hand')
+      return {
+        route: 'boneage',
+        note: `a hand-wrist radiograph for the image classifier (${model}; ${odds(kind)}): routed to bone age, no vertebral landmarks`,
+      };
+    return {
+      route: 'skip',
+      reason: `not a lateral cephalogram or a hand for the image classifier (${model}; ${odds(kind)}), although the header ${header === 'hand' ? 'names a hand' : 'allows a cephalogram'}`,
+    };
+  }
+  return {
+    route: header === 'hand' ? 'boneage' : 'cvm',
+    note: `kept from the header: the image classifier (${model}) was not sure (${odds(kind)}); check the image`,
   };
 }

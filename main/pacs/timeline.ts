@@ -27,6 +27,10 @@ export interface PatientTimeline extends Timeline {
   readonly merged: readonly PatientRef[];
   /** Other issuers found under the same Patient ID (kept apart). */
   readonly otherIssuers: readonly string[];
+  /** Studies split off this patient (or a merged one): not on this timeline; each can be rejoined. */
+  readonly splitOff: readonly SplitStudy[];
+  /** Set when the timeline is that of one study split off a patient: whom it was split off. */
+  readonly splitFrom: (SplitStudy & { readonly patientId: string; readonly patientName: string | null }) | null;
   readonly visits: ReadonlyArray<
     Timeline['visits'][number] & {
       readonly studyInstanceUid: string | null;
@@ -43,6 +47,16 @@ export interface PatientTimeline extends Timeline {
       } | null;
     }
   >;
+}
+
+/** A study split off the patient it was filed under (table study_splits, migration 10). */
+export interface SplitStudy {
+  readonly studyRef: number;
+  /** The study's images (the first opens it). */
+  readonly imageIds: readonly number[];
+  readonly studyDate: string | null;
+  readonly by: string;
+  readonly at: string;
 }
 
 const now = (): string => new Date().toISOString();
@@ -105,7 +119,7 @@ export function patientTimeline(
            (SELECT pi.issuer_of_patient_id FROM pacs_instances pi WHERE pi.image_ref = i.id LIMIT 1) AS issuer, p.dicom_patient_id AS patientId
     FROM images i JOIN studies st ON st.id = i.study_ref JOIN patients p ON p.id = st.patient_ref
     LEFT JOIN stage_results sr ON sr.set_ref = i.latest_set_ref
-    WHERE st.patient_ref IN (${placeholders})`,
+    WHERE st.patient_ref IN (${placeholders}) AND NOT EXISTS (SELECT 1 FROM study_splits ss WHERE ss.study_ref = st.id)`,
     )
     .all(...members) as Array<{
     imageId: number;
@@ -135,6 +149,41 @@ export function patientTimeline(
       rows.filter((r) => r.patientId === asked.patientId && r.issuer && r.issuer !== issuer).map((r) => r.issuer!),
     ),
   ];
+  const inputs = kept;
+  const root = refs.find((r) => r.id === rootRef)!;
+  const splitOff = (
+    store.db
+      .prepare(
+        `SELECT study_ref AS studyRef FROM study_splits WHERE patient_ref IN (${placeholders}) ORDER BY split_at`,
+      )
+      .all(...members) as Array<{ studyRef: number }>
+  ).map((r) => splitStudy(store, r.studyRef)!);
+  return {
+    ...visitsOf(store, inputs),
+    patient: root,
+    issuer,
+    merged: refs.filter((r) => r.id !== rootRef),
+    otherIssuers,
+    splitOff,
+    splitFrom: null,
+  };
+}
+
+interface VisitRow {
+  imageId: number;
+  studyDate: string | null;
+  ageYears: number | null;
+  studyInstanceUid: string | null;
+  stage: CvmStage | null;
+  stageLabel: string | null;
+  reviewStatus: string;
+  setRef: number | null;
+  issuer: string | null;
+  patientId: string;
+}
+
+/** The timeline of visit rows: probabilities from the stored assessments, bone ages beside. */
+function visitsOf(store: Store, kept: readonly VisitRow[]): Timeline & { visits: PatientTimeline['visits'] } {
   const inputs = kept.map((r) => {
     let probabilities = null;
     if (r.setRef !== null) {
@@ -147,7 +196,6 @@ export function patientTimeline(
   });
   const timeline = buildTimeline(inputs);
   const byId = new Map(inputs.map((i) => [i.imageId, i]));
-  const root = refs.find((r) => r.id === rootRef)!;
   const boneAges = latestBoneAges(store);
   return {
     ...timeline,
@@ -166,11 +214,145 @@ export function patientTimeline(
         boneAge,
       };
     }),
-    patient: root,
-    issuer,
-    merged: refs.filter((r) => r.id !== rootRef),
-    otherIssuers,
   };
+}
+
+function splitStudy(store: Store, studyRef: number): SplitStudy | null {
+  const row = store.db
+    .prepare(
+      `SELECT ss.study_ref AS studyRef, ss.split_by AS by, ss.split_at AS at, st.study_date AS studyDate
+       FROM study_splits ss JOIN studies st ON st.id = ss.study_ref WHERE ss.study_ref = ?`,
+    )
+    .get(studyRef) as Omit<SplitStudy, 'imageIds'> | undefined;
+  if (!row) return null;
+  const imageIds = store.db
+    .prepare('SELECT id FROM images WHERE study_ref = ? ORDER BY id')
+    .pluck()
+    .all(studyRef) as number[];
+  return { ...row, imageIds };
+}
+
+function studyOfImage(store: Store, imageId: number): { studyRef: number; patientRef: number | null } {
+  const row = store.db
+    .prepare(
+      'SELECT i.study_ref AS studyRef, st.patient_ref AS patientRef FROM images i JOIN studies st ON st.id = i.study_ref WHERE i.id = ?',
+    )
+    .get(imageId) as { studyRef: number; patientRef: number | null } | undefined;
+  if (!row) throw new StoreError('not-found', 'not-found', `There is no image ${imageId}.`);
+  return row;
+}
+
+/**
+ * The timeline an image belongs on: its patient's (with merged patients), or, for a study split off its
+ * patient, that study alone (with whom it was split off, for rejoining). Null when the image has no Patient ID.
+ */
+export function timelineOfImage(store: Store, imageId: number): PatientTimeline | null {
+  const { studyRef } = studyOfImage(store, imageId);
+  const split = splitStudy(store, studyRef);
+  if (!split) {
+    const pid = store.db
+      .prepare(
+        'SELECT p.dicom_patient_id FROM images i JOIN studies st ON st.id = i.study_ref JOIN patients p ON p.id = st.patient_ref WHERE i.id = ?',
+      )
+      .pluck()
+      .get(imageId) as string | undefined;
+    return pid === undefined ? null : patientTimeline(store, pid);
+  }
+  const from = store.db
+    .prepare(
+      'SELECT p.id, p.dicom_patient_id AS patientId, p.name, p.birth_date AS birthDate, p.sex FROM study_splits ss JOIN patients p ON p.id = ss.patient_ref WHERE ss.study_ref = ?',
+    )
+    .get(studyRef) as PatientRef;
+  const rows = store.db
+    .prepare(
+      `
+    SELECT i.id AS imageId, st.study_date AS studyDate, st.age_years AS ageYears, st.study_instance_uid AS studyInstanceUid,
+           sr.stage AS stage, sr.label AS stageLabel, i.review_status AS reviewStatus, i.latest_set_ref AS setRef,
+           (SELECT pi.issuer_of_patient_id FROM pacs_instances pi WHERE pi.image_ref = i.id LIMIT 1) AS issuer, ? AS patientId
+    FROM images i JOIN studies st ON st.id = i.study_ref
+    LEFT JOIN stage_results sr ON sr.set_ref = i.latest_set_ref
+    WHERE st.id = ?`,
+    )
+    .all(from.patientId, studyRef) as VisitRow[];
+  return {
+    ...visitsOf(store, rows),
+    patient: from,
+    issuer: rows.find((r) => r.issuer)?.issuer ?? null,
+    merged: [],
+    otherIssuers: [],
+    splitOff: [],
+    splitFrom: { ...split, patientId: from.patientId, patientName: from.name },
+  };
+}
+
+/**
+ * Declares the study of `imageId` to be of another person than the patient it is filed under: it leaves that
+ * patient's timeline (and those merged with it) and stands alone. Audit-logged; `rejoinStudy` undoes it.
+ */
+export function splitStudyOff(store: Store, imageId: number, author: string): SplitStudy {
+  const { studyRef, patientRef } = studyOfImage(store, imageId);
+  if (patientRef === null)
+    throw new StoreError('invalid-request', 'invalid', `Image ${imageId} has no patient to split it off.`);
+  if (splitStudy(store, studyRef))
+    throw new StoreError('conflict', 'conflict', `The study of image ${imageId} is already split off its patient.`);
+  const patient = store.db
+    .prepare('SELECT dicom_patient_id FROM patients WHERE id = ?')
+    .pluck()
+    .get(patientRef) as string;
+  const at = now();
+  store.db
+    .transaction(() => {
+      store.db
+        .prepare('INSERT INTO study_splits (study_ref, patient_ref, split_by, split_at) VALUES (?, ?, ?, ?)')
+        .run(studyRef, patientRef, author, at);
+      store.db
+        .prepare(`INSERT INTO audit_log (at, author, action, image_ref, summary) VALUES (?, ?, 'study-split', ?, ?)`)
+        .run(at, author, imageId, `study ${studyRef} split off patient ${patient}`);
+    })
+    .immediate();
+  return splitStudy(store, studyRef)!;
+}
+
+/** Undoes `splitStudyOff`: the study is back on its patient's timeline. Audit-logged. */
+export function rejoinStudy(store: Store, imageId: number, author: string): void {
+  const { studyRef } = studyOfImage(store, imageId);
+  const split = store.db.prepare('SELECT patient_ref FROM study_splits WHERE study_ref = ?').get(studyRef) as
+    { patient_ref: number } | undefined;
+  if (!split)
+    throw new StoreError('not-found', 'not-found', `The study of image ${imageId} is not split off a patient.`);
+  const patient = store.db
+    .prepare('SELECT dicom_patient_id FROM patients WHERE id = ?')
+    .pluck()
+    .get(split.patient_ref) as string;
+  store.db
+    .transaction(() => {
+      store.db.prepare('DELETE FROM study_splits WHERE study_ref = ?').run(studyRef);
+      store.db
+        .prepare(`INSERT INTO audit_log (at, author, action, image_ref, summary) VALUES (?, ?, 'study-rejoin', ?, ?)`)
+        .run(now(), author, imageId, `study ${studyRef} rejoined patient ${patient}`);
+    })
+    .immediate();
+}
+
+export interface PatientListRow extends PatientRef {
+  readonly studies: number;
+  /** The Patient ID this one is merged into (null: not merged). */
+  readonly mergedInto: string | null;
+}
+
+/** Local patients whose ID or name contains `search` (case-insensitive), for choosing whom to merge. */
+export function listPatients(store: Store, search: string, limit: number): PatientListRow[] {
+  const like = `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return store.db
+    .prepare(
+      `SELECT p.id, p.dicom_patient_id AS patientId, p.name, p.birth_date AS birthDate, p.sex,
+              (SELECT COUNT(*) FROM studies st WHERE st.patient_ref = p.id) AS studies,
+              (SELECT q.dicom_patient_id FROM patient_links l JOIN patients q ON q.id = l.same_as_ref WHERE l.patient_ref = p.id) AS mergedInto
+       FROM patients p
+       WHERE lower(p.dicom_patient_id) LIKE ? ESCAPE '\\' OR lower(COALESCE(p.name, '')) LIKE ? ESCAPE '\\'
+       ORDER BY p.dicom_patient_id LIMIT ?`,
+    )
+    .all(like, like, limit) as PatientListRow[];
 }
 
 /** Declares `otherPatientId` to be the same person as `patientId` (their visits share one timeline). */

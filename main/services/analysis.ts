@@ -18,7 +18,6 @@ import type {
 import { fail, ok, type ErrorCode, type Result } from '../../core/api/result';
 import { fromLandmarkSet } from '../../core/api/studies';
 import {
-  analyzeOpened,
   DEFAULT_MODEL_ID,
   findModels,
   InferenceEngine,
@@ -28,8 +27,9 @@ import {
   runBatch,
 } from '../inference/index';
 import type { ServiceContext } from './context';
-import { loadImagePixels, recordModelRun, storeFor } from './studies';
-import { refuseHandForLandmarks } from './boneage';
+import { decodeParallelism, loadImagePixels, prefetchImagePixels, recordModelRun, storeFor } from './studies';
+import { kindOfImage } from './boneage';
+import { analyzeOpenedImage } from './landmark-analysis';
 
 // ---- warm engines --------------------------------------------------------------------------------------------
 
@@ -112,10 +112,13 @@ async function analyzeStored(ctx: ServiceContext, imageId: number, modelId?: str
   const decodeStart = performance.now();
   const opened = await loadImagePixels(store, imageId);
   const decodeMs = performance.now() - decodeStart;
-  // A hand-wrist radiograph never gets vertebral landmarks (main/services/boneage.ts).
-  await refuseHandForLandmarks(ctx, imageId, opened);
   const engine = await engineFor(ctx, modelId);
-  const result = await analyzeOpened(engine, opened, { imageId, decodeMs });
+  // The same path as `cvm analyze` (./landmark-analysis.ts); a hand-wrist radiograph is refused by its stored kind.
+  const result = await analyzeOpenedImage(engine, opened, {
+    imageId,
+    decodeMs,
+    kindOf: () => kindOfImage(ctx, imageId, opened),
+  });
   const { prediction } = result;
   // Not a lateral cephalogram: nothing to record as AI landmarks (none are drawn); the result says why.
   if (!prediction.recognition.lateralCephalogram) return result;
@@ -182,7 +185,19 @@ function startBatch(ctx: ServiceContext, request: AnalyzeBatchRequest): BatchSta
   void runBatch(
     imageIds,
     (id) => `${id}`,
-    (id) => analyzeStored(ctx, id, request.modelId),
+    (id) => {
+      // The next images' pixels load (in the decoder workers) while this one is analysed.
+      const at = imageIds.indexOf(id);
+      const ahead = Math.max(1, decodeParallelism() - 1);
+      if (!controller.signal.aborted) {
+        try {
+          prefetchImagePixels(storeFor(ctx), imageIds.slice(at + 1, at + 1 + ahead));
+        } catch {
+          // the store cannot be opened: analyzeStored says so for this image
+        }
+      }
+      return analyzeStored(ctx, id, request.modelId);
+    },
     {
       signal: controller.signal,
       onProgress: (p) => {

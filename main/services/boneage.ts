@@ -73,20 +73,6 @@ export async function kindOfImage(
 const pct = (p: number): string => `${Math.round(p * 100)}%`;
 
 /**
- * The seam the landmark analysis calls first: a hand-wrist radiograph is never given vertebral landmarks.
- * Throws BoneAgeError('unsupported') for a hand; does nothing without a kind model.
- */
-export async function refuseHandForLandmarks(ctx: ServiceContext, imageId: number, image: OpenedImage): Promise<void> {
-  const kind = await kindOfImage(ctx, imageId, image);
-  if (kind?.kind === 'hand') {
-    throw new BoneAgeError(
-      'unsupported',
-      `Not a lateral cephalogram: ${image.info.fileName} is a hand-wrist radiograph (P hand ${pct(kind.probabilities.hand)}): it gets a bone age, not vertebral landmarks.`,
-    );
-  }
-}
-
-/**
  * The file's PatientSex, else the sex a user entered (studies.entered_sex, Store.setPatientInfo); 'O' counts as
  * unknown.
  */

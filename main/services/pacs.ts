@@ -6,6 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type {
+  IdentityChange,
+  ListPatientsRequest,
+  MergePatientsRequest,
+  PatientListItem,
+  SplitPatientRequest,
   ImageIdsRequest,
   PacsPullDone,
   PacsSearchRequest,
@@ -33,9 +38,22 @@ import {
   writePacsSecret,
   writePacsSettings,
 } from '../pacs/settings';
-import { patientTimeline } from '../pacs/timeline';
+import {
+  listPatients,
+  mergePatients,
+  rejoinStudy,
+  splitPatient,
+  splitStudyOff,
+  timelineOfImage,
+  type PatientTimeline,
+} from '../pacs/timeline';
 import { StoreError } from '../store/errors';
 import type { Store } from '../store/store';
+import type { RadiographKindView } from '../../core/api/boneage';
+import { decodeInWorker } from '../dicom/decoder-pool';
+import { greyImageOf } from '../inference/index';
+import { writeKind } from '../store/boneage';
+import { wholeImageModelsFor } from './boneage';
 import type { ServiceContext } from './context';
 import { importFile, loadImagePixels, storeFor } from './studies';
 
@@ -78,6 +96,30 @@ function sendStates(store: Store, imageIds: readonly number[], problems: readonl
   return { states: [...states].map(([imageId, s]) => ({ imageId, ...s })), problems };
 }
 
+/**
+ * The image classifier for pulls: decodes the retrieved bytes (decoder worker) and runs models/radiograph-kind
+ * (null without that model); `recordKind` stores the kind with the imported image, as an import in the app does.
+ */
+export function pullClassifier(ctx: Pick<ServiceContext, 'dataDir' | 'mode'>): {
+  classify: (fileName: string, bytes: Uint8Array) => Promise<RadiographKindView | null>;
+  recordKind: (imageId: number, kind: RadiographKindView) => void;
+} {
+  return {
+    classify: async (fileName, bytes) => {
+      const models = wholeImageModelsFor(ctx);
+      if (!models.kindModel) return null;
+      const r = await models.classifyRadiograph(greyImageOf(await decodeInWorker(fileName, bytes)));
+      return {
+        kind: r.kind,
+        uncertain: r.uncertain,
+        probabilities: r.probabilities,
+        model: { id: r.model.id, version: r.model.version, sha256: r.model.sha256 },
+      };
+    },
+    recordKind: (imageId, kind) => writeKind(storeFor(ctx), imageId, kind),
+  };
+}
+
 export interface PacsHandlers {
   pacsGetSettings(request: Record<string, never>): Promise<Result<PacsSettingsView>>;
   pacsSetSettings(request: SetPacsSettingsRequest): Promise<Result<PacsSettingsView>>;
@@ -88,6 +130,55 @@ export interface PacsHandlers {
   pacsSendStatus(request: ImageIdsRequest): Promise<Result<SendResponse>>;
   pacsSend(request: ImageIdsRequest): Promise<Result<SendResponse>>;
   patientTimeline(request: { imageId: number }): Promise<Result<TimelineResponse>>;
+  listPatients(request: ListPatientsRequest): Promise<Result<{ patients: readonly PatientListItem[] }>>;
+  mergePatients(request: MergePatientsRequest): Promise<Result<IdentityChange>>;
+  splitPatient(request: SplitPatientRequest): Promise<Result<IdentityChange>>;
+  splitStudy(request: { imageId: number }): Promise<Result<IdentityChange>>;
+  rejoinStudy(request: { imageId: number }): Promise<Result<IdentityChange>>;
+}
+
+const EMPTY_TIMELINE: TimelineResponse = {
+  patientId: null,
+  patientName: null,
+  visits: [],
+  peak: null,
+  inconsistencies: [],
+  merged: [],
+  otherIssuers: [],
+  splitOff: [],
+  splitFrom: null,
+};
+
+function timelineView(t: PatientTimeline): TimelineResponse {
+  const split = (x: PatientTimeline['splitOff'][number]) => ({
+    imageIds: x.imageIds,
+    studyDate: x.studyDate,
+    by: x.by,
+    at: x.at,
+  });
+  return {
+    patientId: t.patient.patientId,
+    patientName: t.patient.name,
+    visits: t.visits.map((v) => ({
+      imageId: v.imageId,
+      studyDate: v.studyDate,
+      ageYears: v.ageYears,
+      stage: v.stage,
+      stageLabel: v.stageLabel,
+      reviewStatus: v.reviewStatus,
+      pPeakPassed: v.pPeakPassed,
+      probabilities: v.probabilities as Record<string, number> | null,
+      boneAge: v.boneAge,
+    })),
+    peak: t.peak,
+    inconsistencies: t.inconsistencies,
+    merged: t.merged.map((m) => m.patientId),
+    otherIssuers: t.otherIssuers,
+    splitOff: t.splitOff.map(split),
+    splitFrom: t.splitFrom
+      ? { ...split(t.splitFrom), patientId: t.splitFrom.patientId, patientName: t.splitFrom.patientName }
+      : null,
+  };
 }
 
 const pulls = new Map<string, AbortController>();
@@ -251,6 +342,7 @@ export function pacsHandlers(ctx: ServiceContext): PacsHandlers {
         pulls.set(pullId, controller);
         void pullStudies(s, client, request.studyUids, {
           importFile,
+          ...pullClassifier(ctx),
           author: s.userName(),
           signal: controller.signal,
           onProgress: (p) =>
@@ -267,6 +359,7 @@ export function pacsHandlers(ctx: ServiceContext): PacsHandlers {
                 skipped: report.skipped,
                 failed: report.failed,
                 imageIds: instances.flatMap((i) => ('imageId' in i ? [i.imageId] : [])),
+                boneAge: instances.flatMap((i) => ('route' in i && i.route === 'boneage' ? [i.imageId] : [])),
                 problems: [
                   ...report.studies.flatMap((st) => (st.error ? [st.error] : [])),
                   ...instances.flatMap((i) =>
@@ -308,43 +401,47 @@ export function pacsHandlers(ctx: ServiceContext): PacsHandlers {
     pacsSend: (request) => guarded(() => queueSend(ctx, request.imageIds, true)),
     patientTimeline: (request) =>
       guarded(() => {
+        const t = timelineOfImage(store(), request.imageId);
+        return t ? timelineView(t) : EMPTY_TIMELINE;
+      }),
+    listPatients: (request) =>
+      guarded(() => ({
+        patients: listPatients(store(), request.search.trim(), request.limit).map((p) => ({
+          patientId: p.patientId,
+          name: p.name,
+          birthDate: p.birthDate,
+          sex: p.sex,
+          studies: p.studies,
+          mergedInto: p.mergedInto,
+        })),
+      })),
+    mergePatients: (request) =>
+      guarded(() => {
         const s = store();
-        const row = s.db
-          .prepare(
-            'SELECT p.dicom_patient_id AS pid, p.name AS name FROM images i JOIN studies st ON st.id = i.study_ref LEFT JOIN patients p ON p.id = st.patient_ref WHERE i.id = ?',
-          )
-          .get(request.imageId) as { pid: string | null; name: string | null } | undefined;
-        if (!row) throw new StoreError('not-found', 'not-found', `There is no image ${request.imageId}.`);
-        if (!row.pid)
-          return {
-            patientId: null,
-            patientName: null,
-            visits: [],
-            peak: null,
-            inconsistencies: [],
-            merged: [],
-            otherIssuers: [],
-          };
-        const t = patientTimeline(s, row.pid);
+        mergePatients(s, request.patientId, request.otherPatientId, s.userName());
         return {
-          patientId: t.patient.patientId,
-          patientName: t.patient.name,
-          visits: t.visits.map((v) => ({
-            imageId: v.imageId,
-            studyDate: v.studyDate,
-            ageYears: v.ageYears,
-            stage: v.stage,
-            stageLabel: v.stageLabel,
-            reviewStatus: v.reviewStatus,
-            pPeakPassed: v.pPeakPassed,
-            probabilities: v.probabilities as Record<string, number> | null,
-            boneAge: v.boneAge,
-          })),
-          peak: t.peak,
-          inconsistencies: t.inconsistencies,
-          merged: t.merged.map((m) => m.patientId),
-          otherIssuers: t.otherIssuers,
+          message: `Patient ${request.otherPatientId} is now shown as the same person as ${request.patientId}.`,
         };
+      }),
+    splitPatient: (request) =>
+      guarded(() => {
+        const s = store();
+        splitPatient(s, request.patientId, s.userName());
+        return { message: `Patient ${request.patientId} has its own timeline again.` };
+      }),
+    splitStudy: (request) =>
+      guarded(() => {
+        const s = store();
+        const split = splitStudyOff(s, request.imageId, s.userName());
+        return {
+          message: `The study of ${split.studyDate ?? 'unknown date'} is no longer shown as this patient's; it stands alone.`,
+        };
+      }),
+    rejoinStudy: (request) =>
+      guarded(() => {
+        const s = store();
+        rejoinStudy(s, request.imageId, s.userName());
+        return { message: 'The study is back on its patient’s timeline.' };
       }),
   };
 }

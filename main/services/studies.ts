@@ -55,7 +55,7 @@ import type { LandmarkName } from '../../core/landmarks/index';
 import { calibrate, type CalibrationEntry } from '../../core/geometry/calibration';
 import { imagePoint } from '../../core/geometry/index';
 import { ImageDecodeError } from '../dicom/index';
-import { decodeInWorker, readDerivedInWorker } from '../dicom/decoder-pool';
+import { decodeInWorker, decodeWorkerCount, readDerivedInWorker } from '../dicom/decoder-pool';
 import { PIXEL_CACHE_BYTES } from '../dicom/limits';
 import { checkReadableImageFile, readImageFileSafely } from '../dicom/read-file';
 import { removeDerivedPixels } from '../dicom/pixel-cache';
@@ -145,6 +145,68 @@ export interface ImportOptions {
   readonly author: string;
 }
 
+/** A file read, hashed and decoded (its derived pixel copy written), not yet in the database. */
+interface PreparedImport {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  readonly sha256: string;
+  /** Null when the image was already stored when it was prepared. */
+  readonly opened: OpenedImage | null;
+}
+
+/** The part of an import that may run for several files at once: hashing and decoding in a decoder worker. */
+async function prepareImport(store: Store, name: string, bytes: Uint8Array): Promise<PreparedImport> {
+  const sha256 = sha256Of(bytes);
+  if (store.findImageBySha(sha256)) return { name, bytes, sha256, opened: null };
+  // The worker also writes the derived pixel copy, so the image is never decoded again (pixel-cache.ts).
+  const opened = await decodeInWorker(name, bytes, undefined, { dataDir: store.dataDir, sourceSha256: sha256 });
+  return { name, bytes, sha256, opened };
+}
+
+/** The part of an import that runs one file at a time, in the order given: the copy on disk, then the row. */
+async function commitImport(store: Store, p: PreparedImport, options: ImportOptions): Promise<ImportFileResult> {
+  const { name, bytes, sha256 } = p;
+  const existing = store.findImageBySha(sha256);
+  if (existing) return { fileName: name, ok: true, ...existing, duplicate: true };
+  const opened =
+    p.opened ?? (await decodeInWorker(name, bytes, undefined, { dataDir: store.dataDir, sourceSha256: sha256 }));
+  const storedPath = path.posix.join(IMAGES_DIR_NAME, `${sha256}.${EXTENSION[opened.info.format]}`);
+  const absolute = store.absolutePath(storedPath);
+  const copiedNow = !existsSync(absolute);
+  if (copiedNow) writeFileAtomic(absolute, bytes);
+  try {
+    const saved = await store.insertImageOffThread({
+      sha256,
+      storedPath,
+      originalName: name,
+      byteSize: bytes.byteLength,
+      info: opened.info,
+      enteredSpacingMm: options.spacingMm ?? null,
+      author: options.author,
+    });
+    if (!saved.duplicate) rememberPixels(store, saved.imageId, opened);
+    const warnings = opened.info.warnings ?? [];
+    return { fileName: name, ok: true, ...saved, ...(warnings.length > 0 ? { warnings } : {}) };
+  } catch (error) {
+    if (copiedNow) {
+      rmSync(absolute, { force: true });
+      removeDerivedPixels(store.dataDir, sha256);
+    }
+    throw error;
+  }
+}
+
+/** An error of the decoder or the store as a failed result; anything else is unexpected and thrown. */
+async function asImportResult(name: string, work: () => Promise<ImportFileResult>): Promise<ImportFileResult> {
+  try {
+    return await work();
+  } catch (error) {
+    const known = failure(error);
+    if (known) return { fileName: name, ok: false, error: known };
+    throw error;
+  }
+}
+
 /**
  * Imports one file: the same bytes give the same image (nothing decoded, copied or added again); a file
  * that does not decode leaves nothing behind; the copy is on disk before the database row is committed.
@@ -156,41 +218,7 @@ export async function importFile(
   options: ImportOptions,
 ): Promise<ImportFileResult> {
   const name = path.basename(fileName);
-  try {
-    const sha256 = sha256Of(bytes);
-    const existing = store.findImageBySha(sha256);
-    if (existing) return { fileName: name, ok: true, ...existing, duplicate: true };
-    // The worker also writes the derived pixel copy, so the image is never decoded again (pixel-cache.ts).
-    const opened = await decodeInWorker(name, bytes, undefined, { dataDir: store.dataDir, sourceSha256: sha256 });
-    const storedPath = path.posix.join(IMAGES_DIR_NAME, `${sha256}.${EXTENSION[opened.info.format]}`);
-    const absolute = store.absolutePath(storedPath);
-    const copiedNow = !existsSync(absolute);
-    if (copiedNow) writeFileAtomic(absolute, bytes);
-    try {
-      const saved = await store.insertImageOffThread({
-        sha256,
-        storedPath,
-        originalName: name,
-        byteSize: bytes.byteLength,
-        info: opened.info,
-        enteredSpacingMm: options.spacingMm ?? null,
-        author: options.author,
-      });
-      if (!saved.duplicate) rememberPixels(store, saved.imageId, opened);
-      const warnings = opened.info.warnings ?? [];
-      return { fileName: name, ok: true, ...saved, ...(warnings.length > 0 ? { warnings } : {}) };
-    } catch (error) {
-      if (copiedNow) {
-        rmSync(absolute, { force: true });
-        removeDerivedPixels(store.dataDir, sha256);
-      }
-      throw error;
-    }
-  } catch (error) {
-    const known = failure(error);
-    if (known) return { fileName: name, ok: false, error: known };
-    throw error;
-  }
+  return asImportResult(name, async () => commitImport(store, await prepareImport(store, name, bytes), options));
 }
 
 export interface ImportProgress {
@@ -199,15 +227,28 @@ export interface ImportProgress {
   readonly fileName: string;
 }
 
-/** Imports files one after another; one bad file does not stop the others. */
+/** How many files of a batch are read and decoded at once: one per decoder worker (decodeWorkerCount). */
+export function decodeParallelism(): number {
+  return decodeWorkerCount();
+}
+
+/**
+ * Imports files in the order given; one bad file does not stop the others. Up to decodeParallelism() files
+ * are read and decoded at once (in the decoder workers) while the earlier ones are stored, one at a time and
+ * in order: the results, the image ids and the database are those of importing the files one by one.
+ */
 export async function importFiles(
   store: Store,
   files: ReadonlyArray<{ name: string; bytes: Uint8Array } | { name: string; path: string }>,
   options: ImportOptions,
   onProgress: (p: ImportProgress) => void = () => {},
+  parallel = decodeParallelism(),
 ): Promise<ImportFileResult[]> {
-  const results: ImportFileResult[] = [];
-  for (const [i, file] of files.entries()) {
+  type Prepared =
+    | { readonly ok: true; readonly prepared: PreparedImport }
+    | { readonly ok: false; readonly result: ImportFileResult };
+  const prepare = async (file: (typeof files)[number]): Promise<Prepared> => {
+    const name = path.basename(file.name);
     let bytes: Uint8Array;
     if ('bytes' in file) bytes = file.bytes;
     else {
@@ -216,16 +257,41 @@ export async function importFiles(
         bytes = readImageFileSafely(file.path, file.name);
       } catch (error) {
         const known = failure(error);
-        results.push({
-          fileName: file.name,
+        return {
           ok: false,
-          error: known ?? { code: 'not-found', message: `${file.path}: ${(error as Error).message}` },
-        });
-        onProgress({ done: i + 1, total: files.length, fileName: file.name });
-        continue;
+          result: {
+            fileName: file.name,
+            ok: false,
+            error: known ?? { code: 'not-found', message: `${file.path}: ${(error as Error).message}` },
+          },
+        };
       }
     }
-    results.push(await importFile(store, file.name, bytes, options));
+    try {
+      return { ok: true, prepared: await prepareImport(store, name, bytes) };
+    } catch (error) {
+      const known = failure(error);
+      if (known) return { ok: false, result: { fileName: name, ok: false, error: known } };
+      throw error;
+    }
+  };
+  const width = Math.max(1, Math.floor(parallel));
+  const started = new Map<number, Promise<Prepared>>();
+  const start = (i: number): void => {
+    const file = files[i];
+    if (file === undefined || started.has(i)) return;
+    const p = prepare(file);
+    p.catch(() => undefined); // an unexpected error is thrown when its turn comes
+    started.set(i, p);
+  };
+  const results: ImportFileResult[] = [];
+  for (const [i, file] of files.entries()) {
+    for (let j = i; j < i + width; j++) start(j);
+    const p = await (started.get(i) as Promise<Prepared>);
+    started.delete(i);
+    results.push(
+      p.ok ? await asImportResult(p.prepared.name, () => commitImport(store, p.prepared, options)) : p.result,
+    );
     onProgress({ done: i + 1, total: files.length, fileName: file.name });
   }
   return results;
@@ -257,54 +323,82 @@ export async function loadImagePixels(store: Store, imageId: number): Promise<Op
   const key = `${store.file}#${imageId}`;
   let opened = pixelCache.get(key);
   if (!opened) {
-    const file = store.absolutePath(row.stored_path);
-    const cannotRead = (why: string) =>
-      new StoreError(
-        'storage',
-        'missing',
-        `The stored copy of ${row.original_name} (${file}) cannot be read: ${why}. Restore the images folder from a backup.`,
-      );
-    // Read and checked in the decoder worker: inflating and hashing 10 MB of pixels stays off the main thread.
-    const derived = await readDerivedInWorker(row.original_name, { dataDir: store.dataDir, sourceSha256: row.sha256 });
-    if (derived !== null) {
-      // The stored file stays the record: it must still be there, whole in size (its hash is checked whenever it is
-      // decoded).
-      let size: number;
-      try {
-        size = checkReadableImageFile(file, row.original_name);
-      } catch (error) {
-        throw cannotRead(error instanceof ImageDecodeError ? error.problem : (error as Error).message);
-      }
-      if (size !== row.byte_size) {
-        throw new StoreError(
-          'storage',
-          'corrupt',
-          `The stored copy of ${row.original_name} (${file}) has changed since import (${size} bytes, ${row.byte_size} at import).`,
-        );
-      }
-      opened = derived;
-    } else {
-      let bytes: Uint8Array;
-      try {
-        bytes = readImageFileSafely(file, row.original_name);
-      } catch (error) {
-        throw cannotRead(error instanceof ImageDecodeError ? error.problem : (error as Error).message);
-      }
-      if (sha256Of(bytes) !== row.sha256) {
-        throw new StoreError(
-          'storage',
-          'corrupt',
-          `The stored copy of ${row.original_name} (${file}) has changed since import (content hash differs).`,
-        );
-      }
-      opened = await decodeInWorker(row.original_name, bytes, undefined, {
-        dataDir: store.dataDir,
-        sourceSha256: row.sha256,
-      });
+    // One read per image at a time: a batch that asked for the next image ahead (prefetchImagePixels) waits
+    // for that read instead of starting a second one.
+    let loading = pixelsLoading.get(key);
+    if (!loading) {
+      loading = readStoredPixels(store, row);
+      pixelsLoading.set(key, loading);
+      const done = (): void => {
+        if (pixelsLoading.get(key) === loading) pixelsLoading.delete(key);
+      };
+      loading.then(done, done);
     }
+    opened = await loading;
   }
   rememberPixels(store, imageId, opened);
   return { ...opened, info: { ...opened.info, spacing: effectiveSpacingOf(row) } };
+}
+
+const pixelsLoading = new Map<string, Promise<OpenedImage>>();
+
+/**
+ * Starts loading the pixels of images a batch will need next, so that their reading and decoding (in the
+ * decoder workers) overlaps the analysis of the current one; a failure is reported when the image's turn comes.
+ */
+export function prefetchImagePixels(store: Store, imageIds: readonly number[]): void {
+  for (const imageId of imageIds) loadImagePixels(store, imageId).catch(() => undefined);
+}
+
+/** The stored image's pixels from its derived copy, else by decoding the stored file (hash-checked). */
+async function readStoredPixels(store: Store, row: ReturnType<Store['imageRow']>): Promise<OpenedImage> {
+  let opened: OpenedImage;
+  const file = store.absolutePath(row.stored_path);
+  const cannotRead = (why: string) =>
+    new StoreError(
+      'storage',
+      'missing',
+      `The stored copy of ${row.original_name} (${file}) cannot be read: ${why}. Restore the images folder from a backup.`,
+    );
+  // Read and checked in the decoder worker: inflating and hashing 10 MB of pixels stays off the main thread.
+  const derived = await readDerivedInWorker(row.original_name, { dataDir: store.dataDir, sourceSha256: row.sha256 });
+  if (derived !== null) {
+    // The stored file stays the record: it must still be there, whole in size (its hash is checked whenever it is
+    // decoded).
+    let size: number;
+    try {
+      size = checkReadableImageFile(file, row.original_name);
+    } catch (error) {
+      throw cannotRead(error instanceof ImageDecodeError ? error.problem : (error as Error).message);
+    }
+    if (size !== row.byte_size) {
+      throw new StoreError(
+        'storage',
+        'corrupt',
+        `The stored copy of ${row.original_name} (${file}) has changed since import (${size} bytes, ${row.byte_size} at import).`,
+      );
+    }
+    opened = derived;
+  } else {
+    let bytes: Uint8Array;
+    try {
+      bytes = readImageFileSafely(file, row.original_name);
+    } catch (error) {
+      throw cannotRead(error instanceof ImageDecodeError ? error.problem : (error as Error).message);
+    }
+    if (sha256Of(bytes) !== row.sha256) {
+      throw new StoreError(
+        'storage',
+        'corrupt',
+        `The stored copy of ${row.original_name} (${file}) has changed since import (content hash differs).`,
+      );
+    }
+    opened = await decodeInWorker(row.original_name, bytes, undefined, {
+      dataDir: store.dataDir,
+      sourceSha256: row.sha256,
+    });
+  }
+  return opened;
 }
 
 // ---- model runs ----------------------------------------------------------------------------------------------
@@ -408,19 +502,56 @@ export function exportDataset(
   let file = path.join(folder, `${base}.${request.format === 'cvm13' ? 'json' : 'csv'}`);
   for (let i = 2; existsSync(file); i++)
     file = path.join(folder, `${base}-${i}.${request.format === 'cvm13' ? 'json' : 'csv'}`);
-  if (request.format === 'cvm13') {
+  return writeExportFile(store, file, {
+    format: request.format,
+    approvedOnly: request.approvedOnly,
+    copyImages: request.copyImages ?? false,
+    onProgress,
+  });
+}
+
+export interface ExportFileOptions {
+  readonly format: 'cvm13' | 'csv';
+  readonly approvedOnly: boolean;
+  /** cvm13: copy the images beside the file (<name>-images/) instead of pointing into the data folder. */
+  readonly copyImages?: boolean;
+  /** csv: patient name and id columns (left out by default). */
+  readonly withIdentifiers?: boolean;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** Writes one export file: the app's export (exportDataset) and `cvm export` both end here. */
+export function writeExportFile(store: Store, file: string, options: ExportFileOptions): ExportDatasetResponse {
+  const onProgress = options.onProgress ?? (() => {});
+  if (options.format === 'cvm13') {
     const { document, count } = exportCvm13(store, file, {
-      approvedOnly: request.approvedOnly,
-      copyImages: request.copyImages ?? false,
+      approvedOnly: options.approvedOnly,
+      copyImages: options.copyImages ?? false,
       onProgress,
     });
     writeOutput(file, `${JSON.stringify(document, null, 1)}\n`);
     return { file, count };
   }
-  const { csv, count } = exportCsv(store, { approvedOnly: request.approvedOnly });
+  const { csv, count } = exportCsv(store, {
+    approvedOnly: options.approvedOnly,
+    ...(options.withIdentifiers ? { withIdentifiers: true } : {}),
+  });
   onProgress(count, count);
   writeOutput(file, csv);
   return { file, count };
+}
+
+/**
+ * An export from a data folder through a read-only connection of its own: works while the app (or another
+ * command) holds the folder's write lock (`cvm export`).
+ */
+export function exportFromDataFolder(dataDir: string, file: string, options: ExportFileOptions): ExportDatasetResponse {
+  const store = Store.open(dataDir, { readonly: true });
+  try {
+    return writeExportFile(store, file, options);
+  } finally {
+    store.close();
+  }
 }
 
 // ---- renderer-facing handlers --------------------------------------------------------------------------------

@@ -427,6 +427,47 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX images_wl_stage_confidence_filter ON images(wl_stage_confidence, updated_at, id);
     `,
   },
+  {
+    version: 10,
+    name: 'patient identity: studies split off the patient they were filed under (reversible, audit-logged)',
+    sql: `
+      -- A study the user declared to be of another person than the patient it was filed under: it leaves
+      -- that patient's timeline and stands alone; rejoining deletes the row. Nothing else is rewritten.
+      CREATE TABLE study_splits (
+        study_ref INTEGER PRIMARY KEY REFERENCES studies(id),
+        patient_ref INTEGER NOT NULL REFERENCES patients(id),
+        split_by TEXT NOT NULL,
+        split_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 11,
+    name: "images: the landmark model's verdict and largest expected error (mm) of the 'ai' version, for the worklist instead of the raw heatmap peak",
+    sql: `
+      -- Copies on images of the 'ai' version's model-run quality record (main/services/analysis.ts writes its
+      -- verdict and expectedErrorMm), kept by a trigger like those of migrations 8-9.
+      ALTER TABLE images ADD COLUMN ai_verdict TEXT;
+      ALTER TABLE images ADD COLUMN ai_max_expected_mm REAL;
+      UPDATE images SET
+        ai_verdict = (SELECT json_extract(m.quality_json, '$.verdict') FROM landmark_sets s JOIN model_runs m ON m.id = s.model_run_ref
+                      WHERE s.id = images.ai_set_ref AND json_valid(m.quality_json)),
+        ai_max_expected_mm = (SELECT max(j.value) FROM landmark_sets s JOIN model_runs m ON m.id = s.model_run_ref,
+                              json_each(m.quality_json, '$.expectedErrorMm') j
+                              WHERE s.id = images.ai_set_ref AND json_valid(m.quality_json) AND j.type IN ('real', 'integer'));
+      CREATE TRIGGER images_ai_check_on_ai AFTER UPDATE OF ai_set_ref ON images BEGIN
+        UPDATE images SET
+          ai_verdict = (SELECT json_extract(m.quality_json, '$.verdict') FROM landmark_sets s JOIN model_runs m ON m.id = s.model_run_ref
+                        WHERE s.id = NEW.ai_set_ref AND json_valid(m.quality_json)),
+          ai_max_expected_mm = (SELECT max(j.value) FROM landmark_sets s JOIN model_runs m ON m.id = s.model_run_ref,
+                                json_each(m.quality_json, '$.expectedErrorMm') j
+                                WHERE s.id = NEW.ai_set_ref AND json_valid(m.quality_json) AND j.type IN ('real', 'integer'))
+        WHERE id = NEW.id;
+      END;
+      CREATE INDEX images_wl_expected_error ON images(ai_max_expected_mm IS NULL, ai_max_expected_mm, id);
+      CREATE INDEX images_wl_expected_error_desc ON images(ai_max_expected_mm IS NULL, ai_max_expected_mm DESC, id DESC);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -14,7 +14,7 @@ const SORT_COLUMN: Record<StudySortField, string> = {
   ageYears: 'i.wl_age_years',
   stage: 'i.wl_stage',
   reviewStatus: 'i.review_status',
-  minConfidence: 'i.min_confidence',
+  expectedErrorMm: 'i.ai_max_expected_mm',
   fileName: 'i.original_name',
   stageProbability: 'i.wl_stage_probability',
 };
@@ -29,7 +29,7 @@ const COLUMNS = `
   i.id AS imageId, st.id AS studyId, p.name AS patientName, p.dicom_patient_id AS patientId, COALESCE(p.sex, st.entered_sex) AS sex,
   st.study_date AS studyDate, st.age_years AS ageYears, sr.label AS stageLabel, sr.stage AS stage,
   sr.borderline AS borderline, sr.probability AS stageProbability, sr.confidence AS stageConfidence, i.review_status AS reviewStatus, i.reviewed_by AS reviewedBy,
-  i.min_confidence AS minConfidence, i.original_name AS fileName, i.updated_at AS updatedAt`;
+  i.ai_verdict AS aiVerdict, i.ai_max_expected_mm AS maxExpectedErrorMm, i.original_name AS fileName, i.updated_at AS updatedAt`;
 
 /** LIKE pattern for a case-insensitive substring, with the wildcards of the search text escaped. */
 const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

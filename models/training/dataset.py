@@ -3,10 +3,14 @@
 Reads the shared data folder (default: ../shared/data relative to the repository, i.e. resolved from this
 file's location; override with --data or the CVM_DATA environment variable) and builds numpy caches under
 runs/cache/ so that the JPEG decoding happens once:
-  * letterbox.npz : all 376 ISBI images letterbox-area resized to the stage-1 input (README convention)
-  * full_cvm13.npy: the 54 cvm13 images at full resolution (uint8, 0.1 mm/px) for stage-2 crops
+  * letterbox<S>-<key>.npz : all 376 ISBI images letterbox-area resized to the stage-1 input (README convention)
+  * full_cvm13-<key>.npy   : the 54 cvm13 images at full resolution (uint8, 0.1 mm/px) for stage-2 crops
+<key> is a digest of the images' content (sha256 of every file, in id order) and of the cache's parameters,
+so a changed, added or replaced image file (same name, other pixels) builds a new cache instead of reusing
+a stale one.
 """
 import csv
+import hashlib
 import json
 import os
 
@@ -88,14 +92,24 @@ class Data:
     def path(self, iid):
         return os.path.join(self.img_dir, iid + ".jpg")
 
+    def content_key(self):
+        """Digest of every image file's sha256 (in id order), the cvm13 ids and the stage-1 size."""
+        h = hashlib.sha256()
+        h.update(("cache v2 %d %s\n" % (self.locate_size, ",".join(self.cvm_ids))).encode())
+        for iid in self.isbi_ids:
+            with open(self.path(iid), "rb") as fh:
+                h.update(("%s %s\n" % (iid, hashlib.sha256(fh.read()).hexdigest())).encode())
+        return h.hexdigest()[:16]
+
     def _build_cache(self, verbose):
         os.makedirs(CACHE, exist_ok=True)
         S = self.locate_size
-        lb_file = os.path.join(CACHE, "letterbox%d.npz" % S)
-        full_file = os.path.join(CACHE, "full_cvm13.npy")
+        key = self.content_key()
+        lb_file = os.path.join(CACHE, "letterbox%d-%s.npz" % (S, key))
+        full_file = os.path.join(CACHE, "full_cvm13-%s.npy" % key)
         if os.path.exists(lb_file) and os.path.exists(full_file):
             z = np.load(lb_file)
-            if list(z["ids"]) == self.isbi_ids:
+            if list(z["ids"]) == self.isbi_ids and str(z["key"]) == key:
                 self.lb = z["lb"]
                 self.sizes = z["sizes"]
                 self.full = np.load(full_file, mmap_mode=None)
@@ -113,7 +127,7 @@ class Data:
         self.sizes = np.array(sizes)
         d = dict(full)
         self.full = np.stack([d[i] for i in self.cvm_ids])
-        np.savez(lb_file, ids=np.array(self.isbi_ids), lb=self.lb, sizes=self.sizes)
+        np.savez(lb_file, ids=np.array(self.isbi_ids), lb=self.lb, sizes=self.sizes, key=np.array(key))
         np.save(full_file, self.full)
 
     def isbi_index(self, iid):

@@ -1,20 +1,21 @@
 /**
- * Cross-validated stage-2 heatmaps for fit_decoding.py: every cvm13 image analysed by the fold model that
- * held it out (models/cvm13-unet/folds), through the app's own pipeline code (argmax decoding, no decoding
- * file, so the calibration does not feed on itself). Writes <out>.json (per image: fold, truth, predicted
- * points, regions) and <out>.bin (float32 per image: stage-2 heatmaps of the pipeline's crop, of a crop
- * re-centred on its prediction, and the stage-1 heatmaps).
+ * Cross-validated predictions and uncertainty features for fit_decoding.py: every cvm13 image analysed by
+ * the fold model that held it out (models/cvm13-unet/folds), through the app's own pipeline with that
+ * fold's decoding.json (candidates, test-time passes, shape regularisation). Writes <out>.json: per image
+ * its fold, truth, the predicted points (upright = stored here) and each landmark's UncertaintyFeatures, and
+ * the decoding parameters the features were computed with, so that the fit can check they are current.
  *
- * Usage (from the repository root): npx tsx models/training/dump_cv_heatmaps.mts [out prefix, default /tmp/cvm13-cv-
- * dump]
+ * Usage (from the repository root): npx tsx models/training/dump_cv_heatmaps.mts [out prefix, default
+ * /tmp/cvm13-cv-dump]
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
-import { intensityTable, sampleRoi, zscoreInPlace } from '../../core/inference/index';
+import { parseDecoding, parseManifest } from '../../core/inference/index';
 import { decodeImageFile } from '../../main/dicom/index';
-import { pipelineImageOf, verifyModel } from '../../main/inference/index';
+import { pipelineImageOf } from '../../main/inference/index';
 import { runPipeline } from '../../main/inference/pipeline';
 import { createStageSession } from '../../main/inference/sessions';
 
@@ -32,15 +33,26 @@ const ann = JSON.parse(readFileSync(path.join(SHARED, 'cvm13', 'annotations.json
   images: Record<string, Entry>;
 };
 const foldsDir = path.join(ROOT, 'models', 'cvm13-unet', 'folds');
-const out: unknown[] = [];
-const bins: Buffer[] = [];
+const images: unknown[] = [];
+const decodings: Record<string, { sha256file: string; sha256: string; testTime: unknown }> = {};
 for (const fold of readdirSync(foldsDir).sort()) {
-  const model = verifyModel(path.join(foldsDir, fold), 'user');
-  const m = model.manifest;
+  const dir = path.join(foldsDir, fold);
+  const m = parseManifest(JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')));
+  // decoding.json is read as it is now (its manifest hash is updated by fit_decoding.py afterwards).
+  const decodingText = readFileSync(path.join(dir, 'decoding.json'), 'utf8');
+  const decodingJson = JSON.parse(decodingText) as { shapeModel: unknown; testTime?: unknown };
+  const decoding = parseDecoding(decodingJson, m.landmarks);
+  decodings[fold] = {
+    sha256file: createHash('sha256').update(decodingText).digest('hex'),
+    sha256: createHash('sha256')
+      .update(JSON.stringify({ shapeModel: decodingJson.shapeModel, testTime: decodingJson.testTime ?? null }))
+      .digest('hex'),
+    testTime: decodingJson.testTime ?? null,
+  };
   const runner = async (
     spec: typeof m.stages.locate | typeof m.stages.refine,
   ): Promise<(x: Float32Array) => Promise<Float32Array>> => {
-    const s = await createStageSession(readFileSync(path.join(model.dir, spec.file)), spec, ['cpu']);
+    const s = await createStageSession(readFileSync(path.join(dir, spec.file)), spec, ['cpu']);
     return async (input) =>
       (await s.session.run({ [spec.input.name]: new ort.Tensor('float32', input, [...spec.input.shape]) }))[
         spec.output.name
@@ -51,49 +63,24 @@ for (const fold of readdirSync(foldsDir).sort()) {
   for (const id of m.training?.heldOut ?? []) {
     const e = ann.images[id]!;
     const opened = await decodeImageFile(path.basename(e.image), readFileSync(path.resolve(SHARED, 'cvm13', e.image)));
-    const img = pipelineImageOf(opened);
-    let hm1 = new Float32Array(0);
-    let hmA = new Float32Array(0);
     const res = await runPipeline(
       m,
-      async (x) => (hm1 = await locate(x)),
-      async (x) => (hmA = await refine(x)),
-      img,
+      locate,
+      refine,
+      pipelineImageOf(opened),
       { rowMm: SPACING_MM, colMm: SPACING_MM },
-      { orientation: 'as-stored' },
+      { orientation: 'as-stored', decoding },
     );
-    const st1 = res.landmarks.map((l) => l.stage1);
-    const mean = (ps: readonly { x: number; y: number }[]): { x: number; y: number } => ({
-      x: ps.reduce((a, p) => a + p.x, 0) / ps.length,
-      y: ps.reduce((a, p) => a + p.y, 0) / ps.length,
-    });
-    const c1 = mean(st1);
-    const c2 = mean(res.landmarks);
-    const [, , rH, rW] = m.stages.refine.input.shape;
-    const s = m.stages.refine.mmPerPixel / SPACING_MM;
-    const roiB = { cx: c2.x, cy: c2.y, W: rW, H: rH, sx: s, sy: s };
-    const table = intensityTable(img.window, img.data instanceof Uint8Array ? 256 : 65536);
-    const hmB = await refine(
-      zscoreInPlace(
-        sampleRoi(img.data, img.width, img.height, roiB, img.data instanceof Float32Array ? undefined : table),
-      ),
-    );
-    out.push({
+    images.push({
       id,
       fold,
-      w: img.width,
-      h: img.height,
       truth: e.points,
       filled: e.filled_from_prediction ?? [],
-      pred: res.landmarks.map((l) => [l.x, l.y, l.confidence]),
-      stage1: st1.map((p) => [p.x, p.y]),
-      roiA: { cx: c1.x, cy: c1.y, W: rW, H: rH, sx: s, sy: s },
-      roiB,
+      pred: res.landmarks.map((l) => [l.x, l.y]),
+      features: res.uncertainty,
     });
-    for (const h of [hmA, hmB, hm1]) bins.push(Buffer.from(h.buffer, h.byteOffset, h.byteLength));
     process.stderr.write(`${fold} ${id}\n`);
   }
 }
-writeFileSync(`${OUT}.json`, JSON.stringify(out));
-writeFileSync(`${OUT}.bin`, Buffer.concat(bins));
-console.log(`wrote ${OUT}.json and ${OUT}.bin (${out.length} images)`);
+writeFileSync(`${OUT}.json`, JSON.stringify({ spacingMm: SPACING_MM, decodings, images }));
+console.log(`wrote ${OUT}.json (${images.length} images)`);

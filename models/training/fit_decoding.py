@@ -3,13 +3,21 @@
 1. Shape model: a point-distribution model (Procrustes-aligned, PCA) of the 13 C2-C4 landmarks, from the
    720 CVM-900 training shapes (scale-free) plus the cvm13 shapes the model was trained on (weight 5). Each
    fold model gets its own, without its held-out images, so cross-validation stays honest.
-2. Expected error in mm per landmark: log(error + 0.05) regressed on the landmark and three statistics of
-   its stage-2 heatmap (peak value, spread within 8 input px, mass outside 3 input px), fit on the
-   cross-validated predictions of the fold models (each image predicted by the fold model that held it out;
-   heatmaps written by dump_cv_heatmaps.mts). Reports leave-one-fold-out figures of the calibration itself.
+2. Test-time decoding (TEST_TIME): stage 2 also on the crop turned by -8 and +8 degrees, positions averaged,
+   then pulled towards the shape model (weight 0.1; each point weighted by its heatmap spread).
+3. Expected error in mm per landmark: log(error + 0.05) regressed on the landmark and five uncertainty
+   features (heatmap peak, spread, mass outside the core; spread of the test-time passes; shift by the shape
+   regularisation), fit on the cross-validated predictions of the fold models (each image predicted by the
+   fold model that held it out, through the app's pipeline: dump_cv_heatmaps.mts). The calibration's own
+   figures are reported leave-one-image-out (the image's points predicted by a fit without them, the flag
+   threshold from that fit too) and leave-one-fold-out.
 
-Usage: npx tsx models/training/dump_cv_heatmaps.mts && python3 models/training/fit_decoding.py  (CV_DUMP=<prefix> to read another dump)
-Writes decoding.json into models/cvm13-unet and each fold folder and prints the figures.
+Usage (from the repository root):
+  python3 models/training/fit_decoding.py shapes      # shape models + test-time parameters (keeps the calibration)
+  npx tsx models/training/dump_cv_heatmaps.mts        # CV predictions and features with those -> /tmp/cvm13-cv-dump.json
+  python3 models/training/fit_decoding.py             # the expected-error calibration (checks the dump is current)
+(CV_DUMP=<prefix> to read another dump.) Writes decoding.json into models/cvm13-unet and each fold folder,
+puts each file's sha256 into its manifest and prints the figures.
 """
 import hashlib, json, os, sys
 import numpy as np
@@ -23,6 +31,8 @@ N = ['C2p', 'C2m', 'C2a', 'C3up', 'C3lp', 'C3m', 'C3la', 'C3ua', 'C4up', 'C4lp',
 MODES = 10
 CVM13_WEIGHT = 5.0
 SPREAD_RADIUS, CORE_RADIUS = 8, 3
+TEST_TIME = {'rotationsDeg': [-8, 8], 'shapeWeight': 0.1, 'searchRadiusMm': 3}
+FEATURES = ['spreadMm', 'peak', 'outside', 'ttaSpreadMm', 'shapeShiftMm']
 
 
 def shapes(path, exclude=()):
@@ -64,33 +74,51 @@ def md2(model, P):
     return float((b ** 2 / np.array(model['variances'])).sum() + r @ r / model['residualVariance'])
 
 
-def features(h, u, v, mmpp):
-    """Heatmap statistics around the chosen peak (u, v); same formulas as core/inference/uncertainty.ts."""
-    H, W = h.shape
-    p = np.clip(h.astype(np.float64), 0, None)
-    p = p / max(p.sum(), 1e-12)
-    ys, xs = np.mgrid[0:H, 0:W]
-    d2 = (xs - u) ** 2 + (ys - v) ** 2
-    q = p * (d2 <= SPREAD_RADIUS ** 2)
-    qs = max(q.sum(), 1e-12)
-    mx, my = (q * xs).sum() / qs, (q * ys).sum() / qs
-    spread = np.sqrt((q * ((xs - mx) ** 2 + (ys - my) ** 2)).sum() / qs) * mmpp
-    outside = 1 - (p * (d2 <= CORE_RADIUS ** 2)).sum()
-    return float(h[v, u]), float(spread), float(outside)
+def design(c, F):
+    """The regressors; same formulas as expectedErrorMm in core/inference/decoding.ts."""
+    return np.column_stack([np.eye(13)[c], np.log(np.maximum(F[:, 0], 1e-3)), np.log(np.maximum(F[:, 1], 1e-3)),
+                            np.log(F[:, 2] + 1e-3), np.log(np.maximum(F[:, 3], 0.01)), np.log(np.maximum(F[:, 4], 0.01))])
 
 
-def design(c, conf, spread, outside):
-    return np.column_stack([np.eye(13)[c], np.log(np.maximum(spread, 1e-3)), np.log(np.maximum(conf, 1e-3)), np.log(outside + 1e-3)])
+def fit(X, y):
+    beta = np.linalg.lstsq(X, y, rcond=None)[0]
+    s2 = float(np.var(y - X @ beta))
+    return beta, s2, np.exp(X @ beta + s2 / 2) - 0.05
+
+
+def held_out_figures(X, y, err, groups):
+    """Each group predicted by a fit without it; its flags use that fit's own 90% threshold."""
+    pred = np.zeros_like(y); flagged = np.zeros(len(y), bool)
+    for g in sorted(set(groups)):
+        tr = groups != g
+        beta, s2, train_pred = fit(X[tr], y[tr])
+        pred[~tr] = np.exp(X[~tr] @ beta + s2 / 2) - 0.05
+        flagged[~tr] = pred[~tr] >= np.quantile(train_pred, 0.9)
+    big = err > 2
+    return {'spearman': float(spearmanr(pred, err).correlation), 'flaggedShare': float(flagged.mean()),
+            'over2mmFlagged': float(flagged[big].mean())}
+
+
+def file_sha(path):
+    return hashlib.sha256(open(path, 'rb').read()).hexdigest()
+
+
+def set_manifest_sha(folder):
+    """Puts decoding.json's sha256 into the folder's manifest (text edit: the manifest's layout is kept)."""
+    mp = os.path.join(folder, 'manifest.json')
+    text = open(mp).read()
+    old = json.loads(text)['decoding']['sha256']
+    new = file_sha(os.path.join(folder, 'decoding.json'))
+    open(mp, 'w').write(text.replace(old, new))
+    return new
 
 
 def main():
     ann = json.load(open(os.path.join(SHARED, 'cvm13', 'annotations.json')))['images']
     cvm900 = shapes(os.path.join(SHARED, 'cvm900', 'cvm900_train.json'))
-    dump = json.load(open(DUMP + '.json'))
-    raw = np.fromfile(DUMP + '.bin', dtype=np.float32)
-    per = 13 * 160 * 128 * 2 + 13 * 128 * 128
-    folds = sorted({d['fold'] for d in dump})
-    held = {f: {d['id'] for d in dump if d['fold'] == f} for f in folds}
+    folds = sorted(f for f in os.listdir(os.path.join(MODEL, 'folds')) if f.startswith('fold'))
+    held = {f: set(json.load(open(os.path.join(MODEL, 'folds', f, 'manifest.json')))['training']['heldOut']) for f in folds}
+    dump = json.load(open(DUMP + '.json')) if os.path.exists(DUMP + '.json') else {'images': [], 'decodings': {}}
 
     def model_without(excl):
         S = cvm900 + [np.array([ann[i]['points'][n] for n in N], float) for i in sorted(ann) if i not in excl]
@@ -101,68 +129,86 @@ def main():
     shape_models['final'] = model_without(set())
     # Plausibility: md2 of the shapes a model was built from, and of held-out truths / CV predictions.
     train_md2 = np.array([md2(shape_models['final'], P) for P in cvm900])
-    held_truth = np.array([md2(shape_models[d['fold']], np.array([d['truth'][n] for n in N])) for d in dump])
-    held_pred = np.array([md2(shape_models[d['fold']], np.array([p[:2] for p in d['pred']])) for d in dump])
     limit = float(np.percentile(train_md2, 99.5) * 2)
     print(f'md2 training shapes: median {np.median(train_md2):.1f}, 99.5% {np.percentile(train_md2, 99.5):.1f}, max {train_md2.max():.1f}; limit {limit:.1f}')
-    print(f'md2 held-out truths: median {np.median(held_truth):.1f} max {held_truth.max():.1f}; CV predictions: median {np.median(held_pred):.1f} max {held_pred.max():.1f}')
+    cv = [d for d in dump['images']]
+    held_truth = np.array([md2(shape_models[d['fold']], np.array([d['truth'][n] for n in N])) for d in cv])
+    if len(cv) > 0:
+        held_pred = np.array([md2(shape_models[d['fold']], np.array([p[:2] for p in d['pred']])) for d in cv])
+        print(f'md2 held-out truths: median {np.median(held_truth):.1f} max {held_truth.max():.1f}; CV predictions: median {np.median(held_pred):.1f} max {held_pred.max():.1f}')
     # Wrong-vertebra configurations: one C3 point moved onto C4's counterpart and vice versa (C4 onto a C5 guess).
     bad = []
-    for d in dump:
+    for d in cv:
         T = np.array([d['truth'][n] for n in N])
         for a, b in [(3, 8), (4, 9), (5, 10), (6, 11), (7, 12)]:
             Q = T.copy(); Q[a] = T[b]; bad.append(md2(shape_models[d['fold']], Q))
             Q = T.copy(); Q[b] = 2 * T[b] - T[a]; bad.append(md2(shape_models[d['fold']], Q))
     bad = np.array(bad)
-    print(f'md2 of one point on the neighbouring vertebra: min {bad.min():.1f}, median {np.median(bad):.1f}; refused by the limit: {(bad > limit).mean():.3f}')
+    if len(cv) > 0:
+        print(f'md2 of one point on the neighbouring vertebra: min {bad.min():.1f}, median {np.median(bad):.1f}; refused by the limit: {(bad > limit).mean():.3f}')
+
+    targets = [('final', MODEL)] + [(f, os.path.join(MODEL, 'folds', f)) for f in folds]
+
+    def write(calib):
+        for name, folder in targets:
+            out = {'schema': 'cvm13 decoding v2', 'landmarks': N,
+                   'shapeModel': {**shape_models[name], 'limit': limit,
+                                  'source': 'Procrustes/PCA of the 720 CVM-900 training shapes + ' + ('all 54' if name == 'final' else f'the {54 - len(held[name])} training') + ' cvm13 shapes (weight 5)'},
+                   'testTime': TEST_TIME, 'expectedError': calib}
+            with open(os.path.join(folder, 'decoding.json'), 'w') as fh:
+                json.dump(out, fh, indent=1)
+                fh.write('\n')
+            print(name, set_manifest_sha(folder))
+
+    if len(sys.argv) > 1 and sys.argv[1] == 'shapes':
+        write(json.load(open(os.path.join(MODEL, 'decoding.json')))['expectedError'])
+        print('shape models and test-time parameters written; now run dump_cv_heatmaps.mts, then this script without "shapes"')
+        return
+    # The dump must have been made with exactly these shape models and test-time parameters.
+    for name, folder in targets[1:]:
+        current = json.load(open(os.path.join(folder, 'decoding.json')))
+        same = (current.get('testTime') == TEST_TIME and current['shapeModel']['limit'] == limit
+                and np.allclose(current['shapeModel']['mean'], shape_models[name]['mean'])
+                and file_sha(os.path.join(folder, 'decoding.json')) == dump['decodings'][name]['sha256file'])
+        if not same:
+            sys.exit(f'{folder}/decoding.json is not what the dump was made with: run "fit_decoding.py shapes", then dump_cv_heatmaps.mts')
 
     # Expected error
     rows = []
-    for i, d in enumerate(dump):
-        hA = raw[i * per:i * per + 13 * 160 * 128].reshape(13, 160, 128)
+    for d in dump['images']:
         for c, n in enumerate(N):
             if n in d['filled']:
                 continue
-            h = hA[c]
-            v, u = np.unravel_index(int(np.argmax(h)), h.shape)
-            conf, spread, outside = features(h, u, v, 0.35)
-            err = np.hypot(d['pred'][c][0] - d['truth'][n][0], d['pred'][c][1] - d['truth'][n][1]) * 0.1
-            rows.append((d['fold'], c, conf, spread, outside, err))
-    fold = np.array([r[0] for r in rows]); c = np.array([r[1] for r in rows])
-    conf, spread, outside, err = (np.array([r[k] for r in rows]) for k in (2, 3, 4, 5))
-    X = design(c, conf, spread, outside); y = np.log(err + 0.05)
-    lofo = np.zeros_like(y)
-    for f in folds:
-        tr = fold != f
-        beta = np.linalg.lstsq(X[tr], y[tr], rcond=None)[0]
-        s2 = float(np.var(y[tr] - X[tr] @ beta))
-        lofo[~tr] = np.exp(X[~tr] @ beta + s2 / 2) - 0.05
-    beta = np.linalg.lstsq(X, y, rcond=None)[0]
-    s2 = float(np.var(y - X @ beta))
-    expected = np.exp(X @ beta + s2 / 2) - 0.05
+            f = d['features'][c]
+            err = np.hypot(d['pred'][c][0] - d['truth'][n][0], d['pred'][c][1] - d['truth'][n][1]) * dump['spacingMm']
+            rows.append((d['fold'], d['id'], c, [f[k] for k in FEATURES], err))
+    fold = np.array([r[0] for r in rows]); image = np.array([r[1] for r in rows]); c = np.array([r[2] for r in rows])
+    F = np.array([r[3] for r in rows]); err = np.array([r[4] for r in rows])
+    X = design(c, F); y = np.log(err + 0.05)
+    beta, s2, expected = fit(X, y)
     flag_mm = float(np.quantile(expected, 0.9))
     big = err > 2
-    rho_lofo = spearmanr(lofo, err).correlation
-    print(f'expected error: Spearman with the actual error {spearmanr(expected, err).correlation:.3f} (leave-one-fold-out {rho_lofo:.3f})')
-    print(f'flag at >= {flag_mm:.3f} mm: {(expected >= flag_mm).mean():.3f} of points flagged, {(expected[big] >= flag_mm).mean():.3f} of the {big.sum()} points > 2 mm off'
-          f' (leave-one-fold-out {(lofo[big] >= flag_mm).mean():.3f})')
+    looi = held_out_figures(X, y, err, image)
+    lofo = held_out_figures(X, y, err, fold)
+    rho = float(spearmanr(expected, err).correlation)
+    print(f'CV predictions: MRE {err.mean():.4f} mm, within 2 mm {(err <= 2).mean():.4f}, {big.sum()} points > 2 mm')
+    for k, name in enumerate(FEATURES):
+        print(f'  feature {name}: Spearman with the error {spearmanr(F[:, k], err).correlation:.3f}, coefficient {beta[13 + k]:.3f}')
+    print(f'expected error (fit on all CV points): Spearman {rho:.3f}; flag at >= {flag_mm:.3f} mm: {(expected >= flag_mm).mean():.3f} flagged, '
+          f'{(expected[big] >= flag_mm).mean():.3f} of the {big.sum()} points > 2 mm')
+    for label, fig in [('leave-one-image-out', looi), ('leave-one-fold-out', lofo)]:
+        print(f'  {label}: Spearman {fig["spearman"]:.3f}, flagged {fig["flaggedShare"]:.3f}, caught {fig["over2mmFlagged"]:.3f} of the points > 2 mm')
     print(f'mean expected {expected.mean():.3f} mm vs mean actual {err.mean():.3f} mm')
-    calib = {'model': 'log(error_mm + 0.05) = perLandmark[c] + spreadLog*log(spread_mm) + peakLog*log(peak) + outsideLog*log(outside + 0.001); expected = exp(. + residualVariance/2) - 0.05',
+    calib = {'model': 'log(error_mm + 0.05) = perLandmark[c] + spreadLog*log(spread_mm) + peakLog*log(peak) + outsideLog*log(outside + 0.001)'
+                      ' + ttaSpreadLog*log(max(ttaSpread_mm, 0.01)) + shapeShiftLog*log(max(shapeShift_mm, 0.01)); expected = exp(. + residualVariance/2) - 0.05',
              'perLandmark': dict(zip(N, [float(v) for v in beta[:13]])), 'spreadLog': float(beta[13]), 'peakLog': float(beta[14]),
-             'outsideLog': float(beta[15]), 'residualVariance': s2, 'spreadRadiusPx': SPREAD_RADIUS, 'coreRadiusPx': CORE_RADIUS,
-             'flagMm': flag_mm,
-             'crossValidated': {'points': int(len(err)), 'spearman': float(spearmanr(expected, err).correlation), 'spearmanLeaveOneFoldOut': float(rho_lofo),
-                                'flaggedShare': float((expected >= flag_mm).mean()), 'over2mm': int(big.sum()),
-                                'over2mmFlagged': float((expected[big] >= flag_mm).mean())}}
-    for name, folder in [('final', MODEL)] + [(f, os.path.join(MODEL, 'folds', f)) for f in folds]:
-        out = {'schema': 'cvm13 decoding v1', 'landmarks': N,
-               'shapeModel': {**shape_models[name], 'limit': limit,
-                              'source': 'Procrustes/PCA of the 720 CVM-900 training shapes + ' + ('all 54' if name == 'final' else f'the {54 - len(held[name])} training') + ' cvm13 shapes (weight 5)'},
-               'expectedError': calib}
-        with open(os.path.join(folder, 'decoding.json'), 'w') as fh:
-            json.dump(out, fh, indent=1)
-            fh.write('\n')
-        print(name, hashlib.sha256(open(os.path.join(folder, 'decoding.json'), 'rb').read()).hexdigest())
+             'outsideLog': float(beta[15]), 'ttaSpreadLog': float(beta[16]), 'shapeShiftLog': float(beta[17]),
+             'residualVariance': s2, 'spreadRadiusPx': SPREAD_RADIUS, 'coreRadiusPx': CORE_RADIUS, 'flagMm': flag_mm,
+             'crossValidated': {'points': int(len(err)), 'mreMm': float(err.mean()), 'within2mm': float((err <= 2).mean()),
+                                'spearman': rho, 'flaggedShare': float((expected >= flag_mm).mean()), 'over2mm': int(big.sum()),
+                                'over2mmFlagged': float((expected[big] >= flag_mm).mean()),
+                                'leaveOneImageOut': looi, 'leaveOneFoldOut': lofo}}
+    write(calib)
 
 
 if __name__ == '__main__':

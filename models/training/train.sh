@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-/usr/bin/python3}
+PYTHON="$PY" bash ./check_env.sh                  # the pinned Debian packages (debian-packages.txt)
 OUT=${OUT:-runs}
 STEPS=${STEPS:-"--locate-steps 200 --refine-steps 800"}
 COMMON="--seed 0 --folds 5 --locate-size 128 --locate-base 8 --refine-base 8 --refine-w 128 --refine-h 160 --mm-per-px 0.35 --threads 1 $STEPS"

@@ -2,7 +2,7 @@
  * Handle colours: by the calibrated expected error (mm) of each AI point (docs/inference.md, "Expected
  * error"), a distinct colour once a person moved the point. Raw heatmap peaks are never shown.
  */
-import type { LandmarkName } from '../../core/landmarks/index';
+import { isLandmarkName, type LandmarkName } from '../../core/landmarks/index';
 
 export type ConfidenceLevel = 'high' | 'medium' | 'low' | 'edited' | 'unknown';
 
@@ -46,7 +46,8 @@ export function expectedErrorsOf(quality: unknown): ExpectedErrors {
       ? (q.expectedErrorMm as Record<string, unknown>)
       : {};
   const mm: Partial<Record<LandmarkName, number>> = {};
-  for (const [k, v] of Object.entries(raw)) if (typeof v === 'number' && Number.isFinite(v)) mm[k as LandmarkName] = v;
+  for (const [k, v] of Object.entries(raw))
+    if (isLandmarkName(k) && typeof v === 'number' && Number.isFinite(v) && v >= 0) mm[k] = v;
   const flagMm = typeof q.flagMm === 'number' && q.flagMm > 0 ? q.flagMm : DEFAULT_FLAG_MM;
   return { mm, flagMm };
 }

@@ -50,9 +50,9 @@ export function Dialog(props: {
         'button, [href], input, select, textarea, [tabindex]:not([tabindex="-1"])',
       ),
     ].filter((x) => !x.hasAttribute('disabled') && x.offsetParent !== null);
-    if (focusable.length === 0) return;
-    const first = focusable[0]!;
-    const last = focusable[focusable.length - 1]!;
+    const first = focusable[0];
+    const last = focusable.at(-1);
+    if (!first || !last) return;
     if (e.shiftKey && (document.activeElement === first || document.activeElement === ref.current)) {
       last.focus();
       e.preventDefault();

@@ -84,9 +84,9 @@ export async function nextUnreviewed(api: CvmApi, currentId: number): Promise<nu
     const r = await api.loadStudy({ imageId });
     return r.ok ? r.value.review.status : null;
   };
-  for (let i = index + 1; i < order.length; i++) {
-    const s = await statusOf(order[i]!);
-    if (s !== null && s !== 'approved') return order[i]!;
+  for (const imageId of order.slice(index + 1)) {
+    const s = await statusOf(imageId);
+    if (s !== null && s !== 'approved') return imageId;
   }
   // Beyond what the worklist showed: later pages of the same query.
   let offset = session.query.offset + PAGE_SIZE;

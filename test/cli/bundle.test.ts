@@ -57,7 +57,7 @@ describe('the cvm bundle', () => {
     expect(JSON.parse(stdout)).toMatchObject({ file: 'ips-magnification.dcm', format: 'dicom', width: 64, height: 48 });
   });
 
-  it('cvm info loads neither ONNX Runtime nor SQLite; analyze and import load what they need', () => {
+  it('cvm info loads neither ONNX Runtime nor SQLite; analyze and import load only what they need', () => {
     const meta = JSON.parse(readFileSync(path.join(REPO_ROOT, 'dist', 'cli', 'meta.json'), 'utf8')) as Meta;
     const entry = staticClosure(meta, 'cvm.mjs');
     const info = staticClosure(meta, chunkHolding(meta, 'main/cli/commands/info.ts'));
@@ -65,7 +65,20 @@ describe('the cvm bundle', () => {
       expect(entry.has(heavy), `the entry loads ${heavy}`).toBe(false);
       expect(info.has(heavy), `cvm info loads ${heavy}`).toBe(false);
     }
-    expect(staticClosure(meta, chunkHolding(meta, 'main/cli/commands/analyze.ts')).has('onnxruntime-node')).toBe(true);
+    // analyze: ONNX Runtime is loaded by the inference worker alone (dist/cli/inference-worker.cjs), never by
+    // the main thread; neither are the DICOM parsers, since decoding runs in the decoder worker.
+    const analyze = staticClosure(meta, chunkHolding(meta, 'main/cli/commands/analyze.ts'));
+    expect(analyze.has('onnxruntime-node'), 'cvm analyze loads onnxruntime-node on the main thread').toBe(false);
+    expect(analyze.has('better-sqlite3')).toBe(false);
+    const inputsOf = (chunks: Set<string>): string[] =>
+      Object.entries(meta.outputs)
+        .filter(([name]) => chunks.has(path.basename(name)))
+        .flatMap(([, out]) => Object.keys(out.inputs));
+    expect(inputsOf(analyze)).toContain('main/services/file-analysis.ts');
+    expect(inputsOf(analyze).some((input) => input.includes('dicom-parser'))).toBe(false);
+    expect(readFileSync(path.join(REPO_ROOT, 'dist', 'cli', 'inference-worker.cjs'), 'utf8')).toContain(
+      'require("onnxruntime-node")',
+    );
     expect(staticClosure(meta, chunkHolding(meta, 'main/cli/commands/import.ts')).has('better-sqlite3')).toBe(true);
   });
 });

@@ -1,9 +1,10 @@
 /**
  * The annotator's loop in Chromium through the real stack: import a folder's worth of JPEGs by keyboard
  * with a spacing that stays, batch analysis whose rows update live, "Approve and next" through 5 studies
- * in worklist order without the mouse, the worklist restored on return, one gesture per arrow run, a point
- * moved back onto the prediction, age and sex entered, the data-set export equal to `cvm export`, an
- * accessibility scan (axe-core) without serious violations, and screenshots at three window sizes.
+ * in worklist order without the mouse, the worklist restored on return, one gesture per arrow run (a new
+ * one when another landmark is chosen), a point moved back onto the prediction, age and sex entered, the
+ * data-set export equal to `cvm export`, an accessibility scan (axe-core) without serious violations, and
+ * screenshots at three window sizes.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -193,6 +194,34 @@ describe.skipIf(!canRun)("the annotator's loop", () => {
     await page.keyboard.press('Control+z');
     await waitSaved(page);
     expect((await landmarks(page)).C3m!.y).toBeCloseTo(start.y - 5, 6); // the whole run of five, in one step
+  });
+
+  it('a run ends at once when another landmark is chosen: two runs are two gestures, undo takes back the second', async () => {
+    const { page } = current();
+    const host = page.locator('.viewer-host');
+    const versions = await page.getByTestId('history').locator('li').count();
+    const start = await landmarks(page);
+    await host.focus();
+    await expect(host.getAttribute('data-selected')).resolves.toBe('C3m'); // from the test above
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowLeft');
+    // Inside the run nothing is saved yet, on purpose.
+    await expect(page.getByTestId('save-state').textContent()).resolves.toBe('Editing…');
+    await page.keyboard.press('Tab');
+    // Choosing another landmark ends the run at once, not after the pause that ends a run otherwise.
+    await expect(page.getByTestId('save-state').textContent()).resolves.not.toBe('Editing…');
+    const second = (await host.getAttribute('data-selected')) ?? '';
+    expect(second).not.toBe('C3m');
+    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
+    await waitSaved(page);
+    await expect.poll(() => page.getByTestId('history').locator('li').count()).toBe(versions + 2);
+    const moved = await landmarks(page);
+    expect(moved.C3m!.x).toBeCloseTo(start.C3m!.x - 3, 6);
+    expect(moved[second]!.x).toBeCloseTo(start[second]!.x + 4, 6);
+    await page.keyboard.press('Control+z');
+    await waitSaved(page);
+    const undone = await landmarks(page);
+    expect(undone[second]!.x).toBeCloseTo(start[second]!.x, 6);
+    expect(undone.C3m!.x).toBeCloseTo(start.C3m!.x - 3, 6); // the first run is its own step
   });
 
   it('age and sex can be entered for a JPEG; shown as "13 y 8 m"', async () => {

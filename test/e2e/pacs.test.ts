@@ -14,6 +14,42 @@ import { ORTHANC_SKIP, startOrthanc, type Orthanc } from '../pacs/orthanc';
 import { HAS_CHROMIUM, screenshotPath, sessionPerSuite } from './harness';
 import { placeByHand, stageText } from './study-page';
 import { stageRecordOf } from '../../main/store/stage';
+import { storeFor } from '../../main/services/studies';
+import type { Download, Page } from 'playwright-core';
+import { decode } from 'fast-png';
+
+/** Exports the open study's report; returns the PNG and PDF bytes (the PNG also kept as a screenshot). */
+async function exportReportFiles(page: Page, name: string): Promise<{ png: Buffer; pdf: Buffer }> {
+  const downloads: Download[] = [];
+  const onDownload = (d: Download): void => void downloads.push(d);
+  page.on('download', onDownload);
+  await page.getByTestId('export-report').click();
+  await expect.poll(() => downloads.length, { timeout: 60_000 }).toBe(2);
+  page.off('download', onDownload);
+  const pngDownload = downloads.find((d) => d.suggestedFilename().endsWith('.png'))!;
+  const pdfDownload = downloads.find((d) => d.suggestedFilename().endsWith('.pdf'))!;
+  await pngDownload.saveAs(screenshotPath(name));
+  return { png: readFileSync(screenshotPath(name)), pdf: readFileSync((await pdfDownload.path())!) };
+}
+
+/** Pixels of the report PNG within 14 levels of an RGB colour (the print colour of a chart series). */
+function pixelsOf(png: Buffer, rgb: readonly [number, number, number]): number {
+  const img = decode(png);
+  const ch = img.channels;
+  let n = 0;
+  for (let i = 0; i < img.width * img.height; i++) {
+    const d = img.data;
+    if (
+      Math.abs(d[i * ch]! - rgb[0]) <= 14 &&
+      Math.abs(d[i * ch + 1]! - rgb[1]) <= 14 &&
+      Math.abs(d[i * ch + 2]! - rgb[2]) <= 14
+    )
+      n++;
+  }
+  return n;
+}
+const STAGE_PRINT_BLUE = [0x1f, 0x5f, 0xa8] as const;
+const pdfImages = (pdf: Buffer): number => pdf.toString('latin1').match(/\/Subtype\s*\/Image/g)?.length ?? 0;
 
 const canRun = HAS_SHARED_DATA && HAS_CHROMIUM && !ORTHANC_SKIP && !DCMTK_SKIP;
 if (!canRun) console.warn('PACS e2e skipped: needs ../shared/data, /usr/bin/chromium, Orthanc with DICOMweb and dcmtk');
@@ -29,6 +65,8 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
     const visit = { patientId: 'CVM-E2E-7', patientName: 'Visits^Two', birthDate: '20050101' };
     await orthanc.upload(makeVisit({ ...visit, studyDate: '20160601' }, work).bytes);
     await orthanc.upload(makeVisit({ ...visit, studyDate: '20180715' }, work).bytes);
+    // The same person filed under a mistyped ID at a third visit (merged by hand in the last test).
+    await orthanc.upload(makeVisit({ ...visit, patientId: 'CVM-E2E-7B', studyDate: '20190301' }, work).bytes);
     await orthanc.upload(
       makeVisit(
         { patientId: 'OTHER-1', patientName: 'Someone^Else', birthDate: '20040101', studyDate: '20170101' },
@@ -161,6 +199,13 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
     await page.screenshot({ path: screenshotPath('pacs-02-timeline') });
   });
 
+  it('puts the growth chart and the peak timing in the one-page report (PNG and PDF)', async () => {
+    const { page } = current();
+    const { png, pdf } = await exportReportFiles(page, 'pacs-06-report-growth');
+    expect(pdfImages(pdf), 'the C2-C4 crop and the growth chart').toBe(2);
+    expect(pixelsOf(png, STAGE_PRINT_BLUE), 'the CVM stage series drawn in its print colour').toBeGreaterThan(300);
+  });
+
   it('shows "sent" in the worklist once the approved result is on the PACS', async () => {
     const { page } = current();
     await page.getByRole('button', { name: 'Worklist', exact: true }).click();
@@ -173,5 +218,79 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
     );
     const instances = await client.studyInstances(later!.studyInstanceUid);
     expect(instances.map((i) => i.modality).sort()).toEqual(['CR', 'OT', 'SR']);
+  });
+
+  it('merges a mistyped patient ID into the same person, splits a study off and undoes both, with real clicks', async () => {
+    const { page, dataDir } = current();
+    await page.getByTestId('nav-pacs').click();
+    await page.getByTestId('pacs-patient-id').fill('CVM-E2E-7B');
+    await page.getByTestId('pacs-search').click();
+    await expect.poll(() => page.locator('[data-testid^="pacs-row-"]').count(), { timeout: 30_000 }).toBe(1);
+    await page.getByRole('checkbox', { name: 'Select all' }).check();
+    await page.getByTestId('pacs-pull').click();
+    await expect
+      .poll(() => page.getByTestId('pacs-pull-done').textContent(), { timeout: 60_000 })
+      .toMatch(/Pull finished: 1 retrieved/);
+    await page.getByTestId('pacs-open-pulled').click();
+    const visits = (p: Page): Promise<string[]> => p.locator('[data-testid="timeline-visits"] li a').allTextContents();
+    await expect.poll(() => visits(page), { timeout: 60_000 }).toEqual(['2019-03-01']);
+
+    // Merge: choose the other ID in the dialog, then confirm.
+    await page.getByTestId('merge-patient').click();
+    await page.getByTestId('merge-search').fill('e2e-7');
+    await page.getByTestId('merge-pick-CVM-E2E-7').click();
+    await expect
+      .poll(() => page.getByTestId('identity-dialog').textContent(), { timeout: 30_000 })
+      .toContain('as the same person as Visits, Two (ID CVM-E2E-7B)');
+    await page.screenshot({ path: screenshotPath('pacs-04-merge-confirm') });
+    await page.getByTestId('confirm-identity').click();
+    await expect.poll(() => visits(page), { timeout: 30_000 }).toEqual(['2016-06-01', '2018-07-15', '2019-03-01']);
+    await expect
+      .poll(() => page.getByTestId('identity-notice').textContent(), { timeout: 30_000 })
+      .toBe('Patient CVM-E2E-7 is now shown as the same person as CVM-E2E-7B.');
+    await expect
+      .poll(() => page.getByTestId('identity').textContent(), { timeout: 30_000 })
+      .toContain('merged: CVM-E2E-7');
+    await expect
+      .poll(() => page.getByTestId('timeline-peak').textContent(), { timeout: 30_000 })
+      .toContain('Peak likely passed between 11.4 and 13.5 years');
+
+    // Split the first visit off: it leaves the timeline and can be rejoined; Cancel first changes nothing.
+    const first = page.locator('[data-testid="timeline-visits"] li', { hasText: '2016-06-01' });
+    await first.getByRole('button', { name: 'Not this patient' }).click();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => page.getByTestId('identity-dialog').count(), { timeout: 30_000 }).toBe(0);
+    await expect.poll(() => visits(page)).toEqual(['2016-06-01', '2018-07-15', '2019-03-01']);
+    await first.getByRole('button', { name: 'Not this patient' }).click();
+    await expect
+      .poll(() => page.getByTestId('identity-dialog').textContent(), { timeout: 30_000 })
+      .toContain('The study of 2016-06-01 will no longer be shown');
+    await page.getByTestId('confirm-identity').click();
+    await expect.poll(() => visits(page), { timeout: 30_000 }).toEqual(['2018-07-15', '2019-03-01']);
+    await expect
+      .poll(() => page.getByTestId('split-off-study').textContent(), { timeout: 30_000 })
+      .toContain('split off: 2016-06-01');
+    await page.getByTestId('growth-timeline').screenshot({ path: screenshotPath('pacs-05-identity') });
+    await page.getByTestId('split-off-study').getByRole('button', { name: 'Rejoin' }).click();
+    await page.getByTestId('confirm-identity').click();
+    await expect.poll(() => visits(page), { timeout: 30_000 }).toEqual(['2016-06-01', '2018-07-15', '2019-03-01']);
+
+    // Split the merged patient off again: back to one visit.
+    await page.getByTestId('split-patient-CVM-E2E-7').click();
+    await expect
+      .poll(() => page.getByTestId('identity-dialog').textContent(), { timeout: 30_000 })
+      .toContain('will no longer be shown as the same person');
+    await page.getByTestId('confirm-identity').click();
+    await expect.poll(() => visits(page), { timeout: 30_000 }).toEqual(['2019-03-01']);
+    // One visit: the report has no growth chart.
+    const single = await exportReportFiles(page, 'pacs-07-report-one-visit');
+    expect(pdfImages(single.pdf)).toBe(1);
+    expect(pixelsOf(single.png, STAGE_PRINT_BLUE)).toBe(0);
+
+    const audit = storeFor({ mode: 'web', dataDir })
+      .db.prepare("SELECT action FROM audit_log WHERE action LIKE 'patient-%' OR action LIKE 'study-%' ORDER BY id")
+      .pluck()
+      .all();
+    expect(audit).toEqual(['patient-merge', 'study-split', 'study-rejoin', 'patient-split']);
   });
 });

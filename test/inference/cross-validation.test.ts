@@ -34,9 +34,17 @@ describe.skipIf(!HAS_FOLDS || !HAS_SHARED_DATA)('cross-validation through the ap
     const report = JSON.parse(stdout) as {
       measured: { allImages: { images: number; landmarks: number; mre_mm: number; sdr: Record<string, number> } };
       training: { imagesInTraining: number };
+      wrongVertebra: number;
+      expectedError: { spearman: number; flaggedShare: number; over2mmFlagged: number };
     };
     const manifest = JSON.parse(readFileSync(path.join(MODEL, 'manifest.json'), 'utf8')) as {
-      accuracy: { mre_mm: number; sdr_2mm: number; landmarks_measured: number };
+      accuracy: {
+        mre_mm: number;
+        sdr_2mm: number;
+        landmarks_measured: number;
+        wrong_vertebra: number;
+        expected_error: { spearman: number; flagged_share: number; over_2mm_flagged: number };
+      };
     };
     const all = report.measured.allImages;
     expect(report.training.imagesInTraining).toBe(0);
@@ -45,5 +53,11 @@ describe.skipIf(!HAS_FOLDS || !HAS_SHARED_DATA)('cross-validation through the ap
     // Python (training) and TypeScript (app) implement the same contract: equal to well under 0.01 mm.
     expect(Math.abs(all.mre_mm - manifest.accuracy.mre_mm)).toBeLessThan(0.005);
     expect(Math.abs(all.sdr['2mm']! - manifest.accuracy.sdr_2mm)).toBeLessThan(0.005);
+    // The decoding (test-time passes, shape regularisation) and the expected-error calibration as fitted.
+    expect(report.wrongVertebra).toBe(manifest.accuracy.wrong_vertebra);
+    const ee = manifest.accuracy.expected_error;
+    expect(Math.abs(report.expectedError.spearman - ee.spearman)).toBeLessThan(0.005);
+    expect(Math.abs(report.expectedError.flaggedShare - ee.flagged_share)).toBeLessThan(0.005);
+    expect(Math.abs(report.expectedError.over2mmFlagged - ee.over_2mm_flagged)).toBeLessThan(0.005);
   }, 300_000);
 });

@@ -12,7 +12,12 @@ import {
   expectedErrorMm,
   heatmapCandidates,
   heatmapStats,
+  imageToRoi,
+  localPeak,
   orientPixels,
+  regulariseShape,
+  roiToImage,
+  sampleRoi,
   parseDecoding,
   selectConfiguration,
   shapeDistance,
@@ -132,6 +137,113 @@ describe('heatmap candidates and expected error', () => {
     const b = expectedErrorMm(e, 'C3m', heatmapStats(wide, W, H, 0, 20, 15, e, 0.35));
     expect(a).toBeGreaterThan(0);
     expect(b).toBeGreaterThan(a * 1.5);
+  });
+});
+
+describe('test-time decoding', () => {
+  it('the shipped decoding runs stage 2 on turned crops and regularises the shape', () => {
+    expect(decoding.testTime).not.toBeNull();
+    expect(decoding.testTime!.rotationsDeg.length).toBeGreaterThan(0);
+    expect(decoding.testTime!.shapeWeight).toBeGreaterThan(0);
+    expect(() =>
+      parseDecoding(
+        { ...decodingJson, testTime: { rotationsDeg: [90], shapeWeight: 0.1, searchRadiusMm: 3 } },
+        LANDMARK_NAMES,
+      ),
+    ).toThrow(/rotationsDeg/);
+    expect(() =>
+      parseDecoding(
+        { ...decodingJson, testTime: { rotationsDeg: [8], shapeWeight: -1, searchRadiusMm: 3 } },
+        LANDMARK_NAMES,
+      ),
+    ).toThrow(/shapeWeight/);
+    // Older files without testTime: one pass, no regularisation, expected error from the heatmap alone.
+    const { testTime: _, ...v1 } = decodingJson;
+    void _;
+    expect(parseDecoding(v1, LANDMARK_NAMES).testTime).toBeNull();
+  });
+
+  it('pulls a point that leaves the shape back, the more the wider its heatmap, and keeps the mean shape', () => {
+    const sigma = pts.map(() => 10);
+    const same = regulariseShape(model, pts, sigma, decoding.testTime!.shapeWeight);
+    same.forEach((p, i) => expect(Math.hypot(p.x - pts[i]!.x, p.y - pts[i]!.y)).toBeLessThan(0.5));
+    const c3up = LANDMARK_NAMES.indexOf('C3up');
+    // C3up 25 px (2.5 mm) up into the disc space.
+    const off = pts.map((p, i) => (i === c3up ? { x: p.x, y: p.y - 25 } : p));
+    const moved = (s: number): number => {
+      const r = regulariseShape(
+        model,
+        off,
+        off.map((_, i) => (i === c3up ? s : 10)),
+        decoding.testTime!.shapeWeight,
+      );
+      return Math.hypot(r[c3up]!.x - off[c3up]!.x, r[c3up]!.y - off[c3up]!.y);
+    };
+    expect(moved(5)).toBeGreaterThan(0.5);
+    expect(moved(20)).toBeGreaterThan(moved(5));
+    expect(regulariseShape(model, off, sigma, 0)).toEqual(off);
+    // The same configuration moved, turned and scaled is regularised the same way.
+    const a = (12 * Math.PI) / 180;
+    const t = (p: { x: number; y: number }): { x: number; y: number } => ({
+      x: 40 + 0.7 * (p.x * Math.cos(a) - p.y * Math.sin(a)),
+      y: -15 + 0.7 * (p.x * Math.sin(a) + p.y * Math.cos(a)),
+    });
+    const r1 = regulariseShape(model, off, sigma, 0.1).map(t);
+    const r2 = regulariseShape(
+      model,
+      off.map(t),
+      sigma.map((s) => 0.7 * s),
+      0.1,
+    );
+    r1.forEach((p, i) => expect(Math.hypot(p.x - r2[i]!.x, p.y - r2[i]!.y)).toBeLessThan(1e-6));
+  });
+
+  it('finds the strongest value near a point, not a stronger one farther away', () => {
+    const W = 20;
+    const H = 10;
+    const hm = new Float32Array(W * H);
+    hm[5 * W + 3] = 0.5;
+    hm[5 * W + 4] = 0.3;
+    hm[5 * W + 15] = 0.9;
+    const p = localPeak(hm, W, H, 0, 4, 4, 3)!;
+    expect(p.pu).toBe(3);
+    expect(p.pv).toBe(5);
+    expect(p.u).toBeGreaterThan(3);
+    expect(p.u).toBeLessThan(3.5);
+    expect(localPeak(hm, W, H, 0, 10, 1, 2)).toBeNull();
+  });
+
+  it('turns a region of interest about its centre, in millimetres', () => {
+    const g = { cx: 100, cy: 80, W: 16, H: 20, sx: 3, sy: 1.5, rotationDeg: 90 };
+    // A step along u (to the right in the crop) goes down in the image when the grid is turned 90 degrees.
+    const c = roiToImage(g, 7.5, 9.5);
+    expect(c.x).toBeCloseTo(100, 9);
+    expect(c.y).toBeCloseTo(80, 9);
+    const r = roiToImage(g, 8.5, 9.5);
+    expect(r.x).toBeCloseTo(100, 9);
+    expect(r.y).toBeCloseTo(81.5, 9);
+    for (const [u, v] of [
+      [0, 0],
+      [3.2, 17.9],
+      [15, 2],
+    ] as const) {
+      const q = imageToRoi(
+        { ...g, rotationDeg: -8 },
+        roiToImage({ ...g, rotationDeg: -8 }, u, v).x,
+        roiToImage({ ...g, rotationDeg: -8 }, u, v).y,
+      );
+      expect(q.u).toBeCloseTo(u, 9);
+      expect(q.v).toBeCloseTo(v, 9);
+    }
+    // Sampling a gradient image: each input pixel holds the image value where roiToImage puts it.
+    const w = 200;
+    const h = 200;
+    const img = new Float32Array(w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) img[y * w + x] = x + 1000 * y;
+    const turned = { ...g, rotationDeg: 8 };
+    const crop = sampleRoi(img, w, h, turned);
+    const at = roiToImage(turned, 5, 11);
+    expect(crop[11 * g.W + 5]).toBeCloseTo(at.x + 1000 * at.y, 1);
   });
 });
 

@@ -63,7 +63,7 @@ describe('the allow-list generated from build/architecture.cjs', () => {
       if (to === from) continue;
       const allowed = part.may.includes(to);
       if (!allowed) forbidden.push([from, to]);
-      const file = path.join(root, from, `${allowed ? 'allowed' : 'probe'}-${to.replace('/', '-')}.ts`);
+      const file = path.join(root, from, `${allowed ? 'allowed' : 'probe'}-${to.replaceAll('/', '-')}.ts`);
       const target = path
         .relative(path.dirname(file), path.join(root, to, 'target'))
         .split(path.sep)
@@ -89,7 +89,7 @@ describe('the allow-list generated from build/architecture.cjs', () => {
   });
 
   it.each(forbidden)('%s importing %s fails', (from, to) => {
-    const probe = to === 'node:fs' ? 'probe-node' : `probe-${to.replace('/', '-')}`;
+    const probe = to === 'node:fs' ? 'probe-node' : `probe-${to.replaceAll('/', '-')}`;
     expect(result.output).toContain(`not-in-allowed: test/layers/.probes/${from}/${probe}.ts`);
   });
 

@@ -20,6 +20,8 @@ describe('handle colours by expected error', () => {
       mm: { C3m: 1.2 },
       flagMm: 0.96,
     });
+    // Unknown names and negative errors are not errors of this model's landmarks.
+    expect(expectedErrorsOf({ expectedErrorMm: { C3m: 0.4, C9x: 1, C4m: -1 } }).mm).toEqual({ C3m: 0.4 });
     expect(expectedErrorsOf({ verdict: 'ok' })).toEqual({ mm: {}, flagMm: DEFAULT_FLAG_MM });
     expect(expectedErrorsOf(null)).toEqual({ mm: {}, flagMm: DEFAULT_FLAG_MM });
     expect(expectedErrorText(1.24, 0.96)).toBe('±1.2 mm, check');

@@ -179,7 +179,12 @@ describe('worklist', () => {
     for (let i = 0; i < 30; i++) {
       const id = addStudy(store, i);
       if (i % 3 === 0) continue; // no landmarks
-      const ai = store.recordModelRun(id, { ...MODEL_RUN, landmarks: i % 3 === 1 ? cs1 : cs4, confidences });
+      const ai = store.recordModelRun(id, {
+        ...MODEL_RUN,
+        landmarks: i % 3 === 1 ? cs1 : cs4,
+        confidences,
+        quality: { verdict: i % 2 ? 'uncertain' : 'ok', expectedErrorMm: { C2p: 0.4, C3m: 0.5 + i / 10, C4m: 0.6 } },
+      });
       if (i % 5 === 0) store.setReviewStatus(id, 'approved', 'dr a');
       else if (i % 7 === 0)
         store.addVersion(id, { kind: 'edit', points: cs4, author: 'dr a', baseVersionId: ai.versionId });
@@ -232,7 +237,19 @@ describe('worklist', () => {
       reviewedBy: 'dr a',
       sex: 'M',
     });
-    expect(row.minConfidence).toBeCloseTo(0.78);
+    // ceph-10: the model's verdict and largest expected error (C3m 0.5 + 10/10 mm), not the raw peak.
+    expect(row).toMatchObject({ aiVerdict: 'ok', maxExpectedErrorMm: 1.5 });
+    expect(row).not.toHaveProperty('minConfidence');
+  });
+
+  it('sorts by the largest expected error, studies without one last', () => {
+    const store = worklistStore();
+    const rows = store.listStudies({ ...page, sort: { field: 'expectedErrorMm', dir: 'desc' } }).rows;
+    const mm = rows.map((r) => r.maxExpectedErrorMm);
+    const known = mm.filter((v): v is number => v !== null);
+    expect(known.length).toBe(20);
+    expect(known).toEqual([...known].sort((a, b) => b - a));
+    expect(mm.slice(known.length).every((v) => v === null)).toBe(true);
   });
 });
 

@@ -93,6 +93,33 @@ describe('worklist summary columns', () => {
     expect(storedSummary(upgraded)).toEqual(joinedSummary(upgraded));
     expect(upgraded.listStudies({ offset: 0, limit: 50, search: 'ceph' }).total).toBe(6);
   });
+
+  it("carry the model's verdict and largest expected error, also after an upgrade from schema 9", () => {
+    const dir = tempDir();
+    const old = openStore(dir, { migrateTo: 9 });
+    const quality = (i: number): unknown => ({
+      verdict: i % 2 ? 'uncertain' : 'ok',
+      expectedErrorMm: { C2p: 0.25, C4m: 0.5 + i / 4 },
+    });
+    for (let i = 0; i < 4; i++) {
+      const id = addStudy(old, i);
+      old.recordModelRun(id, { ...MODEL_RUN, landmarks: syntheticPoints('CS4'), confidences, quality: quality(i) });
+    }
+    old.close();
+    const upgraded = openStore(dir);
+    const id = addStudy(upgraded, 4);
+    upgraded.recordModelRun(id, { ...MODEL_RUN, landmarks: syntheticPoints('CS4'), confidences, quality: quality(4) });
+    addStudy(upgraded, 5);
+    const rows = upgraded.listStudies({ offset: 0, limit: 50, sort: { field: 'expectedErrorMm', dir: 'asc' } }).rows;
+    expect(rows.map((r) => [r.aiVerdict, r.maxExpectedErrorMm])).toEqual([
+      ['ok', 0.5],
+      ['uncertain', 0.75],
+      ['ok', 1],
+      ['uncertain', 1.25],
+      ['ok', 1.5],
+      [null, null],
+    ]);
+  });
 });
 
 describe('worklist through the summary columns', () => {
@@ -105,7 +132,7 @@ describe('worklist through the summary columns', () => {
     'ageYears',
     'stage',
     'reviewStatus',
-    'minConfidence',
+    'expectedErrorMm',
     'fileName',
     'stageProbability',
   ];
@@ -118,7 +145,7 @@ describe('worklist through the summary columns', () => {
     ageYears: 'st.age_years',
     stage: 'sr.stage',
     reviewStatus: 'i.review_status',
-    minConfidence: 'i.min_confidence',
+    expectedErrorMm: 'i.ai_max_expected_mm',
     fileName: 'i.original_name',
     stageProbability: 'sr.probability',
   };

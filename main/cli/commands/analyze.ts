@@ -3,24 +3,16 @@
  * provider and timings for each image, with a progress bar on a terminal (JSON lines with --json) and
  * Ctrl-C to cancel the rest of a batch.
  */
-import { readImageFileSafely } from '../../dicom/read-file';
 import path from 'node:path';
 import { parseCommandLine, walkInputs } from '../args';
 import type { AnalysisResult } from '../../../core/api/analysis';
 import type { Spacing } from '../../../core/api/image';
-import type { OpenedImage } from '../../../core/api/image';
-import { closeDecoderWorker, decodeInWorker } from '../../dicom/decoder-pool';
 import {
-  analyzeOpened,
+  analyzeFiles,
   enteredSpacing,
-  greyImageOf,
-  InferenceEngine,
-  modelDirs,
-  openWholeImageModels,
-  resolveModel,
-  runBatch,
+  HandRadiographError,
   type BatchProgressInfo,
-} from '../../inference/index';
+} from '../../services/file-analysis';
 import { type Command, UsageError } from '../command';
 import { defaultDataDir } from '../../services/data-dir';
 
@@ -102,6 +94,13 @@ export function formatResult(file: string, r: AnalysisResult): string {
   return lines.join('\n');
 }
 
+/** The CLI's wording of a failure; a hand points to the command that handles it. */
+function errorText(error: Error): string {
+  if (error instanceof HandRadiographError)
+    return `a hand-wrist radiograph (P hand ${error.handProbability.toFixed(2)}): no vertebral landmarks; use cvm boneage`;
+  return error.message;
+}
+
 function jsonLine(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 }
@@ -135,38 +134,6 @@ export const analyzeCommand: Command = {
     const spacing = parseSpacingOption(values.spacing);
     const files = collectFiles(positionals);
     if (files.length === 0) throw new UsageError(`no image files in ${positionals.join(', ')}`);
-    const model = resolveModel(modelDirs(values['data-dir'] ?? defaultDataDir()), values.model);
-    // A hand-wrist radiograph never gets vertebral landmarks: recognised first (models/radiograph-kind).
-    const kinds = openWholeImageModels(modelDirs(values['data-dir'] ?? defaultDataDir()));
-    // Decoding runs in the decoder worker, one file ahead: the first file decodes while the model loads, and
-    // each next one while the current one is analysed (two cores in use instead of one).
-    const ahead = new Map<string, Promise<{ opened: OpenedImage; decodeMs: number }>>();
-    const decodeAhead = (file: string): void => {
-      if (ahead.has(file)) return;
-      const started = performance.now();
-      const decoding = Promise.resolve()
-        .then(() => readImageFileSafely(file, path.basename(file)))
-        .then((bytes) => decodeInWorker(path.basename(file), bytes))
-        .then((opened) => ({ opened, decodeMs: performance.now() - started }));
-      decoding.catch(() => undefined); // reported when its turn comes
-      ahead.set(file, decoding);
-    };
-    decodeAhead(files[0]!);
-    let engine: InferenceEngine;
-    try {
-      engine = await InferenceEngine.start({
-        model,
-        onEvent: (e) =>
-          console.error(
-            e.kind === 'worker-crashed'
-              ? `inference worker crashed: ${e.message}; restarting`
-              : 'inference worker restarted',
-          ),
-      });
-    } catch (error) {
-      await Promise.all([closeDecoderWorker(), kinds.close()]);
-      throw error;
-    }
     const json = values.json ?? false;
     const bar = !json && process.stderr.isTTY && files.length > 1;
     const controller = new AbortController();
@@ -176,69 +143,53 @@ export const analyzeCommand: Command = {
     };
     process.once('SIGINT', onSigint);
     try {
-      if (json)
-        jsonLine({
-          type: 'start',
-          files: files.length,
-          model: engine.modelRef,
-          provider: engine.provider,
-          sessionCreateMs: engine.sessionCreateMs,
-        });
-      const outcome = await runBatch(
-        files,
-        (file) => file,
-        async (file) => {
-          decodeAhead(file);
-          const decoding = ahead.get(file)!;
-          ahead.delete(file);
-          const following = files[files.indexOf(file) + 1];
-          if (following !== undefined && !controller.signal.aborted) decodeAhead(following);
-          const { opened, decodeMs } = await decoding;
-          if (kinds.kindModel) {
-            const kind = await kinds.classifyRadiograph(greyImageOf(opened));
-            if (kind.kind === 'hand') {
-              throw new Error(
-                `a hand-wrist radiograph (P hand ${kind.probabilities.hand.toFixed(2)}): no vertebral landmarks; use cvm boneage`,
-              );
-            }
-          }
-          if (kinds.kindModel) {
-            const kind = await kinds.classifyRadiograph(greyImageOf(opened));
-            if (kind.kind === 'hand') {
-              throw new Error();
-            }
-          }
-          return analyzeOpened(engine, opened, { decodeMs, ...(spacing ? { spacing } : {}) });
+      // The app's analysis path on files (main/services/file-analysis.ts): hands refused, the same engine and
+      // staging; decoding in the decoder worker one file ahead. Only the presentation below is the CLI's own.
+      const outcome = await analyzeFiles(files, {
+        dataDir: values['data-dir'] ?? defaultDataDir(),
+        ...(values.model ? { model: values.model } : {}),
+        spacing,
+        signal: controller.signal,
+        onEvent: (e) =>
+          console.error(
+            e.kind === 'worker-crashed'
+              ? `inference worker crashed: ${e.message}; restarting`
+              : 'inference worker restarted',
+          ),
+        onStart: (analyzer) => {
+          if (json)
+            jsonLine({
+              type: 'start',
+              files: files.length,
+              model: analyzer.modelRef,
+              provider: analyzer.provider,
+              sessionCreateMs: analyzer.sessionCreateMs,
+            });
         },
-        {
-          signal: controller.signal,
-          onProgress: (p) => {
-            if (json)
-              jsonLine({
-                type: 'progress',
-                done: p.done,
-                total: p.total,
-                failed: p.failed,
-                current: p.current,
-                etaMs: p.etaMs,
-              });
-            else if (bar) process.stderr.write(progressBar(p));
-          },
-          onItem: (r) => {
-            if (bar) process.stderr.write('\r'.padEnd(110) + '\r');
-            if (json)
-              jsonLine(
-                r.ok
-                  ? { type: 'result', file: r.label, result: r.value }
-                  : { type: 'error', file: r.label, error: r.error.message },
-              );
-            else
-              console.log(
-                r.ok ? `${formatResult(r.label, r.value)}\n` : `${r.label}\n  error       ${r.error.message}\n`,
-              );
-          },
+        onProgress: (p) => {
+          if (json)
+            jsonLine({
+              type: 'progress',
+              done: p.done,
+              total: p.total,
+              failed: p.failed,
+              current: p.current,
+              etaMs: p.etaMs,
+            });
+          else if (bar) process.stderr.write(progressBar(p));
         },
-      );
+        onItem: (r) => {
+          if (bar) process.stderr.write('\r'.padEnd(110) + '\r');
+          const message = r.ok ? '' : errorText(r.error);
+          if (json)
+            jsonLine(
+              r.ok
+                ? { type: 'result', file: r.label, result: r.value }
+                : { type: 'error', file: r.label, error: message },
+            );
+          else console.log(r.ok ? `${formatResult(r.label, r.value)}\n` : `${r.label}\n  error       ${message}\n`);
+        },
+      });
       if (bar) process.stderr.write('\r'.padEnd(110) + '\r');
       const failed = outcome.items.filter((i) => !i.ok).length;
       if (json)
@@ -258,7 +209,6 @@ export const analyzeCommand: Command = {
       return outcome.cancelled ? 130 : failed > 0 ? 1 : 0;
     } finally {
       process.off('SIGINT', onSigint);
-      await Promise.all([engine.close(), closeDecoderWorker(), kinds.close()]);
     }
   },
 };

@@ -8,16 +8,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseCommandLine } from '../args';
 import { compareWithAge, formatYearsMonths, parseSex, type AgeComparison, type Sex } from '../../../core/boneage/index';
-import { decodeImageFile } from '../../dicom/index';
-import { readImageFileSafely } from '../../dicom/read-file';
+import { openImageFile } from '../../services/files';
 import {
   greyImageOf,
-  modelDirs,
-  openWholeImageModels,
+  openWholeImageModelsFor,
   type BoneAgeResult,
   type RadiographKindResult,
   type WholeImageModels,
-} from '../../inference/index';
+} from '../../services/whole-image-files';
 import { defaultDataDir } from '../../services/data-dir';
 import { type Command, UsageError } from '../command';
 import { collectFiles } from './analyze';
@@ -44,7 +42,7 @@ export async function boneAgeOfFile(
   sexOption: Sex | null,
 ): Promise<BoneAgeFileResult> {
   const t0 = performance.now();
-  const opened = await decodeImageFile(path.basename(file), readImageFileSafely(file, path.basename(file)));
+  const opened = await openImageFile(file);
   const decodeMs = performance.now() - t0;
   const grey = greyImageOf(opened);
   const t1 = performance.now();
@@ -140,7 +138,7 @@ export const boneageCommand: Command = {
     const sex = sexOptionOf(values.sex);
     const files = collectFiles(positionals);
     if (files.length === 0) throw new UsageError(`no image files in ${positionals.join(', ')}`);
-    const models = openWholeImageModels(modelDirs(values['data-dir'] ?? defaultDataDir()));
+    const models = openWholeImageModelsFor(values['data-dir'] ?? defaultDataDir());
     if (!models.kindModel || !models.boneAgeModel) {
       await models.close();
       throw new Error(models.problems.join(' '));
@@ -225,7 +223,7 @@ export async function runBoneAgeEval(argv: string[]): Promise<number> {
     throw new UsageError(
       `${labels} must have the columns id, boneage, male (RSNA layout); it has ${header.join(', ')}`,
     );
-  const models = openWholeImageModels(modelDirs(values['data-dir'] ?? defaultDataDir()));
+  const models = openWholeImageModelsFor(values['data-dir'] ?? defaultDataDir());
   if (!models.boneAgeModel || !models.kindModel) {
     await models.close();
     throw new Error(models.problems.join(' '));
@@ -245,7 +243,7 @@ export async function runBoneAgeEval(argv: string[]): Promise<number> {
         problems.push(`${id}: ${file ? 'bone age is not a number' : `no image ${id}.png in ${dir}`}`);
         continue;
       }
-      const opened = await decodeImageFile(path.basename(file), readImageFileSafely(file, path.basename(file)));
+      const opened = await openImageFile(file);
       const grey = greyImageOf(opened);
       const kind = await models.classifyRadiograph(grey);
       if (kind.kind !== 'hand') notHands.push(`${id} (${kind.kind}, P hand ${kind.probabilities.hand.toFixed(2)})`);

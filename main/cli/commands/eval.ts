@@ -7,7 +7,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseCommandLine } from '../args';
-import { readImageFileSafely } from '../../dicom/read-file';
 import { runBoneAgeEval } from './boneage';
 import { assess, CVM_STAGES, stageLabel, STAGE_MODEL } from '../../../core/cvm/index';
 import { DEFAULT_FIT_OPTIONS, predictSpine, repeatedCrossValidation } from '../../../core/cvm/fit';
@@ -29,17 +28,16 @@ import {
   successDetectionRate,
   type StageOutcome,
 } from '../../../core/metrics/index';
-import { decodeImageFile } from '../../dicom/index';
+import { openImageFile } from '../../services/files';
 import {
-  analyzeOpened,
   enteredSpacing,
-  InferenceEngine,
   landmarkSetOf,
-  modelDirs,
-  resolveModel,
+  resolveAnalysisModel,
+  startFileAnalysis,
   verifyModel,
+  type FileAnalyzer,
   type VerifiedModel,
-} from '../../inference/index';
+} from '../../services/file-analysis';
 import { defaultDataDir } from '../../services/data-dir';
 import { type Command, UsageError } from '../command';
 import { createProgress } from '../progress';
@@ -201,8 +199,12 @@ function errorsOf(
   return Object.fromEntries(r.errors.map((e) => [e.name, e.mm!]));
 }
 
-/** The fold models of a cross-validation (each a model folder whose manifest lists `training.heldOut`). */
-function readFoldModels(dir: string): { model: VerifiedModel; heldOut: Set<string> }[] {
+/**
+ * The fold models of a cross-validation: each a model folder whose manifest lists `training.heldOut` (the
+ * images it is evaluated on) and `training.images` (plus optional `training.auxiliaryImages`: every image it
+ * learnt from in any form), so that "in training" is computed from the lists, not assumed.
+ */
+function readFoldModels(dir: string): { model: VerifiedModel; heldOut: Set<string>; trained: Set<string> }[] {
   const folds = readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory())
     .map((e) => path.join(dir, e.name))
@@ -212,7 +214,13 @@ function readFoldModels(dir: string): { model: VerifiedModel; heldOut: Set<strin
     const model = verifyModel(f, 'user');
     const heldOut = model.manifest.training?.heldOut;
     if (!heldOut || heldOut.length === 0) throw new UsageError(`${f}/manifest.json lists no training.heldOut images`);
-    return { model, heldOut: new Set(heldOut) };
+    const t = model.manifest.training;
+    if (!t?.images || t.images.length === 0)
+      throw new UsageError(
+        `${f}/manifest.json lists no training.images: without them "not in training" cannot be checked`,
+      );
+    const trained = new Set([...trainingIds(t.images)!, ...(trainingIds(t.auxiliaryImages) ?? [])]);
+    return { model, heldOut: new Set(heldOut), trained };
   });
 }
 
@@ -425,42 +433,47 @@ export const evalCommand: Command = {
       images: Record<string, { filled_from_prediction?: string[] }>;
     };
     const folds = values.folds ? readFoldModels(path.resolve(values.folds)) : null;
-    const model = folds
-      ? folds[0]!.model
-      : resolveModel(modelDirs(values['data-dir'] ?? defaultDataDir()), values.model);
+    const model = folds ? folds[0]!.model : resolveAnalysisModel(values['data-dir'] ?? defaultDataDir(), values.model);
     // Cross-validation: each image by the fold model that held it out; otherwise every image by one model.
     const plans = folds
-      ? folds.map((f) => ({ model: f.model, images: file.images.filter((img) => f.heldOut.has(img.id)) }))
-      : [{ model, images: file.images }];
+      ? folds.map((f) => ({
+          model: f.model,
+          images: file.images.filter((img) => f.heldOut.has(img.id)),
+          training: f.trained as Set<string> | null,
+        }))
+      : [{ model, images: file.images, training: trainingIds(model.manifest.training?.images) }];
     if (folds) {
       const covered = new Set(plans.flatMap((p) => p.images.map((img) => img.id)));
       const orphans = file.images.filter((img) => !covered.has(img.id)).map((img) => img.id);
       if (orphans.length > 0) throw new UsageError(`no fold model in ${values.folds} held out ${orphans.join(', ')}`);
     }
-    const training = folds ? null : trainingIds(model.manifest.training?.images);
+    const training = plans[0]!.training;
     const spacingInfo = {
       ...enteredSpacing(spacing.colMm, 'pixel_spacing_mm of the annotation file'),
       rowMm: spacing.rowMm,
     };
-    let provider: InferenceEngine['provider'] | null = null;
+    let provider: FileAnalyzer['provider'] | null = null;
     const rows: ImageEval[] = [];
     const refused: { id: string; reason: string }[] = [];
     const predictions = new Map<string, LandmarkSet>();
     let done = 0;
     const progress = createProgress('eval', file.images.length);
     for (const plan of plans) {
-      const engine = await InferenceEngine.start({ model: plan.model });
+      // The app's analysis path on files (main/services/file-analysis.ts); no kind check: eval measures the
+      // landmark model alone on a set of known cephalograms.
+      const engine = await startFileAnalysis({
+        dataDir: values['data-dir'] ?? defaultDataDir(),
+        model: plan.model,
+        recogniseKind: false,
+      });
       provider ??= engine.provider;
       try {
         for (const img of plan.images) {
           done += 1;
           progress.update(done, img.id);
           const t0 = performance.now();
-          const opened = await decodeImageFile(
-            path.basename(img.image),
-            readImageFileSafely(img.image, path.basename(img.image)),
-          );
-          const result = await analyzeOpened(engine, opened, { spacing: spacingInfo });
+          const opened = await openImageFile(img.image);
+          const result = await engine.analyze(opened, { spacing: spacingInfo });
           const pred = landmarkSetOf(result.prediction);
           if (!result.prediction.recognition.lateralCephalogram) {
             // Refused as "not a lateral cephalogram": no landmarks to score; counted and named below.
@@ -475,11 +488,9 @@ export const evalCommand: Command = {
           rows.push({
             id: img.id,
             file: img.image,
-            inTraining: folds
-              ? false
-              : training
-                ? training.has(img.id) || training.has(path.basename(img.image).replace(/\.[^.]+$/, ''))
-                : null,
+            inTraining: plan.training
+              ? plan.training.has(img.id) || plan.training.has(path.basename(img.image).replace(/\.[^.]+$/, ''))
+              : null,
             errorsMm: errorsOf(pred, img.landmarks, spacing, skip),
             skipped: skip,
             predictedStage: stageOutcome(result.assessment),
@@ -522,7 +533,12 @@ export const evalCommand: Command = {
     const inTrainingCount = rows.filter((r) => r.inTraining === true).length;
     const trainingText = [model.manifest.training?.data, model.manifest.training?.notes].filter(Boolean).join(' ');
     const trainingNote = folds
-      ? `cross-validated: each image was analysed by the fold model of ${values.folds} that held it out, so none was in the training data of the model that analysed it`
+      ? inTrainingCount === 0
+        ? `cross-validated: each image was analysed by the fold model of ${values.folds} that held it out; none is in that model's training lists (training.images, training.auxiliaryImages)`
+        : `cross-validation broken: ${inTrainingCount} of ${rows.length} images are in the training lists of the fold model that analysed them (${rows
+            .filter((r) => r.inTraining === true)
+            .map((r) => r.id)
+            .join(', ')}); on those, these are training-set figures`
       : training === null
         ? `the manifest does not list its training images (training.images), so whether these images were seen in training is not known; it says: "${trainingText || 'nothing'}"`
         : `${inTrainingCount} of ${rows.length} images were in the model's training data${inTrainingCount > 0 ? ': on those, these are training-set figures, not an estimate of accuracy on new images' : ''}`;

@@ -3,12 +3,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseCommandLine } from '../args';
 import { defaultDataDir } from '../../services/data-dir';
-import { exportCsv, exportCvm13 } from '../../services/exchange';
-import { writeOutput } from '../../services/write-output';
-import { Store } from '../../store/store';
+import { exportFromDataFolder } from '../../services/studies';
 import { type Command, UsageError } from '../command';
-
-export { writeOutput };
 
 export const exportCommand: Command = {
   name: 'export',
@@ -32,27 +28,19 @@ export const exportCommand: Command = {
     if (!values.out) throw new UsageError('--out <file> is required');
     const out = path.resolve(values.out);
     if (existsSync(out) && !values.force) throw new UsageError(`${out} exists; give --force to replace it`);
-    // Read-only: works while the app is running on the same data folder.
-    const store = Store.open(values['data-dir'] ?? defaultDataDir(), { readonly: true });
-    try {
-      const approvedOnly = values['approved-only'] ?? false;
-      if (values.format === 'cvm13') {
-        const { document, count } = exportCvm13(store, out, {
-          approvedOnly,
-          copyImages: values['copy-images'] ?? false,
-        });
-        writeOutput(out, `${JSON.stringify(document, null, 1)}\n`);
-        console.log(
-          `wrote ${count} landmark set(s) to ${out}${values['copy-images'] ? ` with the images in ${path.parse(out).name}-images/` : ' (image paths point into the data folder)'}`,
-        );
-      } else {
-        const { csv, count } = exportCsv(store, { approvedOnly, withIdentifiers: values['with-identifiers'] ?? false });
-        writeOutput(out, csv);
-        console.log(`wrote ${count} row(s) to ${out}`);
-      }
-      return 0;
-    } finally {
-      store.close();
-    }
+    // The app's export (main/services/studies.ts), read-only: works while the app runs on the same data folder.
+    const format = values.format;
+    const { count } = exportFromDataFolder(values['data-dir'] ?? defaultDataDir(), out, {
+      format,
+      approvedOnly: values['approved-only'] ?? false,
+      copyImages: values['copy-images'] ?? false,
+      withIdentifiers: values['with-identifiers'] ?? false,
+    });
+    if (format === 'cvm13')
+      console.log(
+        `wrote ${count} landmark set(s) to ${out}${values['copy-images'] ? ` with the images in ${path.parse(out).name}-images/` : ' (image paths point into the data folder)'}`,
+      );
+    else console.log(`wrote ${count} row(s) to ${out}`);
+    return 0;
   },
 };

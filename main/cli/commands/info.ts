@@ -1,9 +1,7 @@
 /** `cvm info <file>`: what the workstation reads from an image file (DICOM, PNG, JPEG). */
-import path from 'node:path';
 import { parseCommandLine } from '../args';
 import type { OpenedImage } from '../../../core/api/image';
-import { decodeImageFile, ImageDecodeError } from '../../dicom/index';
-import { readImageFileSafely } from '../../dicom/read-file';
+import { ImageDecodeError, openImageFile } from '../../services/files';
 import { type Command, UsageError } from '../command';
 
 /** Everything `info` reports, without the pixels. */
@@ -71,8 +69,7 @@ export const infoCommand: Command = {
       throw new UsageError(`--frame must be a whole number from 1, not "${values.frame}"`);
     try {
       // A regular file within the size limit: a FIFO or /dev/zero is refused at once, never read.
-      const bytes = readImageFileSafely(file, path.basename(file));
-      const image = await decodeImageFile(path.basename(file), bytes, { frame: frame - 1 });
+      const image = await openImageFile(file, { frame: frame - 1 });
       console.log(values.json ? JSON.stringify(infoReport(image), null, 2) : infoSummary(image));
       return 0;
     } catch (error) {

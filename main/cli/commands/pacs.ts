@@ -13,10 +13,11 @@ import { pullStudies } from '../../pacs/pull';
 import { prepareResults } from '../../pacs/results';
 import { readPacsSettings } from '../../pacs/settings';
 import { analysisHandlers, closeInferenceEngines } from '../../services/analysis';
+import { boneAgeHandlers, closeWholeImageModels } from '../../services/boneage';
+import { pullClassifier } from '../../services/pacs';
 import { defaultDataDir } from '../../services/data-dir';
 import { appVersion } from '../../services/version';
 import { closeStudyStores, importFile, loadImagePixels, storeFor } from '../../services/studies';
-import type { Store } from '../../store/store';
 import { type Command, UsageError } from '../command';
 
 const CONNECTION_OPTIONS = {
@@ -55,7 +56,7 @@ interface ConnectionFlags {
   'data-dir'?: string;
 }
 
-async function clientFrom(values: ConnectionFlags, store: Store | null): Promise<DicomWebClient> {
+async function clientFrom(values: ConnectionFlags, store: ReturnType<typeof storeFor> | null): Promise<DicomWebClient> {
   const saved = store ? readPacsSettings(store) : null;
   const url = values.url ?? (saved?.url || undefined);
   if (!url) throw new UsageError('give --url <DICOMweb root> (or configure the PACS in the app)');
@@ -103,6 +104,7 @@ async function withErrors(fn: () => Promise<number>): Promise<number> {
     throw error;
   } finally {
     await closeInferenceEngines();
+    await closeWholeImageModels();
     closeStudyStores();
   }
 }
@@ -190,6 +192,7 @@ const sub: Record<string, { usage: string; run(argv: string[]): Promise<number> 
         try {
           const report = await pullStudies(store, client, values.study, {
             importFile,
+            ...pullClassifier({ dataDir, mode: 'cli' }),
             author: store.userName(),
             signal: controller.signal,
             onProgress: (p) => {
@@ -200,11 +203,28 @@ const sub: Record<string, { usage: string; run(argv: string[]): Promise<number> 
           if (!values.json && process.stderr.isTTY) process.stderr.write('\r'.padEnd(61) + '\r');
           const analyses: Array<{ imageId: number; ok: boolean; summary: string }> = [];
           if (values.analyze && !report.cancelled) {
-            const handlers = analysisHandlers({ dataDir, mode: 'cli', appVersion: appVersion(), emit: () => {} });
+            const ctx = { dataDir, mode: 'cli' as const, appVersion: appVersion(), emit: () => {} };
+            const handlers = analysisHandlers(ctx);
             for (const s of report.studies) {
               for (const i of s.instances) {
                 if (i.outcome !== 'retrieved' && i.outcome !== 'already-present') continue;
                 if (i.outcome === 'already-present' && store.loadStudy(i.imageId).latest) continue;
+                if (i.route === 'boneage') {
+                  // A hand-wrist radiograph gets a bone age, never vertebral landmarks.
+                  const b = await boneAgeHandlers(ctx).estimateBoneAge({ imageId: i.imageId });
+                  analyses.push(
+                    b.ok
+                      ? {
+                          imageId: i.imageId,
+                          ok: true,
+                          summary: b.value.latest
+                            ? `bone age ${(b.value.latest.months / 12).toFixed(1)} years (${b.value.latest.sex})`
+                            : 'no bone age',
+                        }
+                      : { imageId: i.imageId, ok: false, summary: b.error.message },
+                  );
+                  continue;
+                }
                 const r = await handlers.analyzeImage({ imageId: i.imageId });
                 analyses.push(
                   r.ok

@@ -1,16 +1,16 @@
 /** `cvm timeline`: a patient's visits (age, stage, probabilities) and when the pubertal growth peak passed. */
 import { parseCommandLine } from '../args';
-import { mergePatients, patientTimeline, splitPatient } from '../../pacs/timeline';
+import { mergePatients, patientTimeline, rejoinStudy, splitPatient, splitStudyOff } from '../../pacs/timeline';
 import { defaultDataDir } from '../../services/data-dir';
 import { closeStudyStores, storeFor } from '../../services/studies';
-import { StoreError } from '../../store/errors';
 import { type Command, UsageError } from '../command';
 
 export const timelineCommand: Command = {
   name: 'timeline',
   summary:
     "a patient's visits across time: age, stage, probabilities, and when the growth peak passed; merge or split patients",
-  usage: 'cvm timeline --patient <id> [--issuer <issuer>] [--data-dir <dir>] [--json] [--merge <other id> | --split]',
+  usage:
+    'cvm timeline --patient <id> [--issuer <issuer>] [--data-dir <dir>] [--json] [--merge <other id> | --split | --split-study <image id> | --rejoin-study <image id>]',
   async run(argv) {
     const { values } = parseCommandLine({
       args: argv,
@@ -21,6 +21,8 @@ export const timelineCommand: Command = {
         json: { type: 'boolean' },
         merge: { type: 'string' },
         split: { type: 'boolean' },
+        'split-study': { type: 'string' },
+        'rejoin-study': { type: 'string' },
       },
     });
     if (!values.patient) throw new UsageError('give --patient <Patient ID>');
@@ -28,6 +30,15 @@ export const timelineCommand: Command = {
     try {
       if (values.merge) mergePatients(store, values.patient, values.merge, store.userName());
       if (values.split) splitPatient(store, values.patient, store.userName());
+      const imageArg = (flag: string, v: string | undefined): number | null => {
+        if (v === undefined) return null;
+        if (!/^\d+$/.test(v)) throw new UsageError(`${flag} takes an image id (a number), not "${v}"`);
+        return Number(v);
+      };
+      const splitId = imageArg('--split-study', values['split-study']);
+      if (splitId !== null) splitStudyOff(store, splitId, store.userName());
+      const rejoinId = imageArg('--rejoin-study', values['rejoin-study']);
+      if (rejoinId !== null) rejoinStudy(store, rejoinId, store.userName());
       const t = patientTimeline(store, values.patient, values.issuer !== undefined ? { issuer: values.issuer } : {});
       if (values.json) {
         console.log(JSON.stringify(t));
@@ -42,6 +53,10 @@ export const timelineCommand: Command = {
           `  ${v.studyDate ?? '----------'}  ${v.ageYears !== null ? `${v.ageYears.toFixed(1)} y` : '   -  '}  ${(v.stageLabel ?? 'not analysed').padEnd(22)} ${v.reviewStatus.padEnd(11)} image ${v.imageId}${p}`,
         );
       }
+      for (const x of t.splitOff)
+        console.log(
+          `  split off: ${x.studyDate ?? 'undated'} (image ${x.imageIds.join(', ')}) by ${x.by}; --rejoin-study ${x.imageIds[0]} undoes it`,
+        );
       console.log(t.peak.text);
       for (const i of t.inconsistencies) console.log(`warning: ${i}`);
       if (t.otherIssuers.length)
@@ -50,7 +65,8 @@ export const timelineCommand: Command = {
         );
       return 0;
     } catch (error) {
-      if (error instanceof StoreError) {
+      // A refusal of the store (unknown patient, a merge that would mix people): its message, exit 1.
+      if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
         console.error(`cvm timeline: ${error.message}`);
         return 1;
       }

@@ -2,45 +2,20 @@
  * A patient's growth across visits, in the study view: each visit's stage against age (chart.js), the
  * chance the pubertal peak has passed, and what successive visits say ("peak likely passed between...").
  */
-import { useEffect, useRef, useState, type ReactNode } from 'react';
-import {
-  CategoryScale,
-  Chart,
-  Legend,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  ScatterController,
-  Tooltip,
-} from 'chart.js';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { Chart } from 'chart.js';
 import type { TimelineResponse } from '../../../core/api/pacs';
 import { api } from '../../api';
+import { byAge, growthChartConfig, growthSeries, SCREEN_THEME } from './growthChart';
+import { IdentityBar, IdentityDialog, type IdentityAction } from './PatientIdentity';
 import './pacs.css';
-
-Chart.register(
-  LineController,
-  ScatterController,
-  LineElement,
-  PointElement,
-  LinearScale,
-  CategoryScale,
-  Tooltip,
-  Legend,
-);
-
-const STAGE_NUMBER: Record<string, number> = { CS1: 1, CS2: 2, CS3: 3, CS4: 4, CS5: 5, CS6: 6 };
-
-/** x of a visit: age in years, else years since the first dated visit. */
-function xOf(v: TimelineResponse['visits'][number], first: number | null): number | null {
-  if (v.ageYears !== null) return v.ageYears;
-  if (v.studyDate && first !== null) return (Date.parse(v.studyDate) - first) / (365.25 * 86_400_000);
-  return null;
-}
 
 export function GrowthTimeline({ imageId, version }: { imageId: number; version?: unknown }): ReactNode {
   const [timeline, setTimeline] = useState<TimelineResponse | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [action, setAction] = useState<IdentityAction | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [changes, setChanges] = useState(0);
   const canvas = useRef<HTMLCanvasElement>(null);
 
   useEffect(() => {
@@ -55,85 +30,16 @@ export function GrowthTimeline({ imageId, version }: { imageId: number; version?
     return () => {
       live = false;
     };
-  }, [imageId, version]);
+  }, [imageId, version, changes]);
 
   const visits = timeline?.visits ?? [];
-  const byAge = visits.some((v) => v.ageYears !== null);
+  const series = useMemo(() => (timeline ? growthSeries(timeline, imageId) : []), [timeline, imageId]);
+  const xByAge = timeline ? byAge(timeline) : true;
   useEffect(() => {
-    if (!canvas.current || visits.length === 0) return;
-    const dated = visits.map((v) => (v.studyDate ? Date.parse(v.studyDate) : NaN)).filter((t) => Number.isFinite(t));
-    const first = dated.length ? Math.min(...dated) : null;
-    const points = visits.flatMap((v) => {
-      const x = xOf(v, first);
-      return x === null ? [] : [{ x, y: v.stage ? STAGE_NUMBER[v.stage]! : null, p: v.pPeakPassed, v }];
-    });
-    const chart = new Chart(canvas.current, {
-      type: 'line',
-      data: {
-        datasets: [
-          {
-            label: 'CVM stage',
-            data: points.map((p) => ({ x: p.x, y: p.y })),
-            yAxisID: 'stage',
-            borderColor: '#4da3ff',
-            backgroundColor: '#4da3ff',
-            pointRadius: points.map((p) => (p.v.imageId === imageId ? 6 : 4)),
-            spanGaps: true,
-          },
-          {
-            label: 'P(peak passed)',
-            data: points.map((p) => ({ x: p.x, y: p.p })),
-            yAxisID: 'p',
-            borderColor: '#f2b544',
-            backgroundColor: '#f2b544',
-            borderDash: [4, 3],
-            pointRadius: 3,
-            spanGaps: true,
-          },
-        ],
-      },
-      options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        parsing: false,
-        scales: {
-          x: {
-            type: 'linear',
-            min: Math.floor(Math.min(...points.map((p) => p.x)) - 0.5),
-            max: Math.ceil(Math.max(...points.map((p) => p.x)) + 0.5),
-            title: { display: true, text: byAge ? 'age (years)' : 'years since the first visit', color: '#9ba6b3' },
-            ticks: { color: '#9ba6b3' },
-            grid: { color: '#2c3540' },
-          },
-          stage: {
-            type: 'linear',
-            position: 'left',
-            min: 0.6,
-            max: 6.4,
-            afterBuildTicks: (axis) => {
-              axis.ticks = [1, 2, 3, 4, 5, 6].map((value) => ({ value }));
-            },
-            ticks: { color: '#9ba6b3', callback: (v) => `CS${v}` },
-            grid: { color: '#2c3540' },
-          },
-          p: {
-            type: 'linear',
-            position: 'right',
-            min: -0.08,
-            max: 1.08,
-            afterBuildTicks: (axis) => {
-              axis.ticks = [0, 0.25, 0.5, 0.75, 1].map((value) => ({ value }));
-            },
-            ticks: { color: '#f2b544', callback: (v) => `${Math.round(Number(v) * 100)}%` },
-            grid: { display: false },
-          },
-        },
-        plugins: { legend: { labels: { color: '#e8ebef', boxWidth: 12 } } },
-      },
-    });
+    if (!canvas.current || series.length === 0) return;
+    const chart = new Chart(canvas.current, growthChartConfig(series, SCREEN_THEME, { byAge: xByAge }));
     return () => chart.destroy();
-  }, [visits, imageId, byAge]);
+  }, [series, xByAge]);
 
   if (error)
     return (
@@ -148,8 +54,24 @@ export function GrowthTimeline({ imageId, version }: { imageId: number; version?
       <h3>Growth across visits</h3>
       <div className="muted small">
         {timeline.patientName ?? ''} · ID {timeline.patientId}
-        {timeline.merged.length ? ` (merged: ${timeline.merged.join(', ')})` : ''}
       </div>
+      <IdentityBar timeline={timeline} onAction={setAction} />
+      {notice && (
+        <div className="muted small" role="status" data-testid="identity-notice">
+          {notice}
+        </div>
+      )}
+      {action && (
+        <IdentityDialog
+          action={action}
+          onClose={() => setAction(null)}
+          onDone={(message) => {
+            setAction(null);
+            setNotice(message);
+            setChanges((n) => n + 1);
+          }}
+        />
+      )}
       {visits.length > 1 && (
         <div className="timeline-chart">
           <canvas ref={canvas} aria-label="Stage against age, one point per visit" role="img" />
@@ -162,6 +84,27 @@ export function GrowthTimeline({ imageId, version }: { imageId: number; version?
             <span className="num">{v.ageYears !== null ? `${v.ageYears.toFixed(1)} y` : '—'}</span>
             <span>{v.stageLabel ?? 'not analysed'}</span>
             <span className="muted small">{v.reviewStatus}</span>
+            {timeline.splitFrom ? (
+              <span />
+            ) : (
+              <button
+                type="button"
+                className="link small"
+                data-testid={`split-study-${v.imageId}`}
+                title="This study is of another person: take it off this patient's timeline"
+                aria-label={`Not this patient: split the study of ${v.studyDate ?? 'unknown date'} off`}
+                onClick={() =>
+                  setAction({
+                    kind: 'split-study',
+                    imageId: v.imageId,
+                    studyDate: v.studyDate,
+                    patientId: timeline.patientId ?? '',
+                  })
+                }
+              >
+                Split off
+              </button>
+            )}
           </li>
         ))}
       </ol>

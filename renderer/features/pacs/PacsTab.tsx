@@ -18,7 +18,8 @@ const PAGE = 200;
 
 /** DICOM person name "Family^Given^Middle" as "Family, Given Middle". */
 const personName = (pn: string): string => {
-  const [family = '', ...rest] = pn.split('=')[0]!.split('^');
+  const [alphabetic = ''] = pn.split('='); // the alphabetic group, before any ideographic one
+  const [family = '', ...rest] = alphabetic.split('^');
   const given = rest.filter(Boolean).join(' ');
   return given ? `${family}, ${given}` : family;
 };
@@ -368,13 +369,16 @@ export function PacsTab({ onOpen }: { onOpen: (imageId: number) => void }): Reac
         <div className={done.failed ? 'warning' : 'message'} role="status" data-testid="pacs-pull-done">
           {done.cancelled ? 'Pull cancelled: ' : 'Pull finished: '}
           {done.retrieved} retrieved, {done.alreadyPresent} already here, {done.skipped} skipped, {done.failed} failed.
+          {done.boneAge && done.boneAge.length > 0
+            ? ` ${done.boneAge.length} hand-wrist ${done.boneAge.length === 1 ? 'radiograph goes' : 'radiographs go'} to bone age.`
+            : ''}
           {done.imageIds.length > 0 && (
             <>
               {' '}
               <button
                 type="button"
                 className="link"
-                onClick={() => onOpen(done.imageIds[0]!)}
+                onClick={() => done.imageIds[0] !== undefined && onOpen(done.imageIds[0])}
                 data-testid="pacs-open-pulled"
               >
                 Open

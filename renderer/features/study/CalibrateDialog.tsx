@@ -50,6 +50,20 @@ export function CalibrateDialog({
     else onClose();
   };
 
+  // One field, labelled for what it asks: the known distance, or the spacing itself.
+  const field = (
+    <input
+      autoFocus
+      data-testid="calibrate-value"
+      inputMode="decimal"
+      value={value}
+      onChange={(e) => setValue(e.target.value)}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') void submit();
+      }}
+    />
+  );
+
   return (
     <div
       className="dialog-backdrop"
@@ -64,31 +78,13 @@ export function CalibrateDialog({
         {points && pixels !== null ? (
           <label>
             Known distance between the two marked points ({pixels.toFixed(1)} px), in mm
-            <input
-              autoFocus
-              data-testid="calibrate-value"
-              inputMode="decimal"
-              value={value}
-              onChange={(e) => setValue(e.target.value)}
-              onKeyDown={(e) => {
-                if (e.key === 'Enter') void submit();
-              }}
-            />
+            {field}
           </label>
         ) : (
           <>
             <label>
               Pixel spacing in mm per pixel
-              <input
-                autoFocus
-                data-testid="calibrate-value"
-                inputMode="decimal"
-                value={value}
-                onChange={(e) => setValue(e.target.value)}
-                onKeyDown={(e) => {
-                  if (e.key === 'Enter') void submit();
-                }}
-              />
+              {field}
             </label>
             {aspect !== 1 && (
               <p className="muted small">

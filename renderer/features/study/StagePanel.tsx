@@ -3,7 +3,7 @@ import { memo, useState, type ReactNode } from 'react';
 import type { Plausibility } from '../../../core/review/plausibility';
 import type { StudyDetail } from '../../../core/api/studies';
 import {
-  CVM_STAGES,
+  stageAt,
   PEAK_GROWTH,
   stageLabel,
   type Assessment,
@@ -76,15 +76,15 @@ const pctText = (p: number): string => `${Math.round(p * 100)}%`;
 
 /** The six stages as one bar: each segment as wide as its probability, the most probable one marked. */
 function ProbabilityBar({ staging }: { staging: ModelStaging }): ReactNode {
+  const cells = staging.probabilities.map((p, i) => ({ s: stageAt(i), p }));
   return (
     <div
       className="prob-bar"
       role="img"
       data-testid="stage-probabilities"
-      aria-label={`Stage probabilities: ${CVM_STAGES.map((s, i) => `${s} ${pctText(staging.probabilities[i]!)}`).join(', ')}`}
+      aria-label={`Stage probabilities: ${cells.map(({ s, p }) => `${s} ${pctText(p)}`).join(', ')}`}
     >
-      {CVM_STAGES.map((s, i) => {
-        const p = staging.probabilities[i]!;
+      {cells.map(({ s, p }) => {
         return (
           <div
             key={s}

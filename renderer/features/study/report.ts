@@ -4,7 +4,9 @@
  * same font metrics, so the PDF and the PNG say and show the same thing:
  * header with patient, age ("13 y 8 m"), sex, study date and file; the C2-C4 crop, centred and filling its
  * box, with outlines, landmark names and a scale bar; the stage with its probabilities and runner-up,
- * borderline, rule and growth timing; the quality verdict and every warning; the criteria; spacing and its
+ * borderline, rule and growth timing; the quality verdict and every warning; with two or more visits of the
+ * patient, the growth chart (chart.js, the study view's series) with the visits and "peak likely passed
+ * between ..."; the criteria; spacing and its
  * source, model and version, landmark version, reviewer and time; "decision aid" wording.
  * Loaded on demand (it carries the fonts).
  */
@@ -12,6 +14,7 @@ import { PDFDocument, rgb, type PDFFont } from 'pdf-lib';
 import fontkit from '@pdf-lib/fontkit';
 import sansUrl from 'dejavu-fonts-ttf/ttf/DejaVuSans.ttf?url';
 import boldUrl from 'dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf?url';
+import type { TimelineResponse } from '../../../core/api/pacs';
 import type { StudyDetail } from '../../../core/api/studies';
 import { CVM_STAGES, PEAK_GROWTH, stageLabel, type Assessment } from '../../../core/cvm/index';
 import { LANDMARK_NAMES, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
@@ -19,6 +22,8 @@ import type { ModelQuality } from '../../../core/review/approval';
 import type { Plausibility } from '../../../core/review/plausibility';
 import { OUTLINES, landmarkBounds } from '../../canvas/outlines';
 import { formatAge, formatProvider, formatSpacing, humanizeIds, sentences } from '../format';
+import { api } from '../../api';
+import { drawGrowthChart, growthSeries, PRINT_THEME } from '../pacs/growthChart';
 import { labelsOf } from './StagePanel';
 
 export interface ReportInput {
@@ -31,6 +36,11 @@ export interface ReportInput {
   readonly quality: ModelQuality | null;
   readonly author: string;
   readonly now: Date;
+  /**
+   * The patient's visits (growth chart and peak timing, drawn when there are two or more); undefined: fetched
+   * by exportReport/printReport, null: none.
+   */
+  readonly timeline?: TimelineResponse | null;
 }
 
 /** A4 in PDF points. */
@@ -76,7 +86,14 @@ type Op =
       readonly color: Color;
       readonly lw: number;
     }
-  | { readonly t: 'image'; readonly x: number; readonly y: number; readonly w: number; readonly h: number };
+  | {
+      readonly t: 'image';
+      readonly src: 'crop' | 'growth';
+      readonly x: number;
+      readonly y: number;
+      readonly w: number;
+      readonly h: number;
+    };
 
 interface Fonts {
   readonly regular: PDFFont;
@@ -85,10 +102,17 @@ interface Fonts {
   readonly boldBytes: Uint8Array;
 }
 
+/** A canvas's 2D context; a browser that cannot give one (out of memory) fails the report with this message. */
+function context2d(canvas: HTMLCanvasElement): CanvasRenderingContext2D {
+  const ctx = canvas.getContext('2d');
+  if (!ctx) throw new Error(`no 2D drawing context for a ${canvas.width} x ${canvas.height} canvas`);
+  return ctx;
+}
+
 async function bytesOf(url: string): Promise<Uint8Array> {
   const m = /^data:[^;,]*;base64,(.*)$/.exec(url);
   if (m) {
-    const bin = atob(m[1]!);
+    const bin = atob(m[1] ?? '');
     const out = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
     return out;
@@ -215,7 +239,7 @@ function drawCrop(input: ReportInput, w: number, h: number): { canvas: HTMLCanva
   const canvas = document.createElement('canvas');
   canvas.width = Math.round(w * k);
   canvas.height = Math.round(h * k);
-  const ctx = canvas.getContext('2d')!;
+  const ctx = context2d(canvas);
   ctx.fillStyle = '#3a3d42';
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   const region = cropRegion(landmarks, image.width, image.height, spacing?.colMm ?? null, w / h);
@@ -305,7 +329,56 @@ function fmtValue(v: number, unit: string): string {
   return `${v.toFixed(2)} ${unit}`;
 }
 
-function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: number; scaleNote: string }): Op[] {
+/** The growth block's size on the page, in points: chart on the left, visits and peak timing on the right. */
+const GROWTH = { chartWidth: 300, chartHeight: 118 } as const;
+
+/** The timeline when it is worth a chart on the report: two or more visits, at least one with a value drawn. */
+function reportTimeline(input: ReportInput): TimelineResponse | null {
+  const t = input.timeline;
+  if (!t || t.visits.length < 2) return null;
+  return growthSeries(t, input.detail.imageId).length > 0 ? t : null;
+}
+
+function layoutGrowth(L: Layout, t: TimelineResponse, imageId: number, y: number): number {
+  const W = PAGE.width - 2 * MARGIN;
+  L.text(MARGIN, y, 'GROWTH ACROSS VISITS', 8, { bold: true, color: MUTED });
+  const merged = t.merged.length ? ` (with ${t.merged.join(', ')})` : '';
+  L.text(
+    MARGIN + L.width('GROWTH ACROSS VISITS  ', 8, true),
+    y,
+    L.fit(`patient ${t.patientId ?? '—'}${merged}`, 7.5, W / 2),
+    7.5,
+    {
+      color: MUTED,
+    },
+  );
+  y += 6;
+  L.line(MARGIN, y, PAGE.width - MARGIN, y);
+  y += 4;
+  L.ops.push({ t: 'image', src: 'growth', x: MARGIN, y, w: GROWTH.chartWidth, h: GROWTH.chartHeight });
+  const tx = MARGIN + GROWTH.chartWidth + 14;
+  const tw = PAGE.width - MARGIN - tx;
+  let ty = y + 10;
+  const shown = t.visits.slice(-6);
+  if (shown.length < t.visits.length)
+    ty = L.para(tx, ty, `… ${t.visits.length - shown.length} earlier visits`, 7.5, tw, { color: MUTED });
+  for (const v of shown) {
+    const age = v.ageYears !== null ? `${v.ageYears.toFixed(1)} y` : 'age ?';
+    const stage = v.stageLabel ?? 'not analysed';
+    const line = `${v.studyDate ?? 'undated'} · ${age} · ${stage}${v.reviewStatus === 'approved' ? '' : ` (${v.reviewStatus})`}`;
+    ty = L.para(tx, ty, line, 7.5, tw, { bold: v.imageId === imageId, maxLines: 1, leading: 9.5 });
+  }
+  if (t.peak) ty = L.para(tx, ty + 3, t.peak.text, 8.5, tw, { bold: true, maxLines: 3, leading: 10.5 });
+  for (const i of t.inconsistencies.slice(0, 1)) ty = L.para(tx, ty, i, 7, tw, { color: AMBER, maxLines: 2 });
+  return Math.max(y + GROWTH.chartHeight, ty) + 10;
+}
+
+function layoutReport(
+  input: ReportInput,
+  fonts: Fonts,
+  crop: { w: number; h: number; scaleNote: string },
+  growth: TimelineResponse | null,
+): Op[] {
   const L = new Layout(fonts);
   const { detail, assessment, quality, plausibility } = input;
   const meta = detail.info.meta;
@@ -346,7 +419,7 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
   // Crop (left) and stage (right).
   const cropX = MARGIN;
   const cropY = y;
-  L.ops.push({ t: 'image', x: cropX, y: cropY, w: crop.w, h: crop.h });
+  L.ops.push({ t: 'image', src: 'crop', x: cropX, y: cropY, w: crop.w, h: crop.h });
   L.rect(cropX, cropY, crop.w, crop.h, { stroke: INK, lw: 0.6 });
   let yc = L.para(cropX, cropY + crop.h + 10, crop.scaleNote, 7.5, crop.w, { color: MUTED });
   yc = L.para(
@@ -476,6 +549,9 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
   L.rect(sx, boxTop, sw, ys - boxTop, { stroke: verdictColor, lw: 0.9 });
   y = Math.max(yc, ys) + 12;
 
+  // The patient's growth across visits (chart.js, the same series as the study view's chart).
+  if (growth) y = layoutGrowth(L, growth, detail.imageId, y + 2);
+
   // Criteria table.
   const footerTop = PAGE.height - MARGIN - 92;
   L.text(MARGIN, y, 'CRITERIA (McNamara & Franchi 2018; bold: decided the stage; ≈ within tolerance)', 8, {
@@ -489,8 +565,7 @@ function layoutReport(input: ReportInput, fonts: Fonts, crop: { w: number; h: nu
   const outcomeW = PAGE.width - MARGIN - cols.outcome;
   if (assessment?.ok) {
     const rows = assessment.result.comparisons;
-    for (let i = 0; i < rows.length; i++) {
-      const c = rows[i]!;
+    for (const [i, c] of rows.entries()) {
       const outcome = L.wrap(humanizeIds(c.outcome, labels), 7.5, outcomeW);
       const labelLines = L.wrap(
         `${c.label}${c.withinTolerance ? ' ≈' : ''}`,
@@ -603,10 +678,20 @@ export async function renderReport(input: ReportInput): Promise<RenderedReport> 
   const doc = await PDFDocument.create();
   const fonts = await loadFonts(doc);
   await loadCanvasFonts(fonts);
+  const growth = reportTimeline(input);
   const cropW = 250;
-  const cropH = 300;
+  // With a growth chart the crop is shorter, so that the criteria still fit on the page.
+  const cropH = growth ? 250 : 300;
   const crop = drawCrop(input, cropW, cropH);
-  const ops = layoutReport(input, fonts, { w: cropW, h: cropH, scaleNote: crop.scaleNote });
+  const growthCanvas = growth
+    ? drawGrowthChart(growth, input.detail.imageId, GROWTH.chartWidth, GROWTH.chartHeight, CROP_DPI / 72, PRINT_THEME)
+    : null;
+  const ops = layoutReport(
+    input,
+    fonts,
+    { w: cropW, h: cropH, scaleNote: crop.scaleNote },
+    growthCanvas ? growth : null,
+  );
   const meta = input.detail.info.meta;
   doc.setTitle(`CVM report — ${meta.patientName ?? input.detail.info.fileName}`);
   doc.setAuthor(input.author || 'CVM Workstation');
@@ -616,13 +701,14 @@ export async function renderReport(input: ReportInput): Promise<RenderedReport> 
   doc.setCreationDate(input.now);
   const page = doc.addPage([PAGE.width, PAGE.height]);
   const cropImage = await doc.embedPng(await canvasPng(crop.canvas));
+  const growthImage = growthCanvas ? await doc.embedPng(await canvasPng(growthCanvas)) : null;
 
   // PNG: the same ops on a 150 dpi canvas.
   const k = PNG_DPI / 72;
   const png = document.createElement('canvas');
   png.width = Math.round(PAGE.width * k);
   png.height = Math.round(PAGE.height * k);
-  const ctx = png.getContext('2d')!;
+  const ctx = context2d(png);
   ctx.fillStyle = '#ffffff';
   ctx.fillRect(0, 0, png.width, png.height);
   ctx.textBaseline = 'alphabetic';
@@ -672,13 +758,23 @@ export async function renderReport(input: ReportInput): Promise<RenderedReport> 
       ctx.lineTo(op.x2 * k, op.y2 * k);
       ctx.stroke();
     } else {
-      page.drawImage(cropImage, { x: op.x, y: H - op.y - op.h, width: op.w, height: op.h });
+      const image = op.src === 'crop' ? cropImage : growthImage;
+      const source = op.src === 'crop' ? crop.canvas : growthCanvas;
+      if (!image || !source) continue;
+      page.drawImage(image, { x: op.x, y: H - op.y - op.h, width: op.w, height: op.h });
       ctx.imageSmoothingQuality = 'high';
-      ctx.drawImage(crop.canvas, op.x * k, op.y * k, op.w * k, op.h * k);
+      ctx.drawImage(source, op.x * k, op.y * k, op.w * k, op.h * k);
     }
   }
   const pdf = await doc.save();
   return { pdf, png };
+}
+
+/** The input with the patient's timeline; a timeline that cannot be read leaves the chart out, not the report. */
+async function withTimeline(input: ReportInput): Promise<ReportInput> {
+  if (input.timeline !== undefined) return input;
+  const r = await api.patientTimeline({ imageId: input.detail.imageId });
+  return { ...input, timeline: r.ok ? r.value : null };
 }
 
 function download(blob: Blob, fileName: string): void {
@@ -698,7 +794,7 @@ export function reportBaseName(detail: StudyDetail): string {
 
 /** Renders the report and saves it as PDF and PNG; resolves to the two file names. */
 export async function exportReport(input: ReportInput): Promise<string[]> {
-  const { pdf, png } = await renderReport(input);
+  const { pdf, png } = await renderReport(await withTimeline(input));
   const base = reportBaseName(input.detail);
   download(new Blob([pdf.slice().buffer], { type: 'application/pdf' }), `${base}.pdf`);
   download(new Blob([await canvasPng(png)], { type: 'image/png' }), `${base}.png`);
@@ -707,7 +803,7 @@ export async function exportReport(input: ReportInput): Promise<string[]> {
 
 /** Prints the report page (the PNG at A4, no margins) through the browser's print dialog. */
 export async function printReport(input: ReportInput): Promise<void> {
-  const { png } = await renderReport(input);
+  const { png } = await renderReport(await withTimeline(input));
   const url = URL.createObjectURL(new Blob([await canvasPng(png)], { type: 'image/png' }));
   const frame = document.createElement('iframe');
   frame.style.position = 'fixed';

@@ -8,7 +8,8 @@ import type { OpenedImage } from '../../../core/api/index';
 import { fromLandmarkSet, toLandmarkSet, type ReviewStatus, type StudyDetail } from '../../../core/api/studies';
 import { assess, modelPlacedErrors, type Assessment } from '../../../core/cvm/index';
 import type { CalibrationEntry } from '../../../core/geometry/calibration';
-import { isLandmarkName, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
+import type { LandmarkName, LandmarkSet } from '../../../core/landmarks/index';
+import { expectedErrorsOf } from '../../canvas/confidence';
 import { api } from '../../api';
 import { canRedo, canUndo, commit, createHistory, preview, redo, undo, type History } from '../../state/history';
 import { createSaveQueue, type QueueState, type SaveQueue } from '../../state/save-queue';
@@ -50,15 +51,6 @@ const wait = (ms: number): Promise<void> =>
 function movedNames(a: LandmarkSet, b: LandmarkSet): LandmarkName[] {
   const names = new Set([...Object.keys(a), ...Object.keys(b)] as LandmarkName[]);
   return [...names].filter((n) => a[n]?.x !== b[n]?.x || a[n]?.y !== b[n]?.y);
-}
-
-/** The landmark model's expected error per landmark (mm), as recorded with its run; {} when the run has none. */
-function expectedErrorsOf(quality: unknown): Partial<Record<LandmarkName, number>> {
-  const e = (quality as { expectedErrorMm?: unknown } | null | undefined)?.expectedErrorMm;
-  if (typeof e !== 'object' || e === null) return {};
-  return Object.fromEntries(
-    Object.entries(e).filter(([n, v]) => isLandmarkName(n) && typeof v === 'number' && Number.isFinite(v) && v >= 0),
-  ) as Partial<Record<LandmarkName, number>>;
 }
 
 export function useStudyEditor(imageId: number): { editor: StudyEditor | null; error: string | null } {
@@ -157,7 +149,7 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
   const ageYears = detail?.info.meta.ageYears ?? null;
   const sex = detail?.info.meta.sex ?? null;
   const expectedErrorMm = useMemo(
-    () => expectedErrorsOf(detail?.ai?.modelRun?.quality),
+    () => expectedErrorsOf(detail?.ai?.modelRun?.quality).mm,
     [detail?.ai?.modelRun?.quality],
   );
   const assessment = useMemo(() => {
@@ -177,6 +169,18 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
     [queue],
   );
 
+  /** Undo or redo: one step through the history, saved as a new version like any gesture. */
+  const travel = useCallback(
+    (can: (h: History<LandmarkSet>) => boolean, move: (h: History<LandmarkSet>) => History<LandmarkSet>) => {
+      const h = historyRef.current;
+      if (!can(h)) return;
+      const next = move(h);
+      setHistory(next);
+      save(next.present, movedNames(h.present, next.present));
+    },
+    [save],
+  );
+
   const editor = useMemo((): StudyEditor | null => {
     if (!detail || !image) return null;
     return {
@@ -194,20 +198,8 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
         setHistory((h) => commit(h, next, before));
         save(next, moved);
       },
-      undo: () => {
-        const h = historyRef.current;
-        if (!canUndo(h)) return;
-        const u = undo(h);
-        setHistory(u);
-        save(u.present, movedNames(h.present, u.present));
-      },
-      redo: () => {
-        const h = historyRef.current;
-        if (!canRedo(h)) return;
-        const r = redo(h);
-        setHistory(r);
-        save(r.present, movedNames(h.present, r.present));
-      },
+      undo: () => travel(canUndo, undo),
+      redo: () => travel(canRedo, redo),
       resetToAi: (names) => {
         if (!ai) return;
         const before = historyRef.current.present;
@@ -284,7 +276,7 @@ export function useStudyEditor(imageId: number): { editor: StudyEditor | null; e
         setSaveState({ kind: 'saved' });
       },
     };
-  }, [detail, image, history, ai, assessment, saveState, save, imageId, refreshDetail, queue]);
+  }, [detail, image, history, ai, assessment, saveState, save, travel, imageId, refreshDetail, queue]);
 
   return { editor, error };
 }

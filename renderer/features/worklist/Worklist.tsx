@@ -12,6 +12,7 @@ import {
   type ListStudiesRequest,
   type ListStudiesResponse,
   type ReviewStatus,
+  type StudyRow,
   type StudySortField,
 } from '../../../core/api/studies';
 import { api } from '../../api';
@@ -48,7 +49,7 @@ const COLUMNS: readonly { field: StudySortField; label: string; className: strin
   { field: 'stage', label: 'Stage', className: 'col-stage' },
   { field: 'stageProbability', label: 'P(stage)', className: 'col-prob' },
   { field: 'reviewStatus', label: 'Review', className: 'col-review' },
-  { field: 'minConfidence', label: 'Confidence', className: 'col-conf' },
+  { field: 'expectedErrorMm', label: 'AI check', className: 'col-conf' },
   { field: 'fileName', label: 'File', className: 'col-file' },
 ];
 
@@ -194,9 +195,8 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
       const damaged: string[] = [];
       let lastImageId: number | null = null;
       let imported = 0;
-      for (let i = 0; i < candidates.length; i++) {
+      for (const [i, file] of candidates.entries()) {
         if (cancelImport.current) break;
-        const file = candidates[i]!;
         setImporting({ done: i, total: candidates.length, current: file.name });
         const bytes = new Uint8Array(await file.arrayBuffer());
         const r = await api.importFiles({
@@ -526,7 +526,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
                     </span>
                     <SendBadge state={sendStates.get(r.imageId)} />
                   </td>
-                  <td className="num">{r.minConfidence !== null ? r.minConfidence.toFixed(2) : '—'}</td>
+                  <AiCheckCell verdict={r.aiVerdict} maxMm={r.maxExpectedErrorMm} />
                   <td>
                     <Cut className="muted" text={r.fileName} />
                   </td>
@@ -567,5 +567,30 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
       )}
       {exporting && <ExportDialog onClose={() => setExporting(false)} />}
     </div>
+  );
+}
+
+/**
+ * The landmark model's check of its prediction: the image verdict and the largest expected error (mm) of its
+ * landmarks, calibrated on cross-validation (docs/inference.md). Never the raw heatmap peak.
+ */
+function AiCheckCell({
+  verdict,
+  maxMm,
+}: {
+  verdict: StudyRow['aiVerdict'];
+  maxMm: StudyRow['maxExpectedErrorMm'];
+}): ReactNode {
+  if (verdict === null && maxMm === null) return <td className="num">—</td>;
+  const word = verdict === 'ok' ? 'ok' : verdict === 'uncertain' ? 'check' : verdict === 'failed' ? 'failed' : '';
+  const mm = maxMm === null ? '' : `${maxMm.toFixed(1)} mm`;
+  return (
+    <td
+      className={`num${verdict === 'failed' ? ' error-text' : verdict === 'uncertain' ? ' warn-text' : ''}`}
+      data-testid="worklist-ai-check"
+      title={`model's verdict: ${verdict ?? 'not recorded'}${maxMm === null ? '' : `; largest expected landmark error ${maxMm.toFixed(2)} mm`}`}
+    >
+      {[word, mm].filter(Boolean).join(' · ')}
+    </td>
   );
 }

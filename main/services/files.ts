@@ -1,0 +1,38 @@
+/**
+ * Image files outside the data folder as use cases of the command line (`cvm info`, `analyze`, `eval`,
+ * `boneage`): open a file (checked regular file within the size limit, decoded by content), in this thread
+ * or in the decoder worker. Nothing here touches the database or ONNX Runtime, so a command that only
+ * reads files loads neither (test/cli/bundle.test.ts).
+ */
+import path from 'node:path';
+import type { OpenedImage } from '../../core/api/image';
+import { closeDecoderWorker, decodeInWorker } from '../dicom/decoder-pool';
+import { readImageFileSafely } from '../dicom/read-file';
+
+export { ImageDecodeError } from '../dicom/errors';
+
+export interface OpenFileOptions {
+  /** 0-based frame of a multi-frame file; the first by default. */
+  readonly frame?: number;
+  /** Decode in the decoder worker (keeps this thread free; lets decoding overlap other work). */
+  readonly inWorker?: boolean;
+}
+
+/**
+ * Reads and decodes one image file; a FIFO, a device or an oversized file is refused before it is read.
+ * Every failure is an ImageDecodeError (or a read error) naming the file by its base name.
+ */
+export async function openImageFile(file: string, options: OpenFileOptions = {}): Promise<OpenedImage> {
+  const name = path.basename(file);
+  const bytes = readImageFileSafely(file, name);
+  const decodeOptions = options.frame === undefined ? {} : { frame: options.frame };
+  if (options.inWorker) return decodeInWorker(name, bytes, decodeOptions);
+  // Loaded on first use: a command that decodes in the worker only (`cvm analyze`) never loads the parsers here.
+  const { decodeImageFile } = await import('../dicom/index');
+  return decodeImageFile(name, bytes, decodeOptions);
+}
+
+/** Stops the decoder worker(s) started by openImageFile(..., { inWorker: true }). */
+export function closeFileDecoders(): Promise<void> {
+  return closeDecoderWorker();
+}

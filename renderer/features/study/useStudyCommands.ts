@@ -1,0 +1,135 @@
+/**
+ * The study's commands that talk to the services: analyse, approve (asking for a confirmation when the
+ * rules say "check") and open the next study, reopen, and write or print the report. Their progress and
+ * outcome go to the view's busy line and message.
+ */
+import { useCallback } from 'react';
+import type { ApprovalDecision, ModelQuality } from '../../../core/review/approval';
+import type { Plausibility } from '../../../core/review/plausibility';
+import { api } from '../../api';
+import type { StudyViewAction } from '../../state/study-view';
+import { nextUnreviewed } from '../../state/worklist-session';
+import { sentences } from '../format';
+import type { StudyEditor } from './useStudyEditor';
+
+export interface StudyCommands {
+  runAnalysis(): Promise<void>;
+  /** Approves, then opens the next study waiting for review when `next`. */
+  approve(next: boolean, confirmation?: string): Promise<void>;
+  reopen(): Promise<void>;
+  exportReport(): Promise<void>;
+  print(): Promise<void>;
+}
+
+export interface StudyCommandInput {
+  readonly editor: StudyEditor;
+  readonly dispatch: (action: StudyViewAction) => void;
+  readonly decision: ApprovalDecision;
+  readonly plausibility: Plausibility | null;
+  readonly modelQuality: ModelQuality | null;
+  readonly image: HTMLCanvasElement;
+  readonly userName: string;
+  readonly onOpen: (imageId: number) => void;
+}
+
+export function useStudyCommands({
+  editor,
+  dispatch,
+  decision,
+  plausibility,
+  modelQuality,
+  image,
+  userName,
+  onOpen,
+}: StudyCommandInput): StudyCommands {
+  const { detail, landmarks, assessment } = editor;
+  const reportInput = useCallback(
+    () => ({
+      detail,
+      image,
+      landmarks,
+      assessment,
+      plausibility,
+      quality: modelQuality,
+      author: userName,
+      now: new Date(),
+    }),
+    [detail, image, landmarks, assessment, plausibility, modelQuality, userName],
+  );
+
+  const exportReport = useCallback(async () => {
+    dispatch({ type: 'busy', busy: 'Writing the report…' });
+    try {
+      const { exportReport: writeReport } = await import('./report');
+      const names = await writeReport(reportInput());
+      dispatch({ type: 'message', message: { kind: 'info', text: `Report saved: ${names.join(' and ')}.` } });
+    } catch (e) {
+      const text = `The report could not be written: ${(e as Error).message}`;
+      dispatch({ type: 'message', message: { kind: 'error', text } });
+    } finally {
+      dispatch({ type: 'busy', busy: null });
+    }
+  }, [reportInput, dispatch]);
+
+  const print = useCallback(async () => {
+    try {
+      const { printReport } = await import('./report');
+      await printReport(reportInput());
+    } catch (e) {
+      const text = `The report could not be printed: ${(e as Error).message}`;
+      dispatch({ type: 'message', message: { kind: 'error', text } });
+    }
+  }, [reportInput, dispatch]);
+
+  const runAnalysis = useCallback(async () => {
+    dispatch({ type: 'busy', busy: 'Analysing…' });
+    const err = await editor.analyze();
+    dispatch({ type: 'busy', busy: null });
+    dispatch({ type: 'message', message: err ? { kind: 'error', text: err } : null });
+  }, [editor, dispatch]);
+
+  const approve = useCallback(
+    async (next: boolean, confirmation?: string) => {
+      dispatch({ type: 'finishNudge' });
+      if (detail.review.status === 'approved' && !confirmation) {
+        if (!next) return;
+      } else {
+        if (decision.kind === 'refused') {
+          const more = decision.reasons.length - 1;
+          const tail = more > 0 ? ` (${more} more reason${more > 1 ? 's' : ''} under Review.)` : '';
+          const text = `Not approved: ${sentences(decision.reasons.slice(0, 1))}${tail}`;
+          dispatch({ type: 'message', message: { kind: 'error', text } });
+          return;
+        }
+        if (decision.kind === 'confirm' && !confirmation) {
+          dispatch({ type: 'confirm', reasons: decision.reasons, next });
+          return;
+        }
+        const err = await editor.setReview('approved', confirmation);
+        if (err) {
+          dispatch({ type: 'message', message: { kind: 'error', text: err } });
+          return;
+        }
+      }
+      if (next) {
+        const id = await nextUnreviewed(api, detail.imageId);
+        if (id === null) {
+          const text = 'Approved. No study after this one in the worklist is waiting for review.';
+          dispatch({ type: 'message', message: { kind: 'info', text } });
+          return;
+        }
+        onOpen(id);
+      } else {
+        dispatch({ type: 'message', message: null });
+      }
+    },
+    [dispatch, detail.review.status, detail.imageId, decision, editor, onOpen],
+  );
+
+  const reopen = useCallback(async () => {
+    const err = await editor.setReview('in-progress');
+    dispatch({ type: 'message', message: err ? { kind: 'error', text: err } : null });
+  }, [editor, dispatch]);
+
+  return { runAnalysis, approve, reopen, exportReport, print };
+}

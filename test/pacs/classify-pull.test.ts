@@ -1,0 +1,142 @@
+/**
+ * Pulls decided by the image as well as the header, against a real Orthanc: real radiographs from ../shared
+ * (a lateral cephalogram, a hand radiograph, and two WG04 computed radiographs whose headers were rewritten to
+ * claim a lateral skull) are pulled through the app's classifier (models/radiograph-kind). The cephalogram is
+ * stored for staging, the hand is stored and routed to bone age with its kind recorded, the radiograph the
+ * classifier calls "other" is skipped with the reason (nothing stored), and the one it is unsure about is kept
+ * with a note.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { decode } from 'fast-png';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { el, writeDicom } from '../../main/dicom/writer';
+import { DicomWebClient } from '../../main/pacs/client';
+import { pullStudies, type InstanceOutcome } from '../../main/pacs/pull';
+import { newUid } from '../../main/pacs/uid';
+import { closeWholeImageModels } from '../../main/services/boneage';
+import type { ServiceContext } from '../../main/services/context';
+import { pullClassifier } from '../../main/services/pacs';
+import { closeStudyStores, importFile, storeFor } from '../../main/services/studies';
+import { readKind } from '../../main/store/boneage';
+import { SKIP_NO_SHARED, sharedPath } from '../shared-data';
+import { DCMTK_SKIP, makeVisit } from './fixtures';
+import { ORTHANC_SKIP, startOrthanc, type Orthanc } from './orthanc';
+
+const SKIP = SKIP_NO_SHARED || ORTHANC_SKIP || DCMTK_SKIP;
+if (SKIP) console.warn(SKIP);
+
+/** A real RSNA hand radiograph (8-bit PNG) as a CR DICOM file whose header says HAND, PA. */
+function handDicom(file: string): Uint8Array {
+  const png = decode(readFileSync(file));
+  const grey = new Uint8Array(png.width * png.height);
+  for (let i = 0; i < grey.length; i++) grey[i] = Number(png.data[i * png.channels]);
+  return writeDicom([
+    el(0x0008, 0x0016, 'UI', '1.2.840.10008.5.1.4.1.1.1'),
+    el(0x0008, 0x0018, 'UI', newUid()),
+    el(0x0008, 0x0020, 'DA', '20190301'),
+    el(0x0008, 0x0060, 'CS', 'CR'),
+    el(0x0010, 0x0010, 'PN', 'Kinds^Four'),
+    el(0x0010, 0x0020, 'LO', 'CVM-KIND-1'),
+    el(0x0010, 0x0030, 'DA', '20070101'),
+    el(0x0010, 0x0040, 'CS', 'M'),
+    el(0x0018, 0x0015, 'CS', 'HAND'),
+    el(0x0018, 0x5101, 'CS', 'PA'),
+    el(0x0020, 0x000d, 'UI', newUid()),
+    el(0x0020, 0x000e, 'UI', newUid()),
+    el(0x0028, 0x0002, 'US', [1]),
+    el(0x0028, 0x0004, 'CS', 'MONOCHROME2'),
+    el(0x0028, 0x0010, 'US', [png.height]),
+    el(0x0028, 0x0011, 'US', [png.width]),
+    el(0x0028, 0x0100, 'US', [8]),
+    el(0x0028, 0x0101, 'US', [8]),
+    el(0x0028, 0x0102, 'US', [7]),
+    el(0x0028, 0x0103, 'US', [0]),
+    el(0x7fe0, 0x0010, 'OB', grey),
+  ]);
+}
+
+describe.skipIf(SKIP)('pulled studies recognised by the image classifier', () => {
+  let orthanc: Orthanc;
+  let work: string;
+  let ctx: ServiceContext;
+  const studies: Record<string, string> = {};
+  let outcomes: Record<string, InstanceOutcome>;
+
+  beforeAll(async () => {
+    orthanc = await startOrthanc();
+    work = mkdtempSync(path.join(os.tmpdir(), 'cvm-pacs-kind-'));
+    ctx = { mode: 'cli', dataDir: path.join(work, 'data'), appVersion: 'test', emit: () => {} };
+    const patient = { patientId: 'CVM-KIND-1', patientName: 'Kinds^Four', birthDate: '20070101' };
+    const uploads: Record<string, Uint8Array> = {
+      ceph: makeVisit({ ...patient, studyDate: '20190101' }, work).bytes,
+      hand: handDicom(sharedPath('boneage', 'rsna-sample', '7034.png')),
+      // WG04 radiographs with a header that claims a lateral skull: only the pixels can tell.
+      other: makeVisit({ ...patient, studyDate: '20190201', source: 'RG2_JLSN.dcm' }, work).bytes,
+      unsure: makeVisit({ ...patient, studyDate: '20190401', source: 'RG3_JLSN.dcm' }, work).bytes,
+    };
+    for (const [key, bytes] of Object.entries(uploads)) {
+      const up = await orthanc.upload(bytes);
+      studies[key] = (
+        await orthanc.rest<{ MainDicomTags: { StudyInstanceUID: string } }>(`/studies/${up.ParentStudy}`)
+      ).MainDicomTags.StudyInstanceUID;
+    }
+    const client = new DicomWebClient({ url: orthanc.dicomWeb, auth: { kind: 'none' } });
+    const keys = Object.keys(studies);
+    const report = await pullStudies(
+      storeFor(ctx),
+      client,
+      keys.map((k) => studies[k]!),
+      { importFile, author: 'test', ...pullClassifier(ctx) },
+    );
+    outcomes = Object.fromEntries(
+      report.studies.map((s) => [keys.find((k) => studies[k] === s.studyUid)!, s.instances[0]!]),
+    );
+  }, 180_000);
+  afterAll(async () => {
+    await closeWholeImageModels();
+    closeStudyStores();
+    await orthanc?.stop({ removeStorage: true });
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('stores the cephalogram for staging, with the classifier named in the note', () => {
+    const ceph = outcomes.ceph!;
+    expect(ceph.outcome).toBe('retrieved');
+    expect(ceph.outcome === 'retrieved' && ceph.route).toBe('cvm');
+    expect(ceph.outcome === 'retrieved' && ceph.note).toMatch(
+      /^the image classifier \(radiograph-kind [\d.]+\) recognised a lateral cephalogram \(P cephalogram \d+%/,
+    );
+  });
+
+  it('stores the hand radiograph, routes it to bone age and records its kind', () => {
+    const hand = outcomes.hand!;
+    expect(hand.outcome).toBe('retrieved');
+    if (hand.outcome !== 'retrieved') return;
+    expect(hand.route).toBe('boneage');
+    expect(hand.note).toMatch(/^a hand-wrist radiograph for the image classifier .*routed to bone age/);
+    expect(readKind(storeFor(ctx), hand.imageId)).toMatchObject({ kind: 'hand', uncertain: false });
+  });
+
+  it('skips a radiograph the classifier calls "other" despite a lateral-skull header, and stores nothing of it', () => {
+    const other = outcomes.other!;
+    expect(other.outcome).toBe('skipped');
+    expect(other.outcome === 'skipped' && other.reason).toMatch(
+      /^not a lateral cephalogram or a hand for the image classifier \(radiograph-kind [\d.]+; P cephalogram \d+%, hand \d+%, other \d+%\), although the header allows a cephalogram$/,
+    );
+    const stored = storeFor(ctx)
+      .db.prepare('SELECT COUNT(*) FROM studies WHERE study_instance_uid = ?')
+      .pluck()
+      .get(studies.other!);
+    expect(stored).toBe(0);
+  });
+
+  it('keeps what the classifier is unsure about, on the header, with a note to check it', () => {
+    const unsure = outcomes.unsure!;
+    expect(unsure.outcome).toBe('retrieved');
+    expect(unsure.outcome === 'retrieved' && unsure.note).toMatch(
+      /^kept from the header: the image classifier \(radiograph-kind [\d.]+\) was not sure/,
+    );
+  });
+});
