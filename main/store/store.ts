@@ -19,6 +19,8 @@ import type {
   StageSummary,
   StudyDetail,
 } from '../../core/api/studies';
+import type { RadiographKindView } from '../../core/api/boneage';
+import { writeKind } from './boneage';
 import { CalibrationRepository, type CalibrationInput } from './calibration';
 import { Connection } from './connection';
 import { openDatabase, type Db, type OpenOptions } from './database';
@@ -228,6 +230,11 @@ export class Store {
     author = 'model',
   ): Promise<{ runId: number; versionId: number; version: number; stage: StageSummary }> {
     return this.writer ? this.writer.recordModelRun(imageId, run, author) : this.recordModelRun(imageId, run, author);
+  }
+
+  /** The radiograph kind of an image (main/store/boneage.ts `writeKind`), in the writer worker when there is one. */
+  async writeKindOffThread(imageId: number, kind: RadiographKindView): Promise<void> {
+    return this.writer ? this.writer.writeKind(imageId, kind) : writeKind(this, imageId, kind);
   }
 
   addVersion(imageId: number, input: NewVersion): SavedVersion {

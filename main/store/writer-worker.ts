@@ -5,6 +5,7 @@
  * that answers the UI. The process that started it holds the data-folder lock.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { writeKind } from './boneage';
 import { StoreError } from './errors';
 import { Store } from './store';
 import type { WriterReply, WriterRequest, WriterStart } from './writer';
@@ -40,7 +41,9 @@ port.on('message', (request: WriterRequest) => {
     const value =
       request.method === 'insertImage'
         ? store.insertImage(request.input)
-        : store.recordModelRun(request.imageId, request.run, request.author);
+        : request.method === 'recordModelRun'
+          ? store.recordModelRun(request.imageId, request.run, request.author)
+          : writeKind(store, request.imageId, request.kind);
     reply = { id: request.id, ok: true, value };
   } catch (error) {
     reply = replyError(request.id, error);

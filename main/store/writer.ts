@@ -1,11 +1,12 @@
 /**
  * The writes of a batch off the calling thread: a worker (writer-worker.ts) with its own connection to the
- * same database file records imported files and model runs, so the Electron main thread keeps answering the
- * UI while each commit waits for the disk. Reads stay on the caller's connection and see every write once its
+ * same database file records imported files, model runs and radiograph kinds, so the Electron main thread
+ * keeps answering the UI while each commit waits for the disk. Reads stay on the caller's connection and see every write once its
  * promise has resolved (WAL: a new read transaction sees all commits). Writes from both connections are
  * serialised by SQLite (IMMEDIATE transactions, busy timeout).
  */
 import { Worker } from 'node:worker_threads';
+import type { RadiographKindView } from '../../core/api/boneage';
 import type { ErrorCode } from '../../core/api/result';
 import type { StageSummary } from '../../core/api/studies';
 import { modulePath, workerEntry } from '../workers/entry';
@@ -28,7 +29,8 @@ export type WriterRequest =
       readonly imageId: number;
       readonly run: ModelRunInput;
       readonly author: string;
-    };
+    }
+  | { readonly id: number; readonly method: 'writeKind'; readonly imageId: number; readonly kind: RadiographKindView };
 
 export type WriterReply =
   | { readonly id: number; readonly ok: true; readonly value: unknown }
@@ -66,6 +68,10 @@ export class StoreWriter {
 
   recordModelRun(imageId: number, run: ModelRunInput, author: string): Promise<RecordedRun> {
     return this.call({ method: 'recordModelRun', imageId, run, author }) as Promise<RecordedRun>;
+  }
+
+  writeKind(imageId: number, kind: RadiographKindView): Promise<void> {
+    return this.call({ method: 'writeKind', imageId, kind }) as Promise<void>;
   }
 
   /** Stops the worker; writes still waiting fail with a clear error. */

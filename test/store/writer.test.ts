@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { syntheticInfo, syntheticPoints } from '../../main/cli/bench/synthetic';
+import { readKind } from '../../main/store/boneage';
 import { StoreError } from '../../main/store/errors';
 import { MODEL_RUN, openStore, tempDir } from './helpers';
 
@@ -33,6 +34,14 @@ describe('the store writer (a worker thread with its own connection)', () => {
     expect(here).not.toContain('record an imported file');
     expect(here).not.toContain('record the model run');
     expect(here).toContain('load the study');
+    const kind = {
+      kind: 'cephalogram' as const,
+      uncertain: false,
+      probabilities: { cephalogram: 0.9, hand: 0.05, other: 0.05 },
+      model: { id: 'radiograph-kind', version: '1', sha256: 'cd'.repeat(32) },
+    };
+    await store.writeKindOffThread(saved.imageId, kind);
+    expect(readKind(store, saved.imageId)).toEqual(kind);
   });
 
   it("turns the worker's store errors into the same StoreError", async () => {
