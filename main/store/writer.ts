@@ -1,9 +1,9 @@
 /**
  * The writes of a batch off the calling thread: a worker (writer-worker.ts) with its own connection to the
  * same database file records imported files, model runs and radiograph kinds, so the Electron main thread
- * keeps answering the UI while each commit waits for the disk. Reads stay on the caller's connection and see every write once its
- * promise has resolved (WAL: a new read transaction sees all commits). Writes from both connections are
- * serialised by SQLite (IMMEDIATE transactions, busy timeout).
+ * keeps answering the UI while each commit waits for the disk. Reads stay on the caller's connection and see
+ * every write once its promise has resolved (WAL: a new read transaction sees all commits). Writes from both
+ * connections are serialised by SQLite (IMMEDIATE transactions, busy timeout).
  */
 import { Worker } from 'node:worker_threads';
 import type { RadiographKindView } from '../../core/api/boneage';
