@@ -27,7 +27,7 @@ const parts = {
   'core/cvm': { may: ['core/geometry', 'core/landmarks', 'core/metadata'], npm: [], node: false },
   'core/inference': { may: ['core/geometry', 'core/landmarks'], npm: [], node: false },
   'core/metrics': { may: ['core/cvm', 'core/geometry', 'core/landmarks'], npm: [], node: false },
-  'core/review': { may: ['core/geometry', 'core/landmarks'], npm: [], node: false },
+  'core/review': { may: ['core/geometry', 'core/landmarks', 'core/boneage'], npm: [], node: false },
   'core/boneage': { may: ['core/inference'], npm: [], node: false },
   'core/api': {
     may: ['core/cvm', 'core/geometry', 'core/inference', 'core/landmarks', 'core/metadata', 'core/boneage'],

@@ -71,6 +71,16 @@ export interface PacsSearchResponse {
   readonly ms: number;
 }
 
+/**
+ * The size of the next page of a study search, `listed` rows in: a small first page (shown at once), then
+ * pages twice as large as what is listed, up to `max`. A DICOMweb server matches every study for each request
+ * whatever its offset and limit (Orthanc: about as long for an empty page as for a full one), so fewer, growing
+ * pages list a long answer sooner than many equal ones, and the first rows still come quickly.
+ */
+export function nextPageSize(listed: number, first = 200, max = 1000): number {
+  return Math.min(max, Math.max(first, listed * 2));
+}
+
 export const pacsPullRequest = s.object({ studyUids: s.array(s.string({ nonEmpty: true, maxLength: 64 }), 1000) });
 export type PacsPullRequest = Infer<typeof pacsPullRequest>;
 export const pacsCancelRequest = s.object({ pullId: s.string({ nonEmpty: true, maxLength: 64 }) });

@@ -3,3 +3,4 @@ export * from './prepare';
 export * from './kind';
 export * from './estimate';
 export * from './manifest';
+export * from './summary';

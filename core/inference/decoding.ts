@@ -431,6 +431,9 @@ export function expectedErrorMm(
   return Math.max(0, Math.exp(log + m.residualVariance / 2) - 0.05);
 }
 
+// Test-time kernels: loops stay inside the W x H heatmap (clamped ranges), vectors hold 2n values (checked at
+// the top of regulariseShape), and the solver's matrix is d x (d + 1).
+/* eslint-disable @typescript-eslint/no-non-null-assertion -- indices bounded as said above */
 /**
  * The strongest value of one heatmap within `radiusPx` of (u, v), refined to sub-pixel like heatmapPeak;
  * null when the disc holds no positive value or lies outside the heatmap.
@@ -564,3 +567,4 @@ function solve(A: Float64Array[], d: number): Float64Array {
   }
   return out;
 }
+/* eslint-enable @typescript-eslint/no-non-null-assertion */

@@ -8,9 +8,13 @@
  * - confirm: something is unusual ("check"): approving then needs an explicit confirmation, recorded in
  *   the audit log with the reasons the user saw.
  * - allowed: otherwise.
+ *
+ * A hand-wrist study (recognised as a hand, or with a bone age and no landmarks) is judged by the bone-age rules
+ * instead (boneage-approval.ts) when the caller passes `boneAge`: what is approved there is the bone age.
  */
 import type { PixelSpacingMm } from '../geometry/index';
 import { LANDMARK_NAMES, type LandmarkName, type LandmarkSet } from '../landmarks/index';
+import { boneAgeApprovalDecision, type BoneAgeFacts } from './boneage-approval';
 import { checkPlausibility, type Plausibility } from './plausibility';
 
 /** What a model run said about the image, read leniently from the stored quality record. */
@@ -100,6 +104,19 @@ export interface ApprovalInput {
     readonly uncertain: boolean;
     readonly probability?: number;
   } | null;
+  /**
+   * The image's bone age (null: none estimated). When given, a hand-wrist study is judged by the bone-age
+   * rules; when absent, a hand is refused a CVM stage as before.
+   */
+  readonly boneAge?: BoneAgeFacts | null;
+}
+
+/** Whether the approval of this image is the approval of its bone age (a hand-wrist study). */
+export function isBoneAgeStudy(input: ApprovalInput): boolean {
+  if (input.boneAge === undefined) return false;
+  if (input.imageKind?.kind === 'hand') return true;
+  const hasLandmarks = input.landmarks !== null && Object.keys(input.landmarks).length > 0;
+  return !hasLandmarks && input.boneAge !== null && input.boneAge.latest !== null;
 }
 
 export type ApprovalDecision =
@@ -118,6 +135,12 @@ export function unmovedFromAi(landmarks: LandmarkSet, ai: LandmarkSet | null): L
 }
 
 export function approvalDecision(input: ApprovalInput): ApprovalDecision {
+  if (isBoneAgeStudy(input)) {
+    return boneAgeApprovalDecision(
+      input.boneAge ?? { latest: null, sex: null, chronologicalAgeYears: null },
+      input.imageKind ?? null,
+    );
+  }
   const { landmarks } = input;
   const present = landmarks ? LANDMARK_NAMES.filter((n) => landmarks[n] !== undefined) : [];
   const q = input.quality;

@@ -3,6 +3,7 @@
  * multipart/related application/dicom in their stored transfer syntax) and STOW-RS (store instances).
  */
 import { randomBytes } from 'node:crypto';
+import { nextPageSize } from '../../core/api/pacs';
 import {
   PacsError,
   displayUrl,
@@ -243,28 +244,28 @@ export class DicomWebClient {
   async searchAllStudies(
     query: StudyQuery,
     options: {
+      /** A fixed page size; without it pages grow (nextPageSize: 200, then twice what is listed, up to 1000). */
       pageSize?: number;
       max?: number;
       signal?: AbortSignal;
       onPage?: (rows: readonly StudySummary[], total: number) => void;
     } = {},
   ): Promise<StudySummary[]> {
-    const pageSize = options.pageSize ?? 500;
     const max = options.max ?? 100_000;
     const all: StudySummary[] = [];
     const seen = new Set<string>();
     while (all.length < max) {
-      const page = await this.searchStudies(
-        query,
-        { offset: all.length, limit: Math.min(pageSize, max - all.length) },
-        options.signal,
-      );
+      const want = Math.min(options.pageSize ?? nextPageSize(all.length), max - all.length);
+      // One row more than the page: its presence says whether another page follows, so the last page is not
+      // followed by an empty request (which costs a server as much as a full page: it still matches every study).
+      const got = await this.searchStudies(query, { offset: all.length, limit: want + 1 }, options.signal);
+      const page = got.slice(0, want);
       const fresh = page.filter((s) => !seen.has(s.studyInstanceUid));
       for (const s of fresh) seen.add(s.studyInstanceUid);
       all.push(...fresh);
       options.onPage?.(fresh, all.length);
       // A server that ignores offset sends the same page again: stop rather than loop.
-      if (page.length < pageSize || fresh.length === 0) break;
+      if (got.length <= want || fresh.length === 0) break;
     }
     return all;
   }

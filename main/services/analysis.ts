@@ -112,9 +112,9 @@ async function analyzeStored(ctx: ServiceContext, imageId: number, modelId?: str
   const decodeStart = performance.now();
   const opened = await loadImagePixels(store, imageId);
   const decodeMs = performance.now() - decodeStart;
-  const engine = await engineFor(ctx, modelId);
   // The same path as `cvm analyze` (./landmark-analysis.ts); a hand-wrist radiograph is refused by its stored kind.
-  const result = await analyzeOpenedImage(engine, opened, {
+  const used: { engine?: InferenceEngine } = {};
+  const result = await analyzeOpenedImage(async () => (used.engine = await engineFor(ctx, modelId)), opened, {
     imageId,
     decodeMs,
     kindOf: () => kindOfImage(ctx, imageId, opened),
@@ -141,7 +141,7 @@ async function analyzeStored(ctx: ServiceContext, imageId: number, modelId?: str
       ),
       // Calibrated expected error per landmark (mm): what the UI colours and flags by (renderer/canvas/confidence.ts),
       // and what the renderer folds into the stage probabilities while the points are unmoved.
-      flagMm: engine.model.decoding?.expectedError.flagMm ?? null,
+      flagMm: used.engine?.model.decoding?.expectedError.flagMm ?? null,
       expectedErrorMm: Object.fromEntries(
         prediction.landmarks.filter((l) => l.expectedErrorMm !== null).map((l) => [l.name, l.expectedErrorMm]),
       ),

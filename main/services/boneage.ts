@@ -8,7 +8,7 @@ import { fail, ok, type ErrorCode, type Result } from '../../core/api/result';
 import type { OpenedImage } from '../../core/api/image';
 import { compareWithAge, parseSex, type Sex } from '../../core/boneage/index';
 import { greyImageOf, modelDirs, openWholeImageModels, type WholeImageModels } from '../inference/index';
-import { latestBoneAge, readKind, recordBoneAge } from '../store/boneage';
+import { enterSexForBoneAge, latestBoneAge, readKind, recordBoneAge } from '../store/boneage';
 import { StoreError } from '../store/errors';
 import type { ServiceContext } from './context';
 import { loadImagePixels, storeFor } from './studies';
@@ -168,7 +168,7 @@ export async function setPatientSex(ctx: ServiceContext, request: SetPatientSexR
       'conflict',
       `${image.info.fileName} states the patient's sex (${file}) in its DICOM header; it cannot be changed here.`,
     );
-  store.setPatientInfo(request.imageId, { sex: request.sex }, store.userName());
+  enterSexForBoneAge(store, request.imageId, request.sex, store.userName());
   return boneAgeView(ctx, request.imageId);
 }
 

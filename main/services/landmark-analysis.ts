@@ -33,14 +33,17 @@ export interface AnalyzeImageOptions extends AnalyzeOptions {
   readonly kindOf?: () => Promise<KindVerdict | null>;
 }
 
-/** Refuses a hand, then landmarks, quality, orientation and the stage of one decoded image. */
+/**
+ * Refuses a hand, then landmarks, quality, orientation and the stage of one decoded image. The engine is asked
+ * for only after the kind check, so a hand is refused as such even when the landmark model cannot start.
+ */
 export async function analyzeOpenedImage(
-  engine: InferenceEngine,
+  engine: InferenceEngine | (() => Promise<InferenceEngine>),
   opened: OpenedImage,
   options: AnalyzeImageOptions = {},
 ): Promise<AnalysisResult> {
   const { kindOf, ...rest } = options;
   const kind = kindOf ? await kindOf() : null;
   if (kind?.kind === 'hand') throw new HandRadiographError(opened.info.fileName, kind.probabilities.hand);
-  return analyzeOpened(engine, opened, rest);
+  return analyzeOpened(typeof engine === 'function' ? await engine() : engine, opened, rest);
 }

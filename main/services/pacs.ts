@@ -311,10 +311,22 @@ export function pacsHandlers(ctx: ServiceContext): PacsHandlers {
       guarded(async () => {
         const s = store();
         const start = performance.now();
-        const rows = await clientOf(s).searchStudies(request, { offset: request.offset, limit: request.limit });
-        const local = s.db.prepare(
-          'SELECT COUNT(*) AS n FROM pacs_instances WHERE study_instance_uid = ? AND image_ref IS NOT NULL',
-        );
+        // One row more than asked tells whether "Load more" would find anything, without another request.
+        const got = await clientOf(s).searchStudies(request, { offset: request.offset, limit: request.limit + 1 });
+        const rows = got.slice(0, request.limit);
+        // Instances already here, for every listed study in one indexed query (migration 10).
+        const local = new Map<string, number>();
+        for (let i = 0; i < rows.length; i += 500) {
+          const uids = rows.slice(i, i + 500).map((r) => r.studyInstanceUid);
+          const counts = s.db
+            .prepare(
+              `SELECT study_instance_uid AS uid, COUNT(*) AS n FROM pacs_instances
+               WHERE study_instance_uid IN (${uids.map(() => '?').join(',')}) AND image_ref IS NOT NULL
+               GROUP BY study_instance_uid`,
+            )
+            .all(...uids) as Array<{ uid: string; n: number }>;
+          for (const c of counts) local.set(c.uid, c.n);
+        }
         return {
           rows: rows.map((r) => ({
             studyInstanceUid: r.studyInstanceUid,
@@ -327,9 +339,9 @@ export function pacsHandlers(ctx: ServiceContext): PacsHandlers {
             description: r.description,
             modalities: r.modalities,
             instances: r.instances,
-            localInstances: (local.get(r.studyInstanceUid) as { n: number }).n,
+            localInstances: local.get(r.studyInstanceUid) ?? 0,
           })),
-          more: rows.length === request.limit,
+          more: got.length > request.limit,
           ms: Math.round(performance.now() - start),
         };
       }),

@@ -45,12 +45,14 @@ import { toLandmarkSet } from '../../core/api/studies';
 import { assess } from '../../core/cvm/index';
 import {
   approvalDecision,
+  isBoneAgeStudy,
   modelQualityOf,
   type ApprovalDecision,
   type ApprovalInput,
 } from '../../core/review/approval';
 import type { RadiographKindView } from '../../core/api/boneage';
-import { readKind } from '../store/boneage';
+import { approveBoneAge, latestBoneAge, readKind } from '../store/boneage';
+import { parseSex } from '../../core/boneage/index';
 import type { LandmarkName } from '../../core/landmarks/index';
 import { calibrate, type CalibrationEntry } from '../../core/geometry/calibration';
 import { imagePoint } from '../../core/geometry/index';
@@ -428,18 +430,28 @@ export async function recordModelRun(
 
 /** The approval rules (core/review/approval.ts) applied to the stored current landmarks of an image. */
 export function approvalDecisionFor(store: Store, imageId: number): ApprovalDecision {
+  return approvalDecision(approvalInputFor(store, imageId));
+}
+
+/** What the approval rules look at for an image, read from the store. */
+export function approvalInputFor(store: Store, imageId: number): ApprovalInput {
   const detail = store.loadStudy(imageId);
   const landmarks = detail.latest ? toLandmarkSet(detail.latest.points) : null;
   const spacing = detail.info.spacing ? { rowMm: detail.info.spacing.rowMm, colMm: detail.info.spacing.colMm } : null;
   const assessment = landmarks && Object.keys(landmarks).length === 13 ? assess(landmarks, spacing) : null;
-  return approvalDecision({
+  return {
     landmarks,
     ai: detail.ai ? toLandmarkSet(detail.ai.points) : null,
     spacing,
     quality: modelQualityOf(detail.ai?.modelRun?.quality),
     stageError: assessment && !assessment.ok ? assessment.error.message : null,
     imageKind: kindForApproval(readKind(store, imageId)),
-  });
+    boneAge: {
+      latest: latestBoneAge(store, imageId),
+      sex: parseSex(detail.info.meta.sex),
+      chronologicalAgeYears: detail.info.meta.ageYears,
+    },
+  };
 }
 
 /** The stored radiograph kind (main/services/boneage.ts classifies it) in the approval rules' terms. */
@@ -454,7 +466,14 @@ export function kindForApproval(view: RadiographKindView | null): ApprovalInput[
 export function setReviewStatusChecked(store: Store, request: SetReviewStatusRequest): ReviewState {
   const author = store.userName();
   if (request.status !== 'approved') return store.setReviewStatus(request.imageId, request.status, author);
-  const decision = approvalDecisionFor(store, request.imageId);
+  const input = approvalInputFor(store, request.imageId);
+  const decision = approvalDecision(input);
+  // A hand-wrist study: what is approved is its latest bone age (recorded with the approval in the audit log).
+  const boneAge = isBoneAgeStudy(input) ? latestBoneAge(store, request.imageId) : null;
+  const approve = (confirmation?: string): ReviewState =>
+    boneAge
+      ? approveBoneAge(store, request.imageId, boneAge, author, confirmation)
+      : store.setReviewStatus(request.imageId, 'approved', author, confirmation);
   if (decision.kind === 'refused') {
     throw new StoreError('invalid-request', 'invalid', `Cannot approve: ${decision.reasons.join(' ')}`);
   }
@@ -467,9 +486,9 @@ export function setReviewStatusChecked(store: Store, request: SetReviewStatusReq
         `Approving needs your confirmation: ${decision.reasons.join(' ')}`,
       );
     }
-    return store.setReviewStatus(request.imageId, 'approved', author, confirmation);
+    return approve(confirmation);
   }
-  return store.setReviewStatus(request.imageId, 'approved', author);
+  return approve();
 }
 
 // ---- data-set export ----------------------------------------------------------------------------------------------

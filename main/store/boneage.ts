@@ -4,7 +4,9 @@
  * connection (store.sql: timed statements, one IMMEDIATE transaction per write with its audit row).
  */
 import type { BoneAgeRecord, RadiographKindView } from '../../core/api/boneage';
+import type { ReviewState } from '../../core/api/studies';
 import type { RadiographKind, Sex } from '../../core/boneage/index';
+import { boneAgeApprovalSubject } from '../../core/review/boneage-approval';
 import { now } from './connection';
 import type { Store } from './store';
 
@@ -104,9 +106,89 @@ export interface NewBoneAge {
   readonly model: { readonly id: string; readonly version: string; readonly sha256: string };
 }
 
+/**
+ * An approval of a hand-wrist study is the approval of the bone age it showed: when a new estimate replaces it,
+ * or the sex it was estimated for changes, the study goes back to review (audited, in the caller's transaction).
+ */
+function withdrawBoneAgeApproval(store: Store, imageId: number, author: string, why: string): boolean {
+  const image = store.sql.get<{ review_status: string; reviewed_by: string | null }>(
+    'SELECT review_status, reviewed_by FROM images WHERE id = ?',
+    imageId,
+  );
+  if (!image || image.review_status !== 'approved') return false;
+  store.sql.run(
+    "UPDATE images SET review_status = 'in-progress', reviewed_by = NULL, reviewed_at = NULL WHERE id = ?",
+    imageId,
+  );
+  store.sql.audit(
+    author,
+    'review',
+    imageId,
+    `review status approved -> in-progress: ${why}`,
+    { status: image.review_status, by: image.reviewed_by },
+    { status: 'in-progress', by: null, at: null },
+  );
+  return true;
+}
+
+/**
+ * Approves a hand-wrist study: the review status and, in the same transaction, an audit row naming the bone-age
+ * result approved (bone age, interval, sex, model). The approval rules are checked by the service.
+ */
+export function approveBoneAge(
+  store: Store,
+  imageId: number,
+  result: BoneAgeRecord,
+  author: string,
+  confirmation?: string,
+): ReviewState {
+  return store.sql.write('approve the bone age', () => {
+    const review = store.setReviewStatus(imageId, 'approved', author, confirmation);
+    store.sql.audit(
+      author,
+      'bone-age-approval',
+      imageId,
+      `approved ${boneAgeApprovalSubject(result)} (result ${result.id}, ${result.model.id} ${result.model.version})`,
+      null,
+      {
+        resultId: result.id,
+        months: result.months,
+        interval: result.interval,
+        sex: result.sex,
+        sexSource: result.sexSource,
+        model: result.model,
+      },
+    );
+    return review;
+  });
+}
+
+/**
+ * Enters the patient's sex (the file has none; Store.setPatientInfo audits it) and withdraws the approval of
+ * every bone age of the study estimated for the other sex.
+ */
+export function enterSexForBoneAge(store: Store, imageId: number, sex: Sex, author: string): void {
+  store.sql.write('save the patient’s sex', () => {
+    store.setPatientInfo(imageId, { sex }, author);
+    const study = store.imageRow(imageId).study_ref;
+    const ids = store.sql.all<{ id: number }>('SELECT id FROM images WHERE study_ref = ?', study);
+    for (const { id } of ids) {
+      const latest = latestBoneAge(store, id);
+      if (latest && latest.sex !== sex)
+        withdrawBoneAgeApproval(
+          store,
+          id,
+          author,
+          `the sex changed to ${sex}; the bone age was estimated for ${latest.sex}`,
+        );
+    }
+  });
+}
+
 export function recordBoneAge(store: Store, imageId: number, input: NewBoneAge, author: string): BoneAgeRecord {
   return store.sql.write('record the bone age', () => {
     store.imageRow(imageId);
+    withdrawBoneAgeApproval(store, imageId, author, 'a new bone-age estimate replaced the approved one');
     const info = store.sql.run(
       `INSERT INTO bone_age_results (image_ref, months, sd_months, low_months, high_months, level, sex, sex_source,
       members_json, model_id, model_version, model_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -429,7 +429,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 10,
-    name: 'patient identity: studies split off the patient they were filed under (reversible, audit-logged)',
+    name: 'patient identity: studies split off the patient they were filed under (reversible, audit-logged); retrieved instances by study',
     sql: `
       -- A study the user declared to be of another person than the patient it was filed under: it leaves
       -- that patient's timeline and stands alone; rejoining deletes the row. Nothing else is rewritten.
@@ -439,6 +439,8 @@ export const MIGRATIONS: readonly Migration[] = [
         split_by TEXT NOT NULL,
         split_at TEXT NOT NULL
       );
+      -- The PACS search shows how many instances of each listed study are already here: one lookup per study.
+      CREATE INDEX pacs_instances_by_study ON pacs_instances(study_instance_uid);
     `,
   },
   {

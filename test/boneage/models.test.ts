@@ -178,4 +178,19 @@ describe.skipIf(!HAS_SHARED_DATA)('real radiographs through the engine', () => {
     expect(m.months).not.toBeCloseTo(f.months, 3);
     expect(f.model.id).toBe('boneage-rsna100');
   });
+
+  it('reproduces the training framework: the 11 full-size samples give the bone ages export.py computed', async () => {
+    // export.py ran the PyTorch ensemble (float32, mirror averaging, calibration) on the same PIL-nearest
+    // arrays; the app decodes the PNG, prepares it in TypeScript and runs the ONNX graph in its worker
+    const acc = models.boneAgeModel!.manifest.accuracy as {
+      samples_full_size: { images: { id: number; male: boolean; ensemble_months: number }[] };
+    };
+    const images = acc.samples_full_size.images;
+    expect(images).toHaveLength(11);
+    for (const s of images) {
+      const file = sharedPath('boneage', 'rsna-sample', `${s.id}.png`);
+      const r = await models.estimateBoneAge(await grey(file), s.male ? 'M' : 'F');
+      expect(Math.abs(r.months - s.ensemble_months), `${s.id}: ${r.months} vs ${s.ensemble_months}`).toBeLessThan(0.1);
+    }
+  });
 });

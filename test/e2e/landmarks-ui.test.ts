@@ -50,6 +50,12 @@ describe.skipIf(!canRun)('orientation, expected error and recognition in the stu
   it('a hand radiograph gets "Not a lateral cephalogram" and no landmarks', async () => {
     const { page } = current();
     await page.getByText('◀ Worklist').click();
+    // The worklist shows the model's verdict and largest expected error in mm for the analysed TIFF, not a raw peak.
+    await expect(page.locator('thead').textContent()).resolves.toMatch(/AI check/);
+    await expect
+      .poll(() => page.getByTestId('worklist-ai-check').first().textContent(), { timeout: 30_000 })
+      .toMatch(/^(ok|check|failed) · \d+\.\d mm$/);
+    await page.screenshot({ path: screenshotPath('landmarks-00-worklist-ai-check') });
     await importAndOpen(page, sharedPath('boneage', 'rsna-sample', '7034.png'));
     await page.getByTestId('analyze').click();
     await expect

@@ -51,7 +51,7 @@ describe.skipIf(!canRun)('approval means a clinician checked it', () => {
       await expect(shown.getAttribute('data-kind')).resolves.toBe('error');
       await expect(page.getByTestId('approval-reasons').getAttribute('data-kind')).resolves.toBe('refused');
       await expect(page.getByTestId('approval-reasons').textContent()).resolves.toMatch(
-        /hand-wrist radiograph|does not look like a lateral cephalogram|did not find C2-C4/,
+        /hand-wrist radiograph|no bone age to approve|does not look like a lateral cephalogram|did not find C2-C4/,
       );
       await page.getByTestId('approve').click({ force: true });
       await expect.poll(() => page.getByTestId('message').getAttribute('data-kind')).toBe('error');

@@ -333,7 +333,7 @@ describe.skipIf(SKIP)('PACS faults', () => {
       const ms = performance.now() - start;
       expect(all).toHaveLength(2000);
       expect(new Set(all.map((s) => s.studyInstanceUid)).size).toBe(2000);
-      expect(pages).toEqual([500, 500, 500, 500, 0]);
+      expect(pages, 'no empty request after the last full page').toEqual([500, 500, 500, 500]);
       expect(ms).toBeLessThan(15_000);
       const one = await client.searchAllStudies({ patientId: 'BULK-7' }, { pageSize: 500 });
       expect(one).toHaveLength(4);

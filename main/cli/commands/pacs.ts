@@ -158,7 +158,7 @@ const sub: Record<string, { usage: string; run(argv: string[]): Promise<number> 
             to: values.to,
             modality: values.modality,
           },
-          { max, pageSize: values['page-size'] ? Number(values['page-size']) : 500 },
+          { max, ...(values['page-size'] ? { pageSize: Number(values['page-size']) } : {}) },
         );
         if (values.json)
           console.log(JSON.stringify({ studies: rows, count: rows.length, ms: Math.round(performance.now() - start) }));

@@ -73,7 +73,7 @@ def export_boneage(run, out_dir, seed=0):
     ks = [k for k in range(5) if os.path.exists(os.path.join(run, f"fold{k}.pt"))]
     members = []
     for k in ks:
-        m = BoneAgeNet(width); m.load_state_dict(torch.load(os.path.join(run, f"fold{k}.pt"))); m.eval(); members.append(m)
+        m = BoneAgeNet(width, tta=True); m.load_state_dict(torch.load(os.path.join(run, f"fold{k}.pt"))); m.eval(); members.append(m)
     ens = Ensemble(members).eval()
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "boneage.onnx")
@@ -96,9 +96,16 @@ def export_boneage(run, out_dir, seed=0):
     z = np.abs(mu - y) / sd
     scale = float(np.quantile(z[half], 0.9) / Z90)
     acc_all = breakdown(y[~half], mu[~half], sd[~half], male_a[~half], scale)
+    # the plain cross-validated figures: every out-of-fold case, each fold model's own output, no recalibration
+    # (interval scale 1: the variance head as trained)
+    raw_sd = np.exp(0.5 * lv)
+    cv_raw = breakdown(y, raw_mu, raw_sd, male_a, 1.0)
     cover_eval = figures(y[~half], mu[~half], sd[~half], male_a[~half], scale)["coverage_90"]
     # the 11 full-size samples: each by a fold model that did not train on it when there is one
     s = np.load(os.path.join(run, "samples.npz"))
+    # the shipped ensemble on each sample, as exported (float32, mirror TTA, the calibration applied the way
+    # core/boneage/estimate.ts does): the app's ONNX run must reproduce these (test/boneage/models.test.ts)
+    ens_mu = intercept + slope * s["mu"][ks].astype(np.float64)
     samples = []
     for i, sid in enumerate(s["ids"].tolist()):
         f = int(s["fold"][i])
@@ -108,12 +115,13 @@ def export_boneage(run, out_dir, seed=0):
             m_, l_ = None, None; how = "in the training folds of every shipped member: not scored"
         else:
             m_ = intercept + slope * float(np.mean(s["mu"][ks, i])); l_ = None; how = "not in rsna100: the ensemble"
-        samples.append({"id": sid, "boneage_months": float(s["age"][i]), "male": bool(s["male"][i]), "predicted_months": None if m_ is None else round(m_, 1), "how": how})
+        samples.append({"id": sid, "boneage_months": float(s["age"][i]), "male": bool(s["male"][i]), "predicted_months": None if m_ is None else round(m_, 1), "how": how,
+                        "ensemble_months": round(float(np.clip(ens_mu[:, i].mean(), 1, 228)), 2)})
     scored = [r for r in samples if r["predicted_months"] is not None]
     s_mae = float(np.mean([abs(r["predicted_months"] - r["boneage_months"]) for r in scored])) if scored else None
     n_total = 11000
     manifest = {
-        "id": "boneage-rsna100", "task": "boneage", "version": "1.0.0",
+        "id": "boneage-rsna100", "task": "boneage", "version": "2.0.0",
         "createdAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "license": "weights: trained in this repository; data: RSNA Pediatric Bone Age Challenge training set (research use)",
         "file": "boneage.onnx", "sha256": sha(path),
@@ -131,9 +139,12 @@ def export_boneage(run, out_dir, seed=0):
             "intendedUse": "a second maturity indicator beside the CVM stage; not a diagnosis",
         },
         "training": {"recipe": "models/training/boneage/train.sh", "data": "../shared/data/boneage/rsna100/rsna100_train.npz",
-                     "folds": ks, "epochs": cfg["epochs"], "width": cfg["width"], "device": cfg["device"], "seed": cfg["seed"]},
+                     "folds": ks, "epochs": cfg["epochs"], "width": cfg["width"], "device": cfg["device"], "seed": cfg["seed"],
+                     "loss": cfg.get("loss"), "augmentation": cfg.get("aug"), "nllWeight": cfg.get("nll"), "bf16": cfg.get("bf16"),
+                     "lr": cfg["lr"], "batch": cfg["bs"], "testTimeAugmentation": "mean of the image and its mirror image, inside the graph"},
         "accuracy": {"protocol": f"out-of-fold predictions of the {len(ks)} fold model(s) of a 5-fold split stratified by sex and 2-year age band ({int(sel.sum())} cases held out); figures on the random half ({int((~half).sum())} cases) not used to fit the mean recalibration and the interval scale",
-                     **acc_all, "coverage_90_on_evaluation_half": cover_eval, "samples_full_size": {"mae_months": None if s_mae is None else round(s_mae, 1), "scored": len(scored), "images": samples}},
+                     **acc_all, "coverage_90_on_evaluation_half": cover_eval,
+                     "cross_validated_uncalibrated": {"protocol": f"all {int(sel.sum())} out-of-fold cases, each fold model's own prediction, no recalibration, interval = the variance head's sd unscaled", **cv_raw}, "samples_full_size": {"mae_months": None if s_mae is None else round(s_mae, 1), "scored": len(scored), "images": samples}},
     }
     json.dump(manifest, open(os.path.join(out_dir, "manifest.json"), "w"), indent=2)
     print(json.dumps(manifest["accuracy"], indent=1)[:3000])
@@ -172,8 +183,9 @@ if __name__ == "__main__":
     ap.add_argument("--boneage-run", default=os.path.join(HERE, "runs"))
     ap.add_argument("--kind-run", default=os.path.join(HERE, "runs", "kind"))
     ap.add_argument("--only", choices=["boneage", "kind"], default=None)
+    ap.add_argument("--models", default=MODELS, help="folder that receives boneage-rsna100/ and radiograph-kind/")
     a = ap.parse_args()
     if a.only in (None, "kind"):
-        export_kind(a.kind_run, os.path.join(MODELS, "radiograph-kind"))
+        export_kind(a.kind_run, os.path.join(a.models, "radiograph-kind"))
     if a.only in (None, "boneage"):
-        export_boneage(a.boneage_run, os.path.join(MODELS, "boneage-rsna100"))
+        export_boneage(a.boneage_run, os.path.join(a.models, "boneage-rsna100"))

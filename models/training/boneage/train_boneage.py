@@ -2,7 +2,13 @@
 ensemble). Writes runs/boneage/fold{k}.pt, oof.npz (out-of-fold mean and log-variance in months) and
 samples.npz (every fold model on the full-size rsna-sample radiographs, prepared like the app does).
 
-  OMP_NUM_THREADS=1 python3 train_boneage.py --epochs 6 --threads 1
+  OMP_NUM_THREADS=1 python3 train_boneage.py --epochs 12 --threads 1
+
+Loss: L1 on the mean (the mean gets the whole gradient of the error, as the MAE it is judged by), plus the
+Gaussian negative log-likelihood of the log-variance around the DETACHED mean (so the variance head learns the
+size of the error without damping the mean's gradient, the known failure of a plain Gaussian NLL).
+On a CPU the convolutional body runs under bfloat16 autocast (about twice as fast on this AVX-512 BF16 CPU);
+the weights, the head and every prediction are float32.
 """
 import argparse, json, os, time
 import numpy as np
@@ -12,6 +18,9 @@ from common import DATA, load_rsna100, load_grey, squash_nearest
 from nets import BoneAgeNet, augment
 
 MU0, SD0 = 120.0, 50.0
+AUG = {"full": dict(rot_deg=12, scale=0.1, shift=0.06, flip=0.5, contrast=0.25, gamma=0.3),
+       "mild": dict(rot_deg=8, scale=0.08, shift=0.04, flip=0.5, contrast=0.1, gamma=0.1),
+       "light": dict(rot_deg=5, scale=0.05, shift=0.03, flip=0.5, contrast=0, gamma=0)}
 
 
 def strata(age, male):
@@ -26,7 +35,8 @@ def folds_of(age, male, k=5, seed=0):
 
 
 def predict(model, x, male, bs=256):
-    model.eval()
+    """Float32, mirror test-time augmentation (as the exported graph)."""
+    model.eval(); model.tta = True
     out = []
     with torch.no_grad():
         for i in range(0, len(x), bs):
@@ -34,6 +44,7 @@ def predict(model, x, male, bs=256):
             mb = torch.from_numpy(male[i:i + bs].astype(np.float32)).unsqueeze(1)
             out.append(model(xb, mb).numpy())
     o = np.concatenate(out)
+    model.tta = False
     return o[:, 0] * SD0 + MU0, o[:, 1] + 2 * np.log(SD0)      # months, log variance in months^2
 
 
@@ -41,13 +52,16 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--bs", type=int, default=64)
-    ap.add_argument("--width", default="32,64,128", help="channels of the three stages")
+    ap.add_argument("--width", default="24,48,96,192", help="channels of the stem and the three stages")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--folds", default="0,1,2,3,4")
-    ap.add_argument("--aug", choices=["full", "light"], default="full", help="light: rotation 5 deg, scale 5 %%, shift 3 %%, mirror, no contrast change")
-    ap.add_argument("--l1", type=float, default=0.5, help="weight of the L1 term on the mean (beside the Gaussian NLL)")
+    ap.add_argument("--aug", choices=["full", "mild", "light"], default="mild",
+                    help="full: rotation 12 deg, scale 10 %%, shift 6 %%, contrast 0.25, gamma 0.3; mild: 8 deg, 8 %%, 4 %%, 0.1, 0.1; light: 5 deg, 5 %%, 3 %%, none; all mirror half the images")
+    ap.add_argument("--nll", type=float, default=0.5, help="weight of the variance head's Gaussian NLL (around the detached mean)")
+    ap.add_argument("--wd", type=float, default=1e-4)
+    ap.add_argument("--bf16", type=int, default=1, help="bfloat16 autocast of the convolutional body on a CPU (1) or not (0)")
     ap.add_argument("--init", default=None, help="continue from runs/<init>/fold{k}.pt (a second round at a lower rate)")
     ap.add_argument("--limit", type=int, default=0, help="smoke test: train on this many images only")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "runs"))
@@ -79,7 +93,7 @@ def main():
         if a.init:
             model.load_state_dict(torch.load(os.path.join(a.init, f"fold{k}.pt")))
         steps = a.epochs * (len(tr) // a.bs)
-        opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
+        opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=steps, pct_start=0.2)
         xt = torch.from_numpy(imgs[tr]); yt = torch.from_numpy((age[tr] - MU0) / SD0); mt = torch.from_numpy(male[tr].astype(np.float32))
         step = 0
@@ -90,11 +104,16 @@ def main():
             for i in range(0, len(tr) - a.bs + 1, a.bs):
                 b = perm[i:i + a.bs]
                 x = xt[b].float().div_(255).unsqueeze(1)
-                x = (augment(x, g) if a.aug == "full" else augment(x, g, rot_deg=5, scale=0.05, shift=0.03, flip=0.5, contrast=0, gamma=0)).to(dev)
+                x = augment(x, g, **AUG[a.aug]).to(dev)
                 y = yt[b].to(dev); m = mt[b].unsqueeze(1).to(dev)
-                o = model(x, m); mu = o[:, 0]; lv = o[:, 1].clamp(-9, 3)
-                nll = 0.5 * (lv + (y - mu) ** 2 * torch.exp(-lv))
-                loss = nll.mean() + a.l1 * (y - mu).abs().mean()
+                if a.bf16 and dev.type == "cpu":
+                    with torch.autocast("cpu", dtype=torch.bfloat16):
+                        f = model.features(x)
+                else:
+                    f = model.features(x)
+                o = model.head(torch.cat([f.float(), m * 2 - 1], dim=1)); mu = o[:, 0]; lv = o[:, 1].clamp(-9, 3)
+                nll = 0.5 * (lv + (y - mu.detach()) ** 2 * torch.exp(-lv))
+                loss = (y - mu).abs().mean() + a.nll * nll.mean()
                 opt.zero_grad(); loss.backward(); opt.step(); sched.step(); step += 1
                 tl += loss.item(); ta += (y - mu).abs().mean().item() * SD0; nb += 1
             msg = f"fold {k} epoch {ep + 1}/{a.epochs} loss {tl / nb:.4f} train-MAE {ta / nb:.2f} months  {time.time() - t0:.0f}s"
@@ -113,7 +132,7 @@ def main():
         msg = (f"fold {k} done: held-out MAE {np.abs(mu - age[te]).mean():.2f} months, "
                f"median sd {np.exp(0.5 * lv).mean():.1f}, {time.time() - t0:.0f}s")
         print(msg, flush=True); log.write(msg + "\n"); log.flush()
-        json.dump({"width": a.width, "init": a.init, "aug": a.aug, "l1": a.l1, "epochs": a.epochs, "bs": a.bs, "lr": a.lr, "seed": a.seed, "device": str(dev)},
+        json.dump({"width": a.width, "init": a.init, "aug": a.aug, "nll": a.nll, "wd": a.wd, "bf16": a.bf16, "loss": "L1(mean) + nll * GaussianNLL(logvar | detached mean)", "epochs": a.epochs, "bs": a.bs, "lr": a.lr, "seed": a.seed, "device": str(dev)},
                   open(os.path.join(a.out, "config.json"), "w"))
 
 

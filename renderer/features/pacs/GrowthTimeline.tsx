@@ -5,6 +5,7 @@
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Chart } from 'chart.js';
 import type { TimelineResponse } from '../../../core/api/pacs';
+import { boneAgeText } from '../../../core/boneage/index';
 import { api } from '../../api';
 import { byAge, growthChartConfig, growthSeries, SCREEN_THEME } from './growthChart';
 import { IdentityBar, IdentityDialog, type IdentityAction } from './PatientIdentity';
@@ -82,7 +83,7 @@ export function GrowthTimeline({ imageId, version }: { imageId: number; version?
           <li key={v.imageId} className={v.imageId === imageId ? 'current' : ''}>
             <a href={`#/study/${v.imageId}`}>{v.studyDate ?? 'undated'}</a>
             <span className="num">{v.ageYears !== null ? `${v.ageYears.toFixed(1)} y` : '—'}</span>
-            <span>{v.stageLabel ?? 'not analysed'}</span>
+            <span>{v.stageLabel ?? (v.boneAge ? `bone age ${boneAgeText(v.boneAge)}` : 'not analysed')}</span>
             <span className="muted small">{v.reviewStatus}</span>
             {timeline.splitFrom ? (
               <span />

@@ -11,10 +11,9 @@ import type {
   PacsStudyRow,
   PacsTestResult,
 } from '../../../core/api/pacs';
+import { nextPageSize } from '../../../core/api/pacs';
 import { api } from '../../api';
 import './pacs.css';
-
-const PAGE = 200;
 
 /** DICOM person name "Family^Given^Middle" as "Family, Given Middle". */
 const personName = (pn: string): string => {
@@ -225,7 +224,7 @@ export function PacsTab({ onOpen }: { onOpen: (imageId: number) => void }): Reac
     setError(null);
     const request = {
       offset,
-      limit: PAGE,
+      limit: nextPageSize(offset),
       ...(query.patientId.trim() ? { patientId: query.patientId.trim() } : {}),
       ...(query.patientName.trim() ? { patientName: query.patientName.trim() } : {}),
       ...(query.from ? { from: query.from } : {}),

@@ -19,6 +19,7 @@ import {
   type ScaleOptions,
 } from 'chart.js';
 import type { TimelineResponse, TimelineVisitView } from '../../../core/api/pacs';
+import { boneAgeGrowthSeries } from '../study/boneAgeChart';
 
 Chart.register(
   LineController,
@@ -93,7 +94,10 @@ const peakPassed: GrowthSeriesSource = (t, x, current) => [
   },
 ];
 
-const sources: GrowthSeriesSource[] = [cvmStage, peakPassed];
+// bone age of the hand-wrist visits, on the 'years' axis (the bone-age area's series: ../study/boneAgeChart.ts)
+const boneAge: GrowthSeriesSource = (t, x, current) => boneAgeGrowthSeries(t, x, current);
+
+const sources: GrowthSeriesSource[] = [cvmStage, peakPassed, boneAge];
 
 /** Adds a series source (e.g. bone age on the 'years' axis) to every growth chart, on screen and in the report. */
 export function registerGrowthSeries(source: GrowthSeriesSource): void {

@@ -11,7 +11,14 @@ import { api } from '../../api';
 const pct = (p: number): string => `${Math.round(p * 100)}%`;
 const signed = (v: number, d = 0): string => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(d)}`;
 
-export function BoneAgePanel({ imageId }: { readonly imageId: number }): ReactNode {
+export function BoneAgePanel({
+  imageId,
+  onChange,
+}: {
+  readonly imageId: number;
+  /** Called with the view after the sex was entered or a bone age estimated (the approval rules use it). */
+  readonly onChange?: (view: BoneAgeView) => void;
+}): ReactNode {
   const [view, setView] = useState<BoneAgeView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -28,14 +35,19 @@ export function BoneAgePanel({ imageId }: { readonly imageId: number }): ReactNo
     };
   }, [imageId]);
 
-  const act = useCallback(async (fn: () => ReturnType<typeof api.getBoneAge>) => {
-    setBusy(true);
-    setError(null);
-    const r = await fn();
-    setBusy(false);
-    if (r.ok) setView(r.value);
-    else setError(r.error.message);
-  }, []);
+  const act = useCallback(
+    async (fn: () => ReturnType<typeof api.getBoneAge>) => {
+      setBusy(true);
+      setError(null);
+      const r = await fn();
+      setBusy(false);
+      if (r.ok) {
+        setView(r.value);
+        onChange?.(r.value);
+      } else setError(r.error.message);
+    },
+    [onChange],
+  );
 
   if (!view)
     return error ? (

@@ -85,7 +85,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: StudyWorkspaceProp
   const display = useDisplayWindow(image.pixels.windows);
   const windowed = useWindowedCanvas(image.pixels, display.displayWindow);
   const viewport = useViewport(image.pixels, spacing, binding.liveLandmarks);
-  const { plausibility, modelQuality, decision } = useApprovalDecision(editor, pixelSpacing);
+  const { plausibility, modelQuality, decision, boneAge, setBoneAge } = useApprovalDecision(editor, pixelSpacing);
   const commands = useStudyCommands({
     editor,
     dispatch,
@@ -95,6 +95,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: StudyWorkspaceProp
     image: windowed.canvas,
     userName,
     onOpen,
+    boneAge,
   });
   const perform = useStudyActions({ editor, binding, viewport, display, commands, spacing: pixelSpacing, onBack });
   const finishNudge = useCallback(() => dispatch({ type: 'finishNudge' }), [dispatch]);
@@ -107,6 +108,15 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: StudyWorkspaceProp
   const title = detail.info.meta.patientName ?? detail.info.fileName;
   useSaveStateTitle(editor.saveState, title);
 
+  // A new bone age or sex may withdraw an approval on the server: the rules and the review status follow.
+  const reloadStudy = editor.reload;
+  const onBoneAgeChange = useCallback(
+    (view: Parameters<typeof setBoneAge>[0]) => {
+      setBoneAge(view);
+      void reloadStudy();
+    },
+    [setBoneAge, reloadStudy],
+  );
   const onResetLandmark = editor.resetToAi;
   const revertTo = editor.revertTo;
   const onRevert = useCallback((versionId: number) => void revertTo(versionId), [revertTo]);
@@ -171,7 +181,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: StudyWorkspaceProp
             onApproveNext={() => void commands.approve(true)}
             onReopen={() => void commands.reopen()}
           />
-          <BoneAgePanel imageId={detail.imageId} />
+          <BoneAgePanel imageId={detail.imageId} onChange={onBoneAgeChange} />
           <StagePanel
             detail={detail}
             assessment={assessment}
@@ -193,7 +203,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: StudyWorkspaceProp
           <HistoryPanel detail={detail} onRevert={onRevert} />
           <GrowthTimeline
             imageId={detail.imageId}
-            version={`${detail.latest?.versionId ?? 0}-${detail.review.status}`}
+            version={`${detail.latest?.versionId ?? 0}-${detail.review.status}-${boneAge?.latest?.id ?? 0}`}
           />
         </aside>
       </div>

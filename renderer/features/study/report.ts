@@ -8,12 +8,15 @@
  * patient, the growth chart (chart.js, the study view's series) with the visits and "peak likely passed
  * between ..."; the criteria; spacing and its
  * source, model and version, landmark version, reviewer and time; "decision aid" wording.
+ * A hand-wrist radiograph gets the bone-age report instead (report-boneage.ts: the whole radiograph, the bone
+ * age with its interval, sex and comparison with age, the model's limits), from the same layout and back ends.
  * Loaded on demand (it carries the fonts).
  */
 import { PDFDocument, rgb, type PDFFont } from 'pdf-lib';
 import fontkit from '@pdf-lib/fontkit';
 import sansUrl from 'dejavu-fonts-ttf/ttf/DejaVuSans.ttf?url';
 import boldUrl from 'dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf?url';
+import type { BoneAgeView } from '../../../core/api/boneage';
 import type { TimelineResponse } from '../../../core/api/pacs';
 import type { StudyDetail } from '../../../core/api/studies';
 import { CVM_STAGES, PEAK_GROWTH, stageLabel, type Assessment } from '../../../core/cvm/index';
@@ -24,7 +27,15 @@ import { OUTLINES, landmarkBounds } from '../../canvas/outlines';
 import { formatAge, formatProvider, formatSpacing, humanizeIds, sentences } from '../format';
 import { api } from '../../api';
 import { drawGrowthChart, growthSeries, PRINT_THEME } from '../pacs/growthChart';
+import { boneAgeText } from '../../../core/boneage/index';
 import { labelsOf } from './StagePanel';
+import {
+  BONE_AGE_DECISION_AID,
+  BONE_AGE_REPORT_TITLE,
+  boneAgeFooterFacts,
+  isBoneAgeReport,
+  layoutBoneAgeColumn,
+} from './report-boneage';
 
 export interface ReportInput {
   readonly detail: StudyDetail;
@@ -41,6 +52,8 @@ export interface ReportInput {
    * by exportReport/printReport, null: none.
    */
   readonly timeline?: TimelineResponse | null;
+  /** The image's bone-age view (api.getBoneAge): a hand-wrist radiograph gets the bone-age report. */
+  readonly boneAge?: BoneAgeView | null;
 }
 
 /** A4 in PDF points. */
@@ -364,7 +377,7 @@ function layoutGrowth(L: Layout, t: TimelineResponse, imageId: number, y: number
     ty = L.para(tx, ty, `… ${t.visits.length - shown.length} earlier visits`, 7.5, tw, { color: MUTED });
   for (const v of shown) {
     const age = v.ageYears !== null ? `${v.ageYears.toFixed(1)} y` : 'age ?';
-    const stage = v.stageLabel ?? 'not analysed';
+    const stage = v.stageLabel ?? (v.boneAge ? `bone age ${boneAgeText(v.boneAge)}` : 'not analysed');
     const line = `${v.studyDate ?? 'undated'} · ${age} · ${stage}${v.reviewStatus === 'approved' ? '' : ` (${v.reviewStatus})`}`;
     ty = L.para(tx, ty, line, 7.5, tw, { bold: v.imageId === imageId, maxLines: 1, leading: 9.5 });
   }
@@ -384,7 +397,8 @@ function layoutReport(
   const meta = detail.info.meta;
   const W = PAGE.width - 2 * MARGIN;
   let y = MARGIN + 14;
-  L.text(MARGIN, y, 'Cervical vertebral maturation (CVM) report', 16, { bold: true });
+  const hand = isBoneAgeReport(input.boneAge) ? input.boneAge : null;
+  L.text(MARGIN, y, hand ? BONE_AGE_REPORT_TITLE : 'Cervical vertebral maturation (CVM) report', 16, { bold: true });
   L.text(PAGE.width - MARGIN - L.width('Decision aid', 9, true), y - 4, 'Decision aid', 9, {
     bold: true,
     color: AMBER,
@@ -421,6 +435,25 @@ function layoutReport(
   const cropY = y;
   L.ops.push({ t: 'image', src: 'crop', x: cropX, y: cropY, w: crop.w, h: crop.h });
   L.rect(cropX, cropY, crop.w, crop.h, { stroke: INK, lw: 0.6 });
+  if (hand) {
+    L.para(
+      cropX,
+      cropY + crop.h + 10,
+      `The whole radiograph as imported (${detail.info.width}×${detail.info.height} pixels).`,
+      7.5,
+      crop.w,
+      {
+        color: MUTED,
+        maxLines: 2,
+      },
+    );
+    const bx = cropX + crop.w + 18;
+    const yb = layoutBoneAgeColumn(L, hand, bx, cropY, PAGE.width - MARGIN - bx, { INK, MUTED, RED, AMBER, GREEN });
+    // The patient's growth across visits: the CVM stages of the cephalograms beside this bone age.
+    if (growth) layoutGrowth(L, growth, detail.imageId, Math.max(cropY + crop.h + 24, yb) + 12);
+    footer(L, detail, boneAgeFooterFacts(detail, hand, input.author, input.now), BONE_AGE_DECISION_AID);
+    return L.ops;
+  }
   let yc = L.para(cropX, cropY + crop.h + 10, crop.scaleNote, 7.5, crop.w, { color: MUTED });
   yc = L.para(
     cropX,
@@ -606,9 +639,6 @@ function layoutReport(
   }
 
   // Footer: provenance, review, decision-aid wording.
-  let yf = footerTop;
-  L.line(MARGIN, yf, PAGE.width - MARGIN, yf, INK, 0.6);
-  yf += 11;
   const run = detail.ai?.modelRun ?? null;
   const spacing = detail.info.spacing;
   const fallback = (run?.quality as { providerFallback?: string | null } | null)?.providerFallback;
@@ -618,6 +648,21 @@ function layoutReport(
     `Review: ${detail.review.status === 'approved' ? `approved by ${detail.review.by ?? '—'} on ${(detail.review.at ?? '').slice(0, 16).replace('T', ' ')} UTC` : `${detail.review.status} — NOT APPROVED`}`,
     `Report created by ${input.author || '—'} on ${input.now.toISOString().slice(0, 16).replace('T', ' ')} UTC with CVM Workstation.`,
   ];
+  footer(
+    L,
+    detail,
+    facts,
+    'Decision aid: the stage and measurements support, and do not replace, the clinician’s judgement. CVM stages after McNamara & Franchi (2018); the stage applies only to a lateral cephalogram with C2–C4 visible.',
+  );
+  return L.ops;
+}
+
+/** The foot of the page: provenance facts (the review line red until approved) and the decision-aid wording. */
+function footer(L: Layout, detail: StudyDetail, facts: readonly string[], decisionAid: string): void {
+  const W = PAGE.width - 2 * MARGIN;
+  let yf = PAGE.height - MARGIN - 92;
+  L.line(MARGIN, yf, PAGE.width - MARGIN, yf, INK, 0.6);
+  yf += 11;
   for (const f of facts)
     yf = L.para(MARGIN, yf, f, 7.5, W, {
       color: f.startsWith('Review') && detail.review.status !== 'approved' ? RED : MUTED,
@@ -625,15 +670,7 @@ function layoutReport(
       leading: 9.5,
     });
   yf += 2;
-  L.para(
-    MARGIN,
-    yf,
-    'Decision aid: the stage and measurements support, and do not replace, the clinician’s judgement. CVM stages after McNamara & Franchi (2018); the stage applies only to a lateral cephalogram with C2–C4 visible.',
-    7.5,
-    W,
-    { bold: true, maxLines: 3, leading: 9.5 },
-  );
-  return L.ops;
+  L.para(MARGIN, yf, decisionAid, 7.5, W, { bold: true, maxLines: 3, leading: 9.5 });
 }
 
 // ---- back ends ----------------------------------------------------------------------------------------------
@@ -693,9 +730,10 @@ export async function renderReport(input: ReportInput): Promise<RenderedReport> 
     growthCanvas ? growth : null,
   );
   const meta = input.detail.info.meta;
-  doc.setTitle(`CVM report — ${meta.patientName ?? input.detail.info.fileName}`);
+  const hand = isBoneAgeReport(input.boneAge);
+  doc.setTitle(`${hand ? 'Bone age report' : 'CVM report'} — ${meta.patientName ?? input.detail.info.fileName}`);
   doc.setAuthor(input.author || 'CVM Workstation');
-  doc.setSubject('Cervical vertebral maturation stage (decision aid)');
+  doc.setSubject(hand ? 'Hand-wrist bone age (decision aid)' : 'Cervical vertebral maturation stage (decision aid)');
   doc.setCreator('CVM Workstation');
   doc.setProducer('CVM Workstation (pdf-lib)');
   doc.setCreationDate(input.now);

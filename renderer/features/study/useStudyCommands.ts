@@ -4,6 +4,7 @@
  * outcome go to the view's busy line and message.
  */
 import { useCallback } from 'react';
+import type { BoneAgeView } from '../../../core/api/boneage';
 import type { ApprovalDecision, ModelQuality } from '../../../core/review/approval';
 import type { Plausibility } from '../../../core/review/plausibility';
 import { api } from '../../api';
@@ -30,6 +31,8 @@ export interface StudyCommandInput {
   readonly image: HTMLCanvasElement;
   readonly userName: string;
   readonly onOpen: (imageId: number) => void;
+  /** A hand-wrist radiograph's bone-age view: its report is the bone-age report. */
+  readonly boneAge?: BoneAgeView | null;
 }
 
 export function useStudyCommands({
@@ -41,6 +44,7 @@ export function useStudyCommands({
   image,
   userName,
   onOpen,
+  boneAge = null,
 }: StudyCommandInput): StudyCommands {
   const { detail, landmarks, assessment } = editor;
   const reportInput = useCallback(
@@ -53,8 +57,9 @@ export function useStudyCommands({
       quality: modelQuality,
       author: userName,
       now: new Date(),
+      boneAge,
     }),
-    [detail, image, landmarks, assessment, plausibility, modelQuality, userName],
+    [detail, image, landmarks, assessment, plausibility, modelQuality, userName, boneAge],
   );
 
   const exportReport = useCallback(async () => {

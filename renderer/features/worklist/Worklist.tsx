@@ -1,8 +1,9 @@
 /**
- * The worklist: every stored study with patient, date, age, stage, review status and model confidence;
- * search, filters, sorting and paging in the database; import of files or folders (dialog or drop) with
- * progress and cancel; batch analysis with progress, cancel and rows that update as each study finishes;
- * data-set export. Sort, filters, page and cursor survive a visit to a study (worklist-session.ts).
+ * The worklist: every stored study with patient, date, age, stage, review status and the landmark model's
+ * check (verdict, largest expected error in mm); search, filters, sorting and paging in the database;
+ * import of files or folders (dialog or drop) with progress and cancel; batch analysis with progress,
+ * cancel and rows that update as each study finishes; data-set export. Sort, filters, page and cursor
+ * survive a visit to a study (worklist-session.ts).
  */
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import type { BatchFinished, BatchProgress } from '../../../core/api/analysis';
