@@ -38,7 +38,7 @@ const parts = {
   'main/workers': { may: [], npm: [], node: true },
   'main/dicom': { may: [...CORE, 'main/workers'], npm: ['dicom-parser', 'fast-png', 'dcmjs-imaging'], node: true },
   'main/inference': { may: [...CORE, 'main/workers'], npm: ['onnxruntime-node'], node: true },
-  'main/store': { may: CORE, npm: ['better-sqlite3'], node: true },
+  'main/store': { may: [...CORE, 'main/workers'], npm: ['better-sqlite3'], node: true },
   // the clinic's PACS (DICOMweb client, SR/SC writer, outbox): over the store, below the services
   'main/pacs': { may: [...CORE, 'main/dicom', 'main/store'], npm: [], node: true },
   'main/services': {

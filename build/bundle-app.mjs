@@ -24,6 +24,7 @@ await build({
     'inference-worker': 'main/inference/worker.ts',
     'whole-image-worker': 'main/inference/whole-image-worker.ts',
     'decode-worker': 'main/dicom/decode-worker.ts',
+    'store-writer-worker': 'main/store/writer-worker.ts',
   },
   outdir: 'dist/app',
   outExtension: { '.js': '.cjs' },

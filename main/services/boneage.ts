@@ -8,7 +8,7 @@ import { fail, ok, type ErrorCode, type Result } from '../../core/api/result';
 import type { OpenedImage } from '../../core/api/image';
 import { compareWithAge, parseSex, type Sex } from '../../core/boneage/index';
 import { greyImageOf, modelDirs, openWholeImageModels, type WholeImageModels } from '../inference/index';
-import { enterSexForBoneAge, latestBoneAge, readKind, recordBoneAge, writeKind } from '../store/boneage';
+import { enterSexForBoneAge, latestBoneAge, readKind, recordBoneAge } from '../store/boneage';
 import { StoreError } from '../store/errors';
 import type { ServiceContext } from './context';
 import { loadImagePixels, storeFor } from './studies';
@@ -66,7 +66,7 @@ export async function kindOfImage(
     probabilities: r.probabilities,
     model: { id: r.model.id, version: r.model.version, sha256: r.model.sha256 },
   };
-  writeKind(store, imageId, view);
+  await store.writeKindOffThread(imageId, view);
   return view;
 }
 

@@ -77,7 +77,12 @@ export function storeFor(ctx: Pick<ServiceContext, 'dataDir' | 'mode'>): Store {
   const key = path.resolve(ctx.dataDir);
   let store = stores.get(key);
   if (!store) {
-    store = Store.open(key, { purpose: ctx.mode === 'cli' ? 'cvm command' : `app (${ctx.mode})` });
+    // In the app, imports and model runs are recorded in a worker thread: their commits wait for the disk
+    // (docs/persistence.md, "Main-thread blocking"). A command has no UI to keep answering.
+    store = Store.open(key, {
+      purpose: ctx.mode === 'cli' ? 'cvm command' : `app (${ctx.mode})`,
+      writerWorker: ctx.mode !== 'cli',
+    });
     stores.set(key, store);
   }
   return store;
@@ -172,7 +177,7 @@ async function commitImport(store: Store, p: PreparedImport, options: ImportOpti
   const copiedNow = !existsSync(absolute);
   if (copiedNow) writeFileAtomic(absolute, bytes);
   try {
-    const saved = store.insertImage({
+    const saved = await store.insertImageOffThread({
       sha256,
       storedPath,
       originalName: name,
@@ -417,7 +422,7 @@ export async function recordModelRun(
 ): Promise<Result<{ runId: number; versionId: number; version: number; stage: StageSummary }>> {
   return guarded(() => {
     const store = storeFor(ctx);
-    return store.recordModelRun(imageId, run, store.userName());
+    return store.recordModelRunOffThread(imageId, run, store.userName());
   });
 }
 

@@ -1,50 +1,24 @@
 /**
  * Hand-wrist results in the store (migration 4): the recognised kind of each image, bone-age results
  * (append-only), and the sex entered by a user when the file has none (audited). Works on the Store's
- * connection; every write is one IMMEDIATE transaction with its audit row.
+ * connection (store.sql: timed statements, one IMMEDIATE transaction per write with its audit row).
  */
 import type { BoneAgeRecord, RadiographKindView } from '../../core/api/boneage';
 import type { ReviewState } from '../../core/api/studies';
 import type { RadiographKind, Sex } from '../../core/boneage/index';
 import { boneAgeApprovalSubject } from '../../core/review/boneage-approval';
-import { StoreError } from './errors';
+import { now } from './connection';
 import type { Store } from './store';
 
-const now = (): string => new Date().toISOString();
-
-function audit(
-  store: Store,
-  author: string,
-  action: string,
-  imageId: number,
-  summary: string,
-  before: unknown,
-  after: unknown,
-): void {
-  store.db
-    .prepare(
-      'INSERT INTO audit_log (at, author, action, image_ref, summary, before_json, after_json) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    )
-    .run(now(), author, action, imageId, summary, JSON.stringify(before), JSON.stringify(after));
-}
-
-function write<T>(store: Store, what: string, fn: () => T): T {
-  if (store.readonly)
-    throw new StoreError('storage', 'read-only', `Could not ${what}: the database ${store.file} is open read-only.`);
-  return store.db.transaction(fn).immediate();
-}
-
 export function readKind(store: Store, imageId: number): RadiographKindView | null {
-  const row = store.db.prepare('SELECT * FROM radiograph_kinds WHERE image_ref = ?').get(imageId) as
-    | {
-        kind: RadiographKind;
-        uncertain: number;
-        probabilities_json: string;
-        model_id: string;
-        model_version: string;
-        model_sha256: string;
-      }
-    | undefined;
+  const row = store.sql.get<{
+    kind: RadiographKind;
+    uncertain: number;
+    probabilities_json: string;
+    model_id: string;
+    model_version: string;
+    model_sha256: string;
+  }>('SELECT * FROM radiograph_kinds WHERE image_ref = ?', imageId);
   if (!row) return null;
   return {
     kind: row.kind,
@@ -56,25 +30,22 @@ export function readKind(store: Store, imageId: number): RadiographKindView | nu
 
 /** Records (or replaces, when a newer model ran) the kind of an image. */
 export function writeKind(store: Store, imageId: number, kind: RadiographKindView): void {
-  write(store, 'record the radiograph kind', () => {
+  store.sql.write('record the radiograph kind', () => {
     store.imageRow(imageId);
-    store.db
-      .prepare(
-        `INSERT INTO radiograph_kinds (image_ref, kind, uncertain, probabilities_json, model_id, model_version, model_sha256, created_at)
+    store.sql.run(
+      `INSERT INTO radiograph_kinds (image_ref, kind, uncertain, probabilities_json, model_id, model_version, model_sha256, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(image_ref) DO UPDATE SET kind = excluded.kind, uncertain = excluded.uncertain,
       probabilities_json = excluded.probabilities_json, model_id = excluded.model_id, model_version = excluded.model_version,
       model_sha256 = excluded.model_sha256, created_at = excluded.created_at`,
-      )
-      .run(
-        imageId,
-        kind.kind,
-        kind.uncertain ? 1 : 0,
-        JSON.stringify(kind.probabilities),
-        kind.model.id,
-        kind.model.version,
-        kind.model.sha256,
-        now(),
-      );
+      imageId,
+      kind.kind,
+      kind.uncertain ? 1 : 0,
+      JSON.stringify(kind.probabilities),
+      kind.model.id,
+      kind.model.version,
+      kind.model.sha256,
+      now(),
+    );
   });
 }
 
@@ -107,20 +78,19 @@ const recordOf = (r: BoneAgeRow): BoneAgeRecord => ({
 });
 
 export function latestBoneAge(store: Store, imageId: number): BoneAgeRecord | null {
-  const row = store.db
-    .prepare('SELECT * FROM bone_age_results WHERE image_ref = ? ORDER BY id DESC LIMIT 1')
-    .get(imageId) as BoneAgeRow | undefined;
+  const row = store.sql.get<BoneAgeRow>(
+    'SELECT * FROM bone_age_results WHERE image_ref = ? ORDER BY id DESC LIMIT 1',
+    imageId,
+  );
   return row ? recordOf(row) : null;
 }
 
 /** The latest bone age of every image that has one (for CSV export and the timeline). */
 export function latestBoneAges(store: Store): Map<number, BoneAgeRecord> {
-  const rows = store.db
-    .prepare(
-      `SELECT b.*, b.image_ref AS image_id FROM bone_age_results b
+  const rows = store.sql.all<BoneAgeRow & { image_id: number }>(
+    `SELECT b.*, b.image_ref AS image_id FROM bone_age_results b
     JOIN (SELECT image_ref, MAX(id) AS id FROM bone_age_results GROUP BY image_ref) m ON m.id = b.id`,
-    )
-    .all() as (BoneAgeRow & { image_id: number })[];
+  );
   return new Map(rows.map((r) => [r.image_id, recordOf(r)]));
 }
 
@@ -141,14 +111,16 @@ export interface NewBoneAge {
  * or the sex it was estimated for changes, the study goes back to review (audited, in the caller's transaction).
  */
 function withdrawBoneAgeApproval(store: Store, imageId: number, author: string, why: string): boolean {
-  const image = store.db.prepare('SELECT review_status, reviewed_by FROM images WHERE id = ?').get(imageId) as
-    { review_status: string; reviewed_by: string | null } | undefined;
+  const image = store.sql.get<{ review_status: string; reviewed_by: string | null }>(
+    'SELECT review_status, reviewed_by FROM images WHERE id = ?',
+    imageId,
+  );
   if (!image || image.review_status !== 'approved') return false;
-  store.db
-    .prepare("UPDATE images SET review_status = 'in-progress', reviewed_by = NULL, reviewed_at = NULL WHERE id = ?")
-    .run(imageId);
-  audit(
-    store,
+  store.sql.run(
+    "UPDATE images SET review_status = 'in-progress', reviewed_by = NULL, reviewed_at = NULL WHERE id = ?",
+    imageId,
+  );
+  store.sql.audit(
     author,
     'review',
     imageId,
@@ -170,10 +142,9 @@ export function approveBoneAge(
   author: string,
   confirmation?: string,
 ): ReviewState {
-  return write(store, 'approve the bone age', () => {
+  return store.sql.write('approve the bone age', () => {
     const review = store.setReviewStatus(imageId, 'approved', author, confirmation);
-    audit(
-      store,
+    store.sql.audit(
       author,
       'bone-age-approval',
       imageId,
@@ -197,10 +168,10 @@ export function approveBoneAge(
  * every bone age of the study estimated for the other sex.
  */
 export function enterSexForBoneAge(store: Store, imageId: number, sex: Sex, author: string): void {
-  write(store, 'save the patient’s sex', () => {
+  store.sql.write('save the patient’s sex', () => {
     store.setPatientInfo(imageId, { sex }, author);
     const study = store.imageRow(imageId).study_ref;
-    const ids = store.db.prepare('SELECT id FROM images WHERE study_ref = ?').all(study) as { id: number }[];
+    const ids = store.sql.all<{ id: number }>('SELECT id FROM images WHERE study_ref = ?', study);
     for (const { id } of ids) {
       const latest = latestBoneAge(store, id);
       if (latest && latest.sex !== sex)
@@ -215,31 +186,27 @@ export function enterSexForBoneAge(store: Store, imageId: number, sex: Sex, auth
 }
 
 export function recordBoneAge(store: Store, imageId: number, input: NewBoneAge, author: string): BoneAgeRecord {
-  return write(store, 'record the bone age', () => {
+  return store.sql.write('record the bone age', () => {
     store.imageRow(imageId);
     withdrawBoneAgeApproval(store, imageId, author, 'a new bone-age estimate replaced the approved one');
-    const info = store.db
-      .prepare(
-        `INSERT INTO bone_age_results (image_ref, months, sd_months, low_months, high_months, level, sex, sex_source,
+    const info = store.sql.run(
+      `INSERT INTO bone_age_results (image_ref, months, sd_months, low_months, high_months, level, sex, sex_source,
       members_json, model_id, model_version, model_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        imageId,
-        input.months,
-        input.sdMonths,
-        input.low,
-        input.high,
-        input.level,
-        input.sex,
-        input.sexSource,
-        JSON.stringify(input.members),
-        input.model.id,
-        input.model.version,
-        input.model.sha256,
-        now(),
-      );
-    audit(
-      store,
+      imageId,
+      input.months,
+      input.sdMonths,
+      input.low,
+      input.high,
+      input.level,
+      input.sex,
+      input.sexSource,
+      JSON.stringify(input.members),
+      input.model.id,
+      input.model.version,
+      input.model.sha256,
+      now(),
+    );
+    store.sql.audit(
       author,
       'bone-age',
       imageId,
@@ -247,9 +214,7 @@ export function recordBoneAge(store: Store, imageId: number, input: NewBoneAge, 
       null,
       { months: input.months, low: input.low, high: input.high, sex: input.sex },
     );
-    const row = store.db
-      .prepare('SELECT * FROM bone_age_results WHERE id = ?')
-      .get(Number(info.lastInsertRowid)) as BoneAgeRow;
+    const row = store.sql.get<BoneAgeRow>('SELECT * FROM bone_age_results WHERE id = ?', Number(info.lastInsertRowid))!;
     return recordOf(row);
   });
 }
@@ -274,25 +239,22 @@ export function boneAgeOnlyRecords(
   approvedOnly: boolean,
 ): BoneAgeOnlyRecord[] {
   const rows: BoneAgeOnlyRecord[] = [];
-  const q = store.db
-    .prepare(`SELECT i.id, i.original_name, i.sha256, i.review_status, i.reviewed_by, p.dicom_patient_id, p.name,
+  const sql = `SELECT i.id, i.original_name, i.sha256, i.review_status, i.reviewed_by, p.dicom_patient_id, p.name,
     COALESCE(p.sex, s.entered_sex) AS sex, s.study_date, s.age_years
-    FROM images i JOIN studies s ON s.id = i.study_ref LEFT JOIN patients p ON p.id = s.patient_ref WHERE i.id = ?`);
+    FROM images i JOIN studies s ON s.id = i.study_ref LEFT JOIN patients p ON p.id = s.patient_ref WHERE i.id = ?`;
   for (const id of [...imageIds.keys()].sort((a, b) => a - b)) {
-    const r = q.get(id) as
-      | {
-          id: number;
-          original_name: string;
-          sha256: string;
-          review_status: string;
-          reviewed_by: string | null;
-          dicom_patient_id: string | null;
-          name: string | null;
-          sex: string | null;
-          study_date: string | null;
-          age_years: number | null;
-        }
-      | undefined;
+    const r = store.sql.get<{
+      id: number;
+      original_name: string;
+      sha256: string;
+      review_status: string;
+      reviewed_by: string | null;
+      dicom_patient_id: string | null;
+      name: string | null;
+      sex: string | null;
+      study_date: string | null;
+      age_years: number | null;
+    }>(sql, id);
     if (!r || (approvedOnly && r.review_status !== 'approved')) continue;
     rows.push({
       imageId: r.id,

@@ -19,6 +19,8 @@ import type {
   StageSummary,
   StudyDetail,
 } from '../../core/api/studies';
+import type { RadiographKindView } from '../../core/api/boneage';
+import { writeKind } from './boneage';
 import { CalibrationRepository, type CalibrationInput } from './calibration';
 import { Connection } from './connection';
 import { openDatabase, type Db, type OpenOptions } from './database';
@@ -34,6 +36,7 @@ import { stageRecordOf, type StageFn } from './stage';
 import { StageRepository } from './stages';
 import { StudyQueries } from './study-queries';
 import { VersionRepository, type ModelRunInput, type NewVersion } from './versions';
+import { StoreWriter } from './writer';
 
 export type { CalibrationInput } from './calibration';
 export type { ExportRecord } from './export-records';
@@ -51,6 +54,13 @@ export interface StoreOpenOptions extends Pick<OpenOptions, 'migrateTo' | 'migra
   readonly stageOf?: StageFn;
   /** Threshold, log and observer of the SQL timing (default: CVM_SLOW_SQL_MS or 16 ms, to stderr). */
   readonly sqlTiming?: SqlTimingOptions;
+  /**
+   * Record imports and model runs in a worker thread (`insertImageOffThread`, `recordModelRunOffThread`), so
+   * their commits do not block this thread: the app's main process (main/services/studies.ts).
+   */
+  readonly writerWorker?: boolean;
+  /** The store writer's own connection: this process already holds the data-folder lock (writer-worker.ts). */
+  readonly lockHeldByThisProcess?: boolean;
 }
 
 export class Store {
@@ -64,6 +74,7 @@ export class Store {
   readonly calibration: CalibrationRepository;
   readonly queries: StudyQueries;
   readonly exports: ExportRepository;
+  private writer: StoreWriter | null = null;
 
   private constructor(
     readonly dataDir: string,
@@ -90,7 +101,7 @@ export class Store {
     const file = path.join(dir, DATABASE_FILE_NAME);
     const readonly = options.readonly ?? false;
     let lock: DataDirLock | null = null;
-    if (!readonly) {
+    if (!readonly && !options.lockHeldByThisProcess) {
       guardStorage('create the data folder', dir, () =>
         mkdirSync(path.join(dir, IMAGES_DIR_NAME), { recursive: true }),
       );
@@ -99,7 +110,12 @@ export class Store {
     try {
       const db = openDatabase(file, { readonly, migrateTo: options.migrateTo, migrations: options.migrations });
       const store = new Store(dir, file, db, lock, options.stageOf ?? stageRecordOf, options.sqlTiming ?? {});
-      if (!readonly && !options.stageOf && options.migrateTo === undefined) store.stages.restageOutdated();
+      if (!readonly && !options.stageOf && options.migrateTo === undefined && !options.lockHeldByThisProcess)
+        store.stages.restageOutdated();
+      if (options.writerWorker && !readonly && !options.stageOf && options.migrateTo === undefined) {
+        store.writer = new StoreWriter(dir, file);
+        store.writer.start();
+      }
       return store;
     } catch (error) {
       lock?.release();
@@ -112,6 +128,7 @@ export class Store {
   }
 
   close(): void {
+    this.writer?.close();
     if (this.db.open) this.db.close();
     this.lock?.release();
   }
@@ -182,6 +199,11 @@ export class Store {
     );
   }
 
+  /** `insertImage` in the writer worker when the store has one (StoreOpenOptions.writerWorker), else here. */
+  async insertImageOffThread(input: NewImage): Promise<{ imageId: number; studyId: number; duplicate: boolean }> {
+    return this.writer ? this.writer.insertImage(input) : this.insertImage(input);
+  }
+
   /** Age and sex typed by a user for a study whose file lacks them; a value the file carries is never replaced. */
   setPatientInfo(
     imageId: number,
@@ -199,6 +221,20 @@ export class Store {
     author = 'model',
   ): { runId: number; versionId: number; version: number; stage: StageSummary } {
     return this.versions.recordModelRun(imageId, run, author);
+  }
+
+  /** `recordModelRun` in the writer worker when the store has one, else here. */
+  async recordModelRunOffThread(
+    imageId: number,
+    run: ModelRunInput,
+    author = 'model',
+  ): Promise<{ runId: number; versionId: number; version: number; stage: StageSummary }> {
+    return this.writer ? this.writer.recordModelRun(imageId, run, author) : this.recordModelRun(imageId, run, author);
+  }
+
+  /** The radiograph kind of an image (main/store/boneage.ts `writeKind`), in the writer worker when there is one. */
+  async writeKindOffThread(imageId: number, kind: RadiographKindView): Promise<void> {
+    return this.writer ? this.writer.writeKind(imageId, kind) : writeKind(this, imageId, kind);
   }
 
   addVersion(imageId: number, input: NewVersion): SavedVersion {
