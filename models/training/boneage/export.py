@@ -121,7 +121,7 @@ def export_boneage(run, out_dir, seed=0):
     s_mae = float(np.mean([abs(r["predicted_months"] - r["boneage_months"]) for r in scored])) if scored else None
     n_total = 11000
     manifest = {
-        "id": "boneage-rsna100", "task": "boneage", "version": "2.0.0",
+        "id": "boneage-rsna100", "task": "boneage", "version": "2.1.0",
         "createdAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "license": "weights: trained in this repository; data: RSNA Pediatric Bone Age Challenge training set (research use)",
         "file": "boneage.onnx", "sha256": sha(path),

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # The reproducible recipe of models/boneage-rsna100 (and models/radiograph-kind with KIND=1); see README.md here.
-#   FOLDS=0,1,2 bash models/training/boneage/train.sh  # what shipped 2.0.0: folds 0-2 x 8 epochs, one CPU thread
-#   bash models/training/boneage/train.sh              # all five folds (the CPU budget allowed three)
+#   bash models/training/boneage/train.sh              # what shipped 2.1.0: all five folds x 8 epochs, one CPU thread
 #   FOLDS=0 bash models/training/boneage/train.sh      # a single fold (a one-member "ensemble")
 #   KIND=1 bash models/training/boneage/train.sh       # also retrain the radiograph-kind classifier
 #   CVM_DATA=/path/to/shared/data bash ...             # CUDA is used when present
