@@ -170,8 +170,14 @@ export interface ShapeFit {
 // Shape-model and heatmap kernels: vectors hold 2n values (checked by parseDecoding), heatmap indices stay inside
 // W x H, and each candidate choice is below its candidate list's length.
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- indices bounded as said above */
-/** shapeDistance and the rotation of the alignment: an upright image needs about 0 degrees. */
-export function alignShape(model: ShapeModel, points: readonly Point[]): ShapeFit {
+/**
+ * The least-squares similarity a (complex: ar + i ai) that maps the centred points onto the model's mean, and
+ * the residual x = a z - mean (2n values, x then y); null for a configuration collapsed to one point.
+ */
+function alignToMean(
+  model: ShapeModel,
+  points: readonly Point[],
+): { cx: number; cy: number; ar: number; ai: number; x: Float64Array } | null {
   const n = points.length;
   if (model.mean.length !== 2 * n) throw new Error(`shape model for ${model.mean.length / 2} points, got ${n}`);
   let cx = 0;
@@ -180,7 +186,7 @@ export function alignShape(model: ShapeModel, points: readonly Point[]): ShapeFi
     cx += p.x / n;
     cy += p.y / n;
   }
-  // Complex least squares: c = <z, m> / <z, z>, aligned = c z.
+  // Complex least squares: a = <z, m> / <z, z>, aligned = a z.
   let zz = 0;
   let re = 0;
   let im = 0;
@@ -193,16 +199,24 @@ export function alignShape(model: ShapeModel, points: readonly Point[]): ShapeFi
     re += zx * mx + zy * my;
     im += zx * my - zy * mx;
   }
-  if (!(zz > 0)) return { distance: Number.POSITIVE_INFINITY, rotationDeg: 180 };
-  const cr = re / zz;
-  const ci = im / zz;
+  if (!(zz > 0)) return null;
+  const ar = re / zz;
+  const ai = im / zz;
   const x = new Float64Array(2 * n);
   for (let i = 0; i < n; i++) {
     const zx = points[i]!.x - cx;
     const zy = points[i]!.y - cy;
-    x[i] = cr * zx - ci * zy - model.mean[i]!;
-    x[n + i] = cr * zy + ci * zx - model.mean[n + i]!;
+    x[i] = ar * zx - ai * zy - model.mean[i]!;
+    x[n + i] = ar * zy + ai * zx - model.mean[n + i]!;
   }
+  return { cx, cy, ar, ai, x };
+}
+
+/** shapeDistance and the rotation of the alignment: an upright image needs about 0 degrees. */
+export function alignShape(model: ShapeModel, points: readonly Point[]): ShapeFit {
+  const aligned = alignToMean(model, points);
+  if (!aligned) return { distance: Number.POSITIVE_INFINITY, rotationDeg: 180 };
+  const { ar: cr, ai: ci, x } = aligned;
   let total = 0;
   let norm2 = 0;
   for (let j = 0; j < x.length; j++) norm2 += x[j]! * x[j]!;
@@ -486,35 +500,14 @@ export function regulariseShape(
   if (model.mean.length !== 2 * n) throw new Error(`shape model for ${model.mean.length / 2} points, got ${n}`);
   if (sigmaPx.length !== n) throw new Error(`regulariseShape: ${sigmaPx.length} sigmas for ${n} points`);
   if (!(weight > 0)) return points.map((p) => ({ x: p.x, y: p.y }));
-  let cx = 0;
-  let cy = 0;
-  for (const p of points) {
-    cx += p.x / n;
-    cy += p.y / n;
-  }
-  let zz = 0;
-  let re = 0;
-  let im = 0;
-  for (let i = 0; i < n; i++) {
-    const zx = points[i]!.x - cx;
-    const zy = points[i]!.y - cy;
-    zz += zx * zx + zy * zy;
-    re += zx * model.mean[i]! + zy * model.mean[n + i]!;
-    im += zx * model.mean[n + i]! - zy * model.mean[i]!;
-  }
-  if (!(zz > 0)) return points.map((p) => ({ x: p.x, y: p.y }));
-  // aligned = a * z with a = re + i im (over zz); |a| converts image pixels to aligned units.
-  const ar = re / zz;
-  const ai = im / zz;
+  const aligned = alignToMean(model, points);
+  if (!aligned) return points.map((p) => ({ x: p.x, y: p.y }));
+  // aligned = a * z with a = ar + i ai; |a| converts image pixels to aligned units.
+  const { cx, cy, ar, ai, x } = aligned;
   const scale = Math.hypot(ar, ai);
   const d = 2 * n;
-  const x = new Float64Array(d);
   const w = new Float64Array(d);
   for (let i = 0; i < n; i++) {
-    const zx = points[i]!.x - cx;
-    const zy = points[i]!.y - cy;
-    x[i] = ar * zx - ai * zy - model.mean[i]!;
-    x[n + i] = ar * zy + ai * zx - model.mean[n + i]!;
     const s = Math.max(sigmaPx[i]!, 1e-6) * scale;
     w[i] = 1 / (s * s);
     w[n + i] = w[i]!;

@@ -121,18 +121,7 @@ export function patientTimeline(
     LEFT JOIN stage_results sr ON sr.set_ref = i.latest_set_ref
     WHERE st.patient_ref IN (${placeholders}) AND NOT EXISTS (SELECT 1 FROM study_splits ss WHERE ss.study_ref = st.id)`,
     )
-    .all(...members) as Array<{
-    imageId: number;
-    studyDate: string | null;
-    ageYears: number | null;
-    studyInstanceUid: string | null;
-    stage: CvmStage | null;
-    stageLabel: string | null;
-    reviewStatus: string;
-    setRef: number | null;
-    issuer: string | null;
-    patientId: string;
-  }>;
+    .all(...members) as VisitRow[];
   // The issuer: the one asked for, else the asked patient's most common one; other issuers of the same ID stay apart.
   const ownIssuers = rows.filter((r) => r.patientId === asked.patientId && r.issuer).map((r) => r.issuer!);
   const issuer =
