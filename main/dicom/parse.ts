@@ -65,9 +65,10 @@ function hasPart10Prefix(bytes: Uint8Array): boolean {
  */
 export function guessBareSyntax(bytes: Uint8Array): string | null {
   if (bytes.length < 8) return null;
-  const groupLe = bytes[0]! | (bytes[1]! << 8);
-  const groupBe = (bytes[0]! << 8) | bytes[1]!;
-  const vr = String.fromCharCode(bytes[4]!, bytes[5]!);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const groupLe = view.getUint16(0, true);
+  const groupBe = view.getUint16(0, false);
+  const vr = String.fromCharCode(view.getUint8(4), view.getUint8(5));
   // Data sets start with a low group: 0002..0028, or a private group just above an even one.
   const plausibleGroup = (g: number) => g >= 0x0001 && g <= 0x0028;
   if (plausibleGroup(groupLe)) return VRS.has(vr) ? EXPLICIT_LE : IMPLICIT_LE;
@@ -78,7 +79,7 @@ export function guessBareSyntax(bytes: Uint8Array): string | null {
 /** A meta header written without the 128-byte preamble and "DICM": starts with a (0002,xxxx) explicit element. */
 function isMetaWithoutPreamble(bytes: Uint8Array): boolean {
   return (
-    bytes.length >= 8 && bytes[0] === 0x02 && bytes[1] === 0x00 && VRS.has(String.fromCharCode(bytes[4]!, bytes[5]!))
+    bytes.length >= 8 && bytes[0] === 0x02 && bytes[1] === 0x00 && VRS.has(String.fromCharCode(...bytes.subarray(4, 6)))
   );
 }
 

@@ -36,7 +36,10 @@ function readLut(
   const bits = item.uint16('x00283002', 2) ?? 16;
   const data = new Uint16Array(entries);
   if (bits <= 8 && lutData.length === entries) {
+    /* eslint-disable @typescript-eslint/no-non-null-assertion --
+       lutData.length === entries, and dicom-parser keeps an element's data inside its byte array */
     for (let i = 0; i < entries; i++) data[i] = item.byteArray[lutData.dataOffset + i]!;
+    /* eslint-enable @typescript-eslint/no-non-null-assertion */
   } else {
     if (lutData.length < entries * 2)
       throw new ImageDecodeError(
@@ -55,7 +58,9 @@ const MAX_RESCALE_INTERCEPT = 1e9;
 function lookup(lut: Lut, v: number): number {
   const index = v - lut.firstMapped;
   const last = lut.data.length - 1;
-  return lut.data[index < 0 ? 0 : index > last ? last : index]!;
+  const value = lut.data[index < 0 ? 0 : index > last ? last : index];
+  if (value === undefined) throw new Error('lookup: the LUT has no entries');
+  return value;
 }
 
 function numbers(dataSet: DataSet, tag: string): number[] {
@@ -95,7 +100,10 @@ export function buildPixels(
   let modalityTransform = 'none';
   if (modalityLut) {
     modality = new Int32Array(count);
+    /* eslint-disable @typescript-eslint/no-non-null-assertion --
+       frame.values and modality hold count = rows x columns values */
     for (let i = 0; i < count; i++) modality[i] = lookup(modalityLut, frame.values[i]!);
+    /* eslint-enable @typescript-eslint/no-non-null-assertion */
     modalityTransform = `Modality LUT (${modalityLut.data.length} entries${modalityLut.explanation ? `, ${modalityLut.explanation}` : ''})`;
   } else {
     const [s] = numbers(dataSet, 'x00281053');
@@ -119,11 +127,13 @@ export function buildPixels(
   if (modality) {
     mMin = Infinity;
     mMax = -Infinity;
+    /* eslint-disable @typescript-eslint/no-non-null-assertion -- modality holds count values */
     for (let i = 0; i < count; i++) {
       const v = modality[i]!;
       if (v < mMin) mMin = v;
       if (v > mMax) mMax = v;
     }
+    /* eslint-enable @typescript-eslint/no-non-null-assertion */
   } else {
     const a = frame.min * slope + intercept;
     const b = frame.max * slope + intercept;
@@ -156,11 +166,14 @@ export function buildPixels(
     // A VOI LUT is not linear, so it is applied here and the default window shows its output as-is.
     const outMax = 2 ** voiLut.bits - 1;
     const k = 65535 / outMax;
+    /* eslint-disable @typescript-eslint/no-non-null-assertion --
+       frame.values and modality hold count = rows x columns values */
     for (let i = 0; i < count; i++) {
       const m = modality ? modality[i]! : Math.round(frame.values[i]! * slope + intercept);
       const out = Math.min(lookup(voiLut, m), outMax) * k;
       data[i] = Math.round(monochrome1 ? 65535 - out : out);
     }
+    /* eslint-enable @typescript-eslint/no-non-null-assertion */
     return {
       pixels: {
         width,
@@ -184,6 +197,8 @@ export function buildPixels(
   const range = mMax > mMin ? mMax - mMin : 1;
   const k = 65535 / range;
   const toData = (m: number) => (monochrome1 ? 65535 - (m - mMin) * k : (m - mMin) * k);
+  /* eslint-disable @typescript-eslint/no-non-null-assertion --
+     frame.values and modality hold count = rows x columns values */
   if (modality) {
     for (let i = 0; i < count; i++) data[i] = Math.round(toData(modality[i]!));
   } else {
@@ -194,11 +209,11 @@ export function buildPixels(
     // a * v + c lies in 0..65535 here, so adding 0.5 and truncating rounds.
     for (let i = 0; i < count; i++) data[i] = a * values[i]! + c + 0.5;
   }
+  /* eslint-enable @typescript-eslint/no-non-null-assertion */
 
   const windows: WindowPreset[] = [];
   const explanations = (dataSet.string('x00281055') ?? '').split('\\').map((e) => e.trim());
-  for (let i = 0; i < centres.length; i++) {
-    const c = centres[i]!;
+  for (const [i, c] of centres.entries()) {
     const w = widths[i] ?? widths[0];
     if (w === undefined || !Number.isFinite(c) || !Number.isFinite(w) || w <= 0) {
       warnings.push(

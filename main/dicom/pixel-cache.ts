@@ -40,6 +40,7 @@ export function derivedPixelsPath(dataDir: string, sourceSha256: string): string
 }
 
 /** Row-wise left differences: smooth radiographs become small numbers that deflate well and fast. */
+/* eslint-disable @typescript-eslint/no-non-null-assertion -- i runs below end <= data.length (diff.length) */
 function toDifferences(data: Uint16Array, width: number): Uint16Array {
   const out = new Uint16Array(data.length);
   for (let row = 0; row < data.length; row += width) {
@@ -66,6 +67,7 @@ function fromDifferences(diff: Uint16Array, width: number): Uint16Array {
   }
   return diff;
 }
+/* eslint-enable @typescript-eslint/no-non-null-assertion */
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 

@@ -148,6 +148,8 @@ function nativeFrameBytes(
   const swapUnit = m.bitsAllocated / 8 > 1 ? m.bitsAllocated / 8 : element.vr === 'OW' ? 2 : 1;
   if (!bigEndian || swapUnit === 1) return bytes;
   const swapped = new Uint8Array(bytes);
+  /* eslint-disable @typescript-eslint/no-non-null-assertion --
+     big-endian swap; i stays below words.length, and a native frame is a whole number of swapUnit-byte samples */
   if (swapUnit === 2) {
     const words = new Uint16Array(swapped.buffer, 0, swapped.length >> 1);
     for (let i = 0; i < words.length; i++) {
@@ -159,6 +161,7 @@ function nativeFrameBytes(
   for (let i = 0; i < bytes.length; i += swapUnit) {
     for (let k = 0; k < swapUnit; k++) swapped[i + k] = bytes[i + swapUnit - 1 - k]!;
   }
+  /* eslint-enable @typescript-eslint/no-non-null-assertion */
   return swapped;
 }
 
@@ -231,9 +234,11 @@ async function decodeCompressed(
   syntax: TransferSyntax,
 ): Promise<RawFrame> {
   checkCodestreamSize(fileName, encoded, m, syntax);
+  const codec = syntax.codec;
+  if (codec === null) throw new Error(`decodeCompressed: transfer syntax ${syntax.name} names no codec`);
   try {
     const decoded = await nativeDecode(
-      syntax.codec!,
+      codec,
       encoded,
       {
         width: m.columns,
@@ -327,6 +332,9 @@ function toStored(raw: RawFrame, m: PixelModule, fileName: string): StoredFrame 
   return { values, min, max, warnings: raw.warnings };
 }
 
+/* eslint-disable @typescript-eslint/no-non-null-assertion --
+   count is at most the samples' length (toStored checks samples.length >= count * channels before calling these
+   kernels), and values and out hold count entries */
 /** [min, max] of the first count values. */
 function rangeOf(values: ArrayLike<number>, count: number): [number, number] {
   let min = Infinity;
@@ -422,6 +430,7 @@ function lumaInto(out: Int32Array | Float64Array, s: ArrayLike<number>, raw: Raw
   }
   for (let i = 0; i < count; i++) out[i] = Math.round(0.299 * at(i, 0) + 0.587 * at(i, 1) + 0.114 * at(i, 2));
 }
+/* eslint-enable @typescript-eslint/no-non-null-assertion */
 
 export async function decodeStoredFrame(
   fileName: string,

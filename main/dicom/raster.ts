@@ -47,12 +47,13 @@ interface JpegFrameHeader {
 
 /** Reads the SOF marker (and the Adobe APP14 colour transform) from a JPEG stream. */
 export function readJpegFrameHeader(bytes: Uint8Array): JpegFrameHeader | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let adobeTransform: number | null = null;
   let jfif = false;
   let pos = 2;
   while (pos + 4 <= bytes.length) {
     if (bytes[pos] !== 0xff) return null;
-    const marker = bytes[pos + 1]!;
+    const marker = view.getUint8(pos + 1);
     if (marker === 0xff) {
       pos++;
       continue;
@@ -61,24 +62,24 @@ export function readJpegFrameHeader(bytes: Uint8Array): JpegFrameHeader | null {
       pos += 2;
       continue;
     }
-    const length = (bytes[pos + 2]! << 8) | bytes[pos + 3]!;
+    const length = (view.getUint8(pos + 2) << 8) | view.getUint8(pos + 3);
     const body = pos + 4;
     if (marker === 0xe0 && bytes[body] === 0x4a && bytes[body + 1] === 0x46) jfif = true;
     if (marker === 0xee && length >= 12 && bytes[body] === 0x41 && bytes[body + 1] === 0x64)
-      adobeTransform = bytes[body + 11]!;
+      adobeTransform = bytes[body + 11] ?? null;
     // SOF0..SOF15 (not DHT, JPG, DAC), and SOF55 of JPEG-LS, whose frame header has the same layout.
     const isSof =
       (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) || marker === 0xf7;
     if (isSof) {
       if (body + 6 > bytes.length) return null;
-      const components = bytes[body + 5]!;
+      const components = view.getUint8(body + 5);
       const ids = [bytes[body + 6], bytes[body + 9], bytes[body + 12]];
       const namedRgb = ids[0] === 0x52 && ids[1] === 0x47 && ids[2] === 0x42; // 'R','G','B'
       const firstComponentIsLuma = components === 3 && !namedRgb && (jfif || adobeTransform !== 0);
       return {
-        precision: bytes[body]!,
-        height: (bytes[body + 1]! << 8) | bytes[body + 2]!,
-        width: (bytes[body + 3]! << 8) | bytes[body + 4]!,
+        precision: view.getUint8(body),
+        height: (view.getUint8(body + 1) << 8) | view.getUint8(body + 2),
+        width: (view.getUint8(body + 3) << 8) | view.getUint8(body + 4),
         components,
         firstComponentIsLuma,
         lossless: marker === 0xc3 || marker === 0xc7 || marker === 0xcb || marker === 0xcf,
@@ -201,6 +202,8 @@ export async function decodeJpegFile(fileName: string, bytes: Uint8Array): Promi
     throw new ImageDecodeError('corrupt-file', fileName, 'the JPEG data is truncated');
   const scale = 65535 / (2 ** precision - 1);
   const data = new Uint16Array(pixelCount);
+  /* eslint-disable @typescript-eslint/no-non-null-assertion --
+     samples checked above: at least pixelCount x components values */
   if (components === 1 || header.firstComponentIsLuma) {
     // YCbCr: the Y component already is the luminance.
     for (let i = 0, s = 0; i < pixelCount; i++, s += components) data[i] = Math.round(samples[s]! * scale);
@@ -208,6 +211,7 @@ export async function decodeJpegFile(fileName: string, bytes: Uint8Array): Promi
     for (let i = 0, s = 0; i < pixelCount; i++, s += 3)
       data[i] = Math.round(luma(samples[s]!, samples[s + 1]!, samples[s + 2]!) * scale);
   }
+  /* eslint-enable @typescript-eslint/no-non-null-assertion */
   return rasterImage(
     fileName,
     'jpeg',
@@ -234,8 +238,8 @@ export function checkPng(fileName: string, bytes: Uint8Array): void {
   }
   const width = view.getUint32(16);
   const height = view.getUint32(20);
-  const depth = bytes[24]!;
-  const channels = PNG_CHANNELS[bytes[25]!];
+  const depth = view.getUint8(24);
+  const channels = PNG_CHANNELS[view.getUint8(25)];
   const interlaced = bytes[28] === 1;
   if (channels === undefined || ![1, 2, 4, 8, 16].includes(depth)) {
     throw new ImageDecodeError(
@@ -295,8 +299,11 @@ export function decodePngFile(fileName: string, bytes: Uint8Array): OpenedImage 
   if (png.palette) {
     const rgb = convertIndexedToRgb(png);
     const stride = png.palette[0]?.length ?? 3;
+    /* eslint-disable @typescript-eslint/no-non-null-assertion --
+       convertIndexedToRgb returns pixelCount x stride values */
     for (let i = 0, s = 0; i < pixelCount; i++, s += stride)
       data[i] = Math.round(luma(rgb[s]!, rgb[s + 1]!, rgb[s + 2]!) * 257);
+    /* eslint-enable @typescript-eslint/no-non-null-assertion */
     return rasterImage(fileName, 'png', width, height, data, 8, 'PALETTE COLOR');
   }
   if (depth < 8) {
@@ -304,6 +311,10 @@ export function decodePngFile(fileName: string, bytes: Uint8Array): OpenedImage 
     const rowBytes = Math.ceil((width * depth) / 8);
     const mask = 2 ** depth - 1;
     const scale = 65535 / mask;
+    if (png.data.length < rowBytes * height)
+      throw new ImageDecodeError('corrupt-file', fileName, 'the PNG data is truncated');
+    /* eslint-disable @typescript-eslint/no-non-null-assertion --
+       png.data holds rowBytes x height bytes, checked above */
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         const bit = x * depth;
@@ -311,6 +322,7 @@ export function decodePngFile(fileName: string, bytes: Uint8Array): OpenedImage 
         data[y * width + x] = Math.round(((byte >> (8 - depth - (bit & 7))) & mask) * scale);
       }
     }
+    /* eslint-enable @typescript-eslint/no-non-null-assertion */
     return rasterImage(fileName, 'png', width, height, data, depth, 'MONOCHROME2');
   }
   const maxValue = 2 ** depth - 1;
@@ -318,10 +330,13 @@ export function decodePngFile(fileName: string, bytes: Uint8Array): OpenedImage 
   const colour = channels >= 3;
   if (png.data.length < pixelCount * channels)
     throw new ImageDecodeError('corrupt-file', fileName, 'the PNG data is truncated');
+  /* eslint-disable @typescript-eslint/no-non-null-assertion --
+     samples checked above: png.data holds pixelCount x channels values */
   // Alpha (channel 2 of grey+alpha, 4 of RGBA) is ignored: radiographs are opaque.
   for (let i = 0, s = 0; i < pixelCount; i++, s += channels) {
     const v = colour ? luma(png.data[s]!, png.data[s + 1]!, png.data[s + 2]!) : png.data[s]!;
     data[i] = Math.round(v * scale);
   }
+  /* eslint-enable @typescript-eslint/no-non-null-assertion */
   return rasterImage(fileName, 'png', width, height, data, depth, colour ? 'RGB' : 'MONOCHROME2');
 }

@@ -112,8 +112,9 @@ export function looksLikeImage(head: Uint8Array): boolean {
   // A bare data set or a meta header without preamble starts with a low group number (0002..0028), little or big
   // endian.
   if (head.length >= 8) {
-    const le = head[0]! | (head[1]! << 8);
-    const be = (head[0]! << 8) | head[1]!;
+    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    const le = view.getUint16(0, true);
+    const be = view.getUint16(0, false);
     if ((le >= 0x0002 && le <= 0x0028) || (be >= 0x0002 && be <= 0x0028)) return true;
   }
   return false;

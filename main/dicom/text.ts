@@ -58,11 +58,12 @@ function chooseEncoding(terms: string[]): { label: string; note: string; unknown
 function withoutKoreanDesignation(bytes: Uint8Array): Uint8Array {
   const out: number[] = [];
   for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i] === 0x1b && bytes[i + 1] === 0x24 && bytes[i + 2] === 0x29 && bytes[i + 3] === 0x43) {
+    const b = bytes[i];
+    if (b === 0x1b && bytes[i + 1] === 0x24 && bytes[i + 2] === 0x29 && bytes[i + 3] === 0x43) {
       i += 3;
       continue;
     }
-    out.push(bytes[i]!);
+    if (b !== undefined) out.push(b);
   }
   return Uint8Array.from(out);
 }

@@ -70,7 +70,9 @@ export function unpackBits(src: Uint8Array, expected: number): Uint8Array {
   let i = 0;
   let o = 0;
   while (i < src.length && o < expected) {
+    /* eslint-disable @typescript-eslint/no-non-null-assertion -- i < src.length, checked by the loop condition */
     const n = src[i++]!;
+    /* eslint-enable @typescript-eslint/no-non-null-assertion */
     if (n < 128) {
       const count = Math.min(n + 1, expected - o, src.length - i);
       out.set(src.subarray(i, i + count), o);
@@ -102,6 +104,9 @@ export function lzwDecode(src: Uint8Array, expected: number): Uint8Array {
   let bitPos = 0;
   let previous = -1;
   const totalBits = src.length * 8;
+  /* eslint-disable @typescript-eslint/no-non-null-assertion --
+     codes are below 4096 (width <= 12 bits) and below next, the size of the prefix, suffix and length tables, 4096;
+     bit positions stay below totalBits */
   const readCode = (): number => {
     if (bitPos + width > totalBits) return 257;
     let code = 0;
@@ -160,6 +165,7 @@ export function lzwDecode(src: Uint8Array, expected: number): Uint8Array {
     }
     previous = code;
     if (next + 1 >= 1 << width && width < 12) width++;
+    /* eslint-enable @typescript-eslint/no-non-null-assertion */
   }
   return out;
 }
@@ -204,7 +210,7 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array): OpenedImage
       else if (type === 5 || type === 10) {
         const den = u32(p + 4);
         vals.push(den === 0 ? Number.NaN : u32(p) / den);
-      } else vals.push(bytes[p]!);
+      } else vals.push(bytes[p] ?? fail(`TIFF tag ${tag} points outside the file`));
     }
     ifd.values.set(tag, vals);
   }
@@ -227,7 +233,7 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array): OpenedImage
     fail('tiled TIFF is not supported (strips only); save the image with strips', 'unsupported');
   const samples = one(TAG.samplesPerPixel, 1);
   const bits = ifd.values.get(TAG.bitsPerSample) ?? [1];
-  const bitsPerSample = bits[0]!;
+  const bitsPerSample = bits[0] ?? fail('the TIFF BitsPerSample tag has no value');
   // The limits every decoder shares (main/dicom/limits.ts): per side and decoded bytes, beyond the pixel count above.
   checkImageSize(fileName, width, height, 'the TIFF header', Math.max(1, samples), bitsPerSample > 8 ? 2 : 1);
   const photometric = one(TAG.photometric, 1);
@@ -260,8 +266,10 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array): OpenedImage
   for (let s = 0; s < offsets.length && row < height; s++) {
     const rows = Math.min(rowsPerStrip, height - row);
     const expected = rows * rowBytes;
-    const start = offsets[s]!;
-    const end = start + byteCounts[s]!;
+    const start = offsets[s];
+    const count = byteCounts[s];
+    if (start === undefined || count === undefined) return fail(`TIFF strip ${s} has no offset or byte count`);
+    const end = start + count;
     if (end > bytes.length) fail(`TIFF strip ${s} lies outside the file (truncated?)`);
     const src = bytes.subarray(start, end);
     let strip: Uint8Array;
@@ -281,6 +289,8 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array): OpenedImage
   const pixelCount = width * height;
   const data = new Uint16Array(pixelCount);
   const rv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  /* eslint-disable @typescript-eslint/no-non-null-assertion --
+     data holds pixelCount = width x height values and raw rowBytes x height bytes (allocated above) */
   if (bitsPerSample === 16) {
     for (let i = 0; i < pixelCount; i++) data[i] = rv.getUint16(i * 2, little);
     if (predictor === 2)
@@ -301,17 +311,20 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array): OpenedImage
   }
   if (photometric === 0)
     for (let i = 0; i < pixelCount; i++) data[i] = (bitsPerSample === 16 ? 65535 : 65535) - data[i]!;
+  /* eslint-enable @typescript-eslint/no-non-null-assertion */
   const xRes = ifd.values.get(TAG.xResolution)?.[0] ?? null;
   const yRes = ifd.values.get(TAG.yResolution)?.[0] ?? null;
   const spacing = tiffSpacing(xRes, yRes, one(TAG.resolutionUnit, 2));
   // 16-bit files often use only part of the range (e.g. 12-bit data): the default window is the data's range.
   let min = 65535;
   let max = 0;
+  /* eslint-disable @typescript-eslint/no-non-null-assertion -- data holds pixelCount values */
   for (let i = 0; i < pixelCount; i++) {
     const v = data[i]!;
     if (v < min) min = v;
     if (v > max) max = v;
   }
+  /* eslint-enable @typescript-eslint/no-non-null-assertion */
   const dataRange = { name: 'Data range', center: (min + max + 1) / 2, width: Math.max(1, max - min + 1) };
   const windows =
     bitsPerSample === 16

@@ -20,6 +20,9 @@ export function automaticWindow(data: Uint16Array, width: number, height: number
   const x1 = Math.max(x0 + 1, Math.ceil(width * (1 - EDGE_SHARE)));
   const y0 = Math.floor(height * EDGE_SHARE);
   const y1 = Math.max(y0 + 1, Math.ceil(height * (1 - EDGE_SHARE)));
+  /* eslint-disable @typescript-eslint/no-non-null-assertion --
+     data holds width x height values (a decoded frame), x stays inside the rows y0..y1 and columns x0..x1 of it;
+     histogram indices are 16-bit values >> BIN_SHIFT < HISTOGRAM_BINS and first..last lie in 0..HISTOGRAM_BINS-1 */
   for (let y = y0; y < y1; y++) {
     const row = y * width;
     for (let x = row + x0, end = row + x1; x < end; x++) histogram[data[x]! >> BIN_SHIFT]!++;
@@ -57,6 +60,7 @@ export function automaticWindow(data: Uint16Array, width: number, height: number
       break;
     }
   }
+  /* eslint-enable @typescript-eslint/no-non-null-assertion */
   const lowValue = low << BIN_SHIFT;
   const highValue = ((high + 1) << BIN_SHIFT) - 1;
   const windowWidth = Math.max(highValue - lowValue + 1, 2);
