@@ -214,7 +214,11 @@ export function recordBoneAge(store: Store, imageId: number, input: NewBoneAge, 
       null,
       { months: input.months, low: input.low, high: input.high, sex: input.sex },
     );
-    const row = store.sql.get<BoneAgeRow>('SELECT * FROM bone_age_results WHERE id = ?', Number(info.lastInsertRowid))!;
+    const row = store.sql.getRequired<BoneAgeRow>(
+      'bone-age result just inserted',
+      'SELECT * FROM bone_age_results WHERE id = ?',
+      Number(info.lastInsertRowid),
+    );
     return recordOf(row);
   });
 }

@@ -66,6 +66,17 @@ export class Connection {
     return this.timed(sql, (s) => s.get(...params) as T | undefined);
   }
 
+  /**
+   * A row the store's own writes guarantee (a row just inserted, an aggregate, a row its foreign key names);
+   * `what` names it in the error when the database breaks that guarantee.
+   */
+  getRequired<T>(what: string, sql: string, ...params: unknown[]): T {
+    const row = this.get<T>(sql, ...params);
+    if (row === undefined)
+      throw new StoreError('storage', 'corrupt', `The database ${this.file} has no ${what}, which it should have.`);
+    return row;
+  }
+
   all<T>(sql: string, ...params: unknown[]): T[] {
     return this.timed(sql, (s) => s.all(...params) as T[]);
   }

@@ -75,10 +75,11 @@ export class ImageRepository {
         meta.birthDate,
         t,
       );
-      patientRef = this.sql.get<{ id: number }>(
+      patientRef = this.sql.getRequired<{ id: number }>(
+        `patient ${meta.patientId} just inserted or updated`,
         'SELECT id FROM patients WHERE dicom_patient_id = ?',
         meta.patientId,
-      )!.id;
+      ).id;
     }
     let studyRef = meta.studyInstanceUid
       ? this.sql.get<{ id: number }>('SELECT id FROM studies WHERE study_instance_uid = ?', meta.studyInstanceUid)?.id
@@ -139,17 +140,18 @@ export class ImageRepository {
   ): void {
     this.sql.write('save the patient data', () => {
       const image = this.row(imageId);
-      const study = this.sql.get<{
+      const study = this.sql.getRequired<{
         id: number;
         age_years: number | null;
         age_entered: number;
         entered_sex: string | null;
         patient_sex: string | null;
       }>(
+        `study ${image.study_ref} of image ${imageId}`,
         `SELECT st.id, st.age_years, st.age_entered, st.entered_sex, p.sex AS patient_sex
          FROM studies st LEFT JOIN patients p ON p.id = st.patient_ref WHERE st.id = ?`,
         image.study_ref,
-      )!;
+      );
       const before = { ageYears: study.age_years, sex: study.patient_sex ?? study.entered_sex };
       if (input.ageYears !== undefined) {
         if (study.age_years !== null && study.age_entered === 0) {

@@ -472,4 +472,6 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+const latestMigration = MIGRATIONS.at(-1);
+if (!latestMigration) throw new Error('migrations.ts: the migration list is empty');
+export const LATEST_SCHEMA_VERSION = latestMigration.version;

@@ -30,7 +30,11 @@ export class ReviewRepository {
       const image = this.images.row(imageId);
       // A hand-wrist radiograph has no landmarks: its bone age is what gets approved (main/store/boneage.ts).
       const hasBoneAge =
-        this.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM bone_age_results WHERE image_ref = ?', imageId)!.n > 0;
+        this.sql.getRequired<{ n: number }>(
+          'bone-age result count',
+          'SELECT COUNT(*) AS n FROM bone_age_results WHERE image_ref = ?',
+          imageId,
+        ).n > 0;
       if (status === 'approved' && image.latest_set_ref === null && !hasBoneAge) {
         throw new StoreError(
           'invalid-request',

@@ -50,10 +50,11 @@ export class StudyQueries {
       const runRow = aiVersion?.modelRunId
         ? this.sql.get<ModelRunRow>('SELECT * FROM model_runs WHERE id = ?', aiVersion.modelRunId)
         : undefined;
-      const infoJson = this.sql.get<{ info_json: string }>(
+      const infoJson = this.sql.getRequired<{ info_json: string }>(
+        `image information of image ${imageId}`,
         'SELECT info_json FROM image_info WHERE image_ref = ?',
         imageId,
-      )!.info_json;
+      ).info_json;
       const parsed = JSON.parse(infoJson) as ImageInfo;
       const entered = this.sql.get<{
         age_years: number | null;

@@ -87,7 +87,8 @@ export class StoreWriter {
     if (this.closed)
       return Promise.reject(new StoreError('storage', 'io', `Could not write to ${this.file}: the store was closed.`));
     this.start();
-    const worker = this.worker!;
+    const worker = this.worker;
+    if (!worker) throw new Error('StoreWriter.call: start() left no worker although the writer is open');
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
