@@ -52,16 +52,21 @@ export interface ExportOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
-const sameValue = <T>(values: readonly T[]): T | null =>
-  values.length > 0 && values.every((v) => JSON.stringify(v) === JSON.stringify(values[0])) ? values[0]! : null;
+const sameValue = <T>(values: readonly T[]): T | null => {
+  if (values.length === 0) return null;
+  const [first] = values;
+  return values.every((v) => JSON.stringify(v) === JSON.stringify(first)) ? (first ?? null) : null;
+};
 
 const posix = (p: string): string => p.split(path.sep).join('/');
 
 function uniqueIds(records: readonly ExportRecord[]): string[] {
-  const stems = records.map((r) => path.parse(r.originalName).name);
-  return records.map((r, i) =>
-    stems.filter((s) => s === stems[i]).length > 1 ? `${stems[i]}-${r.imageId}` : stems[i]!,
-  );
+  const stemOf = (r: ExportRecord): string => path.parse(r.originalName).name;
+  const stems = records.map(stemOf);
+  return records.map((r) => {
+    const stem = stemOf(r);
+    return stems.filter((s) => s === stem).length > 1 ? `${stem}-${r.imageId}` : stem;
+  });
 }
 
 /** Builds the cvm13 document for `outFile` (image paths relative to it); copies images when asked. */
@@ -84,7 +89,9 @@ export function exportCvm13(
       imageFile = path.join(imagesDir, path.basename(r.storedPath));
       guardStorage('copy an image for the export', imageFile, () => copyFileSync(stored, imageFile));
     }
-    images[ids[i]!] = {
+    const id = ids[i];
+    if (id === undefined) throw new Error(`exportCvm13: record ${i} has no export id`);
+    images[id] = {
       image: posix(path.relative(outDir, imageFile)),
       points: r.points as Cvm13Image['points'],
       filled_from_prediction: [...r.fromPrediction],

@@ -311,8 +311,11 @@ function rememberPixels(store: Store, imageId: number, opened: OpenedImage): voi
   if (opened.pixels.data.byteLength > PIXEL_CACHE_BYTES) return;
   pixelCache.set(key, opened);
   const bytes = (): number => [...pixelCache.values()].reduce((sum, o) => sum + o.pixels.data.byteLength, 0);
-  while (pixelCache.size > PIXEL_CACHE_SIZE || bytes() > PIXEL_CACHE_BYTES)
-    pixelCache.delete(pixelCache.keys().next().value!);
+  while (pixelCache.size > PIXEL_CACHE_SIZE || bytes() > PIXEL_CACHE_BYTES) {
+    const oldest = pixelCache.keys().next();
+    if (oldest.done) break;
+    pixelCache.delete(oldest.value);
+  }
 }
 
 /**
