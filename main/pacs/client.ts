@@ -299,9 +299,10 @@ export class DicomWebClient {
     let bytes: Buffer;
     if (/^multipart\/related/i.test(ct)) {
       const parts = parseMultipart(res.body, ct);
-      if (parts.length !== 1)
+      const [part] = parts;
+      if (parts.length !== 1 || !part)
         throw new PacsError('server', `${where}: expected one instance, got ${parts.length} parts.`);
-      bytes = parts[0]!.body;
+      bytes = part.body;
     } else if (/^application\/dicom/i.test(ct)) {
       bytes = res.body;
     } else {

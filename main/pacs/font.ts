@@ -2,6 +2,9 @@
  * A 5x7 bitmap font (upper case, digits, common punctuation) for burning text into the Secondary Capture
  * without a canvas library in main. Lower case is drawn as upper case; unknown characters as '?'.
  */
+/** '?', drawn for characters the font lacks. */
+const UNKNOWN_GLYPH = '01110100010000100010001000000000100';
+
 const G: Record<string, string> = {
   A: '01110100011000111111100011000110001',
   B: '11110100011000111110100011000111110',
@@ -50,7 +53,7 @@ const G: Record<string, string> = {
   '%': '11000110010001000100010001001100011',
   '=': '00000000001111100000111110000000000',
   '+': '00000001000010011111001000010000000',
-  '?': '01110100010000100010001000000000100',
+  '?': UNKNOWN_GLYPH,
   "'": '00100001000100000000000000000000000',
   '^': '00100010101000100000000000000000000',
   _: '00000000000000000000000000000011111',
@@ -81,7 +84,7 @@ export function drawText(
 ): number {
   let cx = x;
   for (const ch of text.toUpperCase()) {
-    const glyph = G[ch] ?? G['?']!;
+    const glyph = G[ch] ?? UNKNOWN_GLYPH;
     for (let r = 0; r < 7; r++) {
       for (let c = 0; c < 5; c++) {
         if (glyph[r * 5 + c] !== '1') continue;

@@ -152,9 +152,10 @@ export async function prepareResults(store: Store, imageId: number, options: Pre
   ];
   if (probabilities)
     lines.push(
-      `Probabilities: ${CVM_STAGES.filter((s) => probabilities[s] !== undefined)
-        .map((s) => `${s} ${(probabilities[s]! * 100).toFixed(0)}%`)
-        .join('  ')}`,
+      `Probabilities: ${CVM_STAGES.flatMap((s) => {
+        const p = probabilities[s];
+        return p === undefined ? [] : [`${s} ${(p * 100).toFixed(0)}%`];
+      }).join('  ')}`,
     );
   if (stage?.stage) lines.push(PEAK_GROWTH[stage.stage]);
   if (measurements) {
@@ -212,10 +213,12 @@ export async function prepareResults(store: Store, imageId: number, options: Pre
     ],
     options.author,
   );
+  if (srId === undefined || scId === undefined)
+    throw new Error('prepareResults: the outbox did not return an id for both the SR and the SC it queued');
   return {
     imageId,
-    srId: srId!,
-    scId: scId!,
+    srId,
+    scId,
     srUid,
     scUid,
     verified,

@@ -79,6 +79,8 @@ export function renderReportPage(page: ReportPage, pixels: ImagePixels, landmark
   const outH = Math.floor((y1 - y0) * s);
   const ox = MARGIN + Math.floor((boxW - outW) / 2);
   const grey = windowed(pixels);
+  /* eslint-disable @typescript-eslint/no-non-null-assertion -- sy < height and sx < width (clamped), and data
+     holds width x height values */
   for (let r = 0; r < outH; r++) {
     const sy = Math.min(pixels.height - 1, Math.floor(y0 + (r + 0.5) / s));
     for (let c = 0; c < outW; c++) {
@@ -86,6 +88,7 @@ export function renderReportPage(page: ReportPage, pixels: ImagePixels, landmark
       img[(y + r) * width + ox + c] = grey(pixels.data[sy * pixels.width + sx]!);
     }
   }
+  /* eslint-enable @typescript-eslint/no-non-null-assertion */
   // Landmarks: a black cross with a white rim, and the name beside it.
   for (const name of LANDMARK_NAMES) {
     const p = landmarks[name];

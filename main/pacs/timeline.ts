@@ -85,8 +85,9 @@ function rootOf(store: Store, patientRef: number): number {
 
 function membersOf(store: Store, root: number): number[] {
   const out = [root];
-  for (let i = 0; i < out.length; i++) {
-    const rows = store.db.prepare('SELECT patient_ref FROM patient_links WHERE same_as_ref = ?').all(out[i]!) as Array<{
+  // The loop also visits the members pushed while it runs (an array iterator reads the length at each step).
+  for (const member of out) {
+    const rows = store.db.prepare('SELECT patient_ref FROM patient_links WHERE same_as_ref = ?').all(member) as Array<{
       patient_ref: number;
     }>;
     for (const r of rows) if (!out.includes(r.patient_ref)) out.push(r.patient_ref);
@@ -123,7 +124,7 @@ export function patientTimeline(
     )
     .all(...members) as VisitRow[];
   // The issuer: the one asked for, else the asked patient's most common one; other issuers of the same ID stay apart.
-  const ownIssuers = rows.filter((r) => r.patientId === asked.patientId && r.issuer).map((r) => r.issuer!);
+  const ownIssuers = rows.flatMap((r) => (r.patientId === asked.patientId && r.issuer ? [r.issuer] : []));
   const issuer =
     options.issuer !== undefined
       ? options.issuer
@@ -135,18 +136,19 @@ export function patientTimeline(
   );
   const otherIssuers = [
     ...new Set(
-      rows.filter((r) => r.patientId === asked.patientId && r.issuer && r.issuer !== issuer).map((r) => r.issuer!),
+      rows.flatMap((r) => (r.patientId === asked.patientId && r.issuer && r.issuer !== issuer ? [r.issuer] : [])),
     ),
   ];
   const inputs = kept;
-  const root = refs.find((r) => r.id === rootRef)!;
+  const root = refs.find((r) => r.id === rootRef);
+  if (!root) throw new Error(`patientTimeline: patient ${rootRef} is missing from its own members`);
   const splitOff = (
     store.db
       .prepare(
         `SELECT study_ref AS studyRef FROM study_splits WHERE patient_ref IN (${placeholders}) ORDER BY split_at`,
       )
       .all(...members) as Array<{ studyRef: number }>
-  ).map((r) => splitStudy(store, r.studyRef)!);
+  ).map((r) => requiredSplit(store, r.studyRef));
   return {
     ...visitsOf(store, inputs),
     patient: root,
@@ -189,7 +191,8 @@ function visitsOf(store: Store, kept: readonly VisitRow[]): Timeline & { visits:
   return {
     ...timeline,
     visits: timeline.visits.map((v) => {
-      const i = byId.get(v.imageId)!;
+      const i = byId.get(v.imageId);
+      if (!i) throw new Error(`visitsOf: visit image ${v.imageId} is not among the timeline's inputs`);
       const b = boneAges.get(v.imageId);
       const boneAge = b
         ? { months: b.months, low: b.interval.low, high: b.interval.high, level: b.interval.level, sex: b.sex }
@@ -204,6 +207,14 @@ function visitsOf(store: Store, kept: readonly VisitRow[]): Timeline & { visits:
       };
     }),
   };
+}
+
+/** A split the caller knows is recorded (listed in study_splits, or just inserted). */
+function requiredSplit(store: Store, studyRef: number): SplitStudy {
+  const split = splitStudy(store, studyRef);
+  if (!split)
+    throw new StoreError('storage', 'corrupt', `The split of study ${studyRef} is missing from ${store.file}.`);
+  return split;
 }
 
 function splitStudy(store: Store, studyRef: number): SplitStudy | null {
@@ -299,7 +310,7 @@ export function splitStudyOff(store: Store, imageId: number, author: string): Sp
         .run(at, author, imageId, `study ${studyRef} split off patient ${patient}`);
     })
     .immediate();
-  return splitStudy(store, studyRef)!;
+  return requiredSplit(store, studyRef);
 }
 
 /** Undoes `splitStudyOff`: the study is back on its patient's timeline. Audit-logged. */
