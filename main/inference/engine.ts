@@ -235,7 +235,8 @@ export class InferenceEngine {
       }
       return;
     }
-    const job = this.queue.shift()!;
+    const job = this.queue.shift();
+    if (!job) return;
     this.inFlight = job;
     this.worker.postMessage({ type: 'analyze', id: job.id, image: job.image, spacing: job.spacing } satisfies ToWorker);
   }

@@ -59,6 +59,16 @@ import {
 } from '../../core/inference/index';
 import type { LandmarkName, LandmarkSet } from '../../core/landmarks/index';
 
+/**
+ * `items[i]` of a per-landmark (per-channel) list, or a RangeError naming the list: the model's channels, the
+ * manifest's landmarks and the decoders' outputs are expected to have one entry per landmark.
+ */
+function nth<T>(items: readonly T[], i: number, what: string): T {
+  const item = items[i];
+  if (item === undefined) throw new RangeError(`${what} has no entry ${i} (${items.length} entries)`);
+  return item;
+}
+
 /** Runs one stage: the [1, 1, H, W] input tensor -> the [1, C, h, w] heatmaps, as flat arrays. */
 export type StageRunner = (input: Float32Array) => Promise<Float32Array>;
 
@@ -100,7 +110,7 @@ function decodeHeatmaps(
   const peaks = heatmapPeaks(heatmaps, channels, w, h);
   const out = new Map<LandmarkName, Peak>();
   landmarks.forEach((name, c) => {
-    const p = peaks[c]!;
+    const p = nth(peaks, c, 'the heatmap peaks');
     const { x, y } = toImage(heatmapToInput(p.u, spec.heatmapStride), heatmapToInput(p.v, spec.heatmapStride));
     const atEdge = p.u <= 0 || p.v <= 0 || p.u >= w - 1 || p.v >= h - 1;
     out.set(name, { x, y, confidence: p.value, atEdge });
@@ -160,14 +170,18 @@ interface Stage1Look {
 }
 
 function lookAt(peaks: Map<LandmarkName, Peak>, manifest: ModelManifest, decoding: DecodingParams | null): Stage1Look {
-  const pts = manifest.landmarks.map((n) => peaks.get(n)!);
+  const pts = manifest.landmarks.map((n) => {
+    const peak = peaks.get(n);
+    if (!peak) throw new RangeError(`the stage-1 peaks have no ${n}`);
+    return peak;
+  });
   const meanPeak = pts.reduce((a, p) => a + p.confidence, 0) / pts.length;
   if (!decoding) return { peaks, meanPeak, shapeDistance: 0, tiltDeg: 0, plausible: true };
   const fit = alignShape(decoding.shapeModel, pts);
   // Tilt of the column: the direction from the C2 points to the C4 points against straight down (robust to
   // one stray stage-1 point, unlike the alignment's rotation).
   const centre = (prefix: string): { x: number; y: number } => {
-    const ps = manifest.landmarks.flatMap((n, i) => (n.startsWith(prefix) ? [pts[i]!] : []));
+    const ps = manifest.landmarks.flatMap((n, i) => (n.startsWith(prefix) ? [nth(pts, i, 'the stage-1 points')] : []));
     return { x: ps.reduce((a, p) => a + p.x, 0) / ps.length, y: ps.reduce((a, p) => a + p.y, 0) / ps.length };
   };
   const c2 = centre('C2');
@@ -338,7 +352,7 @@ export async function runPipeline(
 
   // The quality rules (top-to-bottom order, image border) are checked in the upright image.
   const qualityInput: LandmarkQualityInput[] = manifest.landmarks.map((name, c) => {
-    const d = decoded.points[c]!;
+    const d = nth(decoded.points, c, 'the decoded points');
     return {
       name,
       x: d.x,
@@ -363,7 +377,9 @@ export async function runPipeline(
     : null;
   const quality = assessQuality(qualityInput, up.w, up.h, thresholds, anatomy);
   const landmarks: PredictedLandmark[] = qualityInput.map((q) => {
-    const p1 = toStored(stage1.get(q.name)!);
+    const first = stage1.get(q.name);
+    if (!first) throw new RangeError(`the stage-1 peaks have no ${q.name}`);
+    const p1 = toStored(first);
     const s = toStored(q);
     return {
       name: q.name,
@@ -479,9 +495,11 @@ function decodeStage2(
   });
   const placed = candidates.map((cs) => cs.map((c) => ({ ...toImage(c.u, c.v), value: c.value })));
   const selection = selectConfiguration(decoding.shapeModel, placed);
-  const chosen = landmarks.map((_, c) => candidates[c]![selection.choice[c]!]!);
-  const stats = landmarks.map((_, c) =>
-    heatmapStats(heatmaps, w, h, c * w * h, chosen[c]!.pu, chosen[c]!.pv, decoding.expectedError, mmPerHeatmapPx),
+  const chosen = candidates.map((cs, c) =>
+    nth(cs, nth(selection.choice, c, 'the selected configuration'), `the candidates of landmark ${c}`),
+  );
+  const stats = chosen.map((cand, c) =>
+    heatmapStats(heatmaps, w, h, c * w * h, cand.pu, cand.pv, decoding.expectedError, mmPerHeatmapPx),
   );
   // Image pixels per mm along x (the crop's scale; y is the same for square pixels).
   const pxPerMm = roi.sx / spec.mmPerPixel;
@@ -501,13 +519,17 @@ function decodeStage2(
     );
   }
   const mean = base.map((_, c) => ({
-    x: passes.reduce((a, ps) => a + ps[c]!.x, 0) / passes.length,
-    y: passes.reduce((a, ps) => a + ps[c]!.y, 0) / passes.length,
+    x: passes.reduce((a, ps) => a + nth(ps, c, 'a test-time pass').x, 0) / passes.length,
+    y: passes.reduce((a, ps) => a + nth(ps, c, 'a test-time pass').y, 0) / passes.length,
   }));
   const ttaSpreadMm = mean.map(
     (m, c) =>
-      Math.sqrt(passes.reduce((a, ps) => a + (ps[c]!.x - m.x) ** 2 + (ps[c]!.y - m.y) ** 2, 0) / passes.length) /
-      pxPerMm,
+      Math.sqrt(
+        passes.reduce((a, ps) => {
+          const q = nth(ps, c, 'a test-time pass');
+          return a + (q.x - m.x) ** 2 + (q.y - m.y) ** 2;
+        }, 0) / passes.length,
+      ) / pxPerMm,
   );
   const weight = decoding.testTime?.shapeWeight ?? 0;
   const final = regulariseShape(
@@ -516,25 +538,29 @@ function decodeStage2(
     stats.map((s) => s.spreadMm * pxPerMm),
     weight,
   );
-  const uncertainty: UncertaintyFeatures[] = landmarks.map((_, c) => ({
-    ...stats[c]!,
-    ttaSpreadMm: ttaSpreadMm[c]!,
-    shapeShiftMm: Math.hypot(final[c]!.x - mean[c]!.x, final[c]!.y - mean[c]!.y) / pxPerMm,
-  }));
-  const points = landmarks.map((name, c) => {
-    const cand = chosen[c]!;
+  const uncertainty: UncertaintyFeatures[] = landmarks.map((_, c) => {
+    const f = nth(final, c, 'the regularised shape');
+    const m = nth(mean, c, 'the test-time mean');
     return {
-      ...final[c]!,
+      ...nth(stats, c, 'the heatmap statistics'),
+      ttaSpreadMm: nth(ttaSpreadMm, c, 'the test-time spread'),
+      shapeShiftMm: Math.hypot(f.x - m.x, f.y - m.y) / pxPerMm,
+    };
+  });
+  const points = landmarks.map((name, c) => {
+    const cand = nth(chosen, c, 'the chosen candidates');
+    return {
+      ...nth(final, c, 'the regularised shape'),
       confidence: cand.value,
       atEdge: cand.u <= 0 || cand.v <= 0 || cand.u >= w - 1 || cand.v >= h - 1,
-      expectedErrorMm: expectedErrorMm(decoding.expectedError, name, uncertainty[c]!),
+      expectedErrorMm: expectedErrorMm(decoding.expectedError, name, nth(uncertainty, c, 'the uncertainty features')),
     };
   });
   return {
     points,
     // Plausibility is judged before the regularisation, which must not hide a failed configuration.
     shapeDistance: shapeDistance(decoding.shapeModel, mean),
-    reselected: selection.changed.map((i) => landmarks[i]!),
+    reselected: selection.changed.map((i) => nth(landmarks, i, 'the landmarks')),
     uncertainty,
   };
 }

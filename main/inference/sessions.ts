@@ -34,7 +34,8 @@ ort.env.logLevel = 'fatal';
 
 function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0]!.trim();
+  const [first = ''] = message.split('\n');
+  return first.trim();
 }
 
 /**

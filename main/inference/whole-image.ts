@@ -230,7 +230,8 @@ export class WholeImageEngine {
     if (this.inFlight || this.closed || this.queue.length === 0) return;
     this.worker ??= this.spawn();
     this.worker.ref();
-    const job = this.queue.shift()!;
+    const job = this.queue.shift();
+    if (!job) return;
     this.inFlight = job;
     const origResolve = job.resolve;
     const origReject = job.reject;
