@@ -22,8 +22,8 @@ export function parseCommandLine<T extends ParseArgsConfig & { args: string[] }>
   }
   for (const token of parsed.tokens ?? []) {
     if (token.kind !== 'option') continue;
-    const arg = config.args[token.index]!;
-    if (lstatSync(arg, { throwIfNoEntry: false })) {
+    const arg = config.args[token.index];
+    if (arg !== undefined && lstatSync(arg, { throwIfNoEntry: false })) {
       throw new UsageError(
         `"${arg}" reads as an option but is also the name of a file here; put -- before file names (cvm <command> [options] -- <files>) or write ./${arg}`,
       );

@@ -40,9 +40,12 @@ async function radiograph16(): Promise<Uint16Array> {
       const x0 = Math.floor(sx);
       const x1 = Math.min(w - 1, x0 + 1);
       const fx = sx - x0;
+      /* eslint-disable @typescript-eslint/no-non-null-assertion -- x0, x1 < w and y0, y1 < h (clamped above), and
+         data holds w x h values */
       const v =
         (data[y0 * w + x0]! * (1 - fx) + data[y0 * w + x1]! * fx) * (1 - fy) +
         (data[y1 * w + x0]! * (1 - fx) + data[y1 * w + x1]! * fx) * fy;
+      /* eslint-enable @typescript-eslint/no-non-null-assertion */
       seed = (seed * 1103515245 + 12345) % 2147483648;
       out[y * WIDTH + x] = Math.max(0, Math.min(65535, Math.round(v + (seed / 2147483648 - 0.5) * 64)));
     }
@@ -76,10 +79,12 @@ async function syntheticInputs(): Promise<BenchInput[]> {
   const image = await radiograph16();
   const le = new Uint8Array(image.buffer, image.byteOffset, image.byteLength);
   const be = new Uint8Array(le.length);
+  /* eslint-disable @typescript-eslint/no-non-null-assertion -- le holds 16-bit samples: an even number of bytes */
   for (let i = 0; i < le.length; i += 2) {
     be[i] = le[i + 1]!;
     be[i + 1] = le[i]!;
   }
+  /* eslint-enable @typescript-eslint/no-non-null-assertion */
   const native = (encoding: Encoding, bytes: Uint8Array) =>
     writeDicom([...imageElements(16), el(0x7fe0, 0x0010, 'OW', bytes)], { encoding });
   const inputs: BenchInput[] = [

@@ -105,6 +105,7 @@ async function benchPixels(): Promise<{ pixels: Uint16Array; source: string }> {
   const { width, height, data } = opened.pixels;
   const ox = Math.floor((WIDTH - width) / 2);
   for (let y = 0; y < Math.min(height, HEIGHT); y++) {
+    /* eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- x < width, y < height */
     for (let x = 0; x < Math.min(width, WIDTH); x++) pixels[y * WIDTH + x + ox] = data[y * width + x]! >> 4;
   }
   return { pixels, source: 'ISBI 001 padded' };
@@ -127,7 +128,9 @@ function benchModel(): { model: VerifiedModel; note: string } {
 function runnerOf(stage: StageSession, spec: StageSpec): StageRunner {
   return async (input) => {
     const out = await stage.session.run({ [spec.input.name]: new ort.Tensor('float32', input, [...spec.input.shape]) });
-    return out[spec.output.name]!.data as Float32Array;
+    const tensor = out[spec.output.name];
+    if (!tensor) throw new Error(`the session returned no ${spec.output.name} output`);
+    return tensor.data as Float32Array;
   };
 }
 
@@ -158,7 +161,8 @@ export const inferenceBench: BenchArea = {
       if (sessions) await Promise.all([l.session.release(), r.session.release()]);
       else sessions = [l, r];
     }
-    const [locate, refine] = sessions!;
+    if (!sessions) throw new Error('no inference session was created');
+    const [locate, refine] = sessions;
     const provider = `${locate.provider.used}${locate.provider.fallbackReason ? ` (${locate.provider.fallbackReason})` : ''}`;
     add(
       'session creation, both stages (incl. warm-up run)',
@@ -250,13 +254,14 @@ export const inferenceBench: BenchArea = {
         if (i === 0) continue;
         turnedMs.push(out.timings.totalMs);
         turnedNote = out.recognition.lateralCephalogram
-          ? out.orientation.detail.split(';')[0]!
+          ? (out.orientation.detail.split(';')[0] ?? '')
           : 'not recognised as a cephalogram';
       }
       add('pipeline, same image stored rotated by 90 degrees', median(turnedMs), runs, turnedNote);
       await Promise.all([locate.session.release(), refine.session.release()]);
 
-      const set = landmarkSetOf(lastLandmarks!);
+      if (!lastLandmarks) throw new Error('the pipeline bench ran no pass');
+      const set = landmarkSetOf(lastLandmarks);
       add('staging (core/cvm assess)', await medianMs(200, () => assess(set, opened.info.spacing)), 200, '');
 
       // The whole path the app takes: read + decode here, pipeline in the warm worker, staging here.
@@ -288,11 +293,14 @@ export const inferenceBench: BenchArea = {
           times.push(performance.now() - b0);
           if (i === Math.floor(batch / 2) || i === batch - 1) rss.push(process.memoryUsage().rss);
         }
+        const [rssHalfway, rssEnd] = rss;
+        if (rssHalfway === undefined || rssEnd === undefined)
+          throw new Error('the batch took fewer than two RSS samples');
         add(
           `batch of ${batch} files, per file`,
           median(times),
           batch,
-          `RSS ${mb(rssStart)} at start, ${mb(rss[0]!)} halfway, ${mb(rss[1]!)} at end (worker included)`,
+          `RSS ${mb(rssStart)} at start, ${mb(rssHalfway)} halfway, ${mb(rssEnd)} at end (worker included)`,
         );
       } finally {
         await engine.close();

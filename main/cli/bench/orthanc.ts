@@ -91,7 +91,9 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   const child = spawn(ORTHANC, [configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
-  child.stderr!.on('data', (d: Buffer) => {
+  const stderr = child.stderr;
+  if (!stderr) throw new Error('Orthanc was spawned without a stderr pipe');
+  stderr.on('data', (d: Buffer) => {
     log = (log + d.toString()).slice(-4000);
   });
   const url = `http://127.0.0.1:${port}`;

@@ -191,7 +191,9 @@ async function figures(quick: boolean): Promise<BenchFigure[]> {
         author: 'bench',
       });
       if (report.retrieved !== 1) throw new Error(`pull failed: ${JSON.stringify(report.studies)}`);
-      imageId = (report.studies[0]!.instances[0] as { imageId: number }).imageId;
+      const instance = report.studies[0]?.instances[0] as { imageId: number } | undefined;
+      if (!instance) throw new Error(`pull retrieved no instance: ${JSON.stringify(report.studies)}`);
+      imageId = instance.imageId;
     });
     out.push({ area: 'pacs', name: 'pull it into a fresh store (retrieve + decode + store)', medianMs: pull, runs });
     // The app's pull also runs the image classifier (models/radiograph-kind) on each retrieved image before

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { SHARED_DATA } from './paths';
 import { imagePoint } from '../../../core/geometry/index';
+import { median } from '../../../core/metrics/index';
 import type { LandmarkSet } from '../../../core/landmarks/index';
 import {
   assess,
@@ -28,7 +29,8 @@ const ANNOTATIONS = path.join(SHARED_DATA, 'cvm13', 'annotations.json');
 
 /** A drag: the C3 lower anterior corner moved a little on each call, so no two calls see the same input. */
 function dragSequence(start: LandmarkSet, calls: number): LandmarkSet[] {
-  const corner = start.C3la!;
+  const corner = start.C3la;
+  if (!corner) throw new Error('the drag sequence needs a C3la point');
   return Array.from({ length: calls }, (_, i) => ({
     ...start,
     C3la: imagePoint(corner.x + 5 * Math.sin(i / 50), corner.y + 5 * Math.cos(i / 70)),
@@ -56,9 +58,7 @@ function perCallMedianMs(batches: number, call: (i: number) => unknown, batch = 
     times.push((performance.now() - start) / batch);
   }
   if (sink === 0) throw new Error('benchmark calls returned nothing');
-  times.sort((a, b) => a - b);
-  const mid = Math.floor(times.length / 2);
-  return times.length % 2 === 1 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
+  return median(times);
 }
 
 export const stagingBench: BenchArea = {
@@ -71,7 +71,11 @@ export const stagingBench: BenchArea = {
       const m = measure(s, spacing);
       return m.ok ? [m.value] : [];
     });
-    const at = <T>(list: readonly T[], i: number): T => list[i % list.length]!;
+    const at = <T>(list: readonly T[], i: number): T => {
+      const item = list[i % list.length];
+      if (item === undefined) throw new Error('there are no landmark sets to stage');
+      return item;
+    };
     perCallMedianMs(5, (i) => assess(at(sets, i), spacing)); // warm up the JIT
     const note = `ms per call, each run a batch of ${BATCH} calls; ${source}`;
     const figure = (name: string, call: (i: number) => unknown): BenchFigure => ({

@@ -98,8 +98,12 @@ export const startupBench: BenchArea = {
     const figures: BenchFigure[] = [];
     // The 1-minute load average when the figure was taken: on a shared machine the ratios of interleaved runs
     // are the guide, and the load says how far the absolute times are from an idle machine's.
+    const oneMinuteLoad = (): string => {
+      const [load] = os.loadavg();
+      return load === undefined ? 'unknown' : load.toFixed(1);
+    };
     const add = (name: string, ms: number, runs: number, note: string) =>
-      figures.push({ area: 'startup', name, medianMs: ms, runs, note: `${note}; load ${os.loadavg()[0]!.toFixed(1)}` });
+      figures.push({ area: 'startup', name, medianMs: ms, runs, note: `${note}; load ${oneMinuteLoad()}` });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-bench-startup-'));
     const runs = quick ? 3 : 7;
     try {
@@ -162,11 +166,13 @@ export const startupBench: BenchArea = {
           copyFileSync(ISBI_JPEG, file);
           return file;
         });
+        const [firstOfSix] = six;
+        if (firstOfSix === undefined) throw new Error('no copy of the ISBI image was made');
         const cold: number[] = [];
         const batch: number[] = [];
         const analyzeRuns = quick ? 1 : 3;
         for (let i = 0; i < analyzeRuns; i++) {
-          cold.push(runProcess(process.execPath, [CLI, 'analyze', six[0]!, '--spacing', '0.1', '--json']).wallMs);
+          cold.push(runProcess(process.execPath, [CLI, 'analyze', firstOfSix, '--spacing', '0.1', '--json']).wallMs);
           batch.push(runProcess(process.execPath, [CLI, 'analyze', ...six, '--spacing', '0.1', '--json']).wallMs);
         }
         const coldMs = median(cold);

@@ -191,7 +191,7 @@ export function benchSizes(largest: number): number[] {
 
 async function figures(quick: boolean, largest: number): Promise<BenchFigure[]> {
   const sizes = benchSizes(quick ? 1_000 : largest);
-  const baseSize = Math.min(1_000, sizes[0]!);
+  const baseSize = Math.min(1_000, ...sizes);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-bench-store-'));
   const out: BenchFigure[] = [];
   const add = (name: string, ms: number, runs: number, note?: string) =>
@@ -251,7 +251,9 @@ async function figures(quick: boolean, largest: number): Promise<BenchFigure[]> 
     const studies = copies * baseSize;
     const imageId = Math.floor(studies / 2);
 
-    let base = store.loadStudy(imageId).latest!.versionId;
+    const latest = store.loadStudy(imageId).latest;
+    if (!latest) throw new Error(`image ${imageId} of the bench store has no landmark version`);
+    let base = latest.versionId;
     let n = 0;
     const saves = 41;
     const saveMs = await medianMs(saves, () => {

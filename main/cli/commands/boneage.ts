@@ -17,6 +17,7 @@ import {
   type WholeImageModels,
 } from '../../services/whole-image-files';
 import { defaultDataDir } from '../../services/data-dir';
+import { median } from '../../../core/metrics/index';
 import { type Command, UsageError } from '../command';
 import { collectFiles } from './analyze';
 
@@ -184,11 +185,10 @@ export interface BoneAgeFigures {
 export function boneAgeFigures(rows: readonly Row[]): BoneAgeFigures | null {
   if (rows.length === 0) return null;
   const ae = rows.map((r) => Math.abs(r.predicted - r.truth)).sort((a, b) => a - b);
-  const mid = Math.floor(ae.length / 2);
   return {
     cases: rows.length,
     maeMonths: ae.reduce((a, b) => a + b, 0) / ae.length,
-    medianAeMonths: ae.length % 2 ? ae[mid]! : (ae[mid - 1]! + ae[mid]!) / 2,
+    medianAeMonths: median(ae),
     within12: ae.filter((e) => e <= 12).length / ae.length,
     coverage: rows.filter((r) => r.truth >= r.low && r.truth <= r.high).length / rows.length,
   };
@@ -218,8 +218,10 @@ export async function runBoneAgeEval(argv: string[]): Promise<number> {
   const dir = path.resolve(values.images ?? path.dirname(labels));
   const lines = readFileSync(labels, 'utf8').trim().split(/\r?\n/);
   const header = (lines.shift() ?? '').split(',').map((h) => h.trim().toLowerCase());
-  const [iId, iAge, iMale] = ['id', 'boneage', 'male'].map((h) => header.indexOf(h));
-  if (iId! < 0 || iAge! < 0 || iMale! < 0)
+  const iId = header.indexOf('id');
+  const iAge = header.indexOf('boneage');
+  const iMale = header.indexOf('male');
+  if (iId < 0 || iAge < 0 || iMale < 0)
     throw new UsageError(
       `${labels} must have the columns id, boneage, male (RSNA layout); it has ${header.join(', ')}`,
     );
@@ -235,9 +237,13 @@ export async function runBoneAgeEval(argv: string[]): Promise<number> {
   try {
     for (const line of lines) {
       const cells = line.split(',').map((c) => c.trim());
-      const id = cells[iId!]!;
-      const truth = Number(cells[iAge!]);
-      const sex: Sex = /^true$/i.test(cells[iMale!] ?? '') ? 'M' : 'F';
+      const id = cells[iId];
+      if (!id) {
+        problems.push(`a line of ${labels} has no id: "${line}"`);
+        continue;
+      }
+      const truth = Number(cells[iAge]);
+      const sex: Sex = /^true$/i.test(cells[iMale] ?? '') ? 'M' : 'F';
       const file = ['.png', '.jpg', '.dcm', ''].map((e) => path.join(dir, `${id}${e}`)).find((f) => existsSync(f));
       if (!file || !Number.isFinite(truth)) {
         problems.push(`${id}: ${file ? 'bone age is not a number' : `no image ${id}.png in ${dir}`}`);
@@ -269,7 +275,8 @@ export async function runBoneAgeEval(argv: string[]): Promise<number> {
       ]),
     ),
     intervalLevel: manifest.calibration.level,
-    medianBoneAgeMs: runMs.length ? [...runMs].sort((a, b) => a - b)[Math.floor(runMs.length / 2)]! : null,
+    // The upper middle run time (no mean of two).
+    medianBoneAgeMs: [...runMs].sort((a, b) => a - b)[Math.floor(runMs.length / 2)] ?? null,
     notRecognisedAsHand: notHands,
     problems,
     rows,

@@ -71,20 +71,29 @@ export function labelmeToLandmarks(
   shapes: readonly { points: readonly (readonly number[])[] }[],
   imageWidth: number,
 ): LandmarkSet {
-  const polys = shapes.map((s) => dedupe(s.points.map(([x, y]) => ({ x: x!, y: y! }))));
+  const polys = shapes.map((s) =>
+    dedupe(
+      s.points.map(([x, y]) => {
+        if (x === undefined || y === undefined)
+          throw new Error(`a labelme point has ${x === undefined ? 'no' : 'one'} coordinate, two expected`);
+        return { x, y };
+      }),
+    ),
+  );
   const c2 = polys.filter((p) => p.length === 3);
+  const [c2Poly] = c2;
   const bodies = polys.filter((p) => p.length === 5).sort((a, b) => centroid(a).y - centroid(b).y);
-  if (c2.length !== 1 || bodies.length !== 2) {
+  if (c2.length !== 1 || !c2Poly || bodies.length !== 2) {
     throw new Error(
       `expected one 3-point polygon (C2) and two 5-point polygons (C3, C4); got ${polys.map((p) => p.length).join(', ')} points`,
     );
   }
   const [c3, c4] = bodies as [Pt[], Pt[]];
-  const top = centroid(c2[0]!);
+  const top = centroid(c2Poly);
   const bottom = centroid(c4);
   const len = Math.hypot(bottom.x - top.x, bottom.y - top.y);
   const down = { x: (bottom.x - top.x) / len, y: (bottom.y - top.y) / len };
-  const facesRight = centroid([...c2[0]!, ...c3, ...c4]).x < imageWidth / 2;
+  const facesRight = centroid([...c2Poly, ...c3, ...c4]).x < imageWidth / 2;
   const normal = { x: -down.y, y: down.x };
   const ant = normal.x > 0 === facesRight ? normal : { x: -normal.x, y: -normal.y };
   const byAnterior = (ps: readonly Pt[]): Pt[] => [...ps].sort((a, b) => dot(a, ant) - dot(b, ant));
@@ -92,7 +101,7 @@ export function labelmeToLandmarks(
   const put = (name: LandmarkName, p: Pt): void => {
     set[name] = imagePoint(p.x, p.y);
   };
-  const [c2p, c2m, c2a] = byAnterior(c2[0]!) as [Pt, Pt, Pt];
+  const [c2p, c2m, c2a] = byAnterior(c2Poly) as [Pt, Pt, Pt];
   put('C2p', c2p);
   put('C2m', c2m);
   put('C2a', c2a);
@@ -147,9 +156,10 @@ export function expectedErrorSummary(
   rows: readonly ImageEval[],
 ): { points: number; spearman: number; flaggedShare: number; over2mm: number; over2mmFlagged: number } | null {
   const pairs = rows.flatMap((r) =>
-    (Object.entries(r.errorsMm) as [LandmarkName, number][])
-      .filter(([n]) => r.expectedMm[n] !== undefined)
-      .map(([n, e]) => ({ e, x: r.expectedMm[n]!, flagged: r.flagged.includes(n) })),
+    (Object.entries(r.errorsMm) as [LandmarkName, number][]).flatMap(([n, e]) => {
+      const x = r.expectedMm[n];
+      return x === undefined ? [] : [{ e, x, flagged: r.flagged.includes(n) }];
+    }),
   );
   if (pairs.length === 0) return null;
   const big = pairs.filter((p) => p.e > 2);
@@ -183,7 +193,15 @@ export function summarizeErrors(rows: readonly { errorsMm: Partial<Record<Landma
     median_mm: median(all),
     sdr: Object.fromEntries(SDR_RADII_MM.map((r) => [`${r}mm`, successDetectionRate(all, r)])),
     per_landmark_mm: Object.fromEntries(
-      LANDMARK_NAMES.map((n) => [n, mean(rows.flatMap((r) => (r.errorsMm[n] === undefined ? [] : [r.errorsMm[n]!])))]),
+      LANDMARK_NAMES.map((n) => [
+        n,
+        mean(
+          rows.flatMap((r) => {
+            const e = r.errorsMm[n];
+            return e === undefined ? [] : [e];
+          }),
+        ),
+      ]),
     ),
   };
 }
@@ -196,7 +214,12 @@ function errorsOf(
 ): Partial<Record<LandmarkName, number>> {
   const r = radialErrors(pred, truth, spacing, skip);
   if (r.missingInPrediction.length > 0) throw new Error(`the prediction lacks ${r.missingInPrediction.join(', ')}`);
-  return Object.fromEntries(r.errors.map((e) => [e.name, e.mm!]));
+  return Object.fromEntries(
+    r.errors.map((e) => {
+      if (e.mm === null) throw new Error(`the error of ${e.name} has no size in mm (the pixel spacing is unknown)`);
+      return [e.name, e.mm];
+    }),
+  );
 }
 
 /**
@@ -219,13 +242,18 @@ function readFoldModels(dir: string): { model: VerifiedModel; heldOut: Set<strin
       throw new UsageError(
         `${f}/manifest.json lists no training.images: without them "not in training" cannot be checked`,
       );
-    const trained = new Set([...trainingIds(t.images)!, ...(trainingIds(t.auxiliaryImages) ?? [])]);
+    const trained = new Set([...stemsOf(t.images), ...(trainingIds(t.auxiliaryImages) ?? [])]);
     return { model, heldOut: new Set(heldOut), trained };
   });
 }
 
+/** The image ids (file names without folder and extension) of a training list. */
+function stemsOf(images: readonly string[]): Set<string> {
+  return new Set(images.map((s) => path.basename(s).replace(/\.[^.]+$/, '')));
+}
+
 function trainingIds(images: readonly string[] | undefined): Set<string> | null {
-  return images ? new Set(images.map((s) => path.basename(s).replace(/\.[^.]+$/, ''))) : null;
+  return images ? stemsOf(images) : null;
 }
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
@@ -234,7 +262,7 @@ const mmText = (v: number): string => `${v.toFixed(3)} mm`;
 function printSummary(title: string, s: ErrorSummary): void {
   console.log(`${title}: ${s.images} images, ${s.landmarks} landmarks`);
   console.log(`  mean radial error ${mmText(s.mre_mm)}, median ${mmText(s.median_mm)}`);
-  console.log(`  SDR ${SDR_RADII_MM.map((r) => `${r} mm ${pct(s.sdr[`${r}mm`]!)}`).join(', ')}`);
+  console.log(`  SDR ${SDR_RADII_MM.map((r) => `${r} mm ${pct(s.sdr[`${r}mm`] ?? Number.NaN)}`).join(', ')}`);
   console.log(
     `  per landmark (mm): ${LANDMARK_NAMES.map((n) => `${n} ${(s.per_landmark_mm[n] ?? Number.NaN).toFixed(2)}`).join(', ')}`,
   );
@@ -334,11 +362,11 @@ async function evalClinicianStages(
       withinOne: (a.withinOne * data.spines.length) / total,
     },
     textbookRules: textbook,
-    spinesDetail: data.spines.map((s, i) => ({
-      id: s.id,
-      clinician: CVM_STAGES[s.label],
-      probabilities: Array.from(probabilities[i]!),
-    })),
+    spinesDetail: data.spines.map((s, i) => {
+      const p = probabilities[i];
+      if (!p) throw new Error(`spine ${s.id} has no predicted probabilities`);
+      return { id: s.id, clinician: CVM_STAGES[s.label], probabilities: Array.from(p) };
+    }),
   };
   if (options.json) {
     console.log(JSON.stringify(report, null, 2));
@@ -433,7 +461,11 @@ export const evalCommand: Command = {
       images: Record<string, { filled_from_prediction?: string[] }>;
     };
     const folds = values.folds ? readFoldModels(path.resolve(values.folds)) : null;
-    const model = folds ? folds[0]!.model : resolveAnalysisModel(values['data-dir'] ?? defaultDataDir(), values.model);
+    // readFoldModels returns at least one fold (it throws on a folder without any).
+    const firstFold = folds?.[0];
+    const model = firstFold
+      ? firstFold.model
+      : resolveAnalysisModel(values['data-dir'] ?? defaultDataDir(), values.model);
     // Cross-validation: each image by the fold model that held it out; otherwise every image by one model.
     const plans = folds
       ? folds.map((f) => ({
@@ -447,7 +479,9 @@ export const evalCommand: Command = {
       const orphans = file.images.filter((img) => !covered.has(img.id)).map((img) => img.id);
       if (orphans.length > 0) throw new UsageError(`no fold model in ${values.folds} held out ${orphans.join(', ')}`);
     }
-    const training = plans[0]!.training;
+    const [firstPlan] = plans;
+    if (!firstPlan) throw new Error('eval: no evaluation plan (no model and no fold)');
+    const training = firstPlan.training;
     const spacingInfo = {
       ...enteredSpacing(spacing.colMm, 'pixel_spacing_mm of the annotation file'),
       rowMm: spacing.rowMm,
@@ -507,9 +541,9 @@ export const evalCommand: Command = {
             modelAnnotated: truthAssessment.ok ? truthAssessment.staging.stage : null,
             verdict: result.prediction.quality.verdict,
             expectedMm: Object.fromEntries(
-              result.prediction.landmarks
-                .filter((l) => l.expectedErrorMm !== null)
-                .map((l) => [l.name, l.expectedErrorMm!]),
+              result.prediction.landmarks.flatMap((l) =>
+                l.expectedErrorMm === null ? [] : [[l.name, l.expectedErrorMm] as const],
+              ),
             ),
             flagged: result.prediction.landmarks
               .filter((l) => l.issues.includes('high-expected-error') || l.issues.includes('low-confidence'))
@@ -568,14 +602,16 @@ export const evalCommand: Command = {
     }
 
     // The staging model: stage from the predicted landmarks against the stage from the annotated landmarks.
-    const both = rows.filter((r) => r.modelPredicted !== null && r.modelAnnotated !== null);
+    const both = rows.flatMap(({ id, modelPredicted, modelAnnotated }) =>
+      modelPredicted !== null && modelAnnotated !== null ? [{ id, modelPredicted, modelAnnotated }] : [],
+    );
     const modelStages =
       both.length > 0
         ? {
             staged: both.length,
             images: rows.length,
             ...probabilisticAgreement(
-              both.map((r) => r.modelPredicted!.probabilities),
+              both.map((r) => r.modelPredicted.probabilities),
               both.map((r) => CVM_STAGES.indexOf(r.modelAnnotated as never)),
             ),
           }
@@ -626,10 +662,10 @@ export const evalCommand: Command = {
         `staging model ${STAGE_MODEL.id} ${STAGE_MODEL.version}, stage from predicted landmarks (their expected error folded in) vs from annotated landmarks, ${modelStages.staged} of ${modelStages.images} images staged both ways:`,
       );
       console.log(`  ${agreementLine(modelStages)}`);
-      const differ = both.filter((r) => r.modelPredicted!.stage !== r.modelAnnotated);
+      const differ = both.filter((r) => r.modelPredicted.stage !== r.modelAnnotated);
       if (differ.length > 0)
         console.log(
-          `  differing (predicted vs annotated): ${differ.map((r) => `${r.id} ${r.modelPredicted!.stage} vs ${r.modelAnnotated}`).join('; ')}`,
+          `  differing (predicted vs annotated): ${differ.map((r) => `${r.id} ${r.modelPredicted.stage} vs ${r.modelAnnotated}`).join('; ')}`,
         );
     }
     const borderlineAgree = rows.filter((r) => r.agreesAllowingBorderline).length;
@@ -679,8 +715,7 @@ export const evalCommand: Command = {
           ['4 mm', acc.sdr_4mm],
         ] as const
       )
-        .filter(([, v]) => v !== undefined)
-        .map(([r, v]) => `${r} ${pct(v!)}`)
+        .flatMap(([r, v]) => (v === undefined ? [] : [`${r} ${pct(v)}`]))
         .join(', ');
       console.log(
         `  ${acc.images} images, mean radial error ${mmText(acc.mre_mm)}${acc.median_mm !== undefined ? `, median ${mmText(acc.median_mm)}` : ''}, SDR ${sdr}`,

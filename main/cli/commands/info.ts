@@ -62,8 +62,8 @@ export const infoCommand: Command = {
       allowPositionals: true,
       options: { json: { type: 'boolean' }, frame: { type: 'string' } },
     });
-    if (positionals.length !== 1) throw new UsageError('give exactly one file');
-    const file = positionals[0]!;
+    const [file] = positionals;
+    if (positionals.length !== 1 || file === undefined) throw new UsageError('give exactly one file');
     const frame = values.frame === undefined ? 1 : Number(values.frame);
     if (!Number.isInteger(frame) || frame < 1)
       throw new UsageError(`--frame must be a whole number from 1, not "${values.frame}"`);

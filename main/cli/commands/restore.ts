@@ -14,8 +14,9 @@ export const restoreCommand: Command = {
       allowPositionals: true,
       options: { 'data-dir': { type: 'string' } },
     });
-    if (positionals.length !== 1) throw new UsageError('give exactly one backup file');
-    const result = await restoreDatabase(values['data-dir'] ?? defaultDataDir(), positionals[0]!);
+    const [backup] = positionals;
+    if (positionals.length !== 1 || backup === undefined) throw new UsageError('give exactly one backup file');
+    const result = await restoreDatabase(values['data-dir'] ?? defaultDataDir(), backup);
     console.log(
       `restored: schema ${result.schemaVersion}, ${result.images} image(s), ${result.landmarkSets} landmark version(s)`,
     );

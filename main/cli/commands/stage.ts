@@ -140,9 +140,7 @@ export const stageCommand: Command = {
             annotations: path.resolve(values.annotations),
             preset: thresholds.name,
             spacing,
-            stageModel: rows.find((r) => r.assessment.ok)?.assessment.ok
-              ? (rows.find((r) => r.assessment.ok)!.assessment as Extract<Assessment, { ok: true }>).staging.model
-              : null,
+            stageModel: rows.flatMap(({ assessment }) => (assessment.ok ? [assessment.staging.model] : []))[0] ?? null,
             distribution,
             textbookDistribution,
             images: rows.map(({ img, assessment }) => ({
