@@ -104,10 +104,12 @@ async function benchPixels(): Promise<{ pixels: Uint16Array; source: string }> {
   const opened = await decodeImageFile('001.jpg', readFileSync(isbi));
   const { width, height, data } = opened.pixels;
   const ox = Math.floor((WIDTH - width) / 2);
+  /* eslint-disable @typescript-eslint/no-non-null-assertion -- x < width and y < height, and data holds
+     width x height values */
   for (let y = 0; y < Math.min(height, HEIGHT); y++) {
-    /* eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- x < width, y < height */
     for (let x = 0; x < Math.min(width, WIDTH); x++) pixels[y * WIDTH + x + ox] = data[y * width + x]! >> 4;
   }
+  /* eslint-enable @typescript-eslint/no-non-null-assertion */
   return { pixels, source: 'ISBI 001 padded' };
 }
 
