@@ -1,5 +1,5 @@
 /** What main tells the renderer about an opened image. */
-import { s, type Infer } from './schema';
+import { s } from './schema';
 
 /** Where a pixel spacing came from; shown to the user next to every measurement in mm. */
 export type SpacingSource =
@@ -97,4 +97,3 @@ export const fileUpload = s.object({
   name: s.string({ nonEmpty: true, maxLength: 1024 }),
   bytes: s.bytes(MAX_FILE_BYTES),
 });
-export type FileUpload = Infer<typeof fileUpload>;

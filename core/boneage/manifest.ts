@@ -74,11 +74,6 @@ function tensor(obj: Json, key: string, where: string, shape: readonly number[])
   return { name, shape: got };
 }
 
-/** Whether a parsed manifest.json declares a whole-image task (so the landmark registry leaves it alone). */
-export function isWholeImageManifestJson(json: unknown): boolean {
-  return isObject(json) && (json.task === 'boneage' || json.task === 'radiograph-kind');
-}
-
 export function parseWholeImageManifest(json: unknown): WholeImageManifest {
   if (!isObject(json)) throw new WholeImageManifestError('the manifest must be a JSON object');
   const w = 'manifest';

@@ -30,10 +30,6 @@ export function imageToMm(p: ImagePoint, spacing: PixelSpacingMm): MmPoint {
   return mmPoint(p.x * spacing.colMm, p.y * spacing.rowMm);
 }
 
-export function isFinitePoint(p: { x: number; y: number } | undefined): boolean {
-  return p !== undefined && Number.isFinite(p.x) && Number.isFinite(p.y);
-}
-
 /**
  * Rotates p by `angle` radians about `centre` (positive turns x towards y; in image coordinates, clockwise on screen).
  */

@@ -2,7 +2,7 @@
  * The 13 landmarks on C2-C4 (lower border of C2; C3 and C4 bodies), in canonical order.
  * Image coordinates in pixels, x towards the face (anterior), y down.
  */
-import { type ImagePoint, isFinitePoint } from '../geometry/index';
+import type { ImagePoint } from '../geometry/index';
 
 export const LANDMARK_NAMES = [
   'C2p',
@@ -73,16 +73,3 @@ export function isLandmarkName(value: string): value is LandmarkName {
 
 /** A complete or partial set of landmark positions in image pixels. */
 export type LandmarkSet = Partial<Record<LandmarkName, ImagePoint>>;
-
-export type LandmarkSetProblem =
-  { kind: 'missing'; names: LandmarkName[] } | { kind: 'not-finite'; names: LandmarkName[] };
-
-/** Names that are absent or not finite numbers; an empty list means the set is complete. */
-export function validateLandmarkSet(set: LandmarkSet): LandmarkSetProblem[] {
-  const missing = LANDMARK_NAMES.filter((n) => set[n] === undefined);
-  const notFinite = LANDMARK_NAMES.filter((n) => set[n] !== undefined && !isFinitePoint(set[n]));
-  const problems: LandmarkSetProblem[] = [];
-  if (missing.length > 0) problems.push({ kind: 'missing', names: missing });
-  if (notFinite.length > 0) problems.push({ kind: 'not-finite', names: notFinite });
-  return problems;
-}

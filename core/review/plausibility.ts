@@ -383,31 +383,3 @@ export function checkPlausibility(landmarks: LandmarkSet, spacing: PixelSpacingM
   const verdict: PlausibilityVerdict = problems.some((q) => q.severity === 'implausible') ? 'implausible' : 'check';
   return { verdict, problems, landmarks: LANDMARK_NAMES.filter((n) => problems.some((q) => q.landmarks.includes(n))) };
 }
-
-/** For measuring the limits on real spines: the raw quantities of one set (null when incomplete). */
-export function plausibilityMeasures(landmarks: LandmarkSet): {
-  c3Height: number;
-  c4Height: number;
-  overlap: number;
-  levels: ReturnType<typeof borderLevels>;
-  deepest: { along: number; off: number }[];
-  widthFactor: number;
-} | null {
-  const p = toPts(landmarks, null);
-  if (!p) return null;
-  const w3 = bodyShape(p, 'C3').width;
-  const w4 = bodyShape(p, 'C4').width;
-  const w2 = len(sub(p.C2a, p.C2p));
-  return {
-    c3Height: bodyShape(p, 'C3').minHeightShare,
-    c4Height: bodyShape(p, 'C4').minHeightShare,
-    overlap: bodyOverlapShare(p),
-    levels: borderLevels(p),
-    deepest: [
-      deepestPlacement(p, 'C2p', 'C2m', 'C2a'),
-      deepestPlacement(p, 'C3lp', 'C3m', 'C3la'),
-      deepestPlacement(p, 'C4lp', 'C4m', 'C4la'),
-    ],
-    widthFactor: Math.max(w3, w4, w2) / Math.min(w3, w4, w2),
-  };
-}

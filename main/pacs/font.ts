@@ -102,5 +102,3 @@ export function drawText(
   }
   return cx;
 }
-
-export const textWidth = (text: string, scale: number): number => text.length * 6 * scale;
