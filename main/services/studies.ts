@@ -596,7 +596,7 @@ export function studyHandlers(ctx: ServiceContext): StudyHandlers {
         );
         return { results };
       }),
-    listStudies: (request) => guarded(() => store().listStudies(request)),
+    listStudies: (request) => guarded(() => store().listStudiesOffThread(request)),
     loadStudy: (request) => guarded(() => store().loadStudy(request.imageId)),
     loadImagePixels: (request) => guarded(() => loadImagePixels(store(), request.imageId)),
     saveLandmarks: (request) =>
