@@ -325,7 +325,10 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
     await page.getByTestId('patients-search').fill('e2e-7');
     await expect
       .poll(() => page.locator('[data-testid^="patient-CVM-E2E-"]').allTextContents(), { timeout: 30_000 })
-      .toEqual([expect.stringMatching(/^CVM-E2E-7Visits Two/), expect.stringMatching(/^CVM-E2E-7BVisits Two/)]);
+      .toEqual([
+        expect.stringMatching(/^CVM-E2E-7Visits, Two2005-01-012Timeline/),
+        expect.stringMatching(/^CVM-E2E-7BVisits, Two2005-01-011Timeline/),
+      ]);
     await page.getByTestId('patient-timeline-CVM-E2E-7B').click();
     const panel = page.getByTestId('local-patients');
     const visits = (): Promise<string[]> => panel.locator('[data-testid="timeline-visits"] li a').allTextContents();

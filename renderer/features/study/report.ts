@@ -865,7 +865,8 @@ export async function exportReport(input: ReportInput): Promise<string[]> {
   const page = await canvasPng(png);
   download(new Blob([pdf.slice().buffer], { type: 'application/pdf' }), `${base}.pdf`);
   download(new Blob([page], { type: 'image/png' }), `${base}.png`);
-  await keepPageForPacs(input.detail, input.boneAge, page);
+  // The files are written; a page the PACS cannot take now (e.g. landmarks edited meanwhile) is drawn again later.
+  await keepPageForPacs(input.detail, input.boneAge, page).catch((e: unknown) => console.warn((e as Error).message));
   return [`${base}.pdf`, `${base}.png`];
 }
 
