@@ -3,37 +3,17 @@
  * open a patient's growth timeline, where the same merge, split and rejoin as in the study view fix IDs that
  * disagree (each confirmed in a dialog, audit-logged and reversible). Works offline: it lists the local store.
  */
-import { useEffect, useState, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import type { PatientListItem } from '../../../core/api/pacs';
-import { api } from '../../api';
 import { GrowthTimeline } from './GrowthTimeline';
+import { displayName, usePatientSearch } from './PatientIdentity';
 import './pacs.css';
-
-const displayName = (name: string | null): string => (name ?? '').replace(/\^+/g, ' ').trim() || 'no name';
 
 export function LocalPatients(): ReactNode {
   const [search, setSearch] = useState('');
-  const [rows, setRows] = useState<readonly PatientListItem[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [open, setOpen] = useState<PatientListItem | null>(null);
   const [changes, setChanges] = useState(0);
-
-  useEffect(() => {
-    let live = true;
-    const t = setTimeout(() => {
-      void api.listPatients({ search: search.trim(), limit: 100 }).then((r) => {
-        if (!live) return;
-        if (r.ok) {
-          setRows(r.value.patients);
-          setError(null);
-        } else setError(r.error.message);
-      });
-    }, 150);
-    return () => {
-      live = false;
-      clearTimeout(t);
-    };
-  }, [search, changes]);
+  const { rows, error } = usePatientSearch(search, 100, changes);
 
   return (
     <details className="local-patients" data-testid="local-patients">
