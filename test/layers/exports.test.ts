@@ -40,9 +40,7 @@ describe('exports of shipped code', () => {
   it('sees the whole repository: the app, the tests and the tools use what they import', () => {
     // a check that found nothing would pass whatever the code: these are known uses of each kind
     const find = (file: string, name: string) => uses.find((u) => u.file === file && u.name === name);
-    expect(find('core/api/studies.ts', 'STUDY_SORT_FIELDS')?.users.get('shipped')).toContain(
-      'main/store/worklist.ts',
-    );
+    expect(find('core/api/studies.ts', 'STUDY_SORT_FIELDS')?.users.get('shipped')).toContain('main/store/worklist.ts');
     expect(find('main/cli/stage-model-files.ts', 'stageManifestPath')?.users.get('tool')).toContain(
       'models/training/staging/fit.ts',
     );
