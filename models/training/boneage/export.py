@@ -8,7 +8,7 @@ import argparse, datetime, hashlib, json, os
 import numpy as np
 import torch
 import onnx
-from nets import BoneAgeNet, KindNet
+from nets import BoneAgeNet, KindNet, make_boneage
 from train_boneage import MU0, SD0
 
 OPSET = 13
@@ -73,7 +73,7 @@ def export_boneage(run, out_dir, seed=0):
     ks = [k for k in range(5) if os.path.exists(os.path.join(run, f"fold{k}.pt"))]
     members = []
     for k in ks:
-        m = BoneAgeNet(width, tta=True); m.load_state_dict(torch.load(os.path.join(run, f"fold{k}.pt"))); m.eval(); members.append(m)
+        m = make_boneage(cfg, tta=True); m.load_state_dict(torch.load(os.path.join(run, f"fold{k}.pt"))); m.eval(); members.append(m)
     ens = Ensemble(members).eval()
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "boneage.onnx")
@@ -121,7 +121,7 @@ def export_boneage(run, out_dir, seed=0):
     s_mae = float(np.mean([abs(r["predicted_months"] - r["boneage_months"]) for r in scored])) if scored else None
     n_total = 11000
     manifest = {
-        "id": "boneage-rsna100", "task": "boneage", "version": "2.1.0",
+        "id": "boneage-rsna100", "task": "boneage", "version": "3.0.0",
         "createdAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "license": "weights: trained in this repository; data: RSNA Pediatric Bone Age Challenge training set (research use)",
         "file": "boneage.onnx", "sha256": sha(path),
@@ -139,7 +139,7 @@ def export_boneage(run, out_dir, seed=0):
             "intendedUse": "a second maturity indicator beside the CVM stage; not a diagnosis",
         },
         "training": {"recipe": "models/training/boneage/train.sh", "data": "../shared/data/boneage/rsna100/rsna100_train.npz",
-                     "folds": ks, "epochs": cfg["epochs"], "width": cfg["width"], "device": cfg["device"], "seed": cfg["seed"],
+                     "folds": ks, "epochs": cfg["epochs"], "architecture": {"net": "BoneAgeNet", "vgg": "BoneAgeVGG"}[cfg.get("arch", "net")], "sexInput": "head and body" if cfg.get("sexin") else "head", "width": cfg["width"], "device": cfg["device"], "seed": cfg["seed"],
                      "loss": cfg.get("loss"), "augmentation": cfg.get("aug"), "nllWeight": cfg.get("nll"), "bf16": cfg.get("bf16"),
                      "lr": cfg["lr"], "batch": cfg["bs"], "testTimeAugmentation": "mean of the image and its mirror image, inside the graph"},
         "accuracy": {"protocol": f"out-of-fold predictions of the {len(ks)} fold model(s) of a 5-fold split stratified by sex and 2-year age band ({int(sel.sum())} cases held out); figures on the random half ({int((~half).sum())} cases) not used to fit the mean recalibration and the interval scale",

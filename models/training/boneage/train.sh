@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The reproducible recipe of models/boneage-rsna100 (and models/radiograph-kind with KIND=1); see README.md here.
-#   bash models/training/boneage/train.sh              # what shipped 2.1.0: all five folds x 8 epochs, one CPU thread
+#   bash models/training/boneage/train.sh              # what shipped 3.0.0: all five folds x 7 epochs, one CPU thread
 #   FOLDS=0 bash models/training/boneage/train.sh      # a single fold (a one-member "ensemble")
 #   KIND=1 bash models/training/boneage/train.sh       # also retrain the radiograph-kind classifier
 #   CVM_DATA=/path/to/shared/data bash ...             # CUDA is used when present
@@ -13,9 +13,11 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 export MALLOC_MMAP_THRESHOLD_=1000000000000 MALLOC_TRIM_THRESHOLD_=1000000000000 MALLOC_TOP_PAD_=536870912
 mkdir -p runs/boneage runs/kind
 start=$(date +%s)
-# one round per fold: 8 epochs, one-cycle to 3e-3, AdamW (weight decay 1e-4), batch 64, mild augmentation,
+# one round per fold: BoneAgeVGG (two 3x3 convs at 100, 50, 25 and 12 pixels of 12/24/48/96 channels, one of
+# 192 at 6), 7 epochs, one-cycle to 3e-3, AdamW (weight decay 1e-4), batch 64, light augmentation (geometric only),
 # L1 on the mean + 0.5 x Gaussian NLL of the log-variance around the detached mean, bfloat16 body on a CPU
-$PY train_boneage.py --epochs 8 --lr 3e-3 --aug mild --nll 0.5 --folds "$FOLDS" --threads 1 --out runs/boneage
+$PY train_boneage.py --arch vgg --width 12,24,48,96,192 --sexin 0 --epochs 7 --lr 3e-3 --bs 64 --aug light --nll 0.5 \
+  --folds "$FOLDS" --threads 1 --out runs/boneage
 # BatchNorm statistics re-estimated on plain training images (the augmented ones shifted them: see update_bn.py)
 $PY update_bn.py --run runs/boneage --images 2048 --threads 1
 if [ "$KIND" = 1 ]; then
