@@ -14,12 +14,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  REVIEW_STATUSES,
-  STAGE_CODES,
-  STUDY_SORT_FIELDS,
-  type ListStudiesRequest,
-} from '../../core/api/studies';
+import { REVIEW_STATUSES, STAGE_CODES, STUDY_SORT_FIELDS, type ListStudiesRequest } from '../../core/api/studies';
 import { buildDatabase, replicateDatabase } from '../../main/cli/bench/store';
 import { Store } from '../../main/store/store';
 
@@ -53,10 +48,22 @@ function readsOf(store: Store, n: number): Read[] {
   }
   for (const reviewStatus of REVIEW_STATUSES) reads.push(list(`review ${reviewStatus}`, { reviewStatus }));
   reads.push(list('stage CS4 + approved', { stage: 'CS4', reviewStatus: 'approved' }));
-  reads.push(list('date range, by stage', { dateFrom: '2018-01-01', dateTo: '2019-12-31', sort: { field: 'stage', dir: 'asc' } }));
+  reads.push(
+    list('date range, by stage', {
+      dateFrom: '2018-01-01',
+      dateTo: '2019-12-31',
+      sort: { field: 'stage', dir: 'asc' },
+    }),
+  );
   // synthetic names: 10 surnames (10% of studies each), a patient number (3 studies), nothing
   reads.push(list('search "schmidt" (10%)', { search: 'schmidt' }));
-  reads.push(list('search "schmidt", by patient name, middle page', { search: 'schmidt', sort: { field: 'patientName', dir: 'asc' }, offset: Math.floor(n / 20) }));
+  reads.push(
+    list('search "schmidt", by patient name, middle page', {
+      search: 'schmidt',
+      sort: { field: 'patientName', dir: 'asc' },
+      offset: Math.floor(n / 20),
+    }),
+  );
   reads.push(list('search "P000123" (3 studies)', { search: 'P000123' }));
   reads.push(list('search "zzzz" (none)', { search: 'zzzz' }));
   reads.push(list('search "a" (most)', { search: 'a' }));
