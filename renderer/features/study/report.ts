@@ -828,12 +828,42 @@ export function reportBaseName(detail: StudyDetail): string {
   return `cvm-report-${(detail.info.meta.patientId ?? detail.info.fileName).replace(/[^\w.-]+/g, '_')}`;
 }
 
-/** Renders the report and saves it as PDF and PNG; resolves to the two file names. */
+/**
+ * Hands the page's PNG to main for the result's DICOM Secondary Capture (main/pacs/report-page.ts), so the
+ * PNG, the PDF and the SC are one drawing. Only the CVM report of a DICOM image with landmarks has an SC.
+ */
+async function keepPageForPacs(
+  detail: StudyDetail,
+  boneAge: BoneAgeView | null | undefined,
+  page: Uint8Array,
+): Promise<void> {
+  if (detail.info.format !== 'dicom' || !detail.latest || isBoneAgeReport(boneAge)) return;
+  const r = await api.pacsReportPage({
+    imageId: detail.imageId,
+    setId: detail.latest.versionId,
+    reviewStatus: detail.review.status,
+    reviewAt: detail.review.at,
+    png: page,
+  });
+  if (!r.ok) throw new Error(`the report page could not be kept for the PACS: ${r.error.message}`);
+}
+
+/** Renders the report page for the PACS's Secondary Capture (after an approval) and hands it to main. */
+export async function sendReportPage(input: ReportInput): Promise<void> {
+  if (input.detail.info.format !== 'dicom' || !input.detail.latest || isBoneAgeReport(input.boneAge)) return;
+  const { png } = await renderReport(await withTimeline(input));
+  await keepPageForPacs(input.detail, input.boneAge, await canvasPng(png));
+}
+
+/** Renders the report and saves it as PDF and PNG (and keeps the page for the PACS); resolves to the file names. */
 export async function exportReport(input: ReportInput): Promise<string[]> {
   const { pdf, png } = await renderReport(await withTimeline(input));
   const base = reportBaseName(input.detail);
+  const page = await canvasPng(png);
   download(new Blob([pdf.slice().buffer], { type: 'application/pdf' }), `${base}.pdf`);
-  download(new Blob([await canvasPng(png)], { type: 'image/png' }), `${base}.png`);
+  download(new Blob([page], { type: 'image/png' }), `${base}.png`);
+  // The files are written; a page the PACS cannot take now (e.g. landmarks edited meanwhile) is drawn again later.
+  await keepPageForPacs(input.detail, input.boneAge, page).catch((e: unknown) => console.warn((e as Error).message));
   return [`${base}.pdf`, `${base}.png`];
 }
 
