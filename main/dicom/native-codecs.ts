@@ -219,15 +219,10 @@ export async function nativeDecode(
   try {
     describeFrame(api, ctx, frame);
     call(api, 'SetConvertColorspaceToRgb', params, convertToRgb ? 1 : 0);
-    call(api, 'SetEncodedBufferSize', ctx, encoded.length);
-    const inPtr = call(api, 'GetEncodedBuffer', ctx);
-    new Uint8Array(api.memory.buffer, inPtr, encoded.length).set(encoded);
-    call(api, codec, ctx, params);
-    const outPtr = call(api, 'GetDecodedBuffer', ctx);
-    const outSize = call(api, 'GetDecodedBufferSize', ctx);
+    const bytes = runCodec(api, ctx, params, codec, encoded, 'Encoded', 'Decoded');
     const code = call(api, 'GetPhotometricInterpretation', ctx);
     return {
-      bytes: new Uint8Array(api.memory.buffer, outPtr, outSize).slice(),
+      bytes,
       width: call(api, 'GetColumns', ctx),
       height: call(api, 'GetRows', ctx),
       bitsAllocated: call(api, 'GetBitsAllocated', ctx),
@@ -272,6 +267,26 @@ function codecFailure(api: WasmApi, error: unknown): CodecError {
   return new CodecError(`the codec stopped (${error instanceof Error ? error.message : String(error)})`);
 }
 
+/**
+ * Copies `input` into the context's `from` buffer, runs `codec` and returns a copy of its `to` buffer (decoding:
+ * encoded -> decoded; encoding: the reverse).
+ */
+function runCodec(
+  api: WasmApi,
+  ctx: number,
+  params: number,
+  codec: NativeCodec | NativeEncoder,
+  input: Uint8Array,
+  from: 'Encoded' | 'Decoded',
+  to: 'Encoded' | 'Decoded',
+): Uint8Array {
+  call(api, `Set${from}BufferSize`, ctx, input.length);
+  new Uint8Array(api.memory.buffer, call(api, `Get${from}Buffer`, ctx), input.length).set(input);
+  call(api, codec, ctx, params);
+  const size = call(api, `Get${to}BufferSize`, ctx);
+  return new Uint8Array(api.memory.buffer, call(api, `Get${to}Buffer`, ctx), size).slice();
+}
+
 /** Tells the codec context the frame's geometry and sample layout (shared by decoding and encoding). */
 function describeFrame(api: WasmApi, ctx: number, frame: NativeFrame): void {
   const photometricCode = PHOTOMETRIC_CODES.indexOf(frame.photometric as (typeof PHOTOMETRIC_CODES)[number]);
@@ -310,13 +325,7 @@ export async function nativeEncode(
     call(api, 'SetProgressionOrder', params, 0);
     call(api, 'SetRate', params, options.rate ?? 20);
     call(api, 'SetAllowMct', params, 1);
-    call(api, 'SetDecodedBufferSize', ctx, bytes.length);
-    const inPtr = call(api, 'GetDecodedBuffer', ctx);
-    new Uint8Array(api.memory.buffer, inPtr, bytes.length).set(bytes);
-    call(api, codec, ctx, params);
-    const outPtr = call(api, 'GetEncodedBuffer', ctx);
-    const outSize = call(api, 'GetEncodedBufferSize', ctx);
-    return new Uint8Array(api.memory.buffer, outPtr, outSize).slice();
+    return runCodec(api, ctx, params, codec, bytes, 'Decoded', 'Encoded');
   } catch (error) {
     throw codecFailure(api, error);
   } finally {

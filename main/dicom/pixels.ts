@@ -375,17 +375,12 @@ function greyValues(
   bits: number,
   signed: boolean,
 ): [number, number] {
+  if (shift === 0 && bits === samples.BYTES_PER_ELEMENT * 8 && !signed) {
+    values.set(samples.subarray(0, count));
+    return rangeOf(values, count);
+  }
   let min = Infinity;
   let max = -Infinity;
-  if (shift === 0 && bits === samples.BYTES_PER_ELEMENT * 8 && !signed) {
-    for (let i = 0; i < count; i++) {
-      const v = samples[i]!;
-      values[i] = v;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    return [min, max];
-  }
   const mask = bits >= 32 ? -1 : 2 ** bits - 1;
   const signBit = 2 ** (bits - 1);
   const full = 2 ** bits;
