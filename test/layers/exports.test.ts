@@ -23,10 +23,6 @@ const ALLOWED = new Map<string, string>([
     'core/inference/roi.ts:roiInsideFraction',
     "core/inference is lm2's (#12): left for its owner, listed in #17's report",
   ],
-  [
-    'main/cli/bench/orthanc.ts:bytesOf',
-    "re-exported by test/pacs/orthanc.ts and used by nothing; main/cli/bench is perf2's (#14): listed in #17's report",
-  ],
 ]);
 
 const key = (u: ExportUse): string => `${u.file}:${u.name}`;

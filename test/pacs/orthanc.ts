@@ -5,7 +5,6 @@
  */
 export {
   ORTHANC_SKIP,
-  bytesOf,
   freePort,
   startOrthanc,
   type Orthanc,
