@@ -40,7 +40,8 @@ const parts = {
   'main/inference': { may: [...CORE, 'main/workers'], npm: ['onnxruntime-node'], node: true },
   'main/store': { may: [...CORE, 'main/workers'], npm: ['better-sqlite3'], node: true },
   // the clinic's PACS (DICOMweb client, SR/SC writer, outbox): over the store, below the services
-  'main/pacs': { may: [...CORE, 'main/dicom', 'main/store'], npm: [], node: true },
+  // fast-png: the report page the app hands over (PNG) becomes the Secondary Capture's pixels.
+  'main/pacs': { may: [...CORE, 'main/dicom', 'main/store'], npm: ['fast-png'], node: true },
   'main/services': {
     may: [...CORE, 'main/dicom', 'main/inference', 'main/store', 'main/pacs'],
     npm: ['better-sqlite3'],
@@ -63,7 +64,7 @@ const parts = {
   // files also match main/cli's path, so it may import main/cli (the Command and progress helpers) too.
   'main/cli/bench': {
     may: [...CORE, 'main/cli', 'main/services', 'main/pacs', 'main/dicom', 'main/inference', 'main/store'],
-    npm: ['onnxruntime-node'],
+    npm: ['onnxruntime-node', 'fast-png'],
     node: true,
   },
   preload: { may: ['core/api'], npm: ['electron'], node: false },

@@ -49,7 +49,8 @@ export const pacsSearchRequest = s.object({
 });
 export type PacsSearchRequest = Infer<typeof pacsSearchRequest>;
 
-export interface PacsStudyRow {
+/** A study as a QIDO-RS search describes it (main/pacs/client.ts adds what only the CLI shows). */
+export interface PacsStudySummary {
   readonly studyInstanceUid: string;
   readonly patientId: string | null;
   readonly issuerOfPatientId: string | null;
@@ -60,6 +61,9 @@ export interface PacsStudyRow {
   readonly description: string | null;
   readonly modalities: readonly string[];
   readonly instances: number | null;
+}
+
+export interface PacsStudyRow extends PacsStudySummary {
   /** Instances of this study already in the local store. */
   readonly localInstances: number;
 }
@@ -139,13 +143,16 @@ export interface TimelineVisitView {
   readonly pPeakPassed: number | null;
   readonly probabilities: Readonly<Record<string, number>> | null;
   /** Bone age of a hand-wrist radiograph at this visit (months, interval), beside the CVM stages. */
-  readonly boneAge?: {
-    readonly months: number;
-    readonly low: number;
-    readonly high: number;
-    readonly level: number;
-    readonly sex: string;
-  } | null;
+  readonly boneAge?: VisitBoneAge | null;
+}
+
+/** The latest bone age of a visit's hand-wrist radiograph: months, its interval (level), and the sex it assumed. */
+export interface VisitBoneAge {
+  readonly months: number;
+  readonly low: number;
+  readonly high: number;
+  readonly level: number;
+  readonly sex: string;
 }
 
 export interface TimelineResponse {
@@ -185,6 +192,8 @@ export interface PatientListItem {
   readonly studies: number;
   /** The Patient ID this one is merged into (null: not merged). */
   readonly mergedInto: string | null;
+  /** The patient's first stored image (its timeline opens from it); null without one. */
+  readonly imageId?: number | null;
 }
 
 export const mergePatientsRequest = s.object({
@@ -200,4 +209,30 @@ export type SplitPatientRequest = Infer<typeof splitPatientRequest>;
 /** What a merge, split or rejoin did, in one sentence (also written to the audit log). */
 export interface IdentityChange {
   readonly message: string;
+}
+
+/**
+ * The one-page report as the app drew it (the PNG of the PNG/PDF report), for the result's DICOM Secondary
+ * Capture: one rendering path for the three. It belongs to one landmark version and review state of the image:
+ * main uses it only while the image's result is still that one.
+ */
+export const pacsReportPageRequest = s.object({
+  imageId: s.number({ integer: true, positive: true }),
+  /** The landmark version the page shows (StudyDetail.latest.versionId). */
+  setId: s.number({ integer: true, positive: true }),
+  /** The review the page shows (StudyDetail.review.status and .at). */
+  reviewStatus: s.string({ nonEmpty: true, maxLength: 32 }),
+  reviewAt: s.nullable(s.string({ maxLength: 40 })),
+  /** The page as a PNG (8-bit grey, RGB or RGBA). */
+  png: s.bytes(32 * 1024 * 1024),
+});
+export type PacsReportPageRequest = Infer<typeof pacsReportPageRequest>;
+
+export interface PacsReportPageResponse {
+  /** False when no PACS connection is saved: the page is not kept (nothing would send it). */
+  readonly kept: boolean;
+  readonly width: number;
+  readonly height: number;
+  /** True when storing the page queued the result for sending (an approved result, automatic sending on). */
+  readonly sending: boolean;
 }

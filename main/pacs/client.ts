@@ -3,7 +3,7 @@
  * multipart/related application/dicom in their stored transfer syntax) and STOW-RS (store instances).
  */
 import { randomBytes } from 'node:crypto';
-import { nextPageSize } from '../../core/api/pacs';
+import { nextPageSize, type PacsStudySummary } from '../../core/api/pacs';
 import {
   PacsError,
   displayUrl,
@@ -28,19 +28,9 @@ export function jsonStrings(ds: DicomJson, tag: string): string[] {
   return (ds[tag]?.Value ?? []).map((v) => String(v));
 }
 
-export interface StudySummary {
-  readonly studyInstanceUid: string;
-  readonly patientId: string | null;
-  readonly issuerOfPatientId: string | null;
-  readonly patientName: string | null;
-  readonly birthDate: string | null;
-  readonly sex: string | null;
-  readonly studyDate: string | null;
-  readonly description: string | null;
+export interface StudySummary extends PacsStudySummary {
   readonly accession: string | null;
-  readonly modalities: readonly string[];
   readonly series: number | null;
-  readonly instances: number | null;
 }
 
 export interface InstanceSummary {

@@ -5,6 +5,7 @@
  * neither fetched nor stored again. Instances that are not lateral cephalograms are skipped with a reason.
  */
 import type { RadiographKindView } from '../../core/api/boneage';
+import type { OpenedImage } from '../../core/api/image';
 import type { ImportFileResult } from '../../core/api/studies';
 import type { Store } from '../store/store';
 import type { DicomWebClient, InstanceSummary } from './client';
@@ -52,34 +53,36 @@ export interface PullReport {
   readonly ms: number;
 }
 
-/** The import service (main/services/studies.ts importFile): the pull stores through it. */
-export type Importer = (
-  store: Store,
-  fileName: string,
-  bytes: Uint8Array,
-  options: { author: string },
-) => Promise<ImportFileResult>;
+/**
+ * The import service in two steps (main/services/studies.ts fileImporter): each retrieved file is decoded
+ * once, the classifier looks at those pixels, and the same decode is stored (or dropped when skipped).
+ */
+export interface Importer<D extends { readonly opened: OpenedImage | null }> {
+  decode(store: Store, fileName: string, bytes: Uint8Array): Promise<D>;
+  commit(store: Store, decoded: D, options: { author: string }): Promise<ImportFileResult>;
+  discard(store: Store, decoded: D): void;
+}
 
-export interface PullOptions {
+export interface PullOptions<D extends { readonly opened: OpenedImage | null }> {
   readonly author: string;
-  readonly importFile: Importer;
+  readonly importer: Importer<D>;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: PullProgress) => void | Promise<void>;
   /**
-   * The image classifier (models/radiograph-kind through main/services/boneage.ts) on a retrieved file; null
-   * when no kind model is installed (the header alone decides then, and the note says so). Without it, hand
-   * radiographs are skipped by their header.
+   * The image classifier (models/radiograph-kind through main/services/boneage.ts) on a retrieved file's
+   * decoded pixels; null when no kind model is installed (the header alone decides then, and the note says
+   * so). Without it, hand radiographs are skipped by their header.
    */
-  readonly classify?: (fileName: string, bytes: Uint8Array) => Promise<RadiographKindView | null>;
+  readonly classify?: (image: OpenedImage) => Promise<RadiographKindView | null>;
   /** Stores the classifier's kind of an imported image (the bone-age panel and the review rules read it). */
   readonly recordKind?: (imageId: number, kind: RadiographKindView) => void;
 }
 
-export async function pullStudies(
+export async function pullStudies<D extends { readonly opened: OpenedImage | null }>(
   store: Store,
   client: DicomWebClient,
   studyUids: readonly string[],
-  options: PullOptions,
+  options: PullOptions<D>,
 ): Promise<PullReport> {
   const start = performance.now();
   const repo = new PacsRepo(store);
@@ -148,6 +151,7 @@ export async function pullStudies(
       let note = recognition.cephalogram ? recognition.note : 'the header names a hand-wrist radiograph';
       let route: 'cvm' | 'boneage' = recognition.cephalogram ? 'cvm' : 'boneage';
       let kind: RadiographKindView | null = null;
+      let decoded: D | undefined;
       try {
         const src = readSourceImage(`${inst.sopInstanceUid}.dcm`, data);
         sopClassUid = src.sopClassUid;
@@ -161,13 +165,17 @@ export async function pullStudies(
           done++;
           continue;
         }
-        if (options.classify) {
-          kind = await options.classify(`${inst.sopInstanceUid}.dcm`, data);
+        // One decode (in a decoder worker) serves the classifier and the import.
+        decoded = await options.importer.decode(store, `${inst.sopInstanceUid}.dcm`, data);
+        // opened is null when the same bytes are already stored: that image was classified when it came in.
+        if (options.classify && decoded.opened) {
+          kind = await options.classify(decoded.opened);
           if (kind === null) {
             note = `${note}; no image classifier model is installed`;
           } else {
             const verdict = imageVerdict(again.cephalogram ? 'cephalogram' : 'hand', kind);
             if (verdict.route === 'skip') {
+              options.importer.discard(store, decoded);
               outcomes.push({ sopInstanceUid: inst.sopInstanceUid, outcome: 'skipped', reason: verdict.reason });
               done++;
               continue;
@@ -177,6 +185,7 @@ export async function pullStudies(
           }
         }
       } catch (e) {
+        if (decoded) options.importer.discard(store, decoded);
         outcomes.push({
           sopInstanceUid: inst.sopInstanceUid,
           outcome: 'failed',
@@ -185,7 +194,7 @@ export async function pullStudies(
         done++;
         continue;
       }
-      const imported = await options.importFile(store, `${inst.sopInstanceUid}.dcm`, data, { author: options.author });
+      const imported = await options.importer.commit(store, decoded, { author: options.author });
       if (!imported.ok) {
         outcomes.push({ sopInstanceUid: inst.sopInstanceUid, outcome: 'failed', reason: imported.error.message });
       } else {

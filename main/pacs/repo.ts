@@ -1,7 +1,10 @@
 /**
  * The PACS tables of the store (migration 4): which SOP Instance UIDs were retrieved into which image, and
- * the outbox of results (SR, Secondary Capture) to send, with attempts, backoff and the last error.
+ * the outbox of results (SR, Secondary Capture) to send, with attempts, backoff and the last error. Through
+ * the store's connection (main/store/connection.ts): cached statements, each write one IMMEDIATE transaction
+ * with its audit row, every statement and transaction timed (slow ones logged by name).
  */
+import { now } from '../store/connection';
 import type { Store } from '../store/store';
 
 export type OutboxKind = 'sr' | 'sc';
@@ -36,35 +39,25 @@ export interface NewOutboxItem {
   readonly dicom: Uint8Array;
 }
 
-const now = (): string => new Date().toISOString();
-
-function audit(
-  store: Store,
-  author: string,
-  action: string,
-  imageId: number | null,
-  summary: string,
-  after?: unknown,
-): void {
-  store.db
-    .prepare(
-      'INSERT INTO audit_log (at, author, action, image_ref, summary, before_json, after_json) VALUES (?, ?, ?, ?, ?, NULL, ?)',
-    )
-    .run(now(), author, action, imageId, summary, after === undefined ? null : JSON.stringify(after));
-}
+const OUTBOX_COLUMNS =
+  'id, image_ref, set_ref, kind, sop_instance_uid, study_instance_uid, predecessor_uid, verified, status, attempts, next_attempt_at, last_error, destination, created_at, sent_at';
+const what = (kind: OutboxKind): string => (kind === 'sr' ? 'structured report' : 'secondary capture');
 
 export class PacsRepo {
-  constructor(readonly store: Store) {}
-
-  private tx<T>(fn: () => T): T {
-    return this.store.db.transaction(fn).immediate();
+  private readonly sql: Store['sql'];
+  constructor(readonly store: Store) {
+    this.sql = store.sql;
   }
 
   retrievedImageOf(sopInstanceUid: string): number | null | undefined {
-    const row = this.store.db
-      .prepare('SELECT image_ref FROM pacs_instances WHERE sop_instance_uid = ?')
-      .get(sopInstanceUid) as { image_ref: number | null } | undefined;
-    return row ? row.image_ref : undefined;
+    return this.sql.read(
+      'look up a retrieved instance',
+      () =>
+        this.sql.get<{ image_ref: number | null }>(
+          'SELECT image_ref FROM pacs_instances WHERE sop_instance_uid = ?',
+          sopInstanceUid,
+        )?.image_ref,
+    );
   }
 
   recordRetrieved(r: {
@@ -77,56 +70,99 @@ export class PacsRepo {
     sourceUrl: string;
     author: string;
   }): void {
-    this.tx(() => {
-      this.store.db
-        .prepare(
-          `INSERT INTO pacs_instances (sop_instance_uid, image_ref, study_instance_uid, series_instance_uid, sop_class_uid, issuer_of_patient_id,
+    this.sql.write('record a retrieved instance', () => {
+      this.sql.run(
+        `INSERT INTO pacs_instances (sop_instance_uid, image_ref, study_instance_uid, series_instance_uid, sop_class_uid, issuer_of_patient_id,
           source_url, retrieved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sop_instance_uid) DO NOTHING`,
-        )
-        .run(r.sopInstanceUid, r.imageId, r.studyUid, r.seriesUid, r.sopClassUid, r.issuer, r.sourceUrl, now());
-      audit(this.store, r.author, 'pacs-retrieve', r.imageId, `retrieved ${r.sopInstanceUid} from ${r.sourceUrl}`);
+        r.sopInstanceUid,
+        r.imageId,
+        r.studyUid,
+        r.seriesUid,
+        r.sopClassUid,
+        r.issuer,
+        r.sourceUrl,
+        now(),
+      );
+      this.sql.audit(r.author, 'pacs-retrieve', r.imageId, `retrieved ${r.sopInstanceUid} from ${r.sourceUrl}`);
     });
   }
 
   /** The SOP Instance UID an image was retrieved as (null for imported files). */
   sopOfImage(imageId: number): { sop: string; series: string; study: string } | null {
-    const row = this.store.db
-      .prepare(
+    const row = this.sql.read('look up a retrieved image', () =>
+      this.sql.get<{ sop_instance_uid: string; series_instance_uid: string; study_instance_uid: string }>(
         'SELECT sop_instance_uid, series_instance_uid, study_instance_uid FROM pacs_instances WHERE image_ref = ? LIMIT 1',
-      )
-      .get(imageId) as
-      { sop_instance_uid: string; series_instance_uid: string; study_instance_uid: string } | undefined;
+        imageId,
+      ),
+    );
     return row ? { sop: row.sop_instance_uid, series: row.series_instance_uid, study: row.study_instance_uid } : null;
   }
 
+  /** The images of a stored study, by its Study Instance UID. */
+  imagesOfStudy(studyInstanceUid: string): number[] {
+    return this.sql.read('list the images of a study', () =>
+      this.sql
+        .all<{ id: number }>(
+          'SELECT i.id FROM images i JOIN studies st ON st.id = i.study_ref WHERE st.study_instance_uid = ? ORDER BY i.id',
+          studyInstanceUid,
+        )
+        .map((r) => r.id),
+    );
+  }
+
+  /** Approved DICOM images with landmarks: what `cvm pacs push --approved` sends. */
+  approvedDicomImages(): number[] {
+    return this.sql.read('list the approved DICOM images', () =>
+      this.sql
+        .all<{ id: number }>(
+          `SELECT id FROM images WHERE review_status = 'approved' AND format = 'dicom' AND latest_set_ref IS NOT NULL ORDER BY id`,
+        )
+        .map((r) => r.id),
+    );
+  }
+
+  /** Instances already here of each of the given studies (one indexed query per 500 studies). */
+  localInstanceCounts(studyUids: readonly string[]): Map<string, number> {
+    const local = new Map<string, number>();
+    this.sql.read('count the instances already here', () => {
+      for (let i = 0; i < studyUids.length; i += 500) {
+        const uids = studyUids.slice(i, i + 500);
+        const counts = this.sql.all<{ uid: string; n: number }>(
+          `SELECT study_instance_uid AS uid, COUNT(*) AS n FROM pacs_instances
+           WHERE study_instance_uid IN (${uids.map(() => '?').join(',')}) AND image_ref IS NOT NULL
+           GROUP BY study_instance_uid`,
+          ...uids,
+        );
+        for (const c of counts) local.set(c.uid, c.n);
+      }
+    });
+    return local;
+  }
+
   enqueue(items: readonly NewOutboxItem[], author: string): number[] {
-    return this.tx(() =>
+    return this.sql.write('queue results for the PACS', () =>
       items.map((i) => {
         const id = Number(
-          this.store.db
-            .prepare(
-              `INSERT INTO pacs_outbox (image_ref, set_ref, kind, sop_instance_uid, study_instance_uid, predecessor_uid, verified, dicom,
+          this.sql.run(
+            `INSERT INTO pacs_outbox (image_ref, set_ref, kind, sop_instance_uid, study_instance_uid, predecessor_uid, verified, dicom,
           status, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
-            )
-            .run(
-              i.imageId,
-              i.setId,
-              i.kind,
-              i.sopInstanceUid,
-              i.studyInstanceUid,
-              i.predecessorUid,
-              i.verified ? 1 : 0,
-              Buffer.from(i.dicom),
-              now(),
-              now(),
-            ).lastInsertRowid,
+            i.imageId,
+            i.setId,
+            i.kind,
+            i.sopInstanceUid,
+            i.studyInstanceUid,
+            i.predecessorUid,
+            i.verified ? 1 : 0,
+            Buffer.from(i.dicom),
+            now(),
+            now(),
+          ).lastInsertRowid,
         );
-        audit(
-          this.store,
+        this.sql.audit(
           author,
           'pacs-queue',
           i.imageId,
-          `queued ${i.kind === 'sr' ? 'structured report' : 'secondary capture'} ${i.sopInstanceUid}${i.verified ? ' (verified)' : ' (unverified)'}`,
+          `queued ${what(i.kind)} ${i.sopInstanceUid}${i.verified ? ' (verified)' : ' (unverified)'}`,
         );
         return id;
       }),
@@ -134,89 +170,86 @@ export class PacsRepo {
   }
 
   row(id: number): OutboxRow {
-    return this.store.db
-      .prepare(
-        'SELECT id, image_ref, set_ref, kind, sop_instance_uid, study_instance_uid, predecessor_uid, verified, status, attempts, next_attempt_at, last_error, destination, created_at, sent_at FROM pacs_outbox WHERE id = ?',
-      )
-      .get(id) as OutboxRow;
+    return this.sql.read('read an outbox item', () =>
+      this.sql.getRequired<OutboxRow>(
+        `outbox item ${id}`,
+        `SELECT ${OUTBOX_COLUMNS} FROM pacs_outbox WHERE id = ?`,
+        id,
+      ),
+    );
+  }
+
+  private rows(where: string, ...params: unknown[]): OutboxRow[] {
+    return this.sql.read('read the outbox', () =>
+      this.sql.all<OutboxRow>(`SELECT ${OUTBOX_COLUMNS} FROM pacs_outbox WHERE ${where} ORDER BY id`, ...params),
+    );
   }
 
   dicomOf(id: number): Buffer {
-    return (this.store.db.prepare('SELECT dicom FROM pacs_outbox WHERE id = ?').get(id) as { dicom: Buffer }).dicom;
+    return this.sql.read(
+      'read a queued DICOM object',
+      () =>
+        this.sql.getRequired<{ dicom: Buffer }>(`outbox item ${id}`, 'SELECT dicom FROM pacs_outbox WHERE id = ?', id)
+          .dicom,
+    );
   }
 
   /** Items whose next attempt is due (pending or failed with a retry time in the past), oldest first. */
   due(at: Date = new Date(), imageIds?: readonly number[]): OutboxRow[] {
-    const rows = this.store.db
-      .prepare(
-        `SELECT id FROM pacs_outbox WHERE status != 'sent' AND next_attempt_at IS NOT NULL AND next_attempt_at <= ? ORDER BY id`,
-      )
-      .all(at.toISOString()) as Array<{ id: number }>;
-    return rows.map((r) => this.row(r.id)).filter((r) => !imageIds || imageIds.includes(r.image_ref));
+    return this.rows(
+      `status != 'sent' AND next_attempt_at IS NOT NULL AND next_attempt_at <= ?`,
+      at.toISOString(),
+    ).filter((r) => !imageIds || imageIds.includes(r.image_ref));
   }
 
   /** Every unsent item, due or not (for "send now"). */
   unsent(imageIds?: readonly number[]): OutboxRow[] {
-    const rows = this.store.db.prepare(`SELECT id FROM pacs_outbox WHERE status != 'sent' ORDER BY id`).all() as Array<{
-      id: number;
-    }>;
-    return rows.map((r) => this.row(r.id)).filter((r) => !imageIds || imageIds.includes(r.image_ref));
+    return this.rows(`status != 'sent'`).filter((r) => !imageIds || imageIds.includes(r.image_ref));
   }
 
   markSent(id: number, destination: string, author: string): void {
-    this.tx(() => {
-      this.store.db
-        .prepare(
-          `UPDATE pacs_outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, next_attempt_at = NULL, last_error = NULL, destination = ? WHERE id = ?`,
-        )
-        .run(now(), destination, id);
-      const r = this.row(id);
-      audit(
-        this.store,
-        author,
-        'pacs-sent',
-        r.image_ref,
-        `sent ${r.kind === 'sr' ? 'structured report' : 'secondary capture'} ${r.sop_instance_uid} to ${destination}`,
+    this.sql.write('record a sent result', () => {
+      this.sql.run(
+        `UPDATE pacs_outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, next_attempt_at = NULL, last_error = NULL, destination = ? WHERE id = ?`,
+        now(),
+        destination,
+        id,
       );
+      const r = this.row(id);
+      this.sql.audit(author, 'pacs-sent', r.image_ref, `sent ${what(r.kind)} ${r.sop_instance_uid} to ${destination}`);
     });
   }
 
   /** Records a failed attempt; `retryAt` null: no automatic retry (permanent failure or too many attempts). */
   markFailed(id: number, message: string, retryAt: Date | null, destination: string): void {
-    this.tx(() => {
-      this.store.db
-        .prepare(
-          `UPDATE pacs_outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, next_attempt_at = ?, destination = ? WHERE id = ?`,
-        )
-        .run(message, retryAt ? retryAt.toISOString() : null, destination, id);
+    this.sql.write('record a failed send', () => {
+      this.sql.run(
+        `UPDATE pacs_outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, next_attempt_at = ?, destination = ? WHERE id = ?`,
+        message,
+        retryAt ? retryAt.toISOString() : null,
+        destination,
+        id,
+      );
     });
   }
 
   /** Makes a failed item due now again (the user's "retry"). */
   retryNow(id: number): void {
-    this.tx(() => {
-      this.store.db
-        .prepare(`UPDATE pacs_outbox SET next_attempt_at = ? WHERE id = ? AND status != 'sent'`)
-        .run(now(), id);
+    this.sql.write('retry a send', () => {
+      this.sql.run(`UPDATE pacs_outbox SET next_attempt_at = ? WHERE id = ? AND status != 'sent'`, now(), id);
     });
   }
 
   forImage(imageId: number): OutboxRow[] {
-    const rows = this.store.db
-      .prepare('SELECT id FROM pacs_outbox WHERE image_ref = ? ORDER BY id')
-      .all(imageId) as Array<{ id: number }>;
-    return rows.map((r) => this.row(r.id));
+    return this.rows('image_ref = ?', imageId);
   }
 
   /** The newest SR queued for an image (the predecessor of the next one). */
   latestSr(imageId: number): OutboxRow | null {
-    const r = this.store.db
-      .prepare(`SELECT id FROM pacs_outbox WHERE image_ref = ? AND kind = 'sr' ORDER BY id DESC LIMIT 1`)
-      .get(imageId) as { id: number } | undefined;
-    return r ? this.row(r.id) : null;
+    return this.rows(`image_ref = ? AND kind = 'sr'`, imageId).at(-1) ?? null;
   }
 
-  /** Send state per image for the worklist: the newest SR's status and error. */
+  /** Send state per image for the worklist: the newest item's status and error. */
   sendStates(
     imageIds: readonly number[],
   ): Map<number, { status: OutboxStatus; error: string | null; attempts: number; sentAt: string | null }> {
@@ -224,14 +257,20 @@ export class PacsRepo {
       number,
       { status: OutboxStatus; error: string | null; attempts: number; sentAt: string | null }
     >();
-    const stmt = this.store.db.prepare(
-      `SELECT status, last_error, attempts, sent_at FROM pacs_outbox WHERE image_ref = ? ORDER BY id DESC LIMIT 1`,
-    );
-    for (const id of imageIds) {
-      const r = stmt.get(id) as
-        { status: OutboxStatus; last_error: string | null; attempts: number; sent_at: string | null } | undefined;
-      if (r) out.set(id, { status: r.status, error: r.last_error, attempts: r.attempts, sentAt: r.sent_at });
-    }
+    this.sql.read('read the send states', () => {
+      for (const id of imageIds) {
+        const r = this.sql.get<{
+          status: OutboxStatus;
+          last_error: string | null;
+          attempts: number;
+          sent_at: string | null;
+        }>(
+          `SELECT status, last_error, attempts, sent_at FROM pacs_outbox WHERE image_ref = ? ORDER BY id DESC LIMIT 1`,
+          id,
+        );
+        if (r) out.set(id, { status: r.status, error: r.last_error, attempts: r.attempts, sentAt: r.sent_at });
+      }
+    });
     return out;
   }
 }

@@ -1,18 +1,19 @@
 /**
  * A study's result as DICOM objects for the PACS: the SR (stage, probabilities, landmarks, measurements,
  * model, review) and the report page as a Secondary Capture, queued in the outbox in one transaction. The
- * local result is untouched; a new SR for an image names the previous one as its predecessor.
+ * SC's pixels are the page the app drew for the PNG/PDF report (report-page.ts): without a page of the
+ * current result the SR goes alone, and the SC follows once the app hands over the page. The local result is
+ * untouched; a new SR for an image names the previous one as its predecessor.
  */
 import { readFileSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import type { CvmStage, Measurements } from '../../core/cvm/types';
 import { CVM_STAGES } from '../../core/cvm/types';
-import { PEAK_GROWTH } from '../../core/cvm/growth';
 import { StoreError } from '../store/errors';
 import type { Store } from '../store/store';
-import type { OpenedImage } from '../../core/api/image';
-import { PacsRepo } from './repo';
-import { buildSecondaryCapture, renderReportPage } from './secondary-capture';
+import { PacsRepo, type NewOutboxItem } from './repo';
+import { currentReportPage } from './report-page';
+import { buildSecondaryCapture } from './secondary-capture';
 import { readSourceImage, type SourceImage } from './source';
 import { buildSr } from './sr';
 import { newUid } from './uid';
@@ -42,32 +43,35 @@ export function probabilitiesOf(assessment: unknown): Partial<Record<CvmStage, n
 }
 
 function assessmentOf(store: Store, setId: number): unknown {
-  const row = store.db.prepare('SELECT assessment_deflated FROM stage_assessments WHERE set_ref = ?').get(setId) as
-    { assessment_deflated: Buffer } | undefined;
+  const row = store.sql.read('read a stage assessment', () =>
+    store.sql.get<{ assessment_deflated: Buffer }>(
+      'SELECT assessment_deflated FROM stage_assessments WHERE set_ref = ?',
+      setId,
+    ),
+  );
   return row ? JSON.parse(inflateRawSync(row.assessment_deflated).toString('utf8')) : null;
 }
 
 export interface PreparedResult {
   readonly imageId: number;
   readonly srId: number;
-  readonly scId: number;
+  /** The SC of this result, null while the app has not drawn its report page (scMissing says so). */
+  readonly scId: number | null;
   readonly srUid: string;
-  readonly scUid: string;
+  readonly scUid: string | null;
+  /** Why this result has no Secondary Capture yet (null when it has one). */
+  readonly scMissing: string | null;
   readonly verified: boolean;
   readonly predecessorUid: string | null;
   /** True when the current result was already queued (nothing new was made). */
   readonly unchanged: boolean;
 }
 
-const fmt = (v: number): string => (Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
-
 /** Builds the SR and the SC of an image's current result and queues both. */
 export interface PrepareOptions {
   readonly author: string;
   readonly appVersion: string;
   readonly now?: Date;
-  /** Decoded pixels of a stored image (main/services/studies.ts loadImagePixels), for the report page. */
-  readonly loadPixels: (store: Store, imageId: number) => Promise<OpenedImage>;
 }
 
 export async function prepareResults(store: Store, imageId: number, options: PrepareOptions): Promise<PreparedResult> {
@@ -87,25 +91,62 @@ export async function prepareResults(store: Store, imageId: number, options: Pre
     );
   }
   const verified = detail.review.status === 'approved';
+  const latest = detail.latest;
+  const page = currentReportPage(store, imageId, {
+    setId: latest.versionId,
+    reviewStatus: detail.review.status,
+    reviewAt: detail.review.at,
+  });
+  const scMissing =
+    'missing' in page
+      ? `No Secondary Capture yet: ${page.missing} (it is drawn when the study is approved or its report written in the app).`
+      : null;
+  const row = store.imageRow(imageId);
+  const source: SourceImage = readSourceImage(row.original_name, readFileSync(store.absolutePath(row.stored_path)));
+  const now = options.now ?? new Date();
+  const scItem = (): NewOutboxItem | null => {
+    if ('missing' in page) return null;
+    const sopInstanceUid = newUid();
+    return {
+      imageId,
+      setId: latest.versionId,
+      kind: 'sc',
+      sopInstanceUid,
+      studyInstanceUid: source.studyInstanceUid,
+      predecessorUid: null,
+      verified,
+      dicom: buildSecondaryCapture({
+        source,
+        sopInstanceUid,
+        seriesInstanceUid: newUid(),
+        instanceNumber: 1,
+        page,
+        now,
+        appVersion: options.appVersion,
+      }),
+    };
+  };
   const previous = repo.latestSr(imageId);
-  if (previous && previous.set_ref === detail.latest.versionId && (previous.verified === 1) === verified) {
-    const sc = repo
+  if (previous && previous.set_ref === latest.versionId && (previous.verified === 1) === verified) {
+    // The SR of this result is queued already; its SC too, or now that the app has drawn the page.
+    const queuedSc = repo
       .forImage(imageId)
-      .filter((r) => r.kind === 'sc')
+      .filter((r) => r.kind === 'sc' && r.set_ref === latest.versionId && (r.verified === 1) === verified)
       .at(-1);
+    const sc = queuedSc ? null : scItem();
+    const scId = queuedSc?.id ?? (sc ? (repo.enqueue([sc], options.author)[0] ?? null) : null);
     return {
       imageId,
       srId: previous.id,
-      scId: sc?.id ?? previous.id,
+      scId,
       srUid: previous.sop_instance_uid,
-      scUid: sc?.sop_instance_uid ?? '',
+      scUid: queuedSc?.sop_instance_uid ?? sc?.sopInstanceUid ?? null,
+      scMissing: scId === null ? scMissing : null,
       verified,
       predecessorUid: previous.predecessor_uid,
-      unchanged: true,
+      unchanged: sc === null,
     };
   }
-  const row = store.imageRow(imageId);
-  const source: SourceImage = readSourceImage(row.original_name, readFileSync(store.absolutePath(row.stored_path)));
   const assessment = assessmentOf(store, detail.latest.versionId) as {
     ok?: boolean;
     measurements?: Measurements;
@@ -115,11 +156,8 @@ export async function prepareResults(store: Store, imageId: number, options: Pre
   const probabilities = probabilitiesOf(assessment);
   const run = detail.ai?.modelRun ?? null;
   const model = run ? { id: run.modelId, version: run.modelVersion, sha256: run.modelSha256 } : null;
-  const now = options.now ?? new Date();
   const prevSeries = previous ? readSourceImage('previous SR', repo.dicomOf(previous.id)).seriesInstanceUid : null;
   const srUid = newUid();
-  const scUid = newUid();
-  const latest = detail.latest;
   const landmarkSource =
     latest.kind === 'ai'
       ? `model prediction (${model ? `${model.id} ${model.version}` : 'model'}), version ${latest.version}`
@@ -143,51 +181,7 @@ export async function prepareResults(store: Store, imageId: number, options: Pre
     appVersion: options.appVersion,
   });
 
-  const stage = latest.stage;
-  const lines: string[] = [
-    `Patient: ${source.patientName ?? '-'}   ID: ${source.patientId ?? '-'}   Sex: ${source.sex ?? '-'}   Born: ${detail.info.meta.birthDate ?? '-'}`,
-    `Study date: ${detail.info.meta.studyDate ?? '-'}   Age: ${detail.info.meta.ageYears !== null ? `${detail.info.meta.ageYears.toFixed(1)} years` : '-'}`,
-    '',
-    `Stage: ${stage?.label ?? 'not staged'}`,
-  ];
-  if (probabilities)
-    lines.push(
-      `Probabilities: ${CVM_STAGES.flatMap((s) => {
-        const p = probabilities[s];
-        return p === undefined ? [] : [`${s} ${(p * 100).toFixed(0)}%`];
-      }).join('  ')}`,
-    );
-  if (stage?.stage) lines.push(PEAK_GROWTH[stage.stage]);
-  if (measurements) {
-    const u = measurements.unit;
-    lines.push(
-      '',
-      `Concavity depth (${u}): C2 ${fmt(measurements.C2.concavity.depth)}  C3 ${fmt(measurements.C3.concavity.depth)}  C4 ${fmt(measurements.C4.concavity.depth)}`,
-    );
-    lines.push(
-      `Body width/height: C3 ${fmt(measurements.C3.body.ratio)} (${measurements.C3.body.shape})  C4 ${fmt(measurements.C4.body.ratio)} (${measurements.C4.body.shape})`,
-    );
-  }
-  lines.push('', `Landmarks: ${landmarkSource}`);
-  if (model) lines.push(`Model: ${model.id} ${model.version}`);
-  lines.push(
-    verified
-      ? `Approved by ${detail.review.by ?? '-'} at ${detail.review.at ? `${detail.review.at.slice(0, 16).replace('T', ' ')} UTC` : '-'}`
-      : 'NOT REVIEWED: unverified result',
-  );
-  lines.push(`CVM Workstation ${options.appVersion}, ${now.toISOString().slice(0, 16).replace('T', ' ')} UTC`);
-  const opened = await options.loadPixels(store, imageId);
-  const page = renderReportPage({ title: 'CVM assessment', lines }, opened.pixels, latest.points);
-  const sc = buildSecondaryCapture({
-    source,
-    sopInstanceUid: scUid,
-    seriesInstanceUid: newUid(),
-    instanceNumber: 1,
-    page,
-    now,
-    appVersion: options.appVersion,
-  });
-
+  const sc = scItem();
   const [srId, scId] = repo.enqueue(
     [
       {
@@ -200,27 +194,19 @@ export async function prepareResults(store: Store, imageId: number, options: Pre
         verified,
         dicom: sr,
       },
-      {
-        imageId,
-        setId: latest.versionId,
-        kind: 'sc',
-        sopInstanceUid: scUid,
-        studyInstanceUid: source.studyInstanceUid,
-        predecessorUid: null,
-        verified,
-        dicom: sc,
-      },
+      ...(sc ? [sc] : []),
     ],
     options.author,
   );
-  if (srId === undefined || scId === undefined)
-    throw new Error('prepareResults: the outbox did not return an id for both the SR and the SC it queued');
+  if (srId === undefined || (sc && scId === undefined))
+    throw new Error('prepareResults: the outbox did not return an id for each object it queued');
   return {
     imageId,
     srId,
-    scId,
+    scId: scId ?? null,
     srUid,
-    scUid,
+    scUid: sc?.sopInstanceUid ?? null,
+    scMissing,
     verified,
     predecessorUid: previous?.sop_instance_uid ?? null,
     unchanged: false,

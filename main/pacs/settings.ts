@@ -88,15 +88,13 @@ export function secretStorage(): string {
 export function writePacsSecret(store: Store, secret: string | null): void {
   const key = store.file;
   memorySecrets.delete(key);
-  store.db.prepare('DELETE FROM settings WHERE key = ?').run(SECRET_KEY);
-  if (secret === null || secret === '') return;
-  if (protector?.available()) {
-    store.db
-      .prepare('INSERT INTO settings (key, value) VALUES (?, ?)')
-      .run(SECRET_KEY, protector.encrypt(secret).toString('base64'));
-  } else {
-    memorySecrets.set(key, secret);
-  }
+  const sealed = secret && protector?.available() ? protector.encrypt(secret).toString('base64') : null;
+  // Not through SettingsRepository.set: its audit row would hold the value (here the encrypted secret).
+  store.sql.write('store the PACS password or token', () => {
+    store.sql.run('DELETE FROM settings WHERE key = ?', SECRET_KEY);
+    if (sealed !== null) store.sql.run('INSERT INTO settings (key, value) VALUES (?, ?)', SECRET_KEY, sealed);
+  });
+  if (secret && sealed === null) memorySecrets.set(key, secret);
 }
 
 export function hasPacsSecret(store: Store): boolean {

@@ -4,8 +4,10 @@
  * issuers are different patients unless merged. Merge and split are audit-logged links, never rewrites.
  */
 import { inflateRawSync } from 'node:zlib';
+import type { VisitBoneAge } from '../../core/api/pacs';
 import type { CvmStage } from '../../core/cvm/types';
 import { buildTimeline, type Timeline, type TimelineVisitInput } from '../../core/cvm/timeline';
+import { now } from '../store/connection';
 import { StoreError } from '../store/errors';
 import type { Store } from '../store/store';
 import { probabilitiesOf } from './results';
@@ -38,13 +40,7 @@ export interface PatientTimeline extends Timeline {
       readonly issuer: string | null;
       readonly patientId: string;
       /** The latest bone age of a hand-wrist radiograph of this visit (main/store/boneage.ts), null otherwise. */
-      readonly boneAge: {
-        readonly months: number;
-        readonly low: number;
-        readonly high: number;
-        readonly level: number;
-        readonly sex: string;
-      } | null;
+      readonly boneAge: VisitBoneAge | null;
     }
   >;
 }
@@ -59,14 +55,22 @@ export interface SplitStudy {
   readonly at: string;
 }
 
-const now = (): string => new Date().toISOString();
+function dicomIdOf(store: Store, patientRef: number): string {
+  return store.sql.getRequired<{ dicom_patient_id: string }>(
+    `patient ${patientRef}`,
+    'SELECT dicom_patient_id FROM patients WHERE id = ?',
+    patientRef,
+  ).dicom_patient_id;
+}
 
 function patientByDicomId(store: Store, patientId: string): PatientRef {
-  const row = store.db
-    .prepare('SELECT id, dicom_patient_id, name, birth_date, sex FROM patients WHERE dicom_patient_id = ?')
-    .get(patientId) as
-    | { id: number; dicom_patient_id: string; name: string | null; birth_date: string | null; sex: string | null }
-    | undefined;
+  const row = store.sql.get<{
+    id: number;
+    dicom_patient_id: string;
+    name: string | null;
+    birth_date: string | null;
+    sex: string | null;
+  }>('SELECT id, dicom_patient_id, name, birth_date, sex FROM patients WHERE dicom_patient_id = ?', patientId);
   if (!row) throw new StoreError('not-found', 'not-found', `No patient with ID "${patientId}" in ${store.file}.`);
   return { id: row.id, patientId: row.dicom_patient_id, name: row.name, birthDate: row.birth_date, sex: row.sex };
 }
@@ -75,8 +79,10 @@ function patientByDicomId(store: Store, patientId: string): PatientRef {
 function rootOf(store: Store, patientRef: number): number {
   let current = patientRef;
   for (let i = 0; i < 100; i++) {
-    const link = store.db.prepare('SELECT same_as_ref FROM patient_links WHERE patient_ref = ?').get(current) as
-      { same_as_ref: number } | undefined;
+    const link = store.sql.get<{ same_as_ref: number }>(
+      'SELECT same_as_ref FROM patient_links WHERE patient_ref = ?',
+      current,
+    );
     if (!link) return current;
     current = link.same_as_ref;
   }
@@ -87,42 +93,46 @@ function membersOf(store: Store, root: number): number[] {
   const out = [root];
   // The loop also visits the members pushed while it runs (an array iterator reads the length at each step).
   for (const member of out) {
-    const rows = store.db.prepare('SELECT patient_ref FROM patient_links WHERE same_as_ref = ?').all(member) as Array<{
-      patient_ref: number;
-    }>;
+    const rows = store.sql.all<{ patient_ref: number }>(
+      'SELECT patient_ref FROM patient_links WHERE same_as_ref = ?',
+      member,
+    );
     for (const r of rows) if (!out.includes(r.patient_ref)) out.push(r.patient_ref);
   }
   return out;
 }
 
+/** A patient's timeline, read in one snapshot. */
 export function patientTimeline(
   store: Store,
   patientId: string,
   options: { issuer?: string | null } = {},
 ): PatientTimeline {
+  return store.sql.read('read a patient timeline', () => readPatientTimeline(store, patientId, options));
+}
+
+function readPatientTimeline(store: Store, patientId: string, options: { issuer?: string | null }): PatientTimeline {
   const asked = patientByDicomId(store, patientId);
   const rootRef = rootOf(store, asked.id);
   const members = membersOf(store, rootRef);
-  const refs = members.map(
-    (id) =>
-      store.db
-        .prepare(
-          'SELECT id, dicom_patient_id AS patientId, name, birth_date AS birthDate, sex FROM patients WHERE id = ?',
-        )
-        .get(id) as PatientRef,
+  const refs = members.map((id) =>
+    store.sql.getRequired<PatientRef>(
+      `patient ${id}`,
+      'SELECT id, dicom_patient_id AS patientId, name, birth_date AS birthDate, sex FROM patients WHERE id = ?',
+      id,
+    ),
   );
   const placeholders = members.map(() => '?').join(',');
-  const rows = store.db
-    .prepare(
-      `
+  const rows = store.sql.all<VisitRow>(
+    `
     SELECT i.id AS imageId, st.study_date AS studyDate, st.age_years AS ageYears, st.study_instance_uid AS studyInstanceUid,
            sr.stage AS stage, sr.label AS stageLabel, i.review_status AS reviewStatus, i.latest_set_ref AS setRef,
            (SELECT pi.issuer_of_patient_id FROM pacs_instances pi WHERE pi.image_ref = i.id LIMIT 1) AS issuer, p.dicom_patient_id AS patientId
     FROM images i JOIN studies st ON st.id = i.study_ref JOIN patients p ON p.id = st.patient_ref
     LEFT JOIN stage_results sr ON sr.set_ref = i.latest_set_ref
     WHERE st.patient_ref IN (${placeholders}) AND NOT EXISTS (SELECT 1 FROM study_splits ss WHERE ss.study_ref = st.id)`,
-    )
-    .all(...members) as VisitRow[];
+    ...members,
+  );
   // The issuer: the one asked for, else the asked patient's most common one; other issuers of the same ID stay apart.
   const ownIssuers = rows.flatMap((r) => (r.patientId === asked.patientId && r.issuer ? [r.issuer] : []));
   const issuer =
@@ -142,13 +152,12 @@ export function patientTimeline(
   const inputs = kept;
   const root = refs.find((r) => r.id === rootRef);
   if (!root) throw new Error(`patientTimeline: patient ${rootRef} is missing from its own members`);
-  const splitOff = (
-    store.db
-      .prepare(
-        `SELECT study_ref AS studyRef FROM study_splits WHERE patient_ref IN (${placeholders}) ORDER BY split_at`,
-      )
-      .all(...members) as Array<{ studyRef: number }>
-  ).map((r) => requiredSplit(store, r.studyRef));
+  const splitOff = store.sql
+    .all<{ studyRef: number }>(
+      `SELECT study_ref AS studyRef FROM study_splits WHERE patient_ref IN (${placeholders}) ORDER BY split_at`,
+      ...members,
+    )
+    .map((r) => requiredSplit(store, r.studyRef));
   return {
     ...visitsOf(store, inputs),
     patient: root,
@@ -178,9 +187,10 @@ function visitsOf(store: Store, kept: readonly VisitRow[]): Timeline & { visits:
   const inputs = kept.map((r) => {
     let probabilities = null;
     if (r.setRef !== null) {
-      const a = store.db
-        .prepare('SELECT assessment_deflated FROM stage_assessments WHERE set_ref = ?')
-        .get(r.setRef) as { assessment_deflated: Buffer } | undefined;
+      const a = store.sql.get<{ assessment_deflated: Buffer }>(
+        'SELECT assessment_deflated FROM stage_assessments WHERE set_ref = ?',
+        r.setRef,
+      );
       if (a) probabilities = probabilitiesOf(JSON.parse(inflateRawSync(a.assessment_deflated).toString('utf8')));
     }
     return { ...r, probabilities } satisfies TimelineVisitInput & Record<string, unknown>;
@@ -218,26 +228,23 @@ function requiredSplit(store: Store, studyRef: number): SplitStudy {
 }
 
 function splitStudy(store: Store, studyRef: number): SplitStudy | null {
-  const row = store.db
-    .prepare(
-      `SELECT ss.study_ref AS studyRef, ss.split_by AS by, ss.split_at AS at, st.study_date AS studyDate
+  const row = store.sql.get<Omit<SplitStudy, 'imageIds'>>(
+    `SELECT ss.study_ref AS studyRef, ss.split_by AS by, ss.split_at AS at, st.study_date AS studyDate
        FROM study_splits ss JOIN studies st ON st.id = ss.study_ref WHERE ss.study_ref = ?`,
-    )
-    .get(studyRef) as Omit<SplitStudy, 'imageIds'> | undefined;
+    studyRef,
+  );
   if (!row) return null;
-  const imageIds = store.db
-    .prepare('SELECT id FROM images WHERE study_ref = ? ORDER BY id')
-    .pluck()
-    .all(studyRef) as number[];
+  const imageIds = store.sql
+    .all<{ id: number }>('SELECT id FROM images WHERE study_ref = ? ORDER BY id', studyRef)
+    .map((r) => r.id);
   return { ...row, imageIds };
 }
 
 function studyOfImage(store: Store, imageId: number): { studyRef: number; patientRef: number | null } {
-  const row = store.db
-    .prepare(
-      'SELECT i.study_ref AS studyRef, st.patient_ref AS patientRef FROM images i JOIN studies st ON st.id = i.study_ref WHERE i.id = ?',
-    )
-    .get(imageId) as { studyRef: number; patientRef: number | null } | undefined;
+  const row = store.sql.get<{ studyRef: number; patientRef: number | null }>(
+    'SELECT i.study_ref AS studyRef, st.patient_ref AS patientRef FROM images i JOIN studies st ON st.id = i.study_ref WHERE i.id = ?',
+    imageId,
+  );
   if (!row) throw new StoreError('not-found', 'not-found', `There is no image ${imageId}.`);
   return row;
 }
@@ -247,33 +254,35 @@ function studyOfImage(store: Store, imageId: number): { studyRef: number; patien
  * patient, that study alone (with whom it was split off, for rejoining). Null when the image has no Patient ID.
  */
 export function timelineOfImage(store: Store, imageId: number): PatientTimeline | null {
+  return store.sql.read('read the timeline of an image', () => readTimelineOfImage(store, imageId));
+}
+
+function readTimelineOfImage(store: Store, imageId: number): PatientTimeline | null {
   const { studyRef } = studyOfImage(store, imageId);
   const split = splitStudy(store, studyRef);
   if (!split) {
-    const pid = store.db
-      .prepare(
-        'SELECT p.dicom_patient_id FROM images i JOIN studies st ON st.id = i.study_ref JOIN patients p ON p.id = st.patient_ref WHERE i.id = ?',
-      )
-      .pluck()
-      .get(imageId) as string | undefined;
+    const pid = store.sql.get<{ dicom_patient_id: string }>(
+      'SELECT p.dicom_patient_id FROM images i JOIN studies st ON st.id = i.study_ref JOIN patients p ON p.id = st.patient_ref WHERE i.id = ?',
+      imageId,
+    )?.dicom_patient_id;
     return pid === undefined ? null : patientTimeline(store, pid);
   }
-  const from = store.db
-    .prepare(
-      'SELECT p.id, p.dicom_patient_id AS patientId, p.name, p.birth_date AS birthDate, p.sex FROM study_splits ss JOIN patients p ON p.id = ss.patient_ref WHERE ss.study_ref = ?',
-    )
-    .get(studyRef) as PatientRef;
-  const rows = store.db
-    .prepare(
-      `
+  const from = store.sql.getRequired<PatientRef>(
+    `the patient study ${studyRef} was split off`,
+    'SELECT p.id, p.dicom_patient_id AS patientId, p.name, p.birth_date AS birthDate, p.sex FROM study_splits ss JOIN patients p ON p.id = ss.patient_ref WHERE ss.study_ref = ?',
+    studyRef,
+  );
+  const rows = store.sql.all<VisitRow>(
+    `
     SELECT i.id AS imageId, st.study_date AS studyDate, st.age_years AS ageYears, st.study_instance_uid AS studyInstanceUid,
            sr.stage AS stage, sr.label AS stageLabel, i.review_status AS reviewStatus, i.latest_set_ref AS setRef,
            (SELECT pi.issuer_of_patient_id FROM pacs_instances pi WHERE pi.image_ref = i.id LIMIT 1) AS issuer, ? AS patientId
     FROM images i JOIN studies st ON st.id = i.study_ref
     LEFT JOIN stage_results sr ON sr.set_ref = i.latest_set_ref
     WHERE st.id = ?`,
-    )
-    .all(from.patientId, studyRef) as VisitRow[];
+    from.patientId,
+    studyRef,
+  );
   return {
     ...visitsOf(store, rows),
     patient: from,
@@ -295,64 +304,61 @@ export function splitStudyOff(store: Store, imageId: number, author: string): Sp
     throw new StoreError('invalid-request', 'invalid', `Image ${imageId} has no patient to split it off.`);
   if (splitStudy(store, studyRef))
     throw new StoreError('conflict', 'conflict', `The study of image ${imageId} is already split off its patient.`);
-  const patient = store.db
-    .prepare('SELECT dicom_patient_id FROM patients WHERE id = ?')
-    .pluck()
-    .get(patientRef) as string;
-  const at = now();
-  store.db
-    .transaction(() => {
-      store.db
-        .prepare('INSERT INTO study_splits (study_ref, patient_ref, split_by, split_at) VALUES (?, ?, ?, ?)')
-        .run(studyRef, patientRef, author, at);
-      store.db
-        .prepare(`INSERT INTO audit_log (at, author, action, image_ref, summary) VALUES (?, ?, 'study-split', ?, ?)`)
-        .run(at, author, imageId, `study ${studyRef} split off patient ${patient}`);
-    })
-    .immediate();
+  const patient = dicomIdOf(store, patientRef);
+  store.sql.write('split a study off its patient', () => {
+    store.sql.run(
+      'INSERT INTO study_splits (study_ref, patient_ref, split_by, split_at) VALUES (?, ?, ?, ?)',
+      studyRef,
+      patientRef,
+      author,
+      now(),
+    );
+    store.sql.audit(author, 'study-split', imageId, `study ${studyRef} split off patient ${patient}`);
+  });
   return requiredSplit(store, studyRef);
 }
 
 /** Undoes `splitStudyOff`: the study is back on its patient's timeline. Audit-logged. */
 export function rejoinStudy(store: Store, imageId: number, author: string): void {
   const { studyRef } = studyOfImage(store, imageId);
-  const split = store.db.prepare('SELECT patient_ref FROM study_splits WHERE study_ref = ?').get(studyRef) as
-    { patient_ref: number } | undefined;
+  const split = store.sql.get<{ patient_ref: number }>(
+    'SELECT patient_ref FROM study_splits WHERE study_ref = ?',
+    studyRef,
+  );
   if (!split)
     throw new StoreError('not-found', 'not-found', `The study of image ${imageId} is not split off a patient.`);
-  const patient = store.db
-    .prepare('SELECT dicom_patient_id FROM patients WHERE id = ?')
-    .pluck()
-    .get(split.patient_ref) as string;
-  store.db
-    .transaction(() => {
-      store.db.prepare('DELETE FROM study_splits WHERE study_ref = ?').run(studyRef);
-      store.db
-        .prepare(`INSERT INTO audit_log (at, author, action, image_ref, summary) VALUES (?, ?, 'study-rejoin', ?, ?)`)
-        .run(now(), author, imageId, `study ${studyRef} rejoined patient ${patient}`);
-    })
-    .immediate();
+  const patient = dicomIdOf(store, split.patient_ref);
+  store.sql.write('rejoin a study to its patient', () => {
+    store.sql.run('DELETE FROM study_splits WHERE study_ref = ?', studyRef);
+    store.sql.audit(author, 'study-rejoin', imageId, `study ${studyRef} rejoined patient ${patient}`);
+  });
 }
 
 export interface PatientListRow extends PatientRef {
   readonly studies: number;
   /** The Patient ID this one is merged into (null: not merged). */
   readonly mergedInto: string | null;
+  /** The patient's first stored image (null without one). */
+  readonly imageId: number | null;
 }
 
 /** Local patients whose ID or name contains `search` (case-insensitive), for choosing whom to merge. */
 export function listPatients(store: Store, search: string, limit: number): PatientListRow[] {
   const like = `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  return store.db
-    .prepare(
+  return store.sql.read('list patients', () =>
+    store.sql.all<PatientListRow>(
       `SELECT p.id, p.dicom_patient_id AS patientId, p.name, p.birth_date AS birthDate, p.sex,
               (SELECT COUNT(*) FROM studies st WHERE st.patient_ref = p.id) AS studies,
-              (SELECT q.dicom_patient_id FROM patient_links l JOIN patients q ON q.id = l.same_as_ref WHERE l.patient_ref = p.id) AS mergedInto
+              (SELECT q.dicom_patient_id FROM patient_links l JOIN patients q ON q.id = l.same_as_ref WHERE l.patient_ref = p.id) AS mergedInto,
+              (SELECT MIN(i.id) FROM images i JOIN studies st ON st.id = i.study_ref WHERE st.patient_ref = p.id) AS imageId
        FROM patients p
        WHERE lower(p.dicom_patient_id) LIKE ? ESCAPE '\\' OR lower(COALESCE(p.name, '')) LIKE ? ESCAPE '\\'
        ORDER BY p.dicom_patient_id LIMIT ?`,
-    )
-    .all(like, like, limit) as PatientListRow[];
+      like,
+      like,
+      limit,
+    ),
+  );
 }
 
 /** Declares `otherPatientId` to be the same person as `patientId` (their visits share one timeline). */
@@ -361,33 +367,28 @@ export function mergePatients(store: Store, patientId: string, otherPatientId: s
   const b = patientByDicomId(store, otherPatientId);
   if (rootOf(store, a.id) === rootOf(store, b.id))
     throw new StoreError('conflict', 'conflict', `${patientId} and ${otherPatientId} are already one patient.`);
-  store.db
-    .transaction(() => {
-      store.db
-        .prepare('INSERT INTO patient_links (patient_ref, same_as_ref, linked_by, linked_at) VALUES (?, ?, ?, ?)')
-        .run(rootOf(store, b.id), rootOf(store, a.id), author, now());
-      store.db
-        .prepare(
-          `INSERT INTO audit_log (at, author, action, image_ref, summary) VALUES (?, ?, 'patient-merge', NULL, ?)`,
-        )
-        .run(now(), author, `patient ${otherPatientId} merged into ${patientId}`);
-    })
-    .immediate();
+  store.sql.write('merge two patients', () => {
+    store.sql.run(
+      'INSERT INTO patient_links (patient_ref, same_as_ref, linked_by, linked_at) VALUES (?, ?, ?, ?)',
+      rootOf(store, b.id),
+      rootOf(store, a.id),
+      author,
+      now(),
+    );
+    store.sql.audit(author, 'patient-merge', null, `patient ${otherPatientId} merged into ${patientId}`);
+  });
 }
 
 /** Undoes a merge: `patientId` gets its own timeline again. */
 export function splitPatient(store: Store, patientId: string, author: string): void {
   const p = patientByDicomId(store, patientId);
-  const link = store.db.prepare('SELECT same_as_ref FROM patient_links WHERE patient_ref = ?').get(p.id);
+  const link = store.sql.get<{ same_as_ref: number }>(
+    'SELECT same_as_ref FROM patient_links WHERE patient_ref = ?',
+    p.id,
+  );
   if (!link) throw new StoreError('not-found', 'not-found', `Patient ${patientId} is not merged into another.`);
-  store.db
-    .transaction(() => {
-      store.db.prepare('DELETE FROM patient_links WHERE patient_ref = ?').run(p.id);
-      store.db
-        .prepare(
-          `INSERT INTO audit_log (at, author, action, image_ref, summary) VALUES (?, ?, 'patient-split', NULL, ?)`,
-        )
-        .run(now(), author, `patient ${patientId} split off`);
-    })
-    .immediate();
+  store.sql.write('split a patient off', () => {
+    store.sql.run('DELETE FROM patient_links WHERE patient_ref = ?', p.id);
+    store.sql.audit(author, 'patient-split', null, `patient ${patientId} split off`);
+  });
 }

@@ -13,6 +13,8 @@ import type {
   SplitPatientRequest,
   ImageIdsRequest,
   PacsPullDone,
+  PacsReportPageRequest,
+  PacsReportPageResponse,
   PacsSearchRequest,
   PacsSearchResponse,
   PacsSettingsView,
@@ -28,6 +30,7 @@ import { PacsError } from '../pacs/http';
 import { sendOutbox } from '../pacs/outbox';
 import { pullStudies } from '../pacs/pull';
 import { PacsRepo } from '../pacs/repo';
+import { saveReportPage } from '../pacs/report-page';
 import { prepareResults } from '../pacs/results';
 import {
   connectionOf,
@@ -50,12 +53,12 @@ import {
 import { StoreError } from '../store/errors';
 import type { Store } from '../store/store';
 import type { RadiographKindView } from '../../core/api/boneage';
-import { decodeInWorker } from '../dicom/decoder-pool';
+import type { OpenedImage } from '../../core/api/image';
 import { greyImageOf } from '../inference/index';
 import { writeKind } from '../store/boneage';
 import { wholeImageModelsFor } from './boneage';
 import type { ServiceContext } from './context';
-import { importFile, loadImagePixels, storeFor } from './studies';
+import { fileImporter, storeFor } from './studies';
 
 const PACS_CODES: Record<string, ErrorCode> = {
   'invalid-settings': 'invalid-request',
@@ -97,18 +100,19 @@ function sendStates(store: Store, imageIds: readonly number[], problems: readonl
 }
 
 /**
- * The image classifier for pulls: decodes the retrieved bytes (decoder worker) and runs models/radiograph-kind
- * (null without that model); `recordKind` stores the kind with the imported image, as an import in the app does.
+ * The image classifier for pulls: runs models/radiograph-kind (null without that model) on the pixels the
+ * pull decoded for the import (one decode per retrieved file); `recordKind` stores the kind with the imported
+ * image, as an import in the app does.
  */
 export function pullClassifier(ctx: Pick<ServiceContext, 'dataDir' | 'mode'>): {
-  classify: (fileName: string, bytes: Uint8Array) => Promise<RadiographKindView | null>;
+  classify: (image: OpenedImage) => Promise<RadiographKindView | null>;
   recordKind: (imageId: number, kind: RadiographKindView) => void;
 } {
   return {
-    classify: async (fileName, bytes) => {
+    classify: async (image) => {
       const models = wholeImageModelsFor(ctx);
       if (!models.kindModel) return null;
-      const r = await models.classifyRadiograph(greyImageOf(await decodeInWorker(fileName, bytes)));
+      const r = await models.classifyRadiograph(greyImageOf(image));
       return {
         kind: r.kind,
         uncertain: r.uncertain,
@@ -129,6 +133,7 @@ export interface PacsHandlers {
   pacsCancelPull(request: { pullId: string }): Promise<Result<{ cancelled: boolean }>>;
   pacsSendStatus(request: ImageIdsRequest): Promise<Result<SendResponse>>;
   pacsSend(request: ImageIdsRequest): Promise<Result<SendResponse>>;
+  pacsReportPage(request: PacsReportPageRequest): Promise<Result<PacsReportPageResponse>>;
   patientTimeline(request: { imageId: number }): Promise<Result<TimelineResponse>>;
   listPatients(request: ListPatientsRequest): Promise<Result<{ patients: readonly PatientListItem[] }>>;
   mergePatients(request: MergePatientsRequest): Promise<Result<IdentityChange>>;
@@ -196,7 +201,8 @@ function queueSend(ctx: ServiceContext, imageIds: readonly number[] | null, prep
     if (prepare && imageIds) {
       for (const id of imageIds) {
         try {
-          await prepareResults(store, id, { author, appVersion: ctx.appVersion, loadPixels: loadImagePixels });
+          const prepared = await prepareResults(store, id, { author, appVersion: ctx.appVersion });
+          if (prepared.scMissing) problems.push(`Image ${id}: ${prepared.scMissing}`);
         } catch (error) {
           if (error instanceof StoreError) problems.push(error.message);
           else throw error;
@@ -248,27 +254,57 @@ function startRetryLoop(ctx: ServiceContext): void {
 export function stopPacsLoops(): void {
   for (const t of retryLoops.values()) clearInterval(t);
   retryLoops.clear();
+  for (const t of awaitingPage.values()) clearTimeout(t);
+  awaitingPage.clear();
   for (const c of pulls.values()) c.abort();
 }
 
-/** Wraps setReviewStatus: an approval queues the result and sends it when automatic sending is on. */
+/**
+ * How long an approval's automatic send waits for the app's report page (the Secondary Capture's pixels):
+ * the app draws it right after approving; without it the SR goes alone and the SC follows with the page.
+ */
+export const REPORT_PAGE_WAIT_MS = 20_000;
+const awaitingPage = new Map<string, NodeJS.Timeout>();
+const pageKey = (ctx: ServiceContext, imageId: number): string => `${ctx.dataDir}\n${imageId}`;
+
+/** Whether an approved result of this image is sent automatically now. */
+function autoSends(store: Store, imageId: number): boolean {
+  const settings = readPacsSettings(store);
+  return Boolean(settings.url && settings.autoSendApproved) && store.imageRow(imageId).format === 'dicom';
+}
+
+function sendInBackground(ctx: ServiceContext, imageId: number): void {
+  void queueSend(ctx, [imageId], true).catch((error: unknown) =>
+    ctx.emit('log', {
+      level: 'warn',
+      message: `The approved result could not be sent to the PACS: ${(error as Error).message}`,
+    }),
+  );
+}
+
+/**
+ * Wraps setReviewStatus: an approval, with automatic sending on, sends the result (SR and the report page as
+ * a Secondary Capture) once the app hands over the page it draws (pacsReportPage), or after REPORT_PAGE_WAIT_MS
+ * without it.
+ */
 export function withAutoSend(
   ctx: ServiceContext,
   setReviewStatus: (request: SetReviewStatusRequest) => Promise<Result<ReviewState>>,
+  waitMs = REPORT_PAGE_WAIT_MS,
 ): (request: SetReviewStatusRequest) => Promise<Result<ReviewState>> {
   return async (request) => {
     const result = await setReviewStatus(request);
     if (result.ok && request.status === 'approved') {
       try {
-        const store = storeFor(ctx);
-        const settings = readPacsSettings(store);
-        if (settings.url && settings.autoSendApproved && store.imageRow(request.imageId).format === 'dicom') {
-          void queueSend(ctx, [request.imageId], true).catch((error: unknown) =>
-            ctx.emit('log', {
-              level: 'warn',
-              message: `The approved result could not be sent to the PACS: ${(error as Error).message}`,
-            }),
-          );
+        if (autoSends(storeFor(ctx), request.imageId)) {
+          const key = pageKey(ctx, request.imageId);
+          clearTimeout(awaitingPage.get(key));
+          const timer = setTimeout(() => {
+            awaitingPage.delete(key);
+            sendInBackground(ctx, request.imageId);
+          }, waitMs);
+          timer.unref();
+          awaitingPage.set(key, timer);
         }
       } catch (error) {
         ctx.emit('log', { level: 'warn', message: `Automatic sending skipped: ${(error as Error).message}` });
@@ -315,18 +351,7 @@ export function pacsHandlers(ctx: ServiceContext): PacsHandlers {
         const got = await clientOf(s).searchStudies(request, { offset: request.offset, limit: request.limit + 1 });
         const rows = got.slice(0, request.limit);
         // Instances already here, for every listed study in one indexed query (migration 10).
-        const local = new Map<string, number>();
-        for (let i = 0; i < rows.length; i += 500) {
-          const uids = rows.slice(i, i + 500).map((r) => r.studyInstanceUid);
-          const counts = s.db
-            .prepare(
-              `SELECT study_instance_uid AS uid, COUNT(*) AS n FROM pacs_instances
-               WHERE study_instance_uid IN (${uids.map(() => '?').join(',')}) AND image_ref IS NOT NULL
-               GROUP BY study_instance_uid`,
-            )
-            .all(...uids) as Array<{ uid: string; n: number }>;
-          for (const c of counts) local.set(c.uid, c.n);
-        }
+        const local = new PacsRepo(s).localInstanceCounts(rows.map((r) => r.studyInstanceUid));
         return {
           rows: rows.map((r) => ({
             studyInstanceUid: r.studyInstanceUid,
@@ -353,7 +378,7 @@ export function pacsHandlers(ctx: ServiceContext): PacsHandlers {
         const controller = new AbortController();
         pulls.set(pullId, controller);
         void pullStudies(s, client, request.studyUids, {
-          importFile,
+          importer: fileImporter,
           ...pullClassifier(ctx),
           author: s.userName(),
           signal: controller.signal,
@@ -411,6 +436,22 @@ export function pacsHandlers(ctx: ServiceContext): PacsHandlers {
       }),
     pacsSendStatus: (request) => guarded(() => sendStates(store(), request.imageIds)),
     pacsSend: (request) => guarded(() => queueSend(ctx, request.imageIds, true)),
+    pacsReportPage: (request) =>
+      guarded(() => {
+        const s = store();
+        // Only with a PACS to send it to: a page is a few hundred kB, one per approved study.
+        if (!readPacsSettings(s).url) return { kept: false, width: 0, height: 0, sending: false };
+        const page = saveReportPage(s, request, s.userName());
+        // An approved result waiting for its page (or approved earlier, its SC not yet queued) goes now.
+        const waiting = awaitingPage.get(pageKey(ctx, request.imageId));
+        const queued = request.reviewStatus === 'approved' && autoSends(s, request.imageId);
+        if (queued) {
+          clearTimeout(waiting);
+          awaitingPage.delete(pageKey(ctx, request.imageId));
+          sendInBackground(ctx, request.imageId);
+        }
+        return { kept: true, width: page.width, height: page.height, sending: queued };
+      }),
     patientTimeline: (request) =>
       guarded(() => {
         const t = timelineOfImage(store(), request.imageId);
@@ -425,6 +466,7 @@ export function pacsHandlers(ctx: ServiceContext): PacsHandlers {
           sex: p.sex,
           studies: p.studies,
           mergedInto: p.mergedInto,
+          imageId: p.imageId,
         })),
       })),
     mergePatients: (request) =>

@@ -43,13 +43,7 @@ import type {
 } from '../../core/api/studies';
 import { toLandmarkSet } from '../../core/api/studies';
 import { assess } from '../../core/cvm/index';
-import {
-  approvalDecision,
-  isBoneAgeStudy,
-  modelQualityOf,
-  type ApprovalDecision,
-  type ApprovalInput,
-} from '../../core/review/approval';
+import { approvalDecision, isBoneAgeStudy, modelQualityOf, type ApprovalInput } from '../../core/review/approval';
 import type { RadiographKindView } from '../../core/api/boneage';
 import { approveBoneAge, latestBoneAge, readKind } from '../store/boneage';
 import { parseSex } from '../../core/boneage/index';
@@ -148,7 +142,7 @@ export interface ImportOptions {
 }
 
 /** A file read, hashed and decoded (its derived pixel copy written), not yet in the database. */
-interface PreparedImport {
+export interface PreparedImport {
   readonly name: string;
   readonly bytes: Uint8Array;
   readonly sha256: string;
@@ -222,6 +216,29 @@ export async function importFile(
   const name = path.basename(fileName);
   return asImportResult(name, async () => commitImport(store, await prepareImport(store, name, bytes), options));
 }
+
+/**
+ * An import in two steps, for a caller that looks at the decoded pixels before it decides to store the file
+ * (the PACS pull runs the image classifier on them): the file is decoded once, in a decoder worker.
+ */
+export interface FileImporter {
+  /** Hashes and decodes the file (opened: null when the same bytes are already stored). */
+  decode(store: Store, fileName: string, bytes: Uint8Array): Promise<DecodedImport>;
+  /** Stores a decoded file, as importFile does. */
+  commit(store: Store, decoded: DecodedImport, options: ImportOptions): Promise<ImportFileResult>;
+  /** Drops a decoded file that will not be stored: the derived pixel copy its decode wrote goes too. */
+  discard(store: Store, decoded: DecodedImport): void;
+}
+
+export type DecodedImport = PreparedImport;
+
+export const fileImporter: FileImporter = {
+  decode: (store, fileName, bytes) => prepareImport(store, path.basename(fileName), bytes),
+  commit: (store, decoded, options) => asImportResult(decoded.name, () => commitImport(store, decoded, options)),
+  discard: (store, decoded) => {
+    if (decoded.opened && !store.findImageBySha(decoded.sha256)) removeDerivedPixels(store.dataDir, decoded.sha256);
+  },
+};
 
 export interface ImportProgress {
   readonly done: number;
@@ -431,11 +448,6 @@ export async function recordModelRun(
 
 // ---- review ---------------------------------------------------------------------------------------------------
 
-/** The approval rules (core/review/approval.ts) applied to the stored current landmarks of an image. */
-export function approvalDecisionFor(store: Store, imageId: number): ApprovalDecision {
-  return approvalDecision(approvalInputFor(store, imageId));
-}
-
 /** What the approval rules look at for an image, read from the store. */
 export function approvalInputFor(store: Store, imageId: number): ApprovalInput {
   const detail = store.loadStudy(imageId);
@@ -607,7 +619,7 @@ export function studyHandlers(ctx: ServiceContext): StudyHandlers {
         );
         return { results };
       }),
-    listStudies: (request) => guarded(() => store().listStudies(request)),
+    listStudies: (request) => guarded(() => store().listStudiesOffThread(request)),
     loadStudy: (request) => guarded(() => store().loadStudy(request.imageId)),
     loadImagePixels: (request) => guarded(() => loadImagePixels(store(), request.imageId)),
     saveLandmarks: (request) =>

@@ -470,6 +470,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX images_wl_expected_error_desc ON images(ai_max_expected_mm IS NULL, ai_max_expected_mm DESC, id DESC);
     `,
   },
+  {
+    version: 12,
+    name: 'pacs_report_pages: the report page the app drew for an image, the pixels of its DICOM Secondary Capture',
+    sql: `
+      -- One page per image: the PNG of the one-page report (main/pacs/report-page.ts), for the landmark
+      -- version and review state it shows; a newer page replaces it.
+      CREATE TABLE pacs_report_pages (
+        image_ref INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+        set_ref INTEGER NOT NULL REFERENCES landmark_sets(id),
+        review_status TEXT NOT NULL,
+        review_at TEXT,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        png BLOB NOT NULL,
+        author TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 const latestMigration = MIGRATIONS.at(-1);

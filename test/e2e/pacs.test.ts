@@ -3,20 +3,20 @@
  * pull two visits, see both on the growth timeline, analyse and approve, and see "sent" in the worklist
  * (the approved result stored on Orthanc as an SR and a Secondary Capture).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DicomWebClient } from '../../main/pacs/client';
 import { HAS_SHARED_DATA, sharedPath } from '../shared-data';
-import { DCMTK_SKIP, makeVisit } from '../pacs/fixtures';
+import { DCMTK_SKIP, dcm2pnm, makeVisit } from '../pacs/fixtures';
 import { ORTHANC_SKIP, startOrthanc, type Orthanc } from '../pacs/orthanc';
 import { HAS_CHROMIUM, screenshotPath, sessionPerSuite } from './harness';
 import { placeByHand, stageText } from './study-page';
 import { stageRecordOf } from '../../main/store/stage';
 import { storeFor } from '../../main/services/studies';
 import type { Download, Page } from 'playwright-core';
-import { decode } from 'fast-png';
+import { decode, encode } from 'fast-png';
 
 /** Exports the open study's report; returns the PNG and PDF bytes (the PNG also kept as a screenshot). */
 async function exportReportFiles(page: Page, name: string): Promise<{ png: Buffer; pdf: Buffer }> {
@@ -218,6 +218,29 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
     );
     const instances = await client.studyInstances(later!.studyInstanceUid);
     expect(instances.map((i) => i.modality).sort()).toEqual(['CR', 'OT', 'SR']);
+
+    // The Secondary Capture is the report page itself: pulled back from Orthanc and rendered by dcmtk, it is
+    // the PNG report pixel for pixel but for the footer's time of writing, growth chart included.
+    const sc = instances.find((i) => i.modality === 'OT')!;
+    const scFile = path.join(work, 'report-sc.dcm');
+    writeFileSync(scFile, await client.retrieveInstance(sc));
+    const shown = dcm2pnm(scFile);
+    const report = decode(readFileSync(screenshotPath('pacs-06-report-growth')));
+    expect([shown.width, shown.height, shown.channels]).toEqual([report.width, report.height, 3]);
+    let differing = 0;
+    for (let i = 0; i < report.width * report.height; i++) {
+      const j = i * report.channels;
+      if (
+        shown.data[i * 3] !== report.data[j] ||
+        shown.data[i * 3 + 1] !== report.data[j + 1] ||
+        shown.data[i * 3 + 2] !== report.data[j + 2]
+      )
+        differing++;
+    }
+    expect(differing / (report.width * report.height), 'share of SC pixels unlike the PNG report').toBeLessThan(0.005);
+    const scPng = encode({ width: shown.width, height: shown.height, data: shown.data, channels: 3 });
+    writeFileSync(screenshotPath('pacs-08-secondary-capture'), scPng);
+    expect(pixelsOf(Buffer.from(scPng), STAGE_PRINT_BLUE), 'the growth chart in the SC').toBeGreaterThan(300);
   });
 
   it('merges a mistyped patient ID into the same person, splits a study off and undoes both, with real clicks', async () => {
@@ -292,5 +315,58 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
       .pluck()
       .all();
     expect(audit).toEqual(['patient-merge', 'study-split', 'study-rejoin', 'patient-split']);
+  });
+
+  it("merges and splits from the PACS tab's list of local patients too, each confirmed, audit-logged and undone", async () => {
+    const { page, dataDir } = current();
+    await page.getByRole('button', { name: 'Worklist', exact: true }).click();
+    await page.getByTestId('nav-pacs').click();
+    await page.getByTestId('local-patients-open').click();
+    await page.getByTestId('patients-search').fill('e2e-7');
+    await expect
+      .poll(() => page.locator('[data-testid^="patient-CVM-E2E-"]').allTextContents(), { timeout: 30_000 })
+      .toEqual([
+        expect.stringMatching(/^CVM-E2E-7Visits, Two2005-01-012Timeline/),
+        expect.stringMatching(/^CVM-E2E-7BVisits, Two2005-01-011Timeline/),
+      ]);
+    await page.getByTestId('patient-timeline-CVM-E2E-7B').click();
+    const panel = page.getByTestId('local-patients');
+    const visits = (): Promise<string[]> => panel.locator('[data-testid="timeline-visits"] li a').allTextContents();
+    const mergedInto = (id: string): Promise<string | null> =>
+      page.getByTestId(`patient-${id}`).getByTestId('merged-into').textContent();
+    await expect.poll(visits, { timeout: 30_000 }).toEqual(['2019-03-01']);
+
+    // Merge: the other ID is chosen in the dialog, then confirmed.
+    await panel.getByTestId('merge-patient').click();
+    await page.getByTestId('merge-search').fill('CVM-E2E-7');
+    await page.getByTestId('merge-pick-CVM-E2E-7').click();
+    await expect
+      .poll(() => page.getByTestId('identity-dialog').textContent(), { timeout: 30_000 })
+      .toContain('as the same person as Visits, Two (ID CVM-E2E-7B)');
+    await page.getByTestId('confirm-identity').click();
+    await expect.poll(visits, { timeout: 30_000 }).toEqual(['2016-06-01', '2018-07-15', '2019-03-01']);
+    await expect.poll(() => mergedInto('CVM-E2E-7'), { timeout: 30_000 }).toBe('CVM-E2E-7B');
+    await page.getByTestId('local-patients').screenshot({ path: screenshotPath('pacs-09-patients-merged') });
+
+    // Split a visit off, then rejoin it.
+    const second = panel.locator('[data-testid="timeline-visits"] li', { hasText: '2018-07-15' });
+    await second.getByRole('button', { name: 'Not this patient' }).click();
+    await page.getByTestId('confirm-identity').click();
+    await expect.poll(visits, { timeout: 30_000 }).toEqual(['2016-06-01', '2019-03-01']);
+    await panel.getByTestId('split-off-study').getByRole('button', { name: 'Rejoin' }).click();
+    await page.getByTestId('confirm-identity').click();
+    await expect.poll(visits, { timeout: 30_000 }).toEqual(['2016-06-01', '2018-07-15', '2019-03-01']);
+
+    // Undo the merge: each ID has its own timeline again.
+    await panel.getByTestId('split-patient-CVM-E2E-7').click();
+    await page.getByTestId('confirm-identity').click();
+    await expect.poll(visits, { timeout: 30_000 }).toEqual(['2019-03-01']);
+    await expect.poll(() => mergedInto('CVM-E2E-7'), { timeout: 30_000 }).toBe('');
+
+    const audit = storeFor({ mode: 'web', dataDir })
+      .db.prepare("SELECT action FROM audit_log WHERE action LIKE 'patient-%' OR action LIKE 'study-%' ORDER BY id")
+      .pluck()
+      .all();
+    expect(audit.slice(4)).toEqual(['patient-merge', 'study-split', 'study-rejoin', 'patient-split']);
   });
 });

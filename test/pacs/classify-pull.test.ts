@@ -6,7 +6,7 @@
  * classifier calls "other" is skipped with the reason (nothing stored), and the one it is unsure about is kept
  * with a note.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { decode } from 'fast-png';
@@ -18,7 +18,7 @@ import { newUid } from '../../main/pacs/uid';
 import { closeWholeImageModels } from '../../main/services/boneage';
 import type { ServiceContext } from '../../main/services/context';
 import { pullClassifier } from '../../main/services/pacs';
-import { closeStudyStores, importFile, storeFor } from '../../main/services/studies';
+import { closeStudyStores, fileImporter, storeFor } from '../../main/services/studies';
 import { readKind } from '../../main/store/boneage';
 import { SKIP_NO_SHARED, sharedPath } from '../shared-data';
 import { DCMTK_SKIP, makeVisit } from './fixtures';
@@ -63,6 +63,9 @@ describe.skipIf(SKIP)('pulled studies recognised by the image classifier', () =>
   let ctx: ServiceContext;
   const studies: Record<string, string> = {};
   let outcomes: Record<string, InstanceOutcome>;
+  const decodes: string[] = [];
+  const decodedImages = new Set<object>();
+  const classified: object[] = [];
 
   beforeAll(async () => {
     orthanc = await startOrthanc();
@@ -84,11 +87,30 @@ describe.skipIf(SKIP)('pulled studies recognised by the image classifier', () =>
     }
     const client = new DicomWebClient({ url: orthanc.dicomWeb, auth: { kind: 'none' } });
     const keys = Object.keys(studies);
+    // The real importer and classifier, watched: how often each file is decoded, what the classifier saw.
+    const classifier = pullClassifier(ctx);
+    const importer: typeof fileImporter = {
+      ...fileImporter,
+      decode: async (store, fileName, bytes) => {
+        decodes.push(fileName);
+        const d = await fileImporter.decode(store, fileName, bytes);
+        if (d.opened) decodedImages.add(d.opened);
+        return d;
+      },
+    };
     const report = await pullStudies(
       storeFor(ctx),
       client,
       keys.map((k) => studies[k]!),
-      { importFile, author: 'test', ...pullClassifier(ctx) },
+      {
+        importer,
+        author: 'test',
+        ...classifier,
+        classify: (image) => {
+          classified.push(image);
+          return classifier.classify(image);
+        },
+      },
     );
     outcomes = Object.fromEntries(
       report.studies.map((s) => [keys.find((k) => studies[k] === s.studyUid)!, s.instances[0]!]),
@@ -99,6 +121,13 @@ describe.skipIf(SKIP)('pulled studies recognised by the image classifier', () =>
     closeStudyStores();
     await orthanc?.stop({ removeStorage: true });
     if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('decodes each retrieved file once: the classifier sees the very pixels the import stores', () => {
+    expect(decodes).toHaveLength(4);
+    expect(new Set(decodes).size).toBe(4);
+    expect(classified).toHaveLength(4);
+    for (const image of classified) expect(decodedImages.has(image)).toBe(true);
   });
 
   it('stores the cephalogram for staging, with the classifier named in the note', () => {
@@ -130,6 +159,10 @@ describe.skipIf(SKIP)('pulled studies recognised by the image classifier', () =>
       .pluck()
       .get(studies.other!);
     expect(stored).toBe(0);
+    // Nor its derived pixel copy, which the one decode wrote before the classifier said "other".
+    const copies = readdirSync(path.join(ctx.dataDir, 'derived')).filter((f) => f.endsWith('.pixels'));
+    const images = storeFor(ctx).db.prepare('SELECT sha256 FROM images').pluck().all() as string[];
+    expect(copies.sort()).toEqual(images.map((h) => `${h}.pixels`).sort());
   });
 
   it('keeps what the classifier is unsure about, on the header, with a note to check it', () => {

@@ -21,9 +21,10 @@ import { pullStudies } from '../../main/pacs/pull';
 import { PacsRepo } from '../../main/pacs/repo';
 import { prepareResults } from '../../main/pacs/results';
 import { readSourceImage } from '../../main/pacs/source';
-import { closeStudyStores, importFile, loadImagePixels, storeFor } from '../../main/services/studies';
+import { closeStudyStores, fileImporter, storeFor } from '../../main/services/studies';
 import { SKIP_NO_SHARED } from '../shared-data';
-import { DCMTK_SKIP, makeVisit } from './fixtures';
+import { DCMTK_SKIP, makeVisit, testPagePng } from './fixtures';
+import { saveReportPage } from '../../main/pacs/report-page';
 import { ORTHANC_SKIP, startOrthanc, type Orthanc } from './orthanc';
 
 const SKIP = SKIP_NO_SHARED || ORTHANC_SKIP || DCMTK_SKIP;
@@ -80,7 +81,7 @@ describe.skipIf(SKIP)('PACS faults', () => {
     const dir = dataDir();
     const store = storeFor({ dataDir: dir, mode: 'cli' });
     const report = await pullStudies(store, client, studies, {
-      importFile,
+      importer: fileImporter,
       author: 'tester',
       onProgress: async (p) => {
         if (p.done === 1 && p.current !== null) await orthanc.stop();
@@ -105,7 +106,7 @@ describe.skipIf(SKIP)('PACS faults', () => {
     expect(store.db.prepare('SELECT COUNT(*) FROM pacs_instances').pluck().get()).toBe(1);
 
     orthanc = await startOrthanc({ storageDir: orthanc.storageDir, port: orthanc.port });
-    const again = await pullStudies(store, client, studies, { importFile, author: 'tester' });
+    const again = await pullStudies(store, client, studies, { importer: fileImporter, author: 'tester' });
     expect([again.alreadyPresent, again.retrieved, again.failed]).toEqual([1, 2, 0]);
     expect(store.db.prepare('SELECT COUNT(*) FROM images').pluck().get()).toBe(3);
   });
@@ -119,18 +120,27 @@ describe.skipIf(SKIP)('PACS faults', () => {
     const studyUid = readSourceImage('v', v.bytes).studyInstanceUid;
     const client = new DicomWebClient({ url: orthanc.dicomWeb, auth: { kind: 'none' }, timeoutMs: 5000 });
     const store = storeFor({ dataDir: dataDir(), mode: 'cli' });
-    const pulled = await pullStudies(store, client, [studyUid], { importFile, author: 'tester' });
+    const pulled = await pullStudies(store, client, [studyUid], { importer: fileImporter, author: 'tester' });
     const imageId = (pulled.studies[0]!.instances[0] as { imageId: number }).imageId;
     const points = Object.fromEntries(
       LANDMARK_NAMES.map((n, i) => [n, [800 + (i % 3) * 40, 900 + Math.floor(i / 3) * 30] as const]),
     );
     store.addVersion(imageId, { kind: 'manual', points, author: 'Dr A', baseVersionId: null });
     store.setReviewStatus(imageId, 'approved', 'Dr A');
-    const prepared = await prepareResults(store, imageId, {
-      author: 'tester',
-      appVersion: '0.1.0',
-      loadPixels: loadImagePixels,
-    });
+    const approved = store.loadStudy(imageId);
+    saveReportPage(
+      store,
+      {
+        imageId,
+        setId: approved.latest!.versionId,
+        reviewStatus: approved.review.status,
+        reviewAt: approved.review.at,
+        png: testPagePng(),
+      },
+      'tester',
+    );
+    const prepared = await prepareResults(store, imageId, { author: 'tester', appVersion: '0.1.0' });
+    expect(prepared.scId).not.toBeNull();
 
     const t0 = new Date();
     const first = await sendOutbox(store, client, {
@@ -146,7 +156,7 @@ describe.skipIf(SKIP)('PACS faults', () => {
     expect(first.failed[0]!.retryAt).toBe(new Date(t0.getTime() + BACKOFF_BASE_MS).toISOString());
     const repo = new PacsRepo(store);
     expect(repo.sendStates([imageId]).get(imageId)).toBeDefined();
-    const sc = repo.row(prepared.scId);
+    const sc = repo.row(prepared.scId!);
     expect([sc.status, sc.attempts]).toEqual(['failed', 1]);
     expect(store.loadStudy(imageId).latest!.points).toEqual(points);
 
@@ -160,7 +170,7 @@ describe.skipIf(SKIP)('PACS faults', () => {
       now: () => new Date(t0.getTime() + BACKOFF_BASE_MS + 1000),
     });
     expect(later.sent.map((s) => s.kind)).toEqual(['sc']);
-    expect(repo.row(prepared.scId).status).toBe('sent');
+    expect(repo.row(prepared.scId!).status).toBe('sent');
     const onServer = await client.studyInstances(studyUid);
     expect(onServer.filter((i) => i.sopInstanceUid === prepared.srUid)).toHaveLength(1);
     expect(onServer.filter((i) => i.sopInstanceUid === prepared.scUid)).toHaveLength(1);
@@ -309,7 +319,7 @@ describe.skipIf(SKIP)('PACS faults', () => {
     const store = storeFor({ dataDir: dataDir(), mode: 'cli' });
     const controller = new AbortController();
     const report = await pullStudies(store, client, [readSourceImage('v', v.bytes).studyInstanceUid], {
-      importFile,
+      importer: fileImporter,
       author: 'tester',
       signal: controller.signal,
       onProgress: (p) => {

@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { encode } from 'fast-png';
 import { sharedPath } from '../shared-data';
 
 export const DCMTK_SKIP =
@@ -76,7 +77,44 @@ export function dsrdump(file: string): { out: string; warnings: string } {
   return { out: r.stdout, warnings: r.stderr };
 }
 export function dcmdump(file: string): { out: string; warnings: string } {
-  const r = spawnSync('dcmdump', ['+L', '+U8', '-M', file], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`dcmdump failed (${r.status}): ${r.stderr}`);
+  // A deflated file is inflated whole, so -M cannot keep its pixel data out: allow for a long dump.
+  const r = spawnSync('dcmdump', ['+L', '+U8', '-M', file], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0)
+    throw new Error(`dcmdump failed (${r.status}${r.error ? `, ${r.error.message}` : ''}): ${r.stderr}`);
   return { out: r.stdout, warnings: r.stderr };
+}
+
+/**
+ * A page PNG as the app hands it over (RGBA, A4 at 150 dpi): white, with coloured bands and a grey ramp, so a
+ * pixel-exact comparison of the Secondary Capture with it means something. Only the SC's wrapping is under
+ * test with it; the real report page is drawn in Chromium (test/e2e/pacs.test.ts).
+ */
+export function testPagePng(width = 1240, height = 1754): Uint8Array {
+  const data = new Uint8Array(width * height * 4).fill(255);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      if (y > 100 && y < 300) {
+        data[i] = (x * 7) % 256;
+        data[i + 1] = (y * 3) % 256;
+        data[i + 2] = (x + y) % 256;
+      } else if (y > 400 && y < 420) data.fill(Math.round((x / width) * 255), i, i + 3);
+    }
+  return encode({ width, height, data, channels: 4, depth: 8 });
+}
+
+/** dcmtk's rendering of a DICOM image (dcm2pnm, binary PPM/PGM): width, height, channels and 8-bit samples. */
+export function dcm2pnm(file: string): { width: number; height: number; channels: number; data: Uint8Array } {
+  const r = spawnSync('dcm2pnm', ['+op', file], { maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`dcm2pnm failed (${r.status}): ${r.stderr.toString()}`);
+  const out = r.stdout;
+  const m = /^(P[56])\s+(\d+)\s+(\d+)\s+(\d+)\s/.exec(out.subarray(0, 64).toString('latin1'));
+  if (!m) throw new Error('dcm2pnm wrote no binary PGM/PPM');
+  const [, magic, width, height] = m;
+  return {
+    width: Number(width),
+    height: Number(height),
+    channels: magic === 'P6' ? 3 : 1,
+    data: new Uint8Array(out.subarray(m[0].length)),
+  };
 }

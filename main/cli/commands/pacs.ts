@@ -10,6 +10,7 @@ import { DicomWebClient, type StudySummary } from '../../pacs/client';
 import { PacsError, type PacsAuth } from '../../pacs/http';
 import { sendOutbox } from '../../pacs/outbox';
 import { pullStudies } from '../../pacs/pull';
+import { PacsRepo } from '../../pacs/repo';
 import { prepareResults } from '../../pacs/results';
 import { readPacsSettings } from '../../pacs/settings';
 import { analysisHandlers, closeInferenceEngines } from '../../services/analysis';
@@ -17,7 +18,7 @@ import { boneAgeHandlers, closeWholeImageModels } from '../../services/boneage';
 import { pullClassifier } from '../../services/pacs';
 import { defaultDataDir } from '../../services/data-dir';
 import { appVersion } from '../../services/version';
-import { closeStudyStores, importFile, loadImagePixels, storeFor } from '../../services/studies';
+import { closeStudyStores, fileImporter, storeFor } from '../../services/studies';
 import { type Command, UsageError } from '../command';
 
 const CONNECTION_OPTIONS = {
@@ -191,7 +192,7 @@ const sub: Record<string, { usage: string; run(argv: string[]): Promise<number> 
         process.once('SIGINT', onSigint);
         try {
           const report = await pullStudies(store, client, values.study, {
-            importFile,
+            importer: fileImporter,
             ...pullClassifier({ dataDir, mode: 'cli' }),
             author: store.userName(),
             signal: controller.signal,
@@ -275,36 +276,35 @@ const sub: Record<string, { usage: string; run(argv: string[]): Promise<number> 
         if (values.study?.length) {
           imageIds = values.study.flatMap((s) => {
             if (/^\d+$/.test(s)) return [Number(s)];
-            const ids = (
-              store.db
-                .prepare(
-                  'SELECT i.id FROM images i JOIN studies st ON st.id = i.study_ref WHERE st.study_instance_uid = ?',
-                )
-                .all(s) as Array<{ id: number }>
-            ).map((r) => r.id);
+            const ids = new PacsRepo(store).imagesOfStudy(s);
             if (ids.length === 0) throw new UsageError(`no stored study ${s}`);
             return ids;
           });
         } else if (values.approved) {
-          imageIds = (
-            store.db
-              .prepare(
-                `SELECT id FROM images WHERE review_status = 'approved' AND format = 'dicom' AND latest_set_ref IS NOT NULL ORDER BY id`,
-              )
-              .all() as Array<{ id: number }>
-          ).map((r) => r.id);
+          imageIds = new PacsRepo(store).approvedDicomImages();
         }
         const prepared: Array<
-          { imageId: number; srUid: string; verified: boolean; unchanged: boolean } | { imageId: number; error: string }
+          | {
+              imageId: number;
+              srUid: string;
+              scUid: string | null;
+              scMissing: string | null;
+              verified: boolean;
+              unchanged: boolean;
+            }
+          | { imageId: number; error: string }
         > = [];
         for (const id of imageIds ?? []) {
           try {
-            const p = await prepareResults(store, id, {
-              author,
-              appVersion: appVersion(),
-              loadPixels: loadImagePixels,
+            const p = await prepareResults(store, id, { author, appVersion: appVersion() });
+            prepared.push({
+              imageId: id,
+              srUid: p.srUid,
+              scUid: p.scUid,
+              scMissing: p.scMissing,
+              verified: p.verified,
+              unchanged: p.unchanged,
             });
-            prepared.push({ imageId: id, srUid: p.srUid, verified: p.verified, unchanged: p.unchanged });
           } catch (error) {
             prepared.push({ imageId: id, error: (error as Error).message });
           }
@@ -312,7 +312,10 @@ const sub: Record<string, { usage: string; run(argv: string[]): Promise<number> 
         const report = await sendOutbox(store, client, { author, imageIds, ignoreBackoff: true });
         if (values.json) console.log(JSON.stringify({ prepared, ...report }));
         else {
-          for (const p of prepared) if ('error' in p) console.error(`image ${p.imageId}: ${p.error}`);
+          for (const p of prepared) {
+            if ('error' in p) console.error(`image ${p.imageId}: ${p.error}`);
+            else if (p.scMissing) console.error(`image ${p.imageId}: ${p.scMissing}`);
+          }
           for (const s of report.sent)
             console.log(`sent ${s.kind.toUpperCase()} ${s.sopInstanceUid} (image ${s.imageId})`);
           for (const f of report.failed)

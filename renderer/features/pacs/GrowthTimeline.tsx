@@ -12,7 +12,16 @@ import { byAge, growthChartConfig, growthSeries, SCREEN_THEME } from './growthCh
 import { IdentityBar, IdentityDialog, type IdentityAction } from './PatientIdentity';
 import './pacs.css';
 
-export function GrowthTimeline({ imageId, version }: { imageId: number; version?: unknown }): ReactNode {
+export function GrowthTimeline({
+  imageId,
+  version,
+  onIdentityChange,
+}: {
+  imageId: number;
+  version?: unknown;
+  /** After a merge, split or rejoin (e.g. the PACS tab's patient list refreshes). */
+  onIdentityChange?: () => void;
+}): ReactNode {
   const [timeline, setTimeline] = useState<TimelineResponse | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [action, setAction] = useState<IdentityAction | null>(null);
@@ -71,6 +80,7 @@ export function GrowthTimeline({ imageId, version }: { imageId: number; version?
             setAction(null);
             setNotice(message);
             setChanges((n) => n + 1);
+            onIdentityChange?.();
           }}
         />
       )}

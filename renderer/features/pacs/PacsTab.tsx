@@ -13,6 +13,7 @@ import type {
 } from '../../../core/api/pacs';
 import { nextPageSize } from '../../../core/api/pacs';
 import { api } from '../../api';
+import { LocalPatients } from './LocalPatients';
 import './pacs.css';
 
 /** DICOM person name "Family^Given^Middle" as "Family, Given Middle". */
@@ -468,6 +469,7 @@ export function PacsTab({ onOpen }: { onOpen: (imageId: number) => void }): Reac
           </button>
         )}
       </div>
+      <LocalPatients />
     </div>
   );
 }

@@ -26,7 +26,34 @@ export type IdentityAction =
       readonly patientId: string;
     };
 
-const displayName = (name: string | null): string => (name ?? '').replace(/\^+/g, ' ').trim() || 'no name';
+export const displayName = (name: string | null): string => (name ?? '').replace(/\^+/g, ' ').trim() || 'no name';
+
+/** The local patients whose ID or name contains `search` (after a short pause in typing); `reload` re-reads. */
+export function usePatientSearch(
+  search: string,
+  limit: number,
+  reload: unknown = null,
+): { readonly rows: readonly PatientListItem[] | null; readonly error: string | null } {
+  const [rows, setRows] = useState<readonly PatientListItem[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    const t = setTimeout(() => {
+      void api.listPatients({ search: search.trim(), limit }).then((r) => {
+        if (!live) return;
+        if (r.ok) {
+          setRows(r.value.patients);
+          setError(null);
+        } else setError(r.error.message);
+      });
+    }, 150);
+    return () => {
+      live = false;
+      clearTimeout(t);
+    };
+  }, [search, limit, reload]);
+  return { rows, error };
+}
 
 /** The dialog for one identity change: merge asks whom first, then every change asks to confirm. */
 export function IdentityDialog({
@@ -160,24 +187,9 @@ function PatientPicker({
   readonly onPick: (p: PatientListItem) => void;
 }): ReactNode {
   const [search, setSearch] = useState('');
-  const [rows, setRows] = useState<readonly PatientListItem[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let live = true;
-    const t = setTimeout(() => {
-      void api.listPatients({ search, limit: 50 }).then((r) => {
-        if (!live) return;
-        if (r.ok) {
-          setRows(r.value.patients.filter((p) => p.patientId !== exclude));
-          setError(null);
-        } else setError(r.error.message);
-      });
-    }, 150);
-    return () => {
-      live = false;
-      clearTimeout(t);
-    };
-  }, [search, exclude]);
+  const found = usePatientSearch(search, 50);
+  const rows = found.rows?.filter((p) => p.patientId !== exclude) ?? null;
+  const error = found.error;
   return (
     <>
       <p>Which patient in this workstation is the same person as {exclude}?</p>

@@ -36,6 +36,11 @@ import {
   boneAgeFooterFacts,
   isBoneAgeReport,
   layoutBoneAgeColumn,
+  type BoxStyle,
+  type Color,
+  type ParaStyle,
+  type ReportPen,
+  type TextStyle,
 } from './report-boneage';
 
 export interface ReportInput {
@@ -63,7 +68,6 @@ const MARGIN = 40;
 const PNG_DPI = 150;
 const CROP_DPI = 300;
 
-type Color = readonly [number, number, number];
 const INK: Color = [0.07, 0.07, 0.09];
 const MUTED: Color = [0.36, 0.38, 0.42];
 const RED: Color = [0.72, 0.07, 0.07];
@@ -138,7 +142,7 @@ async function bytesOf(url: string): Promise<Uint8Array> {
 
 // ---- layout -------------------------------------------------------------------------------------------------
 
-class Layout {
+class Layout implements ReportPen {
   readonly ops: Op[] = [];
   constructor(private readonly fonts: Fonts) {}
 
@@ -178,19 +182,12 @@ class Layout {
     return `${text.slice(0, n)}…`;
   }
 
-  text(x: number, y: number, text: string, size: number, opts: { bold?: boolean; color?: Color } = {}): void {
+  text(x: number, y: number, text: string, size: number, opts: TextStyle = {}): void {
     this.ops.push({ t: 'text', x, y, size, bold: opts.bold ?? false, color: opts.color ?? INK, text });
   }
 
   /** Wrapped paragraph from baseline y; returns the y below it. `maxLines` cuts the last line with an ellipsis. */
-  para(
-    x: number,
-    y: number,
-    text: string,
-    size: number,
-    maxWidth: number,
-    opts: { bold?: boolean; color?: Color; maxLines?: number; leading?: number } = {},
-  ): number {
+  para(x: number, y: number, text: string, size: number, maxWidth: number, opts: ParaStyle = {}): number {
     const leading = opts.leading ?? size * 1.3;
     let lines = this.wrap(text, size, maxWidth, opts.bold);
     if (opts.maxLines && lines.length > opts.maxLines) {
@@ -206,7 +203,7 @@ class Layout {
     return y;
   }
 
-  rect(x: number, y: number, w: number, h: number, o: { fill?: Color; stroke?: Color; lw?: number }): void {
+  rect(x: number, y: number, w: number, h: number, o: BoxStyle): void {
     this.ops.push({ t: 'rect', x, y, w, h, ...o });
   }
 
@@ -831,12 +828,42 @@ export function reportBaseName(detail: StudyDetail): string {
   return `cvm-report-${(detail.info.meta.patientId ?? detail.info.fileName).replace(/[^\w.-]+/g, '_')}`;
 }
 
-/** Renders the report and saves it as PDF and PNG; resolves to the two file names. */
+/**
+ * Hands the page's PNG to main for the result's DICOM Secondary Capture (main/pacs/report-page.ts), so the
+ * PNG, the PDF and the SC are one drawing. Only the CVM report of a DICOM image with landmarks has an SC.
+ */
+async function keepPageForPacs(
+  detail: StudyDetail,
+  boneAge: BoneAgeView | null | undefined,
+  page: Uint8Array,
+): Promise<void> {
+  if (detail.info.format !== 'dicom' || !detail.latest || isBoneAgeReport(boneAge)) return;
+  const r = await api.pacsReportPage({
+    imageId: detail.imageId,
+    setId: detail.latest.versionId,
+    reviewStatus: detail.review.status,
+    reviewAt: detail.review.at,
+    png: page,
+  });
+  if (!r.ok) throw new Error(`the report page could not be kept for the PACS: ${r.error.message}`);
+}
+
+/** Renders the report page for the PACS's Secondary Capture (after an approval) and hands it to main. */
+export async function sendReportPage(input: ReportInput): Promise<void> {
+  if (input.detail.info.format !== 'dicom' || !input.detail.latest || isBoneAgeReport(input.boneAge)) return;
+  const { png } = await renderReport(await withTimeline(input));
+  await keepPageForPacs(input.detail, input.boneAge, await canvasPng(png));
+}
+
+/** Renders the report and saves it as PDF and PNG (and keeps the page for the PACS); resolves to the file names. */
 export async function exportReport(input: ReportInput): Promise<string[]> {
   const { pdf, png } = await renderReport(await withTimeline(input));
   const base = reportBaseName(input.detail);
+  const page = await canvasPng(png);
   download(new Blob([pdf.slice().buffer], { type: 'application/pdf' }), `${base}.pdf`);
-  download(new Blob([await canvasPng(png)], { type: 'image/png' }), `${base}.png`);
+  download(new Blob([page], { type: 'image/png' }), `${base}.png`);
+  // The files are written; a page the PACS cannot take now (e.g. landmarks edited meanwhile) is drawn again later.
+  await keepPageForPacs(input.detail, input.boneAge, page).catch((e: unknown) => console.warn((e as Error).message));
   return [`${base}.pdf`, `${base}.png`];
 }
 

@@ -86,6 +86,23 @@ export function useStudyCommands({
     }
   }, [reportInput, dispatch]);
 
+  /**
+   * The approved report page, drawn as the PNG/PDF report is, for the PACS's Secondary Capture (main sends
+   * the approved result once it has the page). In the background: "approve and next" does not wait for it.
+   */
+  const keepApprovedPage = useCallback(async () => {
+    const input = reportInput(); // now: "approve and next" opens another study meanwhile
+    try {
+      const fresh = await api.loadStudy({ imageId: input.detail.imageId });
+      if (!fresh.ok) throw new Error(fresh.error.message);
+      const { sendReportPage } = await import('./report');
+      await sendReportPage({ ...input, detail: fresh.value, now: new Date() });
+    } catch (e) {
+      const text = `Approved, but the report page for the PACS could not be drawn: ${(e as Error).message}`;
+      dispatch({ type: 'message', message: { kind: 'error', text } });
+    }
+  }, [reportInput, dispatch]);
+
   const runAnalysis = useCallback(async () => {
     dispatch({ type: 'busy', busy: 'Analysing…' });
     const err = await editor.analyze();
@@ -115,6 +132,7 @@ export function useStudyCommands({
           dispatch({ type: 'message', message: { kind: 'error', text: err } });
           return;
         }
+        void keepApprovedPage();
       }
       if (next) {
         const id = await nextUnreviewed(api, detail.imageId);
@@ -128,7 +146,7 @@ export function useStudyCommands({
         dispatch({ type: 'message', message: null });
       }
     },
-    [dispatch, detail.review.status, detail.imageId, decision, editor, onOpen],
+    [dispatch, detail.review.status, detail.imageId, decision, editor, onOpen, keepApprovedPage],
   );
 
   const reopen = useCallback(async () => {
