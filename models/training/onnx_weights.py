@@ -33,9 +33,7 @@ def load_onnx_unet(path):
             for i in n.input:
                 if i in inits:
                     scale = float(np.asarray(inits[i]).reshape(-1)[0])
-        if n.op_type == "Constant" and scale is None:
-            pass
-    if scale is None:  # the scale is a Constant node feeding the final Mul
+    if scale is None:  # the scale 2*pi*sigma^2 is a Constant node feeding the final Mul
         consts = {n.output[0]: numpy_helper.to_array(n.attribute[0].t) for n in m.graph.node if n.op_type == "Constant"}
         mul = [n for n in m.graph.node if n.op_type == "Mul"][-1]
         scale = float(np.asarray([consts[i] for i in mul.input if i in consts][0]).reshape(-1)[0])
