@@ -6,10 +6,10 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { copyWasm, ESM_REQUIRE_BANNER, EXTERNAL, ROOT, WORKER_ENTRIES, WORKER_OPTIONS } from './bundle-common.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI_DIR = path.join(ROOT, 'dist', 'cli');
-const external = ['electron', 'better-sqlite3', 'onnxruntime-node', '@cornerstonejs/*', 'dcmjs-imaging', 'ws'];
+const external = EXTERNAL;
 const common = {
   bundle: true,
   platform: 'node',
@@ -33,22 +33,10 @@ export async function bundleCli() {
     format: 'esm',
     splitting: true,
     chunkNames: 'chunk-[hash]',
-    banner: {
-      js: "import { createRequire as __cvmCreateRequire } from 'node:module'; const require = __cvmCreateRequire(import.meta.url);",
-    },
+    banner: ESM_REQUIRE_BANNER,
   });
-  await build({
-    ...common,
-    entryPoints: {
-      'inference-worker': 'main/inference/worker.ts',
-      'whole-image-worker': 'main/inference/whole-image-worker.ts',
-      'decode-worker': 'main/dicom/decode-worker.ts',
-    },
-    outdir: out,
-    outExtension: { '.js': '.cjs' },
-    format: 'cjs',
-    logOverride: { 'empty-import-meta': 'silent' },
-  });
+  await build({ ...common, ...WORKER_OPTIONS, entryPoints: WORKER_ENTRIES, outdir: out });
+  copyWasm(out);
   // Which chunk holds which source and imports what: test/cli/bundle.test.ts checks the lazy loading with it.
   writeFileSync(path.join(out, 'meta.json'), JSON.stringify(cli.metafile));
   // The time the bundle was made from the sources, read by build/cvm.mjs.

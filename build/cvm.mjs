@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run cvm -- <command>`: runs the command line from its esbuild bundle (dist/cli/cvm.mjs), which starts
 // several times faster than compiling TypeScript on the fly. The bundle is made by `npm run build`, and here
-// whenever it is missing or older than any source file (main/, core/, package-lock.json), so the command
-// always runs the code in the checkout. Checking costs a few milliseconds (one stat per source file).
+// whenever it is missing or older than any source file (main/, core/ including main/dicom/wasm, package-lock.json),
+// so the command always runs the code in the checkout. Checking costs a few milliseconds (one stat per source file).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -16,12 +16,12 @@ function newestSource() {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith('.ts') || entry.name.endsWith('.json'))
+      else if (entry.name.endsWith('.ts') || entry.name.endsWith('.json') || entry.name.endsWith('.wasm'))
         newest = Math.max(newest, statSync(full).mtimeMs);
     }
   };
   for (const dir of ['main', 'core']) walk(path.join(ROOT, dir));
-  for (const file of ['package-lock.json', 'build/bundle-cli.mjs'])
+  for (const file of ['package-lock.json', 'build/bundle-cli.mjs', 'build/bundle-common.mjs'])
     newest = Math.max(newest, statSync(path.join(ROOT, file)).mtimeMs);
   return newest;
 }

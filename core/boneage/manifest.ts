@@ -51,6 +51,7 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isPositive = (v: unknown): v is number => isNumber(v) && v > 0;
 
 function need<T>(obj: Json, key: string, where: string, test: (v: unknown) => v is T, what: string): T {
   const v = obj[key];
@@ -121,27 +122,11 @@ export function parseWholeImageManifest(json: unknown): WholeImageManifest {
       '[low, high] in months',
     );
     const cal = need(json, 'calibration', w, isObject, 'an object');
-    const level = need(
-      cal,
-      'level',
-      'manifest.calibration',
-      (v): v is number => isNumber(v) && v > 0 && v < 1,
-      'a coverage between 0 and 1',
-    );
-    const z = need(
-      cal,
-      'z',
-      'manifest.calibration',
-      (v): v is number => isNumber(v) && v > 0,
-      'a positive normal quantile',
-    );
-    const scale = need(
-      cal,
-      'scale',
-      'manifest.calibration',
-      (v): v is number => isNumber(v) && v > 0,
-      'a positive number',
-    );
+    const inCal = <T>(key: string, test: (v: unknown) => v is T, what: string): T =>
+      need(cal, key, 'manifest.calibration', test, what);
+    const level = inCal('level', (v): v is number => isNumber(v) && v < 1 && v > 0, 'a coverage between 0 and 1');
+    const z = inCal('z', isPositive, 'a positive normal quantile');
+    const scale = inCal('scale', isPositive, 'a positive number');
     return {
       ...common,
       task,
@@ -153,20 +138,8 @@ export function parseWholeImageManifest(json: unknown): WholeImageManifest {
         level,
         z,
         scale,
-        meanIntercept:
-          cal.meanIntercept === undefined
-            ? 0
-            : need(cal, 'meanIntercept', 'manifest.calibration', isNumber, 'a number'),
-        meanSlope:
-          cal.meanSlope === undefined
-            ? 1
-            : need(
-                cal,
-                'meanSlope',
-                'manifest.calibration',
-                (v): v is number => isNumber(v) && v > 0,
-                'a positive number',
-              ),
+        meanIntercept: cal.meanIntercept === undefined ? 0 : inCal('meanIntercept', isNumber, 'a number'),
+        meanSlope: cal.meanSlope === undefined ? 1 : inCal('meanSlope', isPositive, 'a positive number'),
       },
     };
   }

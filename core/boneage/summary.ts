@@ -3,7 +3,7 @@
  * (renderer/features/study/report-boneage.ts), the patient's growth timeline (visit list and chart series) and
  * the panel. Pure: no DOM, no Node.
  */
-import { compareWithAge, formatYearsMonths, type AgeComparison, type Sex } from './estimate';
+import { formatYearsMonths, type AgeComparison, type Sex } from './estimate';
 
 /** A stored result as the API gives it (BoneAgeRecord: nested interval) or as the timeline does (flat). */
 export type StoredBoneAge =
@@ -40,12 +40,6 @@ export function comparisonText(c: AgeComparison | null, sex: Sex): string | null
     `Chronological age ${formatYearsMonths(c.chronologicalMonths)}: bone age ${signed(c.differenceMonths)} months ` +
     `(${signed(c.sdScore, 1)} SD for ${sex === 'M' ? 'boys' : 'girls'}; reference: ${c.reference}).`
   );
-}
-
-/** The comparison of a stored result with a chronological age in years (null when either is missing). */
-export function comparisonOf(b: StoredBoneAge, chronologicalAgeYears: number | null): AgeComparison | null {
-  const sex = b.sex === 'M' || b.sex === 'F' ? b.sex : null;
-  return sex ? compareWithAge(b.months, chronologicalAgeYears, sex) : null;
 }
 
 /** One point of a bone-age series on a growth chart: x as the chart's x (age), bone age and interval in years. */

@@ -31,17 +31,6 @@ export function imageToMm(p: ImagePoint, spacing: PixelSpacingMm): MmPoint {
 }
 
 /**
- * Rotates p by `angle` radians about `centre` (positive turns x towards y; in image coordinates, clockwise on screen).
- */
-export function rotate<P extends Point>(p: P, angle: number, centre: P): P {
-  const c = Math.cos(angle);
-  const s = Math.sin(angle);
-  const dx = p.x - centre.x;
-  const dy = p.y - centre.y;
-  return { x: centre.x + c * dx - s * dy, y: centre.y + s * dx + c * dy } as P;
-}
-
-/**
  * Where p projects onto the line through a and b, as a fraction of a->b: 0 at a, 1 at b.
  * NaN when a and b coincide.
  */

@@ -1,5 +1,3 @@
-import { median } from '../../core/metrics/index';
-
 /** A `cvm` sub-command. `run` returns the process exit code; it prints its own output. */
 export interface Command {
   readonly name: string;
@@ -18,14 +16,4 @@ export interface BenchFigure {
   readonly medianMs: number;
   readonly runs: number;
   readonly note?: string;
-}
-
-export async function medianMs(runs: number, fn: () => unknown | Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await fn();
-    times.push(performance.now() - start);
-  }
-  return median(times);
 }

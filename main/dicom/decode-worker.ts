@@ -1,6 +1,7 @@
 /** Worker thread: decodes image files so the main process never blocks on a slow codec. */
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
+import { jpegGreyHeapBytes } from './jpeg-grey';
 import { nativeHeapBytes } from './native-codecs';
 import { decodeImageFile } from './index';
 import { ImageDecodeError } from './errors';
@@ -10,8 +11,8 @@ import { readDerivedPixels, writeDerivedPixels } from './pixel-cache';
 if (!parentPort) throw new Error('decode-worker must run as a worker thread');
 const port = parentPort;
 
-/** This worker's JavaScript heap plus the codec module's WebAssembly memory (which never shrinks). */
-const heapBytes = (): number => getHeapStatistics().used_heap_size + nativeHeapBytes();
+/** This worker's JavaScript heap plus the codec modules' WebAssembly memories (which never shrink). */
+const heapBytes = (): number => getHeapStatistics().used_heap_size + nativeHeapBytes() + jpegGreyHeapBytes();
 
 port.on('message', (request: DecodeRequest) => {
   if (request.readDerivedOnly && request.derived) {

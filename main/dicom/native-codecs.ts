@@ -48,9 +48,9 @@ export interface NativeDecoded {
   readonly warnings: readonly string[];
 }
 
-type Fn = (...args: number[]) => number;
+export type Fn = (...args: number[]) => number;
 // main/ compiles without the DOM lib, which is where TypeScript declares WebAssembly.
-interface WasmMemory {
+export interface WasmMemory {
   readonly buffer: ArrayBuffer;
 }
 interface WasmGlobal {
@@ -117,6 +117,44 @@ function discardModule(api: WasmApi): void {
   loading = undefined;
 }
 
+/**
+ * The WASI functions an Emscripten-built standalone module imports (it never uses files, clocks or the
+ * environment; a write is reported as done), and the memory-growth notice. Shared with ./jpeg-grey.
+ */
+export function wasiStubs(
+  memory: () => WasmMemory | undefined,
+  exit: (code: number) => never,
+): { env: Record<string, () => undefined>; wasi_snapshot_preview1: Record<string, (...args: number[]) => number> } {
+  const zero = (...pointers: number[]): number => {
+    const current = memory();
+    if (current) for (const p of pointers) new DataView(current.buffer).setUint32(p, 0, true);
+    return 0;
+  };
+  return {
+    env: { emscripten_notify_memory_growth: () => undefined },
+    wasi_snapshot_preview1: {
+      proc_exit: exit,
+      clock_time_get: () => 0,
+      fd_write: (_fd, _iovs, _count, written) => zero(written),
+      fd_close: () => 0,
+      fd_seek: () => 0,
+      environ_sizes_get: (count, size) => zero(count, size),
+      environ_get: () => 0,
+    },
+  };
+}
+
+/** Instantiates a WebAssembly module (the DOM lib, which declares WebAssembly, is not in main/'s types). */
+export async function instantiateWasm(
+  bytes: Uint8Array,
+  imports: object,
+): Promise<{ memory: WasmMemory; fn: Record<string, Fn> }> {
+  const { instance } = await wasmGlobal.instantiate(bytes, imports);
+  const fn: Record<string, Fn> = {};
+  for (const [name, value] of Object.entries(instance.exports)) if (typeof value === 'function') fn[name] = value as Fn;
+  return { memory: instance.exports.memory as WasmMemory, fn };
+}
+
 async function instantiate(): Promise<WasmApi> {
   const bytes = await readFile(nativeCodecsWasmPath());
   // Assigned once the module is instantiated; the closures below read it only after that.
@@ -124,8 +162,15 @@ async function instantiate(): Promise<WasmApi> {
   let memory: WasmMemory | undefined;
   const text = (ptr: number, len: number): string =>
     memory ? Buffer.from(memory.buffer, ptr, len).toString('latin1') : '';
+  const stubs = wasiStubs(
+    () => memory,
+    (code) => {
+      throw new CodecError(`codec module exited with code ${code}`);
+    },
+  );
   const imports = {
     env: {
+      ...stubs.env,
       onCodecsException: (ptr: number, len: number) => {
         throw new CodecError(text(ptr, len));
       },
@@ -133,37 +178,13 @@ async function instantiate(): Promise<WasmApi> {
         if (messages) collectDamage(messages, text(ptr, len));
       },
       onCodecsTrace: () => undefined,
-      emscripten_notify_memory_growth: () => undefined,
     },
-    wasi_snapshot_preview1: {
-      proc_exit: (code: number) => {
-        throw new CodecError(`codec module exited with code ${code}`);
-      },
-      clock_time_get: () => 0,
-      fd_write: (_fd: number, _iovs: number, _count: number, written: number) => {
-        if (memory) new DataView(memory.buffer).setUint32(written, 0, true);
-        return 0;
-      },
-      fd_close: () => 0,
-      fd_seek: () => 0,
-      environ_sizes_get: (count: number, size: number) => {
-        if (memory) {
-          const view = new DataView(memory.buffer);
-          view.setUint32(count, 0, true);
-          view.setUint32(size, 0, true);
-        }
-        return 0;
-      },
-      environ_get: () => 0,
-    },
+    wasi_snapshot_preview1: stubs.wasi_snapshot_preview1,
   };
-  const { instance } = await wasmGlobal.instantiate(bytes, imports);
-  const exports = instance.exports;
-  memory = exports.memory as WasmMemory;
-  const fn: Record<string, Fn> = {};
-  for (const [name, value] of Object.entries(exports)) if (typeof value === 'function') fn[name] = value as Fn;
-  fn._initialize?.();
-  return { memory, fn };
+  const api = await instantiateWasm(bytes, imports);
+  memory = api.memory;
+  api.fn._initialize?.();
+  return api;
 }
 
 /** A failure reported by the codec itself (bad bitstream, unsupported coding). */
@@ -198,15 +219,10 @@ export async function nativeDecode(
   try {
     describeFrame(api, ctx, frame);
     call(api, 'SetConvertColorspaceToRgb', params, convertToRgb ? 1 : 0);
-    call(api, 'SetEncodedBufferSize', ctx, encoded.length);
-    const inPtr = call(api, 'GetEncodedBuffer', ctx);
-    new Uint8Array(api.memory.buffer, inPtr, encoded.length).set(encoded);
-    call(api, codec, ctx, params);
-    const outPtr = call(api, 'GetDecodedBuffer', ctx);
-    const outSize = call(api, 'GetDecodedBufferSize', ctx);
+    const bytes = runCodec(api, ctx, params, codec, encoded, 'Encoded', 'Decoded');
     const code = call(api, 'GetPhotometricInterpretation', ctx);
     return {
-      bytes: new Uint8Array(api.memory.buffer, outPtr, outSize).slice(),
+      bytes,
       width: call(api, 'GetColumns', ctx),
       height: call(api, 'GetRows', ctx),
       bitsAllocated: call(api, 'GetBitsAllocated', ctx),
@@ -236,6 +252,8 @@ export interface EncodeOptions {
   readonly allowedLossyError?: number;
   /** JPEG 2000 lossy compression ratio. */
   readonly rate?: number;
+  /** JPEG lossy colour: chroma at full resolution (4:4:4, the default) or halved across (4:2:2). */
+  readonly chroma?: '444' | '422';
 }
 
 /**
@@ -247,6 +265,26 @@ function codecFailure(api: WasmApi, error: unknown): CodecError {
   discardModule(api);
   if (error instanceof CodecError) return error;
   return new CodecError(`the codec stopped (${error instanceof Error ? error.message : String(error)})`);
+}
+
+/**
+ * Copies `input` into the context's `from` buffer, runs `codec` and returns a copy of its `to` buffer (decoding:
+ * encoded -> decoded; encoding: the reverse).
+ */
+function runCodec(
+  api: WasmApi,
+  ctx: number,
+  params: number,
+  codec: NativeCodec | NativeEncoder,
+  input: Uint8Array,
+  from: 'Encoded' | 'Decoded',
+  to: 'Encoded' | 'Decoded',
+): Uint8Array {
+  call(api, `Set${from}BufferSize`, ctx, input.length);
+  new Uint8Array(api.memory.buffer, call(api, `Get${from}Buffer`, ctx), input.length).set(input);
+  call(api, codec, ctx, params);
+  const size = call(api, `Get${to}BufferSize`, ctx);
+  return new Uint8Array(api.memory.buffer, call(api, `Get${to}Buffer`, ctx), size).slice();
 }
 
 /** Tells the codec context the frame's geometry and sample layout (shared by decoding and encoding). */
@@ -280,20 +318,14 @@ export async function nativeEncode(
     call(api, 'SetLossy', params, options.lossy ? 1 : 0);
     call(api, 'SetQuality', params, options.quality ?? 90);
     call(api, 'SetSmoothingFactor', params, 0);
-    call(api, 'SetSampleFactor', params, 0);
+    call(api, 'SetSampleFactor', params, options.chroma === '422' ? 1 : 0);
     call(api, 'SetPredictor', params, 1);
     call(api, 'SetPointTransform', params, 0);
     call(api, 'SetAllowedLossyError', params, options.allowedLossyError ?? 0);
     call(api, 'SetProgressionOrder', params, 0);
     call(api, 'SetRate', params, options.rate ?? 20);
     call(api, 'SetAllowMct', params, 1);
-    call(api, 'SetDecodedBufferSize', ctx, bytes.length);
-    const inPtr = call(api, 'GetDecodedBuffer', ctx);
-    new Uint8Array(api.memory.buffer, inPtr, bytes.length).set(bytes);
-    call(api, codec, ctx, params);
-    const outPtr = call(api, 'GetEncodedBuffer', ctx);
-    const outSize = call(api, 'GetEncodedBufferSize', ctx);
-    return new Uint8Array(api.memory.buffer, outPtr, outSize).slice();
+    return runCodec(api, ctx, params, codec, bytes, 'Decoded', 'Encoded');
   } catch (error) {
     throw codecFailure(api, error);
   } finally {

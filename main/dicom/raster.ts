@@ -4,6 +4,7 @@ import type { OpenedImage, PatientStudyMeta } from '../../core/api/image';
 import { inflateSync } from 'node:zlib';
 import { ImageDecodeError } from './errors';
 import { checkImageSize, MAX_DECODED_BYTES } from './limits';
+import { decodeJpegGrey } from './jpeg-grey';
 import { nativeDecode, CodecError } from './native-codecs';
 import { automaticWindow, FULL_RANGE_WINDOW } from './windows';
 
@@ -43,6 +44,8 @@ interface JpegFrameHeader {
   /** The first component is luma (YCbCr), not red. */
   readonly firstComponentIsLuma: boolean;
   readonly lossless: boolean;
+  /** SOF0 or SOF1: sequential DCT with Huffman coding (baseline or extended), what ./jpeg-grey takes. */
+  readonly sequentialHuffman: boolean;
 }
 
 /** Reads the SOF marker (and the Adobe APP14 colour transform) from a JPEG stream. */
@@ -83,6 +86,7 @@ export function readJpegFrameHeader(bytes: Uint8Array): JpegFrameHeader | null {
         components,
         firstComponentIsLuma,
         lossless: marker === 0xc3 || marker === 0xc7 || marker === 0xcb || marker === 0xcf,
+        sequentialHuffman: marker === 0xc0 || marker === 0xc1,
       };
     }
     pos = body + length - 2;
@@ -171,6 +175,22 @@ export async function decodeJpegFile(fileName: string, bytes: Uint8Array): Promi
     );
   const bitsAllocated = precision > 8 ? 16 : 8;
   checkImageSize(fileName, width, height, 'the JPEG header', components, bitsAllocated / 8);
+  const photometric = components === 1 ? 'MONOCHROME2' : 'RGB';
+  if (header.sequentialHuffman && precision === 8 && (components === 1 || header.firstComponentIsLuma)) {
+    // Only the grey is needed: libjpeg-turbo decodes the luma alone (the values of the loop below, v * 257).
+    const grey = await decodeJpegGrey(bytes, 16);
+    if (grey?.data instanceof Uint16Array && grey.width === width && grey.height === height)
+      return rasterImage(
+        fileName,
+        'jpeg',
+        width,
+        height,
+        grey.data,
+        precision,
+        photometric,
+        jpegDamageWarning(bytes, []),
+      );
+  }
   let decoded;
   try {
     decoded = await nativeDecode(
@@ -219,7 +239,7 @@ export async function decodeJpegFile(fileName: string, bytes: Uint8Array): Promi
     height,
     data,
     precision,
-    components === 1 ? 'MONOCHROME2' : 'RGB',
+    photometric,
     jpegDamageWarning(bytes, decoded.warnings),
   );
 }

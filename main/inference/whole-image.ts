@@ -60,16 +60,21 @@ export const wholeImageModelRef = (m: VerifiedWholeImageModel): WholeImageModelR
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
-/** Whether a folder holds a whole-image model (its manifest declares a whole-image `task`). */
-export function isWholeImageModelDir(dir: string): boolean {
+/** The whole-image `task` a folder's manifest declares; null when it holds no whole-image model. */
+function wholeImageTaskOf(dir: string): WholeImageManifest['task'] | null {
   const file = path.join(dir, 'manifest.json');
-  if (!existsSync(file)) return false;
+  if (!existsSync(file)) return null;
   try {
     const json = JSON.parse(readFileSync(file, 'utf8')) as { task?: unknown };
-    return json.task === 'boneage' || json.task === 'radiograph-kind';
+    return json.task === 'boneage' || json.task === 'radiograph-kind' ? json.task : null;
   } catch {
-    return false;
+    return null;
   }
+}
+
+/** Whether a folder holds a whole-image model (its manifest declares a whole-image `task`). */
+export function isWholeImageModelDir(dir: string): boolean {
+  return wholeImageTaskOf(dir) !== null;
 }
 
 /** Reads and checks one whole-image model folder; throws ModelError naming the file and the problem. */
@@ -102,15 +107,21 @@ export interface WholeImageListing {
   readonly refused: readonly { readonly dir: string; readonly reason: string }[];
 }
 
-/** Every whole-image model under the folders (a user's model with the same id replaces a shipped one). */
-export function findWholeImageModels(dirs: readonly ModelDir[]): WholeImageListing {
+/**
+ * Every whole-image model under the folders (a user's model with the same id replaces a shipped one); with
+ * `task`, only the models of that task are checked (hashed) and listed: `cvm analyze` needs the radiograph-kind
+ * model (245 KB) and no longer reads and hashes the bone-age model (13 MB) at every start.
+ */
+export function findWholeImageModels(dirs: readonly ModelDir[], task?: WholeImageManifest['task']): WholeImageListing {
   const byId = new Map<string, VerifiedWholeImageModel>();
   const refused: { dir: string; reason: string }[] = [];
   for (const { dir, source } of dirs) {
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir).sort()) {
       const folder = path.join(dir, name);
-      if (!statSync(folder).isDirectory() || !isWholeImageModelDir(folder)) continue;
+      if (!statSync(folder).isDirectory()) continue;
+      const declared = wholeImageTaskOf(folder);
+      if (declared === null || (task !== undefined && declared !== task)) continue;
       try {
         const m = verifyWholeImageModel(folder, source);
         byId.set(m.manifest.id, m);
@@ -321,7 +332,7 @@ export async function boneAgeWith(
 export interface WholeImageModels {
   readonly kindModel: VerifiedWholeImageModel<RadiographKindManifest> | null;
   readonly boneAgeModel: VerifiedWholeImageModel<BoneAgeManifest> | null;
-  /** Why a model is missing (null when both were found). */
+  /** Why a model is missing (empty when both were found). Each model is found and checked on first use. */
   readonly problems: readonly string[];
   classifyRadiograph(image: GreyImage): Promise<RadiographKindResult>;
   estimateBoneAge(image: GreyImage, sex: Sex): Promise<BoneAgeResult>;
@@ -329,31 +340,51 @@ export interface WholeImageModels {
 }
 
 export function openWholeImageModels(dirs: readonly ModelDir[]): WholeImageModels {
-  const listing = findWholeImageModels(dirs);
-  const problems: string[] = [];
+  // Each task's model is found and checked on first use: a command that needs only the kind model never
+  // reads the bone-age model's weights.
+  const found = new Map<
+    WholeImageManifest['task'],
+    { model: VerifiedWholeImageModel | null; problem: string | null }
+  >();
   const get = <T extends WholeImageManifest['task']>(
     task: T,
   ): VerifiedWholeImageModel<Extract<WholeImageManifest, { task: T }>> | null => {
-    try {
-      return pickTask(listing, task);
-    } catch (error) {
-      problems.push((error as Error).message);
-      return null;
+    let entry = found.get(task);
+    if (!entry) {
+      const listing = findWholeImageModels(dirs, task);
+      try {
+        entry = { model: pickTask(listing, task), problem: null };
+      } catch (error) {
+        entry = { model: null, problem: (error as Error).message };
+      }
+      found.set(task, entry);
     }
+    return entry.model as VerifiedWholeImageModel<Extract<WholeImageManifest, { task: T }>> | null;
   };
-  const kindModel = get('radiograph-kind');
-  const boneAgeModel = get('boneage');
+  const problems = (): string[] => {
+    get('radiograph-kind');
+    get('boneage');
+    return (['radiograph-kind', 'boneage'] as const).flatMap((task) => found.get(task)?.problem ?? []);
+  };
   const engine = new WholeImageEngine();
   return {
-    kindModel,
-    boneAgeModel,
-    problems,
+    get kindModel() {
+      return get('radiograph-kind');
+    },
+    get boneAgeModel() {
+      return get('boneage');
+    },
+    get problems() {
+      return problems();
+    },
     classifyRadiograph(image) {
-      if (!kindModel) return Promise.reject(new ModelError(problems.join(' ')));
+      const kindModel = get('radiograph-kind');
+      if (!kindModel) return Promise.reject(new ModelError(problems().join(' ')));
       return classifyWith(engine, kindModel, image);
     },
     estimateBoneAge(image, sex) {
-      if (!boneAgeModel) return Promise.reject(new ModelError(problems.join(' ')));
+      const boneAgeModel = get('boneage');
+      if (!boneAgeModel) return Promise.reject(new ModelError(problems().join(' ')));
       return boneAgeWith(engine, boneAgeModel, image, sex);
     },
     close: () => engine.close(),

@@ -6,7 +6,6 @@
  */
 import path from 'node:path';
 import type { OpenedImage } from '../../core/api/image';
-import { closeDecoderWorker, decodeInWorker } from '../dicom/decoder-pool';
 import { readImageFileSafely } from '../dicom/read-file';
 
 export { ImageDecodeError } from '../dicom/errors';
@@ -26,13 +25,14 @@ export async function openImageFile(file: string, options: OpenFileOptions = {})
   const name = path.basename(file);
   const bytes = readImageFileSafely(file, name);
   const decodeOptions = options.frame === undefined ? {} : { frame: options.frame };
-  if (options.inWorker) return decodeInWorker(name, bytes, decodeOptions);
+  // The pool (worker_threads) is loaded only by commands that decode in a worker: `cvm info` never loads it.
+  if (options.inWorker) return (await import('../dicom/decoder-pool')).decodeInWorker(name, bytes, decodeOptions);
   // Loaded on first use: a command that decodes in the worker only (`cvm analyze`) never loads the parsers here.
   const { decodeImageFile } = await import('../dicom/index');
   return decodeImageFile(name, bytes, decodeOptions);
 }
 
 /** Stops the decoder worker(s) started by openImageFile(..., { inWorker: true }). */
-export function closeFileDecoders(): Promise<void> {
-  return closeDecoderWorker();
+export async function closeFileDecoders(): Promise<void> {
+  await (await import('../dicom/decoder-pool')).closeDecoderWorker();
 }

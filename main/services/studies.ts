@@ -43,13 +43,7 @@ import type {
 } from '../../core/api/studies';
 import { toLandmarkSet } from '../../core/api/studies';
 import { assess } from '../../core/cvm/index';
-import {
-  approvalDecision,
-  isBoneAgeStudy,
-  modelQualityOf,
-  type ApprovalDecision,
-  type ApprovalInput,
-} from '../../core/review/approval';
+import { approvalDecision, isBoneAgeStudy, modelQualityOf, type ApprovalInput } from '../../core/review/approval';
 import type { RadiographKindView } from '../../core/api/boneage';
 import { approveBoneAge, latestBoneAge, readKind } from '../store/boneage';
 import { parseSex } from '../../core/boneage/index';
@@ -454,11 +448,6 @@ export async function recordModelRun(
 
 // ---- review ---------------------------------------------------------------------------------------------------
 
-/** The approval rules (core/review/approval.ts) applied to the stored current landmarks of an image. */
-export function approvalDecisionFor(store: Store, imageId: number): ApprovalDecision {
-  return approvalDecision(approvalInputFor(store, imageId));
-}
-
 /** What the approval rules look at for an image, read from the store. */
 export function approvalInputFor(store: Store, imageId: number): ApprovalInput {
   const detail = store.loadStudy(imageId);
@@ -630,7 +619,7 @@ export function studyHandlers(ctx: ServiceContext): StudyHandlers {
         );
         return { results };
       }),
-    listStudies: (request) => guarded(() => store().listStudies(request)),
+    listStudies: (request) => guarded(() => store().listStudiesOffThread(request)),
     loadStudy: (request) => guarded(() => store().loadStudy(request.imageId)),
     loadImagePixels: (request) => guarded(() => loadImagePixels(store(), request.imageId)),
     saveLandmarks: (request) =>

@@ -36,7 +36,7 @@ import { stageRecordOf, type StageFn } from './stage';
 import { StageRepository } from './stages';
 import { StudyQueries } from './study-queries';
 import { VersionRepository, type ModelRunInput, type NewVersion } from './versions';
-import { StoreWriter } from './writer';
+import { StoreWorker } from './writer';
 
 export type { CalibrationInput } from './calibration';
 export type { ExportRecord } from './export-records';
@@ -56,7 +56,8 @@ export interface StoreOpenOptions extends Pick<OpenOptions, 'migrateTo' | 'migra
   readonly sqlTiming?: SqlTimingOptions;
   /**
    * Record imports and model runs in a worker thread (`insertImageOffThread`, `recordModelRunOffThread`), so
-   * their commits do not block this thread: the app's main process (main/services/studies.ts).
+   * their commits do not block this thread, and read the worklist in another (`listStudiesOffThread`): the
+   * app's main process (main/services/studies.ts).
    */
   readonly writerWorker?: boolean;
   /** The store writer's own connection: this process already holds the data-folder lock (writer-worker.ts). */
@@ -74,7 +75,8 @@ export class Store {
   readonly calibration: CalibrationRepository;
   readonly queries: StudyQueries;
   readonly exports: ExportRepository;
-  private writer: StoreWriter | null = null;
+  private writer: StoreWorker | null = null;
+  private reader: StoreWorker | null = null;
 
   private constructor(
     readonly dataDir: string,
@@ -113,8 +115,10 @@ export class Store {
       if (!readonly && !options.stageOf && options.migrateTo === undefined && !options.lockHeldByThisProcess)
         store.stages.restageOutdated();
       if (options.writerWorker && !readonly && !options.stageOf && options.migrateTo === undefined) {
-        store.writer = new StoreWriter(dir, file);
+        store.writer = new StoreWorker(dir, file, 'write');
         store.writer.start();
+        store.reader = new StoreWorker(dir, file, 'read');
+        store.reader.start();
       }
       return store;
     } catch (error) {
@@ -129,6 +133,7 @@ export class Store {
 
   close(): void {
     this.writer?.close();
+    this.reader?.close();
     if (this.db.open) this.db.close();
     this.lock?.release();
   }
@@ -257,6 +262,11 @@ export class Store {
 
   listStudies(request: ListStudiesRequest): ListStudiesResponse {
     return this.queries.listStudies(request);
+  }
+
+  /** `listStudies` in the reader worker when the store has one (StoreOpenOptions.writerWorker), else here. */
+  async listStudiesOffThread(request: ListStudiesRequest): Promise<ListStudiesResponse> {
+    return this.reader ? this.reader.listStudies(request) : this.listStudies(request);
   }
 
   loadStudy(imageId: number): StudyDetail {

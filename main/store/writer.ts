@@ -1,21 +1,26 @@
 /**
- * The writes of a batch off the calling thread: a worker (writer-worker.ts) with its own connection to the
- * same database file records imported files, model runs and radiograph kinds, so the Electron main thread
- * keeps answering the UI while each commit waits for the disk. Reads stay on the caller's connection and see
- * every write once its promise has resolved (WAL: a new read transaction sees all commits). Writes from both
- * connections are serialised by SQLite (IMMEDIATE transactions, busy timeout).
+ * Store work off the calling thread: a worker (writer-worker.ts) with its own connection to the same database
+ * file. The `write` one records imported files, model runs and radiograph kinds, so the Electron main thread
+ * keeps answering the UI while each commit waits for the disk; the `read` one (a read-only connection) answers
+ * the worklist, whose filtered and searched pages take 20-120 ms of CPU at 100,000 studies
+ * (docs/persistence.md). Other reads stay on the caller's connection; every connection sees a write once its
+ * promise has resolved (WAL: a new read transaction sees all commits). Writes from several connections are
+ * serialised by SQLite (IMMEDIATE transactions, busy timeout).
  */
 import { Worker } from 'node:worker_threads';
 import type { RadiographKindView } from '../../core/api/boneage';
 import type { ErrorCode } from '../../core/api/result';
-import type { StageSummary } from '../../core/api/studies';
+import type { ListStudiesRequest, ListStudiesResponse, StageSummary } from '../../core/api/studies';
 import { modulePath, workerEntry } from '../workers/entry';
 import { StoreError, type StoreProblem } from './errors';
 import type { NewImage } from './images';
 import type { ModelRunInput } from './versions';
 
+export type StoreWorkerRole = 'write' | 'read';
+
 export interface WriterStart {
   readonly dataDir: string;
+  readonly role: StoreWorkerRole;
 }
 
 export type InsertedImage = { imageId: number; studyId: number; duplicate: boolean };
@@ -30,7 +35,8 @@ export type WriterRequest =
       readonly run: ModelRunInput;
       readonly author: string;
     }
-  | { readonly id: number; readonly method: 'writeKind'; readonly imageId: number; readonly kind: RadiographKindView };
+  | { readonly id: number; readonly method: 'writeKind'; readonly imageId: number; readonly kind: RadiographKindView }
+  | { readonly id: number; readonly method: 'listStudies'; readonly request: ListStudiesRequest };
 
 export type WriterReply =
   | { readonly id: number; readonly ok: true; readonly value: unknown }
@@ -46,7 +52,7 @@ type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : n
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 
-export class StoreWriter {
+export class StoreWorker {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -55,6 +61,7 @@ export class StoreWriter {
   constructor(
     private readonly dataDir: string,
     private readonly file: string,
+    private readonly role: StoreWorkerRole,
   ) {}
 
   /** Starts the worker now (it opens its connection while the caller does other work). */
@@ -74,6 +81,10 @@ export class StoreWriter {
     return this.call({ method: 'writeKind', imageId, kind }) as Promise<void>;
   }
 
+  listStudies(request: ListStudiesRequest): Promise<ListStudiesResponse> {
+    return this.call({ method: 'listStudies', request }) as Promise<ListStudiesResponse>;
+  }
+
   /** Stops the worker; writes still waiting fail with a clear error. */
   close(): void {
     this.closed = true;
@@ -83,12 +94,16 @@ export class StoreWriter {
     this.failAll('the store was closed');
   }
 
+  /** "Could not write to <file>" or "Could not read <file>", as the store's own errors say. */
+  private get failure(): string {
+    return `Could not ${this.role === 'write' ? 'write to' : 'read'} ${this.file}`;
+  }
+
   private call(request: DistributiveOmit<WriterRequest, 'id'>): Promise<unknown> {
-    if (this.closed)
-      return Promise.reject(new StoreError('storage', 'io', `Could not write to ${this.file}: the store was closed.`));
+    if (this.closed) return Promise.reject(new StoreError('storage', 'io', `${this.failure}: the store was closed.`));
     this.start();
     const worker = this.worker;
-    if (!worker) throw new Error('StoreWriter.call: start() left no worker although the writer is open');
+    if (!worker) throw new Error('StoreWorker.call: start() left no worker although the store is open');
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -106,7 +121,7 @@ export class StoreWriter {
     });
     const worker = new Worker(entry.file, {
       eval: entry.eval,
-      workerData: { dataDir: this.dataDir } satisfies WriterStart,
+      workerData: { dataDir: this.dataDir, role: this.role } satisfies WriterStart,
     });
     worker.unref();
     worker.on('message', (reply: WriterReply) => {
@@ -120,7 +135,7 @@ export class StoreWriter {
     });
     const fail = (why: string): void => {
       if (this.worker === worker) this.worker = null;
-      this.failAll(`the store's writer stopped (${why}); try again`);
+      this.failAll(`the store's ${this.role === 'write' ? 'writer' : 'reader'} stopped (${why}); try again`);
     };
     worker.on('error', (error) => fail(error.message));
     worker.on('exit', (code) => fail(`exit code ${code}`));
@@ -129,7 +144,7 @@ export class StoreWriter {
 
   private failAll(why: string): void {
     for (const [id, p] of this.pending) {
-      p.reject(new StoreError('storage', 'io', `Could not write to ${this.file}: ${why}.`));
+      p.reject(new StoreError('storage', 'io', `${this.failure}: ${why}.`));
       this.pending.delete(id);
     }
   }

@@ -172,14 +172,7 @@ function HandleLayer(props: LandmarkLayersProps): ReactNode {
 export const LandmarkLayers = memo(function LandmarkLayers(props: LandmarkLayersProps): ReactNode {
   return (
     <>
-      <OutlineLayer
-        landmarks={props.landmarks}
-        ai={props.ai}
-        scale={props.scale}
-        showGhosts={props.showGhosts}
-        flagged={props.flagged}
-        flagSeverity={props.flagSeverity}
-      />
+      <OutlineLayer {...props} />
       <HandleLayer {...props} />
     </>
   );

@@ -1,6 +1,6 @@
 /** Bone age in words and as a growth-chart series (core/boneage/summary.ts). */
 import { describe, expect, it } from 'vitest';
-import { boneAgeSeries, boneAgeText, comparisonOf, comparisonText } from '../../core/boneage/index';
+import { boneAgeSeries, boneAgeText, compareWithAge, comparisonText } from '../../core/boneage/index';
 
 describe('bone age beside the CVM stages', () => {
   it('writes a stored result in years and months with its interval, in either stored shape', () => {
@@ -11,15 +11,14 @@ describe('bone age beside the CVM stages', () => {
   });
 
   it('compares with chronological age in months and reference SDs for the sex, naming the reference', () => {
-    const b = { months: 150, low: 136, high: 164, level: 0.9, sex: 'M' };
-    const c = comparisonOf(b, 11)!;
+    const c = compareWithAge(150, 11, 'M')!;
     expect(c.differenceMonths).toBeCloseTo(18, 6);
     expect(c.sdScore).toBeCloseTo(18 / 13.32, 6);
     expect(comparisonText(c, 'M')).toMatch(
       /^Chronological age 11 y 0 mo: bone age \+18 months \(\+1\.4 SD for boys; reference: SD of bone age minus chronological age.*Alcina/,
     );
-    expect(comparisonOf(b, null)).toBeNull();
-    expect(comparisonOf({ ...b, sex: 'O' }, 11)).toBeNull();
+    expect(compareWithAge(150, null, 'M')).toBeNull();
+    expect(compareWithAge(150, -1, 'F')).toBeNull();
   });
 
   it('places the hand-wrist visits of a timeline on the chart, sorted by x, in years', () => {

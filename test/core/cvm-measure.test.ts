@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { imagePoint, rotate, type PixelSpacingMm } from '../../core/geometry/index';
+import { imagePoint, type PixelSpacingMm } from '../../core/geometry/index';
 import { LANDMARK_NAMES, type LandmarkSet } from '../../core/landmarks/index';
 import { assess, measure, stageLabel, type Measurements } from '../../core/cvm/index';
-import { syntheticLandmarks, type SyntheticSpec } from './synthetic-landmarks';
+import { rotate, syntheticLandmarks, type SyntheticSpec } from './synthetic-landmarks';
 
 const MM: PixelSpacingMm = { rowMm: 0.1, colMm: 0.1 };
 const BASE: SyntheticSpec = {

@@ -1,17 +1,20 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { crossValidatedFigures, DEFAULT_FIT_OPTIONS, fitStagingModel } from '../../core/cvm/fit';
 import { STAGE_MODEL, STAGING_FEATURES } from '../../core/cvm/index';
 import { readClinicianStagedFile } from '../../main/cli/clinician-stages';
-import { stageManifestPath, STAGE_PARAMS_PATH } from '../../main/cli/stage-model-files';
+import { stageManifestPath } from '../../main/cli/stage-model-files';
 import { HAS_SHARED_DATA, SKIP_NO_SHARED, sharedPath } from '../shared-data';
 
 const manifest = JSON.parse(readFileSync(stageManifestPath(), 'utf8'));
 
 describe('the shipped staging parameters', () => {
   it('match their manifest: file hash, id, version and features', () => {
-    const bytes = readFileSync(STAGE_PARAMS_PATH);
+    // the manifest names the parameter file from the repository root: the one core/cvm bundles
+    expect(manifest.params.file).toBe(`core/cvm/params/${STAGE_MODEL.id}.json`);
+    const bytes = readFileSync(path.join(import.meta.dirname, '..', '..', manifest.params.file));
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(manifest.params.sha256);
     expect(manifest.id).toBe(STAGE_MODEL.id);
     expect(manifest.version).toBe(STAGE_MODEL.version);

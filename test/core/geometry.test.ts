@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { imagePoint, projectOntoLine, rotate, signedDistanceToLine } from '../../core/geometry/index';
+import { imagePoint, projectOntoLine, signedDistanceToLine } from '../../core/geometry/index';
+import { rotate } from './synthetic-landmarks';
 
 describe('geometry helpers', () => {
   it.each([

@@ -3,8 +3,9 @@
  * Each vertebra is drawn in a patient frame (mm, x anterior, y up): lower border flat, anterior border upright,
  * upper border from the posterior height to the anterior height; then rotated, mirrored, scaled to pixels and
  * moved into the image. Measured back, it gives the numbers asked for (up to floating-point rounding).
+ * `rotate` turns single points, for the rotation-invariance tests.
  */
-import { imagePoint } from '../../core/geometry/index';
+import { imagePoint, type Point } from '../../core/geometry/index';
 import type { LandmarkName, LandmarkSet } from '../../core/landmarks/index';
 
 export interface SyntheticBody {
@@ -81,4 +82,15 @@ export function syntheticLandmarks(spec: SyntheticSpec): LandmarkSet {
     out[name] = imagePoint(origin.x + (mirror * rx) / px, origin.y - ry / px);
   }
   return out;
+}
+
+/**
+ * Rotates p by `angle` radians about `centre` (positive turns x towards y; in image coordinates, clockwise on screen).
+ */
+export function rotate<P extends Point>(p: P, angle: number, centre: P): P {
+  const c = Math.cos(angle);
+  const s = Math.sin(angle);
+  const dx = p.x - centre.x;
+  const dy = p.y - centre.y;
+  return { x: centre.x + c * dx - s * dy, y: centre.y + s * dx + c * dy } as P;
 }

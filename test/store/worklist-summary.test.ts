@@ -4,7 +4,7 @@
  * compare the columns, the sort orders and the search with what the joins give.
  */
 import { describe, expect, it } from 'vitest';
-import type { StudySortField } from '../../core/api/studies';
+import { STUDY_SORT_FIELDS, type StudySortField } from '../../core/api/studies';
 import { LANDMARK_NAMES } from '../../core/landmarks/index';
 import { syntheticPoints } from '../../main/cli/bench/synthetic';
 import type { Store } from '../../main/store/store';
@@ -123,19 +123,6 @@ describe('worklist summary columns', () => {
 });
 
 describe('worklist through the summary columns', () => {
-  const FIELDS: StudySortField[] = [
-    'updatedAt',
-    'importedAt',
-    'patientName',
-    'patientId',
-    'studyDate',
-    'ageYears',
-    'stage',
-    'reviewStatus',
-    'expectedErrorMm',
-    'fileName',
-    'stageProbability',
-  ];
   const KEY: Record<StudySortField, string> = {
     updatedAt: 'i.updated_at',
     importedAt: 'i.imported_at',
@@ -151,7 +138,7 @@ describe('worklist through the summary columns', () => {
   };
 
   it.each(
-    FIELDS.flatMap(
+    STUDY_SORT_FIELDS.flatMap(
       (field) =>
         [
           [field, 'asc'],

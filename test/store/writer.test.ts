@@ -14,7 +14,7 @@ const newImage = (i: number) => ({
   author: 'tester',
 });
 
-describe('the store writer (a worker thread with its own connection)', () => {
+describe('the store workers (worker threads with their own connections: writer and worklist reader)', () => {
   it('records imports and model runs off this thread; this connection reads them at once', async () => {
     const store = openStore(tempDir(), { writerWorker: true });
     const saved = await store.insertImageOffThread(newImage(1));
@@ -57,16 +57,44 @@ describe('the store writer (a worker thread with its own connection)', () => {
     expect((error as Error).message).toMatch(/There is no image 999/);
   });
 
-  it('without a writer the same calls run on this connection', async () => {
+  it('reads the worklist in the reader worker, which sees every write of either connection', async () => {
+    const store = openStore(tempDir(), { writerWorker: true });
+    const request = { offset: 0, limit: 50, sort: { field: 'importedAt' as const, dir: 'asc' as const } };
+    expect(await store.listStudiesOffThread(request)).toEqual({ total: 0, rows: [] });
+    const first = await store.insertImageOffThread(newImage(4)); // the writer's connection
+    await store.recordModelRunOffThread(first.imageId, {
+      ...MODEL_RUN,
+      landmarks: syntheticPoints('CS4'),
+      confidences: {},
+    });
+    const second = store.insertImage(newImage(5)); // this one
+    store.setReviewStatus(second.imageId, 'in-progress', 'tester');
+    const page = await store.listStudiesOffThread(request);
+    expect(page).toEqual(store.listStudies(request));
+    expect(page.rows.map((r) => [r.imageId, r.stage, r.reviewStatus])).toEqual([
+      [first.imageId, 'CS4', 'unreviewed'],
+      [second.imageId, null, 'in-progress'],
+    ]);
+    // The read ran on the reader's connection: this one timed only its own listStudies above.
+    const lists = store.sql.timings.summary().find((e) => e.name === 'list the studies');
+    expect(lists?.count).toBe(1);
+  });
+
+  it('without workers the same calls run on this connection', async () => {
     const store = openStore(tempDir());
     const saved = await store.insertImageOffThread(newImage(2));
     expect(store.sql.timings.summary().map((e) => e.name)).toContain('record an imported file');
     expect(store.loadStudy(saved.imageId).imageId).toBe(saved.imageId);
+    expect((await store.listStudiesOffThread({ offset: 0, limit: 10 })).total).toBe(1);
+    expect(store.sql.timings.summary().map((e) => e.name)).toContain('list the studies');
   });
 
-  it('a write after close fails clearly', async () => {
+  it('a write or a worklist read after close fails clearly', async () => {
     const store = openStore(tempDir(), { writerWorker: true });
     store.close();
-    await expect(store.insertImageOffThread(newImage(3))).rejects.toThrow(/the store was closed/);
+    await expect(store.insertImageOffThread(newImage(3))).rejects.toThrow(/Could not write to .*the store was closed/);
+    await expect(store.listStudiesOffThread({ offset: 0, limit: 10 })).rejects.toThrow(
+      /Could not read .*the store was closed/,
+    );
   });
 });

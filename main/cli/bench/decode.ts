@@ -14,7 +14,8 @@ import { decodeImageFile, initNativeCodecs } from '../../dicom/index';
 import { SHARED_DATA } from './paths';
 import { nativeEncode, type EncodeOptions, type NativeEncoder } from '../../dicom/native-codecs';
 import { el, encapsulatedPixelData, writeDicom, type DicomElement, type Encoding } from '../../dicom/writer';
-import { type BenchFigure, medianMs } from '../command';
+import type { BenchFigure } from '../command';
+import { greyImageModule, medianMs } from './measure';
 import type { BenchArea } from './index';
 
 const RG2 = (syntax: string) => path.join(SHARED_DATA, 'dicom', 'wg04-cr', `RG2_${syntax}.dcm`);
@@ -57,15 +58,7 @@ function imageElements(bits: number): DicomElement[] {
   return [
     el(0x0008, 0x0016, 'UI', '1.2.840.10008.5.1.4.1.1.1.1'),
     el(0x0008, 0x0018, 'UI', '1.2.826.0.1.3680043.10.3.1'),
-    el(0x0028, 0x0002, 'US', [1]),
-    el(0x0028, 0x0004, 'CS', 'MONOCHROME2'),
-    el(0x0028, 0x0010, 'US', [HEIGHT]),
-    el(0x0028, 0x0011, 'US', [WIDTH]),
-    el(0x0028, 0x0030, 'DS', '0.1\\0.1'),
-    el(0x0028, 0x0100, 'US', [bits > 8 ? 16 : 8]),
-    el(0x0028, 0x0101, 'US', [bits]),
-    el(0x0028, 0x0102, 'US', [bits - 1]),
-    el(0x0028, 0x0103, 'US', [0]),
+    ...greyImageModule(WIDTH, HEIGHT, bits),
   ];
 }
 

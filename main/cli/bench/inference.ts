@@ -25,7 +25,8 @@ import { createStageSession, defaultProviders, type StageSession } from '../../i
 import { cudaLibraryHint } from '../../inference/worker-entry';
 import { orientPixels, uprightSize, type StageSpec } from '../../../core/inference/index';
 import ort from 'onnxruntime-node';
-import { type BenchFigure, medianMs } from '../command';
+import type { BenchFigure } from '../command';
+import { medianMs } from './measure';
 import type { BenchArea } from './index';
 import { REPO_ROOT, SHARED_DATA } from './paths';
 

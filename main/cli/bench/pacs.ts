@@ -26,7 +26,8 @@ import { closeStudyStores, fileImporter, storeFor } from '../../services/studies
 import { decodeInWorker } from '../../dicom/decoder-pool';
 import { closeWholeImageModels } from '../../services/boneage';
 import { pullClassifier } from '../../services/pacs';
-import { type BenchFigure, medianMs } from '../command';
+import type { BenchFigure } from '../command';
+import { greyImageModule, medianMs } from './measure';
 import type { BenchArea } from './index';
 import { ORTHANC_SKIP, startOrthanc } from './orthanc';
 import { uploadBulk } from './pacs-data';
@@ -87,15 +88,7 @@ function largeJpegLs(dir: string): Uint8Array {
     el(0x0018, 0x5101, 'CS', 'LL'),
     el(0x0020, 0x000d, 'UI', studyUid),
     el(0x0020, 0x000e, 'UI', newUid()),
-    el(0x0028, 0x0002, 'US', [1]),
-    el(0x0028, 0x0004, 'CS', 'MONOCHROME2'),
-    el(0x0028, 0x0010, 'US', [height]),
-    el(0x0028, 0x0011, 'US', [width]),
-    el(0x0028, 0x0030, 'DS', '0.1\\0.1'),
-    el(0x0028, 0x0100, 'US', [16]),
-    el(0x0028, 0x0101, 'US', [12]),
-    el(0x0028, 0x0102, 'US', [11]),
-    el(0x0028, 0x0103, 'US', [0]),
+    ...greyImageModule(width, height, 12),
     el(0x7fe0, 0x0010, 'OW', new Uint8Array(pixels.buffer)),
   ]);
   const input = path.join(dir, 'large-raw.dcm');

@@ -27,6 +27,7 @@ import {
 import type { BenchFigure } from '../command';
 import { progressLine } from '../progress';
 import type { BenchArea } from './index';
+import { greyImageModule } from './measure';
 import { REPO_ROOT, SHARED_DATA } from './paths';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'cvm.mjs');
@@ -76,15 +77,7 @@ function tenMegabyteDicom(file: string): void {
       el(0x0008, 0x0018, 'UI', '1.2.826.0.1.3680043.10.3.2'),
       el(0x0008, 0x0060, 'CS', 'CR'),
       el(0x0010, 0x0010, 'PN', 'Bench^Info'),
-      el(0x0028, 0x0002, 'US', [1]),
-      el(0x0028, 0x0004, 'CS', 'MONOCHROME2'),
-      el(0x0028, 0x0010, 'US', [height]),
-      el(0x0028, 0x0011, 'US', [width]),
-      el(0x0028, 0x0030, 'DS', '0.1\\0.1'),
-      el(0x0028, 0x0100, 'US', [16]),
-      el(0x0028, 0x0101, 'US', [16]),
-      el(0x0028, 0x0102, 'US', [15]),
-      el(0x0028, 0x0103, 'US', [0]),
+      ...greyImageModule(width, height, 16),
       el(0x7fe0, 0x0010, 'OW', new Uint8Array(pixels.buffer)),
     ],
     { encoding: 'explicit-le' },

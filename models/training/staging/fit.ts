@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   DEFAULT_FIT_OPTIONS,
@@ -29,7 +30,12 @@ import { stage } from '../../../core/cvm/stage';
 import { CVM_STAGES } from '../../../core/cvm/types';
 import { readAnnotationFile } from '../../../main/cli/commands/stage';
 import { readClinicianStagedFile } from '../../../main/cli/clinician-stages';
-import { stageManifestPath, STAGE_PARAMS_PATH } from '../../../main/cli/stage-model-files';
+import { STAGE_MODEL_ID } from '../../../core/cvm/model';
+import { stageManifestPath } from '../../../main/cli/stage-model-files';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** Where the parameters go: core/cvm bundles them into the app; the manifest names this path from the root. */
+const STAGE_PARAMS_PATH = path.join(REPO, 'core', 'cvm', 'params', `${STAGE_MODEL_ID}.json`);
 
 const { values } = parseArgs({
   options: { data: { type: 'string' }, 'dump-features': { type: 'string' } },
@@ -114,7 +120,7 @@ const manifest = {
   kind: 'cvm-staging-model',
   createdAt: new Date().toISOString(),
   params: {
-    file: path.relative(process.cwd(), STAGE_PARAMS_PATH),
+    file: path.relative(REPO, STAGE_PARAMS_PATH).split(path.sep).join('/'),
     sha256: createHash('sha256').update(paramsText).digest('hex'),
   },
   model:

@@ -6,6 +6,7 @@
 import { useId, useState, type ReactNode } from 'react';
 import type { ReviewState } from '../../../core/api/studies';
 import type { ApprovalDecision } from '../../../core/review/approval';
+import { Choice } from '../Choice';
 import { Dialog } from '../Dialog';
 
 export function ApprovalPanel(props: {
@@ -20,6 +21,19 @@ export function ApprovalPanel(props: {
   const reasonsId = useId();
   const approved = review.status === 'approved';
   const refused = decision.kind === 'refused';
+  const approveButton = (onClick: () => void, testId: string, title: string, label: string): ReactNode => (
+    <button
+      type="button"
+      className={refused ? '' : 'primary'}
+      onClick={onClick}
+      data-testid={testId}
+      aria-describedby={decision.kind !== 'allowed' ? reasonsId : undefined}
+      aria-disabled={refused}
+      title={title}
+    >
+      {label}
+    </button>
+  );
   return (
     <section className="panel approval" aria-label="Review">
       <div className="approval-status">
@@ -69,28 +83,13 @@ export function ApprovalPanel(props: {
           </>
         ) : (
           <>
-            <button
-              type="button"
-              className={refused ? '' : 'primary'}
-              onClick={props.onApprove}
-              data-testid="approve"
-              aria-describedby={decision.kind !== 'allowed' ? reasonsId : undefined}
-              aria-disabled={refused}
-              title="Approve and stay (Ctrl+Shift+Enter)"
-            >
-              Approve
-            </button>
-            <button
-              type="button"
-              className={refused ? '' : 'primary'}
-              onClick={props.onApproveNext}
-              data-testid="approve-next"
-              aria-describedby={decision.kind !== 'allowed' ? reasonsId : undefined}
-              aria-disabled={refused}
-              title="Approve and open the next study that is not approved (Ctrl+Enter)"
-            >
-              Approve and next
-            </button>
+            {approveButton(props.onApprove, 'approve', 'Approve and stay (Ctrl+Shift+Enter)', 'Approve')}
+            {approveButton(
+              props.onApproveNext,
+              'approve-next',
+              'Approve and open the next study that is not approved (Ctrl+Enter)',
+              'Approve and next',
+            )}
           </>
         )}
       </div>
@@ -117,16 +116,9 @@ export function ConfirmApprovalDialog({
           <li key={r}>{r}</li>
         ))}
       </ul>
-      <label className="radio">
-        <input
-          type="checkbox"
-          checked={checked}
-          onChange={(e) => setChecked(e.target.checked)}
-          data-autofocus
-          data-testid="confirm-checked"
-        />
+      <Choice type="checkbox" checked={checked} onChange={setChecked} autoFocus testId="confirm-checked">
         I have checked every landmark on the image and approve the stage. (Recorded with my name in the audit log.)
-      </label>
+      </Choice>
       <div className="dialog-actions">
         <button type="button" onClick={onCancel}>
           Cancel

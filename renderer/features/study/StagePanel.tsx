@@ -26,23 +26,6 @@ export interface StagePanelProps {
   readonly onPatientInfo: (info: { ageYears?: number | null; sex?: 'M' | 'F' | 'O' | null }) => Promise<string | null>;
 }
 
-/**
- * Stage probabilities (P(CS1..CS6), most probable first) from an object holding `probabilities`: pass
- * assessment.staging.
- */
-export function stageProbabilities(result: unknown): { stage: string; p: number }[] | null {
-  const r = result as { probabilities?: unknown };
-  const probs = r?.probabilities;
-  if (!probs || typeof probs !== 'object') return null;
-  const list = Array.isArray(probs)
-    ? probs.map((p: unknown, i) =>
-        typeof p === 'number' ? { stage: `CS${i + 1}`, p } : (p as { stage: string; p: number }),
-      )
-    : Object.entries(probs as Record<string, number>).map(([stage, p]) => ({ stage, p }));
-  const valid = list.filter((x) => x && typeof x.stage === 'string' && typeof x.p === 'number' && Number.isFinite(x.p));
-  return valid.length > 0 ? valid.sort((a, b) => b.p - a.p) : null;
-}
-
 export function labelsOf(assessment: Assessment | null): Map<string, string> {
   return new Map(assessment?.ok ? assessment.result.comparisons.map((c) => [c.id, c.label]) : []);
 }
@@ -281,6 +264,28 @@ function RunNotes({ quality }: { quality: unknown }): ReactNode {
 }
 
 /** Age and sex: shown from the file, or entered here (audited) when the file has none. */
+/** One part of the entered age: a small numeric field labelled with its unit (test id `age-<unit>`). */
+function AgeField(props: {
+  readonly unit: 'years' | 'months';
+  readonly value: string;
+  readonly onChange: (value: string) => void;
+  readonly autoFocus?: boolean;
+}): ReactNode {
+  return (
+    <label>
+      {props.unit}{' '}
+      <input
+        className="tiny"
+        inputMode="numeric"
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        data-testid={`age-${props.unit}`}
+        autoFocus={props.autoFocus}
+      />
+    </label>
+  );
+}
+
 function PatientFacts({
   detail,
   onPatientInfo,
@@ -338,27 +343,8 @@ function PatientFacts({
                 void save();
               }}
             >
-              <label>
-                years{' '}
-                <input
-                  className="tiny"
-                  inputMode="numeric"
-                  value={years}
-                  onChange={(e) => setYears(e.target.value)}
-                  data-testid="age-years"
-                  autoFocus
-                />
-              </label>
-              <label>
-                months{' '}
-                <input
-                  className="tiny"
-                  inputMode="numeric"
-                  value={months}
-                  onChange={(e) => setMonths(e.target.value)}
-                  data-testid="age-months"
-                />
-              </label>
+              <AgeField unit="years" value={years} onChange={setYears} autoFocus />
+              <AgeField unit="months" value={months} onChange={setMonths} />
               <label>
                 sex{' '}
                 <select

@@ -49,6 +49,25 @@ export interface StudyToolbarProps {
 
 export function StudyToolbar(p: StudyToolbarProps): ReactNode {
   const act = (action: StudyAction) => () => void p.perform(action, false);
+  /** A button that performs one action of the table the keyboard shortcuts use too. */
+  const tool = (
+    action: StudyAction,
+    label: string,
+    title: string,
+    o: { testId?: string; disabled?: boolean; pressed?: boolean; ariaLabel?: string } = {},
+  ): ReactNode => (
+    <button
+      type="button"
+      onClick={act(action)}
+      disabled={o.disabled}
+      aria-pressed={o.pressed}
+      aria-label={o.ariaLabel}
+      data-testid={o.testId}
+      title={title}
+    >
+      {label}
+    </button>
+  );
   return (
     <div className="study-toolbar" role="toolbar" aria-label="Study tools">
       <button type="button" onClick={p.onBack} title="Back to the worklist (Backspace)">
@@ -57,33 +76,12 @@ export function StudyToolbar(p: StudyToolbarProps): ReactNode {
       <h1 className="study-title" title={p.titleDetail}>
         {p.title}
       </h1>
-      <button
-        type="button"
-        onClick={act('analyze')}
-        disabled={p.busy}
-        data-testid="analyze"
-        title="Run the AI analysis (Shift+A)"
-      >
-        Analyze
-      </button>
-      <button type="button" onClick={act('place')} data-testid="place" title="Place the landmarks by clicking (P)">
-        Place
-      </button>
+      {tool('analyze', 'Analyze', 'Run the AI analysis (Shift+A)', { disabled: p.busy, testId: 'analyze' })}
+      {tool('place', 'Place', 'Place the landmarks by clicking (P)', { testId: 'place' })}
       <span className="sep" />
-      <button type="button" onClick={act('undo')} disabled={!p.canUndo} data-testid="undo" title="Undo (Ctrl+Z)">
-        Undo
-      </button>
-      <button type="button" onClick={act('redo')} disabled={!p.canRedo} data-testid="redo" title="Redo (Ctrl+Shift+Z)">
-        Redo
-      </button>
-      <button
-        type="button"
-        onClick={act('resetAll')}
-        disabled={!p.hasAi}
-        title="Reset all landmarks to the AI prediction (Shift+X)"
-      >
-        Reset all
-      </button>
+      {tool('undo', 'Undo', 'Undo (Ctrl+Z)', { disabled: !p.canUndo, testId: 'undo' })}
+      {tool('redo', 'Redo', 'Redo (Ctrl+Shift+Z)', { disabled: !p.canRedo, testId: 'redo' })}
+      {tool('resetAll', 'Reset all', 'Reset all landmarks to the AI prediction (Shift+X)', { disabled: !p.hasAi })}
       <span className="sep" />
       <label className="inline" title="Window/level preset (W)">
         W/L
@@ -100,44 +98,16 @@ export function StudyToolbar(p: StudyToolbarProps): ReactNode {
           ))}
         </select>
       </label>
-      <button type="button" aria-pressed={p.inverted} onClick={act('invert')} title="Invert (I)">
-        Invert
-      </button>
-      <button type="button" onClick={act('fit')} title="Fit (F)">
-        Fit
-      </button>
-      <button
-        type="button"
-        onClick={act('actualSize')}
-        title="One image pixel per screen pixel (1)"
-        aria-label="1:1 (one image pixel per screen pixel)"
-      >
-        1:1
-      </button>
-      <button
-        type="button"
-        onClick={act('region')}
-        disabled={!p.hasLandmarks}
-        data-testid="zoom-region"
-        title="Zoom to C2-C4 (R)"
-      >
-        C2–C4
-      </button>
-      <button type="button" aria-pressed={p.showGhosts} onClick={act('ghosts')} title="AI prediction as ghosts (G)">
-        Ghosts
-      </button>
+      {tool('invert', 'Invert', 'Invert (I)', { pressed: p.inverted })}
+      {tool('fit', 'Fit', 'Fit (F)')}
+      {tool('actualSize', '1:1', 'One image pixel per screen pixel (1)', {
+        ariaLabel: '1:1 (one image pixel per screen pixel)',
+      })}
+      {tool('region', 'C2–C4', 'Zoom to C2-C4 (R)', { disabled: !p.hasLandmarks, testId: 'zoom-region' })}
+      {tool('ghosts', 'Ghosts', 'AI prediction as ghosts (G)', { pressed: p.showGhosts })}
       <span className="sep" />
-      <button
-        type="button"
-        onClick={act('report')}
-        data-testid="export-report"
-        title="Save the report as PDF and PNG (Ctrl+E)"
-      >
-        Report
-      </button>
-      <button type="button" onClick={act('print')} data-testid="print-report" title="Print the report (Ctrl+P)">
-        Print
-      </button>
+      {tool('report', 'Report', 'Save the report as PDF and PNG (Ctrl+E)', { testId: 'export-report' })}
+      {tool('print', 'Print', 'Print the report (Ctrl+P)', { testId: 'print-report' })}
       <span className="spacer" />
       <span
         className={`save-state ${p.editing ? 'saving' : p.saveState.kind}`}

@@ -9,21 +9,31 @@ import type { BoneAgeView } from '../../../core/api/boneage';
 import type { StudyDetail } from '../../../core/api/studies';
 import { boneAgeText, comparisonText, formatYearsMonths } from '../../../core/boneage/index';
 
-type Color = readonly [number, number, number];
+/** An RGB colour, 0..1 per channel (pdf-lib's rgb()). */
+export type Color = readonly [number, number, number];
+/** How a line of text is drawn. */
+export interface TextStyle {
+  readonly bold?: boolean;
+  readonly color?: Color;
+}
+/** A wrapped paragraph: `maxLines` cuts the last line with an ellipsis; `leading` in points. */
+export interface ParaStyle extends TextStyle {
+  readonly maxLines?: number;
+  readonly leading?: number;
+}
+/** How a rectangle is drawn. */
+export interface BoxStyle {
+  readonly fill?: Color;
+  readonly stroke?: Color;
+  readonly lw?: number;
+}
 
 /** What this layout needs from report.ts's Layout (kept structural, so report.ts alone imports this file). */
 export interface ReportPen {
   width(text: string, size: number, bold?: boolean): number;
-  text(x: number, y: number, text: string, size: number, opts?: { bold?: boolean; color?: Color }): void;
-  para(
-    x: number,
-    y: number,
-    text: string,
-    size: number,
-    maxWidth: number,
-    opts?: { bold?: boolean; color?: Color; maxLines?: number; leading?: number },
-  ): number;
-  rect(x: number, y: number, w: number, h: number, o: { fill?: Color; stroke?: Color; lw?: number }): void;
+  text(x: number, y: number, text: string, size: number, opts?: TextStyle): void;
+  para(x: number, y: number, text: string, size: number, maxWidth: number, opts?: ParaStyle): number;
+  rect(x: number, y: number, w: number, h: number, o: BoxStyle): void;
   line(x1: number, y1: number, x2: number, y2: number, color?: Color, lw?: number): void;
 }
 
@@ -33,14 +43,6 @@ export interface ReportPalette {
   readonly RED: Color;
   readonly AMBER: Color;
   readonly GREEN: Color;
-}
-
-export interface ReportBox {
-  readonly x: number;
-  readonly y: number;
-  readonly w: number;
-  readonly h: number;
-  readonly bottom: number;
 }
 
 /** Whether the report of this study is the bone-age report. */

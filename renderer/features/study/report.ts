@@ -36,6 +36,11 @@ import {
   boneAgeFooterFacts,
   isBoneAgeReport,
   layoutBoneAgeColumn,
+  type BoxStyle,
+  type Color,
+  type ParaStyle,
+  type ReportPen,
+  type TextStyle,
 } from './report-boneage';
 
 export interface ReportInput {
@@ -63,7 +68,6 @@ const MARGIN = 40;
 const PNG_DPI = 150;
 const CROP_DPI = 300;
 
-type Color = readonly [number, number, number];
 const INK: Color = [0.07, 0.07, 0.09];
 const MUTED: Color = [0.36, 0.38, 0.42];
 const RED: Color = [0.72, 0.07, 0.07];
@@ -138,7 +142,7 @@ async function bytesOf(url: string): Promise<Uint8Array> {
 
 // ---- layout -------------------------------------------------------------------------------------------------
 
-class Layout {
+class Layout implements ReportPen {
   readonly ops: Op[] = [];
   constructor(private readonly fonts: Fonts) {}
 
@@ -178,19 +182,12 @@ class Layout {
     return `${text.slice(0, n)}…`;
   }
 
-  text(x: number, y: number, text: string, size: number, opts: { bold?: boolean; color?: Color } = {}): void {
+  text(x: number, y: number, text: string, size: number, opts: TextStyle = {}): void {
     this.ops.push({ t: 'text', x, y, size, bold: opts.bold ?? false, color: opts.color ?? INK, text });
   }
 
   /** Wrapped paragraph from baseline y; returns the y below it. `maxLines` cuts the last line with an ellipsis. */
-  para(
-    x: number,
-    y: number,
-    text: string,
-    size: number,
-    maxWidth: number,
-    opts: { bold?: boolean; color?: Color; maxLines?: number; leading?: number } = {},
-  ): number {
+  para(x: number, y: number, text: string, size: number, maxWidth: number, opts: ParaStyle = {}): number {
     const leading = opts.leading ?? size * 1.3;
     let lines = this.wrap(text, size, maxWidth, opts.bold);
     if (opts.maxLines && lines.length > opts.maxLines) {
@@ -206,7 +203,7 @@ class Layout {
     return y;
   }
 
-  rect(x: number, y: number, w: number, h: number, o: { fill?: Color; stroke?: Color; lw?: number }): void {
+  rect(x: number, y: number, w: number, h: number, o: BoxStyle): void {
     this.ops.push({ t: 'rect', x, y, w, h, ...o });
   }
 

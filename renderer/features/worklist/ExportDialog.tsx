@@ -4,6 +4,7 @@
  */
 import { useEffect, useState, type ReactNode } from 'react';
 import { api } from '../../api';
+import { Choice } from '../Choice';
 import { Dialog } from '../Dialog';
 import { Notice, type NoticeState } from '../Notice';
 import { plural } from '../format';
@@ -50,61 +51,51 @@ export function ExportDialog({ onClose }: { onClose: () => void }): ReactNode {
     <Dialog title="Export the data set" onClose={onClose} testId="export-dialog">
       <fieldset>
         <legend>Format</legend>
-        <label className="radio">
-          <input
-            type="radio"
-            name="format"
-            checked={format === 'cvm13'}
-            onChange={() => setFormat('cvm13')}
-            data-autofocus
-            data-testid="export-format-cvm13"
-          />
+        <Choice
+          type="radio"
+          name="format"
+          checked={format === 'cvm13'}
+          onChange={() => setFormat('cvm13')}
+          autoFocus
+          testId="export-format-cvm13"
+        >
           cvm13 JSON: landmark sets for training a model
-        </label>
-        <label className="radio">
-          <input
-            type="radio"
-            name="format"
-            checked={format === 'csv'}
-            onChange={() => setFormat('csv')}
-            data-testid="export-format-csv"
-          />
+        </Choice>
+        <Choice
+          type="radio"
+          name="format"
+          checked={format === 'csv'}
+          onChange={() => setFormat('csv')}
+          testId="export-format-csv"
+        >
           CSV: stages and measurements for research (no names or IDs)
-        </label>
+        </Choice>
       </fieldset>
       <fieldset>
         <legend>Studies</legend>
-        <label className="radio">
-          <input
-            type="radio"
-            name="scope"
-            checked={approvedOnly}
-            onChange={() => setApprovedOnly(true)}
-            data-testid="export-approved"
-          />{' '}
+        <Choice
+          type="radio"
+          name="scope"
+          checked={approvedOnly}
+          onChange={() => setApprovedOnly(true)}
+          testId="export-approved"
+        >
           approved only
-        </label>
-        <label className="radio">
-          <input
-            type="radio"
-            name="scope"
-            checked={!approvedOnly}
-            onChange={() => setApprovedOnly(false)}
-            data-testid="export-all"
-          />{' '}
+        </Choice>
+        <Choice
+          type="radio"
+          name="scope"
+          checked={!approvedOnly}
+          onChange={() => setApprovedOnly(false)}
+          testId="export-all"
+        >
           all with landmarks
-        </label>
+        </Choice>
       </fieldset>
       {format === 'cvm13' && (
-        <label className="radio">
-          <input
-            type="checkbox"
-            checked={copyImages}
-            onChange={(e) => setCopyImages(e.target.checked)}
-            data-testid="export-copy-images"
-          />
+        <Choice type="checkbox" checked={copyImages} onChange={setCopyImages} testId="export-copy-images">
           copy the images beside the file (otherwise the file points into the data folder)
-        </label>
+        </Choice>
       )}
       <label>
         Folder (full path)

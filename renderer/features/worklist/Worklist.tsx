@@ -73,6 +73,33 @@ function Cut({ text, className }: { text: string; className?: string }): ReactNo
   );
 }
 
+/** A worklist filter: "all" (undefined) or one of `options` ([value, label]). */
+function FilterSelect<T extends string>(props: {
+  readonly label: string;
+  readonly value: T | undefined;
+  readonly options: readonly (readonly [T, string])[];
+  readonly onChange: (value: T | undefined) => void;
+  readonly testId: string;
+}): ReactNode {
+  return (
+    <label className="inline">
+      {props.label}
+      <select
+        value={props.value ?? ''}
+        onChange={(e) => props.onChange(props.options.find(([v]) => v === e.target.value)?.[0])}
+        data-testid={props.testId}
+      >
+        <option value="">all</option>
+        {props.options.map(([value, label]) => (
+          <option key={value} value={value}>
+            {label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): ReactNode {
   const initial = useRef(loadWorklistSession()).current;
   const [search, setSearch] = useState(initial.query.search);
@@ -298,60 +325,44 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
               setOffset(0);
             }}
           />
-          <label className="inline">
-            Stage
-            <select
-              value={stage ?? ''}
-              onChange={(e) => {
-                setStage((e.target.value || undefined) as ListStudiesRequest['stage']);
-                setOffset(0);
-              }}
-              data-testid="filter-stage"
-            >
-              <option value="">all</option>
-              {STAGE_CODES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-              <option value="no-fit">textbook: no stage fits</option>
-              <option value="none">not staged</option>
-            </select>
-          </label>
-          <label className="inline">
-            Confidence
-            <select
-              value={stageConfidence ?? ''}
-              data-testid="filter-stage-confidence"
-              onChange={(e) => {
-                setStageConfidence((e.target.value || undefined) as ListStudiesRequest['stageConfidence']);
-                setOffset(0);
-              }}
-            >
-              <option value="">all</option>
-              <option value="high">high (70% or more)</option>
-              <option value="moderate">moderate (50-70%)</option>
-              <option value="low">low (under 50%)</option>
-            </select>
-          </label>
-          <label className="inline">
-            Review
-            <select
-              value={review ?? ''}
-              onChange={(e) => {
-                setReview((e.target.value || undefined) as ReviewStatus | undefined);
-                setOffset(0);
-              }}
-              data-testid="filter-review"
-            >
-              <option value="">all</option>
-              {REVIEW_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect
+            label="Stage"
+            value={stage}
+            options={[
+              ...STAGE_CODES.map((s) => [s, s] as const),
+              ['no-fit', 'textbook: no stage fits'],
+              ['none', 'not staged'],
+            ]}
+            onChange={(v) => {
+              setStage(v);
+              setOffset(0);
+            }}
+            testId="filter-stage"
+          />
+          <FilterSelect
+            label="Confidence"
+            value={stageConfidence}
+            options={[
+              ['high', 'high (70% or more)'],
+              ['moderate', 'moderate (50-70%)'],
+              ['low', 'low (under 50%)'],
+            ]}
+            onChange={(v) => {
+              setStageConfidence(v);
+              setOffset(0);
+            }}
+            testId="filter-stage-confidence"
+          />
+          <FilterSelect
+            label="Review"
+            value={review}
+            options={REVIEW_STATUSES.map((s) => [s, s] as const)}
+            onChange={(v) => {
+              setReview(v);
+              setOffset(0);
+            }}
+            testId="filter-review"
+          />
         </div>
         <span className="spacer" />
         <label
