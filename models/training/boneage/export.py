@@ -87,8 +87,8 @@ def export_boneage(run, out_dir, seed=0):
     # calibrate the interval scale on a random half of the out-of-fold cases, report on the other half
     rng = np.random.default_rng(seed)
     half = rng.random(len(y)) < 0.5
-    # a linear recalibration of the mean (the short training leaves a bias of about +12 months and some
-    # regression to the mean), fitted on the same calibration half; the sd is multiplied by the slope
+    # a linear recalibration of the mean (fitted, not assumed: it centres whatever bias and regression to the
+    # mean the fold models have), fitted on the same calibration half; the sd is multiplied by the slope
     slope, intercept = (float(v) for v in np.polyfit(mu[half], y[half], 1))
     raw_mu = mu
     mu = intercept + slope * mu
