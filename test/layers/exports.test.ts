@@ -15,18 +15,6 @@ const ALLOWED = new Map<string, string>([
     "a read-only view of the services' module-level decoder pool (its size and running workers), which a test " +
       'outside the module cannot reach otherwise; it starts nothing the app would not start',
   ],
-  [
-    'core/inference/letterbox.ts:imageToLetterbox',
-    "the inverse of letterboxToImage, the round trip its test checks; core/inference is lm2's (#12) to keep or drop",
-  ],
-  [
-    'core/inference/roi.ts:roiInsideFraction',
-    "core/inference is lm2's (#12): left for its owner, listed in #17's report",
-  ],
-  [
-    'main/cli/bench/orthanc.ts:bytesOf',
-    "re-exported by test/pacs/orthanc.ts and used by nothing; main/cli/bench is perf2's (#14): listed in #17's report",
-  ],
 ]);
 
 const key = (u: ExportUse): string => `${u.file}:${u.name}`;
