@@ -92,7 +92,11 @@ export function useStudyCommands({
    */
   const keepApprovedPage = useCallback(async () => {
     const input = reportInput(); // now: "approve and next" opens another study meanwhile
+    // Only a DICOM image's result goes to a PACS, and only when one is configured: nothing to draw otherwise.
+    if (input.detail.info.format !== 'dicom') return;
     try {
+      const settings = await api.pacsGetSettings({});
+      if (!settings.ok || !settings.value.url) return;
       const fresh = await api.loadStudy({ imageId: input.detail.imageId });
       if (!fresh.ok) throw new Error(fresh.error.message);
       const { sendReportPage } = await import('./report');
