@@ -36,6 +36,11 @@ export interface ExpectedErrorModel {
   readonly coreRadiusPx: number;
   /** Landmarks expected to be this far off or more are flagged for checking. */
   readonly flagMm: number;
+  /**
+   * The image verdict says 'check' only when a landmark is expected to be this far off or more (fit on the
+   * cross-validated images by fit_decoding.py); null in older files: any flagged landmark makes it 'check'.
+   */
+  readonly imageCheckMm: number | null;
   /** Coefficients of log(ttaSpreadMm) and log(shapeShiftMm) (0 in files without test-time decoding). */
   readonly ttaSpreadLog: number;
   readonly shapeShiftLog: number;
@@ -122,6 +127,7 @@ export function parseDecoding(json: unknown, landmarks: readonly LandmarkName[])
       spreadRadiusPx: positive(ee.spreadRadiusPx, 'expectedError.spreadRadiusPx'),
       coreRadiusPx: positive(ee.coreRadiusPx, 'expectedError.coreRadiusPx'),
       flagMm: positive(ee.flagMm, 'expectedError.flagMm'),
+      imageCheckMm: ee.imageCheckMm === undefined ? null : positive(ee.imageCheckMm, 'expectedError.imageCheckMm'),
       ttaSpreadLog: ee.ttaSpreadLog === undefined ? 0 : finite(ee.ttaSpreadLog, 'expectedError.ttaSpreadLog'),
       shapeShiftLog: ee.shapeShiftLog === undefined ? 0 : finite(ee.shapeShiftLog, 'expectedError.shapeShiftLog'),
     },
@@ -243,19 +249,30 @@ export interface Candidate {
   readonly pv: number;
 }
 
+/** One landmark's heatmap inside a [1, K, H, W] model output: its values are data[offset + y * W + x]. */
+export interface HeatmapChannel {
+  readonly data: Float32Array;
+  readonly W: number;
+  readonly H: number;
+  readonly offset: number;
+}
+
+/** Channel c of a [1, K, H, W] output. */
+export function heatmapChannel(data: Float32Array, W: number, H: number, c: number): HeatmapChannel {
+  return { data, W, H, offset: c * W * H };
+}
+
 /**
  * Up to `max` local maxima of one heatmap, strongest first: each at least `minRatio` of the strongest and
  * farther than `separationPx` from every stronger one, refined to sub-pixel like `heatmapPeak`.
  */
 export function heatmapCandidates(
-  data: Float32Array,
-  W: number,
-  H: number,
-  offset: number,
+  channel: HeatmapChannel,
   max: number,
   separationPx: number,
   minRatio: number,
 ): Candidate[] {
+  const { data, W, H, offset } = channel;
   const local: { i: number; value: number }[] = [];
   let strongest = 0;
   for (let i = offset; i < offset + W * H; i++) if (data[i]! > strongest) strongest = data[i]!;
@@ -375,15 +392,13 @@ export interface HeatmapStats {
 
 /** Statistics of one heatmap around the integer pixel (u, v); as fit_decoding.py computes them. */
 export function heatmapStats(
-  data: Float32Array,
-  W: number,
-  H: number,
-  offset: number,
+  channel: HeatmapChannel,
   u: number,
   v: number,
   m: ExpectedErrorModel,
   mmPerPixel: number,
 ): HeatmapStats {
+  const { data, W, H, offset } = channel;
   const iu = Math.max(0, Math.min(W - 1, Math.round(u)));
   const iv = Math.max(0, Math.min(H - 1, Math.round(v)));
   let total = 0;
@@ -453,14 +468,12 @@ export function expectedErrorMm(
  * null when the disc holds no positive value or lies outside the heatmap.
  */
 export function localPeak(
-  data: Float32Array,
-  W: number,
-  H: number,
-  offset: number,
+  channel: HeatmapChannel,
   u: number,
   v: number,
   radiusPx: number,
 ): Candidate | null {
+  const { data, W, H, offset } = channel;
   const r2 = radiusPx * radiusPx;
   let best = -1;
   let bu = 0;

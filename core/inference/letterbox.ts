@@ -39,11 +39,6 @@ export function letterboxToImage(lb: Letterbox, u: number, v: number): { x: numb
   return { x: ((u - lb.ox + 0.5) * lb.w) / lb.rw - 0.5, y: ((v - lb.oy + 0.5) * lb.h) / lb.rh - 0.5 };
 }
 
-/** Image pixel (x, y) -> input pixel; the inverse of letterboxToImage. */
-export function imageToLetterbox(lb: Letterbox, x: number, y: number): { u: number; v: number } {
-  return { u: ((x + 0.5) * lb.rw) / lb.w - 0.5 + lb.ox, v: ((y + 0.5) * lb.rh) / lb.h - 0.5 + lb.oy };
-}
-
 /** Source index ranges averaged by each output cell, as torch's adaptive_avg_pool2d chooses them. */
 export function adaptivePoolRanges(n: number, m: number): { start: Int32Array; end: Int32Array } {
   const start = new Int32Array(m);

@@ -18,6 +18,12 @@ export interface QualityThresholds {
    * ('check'), and the raw peak (minConfidence) is not used.
    */
   readonly flagMm?: number;
+  /**
+   * With a calibrated model: the image verdict is 'uncertain' ('check') because of expected errors only when
+   * a landmark is expected to be this many mm off or more; flagged landmarks below it stay marked
+   * (landmarkIssues) without alarming the whole image. Absent: any flagged landmark makes the image 'check'.
+   */
+  readonly imageCheckMm?: number;
 }
 
 export const DEFAULT_QUALITY_THRESHOLDS: QualityThresholds = {
@@ -123,7 +129,11 @@ export function assessQuality(
   const outside = namesWith('outside-image');
   if (outside.length > 0) problems.push(`C2-C4 look cut off by the image border (${outside.join(', ')}).`);
   const expected = namesWith('high-expected-error');
-  if (expected.length > 0) {
+  const checkMm = t.imageCheckMm;
+  const imageCheck =
+    checkMm === undefined ||
+    points.some((p) => typeof p.expectedErrorMm === 'number' && !(p.expectedErrorMm < checkMm));
+  if (expected.length > 0 && imageCheck) {
     const mm = (n: LandmarkName): string => {
       const e = points.find((p) => p.name === n)?.expectedErrorMm;
       return typeof e === 'number' ? ` ~${e.toFixed(1)} mm` : '';

@@ -104,13 +104,3 @@ export function sampleRoi(image: PixelArray, w: number, h: number, g: RoiGrid, t
   }
   return out;
 }
-
-/** Share of the region's samples that fall inside the image: below 1 when the region is cut off. */
-export function roiInsideFraction(g: RoiGrid, w: number, h: number): number {
-  const a = roiToImage(g, 0, 0);
-  const b = roiToImage(g, g.W - 1, g.H - 1);
-  const overlapX = Math.max(0, Math.min(b.x, w - 1) - Math.max(a.x, 0));
-  const overlapY = Math.max(0, Math.min(b.y, h - 1) - Math.max(a.y, 0));
-  const area = (b.x - a.x) * (b.y - a.y);
-  return area > 0 ? (overlapX * overlapY) / area : 0;
-}

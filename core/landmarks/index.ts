@@ -41,25 +41,25 @@ const ROLE_LABEL: Record<LandmarkRole, string> = {
   'upper-anterior': 'upper border, anterior corner',
 };
 
-function info(name: LandmarkName, vertebra: Vertebra, role: LandmarkRole): LandmarkInfo {
+/** The role of each name's suffix after the vertebra: C2p, C3up, C4m ... (the names say what they are). */
+const ROLE_OF_SUFFIX: Readonly<Record<string, LandmarkRole>> = {
+  p: 'lower-posterior',
+  m: 'lower-deepest',
+  a: 'lower-anterior',
+  up: 'upper-posterior',
+  lp: 'lower-posterior',
+  la: 'lower-anterior',
+  ua: 'upper-anterior',
+};
+
+function info(name: LandmarkName): LandmarkInfo {
+  const vertebra = name.slice(0, 2) as Vertebra;
+  const role = ROLE_OF_SUFFIX[name.slice(2)];
+  if (!role) throw new Error(`no role for landmark ${name}`);
   return { name, vertebra, role, label: `${vertebra} ${ROLE_LABEL[role]}` };
 }
 
-export const LANDMARKS: readonly LandmarkInfo[] = [
-  info('C2p', 'C2', 'lower-posterior'),
-  info('C2m', 'C2', 'lower-deepest'),
-  info('C2a', 'C2', 'lower-anterior'),
-  info('C3up', 'C3', 'upper-posterior'),
-  info('C3lp', 'C3', 'lower-posterior'),
-  info('C3m', 'C3', 'lower-deepest'),
-  info('C3la', 'C3', 'lower-anterior'),
-  info('C3ua', 'C3', 'upper-anterior'),
-  info('C4up', 'C4', 'upper-posterior'),
-  info('C4lp', 'C4', 'lower-posterior'),
-  info('C4m', 'C4', 'lower-deepest'),
-  info('C4la', 'C4', 'lower-anterior'),
-  info('C4ua', 'C4', 'upper-anterior'),
-];
+export const LANDMARKS: readonly LandmarkInfo[] = LANDMARK_NAMES.map(info);
 
 export function landmarkInfo(name: LandmarkName): LandmarkInfo {
   const found = LANDMARKS.find((l) => l.name === name);

@@ -21,6 +21,7 @@ import {
   downsample,
   expectedErrorMm,
   heatmapCandidates,
+  heatmapChannel,
   heatmapPeak,
   heatmapStats,
   imageToRoi,
@@ -366,6 +367,7 @@ export async function runPipeline(
     ...DEFAULT_QUALITY_THRESHOLDS,
     ...(options.minConfidence !== undefined ? { minConfidence: options.minConfidence } : {}),
     ...(decoding ? { flagMm: decoding.expectedError.flagMm } : {}),
+    ...(decoding?.expectedError.imageCheckMm ? { imageCheckMm: decoding.expectedError.imageCheckMm } : {}),
   };
   const anatomy: AnatomyCheck | null = decoding
     ? {
@@ -488,7 +490,7 @@ function decodeStage2(
   const mmPerHeatmapPx = spec.mmPerPixel * spec.heatmapStride;
   const separation = CANDIDATE_SEPARATION_MM / mmPerHeatmapPx;
   const candidates = landmarks.map((_, c) => {
-    const found = heatmapCandidates(heatmaps, w, h, c * w * h, MAX_CANDIDATES, separation, CANDIDATE_MIN_RATIO);
+    const found = heatmapCandidates(heatmapChannel(heatmaps, w, h, c), MAX_CANDIDATES, separation, CANDIDATE_MIN_RATIO);
     if (found.length > 0) return found;
     const p = heatmapPeak(heatmaps, w, h, c * w * h);
     return [{ ...p, pu: Math.round(p.u), pv: Math.round(p.v) }];
@@ -499,7 +501,7 @@ function decodeStage2(
     nth(cs, nth(selection.choice, c, 'the selected configuration'), `the candidates of landmark ${c}`),
   );
   const stats = chosen.map((cand, c) =>
-    heatmapStats(heatmaps, w, h, c * w * h, cand.pu, cand.pv, decoding.expectedError, mmPerHeatmapPx),
+    heatmapStats(heatmapChannel(heatmaps, w, h, c), cand.pu, cand.pv, decoding.expectedError, mmPerHeatmapPx),
   );
   // Image pixels per mm along x (the crop's scale; y is the same for square pixels).
   const pxPerMm = roi.sx / spec.mmPerPixel;
@@ -513,7 +515,7 @@ function decodeStage2(
         const at = imageToRoi(t.roi, p.x, p.y);
         const u = (at.u + 0.5) / spec.heatmapStride - 0.5;
         const v = (at.v + 0.5) / spec.heatmapStride - 0.5;
-        const q = localPeak(t.heatmaps, w, h, c * w * h, u, v, radius);
+        const q = localPeak(heatmapChannel(t.heatmaps, w, h, c), u, v, radius);
         return q ? toImageIn(t.roi, q.u, q.v) : p;
       }),
     );

@@ -32,6 +32,7 @@ MODES = 10
 CVM13_WEIGHT = 5.0
 SPREAD_RADIUS, CORE_RADIUS = 8, 3
 TEST_TIME = {'rotationsDeg': [-8, 8], 'shapeWeight': 0.1, 'searchRadiusMm': 3}
+IMAGE_CHECK_QUANTILE = 0.9
 FEATURES = ['spreadMm', 'peak', 'outside', 'ttaSpreadMm', 'shapeShiftMm']
 
 
@@ -96,7 +97,32 @@ def held_out_figures(X, y, err, groups):
         flagged[~tr] = pred[~tr] >= np.quantile(train_pred, 0.9)
     big = err > 2
     return {'spearman': float(spearmanr(pred, err).correlation), 'flaggedShare': float(flagged.mean()),
-            'over2mmFlagged': float(flagged[big].mean())}
+            'over2mmFlagged': float(flagged[big].mean())}, pred
+
+
+def image_check(image, expected, err, groups=None):
+    """The image verdict's threshold: an image says 'check' when its largest expected error is >= imageCheckMm,
+    the IMAGE_CHECK_QUANTILE of the cross-validated images' largest expected errors, i.e. when the image is
+    less certain than all but a few of the images the model was validated on. (Separating the validated images
+    that hold a point > 2 mm off from the others is not possible with these features: their largest expected
+    errors are distributed like the others', AUC ~0.5; so a 'check' on every image with a flagged landmark
+    was alarm fatigue: 5 of 6 images.) With groups, each group's images are judged with the threshold of the
+    other groups. Returns (threshold, figures)."""
+    ids = sorted(set(image))
+    mx = np.array([expected[image == i].max() for i in ids])
+    bad = np.array([(err[image == i] > 2).any() for i in ids])
+    t_all = float(np.quantile(mx, IMAGE_CHECK_QUANTILE))
+    check = mx >= t_all
+    if groups is not None:
+        g_img = np.array([groups[image == i][0] for i in ids])
+        check = np.zeros(len(ids), bool)
+        for g in sorted(set(g_img)):
+            check[g_img == g] = mx[g_img == g] >= np.quantile(mx[g_img != g], IMAGE_CHECK_QUANTILE)
+    auc = float(np.mean([[float(a > b) + 0.5 * float(a == b) for b in mx[~bad]] for a in mx[bad]])) if bad.any() else None
+    return t_all, {'images': len(ids), 'imagesWithPointOver2mm': int(bad.sum()),
+                   'checkShareWithPointOver2mm': float(check[bad].mean()) if bad.any() else None,
+                   'checkShareWithout': float(check[~bad].mean()), 'checkShare': float(check.mean()),
+                   'aucLargestExpected': auc}
 
 
 def file_sha(path):
@@ -191,8 +217,8 @@ def main():
     beta, s2, expected = fit(X, y)
     flag_mm = float(np.quantile(expected, 0.9))
     big = err > 2
-    looi = held_out_figures(X, y, err, image)
-    lofo = held_out_figures(X, y, err, fold)
+    looi, _ = held_out_figures(X, y, err, image)
+    lofo, lofo_pred = held_out_figures(X, y, err, fold)
     rho = float(spearmanr(expected, err).correlation)
     print(f'CV predictions: MRE {err.mean():.4f} mm, within 2 mm {(err <= 2).mean():.4f}, {big.sum()} points > 2 mm')
     for k, name in enumerate(FEATURES):
@@ -202,15 +228,30 @@ def main():
     for label, fig in [('leave-one-image-out', looi), ('leave-one-fold-out', lofo)]:
         print(f'  {label}: Spearman {fig["spearman"]:.3f}, flagged {fig["flaggedShare"]:.3f}, caught {fig["over2mmFlagged"]:.3f} of the points > 2 mm')
     print(f'mean expected {expected.mean():.3f} mm vs mean actual {err.mean():.3f} mm')
+    image_check_mm, image_fit = image_check(image, expected, err)
+    _, image_lofo = image_check(image, lofo_pred, err, fold)
+    ids = sorted(set(image))
+    had_bad = np.array([(err[image == i] > 2).any() for i in ids])
+    old_check = np.array([(expected[image == i] >= flag_mm).any() for i in ids])
+    n_flag = np.array([(expected[image == i] >= flag_mm).sum() for i in ids])
+    print(f'image verdict: "check" when a landmark is expected >= {image_check_mm:.3f} mm off: on {image_fit["checkShareWithPointOver2mm"]:.3f} of the '
+          f'{had_bad.sum()} images with a point > 2 mm and {image_fit["checkShareWithout"]:.3f} of the {(~had_bad).sum()} without '
+          f'(leave-one-fold-out: {image_lofo["checkShareWithPointOver2mm"]:.3f} / {image_lofo["checkShareWithout"]:.3f}); '
+          f'with any flagged landmark (before): {old_check[had_bad].mean():.3f} / {old_check[~had_bad].mean():.3f}; '
+          f'images with >= 4 flagged landmarks: {(n_flag >= 4).sum()}; AUC of the largest expected error for images with a point > 2 mm: {image_fit["aucLargestExpected"]:.2f}')
     calib = {'model': 'log(error_mm + 0.05) = perLandmark[c] + spreadLog*log(spread_mm) + peakLog*log(peak) + outsideLog*log(outside + 0.001)'
                       ' + ttaSpreadLog*log(max(ttaSpread_mm, 0.01)) + shapeShiftLog*log(max(shapeShift_mm, 0.01)); expected = exp(. + residualVariance/2) - 0.05',
              'perLandmark': dict(zip(N, [float(v) for v in beta[:13]])), 'spreadLog': float(beta[13]), 'peakLog': float(beta[14]),
              'outsideLog': float(beta[15]), 'ttaSpreadLog': float(beta[16]), 'shapeShiftLog': float(beta[17]),
              'residualVariance': s2, 'spreadRadiusPx': SPREAD_RADIUS, 'coreRadiusPx': CORE_RADIUS, 'flagMm': flag_mm,
+             'imageCheckMm': image_check_mm,
              'crossValidated': {'points': int(len(err)), 'mreMm': float(err.mean()), 'within2mm': float((err <= 2).mean()),
                                 'spearman': rho, 'flaggedShare': float((expected >= flag_mm).mean()), 'over2mm': int(big.sum()),
                                 'over2mmFlagged': float((expected[big] >= flag_mm).mean()),
-                                'leaveOneImageOut': looi, 'leaveOneFoldOut': lofo}}
+                                'leaveOneImageOut': looi, 'leaveOneFoldOut': lofo,
+                                'imageCheck': {**image_fit, 'leaveOneFoldOut': image_lofo,
+                                               'anyFlaggedBefore': {'checkShareWithPointOver2mm': float(old_check[had_bad].mean()),
+                                                                    'checkShareWithout': float(old_check[~had_bad].mean())}}}}
     write(calib)
 
 

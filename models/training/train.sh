@@ -30,4 +30,10 @@ $PY export.py --ckpt "$OUT/cv/foldall" --cv "$OUT/cv/cv_metrics.json" --out ../c
   --train-wall-s $((train_end - start))
 # The fold models, so that `cvm eval --folds models/cvm13-unet/folds` reproduces the CV figures in the app.
 $PY export_folds.py --cv-dir "$OUT/cv" --model ../cvm13-unet --out ../cvm13-unet/folds
+# decoding.json of every model: shape models and test-time parameters, the cross-validated dump through the app's
+# own pipeline (node), then the expected-error calibration and the image verdict's threshold (docs/inference.md).
+case "$OUT" in /*) DUMP="$OUT/cvm13-cv-dump" ;; *) DUMP="$(pwd)/$OUT/cvm13-cv-dump" ;; esac
+$PY fit_decoding.py shapes
+(cd ../.. && npx tsx models/training/dump_cv_heatmaps.mts "$DUMP")
+CV_DUMP="$DUMP" $PY fit_decoding.py
 echo "total wall time: $(( $(date +%s) - start )) s"

@@ -118,12 +118,12 @@ describe('heatmap candidates and expected error', () => {
     blob(10, 10, 1, 1.5, hm);
     blob(30, 20, 0.4, 1.5, hm);
     blob(12.2, 10, 0.001, 1, hm); // a ripple on the first peak
-    const c = heatmapCandidates(hm, W, H, 0, 4, 3, 0.05);
+    const c = heatmapCandidates({ data: hm, W, H, offset: 0 }, 4, 3, 0.05);
     expect(c.map((x) => [Math.round(x.u), Math.round(x.v)])).toEqual([
       [10, 10],
       [30, 20],
     ]);
-    expect(heatmapCandidates(hm, W, H, 0, 4, 3, 0.5)).toHaveLength(1);
+    expect(heatmapCandidates({ data: hm, W, H, offset: 0 }, 4, 3, 0.5)).toHaveLength(1);
   });
 
   it('expects a larger error from a wide, weak peak than from a sharp one', () => {
@@ -133,8 +133,8 @@ describe('heatmap candidates and expected error', () => {
     blob(20, 15, 0.3, 4, wide);
     blob(5, 5, 0.1, 3, wide);
     const e = decoding.expectedError;
-    const a = expectedErrorMm(e, 'C3m', heatmapStats(sharp, W, H, 0, 20, 15, e, 0.35));
-    const b = expectedErrorMm(e, 'C3m', heatmapStats(wide, W, H, 0, 20, 15, e, 0.35));
+    const a = expectedErrorMm(e, 'C3m', heatmapStats({ data: sharp, W, H, offset: 0 }, 20, 15, e, 0.35));
+    const b = expectedErrorMm(e, 'C3m', heatmapStats({ data: wide, W, H, offset: 0 }, 20, 15, e, 0.35));
     expect(a).toBeGreaterThan(0);
     expect(b).toBeGreaterThan(a * 1.5);
   });
@@ -205,12 +205,12 @@ describe('test-time decoding', () => {
     hm[5 * W + 3] = 0.5;
     hm[5 * W + 4] = 0.3;
     hm[5 * W + 15] = 0.9;
-    const p = localPeak(hm, W, H, 0, 4, 4, 3)!;
+    const p = localPeak({ data: hm, W, H, offset: 0 }, 4, 4, 3)!;
     expect(p.pu).toBe(3);
     expect(p.pv).toBe(5);
     expect(p.u).toBeGreaterThan(3);
     expect(p.u).toBeLessThan(3.5);
-    expect(localPeak(hm, W, H, 0, 10, 1, 2)).toBeNull();
+    expect(localPeak({ data: hm, W, H, offset: 0 }, 10, 1, 2)).toBeNull();
   });
 
   it('turns a region of interest about its centre, in millimetres', () => {

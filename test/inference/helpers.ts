@@ -2,6 +2,7 @@
 import { cpSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Letterbox } from '../../core/inference/index';
 import type { PipelineImage } from '../../main/inference/index';
 import { REPO_ROOT } from '../shared-data';
 
@@ -22,4 +23,9 @@ export function spotImage(w: number, h: number, cx: number, cy: number, sigma: n
       data[y * w + x] = Math.round(60000 * Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * sigma * sigma)));
   }
   return { width: w, height: h, data, window: { center: 32767.5, width: 65536 } };
+}
+
+/** Image pixel (x, y) -> stage-1 input pixel (models/README.md's forward map; the app only needs the inverse). */
+export function imageToLetterbox(lb: Letterbox, x: number, y: number): { u: number; v: number } {
+  return { u: ((x + 0.5) * lb.rw) / lb.w - 0.5 + lb.ox, v: ((y + 0.5) * lb.rh) / lb.h - 0.5 + lb.oy };
 }

@@ -3,13 +3,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   adaptivePoolRanges,
-  imageToLetterbox,
   intensityTable,
   imageToRoi,
   letterboxArea,
   letterboxParams,
   letterboxToImage,
-  roiInsideFraction,
   roiToImage,
   roundHalfEven,
   sampleBilinear,
@@ -18,6 +16,7 @@ import {
   zscoreInPlace,
 } from '../../core/inference/index';
 import { REPO_ROOT } from '../shared-data';
+import { imageToLetterbox } from './helpers';
 
 interface TorchReference {
   width: number;
@@ -136,11 +135,6 @@ describe('region of interest (stage 2)', () => {
     const image = Float32Array.from({ length: 25 }, (_, i) => i);
     const out = sampleRoi(image, 5, 5, { cx: 2, cy: 2, W: 5, H: 5, sx: 1, sy: 1 });
     expect([...out]).toEqual([...image]);
-  });
-
-  it('reports how much of a region lies inside the image', () => {
-    expect(roiInsideFraction({ cx: 50, cy: 50, W: 11, H: 11, sx: 1, sy: 1 }, 100, 100)).toBe(1);
-    expect(roiInsideFraction({ cx: 0, cy: 50, W: 11, H: 11, sx: 1, sy: 1 }, 100, 100)).toBeCloseTo(0.5, 9);
   });
 });
 
