@@ -16,7 +16,7 @@ import { modulePath } from '../workers/entry';
 import { type Fn, startWasiModule, type WasmMemory } from './native-codecs';
 
 /** Where the module lives: main/dicom/wasm from source, <bundle>/wasm beside the CLI and app bundles. */
-export function jpegGreyWasmPath(): string {
+function jpegGreyWasmPath(): string {
   return path.join(path.dirname(modulePath(import.meta.url)), 'wasm', 'jpeg-grey.wasm');
 }
 
