@@ -40,8 +40,7 @@ const parts = {
   'main/inference': { may: [...CORE, 'main/workers'], npm: ['onnxruntime-node'], node: true },
   'main/store': { may: [...CORE, 'main/workers'], npm: ['better-sqlite3'], node: true },
   // the clinic's PACS (DICOMweb client, SR/SC writer, outbox): over the store, below the services
-  // fast-png: the report page the app hands over (PNG) becomes the Secondary Capture's pixels.
-  'main/pacs': { may: [...CORE, 'main/dicom', 'main/store'], npm: ['fast-png'], node: true },
+  'main/pacs': { may: [...CORE, 'main/dicom', 'main/store'], npm: [], node: true },
   'main/services': {
     may: [...CORE, 'main/dicom', 'main/inference', 'main/store', 'main/pacs'],
     npm: ['better-sqlite3'],

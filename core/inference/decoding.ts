@@ -467,12 +467,7 @@ export function expectedErrorMm(
  * The strongest value of one heatmap within `radiusPx` of (u, v), refined to sub-pixel like heatmapPeak;
  * null when the disc holds no positive value or lies outside the heatmap.
  */
-export function localPeak(
-  channel: HeatmapChannel,
-  u: number,
-  v: number,
-  radiusPx: number,
-): Candidate | null {
+export function localPeak(channel: HeatmapChannel, u: number, v: number, radiusPx: number): Candidate | null {
   const { data, W, H, offset } = channel;
   const r2 = radiusPx * radiusPx;
   let best = -1;

@@ -30,12 +30,19 @@ export const COMMANDS: ReadonlyArray<LazyCommand | Command> = [
   {
     name: 'analyze',
     summary: 'landmarks and CVM stage of image files with the ONNX model',
-    load: async () => (await import('./commands/analyze')).analyzeCommand,
+    load: async () => {
+      // The inference worker starts loading ONNX Runtime now, beside this command's code and the model check.
+      (await import('../services/prestart')).prestartLandmarkAnalysis();
+      return (await import('./commands/analyze')).analyzeCommand;
+    },
   },
   {
     name: 'eval',
     summary: 'landmark error and stage agreement of the model on a cvm13 annotation file',
-    load: async () => (await import('./commands/eval')).evalCommand,
+    load: async () => {
+      (await import('../services/prestart')).prestartLandmarkAnalysis();
+      return (await import('./commands/eval')).evalCommand;
+    },
   },
   {
     name: 'export',

@@ -1,15 +1,33 @@
 /** A DICOM file -> OpenedImage. */
-import type { OpenedImage } from '../../core/api/image';
+import type { ImageInfo, ImagePixels, OpenedImage } from '../../core/api/image';
 import { ImageDecodeError } from './errors';
 import { readMeta } from './meta';
 import { invalidVrWarning, parseDicomBytes } from './parse';
-import { buildPixels } from './pipeline';
+import { buildPixels, type PipelineResult } from './pipeline';
 import { decodeStoredFrame, readPixelModule } from './pixels';
 import { readSpacing } from './spacing';
 import { textReader } from './text';
 import { describeUnsupportedSyntax, findTransferSyntax } from './transfer-syntax';
 
-export async function decodeDicomFile(fileName: string, bytes: Uint8Array, frame: number): Promise<OpenedImage> {
+/** What `cvm info` reports of an image: everything but the display pixels. */
+export interface ImageSummary {
+  readonly info: ImageInfo;
+  readonly pixels: Omit<ImagePixels, 'data'>;
+}
+
+export function decodeDicomFile(fileName: string, bytes: Uint8Array, frame: number): Promise<OpenedImage>;
+export function decodeDicomFile(
+  fileName: string,
+  bytes: Uint8Array,
+  frame: number,
+  withData: false,
+): Promise<ImageSummary>;
+export async function decodeDicomFile(
+  fileName: string,
+  bytes: Uint8Array,
+  frame: number,
+  withData = true,
+): Promise<OpenedImage | ImageSummary> {
   const parsed = parseDicomBytes(fileName, bytes);
   const { dataSet } = parsed;
   const syntax = findTransferSyntax(parsed.transferSyntaxUid);
@@ -25,7 +43,16 @@ export async function decodeDicomFile(fileName: string, bytes: Uint8Array, frame
   const module = readPixelModule(fileName, dataSet);
   const stored = await decodeStoredFrame(fileName, dataSet, module, syntax, frame);
   const monochrome1 = module.photometric === 'MONOCHROME1';
-  const result = buildPixels(fileName, dataSet, stored, module.columns, module.rows, module.signed, monochrome1);
+  const result = buildPixels(
+    fileName,
+    dataSet,
+    stored,
+    module.columns,
+    module.rows,
+    module.signed,
+    monochrome1,
+    withData,
+  );
   const text = textReader(dataSet);
   const spacing = readSpacing(dataSet);
   const notes = [
@@ -59,6 +86,18 @@ export async function decodeDicomFile(fileName: string, bytes: Uint8Array, frame
         ...result.warnings,
       ].map((w) => `${fileName}: ${w}`),
     },
-    pixels: result.pixels,
+    pixels: withData ? withPixelData(fileName, result.pixels) : withoutPixelData(result.pixels),
   };
+}
+
+function withPixelData(fileName: string, pixels: PipelineResult['pixels']): ImagePixels {
+  const { data } = pixels;
+  if (data === null) throw new Error(`${fileName}: the display pixels were asked for but not made`);
+  return { ...pixels, data };
+}
+
+function withoutPixelData(pixels: PipelineResult['pixels']): Omit<ImagePixels, 'data'> {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the pixels are left out on purpose
+  const { data, ...rest } = pixels;
+  return rest;
 }

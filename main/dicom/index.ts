@@ -3,12 +3,13 @@
  * See docs/dicom.md.
  */
 import type { OpenedImage } from '../../core/api/image';
-import { decodeDicomFile } from './dicom-file';
+import { decodeDicomFile, type ImageSummary } from './dicom-file';
 import { ImageDecodeError } from './errors';
 import { decodeJpegFile, decodePngFile, isJpeg, isPng } from './raster';
 import { decodeTiffFile, isTiff } from './tiff';
 
 export { ImageDecodeError } from './errors';
+export type { ImageSummary } from './dicom-file';
 export { initNativeCodecs } from './native-codecs';
 
 export interface DecodeOptions {
@@ -32,11 +33,15 @@ export async function decodeImageFile(
     if (isTiff(bytes)) return decodeTiffFile(fileName, bytes);
     return await decodeDicomFile(fileName, bytes, options.frame ?? 0);
   } catch (error) {
-    if (error instanceof ImageDecodeError) throw error;
-    // Anything else escaping the parsers is still a problem with this file, reported as such.
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new ImageDecodeError('corrupt-file', fileName, `the file cannot be read (${detail})`);
+    throw asDecodeError(fileName, error);
   }
+}
+
+/** Anything escaping the parsers is still a problem with this file, reported as such. */
+function asDecodeError(fileName: string, error: unknown): ImageDecodeError {
+  if (error instanceof ImageDecodeError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new ImageDecodeError('corrupt-file', fileName, `the file cannot be read (${detail})`);
 }
 
 /** "DICM" after the 128-byte preamble: the mark of a DICOM Part 10 file. */
@@ -44,4 +49,26 @@ function hasDicomPrefix(bytes: Uint8Array): boolean {
   return (
     bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d
   );
+}
+
+/**
+ * What decodeImageFile reports of a file, without the display pixels (`cvm info`): the same info, windows and
+ * mapping. An uncompressed or decoded DICOM frame is then never mapped pixel by pixel (pipeline.ts).
+ */
+export async function summarizeImageFile(
+  fileName: string,
+  bytes: Uint8Array,
+  options: DecodeOptions = {},
+): Promise<ImageSummary> {
+  if (bytes.length > 0 && hasDicomPrefix(bytes)) {
+    try {
+      return await decodeDicomFile(fileName, bytes, options.frame ?? 0, false);
+    } catch (error) {
+      throw asDecodeError(fileName, error);
+    }
+  }
+  const { info, pixels } = await decodeImageFile(fileName, bytes, options);
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the pixels are left out on purpose
+  const { data, ...rest } = pixels;
+  return { info, pixels: rest };
 }

@@ -13,7 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { modulePath } from '../workers/entry';
-import { type Fn, instantiateWasm, type WasmMemory, wasiStubs } from './native-codecs';
+import { type Fn, startWasiModule, type WasmMemory } from './native-codecs';
 
 /** Where the module lives: main/dicom/wasm from source, <bundle>/wasm beside the CLI and app bundles. */
 export function jpegGreyWasmPath(): string {
@@ -38,31 +38,17 @@ async function instantiate(): Promise<GreyApi | null> {
   } catch {
     return null; // not shipped here: every JPEG goes to the full decoder
   }
-  // eslint-disable-next-line prefer-const -- assigned once instantiated; the closures read it only after that
-  let memory: WasmMemory | undefined;
-  const text = (ptr: number, len: number): string =>
-    memory ? Buffer.from(memory.buffer, ptr, len).toString('latin1') : '';
-  const stubs = wasiStubs(
-    () => memory,
-    (code) => {
-      throw new JpegGreyFailure(`the grey JPEG module exited with code ${code}`);
-    },
-  );
-  const imports = {
-    env: {
-      ...stubs.env,
-      jpeg_grey_error: (ptr: number, len: number) => {
+  return startWasiModule(
+    bytes,
+    (text) => ({
+      jpeg_grey_error: (ptr, len) => {
         throw new JpegGreyFailure(text(ptr, len));
       },
       // Warnings are counted in the module (jpeg_grey_warnings); their wording is the full decoder's business.
       jpeg_grey_warning: () => undefined,
-    },
-    wasi_snapshot_preview1: stubs.wasi_snapshot_preview1,
-  };
-  const api = await instantiateWasm(bytes, imports);
-  memory = api.memory;
-  api.fn._initialize?.();
-  return api;
+    }),
+    (code) => new JpegGreyFailure(`the grey JPEG module exited with code ${code}`),
+  );
 }
 
 function load(): Promise<GreyApi | null> {

@@ -119,9 +119,9 @@ function discardModule(api: WasmApi): void {
 
 /**
  * The WASI functions an Emscripten-built standalone module imports (it never uses files, clocks or the
- * environment; a write is reported as done), and the memory-growth notice. Shared with ./jpeg-grey.
+ * environment; a write is reported as done), and the memory-growth notice.
  */
-export function wasiStubs(
+function wasiStubs(
   memory: () => WasmMemory | undefined,
   exit: (code: number) => never,
 ): { env: Record<string, () => undefined>; wasi_snapshot_preview1: Record<string, (...args: number[]) => number> } {
@@ -145,7 +145,7 @@ export function wasiStubs(
 }
 
 /** Instantiates a WebAssembly module (the DOM lib, which declares WebAssembly, is not in main/'s types). */
-export async function instantiateWasm(
+async function instantiateWasm(
   bytes: Uint8Array,
   imports: object,
 ): Promise<{ memory: WasmMemory; fn: Record<string, Fn> }> {
@@ -155,8 +155,16 @@ export async function instantiateWasm(
   return { memory: instance.exports.memory as WasmMemory, fn };
 }
 
-async function instantiate(): Promise<WasmApi> {
-  const bytes = await readFile(nativeCodecsWasmPath());
+/**
+ * Starts an Emscripten-built standalone module (this codec module, ./jpeg-grey's): the WASI stubs, the module's
+ * own `env` imports (given `text`, which reads a latin1 string from its memory), and `exited` for the error a
+ * call of exit() throws through its frames. Shared with ./jpeg-grey.
+ */
+export async function startWasiModule(
+  bytes: Uint8Array,
+  env: (text: (ptr: number, len: number) => string) => Record<string, (...args: number[]) => unknown>,
+  exited: (code: number) => Error,
+): Promise<{ memory: WasmMemory; fn: Record<string, Fn> }> {
   // Assigned once the module is instantiated; the closures below read it only after that.
   // eslint-disable-next-line prefer-const
   let memory: WasmMemory | undefined;
@@ -165,26 +173,32 @@ async function instantiate(): Promise<WasmApi> {
   const stubs = wasiStubs(
     () => memory,
     (code) => {
-      throw new CodecError(`codec module exited with code ${code}`);
+      throw exited(code);
     },
   );
-  const imports = {
-    env: {
-      ...stubs.env,
-      onCodecsException: (ptr: number, len: number) => {
-        throw new CodecError(text(ptr, len));
-      },
-      onCodecsInfo: (ptr: number, len: number) => {
-        if (messages) collectDamage(messages, text(ptr, len));
-      },
-      onCodecsTrace: () => undefined,
-    },
+  const api = await instantiateWasm(bytes, {
+    env: { ...stubs.env, ...env(text) },
     wasi_snapshot_preview1: stubs.wasi_snapshot_preview1,
-  };
-  const api = await instantiateWasm(bytes, imports);
+  });
   memory = api.memory;
   api.fn._initialize?.();
   return api;
+}
+
+async function instantiate(): Promise<WasmApi> {
+  return startWasiModule(
+    await readFile(nativeCodecsWasmPath()),
+    (text) => ({
+      onCodecsException: (ptr, len) => {
+        throw new CodecError(text(ptr, len));
+      },
+      onCodecsInfo: (ptr, len) => {
+        if (messages) collectDamage(messages, text(ptr, len));
+      },
+      onCodecsTrace: () => undefined,
+    }),
+    (code) => new CodecError(`codec module exited with code ${code}`),
+  );
 }
 
 /** A failure reported by the codec itself (bad bitstream, unsupported coding). */

@@ -6,7 +6,7 @@ import type { DataSet } from 'dicom-parser';
 import type { ImagePixels, WindowPreset } from '../../core/api/image';
 import { ImageDecodeError } from './errors';
 import type { StoredFrame } from './pixels';
-import { automaticWindow } from './windows';
+import { automaticWindow, automaticWindowOfStored } from './windows';
 
 interface Lut {
   readonly firstMapped: number;
@@ -53,6 +53,8 @@ function readLut(
 }
 
 const MAX_RESCALE_SLOPE = 1e6;
+/** The largest stored-value range whose display values are tabulated instead of mapped per pixel (4 MB). */
+const MAX_TABLE_ENTRIES = 1 << 21;
 const MAX_RESCALE_INTERCEPT = 1e9;
 
 function lookup(lut: Lut, v: number): number {
@@ -70,7 +72,8 @@ function numbers(dataSet: DataSet, tag: string): number[] {
 }
 
 export interface PipelineResult {
-  readonly pixels: ImagePixels;
+  /** `data` is null only when it was not asked for and the window could be found without it. */
+  readonly pixels: Omit<ImagePixels, 'data'> & { readonly data: Uint16Array | null };
   readonly modalityTransform: string;
   readonly voiLutApplied: boolean;
   /** The file has a VOI LUT Sequence but also window presets, which were used instead. */
@@ -81,6 +84,9 @@ export interface PipelineResult {
 /**
  * modality -> data: data = (m - mMin) * 65535 / (mMax - mMin), inverted for MONOCHROME1, where
  * mMin..mMax is the frame's actual range (the most grey levels for display).
+ * With `withData` false (`cvm info`: windows and mapping, no pixels) a linear mapping of whole-number stored
+ * values makes no display pixels: the automatic window comes from a table of the display value of each stored
+ * value in the frame's range, the very values the pixels would hold.
  */
 export function buildPixels(
   fileName: string,
@@ -90,6 +96,7 @@ export function buildPixels(
   height: number,
   signed: boolean,
   monochrome1: boolean,
+  withData = true,
 ): PipelineResult {
   const warnings: string[] = [];
   const count = width * height;
@@ -197,15 +204,29 @@ export function buildPixels(
   const range = mMax > mMin ? mMax - mMin : 1;
   const k = 65535 / range;
   const toData = (m: number) => (monochrome1 ? 65535 - (m - mMin) * k : (m - mMin) * k);
+  // Linear in the stored value: data = a * v + c.
+  const a = (monochrome1 ? -k : k) * slope;
+  const c = monochrome1 ? 65535 - (intercept - mMin) * k : (intercept - mMin) * k;
+  const values = frame.values;
+  let automatic: WindowPreset | null = null;
+  let pixelData: Uint16Array | null = data;
   /* eslint-disable @typescript-eslint/no-non-null-assertion --
      frame.values and modality hold count = rows x columns values */
-  if (modality) {
+  if (
+    !withData &&
+    !modality &&
+    !(values instanceof Float64Array) &&
+    Number.isInteger(frame.min) &&
+    frame.max - frame.min < MAX_TABLE_ENTRIES
+  ) {
+    // The display value of every stored value in the frame's range, computed as the loop below computes it.
+    const table = new Uint16Array(frame.max - frame.min + 1);
+    for (let v = frame.min; v <= frame.max; v++) table[v - frame.min] = a * v + c + 0.5;
+    automatic = automaticWindowOfStored(values, width, height, table, frame.min);
+    pixelData = null;
+  } else if (modality) {
     for (let i = 0; i < count; i++) data[i] = Math.round(toData(modality[i]!));
   } else {
-    // Linear in the stored value: data = a * v + c.
-    const a = (monochrome1 ? -k : k) * slope;
-    const c = monochrome1 ? 65535 - (intercept - mMin) * k : (intercept - mMin) * k;
-    const values = frame.values;
     // a * v + c lies in 0..65535 here, so adding 0.5 and truncating rounds.
     for (let i = 0; i < count; i++) data[i] = a * values[i]! + c + 0.5;
   }
@@ -229,13 +250,13 @@ export function buildPixels(
       width: Math.abs(hi - lo),
     });
   }
-  windows.push(automaticWindow(data, width, height));
+  windows.push(automatic ?? automaticWindow(data, width, height));
 
   return {
     pixels: {
       width,
       height,
-      data,
+      data: pixelData,
       modalitySlope: (monochrome1 ? -range : range) / 65535,
       modalityIntercept: monochrome1 ? mMin + range : mMin,
       windows,

@@ -45,23 +45,24 @@ function readPair(dataSet: DataSet, tag: string, name: string): Pair | null {
   return { row, col };
 }
 
+const uncalibrated = (why: string): SpacingResult => ({
+  spacing: null,
+  warnings: [`${why}: the image is uncalibrated`],
+});
+const calibrated = (rowMm: number, colMm: number, source: Spacing['source'], detail: string): SpacingResult => ({
+  spacing: { rowMm, colMm, source, detail },
+  warnings: [],
+});
+
 export function readSpacing(dataSet: DataSet): SpacingResult {
   const pixel = readPair(dataSet, PIXEL_SPACING, 'PixelSpacing (0028,0030)');
   if (pixel) {
-    if ('problem' in pixel) return { spacing: null, warnings: [`${pixel.problem}: the image is uncalibrated`] };
-    return {
-      spacing: {
-        rowMm: pixel.row,
-        colMm: pixel.col,
-        source: 'PixelSpacing',
-        detail: `PixelSpacing ${fmt(pixel.row)} x ${fmt(pixel.col)} mm`,
-      },
-      warnings: [],
-    };
+    if ('problem' in pixel) return uncalibrated(pixel.problem);
+    return calibrated(pixel.row, pixel.col, 'PixelSpacing', `PixelSpacing ${fmt(pixel.row)} x ${fmt(pixel.col)} mm`);
   }
   const imager = readPair(dataSet, IMAGER_PIXEL_SPACING, 'ImagerPixelSpacing (0018,1164)');
   if (imager) {
-    if ('problem' in imager) return { spacing: null, warnings: [`${imager.problem}: the image is uncalibrated`] };
+    if ('problem' in imager) return uncalibrated(imager.problem);
     const rawMagnification = dataSet.string(MAGNIFICATION);
     if (rawMagnification !== undefined && rawMagnification.trim() !== '') {
       const magnification = Number(rawMagnification.trim());
@@ -70,47 +71,35 @@ export function readSpacing(dataSet: DataSet): SpacingResult {
           !Number.isFinite(magnification) || magnification <= 0
             ? 'is not a positive number'
             : 'is not a plausible factor (0.1 to 10)';
-        return {
-          spacing: null,
-          warnings: [
-            `EstimatedRadiographicMagnificationFactor (0018,1114) "${rawMagnification.trim()}" ${why}, so ImagerPixelSpacing cannot be corrected: the image is uncalibrated`,
-          ],
-        };
+        return uncalibrated(
+          `EstimatedRadiographicMagnificationFactor (0018,1114) "${rawMagnification.trim()}" ${why}, so ImagerPixelSpacing cannot be corrected`,
+        );
       }
       const row = imager.row / magnification;
       const col = imager.col / magnification;
-      return {
-        spacing: {
-          rowMm: row,
-          colMm: col,
-          source: 'ImagerPixelSpacing corrected by EstimatedRadiographicMagnificationFactor',
-          detail: `ImagerPixelSpacing ${fmt(imager.row)} x ${fmt(imager.col)} mm / magnification ${fmt(magnification)} = ${fmt(row)} x ${fmt(col)} mm`,
-        },
-        warnings: [],
-      };
+      return calibrated(
+        row,
+        col,
+        'ImagerPixelSpacing corrected by EstimatedRadiographicMagnificationFactor',
+        `ImagerPixelSpacing ${fmt(imager.row)} x ${fmt(imager.col)} mm / magnification ${fmt(magnification)} = ${fmt(row)} x ${fmt(col)} mm`,
+      );
     }
-    return {
-      spacing: {
-        rowMm: imager.row,
-        colMm: imager.col,
-        source: 'ImagerPixelSpacing',
-        detail: `ImagerPixelSpacing ${fmt(imager.row)} x ${fmt(imager.col)} mm at the detector, not corrected for magnification (no EstimatedRadiographicMagnificationFactor)`,
-      },
-      warnings: [],
-    };
+    return calibrated(
+      imager.row,
+      imager.col,
+      'ImagerPixelSpacing',
+      `ImagerPixelSpacing ${fmt(imager.row)} x ${fmt(imager.col)} mm at the detector, not corrected for magnification (no EstimatedRadiographicMagnificationFactor)`,
+    );
   }
   const scanned = readPair(dataSet, NOMINAL_SCANNED, 'NominalScannedPixelSpacing (0018,2010)');
   if (scanned) {
-    if ('problem' in scanned) return { spacing: null, warnings: [`${scanned.problem}: the image is uncalibrated`] };
-    return {
-      spacing: {
-        rowMm: scanned.row,
-        colMm: scanned.col,
-        source: 'NominalScannedPixelSpacing',
-        detail: `NominalScannedPixelSpacing ${fmt(scanned.row)} x ${fmt(scanned.col)} mm (scanned film)`,
-      },
-      warnings: [],
-    };
+    if ('problem' in scanned) return uncalibrated(scanned.problem);
+    return calibrated(
+      scanned.row,
+      scanned.col,
+      'NominalScannedPixelSpacing',
+      `NominalScannedPixelSpacing ${fmt(scanned.row)} x ${fmt(scanned.col)} mm (scanned film)`,
+    );
   }
   return { spacing: null, warnings: [] };
 }

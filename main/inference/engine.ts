@@ -11,6 +11,7 @@ import type { PipelineImage } from './pipeline';
 import type { FromWorker, ToWorker } from './protocol';
 import type { VerifiedModel } from './registry';
 import { defaultProviders, type ProviderName, type ProviderReport } from './providers';
+import { takePrestartedWorker } from './prestart';
 import { cudaLibraryHint, workerEntry } from './worker-entry';
 
 export type EngineEvent =
@@ -126,8 +127,8 @@ export class InferenceEngine {
   }
 
   private spawn(): Promise<Ready> {
-    const entry = workerEntry();
-    const worker = new Worker(entry.file, { eval: entry.eval });
+    // A worker started early by prestartInferenceWorker (./prestart.ts) has loaded ONNX Runtime meanwhile.
+    const worker = takePrestartedWorker() ?? this.newWorker();
     this.worker = worker;
     return new Promise<Ready>((resolve, reject) => {
       let settled = false;
@@ -170,6 +171,11 @@ export class InferenceEngine {
         cudaHint: this.providers.includes('cuda') ? cudaLibraryHint() : '',
       } satisfies ToWorker);
     });
+  }
+
+  private newWorker(): Worker {
+    const entry = workerEntry();
+    return new Worker(entry.file, { eval: entry.eval });
   }
 
   private crashed(worker: Worker, message: string): void {

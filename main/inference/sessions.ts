@@ -38,10 +38,21 @@ function firstLine(error: unknown): string {
   return first.trim();
 }
 
+/** Refuses an output whose shape is not the manifest's (checked on the warm-up run and on every run). */
+export function checkOutputDims(spec: StageSpec, dims: readonly number[]): void {
+  if (dims.length !== 4 || dims.some((d, i) => d !== spec.output.shape[i])) {
+    throw new ModelError(
+      `${spec.file} returns ${spec.output.name} of shape [${dims.join(', ')}], the manifest declares [${spec.output.shape.join(', ')}]`,
+    );
+  }
+}
+
 /**
- * Runs the declared input shape once (zeros) and returns the providers in ORT's profile of that run. Without a
- * profile (`profilePrefix` null: a CPU-only session, whose nodes can run nowhere else) the run still checks the
- * output shape and warms the session, and the placement is the CPU; writing and parsing the profile is skipped.
+ * Runs the declared input shape once (zeros) and returns the providers in ORT's profile of that run (a GPU
+ * session: where its nodes were placed), or the CPU when `profilePrefix` is null (a CPU session whose graph
+ * does not declare fixed shapes: the run checks its output shape at start). A CPU session whose graph declares
+ * the manifest's shapes has no warm-up run: its first analysis runs it (the app warms up with a synthetic
+ * analysis at start), and every run checks the output shape.
  */
 async function warmUpAndProfile(
   session: ort.InferenceSession,
@@ -53,12 +64,7 @@ async function warmUpAndProfile(
   const outputs = await session.run({ [spec.input.name]: input });
   const out = outputs[spec.output.name];
   if (profilePrefix !== null) session.endProfiling();
-  const dims = out?.dims ?? [];
-  if (dims.length !== 4 || dims.some((d, i) => d !== spec.output.shape[i])) {
-    throw new ModelError(
-      `${spec.file} returns ${spec.output.name} of shape [${dims.join(', ')}], the manifest declares [${spec.output.shape.join(', ')}]`,
-    );
-  }
+  checkOutputDims(spec, out?.dims ?? []);
   if (profilePrefix === null) return [ORT_NAME.cpu];
   const dir = path.dirname(profilePrefix);
   const base = path.basename(profilePrefix);
@@ -75,8 +81,13 @@ async function warmUpAndProfile(
   return [...providers].sort();
 }
 
-function checkGraph(session: ort.InferenceSession, spec: StageSpec): void {
+/**
+ * Refuses a graph whose input or output names, or fixed dimensions, differ from the manifest; returns whether
+ * the graph declares both shapes in full (every dimension fixed), equal to the manifest's.
+ */
+function checkGraph(session: ort.InferenceSession, spec: StageSpec): boolean {
   const problems: string[] = [];
+  let confirmed = true;
   if (!session.inputNames.includes(spec.input.name))
     problems.push(`has no input "${spec.input.name}" (inputs: ${session.inputNames.join(', ')})`);
   if (!session.outputNames.includes(spec.output.name))
@@ -88,7 +99,11 @@ function checkGraph(session: ort.InferenceSession, spec: StageSpec): void {
     what: string,
   ): void => {
     const m = meta.find((x) => x.name === name);
-    if (!m || !m.isTensor) return;
+    if (!m || !m.isTensor) {
+      confirmed = false;
+      return;
+    }
+    if (m.shape.length !== shape.length || m.shape.some((d) => typeof d !== 'number')) confirmed = false;
     // Dynamic dimensions come back as names (strings); only fixed ones can be compared.
     const mismatch = m.shape.length !== shape.length || m.shape.some((d, i) => typeof d === 'number' && d !== shape[i]);
     if (mismatch)
@@ -97,12 +112,14 @@ function checkGraph(session: ort.InferenceSession, spec: StageSpec): void {
   declared(session.inputMetadata, spec.input.name, spec.input.shape, 'input');
   declared(session.outputMetadata, spec.output.name, spec.output.shape, 'output');
   if (problems.length > 0) throw new ModelError(`${spec.file} ${problems.join('; ')}`);
+  return confirmed;
 }
 
 let sessionCounter = 0;
 
 /**
- * Creates the session with the first provider that works, checks it against the manifest, warms it up.
+ * Creates the session with the first provider that works, checks it against the manifest, warms it up (a GPU
+ * session, or a graph without fixed shapes; see warmUpAndProfile).
  * A provider that fails to load (no GPU, no CUDA libraries) falls back to the next, with the reason kept.
  */
 export async function createStageSession(
@@ -136,8 +153,11 @@ export async function createStageSession(
       continue;
     }
     try {
-      checkGraph(session, spec);
-      const placement = await warmUpAndProfile(session, spec, provider === 'cpu' ? null : profilePrefix);
+      const shapesDeclared = checkGraph(session, spec);
+      const placement =
+        provider === 'cpu' && shapesDeclared
+          ? [ORT_NAME.cpu]
+          : await warmUpAndProfile(session, spec, provider === 'cpu' ? null : profilePrefix);
       const createMs = performance.now() - start;
       const ranThere = placement.includes(ORT_NAME[provider]);
       if (!ranThere)

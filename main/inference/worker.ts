@@ -11,7 +11,7 @@ import type { StageSpec } from '../../core/inference/index';
 import { ModelError } from './errors';
 import { runPipeline, type StageRunner } from './pipeline';
 import type { FromWorker, ToWorker } from './protocol';
-import { createStageSession, type ProviderName, type StageSession } from './sessions';
+import { checkOutputDims, createStageSession, type ProviderName, type StageSession } from './sessions';
 
 if (!parentPort) throw new Error('main/inference/worker.ts must run as a worker thread');
 const port = parentPort;
@@ -40,6 +40,7 @@ function runner(stage: StageSession, spec: StageSpec): StageRunner {
     const out = outputs[spec.output.name];
     if (!out || !(out.data instanceof Float32Array))
       throw new Error(`${spec.file} returned no float32 "${spec.output.name}"`);
+    checkOutputDims(spec, out.dims);
     return out.data;
   };
 }

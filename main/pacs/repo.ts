@@ -249,7 +249,11 @@ export class PacsRepo {
     return this.rows(`image_ref = ? AND kind = 'sr'`, imageId).at(-1) ?? null;
   }
 
-  /** Send state per image for the worklist: the newest item's status and error. */
+  /**
+   * Send state per image for the worklist: "failed" while any of its items failed (the newest such, with its
+   * error), else "pending" while any waits, else the newest sent item's. (After a failed SR the SC behind it
+   * still waits its turn: the image's state is the failure.)
+   */
   sendStates(
     imageIds: readonly number[],
   ): Map<number, { status: OutboxStatus; error: string | null; attempts: number; sentAt: string | null }> {
@@ -265,7 +269,8 @@ export class PacsRepo {
           attempts: number;
           sent_at: string | null;
         }>(
-          `SELECT status, last_error, attempts, sent_at FROM pacs_outbox WHERE image_ref = ? ORDER BY id DESC LIMIT 1`,
+          `SELECT status, last_error, attempts, sent_at FROM pacs_outbox WHERE image_ref = ?
+           ORDER BY status = 'failed' DESC, status = 'pending' DESC, id DESC LIMIT 1`,
           id,
         );
         if (r) out.set(id, { status: r.status, error: r.last_error, attempts: r.attempts, sentAt: r.sent_at });

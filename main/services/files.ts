@@ -6,9 +6,11 @@
  */
 import path from 'node:path';
 import type { OpenedImage } from '../../core/api/image';
+import type { ImageSummary } from '../dicom/index';
 import { readImageFileSafely } from '../dicom/read-file';
 
 export { ImageDecodeError } from '../dicom/errors';
+export type { ImageSummary } from '../dicom/index';
 
 export interface OpenFileOptions {
   /** 0-based frame of a multi-frame file; the first by default. */
@@ -30,6 +32,20 @@ export async function openImageFile(file: string, options: OpenFileOptions = {})
   // Loaded on first use: a command that decodes in the worker only (`cvm analyze`) never loads the parsers here.
   const { decodeImageFile } = await import('../dicom/index');
   return decodeImageFile(name, bytes, decodeOptions);
+}
+
+/**
+ * What openImageFile reports of a file without its display pixels (`cvm info`): the same info, windows and
+ * mapping, found without mapping every pixel where the file allows (see summarizeImageFile in main/dicom).
+ */
+export async function summarizeImageFileAt(
+  file: string,
+  options: { readonly frame?: number } = {},
+): Promise<ImageSummary> {
+  const name = path.basename(file);
+  const bytes = readImageFileSafely(file, name);
+  const { summarizeImageFile } = await import('../dicom/index');
+  return summarizeImageFile(name, bytes, options.frame === undefined ? {} : { frame: options.frame });
 }
 
 /** Stops the decoder worker(s) started by openImageFile(..., { inWorker: true }). */

@@ -41,8 +41,7 @@ const isbiIds = readFileSync(path.join(SHARED, 'isbi2015', 'isbi19_landmarks.csv
   .map((line) => line.split(',')[0]!);
 const m = parseManifest(JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')));
 const decoding = parseDecoding(JSON.parse(readFileSync(path.join(dir, 'decoding.json'), 'utf8')), m.landmarks);
-const ids =
-  modeArg === 'unlabelled' ? isbiIds.filter((id) => !(id in ann.images)) : [...(m.training?.heldOut ?? [])];
+const ids = modeArg === 'unlabelled' ? isbiIds.filter((id) => !(id in ann.images)) : [...(m.training?.heldOut ?? [])];
 
 const runner = async (
   spec: typeof m.stages.locate | typeof m.stages.refine,
@@ -88,4 +87,6 @@ writeFileSync(
   outArg,
   JSON.stringify({ model: m.id, mode: modeArg, landmarks: m.landmarks, spacingMm: SPACING_MM, images }),
 );
-console.log(`${m.id}: ${images.length} ${modeArg} images in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${outArg}`);
+console.log(
+  `${m.id}: ${images.length} ${modeArg} images in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${outArg}`,
+);

@@ -369,4 +369,52 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
       .all();
     expect(audit.slice(4)).toEqual(['patient-merge', 'study-split', 'study-rejoin', 'patient-split']);
   });
+
+  it('shows "send failed" in the worklist when the PACS is down at approval, and keeps the local result', async () => {
+    const { page } = current();
+    // The earlier visit, from the PACS tab's patient list.
+    await page.getByTestId('patient-timeline-CVM-E2E-7').click();
+    await page
+      .getByTestId('local-patients')
+      .locator('[data-testid="timeline-visits"] a', { hasText: '2016-06-01' })
+      .click();
+    await page.getByTestId('approve').waitFor({ timeout: 60_000 });
+    await orthanc.stop();
+    try {
+      await page.getByTestId('approve').click();
+      if (
+        await page
+          .getByTestId('confirm-approve')
+          .isVisible()
+          .catch(() => false)
+      ) {
+        await page.getByTestId('confirm-checked').check();
+        await page.getByTestId('confirm-approve').click();
+      }
+      await expect
+        .poll(() => page.getByTestId('review-status').textContent(), { timeout: 30_000 })
+        .toMatch(/^Approved by/);
+      await page.getByRole('button', { name: 'Worklist', exact: true }).click();
+      const badges = page.getByTestId('send-status');
+      await expect
+        .poll(async () => (await badges.allTextContents()).sort(), { timeout: 60_000 })
+        .toEqual(['send failed', 'sent']);
+      const failed = badges.filter({ hasText: 'send failed' });
+      expect(await failed.getAttribute('title')).toMatch(
+        /refused the connection.*\(attempt 1; retried automatically\)/,
+      );
+      await page.screenshot({ path: screenshotPath('pacs-11-send-failed') });
+      // The local result is untouched: still approved, with its landmarks.
+      const store = storeFor({ mode: 'web', dataDir: current().dataDir });
+      const approved = store.db
+        .prepare(
+          "SELECT COUNT(*) FROM images WHERE review_status = 'approved' AND latest_set_ref IS NOT NULL AND format = 'dicom'",
+        )
+        .pluck()
+        .get();
+      expect(approved).toBe(2);
+    } finally {
+      orthanc = await startOrthanc({ storageDir: orthanc.storageDir, port: orthanc.port });
+    }
+  });
 });

@@ -174,16 +174,19 @@ describe('quality gate', () => {
 
   it('says "check" for expected errors only from the image threshold up, and keeps marking the flagged points', () => {
     const t = { ...DEFAULT_QUALITY_THRESHOLDS, flagMm: 0.9, imageCheckMm: 1.3 };
-    const all = (mm: number): LandmarkQualityInput[] => points().map((p) => ({ ...p, expectedErrorMm: 0.5 })).map((p) =>
-      p.name === 'C4m' ? { ...p, expectedErrorMm: mm } : p,
-    );
+    const all = (mm: number): LandmarkQualityInput[] =>
+      points()
+        .map((p) => ({ ...p, expectedErrorMm: 0.5 }))
+        .map((p) => (p.name === 'C4m' ? { ...p, expectedErrorMm: mm } : p));
     const below = assessQuality(all(1.1), 1000, 1200, t);
     expect(below).toEqual({ verdict: 'ok', problems: [], landmarkIssues: { C4m: ['high-expected-error'] } });
     const above = assessQuality(all(1.4), 1000, 1200, t);
     expect(above.verdict).toBe('uncertain');
     expect(above.problems).toEqual(['Check C4m ~1.4 mm: expected to be 0.9 mm off or more.']);
     // Without an image threshold (older decoding files) any flagged point makes the image 'check'.
-    expect(assessQuality(all(1.1), 1000, 1200, { ...DEFAULT_QUALITY_THRESHOLDS, flagMm: 0.9 }).verdict).toBe('uncertain');
+    expect(assessQuality(all(1.1), 1000, 1200, { ...DEFAULT_QUALITY_THRESHOLDS, flagMm: 0.9 }).verdict).toBe(
+      'uncertain',
+    );
   });
 
   it('uses the thresholds it is given', () => {

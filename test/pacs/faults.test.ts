@@ -155,7 +155,8 @@ describe.skipIf(SKIP)('PACS faults', () => {
     expect(first.failed[0]!.error).toMatch(/refused the connection/);
     expect(first.failed[0]!.retryAt).toBe(new Date(t0.getTime() + BACKOFF_BASE_MS).toISOString());
     const repo = new PacsRepo(store);
-    expect(repo.sendStates([imageId]).get(imageId)).toBeDefined();
+    // The worklist shows the failure (the SR went, the SC did not).
+    expect(repo.sendStates([imageId]).get(imageId)).toMatchObject({ status: 'failed', attempts: 1 });
     const sc = repo.row(prepared.scId!);
     expect([sc.status, sc.attempts]).toEqual(['failed', 1]);
     expect(store.loadStudy(imageId).latest!.points).toEqual(points);

@@ -3,11 +3,4 @@
  * generated configuration, stopped by PID). The launcher lives in main/cli/bench/orthanc.ts because
  * `cvm bench --only pacs` starts the same server; tests use it from here.
  */
-export {
-  ORTHANC_SKIP,
-  bytesOf,
-  freePort,
-  startOrthanc,
-  type Orthanc,
-  type OrthancOptions,
-} from '../../main/cli/bench/orthanc';
+export { ORTHANC_SKIP, freePort, startOrthanc, type Orthanc, type OrthancOptions } from '../../main/cli/bench/orthanc';

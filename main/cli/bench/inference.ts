@@ -168,7 +168,7 @@ export const inferenceBench: BenchArea = {
     const [locate, refine] = sessions;
     const provider = `${locate.provider.used}${locate.provider.fallbackReason ? ` (${locate.provider.fallbackReason})` : ''}`;
     add(
-      'session creation, both stages (incl. warm-up run)',
+      'session creation, both stages (a warm-up run only on a GPU or for a graph with open shapes)',
       median(createTimes),
       createRuns,
       `${modelNote}; provider ${provider}`,

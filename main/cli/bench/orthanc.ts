@@ -5,7 +5,7 @@
  * `orthancAvailable`) with a message when Orthanc or the plugin is not installed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -151,6 +151,3 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
   };
   return orthanc;
 }
-
-/** Reads a file from disk as bytes (for uploads). */
-export const bytesOf = (file: string): Uint8Array => new Uint8Array(readFileSync(file));

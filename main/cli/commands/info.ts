@@ -1,11 +1,10 @@
 /** `cvm info <file>`: what the workstation reads from an image file (DICOM, PNG, JPEG). */
 import { parseCommandLine } from '../args';
-import type { OpenedImage } from '../../../core/api/image';
-import { ImageDecodeError, openImageFile } from '../../services/files';
+import { ImageDecodeError, summarizeImageFileAt, type ImageSummary } from '../../services/files';
 import { type Command, UsageError } from '../command';
 
 /** Everything `info` reports, without the pixels. */
-export function infoReport(image: OpenedImage): Record<string, unknown> {
+export function infoReport(image: ImageSummary): Record<string, unknown> {
   const { info, pixels } = image;
   return {
     file: info.fileName,
@@ -35,7 +34,7 @@ export function infoReport(image: OpenedImage): Record<string, unknown> {
 
 const show = (v: unknown) => (v === null || v === undefined || v === '' ? '-' : String(v));
 
-export function infoSummary(image: OpenedImage): string {
+export function infoSummary(image: ImageSummary): string {
   const { info, pixels } = image;
   const m = info.meta;
   const lines = [
@@ -69,7 +68,8 @@ export const infoCommand: Command = {
       throw new UsageError(`--frame must be a whole number from 1, not "${values.frame}"`);
     try {
       // A regular file within the size limit: a FIFO or /dev/zero is refused at once, never read.
-      const image = await openImageFile(file, { frame: frame - 1 });
+      // The windows and mapping without the display pixels: nothing here shows them.
+      const image = await summarizeImageFileAt(file, { frame: frame - 1 });
       console.log(values.json ? JSON.stringify(infoReport(image), null, 2) : infoSummary(image));
       return 0;
     } catch (error) {

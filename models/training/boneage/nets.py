@@ -35,7 +35,7 @@ class BoneAgeNet(nn.Module):
                                   nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.head = nn.Sequential(nn.Linear(d + 1, 64), nn.ReLU(inplace=True), nn.Linear(64, 2))
 
-    def features(self, x):
+    def features(self, x, s=None):
         return self.body(self.z(x))
 
     def forward(self, x, male):
@@ -44,6 +44,46 @@ class BoneAgeNet(nn.Module):
         if self.tta:
             o = 0.5 * (o + self.head(torch.cat([self.features(torch.flip(x, dims=[3])).float(), s], dim=1)))
         return o
+
+
+class BoneAgeVGG(BoneAgeNet):
+    """VGG-like variant: two 3x3 conv + BatchNorm + ReLU per resolution at 100, 50, 25 and 12 pixels (2x2 max
+    pooling between them), one more at 6, global average pooling, MLP head as BoneAgeNet. `sexin`: the sex
+    (+1 male, -1 female) also enters the body as a constant second input channel (besides the head)."""
+
+    def __init__(self, w=(12, 24, 48, 96, 192), tta=False, sexin=False):
+        nn.Module.__init__(self)
+        a, b, c, d, e = w
+        self.tta = tta
+        self.sexin = sexin
+        self.z = ZScore()
+        i = 2 if sexin else 1
+        P = lambda: nn.MaxPool2d(2)
+        self.body = nn.Sequential(cbr(i, a), cbr(a, a), P(), cbr(a, b), cbr(b, b), P(), cbr(b, c), cbr(c, c), P(),
+                                  cbr(c, d), cbr(d, d), P(), cbr(d, e), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.head = nn.Sequential(nn.Linear(e + 1, 64), nn.ReLU(inplace=True), nn.Linear(64, 2))
+        self._s = None
+
+    def features(self, x, s=None):
+        z = self.z(x)
+        if self.sexin:
+            z = torch.cat([z, s.view(-1, 1, 1, 1).expand(-1, 1, z.shape[2], z.shape[3]).to(z.dtype)], dim=1)
+        return self.body(z)
+
+    def forward(self, x, male):
+        s = male * 2 - 1
+        o = self.head(torch.cat([self.features(x, s).float(), s], dim=1))
+        if self.tta:
+            o = 0.5 * (o + self.head(torch.cat([self.features(torch.flip(x, dims=[3]), s).float(), s], dim=1)))
+        return o
+
+
+def make_boneage(cfg, tta=False):
+    """The bone-age network a run's config.json describes (arch 'net' = BoneAgeNet when absent)."""
+    width = tuple(int(c) for c in cfg["width"].split(","))
+    if cfg.get("arch", "net") == "vgg":
+        return BoneAgeVGG(width, tta=tta, sexin=bool(cfg.get("sexin", 0)))
+    return BoneAgeNet(width, tta=tta)
 
 
 class KindNet(nn.Module):

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from sklearn.model_selection import StratifiedKFold
 from common import DATA, load_rsna100, load_grey, squash_nearest
-from nets import BoneAgeNet, augment
+from nets import BoneAgeNet, augment, make_boneage
 
 MU0, SD0 = 120.0, 50.0
 AUG = {"full": dict(rot_deg=12, scale=0.1, shift=0.06, flip=0.5, contrast=0.25, gamma=0.3),
@@ -52,7 +52,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--bs", type=int, default=64)
-    ap.add_argument("--width", default="24,48,96,192", help="channels of the stem and the three stages")
+    ap.add_argument("--arch", choices=["net", "vgg"], default="net", help="net: BoneAgeNet (stride-2 stem); vgg: BoneAgeVGG (two convs at 100, 50, 25, 12)")
+    ap.add_argument("--width", default="24,48,96,192", help="channels: BoneAgeNet stem and three stages; BoneAgeVGG five levels")
+    ap.add_argument("--sexin", type=int, default=0, help="BoneAgeVGG: the sex also as a second input channel of the body")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
@@ -89,7 +91,7 @@ def main():
         g = torch.Generator().manual_seed(a.seed * 100 + k)
         tr = np.where(fold != k)[0]; te = np.where(fold == k)[0]
         if a.limit: tr = tr[:a.limit]; te = te[:a.limit]
-        model = BoneAgeNet(tuple(int(c) for c in a.width.split(","))).to(dev)
+        model = make_boneage({"arch": a.arch, "width": a.width, "sexin": a.sexin}).to(dev)
         if a.init:
             model.load_state_dict(torch.load(os.path.join(a.init, f"fold{k}.pt")))
         steps = a.epochs * (len(tr) // a.bs)
@@ -108,9 +110,9 @@ def main():
                 y = yt[b].to(dev); m = mt[b].unsqueeze(1).to(dev)
                 if a.bf16 and dev.type == "cpu":
                     with torch.autocast("cpu", dtype=torch.bfloat16):
-                        f = model.features(x)
+                        f = model.features(x, m * 2 - 1)
                 else:
-                    f = model.features(x)
+                    f = model.features(x, m * 2 - 1)
                 o = model.head(torch.cat([f.float(), m * 2 - 1], dim=1)); mu = o[:, 0]; lv = o[:, 1].clamp(-9, 3)
                 nll = 0.5 * (lv + (y - mu.detach()) ** 2 * torch.exp(-lv))
                 loss = (y - mu).abs().mean() + a.nll * nll.mean()
@@ -132,7 +134,7 @@ def main():
         msg = (f"fold {k} done: held-out MAE {np.abs(mu - age[te]).mean():.2f} months, "
                f"median sd {np.exp(0.5 * lv).mean():.1f}, {time.time() - t0:.0f}s")
         print(msg, flush=True); log.write(msg + "\n"); log.flush()
-        json.dump({"width": a.width, "init": a.init, "aug": a.aug, "nll": a.nll, "wd": a.wd, "bf16": a.bf16, "loss": "L1(mean) + nll * GaussianNLL(logvar | detached mean)", "epochs": a.epochs, "bs": a.bs, "lr": a.lr, "seed": a.seed, "device": str(dev)},
+        json.dump({"arch": a.arch, "sexin": a.sexin, "width": a.width, "init": a.init, "aug": a.aug, "nll": a.nll, "wd": a.wd, "bf16": a.bf16, "loss": "L1(mean) + nll * GaussianNLL(logvar | detached mean)", "epochs": a.epochs, "bs": a.bs, "lr": a.lr, "seed": a.seed, "device": str(dev)},
                   open(os.path.join(a.out, "config.json"), "w"))
 
 

@@ -13,7 +13,7 @@ import argparse, json, os, time
 import numpy as np
 import torch
 from common import load_rsna100
-from nets import BoneAgeNet
+from nets import make_boneage
 from train_boneage import predict
 
 
@@ -30,7 +30,7 @@ def update_bn(model, x_u8, male, n, seed, bs=128):
             x = torch.from_numpy(x_u8[b]).float().div_(255).unsqueeze(1)
             flip = torch.from_numpy(g.random(len(b)) < 0.5)
             x[flip] = torch.flip(x[flip], dims=[3])
-            model.features(x)
+            model.features(x, torch.from_numpy(male[b].astype(np.float32)) * 2 - 1)
     for mod in model.modules():
         if isinstance(mod, torch.nn.modules.batchnorm._BatchNorm):
             mod.momentum = 0.1
@@ -63,7 +63,7 @@ def main():
         if not os.path.exists(raw):
             os.replace(cur, raw)
         t0 = time.time()
-        m = BoneAgeNet(width); m.load_state_dict(torch.load(raw))
+        m = make_boneage(cfg); m.load_state_dict(torch.load(raw))
         tr = np.where(fold != k)[0]; te = np.where(fold == k)[0]
         before = np.abs(o["mu"][te] - age[te]).mean()
         update_bn(m, imgs[tr], male[tr], a.images, seed=1000 + k)

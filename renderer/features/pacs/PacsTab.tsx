@@ -3,7 +3,7 @@
  * on the server (patient ID or name, date range, modality; paged), and the pull of chosen studies into the
  * local store with progress and cancel. Everything already pulled keeps working offline.
  */
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { memo, useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import type {
   PacsPullDone,
   PacsPullProgress,
@@ -205,6 +205,52 @@ function ConnectionForm({ onSaved }: { onSaved: (s: PacsSettingsView) => void })
   );
 }
 
+/** The height of a study row (CSS: .pacs-tab table.studies tbody tr), for drawing only the rows in view. */
+const ROW_HEIGHT = 28;
+const OVERSCAN = 12;
+
+/** One study of the search: memoised, so a new page or a click re-draws only the rows that changed. */
+const StudyRow = memo(function StudyRow({
+  row: r,
+  index,
+  selected,
+  onToggle,
+}: {
+  readonly row: PacsStudyRow;
+  readonly index: number;
+  readonly selected: boolean;
+  readonly onToggle: (uid: string) => void;
+}): ReactNode {
+  return (
+    <tr
+      data-testid={`pacs-row-${r.studyInstanceUid}`}
+      aria-rowindex={index + 2}
+      onClick={() => onToggle(r.studyInstanceUid)}
+    >
+      <td>
+        <input
+          type="checkbox"
+          checked={selected}
+          onChange={() => onToggle(r.studyInstanceUid)}
+          onClick={(e) => e.stopPropagation()}
+          aria-label={`Select study ${r.studyDate ?? ''}`}
+        />
+      </td>
+      <td>{r.patientName ? personName(r.patientName) : '—'}</td>
+      <td>
+        {r.patientId ?? '—'}
+        {r.issuerOfPatientId ? <span className="muted small"> ({r.issuerOfPatientId})</span> : null}
+      </td>
+      <td className="num">{r.birthDate ?? '—'}</td>
+      <td className="num">{r.studyDate ?? '—'}</td>
+      <td>{r.modalities.join(', ')}</td>
+      <td className="num">{r.instances ?? '?'}</td>
+      <td className="num">{r.localInstances > 0 ? r.localInstances : ''}</td>
+      <td className="muted">{r.description ?? ''}</td>
+    </tr>
+  );
+});
+
 export function PacsTab({ onOpen }: { onOpen: (imageId: number) => void }): ReactNode {
   const [configured, setConfigured] = useState(false);
   const [query, setQuery] = useState({ patientId: '', patientName: '', from: '', to: '', modality: '' });
@@ -273,12 +319,28 @@ export function PacsTab({ onOpen }: { onOpen: (imageId: number) => void }): Reac
     setPull({ pullId: r.value.pullId, done: 0, total: 0, bytes: 0, current: null });
   };
 
-  const toggle = (uid: string): void => {
-    const next = new Set(selected);
-    if (next.has(uid)) next.delete(uid);
-    else next.add(uid);
-    setSelected(next);
-  };
+  const toggle = useCallback((uid: string): void => {
+    setSelected((prev) => {
+      const next = new Set(prev);
+      if (next.has(uid)) next.delete(uid);
+      else next.add(uid);
+      return next;
+    });
+  }, []);
+
+  // Only the rows in view (and a few around) are in the page: 2,000 listed studies stay as quick as 20.
+  const wrap = useRef<HTMLDivElement>(null);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [viewHeight, setViewHeight] = useState(800);
+  useEffect(() => {
+    const el = wrap.current;
+    if (!el) return;
+    const observer = new ResizeObserver(() => setViewHeight(el.clientHeight));
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+  const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
+  const last = Math.min(rows.length, Math.ceil((scrollTop + viewHeight) / ROW_HEIGHT) + OVERSCAN);
 
   return (
     <div className="pacs-tab" data-testid="pacs-tab">
@@ -399,8 +461,8 @@ export function PacsTab({ onOpen }: { onOpen: (imageId: number) => void }): Reac
           {error}
         </div>
       )}
-      <div className="table-wrap">
-        <table className="studies" data-testid="pacs-results">
+      <div className="table-wrap" ref={wrap} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
+        <table className="studies" data-testid="pacs-results" data-rows={rows.length} aria-rowcount={rows.length + 1}>
           <thead>
             <tr>
               <th scope="col">
@@ -424,34 +486,17 @@ export function PacsTab({ onOpen }: { onOpen: (imageId: number) => void }): Reac
             </tr>
           </thead>
           <tbody>
-            {rows.map((r) => (
-              <tr
+            {first > 0 && <tr aria-hidden="true" style={{ height: first * ROW_HEIGHT }} />}
+            {rows.slice(first, last).map((r, i) => (
+              <StudyRow
                 key={r.studyInstanceUid}
-                data-testid={`pacs-row-${r.studyInstanceUid}`}
-                onClick={() => toggle(r.studyInstanceUid)}
-              >
-                <td>
-                  <input
-                    type="checkbox"
-                    checked={selected.has(r.studyInstanceUid)}
-                    onChange={() => toggle(r.studyInstanceUid)}
-                    onClick={(e) => e.stopPropagation()}
-                    aria-label={`Select study ${r.studyDate ?? ''}`}
-                  />
-                </td>
-                <td>{r.patientName ? personName(r.patientName) : '—'}</td>
-                <td>
-                  {r.patientId ?? '—'}
-                  {r.issuerOfPatientId ? <span className="muted small"> ({r.issuerOfPatientId})</span> : null}
-                </td>
-                <td className="num">{r.birthDate ?? '—'}</td>
-                <td className="num">{r.studyDate ?? '—'}</td>
-                <td>{r.modalities.join(', ')}</td>
-                <td className="num">{r.instances ?? '?'}</td>
-                <td className="num">{r.localInstances > 0 ? r.localInstances : ''}</td>
-                <td className="muted">{r.description ?? ''}</td>
-              </tr>
+                row={r}
+                index={first + i}
+                selected={selected.has(r.studyInstanceUid)}
+                onToggle={toggle}
+              />
             ))}
+            {last < rows.length && <tr aria-hidden="true" style={{ height: (rows.length - last) * ROW_HEIGHT }} />}
           </tbody>
         </table>
         {rows.length === 0 && configured && !searching && (

@@ -848,9 +848,14 @@ async function keepPageForPacs(
   if (!r.ok) throw new Error(`the report page could not be kept for the PACS: ${r.error.message}`);
 }
 
-/** Renders the report page for the PACS's Secondary Capture (after an approval) and hands it to main. */
+/**
+ * Renders the report page for the PACS's Secondary Capture (after an approval) and hands it to main; nothing is
+ * drawn when no PACS is configured.
+ */
 export async function sendReportPage(input: ReportInput): Promise<void> {
   if (input.detail.info.format !== 'dicom' || !input.detail.latest || isBoneAgeReport(input.boneAge)) return;
+  const settings = await api.pacsGetSettings({});
+  if (!settings.ok || !settings.value.url) return;
   const { png } = await renderReport(await withTimeline(input));
   await keepPageForPacs(input.detail, input.boneAge, await canvasPng(png));
 }

@@ -296,6 +296,14 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
     tableRef.current?.querySelector<HTMLElement>(`[data-row="${cursor}"]`)?.scrollIntoView({ block: 'nearest' });
   }, [cursor, page]);
 
+  /** A new search or filter shows its first page. */
+  const fromFirstPage =
+    <T,>(set: (value: T) => void) =>
+    (value: T): void => {
+      set(value);
+      setOffset(0);
+    };
+
   const toggleSort = (field: StudySortField): void => {
     setSort((s) => (s.field === field ? { field, dir: s.dir === 'asc' ? 'desc' : 'asc' } : { field, dir: 'asc' }));
     setOffset(0);
@@ -320,10 +328,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
             aria-label="Search patient, ID or file"
             data-testid="worklist-search"
             value={search}
-            onChange={(e) => {
-              setSearch(e.target.value);
-              setOffset(0);
-            }}
+            onChange={(e) => fromFirstPage(setSearch)(e.target.value)}
           />
           <FilterSelect
             label="Stage"
@@ -333,10 +338,7 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
               ['no-fit', 'textbook: no stage fits'],
               ['none', 'not staged'],
             ]}
-            onChange={(v) => {
-              setStage(v);
-              setOffset(0);
-            }}
+            onChange={fromFirstPage(setStage)}
             testId="filter-stage"
           />
           <FilterSelect
@@ -347,20 +349,14 @@ export function Worklist({ onOpen }: { onOpen: (imageId: number) => void }): Rea
               ['moderate', 'moderate (50-70%)'],
               ['low', 'low (under 50%)'],
             ]}
-            onChange={(v) => {
-              setStageConfidence(v);
-              setOffset(0);
-            }}
+            onChange={fromFirstPage(setStageConfidence)}
             testId="filter-stage-confidence"
           />
           <FilterSelect
             label="Review"
             value={review}
             options={REVIEW_STATUSES.map((s) => [s, s] as const)}
-            onChange={(v) => {
-              setReview(v);
-              setOffset(0);
-            }}
+            onChange={fromFirstPage(setReview)}
             testId="filter-review"
           />
         </div>
