@@ -12,12 +12,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ort from 'onnxruntime-node';
-import { parseDecoding, parseManifest } from '../../core/inference/index';
-import { decodeImageFile } from '../../main/dicom/index';
-import { pipelineImageOf } from '../../main/inference/index';
-import { runPipeline } from '../../main/inference/pipeline';
-import { createStageSession } from '../../main/inference/sessions';
+import { INTRA_OP_THREADS } from '../../main/inference/sessions';
+import { openModelFolder } from './model-folder.mts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHARED = path.resolve(ROOT, '..', 'shared', 'data');
@@ -36,36 +32,13 @@ const foldsDir = path.join(ROOT, 'models', 'cvm13-unet', 'folds');
 const images: unknown[] = [];
 const decodings: Record<string, { shapeModel: unknown; testTime: unknown }> = {};
 for (const fold of readdirSync(foldsDir).sort()) {
-  const dir = path.join(foldsDir, fold);
-  const m = parseManifest(JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')));
-  // decoding.json is read as it is now (its manifest hash is updated by fit_decoding.py afterwards).
-  const decodingText = readFileSync(path.join(dir, 'decoding.json'), 'utf8');
-  const decodingJson = JSON.parse(decodingText) as { shapeModel: unknown; testTime?: unknown };
-  const decoding = parseDecoding(decodingJson, m.landmarks);
+  // the app's thread count, as the app computes these features
+  const model = await openModelFolder(path.join(foldsDir, fold), INTRA_OP_THREADS);
   // What the features depend on (the expected-error block does not change them), for fit_decoding.py's check.
-  decodings[fold] = { shapeModel: decodingJson.shapeModel, testTime: decodingJson.testTime ?? null };
-  const runner = async (
-    spec: typeof m.stages.locate | typeof m.stages.refine,
-  ): Promise<(x: Float32Array) => Promise<Float32Array>> => {
-    const s = await createStageSession(readFileSync(path.join(dir, spec.file)), spec, ['cpu']);
-    return async (input) =>
-      (await s.session.run({ [spec.input.name]: new ort.Tensor('float32', input, [...spec.input.shape]) }))[
-        spec.output.name
-      ]!.data as Float32Array;
-  };
-  const locate = await runner(m.stages.locate);
-  const refine = await runner(m.stages.refine);
-  for (const id of m.training?.heldOut ?? []) {
+  decodings[fold] = { shapeModel: model.decodingJson.shapeModel, testTime: model.decodingJson.testTime ?? null };
+  for (const id of model.manifest.training?.heldOut ?? []) {
     const e = ann.images[id]!;
-    const opened = await decodeImageFile(path.basename(e.image), readFileSync(path.resolve(SHARED, 'cvm13', e.image)));
-    const res = await runPipeline(
-      m,
-      locate,
-      refine,
-      pipelineImageOf(opened),
-      { rowMm: SPACING_MM, colMm: SPACING_MM },
-      { orientation: 'as-stored', decoding },
-    );
+    const res = await model.analyseFile(path.resolve(SHARED, 'cvm13', e.image), SPACING_MM);
     images.push({
       id,
       fold,

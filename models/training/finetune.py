@@ -31,7 +31,7 @@ import torch.nn.functional as F
 
 from dataset import Data, LANDMARKS, SPACING_MM, load_gray
 from onnx_weights import freeze_batchnorm, load_onnx_unet
-from train import blur, cosine_lr, gaussian_targets, heatmap_loss, intensity_aug, split
+from train import blur, cosine_lr, fold_logger, gaussian_targets, heatmap_loss, intensity_aug, split
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -148,13 +148,7 @@ def main():
     dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     out = os.path.join(args.out, "fold%s" % args.fold)
     os.makedirs(out, exist_ok=True)
-    logf = open(os.path.join(out, "finetune.log"), "a")
-
-    def log(msg):
-        line = "[%s ft fold %s] %s" % (time.strftime("%H:%M:%S"), args.fold, msg)
-        print(line, flush=True)
-        logf.write(line + "\n")
-        logf.flush()
+    log = fold_logger(out, "finetune.log", "ft fold %s" % args.fold)
 
     data = Data(args.data, 128, verbose=False)
     tr, val = split(len(data.cvm_ids), args.fold, args.folds, args.seed)

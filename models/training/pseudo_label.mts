@@ -15,11 +15,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ort from 'onnxruntime-node';
-import { parseDecoding, parseManifest } from '../../core/inference/index';
-import { decodeImageFile } from '../../main/dicom/index';
-import { pipelineImageOf } from '../../main/inference/index';
-import { runPipeline } from '../../main/inference/pipeline';
+import { openModelFolder } from './model-folder.mts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHARED = process.env.CVM_DATA ?? path.resolve(ROOT, '..', 'shared', 'data');
@@ -39,39 +35,15 @@ const isbiIds = readFileSync(path.join(SHARED, 'isbi2015', 'isbi19_landmarks.csv
   .split('\n')
   .slice(1)
   .map((line) => line.split(',')[0]!);
-const m = parseManifest(JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')));
-const decoding = parseDecoding(JSON.parse(readFileSync(path.join(dir, 'decoding.json'), 'utf8')), m.landmarks);
+const model = await openModelFolder(dir, 1);
+const m = model.manifest;
 const ids = modeArg === 'unlabelled' ? isbiIds.filter((id) => !(id in ann.images)) : [...(m.training?.heldOut ?? [])];
 
-const runner = async (
-  spec: typeof m.stages.locate | typeof m.stages.refine,
-): Promise<(x: Float32Array) => Promise<Float32Array>> => {
-  const session = await ort.InferenceSession.create(readFileSync(path.join(dir, spec.file)), {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-  });
-  return async (input) =>
-    (await session.run({ [spec.input.name]: new ort.Tensor('float32', input, [...spec.input.shape]) }))[
-      spec.output.name
-    ]!.data as Float32Array;
-};
-const locate = await runner(m.stages.locate);
-const refine = await runner(m.stages.refine);
 const images: unknown[] = [];
 const t0 = performance.now();
 for (const id of ids) {
   const file = path.join(SHARED, 'isbi2015', 'images', `${id}.jpg`);
-  const opened = await decodeImageFile(path.basename(file), readFileSync(file));
-  const res = await runPipeline(
-    m,
-    locate,
-    refine,
-    pipelineImageOf(opened),
-    { rowMm: SPACING_MM, colMm: SPACING_MM },
-    { orientation: 'as-stored', decoding },
-  );
+  const res = await model.analyseFile(file, SPACING_MM);
   images.push({
     id,
     truth: modeArg === 'held-out' ? ann.images[id]!.points : null,

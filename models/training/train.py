@@ -259,6 +259,19 @@ def debug_png(x, tgt, path):
     im.save(path)
 
 
+def fold_logger(out, filename, tag):
+    """log(msg): a time-stamped line tagged with the fold, to stdout and appended to out/filename."""
+    logf = open(os.path.join(out, filename), "a")
+
+    def log(msg):
+        line = "[%s %s] %s" % (time.strftime("%H:%M:%S"), tag, msg)
+        print(line, flush=True)
+        logf.write(line + "\n")
+        logf.flush()
+
+    return log
+
+
 def add_args(ap):
     ap.add_argument("--data", default=None, help="shared data folder (default ../shared/data of the repo)")
     ap.add_argument("--seed", type=int, default=0)
@@ -294,13 +307,7 @@ def main():
     tr, val = split(len(data.cvm_ids), args.fold, args.folds, args.seed)
     out = os.path.join(args.out, "fold%s" % args.fold)
     os.makedirs(out, exist_ok=True)
-    logf = open(os.path.join(out, "train.log"), "a")
-
-    def log(msg):
-        line = "[%s fold %s] %s" % (time.strftime("%H:%M:%S"), args.fold, msg)
-        print(line, flush=True)
-        logf.write(line + "\n")
-        logf.flush()
+    log = fold_logger(out, "train.log", "fold %s" % args.fold)
 
     log("device %s, torch %s, train %d, val %d (%s)" % (dev, torch.__version__, len(tr), len(val),
                                                        ",".join(data.cvm_ids[i] for i in val)))
