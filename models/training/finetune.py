@@ -21,7 +21,6 @@ pairs to swap) but would teach a view that inference never shows it.
 """
 import argparse
 import json
-import math
 import os
 import time
 
@@ -31,7 +30,7 @@ import torch.nn.functional as F
 
 from dataset import Data, LANDMARKS, SPACING_MM, load_gray
 from onnx_weights import freeze_batchnorm, load_onnx_unet
-from train import blur, cosine_lr, fold_logger, gaussian_targets, heatmap_loss, intensity_aug, split
+from train import blur, cosine_lr, fold_logger, random_crop, gaussian_targets, heatmap_loss, intensity_aug, split
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -211,22 +210,14 @@ def main():
             i = int(rng.randint(len(pse) if pseudo else len(lab)))
             src, p = (pse[i], pse_pts[i]) if pseudo else (lab[i], lab_pts[i])
             ok = pse_ok[i] if pseudo else torch.ones(13, dtype=torch.bool, device=dev)
-            c = p.mean(0) + torch.from_numpy(np.clip(rng.normal(0, jit / 2, 2), -jit, jit)).float().to(dev)
-            ang = rng.uniform(-15, 15) * math.pi / 180
-            s = s0 * math.exp(rng.uniform(-0.1, 0.1))
-            ca, sa = math.cos(ang), math.sin(ang)
-            x = c[0] + (ca * gu - sa * gv) * s
-            y = c[1] + (sa * gu + ca * gv) * s
+            x, y, uv = random_crop(p, jit, s0, gu, gv, rng)
             f = int(rng.choice([2, 3])) if rng.rand() < args.p_lowres else 1
             crop, m = sample_crop(src, f, x, y)
             if rng.rand() < args.p_film:
                 crop = film_aug(crop, m, rng)
             xs.append(crop)
             ms.append(m)
-            d = p - c
-            u = (ca * d[:, 0] + sa * d[:, 1]) / s + (W - 1) / 2
-            v = (-sa * d[:, 0] + ca * d[:, 1]) / s + (H - 1) / 2
-            tg.append(torch.stack([u, v], -1))
+            tg.append(uv)
             oks.append(ok)
             ws.append(ok.float() * (args.pseudo_weight if pseudo else 1.0))
         x = intensity_aug(torch.cat(xs), torch.cat(ms), rng)

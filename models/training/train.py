@@ -188,6 +188,24 @@ def train_locate(data, tr, val, args, dev, log):
 
 # ---------------------------------------------------------------------------------------- stage 2
 
+def random_crop(p, jit, s0, gu, gv, rng):
+    """A stage-2 training crop around the points p ([13,2], full-resolution pixels): centre = their mean plus
+    N(0, jit/2) clipped to +-jit per axis, rotation +-15 deg, scale s0 x exp(+-0.1). gu, gv: the crop's pixel
+    offsets from its centre ([H,W]). Returns the full-resolution coordinates x, y ([H,W]) to sample and the
+    points in crop pixels ([13,2])."""
+    H, W = gu.shape
+    c = p.mean(0) + torch.from_numpy(np.clip(rng.normal(0, jit / 2, 2), -jit, jit)).float().to(p.device)
+    ang = rng.uniform(-15, 15) * math.pi / 180
+    s = s0 * math.exp(rng.uniform(-0.1, 0.1))
+    ca, sa = math.cos(ang), math.sin(ang)
+    x = c[0] + (ca * gu - sa * gv) * s
+    y = c[1] + (sa * gu + ca * gv) * s
+    d = p - c
+    u = (ca * d[:, 0] + sa * d[:, 1]) / s + (W - 1) / 2
+    v = (-sa * d[:, 0] + ca * d[:, 1]) / s + (H - 1) / 2
+    return x, y, torch.stack([u, v], -1)
+
+
 def train_refine(data, tr, val, args, dev, log):
     W, H = args.refine_w, args.refine_h
     s0 = args.mm_per_px / SPACING_MM
@@ -213,19 +231,11 @@ def train_refine(data, tr, val, args, dev, log):
         for b in range(B):
             i = int(rng.randint(n))
             p = pts[i]
-            c = p.mean(0) + torch.from_numpy(np.clip(rng.normal(0, jit / 2, 2), -jit, jit)).float().to(dev)
-            ang = rng.uniform(-15, 15) * math.pi / 180
-            s = s0 * math.exp(rng.uniform(-0.1, 0.1))
-            ca, sa = math.cos(ang), math.sin(ang)
-            x = c[0] + (ca * gu - sa * gv) * s
-            y = c[1] + (sa * gu + ca * gv) * s
+            x, y, uv = random_crop(p, jit, s0, gu, gv, rng)
             g = torch.stack([2 * x / (iw - 1) - 1, 2 * y / (ih - 1) - 1], -1)[None]
             xs.append(F.grid_sample(imgs[i], g, mode="bilinear", padding_mode="zeros", align_corners=True))
             ms.append(F.grid_sample(ones, g, mode="bilinear", padding_mode="zeros", align_corners=True))
-            d = p - c
-            u = (ca * d[:, 0] + sa * d[:, 1]) / s + (W - 1) / 2
-            v = (-sa * d[:, 0] + ca * d[:, 1]) / s + (H - 1) / 2
-            tg.append(torch.stack([u, v], -1))
+            tg.append(uv)
         x = intensity_aug(torch.cat(xs), torch.cat(ms), rng)
         uv = torch.stack(tg)
         okk = torch.ones(B, 13, dtype=torch.bool, device=dev)

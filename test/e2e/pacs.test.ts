@@ -19,6 +19,20 @@ import type { Download, Page } from 'playwright-core';
 import { decode, encode } from 'fast-png';
 
 /** Exports the open study's report; returns the PNG and PDF bytes (the PNG also kept as a screenshot). */
+/** Approve the open study; where the app asks to confirm (flagged points), tick the check and confirm. */
+async function approveConfirmingIfAsked(page: Page): Promise<void> {
+  await page.getByTestId('approve').click();
+  if (
+    await page
+      .getByTestId('confirm-approve')
+      .isVisible()
+      .catch(() => false)
+  ) {
+    await page.getByTestId('confirm-checked').check();
+    await page.getByTestId('confirm-approve').click();
+  }
+}
+
 async function exportReportFiles(page: Page, name: string): Promise<{ png: Buffer; pdf: Buffer }> {
   const downloads: Download[] = [];
   const onDownload = (d: Download): void => void downloads.push(d);
@@ -169,16 +183,7 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
     await placeByHand(page, halved(after));
     await expect.poll(() => stageText(page), { timeout: 30_000 }).toContain(stageOf(after)!);
     await expect.poll(() => stageText(page), { timeout: 30_000 }).not.toBe('');
-    await page.getByTestId('approve').click();
-    if (
-      await page
-        .getByTestId('confirm-approve')
-        .isVisible()
-        .catch(() => false)
-    ) {
-      await page.getByTestId('confirm-checked').check();
-      await page.getByTestId('confirm-approve').click();
-    }
+    await approveConfirmingIfAsked(page);
     await expect
       .poll(
         async () =>
@@ -381,16 +386,7 @@ describe.skipIf(!canRun)('the PACS in the workstation', () => {
     await page.getByTestId('approve').waitFor({ timeout: 60_000 });
     await orthanc.stop();
     try {
-      await page.getByTestId('approve').click();
-      if (
-        await page
-          .getByTestId('confirm-approve')
-          .isVisible()
-          .catch(() => false)
-      ) {
-        await page.getByTestId('confirm-checked').check();
-        await page.getByTestId('confirm-approve').click();
-      }
+      await approveConfirmingIfAsked(page);
       await expect
         .poll(() => page.getByTestId('review-status').textContent(), { timeout: 30_000 })
         .toMatch(/^Approved by/);
