@@ -1,8 +1,9 @@
 /** The bone-age series joins the patient's growth chart (study view and report) by registering itself. */
 import { describe, expect, it } from 'vitest';
-import type { TimelineResponse, TimelineVisitView } from '../../core/api/pacs';
+import type { TimelineVisitView } from '../../core/api/pacs';
 import { growthChartConfig, growthSeries, PRINT_THEME } from '../../renderer/features/pacs/growthChart';
 import '../../renderer/features/study/boneAgeChart';
+import { timelineOf } from '../renderer/timeline-fixture';
 
 const visit = (imageId: number, ageYears: number, stage: string | null, months: number | null): TimelineVisitView => ({
   imageId,
@@ -18,17 +19,7 @@ const visit = (imageId: number, ageYears: number, stage: string | null, months: 
 
 describe('bone age on the growth chart', () => {
   it('draws the hand-wrist visits’ bone age in years against age, on a years axis beside the stages', () => {
-    const t: TimelineResponse = {
-      patientId: 'P1',
-      patientName: null,
-      visits: [visit(1, 11.5, 'CS3', null), visit(2, 12.5, null, 162), visit(3, 13.5, 'CS4', null)],
-      peak: null,
-      inconsistencies: [],
-      merged: [],
-      otherIssuers: [],
-      splitOff: [],
-      splitFrom: null,
-    };
+    const t = timelineOf([visit(1, 11.5, 'CS3', null), visit(2, 12.5, null, 162), visit(3, 13.5, 'CS4', null)]);
     const series = growthSeries(t, 2);
     expect(series.map((s) => [s.id, s.axis])).toEqual([
       ['cvm-stage', 'stage'],

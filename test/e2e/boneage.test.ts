@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { Store } from '../../main/store/store';
 import { HAS_SHARED_DATA, REPO_ROOT, sharedPath } from '../shared-data';
 import { HAS_CHROMIUM, SCREENSHOT_DIR, screenshotPath, sessionPerSuite } from './harness';
-import { importAndOpen, landmarks } from './study-page';
+import { exportReport, importAndOpen, landmarks } from './study-page';
 
 describe.skipIf(!HAS_SHARED_DATA || !HAS_CHROMIUM)('bone age in the study view', () => {
   const current = sessionPerSuite();
@@ -60,14 +60,8 @@ describe.skipIf(!HAS_SHARED_DATA || !HAS_CHROMIUM)('bone age in the study view',
     }
     await page.screenshot({ path: screenshotPath('boneage-approved') });
 
-    const downloads: import('playwright-core').Download[] = [];
-    page.on('download', (d) => downloads.push(d));
-    await page.getByTestId('export-report').click();
-    await expect.poll(() => downloads.length, { timeout: 60_000 }).toBe(2);
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
     const pdfFile = path.join(SCREENSHOT_DIR, 'boneage-report.pdf');
-    await downloads.find((d) => d.suggestedFilename().endsWith('.pdf'))!.saveAs(pdfFile);
-    await downloads.find((d) => d.suggestedFilename().endsWith('.png'))!.saveAs(screenshotPath('boneage-report-page'));
+    await exportReport(page, pdfFile, screenshotPath('boneage-report-page'));
     if (!existsSync('/usr/bin/pdftotext')) return;
     const text = execFileSync('pdftotext', ['-layout', pdfFile, '-'], { encoding: 'utf8' });
     const shown = (await page.getByTestId('bone-age').textContent())!.trim();

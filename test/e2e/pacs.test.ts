@@ -11,14 +11,13 @@ import { DicomWebClient } from '../../main/pacs/client';
 import { HAS_SHARED_DATA, sharedPath } from '../shared-data';
 import { DCMTK_SKIP, dcm2pnm, makeVisit } from '../pacs/fixtures';
 import { ORTHANC_SKIP, startOrthanc, type Orthanc } from '../pacs/orthanc';
-import { HAS_CHROMIUM, screenshotPath, sessionPerSuite } from './harness';
-import { placeByHand, stageText } from './study-page';
+import { HAS_CHROMIUM, SCREENSHOT_DIR, screenshotPath, sessionPerSuite } from './harness';
+import { exportReport, placeByHand, stageText } from './study-page';
 import { stageRecordOf } from '../../main/store/stage';
 import { storeFor } from '../../main/services/studies';
-import type { Download, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { decode, encode } from 'fast-png';
 
-/** Exports the open study's report; returns the PNG and PDF bytes (the PNG also kept as a screenshot). */
 /** Approve the open study; where the app asks to confirm (flagged points), tick the check and confirm. */
 async function approveConfirmingIfAsked(page: Page): Promise<void> {
   await page.getByTestId('approve').click();
@@ -33,17 +32,11 @@ async function approveConfirmingIfAsked(page: Page): Promise<void> {
   }
 }
 
+/** Exports the open study's report; returns the PNG and PDF bytes (both kept beside the screenshots). */
 async function exportReportFiles(page: Page, name: string): Promise<{ png: Buffer; pdf: Buffer }> {
-  const downloads: Download[] = [];
-  const onDownload = (d: Download): void => void downloads.push(d);
-  page.on('download', onDownload);
-  await page.getByTestId('export-report').click();
-  await expect.poll(() => downloads.length, { timeout: 60_000 }).toBe(2);
-  page.off('download', onDownload);
-  const pngDownload = downloads.find((d) => d.suggestedFilename().endsWith('.png'))!;
-  const pdfDownload = downloads.find((d) => d.suggestedFilename().endsWith('.pdf'))!;
-  await pngDownload.saveAs(screenshotPath(name));
-  return { png: readFileSync(screenshotPath(name)), pdf: readFileSync((await pdfDownload.path())!) };
+  const pdfFile = path.join(SCREENSHOT_DIR, `${name}.pdf`);
+  await exportReport(page, pdfFile, screenshotPath(name));
+  return { png: readFileSync(screenshotPath(name)), pdf: readFileSync(pdfFile) };
 }
 
 /** Pixels of the report PNG within 14 levels of an RGB colour (the print colour of a chart series). */

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { Store } from '../../main/store/store';
 import { HAS_SHARED_DATA, REPO_ROOT, sharedPath } from '../shared-data';
 import { HAS_CHROMIUM, SCREENSHOT_DIR, screenshotPath, sessionPerSuite } from './harness';
-import { dragLandmark, importAndOpen, landmarks, stageText, waitSaved } from './study-page';
+import { dragLandmark, exportReport, importAndOpen, landmarks, stageText, waitSaved } from './study-page';
 
 const HAS_POPPLER = existsSync('/usr/bin/pdftotext') && existsSync('/usr/bin/pdftoppm');
 const canRun = HAS_SHARED_DATA && HAS_CHROMIUM && HAS_POPPLER;
@@ -133,15 +133,9 @@ describe.skipIf(!canRun)('approval means a clinician checked it', () => {
 
   it('the report opens as an A4 PDF with embedded fonts, the stage, the warnings and the scale bar', async () => {
     const { page } = current();
-    const downloads: import('playwright-core').Download[] = [];
-    page.on('download', (d) => downloads.push(d));
-    await page.getByTestId('export-report').click();
-    await expect.poll(() => downloads.length, { timeout: 60_000 }).toBe(2);
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
     const pdfFile = path.join(SCREENSHOT_DIR, 'review-report.pdf');
     const pngFile = screenshotPath('review-report-page');
-    await downloads.find((d) => d.suggestedFilename().endsWith('.pdf'))!.saveAs(pdfFile);
-    await downloads.find((d) => d.suggestedFilename().endsWith('.png'))!.saveAs(pngFile);
+    await exportReport(page, pdfFile, pngFile);
     const text = execFileSync('pdftotext', ['-layout', pdfFile, '-'], { encoding: 'utf8' });
     const stage = (await stageText(page)).trim();
     expect(text).toContain('Cervical vertebral maturation (CVM) report');

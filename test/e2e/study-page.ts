@@ -1,5 +1,8 @@
 /** Helpers that drive the study view like a person: find handles on screen, drag them, read the panel. */
-import type { Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Download, Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 export type Points = Record<string, { x: number; y: number }>;
 
@@ -77,4 +80,17 @@ export async function importAndOpen(page: Page, file: string, spacingMm?: string
   if (spacingMm) await page.getByTestId('import-spacing').fill(spacingMm);
   await page.getByTestId('import-files').setInputFiles(file);
   await page.getByTestId('spacing').waitFor({ timeout: 60_000 });
+}
+
+/** Exports the open study's report (the app downloads a PDF and a PNG) and saves them as pdfFile and pngFile. */
+export async function exportReport(page: Page, pdfFile: string, pngFile: string): Promise<void> {
+  const downloads: Download[] = [];
+  const onDownload = (d: Download): void => void downloads.push(d);
+  page.on('download', onDownload);
+  await page.getByTestId('export-report').click();
+  await expect.poll(() => downloads.length, { timeout: 60_000 }).toBe(2);
+  page.off('download', onDownload);
+  for (const file of [pdfFile, pngFile]) mkdirSync(path.dirname(file), { recursive: true });
+  await downloads.find((d) => d.suggestedFilename().endsWith('.pdf'))!.saveAs(pdfFile);
+  await downloads.find((d) => d.suggestedFilename().endsWith('.png'))!.saveAs(pngFile);
 }

@@ -14,6 +14,7 @@ import {
 } from '../../renderer/features/pacs/growthChart';
 // registers the bone-age source, as the study view and the report do
 import '../../renderer/features/study/boneAgeChart';
+import { timelineOf } from './timeline-fixture';
 
 const visit = (
   imageId: number,
@@ -32,17 +33,7 @@ const visit = (
   boneAge: null,
 });
 
-const timeline = (visits: TimelineVisitView[]): TimelineResponse => ({
-  patientId: 'P1',
-  patientName: 'Growth, Chart',
-  visits,
-  peak: null,
-  inconsistencies: [],
-  merged: [],
-  otherIssuers: [],
-  splitOff: [],
-  splitFrom: null,
-});
+const timeline = (visits: TimelineVisitView[]): TimelineResponse => timelineOf(visits, 'Growth, Chart');
 
 describe('the growth chart series', () => {
   it('draws the stage and P(peak passed) against age, the viewed visit marked, undated visits left out', () => {
