@@ -5,6 +5,7 @@
 import type { OpenedImage } from '../../core/api/image';
 import { decodeDicomFile, type ImageSummary } from './dicom-file';
 import { ImageDecodeError } from './errors';
+import type { UnreadPixelData } from './pixels';
 import { decodeJpegFile, decodePngFile, isJpeg, isPng } from './raster';
 import { decodeTiffFile, isTiff } from './tiff';
 
@@ -54,15 +55,17 @@ function hasDicomPrefix(bytes: Uint8Array): boolean {
 /**
  * What decodeImageFile reports of a file, without the display pixels (`cvm info`): the same info, windows and
  * mapping. An uncompressed or decoded DICOM frame is then never mapped pixel by pixel (pipeline.ts).
+ * `unread`: part of a DICOM file's Pixel Data is not in `bytes` but read on demand (native-summary.ts).
  */
 export async function summarizeImageFile(
   fileName: string,
   bytes: Uint8Array,
   options: DecodeOptions = {},
+  unread?: UnreadPixelData,
 ): Promise<ImageSummary> {
   if (bytes.length > 0 && hasDicomPrefix(bytes)) {
     try {
-      return await decodeDicomFile(fileName, bytes, options.frame ?? 0, false);
+      return await decodeDicomFile(fileName, bytes, options.frame ?? 0, false, unread);
     } catch (error) {
       throw asDecodeError(fileName, error);
     }
