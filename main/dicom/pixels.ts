@@ -3,9 +3,7 @@ import dicomParser from 'dicom-parser';
 import type { DataSet, Element } from 'dicom-parser';
 import { ImageDecodeError } from './errors';
 import { checkImageSize, readJ2kSize } from './limits';
-import { decodeJpegGrey } from './jpeg-grey';
-import { CodecError, nativeDecode } from './native-codecs';
-import { jpegDamageWarning, readJpegFrameHeader } from './raster';
+import { jpegDamageWarning, readJpegFrameHeader } from './formats';
 import type { TransferSyntax } from './transfer-syntax';
 import { centralPart } from './windows';
 
@@ -328,6 +326,8 @@ async function decodeCompressed(
   syntax: TransferSyntax,
 ): Promise<RawFrame> {
   checkCodestreamSize(fileName, encoded, m, syntax);
+  // The codecs load with the first compressed frame: a native file (`cvm info` of one) never loads them.
+  const { CodecError, nativeDecode } = await import('./native-codecs');
   const codec = syntax.codec;
   if (codec === null) throw new Error(`decodeCompressed: transfer syntax ${syntax.name} names no codec`);
   if (codec === 'DecodeJpeg' && m.samplesPerPixel === 1 && m.bitsAllocated === 8) {
@@ -335,7 +335,7 @@ async function decodeCompressed(
     const header = readJpegFrameHeader(encoded);
     const grey =
       header?.sequentialHuffman && header.precision === 8 && header.components === 1
-        ? await decodeJpegGrey(encoded, 8)
+        ? await (await import('./jpeg-grey')).decodeJpegGrey(encoded, 8)
         : null;
     if (grey && grey.width === m.columns && grey.height === m.rows)
       return {
