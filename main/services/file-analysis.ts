@@ -61,7 +61,10 @@ export interface FileAnalyzer {
 export async function startFileAnalysis(options: FileAnalyzerOptions): Promise<FileAnalyzer> {
   const model =
     typeof options.model === 'object' ? options.model : resolveAnalysisModel(options.dataDir, options.model);
-  const kinds = options.recogniseKind === false ? null : openWholeImageModels(modelDirs(options.dataDir));
+  // The kind model runs in this thread: a command line has nothing else for it to do meanwhile, and a worker
+  // thread of its own (a Node environment, a second ONNX Runtime module) cost more than the 100x100 model's run.
+  const kinds =
+    options.recogniseKind === false ? null : openWholeImageModels(modelDirs(options.dataDir), { inThread: true });
   // The kind model's worker and session start beside the landmark engine's instead of after it, on the first
   // image: one classification of a tiny blank image (its answer is not used). A cold `cvm analyze` of one file
   // waited for both one after the other.

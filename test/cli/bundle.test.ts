@@ -65,8 +65,9 @@ describe('the cvm bundle', () => {
       expect(entry.has(heavy), `the entry loads ${heavy}`).toBe(false);
       expect(info.has(heavy), `cvm info loads ${heavy}`).toBe(false);
     }
-    // analyze: ONNX Runtime is loaded by the inference worker alone (dist/cli/inference-worker.cjs), never by
-    // the main thread; neither are the DICOM parsers, since decoding runs in the decoder worker.
+    // analyze: ONNX Runtime is loaded at start by the inference worker alone (dist/cli/inference-worker.cjs), never
+    // statically by the main thread (which imports it on first use for the 100x100 radiograph-kind model only);
+    // neither are the DICOM parsers, since decoding runs in the decoder worker.
     const analyze = staticClosure(meta, chunkHolding(meta, 'main/cli/commands/analyze.ts'));
     expect(analyze.has('onnxruntime-node'), 'cvm analyze loads onnxruntime-node on the main thread').toBe(false);
     expect(analyze.has('better-sqlite3')).toBe(false);
