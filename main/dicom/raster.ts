@@ -1,13 +1,16 @@
 /** PNG and JPEG images (no DICOM header): grey values for display, always uncalibrated. */
 import { convertIndexedToRgb, decode as decodePng } from 'fast-png';
-import type { OpenedImage, PatientStudyMeta } from '../../core/api/image';
+import type { OpenedImage, PatientStudyMeta, WindowPreset } from '../../core/api/image';
 import { inflateSync } from 'node:zlib';
 import { ImageDecodeError } from './errors';
 import { jpegDamageWarning, readJpegFrameHeader } from './formats';
 import { checkImageSize, MAX_DECODED_BYTES } from './limits';
 import { decodeJpegGrey } from './jpeg-grey';
 import { nativeDecode, CodecError } from './native-codecs';
-import { automaticWindow, FULL_RANGE_WINDOW } from './windows';
+import { automaticWindow, automaticWindowOfCounts, centralPart, FULL_RANGE_WINDOW } from './windows';
+
+/** The 16-bit display value of each 8-bit grey value. */
+const TIMES_257 = Uint16Array.from({ length: 256 }, (_, v) => v * 257);
 
 export { isJpeg, isPng, jpegDamageWarning, jpegHasEnd, readJpegFrameHeader } from './formats';
 
@@ -41,6 +44,7 @@ function rasterImage(
   bitsStored: number,
   photometric: string,
   warnings: readonly string[] = [],
+  automatic: WindowPreset = automaticWindow(data, width, height),
 ): OpenedImage {
   const maxValue = 2 ** bitsStored - 1;
   return {
@@ -64,7 +68,7 @@ function rasterImage(
       data,
       modalitySlope: maxValue / 65535,
       modalityIntercept: 0,
-      windows: [{ ...FULL_RANGE_WINDOW, name: 'As stored' }, automaticWindow(data, width, height)],
+      windows: [{ ...FULL_RANGE_WINDOW, name: 'As stored' }, automatic],
     },
   };
 }
@@ -91,8 +95,10 @@ export async function decodeJpegFile(fileName: string, bytes: Uint8Array): Promi
   const photometric = components === 1 ? 'MONOCHROME2' : 'RGB';
   if (header.sequentialHuffman && precision === 8 && (components === 1 || header.firstComponentIsLuma)) {
     // Only the grey is needed: libjpeg-turbo decodes the luma alone (the values of the loop below, v * 257).
-    const grey = await decodeJpegGrey(bytes, 16);
-    if (grey?.data instanceof Uint16Array && grey.width === width && grey.height === height)
+    // The module also counts the grey values of the automatic window's central part: the same histogram as
+    // automaticWindow's pass over the 16-bit values v * 257, without that pass (a slow loop until optimised).
+    const grey = await decodeJpegGrey(bytes, 16, centralPart);
+    if (grey?.data instanceof Uint16Array && grey.width === width && grey.height === height && grey.centralCounts)
       return rasterImage(
         fileName,
         'jpeg',
@@ -102,6 +108,7 @@ export async function decodeJpegFile(fileName: string, bytes: Uint8Array): Promi
         precision,
         photometric,
         jpegDamageWarning(bytes, []),
+        automaticWindowOfCounts(grey.centralCounts, 0, 255, TIMES_257),
       );
   }
   let decoded;
