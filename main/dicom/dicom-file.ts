@@ -47,7 +47,8 @@ export async function decodeDicomFile(
     );
   }
   const module = readPixelModule(fileName, dataSet);
-  const streamed = unread !== undefined && !withData && statisticsSuffice(dataSet, module, syntax, parsed.transferSyntaxUid);
+  const streamed =
+    unread !== undefined && !withData && statisticsSuffice(dataSet, module, syntax, parsed.transferSyntaxUid);
   if (unread && !streamed) unread.fill();
   const stored = await decodeStoredFrame(fileName, dataSet, module, syntax, frame, streamed ? unread : undefined);
   const monochrome1 = module.photometric === 'MONOCHROME1';

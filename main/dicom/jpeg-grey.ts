@@ -108,7 +108,17 @@ export async function decodeJpegGrey(
     new Uint8Array(api.memory.buffer, input, encoded.length).set(encoded);
     // The part to count is known from the frame header (the caller read it); the module checks it again.
     const rect = central ? central(...frameSize(encoded)) : { x0: 0, x1: 0, y0: 0, y1: 0 };
-    output = call(api, 'jpeg_grey_decode', input, encoded.length, bits === 16 ? 1 : 0, rect.x0, rect.x1, rect.y0, rect.y1);
+    output = call(
+      api,
+      'jpeg_grey_decode',
+      input,
+      encoded.length,
+      bits === 16 ? 1 : 0,
+      rect.x0,
+      rect.x1,
+      rect.y0,
+      rect.y1,
+    );
     if (output === 0 || call(api, 'jpeg_grey_warnings') > 0) return null;
     const width = call(api, 'jpeg_grey_width');
     const height = call(api, 'jpeg_grey_height');
@@ -116,7 +126,9 @@ export async function decodeJpegGrey(
       bits === 16
         ? new Uint16Array(api.memory.buffer, output, width * height).slice()
         : new Uint8Array(api.memory.buffer, output, width * height).slice();
-    const centralCounts = central ? new Uint32Array(api.memory.buffer, call(api, 'jpeg_grey_counts'), 256).slice() : null;
+    const centralCounts = central
+      ? new Uint32Array(api.memory.buffer, call(api, 'jpeg_grey_counts'), 256).slice()
+      : null;
     return { width, height, data, centralCounts };
   } catch (error) {
     // A libjpeg error unwound through the module's frames: its heap may be inconsistent, so it is loaded

@@ -61,9 +61,10 @@ export async function summarizeImageFileOnDisk(
     // Zero-filled, so the pages of a part never read are never touched either.
     const bytes = Buffer.alloc(size);
     const headLength = readFileRange(fd, displayName, bytes, 0, 0, Math.min(size, headBytes));
-    const hole = size >= minBytes && headLength === Math.min(size, headBytes)
-      ? unreadPixelRange(bytes.subarray(0, headLength), size)
-      : null;
+    const hole =
+      size >= minBytes && headLength === Math.min(size, headBytes)
+        ? unreadPixelRange(bytes.subarray(0, headLength), size)
+        : null;
     if (hole === null) {
       const read = headLength + readFileRange(fd, displayName, bytes, headLength, headLength, size);
       return await summarizeImageFile(displayName, read === size ? bytes : bytes.subarray(0, read), options);

@@ -59,7 +59,8 @@ const MAX_RESCALE_INTERCEPT = 1e9;
 
 /** The stored values of a decoded frame; a frame's statistics (`cvm info`) are only taken where none are needed. */
 function valuesOf(frame: StoredFrame | FrameStatistics): StoredFrame['values'] {
-  if (frame.values === null) throw new Error('buildPixels: the frame was counted, not decoded, but its values are needed');
+  if (frame.values === null)
+    throw new Error('buildPixels: the frame was counted, not decoded, but its values are needed');
   return frame.values;
 }
 

@@ -68,7 +68,12 @@ export function automaticWindowOfStored(
  * (`counts[v]`, for v in min..max) instead of the values themselves: `cvm info` counts them while streaming a
  * frame from the file (native-summary.ts). The same histogram, so the same window.
  */
-export function automaticWindowOfCounts(counts: Uint32Array, min: number, max: number, table: Uint16Array): WindowPreset {
+export function automaticWindowOfCounts(
+  counts: Uint32Array,
+  min: number,
+  max: number,
+  table: Uint16Array,
+): WindowPreset {
   const histogram = new Uint32Array(HISTOGRAM_BINS);
   /* eslint-disable @typescript-eslint/no-non-null-assertion --
      counts holds an entry for every stored value of the frame (min..max), table one for each of min..max */

@@ -49,7 +49,10 @@ export function wholeImageRunner(ort: Ort): WholeImageRunner {
   const sessions = new Map<string, OrtModule.InferenceSession>();
   ort.env.logLevel = 'fatal';
 
-  async function session(file: string, sha256: string): Promise<{ s: OrtModule.InferenceSession; createMs: number | null }> {
+  async function session(
+    file: string,
+    sha256: string,
+  ): Promise<{ s: OrtModule.InferenceSession; createMs: number | null }> {
     const key = `${file}\n${sha256}`;
     const cached = sessions.get(key);
     if (cached) return { s: cached, createMs: null };

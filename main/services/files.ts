@@ -43,7 +43,11 @@ export async function summarizeImageFileAt(
   options: { readonly frame?: number } = {},
 ): Promise<ImageSummary> {
   const { summarizeImageFileOnDisk } = await import('../dicom/native-summary');
-  return summarizeImageFileOnDisk(file, path.basename(file), options.frame === undefined ? {} : { frame: options.frame });
+  return summarizeImageFileOnDisk(
+    file,
+    path.basename(file),
+    options.frame === undefined ? {} : { frame: options.frame },
+  );
 }
 
 /** Stops the decoder worker(s) started by openImageFile(..., { inWorker: true }). */

@@ -95,7 +95,12 @@ describe('the cvm bundle', () => {
       .filter(([name]) => chunks.has(path.basename(name)))
       .flatMap(([, out]) => Object.keys(out.inputs));
     expect(inputs).toContain('main/dicom/pixels.ts');
-    for (const lazy of ['main/dicom/native-codecs.ts', 'main/dicom/jpeg-grey.ts', 'main/dicom/raster.ts', 'main/dicom/tiff.ts'])
+    for (const lazy of [
+      'main/dicom/native-codecs.ts',
+      'main/dicom/jpeg-grey.ts',
+      'main/dicom/raster.ts',
+      'main/dicom/tiff.ts',
+    ])
       expect(inputs, `cvm info loads ${lazy} at start`).not.toContain(lazy);
     expect(inputs.some((input) => input.includes('fast-png') || input.includes('fflate'))).toBe(false);
     // Imported as the chunks load (a require() inside a function, as in the lazy zlib below, runs on first use).

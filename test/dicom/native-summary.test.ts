@@ -34,9 +34,7 @@ async function expectSameSummary(file: string, frame?: number): Promise<void> {
   const options = frame === undefined ? {} : { frame };
   const whole = await settle(() => summarizeImageFile(name, readFileSync(file), options));
   expect(await settle(() => summarizeImageFileOnDisk(file, name, options)), name).toEqual(whole);
-  expect(await settle(() => summarizeImageFileOnDisk(file, name, options, SMALL)), `${name}, 1 KB head`).toEqual(
-    whole,
-  );
+  expect(await settle(() => summarizeImageFileOnDisk(file, name, options, SMALL)), `${name}, 1 KB head`).toEqual(whole);
 }
 
 /** A grey native frame (or frames) of smooth values with noise, as the bench's 9.6 MB file. */
@@ -175,15 +173,20 @@ describe('cvm info of a file on disk: Pixel Data streamed, not held', () => {
     const voiSparse = Buffer.from(voi);
     voiSparse.fill(0, voiHole.start, voiHole.end);
     let voiFills = 0;
-    const voiSummary = await summarizeImageFile('voi-lut.dcm', voiSparse, {}, {
-      read: () => {
-        throw new Error('a VOI LUT frame must not be counted');
+    const voiSummary = await summarizeImageFile(
+      'voi-lut.dcm',
+      voiSparse,
+      {},
+      {
+        read: () => {
+          throw new Error('a VOI LUT frame must not be counted');
+        },
+        fill: () => {
+          voiFills++;
+          voiSparse.set(voi.subarray(voiHole.start, voiHole.end), voiHole.start);
+        },
       },
-      fill: () => {
-        voiFills++;
-        voiSparse.set(voi.subarray(voiHole.start, voiHole.end), voiHole.start);
-      },
-    });
+    );
     expect(voiSummary).toEqual(await summarizeImageFile('voi-lut.dcm', voi));
     expect(voiFills).toBe(1);
   });
