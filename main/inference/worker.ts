@@ -11,10 +11,14 @@ import { refineMembers, type StageSpec } from '../../core/inference/index';
 import { ModelError } from './errors';
 import { runPipeline, type StageRunner } from './pipeline';
 import type { FromWorker, ToWorker } from './protocol';
+import { initOrtNow } from './ort-init';
 import { checkOutputDims, createStageSession, type ProviderName, type StageSession } from './sessions';
 
 if (!parentPort) throw new Error('main/inference/worker.ts must run as a worker thread');
 const port = parentPort;
+// ONNX Runtime's native start-up while the main thread still checks the model (ort-init.ts; sessions.ts has
+// set its log level).
+initOrtNow();
 
 interface Loaded {
   readonly manifest: Extract<ToWorker, { type: 'init' }>['manifest'];
