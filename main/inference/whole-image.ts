@@ -215,7 +215,8 @@ export class WholeImageEngine {
   /** ONNX Runtime loaded in this thread on first use (the command line's main thread loads it only here). */
   private inThreadRunner(): Promise<WholeImageRunner> {
     this.runner ??= Promise.all([import('onnxruntime-node'), import('./whole-image-run')]).then(([ort, run]) =>
-      run.wholeImageRunner(ort.default),
+      // Run from source under tsx, this CommonJS package's dynamic import has no `default`: the namespace is it.
+      run.wholeImageRunner((ort as { default?: typeof ort.default }).default ?? (ort as unknown as typeof ort.default)),
     );
     return this.runner;
   }

@@ -144,7 +144,10 @@ describe.skipIf(!canRun)('approval means a clinician checked it', () => {
     expect(text).toContain('The C4 body is unusually flat');
     expect(text).toMatch(/Scale bar (10|5) mm; crop printed at \d+\.\d× life size/);
     expect(text).toMatch(/Pixel spacing: 0\.100 mm\/px \(entered\)/);
-    expect(text).toMatch(/Model: cvm13-unet 1\.0\.0/);
+    const shipped = JSON.parse(readFileSync(path.join(REPO_ROOT, 'models', 'cvm13-unet', 'manifest.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(text).toContain(`Model: cvm13-unet ${shipped.version}`);
     expect(text).toMatch(/Review: approved by /);
     expect(text).toMatch(/Decision aid/);
     expect(text).not.toMatch(/C[34]\.[a-z]+[A-Z]/); // no internal ids such as C3.heightRatio
