@@ -2,10 +2,25 @@
 // (CommonJS, as sandboxed preloads must be) under dist/app. Native and WebAssembly-carrying packages stay
 // external: electron-builder ships them from node_modules, unpacked from the asar.
 import { build } from 'esbuild';
-import { copyWasm, ESM_REQUIRE_BANNER, EXTERNAL, WORKER_ENTRIES, WORKER_OPTIONS } from './bundle-common.mjs';
+import {
+  copyWasm,
+  ESM_REQUIRE_BANNER,
+  EXTERNAL,
+  LAZY_ZLIB_FOR_DICOM_PARSER,
+  WORKER_ENTRIES,
+  WORKER_OPTIONS,
+} from './bundle-common.mjs';
 
 const external = EXTERNAL;
-const common = { bundle: true, platform: 'node', target: 'node22', sourcemap: true, logLevel: 'warning', external };
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  sourcemap: true,
+  logLevel: 'warning',
+  external,
+  plugins: [LAZY_ZLIB_FOR_DICOM_PARSER],
+};
 
 await build({
   ...common,

@@ -6,7 +6,15 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { copyWasm, ESM_REQUIRE_BANNER, EXTERNAL, ROOT, WORKER_ENTRIES, WORKER_OPTIONS } from './bundle-common.mjs';
+import {
+  copyWasm,
+  ESM_REQUIRE_BANNER,
+  EXTERNAL,
+  LAZY_ZLIB_FOR_DICOM_PARSER,
+  ROOT,
+  WORKER_ENTRIES,
+  WORKER_OPTIONS,
+} from './bundle-common.mjs';
 
 export const CLI_DIR = path.join(ROOT, 'dist', 'cli');
 const external = EXTERNAL;
@@ -18,6 +26,7 @@ const common = {
   logLevel: 'warning',
   external,
   absWorkingDir: ROOT,
+  plugins: [LAZY_ZLIB_FOR_DICOM_PARSER],
 };
 
 export async function bundleCli() {

@@ -33,3 +33,26 @@ export const WORKER_OPTIONS = {
 export function copyWasm(outdir) {
   cpSync(path.join(ROOT, 'main', 'dicom', 'wasm'), path.join(outdir, 'wasm'), { recursive: true });
 }
+
+/**
+ * dicom-parser requires node's zlib as it loads, for deflated data sets, which main/dicom/parse.ts inflates itself.
+ * This plugin gives dicom-parser (and only it) a zlib that loads on first use, so a command that opens no deflated
+ * file (`cvm info` on a DICOM file) does not load zlib and the stream modules under it at start.
+ */
+export const LAZY_ZLIB_FOR_DICOM_PARSER = {
+  name: 'lazy-zlib-for-dicom-parser',
+  setup(build) {
+    build.onResolve({ filter: /^zlib$/ }, (args) =>
+      args.importer.includes(`${path.sep}node_modules${path.sep}dicom-parser${path.sep}`)
+        ? { path: 'zlib', namespace: 'lazy-zlib' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy-zlib' }, () => ({
+      contents:
+        "let zlib; const load = () => (zlib ??= require('node:zlib'));\n" +
+        'module.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });\n',
+      loader: 'js',
+      resolveDir: ROOT,
+    }));
+  },
+};

@@ -24,6 +24,9 @@ static int result_width;
 static int result_height;
 static int result_components;
 static int result_warnings;
+/* How many pixels of the central part (columns x0..x1, rows y0..y1, exclusive; given by the caller) hold each
+ * grey value: the histogram of the automatic window, counted here so that no JavaScript loop reads the pixels. */
+static uint32_t central_counts[256];
 
 static void on_error_exit(j_common_ptr cinfo) {
   char text[JMSG_LENGTH_MAX];
@@ -48,17 +51,29 @@ __attribute__((export_name("jpeg_grey_width"))) int jpeg_grey_width(void) { retu
 __attribute__((export_name("jpeg_grey_height"))) int jpeg_grey_height(void) { return result_height; }
 __attribute__((export_name("jpeg_grey_components"))) int jpeg_grey_components(void) { return result_components; }
 __attribute__((export_name("jpeg_grey_warnings"))) int jpeg_grey_warnings(void) { return result_warnings; }
+__attribute__((export_name("jpeg_grey_counts"))) uint32_t *jpeg_grey_counts(void) { return central_counts; }
+
+static void count_central(const JSAMPLE *row, size_t y, size_t width, int x0, int x1, int y0, int y1) {
+  if ((long)y < y0 || (long)y >= y1) return;
+  const size_t from = x0 < 0 ? 0 : (size_t)x0;
+  const size_t to = x1 < 0 ? 0 : ((size_t)x1 > width ? width : (size_t)x1);
+  for (size_t x = from; x < to; x++) central_counts[row[x]]++;
+}
 
 /*
  * Decodes `length` bytes at `data`. Returns a malloc'd buffer of width x height grey values (free it with
- * jpeg_grey_free): 16-bit values v * 257 when `wide` is not 0, else bytes; or 0 when the stream is not one this decoder takes (not 8-bit, not sequential
- * Huffman, not grey or YCbCr): the caller then uses its full decoder.
+ * jpeg_grey_free): 16-bit values v * 257 when `wide` is not 0, else bytes; or 0 when the stream is not one this
+ * decoder takes (not 8-bit, not sequential Huffman, not grey or YCbCr): the caller then uses its full decoder.
+ * The grey values of columns x0..x1 and rows y0..y1 (exclusive; none when x1 <= x0) are counted in
+ * jpeg_grey_counts().
  */
 __attribute__((export_name("jpeg_grey_decode"))) void *jpeg_grey_decode(const unsigned char *data,
-                                                                        unsigned long length, int wide) {
+                                                                        unsigned long length, int wide, int x0,
+                                                                        int x1, int y0, int y1) {
   struct jpeg_decompress_struct cinfo;
   struct jpeg_error_mgr jerr;
   result_width = result_height = result_components = result_warnings = 0;
+  memset(central_counts, 0, sizeof central_counts);
   cinfo.err = jpeg_std_error(&jerr);
   jerr.error_exit = on_error_exit;
   jerr.emit_message = on_emit_message;
@@ -95,9 +110,11 @@ __attribute__((export_name("jpeg_grey_decode"))) void *jpeg_grey_decode(const un
       uint16_t *target = (uint16_t *)out + y * width;
       jpeg_read_scanlines(&cinfo, &row, 1);
       for (size_t x = 0; x < width; x++) target[x] = (uint16_t)(row[x] * 257u);
+      count_central(row, y, width, x0, x1, y0, y1);
     } else {
       JSAMPROW target = out + y * width;
       jpeg_read_scanlines(&cinfo, &target, 1);
+      count_central(target, y, width, x0, x1, y0, y1);
     }
   }
   jpeg_finish_decompress(&cinfo);

@@ -4,7 +4,7 @@ import { ImageDecodeError } from './errors';
 import { readMeta } from './meta';
 import { invalidVrWarning, parseDicomBytes } from './parse';
 import { buildPixels, type PipelineResult } from './pipeline';
-import { decodeStoredFrame, readPixelModule } from './pixels';
+import { decodeStoredFrame, readPixelModule, statisticsSuffice, type UnreadPixelData } from './pixels';
 import { readSpacing } from './spacing';
 import { textReader } from './text';
 import { describeUnsupportedSyntax, findTransferSyntax } from './transfer-syntax';
@@ -16,17 +16,23 @@ export interface ImageSummary {
 }
 
 export function decodeDicomFile(fileName: string, bytes: Uint8Array, frame: number): Promise<OpenedImage>;
+/**
+ * `unread` (summaries only): the bytes hold the file but for part of its Pixel Data, which is read from the file
+ * on demand: a frame the summary can take statistics of streams from it, anything else loads it first.
+ */
 export function decodeDicomFile(
   fileName: string,
   bytes: Uint8Array,
   frame: number,
   withData: false,
+  unread?: UnreadPixelData,
 ): Promise<ImageSummary>;
 export async function decodeDicomFile(
   fileName: string,
   bytes: Uint8Array,
   frame: number,
   withData = true,
+  unread?: UnreadPixelData,
 ): Promise<OpenedImage | ImageSummary> {
   const parsed = parseDicomBytes(fileName, bytes);
   const { dataSet } = parsed;
@@ -41,7 +47,10 @@ export async function decodeDicomFile(
     );
   }
   const module = readPixelModule(fileName, dataSet);
-  const stored = await decodeStoredFrame(fileName, dataSet, module, syntax, frame);
+  const streamed =
+    unread !== undefined && !withData && statisticsSuffice(dataSet, module, syntax, parsed.transferSyntaxUid);
+  if (unread && !streamed) unread.fill();
+  const stored = await decodeStoredFrame(fileName, dataSet, module, syntax, frame, streamed ? unread : undefined);
   const monochrome1 = module.photometric === 'MONOCHROME1';
   const result = buildPixels(
     fileName,

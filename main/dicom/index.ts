@@ -5,12 +5,11 @@
 import type { OpenedImage } from '../../core/api/image';
 import { decodeDicomFile, type ImageSummary } from './dicom-file';
 import { ImageDecodeError } from './errors';
-import { decodeJpegFile, decodePngFile, isJpeg, isPng } from './raster';
-import { decodeTiffFile, isTiff } from './tiff';
+import type { UnreadPixelData } from './pixels';
+import { isJpeg, isPng, isTiff } from './formats';
 
 export { ImageDecodeError } from './errors';
 export type { ImageSummary } from './dicom-file';
-export { initNativeCodecs } from './native-codecs';
 
 export interface DecodeOptions {
   /** 0-based frame of a multi-frame file; the first frame by default. */
@@ -28,9 +27,10 @@ export async function decodeImageFile(
     // A DICOM Part 10 file is DICOM whatever its 128-byte preamble holds: dual-personality files put a TIFF
     // header there (the WG04 samples do), which must not turn them into TIFFs without their DICOM header.
     if (hasDicomPrefix(bytes)) return await decodeDicomFile(fileName, bytes, options.frame ?? 0);
-    if (isPng(bytes)) return decodePngFile(fileName, bytes);
-    if (isJpeg(bytes)) return await decodeJpegFile(fileName, bytes);
-    if (isTiff(bytes)) return decodeTiffFile(fileName, bytes);
+    // The PNG, JPEG and TIFF decoders load with the first such file (a DICOM file never loads them).
+    if (isPng(bytes)) return (await import('./raster')).decodePngFile(fileName, bytes);
+    if (isJpeg(bytes)) return await (await import('./raster')).decodeJpegFile(fileName, bytes);
+    if (isTiff(bytes)) return (await import('./tiff')).decodeTiffFile(fileName, bytes);
     return await decodeDicomFile(fileName, bytes, options.frame ?? 0);
   } catch (error) {
     throw asDecodeError(fileName, error);
@@ -54,15 +54,17 @@ function hasDicomPrefix(bytes: Uint8Array): boolean {
 /**
  * What decodeImageFile reports of a file, without the display pixels (`cvm info`): the same info, windows and
  * mapping. An uncompressed or decoded DICOM frame is then never mapped pixel by pixel (pipeline.ts).
+ * `unread`: part of a DICOM file's Pixel Data is not in `bytes` but read on demand (native-summary.ts).
  */
 export async function summarizeImageFile(
   fileName: string,
   bytes: Uint8Array,
   options: DecodeOptions = {},
+  unread?: UnreadPixelData,
 ): Promise<ImageSummary> {
   if (bytes.length > 0 && hasDicomPrefix(bytes)) {
     try {
-      return await decodeDicomFile(fileName, bytes, options.frame ?? 0, false);
+      return await decodeDicomFile(fileName, bytes, options.frame ?? 0, false, unread);
     } catch (error) {
       throw asDecodeError(fileName, error);
     }
@@ -71,4 +73,9 @@ export async function summarizeImageFile(
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the pixels are left out on purpose
   const { data, ...rest } = pixels;
   return { info, pixels: rest };
+}
+
+/** Loads the WebAssembly codecs ahead of the first compressed file (the decode bench times decoding alone). */
+export async function initNativeCodecs(): Promise<void> {
+  await (await import('./native-codecs')).initNativeCodecs();
 }

@@ -13,6 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { modulePath } from '../workers/entry';
+import { readJpegFrameHeader } from './formats';
 import { type Fn, startWasiModule, type WasmMemory } from './native-codecs';
 
 /** Where the module lives: main/dicom/wasm from source, <bundle>/wasm beside the CLI and app bundles. */
@@ -75,13 +76,28 @@ export interface GreyJpeg {
   readonly height: number;
   /** width x height values: v * 257 (0..65535) when asked for 16 bits, else the 8-bit samples. */
   readonly data: Uint16Array | Uint8Array;
+  /** With `central`: how many pixels of that part hold each 8-bit grey value v (256 entries). */
+  readonly centralCounts: Uint32Array | null;
+}
+
+/** Columns x0..x1 and rows y0..y1 (exclusive) of the image. */
+export interface PixelRect {
+  readonly x0: number;
+  readonly x1: number;
+  readonly y0: number;
+  readonly y1: number;
 }
 
 /**
  * Decodes the grey (or the luma of YCbCr) of an 8-bit sequential JPEG; null when the stream is of another
- * kind, damaged, or not decodable here (see the module comment).
+ * kind, damaged, or not decodable here (see the module comment). `central`: the module also counts the grey
+ * values of that part of the image (the automatic window's histogram, without a JavaScript pass over the pixels).
  */
-export async function decodeJpegGrey(encoded: Uint8Array, bits: 8 | 16): Promise<GreyJpeg | null> {
+export async function decodeJpegGrey(
+  encoded: Uint8Array,
+  bits: 8 | 16,
+  central: ((width: number, height: number) => PixelRect) | null = null,
+): Promise<GreyJpeg | null> {
   const api = await load();
   if (!api) return null;
   let input = 0;
@@ -90,7 +106,19 @@ export async function decodeJpegGrey(encoded: Uint8Array, bits: 8 | 16): Promise
     input = call(api, 'jpeg_grey_alloc', encoded.length);
     if (input === 0) return null;
     new Uint8Array(api.memory.buffer, input, encoded.length).set(encoded);
-    output = call(api, 'jpeg_grey_decode', input, encoded.length, bits === 16 ? 1 : 0);
+    // The part to count is known from the frame header (the caller read it); the module checks it again.
+    const rect = central ? central(...frameSize(encoded)) : { x0: 0, x1: 0, y0: 0, y1: 0 };
+    output = call(
+      api,
+      'jpeg_grey_decode',
+      input,
+      encoded.length,
+      bits === 16 ? 1 : 0,
+      rect.x0,
+      rect.x1,
+      rect.y0,
+      rect.y1,
+    );
     if (output === 0 || call(api, 'jpeg_grey_warnings') > 0) return null;
     const width = call(api, 'jpeg_grey_width');
     const height = call(api, 'jpeg_grey_height');
@@ -98,7 +126,10 @@ export async function decodeJpegGrey(encoded: Uint8Array, bits: 8 | 16): Promise
       bits === 16
         ? new Uint16Array(api.memory.buffer, output, width * height).slice()
         : new Uint8Array(api.memory.buffer, output, width * height).slice();
-    return { width, height, data };
+    const centralCounts = central
+      ? new Uint32Array(api.memory.buffer, call(api, 'jpeg_grey_counts'), 256).slice()
+      : null;
+    return { width, height, data, centralCounts };
   } catch (error) {
     // A libjpeg error unwound through the module's frames: its heap may be inconsistent, so it is loaded
     // afresh next time, and this stream goes to the full decoder, which reports the problem in its words.
@@ -114,6 +145,12 @@ export async function decodeJpegGrey(encoded: Uint8Array, bits: 8 | 16): Promise
       if (input !== 0) call(api, 'jpeg_grey_free', input);
     }
   }
+}
+
+/** The width and height in the stream's frame header (0 x 0 when it has none: the module then refuses it). */
+function frameSize(encoded: Uint8Array): [number, number] {
+  const header = readJpegFrameHeader(encoded);
+  return header ? [header.width, header.height] : [0, 0];
 }
 
 function isWasmTrap(error: unknown): boolean {

@@ -1,5 +1,6 @@
 /** Bytes -> dicom-parser DataSet, for Part 10 files and bare data sets (no preamble or meta header). */
-import { inflateRawSync } from 'node:zlib';
+import { createRequire } from 'node:module';
+import { modulePath } from '../workers/entry';
 import dicomParser from 'dicom-parser';
 import type { DataSet } from 'dicom-parser';
 import { ImageDecodeError } from './errors';
@@ -88,6 +89,16 @@ function withPreamble(bytes: Uint8Array): Buffer {
   out.write('DICM', 128, 'latin1');
   out.set(bytes, 132);
   return out;
+}
+
+/**
+ * node:zlib, loaded with the first deflated data set (dicom-parser's inflater is synchronous, so not by import()):
+ * loading it (and the streams it builds on) costs a start-up that reads only native or compressed files.
+ */
+let zlib: typeof import('node:zlib') | null = null;
+function inflateRawSync(...args: Parameters<typeof import('node:zlib').inflateRawSync>): Buffer {
+  zlib ??= createRequire(modulePath(import.meta.url))('node:zlib') as typeof import('node:zlib');
+  return zlib.inflateRawSync(...args);
 }
 
 function inflater(byteArray: Uint8Array, position: number): Buffer {

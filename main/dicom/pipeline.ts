@@ -5,8 +5,8 @@
 import type { DataSet } from 'dicom-parser';
 import type { ImagePixels, WindowPreset } from '../../core/api/image';
 import { ImageDecodeError } from './errors';
-import type { StoredFrame } from './pixels';
-import { automaticWindow, automaticWindowOfStored } from './windows';
+import type { FrameStatistics, StoredFrame } from './pixels';
+import { automaticWindow, automaticWindowOfCounts, automaticWindowOfStored } from './windows';
 
 interface Lut {
   readonly firstMapped: number;
@@ -57,6 +57,18 @@ const MAX_RESCALE_SLOPE = 1e6;
 const MAX_TABLE_ENTRIES = 1 << 21;
 const MAX_RESCALE_INTERCEPT = 1e9;
 
+/** The stored values of a decoded frame; a frame's statistics (`cvm info`) are only taken where none are needed. */
+function valuesOf(frame: StoredFrame | FrameStatistics): StoredFrame['values'] {
+  if (frame.values === null)
+    throw new Error('buildPixels: the frame was counted, not decoded, but its values are needed');
+  return frame.values;
+}
+
+function displayed(data: Uint16Array | null): Uint16Array {
+  if (data === null) throw new Error('buildPixels: no automatic window and no display pixels to find one in');
+  return data;
+}
+
 function lookup(lut: Lut, v: number): number {
   const index = v - lut.firstMapped;
   const last = lut.data.length - 1;
@@ -91,7 +103,7 @@ export interface PipelineResult {
 export function buildPixels(
   fileName: string,
   dataSet: DataSet,
-  frame: StoredFrame,
+  frame: StoredFrame | FrameStatistics,
   width: number,
   height: number,
   signed: boolean,
@@ -107,9 +119,10 @@ export function buildPixels(
   let modalityTransform = 'none';
   if (modalityLut) {
     modality = new Int32Array(count);
+    const stored = valuesOf(frame);
     /* eslint-disable @typescript-eslint/no-non-null-assertion --
-       frame.values and modality hold count = rows x columns values */
-    for (let i = 0; i < count; i++) modality[i] = lookup(modalityLut, frame.values[i]!);
+       stored and modality hold count = rows x columns values */
+    for (let i = 0; i < count; i++) modality[i] = lookup(modalityLut, stored[i]!);
     /* eslint-enable @typescript-eslint/no-non-null-assertion */
     modalityTransform = `Modality LUT (${modalityLut.data.length} entries${modalityLut.explanation ? `, ${modalityLut.explanation}` : ''})`;
   } else {
@@ -168,15 +181,16 @@ export function buildPixels(
     voiLut = null;
   }
 
-  const data = new Uint16Array(count);
   if (voiLut) {
     // A VOI LUT is not linear, so it is applied here and the default window shows its output as-is.
+    const data = new Uint16Array(count);
     const outMax = 2 ** voiLut.bits - 1;
     const k = 65535 / outMax;
+    const stored = modality ? null : valuesOf(frame);
     /* eslint-disable @typescript-eslint/no-non-null-assertion --
-       frame.values and modality hold count = rows x columns values */
+       stored (when there is no modality LUT) and modality hold count = rows x columns values */
     for (let i = 0; i < count; i++) {
-      const m = modality ? modality[i]! : Math.round(frame.values[i]! * slope + intercept);
+      const m = modality ? modality[i]! : Math.round(stored![i]! * slope + intercept);
       const out = Math.min(lookup(voiLut, m), outMax) * k;
       data[i] = Math.round(monochrome1 ? 65535 - out : out);
     }
@@ -209,9 +223,10 @@ export function buildPixels(
   const c = monochrome1 ? 65535 - (intercept - mMin) * k : (intercept - mMin) * k;
   const values = frame.values;
   let automatic: WindowPreset | null = null;
-  let pixelData: Uint16Array | null = data;
+  // Made only when needed: a summary (`cvm info`) of a linear mapping never touches 2 bytes per pixel.
+  let data: Uint16Array | null = null;
   /* eslint-disable @typescript-eslint/no-non-null-assertion --
-     frame.values and modality hold count = rows x columns values */
+     values and modality hold count = rows x columns values */
   if (
     !withData &&
     !modality &&
@@ -222,13 +237,18 @@ export function buildPixels(
     // The display value of every stored value in the frame's range, computed as the loop below computes it.
     const table = new Uint16Array(frame.max - frame.min + 1);
     for (let v = frame.min; v <= frame.max; v++) table[v - frame.min] = a * v + c + 0.5;
-    automatic = automaticWindowOfStored(values, width, height, table, frame.min);
-    pixelData = null;
+    automatic =
+      values === null
+        ? automaticWindowOfCounts(frame.centralCounts, frame.min, frame.max, table)
+        : automaticWindowOfStored(values, width, height, table, frame.min);
   } else if (modality) {
+    data = new Uint16Array(count);
     for (let i = 0; i < count; i++) data[i] = Math.round(toData(modality[i]!));
   } else {
+    const stored = valuesOf(frame);
+    data = new Uint16Array(count);
     // a * v + c lies in 0..65535 here, so adding 0.5 and truncating rounds.
-    for (let i = 0; i < count; i++) data[i] = a * values[i]! + c + 0.5;
+    for (let i = 0; i < count; i++) data[i] = a * stored[i]! + c + 0.5;
   }
   /* eslint-enable @typescript-eslint/no-non-null-assertion */
 
@@ -250,13 +270,13 @@ export function buildPixels(
       width: Math.abs(hi - lo),
     });
   }
-  windows.push(automatic ?? automaticWindow(data, width, height));
+  windows.push(automatic ?? automaticWindow(displayed(data), width, height));
 
   return {
     pixels: {
       width,
       height,
-      data: pixelData,
+      data,
       modalitySlope: (monochrome1 ? -range : range) / 65535,
       modalityIntercept: monochrome1 ? mMin + range : mMin,
       windows,

@@ -3,10 +3,9 @@ import dicomParser from 'dicom-parser';
 import type { DataSet, Element } from 'dicom-parser';
 import { ImageDecodeError } from './errors';
 import { checkImageSize, readJ2kSize } from './limits';
-import { decodeJpegGrey } from './jpeg-grey';
-import { CodecError, nativeDecode } from './native-codecs';
-import { jpegDamageWarning, readJpegFrameHeader } from './raster';
+import { jpegDamageWarning, readJpegFrameHeader } from './formats';
 import type { TransferSyntax } from './transfer-syntax';
+import { centralPart } from './windows';
 
 export interface PixelModule {
   readonly rows: number;
@@ -109,6 +108,98 @@ export interface StoredFrame {
   readonly max: number;
   /** Damage the decoder worked around. */
   readonly warnings?: readonly string[];
+}
+
+/**
+ * What `cvm info` needs of a frame whose stored values are its samples (grey, unsigned, Bits Stored filling 8 or
+ * 16 bits): their range, and how many pixels of the automatic window's central part hold each value
+ * (`centralCounts[v]`), counted while the frame streams from the file, never held whole (native-summary.ts).
+ */
+export interface FrameStatistics {
+  readonly values: null;
+  readonly min: number;
+  readonly max: number;
+  readonly centralCounts: Uint32Array;
+  readonly warnings?: readonly string[];
+}
+
+/** Pixel Data left unread in the bytes given to the decoder (`cvm info` of a large native file). */
+export interface UnreadPixelData {
+  /** Reads the file's bytes start..end into `into` (from its start); returns how many were read. */
+  readonly read: (start: number, end: number, into: Uint8Array) => number;
+  /** Reads the unread part into the bytes given to the decoder, which then hold the whole file. */
+  readonly fill: () => void;
+}
+
+/** Bytes of a frame read at a time by frameStatistics: small enough to stay in cache, large for few reads. */
+const STATISTICS_CHUNK_BYTES = 1 << 20;
+
+/* eslint-disable @typescript-eslint/no-non-null-assertion --
+   the kernels below index samples within 0..n-1 (n is at most the chunk's length) and counts by a sample value,
+   and counts holds 2^bitsAllocated entries */
+function rangeInto(samples: Uint8Array | Uint16Array, n: number, range: Float64Array): void {
+  let min = range[0]!;
+  let max = range[1]!;
+  for (let i = 0; i < n; i++) {
+    const v = samples[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  range[0] = min;
+  range[1] = max;
+}
+
+function countInto(samples: Uint8Array | Uint16Array, from: number, to: number, counts: Uint32Array): void {
+  for (let i = from; i < to; i++) counts[samples[i]!]!++;
+}
+/* eslint-enable @typescript-eslint/no-non-null-assertion */
+
+/** The range and central counts of frame bytes start.. of an open file, read a chunk at a time. */
+function frameStatistics(fileName: string, unread: UnreadPixelData, start: number, m: PixelModule): FrameStatistics {
+  const bytesPerSample = m.bitsAllocated / 8;
+  const width = m.columns;
+  const count = m.rows * width;
+  const { x0, x1, y0, y1 } = centralPart(width, m.rows);
+  const counts = new Uint32Array(2 ** m.bitsAllocated);
+  const chunkSamples = Math.min(count, STATISTICS_CHUNK_BYTES / bytesPerSample);
+  const chunk = new Uint8Array(chunkSamples * bytesPerSample);
+  const samples = bytesPerSample === 2 ? new Uint16Array(chunk.buffer) : chunk;
+  const range = new Float64Array([Infinity, -Infinity]);
+  for (let first = 0; first < count; first += chunkSamples) {
+    const n = Math.min(chunkSamples, count - first);
+    const from = start + first * bytesPerSample;
+    if (unread.read(from, from + n * bytesPerSample, chunk) < n * bytesPerSample)
+      throw new ImageDecodeError('corrupt-file', fileName, 'the file is truncated inside Pixel Data');
+    rangeInto(samples, n, range);
+    // The central part of each row this chunk holds.
+    for (let y = Math.max(y0, Math.floor(first / width)); y < y1 && y * width < first + n; y++) {
+      const a = Math.max(y * width + x0, first);
+      const b = Math.min(y * width + x1, first + n);
+      if (a < b) countInto(samples, a - first, b - first, counts);
+    }
+  }
+  return { values: null, min: range[0] ?? Infinity, max: range[1] ?? -Infinity, centralCounts: counts };
+}
+
+/**
+ * Whether `cvm info` can take a native frame's statistics instead of its values: the samples are the stored
+ * values (little-endian, grey, unsigned, Bits Stored = Bits Allocated = 8 or 16) and the display mapping is
+ * linear (no Modality LUT, no VOI LUT applied), so the window comes from the stored values' counts.
+ */
+export function statisticsSuffice(dataSet: DataSet, m: PixelModule, syntax: TransferSyntax, uid: string): boolean {
+  return (
+    (uid === '1.2.840.10008.1.2' || uid === '1.2.840.10008.1.2.1') &&
+    syntax.codec === null &&
+    !syntax.bigEndian &&
+    m.samplesPerPixel === 1 &&
+    GREY.has(m.photometric) &&
+    !m.signed &&
+    (m.bitsAllocated === 8 || m.bitsAllocated === 16) &&
+    m.bitsStored === m.bitsAllocated &&
+    m.highBit === m.bitsStored - 1 &&
+    dataSet.elements.x00283000 === undefined &&
+    (dataSet.elements.x00283010 === undefined || (dataSet.string('x00281050') ?? '') !== '')
+  );
 }
 
 function pixelDataElement(fileName: string, dataSet: DataSet): Element {
@@ -235,6 +326,8 @@ async function decodeCompressed(
   syntax: TransferSyntax,
 ): Promise<RawFrame> {
   checkCodestreamSize(fileName, encoded, m, syntax);
+  // The codecs load with the first compressed frame: a native file (`cvm info` of one) never loads them.
+  const { CodecError, nativeDecode } = await import('./native-codecs');
   const codec = syntax.codec;
   if (codec === null) throw new Error(`decodeCompressed: transfer syntax ${syntax.name} names no codec`);
   if (codec === 'DecodeJpeg' && m.samplesPerPixel === 1 && m.bitsAllocated === 8) {
@@ -242,7 +335,7 @@ async function decodeCompressed(
     const header = readJpegFrameHeader(encoded);
     const grey =
       header?.sequentialHuffman && header.precision === 8 && header.components === 1
-        ? await decodeJpegGrey(encoded, 8)
+        ? await (await import('./jpeg-grey')).decodeJpegGrey(encoded, 8)
         : null;
     if (grey && grey.width === m.columns && grey.height === m.rows)
       return {
@@ -452,7 +545,8 @@ export async function decodeStoredFrame(
   m: PixelModule,
   syntax: TransferSyntax,
   frame: number,
-): Promise<StoredFrame> {
+  unread?: UnreadPixelData,
+): Promise<StoredFrame | FrameStatistics> {
   const element = pixelDataElement(fileName, dataSet);
   if (frame < 0 || frame >= m.frames || !Number.isInteger(frame)) {
     throw new ImageDecodeError(
@@ -469,6 +563,12 @@ export async function decodeStoredFrame(
         `Pixel Data is compressed but the transfer syntax ${syntax.name} says uncompressed`,
       );
     const bytes = nativeFrameBytes(fileName, dataSet, element, m, frame, syntax.bigEndian);
+    // Only given when statisticsSuffice: the frame is counted as it streams from the file (whose bytes the data
+    // set's byte array holds from offset 0: a Part 10 file, neither inflated nor given a preamble).
+    if (unread) {
+      const frameBytes = bytes.length;
+      return frameStatistics(fileName, unread, element.dataOffset + frameBytes * frame, m);
+    }
     return toStored(
       {
         bytes,

@@ -1,12 +1,18 @@
 /** PNG and JPEG images (no DICOM header): grey values for display, always uncalibrated. */
-import { convertIndexedToRgb, decode as decodePng, hasPngSignature } from 'fast-png';
-import type { OpenedImage, PatientStudyMeta } from '../../core/api/image';
+import { convertIndexedToRgb, decode as decodePng } from 'fast-png';
+import type { OpenedImage, PatientStudyMeta, WindowPreset } from '../../core/api/image';
 import { inflateSync } from 'node:zlib';
 import { ImageDecodeError } from './errors';
+import { jpegDamageWarning, readJpegFrameHeader } from './formats';
 import { checkImageSize, MAX_DECODED_BYTES } from './limits';
 import { decodeJpegGrey } from './jpeg-grey';
 import { nativeDecode, CodecError } from './native-codecs';
-import { automaticWindow, FULL_RANGE_WINDOW } from './windows';
+import { automaticWindow, automaticWindowOfCounts, centralPart, FULL_RANGE_WINDOW } from './windows';
+
+/** The 16-bit display value of each 8-bit grey value. */
+const TIMES_257 = Uint16Array.from({ length: 256 }, (_, v) => v * 257);
+
+export { isJpeg, isPng, jpegDamageWarning, jpegHasEnd, readJpegFrameHeader } from './formats';
 
 export const EMPTY_META: PatientStudyMeta = {
   patientName: null,
@@ -23,99 +29,9 @@ export const EMPTY_META: PatientStudyMeta = {
   ageYears: null,
 };
 
-export function isJpeg(bytes: Uint8Array): boolean {
-  return bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
-}
-
-export function isPng(bytes: Uint8Array): boolean {
-  return bytes.length > 8 && hasPngSignature(bytes);
-}
-
 /** Rec. 601 luma, the weights JPEG's YCbCr uses: a grey stored as RGB comes back unchanged. */
 function luma(r: number, g: number, b: number): number {
   return 0.299 * r + 0.587 * g + 0.114 * b;
-}
-
-interface JpegFrameHeader {
-  readonly precision: number;
-  readonly width: number;
-  readonly height: number;
-  readonly components: number;
-  /** The first component is luma (YCbCr), not red. */
-  readonly firstComponentIsLuma: boolean;
-  readonly lossless: boolean;
-  /** SOF0 or SOF1: sequential DCT with Huffman coding (baseline or extended), what ./jpeg-grey takes. */
-  readonly sequentialHuffman: boolean;
-}
-
-/** Reads the SOF marker (and the Adobe APP14 colour transform) from a JPEG stream. */
-export function readJpegFrameHeader(bytes: Uint8Array): JpegFrameHeader | null {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let adobeTransform: number | null = null;
-  let jfif = false;
-  let pos = 2;
-  while (pos + 4 <= bytes.length) {
-    if (bytes[pos] !== 0xff) return null;
-    const marker = view.getUint8(pos + 1);
-    if (marker === 0xff) {
-      pos++;
-      continue;
-    }
-    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
-      pos += 2;
-      continue;
-    }
-    const length = (view.getUint8(pos + 2) << 8) | view.getUint8(pos + 3);
-    const body = pos + 4;
-    if (marker === 0xe0 && bytes[body] === 0x4a && bytes[body + 1] === 0x46) jfif = true;
-    if (marker === 0xee && length >= 12 && bytes[body] === 0x41 && bytes[body + 1] === 0x64)
-      adobeTransform = bytes[body + 11] ?? null;
-    // SOF0..SOF15 (not DHT, JPG, DAC), and SOF55 of JPEG-LS, whose frame header has the same layout.
-    const isSof =
-      (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) || marker === 0xf7;
-    if (isSof) {
-      if (body + 6 > bytes.length) return null;
-      const components = view.getUint8(body + 5);
-      const ids = [bytes[body + 6], bytes[body + 9], bytes[body + 12]];
-      const namedRgb = ids[0] === 0x52 && ids[1] === 0x47 && ids[2] === 0x42; // 'R','G','B'
-      const firstComponentIsLuma = components === 3 && !namedRgb && (jfif || adobeTransform !== 0);
-      return {
-        precision: view.getUint8(body),
-        height: (view.getUint8(body + 1) << 8) | view.getUint8(body + 2),
-        width: (view.getUint8(body + 3) << 8) | view.getUint8(body + 4),
-        components,
-        firstComponentIsLuma,
-        lossless: marker === 0xc3 || marker === 0xc7 || marker === 0xcb || marker === 0xcf,
-        sequentialHuffman: marker === 0xc0 || marker === 0xc1,
-      };
-    }
-    pos = body + length - 2;
-  }
-  return null;
-}
-
-/** Whether a JPEG stream ends with its EOI marker (FFD9), allowing trailing padding. */
-export function jpegHasEnd(bytes: Uint8Array): boolean {
-  let end = bytes.length;
-  while (
-    end > 2 &&
-    (bytes[end - 1] === 0x00 || bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d || bytes[end - 1] === 0x20)
-  )
-    end--;
-  // Some writers pad after EOI with a few bytes; look at the last 64.
-  for (let i = end - 2; i >= Math.max(2, end - 64); i--) if (bytes[i] === 0xff && bytes[i + 1] === 0xd9) return true;
-  return false;
-}
-
-/** The damage a JPEG decode worked around, as one warning (or none). */
-export function jpegDamageWarning(bytes: Uint8Array, codecWarnings: readonly string[]): string[] {
-  const problems = [
-    ...(jpegHasEnd(bytes) ? [] : ['the data ends before the end-of-image marker (truncated file?)']),
-    ...codecWarnings,
-  ];
-  if (problems.length === 0) return [];
-  const shown = problems.slice(0, 4).join('; ') + (problems.length > 4 ? `; and ${problems.length - 4} more` : '');
-  return [`the JPEG data is damaged and parts of the image may be wrong (grey or smeared): ${shown}`];
 }
 
 /** Grey values 0..maxValue mapped onto 0..65535, shown as-is by the default (full-range) window. */
@@ -128,6 +44,7 @@ function rasterImage(
   bitsStored: number,
   photometric: string,
   warnings: readonly string[] = [],
+  automatic: WindowPreset = automaticWindow(data, width, height),
 ): OpenedImage {
   const maxValue = 2 ** bitsStored - 1;
   return {
@@ -151,7 +68,7 @@ function rasterImage(
       data,
       modalitySlope: maxValue / 65535,
       modalityIntercept: 0,
-      windows: [{ ...FULL_RANGE_WINDOW, name: 'As stored' }, automaticWindow(data, width, height)],
+      windows: [{ ...FULL_RANGE_WINDOW, name: 'As stored' }, automatic],
     },
   };
 }
@@ -178,8 +95,10 @@ export async function decodeJpegFile(fileName: string, bytes: Uint8Array): Promi
   const photometric = components === 1 ? 'MONOCHROME2' : 'RGB';
   if (header.sequentialHuffman && precision === 8 && (components === 1 || header.firstComponentIsLuma)) {
     // Only the grey is needed: libjpeg-turbo decodes the luma alone (the values of the loop below, v * 257).
-    const grey = await decodeJpegGrey(bytes, 16);
-    if (grey?.data instanceof Uint16Array && grey.width === width && grey.height === height)
+    // The module also counts the grey values of the automatic window's central part: the same histogram as
+    // automaticWindow's pass over the 16-bit values v * 257, without that pass (a slow loop until optimised).
+    const grey = await decodeJpegGrey(bytes, 16, centralPart);
+    if (grey?.data instanceof Uint16Array && grey.width === width && grey.height === height && grey.centralCounts)
       return rasterImage(
         fileName,
         'jpeg',
@@ -189,6 +108,7 @@ export async function decodeJpegFile(fileName: string, bytes: Uint8Array): Promi
         precision,
         photometric,
         jpegDamageWarning(bytes, []),
+        automaticWindowOfCounts(grey.centralCounts, 0, 255, TIMES_257),
       );
   }
   let decoded;

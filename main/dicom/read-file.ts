@@ -53,8 +53,21 @@ export function checkReadableImageFile(file: string, displayName = file, maxByte
   return stat.size;
 }
 
-/** Reads a regular image file within the size limit (see the module comment). */
-export function readImageFileSafely(file: string, displayName = file, maxBytes = MAX_IMAGE_FILE_BYTES): Buffer {
+/** An open regular image file within the size limit, and its size when opened. */
+export interface OpenedImageFile {
+  readonly fd: number;
+  readonly size: number;
+}
+
+/**
+ * Opens a regular image file within the size limit (see the module comment); the caller closes `fd`.
+ * Every refusal is an ImageDecodeError naming the file.
+ */
+export function openImageFileSafely(
+  file: string,
+  displayName = file,
+  maxBytes = MAX_IMAGE_FILE_BYTES,
+): OpenedImageFile {
   checkReadableImageFile(file, displayName, maxBytes);
   let fd: number;
   try {
@@ -78,17 +91,46 @@ export function readImageFileSafely(file: string, displayName = file, maxBytes =
         displayName,
         `the file is ${Math.round(stat.size / MB)} MB; the limit is ${Math.round(maxBytes / MB)} MB`,
       );
-    const buffer = Buffer.allocUnsafe(stat.size);
-    let read = 0;
-    while (read < stat.size) {
-      const n = readSync(fd, buffer, read, stat.size - read, read);
+    return { fd, size: stat.size };
+  } catch (error) {
+    closeSync(fd);
+    if (error instanceof ImageDecodeError) throw error;
+    throw new ImageDecodeError('not-found', displayName, `the file ${describeFsError(error)}`);
+  }
+}
+
+/**
+ * Reads bytes start..end of an open file into `into` at `offset`; returns how many were read (fewer only when
+ * the file ends first). A read error is an ImageDecodeError naming the file.
+ */
+export function readFileRange(
+  fd: number,
+  displayName: string,
+  into: Uint8Array,
+  offset: number,
+  start: number,
+  end: number,
+): number {
+  let read = 0;
+  try {
+    while (start + read < end) {
+      const n = readSync(fd, into, offset + read, end - start - read, start + read);
       if (n === 0) break;
       read += n;
     }
-    return read === stat.size ? buffer : buffer.subarray(0, read);
   } catch (error) {
-    if (error instanceof ImageDecodeError) throw error;
     throw new ImageDecodeError('not-found', displayName, `the file ${describeFsError(error)}`);
+  }
+  return read;
+}
+
+/** Reads a regular image file within the size limit (see the module comment). */
+export function readImageFileSafely(file: string, displayName = file, maxBytes = MAX_IMAGE_FILE_BYTES): Buffer {
+  const { fd, size } = openImageFileSafely(file, displayName, maxBytes);
+  try {
+    const buffer = Buffer.allocUnsafe(size);
+    const read = readFileRange(fd, displayName, buffer, 0, 0, size);
+    return read === size ? buffer : buffer.subarray(0, read);
   } finally {
     closeSync(fd);
   }

@@ -10,18 +10,12 @@ import type { OpenedImage, Spacing } from '../../core/api/image';
 import { ImageDecodeError } from './errors';
 import { checkImageSize } from './limits';
 import { EMPTY_META } from './raster';
+
+export { isTiff } from './formats';
 import { FULL_RANGE_WINDOW, automaticWindow } from './windows';
 
 /** Largest image accepted (width x height), checked from the header before decoding. */
 export const TIFF_MAX_PIXELS = 100_000_000;
-
-export function isTiff(bytes: Uint8Array): boolean {
-  return (
-    bytes.length >= 8 &&
-    ((bytes[0] === 0x49 && bytes[1] === 0x49 && bytes[2] === 42 && bytes[3] === 0) ||
-      (bytes[0] === 0x4d && bytes[1] === 0x4d && bytes[2] === 0 && bytes[3] === 42))
-  );
-}
 
 const TAG = {
   width: 256,

@@ -10,7 +10,7 @@ const BIN_SHIFT = 4; // 65536 / 4096
 const EDGE_SHARE = 0.15;
 
 /** The central part of the image that the automatic window reads: columns x0..x1, rows y0..y1 (exclusive). */
-function centralPart(width: number, height: number): { x0: number; x1: number; y0: number; y1: number } {
+export function centralPart(width: number, height: number): { x0: number; x1: number; y0: number; y1: number } {
   const x0 = Math.floor(width * EDGE_SHARE);
   const y0 = Math.floor(height * EDGE_SHARE);
   return {
@@ -58,6 +58,28 @@ export function automaticWindowOfStored(
   for (let y = y0; y < y1; y++) {
     const row = y * width;
     for (let x = row + x0, end = row + x1; x < end; x++) histogram[table[values[x]! - offset]! >> BIN_SHIFT]!++;
+  }
+  /* eslint-enable @typescript-eslint/no-non-null-assertion */
+  return windowOfHistogram(histogram);
+}
+
+/**
+ * The same window as automaticWindowOfStored, from how many pixels of the central part hold each stored value
+ * (`counts[v]`, for v in min..max) instead of the values themselves: `cvm info` counts them while streaming a
+ * frame from the file (native-summary.ts). The same histogram, so the same window.
+ */
+export function automaticWindowOfCounts(
+  counts: Uint32Array,
+  min: number,
+  max: number,
+  table: Uint16Array,
+): WindowPreset {
+  const histogram = new Uint32Array(HISTOGRAM_BINS);
+  /* eslint-disable @typescript-eslint/no-non-null-assertion --
+     counts holds an entry for every stored value of the frame (min..max), table one for each of min..max */
+  for (let v = min; v <= max; v++) {
+    const n = counts[v]!;
+    if (n !== 0) histogram[table[v - min]! >> BIN_SHIFT]! += n;
   }
   /* eslint-enable @typescript-eslint/no-non-null-assertion */
   return windowOfHistogram(histogram);

@@ -30,7 +30,7 @@ import {
 } from '../../core/boneage/index';
 import { InferenceError, ModelError } from './errors';
 import type { ModelDir } from './registry';
-import type { FromWholeImageWorker, ToWholeImageWorker, WholeImageFeed } from './whole-image-worker';
+import type { FromWholeImageWorker, ToWholeImageWorker, WholeImageFeed, WholeImageRunner } from './whole-image-run';
 import { modulePath, workerEntry } from '../workers/entry';
 
 export const BUNDLED_WHOLE_IMAGE_WORKER_FILE = 'whole-image-worker.cjs';
@@ -158,7 +158,16 @@ interface Job {
   readonly reject: (e: Error) => void;
 }
 
-/** One worker thread for the whole-image models; jobs run one at a time, in order. */
+export interface WholeImageEngineOptions {
+  /**
+   * Run the sessions in this thread instead of a worker thread: for the command line's analysis, where the
+   * radiograph-kind model's run (milliseconds) blocking the thread costs less than a Node environment and a
+   * second ONNX Runtime module started for it. Never in the app, whose main thread must not block.
+   */
+  readonly inThread?: boolean;
+}
+
+/** One worker thread (or this thread) for the whole-image models; jobs run one at a time, in order. */
 export class WholeImageEngine {
   private worker: Worker | null = null;
   private readonly queue: Job[] = [];
@@ -166,24 +175,49 @@ export class WholeImageEngine {
   private nextId = 1;
   private closed = false;
   restarts = 0;
+  private readonly inThread: boolean;
+  private runner: Promise<WholeImageRunner> | null = null;
+  private inThreadQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: WholeImageEngineOptions = {}) {
+    this.inThread = options.inThread ?? false;
+  }
 
   run(
     model: VerifiedWholeImageModel,
     feeds: readonly WholeImageFeed[],
   ): Promise<Extract<FromWholeImageWorker, { type: 'result' }>> {
     if (this.closed) return Promise.reject(new InferenceError('the whole-image engine is closed'));
+    const msg = {
+      type: 'run' as const,
+      id: this.nextId++,
+      file: model.file,
+      sha256: model.manifest.sha256,
+      feeds,
+      output: model.manifest.output.name,
+    };
+    if (this.inThread) {
+      const job = this.inThreadQueue.then(async () => {
+        if (this.closed) throw new InferenceError('the whole-image engine was closed');
+        const result = await (await this.inThreadRunner()).run(msg);
+        if (result.type === 'failed') throw new InferenceError(result.message);
+        return result;
+      });
+      this.inThreadQueue = job.catch(() => undefined);
+      return job;
+    }
     return new Promise((resolve, reject) => {
-      const msg = {
-        type: 'run' as const,
-        id: this.nextId++,
-        file: model.file,
-        sha256: model.manifest.sha256,
-        feeds,
-        output: model.manifest.output.name,
-      };
       this.queue.push({ msg, resolve, reject });
       this.pump();
     });
+  }
+
+  /** ONNX Runtime loaded in this thread on first use (the command line's main thread loads it only here). */
+  private inThreadRunner(): Promise<WholeImageRunner> {
+    this.runner ??= Promise.all([import('onnxruntime-node'), import('./whole-image-run')]).then(([ort, run]) =>
+      run.wholeImageRunner(ort.default),
+    );
+    return this.runner;
   }
 
   /** Test hook: the worker dies with an uncaught exception. */
@@ -193,6 +227,12 @@ export class WholeImageEngine {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.runner) {
+      const runner = this.runner;
+      this.runner = null;
+      await this.inThreadQueue;
+      await (await runner).release();
+    }
     const error = new InferenceError('the whole-image engine was closed');
     for (const j of this.queue.splice(0)) j.reject(error);
     this.inFlight?.reject(error);
@@ -339,7 +379,10 @@ export interface WholeImageModels {
   close(): Promise<void>;
 }
 
-export function openWholeImageModels(dirs: readonly ModelDir[]): WholeImageModels {
+export function openWholeImageModels(
+  dirs: readonly ModelDir[],
+  engineOptions: WholeImageEngineOptions = {},
+): WholeImageModels {
   // Each task's model is found and checked on first use: a command that needs only the kind model never
   // reads the bone-age model's weights.
   const found = new Map<
@@ -366,7 +409,7 @@ export function openWholeImageModels(dirs: readonly ModelDir[]): WholeImageModel
     get('boneage');
     return (['radiograph-kind', 'boneage'] as const).flatMap((task) => found.get(task)?.problem ?? []);
   };
-  const engine = new WholeImageEngine();
+  const engine = new WholeImageEngine(engineOptions);
   return {
     get kindModel() {
       return get('radiograph-kind');

@@ -43,6 +43,12 @@ export interface FileAnalyzerOptions {
    */
   readonly recogniseKind?: boolean;
   readonly onEvent?: (event: EngineEvent) => void;
+  /**
+   * Warm the radiograph-kind model (which runs in this thread) only once this settles: analyzeFiles passes the
+   * first file's decode when it runs in this thread, so that loading ONNX Runtime here does not push back the
+   * decode that the landmark model, loading in its worker meanwhile, waits for.
+   */
+  readonly warmKindAfter?: Promise<unknown>;
 }
 
 /** One warm engine (and the kind model) for analysing files one after another. */
@@ -61,12 +67,18 @@ export interface FileAnalyzer {
 export async function startFileAnalysis(options: FileAnalyzerOptions): Promise<FileAnalyzer> {
   const model =
     typeof options.model === 'object' ? options.model : resolveAnalysisModel(options.dataDir, options.model);
-  const kinds = options.recogniseKind === false ? null : openWholeImageModels(modelDirs(options.dataDir));
+  // The kind model runs in this thread: a command line has nothing else for it to do meanwhile, and a worker
+  // thread of its own (a Node environment, a second ONNX Runtime module) cost more than the 100x100 model's run.
+  const kinds =
+    options.recogniseKind === false ? null : openWholeImageModels(modelDirs(options.dataDir), { inThread: true });
   // The kind model's worker and session start beside the landmark engine's instead of after it, on the first
   // image: one classification of a tiny blank image (its answer is not used). A cold `cvm analyze` of one file
   // waited for both one after the other.
   const kindWarm = kinds?.kindModel
-    ? kinds.classifyRadiograph({ width: 8, height: 8, data: new Float32Array(64), window: null }).catch(() => undefined)
+    ? Promise.resolve(options.warmKindAfter)
+        .catch(() => undefined)
+        .then(() => kinds.classifyRadiograph({ width: 8, height: 8, data: new Float32Array(64), window: null }))
+        .catch(() => undefined)
     : Promise.resolve(undefined);
   let engine: InferenceEngine;
   try {
@@ -134,7 +146,8 @@ export async function analyzeFiles(
   if (files[0] !== undefined) decodeAhead(files[0]);
   let analyzer: FileAnalyzer;
   try {
-    analyzer = await startFileAnalysis(options);
+    const first = files[0] === undefined || inWorker ? undefined : ahead.get(files[0]);
+    analyzer = await startFileAnalysis(first ? { ...options, warmKindAfter: first } : options);
   } catch (error) {
     await closeFileDecoders();
     throw error;

@@ -42,10 +42,12 @@ export async function summarizeImageFileAt(
   file: string,
   options: { readonly frame?: number } = {},
 ): Promise<ImageSummary> {
-  const name = path.basename(file);
-  const bytes = readImageFileSafely(file, name);
-  const { summarizeImageFile } = await import('../dicom/index');
-  return summarizeImageFile(name, bytes, options.frame === undefined ? {} : { frame: options.frame });
+  const { summarizeImageFileOnDisk } = await import('../dicom/native-summary');
+  return summarizeImageFileOnDisk(
+    file,
+    path.basename(file),
+    options.frame === undefined ? {} : { frame: options.frame },
+  );
 }
 
 /** Stops the decoder worker(s) started by openImageFile(..., { inWorker: true }). */

@@ -65,8 +65,9 @@ describe('the cvm bundle', () => {
       expect(entry.has(heavy), `the entry loads ${heavy}`).toBe(false);
       expect(info.has(heavy), `cvm info loads ${heavy}`).toBe(false);
     }
-    // analyze: ONNX Runtime is loaded by the inference worker alone (dist/cli/inference-worker.cjs), never by
-    // the main thread; neither are the DICOM parsers, since decoding runs in the decoder worker.
+    // analyze: ONNX Runtime is loaded at start by the inference worker alone (dist/cli/inference-worker.cjs), never
+    // statically by the main thread (which imports it on first use for the 100x100 radiograph-kind model only);
+    // neither are the DICOM parsers, since decoding runs in the decoder worker.
     const analyze = staticClosure(meta, chunkHolding(meta, 'main/cli/commands/analyze.ts'));
     expect(analyze.has('onnxruntime-node'), 'cvm analyze loads onnxruntime-node on the main thread').toBe(false);
     expect(analyze.has('better-sqlite3')).toBe(false);
@@ -80,5 +81,36 @@ describe('the cvm bundle', () => {
       'require("onnxruntime-node")',
     );
     expect(staticClosure(meta, chunkHolding(meta, 'main/cli/commands/import.ts')).has('better-sqlite3')).toBe(true);
+  });
+
+  it('cvm info on a DICOM file loads no image codec, PNG, JPEG or TIFF decoder, zlib or fs/promises', () => {
+    const meta = JSON.parse(readFileSync(path.join(REPO_ROOT, 'dist', 'cli', 'meta.json'), 'utf8')) as Meta;
+    // What `cvm info` loads to summarise a DICOM file: the command, the file service, the DICOM summary.
+    const chunks = new Set(
+      ['main/cli/commands/info.ts', 'main/services/files.ts', 'main/dicom/native-summary.ts'].flatMap((source) => [
+        ...staticClosure(meta, chunkHolding(meta, source)),
+      ]),
+    );
+    const inputs = Object.entries(meta.outputs)
+      .filter(([name]) => chunks.has(path.basename(name)))
+      .flatMap(([, out]) => Object.keys(out.inputs));
+    expect(inputs).toContain('main/dicom/pixels.ts');
+    for (const lazy of [
+      'main/dicom/native-codecs.ts',
+      'main/dicom/jpeg-grey.ts',
+      'main/dicom/raster.ts',
+      'main/dicom/tiff.ts',
+    ])
+      expect(inputs, `cvm info loads ${lazy} at start`).not.toContain(lazy);
+    expect(inputs.some((input) => input.includes('fast-png') || input.includes('fflate'))).toBe(false);
+    // Imported as the chunks load (a require() inside a function, as in the lazy zlib below, runs on first use).
+    const imported = Object.entries(meta.outputs)
+      .filter(([name]) => chunks.has(path.basename(name)))
+      .flatMap(([, out]) => out.imports.filter((imp) => imp.kind === 'import-statement').map((imp) => imp.path));
+    expect(imported).toContain('node:fs');
+    for (const builtin of ['node:zlib', 'zlib', 'node:fs/promises', 'node:worker_threads'])
+      expect(imported, `cvm info loads ${builtin} at start`).not.toContain(builtin);
+    // dicom-parser's own require("zlib") is given a zlib loaded on first use (build/bundle-common.mjs).
+    expect(inputs).toContain('lazy-zlib:zlib');
   });
 });

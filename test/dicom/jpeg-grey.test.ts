@@ -12,6 +12,7 @@ import { decodeImageFile } from '../../main/dicom/index';
 import { decodeJpegGrey, jpegGreyHeapBytes } from '../../main/dicom/jpeg-grey';
 import { nativeDecode, nativeEncode } from '../../main/dicom/native-codecs';
 import { readJpegFrameHeader } from '../../main/dicom/raster';
+import { automaticWindow, centralPart } from '../../main/dicom/windows';
 import { HAS_SHARED_DATA, sharedPath, SKIP_NO_SHARED } from '../shared-data';
 import { countDifferences, FIXTURES } from './helpers';
 
@@ -94,10 +95,26 @@ describe('grey JPEG decoding (libjpeg-turbo, luma only)', () => {
     expect(narrow?.data).toBeInstanceOf(Uint8Array);
     expect(countDifferences(Uint16Array.from(narrow?.data ?? []), Uint16Array.from(expected))).toBe(0);
     expect(countDifferences(wideGrey?.data as Uint16Array, wide(expected))).toBe(0);
-    // And the file decoder hands out exactly these values.
+    // And the file decoder hands out exactly these values, with the automatic window of their central part
+    // (counted in the module) equal to the one read from the pixels.
     const opened = await decodeImageFile('picture.jpg', jpeg);
     expect(countDifferences(opened.pixels.data, wide(expected))).toBe(0);
     expect(opened.info.warnings).toBeUndefined();
+    expect(opened.pixels.windows[1]).toEqual(automaticWindow(wide(expected), opened.info.width, opened.info.height));
+  });
+
+  it('counts the grey values of the part it is given, and only those', async () => {
+    const jpeg = await encodeColour('422');
+    const luma = await fullDecodeLuma(jpeg);
+    const rect = { x0: 17, x1: 151, y0: 9, y1: 120 };
+    const grey = await decodeJpegGrey(jpeg, 16, () => rect);
+    const expected = new Uint32Array(256);
+    for (let y = rect.y0; y < rect.y1; y++) for (let x = rect.x0; x < rect.x1; x++) expected[luma[y * 203 + x]!]!++;
+    expect(grey?.centralCounts).toEqual(expected);
+    const central = await decodeJpegGrey(jpeg, 8, centralPart);
+    const { x0, x1, y0, y1 } = centralPart(203, 157);
+    expect(central?.centralCounts?.reduce((a, b) => a + b, 0)).toBe((x1 - x0) * (y1 - y0));
+    expect((await decodeJpegGrey(jpeg, 8))?.centralCounts).toBeNull();
   });
 
   it.skipIf(!HAS_SHARED_DATA)(`ISBI cephalograms (1935x2400, YCbCr 4:2:0) ${SKIP_NO_SHARED}`, async () => {
@@ -105,7 +122,10 @@ describe('grey JPEG decoding (libjpeg-turbo, luma only)', () => {
       const jpeg = readFileSync(sharedPath('isbi2015', 'images', name));
       const grey = await decodeJpegGrey(jpeg, 8);
       expect(grey?.width).toBe(1935);
-      expect(Buffer.compare(grey?.data as Uint8Array, await fullDecodeLuma(jpeg))).toBe(0);
+      const luma = await fullDecodeLuma(jpeg);
+      expect(Buffer.compare(grey?.data as Uint8Array, luma)).toBe(0);
+      const opened = await decodeImageFile(name, jpeg);
+      expect(opened.pixels.windows[1]).toEqual(automaticWindow(wide(luma), 1935, 2400));
     }
     // Its WebAssembly memory is counted against the decoder worker's heap bound.
     expect(jpegGreyHeapBytes()).toBeGreaterThan(1935 * 2400 * 2);

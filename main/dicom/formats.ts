@@ -1,0 +1,106 @@
+/**
+ * What an image file is, from its first bytes, and the JPEG stream's headers: the small code that the DICOM path
+ * needs, kept apart from the PNG, JPEG and TIFF decoders (raster.ts, tiff.ts), which are loaded only when a file
+ * of theirs is opened, so `cvm info` on a DICOM file loads neither them nor fast-png, fflate and node:zlib.
+ */
+
+export function isJpeg(bytes: Uint8Array): boolean {
+  return bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+}
+
+/** The 8-byte PNG signature (as fast-png's hasPngSignature). */
+const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
+
+export function isPng(bytes: Uint8Array): boolean {
+  return bytes.length > 8 && PNG_SIGNATURE.every((b, i) => bytes[i] === b);
+}
+
+export function isTiff(bytes: Uint8Array): boolean {
+  return (
+    bytes.length >= 8 &&
+    ((bytes[0] === 0x49 && bytes[1] === 0x49 && bytes[2] === 42 && bytes[3] === 0) ||
+      (bytes[0] === 0x4d && bytes[1] === 0x4d && bytes[2] === 0 && bytes[3] === 42))
+  );
+}
+
+export interface JpegFrameHeader {
+  readonly precision: number;
+  readonly width: number;
+  readonly height: number;
+  readonly components: number;
+  /** The first component is luma (YCbCr), not red. */
+  readonly firstComponentIsLuma: boolean;
+  readonly lossless: boolean;
+  /** SOF0 or SOF1: sequential DCT with Huffman coding (baseline or extended), what ./jpeg-grey takes. */
+  readonly sequentialHuffman: boolean;
+}
+
+/** Reads the SOF marker (and the Adobe APP14 colour transform) from a JPEG stream. */
+export function readJpegFrameHeader(bytes: Uint8Array): JpegFrameHeader | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let adobeTransform: number | null = null;
+  let jfif = false;
+  let pos = 2;
+  while (pos + 4 <= bytes.length) {
+    if (bytes[pos] !== 0xff) return null;
+    const marker = view.getUint8(pos + 1);
+    if (marker === 0xff) {
+      pos++;
+      continue;
+    }
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      pos += 2;
+      continue;
+    }
+    const length = (view.getUint8(pos + 2) << 8) | view.getUint8(pos + 3);
+    const body = pos + 4;
+    if (marker === 0xe0 && bytes[body] === 0x4a && bytes[body + 1] === 0x46) jfif = true;
+    if (marker === 0xee && length >= 12 && bytes[body] === 0x41 && bytes[body + 1] === 0x64)
+      adobeTransform = bytes[body + 11] ?? null;
+    // SOF0..SOF15 (not DHT, JPG, DAC), and SOF55 of JPEG-LS, whose frame header has the same layout.
+    const isSof =
+      (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) || marker === 0xf7;
+    if (isSof) {
+      if (body + 6 > bytes.length) return null;
+      const components = view.getUint8(body + 5);
+      const ids = [bytes[body + 6], bytes[body + 9], bytes[body + 12]];
+      const namedRgb = ids[0] === 0x52 && ids[1] === 0x47 && ids[2] === 0x42; // 'R','G','B'
+      const firstComponentIsLuma = components === 3 && !namedRgb && (jfif || adobeTransform !== 0);
+      return {
+        precision: view.getUint8(body),
+        height: (view.getUint8(body + 1) << 8) | view.getUint8(body + 2),
+        width: (view.getUint8(body + 3) << 8) | view.getUint8(body + 4),
+        components,
+        firstComponentIsLuma,
+        lossless: marker === 0xc3 || marker === 0xc7 || marker === 0xcb || marker === 0xcf,
+        sequentialHuffman: marker === 0xc0 || marker === 0xc1,
+      };
+    }
+    pos = body + length - 2;
+  }
+  return null;
+}
+
+/** Whether a JPEG stream ends with its EOI marker (FFD9), allowing trailing padding. */
+export function jpegHasEnd(bytes: Uint8Array): boolean {
+  let end = bytes.length;
+  while (
+    end > 2 &&
+    (bytes[end - 1] === 0x00 || bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d || bytes[end - 1] === 0x20)
+  )
+    end--;
+  // Some writers pad after EOI with a few bytes; look at the last 64.
+  for (let i = end - 2; i >= Math.max(2, end - 64); i--) if (bytes[i] === 0xff && bytes[i + 1] === 0xd9) return true;
+  return false;
+}
+
+/** The damage a JPEG decode worked around, as one warning (or none). */
+export function jpegDamageWarning(bytes: Uint8Array, codecWarnings: readonly string[]): string[] {
+  const problems = [
+    ...(jpegHasEnd(bytes) ? [] : ['the data ends before the end-of-image marker (truncated file?)']),
+    ...codecWarnings,
+  ];
+  if (problems.length === 0) return [];
+  const shown = problems.slice(0, 4).join('; ') + (problems.length > 4 ? `; and ${problems.length - 4} more` : '');
+  return [`the JPEG data is damaged and parts of the image may be wrong (grey or smeared): ${shown}`];
+}

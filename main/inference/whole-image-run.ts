@@ -1,0 +1,96 @@
+/**
+ * The whole-image models' sessions and runs, given ONNX Runtime: used by their worker thread
+ * (whole-image-worker.ts), and in the calling thread where the command line analyses files
+ * (main/services/file-analysis.ts: the radiograph-kind model, 245 KB, runs in milliseconds, which costs a
+ * command less than a Node environment started for it). One session per model file, created on first use and
+ * kept; the file is hashed again before it is loaded.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type * as OrtModule from 'onnxruntime-node';
+
+type Ort = typeof OrtModule;
+
+export interface WholeImageFeed {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+export type ToWholeImageWorker =
+  | {
+      readonly type: 'run';
+      readonly id: number;
+      readonly file: string;
+      readonly sha256: string;
+      readonly feeds: readonly WholeImageFeed[];
+      readonly output: string;
+    }
+  | { readonly type: 'crash' };
+
+export type FromWholeImageWorker =
+  | {
+      readonly type: 'result';
+      readonly id: number;
+      readonly data: Float32Array;
+      readonly dims: readonly number[];
+      readonly runMs: number;
+      readonly createMs: number | null;
+    }
+  | { readonly type: 'failed'; readonly id: number; readonly message: string };
+
+export interface WholeImageRunner {
+  run(msg: Extract<ToWholeImageWorker, { type: 'run' }>): Promise<FromWholeImageWorker>;
+  /** Releases the sessions (the in-thread runner's close; a worker's go with its thread). */
+  release(): Promise<void>;
+}
+
+export function wholeImageRunner(ort: Ort): WholeImageRunner {
+  const sessions = new Map<string, OrtModule.InferenceSession>();
+  ort.env.logLevel = 'fatal';
+
+  async function session(
+    file: string,
+    sha256: string,
+  ): Promise<{ s: OrtModule.InferenceSession; createMs: number | null }> {
+    const key = `${file}\n${sha256}`;
+    const cached = sessions.get(key);
+    if (cached) return { s: cached, createMs: null };
+    const t0 = performance.now();
+    const bytes = readFileSync(file);
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== sha256)
+      throw new Error(`${file} changed since it was checked: sha256 is ${actual}, manifest says ${sha256}`);
+    const s = await ort.InferenceSession.create(bytes, {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+    });
+    sessions.set(key, s);
+    return { s, createMs: performance.now() - t0 };
+  }
+
+  return {
+    async run(msg) {
+      try {
+        const { s, createMs } = await session(msg.file, msg.sha256);
+        const feeds: Record<string, OrtModule.Tensor> = {};
+        for (const f of msg.feeds) feeds[f.name] = new ort.Tensor('float32', f.data, [...f.shape]);
+        const t0 = performance.now();
+        const out = (await s.run(feeds))[msg.output];
+        const runMs = performance.now() - t0;
+        if (!out || !(out.data instanceof Float32Array))
+          throw new Error(`${msg.file} returned no float32 "${msg.output}"`);
+        return { type: 'result', id: msg.id, data: out.data, dims: [...out.dims], runMs, createMs };
+      } catch (error) {
+        return { type: 'failed', id: msg.id, message: error instanceof Error ? error.message : String(error) };
+      }
+    },
+    async release() {
+      const all = [...sessions.values()];
+      sessions.clear();
+      await Promise.all(all.map((s) => s.release()));
+    },
+  };
+}
