@@ -1,7 +1,8 @@
 /**
  * The whole-image models: radiograph-kind recognition and hand-wrist bone age (models/README.md,
  * "Whole-image models"). Finds and checks their folders (manifest, file inside the folder, sha256), runs
- * them in one worker thread (warm sessions, one request at a time, restarted after a crash), and turns
+ * them in one worker thread (warm sessions, one request at a time, restarted after a crash; the command line's
+ * analysis runs them in its own thread instead, see WholeImageEngineOptions), and turns
  * their outputs into decisions with core/boneage.
  *
  *   const models = openWholeImageModels(modelDirs(dataDir));
