@@ -216,7 +216,9 @@ export class WholeImageEngine {
   /** ONNX Runtime loaded in this thread on first use (the command line's main thread loads it only here). */
   private inThreadRunner(): Promise<WholeImageRunner> {
     this.runner ??= Promise.all([import('onnxruntime-node'), import('./whole-image-run')]).then(([ort, run]) =>
-      run.wholeImageRunner(ort.default),
+      // Node's import of the CommonJS package gives it as `default`; tsx (the CLI from source) gives only its
+      // named exports, which are the same objects.
+      run.wholeImageRunner((ort as { default?: typeof ort.default }).default ?? (ort as unknown as typeof ort.default)),
     );
     return this.runner;
   }
