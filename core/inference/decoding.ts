@@ -44,6 +44,8 @@ export interface ExpectedErrorModel {
   /** Coefficients of log(ttaSpreadMm) and log(shapeShiftMm) (0 in files without test-time decoding). */
   readonly ttaSpreadLog: number;
   readonly shapeShiftLog: number;
+  /** Coefficient of log(memberSpreadMm), the disagreement of the ensemble's members (0 in files without one). */
+  readonly memberSpreadLog: number;
 }
 
 /**
@@ -56,6 +58,29 @@ export interface TestTimeParams {
   readonly shapeWeight: number;
   /** A turned crop's peak is searched within this distance of the chosen point. */
   readonly searchRadiusMm: number;
+  /**
+   * The stage-2 runs, in order: which network (`member`: 0 = stages.refine, then stages.refine.ensemble) on
+   * the crop turned by `rotationDeg`. Files without `passes`: member 0 unturned, then member 0 at each of
+   * `rotationsDeg`. At least one pass is unturned (the candidates are taken from the unturned heatmaps).
+   */
+  readonly passes: readonly TestTimePass[];
+  /**
+   * How the unturned passes of several members are combined: 'coordinates' (default): the candidates come from
+   * the first unturned pass and every pass contributes its own peak near the chosen point, all averaged;
+   * 'heatmaps': the unturned heatmaps are averaged first, candidates, statistics and that position come from
+   * the mean heatmap (weighted by the number of heatmaps in it), the turned passes are added as before.
+   */
+  readonly combine: 'coordinates' | 'heatmaps';
+}
+
+export interface TestTimePass {
+  readonly member: number;
+  readonly rotationDeg: number;
+}
+
+/** The number of stage-2 networks the passes use (1 + the largest member index). */
+export function membersUsed(tt: TestTimeParams | null): number {
+  return tt ? Math.max(0, ...tt.passes.map((p) => p.member)) + 1 : 1;
 }
 
 export interface DecodingParams {
@@ -130,6 +155,8 @@ export function parseDecoding(json: unknown, landmarks: readonly LandmarkName[])
       imageCheckMm: ee.imageCheckMm === undefined ? null : positive(ee.imageCheckMm, 'expectedError.imageCheckMm'),
       ttaSpreadLog: ee.ttaSpreadLog === undefined ? 0 : finite(ee.ttaSpreadLog, 'expectedError.ttaSpreadLog'),
       shapeShiftLog: ee.shapeShiftLog === undefined ? 0 : finite(ee.shapeShiftLog, 'expectedError.shapeShiftLog'),
+      memberSpreadLog:
+        ee.memberSpreadLog === undefined ? 0 : finite(ee.memberSpreadLog, 'expectedError.memberSpreadLog'),
     },
     testTime: parseTestTime(json.testTime),
   };
@@ -144,10 +171,35 @@ function parseTestTime(tt: unknown): TestTimeParams | null {
   const shapeWeight = tt.shapeWeight;
   if (!isFiniteNumber(shapeWeight) || shapeWeight < 0)
     throw new DecodingError('testTime.shapeWeight must be a number >= 0');
+  const rotationsDeg = r as number[];
+  let passes: TestTimePass[] = [
+    { member: 0, rotationDeg: 0 },
+    ...rotationsDeg.map((d) => ({ member: 0, rotationDeg: d })),
+  ];
+  if (tt.passes !== undefined) {
+    if (!Array.isArray(tt.passes) || tt.passes.length === 0)
+      throw new DecodingError('testTime.passes must be a non-empty array of {member, rotationDeg}');
+    passes = (tt.passes as unknown[]).map((p, i) => {
+      const where = `testTime.passes[${i}]`;
+      if (!isObject(p)) throw new DecodingError(`${where} must be an object {member, rotationDeg}`);
+      if (!Number.isInteger(p.member) || (p.member as number) < 0)
+        throw new DecodingError(`${where}.member must be an integer >= 0 (0 = stages.refine)`);
+      if (!isFiniteNumber(p.rotationDeg) || Math.abs(p.rotationDeg) > 45)
+        throw new DecodingError(`${where}.rotationDeg must be a number of at most 45 degrees`);
+      return { member: p.member as number, rotationDeg: p.rotationDeg };
+    });
+    if (!passes.some((p) => p.rotationDeg === 0))
+      throw new DecodingError('testTime.passes needs at least one unturned pass (rotationDeg 0)');
+  }
+  const combine = tt.combine ?? 'coordinates';
+  if (combine !== 'coordinates' && combine !== 'heatmaps')
+    throw new DecodingError('testTime.combine must be "coordinates" or "heatmaps"');
   return {
-    rotationsDeg: r as number[],
+    rotationsDeg,
     shapeWeight,
     searchRadiusMm: positive(tt.searchRadiusMm, 'testTime.searchRadiusMm'),
+    passes,
+    combine,
   };
 }
 
@@ -439,6 +491,11 @@ export interface UncertaintyFeatures extends HeatmapStats {
   readonly ttaSpreadMm: number;
   /** How far the shape regularisation moved the point (0 without it). */
   readonly shapeShiftMm: number;
+  /**
+   * Disagreement of the ensemble's members: root mean square distance of each member's mean position (over its
+   * passes) from the mean of the members' positions (0 with one member).
+   */
+  readonly memberSpreadMm: number;
 }
 
 /** Floor of the two test-time lengths inside the log (they are 0 without test-time decoding). */
@@ -456,7 +513,8 @@ export function expectedErrorMm(
     m.peakLog * Math.log(Math.max(s.peak, 1e-3)) +
     m.outsideLog * Math.log(s.outside + 1e-3) +
     m.ttaSpreadLog * Math.log(Math.max(s.ttaSpreadMm ?? 0, TTA_FLOOR_MM)) +
-    m.shapeShiftLog * Math.log(Math.max(s.shapeShiftMm ?? 0, TTA_FLOOR_MM));
+    m.shapeShiftLog * Math.log(Math.max(s.shapeShiftMm ?? 0, TTA_FLOOR_MM)) +
+    m.memberSpreadLog * Math.log(Math.max(s.memberSpreadMm ?? 0, TTA_FLOOR_MM));
   return Math.max(0, Math.exp(log + m.residualVariance / 2) - 0.05);
 }
 

@@ -26,6 +26,17 @@ export interface LocateStageSpec extends StageSpec {
 export interface RefineStageSpec extends StageSpec {
   readonly mmPerPixel: number;
   readonly roiMm: readonly [number, number];
+  /**
+   * Further independently trained stage-2 networks (an ensemble) with exactly this stage's input, output and
+   * processing: `stages.refine.ensemble` of the manifest, each `{file, sha256}`; empty when absent. The
+   * decoding file's test-time passes say which member runs on which crop (member 0 is `file`).
+   */
+  readonly ensemble: readonly { readonly file: string; readonly sha256: string }[];
+}
+
+/** Every stage-2 network of a model as a stage spec: member 0 is `stages.refine`, then its `ensemble`. */
+export function refineMembers(refine: RefineStageSpec): RefineStageSpec[] {
+  return [refine, ...refine.ensemble.map((m) => ({ ...refine, file: m.file, sha256: m.sha256, ensemble: [] }))];
 }
 
 export interface ModelAccuracy {
@@ -131,6 +142,23 @@ function stage(stages: Json, key: 'locate' | 'refine', channels: number): StageS
   };
 }
 
+const isSha256 = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/i.test(v);
+
+/** `stages.refine.ensemble`: absent, or a list of {file, sha256}, each file named once and not the main one. */
+function refineEnsemble(v: unknown, mainFile: string): { file: string; sha256: string }[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw new ManifestError('stages.refine.ensemble must be an array of {file, sha256}');
+  const seen = new Set([mainFile]);
+  return v.map((m: unknown, i) => {
+    const where = `stages.refine.ensemble[${i}]`;
+    if (!isObject(m)) throw new ManifestError(`${where} must be an object {file, sha256}`);
+    const file = field(m, 'file', where, isString, 'a file name');
+    if (seen.has(file)) throw new ManifestError(`${where}.file "${file}" is already a stage-2 network of this model`);
+    seen.add(file);
+    return { file, sha256: field(m, 'sha256', where, isSha256, 'a sha256 in hex').toLowerCase() };
+  });
+}
+
 function accuracy(v: unknown): ModelAccuracy | null {
   if (!isObject(v) || typeof v.mre_mm !== 'number' || typeof v.sdr_2mm !== 'number') return null;
   return v as unknown as ModelAccuracy;
@@ -172,6 +200,7 @@ export function parseManifest(json: unknown): ModelManifest {
       `stages.refine.roiMm [${roiMm.join(', ')}] does not equal the input size ${W}x${H} times mmPerPixel ${mmPerPixel}`,
     );
   }
+  const ensemble = refineEnsemble(refine.ensemble, refine.file);
   const training = isObject(json.training) ? (json.training as ModelManifest['training']) : null;
   let decoding: ModelManifest['decoding'] = null;
   if (json.decoding !== undefined) {
@@ -198,7 +227,7 @@ export function parseManifest(json: unknown): ModelManifest {
     minConfidence: isObject(json.quality) && isPositive(json.quality.minConfidence) ? json.quality.minConfidence : null,
     stages: {
       locate: { ...locate, resize: 'letterbox-area' },
-      refine: { ...refine, mmPerPixel, roiMm },
+      refine: { ...refine, mmPerPixel, roiMm, ensemble },
     },
     decoding,
   };

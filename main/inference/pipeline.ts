@@ -145,6 +145,11 @@ export interface PipelineOptions {
   readonly decoding?: DecodingParams | null;
   /** 'auto' (default with a decoding file): find the orientation; 'as-stored': take the image as it is. */
   readonly orientation?: 'auto' | 'as-stored';
+  /**
+   * The ensemble's further stage-2 networks (`stages.refine.ensemble`, in order: member 1, 2, ...); the decoding
+   * file's test-time passes say which runs on which crop. Absent: member 0 (`runRefine`) only.
+   */
+  readonly refineMembers?: readonly StageRunner[];
 }
 
 /** Mean stage-1 peak below which the image is not taken for a cephalogram in that orientation. */
@@ -337,17 +342,35 @@ export async function runPipeline(
     sx: refine.mmPerPixel / upScale.mmPerPixelX,
     sy: refine.mmPerPixel / upScale.mmPerPixelY,
   };
-  const refineInput = zscoreInPlace(sampleRoi(upPixels, up.w, up.h, roi, table));
+  // The stage-2 runs (decoding.json testTime.passes): which network on which crop; one crop per rotation.
+  const runners = [runRefine, ...(options.refineMembers ?? [])];
+  const plan = decoding?.testTime?.passes ?? [{ member: 0, rotationDeg: 0 }];
+  const missing = plan.find((p) => p.member >= runners.length);
+  if (missing) {
+    throw new Error(
+      `the decoding file's test-time passes use stage-2 network ${missing.member}, but ${runners.length} ${runners.length === 1 ? 'is' : 'are'} loaded (stages.refine.ensemble of the manifest)`,
+    );
+  }
+  const crops = new Map<number, { roi: RoiGrid; input: Float32Array }>();
+  const cropAt = (rotationDeg: number): { roi: RoiGrid; input: Float32Array } => {
+    let c = crops.get(rotationDeg);
+    if (!c) {
+      const g: RoiGrid = rotationDeg === 0 ? roi : { ...roi, rotationDeg };
+      c = { roi: g, input: zscoreInPlace(sampleRoi(upPixels, up.w, up.h, g, table)) };
+      crops.set(rotationDeg, c);
+    }
+    return c;
+  };
+  cropAt(0);
   const t5 = performance.now();
-  const heatmaps = await runRefine(refineInput);
-  // Test-time passes: the same crop turned about its centre (decoding.json testTime).
-  const turned: TurnedPass[] = [];
-  for (const rotationDeg of decoding?.testTime?.rotationsDeg ?? []) {
-    const g: RoiGrid = { ...roi, rotationDeg };
-    turned.push({ roi: g, heatmaps: await runRefine(zscoreInPlace(sampleRoi(upPixels, up.w, up.h, g, table))) });
+  const passes: Stage2Pass[] = [];
+  for (const p of plan) {
+    const c = cropAt(p.rotationDeg);
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- member index checked above
+    passes.push({ ...p, roi: c.roi, heatmaps: await runners[p.member]!(c.input) });
   }
   const t6 = performance.now();
-  const decoded = decodeStage2(heatmaps, refine, manifest.landmarks, roi, decoding, turned);
+  const decoded = decodeStage2(passes, refine, manifest.landmarks, roi, decoding);
   const toStored = (p: { x: number; y: number }): { x: number; y: number } =>
     uprightToStored(orientation, w, h, p.x, p.y);
 
@@ -446,25 +469,40 @@ interface DecodedPoint {
   readonly expectedErrorMm: number | null;
 }
 
-/** One test-time stage-2 pass: its (turned) crop and heatmaps. */
-interface TurnedPass {
+/** One stage-2 run: the network (ensemble member), its (turned) crop and its heatmaps. */
+interface Stage2Pass {
+  readonly member: number;
+  readonly rotationDeg: number;
   readonly roi: RoiGrid;
   readonly heatmaps: Float32Array;
 }
 
+/** The element-wise mean of equally long heatmap arrays. */
+function meanHeatmaps(maps: readonly Float32Array[]): Float32Array {
+  const [first] = maps;
+  if (!first) throw new RangeError('meanHeatmaps: no heatmaps');
+  if (maps.length === 1) return first;
+  const out = new Float32Array(first.length);
+  for (const m of maps) {
+    if (m.length !== out.length) throw new RangeError('meanHeatmaps: heatmaps of different sizes');
+    for (let i = 0; i < out.length; i++) out[i] = (out[i] ?? 0) + (m[i] ?? 0);
+  }
+  for (let i = 0; i < out.length; i++) out[i] = (out[i] ?? 0) / maps.length;
+  return out;
+}
+
 /**
  * Stage-2 heatmaps -> one point per landmark (upright image pixels): the strongest peak, or with a decoding
- * file the candidate configuration the shape model finds plausible; with test-time passes, each landmark's
- * positions averaged over the passes and the configuration pulled towards the shape model; the expected
- * error of each.
+ * file the candidate configuration the shape model finds plausible; with test-time passes (turned crops,
+ * further ensemble members), each landmark's positions averaged over the passes and the configuration pulled
+ * towards the shape model; the expected error of each.
  */
 function decodeStage2(
-  heatmaps: Float32Array,
+  passes: readonly Stage2Pass[],
   spec: RefineStageSpec,
   landmarks: readonly LandmarkName[],
   roi: RoiGrid,
   decoding: DecodingParams | null,
-  turned: readonly TurnedPass[] = [],
 ): {
   points: DecodedPoint[];
   shapeDistance: number;
@@ -472,13 +510,18 @@ function decodeStage2(
   uncertainty: UncertaintyFeatures[];
 } {
   const [, channels, h, w] = spec.output.shape;
-  if (heatmaps.length !== channels * w * h)
-    throw new Error(`heatmaps: ${heatmaps.length} values, expected ${channels}x${h}x${w}`);
+  for (const p of passes) {
+    if (p.heatmaps.length !== channels * w * h)
+      throw new Error(`heatmaps: ${p.heatmaps.length} values, expected ${channels}x${h}x${w}`);
+  }
+  const unturned = passes.filter((p) => p.rotationDeg === 0);
+  const [first] = unturned;
+  if (!first) throw new Error('stage 2: no unturned pass');
   const toImageIn = (g: RoiGrid, u: number, v: number): { x: number; y: number } =>
     roiToImage(g, heatmapToInput(u, spec.heatmapStride), heatmapToInput(v, spec.heatmapStride));
   const toImage = (u: number, v: number): { x: number; y: number } => toImageIn(roi, u, v);
   if (!decoding) {
-    const peaks = heatmapPeaks(heatmaps, channels, w, h);
+    const peaks = heatmapPeaks(first.heatmaps, channels, w, h);
     const points = peaks.map((p) => ({
       ...toImage(p.u, p.v),
       confidence: p.value,
@@ -487,6 +530,9 @@ function decodeStage2(
     }));
     return { points, shapeDistance: 0, reselected: [], uncertainty: [] };
   }
+  // The heatmaps the candidates come from: the first unturned pass, or the mean of all unturned passes.
+  const merged = decoding.testTime?.combine === 'heatmaps' && unturned.length > 1;
+  const heatmaps = merged ? meanHeatmaps(unturned.map((p) => p.heatmaps)) : first.heatmaps;
   const mmPerHeatmapPx = spec.mmPerPixel * spec.heatmapStride;
   const separation = CANDIDATE_SEPARATION_MM / mmPerHeatmapPx;
   const candidates = landmarks.map((_, c) => {
@@ -506,33 +552,54 @@ function decodeStage2(
   // Image pixels per mm along x (the crop's scale; y is the same for square pixels).
   const pxPerMm = roi.sx / spec.mmPerPixel;
   const base = chosen.map((cand) => toImage(cand.u, cand.v));
-  // Each turned pass: the strongest value near the chosen point, in that pass's heatmap.
-  const passes: { x: number; y: number }[][] = [base];
-  for (const t of turned) {
-    const radius = (decoding.testTime?.searchRadiusMm ?? 0) / mmPerHeatmapPx;
-    passes.push(
-      base.map((p, c) => {
-        const at = imageToRoi(t.roi, p.x, p.y);
-        const u = (at.u + 0.5) / spec.heatmapStride - 0.5;
-        const v = (at.v + 0.5) / spec.heatmapStride - 0.5;
-        const q = localPeak(heatmapChannel(t.heatmaps, w, h, c), u, v, radius);
-        return q ? toImageIn(t.roi, q.u, q.v) : p;
-      }),
-    );
-  }
+  // Each pass: the strongest value near the chosen point, in that pass's heatmap (the pass the candidates came
+  // from: the chosen point itself).
+  const radius = (decoding.testTime?.searchRadiusMm ?? 0) / mmPerHeatmapPx;
+  const own = passes.map((t) =>
+    !merged && t === first
+      ? base
+      : base.map((p, c) => {
+          const at = imageToRoi(t.roi, p.x, p.y);
+          const u = (at.u + 0.5) / spec.heatmapStride - 0.5;
+          const v = (at.v + 0.5) / spec.heatmapStride - 0.5;
+          const q = localPeak(heatmapChannel(t.heatmaps, w, h, c), u, v, radius);
+          return q ? toImageIn(t.roi, q.u, q.v) : p;
+        }),
+  );
+  // The positions averaged: every pass's own, or (heatmaps combined) the mean heatmap's point for all the
+  // unturned passes together, weighted by their number, plus the turned passes.
+  const averaged: { weight: number; points: { x: number; y: number }[] }[] = merged
+    ? [
+        { weight: unturned.length, points: base },
+        ...passes.flatMap((t, i) => (t.rotationDeg !== 0 ? [{ weight: 1, points: nth(own, i, 'the passes') }] : [])),
+      ]
+    : own.map((points) => ({ weight: 1, points }));
+  const weightSum = averaged.reduce((a, e) => a + e.weight, 0);
+  const at = (ps: readonly { x: number; y: number }[], c: number): { x: number; y: number } =>
+    nth(ps, c, 'a test-time pass');
   const mean = base.map((_, c) => ({
-    x: passes.reduce((a, ps) => a + nth(ps, c, 'a test-time pass').x, 0) / passes.length,
-    y: passes.reduce((a, ps) => a + nth(ps, c, 'a test-time pass').y, 0) / passes.length,
+    x: averaged.reduce((a, e) => a + e.weight * at(e.points, c).x, 0) / weightSum,
+    y: averaged.reduce((a, e) => a + e.weight * at(e.points, c).y, 0) / weightSum,
   }));
   const ttaSpreadMm = mean.map(
     (m, c) =>
       Math.sqrt(
-        passes.reduce((a, ps) => {
-          const q = nth(ps, c, 'a test-time pass');
-          return a + (q.x - m.x) ** 2 + (q.y - m.y) ** 2;
-        }, 0) / passes.length,
+        averaged.reduce((a, e) => a + e.weight * ((at(e.points, c).x - m.x) ** 2 + (at(e.points, c).y - m.y) ** 2), 0) /
+          weightSum,
       ) / pxPerMm,
   );
+  // Member disagreement: each member's mean position over its own passes, their spread about their mean.
+  const members = [...new Set(passes.map((p) => p.member))];
+  const memberSpreadMm = base.map((_, c) => {
+    if (members.length < 2) return 0;
+    const centres = members.map((m) => {
+      const ps = passes.flatMap((p, i) => (p.member === m ? [at(nth(own, i, 'the passes'), c)] : []));
+      return { x: ps.reduce((a, q) => a + q.x, 0) / ps.length, y: ps.reduce((a, q) => a + q.y, 0) / ps.length };
+    });
+    const cx = centres.reduce((a, q) => a + q.x, 0) / centres.length;
+    const cy = centres.reduce((a, q) => a + q.y, 0) / centres.length;
+    return Math.sqrt(centres.reduce((a, q) => a + (q.x - cx) ** 2 + (q.y - cy) ** 2, 0) / centres.length) / pxPerMm;
+  });
   const weight = decoding.testTime?.shapeWeight ?? 0;
   const final = regulariseShape(
     decoding.shapeModel,
@@ -547,6 +614,7 @@ function decodeStage2(
       ...nth(stats, c, 'the heatmap statistics'),
       ttaSpreadMm: nth(ttaSpreadMm, c, 'the test-time spread'),
       shapeShiftMm: Math.hypot(f.x - m.x, f.y - m.y) / pxPerMm,
+      memberSpreadMm: nth(memberSpreadMm, c, 'the member spread'),
     };
   });
   const points = landmarks.map((name, c) => {

@@ -10,7 +10,7 @@ export type ToWorker =
       readonly manifest: ModelManifest;
       /** The model's decoding.json, checked; null when it has none. */
       readonly decoding: DecodingParams | null;
-      readonly files: { readonly locate: string; readonly refine: string };
+      readonly files: { readonly locate: string; readonly refine: string; readonly refineMembers: readonly string[] };
       readonly providers: readonly ProviderName[];
       readonly cudaHint: string;
     }

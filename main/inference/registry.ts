@@ -9,6 +9,7 @@ import path from 'node:path';
 import {
   DecodingError,
   ManifestError,
+  membersUsed,
   parseDecoding,
   parseManifest,
   type DecodingParams,
@@ -26,7 +27,12 @@ export interface VerifiedModel {
   readonly manifest: ModelManifest;
   /** sha256 of manifest.json: identifies weights, shapes and processing together. */
   readonly manifestSha256: string;
-  readonly files: { readonly locate: string; readonly refine: string };
+  readonly files: {
+    readonly locate: string;
+    readonly refine: string;
+    /** The ensemble's further stage-2 networks (stages.refine.ensemble), checked like `refine`; usually empty. */
+    readonly refineMembers: readonly string[];
+  };
   readonly source: 'app' | 'user';
   /** decoding.json (shape model, expected-error calibration), checked; null when the manifest names none. */
   readonly decoding: DecodingParams | null;
@@ -94,21 +100,26 @@ export function verifyModel(dir: string, source: 'app' | 'user' = 'app'): Verifi
     if (error instanceof ManifestError) throw new ModelError(`${manifestPath}: ${error.message}`);
     throw error;
   }
-  const files = { locate: '', refine: '' };
-  for (const key of ['locate', 'refine'] as const) {
-    const spec = manifest.stages[key];
+  const checked = (spec: { file: string; sha256: string }, key: string, what: string): string => {
     const file = path.resolve(dir, spec.file);
     if (path.dirname(file) !== path.resolve(dir))
-      throw new ModelError(`${manifestPath}: stages.${key}.file "${spec.file}" must be a file in the model folder`);
-    if (!existsSync(file)) throw new ModelError(`${file} (stage ${key} of model "${manifest.id}") is missing`);
+      throw new ModelError(`${manifestPath}: ${key}.file "${spec.file}" must be a file in the model folder`);
+    if (!existsSync(file)) throw new ModelError(`${file} (${what} of model "${manifest.id}") is missing`);
     const actual = fileSha256(file);
     if (actual !== spec.sha256) {
       throw new ModelError(
         `${file} does not match its manifest: sha256 is ${actual}, manifest.json says ${spec.sha256}`,
       );
     }
-    files[key] = file;
-  }
+    return file;
+  };
+  const files = {
+    locate: checked(manifest.stages.locate, 'stages.locate', 'stage locate'),
+    refine: checked(manifest.stages.refine, 'stages.refine', 'stage refine'),
+    refineMembers: manifest.stages.refine.ensemble.map((m, i) =>
+      checked(m, `stages.refine.ensemble[${i}]`, `stage-2 ensemble member ${i + 1}`),
+    ),
+  };
   let decoding: DecodingParams | null = null;
   if (manifest.decoding) {
     const file = path.resolve(dir, manifest.decoding.file);
@@ -130,6 +141,11 @@ export function verifyModel(dir: string, source: 'app' | 'user' = 'app'): Verifi
         throw new ModelError(`${file}: ${error.message}`);
       throw error;
     }
+    const used = membersUsed(decoding.testTime);
+    if (used > 1 + files.refineMembers.length)
+      throw new ModelError(
+        `${file}: its test-time passes use ${used} stage-2 networks, manifest.json lists ${1 + files.refineMembers.length} (stages.refine and its ensemble)`,
+      );
   }
   return { dir, manifest, manifestSha256: sha256(manifestBytes), files, source, decoding };
 }

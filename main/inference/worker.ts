@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
-import type { StageSpec } from '../../core/inference/index';
+import { refineMembers, type StageSpec } from '../../core/inference/index';
 import { ModelError } from './errors';
 import { runPipeline, type StageRunner } from './pipeline';
 import type { FromWorker, ToWorker } from './protocol';
@@ -25,6 +25,8 @@ interface Loaded {
   readonly decoding: Extract<ToWorker, { type: 'init' }>['decoding'];
   readonly locate: StageRunner;
   readonly refine: StageRunner;
+  /** The ensemble's further stage-2 networks (stages.refine.ensemble). */
+  readonly refineMembers: readonly StageRunner[];
 }
 
 let loaded: Loaded | null = null;
@@ -63,13 +65,28 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>): Promise<FromWorke
     const refine = await createStageSession(readChecked(msg.files.refine, refineSpec), refineSpec, [
       locate.provider.used,
     ]);
+    const memberSpecs = refineMembers(refineSpec).slice(1);
+    const members: StageRunner[] = [];
+    let membersMs = 0;
+    for (const [i, spec] of memberSpecs.entries()) {
+      const file = msg.files.refineMembers[i];
+      if (file === undefined) throw new ModelError(`stage-2 ensemble member ${i + 1} (${spec.file}) has no file`);
+      const s = await createStageSession(readChecked(file, spec), spec, [locate.provider.used]);
+      membersMs += s.createMs;
+      members.push(runner(s, spec));
+    }
     loaded = {
       manifest: msg.manifest,
       decoding: msg.decoding,
       locate: runner(locate, locateSpec),
       refine: runner(refine, refineSpec),
+      refineMembers: members,
     };
-    return { type: 'ready', provider: locate.provider, createMs: { locate: locate.createMs, refine: refine.createMs } };
+    return {
+      type: 'ready',
+      provider: locate.provider,
+      createMs: { locate: locate.createMs, refine: refine.createMs + membersMs },
+    };
   } catch (error) {
     return {
       type: 'init-failed',
@@ -85,6 +102,7 @@ async function analyze(msg: Extract<ToWorker, { type: 'analyze' }>): Promise<Fro
     const output = await runPipeline(loaded.manifest, loaded.locate, loaded.refine, msg.image, msg.spacing, {
       minConfidence: loaded.manifest.minConfidence ?? undefined,
       decoding: loaded.decoding,
+      refineMembers: loaded.refineMembers,
     });
     return { type: 'result', id: msg.id, output };
   } catch (error) {

@@ -28,7 +28,8 @@ interface Entry {
 const ann = JSON.parse(readFileSync(path.join(SHARED, 'cvm13', 'annotations.json'), 'utf8')) as {
   images: Record<string, Entry>;
 };
-const foldsDir = path.join(ROOT, 'models', 'cvm13-unet', 'folds');
+// CVM_MODEL: another model folder (its folds/), as fit_decoding.py reads it
+const foldsDir = path.join(process.env.CVM_MODEL ?? path.join(ROOT, 'models', 'cvm13-unet'), 'folds');
 const images: unknown[] = [];
 const decodings: Record<string, { shapeModel: unknown; testTime: unknown }> = {};
 for (const fold of readdirSync(foldsDir).sort()) {

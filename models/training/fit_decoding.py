@@ -24,7 +24,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MODEL = os.path.join(HERE, '..', 'cvm13-unet')
+MODEL = os.environ.get('CVM_MODEL', os.path.join(HERE, '..', 'cvm13-unet'))
 SHARED = os.path.join(HERE, '..', '..', '..', 'shared', 'data')
 DUMP = os.environ.get('CV_DUMP', '/tmp/cvm13-cv-dump')
 N = ['C2p', 'C2m', 'C2a', 'C3up', 'C3lp', 'C3m', 'C3la', 'C3ua', 'C4up', 'C4lp', 'C4m', 'C4la', 'C4ua']
@@ -32,8 +32,10 @@ MODES = 10
 CVM13_WEIGHT = 5.0
 SPREAD_RADIUS, CORE_RADIUS = 8, 3
 TEST_TIME = {'rotationsDeg': [-8, 8], 'shapeWeight': 0.1, 'searchRadiusMm': 3}
+if os.environ.get('CVM_TEST_TIME'):  # experiments: another test-time plan (JSON), e.g. with ensemble passes
+    TEST_TIME = json.loads(os.environ['CVM_TEST_TIME'])
 IMAGE_CHECK_QUANTILE = 0.9
-FEATURES = ['spreadMm', 'peak', 'outside', 'ttaSpreadMm', 'shapeShiftMm']
+FEATURES = ['spreadMm', 'peak', 'outside', 'ttaSpreadMm', 'shapeShiftMm', 'memberSpreadMm']
 
 
 def shapes(path, exclude=()):
@@ -78,11 +80,15 @@ def md2(model, P):
 def design(c, F):
     """The regressors; same formulas as expectedErrorMm in core/inference/decoding.ts."""
     return np.column_stack([np.eye(13)[c], np.log(np.maximum(F[:, 0], 1e-3)), np.log(np.maximum(F[:, 1], 1e-3)),
-                            np.log(F[:, 2] + 1e-3), np.log(np.maximum(F[:, 3], 0.01)), np.log(np.maximum(F[:, 4], 0.01))])
+                            np.log(F[:, 2] + 1e-3), np.log(np.maximum(F[:, 3], 0.01)), np.log(np.maximum(F[:, 4], 0.01)),
+                            np.log(np.maximum(F[:, 5], 0.01))])
 
 
 def fit(X, y):
-    beta = np.linalg.lstsq(X, y, rcond=None)[0]
+    # A feature that is constant on these points (e.g. the member spread of a one-member model) gets 0.
+    live = np.array([True] * 13 + [np.ptp(X[:, k]) > 0 for k in range(13, X.shape[1])])
+    beta = np.zeros(X.shape[1])
+    beta[live] = np.linalg.lstsq(X[:, live], y, rcond=None)[0]
     s2 = float(np.var(y - X @ beta))
     return beta, s2, np.exp(X @ beta + s2 / 2) - 0.05
 
@@ -133,9 +139,15 @@ def set_manifest_sha(folder):
     """Puts decoding.json's sha256 into the folder's manifest (text edit: the manifest's layout is kept)."""
     mp = os.path.join(folder, 'manifest.json')
     text = open(mp).read()
-    old = json.loads(text)['decoding']['sha256']
     new = file_sha(os.path.join(folder, 'decoding.json'))
-    open(mp, 'w').write(text.replace(old, new))
+    m = json.loads(text)
+    if 'decoding' not in m:  # a manifest fresh from export.py / export_folds.py
+        m['decoding'] = {'file': 'decoding.json', 'sha256': new}
+        with open(mp, 'w') as fh:
+            json.dump(m, fh, indent=2)
+            fh.write('\n')
+        return new
+    open(mp, 'w').write(text.replace(m['decoding']['sha256'], new))
     return new
 
 
@@ -210,7 +222,7 @@ def main():
                 continue
             f = d['features'][c]
             err = np.hypot(d['pred'][c][0] - d['truth'][n][0], d['pred'][c][1] - d['truth'][n][1]) * dump['spacingMm']
-            rows.append((d['fold'], d['id'], c, [f[k] for k in FEATURES], err))
+            rows.append((d['fold'], d['id'], c, [f.get(k, 0.0) for k in FEATURES], err))
     fold = np.array([r[0] for r in rows]); image = np.array([r[1] for r in rows]); c = np.array([r[2] for r in rows])
     F = np.array([r[3] for r in rows]); err = np.array([r[4] for r in rows])
     X = design(c, F); y = np.log(err + 0.05)
@@ -240,9 +252,11 @@ def main():
           f'with any flagged landmark (before): {old_check[had_bad].mean():.3f} / {old_check[~had_bad].mean():.3f}; '
           f'images with >= 4 flagged landmarks: {(n_flag >= 4).sum()}; AUC of the largest expected error for images with a point > 2 mm: {image_fit["aucLargestExpected"]:.2f}')
     calib = {'model': 'log(error_mm + 0.05) = perLandmark[c] + spreadLog*log(spread_mm) + peakLog*log(peak) + outsideLog*log(outside + 0.001)'
-                      ' + ttaSpreadLog*log(max(ttaSpread_mm, 0.01)) + shapeShiftLog*log(max(shapeShift_mm, 0.01)); expected = exp(. + residualVariance/2) - 0.05',
+                      ' + ttaSpreadLog*log(max(ttaSpread_mm, 0.01)) + shapeShiftLog*log(max(shapeShift_mm, 0.01))'
+                      ' + memberSpreadLog*log(max(memberSpread_mm, 0.01)); expected = exp(. + residualVariance/2) - 0.05',
              'perLandmark': dict(zip(N, [float(v) for v in beta[:13]])), 'spreadLog': float(beta[13]), 'peakLog': float(beta[14]),
              'outsideLog': float(beta[15]), 'ttaSpreadLog': float(beta[16]), 'shapeShiftLog': float(beta[17]),
+             'memberSpreadLog': float(beta[18]),
              'residualVariance': s2, 'spreadRadiusPx': SPREAD_RADIUS, 'coreRadiusPx': CORE_RADIUS, 'flagMm': flag_mm,
              'imageCheckMm': image_check_mm,
              'crossValidated': {'points': int(len(err)), 'mreMm': float(err.mean()), 'within2mm': float((err <= 2).mean()),

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
-import { parseDecoding, parseManifest } from '../../core/inference/index';
+import { parseDecoding, parseManifest, refineMembers } from '../../core/inference/index';
 import { decodeImageFile } from '../../main/dicom/index';
 import { pipelineImageOf } from '../../main/inference/index';
 import { runPipeline } from '../../main/inference/pipeline';
@@ -40,6 +40,9 @@ export async function openModelFolder(dir: string, threads: number): Promise<Mod
   };
   const locate = await runner(manifest.stages.locate);
   const refine = await runner(manifest.stages.refine);
+  // The ensemble's further stage-2 networks (stages.refine.ensemble); the app checks their sha256 (registry).
+  const members = [];
+  for (const spec of refineMembers(manifest.stages.refine).slice(1)) members.push(await runner(spec));
   return {
     manifest,
     decodingJson,
@@ -51,7 +54,7 @@ export async function openModelFolder(dir: string, threads: number): Promise<Mod
         refine,
         pipelineImageOf(opened),
         { rowMm: spacingMm, colMm: spacingMm },
-        { orientation: 'as-stored', decoding },
+        { orientation: 'as-stored', decoding, refineMembers: members },
       );
     },
   };

@@ -44,6 +44,24 @@ def split(n, fold, k, seed):
     return [i for i in range(n) if i not in val], val
 
 
+def member_seed(args):
+    """The seed of initialisation and augmentation: --member-seed when given (an independently trained ensemble
+    member), else --seed. The fold split always follows --seed, so every member of a fold holds out the same
+    images."""
+    return args.seed if args.member_seed is None else args.member_seed
+
+
+def assert_honest(data, tr, val, fold, k, seed):
+    """A CV fold's training part and its validation images are disjoint, the validation images are exactly the
+    fold's share of the --seed split, and 'all' validates nothing."""
+    assert not set(tr) & set(val), "fold %s: validation images in training" % fold
+    if fold == "all":
+        assert len(val) == 0 and len(tr) == len(data.cvm_ids)
+    else:
+        assert sorted(val) == folds_of(len(data.cvm_ids), k, seed)[int(fold)]
+        assert len(tr) + len(val) == len(data.cvm_ids)
+
+
 def gaussian_targets(uv, valid, H, W, sigma):
     """uv [B,K,2] (input px), valid [B,K] -> [B,K,H,W] Gaussian heatmaps (peak 1), zero where invalid."""
     dev = uv.device
@@ -143,8 +161,8 @@ def train_locate(data, tr, val, args, dev, log):
         masks[j, :, oy:oy + rh, ox:ox + rw] = 1
     uv_t, ok_t = torch.from_numpy(uv).to(dev), torch.from_numpy(ok).to(dev)
 
-    torch.manual_seed(args.seed * 1000 + 1)
-    rng = np.random.RandomState(args.seed * 1000 + 1)
+    torch.manual_seed(member_seed(args) * 1000 + 1)
+    rng = np.random.RandomState(member_seed(args) * 1000 + 1)
     model = UNet(32, args.locate_base).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=1e-5)
     log("locate: %d params, %d images (%d with vertebrae), %d steps x batch %d" % (
@@ -213,8 +231,8 @@ def train_refine(data, tr, val, args, dev, log):
     pts = torch.from_numpy(data.cvm_pts[tr]).float().to(dev)
     n, ih, iw = full.shape
     imgs = [full[i].float().div(255)[None, None] for i in range(n)]
-    torch.manual_seed(args.seed * 1000 + 2)
-    rng = np.random.RandomState(args.seed * 1000 + 2)
+    torch.manual_seed(member_seed(args) * 1000 + 2)
+    rng = np.random.RandomState(member_seed(args) * 1000 + 2)
     model = UNet(13, args.refine_base).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=1e-5)
     log("refine: %d params, %d images, %d steps x batch %d, input %dx%d at %.3f mm/px" % (
@@ -284,7 +302,9 @@ def fold_logger(out, filename, tag):
 
 def add_args(ap):
     ap.add_argument("--data", default=None, help="shared data folder (default ../shared/data of the repo)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="fold split (and, without --member-seed, the rest)")
+    ap.add_argument("--member-seed", type=int, default=None,
+                    help="initialisation and augmentation seed of an ensemble member (the fold split stays on --seed)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--locate-size", type=int, default=128)
     ap.add_argument("--locate-base", type=int, default=16)
@@ -315,6 +335,7 @@ def main():
     dev = pick_device()
     data = Data(args.data, args.locate_size)
     tr, val = split(len(data.cvm_ids), args.fold, args.folds, args.seed)
+    assert_honest(data, tr, val, args.fold, args.folds, args.seed)
     out = os.path.join(args.out, "fold%s" % args.fold)
     os.makedirs(out, exist_ok=True)
     log = fold_logger(out, "train.log", "fold %s" % args.fold)

@@ -23,6 +23,14 @@ lane all 2 &
 lane 0 3 &
 lane 1 4 &
 wait
+# The ensemble's second stage-2 network: the same recipe and fold split (--seed 0), its own initialisation and
+# augmentation draws (--member-seed 1); stage 1 is shared, so only stage 2 is trained (the accuracy is decided there).
+mkdir -p "$OUT/member1"
+mlane() { for f in "$@"; do $PY train.py --stage refine --member-seed 1 --fold "$f" --out "$OUT/member1" $COMMON > "$OUT/member1/log_fold$f.txt" 2>&1; done; }
+mlane all 2 &
+mlane 0 3 &
+mlane 1 4 &
+wait
 train_end=$(date +%s)
 echo "training wall time: $((train_end - start)) s"
 $PY evaluate.py --run "$OUT/cv" --threads 2 --png "$OUT/cv_examples.png"
@@ -30,6 +38,8 @@ $PY export.py --ckpt "$OUT/cv/foldall" --cv "$OUT/cv/cv_metrics.json" --out ../c
   --train-wall-s $((train_end - start))
 # The fold models, so that `cvm eval --folds models/cvm13-unet/folds` reproduces the CV figures in the app.
 $PY export_folds.py --cv-dir "$OUT/cv" --model ../cvm13-unet --out ../cvm13-unet/folds
+# The second member next to each fold's and the final model's refine.onnx (manifest stages.refine.ensemble).
+$PY export_member.py --ckpt-dir "$OUT/member1" --model ../cvm13-unet --file refine-m1.onnx
 # decoding.json of every model: shape models and test-time parameters, the cross-validated dump through the app's
 # own pipeline (node), then the expected-error calibration and the image verdict's threshold (docs/inference.md).
 case "$OUT" in /*) DUMP="$OUT/cvm13-cv-dump" ;; *) DUMP="$(pwd)/$OUT/cvm13-cv-dump" ;; esac

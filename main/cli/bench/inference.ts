@@ -23,7 +23,7 @@ import {
 import { runPipeline, type StageRunner } from '../../inference/pipeline';
 import { createStageSession, defaultProviders, type StageSession } from '../../inference/sessions';
 import { cudaLibraryHint } from '../../inference/worker-entry';
-import { orientPixels, uprightSize, type StageSpec } from '../../../core/inference/index';
+import { orientPixels, refineMembers, uprightSize, type StageSpec } from '../../../core/inference/index';
 import ort from 'onnxruntime-node';
 import type { BenchFigure } from '../command';
 import { medianMs } from './measure';
@@ -154,18 +154,27 @@ export const inferenceBench: BenchArea = {
     const providers = defaultProviders();
     const locateBytes = readFileSync(model.files.locate);
     const refineBytes = readFileSync(model.files.refine);
-    let sessions: [StageSession, StageSession] | null = null;
+    // The ensemble's further stage-2 networks (stages.refine.ensemble), created with the other two.
+    const memberSpecs = refineMembers(refineSpec).slice(1);
+    const memberBytes = model.files.refineMembers.map((f) => readFileSync(f));
+    let sessions: [StageSession, StageSession, StageSession[]] | null = null;
     const createTimes: number[] = [];
     for (let i = 0; i < createRuns; i++) {
       const t0 = performance.now();
       const l = await createStageSession(locateBytes, locateSpec, providers, cudaLibraryHint());
       const r = await createStageSession(refineBytes, refineSpec, [l.provider.used]);
+      const ms: StageSession[] = [];
+      for (const [k, spec] of memberSpecs.entries()) {
+        // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- one file per ensemble member (registry)
+        ms.push(await createStageSession(memberBytes[k]!, spec, [l.provider.used]));
+      }
       createTimes.push(performance.now() - t0);
-      if (sessions) await Promise.all([l.session.release(), r.session.release()]);
-      else sessions = [l, r];
+      if (sessions) await Promise.all([l, r, ...ms].map((x) => x.session.release()));
+      else sessions = [l, r, ms];
     }
     if (!sessions) throw new Error('no inference session was created');
-    const [locate, refine] = sessions;
+    const [locate, refine, members] = sessions;
+    const memberRunners = members.map((m, k) => runnerOf(m, memberSpecs[k] ?? refineSpec));
     const provider = `${locate.provider.used}${locate.provider.fallbackReason ? ` (${locate.provider.fallbackReason})` : ''}`;
     add(
       'session creation, both stages (a warm-up run only on a GPU or for a graph with open shapes)',
@@ -205,7 +214,7 @@ export const inferenceBench: BenchArea = {
           runnerOf(refine, refineSpec),
           image,
           opened.info.spacing,
-          { decoding: model.decoding },
+          { decoding: model.decoding, refineMembers: memberRunners },
         );
         if (i === 0) continue; // warm-up
         lastLandmarks = out;
@@ -252,7 +261,7 @@ export const inferenceBench: BenchArea = {
           runnerOf(refine, refineSpec),
           turnedImage,
           opened.info.spacing,
-          { decoding: model.decoding },
+          { decoding: model.decoding, refineMembers: memberRunners },
         );
         if (i === 0) continue;
         turnedMs.push(out.timings.totalMs);
@@ -261,7 +270,7 @@ export const inferenceBench: BenchArea = {
           : 'not recognised as a cephalogram';
       }
       add('pipeline, same image stored rotated by 90 degrees', median(turnedMs), runs, turnedNote);
-      await Promise.all([locate.session.release(), refine.session.release()]);
+      await Promise.all([locate, refine, ...members].map((x) => x.session.release()));
 
       if (!lastLandmarks) throw new Error('the pipeline bench ran no pass');
       const set = landmarkSetOf(lastLandmarks);

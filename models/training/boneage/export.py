@@ -67,8 +67,12 @@ def breakdown(y, mu, sd, male, scale):
     return res
 
 
-def export_boneage(run, out_dir, seed=0):
+def export_boneage(run, out_dir, seed=0, version="3.1.0"):
     cfg = json.load(open(os.path.join(run, "config.json")))
+    # a second round (--init) records the round it continued from: the recipe is both, in order
+    rounds = [cfg]
+    while rounds[0].get("init") and os.path.exists(os.path.join(rounds[0]["init"], "config.json")):
+        rounds.insert(0, json.load(open(os.path.join(rounds[0]["init"], "config.json"))))
     width = tuple(int(c) for c in cfg["width"].split(","))
     ks = [k for k in range(5) if os.path.exists(os.path.join(run, f"fold{k}.pt"))]
     members = []
@@ -121,7 +125,7 @@ def export_boneage(run, out_dir, seed=0):
     s_mae = float(np.mean([abs(r["predicted_months"] - r["boneage_months"]) for r in scored])) if scored else None
     n_total = 11000
     manifest = {
-        "id": "boneage-rsna100", "task": "boneage", "version": "3.0.0",
+        "id": "boneage-rsna100", "task": "boneage", "version": version,
         "createdAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "license": "weights: trained in this repository; data: RSNA Pediatric Bone Age Challenge training set (research use)",
         "file": "boneage.onnx", "sha256": sha(path),
@@ -139,7 +143,8 @@ def export_boneage(run, out_dir, seed=0):
             "intendedUse": "a second maturity indicator beside the CVM stage; not a diagnosis",
         },
         "training": {"recipe": "models/training/boneage/train.sh", "data": "../shared/data/boneage/rsna100/rsna100_train.npz",
-                     "folds": ks, "epochs": cfg["epochs"], "architecture": {"net": "BoneAgeNet", "vgg": "BoneAgeVGG"}[cfg.get("arch", "net")], "sexInput": "head and body" if cfg.get("sexin") else "head", "width": cfg["width"], "device": cfg["device"], "seed": cfg["seed"],
+                     "folds": ks, "epochs": sum(r["epochs"] for r in rounds),
+                     "rounds": [{"epochs": r["epochs"], "lr": r["lr"], "schedule": "one-cycle, 20 % warm-up", **({"init": "the same fold's model of the round before (never its held-out images)"} if r.get("init") else {})} for r in rounds], "architecture": {"net": "BoneAgeNet", "vgg": "BoneAgeVGG"}[cfg.get("arch", "net")], "sexInput": "head and body" if cfg.get("sexin") else "head", "width": cfg["width"], "device": cfg["device"], "seed": cfg["seed"],
                      "loss": cfg.get("loss"), "augmentation": cfg.get("aug"), "nllWeight": cfg.get("nll"), "bf16": cfg.get("bf16"),
                      "lr": cfg["lr"], "batch": cfg["bs"], "testTimeAugmentation": "mean of the image and its mirror image, inside the graph"},
         "accuracy": {"protocol": f"out-of-fold predictions of the {len(ks)} fold model(s) of a 5-fold split stratified by sex and 2-year age band ({int(sel.sum())} cases held out); figures on the random half ({int((~half).sum())} cases) not used to fit the mean recalibration and the interval scale",
@@ -183,9 +188,10 @@ if __name__ == "__main__":
     ap.add_argument("--boneage-run", default=os.path.join(HERE, "runs"))
     ap.add_argument("--kind-run", default=os.path.join(HERE, "runs", "kind"))
     ap.add_argument("--only", choices=["boneage", "kind"], default=None)
+    ap.add_argument("--version", default="3.1.0", help="the bone-age manifest's version")
     ap.add_argument("--models", default=MODELS, help="folder that receives boneage-rsna100/ and radiograph-kind/")
     a = ap.parse_args()
     if a.only in (None, "kind"):
         export_kind(a.kind_run, os.path.join(a.models, "radiograph-kind"))
     if a.only in (None, "boneage"):
-        export_boneage(a.boneage_run, os.path.join(a.models, "boneage-rsna100"))
+        export_boneage(a.boneage_run, os.path.join(a.models, "boneage-rsna100"), version=a.version)

@@ -87,8 +87,10 @@ def main():
     log = open(os.path.join(a.out, "log.txt"), "a")
     for k in [int(s) for s in a.folds.split(",")]:
         t0 = time.time()
-        torch.manual_seed(a.seed * 100 + k)
-        g = torch.Generator().manual_seed(a.seed * 100 + k)
+        # a second round (--init) draws other batches and augmentations than the first (the split stays seed 0's)
+        rs = a.seed * 100 + k + (7919 if a.init else 0)
+        torch.manual_seed(rs)
+        g = torch.Generator().manual_seed(rs)
         tr = np.where(fold != k)[0]; te = np.where(fold == k)[0]
         if a.limit: tr = tr[:a.limit]; te = te[:a.limit]
         model = make_boneage({"arch": a.arch, "width": a.width, "sexin": a.sexin}).to(dev)
