@@ -3,11 +3,13 @@
 1. Shape model: a point-distribution model (Procrustes-aligned, PCA) of the 13 C2-C4 landmarks, from the
    720 CVM-900 training shapes (scale-free) plus the cvm13 shapes the model was trained on (weight 5). Each
    fold model gets its own, without its held-out images, so cross-validation stays honest.
-2. Test-time decoding (TEST_TIME): stage 2 also on the crop turned by -8 and +8 degrees, positions averaged,
-   then pulled towards the shape model (weight 0.1; each point weighted by its heatmap spread).
-3. Expected error in mm per landmark: log(error + 0.05) regressed on the landmark and five uncertainty
+2. Test-time decoding (TEST_TIME): stage 2 three times, member 0 on the crop as is and the independently trained
+   member 1 (stages.refine.ensemble) on the crop turned by -8 and +8 degrees, positions averaged, then pulled
+   towards the shape model (weight 0.1; each point weighted by its heatmap spread).
+3. Expected error in mm per landmark: log(error + 0.05) regressed on the landmark and six uncertainty
    features (heatmap peak, spread, mass outside the core; spread of the test-time passes; shift by the shape
-   regularisation), fit on the cross-validated predictions of the fold models (each image predicted by the
+   regularisation; disagreement of the ensemble's members; a disagreement feature whose coefficient comes out
+   negative is dropped), fit on the cross-validated predictions of the fold models (each image predicted by the
    fold model that held it out, through the app's pipeline: dump_cv_heatmaps.mts). The calibration's own
    figures are reported leave-one-image-out (the image's points predicted by a fit without them, the flag
    threshold from that fit too) and leave-one-fold-out.
@@ -31,7 +33,10 @@ N = ['C2p', 'C2m', 'C2a', 'C3up', 'C3lp', 'C3m', 'C3la', 'C3ua', 'C4up', 'C4lp',
 MODES = 10
 CVM13_WEIGHT = 5.0
 SPREAD_RADIUS, CORE_RADIUS = 8, 3
-TEST_TIME = {'rotationsDeg': [-8, 8], 'shapeWeight': 0.1, 'searchRadiusMm': 3}
+# Stage 2 three times: member 0 (refine.onnx) on the crop as is, member 1 (refine-m1.onnx, independently trained)
+# on the crop turned by -8 and +8 degrees; rotationsDeg is what apps without ensembles run instead (member 0 turned).
+TEST_TIME = {'rotationsDeg': [-8, 8], 'shapeWeight': 0.1, 'searchRadiusMm': 3,
+             'passes': [{'member': 0, 'rotationDeg': 0}, {'member': 1, 'rotationDeg': -8}, {'member': 1, 'rotationDeg': 8}]}
 if os.environ.get('CVM_TEST_TIME'):  # experiments: another test-time plan (JSON), e.g. with ensemble passes
     TEST_TIME = json.loads(os.environ['CVM_TEST_TIME'])
 IMAGE_CHECK_QUANTILE = 0.9
@@ -84,11 +89,21 @@ def design(c, F):
                             np.log(np.maximum(F[:, 5], 0.01))])
 
 
+# Disagreement features (test-time spread, shape shift, member spread): more disagreement cannot mean a smaller
+# error, so a negative coefficient (a collinear feature fitting noise) drops the feature and the rest is refit.
+DISAGREEMENT = [13 + FEATURES.index(k) for k in ('ttaSpreadMm', 'shapeShiftMm', 'memberSpreadMm')]
+
+
 def fit(X, y):
     # A feature that is constant on these points (e.g. the member spread of a one-member model) gets 0.
     live = np.array([True] * 13 + [np.ptp(X[:, k]) > 0 for k in range(13, X.shape[1])])
-    beta = np.zeros(X.shape[1])
-    beta[live] = np.linalg.lstsq(X[:, live], y, rcond=None)[0]
+    while True:
+        beta = np.zeros(X.shape[1])
+        beta[live] = np.linalg.lstsq(X[:, live], y, rcond=None)[0]
+        negative = [k for k in DISAGREEMENT if live[k] and beta[k] < 0]
+        if not negative:
+            break
+        live[min(negative, key=lambda k: beta[k])] = False
     s2 = float(np.var(y - X @ beta))
     return beta, s2, np.exp(X @ beta + s2 / 2) - 0.05
 

@@ -35,7 +35,7 @@ train_end=$(date +%s)
 echo "training wall time: $((train_end - start)) s"
 $PY evaluate.py --run "$OUT/cv" --threads 2 --png "$OUT/cv_examples.png"
 $PY export.py --ckpt "$OUT/cv/foldall" --cv "$OUT/cv/cv_metrics.json" --out ../cvm13-unet \
-  --train-wall-s $((train_end - start))
+  --train-wall-s $((train_end - start)) --version 1.1.0
 # The fold models, so that `cvm eval --folds models/cvm13-unet/folds` reproduces the CV figures in the app.
 $PY export_folds.py --cv-dir "$OUT/cv" --model ../cvm13-unet --out ../cvm13-unet/folds
 # The second member next to each fold's and the final model's refine.onnx (manifest stages.refine.ensemble).

@@ -2,8 +2,8 @@
  * Stage-2 ensembles (manifest `stages.refine.ensemble`, decoding.json `testTime.passes`/`combine`): how the
  * members' passes are combined, the members' disagreement as a feature of the expected error, and the checks
  * that refuse a member file that does not match its manifest. Real ONNX sessions (the shipped model's networks:
- * its refine.onnx as member 0, a cross-validation fold's refine.onnx as an independently trained member 1) on
- * a real cephalogram from ../shared.
+ * its refine.onnx as member 0 and its independently trained refine-m1.onnx as member 1) on a real cephalogram
+ * from ../shared, in copies of the model folder whose decoding files try each rule.
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -32,9 +32,9 @@ import { createStageSession } from '../../main/inference/sessions';
 import { HAS_SHARED_DATA, REPO_ROOT, sharedPath } from '../shared-data';
 
 const SHIPPED = path.join(REPO_ROOT, 'models', 'cvm13-unet');
-const OTHER_NETWORK = path.join(SHIPPED, 'folds', 'fold0', 'refine.onnx');
+const OTHER_NETWORK = path.join(SHIPPED, 'refine-m1.onnx');
 const HAS_MODEL = existsSync(path.join(SHIPPED, 'decoding.json')) && existsSync(OTHER_NETWORK);
-if (!HAS_MODEL) console.warn(`skipped: the shipped model with its folds is absent (${SHIPPED})`);
+if (!HAS_MODEL) console.warn(`skipped: the shipped model with its ensemble member is absent (${SHIPPED})`);
 
 const sha = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 const SPACING = { rowMm: 0.1, colMm: 0.1 };
@@ -145,7 +145,7 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('a stage-2 ensemble on a real ce
       expect(both.uncertainty[c]!.memberSpreadMm).toBeCloseTo(mm(pa, pb) / 2, 6);
     });
     expect(compared).toBeGreaterThanOrEqual(12);
-    // The two networks were trained independently (other images, other seed): they do disagree somewhere.
+    // The two networks were trained independently (other initialisation and augmentation): they disagree somewhere.
     expect(Math.max(...both.uncertainty.map((u) => u.memberSpreadMm))).toBeGreaterThan(0.05);
     // Member 0's heatmap statistics are kept (the candidates come from its unturned pass).
     both.uncertainty.forEach((u, c) => expect(u.peak).toBeCloseTo(a.uncertainty[c]!.peak, 9));
