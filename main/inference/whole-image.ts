@@ -1,7 +1,8 @@
 /**
  * The whole-image models: radiograph-kind recognition and hand-wrist bone age (models/README.md,
  * "Whole-image models"). Finds and checks their folders (manifest, file inside the folder, sha256), runs
- * them in one worker thread (warm sessions, one request at a time, restarted after a crash), and turns
+ * them in one worker thread (warm sessions, one request at a time, restarted after a crash; the command line's
+ * analysis runs them in its own thread instead, see WholeImageEngineOptions), and turns
  * their outputs into decisions with core/boneage.
  *
  *   const models = openWholeImageModels(modelDirs(dataDir));
@@ -215,7 +216,8 @@ export class WholeImageEngine {
   /** ONNX Runtime loaded in this thread on first use (the command line's main thread loads it only here). */
   private inThreadRunner(): Promise<WholeImageRunner> {
     this.runner ??= Promise.all([import('onnxruntime-node'), import('./whole-image-run')]).then(([ort, run]) =>
-      // Run from source under tsx, this CommonJS package's dynamic import has no `default`: the namespace is it.
+      // Node's import of the CommonJS package gives it as `default`; tsx (the CLI from source) gives only its
+      // named exports, which are the same objects.
       run.wholeImageRunner((ort as { default?: typeof ort.default }).default ?? (ort as unknown as typeof ort.default)),
     );
     return this.runner;

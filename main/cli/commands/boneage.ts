@@ -310,13 +310,22 @@ export async function runBoneAgeEval(argv: string[]): Promise<number> {
     );
   if (notHands.length) console.log(`not recognised as a hand: ${notHands.join(', ')}`);
   for (const p of problems) console.log(`problem: ${p}`);
+  type CvFigures = { mae_months?: number; within_12_months?: number; coverage_90?: number };
   const acc = manifest.accuracy as {
     protocol?: string;
-    all?: { mae_months?: number; within_12_months?: number; coverage_90?: number };
+    all?: CvFigures;
+    male?: CvFigures;
+    female?: CvFigures;
   } | null;
-  if (acc?.all)
-    console.log(
-      `cross-validated (manifest, the honest estimate): ${acc.protocol}: MAE ${acc.all.mae_months} months, within 12 months ${((acc.all.within_12_months ?? 0) * 100).toFixed(0)}%, 90% interval coverage ${((acc.all.coverage_90 ?? 0) * 100).toFixed(0)}%`,
-    );
+  const cv = (x: CvFigures) =>
+    `MAE ${x.mae_months} months, within 12 months ${((x.within_12_months ?? 0) * 100).toFixed(0)}%, 90% interval coverage ${((x.coverage_90 ?? 0) * 100).toFixed(0)}%`;
+  if (acc?.all) {
+    console.log(`cross-validated (manifest, the honest estimate): ${acc.protocol}: ${cv(acc.all)}`);
+    for (const [label, x] of [
+      ['boys', acc.male],
+      ['girls', acc.female],
+    ] as const)
+      if (x) console.log(`  cross-validated, ${label}: ${cv(x)}`);
+  }
   return problems.length > 0 ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The reproducible recipe of models/boneage-rsna100 (and models/radiograph-kind with KIND=1); see README.md here.
-#   bash models/training/boneage/train.sh              # what shipped 3.0.0: all five folds x 7 epochs, one CPU thread
+#   bash models/training/boneage/train.sh              # what shipped 3.1.0: all five folds, 7 + 10 epochs, one CPU thread
 #   FOLDS=0 bash models/training/boneage/train.sh      # a single fold (a one-member "ensemble")
 #   KIND=1 bash models/training/boneage/train.sh       # also retrain the radiograph-kind classifier
 #   CVM_DATA=/path/to/shared/data bash ...             # CUDA is used when present
@@ -20,10 +20,15 @@ $PY train_boneage.py --arch vgg --width 12,24,48,96,192 --sexin 0 --epochs 7 --l
   --folds "$FOLDS" --threads 1 --out runs/boneage
 # BatchNorm statistics re-estimated on plain training images (the augmented ones shifted them: see update_bn.py)
 $PY update_bn.py --run runs/boneage --images 2048 --threads 1
+# second round (3.1.0): each fold continues from its own first-round model (runs/boneage/fold{k}.pt, so it never
+# sees its held-out images), 10 more epochs, one-cycle to 1e-3, other batches and augmentations than round one
+$PY train_boneage.py --arch vgg --width 12,24,48,96,192 --sexin 0 --epochs 10 --lr 1e-3 --bs 64 --aug light --nll 0.5 \
+  --init runs/boneage --folds "$FOLDS" --threads 1 --out runs/boneage2
+$PY update_bn.py --run runs/boneage2 --images 2048 --threads 1
 if [ "$KIND" = 1 ]; then
   $PY train_kind.py --steps 800 --threads 1 --out runs/kind
-  $PY export.py --boneage-run runs/boneage --kind-run runs/kind
+  $PY export.py --boneage-run runs/boneage2 --kind-run runs/kind
 else
-  $PY export.py --boneage-run runs/boneage --only boneage
+  $PY export.py --boneage-run runs/boneage2 --only boneage
 fi
 echo "total wall time: $(( $(date +%s) - start )) s"
