@@ -127,13 +127,19 @@ export async function startOrthanc(options: OrthancOptions = {}): Promise<Orthan
     storageDir,
     process: child,
     async upload(bytes) {
-      const res = await fetch(`${url}/instances`, {
-        method: 'POST',
-        body: new Blob([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]),
-        headers: { ...authHeader, 'content-type': 'application/dicom' },
-      });
-      if (!res.ok) throw new Error(`Orthanc refused the upload: ${res.status} ${await res.text()}`);
-      return (await res.json()) as { ID: string; ParentStudy: string };
+      for (let attempt = 1; ; attempt++) {
+        const res = await fetch(`${url}/instances`, {
+          method: 'POST',
+          body: new Blob([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]),
+          headers: { ...authHeader, 'content-type': 'application/dicom' },
+        });
+        if (res.ok) return (await res.json()) as { ID: string; ParentStudy: string };
+        const text = await res.text();
+        // Orthanc 1.10 races when two parallel uploads create the same storage subdirectory and answers
+        // "FileStorageCannotWrite" (status 2001) to the loser; the directory exists by then, so a retry stores it.
+        if (attempt < 3 && res.status === 500 && /"OrthancStatus"\s*:\s*2001\b/.test(text)) continue;
+        throw new Error(`Orthanc refused the upload: ${res.status} ${text}`);
+      }
     },
     async rest<T>(pathname: string) {
       const res = await fetch(`${url}${pathname}`, { headers: authHeader });
