@@ -143,6 +143,10 @@ export async function createStageSession(
         intraOpNumThreads: INTRA_OP_THREADS,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
+        // ONNX Runtime's intra-op threads spin between runs by default. Between our short stage runs that only
+        // burns the other core: measured (models/training/ensemble_cost.mts, SPIN=0/1), not spinning halves the
+        // pipeline's CPU and cuts the per-file time by about a third on a quiet 2-core machine.
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
         // The profile tells where a GPU session placed its nodes; a CPU-only session has nowhere else to put them.
         ...(provider === 'cpu' ? {} : { enableProfiling: true, profileFilePrefix: profilePrefix }),
       });
