@@ -71,7 +71,10 @@ function call(api: GreyApi, name: string, ...args: number[]): number {
   return f(...args);
 }
 
-/** How the module in use was compiled: baseline code only (see wasm-compilation.ts), or V8's default; null before it loads. */
+/**
+ * How the module in use was compiled: baseline code only (see wasm-compilation.ts), or V8's default; null before
+ * it loads.
+ */
 export function jpegGreyCompilation(): 'baseline' | 'default' | null {
   return compiledBaseline === null ? null : compiledBaseline ? 'baseline' : 'default';
 }
