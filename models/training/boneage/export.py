@@ -67,9 +67,9 @@ def breakdown(y, mu, sd, male, scale):
     return res
 
 
-def export_boneage(run, out_dir, seed=0, version="3.1.0"):
+def export_boneage(run, out_dir, seed=0, version="3.2.0"):
     cfg = json.load(open(os.path.join(run, "config.json")))
-    # a second round (--init) records the round it continued from: the recipe is both, in order
+    # each further round (--init) records the round it continued from: the recipe is all of them, in order
     rounds = [cfg]
     while rounds[0].get("init") and os.path.exists(os.path.join(rounds[0]["init"], "config.json")):
         rounds.insert(0, json.load(open(os.path.join(rounds[0]["init"], "config.json"))))
@@ -188,7 +188,7 @@ if __name__ == "__main__":
     ap.add_argument("--boneage-run", default=os.path.join(HERE, "runs"))
     ap.add_argument("--kind-run", default=os.path.join(HERE, "runs", "kind"))
     ap.add_argument("--only", choices=["boneage", "kind"], default=None)
-    ap.add_argument("--version", default="3.1.0", help="the bone-age manifest's version")
+    ap.add_argument("--version", default="3.2.0", help="the bone-age manifest's version")
     ap.add_argument("--models", default=MODELS, help="folder that receives boneage-rsna100/ and radiograph-kind/")
     a = ap.parse_args()
     if a.only in (None, "kind"):

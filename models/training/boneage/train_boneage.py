@@ -65,6 +65,7 @@ def main():
     ap.add_argument("--wd", type=float, default=1e-4)
     ap.add_argument("--bf16", type=int, default=1, help="bfloat16 autocast of the convolutional body on a CPU (1) or not (0)")
     ap.add_argument("--init", default=None, help="continue from runs/<init>/fold{k}.pt (a second round at a lower rate)")
+    ap.add_argument("--draw", type=int, default=0, help="another draw of batches and augmentations for a further round (the split stays seed 0's)")
     ap.add_argument("--limit", type=int, default=0, help="smoke test: train on this many images only")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "runs"))
     a = ap.parse_args()
@@ -88,7 +89,8 @@ def main():
     for k in [int(s) for s in a.folds.split(",")]:
         t0 = time.time()
         # a second round (--init) draws other batches and augmentations than the first (the split stays seed 0's)
-        rs = a.seed * 100 + k + (7919 if a.init else 0)
+        # (--draw n: a further round, other draws again)
+        rs = a.seed * 100 + k + (7919 if a.init else 0) + 104729 * a.draw
         torch.manual_seed(rs)
         g = torch.Generator().manual_seed(rs)
         tr = np.where(fold != k)[0]; te = np.where(fold == k)[0]
@@ -136,7 +138,7 @@ def main():
         msg = (f"fold {k} done: held-out MAE {np.abs(mu - age[te]).mean():.2f} months, "
                f"median sd {np.exp(0.5 * lv).mean():.1f}, {time.time() - t0:.0f}s")
         print(msg, flush=True); log.write(msg + "\n"); log.flush()
-        json.dump({"arch": a.arch, "sexin": a.sexin, "width": a.width, "init": a.init, "aug": a.aug, "nll": a.nll, "wd": a.wd, "bf16": a.bf16, "loss": "L1(mean) + nll * GaussianNLL(logvar | detached mean)", "epochs": a.epochs, "bs": a.bs, "lr": a.lr, "seed": a.seed, "device": str(dev)},
+        json.dump({"arch": a.arch, "sexin": a.sexin, "width": a.width, "init": a.init, "aug": a.aug, "nll": a.nll, "wd": a.wd, "bf16": a.bf16, "loss": "L1(mean) + nll * GaussianNLL(logvar | detached mean)", "epochs": a.epochs, "bs": a.bs, "lr": a.lr, "seed": a.seed, "draw": a.draw, "device": str(dev)},
                   open(os.path.join(a.out, "config.json"), "w"))
 
 
