@@ -2,7 +2,7 @@
 // two worker threads it starts, under dist/cli. Native and WebAssembly-carrying packages stay external and
 // are loaded from node_modules only by the chunks that use them. Run by `npm run build`, and by
 // build/cvm.mjs whenever the sources are newer than the bundle.
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -36,7 +36,7 @@ export async function bundleCli() {
   const cli = await build({
     ...common,
     metafile: true,
-    entryPoints: { cvm: 'main/cli/index.ts' },
+    entryPoints: { cli: 'main/cli/index.ts' },
     outdir: out,
     outExtension: { '.js': '.mjs' },
     format: 'esm',
@@ -45,6 +45,18 @@ export async function bundleCli() {
     banner: ESM_REQUIRE_BANNER,
   });
   await build({ ...common, ...WORKER_OPTIONS, entryPoints: WORKER_ENTRIES, outdir: out });
+  // `cvm info` alone, as one CommonJS file (its dynamic imports inlined, still run on first use): the launcher
+  // runs it without the ESM loader. Its metafile is kept beside the ESM one for test/cli/bundle.test.ts.
+  const info = await build({
+    ...common,
+    ...WORKER_OPTIONS,
+    metafile: true,
+    entryPoints: { info: 'main/cli/info-main.ts' },
+    outdir: out,
+  });
+  writeFileSync(path.join(out, 'info-meta.json'), JSON.stringify(info.metafile));
+  // The entry: runs info.cjs for `cvm info`, cli.mjs for everything else.
+  copyFileSync(path.join(ROOT, 'build', 'cli-launcher.mjs'), path.join(out, 'cvm.mjs'));
   copyWasm(out);
   // Which chunk holds which source and imports what: test/cli/bundle.test.ts checks the lazy loading with it.
   writeFileSync(path.join(out, 'meta.json'), JSON.stringify(cli.metafile));

@@ -21,7 +21,7 @@ function newestSource() {
     }
   };
   for (const dir of ['main', 'core']) walk(path.join(ROOT, dir));
-  for (const file of ['package-lock.json', 'build/bundle-cli.mjs', 'build/bundle-common.mjs'])
+  for (const file of ['package-lock.json', 'build/bundle-cli.mjs', 'build/bundle-common.mjs', 'build/cli-launcher.mjs'])
     newest = Math.max(newest, statSync(path.join(ROOT, file)).mtimeMs);
   return newest;
 }

@@ -1,6 +1,6 @@
 /** `cvm <command>`: the workstation's services from a terminal (`npm run cvm -- <command>`). */
 import { COMMANDS, loadCommand } from './commands';
-import { UsageError } from './command';
+import { exitWith, runCommand } from './run';
 
 function printHelp(): void {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -20,25 +20,7 @@ async function main(argv: string[]): Promise<number> {
     printHelp();
     return 2;
   }
-  const command = await loadCommand(entry);
-  try {
-    return await command.run(rest);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`cvm ${name}: ${error.message}\nusage: ${command.usage}`);
-      return 2;
-    }
-    console.error(`cvm ${name}: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
-  }
+  return runCommand(name, await loadCommand(entry), rest);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+exitWith(main(process.argv.slice(2)));

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { modulePath } from '../workers/entry';
 import { readJpegFrameHeader } from './formats';
 import { type Fn, startWasiModule, type WasmMemory } from './native-codecs';
+import { compileWasm } from './wasm-compilation';
 
 /** Where the module lives: main/dicom/wasm from source, <bundle>/wasm beside the CLI and app bundles. */
 function jpegGreyWasmPath(): string {
@@ -31,6 +32,8 @@ class JpegGreyFailure extends Error {}
 
 let loading: Promise<GreyApi | null> | undefined;
 let current: GreyApi | undefined;
+/** Whether the module in use was compiled to baseline code only (wasm-compilation.ts); null before it loads. */
+let compiledBaseline: boolean | null = null;
 
 async function instantiate(): Promise<GreyApi | null> {
   let bytes: Buffer;
@@ -39,8 +42,10 @@ async function instantiate(): Promise<GreyApi | null> {
   } catch {
     return null; // not shipped here: every JPEG goes to the full decoder
   }
+  const { module, baseline } = compileWasm(bytes);
+  compiledBaseline = baseline;
   return startWasiModule(
-    bytes,
+    module,
     (text) => ({
       jpeg_grey_error: (ptr, len) => {
         throw new JpegGreyFailure(text(ptr, len));
@@ -64,6 +69,21 @@ function call(api: GreyApi, name: string, ...args: number[]): number {
   const f = api.fn[name];
   if (!f) throw new JpegGreyFailure(`the grey JPEG module lacks ${name}`);
   return f(...args);
+}
+
+/**
+ * How the module in use was compiled: baseline code only (see wasm-compilation.ts), or V8's default; null before
+ * it loads.
+ */
+export function jpegGreyCompilation(): 'baseline' | 'default' | null {
+  return compiledBaseline === null ? null : compiledBaseline ? 'baseline' : 'default';
+}
+
+/** Tests only: the next decode loads and compiles the module afresh. */
+export function unloadJpegGreyModule(): void {
+  current = undefined;
+  loading = undefined;
+  compiledBaseline = null;
 }
 
 /** Bytes of the module's WebAssembly memory (0 when not loaded). */

@@ -55,6 +55,7 @@ export interface WasmMemory {
 }
 interface WasmGlobal {
   instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>;
+  instantiate(module: WebAssembly.Module, imports: object): Promise<{ exports: Record<string, unknown> }>;
 }
 const wasmGlobal = (globalThis as unknown as { WebAssembly: WasmGlobal }).WebAssembly;
 interface WasmApi {
@@ -146,10 +147,13 @@ function wasiStubs(
 
 /** Instantiates a WebAssembly module (the DOM lib, which declares WebAssembly, is not in main/'s types). */
 async function instantiateWasm(
-  bytes: Uint8Array,
+  bytes: Uint8Array | WebAssembly.Module,
   imports: object,
 ): Promise<{ memory: WasmMemory; fn: Record<string, Fn> }> {
-  const { instance } = await wasmGlobal.instantiate(bytes, imports);
+  const instance =
+    bytes instanceof WebAssembly.Module
+      ? await wasmGlobal.instantiate(bytes, imports)
+      : (await wasmGlobal.instantiate(bytes, imports)).instance;
   const fn: Record<string, Fn> = {};
   for (const [name, value] of Object.entries(instance.exports)) if (typeof value === 'function') fn[name] = value as Fn;
   return { memory: instance.exports.memory as WasmMemory, fn };
@@ -158,10 +162,10 @@ async function instantiateWasm(
 /**
  * Starts an Emscripten-built standalone module (this codec module, ./jpeg-grey's): the WASI stubs, the module's
  * own `env` imports (given `text`, which reads a latin1 string from its memory), and `exited` for the error a
- * call of exit() throws through its frames. Shared with ./jpeg-grey.
+ * call of exit() throws through its frames. Shared with ./jpeg-grey. `bytes` may be a module compiled already.
  */
 export async function startWasiModule(
-  bytes: Uint8Array,
+  bytes: Uint8Array | WebAssembly.Module,
   env: (text: (ptr: number, len: number) => string) => Record<string, (...args: number[]) => unknown>,
   exited: (code: number) => Error,
 ): Promise<{ memory: WasmMemory; fn: Record<string, Fn> }> {

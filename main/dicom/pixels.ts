@@ -5,6 +5,7 @@ import { ImageDecodeError } from './errors';
 import { checkImageSize, readJ2kSize } from './limits';
 import { jpegDamageWarning, readJpegFrameHeader } from './formats';
 import type { TransferSyntax } from './transfer-syntax';
+import { frameKernels } from './frame-kernels';
 import { centralPart } from './windows';
 
 export interface PixelModule {
@@ -134,51 +135,29 @@ export interface UnreadPixelData {
 /** Bytes of a frame read at a time by frameStatistics: small enough to stay in cache, large for few reads. */
 const STATISTICS_CHUNK_BYTES = 1 << 20;
 
-/* eslint-disable @typescript-eslint/no-non-null-assertion --
-   the kernels below index samples within 0..n-1 (n is at most the chunk's length) and counts by a sample value,
-   and counts holds 2^bitsAllocated entries */
-function rangeInto(samples: Uint8Array | Uint16Array, n: number, range: Float64Array): void {
-  let min = range[0]!;
-  let max = range[1]!;
-  for (let i = 0; i < n; i++) {
-    const v = samples[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  range[0] = min;
-  range[1] = max;
-}
-
-function countInto(samples: Uint8Array | Uint16Array, from: number, to: number, counts: Uint32Array): void {
-  for (let i = from; i < to; i++) counts[samples[i]!]!++;
-}
-/* eslint-enable @typescript-eslint/no-non-null-assertion */
-
 /** The range and central counts of frame bytes start.. of an open file, read a chunk at a time. */
 function frameStatistics(fileName: string, unread: UnreadPixelData, start: number, m: PixelModule): FrameStatistics {
   const bytesPerSample = m.bitsAllocated / 8;
   const width = m.columns;
   const count = m.rows * width;
   const { x0, x1, y0, y1 } = centralPart(width, m.rows);
-  const counts = new Uint32Array(2 ** m.bitsAllocated);
   const chunkSamples = Math.min(count, STATISTICS_CHUNK_BYTES / bytesPerSample);
-  const chunk = new Uint8Array(chunkSamples * bytesPerSample);
-  const samples = bytesPerSample === 2 ? new Uint16Array(chunk.buffer) : chunk;
-  const range = new Float64Array([Infinity, -Infinity]);
+  // statisticsSuffice admits 8 and 16 bits only.
+  const kernels = frameKernels(m.bitsAllocated === 8 ? 8 : 16, chunkSamples * bytesPerSample);
   for (let first = 0; first < count; first += chunkSamples) {
     const n = Math.min(chunkSamples, count - first);
     const from = start + first * bytesPerSample;
-    if (unread.read(from, from + n * bytesPerSample, chunk) < n * bytesPerSample)
+    if (unread.read(from, from + n * bytesPerSample, kernels.chunk) < n * bytesPerSample)
       throw new ImageDecodeError('corrupt-file', fileName, 'the file is truncated inside Pixel Data');
-    rangeInto(samples, n, range);
+    kernels.range(n);
     // The central part of each row this chunk holds.
     for (let y = Math.max(y0, Math.floor(first / width)); y < y1 && y * width < first + n; y++) {
       const a = Math.max(y * width + x0, first);
       const b = Math.min(y * width + x1, first + n);
-      if (a < b) countInto(samples, a - first, b - first, counts);
+      if (a < b) kernels.count(a - first, b - first);
     }
   }
-  return { values: null, min: range[0] ?? Infinity, max: range[1] ?? -Infinity, centralCounts: counts };
+  return { values: null, min: kernels.min, max: kernels.max, centralCounts: kernels.counts() };
 }
 
 /**

@@ -138,7 +138,7 @@ export async function analyzeFiles(
     if (ahead.has(file)) return;
     const started = performance.now();
     const decoding = Promise.resolve()
-      .then(() => openImageFile(file, { inWorker: inWorker }))
+      .then(() => openImageFile(file, { inWorker, oneImage: !inWorker && files.length === 1 }))
       .then((opened) => ({ opened, decodeMs: performance.now() - started }));
     decoding.catch(() => undefined); // reported when its turn comes
     ahead.set(file, decoding);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { OpenedImage } from '../../core/api/image';
 import type { ImageSummary } from '../dicom/index';
 import { readImageFileSafely } from '../dicom/read-file';
+import { preferBaselineWasm } from '../dicom/wasm-compilation';
 
 export { ImageDecodeError } from '../dicom/errors';
 export type { ImageSummary } from '../dicom/index';
@@ -17,6 +18,12 @@ export interface OpenFileOptions {
   readonly frame?: number;
   /** Decode in the decoder worker (keeps this thread free; lets decoding overlap other work). */
   readonly inWorker?: boolean;
+  /**
+   * This thread decodes this one image (a command line given one file): the grey JPEG module is then compiled
+   * to baseline code only, which saves the optimising recompile a single decode never profits from
+   * (main/dicom/wasm-compilation.ts).
+   */
+  readonly oneImage?: boolean;
 }
 
 /**
@@ -29,6 +36,7 @@ export async function openImageFile(file: string, options: OpenFileOptions = {})
   const decodeOptions = options.frame === undefined ? {} : { frame: options.frame };
   // The pool (worker_threads) is loaded only by commands that decode in a worker: `cvm info` never loads it.
   if (options.inWorker) return (await import('../dicom/decoder-pool')).decodeInWorker(name, bytes, decodeOptions);
+  if (options.oneImage) preferBaselineWasm();
   // Loaded on first use: a command that decodes in the worker only (`cvm analyze`) never loads the parsers here.
   const { decodeImageFile } = await import('../dicom/index');
   return decodeImageFile(name, bytes, decodeOptions);
@@ -42,6 +50,7 @@ export async function summarizeImageFileAt(
   file: string,
   options: { readonly frame?: number } = {},
 ): Promise<ImageSummary> {
+  preferBaselineWasm(); // one image, in this thread (see OpenFileOptions.oneImage)
   const { summarizeImageFileOnDisk } = await import('../dicom/native-summary');
   return summarizeImageFileOnDisk(
     file,

@@ -7,9 +7,12 @@
  * are current.
  *
  * Usage (from the repository root): npx tsx models/training/dump_cv_heatmaps.mts [out prefix, default
- * /tmp/cvm13-cv-dump]
+ * /tmp/cvm13-cv-dump] [--heatmaps]
+ * --heatmaps also writes <out>.heatmaps.bin (float32): per image the unturned stage-2 input crop (H x W), then
+ * each test-time pass's heatmaps (13 x H x W), at the image's `heatmapOffset` (in floats); the feature search
+ * of expected_error_search.py reads it (about 170 MB for three passes).
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INTRA_OP_THREADS } from '../../main/inference/sessions';
@@ -17,7 +20,11 @@ import { openModelFolder } from './model-folder.mts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHARED = path.resolve(ROOT, '..', 'shared', 'data');
-const OUT = process.argv[2] ?? '/tmp/cvm13-cv-dump';
+const args = process.argv.slice(2);
+const WITH_HEATMAPS = args.includes('--heatmaps');
+const OUT = args.find((a) => !a.startsWith('--')) ?? '/tmp/cvm13-cv-dump';
+const heatmapFile = WITH_HEATMAPS ? openSync(`${OUT}.heatmaps.bin`, 'w') : null;
+let heatmapOffset = 0;
 const SPACING_MM = 0.1;
 
 interface Entry {
@@ -40,6 +47,15 @@ for (const fold of readdirSync(foldsDir).sort()) {
   for (const id of model.manifest.training?.heldOut ?? []) {
     const e = ann.images[id]!;
     const res = await model.analyseFile(path.resolve(SHARED, 'cvm13', e.image), SPACING_MM);
+    let raw: { heatmapOffset: number; passes: number } | Record<string, never> = {};
+    if (heatmapFile !== null) {
+      const runs = model.lastStage2Runs;
+      raw = { heatmapOffset, passes: runs.length };
+      for (const b of [runs[0]!.input, ...runs.map((r) => r.heatmaps)]) {
+        writeSync(heatmapFile, new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+        heatmapOffset += b.length;
+      }
+    }
     images.push({
       id,
       fold,
@@ -47,9 +63,14 @@ for (const fold of readdirSync(foldsDir).sort()) {
       filled: e.filled_from_prediction ?? [],
       pred: res.landmarks.map((l) => [l.x, l.y]),
       features: res.uncertainty,
+      // the stage-2 crop's centre is the mean of these (stage 1), for mapping points into the heatmaps
+      stage1: res.landmarks.map((l) => [l.stage1.x, l.stage1.y]),
+      expected: res.landmarks.map((l) => l.expectedErrorMm),
+      ...raw,
     });
     process.stderr.write(`${fold} ${id}\n`);
   }
 }
+if (heatmapFile !== null) closeSync(heatmapFile);
 writeFileSync(`${OUT}.json`, JSON.stringify({ spacingMm: SPACING_MM, decodings, images }));
 console.log(`wrote ${OUT}.json (${images.length} images)`);

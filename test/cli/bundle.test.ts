@@ -1,9 +1,12 @@
 /**
  * `npm run cvm` runs the command line from its esbuild bundle (build/cvm.mjs rebuilds it when the sources
- * are newer), and each command loads only what it needs: `info` neither ONNX Runtime nor SQLite.
+ * are newer), and each command loads only what it needs: `info` neither ONNX Runtime nor SQLite. `cvm info`
+ * runs from a CommonJS bundle of its own (dist/cli/info.cjs) through the launcher (dist/cli/cvm.mjs), and from
+ * the ESM bundle when that file is missing.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -59,7 +62,7 @@ describe('the cvm bundle', () => {
 
   it('cvm info loads neither ONNX Runtime nor SQLite; analyze and import load only what they need', () => {
     const meta = JSON.parse(readFileSync(path.join(REPO_ROOT, 'dist', 'cli', 'meta.json'), 'utf8')) as Meta;
-    const entry = staticClosure(meta, 'cvm.mjs');
+    const entry = staticClosure(meta, 'cli.mjs');
     const info = staticClosure(meta, chunkHolding(meta, 'main/cli/commands/info.ts'));
     for (const heavy of ['onnxruntime-node', 'better-sqlite3']) {
       expect(entry.has(heavy), `the entry loads ${heavy}`).toBe(false);
@@ -113,4 +116,56 @@ describe('the cvm bundle', () => {
     // dicom-parser's own require("zlib") is given a zlib loaded on first use (build/bundle-common.mjs).
     expect(inputs).toContain('lazy-zlib:zlib');
   });
+
+  it('cvm info runs from its CommonJS bundle, which holds no ONNX Runtime, SQLite or codec package', async () => {
+    const cli = path.join(REPO_ROOT, 'dist', 'cli');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-info-entry-'));
+    try {
+      // Records the CommonJS files the process loaded, as it exits.
+      const recorder = path.join(dir, 'record.cjs');
+      const loaded = path.join(dir, 'loaded.json');
+      writeFileSync(
+        recorder,
+        `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));`,
+      );
+      const dicom = path.join(FIXTURES, 'ips-magnification.dcm');
+      const { stdout: fast } = await run(process.execPath, [
+        '-r',
+        recorder,
+        path.join(cli, 'cvm.mjs'),
+        'info',
+        dicom,
+        '--json',
+      ]);
+      expect(JSON.parse(fast)).toEqual(JSON.parse(stdout));
+      const files = JSON.parse(readFileSync(loaded, 'utf8')) as string[];
+      expect(files).toContain(path.join(cli, 'info.cjs'));
+      for (const heavy of ['onnxruntime-node', 'better-sqlite3', '@cornerstonejs', 'dcmjs-imaging'])
+        expect(
+          files.some((f) => f.includes(heavy)),
+          `cvm info loads ${heavy}`,
+        ).toBe(false);
+      const meta = JSON.parse(readFileSync(path.join(cli, 'info-meta.json'), 'utf8')) as Meta;
+      const [bundle] = Object.values(meta.outputs).filter((out) => 'main/cli/commands/info.ts' in out.inputs);
+      expect(bundle).toBeDefined();
+      const external = (bundle?.imports ?? []).filter((imp) => imp.external).map((imp) => imp.path);
+      for (const heavy of ['onnxruntime-node', 'better-sqlite3']) expect(external).not.toContain(heavy);
+      // Without info.cjs the launcher runs the same command from the ESM bundle.
+      const copy = path.join(dir, 'cli');
+      cpSync(cli, copy, { recursive: true });
+      rmSync(path.join(copy, 'info.cjs'));
+      const { stdout: esm } = await run(process.execPath, [
+        '-r',
+        recorder,
+        path.join(copy, 'cvm.mjs'),
+        'info',
+        dicom,
+        '--json',
+      ]);
+      expect(JSON.parse(esm)).toEqual(JSON.parse(stdout));
+      expect(JSON.parse(readFileSync(loaded, 'utf8'))).not.toContain(path.join(copy, 'info.cjs'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -62,9 +62,9 @@ describe.skipIf(!HAS_SHIPPED || !HAS_SHARED_DATA)('the quality gate with the shi
   let engine: InferenceEngine;
   beforeAll(async () => {
     engine = await InferenceEngine.start({ model: verifyModel(path.dirname(SHIPPED)), providers: ['cpu'] });
-  });
+  }, 120_000); // a worker from source under tsx, on a loaded 2-core machine
   afterAll(async () => {
-    await engine.close();
+    await engine?.close();
   });
 
   it.each([
@@ -77,6 +77,25 @@ describe.skipIf(!HAS_SHIPPED || !HAS_SHARED_DATA)('the quality gate with the shi
     expect(r.prediction.quality.verdict).not.toBe('ok');
     expect(r.prediction.quality.problems.length).toBeGreaterThan(0);
   });
+
+  // #12 item 5: the landmark model's own gate, whatever the radiograph-kind classifier says (it calls this chest
+  // film a cephalogram, docs/boneage.md): no orientation shows an upright C2-C4 column, so no landmark is drawn.
+  it.each([
+    ['the NEMA WG04 chest PA film (RG1, JPEG-LS)', 'RG1_JLSN.dcm'],
+    ['the NEMA WG04 RG2 film', 'RG2_UNC.dcm'],
+  ])(
+    'refuses %s as not a lateral cephalogram, without landmarks',
+    async (_what, name) => {
+      const opened = await decodeImageFile(name, readFileSync(sharedPath('dicom', 'wg04-cr', name)));
+      const r = await analyzeOpened(engine, opened);
+      expect(r.prediction.recognition.lateralCephalogram).toBe(false);
+      expect(r.prediction.recognition.reason).toMatch(/no C2-C4 vertebrae|not shaped like C2-C4|no orientation/);
+      expect(r.prediction.landmarks).toEqual([]);
+      expect(r.prediction.quality.verdict).toBe('failed');
+      expect(r.stageCertain).toBe(false);
+    },
+    180_000,
+  );
 
   it('estimates the scale of an uncalibrated cephalogram and says so', async () => {
     const opened = await decodeImageFile('001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')));

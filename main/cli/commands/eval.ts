@@ -247,6 +247,24 @@ function readFoldModels(dir: string): { model: VerifiedModel; heldOut: Set<strin
   });
 }
 
+/**
+ * How the expected-error calibration the fold models carry relates to the points it is scored on here:
+ * fit_decoding.py writes into each fold model's decoding.json the calibration fitted WITHOUT that fold's points
+ * (`expectedError.crossValidated.fittedWithout` = the fold folder's name), so that the rank correlation and the
+ * flag shares below are leave-one-fold-out; an older fold file carries the fit on all points (in-sample).
+ */
+export function calibrationProvenance(dirs: readonly string[]): 'leave-one-fold-out' | 'in-sample' {
+  const held = dirs.every((dir) => {
+    const m = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { decoding?: { file?: string } };
+    if (!m.decoding?.file) return false;
+    const d = JSON.parse(readFileSync(path.join(dir, m.decoding.file), 'utf8')) as {
+      expectedError?: { crossValidated?: { fittedWithout?: unknown } };
+    };
+    return d.expectedError?.crossValidated?.fittedWithout === path.basename(dir);
+  });
+  return held ? 'leave-one-fold-out' : 'in-sample';
+}
+
 /** The image ids (file names without folder and extension) of a training list. */
 function stemsOf(images: readonly string[]): Set<string> {
   return new Set(images.map((s) => path.basename(s).replace(/\.[^.]+$/, '')));
@@ -627,6 +645,8 @@ export const evalCommand: Command = {
       wrongVertebra: rows.reduce((n, r) => n + r.wrongVertebra.length, 0),
       refusedAsNotCephalogram: refused,
       expectedError: expectedErrorSummary(rows),
+      // leave-one-fold-out when each fold model's calibration was fitted without its own images (fit_decoding.py)
+      expectedErrorCalibration: folds ? calibrationProvenance(folds.map((f) => f.model.dir)) : null,
       stageAgreement: {
         exact: agreement.exact,
         exactRate: agreement.exactRate,
@@ -692,7 +712,7 @@ export const evalCommand: Command = {
     const ee = expectedErrorSummary(rows);
     if (ee) {
       console.log(
-        `expected error vs actual: Spearman ${ee.spearman.toFixed(3)} over ${ee.points} points; flagged ${pct(ee.flaggedShare)} of all points and ${Number.isNaN(ee.over2mmFlagged) ? 'n/a' : pct(ee.over2mmFlagged)} of the ${ee.over2mm} points more than 2 mm off`,
+        `expected error vs actual: Spearman ${ee.spearman.toFixed(3)} over ${ee.points} points; flagged ${pct(ee.flaggedShare)} of all points and ${Number.isNaN(ee.over2mmFlagged) ? 'n/a' : pct(ee.over2mmFlagged)} of the ${ee.over2mm} points more than 2 mm off${folds ? ` (${calibrationProvenance(folds.map((f) => f.model.dir)) === 'leave-one-fold-out' ? "leave-one-fold-out: each fold model's calibration was fitted without its images" : 'in-sample: the fold models carry a calibration fitted on these same points'})` : ''}`,
       );
     }
     const reselected = rows.filter((r) => r.reselected.length > 0);
