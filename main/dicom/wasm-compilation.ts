@@ -17,11 +17,6 @@ export function preferBaselineWasm(): void {
   baselineOnly = true;
 }
 
-/** Whether preferBaselineWasm was called. */
-export function baselineWasmPreferred(): boolean {
-  return baselineOnly;
-}
-
 /**
  * Compiles `bytes` to baseline code only when preferred (V8's --liftoff-only, set for this synchronous compile
  * and cleared after it, so modules compiled later keep the default), else as V8 does by default.

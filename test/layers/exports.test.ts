@@ -15,6 +15,16 @@ const ALLOWED = new Map<string, string>([
     "a read-only view of the services' module-level decoder pool (its size and running workers), which a test " +
       'outside the module cannot reach otherwise; it starts nothing the app would not start',
   ],
+  [
+    'main/dicom/jpeg-grey.ts:jpegGreyCompilation',
+    'a read-only view of how the module-level grey JPEG module was compiled (baseline or default), which a ' +
+      'test outside the module cannot observe otherwise; the pixels alone are identical either way',
+  ],
+  [
+    'main/dicom/jpeg-grey.ts:unloadJpegGreyModule',
+    'drops the module-level grey JPEG module so that one test process can compare both compilations; the ' +
+      'alternative is a second process per compilation',
+  ],
 ]);
 
 const key = (u: ExportUse): string => `${u.file}:${u.name}`;
