@@ -129,16 +129,20 @@ describe('the cvm bundle', () => {
         `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));`,
       );
       const dicom = path.join(FIXTURES, 'ips-magnification.dcm');
-      const { stdout: fast } = await run(process.execPath, [
-        '-r',
-        recorder,
-        path.join(cli, 'cvm.mjs'),
-        'info',
-        dicom,
-        '--json',
-      ]);
-      expect(JSON.parse(fast)).toEqual(JSON.parse(stdout));
-      const files = JSON.parse(readFileSync(loaded, 'utf8')) as string[];
+      // `cvm info --json` through the launcher in `cliDir`: its output and the CommonJS files it loaded.
+      const infoThrough = async (cliDir: string): Promise<{ json: unknown; files: string[] }> => {
+        const { stdout: out } = await run(process.execPath, [
+          '-r',
+          recorder,
+          path.join(cliDir, 'cvm.mjs'),
+          'info',
+          dicom,
+          '--json',
+        ]);
+        return { json: JSON.parse(out), files: JSON.parse(readFileSync(loaded, 'utf8')) as string[] };
+      };
+      const { json: fast, files } = await infoThrough(cli);
+      expect(fast).toEqual(JSON.parse(stdout));
       expect(files).toContain(path.join(cli, 'info.cjs'));
       for (const heavy of ['onnxruntime-node', 'better-sqlite3', '@cornerstonejs', 'dcmjs-imaging'])
         expect(
@@ -154,16 +158,9 @@ describe('the cvm bundle', () => {
       const copy = path.join(dir, 'cli');
       cpSync(cli, copy, { recursive: true });
       rmSync(path.join(copy, 'info.cjs'));
-      const { stdout: esm } = await run(process.execPath, [
-        '-r',
-        recorder,
-        path.join(copy, 'cvm.mjs'),
-        'info',
-        dicom,
-        '--json',
-      ]);
-      expect(JSON.parse(esm)).toEqual(JSON.parse(stdout));
-      expect(JSON.parse(readFileSync(loaded, 'utf8'))).not.toContain(path.join(copy, 'info.cjs'));
+      const esm = await infoThrough(copy);
+      expect(esm.json).toEqual(JSON.parse(stdout));
+      expect(esm.files).not.toContain(path.join(copy, 'info.cjs'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
