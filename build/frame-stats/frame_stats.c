@@ -6,30 +6,23 @@
  */
 #include <stdint.h>
 
-/* The range of p[0..n) together with mn..mx so far, as (min << 16) | max. */
-__attribute__((export_name("range16"))) uint32_t range16(const uint16_t *p, uint32_t n, uint32_t mn, uint32_t mx) {
-  for (uint32_t i = 0; i < n; i++) {
-    uint32_t v = p[i];
-    mn = v < mn ? v : mn;
-    mx = v > mx ? v : mx;
+/* The range of p[0..n) together with mn..mx so far, as (min << 16) | max; one function per sample width. */
+#define RANGE(name, sample)                                                                                      \
+  __attribute__((export_name(#name))) uint32_t name(const sample *p, uint32_t n, uint32_t mn, uint32_t mx) {      \
+    for (uint32_t i = 0; i < n; i++) {                                                                           \
+      uint32_t v = p[i];                                                                                         \
+      mn = v < mn ? v : mn;                                                                                      \
+      mx = v > mx ? v : mx;                                                                                      \
+    }                                                                                                            \
+    return (mn << 16) | mx;                                                                                      \
   }
-  return (mn << 16) | mx;
-}
-
-__attribute__((export_name("range8"))) uint32_t range8(const uint8_t *p, uint32_t n, uint32_t mn, uint32_t mx) {
-  for (uint32_t i = 0; i < n; i++) {
-    uint32_t v = p[i];
-    mn = v < mn ? v : mn;
-    mx = v > mx ? v : mx;
-  }
-  return (mn << 16) | mx;
-}
+RANGE(range16, uint16_t)
+RANGE(range8, uint8_t)
 
 /* counts[v] += 1 for each sample v of p[from..to). */
-__attribute__((export_name("count16"))) void count16(const uint16_t *p, uint32_t from, uint32_t to, uint32_t *counts) {
-  for (uint32_t i = from; i < to; i++) counts[p[i]]++;
-}
-
-__attribute__((export_name("count8"))) void count8(const uint8_t *p, uint32_t from, uint32_t to, uint32_t *counts) {
-  for (uint32_t i = from; i < to; i++) counts[p[i]]++;
-}
+#define COUNT(name, sample)                                                                                      \
+  __attribute__((export_name(#name))) void name(const sample *p, uint32_t from, uint32_t to, uint32_t *counts) { \
+    for (uint32_t i = from; i < to; i++) counts[p[i]]++;                                                         \
+  }
+COUNT(count16, uint16_t)
+COUNT(count8, uint8_t)
