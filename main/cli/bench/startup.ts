@@ -305,6 +305,25 @@ export const startupBench: BenchArea = {
             'djpeg is not installed (apt-get install libjpeg-turbo-progs), so no comparison',
           );
         }
+        // What a decode's new 16-bit output array costs before any pixel is decoded into it: the first touch
+        // of fresh memory (page faults), against writing the same array again. On a machine where faults are
+        // slow (a virtual machine whose host backs guest memory lazily) this is most of the decode above.
+        const fresh: number[] = [];
+        const again: number[] = [];
+        for (let i = 0; i < runs; i++) {
+          let t = performance.now();
+          const array = new Uint16Array(1935 * 2400).fill(1);
+          fresh.push(performance.now() - t);
+          t = performance.now();
+          array.fill(2);
+          again.push(performance.now() - t);
+        }
+        add(
+          'a new 9.3 MB array (the 16-bit output of that JPEG), written once',
+          median(fresh),
+          runs,
+          `first touch of fresh memory; the same array written again: ${median(again).toFixed(1)} ms`,
+        );
       }
       // ---- a batch import: one decoder worker against the pool (#14.4) ----
       const batch = Array.from({ length: 6 }, (_, i) =>
