@@ -132,7 +132,7 @@ export class InferenceEngine {
   /** The graphs' bytes, checked here and transferred to the worker, which then neither reads nor hashes them. */
   private checkedGraphs(): Extract<ToWorker, { type: 'init' }>['graphs'] {
     const { files, manifest } = this.model;
-    const graph = (file: string, sha256: string): ModelBytes => ({ file, bytes: takeCheckedBytes(file, sha256) });
+    const graph = (file: string, sha256: string): ModelBytes => takeCheckedBytes(file, sha256);
     const members = manifest.stages.refine.ensemble;
     return {
       locate: graph(files.locate, manifest.stages.locate.sha256),
@@ -187,7 +187,7 @@ export class InferenceEngine {
         if (!settled) fail(new InferenceError(`the inference worker exited with code ${code} while starting`));
         else this.crashed(worker, `exited with code ${code}`);
       });
-      const transfer = [graphs.locate, graphs.refine, ...graphs.refineMembers].map((g) => g.bytes.buffer);
+      const transfer = [graphs.locate, graphs.refine, ...graphs.refineMembers].map((g) => g.buffer);
       worker.postMessage(
         {
           type: 'init',

@@ -4,11 +4,8 @@ import type { DecodingParams, ModelManifest } from '../../core/inference/index';
 import type { PipelineImage, PipelineOutput } from './pipeline';
 import type { ProviderName, ProviderReport } from './providers';
 
-/** A model file's name (for messages) and its checked bytes. */
-export interface ModelBytes {
-  readonly file: string;
-  readonly bytes: Uint8Array<ArrayBuffer>;
-}
+/** A graph file's bytes, checked against the manifest's sha256 (transferred, so backed by an ArrayBuffer). */
+export type ModelBytes = Uint8Array<ArrayBuffer>;
 
 export type ToWorker =
   | {

@@ -45,16 +45,16 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>): Promise<FromWorke
   try {
     const { locate: locateSpec, refine: refineSpec } = msg.manifest.stages;
     const providers = msg.providers as ProviderName[];
-    const locate = await createStageSession(msg.graphs.locate.bytes, locateSpec, providers, msg.cudaHint);
+    const locate = await createStageSession(msg.graphs.locate, locateSpec, providers, msg.cudaHint);
     // The second stage uses what the first one could: no second round of failing CUDA loads.
-    const refine = await createStageSession(msg.graphs.refine.bytes, refineSpec, [locate.provider.used]);
+    const refine = await createStageSession(msg.graphs.refine, refineSpec, [locate.provider.used]);
     const memberSpecs = refineMembers(refineSpec).slice(1);
     const members: StageRunner[] = [];
     let membersMs = 0;
     for (const [i, spec] of memberSpecs.entries()) {
       const graph = msg.graphs.refineMembers[i];
       if (graph === undefined) throw new ModelError(`stage-2 ensemble member ${i + 1} (${spec.file}) has no file`);
-      const s = await createStageSession(graph.bytes, spec, [locate.provider.used]);
+      const s = await createStageSession(graph, spec, [locate.provider.used]);
       membersMs += s.createMs;
       members.push(runner(s, spec));
     }
