@@ -4,13 +4,21 @@ import type { DecodingParams, ModelManifest } from '../../core/inference/index';
 import type { PipelineImage, PipelineOutput } from './pipeline';
 import type { ProviderName, ProviderReport } from './providers';
 
+/** A graph file's bytes, checked against the manifest's sha256 (transferred, so backed by an ArrayBuffer). */
+export type ModelBytes = Uint8Array<ArrayBuffer>;
+
 export type ToWorker =
   | {
       readonly type: 'init';
       readonly manifest: ModelManifest;
       /** The model's decoding.json, checked; null when it has none. */
       readonly decoding: DecodingParams | null;
-      readonly files: { readonly locate: string; readonly refine: string; readonly refineMembers: readonly string[] };
+      /** The graphs' bytes, checked against the manifest's sha256 in the main thread and transferred here. */
+      readonly graphs: {
+        readonly locate: ModelBytes;
+        readonly refine: ModelBytes;
+        readonly refineMembers: readonly ModelBytes[];
+      };
       readonly providers: readonly ProviderName[];
       readonly cudaHint: string;
     }

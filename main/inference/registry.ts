@@ -60,14 +60,47 @@ function sha256(bytes: Uint8Array): string {
  */
 const fileHashes = new Map<string, { readonly stamp: string; readonly sha256: string }>();
 
-export function fileSha256(file: string): string {
+/**
+ * The bytes just hashed, for a few seconds: an inference engine starting right after the check takes them
+ * (takeCheckedBytes) instead of reading and hashing the file again in its worker, which a cold start waits on.
+ */
+const recentBytes = new Map<string, { readonly stamp: string; readonly bytes: Uint8Array<ArrayBuffer> }>();
+const RECENT_BYTES_MS = 10_000;
+
+function stampOf(file: string): string {
   const st = statSync(file, { bigint: true });
-  const stamp = `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}`;
+  return `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}`;
+}
+
+export function fileSha256(file: string): string {
+  const stamp = stampOf(file);
   const known = fileHashes.get(file);
   if (known?.stamp === stamp) return known.sha256;
-  const hash = sha256(readFileSync(file));
+  const bytes = readFileSync(file);
+  const hash = sha256(bytes);
   fileHashes.set(file, { stamp, sha256: hash });
+  recentBytes.set(file, { stamp, bytes });
+  setTimeout(() => {
+    if (recentBytes.get(file)?.bytes === bytes) recentBytes.delete(file);
+  }, RECENT_BYTES_MS).unref();
   return hash;
+}
+
+/**
+ * The bytes of a model file whose sha256 must be `expected`: those fileSha256 has just hashed when the file is
+ * unchanged since, else read and hashed now. Handed over once, in a buffer of their own (the caller may
+ * transfer it). Throws ModelError when the file no longer matches.
+ */
+export function takeCheckedBytes(file: string, expected: string): Uint8Array<ArrayBuffer> {
+  const recent = recentBytes.get(file);
+  recentBytes.delete(file);
+  const stamp = stampOf(file);
+  const bytes = recent?.stamp === stamp ? recent.bytes : readFileSync(file);
+  const actual = recent?.stamp === stamp ? fileHashes.get(file)?.sha256 : sha256(bytes);
+  if (actual !== expected)
+    throw new ModelError(`${file} changed since it was checked: sha256 is ${actual}, manifest says ${expected}`);
+  // Small reads share Node's buffer pool: transferring one would move other bytes too.
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }
 
 /**

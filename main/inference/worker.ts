@@ -3,8 +3,6 @@
  * each request, so session.run() never blocks the main thread. Entry file of a worker thread; packaged
  * as its own bundle (see docs/inference.md).
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import { refineMembers, type StageSpec } from '../../core/inference/index';
@@ -31,14 +29,6 @@ interface Loaded {
 
 let loaded: Loaded | null = null;
 
-function readChecked(file: string, spec: StageSpec): Uint8Array {
-  const bytes = readFileSync(file);
-  const actual = createHash('sha256').update(bytes).digest('hex');
-  if (actual !== spec.sha256)
-    throw new ModelError(`${file} changed since it was checked: sha256 is ${actual}, manifest says ${spec.sha256}`);
-  return bytes;
-}
-
 function runner(stage: StageSession, spec: StageSpec): StageRunner {
   return async (input) => {
     const tensor = new ort.Tensor('float32', input, [...spec.input.shape]);
@@ -55,23 +45,16 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>): Promise<FromWorke
   try {
     const { locate: locateSpec, refine: refineSpec } = msg.manifest.stages;
     const providers = msg.providers as ProviderName[];
-    const locate = await createStageSession(
-      readChecked(msg.files.locate, locateSpec),
-      locateSpec,
-      providers,
-      msg.cudaHint,
-    );
+    const locate = await createStageSession(msg.graphs.locate, locateSpec, providers, msg.cudaHint);
     // The second stage uses what the first one could: no second round of failing CUDA loads.
-    const refine = await createStageSession(readChecked(msg.files.refine, refineSpec), refineSpec, [
-      locate.provider.used,
-    ]);
+    const refine = await createStageSession(msg.graphs.refine, refineSpec, [locate.provider.used]);
     const memberSpecs = refineMembers(refineSpec).slice(1);
     const members: StageRunner[] = [];
     let membersMs = 0;
     for (const [i, spec] of memberSpecs.entries()) {
-      const file = msg.files.refineMembers[i];
-      if (file === undefined) throw new ModelError(`stage-2 ensemble member ${i + 1} (${spec.file}) has no file`);
-      const s = await createStageSession(readChecked(file, spec), spec, [locate.provider.used]);
+      const graph = msg.graphs.refineMembers[i];
+      if (graph === undefined) throw new ModelError(`stage-2 ensemble member ${i + 1} (${spec.file}) has no file`);
+      const s = await createStageSession(graph, spec, [locate.provider.used]);
       membersMs += s.createMs;
       members.push(runner(s, spec));
     }

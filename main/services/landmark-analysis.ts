@@ -34,8 +34,10 @@ export interface AnalyzeImageOptions extends AnalyzeOptions {
 }
 
 /**
- * Refuses a hand, then landmarks, quality, orientation and the stage of one decoded image. The engine is asked
- * for only after the kind check, so a hand is refused as such even when the landmark model cannot start.
+ * Refuses a hand, then landmarks, quality, orientation and the stage of one decoded image. An engine still to
+ * be started is asked for only after the kind check, so a hand is refused as such even when the landmark model
+ * cannot start. A running engine computes the landmarks while the kind model looks at the image (on a cold
+ * start that hides the kind model's session and run); for a hand they are dropped unseen.
  */
 export async function analyzeOpenedImage(
   engine: InferenceEngine | (() => Promise<InferenceEngine>),
@@ -43,7 +45,19 @@ export async function analyzeOpenedImage(
   options: AnalyzeImageOptions = {},
 ): Promise<AnalysisResult> {
   const { kindOf, ...rest } = options;
-  const kind = kindOf ? await kindOf() : null;
-  if (kind?.kind === 'hand') throw new HandRadiographError(opened.info.fileName, kind.probabilities.hand);
-  return analyzeOpened(typeof engine === 'function' ? await engine() : engine, opened, rest);
+  const refuseHand = (kind: KindVerdict | null): void => {
+    if (kind?.kind === 'hand') throw new HandRadiographError(opened.info.fileName, kind.probabilities.hand);
+  };
+  if (typeof engine === 'function') {
+    refuseHand(kindOf ? await kindOf() : null);
+    return analyzeOpened(await engine(), opened, rest);
+  }
+  const landmarks = analyzeOpened(engine, opened, rest);
+  try {
+    refuseHand(kindOf ? await kindOf() : null);
+  } catch (error) {
+    landmarks.catch(() => undefined);
+    throw error;
+  }
+  return landmarks;
 }

@@ -87,6 +87,18 @@ describe('model registry', () => {
     writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(m));
     await expect(InferenceEngine.start({ model: verifyModel(dir), providers: ['cpu'] })).rejects.toThrow(ModelError);
   });
+
+  it('refuses at start a graph rewritten after the check: the worker gets the bytes that were hashed', async () => {
+    const dir = tinyModelCopy();
+    const model = verifyModel(dir);
+    const file = path.join(dir, 'refine.onnx');
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 1]! ^= 0x01; // same size, other bytes
+    writeFileSync(file, bytes);
+    await expect(InferenceEngine.start({ model, providers: ['cpu'] })).rejects.toThrow(
+      /refine\.onnx changed since it was checked: sha256 is [0-9a-f]{64}, manifest says /,
+    );
+  });
 });
 
 describe('execution providers', () => {
@@ -177,6 +189,17 @@ describe('engine', () => {
     expect(Math.hypot(p.landmarks[5]!.x - 40, p.landmarks[5]!.y - 60)).toBeLessThan(0.1);
     expect(engine.restarts).toBe(restartsBefore + 1);
     expect(events.map((e) => e.kind)).toEqual(['worker-crashed', 'worker-restarted']);
+  });
+
+  it("keeps the caller's pixels: the worker gets a copy, the same image analysed twice gives the same answer", async () => {
+    const image = spotImage(200, 160, 70.5, 90.25, 6);
+    const before = image.data.slice();
+    const first = await engine.analyze(image, { rowMm: 0.2, colMm: 0.2 });
+    expect(image.data.length).toBe(200 * 160); // not detached by the transfer
+    expect(image.data).toEqual(before);
+    const second = await engine.analyze(image, { rowMm: 0.2, colMm: 0.2 });
+    expect(second.landmarks).toEqual(first.landmarks);
+    expect(Math.hypot(first.landmarks[3]!.x - 70.5, first.landmarks[3]!.y - 90.25)).toBeLessThan(0.1);
   });
 
   it('queues concurrent requests and answers each with its own image', async () => {
