@@ -13,6 +13,7 @@ import { takeCheckedBytes, type VerifiedModel } from './registry';
 import { defaultProviders, type ProviderName, type ProviderReport } from './providers';
 import { takePrestartedWorker } from './prestart';
 import { cudaLibraryHint, workerEntry } from './worker-entry';
+import { terminateWhenIdle } from './worker-stop';
 
 export type EngineEvent =
   | { readonly kind: 'worker-crashed'; readonly message: string }
@@ -114,11 +115,13 @@ export class InferenceEngine {
     this.closed = true;
     const error = new InferenceError('the inference engine was closed');
     for (const job of this.queue.splice(0)) job.reject(error);
-    this.inFlight?.reject(error);
+    const running = this.inFlight;
     this.inFlight = null;
+    running?.reject(error);
     const worker = this.worker;
     this.worker = null;
-    if (worker) await worker.terminate();
+    // A run or the sessions' creation in progress is let finish: terminating it mid-call aborts the process.
+    if (worker) await terminateWhenIdle(worker, running !== null || this.starting !== null);
   }
 
   private ensureWorker(): Promise<Ready> {

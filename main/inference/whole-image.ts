@@ -33,6 +33,7 @@ import { InferenceError, ModelError } from './errors';
 import type { ModelDir } from './registry';
 import type { FromWholeImageWorker, ToWholeImageWorker, WholeImageFeed, WholeImageRunner } from './whole-image-run';
 import { modulePath, workerEntry } from '../workers/entry';
+import { terminateWhenIdle } from './worker-stop';
 
 export const BUNDLED_WHOLE_IMAGE_WORKER_FILE = 'whole-image-worker.cjs';
 
@@ -238,11 +239,13 @@ export class WholeImageEngine {
     }
     const error = new InferenceError('the whole-image engine was closed');
     for (const j of this.queue.splice(0)) j.reject(error);
-    this.inFlight?.reject(error);
+    const running = this.inFlight;
     this.inFlight = null;
+    running?.reject(error);
     const w = this.worker;
     this.worker = null;
-    if (w) await w.terminate();
+    // A run in progress is let finish: terminating the worker mid-call aborts the process.
+    if (w) await terminateWhenIdle(w, running !== null);
   }
 
   private spawn(): Worker {
