@@ -174,26 +174,30 @@ describe('the cvm bundle', () => {
       expect(JSON.parse(out)).toEqual(JSON.parse(stdout));
     });
 
-    it("adds glibc.malloc.hugetlb=1 to the caller's GLIBC_TUNABLES, keeps a hugetlb the caller chose, passes the arguments whole", async () => {
+    it("adds glibc.malloc.hugetlb=1 to the caller's GLIBC_TUNABLES, keeps a hugetlb the caller chose, drops NODE_EXTRA_CA_CERTS but for pacs, passes the arguments whole", async () => {
       // The launcher itself, beside a cvm.mjs that prints what the started Node process was given.
       const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-launcher-'));
       try {
         cpSync(launcher, path.join(dir, 'cvm'));
         writeFileSync(
           path.join(dir, 'cvm.mjs'),
-          'console.log(JSON.stringify({ tunables: process.env.GLIBC_TUNABLES ?? null, args: process.argv.slice(2) }));',
+          'const e = process.env; console.log(JSON.stringify({ tunables: e.GLIBC_TUNABLES ?? null, ca: e.NODE_EXTRA_CA_CERTS ?? null, args: process.argv.slice(2) }));',
         );
-        const given = async (tunables: string | undefined): Promise<{ tunables: string | null; args: string[] }> => {
-          const env = { ...process.env };
+        type Given = { tunables: string | null; ca: string | null; args: string[] };
+        const given = async (tunables: string | undefined, args = ['info', 'a file.dcm', '--json']): Promise<Given> => {
+          const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: path.join(dir, 'proxy-ca.pem') };
           if (tunables === undefined) delete env.GLIBC_TUNABLES;
           else env.GLIBC_TUNABLES = tunables;
-          const { stdout: out } = await run(path.join(dir, 'cvm'), ['info', 'a file.dcm', '--json'], { env });
-          return JSON.parse(out) as { tunables: string | null; args: string[] };
+          const { stdout: out } = await run(path.join(dir, 'cvm'), args, { env });
+          return JSON.parse(out) as Given;
         };
+        // Only `cvm pacs` makes TLS connections: the others start without the extra CA bundle Node would read.
         expect(await given(undefined)).toEqual({
           tunables: 'glibc.malloc.hugetlb=1',
+          ca: null,
           args: ['info', 'a file.dcm', '--json'],
         });
+        expect((await given(undefined, ['pacs', 'query'])).ca).toBe(path.join(dir, 'proxy-ca.pem'));
         expect((await given('glibc.malloc.arena_max=2')).tunables).toBe(
           'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1',
         );

@@ -90,11 +90,13 @@ function runProcess(
   return { wallMs, cpuMs, ok: result.status === 0 };
 }
 
+function launcherInUse(): boolean {
+  return process.platform !== 'win32' && existsSync(LAUNCHER);
+}
+
 /** A `cvm` command as a new process: through the launcher where it exists (not on Windows), else Node directly. */
 function runCvm(args: readonly string[], env: NodeJS.ProcessEnv = process.env): { wallMs: number; cpuMs: number } {
-  return process.platform !== 'win32' && existsSync(LAUNCHER)
-    ? runProcess(LAUNCHER, args, env)
-    : runProcess(process.execPath, [CLI, ...args], env);
+  return launcherInUse() ? runProcess(LAUNCHER, args, env) : runProcess(process.execPath, [CLI, ...args], env);
 }
 
 function cpuMsSince(start: NodeJS.CpuUsage): number {
@@ -146,6 +148,16 @@ export const startupBench: BenchArea = {
       figures.push({ area: 'startup', name, medianMs: ms, runs, note: `${note}; load ${oneMinuteLoad()}` });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-bench-startup-'));
     const runs = quick ? 3 : 7;
+    // The launcher starts every command but `cvm pacs` without NODE_EXTRA_CA_CERTS: then a cvm process has no
+    // second figure without it.
+    const cvmExtraCa = launcherInUse() ? null : EXTRA_CA;
+    const cvmEnvironment = launcherInUse()
+      ? EXTRA_CA
+        ? `started by dist/cli/cvm, which leaves ${EXTRA_CA} out (only cvm pacs makes TLS connections)`
+        : 'started by dist/cli/cvm'
+      : EXTRA_CA
+        ? `this environment, whose ${EXTRA_CA} Node reads at start`
+        : 'NODE_EXTRA_CA_CERTS not set';
     try {
       if (!existsSync(CLI)) {
         add(
@@ -167,7 +179,7 @@ export const startupBench: BenchArea = {
       const dump: Array<{ wallMs: number; cpuMs: number }> = [];
       for (let i = 0; i < runs + 1; i++) {
         const a = runCvm(['info', dicom]);
-        const c = EXTRA_CA ? runCvm(['info', dicom], clean) : null;
+        const c = cvmExtraCa ? runCvm(['info', dicom], clean) : null;
         const b = withDcmdump ? runProcess('dcmdump', [dicom], nativeToolEnv()) : null;
         if (i === 0) continue; // first run: file cache
         info.push(a);
@@ -184,14 +196,10 @@ export const startupBench: BenchArea = {
           : 'dcmdump is not installed (apt-get install dcmtk), so no comparison';
         add(name, wall, runs, `CPU ${cpu.toFixed(0)} ms; ${versus}; ${how}`);
       };
-      infoFigure(
-        'cvm info, 9.6 MB DICOM (new process)',
-        info,
-        EXTRA_CA ? `this environment, whose ${EXTRA_CA} Node reads at start` : 'NODE_EXTRA_CA_CERTS not set',
-      );
-      if (EXTRA_CA)
+      infoFigure('cvm info, 9.6 MB DICOM (new process)', info, cvmEnvironment);
+      if (cvmExtraCa)
         infoFigure(
-          `cvm info, 9.6 MB DICOM, without ${EXTRA_CA} (as on a clinic's PC)`,
+          `cvm info, 9.6 MB DICOM, without ${cvmExtraCa} (as on a clinic's PC)`,
           infoClean,
           'the same runs interleaved, the variable removed from the environment',
         );
@@ -230,7 +238,7 @@ export const startupBench: BenchArea = {
         for (let i = 0; i < analyzeRuns; i++) {
           cold.push(analyze([firstOfSix]));
           batch.push(analyze(six));
-          if (EXTRA_CA) coldClean.push(analyze([firstOfSix], withoutExtraCa()));
+          if (cvmExtraCa) coldClean.push(analyze([firstOfSix], withoutExtraCa()));
         }
         const coldMs = median(cold);
         const warmPerFile = (median(batch) - coldMs) / 5;
@@ -238,13 +246,13 @@ export const startupBench: BenchArea = {
           'cvm analyze, one 1935x2400 JPEG, cold (new process)',
           coldMs,
           analyzeRuns,
-          `x${(coldMs / warmPerFile).toFixed(2)} of the warm per-file time`,
+          `x${(coldMs / warmPerFile).toFixed(2)} of the warm per-file time; ${cvmEnvironment}`,
         );
-        if (EXTRA_CA) {
+        if (cvmExtraCa) {
           // The warm per-file time is a difference of two processes, so it does not change without the variable.
           const coldCleanMs = median(coldClean);
           add(
-            `cvm analyze, cold, without ${EXTRA_CA} (as on a clinic's PC)`,
+            `cvm analyze, cold, without ${cvmExtraCa} (as on a clinic's PC)`,
             coldCleanMs,
             analyzeRuns,
             `x${(coldCleanMs / warmPerFile).toFixed(2)} of the warm per-file time`,
