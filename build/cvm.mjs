@@ -53,7 +53,12 @@ if (process.env.CVM_SKIP_BUNDLE_CHECK !== '1' && builtAt() < newestSource()) {
   process.stderr.write(` ${Date.now() - started} ms\n`);
 }
 if (process.platform === 'linux' && !/(^|:)glibc\.malloc\.hugetlb=/.test(process.env.GLIBC_TUNABLES ?? '')) {
-  const child = spawn(path.join(CLI_DIR, 'cvm'), process.argv.slice(2), { stdio: 'inherit' });
+  // The launcher starts `node` from PATH: this one, whose native modules (better-sqlite3) npm built.
+  const PATH = [path.dirname(process.execPath), process.env.PATH].filter(Boolean).join(path.delimiter);
+  const child = spawn(path.join(CLI_DIR, 'cvm'), process.argv.slice(2), {
+    stdio: 'inherit',
+    env: { ...process.env, PATH },
+  });
   // Ctrl+C reaches both processes (one process group): the command handles it (a batch stops after the file in
   // progress) and this one waits for it; a SIGTERM sent to this process alone is passed on.
   process.on('SIGINT', () => undefined);
