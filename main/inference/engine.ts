@@ -133,9 +133,9 @@ export class InferenceEngine {
   }
 
   /**
-   * Runs every network twice on zeros, in turn with the analyses. ONNX
-   * Runtime's first two runs of a session are several times slower than later ones: an app that warms up at
-   * start gives its user's first analysis the steady speed.
+   * Runs every network twice on zeros, in turn with the analyses. ONNX Runtime's first two runs of a session are
+   * several times slower than later ones: an app that warms up at start gives its user's first analysis the
+   * steady speed.
    */
   warmUp(): Promise<WarmUpReport> {
     if (this.closed) return Promise.reject(new InferenceError('the inference engine is closed'));
