@@ -2,7 +2,7 @@
 // two worker threads it starts, under dist/cli. Native and WebAssembly-carrying packages stay external and
 // are loaded from node_modules only by the chunks that use them. Run by `npm run build`, and by
 // build/cvm.mjs whenever the sources are newer than the bundle.
-import { copyFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -57,6 +57,9 @@ export async function bundleCli() {
   writeFileSync(path.join(out, 'info-meta.json'), JSON.stringify(info.metafile));
   // The entry: runs info.cjs for `cvm info`, cli.mjs for everything else.
   copyFileSync(path.join(ROOT, 'build', 'cli-launcher.mjs'), path.join(out, 'cvm.mjs'));
+  // `dist/cli/cvm`: the same entry started with glibc's malloc on huge pages (build/cli-launcher.sh).
+  copyFileSync(path.join(ROOT, 'build', 'cli-launcher.sh'), path.join(out, 'cvm'));
+  chmodSync(path.join(out, 'cvm'), 0o755);
   copyWasm(out);
   // Which chunk holds which source and imports what: test/cli/bundle.test.ts checks the lazy loading with it.
   writeFileSync(path.join(out, 'meta.json'), JSON.stringify(cli.metafile));

@@ -25,7 +25,8 @@ export interface EngineOptions {
   readonly onEvent?: (event: EngineEvent) => void;
 }
 
-interface Job {
+interface AnalyzeJob {
+  readonly kind: 'analyze';
   readonly id: number;
   readonly label: string;
   readonly image: PipelineImage;
@@ -34,6 +35,22 @@ interface Job {
   readonly reject: (e: Error) => void;
   /** The pixels' copy whose buffer goes to the worker, made while the job waits (see prepareNext). */
   transferCopy: Uint16Array<ArrayBuffer> | Uint8Array<ArrayBuffer> | Float32Array<ArrayBuffer> | null;
+}
+
+interface WarmUpJob {
+  readonly kind: 'warm-up';
+  readonly id: number;
+  readonly label: string;
+  readonly resolve: (done: WarmUpReport) => void;
+  readonly reject: (e: Error) => void;
+}
+
+type Job = AnalyzeJob | WarmUpJob;
+
+/** What a warm-up did: how long it took, and how many network runs (two per network). */
+export interface WarmUpReport {
+  readonly ms: number;
+  readonly runs: number;
 }
 
 interface Ready {
@@ -100,9 +117,31 @@ export class InferenceEngine {
   analyze(image: PipelineImage, spacing: PixelSpacingMm | null, label = 'image'): Promise<Prediction> {
     if (this.closed) return Promise.reject(new InferenceError('the inference engine is closed'));
     return new Promise<Prediction>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, label, image, spacing, resolve, reject, transferCopy: null });
+      this.queue.push({
+        kind: 'analyze',
+        id: this.nextId++,
+        label,
+        image,
+        spacing,
+        resolve,
+        reject,
+        transferCopy: null,
+      });
       this.pump();
       this.prepareNext();
+    });
+  }
+
+  /**
+   * Runs every network twice on zeros, in turn with the analyses. ONNX Runtime's first two runs of a session are
+   * several times slower than later ones: an app that warms up at start gives its user's first analysis the
+   * steady speed.
+   */
+  warmUp(): Promise<WarmUpReport> {
+    if (this.closed) return Promise.reject(new InferenceError('the inference engine is closed'));
+    return new Promise<WarmUpReport>((resolve, reject) => {
+      this.queue.push({ kind: 'warm-up', id: this.nextId++, label: 'the warm-up', resolve, reject });
+      this.pump();
     });
   }
 
@@ -235,13 +274,15 @@ export class InferenceEngine {
     );
   }
 
-  private settle(msg: Extract<FromWorker, { type: 'result' | 'failed' }>): void {
+  private settle(msg: Extract<FromWorker, { type: 'result' | 'warmed' | 'failed' }>): void {
     const job = this.inFlight;
     if (!job || job.id !== msg.id) return;
     this.inFlight = null;
     if (msg.type === 'failed') {
       job.reject(new InferenceError(`Analysis of ${job.label} failed: ${msg.message}`));
-    } else {
+    } else if (msg.type === 'warmed') {
+      if (job.kind === 'warm-up') job.resolve({ ms: msg.ms, runs: msg.runs });
+    } else if (job.kind === 'analyze') {
       const o = msg.output;
       job.resolve({
         model: this.modelRef,
@@ -276,6 +317,11 @@ export class InferenceEngine {
     const job = this.queue.shift();
     if (!job) return;
     this.inFlight = job;
+    if (job.kind === 'warm-up') {
+      this.worker.postMessage({ type: 'warm-up', id: job.id } satisfies ToWorker);
+      this.prepareNext();
+      return;
+    }
     const data = job.transferCopy ?? job.image.data.slice();
     job.transferCopy = null;
     this.worker.postMessage(
@@ -293,6 +339,6 @@ export class InferenceEngine {
    */
   private prepareNext(): void {
     const next = this.queue[0];
-    if (next && !next.transferCopy && !this.closed) next.transferCopy = next.image.data.slice();
+    if (next?.kind === 'analyze' && !next.transferCopy && !this.closed) next.transferCopy = next.image.data.slice();
   }
 }

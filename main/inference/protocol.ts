@@ -28,6 +28,8 @@ export type ToWorker =
       readonly image: PipelineImage;
       readonly spacing: PixelSpacingMm | null;
     }
+  /** Runs every network twice on zeros (see InferenceEngine.warmUp). */
+  | { readonly type: 'warm-up'; readonly id: number }
   /** Makes the worker throw an uncaught exception: how tests check that a crash is survived. */
   | { readonly type: 'crash' };
 
@@ -39,4 +41,5 @@ export type FromWorker =
     }
   | { readonly type: 'init-failed'; readonly message: string; readonly modelInvalid: boolean }
   | { readonly type: 'result'; readonly id: number; readonly output: PipelineOutput }
+  | { readonly type: 'warmed'; readonly id: number; readonly ms: number; readonly runs: number }
   | { readonly type: 'failed'; readonly id: number; readonly message: string };

@@ -25,6 +25,8 @@ interface Loaded {
   readonly refine: StageRunner;
   /** The ensemble's further stage-2 networks (stages.refine.ensemble). */
   readonly refineMembers: readonly StageRunner[];
+  /** Every network with the number of input values it takes, for the warm-up. */
+  readonly networks: ReadonlyArray<{ readonly run: StageRunner; readonly inputSize: number }>;
 }
 
 let loaded: Loaded | null = null;
@@ -48,22 +50,31 @@ async function init(msg: Extract<ToWorker, { type: 'init' }>): Promise<FromWorke
     const locate = await createStageSession(msg.graphs.locate, locateSpec, providers, msg.cudaHint);
     // The second stage uses what the first one could: no second round of failing CUDA loads.
     const refine = await createStageSession(msg.graphs.refine, refineSpec, [locate.provider.used]);
-    const memberSpecs = refineMembers(refineSpec).slice(1);
+    const inputSize = (spec: StageSpec): number => spec.input.shape.reduce((a, b) => a * b, 1);
+    const locateRun = runner(locate, locateSpec);
+    const refineRun = runner(refine, refineSpec);
+    const networks = [
+      { run: locateRun, inputSize: inputSize(locateSpec) },
+      { run: refineRun, inputSize: inputSize(refineSpec) },
+    ];
     const members: StageRunner[] = [];
     let membersMs = 0;
-    for (const [i, spec] of memberSpecs.entries()) {
+    for (const [i, spec] of refineMembers(refineSpec).slice(1).entries()) {
       const graph = msg.graphs.refineMembers[i];
       if (graph === undefined) throw new ModelError(`stage-2 ensemble member ${i + 1} (${spec.file}) has no file`);
       const s = await createStageSession(graph, spec, [locate.provider.used]);
       membersMs += s.createMs;
-      members.push(runner(s, spec));
+      const run = runner(s, spec);
+      members.push(run);
+      networks.push({ run, inputSize: inputSize(spec) });
     }
     loaded = {
       manifest: msg.manifest,
       decoding: msg.decoding,
-      locate: runner(locate, locateSpec),
-      refine: runner(refine, refineSpec),
+      locate: locateRun,
+      refine: refineRun,
       refineMembers: members,
+      networks,
     };
     return {
       type: 'ready',
@@ -93,6 +104,28 @@ async function analyze(msg: Extract<ToWorker, { type: 'analyze' }>): Promise<Fro
   }
 }
 
+/**
+ * ONNX Runtime's first two runs of a session take several times as long as the later ones (it plans and
+ * allocates its working memory on them): each network run twice on zeros, so that the first analysis after it
+ * runs at the steady speed.
+ */
+async function warmUp(msg: Extract<ToWorker, { type: 'warm-up' }>): Promise<FromWorker> {
+  if (!loaded) return { type: 'failed', id: msg.id, message: 'the model is not loaded' };
+  const started = performance.now();
+  try {
+    let runs = 0;
+    for (let round = 0; round < 2; round++) {
+      for (const network of loaded.networks) {
+        await network.run(new Float32Array(network.inputSize));
+        runs++;
+      }
+    }
+    return { type: 'warmed', id: msg.id, ms: performance.now() - started, runs };
+  } catch (error) {
+    return { type: 'failed', id: msg.id, message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
 // Requests are handled one at a time, in order.
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (msg: ToWorker) => {
@@ -103,6 +136,8 @@ port.on('message', (msg: ToWorker) => {
     return;
   }
   queue = queue.then(async () => {
-    port.postMessage(msg.type === 'init' ? await init(msg) : await analyze(msg));
+    port.postMessage(
+      msg.type === 'init' ? await init(msg) : msg.type === 'warm-up' ? await warmUp(msg) : await analyze(msg),
+    );
   });
 });

@@ -165,4 +165,60 @@ describe('the cvm bundle', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  describe.skipIf(process.platform === 'win32')('dist/cli/cvm, the launcher that gives malloc huge pages', () => {
+    const launcher = path.join(REPO_ROOT, 'dist', 'cli', 'cvm');
+
+    it('runs a command with the same report as the Node entry', async () => {
+      const { stdout: out } = await run(launcher, ['info', path.join(FIXTURES, 'ips-magnification.dcm'), '--json']);
+      expect(JSON.parse(out)).toEqual(JSON.parse(stdout));
+    });
+
+    it("adds glibc.malloc.hugetlb=1 to the caller's GLIBC_TUNABLES, keeps a hugetlb the caller chose, drops NODE_EXTRA_CA_CERTS but for pacs, passes the arguments whole", async () => {
+      // The launcher itself, beside a cvm.mjs that prints what the started Node process was given.
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-launcher-'));
+      try {
+        cpSync(launcher, path.join(dir, 'cvm'));
+        writeFileSync(
+          path.join(dir, 'cvm.mjs'),
+          'const e = process.env; console.log(JSON.stringify({ tunables: e.GLIBC_TUNABLES ?? null, ca: e.NODE_EXTRA_CA_CERTS ?? null, args: process.argv.slice(2) }));',
+        );
+        type Given = { tunables: string | null; ca: string | null; args: string[] };
+        const given = async (tunables: string | undefined, args = ['info', 'a file.dcm', '--json']): Promise<Given> => {
+          const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: path.join(dir, 'proxy-ca.pem') };
+          if (tunables === undefined) delete env.GLIBC_TUNABLES;
+          else env.GLIBC_TUNABLES = tunables;
+          const { stdout: out } = await run(path.join(dir, 'cvm'), args, { env });
+          return JSON.parse(out) as Given;
+        };
+        // Only `cvm pacs` makes TLS connections: the others start without the extra CA bundle Node would read.
+        expect(await given(undefined)).toEqual({
+          tunables: 'glibc.malloc.hugetlb=1',
+          ca: null,
+          args: ['info', 'a file.dcm', '--json'],
+        });
+        expect((await given(undefined, ['pacs', 'query'])).ca).toBe(path.join(dir, 'proxy-ca.pem'));
+        expect((await given('glibc.malloc.arena_max=2')).tunables).toBe(
+          'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1',
+        );
+        expect((await given('glibc.malloc.hugetlb=0')).tunables).toBe('glibc.malloc.hugetlb=0');
+        expect((await given('glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2')).tunables).toBe(
+          'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2',
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('npm run cvm passes the exit code of the command through', async () => {
+      const failed = await run(process.execPath, [LAUNCHER, 'info', path.join(os.tmpdir(), 'no-such-file.dcm')], {
+        cwd: REPO_ROOT,
+      }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(/no-such-file\.dcm: the file does not exist/);
+    });
+  });
 });

@@ -202,6 +202,20 @@ describe('engine', () => {
     expect(Math.hypot(first.landmarks[3]!.x - 70.5, first.landmarks[3]!.y - 90.25)).toBeLessThan(0.1);
   });
 
+  it('warms up each network twice between queued analyses; a closed engine refuses a warm-up', async () => {
+    const [first, warm, second] = await Promise.all([
+      engine.analyze(spotImage(100, 100, 30, 60, 5), { rowMm: 0.3, colMm: 0.3 }),
+      engine.warmUp(),
+      engine.analyze(spotImage(100, 100, 60, 30, 5), { rowMm: 0.3, colMm: 0.3 }),
+    ]);
+    expect(warm.runs).toBe(4); // the tiny model: locate and refine, no ensemble member
+    expect(first.landmarks[0]!.x).toBeCloseTo(30, 0);
+    expect(second.landmarks[0]!.x).toBeCloseTo(60, 0);
+    const closed = await InferenceEngine.start({ model: verifyModel(TINY_MODEL_DIR), providers: ['cpu'] });
+    await closed.close();
+    await expect(closed.warmUp()).rejects.toThrow(/the inference engine is closed/);
+  });
+
   it('queues concurrent requests and answers each with its own image', async () => {
     const spots = [
       [30, 40],

@@ -97,6 +97,25 @@ describe.skipIf(!HAS_SHIPPED || !HAS_SHARED_DATA)('the quality gate with the shi
     180_000,
   );
 
+  it('warms up every network of the ensemble twice (locate, refine and its member), in turn with analyses', async () => {
+    const opened = await decodeImageFile('001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')));
+    const spacing = {
+      rowMm: 0.1,
+      colMm: 0.1,
+      source: 'entered' as const,
+      detail: 'the ISBI images are 0.1 mm per pixel',
+    };
+    const [before, warm, after] = await Promise.all([
+      analyzeOpened(engine, opened, { spacing }),
+      engine.warmUp(),
+      analyzeOpened(engine, opened, { spacing }),
+    ]);
+    expect(warm.runs).toBe(6);
+    expect(warm.ms).toBeGreaterThan(0);
+    // The zero inputs leave nothing behind: the same image gives the same landmarks before and after.
+    expect(after.prediction.landmarks).toEqual(before.prediction.landmarks);
+  }, 60_000);
+
   it('estimates the scale of an uncalibrated cephalogram and says so', async () => {
     const opened = await decodeImageFile('001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')));
     const r = await analyzeOpened(engine, opened);

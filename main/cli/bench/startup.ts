@@ -6,7 +6,9 @@
  *   ((6 files - 1 file) / 5), when ../shared/data and the shipped model are present.
  * - A stored JPEG 2000 study opened again: decoding the stored file against reading its derived pixel copy.
  * - The ISBI JPEG decoded in process beside libjpeg-turbo's `djpeg -grayscale` as a process, when installed.
- * Processes are started directly (node dist/cli/cvm.mjs), not through npm, whose own start-up is ~0.3 s.
+ * Processes are started directly, not through npm (whose own start-up is ~0.3 s): through the launcher
+ * dist/cli/cvm (glibc's malloc on huge pages, build/cli-launcher.sh) where there is one, else node dist/cli/cvm.mjs.
+ * The native tools run as installed: without the launcher's GLIBC_TUNABLES setting.
  */
 import { median } from '../../../core/metrics/index';
 import { spawnSync } from 'node:child_process';
@@ -31,6 +33,8 @@ import { greyImageModule } from './measure';
 import { REPO_ROOT, SHARED_DATA } from './paths';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'cvm.mjs');
+const LAUNCHER = path.join(REPO_ROOT, 'dist', 'cli', 'cvm');
+const HUGE_PAGES = 'glibc.malloc.hugetlb=1';
 const ISBI_JPEG = path.join(SHARED_DATA, 'isbi2015', 'images', '001.jpg');
 const RG2_J2K = path.join(SHARED_DATA, 'dicom', 'wg04-cr', 'RG2_J2KR.dcm');
 
@@ -45,6 +49,23 @@ const EXTRA_CA = process.env.NODE_EXTRA_CA_CERTS ? 'NODE_EXTRA_CA_CERTS' : null;
 function withoutExtraCa(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
+/** Whether this process's glibc malloc was started on huge pages (the launcher's setting, or the caller's). */
+const hugePagesHere = (process.env.GLIBC_TUNABLES ?? '').split(':').includes(HUGE_PAGES);
+
+/** How the figures measured in this process were allocated (those of the new processes: see runCvm). */
+const MALLOC_HERE = hugePagesHere
+  ? `this process's malloc on huge pages (${HUGE_PAGES})`
+  : `this process's malloc on 4 KB pages (started without ${HUGE_PAGES}: not through npm run cvm or dist/cli/cvm)`;
+
+/** dcmdump and djpeg as a user runs them: GLIBC_TUNABLES without the launcher's setting. */
+function nativeToolEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  const rest = (env.GLIBC_TUNABLES ?? '').split(':').filter((t) => t !== '' && t !== HUGE_PAGES);
+  if (rest.length > 0) env.GLIBC_TUNABLES = rest.join(':');
+  else delete env.GLIBC_TUNABLES;
   return env;
 }
 
@@ -67,6 +88,15 @@ function runProcess(
     ? (Number(children[1]) * 60 + Number(children[2]) + Number(children[3]) * 60 + Number(children[4])) * 1000
     : Number.NaN;
   return { wallMs, cpuMs, ok: result.status === 0 };
+}
+
+function launcherInUse(): boolean {
+  return process.platform !== 'win32' && existsSync(LAUNCHER);
+}
+
+/** A `cvm` command as a new process: through the launcher where it exists (not on Windows), else Node directly. */
+function runCvm(args: readonly string[], env: NodeJS.ProcessEnv = process.env): { wallMs: number; cpuMs: number } {
+  return launcherInUse() ? runProcess(LAUNCHER, args, env) : runProcess(process.execPath, [CLI, ...args], env);
 }
 
 function cpuMsSince(start: NodeJS.CpuUsage): number {
@@ -118,6 +148,16 @@ export const startupBench: BenchArea = {
       figures.push({ area: 'startup', name, medianMs: ms, runs, note: `${note}; load ${oneMinuteLoad()}` });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-bench-startup-'));
     const runs = quick ? 3 : 7;
+    // The launcher starts every command but `cvm pacs` without NODE_EXTRA_CA_CERTS: then a cvm process has no
+    // second figure without it.
+    const cvmExtraCa = launcherInUse() ? null : EXTRA_CA;
+    const cvmEnvironment = launcherInUse()
+      ? EXTRA_CA
+        ? `started by dist/cli/cvm, which leaves ${EXTRA_CA} out (only cvm pacs makes TLS connections)`
+        : 'started by dist/cli/cvm'
+      : EXTRA_CA
+        ? `this environment, whose ${EXTRA_CA} Node reads at start`
+        : 'NODE_EXTRA_CA_CERTS not set';
     try {
       if (!existsSync(CLI)) {
         add(
@@ -138,9 +178,9 @@ export const startupBench: BenchArea = {
       const infoClean: Array<{ wallMs: number; cpuMs: number }> = [];
       const dump: Array<{ wallMs: number; cpuMs: number }> = [];
       for (let i = 0; i < runs + 1; i++) {
-        const a = runProcess(process.execPath, [CLI, 'info', dicom]);
-        const c = EXTRA_CA ? runProcess(process.execPath, [CLI, 'info', dicom], clean) : null;
-        const b = withDcmdump ? runProcess('dcmdump', [dicom]) : null;
+        const a = runCvm(['info', dicom]);
+        const c = cvmExtraCa ? runCvm(['info', dicom], clean) : null;
+        const b = withDcmdump ? runProcess('dcmdump', [dicom], nativeToolEnv()) : null;
         if (i === 0) continue; // first run: file cache
         info.push(a);
         if (c) infoClean.push(c);
@@ -156,14 +196,10 @@ export const startupBench: BenchArea = {
           : 'dcmdump is not installed (apt-get install dcmtk), so no comparison';
         add(name, wall, runs, `CPU ${cpu.toFixed(0)} ms; ${versus}; ${how}`);
       };
-      infoFigure(
-        'cvm info, 9.6 MB DICOM (new process)',
-        info,
-        EXTRA_CA ? `this environment, whose ${EXTRA_CA} Node reads at start` : 'NODE_EXTRA_CA_CERTS not set',
-      );
-      if (EXTRA_CA)
+      infoFigure('cvm info, 9.6 MB DICOM (new process)', info, cvmEnvironment);
+      if (cvmExtraCa)
         infoFigure(
-          `cvm info, 9.6 MB DICOM, without ${EXTRA_CA} (as on a clinic's PC)`,
+          `cvm info, 9.6 MB DICOM, without ${cvmExtraCa} (as on a clinic's PC)`,
           infoClean,
           'the same runs interleaved, the variable removed from the environment',
         );
@@ -198,11 +234,11 @@ export const startupBench: BenchArea = {
         const batch: number[] = [];
         const analyzeRuns = quick ? 1 : 3;
         const analyze = (files: readonly string[], env?: NodeJS.ProcessEnv): number =>
-          runProcess(process.execPath, [CLI, 'analyze', ...files, '--spacing', '0.1', '--json'], env).wallMs;
+          runCvm(['analyze', ...files, '--spacing', '0.1', '--json'], env).wallMs;
         for (let i = 0; i < analyzeRuns; i++) {
           cold.push(analyze([firstOfSix]));
           batch.push(analyze(six));
-          if (EXTRA_CA) coldClean.push(analyze([firstOfSix], withoutExtraCa()));
+          if (cvmExtraCa) coldClean.push(analyze([firstOfSix], withoutExtraCa()));
         }
         const coldMs = median(cold);
         const warmPerFile = (median(batch) - coldMs) / 5;
@@ -210,13 +246,13 @@ export const startupBench: BenchArea = {
           'cvm analyze, one 1935x2400 JPEG, cold (new process)',
           coldMs,
           analyzeRuns,
-          `x${(coldMs / warmPerFile).toFixed(2)} of the warm per-file time`,
+          `x${(coldMs / warmPerFile).toFixed(2)} of the warm per-file time; ${cvmEnvironment}`,
         );
-        if (EXTRA_CA) {
+        if (cvmExtraCa) {
           // The warm per-file time is a difference of two processes, so it does not change without the variable.
           const coldCleanMs = median(coldClean);
           add(
-            `cvm analyze, cold, without ${EXTRA_CA} (as on a clinic's PC)`,
+            `cvm analyze, cold, without ${cvmExtraCa} (as on a clinic's PC)`,
             coldCleanMs,
             analyzeRuns,
             `x${(coldCleanMs / warmPerFile).toFixed(2)} of the warm per-file time`,
@@ -282,7 +318,7 @@ export const startupBench: BenchArea = {
           ours.push(performance.now() - t);
           oursCpu.push(cpuMsSince(cpu));
           if (withDjpeg) {
-            const r = runProcess('djpeg', ['-grayscale', '-outfile', '/dev/null', ISBI_JPEG]);
+            const r = runProcess('djpeg', ['-grayscale', '-outfile', '/dev/null', ISBI_JPEG], nativeToolEnv());
             djpeg.push(r.wallMs);
             djpegCpu.push(r.cpuMs);
           }
@@ -295,7 +331,7 @@ export const startupBench: BenchArea = {
             'JPEG 1935x2400 to grey pixels (in process)',
             oursMs,
             runs,
-            `CPU ${median(oursCpu).toFixed(0)} ms; x${(oursMs / djpegMs).toFixed(2)} of djpeg -grayscale as a process (${djpegMs.toFixed(0)} ms, CPU ${median(djpegCpu).toFixed(0)} ms), x${(oursMs / Math.max(1, djpegMs - spawnFloor)).toFixed(2)} of it less process start (${spawnFloor.toFixed(0)} ms)`,
+            `CPU ${median(oursCpu).toFixed(0)} ms; x${(oursMs / djpegMs).toFixed(2)} of djpeg -grayscale as a process (${djpegMs.toFixed(0)} ms, CPU ${median(djpegCpu).toFixed(0)} ms), x${(oursMs / Math.max(1, djpegMs - spawnFloor)).toFixed(2)} of it less process start (${spawnFloor.toFixed(0)} ms); ${MALLOC_HERE}`,
           );
         } else {
           add(
@@ -322,7 +358,7 @@ export const startupBench: BenchArea = {
           'a new 9.3 MB array (the 16-bit output of that JPEG), written once',
           median(fresh),
           runs,
-          `first touch of fresh memory; the same array written again: ${median(again).toFixed(1)} ms`,
+          `first touch of fresh memory; the same array written again: ${median(again).toFixed(1)} ms; ${MALLOC_HERE}`,
         );
       }
       // ---- a batch import: one decoder worker against the pool (#14.4) ----
