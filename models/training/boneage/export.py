@@ -67,7 +67,7 @@ def breakdown(y, mu, sd, male, scale):
     return res
 
 
-def export_boneage(run, out_dir, seed=0, version="3.5.0"):
+def export_boneage(run, out_dir, seed=0, version="3.6.0"):
     cfg = json.load(open(os.path.join(run, "config.json")))
     # each further round (--init) records the round it continued from: the recipe is all of them, in order
     rounds = [cfg]
@@ -188,7 +188,7 @@ if __name__ == "__main__":
     ap.add_argument("--boneage-run", default=os.path.join(HERE, "runs"))
     ap.add_argument("--kind-run", default=os.path.join(HERE, "runs", "kind"))
     ap.add_argument("--only", choices=["boneage", "kind"], default=None)
-    ap.add_argument("--version", default="3.5.0", help="the bone-age manifest's version")
+    ap.add_argument("--version", default="3.6.0", help="the bone-age manifest's version")
     ap.add_argument("--models", default=MODELS, help="folder that receives boneage-rsna100/ and radiograph-kind/")
     a = ap.parse_args()
     if a.only in (None, "kind"):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The reproducible recipe of models/boneage-rsna100 (and models/radiograph-kind with KIND=1); see README.md here.
-#   bash models/training/boneage/train.sh              # what shipped 3.5.0: all five folds, 7 + 10 + 6 + 6 + 5 + 6 + 6 + 6 epochs, one CPU thread
+#   bash models/training/boneage/train.sh              # what shipped 3.6.0: all five folds, 7 + 10 + 6 + 6 + 5 + 6 + 6 + 6 + 6 epochs, one CPU thread
 #   FOLDS=0 bash models/training/boneage/train.sh      # a single fold (a one-member "ensemble")
 #   KIND=1 bash models/training/boneage/train.sh       # also retrain the radiograph-kind classifier
 #   CVM_DATA=/path/to/shared/data bash ...             # CUDA is used when present
@@ -25,18 +25,18 @@ $PY update_bn.py --run runs/boneage --images 2048 --threads 1
 $PY train_boneage.py --arch vgg --width 12,24,48,96,192 --sexin 0 --epochs 10 --lr 1e-3 --bs 64 --aug light --nll 0.5 \
   --init runs/boneage --folds "$FOLDS" --threads 1 --out runs/boneage2
 $PY update_bn.py --run runs/boneage2 --images 2048 --threads 1
-# rounds 3-5 (3.2.0), 6 (3.3.0), 7 (3.4.0) and 8 (3.5.0): each fold continues from its own model of the round
-# before (BatchNorm-updated), 6, 6, 5, 6, 6 and 6 more epochs, one-cycle to 5e-4; --draw r-3 gives rounds 4-8 other
-# batches and augmentations than the rounds before
+# rounds 3-5 (3.2.0), 6 (3.3.0), 7 (3.4.0), 8 (3.5.0) and 9 (3.6.0): each fold continues from its own model of the
+# round before (BatchNorm-updated), 6, 6, 5, 6, 6, 6 and 6 more epochs, one-cycle to 5e-4; --draw r-3 gives rounds
+# 4-9 other batches and augmentations than the rounds before
 prev=runs/boneage2
-for r in 3 4 5 6 7 8; do
+for r in 3 4 5 6 7 8 9; do
   $PY train_boneage.py --arch vgg --width 12,24,48,96,192 --sexin 0 --epochs $([ $r = 5 ] && echo 5 || echo 6) --lr 5e-4 --bs 64 --aug light --nll 0.5 \
     --init $prev --draw $((r - 3)) --folds "$FOLDS" --threads 1 --out runs/boneage$r
   $PY update_bn.py --run runs/boneage$r --images 2048 --threads 1
   prev=runs/boneage$r
 done
 # the out-of-fold figures of every round (and of the levers that were measured and not shipped)
-$PY oof_eval.py runs/boneage2 runs/boneage3 runs/boneage4 runs/boneage5 runs/boneage6 runs/boneage7 runs/boneage8
+$PY oof_eval.py runs/boneage2 runs/boneage3 runs/boneage4 runs/boneage5 runs/boneage6 runs/boneage7 runs/boneage8 runs/boneage9
 if [ "$KIND" = 1 ]; then
   $PY train_kind.py --steps 800 --threads 1 --out runs/kind
   $PY export.py --boneage-run $prev --kind-run runs/kind
