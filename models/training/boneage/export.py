@@ -67,12 +67,16 @@ def breakdown(y, mu, sd, male, scale):
     return res
 
 
-def export_boneage(run, out_dir, seed=0, version="3.6.0"):
+def export_boneage(run, out_dir, seed=0, version="3.7.0"):
     cfg = json.load(open(os.path.join(run, "config.json")))
     # each further round (--init) records the round it continued from: the recipe is all of them, in order
     rounds = [cfg]
     while rounds[0].get("init") and os.path.exists(os.path.join(rounds[0]["init"], "config.json")):
         rounds.insert(0, json.load(open(os.path.join(rounds[0]["init"], "config.json"))))
+    # a run recovered from a shipped graph (from_onnx.py) carries the rounds that made that graph
+    recovered = rounds[0].get("recovered_from")
+    if recovered:
+        rounds = rounds[0]["rounds_before"] + [{**rounds[0], "init": True}] + rounds[1:]
     width = tuple(int(c) for c in cfg["width"].split(","))
     ks = [k for k in range(5) if os.path.exists(os.path.join(run, f"fold{k}.pt"))]
     members = []
@@ -146,7 +150,8 @@ def export_boneage(run, out_dir, seed=0, version="3.6.0"):
                      "folds": ks, "epochs": sum(r["epochs"] for r in rounds),
                      "rounds": [{"epochs": r["epochs"], "lr": r["lr"], "schedule": "one-cycle, 20 % warm-up", **({"init": "the same fold's model of the round before (never its held-out images)"} if r.get("init") else {})} for r in rounds], "architecture": {"net": "BoneAgeNet", "vgg": "BoneAgeVGG"}[cfg.get("arch", "net")], "sexInput": "head and body" if cfg.get("sexin") else "head", "width": cfg["width"], "device": cfg["device"], "seed": cfg["seed"],
                      "loss": cfg.get("loss"), "augmentation": cfg.get("aug"), "nllWeight": cfg.get("nll"), "bf16": cfg.get("bf16"),
-                     "lr": cfg["lr"], "batch": cfg["bs"], "testTimeAugmentation": "mean of the image and its mirror image, inside the graph"},
+                     "lr": cfg["lr"], "batch": cfg["bs"], "testTimeAugmentation": "mean of the image and its mirror image, inside the graph",
+                     **({"continuedFrom": f"the fold models recovered from {recovered} by from_onnx.py (BatchNorm folded into the convolutions by the export, re-expanded with the statistics of each fold's training images)"} if recovered else {})},
         "accuracy": {"protocol": f"out-of-fold predictions of the {len(ks)} fold model(s) of a 5-fold split stratified by sex and 2-year age band ({int(sel.sum())} cases held out); figures on the random half ({int((~half).sum())} cases) not used to fit the mean recalibration and the interval scale",
                      **acc_all, "coverage_90_on_evaluation_half": cover_eval,
                      "cross_validated_uncalibrated": {"protocol": f"all {int(sel.sum())} out-of-fold cases, each fold model's own prediction, no recalibration, interval = the variance head's sd unscaled", **cv_raw}, "samples_full_size": {"mae_months": None if s_mae is None else round(s_mae, 1), "scored": len(scored), "images": samples}},
@@ -188,7 +193,7 @@ if __name__ == "__main__":
     ap.add_argument("--boneage-run", default=os.path.join(HERE, "runs"))
     ap.add_argument("--kind-run", default=os.path.join(HERE, "runs", "kind"))
     ap.add_argument("--only", choices=["boneage", "kind"], default=None)
-    ap.add_argument("--version", default="3.6.0", help="the bone-age manifest's version")
+    ap.add_argument("--version", default="3.7.0", help="the bone-age manifest's version")
     ap.add_argument("--models", default=MODELS, help="folder that receives boneage-rsna100/ and radiograph-kind/")
     a = ap.parse_args()
     if a.only in (None, "kind"):
