@@ -8,7 +8,7 @@ import argparse, datetime, hashlib, json, os
 import numpy as np
 import torch
 import onnx
-from nets import BoneAgeNet, KindNet, make_boneage
+from nets import TTA_VIEWS, KindNet, make_boneage
 from train_boneage import MU0, SD0
 
 OPSET = 13
@@ -150,7 +150,7 @@ def export_boneage(run, out_dir, seed=0, version="3.7.0"):
                      "folds": ks, "epochs": sum(r["epochs"] for r in rounds),
                      "rounds": [{"epochs": r["epochs"], "lr": r["lr"], "schedule": "one-cycle, 20 % warm-up", **({"init": "the same fold's model of the round before (never its held-out images)"} if r.get("init") else {})} for r in rounds], "architecture": {"net": "BoneAgeNet", "vgg": "BoneAgeVGG"}[cfg.get("arch", "net")], "sexInput": "head and body" if cfg.get("sexin") else "head", "width": cfg["width"], "device": cfg["device"], "seed": cfg["seed"],
                      "loss": cfg.get("loss"), "augmentation": cfg.get("aug"), "nllWeight": cfg.get("nll"), "bf16": cfg.get("bf16"),
-                     "lr": cfg["lr"], "batch": cfg["bs"], "testTimeAugmentation": "mean of the image and its mirror image, inside the graph",
+                     "lr": cfg["lr"], "batch": cfg["bs"], "testTimeAugmentation": "mean over nets.TTA_VIEWS inside the graph: " + ", ".join(f"{'mirror' if m else 'image'}{f' shifted ({dx}, {dy}) px' if dx or dy else ''}" for dx, dy, m in TTA_VIEWS),
                      **({"continuedFrom": f"the fold models recovered from {recovered} by from_onnx.py (BatchNorm folded into the convolutions by the export, re-expanded with the statistics of each fold's training images)"} if recovered else {})},
         "accuracy": {"protocol": f"out-of-fold predictions of the {len(ks)} fold model(s) of a 5-fold split stratified by sex and 2-year age band ({int(sel.sum())} cases held out); figures on the random half ({int((~half).sum())} cases) not used to fit the mean recalibration and the interval scale",
                      **acc_all, "coverage_90_on_evaluation_half": cover_eval,

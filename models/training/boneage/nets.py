@@ -1,5 +1,29 @@
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
+
+
+# test-time views (dx, dy, mirrored), averaged on the head's outputs: the image and its mirror image (2.0.0 to
+# 3.6.0), and since 3.7.0 also the image shifted by (2, 2) pixels and the mirror image by (-2, -2), edge-padded as
+# the training's shifts pad with the border (tta_eval.py on round 9's out-of-fold cases: 9.49 -> 9.41 months)
+TTA_VIEWS = ((0, 0, False), (0, 0, True), (2, 2, False), (-2, -2, True))
+
+
+def shift(x, dx, dy):
+    """Integer shift of [N,C,H,W] by (dx, dy) pixels with edge padding."""
+    p = max(abs(dx), abs(dy))
+    y = F.pad(x, (p, p, p, p), mode="replicate")
+    h, w = x.shape[2], x.shape[3]
+    return y[:, :, p - dy:p - dy + h, p - dx:p - dx + w]
+
+
+def tta_batch(x):
+    """[N,1,H,W] -> [V*N,1,H,W]: the views of TTA_VIEWS, view-major."""
+    out = []
+    for dx, dy, mirrored in TTA_VIEWS:
+        v = torch.flip(x, dims=[3]) if mirrored else x
+        out.append(shift(v, dx, dy) if dx or dy else v)
+    return torch.cat(out, 0)
 
 
 def cbr(i, o, s=1, k=3):
@@ -22,8 +46,8 @@ class BoneAgeNet(nn.Module):
     A 3x3 stride-2 stem (100 -> 50: every pixel seen by a 3x3 kernel, unlike a 4x4 stride-4 patchify), then
     3x3 conv + BatchNorm + ReLU stages at 25, 13 and 7 pixels (widths w[1..3], a stride-2 conv then a
     stride-1 conv each), global average pooling, sex (+1 male, -1 female) concatenated, MLP head.
-    About 65 MMAC per image. `tta`: the mean and log-variance averaged over the image and its mirror image
-    (the training mirrors hands at random, so both are in distribution); used for every figure and in the
+    About 65 MMAC per image. `tta`: the mean and log-variance averaged over the views of TTA_VIEWS (the
+    training mirrors and shifts hands at random, so all are in distribution); used for every figure and in the
     exported graph."""
 
     def __init__(self, w=(24, 48, 96, 192), tta=False):
@@ -40,10 +64,12 @@ class BoneAgeNet(nn.Module):
 
     def forward(self, x, male):
         s = male * 2 - 1
-        o = self.head(torch.cat([self.features(x).float(), s], dim=1))
-        if self.tta:
-            o = 0.5 * (o + self.head(torch.cat([self.features(torch.flip(x, dims=[3])).float(), s], dim=1)))
-        return o
+        if not self.tta:
+            return self.head(torch.cat([self.features(x, s).float(), s], dim=1))
+        n = x.shape[0]
+        sv = s.repeat(len(TTA_VIEWS), 1)
+        o = self.head(torch.cat([self.features(tta_batch(x), sv).float(), sv], dim=1))
+        return o.view(len(TTA_VIEWS), n, 2).mean(0)
 
 
 class BoneAgeVGG(BoneAgeNet):
@@ -70,12 +96,6 @@ class BoneAgeVGG(BoneAgeNet):
             z = torch.cat([z, s.view(-1, 1, 1, 1).expand(-1, 1, z.shape[2], z.shape[3]).to(z.dtype)], dim=1)
         return self.body(z)
 
-    def forward(self, x, male):
-        s = male * 2 - 1
-        o = self.head(torch.cat([self.features(x, s).float(), s], dim=1))
-        if self.tta:
-            o = 0.5 * (o + self.head(torch.cat([self.features(torch.flip(x, dims=[3]), s).float(), s], dim=1)))
-        return o
 
 
 def make_boneage(cfg, tta=False):

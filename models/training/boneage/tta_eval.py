@@ -1,6 +1,6 @@
 """Test-time augmentation measured on the out-of-fold cases: each fold model (after update_bn.py) predicts its
 held-out images under several views (mirror, 2-pixel shifts with edge padding, 4 % zoom in and out), and the MAE
-of averaging a set of views is printed for a few sets. The shipped graph averages the image and its mirror image.
+of averaging a set of views is printed for a few sets. The shipped graph averages nets.TTA_VIEWS.
 
   OMP_NUM_THREADS=1 python3 tta_eval.py --run runs/boneage2 [--folds 0,1,2,3,4]
 
@@ -11,16 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from common import load_rsna100
-from nets import make_boneage
+from nets import make_boneage, shift
 from train_boneage import MU0, SD0
-
-
-def shift(x, dx, dy):
-    """Integer shift by (dx, dy) pixels with edge padding (the training augmentation pads with the border)."""
-    p = max(abs(dx), abs(dy))
-    y = F.pad(x, (p, p, p, p), mode="replicate")
-    h, w = x.shape[2], x.shape[3]
-    return y[:, :, p - dy:p - dy + h, p - dx:p - dx + w]
 
 
 def zoom(x, f):
