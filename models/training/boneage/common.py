@@ -43,3 +43,12 @@ def load_grey(path: str) -> np.ndarray:
 def load_rsna100():
     d = np.load(os.path.join(DATA, "boneage", "rsna100", "rsna100_train.npz"))
     return d["images"], d["ids"], d["boneage_months"].astype(np.float32), d["male"].astype(bool)
+
+
+def load_samples():
+    """The full-size rsna-sample radiographs prepared like the app (nearest squash): ids, bone age, male, images."""
+    sdir = os.path.join(DATA, "boneage", "rsna-sample")
+    lab = [l.strip().split(",") for l in open(os.path.join(sdir, "labels.csv")).read().strip().splitlines()[1:]]
+    ids = np.array([int(r[0]) for r in lab]); age = np.array([float(r[1]) for r in lab])
+    male = np.array([r[2].strip().lower() == "true" for r in lab])
+    return ids, age, male, np.stack([squash_nearest(load_grey(os.path.join(sdir, f"{i}.png"))) for i in ids])

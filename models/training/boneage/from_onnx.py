@@ -16,9 +16,10 @@ import numpy as np
 import onnx
 import onnx.numpy_helper as nh
 import torch
-from common import DATA, load_grey, load_rsna100, squash_nearest
+from common import load_rsna100, load_samples
 from nets import make_boneage
-from train_boneage import MU0, SD0, folds_of, predict
+from train_boneage import folds_of, predict
+from update_bn import plain_batches
 
 
 def conv_weights_in_order(graph):
@@ -54,8 +55,6 @@ def fold_state(model, convs, head):
 
 def fill_bn_statistics(model, x_u8, male, n=2048, seed=0, bs=128):
     """gamma, beta, running statistics from W'x on n plain training images (half mirrored, as update_bn.py)."""
-    g = np.random.default_rng(seed)
-    idx = g.choice(len(x_u8), size=min(n, len(x_u8)), replace=False)
     convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
     sums = {id(c): [0.0, 0.0, 0] for c in convs}
 
@@ -67,12 +66,8 @@ def fill_bn_statistics(model, x_u8, male, n=2048, seed=0, bs=128):
     hooks = [c.register_forward_hook(hook) for c in convs]
     model.eval(); model.tta = False
     with torch.no_grad():
-        for i in range(0, len(idx), bs):
-            b = idx[i:i + bs]
-            x = torch.from_numpy(x_u8[b]).float().div_(255).unsqueeze(1)
-            flip = torch.from_numpy(g.random(len(b)) < 0.5)
-            x[flip] = torch.flip(x[flip], dims=[3])
-            model.features(x, torch.from_numpy(male[b].astype(np.float32)) * 2 - 1)
+        for x, s in plain_batches(x_u8, male, n, seed, bs):
+            model.features(x, s)
     for h in hooks:
         h.remove()
     bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
@@ -99,20 +94,18 @@ def main():
     convs = conv_weights_in_order(graph)
     heads = {i.name: nh.to_array(i) for i in graph.initializer if i.name.startswith("members.")}
     members = manifest["members"]
-    per_member = len(convs) // members          # each member's body twice (the image and its mirror image)
+    # each member's Conv nodes in graph order: its body once (views batched, 3.7.0) or once per view (up to 3.6.0)
+    per_member = len(convs) // members
+    n_body = sum(isinstance(m, torch.nn.Conv2d) for m in make_boneage(cfg).modules())
     imgs, ids, age, male = load_rsna100()
     fold = folds_of(age, male, seed=tr_cfg["seed"])
     os.makedirs(a.out, exist_ok=True)
-    sdir = os.path.join(DATA, "boneage", "rsna-sample")
-    lab = [l.strip().split(",") for l in open(os.path.join(sdir, "labels.csv")).read().strip().splitlines()[1:]]
-    s_ids = np.array([int(r[0]) for r in lab]); s_age = np.array([float(r[1]) for r in lab])
-    s_male = np.array([r[2].strip().lower() == "true" for r in lab])
-    s_x = np.stack([squash_nearest(load_grey(os.path.join(sdir, f"{i}.png"))) for i in s_ids])
+    s_ids, s_age, s_male, s_x = load_samples()
     oof_mu = np.zeros(len(age), np.float32); oof_lv = np.zeros(len(age), np.float32)
     s_mu = np.zeros((5, len(s_ids)), np.float32); s_lv = np.zeros((5, len(s_ids)), np.float32)
     for k in tr_cfg["folds"]:
         model = make_boneage(cfg)
-        body = convs[k * per_member: k * per_member + per_member // 2]
+        body = convs[k * per_member: k * per_member + n_body]
         fold_state(model, body, {n[len(f"members.{k}."):]: v for n, v in heads.items() if n.startswith(f"members.{k}.")})
         tr = np.where(fold != k)[0]; te = np.where(fold == k)[0]
         fill_bn_statistics(model, imgs[tr], male[tr], seed=k)

@@ -14,7 +14,7 @@ import argparse, json, os, time
 import numpy as np
 import torch
 from sklearn.model_selection import StratifiedKFold
-from common import DATA, load_rsna100, load_grey, squash_nearest
+from common import load_rsna100, load_samples
 from nets import BoneAgeNet, augment, make_boneage
 
 MU0, SD0 = 120.0, 50.0
@@ -75,12 +75,7 @@ def main():
     imgs, ids, age, male = load_rsna100()
     fold = folds_of(age, male, seed=a.seed)
     np.savez(os.path.join(a.out, "split.npz"), ids=ids, fold=fold)
-    # full-size samples, prepared like the app (nearest squash)
-    sdir = os.path.join(DATA, "boneage", "rsna-sample")
-    lab = [l.strip().split(",") for l in open(os.path.join(sdir, "labels.csv")).read().strip().splitlines()[1:]]
-    s_ids = np.array([int(r[0]) for r in lab]); s_age = np.array([float(r[1]) for r in lab])
-    s_male = np.array([r[2].strip().lower() == "true" for r in lab])
-    s_x = np.stack([squash_nearest(load_grey(os.path.join(sdir, f"{i}.png"))) for i in s_ids])
+    s_ids, s_age, s_male, s_x = load_samples()
     oof_mu = np.zeros(len(age), np.float32); oof_lv = np.zeros(len(age), np.float32)
     if os.path.exists(os.path.join(a.out, "oof.npz")):
         o = np.load(os.path.join(a.out, "oof.npz")); oof_mu, oof_lv = o["mu"].copy(), o["logvar"].copy()

@@ -12,25 +12,32 @@ mirrored as the test-time augmentation sees them) removes that shift; no weight 
 import argparse, json, os, time
 import numpy as np
 import torch
-from common import load_rsna100
+from common import load_rsna100, load_samples
 from nets import make_boneage
 from train_boneage import predict
 
 
-def update_bn(model, x_u8, male, n, seed, bs=128):
+def plain_batches(x_u8, male, n, seed, bs=128):
+    """n plain training images drawn at random (seed), half of them mirrored as the test-time views see them:
+    batches of (image in [0, 1], sex +1/-1)."""
     g = np.random.default_rng(seed)
     idx = g.choice(len(x_u8), size=min(n, len(x_u8)), replace=False)
+    for i in range(0, len(idx), bs):
+        b = idx[i:i + bs]
+        x = torch.from_numpy(x_u8[b]).float().div_(255).unsqueeze(1)
+        flip = torch.from_numpy(g.random(len(b)) < 0.5)
+        x[flip] = torch.flip(x[flip], dims=[3])
+        yield x, torch.from_numpy(male[b].astype(np.float32)) * 2 - 1
+
+
+def update_bn(model, x_u8, male, n, seed, bs=128):
     for mod in model.modules():
         if isinstance(mod, torch.nn.modules.batchnorm._BatchNorm):
             mod.reset_running_stats(); mod.momentum = None          # cumulative average over all batches
     model.train(); model.tta = False
     with torch.no_grad():
-        for i in range(0, len(idx), bs):
-            b = idx[i:i + bs]
-            x = torch.from_numpy(x_u8[b]).float().div_(255).unsqueeze(1)
-            flip = torch.from_numpy(g.random(len(b)) < 0.5)
-            x[flip] = torch.flip(x[flip], dims=[3])
-            model.features(x, torch.from_numpy(male[b].astype(np.float32)) * 2 - 1)
+        for x, s in plain_batches(x_u8, male, n, seed, bs):
+            model.features(x, s)
     for mod in model.modules():
         if isinstance(mod, torch.nn.modules.batchnorm._BatchNorm):
             mod.momentum = 0.1
@@ -49,11 +56,7 @@ def main():
     imgs, ids, age, male = load_rsna100()
     o = dict(np.load(os.path.join(a.run, "oof.npz")))
     s = dict(np.load(os.path.join(a.run, "samples.npz")))
-    sdir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runs")
-    from train_boneage import DATA
-    from common import load_grey, squash_nearest
-    sd = os.path.join(DATA, "boneage", "rsna-sample")
-    s_x = np.stack([squash_nearest(load_grey(os.path.join(sd, f"{i}.png"))) for i in s["ids"]])
+    s_x = load_samples()[3]
     fold = o["fold"]
     log = open(os.path.join(a.run, "log.txt"), "a")
     for k in range(5):
