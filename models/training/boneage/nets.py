@@ -97,7 +97,6 @@ class BoneAgeVGG(BoneAgeNet):
         return self.body(z)
 
 
-
 def make_boneage(cfg, tta=False):
     """The bone-age network a run's config.json describes (arch 'net' = BoneAgeNet when absent)."""
     width = tuple(int(c) for c in cfg["width"].split(","))
