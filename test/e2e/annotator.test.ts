@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Store } from '../../main/store/store';
 import { HAS_SHARED_DATA, REPO_ROOT, sharedPath } from '../shared-data';
 import { HAS_CHROMIUM, screenshotPath, sessionPerSuite } from './harness';
-import { landmarks, waitSaved } from './study-page';
+import { holdArrow, landmarks, waitSaved } from './study-page';
 
 const canRun = HAS_SHARED_DATA && HAS_CHROMIUM;
 if (!canRun) console.warn('annotator e2e skipped: needs ../shared/data and /usr/bin/chromium');
@@ -176,12 +176,12 @@ describe.skipIf(!canRun)("the annotator's loop", () => {
     await page.locator('.viewer-host').focus();
     for (let i = 0; i < 6; i++) await page.keyboard.press('Tab'); // C2p .. C3m is the 6th
     await expect(page.locator('.viewer-host').getAttribute('data-selected')).resolves.toBe('C3m');
-    for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowUp');
+    await holdArrow(page, 'ArrowUp', 5);
     await waitSaved(page);
     await expect.poll(() => page.getByTestId('history').locator('li').count()).toBe(before + 1);
     expect((await landmarks(page)).C3m!.y).toBeCloseTo(start.y - 5, 6);
     await expect(page.getByTestId('moved-C3m').textContent()).resolves.toMatch(/moved 0\.50 mm/);
-    for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowDown');
+    await holdArrow(page, 'ArrowDown', 5);
     await waitSaved(page);
     await expect.poll(() => page.getByTestId('history').locator('li').count()).toBe(before + 2);
     await expect(page.getByTestId('moved-C3m').count()).resolves.toBe(0);
@@ -203,15 +203,17 @@ describe.skipIf(!canRun)("the annotator's loop", () => {
     const start = await landmarks(page);
     await host.focus();
     await expect(host.getAttribute('data-selected')).resolves.toBe('C3m'); // from the test above
-    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowLeft');
+    // The key stays down, so the pause that ends a run otherwise has not even begun.
+    await holdArrow(page, 'ArrowLeft', 3, { release: false });
     // Inside the run nothing is saved yet, on purpose.
     await expect(page.getByTestId('save-state').textContent()).resolves.toBe('Editing…');
     await page.keyboard.press('Tab');
-    // Choosing another landmark ends the run at once, not after the pause that ends a run otherwise.
+    // Choosing another landmark ends the run at once.
     await expect(page.getByTestId('save-state').textContent()).resolves.not.toBe('Editing…');
+    await page.keyboard.up('ArrowLeft');
     const second = (await host.getAttribute('data-selected')) ?? '';
     expect(second).not.toBe('C3m');
-    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
+    await holdArrow(page, 'ArrowRight', 4);
     await waitSaved(page);
     await expect.poll(() => page.getByTestId('history').locator('li').count()).toBe(versions + 2);
     const moved = await landmarks(page);

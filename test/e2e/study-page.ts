@@ -52,6 +52,16 @@ export async function waitSaved(page: Page): Promise<void> {
   );
 }
 
+/**
+ * Holds an arrow key down for `presses` keydowns (the first, then auto-repeats), as a person holding the key does.
+ * A run of arrow presses ends a moment after the last keyup; holding the key keeps every press inside one run
+ * however slowly the test machine sends them. `release: false` leaves the key down for the caller to release.
+ */
+export async function holdArrow(page: Page, key: string, presses: number, { release = true } = {}): Promise<void> {
+  for (let i = 0; i < presses; i++) await page.keyboard.down(key);
+  if (release) await page.keyboard.up(key);
+}
+
 /** The cvm13 annotation of one image, as {name: [x, y]}. */
 export function annotatedPoints(annotationsJson: string, imageId: string): Record<string, [number, number]> {
   const parsed = JSON.parse(annotationsJson) as {
