@@ -7,6 +7,7 @@
  * happens here and the first session starts the runtime as before. Call it after setting `ort.env.logLevel`,
  * which the runtime reads when it starts.
  */
+import './ort-telemetry';
 import { createRequire } from 'node:module';
 import { modulePath } from '../workers/entry';
 

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import './ort-telemetry';
 import ort from 'onnxruntime-node';
 import type { StageSpec } from '../../core/inference/index';
 import { ModelError } from './errors';

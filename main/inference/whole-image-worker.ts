@@ -4,6 +4,7 @@
  * bundle (build/bundle-app.mjs: `whole-image-worker.cjs`). The sessions and runs are whole-image-run.ts's.
  */
 import { parentPort } from 'node:worker_threads';
+import './ort-telemetry';
 import ort from 'onnxruntime-node';
 import { initOrtNow } from './ort-init';
 import { wholeImageRunner, type ToWholeImageWorker } from './whole-image-run';

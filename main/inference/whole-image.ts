@@ -9,6 +9,7 @@
  *   const kind = await models.classifyRadiograph(greyImageOf(opened));   // {kind, probabilities, uncertain}
  *   const age = await models.estimateBoneAge(greyImageOf(opened), 'F');
  */
+import './ort-telemetry'; // before its worker or the in-thread runner loads ONNX Runtime
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';

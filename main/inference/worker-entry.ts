@@ -3,6 +3,7 @@
  * `inference-worker.cjs` beside the app bundle; CVM_INFERENCE_WORKER overrides both. Also where
  * onnxruntime-node's CUDA library would be.
  */
+import './ort-telemetry'; // before any inference worker starts: see there
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';

@@ -4,6 +4,7 @@
  * as its own bundle (see docs/inference.md).
  */
 import { parentPort } from 'node:worker_threads';
+import './ort-telemetry';
 import ort from 'onnxruntime-node';
 import { refineMembers, type StageSpec } from '../../core/inference/index';
 import { ModelError } from './errors';

@@ -9,6 +9,7 @@
  * [image, default ../shared/data/isbi2015/images/001.jpg]; SPIN=0 disables ONNX Runtime's intra-op spinning.
  */
 import { readFileSync } from 'node:fs';
+import '../../main/inference/ort-telemetry';
 import ort from 'onnxruntime-node';
 import { parseDecoding, refineMembers, type StageSpec } from '../../core/inference/index';
 import { decodeImageFile } from '../../main/dicom/index';

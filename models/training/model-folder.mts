@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import '../../main/inference/ort-telemetry';
 import ort from 'onnxruntime-node';
 import { parseDecoding, parseManifest, refineMembers } from '../../core/inference/index';
 import { decodeImageFile } from '../../main/dicom/index';

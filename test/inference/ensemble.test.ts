@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import '../../main/inference/ort-telemetry';
 import ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {

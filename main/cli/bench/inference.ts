@@ -24,6 +24,7 @@ import { runPipeline, type StageRunner } from '../../inference/pipeline';
 import { createStageSession, defaultProviders, type StageSession } from '../../inference/sessions';
 import { cudaLibraryHint } from '../../inference/worker-entry';
 import { orientPixels, refineMembers, uprightSize, type StageSpec } from '../../../core/inference/index';
+import '../../inference/ort-telemetry';
 import ort from 'onnxruntime-node';
 import type { BenchFigure } from '../command';
 import { medianMs } from './measure';
