@@ -60,6 +60,8 @@ export interface Recognition {
 
 export interface OrientationTrial {
   readonly orientation: Orientation;
+  /** A small turn (degrees clockwise) of the image as stored under which stage 1 looked; absent: none. */
+  readonly turnDeg?: number;
   /** Mean stage-1 heatmap peak and shape check of the stage-1 landmarks in that orientation. */
   readonly meanPeak: number;
   readonly shapeDistance: number;
@@ -71,6 +73,11 @@ export interface OrientationTrial {
 export interface OrientationResult extends Orientation {
   /** True when the stored image was not upright facing right and was turned for the model. */
   readonly corrected: boolean;
+  /**
+   * The small turn (degrees clockwise) under which the C2-C4 column was found: stage 1 looked at the image
+   * turned by it and the stage-2 crop was turned with it. Absent or 0: none (results stored before it existed).
+   */
+  readonly turnDeg?: number;
   readonly detail: string;
   readonly tried: readonly OrientationTrial[];
 }

@@ -113,3 +113,45 @@ export function downsample(
   }
   return { data: out, w: sw, h: sh };
 }
+
+/**
+ * Small turns tried when the column is not found, or found only weakly, as stored: a patient whose head was
+ * flexed or extended, or a film scanned askew, puts the C2-C4 column outside the 1-20° from vertical the models
+ * learnt from. Degrees clockwise on screen (y down); the first ones are the likeliest.
+ */
+export const LEVELLING_TURNS_DEG: readonly number[] = [15, -15, 30, -30];
+
+/** Where a point of an image of w x h lands when the image is turned by `deg` (clockwise) about its centre. */
+export function turnPoint(deg: number, w: number, h: number, x: number, y: number): { x: number; y: number } {
+  const a = (deg * Math.PI) / 180;
+  const cx = (w - 1) / 2;
+  const cy = (h - 1) / 2;
+  const dx = x - cx;
+  const dy = y - cy;
+  return { x: cx + Math.cos(a) * dx - Math.sin(a) * dy, y: cy + Math.sin(a) * dx + Math.cos(a) * dy };
+}
+
+/** The image turned by `deg` (clockwise) about its centre, same size, bilinear; outside the image is 0. */
+export function turnPixels(data: Float32Array, w: number, h: number, deg: number): Float32Array {
+  const out = new Float32Array(w * h);
+  /* eslint-disable @typescript-eslint/no-non-null-assertion -- x0, x1 in 0..w-1 and y0, y1 in 0..h-1, checked */
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      // The source of an output pixel: the output point turned back.
+      const s = turnPoint(-deg, w, h, x, y);
+      // A turn of 0 gives integer sources up to the last row and column: kept by the tolerance.
+      if (s.x < -1e-9 || s.y < -1e-9 || s.x > w - 1 + 1e-9 || s.y > h - 1 + 1e-9) continue;
+      const x0 = Math.min(w - 1, Math.max(0, Math.floor(s.x)));
+      const y0 = Math.min(h - 1, Math.max(0, Math.floor(s.y)));
+      const x1 = Math.min(w - 1, x0 + 1);
+      const y1 = Math.min(h - 1, y0 + 1);
+      const fx = Math.max(0, s.x - x0);
+      const fy = Math.max(0, s.y - y0);
+      const top = data[y0 * w + x0]! + fx * (data[y0 * w + x1]! - data[y0 * w + x0]!);
+      const bottom = data[y1 * w + x0]! + fx * (data[y1 * w + x1]! - data[y1 * w + x0]!);
+      out[y * w + x] = top + fy * (bottom - top);
+    }
+  }
+  /* eslint-enable @typescript-eslint/no-non-null-assertion */
+  return out;
+}

@@ -26,6 +26,7 @@ import {
   heatmapStats,
   imageToRoi,
   isUpright,
+  LEVELLING_TURNS_DEG,
   localPeak,
   regulariseShape,
   shapeDistance,
@@ -33,6 +34,8 @@ import {
   orientPixels,
   ORIENTATIONS,
   selectConfiguration,
+  turnPixels,
+  turnPoint,
   UPRIGHT,
   uprightSize,
   uprightToStored,
@@ -259,10 +262,21 @@ export async function runPipeline(
       plausible: asStored.plausible,
     },
   ];
-  if (decoding && options.orientation !== 'as-stored' && !asStored.plausible) {
-    const f = Math.max(1, Math.floor(Math.max(w, h) / ORIENTATION_PROBE_PX));
-    const small = downsample(pixels, w, h, f, table);
-    let best: { o: Orientation; look: Stage1Look } | null = null;
+  // The probe: a small copy the other orientations and the small turns are tried on.
+  let probe: { data: Float32Array; w: number; h: number; f: number } | null = null;
+  const probeOf = (): { data: Float32Array; w: number; h: number; f: number } => {
+    if (!probe) {
+      const f = Math.max(1, Math.floor(Math.max(w, h) / ORIENTATION_PROBE_PX));
+      probe = { ...downsample(pixels, w, h, f, table), f };
+    }
+    return probe;
+  };
+  let best: { o: Orientation; look: Stage1Look; turnDeg: number } | null = asStored.plausible
+    ? { o: UPRIGHT, look: asStored, turnDeg: 0 }
+    : null;
+  const searching = decoding !== null && options.orientation !== 'as-stored';
+  if (searching && !asStored.plausible) {
+    const small = probeOf();
     for (const o of ORIENTATIONS.slice(1)) {
       const up = uprightSize(small.w, small.h, o);
       const l = lookAt(
@@ -277,15 +291,50 @@ export async function runPipeline(
         tiltDeg: l.tiltDeg,
         plausible: l.plausible,
       });
-      if (l.plausible && (!best || l.meanPeak > best.look.meanPeak)) best = { o, look: l };
+      if (l.plausible && (!best || l.meanPeak > best.look.meanPeak)) best = { o, look: l, turnDeg: 0 };
       // Clearly upright: no need to try the rarer orientations (they are ordered by how often clinics produce them).
       if (best && best.look.meanPeak >= CONFIDENT_STAGE1_PEAK) break;
     }
-    if (best) {
-      orientation = best.o;
-      look = best.look;
+  }
+  // Not found, found only weakly, or found only turned by 90° or 180° (rarer than a tilted column): the image
+  // as stored turned by a few degrees, for a column further from vertical than the models learnt from. Stage 1
+  // runs on the turned probe; its points, turned back into the stored image, place the stage-2 crop, which is
+  // turned by the same angle. A turn is taken only where stage 1 finds the column more clearly than without.
+  if (searching && (!best || best.look.meanPeak < CONFIDENT_STAGE1_PEAK || best.o.rotate !== 0)) {
+    const small = probeOf();
+    const half = Math.floor(small.f / 2);
+    for (const turnDeg of LEVELLING_TURNS_DEG) {
+      const turned = await stage1On(
+        manifest,
+        runLocate,
+        turnPixels(small.data, small.w, small.h, turnDeg),
+        small.w,
+        small.h,
+        undefined,
+      );
+      const inStored = new Map<LandmarkName, Peak>();
+      for (const [name, p] of turned) {
+        const q = turnPoint(-turnDeg, small.w, small.h, p.x, p.y);
+        inStored.set(name, { ...p, x: q.x * small.f + half, y: q.y * small.f + half });
+      }
+      const l = lookAt(inStored, manifest, decoding);
+      tried.push({
+        orientation: UPRIGHT,
+        turnDeg,
+        meanPeak: l.meanPeak,
+        shapeDistance: l.shapeDistance,
+        tiltDeg: l.tiltDeg,
+        plausible: l.plausible,
+      });
+      if (l.plausible && (!best || l.meanPeak > best.look.meanPeak)) best = { o: UPRIGHT, look: l, turnDeg };
+      if (best && best.turnDeg !== 0 && best.look.meanPeak >= CONFIDENT_STAGE1_PEAK) break;
     }
   }
+  if (best) {
+    orientation = best.o;
+    look = best.look;
+  }
+  const turnDeg = best?.turnDeg ?? 0;
   const t3 = performance.now();
   const recognised = look.plausible;
   if (!recognised) {
@@ -320,9 +369,7 @@ export async function runPipeline(
     spacing && (orientation.rotate === 90 || orientation.rotate === 270)
       ? { rowMm: spacing.colMm, colMm: spacing.rowMm }
       : spacing;
-  const stage1 = isUpright(orientation)
-    ? asStored.peaks
-    : await stage1On(manifest, runLocate, upPixels, up.w, up.h, table);
+  const stage1 = isUpright(orientation) ? look.peaks : await stage1On(manifest, runLocate, upPixels, up.w, up.h, table);
   const t4 = performance.now();
 
   const refine = manifest.stages.refine;
@@ -341,6 +388,8 @@ export async function runPipeline(
     H: rH,
     sx: refine.mmPerPixel / upScale.mmPerPixelX,
     sy: refine.mmPerPixel / upScale.mmPerPixelY,
+    // A crop of the image turned by turnDeg is the stored image sampled on a grid turned the other way.
+    ...(turnDeg !== 0 ? { rotationDeg: -turnDeg } : {}),
   };
   // The stage-2 runs (decoding.json testTime.passes): which network on which crop; one crop per rotation.
   const runners = [runRefine, ...(options.refineMembers ?? [])];
@@ -355,7 +404,7 @@ export async function runPipeline(
   const cropAt = (rotationDeg: number): { roi: RoiGrid; input: Float32Array } => {
     let c = crops.get(rotationDeg);
     if (!c) {
-      const g: RoiGrid = rotationDeg === 0 ? roi : { ...roi, rotationDeg };
+      const g: RoiGrid = rotationDeg === 0 ? roi : { ...roi, rotationDeg: rotationDeg - turnDeg };
       c = { roi: g, input: zscoreInPlace(sampleRoi(upPixels, up.w, up.h, g, table)) };
       crops.set(rotationDeg, c);
     }
@@ -428,8 +477,9 @@ export async function runPipeline(
     recognition: { lateralCephalogram: true, reason: null },
     orientation: {
       ...orientation,
-      corrected: !isUpright(orientation),
-      detail: describeOrientation(orientation),
+      corrected: !isUpright(orientation) || turnDeg !== 0,
+      ...(turnDeg !== 0 ? { turnDeg } : {}),
+      detail: turnDeg !== 0 ? describeTurn(turnDeg) : describeOrientation(orientation),
       tried,
     },
     anatomy,
@@ -446,6 +496,11 @@ export async function runPipeline(
   };
 }
 
+/** Plain words for a small turn, like describeOrientation's. */
+function describeTurn(turnDeg: number): string {
+  return `the image was looked at turned by ${Math.abs(turnDeg)}° ${turnDeg > 0 ? 'clockwise' : 'anticlockwise'}, where the C2-C4 column lies as in the images the model learnt from (a flexed or extended head, or a film scanned askew); landmarks are given in the stored image`;
+}
+
 function recognitionFailure(asStored: Stage1Look, decoding: DecodingParams | null): string {
   const parts: string[] = [];
   if (asStored.meanPeak < MIN_STAGE1_PEAK)
@@ -458,7 +513,7 @@ function recognitionFailure(asStored: Stage1Look, decoding: DecodingParams | nul
     );
   }
   if (parts.length === 0) parts.push('no orientation of the image shows an upright C2-C4 column');
-  return `${parts.join('; ')}, in the image as stored and turned by 90°, 180° or mirrored. A hand, chest or panoramic radiograph or a cropped image gives this; no landmarks are drawn.`;
+  return `${parts.join('; ')}, in the image as stored, turned by 90°, 180° or mirrored, and turned by 15° or 30° either way. A hand, chest or panoramic radiograph or a cropped image gives this; no landmarks are drawn.`;
 }
 
 interface DecodedPoint {

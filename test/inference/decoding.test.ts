@@ -21,6 +21,8 @@ import {
   parseDecoding,
   selectConfiguration,
   shapeDistance,
+  turnPixels,
+  turnPoint,
   uprightSize,
   uprightToStored,
   type PlacedCandidate,
@@ -265,6 +267,35 @@ describe('orientations', () => {
     // Rotating the stored image by 90 degrees clockwise puts its top-left pixel at the top right.
     const r = orientPixels(stored, w, h, { rotate: 90, mirror: false });
     expect(r[h - 1]).toBe(0);
+  });
+
+  it('turns an image by a few degrees clockwise about its centre, and its points with it', () => {
+    const w = 41;
+    const h = 31;
+    // A bright dot right of the centre: turned by 30° clockwise (y down) it moves down and left a little.
+    const image = new Float32Array(w * h);
+    image[15 * w + 30] = 1;
+    const turned = turnPixels(image, w, h, 30);
+    const q = turnPoint(30, w, h, 30, 15);
+    expect(q.x).toBeCloseTo(20 + 10 * Math.cos(Math.PI / 6), 9);
+    expect(q.y).toBeCloseTo(15 + 10 * Math.sin(Math.PI / 6), 9);
+    // The dot's mass lands around the turned point (bilinear: spread over the four neighbours).
+    let mass = 0;
+    let mx = 0;
+    let my = 0;
+    turned.forEach((v, i) => {
+      mass += v;
+      mx += v * (i % w);
+      my += v * Math.floor(i / w);
+    });
+    expect(mx / mass).toBeCloseTo(q.x, 0);
+    expect(my / mass).toBeCloseTo(q.y, 0);
+    // Turning back returns a point exactly; a turn of 0 keeps the image.
+    const p = turnPoint(-30, w, h, q.x, q.y);
+    expect(p.x).toBeCloseTo(30, 9);
+    expect(p.y).toBeCloseTo(15, 9);
+    const ramp = Float32Array.from({ length: w * h }, (_, i) => i);
+    expect(Array.from(turnPixels(ramp, w, h, 0))).toEqual(Array.from(ramp));
   });
 });
 
