@@ -224,10 +224,11 @@ const ORIENTATION_PROBE_PX = 384;
 
 /**
  * The two-stage pipeline with orientation handling: stage 1 on the image as stored; when that is not a
- * plausible upright C2-C4 configuration (and a decoding file is present), stage 1 on the seven other
- * orientations of a small copy; the most convincing plausible one is taken, the image turned upright and
- * the pipeline run on it; landmarks come back in the stored image's pixels. No plausible orientation:
- * the result says "not a lateral cephalogram" and has no landmarks.
+ * plausible upright C2-C4 configuration, or only a weak one (and a decoding file is present), stage 1 on the
+ * seven other orientations of a small copy, and where needed on the copy as stored turned by a few degrees;
+ * the most convincing plausible look is taken, the image turned upright and the pipeline run on it; landmarks
+ * come back in the stored image's pixels. No plausible look: the result says "not a lateral cephalogram" and
+ * has no landmarks.
  */
 export async function runPipeline(
   manifest: ModelManifest,
@@ -275,7 +276,8 @@ export async function runPipeline(
     ? { o: UPRIGHT, look: asStored, turnDeg: 0 }
     : null;
   const searching = decoding !== null && options.orientation !== 'as-stored';
-  if (searching && !asStored.plausible) {
+  // A weak look as stored is compared too: a left-facing film can show a faint, plausible-looking column.
+  if (searching && (!asStored.plausible || asStored.meanPeak < CONFIDENT_STAGE1_PEAK)) {
     const small = probeOf();
     for (const o of ORIENTATIONS.slice(1)) {
       const up = uprightSize(small.w, small.h, o);
