@@ -14,11 +14,13 @@ export interface Orientation {
 }
 
 export const UPRIGHT: Orientation = { rotate: 0, mirror: false };
+/** The commonest other orientation: upright, the patient facing left. */
+export const MIRRORED: Orientation = { rotate: 0, mirror: true };
 
 /** Identity first, then the likeliest alternatives of clinical files (mirrored, 180, 90, 270). */
 export const ORIENTATIONS: readonly Orientation[] = [
   UPRIGHT,
-  { rotate: 0, mirror: true },
+  MIRRORED,
   { rotate: 180, mirror: false },
   { rotate: 90, mirror: false },
   { rotate: 270, mirror: false },
@@ -31,13 +33,21 @@ export function isUpright(o: Orientation): boolean {
   return o.rotate === 0 && !o.mirror;
 }
 
-/** Plain words for the result and the UI, e.g. "rotated 90° clockwise and mirrored (patient faced left)". */
-export function describeOrientation(o: Orientation): string {
-  if (isUpright(o)) return 'upright, facing right (as stored)';
+/**
+ * Plain words for the result and the UI, e.g. "the image was rotated by 90° clockwise and mirrored left-right
+ * to bring it upright facing right; …", with the small turn (LEVELLING_TURNS_DEG) the column was found under.
+ */
+export function describeOrientation(o: Orientation, turnDeg = 0): string {
+  if (isUpright(o) && turnDeg === 0) return 'upright, facing right (as stored)';
   const parts: string[] = [];
   if (o.rotate !== 0) parts.push(o.rotate === 180 ? 'rotated by 180°' : `rotated by ${o.rotate}° clockwise`);
   if (o.mirror) parts.push('mirrored left-right');
-  return `the image was ${parts.join(' and ')} to bring it upright facing right; landmarks are given in the stored image`;
+  const turned = isUpright(o) ? [] : [`${parts.join(' and ')} to bring it upright facing right`];
+  if (turnDeg !== 0)
+    turned.push(
+      `looked at turned by ${Math.abs(turnDeg)}° ${turnDeg > 0 ? 'clockwise' : 'anticlockwise'}, where the C2-C4 column lies as in the images the model learnt from (a flexed or extended head, or a film scanned askew)`,
+    );
+  return `the image was ${turned.join(', then ')}; landmarks are given in the stored image`;
 }
 
 /** Size of the upright image. */
@@ -60,6 +70,28 @@ export function uprightToStored(o: Orientation, w: number, h: number, X: number,
     case 270:
       return { x: w - 1 - ry, y: rx };
   }
+}
+
+/** A point of the stored image of w x h -> the upright image (the inverse of uprightToStored). */
+export function storedToUpright(o: Orientation, w: number, h: number, x: number, y: number): { x: number; y: number } {
+  const up = uprightSize(w, h, o);
+  let rx: number;
+  let ry: number;
+  switch (o.rotate) {
+    case 0:
+      [rx, ry] = [x, y];
+      break;
+    case 90:
+      [rx, ry] = [h - 1 - y, x];
+      break;
+    case 180:
+      [rx, ry] = [w - 1 - x, h - 1 - y];
+      break;
+    case 270:
+      [rx, ry] = [y, w - 1 - x];
+      break;
+  }
+  return { x: o.mirror ? up.w - 1 - rx : rx, y: ry };
 }
 
 /** The upright image's pixels (same array type), by exact pixel moves. */

@@ -21,6 +21,7 @@ import {
   parseDecoding,
   selectConfiguration,
   shapeDistance,
+  storedToUpright,
   turnPixels,
   turnPoint,
   uprightSize,
@@ -263,6 +264,14 @@ describe('orientations', () => {
           expect(turned[Y * up.w + X]).toBe(stored[p.y * w + p.x]);
         }
       }
+    }
+    // storedToUpright is the inverse, for every orientation and every pixel.
+    for (const o of ORIENTATIONS) {
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) {
+          const u = storedToUpright(o, w, h, x, y);
+          expect(uprightToStored(o, w, h, u.x, u.y)).toEqual({ x, y });
+        }
     }
     // Rotating the stored image by 90 degrees clockwise puts its top-left pixel at the top right.
     const r = orientPixels(stored, w, h, { rotate: 90, mirror: false });

@@ -168,7 +168,7 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('orientations, formats and resol
     }, 120_000);
   }
 
-  it('a column tilted 25° further either way (a flexed or extended head, a film scanned askew) is found under a small turn', async () => {
+  it('a column tilted 25° further either way (a flexed or extended head, a film scanned askew), facing right or left, is found under a small turn', async () => {
     const id = '001';
     const t = truthFile!.images[id]!;
     const file = path.resolve(sharedPath('cvm13'), t.image);
@@ -192,6 +192,14 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('orientations, formats and resol
       expect(r.prediction.anatomy?.plausible, `${deg}°`).toBe(true);
       expect(mre(r, id, v.back, 0.1) - base, `${deg}°`).toBeLessThan(0.3);
     }
+    // Facing left and tilted: mirrored first, then turned.
+    const m = turned(grey, 'mirror');
+    const v = tilted(m.img, 25);
+    const r = await analyzeOpened(engine, await decodeImageFile(`${id}-mirror-tilt25.tif`, tiff8(v.img)), { spacing });
+    expect(r.prediction.orientation).toMatchObject({ rotate: 0, mirror: true, corrected: true });
+    expect(Math.abs(r.prediction.orientation.turnDeg ?? 0)).toBeGreaterThan(0);
+    expect(r.summary).toMatch(/mirrored left-right .*, then looked at turned by/);
+    expect(mre(r, id, (p) => m.back(v.back(p)), 0.1) - base).toBeLessThan(0.3);
   }, 120_000);
 
   it('a left-facing cephalogram whose stored view looks faintly like a column is still mirrored (image 274, by the fold model that held it out)', async () => {
