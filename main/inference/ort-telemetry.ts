@@ -12,6 +12,6 @@
  * Windows builds report through the operating system's event tracing instead, which the variable does not cover:
  * there it follows the machine's diagnostic-data setting (README, "Privacy").
  */
-export const ORT_TELEMETRY_VARIABLE = 'ORT_DISABLE_TELEMETRY';
+const ORT_TELEMETRY_VARIABLE = 'ORT_DISABLE_TELEMETRY';
 
 process.env[ORT_TELEMETRY_VARIABLE] = '1';

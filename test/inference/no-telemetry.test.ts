@@ -12,7 +12,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ORT_TELEMETRY_VARIABLE } from '../../main/inference/ort-telemetry';
 import { HAS_SHARED_DATA, REPO_ROOT, sharedPath } from '../shared-data';
 
 const run = promisify(execFile);
@@ -23,13 +22,15 @@ afterEach(() => {
   for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** An environment like a user's, with an empty home and cache folder and without the telemetry variable. */
+/**
+ * A user's environment: only PATH, with an empty home and cache folder. Not the test runner's: ONNX Runtime
+ * sends nothing where it sees a CI variable (CI, GITHUB_ACTIONS, JENKINS_URL, TF_BUILD, …), and the telemetry
+ * variable must be absent for the check to mean anything.
+ */
 function freshHome(): { env: NodeJS.ProcessEnv; home: string } {
   const home = mkdtempSync(path.join(os.tmpdir(), 'cvm-home-'));
   folders.push(home);
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CACHE_HOME: path.join(home, 'cache') };
-  delete env[ORT_TELEMETRY_VARIABLE];
-  return { env, home };
+  return { env: { PATH: process.env.PATH, HOME: home, XDG_CACHE_HOME: path.join(home, 'cache') }, home };
 }
 
 /** Every path under the folder, relative to it. */
