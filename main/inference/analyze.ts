@@ -12,11 +12,26 @@ import type { LandmarkSet } from '../../core/landmarks/index';
 import type { InferenceEngine } from './engine';
 import type { PipelineImage } from './pipeline';
 
-/** The model input of an opened image: its pixels under the default (first) window. */
+/**
+ * Below this share of the full range, an image shown as stored is a washed-out one (a scanned film, an export with
+ * a compressed range): the ISBI cephalograms the models learnt from fill 74-96% of it with their 1st-99th
+ * percentiles.
+ */
+const WASHED_OUT_SHARE = 0.5;
+
+/**
+ * The model input of an opened image: its pixels under the default (first) window; for an image shown as stored
+ * over the full range whose automatic window (the next one) spans less than half of it, under that automatic
+ * window instead. The networks normalise contrast themselves (z-score), but not a grey floor far above black
+ * next to the black padding outside the image: the cvm13 images compressed to 30% of the range around mid-grey
+ * put 20 points on another vertebra (docs/inference.md, "Washed-out images").
+ */
 export function pipelineImageOf(opened: OpenedImage): PipelineImage {
   const { width, height, data, windows } = opened.pixels;
-  const window = windows[0];
-  if (!window) throw new Error(`${opened.info.fileName} has no display window`);
+  const [first, next] = windows;
+  if (!first) throw new Error(`${opened.info.fileName} has no display window`);
+  const fullRange = first.width >= 65536;
+  const window = fullRange && next && next.width < WASHED_OUT_SHARE * 65536 ? next : first;
   return { width, height, data, window: { center: window.center, width: window.width } };
 }
 

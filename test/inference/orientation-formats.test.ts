@@ -10,7 +10,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalysisResult } from '../../core/api/analysis';
 import { decodeImageFile } from '../../main/dicom/index';
-import { analyzeOpened, enteredSpacing, InferenceEngine, verifyModel } from '../../main/inference/index';
+import {
+  analyzeOpened,
+  enteredSpacing,
+  InferenceEngine,
+  pipelineImageOf,
+  verifyModel,
+} from '../../main/inference/index';
 import { writeTiff } from '../dicom/tiff-writer';
 import { HAS_SHARED_DATA, REPO_ROOT, sharedPath } from '../shared-data';
 
@@ -200,6 +206,26 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('orientations, formats and resol
     expect(Math.abs(r.prediction.orientation.turnDeg ?? 0)).toBeGreaterThan(0);
     expect(r.summary).toMatch(/mirrored left-right .*, then looked at turned by/);
     expect(mre(r, id, (p) => m.back(v.back(p)), 0.1) - base).toBeLessThan(0.3);
+  }, 120_000);
+
+  it('a washed-out scan (the grey values squeezed into 30% of the range around mid-grey) gives the same landmarks', async () => {
+    const id = '001';
+    const t = truthFile!.images[id]!;
+    const file = path.resolve(sharedPath('cvm13'), t.image);
+    const opened = await decodeImageFile(path.basename(file), readFileSync(file));
+    const spacing = enteredSpacing(0.1, 'test');
+    const base = mre(await analyzeOpened(engine, opened, { spacing }), id, (p) => p, 0.1);
+    expect(pipelineImageOf(opened).window.width).toBe(65536); // as stored
+    const washed: Grey = {
+      w: opened.pixels.width,
+      h: opened.pixels.height,
+      data: Uint16Array.from(opened.pixels.data, (v) => Math.round(89 + (0.3 * v) / 257)),
+    };
+    const o = await decodeImageFile(`${id}-washed.tif`, tiff8(washed));
+    // The model reads it under its automatic window, not as stored.
+    expect(pipelineImageOf(o).window.width).toBeLessThan(0.5 * 65536);
+    const r = await analyzeOpened(engine, o, { spacing });
+    expect(Math.abs(mre(r, id, (p) => p, 0.1) - base)).toBeLessThan(0.1);
   }, 120_000);
 
   it('a left-facing cephalogram whose stored view looks faintly like a column is still mirrored (image 274, by the fold model that held it out)', async () => {
