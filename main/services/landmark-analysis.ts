@@ -1,13 +1,13 @@
 /**
  * The one path from decoded pixels to landmarks and a stage, shared by every front end: the app's analysis
  * of a stored image (./analysis.ts), `cvm analyze` and `cvm eval` on files (./file-analysis.ts). A hand-wrist
- * radiograph is refused first (it gets a bone age, never vertebral landmarks); then the engine runs the
- * two-stage pipeline and the staging model assesses the landmarks. What the front ends add is only where the
+ * radiograph is refused (it gets a bone age, never vertebral landmarks) when the landmark model agrees that it
+ * shows no C2-C4 column; the engine runs the two-stage pipeline and the staging model assesses the landmarks. What the front ends add is only where the
  * pixels come from, what is recorded, and how the result is shown.
  */
 import type { AnalysisResult } from '../../core/api/analysis';
 import type { OpenedImage } from '../../core/api/image';
-import { analyzeOpened, type AnalyzeOptions, type InferenceEngine } from '../inference/index';
+import { analyzeOpened, summarize, type AnalyzeOptions, type InferenceEngine } from '../inference/index';
 
 /** What the radiograph-kind model said about an image (stored or just classified). */
 export interface KindVerdict {
@@ -31,33 +31,64 @@ export class HandRadiographError extends Error {
 export interface AnalyzeImageOptions extends AnalyzeOptions {
   /** The image's kind; null or absent when no kind model is installed (nothing is refused then). */
   readonly kindOf?: () => Promise<KindVerdict | null>;
+  /** Called when the landmark model overrules a hand verdict (see overrulesHand), before the result returns. */
+  readonly onHandOverruled?: () => Promise<void>;
 }
 
 /**
- * Refuses a hand, then landmarks, quality, orientation and the stage of one decoded image. An engine still to
- * be started is asked for only after the kind check, so a hand is refused as such even when the landmark model
- * cannot start. A running engine computes the landmarks while the kind model looks at the image (on a cold
- * start that hides the kind model's session and run); for a hand they are dropped unseen.
+ * The landmark model's second opinion on a hand verdict: a lateral cephalogram found with a plausible C2-C4 column
+ * and not failed. The radiograph-kind model sees the whole image squashed to 100 x 100 and learnt rotations up to
+ * 15°, and calls some cephalograms tilted by 25° hands (P 0.60); the landmark model refused all 11 RSNA hands
+ * as "not a lateral cephalogram" and looks for the column under turns (docs/inference.md, "Tilted columns").
+ */
+function overrulesHand(result: AnalysisResult): boolean {
+  const p = result.prediction;
+  return p.recognition.lateralCephalogram && p.anatomy?.plausible === true && p.quality.verdict !== 'failed';
+}
+
+/** The result with the disagreement said where a user checks before approving (verdict "check"). */
+function withOverruledHand(result: AnalysisResult, handProbability: number): AnalysisResult {
+  const q = result.prediction.quality;
+  const prediction = {
+    ...result.prediction,
+    quality: {
+      ...q,
+      verdict: q.verdict === 'ok' ? ('uncertain' as const) : q.verdict,
+      problems: [
+        ...q.problems,
+        `The radiograph-kind model took this image for a hand-wrist radiograph (P hand ${Math.round(handProbability * 100)}%), but the landmark model found a plausible C2-C4 column: check that it is a lateral cephalogram.`,
+      ],
+    },
+  };
+  return { ...result, prediction, ...summarize(prediction, result.assessment) };
+}
+
+/**
+ * Refuses a hand, then landmarks, quality, orientation and the stage of one decoded image. A hand verdict is
+ * refused only when the landmark model agrees (finds no plausible column, or cannot run). A running engine
+ * computes the landmarks while the kind model looks at the image (on a cold start that hides the kind model's
+ * session and run); an engine still to be started is started for a hand only to check it.
  */
 export async function analyzeOpenedImage(
   engine: InferenceEngine | (() => Promise<InferenceEngine>),
   opened: OpenedImage,
   options: AnalyzeImageOptions = {},
 ): Promise<AnalysisResult> {
-  const { kindOf, ...rest } = options;
-  const refuseHand = (kind: KindVerdict | null): void => {
-    if (kind?.kind === 'hand') throw new HandRadiographError(opened.info.fileName, kind.probabilities.hand);
-  };
-  if (typeof engine === 'function') {
-    refuseHand(kindOf ? await kindOf() : null);
-    return analyzeOpened(await engine(), opened, rest);
-  }
-  const landmarks = analyzeOpened(engine, opened, rest);
+  const { kindOf, onHandOverruled, ...rest } = options;
+  const running = typeof engine === 'function' ? null : analyzeOpened(engine, opened, rest);
+  running?.catch(() => undefined); // awaited below; unseen only when the kind model itself fails
+  const kind = kindOf ? await kindOf() : null;
+  const landmarks = async (): Promise<AnalysisResult> =>
+    running ?? analyzeOpened(typeof engine === 'function' ? await engine() : engine, opened, rest);
+  if (kind?.kind !== 'hand') return landmarks();
+  const hand = new HandRadiographError(opened.info.fileName, kind.probabilities.hand);
+  let checked: AnalysisResult;
   try {
-    refuseHand(kindOf ? await kindOf() : null);
-  } catch (error) {
-    landmarks.catch(() => undefined);
-    throw error;
+    checked = await landmarks();
+  } catch {
+    throw hand; // the landmark model cannot give a second opinion: the kind model's verdict stands
   }
-  return landmarks;
+  if (!overrulesHand(checked)) throw hand;
+  await onHandOverruled?.();
+  return withOverruledHand(checked, kind.probabilities.hand);
 }

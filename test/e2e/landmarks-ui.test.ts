@@ -15,6 +15,26 @@ import { HAS_CHROMIUM, screenshotPath, sessionPerSuite } from './harness';
 import { importAndOpen, landmarks } from './study-page';
 
 const canRun = HAS_SHARED_DATA && HAS_CHROMIUM;
+
+/** 8-bit grey of a 16-bit image turned by `deg` clockwise about its centre, on a canvas keeping all of it. */
+function tiltedTiff(
+  src: { width: number; height: number; data: ArrayLike<number> },
+  deg: number,
+): { width: number; height: number; data: Uint8Array } {
+  const { width: w, height: h } = src;
+  const a = (deg * Math.PI) / 180;
+  const [c, s] = [Math.cos(a), Math.sin(a)];
+  const W = Math.ceil(w * c + h * s);
+  const H = Math.ceil(w * s + h * c);
+  const data = new Uint8Array(W * H);
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) {
+      const sx = Math.round((w - 1) / 2 + c * (x - (W - 1) / 2) + s * (y - (H - 1) / 2));
+      const sy = Math.round((h - 1) / 2 - s * (x - (W - 1) / 2) + c * (y - (H - 1) / 2));
+      if (sx >= 0 && sy >= 0 && sx < w && sy < h) data[y * W + x] = Math.round(src.data[sy * w + sx]! / 257);
+    }
+  return { width: W, height: H, data };
+}
 if (!canRun) console.warn('landmarks e2e skipped: needs ../shared/data and /usr/bin/chromium');
 
 describe.skipIf(!canRun)('orientation, expected error and recognition in the study view', () => {
@@ -52,27 +72,10 @@ describe.skipIf(!canRun)('orientation, expected error and recognition in the stu
     const { page } = current();
     await page.getByText('◀ Worklist').click();
     const jpeg = await decodeImageFile('001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')));
-    const { width: w, height: h } = jpeg.pixels;
-    // Turned 15° clockwise about the centre onto a canvas that keeps all of it (nearest neighbour). At 25° the
-    // radiograph-kind model calls this film a hand (P 0.60) and the app refuses it before the landmark model
-    // sees it: docs/inference.md, "Tilted columns".
-    const a = (15 * Math.PI) / 180;
-    const [c, s] = [Math.cos(a), Math.sin(a)];
-    const W = Math.ceil(w * c + h * s);
-    const H = Math.ceil(w * s + h * c);
-    const tilted = new Uint8Array(W * H);
-    for (let y = 0; y < H; y++)
-      for (let x = 0; x < W; x++) {
-        const sx = Math.round((w - 1) / 2 + c * (x - (W - 1) / 2) + s * (y - (H - 1) / 2));
-        const sy = Math.round((h - 1) / 2 - s * (x - (W - 1) / 2) + c * (y - (H - 1) / 2));
-        if (sx >= 0 && sy >= 0 && sx < w && sy < h)
-          tilted[y * W + x] = Math.round(jpeg.pixels.data[sy * w + sx]! / 257);
-      }
+    // At 25° the radiograph-kind model takes this film for a hand (next test); at 15° it is unsure.
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cvm-e2e-tiff-')), '001-tilted-15.tif');
-    writeFileSync(
-      file,
-      writeTiff([{ width: W, height: H, bits: 8, data: tilted, compression: 8, resolution: [254, 254, 2] }]),
-    );
+    const t = tiltedTiff(jpeg.pixels, 15);
+    writeFileSync(file, writeTiff([{ ...t, bits: 8, compression: 8, resolution: [254, 254, 2] }]));
     await importAndOpen(page, file);
     await page.getByTestId('analyze').click();
     await page.getByTestId('orientation-note').waitFor({ timeout: 120_000 });
@@ -82,6 +85,28 @@ describe.skipIf(!canRun)('orientation, expected error and recognition in the stu
     expect(Object.keys(await landmarks(page))).toHaveLength(13);
     await page.keyboard.press('r');
     await page.screenshot({ path: screenshotPath('landmarks-03-tilted') });
+  });
+
+  it('a cephalogram tilted by 25°, which the radiograph-kind model takes for a hand, still gets its landmarks', async () => {
+    const { page } = current();
+    await page.getByText('◀ Worklist').click();
+    const jpeg = await decodeImageFile('001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')));
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cvm-e2e-tiff-')), '001-tilted-25.tif');
+    const t = tiltedTiff(jpeg.pixels, 25);
+    writeFileSync(file, writeTiff([{ ...t, bits: 8, compression: 8, resolution: [254, 254, 2] }]));
+    await importAndOpen(page, file);
+    // Imported as a hand (P hand 0.60): the bone-age panel shows.
+    await page.getByTestId('bone-age-panel').waitFor({ timeout: 60_000 });
+    await page.getByTestId('analyze').click();
+    await page.getByTestId('orientation-note').waitFor({ timeout: 120_000 });
+    expect(Object.keys(await landmarks(page))).toHaveLength(13);
+    // The landmark model overruled the hand verdict: the CVM panels, and a check before approving.
+    await expect.poll(() => page.getByTestId('bone-age-panel').count(), { timeout: 30_000 }).toBe(0);
+    await expect(page.locator('aside.side').textContent()).resolves.toMatch(
+      /took this image for a hand-wrist radiograph/,
+    );
+    await page.keyboard.press('r');
+    await page.screenshot({ path: screenshotPath('landmarks-04-tilted-kind-overruled') });
   });
 
   it('a hand radiograph gets "Not a lateral cephalogram" and no landmarks', async () => {

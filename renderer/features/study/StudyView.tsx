@@ -181,7 +181,12 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: StudyWorkspaceProp
             onApproveNext={() => void commands.approve(true)}
             onReopen={() => void commands.reopen()}
           />
-          <BoneAgePanel imageId={detail.imageId} onChange={onBoneAgeChange} />
+          {/* Read again after each model run: an analysis can change the image's kind (a hand verdict overruled). */}
+          <BoneAgePanel
+            key={`${detail.imageId}-${detail.ai?.modelRun?.runId ?? 0}`}
+            imageId={detail.imageId}
+            onChange={onBoneAgeChange}
+          />
           <StagePanel
             detail={detail}
             assessment={assessment}

@@ -36,8 +36,10 @@ export function useApprovalDecision(
     [landmarks, spacing],
   );
   const modelQuality = useMemo(() => modelQualityOf(detail.ai?.modelRun?.quality), [detail.ai]);
-  // The whole-image classifier's kind (hand-wrist, other) also decides whether a CVM stage may be approved.
+  // The whole-image classifier's kind (hand-wrist, other) also decides whether a CVM stage may be approved. Read
+  // again after each model run: an analysis can change the kind (a hand verdict the landmark model overruled).
   const [boneAge, setBoneAge] = useState<BoneAgeView | null>(null);
+  const runId = detail.ai?.modelRun?.runId ?? 0;
   useEffect(() => {
     let live = true;
     setBoneAge(null);
@@ -47,7 +49,7 @@ export function useApprovalDecision(
     return () => {
       live = false;
     };
-  }, [detail.imageId]);
+  }, [detail.imageId, runId]);
   const imageKind = useMemo<ApprovalInput['imageKind']>(() => {
     const k = boneAge?.imageId === detail.imageId ? boneAge.kind : null;
     return k ? { kind: k.kind, uncertain: k.uncertain, probability: k.probabilities[k.kind] } : null;
