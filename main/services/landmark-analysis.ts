@@ -2,8 +2,8 @@
  * The one path from decoded pixels to landmarks and a stage, shared by every front end: the app's analysis
  * of a stored image (./analysis.ts), `cvm analyze` and `cvm eval` on files (./file-analysis.ts). A hand-wrist
  * radiograph is refused (it gets a bone age, never vertebral landmarks) when the landmark model agrees that it
- * shows no C2-C4 column; the engine runs the two-stage pipeline and the staging model assesses the landmarks. What the front ends add is only where the
- * pixels come from, what is recorded, and how the result is shown.
+ * shows no C2-C4 column; the engine runs the two-stage pipeline and the staging model assesses the landmarks.
+ * What the front ends add is only where the pixels come from, what is recorded, and how the result is shown.
  */
 import type { AnalysisResult } from '../../core/api/analysis';
 import type { OpenedImage } from '../../core/api/image';
