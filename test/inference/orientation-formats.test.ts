@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalysisResult } from '../../core/api/analysis';
+import type { OpenedImage, Spacing } from '../../core/api/image';
 import { decodeImageFile } from '../../main/dicom/index';
 import {
   analyzeOpened,
@@ -130,6 +131,22 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('orientations, formats and resol
     return errs.reduce((a, b) => a + b, 0) / errs.length;
   };
 
+  /** An annotated cephalogram as decoded, its error upright at 0.1 mm per pixel, and its grey values as stored. */
+  const original = async (id: string): Promise<{ opened: OpenedImage; spacing: Spacing; base: number; grey: Grey }> => {
+    const t = truthFile!.images[id]!;
+    const file = path.resolve(sharedPath('cvm13'), t.image);
+    const opened = await decodeImageFile(path.basename(file), readFileSync(file));
+    const spacing = enteredSpacing(0.1, 'test');
+    const base = mre(await analyzeOpened(engine, opened, { spacing }), id, (p) => p, 0.1);
+    // Grey values as stored (8-bit JPEG: value * 257).
+    const grey: Grey = {
+      w: opened.pixels.width,
+      h: opened.pixels.height,
+      data: Uint16Array.from(opened.pixels.data, (v) => Math.round(v / 257)),
+    };
+    return { opened, spacing, base, grey };
+  };
+
   for (const id of ['001']) {
     it(`image ${id}: rotated 90/180, mirrored, 16-bit TIFF and half resolution within 0.1 mm of the original`, async () => {
       const t = truthFile!.images[id]!;
@@ -176,16 +193,7 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('orientations, formats and resol
 
   it('a column tilted 25° further either way (a flexed or extended head, a film scanned askew), facing right or left, is found under a small turn', async () => {
     const id = '001';
-    const t = truthFile!.images[id]!;
-    const file = path.resolve(sharedPath('cvm13'), t.image);
-    const opened = await decodeImageFile(path.basename(file), readFileSync(file));
-    const spacing = enteredSpacing(0.1, 'test');
-    const base = mre(await analyzeOpened(engine, opened, { spacing }), id, (p) => p, 0.1);
-    const grey: Grey = {
-      w: opened.pixels.width,
-      h: opened.pixels.height,
-      data: Uint16Array.from(opened.pixels.data, (v) => Math.round(v / 257)),
-    };
+    const { spacing, base, grey } = await original(id);
     for (const deg of [25, -25]) {
       const v = tilted(grey, deg);
       const r = await analyzeOpened(engine, await decodeImageFile(`${id}-tilt${deg}.tif`, tiff8(v.img)), { spacing });
@@ -210,17 +218,9 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('orientations, formats and resol
 
   it('a washed-out scan (the grey values squeezed into 30% of the range around mid-grey) gives the same landmarks', async () => {
     const id = '001';
-    const t = truthFile!.images[id]!;
-    const file = path.resolve(sharedPath('cvm13'), t.image);
-    const opened = await decodeImageFile(path.basename(file), readFileSync(file));
-    const spacing = enteredSpacing(0.1, 'test');
-    const base = mre(await analyzeOpened(engine, opened, { spacing }), id, (p) => p, 0.1);
+    const { opened, spacing, base, grey } = await original(id);
     expect(pipelineImageOf(opened).window.width).toBe(65536); // as stored
-    const washed: Grey = {
-      w: opened.pixels.width,
-      h: opened.pixels.height,
-      data: Uint16Array.from(opened.pixels.data, (v) => Math.round(89 + (0.3 * v) / 257)),
-    };
+    const washed: Grey = { ...grey, data: Uint16Array.from(grey.data, (v) => Math.round(89 + 0.3 * v)) };
     const o = await decodeImageFile(`${id}-washed.tif`, tiff8(washed));
     // The model reads it under its automatic window, not as stored.
     expect(pipelineImageOf(o).window.width).toBeLessThan(0.5 * 65536);
