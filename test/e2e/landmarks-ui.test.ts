@@ -7,6 +7,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { decodeImageFile } from '../../main/dicom/index';
 import { writeTiff } from '../dicom/tiff-writer';
@@ -36,6 +37,16 @@ function tiltedTiff(
   return { width: W, height: H, data };
 }
 if (!canRun) console.warn('landmarks e2e skipped: needs ../shared/data and /usr/bin/chromium');
+
+/** From the worklist, imports ISBI 001 tilted by `deg` clockwise as an 8-bit TIFF (0.1 mm) and opens it. */
+async function importTilted(page: Page, deg: number): Promise<void> {
+  await page.getByText('◀ Worklist').click();
+  const jpeg = await decodeImageFile('001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')));
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cvm-e2e-tiff-')), `001-tilted-${deg}.tif`);
+  const t = tiltedTiff(jpeg.pixels, deg);
+  writeFileSync(file, writeTiff([{ ...t, bits: 8, compression: 8, resolution: [254, 254, 2] }]));
+  await importAndOpen(page, file);
+}
 
 describe.skipIf(!canRun)('orientation, expected error and recognition in the study view', () => {
   const current = sessionPerSuite();
@@ -70,13 +81,8 @@ describe.skipIf(!canRun)('orientation, expected error and recognition in the stu
 
   it('a cephalogram tilted by 15° is looked at turned back, and the study view says so', async () => {
     const { page } = current();
-    await page.getByText('◀ Worklist').click();
-    const jpeg = await decodeImageFile('001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')));
     // At 25° the radiograph-kind model takes this film for a hand (next test); at 15° it is unsure.
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cvm-e2e-tiff-')), '001-tilted-15.tif');
-    const t = tiltedTiff(jpeg.pixels, 15);
-    writeFileSync(file, writeTiff([{ ...t, bits: 8, compression: 8, resolution: [254, 254, 2] }]));
-    await importAndOpen(page, file);
+    await importTilted(page, 15);
     await page.getByTestId('analyze').click();
     await page.getByTestId('orientation-note').waitFor({ timeout: 120_000 });
     await expect(page.getByTestId('orientation-note').textContent()).resolves.toMatch(
@@ -89,12 +95,7 @@ describe.skipIf(!canRun)('orientation, expected error and recognition in the stu
 
   it('a cephalogram tilted by 25°, which the radiograph-kind model takes for a hand, still gets its landmarks', async () => {
     const { page } = current();
-    await page.getByText('◀ Worklist').click();
-    const jpeg = await decodeImageFile('001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')));
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cvm-e2e-tiff-')), '001-tilted-25.tif');
-    const t = tiltedTiff(jpeg.pixels, 25);
-    writeFileSync(file, writeTiff([{ ...t, bits: 8, compression: 8, resolution: [254, 254, 2] }]));
-    await importAndOpen(page, file);
+    await importTilted(page, 25);
     // Imported as a hand (P hand 0.60): the bone-age panel shows.
     await page.getByTestId('bone-age-panel').waitFor({ timeout: 60_000 });
     await page.getByTestId('analyze').click();

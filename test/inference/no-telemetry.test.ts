@@ -45,6 +45,13 @@ function sources(dir: string): string[] {
     .map((p) => path.join(dir, p));
 }
 
+/** A command run as `npm run cvm` does, in a fresh home; what it wrote there afterwards. */
+async function cvmInFreshHome(args: string[]): Promise<{ stdout: string; files: string[] }> {
+  const { env, home } = freshHome();
+  const { stdout } = await run(process.execPath, [LAUNCHER, ...args], { cwd: REPO_ROOT, env });
+  return { stdout, files: written(home) };
+}
+
 describe("ONNX Runtime's telemetry", () => {
   it('is switched off before every module that loads onnxruntime-node loads it', () => {
     const loadsOrt =
@@ -75,14 +82,13 @@ describe("ONNX Runtime's telemetry", () => {
   it.skipIf(!HAS_SHARED_DATA)(
     'is not written by cvm analyze (the landmark worker and the radiograph-kind model in the main thread)',
     async () => {
-      const { env, home } = freshHome();
-      const { stdout } = await run(
-        process.execPath,
-        [LAUNCHER, 'analyze', sharedPath('isbi2015', 'images', '001.jpg'), '--json'],
-        { cwd: REPO_ROOT, env },
-      );
+      const { stdout, files } = await cvmInFreshHome([
+        'analyze',
+        sharedPath('isbi2015', 'images', '001.jpg'),
+        '--json',
+      ]);
       expect(stdout).toContain('"type":"result"'); // the networks ran
-      expect(written(home)).toEqual([]);
+      expect(files).toEqual([]);
     },
     120_000,
   );
@@ -90,14 +96,10 @@ describe("ONNX Runtime's telemetry", () => {
   it.skipIf(!HAS_SHARED_DATA)(
     'is not written by cvm boneage (the whole-image worker)',
     async () => {
-      const { env, home } = freshHome();
-      const { stdout } = await run(
-        process.execPath,
-        [LAUNCHER, 'boneage', sharedPath('boneage', 'rsna-sample', '14931.png'), '--sex', 'male', '--json'],
-        { cwd: REPO_ROOT, env },
-      );
+      const hand = sharedPath('boneage', 'rsna-sample', '14931.png');
+      const { stdout, files } = await cvmInFreshHome(['boneage', hand, '--sex', 'male', '--json']);
       expect(stdout).toMatch(/boneAgeMonths|months/i); // the network ran
-      expect(written(home)).toEqual([]);
+      expect(files).toEqual([]);
     },
     120_000,
   );
