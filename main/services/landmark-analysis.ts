@@ -37,9 +37,10 @@ export interface AnalyzeImageOptions extends AnalyzeOptions {
 
 /**
  * The landmark model's second opinion on a hand verdict: a lateral cephalogram found with a plausible C2-C4 column
- * and not failed. The radiograph-kind model sees the whole image squashed to 100 x 100 and learnt rotations up to
- * 15°, and calls some cephalograms tilted by 25° hands (P 0.60); the landmark model refused all 11 RSNA hands
- * as "not a lateral cephalogram" and looks for the column under turns (docs/inference.md, "Tilted columns").
+ * and not failed. The radiograph-kind model sees the whole image squashed to 100 x 100: version 1.0.0 (rotations
+ * up to 15° learnt) called some cephalograms tilted by 25° hands (P 0.60), and 1.1.0 (up to 35°) still calls a
+ * tight crop around the neck a hand now and then; the landmark model refused all 11 RSNA hands as "not a lateral
+ * cephalogram" and looks for the column under turns (docs/inference.md, "Tilted columns").
  */
 function overrulesHand(result: AnalysisResult): boolean {
   const p = result.prediction;

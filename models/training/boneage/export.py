@@ -160,7 +160,7 @@ def export_boneage(run, out_dir, seed=0, version="3.7.0"):
     print(json.dumps(manifest["accuracy"], indent=1)[:3000])
 
 
-def export_kind(run, out_dir):
+def export_kind(run, out_dir, version):
     m = KindNet(); m.load_state_dict(torch.load(os.path.join(run, "kind.pt"))); m.eval()
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, "kind.onnx")
@@ -168,7 +168,7 @@ def export_kind(run, out_dir):
     onnx.checker.check_model(onnx.load(path))
     held = json.load(open(os.path.join(run, "heldout.json")))
     manifest = {
-        "id": "radiograph-kind", "task": "radiograph-kind", "version": "1.0.0",
+        "id": "radiograph-kind", "task": "radiograph-kind", "version": version,
         "createdAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "license": "weights: trained in this repository; data: ISBI 2015 cephalograms (research use), RSNA bone age hands (research use), synthetic images",
         "file": "kind.onnx", "sha256": sha(path),
@@ -178,12 +178,12 @@ def export_kind(run, out_dir):
         "modelCard": {
             "data": "cephalogram: ISBI 2015 lateral cephalograms (one device); hand: RSNA bone age hands; other: synthetic (1/f random fields, blank and gradient frames, block-shuffled radiographs)",
             "resolution": "the whole image squashed to 100x100 (the bone-age model's input)",
-            "augmentation": "all 8 flips/quarter-turns, rotation +-15 deg, scale, shift, contrast, gamma: mirrored or rotated images keep their kind",
+            "augmentation": "all 8 flips/quarter-turns, rotation +-35 deg (half with black corners and scaled 0.65-1.35 as a film turned on an enlarged canvas), scale, shift, contrast, gamma: mirrored, rotated and tilted images keep their kind",
             "validation": "held-out images of the same sources only; real 'other' radiographs (chest, skull AP, panoramic, ...) were not in the training data: such images may be called a cephalogram or a hand",
             "decision": "the most probable kind when its probability is at least minProbability, else other (uncertain)",
         },
         "training": {"recipe": "models/training/boneage/train.sh", "steps": held["steps"]},
-        "accuracy": {"protocol": "held-out cephalograms (ISBI images numbered above 300), held-out rsna100 hands, synthetic others from unseen seeds; each under the 8 flips/quarter-turns and a 15-degree rotation", **held},
+        "accuracy": {"protocol": "held-out cephalograms (ISBI images numbered above 300), held-out rsna100 hands, synthetic others from unseen seeds; each under the 8 flips/quarter-turns, a random rotation within 15 degrees and tilts of -30, -25, 25 and 30 degrees (cephalograms turned at full resolution, also mirrored and on an enlarged canvas: tilt...whole_film; hands and others turned at 100x100)", **held},
     }
     json.dump(manifest, open(os.path.join(out_dir, "manifest.json"), "w"), indent=2)
 
@@ -194,9 +194,10 @@ if __name__ == "__main__":
     ap.add_argument("--kind-run", default=os.path.join(HERE, "runs", "kind"))
     ap.add_argument("--only", choices=["boneage", "kind"], default=None)
     ap.add_argument("--version", default="3.7.0", help="the bone-age manifest's version")
+    ap.add_argument("--kind-version", default="1.1.0", help="the radiograph-kind manifest's version")
     ap.add_argument("--models", default=MODELS, help="folder that receives boneage-rsna100/ and radiograph-kind/")
     a = ap.parse_args()
     if a.only in (None, "kind"):
-        export_kind(a.kind_run, os.path.join(a.models, "radiograph-kind"))
+        export_kind(a.kind_run, os.path.join(a.models, "radiograph-kind"), a.kind_version)
     if a.only in (None, "boneage"):
         export_boneage(a.boneage_run, os.path.join(a.models, "boneage-rsna100"), version=a.version)

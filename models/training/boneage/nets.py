@@ -118,9 +118,10 @@ class KindNet(nn.Module):
         return self.body(self.z(x))
 
 
-def augment(x, g, rot_deg=12.0, scale=0.1, shift=0.06, flip=0.5, contrast=0.25, gamma=0.3):
+def augment(x, g, rot_deg=12.0, scale=0.1, shift=0.06, flip=0.5, contrast=0.25, gamma=0.3, padding="border"):
     """Batch augmentation on [N,1,H,W] in [0,1]: affine (rotation, scale, shift, horizontal flip) with
-    border padding, then contrast/brightness/gamma. g: torch.Generator."""
+    `padding` ("border" repeats the edge, "zeros" fills black as a film scanned at a tilt), then
+    contrast/brightness/gamma. g: torch.Generator."""
     import math
     import torch.nn.functional as F
     n = x.shape[0]
@@ -132,7 +133,7 @@ def augment(x, g, rot_deg=12.0, scale=0.1, shift=0.06, flip=0.5, contrast=0.25, 
     cos, sin = torch.cos(ang) / sc, torch.sin(ang) / sc
     theta = torch.stack([torch.stack([cos * fl, -sin, tx], 1), torch.stack([sin * fl, cos, ty], 1)], 1)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    y = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    y = F.grid_sample(x, grid, mode="bilinear", padding_mode=padding, align_corners=False)
     c = 1 + (torch.rand(n, 1, 1, 1, generator=g) * 2 - 1) * contrast
     b = (torch.rand(n, 1, 1, 1, generator=g) * 2 - 1) * contrast * 0.4
     gm = torch.exp((torch.rand(n, 1, 1, 1, generator=g) * 2 - 1) * gamma)

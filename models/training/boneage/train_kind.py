@@ -10,10 +10,13 @@ Data (all prepared with common.squash_nearest, like the app):
                levels, edges and texture as the radiographs but no anatomy, so the classifier has to use
                the layout of the whole image, not its texture)
 Augmentation of cephalograms and hands: any of the 8 flips/quarter-turns (so mirrored or rotated images
-keep their kind), rotation +-15 deg, scale +-10 %, shift, contrast/brightness/gamma.
+keep their kind), rotation +-ROT_DEG (films are scanned and patients positioned at a tilt; half of each batch
+with the corners filled black as a scanner does and scaled by 0.65-1.35, as a turned film on an enlarged canvas,
+half with the edge repeated and scaled +-10 %), shift, contrast/brightness/gamma; the synthetic others the same.
 
-Held-out figures: accuracy per class on the held-out images under each of the 8 flips/quarter-turns and
-a 15-degree rotation; written to runs/kind/heldout.json.
+Held-out figures: accuracy per class on the held-out images under each of the 8 flips/quarter-turns, a random
+rotation within +-15 deg and fixed tilts (TILTS_DEG; the cephalograms turned at full resolution before the
+squash, as a tilted scan reaches the app, also mirrored); written to runs/kind/heldout.json.
 
   OMP_NUM_THREADS=1 python3 train_kind.py --steps 1500
 """
@@ -25,6 +28,8 @@ from common import DATA, load_grey, load_rsna100, squash_nearest
 from nets import KindNet, augment
 
 CLASSES = ["cephalogram", "hand", "other"]
+ROT_DEG = 35  # the landmark pipeline looks at tilts up to +-30 deg (LEVELLING_TURNS_DEG), so the kind must hold there
+TILTS_DEG = (-30, -25, 25, 30)
 
 
 def dihedral(x, k):
@@ -104,7 +109,38 @@ def others(n, g, ceph, hand):
 def anatomy_aug(x, g):
     k = torch.randint(8, (x.shape[0],), generator=g)
     y = torch.cat([dihedral(x[i:i + 1], int(k[i])) for i in range(x.shape[0])])
-    return augment(y, g, rot_deg=15, scale=0.1, shift=0.06, flip=0.0, contrast=0.3, gamma=0.4)
+    return tilt_aug(y, g, flip=0.0)
+
+
+def tilt_aug(x, g, flip):
+    """augment() with rotations up to +-ROT_DEG: half of the batch with black corners and scaled down as far as a
+    whole film turned by 30 deg on an enlarged canvas (x0.67), half with the edge repeated."""
+    half = x.shape[0] // 2
+    return torch.cat([
+        augment(x[:half], g, rot_deg=ROT_DEG, scale=0.35, shift=0.06, flip=flip, contrast=0.3, gamma=0.4, padding="zeros"),
+        augment(x[half:], g, rot_deg=ROT_DEG, scale=0.1, shift=0.06, flip=flip, contrast=0.3, gamma=0.4, padding="border"),
+    ])
+
+
+def turned(x, deg):
+    """[N,1,H,W] turned by deg (anticlockwise on screen) about the centre, corners black."""
+    t = torch.tensor(deg * np.pi / 180)
+    theta = torch.tensor([[torch.cos(t), -torch.sin(t), 0.0], [torch.sin(t), torch.cos(t), 0.0]]).expand(x.shape[0], 2, 3)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def tilted_full_resolution(paths, deg, mirrored, expand):
+    """The cephalograms turned by deg at full resolution (PIL, corners black), optionally mirrored first and the
+    canvas enlarged to hold the whole turned film, then squashed like the app does."""
+    from PIL import Image, ImageOps
+    out = []
+    for p in paths:
+        im = Image.fromarray(load_grey(p))
+        if mirrored:
+            im = ImageOps.mirror(im)
+        out.append(squash_nearest(np.asarray(im.rotate(deg, resample=Image.BILINEAR, expand=expand, fillcolor=0))))
+    return torch.from_numpy(np.stack(out)).float().div(255).unsqueeze(1)
 
 
 def main():
@@ -138,7 +174,7 @@ def main():
         xc = anatomy_aug(c_tr[torch.randint(len(c_tr), (third,), generator=g)], g)
         xh = anatomy_aug(h_tr[torch.randint(len(h_tr), (third,), generator=g)], g)
         xo = others(third, g, c_tr, h_tr)
-        xo = augment(xo, g, rot_deg=15, scale=0.1, shift=0.06, flip=0.5, contrast=0.3, gamma=0.4)
+        xo = tilt_aug(xo, g, flip=0.5)
         x = torch.cat([xc, xh, xo])
         y = torch.tensor([0] * third + [1] * third + [2] * third)
         loss = F.cross_entropy(model(x), y, label_smoothing=0.05)
@@ -167,6 +203,16 @@ def main():
     for name, x, lab in [("cephalogram", c_te, 0), ("hand", h_te, 1), ("other", o_te, 2)]:
         r, _, p = acc(rot(x), lab); row[name] = round(r, 4)
     res["by_transform"]["random_rotation_15deg"] = row
+    held_paths = [os.path.join(cdir, f) for f, n in zip(names, cnum) if n > 300]
+    for deg in TILTS_DEG:
+        for mirrored, expand in ((False, False), (False, True), (True, False)):
+            xc = tilted_full_resolution(held_paths, deg, mirrored, expand)
+            row = {"cephalogram": round(acc(xc, 0)[0], 4)}
+            if not expand:  # the hands and others exist only squashed: turned at 100x100
+                row["hand"] = round(acc(turned(dihedral(h_te, 4) if mirrored else h_te, deg), 1)[0], 4)
+                row["other"] = round(acc(turned(o_te, deg), 2)[0], 4)
+            label = f"tilt{deg:+d}deg{'_mirrored' if mirrored else ''}{'_whole_film' if expand else ''}"
+            res["by_transform"][label] = row
     # confusion over the 8 dihedral versions
     conf = np.zeros((3, 3), int)
     for lab, p in allp:

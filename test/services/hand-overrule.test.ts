@@ -1,0 +1,74 @@
+/**
+ * The landmark model's second opinion on a hand verdict (main/services/landmark-analysis.ts): the radiograph-kind
+ * model looks at the whole image squashed to 100 x 100 and can take an unusual cephalogram for a hand. Its verdict
+ * is the input here (as the app passes the stored kind); the landmarks come from the shipped model on real images.
+ * A cephalogram called a hand keeps its landmarks with a check; a real hand stays refused.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeImageFile } from '../../main/dicom/index';
+import { enteredSpacing, InferenceEngine, verifyModel } from '../../main/inference/index';
+import { analyzeOpenedImage, HandRadiographError, type KindVerdict } from '../../main/services/landmark-analysis';
+import { HAS_SHARED_DATA, REPO_ROOT, sharedPath } from '../shared-data';
+
+const MODEL = path.join(REPO_ROOT, 'models', 'cvm13-unet');
+const HAS_MODEL = existsSync(path.join(MODEL, 'decoding.json'));
+
+const handVerdict = (p: number): KindVerdict => ({ kind: 'hand', probabilities: { hand: p } });
+
+describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('a hand verdict of the radiograph-kind model', () => {
+  let engine: InferenceEngine;
+  beforeAll(async () => {
+    engine = await InferenceEngine.start({ model: verifyModel(MODEL), providers: ['cpu'] });
+  }, 60_000);
+  afterAll(async () => {
+    await engine.close();
+  });
+  const opened = async (...parts: string[]) => decodeImageFile(parts.at(-1) ?? '', readFileSync(sharedPath(...parts)));
+  const spacing = enteredSpacing(0.1, 'test');
+
+  it('is overruled on a cephalogram: the landmarks stay, with a check that says why', async () => {
+    const ceph = await opened('isbi2015', 'images', '001.jpg');
+    let overruled = 0;
+    const result = await analyzeOpenedImage(engine, ceph, {
+      spacing,
+      kindOf: async () => handVerdict(0.7),
+      onHandOverruled: async () => {
+        overruled++;
+      },
+    });
+    expect(overruled).toBe(1);
+    expect(result.prediction.landmarks).toHaveLength(13);
+    expect(result.prediction.quality.verdict).not.toBe('ok');
+    expect(result.prediction.quality.problems.join(' ')).toMatch(
+      /took this image for a hand-wrist radiograph \(P hand 70%\), but the landmark model found a plausible C2-C4 column/,
+    );
+    // The same image with a cephalogram verdict: the same landmarks, no such problem.
+    const plain = await analyzeOpenedImage(engine, ceph, {
+      spacing,
+      kindOf: async () => ({ kind: 'cephalogram', probabilities: { hand: 0.01 } }),
+    });
+    expect(plain.prediction.landmarks.map((l) => [l.x, l.y])).toEqual(
+      result.prediction.landmarks.map((l) => [l.x, l.y]),
+    );
+    expect(plain.prediction.quality.problems.join(' ')).not.toMatch(/hand-wrist/);
+  }, 120_000);
+
+  it('stands on a hand radiograph, which the landmark model finds no column in', async () => {
+    const hand = await opened('boneage', 'rsna-sample', '7034.png');
+    let overruled = 0;
+    const refused = analyzeOpenedImage(engine, hand, {
+      spacing,
+      kindOf: async () => handVerdict(0.97),
+      onHandOverruled: async () => {
+        overruled++;
+      },
+    });
+    await expect(refused).rejects.toBeInstanceOf(HandRadiographError);
+    await expect(refused).rejects.toThrow(
+      /Not a lateral cephalogram: 7034.png is a hand-wrist radiograph \(P hand 97%\)/,
+    );
+    expect(overruled).toBe(0);
+  }, 120_000);
+});
