@@ -7,3 +7,4 @@ export * from './scale';
 export * from './quality';
 export * from './decoding';
 export * from './orientation';
+export * from './content-box';

@@ -8,7 +8,7 @@ export interface LinearWindow {
 /** Grey pixels as the pipeline reads them: integers through an intensity table, or floats already in [0, 1]. */
 export type PixelArray = Float32Array | Uint16Array | Uint8Array;
 
-function unitOf(window: LinearWindow): (value: number) => number {
+export function unitOf(window: LinearWindow): (value: number) => number {
   if (!(window.width > 0)) throw new Error(`window width must be positive, got ${window.width}`);
   const low = window.center - window.width / 2;
   const scale = 1 / window.width;

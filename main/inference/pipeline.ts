@@ -15,6 +15,9 @@ import type {
 import { imagePoint, type PixelSpacingMm } from '../../core/geometry/index';
 import {
   alignShape,
+  contentBox,
+  cropPixels,
+  unitOf,
   assessQuality,
   DEFAULT_QUALITY_THRESHOLDS,
   describeOrientation,
@@ -229,6 +232,30 @@ async function stage1On(
  */
 const TURNED_OTHER_ORIENTATION_MARGIN = 0.1;
 
+/**
+ * The tilts (tiltDeg) of the C2-C4 columns the models learnt from: the cvm13 annotations lie at -0.1 to 20.2°
+ * (mean 9.9°). A column found clearly but outside them is looked at under the small turns too: since stage 1
+ * learnt other fields of view (1.2.0) it finds columns tilted by 25-45° clearly, and taken as they were, 5-8
+ * points of an image landed on the neighbouring vertebra (the cvm13 images tilted by -15°: 1.06 mm, 23 points).
+ */
+const LEARNT_TILT_DEG = { min: 0, max: 20 };
+/**
+ * Looks are ranked by mean stage-1 peak less this much per degree that the column, as stage 2 would see it (after
+ * the turn), lies outside the middle half of LEARNT_TILT_DEG. Set on the tilted cvm13 variants (docs/inference.md,
+ * "Tilted columns"): a yes/no bonus for the learnt range left the -25° set at 0.91 mm, this ranking 0.69 mm.
+ */
+const TILT_PENALTY_PER_DEG = 0.02;
+
+function inLearntTilt(tiltDeg: number): boolean {
+  return tiltDeg >= LEARNT_TILT_DEG.min && tiltDeg <= LEARNT_TILT_DEG.max;
+}
+
+function tiltPenalty(tiltDeg: number): number {
+  const middle = (LEARNT_TILT_DEG.min + LEARNT_TILT_DEG.max) / 2;
+  const quarter = (LEARNT_TILT_DEG.max - LEARNT_TILT_DEG.min) / 4;
+  return TILT_PENALTY_PER_DEG * Math.max(0, Math.abs(tiltDeg - middle) - quarter);
+}
+
 /** Side (px) of the small copy the other orientations are tried on. */
 const ORIENTATION_PROBE_PX = 384;
 
@@ -247,6 +274,38 @@ export async function runPipeline(
   image: PipelineImage,
   spacing: PixelSpacingMm | null,
   options: PipelineOptions = {},
+): Promise<PipelineOutput> {
+  const box =
+    image.width > 0 && image.data.length === image.width * image.height
+      ? contentBox(image.data, image.width, image.height, unitOf(image.window))
+      : null;
+  if (!box) return runPipelineOn(manifest, runLocate, runRefine, image, spacing, options);
+  // A frame of uniform rows and columns (a film scanned on a larger bed, a padded export) is left out: the
+  // pipeline runs on the radiograph inside it, and its landmarks are moved back into the stored image.
+  const inner = await runPipelineOn(
+    manifest,
+    runLocate,
+    runRefine,
+    { ...image, width: box.width, height: box.height, data: cropPixels(image.data, image.width, box) },
+    spacing,
+    options,
+  );
+  const back = (p: { x: number; y: number }) => ({ x: p.x + box.x0, y: p.y + box.y0 });
+  const frame = `the uniform frame around the radiograph was left out (the model looked at columns ${box.x0}-${box.x0 + box.width - 1}, rows ${box.y0}-${box.y0 + box.height - 1})`;
+  return {
+    ...inner,
+    landmarks: inner.landmarks.map((l) => ({ ...l, ...back(l), stage1: back(l.stage1) })),
+    orientation: { ...inner.orientation, detail: `${inner.orientation.detail}; ${frame}` },
+  };
+}
+
+async function runPipelineOn(
+  manifest: ModelManifest,
+  runLocate: StageRunner,
+  runRefine: StageRunner,
+  image: PipelineImage,
+  spacing: PixelSpacingMm | null,
+  options: PipelineOptions,
 ): Promise<PipelineOutput> {
   const { width: w, height: h } = image;
   if (!(w > 0 && h > 0) || image.data.length !== w * h) {
@@ -308,16 +367,21 @@ export async function runPipeline(
       if (best && best.look.meanPeak >= CONFIDENT_STAGE1_PEAK) break;
     }
   }
-  // Not found, found only weakly, or found only turned by 90° or 180° (rarer than a tilted column): the image
-  // turned by a few degrees, for a column further from vertical than the models learnt from; as stored, and in
-  // the weak orientation found (or mirrored, when none was). Stage 1 runs on the turned probe; its points, turned
-  // back, place the stage-2 crop, which is turned by the same angle. A turn is taken only where stage 1 finds the
-  // column more clearly than any look without one.
-  if (searching && (!best || best.look.meanPeak < CONFIDENT_STAGE1_PEAK || best.o.rotate !== 0)) {
+  // Not found, found only weakly, found tilted outside the learnt tilts, or found only turned by 90° or 180° (rarer
+  // than a tilted column): the image turned by a few degrees, for a column further from vertical than the models
+  // learnt from; as stored, in the other orientation found when it is weak or tilted, and mirrored when nothing
+  // was found clearly (a left-facing film tilted). Stage 1 runs on the turned probe; its points, turned back, place
+  // the stage-2 crop, which is turned by the same angle. A turn is taken only where stage 1 finds the column more
+  // clearly than any look without one, less the tilt penalty of each.
+  const score = (l: Stage1Look, turnDeg: number): number => l.meanPeak - tiltPenalty(l.tiltDeg + turnDeg);
+  const weak = !best || best.look.meanPeak < CONFIDENT_STAGE1_PEAK;
+  const tilted = best !== null && !inLearntTilt(best.look.tiltDeg);
+  if (searching && (weak || tilted || best?.o.rotate !== 0)) {
     const small = probeOf();
     const half = Math.floor(small.f / 2);
-    const weakOther = best && !isUpright(best.o) && best.look.meanPeak < CONFIDENT_STAGE1_PEAK ? best.o : null;
-    const bases = [UPRIGHT, ...(weakOther ? [weakOther] : best ? [] : [MIRRORED])];
+    const other = best && !isUpright(best.o) && (weak || tilted) ? best.o : null;
+    const otherIsMirror = other !== null && other.rotate === 0 && other.mirror;
+    const bases = [UPRIGHT, ...(other ? [other] : []), ...(weak && !otherIsMirror ? [MIRRORED] : [])];
     turning: for (const o of bases) {
       const up = uprightSize(small.w, small.h, o);
       const view = orientPixels(small.data, small.w, small.h, o);
@@ -340,8 +404,17 @@ export async function runPipeline(
           plausible: l.plausible,
         });
         const margin = best && isUpright(best.o) && !isUpright(o) ? TURNED_OTHER_ORIENTATION_MARGIN : 0;
-        if (l.plausible && (!best || l.meanPeak > best.look.meanPeak + margin)) best = { o, look: l, turnDeg };
-        if (best && best.turnDeg !== 0 && best.look.meanPeak >= CONFIDENT_STAGE1_PEAK) break turning;
+        if (l.plausible && (!best || score(l, turnDeg) > score(best.look, best.turnDeg) + margin)) {
+          best = { o, look: l, turnDeg };
+        }
+        if (
+          best &&
+          best.turnDeg !== 0 &&
+          best.look.meanPeak >= CONFIDENT_STAGE1_PEAK &&
+          tiltPenalty(best.look.tiltDeg + best.turnDeg) === 0
+        ) {
+          break turning;
+        }
       }
     }
   }
@@ -351,32 +424,29 @@ export async function runPipeline(
   }
   const turnDeg = best?.turnDeg ?? 0;
   const t3 = performance.now();
-  const recognised = look.plausible;
-  if (!recognised) {
-    const reason = recognitionFailure(asStored, decoding);
-    return {
-      landmarks: [],
-      roiScale: {
-        mmPerPixelX: spacing?.colMm ?? Number.NaN,
-        mmPerPixelY: spacing?.rowMm ?? Number.NaN,
-        estimated: spacing === null,
-        detail: 'not measured: no cephalogram found',
-      },
-      quality: { verdict: 'failed', problems: [`Not a lateral cephalogram: ${reason}`], landmarkIssues: {} },
-      recognition: { lateralCephalogram: false, reason },
-      orientation: { ...orientation, corrected: false, detail: 'no orientation gave a plausible C2-C4 column', tried },
-      anatomy: null,
-      uncertainty: [],
-      timings: {
-        preprocessMs: t1 - t0,
-        locateMs: t3 - t1,
-        cropMs: 0,
-        refineMs: 0,
-        postprocessMs: performance.now() - t3,
-        totalMs: performance.now() - t0,
-      },
-    };
-  }
+  const notACephalogram = (reason: string, t: number): PipelineOutput => ({
+    landmarks: [],
+    roiScale: {
+      mmPerPixelX: spacing?.colMm ?? Number.NaN,
+      mmPerPixelY: spacing?.rowMm ?? Number.NaN,
+      estimated: spacing === null,
+      detail: 'not measured: no cephalogram found',
+    },
+    quality: { verdict: 'failed', problems: [`Not a lateral cephalogram: ${reason}`], landmarkIssues: {} },
+    recognition: { lateralCephalogram: false, reason },
+    orientation: { ...UPRIGHT, corrected: false, detail: 'no orientation gave a plausible C2-C4 column', tried },
+    anatomy: null,
+    uncertainty: [],
+    timings: {
+      preprocessMs: t1 - t0,
+      locateMs: t3 - t1,
+      cropMs: 0,
+      refineMs: t - t3,
+      postprocessMs: performance.now() - t,
+      totalMs: performance.now() - t0,
+    },
+  });
+  if (!look.plausible) return notACephalogram(recognitionFailure(asStored, decoding), t3);
   // The upright image: the stored one, or a turned copy (then stage 1 is run on it at full resolution).
   const up = uprightSize(w, h, orientation);
   const upPixels = isUpright(orientation) ? pixels : orientPixels(pixels, w, h, orientation);
@@ -469,6 +539,19 @@ export async function runPipeline(
         reselected: decoded.reselected,
       }
     : null;
+  // Stage 1 sees C2-C4 only roughly. A column it found only faintly or only under a turn or another orientation,
+  // whose stage-2 landmarks are not shaped like C2-C4 either, is no cephalogram: since stage 1 learnt other fields
+  // of view (1.2.0), hand and hip radiographs show such looks (mean peak 0.16-0.33).
+  if (
+    anatomy &&
+    !anatomy.plausible &&
+    (look.meanPeak < CONFIDENT_STAGE1_PEAK || !isUpright(orientation) || turnDeg !== 0)
+  ) {
+    return notACephalogram(
+      `the model finds C2-C4 only faintly or only turned (mean evidence ${look.meanPeak.toFixed(2)}, ${describeOrientation(orientation, turnDeg)}), and the landmarks placed there are not shaped like C2-C4 (shape distance ${anatomy.shapeDistance.toFixed(1)}, plausible up to ${anatomy.limit.toFixed(1)}). A hand, chest or panoramic radiograph gives this; no landmarks are drawn.`,
+      performance.now(),
+    );
+  }
   const quality = assessQuality(qualityInput, up.w, up.h, thresholds, anatomy);
   const landmarks: PredictedLandmark[] = qualityInput.map((q) => {
     const first = stage1.get(q.name);

@@ -130,5 +130,23 @@ class Data:
         np.savez(lb_file, ids=np.array(self.isbi_ids), lb=self.lb, sizes=self.sizes, key=np.array(key))
         np.save(full_file, self.full)
 
+    def letterbox_at(self, S, verbose=True):
+        """All ISBI images letterbox-area resized to S x S (a second size, e.g. the sharper source of stage 1's
+        zoomed samples), cached like the stage-1 input: [n, S, S] float32."""
+        h = hashlib.sha256()
+        h.update(("letterbox only %d %s\n" % (S, self.content_key())).encode())
+        key = h.hexdigest()[:16]
+        lb_file = os.path.join(CACHE, "letterbox%d-%s.npz" % (S, key))
+        if os.path.exists(lb_file):
+            z = np.load(lb_file)
+            if list(z["ids"]) == self.isbi_ids and str(z["key"]) == key:
+                return z["lb"]
+        if verbose:
+            print("building the %d-px letterbox cache under" % S, CACHE, flush=True)
+        lb = np.stack([letterbox_area(load_gray(self.path(iid)).astype(np.float32) / 255.0, S, S)[0]
+                       for iid in self.isbi_ids]).astype(np.float32)
+        np.savez(lb_file, ids=np.array(self.isbi_ids), lb=lb, key=np.array(key))
+        return lb
+
     def isbi_index(self, iid):
         return self.isbi_ids.index(iid)

@@ -125,6 +125,8 @@ def main():
             "seed": cfg["seed"],
             "notes": ("U-Net heatmap regression (base %d channels, depth 4, BatchNorm folded), Gaussian targets "
                       "(sigma %.1f / %.1f input px), spatial-softmax cross-entropy (exported with the softmax, scaled by 2*pi*sigma^2 so that a confident peak is ~1), Adam + cosine LR, %d + %d steps (batch %d / %d). "
+                      "Stage 1: whole films rotated +-10 deg, scaled +-12%%, and (since 1.2.0) views of a smaller field "
+                      "of view, the column 1.2-2.2 times as large. "
                       "Stage 2 training crops centred on the annotated mean, jittered +-%.0f mm, rotated +-15 deg, "
                       "scaled +-10%%, gamma/contrast/brightness/blur/noise/inversion. Final model trained on all "
                       "54 images with the same recipe as the CV folds."

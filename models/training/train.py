@@ -134,6 +134,72 @@ def cosine_lr(opt, step, total, base, warm=30):
 
 # ---------------------------------------------------------------------------------------- stage 1
 
+class ZoomedViews:
+    """Stage-1 samples of another field of view than the whole film: the part of the cephalogram around the C2-C4
+    column, so that the column appears --locate-zoom-min to --locate-zoom times as large as in the whole image
+    (log-uniform). Above 1: a clinic's collimated or cropped cephalogram, letterboxed from a sharper
+    (--locate-zoom-source x --locate-size) copy; below 1: a film on a larger canvas or a device with a larger field, the image smaller
+    with black around it, from the stage-1 letterbox itself. Where an image has no vertebral annotation, the
+    column's centre is estimated from its gonion (ISBI landmark 10) and the mean offset of the annotated training
+    images; the column lands anywhere in the central half of the view. Landmarks outside the view get no target
+    (heatmap_loss skips them)."""
+
+    GONION = 9
+
+    def __init__(self, data, cvm_train_ids, isbi_rows, S, dev, source=2):
+        self.S, self.dev, self.isbi_rows, self.sharp = S, dev, isbi_rows, source * S
+        annotated = {data.isbi_ids.index(i): data.cvm_pts[data.cvm_ids.index(i)] for i in cvm_train_ids}
+        offset = np.mean([pts.mean(0) - data.isbi_pts[j, self.GONION] for j, pts in annotated.items()], 0)
+        # (images, content masks, the 32 points and the column's centre in the source's normalised coordinates)
+        self.sources = {size: self._source(data, annotated, offset, size, lb)
+                        for size, lb in ((S, data.lb), (self.sharp, data.letterbox_at(self.sharp)))}
+
+    def _source(self, data, annotated, offset, Z, lb):
+        from dataset import letterbox_params
+        n = len(data.isbi_ids)
+        imgs = torch.from_numpy(lb).to(self.dev)[:, None]
+        masks = torch.zeros_like(imgs)
+        uvn = torch.zeros((n, 32, 2), device=self.dev)
+        centre = torch.zeros((n, 2), device=self.dev)
+        for j in range(n):
+            w, h = data.sizes[j]
+            rw, rh, ox, oy = letterbox_params(w, h, Z, Z)
+            masks[j, :, oy:oy + rh, ox:ox + rw] = 1
+            pts = np.concatenate([annotated.get(j, np.zeros((13, 2))), data.isbi_pts[j]])
+            uvn[j] = torch.from_numpy(image_to_letterbox(pts, w, h, Z, Z) / (Z - 1) * 2 - 1).float()
+            col = annotated[j].mean(0) if j in annotated else data.isbi_pts[j, self.GONION] + offset
+            centre[j] = torch.from_numpy(image_to_letterbox(col[None], w, h, Z, Z)[0] / (Z - 1) * 2 - 1).float()
+        return imgs, masks, uvn, centre
+
+    def sample(self, n, zoom_range, cvm_rows, rng):
+        """n views: (images [n,1,S,S], content masks, targets in output px [n,32,2], the rows used)."""
+        S, dev = self.S, self.dev
+        nb = n // 2
+        rows = torch.tensor(list(rng.choice(cvm_rows, nb)) + list(rng.choice(self.isbi_rows, n - nb)), device=dev)
+        z = np.exp(rng.uniform(math.log(zoom_range[0]), math.log(zoom_range[1]), n))
+        ang = rng.uniform(-10, 10, n) * math.pi / 180
+        at = rng.uniform(-0.5, 0.5, (n, 2))  # where the column lands in the view (output, normalised)
+        xs, ms, ps = [], [], []
+        for size, pick in ((S, z < 1), (self.sharp, z >= 1)):
+            if not pick.any():
+                continue
+            imgs, masks, uvn, centre = self.sources[size]
+            r = rows[torch.from_numpy(np.flatnonzero(pick)).to(dev)]
+            k = int(pick.sum())
+            a = torch.from_numpy(ang[pick]).float().to(dev)
+            A = torch.stack([torch.stack([torch.cos(a), -torch.sin(a)], -1),
+                             torch.stack([torch.sin(a), torch.cos(a)], -1)], -2) \
+                / torch.from_numpy(z[pick]).float().to(dev).view(k, 1, 1)
+            t = centre[r] - (A @ torch.from_numpy(at[pick]).float().to(dev).unsqueeze(-1)).squeeze(-1)
+            grid = F.affine_grid(torch.cat([A, t.unsqueeze(-1)], -1), (k, 1, S, S), align_corners=True)
+            xs.append(F.grid_sample(imgs[r], grid, mode="bilinear", padding_mode="zeros", align_corners=True))
+            ms.append(F.grid_sample(masks[r], grid, mode="bilinear", padding_mode="zeros", align_corners=True))
+            o = torch.linalg.solve(A, (uvn[r] - t.unsqueeze(1)).transpose(1, 2)).transpose(1, 2)
+            ps.append((o + 1) * (S - 1) / 2)
+        order = np.concatenate([np.flatnonzero(z < 1), np.flatnonzero(z >= 1)])
+        return torch.cat(xs), torch.cat(ms), torch.cat(ps), rows[torch.from_numpy(order).to(dev)]
+
+
 def train_locate(data, tr, val, args, dev, log):
     S = args.locate_size
     val_ids = {data.cvm_ids[i] for i in val}
@@ -167,7 +233,9 @@ def train_locate(data, tr, val, args, dev, log):
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=1e-5)
     log("locate: %d params, %d images (%d with vertebrae), %d steps x batch %d" % (
         n_params(model), len(isbi_rows), len(cvm_rows), args.locate_steps, args.batch_locate))
-    B = args.batch_locate
+    nz = int(round(args.batch_locate * args.locate_zoom_share)) if args.locate_zoom > 1 else 0
+    zoom = ZoomedViews(data, cvm_train_ids, isbi_rows, S, dev, args.locate_zoom_source) if nz > 0 else None
+    B = args.batch_locate - nz
     c = (S - 1) / 2
     t0 = time.time()
     for step in range(args.locate_steps):
@@ -186,13 +254,18 @@ def train_locate(data, tr, val, args, dev, log):
         m = F.grid_sample(masks[rows], grid, mode="bilinear", padding_mode="zeros", align_corners=True)
         p = uv_t[rows] - c - tr_.view(B, 1, 2)
         p = torch.linalg.solve(A, p.transpose(1, 2)).transpose(1, 2) + c
-        tgt = gaussian_targets(p, ok_t[rows], S, S, args.locate_sigma)
+        valid = ok_t[rows]
+        if zoom:
+            zx, zm, zp, zrows = zoom.sample(nz, (args.locate_zoom_min, args.locate_zoom), cvm_rows, rng)
+            x, m, p = torch.cat([x, zx]), torch.cat([m, zm]), torch.cat([p, zp])
+            valid = torch.cat([valid, ok_t[zrows]])
+        tgt = gaussian_targets(p, valid, S, S, args.locate_sigma)
         x = intensity_aug(x, m, rng)
         if step == 0 and args.debug_png:
             debug_png(x, tgt, os.path.join(args.out, "debug_locate.png"))
         lr = cosine_lr(opt, step, args.locate_steps, args.lr)
         pred = model(x)
-        cw = ok_t[rows].float()
+        cw = valid.float()
         cw[:, :13] *= 2.0  # the vertebral channels matter most
         loss = heatmap_loss(pred, tgt, cw)
         opt.zero_grad()
@@ -273,10 +346,12 @@ def train_refine(data, tr, val, args, dev, log):
 
 
 def debug_png(x, tgt, path):
-    """Save the first 4 augmented inputs with the target heatmaps overlaid in red (sanity check)."""
+    """Save the first 4 and the last 4 augmented inputs (stage 1: the last are the zoomed views) with the target
+    heatmaps overlaid in red (sanity check)."""
     from PIL import Image
     rows = []
-    for i in range(min(4, x.shape[0])):
+    n = x.shape[0]
+    for i in sorted(set(range(min(4, n))) | set(range(max(0, n - 4), n))):
         g = x[i, 0].detach().cpu()
         g = ((g - g.min()) / (g.max() - g.min() + 1e-6)).numpy()
         t = tgt[i].max(0)[0].detach().cpu().numpy()
@@ -311,6 +386,13 @@ def add_args(ap):
     ap.add_argument("--locate-steps", type=int, default=600)
     ap.add_argument("--locate-sigma", type=float, default=1.5)
     ap.add_argument("--batch-locate", type=int, default=16)
+    ap.add_argument("--locate-zoom", type=float, default=1.0,
+                    help="stage 1 also sees views of another field of view, the column up to this many times as "
+                         "large as in the whole image (1: off)")
+    ap.add_argument("--locate-zoom-min", type=float, default=1.2, help="... and down to this many times")
+    ap.add_argument("--locate-zoom-source", type=int, default=2,
+                    help="zoomed-in views are sampled from a letterbox this many times --locate-size")
+    ap.add_argument("--locate-zoom-share", type=float, default=0.375, help="share of each stage-1 batch so zoomed")
     ap.add_argument("--refine-w", type=int, default=160)
     ap.add_argument("--refine-h", type=int, default=192)
     ap.add_argument("--mm-per-px", type=float, default=0.3)

@@ -9,8 +9,10 @@ cd "$(dirname "$0")"
 PY=${PYTHON:-/usr/bin/python3}
 PYTHON="$PY" bash ./check_env.sh                  # the pinned Debian packages (debian-packages.txt)
 OUT=${OUT:-runs}
-STEPS=${STEPS:-"--locate-steps 200 --refine-steps 800"}
-COMMON="--seed 0 --folds 5 --locate-size 128 --locate-base 8 --refine-base 8 --refine-w 128 --refine-h 160 --mm-per-px 0.35 --threads 1 $STEPS"
+STEPS=${STEPS:-"--locate-steps 300 --refine-steps 800"}
+# Stage 1 also learns smaller fields of view (1.2.0): 6 of each batch of 16 show the column 1.2-2.2 times as large
+ZOOM="--locate-zoom 2.2 --locate-zoom-min 1.2 --locate-zoom-share 0.375 --locate-zoom-source 2"
+COMMON="--seed 0 --folds 5 --locate-size 128 --locate-base 8 --refine-base 8 --refine-w 128 --refine-h 160 --mm-per-px 0.35 --threads 1 $ZOOM $STEPS"
 mkdir -p "$OUT/cv"
 # glibc returns large freed blocks to the OS by default, and the page faults of re-allocating them cost
 # ~40% of the CPU time on this workload: keep them in the heap instead
@@ -35,7 +37,7 @@ train_end=$(date +%s)
 echo "training wall time: $((train_end - start)) s"
 $PY evaluate.py --run "$OUT/cv" --threads 2 --png "$OUT/cv_examples.png"
 $PY export.py --ckpt "$OUT/cv/foldall" --cv "$OUT/cv/cv_metrics.json" --out ../cvm13-unet \
-  --train-wall-s $((train_end - start)) --version 1.1.0
+  --train-wall-s $((train_end - start)) --version 1.2.0
 # The fold models, so that `cvm eval --folds models/cvm13-unet/folds` reproduces the CV figures in the app.
 $PY export_folds.py --cv-dir "$OUT/cv" --model ../cvm13-unet --out ../cvm13-unet/folds
 # The second member next to each fold's and the final model's refine.onnx (manifest stages.refine.ensemble).
@@ -46,4 +48,8 @@ case "$OUT" in /*) DUMP="$OUT/cvm13-cv-dump" ;; *) DUMP="$(pwd)/$OUT/cvm13-cv-du
 $PY fit_decoding.py shapes
 (cd ../.. && npx tsx models/training/dump_cv_heatmaps.mts "$DUMP")
 CV_DUMP="$DUMP" $PY fit_decoding.py
+# The figures the app measures (cvm eval --folds, each image by the fold model that held it out) into the manifest.
+(cd ../.. && npm run -s cvm -- eval --annotations "${CVM_DATA:-../shared/data}/cvm13/annotations.json" \
+  --folds models/cvm13-unet/folds --json > "$DUMP.eval.json")
+$PY record_cv.py "$DUMP.eval.json" --model ../cvm13-unet
 echo "total wall time: $(( $(date +%s) - start )) s"

@@ -99,6 +99,24 @@ function halfResolution(src: Grey): Grey {
   return { w, h, data };
 }
 
+/** The part x0..x0 + w, y0..y0 + h of an image (a collimated or cropped film). */
+function cropped(src: Grey, x0: number, y0: number, w: number, h: number): Grey {
+  const data = new Uint16Array(w * h);
+  for (let y = 0; y < h; y++) data.set(src.data.subarray((y0 + y) * src.w + x0, (y0 + y) * src.w + x0 + w), y * w);
+  return { w, h, data };
+}
+
+/** The image in the middle of a black canvas `k` times as large (a film scanned on a larger bed). */
+function onCanvas(src: Grey, k: number): { img: Grey; x0: number; y0: number } {
+  const w = Math.round(src.w * k);
+  const h = Math.round(src.h * k);
+  const x0 = Math.floor((w - src.w) / 2);
+  const y0 = Math.floor((h - src.h) / 2);
+  const data = new Uint16Array(w * h);
+  for (let y = 0; y < src.h; y++) data.set(src.data.subarray(y * src.w, (y + 1) * src.w), (y0 + y) * w + x0);
+  return { img: { w, h, data }, x0, y0 };
+}
+
 const tiff8 = (g: Grey): Uint8Array =>
   writeTiff([{ width: g.w, height: g.h, bits: 8, data: Uint8Array.from(g.data, (v) => v), compression: 8 }]);
 
@@ -214,6 +232,23 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('orientations, formats and resol
     expect(Math.abs(r.prediction.orientation.turnDeg ?? 0)).toBeGreaterThan(0);
     expect(r.summary).toMatch(/mirrored left-right .*, then looked at turned by/);
     expect(mre(r, id, (p) => m.back(v.back(p)), 0.1) - base).toBeLessThan(0.3);
+  }, 120_000);
+
+  it('a smaller field of view (the lower-left part around the spine) and a film on a larger canvas give the same landmarks', async () => {
+    const id = '001';
+    const { spacing, base, grey } = await original(id);
+    // The lower 55% of the film and its left 65%: the column about 1.8 times as large in stage 1's input.
+    const x0 = 0;
+    const y0 = Math.round(grey.h * 0.45);
+    const part = cropped(grey, x0, y0, Math.round(grey.w * 0.65), grey.h - y0);
+    const rc = await analyzeOpened(engine, await decodeImageFile(`${id}-lower-left.tif`, tiff8(part)), { spacing });
+    expect(rc.prediction.recognition.lateralCephalogram).toBe(true);
+    expect(mre(rc, id, (p) => ({ x: p.x + x0, y: p.y + y0 }), 0.1) - base).toBeLessThan(0.3);
+    // The whole film in the middle of a black canvas 1.5 times as large: the column two thirds as large.
+    const canvas = onCanvas(grey, 1.5);
+    const rk = await analyzeOpened(engine, await decodeImageFile(`${id}-canvas.tif`, tiff8(canvas.img)), { spacing });
+    expect(rk.prediction.recognition.lateralCephalogram).toBe(true);
+    expect(mre(rk, id, (p) => ({ x: p.x - canvas.x0, y: p.y - canvas.y0 }), 0.1) - base).toBeLessThan(0.3);
   }, 120_000);
 
   it('a washed-out scan (the grey values squeezed into 30% of the range around mid-grey) gives the same landmarks', async () => {
