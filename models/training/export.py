@@ -35,6 +35,23 @@ def load_13(path):
     return Heatmaps(m, ck["sigma"], 13).eval(), ck
 
 
+def fold_checkpoint(folder, ckpt, stage, expect_held_out):
+    """(manifest, network, checkpoint) of a checkpoint meant for a model folder: the stage it holds, and (cross-
+    validation stays honest) exactly the folder's held-out images held out, no image outside its training.images
+    learnt. expect_held_out False: the final model, which holds out nothing."""
+    m = json.load(open(os.path.join(folder, "manifest.json")))
+    model, ck = load_13(ckpt)
+    cfg = ck["cfg"]
+    if ck["stage"] != stage:
+        raise SystemExit("%s is a %s checkpoint, not %s" % (ckpt, ck["stage"], stage))
+    held = sorted(m["training"].get("heldOut", [])) if expect_held_out else []
+    if sorted(cfg["val_ids"]) != held:
+        raise SystemExit("%s held out %s, %s holds out %s: not the same fold" % (ckpt, cfg["val_ids"], folder, held))
+    if not set(cfg["train_ids"]) <= set(m["training"]["images"]) or set(cfg["train_ids"]) & set(held):
+        raise SystemExit("%s learnt from images outside %s's training.images" % (ckpt, folder))
+    return m, model, ck
+
+
 def export(model, shape, path):
     x = torch.randn(*shape)
     torch.onnx.export(model, x, path, opset_version=OPSET, input_names=["image"], output_names=["heatmaps"],

@@ -16,23 +16,15 @@ import os
 
 import torch
 
-from export import export, load_13, sha256
+from export import export, fold_checkpoint, sha256
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def replace_locate(folder, ckpt, expect_held_out, version):
     mp = os.path.join(folder, "manifest.json")
-    m = json.load(open(mp))
-    model, ck = load_13(ckpt)
+    m, model, ck = fold_checkpoint(folder, ckpt, "locate", expect_held_out)
     cfg = ck["cfg"]
-    if ck["stage"] != "locate":
-        raise SystemExit("%s is a %s checkpoint, not stage 1" % (ckpt, ck["stage"]))
-    held = sorted(m["training"].get("heldOut", [])) if expect_held_out else []
-    if sorted(cfg["val_ids"]) != held:
-        raise SystemExit("%s held out %s, %s holds out %s: not the same fold" % (ckpt, cfg["val_ids"], mp, held))
-    if not set(cfg["train_ids"]) <= set(m["training"]["images"]) or set(cfg["train_ids"]) & set(held):
-        raise SystemExit("%s learnt from images outside %s's training.images" % (ckpt, mp))
     loc = m["stages"]["locate"]
     if tuple(loc["input"]["shape"]) != (1, 1, cfg["locate_size"], cfg["locate_size"]):
         raise SystemExit("%s: stage-1 input %d px, the manifest's is %s" % (ckpt, cfg["locate_size"], loc["input"]["shape"]))

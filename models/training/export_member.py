@@ -16,23 +16,15 @@ import os
 
 import torch
 
-from export import export, load_13, sha256
+from export import export, fold_checkpoint, sha256
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def add_member(folder, ckpt, file, expect_held_out):
     mp = os.path.join(folder, "manifest.json")
-    m = json.load(open(mp))
-    model, ck = load_13(ckpt)
+    m, model, ck = fold_checkpoint(folder, ckpt, "refine", expect_held_out)
     cfg = ck["cfg"]
-    if ck["stage"] != "refine":
-        raise SystemExit("%s is a %s checkpoint, not stage 2" % (ckpt, ck["stage"]))
-    held = sorted(m["training"].get("heldOut", [])) if expect_held_out else []
-    if sorted(cfg["val_ids"]) != held:
-        raise SystemExit("%s held out %s, %s holds out %s: not the same fold" % (ckpt, cfg["val_ids"], mp, held))
-    if not set(cfg["train_ids"]) <= set(m["training"]["images"]) or set(cfg["train_ids"]) & set(held):
-        raise SystemExit("%s learnt from images outside %s's training.images" % (ckpt, mp))
     ref = m["stages"]["refine"]
     _, _, H, W = ref["input"]["shape"]
     if (cfg["refine_h"], cfg["refine_w"], cfg["mm_per_px"]) != (H, W, ref["mmPerPixel"]):
