@@ -118,9 +118,10 @@ async function analyzeStored(ctx: ServiceContext, imageId: number, modelId?: str
     imageId,
     decodeMs,
     kindOf: () => kindOfImage(ctx, imageId, opened),
-    // The landmark model found a cephalogram where the kind model saw a hand: the stored kind follows, as a
-    // cephalogram the classifier was unsure of, so the study view shows the CVM panels and asks to check.
-    onHandOverruled: async () => {
+    // The landmark model found a cephalogram where the kind model saw a hand or something else: the stored kind
+    // follows, as a cephalogram the classifier was unsure of, so the study view shows the CVM panels, approval
+    // asks to confirm instead of refusing, and the check says why.
+    onKindOverruled: async () => {
       const kind = await kindOfImage(ctx, imageId, opened);
       if (kind) await store.writeKindOffThread(imageId, { ...kind, kind: 'cephalogram', uncertain: true });
     },

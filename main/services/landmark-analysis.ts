@@ -12,7 +12,7 @@ import { analyzeOpened, summarize, type AnalyzeOptions, type InferenceEngine } f
 /** What the radiograph-kind model said about an image (stored or just classified). */
 export interface KindVerdict {
   readonly kind: 'cephalogram' | 'hand' | 'other';
-  readonly probabilities: { readonly hand: number };
+  readonly probabilities: { readonly hand: number; readonly other: number };
 }
 
 /** A hand-wrist radiograph sent to the landmark model: refused, with the kind model's probability. */
@@ -31,25 +31,34 @@ export class HandRadiographError extends Error {
 export interface AnalyzeImageOptions extends AnalyzeOptions {
   /** The image's kind; null or absent when no kind model is installed (nothing is refused then). */
   readonly kindOf?: () => Promise<KindVerdict | null>;
-  /** Called when the landmark model overrules a hand verdict (see overrulesHand), before the result returns. */
-  readonly onHandOverruled?: () => Promise<void>;
+  /**
+   * Called when the landmark model overrules a hand or "other" verdict (see findsCephalogram), before the result
+   * returns: the caller records the kind as a cephalogram the classifier was unsure of.
+   */
+  readonly onKindOverruled?: () => Promise<void>;
 }
 
 /**
- * The landmark model's second opinion on a hand verdict: a lateral cephalogram found with a plausible C2-C4 column
- * and not failed. The radiograph-kind model sees the whole image squashed to 100 x 100: version 1.0.0 (rotations
- * up to 15° learnt) called some cephalograms tilted by 25° hands (P 0.60), and 1.1.0 (up to 35°) still calls a
- * tight crop around the neck a hand now and then; the landmark model refused all 11 RSNA hands as "not a lateral
- * cephalogram" and looks for the column under turns (docs/inference.md, "Tilted columns").
+ * The landmark model's second opinion on a hand or "other" verdict: a lateral cephalogram found with a plausible
+ * C2-C4 column and not failed. The radiograph-kind model sees the whole image squashed to 100 x 100: version 1.0.0
+ * (rotations up to 15° learnt) called some cephalograms tilted by 25° hands (P 0.60), 1.1.0 (up to 35°) still
+ * called a tight crop around the neck a hand now and then, and every edge-enhanced (unsharp-masked) or inverted
+ * cephalogram "other" (P 0.95), which would have refused its stage at approval. The landmark model refused all 11
+ * RSNA hands and the synthetic and WG04 non-cephalograms as "not a lateral cephalogram" and looks for the column
+ * under turns (docs/inference.md, "Tilted columns", "Device processing").
  */
-function overrulesHand(result: AnalysisResult): boolean {
+function findsCephalogram(result: AnalysisResult): boolean {
   const p = result.prediction;
   return p.recognition.lateralCephalogram && p.anatomy?.plausible === true && p.quality.verdict !== 'failed';
 }
 
 /** The result with the disagreement said where a user checks before approving (verdict "check"). */
-function withOverruledHand(result: AnalysisResult, handProbability: number): AnalysisResult {
+function withOverruledKind(result: AnalysisResult, kind: KindVerdict): AnalysisResult {
   const q = result.prediction.quality;
+  const took =
+    kind.kind === 'hand'
+      ? `a hand-wrist radiograph (P hand ${Math.round(kind.probabilities.hand * 100)}%)`
+      : `neither a hand nor a cephalogram (P other ${Math.round(kind.probabilities.other * 100)}%)`;
   const prediction = {
     ...result.prediction,
     quality: {
@@ -57,7 +66,7 @@ function withOverruledHand(result: AnalysisResult, handProbability: number): Ana
       verdict: q.verdict === 'ok' ? ('uncertain' as const) : q.verdict,
       problems: [
         ...q.problems,
-        `The radiograph-kind model took this image for a hand-wrist radiograph (P hand ${Math.round(handProbability * 100)}%), but the landmark model found a plausible C2-C4 column: check that it is a lateral cephalogram.`,
+        `The radiograph-kind model took this image for ${took}, but the landmark model found a plausible C2-C4 column: check that it is a lateral cephalogram.`,
       ],
     },
   };
@@ -66,22 +75,31 @@ function withOverruledHand(result: AnalysisResult, handProbability: number): Ana
 
 /**
  * Refuses a hand, then landmarks, quality, orientation and the stage of one decoded image. A hand verdict is
- * refused only when the landmark model agrees (finds no plausible column, or cannot run). A running engine
- * computes the landmarks while the kind model looks at the image (on a cold start that hides the kind model's
- * session and run); an engine still to be started is started for a hand only to check it.
+ * refused only when the landmark model agrees (finds no plausible column, or cannot run); an "other" verdict
+ * gives way to a plausible column too, and otherwise leaves the landmark model's own result (it says "not a
+ * lateral cephalogram" where it finds no column). A running engine computes the landmarks while the kind model
+ * looks at the image (on a cold start that hides the kind model's session and run); an engine still to be
+ * started is started for a hand only to check it.
  */
 export async function analyzeOpenedImage(
   engine: InferenceEngine | (() => Promise<InferenceEngine>),
   opened: OpenedImage,
   options: AnalyzeImageOptions = {},
 ): Promise<AnalysisResult> {
-  const { kindOf, onHandOverruled, ...rest } = options;
+  const { kindOf, onKindOverruled, ...rest } = options;
   const running = typeof engine === 'function' ? null : analyzeOpened(engine, opened, rest);
   running?.catch(() => undefined); // awaited below; unseen only when the kind model itself fails
   const kind = kindOf ? await kindOf() : null;
   const landmarks = async (): Promise<AnalysisResult> =>
     running ?? analyzeOpened(typeof engine === 'function' ? await engine() : engine, opened, rest);
-  if (kind?.kind !== 'hand') return landmarks();
+  if (!kind || kind.kind === 'cephalogram') return landmarks();
+  if (kind.kind === 'other') {
+    // The landmark model runs anyway: it refuses what shows no column itself, and its column outweighs the verdict.
+    const result = await landmarks();
+    if (!findsCephalogram(result)) return result;
+    await onKindOverruled?.();
+    return withOverruledKind(result, kind);
+  }
   const hand = new HandRadiographError(opened.info.fileName, kind.probabilities.hand);
   let checked: AnalysisResult;
   try {
@@ -89,7 +107,7 @@ export async function analyzeOpenedImage(
   } catch {
     throw hand; // the landmark model cannot give a second opinion: the kind model's verdict stands
   }
-  if (!overrulesHand(checked)) throw hand;
-  await onHandOverruled?.();
-  return withOverruledHand(checked, kind.probabilities.hand);
+  if (!findsCephalogram(checked)) throw hand;
+  await onKindOverruled?.();
+  return withOverruledKind(checked, kind);
 }

@@ -2,7 +2,9 @@
  * The landmark model's second opinion on a hand verdict (main/services/landmark-analysis.ts): the radiograph-kind
  * model looks at the whole image squashed to 100 x 100 and can take an unusual cephalogram for a hand. Its verdict
  * is the input here (as the app passes the stored kind); the landmarks come from the shipped model on real images.
- * A cephalogram called a hand keeps its landmarks with a check; a real hand stays refused.
+ * A cephalogram called a hand keeps its landmarks with a check; a real hand stays refused. The same for an "other"
+ * verdict (the kind model 1.1.0 gave it to every edge-enhanced or inverted cephalogram): a cephalogram keeps its
+ * landmarks with a check, a hand stays "not a lateral cephalogram" by the landmark model's own recognition.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,9 +17,10 @@ import { HAS_SHARED_DATA, REPO_ROOT, sharedPath } from '../shared-data';
 const MODEL = path.join(REPO_ROOT, 'models', 'cvm13-unet');
 const HAS_MODEL = existsSync(path.join(MODEL, 'decoding.json'));
 
-const handVerdict = (p: number): KindVerdict => ({ kind: 'hand', probabilities: { hand: p } });
+const handVerdict = (p: number): KindVerdict => ({ kind: 'hand', probabilities: { hand: p, other: 0.01 } });
+const otherVerdict = (p: number): KindVerdict => ({ kind: 'other', probabilities: { hand: 0.01, other: p } });
 
-describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('a hand verdict of the radiograph-kind model', () => {
+describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('a hand or "other" verdict of the radiograph-kind model', () => {
   let engine: InferenceEngine;
   beforeAll(async () => {
     engine = await InferenceEngine.start({ model: verifyModel(MODEL), providers: ['cpu'] });
@@ -34,7 +37,7 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('a hand verdict of the radiograp
     const result = await analyzeOpenedImage(engine, ceph, {
       spacing,
       kindOf: async () => handVerdict(0.7),
-      onHandOverruled: async () => {
+      onKindOverruled: async () => {
         overruled++;
       },
     });
@@ -47,12 +50,41 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('a hand verdict of the radiograp
     // The same image with a cephalogram verdict: the same landmarks, no such problem.
     const plain = await analyzeOpenedImage(engine, ceph, {
       spacing,
-      kindOf: async () => ({ kind: 'cephalogram', probabilities: { hand: 0.01 } }),
+      kindOf: async () => ({ kind: 'cephalogram', probabilities: { hand: 0.01, other: 0.01 } }),
     });
     expect(plain.prediction.landmarks.map((l) => [l.x, l.y])).toEqual(
       result.prediction.landmarks.map((l) => [l.x, l.y]),
     );
     expect(plain.prediction.quality.problems.join(' ')).not.toMatch(/hand-wrist/);
+  }, 120_000);
+
+  it('"other" is overruled on a cephalogram too, and on a hand the landmark model refuses it itself', async () => {
+    const ceph = await opened('isbi2015', 'images', '001.jpg');
+    let overruled = 0;
+    const result = await analyzeOpenedImage(engine, ceph, {
+      spacing,
+      kindOf: async () => otherVerdict(0.95),
+      onKindOverruled: async () => {
+        overruled++;
+      },
+    });
+    expect(overruled).toBe(1);
+    expect(result.prediction.landmarks).toHaveLength(13);
+    expect(result.prediction.quality.verdict).not.toBe('ok');
+    expect(result.prediction.quality.problems.join(' ')).toMatch(
+      /took this image for neither a hand nor a cephalogram \(P other 95%\), but the landmark model found a plausible C2-C4 column/,
+    );
+    const hand = await opened('boneage', 'rsna-sample', '7034.png');
+    const refused = await analyzeOpenedImage(engine, hand, {
+      spacing,
+      kindOf: async () => otherVerdict(0.9),
+      onKindOverruled: async () => {
+        overruled++;
+      },
+    });
+    expect(overruled).toBe(1);
+    expect(refused.prediction.recognition.lateralCephalogram).toBe(false);
+    expect(refused.prediction.landmarks).toHaveLength(0);
   }, 120_000);
 
   it('stands on a hand radiograph, which the landmark model finds no column in', async () => {
@@ -61,7 +93,7 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('a hand verdict of the radiograp
     const refused = analyzeOpenedImage(engine, hand, {
       spacing,
       kindOf: async () => handVerdict(0.97),
-      onHandOverruled: async () => {
+      onKindOverruled: async () => {
         overruled++;
       },
     });
