@@ -178,12 +178,12 @@ def export_kind(run, out_dir, version):
         "modelCard": {
             "data": "cephalogram: ISBI 2015 lateral cephalograms (one device); hand: RSNA bone age hands; other: synthetic (1/f random fields, blank and gradient frames, block-shuffled radiographs)",
             "resolution": "the whole image squashed to 100x100 (the bone-age model's input)",
-            "augmentation": "all 8 flips/quarter-turns, rotation +-35 deg (half with black corners and scaled 0.65-1.35 as a film turned on an enlarged canvas), scale, shift, contrast, gamma: mirrored, rotated and tilted images keep their kind",
+            "augmentation": "all 8 flips/quarter-turns, rotation +-35 deg (half with black corners and scaled 0.65-1.35 as a film turned on an enlarged canvas), scale, shift, contrast, gamma: mirrored, rotated and tilted images keep their kind; since 1.2.0 also what devices and exports do, on every class alike: inversion, edge enhancement by unsharp masking, a narrowed window (train_kind.py --device-processing)",
             "validation": "held-out images of the same sources only; real 'other' radiographs (chest, skull AP, panoramic, ...) were not in the training data: such images may be called a cephalogram or a hand",
             "decision": "the most probable kind when its probability is at least minProbability, else other (uncertain)",
         },
         "training": {"recipe": "models/training/boneage/train.sh", "steps": held["steps"]},
-        "accuracy": {"protocol": "held-out cephalograms (ISBI images numbered above 300), held-out rsna100 hands, synthetic others from unseen seeds; each under the 8 flips/quarter-turns, a random rotation within 15 degrees and tilts of -30, -25, 25 and 30 degrees (cephalograms turned at full resolution, also mirrored and on an enlarged canvas: tilt...whole_film; hands and others turned at 100x100)", **held},
+        "accuracy": {"protocol": "held-out cephalograms (ISBI images numbered above 300), held-out rsna100 hands, synthetic others from unseen seeds; each under the 8 flips/quarter-turns, a random rotation within 15 degrees and tilts of -30, -25, 25 and 30 degrees (cephalograms turned at full resolution, also mirrored and on an enlarged canvas: tilt...whole_film; hands and others turned at 100x100); and as devices export them (edge_enhanced: unsharp masking radius 20 px at 250 %, edge_enhanced_fine: 5 px at 300 %, inverted, narrow_window: 30-75 % of the range stretched; cephalograms processed at full resolution with PIL, hands and others at 100x100)", **held},
     }
     json.dump(manifest, open(os.path.join(out_dir, "manifest.json"), "w"), indent=2)
 
@@ -194,7 +194,7 @@ if __name__ == "__main__":
     ap.add_argument("--kind-run", default=os.path.join(HERE, "runs", "kind"))
     ap.add_argument("--only", choices=["boneage", "kind"], default=None)
     ap.add_argument("--version", default="3.7.0", help="the bone-age manifest's version")
-    ap.add_argument("--kind-version", default="1.1.0", help="the radiograph-kind manifest's version")
+    ap.add_argument("--kind-version", default="1.2.0", help="the radiograph-kind manifest's version")
     ap.add_argument("--models", default=MODELS, help="folder that receives boneage-rsna100/ and radiograph-kind/")
     a = ap.parse_args()
     if a.only in (None, "kind"):

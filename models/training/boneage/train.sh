@@ -48,7 +48,7 @@ done
 # the out-of-fold figures of every round (and of the levers that were measured and not shipped)
 $PY oof_eval.py $(for r in $(seq $((FIRST - 1)) $LAST); do echo runs/boneage$r; done)
 if [ "$KIND" = 1 ]; then
-  $PY train_kind.py --steps 3000 --threads 1 --out runs/kind
+  $PY train_kind.py --steps 3000 --threads 1 --device-processing --out runs/kind
   $PY export.py --boneage-run $prev --kind-run runs/kind
 else
     $PY export.py --boneage-run $prev --only boneage

@@ -18,7 +18,11 @@ Held-out figures: accuracy per class on the held-out images under each of the 8 
 rotation within +-15 deg and fixed tilts (TILTS_DEG; the cephalograms turned at full resolution before the
 squash, as a tilted scan reaches the app, also mirrored); written to runs/kind/heldout.json.
 
-  OMP_NUM_THREADS=1 python3 train_kind.py --steps 1500
+With --device-processing (1.2.0) every class also sees what devices and exports do: inversion, edge enhancement
+by unsharp masking, a narrowed window (device_look); held-out rows for cephalograms so processed at full
+resolution.
+
+  OMP_NUM_THREADS=1 python3 train_kind.py --steps 3000 --device-processing
 """
 import argparse, json, os, time
 import numpy as np
@@ -112,6 +116,63 @@ def anatomy_aug(x, g):
     return tilt_aug(y, g, flip=0.0)
 
 
+def gaussian_blur(x, sigma):
+    """[N,1,H,W] blurred by a separable Gaussian of standard deviation sigma (pixels), edges repeated."""
+    r = max(1, int(np.ceil(2.5 * sigma)))
+    k = torch.exp(-torch.arange(-r, r + 1, dtype=torch.float32) ** 2 / (2 * sigma * sigma))
+    k = k / k.sum()
+    x = F.conv2d(F.pad(x, (r, r, 0, 0), mode="replicate"), k.view(1, 1, 1, -1))
+    return F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), k.view(1, 1, -1, 1))
+
+
+def unsharp(x, sigma, gain):
+    """Unsharp masking (a cephalostat's edge enhancement) clipped to the 8-bit range, on [N,1,H,W] in [0,1]."""
+    return (x + gain * (x - gaussian_blur(x, sigma))).clamp(0, 1)
+
+
+def device_look(x, g):
+    """What devices and exports do to any radiograph, on every class alike (so that none of it marks a class):
+    inversion (20 %: MONOCHROME1 shown as stored, a negative export), edge enhancement by unsharp masking
+    (25 %; at the 100-px scale a sigma of 0.3-3 px, i.e. about 1-8 mm of a cephalogram, gain 0.5-3: the
+    squash keeps single pixels, so the enhanced pixel noise comes through as it does from a full-resolution
+    export) and a narrowed display window with both ends clipped (15 %)."""
+    n = x.shape[0]
+    u = torch.rand(n, 3, generator=g)
+    out = []
+    for i in range(n):
+        xi = x[i:i + 1]
+        if u[i, 1] < 0.25:
+            sigma = float(np.exp(np.log(0.3) + torch.rand(1, generator=g).item() * np.log(3 / 0.3)))
+            xi = unsharp(xi, sigma, 0.5 + 2.5 * torch.rand(1, generator=g).item())
+        if u[i, 2] < 0.15:
+            lo, hi = 0.35 * torch.rand(1, generator=g).item(), 0.65 + 0.35 * torch.rand(1, generator=g).item()
+            xi = ((xi - lo) / (hi - lo)).clamp(0, 1)
+        if u[i, 0] < 0.2:
+            xi = 1 - xi
+        out.append(xi)
+    return torch.cat(out)
+
+
+def processed_full_resolution(paths, kind):
+    """The cephalograms as a device's processing exports them, made at full resolution with PIL, then squashed
+    like the app does: 'edge_enhanced' (unsharp masking radius 20 px = 2 mm, 250 %), 'edge_enhanced_fine'
+    (5 px, 300 %), 'inverted', 'narrow_window' (the grey range 30-75 % stretched to the whole range)."""
+    from PIL import Image, ImageFilter
+    out = []
+    for p in paths:
+        im = Image.fromarray(load_grey(p))
+        if kind == "edge_enhanced":
+            a = np.asarray(im.filter(ImageFilter.UnsharpMask(radius=20, percent=250, threshold=0)))
+        elif kind == "edge_enhanced_fine":
+            a = np.asarray(im.filter(ImageFilter.UnsharpMask(radius=5, percent=300, threshold=0)))
+        elif kind == "inverted":
+            a = 255 - np.asarray(im)
+        else:
+            a = np.clip((np.asarray(im).astype(np.float32) - 0.3 * 255) / 0.45, 0, 255).astype(np.uint8)
+        out.append(squash_nearest(a))
+    return torch.from_numpy(np.stack(out)).float().div(255).unsqueeze(1)
+
+
 def tilt_aug(x, g, flip):
     """augment() with rotations up to +-ROT_DEG: half of the batch with black corners and scaled down as far as a
     whole film turned by 30 deg on an enlarged canvas (x0.67), half with the edge repeated."""
@@ -150,6 +211,8 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "runs", "kind"))
+    ap.add_argument("--device-processing", action="store_true",
+                    help="also learn inverted, edge-enhanced and narrowly windowed radiographs (device_look)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -176,6 +239,8 @@ def main():
         xo = others(third, g, c_tr, h_tr)
         xo = tilt_aug(xo, g, flip=0.5)
         x = torch.cat([xc, xh, xo])
+        if a.device_processing:
+            x = device_look(x, g)
         y = torch.tensor([0] * third + [1] * third + [2] * third)
         loss = F.cross_entropy(model(x), y, label_smoothing=0.05)
         opt.zero_grad(); loss.backward(); opt.step(); sched.step()
@@ -213,6 +278,15 @@ def main():
                 row["other"] = round(acc(turned(o_te, deg), 2)[0], 4)
             label = f"tilt{deg:+d}deg{'_mirrored' if mirrored else ''}{'_whole_film' if expand else ''}"
             res["by_transform"][label] = row
+    # What devices export: the held-out cephalograms processed at full resolution; the hands (which exist only
+    # squashed) and the others processed at 100x100.
+    for kind in ("edge_enhanced", "edge_enhanced_fine", "inverted", "narrow_window"):
+        row = {"cephalogram": round(acc(processed_full_resolution(held_paths, kind), 0)[0], 4)}
+        small = {"edge_enhanced": lambda x: unsharp(x, 1.0, 2.5), "edge_enhanced_fine": lambda x: unsharp(x, 0.3, 3.0),
+                 "inverted": lambda x: 1 - x, "narrow_window": lambda x: ((x - 0.3) / 0.45).clamp(0, 1)}[kind]
+        row["hand"] = round(acc(small(h_te), 1)[0], 4)
+        row["other"] = round(acc(small(o_te), 2)[0], 4)
+        res["by_transform"][kind] = row
     # confusion over the 8 dihedral versions
     conf = np.zeros((3, 3), int)
     for lab, p in allp:
