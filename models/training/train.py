@@ -80,15 +80,43 @@ def blur(x, sigma):
     return F.conv2d(F.pad(x, (0, 0, r, r), mode="replicate"), k.view(1, 1, -1, 1))
 
 
-def intensity_aug(x, mask, rng):
+def device_processing(x, mask, rng, px_mm, share=0.4):
+    """What a digital cephalostat's own image processing does before export, on a share of the samples
+    (x, mask: [B,1,H,W], x in [0,1] inside the image): edge enhancement by unsharp masking (Gaussian sigma
+    0.5-8 mm, log-uniform, gain 0.5-3, the result clipped to the 8-bit range as an exported picture is) and/or
+    a narrowed display window with both ends clipped. px_mm: millimetres per pixel of x, so that the unsharp
+    radius means the same in both stages. Unsharp masking uses a normalised convolution inside the mask, so
+    the letterbox padding and the crop's border add no halo. Without this, a cvm13 image unsharp-masked as
+    such devices export it (sigma 2 mm, gain 2.5) put stage-1 points 10-16 mm off (docs/inference.md)."""
+    x = x.clone()
+    for b in np.nonzero(rng.rand(x.shape[0]) < share)[0]:
+        kind = rng.randint(3)  # 0: unsharp masking, 1: narrowed window, 2: both
+        xb, mb = x[b:b + 1], mask[b:b + 1]
+        if kind != 1:
+            sigma = float(np.exp(rng.uniform(np.log(0.5), np.log(8.0)))) / px_mm
+            gain = rng.uniform(0.5, 3.0)
+            smooth = blur(xb * mb, max(sigma, 0.3)) / blur(mb, max(sigma, 0.3)).clamp_min(1e-3)
+            xb = (xb + gain * (xb - smooth)).clamp(0, 1)
+        if kind != 0:
+            lo, hi = rng.uniform(0.0, 0.35), rng.uniform(0.65, 1.0)
+            xb = ((xb - lo) / (hi - lo)).clamp(0, 1)
+        x[b:b + 1] = xb * mb
+    return x
+
+
+def intensity_aug(x, mask, rng, device_rng=None, px_mm=None):
     """x, mask: [B,1,H,W]; x in [0,1] inside the image, 0 outside. Returns the z-scored tensor.
-    Gamma, contrast, brightness, blur, Gaussian noise and MONOCHROME1-like inversion, per sample."""
+    With device_rng (--device-processing): first what devices do to their exports (device_processing, drawn
+    from its own generator so that the other draws stay those of the recipe without it). Then gamma,
+    contrast, brightness, blur, Gaussian noise and MONOCHROME1-like inversion, per sample."""
     B = x.shape[0]
     dev = x.device
 
     def col(a):
         return torch.as_tensor(a, dtype=torch.float32, device=dev).view(B, 1, 1, 1)
 
+    if device_rng is not None:
+        x = device_processing(x, mask, device_rng, px_mm)
     x = x.clamp(1e-6, 1) ** col(np.exp(rng.uniform(-0.4, 0.4, B)))
     x = (x - 0.5) * col(rng.uniform(0.7, 1.3, B)) + 0.5 + col(rng.uniform(-0.12, 0.12, B))
     sel = np.nonzero(rng.rand(B) < 0.3)[0]
@@ -229,6 +257,9 @@ def train_locate(data, tr, val, args, dev, log):
 
     torch.manual_seed(member_seed(args) * 1000 + 1)
     rng = np.random.RandomState(member_seed(args) * 1000 + 1)
+    device_rng = np.random.RandomState(member_seed(args) * 1000 + 11) if args.device_processing else None
+    # Millimetres per letterbox pixel of the whole film (the zoomed views are 1.2-2.2x finer: close enough).
+    lb_px_mm = max(max(wh) for wh in data.sizes) * SPACING_MM / S
     model = UNet(32, args.locate_base).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=1e-5)
     log("locate: %d params, %d images (%d with vertebrae), %d steps x batch %d" % (
@@ -260,7 +291,7 @@ def train_locate(data, tr, val, args, dev, log):
             x, m, p = torch.cat([x, zx]), torch.cat([m, zm]), torch.cat([p, zp])
             valid = torch.cat([valid, ok_t[zrows]])
         tgt = gaussian_targets(p, valid, S, S, args.locate_sigma)
-        x = intensity_aug(x, m, rng)
+        x = intensity_aug(x, m, rng, device_rng, lb_px_mm)
         if step == 0 and args.debug_png:
             debug_png(x, tgt, os.path.join(args.out, "debug_locate.png"))
         lr = cosine_lr(opt, step, args.locate_steps, args.lr)
@@ -306,6 +337,7 @@ def train_refine(data, tr, val, args, dev, log):
     imgs = [full[i].float().div(255)[None, None] for i in range(n)]
     torch.manual_seed(member_seed(args) * 1000 + 2)
     rng = np.random.RandomState(member_seed(args) * 1000 + 2)
+    device_rng = np.random.RandomState(member_seed(args) * 1000 + 12) if args.device_processing else None
     model = UNet(13, args.refine_base).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=1e-5)
     log("refine: %d params, %d images, %d steps x batch %d, input %dx%d at %.3f mm/px" % (
@@ -327,7 +359,7 @@ def train_refine(data, tr, val, args, dev, log):
             xs.append(F.grid_sample(imgs[i], g, mode="bilinear", padding_mode="zeros", align_corners=True))
             ms.append(F.grid_sample(ones, g, mode="bilinear", padding_mode="zeros", align_corners=True))
             tg.append(uv)
-        x = intensity_aug(torch.cat(xs), torch.cat(ms), rng)
+        x = intensity_aug(torch.cat(xs), torch.cat(ms), rng, device_rng, args.mm_per_px)
         uv = torch.stack(tg)
         okk = torch.ones(B, 13, dtype=torch.bool, device=dev)
         tgt = gaussian_targets(uv, okk, H, W, args.refine_sigma)
@@ -404,6 +436,8 @@ def add_args(ap):
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--debug-png", action="store_true", help="save augmented inputs + targets at step 0")
+    ap.add_argument("--device-processing", action="store_true",
+                    help="also augment with what cephalostats do to their exports (unsharp masking, narrowed window)")
     return ap
 
 
