@@ -9,6 +9,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnalysisResult } from '../../core/api/analysis';
+import type { OpenedImage } from '../../core/api/image';
 import { decodeImageFile } from '../../main/dicom/index';
 import { enteredSpacing, InferenceEngine, verifyModel } from '../../main/inference/index';
 import { analyzeOpenedImage, HandRadiographError, type KindVerdict } from '../../main/services/landmark-analysis';
@@ -30,28 +32,36 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('a hand or "other" verdict of th
   });
   const opened = async (...parts: string[]) => decodeImageFile(parts.at(-1) ?? '', readFileSync(sharedPath(...parts)));
   const spacing = enteredSpacing(0.1, 'test');
+  /** The analysis under a given kind verdict, and how often the app's callback recorded an overrule. */
+  const analyzeUnder = (image: OpenedImage, verdict: KindVerdict) => {
+    const calls = { overruled: 0 };
+    const result = analyzeOpenedImage(engine, image, {
+      spacing,
+      kindOf: async () => verdict,
+      onKindOverruled: async () => {
+        calls.overruled++;
+      },
+    });
+    return { result, calls };
+  };
+  /** Landmarks kept, the callback called once, and the check saying which verdict was overruled. */
+  const expectOverruled = async (run: ReturnType<typeof analyzeUnder>, problem: RegExp): Promise<AnalysisResult> => {
+    const result = await run.result;
+    expect(run.calls.overruled).toBe(1);
+    expect(result.prediction.landmarks).toHaveLength(13);
+    expect(result.prediction.quality.verdict).not.toBe('ok');
+    expect(result.prediction.quality.problems.join(' ')).toMatch(problem);
+    return result;
+  };
 
   it('is overruled on a cephalogram: the landmarks stay, with a check that says why', async () => {
     const ceph = await opened('isbi2015', 'images', '001.jpg');
-    let overruled = 0;
-    const result = await analyzeOpenedImage(engine, ceph, {
-      spacing,
-      kindOf: async () => handVerdict(0.7),
-      onKindOverruled: async () => {
-        overruled++;
-      },
-    });
-    expect(overruled).toBe(1);
-    expect(result.prediction.landmarks).toHaveLength(13);
-    expect(result.prediction.quality.verdict).not.toBe('ok');
-    expect(result.prediction.quality.problems.join(' ')).toMatch(
+    const result = await expectOverruled(
+      analyzeUnder(ceph, handVerdict(0.7)),
       /took this image for a hand-wrist radiograph \(P hand 70%\), but the landmark model found a plausible C2-C4 column/,
     );
     // The same image with a cephalogram verdict: the same landmarks, no such problem.
-    const plain = await analyzeOpenedImage(engine, ceph, {
-      spacing,
-      kindOf: async () => ({ kind: 'cephalogram', probabilities: { hand: 0.01, other: 0.01 } }),
-    });
+    const plain = await analyzeUnder(ceph, { kind: 'cephalogram', probabilities: { hand: 0.01, other: 0.01 } }).result;
     expect(plain.prediction.landmarks.map((l) => [l.x, l.y])).toEqual(
       result.prediction.landmarks.map((l) => [l.x, l.y]),
     );
@@ -60,47 +70,23 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('a hand or "other" verdict of th
 
   it('"other" is overruled on a cephalogram too, and on a hand the landmark model refuses it itself', async () => {
     const ceph = await opened('isbi2015', 'images', '001.jpg');
-    let overruled = 0;
-    const result = await analyzeOpenedImage(engine, ceph, {
-      spacing,
-      kindOf: async () => otherVerdict(0.95),
-      onKindOverruled: async () => {
-        overruled++;
-      },
-    });
-    expect(overruled).toBe(1);
-    expect(result.prediction.landmarks).toHaveLength(13);
-    expect(result.prediction.quality.verdict).not.toBe('ok');
-    expect(result.prediction.quality.problems.join(' ')).toMatch(
+    await expectOverruled(
+      analyzeUnder(ceph, otherVerdict(0.95)),
       /took this image for neither a hand nor a cephalogram \(P other 95%\), but the landmark model found a plausible C2-C4 column/,
     );
-    const hand = await opened('boneage', 'rsna-sample', '7034.png');
-    const refused = await analyzeOpenedImage(engine, hand, {
-      spacing,
-      kindOf: async () => otherVerdict(0.9),
-      onKindOverruled: async () => {
-        overruled++;
-      },
-    });
-    expect(overruled).toBe(1);
+    const hand = analyzeUnder(await opened('boneage', 'rsna-sample', '7034.png'), otherVerdict(0.9));
+    const refused = await hand.result;
+    expect(hand.calls.overruled).toBe(0);
     expect(refused.prediction.recognition.lateralCephalogram).toBe(false);
     expect(refused.prediction.landmarks).toHaveLength(0);
   }, 120_000);
 
   it('stands on a hand radiograph, which the landmark model finds no column in', async () => {
-    const hand = await opened('boneage', 'rsna-sample', '7034.png');
-    let overruled = 0;
-    const refused = analyzeOpenedImage(engine, hand, {
-      spacing,
-      kindOf: async () => handVerdict(0.97),
-      onKindOverruled: async () => {
-        overruled++;
-      },
-    });
-    await expect(refused).rejects.toBeInstanceOf(HandRadiographError);
-    await expect(refused).rejects.toThrow(
+    const hand = analyzeUnder(await opened('boneage', 'rsna-sample', '7034.png'), handVerdict(0.97));
+    await expect(hand.result).rejects.toBeInstanceOf(HandRadiographError);
+    await expect(hand.result).rejects.toThrow(
       /Not a lateral cephalogram: 7034.png is a hand-wrist radiograph \(P hand 97%\)/,
     );
-    expect(overruled).toBe(0);
+    expect(hand.calls.overruled).toBe(0);
   }, 120_000);
 });
