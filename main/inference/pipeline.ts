@@ -158,6 +158,11 @@ export interface PipelineOptions {
    * file's test-time passes say which runs on which crop. Absent: member 0 (`runRefine`) only.
    */
   readonly refineMembers?: readonly StageRunner[];
+  /**
+   * Internal to runPipeline's second look: a look (orientation and turn) not to take, and every orientation and
+   * the small turns tried even when the look as stored is clear.
+   */
+  readonly exceptLook?: { readonly orientation: Orientation; readonly turnDeg: number };
 }
 
 /** Mean stage-1 peak below which the image is not taken for a cephalogram in that orientation. */
@@ -265,7 +270,7 @@ const ORIENTATION_PROBE_PX = 384;
  * seven other orientations of a small copy, and where needed on the copy as stored turned by a few degrees;
  * the most convincing plausible look is taken, the image turned upright and the pipeline run on it; landmarks
  * come back in the stored image's pixels. No plausible look: the result says "not a lateral cephalogram" and
- * has no landmarks.
+ * has no landmarks. Stage-2 landmarks not shaped like C2-C4: a second look without the first (runWithSecondLook).
  */
 export async function runPipeline(
   manifest: ModelManifest,
@@ -279,10 +284,10 @@ export async function runPipeline(
     image.width > 0 && image.data.length === image.width * image.height
       ? contentBox(image.data, image.width, image.height, unitOf(image.window))
       : null;
-  if (!box) return runPipelineOn(manifest, runLocate, runRefine, image, spacing, options);
+  if (!box) return runWithSecondLook(manifest, runLocate, runRefine, image, spacing, options);
   // A frame of uniform rows and columns (a film scanned on a larger bed, a padded export) is left out: the
   // pipeline runs on the radiograph inside it, and its landmarks are moved back into the stored image.
-  const inner = await runPipelineOn(
+  const inner = await runWithSecondLook(
     manifest,
     runLocate,
     runRefine,
@@ -296,6 +301,38 @@ export async function runPipeline(
     ...inner,
     landmarks: inner.landmarks.map((l) => ({ ...l, ...back(l), stage1: back(l.stage1) })),
     orientation: { ...inner.orientation, detail: `${inner.orientation.detail}; ${frame}` },
+  };
+}
+
+/**
+ * runPipelineOn, and where its stage-2 landmarks are not shaped like C2-C4 (anatomy implausible: the verdict
+ * "failed"), once more with that look (orientation and turn) left out and every orientation and turn tried: a
+ * stage 1 that finds a column clearly in the wrong orientation, or under the wrong turn, gets a second chance.
+ * The second result is taken only where its shape is plausible; it costs a second run on such images only.
+ */
+async function runWithSecondLook(
+  manifest: ModelManifest,
+  runLocate: StageRunner,
+  runRefine: StageRunner,
+  image: PipelineImage,
+  spacing: PixelSpacingMm | null,
+  options: PipelineOptions,
+): Promise<PipelineOutput> {
+  const first = await runPipelineOn(manifest, runLocate, runRefine, image, spacing, options);
+  const failedShape = first.recognition.lateralCephalogram && first.anatomy !== null && !first.anatomy.plausible;
+  if (!failedShape || !options.decoding || options.orientation === 'as-stored' || options.exceptLook) return first;
+  const o = first.orientation;
+  const second = await runPipelineOn(manifest, runLocate, runRefine, image, spacing, {
+    ...options,
+    exceptLook: { orientation: { rotate: o.rotate, mirror: o.mirror }, turnDeg: o.turnDeg ?? 0 },
+  });
+  if (!second.recognition.lateralCephalogram || !second.anatomy?.plausible) return first;
+  return {
+    ...second,
+    orientation: {
+      ...second.orientation,
+      detail: `${second.orientation.detail} (the first look, ${first.orientation.detail}, gave landmarks not shaped like C2-C4)`,
+    },
   };
 }
 
@@ -341,12 +378,17 @@ async function runPipelineOn(
     }
     return probe;
   };
-  let best: { o: Orientation; look: Stage1Look; turnDeg: number } | null = asStored.plausible
-    ? { o: UPRIGHT, look: asStored, turnDeg: 0 }
-    : null;
+  const except = options.exceptLook;
+  const allowed = (o: Orientation, turnDeg: number): boolean =>
+    !except ||
+    except.turnDeg !== turnDeg ||
+    except.orientation.rotate !== o.rotate ||
+    except.orientation.mirror !== o.mirror;
+  let best: { o: Orientation; look: Stage1Look; turnDeg: number } | null =
+    asStored.plausible && allowed(UPRIGHT, 0) ? { o: UPRIGHT, look: asStored, turnDeg: 0 } : null;
   const searching = decoding !== null && options.orientation !== 'as-stored';
   // A weak look as stored is compared too: a left-facing film can show a faint, plausible-looking column.
-  if (searching && (!asStored.plausible || asStored.meanPeak < CONFIDENT_STAGE1_PEAK)) {
+  if (searching && (except || !asStored.plausible || asStored.meanPeak < CONFIDENT_STAGE1_PEAK)) {
     const small = probeOf();
     for (const o of ORIENTATIONS.slice(1)) {
       const up = uprightSize(small.w, small.h, o);
@@ -362,9 +404,11 @@ async function runPipelineOn(
         tiltDeg: l.tiltDeg,
         plausible: l.plausible,
       });
-      if (l.plausible && (!best || l.meanPeak > best.look.meanPeak)) best = { o, look: l, turnDeg: 0 };
+      if (l.plausible && allowed(o, 0) && (!best || l.meanPeak > best.look.meanPeak)) {
+        best = { o, look: l, turnDeg: 0 };
+      }
       // Clearly upright: no need to try the rarer orientations (they are ordered by how often clinics produce them).
-      if (best && best.look.meanPeak >= CONFIDENT_STAGE1_PEAK) break;
+      if (!except && best && best.look.meanPeak >= CONFIDENT_STAGE1_PEAK) break;
     }
   }
   // Not found, found only weakly, found tilted outside the learnt tilts, or found only turned by 90° or 180° (rarer
@@ -376,7 +420,7 @@ async function runPipelineOn(
   const score = (l: Stage1Look, turnDeg: number): number => l.meanPeak - tiltPenalty(l.tiltDeg + turnDeg);
   const weak = !best || best.look.meanPeak < CONFIDENT_STAGE1_PEAK;
   const tilted = best !== null && !inLearntTilt(best.look.tiltDeg);
-  if (searching && (weak || tilted || best?.o.rotate !== 0)) {
+  if (searching && (except || weak || tilted || best?.o.rotate !== 0)) {
     const small = probeOf();
     const half = Math.floor(small.f / 2);
     const other = best && !isUpright(best.o) && (weak || tilted) ? best.o : null;
@@ -404,7 +448,8 @@ async function runPipelineOn(
           plausible: l.plausible,
         });
         const margin = best && isUpright(best.o) && !isUpright(o) ? TURNED_OTHER_ORIENTATION_MARGIN : 0;
-        if (l.plausible && (!best || score(l, turnDeg) > score(best.look, best.turnDeg) + margin)) {
+        const better = !best || score(l, turnDeg) > score(best.look, best.turnDeg) + margin;
+        if (l.plausible && allowed(o, turnDeg) && better) {
           best = { o, look: l, turnDeg };
         }
         if (

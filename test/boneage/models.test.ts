@@ -19,6 +19,7 @@ import {
   verifyWholeImageModel,
   type WholeImageModels,
 } from '../../main/inference/index';
+import { edgeEnhanced } from '../device-exports';
 import { HAS_SHARED_DATA, sharedPath } from '../shared-data';
 
 const APP = [{ dir: appModelsDir(), source: 'app' as const }];
@@ -34,28 +35,12 @@ function mirrored(g: GreyImage): GreyImage {
     for (let x = 0; x < g.width; x++) data[y * g.width + x] = g.data[y * g.width + (g.width - 1 - x)]!;
   return { ...g, data };
 }
-/** One pass of a running-mean blur of width 2r+1 along rows (step 1) or columns (step w), edges clamped. */
-function boxPass(src: Float32Array, w: number, h: number, r: number, alongRows: boolean): Float32Array {
-  const out = new Float32Array(src.length);
-  const [lines, len, step, lineStep] = alongRows ? [h, w, 1, w] : [w, h, w, 1];
-  for (let l = 0; l < lines; l++) {
-    const base = l * lineStep;
-    const at = (i: number): number => src[base + Math.min(len - 1, Math.max(0, i)) * step]!;
-    let sum = 0;
-    for (let i = -r; i <= r; i++) sum += at(i);
-    for (let i = 0; i < len; i++) {
-      out[base + i * step] = sum / (2 * r + 1);
-      sum += at(i + r + 1) - at(i - r);
-    }
-  }
-  return out;
-}
 
 /**
  * What a device's processing or export does to the image, written here independently of the training code:
- * 'edge-enhanced' is unsharp masking (the image plus 2.5 times its difference from a Gaussian blur of about
- * 20 px = 2 mm, made of three box blurs) clipped to the range, 'inverted' the negative (MONOCHROME1 shown as
- * stored), 'narrow window' the grey range 30-75 % stretched over the whole range with both ends clipped.
+ * 'edge-enhanced' is unsharp masking (gain 2.5, a Gaussian of about 20 px = 2 mm) clipped to the range,
+ * 'inverted' the negative (MONOCHROME1 shown as stored), 'narrow window' the grey range 30-75 % stretched over
+ * the whole range with both ends clipped.
  */
 function asDevicesExport(g: GreyImage, how: 'edge-enhanced' | 'inverted' | 'narrow window'): GreyImage {
   const top = 65535;
@@ -64,14 +49,7 @@ function asDevicesExport(g: GreyImage, how: 'edge-enhanced' | 'inverted' | 'narr
     const [lo, hi] = [0.3 * top, 0.75 * top];
     return { ...g, data: Uint16Array.from(g.data, (v) => Math.min(top, Math.max(0, ((v - lo) / (hi - lo)) * top))) };
   }
-  const r = 20;
-  let smooth: Float32Array = Float32Array.from(g.data);
-  for (let pass = 0; pass < 3; pass++)
-    smooth = boxPass(boxPass(smooth, g.width, g.height, r, true), g.width, g.height, r, false);
-  return {
-    ...g,
-    data: Uint16Array.from(g.data, (v, i) => Math.min(top, Math.max(0, Math.round(v + 2.5 * (v - smooth[i]!))))),
-  };
+  return { ...g, data: edgeEnhanced(g.data, g.width, g.height, 20, 2.5, top) };
 }
 
 function quarterTurn(g: GreyImage): GreyImage {
