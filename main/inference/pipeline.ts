@@ -284,16 +284,12 @@ export async function runPipeline(
     image.width > 0 && image.data.length === image.width * image.height
       ? contentBox(image.data, image.width, image.height, unitOf(image.window))
       : null;
-  if (!box) return runWithSecondLook(manifest, runLocate, runRefine, image, spacing, options);
+  if (!box) return runWithSecondLook(options, (o) => runPipelineOn(manifest, runLocate, runRefine, image, spacing, o));
   // A frame of uniform rows and columns (a film scanned on a larger bed, a padded export) is left out: the
   // pipeline runs on the radiograph inside it, and its landmarks are moved back into the stored image.
-  const inner = await runWithSecondLook(
-    manifest,
-    runLocate,
-    runRefine,
-    { ...image, width: box.width, height: box.height, data: cropPixels(image.data, image.width, box) },
-    spacing,
-    options,
+  const radiograph = { ...image, width: box.width, height: box.height, data: cropPixels(image.data, image.width, box) };
+  const inner = await runWithSecondLook(options, (o) =>
+    runPipelineOn(manifest, runLocate, runRefine, radiograph, spacing, o),
   );
   const back = (p: { x: number; y: number }) => ({ x: p.x + box.x0, y: p.y + box.y0 });
   const frame = `the uniform frame around the radiograph was left out (the model looked at columns ${box.x0}-${box.x0 + box.width - 1}, rows ${box.y0}-${box.y0 + box.height - 1})`;
@@ -311,18 +307,14 @@ export async function runPipeline(
  * The second result is taken only where its shape is plausible; it costs a second run on such images only.
  */
 async function runWithSecondLook(
-  manifest: ModelManifest,
-  runLocate: StageRunner,
-  runRefine: StageRunner,
-  image: PipelineImage,
-  spacing: PixelSpacingMm | null,
   options: PipelineOptions,
+  run: (options: PipelineOptions) => Promise<PipelineOutput>,
 ): Promise<PipelineOutput> {
-  const first = await runPipelineOn(manifest, runLocate, runRefine, image, spacing, options);
+  const first = await run(options);
   const failedShape = first.recognition.lateralCephalogram && first.anatomy !== null && !first.anatomy.plausible;
   if (!failedShape || !options.decoding || options.orientation === 'as-stored' || options.exceptLook) return first;
   const o = first.orientation;
-  const second = await runPipelineOn(manifest, runLocate, runRefine, image, spacing, {
+  const second = await run({
     ...options,
     exceptLook: { orientation: { rotate: o.rotate, mirror: o.mirror }, turnDeg: o.turnDeg ?? 0 },
   });
