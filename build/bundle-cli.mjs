@@ -6,6 +6,7 @@ import { chmodSync, copyFileSync, renameSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { writeInfoCodeCache } from './info-code-cache.mjs';
 import {
   copyWasm,
   ESM_REQUIRE_BANNER,
@@ -55,12 +56,14 @@ export async function bundleCli() {
     outdir: out,
   });
   writeFileSync(path.join(out, 'info-meta.json'), JSON.stringify(info.metafile));
-  // The entry: runs info.cjs for `cvm info`, cli.mjs for everything else.
+  // The entry: runs info.cjs (through cvm-info.cjs, with its code cache) for `cvm info`, cli.mjs for the rest.
   copyFileSync(path.join(ROOT, 'build', 'cli-launcher.mjs'), path.join(out, 'cvm.mjs'));
+  copyFileSync(path.join(ROOT, 'build', 'cli-info-launcher.cjs'), path.join(out, 'cvm-info.cjs'));
   // `dist/cli/cvm`: the same entry started with glibc's malloc on huge pages (build/cli-launcher.sh).
   copyFileSync(path.join(ROOT, 'build', 'cli-launcher.sh'), path.join(out, 'cvm'));
   chmodSync(path.join(out, 'cvm'), 0o755);
   copyWasm(out);
+  writeInfoCodeCache(out);
   // Which chunk holds which source and imports what: test/cli/bundle.test.ts checks the lazy loading with it.
   writeFileSync(path.join(out, 'meta.json'), JSON.stringify(cli.metafile));
   // The time the bundle was made from the sources, read by build/cvm.mjs.

@@ -18,4 +18,7 @@ case "$0" in
   */*) dir=${0%/*} ;;
   *) dir=. ;;
 esac
+# `cvm info` straight from its CommonJS launcher (build/cli-info-launcher.cjs): an ESM entry costs a Node start a few
+# ms more.
+[ "${1:-}" = info ] && [ -f "$dir/info.cjs" ] && exec node "$dir/cvm-info.cjs" "$@"
 exec node "$dir/cvm.mjs" "$@"

@@ -32,6 +32,8 @@ function newestSource() {
     'build/bundle-common.mjs',
     'build/cli-launcher.mjs',
     'build/cli-launcher.sh',
+    'build/cli-info-launcher.cjs',
+    'build/info-code-cache.mjs',
   ])
     newest = Math.max(newest, statSync(path.join(ROOT, file)).mtimeMs);
   return newest;

@@ -1,11 +1,12 @@
 /**
  * `npm run cvm` runs the command line from its esbuild bundle (build/cvm.mjs rebuilds it when the sources
  * are newer), and each command loads only what it needs: `info` neither ONNX Runtime nor SQLite. `cvm info`
- * runs from a CommonJS bundle of its own (dist/cli/info.cjs) through the launcher (dist/cli/cvm.mjs), and from
- * the ESM bundle when that file is missing.
+ * runs from a CommonJS bundle of its own (dist/cli/info.cjs, compiled with the V8 code cache the build made for
+ * it by dist/cli/cvm-info.cjs) through the launchers (dist/cli/cvm.mjs, dist/cli/cvm), and from the ESM bundle
+ * when that file is missing.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -143,7 +144,7 @@ describe('the cvm bundle', () => {
       };
       const { json: fast, files } = await infoThrough(cli);
       expect(fast).toEqual(JSON.parse(stdout));
-      expect(files).toContain(path.join(cli, 'info.cjs'));
+      expect(files).toContain(path.join(cli, 'cvm-info.cjs'));
       for (const heavy of ['onnxruntime-node', 'better-sqlite3', '@cornerstonejs', 'dcmjs-imaging'])
         expect(
           files.some((f) => f.includes(heavy)),
@@ -160,7 +161,67 @@ describe('the cvm bundle', () => {
       rmSync(path.join(copy, 'info.cjs'));
       const esm = await infoThrough(copy);
       expect(esm.json).toEqual(JSON.parse(stdout));
-      expect(esm.files).not.toContain(path.join(copy, 'info.cjs'));
+      expect(esm.files).not.toContain(path.join(copy, 'cvm-info.cjs'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('cvm info compiles its bundle from the code cache the build made, and runs the same without it', async () => {
+    const cli = path.join(REPO_ROOT, 'dist', 'cli');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-info-cache-'));
+    try {
+      // Records, as the process exits, whether V8 took or refused the cache given for each script compiled.
+      const recorder = path.join(dir, 'record.cjs');
+      const compiled = path.join(dir, 'compiled.json');
+      writeFileSync(
+        recorder,
+        `const vm = require('node:vm'); const Original = vm.Script; const seen = [];
+         vm.Script = class extends Original { constructor(source, options) { super(source, options);
+           seen.push({ file: options && options.filename, given: Boolean(options && options.cachedData),
+             rejected: this.cachedDataRejected === true }); } };
+         process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(compiled)}, JSON.stringify(seen)));`,
+      );
+      const dicom = path.join(FIXTURES, 'ips-magnification.dcm');
+      const infoThrough = async (cliDir: string) => {
+        const { stdout: out } = await run(process.execPath, [
+          '-r',
+          recorder,
+          path.join(cliDir, 'cvm-info.cjs'),
+          'info',
+          dicom,
+          '--json',
+        ]);
+        const [script] = JSON.parse(readFileSync(compiled, 'utf8')) as Array<{
+          file: string;
+          given: boolean;
+          rejected: boolean;
+        }>;
+        return { json: JSON.parse(out) as unknown, script };
+      };
+      const cached = await infoThrough(cli);
+      expect(cached.json).toEqual(JSON.parse(stdout));
+      expect(cached.script).toEqual({ file: path.join(cli, 'info.cjs'), given: true, rejected: false });
+      // A cache V8 refuses (another Node's, damaged), none at all, or a bundle changed since the build (its cache is
+      // named after the bundle file's size and time): compiled from the source, the same report.
+      const copy = path.join(dir, 'cli');
+      cpSync(cli, copy, { recursive: true, preserveTimestamps: true });
+      const [cacheName] = readdirSync(copy).filter((name) => name.endsWith('.v8-cache'));
+      expect(cacheName).toMatch(/^info\.cjs\.\d+-\d+\.v8-cache$/);
+      const cacheFile = path.join(copy, cacheName ?? '');
+      writeFileSync(cacheFile, Buffer.from('not a code cache of this bundle'));
+      const damaged = await infoThrough(copy);
+      expect(damaged.json).toEqual(JSON.parse(stdout));
+      expect(damaged.script).toMatchObject({ given: true, rejected: true });
+      cpSync(path.join(cli, cacheName ?? ''), cacheFile);
+      appendFileSync(path.join(copy, 'info.cjs'), '// changed after the build\n');
+      const changed = await infoThrough(copy);
+      expect(changed.json).toEqual(JSON.parse(stdout));
+      expect(changed.script).toMatchObject({ given: false });
+      rmSync(cacheFile);
+      const none = await infoThrough(copy);
+      expect(none.json).toEqual(JSON.parse(stdout));
+      expect(none.script).toMatchObject({ given: false, rejected: false });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -183,7 +244,7 @@ describe('the cvm bundle', () => {
           path.join(dir, 'cvm.mjs'),
           'const e = process.env; console.log(JSON.stringify({ tunables: e.GLIBC_TUNABLES ?? null, ca: e.NODE_EXTRA_CA_CERTS ?? null, args: process.argv.slice(2) }));',
         );
-        type Given = { tunables: string | null; ca: string | null; args: string[] };
+        type Given = { entry?: string; tunables: string | null; ca: string | null; args: string[] };
         const given = async (tunables: string | undefined, args = ['info', 'a file.dcm', '--json']): Promise<Given> => {
           const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: path.join(dir, 'proxy-ca.pem') };
           if (tunables === undefined) delete env.GLIBC_TUNABLES;
@@ -202,6 +263,19 @@ describe('the cvm bundle', () => {
           'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1',
         );
         expect((await given('glibc.malloc.hugetlb=0')).tunables).toBe('glibc.malloc.hugetlb=0');
+        // With info.cjs beside it, `info` starts the CommonJS launcher directly (no ESM entry); the rest cvm.mjs.
+        writeFileSync(path.join(dir, 'info.cjs'), '');
+        writeFileSync(
+          path.join(dir, 'cvm-info.cjs'),
+          'console.log(JSON.stringify({ entry: "cvm-info.cjs", tunables: process.env.GLIBC_TUNABLES ?? null, ca: process.env.NODE_EXTRA_CA_CERTS ?? null, args: process.argv.slice(2) }));',
+        );
+        expect(await given(undefined)).toEqual({
+          entry: 'cvm-info.cjs',
+          tunables: 'glibc.malloc.hugetlb=1',
+          ca: null,
+          args: ['info', 'a file.dcm', '--json'],
+        });
+        expect(await given(undefined, ['analyze', 'x.dcm'])).not.toHaveProperty('entry');
         expect((await given('glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2')).tunables).toBe(
           'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2',
         );

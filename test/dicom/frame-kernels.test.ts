@@ -69,6 +69,26 @@ describe('frame statistics kernels', () => {
     }
   });
 
+  it('the extremes count wherever they lie: in the vector steps, the tail, a single sample', () => {
+    // The module's range runs four vectors (32 or 64 samples) a step and the rest one sample at a time.
+    for (const bits of [8, 16] as const) {
+      const top = 2 ** bits - 1;
+      for (const n of [1, 7, 31, 32, 33, 63, 64, 65, 95, 129, 1000]) {
+        for (const at of [0, Math.floor(n / 2), n - 1]) {
+          const samples = bits === 16 ? new Uint16Array(n).fill(500) : new Uint8Array(n).fill(100);
+          samples[at] = top;
+          samples[(at + 1 + Math.floor(n / 3)) % n] = 0; // elsewhere, but for n = 1
+          for (const kernels of [frameKernels(bits, 2048), frameKernels(bits, 2048, { javascript: true })]) {
+            kernels.chunk.set(new Uint8Array(samples.buffer));
+            kernels.range(n);
+            const expected = n === 1 ? [0, 0] : [0, top];
+            expect([kernels.min, kernels.max], `${kernels.kind} ${bits} bits, n ${n}, at ${at}`).toEqual(expected);
+          }
+        }
+      }
+    }
+  });
+
   it('no samples: the range is empty in both', () => {
     for (const kernels of [frameKernels(16, 8), frameKernels(16, 8, { javascript: true })]) {
       kernels.range(0);

@@ -2,6 +2,7 @@
 import { parseCommandLine } from '../args';
 import { ImageDecodeError, summarizeImageFileAt, type ImageSummary } from '../../services/files';
 import { type Command, UsageError } from '../command';
+import { writeStdoutSync } from '../stdout';
 
 /** Everything `info` reports, without the pixels. */
 export function infoReport(image: ImageSummary): Record<string, unknown> {
@@ -70,7 +71,8 @@ export const infoCommand: Command = {
       // A regular file within the size limit: a FIFO or /dev/zero is refused at once, never read.
       // The windows and mapping without the display pixels: nothing here shows them.
       const image = await summarizeImageFileAt(file, { frame: frame - 1 });
-      console.log(values.json ? JSON.stringify(infoReport(image), null, 2) : infoSummary(image));
+      // Written at once, without Node's stdout stream: this command's whole cost is its start (../stdout.ts).
+      writeStdoutSync(`${values.json ? JSON.stringify(infoReport(image), null, 2) : infoSummary(image)}\n`);
       return 0;
     } catch (error) {
       if (!(error instanceof ImageDecodeError)) throw error;
