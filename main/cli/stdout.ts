@@ -3,7 +3,7 @@
  * stdout stream on first use (the stream modules and a writable wrapper: 3-7 ms of a new process here), which is a
  * tenth of `cvm info`'s whole run; a synchronous write of the finished text needs none of it. Writes until every
  * byte is out, and waits briefly where the descriptor is non-blocking and full (EAGAIN: a pipe another program
- * reads slowly).
+ * reads slowly). A reader that has gone (EPIPE: `cvm info f --json | head -1`) ends the writing quietly.
  */
 import { writeSync } from 'node:fs';
 
@@ -17,7 +17,9 @@ export function writeStdoutSync(text: string): void {
     try {
       written += writeSync(STDOUT, bytes, written, bytes.length - written);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') return;
+      if (code !== 'EAGAIN') throw error;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, FULL_PIPE_WAIT_MS);
     }
   }
