@@ -284,12 +284,13 @@ export async function runPipeline(
     image.width > 0 && image.data.length === image.width * image.height
       ? contentBox(image.data, image.width, image.height, unitOf(image.window))
       : null;
-  if (!box) return runWithSecondLook(options, (o) => runPipelineOn(manifest, runLocate, runRefine, image, spacing, o));
+  if (!box)
+    return runWithSecondLook(options, image, (im, o) => runPipelineOn(manifest, runLocate, runRefine, im, spacing, o));
   // A frame of uniform rows and columns (a film scanned on a larger bed, a padded export) is left out: the
   // pipeline runs on the radiograph inside it, and its landmarks are moved back into the stored image.
   const radiograph = { ...image, width: box.width, height: box.height, data: cropPixels(image.data, image.width, box) };
-  const inner = await runWithSecondLook(options, (o) =>
-    runPipelineOn(manifest, runLocate, runRefine, radiograph, spacing, o),
+  const inner = await runWithSecondLook(options, radiograph, (im, o) =>
+    runPipelineOn(manifest, runLocate, runRefine, im, spacing, o),
   );
   const back = (p: { x: number; y: number }) => ({ x: p.x + box.x0, y: p.y + box.y0 });
   const frame = `the uniform frame around the radiograph was left out (the model looked at columns ${box.x0}-${box.x0 + box.width - 1}, rows ${box.y0}-${box.y0 + box.height - 1})`;
@@ -300,31 +301,58 @@ export async function runPipeline(
   };
 }
 
+/** The image as the model would see its negative: 1 - the window's grey, as floats already in [0, 1]. */
+function negativeOf(image: PipelineImage): PipelineImage {
+  const unit = unitOf(image.window);
+  const data = new Float32Array(image.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = 1 - unit(image.data[i] ?? 0);
+  return { ...image, data, window: { center: 0.5, width: 1 } };
+}
+
+/** What a plausible negative look says: a problem that makes the image "check", and the note of what was done. */
+const NEGATIVE_PROBLEM =
+  'C2-C4 were found in the negative of the image (its grey levels inverted): the image as stored gave landmarks not shaped like C2-C4. Check that it is an inverted export (bone dark) and check the landmarks.';
+
 /**
  * runPipelineOn, and where its stage-2 landmarks are not shaped like C2-C4 (anatomy implausible: the verdict
  * "failed"), once more with that look (orientation and turn) left out and every orientation and turn tried: a
  * stage 1 that finds a column clearly in the wrong orientation, or under the wrong turn, gets a second chance.
- * The second result is taken only where its shape is plausible; it costs a second run on such images only.
+ * Where that gives no plausible shape either, the image's negative is tried: an export whose grey levels are
+ * inverted (a MONOCHROME1 image written as shown, a film scanned as a negative) can mislead stage 1 in any
+ * orientation. A later result is taken only where its shape is plausible; they cost a run each, on such images only.
  */
 async function runWithSecondLook(
   options: PipelineOptions,
-  run: (options: PipelineOptions) => Promise<PipelineOutput>,
+  image: PipelineImage,
+  run: (image: PipelineImage, options: PipelineOptions) => Promise<PipelineOutput>,
 ): Promise<PipelineOutput> {
-  const first = await run(options);
+  const first = await run(image, options);
   const failedShape = first.recognition.lateralCephalogram && first.anatomy !== null && !first.anatomy.plausible;
   if (!failedShape || !options.decoding || options.orientation === 'as-stored' || options.exceptLook) return first;
   const o = first.orientation;
-  const second = await run({
+  const second = await run(image, {
     ...options,
     exceptLook: { orientation: { rotate: o.rotate, mirror: o.mirror }, turnDeg: o.turnDeg ?? 0 },
   });
-  if (!second.recognition.lateralCephalogram || !second.anatomy?.plausible) return first;
+  const plausible = (r: PipelineOutput) => r.recognition.lateralCephalogram && r.anatomy?.plausible === true;
+  if (plausible(second))
+    return {
+      ...second,
+      orientation: {
+        ...second.orientation,
+        detail: `${second.orientation.detail} (the first look, ${first.orientation.detail}, gave landmarks not shaped like C2-C4)`,
+      },
+    };
+  const negative = await run(negativeOf(image), options);
+  if (!plausible(negative)) return first;
   return {
-    ...second,
-    orientation: {
-      ...second.orientation,
-      detail: `${second.orientation.detail} (the first look, ${first.orientation.detail}, gave landmarks not shaped like C2-C4)`,
+    ...negative,
+    quality: {
+      ...negative.quality,
+      verdict: negative.quality.verdict === 'ok' ? 'uncertain' : negative.quality.verdict,
+      problems: [NEGATIVE_PROBLEM, ...negative.quality.problems],
     },
+    orientation: { ...negative.orientation, detail: `${negative.orientation.detail}; grey levels inverted` },
   };
 }
 
