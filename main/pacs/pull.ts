@@ -10,7 +10,7 @@ import type { ImportFileResult } from '../../core/api/studies';
 import type { Store } from '../store/store';
 import type { DicomWebClient, InstanceSummary } from './client';
 import { PacsError } from './http';
-import { headerSaysHand, imageVerdict, recogniseCephalogram } from './recognise';
+import { columnOverrulesClassifier, headerSaysHand, imageVerdict, recogniseCephalogram } from './recognise';
 import { PacsRepo } from './repo';
 import { readSourceImage } from './source';
 
@@ -76,6 +76,13 @@ export interface PullOptions<D extends { readonly opened: OpenedImage | null }> 
   readonly classify?: (image: OpenedImage) => Promise<RadiographKindView | null>;
   /** Stores the classifier's kind of an imported image (the bone-age panel and the review rules read it). */
   readonly recordKind?: (imageId: number, kind: RadiographKindView) => void;
+  /**
+   * The landmark model's second opinion where the classifier confidently calls an image whose header allows a
+   * cephalogram "other" (skipped) or a hand (bone age): does it find a plausible C2-C4 column? Then the image is
+   * kept for staging, with a note to check it (the classifier misses exports it never learnt, such as a noisy film or
+   * one on a wide black canvas; the landmark model refuses hands and other radiographs itself).
+   */
+  readonly findsColumn?: (image: OpenedImage) => Promise<boolean>;
 }
 
 export async function pullStudies<D extends { readonly opened: OpenedImage | null }>(
@@ -173,7 +180,13 @@ export async function pullStudies<D extends { readonly opened: OpenedImage | nul
           if (kind === null) {
             note = `${note}; no image classifier model is installed`;
           } else {
-            const verdict = imageVerdict(again.cephalogram ? 'cephalogram' : 'hand', kind);
+            let verdict = imageVerdict(again.cephalogram ? 'cephalogram' : 'hand', kind);
+            // A header that allows a cephalogram against a confident "other" or "hand": the landmark model decides.
+            if (verdict.route !== 'cvm' && again.cephalogram && (await options.findsColumn?.(decoded.opened))) {
+              verdict = columnOverrulesClassifier(kind);
+              // Recorded as the analysis records an overruled verdict: a cephalogram the classifier was unsure of.
+              kind = { ...kind, kind: 'cephalogram', uncertain: true };
+            }
             if (verdict.route === 'skip') {
               options.importer.discard(store, decoded);
               outcomes.push({ sopInstanceUid: inst.sopInstanceUid, outcome: 'skipped', reason: verdict.reason });

@@ -143,3 +143,12 @@ export function imageVerdict(header: 'cephalogram' | 'hand', kind: RadiographKin
     note: `kept from the header: the image classifier (${model}) was not sure (${odds(kind)}); check the image`,
   };
 }
+
+/** A confident "other" or hand contradicted by a plausible C2-C4 column of the landmark model: kept, to check. */
+export function columnOverrulesClassifier(kind: RadiographKindView): ImageVerdict {
+  const took = kind.kind === 'hand' ? 'a hand-wrist radiograph' : 'neither a cephalogram nor a hand';
+  return {
+    route: 'cvm',
+    note: `the image classifier (${kind.model.id} ${kind.model.version}) took it for ${took} (${odds(kind)}), but the landmark model found a plausible C2-C4 column: kept for staging; check that it is a lateral cephalogram`,
+  };
+}

@@ -47,7 +47,7 @@ export interface AnalyzeImageOptions extends AnalyzeOptions {
  * RSNA hands and the synthetic and WG04 non-cephalograms as "not a lateral cephalogram" and looks for the column
  * under turns (docs/inference.md, "Tilted columns", "Device processing").
  */
-function findsCephalogram(result: AnalysisResult): boolean {
+export function findsCephalogram(result: AnalysisResult): boolean {
   const p = result.prediction;
   return p.recognition.lateralCephalogram && p.anatomy?.plausible === true && p.quality.verdict !== 'failed';
 }

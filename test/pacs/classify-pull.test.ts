@@ -5,7 +5,8 @@
  * (models/radiograph-kind). The cephalogram is
  * stored for staging, the hand is stored and routed to bone age with its kind recorded, the radiograph the
  * classifier calls "other" is skipped with the reason (nothing stored), and the one it is unsure about is kept
- * with a note.
+ * with a note. Two cephalograms the classifier gets wrong (a noisy one it calls "other", one on a wide black canvas
+ * it calls a hand) are kept for staging on the landmark model's second opinion (a plausible C2-C4 column).
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -19,7 +20,8 @@ import { pullStudies, type InstanceOutcome } from '../../main/pacs/pull';
 import { newUid } from '../../main/pacs/uid';
 import { closeWholeImageModels } from '../../main/services/boneage';
 import type { ServiceContext } from '../../main/services/context';
-import { pullClassifier } from '../../main/services/pacs';
+import { pullClassifier, pullSecondOpinion } from '../../main/services/pacs';
+import { closeInferenceEngines } from '../../main/services/analysis';
 import { closeStudyStores, fileImporter, storeFor } from '../../main/services/studies';
 import { readKind } from '../../main/store/boneage';
 import { SKIP_NO_SHARED, sharedPath } from '../shared-data';
@@ -34,7 +36,7 @@ function crDicom(
   grey: Uint8Array,
   width: number,
   height: number,
-  header: { studyDate: string; bodyPart: string; view: string },
+  header: { studyDate: string; bodyPart: string; view: string; spacingMm?: number },
 ): Uint8Array {
   return writeDicom([
     el(0x0008, 0x0016, 'UI', '1.2.840.10008.5.1.4.1.1.1'),
@@ -53,6 +55,7 @@ function crDicom(
     el(0x0028, 0x0004, 'CS', 'MONOCHROME2'),
     el(0x0028, 0x0010, 'US', [height]),
     el(0x0028, 0x0011, 'US', [width]),
+    ...(header.spacingMm ? [el(0x0028, 0x0030, 'DS', `${header.spacingMm}\\${header.spacingMm}`)] : []),
     el(0x0028, 0x0100, 'US', [8]),
     el(0x0028, 0x0101, 'US', [8]),
     el(0x0028, 0x0102, 'US', [7]),
@@ -85,6 +88,41 @@ async function facePartDicom(): Promise<Uint8Array> {
   return crDicom(grey, w, height, { studyDate: '20190401', bodyPart: 'SKULL', view: 'LL' });
 }
 
+/** ISBI 001 (0.1 mm per pixel) as 8-bit grey. */
+async function isbi001Grey(): Promise<{ grey: Uint8Array; width: number; height: number }> {
+  const jpeg = await decodeImageFile('001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')));
+  const { width, height, data } = jpeg.pixels;
+  return { grey: Uint8Array.from(data, (v) => Math.round(v / 257)), width, height };
+}
+
+/**
+ * Cephalograms the classifier gets wrong and the landmark model does not, under a lateral-skull header: ISBI 001
+ * with strong noise (uniform, +-50 grey levels: radiograph-kind 1.2.0 says "other", P 0.97), and ISBI 001 at half
+ * resolution in the middle of a black canvas twice its size (0.2 mm per pixel: the classifier says hand, P 0.81).
+ */
+async function misjudgedCephalograms(): Promise<{ noisy: Uint8Array; bordered: Uint8Array }> {
+  const { grey, width, height } = await isbi001Grey();
+  let seed = 7;
+  const noise = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return (seed / 2147483648 - 0.5) * 100;
+  };
+  const noisy = grey.map((v) => Math.max(0, Math.min(255, Math.round(v + noise()))));
+  const half = { width: Math.floor(width / 2), height: Math.floor(height / 2) };
+  const canvas = new Uint8Array(width * height);
+  const x0 = Math.floor((width - half.width) / 2);
+  const y0 = Math.floor((height - half.height) / 2);
+  for (let y = 0; y < half.height; y++)
+    for (let x = 0; x < half.width; x++) {
+      const at = (dx: number, dy: number) => grey[(2 * y + dy) * width + 2 * x + dx]!;
+      canvas[(y0 + y) * width + x0 + x] = Math.round((at(0, 0) + at(1, 0) + at(0, 1) + at(1, 1)) / 4);
+    }
+  return {
+    noisy: crDicom(noisy, width, height, { studyDate: '20190501', bodyPart: 'SKULL', view: 'LL', spacingMm: 0.1 }),
+    bordered: crDicom(canvas, width, height, { studyDate: '20190601', bodyPart: 'SKULL', view: 'LL', spacingMm: 0.2 }),
+  };
+}
+
 describe.skipIf(SKIP)('pulled studies recognised by the image classifier', () => {
   let orthanc: Orthanc;
   let work: string;
@@ -107,6 +145,8 @@ describe.skipIf(SKIP)('pulled studies recognised by the image classifier', () =>
       other: makeVisit({ ...patient, studyDate: '20190201', source: 'RG2_JLSN.dcm' }, work).bytes,
       // A cephalogram cut to the face: the classifier is not sure.
       unsure: await facePartDicom(),
+      // Cephalograms the classifier takes for "other" and for a hand: the landmark model's second opinion keeps them.
+      ...(await misjudgedCephalograms()),
     };
     for (const [key, bytes] of Object.entries(uploads)) {
       const up = await orthanc.upload(bytes);
@@ -135,6 +175,7 @@ describe.skipIf(SKIP)('pulled studies recognised by the image classifier', () =>
         importer,
         author: 'test',
         ...classifier,
+        ...pullSecondOpinion(ctx),
         classify: (image) => {
           classified.push(image);
           return classifier.classify(image);
@@ -146,6 +187,7 @@ describe.skipIf(SKIP)('pulled studies recognised by the image classifier', () =>
     );
   }, 180_000);
   afterAll(async () => {
+    await closeInferenceEngines();
     await closeWholeImageModels();
     closeStudyStores();
     await orthanc?.stop({ removeStorage: true });
@@ -153,9 +195,9 @@ describe.skipIf(SKIP)('pulled studies recognised by the image classifier', () =>
   });
 
   it('decodes each retrieved file once: the classifier sees the very pixels the import stores', () => {
-    expect(decodes).toHaveLength(4);
-    expect(new Set(decodes).size).toBe(4);
-    expect(classified).toHaveLength(4);
+    expect(decodes).toHaveLength(6);
+    expect(new Set(decodes).size).toBe(6);
+    expect(classified).toHaveLength(6);
     for (const image of classified) expect(decodedImages.has(image)).toBe(true);
   });
 
@@ -177,7 +219,7 @@ describe.skipIf(SKIP)('pulled studies recognised by the image classifier', () =>
     expect(readKind(storeFor(ctx), hand.imageId)).toMatchObject({ kind: 'hand', uncertain: false });
   });
 
-  it('skips a radiograph the classifier calls "other" despite a lateral-skull header, and stores nothing of it', () => {
+  it('skips a radiograph the classifier calls "other" despite a lateral-skull header, and stores nothing of it (the landmark model finds no C2-C4 either)', () => {
     const other = outcomes.other!;
     expect(other.outcome).toBe('skipped');
     expect(other.outcome === 'skipped' && other.reason).toMatch(
@@ -192,6 +234,25 @@ describe.skipIf(SKIP)('pulled studies recognised by the image classifier', () =>
     const copies = readdirSync(path.join(ctx.dataDir, 'derived')).filter((f) => f.endsWith('.pixels'));
     const images = storeFor(ctx).db.prepare('SELECT sha256 FROM images').pluck().all() as string[];
     expect(copies.sort()).toEqual(images.map((h) => `${h}.pixels`).sort());
+  });
+
+  it('keeps a cephalogram the classifier calls "other" or a hand where the landmark model finds C2-C4, to check', () => {
+    for (const [key, took] of [
+      ['noisy', 'neither a cephalogram nor a hand'],
+      ['bordered', 'a hand-wrist radiograph'],
+    ] as const) {
+      const kept = outcomes[key]!;
+      expect(kept.outcome, key).toBe('retrieved');
+      if (kept.outcome !== 'retrieved') continue;
+      expect(kept.route, key).toBe('cvm');
+      expect(kept.note, key).toMatch(
+        new RegExp(
+          `^the image classifier \\(radiograph-kind [\\d.]+\\) took it for ${took} \\(P cephalogram \\d+%, hand \\d+%, other \\d+%\\), but the landmark model found a plausible C2-C4 column: kept for staging; check that it is a lateral cephalogram$`,
+        ),
+      );
+      // Recorded as the analysis records an overruled verdict: approval asks to confirm instead of refusing.
+      expect(readKind(storeFor(ctx), kept.imageId), key).toMatchObject({ kind: 'cephalogram', uncertain: true });
+    }
   });
 
   it('keeps what the classifier is unsure about, on the header, with a note to check it', () => {

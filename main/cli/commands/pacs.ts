@@ -15,7 +15,7 @@ import { prepareResults } from '../../pacs/results';
 import { readPacsSettings } from '../../pacs/settings';
 import { analysisHandlers, closeInferenceEngines } from '../../services/analysis';
 import { boneAgeHandlers, closeWholeImageModels } from '../../services/boneage';
-import { pullClassifier } from '../../services/pacs';
+import { pullClassifier, pullSecondOpinion } from '../../services/pacs';
 import { defaultDataDir } from '../../services/data-dir';
 import { appVersion } from '../../services/version';
 import { closeStudyStores, fileImporter, storeFor } from '../../services/studies';
@@ -194,6 +194,7 @@ const sub: Record<string, { usage: string; run(argv: string[]): Promise<number> 
           const report = await pullStudies(store, client, values.study, {
             importer: fileImporter,
             ...pullClassifier({ dataDir, mode: 'cli' }),
+            ...pullSecondOpinion({ dataDir, emit: () => {} }),
             author: store.userName(),
             signal: controller.signal,
             onProgress: (p) => {
