@@ -15,7 +15,8 @@ const { Script } = require('node:vm');
 const bundle = path.join(__dirname, 'info.cjs');
 const source = readFileSync(bundle, 'utf8');
 const { size, mtimeMs } = statSync(bundle);
-const cacheFile = path.join(__dirname, `info.cjs.${size}-${Math.floor(mtimeMs)}.v8-cache`);
+// Whole seconds: a copy that keeps the times (cp -p, tar, an installer) keeps at best milliseconds, as floats.
+const cacheFile = path.join(__dirname, `info.cjs.${size}-${Math.floor(mtimeMs / 1000)}.v8-cache`);
 let cachedData;
 try {
   cachedData = readFileSync(cacheFile);

@@ -1,4 +1,4 @@
-// The V8 code cache of `cvm info`'s bundle (dist/cli/info.cjs.<size>-<mtime>.v8-cache, read by
+// The V8 code cache of `cvm info`'s bundle (dist/cli/info.cjs.<size>-<seconds>.v8-cache, read by
 // build/cli-info-launcher.cjs):
 // made by running the command once, through that launcher, on a generated DICOM file that takes the command's
 // usual path (a native 16-bit frame of more than 1 MB, streamed for its statistics), so that the cache holds the
@@ -65,7 +65,7 @@ function warmUpDicom() {
   ]);
 }
 
-/** Writes `<cliDir>/info.cjs.<size>-<mtime>.v8-cache`; throws when the command fails or no cache comes out. */
+/** Writes `<cliDir>/info.cjs.<size>-<seconds>.v8-cache`; throws when the command fails or no cache comes out. */
 export function writeInfoCodeCache(cliDir) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-info-cache-'));
   try {
