@@ -22,7 +22,11 @@ With --device-processing (1.2.0) every class also sees what devices and exports 
 by unsharp masking, a narrowed window (device_look); held-out rows for cephalograms so processed at full
 resolution.
 
-  OMP_NUM_THREADS=1 python3 train_kind.py --steps 3000 --device-processing
+With --frames-and-noise (1.3.0) every class also sees itself small in a wide uniform canvas and with pixel noise
+(framed_or_noisy): 1.2.0 took ISBI 001 at half size on a black canvas twice its size for a hand (P 0.81) and the
+same film with strong noise for "other" (P 0.97); held-out rows 'on_canvas' and 'noisy'.
+
+  OMP_NUM_THREADS=1 python3 train_kind.py --steps 3000 --device-processing --frames-and-noise
 """
 import argparse, json, os, time
 import numpy as np
@@ -153,6 +157,54 @@ def device_look(x, g):
     return torch.cat(out)
 
 
+def framed_or_noisy(x, g):
+    """What scanners and exports do to the whole frame, on every class alike: the radiograph small in a wide uniform
+    canvas (15 %: scaled to 0.45-0.8 of the frame at a random place, the rest one grey of 0-0.25, as a film scanned
+    on a large bed or an export padded to a fixed size) and pixel noise (12 %: Gaussian, sigma 0.03-0.2 of the
+    range; the squash keeps single pixels, so a noisy low-dose exposure reaches the classifier as pixel noise)."""
+    n, _, h, w = x.shape
+    u = torch.rand(n, 2, generator=g)
+    out = []
+    for i in range(n):
+        xi = x[i:i + 1]
+        if u[i, 0] < 0.15:
+            f = 0.45 + 0.35 * torch.rand(1, generator=g).item()
+            sh, sw = max(8, int(round(h * f))), max(8, int(round(w * f)))
+            small = F.interpolate(xi, size=(sh, sw), mode="area")
+            canvas = torch.full_like(xi, 0.25 * torch.rand(1, generator=g).item())
+            y0 = int(torch.randint(h - sh + 1, (1,), generator=g))
+            x0 = int(torch.randint(w - sw + 1, (1,), generator=g))
+            canvas[:, :, y0:y0 + sh, x0:x0 + sw] = small
+            xi = canvas
+        if u[i, 1] < 0.12:
+            sigma = 0.03 + 0.17 * torch.rand(1, generator=g).item()
+            xi = (xi + sigma * torch.randn(xi.shape, generator=g)).clamp(0, 1)
+        out.append(xi)
+    return torch.cat(out)
+
+
+def framed_full_resolution(paths, kind):
+    """The cephalograms as scanned or exported whole-frame: 'on_canvas' (at half size in the middle of a black
+    canvas of the original size, as ISBI 001 at 0.2 mm per pixel on a bed twice its size) and 'noisy' (uniform
+    noise of +-50 grey levels at full resolution), then squashed like the app does."""
+    from PIL import Image
+    rng = np.random.default_rng(7)
+    out = []
+    for p in paths:
+        a = load_grey(p)
+        h, w = a.shape
+        if kind == "on_canvas":
+            half = np.asarray(Image.fromarray(a).resize((w // 2, h // 2), Image.BOX))
+            c = np.zeros_like(a)
+            y0, x0 = (h - h // 2) // 2, (w - w // 2) // 2
+            c[y0:y0 + h // 2, x0:x0 + w // 2] = half
+            a = c
+        else:
+            a = np.clip(a.astype(np.float32) + (rng.random(a.shape) - 0.5) * 100, 0, 255).astype(np.uint8)
+        out.append(squash_nearest(a))
+    return torch.from_numpy(np.stack(out)).float().div(255).unsqueeze(1)
+
+
 def processed_full_resolution(paths, kind):
     """The cephalograms as a device's processing exports them, made at full resolution with PIL, then squashed
     like the app does: 'edge_enhanced' (unsharp masking radius 20 px = 2 mm, 250 %), 'edge_enhanced_fine'
@@ -213,6 +265,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "runs", "kind"))
     ap.add_argument("--device-processing", action="store_true",
                     help="also learn inverted, edge-enhanced and narrowly windowed radiographs (device_look)")
+    ap.add_argument("--frames-and-noise", action="store_true",
+                    help="also learn radiographs small in a wide canvas and noisy ones (framed_or_noisy)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -241,6 +295,8 @@ def main():
         x = torch.cat([xc, xh, xo])
         if a.device_processing:
             x = device_look(x, g)
+        if a.frames_and_noise:
+            x = framed_or_noisy(x, g)
         y = torch.tensor([0] * third + [1] * third + [2] * third)
         loss = F.cross_entropy(model(x), y, label_smoothing=0.05)
         opt.zero_grad(); loss.backward(); opt.step(); sched.step()
@@ -284,6 +340,19 @@ def main():
         row = {"cephalogram": round(acc(processed_full_resolution(held_paths, kind), 0)[0], 4)}
         small = {"edge_enhanced": lambda x: unsharp(x, 1.0, 2.5), "edge_enhanced_fine": lambda x: unsharp(x, 0.3, 3.0),
                  "inverted": lambda x: 1 - x, "narrow_window": lambda x: ((x - 0.3) / 0.45).clamp(0, 1)}[kind]
+        row["hand"] = round(acc(small(h_te), 1)[0], 4)
+        row["other"] = round(acc(small(o_te), 2)[0], 4)
+        res["by_transform"][kind] = row
+    # Whole-frame: the held-out cephalograms on a wide black canvas or noisy, made at full resolution; the hands
+    # and others at 100x100 (half size in the middle of a black frame; Gaussian noise of sigma 0.2).
+    gn = torch.Generator().manual_seed(a.seed + 777)
+    def on_canvas_small(x):
+        c = torch.zeros_like(x)
+        c[:, :, 25:75, 25:75] = F.interpolate(x, size=(50, 50), mode="area")
+        return c
+    for kind, small in (("on_canvas", on_canvas_small),
+                        ("noisy", lambda x: (x + 0.2 * torch.randn(x.shape, generator=gn)).clamp(0, 1))):
+        row = {"cephalogram": round(acc(framed_full_resolution(held_paths, kind), 0)[0], 4)}
         row["hand"] = round(acc(small(h_te), 1)[0], 4)
         row["other"] = round(acc(small(o_te), 2)[0], 4)
         res["by_transform"][kind] = row
