@@ -113,7 +113,8 @@ describe.skipIf(!canRun)('orientation, expected error and recognition in the stu
     const { page } = current();
     await page.getByText('◀ Worklist').click();
     // The worklist shows the model's verdict and largest expected error in mm for the analysed TIFF, not a raw peak.
-    await expect(page.locator('thead').textContent()).resolves.toMatch(/AI check/);
+    // The worklist's own header: the study view's tables may still be on the page for a moment after the click.
+    await expect(page.getByTestId('worklist').locator('thead').textContent()).resolves.toMatch(/AI check/);
     await expect
       .poll(() => page.getByTestId('worklist-ai-check').first().textContent(), { timeout: 30_000 })
       .toMatch(/^(ok|check|failed) · \d+\.\d mm$/);
