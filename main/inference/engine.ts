@@ -12,6 +12,7 @@ import type { FromWorker, ModelBytes, ToWorker } from './protocol';
 import { takeCheckedBytes, type VerifiedModel } from './registry';
 import { defaultProviders, type ProviderName, type ProviderReport } from './providers';
 import { takePrestartedWorker } from './prestart';
+import type { FromWholeImageWorker, ToWholeImageWorker } from './whole-image-run';
 import { cudaLibraryHint, workerEntry } from './worker-entry';
 import { terminateWhenIdle } from './worker-stop';
 
@@ -45,7 +46,16 @@ interface WarmUpJob {
   readonly reject: (e: Error) => void;
 }
 
-type Job = AnalyzeJob | WarmUpJob;
+interface WholeImageJob {
+  readonly kind: 'whole-image';
+  readonly id: number;
+  readonly label: string;
+  readonly run: Extract<ToWholeImageWorker, { type: 'run' }>;
+  readonly resolve: (result: FromWholeImageWorker) => void;
+  readonly reject: (e: Error) => void;
+}
+
+type Job = AnalyzeJob | WarmUpJob | WholeImageJob;
 
 /** What a warm-up did: how long it took, and how many network runs (two per network). */
 export interface WarmUpReport {
@@ -141,6 +151,20 @@ export class InferenceEngine {
     if (this.closed) return Promise.reject(new InferenceError('the inference engine is closed'));
     return new Promise<WarmUpReport>((resolve, reject) => {
       this.queue.push({ kind: 'warm-up', id: this.nextId++, label: 'the warm-up', resolve, reject });
+      this.pump();
+    });
+  }
+
+  /**
+   * Runs a whole-image model (radiograph kind, bone age: whole-image-run.ts) in this engine's worker, after the
+   * requests queued before it. The command line's analysis runs the kind model so (openWholeImageModels with
+   * `runner`): ONNX Runtime then loads in one thread of the process, the one that has it loaded already.
+   */
+  runWholeImage(run: Extract<ToWholeImageWorker, { type: 'run' }>): Promise<FromWholeImageWorker> {
+    if (this.closed) return Promise.reject(new InferenceError('the inference engine is closed'));
+    return new Promise<FromWholeImageWorker>((resolve, reject) => {
+      const label = `an image with ${run.file}`;
+      this.queue.push({ kind: 'whole-image', id: this.nextId++, label, run, resolve, reject });
       this.pump();
     });
   }
@@ -274,7 +298,7 @@ export class InferenceEngine {
     );
   }
 
-  private settle(msg: Extract<FromWorker, { type: 'result' | 'warmed' | 'failed' }>): void {
+  private settle(msg: Extract<FromWorker, { type: 'result' | 'warmed' | 'whole-image-result' | 'failed' }>): void {
     const job = this.inFlight;
     if (!job || job.id !== msg.id) return;
     this.inFlight = null;
@@ -282,6 +306,8 @@ export class InferenceEngine {
       job.reject(new InferenceError(`Analysis of ${job.label} failed: ${msg.message}`));
     } else if (msg.type === 'warmed') {
       if (job.kind === 'warm-up') job.resolve({ ms: msg.ms, runs: msg.runs });
+    } else if (msg.type === 'whole-image-result') {
+      if (job.kind === 'whole-image') job.resolve(msg.result);
     } else if (job.kind === 'analyze') {
       const o = msg.output;
       job.resolve({
@@ -317,8 +343,12 @@ export class InferenceEngine {
     const job = this.queue.shift();
     if (!job) return;
     this.inFlight = job;
-    if (job.kind === 'warm-up') {
-      this.worker.postMessage({ type: 'warm-up', id: job.id } satisfies ToWorker);
+    if (job.kind !== 'analyze') {
+      this.worker.postMessage(
+        (job.kind === 'warm-up'
+          ? { type: 'warm-up', id: job.id }
+          : { type: 'whole-image', id: job.id, run: job.run }) satisfies ToWorker,
+      );
       this.prepareNext();
       return;
     }

@@ -3,6 +3,7 @@ import type { PixelSpacingMm } from '../../core/geometry/index';
 import type { DecodingParams, ModelManifest } from '../../core/inference/index';
 import type { PipelineImage, PipelineOutput } from './pipeline';
 import type { ProviderName, ProviderReport } from './providers';
+import type { FromWholeImageWorker, ToWholeImageWorker } from './whole-image-run';
 
 /** A graph file's bytes, checked against the manifest's sha256 (transferred, so backed by an ArrayBuffer). */
 export type ModelBytes = Uint8Array<ArrayBuffer>;
@@ -30,6 +31,8 @@ export type ToWorker =
     }
   /** Runs every network twice on zeros (see InferenceEngine.warmUp). */
   | { readonly type: 'warm-up'; readonly id: number }
+  /** Runs a whole-image model (see InferenceEngine.runWholeImage). */
+  | { readonly type: 'whole-image'; readonly id: number; readonly run: Extract<ToWholeImageWorker, { type: 'run' }> }
   /** Makes the worker throw an uncaught exception: how tests check that a crash is survived. */
   | { readonly type: 'crash' };
 
@@ -42,4 +45,5 @@ export type FromWorker =
   | { readonly type: 'init-failed'; readonly message: string; readonly modelInvalid: boolean }
   | { readonly type: 'result'; readonly id: number; readonly output: PipelineOutput }
   | { readonly type: 'warmed'; readonly id: number; readonly ms: number; readonly runs: number }
+  | { readonly type: 'whole-image-result'; readonly id: number; readonly result: FromWholeImageWorker }
   | { readonly type: 'failed'; readonly id: number; readonly message: string };

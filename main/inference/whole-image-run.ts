@@ -1,9 +1,9 @@
 /**
  * The whole-image models' sessions and runs, given ONNX Runtime: used by their worker thread
- * (whole-image-worker.ts), and in the calling thread where the command line analyses files
- * (main/services/file-analysis.ts: the radiograph-kind model, 245 KB, runs in milliseconds, which costs a
- * command less than a Node environment started for it). One session per model file, created on first use and
- * kept; the file is hashed again before it is loaded.
+ * (whole-image-worker.ts), and by the landmark engine's worker where the command line analyses files
+ * (worker.ts, InferenceEngine.runWholeImage: the radiograph-kind model, 245 KB, runs in milliseconds, which costs a
+ * command less than a Node environment or an ONNX Runtime module started for it). One session per model file,
+ * created on first use and kept for the thread's life; the file is hashed again before it is loaded.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -41,8 +41,6 @@ export type FromWholeImageWorker =
 
 export interface WholeImageRunner {
   run(msg: Extract<ToWholeImageWorker, { type: 'run' }>): Promise<FromWholeImageWorker>;
-  /** Releases the sessions (the in-thread runner's close; a worker's go with its thread). */
-  release(): Promise<void>;
 }
 
 export function wholeImageRunner(ort: Ort): WholeImageRunner {
@@ -86,11 +84,6 @@ export function wholeImageRunner(ort: Ort): WholeImageRunner {
       } catch (error) {
         return { type: 'failed', id: msg.id, message: error instanceof Error ? error.message : String(error) };
       }
-    },
-    async release() {
-      const all = [...sessions.values()];
-      sessions.clear();
-      await Promise.all(all.map((s) => s.release()));
     },
   };
 }

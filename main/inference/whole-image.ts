@@ -2,7 +2,7 @@
  * The whole-image models: radiograph-kind recognition and hand-wrist bone age (models/README.md,
  * "Whole-image models"). Finds and checks their folders (manifest, file inside the folder, sha256), runs
  * them in one worker thread (warm sessions, one request at a time, restarted after a crash; the command line's
- * analysis runs them in its own thread instead, see WholeImageEngineOptions), and turns
+ * analysis runs them in its inference engine's worker instead, see WholeImageEngineOptions), and turns
  * their outputs into decisions with core/boneage.
  *
  *   const models = openWholeImageModels(modelDirs(dataDir));
@@ -32,7 +32,7 @@ import {
 } from '../../core/boneage/index';
 import { InferenceError, ModelError } from './errors';
 import type { ModelDir } from './registry';
-import type { FromWholeImageWorker, ToWholeImageWorker, WholeImageFeed, WholeImageRunner } from './whole-image-run';
+import type { FromWholeImageWorker, ToWholeImageWorker, WholeImageFeed } from './whole-image-run';
 import { modulePath, workerEntry } from '../workers/entry';
 import { terminateWhenIdle } from './worker-stop';
 
@@ -161,13 +161,19 @@ interface Job {
   readonly reject: (e: Error) => void;
 }
 
+/** Where whole-image runs can go instead of a worker of their own: an InferenceEngine (runWholeImage). */
+export interface WholeImageRunPort {
+  runWholeImage(run: Extract<ToWholeImageWorker, { type: 'run' }>): Promise<FromWholeImageWorker>;
+}
+
 export interface WholeImageEngineOptions {
   /**
-   * Run the sessions in this thread instead of a worker thread: for the command line's analysis, where the
-   * radiograph-kind model's run (milliseconds) blocking the thread costs less than a Node environment and a
-   * second ONNX Runtime module started for it. Never in the app, whose main thread must not block.
+   * Run the sessions in this engine's worker instead of a worker thread of their own: for the command line's
+   * analysis, whose landmark engine has ONNX Runtime loaded in its worker already. A thread of their own would
+   * start a Node environment and a second ONNX Runtime module for a 100x100 model; running them in the main
+   * thread (as before) loaded ONNX Runtime there and cost a cold `cvm analyze` of one file 30-40 ms.
    */
-  readonly inThread?: boolean;
+  readonly runner?: WholeImageRunPort;
 }
 
 /** One worker thread (or this thread) for the whole-image models; jobs run one at a time, in order. */
@@ -178,12 +184,10 @@ export class WholeImageEngine {
   private nextId = 1;
   private closed = false;
   restarts = 0;
-  private readonly inThread: boolean;
-  private runner: Promise<WholeImageRunner> | null = null;
-  private inThreadQueue: Promise<unknown> = Promise.resolve();
+  private readonly runner: WholeImageRunPort | null;
 
   constructor(options: WholeImageEngineOptions = {}) {
-    this.inThread = options.inThread ?? false;
+    this.runner = options.runner ?? null;
   }
 
   run(
@@ -199,30 +203,16 @@ export class WholeImageEngine {
       feeds,
       output: model.manifest.output.name,
     };
-    if (this.inThread) {
-      const job = this.inThreadQueue.then(async () => {
-        if (this.closed) throw new InferenceError('the whole-image engine was closed');
-        const result = await (await this.inThreadRunner()).run(msg);
+    if (this.runner) {
+      return this.runner.runWholeImage(msg).then((result) => {
         if (result.type === 'failed') throw new InferenceError(result.message);
         return result;
       });
-      this.inThreadQueue = job.catch(() => undefined);
-      return job;
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ msg, resolve, reject });
       this.pump();
     });
-  }
-
-  /** ONNX Runtime loaded in this thread on first use (the command line's main thread loads it only here). */
-  private inThreadRunner(): Promise<WholeImageRunner> {
-    this.runner ??= Promise.all([import('onnxruntime-node'), import('./whole-image-run')]).then(([ort, run]) =>
-      // Node's import of the CommonJS package gives it as `default`; tsx (the CLI from source) gives only its
-      // named exports, which are the same objects.
-      run.wholeImageRunner((ort as { default?: typeof ort.default }).default ?? (ort as unknown as typeof ort.default)),
-    );
-    return this.runner;
   }
 
   /** Test hook: the worker dies with an uncaught exception. */
@@ -232,12 +222,6 @@ export class WholeImageEngine {
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.runner) {
-      const runner = this.runner;
-      this.runner = null;
-      await this.inThreadQueue;
-      await (await runner).release();
-    }
     const error = new InferenceError('the whole-image engine was closed');
     for (const j of this.queue.splice(0)) j.reject(error);
     const running = this.inFlight;

@@ -12,6 +12,7 @@ import { runPipeline, type StageRunner } from './pipeline';
 import type { FromWorker, ToWorker } from './protocol';
 import { initOrtNow } from './ort-init';
 import { checkOutputDims, createStageSession, type ProviderName, type StageSession } from './sessions';
+import { wholeImageRunner, type WholeImageRunner } from './whole-image-run';
 
 if (!parentPort) throw new Error('main/inference/worker.ts must run as a worker thread');
 const port = parentPort;
@@ -31,6 +32,8 @@ interface Loaded {
 }
 
 let loaded: Loaded | null = null;
+/** The whole-image models' sessions, created on their first run (InferenceEngine.runWholeImage). */
+let wholeImage: WholeImageRunner | null = null;
 
 function runner(stage: StageSession, spec: StageSpec): StageRunner {
   return async (input) => {
@@ -127,6 +130,20 @@ async function warmUp(msg: Extract<ToWorker, { type: 'warm-up' }>): Promise<From
   }
 }
 
+async function handle(msg: Exclude<ToWorker, { type: 'crash' }>): Promise<FromWorker> {
+  switch (msg.type) {
+    case 'init':
+      return init(msg);
+    case 'warm-up':
+      return warmUp(msg);
+    case 'whole-image':
+      wholeImage ??= wholeImageRunner(ort);
+      return { type: 'whole-image-result', id: msg.id, result: await wholeImage.run(msg.run) };
+    case 'analyze':
+      return analyze(msg);
+  }
+}
+
 // Requests are handled one at a time, in order.
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (msg: ToWorker) => {
@@ -137,8 +154,6 @@ port.on('message', (msg: ToWorker) => {
     return;
   }
   queue = queue.then(async () => {
-    port.postMessage(
-      msg.type === 'init' ? await init(msg) : msg.type === 'warm-up' ? await warmUp(msg) : await analyze(msg),
-    );
+    port.postMessage(await handle(msg));
   });
 });

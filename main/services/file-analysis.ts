@@ -44,11 +44,11 @@ export interface FileAnalyzerOptions {
   readonly recogniseKind?: boolean;
   readonly onEvent?: (event: EngineEvent) => void;
   /**
-   * Warm the radiograph-kind model (which runs in this thread) only once this settles: analyzeFiles passes the
-   * first file's decode when it runs in this thread, so that loading ONNX Runtime here does not push back the
-   * decode that the landmark model, loading in its worker meanwhile, waits for.
+   * Create the radiograph-kind model's session as soon as the landmark engine is ready (default). false: on the
+   * first image, after its landmarks. analyzeFiles passes false for a single file decoded in this thread, whose
+   * landmarks the engine is then ready for the moment it is decoded.
    */
-  readonly warmKindAfter?: Promise<unknown>;
+  readonly warmKind?: boolean;
 }
 
 /** One warm engine (and the kind model) for analysing files one after another. */
@@ -67,24 +67,26 @@ export interface FileAnalyzer {
 export async function startFileAnalysis(options: FileAnalyzerOptions): Promise<FileAnalyzer> {
   const model =
     typeof options.model === 'object' ? options.model : resolveAnalysisModel(options.dataDir, options.model);
-  // The kind model runs in this thread: a command line has nothing else for it to do meanwhile, and a worker
-  // thread of its own (a Node environment, a second ONNX Runtime module) cost more than the 100x100 model's run.
+  const starting = InferenceEngine.start({ model, ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
+  // The kind model runs in the landmark engine's worker, after the landmarks of the same image: ONNX Runtime loads
+  // in that thread only (see WholeImageEngineOptions.runner). It is found and checked here while the engine starts.
   const kinds =
-    options.recogniseKind === false ? null : openWholeImageModels(modelDirs(options.dataDir), { inThread: true });
-  // The kind model's worker and session start beside the landmark engine's instead of after it, on the first
-  // image: one classification of a tiny blank image (its answer is not used). A cold `cvm analyze` of one file
-  // waited for both one after the other.
-  const kindWarm = kinds?.kindModel
-    ? Promise.resolve(options.warmKindAfter)
-        .catch(() => undefined)
-        .then(() => kinds.classifyRadiograph({ width: 8, height: 8, data: new Float32Array(64), window: null }))
-        .catch(() => undefined)
-    : Promise.resolve(undefined);
+    options.recogniseKind === false
+      ? null
+      : openWholeImageModels(modelDirs(options.dataDir), {
+          runner: { runWholeImage: async (run) => (await starting).runWholeImage(run) },
+        });
+  const kindModel = kinds?.kindModel ?? null;
+  // Its session is created before the first image arrives: one classification of a tiny blank image, whose answer
+  // is not used.
+  if (kinds && kindModel && options.warmKind !== false)
+    void kinds
+      .classifyRadiograph({ width: 8, height: 8, data: new Float32Array(64), window: null })
+      .catch(() => undefined);
   let engine: InferenceEngine;
   try {
-    engine = await InferenceEngine.start({ model, ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
+    engine = await starting;
   } catch (error) {
-    await kindWarm;
     await kinds?.close();
     throw error;
   }
@@ -97,10 +99,11 @@ export async function startFileAnalysis(options: FileAnalyzerOptions): Promise<F
       analyzeOpenedImage(engine, opened, {
         ...(o.spacing ? { spacing: o.spacing } : {}),
         ...(o.decodeMs !== undefined ? { decodeMs: o.decodeMs } : {}),
-        ...(kinds?.kindModel ? { kindOf: () => kinds.classifyRadiograph(greyImageOf(opened)) } : {}),
+        ...(kinds && kindModel ? { kindOf: () => kinds.classifyRadiograph(greyImageOf(opened)) } : {}),
       }),
     close: async () => {
-      await Promise.all([engine.close(), kinds?.close()]);
+      await kinds?.close();
+      await engine.close();
     },
   };
 }
@@ -137,17 +140,19 @@ export async function analyzeFiles(
   const decodeAhead = (file: string): void => {
     if (ahead.has(file)) return;
     const started = performance.now();
-    const decoding = Promise.resolve()
-      .then(() => openImageFile(file, { inWorker, oneImage: !inWorker && files.length === 1 }))
-      .then((opened) => ({ opened, decodeMs: performance.now() - started }));
+    // Called now rather than in a later tick: the first file is read and the decoder's modules load while the
+    // model is checked below (the decoding itself runs once they have loaded).
+    const decoding = openImageFile(file, { inWorker, oneImage: !inWorker && files.length === 1 }).then((opened) => ({
+      opened,
+      decodeMs: performance.now() - started,
+    }));
     decoding.catch(() => undefined); // reported when its turn comes
     ahead.set(file, decoding);
   };
   if (files[0] !== undefined) decodeAhead(files[0]);
   let analyzer: FileAnalyzer;
   try {
-    const first = files[0] === undefined || inWorker ? undefined : ahead.get(files[0]);
-    analyzer = await startFileAnalysis(first ? { ...options, warmKindAfter: first } : options);
+    analyzer = await startFileAnalysis(inWorker ? options : { ...options, warmKind: false });
   } catch (error) {
     await closeFileDecoders();
     throw error;

@@ -80,7 +80,7 @@ describe("ONNX Runtime's telemetry", () => {
   }, 60_000);
 
   it.skipIf(!HAS_SHARED_DATA)(
-    'is not written by cvm analyze (the landmark worker and the radiograph-kind model in the main thread)',
+    'is not written by cvm analyze (the landmark model and the radiograph-kind model in the landmark worker)',
     async () => {
       const { stdout, files } = await cvmInFreshHome([
         'analyze',
