@@ -56,7 +56,10 @@ export async function bundleCli() {
     outdir: out,
   });
   writeFileSync(path.join(out, 'info-meta.json'), JSON.stringify(info.metafile));
-  // The entry: runs info.cjs (through cvm-info.cjs, with its code cache) for `cvm info`, cli.mjs for the rest.
+  // `cvm analyze` alone the same way (no code cache: measured, it saved nothing there; docs/performance.md, round 9).
+  await build({ ...common, ...WORKER_OPTIONS, entryPoints: { analyze: 'main/cli/analyze-main.ts' }, outdir: out });
+  // The entry: runs info.cjs (through cvm-info.cjs, with its code cache) for `cvm info`, analyze.cjs for
+  // `cvm analyze`, cli.mjs for the rest.
   copyFileSync(path.join(ROOT, 'build', 'cli-launcher.mjs'), path.join(out, 'cvm.mjs'));
   copyFileSync(path.join(ROOT, 'build', 'cli-info-launcher.cjs'), path.join(out, 'cvm-info.cjs'));
   // `dist/cli/cvm`: the same entry started with glibc's malloc on huge pages (build/cli-launcher.sh).

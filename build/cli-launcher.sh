@@ -18,7 +18,8 @@ case "$0" in
   */*) dir=${0%/*} ;;
   *) dir=. ;;
 esac
-# `cvm info` straight from its CommonJS launcher (build/cli-info-launcher.cjs): an ESM entry costs a Node start a few
-# ms more.
+# `cvm info` straight from its CommonJS launcher (build/cli-info-launcher.cjs), `cvm analyze` from its CommonJS bundle
+# (main/cli/analyze-main.ts): an ESM entry costs a Node start a few ms more.
 [ "${1:-}" = info ] && [ -f "$dir/info.cjs" ] && exec node "$dir/cvm-info.cjs" "$@"
+[ "${1:-}" = analyze ] && [ -f "$dir/analyze.cjs" ] && exec node "$dir/analyze.cjs" "$@"
 exec node "$dir/cvm.mjs" "$@"

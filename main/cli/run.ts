@@ -14,6 +14,22 @@ export async function runCommand(name: string, command: Command, args: string[])
   }
 }
 
+/**
+ * A reader that goes away early (`cvm analyze --json | head -1`) made Node throw an unhandled EPIPE with a stack
+ * trace. With this the rest of the output is dropped and the command stops as after Ctrl+C (a batch finishes the
+ * image in progress, which keeps the engine from being torn down inside ONNX Runtime); a command without a cancel
+ * just ends.
+ */
+export function stopWhenStdoutCloses(): void {
+  let stdoutGone = false;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (stdoutGone) return; // later writes to the closed stream fail too
+    if (error.code !== 'EPIPE') throw error;
+    stdoutGone = true;
+    process.emit('SIGINT');
+  });
+}
+
 /** Sets the exit code when the command ends; an error that escapes it is printed whole. */
 export function exitWith(result: Promise<number>): void {
   result.then(

@@ -3,7 +3,7 @@
  * are newer), and each command loads only what it needs: `info` neither ONNX Runtime nor SQLite. `cvm info`
  * runs from a CommonJS bundle of its own (dist/cli/info.cjs, compiled with the V8 code cache the build made for
  * it by dist/cli/cvm-info.cjs) through the launchers (dist/cli/cvm.mjs, dist/cli/cvm), and from the ESM bundle
- * when that file is missing.
+ * when that file is missing; `cvm analyze` likewise from dist/cli/analyze.cjs.
  */
 import { execFile } from 'node:child_process';
 import {
@@ -177,6 +177,47 @@ describe('the cvm bundle', () => {
     }
   }, 60_000);
 
+  it('cvm analyze runs from its CommonJS bundle, with the result the ESM bundle gives', async () => {
+    const cli = path.join(REPO_ROOT, 'dist', 'cli');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-analyze-entry-'));
+    try {
+      const recorder = path.join(dir, 'record.cjs');
+      const loaded = path.join(dir, 'loaded.json');
+      writeFileSync(
+        recorder,
+        `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));`,
+      );
+      const image = path.join(FIXTURES, 'mono2.dcm');
+      // The result line of `cvm analyze --json` through the launcher in `cliDir`, without its timings, and the
+      // CommonJS files the process loaded.
+      const analyzeThrough = async (cliDir: string): Promise<{ result: unknown; files: string[] }> => {
+        const { stdout: out } = await run(
+          process.execPath,
+          ['-r', recorder, path.join(cliDir, 'cvm.mjs'), 'analyze', image, '--json'],
+          // A copy outside the checkout finds the shipped models only by the variable.
+          { env: { ...process.env, CVM_MODELS_DIR: path.join(REPO_ROOT, 'models') } },
+        );
+        const line = out.split('\n').find((l) => l.includes('"type":"result"'));
+        if (!line) throw new Error(`no result line in ${out}`);
+        const result = JSON.parse(line, (key, value: unknown) => (/timings|ms$/i.test(key) ? null : value)) as unknown;
+        return { result, files: JSON.parse(readFileSync(loaded, 'utf8')) as string[] };
+      };
+      const cjs = await analyzeThrough(cli);
+      expect(cjs.files).toContain(path.join(cli, 'analyze.cjs'));
+      expect(cjs.files.some((f) => f.endsWith('cli.mjs'))).toBe(false);
+      // Without analyze.cjs the launcher runs the same command from the ESM bundle.
+      const copy = path.join(dir, 'cli');
+      cpSync(cli, copy, { recursive: true });
+      rmSync(path.join(copy, 'analyze.cjs'));
+      const esm = await analyzeThrough(copy);
+      expect(esm.files).not.toContain(path.join(copy, 'analyze.cjs'));
+      expect(cjs.result).toEqual(esm.result);
+      expect(cjs.result).toMatchObject({ type: 'result', file: image });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('cvm info compiles its bundle from the code cache the build made, and runs the same without it', async () => {
     const cli = path.join(REPO_ROOT, 'dist', 'cli');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-info-cache-'));
@@ -292,6 +333,18 @@ describe('the cvm bundle', () => {
           args: ['info', 'a file.dcm', '--json'],
         });
         expect(await given(undefined, ['analyze', 'x.dcm'])).not.toHaveProperty('entry');
+        // With analyze.cjs beside it, `analyze` starts that bundle directly.
+        writeFileSync(
+          path.join(dir, 'analyze.cjs'),
+          'console.log(JSON.stringify({ entry: "analyze.cjs", tunables: process.env.GLIBC_TUNABLES ?? null, ca: process.env.NODE_EXTRA_CA_CERTS ?? null, args: process.argv.slice(2) }));',
+        );
+        expect(await given(undefined, ['analyze', 'x.dcm', '--json'])).toEqual({
+          entry: 'analyze.cjs',
+          tunables: 'glibc.malloc.hugetlb=1',
+          ca: null,
+          args: ['analyze', 'x.dcm', '--json'],
+        });
+        expect(await given(undefined, ['eval', 'x.json'])).not.toHaveProperty('entry');
         expect((await given('glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2')).tunables).toBe(
           'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2',
         );
