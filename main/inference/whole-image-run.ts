@@ -5,7 +5,6 @@
  * command less than a Node environment or an ONNX Runtime module started for it). One session per model file,
  * created on first use and kept for the thread's life; the file is hashed again before it is loaded.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type * as OrtModule from 'onnxruntime-node';
 
@@ -56,6 +55,9 @@ export function wholeImageRunner(ort: Ort): WholeImageRunner {
     if (cached) return { s: cached, createMs: null };
     const t0 = performance.now();
     const bytes = readFileSync(file);
+    // Loaded here, not with the module: the landmark worker carries this module and starts on a cold command's
+    // critical path, where node:crypto's 15 internal modules cost 3 ms; it needs them only for this model.
+    const { createHash } = await import('node:crypto');
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== sha256)
       throw new Error(`${file} changed since it was checked: sha256 is ${actual}, manifest says ${sha256}`);
