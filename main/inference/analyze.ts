@@ -99,6 +99,8 @@ export interface AnalyzeOptions {
   readonly decodeMs?: number | null;
   /** Overrides the image's own spacing (e.g. `--spacing 0.1`). */
   readonly spacing?: Spacing | null;
+  /** 'as-stored': the image as it is, no orientation search (InferenceEngine.analyze). */
+  readonly orientation?: 'auto' | 'as-stored';
 }
 
 export async function analyzeOpened(
@@ -108,7 +110,12 @@ export async function analyzeOpened(
 ): Promise<AnalysisResult> {
   const start = performance.now();
   const spacing = options.spacing !== undefined && options.spacing !== null ? options.spacing : opened.info.spacing;
-  const prediction = await engine.analyze(pipelineImageOf(opened), spacing, opened.info.fileName);
+  const prediction = await engine.analyze(
+    pipelineImageOf(opened),
+    spacing,
+    opened.info.fileName,
+    options.orientation ?? 'auto',
+  );
   const t1 = performance.now();
   const meta = opened.info.meta;
   const assessment = assess(landmarkSetOf(prediction), spacing, undefined, {

@@ -32,6 +32,7 @@ interface AnalyzeJob {
   readonly label: string;
   readonly image: PipelineImage;
   readonly spacing: PixelSpacingMm | null;
+  readonly orientation: 'auto' | 'as-stored';
   readonly resolve: (p: Prediction) => void;
   readonly reject: (e: Error) => void;
   /** The pixels' copy whose buffer goes to the worker, made while the job waits (see prepareNext). */
@@ -123,8 +124,16 @@ export class InferenceEngine {
     return { used: p.used, requested: p.requested, placement: p.placement, fallbackReason: p.fallbackReason };
   }
 
-  /** Queues one image; resolves with the landmarks in image pixels. */
-  analyze(image: PipelineImage, spacing: PixelSpacingMm | null, label = 'image'): Promise<Prediction> {
+  /**
+   * Queues one image; resolves with the landmarks in image pixels. `orientation` 'as-stored': the image is looked at
+   * only as it is stored (no search of other orientations and turns: one stage-1 run where it shows no column).
+   */
+  analyze(
+    image: PipelineImage,
+    spacing: PixelSpacingMm | null,
+    label = 'image',
+    orientation: 'auto' | 'as-stored' = 'auto',
+  ): Promise<Prediction> {
     if (this.closed) return Promise.reject(new InferenceError('the inference engine is closed'));
     return new Promise<Prediction>((resolve, reject) => {
       this.queue.push({
@@ -133,6 +142,7 @@ export class InferenceEngine {
         label,
         image,
         spacing,
+        orientation,
         resolve,
         reject,
         transferCopy: null,
@@ -355,7 +365,13 @@ export class InferenceEngine {
     const data = job.transferCopy ?? job.image.data.slice();
     job.transferCopy = null;
     this.worker.postMessage(
-      { type: 'analyze', id: job.id, image: { ...job.image, data }, spacing: job.spacing } satisfies ToWorker,
+      {
+        type: 'analyze',
+        id: job.id,
+        image: { ...job.image, data },
+        spacing: job.spacing,
+        ...(job.orientation === 'as-stored' ? { orientation: job.orientation } : {}),
+      } satisfies ToWorker,
       [data.buffer],
     );
     this.prepareNext();

@@ -28,6 +28,8 @@ export type ToWorker =
       readonly id: number;
       readonly image: PipelineImage;
       readonly spacing: PixelSpacingMm | null;
+      /** PipelineOptions.orientation: 'as-stored' looks at the image only as it is (no orientation search). */
+      readonly orientation?: 'auto' | 'as-stored';
     }
   /** Runs every network twice on zeros (see InferenceEngine.warmUp). */
   | { readonly type: 'warm-up'; readonly id: number }

@@ -101,6 +101,7 @@ async function analyze(msg: Extract<ToWorker, { type: 'analyze' }>): Promise<Fro
       minConfidence: loaded.manifest.minConfidence ?? undefined,
       decoding: loaded.decoding,
       refineMembers: loaded.refineMembers,
+      ...(msg.orientation ? { orientation: msg.orientation } : {}),
     });
     return { type: 'result', id: msg.id, output };
   } catch (error) {

@@ -15,9 +15,11 @@ import type {
   CancelBatchRequest,
   ModelsInfo,
 } from '../../core/api/analysis';
+import type { OpenedImage } from '../../core/api/image';
 import { fail, ok, type ErrorCode, type Result } from '../../core/api/result';
 import { fromLandmarkSet } from '../../core/api/studies';
 import {
+  analyzeOpened,
   DEFAULT_MODEL_ID,
   findModels,
   InferenceEngine,
@@ -29,7 +31,7 @@ import {
 import type { ServiceContext } from './context';
 import { decodeParallelism, loadImagePixels, prefetchImagePixels, recordModelRun, storeFor } from './studies';
 import { kindOfImage } from './boneage';
-import { analyzeOpenedImage } from './landmark-analysis';
+import { analyzeOpenedImage, findsCephalogram } from './landmark-analysis';
 
 // ---- warm engines --------------------------------------------------------------------------------------------
 
@@ -67,6 +69,34 @@ export function engineFor(ctx: Pick<ServiceContext, 'dataDir' | 'emit'>, modelId
     if (engines.get(model.dir)?.engine === engine) engines.delete(model.dir);
   });
   return engine;
+}
+
+/** The landmark model's look at an image another model judged: whether it finds a plausible C2-C4 column. */
+export interface LandmarkSecondOpinion {
+  findsColumn(image: OpenedImage): Promise<boolean>;
+}
+
+/**
+ * The landmark model's second opinion on an image the radiograph-kind model took for a hand or for neither a hand
+ * nor a cephalogram: runs the landmark pipeline (the data folder's warm engine) and says whether it finds a
+ * plausible C2-C4 column (findsCephalogram, as the analysis overrules a kind verdict). Pulls (PullOptions.findsColumn)
+ * look in every orientation; before a bone age it looks at the image as stored ('as-stored': one stage-1 run on a
+ * hand, where the search of every orientation and turn cost 0.34 s a hand). An engine that cannot start or run
+ * leaves the kind model's verdict standing.
+ */
+export function landmarkSecondOpinion(
+  ctx: Pick<ServiceContext, 'dataDir' | 'emit'>,
+  look: 'auto' | 'as-stored' = 'auto',
+): LandmarkSecondOpinion {
+  return {
+    findsColumn: async (image) => {
+      try {
+        return findsCephalogram(await analyzeOpened(await engineFor(ctx), image, { orientation: look }));
+      } catch {
+        return false;
+      }
+    },
+  };
 }
 
 /** Stops every engine's worker (on quit). */

@@ -119,7 +119,33 @@ export async function boneAgeView(ctx: ServiceContext, imageId: number): Promise
   };
 }
 
-export async function estimateBoneAgeOfImage(ctx: ServiceContext, imageId: number): Promise<BoneAgeView> {
+/** Whether the landmark model finds a plausible C2-C4 column in an image (services/analysis.ts). */
+export type ColumnCheck = (image: OpenedImage) => Promise<boolean>;
+
+/**
+ * The refusal of a bone age for an image the radiograph-kind model took for a hand and the landmark model finds a
+ * plausible C2-C4 column in: the kind model judges the whole frame at 100 x 100 pixels, and a cephalogram on a black
+ * canvas twice its size is a hand to it (radiograph-kind 1.2.0, P 0.81), while the landmark model, which finds no
+ * column in the RSNA hands, finds it there.
+ */
+export function cephalogramNotHand(fileName: string, pHand: number): string {
+  return (
+    `${fileName}: the radiograph-kind model took it for a hand-wrist radiograph (P hand ${pct(pHand)}), but the ` +
+    'landmark model found a plausible C2-C4 column: it is taken as a lateral cephalogram, no bone age. Analyse its ' +
+    'landmarks instead; if it is a hand radiograph, check the image (a frame or border around it misleads the models).'
+  );
+}
+
+/**
+ * Estimates and records the bone age of a stored hand radiograph. `findsColumn`: the landmark model's second opinion
+ * on a hand verdict; where it finds a column the stored kind becomes a cephalogram the classifier was unsure of (as
+ * an analysis records it) and no bone age is given.
+ */
+export async function estimateBoneAgeOfImage(
+  ctx: ServiceContext,
+  imageId: number,
+  findsColumn?: ColumnCheck,
+): Promise<BoneAgeView> {
   const store = storeFor(ctx);
   const image = await loadImagePixels(store, imageId);
   const models = wholeImageModelsFor(ctx);
@@ -132,13 +158,25 @@ export async function estimateBoneAgeOfImage(ctx: ServiceContext, imageId: numbe
         `(P hand ${pct(kind.probabilities.hand)}): no bone age.`,
     );
   }
+  // The landmark model looks while the bone-age model runs (two workers): its answer decides what is recorded.
+  const column = kind && findsColumn ? findsColumn(image) : Promise.resolve(false);
+  const refuseCephalogram = async (): Promise<void> => {
+    if (!kind || !(await column)) return;
+    await store.writeKindOffThread(imageId, { ...kind, kind: 'cephalogram', uncertain: true });
+    throw new BoneAgeError('unsupported', cephalogramNotHand(image.info.fileName, kind.probabilities.hand));
+  };
   const { sex, source } = sexOf(ctx, imageId, image);
-  if (!sex)
+  if (!sex) {
+    await refuseCephalogram();
     throw new BoneAgeError(
       'invalid-request',
       `${image.info.fileName} has no patient sex: enter it first (bone age depends on it).`,
     );
-  const r = await models.estimateBoneAge(greyImageOf(image), sex);
+  }
+  const estimating = models.estimateBoneAge(greyImageOf(image), sex);
+  estimating.catch(() => undefined); // reported below unless the landmark model refuses the image first
+  await refuseCephalogram();
+  const r = await estimating;
   const author = store.userName();
   recordBoneAge(
     store,
@@ -195,10 +233,11 @@ export interface BoneAgeHandlers {
   setPatientSex(request: SetPatientSexRequest): Promise<Result<BoneAgeView>>;
 }
 
-export function boneAgeHandlers(ctx: ServiceContext): BoneAgeHandlers {
+/** `findsColumn`: the landmark model's second opinion on a hand verdict (see estimateBoneAgeOfImage). */
+export function boneAgeHandlers(ctx: ServiceContext, findsColumn?: ColumnCheck): BoneAgeHandlers {
   return {
     getBoneAge: (request) => guarded(() => boneAgeView(ctx, request.imageId)),
-    estimateBoneAge: (request) => guarded(() => estimateBoneAgeOfImage(ctx, request.imageId)),
+    estimateBoneAge: (request) => guarded(() => estimateBoneAgeOfImage(ctx, request.imageId, findsColumn)),
     setPatientSex: (request) => guarded(() => setPatientSex(ctx, request)),
   };
 }

@@ -1,7 +1,7 @@
 /** Every renderer-facing method, composed from the services; the compiler checks none is missing. */
 import { ok } from '../../core/api/index';
 import type { Handlers } from '../../core/api/index';
-import { analysisHandlers } from './analysis';
+import { analysisHandlers, landmarkSecondOpinion } from './analysis';
 import { boneAgeHandlers } from './boneage';
 import type { ServiceContext } from './context';
 import { pacsHandlers, withAutoSend } from './pacs';
@@ -16,6 +16,6 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     ...analysisHandlers(ctx),
     ...pacsHandlers(ctx),
     setReviewStatus: withAutoSend(ctx, studies.setReviewStatus),
-    ...boneAgeHandlers(ctx),
+    ...boneAgeHandlers(ctx, landmarkSecondOpinion(ctx, 'as-stored').findsColumn),
   };
 }

@@ -54,11 +54,10 @@ import { StoreError } from '../store/errors';
 import type { Store } from '../store/store';
 import type { RadiographKindView } from '../../core/api/boneage';
 import type { OpenedImage } from '../../core/api/image';
-import { analyzeOpened, greyImageOf } from '../inference/index';
+import { greyImageOf } from '../inference/index';
 import { writeKind } from '../store/boneage';
-import { engineFor } from './analysis';
+import { landmarkSecondOpinion } from './analysis';
 import { wholeImageModelsFor } from './boneage';
-import { findsCephalogram } from './landmark-analysis';
 import type { ServiceContext } from './context';
 import { fileImporter, storeFor } from './studies';
 
@@ -123,26 +122,6 @@ export function pullClassifier(ctx: Pick<ServiceContext, 'dataDir' | 'mode'>): {
       };
     },
     recordKind: (imageId, kind) => writeKind(storeFor(ctx), imageId, kind),
-  };
-}
-
-/**
- * The landmark model's second opinion for pulls (PullOptions.findsColumn): on an image the classifier confidently
- * calls "other" or a hand under a header that allows a cephalogram, runs the landmark pipeline (warm engine) and says
- * whether it finds a plausible C2-C4 column (findsCephalogram, as the analysis overrules a kind verdict). An engine
- * that cannot start or run leaves the classifier's verdict standing.
- */
-export function pullSecondOpinion(ctx: Pick<ServiceContext, 'dataDir' | 'emit'>): {
-  findsColumn: (image: OpenedImage) => Promise<boolean>;
-} {
-  return {
-    findsColumn: async (image) => {
-      try {
-        return findsCephalogram(await analyzeOpened(await engineFor(ctx), image));
-      } catch {
-        return false;
-      }
-    },
   };
 }
 
@@ -402,7 +381,7 @@ export function pacsHandlers(ctx: ServiceContext): PacsHandlers {
         void pullStudies(s, client, request.studyUids, {
           importer: fileImporter,
           ...pullClassifier(ctx),
-          ...pullSecondOpinion(ctx),
+          ...landmarkSecondOpinion(ctx),
           author: s.userName(),
           signal: controller.signal,
           onProgress: (p) =>

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImageFile } from '../../main/dicom/index';
 import { el, writeDicom } from '../../main/dicom/writer';
+import { cephalogramOnCanvasDicom } from '../misjudged-cephalogram';
 import { HAS_SHARED_DATA, REPO_ROOT, sharedPath } from '../shared-data';
 
 const run = promisify(execFile);
@@ -90,6 +91,24 @@ describe.skipIf(!HAS_SHARED_DATA)('cvm boneage', () => {
     expect(code).toBe(1);
     expect(stdout).toMatch(/7035\.png\n\s+refused\s+the patient's sex is unknown .*give --sex male or --sex female/);
     expect(stdout).toMatch(/001\.jpg\n\s+refused\s+not a hand radiograph: recognised as cephalogram/);
+  });
+
+  it('gives no bone age to a cephalogram the kind model takes for a hand: the landmark model finds its column', async () => {
+    const file = path.join(dir, 'canvas.dcm');
+    writeFileSync(file, await cephalogramOnCanvasDicom());
+    const { code, stdout } = await cvm('boneage', file, HAND, '--sex', 'female', '--json');
+    expect(code).toBe(1);
+    const [canvas, hand] = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; error?: string });
+    expect(canvas).toMatchObject({
+      type: 'error',
+      error: expect.stringMatching(
+        /took it for a hand-wrist radiograph \(P hand \d+%\), but the landmark model found a plausible C2-C4 column/,
+      ),
+    });
+    expect(hand).toMatchObject({ type: 'result', kind: { kind: 'hand' } });
   });
 
   it('cvm analyze gives a hand no vertebral landmarks', async () => {

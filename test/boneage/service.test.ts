@@ -7,12 +7,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { analysisHandlers, closeInferenceEngines } from '../../main/services/analysis';
+import { analysisHandlers, closeInferenceEngines, landmarkSecondOpinion } from '../../main/services/analysis';
 import { boneAgeHandlers, closeWholeImageModels } from '../../main/services/boneage';
 import type { ServiceContext } from '../../main/services/context';
 import { closeStudyStores, importFile, storeFor } from '../../main/services/studies';
 import { latestBoneAges } from '../../main/store/boneage';
 import { exportCsv } from '../../main/services/exchange';
+import { cephalogramOnCanvasDicom } from '../misjudged-cephalogram';
 import { HAS_SHARED_DATA, sharedPath } from '../shared-data';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cvm-boneage-'));
@@ -89,6 +90,25 @@ describe.skipIf(!HAS_SHARED_DATA)('hand-wrist radiographs in the app', () => {
     expect(row[header!.indexOf('bone_age_sex')]).toBe('F');
     expect(row[header!.indexOf('sex')]).toBe('F');
     expect(row[header!.indexOf('review_status')]).toBe('approved');
+  });
+
+  it('gives no bone age to a cephalogram the kind model takes for a hand, and records it as an unsure cephalogram', async () => {
+    const r = await importFile(storeFor(ctx), 'canvas.dcm', await cephalogramOnCanvasDicom(), { author: 'test' });
+    if (!r.ok) throw new Error(r.error.message);
+    const { imageId } = r;
+    const before = await boneage.getBoneAge({ imageId });
+    expect(before.ok && before.value.kind?.kind).toBe('hand');
+    // The app's handlers ask the landmark model (handlers.ts); without it the kind model's verdict stands.
+    const checked = boneAgeHandlers(ctx, landmarkSecondOpinion(ctx, 'as-stored').findsColumn);
+    const refused = await checked.estimateBoneAge({ imageId });
+    expect(refused.ok ? null : refused.error).toMatchObject({
+      code: 'unsupported',
+      message: expect.stringMatching(
+        /canvas\.dcm: the radiograph-kind model took it for a hand-wrist radiograph .* landmark model found a plausible C2-C4 column/,
+      ),
+    });
+    const view = await boneage.getBoneAge({ imageId });
+    expect(view.ok && view.value).toMatchObject({ kind: { kind: 'cephalogram', uncertain: true }, latest: null });
   });
 
   it('refuses a bone age for a cephalogram and still analyses its landmarks', async () => {

@@ -20,10 +20,11 @@ import { pullStudies, type InstanceOutcome } from '../../main/pacs/pull';
 import { newUid } from '../../main/pacs/uid';
 import { closeWholeImageModels } from '../../main/services/boneage';
 import type { ServiceContext } from '../../main/services/context';
-import { pullClassifier, pullSecondOpinion } from '../../main/services/pacs';
-import { closeInferenceEngines } from '../../main/services/analysis';
+import { pullClassifier } from '../../main/services/pacs';
+import { closeInferenceEngines, landmarkSecondOpinion } from '../../main/services/analysis';
 import { closeStudyStores, fileImporter, storeFor } from '../../main/services/studies';
 import { readKind } from '../../main/store/boneage';
+import { halfSizeOnCanvas, isbi001Grey } from '../misjudged-cephalogram';
 import { SKIP_NO_SHARED, sharedPath } from '../shared-data';
 import { DCMTK_SKIP, makeVisit } from './fixtures';
 import { ORTHANC_SKIP, startOrthanc, type Orthanc } from './orthanc';
@@ -88,13 +89,6 @@ async function facePartDicom(): Promise<Uint8Array> {
   return crDicom(grey, w, height, { studyDate: '20190401', bodyPart: 'SKULL', view: 'LL' });
 }
 
-/** ISBI 001 (0.1 mm per pixel) as 8-bit grey. */
-async function isbi001Grey(): Promise<{ grey: Uint8Array; width: number; height: number }> {
-  const jpeg = await decodeImageFile('001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')));
-  const { width, height, data } = jpeg.pixels;
-  return { grey: Uint8Array.from(data, (v) => Math.round(v / 257)), width, height };
-}
-
 /**
  * Cephalograms the classifier gets wrong and the landmark model does not, under a lateral-skull header: ISBI 001
  * with strong noise (uniform, +-50 grey levels: radiograph-kind 1.2.0 says "other", P 0.97), and ISBI 001 at half
@@ -108,15 +102,7 @@ async function misjudgedCephalograms(): Promise<{ noisy: Uint8Array; bordered: U
     return (seed / 2147483648 - 0.5) * 100;
   };
   const noisy = grey.map((v) => Math.max(0, Math.min(255, Math.round(v + noise()))));
-  const half = { width: Math.floor(width / 2), height: Math.floor(height / 2) };
-  const canvas = new Uint8Array(width * height);
-  const x0 = Math.floor((width - half.width) / 2);
-  const y0 = Math.floor((height - half.height) / 2);
-  for (let y = 0; y < half.height; y++)
-    for (let x = 0; x < half.width; x++) {
-      const at = (dx: number, dy: number) => grey[(2 * y + dy) * width + 2 * x + dx]!;
-      canvas[(y0 + y) * width + x0 + x] = Math.round((at(0, 0) + at(1, 0) + at(0, 1) + at(1, 1)) / 4);
-    }
+  const canvas = halfSizeOnCanvas(grey, width, height);
   return {
     noisy: crDicom(noisy, width, height, { studyDate: '20190501', bodyPart: 'SKULL', view: 'LL', spacingMm: 0.1 }),
     bordered: crDicom(canvas, width, height, { studyDate: '20190601', bodyPart: 'SKULL', view: 'LL', spacingMm: 0.2 }),
@@ -175,7 +161,7 @@ describe.skipIf(SKIP)('pulled studies recognised by the image classifier', () =>
         importer,
         author: 'test',
         ...classifier,
-        ...pullSecondOpinion(ctx),
+        ...landmarkSecondOpinion(ctx),
         classify: (image) => {
           classified.push(image);
           return classifier.classify(image);

@@ -198,7 +198,7 @@ async function figures(quick: boolean): Promise<BenchFigure[]> {
     let pulls = 0;
     let pullOutcome = '';
     // As the app pulls: one decode per retrieved file serves the image classifier (models/radiograph-kind)
-    // and the import. Without the landmark model's second opinion (pullSecondOpinion), which would start an
+    // and the import. Without the landmark model's second opinion (landmarkSecondOpinion), which would start an
     // inference engine for the synthetic image the classifier skips: the figure is the classifier path.
     const pull = await medianMs(runs, async () => {
       const dataDir = path.join(dir, `pull-${pulls++}`);

@@ -1,13 +1,16 @@
 /**
  * `cvm boneage <files...> [--sex male|female] [--json]`: recognises each image's kind, and for a hand
  * radiograph gives the bone age (years and months, interval), with chronological age and the difference
- * when the file has them. `cvm eval --boneage <labels.csv>`: bone-age error on a labelled set
+ * when the file has them; a hand verdict is checked by the landmark model first (no bone age for an image it finds
+ * a C2-C4 column in). `cvm eval --boneage <labels.csv>`: bone-age error on a labelled set
  * (RSNA layout: id,boneage,male with <id>.png beside it), by sex and age band.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseCommandLine } from '../args';
 import { compareWithAge, formatYearsMonths, parseSex, type AgeComparison, type Sex } from '../../../core/boneage/index';
+import { closeInferenceEngines, landmarkSecondOpinion } from '../../services/analysis';
+import { cephalogramNotHand, type ColumnCheck } from '../../services/boneage';
 import { openImageFile } from '../../services/files';
 import {
   greyImageOf,
@@ -41,6 +44,8 @@ export async function boneAgeOfFile(
   models: WholeImageModels,
   file: string,
   sexOption: Sex | null,
+  /** The landmark model's second opinion on a hand verdict (as the app's, services/boneage.ts). */
+  findsColumn?: ColumnCheck,
 ): Promise<BoneAgeFileResult> {
   const t0 = performance.now();
   const opened = await openImageFile(file);
@@ -56,6 +61,11 @@ export async function boneAgeOfFile(
         `(P cephalogram ${p('cephalogram')}, hand ${p('hand')}, other ${p('other')}); no bone age`,
     );
   }
+  // The landmark model looks while the bone-age model runs (two workers): its answer decides which is reported.
+  const column = findsColumn ? findsColumn(opened) : Promise.resolve(false);
+  const refuseCephalogram = async (): Promise<void> => {
+    if (await column) throw new BoneAgeRefusal(cephalogramNotHand(path.basename(file), kind.probabilities.hand));
+  };
   const fileSex = parseSex(opened.info.meta.sex);
   let sex: Sex;
   let sexSource: string;
@@ -66,12 +76,16 @@ export async function boneAgeOfFile(
     sex = fileSex;
     sexSource = 'DICOM PatientSex';
   } else {
+    await refuseCephalogram();
     throw new BoneAgeRefusal(
       "the patient's sex is unknown (no PatientSex M or F in the file): give --sex male or --sex female; bone age depends on it",
     );
   }
   const t2 = performance.now();
-  const boneAge = await models.estimateBoneAge(grey, sex);
+  const estimating = models.estimateBoneAge(grey, sex);
+  estimating.catch(() => undefined); // reported below unless the landmark model refuses the image first
+  await refuseCephalogram();
+  const boneAge = await estimating;
   const boneAgeMs = performance.now() - t2;
   const chrono = opened.info.meta.ageYears;
   return {
@@ -139,16 +153,19 @@ export const boneageCommand: Command = {
     const sex = sexOptionOf(values.sex);
     const files = collectFiles(positionals);
     if (files.length === 0) throw new UsageError(`no image files in ${positionals.join(', ')}`);
-    const models = openWholeImageModelsFor(values['data-dir'] ?? defaultDataDir());
+    const dataDir = values['data-dir'] ?? defaultDataDir();
+    const models = openWholeImageModelsFor(dataDir);
     if (!models.kindModel || !models.boneAgeModel) {
       await models.close();
       throw new Error(models.problems.join(' '));
     }
+    // The landmark engine starts on the first hand verdict only.
+    const { findsColumn } = landmarkSecondOpinion({ dataDir, emit: () => {} }, 'as-stored');
     let failed = 0;
     try {
       for (const file of files) {
         try {
-          const r = await boneAgeOfFile(models, file, sex);
+          const r = await boneAgeOfFile(models, file, sex, findsColumn);
           if (values.json) process.stdout.write(`${JSON.stringify({ type: 'result', ...r })}\n`);
           else console.log(`${formatBoneAge(r)}\n`);
         } catch (error) {
@@ -159,7 +176,7 @@ export const boneageCommand: Command = {
         }
       }
     } finally {
-      await models.close();
+      await Promise.all([models.close(), closeInferenceEngines()]);
     }
     return failed > 0 ? 1 : 0;
   },

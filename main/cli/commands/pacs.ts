@@ -13,9 +13,9 @@ import { pullStudies } from '../../pacs/pull';
 import { PacsRepo } from '../../pacs/repo';
 import { prepareResults } from '../../pacs/results';
 import { readPacsSettings } from '../../pacs/settings';
-import { analysisHandlers, closeInferenceEngines } from '../../services/analysis';
+import { analysisHandlers, closeInferenceEngines, landmarkSecondOpinion } from '../../services/analysis';
 import { boneAgeHandlers, closeWholeImageModels } from '../../services/boneage';
-import { pullClassifier, pullSecondOpinion } from '../../services/pacs';
+import { pullClassifier } from '../../services/pacs';
 import { defaultDataDir } from '../../services/data-dir';
 import { appVersion } from '../../services/version';
 import { closeStudyStores, fileImporter, storeFor } from '../../services/studies';
@@ -194,7 +194,7 @@ const sub: Record<string, { usage: string; run(argv: string[]): Promise<number> 
           const report = await pullStudies(store, client, values.study, {
             importer: fileImporter,
             ...pullClassifier({ dataDir, mode: 'cli' }),
-            ...pullSecondOpinion({ dataDir, emit: () => {} }),
+            ...landmarkSecondOpinion({ dataDir, emit: () => {} }),
             author: store.userName(),
             signal: controller.signal,
             onProgress: (p) => {
@@ -212,8 +212,14 @@ const sub: Record<string, { usage: string; run(argv: string[]): Promise<number> 
                 if (i.outcome !== 'retrieved' && i.outcome !== 'already-present') continue;
                 if (i.outcome === 'already-present' && store.loadStudy(i.imageId).latest) continue;
                 if (i.route === 'boneage') {
-                  // A hand-wrist radiograph gets a bone age, never vertebral landmarks.
-                  const b = await boneAgeHandlers(ctx).estimateBoneAge({ imageId: i.imageId });
+                  // A hand-wrist radiograph gets a bone age, never vertebral landmarks (and an image the landmark
+                  // model finds a C2-C4 column in gets neither: see estimateBoneAgeOfImage).
+                  const b = await boneAgeHandlers(
+                    ctx,
+                    landmarkSecondOpinion(ctx, 'as-stored').findsColumn,
+                  ).estimateBoneAge({
+                    imageId: i.imageId,
+                  });
                   analyses.push(
                     b.ok
                       ? {
