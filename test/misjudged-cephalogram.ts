@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { decodeImageFile } from '../main/dicom/index';
-import { el, writeDicom } from '../main/dicom/writer';
+import { el } from '../main/dicom/writer';
+import { grey8Dicom } from './dicom/helpers';
 import { sharedPath } from './shared-data';
 
 /** ISBI 001 (0.1 mm per pixel) as 8-bit grey. */
@@ -34,21 +35,12 @@ export function halfSizeOnCanvas(grey: Uint8Array, width: number, height: number
 /** The canvas as an 8-bit CR DICOM file of a girl (PatientSex F), 0.2 mm pixels, without a body part. */
 export async function cephalogramOnCanvasDicom(): Promise<Uint8Array> {
   const { grey, width, height } = await isbi001Grey();
-  return writeDicom([
-    el(0x0008, 0x0016, 'UI', '1.2.840.10008.5.1.4.1.1.1'),
+  const header = [
     el(0x0008, 0x0018, 'UI', '1.2.826.0.1.3680043.10.3.78'),
     el(0x0008, 0x0060, 'CS', 'CR'),
     el(0x0010, 0x0020, 'LO', 'CANVAS-1'),
     el(0x0010, 0x0040, 'CS', 'F'),
-    el(0x0028, 0x0002, 'US', [1]),
-    el(0x0028, 0x0004, 'CS', 'MONOCHROME2'),
-    el(0x0028, 0x0010, 'US', [height]),
-    el(0x0028, 0x0011, 'US', [width]),
     el(0x0028, 0x0030, 'DS', '0.2\\0.2'),
-    el(0x0028, 0x0100, 'US', [8]),
-    el(0x0028, 0x0101, 'US', [8]),
-    el(0x0028, 0x0102, 'US', [7]),
-    el(0x0028, 0x0103, 'US', [0]),
-    el(0x7fe0, 0x0010, 'OB', halfSizeOnCanvas(grey, width, height)),
-  ]);
+  ];
+  return grey8Dicom(header, halfSizeOnCanvas(grey, width, height), width, height);
 }

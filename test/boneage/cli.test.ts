@@ -9,7 +9,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImageFile } from '../../main/dicom/index';
-import { el, writeDicom } from '../../main/dicom/writer';
+import { el } from '../../main/dicom/writer';
+import { grey8Dicom } from '../dicom/helpers';
 import { cephalogramOnCanvasDicom } from '../misjudged-cephalogram';
 import { HAS_SHARED_DATA, REPO_ROOT, sharedPath } from '../shared-data';
 
@@ -36,27 +37,15 @@ async function dicomHand(dir: string): Promise<string> {
   const { width, height, data } = png.pixels;
   const bytes = Uint8Array.from(data, (v) => v);
   const file = path.join(dir, 'hand.dcm');
-  writeFileSync(
-    file,
-    writeDicom([
-      el(0x0008, 0x0016, 'UI', '1.2.840.10008.5.1.4.1.1.1'),
-      el(0x0008, 0x0018, 'UI', '1.2.826.0.1.3680043.10.3.77'),
-      el(0x0008, 0x0020, 'DA', '20220115'),
-      el(0x0008, 0x0060, 'CS', 'CR'),
-      el(0x0010, 0x0020, 'LO', 'HAND-1'),
-      el(0x0010, 0x0030, 'DA', '20150301'),
-      el(0x0010, 0x0040, 'CS', 'F'),
-      el(0x0028, 0x0002, 'US', [1]),
-      el(0x0028, 0x0004, 'CS', 'MONOCHROME2'),
-      el(0x0028, 0x0010, 'US', [height]),
-      el(0x0028, 0x0011, 'US', [width]),
-      el(0x0028, 0x0100, 'US', [8]),
-      el(0x0028, 0x0101, 'US', [8]),
-      el(0x0028, 0x0102, 'US', [7]),
-      el(0x0028, 0x0103, 'US', [0]),
-      el(0x7fe0, 0x0010, 'OB', bytes),
-    ]),
-  );
+  const header = [
+    el(0x0008, 0x0018, 'UI', '1.2.826.0.1.3680043.10.3.77'),
+    el(0x0008, 0x0020, 'DA', '20220115'),
+    el(0x0008, 0x0060, 'CS', 'CR'),
+    el(0x0010, 0x0020, 'LO', 'HAND-1'),
+    el(0x0010, 0x0030, 'DA', '20150301'),
+    el(0x0010, 0x0040, 'CS', 'F'),
+  ];
+  writeFileSync(file, grey8Dicom(header, bytes, width, height));
   return file;
 }
 

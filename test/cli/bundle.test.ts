@@ -56,6 +56,17 @@ function chunkHolding(meta: Meta, source: string): string {
   return path.basename(found[0]);
 }
 
+/** A `-r` module that records the CommonJS files a process loaded as it exits, and the reader of that record. */
+function loadRecorder(dir: string): { readonly recorder: string; loaded(): string[] } {
+  const recorder = path.join(dir, 'record.cjs');
+  const record = path.join(dir, 'loaded.json');
+  writeFileSync(
+    recorder,
+    `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(Object.keys(require.cache))));`,
+  );
+  return { recorder, loaded: () => JSON.parse(readFileSync(record, 'utf8')) as string[] };
+}
+
 describe('the cvm bundle', () => {
   let stdout = '';
   beforeAll(async () => {
@@ -132,13 +143,7 @@ describe('the cvm bundle', () => {
     const cli = path.join(REPO_ROOT, 'dist', 'cli');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-info-entry-'));
     try {
-      // Records the CommonJS files the process loaded, as it exits.
-      const recorder = path.join(dir, 'record.cjs');
-      const loaded = path.join(dir, 'loaded.json');
-      writeFileSync(
-        recorder,
-        `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));`,
-      );
+      const { recorder, loaded } = loadRecorder(dir);
       const dicom = path.join(FIXTURES, 'ips-magnification.dcm');
       // `cvm info --json` through the launcher in `cliDir`: its output and the CommonJS files it loaded.
       const infoThrough = async (cliDir: string): Promise<{ json: unknown; files: string[] }> => {
@@ -150,7 +155,7 @@ describe('the cvm bundle', () => {
           dicom,
           '--json',
         ]);
-        return { json: JSON.parse(out), files: JSON.parse(readFileSync(loaded, 'utf8')) as string[] };
+        return { json: JSON.parse(out), files: loaded() };
       };
       const { json: fast, files } = await infoThrough(cli);
       expect(fast).toEqual(JSON.parse(stdout));
@@ -181,12 +186,7 @@ describe('the cvm bundle', () => {
     const cli = path.join(REPO_ROOT, 'dist', 'cli');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-analyze-entry-'));
     try {
-      const recorder = path.join(dir, 'record.cjs');
-      const loaded = path.join(dir, 'loaded.json');
-      writeFileSync(
-        recorder,
-        `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));`,
-      );
+      const { recorder, loaded } = loadRecorder(dir);
       const image = path.join(FIXTURES, 'mono2.dcm');
       // The result line of `cvm analyze --json` through the launcher in `cliDir`, without its timings, and the
       // CommonJS files the process loaded.
@@ -200,7 +200,7 @@ describe('the cvm bundle', () => {
         const line = out.split('\n').find((l) => l.includes('"type":"result"'));
         if (!line) throw new Error(`no result line in ${out}`);
         const result = JSON.parse(line, (key, value: unknown) => (/timings|ms$/i.test(key) ? null : value)) as unknown;
-        return { result, files: JSON.parse(readFileSync(loaded, 'utf8')) as string[] };
+        return { result, files: loaded() };
       };
       const cjs = await analyzeThrough(cli);
       expect(cjs.files).toContain(path.join(cli, 'analyze.cjs'));

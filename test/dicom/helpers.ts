@@ -3,8 +3,34 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImagePixels, OpenedImage } from '../../core/api/image';
 import { decodeImageFile, ImageDecodeError } from '../../main/dicom/index';
+import { el, writeDicom, type DicomElement } from '../../main/dicom/writer';
 
 export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'dicom');
+
+/**
+ * An 8-bit MONOCHROME2 image as a DICOM file (SOP class CR): `header`'s elements (instance UID, patient, spacing, ...)
+ * and the image pixel module around `grey` (width x height values).
+ */
+export function grey8Dicom(
+  header: readonly DicomElement[],
+  grey: Uint8Array,
+  width: number,
+  height: number,
+): Uint8Array {
+  return writeDicom([
+    el(0x0008, 0x0016, 'UI', '1.2.840.10008.5.1.4.1.1.1'),
+    ...header,
+    el(0x0028, 0x0002, 'US', [1]),
+    el(0x0028, 0x0004, 'CS', 'MONOCHROME2'),
+    el(0x0028, 0x0010, 'US', [height]),
+    el(0x0028, 0x0011, 'US', [width]),
+    el(0x0028, 0x0100, 'US', [8]),
+    el(0x0028, 0x0101, 'US', [8]),
+    el(0x0028, 0x0102, 'US', [7]),
+    el(0x0028, 0x0103, 'US', [0]),
+    el(0x7fe0, 0x0010, 'OB', grey),
+  ]);
+}
 
 const opened = new Map<string, Promise<OpenedImage>>();
 
