@@ -2,7 +2,8 @@
  * Bone age beside the CVM stages on the patient's growth chart, in Chromium through the real stack: a lateral
  * cephalogram (ISBI 001) and a hand-wrist radiograph (RSNA sample 7040, wrapped as DICOM with dcmtk) of the same
  * patient at two visits; the cephalogram is analysed, the hand gets its bone age (sex from the DICOM header),
- * and the hand's study view shows both visits: the stage, and the bone age with its interval.
+ * and the hand's study view shows both visits: the stage, and the bone age with its interval. A cephalogram the
+ * radiograph-kind model takes for a hand gets no bone age, and the panel says why.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { decode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
+import { cephalogramOnCanvasDicom } from '../misjudged-cephalogram';
 import { HAS_SHARED_DATA, sharedPath } from '../shared-data';
 import { makeVisit } from '../pacs/fixtures';
 import { HAS_CHROMIUM, screenshotPath, sessionPerSuite } from './harness';
@@ -105,4 +107,25 @@ describe.skipIf(!HAS_SHARED_DATA || !HAS_CHROMIUM || !HAS_DCMTK)('bone age on th
       await page.getByTestId('growth-timeline').screenshot({ path: screenshotPath('boneage-timeline-panel') });
     },
   );
+});
+
+describe.skipIf(!HAS_SHARED_DATA || !HAS_CHROMIUM)('a cephalogram the kind model takes for a hand', () => {
+  const current = sessionPerSuite();
+
+  it('gets no bone age: the panel says the landmark model found its C2-C4 column', { timeout: 300_000 }, async () => {
+    const { page } = current();
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cvm-canvas-')), 'canvas.dcm');
+    writeFileSync(file, await cephalogramOnCanvasDicom()); // PatientSex F, 0.2 mm pixels
+    await importAndOpen(page, file);
+    await page.getByTestId('bone-age-panel').waitFor({ timeout: 120_000 });
+    await expect(page.getByTestId('radiograph-kind').textContent()).resolves.toMatch(/Recognised as a hand/);
+    await page.getByTestId('estimate-bone-age').click();
+    const alert = page.getByTestId('bone-age-panel').getByRole('alert');
+    await alert.waitFor({ timeout: 120_000 });
+    await expect(alert.textContent()).resolves.toMatch(
+      /took it for a hand-wrist radiograph \(P hand \d+%\), but the landmark model found a plausible C2-C4 column/,
+    );
+    await expect(page.getByTestId('bone-age').textContent()).resolves.toBe('No bone age yet.');
+    await page.getByTestId('bone-age-panel').screenshot({ path: screenshotPath('boneage-refused-cephalogram') });
+  });
 });
