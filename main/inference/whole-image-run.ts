@@ -6,7 +6,9 @@
  * created on first use and kept for the thread's life; the file is hashed again before it is loaded.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type * as OrtModule from 'onnxruntime-node';
+import { modulePath } from '../workers/entry';
 
 type Ort = typeof OrtModule;
 
@@ -24,6 +26,11 @@ export type ToWholeImageWorker =
       readonly sha256: string;
       readonly feeds: readonly WholeImageFeed[];
       readonly output: string;
+      /**
+       * The file's bytes, read and checked against sha256 by the sender just before (the landmark engine's main
+       * thread, on a model's first run there): the runner then neither reads nor hashes the file.
+       */
+      readonly bytes?: Uint8Array;
     }
   | { readonly type: 'crash' };
 
@@ -46,21 +53,30 @@ export function wholeImageRunner(ort: Ort): WholeImageRunner {
   const sessions = new Map<string, OrtModule.InferenceSession>();
   ort.env.logLevel = 'fatal';
 
+  /** The file's bytes, read and hashed here unless the sender gave them checked. */
+  function checkedBytes(file: string, sha256: string, given: Uint8Array | undefined): Uint8Array {
+    if (given) return given;
+    const bytes = readFileSync(file);
+    // Loaded here, not with the module: the landmark worker carries this module and starts on a cold command's
+    // critical path, where node:crypto's 15 internal modules cost 3 ms. Through require: a dynamic import() in the
+    // worker's CommonJS bundle starts Node's ESM loader (11 ms, measured).
+    const { createHash } = createRequire(modulePath(import.meta.url))('node:crypto') as typeof import('node:crypto');
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== sha256)
+      throw new Error(`${file} changed since it was checked: sha256 is ${actual}, manifest says ${sha256}`);
+    return bytes;
+  }
+
   async function session(
     file: string,
     sha256: string,
+    given: Uint8Array | undefined,
   ): Promise<{ s: OrtModule.InferenceSession; createMs: number | null }> {
     const key = `${file}\n${sha256}`;
     const cached = sessions.get(key);
     if (cached) return { s: cached, createMs: null };
     const t0 = performance.now();
-    const bytes = readFileSync(file);
-    // Loaded here, not with the module: the landmark worker carries this module and starts on a cold command's
-    // critical path, where node:crypto's 15 internal modules cost 3 ms; it needs them only for this model.
-    const { createHash } = await import('node:crypto');
-    const actual = createHash('sha256').update(bytes).digest('hex');
-    if (actual !== sha256)
-      throw new Error(`${file} changed since it was checked: sha256 is ${actual}, manifest says ${sha256}`);
+    const bytes = checkedBytes(file, sha256, given);
     const s = await ort.InferenceSession.create(bytes, {
       executionProviders: ['cpu'],
       intraOpNumThreads: 1,
@@ -74,7 +90,7 @@ export function wholeImageRunner(ort: Ort): WholeImageRunner {
   return {
     async run(msg) {
       try {
-        const { s, createMs } = await session(msg.file, msg.sha256);
+        const { s, createMs } = await session(msg.file, msg.sha256, msg.bytes);
         const feeds: Record<string, OrtModule.Tensor> = {};
         for (const f of msg.feeds) feeds[f.name] = new ort.Tensor('float32', f.data, [...f.shape]);
         const t0 = performance.now();

@@ -185,6 +185,8 @@ export class WholeImageEngine {
   private closed = false;
   restarts = 0;
   private readonly runner: WholeImageRunPort | null;
+  /** Model files whose checked bytes went to the runner with their first run. */
+  private readonly bytesGiven = new Set<string>();
 
   constructor(options: WholeImageEngineOptions = {}) {
     this.runner = options.runner ?? null;
@@ -204,7 +206,22 @@ export class WholeImageEngine {
       output: model.manifest.output.name,
     };
     if (this.runner) {
-      return this.runner.runWholeImage(msg).then((result) => {
+      // The first run of a model hands over its bytes, checked here (this thread is idle while the runner's worker
+      // analyses the image's landmarks): that worker then neither reads nor hashes the file, nor loads node:crypto.
+      // A restarted worker gets none and reads and hashes the file itself.
+      let given: Uint8Array | undefined;
+      if (!this.bytesGiven.has(model.file)) {
+        given = readFileSync(model.file);
+        const actual = sha256(given);
+        if (actual !== model.manifest.sha256)
+          return Promise.reject(
+            new ModelError(
+              `${model.file} changed since it was checked: sha256 is ${actual}, manifest says ${model.manifest.sha256}`,
+            ),
+          );
+        this.bytesGiven.add(model.file);
+      }
+      return this.runner.runWholeImage(given ? { ...msg, bytes: given } : msg).then((result) => {
         if (result.type === 'failed') throw new InferenceError(result.message);
         return result;
       });

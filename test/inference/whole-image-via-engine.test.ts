@@ -3,7 +3,8 @@
  * thread only, no worker of their own) give exactly their own worker's results, really start no worker of their
  * own, and follow the engine's queue, close and crash handling.
  */
-import { readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GreyImage } from '../../core/boneage/index';
@@ -91,6 +92,18 @@ describe('whole-image models through the landmark engine', () => {
     const again = open(e);
     await e.close();
     await expect(again.classifyRadiograph(blank(0))).rejects.toThrow(/inference engine is closed/);
+  });
+
+  it('hands the checked model bytes over, and refuses a model file changed after its check', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-kind-copy-'));
+    cpSync(path.join(appModelsDir(), 'radiograph-kind'), path.join(dir, 'radiograph-kind'), { recursive: true });
+    const models = openWholeImageModels([{ dir, source: 'user' }], { runner: await engine() });
+    closing.push(models);
+    expect(models.kindModel?.file).toBe(path.join(dir, 'radiograph-kind', 'kind.onnx')); // checked now
+    appendFileSync(path.join(dir, 'radiograph-kind', 'kind.onnx'), Buffer.from([0]));
+    await expect(models.classifyRadiograph(blank(0))).rejects.toThrow(
+      /kind\.onnx changed since it was checked: sha256 is [0-9a-f]{64}, manifest says /,
+    );
   });
 
   it('fails a run in flight with a clear error when the worker dies, and runs the next on the restarted one', async () => {
