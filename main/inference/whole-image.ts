@@ -176,7 +176,7 @@ export interface WholeImageEngineOptions {
   readonly runner?: WholeImageRunPort;
 }
 
-/** One worker thread (or this thread) for the whole-image models; jobs run one at a time, in order. */
+/** One worker thread (or another engine's: see runner) for the whole-image models; one job at a time, in order. */
 export class WholeImageEngine {
   private worker: Worker | null = null;
   private readonly queue: Job[] = [];
