@@ -13,6 +13,12 @@ import type { Assessment, StageResult, Thresholds } from './types';
 export { measure, classifyShape, isTrapezoid, shapeRatio } from './measure';
 export { stage, missedCriteria } from './stage';
 export {
+  summariseExpectedErrors,
+  expectedErrorSentences,
+  type ExpectedErrorSummary,
+  type ModelPlacedPoint,
+} from './expected-error';
+export {
   modelStaging,
   modelStageLabel,
   modelPlacedErrors,

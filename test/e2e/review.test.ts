@@ -3,7 +3,7 @@
  * anatomically
  * impossible configuration is shown at once on the handles and refused; an unusual one is approved only
  * with a confirmation that lands in the audit log; the report opens as a PDF (checked with poppler's
- * pdftotext/pdffonts/pdftoppm) and shows the stage, the warnings and the scale bar.
+ * pdftotext/pdffonts/pdftoppm) and shows the stage, the warnings, the model's expected error and the scale bar.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -131,7 +131,7 @@ describe.skipIf(!canRun)('approval means a clinician checked it', () => {
     }
   });
 
-  it('the report opens as an A4 PDF with embedded fonts, the stage, the warnings and the scale bar', async () => {
+  it('the report opens as an A4 PDF with embedded fonts, the stage, the warnings, the expected error and the scale bar', async () => {
     const { page } = current();
     const pdfFile = path.join(SCREENSHOT_DIR, 'review-report.pdf');
     const pngFile = screenshotPath('review-report-page');
@@ -142,7 +142,14 @@ describe.skipIf(!canRun)('approval means a clinician checked it', () => {
     expect(text).toContain(stage.split(' ')[0]!);
     expect(text).toMatch(/QUALITY\s+check the warnings/);
     expect(text).toContain('The C4 body is unusually flat');
-    expect(text).toMatch(/Scale bar (10|5) mm; crop printed at \d+\.\d× life size/);
+    expect(text).toMatch(
+      /Scale bar (10|5) mm; crop printed at \d+\.\d× life size; rings: the model's\s+expected error/,
+    );
+    // The model's expected error for the 12 points it placed; C4ua, moved above, is the reviewer's.
+    expect(text).toMatch(
+      /Expected error of the model's 12 landmarks\s+\(cross-validated;\s+rings on the image\):\s+median ±0\.\d mm/,
+    );
+    expect(text).toMatch(/Placed or moved by a\s+person: C4ua\./);
     expect(text).toMatch(/Pixel spacing: 0\.100 mm\/px \(entered\)/);
     const shipped = JSON.parse(readFileSync(path.join(REPO_ROOT, 'models', 'cvm13-unet', 'manifest.json'), 'utf8')) as {
       version: string;

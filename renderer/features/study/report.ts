@@ -18,11 +18,20 @@ import sansUrl from 'dejavu-fonts-ttf/ttf/DejaVuSans.ttf?url';
 import boldUrl from 'dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf?url';
 import type { BoneAgeView } from '../../../core/api/boneage';
 import type { TimelineResponse } from '../../../core/api/pacs';
-import type { StudyDetail } from '../../../core/api/studies';
-import { CVM_STAGES, PEAK_GROWTH, stageLabel, type Assessment } from '../../../core/cvm/index';
+import { toLandmarkSet, type StudyDetail } from '../../../core/api/studies';
+import {
+  CVM_STAGES,
+  PEAK_GROWTH,
+  expectedErrorSentences,
+  stageLabel,
+  summariseExpectedErrors,
+  type Assessment,
+  type ExpectedErrorSummary,
+} from '../../../core/cvm/index';
 import { LANDMARK_NAMES, type LandmarkName, type LandmarkSet } from '../../../core/landmarks/index';
 import type { ModelQuality } from '../../../core/review/approval';
 import type { Plausibility } from '../../../core/review/plausibility';
+import { confidenceLevel, expectedErrorsOf, LEVEL_COLOR } from '../../canvas/confidence';
 import { OUTLINES, landmarkBounds } from '../../canvas/outlines';
 import { formatAge, formatProvider, formatSpacing, humanizeIds, sentences } from '../format';
 import { api } from '../../api';
@@ -242,7 +251,14 @@ function labelSide(name: LandmarkName, facingRight: boolean): 'left' | 'right' |
   return anterior === facingRight ? 'right' : 'left';
 }
 
-/** The crop with outlines, dots, names and a scale bar, drawn at CROP_DPI for a box of w x h points. */
+/** The landmark model's expected error on the landmarks as they are now (its run's calibration). */
+function expectedErrorSummaryOf(input: ReportInput): ExpectedErrorSummary {
+  const ai = input.detail.ai ? toLandmarkSet(input.detail.ai.points) : null;
+  const { mm, flagMm } = expectedErrorsOf(input.detail.ai?.modelRun?.quality);
+  return summariseExpectedErrors(input.landmarks, ai, mm, flagMm);
+}
+
+/** The crop with outlines, dots, names, expected-error rings and a scale bar, at CROP_DPI for w x h points. */
 function drawCrop(input: ReportInput, w: number, h: number): { canvas: HTMLCanvasElement; scaleNote: string } {
   const { image, landmarks, detail } = input;
   const spacing = detail.info.spacing;
@@ -278,6 +294,21 @@ function drawCrop(input: ReportInput, w: number, h: number): { canvas: HTMLCanva
     ctx.stroke();
   }
   ctx.setLineDash([]);
+  // The model's expected error as a ring of that radius around each point it placed (the viewer's colours).
+  const expected = expectedErrorSummaryOf(input);
+  const rings = spacing !== null && expected.points.length > 0;
+  if (rings) {
+    ctx.lineWidth = 0.7 * px;
+    for (const e of expected.points) {
+      const p = landmarks[e.name];
+      if (!p) continue;
+      const [x, y] = toC(p);
+      ctx.strokeStyle = LEVEL_COLOR[confidenceLevel(e.mm, false, expected.flagMm)];
+      ctx.beginPath();
+      ctx.arc(x, y, Math.max((e.mm / spacing.colMm) * s, 2.4 * px), 0, Math.PI * 2);
+      ctx.stroke();
+    }
+  }
   const facingRight = input.assessment?.ok ? input.assessment.measurements.facing === 'right' : true;
   ctx.font = `bold ${6.5 * px}px ReportSans, sans-serif`;
   ctx.textBaseline = 'middle';
@@ -326,7 +357,7 @@ function drawCrop(input: ReportInput, w: number, h: number): { canvas: HTMLCanva
     ctx.textBaseline = 'alphabetic';
     ctx.fillText(`${barMm} mm`, x0 + 2 * px, y0 - 5 * px);
     const magnification = ((s / k) * (25.4 / 72)) / spacing.colMm; // paper mm per image mm
-    scaleNote = `Scale bar ${barMm} mm; crop printed at ${magnification.toFixed(1)}× life size.`;
+    scaleNote = `Scale bar ${barMm} mm; crop printed at ${magnification.toFixed(1)}× life size${rings ? "; rings: the model's expected error" : ''}.`;
   } else {
     scaleNote = 'Uncalibrated image: no scale bar, lengths in pixels.';
   }
@@ -461,6 +492,11 @@ function layoutReport(
     crop.w,
     { color: MUTED, maxLines: 2 },
   );
+  for (const sentence of expectedErrorSentences(expectedErrorSummaryOf(input)))
+    yc = L.para(cropX, yc, sentence, 7.5, crop.w, {
+      color: sentence.startsWith('To check') ? AMBER : MUTED,
+      maxLines: 3,
+    });
 
   const sx = cropX + crop.w + 18;
   const sw = PAGE.width - MARGIN - sx;
