@@ -2,7 +2,12 @@
 feature function (so Python and TypeScript cannot disagree about a feature):
 
     npx tsx models/training/staging/fit.ts --dump-features /tmp/cvm900-features.json
-    OMP_NUM_THREADS=1 /usr/bin/python3 models/training/staging/compare_candidates.py /tmp/cvm900-features.json
+    OMP_NUM_THREADS=1 /usr/bin/python3 models/training/staging/compare_candidates.py /tmp/cvm900-features.json \
+        [../shared/data/cvm900/cvm900_train.json]
+
+With the landmark file as a second argument, the spines' whole shapes are tried too: the 13 points facing right,
+Procrustes-aligned (position, size, rotation), their first principal modes as extra features (the modes are fitted
+on all spines' shapes without their stages, a small optimism in their favour).
 
 Same outer folds as the fit script (stored with the features); within each training fold the regularisation is
 chosen by an inner stratified 5-fold CV on log-loss. Prints exact, within one, QWK, top-2, ECE (10 bins), log-loss.
@@ -124,6 +129,38 @@ def nested(make, lambdas=(0.03, 0.1, 0.3, 1, 3, 10)):
     return p
 
 
+def shape_modes(path, k_max=10):
+    """The first k_max Procrustes shape modes of each spine in the dump (same order), from the landmark file."""
+    raw = json.load(open(path))
+    lm = raw["landmarks"]
+    shapes = []
+    for spine in data["spines"]:
+        a = np.array([raw["images"][spine["id"]]["points"][n] for n in lm], float)
+        anterior = a[[lm.index("C3ua"), lm.index("C3la")], 0].mean()
+        if anterior < a[[lm.index("C3up"), lm.index("C3lp")], 0].mean():
+            a[:, 0] = -a[:, 0]
+        a -= a.mean(0)
+        shapes.append(a / np.linalg.norm(a))
+    shapes = np.array(shapes)
+
+    def aligned(ref):
+        out = []
+        for a in shapes:
+            u, _, vt = np.linalg.svd(a.T @ ref)
+            if np.linalg.det(u @ vt) < 0:
+                u[:, -1] *= -1
+            out.append(a @ u @ vt)
+        return np.array(out)
+
+    ref = shapes[0]
+    for _ in range(5):
+        ref = aligned(ref).mean(0)
+        ref /= np.linalg.norm(ref)
+    flat = aligned(ref).reshape(len(shapes), -1)
+    centred = flat - flat.mean(0)
+    return centred @ np.linalg.svd(centred, full_matrices=False)[2][:k_max].T
+
+
 idx = {n: i for i, n in enumerate(names)}
 all_cols = list(range(len(names)))
 core7 = [idx[n] for n in ["C2.concavity", "C3.concavity", "C4.concavity", "C3.logHeightRatio", "C4.logHeightRatio",
@@ -136,6 +173,11 @@ candidates = {
     "multinomial, 11 features + squares": lambda: Multinomial(all_cols, quadratic=True),
     "ordinal (cumulative logit), all 11 features": lambda: Ordinal(all_cols),
 }
+if len(sys.argv) > 2:
+    X = np.hstack([X, shape_modes(sys.argv[2])])
+    for k in (5, 10):
+        cols = all_cols + list(range(len(names), len(names) + k))
+        candidates[f"multinomial, 11 features + {k} shape modes"] = lambda cols=cols: Multinomial(cols)
 print(f"{len(y)} spines, {folds.max() + 1} outer folds")
 print(f"{'candidate':60s} exact  within1  QWK    top-2  ECE    log-loss")
 for name, make in candidates.items():
