@@ -126,7 +126,17 @@ export function assessQuality(
         'points may sit on C1 or C5, or the vertebrae are hidden or cut off. Place the landmarks by hand.',
     );
   }
-  const outside = namesWith('outside-image');
+  // Beyond the image (pixel centres: it covers -0.5..w-0.5) a point is the networks' guess at a vertebra the film
+  // cut off: no stage from it. Within the edge margin it may be real, and is only checked.
+  const beyond = points
+    .filter((p) => !(p.x >= -0.5 && p.y >= -0.5 && p.x <= width - 0.5 && p.y <= height - 0.5))
+    .map((p) => p.name);
+  const outside = namesWith('outside-image').filter((n) => !beyond.includes(n));
+  if (beyond.length > 0)
+    problems.push(
+      `C2-C4 are cut off by the image border: ${beyond.join(', ')} would lie outside the image, so no stage can be ` +
+        'measured. Use an image that shows C2-C4 whole.',
+    );
   if (outside.length > 0) problems.push(`C2-C4 look cut off by the image border (${outside.join(', ')}).`);
   const expected = namesWith('high-expected-error');
   const checkMm = t.imageCheckMm;
@@ -148,7 +158,7 @@ export function assessQuality(
   if (edge.length > 0) problems.push(`${edge.join(', ')} lie at the edge of the refined region and may be outside it.`);
   const unreliable = Object.keys(issues).length;
   const verdict: QualityVerdict =
-    !ordered || unreliable >= t.maxUnreliable || (anatomy !== null && !anatomy.plausible)
+    !ordered || unreliable >= t.maxUnreliable || (anatomy !== null && !anatomy.plausible) || beyond.length > 0
       ? 'failed'
       : problems.length > 0
         ? 'uncertain'

@@ -1,7 +1,7 @@
 /**
  * Stage-2 input: a region of interest sampled at a fixed physical scale around a centre (models/README.md).
  * Input pixel (u, v) samples the image at x = cx + (u - (W - 1) / 2) * sx, y = cy + (v - (H - 1) / 2) * sy,
- * bilinearly, with samples outside the image counting as 0 (torch grid_sample, align_corners, zeros).
+ * bilinearly, a sample outside the image taking the nearest edge pixel (torch grid_sample, align_corners, border).
  * An optional rotation (test-time augmentation) turns the grid about its centre in physical space: the
  * offsets (u - (W - 1) / 2, v - (H - 1) / 2) are rotated by `rotationDeg` (clockwise on screen, y down)
  * before they are scaled by sx, sy.
@@ -52,8 +52,8 @@ function pixelValue(image: PixelArray, table: Float32Array | undefined, i: numbe
 }
 
 /**
- * Bilinear sample at (x, y) in pixel-centre coordinates; each corner outside the image contributes 0.
- * Values are image[i], or table[image[i]] when an intensity table is given.
+ * Bilinear sample at (x, y) in pixel-centre coordinates, (x, y) moved onto the image first (so the edge repeats
+ * outside it). Values are image[i], or table[image[i]] when an intensity table is given.
  */
 export function sampleBilinear(
   image: PixelArray,
@@ -63,6 +63,12 @@ export function sampleBilinear(
   y: number,
   table?: Float32Array,
 ): number {
+  // Outside the image the nearest edge pixel repeats (torch's padding_mode "border"), not black: the networks
+  // learnt crops that lie inside whole films, and a black band under a film that ends just below C4 moved C4's
+  // lower points by 2-9 mm. Where a vertebra itself is cut off, the landmarks then fall outside the image and the
+  // quality gate refuses them (core/inference/quality.ts).
+  x = Math.min(Math.max(x, 0), w - 1);
+  y = Math.min(Math.max(y, 0), h - 1);
   const x0 = Math.floor(x);
   const y0 = Math.floor(y);
   const fx = x - x0;

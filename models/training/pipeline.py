@@ -1,7 +1,7 @@
 """The inference contract of models/README.md, in Python (used by training-time evaluation and evaluate.py).
 
 Every function here follows the README exactly: letterbox-area stage 1, fixed-scale bilinear crop for
-stage 2 (zeros outside), z-score normalisation, argmax + per-axis parabola sub-pixel peak.
+stage 2 (the edge repeated outside the image), z-score normalisation, argmax + per-axis parabola sub-pixel peak.
 """
 import numpy as np
 import torch
@@ -60,7 +60,7 @@ def crop(img01, cx, cy, W, H, s):
     """img01: torch [1,1,h,w] float -> torch [1,1,H,W] bilinear samples, 0 outside the image."""
     h, w = img01.shape[-2:]
     g = crop_grid(cx, cy, W, H, s, w, h, device=img01.device)
-    return F.grid_sample(img01, g, mode="bilinear", padding_mode="zeros", align_corners=True)
+    return F.grid_sample(img01, g, mode="bilinear", padding_mode="border", align_corners=True)
 
 
 @torch.no_grad()

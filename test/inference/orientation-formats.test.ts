@@ -341,6 +341,29 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('orientations, formats and resol
     });
   }, 120_000);
 
+  it('a film that ends just below C4 keeps C4 on its vertebra; one that ends inside C4 gives no stage (image 386, by the fold model that held it out)', async () => {
+    // The stage-2 crop reaches past the bottom of such a film. Filled with black there (before 2026-12-03) it put
+    // this film's C3-C4 points 2.5-9 mm off, 7 of them nearer C5 or C2 ("failed"); the edge repeated, they are
+    // found. Cut through C4, the lower border is not in the image: its points would lie outside it, and no stage.
+    await withHeldOutModel('386', 'fold3', async (foldEngine, grey, t) => {
+      const spacing = enteredSpacing(0.1, 'test');
+      const c4Lower = Math.max(...(['C4lp', 'C4m', 'C4la'] as const).map((n) => t.points[n]![1]));
+      const c4Upper = Math.min(t.points.C4up![1], t.points.C4ua![1]);
+      const below = cropped(grey, 0, 0, grey.w, Math.round(c4Lower + 20));
+      const r = await analyzeOpened(foldEngine, await decodeImageFile('386-ends-below-c4.tif', tiff8(below)), {
+        spacing,
+      });
+      expect(r.prediction.quality.verdict).not.toBe('failed');
+      expectOnItsVertebrae(r, t, '386');
+      const through = cropped(grey, 0, 0, grey.w, Math.round((c4Lower + c4Upper) / 2));
+      const cut = await analyzeOpened(foldEngine, await decodeImageFile('386-ends-in-c4.tif', tiff8(through)), {
+        spacing,
+      });
+      expect(cut.prediction.quality.verdict).toBe('failed');
+      expect(cut.prediction.quality.problems.join(' ')).toMatch(/C2-C4 are cut off by the image border: .*C4/);
+    });
+  }, 120_000);
+
   it('a left-facing cephalogram whose stored view looks faintly like a column is still mirrored (image 274, by the fold model that held it out)', async () => {
     // Fold 3's model finds a faint, plausible-looking column in the stored view of this mirrored film (mean
     // stage-1 peak 0.17): taken as it was, every landmark landed off the vertebrae. A weak look is now compared

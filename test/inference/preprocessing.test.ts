@@ -116,19 +116,20 @@ describe('region of interest (stage 2)', () => {
     expect(back.y).toBeCloseTo(902.2, 9);
   });
 
-  it('samples bilinearly with zeros outside the image, like torch grid_sample', () => {
+  it('samples bilinearly with the edge repeated outside the image, like torch grid_sample (border)', () => {
     const image = Float32Array.from(torchRef.image);
     for (const s of torchRef.samples) {
       expect(sampleBilinear(image, torchRef.width, torchRef.height, s.x, s.y)).toBeCloseTo(s.value, 6);
     }
   });
 
-  it('interpolates halfway between two pixels and fades to zero half a pixel outside', () => {
+  it('interpolates halfway between two pixels and repeats the nearest edge pixel outside', () => {
     const image = Float32Array.from([10, 20, 30, 40]); // 2x2
     expect(sampleBilinear(image, 2, 2, 0.5, 0)).toBeCloseTo(15, 9);
     expect(sampleBilinear(image, 2, 2, 0.5, 0.5)).toBeCloseTo(25, 9);
-    expect(sampleBilinear(image, 2, 2, -0.5, 0)).toBeCloseTo(5, 9);
-    expect(sampleBilinear(image, 2, 2, 5, 5)).toBe(0);
+    expect(sampleBilinear(image, 2, 2, -0.5, 0)).toBeCloseTo(10, 9);
+    expect(sampleBilinear(image, 2, 2, 0.5, -7)).toBeCloseTo(15, 9);
+    expect(sampleBilinear(image, 2, 2, 5, 5)).toBe(40);
   });
 
   it('samples an image at scale 1 around its centre as the image itself', () => {

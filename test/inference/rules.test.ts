@@ -144,10 +144,16 @@ describe('quality gate', () => {
     ['a confidence that is not a number', { C3m: { confidence: Number.NaN } }, 'uncertain', /Low confidence for C3m/],
     ['a landmark at the region edge', { C2p: { atRegionEdge: true } }, 'uncertain', /C2p lie at the edge/],
     [
-      'C4 cut off by the bottom border',
-      { C4lp: { y: 1199.5 }, C4m: { y: 1199 }, C4la: { y: 1200 } },
+      'C4 at the bottom border',
+      { C4lp: { y: 1198.5 }, C4m: { y: 1199 }, C4la: { y: 1199.5 } },
       'uncertain',
       /cut off by the image border \(C4lp, C4m, C4la\)/,
+    ],
+    [
+      "C4's lower border beyond the bottom border (a film that ends inside C4)",
+      { C4lp: { y: 1230 }, C4m: { y: 1199 }, C4la: { y: 1240 } },
+      'failed',
+      /^C2-C4 are cut off by the image border: C4lp, C4la would lie outside the image, so no stage .*\(C4m\)\.$/,
     ],
     [
       'C3 above C2',
