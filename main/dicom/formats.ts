@@ -104,3 +104,22 @@ export function jpegDamageWarning(bytes: Uint8Array, codecWarnings: readonly str
   const shown = problems.slice(0, 4).join('; ') + (problems.length > 4 ? `; and ${problems.length - 4} more` : '');
   return [`the JPEG data is damaged and parts of the image may be wrong (grey or smeared): ${shown}`];
 }
+
+const ascii = (bytes: Uint8Array, at: number, text: string): boolean =>
+  bytes.length >= at + text.length && [...text].every((c, i) => bytes[at + i] === c.charCodeAt(0));
+
+/**
+ * The name of an image format the workstation recognises but does not read (for a specific error instead of
+ * "not a DICOM file"), or null.
+ */
+export function unsupportedImageFormat(bytes: Uint8Array): string | null {
+  if (ascii(bytes, 0, 'BM') && bytes.length >= 26) return 'a BMP image';
+  if (ascii(bytes, 0, 'GIF87a') || ascii(bytes, 0, 'GIF89a')) return 'a GIF image';
+  if (ascii(bytes, 0, 'RIFF') && ascii(bytes, 8, 'WEBP')) return 'a WebP image';
+  if (ascii(bytes, 4, 'jP  ') || (bytes[0] === 0xff && bytes[1] === 0x4f && bytes[2] === 0xff && bytes[3] === 0x51))
+    return 'a JPEG 2000 image (outside DICOM)';
+  if (ascii(bytes, 4, 'ftyp') && ['heic', 'heix', 'mif1', 'avif'].some((b) => ascii(bytes, 8, b)))
+    return 'a HEIF/AVIF image';
+  if (ascii(bytes, 0, '%PDF')) return 'a PDF document';
+  return null;
+}

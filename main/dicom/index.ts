@@ -6,7 +6,7 @@ import type { OpenedImage } from '../../core/api/image';
 import { decodeDicomFile, type ImageSummary } from './dicom-file';
 import { ImageDecodeError } from './errors';
 import type { UnreadPixelData } from './pixels';
-import { isJpeg, isPng, isTiff } from './formats';
+import { isJpeg, isPng, isTiff, unsupportedImageFormat } from './formats';
 
 export { ImageDecodeError } from './errors';
 export type { ImageSummary } from './dicom-file';
@@ -31,10 +31,23 @@ export async function decodeImageFile(
     if (isPng(bytes)) return (await import('./raster')).decodePngFile(fileName, bytes);
     if (isJpeg(bytes)) return await (await import('./raster')).decodeJpegFile(fileName, bytes);
     if (isTiff(bytes)) return (await import('./tiff')).decodeTiffFile(fileName, bytes);
+    refuseUnsupportedFormat(fileName, bytes);
     return await decodeDicomFile(fileName, bytes, options.frame ?? 0);
   } catch (error) {
     throw asDecodeError(fileName, error);
   }
+}
+
+/** A BMP, GIF, WebP, bare JPEG 2000, HEIF or PDF file is named as what it is, with what to do instead. */
+function refuseUnsupportedFormat(fileName: string, bytes: Uint8Array): void {
+  const format = unsupportedImageFormat(bytes);
+  if (format)
+    throw new ImageDecodeError(
+      'unsupported',
+      fileName,
+      `${format}, which the workstation does not read: it reads DICOM, PNG, JPEG and TIFF. ` +
+        'Export the radiograph from its software as DICOM, or save it as PNG or TIFF (lossless), and import that',
+    );
 }
 
 /** Anything escaping the parsers is still a problem with this file, reported as such. */

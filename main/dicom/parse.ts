@@ -146,7 +146,7 @@ export function parseDicomBytes(fileName: string, bytes: Uint8Array): ParsedDico
         throw new ImageDecodeError(
           'corrupt-file',
           fileName,
-          'not a DICOM file (no "DICM" marker and no recognisable DICOM data set), nor a PNG or JPEG image',
+          'not a DICOM file (no "DICM" marker and no recognisable DICOM data set), nor a PNG, JPEG or TIFF image',
         );
       layoutNote = 'no Part 10 preamble or meta header; encoding guessed from the first element';
     }

