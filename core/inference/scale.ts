@@ -55,3 +55,44 @@ export function estimateSpacing(
     detail: `estimated ${mmPerPixel.toFixed(3)} mm/px assuming C3/C4 bodies ${TYPICAL_BODY_DEPTH_MM} mm deep`,
   };
 }
+
+/**
+ * A stated spacing this many times larger or smaller than the vertebrae's estimate is taken for wrong. On the 54
+ * cvm13 images (true 0.1 mm/px) the estimate lies within 0.085-0.110 mm/px, so only a gross error (an image
+ * resampled without its spacing, a value typed for another image) comes this far.
+ */
+export const SPACING_DISAGREEMENT_FACTOR = 1.5;
+
+/** How far a stated spacing is from the vertebrae's estimate, when it is too far to crop stage 2 at it. */
+export interface SpacingDisagreement {
+  readonly statedMm: number;
+  readonly estimatedMm: number;
+  /** stated / estimated: the vertebrae's size at the stated spacing relative to a typical one. */
+  readonly factor: number;
+  /** One sentence for the user. */
+  readonly message: string;
+}
+
+/**
+ * Null when a stated spacing (geometric mean of its rows and columns) is within SPACING_DISAGREEMENT_FACTOR of the
+ * estimate from the vertebrae, or when the estimate is not from the vertebrae (the field-height fallback).
+ */
+export function spacingDisagreement(
+  stated: { readonly rowMm: number; readonly colMm: number },
+  estimate: SpacingEstimate,
+): SpacingDisagreement | null {
+  if (estimate.method !== 'vertebral-body-depth') return null;
+  const statedMm = Math.sqrt(stated.rowMm * stated.colMm);
+  const factor = statedMm / estimate.mmPerPixel;
+  if (!(factor > SPACING_DISAGREEMENT_FACTOR || factor < 1 / SPACING_DISAGREEMENT_FACTOR)) return null;
+  const size = factor > 1 ? `${factor.toFixed(1)} times` : `${Math.round(factor * 100)}% of`;
+  return {
+    statedMm,
+    estimatedMm: estimate.mmPerPixel,
+    factor,
+    message:
+      `The stated pixel spacing (${statedMm.toFixed(3)} mm/px) makes C3 and C4 ${size} their usual size ` +
+      `(the vertebrae suggest about ${estimate.mmPerPixel.toFixed(3)} mm/px): check the spacing. The landmarks ` +
+      'were placed at the vertebrae\u2019s scale; millimetres use the stated spacing.',
+  };
+}

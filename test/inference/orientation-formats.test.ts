@@ -251,7 +251,18 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('orientations, formats and resol
       const half = halfResolution(grey);
       const oh = await decodeImageFile(`${id}-half.tif`, tiff8(half));
       const rh = await analyzeOpened(engine, oh, { spacing: enteredSpacing(0.2, 'test') });
-      expect(Math.abs(mre(rh, id, (p) => ({ x: 2 * p.x + 0.5, y: 2 * p.y + 0.5 }), 0.1) - base)).toBeLessThan(0.1);
+      const fromHalf = (p: Pt): Pt => ({ x: 2 * p.x + 0.5, y: 2 * p.y + 0.5 });
+      expect(Math.abs(mre(rh, id, fromHalf, 0.1) - base)).toBeLessThan(0.1);
+      expect(rh.prediction.quality.problems.join(' ')).not.toMatch(/stated pixel spacing/);
+      // The same half-resolution image with the full resolution's spacing stated (resampled without updating it):
+      // stage 2 crops at the vertebrae's own scale, and the result asks to check the spacing.
+      const wrong = await analyzeOpened(engine, oh, { spacing });
+      expect(wrong.prediction.roiScale.estimated).toBe(true);
+      expect(wrong.prediction.quality.verdict).toBe('uncertain');
+      expect(wrong.prediction.quality.problems.join(' ')).toMatch(
+        /The stated pixel spacing \(0\.100 mm\/px\) makes C3 and C4 \d\d% of their usual size .*check the spacing/,
+      );
+      expect(Math.abs(mre(wrong, id, fromHalf, 0.1) - base)).toBeLessThan(0.2);
     }, 120_000);
   }
 

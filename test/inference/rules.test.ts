@@ -7,6 +7,8 @@ import {
   DEFAULT_QUALITY_THRESHOLDS,
   estimateSpacing,
   parseManifest,
+  SPACING_DISAGREEMENT_FACTOR,
+  spacingDisagreement,
   TYPICAL_BODY_DEPTH_MM,
   TYPICAL_FIELD_HEIGHT_MM,
   type LandmarkQualityInput,
@@ -219,5 +221,26 @@ describe('scale estimate for uncalibrated images', () => {
     const e = estimateSpacing(collapsed, 2400);
     expect(e.method).toBe('field-height');
     expect(e.mmPerPixel).toBeCloseTo(TYPICAL_FIELD_HEIGHT_MM / 2400, 12);
+  });
+
+  it('takes a stated spacing for wrong only when it is beyond the factor from the vertebrae, either way', () => {
+    const e = estimateSpacing(set, 1200);
+    const at = (k: number): ReturnType<typeof spacingDisagreement> =>
+      spacingDisagreement({ rowMm: e.mmPerPixel * k, colMm: e.mmPerPixel * k }, e);
+    expect(at(1)).toBeNull();
+    expect(at(SPACING_DISAGREEMENT_FACTOR * 0.99)).toBeNull();
+    expect(at(1 / (SPACING_DISAGREEMENT_FACTOR * 0.99))).toBeNull();
+    const big = at(2);
+    expect(big?.factor).toBeCloseTo(2, 9);
+    expect(big?.message).toMatch(
+      /^The stated pixel spacing \(0\.\d{3} mm\/px\) makes C3 and C4 2\.0 times their usual size/,
+    );
+    expect(big?.message).toMatch(/check the spacing\. The landmarks were placed at the vertebrae’s scale/);
+    expect(at(0.5)?.message).toMatch(/makes C3 and C4 50% of their usual size/);
+    // Rows and columns count alike (their geometric mean).
+    expect(spacingDisagreement({ rowMm: e.mmPerPixel * 4, colMm: e.mmPerPixel }, e)?.factor).toBeCloseTo(2, 9);
+    // Nothing to compare with when the estimate is only the field height.
+    const field = estimateSpacing({ ...set, C3la: set.C3lp, C4la: set.C4lp }, 2400);
+    expect(spacingDisagreement({ rowMm: 1, colMm: 1 }, field)).toBeNull();
   });
 });
