@@ -70,7 +70,7 @@ export function expectedErrorSentences(s: ExpectedErrorSummary): string[] {
   if (s.points.length > 0 && s.medianMm !== null && s.largest) {
     const n = s.points.length;
     out.push(
-      `Expected error of the model's ${n} landmark${n === 1 ? '' : 's'} (cross-validated; rings on the image): ` +
+      `Expected error of the model's ${n} landmark${n === 1 ? '' : 's'} (cross-validated): ` +
         `median ${mm1(s.medianMm)}, largest ${mm1(s.largest.mm)} (${s.largest.name}).`,
     );
     const check = s.points.filter((p) => p.flagged);

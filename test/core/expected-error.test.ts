@@ -20,7 +20,7 @@ describe("the report's expected error of the model's landmarks", () => {
     expect(s.points.filter((p) => p.flagged).map((p) => p.name)).toEqual(LANDMARK_NAMES.slice(10));
     const text = expectedErrorSentences(s);
     expect(text[0]).toBe(
-      `Expected error of the model's 13 landmarks (cross-validated; rings on the image): median ±0.7 mm, ` +
+      `Expected error of the model's 13 landmarks (cross-validated): median ±0.7 mm, ` +
         `largest ±1.0 mm (${LANDMARK_NAMES[12]}).`,
     );
     expect(text[1]).toMatch(/^To check \(expected 0\.90 mm or more off\): /);
