@@ -3,6 +3,7 @@ model folder and its fold folders, next to their own refine.onnx, and list it in
 stages.refine.ensemble (file + sha256; the app refuses a file that does not match).
 
   python3 export_member.py --ckpt-dir runs/member1 --model ../cvm13-unet --file refine-m1.onnx
+  python3 export_member.py --ckpt-dir runs/dev --model ../cvm13-unet --file refine-m2.onnx       # since 1.3.0
 
 For every fold folder of <model>/folds (foldN), runs/member1/foldN/refine.pt is exported; its checkpoint must
 have been trained on exactly that fold model's training images and must hold out exactly its heldOut images
@@ -34,10 +35,14 @@ def add_member(folder, ckpt, file, expect_held_out):
         raise SystemExit("%s is the model's own refine file" % file)
     info = export(model, (1, 1, H, W), os.path.join(folder, file))
     entry = {"file": file, "sha256": sha256(os.path.join(folder, file)),
-             "seed": cfg.get("member_seed"), "trainSeconds": round(ck["seconds"], 1),
+             "seed": cfg["seed"] if cfg.get("member_seed") is None else cfg["member_seed"], "trainSeconds": round(ck["seconds"], 1),
              "bytes": info["bytes"]}
-    ens = [e for e in ref.get("ensemble", []) if e["file"] != file] + [entry]
-    ref["ensemble"] = ens
+    if cfg.get("device_processing"):  # trained on what devices do to their exports (train.py --device-processing)
+        entry["augmentation"] = "device processing"
+    ens = ref.get("ensemble", [])
+    # a member exported again keeps its place: the decoding's test-time passes refer to members by index
+    ref["ensemble"] = [entry if e["file"] == file else e for e in ens] if any(e["file"] == file for e in ens) \
+        else ens + [entry]
     json.dump(m, open(mp, "w"), indent=2)
     open(mp, "a").write("\n")
     print("%s: %s (member seed %s, %d training images, held out %d) sha256 %s" % (

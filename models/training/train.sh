@@ -33,15 +33,27 @@ mlane all 2 &
 mlane 0 3 &
 mlane 1 4 &
 wait
+# Two more stage-2 networks (1.3.0), trained on device-processed films too (--device-processing: unsharp masking,
+# a narrowed window, both): the first with member 0's seed, the second with member 1's. Members 0 and 2 read the
+# crop as is (heatmaps averaged), members 1 and 3 the crop turned by -8 and +8 degrees (fit_decoding.py TEST_TIME).
+mkdir -p "$OUT/dev" "$OUT/dev-member1"
+dlane() { for f in "$@"; do $PY train.py --stage refine --device-processing --fold "$f" --out "$OUT/dev" $COMMON > "$OUT/dev/log_fold$f.txt" 2>&1; done; }
+dmlane() { for f in "$@"; do $PY train.py --stage refine --device-processing --member-seed 1 --fold "$f" --out "$OUT/dev-member1" $COMMON > "$OUT/dev-member1/log_fold$f.txt" 2>&1; done; }
+dlane all 0 1 2 &
+(dlane 3 4; dmlane all 0) &
+dmlane 1 2 3 4 &
+wait
 train_end=$(date +%s)
 echo "training wall time: $((train_end - start)) s"
 $PY evaluate.py --run "$OUT/cv" --threads 2 --png "$OUT/cv_examples.png"
 $PY export.py --ckpt "$OUT/cv/foldall" --cv "$OUT/cv/cv_metrics.json" --out ../cvm13-unet \
-  --train-wall-s $((train_end - start)) --version 1.2.0
+  --train-wall-s $((train_end - start)) --version 1.3.0
 # The fold models, so that `cvm eval --folds models/cvm13-unet/folds` reproduces the CV figures in the app.
 $PY export_folds.py --cv-dir "$OUT/cv" --model ../cvm13-unet --out ../cvm13-unet/folds
 # The second member next to each fold's and the final model's refine.onnx (manifest stages.refine.ensemble).
 $PY export_member.py --ckpt-dir "$OUT/member1" --model ../cvm13-unet --file refine-m1.onnx
+$PY export_member.py --ckpt-dir "$OUT/dev" --model ../cvm13-unet --file refine-m2.onnx
+$PY export_member.py --ckpt-dir "$OUT/dev-member1" --model ../cvm13-unet --file refine-m3.onnx
 # decoding.json of every model: shape models and test-time parameters, the cross-validated dump through the app's
 # own pipeline (node), then the expected-error calibration and the image verdict's threshold (docs/inference.md).
 case "$OUT" in /*) DUMP="$OUT/cvm13-cv-dump" ;; *) DUMP="$(pwd)/$OUT/cvm13-cv-dump" ;; esac
