@@ -34,9 +34,9 @@ def add_member(folder, ckpt, file, expect_held_out):
     if file == ref["file"]:
         raise SystemExit("%s is the model's own refine file" % file)
     info = export(model, (1, 1, H, W), os.path.join(folder, file))
-    entry = {"file": file, "sha256": sha256(os.path.join(folder, file)),
-             "seed": cfg["seed"] if cfg.get("member_seed") is None else cfg["member_seed"], "trainSeconds": round(ck["seconds"], 1),
-             "bytes": info["bytes"]}
+    seed = cfg["seed"] if cfg.get("member_seed") is None else cfg["member_seed"]
+    entry = {"file": file, "sha256": sha256(os.path.join(folder, file)), "seed": seed,
+             "trainSeconds": round(ck["seconds"], 1), "bytes": info["bytes"]}
     if cfg.get("device_processing"):  # trained on what devices do to their exports (train.py --device-processing)
         entry["augmentation"] = "device processing"
     ens = ref.get("ensemble", [])

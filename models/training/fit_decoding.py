@@ -3,8 +3,8 @@
 1. Shape model: a point-distribution model (Procrustes-aligned, PCA) of the 13 C2-C4 landmarks, from the
    720 CVM-900 training shapes (scale-free) plus the cvm13 shapes the model was trained on (weight 5). Each
    fold model gets its own, without its held-out images, so cross-validation stays honest.
-2. Test-time decoding (TEST_TIME): stage 2 four times, members 0 and 2 on the crop as is (heatmaps averaged),
-   members 1 and 3 (stages.refine.ensemble) on the crop turned by -8 and +8 degrees, positions averaged, then pulled
+2. Test-time decoding (TEST_TIME): stage 2 four times, members 0 and 2 on the crop as is (the candidates from
+   member 0), members 1 and 3 (stages.refine.ensemble) on the crop turned by -8 and +8 degrees, positions averaged, then pulled
    towards the shape model (weight 0.1; each point weighted by its heatmap spread).
 3. Expected error in mm per landmark: log(error + 0.05) regressed on the landmark and six uncertainty
    features (heatmap peak, spread, mass outside the core; spread of the test-time passes; shift by the shape
@@ -36,7 +36,7 @@ MODES = 10
 CVM13_WEIGHT = 5.0
 SPREAD_RADIUS, CORE_RADIUS = 8, 3
 # Stage 2 four times (1.3.0): member 0 (refine.onnx) and member 2 (refine-m2.onnx, the same recipe trained on
-# device-processed films too) on the crop as is, their heatmaps averaged; member 1 (refine-m1.onnx, independently
+# device-processed films too) on the crop as is, the candidates from member 0; member 1 (refine-m1.onnx, independently
 # trained) on the crop turned by -8 degrees and member 3 (refine-m3.onnx, member 1's seed with device processing)
 # turned by +8; rotationsDeg is what apps without ensembles run instead (member 0 turned).
 TEST_TIME = {'rotationsDeg': [-8, 8], 'shapeWeight': 0.1, 'searchRadiusMm': 3,

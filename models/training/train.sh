@@ -35,7 +35,7 @@ mlane 1 4 &
 wait
 # Two more stage-2 networks (1.3.0), trained on device-processed films too (--device-processing: unsharp masking,
 # a narrowed window, both): the first with member 0's seed, the second with member 1's. Members 0 and 2 read the
-# crop as is (heatmaps averaged), members 1 and 3 the crop turned by -8 and +8 degrees (fit_decoding.py TEST_TIME).
+# crop as is, members 1 and 3 the crop turned by -8 and +8 degrees (fit_decoding.py TEST_TIME).
 mkdir -p "$OUT/dev" "$OUT/dev-member1"
 dlane() { for f in "$@"; do $PY train.py --stage refine --device-processing --fold "$f" --out "$OUT/dev" $COMMON > "$OUT/dev/log_fold$f.txt" 2>&1; done; }
 dmlane() { for f in "$@"; do $PY train.py --stage refine --device-processing --member-seed 1 --fold "$f" --out "$OUT/dev-member1" $COMMON > "$OUT/dev-member1/log_fold$f.txt" 2>&1; done; }
