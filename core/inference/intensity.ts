@@ -24,7 +24,12 @@ export function unitOf(window: LinearWindow): (value: number) => number {
  */
 export function windowToUnit(data: ArrayLike<number>, window: LinearWindow): Float32Array {
   const unit = unitOf(window);
-  return Float32Array.from(data, (v) => unit(v));
+  // An indexed loop into a preallocated array: Float32Array.from with a mapping function took 25 s and as much
+  // garbage collection for a 99-megapixel scan (a film digitised at 0.02 mm/px) in the inference worker.
+  const out = new Float32Array(data.length);
+  /* eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- i runs over 0..length-1 */
+  for (let i = 0; i < out.length; i++) out[i] = unit(data[i]!);
+  return out;
 }
 
 /**
