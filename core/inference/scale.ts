@@ -14,8 +14,12 @@ import type { LandmarkName } from '../landmarks/index';
 export const TYPICAL_BODY_DEPTH_MM = 12.5;
 /** Height of a typical lateral cephalogram field when nothing better is known. */
 export const TYPICAL_FIELD_HEIGHT_MM = 240;
-/** Spacings outside this range are not believable for a cephalogram; the estimate falls back to the field. */
-export const PLAUSIBLE_SPACING_MM: readonly [number, number] = [0.04, 0.5];
+/**
+ * Spacings outside this range are not believable for a cephalogram; the estimate falls back to the field. The floor
+ * admits films digitised at 1200 dpi (0.021 mm/px) with the estimate's -25%: at 0.04 such a scan stated at 0.1 mm/px
+ * was never taken for wrongly stated, and failed as "not shaped like C2-C4".
+ */
+export const PLAUSIBLE_SPACING_MM: readonly [number, number] = [0.015, 0.5];
 
 export interface SpacingEstimate {
   readonly mmPerPixel: number;
