@@ -7,7 +7,8 @@ runs/cache/ so that the JPEG decoding happens once:
   * full_cvm13-<key>.npy   : the 54 cvm13 images at full resolution (uint8, 0.1 mm/px) for stage-2 crops
 <key> is a digest of the images' content (sha256 of every file, in id order) and of the cache's parameters,
 so a changed, added or replaced image file (same name, other pixels) builds a new cache instead of reusing
-a stale one.
+a stale one. Stage 2 alone (Data(letterbox=False), train.py --stage refine) reads only the 54 cvm13 images, so a
+machine that trains it (a rented GPU) needs those 16 MB, not all 376 ISBI images.
 """
 import csv
 import hashlib
@@ -71,9 +72,11 @@ def letterbox_to_image(uv, w, h, W, H):
 class Data:
     """All annotations + cached image arrays."""
 
-    def __init__(self, data_dir=None, locate_size=128, verbose=True):
+    def __init__(self, data_dir=None, locate_size=128, verbose=True, letterbox=True):
+        """letterbox=False: only the cvm13 images at full resolution (stage 2), no stage-1 caches (lb, sizes)."""
         self.data_dir = os.path.abspath(data_dir or DEFAULT_DATA)
         self.locate_size = locate_size
+        self.letterbox = letterbox
         ann = json.load(open(os.path.join(self.data_dir, "cvm13", "annotations.json")))
         assert ann["landmarks"] == LANDMARKS
         self.cvm_ids = sorted(ann["images"].keys())
@@ -93,10 +96,13 @@ class Data:
         return os.path.join(self.img_dir, iid + ".jpg")
 
     def content_key(self):
-        """Digest of every image file's sha256 (in id order), the cvm13 ids and the stage-1 size."""
+        """Digest of the image files' sha256 (in id order; every ISBI image, or with letterbox=False the cvm13
+        ones), the cvm13 ids and the stage-1 size."""
         h = hashlib.sha256()
         h.update(("cache v2 %d %s\n" % (self.locate_size, ",".join(self.cvm_ids))).encode())
-        for iid in self.isbi_ids:
+        if not self.letterbox:
+            h.update(b"cvm13 images only\n")
+        for iid in self.isbi_ids if self.letterbox else self.cvm_ids:
             with open(self.path(iid), "rb") as fh:
                 h.update(("%s %s\n" % (iid, hashlib.sha256(fh.read()).hexdigest())).encode())
         return h.hexdigest()[:16]
@@ -107,6 +113,14 @@ class Data:
         key = self.content_key()
         lb_file = os.path.join(CACHE, "letterbox%d-%s.npz" % (S, key))
         full_file = os.path.join(CACHE, "full_cvm13-%s.npy" % key)
+        if not self.letterbox:
+            self.lb = self.sizes = None
+            if not os.path.exists(full_file):
+                if verbose:
+                    print("building the cvm13 image cache under", CACHE, flush=True)
+                np.save(full_file, np.stack([load_gray(self.path(i)) for i in self.cvm_ids]))
+            self.full = np.load(full_file)
+            return
         if os.path.exists(lb_file) and os.path.exists(full_file):
             z = np.load(lb_file)
             if list(z["ids"]) == self.isbi_ids and str(z["key"]) == key:

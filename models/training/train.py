@@ -449,7 +449,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     dev = pick_device()
-    data = Data(args.data, args.locate_size)
+    data = Data(args.data, args.locate_size, letterbox=args.stage != "refine")  # stage 2 needs the 54 cvm13 images only
     tr, val = split(len(data.cvm_ids), args.fold, args.folds, args.seed)
     assert_honest(data, tr, val, args.fold, args.folds, args.seed)
     out = os.path.join(args.out, "fold%s" % args.fold)
