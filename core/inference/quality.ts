@@ -11,7 +11,11 @@ export interface QualityThresholds {
   readonly minConfidence: number;
   /** Landmarks closer than this to the image border are treated as cut off. */
   readonly edgeMarginPx: number;
-  /** With this many unreliable landmarks or more, no stage is given at all. */
+  /**
+   * With this many unreliable landmarks or more (low peak, cut off, at the region's edge), no stage is given at all.
+   * A high expected error alone does not count: this many flagged landmarks make the image 'check' (as one
+   * expected from imageCheckMm up does).
+   */
   readonly maxUnreliable: number;
   /**
    * With a calibrated model (decoding.json): landmarks expected to be this many mm off or more are flagged
@@ -140,8 +144,10 @@ export function assessQuality(
   if (outside.length > 0) problems.push(`C2-C4 look cut off by the image border (${outside.join(', ')}).`);
   const expected = namesWith('high-expected-error');
   const checkMm = t.imageCheckMm;
+  // Many flagged landmarks say "check" too, even when none reaches the image threshold.
   const imageCheck =
     checkMm === undefined ||
+    expected.length >= t.maxUnreliable ||
     points.some((p) => typeof p.expectedErrorMm === 'number' && !(p.expectedErrorMm < checkMm));
   if (expected.length > 0 && imageCheck) {
     const mm = (n: LandmarkName): string => {
@@ -156,7 +162,11 @@ export function assessQuality(
   if (low.length > 0) problems.push(`Low confidence for ${low.join(', ')}.`);
   const edge = namesWith('at-region-edge');
   if (edge.length > 0) problems.push(`${edge.join(', ')} lie at the edge of the refined region and may be outside it.`);
-  const unreliable = Object.keys(issues).length;
+  // Expected-error flags say "check", never "failed": they rank how far a point is likely off (about 1-1.5 mm where
+  // flagged), and a configuration that is really wrong is the anatomy check's to refuse. Counted here, four of them
+  // failed images whose points all lay within 2 mm (5 of 12 failures over 27 variant sets of the 54 CV images), and
+  // those below imageCheckMm with no reason given at all.
+  const unreliable = Object.values(issues).filter((found) => found.some((i) => i !== 'high-expected-error')).length;
   const verdict: QualityVerdict =
     !ordered || unreliable >= t.maxUnreliable || (anatomy !== null && !anatomy.plausible) || beyond.length > 0
       ? 'failed'

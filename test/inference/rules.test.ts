@@ -197,6 +197,32 @@ describe('quality gate', () => {
     );
   });
 
+  it('never fails an image for expected errors alone: four flagged landmarks say "check", with their reason', () => {
+    const t = { ...DEFAULT_QUALITY_THRESHOLDS, flagMm: 0.9, imageCheckMm: 1.3 };
+    const flagged = (mm: Partial<Record<LandmarkName, number>>): LandmarkQualityInput[] =>
+      points().map((p) => ({ ...p, expectedErrorMm: mm[p.name] ?? 0.5 }));
+    const four = assessQuality(flagged({ C2m: 0.9, C3m: 1.3, C4up: 1.0, C4m: 1.5 }), 1000, 1200, t);
+    expect(four.verdict).toBe('uncertain');
+    expect(four.problems).toEqual([
+      'Check C2m ~0.9 mm, C3m ~1.3 mm, C4up ~1.0 mm, C4m ~1.5 mm: expected to be 0.9 mm off or more.',
+    ]);
+    // All four under the image threshold: still 'check', and why (it was 'failed' with no problem stated); three
+    // of them leave the image 'ok', the points marked.
+    const quiet = assessQuality(flagged({ C3up: 0.95, C3m: 0.94, C4up: 1.14, C4m: 1.19 }), 1000, 1200, t);
+    expect(quiet.verdict).toBe('uncertain');
+    expect(quiet.problems).toEqual([
+      'Check C3up ~0.9 mm, C3m ~0.9 mm, C4up ~1.1 mm, C4m ~1.2 mm: expected to be 0.9 mm off or more.',
+    ]);
+    const three = assessQuality(flagged({ C3m: 0.94, C4up: 1.14, C4m: 1.19 }), 1000, 1200, t);
+    expect(three.verdict).toBe('ok');
+    expect(Object.keys(three.landmarkIssues)).toEqual(['C3m', 'C4up', 'C4m']);
+    // Another issue still counts: four landmarks at the region's edge fail the image, expected error or not.
+    const edges = points().map((p) =>
+      ['C2p', 'C2m', 'C2a', 'C3up'].includes(p.name) ? { ...p, atRegionEdge: true, expectedErrorMm: 1.5 } : p,
+    );
+    expect(assessQuality(edges, 1000, 1200, t).verdict).toBe('failed');
+  });
+
   it('uses the thresholds it is given', () => {
     const q = assessQuality(points(), 1000, 1200, { ...DEFAULT_QUALITY_THRESHOLDS, minConfidence: 0.9 });
     expect(q.verdict).toBe('failed');
