@@ -29,6 +29,24 @@ export const ORIENTATIONS: readonly Orientation[] = [
   { rotate: 270, mirror: true },
 ];
 
+/**
+ * The TIFF/Exif Orientation tag (274; 1-8) as the turn that shows the stored image as its writer meant it (what
+ * image viewers do): 2 mirrored, 3 180°, 4 flipped top-bottom, 5 transposed, 6 90° clockwise, 7 transversed,
+ * 8 90° anticlockwise. Null for 1 (as stored) and for values outside 1-8.
+ */
+export function orientationOfTag(tag: number): Orientation | null {
+  const byTag: Readonly<Record<number, Orientation>> = {
+    2: { rotate: 0, mirror: true },
+    3: { rotate: 180, mirror: false },
+    4: { rotate: 180, mirror: true },
+    5: { rotate: 90, mirror: true },
+    6: { rotate: 90, mirror: false },
+    7: { rotate: 270, mirror: true },
+    8: { rotate: 270, mirror: false },
+  };
+  return byTag[tag] ?? null;
+}
+
 export function isUpright(o: Orientation): boolean {
   return o.rotate === 0 && !o.mirror;
 }

@@ -13,12 +13,13 @@ import type { ErrorCode } from '../../core/api/result';
 import { modulePath, workerEntry } from '../workers/entry';
 import { ImageDecodeError } from './errors';
 import { DECODER_HEAP_BYTES } from './limits';
+import type { DecodeOptions } from './index';
 
 export interface DecodeRequest {
   readonly id: number;
   readonly fileName: string;
   readonly bytes: Uint8Array;
-  readonly options?: { frame?: number };
+  readonly options?: DecodeOptions;
   /** Also write the derived pixel copy of this stored file (see pixel-cache.ts), in the worker. */
   readonly derived?: DerivedTarget;
   /** Only read the derived copy of `derived` (no bytes, no decoding); a missing or unusable copy is `not-found`. */
@@ -85,7 +86,7 @@ class DecoderLane {
   decode(
     fileName: string,
     bytes: Uint8Array,
-    options?: { frame?: number },
+    options?: DecodeOptions,
     derived?: DerivedTarget,
     readDerivedOnly = false,
   ): Promise<OpenedImage> {
@@ -190,12 +191,7 @@ export class DecoderPool {
     return this.pick().readDerived(fileName, derived);
   }
 
-  decode(
-    fileName: string,
-    bytes: Uint8Array,
-    options?: { frame?: number },
-    derived?: DerivedTarget,
-  ): Promise<OpenedImage> {
+  decode(fileName: string, bytes: Uint8Array, options?: DecodeOptions, derived?: DerivedTarget): Promise<OpenedImage> {
     return this.pick().decode(fileName, bytes, options, derived);
   }
 
@@ -226,7 +222,7 @@ let shared: DecoderPool | null = null;
 export function decodeInWorker(
   fileName: string,
   bytes: Uint8Array,
-  options?: { frame?: number },
+  options?: DecodeOptions,
   derived?: DerivedTarget,
 ): Promise<OpenedImage> {
   shared ??= new DecoderPool(DECODER_HEAP_BYTES, decodeWorkerCount());

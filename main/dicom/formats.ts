@@ -35,6 +35,50 @@ export interface JpegFrameHeader {
   readonly sequentialHuffman: boolean;
 }
 
+/**
+ * The Exif Orientation tag (274) of a JPEG (APP1 "Exif"), 1-8: how the stored image must be turned to be shown as
+ * the camera or scanner meant it; 1 (as stored) when there is none or it cannot be read.
+ */
+export function readJpegExifOrientation(bytes: Uint8Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = 2;
+  while (pos + 4 <= bytes.length && bytes[pos] === 0xff) {
+    const marker = view.getUint8(pos + 1);
+    if (marker === 0xff || marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      pos += marker === 0xff ? 1 : 2;
+      continue;
+    }
+    if (marker === 0xda || (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc))
+      return 1; // image data or frame header: APP segments come before them
+    const length = view.getUint16(pos + 2);
+    const body = pos + 4;
+    const end = Math.min(bytes.length, pos + 2 + length);
+    const exif = [0x45, 0x78, 0x69, 0x66, 0, 0].every((b, i) => bytes[body + i] === b); // "Exif\0\0"
+    if (marker === 0xe1 && exif) return tiffOrientation(view, body + 6, end);
+    pos = pos + 2 + length;
+  }
+  return 1;
+}
+
+/** Tag 274 of the first IFD of the TIFF structure at [start, end) of view (Exif's layout), or 1. */
+function tiffOrientation(view: DataView, start: number, end: number): number {
+  if (start + 8 > end) return 1;
+  const order = view.getUint16(start);
+  if (order !== 0x4949 && order !== 0x4d4d) return 1; // "II" little endian, "MM" big endian
+  const little = order === 0x4949;
+  const ifd = start + view.getUint32(start + 4, little);
+  if (ifd + 2 > end) return 1;
+  const count = view.getUint16(ifd, little);
+  for (let i = 0; i < count; i++) {
+    const entry = ifd + 2 + i * 12;
+    if (entry + 12 > end) return 1;
+    if (view.getUint16(entry, little) !== 274) continue;
+    const value = view.getUint16(entry + 8, little); // SHORT, one value, left-justified in the value field
+    return view.getUint16(entry + 2, little) === 3 && value >= 1 && value <= 8 ? value : 1;
+  }
+  return 1;
+}
+
 /** Reads the SOF marker (and the Adobe APP14 colour transform) from a JPEG stream. */
 export function readJpegFrameHeader(bytes: Uint8Array): JpegFrameHeader | null {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -14,6 +14,11 @@ export type { ImageSummary } from './dicom-file';
 export interface DecodeOptions {
   /** 0-based frame of a multi-frame file; the first frame by default. */
   readonly frame?: number;
+  /**
+   * Pixels as stored, the TIFF/Exif Orientation tag ignored: what images imported before the tag was applied
+   * (2026-12-04) were read as, so that their landmarks stay on them.
+   */
+  readonly ignoreOrientationTag?: boolean;
 }
 
 /** Decodes by content (the extension is not trusted); every failure is an ImageDecodeError naming the file. */
@@ -29,8 +34,9 @@ export async function decodeImageFile(
     if (hasDicomPrefix(bytes)) return await decodeDicomFile(fileName, bytes, options.frame ?? 0);
     // The PNG, JPEG and TIFF decoders load with the first such file (a DICOM file never loads them).
     if (isPng(bytes)) return (await import('./raster')).decodePngFile(fileName, bytes);
-    if (isJpeg(bytes)) return await (await import('./raster')).decodeJpegFile(fileName, bytes);
-    if (isTiff(bytes)) return (await import('./tiff')).decodeTiffFile(fileName, bytes);
+    const asStored = options.ignoreOrientationTag === true;
+    if (isJpeg(bytes)) return await (await import('./raster')).decodeJpegFile(fileName, bytes, asStored);
+    if (isTiff(bytes)) return (await import('./tiff')).decodeTiffFile(fileName, bytes, asStored);
     refuseUnsupportedFormat(fileName, bytes);
     return await decodeDicomFile(fileName, bytes, options.frame ?? 0);
   } catch (error) {

@@ -3,7 +3,8 @@ import { convertIndexedToRgb, decode as decodePng } from 'fast-png';
 import type { OpenedImage, PatientStudyMeta, WindowPreset } from '../../core/api/image';
 import { inflateSync } from 'node:zlib';
 import { ImageDecodeError } from './errors';
-import { jpegDamageWarning, readJpegFrameHeader } from './formats';
+import { orientationOfTag, orientPixels, uprightSize } from '../../core/inference/orientation';
+import { jpegDamageWarning, readJpegExifOrientation, readJpegFrameHeader } from './formats';
 import { checkImageSize, MAX_DECODED_BYTES } from './limits';
 import { decodeJpegGrey } from './jpeg-grey';
 import { nativeDecode, CodecError } from './native-codecs';
@@ -73,7 +74,29 @@ function rasterImage(
   };
 }
 
-export async function decodeJpegFile(fileName: string, bytes: Uint8Array): Promise<OpenedImage> {
+/**
+ * The decoded pixels turned as the JPEG's Exif Orientation says, the way image viewers show the file (a photo or
+ * scan of a film saved sideways with the tag set): the image, its landmarks and its exports are then in the
+ * orientation everyone else sees.
+ */
+function asShown(
+  bytes: Uint8Array,
+  width: number,
+  height: number,
+  data: Uint16Array,
+  ignoreOrientationTag: boolean,
+): { width: number; height: number; data: Uint16Array } {
+  const turn = ignoreOrientationTag ? null : orientationOfTag(readJpegExifOrientation(bytes));
+  if (!turn) return { width, height, data };
+  const size = uprightSize(width, height, turn);
+  return { width: size.w, height: size.h, data: orientPixels(data, width, height, turn) };
+}
+
+export async function decodeJpegFile(
+  fileName: string,
+  bytes: Uint8Array,
+  ignoreOrientationTag = false,
+): Promise<OpenedImage> {
   const header = readJpegFrameHeader(bytes);
   if (!header)
     throw new ImageDecodeError(
@@ -98,18 +121,21 @@ export async function decodeJpegFile(fileName: string, bytes: Uint8Array): Promi
     // The module also counts the grey values of the automatic window's central part: the same histogram as
     // automaticWindow's pass over the 16-bit values v * 257, without that pass (a slow loop until optimised).
     const grey = await decodeJpegGrey(bytes, 16, centralPart);
-    if (grey?.data instanceof Uint16Array && grey.width === width && grey.height === height && grey.centralCounts)
+    if (grey?.data instanceof Uint16Array && grey.width === width && grey.height === height && grey.centralCounts) {
+      // The central part is symmetric, so its counts hold for the turned image too.
+      const shown = asShown(bytes, width, height, grey.data, ignoreOrientationTag);
       return rasterImage(
         fileName,
         'jpeg',
-        width,
-        height,
-        grey.data,
+        shown.width,
+        shown.height,
+        shown.data,
         precision,
         photometric,
         jpegDamageWarning(bytes, []),
         automaticWindowOfCounts(grey.centralCounts, 0, 255, TIMES_257),
       );
+    }
   }
   let decoded;
   try {
@@ -152,12 +178,13 @@ export async function decodeJpegFile(fileName: string, bytes: Uint8Array): Promi
       data[i] = Math.round(luma(samples[s]!, samples[s + 1]!, samples[s + 2]!) * scale);
   }
   /* eslint-enable @typescript-eslint/no-non-null-assertion */
+  const shown = asShown(bytes, width, height, data, ignoreOrientationTag);
   return rasterImage(
     fileName,
     'jpeg',
-    width,
-    height,
-    data,
+    shown.width,
+    shown.height,
+    shown.data,
     precision,
     photometric,
     jpegDamageWarning(bytes, decoded.warnings),

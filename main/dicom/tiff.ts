@@ -7,6 +7,7 @@
  */
 import { inflateSync } from 'node:zlib';
 import type { OpenedImage, Spacing } from '../../core/api/image';
+import { orientationOfTag, orientPixels, uprightSize } from '../../core/inference/orientation';
 import { ImageDecodeError } from './errors';
 import { checkImageSize } from './limits';
 import { EMPTY_META } from './raster';
@@ -30,6 +31,7 @@ const TAG = {
   xResolution: 282,
   yResolution: 283,
   planarConfig: 284,
+  orientation: 274,
   resolutionUnit: 296,
   predictor: 317,
   tileWidth: 322,
@@ -168,7 +170,7 @@ interface Ifd {
   readonly values: Map<number, number[]>;
 }
 
-export function decodeTiffFile(fileName: string, bytes: Uint8Array): OpenedImage {
+export function decodeTiffFile(fileName: string, bytes: Uint8Array, ignoreOrientationTag = false): OpenedImage {
   const fail = (problem: string, code: 'corrupt-file' | 'unsupported' = 'corrupt-file'): never => {
     throw new ImageDecodeError(code, fileName, problem);
   };
@@ -308,7 +310,13 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array): OpenedImage
   /* eslint-enable @typescript-eslint/no-non-null-assertion */
   const xRes = ifd.values.get(TAG.xResolution)?.[0] ?? null;
   const yRes = ifd.values.get(TAG.yResolution)?.[0] ?? null;
-  const spacing = tiffSpacing(xRes, yRes, one(TAG.resolutionUnit, 2));
+  const stored = tiffSpacing(xRes, yRes, one(TAG.resolutionUnit, 2));
+  // Turned as the Orientation tag says, as viewers show the file; a quarter turn swaps the row and column spacings.
+  const turn = ignoreOrientationTag ? null : orientationOfTag(one(TAG.orientation, 1));
+  const quarter = turn !== null && (turn.rotate === 90 || turn.rotate === 270);
+  const spacing = stored && quarter ? { ...stored, rowMm: stored.colMm, colMm: stored.rowMm } : stored;
+  const shown = turn ? orientPixels(data, width, height, turn) : data;
+  const size = turn ? uprightSize(width, height, turn) : { w: width, h: height };
   // 16-bit files often use only part of the range (e.g. 12-bit data): the default window is the data's range.
   let min = 65535;
   let max = 0;
@@ -322,14 +330,14 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array): OpenedImage
   const dataRange = { name: 'Data range', center: (min + max + 1) / 2, width: Math.max(1, max - min + 1) };
   const windows =
     bitsPerSample === 16
-      ? [dataRange, automaticWindow(data, width, height), { ...FULL_RANGE_WINDOW, name: 'As stored' }]
-      : [{ ...FULL_RANGE_WINDOW, name: 'As stored' }, automaticWindow(data, width, height)];
+      ? [dataRange, automaticWindow(shown, size.w, size.h), { ...FULL_RANGE_WINDOW, name: 'As stored' }]
+      : [{ ...FULL_RANGE_WINDOW, name: 'As stored' }, automaticWindow(shown, size.w, size.h)];
   return {
     info: {
       fileName,
       format: 'tiff',
-      width,
-      height,
+      width: size.w,
+      height: size.h,
       frames: 1,
       spacing,
       bitsStored: bitsPerSample,
@@ -338,6 +346,6 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array): OpenedImage
       transferSyntax: null,
       meta: EMPTY_META,
     },
-    pixels: { width, height, data, modalitySlope: 1, modalityIntercept: 0, windows },
+    pixels: { width: size.w, height: size.h, data: shown, modalitySlope: 1, modalityIntercept: 0, windows },
   };
 }

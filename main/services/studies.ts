@@ -415,10 +415,12 @@ async function readStoredPixels(store: Store, row: ReturnType<Store['imageRow']>
         `The stored copy of ${row.original_name} (${file}) has changed since import (content hash differs).`,
       );
     }
-    opened = await decodeInWorker(row.original_name, bytes, undefined, {
-      dataDir: store.dataDir,
-      sourceSha256: row.sha256,
-    });
+    const derived = { dataDir: store.dataDir, sourceSha256: row.sha256 };
+    opened = await decodeInWorker(row.original_name, bytes, undefined, derived);
+    // Imported before Orientation tags were applied (2026-12-04), with a quarter turn in its tag: read as it was
+    // then (its landmarks lie on that image), and its pixel copy made so again.
+    if (opened.info.width === row.height && opened.info.height === row.width && row.width !== row.height)
+      opened = await decodeInWorker(row.original_name, bytes, { ignoreOrientationTag: true }, derived);
   }
   return opened;
 }

@@ -18,7 +18,8 @@ import { backupDatabase, restoreDatabase } from '../../main/services/backup';
 import { closeStudyStores, importFile, loadImagePixels, storeFor } from '../../main/services/studies';
 import { HAS_SHARED_DATA, SKIP_NO_SHARED, sharedPath } from '../shared-data';
 import { tempDir } from '../store/helpers';
-import { FIXTURES, countDifferences, openFixture, openFile } from './helpers';
+import { FIXTURES, countDifferences, openFixture, openFile, withExifOrientation } from './helpers';
+import { decodeImageFile } from '../../main/dicom/index';
 
 afterEach(() => closeStudyStores());
 
@@ -67,6 +68,26 @@ describe('derived pixel copies', () => {
     closeStudyStores(); // a new session: nothing in memory
     const opened = await loadImagePixels(storeFor(context(dataDir)), result.imageId);
     expect(opened.pixels.data[0]).toBe(marked[0]);
+  });
+
+  it('an image imported before Orientation tags were applied is read again as it was then, its landmarks on it', async () => {
+    const dataDir = tempDir();
+    const tagged = withExifOrientation(readFileSync(path.join(FIXTURES, 'grey.jpg')), 6); // 64 x 48 as stored
+    const result = await importFile(storeFor(context(dataDir)), 'sideways.jpg', tagged, { author: 'dr a' });
+    if (!result.ok) throw new Error(result.error.message);
+    const shown = await loadImagePixels(storeFor(context(dataDir)), result.imageId);
+    expect([shown.pixels.width, shown.pixels.height]).toEqual([48, 64]); // turned as the tag says
+    // As an older version recorded it (the size as stored), its pixel copy gone (a restore does not carry them).
+    storeFor(context(dataDir)).db.prepare('UPDATE images SET width = 64, height = 48 WHERE id = ?').run(result.imageId);
+    rmSync(derivedPixelsPath(dataDir, sha(tagged)));
+    closeStudyStores();
+    const legacy = await loadImagePixels(storeFor(context(dataDir)), result.imageId);
+    const asStored = await decodeImageFile('sideways.jpg', tagged, { ignoreOrientationTag: true });
+    expect([legacy.pixels.width, legacy.pixels.height]).toEqual([64, 48]);
+    expect(countDifferences(legacy.pixels.data, asStored.pixels.data)).toBe(0);
+    const copy = readDerivedPixels(dataDir, sha(tagged)); // made again as stored, for the next opening
+    if (typeof copy === 'string') throw new Error(copy);
+    expect([copy.pixels.width, copy.pixels.height]).toEqual([64, 48]);
   });
 
   it('a missing or damaged copy is made again from the stored file, with the same pixels', async () => {

@@ -5,6 +5,7 @@
  * synthetic non-cephalograms must be refused as "not a lateral cephalogram" with no landmarks.
  * The variants are written as TIFF files by an independent writer with their own rotation code.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +21,7 @@ import {
   pipelineImageOf,
   verifyModel,
 } from '../../main/inference/index';
+import { withExifOrientation } from '../dicom/helpers';
 import { writeTiff } from '../dicom/tiff-writer';
 import { edgeEnhanced } from '../device-exports';
 import { HAS_SHARED_DATA, REPO_ROOT, sharedPath } from '../shared-data';
@@ -276,6 +278,23 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('orientations, formats and resol
       expect(Math.abs(mre(wrong, id, fromHalf, 0.1) - base)).toBeLessThan(0.2);
     }, 120_000);
   }
+
+  it('a JPEG stored sideways with an Exif Orientation is read as viewers show it: upright, no turn needed, the same landmarks', async () => {
+    const t = truthFile!.images['001']!;
+    const file = path.resolve(sharedPath('cvm13'), t.image);
+    const { base } = await original('001');
+    // libjpeg-turbo's jpegtran turns the JPEG's blocks without decoding them (the film's 2400 rows are whole
+    // blocks, so nothing is trimmed); Exif Orientation 8 then says "turn 90° anticlockwise to show".
+    const sideways = new Uint8Array(execFileSync('jpegtran', ['-rotate', '90', '-trim', file]));
+    const tagged = withExifOrientation(sideways, 8);
+    const asStored = await decodeImageFile('001-sideways.jpg', sideways);
+    const opened = await decodeImageFile('001-exif8.jpg', tagged);
+    expect([asStored.pixels.width, asStored.pixels.height]).toEqual([2400, 1935]);
+    expect([opened.pixels.width, opened.pixels.height]).toEqual([1935, 2400]);
+    const r = await analyzeOpened(engine, opened, { spacing: enteredSpacing(0.1, 'test') });
+    expect(r.prediction.orientation.corrected).toBe(false);
+    expect(Math.abs(mre(r, '001', (p) => p, 0.1) - base)).toBeLessThan(0.1);
+  }, 60_000);
 
   it('a film digitised at three times the resolution (0.033 mm/px) but stated at 0.1 mm/px is staged, with a spacing check', async () => {
     // The vertebrae then suggest about 0.025 mm/px (ISBI 001's estimate runs 25% low). Believed only from 0.04 mm/px
