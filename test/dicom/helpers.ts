@@ -81,9 +81,11 @@ export function maxModalityDifference(a: ImagePixels, b: ImagePixels): { max: nu
   return { max, mean: sum / a.data.length };
 }
 
-/** A JPEG with an Exif APP1 segment (big-endian TIFF structure, one IFD entry: Orientation = tag) after its SOI. */
-export function withExifOrientation(jpeg: Uint8Array, tag: number): Uint8Array {
-  const tiff = [0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, tag, 0, 0, 0, 0, 0, 0];
+/** A JPEG with an Exif APP1 segment (a TIFF structure, one IFD entry: Orientation = tag) after its SOI. */
+export function withExifOrientation(jpeg: Uint8Array, tag: number, littleEndian = false): Uint8Array {
+  const tiff = littleEndian
+    ? [0x49, 0x49, 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, tag, 0, 0, 0, 0, 0, 0, 0]
+    : [0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, tag, 0, 0, 0, 0, 0, 0];
   const body = [0x45, 0x78, 0x69, 0x66, 0, 0, ...tiff]; // "Exif\0\0"
   const length = body.length + 2;
   return Uint8Array.from([0xff, 0xd8, 0xff, 0xe1, length >> 8, length & 0xff, ...body, ...jpeg.subarray(2)]);

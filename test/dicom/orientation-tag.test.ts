@@ -85,9 +85,12 @@ describe('the Orientation tag', () => {
     }
   });
 
-  it('ignores an Exif block that is cut short or holds no Orientation', () => {
+  it('reads the tag in either byte order, and ignores an Exif block that is cut short or holds no Orientation', () => {
     const jpeg = Uint8Array.from([0xff, 0xd8, 0xff, 0xd9]);
     const tagged = withExifOrientation(jpeg, 6);
+    expect(readJpegExifOrientation(tagged)).toBe(6);
+    expect(readJpegExifOrientation(withExifOrientation(jpeg, 7, true))).toBe(7);
+    expect(readJpegExifOrientation(withExifOrientation(jpeg, 12))).toBe(1);
     expect(readJpegExifOrientation(tagged.subarray(0, 20))).toBe(1);
     const otherTag = tagged.slice();
     otherTag[22] = 0x01; // the entry's tag 0x0112 -> 0x0101
