@@ -47,6 +47,17 @@ export function orientationOfTag(tag: number): Orientation | null {
   return byTag[tag] ?? null;
 }
 
+/** One line for the image's notes: how a file's Orientation tag turned it, e.g. "rotated by 90° clockwise". */
+export function describeTagTurn(o: Orientation): string {
+  const rotated = {
+    0: '',
+    90: 'rotated by 90° clockwise',
+    180: 'rotated by 180°',
+    270: 'rotated by 90° anticlockwise',
+  }[o.rotate];
+  return [rotated, o.mirror ? 'mirrored left-right' : ''].filter(Boolean).join(' and ');
+}
+
 export function isUpright(o: Orientation): boolean {
   return o.rotate === 0 && !o.mirror;
 }

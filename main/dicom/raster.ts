@@ -3,7 +3,7 @@ import { convertIndexedToRgb, decode as decodePng } from 'fast-png';
 import type { OpenedImage, PatientStudyMeta, WindowPreset } from '../../core/api/image';
 import { inflateSync } from 'node:zlib';
 import { ImageDecodeError } from './errors';
-import { orientationOfTag, orientPixels, uprightSize } from '../../core/inference/orientation';
+import { describeTagTurn, orientationOfTag, orientPixels, uprightSize } from '../../core/inference/orientation';
 import { jpegDamageWarning, readJpegExifOrientation, readJpegFrameHeader } from './formats';
 import { checkImageSize, MAX_DECODED_BYTES } from './limits';
 import { decodeJpegGrey } from './jpeg-grey';
@@ -46,6 +46,7 @@ function rasterImage(
   photometric: string,
   warnings: readonly string[] = [],
   automatic: WindowPreset = automaticWindow(data, width, height),
+  notes: readonly string[] = [],
 ): OpenedImage {
   const maxValue = 2 ** bitsStored - 1;
   return {
@@ -62,6 +63,7 @@ function rasterImage(
       transferSyntax: null,
       meta: EMPTY_META,
       ...(warnings.length > 0 ? { warnings: warnings.map((w) => `${fileName}: ${w}`) } : {}),
+      ...(notes.length > 0 ? { notes } : {}),
     },
     pixels: {
       width,
@@ -85,11 +87,13 @@ function asShown(
   height: number,
   data: Uint16Array,
   ignoreOrientationTag: boolean,
-): { width: number; height: number; data: Uint16Array } {
-  const turn = ignoreOrientationTag ? null : orientationOfTag(readJpegExifOrientation(bytes));
-  if (!turn) return { width, height, data };
+): { width: number; height: number; data: Uint16Array; notes: readonly string[] } {
+  const tag = readJpegExifOrientation(bytes);
+  const turn = ignoreOrientationTag ? null : orientationOfTag(tag);
+  if (!turn) return { width, height, data, notes: [] };
   const size = uprightSize(width, height, turn);
-  return { width: size.w, height: size.h, data: orientPixels(data, width, height, turn) };
+  const note = `${describeTagTurn(turn)} as its Exif Orientation (${tag}) says, the way image viewers show it`;
+  return { width: size.w, height: size.h, data: orientPixels(data, width, height, turn), notes: [note] };
 }
 
 export async function decodeJpegFile(
@@ -134,6 +138,7 @@ export async function decodeJpegFile(
         photometric,
         jpegDamageWarning(bytes, []),
         automaticWindowOfCounts(grey.centralCounts, 0, 255, TIMES_257),
+        shown.notes,
       );
     }
   }
@@ -188,6 +193,8 @@ export async function decodeJpegFile(
     precision,
     photometric,
     jpegDamageWarning(bytes, decoded.warnings),
+    automaticWindow(shown.data, shown.width, shown.height),
+    shown.notes,
   );
 }
 

@@ -7,7 +7,7 @@
  */
 import { inflateSync } from 'node:zlib';
 import type { OpenedImage, Spacing } from '../../core/api/image';
-import { orientationOfTag, orientPixels, uprightSize } from '../../core/inference/orientation';
+import { describeTagTurn, orientationOfTag, orientPixels, uprightSize } from '../../core/inference/orientation';
 import { ImageDecodeError } from './errors';
 import { checkImageSize } from './limits';
 import { EMPTY_META } from './raster';
@@ -312,7 +312,8 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array, ignoreOrient
   const yRes = ifd.values.get(TAG.yResolution)?.[0] ?? null;
   const stored = tiffSpacing(xRes, yRes, one(TAG.resolutionUnit, 2));
   // Turned as the Orientation tag says, as viewers show the file; a quarter turn swaps the row and column spacings.
-  const turn = ignoreOrientationTag ? null : orientationOfTag(one(TAG.orientation, 1));
+  const tag = one(TAG.orientation, 1);
+  const turn = ignoreOrientationTag ? null : orientationOfTag(tag);
   const quarter = turn !== null && (turn.rotate === 90 || turn.rotate === 270);
   const spacing = stored && quarter ? { ...stored, rowMm: stored.colMm, colMm: stored.rowMm } : stored;
   const shown = turn ? orientPixels(data, width, height, turn) : data;
@@ -345,6 +346,9 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array, ignoreOrient
       invertedFromMonochrome1: photometric === 0,
       transferSyntax: null,
       meta: EMPTY_META,
+      ...(turn
+        ? { notes: [`${describeTagTurn(turn)} as its Orientation tag (${tag}) says, the way image viewers show it`] }
+        : {}),
     },
     pixels: { width: size.w, height: size.h, data: shown, modalitySlope: 1, modalityIntercept: 0, windows },
   };
