@@ -81,6 +81,11 @@ export interface ImageInfo {
   readonly meta: PatientStudyMeta;
   /** How the file was read, one line each (layout, character set, modality transform, VOI LUT). */
   readonly notes?: readonly string[];
+  /**
+   * How the file's Orientation tag (TIFF, JPEG Exif) turned the stored pixels to show them as image viewers do,
+   * e.g. "rotated by 90° clockwise as its Exif Orientation (6) says"; absent when it did not.
+   */
+  readonly turnedByTag?: string;
   /** Problems the user should see, one sentence each naming the attribute (e.g. a zero PixelSpacing). */
   readonly warnings?: readonly string[];
 }

@@ -46,7 +46,7 @@ function rasterImage(
   photometric: string,
   warnings: readonly string[] = [],
   automatic: WindowPreset = automaticWindow(data, width, height),
-  notes: readonly string[] = [],
+  turnedByTag: string | null = null,
 ): OpenedImage {
   const maxValue = 2 ** bitsStored - 1;
   return {
@@ -63,7 +63,7 @@ function rasterImage(
       transferSyntax: null,
       meta: EMPTY_META,
       ...(warnings.length > 0 ? { warnings: warnings.map((w) => `${fileName}: ${w}`) } : {}),
-      ...(notes.length > 0 ? { notes } : {}),
+      ...(turnedByTag ? { turnedByTag } : {}),
     },
     pixels: {
       width,
@@ -87,13 +87,13 @@ function asShown(
   height: number,
   data: Uint16Array,
   ignoreOrientationTag: boolean,
-): { width: number; height: number; data: Uint16Array; notes: readonly string[] } {
+): { width: number; height: number; data: Uint16Array; turnedByTag: string | null } {
   const tag = readJpegExifOrientation(bytes);
   const turn = ignoreOrientationTag ? null : orientationOfTag(tag);
-  if (!turn) return { width, height, data, notes: [] };
+  if (!turn) return { width, height, data, turnedByTag: null };
   const size = uprightSize(width, height, turn);
-  const note = `${describeTagTurn(turn)} as its Exif Orientation (${tag}) says, the way image viewers show it`;
-  return { width: size.w, height: size.h, data: orientPixels(data, width, height, turn), notes: [note] };
+  const turnedByTag = `${describeTagTurn(turn)} as its Exif Orientation (${tag}) says`;
+  return { width: size.w, height: size.h, data: orientPixels(data, width, height, turn), turnedByTag };
 }
 
 export async function decodeJpegFile(
@@ -138,7 +138,7 @@ export async function decodeJpegFile(
         photometric,
         jpegDamageWarning(bytes, []),
         automaticWindowOfCounts(grey.centralCounts, 0, 255, TIMES_257),
-        shown.notes,
+        shown.turnedByTag,
       );
     }
   }
@@ -194,7 +194,7 @@ export async function decodeJpegFile(
     photometric,
     jpegDamageWarning(bytes, decoded.warnings),
     automaticWindow(shown.data, shown.width, shown.height),
-    shown.notes,
+    shown.turnedByTag,
   );
 }
 

@@ -346,9 +346,7 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array, ignoreOrient
       invertedFromMonochrome1: photometric === 0,
       transferSyntax: null,
       meta: EMPTY_META,
-      ...(turn
-        ? { notes: [`${describeTagTurn(turn)} as its Orientation tag (${tag}) says, the way image viewers show it`] }
-        : {}),
+      ...(turn ? { turnedByTag: `${describeTagTurn(turn)} as its Orientation tag (${tag}) says` } : {}),
     },
     pixels: { width: size.w, height: size.h, data: shown, modalitySlope: 1, modalityIntercept: 0, windows },
   };

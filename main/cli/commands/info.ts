@@ -28,6 +28,7 @@ export function infoReport(image: ImageSummary): Record<string, unknown> {
       intercept: pixels.modalityIntercept,
       voiLutApplied: pixels.voiLutApplied ?? false,
     },
+    turnedByTag: info.turnedByTag ?? null,
     notes: info.notes ?? [],
     warnings: info.warnings ?? [],
   };
@@ -46,6 +47,7 @@ export function infoSummary(image: ImageSummary): string {
     `  study: ${show(m.studyDate)} ${show(m.studyDescription)}; modality ${show(m.modality)}; ${show(m.manufacturer)} ${show(m.manufacturerModel)}; ${show(m.institution)}`,
     `  windows (data units 0..65535; first is the default):`,
     ...pixels.windows.map((w) => `    ${w.name}: centre ${w.center.toFixed(1)}, width ${w.width.toFixed(1)}`),
+    ...(info.turnedByTag ? [`  turned: ${info.turnedByTag}, as image viewers show it`] : []),
     ...(info.notes ?? []).map((n) => `  note: ${n}`),
     ...(info.warnings ?? []).map((w) => `  warning: ${w}`),
   ];

@@ -37,6 +37,8 @@ export interface StudyMessagesProps {
   /** The model's note when it turned the image upright. */
   readonly orientation: { readonly corrected?: boolean; readonly detail?: string } | undefined;
   readonly fileWarnings: readonly string[];
+  /** How the file's Orientation tag turned it for display (ImageInfo.turnedByTag). */
+  readonly fileTurn: string | undefined;
   readonly tool: ToolState;
   readonly hasLandmarks: boolean;
   readonly onReload: () => void;
@@ -69,6 +71,11 @@ export function StudyMessages(p: StudyMessagesProps): ReactNode {
       {p.orientation?.corrected && (
         <div className="guide" role="status" data-testid="orientation-note">
           Orientation: {p.orientation.detail}.
+        </div>
+      )}
+      {p.fileTurn && (
+        <div className="guide" role="status" data-testid="file-orientation-note">
+          Shown {p.fileTurn}, as other image viewers show it.
         </div>
       )}
       {p.fileWarnings.length > 0 && (

@@ -154,6 +154,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: StudyWorkspaceProp
         quality={modelQuality}
         orientation={orientation}
         fileWarnings={detail.info.warnings ?? []}
+        fileTurn={detail.info.turnedByTag}
         tool={state.tool}
         hasLandmarks={hasLandmarks}
         onReload={() => void editor.reload()}
