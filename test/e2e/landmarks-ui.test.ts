@@ -80,34 +80,6 @@ describe.skipIf(!canRun)('orientation, expected error and recognition in the stu
     await page.screenshot({ path: screenshotPath('landmarks-01-mirrored-tiff') });
   });
 
-  it('a TIFF stored sideways with its Orientation tag opens upright, says so, and needs no turn of the model', async () => {
-    const { page } = current();
-    const jpeg = await decodeImageFile('001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')));
-    const { width: w, height: h } = jpeg.pixels;
-    // Stored turned 90° clockwise (h wide, w high); Orientation 8 says "turn 90° anticlockwise to show".
-    const sideways = new Uint8Array(w * h);
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++) sideways[x * h + (h - 1 - y)] = Math.round(jpeg.pixels.data[y * w + x]! / 257);
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cvm-e2e-tiff-')), '001-sideways-tagged.tif');
-    writeFileSync(
-      file,
-      writeTiff([{ width: h, height: w, bits: 8, data: sideways, compression: 8, extraTags: new Map([[274, [8]]]) }]),
-    );
-    await importAndOpen(page, file);
-    const note = page.getByTestId('file-orientation-note');
-    await note.waitFor({ timeout: 60_000 });
-    await expect(note.textContent()).resolves.toMatch(/rotated by 90° anticlockwise as its Orientation tag \(8\) says/);
-    await page.getByTestId('analyze').click();
-    await expect.poll(async () => Object.keys(await landmarks(page)).length, { timeout: 120_000 }).toBe(13);
-    const points = await landmarks(page);
-    // Upright and facing right as shown: C2a right of C2p, C4 below C2, and the model turned nothing itself.
-    expect(points.C2a!.x).toBeGreaterThan(points.C2p!.x);
-    expect(points.C4lp!.y).toBeGreaterThan(points.C2p!.y);
-    expect(await page.getByTestId('orientation-note').count()).toBe(0);
-    await page.keyboard.press('r');
-    await page.screenshot({ path: screenshotPath('landmarks-05-tagged-tiff') });
-  });
-
   it('a cephalogram tilted by 15° is looked at turned back, and the study view says so', async () => {
     const { page } = current();
     await importTilted(page, 15);
@@ -155,5 +127,34 @@ describe.skipIf(!canRun)('orientation, expected error and recognition in the stu
       .toMatch(/Not a lateral cephalogram/);
     expect(Object.keys(await landmarks(page))).toHaveLength(0);
     await page.screenshot({ path: screenshotPath('landmarks-02-hand') });
+  });
+
+  it('a TIFF stored sideways with its Orientation tag opens upright, says so, and needs no turn of the model', async () => {
+    const { page } = current();
+    await page.getByText('◀ Worklist').click();
+    const jpeg = await decodeImageFile('001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')));
+    const { width: w, height: h } = jpeg.pixels;
+    // Stored turned 90° clockwise (h wide, w high); Orientation 8 says "turn 90° anticlockwise to show".
+    const sideways = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) sideways[x * h + (h - 1 - y)] = Math.round(jpeg.pixels.data[y * w + x]! / 257);
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cvm-e2e-tiff-')), '001-sideways-tagged.tif');
+    writeFileSync(
+      file,
+      writeTiff([{ width: h, height: w, bits: 8, data: sideways, compression: 8, extraTags: new Map([[274, [8]]]) }]),
+    );
+    await importAndOpen(page, file);
+    const note = page.getByTestId('file-orientation-note');
+    await note.waitFor({ timeout: 60_000 });
+    await expect(note.textContent()).resolves.toMatch(/rotated by 90° anticlockwise as its Orientation tag \(8\) says/);
+    await page.getByTestId('analyze').click();
+    await expect.poll(async () => Object.keys(await landmarks(page)).length, { timeout: 120_000 }).toBe(13);
+    const points = await landmarks(page);
+    // Upright and facing right as shown: C2a right of C2p, C4 below C2, and the model turned nothing itself.
+    expect(points.C2a!.x).toBeGreaterThan(points.C2p!.x);
+    expect(points.C4lp!.y).toBeGreaterThan(points.C2p!.y);
+    expect(await page.getByTestId('orientation-note').count()).toBe(0);
+    await page.keyboard.press('r');
+    await page.screenshot({ path: screenshotPath('landmarks-05-tagged-tiff') });
   });
 });
