@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { decodeImageFile } from '../../main/dicom/index';
-import { writeTiff } from '../dicom/tiff-writer';
+import { writeTiff, type TiffPage } from '../dicom/tiff-writer';
 import { HAS_SHARED_DATA, sharedPath } from '../shared-data';
 import { HAS_CHROMIUM, screenshotPath, sessionPerSuite } from './harness';
 import { importAndOpen, landmarks } from './study-page';
@@ -39,6 +39,27 @@ function tiltedTiff(
 }
 if (!canRun) console.warn('landmarks e2e skipped: needs ../shared/data and /usr/bin/chromium');
 
+/**
+ * ISBI 001's grey values (8 bit) as a Deflate TIFF file: pixel (x, y) of the w x h film goes to index `to(x, y, w, h)`
+ * of the stored image, which is h wide and w high when `quarterTurn`.
+ */
+async function isbi001Tiff(
+  name: string,
+  quarterTurn: boolean,
+  to: (x: number, y: number, w: number, h: number) => number,
+  page: Partial<TiffPage>,
+): Promise<string> {
+  const jpeg = await decodeImageFile('001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')));
+  const { width: w, height: h } = jpeg.pixels;
+  const data = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) data[to(x, y, w, h)] = Math.round(jpeg.pixels.data[y * w + x]! / 257);
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cvm-e2e-tiff-')), name);
+  const size = quarterTurn ? { width: h, height: w } : { width: w, height: h };
+  writeFileSync(file, writeTiff([{ ...size, bits: 8, data, compression: 8, ...page }]));
+  return file;
+}
+
 /** From the worklist, imports ISBI 001 tilted by `deg` clockwise as an 8-bit TIFF (0.1 mm) and opens it. */
 async function importTilted(page: Page, deg: number): Promise<void> {
   await page.getByText('◀ Worklist').click();
@@ -54,16 +75,9 @@ describe.skipIf(!canRun)('orientation, expected error and recognition in the stu
 
   it('a mirrored TIFF cephalogram is turned upright and every landmark shows its expected error', async () => {
     const { page } = current();
-    const jpeg = await decodeImageFile('001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')));
-    const { width: w, height: h } = jpeg.pixels;
-    const mirrored = new Uint8Array(w * h);
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++) mirrored[y * w + (w - 1 - x)] = Math.round(jpeg.pixels.data[y * w + x]! / 257);
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cvm-e2e-tiff-')), '001-mirrored.tif');
-    writeFileSync(
-      file,
-      writeTiff([{ width: w, height: h, bits: 8, data: mirrored, compression: 8, resolution: [254, 254, 2] }]),
-    );
+    const file = await isbi001Tiff('001-mirrored.tif', false, (x, y, w) => y * w + (w - 1 - x), {
+      resolution: [254, 254, 2],
+    });
     await importAndOpen(page, file);
     await expect.poll(() => page.getByTestId('spacing').textContent(), { timeout: 60_000 }).toMatch(/^0\.100 mm\/px/);
     await page.getByTestId('analyze').click();
@@ -132,17 +146,10 @@ describe.skipIf(!canRun)('orientation, expected error and recognition in the stu
   it('a TIFF stored sideways with its Orientation tag opens upright, says so, and needs no turn of the model', async () => {
     const { page } = current();
     await page.getByText('◀ Worklist').click();
-    const jpeg = await decodeImageFile('001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')));
-    const { width: w, height: h } = jpeg.pixels;
     // Stored turned 90° clockwise (h wide, w high); Orientation 8 says "turn 90° anticlockwise to show".
-    const sideways = new Uint8Array(w * h);
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++) sideways[x * h + (h - 1 - y)] = Math.round(jpeg.pixels.data[y * w + x]! / 257);
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cvm-e2e-tiff-')), '001-sideways-tagged.tif');
-    writeFileSync(
-      file,
-      writeTiff([{ width: h, height: w, bits: 8, data: sideways, compression: 8, extraTags: new Map([[274, [8]]]) }]),
-    );
+    const file = await isbi001Tiff('001-sideways-tagged.tif', true, (x, y, _w, h) => x * h + (h - 1 - y), {
+      extraTags: new Map([[274, [8]]]),
+    });
     await importAndOpen(page, file);
     const note = page.getByTestId('file-orientation-note');
     await note.waitFor({ timeout: 60_000 });
