@@ -62,7 +62,7 @@ export async function bundleCli() {
   // `cvm analyze`, cli.mjs for the rest.
   copyFileSync(path.join(ROOT, 'build', 'cli-launcher.mjs'), path.join(out, 'cvm.mjs'));
   copyFileSync(path.join(ROOT, 'build', 'cli-info-launcher.cjs'), path.join(out, 'cvm-info.cjs'));
-  // `dist/cli/cvm`: the same entry started with glibc's malloc on huge pages (build/cli-launcher.sh).
+  // `dist/cli/cvm`: the same entry started with glibc's malloc set for fresh memory (build/cli-launcher.sh).
   copyFileSync(path.join(ROOT, 'build', 'cli-launcher.sh'), path.join(out, 'cvm'));
   chmodSync(path.join(out, 'cvm'), 0o755);
   copyWasm(out);

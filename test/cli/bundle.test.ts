@@ -15,12 +15,14 @@ import {
   renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LAUNCHER_TUNABLES } from '../../main/cli/launcher-tunables';
 import { REPO_ROOT } from '../shared-data';
 import { FIXTURES } from '../dicom/helpers';
 
@@ -205,9 +207,11 @@ describe('the cvm bundle', () => {
       const cjs = await analyzeThrough(cli);
       expect(cjs.files).toContain(path.join(cli, 'analyze.cjs'));
       expect(cjs.files.some((f) => f.endsWith('cli.mjs'))).toBe(false);
-      // Without analyze.cjs the launcher runs the same command from the ESM bundle.
+      // Without analyze.cjs the launcher runs the same command from the ESM bundle. The copy finds the installed
+      // packages (onnxruntime-node, better-sqlite3) through a link beside it, as dist/cli does in the checkout.
       const copy = path.join(dir, 'cli');
       cpSync(cli, copy, { recursive: true });
+      symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
       rmSync(path.join(copy, 'analyze.cjs'));
       const esm = await analyzeThrough(copy);
       expect(esm.files).not.toContain(path.join(copy, 'analyze.cjs'));
@@ -292,7 +296,7 @@ describe('the cvm bundle', () => {
       expect(JSON.parse(out)).toEqual(JSON.parse(stdout));
     });
 
-    it("adds glibc.malloc.hugetlb=1 to the caller's GLIBC_TUNABLES, keeps a hugetlb the caller chose, drops NODE_EXTRA_CA_CERTS but for pacs, passes the arguments whole", async () => {
+    it("adds its malloc tunables to the caller's GLIBC_TUNABLES, keeps each one the caller chose, drops NODE_EXTRA_CA_CERTS but for pacs, passes the arguments whole", async () => {
       // The launcher itself, beside a cvm.mjs that prints what the started Node process was given.
       const dir = mkdtempSync(path.join(os.tmpdir(), 'cvm-launcher-'));
       try {
@@ -311,15 +315,26 @@ describe('the cvm bundle', () => {
         };
         // Only `cvm pacs` makes TLS connections: the others start without the extra CA bundle Node would read.
         expect(await given(undefined)).toEqual({
-          tunables: 'glibc.malloc.hugetlb=1',
+          tunables: LAUNCHER_TUNABLES.join(':'),
           ca: null,
           args: ['info', 'a file.dcm', '--json'],
         });
         expect((await given(undefined, ['pacs', 'query'])).ca).toBe(path.join(dir, 'proxy-ca.pem'));
         expect((await given('glibc.malloc.arena_max=2')).tunables).toBe(
-          'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1',
+          'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.top_pad=16777216',
         );
-        expect((await given('glibc.malloc.hugetlb=0')).tunables).toBe('glibc.malloc.hugetlb=0');
+        expect((await given('glibc.malloc.hugetlb=0:glibc.cpu.x86_rep_movsb_threshold=4096')).tunables).toBe(
+          'glibc.malloc.hugetlb=0:glibc.cpu.x86_rep_movsb_threshold=4096:glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.top_pad=16777216',
+        );
+        expect(
+          (
+            await given(
+              'glibc.malloc.hugetlb=2:glibc.malloc.arena_max=4:glibc.malloc.mmap_threshold=1048576:glibc.malloc.top_pad=0',
+            )
+          ).tunables,
+        ).toBe(
+          'glibc.malloc.hugetlb=2:glibc.malloc.arena_max=4:glibc.malloc.mmap_threshold=1048576:glibc.malloc.top_pad=0',
+        );
         // With info.cjs beside it, `info` starts the CommonJS launcher directly (no ESM entry); the rest cvm.mjs.
         writeFileSync(path.join(dir, 'info.cjs'), '');
         writeFileSync(
@@ -328,7 +343,7 @@ describe('the cvm bundle', () => {
         );
         expect(await given(undefined)).toEqual({
           entry: 'cvm-info.cjs',
-          tunables: 'glibc.malloc.hugetlb=1',
+          tunables: LAUNCHER_TUNABLES.join(':'),
           ca: null,
           args: ['info', 'a file.dcm', '--json'],
         });
@@ -340,13 +355,13 @@ describe('the cvm bundle', () => {
         );
         expect(await given(undefined, ['analyze', 'x.dcm', '--json'])).toEqual({
           entry: 'analyze.cjs',
-          tunables: 'glibc.malloc.hugetlb=1',
+          tunables: LAUNCHER_TUNABLES.join(':'),
           ca: null,
           args: ['analyze', 'x.dcm', '--json'],
         });
         expect(await given(undefined, ['eval', 'x.json'])).not.toHaveProperty('entry');
         expect((await given('glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2')).tunables).toBe(
-          'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2',
+          'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2:glibc.malloc.mmap_threshold=33554432:glibc.malloc.top_pad=16777216',
         );
       } finally {
         rmSync(dir, { recursive: true, force: true });

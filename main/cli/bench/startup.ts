@@ -7,8 +7,8 @@
  * - A stored JPEG 2000 study opened again: decoding the stored file against reading its derived pixel copy.
  * - The ISBI JPEG decoded in process beside libjpeg-turbo's `djpeg -grayscale` as a process, when installed.
  * Processes are started directly, not through npm (whose own start-up is ~0.3 s): through the launcher
- * dist/cli/cvm (glibc's malloc on huge pages, build/cli-launcher.sh) where there is one, else node dist/cli/cvm.mjs.
- * The native tools run as installed: without the launcher's GLIBC_TUNABLES setting.
+ * dist/cli/cvm (glibc's malloc set for fresh memory, build/cli-launcher.sh) where there is one, else node
+ * dist/cli/cvm.mjs. The native tools run as installed: without the launcher's GLIBC_TUNABLES settings.
  */
 import { median } from '../../../core/metrics/index';
 import { spawnSync } from 'node:child_process';
@@ -27,6 +27,7 @@ import {
   storeFor,
 } from '../../services/studies';
 import type { BenchFigure } from '../command';
+import { LAUNCHER_TUNABLES } from '../launcher-tunables';
 import { progressLine } from '../progress';
 import type { BenchArea } from './index';
 import { greyImageModule } from './measure';
@@ -34,7 +35,6 @@ import { REPO_ROOT, SHARED_DATA } from './paths';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'cvm.mjs');
 const LAUNCHER = path.join(REPO_ROOT, 'dist', 'cli', 'cvm');
-const HUGE_PAGES = 'glibc.malloc.hugetlb=1';
 const ISBI_JPEG = path.join(SHARED_DATA, 'isbi2015', 'images', '001.jpg');
 const RG2_J2K = path.join(SHARED_DATA, 'dicom', 'wg04-cr', 'RG2_J2KR.dcm');
 
@@ -52,18 +52,20 @@ function withoutExtraCa(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Whether this process's glibc malloc was started on huge pages (the launcher's setting, or the caller's). */
-const hugePagesHere = (process.env.GLIBC_TUNABLES ?? '').split(':').includes(HUGE_PAGES);
+/** Whether this process's glibc malloc was started as the launcher starts it (or the caller set the same). */
+const tunablesHere = (process.env.GLIBC_TUNABLES ?? '').split(':');
+const launcherMallocHere = LAUNCHER_TUNABLES.every((t) => tunablesHere.includes(t));
 
 /** How the figures measured in this process were allocated (those of the new processes: see runCvm). */
-const MALLOC_HERE = hugePagesHere
-  ? `this process's malloc on huge pages (${HUGE_PAGES})`
-  : `this process's malloc on 4 KB pages (started without ${HUGE_PAGES}: not through npm run cvm or dist/cli/cvm)`;
+const MALLOC_HERE = launcherMallocHere
+  ? `this process's malloc as dist/cli/cvm sets it (${LAUNCHER_TUNABLES.join(':')})`
+  : `this process's malloc not as dist/cli/cvm sets it (started without ${LAUNCHER_TUNABLES.join(':')}: not through npm run cvm or dist/cli/cvm)`;
 
-/** dcmdump and djpeg as a user runs them: GLIBC_TUNABLES without the launcher's setting. */
+/** dcmdump and djpeg as a user runs them: GLIBC_TUNABLES without the launcher's settings. */
 function nativeToolEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  const rest = (env.GLIBC_TUNABLES ?? '').split(':').filter((t) => t !== '' && t !== HUGE_PAGES);
+  const launcherSet: readonly string[] = LAUNCHER_TUNABLES;
+  const rest = (env.GLIBC_TUNABLES ?? '').split(':').filter((t) => t !== '' && !launcherSet.includes(t));
   if (rest.length > 0) env.GLIBC_TUNABLES = rest.join(':');
   else delete env.GLIBC_TUNABLES;
   return env;
