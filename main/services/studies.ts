@@ -416,11 +416,11 @@ async function readStoredPixels(store: Store, row: ReturnType<Store['imageRow']>
       );
     }
     const derived = { dataDir: store.dataDir, sourceSha256: row.sha256 };
-    opened = await decodeInWorker(row.original_name, bytes, undefined, derived);
-    // Imported before Orientation tags were applied (2026-12-04), with a quarter turn in its tag: read as it was
-    // then (its landmarks lie on that image), and its pixel copy made so again.
-    if (opened.info.width === row.height && opened.info.height === row.width && row.width !== row.height)
-      opened = await decodeInWorker(row.original_name, bytes, { ignoreOrientationTag: true }, derived);
+    // Read as it was shown at import, where its landmarks lie: turned by its orientation tag where that tag turned
+    // it then; as stored otherwise, which is the same for a file without a tag and is how every image imported
+    // before tags were applied (2026-12-04) was shown, whatever its tag says (a turn, a half turn or a mirror).
+    const asImported = store.turnedByTagAtImport(row.id) ? undefined : { ignoreOrientationTag: true };
+    opened = await decodeInWorker(row.original_name, bytes, asImported, derived);
   }
   return opened;
 }

@@ -54,6 +54,21 @@ export class ImageRepository {
   }
 
   /**
+   * Whether the file's orientation tag turned the image when it was imported: its recorded information says so
+   * (`turnedByTag`, recorded since tags are applied, 2026-12-04). False for a file without such a tag, and for
+   * every image imported before: those were shown as stored.
+   */
+  turnedByTagAtImport(imageId: number): boolean {
+    const row = this.sql.read('read how an image was shown at import', () =>
+      this.sql.get<{ turned: number }>(
+        "SELECT json_extract(info_json, '$.turnedByTag') IS NOT NULL AS turned FROM image_info WHERE image_ref = ?",
+        imageId,
+      ),
+    );
+    return row?.turned === 1;
+  }
+
+  /**
    * Inside the caller's write transaction: the patient (merged by DICOM patient id), the study (by Study
    * Instance UID) and the image of a file already in place, audited; an image with the same content hash is
    * returned as is.

@@ -179,6 +179,10 @@ export class Store {
     return this.images.row(imageId);
   }
 
+  turnedByTagAtImport(imageId: number): boolean {
+    return this.images.turnedByTagAtImport(imageId);
+  }
+
   /** Inserts an image whose file is already in place; an image with the same content hash is returned as is. */
   insertImage(input: NewImage): { imageId: number; studyId: number; duplicate: boolean } {
     // The file name stays out of the timing log (it may name the patient): a fixed name there.

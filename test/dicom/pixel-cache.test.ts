@@ -70,25 +70,44 @@ describe('derived pixel copies', () => {
     expect(opened.pixels.data[0]).toBe(marked[0]);
   });
 
-  it('an image imported before Orientation tags were applied is read again as it was then, its landmarks on it', async () => {
-    const dataDir = tempDir();
-    const tagged = withExifOrientation(readFileSync(path.join(FIXTURES, 'grey.jpg')), 6); // 64 x 48 as stored
-    const result = await importFile(storeFor(context(dataDir)), 'sideways.jpg', tagged, { author: 'dr a' });
-    if (!result.ok) throw new Error(result.error.message);
-    const shown = await loadImagePixels(storeFor(context(dataDir)), result.imageId);
-    expect([shown.pixels.width, shown.pixels.height]).toEqual([48, 64]); // turned as the tag says
-    // As an older version recorded it (the size as stored), its pixel copy gone (a restore does not carry them).
-    storeFor(context(dataDir)).db.prepare('UPDATE images SET width = 64, height = 48 WHERE id = ?').run(result.imageId);
-    rmSync(derivedPixelsPath(dataDir, sha(tagged)));
-    closeStudyStores();
-    const legacy = await loadImagePixels(storeFor(context(dataDir)), result.imageId);
-    const asStored = await decodeImageFile('sideways.jpg', tagged, { ignoreOrientationTag: true });
-    expect([legacy.pixels.width, legacy.pixels.height]).toEqual([64, 48]);
-    expect(countDifferences(legacy.pixels.data, asStored.pixels.data)).toBe(0);
-    const copy = readDerivedPixels(dataDir, sha(tagged)); // made again as stored, for the next opening
-    if (typeof copy === 'string') throw new Error(copy);
-    expect([copy.pixels.width, copy.pixels.height]).toEqual([64, 48]);
-  });
+  it.each([
+    [6, 'a quarter turn', [48, 64]],
+    [3, 'a half turn', [64, 48]],
+    [2, 'a mirror', [64, 48]],
+  ] as const)(
+    'Orientation %i (%s): a copy made again is turned as at import; before tags were applied, as stored',
+    async (tag, _what, shownSize) => {
+      const dataDir = tempDir();
+      const tagged = withExifOrientation(readFileSync(path.join(FIXTURES, 'grey.jpg')), tag); // 64 x 48 as stored
+      const result = await importFile(storeFor(context(dataDir)), 'tagged.jpg', tagged, { author: 'dr a' });
+      if (!result.ok) throw new Error(result.error.message);
+      const shown = await loadImagePixels(storeFor(context(dataDir)), result.imageId);
+      const asTagged = await decodeImageFile('tagged.jpg', tagged);
+      const asStored = await decodeImageFile('tagged.jpg', tagged, { ignoreOrientationTag: true });
+      expect([shown.pixels.width, shown.pixels.height]).toEqual(shownSize);
+      expect(countDifferences(shown.pixels.data, asTagged.pixels.data)).toBe(0);
+      expect(countDifferences(asTagged.pixels.data, asStored.pixels.data)).toBeGreaterThan(0);
+      // Its pixel copy gone (a restore does not carry them): made again turned, as the user saw it at import.
+      rmSync(derivedPixelsPath(dataDir, sha(tagged)));
+      closeStudyStores();
+      const rebuilt = await loadImagePixels(storeFor(context(dataDir)), result.imageId);
+      expect(countDifferences(rebuilt.pixels.data, asTagged.pixels.data)).toBe(0);
+      // As an older version recorded it: the size as stored, no turn in its information; its copy gone again.
+      const db = storeFor(context(dataDir)).db;
+      db.prepare('UPDATE images SET width = 64, height = 48 WHERE id = ?').run(result.imageId);
+      db.prepare("UPDATE image_info SET info_json = json_remove(info_json, '$.turnedByTag') WHERE image_ref = ?").run(
+        result.imageId,
+      );
+      rmSync(derivedPixelsPath(dataDir, sha(tagged)));
+      closeStudyStores();
+      const legacy = await loadImagePixels(storeFor(context(dataDir)), result.imageId);
+      expect([legacy.pixels.width, legacy.pixels.height]).toEqual([64, 48]);
+      expect(countDifferences(legacy.pixels.data, asStored.pixels.data)).toBe(0);
+      const copy = readDerivedPixels(dataDir, sha(tagged)); // made again as stored, for the next opening
+      if (typeof copy === 'string') throw new Error(copy);
+      expect(countDifferences(copy.pixels.data, asStored.pixels.data)).toBe(0);
+    },
+  );
 
   it('a missing or damaged copy is made again from the stored file, with the same pixels', async () => {
     const dataDir = tempDir();
