@@ -1,8 +1,9 @@
 /**
  * TIFF images (scanned films, many cephalostat exports): the first page, grey 8 or 16 bit (BlackIsZero or
  * WhiteIsZero) or 8-bit RGB (shown as luma), strips uncompressed, LZW, Deflate or PackBits, with the
- * horizontal predictor. The resolution tags are a spacing source only when they are real: ResolutionUnit
- * inch or cm and not the 72 dpi that many writers put in by default. The declared size is checked before
+ * horizontal predictor, or JPEG (compression 7: grey, YCbCr or RGB, 8 bit, the tables shared in JPEGTables).
+ * The resolution tags are a spacing source only when they are real: ResolutionUnit inch or cm and not the
+ * 72 dpi that many writers put in by default. The declared size is checked before
  * anything is allocated. See docs/dicom.md.
  */
 import { inflateSync } from 'node:zlib';
@@ -10,7 +11,7 @@ import type { OpenedImage, Spacing } from '../../core/api/image';
 import { describeTagTurn, orientationOfTag, orientPixels, uprightSize } from '../../core/inference/orientation';
 import { ImageDecodeError } from './errors';
 import { checkImageSize } from './limits';
-import { EMPTY_META } from './raster';
+import { decodeJpegFile, EMPTY_META } from './raster';
 
 export { isTiff } from './formats';
 import { FULL_RANGE_WINDOW, automaticWindow } from './windows';
@@ -35,6 +36,7 @@ const TAG = {
   resolutionUnit: 296,
   predictor: 317,
   tileWidth: 322,
+  jpegTables: 347,
   sampleFormat: 339,
 } as const;
 
@@ -170,7 +172,11 @@ interface Ifd {
   readonly values: Map<number, number[]>;
 }
 
-export function decodeTiffFile(fileName: string, bytes: Uint8Array, ignoreOrientationTag = false): OpenedImage {
+export async function decodeTiffFile(
+  fileName: string,
+  bytes: Uint8Array,
+  ignoreOrientationTag = false,
+): Promise<OpenedImage> {
   const fail = (problem: string, code: 'corrupt-file' | 'unsupported' = 'corrupt-file'): never => {
     throw new ImageDecodeError(code, fileName, problem);
   };
@@ -239,74 +245,104 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array, ignoreOrient
   const planar = one(TAG.planarConfig, 1);
   const grey = (photometric === 0 || photometric === 1) && samples === 1;
   const rgb = photometric === 2 && (samples === 3 || samples === 4) && bitsPerSample === 8 && planar === 1;
-  if (!grey && !rgb)
+  const jpeg = compression === 7;
+  // YCbCr only inside JPEG strips, whose decoder takes the luma; uncompressed YCbCr is not read.
+  const ycbcr = jpeg && photometric === 6 && samples === 3;
+  if (!grey && !rgb && !ycbcr)
     fail(
-      `TIFF with photometric interpretation ${photometric} and ${samples} samples per pixel is not supported (grey or RGB only)`,
+      `TIFF with photometric interpretation ${photometric} and ${samples} samples per pixel is not supported (grey or RGB, or YCbCr in JPEG strips)`,
       'unsupported',
     );
   if (bitsPerSample !== 8 && bitsPerSample !== 16)
     fail(`TIFF with ${bitsPerSample} bits per sample is not supported (8 or 16)`, 'unsupported');
   if (sampleFormat !== 1)
     fail(`TIFF sample format ${sampleFormat} is not supported (unsigned integers only)`, 'unsupported');
-  if (![1, 5, 8, 32946, 32773].includes(compression))
-    fail(`TIFF compression ${compression} is not supported (none, LZW, Deflate or PackBits)`, 'unsupported');
+  if (compression === 6)
+    fail(
+      'TIFF with old-style JPEG (compression 6) is not supported: save it again with JPEG (7) or LZW',
+      'unsupported',
+    );
+  if (![1, 5, 7, 8, 32946, 32773].includes(compression))
+    fail(`TIFF compression ${compression} is not supported (none, LZW, Deflate, PackBits or JPEG)`, 'unsupported');
+  if (jpeg && bitsPerSample !== 8)
+    fail(`TIFF JPEG with ${bitsPerSample} bits per sample is not supported (8)`, 'unsupported');
   if (predictor !== 1 && predictor !== 2) fail(`TIFF predictor ${predictor} is not supported`, 'unsupported');
   const offsets = ifd.values.get(TAG.stripOffsets) ?? fail('the TIFF has no strip offsets');
   const byteCounts = ifd.values.get(TAG.stripByteCounts) ?? fail('the TIFF has no strip byte counts');
   if (offsets.length !== byteCounts.length) fail('the TIFF strip offsets and byte counts differ in number');
   const rowsPerStrip = Math.min(one(TAG.rowsPerStrip, height), height);
-  const bytesPerPixel = (bitsPerSample / 8) * samples;
-  const rowBytes = width * bytesPerPixel;
-  const raw = new Uint8Array(rowBytes * height);
-  let row = 0;
-  for (let s = 0; s < offsets.length && row < height; s++) {
-    const rows = Math.min(rowsPerStrip, height - row);
-    const expected = rows * rowBytes;
+  const pixelCount = width * height;
+  const stripAt = (s: number): Uint8Array => {
     const start = offsets[s];
     const count = byteCounts[s];
     if (start === undefined || count === undefined) return fail(`TIFF strip ${s} has no offset or byte count`);
-    const end = start + count;
-    if (end > bytes.length) fail(`TIFF strip ${s} lies outside the file (truncated?)`);
-    const src = bytes.subarray(start, end);
-    let strip: Uint8Array;
-    try {
-      if (compression === 1) strip = src;
-      else if (compression === 5) strip = lzwDecode(src, expected);
-      else if (compression === 32773) strip = unpackBits(src, expected);
-      else strip = new Uint8Array(inflateSync(src, { maxOutputLength: Math.max(expected, 1) + 1024 }));
-    } catch (error) {
-      return fail(`TIFF strip ${s} cannot be decompressed (${error instanceof Error ? error.message : String(error)})`);
-    }
-    if (strip.length < expected) fail(`TIFF strip ${s} holds ${strip.length} bytes, ${expected} expected (truncated)`);
-    raw.set(strip.subarray(0, expected), row * rowBytes);
-    row += rows;
-  }
-  if (row < height) fail(`the TIFF strips hold ${row} of ${height} rows (truncated)`);
-  const pixelCount = width * height;
-  const data = new Uint16Array(pixelCount);
-  const rv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  /* eslint-disable @typescript-eslint/no-non-null-assertion --
-     data holds pixelCount = width x height values and raw rowBytes x height bytes (allocated above) */
-  if (bitsPerSample === 16) {
-    for (let i = 0; i < pixelCount; i++) data[i] = rv.getUint16(i * 2, little);
-    if (predictor === 2)
-      for (let y = 0; y < height; y++)
-        for (let x = 1; x < width; x++)
-          data[y * width + x] = (data[y * width + x]! + data[y * width + x - 1]!) & 0xffff;
-  } else {
-    if (predictor === 2) {
-      for (let y = 0; y < height; y++) {
-        for (let x = samples; x < rowBytes; x++)
-          raw[y * rowBytes + x] = (raw[y * rowBytes + x]! + raw[y * rowBytes + x - samples]!) & 0xff;
+    if (start + count > bytes.length) fail(`TIFF strip ${s} lies outside the file (truncated?)`);
+    return bytes.subarray(start, start + count);
+  };
+  const data = jpeg
+    ? await jpegStripsToGrey(fileName, {
+        width,
+        height,
+        rowsPerStrip,
+        strips: offsets.length,
+        stripAt,
+        tables: ifd.values.get(TAG.jpegTables) ?? null,
+        photometric,
+        fail,
+      })
+    : rawStripsToGrey();
+  function rawStripsToGrey(): Uint16Array {
+    const bytesPerPixel = (bitsPerSample / 8) * samples;
+    const rowBytes = width * bytesPerPixel;
+    const raw = new Uint8Array(rowBytes * height);
+    let row = 0;
+    for (let s = 0; s < offsets.length && row < height; s++) {
+      const rows = Math.min(rowsPerStrip, height - row);
+      const expected = rows * rowBytes;
+      const src = stripAt(s);
+      let strip: Uint8Array;
+      try {
+        if (compression === 1) strip = src;
+        else if (compression === 5) strip = lzwDecode(src, expected);
+        else if (compression === 32773) strip = unpackBits(src, expected);
+        else strip = new Uint8Array(inflateSync(src, { maxOutputLength: Math.max(expected, 1) + 1024 }));
+      } catch (error) {
+        return fail(
+          `TIFF strip ${s} cannot be decompressed (${error instanceof Error ? error.message : String(error)})`,
+        );
       }
+      if (strip.length < expected)
+        fail(`TIFF strip ${s} holds ${strip.length} bytes, ${expected} expected (truncated)`);
+      raw.set(strip.subarray(0, expected), row * rowBytes);
+      row += rows;
     }
-    if (grey) for (let i = 0; i < pixelCount; i++) data[i] = raw[i]! * 257;
-    else
-      for (let i = 0, s = 0; i < pixelCount; i++, s += samples)
-        data[i] = Math.round((0.299 * raw[s]! + 0.587 * raw[s + 1]! + 0.114 * raw[s + 2]!) * 257);
+    if (row < height) fail(`the TIFF strips hold ${row} of ${height} rows (truncated)`);
+    const out = new Uint16Array(pixelCount);
+    const rv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    /* eslint-disable @typescript-eslint/no-non-null-assertion --
+       out holds pixelCount = width x height values and raw rowBytes x height bytes (allocated above) */
+    if (bitsPerSample === 16) {
+      for (let i = 0; i < pixelCount; i++) out[i] = rv.getUint16(i * 2, little);
+      if (predictor === 2)
+        for (let y = 0; y < height; y++)
+          for (let x = 1; x < width; x++) out[y * width + x] = (out[y * width + x]! + out[y * width + x - 1]!) & 0xffff;
+    } else {
+      if (predictor === 2) {
+        for (let y = 0; y < height; y++) {
+          for (let x = samples; x < rowBytes; x++)
+            raw[y * rowBytes + x] = (raw[y * rowBytes + x]! + raw[y * rowBytes + x - samples]!) & 0xff;
+        }
+      }
+      if (grey) for (let i = 0; i < pixelCount; i++) out[i] = raw[i]! * 257;
+      else
+        for (let i = 0, s = 0; i < pixelCount; i++, s += samples)
+          out[i] = Math.round((0.299 * raw[s]! + 0.587 * raw[s + 1]! + 0.114 * raw[s + 2]!) * 257);
+    }
+    /* eslint-enable @typescript-eslint/no-non-null-assertion */
+    return out;
   }
-  if (photometric === 0)
-    for (let i = 0; i < pixelCount; i++) data[i] = (bitsPerSample === 16 ? 65535 : 65535) - data[i]!;
+  /* eslint-disable @typescript-eslint/no-non-null-assertion -- data holds pixelCount values */
+  if (photometric === 0) for (let i = 0; i < pixelCount; i++) data[i] = 65535 - data[i]!;
   /* eslint-enable @typescript-eslint/no-non-null-assertion */
   const xRes = ifd.values.get(TAG.xResolution)?.[0] ?? null;
   const yRes = ifd.values.get(TAG.yResolution)?.[0] ?? null;
@@ -342,7 +378,7 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array, ignoreOrient
       frames: 1,
       spacing,
       bitsStored: bitsPerSample,
-      photometric: grey ? (photometric === 0 ? 'MONOCHROME1' : 'MONOCHROME2') : 'RGB',
+      photometric: grey ? (photometric === 0 ? 'MONOCHROME1' : 'MONOCHROME2') : ycbcr ? 'YBR_FULL' : 'RGB',
       invertedFromMonochrome1: photometric === 0,
       transferSyntax: null,
       meta: EMPTY_META,
@@ -350,4 +386,65 @@ export function decodeTiffFile(fileName: string, bytes: Uint8Array, ignoreOrient
     },
     pixels: { width: size.w, height: size.h, data: shown, modalitySlope: 1, modalityIntercept: 0, windows },
   };
+}
+
+/** A JPEG-compressed TIFF's strips, as jpegStripsToGrey reads them. */
+interface JpegStrips {
+  readonly width: number;
+  readonly height: number;
+  readonly rowsPerStrip: number;
+  readonly strips: number;
+  readonly stripAt: (s: number) => Uint8Array;
+  /** JPEGTables (347): an abbreviated JPEG stream (SOI, quantisation and Huffman tables, EOI) the strips share. */
+  readonly tables: readonly number[] | null;
+  readonly photometric: number;
+  readonly fail: (problem: string) => never;
+}
+
+// APP0 JFIF 1.01 and APP14 Adobe with transform 0: how a JPEG stream says its three components are YCbCr, or RGB
+// as they are. A TIFF says it with its photometric interpretation instead, and its strips carry neither marker.
+const JFIF_APP0 = [0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0];
+const ADOBE_APP14_RGB = [0xff, 0xee, 0, 14, 0x41, 0x64, 0x6f, 0x62, 0x65, 0, 100, 0, 0, 0, 0, 0];
+
+/**
+ * The grey (v * 257) of a TIFF whose strips are JPEG streams (compression 7, TIFF Technical Note 2): each strip
+ * made a whole JPEG stream (its SOI, the marker that says what its components are, the shared tables, the rest of
+ * the strip) and decoded as a JPEG file is; YCbCr gives its luma, RGB the luma of its colours.
+ */
+async function jpegStripsToGrey(fileName: string, tiff: JpegStrips): Promise<Uint16Array> {
+  const { width, height, rowsPerStrip, tables, fail } = tiff;
+  const isStream = (b: ArrayLike<number>): boolean => b.length >= 4 && b[0] === 0xff && b[1] === 0xd8;
+  if (tables && !isStream(tables)) fail('the TIFF JPEGTables tag does not hold a JPEG stream');
+  // The tables' segments, without their SOI and EOI.
+  const endsWithEoi = tables !== null && tables.at(-2) === 0xff && tables.at(-1) === 0xd9;
+  const shared = tables ? Uint8Array.from(tables).subarray(2, endsWithEoi ? -2 : undefined) : null;
+  const colourMarker = tiff.photometric === 6 ? JFIF_APP0 : tiff.photometric === 2 ? ADOBE_APP14_RGB : [];
+  const out = new Uint16Array(width * height);
+  let row = 0;
+  for (let s = 0; s < tiff.strips && row < height; s++) {
+    const strip = tiff.stripAt(s);
+    if (!isStream(strip)) fail(`TIFF strip ${s} is not a JPEG stream`);
+    const rest = strip.subarray(2);
+    const stream = new Uint8Array(2 + colourMarker.length + (shared?.length ?? 0) + rest.length);
+    stream.set([0xff, 0xd8]);
+    stream.set(colourMarker, 2);
+    if (shared) stream.set(shared, 2 + colourMarker.length);
+    stream.set(rest, stream.length - rest.length);
+    const rows = Math.min(rowsPerStrip, height - row);
+    let decoded: OpenedImage;
+    try {
+      decoded = await decodeJpegFile(fileName, stream, true);
+    } catch (error) {
+      return fail(
+        `TIFF strip ${s} cannot be decoded (${error instanceof ImageDecodeError ? error.problem : String(error)})`,
+      );
+    }
+    const { pixels } = decoded;
+    if (pixels.width !== width || pixels.height < rows)
+      fail(`TIFF strip ${s} decodes to ${pixels.width}x${pixels.height} pixels, ${width}x${rows} expected`);
+    out.set(pixels.data.subarray(0, rows * width), row * width);
+    row += rows;
+  }
+  if (row < height) fail(`the TIFF strips hold ${row} of ${height} rows (truncated)`);
+  return out;
 }

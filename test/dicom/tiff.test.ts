@@ -132,8 +132,13 @@ describe('TIFF decoding', () => {
     );
     const tiled = writeTiff([{ width: 8, height: 8, bits: 8, data: ramp8(8, 8), extraTags: new Map([[322, [16]]]) }]);
     await expect(decodeImageFile('t.tif', tiled)).rejects.toThrow(/tiled TIFF is not supported/);
-    const jpegTiff = writeTiff([{ width: 8, height: 8, bits: 8, data: ramp8(8, 8), extraTags: new Map([[259, [7]]]) }]);
-    await expect(decodeImageFile('j.tif', jpegTiff)).rejects.toThrow(/compression 7 is not supported/);
+    const withCompression = (c: number): Uint8Array =>
+      writeTiff([{ width: 8, height: 8, bits: 8, data: ramp8(8, 8), extraTags: new Map([[259, [c]]]) }]);
+    await expect(decodeImageFile('j.tif', withCompression(7))).rejects.toThrow(/TIFF strip 0 is not a JPEG stream/);
+    await expect(decodeImageFile('o.tif', withCompression(6))).rejects.toThrow(/old-style JPEG \(compression 6\)/);
+    await expect(decodeImageFile('k.tif', withCompression(34712))).rejects.toThrow(
+      /compression 34712 is not supported/,
+    );
   });
 
   it.skipIf(!HAS_SHARED_DATA)('opens a DICOM file whose preamble holds a TIFF header as DICOM', async () => {
