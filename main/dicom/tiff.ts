@@ -1,7 +1,8 @@
 /**
  * TIFF images (scanned films, many cephalostat exports): the first page, grey 8 or 16 bit (BlackIsZero or
  * WhiteIsZero) or 8-bit RGB (shown as luma), strips uncompressed, LZW, Deflate or PackBits, with the
- * horizontal predictor, or JPEG (compression 7: grey, YCbCr or RGB, 8 bit, the tables shared in JPEGTables).
+ * horizontal predictor, or JPEG (compression 7: grey, YCbCr or RGB, 8 bit, the tables shared in JPEGTables);
+ * in strips or tiles.
  * The resolution tags are a spacing source only when they are real: ResolutionUnit inch or cm and not the
  * 72 dpi that many writers put in by default. The declared size is checked before
  * anything is allocated. See docs/dicom.md.
@@ -36,6 +37,9 @@ const TAG = {
   resolutionUnit: 296,
   predictor: 317,
   tileWidth: 322,
+  tileLength: 323,
+  tileOffsets: 324,
+  tileByteCounts: 325,
   jpegTables: 347,
   sampleFormat: 339,
 } as const;
@@ -231,8 +235,6 @@ export async function decodeTiffFile(
       'unsupported',
     );
   }
-  if (ifd.values.has(TAG.tileWidth))
-    fail('tiled TIFF is not supported (strips only); save the image with strips', 'unsupported');
   const samples = one(TAG.samplesPerPixel, 1);
   const bits = ifd.values.get(TAG.bitsPerSample) ?? [1];
   const bitsPerSample = bits[0] ?? fail('the TIFF BitsPerSample tag has no value');
@@ -267,77 +269,63 @@ export async function decodeTiffFile(
   if (jpeg && bitsPerSample !== 8)
     fail(`TIFF JPEG with ${bitsPerSample} bits per sample is not supported (8)`, 'unsupported');
   if (predictor !== 1 && predictor !== 2) fail(`TIFF predictor ${predictor} is not supported`, 'unsupported');
-  const offsets = ifd.values.get(TAG.stripOffsets) ?? fail('the TIFF has no strip offsets');
-  const byteCounts = ifd.values.get(TAG.stripByteCounts) ?? fail('the TIFF has no strip byte counts');
-  if (offsets.length !== byteCounts.length) fail('the TIFF strip offsets and byte counts differ in number');
-  const rowsPerStrip = Math.min(one(TAG.rowsPerStrip, height), height);
   const pixelCount = width * height;
-  const stripAt = (s: number): Uint8Array => {
-    const start = offsets[s];
-    const count = byteCounts[s];
-    if (start === undefined || count === undefined) return fail(`TIFF strip ${s} has no offset or byte count`);
-    if (start + count > bytes.length) fail(`TIFF strip ${s} lies outside the file (truncated?)`);
-    return bytes.subarray(start, start + count);
+  const blocks = blocksOf(ifd, width, height, fail);
+  const blockAt = (b: Block): Uint8Array => {
+    if (b.offset + b.byteCount > bytes.length) fail(`TIFF ${b.name} lies outside the file (truncated?)`);
+    return bytes.subarray(b.offset, b.offset + b.byteCount);
   };
   const data = jpeg
-    ? await jpegStripsToGrey(fileName, {
+    ? await jpegBlocksToGrey(fileName, {
         width,
         height,
-        rowsPerStrip,
-        strips: offsets.length,
-        stripAt,
+        blocks,
+        blockAt,
         tables: ifd.values.get(TAG.jpegTables) ?? null,
         photometric,
         fail,
       })
-    : rawStripsToGrey();
-  function rawStripsToGrey(): Uint16Array {
+    : rawBlocksToGrey();
+  /** Each strip or tile decompressed, its predictor undone along its own rows, its pixels put in place. */
+  function rawBlocksToGrey(): Uint16Array {
     const bytesPerPixel = (bitsPerSample / 8) * samples;
     const rowBytes = width * bytesPerPixel;
     const raw = new Uint8Array(rowBytes * height);
-    let row = 0;
-    for (let s = 0; s < offsets.length && row < height; s++) {
-      const rows = Math.min(rowsPerStrip, height - row);
-      const expected = rows * rowBytes;
-      const src = stripAt(s);
-      let strip: Uint8Array;
+    for (const b of blocks) {
+      const blockRowBytes = b.storedWidth * bytesPerPixel;
+      const expected = b.storedRows * blockRowBytes;
+      const src = blockAt(b);
+      let block: Uint8Array;
       try {
-        if (compression === 1) strip = src;
-        else if (compression === 5) strip = lzwDecode(src, expected);
-        else if (compression === 32773) strip = unpackBits(src, expected);
-        else strip = new Uint8Array(inflateSync(src, { maxOutputLength: Math.max(expected, 1) + 1024 }));
+        if (compression === 1) block = src;
+        else if (compression === 5) block = lzwDecode(src, expected);
+        else if (compression === 32773) block = unpackBits(src, expected);
+        else block = new Uint8Array(inflateSync(src, { maxOutputLength: Math.max(expected, 1) + 1024 }));
       } catch (error) {
         return fail(
-          `TIFF strip ${s} cannot be decompressed (${error instanceof Error ? error.message : String(error)})`,
+          `TIFF ${b.name} cannot be decompressed (${error instanceof Error ? error.message : String(error)})`,
         );
       }
-      if (strip.length < expected)
-        fail(`TIFF strip ${s} holds ${strip.length} bytes, ${expected} expected (truncated)`);
-      raw.set(strip.subarray(0, expected), row * rowBytes);
-      row += rows;
+      if (block.length < expected) fail(`TIFF ${b.name} holds ${block.length} bytes, ${expected} expected (truncated)`);
+      if (predictor === 2) {
+        // Decompressed data may be the file's own bytes (uncompressed): undo the predictor on a copy.
+        block = compression === 1 ? block.slice(0, expected) : block;
+        undoHorizontalPredictor(block, b.storedRows, b.storedWidth, samples, bitsPerSample, little);
+      }
+      for (let r = 0; r < b.rows; r++) {
+        const from = r * blockRowBytes;
+        raw.set(block.subarray(from, from + b.columns * bytesPerPixel), (b.y0 + r) * rowBytes + b.x0 * bytesPerPixel);
+      }
     }
-    if (row < height) fail(`the TIFF strips hold ${row} of ${height} rows (truncated)`);
     const out = new Uint16Array(pixelCount);
     const rv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     /* eslint-disable @typescript-eslint/no-non-null-assertion --
        out holds pixelCount = width x height values and raw rowBytes x height bytes (allocated above) */
-    if (bitsPerSample === 16) {
-      for (let i = 0; i < pixelCount; i++) out[i] = rv.getUint16(i * 2, little);
-      if (predictor === 2)
-        for (let y = 0; y < height; y++)
-          for (let x = 1; x < width; x++) out[y * width + x] = (out[y * width + x]! + out[y * width + x - 1]!) & 0xffff;
-    } else {
-      if (predictor === 2) {
-        for (let y = 0; y < height; y++) {
-          for (let x = samples; x < rowBytes; x++)
-            raw[y * rowBytes + x] = (raw[y * rowBytes + x]! + raw[y * rowBytes + x - samples]!) & 0xff;
-        }
-      }
-      if (grey) for (let i = 0; i < pixelCount; i++) out[i] = raw[i]! * 257;
-      else
-        for (let i = 0, s = 0; i < pixelCount; i++, s += samples)
-          out[i] = Math.round((0.299 * raw[s]! + 0.587 * raw[s + 1]! + 0.114 * raw[s + 2]!) * 257);
-    }
+    if (bitsPerSample === 16) for (let i = 0; i < pixelCount; i++) out[i] = rv.getUint16(i * 2, little);
+    else if (grey) for (let i = 0; i < pixelCount; i++) out[i] = raw[i]! * 257;
+    else
+      for (let i = 0, s = 0; i < pixelCount; i++, s += samples)
+        out[i] = Math.round((0.299 * raw[s]! + 0.587 * raw[s + 1]! + 0.114 * raw[s + 2]!) * 257);
     /* eslint-enable @typescript-eslint/no-non-null-assertion */
     return out;
   }
@@ -388,14 +376,13 @@ export async function decodeTiffFile(
   };
 }
 
-/** A JPEG-compressed TIFF's strips, as jpegStripsToGrey reads them. */
-interface JpegStrips {
+/** A JPEG-compressed TIFF's strips or tiles, as jpegBlocksToGrey reads them. */
+interface JpegBlocks {
   readonly width: number;
   readonly height: number;
-  readonly rowsPerStrip: number;
-  readonly strips: number;
-  readonly stripAt: (s: number) => Uint8Array;
-  /** JPEGTables (347): an abbreviated JPEG stream (SOI, quantisation and Huffman tables, EOI) the strips share. */
+  readonly blocks: readonly Block[];
+  readonly blockAt: (b: Block) => Uint8Array;
+  /** JPEGTables (347): an abbreviated JPEG stream (SOI, quantisation and Huffman tables, EOI) the blocks share. */
   readonly tables: readonly number[] | null;
   readonly photometric: number;
   readonly fail: (problem: string) => never;
@@ -407,12 +394,12 @@ const JFIF_APP0 = [0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 
 const ADOBE_APP14_RGB = [0xff, 0xee, 0, 14, 0x41, 0x64, 0x6f, 0x62, 0x65, 0, 100, 0, 0, 0, 0, 0];
 
 /**
- * The grey (v * 257) of a TIFF whose strips are JPEG streams (compression 7, TIFF Technical Note 2): each strip
+ * The grey (v * 257) of a TIFF whose strips or tiles are JPEG streams (compression 7, TIFF Technical Note 2): each
  * made a whole JPEG stream (its SOI, the marker that says what its components are, the shared tables, the rest of
- * the strip) and decoded as a JPEG file is; YCbCr gives its luma, RGB the luma of its colours.
+ * the block) and decoded as a JPEG file is; YCbCr gives its luma, RGB the luma of its colours.
  */
-async function jpegStripsToGrey(fileName: string, tiff: JpegStrips): Promise<Uint16Array> {
-  const { width, height, rowsPerStrip, tables, fail } = tiff;
+async function jpegBlocksToGrey(fileName: string, tiff: JpegBlocks): Promise<Uint16Array> {
+  const { width, height, tables, fail } = tiff;
   const isStream = (b: ArrayLike<number>): boolean => b.length >= 4 && b[0] === 0xff && b[1] === 0xd8;
   if (tables && !isStream(tables)) fail('the TIFF JPEGTables tag does not hold a JPEG stream');
   // The tables' segments, without their SOI and EOI.
@@ -420,31 +407,109 @@ async function jpegStripsToGrey(fileName: string, tiff: JpegStrips): Promise<Uin
   const shared = tables ? Uint8Array.from(tables).subarray(2, endsWithEoi ? -2 : undefined) : null;
   const colourMarker = tiff.photometric === 6 ? JFIF_APP0 : tiff.photometric === 2 ? ADOBE_APP14_RGB : [];
   const out = new Uint16Array(width * height);
-  let row = 0;
-  for (let s = 0; s < tiff.strips && row < height; s++) {
-    const strip = tiff.stripAt(s);
-    if (!isStream(strip)) fail(`TIFF strip ${s} is not a JPEG stream`);
-    const rest = strip.subarray(2);
+  for (const b of tiff.blocks) {
+    const block = tiff.blockAt(b);
+    if (!isStream(block)) fail(`TIFF ${b.name} is not a JPEG stream`);
+    const rest = block.subarray(2);
     const stream = new Uint8Array(2 + colourMarker.length + (shared?.length ?? 0) + rest.length);
     stream.set([0xff, 0xd8]);
     stream.set(colourMarker, 2);
     if (shared) stream.set(shared, 2 + colourMarker.length);
     stream.set(rest, stream.length - rest.length);
-    const rows = Math.min(rowsPerStrip, height - row);
     let decoded: OpenedImage;
     try {
       decoded = await decodeJpegFile(fileName, stream, true);
     } catch (error) {
       return fail(
-        `TIFF strip ${s} cannot be decoded (${error instanceof ImageDecodeError ? error.problem : String(error)})`,
+        `TIFF ${b.name} cannot be decoded (${error instanceof ImageDecodeError ? error.problem : String(error)})`,
       );
     }
     const { pixels } = decoded;
-    if (pixels.width !== width || pixels.height < rows)
-      fail(`TIFF strip ${s} decodes to ${pixels.width}x${pixels.height} pixels, ${width}x${rows} expected`);
-    out.set(pixels.data.subarray(0, rows * width), row * width);
-    row += rows;
+    if (pixels.width < b.columns || pixels.height < b.rows)
+      fail(`TIFF ${b.name} decodes to ${pixels.width}x${pixels.height} pixels, ${b.columns}x${b.rows} expected`);
+    for (let r = 0; r < b.rows; r++)
+      out.set(pixels.data.subarray(r * pixels.width, r * pixels.width + b.columns), (b.y0 + r) * width + b.x0);
   }
-  if (row < height) fail(`the TIFF strips hold ${row} of ${height} rows (truncated)`);
   return out;
+}
+
+/**
+ * One strip or tile: where its bytes are, where its pixels go (columns x rows from x0, y0) and how many it stores
+ * per row and in all (a tile at the right or bottom edge stores a whole tile, padded).
+ */
+interface Block {
+  readonly name: string;
+  readonly offset: number;
+  readonly byteCount: number;
+  readonly x0: number;
+  readonly y0: number;
+  readonly columns: number;
+  readonly rows: number;
+  readonly storedWidth: number;
+  readonly storedRows: number;
+}
+
+/** The strips (StripOffsets, RowsPerStrip) or the tiles (TileOffsets, TileWidth, TileLength) of the page. */
+function blocksOf(ifd: Ifd, width: number, height: number, fail: (problem: string) => never): Block[] {
+  const tiled = ifd.values.has(TAG.tileWidth) || ifd.values.has(TAG.tileOffsets);
+  const kind = tiled ? 'tile' : 'strip';
+  const offsets = ifd.values.get(tiled ? TAG.tileOffsets : TAG.stripOffsets) ?? fail(`the TIFF has no ${kind} offsets`);
+  const counts =
+    ifd.values.get(tiled ? TAG.tileByteCounts : TAG.stripByteCounts) ?? fail(`the TIFF has no ${kind} byte counts`);
+  if (offsets.length !== counts.length) fail(`the TIFF ${kind} offsets and byte counts differ in number`);
+  const blockWidth = tiled ? (ifd.values.get(TAG.tileWidth)?.[0] ?? 0) : width;
+  const blockRows = tiled
+    ? (ifd.values.get(TAG.tileLength)?.[0] ?? 0)
+    : Math.min(ifd.values.get(TAG.rowsPerStrip)?.[0] ?? height, height);
+  if (!(blockWidth > 0 && blockRows > 0)) fail(`the TIFF declares ${kind}s of ${blockWidth}x${blockRows} pixels`);
+  const across = Math.ceil(width / blockWidth);
+  const down = Math.ceil(height / blockRows);
+  if (offsets.length < across * down)
+    fail(`the TIFF has ${offsets.length} ${kind}s, ${across * down} needed for ${width}x${height} pixels (truncated)`);
+  const blocks: Block[] = [];
+  for (let i = 0; i < across * down; i++) {
+    const x0 = (i % across) * blockWidth;
+    const y0 = Math.floor(i / across) * blockRows;
+    const rows = Math.min(blockRows, height - y0);
+    blocks.push({
+      name: `${kind} ${i}`,
+      offset: offsets[i] ?? 0,
+      byteCount: counts[i] ?? 0,
+      x0,
+      y0,
+      columns: Math.min(blockWidth, width - x0),
+      rows,
+      storedWidth: blockWidth,
+      // A strip stores its own rows (the last one fewer); a tile always a whole tile.
+      storedRows: tiled ? blockRows : rows,
+    });
+  }
+  return blocks;
+}
+
+/** TIFF's horizontal differencing (Predictor 2) undone in place, along each stored row of one strip or tile. */
+function undoHorizontalPredictor(
+  block: Uint8Array,
+  rows: number,
+  columns: number,
+  samples: number,
+  bitsPerSample: number,
+  little: boolean,
+): void {
+  /* eslint-disable @typescript-eslint/no-non-null-assertion -- block holds rows x columns x samples samples */
+  if (bitsPerSample === 16) {
+    const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
+    const rowBytes = columns * samples * 2;
+    for (let y = 0; y < rows; y++)
+      for (let x = samples; x < columns * samples; x++) {
+        const at = y * rowBytes + x * 2;
+        view.setUint16(at, (view.getUint16(at, little) + view.getUint16(at - samples * 2, little)) & 0xffff, little);
+      }
+  } else {
+    const rowBytes = columns * samples;
+    for (let y = 0; y < rows; y++)
+      for (let x = samples; x < rowBytes; x++)
+        block[y * rowBytes + x] = (block[y * rowBytes + x]! + block[y * rowBytes + x - samples]!) & 0xff;
+  }
+  /* eslint-enable @typescript-eslint/no-non-null-assertion */
 }

@@ -1,7 +1,7 @@
 /**
- * TIFF with JPEG strips (compression 7, TIFF Technical Note 2), as scanner software and some cephalostat exports
- * write it: made here by libtiff's own tools (tiffcp, ppm2tiff from libtiff-tools) from images this test writes,
- * and read back beside libtiff's decompression of the same file.
+ * TIFFs as libtiff writes them, made here by libtiff's own tools (tiffcp, ppm2tiff from libtiff-tools) from images
+ * this test writes, and read back beside libtiff's decompression of the same file: JPEG strips (compression 7,
+ * TIFF Technical Note 2), as scanner software writes a small TIFF, and tiles, as some write large scans.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -143,4 +143,62 @@ describe('TIFF with JPEG strips', () => {
     },
     60_000,
   );
+});
+
+describe('tiled TIFF', () => {
+  // Tiles that do not divide the image: the right and bottom tiles are padded in the file.
+  const w = 203;
+  const h = 150;
+  const grey8 = film(w, h);
+  const grey16 = Uint16Array.from(grey8, (v, i) => v * 13 + (i % 7)); // 12-bit data with fine detail
+  const cases: [string, 8 | 16, string][] = [
+    ['8-bit, uncompressed', 8, 'none'],
+    ['8-bit, LZW with the horizontal predictor', 8, 'lzw:2'],
+    ['8-bit, Deflate with the horizontal predictor', 8, 'zip:2'],
+    ['8-bit, PackBits', 8, 'packbits'],
+    ['8-bit, JPEG', 8, 'jpeg:90'],
+    ['16-bit, uncompressed', 16, 'none'],
+    ['16-bit, LZW with the horizontal predictor', 16, 'lzw:2'],
+    ['16-bit, Deflate with the horizontal predictor', 16, 'zip:2'],
+  ];
+  for (const [name, bits, compression] of cases) {
+    it(`${name}: the pixels libtiff decompresses into strips`, async () => {
+      const base = `tiles-${bits}-${compression.replace(':', '-')}`;
+      const data = bits === 8 ? grey8 : grey16;
+      writeFileSync(path.join(dir, `${base}.tif`), writeTiff([{ width: w, height: h, bits, data }]));
+      const tiled = libtiff(
+        'tiffcp',
+        ['-c', compression, '-t', '-w', '48', '-l', '32', `${base}.tif`, `${base}-tiled.tif`],
+        `${base}-tiled.tif`,
+      );
+      const strips = libtiff(
+        'tiffcp',
+        ['-c', 'none', '-s', `${base}-tiled.tif`, `${base}-back.tif`],
+        `${base}-back.tif`,
+      );
+      const opened = await decodeImageFile(`${base}-tiled.tif`, tiled);
+      const reference = await decodeImageFile(`${base}-back.tif`, strips);
+      expect(opened.info).toMatchObject({ width: w, height: h, bitsStored: bits });
+      expect(maxDifference(opened.pixels.data, reference.pixels.data)).toBe(0);
+      if (!compression.startsWith('jpeg')) {
+        const written = bits === 8 ? Uint16Array.from(grey8, (v) => v * 257) : grey16;
+        expect(maxDifference(opened.pixels.data, written)).toBe(0);
+      }
+    });
+  }
+
+  it('says when the tiles do not cover the image', async () => {
+    writeFileSync(path.join(dir, 'few.tif'), writeTiff([{ width: w, height: h, bits: 8, data: grey8 }]));
+    const tiled = Buffer.from(
+      libtiff('tiffcp', ['-t', '-w', '48', '-l', '32', 'few.tif', 'few-tiled.tif'], 'few-tiled.tif'),
+    );
+    // TileOffsets and TileByteCounts declared with one value fewer (little-endian IFD entries: tag, type, count).
+    const ifd = tiled.readUInt32LE(4);
+    for (let k = 0; k < tiled.readUInt16LE(ifd); k++) {
+      const e = ifd + 2 + k * 12;
+      const tag = tiled.readUInt16LE(e);
+      if (tag === 324 || tag === 325) tiled.writeUInt32LE(tiled.readUInt32LE(e + 4) - 1, e + 4);
+    }
+    await expect(decodeImageFile('few.tif', tiled)).rejects.toThrow(/few\.tif: the TIFF has 24 tiles, 25 needed/);
+  });
 });
