@@ -36,6 +36,22 @@ const SYNTAXES: readonly TransferSyntax[] = [
     bigEndian: false,
     lossy: true,
   },
+  // Retired in DICOM but still written, e.g. by dcmtk's img2dcm from a progressive JPEG: the same JPEG decoder reads
+  // progressive streams (spectral selection alone, .53, is a subset of full progression).
+  {
+    uid: '1.2.840.10008.1.2.4.53',
+    name: 'JPEG Spectral Selection, Non-Hierarchical (Process 6 & 8, retired)',
+    codec: 'DecodeJpeg',
+    bigEndian: false,
+    lossy: true,
+  },
+  {
+    uid: '1.2.840.10008.1.2.4.55',
+    name: 'JPEG Full Progression, Non-Hierarchical (Process 10 & 12, retired)',
+    codec: 'DecodeJpeg',
+    bigEndian: false,
+    lossy: true,
+  },
   {
     uid: '1.2.840.10008.1.2.4.57',
     name: 'JPEG Lossless, Non-Hierarchical (Process 14)',
@@ -114,8 +130,6 @@ const KNOWN_UNSUPPORTED: Record<string, string> = {
   '1.2.840.10008.1.2.4.111': 'JPEG XL JPEG Recompression',
   '1.2.840.10008.1.2.4.112': 'JPEG XL',
   '1.2.840.10008.1.2.4.52': 'JPEG Extended (Process 3 & 5, retired)',
-  '1.2.840.10008.1.2.4.53': 'JPEG Spectral Selection, Non-Hierarchical (retired)',
-  '1.2.840.10008.1.2.4.55': 'JPEG Full Progression, Non-Hierarchical (retired)',
 };
 
 export function findTransferSyntax(uid: string): TransferSyntax | undefined {
