@@ -33,6 +33,8 @@ export interface JpegFrameHeader {
   readonly lossless: boolean;
   /** SOF0 or SOF1: sequential DCT with Huffman coding (baseline or extended), what ./jpeg-grey takes. */
   readonly sequentialHuffman: boolean;
+  /** SOF9-11 or SOF13-15: arithmetic coding, which the codec module's IJG decoder does not read. */
+  readonly arithmetic: boolean;
 }
 
 /**
@@ -118,6 +120,7 @@ export function readJpegFrameHeader(bytes: Uint8Array): JpegFrameHeader | null {
         firstComponentIsLuma,
         lossless: marker === 0xc3 || marker === 0xc7 || marker === 0xcb || marker === 0xcf,
         sequentialHuffman: marker === 0xc0 || marker === 0xc1,
+        arithmetic: marker >= 0xc9 && marker <= 0xcf && marker !== 0xcc,
       };
     }
     pos = body + length - 2;

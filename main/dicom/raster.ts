@@ -117,6 +117,12 @@ export async function decodeJpegFile(
       fileName,
       `JPEG with ${components} colour components is not supported (grey or RGB only)`,
     );
+  if (header.arithmetic)
+    throw new ImageDecodeError(
+      'unsupported',
+      fileName,
+      'arithmetic-coded JPEG is not supported (Huffman-coded only): save the image again as an ordinary JPEG or as PNG',
+    );
   const bitsAllocated = precision > 8 ? 16 : 8;
   checkImageSize(fileName, width, height, 'the JPEG header', components, bitsAllocated / 8);
   const photometric = components === 1 ? 'MONOCHROME2' : 'RGB';

@@ -1,6 +1,7 @@
 /**
- * DICOM with the retired progressive JPEG transfer syntaxes, as dcmtk's img2dcm writes them when it wraps a
- * progressive JPEG (a photo of a film, a web export) without decoding it: the same pixels as that JPEG file.
+ * JPEG coding processes beyond baseline, made by libjpeg-turbo's cjpeg: DICOM with the retired progressive JPEG
+ * transfer syntaxes, as dcmtk's img2dcm writes them when it wraps a progressive JPEG (a photo of a film, a web
+ * export) without decoding it, gives the pixels of that JPEG file; an arithmetic-coded JPEG is refused by name.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,5 +53,17 @@ describe('progressive JPEG in DICOM (retired syntaxes 1.2.840.10008.1.2.4.55)', 
       max = Math.max(max, Math.abs(stored - asJpeg.pixels.data[i]! / 257));
     }
     expect(max).toBeLessThan(tolerance);
+  });
+});
+
+describe('an arithmetic-coded JPEG file', () => {
+  it('is refused with what to do, not with the codec library message', async () => {
+    const source = path.join(dir, 'arithmetic.pnm');
+    const jpeg = path.join(dir, 'arithmetic.jpg');
+    writeFileSync(source, pnm(false));
+    execFileSync('cjpeg', ['-arithmetic', '-outfile', jpeg, source]);
+    await expect(decodeImageFile('arithmetic.jpg', readFileSync(jpeg))).rejects.toThrow(
+      'arithmetic.jpg: arithmetic-coded JPEG is not supported (Huffman-coded only): save the image again as an ordinary JPEG or as PNG',
+    );
   });
 });
