@@ -239,7 +239,7 @@ export async function decodeTiffFile(
   const bits = ifd.values.get(TAG.bitsPerSample) ?? [1];
   const bitsPerSample = bits[0] ?? fail('the TIFF BitsPerSample tag has no value');
   // The limits every decoder shares (main/dicom/limits.ts): per side and decoded bytes, beyond the pixel count above.
-  checkImageSize(fileName, width, height, 'the TIFF header', Math.max(1, samples), bitsPerSample > 8 ? 2 : 1);
+  checkImageSize(fileName, width, height, 'the TIFF header', Math.max(1, samples), Math.ceil(bitsPerSample / 8));
   const photometric = one(TAG.photometric, 1);
   const compression = one(TAG.compression, 1);
   const predictor = one(TAG.predictor, 1);
@@ -255,10 +255,17 @@ export async function decodeTiffFile(
       `TIFF with photometric interpretation ${photometric} and ${samples} samples per pixel is not supported (grey or RGB, or YCbCr in JPEG strips)`,
       'unsupported',
     );
-  if (bitsPerSample !== 8 && bitsPerSample !== 16)
-    fail(`TIFF with ${bitsPerSample} bits per sample is not supported (8 or 16)`, 'unsupported');
-  if (sampleFormat !== 1)
-    fail(`TIFF sample format ${sampleFormat} is not supported (unsigned integers only)`, 'unsupported');
+  // 32-bit grey: floating point (what ImageJ and image-processing tools save) or integers, scaled to 16 bits.
+  const wide = bitsPerSample === 32 && grey && !jpeg;
+  if (bitsPerSample !== 8 && bitsPerSample !== 16 && !wide)
+    fail(`TIFF with ${bitsPerSample} bits per sample is not supported (8 or 16, or 32 for grey)`, 'unsupported');
+  if (!(sampleFormat === 1 || (wide && (sampleFormat === 2 || sampleFormat === 3))))
+    fail(
+      `TIFF sample format ${sampleFormat} is not supported with ${bitsPerSample} bits (unsigned integers; 32-bit grey may be signed or floating point)`,
+      'unsupported',
+    );
+  if (wide && predictor !== 1)
+    fail(`TIFF with 32-bit samples and predictor ${predictor} is not supported (no predictor)`, 'unsupported');
   if (compression === 6)
     fail(
       'TIFF with old-style JPEG (compression 6) is not supported: save it again with JPEG (7) or LZW',
@@ -270,6 +277,8 @@ export async function decodeTiffFile(
     fail(`TIFF JPEG with ${bitsPerSample} bits per sample is not supported (8)`, 'unsupported');
   if (predictor !== 1 && predictor !== 2) fail(`TIFF predictor ${predictor} is not supported`, 'unsupported');
   const pixelCount = width * height;
+  // Stored value = modality.slope x pixel + modality.intercept; only 32-bit samples are scaled (to their range).
+  let modality = { slope: 1, intercept: 0 };
   const blocks = blocksOf(ifd, width, height, fail);
   const blockAt = (b: Block): Uint8Array => {
     if (b.offset + b.byteCount > bytes.length) fail(`TIFF ${b.name} lies outside the file (truncated?)`);
@@ -321,7 +330,8 @@ export async function decodeTiffFile(
     const rv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     /* eslint-disable @typescript-eslint/no-non-null-assertion --
        out holds pixelCount = width x height values and raw rowBytes x height bytes (allocated above) */
-    if (bitsPerSample === 16) for (let i = 0; i < pixelCount; i++) out[i] = rv.getUint16(i * 2, little);
+    if (wide) modality = scaleWideSamples(rv, pixelCount, sampleFormat, little, out);
+    else if (bitsPerSample === 16) for (let i = 0; i < pixelCount; i++) out[i] = rv.getUint16(i * 2, little);
     else if (grey) for (let i = 0; i < pixelCount; i++) out[i] = raw[i]! * 257;
     else
       for (let i = 0, s = 0; i < pixelCount; i++, s += samples)
@@ -354,7 +364,7 @@ export async function decodeTiffFile(
   /* eslint-enable @typescript-eslint/no-non-null-assertion */
   const dataRange = { name: 'Data range', center: (min + max + 1) / 2, width: Math.max(1, max - min + 1) };
   const windows =
-    bitsPerSample === 16
+    bitsPerSample > 8
       ? [dataRange, automaticWindow(shown, size.w, size.h), { ...FULL_RANGE_WINDOW, name: 'As stored' }]
       : [{ ...FULL_RANGE_WINDOW, name: 'As stored' }, automaticWindow(shown, size.w, size.h)];
   return {
@@ -372,7 +382,14 @@ export async function decodeTiffFile(
       meta: EMPTY_META,
       ...(turn ? { turnedByTag: `${describeTagTurn(turn)} as its Orientation tag (${tag}) says` } : {}),
     },
-    pixels: { width: size.w, height: size.h, data: shown, modalitySlope: 1, modalityIntercept: 0, windows },
+    pixels: {
+      width: size.w,
+      height: size.h,
+      data: shown,
+      modalitySlope: modality.slope,
+      modalityIntercept: modality.intercept,
+      windows,
+    },
   };
 }
 
@@ -512,4 +529,44 @@ function undoHorizontalPredictor(
         block[y * rowBytes + x] = (block[y * rowBytes + x]! + block[y * rowBytes + x - samples]!) & 0xff;
   }
   /* eslint-enable @typescript-eslint/no-non-null-assertion */
+}
+
+/**
+ * 32-bit grey samples (IEEE float, signed or unsigned integers) scaled linearly from their finite range to 0..65535
+ * into `out`; returns the slope and intercept that give the stored values back. Samples that are not finite (NaN,
+ * infinity) take the lowest value.
+ */
+function scaleWideSamples(
+  raw: DataView,
+  count: number,
+  sampleFormat: number,
+  little: boolean,
+  out: Uint16Array,
+): { slope: number; intercept: number } {
+  const read =
+    sampleFormat === 3
+      ? (i: number) => raw.getFloat32(i * 4, little)
+      : sampleFormat === 2
+        ? (i: number) => raw.getInt32(i * 4, little)
+        : (i: number) => raw.getUint32(i * 4, little);
+  const values = new Float64Array(count);
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < count; i++) {
+    const v = read(i);
+    values[i] = v;
+    if (Number.isFinite(v)) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  if (!Number.isFinite(min)) return { slope: 1, intercept: 0 }; // no finite sample: all zero
+  const slope = max > min ? (max - min) / 65535 : 1;
+  /* eslint-disable @typescript-eslint/no-non-null-assertion -- values holds count samples */
+  for (let i = 0; i < count; i++) {
+    const v = values[i]!;
+    out[i] = Number.isFinite(v) ? Math.round((v - min) / slope) : 0;
+  }
+  /* eslint-enable @typescript-eslint/no-non-null-assertion */
+  return { slope, intercept: min };
 }

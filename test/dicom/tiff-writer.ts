@@ -1,5 +1,5 @@
 /**
- * A small TIFF writer for tests: grey 8/16 bit, strips, uncompressed / LZW / Deflate / PackBits, the
+ * A small TIFF writer for tests: grey 8/16/32 bit (32: unsigned, signed or floating point), strips, uncompressed / LZW / Deflate / PackBits, the
  * horizontal predictor, resolution tags, several pages. Written from the TIFF 6.0 specification so the
  * decoder is checked against an independent encoder.
  */
@@ -8,9 +8,11 @@ import { deflateSync } from 'node:zlib';
 export interface TiffPage {
   readonly width: number;
   readonly height: number;
-  readonly bits: 8 | 16;
-  /** Grey values, row-major. */
-  readonly data: Uint8Array | Uint16Array;
+  readonly bits: 8 | 16 | 32;
+  /** Grey values, row-major (32 bits: as sampleFormat says). */
+  readonly data: Uint8Array | Uint16Array | Float32Array | Int32Array | Uint32Array;
+  /** SampleFormat (339): 1 unsigned, 2 signed, 3 IEEE floating point; written only when given. */
+  readonly sampleFormat?: 1 | 2 | 3;
   readonly compression?: 1 | 5 | 8 | 32773;
   readonly predictor?: 1 | 2;
   readonly rowsPerStrip?: number;
@@ -95,7 +97,11 @@ function stripBytes(page: TiffPage, y0: number, rows: number, little: boolean): 
           (v - page.data[(y0 + y) * page.width + x - 1]! + (page.bits === 16 ? 65536 : 256)) %
           (page.bits === 16 ? 65536 : 256);
       const at = (y * page.width + x) * bpp;
-      if (page.bits === 16) view.setUint16(at, v, little);
+      if (page.bits === 32) {
+        if (page.sampleFormat === 3) view.setFloat32(at, v, little);
+        else if (page.sampleFormat === 2) view.setInt32(at, v, little);
+        else view.setUint32(at, v, little);
+      } else if (page.bits === 16) view.setUint16(at, v, little);
       else out[at] = v;
     }
   }
@@ -165,6 +171,7 @@ export function writeTiff(pages: readonly TiffPage[], little = true): Uint8Array
     );
     tags.set(277, { type: 3, values: [1] });
     tags.set(278, { type: 4, values: [rowsPerStrip] });
+    if (page.sampleFormat) tags.set(339, { type: 3, values: [page.sampleFormat] });
     tags.set(
       279,
       counts.length === 1 ? { type: 4, values: counts } : { type: 4, values: counts, at: add(longs(counts)) },

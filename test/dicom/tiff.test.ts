@@ -52,6 +52,43 @@ describe('TIFF decoding', () => {
     expect(Array.from(opened.pixels.data)).toEqual(Array.from(data, (v) => v * 257));
   });
 
+  it.each([
+    ['floating point', 3, Float32Array.from({ length: 48 * 30 }, (_, i) => -3.5 + (i % 97) * 12.375)],
+    ['signed integers', 2, Int32Array.from({ length: 48 * 30 }, (_, i) => -70000 + (i % 89) * 3001)],
+    ['unsigned integers', 1, Uint32Array.from({ length: 48 * 30 }, (_, i) => 4_000_000_000 - (i % 83) * 1000)],
+  ] as const)(
+    'reads 32-bit grey (%s), scaled to 16 bits with a slope that gives the values back',
+    async (_n, format, data) => {
+      const opened = await decodeImageFile(
+        'x.tif',
+        writeTiff([{ width: 48, height: 30, bits: 32, sampleFormat: format, data, compression: 8, rowsPerStrip: 7 }]),
+      );
+      expect(opened.info).toMatchObject({ width: 48, height: 30, bitsStored: 32, photometric: 'MONOCHROME2' });
+      const { modalitySlope, modalityIntercept, data: scaled } = opened.pixels;
+      const values = Array.from(data, Number);
+      expect(Math.min(...scaled)).toBe(0);
+      expect(Math.max(...scaled)).toBe(65535);
+      expect(modalityIntercept).toBe(Math.min(...values));
+      for (let i = 0; i < values.length; i++)
+        expect(Math.abs(scaled[i]! * modalitySlope + modalityIntercept - values[i]!)).toBeLessThanOrEqual(
+          modalitySlope / 2 + 1e-6 * Math.abs(values[i]!),
+        );
+    },
+  );
+
+  it('a 32-bit float image with NaN and infinity: those pixels take the lowest value', async () => {
+    const data = Float32Array.from({ length: 16 }, (_, i) => i / 4);
+    data[3] = Number.NaN;
+    data[7] = Number.POSITIVE_INFINITY;
+    const opened = await decodeImageFile(
+      'n.tif',
+      writeTiff([{ width: 4, height: 4, bits: 32, sampleFormat: 3, data }]),
+    );
+    expect(opened.pixels.data[3]).toBe(0);
+    expect(opened.pixels.data[7]).toBe(0);
+    expect(opened.pixels.data[15]).toBe(65535);
+  });
+
   it('inverts WhiteIsZero', async () => {
     const data = ramp8(8, 8);
     const opened = await decodeImageFile('x.tif', writeTiff([{ width: 8, height: 8, bits: 8, data, photometric: 0 }]));
