@@ -41,6 +41,7 @@ const TAG = {
   tileOffsets: 324,
   tileByteCounts: 325,
   jpegTables: 347,
+  colorMap: 320,
   sampleFormat: 339,
 } as const;
 
@@ -245,14 +246,16 @@ export async function decodeTiffFile(
   const predictor = one(TAG.predictor, 1);
   const sampleFormat = one(TAG.sampleFormat, 1);
   const planar = one(TAG.planarConfig, 1);
-  const grey = (photometric === 0 || photometric === 1) && samples === 1;
-  const rgb = photometric === 2 && (samples === 3 || samples === 4) && bitsPerSample === 8 && planar === 1;
   const jpeg = compression === 7;
+  // Palette (3): 8-bit indexes into ColorMap, shown as the luma of each entry (a grey palette: its grey).
+  const palette = photometric === 3 && samples === 1 && bitsPerSample === 8 && !jpeg;
+  const grey = ((photometric === 0 || photometric === 1) && samples === 1) || palette;
+  const rgb = photometric === 2 && (samples === 3 || samples === 4) && bitsPerSample === 8 && planar === 1;
   // YCbCr only inside JPEG strips, whose decoder takes the luma; uncompressed YCbCr is not read.
   const ycbcr = jpeg && photometric === 6 && samples === 3;
   if (!grey && !rgb && !ycbcr)
     fail(
-      `TIFF with photometric interpretation ${photometric} and ${samples} samples per pixel is not supported (grey or RGB, or YCbCr in JPEG strips)`,
+      `TIFF with photometric interpretation ${photometric}, ${samples} samples per pixel and ${bitsPerSample} bits is not supported (grey, 8-bit palette or RGB, or YCbCr in JPEG strips)`,
       'unsupported',
     );
   // 32-bit grey: floating point (what ImageJ and image-processing tools save) or integers, scaled to 16 bits.
@@ -332,7 +335,10 @@ export async function decodeTiffFile(
        out holds pixelCount = width x height values and raw rowBytes x height bytes (allocated above) */
     if (wide) modality = scaleWideSamples(rv, pixelCount, sampleFormat, little, out);
     else if (bitsPerSample === 16) for (let i = 0; i < pixelCount; i++) out[i] = rv.getUint16(i * 2, little);
-    else if (grey) for (let i = 0; i < pixelCount; i++) out[i] = raw[i]! * 257;
+    else if (palette) {
+      const lut = paletteLuma(ifd.values.get(TAG.colorMap) ?? fail('the palette TIFF has no ColorMap'), fail);
+      for (let i = 0; i < pixelCount; i++) out[i] = lut[raw[i]!]!;
+    } else if (grey) for (let i = 0; i < pixelCount; i++) out[i] = raw[i]! * 257;
     else
       for (let i = 0, s = 0; i < pixelCount; i++, s += samples)
         out[i] = Math.round((0.299 * raw[s]! + 0.587 * raw[s + 1]! + 0.114 * raw[s + 2]!) * 257);
@@ -376,7 +382,15 @@ export async function decodeTiffFile(
       frames: 1,
       spacing,
       bitsStored: bitsPerSample,
-      photometric: grey ? (photometric === 0 ? 'MONOCHROME1' : 'MONOCHROME2') : ycbcr ? 'YBR_FULL' : 'RGB',
+      photometric: palette
+        ? 'PALETTE COLOR'
+        : grey
+          ? photometric === 0
+            ? 'MONOCHROME1'
+            : 'MONOCHROME2'
+          : ycbcr
+            ? 'YBR_FULL'
+            : 'RGB',
       invertedFromMonochrome1: photometric === 0,
       transferSyntax: null,
       meta: EMPTY_META,
@@ -569,4 +583,14 @@ function scaleWideSamples(
   }
   /* eslint-enable @typescript-eslint/no-non-null-assertion */
   return { slope, intercept: min };
+}
+
+/** The 16-bit luma of each of the 256 entries of an 8-bit palette's ColorMap (all reds, then greens, then blues). */
+function paletteLuma(colorMap: readonly number[], fail: (problem: string) => never): Uint16Array {
+  if (colorMap.length !== 3 * 256) fail(`the TIFF ColorMap holds ${colorMap.length} values, 768 expected for 8 bits`);
+  /* eslint-disable @typescript-eslint/no-non-null-assertion -- colorMap holds 768 values, checked above */
+  return Uint16Array.from({ length: 256 }, (_, i) =>
+    Math.round(0.299 * colorMap[i]! + 0.587 * colorMap[256 + i]! + 0.114 * colorMap[512 + i]!),
+  );
+  /* eslint-enable @typescript-eslint/no-non-null-assertion */
 }

@@ -16,7 +16,7 @@ export interface TiffPage {
   readonly compression?: 1 | 5 | 8 | 32773;
   readonly predictor?: 1 | 2;
   readonly rowsPerStrip?: number;
-  readonly photometric?: 0 | 1;
+  readonly photometric?: 0 | 1 | 3;
   /** [x, y, unit] (unit 1 none, 2 inch, 3 cm). */
   readonly resolution?: readonly [number, number, 1 | 2 | 3];
   /** Extra or overriding tags (tag -> LONG values). */

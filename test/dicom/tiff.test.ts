@@ -89,6 +89,26 @@ describe('TIFF decoding', () => {
     expect(opened.pixels.data[15]).toBe(65535);
   });
 
+  it('reads an 8-bit palette image as the luma of its colour map', async () => {
+    const data = ramp8(16, 12);
+    // A grey ramp palette, reversed, with a red tint in the red entries.
+    const colorMap = [
+      ...Array.from({ length: 256 }, (_, i) => Math.min(65535, (255 - i) * 257 + 3000)),
+      ...Array.from({ length: 256 }, (_, i) => (255 - i) * 257),
+      ...Array.from({ length: 256 }, (_, i) => (255 - i) * 257),
+    ];
+    const page = { width: 16, height: 12, bits: 8 as const, data, photometric: 3 as const };
+    const opened = await decodeImageFile('p.tif', writeTiff([{ ...page, extraTags: new Map([[320, colorMap]]) }]));
+    expect(opened.info.photometric).toBe('PALETTE COLOR');
+    const luma = (i: number): number =>
+      Math.round(0.299 * colorMap[i]! + 0.587 * colorMap[256 + i]! + 0.114 * colorMap[512 + i]!);
+    expect(Array.from(opened.pixels.data)).toEqual(Array.from(data, luma));
+    const short = new Map([[320, colorMap.slice(0, 300)]]);
+    await expect(decodeImageFile('q.tif', writeTiff([{ ...page, extraTags: short }]))).rejects.toThrow(
+      /q\.tif: the TIFF ColorMap holds 300 values, 768 expected/,
+    );
+  });
+
   it('inverts WhiteIsZero', async () => {
     const data = ramp8(8, 8);
     const opened = await decodeImageFile('x.tif', writeTiff([{ width: 8, height: 8, bits: 8, data, photometric: 0 }]));
