@@ -1,7 +1,7 @@
 /**
- * A small TIFF writer for tests: grey 8/16/32 bit (32: unsigned, signed or floating point), strips, uncompressed / LZW / Deflate / PackBits, the
- * horizontal predictor, resolution tags, several pages. Written from the TIFF 6.0 specification so the
- * decoder is checked against an independent encoder.
+ * A small TIFF writer for tests: grey 8/16/32 bit (32: unsigned, signed or floating point), strips, uncompressed /
+ * LZW / Deflate / PackBits, the horizontal predictor, resolution tags, several pages. Written from the TIFF 6.0
+ * specification so the decoder is checked against an independent encoder.
  */
 import { deflateSync } from 'node:zlib';
 
