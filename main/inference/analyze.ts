@@ -41,13 +41,39 @@ export function landmarkSetOf(prediction: Pick<Prediction, 'landmarks'>): Landma
   return set;
 }
 
+/** How the problem a damaged file adds begins (withFileDamage); the summary of an unrecognised image keeps it. */
+const FILE_DAMAGED = 'The file is damaged:';
+
+/**
+ * The prediction of an image whose decoder reported damaged data (a truncated JPEG, corrupt compressed frames,
+ * invalid DICOM elements: the warnings that say "damaged"): the damage named among its problems, and the verdict
+ * never "ok", since the part of the image that is wrong may be where the vertebrae are.
+ */
+export function withFileDamage(prediction: Prediction, fileWarnings: readonly string[] | undefined): Prediction {
+  const damage = (fileWarnings ?? []).filter((w) => /\bdamaged\b/.test(w));
+  if (damage.length === 0) return prediction;
+  const q = prediction.quality;
+  return {
+    ...prediction,
+    quality: {
+      ...q,
+      verdict: q.verdict === 'ok' ? 'uncertain' : q.verdict,
+      problems: [...q.problems, `${FILE_DAMAGED} ${damage.join('; ')}. Import an undamaged copy if there is one.`],
+    },
+  };
+}
+
 /** One line: the stage and whether it can be trusted. */
 export function summarize(prediction: Prediction, assessment: Assessment): { stageCertain: boolean; summary: string } {
   const { verdict, problems } = prediction.quality;
   if (!prediction.recognition.lateralCephalogram) {
+    const damage = problems.filter((p) => p.startsWith(FILE_DAMAGED));
     return {
       stageCertain: false,
-      summary: `Not a lateral cephalogram (no landmarks, no stage): ${prediction.recognition.reason ?? ''}`.trim(),
+      summary: [
+        `Not a lateral cephalogram (no landmarks, no stage): ${prediction.recognition.reason ?? ''}`.trim(),
+        ...damage,
+      ].join(' '),
     };
   }
   const turned = prediction.orientation.corrected
@@ -110,11 +136,9 @@ export async function analyzeOpened(
 ): Promise<AnalysisResult> {
   const start = performance.now();
   const spacing = options.spacing !== undefined && options.spacing !== null ? options.spacing : opened.info.spacing;
-  const prediction = await engine.analyze(
-    pipelineImageOf(opened),
-    spacing,
-    opened.info.fileName,
-    options.orientation ?? 'auto',
+  const prediction = withFileDamage(
+    await engine.analyze(pipelineImageOf(opened), spacing, opened.info.fileName, options.orientation ?? 'auto'),
+    opened.info.warnings,
   );
   const t1 = performance.now();
   const meta = opened.info.meta;
