@@ -137,6 +137,8 @@ export interface AnalysisResult {
    */
   readonly stageCertain: boolean;
   readonly summary: string;
+  /** What the decoder said about the file (damaged data, unusable values), as ImageInfo.warnings; absent: nothing. */
+  readonly fileWarnings?: readonly string[];
   readonly timings: AnalysisTimings;
   /** The AI landmark version recorded for the stored image, when one was recorded. */
   readonly recorded: { readonly runId: number; readonly versionId: number; readonly version: number } | null;

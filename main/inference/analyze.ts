@@ -156,6 +156,7 @@ export async function analyzeOpened(
     prediction,
     assessment,
     ...summarize(prediction, assessment),
+    ...(opened.info.warnings?.length ? { fileWarnings: opened.info.warnings } : {}),
     timings: { decodeMs, inferenceMs: t1 - start, stagingMs: t2 - t1, totalMs: t2 - start + (decodeMs ?? 0) },
     recorded: null,
   };

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatResult } from '../../main/cli/commands/analyze';
 import { decodeImageFile } from '../../main/dicom/index';
 import { analyzeOpened, enteredSpacing, InferenceEngine, verifyModel } from '../../main/inference/index';
 import { HAS_SHARED_DATA, REPO_ROOT, sharedPath } from '../shared-data';
@@ -25,6 +26,7 @@ describe.skipIf(!HAS_SHARED_DATA || !HAS_MODEL)('a damaged file', () => {
     const r = await analyzeOpened(engine, await decodeImageFile('003.jpg', isbi003()), { spacing });
     expect(r.prediction.quality.problems.join(' ')).not.toMatch(/damaged/);
     expect(r.prediction.quality.verdict).toBe('ok');
+    expect(r.fileWarnings).toBeUndefined();
   });
 
   it('cut short below the vertebrae: landmarks, but "check" with the damage named', async () => {
@@ -35,6 +37,12 @@ describe.skipIf(!HAS_SHARED_DATA || !HAS_MODEL)('a damaged file', () => {
     expect(r.prediction.quality.verdict).toBe('uncertain');
     expect(r.stageCertain).toBe(false);
     expect(r.summary).toMatch(/The file is damaged: 003-cut\.jpg: the JPEG data is damaged .*truncated file\?/);
+    // The decoder's warning travels with the result, and `cvm analyze` prints it above the result line.
+    expect(r.fileWarnings?.[0]).toMatch(/^003-cut\.jpg: the JPEG data is damaged/);
+    const lines = formatResult('003-cut.jpg', r).split('\n');
+    const warning = lines.findIndex((l) => l.startsWith('  warning     003-cut.jpg: the JPEG data is damaged'));
+    expect(warning).toBeGreaterThan(0);
+    expect(lines[warning + 1]).toMatch(/^  result {6}CS\d .*uncertain/);
   });
 
   it('cut short above the vertebrae: not found, and the summary says the file is damaged', async () => {

@@ -51,6 +51,7 @@ export function formatResult(file: string, r: AnalysisResult): string {
   lines.push(
     `  provider    ${p.provider.used} (ran on ${p.provider.placement.join(', ') || 'unknown'})${p.provider.fallbackReason ? `; not faster because ${p.provider.fallbackReason}` : ''}`,
   );
+  for (const w of r.fileWarnings ?? []) lines.push(`  warning     ${w}`);
   lines.push(`  result      ${r.summary}${r.stageCertain ? '' : '  [NOT CERTAIN]'}`);
   lines.push(`  orientation ${p.orientation.corrected ? p.orientation.detail : 'upright, facing right, as stored'}`);
   if (p.anatomy) {
