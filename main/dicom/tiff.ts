@@ -480,6 +480,9 @@ interface Block {
   readonly storedRows: number;
 }
 
+/** Largest tile accepted beyond the image's own size (a small image in the usual 256 or 512 px tiles). */
+const MAX_TILE_PIXELS = 1024 * 1024;
+
 /** The strips (StripOffsets, RowsPerStrip) or the tiles (TileOffsets, TileWidth, TileLength) of the page. */
 function blocksOf(ifd: Ifd, width: number, height: number, fail: (problem: string) => never): Block[] {
   const tiled = ifd.values.has(TAG.tileWidth) || ifd.values.has(TAG.tileOffsets);
@@ -493,6 +496,10 @@ function blocksOf(ifd: Ifd, width: number, height: number, fail: (problem: strin
     ? (ifd.values.get(TAG.tileLength)?.[0] ?? 0)
     : Math.min(ifd.values.get(TAG.rowsPerStrip)?.[0] ?? height, height);
   if (!(blockWidth > 0 && blockRows > 0)) fail(`the TIFF declares ${kind}s of ${blockWidth}x${blockRows} pixels`);
+  // A tile is decompressed whole before its part of the image is kept: one far larger than the image (a damaged or
+  // hostile header) would allocate that much first.
+  if (tiled && blockWidth * blockRows > Math.max(width * height, MAX_TILE_PIXELS))
+    fail(`the TIFF declares tiles of ${blockWidth}x${blockRows} pixels for a ${width}x${height} image`);
   const across = Math.ceil(width / blockWidth);
   const down = Math.ceil(height / blockRows);
   if (offsets.length < across * down)

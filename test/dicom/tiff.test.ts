@@ -189,6 +189,15 @@ describe('TIFF decoding', () => {
     );
     const tiled = writeTiff([{ width: 8, height: 8, bits: 8, data: ramp8(8, 8), extraTags: new Map([[322, [16]]]) }]);
     await expect(decodeImageFile('t.tif', tiled)).rejects.toThrow(/t\.tif: the TIFF has no tile offsets/);
+    const huge = new Map([
+      [322, [60000]],
+      [323, [60000]],
+      [324, [8]],
+      [325, [100]],
+    ]);
+    await expect(
+      decodeImageFile('h.tif', writeTiff([{ width: 8, height: 8, bits: 8, data: ramp8(8, 8), extraTags: huge }])),
+    ).rejects.toThrow(/h\.tif: the TIFF declares tiles of 60000x60000 pixels for a 8x8 image/);
     const withCompression = (c: number): Uint8Array =>
       writeTiff([{ width: 8, height: 8, bits: 8, data: ramp8(8, 8), extraTags: new Map([[259, [c]]]) }]);
     await expect(decodeImageFile('j.tif', withCompression(7))).rejects.toThrow(/TIFF strip 0 is not a JPEG stream/);
