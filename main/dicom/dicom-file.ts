@@ -51,7 +51,11 @@ export async function decodeDicomFile(
     unread !== undefined && !withData && statisticsSuffice(dataSet, module, syntax, parsed.transferSyntaxUid);
   if (unread && !streamed) unread.fill();
   const stored = await decodeStoredFrame(fileName, dataSet, module, syntax, frame, streamed ? unread : undefined);
-  const monochrome1 = module.photometric === 'MONOCHROME1';
+  // Shown with low values light: MONOCHROME1, and MONOCHROME2 whose Presentation LUT Shape (2050,0020) is INVERSE
+  // (dcmtk's dcm2pnm inverts it too). MONOCHROME1 stays inverted whatever the shape says.
+  const presentationInverse =
+    module.photometric === 'MONOCHROME2' && dataSet.string('x20500020')?.trim().toUpperCase() === 'INVERSE';
+  const monochrome1 = module.photometric === 'MONOCHROME1' || presentationInverse;
   const result = buildPixels(
     fileName,
     dataSet,
@@ -73,6 +77,9 @@ export async function decodeDicomFile(
       ? ['VOI LUT Sequence not applied: the file also gives window centre/width presets, which are used']
       : []),
     ...(module.samplesPerPixel === 3 ? [`colour (${module.photometric}) converted to grey (luma)`] : []),
+    ...(presentationInverse
+      ? ['Presentation LUT Shape INVERSE: shown inverted (low values light), as the file asks']
+      : []),
   ];
   return {
     info: {
