@@ -15,12 +15,12 @@ export function isPng(bytes: Uint8Array): boolean {
   return bytes.length > 8 && PNG_SIGNATURE.every((b, i) => bytes[i] === b);
 }
 
+/** A classic TIFF (version 42) or a BigTIFF (43), either byte order. */
 export function isTiff(bytes: Uint8Array): boolean {
-  return (
-    bytes.length >= 8 &&
-    ((bytes[0] === 0x49 && bytes[1] === 0x49 && bytes[2] === 42 && bytes[3] === 0) ||
-      (bytes[0] === 0x4d && bytes[1] === 0x4d && bytes[2] === 0 && bytes[3] === 42))
-  );
+  const version = (v: number): boolean =>
+    (bytes[0] === 0x49 && bytes[1] === 0x49 && bytes[2] === v && bytes[3] === 0) ||
+    (bytes[0] === 0x4d && bytes[1] === 0x4d && bytes[2] === 0 && bytes[3] === v);
+  return bytes.length >= 8 && (version(42) || version(43));
 }
 
 export interface JpegFrameHeader {

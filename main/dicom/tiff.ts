@@ -45,7 +45,25 @@ const TAG = {
   sampleFormat: 339,
 } as const;
 
-const TYPE_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8 };
+// Bytes per value of each field type; 13 (IFD) and BigTIFF's 16-18 (LONG8, SLONG8, IFD8) included.
+const TYPE_SIZE: Record<number, number> = {
+  1: 1,
+  2: 1,
+  3: 2,
+  4: 4,
+  5: 8,
+  6: 1,
+  7: 1,
+  8: 2,
+  9: 4,
+  10: 8,
+  11: 4,
+  12: 8,
+  13: 4,
+  16: 8,
+  17: 8,
+  18: 8,
+};
 
 /** The spacing the resolution tags give, or null when they are absent, a default or not physical. */
 export function tiffSpacing(xRes: number | null, yRes: number | null, unit: number): Spacing | null {
@@ -191,29 +209,40 @@ export async function decodeTiffFile(
     at + 2 <= bytes.length ? view.getUint16(at, little) : fail('the TIFF is truncated');
   const u32 = (at: number): number =>
     at + 4 <= bytes.length ? view.getUint32(at, little) : fail('the TIFF is truncated');
-  if (u16(2) === 43) fail('BigTIFF is not supported (classic TIFF only)', 'unsupported');
-  const ifdOffset = u32(4);
-  if (ifdOffset < 8 || ifdOffset + 2 > bytes.length)
+  // BigTIFF (version 43): 8-byte offsets and counts, 20-byte directory entries, values inline up to 8 bytes.
+  const big = u16(2) === 43;
+  const u64 = (at: number): number => {
+    if (at + 8 > bytes.length) return fail('the TIFF is truncated');
+    const v = view.getBigUint64(at, little);
+    return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : fail('the TIFF holds an offset beyond 2^53 bytes');
+  };
+  const offset = big ? u64 : u32;
+  if (big && (u16(4) !== 8 || u16(6) !== 0)) fail('the BigTIFF header does not declare 8-byte offsets');
+  const ifdOffset = offset(big ? 8 : 4);
+  const [countBytes, entryBytes, inlineBytes] = big ? [8, 20, 8] : [2, 12, 4];
+  if (ifdOffset < 8 || ifdOffset + countBytes > bytes.length)
     fail('the TIFF has no readable first page: its directory lies outside the file (truncated?)');
-  const count = u16(ifdOffset);
-  if (ifdOffset + 2 + count * 12 > bytes.length) fail('the TIFF directory is truncated');
+  const count = big ? u64(ifdOffset) : u16(ifdOffset);
+  if (ifdOffset + countBytes + count * entryBytes > bytes.length) fail('the TIFF directory is truncated');
   const ifd: Ifd = { values: new Map() };
   for (let k = 0; k < count; k++) {
-    const e = ifdOffset + 2 + k * 12;
+    const e = ifdOffset + countBytes + k * entryBytes;
     const tag = u16(e);
     const type = u16(e + 2);
-    const n = u32(e + 4);
+    const n = offset(e + 4);
     const size = TYPE_SIZE[type];
     if (!size || n === 0) continue;
-    const total = size * n;
     if (n > 1_000_000) fail(`TIFF tag ${tag} declares ${n} values`);
-    const at = total <= 4 ? e + 8 : u32(e + 8);
+    const total = size * n;
+    const valueAt = e + 4 + inlineBytes;
+    const at = total <= inlineBytes ? valueAt : offset(valueAt);
     if (at + total > bytes.length) fail(`TIFF tag ${tag} points outside the file`);
     const vals: number[] = [];
     for (let j = 0; j < n; j++) {
       const p = at + j * size;
       if (type === 3 || type === 8) vals.push(u16(p));
-      else if (type === 4 || type === 9) vals.push(u32(p));
+      else if (type === 4 || type === 9 || type === 13) vals.push(u32(p));
+      else if (type === 16 || type === 17 || type === 18) vals.push(u64(p));
       else if (type === 5 || type === 10) {
         const den = u32(p + 4);
         vals.push(den === 0 ? Number.NaN : u32(p) / den);

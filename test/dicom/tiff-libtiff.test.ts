@@ -1,7 +1,7 @@
 /**
  * TIFFs as libtiff writes them, made here by libtiff's own tools (tiffcp, ppm2tiff from libtiff-tools) from images
  * this test writes, and read back beside libtiff's decompression of the same file: JPEG strips (compression 7,
- * TIFF Technical Note 2), as scanner software writes a small TIFF, and tiles, as some write large scans.
+ * TIFF Technical Note 2), as scanner software writes a small TIFF, tiles, as some write large scans, and BigTIFF.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -200,5 +200,28 @@ describe('tiled TIFF', () => {
       if (tag === 324 || tag === 325) tiled.writeUInt32LE(tiled.readUInt32LE(e + 4) - 1, e + 4);
     }
     await expect(decodeImageFile('few.tif', tiled)).rejects.toThrow(/few\.tif: the TIFF has 24 tiles, 25 needed/);
+  });
+});
+
+describe('BigTIFF', () => {
+  const w = 203;
+  const h = 150;
+  const grey16 = Uint16Array.from(film(w, h), (v, i) => v * 13 + (i % 7));
+
+  it.each([
+    ['little-endian, LZW with the predictor, strips', ['-8', '-L', '-c', 'lzw:2']],
+    ['big-endian, Deflate, tiles', ['-8', '-B', '-c', 'zip', '-t', '-w', '48', '-l', '32']],
+  ])('%s: the pixels written, the resolution as spacing', async (name, args) => {
+    const base = `big-${name.split(',')[0]}`;
+    writeFileSync(
+      path.join(dir, `${base}.tif`),
+      writeTiff([{ width: w, height: h, bits: 16, data: grey16, resolution: [254, 254, 2] }]),
+    );
+    const big = libtiff('tiffcp', [...args, `${base}.tif`, `${base}-big.tif`], `${base}-big.tif`);
+    expect(new DataView(big.buffer, big.byteOffset).getUint16(2, big[0] === 0x49)).toBe(43); // BigTIFF's version
+    const opened = await decodeImageFile(`${base}-big.tif`, big);
+    expect(opened.info).toMatchObject({ format: 'tiff', width: w, height: h, bitsStored: 16 });
+    expect(opened.info.spacing).toMatchObject({ rowMm: 0.1, colMm: 0.1 });
+    expect(maxDifference(opened.pixels.data, grey16)).toBe(0);
   });
 });
