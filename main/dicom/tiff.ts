@@ -218,38 +218,55 @@ export async function decodeTiffFile(
   };
   const offset = big ? u64 : u32;
   if (big && (u16(4) !== 8 || u16(6) !== 0)) fail('the BigTIFF header does not declare 8-byte offsets');
-  const ifdOffset = offset(big ? 8 : 4);
+  const firstOffset = offset(big ? 8 : 4);
   const [countBytes, entryBytes, inlineBytes] = big ? [8, 20, 8] : [2, 12, 4];
-  if (ifdOffset < 8 || ifdOffset + countBytes > bytes.length)
+  if (firstOffset < 8 || firstOffset + countBytes > bytes.length)
     fail('the TIFF has no readable first page: its directory lies outside the file (truncated?)');
-  const count = big ? u64(ifdOffset) : u16(ifdOffset);
-  if (ifdOffset + countBytes + count * entryBytes > bytes.length) fail('the TIFF directory is truncated');
-  const ifd: Ifd = { values: new Map() };
-  for (let k = 0; k < count; k++) {
-    const e = ifdOffset + countBytes + k * entryBytes;
-    const tag = u16(e);
-    const type = u16(e + 2);
-    const n = offset(e + 4);
-    const size = TYPE_SIZE[type];
-    if (!size || n === 0) continue;
-    if (n > 1_000_000) fail(`TIFF tag ${tag} declares ${n} values`);
-    const total = size * n;
-    const valueAt = e + 4 + inlineBytes;
-    const at = total <= inlineBytes ? valueAt : offset(valueAt);
-    if (at + total > bytes.length) fail(`TIFF tag ${tag} points outside the file`);
-    const vals: number[] = [];
-    for (let j = 0; j < n; j++) {
-      const p = at + j * size;
-      if (type === 3 || type === 8) vals.push(u16(p));
-      else if (type === 4 || type === 9 || type === 13) vals.push(u32(p));
-      else if (type === 16 || type === 17 || type === 18) vals.push(u64(p));
-      else if (type === 5 || type === 10) {
-        const den = u32(p + 4);
-        vals.push(den === 0 ? Number.NaN : u32(p) / den);
-      } else vals.push(bytes[p] ?? fail(`TIFF tag ${tag} points outside the file`));
+  /** One page's directory (its tags' values), and where the next page's is (0: none). */
+  const readDirectory = (ifdOffset: number): { ifd: Ifd; next: number } => {
+    const count = big ? u64(ifdOffset) : u16(ifdOffset);
+    const end = ifdOffset + countBytes + count * entryBytes;
+    if (end > bytes.length) fail('the TIFF directory is truncated');
+    const ifd: Ifd = { values: new Map() };
+    for (let k = 0; k < count; k++) {
+      const e = ifdOffset + countBytes + k * entryBytes;
+      const tag = u16(e);
+      const type = u16(e + 2);
+      const n = offset(e + 4);
+      const size = TYPE_SIZE[type];
+      if (!size || n === 0) continue;
+      if (n > 1_000_000) fail(`TIFF tag ${tag} declares ${n} values`);
+      const total = size * n;
+      const valueAt = e + 4 + inlineBytes;
+      const at = total <= inlineBytes ? valueAt : offset(valueAt);
+      if (at + total > bytes.length) fail(`TIFF tag ${tag} points outside the file`);
+      const vals: number[] = [];
+      for (let j = 0; j < n; j++) {
+        const p = at + j * size;
+        if (type === 3 || type === 8) vals.push(u16(p));
+        else if (type === 4 || type === 9 || type === 13) vals.push(u32(p));
+        else if (type === 16 || type === 17 || type === 18) vals.push(u64(p));
+        else if (type === 5 || type === 10) {
+          const den = u32(p + 4);
+          vals.push(den === 0 ? Number.NaN : u32(p) / den);
+        } else vals.push(bytes[p] ?? fail(`TIFF tag ${tag} points outside the file`));
+      }
+      ifd.values.set(tag, vals);
     }
-    ifd.values.set(tag, vals);
-  }
+    // A damaged pointer to the next page ends the chain: the pages before it are whole.
+    const next = end + inlineBytes <= bytes.length ? offset(end) : 0;
+    return { ifd, next: next >= 8 && next + countBytes <= bytes.length ? next : 0 };
+  };
+  const pages = tiffPages(firstOffset, readDirectory);
+  const page = pages.find((d) => !reducedResolution(d)) ?? pages[0];
+  if (!page) return fail('the TIFF has no readable first page');
+  const ifd = page;
+  const pageNote =
+    pages.length > 1
+      ? [
+          `page ${pages.indexOf(page) + 1} of the ${pages.length} in the file is shown${page === pages[0] ? '' : ' (the first at full resolution; those before it are reduced-resolution copies)'}`,
+        ]
+      : [];
   const one = (tag: number, fallback?: number): number => {
     const v = ifd.values.get(tag)?.[0];
     if (v !== undefined) return v;
@@ -423,6 +440,7 @@ export async function decodeTiffFile(
       invertedFromMonochrome1: photometric === 0,
       transferSyntax: null,
       meta: EMPTY_META,
+      ...(pageNote.length > 0 ? { notes: pageNote } : {}),
       ...(turn ? { turnedByTag: `${describeTagTurn(turn)} as its Orientation tag (${tag}) says` } : {}),
     },
     pixels: {
@@ -507,6 +525,33 @@ interface Block {
   readonly rows: number;
   readonly storedWidth: number;
   readonly storedRows: number;
+}
+
+/** Most pages read from one file: a scan holds a few; more, or a chain that loops, is not followed further. */
+const MAX_PAGES = 64;
+
+/** The directories of the file's pages in order, from the first, as far as they can be read (MAX_PAGES at most). */
+function tiffPages(first: number, readDirectory: (at: number) => { ifd: Ifd; next: number }): Ifd[] {
+  const pages: Ifd[] = [];
+  const seen = new Set<number>();
+  for (let at = first; at !== 0 && !seen.has(at) && pages.length < MAX_PAGES;) {
+    seen.add(at);
+    let page: { ifd: Ifd; next: number };
+    try {
+      page = readDirectory(at);
+    } catch (error) {
+      if (pages.length === 0) throw error; // the first page must be readable; a later damaged one is left out
+      break;
+    }
+    pages.push(page.ifd);
+    at = page.next;
+  }
+  return pages;
+}
+
+/** NewSubfileType (254) bit 0: a reduced-resolution copy of another page (a preview, a thumbnail). */
+function reducedResolution(ifd: Ifd): boolean {
+  return ((ifd.values.get(254)?.[0] ?? 0) & 1) === 1;
 }
 
 /** Largest tile accepted beyond the image's own size (a small image in the usual 256 or 512 px tiles). */

@@ -128,6 +128,43 @@ describe('TIFF decoding', () => {
     );
     expect(opened.info.width).toBe(20);
     expect(Array.from(opened.pixels.data)).toEqual(Array.from(first));
+    expect(opened.info.notes).toEqual(['page 1 of the 2 in the file is shown']);
+  });
+
+  it('skips a reduced-resolution first page (a preview) for the first full-resolution one', async () => {
+    const preview = ramp16(10, 5, 3);
+    const full = ramp16(40, 20, 4);
+    const opened = await decodeImageFile(
+      'p.tif',
+      writeTiff([
+        { width: 10, height: 5, bits: 16, data: preview, extraTags: new Map([[254, [1]]]) },
+        { width: 40, height: 20, bits: 16, data: full },
+      ]),
+    );
+    expect([opened.info.width, opened.info.height]).toEqual([40, 20]);
+    expect(Array.from(opened.pixels.data)).toEqual(Array.from(full));
+    expect(opened.info.notes?.[0]).toMatch(/^page 2 of the 2 in the file is shown \(the first at full resolution/);
+  });
+
+  it('a chain of pages that loops back, or a damaged later page, still opens the first', async () => {
+    const data = ramp16(12, 6, 5);
+    const bytes = Buffer.from(
+      writeTiff([
+        { width: 12, height: 6, bits: 16, data },
+        { width: 12, height: 6, bits: 16, data },
+      ]),
+    );
+    // The second page's "next page" pointer (after its entries) set back to the first page's directory.
+    const first = bytes.readUInt32LE(4);
+    const second = bytes.readUInt32LE(first + 2 + bytes.readUInt16LE(first) * 12);
+    bytes.writeUInt32LE(first, second + 2 + bytes.readUInt16LE(second) * 12);
+    const looped = await decodeImageFile('loop.tif', bytes);
+    expect(looped.info.notes).toEqual(['page 1 of the 2 in the file is shown']);
+    // The second page's entry count made absurd: it cannot be read, and is left out.
+    bytes.writeUInt16LE(60000, second);
+    const damaged = await decodeImageFile('damaged.tif', bytes);
+    expect(Array.from(damaged.pixels.data)).toEqual(Array.from(data));
+    expect(damaged.info.notes).toBeUndefined();
   });
 
   it('LZW round trip over long input, past the 12-bit table reset', () => {
