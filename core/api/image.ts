@@ -86,6 +86,8 @@ export interface ImageInfo {
    * e.g. "rotated by 90° clockwise as its Exif Orientation (6) says"; absent when it did not.
    */
   readonly turnedByTag?: string;
+  /** Which page of a multi-page file is shown, e.g. "page 2 of the 3 in the file (…)"; absent for one page. */
+  readonly pageShown?: string;
   /** Problems the user should see, one sentence each naming the attribute (e.g. a zero PixelSpacing). */
   readonly warnings?: readonly string[];
 }

@@ -19,6 +19,11 @@ export interface DecodeOptions {
    * (2026-12-04) were read as, so that their landmarks stay on them.
    */
   readonly ignoreOrientationTag?: boolean;
+  /**
+   * The first page of a multi-page TIFF even when it is a reduced-resolution copy: what images imported before
+   * pages were walked (2026-12-04) were read as, so that their landmarks stay on them.
+   */
+  readonly firstTiffPage?: boolean;
 }
 
 /** Decodes by content (the extension is not trusted); every failure is an ImageDecodeError naming the file. */
@@ -36,7 +41,8 @@ export async function decodeImageFile(
     if (isPng(bytes)) return (await import('./raster')).decodePngFile(fileName, bytes);
     const asStored = options.ignoreOrientationTag === true;
     if (isJpeg(bytes)) return await (await import('./raster')).decodeJpegFile(fileName, bytes, asStored);
-    if (isTiff(bytes)) return (await import('./tiff')).decodeTiffFile(fileName, bytes, asStored);
+    if (isTiff(bytes))
+      return (await import('./tiff')).decodeTiffFile(fileName, bytes, asStored, options.firstTiffPage === true);
     refuseUnsupportedFormat(fileName, bytes);
     return await decodeDicomFile(fileName, bytes, options.frame ?? 0);
   } catch (error) {

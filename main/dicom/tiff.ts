@@ -199,6 +199,7 @@ export async function decodeTiffFile(
   fileName: string,
   bytes: Uint8Array,
   ignoreOrientationTag = false,
+  firstPage = false,
 ): Promise<OpenedImage> {
   const fail = (problem: string, code: 'corrupt-file' | 'unsupported' = 'corrupt-file'): never => {
     throw new ImageDecodeError(code, fileName, problem);
@@ -258,15 +259,13 @@ export async function decodeTiffFile(
     return { ifd, next: next >= 8 && next + countBytes <= bytes.length ? next : 0 };
   };
   const pages = tiffPages(firstOffset, readDirectory);
-  const page = pages.find((d) => !reducedResolution(d)) ?? pages[0];
+  const page = (firstPage ? undefined : pages.find((d) => !reducedResolution(d))) ?? pages[0];
   if (!page) return fail('the TIFF has no readable first page');
   const ifd = page;
-  const pageNote =
+  const pageShown =
     pages.length > 1
-      ? [
-          `page ${pages.indexOf(page) + 1} of the ${pages.length} in the file is shown${page === pages[0] ? '' : ' (the first at full resolution; those before it are reduced-resolution copies)'}`,
-        ]
-      : [];
+      ? `page ${pages.indexOf(page) + 1} of the ${pages.length} in the file${page === pages[0] ? '' : ' (the first at full resolution; those before it are reduced-resolution copies)'}`
+      : null;
   const one = (tag: number, fallback?: number): number => {
     const v = ifd.values.get(tag)?.[0];
     if (v !== undefined) return v;
@@ -440,7 +439,7 @@ export async function decodeTiffFile(
       invertedFromMonochrome1: photometric === 0,
       transferSyntax: null,
       meta: EMPTY_META,
-      ...(pageNote.length > 0 ? { notes: pageNote } : {}),
+      ...(pageShown ? { pageShown } : {}),
       ...(turn ? { turnedByTag: `${describeTagTurn(turn)} as its Orientation tag (${tag}) says` } : {}),
     },
     pixels: {

@@ -419,7 +419,12 @@ async function readStoredPixels(store: Store, row: ReturnType<Store['imageRow']>
     // Read as it was shown at import, where its landmarks lie: turned by its orientation tag where that tag turned
     // it then; as stored otherwise, which is the same for a file without a tag and is how every image imported
     // before tags were applied (2026-12-04) was shown, whatever its tag says (a turn, a half turn or a mirror).
-    const asImported = store.turnedByTagAtImport(row.id) ? undefined : { ignoreOrientationTag: true };
+    // Likewise a multi-page TIFF's page: the one chosen at import, or the first for an image imported before.
+    const shown = store.shownAtImport(row.id);
+    const asImported = {
+      ...(shown.turnedByTag ? {} : { ignoreOrientationTag: true }),
+      ...(shown.pageShown ? {} : { firstTiffPage: true }),
+    };
     opened = await decodeInWorker(row.original_name, bytes, asImported, derived);
   }
   return opened;

@@ -54,18 +54,20 @@ export class ImageRepository {
   }
 
   /**
-   * Whether the file's orientation tag turned the image when it was imported: its recorded information says so
-   * (`turnedByTag`, recorded since tags are applied, 2026-12-04). False for a file without such a tag, and for
-   * every image imported before: those were shown as stored.
+   * How the image was shown when it was imported, from its recorded information: turned by the file's orientation
+   * tag (`turnedByTag`), and a page of a multi-page file chosen (`pageShown`), both recorded since 2026-12-04. False
+   * for a file without such a tag or pages, and for every image imported before: shown as stored, its first page.
    */
-  turnedByTagAtImport(imageId: number): boolean {
+  shownAtImport(imageId: number): { readonly turnedByTag: boolean; readonly pageShown: boolean } {
     const row = this.sql.read('read how an image was shown at import', () =>
-      this.sql.get<{ turned: number }>(
-        "SELECT json_extract(info_json, '$.turnedByTag') IS NOT NULL AS turned FROM image_info WHERE image_ref = ?",
+      this.sql.get<{ turned: number; paged: number }>(
+        `SELECT json_extract(info_json, '$.turnedByTag') IS NOT NULL AS turned,
+                json_extract(info_json, '$.pageShown') IS NOT NULL AS paged
+         FROM image_info WHERE image_ref = ?`,
         imageId,
       ),
     );
-    return row?.turned === 1;
+    return { turnedByTag: row?.turned === 1, pageShown: row?.paged === 1 };
   }
 
   /**

@@ -179,8 +179,8 @@ export class Store {
     return this.images.row(imageId);
   }
 
-  turnedByTagAtImport(imageId: number): boolean {
-    return this.images.turnedByTagAtImport(imageId);
+  shownAtImport(imageId: number): { readonly turnedByTag: boolean; readonly pageShown: boolean } {
+    return this.images.shownAtImport(imageId);
   }
 
   /** Inserts an image whose file is already in place; an image with the same content hash is returned as is. */

@@ -20,6 +20,7 @@ import { HAS_SHARED_DATA, SKIP_NO_SHARED, sharedPath } from '../shared-data';
 import { tempDir } from '../store/helpers';
 import { FIXTURES, countDifferences, openFixture, openFile, withExifOrientation } from './helpers';
 import { decodeImageFile } from '../../main/dicom/index';
+import { writeTiff } from './tiff-writer';
 
 afterEach(() => closeStudyStores());
 
@@ -108,6 +109,35 @@ describe('derived pixel copies', () => {
       expect(countDifferences(copy.pixels.data, asStored.pixels.data)).toBe(0);
     },
   );
+
+  it('a multi-page TIFF: a copy made again shows the page chosen at import; before pages were walked, the first', async () => {
+    const dataDir = tempDir();
+    const preview = Uint16Array.from({ length: 20 * 10 }, (_, i) => (i * 37) & 0xfff);
+    const full = Uint16Array.from({ length: 40 * 30 }, (_, i) => (i * 91 + 7) & 0xfff);
+    const bytes = writeTiff([
+      { width: 20, height: 10, bits: 16, data: preview, extraTags: new Map([[254, [1]]]) },
+      { width: 40, height: 30, bits: 16, data: full },
+    ]);
+    const result = await importFile(storeFor(context(dataDir)), 'scan.tif', bytes, { author: 'dr a' });
+    if (!result.ok) throw new Error(result.error.message);
+    const shown = await loadImagePixels(storeFor(context(dataDir)), result.imageId);
+    expect([shown.pixels.width, shown.pixels.height]).toEqual([40, 30]);
+    rmSync(derivedPixelsPath(dataDir, sha(bytes)));
+    closeStudyStores();
+    const rebuilt = await loadImagePixels(storeFor(context(dataDir)), result.imageId);
+    expect(countDifferences(rebuilt.pixels.data, full)).toBe(0);
+    // As an older version recorded it: its first page, no page in its information; its copy gone again.
+    const db = storeFor(context(dataDir)).db;
+    db.prepare('UPDATE images SET width = 20, height = 10 WHERE id = ?').run(result.imageId);
+    db.prepare("UPDATE image_info SET info_json = json_remove(info_json, '$.pageShown') WHERE image_ref = ?").run(
+      result.imageId,
+    );
+    rmSync(derivedPixelsPath(dataDir, sha(bytes)));
+    closeStudyStores();
+    const legacy = await loadImagePixels(storeFor(context(dataDir)), result.imageId);
+    expect([legacy.pixels.width, legacy.pixels.height]).toEqual([20, 10]);
+    expect(countDifferences(legacy.pixels.data, preview)).toBe(0);
+  });
 
   it('a missing or damaged copy is made again from the stored file, with the same pixels', async () => {
     const dataDir = tempDir();

@@ -128,7 +128,7 @@ describe('TIFF decoding', () => {
     );
     expect(opened.info.width).toBe(20);
     expect(Array.from(opened.pixels.data)).toEqual(Array.from(first));
-    expect(opened.info.notes).toEqual(['page 1 of the 2 in the file is shown']);
+    expect(opened.info.pageShown).toBe('page 1 of the 2 in the file');
   });
 
   it('skips a reduced-resolution first page (a preview) for the first full-resolution one', async () => {
@@ -143,7 +143,7 @@ describe('TIFF decoding', () => {
     );
     expect([opened.info.width, opened.info.height]).toEqual([40, 20]);
     expect(Array.from(opened.pixels.data)).toEqual(Array.from(full));
-    expect(opened.info.notes?.[0]).toMatch(/^page 2 of the 2 in the file is shown \(the first at full resolution/);
+    expect(opened.info.pageShown).toMatch(/^page 2 of the 2 in the file \(the first at full resolution/);
   });
 
   it('a chain of pages that loops back, or a damaged later page, still opens the first', async () => {
@@ -159,12 +159,12 @@ describe('TIFF decoding', () => {
     const second = bytes.readUInt32LE(first + 2 + bytes.readUInt16LE(first) * 12);
     bytes.writeUInt32LE(first, second + 2 + bytes.readUInt16LE(second) * 12);
     const looped = await decodeImageFile('loop.tif', bytes);
-    expect(looped.info.notes).toEqual(['page 1 of the 2 in the file is shown']);
+    expect(looped.info.pageShown).toBe('page 1 of the 2 in the file');
     // The second page's entry count made absurd: it cannot be read, and is left out.
     bytes.writeUInt16LE(60000, second);
     const damaged = await decodeImageFile('damaged.tif', bytes);
     expect(Array.from(damaged.pixels.data)).toEqual(Array.from(data));
-    expect(damaged.info.notes).toBeUndefined();
+    expect(damaged.info.pageShown).toBeUndefined();
   });
 
   it('LZW round trip over long input, past the 12-bit table reset', () => {

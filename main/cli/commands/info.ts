@@ -29,6 +29,7 @@ export function infoReport(image: ImageSummary): Record<string, unknown> {
       voiLutApplied: pixels.voiLutApplied ?? false,
     },
     turnedByTag: info.turnedByTag ?? null,
+    pageShown: info.pageShown ?? null,
     notes: info.notes ?? [],
     warnings: info.warnings ?? [],
   };
@@ -48,6 +49,7 @@ export function infoSummary(image: ImageSummary): string {
     `  windows (data units 0..65535; first is the default):`,
     ...pixels.windows.map((w) => `    ${w.name}: centre ${w.center.toFixed(1)}, width ${w.width.toFixed(1)}`),
     ...(info.turnedByTag ? [`  turned: ${info.turnedByTag}, as image viewers show it`] : []),
+    ...(info.pageShown ? [`  page: ${info.pageShown} is shown`] : []),
     ...(info.notes ?? []).map((n) => `  note: ${n}`),
     ...(info.warnings ?? []).map((w) => `  warning: ${w}`),
   ];

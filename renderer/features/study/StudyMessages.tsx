@@ -39,6 +39,8 @@ export interface StudyMessagesProps {
   readonly fileWarnings: readonly string[];
   /** How the file's Orientation tag turned it for display (ImageInfo.turnedByTag). */
   readonly fileTurn: string | undefined;
+  /** Which page of a multi-page file is shown (ImageInfo.pageShown). */
+  readonly filePage: string | undefined;
   readonly tool: ToolState;
   readonly hasLandmarks: boolean;
   readonly onReload: () => void;
@@ -76,6 +78,11 @@ export function StudyMessages(p: StudyMessagesProps): ReactNode {
       {p.fileTurn && (
         <div className="guide" role="status" data-testid="file-orientation-note">
           Shown {p.fileTurn}, as other image viewers show it.
+        </div>
+      )}
+      {p.filePage && (
+        <div className="guide" role="status" data-testid="file-page-note">
+          Shown: {p.filePage}.
         </div>
       )}
       {p.fileWarnings.length > 0 && (

@@ -155,6 +155,7 @@ function StudyWorkspace({ editor, userName, onBack, onOpen }: StudyWorkspaceProp
         orientation={orientation}
         fileWarnings={detail.info.warnings ?? []}
         fileTurn={detail.info.turnedByTag}
+        filePage={detail.info.pageShown}
         tool={state.tool}
         hasLandmarks={hasLandmarks}
         onReload={() => void editor.reload()}
