@@ -48,6 +48,7 @@ async function isbi001Tiff(
   quarterTurn: boolean,
   to: (x: number, y: number, w: number, h: number) => number,
   page: Partial<TiffPage>,
+  pagesBefore: readonly TiffPage[] = [],
 ): Promise<string> {
   const jpeg = await decodeImageFile('001.jpg', readFileSync(sharedPath('isbi2015', 'images', '001.jpg')));
   const { width: w, height: h } = jpeg.pixels;
@@ -56,7 +57,7 @@ async function isbi001Tiff(
     for (let x = 0; x < w; x++) data[to(x, y, w, h)] = Math.round(jpeg.pixels.data[y * w + x]! / 257);
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cvm-e2e-tiff-')), name);
   const size = quarterTurn ? { width: h, height: w } : { width: w, height: h };
-  writeFileSync(file, writeTiff([{ ...size, bits: 8, data, compression: 8, ...page }]));
+  writeFileSync(file, writeTiff([...pagesBefore, { ...size, bits: 8, data, compression: 8, ...page }]));
   return file;
 }
 
@@ -163,5 +164,26 @@ describe.skipIf(!canRun)('orientation, expected error and recognition in the stu
     expect(await page.getByTestId('orientation-note').count()).toBe(0);
     await page.keyboard.press('r');
     await page.screenshot({ path: screenshotPath('landmarks-05-tagged-tiff') });
+  });
+  it('a scan whose first page is a preview opens its full-resolution page and says which', async () => {
+    const { page } = current();
+    await page.getByText('◀ Worklist').click();
+    const preview: TiffPage = {
+      width: 97,
+      height: 120,
+      bits: 8,
+      data: Uint8Array.from({ length: 97 * 120 }, (_, i) => i % 251),
+      extraTags: new Map([[254, [1]]]),
+    };
+    const file = await isbi001Tiff('001-with-preview.tif', false, (x, y, w) => y * w + x, {}, [preview]);
+    await importAndOpen(page, file);
+    const note = page.getByTestId('file-page-note');
+    await note.waitFor({ timeout: 60_000 });
+    await expect(note.textContent()).resolves.toMatch(
+      /^Shown: page 2 of the 2 in the file \(the first at full resolution; those before it are reduced-resolution copies\)\.$/,
+    );
+    await page.getByTestId('analyze').click();
+    await expect.poll(async () => Object.keys(await landmarks(page)).length, { timeout: 120_000 }).toBe(13);
+    await page.screenshot({ path: screenshotPath('landmarks-06-tiff-preview-page') });
   });
 });
