@@ -27,6 +27,23 @@ afterEach(() => closeStudyStores());
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const context = (dataDir: string): ServiceContext => ({ mode: 'cli', dataDir, appVersion: 'test', emit: () => {} });
 
+/** Opens a stored image in a new session after removing its pixel copy (a restore does not carry them). */
+async function reopenWithoutCopy(dataDir: string, imageId: number, file: Uint8Array) {
+  rmSync(derivedPixelsPath(dataDir, sha(file)));
+  closeStudyStores();
+  return loadImagePixels(storeFor(context(dataDir)), imageId);
+}
+
+/** The image's record as a version before 2026-12-04 wrote it: the size then shown, without `field` in its info. */
+function recordAsBefore(dataDir: string, imageId: number, [width, height]: [number, number], field: string): void {
+  const db = storeFor(context(dataDir)).db;
+  db.prepare('UPDATE images SET width = ?, height = ? WHERE id = ?').run(width, height, imageId);
+  db.prepare('UPDATE image_info SET info_json = json_remove(info_json, ?) WHERE image_ref = ?').run(
+    `$.${field}`,
+    imageId,
+  );
+}
+
 describe('derived pixel copies', () => {
   it.each(['syntax-j2k-lossless.dcm', 'mono1.dcm', 'modality-lut.dcm', 'grey16.png', 'grey-as-rgb.jpg'])(
     '%s: the copy gives back the same pixels, windows and info',
@@ -89,19 +106,11 @@ describe('derived pixel copies', () => {
       expect(countDifferences(shown.pixels.data, asTagged.pixels.data)).toBe(0);
       expect(countDifferences(asTagged.pixels.data, asStored.pixels.data)).toBeGreaterThan(0);
       // Its pixel copy gone (a restore does not carry them): made again turned, as the user saw it at import.
-      rmSync(derivedPixelsPath(dataDir, sha(tagged)));
-      closeStudyStores();
-      const rebuilt = await loadImagePixels(storeFor(context(dataDir)), result.imageId);
+      const rebuilt = await reopenWithoutCopy(dataDir, result.imageId, tagged);
       expect(countDifferences(rebuilt.pixels.data, asTagged.pixels.data)).toBe(0);
-      // As an older version recorded it: the size as stored, no turn in its information; its copy gone again.
-      const db = storeFor(context(dataDir)).db;
-      db.prepare('UPDATE images SET width = 64, height = 48 WHERE id = ?').run(result.imageId);
-      db.prepare("UPDATE image_info SET info_json = json_remove(info_json, '$.turnedByTag') WHERE image_ref = ?").run(
-        result.imageId,
-      );
-      rmSync(derivedPixelsPath(dataDir, sha(tagged)));
-      closeStudyStores();
-      const legacy = await loadImagePixels(storeFor(context(dataDir)), result.imageId);
+      // As an older version recorded it: the size as stored, no turn in its information.
+      recordAsBefore(dataDir, result.imageId, [64, 48], 'turnedByTag');
+      const legacy = await reopenWithoutCopy(dataDir, result.imageId, tagged);
       expect([legacy.pixels.width, legacy.pixels.height]).toEqual([64, 48]);
       expect(countDifferences(legacy.pixels.data, asStored.pixels.data)).toBe(0);
       const copy = readDerivedPixels(dataDir, sha(tagged)); // made again as stored, for the next opening
@@ -122,19 +131,11 @@ describe('derived pixel copies', () => {
     if (!result.ok) throw new Error(result.error.message);
     const shown = await loadImagePixels(storeFor(context(dataDir)), result.imageId);
     expect([shown.pixels.width, shown.pixels.height]).toEqual([40, 30]);
-    rmSync(derivedPixelsPath(dataDir, sha(bytes)));
-    closeStudyStores();
-    const rebuilt = await loadImagePixels(storeFor(context(dataDir)), result.imageId);
+    const rebuilt = await reopenWithoutCopy(dataDir, result.imageId, bytes);
     expect(countDifferences(rebuilt.pixels.data, full)).toBe(0);
-    // As an older version recorded it: its first page, no page in its information; its copy gone again.
-    const db = storeFor(context(dataDir)).db;
-    db.prepare('UPDATE images SET width = 20, height = 10 WHERE id = ?').run(result.imageId);
-    db.prepare("UPDATE image_info SET info_json = json_remove(info_json, '$.pageShown') WHERE image_ref = ?").run(
-      result.imageId,
-    );
-    rmSync(derivedPixelsPath(dataDir, sha(bytes)));
-    closeStudyStores();
-    const legacy = await loadImagePixels(storeFor(context(dataDir)), result.imageId);
+    // As an older version recorded it: its first page's size, no page in its information.
+    recordAsBefore(dataDir, result.imageId, [20, 10], 'pageShown');
+    const legacy = await reopenWithoutCopy(dataDir, result.imageId, bytes);
     expect([legacy.pixels.width, legacy.pixels.height]).toEqual([20, 10]);
     expect(countDifferences(legacy.pixels.data, preview)).toBe(0);
   });
