@@ -4,6 +4,7 @@
  * as its own bundle (see docs/inference.md).
  */
 import { parentPort } from 'node:worker_threads';
+import { startupGate } from './worker-start-claim'; // first: before any native module loads
 import './ort-telemetry';
 import ort from 'onnxruntime-node';
 import { refineMembers, type StageSpec } from '../../core/inference/index';
@@ -11,6 +12,7 @@ import { ModelError } from './errors';
 import { runPipeline, type StageRunner } from './pipeline';
 import type { FromWorker, ToWorker } from './protocol';
 import { initOrtNow } from './ort-init';
+import { leaveNativeStart } from './startup-gate';
 import { checkOutputDims, createStageSession, type ProviderName, type StageSession } from './sessions';
 import { wholeImageRunner, type WholeImageRunner } from './whole-image-run';
 
@@ -19,6 +21,7 @@ const port = parentPort;
 // ONNX Runtime's native start-up while the main thread still checks the model (ort-init.ts; sessions.ts has
 // set its log level).
 initOrtNow();
+if (startupGate) leaveNativeStart(startupGate);
 
 interface Loaded {
   readonly manifest: Extract<ToWorker, { type: 'init' }>['manifest'];
