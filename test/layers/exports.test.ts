@@ -21,6 +21,11 @@ const ALLOWED = new Map<string, string>([
       'test outside the module cannot observe otherwise; the pixels alone are identical either way',
   ],
   [
+    'main/inference/prestart.ts:prestartedWorkerStartup',
+    "a read-only view of where the module-level prestarted worker's native start-up is, so that a test can end " +
+      'its process inside that start-up (where the abort happened) instead of at guessed delays',
+  ],
+  [
     'main/dicom/jpeg-grey.ts:unloadJpegGreyModule',
     'drops the module-level grey JPEG module so that one test process can compare both compilations; the ' +
       'alternative is a second process per compilation',
