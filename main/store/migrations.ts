@@ -489,6 +489,14 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 13,
+    name: 'stage_results: staged once more, so that an anatomically impossible landmark set keeps no stage (main/store/stage.ts)',
+    sql: `
+      -- Data only: the store restages every result without a staging model when it opens (restageOutdated).
+      UPDATE stage_results SET stage_model = NULL WHERE kind = 'stage';
+    `,
+  },
 ];
 
 const latestMigration = MIGRATIONS.at(-1);

@@ -2,6 +2,7 @@
 import { assess, modelStageLabel, STAGE_MODEL, type StagingOptions } from '../../core/cvm/index';
 import type { PixelSpacingMm } from '../../core/geometry/index';
 import type { LandmarkName } from '../../core/landmarks/index';
+import { checkPlausibility } from '../../core/review/plausibility';
 import { toLandmarkSet, type LandmarkPoints, type StageSummary } from '../../core/api/studies';
 
 export interface StageRecord {
@@ -38,12 +39,32 @@ function messageOf(error: unknown): string {
   return JSON.stringify(error);
 }
 
+/**
+ * An anatomically impossible configuration (core/review/plausibility.ts: the vertebrae cross, a body is twisted or
+ * collapsed; no real spine is) gets no stored stage, only why: the staging model would still give one (the landmark
+ * model's points for a column it could not find gave "CS1 99%" in the worklist), and approval refuses such a set
+ * anyway. The study view still shows what the points would give, marked not valid. Stages stored before this rule
+ * are computed again once (migration 13).
+ */
 export const stageRecordOf: StageFn = (points, spacing, fromPrediction) => {
-  const assessment = assess(toLandmarkSet(points), spacing, undefined, stagingOptionsFor(fromPrediction));
+  const landmarks = toLandmarkSet(points);
+  const assessment = assess(landmarks, spacing, undefined, stagingOptionsFor(fromPrediction));
   const assessmentJson = JSON.stringify(assessment);
   if (!assessment.ok) {
     return {
       summary: { kind: 'error', stage: null, label: messageOf(assessment.error), borderline: false },
+      assessmentJson,
+    };
+  }
+  const impossible = checkPlausibility(landmarks, spacing).problems.find((p) => p.severity === 'implausible');
+  if (impossible) {
+    return {
+      summary: {
+        kind: 'error',
+        stage: null,
+        label: `landmarks anatomically impossible (${impossible.message.replace(/\.$/, '')})`,
+        borderline: false,
+      },
       assessmentJson,
     };
   }
