@@ -56,6 +56,12 @@ export interface Recognition {
   readonly lateralCephalogram: boolean;
   /** Why not, in plain words; null when recognised. */
   readonly reason: string | null;
+  /**
+   * Not recognised, but the radiograph-kind model is sure (this probability) that the image is a cephalogram: the
+   * C2-C4 column was not found (hidden, cut off, or unlike those the landmark model learnt), rather than no
+   * cephalogram. Absent otherwise.
+   */
+  readonly cephalogramByKind?: number;
 }
 
 export interface OrientationTrial {

@@ -71,7 +71,7 @@ export function summarize(prediction: Prediction, assessment: Assessment): { sta
     return {
       stageCertain: false,
       summary: [
-        `Not a lateral cephalogram (no landmarks, no stage): ${prediction.recognition.reason ?? ''}`.trim(),
+        `${prediction.recognition.cephalogramByKind === undefined ? 'Not a lateral cephalogram' : 'No C2-C4 column found'} (no landmarks, no stage): ${prediction.recognition.reason ?? ''}`.trim(),
         ...damage,
       ].join(' '),
     };

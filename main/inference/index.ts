@@ -5,5 +5,5 @@ export * from './engine';
 export * from './errors';
 export * from './registry';
 export type { ProviderName, ProviderReport } from './providers';
-export type { PipelineImage } from './pipeline';
+export { NO_COLUMN_HINT, type PipelineImage } from './pipeline';
 export * from './whole-image';

@@ -663,7 +663,7 @@ async function runPipelineOn(
     (look.meanPeak < CONFIDENT_STAGE1_PEAK || !isUpright(orientation) || turnDeg !== 0)
   ) {
     return notACephalogram(
-      `the model finds C2-C4 only faintly or only turned (mean evidence ${look.meanPeak.toFixed(2)}, ${describeOrientation(orientation, turnDeg)}), and the landmarks placed there are not shaped like C2-C4 (shape distance ${anatomy.shapeDistance.toFixed(1)}, plausible up to ${anatomy.limit.toFixed(1)}). A hand, chest or panoramic radiograph gives this; no landmarks are drawn.`,
+      `the model finds C2-C4 only faintly or only turned (mean evidence ${look.meanPeak.toFixed(2)}, ${describeOrientation(orientation, turnDeg)}), and the landmarks placed there are not shaped like C2-C4 (shape distance ${anatomy.shapeDistance.toFixed(1)}, plausible up to ${anatomy.limit.toFixed(1)}). ${NO_COLUMN_HINT}`,
       performance.now(),
     );
   }
@@ -721,6 +721,13 @@ async function runPipelineOn(
   };
 }
 
+/**
+ * How every "not a lateral cephalogram" reason ends: what gives such a result. The front ends replace it when the
+ * radiograph-kind model recognises a cephalogram (main/services/landmark-analysis.ts).
+ */
+export const NO_COLUMN_HINT =
+  'A hand, chest or panoramic radiograph or a cropped image gives this; no landmarks are drawn.';
+
 function recognitionFailure(asStored: Stage1Look, decoding: DecodingParams | null): string {
   const parts: string[] = [];
   if (asStored.meanPeak < MIN_STAGE1_PEAK)
@@ -733,7 +740,7 @@ function recognitionFailure(asStored: Stage1Look, decoding: DecodingParams | nul
     );
   }
   if (parts.length === 0) parts.push('no orientation of the image shows an upright C2-C4 column');
-  return `${parts.join('; ')}, in the image as stored, turned by 90°, 180° or mirrored, and turned by 15° or 30° either way. A hand, chest or panoramic radiograph or a cropped image gives this; no landmarks are drawn.`;
+  return `${parts.join('; ')}, in the image as stored, turned by 90°, 180° or mirrored, and turned by 15° or 30° either way. ${NO_COLUMN_HINT}`;
 }
 
 interface DecodedPoint {

@@ -7,7 +7,13 @@
  */
 import type { AnalysisResult } from '../../core/api/analysis';
 import type { OpenedImage } from '../../core/api/image';
-import { analyzeOpened, summarize, type AnalyzeOptions, type InferenceEngine } from '../inference/index';
+import {
+  analyzeOpened,
+  NO_COLUMN_HINT,
+  summarize,
+  type AnalyzeOptions,
+  type InferenceEngine,
+} from '../inference/index';
 
 /** What the radiograph-kind model said about an image (stored or just classified). */
 export interface KindVerdict {
@@ -74,6 +80,39 @@ function withOverruledKind(result: AnalysisResult, kind: KindVerdict): AnalysisR
 }
 
 /**
+ * A cephalogram verdict this sure speaks against "not a lateral cephalogram": ISBI 105, a young child's film, got P
+ * 0.99; the WG04 chest film RG1, which the kind model also calls a cephalogram, P 0.62.
+ */
+const CONFIDENT_CEPHALOGRAM = 0.9;
+
+/**
+ * The landmark model found no C2-C4 column on an image the radiograph-kind model is sure is a cephalogram (ISBI
+ * 105): "not a lateral cephalogram … a hand, chest or panoramic radiograph gives this" contradicts what the user
+ * sees. Said as what it is: no column found, on what the kind model takes for a cephalogram.
+ */
+function withColumnNotFound(result: AnalysisResult, kind: KindVerdict): AnalysisResult {
+  const p = result.prediction;
+  const cephalogram = Math.max(0, 1 - kind.probabilities.hand - kind.probabilities.other);
+  if (p.recognition.lateralCephalogram || p.recognition.reason === null || cephalogram < CONFIDENT_CEPHALOGRAM)
+    return result;
+  const kindSaid = `The radiograph-kind model takes the image for a cephalogram (P ${Math.round(cephalogram * 100)}%): if it is one, its C2-C4 may be hidden, cut off, or unlike those the landmark model learnt from (a young child's, for one). No landmarks are drawn: place the 13 by hand.`;
+  const reason = p.recognition.reason.includes(NO_COLUMN_HINT)
+    ? p.recognition.reason.replace(NO_COLUMN_HINT, kindSaid)
+    : `${p.recognition.reason} ${kindSaid}`;
+  const prediction = {
+    ...p,
+    recognition: { ...p.recognition, reason, cephalogramByKind: cephalogram },
+    quality: {
+      ...p.quality,
+      problems: p.quality.problems.map((problem) =>
+        problem.startsWith('Not a lateral cephalogram: ') ? `No C2-C4 column found: ${reason}` : problem,
+      ),
+    },
+  };
+  return { ...result, prediction, ...summarize(prediction, result.assessment) };
+}
+
+/**
  * Refuses a hand, then landmarks, quality, orientation and the stage of one decoded image. A hand verdict is
  * refused only when the landmark model agrees (finds no plausible column, or cannot run); an "other" verdict
  * gives way to a plausible column too, and otherwise leaves the landmark model's own result (it says "not a
@@ -92,7 +131,8 @@ export async function analyzeOpenedImage(
   const kind = kindOf ? await kindOf() : null;
   const landmarks = async (): Promise<AnalysisResult> =>
     running ?? analyzeOpened(typeof engine === 'function' ? await engine() : engine, opened, rest);
-  if (!kind || kind.kind === 'cephalogram') return landmarks();
+  if (!kind) return landmarks();
+  if (kind.kind === 'cephalogram') return withColumnNotFound(await landmarks(), kind);
   if (kind.kind === 'other') {
     // The landmark model runs anyway: it refuses what shows no column itself, and its column outweighs the verdict.
     const result = await landmarks();

@@ -81,6 +81,40 @@ describe.skipIf(!HAS_MODEL || !HAS_SHARED_DATA)('a hand or "other" verdict of th
     expect(refused.prediction.landmarks).toHaveLength(0);
   }, 120_000);
 
+  it('with a cephalogram verdict and no column found, says the column was not found, not "not a cephalogram"', async () => {
+    // ISBI 105 (a young child's film; the kind model: cephalogram, P 99%) was told "Not a lateral cephalogram … a
+    // hand, chest or panoramic radiograph gives this". The verdict is the input here; the image is one the landmark
+    // model finds no column in.
+    const run = analyzeUnder(await opened('boneage', 'rsna-sample', '7034.png'), {
+      kind: 'cephalogram',
+      probabilities: { hand: 0.02, other: 0.01 },
+    });
+    const result = await run.result;
+    expect(run.calls.overruled).toBe(0);
+    const p = result.prediction;
+    expect(p.recognition).toMatchObject({ lateralCephalogram: false, cephalogramByKind: 0.97 });
+    expect(p.landmarks).toHaveLength(0);
+    expect(p.quality.verdict).toBe('failed');
+    expect(result.stageCertain).toBe(false);
+    expect(result.summary).toMatch(/^No C2-C4 column found \(no landmarks, no stage\): the model/);
+    expect(result.summary).toMatch(
+      /The radiograph-kind model takes the image for a cephalogram \(P 97%\): if it is one.*place the 13 by hand\.$/,
+    );
+    expect(result.summary).not.toMatch(/Not a lateral cephalogram|hand, chest or panoramic/);
+    expect(p.quality.problems[0]).toMatch(/^No C2-C4 column found: /);
+    // An unsure cephalogram verdict (the kind model gave the WG04 chest film P 0.62), or none: the landmark model's
+    // own words stand.
+    const unsure = await analyzeUnder(await opened('boneage', 'rsna-sample', '7034.png'), {
+      kind: 'cephalogram',
+      probabilities: { hand: 0.2, other: 0.18 },
+    }).result;
+    expect(unsure.summary).toMatch(/^Not a lateral cephalogram .*hand, chest or panoramic radiograph/);
+    expect(unsure.prediction.recognition.cephalogramByKind).toBeUndefined();
+    const alone = await analyzeOpenedImage(engine, await opened('boneage', 'rsna-sample', '7034.png'), { spacing });
+    expect(alone.summary).toMatch(/^Not a lateral cephalogram .*hand, chest or panoramic radiograph/);
+    expect(alone.prediction.recognition.cephalogramByKind).toBeUndefined();
+  }, 120_000);
+
   it('stands on a hand radiograph, which the landmark model finds no column in', async () => {
     const hand = analyzeUnder(await opened('boneage', 'rsna-sample', '7034.png'), handVerdict(0.97));
     await expect(hand.result).rejects.toBeInstanceOf(HandRadiographError);
