@@ -723,7 +723,7 @@ async function runPipelineOn(
 
 /**
  * How every "not a lateral cephalogram" reason ends: what gives such a result. The front ends replace it when the
- * radiograph-kind model recognises a cephalogram (main/services/landmark-analysis.ts).
+ * radiograph-kind model is sure the image is a cephalogram (main/services/landmark-analysis.ts).
  */
 export const NO_COLUMN_HINT =
   'A hand, chest or panoramic radiograph or a cropped image gives this; no landmarks are drawn.';
