@@ -144,6 +144,21 @@ describe.skipIf(!canRun)('orientation, expected error and recognition in the stu
     await page.screenshot({ path: screenshotPath('landmarks-02-hand') });
   });
 
+  it('a cephalogram whose column the model cannot find says so, not "not a lateral cephalogram"', async () => {
+    const { page } = current();
+    await page.getByText('◀ Worklist').click();
+    // ISBI 105, a young child's film: the radiograph-kind model is sure it is a cephalogram (P 0.99), the landmark
+    // model finds no plausible C2-C4 column on it.
+    await importAndOpen(page, sharedPath('isbi2015', 'images', '105.jpg'));
+    await page.getByTestId('analyze').click();
+    await expect
+      .poll(async () => page.getByTestId('message').textContent(), { timeout: 120_000 })
+      .toMatch(/No C2-C4 column found .*takes the image for a cephalogram \(P \d+%\).*place the 13 by hand/);
+    await expect(page.getByTestId('message').textContent()).resolves.not.toMatch(/Not a lateral cephalogram/);
+    expect(Object.keys(await landmarks(page))).toHaveLength(0);
+    await page.screenshot({ path: screenshotPath('landmarks-07-column-not-found') });
+  });
+
   it('a TIFF stored sideways with its Orientation tag opens upright, says so, and needs no turn of the model', async () => {
     const { page } = current();
     await page.getByText('◀ Worklist').click();
